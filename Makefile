@@ -1,0 +1,75 @@
+# criu (pidfd edition) top-level Makefile
+CRIU_VERSION := 0.1
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
+CPPFLAGS += -Ibuild -Ibuild/images -Icriu/include -Icriu/arch/x86/include -Icompel/include
+
+# Install the build dependencies first when something is missing.
+DEPS_OK := $(shell command -v protoc-c >/dev/null && pkg-config --exists libprotobuf-c && echo y)
+ifeq ($(DEPS_OK)$(filter clean,$(MAKECMDGOALS)),)
+$(info dependencies missing: running scripts/install-deps.sh)
+$(shell sh scripts/install-deps.sh >&2)
+endif
+
+include Makefile.config
+CFLAGS += $(LIBS_CFLAGS)
+
+PROTOS := $(wildcard images/*.proto)
+PB_C := $(patsubst images/%.proto,build/images/%.pb-c.c,$(PROTOS))
+PB_H := $(PB_C:.c=.h)
+PB_O := $(PB_C:.c=.o)
+
+COMPEL_SRC := $(wildcard compel/src/*.c)
+COMPEL_O := $(patsubst %.c,build/%.o,$(COMPEL_SRC))
+
+CRIU_SRC := $(wildcard criu/*.c criu/arch/x86/*.c)
+CRIU_O := $(patsubst %.c,build/%.o,$(CRIU_SRC))
+# objects that make up the tool without main(): unit tests link against them
+CRIU_LIB_O := $(filter-out build/criu/crtools.o,$(CRIU_O))
+
+.PHONY: all clean test unit zdtm demo bench install-deps check-deps
+all: criu/criu
+
+install-deps:
+	sh scripts/install-deps.sh
+
+build build/images:
+	@mkdir -p $@
+
+build/images/%.pb-c.c build/images/%.pb-c.h: images/%.proto | build/images
+	@echo "  PROTOC  $<"
+	@protoc-c --proto_path=images --c_out=build/images $<
+
+build/images/%.pb-c.o: build/images/%.pb-c.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Wno-error $(CPPFLAGS) -c $< -o $@
+
+build/%.o: %.c build/config.h $(PB_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+build/libcompel.a: $(COMPEL_O)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a $(LIBS_LDLIBS)
+
+# Tests: unit tests, then zdtm. One summary line at the end.
+include test/Makefile.inc
+
+demo: criu/criu zdtm-progs
+	@sh scripts/demo.sh
+
+bench: criu/criu
+	@$(MAKE) -C bench
+
+clean:
+	rm -rf build criu/criu test/build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Image I/O with CRIU's framing.
+ *
+ * inventory.img: u32 INVENTORY magic, then entries.
+ * every other protobuf image: u32 IMG_COMMON_MAGIC (0x54564319), u32 per-image magic, then entries.
+ * an entry: host-endian u32 length + the packed protobuf message.
+ * pages-*.img: raw page data, no header.
+ */
+#ifndef CRIU_IMAGE_H
+#define CRIU_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "magic.h"
+
+/* Every image kind, with its file name template and magic in image.c's table. */
+enum cr_fd_types {
+	CR_FD_INVENTORY,
+	CR_FD_PSTREE,
+	CR_FD_CORE,		/* core-%d.img, per thread */
+	CR_FD_MM,		/* mm-%d.img */
+	CR_FD_PAGEMAP,		/* pagemap-%d.img */
+	CR_FD_PAGES,		/* pages-%u.img, raw */
+	CR_FD_FDINFO,		/* fdinfo-%u.img, per fd table (files_id) */
+	CR_FD_FILES,		/* files.img: one entry per open-file object */
+	CR_FD_PIPES_DATA,	/* pipes-data.img */
+	CR_FD_FIFO_DATA,	/* fifo-data.img */
+	CR_FD_REG_FILES_DATA,	/* our own: contents of deleted files */
+	CR_FD_FS,		/* fs-%d.img: cwd, root, umask */
+	CR_FD_IDS,		/* ids-%d.img */
+	CR_FD_TTY_INFO,		/* tty-info.img */
+	CR_FD_MAX
+};
+
+struct cr_img;
+
+#define O_DUMP (O_WRONLY | O_CREAT | O_TRUNC)
+#define O_RSTR (O_RDONLY)
+
+/*
+ * Open an image in the directory dfd. For O_RSTR a missing image is not an
+ * error: the image reads as empty (EOF at once), as in CRIU; check
+ * img_is_empty() when it must exist. Returns NULL and sets errno on failure
+ * (after logging at debug level only: the caller decides what to say).
+ */
+struct cr_img *open_image_at(int dfd, int type, int flags, ...);
+void close_image(struct cr_img *img);
+bool img_is_empty(struct cr_img *img);
+int img_raw_fd(struct cr_img *img);
+const char *img_name(struct cr_img *img);
+
+/* Protobuf entries. pb_type is a PB_* value from protobuf.h. */
+int pb_write_one(struct cr_img *img, const void *msg, int pb_type);
+/* 1 on an entry, 0 at a clean EOF, -errno (EINVAL for corrupt data) otherwise; logs the file name on error. */
+int pb_read_one_eof(struct cr_img *img, void **pmsg, int pb_type);
+/* As above, but EOF is an error (-ENODATA). Returns 0 on success. */
+int pb_read_one(struct cr_img *img, void **pmsg, int pb_type);
+void pb_free(void *msg, int pb_type);
+
+/* Raw bytes (for pages and data sidecars). */
+int write_img_buf(struct cr_img *img, const void *buf, size_t len);
+int read_img_buf(struct cr_img *img, void *buf, size_t len);	/* exact length or -errno */
+
+#endif

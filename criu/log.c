@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Logging in CRIU's style: "(sss.uuuuuu) " timestamps, one sink, -v levels. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common.h"
+#include "log.h"
+
+static int log_fd = STDERR_FILENO;
+static int loglevel = DEFAULT_LOGLEVEL;
+static struct timeval log_start;
+static char log_prefix[32];
+
+int log_init(const char *path)
+{
+	gettimeofday(&log_start, NULL);
+	if (!path || !strcmp(path, "-")) {
+		log_fd = STDERR_FILENO;
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "Error: can't open log file %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	log_fd = fd;
+	return 0;
+}
+
+void log_fini(void)
+{
+	if (log_fd != STDERR_FILENO && log_fd >= 0)
+		close(log_fd);
+	log_fd = STDERR_FILENO;
+}
+
+void log_set_loglevel(int level)
+{
+	loglevel = level;
+}
+
+int log_get_loglevel(void)
+{
+	return loglevel;
+}
+
+int log_get_fd(void)
+{
+	return log_fd;
+}
+
+void log_set_prefix(const char *prefix)
+{
+	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");
+}
+
+void vprint_on_level(int level, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int off = 0, e = errno;
+
+	if (level > loglevel)
+		return;
+
+	if (level != LOG_MSG) {
+		struct timeval now, d;
+
+		if (!log_start.tv_sec)
+			gettimeofday(&log_start, NULL);
+		gettimeofday(&now, NULL);
+		timersub(&now, &log_start, &d);
+		off = snprintf(buf, sizeof(buf), "(%02ld.%06ld) %s", (long)d.tv_sec, (long)d.tv_usec, log_prefix);
+	}
+	int n = vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
+	if (n < 0)
+		n = 0;
+	size_t len = min((size_t)off + n, sizeof(buf) - 1);
+	int fd = (level == LOG_MSG && log_fd == STDERR_FILENO) ? STDOUT_FILENO : log_fd;
+	write_all(fd, buf, len);
+	/* Errors also reach the terminal when logging goes to a file. */
+	if (level == LOG_ERROR && log_fd != STDERR_FILENO)
+		write_all(STDERR_FILENO, buf, len);
+	errno = e;
+}
+
+void print_on_level(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_on_level(level, fmt, ap);
+	va_end(ap);
+}

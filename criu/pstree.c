@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "common.h"
+#include "pstree.h"
+
+struct pstree_item *pstree_item_alloc(void)
+{
+	struct pstree_item *item = xzalloc(sizeof(*item));
+
+	if (!item)
+		return NULL;
+	INIT_LIST_HEAD(&item->children);
+	INIT_LIST_HEAD(&item->sibling);
+	INIT_LIST_HEAD(&item->all);
+	item->proc_dfd = -1;
+	item->pidfd = -1;
+	return item;
+}
+
+void pstree_free(struct pstree *t)
+{
+	struct pstree_item *item, *tmp;
+
+	if (!t->items.next)
+		return;
+	list_for_each_entry_safe(item, tmp, &t->items, all) {
+		if (item->proc_dfd >= 0)
+			close(item->proc_dfd);
+		if (item->pidfd >= 0)
+			close(item->pidfd);
+		free(item->threads);
+		list_del(&item->all);
+		free(item);
+	}
+	t->root = NULL;
+	t->nr_items = 0;
+}
+
+struct pstree_item *pstree_find(struct pstree *t, pid_t pid)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item)
+		if (item->pid == pid)
+			return item;
+	return NULL;
+}
+
+struct pstree_item *pstree_find_tid(struct pstree *t, pid_t tid, int *ret_thread)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item)
+		for (int i = 0; i < item->nr_threads; i++)
+			if (item->threads[i] == tid) {
+				if (ret_thread)
+					*ret_thread = i;
+				return item;
+			}
+	return NULL;
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install every Debian package the build, the tests and the demo need.
+# Idempotent and quiet when everything is already there.
+set -e
+
+PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev python3 python3-protobuf criu util-linux procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# The 'criu' package is installed only for its image decoder, crit, which the
+# tests use to check that our images keep CRIU's wire format. Its criu binary is
+# never run: the tests always call ./criu/criu by path.
+if ! apt-get install -y -q --no-install-recommends $missing >/dev/null; then
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
