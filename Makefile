@@ -1,5 +1,6 @@
 # criu (pidfd edition) top-level Makefile
 CRIU_VERSION := 0.1
+.DEFAULT_GOAL := all
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
@@ -61,7 +62,7 @@ criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
 	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a $(LIBS_LDLIBS)
 
 # Tests: unit tests, then zdtm. One summary line at the end.
-include test/Makefile.inc
+-include test/Makefile.inc
 
 demo: criu/criu zdtm-progs
 	@sh scripts/demo.sh

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run-time probes of the kernel features criu relies on. Each probe performs
+ * the operation itself (never a version check) and cleans up after itself.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "common.h"
+#include "kerndat.h"
+#include "syscalls.h"
+
+static int probe_pidfd_open(void)
+{
+	_cleanup_close_ int fd = sys_pidfd_open(getpid(), 0);
+
+	return fd < 0 ? -errno : 0;
+}
+
+static int probe_pidfd_getfd(void)
+{
+	_cleanup_close_ int pidfd = sys_pidfd_open(getpid(), 0);
+	_cleanup_close_ int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int copy = -1;
+	struct stat a, b;
+
+	if (pidfd < 0 || nfd < 0)
+		return -errno;
+	copy = sys_pidfd_getfd(pidfd, nfd, 0);
+	if (copy < 0)
+		return -errno;
+	if (fstat(nfd, &a) || fstat(copy, &b))
+		return -errno;
+	return (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ? 0 : -EINVAL;
+}
+
+static int probe_pidfs(void)
+{
+	_cleanup_close_ int fd = sys_pidfd_open(getpid(), 0);
+	struct statfs sfs;
+
+	if (fd < 0 || fstatfs(fd, &sfs))
+		return -errno;
+	return sfs.f_type == PID_FS_MAGIC ? 0 : -EOPNOTSUPP;
+}
+
+static int probe_pidfd_thread(void)
+{
+	_cleanup_close_ int fd = sys_pidfd_open(gettid(), PIDFD_THREAD);
+	int fl;
+
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	return (fl & PIDFD_THREAD) ? 0 : -EOPNOTSUPP;
+}
+
+static int probe_pidfs_handle(void)
+{
+	_cleanup_close_ int fd = sys_pidfd_open(getpid(), 0);
+	_cleanup_close_ int fd2 = -1;
+	char buf[sizeof(struct file_handle) + 64];
+	struct file_handle *fh = (struct file_handle *)buf;
+	struct stat a, b;
+	int mnt_id;
+
+	if (fd < 0)
+		return -errno;
+	fh->handle_bytes = 64;
+	if (name_to_handle_at(fd, "", fh, &mnt_id, AT_EMPTY_PATH))
+		return -errno;
+	fd2 = open_by_handle_at(fd, fh, O_RDWR | O_CLOEXEC);
+	if (fd2 < 0)
+		return -errno;
+	if (fstat(fd, &a) || fstat(fd2, &b))
+		return -errno;
+	return a.st_ino == b.st_ino ? 0 : -EINVAL;
+}
+
+/* Fork a child that runs fn-less: it just exits with code, or waits to be killed. */
+static pid_t fork_child(int exit_code)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (exit_code >= 0)
+			_exit(exit_code);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static int probe_pidfd_info_exit(void)
+{
+	struct criu_pidfd_info info = { .mask = PIDFD_INFO_EXIT };
+	_cleanup_close_ int fd = -1;
+	pid_t pid = fork_child(42);
+
+	if (pid < 0)
+		return -errno;
+	fd = sys_pidfd_open(pid, 0);
+	int err = fd < 0 ? -errno : 0;
+	waitpid(pid, NULL, 0);
+	if (err)
+		return err;
+	if (ioctl(fd, PIDFD_GET_INFO, &info))
+		return -errno;
+	if (!(info.mask & PIDFD_INFO_EXIT))
+		return -EOPNOTSUPP;
+	return info.exit_code == (42 << 8) ? 0 : -EINVAL;
+}
+
+static int probe_clone3_set_tid(void)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		pid_t pid = fork_child(0);
+		uint64_t tid;
+		struct criu_clone_args args = {
+			.exit_signal = SIGCHLD,
+			.set_tid_size = 1,
+		};
+		long ret;
+
+		if (pid < 0)
+			return -errno;
+		waitpid(pid, NULL, 0);
+		tid = pid;
+		args.set_tid = (uint64_t)(unsigned long)&tid;
+		ret = sys_clone3(&args, sizeof(args));
+		if (ret == 0)
+			_exit(0);
+		if (ret > 0) {
+			waitpid(ret, NULL, 0);
+			return ret == pid ? 0 : -EINVAL;
+		}
+		if (errno != EEXIST)
+			return -errno;
+		/* someone else took the pid meanwhile: try another one */
+	}
+	return -EEXIST;
+}
+
+static int probe_rseq_ptrace(void)
+{
+	unsigned char conf[64];
+	int status, err = 0;
+	long ret;
+	pid_t pid = fork_child(-1);
+
+	if (pid < 0)
+		return -errno;
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) || ptrace(PTRACE_INTERRUPT, pid, 0, 0) ||
+	    waitpid(pid, &status, __WALL) != pid) {
+		err = -errno;
+		goto out;
+	}
+	ret = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(conf), conf);
+	if (ret < 0)
+		err = -errno;
+	else if (ret < 24)
+		err = -EINVAL;
+out:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, __WALL);
+	return err;
+}
+
+static int probe_process_vm_readv(void)
+{
+	static const char src[] = "criu";
+	char dst[sizeof(src)] = {};
+	struct iovec l = { dst, sizeof(dst) }, r = { (void *)src, sizeof(src) };
+
+	if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(src))
+		return -errno;
+	return memcmp(src, dst, sizeof(src)) ? -EINVAL : 0;
+}
+
+/* [vvar] (and [vvar_vclock] where present) must sit right below [vdso], so they can be moved together. */
+static int probe_vdso(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long vvar_start = 0, vvar_end = 0, vdso_start = 0;
+	char line[512];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
+			continue;
+		if (strstr(line, "[vvar]")) {
+			vvar_start = s;
+			vvar_end = e;
+		} else if (strstr(line, "[vvar_vclock]")) {
+			if (e > vvar_end && s == vvar_end)
+				vvar_end = e;
+		} else if (strstr(line, "[vdso]")) {
+			vdso_start = s;
+		}
+	}
+	if (!vdso_start)
+		return -ENOENT;
+	if (vvar_start && vvar_end != vdso_start)
+		return -EINVAL;
+	return 0;
+}
+
+static int probe_pidfd(void)
+{
+	int ret = probe_pidfd_open();
+
+	return ret ? ret : probe_pidfd_getfd();
+}
+
+/* Recognising an outside process again needs a stable identity: the pidfs inode. */
+static int probe_pidfd_external(void)
+{
+	int ret = probe_pidfs();
+
+	return ret ? ret : probe_pidfd_open();
+}
+
+static const struct kerndat_feature features[] = {
+	{ "pidfd_open", "pidfd_open(2)", probe_pidfd_open, true },
+	{ "pidfd_getfd", "pidfd_getfd(2) (copy a task's fds)", probe_pidfd_getfd, true },
+	{ "pidfs", "pidfds live on pidfs (PID_FS_MAGIC)", probe_pidfs, false },
+	{ "pidfd-thread", "PIDFD_THREAD pidfds", probe_pidfd_thread, false },
+	{ "pidfs-handle", "pidfs file handles (open_by_handle_at)", probe_pidfs_handle, false },
+	{ "pidfd-info-exit", "PIDFD_GET_INFO with PIDFD_INFO_EXIT", probe_pidfd_info_exit, false },
+	{ "clone3-set-tid", "clone3() with set_tid", probe_clone3_set_tid, true },
+	{ "rseq", "PTRACE_GET_RSEQ_CONFIGURATION", probe_rseq_ptrace, false },
+	{ "process_vm_readv", "process_vm_readv(2)", probe_process_vm_readv, true },
+	{ "vdso", "[vvar]/[vvar_vclock]/[vdso] layout (movable together)", probe_vdso, true },
+	{ "pidfd", "pidfd checkpoint/restore (pidfd_open + pidfd_getfd)", probe_pidfd, false },
+	{ "pidfd-external", "pidfds to outside processes (pidfs identity)", probe_pidfd_external, false },
+};
+
+static int cache[ARRAY_SIZE(features)];
+static bool cached[ARRAY_SIZE(features)];
+
+const struct kerndat_feature *kerndat_features(int *ret_nr)
+{
+	*ret_nr = ARRAY_SIZE(features);
+	return features;
+}
+
+const struct kerndat_feature *kerndat_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		if (!strcmp(features[i].name, name))
+			return &features[i];
+	return NULL;
+}
+
+int kerndat_has(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		if (strcmp(features[i].name, name))
+			continue;
+		if (!cached[i]) {
+			cache[i] = features[i].probe();
+			cached[i] = true;
+		}
+		return cache[i];
+	}
+	return -ENOENT;
+}
