@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compel: control a seized (ptrace-stopped) task from outside.
+ *
+ * A standalone library: it includes only libc and kernel headers, never criu/include.
+ * Every function returns >= 0 on success and a negative errno on failure. It logs at
+ * debug level at most, through the hook set by compel_log_init() (silent by default).
+ *
+ * The caller (the tracer) must be one thread: ptrace ties a tracee to the thread
+ * that attached it. All functions that take a tid expect that thread to be seized by
+ * the calling thread and to sit in a ptrace stop, unless said otherwise.
+ *
+ * x86_64 only.
+ */
+#ifndef COMPEL_COMPEL_H
+#define COMPEL_COMPEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "compel/kdefs.h"
+
+/* ---------------------------------------------------------------- logging */
+
+/* Levels use criu's numbering, so criu can pass vprint_on_level() directly. */
+enum {
+	COMPEL_LOG_ERROR = 1,
+	COMPEL_LOG_WARN = 2,
+	COMPEL_LOG_INFO = 3,
+	COMPEL_LOG_DEBUG = 4,
+};
+
+typedef void (*compel_log_fn)(int level, const char *fmt, va_list ap);
+
+/* Install a log sink (NULL: silent, the default). */
+void compel_log_init(compel_log_fn fn);
+
+/* ------------------------------------------------------- seize and detach */
+
+/* What a thread was doing when seized; values match criu's enum task_state. */
+enum compel_task_state {
+	COMPEL_TASK_ALIVE = 1,	 /* was running (or sleeping) */
+	COMPEL_TASK_STOPPED = 3, /* was in a group stop (SIGSTOP, SIGTSTP, ...) */
+};
+
+/*
+ * PTRACE_SEIZE tid (options: PTRACE_O_TRACESYSGOOD). Does not stop it.
+ * -ESRCH: no such thread (gone). -EPERM: a zombie (the kernel refuses to attach to an
+ * exiting task) or not permitted; callers check /proc state 'Z' to tell them apart.
+ */
+int compel_seize(pid_t tid);
+
+/*
+ * PTRACE_INTERRUPT a seized thread and wait (waitpid __WALL) until it sits in a ptrace
+ * stop. A signal-delivery stop met on the way is re-injected (the signal is delivered as it
+ * would have been) and the wait goes on. *ret_state tells whether the thread was in a
+ * group stop. -ESRCH when the thread died meanwhile.
+ */
+int compel_interrupt(pid_t tid, enum compel_task_state *ret_state);
+
+/* compel_seize() + compel_interrupt(); on an interrupt failure the thread is detached again. */
+int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state);
+
+/*
+ * Detach a stopped tracee. state is what compel_interrupt() reported: a thread that was
+ * in a group stop gets a SIGSTOP queued first so it stays stopped after the detach.
+ * sig != 0 is delivered to the thread on detach (used to re-inject a signal that compel
+ * swallowed, see struct compel_rsys.swallowed).
+ */
+int compel_detach(pid_t tid, enum compel_task_state state, int sig);
+
+/* waitpid(tid, __WALL) for the next stop; returns the raw status in *ret_status, -ESRCH on exit. */
+int compel_wait_stop(pid_t tid, int *ret_status);
+
+/* ---------------------------------------------------------------- registers */
+
+typedef struct user_regs_struct compel_regs_t;
+
+int compel_get_regs(pid_t tid, compel_regs_t *ret);
+int compel_set_regs(pid_t tid, const compel_regs_t *regs);
+
+/*
+ * FPU state. With xsave (NT_X86_XSTATE) buf holds the whole XSAVE area as the kernel
+ * gives it (the legacy 512-byte FXSAVE region first, then the xsave header and the
+ * extended components); size is what the kernel returned. Without xsave support, the
+ * 512-byte user_fpregs_struct from NT_PRFPREG and xsave = false.
+ */
+struct compel_fpregs {
+	void *buf;
+	size_t size;
+	bool xsave;
+};
+
+/* The XSAVE area size of this CPU (CPUID 0xd, sub-leaf 0, ebx), 0 when XSAVE is unsupported. */
+size_t compel_xsave_size(void);
+/* Fills *ret with a malloc()ed buffer; release it with compel_fpregs_free(). */
+int compel_get_fpregs(pid_t tid, struct compel_fpregs *ret);
+int compel_set_fpregs(pid_t tid, const struct compel_fpregs *fp);
+void compel_fpregs_free(struct compel_fpregs *fp);
+
+/* Blocked signal mask (64 bits, bit n-1 = signal n) via PTRACE_GETSIGMASK/SETSIGMASK. */
+int compel_get_sigmask(pid_t tid, uint64_t *ret_mask);
+int compel_set_sigmask(pid_t tid, uint64_t mask);
+
+/*
+ * Pending signals via PTRACE_PEEKSIGINFO, without dequeuing them. shared: the process-wide
+ * queue, else the thread's own. *ret_si is malloc()ed (NULL when none); returns the count.
+ */
+int compel_get_pending(pid_t tid, bool shared, siginfo_t **ret_si);
+
+/* rseq registration via PTRACE_GET_RSEQ_CONFIGURATION (all zero when none is registered). */
+struct compel_rseq_conf {
+	uint64_t rseq_abi_pointer;
+	uint32_t rseq_abi_size;
+	uint32_t signature;
+	uint32_t flags;
+	uint32_t pad;
+};
+int compel_get_rseq(pid_t tid, struct compel_rseq_conf *ret);
+
+/*
+ * Syscall restart fixup, applied at RESTORE time to the registers read at dump time
+ * (dump stores regs exactly as PTRACE_GETREGSET gave them).
+ *
+ * A thread stopped inside an interruptible syscall has orig_rax = the syscall number and
+ * rax = -ERESTARTSYS / -ERESTARTNOINTR / -ERESTARTNOHAND / -ERESTART_RESTARTBLOCK. This
+ * rewrites regs so that, set on a task, they re-execute the syscall: rax = orig_rax and
+ * rip -= 2 (back onto the 2-byte `syscall`). -ERESTART_RESTARTBLOCK (which needs kernel
+ * state that is not restored) becomes rax = -EINTR, as CRIU does. In every case orig_rax
+ * is set to -1 so that the kernel does no restart processing of its own on the new regs.
+ * Returns 1 when the syscall will be restarted, 0 otherwise.
+ */
+int compel_fixup_syscall_restart(compel_regs_t *regs);
+
+/* ------------------------------------------------------ remote syscalls */
+
+/*
+ * A remote-syscall context on one stopped thread. The thread executes `syscall; int3` at
+ * syscall_ip with the registers we set; we read rax at the int3 trap and put the thread's
+ * registers back. Every other thread of the process must be stopped too (when compel pokes
+ * the instructions into the text, another running thread could execute them).
+ */
+struct compel_rsys {
+	pid_t tid;
+	int mem_fd;			/* /proc/TID/mem, O_RDWR */
+	unsigned long syscall_ip;	/* address of `0f 05 cc` */
+	bool poked;			/* we wrote the code; orig[] is restored at the end */
+	uint8_t orig[8];		/* original bytes at syscall_ip when poked */
+	compel_regs_t saved;		/* the thread's regs at prepare, restored after every call */
+	unsigned long scratch;		/* remote scratch area (compel_rsys_map_scratch), 0 if none */
+	size_t scratch_size;
+	uint64_t swallowed;		/* signals (bit n-1 = signal n) that stopped the thread during
+					   a call; they were suppressed. compel_rsys_finish() re-queues
+					   them with tkill() unless the caller clears this mask first */
+	bool done;			/* compel_rsys_last() ran: regs are the caller's business */
+};
+
+/*
+ * Prepare remote syscalls in thread tid (seized and stopped).
+ * syscall_ip != 0: the caller guarantees an executable `syscall; int3` (0f 05 cc) there.
+ * syscall_ip == 0: compel picks an executable mapping from /proc/TID/maps (a file-backed
+ * r-x one first, never [vsyscall]), saves its first bytes and writes `0f 05 cc` there through
+ * /proc/TID/mem; compel_rsys_finish() writes the original bytes back.
+ */
+int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip);
+
+/*
+ * Execute syscall nr with up to 6 arguments in the thread; *ret gets the raw rax (a
+ * negative errno from the syscall is a result, not a failure: the function returns 0).
+ * The function itself fails with -ESRCH when the thread died, -EIO on an unexpected stop.
+ */
+int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
+		unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
+
+#define compel_rsys0(c, r, nr) compel_rsys(c, r, nr, 0, 0, 0, 0, 0, 0)
+#define compel_rsys1(c, r, nr, a) compel_rsys(c, r, nr, (unsigned long)(a), 0, 0, 0, 0, 0)
+#define compel_rsys2(c, r, nr, a, b) compel_rsys(c, r, nr, (unsigned long)(a), (unsigned long)(b), 0, 0, 0, 0)
+#define compel_rsys3(c, r, nr, a, b, d) \
+	compel_rsys(c, r, nr, (unsigned long)(a), (unsigned long)(b), (unsigned long)(d), 0, 0, 0)
+#define compel_rsys4(c, r, nr, a, b, d, e) \
+	compel_rsys(c, r, nr, (unsigned long)(a), (unsigned long)(b), (unsigned long)(d), (unsigned long)(e), 0, 0)
+
+/*
+ * The final syscall (restore: munmap of the trampoline that holds the code itself). Runs it
+ * with PTRACE_SYSCALL, stopping at syscall entry then at syscall exit, and leaves the thread
+ * in the syscall-exit stop; *ret gets rax. The saved regs are NOT put back (the caller sets
+ * the final regs, typically compel_fixup_syscall_restart()ed ones, then detaches). Poked
+ * bytes are written back first when still mapped. The context is finished afterwards
+ * (compel_rsys_finish() only closes it).
+ */
+int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
+		     unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
+
+/* Map a private anonymous RW scratch area of size bytes in the task (ctx->scratch). */
+int compel_rsys_map_scratch(struct compel_rsys *ctx, size_t size);
+
+/*
+ * End: unmap the scratch area, write the poked bytes back, restore the saved regs,
+ * re-queue swallowed signals, close mem_fd. Safe to call on a failed/partial context
+ * (tid 0 / mem_fd -1). Returns the first error met, having done all it could.
+ */
+int compel_rsys_finish(struct compel_rsys *ctx);
+
+/* ------------------------------------------------------- remote memory */
+
+/*
+ * Read/write len bytes at addr in task pid: process_vm_readv/writev, falling back to
+ * /proc/PID/mem (which writes read-only pages too, the kernel forces it). mem_fd: an open
+ * /proc/PID/mem or -1 (then opened for the call). Returns 0 when all bytes were copied,
+ * -EFAULT on a partial copy, other -errno otherwise.
+ */
+int compel_mem_read(pid_t pid, int mem_fd, unsigned long addr, void *buf, size_t len);
+int compel_mem_write(pid_t pid, int mem_fd, unsigned long addr, const void *buf, size_t len);
+
+/* Open /proc/PID/mem O_RDWR|O_CLOEXEC. */
+int compel_open_mem(pid_t pid);
+
+#endif
