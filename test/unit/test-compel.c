@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * compel on real children: seize, registers, remote syscalls, memory, detach.
+ * The children report what they see through a pipe; the test compares.
+ * TAP output; exit 0 when every check passed, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compel/compel.h"
+
+static int nr_test, nr_fail;
+static pid_t kids[16];
+static int nr_kids;
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	nr_test++;
+	if (!cond)
+		nr_fail++;
+	printf("%sok %d - ", cond ? "" : "not ", nr_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void kill_kids(void)
+{
+	for (int i = 0; i < nr_kids; i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+			kids[i] = 0;
+		}
+}
+
+static void log_to_stderr(int level, const char *fmt, va_list ap)
+{
+	if (getenv("COMPEL_DEBUG"))
+		vfprintf(stderr, fmt, ap);
+}
+
+/* ------------------------------------------------------------ the children */
+
+#define NR_WORKERS 3
+
+struct child_info {
+	pid_t pid;
+	pid_t tids[NR_WORKERS + 1];
+	unsigned long usr1_handler, usr2_handler;
+	uint64_t blocked;
+};
+
+struct child_status {
+	int usr1_count;
+	unsigned long usr2_handler;
+	pid_t pid;
+	int workers_alive;	/* every worker's counter moved */
+	uint8_t peek[3];
+};
+
+static volatile int usr1_count;
+static volatile unsigned long counters[NR_WORKERS];
+static pid_t worker_tids[NR_WORKERS];
+
+static void usr1_handler(int sig)
+{
+	usr1_count++;
+}
+
+static void usr2_handler(int sig)
+{
+}
+
+static void *worker(void *arg)
+{
+	long i = (long)arg;
+	struct timespec ts = { 0, 1000000 };
+
+	worker_tids[i] = gettid();
+	for (;;) {
+		counters[i]++;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static int workers_moving(int nr)
+{
+	unsigned long before[NR_WORKERS];
+	struct timespec ts = { 0, 50000000 };
+
+	for (int i = 0; i < nr; i++)
+		before[i] = counters[i];
+	nanosleep(&ts, NULL);
+	for (int i = 0; i < nr; i++)
+		if (counters[i] == before[i])
+			return 0;
+	return 1;
+}
+
+/* Serve commands on ctl until 'q': 'i' = status, 'p' + address = status with 3 bytes peeked there. */
+static void child_loop(int ctl, int resp, int nr_workers)
+{
+	for (;;) {
+		struct child_status st = {};
+		struct sigaction sa;
+		unsigned long addr;
+		char cmd;
+
+		/* blocking read: the parent seizes us here, inside the syscall */
+		if (read(ctl, &cmd, 1) != 1)
+			_exit(3);
+		if (cmd == 'q')
+			_exit(0);
+		if (cmd == 'p') {
+			if (read(ctl, &addr, sizeof(addr)) != sizeof(addr))
+				_exit(4);
+			memcpy(st.peek, (void *)addr, sizeof(st.peek));
+		}
+		sigaction(SIGUSR2, NULL, &sa);
+		st.usr1_count = usr1_count;
+		st.usr2_handler = (unsigned long)sa.sa_handler;
+		st.pid = getpid();
+		st.workers_alive = workers_moving(nr_workers);
+		if (write(resp, &st, sizeof(st)) != sizeof(st))
+			_exit(5);
+	}
+}
+
+static void child_main(int ctl, int resp, int nr_workers)
+{
+	struct sigaction sa = { .sa_handler = usr1_handler, .sa_flags = SA_RESTART };
+	struct child_info info = {};
+	union sigval v = { .sival_int = 42 };
+	sigset_t set;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	/* two blocked signals left pending: one in the shared queue, one for the thread */
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigqueue(getpid(), SIGRTMIN, v);
+	syscall(SYS_tgkill, getpid(), gettid(), SIGRTMIN + 1);
+
+	for (long i = 0; i < nr_workers; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, worker, (void *)i))
+			_exit(2);
+	}
+	for (int i = 0; i < nr_workers; i++)
+		while (!__atomic_load_n(&worker_tids[i], __ATOMIC_SEQ_CST))
+			usleep(1000);
+
+	info.pid = getpid();
+	info.tids[0] = gettid();
+	for (int i = 0; i < nr_workers; i++)
+		info.tids[i + 1] = worker_tids[i];
+	info.usr1_handler = (unsigned long)usr1_handler;
+	info.usr2_handler = (unsigned long)usr2_handler;
+	sigprocmask(SIG_BLOCK, NULL, &set);
+	memcpy(&info.blocked, &set, sizeof(info.blocked));
+	if (write(resp, &info, sizeof(info)) != sizeof(info))
+		_exit(1);
+	child_loop(ctl, resp, nr_workers);
+}
+
+struct kid {
+	pid_t pid;
+	int ctl, resp;
+	struct child_info info;
+};
+
+static int start_kid(struct kid *k, int nr_workers)
+{
+	int c[2], r[2];
+
+	if (pipe2(c, O_CLOEXEC) || pipe2(r, O_CLOEXEC))
+		return -1;
+	k->pid = fork();
+	if (k->pid < 0)
+		return -1;
+	if (k->pid == 0) {
+		close(c[1]);
+		close(r[0]);
+		child_main(c[0], r[1], nr_workers);
+		_exit(0);
+	}
+	kids[nr_kids++] = k->pid;
+	close(c[0]);
+	close(r[1]);
+	k->ctl = c[1];
+	k->resp = r[0];
+	if (read(k->resp, &k->info, sizeof(k->info)) != sizeof(k->info))
+		return -1;
+	/* let the child reach its blocking read() */
+	usleep(100000);
+	return 0;
+}
+
+static int ask(struct kid *k, char cmd, unsigned long addr, struct child_status *st)
+{
+	if (write(k->ctl, &cmd, 1) != 1)
+		return -1;
+	if (cmd == 'p' && write(k->ctl, &addr, sizeof(addr)) != sizeof(addr))
+		return -1;
+	return read(k->resp, st, sizeof(*st)) == sizeof(*st) ? 0 : -1;
+}
+
+static int stop_kid(struct kid *k)
+{
+	int status;
+	char q = 'q';
+
+	if (write(k->ctl, &q, 1) != 1)
+		return -1;
+	if (waitpid(k->pid, &status, 0) != k->pid)
+		return -1;
+	for (int i = 0; i < nr_kids; i++)
+		if (kids[i] == k->pid)
+			kids[i] = 0;
+	close(k->ctl);
+	close(k->resp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p ? p[2] : 0;
+}
+
+static int maps_has(pid_t pid, unsigned long addr)
+{
+	char path[64], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && addr >= s && addr < e)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* read bytes of the child directly through /proc/PID/mem, independently of compel */
+static int peek_mem(pid_t pid, unsigned long addr, void *buf, size_t len)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* kernel's struct sigaction for rt_sigaction */
+struct ksigaction {
+	unsigned long handler;
+	unsigned long flags;
+	unsigned long restorer;
+	uint64_t mask;
+};
+
+static void test_restart_fixup(void)
+{
+	compel_regs_t r = {};
+
+	r.orig_rax = __NR_read;
+	r.rax = (unsigned long)-ERESTARTSYS;
+	r.rip = 0x1002;
+	check(compel_fixup_syscall_restart(&r) == 1 && r.rax == __NR_read && r.rip == 0x1000 &&
+		      (long)r.orig_rax == -1,
+	      "fixup -ERESTARTSYS: rax=nr, rip-=2, orig_rax=-1");
+	r.orig_rax = __NR_nanosleep;
+	r.rax = (unsigned long)-ERESTART_RESTARTBLOCK;
+	r.rip = 0x2002;
+	check(compel_fixup_syscall_restart(&r) == 0 && (long)r.rax == -EINTR && r.rip == 0x2002 &&
+		      (long)r.orig_rax == -1,
+	      "fixup -ERESTART_RESTARTBLOCK: rax=-EINTR, rip kept");
+	r.orig_rax = (unsigned long)-1L;
+	r.rax = (unsigned long)-ERESTARTNOINTR;
+	r.rip = 0x3000;
+	check(compel_fixup_syscall_restart(&r) == 0 && r.rip == 0x3000 && (long)r.rax == -ERESTARTNOINTR,
+	      "fixup: not in a syscall (orig_rax -1): nothing changed");
+	r.orig_rax = __NR_write;
+	r.rax = 5;
+	r.rip = 0x4000;
+	check(compel_fixup_syscall_restart(&r) == 0 && r.rax == 5 && r.rip == 0x4000,
+	      "fixup: a finished syscall (rax=5) is left alone");
+}
+
+static void test_errors(void)
+{
+	pid_t z;
+	int ret;
+
+	ret = compel_seize(0x3fffffff);
+	check(ret == -ESRCH, "seize of a pid that does not exist: -ESRCH (got %d)", ret);
+
+	z = fork();
+	if (z == 0)
+		_exit(7);
+	kids[nr_kids++] = z;
+	for (int i = 0; i < 200 && proc_state(z) != 'Z'; i++)
+		usleep(5000);
+	ret = compel_seize(z);
+	check(proc_state(z) == 'Z' && ret == -EPERM, "seize of a zombie: -EPERM (got %d)", ret);
+	waitpid(z, NULL, 0);
+	kids[nr_kids - 1] = 0;
+}
+
+static void test_single(void)
+{
+	struct compel_rsys ctx;
+	struct child_status st;
+	struct compel_fpregs fp = {};
+	struct compel_rseq_conf rseq = {};
+	enum compel_task_state state;
+	struct ksigaction ksa;
+	compel_regs_t regs, fixed;
+	siginfo_t *si = NULL;
+	uint8_t orig[3], code[3];
+	uint64_t mask;
+	long r;
+	int ret, n, found;
+	struct kid k;
+
+	if (start_kid(&k, 0)) {
+		check(0, "start a single-threaded child");
+		return;
+	}
+	ret = compel_seize_stop(k.pid, &state);
+	check(ret == 0 && state == COMPEL_TASK_ALIVE, "seize+interrupt a running child (ret %d, state %d)", ret, state);
+	if (ret)
+		return;
+	check(proc_state(k.pid) == 't', "child is in a ptrace stop (state %c)", proc_state(k.pid));
+
+	ret = compel_get_regs(k.pid, &regs);
+	check(ret == 0 && regs.orig_rax == __NR_read && (long)regs.rax == -ERESTARTSYS,
+	      "regs: stopped in read(): orig_rax %lld rax %lld", (long long)regs.orig_rax, (long long)regs.rax);
+
+	ret = compel_get_fpregs(k.pid, &fp);
+	check(ret == 0 && fp.size >= 512 && (fp.xsave ? fp.size >= 576 : fp.size == 512),
+	      "fpregs: %s, %zu bytes (CPUID xsave size %zu)", fp.xsave ? "xstate" : "fxsave", fp.size,
+	      compel_xsave_size());
+	if (!ret) {
+		ret = compel_set_fpregs(k.pid, &fp);
+		check(ret == 0, "fpregs: set back the same area (%d)", ret);
+		compel_fpregs_free(&fp);
+	}
+
+	ret = compel_get_sigmask(k.pid, &mask);
+	check(ret == 0 && mask == k.info.blocked, "sigmask %#llx matches the child's %#llx", (unsigned long long)mask,
+	      (unsigned long long)k.info.blocked);
+
+	n = compel_get_pending(k.pid, true, &si);
+	found = 0;
+	for (int i = 0; i < n; i++)
+		if (si[i].si_signo == SIGRTMIN && si[i].si_value.sival_int == 42 && si[i].si_pid == k.pid)
+			found = 1;
+	free(si);
+	check(n == 1 && found, "shared pending: SIGRTMIN with value 42 (%d entries)", n);
+	n = compel_get_pending(k.pid, false, &si);
+	check(n == 1 && si[0].si_signo == SIGRTMIN + 1, "per-thread pending: SIGRTMIN+1 (%d entries)", n);
+	free(si);
+
+	ret = compel_get_rseq(k.pid, &rseq);
+	check(ret == 0 && rseq.rseq_abi_pointer && rseq.signature == 0x53053053 && rseq.rseq_abi_size >= 20,
+	      "rseq: ptr %#llx size %u sig %#x", (unsigned long long)rseq.rseq_abi_pointer, rseq.rseq_abi_size,
+	      rseq.signature);
+
+	/* a signal arriving while seized must survive the remote syscalls */
+	kill(k.pid, SIGUSR1);
+
+	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	check(ret == 0 && ctx.poked, "rsys prepare: found an executable VMA at %#lx", ctx.syscall_ip);
+	if (ret)
+		goto detach;
+	memcpy(orig, ctx.orig, sizeof(orig));
+	check(!peek_mem(k.pid, ctx.syscall_ip, code, 3) && code[0] == 0x0f && code[1] == 0x05 && code[2] == 0xcc,
+	      "the code 0f 05 cc is in place");
+
+	ret = compel_rsys0(&ctx, &r, __NR_getpid);
+	check(ret == 0 && r == k.pid, "remote getpid = %ld (child %d)", r, k.pid);
+	ret = compel_rsys0(&ctx, &r, __NR_gettid);
+	check(ret == 0 && r == k.info.tids[0], "remote gettid = %ld", r);
+	ret = compel_rsys1(&ctx, &r, __NR_close, -1);
+	check(ret == 0 && r == -EBADF, "remote close(-1) = %ld (-EBADF is a result)", r);
+
+	ret = compel_rsys_map_scratch(&ctx, 100);
+	check(ret == 0 && ctx.scratch && ctx.scratch_size == 4096 && maps_has(k.pid, ctx.scratch) == 1,
+	      "scratch mapped at %#lx", ctx.scratch);
+	if (ret)
+		goto finish;
+
+	memset(&ksa, 0xaa, sizeof(ksa));
+	compel_mem_write(k.pid, ctx.mem_fd, ctx.scratch, &ksa, sizeof(ksa));
+	ret = compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGUSR1, 0, ctx.scratch, 8);
+	memset(&ksa, 0, sizeof(ksa));
+	ret = ret ?: compel_mem_read(k.pid, -1, ctx.scratch, &ksa, sizeof(ksa));
+	check(ret == 0 && r == 0 && ksa.handler == k.info.usr1_handler && (ksa.flags & SA_RESTART),
+	      "remote rt_sigaction(SIGUSR1) old handler %#lx = child's %#lx", ksa.handler, k.info.usr1_handler);
+
+	/* install a handler for SIGUSR2 remotely; the child checks it later */
+	ksa.handler = k.info.usr2_handler;
+	ret = compel_mem_write(k.pid, ctx.mem_fd, ctx.scratch + 64, &ksa, sizeof(ksa));
+	ret = ret ?: compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGUSR2, ctx.scratch + 64, 0, 8);
+	check(ret == 0 && r == 0, "remote rt_sigaction(SIGUSR2, new) = %ld", r);
+
+	ret = compel_rsys(&ctx, &r, __NR_mmap, 0, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(ret == 0 && r > 0 && maps_has(k.pid, r) == 1, "remote mmap = %#lx, in the child's maps", r);
+	if (ret == 0 && r > 0) {
+		unsigned long a = r;
+
+		ret = compel_rsys2(&ctx, &r, __NR_munmap, a, 8192);
+		check(ret == 0 && r == 0 && maps_has(k.pid, a) == 0, "remote munmap: gone from the maps");
+	}
+
+	/* writing a read-only page goes through /proc/PID/mem */
+	ret = compel_rsys3(&ctx, &r, __NR_mprotect, ctx.scratch, 4096, PROT_READ);
+	{
+		char msg[] = "read-only";
+		char back[sizeof(msg)] = "";
+
+		ret = ret ?: compel_mem_write(k.pid, ctx.mem_fd, ctx.scratch + 256, msg, sizeof(msg));
+		check(ret == 0 && !peek_mem(k.pid, ctx.scratch + 256, back, sizeof(back)) && !strcmp(back, msg),
+		      "mem write to a read-only page (%d)", ret);
+	}
+
+finish:
+	ret = compel_rsys_finish(&ctx);
+	check(ret == 0, "rsys finish (%d)", ret);
+	{
+		compel_regs_t after;
+
+		ret = compel_get_regs(k.pid, &after);
+		check(ret == 0 && !memcmp(&after, &regs, sizeof(regs)), "regs are back as before the remote syscalls");
+	}
+	n = compel_get_pending(k.pid, true, &si);
+	found = 0;
+	for (int i = 0; i < n; i++)
+		found |= si[i].si_signo == SIGUSR1;
+	free(si);
+	check(found, "SIGUSR1 sent while seized is still pending");
+	ret = compel_get_sigmask(k.pid, &mask);
+	check(ret == 0 && mask == k.info.blocked, "sigmask is back to the child's");
+
+detach:
+	ret = compel_detach(k.pid, state, 0);
+	check(ret == 0, "detach (%d)", ret);
+	ret = ask(&k, 'p', ctx.syscall_ip, &st);
+	check(ret == 0 && st.pid == k.pid, "child runs after detach (restarted read() got the command)");
+	check(ret == 0 && !memcmp(st.peek, orig, 3) && memcmp(st.peek, code, 3), "text bytes restored: %02x %02x %02x", st.peek[0], st.peek[1],
+	      st.peek[2]);
+	check(ret == 0 && st.usr1_count == 1, "SIGUSR1 delivered once after detach (%d)", st.usr1_count);
+	check(ret == 0 && st.usr2_handler == k.info.usr2_handler, "SIGUSR2 handler set remotely: %#lx",
+	      st.usr2_handler);
+
+	/* restore-style: the last syscall stops at syscall exit, then final regs are set */
+	ret = compel_seize_stop(k.pid, &state);
+	ret = ret ?: compel_get_regs(k.pid, &regs);
+	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
+	check(ret == 0, "seize again and prepare (%d)", ret);
+	if (ret)
+		goto out;
+	ret = compel_rsys_last(&ctx, &r, __NR_getppid, 0, 0, 0, 0, 0, 0);
+	check(ret == 0 && r == getpid(), "last remote syscall getppid = %ld", r);
+	{
+		compel_regs_t cur;
+
+		compel_get_regs(k.pid, &cur);
+		check(cur.rip == ctx.syscall_ip + 2 && cur.orig_rax == __NR_getppid,
+		      "left at the syscall-exit stop (rip %#llx)", cur.rip);
+	}
+	compel_rsys_finish(&ctx);
+	fixed = regs;
+	check(compel_fixup_syscall_restart(&fixed) == 1, "dumped regs need a read() restart");
+	ret = compel_set_regs(k.pid, &fixed);
+	ret = ret ?: compel_detach(k.pid, state, 0);
+	check(ret == 0, "set fixed-up regs and detach (%d)", ret);
+	ret = ask(&k, 'p', ctx.syscall_ip, &st);
+	check(ret == 0 && st.pid == k.pid && !memcmp(st.peek, orig, 3),
+	      "child's read() restarted from the fixed-up regs; text restored");
+out:
+	check(stop_kid(&k) == 0, "child exits cleanly");
+}
+
+static void test_threads(void)
+{
+	enum compel_task_state state[NR_WORKERS + 1];
+	struct compel_rsys ctx;
+	struct child_status st;
+	int ret, ok = 1, seized = 0;
+	struct kid k;
+	long r;
+
+	if (start_kid(&k, NR_WORKERS)) {
+		check(0, "start a child with %d threads", NR_WORKERS + 1);
+		return;
+	}
+	for (int i = 0; i <= NR_WORKERS; i++) {
+		ret = compel_seize_stop(k.info.tids[i], &state[i]);
+		if (ret) {
+			ok = 0;
+			break;
+		}
+		seized++;
+	}
+	check(ok, "seized all %d threads", NR_WORKERS + 1);
+
+	for (int i = 0; ok && i <= NR_WORKERS; i++) {
+		pid_t tid = k.info.tids[i];
+		int good;
+
+		ret = compel_rsys_prepare(&ctx, tid, 0);
+		good = ret == 0;
+		ret = ret ?: compel_rsys0(&ctx, &r, __NR_gettid);
+		good = good && ret == 0 && r == tid;
+		ret = compel_rsys0(&ctx, &r, __NR_getpid);
+		good = good && ret == 0 && r == k.pid;
+		ret = compel_rsys_finish(&ctx);
+		check(good && ret == 0, "thread %d: remote gettid/getpid = %d/%d", tid, tid, k.pid);
+	}
+	for (int i = 0; i < seized; i++)
+		if (compel_detach(k.info.tids[i], state[i], 0))
+			ok = 0;
+	check(ok, "detached every thread");
+	ret = ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.workers_alive, "all worker threads run after detach");
+	check(stop_kid(&k) == 0, "threaded child exits cleanly");
+}
+
+static void test_stopped(void)
+{
+	enum compel_task_state state;
+	struct compel_rsys ctx;
+	struct child_status st;
+	int ret, status;
+	struct kid k;
+	long r = 0;
+
+	if (start_kid(&k, 0)) {
+		check(0, "start a child to stop");
+		return;
+	}
+	kill(k.pid, SIGSTOP);
+	waitpid(k.pid, &status, WUNTRACED);
+	ret = compel_seize_stop(k.pid, &state);
+	check(ret == 0 && state == COMPEL_TASK_STOPPED, "seize of a SIGSTOPped child reports it stopped (%d)", state);
+	if (ret)
+		goto out;
+	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
+	ret = compel_rsys_finish(&ctx) ?: ret;
+	check(ret == 0 && r == k.pid, "remote getpid in a stopped child = %ld", r);
+	ret = compel_detach(k.pid, state, 0);
+	usleep(100000);
+	check(ret == 0 && proc_state(k.pid) == 'T', "still stopped after detach (state %c)", proc_state(k.pid));
+	kill(k.pid, SIGCONT);
+	ret = ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.pid == k.pid, "runs after SIGCONT");
+out:
+	check(stop_kid(&k) == 0, "stopped child exits cleanly");
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	compel_log_init(log_to_stderr);
+	atexit(kill_kids);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	test_restart_fixup();
+	test_errors();
+	test_single();
+	test_threads();
+	test_stopped();
+
+	printf("1..%d\n", nr_test);
+	printf("# %d of %d failed\n", nr_fail, nr_test);
+	return nr_fail ? 1 : 0;
+}
