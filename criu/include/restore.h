@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Restore (DESIGN.md §4).
+ *
+ * cr_restore_tasks() reads and checks every image, forks the tree with the
+ * dumped pids and tids (clone3 + set_tid), lets each task open its files
+ * (prepare_fds(), the lead's files code), then "morphs" every stub into the
+ * dumped task from the criu process with compel remote syscalls (restorer.c,
+ * mem-restore.c), and finally lets the tree run.
+ */
+#ifndef CRIU_RESTORE_H
+#define CRIU_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pstree.h"
+
+struct restore_opts {
+	int img_dfd;		/* the images directory */
+	bool detached;		/* -d: leave the tree running and return 0 */
+	const char *pidfile;	/* --pidfile: write the root's pid there */
+	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
+};
+
+/*
+ * Restore the tree. Returns <0 (-errno) on failure, with every process the
+ * restore started killed and reaped. On success: 0 in detached mode, else the
+ * exit code criu should exit with (the root's exit code, or 128+signal).
+ */
+int cr_restore_tasks(const struct restore_opts *o);
+
+/*
+ * Hooks run by each restored task (in the task itself, after every task and
+ * thread of the tree exists, before the morph). They are weak: when nobody
+ * defines them, the step is skipped. They return 0 or -errno.
+ *
+ * Contract for prepare_fds(): leave the fds that the dump recorded; do not
+ * touch the restore's service fds (fd >= restore_service_fd_base(), they are
+ * closed by the morph); every other fd the task inherited from criu (0, 1, 2
+ * included) is prepare_fds()'s to keep, replace or close.
+ */
+int prepare_fds(struct pstree_item *me) __attribute__((weak));
+int prepare_fs(struct pstree_item *me) __attribute__((weak));
+
+/* The restored tree (valid in criu and in the stubs while restore runs). */
+struct pstree *restore_pstree(void);
+/* Lowest service fd number in a stub (the images dir, the log); see above. */
+int restore_service_fd_base(void);
+/* In a stub: the images directory fd (a service fd). */
+int restore_img_dfd(void);
+
+/* ---------------------------------------------------------------- internals */
+
+/* VMA status bits (CRIU's image ABI values). */
+#ifndef VMA_AREA_REGULAR
+#define VMA_AREA_REGULAR	(1u << 0)
+#define VMA_AREA_STACK		(1u << 1)
+#define VMA_AREA_VSYSCALL	(1u << 2)
+#define VMA_AREA_VDSO		(1u << 3)
+#define VMA_AREA_HEAP		(1u << 5)
+#define VMA_FILE_PRIVATE	(1u << 6)
+#define VMA_FILE_SHARED		(1u << 7)
+#define VMA_ANON_SHARED		(1u << 8)
+#define VMA_ANON_PRIVATE	(1u << 9)
+#define VMA_AREA_SYSVIPC	(1u << 10)
+#define VMA_AREA_SOCKET		(1u << 11)
+#define VMA_AREA_VVAR		(1u << 12)
+#define VMA_AREA_AIORING	(1u << 13)
+#define VMA_AREA_MEMFD		(1u << 14)
+#define VMA_UNSUPP		(1u << 31)
+#endif
+
+/* PagemapEntry.flags (CRIU's values). */
+#ifndef PE_PARENT
+#define PE_PARENT	(1u << 0)
+#define PE_LAZY		(1u << 1)
+#define PE_PRESENT	(1u << 2)
+#endif
+
+/*
+ * The trampoline: criu reserves [RST_TRAMP, +RST_TRAMP_RESERVE) before the
+ * fork; each stub maps [RST_TRAMP, +RST_TRAMP_SIZE) rwx with `syscall; int3`
+ * at its start, the rest is scratch for remote syscall arguments. The second
+ * half of the reservation is a hole used to move the vdso out of the way.
+ */
+#define RST_TRAMP_SIZE		(64UL << 10)
+#define RST_TRAMP_RESERVE	(128UL << 10)
+#define RST_SCRATCH_OFF		4096UL
+
+struct CoreEntry;
+struct MmEntry;
+struct PagemapEntry;
+
+/* Memory of one task: what mem-restore.c needs. */
+struct rst_mem {
+	struct MmEntry *mm;		/* VMAs and mm fields */
+	struct PagemapEntry **pmes;	/* runs of pages, in pages-image order */
+	size_t nr_pmes;
+	int pages_fd;			/* criu's fd of pages-N.img, -1 when no pages */
+	/* filled by the caller: file-backed mappings and the exe */
+	int (*file_path)(uint32_t id, char *buf, size_t size);
+};
+
+/* Per-task restore state (pstree_item.priv). */
+struct rst_info {
+	struct CoreEntry **core;	/* one per thread, core[0] = the leader */
+	struct rst_mem mem;
+	int slot;			/* index in the shared area */
+};
+
+static inline struct rst_info *rsti(struct pstree_item *item)
+{
+	return item->priv;
+}
+
+struct compel_rsys;
+
+/* mem-restore.c: a remote syscall; returns its result (-errno on failure, of the call or of compel). */
+long rst_rsys(struct compel_rsys *rs, long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+	      unsigned long a4, unsigned long a5, unsigned long a6);
+/* Write into the task's memory (forced, read-only pages too). */
+int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t len);
+/* Forget the shared-memory table of a previous restore (unit tests). */
+void restore_mem_reset(void);
+
+/* mem-restore.c: replace the address space of a stopped stub by the dumped one. */
+int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem);
+/* mem-restore.c: checks of the images alone (before anything starts). */
+int validate_mem(pid_t pid, const struct rst_mem *mem);
+/* mem-restore.c: true when [start, end) meets no dumped VMA of mem. */
+bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned long end);
+
+/* restorer.c: morph a stopped stub (every thread seized) into the dumped task. */
+struct morph_thread;
+struct morph_task {
+	struct pstree_item *item;
+	unsigned long tramp;
+	int nr_service_fds;
+	int service_fds[4];		/* fds of the stub to close */
+	struct morph_thread *th;	/* restorer.c's per-thread state */
+};
+int morph_task(struct morph_task *mt);
+/* restorer.c: let the morphed task run (detach every thread). */
+int morph_release(struct morph_task *mt);
+/* restorer.c: after a failure: drop what morph_task() holds (the caller kills the task). */
+void morph_abort(struct morph_task *mt);
+
+#endif

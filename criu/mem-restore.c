@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore the address space of a stopped stub with remote syscalls: unmap the
+ * stub's memory (all but the trampoline and the vdso), move the vdso block to
+ * its dumped place, map every dumped VMA, fill the pages straight from the
+ * pages image with a remote preadv, put the dumped protections back and set
+ * the mm fields with PR_SET_MM_MAP.
+ */
+#define LOG_PREFIX "mem-rst: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/prctl.h>
+
+#include "common.h"
+#include "restore.h"
+#include "compel/compel.h"
+
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "vma.pb-c.h"
+
+
+#define SCRATCH(tramp) ((tramp) + RST_SCRATCH_OFF)
+#define SCRATCH_SIZE (RST_TRAMP_SIZE - RST_SCRATCH_OFF)
+
+/* ------------------------------------------------------ remote helpers */
+
+long rst_rsys(struct compel_rsys *rs, long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+	      unsigned long a4, unsigned long a5, unsigned long a6)
+{
+	long r;
+	int err = compel_rsys(rs, &r, nr, a1, a2, a3, a4, a5, a6);
+
+	if (err)
+		return err;
+	return r;
+}
+
+int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t len)
+{
+	return compel_mem_write(rs->tid, rs->mem_fd, addr, buf, len);
+}
+
+/* ------------------------------------------------------ the stub's maps */
+
+struct cur_vma {
+	unsigned long start, end;
+	char name[32];
+};
+
+static int read_cur_maps(pid_t pid, struct cur_vma **ret, int *ret_nr)
+{
+	char path[64], line[512];
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ struct cur_vma *v = NULL;
+	int nr = 0, cap = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		int pos = 0;
+		char *name;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s%n", &s, &e, &pos) < 2)
+			return -EINVAL;
+		if (nr == cap) {
+			struct cur_vma *n;
+
+			cap = cap ? cap * 2 : 64;
+			n = xrealloc(v, cap * sizeof(*v));
+			if (!n)
+				return -ENOMEM;
+			v = n;
+		}
+		name = line + pos;
+		while (*name == ' ')
+			name++;
+		name[strcspn(name, "\n")] = 0;
+		v[nr].start = s;
+		v[nr].end = e;
+		snprintf(v[nr].name, sizeof(v[nr].name), "%s", name);
+		nr++;
+	}
+	*ret = TAKE_PTR(v);
+	*ret_nr = nr;
+	return 0;
+}
+
+static bool is_vdso_name(const char *n)
+{
+	return !strcmp(n, "[vvar]") || !strcmp(n, "[vvar_vclock]") || !strcmp(n, "[vdso]");
+}
+
+/* ------------------------------------------------------ checks */
+
+static bool vma_is_vdso(const VmaEntry *v)
+{
+	return v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR);
+}
+
+static bool vma_skipped(const VmaEntry *v)
+{
+	return (v->status & VMA_AREA_VSYSCALL) || !(v->status & VMA_AREA_REGULAR);
+}
+
+bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned long end)
+{
+	if (!mem->mm)
+		return true;
+	for (size_t i = 0; i < mem->mm->n_vmas; i++) {
+		const VmaEntry *v = mem->mm->vmas[i];
+
+		if (v->status & VMA_AREA_VSYSCALL)
+			continue;
+		if (v->start < end && start < v->end)
+			return false;
+	}
+	return true;
+}
+
+static const VmaEntry *find_vma(const MmEntry *mm, unsigned long addr)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->start <= addr && addr < mm->vmas[i]->end)
+			return mm->vmas[i];
+	return NULL;
+}
+
+int validate_mem(pid_t pid, const struct rst_mem *mem)
+{
+	const MmEntry *mm = mem->mm;
+	unsigned long prev_end = 0;
+
+	if (!mm)
+		return pr_fail(-EINVAL, "task %d: no mm image\n", pid);
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (v->start >= v->end || (v->start | v->end) & ~PAGE_MASK)
+			return pr_fail(-EINVAL, "task %d: bad VMA %#" PRIx64 "-%#" PRIx64 "\n", pid, v->start, v->end);
+		if (v->start < prev_end)
+			return pr_fail(-EINVAL, "task %d: VMAs not sorted or overlapping at %#" PRIx64 "\n", pid,
+				       v->start);
+		prev_end = v->end;
+		if (vma_skipped(v))
+			continue;
+		if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
+			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
+				       pid, v->start, v->status);
+		if ((v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) && !(v->status & VMA_AREA_MEMFD) && v->fd < 0 &&
+		    !vma_is_vdso(v))
+			return pr_fail(-EINVAL, "task %d: file VMA %#" PRIx64 " without a file id\n", pid, v->start);
+	}
+	for (size_t i = 0; i < mem->nr_pmes; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+		unsigned long end = pe->vaddr + (unsigned long)pe->nr_pages * PAGE_SIZE;
+		const VmaEntry *v;
+
+		if (pe->vaddr & ~PAGE_MASK || !pe->nr_pages || end < pe->vaddr)
+			return pr_fail(-EINVAL, "task %d: bad pagemap entry %#" PRIx64 "\n", pid, pe->vaddr);
+		if (pe->in_parent || (pe->has_flags && (pe->flags & (PE_PARENT | PE_LAZY))))
+			return pr_fail(-EOPNOTSUPP, "task %d: pages at %#" PRIx64 " are in a parent image or lazy\n",
+				       pid, pe->vaddr);
+		/* a run of pages may span several adjacent VMAs */
+		for (unsigned long a = pe->vaddr; a < end; a = v->end) {
+			v = find_vma(mm, a);
+			if (!v || vma_skipped(v) || vma_is_vdso(v))
+				return pr_fail(-EINVAL, "task %d: pages at %#lx lie outside the dumped VMAs\n", pid, a);
+		}
+	}
+	if (mem->nr_pmes && mem->pages_fd < 0)
+		return pr_fail(-EINVAL, "task %d: pagemap without a pages image\n", pid);
+	return 0;
+}
+
+/* ------------------------------------------------------ steps */
+
+static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp)
+{
+	_cleanup_free_ struct cur_vma *cur = NULL;
+	int nr, ret;
+
+	ret = read_cur_maps(pid, &cur, &nr);
+	if (ret)
+		return pr_fail(ret, "can't read the maps of %d\n", pid);
+	for (int i = 0; i < nr; i++) {
+		long r;
+
+		if (cur[i].start >= tramp && cur[i].end <= tramp + RST_TRAMP_SIZE)
+			continue;
+		if (is_vdso_name(cur[i].name) || !strcmp(cur[i].name, "[vsyscall]"))
+			continue;
+		r = rst_rsys(rs, __NR_munmap, cur[i].start, cur[i].end - cur[i].start, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, cur[i].start, cur[i].end,
+				       strerror((int)-r));
+	}
+	return 0;
+}
+
+static int mremap_remote(struct compel_rsys *rs, unsigned long from, unsigned long len, unsigned long to)
+{
+	long r = rst_rsys(rs, __NR_mremap, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to, 0);
+
+	if (r < 0)
+		return (int)r;
+	return r == (long)to ? 0 : -EFAULT;
+}
+
+/*
+ * [vvar], [vvar_vclock] and [vdso] reach each other by fixed offsets: they
+ * move together, by one delta, to where the dump had them.
+ */
+static int move_vdso(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const MmEntry *mm)
+{
+	_cleanup_free_ struct cur_vma *cur = NULL;
+	const VmaEntry *dumped[4];
+	struct cur_vma *mine[4];
+	int nr, nd = 0, nm = 0, ret;
+	long delta;
+
+	ret = read_cur_maps(pid, &cur, &nr);
+	if (ret)
+		return pr_fail(ret, "can't read the maps of %d\n", pid);
+	for (int i = 0; i < nr; i++)
+		if (is_vdso_name(cur[i].name)) {
+			if (nm == 4)
+				return pr_fail(-EINVAL, "%d: too many vdso areas\n", pid);
+			mine[nm++] = &cur[i];
+		}
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (vma_is_vdso(mm->vmas[i])) {
+			if (nd == 4)
+				return pr_fail(-EINVAL, "too many vdso/vvar VMAs in the image\n");
+			dumped[nd++] = mm->vmas[i];
+		}
+
+	if (!nd) {
+		/* the dumped task had no vdso: drop ours */
+		for (int i = 0; i < nm; i++) {
+			long r = rst_rsys(rs, __NR_munmap, mine[i]->start, mine[i]->end - mine[i]->start, 0, 0, 0, 0);
+
+			if (r < 0)
+				return pr_fail((int)r, "%d: can't unmap %s\n", pid, mine[i]->name);
+		}
+		return 0;
+	}
+	if (nd != nm)
+		goto mismatch;
+	delta = (long)(dumped[0]->start - mine[0]->start);
+	for (int i = 0; i < nd; i++)
+		if (dumped[i]->end - dumped[i]->start != mine[i]->end - mine[i]->start ||
+		    (long)(dumped[i]->start - mine[i]->start) != delta)
+			goto mismatch;
+	if (!delta)
+		return 0;
+
+	unsigned long lo = mine[0]->start, hi = mine[nm - 1]->end;
+	unsigned long dlo = dumped[0]->start, dhi = dumped[nd - 1]->end;
+
+	if (dlo < hi && lo < dlo + (hi - lo)) {
+		/* the two places overlap: go through the hole next to the trampoline */
+		unsigned long tmp = tramp + RST_TRAMP_SIZE;
+
+		if (hi - lo > RST_TRAMP_RESERVE - RST_TRAMP_SIZE)
+			return pr_fail(-E2BIG, "%d: the vdso block is too large to move\n", pid);
+		for (int i = 0; i < nm; i++) {
+			ret = mremap_remote(rs, mine[i]->start, mine[i]->end - mine[i]->start, tmp + (mine[i]->start - lo));
+			if (ret)
+				return pr_fail(ret, "%d: can't move %s aside\n", pid, mine[i]->name);
+			mine[i]->end = tmp + (mine[i]->end - lo);
+			mine[i]->start = tmp + (mine[i]->start - lo);
+		}
+	}
+	for (int i = 0; i < nm; i++) {
+		ret = mremap_remote(rs, mine[i]->start, mine[i]->end - mine[i]->start, dumped[i]->start);
+		if (ret)
+			return pr_fail(ret, "%d: can't move %s to %#" PRIx64 "\n", pid, mine[i]->name, dumped[i]->start);
+	}
+	pr_debug("%d: vdso block moved to %#lx-%#lx\n", pid, dlo, dhi);
+	return 0;
+mismatch:
+	return pr_fail(-EINVAL, "%d: the dumped vdso/vvar layout does not match this kernel's\n", pid);
+}
+
+/* Open a file in the task (its root, its cwd); returns the remote fd. */
+static int remote_open(struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
+{
+	size_t len = strlen(path) + 1;
+	long r;
+	int ret;
+
+	if (len > SCRATCH_SIZE)
+		return -ENAMETOOLONG;
+	ret = rst_poke(rs, SCRATCH(tramp), path, len);
+	if (ret)
+		return ret;
+	r = rst_rsys(rs, __NR_openat, AT_FDCWD, SCRATCH(tramp), flags | O_CLOEXEC, 0, 0, 0);
+	return (int)r;
+}
+
+static bool vma_fillable(const VmaEntry *v)
+{
+	/* a shared file mapping keeps its data in the file */
+	return !(v->status & VMA_FILE_SHARED) || (v->status & VMA_AREA_MEMFD);
+}
+
+static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+		       const VmaEntry *v)
+{
+	unsigned long len = v->end - v->start;
+	unsigned int prot = v->prot;
+	unsigned long flags = (v->flags & ~(unsigned long)MAP_FIXED_NOREPLACE) | MAP_FIXED;
+	int fd = -1;
+	long r;
+
+	if (vma_fillable(v))
+		prot |= PROT_WRITE;	/* pages go in first, the dumped prot comes later */
+
+	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+		char path[4096];
+		int oflags = O_RDONLY, ret;
+
+		if (!mem->file_path)
+			return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
+		ret = mem->file_path((uint32_t)v->fd, path, sizeof(path));
+		if (ret)
+			return pr_fail(ret, "%d: no file %" PRId64 " for VMA %#" PRIx64 "\n", pid, v->fd, v->start);
+		if ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE))
+			oflags = O_RDWR;
+		if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)
+			oflags = O_RDWR;
+		fd = remote_open(rs, tramp, path, oflags);
+		if (fd < 0)
+			return pr_fail(fd, "%d: can't open %s for VMA %#" PRIx64 ": %s\n", pid, path, v->start,
+				       strerror(-fd));
+		flags &= ~(unsigned long)MAP_ANONYMOUS;
+	} else {
+		flags |= MAP_ANONYMOUS;
+	}
+
+	r = rst_rsys(rs, __NR_mmap, v->start, len, prot, flags, (unsigned long)fd, fd >= 0 ? v->pgoff : 0);
+	if (fd >= 0)
+		rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: mmap %#" PRIx64 "-%#" PRIx64 " prot %#x flags %#lx: %s\n", pid, v->start,
+			       v->end, prot, flags, strerror((int)-r));
+	if ((unsigned long)r != v->start)
+		return pr_fail(-EFAULT, "%d: VMA %#" PRIx64 " mapped at %#lx\n", pid, v->start, r);
+	return 0;
+}
+
+/*
+ * Shared anonymous VMAs that are one object (same shmid) in several tasks get
+ * one memfd, created by the first task that maps it and reopened by the
+ * others. Within one restore run the table lives in criu.
+ */
+struct shmem_obj {
+	uint64_t shmid;
+	pid_t owner;
+	int remote_fd;
+	unsigned long addr;	/* where the owner maps it */
+};
+static struct shmem_obj *shmems;
+static size_t nr_shmems;
+
+static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const VmaEntry *v)
+{
+	unsigned long len = v->end - v->start;
+	struct shmem_obj *o = NULL;
+	char path[64];
+	int fd;
+	long r;
+
+	for (size_t i = 0; i < nr_shmems; i++)
+		if (shmems[i].shmid == v->shmid)
+			o = &shmems[i];
+	if (o) {
+		/* map the owner's mapping: /proc/PID/map_files names the same shmem object */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->addr, o->addr + len);
+		fd = remote_open(rs, tramp, path, O_RDWR);
+		if (fd < 0)
+			return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
+				       o->addr, strerror(-fd));
+		r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+			     v->pgoff);
+		rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
+	} else {
+		struct shmem_obj *n = xrealloc(shmems, (nr_shmems + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		shmems = n;
+		r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, (unsigned long)-1, 0);
+		if (r >= 0)
+			shmems[nr_shmems++] = (struct shmem_obj){ v->shmid, pid, -1, v->start };
+	}
+	if (r < 0)
+		return pr_fail((int)r, "%d: mmap shared %#" PRIx64 ": %s\n", pid, v->start, strerror((int)-r));
+	return 0;
+}
+
+static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+{
+	char path[64];
+	uint64_t off = 0;
+	int fd, ret = 0;
+
+	if (!mem->nr_pmes)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), mem->pages_fd);
+	fd = remote_open(rs, tramp, path, O_RDONLY);
+	if (fd < 0)
+		return pr_fail(fd, "%d: can't open the pages image in the task: %s\n", pid, strerror(-fd));
+
+	for (size_t i = 0; i < mem->nr_pmes && !ret; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+		unsigned long addr = pe->vaddr, left = (unsigned long)pe->nr_pages * PAGE_SIZE;
+
+		if (pe->has_flags && !(pe->flags & PE_PRESENT))
+			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
+		while (left) {
+			struct iovec iov = { (void *)addr, left };
+			long r;
+
+			ret = rst_poke(rs, SCRATCH(tramp), &iov, sizeof(iov));
+			if (ret)
+				break;
+			r = rst_rsys(rs, __NR_preadv, fd, SCRATCH(tramp), 1, off, 0, 0);
+			if (r <= 0) {
+				ret = r ? (int)r : -EIO;
+				pr_err("%d: reading pages for %#lx from the image at %" PRIu64 ": %s\n", pid, addr,
+				       off, r ? strerror((int)-r) : "short image");
+				break;
+			}
+			addr += r;
+			left -= r;
+			off += r;
+		}
+	}
+	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
+	return ret;
+}
+
+static int protect_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		long r;
+
+		if (vma_skipped(v) || vma_is_vdso(v) || (v->prot & PROT_WRITE) || !vma_fillable(v))
+			continue;
+		r = rst_rsys(rs, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: mprotect %#" PRIx64 " to %#x: %s\n", pid, v->start, v->prot,
+				       strerror((int)-r));
+	}
+	return 0;
+}
+
+/* madvise() bits we put back (MADV_* numbers as bit positions, as in the image). */
+static const int madv_ok[] = { MADV_DONTFORK, MADV_DONTDUMP, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK };
+
+static int advise_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (!v->has_madv || !v->madv || vma_skipped(v) || vma_is_vdso(v))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(madv_ok); k++) {
+			long r;
+
+			if (!(v->madv & (1ULL << madv_ok[k])))
+				continue;
+			r = rst_rsys(rs, __NR_madvise, v->start, v->end - v->start, madv_ok[k], 0, 0, 0);
+			if (r < 0)
+				return pr_fail((int)r, "%d: madvise(%d) at %#" PRIx64 ": %s\n", pid, madv_ok[k],
+					       v->start, strerror((int)-r));
+		}
+	}
+	return 0;
+}
+
+static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+{
+	const MmEntry *mm = mem->mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->mm_start_code,
+		.end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data,
+		.end_data = mm->mm_end_data,
+		.start_stack = mm->mm_start_stack,
+		.start_brk = mm->mm_start_brk,
+		.brk = mm->mm_brk,
+		.arg_start = mm->mm_arg_start,
+		.arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start,
+		.env_end = mm->mm_env_end,
+		.exe_fd = (uint32_t)-1,
+	};
+	unsigned long auxv_addr = SCRATCH(tramp) + 512;
+	int exe_fd = -1, ret;
+	long r;
+
+	if (mm->n_mm_saved_auxv) {
+		size_t sz = mm->n_mm_saved_auxv * sizeof(uint64_t);
+
+		if (sz > 2048)
+			return pr_fail(-EINVAL, "%d: saved auxv too long (%zu entries)\n", pid, mm->n_mm_saved_auxv);
+		ret = rst_poke(rs, auxv_addr, mm->mm_saved_auxv, sz);
+		if (ret)
+			return ret;
+		map.auxv = (__u64 *)auxv_addr;
+		map.auxv_size = sz;
+	}
+	if (mem->file_path) {
+		char path[4096];
+
+		ret = mem->file_path(mm->exe_file_id, path, sizeof(path));
+		if (!ret) {
+			exe_fd = remote_open(rs, tramp, path, O_RDONLY);
+			if (exe_fd < 0)
+				pr_warn("%d: can't open the exe %s: %s; /proc/PID/exe keeps criu's\n", pid, path,
+					strerror(-exe_fd));
+			else
+				map.exe_fd = exe_fd;
+		} else {
+			pr_warn("%d: no exe file %u in the image\n", pid, mm->exe_file_id);
+		}
+	}
+	ret = rst_poke(rs, SCRATCH(tramp), &map, sizeof(map));
+	if (ret)
+		return ret;
+	r = rst_rsys(rs, __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, SCRATCH(tramp), sizeof(map), 0, 0);
+	if (exe_fd >= 0)
+		rst_rsys(rs, __NR_close, exe_fd, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: prctl(PR_SET_MM_MAP): %s\n", pid, strerror((int)-r));
+
+	if (mm->has_dumpable) {
+		r = rst_rsys(rs, __NR_prctl, PR_SET_DUMPABLE, mm->dumpable, 0, 0, 0, 0);
+		if (r < 0)
+			pr_warn("%d: PR_SET_DUMPABLE %d: %s\n", pid, mm->dumpable, strerror((int)-r));
+	}
+	if (mm->has_thp_disabled && mm->thp_disabled) {
+		r = rst_rsys(rs, __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: PR_SET_THP_DISABLE: %s\n", pid, strerror((int)-r));
+	}
+	return 0;
+}
+
+int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+{
+	const MmEntry *mm = mem->mm;
+	int ret;
+
+	ret = unmap_stub(rs, pid, tramp);
+	if (!ret)
+		ret = move_vdso(rs, pid, tramp, mm);
+	for (size_t i = 0; !ret && i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (vma_skipped(v) || vma_is_vdso(v))
+			continue;
+		if ((v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)))
+			ret = map_anon_shared(rs, pid, tramp, v);
+		else
+			ret = map_one_vma(rs, pid, tramp, mem, v);
+	}
+	if (!ret)
+		ret = fill_pages(rs, pid, tramp, mem);
+	if (!ret)
+		ret = protect_vmas(rs, pid, mm);
+	if (!ret)
+		ret = advise_vmas(rs, pid, mm);
+	if (!ret)
+		ret = set_mm_fields(rs, pid, tramp, mem);
+	return ret;
+}
+
+void restore_mem_reset(void)
+{
+	free(shmems);
+	shmems = NULL;
+	nr_shmems = 0;
+}
