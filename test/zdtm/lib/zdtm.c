@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zdtm test library: start-up, readiness handshake, SIGTERM wait, verdict.
+ *
+ * Handshake with the runner: the runner starts the test binary (the
+ * "launcher"); test_init() forks the real test, which becomes a session
+ * leader. When the test calls test_daemon() it writes the pidfile and sends
+ * SIGUSR1 to the launcher, which then exits 0. The runner reads the pidfile
+ * once the launcher has exited. The test holds no extra fd for any of this,
+ * so the dumped process tree contains only what the test itself set up.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zdtmtst.h"
+
+static const char *pidfile;
+static const char *outfile;
+static pid_t launcher_pid;	/* 0 in foreground mode */
+static pid_t test_root_pid;
+static bool failed;
+
+static void usage_exit(const char *prog, const char *bad)
+{
+	fprintf(stderr, "%s: unknown argument '%s'\n", prog, bad);
+	fprintf(stderr, "usage: %s [--pidfile=FILE --outfile=FILE]\n", prog);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--pidfile=", 10) && argv[i][10])
+			pidfile = argv[i] + 10;
+		else if (!strncmp(argv[i], "--outfile=", 10) && argv[i][10])
+			outfile = argv[i] + 10;
+		else
+			usage_exit(argv[0], argv[i]);
+	}
+	if (pidfile && !outfile) {
+		fprintf(stderr, "%s: --pidfile needs --outfile\n", argv[0]);
+		exit(2);
+	}
+}
+
+static void write_verdict(const char *line)
+{
+	size_t len = strlen(line);
+	int fd;
+
+	if (!outfile) {
+		fputs(line, stdout);
+		fflush(stdout);
+		return;
+	}
+	fd = open(outfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		dprintf(2, "[%d] cannot open %s: %m\n", getpid(), outfile);
+		return;
+	}
+	/* one write with O_APPEND: lines from several processes never mix */
+	if (write(fd, line, len) != (ssize_t)len)
+		dprintf(2, "[%d] short write to %s\n", getpid(), outfile);
+	close(fd);
+}
+
+/* The launcher: wait for SIGUSR1 from the test or for its death. */
+static void __attribute__((noreturn)) launcher_wait(pid_t child)
+{
+	sigset_t set;
+	siginfo_t si;
+	char buf[64], line[160];
+	int status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		if (sigwaitinfo(&set, &si) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("sigwaitinfo");
+			_exit(1);
+		}
+		if (si.si_signo == SIGUSR1 && si.si_pid == child)
+			_exit(0);
+		if (si.si_signo != SIGCHLD)
+			continue;
+		if (waitpid(child, &status, WNOHANG) != child)
+			continue;
+		snprintf(line, sizeof(line), "FAIL: test %s before test_daemon()\n",
+			 test_status_str(status, buf, sizeof(buf)));
+		write_verdict(line);
+		_exit(1);
+	}
+}
+
+void test_init(int argc, char **argv)
+{
+	sigset_t set, daemon_set;
+	pid_t pid;
+	int fd;
+
+	parse_args(argc, argv);
+	setvbuf(stdout, NULL, _IONBF, 0);
+
+	/* SIGTERM is only ever consumed by test_waitsig() */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		perror("sigprocmask");
+		exit(1);
+	}
+	test_root_pid = getpid();
+	if (outfile) {
+		fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "cannot create %s: %m\n", outfile);
+			exit(1);
+		}
+		close(fd);
+	}
+	if (!pidfile)
+		return;
+
+	if (sigprocmask(SIG_BLOCK, NULL, &daemon_set) < 0) {
+		perror("sigprocmask");
+		exit(1);
+	}
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	signal(SIGCHLD, SIG_DFL);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		perror("sigprocmask");
+		exit(1);
+	}
+	launcher_pid = getpid();
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (pid > 0)
+		launcher_wait(pid);
+
+	/* the test proper: own session, only SIGTERM blocked */
+	if (setsid() < 0) {
+		perror("setsid");
+		exit(1);
+	}
+	if (sigprocmask(SIG_SETMASK, &daemon_set, NULL) < 0) {
+		perror("sigprocmask");
+		exit(1);
+	}
+	test_root_pid = getpid();
+}
+
+static int write_pidfile(pid_t pid)
+{
+	char tmp[4096];
+	int fd, len;
+
+	len = snprintf(tmp, sizeof(tmp), "%s.tmp", pidfile);
+	if (len < 0 || len >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (dprintf(fd, "%d\n", pid) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	if (close(fd) < 0 || rename(tmp, pidfile) < 0)
+		return -errno;
+	return 0;
+}
+
+void test_daemon(void)
+{
+	int ret;
+
+	if (getpid() != test_root_pid) {
+		fail("test_daemon() called from a child (pid %d)", getpid());
+		exit(1);
+	}
+	if (!launcher_pid) {
+		test_msg("ready: send SIGTERM to %d to finish the test\n", getpid());
+		return;
+	}
+	ret = write_pidfile(getpid());
+	if (ret < 0) {
+		errno = -ret;
+		fail("cannot write pidfile %s", pidfile);
+		exit(1);
+	}
+	if (kill(launcher_pid, SIGUSR1) < 0) {
+		fail("cannot signal the launcher %d", launcher_pid);
+		exit(1);
+	}
+}
+
+void test_waitsig(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	while (sigwaitinfo(&set, NULL) < 0) {
+		if (errno != EINTR) {
+			fail("sigwaitinfo(SIGTERM)");
+			return;
+		}
+	}
+}
+
+void pass(void)
+{
+	if (failed) {
+		test_msg("pass() after fail(): the verdict stays FAIL\n");
+		return;
+	}
+	test_msg("PASS\n");
+	write_verdict("PASS\n");
+}
+
+void zdtm_fail(const char *file, int line, int err, const char *fmt, ...)
+{
+	char msg[1024], out[1300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (err)
+		snprintf(out, sizeof(out), "FAIL: %s:%d: %s (errno %d: %s)\n", file, line, msg, err,
+			 strerror(err));
+	else
+		snprintf(out, sizeof(out), "FAIL: %s:%d: %s\n", file, line, msg);
+	failed = true;
+	dprintf(2, "[%d] %s", getpid(), out);
+	write_verdict(out);
+}
+
+void test_msg(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dprintf(2, "[%d] %s", getpid(), msg);
+}
+
+bool test_failed(void)
+{
+	return failed;
+}
+
+int fdinfo_get_long(int fd, const char *key, long long *ret_val)
+{
+	char path[64], buf[8192], *p, *end;
+	size_t klen = strlen(key);
+	ssize_t n, total = 0;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	dfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	while (total < (ssize_t)sizeof(buf) - 1) {
+		n = read(dfd, buf + total, sizeof(buf) - 1 - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(dfd);
+	buf[total] = '\0';
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, klen) || p[klen] != ':')
+			continue;
+		errno = 0;
+		*ret_val = strtoll(p + klen + 1, &end, 0);
+		if (errno || end == p + klen + 1)
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int test_wait_child(pid_t pid, int timeout_sec, int *ret_status)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	long loops = timeout_sec * 100L;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, ret_status, WNOHANG);
+		if (ret == pid)
+			return 0;
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (loops-- <= 0)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+}
+
+const char *test_status_str(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d%s", WTERMSIG(status),
+			 WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "wait status 0x%x", status);
+	return buf;
+}
+
+int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return syscall(SYS_pidfd_open, pid, flags);
+}
+
+int sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
+}

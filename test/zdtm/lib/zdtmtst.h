@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zdtm test library.
+ *
+ * A test sets up some state, calls test_daemon() to tell the runner it is
+ * ready to be checkpointed, blocks in test_waitsig() until the runner sends
+ * SIGTERM (after dump and restore), then checks that the state survived and
+ * reports pass() or fail().
+ *
+ * The verdict goes to the file given with --outfile= (one "PASS" line, or one
+ * "FAIL: reason" line per failed check); messages go to stderr, which the
+ * runner points to the test's log file.
+ */
+#ifndef ZDTM_TST_H
+#define ZDTM_TST_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Parse --pidfile=FILE and --outfile=FILE. With a pidfile the test runs in
+ * the background: test_init() forks, the child becomes a session leader and
+ * goes on with the test, the parent waits until the child calls test_daemon()
+ * (exit 0) or dies (exit 1). Without a pidfile the test stays in the
+ * foreground and prints the verdict on stdout (handy for manual runs).
+ * SIGTERM is blocked from here on: test_waitsig() consumes it.
+ * Exits the process on a bad command line.
+ */
+void test_init(int argc, char **argv);
+
+/* The test's state is set up: write the pidfile and signal the launcher. */
+void test_daemon(void);
+
+/* Block until SIGTERM arrives (it may already be pending). */
+void test_waitsig(void);
+
+/* Record success; ignored (stays a failure) if fail() was called before. */
+void pass(void);
+
+/* Record a failed check: file, line, message and errno if it is set. */
+#define fail(fmt, ...) zdtm_fail(__FILE__, __LINE__, errno, fmt, ##__VA_ARGS__)
+void zdtm_fail(const char *file, int line, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A log message on stderr, prefixed with the pid. */
+void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* true once fail() was called in this process */
+bool test_failed(void);
+
+/*
+ * Helpers shared by several tests.
+ */
+
+/* Read "key:\t<number>" from /proc/self/fdinfo/FD. 0 or -errno. */
+int fdinfo_get_long(int fd, const char *key, long long *ret_val);
+
+/* Wait for a child with a timeout in seconds; 0 (status in *ret_status),
+ * -ETIMEDOUT or -errno. */
+int test_wait_child(pid_t pid, int timeout_sec, int *ret_status);
+
+/* Describe a wait status ("exited 3", "killed by signal 9") in buf. */
+const char *test_status_str(int status, char *buf, size_t len);
+
+/* Raw syscall wrappers (glibc 2.36 has none for these). */
+int sys_pidfd_open(pid_t pid, unsigned int flags);
+int sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags);
+
+#endif

@@ -1,0 +1,641 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""zdtm runner: start each test, checkpoint and restore it with criu, then ask
+it (SIGTERM) to check its state and read its verdict.
+
+    python3 test/zdtm/zdtm.py run [-t NAME ...] [--all] [--nocr | --norst]
+                                  [--iters N] [--flavor ns|h] [-v]
+    python3 test/zdtm/zdtm.py list
+
+Modes:
+  default   dump (the task is killed), restore -d, SIGTERM the restored task
+  --norst   dump --leave-running, then SIGTERM the original task
+  --nocr    no criu at all: start the test and SIGTERM it (checks the test)
+  --iters N dump (and restore) N times before the SIGTERM
+
+Per-test options live in test/zdtm/static/NAME.desc, either a python dict
+literal or key=value lines:
+  opts, dopts, ropts  extra criu options for both / dump / restore (shell words)
+  crfail              the dump must fail, and the task must survive and pass
+  feature             `criu check --feature X` must succeed for each X, else SKIP
+  flavor              flavors the test may run in (ns, h), else SKIP
+  norst               always run in --norst mode
+  timeout             seconds allowed for each step (default 30)
+
+The runner is a child subreaper and reaps everything it starts. By default
+it re-executes itself as init of a new pid namespace (unshare --pid --fork
+--mount-proc) so that pids freed by a dump stay free for the restore.
+One line is printed per test, then "zdtm: N passed, N failed, N skipped".
+"""
+
+import argparse
+import ast
+import ctypes
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATIC_DIR = os.path.join(ROOT, "test", "zdtm", "static")
+BIN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "static")
+RUN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "run")
+DEFAULT_CRIU = os.path.join(ROOT, "criu", "criu")
+
+PR_SET_CHILD_SUBREAPER = 36
+PIDNS_ENV = "ZDTM_IN_PIDNS"
+DEFAULT_TIMEOUT = 30
+LOG_TAIL = 25
+
+DESC_KEYS = {
+    "opts": "words", "dopts": "words", "ropts": "words",
+    "crfail": "bool", "norst": "bool",
+    "feature": "list", "flavor": "list",
+    "timeout": "int",
+}
+FLAVORS = ("ns", "h")
+
+
+class TestFailed(Exception):
+    """A test failed: reason plus (title, lines) blocks to show."""
+
+    def __init__(self, reason, tails=()):
+        super().__init__(reason)
+        self.reason = reason
+        self.tails = list(tails)
+
+
+class TestSkipped(Exception):
+    pass
+
+
+class DescError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- .desc files
+
+def desc_value(key, kind, val):
+    if kind == "bool":
+        if isinstance(val, bool):
+            return val
+        if isinstance(val, int):
+            return val != 0
+        s = str(val).strip().lower()
+        if s in ("", "1", "yes", "true", "y"):
+            return True
+        if s in ("0", "no", "false", "n"):
+            return False
+        raise DescError("%s: not a boolean: %r" % (key, val))
+    if kind == "int":
+        try:
+            n = int(val)
+        except (TypeError, ValueError):
+            raise DescError("%s: not an integer: %r" % (key, val))
+        if n <= 0:
+            raise DescError("%s: must be positive" % key)
+        return n
+    if kind == "words":
+        if isinstance(val, (list, tuple)):
+            return [str(v) for v in val]
+        try:
+            return shlex.split(str(val))
+        except ValueError as e:
+            raise DescError("%s: %s" % (key, e))
+    if kind == "list":
+        if isinstance(val, (list, tuple)):
+            return [str(v) for v in val]
+        return str(val).replace(",", " ").split()
+    raise AssertionError(kind)
+
+
+def parse_desc_text(text):
+    """A dict literal, or key=value lines ('#' comments; a bare key is true)."""
+    body = "\n".join(l for l in text.splitlines() if not l.strip().startswith("#")).strip()
+    if not body:
+        return {}
+    if body.startswith("{"):
+        try:
+            raw = ast.literal_eval(body)
+        except (ValueError, SyntaxError) as e:
+            raise DescError("bad dict literal: %s" % e)
+        if not isinstance(raw, dict):
+            raise DescError("not a dict")
+        return raw
+    raw = {}
+    for line in body.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, val = line.partition("=")
+        raw[key.strip()] = val.strip() if sep else ""
+    return raw
+
+
+def load_desc(name):
+    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "norst": False,
+            "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
+    path = os.path.join(STATIC_DIR, name + ".desc")
+    if not os.path.exists(path):
+        return desc
+    with open(path) as f:
+        raw = parse_desc_text(f.read())
+    for key, val in raw.items():
+        if key not in DESC_KEYS:
+            raise DescError("%s: unknown key %r (known: %s)" %
+                            (os.path.relpath(path, ROOT), key, ", ".join(sorted(DESC_KEYS))))
+        desc[key] = desc_value(key, DESC_KEYS[key], val)
+    bad = [f for f in desc["flavor"] if f not in FLAVORS]
+    if bad:
+        raise DescError("flavor: unknown %s (known: %s)" % (bad, ", ".join(FLAVORS)))
+    return desc
+
+
+# ---------------------------------------------------------- processes & reaping
+
+def proc_stat(pid):
+    """(state, ppid) of pid, or None if it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    rest = data[data.rindex(")") + 2:].split()
+    return rest[0], int(rest[1])
+
+
+def is_alive(pid):
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def all_pids():
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+
+def descendants(root):
+    """Every process below root (pid list, parents before children)."""
+    children = {}
+    for pid in all_pids():
+        st = proc_stat(pid)
+        if st:
+            children.setdefault(st[1], []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(0), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class Reaper:
+    """Reaps all our children (we are a subreaper) and keeps their statuses."""
+
+    def __init__(self):
+        self.status = {}
+
+    def reap(self):
+        while True:
+            try:
+                pid, st = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.status[pid] = st
+
+    def wait(self, pid, timeout):
+        """Wait until pid is gone. Returns (gone, status or None)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            self.reap()
+            if pid in self.status:
+                return True, self.status.pop(pid)
+            st = proc_stat(pid)
+            if st is None or (st[0] in ("Z", "X") and st[1] != os.getpid()):
+                return True, None       # gone, and not ours to reap
+            if time.monotonic() >= deadline:
+                return False, None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def kill_all_below(self, root):
+        """SIGKILL every descendant of root and reap them. Returns their pids."""
+        killed = []
+        for _ in range(100):
+            pids = [p for p in descendants(root) if is_alive(p)]
+            self.reap()
+            if not pids and not [p for p in descendants(root)]:
+                break
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                    if p not in killed:
+                        killed.append(p)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+            self.reap()
+        self.status.clear()
+        return killed
+
+
+def spawn(argv, cwd, log_path):
+    """fork+exec argv in cwd; stdin /dev/null, stdout and stderr appended to log_path."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.chdir(cwd)
+        fd = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(fd, 0)
+        os.close(fd)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        # python ignores these; a test must start with the default actions
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGUSR1):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.execv(argv[0], argv)
+    except BaseException as e:  # noqa: B036 - report anything, then die
+        try:
+            os.write(2, ("exec %s: %s\n" % (argv[0], e)).encode())
+        finally:
+            os._exit(127)
+    os._exit(127)
+
+
+def status_str(st):
+    if st is None:
+        return "exit status unknown"
+    if os.WIFEXITED(st):
+        return "exited %d" % os.WEXITSTATUS(st)
+    if os.WIFSIGNALED(st):
+        return "killed by signal %d" % os.WTERMSIG(st)
+    return "status 0x%x" % st
+
+
+def tail(path, n=LOG_TAIL):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        return ["(cannot read %s: %s)" % (path, e.strerror)]
+    if not lines:
+        return ["(empty)"]
+    return lines[-n:]
+
+
+# -------------------------------------------------------------------- runner
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.criu = os.path.abspath(args.criu)
+        self.reaper = Reaper()
+        self.me = os.getpid()
+        self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+
+    def vlog(self, msg):
+        if self.args.verbose:
+            print("    . " + msg, flush=True)
+
+    # -- criu invocations
+    def criu_run(self, argv, cwd, log_name, timeout):
+        """Run criu; returns (rc or None on timeout, path of its output file)."""
+        out = os.path.join(cwd, log_name + ".out")
+        cmd = [self.criu] + argv
+        self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
+        pid = spawn(cmd, cwd, out)
+        gone, st = self.reaper.wait(pid, timeout)
+        if not gone:
+            os.kill(pid, signal.SIGKILL)
+            self.reaper.wait(pid, 5)
+            return None, out
+        if st is None or not os.WIFEXITED(st):
+            return -1, out
+        return os.WEXITSTATUS(st), out
+
+    def check_features(self, features, timeout):
+        for feat in features:
+            d = os.path.join(RUN_DIR, ".check")
+            os.makedirs(d, exist_ok=True)
+            rc, _ = self.criu_run(["check", "--feature", feat], d, "check-" + feat, timeout)
+            if rc != 0:
+                raise TestSkipped("feature %s not supported" % feat)
+
+    def criu_logs(self, ddir, log, out):
+        blocks = [(os.path.relpath(os.path.join(ddir, log), ROOT),
+                   tail(os.path.join(ddir, log)))]
+        if os.path.exists(out) and os.path.getsize(out):
+            blocks.append((os.path.relpath(out, ROOT), tail(out, 10)))
+        return blocks
+
+    # -- one test
+    def test_logs(self, t):
+        return [(os.path.relpath(t["log"], ROOT), tail(t["log"], 10))]
+
+    def start(self, t):
+        argv = [t["bin"], "--pidfile=" + t["pidfile"], "--outfile=" + t["outfile"]]
+        launcher = spawn(argv, t["dir"], t["log"])
+        gone, st = self.reaper.wait(launcher, t["timeout"])
+        if not gone:
+            raise TestFailed("not ready after %ds" % t["timeout"], self.test_logs(t))
+        if st is None or not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
+            raise TestFailed("start failed (launcher %s)" % status_str(st),
+                             self.test_logs(t) + self.verdict_block(t))
+        try:
+            with open(t["pidfile"]) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError) as e:
+            raise TestFailed("bad pidfile: %s" % e, self.test_logs(t))
+        if not is_alive(pid):
+            raise TestFailed("test pid %d is not running after start" % pid, self.test_logs(t))
+        self.vlog("test started, pid %d (launcher %d, runner %d)" % (pid, launcher, self.me))
+        return pid
+
+    def dump(self, t, pid, it, leave_running):
+        ddir = os.path.join(t["dir"], "dump-%d" % it)
+        os.makedirs(ddir)
+        argv = ["dump", "-t", str(pid), "-D", ddir, "-o", "dump.log", "-v4"]
+        if leave_running:
+            argv.append("--leave-running")
+        argv += t["desc"]["opts"] + t["desc"]["dopts"]
+        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"])
+        return ddir, rc, out
+
+    def restore(self, t, ddir, pid):
+        pidfile = os.path.join(ddir, "restore.pid")
+        argv = ["restore", "-d", "-D", ddir, "-o", "restore.log", "-v4", "--pidfile", pidfile]
+        argv += t["desc"]["opts"] + t["desc"]["ropts"]
+        rc, out = self.criu_run(argv, ddir, "restore", t["timeout"])
+        logs = self.criu_logs(ddir, "restore.log", out)
+        if rc is None:
+            raise TestFailed("restore timed out after %ds" % t["timeout"], logs)
+        if rc != 0:
+            raise TestFailed("restore failed (exit %d)" % rc, logs)
+        try:
+            with open(pidfile) as f:
+                rpid = int(f.read().strip())
+        except (OSError, ValueError) as e:
+            raise TestFailed("restore: bad pidfile: %s" % e, logs)
+        if rpid != pid:
+            raise TestFailed("restored pid %d, dumped pid %d" % (rpid, pid), logs)
+        if not is_alive(pid):
+            raise TestFailed("restored task %d is not running" % pid,
+                             logs + self.test_logs(t) + self.verdict_block(t))
+        self.vlog("restored pid %d, tree %s" % (pid, [pid] + descendants(pid)))
+
+    def wait_tree_gone(self, t, tree, ddir, out):
+        deadline = time.monotonic() + t["timeout"]
+        for p in tree:
+            gone, _ = self.reaper.wait(p, max(0.1, deadline - time.monotonic()))
+            if not gone:
+                raise TestFailed("pid %d still alive after dump" % p,
+                                 self.criu_logs(ddir, "dump.log", out))
+
+    def checkpoint(self, t, pid):
+        """Dump (and restore) as the mode asks. Returns the pid to SIGTERM."""
+        desc = t["desc"]
+        norst = self.args.norst or desc["norst"]
+        iters = 1 if desc["crfail"] else self.args.iters
+        for it in range(1, iters + 1):
+            tree = [pid] + descendants(pid)
+            self.vlog("iteration %d: dumping tree %s" % (it, tree))
+            ddir, rc, out = self.dump(t, pid, it, norst and not desc["crfail"])
+            logs = self.criu_logs(ddir, "dump.log", out)
+            if rc is None:
+                raise TestFailed("dump timed out after %ds" % t["timeout"], logs)
+            if desc["crfail"]:
+                if rc == 0:
+                    raise TestFailed("dump succeeded, but the test is crfail", logs)
+                if not is_alive(pid):
+                    raise TestFailed("task %d died after a failed dump" % pid,
+                                     logs + self.test_logs(t) + self.verdict_block(t))
+                self.vlog("dump failed as expected (exit %d)" % rc)
+                return pid
+            if rc != 0:
+                raise TestFailed("dump failed (exit %d)" % rc, logs)
+            if norst:
+                if not is_alive(pid):
+                    raise TestFailed("task %d died after dump --leave-running" % pid,
+                                     logs + self.test_logs(t) + self.verdict_block(t))
+                continue
+            self.wait_tree_gone(t, tree, ddir, out)
+            self.restore(t, ddir, pid)
+        return pid
+
+    def verdict_block(self, t):
+        try:
+            with open(t["outfile"], errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            lines = ["(no verdict file)"]
+        return [(os.path.relpath(t["outfile"], ROOT), lines or ["(empty)"])]
+
+    def finish(self, t, pid):
+        os.kill(pid, signal.SIGTERM)
+        gone, st = self.reaper.wait(pid, t["timeout"])
+        if not gone:
+            raise TestFailed("no exit %ds after SIGTERM" % t["timeout"],
+                             self.test_logs(t) + self.verdict_block(t))
+        try:
+            with open(t["outfile"], errors="replace") as f:
+                lines = [l for l in f.read().splitlines() if l.strip()]
+        except OSError:
+            lines = []
+        fails = [l for l in lines if l.startswith("FAIL")]
+        if fails:
+            raise TestFailed(fails[0] + (" (+%d more)" % (len(fails) - 1) if len(fails) > 1 else ""),
+                             self.test_logs(t) + self.verdict_block(t))
+        if lines != ["PASS"]:
+            raise TestFailed("no verdict (%s)" % status_str(st),
+                             self.test_logs(t) + self.verdict_block(t))
+        if st is not None and not (os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0):
+            raise TestFailed("verdict PASS but the test %s" % status_str(st), self.test_logs(t))
+
+    def prepare(self, name):
+        desc = load_desc(name)
+        if self.args.flavor not in desc["flavor"]:
+            raise TestSkipped("flavor %s not in %s" % (self.args.flavor, desc["flavor"]))
+        timeout = self.args.timeout or desc["timeout"]
+        if desc["feature"] and not self.args.nocr:
+            self.check_features(desc["feature"], timeout)
+        t = {"name": name, "desc": desc, "timeout": timeout,
+             "bin": os.path.join(BIN_DIR, name), "dir": os.path.join(RUN_DIR, name)}
+        if not os.access(t["bin"], os.X_OK):
+            raise TestFailed("not built: %s (make zdtm-progs)" % os.path.relpath(t["bin"], ROOT))
+        shutil.rmtree(t["dir"], ignore_errors=True)
+        os.makedirs(t["dir"])
+        t["pidfile"] = os.path.join(t["dir"], name + ".pid")
+        t["outfile"] = os.path.join(t["dir"], name + ".out")
+        t["log"] = os.path.join(t["dir"], name + ".log")
+        return t
+
+    def run_one(self, name):
+        t0 = time.monotonic()
+        result, reason, blocks = "PASS", "", []
+        try:
+            t = self.prepare(name)
+            pid = self.start(t)
+            if not self.args.nocr:
+                pid = self.checkpoint(t, pid)
+            self.finish(t, pid)
+        except TestSkipped as e:
+            result, reason = "SKIP", str(e)
+        except TestFailed as e:
+            result, reason, blocks = "FAIL", e.reason, e.tails
+        except DescError as e:
+            result, reason = "FAIL", "bad .desc: %s" % e
+        finally:
+            leftovers = self.reaper.kill_all_below(self.me)
+        self.counts[result] += 1
+        line = "%s  %s" % (result, name)
+        if reason:
+            line += ": " + reason
+        if result != "SKIP":
+            line += " (%.1fs)" % (time.monotonic() - t0)
+        print(line, flush=True)
+        for title, lines in blocks:
+            print("    --- %s" % title)
+            for l in lines:
+                print("    | " + l)
+        if leftovers:
+            print("    note: killed leftover processes %s" % leftovers, flush=True)
+        return result
+
+    def mode_name(self):
+        if self.args.nocr:
+            return "nocr"
+        m = "norst (dump --leave-running)" if self.args.norst else "dump+restore"
+        if self.args.iters > 1:
+            m += " x%d" % self.args.iters
+        return m
+
+    def run(self, names):
+        where = ("runner is pid %d in a new pid namespace" % self.me
+                 if self.args.flavor == "ns" else "host pid namespace, runner pid %d" % self.me)
+        print("zdtm: %d tests, mode %s, flavor %s (%s)" %
+              (len(names), self.mode_name(), self.args.flavor, where), flush=True)
+        for name in names:
+            if self.run_one(name) == "FAIL" and self.args.fail_fast:
+                print("zdtm: stopping at the first failure (--fail-fast)")
+                break
+        c = self.counts
+        print("zdtm: %d passed, %d failed, %d skipped" % (c["PASS"], c["FAIL"], c["SKIP"]),
+              flush=True)
+        return 1 if c["FAIL"] else 0
+
+
+# ---------------------------------------------------------------- setup
+
+def all_tests():
+    return sorted(f[:-2] for f in os.listdir(STATIC_DIR) if f.endswith(".c"))
+
+
+def select_tests(args):
+    known = all_tests()
+    if args.all or not args.test:
+        return known
+    names = []
+    for item in args.test:
+        for n in item.split(","):
+            n = os.path.basename(n.strip())
+            if n.endswith(".c") or n.endswith(".desc"):
+                n = n.rsplit(".", 1)[0]
+            if n not in known:
+                sys.exit("zdtm: unknown test %r (see: zdtm.py list)" % n)
+            if n not in names:
+                names.append(n)
+    return names
+
+
+def set_subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        print("zdtm: warning: PR_SET_CHILD_SUBREAPER: %s" % os.strerror(err), flush=True)
+
+
+def enter_pidns():
+    """Re-exec as init of a new pid namespace. Returns only if that is impossible."""
+    probe = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true"]
+    try:
+        r = subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           timeout=30)
+        err = r.stderr.decode(errors="replace").strip()
+        ok = r.returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as e:
+        ok, err = False, str(e)
+    if not ok:
+        print("zdtm: cannot make a pid namespace (%s): running in the host flavor" % err,
+              flush=True)
+        return
+    env = dict(os.environ)
+    env[PIDNS_ENV] = "1"
+    sys.stdout.flush()
+    argv = probe[:-1] + [sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
+    os.execvpe("unshare", argv, env)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(prog="zdtm.py", description="zdtm test runner")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="list the tests")
+    r = sub.add_parser("run", help="run tests")
+    r.add_argument("-t", "--test", action="append", default=[],
+                   help="test name (repeat or comma-separate); default: all")
+    r.add_argument("-a", "--all", action="store_true", help="run every test")
+    m = r.add_mutually_exclusive_group()
+    m.add_argument("--nocr", action="store_true", help="no checkpoint/restore")
+    m.add_argument("--norst", action="store_true", help="dump --leave-running, no restore")
+    r.add_argument("--iters", type=int, default=1, help="checkpoint/restore N times")
+    r.add_argument("--flavor", choices=FLAVORS, default="ns",
+                   help="ns: own pid namespace (default); h: host")
+    r.add_argument("--criu", default=DEFAULT_CRIU, help="criu binary")
+    r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
+    r.add_argument("-k", "--keep-going", action="store_true",
+                   help="run all tests whatever fails (the default)")
+    r.add_argument("-x", "--fail-fast", action="store_true", help="stop at the first failure")
+    r.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args()
+    if args.cmd == "run" and args.iters < 1:
+        p.error("--iters must be at least 1")
+    if args.cmd == "run" and args.keep_going:
+        args.fail_fast = False
+    return args
+
+
+def main():
+    args = parse_args()
+    if args.cmd == "list":
+        for n in all_tests():
+            print(n)
+        return 0
+    names = select_tests(args)
+    if not args.nocr and not os.access(args.criu, os.X_OK):
+        sys.exit("zdtm: %s not found or not executable (run make, or use --nocr)" % args.criu)
+    if args.flavor == "ns" and os.environ.pop(PIDNS_ENV, None) != "1":
+        enter_pidns()
+        args.flavor = "h"
+    set_subreaper()
+    # stray SIGUSR1 (the tests' readiness signal) must not kill the runner
+    signal.signal(signal.SIGUSR1, lambda s, f: None)
+    os.makedirs(RUN_DIR, exist_ok=True)
+    runner = Runner(args)
+    try:
+        return runner.run(names)
+    except KeyboardInterrupt:
+        runner.reaper.kill_all_below(runner.me)
+        print("zdtm: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
