@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The morph: turn a stopped stub (a copy of criu, all threads seized) into
+ * the dumped task, from the criu process, with compel remote syscalls run on
+ * the trampoline page the stub mapped for us. Order:
+ *   seize, block every signal, drop the stub's rseq, close service fds,
+ *   personality, memory (mem-restore.c), signal actions (pending ones flushed),
+ *   pending signals, rlimits/oom/sched (from criu), per-thread state,
+ *   itimers, creds (last privileged step), registers + FPU, the final munmap
+ *   of the trampoline (stopped at syscall exit), then the dumped blocked masks.
+ * morph_release() detaches every thread.
+ */
+#define LOG_PREFIX "morph: "
+#include <cpuid.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <linux/capability.h>
+#include <linux/prctl.h>
+
+#include "common.h"
+#include "restore.h"
+#include "compel/compel.h"
+
+#include "core.pb-c.h"
+
+#define SCRATCH(tramp) ((tramp) + RST_SCRATCH_OFF)
+
+#ifndef RSEQ_FLAG_UNREGISTER
+#define RSEQ_FLAG_UNREGISTER 1
+#endif
+#ifndef __NR_rseq
+#define __NR_rseq 334
+#endif
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+#define SECBIT_KEEP_CAPS_BIT (1u << 4)
+
+struct morph_thread {
+	pid_t tid;
+	CoreEntry *core;
+	bool seized;
+	enum compel_task_state state;
+	struct compel_rsys rs;
+	bool rs_open;
+};
+
+static pid_t task_pid(struct morph_task *mt)
+{
+	return mt->item->pid;
+}
+
+static TaskCoreEntry *task_core(struct morph_task *mt)
+{
+	return mt->th[0].core->tc;
+}
+
+/* ------------------------------------------------------ seize */
+
+static int seize_all(struct morph_task *mt)
+{
+	struct pstree_item *item = mt->item;
+
+	mt->th = xzalloc(item->nr_threads * sizeof(*mt->th));
+	if (!mt->th)
+		return -ENOMEM;
+	for (int i = 0; i < item->nr_threads; i++) {
+		struct morph_thread *t = &mt->th[i];
+		int ret;
+
+		t->tid = item->threads[i];
+		t->core = rsti(item)->core[i];
+		t->rs.mem_fd = -1;
+		ret = compel_seize_stop(t->tid, &t->state);
+		if (ret)
+			return pr_fail(ret, "can't seize %d (task %d): %s\n", t->tid, item->pid, strerror(-ret));
+		t->seized = true;
+		ret = compel_set_sigmask(t->tid, ~0ULL);
+		if (ret)
+			return pr_fail(ret, "can't block signals of %d\n", t->tid);
+	}
+	return 0;
+}
+
+static int open_rs(struct morph_task *mt, struct morph_thread *t)
+{
+	int ret;
+
+	if (t->rs_open)
+		return 0;
+	ret = compel_rsys_prepare(&t->rs, t->tid, mt->tramp);
+	if (ret)
+		return pr_fail(ret, "%d: no trampoline at %#lx: %s\n", t->tid, mt->tramp, strerror(-ret));
+	t->rs_open = true;
+	return 0;
+}
+
+/* ------------------------------------------------------ per-thread steps */
+
+static int drop_stub_rseq(struct morph_thread *t)
+{
+	struct compel_rseq_conf c;
+	long r;
+	int ret = compel_get_rseq(t->tid, &c);
+
+	if (ret)
+		return pr_fail(ret, "%d: can't read the rseq configuration\n", t->tid);
+	if (!c.rseq_abi_pointer)
+		return 0;
+	r = rst_rsys(&t->rs, __NR_rseq, c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_FLAG_UNREGISTER, c.signature, 0,
+		     0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: can't unregister the stub's rseq: %s\n", t->tid, strerror((int)-r));
+	return 0;
+}
+
+static int set_comm(struct morph_task *mt, struct morph_thread *t, const char *comm)
+{
+	char buf[16] = {};
+	long r;
+	int ret;
+
+	if (!comm)
+		return 0;
+	strncpy(buf, comm, sizeof(buf) - 1);
+	ret = rst_poke(&t->rs, SCRATCH(mt->tramp), buf, sizeof(buf));
+	if (ret)
+		return ret;
+	r = rst_rsys(&t->rs, __NR_prctl, PR_SET_NAME, SCRATCH(mt->tramp), 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: PR_SET_NAME: %s\n", t->tid, strerror((int)-r));
+	return 0;
+}
+
+static int restore_thread_state(struct morph_task *mt, struct morph_thread *t)
+{
+	ThreadCoreEntry *tc = t->core->thread_core;
+	ThreadInfoX86 *ti = t->core->thread_info;
+	long r;
+	int ret;
+
+	if (tc->has_seccomp_mode && tc->seccomp_mode != SECCOMP_MODE__disabled)
+		return pr_fail(-EOPNOTSUPP, "%d: seccomp is not restored yet\n", t->tid);
+
+	if (tc->sas) {
+		struct {
+			uint64_t sp;
+			int32_t flags;
+			int32_t pad;
+			uint64_t size;
+		} ss = { tc->sas->ss_sp, (int32_t)tc->sas->ss_flags, 0, tc->sas->ss_size };
+
+		if (ss.flags & SS_DISABLE)
+			ss = (typeof(ss)){ 0, SS_DISABLE, 0, 0 };
+		else
+			ss.flags &= (int32_t)SS_AUTODISARM;
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &ss, sizeof(ss));
+		if (ret)
+			return ret;
+		r = rst_rsys(&t->rs, __NR_sigaltstack, SCRATCH(mt->tramp), 0, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: sigaltstack: %s\n", t->tid, strerror((int)-r));
+	}
+	if (tc->futex_rla_len) {
+		r = rst_rsys(&t->rs, __NR_set_robust_list, tc->futex_rla, tc->futex_rla_len, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: set_robust_list: %s\n", t->tid, strerror((int)-r));
+	}
+	r = rst_rsys(&t->rs, __NR_set_tid_address, ti->clear_tid_addr, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: set_tid_address: %s\n", t->tid, strerror((int)-r));
+	if (tc->rseq_entry && tc->rseq_entry->rseq_abi_pointer) {
+		RseqEntry *re = tc->rseq_entry;
+
+		r = rst_rsys(&t->rs, __NR_rseq, re->rseq_abi_pointer, re->rseq_abi_size, 0, re->signature, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: rseq(%#" PRIx64 ", %u): %s\n", t->tid, re->rseq_abi_pointer,
+				       re->rseq_abi_size, strerror((int)-r));
+	}
+	ret = set_comm(mt, t, t == &mt->th[0] ? task_core(mt)->comm : (tc->comm ? tc->comm : NULL));
+	if (ret)
+		return ret;
+	r = rst_rsys(&t->rs, __NR_prctl, PR_SET_PDEATHSIG, tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: PR_SET_PDEATHSIG: %s\n", t->tid, strerror((int)-r));
+
+	/* scheduling: from criu, on the tid */
+	if (tc->has_sched_policy && tc->sched_policy != SCHED_OTHER) {
+		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
+
+		if (sched_setscheduler(t->tid, (int)tc->sched_policy, &sp))
+			return pr_fail(-errno, "%d: sched_setscheduler(%u): %s\n", t->tid, tc->sched_policy,
+				       strerror(errno));
+	}
+	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, t->tid, tc->sched_nice))
+		return pr_fail(-errno, "%d: setpriority(%d): %s\n", t->tid, tc->sched_nice, strerror(errno));
+	return 0;
+}
+
+static uint64_t cap_word(const uint32_t *w, size_t n)
+{
+	return (n > 0 ? w[0] : 0) | (n > 1 ? (uint64_t)w[1] << 32 : 0);
+}
+
+static int last_cap(void)
+{
+	char buf[16];
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 40;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 40;
+	buf[n] = 0;
+	return atoi(buf);
+}
+
+#define RSYS_OR_FAIL(t, what, nr, ...)                                                                   \
+	({                                                                                               \
+		long __r = rst_rsys(&(t)->rs, nr, ##__VA_ARGS__);                                        \
+		if (__r < 0)                                                                             \
+			return pr_fail((int)__r, "%d: %s: %s\n", (t)->tid, what, strerror((int)-__r));   \
+		__r;                                                                                     \
+	})
+
+static int restore_creds(struct morph_task *mt, struct morph_thread *t)
+{
+	CredsEntry *c = t->core->thread_core->creds;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t eff, prm, inh, bnd;
+	unsigned long groups = SCRATCH(mt->tramp) + 64;
+	int lc = last_cap(), ret;
+
+	if (!c)
+		return 0;
+	eff = cap_word(c->cap_eff, c->n_cap_eff);
+	prm = cap_word(c->cap_prm, c->n_cap_prm);
+	inh = cap_word(c->cap_inh, c->n_cap_inh);
+	bnd = cap_word(c->cap_bnd, c->n_cap_bnd);
+
+	for (int cap = 0; cap <= lc && cap < 64; cap++)
+		if (!(bnd & (1ULL << cap)))
+			RSYS_OR_FAIL(t, "PR_CAPBSET_DROP", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0);
+
+	if (c->n_groups > 4096)
+		return pr_fail(-EINVAL, "%d: too many groups\n", t->tid);
+	ret = rst_poke(&t->rs, groups, c->groups, c->n_groups * sizeof(uint32_t));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "setgroups", __NR_setgroups, c->n_groups, groups, 0, 0, 0, 0);
+	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS", __NR_prctl, PR_SET_SECUREBITS, c->secbits | SECBIT_KEEP_CAPS_BIT, 0, 0,
+		     0, 0);
+	RSYS_OR_FAIL(t, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0);
+	RSYS_OR_FAIL(t, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0);
+	RSYS_OR_FAIL(t, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0);
+	RSYS_OR_FAIL(t, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0);
+
+	data[0] = (struct __user_cap_data_struct){ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh };
+	data[1] = (struct __user_cap_data_struct){ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32),
+						   (uint32_t)(inh >> 32) };
+	ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &hdr, sizeof(hdr));
+	if (!ret)
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp) + 16, data, sizeof(data));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "capset (the dumped capabilities exceed criu's?)", __NR_capset, SCRATCH(mt->tramp),
+		     SCRATCH(mt->tramp) + 16, 0, 0, 0, 0);
+	if (!(c->secbits & SECBIT_KEEP_CAPS_BIT))
+		RSYS_OR_FAIL(t, "PR_SET_KEEPCAPS", __NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------ per-process steps */
+
+static int close_service_fds(struct morph_task *mt)
+{
+	for (int i = 0; i < mt->nr_service_fds; i++)
+		if (mt->service_fds[i] >= 0)
+			RSYS_OR_FAIL(&mt->th[0], "close a service fd", __NR_close, mt->service_fds[i], 0, 0, 0, 0, 0);
+	return 0;
+}
+
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+static int restore_sigactions(struct morph_task *mt)
+{
+	TaskCoreEntry *tc = task_core(mt);
+	struct morph_thread *t = &mt->th[0];
+	struct k_sigaction ign = { (uint64_t)(uintptr_t)SIG_IGN, 0, 0, 0 };
+	size_t n = tc->n_sigactions, idx = 0;
+	int ret;
+
+	if (n && n != 64 && n != 62)
+		return pr_fail(-EINVAL, "task %d: %zu signal actions in the image (want 62 or 64)\n", task_pid(mt), n);
+	for (int sig = 1; sig <= 64; sig++) {
+		struct k_sigaction ka;
+		SaEntry *sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP) {
+			if (n == 64)
+				idx++;
+			continue;
+		}
+		/* SIG_IGN discards what the stub had pending; the dumped queue comes later */
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &ign, sizeof(ign));
+		if (ret)
+			return ret;
+		RSYS_OR_FAIL(t, "rt_sigaction(SIG_IGN)", __NR_rt_sigaction, sig, SCRATCH(mt->tramp), 0, 8, 0, 0);
+		if (!n) {
+			ka = (struct k_sigaction){ 0 };	/* SIG_DFL */
+		} else {
+			sa = tc->sigactions[idx++];
+			ka = (struct k_sigaction){ sa->sigaction, sa->flags, sa->restorer, sa->mask };
+		}
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &ka, sizeof(ka));
+		if (ret)
+			return ret;
+		RSYS_OR_FAIL(t, "rt_sigaction", __NR_rt_sigaction, sig, SCRATCH(mt->tramp), 0, 8, 0, 0);
+	}
+	return 0;
+}
+
+static int queue_signals(struct morph_task *mt, SignalQueueEntry *q, pid_t tid)
+{
+	struct morph_thread *t = &mt->th[0];
+
+	if (!q)
+		return 0;
+	for (size_t i = 0; i < q->n_signals; i++) {
+		ProtobufCBinaryData *b = &q->signals[i]->siginfo;
+		siginfo_t si;
+		int ret;
+
+		if (b->len != sizeof(si))
+			return pr_fail(-EINVAL, "task %d: a queued siginfo of %zu bytes\n", task_pid(mt), b->len);
+		memcpy(&si, b->data, sizeof(si));
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &si, sizeof(si));
+		if (ret)
+			return ret;
+		/* run in the leader: the kernel lets a task queue any si_code to itself */
+		if (tid)
+			RSYS_OR_FAIL(t, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, task_pid(mt), tid, si.si_signo,
+				     SCRATCH(mt->tramp), 0, 0);
+		else
+			RSYS_OR_FAIL(t, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, task_pid(mt), si.si_signo,
+				     SCRATCH(mt->tramp), 0, 0, 0);
+	}
+	return 0;
+}
+
+static int restore_rlimits(struct morph_task *mt)
+{
+	TaskRlimitsEntry *rl = task_core(mt)->rlimits;
+
+	if (!rl)
+		return 0;
+	for (size_t i = 0; i < rl->n_rlimits && i < RLIM_NLIMITS; i++) {
+		struct rlimit64 { uint64_t cur, max; } nl = { rl->rlimits[i]->cur, rl->rlimits[i]->max }, old;
+
+		if (syscall(SYS_prlimit64, task_pid(mt), i, NULL, &old))
+			return pr_fail(-errno, "task %d: prlimit: %s\n", task_pid(mt), strerror(errno));
+		if (old.cur == nl.cur && old.max == nl.max)
+			continue;
+		if (syscall(SYS_prlimit64, task_pid(mt), i, &nl, NULL)) {
+			int e = errno;
+
+			if (e == EPERM && nl.max > old.max)
+				return pr_fail(-EPERM,
+					       "task %d: can't raise the hard limit of resource %zu from %" PRIu64
+					       " to %" PRIu64 " (needs CAP_SYS_RESOURCE)\n",
+					       task_pid(mt), i, old.max, nl.max);
+			return pr_fail(-e, "task %d: prlimit resource %zu: %s\n", task_pid(mt), i, strerror(e));
+		}
+	}
+	return 0;
+}
+
+static int restore_oom_score_adj(struct morph_task *mt)
+{
+	TaskCoreEntry *tc = task_core(mt);
+	char path[64], buf[16];
+	int fd, len;
+
+	if (!tc->has_oom_score_adj)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", task_pid(mt));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "can't open %s\n", path);
+	len = snprintf(buf, sizeof(buf), "%d", tc->oom_score_adj);
+	if (write(fd, buf, len) != len)
+		pr_warn("task %d: can't set oom_score_adj %d: %s\n", task_pid(mt), tc->oom_score_adj, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int restore_itimers(struct morph_task *mt)
+{
+	TaskTimersEntry *tm = task_core(mt)->timers;
+	ItimerEntry *it[3];
+	int which[3] = { ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF };
+
+	if (!tm)
+		return 0;
+	if (tm->n_posix)
+		return pr_fail(-EOPNOTSUPP, "task %d: posix timers are not restored yet\n", task_pid(mt));
+	it[0] = tm->real;
+	it[1] = tm->virt;
+	it[2] = tm->prof;
+	for (int i = 0; i < 3; i++) {
+		struct {
+			int64_t isec, iusec, vsec, vusec;
+		} v;
+		int ret;
+
+		if (!it[i] || (!it[i]->vsec && !it[i]->vusec))
+			continue;
+		v.isec = it[i]->isec;
+		v.iusec = it[i]->iusec;
+		v.vsec = it[i]->vsec;
+		v.vusec = it[i]->vusec;
+		ret = rst_poke(&mt->th[0].rs, SCRATCH(mt->tramp), &v, sizeof(v));
+		if (ret)
+			return ret;
+		RSYS_OR_FAIL(&mt->th[0], "setitimer", __NR_setitimer, which[i], SCRATCH(mt->tramp), 0, 0, 0, 0);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ registers */
+
+static void regs_from_image(const UserX86RegsEntry *g, compel_regs_t *r)
+{
+	r->r15 = g->r15;
+	r->r14 = g->r14;
+	r->r13 = g->r13;
+	r->r12 = g->r12;
+	r->rbp = g->bp;
+	r->rbx = g->bx;
+	r->r11 = g->r11;
+	r->r10 = g->r10;
+	r->r9 = g->r9;
+	r->r8 = g->r8;
+	r->rax = g->ax;
+	r->rcx = g->cx;
+	r->rdx = g->dx;
+	r->rsi = g->si;
+	r->rdi = g->di;
+	r->orig_rax = g->orig_ax;
+	r->rip = g->ip;
+	r->cs = g->cs;
+	r->eflags = g->flags;
+	r->rsp = g->sp;
+	r->ss = g->ss;
+	r->fs_base = g->fs_base;
+	r->gs_base = g->gs_base;
+	r->ds = g->ds;
+	r->es = g->es;
+	r->fs = g->fs;
+	r->gs = g->gs;
+}
+
+/* Copy n 32/64-bit image words into buf[off..off+max) (xsave component). */
+static void put_words(void *buf, size_t bufsz, size_t off, size_t max, const void *w, size_t wsz)
+{
+	size_t len = min(wsz, max);
+
+	if (!w || !len || off >= bufsz)
+		return;
+	len = min(len, bufsz - off);
+	memcpy((char *)buf + off, w, len);
+}
+
+static size_t xsave_comp_off(unsigned int comp, size_t *ret_size)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!__get_cpuid_count(0xd, comp, &eax, &ebx, &ecx, &edx) || !eax) {
+		*ret_size = 0;
+		return 0;
+	}
+	*ret_size = eax;
+	return ebx;
+}
+
+static int fpregs_from_image(pid_t tid, const UserX86FpregsEntry *f, struct compel_fpregs *fp)
+{
+	uint8_t *b = fp->buf;
+	uint16_t w16[4] = { (uint16_t)f->cwd, (uint16_t)f->swd, (uint16_t)f->twd, (uint16_t)f->fop };
+
+	if (fp->size < 512)
+		return -EINVAL;
+	memset(b, 0, 512);
+	memcpy(b, w16, sizeof(w16));
+	memcpy(b + 8, &f->rip, 8);
+	memcpy(b + 16, &f->rdp, 8);
+	memcpy(b + 24, &f->mxcsr, 4);
+	memcpy(b + 28, &f->mxcsr_mask, 4);
+	put_words(b, 512, 32, 128, f->st_space, f->n_st_space * 4);
+	put_words(b, 512, 160, 256, f->xmm_space, f->n_xmm_space * 4);
+	if (!fp->xsave)
+		return 0;
+
+	UserX86XsaveEntry *x = f->xsave;
+	uint64_t bv = 3;	/* x87 + SSE from the legacy area */
+	struct {
+		unsigned int comp;
+		const void *w;
+		size_t len;
+	} comps[] = {
+		{ 2, x ? x->ymmh_space : NULL, x ? x->n_ymmh_space * 4 : 0 },
+		{ 3, x ? x->bndreg_state : NULL, x ? x->n_bndreg_state * 8 : 0 },
+		{ 4, x ? x->bndcsr_state : NULL, x ? x->n_bndcsr_state * 8 : 0 },
+		{ 5, x ? x->opmask_reg : NULL, x ? x->n_opmask_reg * 8 : 0 },
+		{ 6, x ? x->zmm_upper : NULL, x ? x->n_zmm_upper * 8 : 0 },
+		{ 7, x ? x->hi16_zmm : NULL, x ? x->n_hi16_zmm * 8 : 0 },
+		{ 9, x ? x->pkru : NULL, x ? x->n_pkru * 4 : 0 },
+	};
+
+	if (fp->size < 576)
+		return -EINVAL;
+	if (x)
+		bv = x->xstate_bv;
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
+		size_t sz, off = xsave_comp_off(comps[i].comp, &sz);
+
+		if (!sz)
+			continue;
+		if (off + sz <= fp->size)
+			memset(b + off, 0, sz);
+		put_words(b, fp->size, off, sz, comps[i].w, comps[i].len);
+	}
+	/* the xsave header: xstate_bv, xcomp_bv = 0 (standard format), reserved */
+	memset(b + 512, 0, 64);
+	memcpy(b + 512, &bv, 8);
+	(void)tid;
+	return 0;
+}
+
+static int set_final_regs(struct morph_thread *t)
+{
+	ThreadInfoX86 *ti = t->core->thread_info;
+	struct compel_fpregs fp = {};
+	compel_regs_t r;
+	int ret;
+
+	ret = compel_get_regs(t->tid, &r);
+	if (ret)
+		return ret;
+	regs_from_image(ti->gpregs, &r);
+	compel_fixup_syscall_restart(&r);
+	ret = compel_set_regs(t->tid, &r);
+	if (ret)
+		return pr_fail(ret, "%d: can't set registers: %s\n", t->tid, strerror(-ret));
+	if (!ti->fpregs)
+		return 0;
+	ret = compel_get_fpregs(t->tid, &fp);
+	if (ret)
+		return pr_fail(ret, "%d: can't read the FPU state\n", t->tid);
+	ret = fpregs_from_image(t->tid, ti->fpregs, &fp);
+	if (!ret)
+		ret = compel_set_fpregs(t->tid, &fp);
+	compel_fpregs_free(&fp);
+	if (ret)
+		return pr_fail(ret, "%d: can't set the FPU state: %s\n", t->tid, strerror(-ret));
+	return 0;
+}
+
+static uint64_t thread_blocked(struct morph_task *mt, struct morph_thread *t)
+{
+	ThreadCoreEntry *tc = t->core->thread_core;
+
+	if (tc && tc->has_blk_sigset)
+		return tc->blk_sigset;
+	return task_core(mt)->blk_sigset;
+}
+
+/* ------------------------------------------------------ the morph */
+
+int morph_task(struct morph_task *mt)
+{
+	struct pstree_item *item = mt->item;
+	TaskCoreEntry *tc;
+	long r;
+	int ret;
+
+	ret = seize_all(mt);
+	if (ret)
+		return ret;
+	tc = task_core(mt);
+	for (int i = 0; i < item->nr_threads; i++) {
+		ret = open_rs(mt, &mt->th[i]);
+		if (!ret)
+			ret = drop_stub_rseq(&mt->th[i]);
+		if (ret)
+			return ret;
+	}
+	ret = close_service_fds(mt);
+	if (ret)
+		return ret;
+	r = rst_rsys(&mt->th[0].rs, __NR_personality, tc->personality, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
+
+	ret = restore_mem(&mt->th[0].rs, item->pid, mt->tramp, &rsti(item)->mem);
+	if (ret)
+		return ret;
+	ret = restore_sigactions(mt);
+	if (!ret)
+		ret = queue_signals(mt, tc->signals_s, 0);
+	for (int i = 0; !ret && i < item->nr_threads; i++)
+		ret = queue_signals(mt, mt->th[i].core->thread_core->signals_p, mt->th[i].tid);
+	if (!ret)
+		ret = restore_rlimits(mt);
+	if (!ret)
+		ret = restore_oom_score_adj(mt);
+	if (!ret && tc->has_child_subreaper && tc->child_subreaper) {
+		r = rst_rsys(&mt->th[0].rs, __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
+		if (r < 0)
+			ret = pr_fail((int)r, "task %d: PR_SET_CHILD_SUBREAPER: %s\n", item->pid, strerror((int)-r));
+	}
+	for (int i = 0; !ret && i < item->nr_threads; i++)
+		ret = restore_thread_state(mt, &mt->th[i]);
+	if (!ret)
+		ret = restore_itimers(mt);
+	for (int i = 0; !ret && i < item->nr_threads; i++)
+		ret = restore_creds(mt, &mt->th[i]);
+	if (ret)
+		return ret;
+
+	/* the other threads first: the leader's last call unmaps the trampoline */
+	for (int i = 1; i < item->nr_threads; i++) {
+		struct morph_thread *t = &mt->th[i];
+
+		ret = compel_rsys_finish(&t->rs);
+		t->rs_open = false;
+		if (!ret)
+			ret = set_final_regs(t);
+		if (!ret)
+			ret = compel_set_sigmask(t->tid, thread_blocked(mt, t));
+		if (ret)
+			return ret;
+	}
+	ret = compel_rsys_last(&mt->th[0].rs, &r, __NR_munmap, mt->tramp, RST_TRAMP_SIZE, 0, 0, 0, 0);
+	if (!ret && r < 0)
+		ret = (int)r;
+	if (ret)
+		return pr_fail(ret, "task %d: the final munmap of the trampoline: %s\n", item->pid, strerror(-ret));
+	compel_rsys_finish(&mt->th[0].rs);
+	mt->th[0].rs_open = false;
+	ret = set_final_regs(&mt->th[0]);
+	if (!ret)
+		ret = compel_set_sigmask(item->pid, thread_blocked(mt, &mt->th[0]));
+	return ret;
+}
+
+int morph_release(struct morph_task *mt)
+{
+	bool stopped = mt->th && mt->th[0].core->tc->task_state == TASK_STOPPED;
+	int err = 0;
+
+	if (!mt->th)
+		return 0;
+	for (int i = 0; i < mt->item->nr_threads; i++) {
+		struct morph_thread *t = &mt->th[i];
+		int ret;
+
+		if (!t->seized)
+			continue;
+		ret = compel_detach(t->tid, stopped ? COMPEL_TASK_STOPPED : COMPEL_TASK_ALIVE, 0);
+		if (ret && !err)
+			err = pr_fail(ret, "can't detach %d: %s\n", t->tid, strerror(-ret));
+		t->seized = false;
+	}
+	free(mt->th);
+	mt->th = NULL;
+	return err;
+}
+
+void morph_abort(struct morph_task *mt)
+{
+	if (!mt->th)
+		return;
+	for (int i = 0; i < mt->item->nr_threads; i++) {
+		struct morph_thread *t = &mt->th[i];
+
+		if (t->rs_open) {
+			/* don't put the stub's regs back: the task is killed anyway */
+			t->rs.done = true;
+			t->rs.poked = false;
+			t->rs.swallowed = 0;
+			t->rs.scratch = 0;
+			compel_rsys_finish(&t->rs);
+		}
+	}
+	free(mt->th);
+	mt->th = NULL;
+}
