@@ -7,9 +7,16 @@
  */
 #include "common.h"
 #include "crtools.h"
+#include "pstree.h"
 
 __attribute__((weak)) int cr_restore(int img_dfd)
 {
 	pr_err("restore is not implemented yet\n");
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int dump_task_core(int img_dfd, struct pstree_item *item)
+{
+	pr_err("dumping task state is not implemented yet\n");
 	return -ENOSYS;
 }

@@ -1,17 +1,126 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The fd machinery (DESIGN.md §5). */
+/*
+ * The fd machinery (DESIGN.md §5).
+ *
+ * Dump: every fd of a task is copied into criu with pidfd_getfd(); the
+ * common parameters (fstat, fstatfs, fdinfo, link) are gathered once into
+ * struct fd_parms; the first file_type whose detect() accepts it dumps the
+ * open-file object once into files.img (identity: dev/ino, confirmed with
+ * kcmp), and every fd gets an fdinfo reference.
+ *
+ * Restore: files.img records become struct file_desc (collect); after the
+ * tree exists the controller (the criu process) opens each object once
+ * (file_type.open), and each task pulls the fds it needs from the controller
+ * with pidfd_getfd() and puts them at their numbers (prepare_fds). A file
+ * shared by several fds or tasks is one open file in the controller, so it is
+ * shared again.
+ */
 #ifndef CRIU_FILES_H
 #define CRIU_FILES_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
+#include "list.h"
+#include "proc_parse.h"
+#include "pstree.h"
+
+struct FileEntry;
+struct cr_img;
+
+/* What dump knows about one fd before choosing its type. */
+struct fd_parms {
+	int fd;				/* number in the task */
+	int lfd;			/* criu's copy of it */
+	struct stat stat;
+	struct statfs sfs;
+	struct proc_fdinfo fdinfo;
+	char link[PATH_MAX];		/* readlink of /proc/PID/fd/N */
+	unsigned int flags;		/* file status flags (O_*), without O_CLOEXEC */
+	unsigned int fd_flags;		/* FD_CLOEXEC or 0 */
+	struct pstree_item *item;	/* the task */
+};
+
+/* Cross-task dump state for files. */
+struct dump_files_ctx {
+	int img_dfd;
+	struct cr_img *files_img;	/* files.img */
+	struct cr_img *pipes_data_img;
+	struct cr_img *fifo_data_img;
+	struct pstree *tree;
+	uint32_t next_id;
+	struct list_head seen;		/* struct seen_file */
+};
+
+/* A restore-side open-file object. */
+struct file_desc {
+	uint32_t id;
+	const struct file_type *type;
+	struct FileEntry *fe;
+	int index;			/* into the shared ctl_fds array */
+	bool needed;			/* referenced by some fdinfo (or other image) */
+	struct list_head list;
+	void *priv;
+};
+
+enum file_open_stage {
+	FILE_OPEN_EARLY,		/* can be opened before the tree exists */
+	FILE_OPEN_AFTER_TREE,		/* needs the restored tasks (pidfds) */
+};
+
+struct file_type {
+	const char *name;
+	int type;			/* FD_TYPES__* */
+	/* dump */
+	bool (*detect)(const struct fd_parms *p);
+	int (*dump)(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p);
+	/* restore: both run in the controller */
+	int (*collect)(struct file_desc *d);
+	int (*open)(struct file_desc *d, int *ret_fd);
+	/* after every object of the stage is open (e.g. let helper processes exit) */
+	int (*stage_done)(void);
+	/* drop what the controller still holds; on failure too */
+	void (*cleanup)(void);
+	enum file_open_stage stage;
+};
+
+extern const struct file_type reg_file_type, pipe_file_type, fifo_file_type, pidfd_file_type, tty_file_type;
+
+/* ---- dump ---- */
+int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
+void dump_files_fini(struct dump_files_ctx *ctx);
+int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
+/* cwd, root and umask: fs-PID.img */
+int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
+/* Task (stub): chroot, chdir and umask as dumped. */
+int prepare_fs(int img_dfd, struct pstree_item *me);
 /*
  * Dump a file that criu itself holds open (lfd), such as a task's exe or the
- * file behind a file-backed mapping (open it through /proc/PID/map_files/...),
- * into files.img as a regular file object, once per file. Returns 0 and the
- * object's id in *ret_id, or -errno.
+ * file behind a file-backed mapping, as a regular file object, once per file.
  */
 int dump_file_lfd(int lfd, uint32_t *ret_id);
+/* Write the fown (F_SETOWN) part of a file; lfd is criu's copy. */
+struct FownEntry;
+void fill_fown(int lfd, struct FownEntry *fown);
+
+/* ---- restore ---- */
+int collect_files(int img_dfd);
+struct file_desc *find_file_desc(uint32_t id);
+/* Controller: open every needed object of this stage. */
+int open_files_ctl(enum file_open_stage stage);
+/* The controller's fd of an object (after open_files_ctl), or -1. */
+int file_desc_ctl_fd(const struct file_desc *d);
+/* Task (stub): put every fd of its fdinfo image in place. ctl_pidfd refers to the controller. */
+int prepare_fds(int img_dfd, struct pstree_item *me, int ctl_pidfd);
+/* Controller, after every task has its fds: close the controller's copies. */
+void close_files_ctl(void);
+/* Restore-side state of the controller, set by cr-restore. */
+extern struct pstree *restore_tree;
+extern int restore_img_dfd;
+extern pid_t restore_ctl_pid;
 
 #endif

@@ -3,6 +3,7 @@
 #define CRIU_PSTREE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "list.h"
@@ -23,6 +24,9 @@ struct pstree_item {
 	pid_t ppid, pgid, sid;
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
+
+	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id). */
+	uint32_t files_id;
 
 	int nr_threads;
 	pid_t *threads;			/* tids, threads[0] == pid */

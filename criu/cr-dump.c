@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * criu dump: checkpoint a process tree (DESIGN.md §3).
+ *
+ * The flow is a list of steps; any failure before inventory.img is written
+ * resumes the tree untouched (reading a task's state never changes it).
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "common.h"
+#include "compel/compel.h"
+#include "cr_options.h"
+#include "crtools.h"
+#include "files.h"
+#include "image.h"
+#include "mem.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "seize.h"
+
+#include "inventory.pb-c.h"
+#include "pstree.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "dump: "
+
+/* CRIU's image set version (CRTOOLS_IMAGES_V1_1) */
+#define CRTOOLS_IMAGES_V1_1 2
+
+int dump_task_core(int img_dfd, struct pstree_item *item);
+
+/* The task's current brk, asked with a remote brk(0). */
+static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
+{
+	struct compel_rsys rs = {};
+	long brk = 0;
+	int ret;
+
+	ret = compel_rsys_prepare(&rs, item->pid, 0);
+	if (!ret)
+		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
+	int fin = compel_rsys_finish(&rs);
+	if (ret || fin)
+		return ret ?: fin;
+	*ret_brk = brk;
+	return 0;
+}
+
+static int dump_pstree(int img_dfd, struct pstree *tree)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_PSTREE, O_DUMP);
+	struct pstree_item *item;
+	int ret = 0;
+
+	if (!img)
+		return pr_fail(-errno, "can't create pstree.img: %s\n", strerror(errno));
+	for_each_pstree_item(tree, item) {
+		PstreeEntry e = PSTREE_ENTRY__INIT;
+		uint32_t threads[item->nr_threads ?: 1];
+
+		e.pid = item->pid;
+		e.ppid = item->parent ? item->parent->pid : 0;
+		e.pgid = item->pgid;
+		e.sid = item->sid;
+		for (int i = 0; i < item->nr_threads; i++)
+			threads[i] = item->threads[i];
+		e.n_threads = item->nr_threads;
+		e.threads = threads;
+		ret = pb_write_one(img, &e, PB_PSTREE);
+		if (ret)
+			break;
+	}
+	close_image(img);
+	return ret;
+}
+
+static int write_inventory(int img_dfd)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
+	InventoryEntry ie = INVENTORY_ENTRY__INIT;
+	struct timespec ts;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't create inventory.img: %s\n", strerror(errno));
+	ie.img_version = CRTOOLS_IMAGES_V1_1;
+	ie.has_fdinfo_per_id = true;
+	ie.fdinfo_per_id = true;
+	if (!clock_gettime(CLOCK_BOOTTIME, &ts)) {
+		ie.has_dump_uptime = true;
+		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+	}
+	ret = pb_write_one(img, &ie, PB_INVENTORY);
+	close_image(img);
+	return ret;
+}
+
+static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
+			 struct dump_mem_ctx *mctx)
+{
+	int ret;
+
+	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
+	ret = dump_task_core(img_dfd, item);
+	if (ret || item->state == TASK_DEAD)
+		return ret;
+	if (fault_injected("dump-task"))
+		return pr_fail(-EIO, "fault injected: dump-task\n");
+	ret = dump_task_mm(img_dfd, item, mctx);
+	if (!ret)
+		ret = dump_task_fs(fctx, item);
+	if (!ret)
+		ret = dump_task_files(fctx, item);
+	return ret;
+}
+
+int cr_dump_tasks(int img_dfd, pid_t root)
+{
+	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
+	struct dump_files_ctx fctx = {};
+	struct dump_mem_ctx mctx = {};
+	struct pstree_item *item;
+	bool files_ready = false, mem_ready = false;
+	int ret;
+
+	pr_info("Dumping the process tree of %d\n", root);
+	ret = unlinkat(img_dfd, "inventory.img", 0);
+	if (ret && errno != ENOENT)
+		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
+
+	ret = collect_and_seize_tree(root, &tree);
+	if (ret) {
+		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
+		return ret;
+	}
+	for_each_pstree_item(&tree, item)
+		item->files_id = item->pid;
+
+	ret = dump_files_init(&fctx, img_dfd, &tree);
+	if (ret)
+		goto err;
+	files_ready = true;
+	ret = dump_mem_ctx_init(&mctx);
+	if (ret)
+		goto err;
+	mem_ready = true;
+	mctx.get_brk = remote_brk;
+
+	for_each_pstree_item(&tree, item) {
+		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
+		if (ret)
+			goto err;
+	}
+	ret = dump_pstree(img_dfd, &tree);
+	if (ret)
+		goto err;
+	dump_files_fini(&fctx);
+	files_ready = false;
+	if (fault_injected("before-inventory")) {
+		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
+		goto err;
+	}
+	ret = write_inventory(img_dfd);
+	if (ret)
+		goto err;
+	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
+
+	if (opts.leave_running)
+		resume_tree(&tree);
+	else
+		kill_tree(&tree);
+	dump_mem_ctx_fini(&mctx);
+	pstree_free(&tree);
+	return 0;
+
+err:
+	pr_err("Dump failed: resuming the tree untouched\n");
+	if (files_ready)
+		dump_files_fini(&fctx);
+	if (mem_ready)
+		dump_mem_ctx_fini(&mctx);
+	unlinkat(img_dfd, "inventory.img", 0);
+	resume_tree(&tree);
+	pstree_free(&tree);
+	return ret;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files reopened by path: regular files, directories and character devices
+ * such as /dev/null; and the controlling terminal (--shell-job).
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+
+#include "fdinfo.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "files-reg: "
+
+#define DELETED_SUFFIX " (deleted)"
+
+static bool is_tty(const struct stat *st)
+{
+	unsigned int maj = major(st->st_rdev);
+
+	/* 4: tty/ttyS, 5: /dev/tty, /dev/console, /dev/ptmx, 136-143: pts */
+	return S_ISCHR(st->st_mode) && (maj == 4 || maj == 5 || (maj >= 136 && maj <= 143));
+}
+
+static bool reg_detect(const struct fd_parms *p)
+{
+	mode_t m = p->stat.st_mode;
+
+	if (p->link[0] != '/')
+		return false;
+	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !is_tty(&p->stat)) || S_ISBLK(m);
+}
+
+static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	FownEntry fown;
+	size_t len = strlen(p->link), sl = strlen(DELETED_SUFFIX);
+
+	if (len > sl && !strcmp(p->link + len - sl, DELETED_SUFFIX)) {
+		struct stat st;
+
+		/* The path may still name the very file (a name ending in " (deleted)"). */
+		if (stat(p->link, &st) || st.st_ino != p->stat.st_ino || st.st_dev != p->stat.st_dev)
+			return pr_fail(-EOPNOTSUPP, "fd %d of task %d: %s is a deleted file; criu can't dump those yet\n",
+				       p->fd, p->item ? p->item->pid : 0, p->link);
+	}
+	fill_fown(p->lfd, &fown);
+	rfe.id = id;
+	rfe.flags = p->flags;
+	rfe.pos = p->fd >= 0 ? p->fdinfo.pos : 0;
+	rfe.fown = &fown;
+	rfe.name = (char *)p->link;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	if (S_ISREG(p->stat.st_mode)) {
+		rfe.has_size = true;
+		rfe.size = p->stat.st_size;
+	}
+	fe.type = FD_TYPES__REG;
+	fe.id = id;
+	fe.reg = &rfe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+static int reg_collect(struct file_desc *d)
+{
+	if (!d->fe->reg)
+		return pr_fail(-EINVAL, "files.img: regular file %u has no reg entry\n", d->id);
+	return 0;
+}
+
+static int reg_open(struct file_desc *d, int *ret_fd)
+{
+	RegFileEntry *r = d->fe->reg;
+	unsigned int flags = r->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	int fd;
+
+	fd = open(r->name, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "can't open %s (file %u): %s\n", r->name, d->id, strerror(errno));
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	if (r->has_mode && (st.st_mode & S_IFMT) != (r->mode & S_IFMT)) {
+		close(fd);
+		return pr_fail(-EINVAL, "%s is not the same kind of file as at dump (mode 0%o, was 0%o)\n", r->name,
+			       st.st_mode, r->mode);
+	}
+	if (r->has_size && S_ISREG(st.st_mode) && (uint64_t)st.st_size != r->size) {
+		close(fd);
+		return pr_fail(-EINVAL, "%s has changed size since the dump (%lld bytes, was %llu)\n", r->name,
+			       (long long)st.st_size, (unsigned long long)r->size);
+	}
+	if (r->pos && lseek(fd, r->pos, SEEK_SET) < 0) {
+		int e = errno;
+
+		close(fd);
+		return pr_fail(-e, "can't seek %s to %llu: %s\n", r->name, (unsigned long long)r->pos, strerror(e));
+	}
+	if (r->fown && r->fown->pid) {
+		struct f_owner_ex o = { .type = r->fown->pid_type, .pid = r->fown->pid };
+
+		if (fcntl(fd, F_SETOWN_EX, &o) || fcntl(fd, F_SETSIG, r->fown->signum))
+			pr_warn("can't restore the owner of %s: %s\n", r->name, strerror(errno));
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+const struct file_type reg_file_type = {
+	.name = "reg",
+	.type = FD_TYPES__REG,
+	.detect = reg_detect,
+	.dump = reg_dump,
+	.collect = reg_collect,
+	.open = reg_open,
+	.stage = FILE_OPEN_EARLY,
+};
+
+/*
+ * A terminal. With --shell-job the tree uses the terminal of the shell that
+ * runs criu: on restore every terminal fd becomes criu's own terminal, with the
+ * dumped file flags. Without --shell-job a terminal is refused, as in CRIU.
+ */
+static bool tty_detect(const struct fd_parms *p)
+{
+	return is_tty(&p->stat);
+}
+
+static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
+	FownEntry fown;
+
+	if (!opts.shell_job)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a terminal (%s): use --shell-job\n", p->fd,
+			       p->item->pid, p->link);
+	fill_fown(p->lfd, &fown);
+	tfe.id = id;
+	tfe.tty_info_id = 0;
+	tfe.flags = p->flags;
+	tfe.fown = &fown;
+	fe.type = FD_TYPES__TTY;
+	fe.id = id;
+	fe.tty = &tfe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+static int tty_collect(struct file_desc *d)
+{
+	if (!d->fe->tty)
+		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
+	if (!opts.shell_job)
+		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
+	return 0;
+}
+
+static int tty_open(struct file_desc *d, int *ret_fd)
+{
+	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
+	char path[64];
+	int fd = -1;
+
+	for (int i = 0; i < 3 && fd < 0; i++) {
+		if (!isatty(i))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return pr_fail(-ENOTTY, "--shell-job: criu has no terminal to give to the restored tree\n");
+	*ret_fd = fd;
+	return 0;
+}
+
+const struct file_type tty_file_type = {
+	.name = "tty",
+	.type = FD_TYPES__TTY,
+	.detect = tty_detect,
+	.dump = tty_dump,
+	.collect = tty_collect,
+	.open = tty_open,
+	.stage = FILE_OPEN_EARLY,
+};

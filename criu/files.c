@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The generic part of file dump and restore (DESIGN.md §5); types live in their own files. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+#include "syscalls.h"
+
+#include "fdinfo.pb-c.h"
+#include "fs.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "files: "
+
+/* The table of file types: detection order matters (pidfs before regular files). */
+static const struct file_type *const file_types[] = {
+	&pidfd_file_type,
+	&pipe_file_type,
+	&fifo_file_type,
+	&tty_file_type,
+	&reg_file_type,
+};
+
+static const struct file_type *file_type_by_num(int type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
+		if (file_types[i]->type == type)
+			return file_types[i];
+	return NULL;
+}
+
+/* ===================== dump ===================== */
+
+/* A file object already written to files.img, to recognise other fds of it. */
+struct seen_file {
+	struct seen_file *next;	/* hash chain */
+	dev_t dev;
+	ino_t ino;
+	pid_t pid;		/* a task and fd that hold it; pid 0: criu's own lfd (exe, mappings) */
+	int fd;
+	uint32_t id;
+	int type;
+};
+
+#define SEEN_HASH_SIZE 4096
+static struct seen_file *seen_hash[SEEN_HASH_SIZE];
+static struct dump_files_ctx *dump_ctx;
+
+static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
+{
+	return (unsigned int)((ino * 2654435761u) ^ dev) % SEEN_HASH_SIZE;
+}
+
+static int seen_add(dev_t dev, ino_t ino, pid_t pid, int fd, uint32_t id, int type)
+{
+	struct seen_file *s = xmalloc(sizeof(*s));
+	unsigned int h = seen_hash_fn(dev, ino);
+
+	if (!s)
+		return -ENOMEM;
+	*s = (struct seen_file){ .next = seen_hash[h], .dev = dev, .ino = ino, .pid = pid, .fd = fd, .id = id, .type = type };
+	seen_hash[h] = s;
+	return 0;
+}
+
+/* The id of this very open file (same struct file) if some fd of it was dumped already. */
+static struct seen_file *seen_lookup(const struct fd_parms *p)
+{
+	for (struct seen_file *s = seen_hash[seen_hash_fn(p->stat.st_dev, p->stat.st_ino)]; s; s = s->next) {
+		if (s->dev != p->stat.st_dev || s->ino != p->stat.st_ino || !s->pid)
+			continue;
+		if (s->pid == p->item->pid && s->fd == p->fd)
+			return s;
+		if (sys_kcmp(s->pid, p->item->pid, KCMP_FILE, s->fd, p->fd) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree)
+{
+	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
+	INIT_LIST_HEAD(&ctx->seen);
+	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
+	if (!ctx->files_img)
+		return pr_fail(-errno, "can't create files.img: %s\n", strerror(errno));
+	dump_ctx = ctx;
+	return 0;
+}
+
+void dump_files_fini(struct dump_files_ctx *ctx)
+{
+	if (ctx->files_img)
+		close_image(ctx->files_img);
+	if (ctx->pipes_data_img)
+		close_image(ctx->pipes_data_img);
+	if (ctx->fifo_data_img)
+		close_image(ctx->fifo_data_img);
+	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = NULL;
+	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
+		while (seen_hash[i]) {
+			struct seen_file *s = seen_hash[i];
+
+			seen_hash[i] = s->next;
+			free(s);
+		}
+	}
+	dump_ctx = NULL;
+}
+
+void fill_fown(int lfd, FownEntry *fown)
+{
+	struct f_owner_ex owner = {};
+
+	fown_entry__init(fown);
+	if (fcntl(lfd, F_GETOWN_EX, &owner) == 0 && owner.pid) {
+		fown->pid_type = owner.type;
+		fown->pid = owner.pid;
+		fown->signum = fcntl(lfd, F_GETSIG, 0);
+	}
+}
+
+static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p)
+{
+	ssize_t n;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->item = item;
+	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
+	if (p->lfd < 0)
+		return pr_fail(-errno, "can't take fd %d of task %d with pidfd_getfd: %s\n", fd, item->pid,
+			       strerror(errno));
+	if (fstat(p->lfd, &p->stat) || fstatfs(p->lfd, &p->sfs))
+		return pr_fail(-errno, "can't stat fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "%d", fd);
+		n = readlinkat(fd_dfd, name, p->link, sizeof(p->link) - 1);
+		if (n < 0)
+			return pr_fail(-errno, "can't read the link of fd %d of task %d: %s\n", fd, item->pid,
+				       strerror(errno));
+		p->link[n] = '\0';
+	}
+	ret = parse_pid_fdinfo(item->proc_dfd, fd, &p->fdinfo);
+	if (ret)
+		return pr_fail(ret, "can't parse fdinfo of fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
+	p->flags = p->fdinfo.flags & ~O_CLOEXEC;
+	p->fd_flags = (p->fdinfo.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	return 0;
+}
+
+static const struct file_type *detect_type(const struct fd_parms *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
+		if (file_types[i]->detect && file_types[i]->detect(p))
+			return file_types[i];
+	return NULL;
+}
+
+static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct cr_img *fdinfo_img)
+{
+	FdinfoEntry fe = FDINFO_ENTRY__INIT;
+	const struct file_type *t;
+	struct seen_file *s;
+	uint32_t id;
+	int ret;
+
+	t = detect_type(p);
+	if (!t)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d (%s) has a file type criu can't dump yet (mode 0%o, fs magic 0x%lx)\n",
+			       p->fd, p->item->pid, p->link, p->stat.st_mode, (unsigned long)p->sfs.f_type);
+
+	s = seen_lookup(p);
+	if (s) {
+		id = s->id;
+		pr_debug("fd %d of %d: %s, same file as id %u\n", p->fd, p->item->pid, t->name, id);
+	} else {
+		id = ctx->next_id++;
+		pr_debug("fd %d of %d: %s, new file id %u (%s)\n", p->fd, p->item->pid, t->name, id, p->link);
+		ret = t->dump(ctx, id, p);
+		if (ret)
+			return ret;
+		ret = seen_add(p->stat.st_dev, p->stat.st_ino, p->item->pid, p->fd, id, t->type);
+		if (ret)
+			return ret;
+	}
+
+	fe.id = id;
+	fe.flags = p->fd_flags;
+	fe.type = t->type;
+	fe.fd = p->fd;
+	return pb_write_one(fdinfo_img, &fe, PB_FDINFO);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The task's fd numbers, sorted. */
+static int list_fds(int fd_dfd, int **ret_fds, int *ret_nr)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	int dup_fd = dup(fd_dfd), *fds = NULL, nr = 0, cap = 0;
+	struct dirent *de;
+
+	if (dup_fd < 0)
+		return -errno;
+	d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (nr == cap) {
+			int *n;
+
+			cap = cap ? cap * 2 : 64;
+			n = xrealloc(fds, cap * sizeof(int));
+			if (!n) {
+				free(fds);
+				return -ENOMEM;
+			}
+			fds = n;
+		}
+		fds[nr++] = atoi(de->d_name);
+	}
+	qsort(fds, nr, sizeof(int), cmp_int);
+	*ret_fds = fds;
+	*ret_nr = nr;
+	return 0;
+}
+
+int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
+{
+	_cleanup_close_ int fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ int *fds = NULL;
+	struct cr_img *img;
+	int nr = 0, ret = 0;
+
+	if (fd_dfd < 0)
+		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+	ret = list_fds(fd_dfd, &fds, &nr);
+	if (ret)
+		return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
+
+	img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_DUMP, item->files_id);
+	if (!img)
+		return pr_fail(-errno, "can't create fdinfo-%u.img: %s\n", item->files_id, strerror(errno));
+
+	for (int i = 0; i < nr && !ret; i++) {
+		struct fd_parms p;
+
+		ret = fill_fd_parms(item, fd_dfd, fds[i], &p);
+		if (!ret)
+			ret = dump_one_file(ctx, &p, img);
+		if (p.lfd > 0)
+			close(p.lfd);
+		proc_fdinfo_free(&p.fdinfo);
+	}
+	close_image(img);
+	if (!ret)
+		pr_info("Dumped %d fds of task %d\n", nr, item->pid);
+	return ret;
+}
+
+int dump_file_lfd(int lfd, uint32_t *ret_id)
+{
+	struct fd_parms p = { .fd = -1, .lfd = lfd };
+	char path[64];
+	ssize_t n;
+	int ret;
+
+	if (!dump_ctx)
+		return -EINVAL;
+	if (fstat(lfd, &p.stat) || fstatfs(lfd, &p.sfs))
+		return pr_fail(-errno, "can't stat a file of the dumped tree: %s\n", strerror(errno));
+	for (struct seen_file *s = seen_hash[seen_hash_fn(p.stat.st_dev, p.stat.st_ino)]; s; s = s->next) {
+		if (!s->pid && s->dev == p.stat.st_dev && s->ino == p.stat.st_ino) {
+			*ret_id = s->id;
+			return 0;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
+	n = readlink(path, p.link, sizeof(p.link) - 1);
+	if (n < 0)
+		return -errno;
+	p.link[n] = '\0';
+	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
+	if (!reg_file_type.detect(&p))
+		return pr_fail(-EOPNOTSUPP, "%s (mapped or exe) is not a regular file criu can dump\n", p.link);
+	*ret_id = dump_ctx->next_id++;
+	ret = reg_file_type.dump(dump_ctx, *ret_id, &p);
+	if (ret)
+		return ret;
+	return seen_add(p.stat.st_dev, p.stat.st_ino, 0, -1, *ret_id, reg_file_type.type);
+}
+
+int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
+{
+	FsEntry fe = FS_ENTRY__INIT;
+	struct proc_status st;
+	struct cr_img *img;
+	int ret;
+
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "root" : "cwd";
+		_cleanup_close_ int fd = openat(item->proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			return pr_fail(-errno, "can't open the %s of task %d: %s\n", name, item->pid, strerror(errno));
+		ret = dump_file_lfd(fd, i ? &fe.root_id : &fe.cwd_id);
+		if (ret)
+			return ret;
+	}
+	ret = parse_pid_status(item->proc_dfd, &st);
+	if (ret)
+		return pr_fail(ret, "can't parse /proc/%d/status: %s\n", item->pid, strerror(-ret));
+	if (st.umask >= 0) {
+		fe.has_umask = true;
+		fe.umask = st.umask;
+	}
+	proc_status_free(&st);
+
+	img = open_image_at(ctx->img_dfd, CR_FD_FS, O_DUMP, item->pid);
+	if (!img)
+		return pr_fail(-errno, "can't create fs-%d.img: %s\n", item->pid, strerror(errno));
+	ret = pb_write_one(img, &fe, PB_FS);
+	close_image(img);
+	return ret;
+}
+
+/* ===================== restore ===================== */
+
+struct pstree *restore_tree;
+pid_t restore_ctl_pid;
+int restore_img_dfd = -1;
+
+static LIST_HEAD(file_descs);
+static int nr_file_descs;
+static int *ctl_fds;		/* shared with the restored tasks: MAP_SHARED */
+static size_t ctl_fds_size;
+
+struct file_desc *find_file_desc(uint32_t id)
+{
+	struct file_desc *d;
+
+	list_for_each_entry(d, &file_descs, list)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+int file_desc_ctl_fd(const struct file_desc *d)
+{
+	return ctl_fds ? ctl_fds[d->index] : -1;
+}
+
+/* Let the controller hold one fd per restored file, however many there are. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int collect_files(int img_dfd)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_FILES, O_RSTR);
+	FileEntry *fe;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open files.img: %s\n", strerror(errno));
+	while ((ret = pb_read_one_eof(img, (void **)&fe, PB_FILE)) > 0) {
+		struct file_desc *d;
+
+		if (find_file_desc(fe->id)) {
+			pb_free(fe, PB_FILE);
+			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
+			break;
+		}
+		d = xzalloc(sizeof(*d));
+		if (!d) {
+			pb_free(fe, PB_FILE);
+			ret = -ENOMEM;
+			break;
+		}
+		d->id = fe->id;
+		d->fe = fe;
+		d->type = file_type_by_num(fe->type);
+		d->index = nr_file_descs++;
+		list_add_tail(&d->list, &file_descs);
+		if (!d->type) {
+			ret = pr_fail(-EINVAL, "files.img: file id %u has type %d, which this criu can't restore\n",
+				      fe->id, fe->type);
+			break;
+		}
+		ret = d->type->collect ? d->type->collect(d) : 0;
+		if (ret)
+			break;
+	}
+	close_image(img);
+	if (ret < 0)
+		return ret;
+
+	ctl_fds_size = PAGE_ALIGN(max(nr_file_descs, 1) * sizeof(int));
+	ctl_fds = mmap(NULL, ctl_fds_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctl_fds == MAP_FAILED) {
+		ctl_fds = NULL;
+		return pr_fail(-errno, "can't map the shared fd table: %s\n", strerror(errno));
+	}
+	for (int i = 0; i < nr_file_descs; i++)
+		ctl_fds[i] = -1;
+	raise_nofile();
+	pr_info("Collected %d files\n", nr_file_descs);
+	return 0;
+}
+
+int open_files_ctl(enum file_open_stage stage)
+{
+	struct file_desc *d;
+
+	list_for_each_entry(d, &file_descs, list) {
+		int fd = -1, ret;
+
+		if (d->type->stage != stage || ctl_fds[d->index] >= 0)
+			continue;
+		ret = d->type->open(d, &fd);
+		if (ret)
+			return ret;
+		ctl_fds[d->index] = fd;
+		pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++) {
+		if (file_types[i]->stage == stage && file_types[i]->stage_done) {
+			int ret = file_types[i]->stage_done();
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+void close_files_ctl(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
+		if (file_types[i]->cleanup)
+			file_types[i]->cleanup();
+	if (!ctl_fds)
+		return;
+	for (int i = 0; i < nr_file_descs; i++) {
+		if (ctl_fds[i] >= 0)
+			close(ctl_fds[i]);
+		ctl_fds[i] = -1;
+	}
+}
+
+static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
+{
+	struct file_desc *d = find_file_desc(e->id);
+	int cfd, nfd;
+
+	if (!d)
+		return pr_fail(-EINVAL, "fd %u of task %d refers to file id %u, which files.img lacks\n", e->fd, pid,
+			       e->id);
+	if (d->fe->type != e->type)
+		return pr_fail(-EINVAL, "fd %u of task %d: type %d in fdinfo, %d in files.img\n", e->fd, pid, e->type,
+			       d->fe->type);
+	cfd = ctl_fds[d->index];
+	if (cfd < 0)
+		return pr_fail(-EINVAL, "file %u (fd %u of task %d) was not opened\n", e->id, e->fd, pid);
+	if (fcntl(e->fd, F_GETFD) >= 0)
+		return pr_fail(-EBUSY, "fd %u of task %d is already in use in the restored task\n", e->fd, pid);
+
+	nfd = sys_pidfd_getfd(ctl_pidfd, cfd, 0);
+	if (nfd < 0)
+		return pr_fail(-errno, "can't get file %u from criu: %s\n", e->id, strerror(errno));
+	if (nfd != (int)e->fd) {
+		int r = dup3(nfd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+		int err = errno;
+
+		close(nfd);
+		if (r < 0)
+			return pr_fail(-err, "can't put file %u at fd %u: %s\n", e->id, e->fd, strerror(err));
+	} else if (fcntl(nfd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0)) {
+		return pr_fail(-errno, "can't set the flags of fd %u: %s\n", e->fd, strerror(errno));
+	}
+	return 0;
+}
+
+int prepare_fds(int img_dfd, struct pstree_item *me, int ctl_pidfd)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_FDINFO, O_RSTR, me->files_id);
+	FdinfoEntry *e;
+	int ret, n = 0;
+
+	if (!img)
+		return pr_fail(-errno, "can't open fdinfo-%u.img: %s\n", me->files_id, strerror(errno));
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO)) > 0) {
+		ret = install_fd(e, ctl_pidfd, me->pid);
+		pb_free(e, PB_FDINFO);
+		if (ret)
+			break;
+		n++;
+	}
+	close_image(img);
+	if (ret >= 0)
+		pr_info("task %d: %d fds in place\n", me->pid, n);
+	return ret < 0 ? ret : 0;
+}
+
+static int path_of_file(uint32_t id, const char **ret)
+{
+	struct file_desc *d = find_file_desc(id);
+
+	if (!d || !d->fe->reg)
+		return pr_fail(-EINVAL, "fs image refers to file %u, which is not a regular file in files.img\n", id);
+	*ret = d->fe->reg->name;
+	return 0;
+}
+
+int prepare_fs(int img_dfd, struct pstree_item *me)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_FS, O_RSTR, me->pid);
+	const char *cwd, *root;
+	FsEntry *fe;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open fs-%d.img: %s\n", me->pid, strerror(errno));
+	ret = pb_read_one(img, (void **)&fe, PB_FS);
+	close_image(img);
+	if (ret)
+		return pr_fail(ret, "task %d: no fs image: %s\n", me->pid, strerror(-ret));
+	ret = path_of_file(fe->cwd_id, &cwd) ?: path_of_file(fe->root_id, &root);
+	/* Both paths are as criu sees them: chdir first, chroot does not move the cwd. */
+	if (!ret && chdir(cwd))
+		ret = pr_fail(-errno, "task %d: can't chdir to %s: %s\n", me->pid, cwd, strerror(errno));
+	if (!ret && strcmp(root, "/") && chroot(root))
+		ret = pr_fail(-errno, "task %d: can't chroot to %s: %s\n", me->pid, root, strerror(errno));
+	if (!ret && fe->has_umask)
+		umask(fe->umask);
+	pb_free(fe, PB_FS);
+	return ret;
+}

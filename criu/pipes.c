@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pipes and FIFOs, with the bytes waiting in them.
+ *
+ * Dump peeks at the data without taking it: tee() duplicates the queued bytes
+ * into a scratch pipe (reading a pipe through a fresh read end opened via
+ * /proc/self/fd works for either end), so the task keeps its data.
+ * Restore creates one pipe per dumped pipe inode in the controller, refills
+ * it, and every end object is an fd of that pipe.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "common.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+
+#include "fdinfo.pb-c.h"
+#include "pipe-data.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "pipes: "
+
+#ifndef PIPEFS_MAGIC
+#define PIPEFS_MAGIC 0x50495045
+#endif
+
+/* ---------- dump ---------- */
+
+/* Pipe inodes whose data is already in the image. */
+static uint64_t *dumped_pipes;
+static int nr_dumped_pipes;
+
+static bool pipe_data_dumped(uint64_t ino)
+{
+	for (int i = 0; i < nr_dumped_pipes; i++)
+		if (dumped_pipes[i] == ino)
+			return true;
+	return false;
+}
+
+/* Copy the queued bytes of the pipe behind lfd into *ret_buf without consuming them. */
+static int peek_pipe(int lfd, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int rfd = -1;
+	int tmp[2] = { -1, -1 }, cap, ret = 0;
+	char path[64], *buf = NULL;
+	ssize_t n, got = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
+	rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	cap = fcntl(rfd, F_GETPIPE_SZ);
+	if (cap < 0)
+		return -errno;
+	if (pipe2(tmp, O_NONBLOCK | O_CLOEXEC))
+		return -errno;
+	if (fcntl(tmp[1], F_SETPIPE_SZ, cap) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = tee(rfd, tmp[1], cap, SPLICE_F_NONBLOCK);
+	if (n < 0) {
+		if (errno != EAGAIN)
+			ret = -errno;
+		n = 0;
+	}
+	if (n > 0) {
+		buf = xmalloc(n);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		while (got < n) {
+			ssize_t r = read(tmp[0], buf + got, n - got);
+			if (r <= 0) {
+				ret = r < 0 ? -errno : -EIO;
+				free(buf);
+				buf = NULL;
+				goto out;
+			}
+			got += r;
+		}
+	}
+	*ret_buf = buf;
+	*ret_len = got;
+out:
+	close(tmp[0]);
+	close(tmp[1]);
+	return ret;
+}
+
+static int dump_pipe_data(struct dump_files_ctx *ctx, struct cr_img **pimg, int img_type, const struct fd_parms *p)
+{
+	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	uint64_t *n;
+	int ret;
+
+	if (pipe_data_dumped(p->stat.st_ino))
+		return 0;
+	ret = peek_pipe(p->lfd, &buf, &len);
+	if (ret)
+		return pr_fail(ret, "can't read the data queued in pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
+			       strerror(-ret));
+	n = xrealloc(dumped_pipes, (nr_dumped_pipes + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	dumped_pipes = n;
+	dumped_pipes[nr_dumped_pipes++] = p->stat.st_ino;
+	if (!len)
+		return 0;
+
+	if (!*pimg) {
+		*pimg = open_image_at(ctx->img_dfd, img_type, O_DUMP);
+		if (!*pimg)
+			return pr_fail(-errno, "can't create the pipe data image: %s\n", strerror(errno));
+	}
+	pde.pipe_id = p->stat.st_ino;
+	pde.bytes = len;
+	pde.has_size = true;
+	pde.size = fcntl(p->lfd, F_GETPIPE_SZ);
+	ret = pb_write_one(*pimg, &pde, PB_PIPE_DATA);
+	if (!ret)
+		ret = write_img_buf(*pimg, buf, len);
+	pr_debug("pipe %lu: %zu bytes queued\n", (unsigned long)p->stat.st_ino, len);
+	return ret;
+}
+
+static bool pipe_detect(const struct fd_parms *p)
+{
+	return S_ISFIFO(p->stat.st_mode) && p->sfs.f_type == PIPEFS_MAGIC;
+}
+
+static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	PipeEntry pe = PIPE_ENTRY__INIT;
+	FownEntry fown;
+	int ret;
+
+	ret = dump_pipe_data(ctx, &ctx->pipes_data_img, CR_FD_PIPES_DATA, p);
+	if (ret)
+		return ret;
+	fill_fown(p->lfd, &fown);
+	pe.id = id;
+	pe.pipe_id = p->stat.st_ino;
+	pe.flags = p->flags;
+	pe.fown = &fown;
+	fe.type = FD_TYPES__PIPE;
+	fe.id = id;
+	fe.pipe = &pe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+static bool fifo_detect(const struct fd_parms *p)
+{
+	return S_ISFIFO(p->stat.st_mode) && p->sfs.f_type != PIPEFS_MAGIC && p->link[0] == '/';
+}
+
+static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	FifoEntry ffe = FIFO_ENTRY__INIT;
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	FownEntry fown;
+	int ret;
+
+	ret = dump_pipe_data(ctx, &ctx->fifo_data_img, CR_FD_FIFO_DATA, p);
+	if (ret)
+		return ret;
+	fill_fown(p->lfd, &fown);
+	/* The path goes in a regular-file record of its own, as CRIU does. */
+	rfe.id = ctx->next_id++;
+	rfe.flags = p->flags;
+	rfe.pos = 0;
+	rfe.fown = &fown;
+	rfe.name = (char *)p->link;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	fe.type = FD_TYPES__REG;
+	fe.id = rfe.id;
+	fe.reg = &rfe;
+	ret = pb_write_one(ctx->files_img, &fe, PB_FILE);
+	if (ret)
+		return ret;
+
+	file_entry__init(&fe);
+	ffe.id = id;
+	ffe.pipe_id = p->stat.st_ino;
+	ffe.has_regf_id = true;
+	ffe.regf_id = rfe.id;
+	fe.type = FD_TYPES__FIFO;
+	fe.id = id;
+	fe.fifo = &ffe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+/* ---------- restore ---------- */
+
+struct pipe_info {
+	struct pipe_info *next;
+	uint32_t pipe_id;
+	bool fifo;
+	int fds[2];		/* pipe: both ends; fifo: fds[0] is a read-write holder */
+	char *data;
+	uint32_t bytes, size;
+};
+
+static struct pipe_info *pipes;
+static bool pipes_data_read[2];
+
+static struct pipe_info *pipe_info_get(uint32_t pipe_id, bool fifo)
+{
+	struct pipe_info *pi;
+
+	for (pi = pipes; pi; pi = pi->next)
+		if (pi->pipe_id == pipe_id && pi->fifo == fifo)
+			return pi;
+	pi = xzalloc(sizeof(*pi));
+	if (!pi)
+		return NULL;
+	pi->pipe_id = pipe_id;
+	pi->fifo = fifo;
+	pi->fds[0] = pi->fds[1] = -1;
+	pi->next = pipes;
+	pipes = pi;
+	return pi;
+}
+
+/* Read pipes-data.img or fifo-data.img once, attaching data to the pipes collected. */
+static int read_pipe_data(bool fifo)
+{
+	struct cr_img *img;
+	PipeDataEntry *pde;
+	int ret;
+
+	if (pipes_data_read[fifo])
+		return 0;
+	pipes_data_read[fifo] = true;
+	img = open_image_at(restore_img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
+	if (!img)
+		return pr_fail(-errno, "can't open the pipe data image: %s\n", strerror(errno));
+	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
+		struct pipe_info *pi = pipe_info_get(pde->pipe_id, fifo);
+
+		if (!pi || pi->data) {
+			pb_free(pde, PB_PIPE_DATA);
+			ret = pi ? pr_fail(-EINVAL, "%s: pipe %u has two data entries\n", img_name(img), pde->pipe_id)
+				 : -ENOMEM;
+			break;
+		}
+		if (pde->bytes > (64u << 20)) {
+			pb_free(pde, PB_PIPE_DATA);
+			ret = pr_fail(-EINVAL, "%s: pipe %u claims %u bytes\n", img_name(img), pde->pipe_id, pde->bytes);
+			break;
+		}
+		pi->bytes = pde->bytes;
+		pi->size = pde->has_size ? pde->size : 0;
+		pb_free(pde, PB_PIPE_DATA);
+		pi->data = xmalloc(pi->bytes ?: 1);
+		if (!pi->data) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = read_img_buf(img, pi->data, pi->bytes);
+		if (ret < 0) {
+			pr_err("%s: pipe %u data is truncated\n", img_name(img), pi->pipe_id);
+			break;
+		}
+	}
+	close_image(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int fill_pipe(struct pipe_info *pi, int wfd)
+{
+	if (pi->size && fcntl(wfd, F_SETPIPE_SZ, pi->size) < 0)
+		pr_warn("can't set the size of pipe %u to %u: %s\n", pi->pipe_id, pi->size, strerror(errno));
+	if (!pi->bytes)
+		return 0;
+	if ((uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes && fcntl(wfd, F_SETPIPE_SZ, pi->bytes) < 0)
+		return pr_fail(-errno, "pipe %u: can't grow to %u bytes: %s\n", pi->pipe_id, pi->bytes, strerror(errno));
+	int ret = write_all(wfd, pi->data, pi->bytes);
+	if (ret)
+		return pr_fail(ret, "can't refill pipe %u: %s\n", pi->pipe_id, strerror(-ret));
+	free(pi->data);
+	pi->data = NULL;
+	pi->bytes = 0;
+	return 0;
+}
+
+/* One more fd of the same pipe, for the end given by flags, through /proc. */
+static int reopen_end(int fd, unsigned int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, (flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
+}
+
+static int set_flags(int fd, unsigned int flags)
+{
+	if (fcntl(fd, F_SETFL, flags & ~O_ACCMODE))
+		return pr_fail(-errno, "can't set the flags of a pipe: %s\n", strerror(errno));
+	return 0;
+}
+
+static int pipe_collect(struct file_desc *d)
+{
+	if (!d->fe->pipe)
+		return pr_fail(-EINVAL, "files.img: pipe %u has no pipe entry\n", d->id);
+	return pipe_info_get(d->fe->pipe->pipe_id, false) ? 0 : -ENOMEM;
+}
+
+static int pipe_open(struct file_desc *d, int *ret_fd)
+{
+	PipeEntry *pe = d->fe->pipe;
+	struct pipe_info *pi = pipe_info_get(pe->pipe_id, false);
+	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0, fd, ret;
+
+	ret = read_pipe_data(false);
+	if (ret)
+		return ret;
+	if (pi->fds[0] < 0) {
+		if (pipe2(pi->fds, O_CLOEXEC))
+			return pr_fail(-errno, "can't create pipe %u: %s\n", pe->pipe_id, strerror(errno));
+		ret = fill_pipe(pi, pi->fds[1]);
+		if (ret)
+			return ret;
+		fd = fcntl(pi->fds[end], F_DUPFD_CLOEXEC, 0);
+	} else {
+		fd = reopen_end(pi->fds[end], pe->flags);
+	}
+	if (fd < 0)
+		return pr_fail(-errno, "can't open an end of pipe %u: %s\n", pe->pipe_id, strerror(errno));
+	ret = set_flags(fd, pe->flags);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int fifo_collect(struct file_desc *d)
+{
+	if (!d->fe->fifo || !d->fe->fifo->has_regf_id)
+		return pr_fail(-EINVAL, "files.img: fifo %u has no fifo entry\n", d->id);
+	return pipe_info_get(d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
+}
+
+static int fifo_open(struct file_desc *d, int *ret_fd)
+{
+	FifoEntry *ffe = d->fe->fifo;
+	struct file_desc *rd = find_file_desc(ffe->regf_id);
+	struct pipe_info *pi = pipe_info_get(ffe->pipe_id, true);
+	RegFileEntry *r;
+	int fd, ret;
+
+	if (!rd || !rd->fe->reg)
+		return pr_fail(-EINVAL, "fifo %u refers to file %u, which files.img lacks\n", d->id, ffe->regf_id);
+	r = rd->fe->reg;
+	ret = read_pipe_data(true);
+	if (ret)
+		return ret;
+	if (pi->fds[0] < 0) {
+		/* A read-write holder keeps opens from blocking and holds the data. */
+		pi->fds[0] = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (pi->fds[0] < 0)
+			return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+		ret = fill_pipe(pi, pi->fds[0]);
+		if (ret)
+			return ret;
+	}
+	fd = open(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+	ret = set_flags(fd, r->flags);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static void pipes_cleanup(void)
+{
+	while (pipes) {
+		struct pipe_info *pi = pipes;
+
+		pipes = pi->next;
+		for (int i = 0; i < 2; i++)
+			if (pi->fds[i] >= 0)
+				close(pi->fds[i]);
+		free(pi->data);
+		free(pi);
+	}
+}
+
+const struct file_type pipe_file_type = {
+	.name = "pipe",
+	.type = FD_TYPES__PIPE,
+	.detect = pipe_detect,
+	.dump = pipe_dump,
+	.collect = pipe_collect,
+	.open = pipe_open,
+	.cleanup = pipes_cleanup,
+	.stage = FILE_OPEN_EARLY,
+};
+
+const struct file_type fifo_file_type = {
+	.name = "fifo",
+	.type = FD_TYPES__FIFO,
+	.detect = fifo_detect,
+	.dump = fifo_dump,
+	.collect = fifo_collect,
+	.open = fifo_open,
+	.stage = FILE_OPEN_EARLY,
+};
