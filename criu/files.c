@@ -12,6 +12,7 @@
 #include "files.h"
 #include "image.h"
 #include "protobuf.h"
+#include "restore.h"
 #include "syscalls.h"
 
 #include "fdinfo.pb-c.h"
@@ -348,7 +349,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 struct pstree *restore_tree;
 pid_t restore_ctl_pid;
-int restore_img_dfd = -1;
+int files_img_dfd = -1;
 
 static LIST_HEAD(file_descs);
 static int nr_file_descs;
@@ -506,24 +507,69 @@ static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
 	return 0;
 }
 
-int prepare_fds(int img_dfd, struct pstree_item *me, int ctl_pidfd)
+/* Close every fd below the restore's service fds: the task gets exactly its dumped fds. */
+static void close_inherited_fds(int below)
 {
-	struct cr_img *img = open_image_at(img_dfd, CR_FD_FDINFO, O_RSTR, me->files_id);
-	FdinfoEntry *e;
-	int ret, n = 0;
+	for (int fd = 0; fd < below; fd++)
+		close(fd);
+}
+
+int prepare_fds(struct pstree_item *me)
+{
+	struct cr_img *img = open_image_at(restore_img_dfd(), CR_FD_FDINFO, O_RSTR, me->files_id);
+	int base = restore_service_fd_base(), ret, n = 0, max_fd = -1, ctl_pidfd = -1;
+	FdinfoEntry **ents = NULL;
 
 	if (!img)
 		return pr_fail(-errno, "can't open fdinfo-%u.img: %s\n", me->files_id, strerror(errno));
-	while ((ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO)) > 0) {
-		ret = install_fd(e, ctl_pidfd, me->pid);
-		pb_free(e, PB_FDINFO);
-		if (ret)
+	for (;;) {
+		FdinfoEntry *e, **ne;
+
+		ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO);
+		if (ret <= 0)
 			break;
-		n++;
+		ne = xrealloc(ents, (n + 1) * sizeof(*ents));
+		if (!ne) {
+			pb_free(e, PB_FDINFO);
+			ret = -ENOMEM;
+			break;
+		}
+		ents = ne;
+		ents[n++] = e;
+		if ((int)e->fd >= base) {
+			ret = pr_fail(-EBUSY, "task %d: fd %u collides with criu's service fds (from %d)\n", me->pid,
+				      e->fd, base);
+			break;
+		}
+		max_fd = max(max_fd, (int)e->fd);
 	}
 	close_image(img);
-	if (ret >= 0)
+	if (ret < 0)
+		goto out;
+
+	close_inherited_fds(base);
+	/* criu's pidfd goes above every fd to install, below the service fds */
+	ret = sys_pidfd_open(restore_ctl_pid, 0);
+	if (ret >= 0) {
+		ctl_pidfd = fcntl(ret, F_DUPFD_CLOEXEC, max_fd + 1);
+		close(ret);
+	}
+	if (ctl_pidfd < 0 || ctl_pidfd >= base) {
+		ret = pr_fail(-EMFILE, "task %d: no room for a pidfd of criu below fd %d: %s\n", me->pid, base,
+			      strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	for (int i = 0; i < n && !ret; i++)
+		ret = install_fd(ents[i], ctl_pidfd, me->pid);
+	if (!ret)
 		pr_info("task %d: %d fds in place\n", me->pid, n);
+out:
+	if (ctl_pidfd >= 0)
+		close(ctl_pidfd);
+	for (int i = 0; i < n; i++)
+		pb_free(ents[i], PB_FDINFO);
+	free(ents);
 	return ret < 0 ? ret : 0;
 }
 
@@ -537,9 +583,9 @@ static int path_of_file(uint32_t id, const char **ret)
 	return 0;
 }
 
-int prepare_fs(int img_dfd, struct pstree_item *me)
+int prepare_fs(struct pstree_item *me)
 {
-	struct cr_img *img = open_image_at(img_dfd, CR_FD_FS, O_RSTR, me->pid);
+	struct cr_img *img = open_image_at(restore_img_dfd(), CR_FD_FS, O_RSTR, me->pid);
 	const char *cwd, *root;
 	FsEntry *fe;
 	int ret;
@@ -560,4 +606,27 @@ int prepare_fs(int img_dfd, struct pstree_item *me)
 		umask(fe->umask);
 	pb_free(fe, PB_FS);
 	return ret;
+}
+
+int files_restore_prepare(int img_dfd)
+{
+	int ret;
+
+	files_img_dfd = img_dfd;
+	restore_ctl_pid = getpid();
+	ret = collect_files(img_dfd);
+	if (!ret)
+		ret = open_files_ctl(FILE_OPEN_EARLY);
+	return ret;
+}
+
+int files_restore_tree_ready(struct pstree *tree)
+{
+	restore_tree = tree;
+	return open_files_ctl(FILE_OPEN_AFTER_TREE);
+}
+
+void files_restore_fini(void)
+{
+	close_files_ctl();
 }

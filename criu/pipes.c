@@ -242,7 +242,7 @@ static int read_pipe_data(bool fifo)
 	if (pipes_data_read[fifo])
 		return 0;
 	pipes_data_read[fifo] = true;
-	img = open_image_at(restore_img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
+	img = open_image_at(files_img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open the pipe data image: %s\n", strerror(errno));
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {

@@ -96,8 +96,7 @@ void dump_files_fini(struct dump_files_ctx *ctx);
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
-/* Task (stub): chroot, chdir and umask as dumped. */
-int prepare_fs(int img_dfd, struct pstree_item *me);
+
 /*
  * Dump a file that criu itself holds open (lfd), such as a task's exe or the
  * file behind a file-backed mapping, as a regular file object, once per file.
@@ -107,20 +106,28 @@ int dump_file_lfd(int lfd, uint32_t *ret_id);
 struct FownEntry;
 void fill_fown(int lfd, struct FownEntry *fown);
 
-/* ---- restore ---- */
+/* ---- restore ----
+ * Controller (criu): files_restore_prepare() before the tree is forked (the
+ * tasks inherit the collected objects), files_restore_tree_ready() once every
+ * task and thread exists and before any task runs prepare_fds(), and
+ * files_restore_fini() once every task has its fds (or on failure).
+ * Task (stub): prepare_fds() and prepare_fs() (declared in restore.h).
+ */
+int files_restore_prepare(int img_dfd);
+int files_restore_tree_ready(struct pstree *tree);
+void files_restore_fini(void);
+
 int collect_files(int img_dfd);
 struct file_desc *find_file_desc(uint32_t id);
 /* Controller: open every needed object of this stage. */
 int open_files_ctl(enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */
 int file_desc_ctl_fd(const struct file_desc *d);
-/* Task (stub): put every fd of its fdinfo image in place. ctl_pidfd refers to the controller. */
-int prepare_fds(int img_dfd, struct pstree_item *me, int ctl_pidfd);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(void);
-/* Restore-side state of the controller, set by cr-restore. */
+/* Restore-side state of the controller, set by files_restore_*(). */
 extern struct pstree *restore_tree;
-extern int restore_img_dfd;
+extern int files_img_dfd;
 extern pid_t restore_ctl_pid;
 
 #endif
