@@ -12,6 +12,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "crtools.h"
+#include "restore.h"
 
 struct cr_options opts = {
 	.loglevel = DEFAULT_LOGLEVEL,
@@ -252,6 +253,18 @@ static int setup_dirs_and_log(bool create_imgs, int *ret_dfd)
 	}
 	*ret_dfd = dfd;
 	return 0;
+}
+
+int cr_restore(int img_dfd)
+{
+	struct restore_opts o = {
+		.img_dfd = img_dfd,
+		.detached = opts.restore_detached,
+		.pidfile = opts.pidfile,
+		.shell_job = opts.shell_job,
+	};
+
+	return cr_restore_tasks(&o);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,9 @@
 #include "crtools.h"
 #include "pstree.h"
 
-__attribute__((weak)) int cr_restore(int img_dfd)
+#include "restore.h"
+
+__attribute__((weak)) int cr_restore_tasks(const struct restore_opts *o)
 {
 	pr_err("restore is not implemented yet\n");
 	return -ENOSYS;
