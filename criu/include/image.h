@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/types.h>
 
 #include "magic.h"
@@ -33,10 +34,17 @@ enum cr_fd_types {
 	CR_FD_FS,		/* fs-%d.img: cwd, root, umask */
 	CR_FD_IDS,		/* ids-%d.img */
 	CR_FD_TTY_INFO,		/* tty-info.img */
+	CR_FD_TTY_DATA,		/* tty-data.img: unread tty input */
+	CR_FD_SK_QUEUES,	/* sk-queues.img: queued socket packets */
+	CR_FD_MEMFD_INODE,	/* memfd.img: memfd inodes */
+	CR_FD_SHMEM_PAGEMAP,	/* pagemap-shmem-%lu.img: shared anon memory by shmid (PAGEMAP_MAGIC, as CRIU) */
 	CR_FD_MAX
 };
 
 struct cr_img;
+
+/* Largest protobuf entry we accept; a bigger length header means a corrupt image. */
+#define IMG_ENTRY_MAX (64u << 20)
 
 #define O_DUMP (O_WRONLY | O_CREAT | O_TRUNC)
 #define O_RSTR (O_RDONLY)
@@ -49,11 +57,26 @@ struct cr_img;
  */
 struct cr_img *open_image_at(int dfd, int type, int flags, ...);
 void close_image(struct cr_img *img);
+/*
+ * As close_image(), but reports a failure to write out buffered entries
+ * (0 or -errno; logged with the file name). Use it for images being dumped.
+ */
+int close_image_checked(struct cr_img *img);
+/* Why the last open_image_at() failed, with the file name: for the caller's message. */
+const char *img_last_error(void);
 bool img_is_empty(struct cr_img *img);
+/* The file descriptor, positioned where the entries read or written so far end. */
 int img_raw_fd(struct cr_img *img);
 const char *img_name(struct cr_img *img);
 
-/* Protobuf entries. pb_type is a PB_* value from protobuf.h. */
+/*
+ * Protobuf entries. pb_type is a PB_* value from protobuf.h. Entries are
+ * buffered: nothing reaches the file before the buffer fills, img_raw_fd()
+ * or close. The pb_* and *_img_buf calls log a failure once, naming the
+ * file; callers only pass the -errno on.
+ * pb_write_one: 0 or -errno (-EINVAL for a message of another type or with
+ * a required field unset).
+ */
 int pb_write_one(struct cr_img *img, const void *msg, int pb_type);
 /* 1 on an entry, 0 at a clean EOF, -errno (EINVAL for corrupt data) otherwise; logs the file name on error. */
 int pb_read_one_eof(struct cr_img *img, void **pmsg, int pb_type);

@@ -1,0 +1,100 @@
+#!/bin/sh
+# crit-check.sh [-s] DIR: check that CRIU's image decoder, crit, reads our images.
+#
+# Decodes inventory.img, pstree.img, core-*.img, mm-*.img, pagemap-*.img,
+# files.img and fdinfo-*.img of DIR with `crit decode` and fails when crit
+# rejects one or names another magic than the file's kind. Images that are
+# not there are not checked, but at least one must be.
+#
+# -s (strict): also encode crit's JSON back with `crit encode` and compare it
+# with the image byte for byte. A difference means crit dropped or
+# reinterpreted something, i.e. a field whose number or type differs from
+# CRIU's. Fields CRIU does not have (our extensions, fields newer than the
+# installed crit) are dropped as well, so use -s only on images without them.
+#
+# Prints one TAP line per image; exit 0 when all pass, 1 on a failure,
+# 77 (skip) when crit is missing or no DIR is given (test-image.c runs this
+# script on the images it writes).
+
+strict=
+if [ "$1" = -s ]; then
+	strict=1
+	shift
+fi
+dir=$1
+
+if [ -z "$dir" ]; then
+	echo "# SKIP: no image directory given (usage: $0 [-s] DIR); test-image runs this check on its own images"
+	exit 77
+fi
+if ! command -v crit >/dev/null 2>&1; then
+	echo "# SKIP: crit not found (install the Debian criu package: scripts/install-deps.sh)"
+	exit 77
+fi
+if [ ! -d "$dir" ]; then
+	echo "not ok 1 - $dir is not a directory"
+	exit 1
+fi
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+
+report() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		[ -s "$tmp/err" ] && sed 's/^/# /' "$tmp/err"
+	fi
+}
+
+# check_one FILE MAGIC
+check_one() {
+	f=$1
+	name=$(basename "$f")
+	: >"$tmp/err"
+	if ! crit decode -i "$f" -o "$tmp/json" 2>"$tmp/err"; then
+		report fail "crit decode $name"
+		return
+	fi
+	if ! grep -q "^{\"magic\": \"$2\"" "$tmp/json"; then
+		{ head -c 200 "$tmp/json"; echo; } >"$tmp/err"
+		report fail "crit decode $name: magic is not $2"
+		return
+	fi
+	if [ -z "$strict" ]; then
+		report ok "crit decode $name ($2)"
+		return
+	fi
+	if ! crit encode -i "$tmp/json" -o "$tmp/bin" 2>"$tmp/err"; then
+		report fail "crit encode $name"
+		return
+	fi
+	if ! cmp "$f" "$tmp/bin" >"$tmp/err" 2>&1; then
+		report fail "crit decode+encode of $name is not byte-identical"
+		return
+	fi
+	report ok "crit decode+encode $name ($2) is byte-identical"
+}
+
+for spec in inventory.img:INVENTORY pstree.img:PSTREE 'core-*.img:CORE' 'mm-*.img:MM' \
+	    'pagemap-*.img:PAGEMAP' files.img:FILES 'fdinfo-*.img:FDINFO'; do
+	pattern=${spec%:*}
+	magic=${spec##*:}
+	for f in "$dir"/$pattern; do
+		[ -e "$f" ] || continue
+		check_one "$f" "$magic"
+	done
+done
+
+if [ $n -eq 0 ]; then
+	echo "not ok 1 - no image to check in $dir"
+	exit 1
+fi
+echo "# crit-check: $n images, $failed failed"
+[ $failed -eq 0 ]
