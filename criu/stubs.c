@@ -22,3 +22,13 @@ __attribute__((weak)) int dump_task_core(int img_dfd, struct pstree_item *item)
 	pr_err("dumping task state is not implemented yet\n");
 	return -ENOSYS;
 }
+
+__attribute__((weak)) int restore_img_dfd(void)
+{
+	return -1;
+}
+
+__attribute__((weak)) int restore_service_fd_base(void)
+{
+	return 0;
+}
