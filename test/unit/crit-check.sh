@@ -2,9 +2,10 @@
 # crit-check.sh [-s] DIR: check that CRIU's image decoder, crit, reads our images.
 #
 # Decodes inventory.img, pstree.img, core-*.img, mm-*.img, pagemap-*.img,
-# files.img and fdinfo-*.img of DIR with `crit decode` and fails when crit
-# rejects one or names another magic than the file's kind. Images that are
-# not there are not checked, but at least one must be.
+# files.img and fdinfo-*.img of DIR (and ids-*, fs-*, pipes-data, fifo-data,
+# tty-info, tty-data, sk-queues, memfd images) with `crit decode` and fails
+# when crit rejects one or names another magic than the file's kind. Images
+# that are not there are not checked, but at least one must be.
 #
 # -s (strict): also encode crit's JSON back with `crit encode` and compare it
 # with the image byte for byte. A difference means crit dropped or
@@ -83,7 +84,9 @@ check_one() {
 }
 
 for spec in inventory.img:INVENTORY pstree.img:PSTREE 'core-*.img:CORE' 'mm-*.img:MM' \
-	    'pagemap-*.img:PAGEMAP' files.img:FILES 'fdinfo-*.img:FDINFO'; do
+	    'pagemap-*.img:PAGEMAP' files.img:FILES 'fdinfo-*.img:FDINFO' 'ids-*.img:IDS' 'fs-*.img:FS' \
+	    pipes-data.img:PIPES_DATA fifo-data.img:FIFO_DATA tty-info.img:TTY_INFO tty-data.img:TTY_DATA \
+	    sk-queues.img:SK_QUEUES memfd.img:MEMFD_INODE; do
 	pattern=${spec%:*}
 	magic=${spec##*:}
 	for f in "$dir"/$pattern; do

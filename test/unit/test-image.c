@@ -1499,12 +1499,34 @@ static int run_crit_check(const char *script, const char *opt, const char *dir)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* A dump-like image set: inventory, pstree, core, mm, pagemap, files, fdinfo. */
+/* files.img with a regular file and every other object type; a pidfd too unless crit_only */
+static int write_files_img(int dfd, bool crit_only)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_FILES, O_DUMP, 0);
+	int i, ret;
+
+	if (!img)
+		return -errno;
+	ret = pb_write_one(img, mk_file_reg(), PB_FILE);
+	for (i = 0; i < 10 && !ret; i++)
+		ret = pb_write_one(img, mk_file_misc(i), PB_FILE);
+	if (!ret && !crit_only)
+		ret = pb_write_one(img, mk_file_pidfd(), PB_FILE);
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+/* A dump-like image set: every image kind crit-check.sh knows. */
 static int write_image_set(int dfd, bool crit_only)
 {
+	static const char data[] = "0123456789";
 	struct rt_entry inv[] = { { PB_INVENTORY, mk_inventory(), cmp_inventory } };
 	struct rt_entry ps[] = { { PB_PSTREE, mk_pstree(), cmp_pstree } };
 	struct rt_entry core[] = { { PB_CORE, mk_core_ext(crit_only), cmp_core } };
+	struct rt_entry ids[] = { { PB_IDS, mk_ids(), cmp_ids } };
 	struct rt_entry mm[] = { { PB_MM, mk_mm(), cmp_mm } };
 	struct rt_entry pm[] = {
 		{ PB_PAGEMAP_HEAD, mk_pagemap_head(), cmp_pagemap_head },
@@ -1512,7 +1534,12 @@ static int write_image_set(int dfd, bool crit_only)
 	};
 	FdinfoEntry fdi = *mk_fdinfo();
 	struct rt_entry fdinfo[] = { { PB_FDINFO, &fdi, cmp_fdinfo } };
-	struct rt_entry files[] = { { PB_FILE, crit_only ? mk_file_reg() : mk_file_pidfd(), cmp_file } };
+	struct rt_entry fs[] = { { PB_FS, mk_fs(), cmp_fs } };
+	struct rt_entry pd[] = { { PB_PIPE_DATA, mk_pipe_data(), cmp_pipe_data, data, 10 } };
+	struct rt_entry ttyi[] = { { PB_TTY_INFO, mk_tty_info(), cmp_tty_info } };
+	struct rt_entry ttyd[] = { { PB_TTY_DATA, mk_tty_data(), cmp_tty_data } };
+	struct rt_entry skq[] = { { PB_SK_QUEUES, mk_sk_queue(), cmp_sk_queue, data, 10 } };
+	struct rt_entry mfd[] = { { PB_MEMFD_INODE, mk_memfd_inode(), cmp_memfd_inode } };
 	int ret = 0;
 
 	if (crit_only)
@@ -1520,10 +1547,18 @@ static int write_image_set(int dfd, bool crit_only)
 	ret = ret ?: write_entries(dfd, CR_FD_INVENTORY, 0, inv, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_PSTREE, 0, ps, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_CORE, 4242, core, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_IDS, 4242, ids, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_MM, 1, mm, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_PAGEMAP, 1, pm, 2);
 	ret = ret ?: write_entries(dfd, CR_FD_FDINFO, 2, fdinfo, 1);
-	ret = ret ?: write_entries(dfd, CR_FD_FILES, 0, files, 1);
+	ret = ret ?: write_files_img(dfd, crit_only);
+	ret = ret ?: write_entries(dfd, CR_FD_FS, 4242, fs, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_PIPES_DATA, 0, pd, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_FIFO_DATA, 0, pd, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_TTY_INFO, 0, ttyi, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_TTY_DATA, 0, ttyd, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_SK_QUEUES, 0, skq, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_MEMFD_INODE, 0, mfd, 1);
 	mk_core_ext(false);
 	return ret;
 }
