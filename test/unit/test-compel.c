@@ -9,17 +9,22 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "compel/compel.h"
+#include "log.h"
+#include "pstree.h"
+#include "seize.h"
 
 static int nr_test, nr_fail;
 static pid_t kids[16];
@@ -39,6 +44,8 @@ static void check(int cond, const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 }
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static void kill_kids(void)
 {
@@ -183,6 +190,44 @@ static void child_main(int ctl, int resp, int nr_workers)
 	child_loop(ctl, resp, nr_workers);
 }
 
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p ? p[2] : 0;
+}
+
+/* wait until the child's main thread sleeps in read() (/proc/PID/syscall starts with "0 ") */
+static int wait_in_read(pid_t pid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	for (int i = 0; i < 500; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC), n;
+
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 2 && !strncmp(buf, "0 ", 2) && proc_state(pid) == 'S')
+			return 0;
+		usleep(2000);
+	}
+	return -1;
+}
+
 struct kid {
 	pid_t pid;
 	int ctl, resp;
@@ -212,8 +257,7 @@ static int start_kid(struct kid *k, int nr_workers)
 	if (read(k->resp, &k->info, sizeof(k->info)) != sizeof(k->info))
 		return -1;
 	/* let the child reach its blocking read() */
-	usleep(100000);
-	return 0;
+	return wait_in_read(k->pid);
 }
 
 static int ask(struct kid *k, char cmd, unsigned long addr, struct child_status *st)
@@ -240,24 +284,6 @@ static int stop_kid(struct kid *k)
 	close(k->ctl);
 	close(k->resp);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p ? p[2] : 0;
 }
 
 static int maps_has(pid_t pid, unsigned long addr)
@@ -502,7 +528,8 @@ detach:
 	      st.usr2_handler);
 
 	/* restore-style: the last syscall stops at syscall exit, then final regs are set */
-	ret = compel_seize_stop(k.pid, &state);
+	ret = wait_in_read(k.pid);
+	ret = ret ?: compel_seize_stop(k.pid, &state);
 	ret = ret ?: compel_get_regs(k.pid, &regs);
 	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
 	check(ret == 0, "seize again and prepare (%d)", ret);
@@ -608,6 +635,240 @@ out:
 	check(stop_kid(&k) == 0, "stopped child exits cleanly");
 }
 
+
+/* ------------------------------------------------------------ tree seize */
+
+enum { T_ROOT, T_C1, T_C1THR, T_C2, T_G, T_TRACED, T_NR };
+
+struct tree_shm {
+	pid_t pid[T_NR];
+	pid_t zombie;
+	volatile unsigned long cnt[T_NR];
+};
+
+static struct tree_shm *shm;
+
+static void spin(int idx)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (;;) {
+		shm->cnt[idx]++;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *c1_thread(void *arg)
+{
+	shm->pid[T_C1THR] = gettid();
+	spin(T_C1THR);
+	return NULL;
+}
+
+/* root -> c1 (2 threads, a zombie child exited with 5), c2 -> g; optionally a PTRACE_TRACEME child */
+static void tree_root(bool traced)
+{
+	pid_t p;
+
+	shm->pid[T_ROOT] = getpid();
+	p = fork();
+	if (p == 0) {
+		pthread_t t;
+
+		shm->pid[T_C1] = getpid();
+		pthread_create(&t, NULL, c1_thread, NULL);
+		p = fork();
+		if (p == 0)
+			_exit(5);
+		shm->zombie = p;
+		spin(T_C1);
+	}
+	p = fork();
+	if (p == 0) {
+		shm->pid[T_C2] = getpid();
+		if (fork() == 0) {
+			shm->pid[T_G] = getpid();
+			spin(T_G);
+		}
+		spin(T_C2);
+	}
+	if (traced && fork() == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		shm->pid[T_TRACED] = getpid();
+		spin(T_TRACED);
+	}
+	spin(T_ROOT);
+}
+
+static pid_t start_tree(bool traced)
+{
+	pid_t root;
+
+	memset(shm, 0, sizeof(*shm));
+	root = fork();
+	if (root == 0)
+		tree_root(traced);
+	kids[nr_kids++] = root;
+	for (int i = 0; i < 400; i++) {
+		bool all = shm->zombie && proc_state(shm->zombie) == 'Z';
+
+		for (int j = 0; j < T_NR; j++)
+			if (!shm->pid[j] && (j != T_TRACED || traced))
+				all = false;
+		if (all)
+			return root;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* 1 when every listed counter moves within 100ms, 0 when none does, -1 mixed */
+static int counters_move(const int *idx, int n)
+{
+	unsigned long before[T_NR];
+	int moved = 0;
+
+	for (int i = 0; i < n; i++)
+		before[i] = shm->cnt[idx[i]];
+	usleep(100000);
+	for (int i = 0; i < n; i++)
+		moved += shm->cnt[idx[i]] != before[i];
+	return moved == n ? 1 : moved == 0 ? 0 : -1;
+}
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+		;
+}
+
+static bool gone_or_zombie(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st == 0 || st == 'Z';
+}
+
+static void test_tree(void)
+{
+	static const int running[] = { T_ROOT, T_C1, T_C1THR, T_G };
+	struct pstree t = {};
+	struct pstree_item *item, *c1 = NULL, *c2 = NULL, *z = NULL, *g = NULL;
+	bool order_ok = true, fds_ok = true;
+	int ret, status, idx = 0;
+	pid_t root;
+
+	root = start_tree(false);
+	if (root < 0) {
+		check(0, "start a process tree");
+		return;
+	}
+	kill(shm->pid[T_C2], SIGSTOP);
+	for (int i = 0; i < 200 && proc_state(shm->pid[T_C2]) != 'T'; i++)
+		usleep(5000);
+
+	ret = collect_and_seize_tree(root, &t);
+	check(ret == 0 && t.nr_items == 5 && t.root && t.root->pid == root, "collected the tree: %d tasks (ret %d)",
+	      t.nr_items, ret);
+	if (ret)
+		goto out;
+	for_each_pstree_item(&t, item) {
+		if (idx++ == 0 && item != t.root)
+			order_ok = false;
+		if (item->parent) {
+			struct pstree_item *p;
+			bool before = false;
+
+			for_each_pstree_item(&t, p) {
+				if (p == item)
+					break;
+				if (p == item->parent)
+					before = true;
+			}
+			if (!before || item->ppid != item->parent->pid)
+				order_ok = false;
+		}
+		if (item->proc_dfd < 0 || item->pidfd < 0)
+			fds_ok = false;
+		if (item->pid == shm->pid[T_C1])
+			c1 = item;
+		if (item->pid == shm->pid[T_C2])
+			c2 = item;
+		if (item->pid == shm->pid[T_G])
+			g = item;
+		if (item->pid == shm->zombie)
+			z = item;
+	}
+	check(order_ok, "items in tree order, root first, ppid = parent's pid");
+	check(fds_ok, "every task has proc_dfd and pidfd");
+	check(c1 && c1->nr_threads == 2 && c1->threads[0] == c1->pid &&
+		      (c1->threads[1] == shm->pid[T_C1THR]) && c1->state == TASK_ALIVE,
+	      "c1: 2 threads, alive");
+	check(c2 && c2->state == TASK_STOPPED && g && g->parent == c2, "c2: stopped, with its child g");
+	check(z && z->state == TASK_DEAD && z->parent == c1 && WIFEXITED(z->exit_code) &&
+		      WEXITSTATUS(z->exit_code) == 5,
+	      "zombie: TASK_DEAD, exit status %#x", z ? z->exit_code : -1);
+	check(t.root->pgid == getpgid(root) && t.root->sid == getsid(root), "root pgid/sid from stat");
+	check(counters_move(running, ARRAY_SIZE(running)) == 0, "every thread is frozen");
+	check(proc_state(root) == 't' && proc_state(shm->pid[T_C1THR]) == 't', "tasks are in ptrace stops");
+
+	resume_tree(&t);
+	pstree_free(&t);
+	check(counters_move(running, ARRAY_SIZE(running)) == 1, "every thread runs after resume_tree");
+	usleep(50000);
+	check(proc_state(shm->pid[T_C2]) == 'T', "c2 is still stopped after resume (state %c)",
+	      proc_state(shm->pid[T_C2]));
+	kill(shm->pid[T_C2], SIGCONT);
+
+	ret = collect_and_seize_tree(root, &t);
+	check(ret == 0 && t.nr_items == 5, "collect again (%d tasks)", t.nr_items);
+	if (ret)
+		goto out;
+	kill_tree(&t);
+	pstree_free(&t);
+	/* we are the root's parent and its tracer: kill_tree's wait for the tracer reaped it */
+	ret = waitpid(root, &status, WNOHANG) < 0 && errno == ECHILD;
+	kids[nr_kids - 1] = 0;
+	usleep(50000);
+	check(ret && !proc_state(root) && gone_or_zombie(shm->pid[T_C1]) && gone_or_zombie(shm->pid[T_C2]) &&
+		      gone_or_zombie(shm->pid[T_G]),
+	      "kill_tree: every task is dead");
+	reap_all();
+	return;
+out:
+	kill_kids();
+	reap_all();
+}
+
+static void test_tree_errors(void)
+{
+	static const int running[] = { T_ROOT, T_C1, T_C1THR, T_C2, T_G };
+	struct pstree t = {};
+	pid_t root;
+	int ret;
+
+	ret = collect_and_seize_tree(0x3fffffff, &t);
+	check(ret == -ESRCH && t.nr_items == 0, "collect of a missing root: -ESRCH (%d)", ret);
+
+	/* a task traced by someone else can't be seized: collect fails and lets everything go */
+	root = start_tree(true);
+	if (root < 0) {
+		check(0, "start a tree with a traced task");
+		return;
+	}
+	ret = collect_and_seize_tree(root, &t);
+	check(ret == -EPERM && t.nr_items == 0, "collect fails on a task traced by another (%d)", ret);
+	check(counters_move(running, ARRAY_SIZE(running)) == 1, "after the failure every task runs");
+	check(proc_state(root) != 't' && proc_state(shm->pid[T_G]) != 't', "no task left in a ptrace stop");
+	kill_kids();
+	kill(shm->pid[T_C1], SIGKILL);
+	kill(shm->pid[T_C2], SIGKILL);
+	kill(shm->pid[T_G], SIGKILL);
+	kill(shm->pid[T_TRACED], SIGKILL);
+	usleep(50000);
+	reap_all();
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -620,6 +881,12 @@ int main(void)
 	test_single();
 	test_threads();
 	test_stopped();
+
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return 1;
+	test_tree();
+	test_tree_errors();
 
 	printf("1..%d\n", nr_test);
 	printf("# %d of %d failed\n", nr_fail, nr_test);

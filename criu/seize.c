@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Collect the tree under a root task and freeze it with ptrace (DESIGN.md §3.1).
+ *
+ * A task is seized thread by thread (PTRACE_SEIZE + PTRACE_INTERRUPT through compel);
+ * once all its threads are stopped it cannot create threads or children any more, so
+ * its /proc/PID/task/TID/children lists are final, except for orphans re-parented to a
+ * subreaper in the tree. A second pass over the whole tree catches those and threads
+ * that were created while we worked; passes repeat until one finds nothing new.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#define LOG_PREFIX "seize: "
+#include "common.h"
+#include "compel/compel.h"
+#include "log.h"
+#include "proc_parse.h"
+#include "pstree.h"
+#include "seize.h"
+#include "syscalls.h"
+
+/* passes over the whole tree before we give up on a tree that keeps changing */
+#define SEIZE_MAX_PASSES 16
+
+static bool has_thread(const struct pstree_item *item, pid_t tid)
+{
+	for (int i = 0; i < item->nr_threads; i++)
+		if (item->threads[i] == tid)
+			return true;
+	return false;
+}
+
+static int add_thread(struct pstree_item *item, pid_t tid)
+{
+	pid_t *t = realloc(item->threads, (item->nr_threads + 1) * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t[item->nr_threads++] = tid;
+	item->threads = t;
+	return 0;
+}
+
+static enum compel_task_state compel_state(const struct pstree_item *item)
+{
+	return item->state == TASK_STOPPED ? COMPEL_TASK_STOPPED : COMPEL_TASK_ALIVE;
+}
+
+static void detach_task(struct pstree_item *item)
+{
+	if (item->state == TASK_DEAD)
+		return;
+	for (int i = 0; i < item->nr_threads; i++) {
+		int ret = compel_detach(item->threads[i], compel_state(item), 0);
+
+		if (ret && ret != -ESRCH)
+			pr_warn("can't detach %d/%d: %s\n", item->pid, item->threads[i], strerror(-ret));
+	}
+}
+
+/* Number of entries in /proc/PID/task, or -errno. */
+static int count_threads(int proc_dfd)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd, n = 0;
+
+	fd = openat(proc_dfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	return n;
+}
+
+/*
+ * A thread we could not seize with EPERM: fine when it is dying (zombie or dead),
+ * an error otherwise (permission).
+ */
+static bool thread_is_dying(int proc_dfd, pid_t tid)
+{
+	struct proc_pid_stat st;
+	char path[64];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "task/%d", tid);
+	fd = openat(proc_dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	if (parse_pid_stat(fd, &st))
+		return true;
+	return st.state == 'Z' || st.state == 'X' || st.state == 'x';
+}
+
+/* Seize every thread of a live task that is not seized yet. Returns how many were, or -errno. */
+static int seize_threads(struct pstree_item *item)
+{
+	int added = 0, found;
+
+	do {
+		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
+		int fd;
+
+		found = 0;
+		fd = openat(item->proc_dfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return pr_fail(-errno, "can't open /proc/%d/task: %s\n", item->pid, strerror(errno));
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return -ENOMEM;
+		}
+		while ((de = readdir(d))) {
+			enum compel_task_state st;
+			char *end;
+			pid_t tid = strtol(de->d_name, &end, 10);
+			int ret;
+
+			if (de->d_name[0] == '.' || *end || tid <= 0 || has_thread(item, tid))
+				continue;
+			ret = compel_seize_stop(tid, &st);
+			if (ret == -ESRCH || (ret == -EPERM && thread_is_dying(item->proc_dfd, tid))) {
+				pr_debug("thread %d/%d is gone or exiting, skipped\n", item->pid, tid);
+				continue;
+			}
+			if (ret)
+				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
+			ret = add_thread(item, tid);
+			if (ret) {
+				compel_detach(tid, st, 0);
+				return ret;
+			}
+			if (st == COMPEL_TASK_STOPPED)
+				item->state = TASK_STOPPED;
+			found++;
+		}
+		added += found;
+	} while (found);
+	return added;
+}
+
+static int fill_from_stat(struct pstree_item *item, struct proc_pid_stat *st)
+{
+	int ret = parse_pid_stat(item->proc_dfd, st);
+
+	if (ret)
+		return pr_fail(ret, "can't parse /proc/%d/stat: %s\n", item->pid, strerror(-ret));
+	item->ppid = st->ppid;
+	item->pgid = st->pgid;
+	item->sid = st->sid;
+	return 0;
+}
+
+/*
+ * Open, seize (leader first) and describe a new task. Returns 1 when it is in the tree,
+ * 0 when it vanished (or is no longer the child of parent_pid) and was dropped, -errno.
+ */
+static int seize_task(struct pstree_item *item, pid_t parent_pid)
+{
+	enum compel_task_state st;
+	struct proc_pid_stat stat;
+	char path[32];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d", item->pid);
+	item->proc_dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (item->proc_dfd < 0)
+		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s: %s\n", path, strerror(errno));
+	item->pidfd = sys_pidfd_open(item->pid, 0);
+	if (item->pidfd < 0)
+		return errno == ESRCH ? 0 : pr_fail(-errno, "pidfd_open(%d): %s\n", item->pid, strerror(errno));
+
+	ret = compel_seize_stop(item->pid, &st);
+	if (ret == -ESRCH)
+		return 0;
+	if (ret == -EPERM) {
+		/* a zombie can't be seized: check that this is what it is */
+		if (parse_pid_stat(item->proc_dfd, &stat))
+			return 0;	/* gone meanwhile */
+		item->ppid = stat.ppid;
+		item->pgid = stat.pgid;
+		item->sid = stat.sid;
+		if (stat.state != 'Z')
+			return pr_fail(-EPERM, "can't seize %d: permission denied\n", item->pid);
+		if (count_threads(item->proc_dfd) > 1)
+			return pr_fail(-EOPNOTSUPP, "%d: a dead thread-group leader with live threads is not supported\n",
+				       item->pid);
+		item->state = TASK_DEAD;
+		item->exit_code = stat.exit_code;
+		ret = add_thread(item, item->pid);
+		if (ret)
+			return ret;
+		pr_debug("%d is a zombie (exit status %#x)\n", item->pid, item->exit_code);
+		return parent_pid && item->ppid != parent_pid ? 0 : 1;
+	}
+	if (ret)
+		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
+
+	item->state = st == COMPEL_TASK_STOPPED ? TASK_STOPPED : TASK_ALIVE;
+	ret = add_thread(item, item->pid);
+	if (ret) {
+		compel_detach(item->pid, st, 0);
+		return ret;
+	}
+	ret = fill_from_stat(item, &stat);
+	if (ret)
+		return ret;
+	if (parent_pid && item->ppid != parent_pid) {
+		pr_debug("%d is no longer a child of %d, dropped\n", item->pid, parent_pid);
+		return 0;
+	}
+	ret = seize_threads(item);
+	if (ret < 0)
+		return ret;
+	pr_debug("seized %d: %d threads, %s\n", item->pid, item->nr_threads,
+		 item->state == TASK_STOPPED ? "stopped" : "running");
+	return 1;
+}
+
+/* Drop an item that was never linked to a parent: detach what it has, close, free. */
+static void drop_item(struct pstree *t, struct pstree_item *item)
+{
+	detach_task(item);
+	list_del(&item->all);
+	t->nr_items--;
+	if (item->proc_dfd >= 0)
+		close(item->proc_dfd);
+	if (item->pidfd >= 0)
+		close(item->pidfd);
+	free(item->threads);
+	free(item);
+}
+
+static struct pstree_item *new_item(struct pstree *t, pid_t pid)
+{
+	struct pstree_item *item = pstree_item_alloc();
+
+	if (!item)
+		return NULL;
+	item->pid = pid;
+	item->state = TASK_ALIVE;
+	/* linked at once, so a failure anywhere later detaches it with the rest */
+	list_add_tail(&item->all, &t->items);
+	t->nr_items++;
+	return item;
+}
+
+/* Add children of item not yet in the tree. Returns how many were added, or -errno. */
+static int collect_children(struct pstree *t, struct pstree_item *item)
+{
+	int added = 0;
+
+	for (int i = 0; i < item->nr_threads; i++) {
+		_cleanup_free_ char *buf = NULL;
+		char path[48], *p, *end;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "task/%d/children", item->threads[i]);
+		len = read_file_alloc_at(item->proc_dfd, path, &buf);
+		if (len == -ENOENT || len == -ESRCH)
+			continue;	/* the thread exited */
+		if (len < 0)
+			return pr_fail((int)len, "can't read /proc/%d/%s: %s\n", item->pid, path, strerror(-len));
+
+		for (p = buf;; p = end) {
+			struct pstree_item *child;
+			long pid = strtol(p, &end, 10);
+			int ret;
+
+			if (end == p)
+				break;
+			if (pid <= 0)
+				return pr_fail(-EINVAL, "bad pid in /proc/%d/%s\n", item->pid, path);
+			if (pstree_find(t, pid))
+				continue;
+			child = new_item(t, pid);
+			if (!child)
+				return -ENOMEM;
+			ret = seize_task(child, item->pid);
+			if (ret <= 0) {
+				drop_item(t, child);
+				if (ret < 0)
+					return ret;
+				continue;
+			}
+			child->parent = item;
+			list_add_tail(&child->sibling, &item->children);
+			added++;
+		}
+	}
+	return added;
+}
+
+/* Re-link t->items in pre-order (parents before children, siblings in discovery order). */
+static void relink_preorder(struct pstree *t, struct pstree_item *item)
+{
+	struct pstree_item *c;
+
+	list_del(&item->all);
+	list_add_tail(&item->all, &t->items);
+	list_for_each_entry(c, &item->children, sibling)
+		relink_preorder(t, c);
+}
+
+int collect_and_seize_tree(pid_t root, struct pstree *ret)
+{
+	struct pstree_item *item;
+	int pass, r;
+
+	memset(ret, 0, sizeof(*ret));
+	INIT_LIST_HEAD(&ret->items);
+	if (root <= 0)
+		return pr_fail(-EINVAL, "bad root pid %d\n", root);
+
+	item = new_item(ret, root);
+	if (!item)
+		return -ENOMEM;
+	ret->root = item;
+	r = seize_task(item, 0);
+	if (r == 0)
+		r = pr_fail(-ESRCH, "no process %d\n", root);
+	else if (r > 0 && item->state == TASK_DEAD)
+		r = pr_fail(-ESRCH, "process %d is a zombie\n", root);
+	if (r < 0)
+		goto fail;
+
+	for (pass = 0; pass < SEIZE_MAX_PASSES; pass++) {
+		int added = 0;
+
+		/* items added during the pass are visited in the same pass (added at the tail) */
+		list_for_each_entry(item, &ret->items, all) {
+			if (item->state == TASK_DEAD)
+				continue;
+			r = seize_threads(item);
+			if (r < 0)
+				goto fail;
+			added += r;
+			r = collect_children(ret, item);
+			if (r < 0)
+				goto fail;
+			added += r;
+		}
+		pr_debug("pass %d: %d new tasks/threads, %d tasks\n", pass, added, ret->nr_items);
+		if (pass > 0 && !added)
+			break;
+	}
+	if (pass == SEIZE_MAX_PASSES) {
+		r = pr_fail(-EAGAIN, "the tree of %d keeps changing, giving up\n", root);
+		goto fail;
+	}
+	relink_preorder(ret, ret->root);
+	return 0;
+fail:
+	resume_tree(ret);
+	pstree_free(ret);
+	return r;
+}
+
+void resume_tree(struct pstree *t)
+{
+	struct pstree_item *item;
+
+	if (!t->items.next)
+		return;
+	for_each_pstree_item(t, item)
+		detach_task(item);
+}
+
+void kill_tree(struct pstree *t)
+{
+	struct pstree_item *item;
+
+	if (!t->items.next)
+		return;
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD)
+			continue;
+		if (item->pidfd >= 0 ? sys_pidfd_send_signal(item->pidfd, SIGKILL, NULL, 0) : kill(item->pid, SIGKILL))
+			pr_warn("can't kill %d: %s\n", item->pid, strerror(errno));
+	}
+	/*
+	 * A killed tracee is not detached: its exit is reported to us, the tracer. Collect
+	 * that report for every thread (the leader last: it is reported when its group is
+	 * gone) so the tasks go on to their real parents.
+	 */
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD)
+			continue;
+		for (int i = item->nr_threads - 1; i >= 0; i--) {
+			int status;
+			pid_t r;
+
+			do
+				r = waitpid(item->threads[i], &status, __WALL);
+			while ((r < 0 && errno == EINTR) || (r > 0 && WIFSTOPPED(status)));
+		}
+	}
+}
