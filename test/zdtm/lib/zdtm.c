@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -336,4 +337,91 @@ int sys_pidfd_open(pid_t pid, unsigned int flags)
 int sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
+}
+
+int pidfd_remember(int fd, pid_t pid, const char *what, struct pidfd_state *ret)
+{
+	ret->fd = fd;
+	ret->pid = pid;
+	ret->what = what;
+	ret->fl = fcntl(fd, F_GETFL);
+	ret->fdfl = fcntl(fd, F_GETFD);
+	if (ret->fl < 0 || ret->fdfl < 0) {
+		fail("%s: fcntl on fd %d", what, fd);
+		return -1;
+	}
+	/* the state must pass its own checks before the dump */
+	return pidfd_check(ret);
+}
+
+static int pidfd_ino_matches(const struct pidfd_state *st)
+{
+	struct stat mine, fresh;
+	int fd;
+
+	if (fstat(st->fd, &mine)) {
+		fail("%s: fstat", st->what);
+		return -1;
+	}
+	fd = sys_pidfd_open(st->pid, 0);
+	if (fd < 0) {
+		fail("%s: pidfd_open(%d)", st->what, st->pid);
+		return -1;
+	}
+	if (fstat(fd, &fresh)) {
+		fail("%s: fstat of a fresh pidfd", st->what);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (mine.st_ino != fresh.st_ino || mine.st_dev != fresh.st_dev) {
+		errno = 0;
+		fail("%s: inode %llu, a fresh pidfd_open(%d) has %llu", st->what,
+		     (unsigned long long)mine.st_ino, st->pid, (unsigned long long)fresh.st_ino);
+		return -1;
+	}
+	return 0;
+}
+
+int pidfd_check(const struct pidfd_state *st)
+{
+	char path[64], link[64];
+	long long pid = 0;
+	ssize_t n;
+	int ret = 0, err;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		fail("%s: fd %d is not open", st->what, st->fd);
+		return -1;
+	}
+	link[n] = '\0';
+	errno = 0;
+	if (strcmp(link, "anon_inode:[pidfd]")) {
+		fail("%s: fd %d is '%s', not a pidfd", st->what, st->fd, link);
+		return -1;
+	}
+	if (fcntl(st->fd, F_GETFL) != st->fl || fcntl(st->fd, F_GETFD) != st->fdfl) {
+		fail("%s: flags %o/%o, expected %o/%o", st->what, fcntl(st->fd, F_GETFL),
+		     fcntl(st->fd, F_GETFD), st->fl, st->fdfl);
+		ret = -1;
+	}
+	err = fdinfo_get_long(st->fd, "Pid", &pid);
+	if (err) {
+		errno = -err;
+		fail("%s: no Pid in fdinfo", st->what);
+		ret = -1;
+	} else if (pid != st->pid) {
+		errno = 0;
+		fail("%s: fdinfo Pid %lld, expected %d", st->what, pid, st->pid);
+		ret = -1;
+	}
+	if (sys_pidfd_send_signal(st->fd, 0, NULL, 0)) {
+		fail("%s: pidfd_send_signal(0)", st->what);
+		ret = -1;
+	}
+	if (pidfd_ino_matches(st))
+		ret = -1;
+	return ret;
 }

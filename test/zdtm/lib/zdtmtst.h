@@ -68,4 +68,23 @@ const char *test_status_str(int status, char *buf, size_t len);
 int sys_pidfd_open(pid_t pid, unsigned int flags);
 int sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags);
 
+/*
+ * pidfds: remember what a pidfd looks like before the dump, check after
+ * restore that it still does: same fd flags and file flags (O_NONBLOCK,
+ * PIDFD_THREAD), fdinfo "Pid:" is the expected pid, the link is
+ * anon_inode:[pidfd], pidfd_send_signal(0) reaches the process, and the inode
+ * equals that of a fresh pidfd_open() of the pid (pidfs: one inode per
+ * process). pidfd_check() reports each mismatch with fail(); returns 0 or -1.
+ */
+struct pidfd_state {
+	int fd;
+	pid_t pid;
+	int fl;		/* F_GETFL */
+	int fdfl;	/* F_GETFD */
+	const char *what;
+};
+
+int pidfd_remember(int fd, pid_t pid, const char *what, struct pidfd_state *ret);
+int pidfd_check(const struct pidfd_state *st);
+
 #endif
