@@ -52,6 +52,11 @@ int log_get_fd(void)
 	return log_fd;
 }
 
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
 void log_set_prefix(const char *prefix)
 {
 	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");

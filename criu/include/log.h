@@ -21,6 +21,8 @@ void log_fini(void);
 void log_set_loglevel(int level);
 int log_get_loglevel(void);
 int log_get_fd(void);
+/* Log through fd from now on (restore stubs move the log fd out of the way of restored fds). */
+void log_set_fd(int fd);
 void log_set_prefix(const char *prefix);
 void print_on_level(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vprint_on_level(int level, const char *fmt, va_list ap);
