@@ -196,7 +196,7 @@ int parse_pid_maps(int proc_dfd, struct proc_maps *ret)
 static const char vmflag_names[][3] = {
 	[0] = "gd", [1] = "lo", [2] = "dc", [3] = "de", [4] = "dd", [5] = "wf", [6] = "hg",
 	[7] = "nh", [8] = "mg", [9] = "sr", [10] = "rr", [11] = "io", [12] = "pf", [13] = "sh",
-	[14] = "ms", [15] = "ss", [16] = "sl", [17] = "gu", [18] = "lf",
+	[14] = "ms", [15] = "ss", [16] = "sl", [17] = "gu", [18] = "lf", [19] = "nr",
 };
 
 unsigned int parse_vmflags_str(const char *s)
@@ -395,7 +395,7 @@ static int parse_status_line(const char *key, const char *val, struct proc_statu
 		return sscanf(val, "%o", &st->umask) == 1 ? 0 : -EINVAL;
 	} else if (!strcmp(key, "Tgid") || !strcmp(key, "Pid") || !strcmp(key, "PPid") || !strcmp(key, "TracerPid") ||
 		   !strcmp(key, "Threads") || !strcmp(key, "NoNewPrivs") || !strcmp(key, "Seccomp") ||
-		   !strcmp(key, "Seccomp_filters")) {
+		   !strcmp(key, "Seccomp_filters") || !strcmp(key, "THP_enabled")) {
 		if (parse_int_list(val, &l, 1) != 1)
 			return -EINVAL;
 		if (!strcmp(key, "Tgid"))
@@ -412,6 +412,8 @@ static int parse_status_line(const char *key, const char *val, struct proc_statu
 			st->no_new_privs = l;
 		else if (!strcmp(key, "Seccomp"))
 			st->seccomp = l;
+		else if (!strcmp(key, "THP_enabled"))
+			st->thp_enabled = l;
 		else
 			st->seccomp_filters = l;
 	} else if (!strcmp(key, "Uid")) {
@@ -460,7 +462,7 @@ static int parse_status_line(const char *key, const char *val, struct proc_statu
 
 int parse_status_buf(const char *buf, struct proc_status *ret)
 {
-	struct proc_status st = { .umask = -1, .seccomp = -1, .seccomp_filters = -1 };
+	struct proc_status st = { .umask = -1, .seccomp = -1, .seccomp_filters = -1, .thp_enabled = -1 };
 	unsigned int seen = 0;
 	const char *s = buf;
 

@@ -72,6 +72,7 @@ enum proc_vma_kind {
 #define PVMF_SL (1u << 16)	/* sl: sealed */
 #define PVMF_GU (1u << 17)	/* gu: has guard regions (MADV_GUARD_INSTALL) */
 #define PVMF_LF (1u << 18)	/* lf: lock on fault (mlock2 MLOCK_ONFAULT) */
+#define PVMF_NR (1u << 19)	/* nr: no swap reserved (MAP_NORESERVE) */
 
 struct proc_vma {
 	unsigned long start, end;	/* [start, end) */
@@ -127,6 +128,7 @@ struct proc_status {
 	int no_new_privs;
 	int seccomp;			/* 0 disabled, 1 strict, 2 filter; -1 when absent */
 	int seccomp_filters;		/* -1 when absent */
+	int thp_enabled;		/* THP_enabled: (PR_GET_THP_DISABLE inverted); -1 when absent */
 };
 
 int parse_pid_status(int proc_dfd, struct proc_status *ret);

@@ -126,7 +126,7 @@ static void test_maps(void)
 	ok(v && (v->vmflags & (PVMF_SH | PVMF_MS)) == (PVMF_SH | PVMF_MS), "smaps: shared anon has sh ms");
 	v = find_vma(&m, PVMA_HEAP, NULL);
 	ok(v && !(v->vmflags & (PVMF_GD | PVMF_SH)), "smaps: heap has neither gd nor sh");
-	ok(parse_vmflags_str(" rd wr dd hg lo ") == (PVMF_DD | PVMF_HG | PVMF_LO), "vmflags: dd hg lo");
+	ok(parse_vmflags_str(" rd wr dd hg lo nr") == (PVMF_DD | PVMF_HG | PVMF_LO | PVMF_NR), "vmflags: dd hg lo nr");
 	proc_maps_free(&m);
 
 	char *bad = strdup("7f00-7e00 rw-p 00000000 00:00 0\n");
@@ -161,7 +161,7 @@ static void test_status(void)
 	ok(st.cap_eff == 0x1fffeffffffULL && st.cap_bnd == 0x1fffeffffffULL && st.cap_amb == 0, "status: caps");
 	ok(st.uid[0] == 0 && st.gid[3] == 0 && st.ngroups == 0, "status: ids and empty Groups");
 	ok(st.ns_levels == 1 && st.nspid[0] == 4919 && st.nspgid[0] == 4870 && st.nssid[0] == 2812, "status: NS* one level");
-	ok(st.seccomp == 0 && st.seccomp_filters == 0 && st.no_new_privs == 0, "status: seccomp");
+	ok(st.seccomp == 0 && st.seccomp_filters == 0 && st.no_new_privs == 0 && st.thp_enabled == 1, "status: seccomp, THP_enabled");
 	proc_status_free(&st);
 
 	ok(ns && !parse_status_buf(ns, &st), "status (pid ns): parses");

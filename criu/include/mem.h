@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Dump of a task's address space (DESIGN.md §3.2-3.3): mm-<pid>.img (MmEntry
+ * with its VmaEntry list), pagemap-<pid>.img + pages-<N>.img for private
+ * memory, pagemap-shmem-<shmid>.img + pages-<N>.img for shared anonymous
+ * memory (once per object).
+ *
+ * Ordering, for cr-dump.c:
+ *  1. dump_mem_ctx_init() once per dump, before the first task.
+ *  2. dump_task_mm() for each live task (not for zombies: they have no mm),
+ *     after the whole tree is seized and every thread is stopped, and before
+ *     anything resumes it. It only reads the task (maps, smaps, pagemap,
+ *     process_vm_readv / /proc/PID/mem); the task's memory is not changed.
+ *     It calls dump_file_lfd() for the exe and for every file mapping, so the
+ *     files machinery must be ready (files.img open) by then.
+ *     item->proc_dfd must be an open /proc/PID directory.
+ *  3. dump_mem_ctx_fini() once at the end (also after a failure).
+ * Tasks that share one mm through CLONE_VM without CLONE_THREAD are dumped
+ * as separate copies (not detected yet).
+ */
+#ifndef CRIU_MEM_H
+#define CRIU_MEM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmem.h"
+
+struct pstree_item;
+struct page_copier;
+
+/* VmaEntry.status bits (CRIU's values: part of the image ABI). */
+#define VMA_AREA_NONE (0 << 0)
+#define VMA_AREA_REGULAR (1 << 0)
+#define VMA_AREA_STACK (1 << 1)
+#define VMA_AREA_VSYSCALL (1 << 2)
+#define VMA_AREA_VDSO (1 << 3)
+#define VMA_AREA_HEAP (1 << 5)
+#define VMA_FILE_PRIVATE (1 << 6)
+#define VMA_FILE_SHARED (1 << 7)
+#define VMA_ANON_SHARED (1 << 8)
+#define VMA_ANON_PRIVATE (1 << 9)
+#define VMA_AREA_SYSVIPC (1 << 10)
+#define VMA_AREA_SOCKET (1 << 11)
+#define VMA_AREA_VVAR (1 << 12)
+#define VMA_AREA_AIORING (1 << 13)
+#define VMA_AREA_MEMFD (1 << 14)
+#define VMA_AREA_SHSTK (1 << 15)
+#define VMA_AREA_GUARD (1 << 16)
+#define VMA_AREA_UPROBES (1 << 17)
+#define VMA_UNSUPP (1u << 31)
+
+/* Cross-task state of one dump. */
+struct dump_mem_ctx {
+	unsigned int next_pages_id;	/* the N of the next pages-N.img (from 1) */
+	uint64_t zero_pfn;		/* PFN of the zero page (0: unknown; zero pages are then dumped) */
+	struct shmem_set shmems;	/* shared anonymous objects already dumped */
+	void *buf;			/* staging buffer for page copies */
+	size_t buf_size;
+	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
+	size_t pmbuf_nr;
+	/*
+	 * Optional: the task's current brk (compel: a remote brk(0) in the seized
+	 * task). When NULL or failing, the end of [heap] is used (start_brk without
+	 * a heap), which is right whenever brk is page aligned, as glibc keeps it.
+	 */
+	int (*get_brk)(struct pstree_item *item, unsigned long *ret_brk, void *arg);
+	void *get_brk_arg;
+	/* totals over the dump */
+	unsigned long nr_pages_dumped;	/* private pages written */
+	unsigned long nr_shmem_pages;	/* shared anonymous pages written */
+	unsigned long nr_vmas;
+	unsigned long nr_readv;		/* process_vm_readv() calls */
+	unsigned long nr_memread;	/* /proc/PID/mem reads (vmas without PROT_READ) */
+};
+
+/* 0 or -errno (-ENOMEM). */
+int dump_mem_ctx_init(struct dump_mem_ctx *ctx);
+void dump_mem_ctx_fini(struct dump_mem_ctx *ctx);
+
+/*
+ * Write mm-<pid>.img, pagemap-<pid>.img, pages-<N>.img (+ shmem images) of
+ * item into the image directory img_dfd. 0 or -errno; logs its error once.
+ */
+int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx);
+
+/* madvise bits of VmaEntry.madv, as CRIU sets them: 1 << MADV_* */
+uint64_t vma_madv_from_vmflags(unsigned int vmflags);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Page images: pagemap-*.img (PagemapHead, then PagemapEntry runs) and the raw
+ * pages-N.img they point to, written by a page_xfer; and the copier that moves
+ * present pages of a seized task into one, in big batches.
+ *
+ * Helpers here never log above debug; they return 0 or -errno.
+ */
+#ifndef CRIU_PAGEMAP_H
+#define CRIU_PAGEMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* PagemapEntry.flags (CRIU's values). */
+#define PE_PARENT (1 << 0)
+#define PE_LAZY (1 << 1)
+#define PE_PRESENT (1 << 2)
+
+/* Bits of a /proc/PID/pagemap entry (Documentation/admin-guide/mm/pagemap.rst). */
+#define PME_PFN_MASK ((1ULL << 55) - 1)	/* PFN of a present page, 0 without CAP_SYS_ADMIN */
+#define PME_SOFT_DIRTY (1ULL << 55)
+#define PME_EXCLUSIVE (1ULL << 56)	/* mapped once only */
+#define PME_UFFD_WP (1ULL << 57)
+#define PME_GUARD (1ULL << 58)		/* a MADV_GUARD_INSTALL marker */
+#define PME_FILE (1ULL << 61)		/* page cache or shared anon, not a private anon copy */
+#define PME_SWAP (1ULL << 62)
+#define PME_PRESENT (1ULL << 63)
+
+struct cr_img;
+
+/* Writes one pagemap image and its pages image. */
+struct page_xfer {
+	struct cr_img *pmi;		/* pagemap-*.img */
+	struct cr_img *pi;		/* pages-<pages_id>.img (raw) */
+	int pages_fd;
+	unsigned int pages_id;
+	uint64_t run_vaddr;		/* the entry being built (merged while runs touch) */
+	unsigned long run_pages;
+	unsigned long nr_pages;		/* totals, for stats and tests */
+	unsigned long nr_entries;
+};
+
+/*
+ * Create the pagemap image of type pagemap_type (CR_FD_PAGEMAP with a pid, or
+ * the shmem one with a shmid) named with id, write its PagemapHead{pages_id}
+ * and create pages-<pages_id>.img.
+ */
+int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned long id, unsigned int pages_id);
+/* Record that nr_pages pages at vaddr follow in the pages image (entries are merged when they touch). */
+int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages);
+/* The page bytes, in the order of page_xfer_add() calls. */
+int page_xfer_write(struct page_xfer *x, const void *buf, size_t len);
+/* Write the last entry and close both images; 0 or -errno. Frees x's resources in every case. */
+int page_xfer_close(struct page_xfer *x);
+/* Close without caring (an error path). */
+void page_xfer_abort(struct page_xfer *x);
+
+/* Copies runs of a task's pages into a page_xfer with few, large syscalls. */
+#define PC_MAX_IOV 1024			/* UIO_MAXIOV */
+struct page_copier {
+	pid_t pid;
+	int mem_fd;			/* /proc/PID/mem, opened on first need (unreadable vmas) */
+	int proc_dfd;
+	char *buf;			/* staging buffer of buf_size bytes */
+	size_t buf_size;
+	struct iovec riov[PC_MAX_IOV];	/* queued remote ranges */
+	int nr_iov;
+	size_t queued;
+	bool force;			/* the queued ranges need /proc/PID/mem (no PROT_READ) */
+	struct page_xfer *x;
+	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */
+};
+
+/* buf/buf_size are the caller's (reused across tasks). */
+void page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
+		      struct page_xfer *x);
+/* Queue [addr, addr + len) for copying; force: the vma is not readable (use /proc/PID/mem). */
+int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force);
+/* Copy what is queued. */
+int page_copier_flush(struct page_copier *pc);
+void page_copier_fini(struct page_copier *pc);
+
+/* Which present pages of a vma get dumped (see dump_vma_pages()). */
+enum page_filter {
+	PF_ANON,	/* private anonymous: present (not the zero page) or swapped */
+	PF_PRIVATE_FILE,/* private file: only pages that are anonymous copies (present && !PME_FILE) or swapped */
+};
+
+/*
+ * Scan /proc/PID/pagemap (pagemap_fd) over [start, end) in one pass and queue
+ * every page that passes the filter to the copier; entries go to pc->x.
+ * zero_pfn: the PFN of the shared zero page (0: unknown, zero pages are then dumped).
+ * pmbuf: scratch for pmbuf_nr pagemap words.
+ */
+int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
+		   enum page_filter filter, bool readable, uint64_t zero_pfn, uint64_t *pmbuf, size_t pmbuf_nr);
+
+/*
+ * A pagemap image read back whole: pages_id from its head, its entries
+ * (checked: page aligned, non-empty, sorted, not overlapping) and the pages
+ * image opened for reading. Entry i's bytes sit at offset[i] in pages_fd.
+ */
+#include "pagemap.pb-c.h"
+struct pagemap_read {
+	unsigned int pages_id;
+	size_t nr;
+	PagemapEntry **pmes;
+	uint64_t *offset;		/* byte offset in the pages image of each entry */
+	uint64_t nr_pages;		/* sum over the entries */
+	int pages_fd;			/* -1 when there are no entries */
+};
+
+/* pagemap_type/id as for page_xfer_open(). A missing pagemap image is -ENOENT. */
+int read_pagemap_image(int img_dfd, int pagemap_type, unsigned long id, struct pagemap_read *ret);
+void pagemap_read_free(struct pagemap_read *r);
+
+/* The PFN of the zero page as this process sees it, 0 if PFNs are hidden (no CAP_SYS_ADMIN). */
+uint64_t find_zero_page_pfn(void);
+
+#endif

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dump of a task's address space: the VMA list and mm fields (mm-PID.img),
+ * private pages (pagemap-PID.img + pages-N.img) and shared anonymous objects
+ * (shmem.c). Everything is read from outside the task: /proc/PID/{stat,maps,
+ * smaps,auxv,pagemap,map_files,exe} and process_vm_readv().
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "files.h"
+#include "image.h"
+#include "mem.h"
+#include "pagemap.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "shmem.h"
+#include "mm.pb-c.h"
+#include "vma.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "mem: "
+
+#define COPY_BUF_SIZE (4UL << 20)	/* staging buffer: big batches, still cache friendly */
+#define PAGEMAP_BUF_NR (64UL << 10)	/* pagemap words per read: 256 MiB of address space */
+
+int dump_mem_ctx_init(struct dump_mem_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->next_pages_id = 1;
+	ctx->buf_size = COPY_BUF_SIZE;
+	ctx->buf = mmap(NULL, ctx->buf_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ctx->buf == MAP_FAILED) {
+		ctx->buf = NULL;
+		return -ENOMEM;
+	}
+	ctx->pmbuf_nr = PAGEMAP_BUF_NR;
+	ctx->pmbuf = malloc(ctx->pmbuf_nr * sizeof(uint64_t));
+	if (!ctx->pmbuf) {
+		dump_mem_ctx_fini(ctx);
+		return -ENOMEM;
+	}
+	ctx->zero_pfn = find_zero_page_pfn();
+	pr_debug("zero page pfn %#llx\n", (unsigned long long)ctx->zero_pfn);
+	return 0;
+}
+
+void dump_mem_ctx_fini(struct dump_mem_ctx *ctx)
+{
+	if (ctx->buf)
+		munmap(ctx->buf, ctx->buf_size);
+	ctx->buf = NULL;
+	free(ctx->pmbuf);
+	ctx->pmbuf = NULL;
+	shmem_set_fini(&ctx->shmems);
+}
+
+uint64_t vma_madv_from_vmflags(unsigned int vmflags)
+{
+	static const struct {
+		unsigned int vmf;
+		int madv;
+	} map[] = {
+		{ PVMF_SR, MADV_SEQUENTIAL }, { PVMF_RR, MADV_RANDOM },	  { PVMF_DC, MADV_DONTFORK },
+		{ PVMF_DD, MADV_DONTDUMP },   { PVMF_MG, MADV_MERGEABLE }, { PVMF_HG, MADV_HUGEPAGE },
+		{ PVMF_NH, MADV_NOHUGEPAGE }, { PVMF_WF, MADV_WIPEONFORK },
+	};
+	uint64_t madv = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (vmflags & map[i].vmf)
+			madv |= 1ULL << map[i].madv;
+	return madv;
+}
+
+/* Per-task state while its mm is dumped. */
+struct mm_dump {
+	int img_dfd;
+	int proc_dfd;
+	pid_t pid;
+	struct dump_mem_ctx *ctx;
+	struct proc_maps maps;
+	VmaEntry *vmas;			/* one per dumped vma */
+	VmaEntry **vma_ptrs;
+	int nr_vmas;
+	/* the file of the previous file vma, to call dump_file_lfd() once per run of vmas */
+	dev_t last_dev;
+	ino_t last_ino;
+	uint32_t last_id;
+	bool have_last;
+};
+
+static void mm_dump_fini(struct mm_dump *d)
+{
+	proc_maps_free(&d->maps);
+	free(d->vmas);
+	free(d->vma_ptrs);
+}
+
+/* Open flags of the mapping's file: map_files links carry its f_mode in their permission bits. */
+static uint32_t map_file_fdflags(int proc_dfd, const struct proc_vma *v)
+{
+	char name[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "map_files/%lx-%lx", v->start, v->end);
+	if (fstatat(proc_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return O_RDONLY;
+	if ((st.st_mode & S_IRUSR) && (st.st_mode & S_IWUSR))
+		return O_RDWR;
+	if (st.st_mode & S_IWUSR)
+		return O_WRONLY;
+	return O_RDONLY;
+}
+
+static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
+{
+	_cleanup_close_ int fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	struct stat st;
+	int ret;
+
+	if (fd < 0) {
+		pr_debug("can't open map_files of %lx-%lx (%s): %s\n", v->start, v->end, v->path, strerror(-fd));
+		return fd;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	e->has_fdflags = true;
+	e->fdflags = map_file_fdflags(d->proc_dfd, v);
+	if (d->have_last && st.st_dev == d->last_dev && st.st_ino == d->last_ino) {
+		e->shmid = d->last_id;
+		return 0;
+	}
+	ret = dump_file_lfd(fd, &d->last_id);
+	if (ret < 0)
+		return ret;
+	d->have_last = true;
+	d->last_dev = st.st_dev;
+	d->last_ino = st.st_ino;
+	e->shmid = d->last_id;
+	return 0;
+}
+
+static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
+{
+	_cleanup_close_ int fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	unsigned long shmid;
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = dump_shmem_object(d->img_dfd, d->ctx, fd, v->pgoff + (v->end - v->start), &shmid);
+	if (ret < 0)
+		return ret;
+	e->shmid = shmid;
+	return 0;
+}
+
+/* status, flags and shmid of one vma; 1 when the vma is not recorded ([vsyscall]). */
+static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
+{
+	uint32_t status = VMA_AREA_REGULAR;
+	uint32_t flags = v->shared ? MAP_SHARED : MAP_PRIVATE;
+
+	vma_entry__init(e);
+	e->start = v->start;
+	e->end = v->end;
+	e->pgoff = v->pgoff;
+	e->prot = v->prot;
+	e->fd = -1;
+
+	/* device memory (VM_IO / VM_PFNMAP); [vvar] has these bits too, but is the kernel's */
+	if (v->have_vmflags && (v->vmflags & (PVMF_IO | PVMF_PF)) &&
+	    (v->kind == PVMA_ANON || v->kind == PVMA_FILE || v->kind == PVMA_SHMEM_ANON))
+		return -EOPNOTSUPP;
+
+	switch (v->kind) {
+	case PVMA_VSYSCALL:
+		return 1;
+	case PVMA_ANON:
+	case PVMA_HEAP:
+	case PVMA_STACK:
+	case PVMA_VDSO:
+	case PVMA_VVAR:
+	case PVMA_VVAR_VCLOCK:
+		if (v->shared)
+			return -EOPNOTSUPP;	/* shared memory without a shmem file: not a thing we know */
+		flags |= MAP_ANONYMOUS;
+		status |= VMA_ANON_PRIVATE;
+		if (v->kind == PVMA_HEAP)
+			status |= VMA_AREA_HEAP;
+		else if (v->kind == PVMA_STACK)
+			status |= VMA_AREA_STACK;
+		else if (v->kind == PVMA_VDSO)
+			status |= VMA_AREA_VDSO;
+		else if (v->kind == PVMA_VVAR || v->kind == PVMA_VVAR_VCLOCK)
+			status |= VMA_AREA_VVAR;
+		break;
+	case PVMA_SHMEM_ANON:
+		flags |= MAP_ANONYMOUS;
+		status |= VMA_ANON_SHARED;
+		break;
+	case PVMA_FILE:
+		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
+		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
+			status |= VMA_AREA_MEMFD;
+		break;
+	case PVMA_SYSV_SHM:
+	case PVMA_UPROBES:
+	case PVMA_OTHER:
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (v->have_vmflags) {
+		if (v->vmflags & PVMF_GD)
+			flags |= MAP_GROWSDOWN;
+		if (v->vmflags & PVMF_NR)
+			flags |= MAP_NORESERVE;
+		e->madv = vma_madv_from_vmflags(v->vmflags);
+		e->has_madv = e->madv != 0;
+	} else if (v->kind == PVMA_STACK) {
+		flags |= MAP_GROWSDOWN;
+	}
+	e->status = status;
+	e->flags = flags;
+
+	if (v->kind == PVMA_FILE) {
+		int ret = dump_vma_file(d, v, e);
+
+		/* CRIU keeps the file id in shmid; our restore reads it from fd (unused by CRIU) */
+		e->fd = e->shmid;
+		return ret;
+	}
+	if (v->kind == PVMA_SHMEM_ANON)
+		return dump_vma_shmem(d, v, e);
+	return 0;
+}
+
+static int collect_vmas(struct mm_dump *d)
+{
+	int ret;
+
+	d->vmas = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vmas));
+	d->vma_ptrs = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vma_ptrs));
+	if (!d->vmas || !d->vma_ptrs)
+		return -ENOMEM;
+	for (int i = 0; i < d->maps.nr; i++) {
+		const struct proc_vma *v = &d->maps.vmas[i];
+		VmaEntry *e = &d->vmas[d->nr_vmas];
+
+		ret = fill_vma(d, v, e);
+		if (ret == 1)
+			continue;
+		if (ret < 0) {
+			pr_err("task %d: can't dump the mapping %lx-%lx %s: %s\n", d->pid, v->start, v->end,
+			       v->path[0] ? v->path : "(anonymous)",
+			       ret == -EOPNOTSUPP ? "this kind of mapping is not supported" : strerror(-ret));
+			return ret;
+		}
+		d->vma_ptrs[d->nr_vmas++] = e;
+	}
+	return 0;
+}
+
+/* Private pages of every vma that has them, into pagemap-PID.img + pages-N.img. */
+static int dump_private_pages(struct mm_dump *d)
+{
+	struct dump_mem_ctx *ctx = d->ctx;
+	_cleanup_close_ int pm_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	struct page_copier pc;
+	struct page_xfer x;
+	int ret;
+
+	if (pm_fd < 0) {
+		ret = -errno;
+		pr_err("task %d: can't open pagemap: %s\n", d->pid, strerror(-ret));
+		return ret;
+	}
+	ret = page_xfer_open(&x, d->img_dfd, CR_FD_PAGEMAP, d->pid, ctx->next_pages_id);
+	if (ret < 0) {
+		pr_err("task %d: can't create the page images: %s (%s)\n", d->pid, strerror(-ret), img_last_error());
+		return ret;
+	}
+	ctx->next_pages_id++;
+	page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x);
+
+	for (int i = 0; i < d->nr_vmas && !ret; i++) {
+		const VmaEntry *e = d->vma_ptrs[i];
+		enum page_filter filter;
+
+		if (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
+			continue;	/* the kernel's pages, not the task's */
+		if (e->status & VMA_ANON_PRIVATE)
+			filter = PF_ANON;
+		else if (e->status & VMA_FILE_PRIVATE)
+			filter = PF_PRIVATE_FILE;
+		else
+			continue;	/* shared: the file or the shmem object holds the data */
+		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, ctx->zero_pfn,
+				     ctx->pmbuf, ctx->pmbuf_nr);
+	}
+	if (!ret)
+		ret = page_copier_flush(&pc);
+	page_copier_fini(&pc);
+	if (ret < 0) {
+		page_xfer_abort(&x);
+		pr_err("task %d: can't dump pages: %s\n", d->pid, strerror(-ret));
+		return ret;
+	}
+	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads\n", d->pid, x.nr_pages, x.nr_entries,
+		 pc.nr_readv, pc.nr_memread);
+	ctx->nr_pages_dumped += x.nr_pages;
+	ctx->nr_readv += pc.nr_readv;
+	ctx->nr_memread += pc.nr_memread;
+	ret = page_xfer_close(&x);
+	if (ret < 0)
+		pr_err("task %d: can't write the page images: %s\n", d->pid, strerror(-ret));
+	return ret;
+}
+
+static unsigned long find_brk(struct mm_dump *d, struct pstree_item *item, const struct proc_pid_stat *st)
+{
+	unsigned long brk;
+
+	if (d->ctx->get_brk && !d->ctx->get_brk(item, &brk, d->ctx->get_brk_arg))
+		return brk;
+	for (int i = 0; i < d->maps.nr; i++)
+		if (d->maps.vmas[i].kind == PVMA_HEAP)
+			return d->maps.vmas[i].end;
+	return st->start_brk;
+}
+
+static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
+{
+	uint64_t auxv[PROC_AUXV_MAX_WORDS];
+	struct proc_pid_stat st;
+	struct proc_status status;
+	MmEntry mm = MM_ENTRY__INIT;
+	_cleanup_close_ int exe = -1;
+	struct cr_img *img;
+	int ret, n;
+
+	ret = parse_pid_stat(d->proc_dfd, &st);
+	if (ret < 0) {
+		pr_err("task %d: can't parse stat: %s\n", d->pid, strerror(-ret));
+		return ret;
+	}
+	n = parse_pid_auxv(d->proc_dfd, auxv, PROC_AUXV_MAX_WORDS);
+	if (n < 0) {
+		pr_err("task %d: can't parse auxv: %s\n", d->pid, strerror(-n));
+		return n;
+	}
+	exe = openat(d->proc_dfd, "exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0) {
+		ret = -errno;
+		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
+		return ret;
+	}
+	ret = dump_file_lfd(exe, &mm.exe_file_id);
+	if (ret < 0) {
+		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));
+		return ret;
+	}
+
+	mm.mm_start_code = st.start_code;
+	mm.mm_end_code = st.end_code;
+	mm.mm_start_data = st.start_data;
+	mm.mm_end_data = st.end_data;
+	mm.mm_start_stack = st.start_stack;
+	mm.mm_start_brk = st.start_brk;
+	mm.mm_brk = find_brk(d, item, &st);
+	mm.mm_arg_start = st.arg_start;
+	mm.mm_arg_end = st.arg_end;
+	mm.mm_env_start = st.env_start;
+	mm.mm_env_end = st.env_end;
+	mm.n_mm_saved_auxv = n;
+	mm.mm_saved_auxv = auxv;
+	mm.n_vmas = d->nr_vmas;
+	mm.vmas = d->vma_ptrs;
+	if (!parse_pid_status(d->proc_dfd, &status)) {
+		if (status.thp_enabled >= 0) {
+			mm.has_thp_disabled = true;
+			mm.thp_disabled = !status.thp_enabled;
+		}
+		proc_status_free(&status);
+	}
+
+	img = open_image_at(d->img_dfd, CR_FD_MM, O_DUMP, d->pid);
+	if (!img) {
+		ret = -errno;
+		pr_err("task %d: can't create the mm image: %s\n", d->pid, img_last_error());
+		return ret;
+	}
+	ret = pb_write_one(img, &mm, PB_MM);
+	n = close_image_checked(img);
+	return ret < 0 ? ret : n;
+}
+
+int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx)
+{
+	struct mm_dump d = { .img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .ctx = ctx };
+	int ret;
+
+	if (item->state == TASK_DEAD) {
+		pr_err("task %d is a zombie: it has no memory to dump\n", item->pid);
+		return -EINVAL;
+	}
+	if (item->proc_dfd < 0 || !ctx->buf) {
+		pr_err("task %d: dump_task_mm() called without /proc dir or context\n", item->pid);
+		return -EINVAL;
+	}
+
+	ret = parse_pid_maps(d.proc_dfd, &d.maps);
+	if (ret < 0) {
+		pr_err("task %d: can't parse maps: %s\n", d.pid, strerror(-ret));
+		goto out;
+	}
+	ret = parse_pid_smaps_vmflags(d.proc_dfd, &d.maps);
+	if (ret < 0) {
+		pr_err("task %d: can't parse smaps: %s\n", d.pid, strerror(-ret));
+		goto out;
+	}
+	ret = collect_vmas(&d);
+	if (ret < 0)
+		goto out;
+	ret = dump_private_pages(&d);
+	if (ret < 0)
+		goto out;
+	ret = write_mm_image(&d, item);
+	if (!ret) {
+		ctx->nr_vmas += d.nr_vmas;
+		pr_info("task %d: %d vmas dumped\n", d.pid, d.nr_vmas);
+	}
+out:
+	mm_dump_fini(&d);
+	return ret;
+}

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page images and the page copier.
+ *
+ * A pagemap image holds a PagemapHead naming its pages-N.img, then one
+ * PagemapEntry per run of pages; the pages image holds the bytes of those
+ * runs, back to back, in entry order. The copier gathers runs of remote pages
+ * into an iovec and moves them with one process_vm_readv() per batch into a
+ * staging buffer, then one write() per batch into the pages image.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "common.h"
+#include "image.h"
+#include "pagemap.h"
+#include "protobuf.h"
+#include "pagemap.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "pagemap: "
+
+int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned long id, unsigned int pages_id)
+{
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	int ret;
+
+	memset(x, 0, sizeof(*x));
+	x->pages_fd = -1;
+	x->pages_id = pages_id;
+	/* the name templates differ: pagemap-%d (a pid) and pagemap-shmem-%lu (a shmid) */
+	if (pagemap_type == CR_FD_PAGEMAP)
+		x->pmi = open_image_at(img_dfd, pagemap_type, O_DUMP, (int)id);
+	else
+		x->pmi = open_image_at(img_dfd, pagemap_type, O_DUMP, id);
+	if (!x->pmi)
+		return -errno;
+	x->pi = open_image_at(img_dfd, CR_FD_PAGES, O_DUMP, pages_id);
+	if (!x->pi) {
+		ret = -errno;
+		goto err;
+	}
+	x->pages_fd = img_raw_fd(x->pi);
+	if (x->pages_fd < 0) {
+		ret = x->pages_fd;
+		goto err;
+	}
+	head.pages_id = pages_id;
+	ret = pb_write_one(x->pmi, &head, PB_PAGEMAP_HEAD);
+	if (ret < 0)
+		goto err;
+	return 0;
+err:
+	page_xfer_abort(x);
+	return ret;
+}
+
+static int page_xfer_put_entry(struct page_xfer *x)
+{
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+
+	if (!x->run_pages)
+		return 0;
+	pe.vaddr = x->run_vaddr;
+	pe.nr_pages = x->run_pages;
+	pe.has_flags = true;
+	pe.flags = PE_PRESENT;
+	x->nr_entries++;
+	x->run_pages = 0;
+	return pb_write_one(x->pmi, &pe, PB_PAGEMAP);
+}
+
+int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
+{
+	int ret;
+
+	if (!nr_pages)
+		return 0;
+	/* nr_pages is a uint32 in the image: keep runs well below that */
+	if (x->run_pages && x->run_vaddr + x->run_pages * PAGE_SIZE == vaddr && x->run_pages + nr_pages < (1UL << 31)) {
+		x->run_pages += nr_pages;
+	} else {
+		ret = page_xfer_put_entry(x);
+		if (ret < 0)
+			return ret;
+		x->run_vaddr = vaddr;
+		x->run_pages = nr_pages;
+	}
+	x->nr_pages += nr_pages;
+	return 0;
+}
+
+int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
+{
+	return write_all(x->pages_fd, buf, len);
+}
+
+int page_xfer_close(struct page_xfer *x)
+{
+	int ret = page_xfer_put_entry(x), r;
+
+	r = close_image_checked(x->pmi);
+	if (!ret)
+		ret = r;
+	r = close_image_checked(x->pi);
+	if (!ret)
+		ret = r;
+	x->pmi = x->pi = NULL;
+	x->pages_fd = -1;
+	return ret;
+}
+
+void page_xfer_abort(struct page_xfer *x)
+{
+	close_image(x->pmi);
+	close_image(x->pi);
+	x->pmi = x->pi = NULL;
+	x->pages_fd = -1;
+}
+
+void page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
+		      struct page_xfer *x)
+{
+	pc->pid = pid;
+	pc->proc_dfd = proc_dfd;
+	pc->mem_fd = -1;
+	pc->buf = buf;
+	pc->buf_size = buf_size;
+	pc->nr_iov = 0;
+	pc->queued = 0;
+	pc->force = false;
+	pc->x = x;
+	pc->nr_readv = pc->nr_memread = 0;
+}
+
+void page_copier_fini(struct page_copier *pc)
+{
+	if (pc->mem_fd >= 0)
+		close(pc->mem_fd);
+	pc->mem_fd = -1;
+}
+
+/* /proc/PID/mem reads pages process_vm_readv() refuses (no PROT_READ: the kernel forces it). */
+static int copy_with_mem(struct page_copier *pc)
+{
+	char *dst = pc->buf;
+
+	if (pc->mem_fd < 0) {
+		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
+		if (pc->mem_fd < 0)
+			return -errno;
+	}
+	for (int i = 0; i < pc->nr_iov; i++) {
+		size_t done = 0, len = pc->riov[i].iov_len;
+
+		while (done < len) {
+			ssize_t n = pread(pc->mem_fd, dst + done, len - done,
+					  (off_t)((unsigned long)pc->riov[i].iov_base + done));
+			pc->nr_memread++;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				return -EFAULT;
+			done += n;
+		}
+		dst += len;
+	}
+	return 0;
+}
+
+int page_copier_flush(struct page_copier *pc)
+{
+	struct iovec local = { .iov_base = pc->buf, .iov_len = pc->queued };
+	int ret = 0;
+
+	if (!pc->queued)
+		return 0;
+	if (!pc->force) {
+		ssize_t n = process_vm_readv(pc->pid, &local, 1, pc->riov, pc->nr_iov, 0);
+
+		pc->nr_readv++;
+		if (n != (ssize_t)pc->queued) {
+			/* a page went unreadable under us (PROT_NONE part, ...): the slow way */
+			pr_debug("process_vm_readv of %zu bytes from %d gave %zd (%s), using mem\n", pc->queued,
+				 pc->pid, n, n < 0 ? strerror(errno) : "short");
+			ret = copy_with_mem(pc);
+		}
+	} else {
+		ret = copy_with_mem(pc);
+	}
+	if (!ret)
+		ret = page_xfer_write(pc->x, pc->buf, pc->queued);
+	pc->nr_iov = 0;
+	pc->queued = 0;
+	pc->force = false;
+	return ret;
+}
+
+int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force)
+{
+	int ret;
+
+	ret = page_xfer_add(pc->x, addr, len / PAGE_SIZE);
+	if (ret < 0)
+		return ret;
+	while (len) {
+		size_t room, chunk;
+
+		if (pc->queued == pc->buf_size || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
+			ret = page_copier_flush(pc);
+			if (ret < 0)
+				return ret;
+		}
+		pc->force = force;
+		room = pc->buf_size - pc->queued;
+		chunk = min(room, len);
+		if (pc->nr_iov && (unsigned long)pc->riov[pc->nr_iov - 1].iov_base + pc->riov[pc->nr_iov - 1].iov_len == addr)
+			pc->riov[pc->nr_iov - 1].iov_len += chunk;
+		else
+			pc->riov[pc->nr_iov++] = (struct iovec){ .iov_base = (void *)addr, .iov_len = chunk };
+		pc->queued += chunk;
+		addr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static bool want_page(uint64_t pme, enum page_filter filter, uint64_t zero_pfn)
+{
+	if (pme & PME_SWAP)
+		return true;	/* a swapped page of a private mapping is always an anonymous copy */
+	if (!(pme & PME_PRESENT))
+		return false;
+	if (filter == PF_PRIVATE_FILE)
+		return !(pme & PME_FILE);
+	return !zero_pfn || (pme & PME_PFN_MASK) != zero_pfn;
+}
+
+int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
+		   enum page_filter filter, bool readable, uint64_t zero_pfn, uint64_t *pmbuf, size_t pmbuf_nr)
+{
+	unsigned long addr = start;
+	int ret;
+
+	while (addr < end) {
+		size_t nr = min((end - addr) / PAGE_SIZE, pmbuf_nr), i = 0;
+		ssize_t n = pread(pagemap_fd, pmbuf, nr * sizeof(uint64_t), (off_t)(addr / PAGE_SIZE * sizeof(uint64_t)));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0 || n % sizeof(uint64_t))
+			return -EIO;
+		nr = n / sizeof(uint64_t);
+
+		while (i < nr) {
+			size_t j;
+
+			while (i < nr && !want_page(pmbuf[i], filter, zero_pfn))
+				i++;
+			if (i == nr)
+				break;
+			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero_pfn); j++)
+				;
+			ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE, !readable);
+			if (ret < 0)
+				return ret;
+			i = j;
+		}
+		addr += nr * PAGE_SIZE;
+	}
+	return 0;
+}
+
+uint64_t find_zero_page_pfn(void)
+{
+	volatile char *p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_cleanup_close_ int fd = -1;
+	uint64_t pme = 0;
+
+	if (p == MAP_FAILED)
+		return 0;
+	(void)p[0];	/* a read fault maps the zero page */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, &pme, sizeof(pme), (unsigned long)p / PAGE_SIZE * sizeof(pme)) != sizeof(pme))
+		pme = 0;
+	munmap((void *)p, PAGE_SIZE);
+	if (!(pme & PME_PRESENT))
+		return 0;
+	return pme & PME_PFN_MASK;
+}
+
+void pagemap_read_free(struct pagemap_read *r)
+{
+	for (size_t i = 0; i < r->nr; i++)
+		pb_free(r->pmes[i], PB_PAGEMAP);
+	free(r->pmes);
+	free(r->offset);
+	if (r->pages_fd >= 0)
+		close(r->pages_fd);
+	memset(r, 0, sizeof(*r));
+	r->pages_fd = -1;
+}
+
+static int pagemap_read_entries(struct cr_img *img, struct pagemap_read *r)
+{
+	size_t cap = 0;
+	uint64_t prev_end = 0;
+
+	for (;;) {
+		PagemapEntry *pe;
+		int ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP);
+
+		if (ret <= 0)
+			return ret;
+		if (r->nr == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			PagemapEntry **np = realloc(r->pmes, ncap * sizeof(*np));
+			uint64_t *no = np ? realloc(r->offset, ncap * sizeof(*no)) : NULL;
+
+			if (np)
+				r->pmes = np;
+			if (!no) {
+				pb_free(pe, PB_PAGEMAP);
+				return -ENOMEM;
+			}
+			r->offset = no;
+			cap = ncap;
+		}
+		r->pmes[r->nr] = pe;
+		r->offset[r->nr] = r->nr_pages * PAGE_SIZE;
+		r->nr++;
+		if ((pe->vaddr & (PAGE_SIZE - 1)) || !pe->nr_pages || pe->vaddr < prev_end ||
+		    pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE < pe->vaddr) {
+			pr_debug("%s: bad entry %#llx+%u pages\n", img_name(img), (unsigned long long)pe->vaddr,
+				 pe->nr_pages);
+			return -EINVAL;
+		}
+		prev_end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE;
+		r->nr_pages += pe->nr_pages;
+	}
+}
+
+int read_pagemap_image(int img_dfd, int pagemap_type, unsigned long id, struct pagemap_read *ret)
+{
+	struct pagemap_read r = { .pages_fd = -1 };
+	PagemapHead *head = NULL;
+	struct cr_img *img, *pi;
+	struct stat st;
+	int err;
+
+	if (pagemap_type == CR_FD_PAGEMAP)
+		img = open_image_at(img_dfd, pagemap_type, O_RSTR, (int)id);
+	else
+		img = open_image_at(img_dfd, pagemap_type, O_RSTR, id);
+	if (!img)
+		return -errno;
+	if (img_is_empty(img)) {
+		close_image(img);
+		return -ENOENT;
+	}
+	err = pb_read_one(img, (void **)&head, PB_PAGEMAP_HEAD);
+	if (err < 0)
+		goto out;
+	r.pages_id = head->pages_id;
+	pb_free(head, PB_PAGEMAP_HEAD);
+	err = pagemap_read_entries(img, &r);
+	if (err < 0)
+		goto out;
+
+	pi = open_image_at(img_dfd, CR_FD_PAGES, O_RSTR, r.pages_id);
+	if (!pi) {
+		err = -errno;
+		goto out;
+	}
+	if (!img_is_empty(pi)) {
+		r.pages_fd = fcntl(img_raw_fd(pi), F_DUPFD_CLOEXEC, 0);
+		if (r.pages_fd < 0)
+			err = -errno;
+	}
+	close_image(pi);
+	if (err < 0)
+		goto out;
+	if (r.nr_pages && (r.pages_fd < 0 || fstat(r.pages_fd, &st) < 0 ||
+			   (uint64_t)st.st_size < r.nr_pages * PAGE_SIZE)) {
+		pr_debug("pages-%u.img is missing or shorter than its %llu pages\n", r.pages_id,
+			 (unsigned long long)r.nr_pages);
+		err = -EINVAL;
+		goto out;
+	}
+	*ret = r;
+	close_image(img);
+	return 0;
+out:
+	close_image(img);
+	pagemap_read_free(&r);
+	return err;
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared anonymous memory: dumped once per object, keyed by its inode (see shmem.h). */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "image.h"
+#include "mem.h"
+#include "pagemap.h"
+#include "shmem.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "shmem: "
+
+void shmem_set_fini(struct shmem_set *s)
+{
+	free(s->items);
+	s->items = NULL;
+	s->nr = s->cap = 0;
+}
+
+const struct shmem_dumped *shmem_find(const struct shmem_set *s, unsigned long shmid)
+{
+	for (int i = 0; i < s->nr; i++)
+		if (s->items[i].shmid == shmid)
+			return &s->items[i];
+	return NULL;
+}
+
+static int shmem_add(struct shmem_set *s, const struct shmem_dumped *d)
+{
+	if (s->nr == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 16;
+		struct shmem_dumped *n = realloc(s->items, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->items = n;
+		s->cap = cap;
+	}
+	s->items[s->nr++] = *d;
+	return 0;
+}
+
+/* Copy [off, off + len) of the object into the pages image, a buffer at a time. */
+static int copy_range(struct page_xfer *x, int fd, off_t off, size_t len, char *buf, size_t buf_size)
+{
+	int ret = page_xfer_add(x, off, len / PAGE_SIZE);
+
+	while (!ret && len) {
+		size_t chunk = min(len, buf_size);
+		ssize_t n = pread(fd, buf, chunk, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;	/* the object shrank under us */
+		n -= n % PAGE_SIZE;
+		if (!n)
+			return -EIO;
+		ret = page_xfer_write(x, buf, n);
+		off += n;
+		len -= n;
+	}
+	return ret;
+}
+
+/* Walk the data segments of the object and copy them. */
+static int copy_object(struct page_xfer *x, int fd, unsigned long size, char *buf, size_t buf_size)
+{
+	off_t off = 0;
+
+	while ((unsigned long)off < size) {
+		off_t data = lseek(fd, off, SEEK_DATA), hole;
+		int ret;
+
+		if (data < 0 && errno == ENXIO)
+			return 0;	/* no data after off */
+		if (data < 0)
+			return -errno;
+		if ((unsigned long)data >= size)
+			return 0;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		data &= ~(off_t)(PAGE_SIZE - 1);
+		hole = min((unsigned long)PAGE_ALIGN(hole), size);
+		ret = copy_range(x, fd, data, hole - data, buf, buf_size);
+		if (ret < 0)
+			return ret;
+		off = hole;
+	}
+	return 0;
+}
+
+int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigned long min_size,
+		      unsigned long *ret_shmid)
+{
+	struct shmem_dumped d = {};
+	struct page_xfer x;
+	struct stat st;
+	int ret;
+
+	if (fstat(map_fd, &st) < 0)
+		return -errno;
+	*ret_shmid = st.st_ino;
+	if (shmem_find(&ctx->shmems, st.st_ino))
+		return 0;
+
+	d.shmid = st.st_ino;
+	d.size = PAGE_ALIGN(max((unsigned long)st.st_size, min_size));
+	ret = page_xfer_open(&x, img_dfd, CR_FD_SHMEM_PAGEMAP, d.shmid, ctx->next_pages_id);
+	if (ret < 0)
+		return ret;
+	ctx->next_pages_id++;
+	ret = copy_object(&x, map_fd, d.size, ctx->buf, ctx->buf_size);
+	d.nr_pages = x.nr_pages;
+	if (ret < 0) {
+		page_xfer_abort(&x);
+		return ret;
+	}
+	ret = page_xfer_close(&x);
+	if (ret < 0)
+		return ret;
+	pr_debug("shmem %lu: %lu bytes, %lu pages dumped\n", d.shmid, d.size, d.nr_pages);
+	ctx->nr_shmem_pages += d.nr_pages;
+	return shmem_add(&ctx->shmems, &d);
+}
