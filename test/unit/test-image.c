@@ -1462,22 +1462,27 @@ static void test_write_errors(int dfd)
  * CRIU compatibility through crit
  */
 
-static const char *crit_check_script(const char *argv0)
+/* test/unit/NAME, found from the top directory or from argv[0] (test/build/unit/test-image) */
+static const char *unit_script(const char *argv0, const char *name)
 {
 	static char path[PATH_MAX];
 	char tmp[PATH_MAX];
-	const char *env = getenv("CRIT_CHECK");
 
-	if (env)
-		return env;
-	if (!access("test/unit/crit-check.sh", R_OK))
-		return "test/unit/crit-check.sh";
-	/* test/build/unit/test-image -> test/unit/crit-check.sh */
+	snprintf(path, sizeof(path), "test/unit/%s", name);
+	if (!access(path, R_OK))
+		return path;
 	snprintf(tmp, sizeof(tmp), "%s", argv0);
-	snprintf(path, sizeof(path), "%s/../../unit/crit-check.sh", dirname(tmp));
+	snprintf(path, sizeof(path), "%s/../../unit/%s", dirname(tmp), name);
 	if (!access(path, R_OK))
 		return path;
 	return NULL;
+}
+
+static const char *crit_check_script(const char *argv0)
+{
+	const char *env = getenv("CRIT_CHECK");
+
+	return env ? env : unit_script(argv0, "crit-check.sh");
 }
 
 static bool have_crit(void)
@@ -1485,18 +1490,25 @@ static bool have_crit(void)
 	return system("command -v crit >/dev/null 2>&1") == 0;
 }
 
-/* Runs crit-check.sh, shows its output as TAP comments, returns its exit code. */
-static int run_crit_check(const char *script, const char *opt, const char *dir)
+/* Runs a shell command, shows its output as TAP comments, returns its exit code. */
+static int run_shown(const char *cmd)
 {
-	char cmd[PATH_MAX * 4], out[PATH_MAX];
+	char full[PATH_MAX * 5], out[PATH_MAX];
 	int st;
 
-	snprintf(out, sizeof(out), "%s/crit-check.out", tmpdir);
-	snprintf(cmd, sizeof(cmd), "sh '%s' %s '%s' >'%s' 2>&1; rc=$?; sed 's/^/#   /' '%s'; exit $rc", script, opt,
-		 dir, out, out);
+	snprintf(out, sizeof(out), "%s/command.out", tmpdir);
+	snprintf(full, sizeof(full), "%s >'%s' 2>&1; rc=$?; sed 's/^/#   /' '%s'; exit $rc", cmd, out, out);
 	fflush(stdout);
-	st = system(cmd);
+	st = system(full);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_crit_check(const char *script, const char *opt, const char *dir)
+{
+	char cmd[PATH_MAX * 3];
+
+	snprintf(cmd, sizeof(cmd), "sh '%s' %s '%s'", script, opt, dir);
+	return run_shown(cmd);
 }
 
 /* files.img with a regular file and every other object type; a pidfd too unless crit_only */
@@ -1561,6 +1573,85 @@ static int write_image_set(int dfd, bool crit_only)
 	ret = ret ?: write_entries(dfd, CR_FD_MEMFD_INODE, 0, mfd, 1);
 	mk_core_ext(false);
 	return ret;
+}
+
+/* One line per field of every message reachable from the PB table: "message field number label type". */
+static const ProtobufCMessageDescriptor *schema_seen[256];
+static int schema_nseen;
+
+static void dump_schema_msg(FILE *f, const ProtobufCMessageDescriptor *d)
+{
+	static const char *const types[] = {
+		[PROTOBUF_C_TYPE_INT32] = "int32",	 [PROTOBUF_C_TYPE_SINT32] = "sint32",
+		[PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
+		[PROTOBUF_C_TYPE_SINT64] = "sint64",	 [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
+		[PROTOBUF_C_TYPE_UINT32] = "uint32",	 [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
+		[PROTOBUF_C_TYPE_UINT64] = "uint64",	 [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
+		[PROTOBUF_C_TYPE_FLOAT] = "float",	 [PROTOBUF_C_TYPE_DOUBLE] = "double",
+		[PROTOBUF_C_TYPE_BOOL] = "bool",	 [PROTOBUF_C_TYPE_ENUM] = "enum",
+		[PROTOBUF_C_TYPE_STRING] = "string",	 [PROTOBUF_C_TYPE_BYTES] = "bytes",
+		[PROTOBUF_C_TYPE_MESSAGE] = "message",
+	};
+	unsigned int i;
+	int j;
+
+	for (j = 0; j < schema_nseen; j++)
+		if (schema_seen[j] == d)
+			return;
+	if (schema_nseen == (int)ARRAY_SIZE(schema_seen))
+		return;
+	schema_seen[schema_nseen++] = d;
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+
+		fprintf(f, "%s %s %u %d %s\n", d->name, fd->name, fd->id, (int)fd->label, types[fd->type]);
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+			dump_schema_msg(f, fd->descriptor);
+	}
+}
+
+static int run_schema_check(const char *script, const char *file)
+{
+	char cmd[PATH_MAX * 3];
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s' '%s'", script, file);
+	return run_shown(cmd);
+}
+
+/* Every field we share with CRIU 3.17 has its number, label and type. */
+static void test_schema(const char *argv0)
+{
+	const char *script = unit_script(argv0, "crit-schema.py");
+	char path[PATH_MAX];
+	FILE *f;
+	int i, rc;
+
+	if (!have_crit()) {
+		printf("# SKIP schema check: crit (pycriu) is not installed\n");
+		return;
+	}
+	if (!ok(script != NULL, "found crit-schema.py"))
+		return;
+	snprintf(path, sizeof(path), "%s/schema.txt", tmpdir);
+	f = fopen(path, "we");
+	if (!ok(f != NULL, "write our schema"))
+		return;
+	for (i = 0; i < PB_MAX; i++)
+		dump_schema_msg(f, pb_desc(i));
+	fclose(f);
+	rc = run_schema_check(script, path);
+	ok(rc == 0, "every field of our %d messages that CRIU 3.17 has matches its number, label and type (exit %d)",
+	   schema_nseen, rc);
+
+	/* the check must be able to fail: a renumbered and a retyped field */
+	snprintf(path, sizeof(path), "%s/schema-bad.txt", tmpdir);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "pstree_entry ppid 6 0 uint32\nthread_core_entry sched_nice 3 1 int32\n");
+		fclose(f);
+	}
+	rc = run_schema_check(script, path);
+	ok(rc == 1, "the schema check catches a renumbered and a retyped field (exit %d)", rc);
 }
 
 static void test_crit(const char *argv0)
@@ -1652,6 +1743,7 @@ int main(int argc, char **argv)
 	test_fuzz(dfd);
 	test_write_errors(dfd);
 	test_crit(argv[0]);
+	test_schema(argv[0]);
 
 	close(dfd);
 	log_fini();
