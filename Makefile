@@ -64,7 +64,7 @@ criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
 # Tests: unit tests, then zdtm. One summary line at the end.
 -include test/Makefile.inc
 
-demo: criu/criu zdtm-progs
+demo: criu/criu
 	@sh scripts/demo.sh
 
 bench: criu/criu
