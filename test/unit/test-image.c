@@ -1024,6 +1024,37 @@ static void test_round_trips(int dfd)
 	round_trip(dfd, "memfd inodes", CR_FD_MEMFD_INODE, 0, mfd, 1);
 }
 
+/* Every image kind: an empty image written and opened again passes its own header check and has its own file. */
+static void test_all_kinds(void)
+{
+	int dfd = make_dir("kinds"), t, bad = 0, nfiles = 0;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	for (t = 0; dfd >= 0 && t < CR_FD_MAX; t++) {
+		struct cr_img *img = open_image_at(dfd, t, O_DUMP, 1UL);
+
+		if (!img || close_image_checked(img)) {
+			printf("# kind %d: can't write: %s\n", t, img_last_error());
+			bad++;
+			continue;
+		}
+		img = open_image_at(dfd, t, O_RSTR, 1UL);
+		if (!img || img_is_empty(img)) {
+			printf("# kind %d: can't open it again: %s\n", t, img_last_error());
+			bad++;
+		}
+		close_image(img);
+	}
+	d = dfd >= 0 ? fdopendir(dup(dfd)) : NULL;
+	while (d && (de = readdir(d)))
+		nfiles += de->d_name[0] != '.';
+	ok(dfd >= 0 && !bad && nfiles == CR_FD_MAX,
+	   "each of the %d image kinds writes its own file (%d files) and reads back its header", CR_FD_MAX, nfiles);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 /* Many entries cross the write and read buffer boundaries many times. */
 static void test_many_entries(int dfd)
 {
@@ -1736,6 +1767,7 @@ int main(int argc, char **argv)
 		if (!covered[i])
 			printf("# not covered: %s\n", pb_type_name(i));
 	test_framing(dfd);
+	test_all_kinds();
 	test_many_entries(dfd);
 	test_big_entry(dfd);
 	test_raw(dfd);
