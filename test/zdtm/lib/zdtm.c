@@ -363,7 +363,8 @@ static int pidfd_ino_matches(const struct pidfd_state *st)
 		fail("%s: fstat", st->what);
 		return -1;
 	}
-	fd = sys_pidfd_open(st->pid, 0);
+	/* a thread pidfd (PIDFD_THREAD == O_EXCL) is compared with a fresh thread pidfd */
+	fd = sys_pidfd_open(st->pid, st->fl & O_EXCL);
 	if (fd < 0) {
 		fail("%s: pidfd_open(%d)", st->what, st->pid);
 		return -1;
