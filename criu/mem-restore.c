@@ -153,9 +153,6 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
-		if ((v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) && !(v->status & VMA_AREA_MEMFD) && v->fd < 0 &&
-		    !vma_is_vdso(v))
-			return pr_fail(-EINVAL, "task %d: file VMA %#" PRIx64 " without a file id\n", pid, v->start);
 	}
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
 		const PagemapEntry *pe = mem->pmes[i];
@@ -329,9 +326,10 @@ static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 
 		if (!mem->file_path)
 			return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
-		ret = mem->file_path((uint32_t)v->fd, path, sizeof(path));
+		/* CRIU's convention: a file VMA names its file (files.img id) in shmid */
+		ret = mem->file_path((uint32_t)v->shmid, path, sizeof(path));
 		if (ret)
-			return pr_fail(ret, "%d: no file %" PRId64 " for VMA %#" PRIx64 "\n", pid, v->fd, v->start);
+			return pr_fail(ret, "%d: no file %" PRIu64 " for VMA %#" PRIx64 "\n", pid, v->shmid, v->start);
 		if ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE))
 			oflags = O_RDWR;
 		if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)

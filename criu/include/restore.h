@@ -33,52 +33,25 @@ struct restore_opts {
 int cr_restore_tasks(const struct restore_opts *o);
 
 /*
- * Hooks run by each restored task (in the task itself, after every task and
- * thread of the tree exists, before the morph). They are weak: when nobody
- * defines them, the step is skipped. They return 0 or -errno.
- *
- * Contract for prepare_fds(): leave the fds that the dump recorded; do not
- * touch the restore's service fds (fd >= restore_service_fd_base(), they are
- * closed by the morph); every other fd the task inherited from criu (0, 1, 2
- * included) is prepare_fds()'s to keep, replace or close.
+ * Run by each restored task (stub) in the task itself, after every task and
+ * thread of the tree exists, before the morph (files.c). 0 or -errno.
+ * prepare_fds() leaves exactly the dumped fds below restore_service_fd_base();
+ * the service fds (the images dir, the log) are closed by the morph.
  */
-int prepare_fds(struct pstree_item *me) __attribute__((weak));
-int prepare_fs(struct pstree_item *me) __attribute__((weak));
+int prepare_fds(struct pstree_item *me);
+int prepare_fs(struct pstree_item *me);
 
 /* The restored tree (valid in criu and in the stubs while restore runs). */
 struct pstree *restore_pstree(void);
-/* Lowest service fd number in a stub (the images dir, the log); see above. */
+/* Lowest service fd number in a stub. */
 int restore_service_fd_base(void);
-/* In a stub: the images directory fd (a service fd). */
+/* The images directory: a service fd in a stub, the caller's fd in criu. */
 int restore_img_dfd(void);
 
 /* ---------------------------------------------------------------- internals */
 
-/* VMA status bits (CRIU's image ABI values). */
-#ifndef VMA_AREA_REGULAR
-#define VMA_AREA_REGULAR	(1u << 0)
-#define VMA_AREA_STACK		(1u << 1)
-#define VMA_AREA_VSYSCALL	(1u << 2)
-#define VMA_AREA_VDSO		(1u << 3)
-#define VMA_AREA_HEAP		(1u << 5)
-#define VMA_FILE_PRIVATE	(1u << 6)
-#define VMA_FILE_SHARED		(1u << 7)
-#define VMA_ANON_SHARED		(1u << 8)
-#define VMA_ANON_PRIVATE	(1u << 9)
-#define VMA_AREA_SYSVIPC	(1u << 10)
-#define VMA_AREA_SOCKET		(1u << 11)
-#define VMA_AREA_VVAR		(1u << 12)
-#define VMA_AREA_AIORING	(1u << 13)
-#define VMA_AREA_MEMFD		(1u << 14)
-#define VMA_UNSUPP		(1u << 31)
-#endif
-
-/* PagemapEntry.flags (CRIU's values). */
-#ifndef PE_PARENT
-#define PE_PARENT	(1u << 0)
-#define PE_LAZY		(1u << 1)
-#define PE_PRESENT	(1u << 2)
-#endif
+#include "mem.h"		/* VMA_* status bits */
+#include "pagemap.h"		/* PE_* flags */
 
 /*
  * The trampoline: criu reserves [RST_TRAMP, +RST_TRAMP_RESERVE) before the
@@ -91,6 +64,7 @@ int restore_img_dfd(void);
 #define RST_SCRATCH_OFF		4096UL
 
 struct CoreEntry;
+struct cr_img;
 struct MmEntry;
 struct PagemapEntry;
 
@@ -108,6 +82,7 @@ struct rst_mem {
 struct rst_info {
 	struct CoreEntry **core;	/* one per thread, core[0] = the leader */
 	struct rst_mem mem;
+	struct cr_img *pages_img;	/* keeps mem.pages_fd open */
 	int slot;			/* index in the shared area */
 };
 

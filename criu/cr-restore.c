@@ -1,0 +1,1129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore a process tree (DESIGN.md §4).
+ *
+ * criu (the controller) reads and checks every image, then forks the root
+ * stub with clone3(set_tid); each stub forks its children and creates its
+ * threads with their dumped ids, so parent links are kept. Stubs and criu
+ * step through stages in a shared area (a futex counts changes):
+ *
+ *   FORKED  every task and thread exists; sessions and group leaders are set
+ *   PGID    the other tasks joined their process groups
+ *   FILES   every task has its fds, cwd, root, umask (files.c)
+ *   READY   live stubs mapped the trampoline and park in pause()
+ *   ZOMBIE  zombie stubs exit with their dumped status
+ *
+ * Then criu morphs every live stub into the dumped task (restorer.c) and lets
+ * the tree run. On any failure every process started is killed and reaped
+ * (criu is a child subreaper while it restores, so orphans come back to it).
+ */
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "crtools.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "restore.h"
+#include "syscalls.h"
+
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+
+enum rst_stage {
+	ST_START,
+	ST_FORKED,
+	ST_PGID,
+	ST_FILES,
+	ST_READY,
+	ST_ZOMBIE,
+};
+
+static const char *stage_names[] = { "start", "fork", "process groups", "files", "ready", "zombies" };
+
+struct rst_slot {
+	pid_t pid;		/* the dumped pid */
+	pid_t real;		/* set by the parent once the clone worked */
+	char msg[200];		/* the stub's error, when it failed */
+};
+
+struct rst_shared {
+	uint32_t futex;		/* bumped (and woken) on every change */
+	int stage;		/* set by criu */
+	int nr_done;		/* tasks that finished the current stage */
+	int error;		/* first -errno of a stub */
+	int err_slot;		/* its slot, -1 */
+	int nr_slots;
+	struct rst_slot slots[];
+};
+
+#define SFD_IMG 0
+#define SFD_LOG 1
+#define SFD_NR 2
+
+#define STAGE_TIMEOUT_MS 60000
+#define THREAD_STUB_STACK (16UL << 10)
+
+static struct rst_shared *shared;
+static size_t shared_size;
+static struct pstree rst_tree;
+static unsigned long tramp_addr;
+static int sfd_base;
+static bool in_stub;
+static const struct restore_opts *ropts;
+static int criu_log_fd = -1;
+
+struct pstree *restore_pstree(void)
+{
+	return &rst_tree;
+}
+
+int restore_service_fd_base(void)
+{
+	return sfd_base;
+}
+
+int restore_img_dfd(void)
+{
+	return in_stub ? sfd_base + SFD_IMG : ropts->img_dfd;
+}
+
+/* ------------------------------------------------------ the shared area */
+
+static void shared_wake(void)
+{
+	__atomic_add_fetch(&shared->futex, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &shared->futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void shared_wait(uint32_t seen, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	syscall(SYS_futex, &shared->futex, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static int shared_alloc(int nr)
+{
+	shared_size = PAGE_ALIGN(sizeof(*shared) + nr * sizeof(shared->slots[0]));
+	shared = mmap(NULL, shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		shared = NULL;
+		return pr_fail(-errno, "can't map the shared area: %s\n", strerror(errno));
+	}
+	shared->err_slot = -1;
+	shared->nr_slots = nr;
+	return 0;
+}
+
+/* ------------------------------------------------------ stubs */
+
+static void __attribute__((noreturn, format(printf, 3, 4))) stub_fail(struct pstree_item *me, int err,
+								   const char *fmt, ...)
+{
+	int slot = rsti(me)->slot, none = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(shared->slots[slot].msg, sizeof(shared->slots[slot].msg), fmt, ap);
+	va_end(ap);
+	if (__atomic_compare_exchange_n(&shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
+	shared_wake();
+	_exit(1);
+}
+
+static void stub_done(void)
+{
+	__atomic_add_fetch(&shared->nr_done, 1, __ATOMIC_SEQ_CST);
+	shared_wake();
+}
+
+static void stub_wait_stage(int stage)
+{
+	for (;;) {
+		uint32_t f = __atomic_load_n(&shared->futex, __ATOMIC_SEQ_CST);
+
+		if (__atomic_load_n(&shared->error, __ATOMIC_SEQ_CST))
+			_exit(1);
+		if (__atomic_load_n(&shared->stage, __ATOMIC_SEQ_CST) >= stage)
+			return;
+		shared_wait(f, 1000);
+	}
+}
+
+/* Move the fds a stub needs to the top, close all the others. */
+static int stub_setup_fds(void)
+{
+	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd };
+
+	for (int i = 0; i < SFD_NR; i++) {
+		if (src[i] < 0 || src[i] == sfd_base + i)
+			continue;
+		if (dup3(src[i], sfd_base + i, O_CLOEXEC) < 0)
+			return -errno;
+	}
+	log_set_fd(sfd_base + SFD_LOG);
+	in_stub = true;
+	if (syscall(SYS_close_range, 0, sfd_base - 1, 0) ||
+	    syscall(SYS_close_range, sfd_base + SFD_NR, ~0U, 0))
+		return -errno;
+	return 0;
+}
+
+static pid_t clone_task(pid_t pid)
+{
+	struct criu_clone_args a = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return (pid_t)sys_clone3(&a, sizeof(a));
+}
+
+/*
+ * A thread stub: clone3 into a new thread on its own small stack, where it
+ * loops in pause() touching no memory until criu morphs it.
+ */
+static long clone_thread_stub(struct criu_clone_args *a)
+{
+	long ret;
+
+	asm volatile("syscall\n\t"
+		     "testq %%rax, %%rax\n\t"
+		     "jnz 1f\n\t"
+		     "2:\n\t"
+		     "movl %[pause], %%eax\n\t"
+		     "syscall\n\t"
+		     "jmp 2b\n\t"
+		     "1:\n\t"
+		     : "=a"(ret)
+		     : "0"((long)__NR_clone3), "D"(a), "S"(sizeof(*a)), [pause] "i"(__NR_pause)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void stub_create_threads(struct pstree_item *me)
+{
+	for (int i = 1; i < me->nr_threads; i++) {
+		pid_t tid = me->threads[i];
+		void *stk = mmap(NULL, THREAD_STUB_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct criu_clone_args a = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+			.set_tid = (uint64_t)(uintptr_t)&tid,
+			.set_tid_size = 1,
+			.stack = (uint64_t)(uintptr_t)stk,
+			.stack_size = THREAD_STUB_STACK,
+		};
+		long r;
+
+		if (stk == MAP_FAILED)
+			stub_fail(me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
+		r = clone_thread_stub(&a);
+		if (r == -EEXIST)
+			stub_fail(me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
+		if (r < 0)
+			stub_fail(me, (int)r, "task %d: can't create thread %d: %s", me->pid, tid, strerror((int)-r));
+		if (r != tid)
+			stub_fail(me, -EINVAL, "task %d: thread %d got id %ld", me->pid, tid, r);
+	}
+}
+
+static void stub_session(struct pstree_item *me)
+{
+	if (me->sid == me->pid) {
+		if (setsid() < 0)
+			stub_fail(me, -errno, "task %d: setsid: %s", me->pid, strerror(errno));
+		return;
+	}
+	if (me->pgid == me->pid && setpgid(0, 0))
+		stub_fail(me, -errno, "task %d: setpgid(0, 0): %s", me->pid, strerror(errno));
+}
+
+static void stub_pgid(struct pstree_item *me)
+{
+	pid_t cur = getpgid(0);
+
+	if (cur == me->pgid || me->pgid == me->pid)
+		return;
+	if (pstree_find(&rst_tree, me->pgid)) {
+		if (setpgid(0, me->pgid))
+			stub_fail(me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
+				  strerror(errno));
+		return;
+	}
+	/* a group from outside the tree: only the root's (shell job) one, inherited */
+	if (me->pgid == rst_tree.root->pgid && cur == getpgid(getppid()))
+		return;
+	stub_fail(me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
+}
+
+static void stub_map_tramp(struct pstree_item *me)
+{
+	static const uint8_t code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
+	void *p = mmap((void *)tramp_addr, RST_TRAMP_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	if (p == MAP_FAILED)
+		stub_fail(me, -errno, "task %d: can't map the trampoline: %s", me->pid, strerror(errno));
+	memcpy(p, code, sizeof(code));
+}
+
+static void __attribute__((noreturn)) stub_exit_as_zombie(struct pstree_item *me)
+{
+	int status = me->exit_code;
+
+	if (WIFSIGNALED(status)) {
+		struct rlimit no_core = { 0, 0 };
+		int sig = WTERMSIG(status);
+		sigset_t set;
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);	/* not raise(): glibc's cached tid is criu's */
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t parent)
+{
+	struct pstree_item *child;
+	bool zombie = me->state == TASK_DEAD;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGCHLD, SIG_DFL);
+	ret = stub_setup_fds();
+	if (ret)
+		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
+
+	stub_session(me);
+	list_for_each_entry(child, &me->children, sibling) {
+		pid_t pid = clone_task(child->pid);
+
+		if (pid == 0)
+			stub_main(child, me->pid);
+		if (pid < 0 && errno == EEXIST)
+			stub_fail(me, -EEXIST, "pid %d is taken by another process", child->pid);
+		if (pid < 0)
+			stub_fail(me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
+		__atomic_store_n(&shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
+		if (pid != child->pid)
+			stub_fail(me, -EINVAL, "task %d came up as %d", child->pid, pid);
+	}
+	stub_create_threads(me);
+	stub_done();
+
+	stub_wait_stage(ST_PGID);
+	stub_pgid(me);
+	stub_done();
+
+	stub_wait_stage(ST_FILES);
+	if (!zombie) {
+		ret = prepare_fds(me);
+		if (!ret)
+			ret = prepare_fs(me);
+		if (ret)
+			stub_fail(me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
+	}
+	stub_done();
+
+	stub_wait_stage(ST_READY);
+	if (!zombie)
+		stub_map_tramp(me);
+	stub_done();
+	if (zombie) {
+		stub_wait_stage(ST_ZOMBIE);
+		stub_exit_as_zombie(me);
+	}
+	for (;;)
+		pause();
+}
+
+/* ------------------------------------------------------ controller waits */
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static int stub_error(void)
+{
+	int err = __atomic_load_n(&shared->error, __ATOMIC_SEQ_CST);
+	int slot = __atomic_load_n(&shared->err_slot, __ATOMIC_SEQ_CST);
+
+	if (!err)
+		return 0;
+	if (slot >= 0 && slot < shared->nr_slots)
+		pr_err("%s\n", shared->slots[slot].msg);
+	return err;
+}
+
+/* Every created task must be alive (zombie stubs too, until they are told to exit). */
+static int check_alive(void)
+{
+	for (int i = 0; i < shared->nr_slots; i++) {
+		pid_t pid = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+		char st;
+
+		if (pid <= 0)
+			continue;
+		st = proc_state(pid);
+		if (!st || st == 'Z' || st == 'X')
+			return pr_fail(-ECHILD, "task %d died during restore\n", shared->slots[i].pid);
+	}
+	return 0;
+}
+
+static void ctl_publish(int stage)
+{
+	__atomic_store_n(&shared->nr_done, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&shared->stage, stage, __ATOMIC_SEQ_CST);
+	shared_wake();
+}
+
+static int ctl_wait_count(int stage, int expect)
+{
+	struct timespec t0, now;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint32_t f = __atomic_load_n(&shared->futex, __ATOMIC_SEQ_CST);
+
+		ret = stub_error();
+		if (ret)
+			return ret;
+		if (__atomic_load_n(&shared->nr_done, __ATOMIC_SEQ_CST) >= expect)
+			break;
+		ret = check_alive();
+		if (ret) {
+			/* a stub that failed may have died before we looked at its error */
+			return stub_error() ?: ret;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > STAGE_TIMEOUT_MS)
+			return pr_fail(-ETIMEDOUT, "restore stage '%s' timed out\n", stage_names[stage]);
+		shared_wait(f, 100);
+	}
+	pr_debug("stage '%s' done\n", stage_names[stage]);
+	return 0;
+}
+
+static int ctl_run_stage(int stage, int expect)
+{
+	ctl_publish(stage);
+	return ctl_wait_count(stage, expect);
+}
+
+static int wait_zombies(void)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(&rst_tree, item) {
+		int i;
+
+		if (item->state != TASK_DEAD)
+			continue;
+		for (i = 0; i < 5000 && proc_state(item->pid) != 'Z'; i++)
+			usleep(1000);
+		if (i == 5000)
+			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
+		/* it is a zombie now: no more liveness checks on it */
+		__atomic_store_n(&shared->slots[rsti(item)->slot].real, 0, __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ cleanup */
+
+static void kill_and_reap(pid_t root_pid)
+{
+	struct timespec t0, now;
+
+	if (shared) {
+		for (int i = 0; i < shared->nr_slots; i++) {
+			pid_t pid = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+
+			if (pid > 0)
+				kill(pid, SIGKILL);
+		}
+	}
+	if (root_pid > 0)
+		kill(root_pid, SIGKILL);
+
+	/* children die of PDEATHSIG; orphans come to us (child subreaper) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		bool left = false;
+		int status;
+
+		while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
+			;
+		for (int i = 0; shared && i < shared->nr_slots; i++)
+			if (shared->slots[i].pid > 0 && kill(shared->slots[i].pid, 0) == 0 &&
+			    shared->slots[i].real > 0) {
+				left = true;
+				kill(shared->slots[i].pid, SIGKILL);
+			}
+		if (root_pid > 0 && kill(root_pid, 0) == 0)
+			left = true;
+		if (!left)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 10) {
+			pr_err("some restored processes are still there after SIGKILL\n");
+			break;
+		}
+		usleep(2000);
+	}
+}
+
+/* ------------------------------------------------------ images */
+
+static void free_task_images(struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+
+	if (!ri)
+		return;
+	for (int i = 0; ri->core && i < item->nr_threads; i++)
+		if (ri->core[i])
+			pb_free(ri->core[i], PB_CORE);
+	free(ri->core);
+	if (ri->mem.mm)
+		pb_free(ri->mem.mm, PB_MM);
+	for (size_t i = 0; i < ri->mem.nr_pmes; i++)
+		pb_free(ri->mem.pmes[i], PB_PAGEMAP);
+	free(ri->mem.pmes);
+	if (ri->pages_img)
+		close_image(ri->pages_img);
+	free(ri);
+	item->priv = NULL;
+}
+
+static void free_images(void)
+{
+	struct pstree_item *item;
+
+	if (!rst_tree.items.next)
+		return;
+	for_each_pstree_item(&rst_tree, item)
+		free_task_images(item);
+	pstree_free(&rst_tree);
+}
+
+static int read_pstree(int dfd)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR);
+	PstreeEntry *e;
+	int ret;
+
+	INIT_LIST_HEAD(&rst_tree.items);
+	if (!img)
+		return pr_fail(-errno, "can't open pstree.img: %s\n", strerror(errno));
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "no pstree.img in the images directory (not a dump?)\n");
+	}
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_PSTREE)) > 0) {
+		struct pstree_item *item = pstree_item_alloc();
+
+		if (!item) {
+			ret = -ENOMEM;
+			pb_free(e, PB_PSTREE);
+			break;
+		}
+		item->pid = e->pid;
+		item->ppid = e->ppid;
+		item->pgid = e->pgid;
+		item->sid = e->sid;
+		item->nr_threads = e->n_threads ? (int)e->n_threads : 1;
+		item->threads = xmalloc(item->nr_threads * sizeof(pid_t));
+		if (item->threads) {
+			for (int i = 0; i < item->nr_threads; i++)
+				item->threads[i] = e->n_threads ? (pid_t)e->threads[i] : item->pid;
+		}
+		pb_free(e, PB_PSTREE);
+		list_add_tail(&item->all, &rst_tree.items);
+		rst_tree.nr_items++;
+		if (!item->threads) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (!rst_tree.root) {
+			rst_tree.root = item;
+			continue;
+		}
+		item->parent = pstree_find(&rst_tree, item->ppid);
+		if (!item->parent || item->parent == item) {
+			ret = pr_fail(-EINVAL, "pstree.img: the parent %d of task %d is not listed before it\n",
+				      item->ppid, item->pid);
+			break;
+		}
+		list_add_tail(&item->sibling, &item->parent->children);
+	}
+	close_image(img);
+	if (ret < 0)
+		return ret;
+	if (!rst_tree.root)
+		return pr_fail(-EINVAL, "pstree.img has no tasks\n");
+	return 0;
+}
+
+static int check_pstree(void)
+{
+	struct pstree_item *item, *other;
+
+	for_each_pstree_item(&rst_tree, item) {
+		if (item->pid <= 0 || item->threads[0] != item->pid)
+			return pr_fail(-EINVAL, "pstree.img: task %d: bad pid or thread list\n", item->pid);
+		for (int i = 0; i < item->nr_threads; i++) {
+			int idx;
+
+			if (item->threads[i] <= 0)
+				return pr_fail(-EINVAL, "pstree.img: task %d has thread id %d\n", item->pid,
+					       item->threads[i]);
+			other = pstree_find_tid(&rst_tree, item->threads[i], &idx);
+			if (other != item || idx != i)
+				return pr_fail(-EINVAL, "pstree.img: id %d appears twice\n", item->threads[i]);
+		}
+		if (item->sid == item->pid && item->pgid != item->pid)
+			return pr_fail(-EINVAL, "pstree.img: session leader %d is not its group leader\n", item->pid);
+	}
+	return 0;
+}
+
+static int check_sessions(const struct restore_opts *o)
+{
+	struct pstree_item *root = rst_tree.root, *item;
+
+	if (root->sid != root->pid && root->sid != getsid(0) && !o->shell_job)
+		return pr_fail(-EINVAL,
+			       "the root task %d is in session %d, which is outside the dump; use --shell-job\n",
+			       root->pid, root->sid);
+	if (root->pgid != root->pid && root->pgid != getpgid(0) && !pstree_find(&rst_tree, root->pgid) &&
+	    !o->shell_job)
+		return pr_fail(-EINVAL, "the root task %d is in process group %d, which is outside the dump; "
+					"use --shell-job\n",
+			       root->pid, root->pgid);
+	for_each_pstree_item(&rst_tree, item) {
+		struct pstree_item *leader;
+
+		if (item == root)
+			continue;
+		if (item->sid != item->pid && item->sid != item->parent->sid)
+			return pr_fail(-EOPNOTSUPP, "task %d: session %d differs from its parent's (not supported)\n",
+				       item->pid, item->sid);
+		leader = pstree_find(&rst_tree, item->pgid);
+		if (leader && leader->sid != item->sid)
+			return pr_fail(-EINVAL, "task %d: group %d is in another session\n", item->pid, item->pgid);
+		if (!leader && item->pgid != root->pgid)
+			return pr_fail(-EOPNOTSUPP, "task %d: process group %d has no leader in the dump\n", item->pid,
+				       item->pgid);
+	}
+	return 0;
+}
+
+static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_CORE, O_RSTR, tid);
+	CoreEntry *c;
+	int err;
+
+	if (!img)
+		return pr_fail(-errno, "can't open core-%d.img: %s\n", tid, strerror(errno));
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "core-%d.img is missing\n", tid);
+	}
+	err = pb_read_one(img, (void **)&c, PB_CORE);
+	close_image(img);
+	if (err)
+		return pr_fail(err, "can't read core-%d.img: %s\n", tid, strerror(-err));
+	*ret = c;
+	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
+		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
+	if (!c->thread_info || !c->thread_info->gpregs || !c->thread_core)
+		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
+	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: 32-bit tasks are not supported\n", tid);
+	return 0;
+}
+
+static int read_pagemap(int dfd, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+	struct cr_img *img = open_image_at(dfd, CR_FD_PAGEMAP, O_RSTR, item->pid);
+	PagemapHead *h;
+	PagemapEntry *pe;
+	uint64_t need = 0;
+	size_t cap = 0;
+	struct stat st;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open pagemap-%d.img: %s\n", item->pid, strerror(errno));
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "pagemap-%d.img is missing\n", item->pid);
+	}
+	ret = pb_read_one(img, (void **)&h, PB_PAGEMAP_HEAD);
+	if (ret) {
+		close_image(img);
+		return pr_fail(ret, "pagemap-%d.img: no header\n", item->pid);
+	}
+	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP)) > 0) {
+		if (ri->mem.nr_pmes == cap) {
+			PagemapEntry **n;
+
+			cap = cap ? cap * 2 : 64;
+			n = xrealloc(ri->mem.pmes, cap * sizeof(*n));
+			if (!n) {
+				pb_free(pe, PB_PAGEMAP);
+				ret = -ENOMEM;
+				break;
+			}
+			ri->mem.pmes = n;
+		}
+		ri->mem.pmes[ri->mem.nr_pmes++] = pe;
+		if (!pe->has_flags || (pe->flags & PE_PRESENT))
+			need += (uint64_t)pe->nr_pages * PAGE_SIZE;
+	}
+	close_image(img);
+	if (ret < 0) {
+		pb_free(h, PB_PAGEMAP_HEAD);
+		return pr_fail(ret, "can't read pagemap-%d.img\n", item->pid);
+	}
+	if (ri->mem.nr_pmes) {
+		ri->pages_img = open_image_at(dfd, CR_FD_PAGES, O_RSTR, h->pages_id);
+		if (!ri->pages_img || img_is_empty(ri->pages_img))
+			ret = pr_fail(-ENOENT, "pages-%u.img of task %d is missing\n", h->pages_id, item->pid);
+		else if (fstat(img_raw_fd(ri->pages_img), &st))
+			ret = pr_fail(-errno, "can't stat pages-%u.img\n", h->pages_id);
+		else if ((uint64_t)st.st_size < need)
+			ret = pr_fail(-EINVAL, "pages-%u.img is truncated: %" PRIu64 " bytes, the pagemap needs %" PRIu64
+					       "\n",
+				      h->pages_id, (uint64_t)st.st_size, need);
+		else
+			ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+	}
+	pb_free(h, PB_PAGEMAP_HEAD);
+	return ret;
+}
+
+static int read_mm(int dfd, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+	struct cr_img *img = open_image_at(dfd, CR_FD_MM, O_RSTR, item->pid);
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open mm-%d.img: %s\n", item->pid, strerror(errno));
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "mm-%d.img is missing\n", item->pid);
+	}
+	ret = pb_read_one(img, (void **)&ri->mem.mm, PB_MM);
+	close_image(img);
+	if (ret)
+		return pr_fail(ret, "can't read mm-%d.img: %s\n", item->pid, strerror(-ret));
+	ret = read_pagemap(dfd, item);
+	if (!ret)
+		ret = validate_mem(item->pid, &ri->mem);
+	return ret;
+}
+
+static int restore_file_path(uint32_t id, char *buf, size_t size);
+
+static int read_task_images(int dfd, struct pstree_item *item, int slot)
+{
+	struct rst_info *ri = xzalloc(sizeof(*ri));
+	TaskCoreEntry *tc;
+	int ret;
+
+	if (!ri)
+		return -ENOMEM;
+	item->priv = ri;
+	ri->slot = slot;
+	ri->mem.pages_fd = -1;
+	ri->mem.file_path = restore_file_path;
+	ri->core = xzalloc(item->nr_threads * sizeof(*ri->core));
+	if (!ri->core)
+		return -ENOMEM;
+	for (int i = 0; i < item->nr_threads; i++) {
+		ret = read_one_core(dfd, item->threads[i], &ri->core[i]);
+		if (ret)
+			return ret;
+	}
+	tc = ri->core[0]->tc;
+	if (!tc)
+		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
+	if (ri->core[0]->ids)
+		item->files_id = ri->core[0]->ids->files_id;
+	switch (tc->task_state) {
+	case TASK_ALIVE:
+	case TASK_STOPPED:
+		item->state = tc->task_state;
+		return read_mm(dfd, item);
+	case TASK_DEAD:
+		item->state = TASK_DEAD;
+		item->exit_code = (int)tc->exit_code;
+		if (item == rst_tree.root)
+			return pr_fail(-EOPNOTSUPP, "the root task %d is a zombie\n", item->pid);
+		if (!list_empty(&item->children) || item->nr_threads != 1)
+			return pr_fail(-EINVAL, "zombie %d has children or threads\n", item->pid);
+		return 0;
+	default:
+		return pr_fail(-EINVAL, "core-%d.img: unknown task state %u\n", item->pid, tc->task_state);
+	}
+}
+
+static int read_images(const struct restore_opts *o)
+{
+	struct pstree_item *item;
+	int ret, slot = 0;
+
+	ret = read_pstree(o->img_dfd);
+	if (!ret)
+		ret = check_pstree();
+	if (!ret)
+		ret = check_sessions(o);
+	if (ret)
+		return ret;
+	for_each_pstree_item(&rst_tree, item) {
+		ret = read_task_images(o->img_dfd, item, slot++);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ files of mappings */
+
+static int restore_file_path(uint32_t id, char *buf, size_t size)
+{
+	struct file_desc *d = find_file_desc(id);
+	int fd;
+
+	if (!d)
+		return -ENOENT;
+	fd = file_desc_ctl_fd(d);
+	if (fd >= 0) {
+		/* the controller's open file: right even when the file was deleted or is a memfd */
+		snprintf(buf, size, "/proc/%d/fd/%d", getpid(), fd);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------ the trampoline */
+
+static int pick_tramp(void)
+{
+	const unsigned long gap = 16UL << 20;
+
+	for (unsigned long a = 1UL << 32; a < (1UL << 46); a += 1UL << 30) {
+		struct pstree_item *item;
+		bool ok = true;
+		void *p;
+
+		for_each_pstree_item(&rst_tree, item)
+			if (item->state != TASK_DEAD &&
+			    !mem_range_free(&rsti(item)->mem, a - gap, a + RST_TRAMP_RESERVE + gap)) {
+				ok = false;
+				break;
+			}
+		if (!ok)
+			continue;
+		p = mmap((void *)a, RST_TRAMP_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			continue;
+		if (p != (void *)a) {
+			munmap(p, RST_TRAMP_RESERVE);
+			continue;
+		}
+		tramp_addr = a;
+		pr_debug("trampoline at %#lx\n", a);
+		return 0;
+	}
+	return pr_fail(-ENOMEM, "no room for the restore trampoline\n");
+}
+
+/* ------------------------------------------------------ the morph */
+
+static int fill_service_fds(struct morph_task *mt)
+{
+	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd };
+
+	mt->nr_service_fds = 0;
+	for (int i = 0; i < SFD_NR; i++) {
+		/* close it only when it is still our file (not a restored fd) */
+		if (criu_fds[i] >= 0 &&
+		    sys_kcmp(getpid(), mt->item->pid, KCMP_FILE, criu_fds[i], sfd_base + i) == 0)
+			mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
+	}
+	return 0;
+}
+
+static int morph_all(struct morph_task *mts)
+{
+	struct pstree_item *item;
+	int ret = 0, n = 0;
+
+	for_each_pstree_item(&rst_tree, item) {
+		struct morph_task *mt = &mts[n++];
+
+		mt->item = item;
+		mt->tramp = tramp_addr;
+		if (item->state == TASK_DEAD)
+			continue;
+		fill_service_fds(mt);
+		ret = morph_task(mt);
+		if (ret) {
+			pr_err("can't restore task %d\n", item->pid);
+			return ret;
+		}
+		pr_info("task %d morphed\n", item->pid);
+	}
+	return 0;
+}
+
+static int release_all(struct morph_task *mts, int nr)
+{
+	int ret = 0;
+
+	for (int i = 0; i < nr; i++) {
+		int r = morph_release(&mts[i]);
+
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+static void abort_all(struct morph_task *mts, int nr)
+{
+	for (int i = 0; mts && i < nr; i++)
+		morph_abort(&mts[i]);
+}
+
+/* ------------------------------------------------------ the whole thing */
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	char buf[32];
+	int fd, len;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return pr_fail(-errno, "can't create the pidfile %s: %s\n", path, strerror(errno));
+	len = snprintf(buf, sizeof(buf), "%d", pid);
+	if (write(fd, buf, len) != len) {
+		close(fd);
+		return pr_fail(-EIO, "can't write the pidfile %s\n", path);
+	}
+	close(fd);
+	return 0;
+}
+
+static int wait_root(pid_t pid)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, 0);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return pr_fail(-errno, "waiting for the root task %d: %s\n", pid, strerror(errno));
+	}
+	if (WIFEXITED(status)) {
+		pr_info("the root task exited with %d\n", WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	pr_info("the root task was killed by signal %d\n", WTERMSIG(status));
+	return 128 + WTERMSIG(status);
+}
+
+static int count_tasks(bool live_only)
+{
+	struct pstree_item *item;
+	int n = 0;
+
+	for_each_pstree_item(&rst_tree, item)
+		if (!live_only || item->state != TASK_DEAD)
+			n++;
+	return n;
+}
+
+static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
+{
+	struct pstree_item *root = rst_tree.root;
+	struct morph_task *mts;
+	int nr = rst_tree.nr_items, ret;
+	pid_t pid, me = getpid();
+
+	ctl_publish(ST_FORKED);
+	pid = clone_task(root->pid);
+	if (pid == 0)
+		stub_main(root, me);
+	if (pid < 0) {
+		if (errno == EEXIST)
+			return pr_fail(-EEXIST, "pid %d is taken by another process\n", root->pid);
+		return pr_fail(-errno, "can't clone the root task %d: %s\n", root->pid, strerror(errno));
+	}
+	*ret_root = pid;
+	__atomic_store_n(&shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
+
+	ret = ctl_wait_count(ST_FORKED, nr);
+	if (!ret)
+		ret = ctl_run_stage(ST_PGID, nr);
+	if (!ret)
+		ret = files_restore_tree_ready(&rst_tree);
+	if (!ret)
+		ret = ctl_run_stage(ST_FILES, nr);
+	if (!ret)
+		ret = ctl_run_stage(ST_READY, nr);
+	if (!ret && count_tasks(false) != count_tasks(true)) {
+		ctl_publish(ST_ZOMBIE);
+		ret = wait_zombies();
+	}
+	if (ret)
+		return ret;
+
+	mts = xzalloc(nr * sizeof(*mts));
+	if (!mts)
+		return -ENOMEM;
+	*ret_mts = mts;
+	ret = morph_all(mts);
+	if (ret)
+		return ret;
+	return release_all(mts, nr);
+}
+
+static void restore_cleanup(void)
+{
+	free_images();
+	restore_mem_reset();
+	if (shared)
+		munmap(shared, shared_size);
+	shared = NULL;
+	if (tramp_addr)
+		munmap((void *)tramp_addr, RST_TRAMP_RESERVE);
+	tramp_addr = 0;
+	in_stub = false;
+}
+
+int cr_restore_tasks(const struct restore_opts *o)
+{
+	struct morph_task *mts = NULL;
+	pid_t root_pid = 0;
+	struct rlimit rl;
+	int ret, was_subreaper = 0;
+
+	ropts = o;
+	criu_log_fd = log_get_fd();
+	ret = read_images(o);
+	if (ret)
+		goto out;
+	ret = pick_tramp();
+	if (ret)
+		goto out;
+	ret = shared_alloc(rst_tree.nr_items);
+	if (ret)
+		goto out;
+	{
+		struct pstree_item *item;
+
+		for_each_pstree_item(&rst_tree, item)
+			shared->slots[rsti(item)->slot].pid = item->pid;
+	}
+	ret = files_restore_prepare(o->img_dfd);
+	if (ret)
+		goto out_files;
+	/* files_restore_prepare() may raise RLIMIT_NOFILE: the service fds go to the top */
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64) {
+		ret = pr_fail(-EMFILE, "RLIMIT_NOFILE is too low to restore\n");
+		goto out_files;
+	}
+	sfd_base = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
+
+	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		ret = pr_fail(-errno, "can't become a child subreaper: %s\n", strerror(errno));
+		goto out_files;
+	}
+	ret = fork_and_morph(&root_pid, &mts);
+	if (ret) {
+		abort_all(mts, rst_tree.nr_items);
+		kill_and_reap(root_pid);
+		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+		goto out_files;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+	files_restore_fini();
+	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
+
+	if (o->pidfile) {
+		int r = write_pidfile(o->pidfile, root_pid);
+
+		if (r && !o->detached) {
+			/* the tree runs: report, but still wait for it */
+			pr_warn("the tree runs without a pidfile\n");
+		} else if (r) {
+			ret = r;
+		}
+	}
+	free(mts);
+	restore_cleanup();
+	if (ret)
+		return ret;
+	if (o->detached)
+		return 0;
+	return wait_root(root_pid);
+
+out_files:
+	files_restore_fini();
+out:
+	free(mts);
+	restore_cleanup();
+	return ret;
+}
