@@ -13,6 +13,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
+#include "dump-core.h"
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
@@ -30,7 +31,7 @@
 /* CRIU's image set version (CRTOOLS_IMAGES_V1_1) */
 #define CRTOOLS_IMAGES_V1_1 2
 
-int dump_task_core(int img_dfd, struct pstree_item *item);
+
 
 /* The task's current brk, asked with a remote brk(0). */
 static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
