@@ -61,7 +61,11 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	rfe.name = (char *)p->link;
 	rfe.has_mode = true;
 	rfe.mode = p->stat.st_mode;
-	if (S_ISREG(p->stat.st_mode)) {
+	/*
+	 * The size tells whether a file read by the task changed before restore.
+	 * A file the task may write to grows legitimately (logs): no check then.
+	 */
+	if (S_ISREG(p->stat.st_mode) && (p->flags & O_ACCMODE) == O_RDONLY && !(p->flags & O_APPEND)) {
 		rfe.has_size = true;
 		rfe.size = p->stat.st_size;
 	}
