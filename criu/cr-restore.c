@@ -173,6 +173,8 @@ static int stub_setup_fds(void)
 {
 	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd };
 
+	if (in_stub)
+		return 0;	/* a child stub: the parent stub did it, the fds are inherited */
 	for (int i = 0; i < SFD_NR; i++) {
 		if (src[i] < 0 || src[i] == sfd_base + i)
 			continue;
@@ -679,6 +681,8 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	*ret = c;
 	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
 		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
+	if (c->tc && c->tc->task_state == TASK_DEAD)
+		return 0;	/* a zombie: no registers */
 	if (!c->thread_info || !c->thread_info->gpregs || !c->thread_core)
 		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
 	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
@@ -794,8 +798,8 @@ static int read_task_images(int dfd, struct pstree_item *item, int slot)
 	tc = ri->core[0]->tc;
 	if (!tc)
 		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
-	if (ri->core[0]->ids)
-		item->files_id = ri->core[0]->ids->files_id;
+	/* fdinfo-<files_id>.img; a dump without ids in the core names it by pid */
+	item->files_id = ri->core[0]->ids ? ri->core[0]->ids->files_id : (uint32_t)item->pid;
 	switch (tc->task_state) {
 	case TASK_ALIVE:
 	case TASK_STOPPED:
