@@ -207,6 +207,7 @@ struct pipe_info {
 	uint32_t pipe_id;
 	bool fifo;
 	int fds[2];		/* pipe: both ends; fifo: fds[0] is a read-write holder */
+	bool used[2];		/* that end was handed to a file object already */
 	char *data;
 	uint32_t bytes, size;
 };
@@ -332,7 +333,11 @@ static int pipe_open(struct file_desc *d, int *ret_fd)
 		ret = fill_pipe(pi, pi->fds[1]);
 		if (ret)
 			return ret;
+	}
+	/* The first object of each end is that end; more objects of it are reopened through /proc. */
+	if (!pi->used[end]) {
 		fd = fcntl(pi->fds[end], F_DUPFD_CLOEXEC, 0);
+		pi->used[end] = true;
 	} else {
 		fd = reopen_end(pi->fds[end], pe->flags);
 	}
