@@ -298,7 +298,10 @@ static int reopen_same_process(const PidfdEntry *pe, int *ret_fd)
 		fh->handle_bytes = pe->file_handle.len;
 		fh->handle_type = pe->has_file_handle_type ? pe->file_handle_type : 0;
 		memcpy(fh->f_handle, pe->file_handle.data, pe->file_handle.len);
-		fd = open_by_handle_at(FD_PIDFS_ROOT, fh, O_RDWR | O_CLOEXEC | (pe->flags & O_NONBLOCK));
+		/* no O_CLOEXEC here: it would stay in the file's status flags (F_GETFL) */
+		fd = open_by_handle_at(FD_PIDFS_ROOT, fh, O_RDWR | (pe->flags & O_NONBLOCK));
+		if (fd >= 0)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	if (fd < 0 && pe->has_target_pid)
 		fd = sys_pidfd_open(pe->target_pid, open_flags(pe));

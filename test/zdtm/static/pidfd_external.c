@@ -27,6 +27,8 @@ static pid_t start_outsider(void)
 		pid_t o = fork();
 
 		if (o == 0) {
+			/* leave the test's session: its sid would keep the test's pid number busy */
+			setsid();
 			alarm(120);	/* never outlive a broken run by much */
 			for (;;)
 				pause();
