@@ -14,15 +14,6 @@
 #include "crtools.h"
 #include "restore.h"
 
-struct cr_options opts = {
-	.loglevel = DEFAULT_LOGLEVEL,
-};
-
-bool fault_injected(const char *step)
-{
-	return opts.fault_inject && !strcmp(opts.fault_inject, step);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
