@@ -45,6 +45,7 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
+#include "vma.pb-c.h"
 
 enum rst_stage {
 	ST_START,
@@ -690,65 +691,152 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	return 0;
 }
 
-static int read_pagemap(int dfd, struct pstree_item *item)
+/*
+ * Read a pagemap image (pagemap-<pid>.img or pagemap-shmem-<shmid>.img) and
+ * open the pages image it names, checking the pages image is long enough.
+ * A missing pagemap image is an error only when must_exist.
+ */
+static int read_pagemap_img(int dfd, int type, unsigned long id, const char *name, bool must_exist,
+			    PagemapEntry ***ret_pmes, size_t *ret_nr, struct cr_img **ret_pages)
 {
-	struct rst_info *ri = rsti(item);
-	struct cr_img *img = open_image_at(dfd, CR_FD_PAGEMAP, O_RSTR, item->pid);
+	struct cr_img *img = open_image_at(dfd, type, O_RSTR, id);
+	PagemapEntry **pmes = NULL, *pe;
+	size_t nr = 0, cap = 0;
 	PagemapHead *h;
-	PagemapEntry *pe;
 	uint64_t need = 0;
-	size_t cap = 0;
 	struct stat st;
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open pagemap-%d.img: %s\n", item->pid, strerror(errno));
+		return pr_fail(-errno, "can't open %s: %s\n", name, strerror(errno));
 	if (img_is_empty(img)) {
 		close_image(img);
-		return pr_fail(-ENOENT, "pagemap-%d.img is missing\n", item->pid);
+		if (!must_exist)
+			return 0;
+		return pr_fail(-ENOENT, "%s is missing\n", name);
 	}
 	ret = pb_read_one(img, (void **)&h, PB_PAGEMAP_HEAD);
 	if (ret) {
 		close_image(img);
-		return pr_fail(ret, "pagemap-%d.img: no header\n", item->pid);
+		return pr_fail(ret, "%s: no header\n", name);
 	}
 	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP)) > 0) {
-		if (ri->mem.nr_pmes == cap) {
+		if (nr == cap) {
 			PagemapEntry **n;
 
 			cap = cap ? cap * 2 : 64;
-			n = xrealloc(ri->mem.pmes, cap * sizeof(*n));
+			n = xrealloc(pmes, cap * sizeof(*n));
 			if (!n) {
 				pb_free(pe, PB_PAGEMAP);
 				ret = -ENOMEM;
 				break;
 			}
-			ri->mem.pmes = n;
+			pmes = n;
 		}
-		ri->mem.pmes[ri->mem.nr_pmes++] = pe;
+		pmes[nr++] = pe;
 		if (!pe->has_flags || (pe->flags & PE_PRESENT))
 			need += (uint64_t)pe->nr_pages * PAGE_SIZE;
 	}
 	close_image(img);
+	*ret_pmes = pmes;
+	*ret_nr = nr;
 	if (ret < 0) {
 		pb_free(h, PB_PAGEMAP_HEAD);
-		return pr_fail(ret, "can't read pagemap-%d.img\n", item->pid);
+		return pr_fail(ret, "can't read %s\n", name);
 	}
-	if (ri->mem.nr_pmes) {
-		ri->pages_img = open_image_at(dfd, CR_FD_PAGES, O_RSTR, h->pages_id);
-		if (!ri->pages_img || img_is_empty(ri->pages_img))
-			ret = pr_fail(-ENOENT, "pages-%u.img of task %d is missing\n", h->pages_id, item->pid);
-		else if (fstat(img_raw_fd(ri->pages_img), &st))
+	if (need) {
+		struct cr_img *pi = open_image_at(dfd, CR_FD_PAGES, O_RSTR, h->pages_id);
+
+		if (!pi || img_is_empty(pi))
+			ret = pr_fail(-ENOENT, "pages-%u.img (named by %s) is missing\n", h->pages_id, name);
+		else if (fstat(img_raw_fd(pi), &st))
 			ret = pr_fail(-errno, "can't stat pages-%u.img\n", h->pages_id);
 		else if ((uint64_t)st.st_size < need)
-			ret = pr_fail(-EINVAL, "pages-%u.img is truncated: %" PRIu64 " bytes, the pagemap needs %" PRIu64
-					       "\n",
-				      h->pages_id, (uint64_t)st.st_size, need);
+			ret = pr_fail(-EINVAL,
+				      "pages-%u.img is truncated: %" PRIu64 " bytes, %s needs %" PRIu64 "\n",
+				      h->pages_id, (uint64_t)st.st_size, name, need);
+		if (ret && pi)
+			close_image(pi);
 		else
-			ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+			*ret_pages = pi;
 	}
 	pb_free(h, PB_PAGEMAP_HEAD);
 	return ret;
+}
+
+static int read_pagemap(int dfd, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof(name), "pagemap-%d.img", item->pid);
+	ret = read_pagemap_img(dfd, CR_FD_PAGEMAP, item->pid, name, true, &ri->mem.pmes, &ri->mem.nr_pmes,
+			       &ri->pages_img);
+	if (!ret && ri->pages_img)
+		ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+	return ret;
+}
+
+/* Shared anonymous objects: each pagemap-shmem image is read once, kept here. */
+struct shmem_img {
+	uint64_t shmid;
+	PagemapEntry **pmes;
+	size_t nr;
+	struct cr_img *pages;
+};
+static struct shmem_img *shmem_imgs;
+static size_t nr_shmem_imgs;
+
+static void free_shmem_imgs(void)
+{
+	for (size_t i = 0; i < nr_shmem_imgs; i++) {
+		for (size_t k = 0; k < shmem_imgs[i].nr; k++)
+			pb_free(shmem_imgs[i].pmes[k], PB_PAGEMAP);
+		free(shmem_imgs[i].pmes);
+		if (shmem_imgs[i].pages)
+			close_image(shmem_imgs[i].pages);
+	}
+	free(shmem_imgs);
+	shmem_imgs = NULL;
+	nr_shmem_imgs = 0;
+}
+
+static int read_shmems(int dfd, struct pstree_item *item)
+{
+	MmEntry *mm = rsti(item)->mem.mm;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		VmaEntry *v = mm->vmas[i];
+		struct shmem_img *si = NULL, *n;
+		char name[64];
+		int ret;
+
+		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)) ||
+		    !(v->status & VMA_AREA_REGULAR))
+			continue;
+		for (size_t k = 0; k < nr_shmem_imgs; k++)
+			if (shmem_imgs[k].shmid == v->shmid)
+				si = &shmem_imgs[k];
+		if (!si) {
+			n = xrealloc(shmem_imgs, (nr_shmem_imgs + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			shmem_imgs = n;
+			si = &shmem_imgs[nr_shmem_imgs++];
+			*si = (struct shmem_img){ .shmid = v->shmid };
+			snprintf(name, sizeof(name), "pagemap-shmem-%" PRIu64 ".img", v->shmid);
+			ret = read_pagemap_img(dfd, CR_FD_SHMEM_PAGEMAP, v->shmid, name, false, &si->pmes, &si->nr,
+					       &si->pages);
+			if (ret)
+				return ret;
+		}
+		ret = restore_shmem_add(v->shmid, v->pgoff + (v->end - v->start), si->pmes, si->nr,
+					si->pages ? img_raw_fd(si->pages) : -1);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int read_mm(int dfd, struct pstree_item *item)
@@ -770,6 +858,8 @@ static int read_mm(int dfd, struct pstree_item *item)
 	ret = read_pagemap(dfd, item);
 	if (!ret)
 		ret = validate_mem(item->pid, &ri->mem);
+	if (!ret)
+		ret = read_shmems(dfd, item);
 	return ret;
 }
 
@@ -1047,6 +1137,7 @@ static void restore_cleanup(void)
 {
 	free_images();
 	restore_mem_reset();
+	free_shmem_imgs();
 	if (shared)
 		munmap(shared, shared_size);
 	shared = NULL;

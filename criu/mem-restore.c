@@ -355,72 +355,136 @@ static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 }
 
 /*
- * Shared anonymous VMAs that are one object (same shmid) in several tasks get
- * one memfd, created by the first task that maps it and reopened by the
- * others. Within one restore run the table lives in criu.
+ * Shared anonymous memory: one shmem object per dumped shmid. The first task
+ * that maps it creates it at its full size at a free address, fills it from
+ * pagemap-shmem-<shmid>.img, moves its own window to the dumped place and drops
+ * the rest; every later mapping of that object (in any task) opens the
+ * owner's /proc/PID/map_files entry, which is the same object, and maps it
+ * MAP_SHARED at its offset. The table lives in criu for one restore.
  */
 struct shmem_obj {
 	uint64_t shmid;
-	pid_t owner;
-	int remote_fd;
-	unsigned long addr;	/* where the owner maps it */
+	uint64_t size;			/* bytes: the largest pgoff + length seen */
+	struct PagemapEntry **pmes;	/* offsets in the object */
+	size_t nr_pmes;
+	int pages_fd;			/* criu's fd of the pages image, -1 when no pages */
+	pid_t owner;			/* 0 until created */
+	unsigned long owner_start, owner_end;
 };
 static struct shmem_obj *shmems;
 static size_t nr_shmems;
 
+static struct shmem_obj *shmem_find_obj(uint64_t shmid)
+{
+	for (size_t i = 0; i < nr_shmems; i++)
+		if (shmems[i].shmid == shmid)
+			return &shmems[i];
+	return NULL;
+}
+
+int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd)
+{
+	struct shmem_obj *o = shmem_find_obj(shmid), *n;
+
+	if (o) {
+		o->size = max(o->size, size);
+		return 0;
+	}
+	n = xrealloc(shmems, (nr_shmems + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	shmems = n;
+	shmems[nr_shmems++] = (struct shmem_obj){ shmid, size, pmes, nr_pmes, pages_fd, 0, 0, 0 };
+	for (size_t i = 0; i < nr_pmes; i++) {
+		uint64_t end = pmes[i]->vaddr + (uint64_t)pmes[i]->nr_pages * PAGE_SIZE;
+
+		if (pmes[i]->vaddr & ~PAGE_MASK || end < pmes[i]->vaddr)
+			return pr_fail(-EINVAL, "pagemap-shmem-%" PRIu64 ".img: bad entry at %#" PRIx64 "\n", shmid,
+				       pmes[i]->vaddr);
+		shmems[nr_shmems - 1].size = max(shmems[nr_shmems - 1].size, end);
+	}
+	return 0;
+}
+
+static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
+			   size_t nr_pmes, int pages_fd, unsigned long delta);
+
+static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct shmem_obj *o,
+			const VmaEntry *v)
+{
+	unsigned long len = v->end - v->start, size = PAGE_ALIGN(o->size);
+	long a0, r;
+	int ret;
+
+	a0 = rst_rsys(rs, __NR_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, (unsigned long)-1,
+		      0);
+	if (a0 < 0)
+		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
+			       size, strerror((int)-a0));
+	ret = fill_from_image(rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0);
+	if (ret)
+		return ret;
+	r = rst_rsys(rs, __NR_mremap, a0 + v->pgoff, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
+	if (r != (long)v->start)
+		return pr_fail(r < 0 ? (int)r : -EFAULT, "%d: can't move shared memory to %#" PRIx64 "\n", pid,
+			       v->start);
+	/* drop what is left of the temporary mapping: the object keeps its size */
+	rst_rsys(rs, __NR_munmap, a0, v->pgoff, 0, 0, 0, 0);
+	if (v->pgoff + len < size)
+		rst_rsys(rs, __NR_munmap, a0 + v->pgoff + len, size - v->pgoff - len, 0, 0, 0, 0);
+	o->owner = pid;
+	o->owner_start = v->start;
+	o->owner_end = v->end;
+	return 0;
+}
+
 static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const VmaEntry *v)
 {
+	struct shmem_obj *o = shmem_find_obj(v->shmid);
 	unsigned long len = v->end - v->start;
-	struct shmem_obj *o = NULL;
-	char path[64];
+	char path[96];
 	int fd;
 	long r;
 
-	for (size_t i = 0; i < nr_shmems; i++)
-		if (shmems[i].shmid == v->shmid)
-			o = &shmems[i];
-	if (o) {
-		/* map the owner's mapping: /proc/PID/map_files names the same shmem object */
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->addr, o->addr + len);
-		fd = remote_open(rs, tramp, path, O_RDWR);
-		if (fd < 0)
-			return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
-				       o->addr, strerror(-fd));
-		r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-			     v->pgoff);
-		rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
-	} else {
-		struct shmem_obj *n = xrealloc(shmems, (nr_shmems + 1) * sizeof(*n));
+	if (!o)
+		return pr_fail(-EINVAL, "%d: shared memory %" PRIu64 " has no image\n", pid, v->shmid);
+	if (v->pgoff + len > PAGE_ALIGN(o->size))
+		return pr_fail(-EINVAL, "%d: shared VMA %#" PRIx64 " lies past the end of its object\n", pid,
+			       v->start);
+	if (!o->owner)
+		return create_shmem(rs, pid, tramp, o, v);
 
-		if (!n)
-			return -ENOMEM;
-		shmems = n;
-		r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, (unsigned long)-1, 0);
-		if (r >= 0)
-			shmems[nr_shmems++] = (struct shmem_obj){ v->shmid, pid, -1, v->start };
-	}
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->owner_start, o->owner_end);
+	fd = remote_open(rs, tramp, path, O_RDWR);
+	if (fd < 0)
+		return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
+			       o->owner_start, strerror(-fd));
+	r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, v->pgoff);
+	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "%d: mmap shared %#" PRIx64 ": %s\n", pid, v->start, strerror((int)-r));
 	return 0;
 }
 
-static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
+			   size_t nr_pmes, int pages_fd, unsigned long delta)
 {
 	char path[64];
 	uint64_t off = 0;
 	int fd, ret = 0;
 
-	if (!mem->nr_pmes)
+	if (!nr_pmes)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), mem->pages_fd);
+	if (pages_fd < 0)
+		return pr_fail(-EINVAL, "%d: a pagemap without its pages image\n", pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), pages_fd);
 	fd = remote_open(rs, tramp, path, O_RDONLY);
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open the pages image in the task: %s\n", pid, strerror(-fd));
 
-	for (size_t i = 0; i < mem->nr_pmes && !ret; i++) {
-		const PagemapEntry *pe = mem->pmes[i];
-		unsigned long addr = pe->vaddr, left = (unsigned long)pe->nr_pages * PAGE_SIZE;
+	for (size_t i = 0; i < nr_pmes && !ret; i++) {
+		const PagemapEntry *pe = pmes[i];
+		unsigned long addr = pe->vaddr + delta, left = (unsigned long)pe->nr_pages * PAGE_SIZE;
 
 		if (pe->has_flags && !(pe->flags & PE_PRESENT))
 			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
@@ -445,6 +509,11 @@ static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, co
 	}
 	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	return ret;
+}
+
+static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+{
+	return fill_from_image(rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0);
 }
 
 static int protect_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)

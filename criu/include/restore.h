@@ -98,6 +98,12 @@ long rst_rsys(struct compel_rsys *rs, long nr, unsigned long a1, unsigned long a
 	      unsigned long a4, unsigned long a5, unsigned long a6);
 /* Write into the task's memory (forced, read-only pages too). */
 int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t len);
+/*
+ * mem-restore.c: register a shared anonymous object (once per shmid; later
+ * calls only grow its size). pmes (offsets in the object) and pages_fd stay
+ * the caller's until restore_mem_reset().
+ */
+int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd);
 /* Forget the shared-memory table of a previous restore (unit tests). */
 void restore_mem_reset(void);
 
