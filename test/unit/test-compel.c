@@ -4,6 +4,7 @@
  * The children report what they see through a pipe; the test compares.
  * TAP output; exit 0 when every check passed, 1 otherwise.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,9 +26,14 @@
 #include <unistd.h>
 
 #include "compel/compel.h"
+#include "dump-core.h"
+#include "image.h"
 #include "log.h"
+#include "protobuf.h"
 #include "pstree.h"
 #include "seize.h"
+
+#include "core.pb-c.h"
 
 static int nr_test, nr_fail;
 static pid_t kids[16];
@@ -122,17 +131,21 @@ static int workers_moving(int nr)
 	return 1;
 }
 
-/* Serve commands on ctl until 'q': 'i' = status, 'p' + address = status with 3 bytes peeked there. */
-static void child_loop(int ctl, int resp, int nr_workers)
+/*
+ * Serve commands on ctl until 'q': 'i' = status, 'p' + address = status with 3 bytes
+ * peeked there. first: a command already read by the caller, or 0.
+ */
+static void child_loop(int ctl, int resp, int nr_workers, char first)
 {
 	for (;;) {
 		struct child_status st = {};
 		struct sigaction sa;
 		unsigned long addr;
-		char cmd;
+		char cmd = first;
 
+		first = 0;
 		/* blocking read: the parent seizes us here, inside the syscall */
-		if (read(ctl, &cmd, 1) != 1)
+		if (!cmd && read(ctl, &cmd, 1) != 1)
 			_exit(3);
 		if (cmd == 'q')
 			_exit(0);
@@ -187,7 +200,7 @@ static void child_main(int ctl, int resp, int nr_workers)
 	memcpy(&info.blocked, &set, sizeof(info.blocked));
 	if (write(resp, &info, sizeof(info)) != sizeof(info))
 		_exit(1);
-	child_loop(ctl, resp, nr_workers);
+	child_loop(ctl, resp, nr_workers, 0);
 }
 
 static char proc_state(pid_t pid)
@@ -869,6 +882,334 @@ static void test_tree_errors(void)
 	reap_all();
 }
 
+/* ------------------------------------------------------------ core dump */
+
+struct core_info {
+	pid_t pid;
+	unsigned long usr1_handler;
+	unsigned long after_syscall;	/* rip of the thread stopped in our read() */
+	unsigned long sas_sp, sas_size;
+	unsigned long tid_addr;
+	unsigned long robust_head, robust_len;
+	unsigned long nofile_cur;
+	unsigned int pers;
+	int avx;
+};
+
+static const uint8_t ymm_pattern[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+					 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8,
+					 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0 };
+extern char core_test_after_syscall[];
+
+/* read(fd, buf, 1) with ymm15 (or xmm15) holding the pattern, in one asm block */
+static long read_with_pattern(int fd, void *buf, int avx)
+{
+	long ret;
+
+	if (avx)
+		__asm__ volatile("vmovdqu (%[p]), %%ymm15\n\t"
+				 "syscall\n\t"
+				 ".globl core_test_after_syscall\n"
+				 "core_test_after_syscall:\n\t"
+				 : "=a"(ret)
+				 : "a"((long)__NR_read), "D"((long)fd), "S"(buf), "d"(1L), [p] "r"(ymm_pattern)
+				 : "rcx", "r11", "memory", "xmm15");
+	else
+		__asm__ volatile("movdqu (%[p]), %%xmm15\n\t"
+				 "syscall\n\t"
+				 : "=a"(ret)
+				 : "a"((long)__NR_read), "D"((long)fd), "S"(buf), "d"(1L), [p] "r"(ymm_pattern)
+				 : "rcx", "r11", "memory", "xmm15");
+	return ret;
+}
+
+static void core_child(int ctl, int resp)
+{
+	struct sigaction sa = { .sa_handler = usr1_handler, .sa_flags = SA_RESTART | SA_ONSTACK };
+	static char altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct core_info ci = {};
+	struct rlimit rl;
+	union sigval v = { .sival_int = 77 };
+	sigset_t set;
+	char cmd;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGUSR2, SIG_IGN);
+	sigaltstack(&ss, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGHUP);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	prctl(PR_SET_NAME, "core-kid");
+	personality(ADDR_NO_RANDOMIZE);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = 123;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigqueue(getpid(), SIGRTMIN + 2, v);
+
+	ci.pid = getpid();
+	ci.usr1_handler = (unsigned long)usr1_handler;
+	ci.sas_sp = (unsigned long)altstack;
+	ci.sas_size = sizeof(altstack);
+	prctl(PR_GET_TID_ADDRESS, &ci.tid_addr);
+	syscall(SYS_get_robust_list, 0, &ci.robust_head, &ci.robust_len);
+	ci.nofile_cur = 123;
+	ci.pers = personality(0xffffffff);
+	ci.avx = __builtin_cpu_supports("avx");
+	ci.after_syscall = ci.avx ? (unsigned long)core_test_after_syscall : 0;
+	if (write(resp, &ci, sizeof(ci)) != sizeof(ci))
+		_exit(1);
+	if (read_with_pattern(ctl, &cmd, ci.avx) != 1 || cmd != 'i')
+		_exit(2);
+	child_loop(ctl, resp, 0, cmd);
+}
+
+static CoreEntry *read_core(int dfd, pid_t tid)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_CORE, O_RSTR, tid);
+	CoreEntry *core = NULL;
+
+	if (!img)
+		return NULL;
+	if (pb_read_one(img, (void **)&core, PB_CORE))
+		core = NULL;
+	close_image(img);
+	return core;
+}
+
+static int make_img_dir(char *path)
+{
+	strcpy(path, "/tmp/test-compel-XXXXXX");
+	if (!mkdtemp(path))
+		return -1;
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void rm_img_dir(const char *path, int dfd)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(dfd, de->d_name, 0);
+	if (d)
+		closedir(d);
+	close(dfd);
+	rmdir(path);
+}
+
+static uint64_t siginfo_value(const SignalQueueEntry *q, int signo)
+{
+	for (size_t i = 0; q && i < q->n_signals; i++) {
+		siginfo_t si;
+
+		if (q->signals[i]->siginfo.len != sizeof(si))
+			continue;
+		memcpy(&si, q->signals[i]->siginfo.data, sizeof(si));
+		if (si.si_signo == signo)
+			return si.si_value.sival_int;
+	}
+	return 0;
+}
+
+static void check_core_single(CoreEntry *c, const struct core_info *ci)
+{
+	UserX86RegsEntry *g;
+	TaskCoreEntry *tc;
+	ThreadCoreEntry *th;
+	SaEntry *sa_usr1 = NULL, *sa_usr2 = NULL;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[2] = {};
+	int idx = 0;
+
+	syscall(SYS_capget, &hdr, caps);
+
+	check(c && c->mtype == CORE_ENTRY__MARCH__X86_64 && c->thread_info && c->thread_info->gpregs &&
+		      c->thread_info->fpregs && c->tc && c->thread_core,
+	      "core image read back: x86_64, thread_info, tc, thread_core");
+	if (!c || !c->thread_info || !c->tc || !c->thread_core)
+		return;
+	g = c->thread_info->gpregs;
+	tc = c->tc;
+	th = c->thread_core;
+	check(!ci->avx || g->ip == ci->after_syscall, "gpregs ip %#llx = the child's after-syscall label %#lx",
+	      (unsigned long long)g->ip, ci->after_syscall);
+	check(g->orig_ax == __NR_read && (int64_t)g->ax == -ERESTARTSYS, "gpregs: orig_ax read, ax -ERESTARTSYS");
+	check(!memcmp(c->thread_info->fpregs->xmm_space + 15 * 4, ymm_pattern, 16) &&
+		      c->thread_info->fpregs->n_xmm_space == 64,
+	      "fpregs: xmm15 holds the pattern");
+	if (ci->avx) {
+		UserX86XsaveEntry *x = c->thread_info->fpregs->xsave;
+
+		check(x && x->n_ymmh_space == 64 && !memcmp(x->ymmh_space + 15 * 4, ymm_pattern + 16, 16) &&
+			      (x->xstate_bv & 4),
+		      "xsave: upper half of ymm15 in ymmh_space, xstate_bv %#llx",
+		      x ? (unsigned long long)x->xstate_bv : 0ULL);
+	}
+	check(c->thread_info->clear_tid_addr == ci->tid_addr, "clear_tid_addr %#llx = %#lx",
+	      (unsigned long long)c->thread_info->clear_tid_addr, ci->tid_addr);
+
+	check(tc->task_state == TASK_ALIVE && tc->exit_code == 0, "tc: alive");
+	check(!strcmp(tc->comm, "core-kid") && th->comm && !strcmp(th->comm, "core-kid"), "comm '%s'", tc->comm);
+	check(tc->personality == ci->pers, "personality %#x = %#x", tc->personality, ci->pers);
+	check(tc->n_sigactions == 62, "62 sigactions (%zu)", tc->n_sigactions);
+	for (int sig = 1; sig <= 64 && idx < (int)tc->n_sigactions; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sig == SIGUSR1)
+			sa_usr1 = tc->sigactions[idx];
+		if (sig == SIGUSR2)
+			sa_usr2 = tc->sigactions[idx];
+		idx++;
+	}
+	check(sa_usr1 && sa_usr1->sigaction == ci->usr1_handler && (sa_usr1->flags & SA_RESTART) &&
+		      (sa_usr1->flags & SA_ONSTACK) && sa_usr1->restorer,
+	      "SIGUSR1 action: handler %#llx = child's %#lx, SA_RESTART|SA_ONSTACK, restorer set",
+	      sa_usr1 ? (unsigned long long)sa_usr1->sigaction : 0ULL, ci->usr1_handler);
+	check(sa_usr2 && sa_usr2->sigaction == (uint64_t)(uintptr_t)SIG_IGN, "SIGUSR2 action: SIG_IGN");
+	check(tc->rlimits && tc->rlimits->n_rlimits == 16 && tc->rlimits->rlimits[RLIMIT_NOFILE]->cur == 123,
+	      "rlimits: 16, RLIMIT_NOFILE cur 123");
+	check(tc->has_child_subreaper && tc->child_subreaper, "child_subreaper set");
+	check(siginfo_value(tc->signals_s, SIGRTMIN + 2) == 77, "shared pending SIGRTMIN+2 with value 77");
+	check(!!(tc->blk_sigset & (1ULL << (SIGRTMIN + 2 - 1))), "blk_sigset %#llx has SIGRTMIN+2",
+	      (unsigned long long)tc->blk_sigset);
+	check(tc->has_oom_score_adj && tc->has_loginuid, "oom_score_adj %d, loginuid %u", tc->oom_score_adj,
+	      tc->loginuid);
+
+	check(th->sas && th->sas->ss_sp == ci->sas_sp && th->sas->ss_size == ci->sas_size,
+	      "sigaltstack %#llx/%llu", th->sas ? (unsigned long long)th->sas->ss_sp : 0ULL,
+	      th->sas ? (unsigned long long)th->sas->ss_size : 0ULL);
+	check(th->futex_rla == ci->robust_head && th->futex_rla_len == ci->robust_len, "robust list %#llx/%u",
+	      (unsigned long long)th->futex_rla, th->futex_rla_len);
+	check(th->has_pdeath_sig && th->pdeath_sig == SIGHUP, "pdeath_sig SIGHUP");
+	check(th->has_blk_sigset && th->blk_sigset == tc->blk_sigset, "thread blk_sigset");
+	check(th->creds && th->creds->uid == getuid() && th->creds->n_cap_eff == 2 &&
+		      th->creds->cap_eff[0] == caps[0].effective && th->creds->cap_eff[1] == caps[1].effective &&
+		      th->creds->n_groups == (size_t)getgroups(0, NULL),
+	      "creds: uid %u, %zu cap words, %zu groups (getgroups %d)", th->creds ? th->creds->uid : 0,
+	      th->creds ? th->creds->n_cap_eff : 0, th->creds ? th->creds->n_groups : 0, getgroups(0, NULL));
+	check(th->rseq_entry && th->rseq_entry->rseq_abi_pointer && th->rseq_entry->signature == 0x53053053,
+	      "rseq registration");
+}
+
+static void test_core(void)
+{
+	char dir[64];
+	struct core_info ci;
+	struct child_status st;
+	struct pstree t = {};
+	struct kid k = {};
+	int c[2], r[2], dfd, ret;
+	CoreEntry *core;
+
+	dfd = make_img_dir(dir);
+	if (dfd < 0 || pipe2(c, O_CLOEXEC) || pipe2(r, O_CLOEXEC)) {
+		check(0, "image dir and pipes");
+		return;
+	}
+	k.pid = fork();
+	if (k.pid == 0) {
+		close(c[1]);
+		close(r[0]);
+		core_child(c[0], r[1]);
+		_exit(0);
+	}
+	kids[nr_kids++] = k.pid;
+	close(c[0]);
+	close(r[1]);
+	k.ctl = c[1];
+	k.resp = r[0];
+	if (read(k.resp, &ci, sizeof(ci)) != sizeof(ci) || wait_in_read(k.pid)) {
+		check(0, "core child started");
+		return;
+	}
+	ret = collect_and_seize_tree(k.pid, &t);
+	check(ret == 0 && t.nr_items == 1, "seize the core child (%d)", ret);
+	if (ret)
+		return;
+	ret = dump_task_core(dfd, t.root);
+	check(ret == 0, "dump_task_core (%d)", ret);
+	resume_tree(&t);
+	pstree_free(&t);
+
+	core = read_core(dfd, k.pid);
+	check_core_single(core, &ci);
+	if (core)
+		pb_free(core, PB_CORE);
+
+	ret = ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.pid == k.pid && st.usr1_count == 0, "core child runs on after the dump");
+	kill(k.pid, SIGUSR1);
+	ret = ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.usr1_count == 1, "its SIGUSR1 handler still works (on the altstack)");
+	check(stop_kid(&k) == 0, "core child exits cleanly");
+	rm_img_dir(dir, dfd);
+}
+
+/* every task of a tree: one core per thread, tc only in the leader's, zombie and stopped states */
+static void test_core_tree(void)
+{
+	struct pstree t = {};
+	struct pstree_item *item;
+	char dir[64];
+	int dfd, ret, bad = 0, nr_cores = 0;
+	pid_t root;
+
+	dfd = make_img_dir(dir);
+	root = start_tree(false);
+	if (dfd < 0 || root < 0) {
+		check(0, "image dir and a tree");
+		return;
+	}
+	kill(shm->pid[T_C2], SIGSTOP);
+	for (int i = 0; i < 200 && proc_state(shm->pid[T_C2]) != 'T'; i++)
+		usleep(5000);
+	ret = collect_and_seize_tree(root, &t);
+	check(ret == 0, "seize the tree for a core dump (%d)", ret);
+	if (ret)
+		goto out;
+	for_each_pstree_item(&t, item)
+		if (dump_task_core(dfd, item))
+			bad++;
+	check(!bad, "dump_task_core of every task");
+	for_each_pstree_item(&t, item) {
+		for (int i = 0; i < item->nr_threads; i++) {
+			CoreEntry *c = read_core(dfd, item->threads[i]);
+			bool ok;
+
+			if (!c) {
+				bad++;
+				continue;
+			}
+			nr_cores++;
+			if (item->state == TASK_DEAD)
+				ok = c->tc && c->tc->task_state == TASK_DEAD && c->tc->exit_code == 0x500 &&
+				     !c->thread_info;
+			else if (i == 0)
+				ok = c->tc && c->tc->task_state == item->state && c->thread_info && c->thread_core;
+			else
+				ok = !c->tc && c->thread_info && c->thread_info->gpregs && c->thread_core &&
+				     c->thread_core->comm && c->thread_core->has_blk_sigset;
+			if (!ok) {
+				printf("# bad core for %d/%d\n", item->pid, item->threads[i]);
+				bad++;
+			}
+			pb_free(c, PB_CORE);
+		}
+	}
+	check(!bad && nr_cores == 6, "6 cores read back: zombie DEAD/0x500, c2 STOPPED, thread without tc (%d bad)",
+	      bad);
+	kill_tree(&t);
+	pstree_free(&t);
+	kids[nr_kids - 1] = 0;
+	reap_all();
+out:
+	rm_img_dir(dir, dfd);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -887,6 +1228,8 @@ int main(void)
 		return 1;
 	test_tree();
 	test_tree_errors();
+	test_core();
+	test_core_tree();
 
 	printf("1..%d\n", nr_test);
 	printf("# %d of %d failed\n", nr_fail, nr_test);

@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core-TID.img: what the kernel keeps per task and per thread, besides memory and files.
+ *
+ * From ptrace: registers, FPU/xstate, blocked mask, pending signals, rseq.
+ * From /proc (through item->proc_dfd): creds, caps, groups, seccomp mode, rlimits,
+ * personality, comm, loginuid, oom_score_adj.
+ * From remote syscalls in the stopped threads (compel): signal actions, sigaltstack,
+ * clear_tid address, parent-death signal, securebits, child-subreaper flag.
+ * From criu itself: robust futex list (get_robust_list), scheduling parameters.
+ */
+#include <cpuid.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#define LOG_PREFIX "core: "
+#include "common.h"
+#include "compel/compel.h"
+#include "dump-core.h"
+#include "image.h"
+#include "log.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+
+#include "core.pb-c.h"
+
+#define NR_SIGS 64
+#define NR_DUMPED_SIGACTIONS (NR_SIGS - 2) /* all but SIGKILL and SIGSTOP, as CRIU */
+
+/* the software-reserved bytes of the FXSAVE area tell which xstate the kernel wrote */
+#define FXSAVE_SW_OFF 464
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define XSAVE_HDR_OFF 512
+#define XSAVE_HDR_SIZE 64
+
+/* Remote syscall results: -errno of the syscall, or of compel itself. */
+static long rcall(struct compel_rsys *rs, long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+		  unsigned long a4)
+{
+	long r;
+	int err = compel_rsys(rs, &r, nr, a1, a2, a3, a4, 0, 0);
+
+	return err ? err : r;
+}
+
+/* ------------------------------------------------------------ FPU / xstate */
+
+struct fpregs_storage {
+	uint32_t st[32], xmm[64], pad[24];
+	UserX86XsaveEntry xs;
+	uint32_t ymmh[64];		/* component 2: 256 bytes */
+	uint64_t bndreg[8];		/* 3: 64 */
+	uint64_t bndcsr[8];		/* 4: 64 */
+	uint64_t opmask[8];		/* 5: 64 */
+	uint64_t zmm[64];		/* 6: 512 */
+	uint64_t hi16[128];		/* 7: 1024 */
+	uint32_t pkru[2];		/* 9: 8 */
+};
+
+/* Copy xsave component comp (when the area holds it) into dst; returns the number of words. */
+static size_t xsave_comp(const uint8_t *area, size_t size, uint64_t xfeatures, unsigned int comp, void *dst,
+			 size_t dst_bytes, size_t word)
+{
+	unsigned int eax, ebx, ecx, edx;
+	size_t len;
+
+	if (!(xfeatures & (1ULL << comp)))
+		return 0;
+	if (!__get_cpuid_count(0xd, comp, &eax, &ebx, &ecx, &edx) || !eax || (ecx & 1))
+		return 0;	/* unknown, or a supervisor component (not in the user area) */
+	if ((size_t)ebx + eax > size)
+		return 0;
+	len = min((size_t)eax, dst_bytes);
+	memcpy(dst, area + ebx, len);
+	return len / word;
+}
+
+static uint64_t area_xfeatures(const uint8_t *area)
+{
+	uint32_t magic;
+	uint64_t xf;
+	uint32_t lo, hi;
+
+	memcpy(&magic, area + FXSAVE_SW_OFF, sizeof(magic));
+	if (magic == FP_XSTATE_MAGIC1) {
+		memcpy(&xf, area + FXSAVE_SW_OFF + 8, sizeof(xf));
+		return xf;
+	}
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void fill_xsave(const uint8_t *area, size_t size, struct fpregs_storage *s)
+{
+	UserX86XsaveEntry *x = &s->xs;
+	uint64_t xf = area_xfeatures(area);
+
+	user_x86_xsave_entry__init(x);
+	memcpy(&x->xstate_bv, area + XSAVE_HDR_OFF, sizeof(x->xstate_bv));
+	x->n_ymmh_space = xsave_comp(area, size, xf, 2, s->ymmh, sizeof(s->ymmh), 4);
+	x->ymmh_space = s->ymmh;
+	x->n_bndreg_state = xsave_comp(area, size, xf, 3, s->bndreg, sizeof(s->bndreg), 8);
+	x->bndreg_state = s->bndreg;
+	x->n_bndcsr_state = xsave_comp(area, size, xf, 4, s->bndcsr, sizeof(s->bndcsr), 8);
+	x->bndcsr_state = s->bndcsr;
+	x->n_opmask_reg = xsave_comp(area, size, xf, 5, s->opmask, sizeof(s->opmask), 8);
+	x->opmask_reg = s->opmask;
+	x->n_zmm_upper = xsave_comp(area, size, xf, 6, s->zmm, sizeof(s->zmm), 8);
+	x->zmm_upper = s->zmm;
+	x->n_hi16_zmm = xsave_comp(area, size, xf, 7, s->hi16, sizeof(s->hi16), 8);
+	x->hi16_zmm = s->hi16;
+	x->n_pkru = xsave_comp(area, size, xf, 9, s->pkru, sizeof(s->pkru), 4);
+	x->pkru = s->pkru;
+}
+
+/* The legacy FXSAVE area (struct user_fpregs_struct), then the xsave part when there is one. */
+static int fill_fpregs(const struct compel_fpregs *fp, UserX86FpregsEntry *fe, struct fpregs_storage *s)
+{
+	const uint8_t *a = fp->buf;
+	uint16_t w16[4];
+
+	if (fp->size < 512 || (fp->xsave && fp->size < XSAVE_HDR_OFF + XSAVE_HDR_SIZE))
+		return -EINVAL;
+	user_x86_fpregs_entry__init(fe);
+	memcpy(w16, a, sizeof(w16));
+	fe->cwd = w16[0];
+	fe->swd = w16[1];
+	fe->twd = w16[2];
+	fe->fop = w16[3];
+	memcpy(&fe->rip, a + 8, 8);
+	memcpy(&fe->rdp, a + 16, 8);
+	memcpy(&fe->mxcsr, a + 24, 4);
+	memcpy(&fe->mxcsr_mask, a + 28, 4);
+	memcpy(s->st, a + 32, sizeof(s->st));
+	memcpy(s->xmm, a + 160, sizeof(s->xmm));
+	memcpy(s->pad, a + 416, sizeof(s->pad));
+	fe->n_st_space = ARRAY_SIZE(s->st);
+	fe->st_space = s->st;
+	fe->n_xmm_space = ARRAY_SIZE(s->xmm);
+	fe->xmm_space = s->xmm;
+	fe->n_padding = ARRAY_SIZE(s->pad);
+	fe->padding = s->pad;
+	if (fp->xsave) {
+		fill_xsave(a, fp->size, s);
+		fe->xsave = &s->xs;
+	}
+	return 0;
+}
+
+static void fill_gpregs(const compel_regs_t *r, UserX86RegsEntry *g)
+{
+	user_x86_regs_entry__init(g);
+	g->r15 = r->r15;
+	g->r14 = r->r14;
+	g->r13 = r->r13;
+	g->r12 = r->r12;
+	g->bp = r->rbp;
+	g->bx = r->rbx;
+	g->r11 = r->r11;
+	g->r10 = r->r10;
+	g->r9 = r->r9;
+	g->r8 = r->r8;
+	g->ax = r->rax;
+	g->cx = r->rcx;
+	g->dx = r->rdx;
+	g->si = r->rsi;
+	g->di = r->rdi;
+	g->orig_ax = r->orig_rax;
+	g->ip = r->rip;
+	g->cs = r->cs;
+	g->flags = r->eflags;
+	g->sp = r->rsp;
+	g->ss = r->ss;
+	g->fs_base = r->fs_base;
+	g->gs_base = r->gs_base;
+	g->ds = r->ds;
+	g->es = r->es;
+	g->fs = r->fs;
+	g->gs = r->gs;
+	g->has_mode = true;
+	g->mode = USER_X86_REGS_MODE__NATIVE;
+}
+
+/* ------------------------------------------------------------ signal queues */
+
+struct sigq {
+	SignalQueueEntry q;
+	SiginfoEntry *e;
+	SiginfoEntry **p;
+	siginfo_t *raw;
+};
+
+static void sigq_free(struct sigq *s)
+{
+	free(s->e);
+	free(s->p);
+	free(s->raw);
+}
+
+static int sigq_fill(struct sigq *s, pid_t tid, bool shared)
+{
+	int n = compel_get_pending(tid, shared, &s->raw);
+
+	signal_queue_entry__init(&s->q);
+	if (n <= 0)
+		return n;
+	s->e = calloc(n, sizeof(*s->e));
+	s->p = calloc(n, sizeof(*s->p));
+	if (!s->e || !s->p)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		siginfo_entry__init(&s->e[i]);
+		s->e[i].siginfo.len = sizeof(siginfo_t);
+		s->e[i].siginfo.data = (uint8_t *)&s->raw[i];
+		s->p[i] = &s->e[i];
+	}
+	s->q.n_signals = n;
+	s->q.signals = s->p;
+	return 0;
+}
+
+/* ------------------------------------------------------------ per thread */
+
+struct thread_dump {
+	pid_t tid;
+	int dfd;			/* /proc/PID/task/TID */
+	struct compel_rsys rs;
+	CoreEntry core;
+	ThreadInfoX86 ti;
+	UserX86RegsEntry gp;
+	UserX86FpregsEntry fpe;
+	struct fpregs_storage fps;
+	struct compel_fpregs fp;
+	ThreadCoreEntry tc;
+	ThreadSasEntry sas;
+	CredsEntry creds;
+	uint32_t caps[4][2];
+	struct proc_status st;
+	RseqEntry rseq;
+	struct sigq sigs;
+	char comm[64];
+};
+
+static void caps_words(uint64_t v, uint32_t w[2])
+{
+	w[0] = (uint32_t)v;
+	w[1] = (uint32_t)(v >> 32);
+}
+
+static int fill_creds(struct thread_dump *t)
+{
+	CredsEntry *c = &t->creds;
+	long r;
+
+	creds_entry__init(c);
+	c->uid = t->st.uid[0];
+	c->euid = t->st.uid[1];
+	c->suid = t->st.uid[2];
+	c->fsuid = t->st.uid[3];
+	c->gid = t->st.gid[0];
+	c->egid = t->st.gid[1];
+	c->sgid = t->st.gid[2];
+	c->fsgid = t->st.gid[3];
+	caps_words(t->st.cap_inh, t->caps[0]);
+	caps_words(t->st.cap_prm, t->caps[1]);
+	caps_words(t->st.cap_eff, t->caps[2]);
+	caps_words(t->st.cap_bnd, t->caps[3]);
+	c->n_cap_inh = c->n_cap_prm = c->n_cap_eff = c->n_cap_bnd = 2;
+	c->cap_inh = t->caps[0];
+	c->cap_prm = t->caps[1];
+	c->cap_eff = t->caps[2];
+	c->cap_bnd = t->caps[3];
+	c->n_groups = t->st.ngroups;
+	c->groups = t->st.groups;
+	r = rcall(&t->rs, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	c->secbits = (uint32_t)r;
+	t->tc.creds = c;
+	return 0;
+}
+
+/* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
+static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
+{
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		uint32_t pad;
+		uint64_t size;
+	} ss;
+	uint64_t tid_addr;
+	int32_t sig;
+	long r;
+	int ret;
+
+	r = rcall(&t->rs, __NR_prctl, PR_GET_TID_ADDRESS, scratch, 0, 0);
+	if (r < 0)
+		return (int)r;
+	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &tid_addr, sizeof(tid_addr));
+	if (ret)
+		return ret;
+	t->ti.clear_tid_addr = tid_addr;
+
+	r = rcall(&t->rs, __NR_sigaltstack, 0, scratch, 0, 0);
+	if (r < 0)
+		return (int)r;
+	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &ss, sizeof(ss));
+	if (ret)
+		return ret;
+	thread_sas_entry__init(&t->sas);
+	t->sas.ss_sp = ss.sp;
+	t->sas.ss_size = ss.size;
+	t->sas.ss_flags = (uint32_t)ss.flags;
+	t->tc.sas = &t->sas;
+
+	r = rcall(&t->rs, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0);
+	if (r < 0)
+		return (int)r;
+	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &sig, sizeof(sig));
+	if (ret)
+		return ret;
+	if (sig) {
+		t->tc.has_pdeath_sig = true;
+		t->tc.pdeath_sig = sig;
+	}
+	return fill_creds(t);
+}
+
+static int fill_rseq(struct thread_dump *t)
+{
+	struct compel_rseq_conf c;
+	uint64_t cs = 0;
+	int ret = compel_get_rseq(t->tid, &c);
+
+	if (ret == -EIO || ret == -EINVAL)
+		return 0;	/* a kernel without PTRACE_GET_RSEQ_CONFIGURATION */
+	if (ret)
+		return ret;
+	rseq_entry__init(&t->rseq);
+	t->rseq.rseq_abi_pointer = c.rseq_abi_pointer;
+	t->rseq.rseq_abi_size = c.rseq_abi_size;
+	t->rseq.signature = c.signature;
+	/* struct rseq: u32 cpu_id_start, u32 cpu_id, u64 rseq_cs: a critical section in progress */
+	if (c.rseq_abi_pointer && !compel_mem_read(t->tid, t->rs.mem_fd, c.rseq_abi_pointer + 8, &cs, sizeof(cs)) &&
+	    cs) {
+		t->rseq.has_rseq_cs_pointer = true;
+		t->rseq.rseq_cs_pointer = cs;
+	}
+	t->tc.rseq_entry = &t->rseq;
+	return 0;
+}
+
+static void fill_sched(struct thread_dump *t)
+{
+	struct sched_param sp;
+	int policy, nice;
+
+	policy = sched_getscheduler(t->tid);
+	if (policy >= 0) {
+		t->tc.has_sched_policy = true;
+		t->tc.sched_policy = policy;
+	}
+	if (!sched_getparam(t->tid, &sp)) {
+		t->tc.has_sched_prio = true;
+		t->tc.sched_prio = sp.sched_priority;
+	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, t->tid);
+	if (!errno) {
+		t->tc.has_sched_nice = true;
+		t->tc.sched_nice = nice;
+	}
+}
+
+/* Everything of one thread but the per-process part. */
+static int fill_thread(struct thread_dump *t, unsigned long scratch)
+{
+	struct proc_pid_stat stat;
+	compel_regs_t regs;
+	uint64_t mask;
+	long head_len = 0;
+	unsigned long head = 0;
+	int ret;
+
+	core_entry__init(&t->core);
+	t->core.mtype = CORE_ENTRY__MARCH__X86_64;
+	thread_info_x86__init(&t->ti);
+	thread_core_entry__init(&t->tc);
+	t->core.thread_info = &t->ti;
+	t->core.thread_core = &t->tc;
+
+	ret = compel_get_regs(t->tid, &regs);
+	if (ret)
+		return ret;
+	fill_gpregs(&regs, &t->gp);
+	t->ti.gpregs = &t->gp;
+	ret = compel_get_fpregs(t->tid, &t->fp);
+	if (ret)
+		return ret;
+	ret = fill_fpregs(&t->fp, &t->fpe, &t->fps);
+	if (ret)
+		return ret;
+	t->ti.fpregs = &t->fpe;
+
+	ret = compel_get_sigmask(t->tid, &mask);
+	if (ret)
+		return ret;
+	t->tc.has_blk_sigset = true;
+	t->tc.blk_sigset = mask;
+
+	ret = sigq_fill(&t->sigs, t->tid, false);
+	if (ret)
+		return ret;
+	if (t->sigs.q.n_signals)
+		t->tc.signals_p = &t->sigs.q;
+
+	if (syscall(SYS_get_robust_list, t->tid, &head, &head_len))
+		return -errno;
+	t->tc.futex_rla = head;
+	t->tc.futex_rla_len = (uint32_t)head_len;
+
+	ret = parse_pid_stat(t->dfd, &stat);
+	if (ret)
+		return ret;
+	snprintf(t->comm, sizeof(t->comm), "%s", stat.comm);
+	t->tc.comm = t->comm;
+
+	ret = parse_pid_status(t->dfd, &t->st);
+	if (ret)
+		return ret;
+	if (t->st.seccomp > 0) {
+		t->tc.has_seccomp_mode = true;
+		t->tc.seccomp_mode = t->st.seccomp;
+		pr_warn("thread %d uses seccomp mode %d: its filters are not dumped\n", t->tid, t->st.seccomp);
+	}
+	fill_sched(t);
+
+	ret = fill_rseq(t);
+	if (ret)
+		return ret;
+	return fill_remote_thread(t, scratch);
+}
+
+static void thread_free(struct thread_dump *t)
+{
+	compel_fpregs_free(&t->fp);
+	proc_status_free(&t->st);
+	sigq_free(&t->sigs);
+	if (t->dfd >= 0)
+		close(t->dfd);
+	t->dfd = -1;
+}
+
+/* ------------------------------------------------------------ per process */
+
+struct task_dump {
+	TaskCoreEntry tc;
+	TaskRlimitsEntry rl;
+	RlimitEntry rle[PROC_RLIM_NLIMITS];
+	RlimitEntry *rlp[PROC_RLIM_NLIMITS];
+	SaEntry sa[NR_DUMPED_SIGACTIONS];
+	SaEntry *sap[NR_DUMPED_SIGACTIONS];
+	struct sigq sigs;
+	char comm[64];
+};
+
+static int read_int_at(int dfd, const char *path, int base, long *ret)
+{
+	char buf[64], *end;
+	int r = read_file_at(dfd, path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	*ret = strtol(buf, &end, base);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsigned long scratch)
+{
+	int n = 0;
+
+	for (int sig = 1; sig <= NR_SIGS; sig++) {
+		struct {
+			uint64_t handler, flags, restorer, mask;
+		} ka;
+		long r;
+		int ret;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		r = rcall(&leader->rs, __NR_rt_sigaction, sig, 0, scratch, 8);
+		if (r < 0)
+			return (int)r;
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &ka, sizeof(ka));
+		if (ret)
+			return ret;
+		sa_entry__init(&d->sa[n]);
+		d->sa[n].sigaction = ka.handler;
+		d->sa[n].flags = ka.flags;
+		d->sa[n].restorer = ka.restorer;
+		d->sa[n].mask = ka.mask;
+		d->sap[n] = &d->sa[n];
+		n++;
+	}
+	d->tc.n_sigactions = n;
+	d->tc.sigactions = d->sap;
+	return 0;
+}
+
+static int fill_task(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
+		     unsigned long scratch)
+{
+	struct proc_rlimits lim;
+	struct proc_pid_stat stat;
+	long v;
+	int ret;
+
+	task_core_entry__init(&d->tc);
+	d->tc.task_state = item->state;
+	d->tc.exit_code = 0;
+	ret = parse_pid_stat(item->proc_dfd, &stat);
+	if (ret)
+		return ret;
+	d->tc.flags = (uint32_t)stat.flags;
+	snprintf(d->comm, sizeof(d->comm), "%s", stat.comm);
+	d->tc.comm = d->comm;
+
+	ret = read_int_at(item->proc_dfd, "personality", 16, &v);
+	if (ret)
+		return ret;
+	d->tc.personality = (uint32_t)v;
+	if (!read_int_at(item->proc_dfd, "loginuid", 10, &v)) {
+		d->tc.has_loginuid = true;
+		d->tc.loginuid = (uint32_t)v;
+	}
+	if (!read_int_at(item->proc_dfd, "oom_score_adj", 10, &v)) {
+		d->tc.has_oom_score_adj = true;
+		d->tc.oom_score_adj = (int32_t)v;
+	}
+
+	ret = parse_pid_limits(item->proc_dfd, &lim);
+	if (ret)
+		return ret;
+	task_rlimits_entry__init(&d->rl);
+	for (int i = 0; i < lim.nr && i < PROC_RLIM_NLIMITS; i++) {
+		rlimit_entry__init(&d->rle[i]);
+		d->rle[i].cur = lim.r[i].cur;
+		d->rle[i].max = lim.r[i].max;
+		d->rlp[i] = &d->rle[i];
+	}
+	d->rl.n_rlimits = min(lim.nr, PROC_RLIM_NLIMITS);
+	d->rl.rlimits = d->rlp;
+	d->tc.rlimits = &d->rl;
+
+	/* the leader's blocked mask is the task's, as in CRIU */
+	d->tc.blk_sigset = leader->tc.blk_sigset;
+
+	ret = sigq_fill(&d->sigs, item->pid, true);
+	if (ret)
+		return ret;
+	if (d->sigs.q.n_signals)
+		d->tc.signals_s = &d->sigs.q;
+
+	ret = fill_sigactions(d, leader, scratch);
+	if (ret)
+		return ret;
+	v = rcall(&leader->rs, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0);
+	if (v < 0)
+		return (int)v;
+	{
+		int32_t sub;
+
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &sub, sizeof(sub));
+		if (ret)
+			return ret;
+		d->tc.has_child_subreaper = true;
+		d->tc.child_subreaper = !!sub;
+	}
+	return 0;
+}
+
+static int write_core(int img_dfd, pid_t tid, CoreEntry *core)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_CORE, O_DUMP, tid);
+	int ret;
+
+	if (!img)
+		return -errno;
+	ret = pb_write_one(img, core, PB_CORE);
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+static int dump_zombie_core(int img_dfd, struct pstree_item *item)
+{
+	CoreEntry core = CORE_ENTRY__INIT;
+	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
+	struct proc_pid_stat stat;
+	int ret;
+
+	core.mtype = CORE_ENTRY__MARCH__X86_64;
+	core.tc = &tc;
+	tc.task_state = TASK_DEAD;
+	tc.exit_code = (uint32_t)item->exit_code;
+	tc.comm = "";
+	if (item->proc_dfd >= 0 && !parse_pid_stat(item->proc_dfd, &stat))
+		tc.comm = stat.comm;
+	ret = write_core(img_dfd, item->pid, &core);
+	if (ret)
+		return pr_fail(ret, "can't write the core image of zombie %d: %s\n", item->pid, strerror(-ret));
+	return 0;
+}
+
+static int open_thread_dir(struct pstree_item *item, pid_t tid)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "task/%d", tid);
+	fd = openat(item->proc_dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Prepare remote syscalls in every thread: the leader finds the code, the others reuse it. */
+static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
+{
+	for (int i = 0; i < item->nr_threads; i++) {
+		int ret;
+
+		th[i].tid = item->threads[i];
+		th[i].dfd = open_thread_dir(item, th[i].tid);
+		if (th[i].dfd < 0)
+			return th[i].dfd;
+		ret = compel_rsys_prepare(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0);
+		if (ret)
+			return ret;
+	}
+	return compel_rsys_map_scratch(&th[0].rs, PAGE_SIZE);
+}
+
+/* Undo the remote-syscall setup; the leader last (it unmaps the scratch and restores the code). */
+static int finish_threads(struct pstree_item *item, struct thread_dump *th)
+{
+	int err = 0;
+
+	for (int i = item->nr_threads - 1; i >= 0; i--) {
+		int ret = compel_rsys_finish(&th[i].rs);
+
+		if (ret && !err)
+			err = ret;
+		thread_free(&th[i]);
+	}
+	return err;
+}
+
+int dump_task_core(int img_dfd, struct pstree_item *item)
+{
+	_cleanup_free_ struct thread_dump *th = NULL;
+	_cleanup_free_ struct task_dump *td = NULL;
+	unsigned long scratch;
+	int ret, fin;
+
+	if (item->state == TASK_DEAD)
+		return dump_zombie_core(img_dfd, item);
+	if (item->nr_threads < 1 || item->proc_dfd < 0)
+		return pr_fail(-EINVAL, "task %d has no threads or no /proc dir\n", item->pid);
+
+	th = xzalloc(item->nr_threads * sizeof(*th));
+	td = xzalloc(sizeof(*td));
+	if (!th || !td)
+		return -ENOMEM;
+	for (int i = 0; i < item->nr_threads; i++) {
+		th[i].dfd = -1;
+		th[i].rs.mem_fd = -1;
+	}
+
+	ret = prepare_threads(item, th);
+	if (ret) {
+		pr_err("can't prepare remote syscalls in %d: %s\n", item->pid, strerror(-ret));
+		goto out;
+	}
+	scratch = th[0].rs.scratch;
+	for (int i = 0; i < item->nr_threads && !ret; i++) {
+		ret = fill_thread(&th[i], scratch);
+		if (ret)
+			pr_err("can't collect the state of thread %d of %d: %s\n", th[i].tid, item->pid,
+			       strerror(-ret));
+	}
+	if (!ret) {
+		ret = fill_task(td, item, &th[0], scratch);
+		if (ret)
+			pr_err("can't collect the state of task %d: %s\n", item->pid, strerror(-ret));
+	}
+	if (!ret) {
+		/* Each task has its own mm, fd table, fs and sighand (sharing them between processes is not supported). */
+		TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+
+		ids.vm_id = ids.fs_id = ids.sighand_id = item->pid;
+		ids.files_id = item->files_id;
+		th[0].core.ids = &ids;
+		th[0].core.tc = &td->tc;
+		for (int i = 0; i < item->nr_threads && !ret; i++) {
+			ret = write_core(img_dfd, th[i].tid, &th[i].core);
+			if (ret)
+				pr_err("can't write core-%d.img: %s\n", th[i].tid, strerror(-ret));
+		}
+	}
+out:
+	fin = finish_threads(item, th);
+	sigq_free(&td->sigs);
+	if (fin && !ret)
+		ret = pr_fail(fin, "can't clean up after remote syscalls in %d: %s\n", item->pid, strerror(-fin));
+	return ret;
+}

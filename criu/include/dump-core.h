@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* core-TID.img: registers and per-task / per-thread kernel state of a seized task. */
+#ifndef CRIU_DUMP_CORE_H
+#define CRIU_DUMP_CORE_H
+
+#include <stddef.h>
+
+#include "pstree.h"
+
+/*
+ * Write core-TID.img for every thread of item (seized and stopped by
+ * collect_and_seize_tree()) into the image directory img_dfd. The leader's image holds
+ * the per-process part (tc); every thread's image holds its registers (thread_info) and
+ * its thread_core. A zombie gets one image with tc.task_state TASK_DEAD and its exit
+ * status (the raw wait status from stat field 52), nothing else.
+ *
+ * Registers are stored as PTRACE_GETREGSET gave them: restore applies
+ * compel_fixup_syscall_restart(). The umask lives in fs-PID.img, not here (as in CRIU).
+ * Returns 0 or a negative errno (logged once).
+ */
+int dump_task_core(int img_dfd, struct pstree_item *item);
+
+#endif
