@@ -284,7 +284,11 @@ static int dump_private_pages(struct mm_dump *d)
 		return ret;
 	}
 	ctx->next_pages_id++;
-	page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x);
+	ret = page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes);
+	if (ret < 0) {
+		page_xfer_abort(&x);
+		return pr_fail(ret, "task %d: bad page copy buffer\n", d->pid);
+	}
 
 	for (int i = 0; i < d->nr_vmas && !ret; i++) {
 		const VmaEntry *e = d->vma_ptrs[i];

@@ -9,6 +9,7 @@
  * staging buffer, then one write() per batch into the pages image.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -119,33 +120,156 @@ void page_xfer_abort(struct page_xfer *x)
 	x->pages_fd = -1;
 }
 
-void page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
-		      struct page_xfer *x)
+/* The writer thread's side of the slot ring. */
+struct pc_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t len[PC_SLOTS];		/* bytes to write from each slot; 0: the slot is free */
+	int head;			/* the next slot to write */
+	int nr_full;
+	bool stop;
+	int err;			/* first write error; later slots are dropped */
+	int fd;
+	char *buf;
+	size_t slot_size;
+};
+
+static void *pc_writer_main(void *arg)
+{
+	struct pc_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		int slot, err = 0;
+		size_t len;
+
+		while (!w->nr_full && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->nr_full)
+			break;
+		slot = w->head;
+		len = w->len[slot];
+		pthread_mutex_unlock(&w->lock);
+		if (!w->err)
+			err = write_all(w->fd, w->buf + slot * w->slot_size, len);
+		pthread_mutex_lock(&w->lock);
+		if (err && !w->err)
+			w->err = err;
+		w->len[slot] = 0;
+		w->head = (slot + 1) % PC_SLOTS;
+		w->nr_full--;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
+{
+	struct pc_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->fd = fd;
+	w->buf = buf;
+	w->slot_size = slot_size;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, pc_writer_main, w)) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Wait until slot is free; returns the writer's error so far. */
+static int pc_writer_wait_slot(struct pc_writer *w, int slot)
+{
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->len[slot])
+		pthread_cond_wait(&w->cond, &w->lock);
+	err = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+static void pc_writer_submit(struct pc_writer *w, int slot, size_t len)
+{
+	pthread_mutex_lock(&w->lock);
+	w->len[slot] = len;
+	w->nr_full++;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Wait for every submitted slot to be written; the writer's error. */
+static int pc_writer_drain(struct pc_writer *w)
+{
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->nr_full)
+		pthread_cond_wait(&w->cond, &w->lock);
+	err = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+static void pc_writer_stop(struct pc_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
+		     struct page_xfer *x, bool async)
 {
 	pc->pid = pid;
 	pc->proc_dfd = proc_dfd;
 	pc->mem_fd = -1;
 	pc->buf = buf;
-	pc->buf_size = buf_size;
+	pc->slot_size = buf_size / PC_SLOTS & ~(PAGE_SIZE - 1);
+	pc->cur = 0;
 	pc->nr_iov = 0;
 	pc->queued = 0;
 	pc->force = false;
 	pc->x = x;
+	pc->w = NULL;
 	pc->nr_readv = pc->nr_memread = 0;
+	if (!pc->slot_size)
+		return -EINVAL;
+	if (async) {
+		pc->w = pc_writer_start(x->pages_fd, pc->buf, pc->slot_size);
+		if (!pc->w)
+			pr_debug("no writer thread, writing synchronously\n");
+	}
+	return 0;
 }
 
 void page_copier_fini(struct page_copier *pc)
 {
+	if (pc->w)
+		pc_writer_stop(pc->w);
+	pc->w = NULL;
 	if (pc->mem_fd >= 0)
 		close(pc->mem_fd);
 	pc->mem_fd = -1;
 }
 
 /* /proc/PID/mem reads pages process_vm_readv() refuses (no PROT_READ: the kernel forces it). */
-static int copy_with_mem(struct page_copier *pc)
+static int copy_with_mem(struct page_copier *pc, char *dst)
 {
-	char *dst = pc->buf;
-
 	if (pc->mem_fd < 0) {
 		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
 		if (pc->mem_fd < 0)
@@ -171,13 +295,20 @@ static int copy_with_mem(struct page_copier *pc)
 	return 0;
 }
 
-int page_copier_flush(struct page_copier *pc)
+/* Copy the queued ranges into the current slot and hand it to the writer. */
+static int page_copier_push(struct page_copier *pc)
 {
-	struct iovec local = { .iov_base = pc->buf, .iov_len = pc->queued };
+	char *slot = pc->buf + pc->cur * pc->slot_size;
+	struct iovec local = { .iov_base = slot, .iov_len = pc->queued };
 	int ret = 0;
 
 	if (!pc->queued)
 		return 0;
+	if (pc->w) {
+		ret = pc_writer_wait_slot(pc->w, pc->cur);
+		if (ret < 0)
+			return ret;
+	}
 	if (!pc->force) {
 		ssize_t n = process_vm_readv(pc->pid, &local, 1, pc->riov, pc->nr_iov, 0);
 
@@ -186,17 +317,32 @@ int page_copier_flush(struct page_copier *pc)
 			/* a page went unreadable under us (PROT_NONE part, ...): the slow way */
 			pr_debug("process_vm_readv of %zu bytes from %d gave %zd (%s), using mem\n", pc->queued,
 				 pc->pid, n, n < 0 ? strerror(errno) : "short");
-			ret = copy_with_mem(pc);
+			ret = copy_with_mem(pc, slot);
 		}
 	} else {
-		ret = copy_with_mem(pc);
+		ret = copy_with_mem(pc, slot);
 	}
-	if (!ret)
-		ret = page_xfer_write(pc->x, pc->buf, pc->queued);
+	if (ret < 0)
+		return ret;
+	if (pc->w) {
+		pc_writer_submit(pc->w, pc->cur, pc->queued);
+		pc->cur = (pc->cur + 1) % PC_SLOTS;
+	} else {
+		ret = page_xfer_write(pc->x, slot, pc->queued);
+	}
 	pc->nr_iov = 0;
 	pc->queued = 0;
 	pc->force = false;
 	return ret;
+}
+
+int page_copier_flush(struct page_copier *pc)
+{
+	int ret = page_copier_push(pc);
+
+	if (ret < 0)
+		return ret;
+	return pc->w ? pc_writer_drain(pc->w) : 0;
 }
 
 int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force)
@@ -209,13 +355,13 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	while (len) {
 		size_t room, chunk;
 
-		if (pc->queued == pc->buf_size || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
-			ret = page_copier_flush(pc);
+		if (pc->queued == pc->slot_size || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
+			ret = page_copier_push(pc);
 			if (ret < 0)
 				return ret;
 		}
 		pc->force = force;
-		room = pc->buf_size - pc->queued;
+		room = pc->slot_size - pc->queued;
 		chunk = min(room, len);
 		if (pc->nr_iov && (unsigned long)pc->riov[pc->nr_iov - 1].iov_base + pc->riov[pc->nr_iov - 1].iov_len == addr)
 			pc->riov[pc->nr_iov - 1].iov_len += chunk;

@@ -21,6 +21,7 @@
 #ifndef CRIU_MEM_H
 #define CRIU_MEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -57,6 +58,7 @@ struct dump_mem_ctx {
 	struct shmem_set shmems;	/* shared anonymous objects already dumped */
 	void *buf;			/* staging buffer for page copies */
 	size_t buf_size;
+	bool sync_writes;		/* no writer thread: copy and write in turn (tests, debugging) */
 	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
 	size_t pmbuf_nr;
 	/*

@@ -58,29 +58,43 @@ int page_xfer_close(struct page_xfer *x);
 /* Close without caring (an error path). */
 void page_xfer_abort(struct page_xfer *x);
 
-/* Copies runs of a task's pages into a page_xfer with few, large syscalls. */
+/*
+ * Copies runs of a task's pages into a page_xfer with few, large syscalls.
+ * The staging buffer is cut into PC_SLOTS slots: the caller's thread fills one
+ * with process_vm_readv() while a writer thread write()s the previous ones to
+ * the pages image, so the copy out of the task and the write overlap.
+ */
 #define PC_MAX_IOV 1024			/* UIO_MAXIOV */
+#define PC_SLOTS 4
+struct pc_writer;
 struct page_copier {
 	pid_t pid;
 	int mem_fd;			/* /proc/PID/mem, opened on first need (unreadable vmas) */
 	int proc_dfd;
-	char *buf;			/* staging buffer of buf_size bytes */
-	size_t buf_size;
-	struct iovec riov[PC_MAX_IOV];	/* queued remote ranges */
+	char *buf;			/* staging buffer: PC_SLOTS slots of slot_size bytes */
+	size_t slot_size;
+	int cur;			/* the slot being filled */
+	struct iovec riov[PC_MAX_IOV];	/* queued remote ranges (into slot cur) */
 	int nr_iov;
 	size_t queued;
 	bool force;			/* the queued ranges need /proc/PID/mem (no PROT_READ) */
 	struct page_xfer *x;
+	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
 	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */
 };
 
-/* buf/buf_size are the caller's (reused across tasks). */
-void page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
-		      struct page_xfer *x);
+/*
+ * buf/buf_size are the caller's (reused across tasks; buf_size a multiple of
+ * PC_SLOTS pages). async: start the writer thread (falls back to synchronous
+ * writes when a thread can't be made).
+ */
+int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
+		     struct page_xfer *x, bool async);
 /* Queue [addr, addr + len) for copying; force: the vma is not readable (use /proc/PID/mem). */
 int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force);
-/* Copy what is queued. */
+/* Copy what is queued and wait until every byte is written; 0 or the first error. */
 int page_copier_flush(struct page_copier *pc);
+/* Stop the writer (if any) and close what the copier opened; safe after any error. */
 void page_copier_fini(struct page_copier *pc);
 
 /* Which present pages of a vma get dumped (see dump_vma_pages()). */
