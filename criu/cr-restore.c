@@ -1015,6 +1015,8 @@ static int morph_all(struct morph_task *mts)
 			return ret;
 		}
 		pr_info("task %d morphed\n", item->pid);
+		if (fault_injected("restore-morph"))
+			return pr_fail(-EIO, "fault injected: restore-morph\n");
 	}
 	return 0;
 }
@@ -1108,6 +1110,8 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	__atomic_store_n(&shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
 
 	ret = ctl_wait_count(ST_FORKED, nr);
+	if (!ret && fault_injected("restore-forked"))
+		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	if (!ret)
 		ret = ctl_run_stage(ST_PGID, nr);
 	if (!ret)

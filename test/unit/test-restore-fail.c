@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * criu restore failures leave nothing behind. A three-task tree (R, its child
+ * C, its grandchild G) is dumped with criu/criu, then restored in ways that
+ * must fail: while the tree still runs (the root pid is taken), with only R
+ * gone (C's pid is taken after R's stub exists), with a truncated pages
+ * image (nothing may start), with a fault injected after the tree was forked
+ * and after the first task was morphed. Each time criu must fail with a
+ * message that says why, and no process of the restore may be left (no
+ * process with criu's command line for this images dir, the tree's pids
+ * free). Finally a clean restore brings the tree back with its pids and
+ * parent links. Needs root (clone3 set_tid); runs in the host pid namespace,
+ * so it picks the tree's pids as it finds them.
+ * TAP output; exit 0 when every check passed, 77 when criu/criu is missing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int nr_test, nr_fail;
+static char dir[256], criu[512];
+static pid_t tree[3];	/* R, C, G */
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	nr_test++;
+	if (!cond)
+		nr_fail++;
+	printf("%sok %d - ", cond ? "" : "not ", nr_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* The tree: R (session leader) -> C -> G, all pause(); pids reported through a pipe. */
+static pid_t start_tree(void)
+{
+	int p[2];
+	pid_t r;
+
+	if (pipe(p))
+		return -1;
+	r = fork();
+	if (r == 0) {
+		pid_t c;
+
+		close(p[0]);
+		setsid();
+		c = fork();
+		if (c == 0) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				pid_t me = getpid();
+
+				if (write(p[1], &me, sizeof(me)) != sizeof(me))
+					_exit(1);
+				for (;;)
+					pause();
+			}
+			for (;;)
+				pause();
+		}
+		if (write(p[1], &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	tree[0] = r;
+	if (read(p[0], &tree[1], sizeof(pid_t)) != sizeof(pid_t) ||
+	    read(p[0], &tree[2], sizeof(pid_t)) != sizeof(pid_t))
+		r = -1;
+	close(p[0]);
+	/* the order of the two writes is not fixed: C is the one whose parent is R */
+	return r;
+}
+
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n, ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+static char state_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p ? p[2] : 0;
+}
+
+/* Reap what came to us (we are a subreaper) and wait until pid is gone. */
+static bool gone(pid_t pid)
+{
+	for (int i = 0; i < 3000; i++) {
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			;
+		if (kill(pid, 0) && errno == ESRCH)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Processes whose command line mentions our images dir: criu and its stubs. */
+static int count_criu_procs(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[300], buf[4096];
+		int fd, len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (int i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = 0;
+		if (strstr(buf, dir))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Run criu with args; its stderr goes to errbuf. Returns the exit status. */
+static int run_criu(char *errbuf, size_t errlen, const char *fault, const char *const *args)
+{
+	char *argv[32];
+	int p[2], status, n = 0, k = 0;
+	pid_t pid;
+
+	argv[k++] = criu;
+	while (args[n] && k < 30)
+		argv[k++] = (char *)args[n++];
+	argv[k] = NULL;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		if (fault)
+			setenv("CRIU_FAULT", fault, 1);
+		else
+			unsetenv("CRIU_FAULT");
+		execv(criu, argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t got = 0;
+	ssize_t r;
+	while ((r = read(p[0], errbuf + got, errlen - 1 - got)) > 0)
+		got += r;
+	errbuf[got] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static int restore(char *err, size_t len, const char *fault)
+{
+	const char *args[] = { "restore", "-d", "-D", dir, "-v2", NULL };
+
+	return run_criu(err, len, fault, args);
+}
+
+static void expect_failure(const char *what, const char *fault, const char *needle, const pid_t *must_be_gone,
+			   int nr_gone)
+{
+	char err[8192];
+	int st = restore(err, sizeof(err), fault);
+
+	check(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s: restore fails (status %#x)", what, st);
+	check(strstr(err, needle) != NULL, "%s: the error says '%s'", what, needle);
+	if (!strstr(err, needle))
+		printf("# criu said: %s\n", err);
+	bool ok = true;
+	for (int i = 0; i < nr_gone; i++)
+		if (!gone(must_be_gone[i]))
+			ok = false;
+	check(ok, "%s: no restored pid is alive", what);
+	int left = count_criu_procs();
+	check(left == 0, "%s: no criu or stub process is left (%d)", what, left);
+}
+
+int main(void)
+{
+	char err[8192];
+	int st;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (realpath("criu/criu", criu) == NULL || access(criu, X_OK)) {
+		printf("# criu/criu is not built\n1..0\n");
+		return 77;
+	}
+	if (geteuid()) {
+		printf("# needs root\n1..0\n");
+		return 77;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	snprintf(dir, sizeof(dir), "/tmp/test-restore-fail-%d", getpid());
+	if (mkdir(dir, 0700)) {
+		printf("not ok 1 - mkdir %s\n", dir);
+		return 1;
+	}
+
+	check(start_tree() > 0, "tree started");
+	if (ppid_of(tree[1]) != tree[0]) {
+		pid_t t = tree[1];
+
+		tree[1] = tree[2];
+		tree[2] = t;
+	}
+	check(ppid_of(tree[1]) == tree[0] && ppid_of(tree[2]) == tree[1], "tree R %d -> C %d -> G %d", tree[0],
+	      tree[1], tree[2]);
+
+	char rpid[16];
+	snprintf(rpid, sizeof(rpid), "%d", tree[0]);
+	const char *dargs[] = { "dump", "-t", rpid, "-D", dir, "-R", NULL };
+	st = run_criu(err, sizeof(err), NULL, dargs);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "dump --leave-running (status %#x)", st);
+	if (st)
+		printf("# %s\n", err);
+
+	/* 1. the whole tree still runs: the root pid is taken, nothing may start */
+	expect_failure("tree running", NULL, "is taken", NULL, 0);
+	check(state_of(tree[0]) == 'S' && ppid_of(tree[1]) == tree[0], "tree running: the original tree is intact");
+
+	/* 2. only R is gone: R's stub comes up, then C's pid is taken */
+	kill(tree[0], SIGKILL);
+	check(gone(tree[0]), "R killed");
+	expect_failure("child pid taken", NULL, "taken", &tree[0], 1);
+	check(state_of(tree[1]) == 'S', "child pid taken: the original C still runs");
+	kill(tree[1], SIGKILL);
+	kill(tree[2], SIGKILL);
+	check(gone(tree[1]) && gone(tree[2]), "the rest of the original tree killed");
+
+	/* 3. a fault right after the tree was forked, and after the first morph */
+	expect_failure("fault after fork", "restore-forked", "restore-forked", tree, 3);
+	expect_failure("fault after a morph", "restore-morph", "restore-morph", tree, 3);
+
+	/* 4. a truncated pages image: nothing may start */
+	char pages[300];
+	snprintf(pages, sizeof(pages), "%s/pages-1.img", dir);
+	struct stat sb;
+	if (stat(pages, &sb) == 0) {
+		char keep[320];
+
+		snprintf(keep, sizeof(keep), "%s.keep", pages);
+		link(pages, keep);
+		unlink(pages);
+		int in = open(keep, O_RDONLY), out = open(pages, O_WRONLY | O_CREAT, 0600);
+		char buf[4096];
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n > 0 && write(out, buf, n / 2) != n / 2)
+			n = -1;
+		close(in);
+		close(out);
+		expect_failure("truncated pages", NULL, "truncated", tree, 3);
+		rename(keep, pages);
+	} else {
+		check(0, "pages-1.img exists");
+	}
+
+	/* 5. a clean restore: same pids, same parents */
+	st = restore(err, sizeof(err), NULL);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean restore (status %#x)", st);
+	if (st)
+		printf("# %s\n", err);
+	check(state_of(tree[0]) && ppid_of(tree[1]) == tree[0] && ppid_of(tree[2]) == tree[1],
+	      "clean restore: R %d -> C %d -> G %d again", tree[0], tree[1], tree[2]);
+	for (int i = 2; i >= 0; i--)
+		kill(tree[i], SIGKILL);
+	for (int i = 0; i < 3; i++)
+		gone(tree[i]);
+
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
+	printf("1..%d\n", nr_test);
+	return nr_fail ? 1 : 0;
+}
