@@ -44,7 +44,10 @@ build/images/%.pb-c.c build/images/%.pb-c.h: images/%.proto | build/images
 	@echo "  PROTOC  $<"
 	@protoc-c --proto_path=images --c_out=build/images $<
 
-build/images/%.pb-c.o: build/images/%.pb-c.c
+# generated files are kept, and a message's object needs the headers of what it imports
+.SECONDARY: $(PB_C) $(PB_H)
+
+build/images/%.pb-c.o: build/images/%.pb-c.c $(PB_H)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Wno-error $(CPPFLAGS) -c $< -o $@
 
