@@ -1132,6 +1132,8 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 		return -ENOMEM;
 	*ret_mts = mts;
 	ret = morph_all(mts);
+	if (!ret)
+		ret = files_restore_late();
 	if (ret)
 		return ret;
 	return release_all(mts, nr);

@@ -354,6 +354,7 @@ int files_img_dfd = -1;
 static LIST_HEAD(file_descs);
 static int nr_file_descs;
 static int *ctl_fds;		/* shared with the restored tasks: MAP_SHARED */
+static int *post_claimed;	/* shared too: which object's post_install ran (0/1) */
 static size_t ctl_fds_size;
 
 struct file_desc *find_file_desc(uint32_t id)
@@ -422,14 +423,17 @@ int collect_files(int img_dfd)
 	if (ret < 0)
 		return ret;
 
-	ctl_fds_size = PAGE_ALIGN(max(nr_file_descs, 1) * sizeof(int));
+	ctl_fds_size = PAGE_ALIGN(max(nr_file_descs, 1) * 2 * sizeof(int));
 	ctl_fds = mmap(NULL, ctl_fds_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ctl_fds == MAP_FAILED) {
 		ctl_fds = NULL;
 		return pr_fail(-errno, "can't map the shared fd table: %s\n", strerror(errno));
 	}
-	for (int i = 0; i < nr_file_descs; i++)
+	post_claimed = ctl_fds + max(nr_file_descs, 1);
+	for (int i = 0; i < nr_file_descs; i++) {
 		ctl_fds[i] = -1;
+		post_claimed[i] = 0;
+	}
 	raise_nofile();
 	pr_info("Collected %d files\n", nr_file_descs);
 	return 0;
@@ -507,6 +511,18 @@ static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
 	return 0;
 }
 
+/* Run the object's post_install hook in the first task to get there. */
+static int post_install_one(const FdinfoEntry *e)
+{
+	struct file_desc *d = find_file_desc(e->id);
+
+	if (!d || !d->type->post_install)
+		return 0;
+	if (__atomic_exchange_n(&post_claimed[d->index], 1, __ATOMIC_SEQ_CST))
+		return 0;
+	return d->type->post_install(d, e->fd);
+}
+
 /* Close every fd below the restore's service fds: the task gets exactly its dumped fds. */
 static void close_inherited_fds(int below)
 {
@@ -562,6 +578,8 @@ int prepare_fds(struct pstree_item *me)
 	ret = 0;
 	for (int i = 0; i < n && !ret; i++)
 		ret = install_fd(ents[i], ctl_pidfd, me->pid);
+	for (int i = 0; i < n && !ret; i++)
+		ret = post_install_one(ents[i]);
 	if (!ret)
 		pr_info("task %d: %d fds in place\n", me->pid, n);
 out:
@@ -624,6 +642,20 @@ int files_restore_tree_ready(struct pstree *tree)
 {
 	restore_tree = tree;
 	return open_files_ctl(FILE_OPEN_AFTER_TREE);
+}
+
+int files_restore_late(void)
+{
+	struct file_desc *d;
+
+	list_for_each_entry(d, &file_descs, list) {
+		if (d->type->late && ctl_fds[d->index] >= 0) {
+			int ret = d->type->late(d, ctl_fds[d->index]);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 void files_restore_fini(void)

@@ -81,6 +81,14 @@ struct file_type {
 	/* restore: both run in the controller */
 	int (*collect)(struct file_desc *d);
 	int (*open)(struct file_desc *d, int *ret_fd);
+	/*
+	 * In a restored task, once all its fds are in place: state that needs the
+	 * task's own fd numbers (an epoll's interest list). Runs once per object,
+	 * in the first task that holds it.
+	 */
+	int (*post_install)(struct file_desc *d, int fd);
+	/* In the controller, after every task is morphed, right before the tree runs (arm timers). */
+	int (*late)(struct file_desc *d, int ctl_fd);
 	/* after every object of the stage is open (e.g. let helper processes exit) */
 	int (*stage_done)(void);
 	/* drop what the controller still holds; on failure too */
@@ -115,6 +123,8 @@ void fill_fown(int lfd, struct FownEntry *fown);
  */
 int files_restore_prepare(int img_dfd);
 int files_restore_tree_ready(struct pstree *tree);
+/* Controller: after the morph, right before the tree runs. */
+int files_restore_late(void);
 void files_restore_fini(void);
 
 int collect_files(int img_dfd);
