@@ -64,6 +64,24 @@ static int find_exec_vma(pid_t tid, unsigned long *ret_addr)
 	return 0;
 }
 
+static int sigtrap_ignored(pid_t tid);
+static int trap_capture(struct compel_rsys *ctx);
+
+/* Last step of prepare: remember an ignored SIGTRAP; on failure undo everything. */
+static int prepare_trap(struct compel_rsys *ctx)
+{
+	int ret = sigtrap_ignored(ctx->tid);
+
+	if (ret > 0)
+		ret = trap_capture(ctx);
+	if (ret < 0) {
+		cpr_debug("%d: can't handle an ignored SIGTRAP: %d\n", ctx->tid, ret);
+		compel_rsys_finish(ctx);
+		return ret;
+	}
+	return 0;
+}
+
 int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip)
 {
 	uint8_t code[sizeof(syscall_code)];
@@ -93,7 +111,7 @@ int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscal
 			goto err;
 		}
 		ctx->syscall_ip = syscall_ip;
-		return 0;
+		return prepare_trap(ctx);
 	}
 
 	ret = find_exec_vma(tid, &syscall_ip);
@@ -108,7 +126,7 @@ int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscal
 	ctx->syscall_ip = syscall_ip;
 	ctx->poked = true;
 	cpr_debug("%d: syscall code poked at %#lx\n", tid, syscall_ip);
-	return 0;
+	return prepare_trap(ctx);
 err:
 	close(ctx->mem_fd);
 	ctx->mem_fd = -1;
@@ -205,6 +223,137 @@ static int want_syscall_stop(struct compel_rsys *ctx, int status)
 	return (status >> 16) == 0 && WSTOPSIG(status) == (SIGTRAP | 0x80);
 }
 
+static int want_event_stop(struct compel_rsys *ctx, int status)
+{
+	return (status >> 16) == PTRACE_EVENT_STOP;
+}
+
+/* ---------------------------------------------------------- an ignored SIGTRAP */
+
+/* SIGTRAP in SigIgn of /proc/TID/status */
+static int sigtrap_ignored(pid_t tid)
+{
+	_c_cleanup_free_ char *line = NULL;
+	unsigned long long ign = 0;
+	char path[64];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0)
+		if (sscanf(line, "SigIgn: %llx", &ign) == 1)
+			break;
+	fclose(f);
+	return !!(ign & SIGBIT(SIGTRAP));
+}
+
+/*
+ * 32 bytes of the task's memory we may borrow (and put back): in the page that holds
+ * the code, clear of the code itself. That page is mapped as long as the code is usable.
+ */
+static unsigned long borrow_area(struct compel_rsys *ctx)
+{
+	unsigned long page = ctx->syscall_ip & ~4095UL;
+
+	if (ctx->syscall_ip - page >= 32)
+		return page;
+	return ctx->syscall_ip + 8;
+}
+
+/* Read the current (ignored) SIGTRAP action into ctx->trap_act, through a temporary page. */
+static int trap_capture(struct compel_rsys *ctx)
+{
+	long page, r;
+	int ret, ret2;
+
+	ret = compel_rsys(ctx, &page, __NR_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  (unsigned long)-1L, 0);
+	if (ret)
+		return ret;
+	if (COMPEL_IS_ERR(page))
+		return (int)page;
+	ret = compel_rsys(ctx, &r, __NR_rt_sigaction, SIGTRAP, 0, page, 8, 0, 0);
+	if (!ret && r)
+		ret = (int)r;
+	if (!ret)
+		ret = compel_mem_read(ctx->tid, ctx->mem_fd, page, ctx->trap_act, sizeof(ctx->trap_act));
+	if (!ret) {
+		/*
+		 * The int3 of the mmap above already reset the handler to SIG_DFL; the
+		 * kernel left flags, restorer and mask alone, and /proc said it was ignored.
+		 */
+		ctx->trap_act[0] = (uint64_t)(uintptr_t)SIG_IGN;
+		ctx->trap_ign = true;
+	}
+	ret2 = compel_rsys(ctx, &r, __NR_munmap, page, 4096, 0, 0, 0, 0);
+	return ret ?: (ret2 ?: (int)r);
+}
+
+/* After a remote rt_sigaction(SIGTRAP, act): remember whether act ignores SIGTRAP. */
+static void trap_note(struct compel_rsys *ctx, long nr, unsigned long sig, unsigned long act, long ret)
+{
+	uint64_t ka[4];
+
+	if (nr != __NR_rt_sigaction || sig != SIGTRAP || !act || ret)
+		return;
+	if (compel_mem_read(ctx->tid, ctx->mem_fd, act, ka, sizeof(ka)))
+		return;
+	ctx->trap_ign = ka[0] == (uint64_t)(uintptr_t)SIG_IGN;
+	if (ctx->trap_ign)
+		memcpy(ctx->trap_act, ka, sizeof(ka));
+}
+
+/*
+ * Put the ignored SIGTRAP action back: rt_sigaction run to its syscall-exit stop (the
+ * int3 is never reached), then PTRACE_INTERRUPT so the thread stops again inside signal
+ * handling, where it sat after the seize: restoring the saved regs there keeps the
+ * kernel's syscall-restart processing of an interrupted syscall.
+ */
+static int trap_restore(struct compel_rsys *ctx)
+{
+	const unsigned long area = borrow_area(ctx);
+	uint8_t keep[sizeof(ctx->trap_act)];
+	const unsigned long a[6] = { SIGTRAP, area, 0, 8, 0, 0 };
+	compel_regs_t r;
+	uint64_t old_mask;
+	int ret, ret2;
+
+	ret = compel_mem_read(ctx->tid, ctx->mem_fd, area, keep, sizeof(keep));
+	if (ret)
+		return ret;
+	ret = compel_mem_write(ctx->tid, ctx->mem_fd, area, ctx->trap_act, sizeof(ctx->trap_act));
+	if (ret)
+		return ret;
+	set_call_regs(ctx, &r, __NR_rt_sigaction, a);
+	ret = block_signals(ctx, &old_mask);
+	if (!ret)
+		ret = compel_set_regs(ctx->tid, &r);
+	if (!ret)
+		ret = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
+	if (!ret)
+		ret = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
+	if (!ret)
+		ret = compel_get_regs(ctx->tid, &r);
+	if (!ret && r.rax)
+		ret = (int)r.rax;
+	if (!ret && ptrace(PTRACE_INTERRUPT, ctx->tid, NULL, NULL))
+		ret = -errno;
+	if (!ret)
+		ret = run_until(ctx, PTRACE_CONT, want_event_stop);
+	if (ret == -ESRCH)
+		return ret;
+	ret2 = compel_mem_write(ctx->tid, ctx->mem_fd, area, keep, sizeof(keep));
+	ret = ret ?: ret2;
+	ret2 = compel_set_regs(ctx->tid, &ctx->saved);
+	ret = ret ?: ret2;
+	ret2 = unblock_signals(ctx, old_mask);
+	cpr_debug("%d: ignored SIGTRAP put back (%d)\n", ctx->tid, ret ?: ret2);
+	return ret ?: ret2;
+}
+
 int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
 		unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
@@ -229,6 +378,8 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
 	}
 	if (err == -ESRCH)
 		return err;
+	if (!err)
+		trap_note(ctx, nr, a1, a2, *ret);
 	err2 = compel_set_regs(ctx->tid, &ctx->saved);
 	if (!err2)
 		err2 = unblock_signals(ctx, old_mask);
@@ -246,6 +397,12 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 
 	if (!ctx->tid || ctx->done)
 		return -EINVAL;
+	if (ctx->trap_ign) {
+		/* the last call never reaches an int3: put the action back now */
+		err = trap_restore(ctx);
+		if (err)
+			return err;
+	}
 	set_call_regs(ctx, &r, nr, a);
 	err = block_signals(ctx, &old_mask);
 	if (err)
@@ -310,6 +467,9 @@ int compel_rsys_finish(struct compel_rsys *ctx)
 		err = keep_first(err, e ? e : (COMPEL_IS_ERR(r) ? (int)r : 0));
 		ctx->scratch = 0;
 	}
+	/* after the last int3 */
+	if (ctx->trap_ign && !ctx->done)
+		err = keep_first(err, trap_restore(ctx));
 	if (ctx->poked) {
 		err = keep_first(err, compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig,
 						       sizeof(syscall_code)));

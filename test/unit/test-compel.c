@@ -89,6 +89,8 @@ struct child_status {
 	pid_t pid;
 	int workers_alive;	/* every worker's counter moved */
 	uint8_t peek[3];
+	unsigned long trap_handler, trap_flags;
+	int trap_mask_usr1;
 };
 
 static volatile int usr1_count;
@@ -154,6 +156,10 @@ static void child_loop(int ctl, int resp, int nr_workers, char first)
 				_exit(4);
 			memcpy(st.peek, (void *)addr, sizeof(st.peek));
 		}
+		sigaction(SIGTRAP, NULL, &sa);
+		st.trap_handler = (unsigned long)sa.sa_handler;
+		st.trap_flags = sa.sa_flags;
+		st.trap_mask_usr1 = sigismember(&sa.sa_mask, SIGUSR1);
 		sigaction(SIGUSR2, NULL, &sa);
 		st.usr1_count = usr1_count;
 		st.usr2_handler = (unsigned long)sa.sa_handler;
@@ -491,6 +497,15 @@ static void test_single(void)
 	ret = ret ?: compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGUSR2, ctx.scratch + 64, 0, 8);
 	check(ret == 0 && r == 0, "remote rt_sigaction(SIGUSR2, new) = %ld", r);
 
+	/* an ignored SIGTRAP set remotely must survive the int3 of every later call */
+	ksa.handler = (unsigned long)SIG_IGN;
+	ksa.flags = SA_RESTART;
+	ksa.restorer = 0;
+	ksa.mask = 1ULL << (SIGUSR1 - 1);
+	ret = compel_mem_write(k.pid, ctx.mem_fd, ctx.scratch + 128, &ksa, sizeof(ksa));
+	ret = ret ?: compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGTRAP, ctx.scratch + 128, 0, 8);
+	check(ret == 0 && r == 0 && ctx.trap_ign, "remote rt_sigaction(SIGTRAP, SIG_IGN) noted (%ld)", r);
+
 	ret = compel_rsys(&ctx, &r, __NR_mmap, 0, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	check(ret == 0 && r > 0 && maps_has(k.pid, r) == 1, "remote mmap = %#lx, in the child's maps", r);
 	if (ret == 0 && r > 0) {
@@ -539,6 +554,9 @@ detach:
 	check(ret == 0 && st.usr1_count == 1, "SIGUSR1 delivered once after detach (%d)", st.usr1_count);
 	check(ret == 0 && st.usr2_handler == k.info.usr2_handler, "SIGUSR2 handler set remotely: %#lx",
 	      st.usr2_handler);
+	check(ret == 0 && st.trap_handler == (unsigned long)SIG_IGN && (st.trap_flags & SA_RESTART) &&
+		      st.trap_mask_usr1 == 1,
+	      "SIGTRAP still ignored after more int3s (handler %#lx flags %#lx)", st.trap_handler, st.trap_flags);
 
 	/* restore-style: the last syscall stops at syscall exit, then final regs are set */
 	ret = wait_in_read(k.pid);
@@ -566,6 +584,24 @@ detach:
 	ret = ask(&k, 'p', ctx.syscall_ip, &st);
 	check(ret == 0 && st.pid == k.pid && !memcmp(st.peek, orig, 3),
 	      "child's read() restarted from the fixed-up regs; text restored");
+	check(ret == 0 && st.trap_handler == (unsigned long)SIG_IGN && (st.trap_flags & SA_RESTART) &&
+		      st.trap_mask_usr1 == 1,
+	      "ignored SIGTRAP (found at prepare) kept through the last syscall");
+
+	/* found at prepare, put back by finish; the interrupted read() must still restart */
+	ret = wait_in_read(k.pid);
+	ret = ret ?: compel_seize_stop(k.pid, &state);
+	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
+	check(ret == 0 && ctx.trap_ign && ctx.trap_act[0] == (unsigned long)SIG_IGN && (ctx.trap_act[1] & SA_RESTART),
+	      "prepare finds the ignored SIGTRAP with its flags");
+	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
+	ret = compel_rsys_finish(&ctx) ?: ret;
+	ret = ret ?: compel_detach(k.pid, state, 0);
+	check(ret == 0, "remote getpid, finish, detach (%d)", ret);
+	ret = ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.pid == k.pid && st.trap_handler == (unsigned long)SIG_IGN &&
+		      (st.trap_flags & SA_RESTART) && st.trap_mask_usr1 == 1,
+	      "read() restarted and SIGTRAP still ignored after finish");
 out:
 	check(stop_kid(&k) == 0, "child exits cleanly");
 }

@@ -158,6 +158,14 @@ struct compel_rsys {
 					   a call; they were suppressed. compel_rsys_finish() re-queues
 					   them with tkill() unless the caller clears this mask first */
 	bool done;			/* compel_rsys_last() ran: regs are the caller's business */
+	/*
+	 * The int3 raises a forced SIGTRAP, and the kernel resets an ignored SIGTRAP to
+	 * SIG_DFL when it forces one. compel remembers the ignored action (found at prepare,
+	 * or set by a remote rt_sigaction(SIGTRAP)) and puts it back at the end with a call
+	 * that stops at syscall exit and never reaches the int3.
+	 */
+	bool trap_ign;
+	uint64_t trap_act[4];		/* kernel struct sigaction: handler, flags, restorer, mask */
 };
 
 /*
