@@ -329,6 +329,35 @@ int main(void)
 	for (int i = 0; i < 3; i++)
 		gone(tree[i]);
 
+	/* 6. foreground: criu waits for the root and exits with its status */
+	pid_t fg = fork();
+	if (fg == 0) {
+		char *argv[] = { criu, "restore", "-D", dir, "-v1", NULL };
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		unsetenv("CRIU_FAULT");
+		execv(criu, argv);
+		_exit(127);
+	}
+	bool up = false;
+	for (int i = 0; i < 5000 && !up; i++) {
+		up = ppid_of(tree[0]) == fg && ppid_of(tree[2]) == tree[1];
+		if (!up)
+			usleep(1000);
+	}
+	check(up, "foreground: the tree is back under criu %d", fg);
+	usleep(20000);
+	kill(tree[0], SIGTERM);
+	st = 0;
+	pid_t w = waitpid(fg, &st, 0);
+	check(w == fg && WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM,
+	      "foreground: criu exits with 128+SIGTERM when the root dies of SIGTERM (status %#x)", st);
+	for (int i = 2; i >= 0; i--)
+		kill(tree[i], SIGKILL);
+	for (int i = 0; i < 3; i++)
+		gone(tree[i]);
+
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
