@@ -1246,6 +1246,115 @@ out:
 	rm_img_dir(dir, dfd);
 }
 
+/* ------------------------------------------------------------ a changing tree */
+
+static void *short_thread(void *arg)
+{
+	return NULL;
+}
+
+/* threads that keep creating threads, and children that come and go (auto-reaped) */
+static void *spawner(void *arg)
+{
+	for (;;) {
+		pthread_t t;
+
+		if (!pthread_create(&t, NULL, short_thread, NULL))
+			pthread_detach(t);
+	}
+	return NULL;
+}
+
+static void churn_main(void)
+{
+	pthread_t t;
+
+	signal(SIGCHLD, SIG_IGN);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t, NULL, spawner, NULL);
+	for (;;) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			usleep(2000);
+			_exit(0);
+		}
+		usleep(500);
+	}
+}
+
+static int task_tids(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < max)
+		if (de->d_name[0] != '.')
+			tids[n++] = atoi(de->d_name);
+	closedir(d);
+	return n;
+}
+
+static void test_tree_churn(void)
+{
+	struct pstree t = {};
+	struct pstree_item *item;
+	int ok_all = 0, runs = 5;
+	pid_t root;
+
+	root = fork();
+	if (root == 0)
+		churn_main();
+	kids[nr_kids++] = root;
+	usleep(100000);
+	for (int run = 0; run < runs; run++) {
+		int ret = collect_and_seize_tree(root, &t);
+		bool ok = ret == 0;
+		int nr_tasks = t.nr_items;
+
+		for_each_pstree_item(&t, item) {
+			pid_t tids[512];
+			int n;
+
+			if (!ok || item->state == TASK_DEAD)
+				continue;
+			/* frozen: every thread /proc lists now must be one we hold, in a ptrace stop */
+			n = task_tids(item->pid, tids, 512);
+			if (n != item->nr_threads)
+				ok = false;
+			for (int i = 0; ok && i < n; i++) {
+				bool have = false;
+
+				for (int j = 0; j < item->nr_threads; j++)
+					have |= item->threads[j] == tids[i];
+				if (!have || proc_state(tids[i]) != 't')
+					ok = false;
+			}
+		}
+		if (ok) {
+			ok_all++;
+			printf("# churn run %d: %d tasks, root %d threads\n", run, nr_tasks, t.root->nr_threads);
+		} else {
+			printf("# churn run %d: ret %d\n", run, ret);
+		}
+		resume_tree(&t);
+		pstree_free(&t);
+		usleep(20000);
+	}
+	check(ok_all == runs, "seize a tree that keeps creating threads and children: %d/%d runs complete",
+	      ok_all, runs);
+	check(proc_state(root) != 't' && proc_state(root) != 0, "the churning root runs on (state %c)",
+	      proc_state(root));
+	kill_kids();
+	reap_all();
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1264,6 +1373,7 @@ int main(void)
 		return 1;
 	test_tree();
 	test_tree_errors();
+	test_tree_churn();
 	test_core();
 	test_core_tree();
 
