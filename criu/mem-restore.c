@@ -612,11 +612,7 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 	if (r < 0)
 		return pr_fail((int)r, "%d: prctl(PR_SET_MM_MAP): %s\n", pid, strerror((int)-r));
 
-	if (mm->has_dumpable) {
-		r = rst_rsys(rs, __NR_prctl, PR_SET_DUMPABLE, mm->dumpable, 0, 0, 0, 0);
-		if (r < 0)
-			pr_warn("%d: PR_SET_DUMPABLE %d: %s\n", pid, mm->dumpable, strerror((int)-r));
-	}
+	/* the dumpable flag comes after the creds (restorer.c): a uid change resets it */
 	if (mm->has_thp_disabled && mm->thp_disabled) {
 		r = rst_rsys(rs, __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0);
 		if (r < 0)

@@ -28,6 +28,7 @@
 #include "compel/compel.h"
 
 #include "core.pb-c.h"
+#include "mm.pb-c.h"
 
 #define SCRATCH(tramp) ((tramp) + RST_SCRATCH_OFF)
 
@@ -439,6 +440,17 @@ static int restore_itimers(struct morph_task *mt)
 	return 0;
 }
 
+/* After the creds: changing uids resets the flag to fs.suid_dumpable. */
+static int restore_dumpable(struct morph_task *mt)
+{
+	MmEntry *mm = rsti(mt->item)->mem.mm;
+
+	if (!mm || !mm->has_dumpable)
+		return 0;
+	RSYS_OR_FAIL(&mt->th[0], "PR_SET_DUMPABLE", __NR_prctl, PR_SET_DUMPABLE, mm->dumpable, 0, 0, 0, 0);
+	return 0;
+}
+
 /* ------------------------------------------------------ registers */
 
 static void regs_from_image(const UserX86RegsEntry *g, compel_regs_t *r)
@@ -637,6 +649,8 @@ int morph_task(struct morph_task *mt)
 		ret = restore_itimers(mt);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
 		ret = restore_creds(mt, &mt->th[i]);
+	if (!ret)
+		ret = restore_dumpable(mt);
 	if (ret)
 		return ret;
 
