@@ -199,7 +199,8 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
  * in the syscall-exit stop; *ret gets rax. The saved regs are NOT put back (the caller sets
  * the final regs, typically compel_fixup_syscall_restart()ed ones, then detaches). Poked
  * bytes are written back first when still mapped. The context is finished afterwards
- * (compel_rsys_finish() only closes it).
+ * (compel_rsys_finish() only closes it and re-queues swallowed signals; it does not unmap
+ * the scratch area: unmap it with compel_rsys() before the last call).
  */
 int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
 		     unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
