@@ -6,7 +6,8 @@
  * From /proc (through item->proc_dfd): creds, caps, groups, seccomp mode, rlimits,
  * personality, comm, loginuid, oom_score_adj.
  * From remote syscalls in the stopped threads (compel): signal actions, sigaltstack,
- * clear_tid address, parent-death signal, securebits, child-subreaper flag.
+ * clear_tid address, parent-death signal, securebits, child-subreaper flag, itimers and
+ * POSIX timers (ids from /proc/PID/timers).
  * From criu itself: robust futex list (get_robust_list), scheduling parameters.
  */
 #include <cpuid.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 
 #define LOG_PREFIX "core: "
@@ -470,6 +472,10 @@ struct task_dump {
 	SaEntry *sap[NR_DUMPED_SIGACTIONS];
 	struct sigq sigs;
 	char comm[64];
+	TaskTimersEntry timers;
+	ItimerEntry itimers[3];
+	PosixTimerEntry *posix;
+	PosixTimerEntry **posixp;
 };
 
 static int read_int_at(int dfd, const char *path, int base, long *ret)
@@ -516,6 +522,155 @@ static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsi
 	d->tc.n_sigactions = n;
 	d->tc.sigactions = d->sap;
 	return 0;
+}
+
+/* ------------------------------------------------------------ timers */
+
+static int fill_itimers(struct task_dump *d, struct thread_dump *leader, unsigned long scratch)
+{
+	static const int which[3] = { ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF };
+
+	for (int i = 0; i < 3; i++) {
+		struct {
+			int64_t isec, iusec, vsec, vusec;
+		} v;
+		long r = rcall(&leader->rs, __NR_getitimer, which[i], scratch, 0, 0);
+		int ret;
+
+		if (r < 0)
+			return (int)r;
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &v, sizeof(v));
+		if (ret)
+			return ret;
+		itimer_entry__init(&d->itimers[i]);
+		d->itimers[i].isec = v.isec;
+		d->itimers[i].iusec = v.iusec;
+		d->itimers[i].vsec = v.vsec;
+		d->itimers[i].vusec = v.vusec;
+	}
+	d->timers.real = &d->itimers[0];
+	d->timers.virt = &d->itimers[1];
+	d->timers.prof = &d->itimers[2];
+	return 0;
+}
+
+/* One "ID:" block of /proc/PID/timers; returns 1 when parsed, 0 at the end, -EINVAL. */
+static int parse_timer_block(char **pos, PosixTimerEntry *pt)
+{
+	unsigned long long ptr;
+	char how[16], scope[8];
+	int id, signo, clock, who, n = 0;
+	char *line;
+
+	posix_timer_entry__init(pt);
+	while ((line = strsep(pos, "\n"))) {
+		if (sscanf(line, "ID: %d", &id) == 1) {
+			pt->it_id = id;
+			n |= 1;
+		} else if (sscanf(line, "signal: %d/%llx", &signo, &ptr) == 2) {
+			pt->si_signo = signo;
+			pt->sival_ptr = ptr;
+			n |= 2;
+		} else if (sscanf(line, "notify: %15[a-z]/%7[a-z].%d", how, scope, &who) == 3) {
+			if (!strcmp(how, "signal"))
+				pt->it_sigev_notify = SIGEV_SIGNAL;
+			else if (!strcmp(how, "none"))
+				pt->it_sigev_notify = SIGEV_NONE;
+			else if (!strcmp(how, "thread"))
+				pt->it_sigev_notify = SIGEV_THREAD;
+			else
+				return -EINVAL;
+			if (!strcmp(scope, "tid")) {
+				pt->it_sigev_notify |= SIGEV_THREAD_ID;
+				pt->has_notify_thread_id = true;
+				pt->notify_thread_id = who;
+			}
+			n |= 4;
+		} else if (sscanf(line, "ClockID: %d", &clock) == 1) {
+			pt->clock_id = clock;
+			n |= 8;
+		}
+		if (n == 15)
+			return 1;
+	}
+	return n ? -EINVAL : 0;
+}
+
+static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
+			     unsigned long scratch)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t nr = 0, cap = 0;
+	ssize_t len;
+	char *pos;
+	int ret;
+
+	len = read_file_alloc_at(item->proc_dfd, "timers", &buf);
+	if (len == -ENOENT)
+		return 0;	/* a kernel without CONFIG_CHECKPOINT_RESTORE */
+	if (len < 0)
+		return (int)len;
+	for (pos = buf;;) {
+		PosixTimerEntry pt;
+		struct {
+			int64_t isec, insec, vsec, vnsec;
+		} v;
+		long r;
+
+		ret = parse_timer_block(&pos, &pt);
+		if (ret <= 0)
+			break;
+		r = rcall(&leader->rs, __NR_timer_gettime, pt.it_id, scratch, 0, 0);
+		if (r < 0)
+			return (int)r;
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &v, sizeof(v));
+		if (ret)
+			return ret;
+		pt.isec = v.isec;
+		pt.insec = v.insec;
+		pt.vsec = v.vsec;
+		pt.vnsec = v.vnsec;
+		r = rcall(&leader->rs, __NR_timer_getoverrun, pt.it_id, 0, 0, 0);
+		if (r < 0)
+			return (int)r;
+		pt.overrun = (uint32_t)r;
+		if (nr == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			PosixTimerEntry *n = realloc(d->posix, ncap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			d->posix = n;
+			cap = ncap;
+		}
+		d->posix[nr++] = pt;
+	}
+	if (ret < 0)
+		return ret;
+	if (!nr)
+		return 0;
+	d->posixp = calloc(nr, sizeof(*d->posixp));
+	if (!d->posixp)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++)
+		d->posixp[i] = &d->posix[i];
+	d->timers.n_posix = nr;
+	d->timers.posix = d->posixp;
+	return 0;
+}
+
+static int fill_timers(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
+		       unsigned long scratch)
+{
+	int ret;
+
+	task_timers_entry__init(&d->timers);
+	ret = fill_itimers(d, leader, scratch);
+	if (!ret)
+		ret = fill_posix_timers(d, item, leader, scratch);
+	if (!ret)
+		d->tc.timers = &d->timers;
+	return ret;
 }
 
 static int fill_task(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
@@ -587,7 +742,7 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 		d->tc.has_child_subreaper = true;
 		d->tc.child_subreaper = !!sub;
 	}
-	return 0;
+	return fill_timers(d, item, leader, scratch);
 }
 
 static int write_core(int img_dfd, pid_t tid, CoreEntry *core)
@@ -722,6 +877,8 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 out:
 	fin = finish_threads(item, th);
 	sigq_free(&td->sigs);
+	free(td->posix);
+	free(td->posixp);
 	if (fin && !ret)
 		ret = pr_fail(fin, "can't clean up after remote syscalls in %d: %s\n", item->pid, strerror(-fin));
 	return ret;

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -984,6 +985,17 @@ static void core_child(int ctl, int resp)
 	sigaddset(&set, SIGRTMIN + 2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sigqueue(getpid(), SIGRTMIN + 2, v);
+	{
+		struct itimerval it = { .it_interval = { 7, 5 }, .it_value = { 100, 0 } };
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+		struct itimerspec its = { .it_interval = { 3, 9 }, .it_value = { 50, 0 } };
+		timer_t tid;
+
+		setitimer(ITIMER_REAL, &it, NULL);
+		sev.sigev_value.sival_ptr = (void *)0x1234;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &tid) || timer_settime(tid, 0, &its, NULL))
+			_exit(7);
+	}
 
 	ci.pid = getpid();
 	ci.usr1_handler = (unsigned long)usr1_handler;
@@ -1115,6 +1127,17 @@ static void check_core_single(CoreEntry *c, const struct core_info *ci)
 	check(tc->has_oom_score_adj && tc->has_loginuid, "oom_score_adj %d, loginuid %u", tc->oom_score_adj,
 	      tc->loginuid);
 
+	check(tc->timers && tc->timers->real->isec == 7 && tc->timers->real->iusec == 5 &&
+		      tc->timers->real->vsec >= 90 && tc->timers->real->vsec < 100 && !tc->timers->virt->vsec &&
+		      !tc->timers->prof->vsec,
+	      "itimers: real interval 7s 5us, value %llus", tc->timers ? (unsigned long long)tc->timers->real->vsec : 0ULL);
+	check(tc->timers && tc->timers->n_posix == 1 && tc->timers->posix[0]->si_signo == SIGUSR2 &&
+		      tc->timers->posix[0]->sival_ptr == 0x1234 && tc->timers->posix[0]->clock_id == CLOCK_MONOTONIC &&
+		      tc->timers->posix[0]->it_sigev_notify == SIGEV_SIGNAL && tc->timers->posix[0]->isec == 3 &&
+		      tc->timers->posix[0]->insec == 9 && tc->timers->posix[0]->vsec >= 40 &&
+		      tc->timers->posix[0]->vsec < 50,
+	      "posix timer: SIGUSR2, value 0x1234, CLOCK_MONOTONIC, interval 3s 9ns, %llus left",
+	      tc->timers && tc->timers->n_posix ? (unsigned long long)tc->timers->posix[0]->vsec : 0ULL);
 	check(th->sas && th->sas->ss_sp == ci->sas_sp && th->sas->ss_size == ci->sas_size,
 	      "sigaltstack %#llx/%llu", th->sas ? (unsigned long long)th->sas->ss_sp : 0ULL,
 	      th->sas ? (unsigned long long)th->sas->ss_size : 0ULL);
