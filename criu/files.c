@@ -24,6 +24,7 @@
 /* The table of file types: detection order matters (pidfs before regular files). */
 static const struct file_type *const file_types[] = {
 	&pidfd_file_type,
+	&eventfd_file_type,
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,

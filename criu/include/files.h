@@ -97,6 +97,8 @@ struct file_type {
 };
 
 extern const struct file_type reg_file_type, pipe_file_type, fifo_file_type, pidfd_file_type, tty_file_type;
+extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_file_type, inotify_file_type,
+	eventpoll_file_type, memfd_file_type;
 
 /* ---- dump ---- */
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
