@@ -42,6 +42,7 @@
 #include "syscalls.h"
 
 #include "core.pb-c.h"
+#include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -908,11 +909,39 @@ static int read_task_images(int dfd, struct pstree_item *item, int slot)
 	}
 }
 
+/* inventory.img is written last by dump: without a sound one the dump is not complete. */
+static int check_inventory(int dfd)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
+	InventoryEntry *ie;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open inventory.img: %s\n", strerror(errno));
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "no inventory.img: not a complete dump\n");
+	}
+	ret = pb_read_one(img, (void **)&ie, PB_INVENTORY);
+	close_image(img);
+	if (ret)
+		return pr_fail(ret, "can't read inventory.img: %s\n", strerror(-ret));
+	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
+		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
+			      CRTOOLS_IMAGES_V1_1);
+	pb_free(ie, PB_INVENTORY);
+	return ret;
+}
+
 static int read_images(const struct restore_opts *o)
 {
 	struct pstree_item *item;
 	int ret, slot = 0;
 
+	INIT_LIST_HEAD(&rst_tree.items);
+	ret = check_inventory(o->img_dfd);
+	if (ret)
+		return ret;
 	ret = read_pstree(o->img_dfd);
 	if (!ret)
 		ret = check_pstree();

@@ -317,6 +317,17 @@ int main(void)
 		check(0, "pages-1.img exists");
 	}
 
+	/* 4b. no inventory.img: an incomplete dump */
+	char inv[300], inv_keep[320];
+	snprintf(inv, sizeof(inv), "%s/inventory.img", dir);
+	snprintf(inv_keep, sizeof(inv_keep), "%s.keep", inv);
+	if (rename(inv, inv_keep) == 0) {
+		expect_failure("no inventory", NULL, "not a complete dump", tree, 3);
+		rename(inv_keep, inv);
+	} else {
+		check(0, "inventory.img exists");
+	}
+
 	/* 5. a clean restore: same pids, same parents */
 	st = restore(err, sizeof(err), NULL);
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean restore (status %#x)", st);
