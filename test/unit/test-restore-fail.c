@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 static int nr_test, nr_fail;
 static char dir[256], criu[512];
 static pid_t tree[3];	/* R, C, G */
+static rlim_t criu_nofile_max;	/* != 0: criu runs with this RLIMIT_NOFILE hard limit */
 
 static void check(int cond, const char *fmt, ...)
 {
@@ -176,6 +178,21 @@ static int count_criu_procs(void)
 	return n;
 }
 
+static bool have_cap_sys_resource(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << 24);
+}
+
 /* Run criu with args; its stderr goes to errbuf. Returns the exit status. */
 static int run_criu(char *errbuf, size_t errlen, const char *fault, const char *const *args)
 {
@@ -194,6 +211,11 @@ static int run_criu(char *errbuf, size_t errlen, const char *fault, const char *
 		dup2(p[1], 2);
 		close(p[0]);
 		close(p[1]);
+		if (criu_nofile_max) {
+			struct rlimit rl = { criu_nofile_max, criu_nofile_max };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		if (fault)
 			setenv("CRIU_FAULT", fault, 1);
 		else
@@ -315,6 +337,15 @@ int main(void)
 		rename(keep, pages);
 	} else {
 		check(0, "pages-1.img exists");
+	}
+
+	/* 4a. criu's hard RLIMIT_NOFILE is below the tree's: root can't raise it (no CAP_SYS_RESOURCE here) */
+	struct rlimit cur;
+	getrlimit(RLIMIT_NOFILE, &cur);
+	if (cur.rlim_max > 256 && !have_cap_sys_resource()) {
+		criu_nofile_max = 256;
+		expect_failure("hard rlimit", NULL, "can't raise the hard limit", tree, 3);
+		criu_nofile_max = 0;
 	}
 
 	/* 4b. no inventory.img: an incomplete dump */
