@@ -203,6 +203,8 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 		status |= VMA_ANON_SHARED;
 		break;
 	case PVMA_FILE:
+		if (v->deleted && !strcmp(v->path, "/[aio]"))
+			return -EOPNOTSUPP;	/* an AIO ring (io_setup) */
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
 		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
 			status |= VMA_AREA_MEMFD;

@@ -238,6 +238,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->pid = pid;
 	pc->proc_dfd = proc_dfd;
 	pc->mem_fd = -1;
+	pc->own_mem_fd = true;
 	pc->buf = buf;
 	pc->slot_size = buf_size / PC_SLOTS & ~(PAGE_SIZE - 1);
 	pc->cur = 0;
@@ -257,12 +258,22 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	return 0;
 }
 
+int page_copier_init_file(struct page_copier *pc, int fd, void *buf, size_t buf_size, struct page_xfer *x,
+			  bool async)
+{
+	int ret = page_copier_init(pc, 0, -1, buf, buf_size, x, async);
+
+	pc->mem_fd = fd;
+	pc->own_mem_fd = false;
+	return ret;
+}
+
 void page_copier_fini(struct page_copier *pc)
 {
 	if (pc->w)
 		pc_writer_stop(pc->w);
 	pc->w = NULL;
-	if (pc->mem_fd >= 0)
+	if (pc->mem_fd >= 0 && pc->own_mem_fd)
 		close(pc->mem_fd);
 	pc->mem_fd = -1;
 }

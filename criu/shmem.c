@@ -42,33 +42,12 @@ static int shmem_add(struct shmem_set *s, const struct shmem_dumped *d)
 	return 0;
 }
 
-/* Copy [off, off + len) of the object into the pages image, a buffer at a time. */
-static int copy_range(struct page_xfer *x, int fd, off_t off, size_t len, char *buf, size_t buf_size)
-{
-	int ret = page_xfer_add(x, off, len / PAGE_SIZE);
-
-	while (!ret && len) {
-		size_t chunk = min(len, buf_size);
-		ssize_t n = pread(fd, buf, chunk, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;	/* the object shrank under us */
-		n -= n % PAGE_SIZE;
-		if (!n)
-			return -EIO;
-		ret = page_xfer_write(x, buf, n);
-		off += n;
-		len -= n;
-	}
-	return ret;
-}
-
-/* Walk the data segments of the object and copy them. */
-static int copy_object(struct page_xfer *x, int fd, unsigned long size, char *buf, size_t buf_size)
+/*
+ * Walk the data segments of the object (SEEK_DATA/SEEK_HOLE) and queue them to
+ * the copier, which preads them (a hole inside a segment reads as zeroes, and
+ * nothing is added to the object) while its writer thread writes.
+ */
+static int copy_object(struct page_copier *pc, int fd, unsigned long size)
 {
 	off_t off = 0;
 
@@ -77,28 +56,29 @@ static int copy_object(struct page_xfer *x, int fd, unsigned long size, char *bu
 		int ret;
 
 		if (data < 0 && errno == ENXIO)
-			return 0;	/* no data after off */
+			break;	/* no data after off */
 		if (data < 0)
 			return -errno;
 		if ((unsigned long)data >= size)
-			return 0;
+			break;
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
 			return -errno;
 		data &= ~(off_t)(PAGE_SIZE - 1);
 		hole = min((unsigned long)PAGE_ALIGN(hole), size);
-		ret = copy_range(x, fd, data, hole - data, buf, buf_size);
+		ret = page_copier_add(pc, data, hole - data, true);
 		if (ret < 0)
 			return ret;
 		off = hole;
 	}
-	return 0;
+	return page_copier_flush(pc);
 }
 
 int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigned long min_size,
 		      unsigned long *ret_shmid)
 {
 	struct shmem_dumped d = {};
+	struct page_copier pc;
 	struct page_xfer x;
 	struct stat st;
 	int ret;
@@ -115,7 +95,10 @@ int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigne
 	if (ret < 0)
 		return ret;
 	ctx->next_pages_id++;
-	ret = copy_object(&x, map_fd, d.size, ctx->buf, ctx->buf_size);
+	ret = page_copier_init_file(&pc, map_fd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes);
+	if (!ret)
+		ret = copy_object(&pc, map_fd, d.size);
+	page_copier_fini(&pc);
 	d.nr_pages = x.nr_pages;
 	if (ret < 0) {
 		page_xfer_abort(&x);

@@ -69,7 +69,8 @@ void page_xfer_abort(struct page_xfer *x);
 struct pc_writer;
 struct page_copier {
 	pid_t pid;
-	int mem_fd;			/* /proc/PID/mem, opened on first need (unreadable vmas) */
+	int mem_fd;			/* /proc/PID/mem, opened on first need (unreadable vmas), or the source file */
+	bool own_mem_fd;		/* mem_fd is ours to close */
 	int proc_dfd;
 	char *buf;			/* staging buffer: PC_SLOTS slots of slot_size bytes */
 	size_t slot_size;
@@ -90,6 +91,9 @@ struct page_copier {
  */
 int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
 		     struct page_xfer *x, bool async);
+/* The same, copying from a file (pread at the queued offsets) instead of a task: queue with force = true. */
+int page_copier_init_file(struct page_copier *pc, int fd, void *buf, size_t buf_size, struct page_xfer *x,
+			  bool async);
 /* Queue [addr, addr + len) for copying; force: the vma is not readable (use /proc/PID/mem). */
 int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force);
 /* Copy what is queued and wait until every byte is written; 0 or the first error. */
