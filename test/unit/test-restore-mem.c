@@ -177,16 +177,25 @@ static void add_pe(struct fake_mm *f, int *n, unsigned long addr, unsigned nr)
 	f->pep[(*n)++] = p;
 }
 
-/* the code of area C: *(rsi) = r12; *(rsi+8) = xmm0; write(WFD, rsi, 16); exit_group(42) */
+/*
+ * The code of area C: *(rsi) = r12; *(rsi+8) = xmm0; getitimer(ITIMER_REAL, rsi+16);
+ * write(WFD, rsi, 48); exit_group(42)
+ */
 static void make_code(uint8_t *page)
 {
 	uint8_t code[] = {
 		0x48, 0xbe, 0, 0, 0, 0, 0, 0, 0, 0,	/* movabs $AREA_A, %rsi */
 		0x4c, 0x89, 0x26,			/* mov %r12, (%rsi) */
 		0x66, 0x48, 0x0f, 0x7e, 0x46, 0x08,	/* movq %xmm0, 8(%rsi) */
+		0x48, 0x89, 0xf3,			/* mov %rsi, %rbx */
+		0x48, 0x8d, 0x76, 0x10,			/* lea 16(%rsi), %rsi */
+		0xb8, 0x24, 0, 0, 0,			/* mov $36 (getitimer), %eax */
+		0x31, 0xff,				/* xor %edi, %edi (ITIMER_REAL) */
+		0x0f, 0x05,				/* syscall */
+		0x48, 0x89, 0xde,			/* mov %rbx, %rsi */
 		0xb8, 0x01, 0, 0, 0,			/* mov $1 (write), %eax */
 		0xbf, WFD, 0, 0, 0,			/* mov $WFD, %edi */
-		0xba, 0x10, 0, 0, 0,			/* mov $16, %edx */
+		0xba, 0x30, 0, 0, 0,			/* mov $48, %edx */
 		0x0f, 0x05,				/* syscall */
 		0xb8, 0xe7, 0, 0, 0,			/* mov $231 (exit_group), %eax */
 		0xbf, 0x2a, 0, 0, 0,			/* mov $42, %edi */
@@ -480,7 +489,7 @@ static bool status_line(pid_t pid, const char *key, char *val, size_t sz)
 
 static void test_morph(void)
 {
-	const uint64_t r12 = 0x1122334455667788ULL, xmm0 = 0x0badc0ffee0ddf00ULL, blocked = 1ULL << (SIGUSR2 - 1);
+	const uint64_t r12 = 0x1122334455667788ULL, xmm0 = 0x0badc0ffee0ddf00ULL, blocked = (1ULL << (SIGUSR2 - 1)) | (1ULL << (SIGALRM - 1));
 	struct fake_mm f;
 	int p[2], npe, ret, status;
 	enum compel_task_state st;
@@ -527,6 +536,16 @@ static void test_morph(void)
 	tc.task_state = TASK_ALIVE;
 	tc.comm = "morphed";
 	tc.blk_sigset = blocked;
+	/* an ITIMER_REAL far in the future, with an interval; SIGALRM stays blocked anyway */
+	ItimerEntry real = ITIMER_ENTRY__INIT, zero = ITIMER_ENTRY__INIT;
+	TaskTimersEntry timers = TASK_TIMERS_ENTRY__INIT;
+	real.isec = 3600;
+	real.vsec = 3000;
+	real.vusec = 500000;
+	timers.real = &real;
+	timers.virt = &zero;
+	timers.prof = &zero;
+	tc.timers = &timers;
 	core.mtype = CORE_ENTRY__MARCH__X86_64;
 	core.thread_info = &ti;
 	core.tc = &tc;
@@ -572,10 +591,12 @@ static void test_morph(void)
 
 	ret = morph_release(&mt);
 	check(ret == 0, "morph: released (%d)", ret);
-	uint64_t got[2] = {};
+	uint64_t got[6] = {};
 	ssize_t rd = read(p[0], got, sizeof(got));
-	check(rd == 16 && got[0] == r12, "morph: the code ran with r12 = %#" PRIx64, got[0]);
-	check(rd == 16 && got[1] == xmm0, "morph: xmm0 = %#" PRIx64 " from the image's FPU state", got[1]);
+	check(rd == 48 && got[0] == r12, "morph: the code ran with r12 = %#" PRIx64, got[0]);
+	check(rd == 48 && got[1] == xmm0, "morph: xmm0 = %#" PRIx64 " from the image's FPU state", got[1]);
+	check(rd == 48 && got[2] == 3600 && got[3] == 0 && got[4] >= 2990 && got[4] <= 3000,
+	      "morph: ITIMER_REAL interval %" PRIu64 "s, value %" PRIu64 ".%06" PRIu64 "s", got[2], got[4], got[5]);
 	ret = waitpid(pid, &status, 0);
 	check(ret == pid && WIFEXITED(status) && WEXITSTATUS(status) == 42, "morph: exit_group(42) (status %#x)",
 	      status);
