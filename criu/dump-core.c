@@ -435,13 +435,11 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	snprintf(t->comm, sizeof(t->comm), "%s", stat.comm);
 	t->tc.comm = t->comm;
 
-	ret = parse_pid_status(t->dfd, &t->st);
-	if (ret)
-		return ret;
 	if (t->st.seccomp > 0) {
 		t->tc.has_seccomp_mode = true;
 		t->tc.seccomp_mode = t->st.seccomp;
-		pr_warn("thread %d uses seccomp mode %d: its filters are not dumped\n", t->tid, t->st.seccomp);
+		if (t->st.seccomp == 2)
+			pr_warn("thread %d uses seccomp filters: they are not dumped\n", t->tid);
 	}
 	fill_sched(t);
 
@@ -790,21 +788,37 @@ static int open_thread_dir(struct pstree_item *item, pid_t tid)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Prepare remote syscalls in every thread: the leader finds the code, the others reuse it. */
+/*
+ * Prepare remote syscalls in every thread: the leader finds the code, the others reuse it.
+ * Logs its own error.
+ */
 static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 {
-	for (int i = 0; i < item->nr_threads; i++) {
-		int ret;
+	int ret;
 
+	for (int i = 0; i < item->nr_threads; i++) {
 		th[i].tid = item->threads[i];
 		th[i].dfd = open_thread_dir(item, th[i].tid);
-		if (th[i].dfd < 0)
-			return th[i].dfd;
+		ret = th[i].dfd < 0 ? th[i].dfd : parse_pid_status(th[i].dfd, &th[i].st);
+		if (ret)
+			return pr_fail(ret, "can't read /proc/%d/task/%d/status: %s\n", item->pid, th[i].tid,
+				       strerror(-ret));
+		/* seccomp could refuse our remote syscalls, or kill the task for them */
+		if (th[i].st.seccomp > 0) {
+			ret = compel_suspend_seccomp(th[i].tid);
+			if (ret)
+				return pr_fail(ret, "thread %d runs under seccomp mode %d, which can't be suspended: %s\n",
+					       th[i].tid, th[i].st.seccomp, strerror(-ret));
+		}
 		ret = compel_rsys_prepare(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0);
 		if (ret)
-			return ret;
+			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
+				       item->pid, strerror(-ret));
 	}
-	return compel_rsys_map_scratch(&th[0].rs, PAGE_SIZE);
+	ret = compel_rsys_map_scratch(&th[0].rs, PAGE_SIZE);
+	if (ret)
+		return pr_fail(ret, "can't map a scratch page in %d: %s\n", item->pid, strerror(-ret));
+	return 0;
 }
 
 /* Undo the remote-syscall setup; the leader last (it unmaps the scratch and restores the code). */
@@ -844,10 +858,8 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 	}
 
 	ret = prepare_threads(item, th);
-	if (ret) {
-		pr_err("can't prepare remote syscalls in %d: %s\n", item->pid, strerror(-ret));
+	if (ret)
 		goto out;
-	}
 	scratch = th[0].rs.scratch;
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);

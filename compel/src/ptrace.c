@@ -27,6 +27,15 @@ int compel_seize(pid_t tid)
 	return 0;
 }
 
+int compel_suspend_seccomp(pid_t tid)
+{
+	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP;
+
+	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts))
+		return -errno;
+	return 0;
+}
+
 int compel_wait_stop(pid_t tid, int *ret_status)
 {
 	int status;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -1378,6 +1379,71 @@ static void test_tree_churn(void)
 	reap_all();
 }
 
+/* a thread in seccomp strict mode: remote syscalls would kill it unless seccomp is suspended */
+static void strict_child(int ctl, int resp)
+{
+	char c;
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
+		_exit(5);
+	for (;;) {
+		if (syscall(SYS_read, ctl, &c, 1) != 1)
+			syscall(SYS_exit, 3);
+		if (c == 'q')
+			syscall(SYS_exit, 0);
+		syscall(SYS_write, resp, &c, 1);
+	}
+}
+
+static void test_core_seccomp(void)
+{
+	struct pstree t = {};
+	int c[2], r[2], dfd, ret, status;
+	char dir[64], x = 'x', back = 0;
+	CoreEntry *core;
+	pid_t pid;
+
+	dfd = make_img_dir(dir);
+	if (dfd < 0 || pipe2(c, O_CLOEXEC) || pipe2(r, O_CLOEXEC)) {
+		check(0, "image dir and pipes");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(c[1]);
+		close(r[0]);
+		strict_child(c[0], r[1]);
+	}
+	kids[nr_kids++] = pid;
+	close(c[0]);
+	close(r[1]);
+	ret = wait_in_read(pid);
+	ret = ret ?: collect_and_seize_tree(pid, &t);
+	check(ret == 0, "seize a child in seccomp strict mode (%d)", ret);
+	if (ret)
+		goto out;
+	ret = dump_task_core(dfd, t.root);
+	check(ret == 0, "dump_task_core with seccomp suspended (%d)", ret);
+	resume_tree(&t);
+	pstree_free(&t);
+	core = read_core(dfd, pid);
+	check(core && core->thread_core && core->thread_core->has_seccomp_mode &&
+		      core->thread_core->seccomp_mode == 1 && core->tc && core->tc->n_sigactions == 62,
+	      "core: seccomp_mode 1 and the remote-syscall fields are there");
+	if (core)
+		pb_free(core, PB_CORE);
+	ret = write(c[1], &x, 1) == 1 && read(r[0], &back, 1) == 1 && back == 'x';
+	check(ret, "the strict-mode child survived and still answers");
+	x = 'q';
+	ret = write(c[1], &x, 1) == 1 && waitpid(pid, &status, 0) == pid;
+	check(ret && WIFEXITED(status) && WEXITSTATUS(status) == 0, "it exits cleanly (status %#x)", status);
+	kids[nr_kids - 1] = 0;
+out:
+	close(c[1]);
+	close(r[0]);
+	rm_img_dir(dir, dfd);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1399,6 +1465,7 @@ int main(void)
 	test_tree_churn();
 	test_core();
 	test_core_tree();
+	test_core_seccomp();
 
 	printf("1..%d\n", nr_test);
 	printf("# %d of %d failed\n", nr_fail, nr_test);

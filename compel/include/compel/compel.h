@@ -74,6 +74,13 @@ int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state);
  */
 int compel_detach(pid_t tid, enum compel_task_state state, int sig);
 
+/*
+ * Suspend the seccomp filters (or strict mode) of a seized thread until it is detached
+ * (PTRACE_O_SUSPEND_SECCOMP: needs CAP_SYS_ADMIN), so remote syscalls are not refused or
+ * fatal. -EPERM when not allowed.
+ */
+int compel_suspend_seccomp(pid_t tid);
+
 /* waitpid(tid, __WALL) for the next stop; returns the raw status in *ret_status, -ESRCH on exit. */
 int compel_wait_stop(pid_t tid, int *ret_status);
 
