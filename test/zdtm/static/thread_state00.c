@@ -8,6 +8,7 @@
  *    them, rseq registration (glibc's);
  *  - a value held only in a vector register (xmm8) across the dump, in a
  *    thread looping on nanosleep in assembly;
+ *  - with AVX: ymm8 in another thread; with AVX-512 also zmm20 and k2;
  *  - a thread blocked in read() on a pipe at dump time gets the data written
  *    after restore (the syscall is restarted).
  */
@@ -25,7 +26,7 @@
 
 #include "zdtmtst.h"
 
-#define NR_THREADS 4
+#define NR_THREADS 5	/* 2: xmm8, 3: read(), 4: ymm8 (+ zmm20, k2 with AVX-512) */
 
 #ifndef PR_GET_TID_ADDRESS
 #define PR_GET_TID_ADDRESS 40
@@ -109,6 +110,53 @@ static uint64_t hold_xmm8(uint64_t v)
 	return out;
 }
 
+struct vec_state {
+	uint8_t ymm8[32];
+	uint8_t zmm20[64];
+	uint64_t k2;
+};
+static struct vec_state vec_in, vec_out;
+static int vec_level;	/* 0: no AVX, 1: AVX, 2: AVX-512F */
+
+/* Hold ymm8 (and zmm20, k2) while sleeping in a syscall loop until xmm_go. */
+static void hold_vec(void)
+{
+	struct timespec ts = { 0, 2000000 };
+
+	if (vec_level == 2)
+		asm volatile("vmovdqu (%[in]), %%ymm8\n\t"
+			     "vmovdqu64 32(%[in]), %%zmm20\n\t"
+			     "kmovq 96(%[in]), %%k2\n\t"
+			     "1:\n\t"
+			     "movl $35, %%eax\n\t"
+			     "movq %[ts], %%rdi\n\t"
+			     "xorl %%esi, %%esi\n\t"
+			     "syscall\n\t"
+			     "cmpl $0, (%[go])\n\t"
+			     "je 1b\n\t"
+			     "vmovdqu %%ymm8, (%[out])\n\t"
+			     "vmovdqu64 %%zmm20, 32(%[out])\n\t"
+			     "kmovq %%k2, 96(%[out])\n\t"
+			     "vzeroupper\n\t"
+			     :
+			     : [in] "r"(&vec_in), [out] "r"(&vec_out), [ts] "r"(&ts), [go] "r"(&xmm_go)
+			     : "rax", "rcx", "rdx", "rdi", "rsi", "r11", "xmm8", "memory");
+	else
+		asm volatile("vmovdqu (%[in]), %%ymm8\n\t"
+			     "1:\n\t"
+			     "movl $35, %%eax\n\t"
+			     "movq %[ts], %%rdi\n\t"
+			     "xorl %%esi, %%esi\n\t"
+			     "syscall\n\t"
+			     "cmpl $0, (%[go])\n\t"
+			     "je 1b\n\t"
+			     "vmovdqu %%ymm8, (%[out])\n\t"
+			     "vzeroupper\n\t"
+			     :
+			     : [in] "r"(&vec_in), [out] "r"(&vec_out), [ts] "r"(&ts), [go] "r"(&xmm_go)
+			     : "rax", "rcx", "rdx", "rdi", "rsi", "r11", "xmm8", "memory");
+}
+
 static void setup(struct thread *t)
 {
 	char name[16];
@@ -138,6 +186,12 @@ static void *thread_fn(void *arg)
 	t->ready = 1;
 	if (t->idx == 2) {
 		t->xmm_out = hold_xmm8(t->xmm_in);
+	} else if (t->idx == 4) {
+		if (vec_level)
+			hold_vec();
+		else
+			while (!xmm_go)
+				usleep(1000);
 	} else if (t->idx == 3) {
 		/* blocked in read() across the dump */
 		ssize_t n = read(pipefd[0], got_after_read, sizeof(got_after_read) - 1);
@@ -184,6 +238,11 @@ int main(int argc, char **argv)
 		fail("pipe");
 		return 1;
 	}
+	__builtin_cpu_init();
+	vec_level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx") ? 1 : 0;
+	for (size_t i = 0; i < sizeof(vec_in); i++)
+		((uint8_t *)&vec_in)[i] = (uint8_t)(0x31 * i + 7);
+	test_msg("vector registers checked: %s\n", vec_level == 2 ? "ymm8 zmm20 k2" : vec_level ? "ymm8" : "none");
 	threads[0].idx = 0;
 	threads[0].th = pthread_self();
 	for (int i = 1; i < NR_THREADS; i++) {
@@ -218,6 +277,12 @@ int main(int argc, char **argv)
 	if (threads[2].xmm_out != threads[2].xmm_in)
 		fail("xmm8 holds %#llx, was %#llx", (unsigned long long)threads[2].xmm_out,
 		     (unsigned long long)threads[2].xmm_in);
+	if (vec_level && memcmp(vec_out.ymm8, vec_in.ymm8, 32))
+		fail("ymm8 changed across the dump");
+	if (vec_level == 2 && memcmp(vec_out.zmm20, vec_in.zmm20, 64))
+		fail("zmm20 changed across the dump");
+	if (vec_level == 2 && vec_out.k2 != vec_in.k2)
+		fail("k2 is %#llx, was %#llx", (unsigned long long)vec_out.k2, (unsigned long long)vec_in.k2);
 	if (strcmp(got_after_read, "after-restore"))
 		fail("the blocked read() got '%s'", got_after_read);
 	if (test_failed())
