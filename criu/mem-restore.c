@@ -409,15 +409,32 @@ int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes,
 static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
 			   size_t nr_pmes, int pages_fd, unsigned long delta);
 
-static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct shmem_obj *o,
-			const VmaEntry *v)
+/*
+ * An address range for a temporary mapping: free of every dumped VMA of the
+ * task (so of everything mapped in it now but the trampoline) and of the
+ * trampoline's reservation.
+ */
+static unsigned long temp_area(const struct rst_mem *mem, unsigned long tramp, unsigned long size)
+{
+	for (unsigned long a = tramp + RST_TRAMP_RESERVE + (1UL << 20); a < (1UL << 47) - size; a += 1UL << 30)
+		if (mem_range_free(mem, a, a + size))
+			return a;
+	return 0;
+}
+
+static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+			struct shmem_obj *o, const VmaEntry *v)
 {
 	unsigned long len = v->end - v->start, size = PAGE_ALIGN(o->size);
+	unsigned long hint = temp_area(mem, tramp, size);
 	long a0, r;
 	int ret;
 
-	a0 = rst_rsys(rs, __NR_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, (unsigned long)-1,
-		      0);
+	/* at a place no dumped VMA uses, so that the window can move anywhere */
+	if (!hint)
+		return pr_fail(-ENOMEM, "%d: no room to build shared memory %" PRIu64 "\n", pid, o->shmid);
+	a0 = rst_rsys(rs, __NR_mmap, hint, size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (unsigned long)-1, 0);
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
@@ -438,7 +455,8 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 	return 0;
 }
 
-static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const VmaEntry *v)
+static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+			   const VmaEntry *v)
 {
 	struct shmem_obj *o = shmem_find_obj(v->shmid);
 	unsigned long len = v->end - v->start;
@@ -452,7 +470,7 @@ static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tram
 		return pr_fail(-EINVAL, "%d: shared VMA %#" PRIx64 " lies past the end of its object\n", pid,
 			       v->start);
 	if (!o->owner)
-		return create_shmem(rs, pid, tramp, o, v);
+		return create_shmem(rs, pid, tramp, mem, o, v);
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->owner_start, o->owner_end);
 	fd = remote_open(rs, tramp, path, O_RDWR);
@@ -635,7 +653,7 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 		if (vma_skipped(v) || vma_is_vdso(v))
 			continue;
 		if ((v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)))
-			ret = map_anon_shared(rs, pid, tramp, v);
+			ret = map_anon_shared(rs, pid, tramp, mem, v);
 		else
 			ret = map_one_vma(rs, pid, tramp, mem, v);
 	}
