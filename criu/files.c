@@ -26,6 +26,7 @@ static const struct file_type *const file_types[] = {
 	&pidfd_file_type,
 	&eventfd_file_type,
 	&signalfd_file_type,
+	&timerfd_file_type,
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,
