@@ -197,6 +197,12 @@ static void test_fdinfo(void)
 	   "fdinfo pidfd: Pid and NSpid handed on");
 	proc_fdinfo_free(&fi);
 
+	buf = fixture("proc-fdinfo-pidfd-reaped");
+	ok(buf && !parse_fdinfo_buf(buf, &fi) && fi.flags == 02000002 && fi.ino == 195813 &&
+		   !strcmp(fdinfo_get(&fi, "Pid"), "-1") && !strcmp(fdinfo_get(&fi, "NSpid"), "-1"),
+	   "fdinfo reaped pidfd: O_CLOEXEC|O_RDWR, Pid -1");
+	proc_fdinfo_free(&fi);
+
 	buf = fixture("proc-fdinfo-eventfd");
 	ok(buf && !parse_fdinfo_buf(buf, &fi), "fdinfo eventfd: parses");
 	ok(fi.flags == 04002 && fi.ino == 1038 && fi.nr_extra == 3 &&
