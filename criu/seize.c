@@ -135,6 +135,9 @@ static int seize_threads(struct pstree_item *item)
 				pr_debug("thread %d/%d is gone or exiting, skipped\n", item->pid, tid);
 				continue;
 			}
+			if (ret == -ETIMEDOUT)
+				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep?)\n", tid,
+					       item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
 			ret = add_thread(item, tid);
@@ -205,6 +208,8 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		pr_debug("%d is a zombie (exit status %#x)\n", item->pid, item->exit_code);
 		return parent_pid && item->ppid != parent_pid ? 0 : 1;
 	}
+	if (ret == -ETIMEDOUT)
+		return pr_fail(ret, "%d does not stop (a vfork parent, or in uninterruptible sleep?)\n", item->pid);
 	if (ret)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compel/compel.h"
@@ -54,6 +55,46 @@ int compel_wait_stop(pid_t tid, int *ret_status)
 	return 0;
 }
 
+static unsigned int stop_timeout_ms = 10000;
+
+void compel_set_stop_timeout(unsigned int ms)
+{
+	stop_timeout_ms = ms;
+}
+
+/* compel_wait_stop() giving up after stop_timeout_ms: poll, sleeping a little longer each time. */
+static int wait_stop_timeout(pid_t tid, int *ret_status)
+{
+	struct timespec start, now;
+	long nap_us = 20;
+	int status;
+
+	if (!stop_timeout_ms)
+		return compel_wait_stop(tid, ret_status);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0) {
+			if (WIFEXITED(status) || WIFSIGNALED(status))
+				return -ESRCH;
+			*ret_status = status;
+			return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    (long)stop_timeout_ms) {
+			cpr_debug("%d did not stop within %u ms\n", tid, stop_timeout_ms);
+			return -ETIMEDOUT;
+		}
+		usleep(nap_us);
+		if (nap_us < 10000)
+			nap_us *= 2;
+	}
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -69,7 +110,7 @@ int compel_interrupt(pid_t tid, enum compel_task_state *ret_state)
 	for (int i = 0; i < COMPEL_MAX_STOPS; i++) {
 		int sig, event;
 
-		ret = compel_wait_stop(tid, &status);
+		ret = wait_stop_timeout(tid, &status);
 		if (ret)
 			return ret;
 		if (!WIFSTOPPED(status))

@@ -1444,6 +1444,47 @@ out:
 	rm_img_dir(dir, dfd);
 }
 
+/* a vfork parent can't be stopped until its child execs or exits: collect must not hang */
+static void test_vfork_timeout(void)
+{
+	struct timespec a, b;
+	struct pstree t = {};
+	int *vchild = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t root;
+	long ms;
+	int ret;
+
+	root = fork();
+	if (root == 0) {
+		pid_t v = vfork();
+
+		if (v == 0) {
+			*vchild = getpid();
+			sleep(30);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	kids[nr_kids++] = root;
+	for (int i = 0; i < 200 && !*vchild; i++)
+		usleep(5000);
+	usleep(50000);
+	compel_set_stop_timeout(300);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ret = collect_and_seize_tree(root, &t);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	compel_set_stop_timeout(10000);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	check(ret == -ETIMEDOUT && t.nr_items == 0 && ms < 3000,
+	      "collect of a vfork parent gives -ETIMEDOUT after %ld ms (%d)", ms, ret);
+	check(*vchild > 0 && proc_state(*vchild) == 'S', "the vfork child was not touched (state %c)",
+	      proc_state(*vchild));
+	kill(*vchild, SIGKILL);
+	kill_kids();
+	reap_all();
+	munmap(vchild, 4096);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1463,6 +1504,7 @@ int main(void)
 	test_tree();
 	test_tree_errors();
 	test_tree_churn();
+	test_vfork_timeout();
 	test_core();
 	test_core_tree();
 	test_core_seccomp();

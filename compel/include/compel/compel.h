@@ -63,6 +63,14 @@ int compel_seize(pid_t tid);
  */
 int compel_interrupt(pid_t tid, enum compel_task_state *ret_state);
 
+/*
+ * How long compel_interrupt() waits for the stop, in milliseconds (default 10000; 0: forever).
+ * A thread in a killable or uninterruptible sleep (a vfork parent, D state) does not stop:
+ * compel_interrupt() then fails with -ETIMEDOUT. Such a thread stays seized (ptrace can't
+ * let a running tracee go) and stops later; it is released when the tracer exits.
+ */
+void compel_set_stop_timeout(unsigned int ms);
+
 /* compel_seize() + compel_interrupt(); on an interrupt failure the thread is detached again. */
 int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state);
 
