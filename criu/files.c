@@ -30,6 +30,7 @@ static const struct file_type *const file_types[] = {
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,
+	&unix_sk_file_type,
 	&reg_file_type,
 };
 
@@ -108,7 +109,9 @@ void dump_files_fini(struct dump_files_ctx *ctx)
 		close_image(ctx->pipes_data_img);
 	if (ctx->fifo_data_img)
 		close_image(ctx->fifo_data_img);
-	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = NULL;
+	if (ctx->reg_data_img)
+		close_image(ctx->reg_data_img);
+	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = ctx->reg_data_img = NULL;
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
 			struct seen_file *s = seen_hash[i];
@@ -172,9 +175,10 @@ static const struct file_type *detect_type(const struct fd_parms *p)
 	return NULL;
 }
 
-static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct cr_img *fdinfo_img)
+/* Write the object behind one fd of a task to files.img, unless it is there already. */
+static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t *ret_id,
+			  const struct file_type **ret_t)
 {
-	FdinfoEntry fe = FDINFO_ENTRY__INIT;
 	const struct file_type *t;
 	struct seen_file *s;
 	uint32_t id;
@@ -200,6 +204,42 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 		if (ret)
 			return ret;
 	}
+	*ret_id = id;
+	*ret_t = t;
+	return 0;
+}
+
+int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id)
+{
+	_cleanup_close_ int fd_dfd = -1;
+	const struct file_type *t;
+	struct fd_parms p;
+	int ret;
+
+	if (!dump_ctx)
+		return -EINVAL;
+	fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd_dfd < 0)
+		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+	ret = fill_fd_parms(item, fd_dfd, fd, &p);
+	if (!ret)
+		ret = dump_fd_object(dump_ctx, &p, ret_id, &t);
+	if (p.lfd > 0)
+		close(p.lfd);
+	proc_fdinfo_free(&p.fdinfo);
+	return ret;
+}
+
+static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct cr_img *fdinfo_img)
+{
+	FdinfoEntry fe = FDINFO_ENTRY__INIT;
+	const struct file_type *t;
+	uint32_t id;
+	int ret;
+
+	ret = dump_fd_object(ctx, p, &id, &t);
+	if (ret)
+		return ret;
 
 	fe.id = id;
 	fe.flags = p->fd_flags;

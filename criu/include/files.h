@@ -51,6 +51,7 @@ struct dump_files_ctx {
 	struct cr_img *files_img;	/* files.img */
 	struct cr_img *pipes_data_img;
 	struct cr_img *fifo_data_img;
+	struct cr_img *reg_data_img;	/* contents of deleted files */
 	struct pstree *tree;
 	uint32_t next_id;
 	struct list_head seen;		/* struct seen_file */
@@ -97,6 +98,7 @@ struct file_type {
 };
 
 extern const struct file_type reg_file_type, pipe_file_type, fifo_file_type, pidfd_file_type, tty_file_type;
+extern const struct file_type unix_sk_file_type;
 extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_file_type, inotify_file_type,
 	eventpoll_file_type, memfd_file_type;
 
@@ -104,6 +106,12 @@ extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_fil
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
 void dump_files_fini(struct dump_files_ctx *ctx);
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
+/*
+ * During dump_task_files(): write the object behind fd of item now (unless it
+ * is in files.img already) and give its id; for objects that refer to other
+ * fds of the task (an epoll's targets).
+ */
+int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
 
