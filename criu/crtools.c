@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "common.h"
+#include "compel/compel.h"
 #include "cr_options.h"
 #include "crtools.h"
 #include "restore.h"
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_loglevel(opts.loglevel);
+	compel_log_init(vprint_on_level);
 	opts.fault_inject = getenv("CRIU_FAULT");
 
 	if (!strcmp(cmd, "check")) {
