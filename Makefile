@@ -9,7 +9,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 CPPFLAGS += -Ibuild -Ibuild/images -Icriu/include -Icriu/arch/x86/include -Icompel/include
 
 # Install the build dependencies first when something is missing.
-DEPS_OK := $(shell command -v protoc-c >/dev/null && pkg-config --exists libprotobuf-c && echo y)
+DEPS_OK := $(shell command -v protoc-c >/dev/null && pkg-config --exists libprotobuf-c libnl-3.0 && echo y)
 ifeq ($(DEPS_OK)$(filter clean,$(MAKECMDGOALS)),)
 $(info dependencies missing: running scripts/install-deps.sh)
 $(shell sh scripts/install-deps.sh >&2)

@@ -27,6 +27,7 @@ static const struct file_type *const file_types[] = {
 	&eventfd_file_type,
 	&signalfd_file_type,
 	&timerfd_file_type,
+	&eventpoll_file_type,
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,
@@ -111,7 +112,10 @@ void dump_files_fini(struct dump_files_ctx *ctx)
 		close_image(ctx->fifo_data_img);
 	if (ctx->reg_data_img)
 		close_image(ctx->reg_data_img);
+	if (ctx->sk_queues_img)
+		close_image(ctx->sk_queues_img);
 	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = ctx->reg_data_img = NULL;
+	ctx->sk_queues_img = NULL;
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
 			struct seen_file *s = seen_hash[i];

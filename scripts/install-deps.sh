@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there.
 set -e
 
-PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev python3 python3-protobuf criu util-linux procps"
+PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev python3 python3-protobuf criu util-linux procps"
 
 missing=""
 for p in $PKGS; do

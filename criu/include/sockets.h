@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sockets: unix sockets (sk-unix.c) and their queued data (sk-queue.c).
+ *
+ * Dump: sock_diag (NETLINK_SOCK_DIAG, through libnl-3) tells each unix
+ * socket's type, state, name, peer, pending connections, queue lengths and
+ * shutdown; the data waiting in a receive queue is peeked (MSG_PEEK with
+ * SO_PEEK_OFF) on criu's own copy of the socket, so the task keeps it, and
+ * goes to sk-queues.img, one entry per message (datagram and seqpacket keep
+ * their boundaries).
+ *
+ * Restore: the controller builds every unix socket of the image at once
+ * (socketpair, bind, listen, connect + accept), queues the data again from
+ * the sending side, applies shutdowns last, and hands each socket to the
+ * file machinery.
+ */
+#ifndef CRIU_SOCKETS_H
+#define CRIU_SOCKETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "list.h"
+
+struct cr_img;
+struct dump_files_ctx;
+
+/* A message waiting in a socket's receive queue (restore side). */
+struct sk_packet {
+	struct list_head list;
+	uint32_t len;
+	char data[];
+};
+
+/*
+ * Dump: peek at the receive queue of the socket lfd (criu's copy, of type
+ * SOCK_STREAM/DGRAM/SEQPACKET) without consuming it and append one
+ * SkPacketEntry per message (stream: per chunk) for file id to *img (opened
+ * in ctx->img_dfd on the first entry). Queued file descriptors (SCM_RIGHTS)
+ * are refused with -EOPNOTSUPP. *ret_bytes gets the number of bytes queued.
+ * who names the socket in messages ("fd 3 of task 42").
+ */
+int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, uint32_t id,
+		  const char *who, uint64_t *ret_bytes);
+
+/*
+ * Restore: read sk-queues.img and hand each packet to add(id, packet, arg)
+ * in image order; add() takes ownership of the packet. 0 or -errno.
+ */
+int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, void *arg), void *arg);
+
+/*
+ * Restore: send every packet of queue from sender (connected to the
+ * receiver), or, with to/to_len set, with sendto() to that address; one send
+ * per packet, so datagrams keep their boundaries. Frees the packets.
+ */
+int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who);
+void sk_queue_free(struct list_head *queue);
+
+#endif

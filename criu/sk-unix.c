@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unix sockets (stream, datagram, seqpacket): socketpairs, named sockets
+ * (path or abstract), listeners and accepted connections, with the data
+ * queued in them.
+ *
+ * Dump: one sock_diag dump (NETLINK_SOCK_DIAG via libnl-3) of every unix
+ * socket gives type, state, name, the bound file (VFS), peer, pending
+ * connections, queue lengths and shutdown; the socket inode from fstat() of
+ * criu's copy of the fd finds its entry. A socket whose peer no task of the
+ * tree holds, a listener with connections not yet accepted and fds queued
+ * in a socket (SCM_RIGHTS) are refused with an error naming the fd and task.
+ *
+ * Restore: the first open() builds every unix socket of the image at once,
+ * in the controller: socketpair() for pairs of unnamed sockets; socket() and
+ * bind() for the others, then listen(); a connection accepted from a listener
+ * is made again by connecting the client to the restored listener and
+ * accepting it; connected datagram sockets connect() to their peer's name.
+ * Then socket options, the queued data (sent again from the peer, or with
+ * sendto() to the receiver's name), shutdowns last, and file flags.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/tcp.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "common.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+#include "sockets.h"
+
+#include "fdinfo.pb-c.h"
+#include "sk-unix.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "sk-unix: "
+
+#define UNIX_NAME_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
+/* sk_shutdown bits, as sock_diag reports them and as SkShutdown numbers them */
+#define SK_RCV_SHUTDOWN 1
+#define SK_SEND_SHUTDOWN 2
+
+/* ===================== dump ===================== */
+
+/* What sock_diag says about one unix socket. */
+struct diag_sk {
+	struct diag_sk *next;
+	uint32_t ino, peer;
+	uint8_t type, state, shutdown;
+	bool has_vfs;
+	uint32_t vfs_ino, vfs_dev;
+	uint32_t rqueue, wqueue;
+	uint32_t nr_icons;
+	int name_len;
+	char name[UNIX_NAME_MAX + 1];
+};
+
+#define DIAG_HASH_SIZE 1024
+static struct diag_sk *diag_hash[DIAG_HASH_SIZE];
+static const struct dump_files_ctx *diag_ctx;	/* the dump the table belongs to */
+static uint32_t *tree_socks;			/* inodes of every socket the tree holds */
+static int nr_tree_socks;
+
+static struct diag_sk *diag_find(uint32_t ino)
+{
+	for (struct diag_sk *s = diag_hash[ino % DIAG_HASH_SIZE]; s; s = s->next)
+		if (s->ino == ino)
+			return s;
+	return NULL;
+}
+
+static void diag_free(void)
+{
+	for (int i = 0; i < DIAG_HASH_SIZE; i++) {
+		while (diag_hash[i]) {
+			struct diag_sk *s = diag_hash[i];
+
+			diag_hash[i] = s->next;
+			free(s);
+		}
+	}
+	free(tree_socks);
+	tree_socks = NULL;
+	nr_tree_socks = 0;
+	diag_ctx = NULL;
+}
+
+static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
+{
+	if (tb[UNIX_DIAG_NAME]) {
+		s->name_len = min(nla_len(tb[UNIX_DIAG_NAME]), UNIX_NAME_MAX);
+		memcpy(s->name, nla_data(tb[UNIX_DIAG_NAME]), s->name_len);
+	}
+	if (tb[UNIX_DIAG_VFS] && nla_len(tb[UNIX_DIAG_VFS]) >= (int)sizeof(struct unix_diag_vfs)) {
+		const struct unix_diag_vfs *v = nla_data(tb[UNIX_DIAG_VFS]);
+
+		s->has_vfs = true;
+		s->vfs_ino = v->udiag_vfs_ino;
+		s->vfs_dev = v->udiag_vfs_dev;
+	}
+	if (tb[UNIX_DIAG_PEER])
+		s->peer = nla_get_u32(tb[UNIX_DIAG_PEER]);
+	if (tb[UNIX_DIAG_ICONS])
+		s->nr_icons = nla_len(tb[UNIX_DIAG_ICONS]) / sizeof(uint32_t);
+	if (tb[UNIX_DIAG_RQLEN] && nla_len(tb[UNIX_DIAG_RQLEN]) >= (int)sizeof(struct unix_diag_rqlen)) {
+		const struct unix_diag_rqlen *r = nla_data(tb[UNIX_DIAG_RQLEN]);
+
+		s->rqueue = r->udiag_rqueue;
+		s->wqueue = r->udiag_wqueue;
+	}
+	if (tb[UNIX_DIAG_SHUTDOWN])
+		s->shutdown = nla_get_u8(tb[UNIX_DIAG_SHUTDOWN]);
+}
+
+static int diag_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[UNIX_DIAG_MAX + 1];
+	const struct unix_diag_msg *m;
+	int *err = arg;
+	struct diag_sk *s;
+
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return NL_OK;
+	if (nlmsg_parse(h, sizeof(*m), tb, UNIX_DIAG_MAX, NULL) < 0) {
+		*err = -EBADMSG;
+		return NL_STOP;
+	}
+	m = nlmsg_data(h);
+	s = xzalloc(sizeof(*s));
+	if (!s) {
+		*err = -ENOMEM;
+		return NL_STOP;
+	}
+	s->ino = m->udiag_ino;
+	s->type = m->udiag_type;
+	s->state = m->udiag_state;
+	diag_fill_attrs(s, tb);
+	s->next = diag_hash[s->ino % DIAG_HASH_SIZE];
+	diag_hash[s->ino % DIAG_HASH_SIZE] = s;
+	return NL_OK;
+}
+
+/* Every unix socket of criu's network namespace, from one sock_diag dump. */
+static int collect_diag(void)
+{
+	struct unix_diag_req req = {
+		.sdiag_family = AF_UNIX,
+		.udiag_states = ~0u,
+		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
+			      UDIAG_SHOW_RQLEN,
+	};
+	struct nl_sock *sk = nl_socket_alloc();
+	int err = 0, ret;
+
+	if (!sk)
+		return pr_fail(-ENOMEM, "can't allocate a netlink socket\n");
+	ret = nl_connect(sk, NETLINK_SOCK_DIAG);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return pr_fail(-EIO, "can't open a NETLINK_SOCK_DIAG socket: %s\n", nl_geterror(ret));
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, diag_cb, &err);
+	ret = nl_send_simple(sk, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
+	if (ret >= 0)
+		ret = nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+	if (err)
+		return pr_fail(err, "bad unix sock_diag answer: %s\n", strerror(-err));
+	if (ret < 0)
+		return pr_fail(-EIO, "unix sock_diag dump failed: %s\n", nl_geterror(ret));
+	return 0;
+}
+
+static int add_tree_sock(uint32_t ino)
+{
+	uint32_t *n;
+
+	if (nr_tree_socks % 256 == 0) {
+		n = xrealloc(tree_socks, (nr_tree_socks + 256) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		tree_socks = n;
+	}
+	tree_socks[nr_tree_socks++] = ino;
+	return 0;
+}
+
+/* The socket inodes behind the fds of one task (links "socket:[INO]"). */
+static int collect_task_socks(struct pstree_item *item)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int dfd;
+
+	if (item->proc_dfd < 0)
+		return 0;
+	dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;	/* a zombie has no fds */
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		char link[64];
+		unsigned int ino;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%u]", &ino) == 1 && add_tree_sock(ino))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool in_tree(uint32_t ino)
+{
+	for (int i = 0; i < nr_tree_socks; i++)
+		if (tree_socks[i] == ino)
+			return true;
+	return false;
+}
+
+static int diag_ready(struct dump_files_ctx *ctx)
+{
+	struct pstree_item *item;
+	int ret;
+
+	if (diag_ctx == ctx)
+		return 0;
+	diag_free();
+	ret = collect_diag();
+	if (ret)
+		return ret;
+	for_each_pstree_item(ctx->tree, item) {
+		ret = collect_task_socks(item);
+		if (ret)
+			return pr_fail(ret, "can't list the sockets of task %d: %s\n", item->pid, strerror(-ret));
+	}
+	diag_ctx = ctx;
+	return 0;
+}
+
+static const char *family_name(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return "an inet (IPv4)";
+	case AF_INET6:
+		return "an inet6 (IPv6)";
+	case AF_NETLINK:
+		return "a netlink";
+	case AF_PACKET:
+		return "a packet";
+	default:
+		return "a";
+	}
+}
+
+static int get_int_opt(int fd, int level, int opt, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(fd, level, opt, ret, &len) ? -errno : 0;
+}
+
+static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
+{
+	struct timeval tv;
+	socklen_t len;
+	int v, ret;
+
+	sk_opts_entry__init(o);
+	ret = get_int_opt(lfd, SOL_SOCKET, SO_SNDBUF, &v);
+	o->so_sndbuf = v;
+	ret = ret ?: get_int_opt(lfd, SOL_SOCKET, SO_RCVBUF, &v);
+	o->so_rcvbuf = v;
+	len = sizeof(tv);
+	if (!ret && getsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len))
+		ret = -errno;
+	o->so_snd_tmo_sec = tv.tv_sec;
+	o->so_snd_tmo_usec = tv.tv_usec;
+	len = sizeof(tv);
+	if (!ret && getsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len))
+		ret = -errno;
+	o->so_rcv_tmo_sec = tv.tv_sec;
+	o->so_rcv_tmo_usec = tv.tv_usec;
+	if (ret)
+		return pr_fail(ret, "%s: can't read the socket options: %s\n", who, strerror(-ret));
+	if (!get_int_opt(lfd, SOL_SOCKET, SO_PASSCRED, &v))
+		o->has_so_passcred = true, o->so_passcred = v;
+	if (!get_int_opt(lfd, SOL_SOCKET, SO_PASSSEC, &v))
+		o->has_so_passsec = true, o->so_passsec = v;
+	if (!get_int_opt(lfd, SOL_SOCKET, SO_PRIORITY, &v))
+		o->has_so_priority = true, o->so_priority = v;
+	if (!get_int_opt(lfd, SOL_SOCKET, SO_RCVLOWAT, &v))
+		o->has_so_rcvlowat = true, o->so_rcvlowat = v;
+	if (!get_int_opt(lfd, SOL_SOCKET, SO_MARK, &v) && v)
+		o->has_so_mark = true, o->so_mark = v;
+	return 0;
+}
+
+/*
+ * A bound path: the file must still be the socket's (same inode). A relative
+ * name is taken from the task's cwd, recorded in name_dir.
+ */
+static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct diag_sk *s,
+			  const struct fd_parms *p, const char *who, char *dir, size_t dir_size)
+{
+	_cleanup_close_ int cwd = -1;
+	struct stat st;
+	ssize_t n;
+
+	if (s->name[0] != '/') {
+		cwd = openat(p->item->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		n = readlinkat(p->item->proc_dfd, "cwd", dir, dir_size - 1);
+		if (cwd < 0 || n < 0)
+			return pr_fail(-errno, "%s: can't read the cwd of the task for the relative name %s: %s\n",
+				       who, s->name, strerror(errno));
+		dir[n] = '\0';
+		ue->name_dir = dir;
+	}
+	if (fstatat(cwd >= 0 ? cwd : AT_FDCWD, s->name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode) ||
+	    !s->has_vfs || st.st_ino != s->vfs_ino)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: the socket file %s%s%s was removed or replaced after bind(); criu can't restore "
+			       "such a socket yet\n",
+			       who, ue->name_dir ?: "", ue->name_dir ? "/" : "", s->name);
+	file_perms_entry__init(perms);
+	perms->mode = st.st_mode & 07777;
+	perms->uid = st.st_uid;
+	perms->gid = st.st_gid;
+	ue->file_perms = perms;
+	return 0;
+}
+
+/* States and connections criu can't restore, and peers outside the tree. */
+static int check_dumpable(const struct diag_sk *s, const char *who)
+{
+	if (s->state != TCP_LISTEN && s->state != TCP_ESTABLISHED && s->state != TCP_CLOSE)
+		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is in state %u, which criu can't restore\n", who,
+			       s->ino, s->state);
+	if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
+		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u has type %u\n", who, s->ino, s->type);
+	if (s->state == TCP_LISTEN && (s->nr_icons || s->rqueue))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: listening unix socket %u has %u connections not accepted yet; criu can't dump "
+			       "pending connections\n",
+			       who, s->ino, max(s->nr_icons, s->rqueue));
+	if (s->state == TCP_ESTABLISHED && !s->peer && s->type != SOCK_DGRAM &&
+	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u is connected to a listener that has not accepted it yet\n", who,
+			       s->ino);
+	if (s->peer && !in_tree(s->peer))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
+			       "holds (its peer is outside the tree)\n",
+			       who, s->ino, s->peer);
+	return 0;
+}
+
+static int dump_queue(struct dump_files_ctx *ctx, const struct diag_sk *s, int lfd, uint32_t id, const char *who)
+{
+	uint64_t bytes = 0;
+	int ret;
+
+	if (s->state == TCP_LISTEN)
+		return 0;
+	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, id, who, &bytes);
+	if (ret)
+		return ret;
+	/* stream and seqpacket: sock_diag counts every queued byte; they must all be in the image */
+	if (s->type != SOCK_DGRAM && bytes != s->rqueue)
+		return pr_fail(-EIO, "%s: %llu bytes peeked, but %u are queued in unix socket %u\n", who,
+			       (unsigned long long)bytes, s->rqueue, s->ino);
+	return 0;
+}
+
+static bool unix_detect(const struct fd_parms *p)
+{
+	return S_ISSOCK(p->stat.st_mode);
+}
+
+static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
+	FilePermsEntry perms;
+	char who[64], dir[PATH_MAX];
+	const struct diag_sk *s;
+	SkOptsEntry opts;
+	FownEntry fown;
+	int family, ret;
+
+	snprintf(who, sizeof(who), "fd %d of task %d", p->fd, p->item ? p->item->pid : 0);
+	ret = get_int_opt(p->lfd, SOL_SOCKET, SO_DOMAIN, &family);
+	if (ret)
+		return pr_fail(ret, "%s: can't tell the socket's family: %s\n", who, strerror(-ret));
+	if (family != AF_UNIX)
+		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu can dump only unix sockets yet\n", who,
+			       family_name(family), family);
+	ret = diag_ready(ctx);
+	if (ret)
+		return ret;
+	s = diag_find(p->stat.st_ino);
+	if (!s)
+		return pr_fail(-ENOENT, "%s: unix socket %lu is unknown to sock_diag (another network namespace?)\n",
+			       who, (unsigned long)p->stat.st_ino);
+	ret = check_dumpable(s, who);
+	if (ret)
+		return ret;
+
+	fill_fown(p->lfd, &fown);
+	ret = dump_opts(p->lfd, &opts, who);
+	if (ret)
+		return ret;
+	ue.id = id;
+	ue.ino = s->ino;
+	ue.type = s->type;
+	ue.state = s->state;
+	ue.flags = p->flags;
+	ue.backlog = s->state == TCP_LISTEN ? s->wqueue : 0;
+	ue.peer = s->peer;
+	ue.fown = &fown;
+	ue.opts = &opts;
+	ue.name.len = s->name_len;
+	ue.name.data = (uint8_t *)s->name;
+	if (s->shutdown) {
+		ue.has_shutdown = true;
+		ue.shutdown = s->shutdown & (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN);
+	}
+	if (s->name_len && s->name[0]) {
+		ret = dump_name_path(&ue, &perms, s, p, who, dir, sizeof(dir));
+		if (ret)
+			return ret;
+	}
+	ret = dump_queue(ctx, s, p->lfd, id, who);
+	if (ret)
+		return ret;
+
+	pr_info("%s: unix socket %u, type %u, state %u, peer %u, name %s%.*s\n", who, s->ino, s->type, s->state,
+		s->peer, s->name_len && !s->name[0] ? "@" : "", s->name_len ? s->name_len - !s->name[0] : 0,
+		s->name + (s->name_len && !s->name[0]));
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = id;
+	fe.usk = &ue;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+/* ===================== restore ===================== */
+
+struct unix_sk_info {
+	struct list_head list;
+	UnixSkEntry *ue;
+	struct file_desc *d;
+	struct unix_sk_info *peer;
+	int fd;			/* the restored socket until open() hands it out */
+	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
+	bool created;
+	struct list_head queue;	/* struct sk_packet */
+	char who[48];
+};
+
+static LIST_HEAD(unix_sks);
+static bool unix_restored;
+
+static struct unix_sk_info *find_by_ino(uint32_t ino)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, &unix_sks, list)
+		if (si->ue->ino == ino)
+			return si;
+	return NULL;
+}
+
+static struct unix_sk_info *find_by_id(uint32_t id)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, &unix_sks, list)
+		if (si->d->id == id)
+			return si;
+	return NULL;
+}
+
+static bool named(const struct unix_sk_info *si)
+{
+	return si->ue->name.len > 0;
+}
+
+static bool same_name(const struct unix_sk_info *a, const struct unix_sk_info *b)
+{
+	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len);
+}
+
+/* The listener whose name this socket carries: it came out of accept() on it. */
+static struct unix_sk_info *listener_of(const struct unix_sk_info *si)
+{
+	struct unix_sk_info *l;
+
+	if (si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !named(si))
+		return NULL;
+	list_for_each_entry(l, &unix_sks, list)
+		if (l->ue->state == TCP_LISTEN && l->ue->type == si->ue->type && same_name(l, si))
+			return l;
+	return NULL;
+}
+
+static int unix_collect(struct file_desc *d)
+{
+	struct unix_sk_info *si;
+	UnixSkEntry *ue = d->fe->usk;
+
+	if (!ue || !ue->opts || !ue->fown)
+		return pr_fail(-EINVAL, "files.img: unix socket %u has no socket entry\n", d->id);
+	if (ue->name.len > (size_t)UNIX_NAME_MAX)
+		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
+	si = xzalloc(sizeof(*si));
+	if (!si)
+		return -ENOMEM;
+	si->ue = ue;
+	si->d = d;
+	si->fd = si->orphan_fd = -1;
+	INIT_LIST_HEAD(&si->queue);
+	snprintf(si->who, sizeof(si->who), "unix socket %u (file %u)", ue->ino, d->id);
+	list_add_tail(&si->list, &unix_sks);
+	d->priv = si;
+	return 0;
+}
+
+static int add_packet(uint32_t id, struct sk_packet *pkt, void *arg)
+{
+	struct unix_sk_info *si = find_by_id(id);
+
+	if (!si)
+		return pr_fail(-EINVAL, "sk-queues.img: a packet for file %u, which is no unix socket\n", id);
+	list_add_tail(&pkt->list, &si->queue);
+	return 0;
+}
+
+static int resolve_peers(void)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		if (!si->ue->peer)
+			continue;
+		si->peer = find_by_ino(si->ue->peer);
+		if (!si->peer)
+			return pr_fail(-EINVAL, "%s: its peer, socket %u, is not in the image\n", si->who,
+				       si->ue->peer);
+	}
+	return 0;
+}
+
+/* sockaddr_un of an image name (path or abstract); returns the address length. */
+static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, ue->name.data, ue->name.len);
+	return offsetof(struct sockaddr_un, sun_path) + ue->name.len;
+}
+
+/* Run fn in name_dir, for a relative name (bind, connect), and come back. */
+static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len), int fd,
+		       const char *who)
+{
+	_cleanup_close_ int here = -1;
+	struct sockaddr_un sa;
+	socklen_t len = make_addr(ue, &sa);
+	int ret;
+
+	if (ue->name_dir && ue->name.data[0]) {
+		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (here < 0 || chdir(ue->name_dir))
+			return pr_fail(-errno, "%s: can't go to %s: %s\n", who, ue->name_dir, strerror(errno));
+	}
+	ret = fn(fd, &sa, len);
+	if (here >= 0 && fchdir(here))
+		return pr_fail(-errno, "can't come back to criu's cwd: %s\n", strerror(errno));
+	return ret;
+}
+
+static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len)
+{
+	return connect(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+}
+
+/*
+ * A socket file left at the path by the dumped (now gone) socket: remove it
+ * only when it is a socket nobody listens on (connect says ECONNREFUSED), so
+ * a live socket of someone else is never taken over.
+ */
+static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len)
+{
+	_cleanup_close_ int probe = -1;
+	int type = SOCK_STREAM, ret;
+	socklen_t olen = sizeof(type);
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen);
+	probe = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (probe < 0)
+		return -errno;
+	ret = connect(probe, (const struct sockaddr *)sa, len) ? -errno : 0;
+	if (ret != -ECONNREFUSED)
+		return -EADDRINUSE;
+	return unlink(sa->sun_path) ? -errno : 0;
+}
+
+static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len)
+{
+	int ret;
+
+	if (!bind(fd, (const struct sockaddr *)sa, len))
+		return 0;
+	if (errno != EADDRINUSE || !sa->sun_path[0])
+		return -errno;
+	ret = remove_stale(fd, sa, len);
+	if (ret)
+		return ret;
+	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+}
+
+static int bind_one(struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+	bool path = ue->name.data[0] != '\0', rel = path && ue->name_dir && ue->name.data[0] != '/';
+	char file[PATH_MAX];
+	int ret;
+
+	snprintf(file, sizeof(file), "%s%s%.*s", rel ? ue->name_dir : "", rel ? "/" : "", (int)ue->name.len,
+		 path ? (char *)ue->name.data : "");
+	ret = in_name_dir(ue, do_bind, si->fd, si->who);
+	if (ret)
+		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", si->who, path ? "" : "an abstract name",
+			       file, strerror(-ret));
+	if (path && ue->file_perms &&
+	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
+	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
+		return pr_fail(-errno, "%s: can't set the mode and owner of %s: %s\n", si->who, file, strerror(errno));
+	return 0;
+}
+
+static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
+		return pr_fail(-errno, "%s: socketpair: %s\n", a->who, strerror(errno));
+	a->fd = sv[0];
+	a->created = true;
+	if (b) {
+		b->fd = sv[1];
+		b->created = true;
+	} else {
+		a->orphan_fd = sv[1];	/* the peer had closed: it goes once the data is queued */
+	}
+	return 0;
+}
+
+/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
+static int create_pairs(void)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		struct unix_sk_info *p = si->peer;
+
+		if (si->created || si->ue->state != TCP_ESTABLISHED)
+			continue;
+		if (!p) {
+			ret = make_pair(si, NULL);
+		} else if (p->peer == si && !named(si) && !named(p)) {
+			if (p->ue->type != si->ue->type)
+				return pr_fail(-EINVAL, "%s and its peer have different types\n", si->who);
+			ret = make_pair(si, p);
+		} else {
+			continue;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Everything else that is not accepted from a listener: socket(), bind(), listen(). */
+static int create_others(void)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		if (si->created || listener_of(si))
+			continue;
+		si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC, 0);
+		if (si->fd < 0)
+			return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+		si->created = true;
+		if (named(si)) {
+			ret = bind_one(si);
+			if (ret)
+				return ret;
+		}
+		if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
+			return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+	}
+	return 0;
+}
+
+/* An accepted socket: connect its peer to the restored listener and accept. */
+static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
+{
+	struct unix_sk_info *c = si->peer;
+	int ret;
+
+	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
+		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
+	ret = in_name_dir(l->ue, do_connect, c->fd, c->who);
+	if (ret)
+		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
+	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (si->fd < 0)
+		return pr_fail(-errno, "%s: accept on %s: %s\n", si->who, l->who, strerror(errno));
+	si->created = true;
+	return 0;
+}
+
+/* Connections between named sockets. */
+static int connect_all(void)
+{
+	struct unix_sk_info *si, *l;
+	int ret;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		l = listener_of(si);
+		if (!si->created && l) {
+			ret = connect_accepted(si, l);
+			if (ret)
+				return ret;
+		}
+	}
+	list_for_each_entry(si, &unix_sks, list) {
+		struct unix_sk_info *p = si->peer;
+
+		if (si->ue->type != SOCK_DGRAM || !p || (p->peer == si && !named(si) && !named(p)))
+			continue;
+		if (!named(p))
+			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
+				       p->who);
+		ret = in_name_dir(p->ue, do_connect, si->fd, si->who);
+		if (ret)
+			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
+	}
+	list_for_each_entry(si, &unix_sks, list)
+		if (!si->created)
+			return pr_fail(-EOPNOTSUPP, "%s: criu can't tell how to create this socket\n", si->who);
+	return 0;
+}
+
+static int set_int_opt(int fd, int opt, int v)
+{
+	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) ? -errno : 0;
+}
+
+static int restore_opts(struct unix_sk_info *si)
+{
+	const SkOptsEntry *o = si->ue->opts;
+	struct timeval tv;
+	int ret;
+
+	/* the kernel doubles what it is given: give half of what it reported */
+	if (set_int_opt(si->fd, SO_SNDBUFFORCE, o->so_sndbuf / 2))
+		set_int_opt(si->fd, SO_SNDBUF, o->so_sndbuf / 2);
+	if (set_int_opt(si->fd, SO_RCVBUFFORCE, o->so_rcvbuf / 2))
+		set_int_opt(si->fd, SO_RCVBUF, o->so_rcvbuf / 2);
+	tv = (struct timeval){ .tv_sec = o->so_snd_tmo_sec, .tv_usec = o->so_snd_tmo_usec };
+	ret = setsockopt(si->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ? -errno : 0;
+	tv = (struct timeval){ .tv_sec = o->so_rcv_tmo_sec, .tv_usec = o->so_rcv_tmo_usec };
+	if (!ret && setsockopt(si->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		ret = -errno;
+	if (!ret && o->has_so_passcred && o->so_passcred)
+		ret = set_int_opt(si->fd, SO_PASSCRED, 1);
+	if (!ret && o->has_so_passsec && o->so_passsec)
+		ret = set_int_opt(si->fd, SO_PASSSEC, 1);
+	if (!ret && o->has_so_priority && o->so_priority)
+		ret = set_int_opt(si->fd, SO_PRIORITY, o->so_priority);
+	if (!ret && o->has_so_rcvlowat && o->so_rcvlowat > 1)
+		ret = set_int_opt(si->fd, SO_RCVLOWAT, o->so_rcvlowat);
+	if (!ret && o->has_so_mark && o->so_mark)
+		ret = set_int_opt(si->fd, SO_MARK, o->so_mark);
+	if (ret)
+		return pr_fail(ret, "%s: can't restore the socket options: %s\n", si->who, strerror(-ret));
+	return 0;
+}
+
+/* A socket connected to si, to send si's datagrams from. */
+static struct unix_sk_info *dgram_sender(struct unix_sk_info *si)
+{
+	struct unix_sk_info *x;
+
+	if (si->peer && si->peer->peer == si)
+		return si->peer;
+	list_for_each_entry(x, &unix_sks, list)
+		if (x->peer == si)
+			return x;
+	return NULL;
+}
+
+static int requeue_one(struct unix_sk_info *si)
+{
+	struct unix_sk_info *snd;
+	_cleanup_close_ int tmp = -1;
+	struct sockaddr_un sa;
+	socklen_t len;
+
+	if (list_empty(&si->queue))
+		return 0;
+	if (si->orphan_fd >= 0)
+		return sk_queue_restore(si->orphan_fd, &si->queue, NULL, 0, si->who);
+	snd = si->ue->type == SOCK_DGRAM ? dgram_sender(si) : si->peer;
+	if (snd)
+		return sk_queue_restore(snd->fd, &si->queue, NULL, 0, si->who);
+	if (si->ue->type != SOCK_DGRAM || !named(si) || (si->ue->name_dir && si->ue->name.data[0] != '/'))
+		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
+	/* datagrams from unconnected senders: send them from a socket of our own */
+	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tmp < 0)
+		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
+	len = make_addr(si->ue, &sa);
+	return sk_queue_restore(tmp, &si->queue, &sa, len, si->who);
+}
+
+static int finish_one(struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+	int how = -1;
+
+	if (si->orphan_fd >= 0) {
+		close(si->orphan_fd);
+		si->orphan_fd = -1;
+	}
+	if (ue->has_shutdown && ue->shutdown) {
+		how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
+		      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
+									 : SHUT_WR;
+		if (shutdown(si->fd, how) && errno != ENOTCONN)
+			return pr_fail(-errno, "%s: shutdown: %s\n", si->who, strerror(errno));
+	}
+	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
+		return pr_fail(-errno, "%s: can't set the file flags: %s\n", si->who, strerror(errno));
+	if (ue->fown->pid) {
+		struct f_owner_ex o = { .type = ue->fown->pid_type, .pid = ue->fown->pid };
+
+		if (fcntl(si->fd, F_SETOWN_EX, &o) || fcntl(si->fd, F_SETSIG, ue->fown->signum))
+			return pr_fail(-errno, "%s: can't set the owner: %s\n", si->who, strerror(errno));
+	}
+	return 0;
+}
+
+static int restore_all(void)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	unix_restored = true;
+	ret = sk_queues_read(files_img_dfd, add_packet, NULL);
+	ret = ret ?: resolve_peers();
+	ret = ret ?: create_pairs();
+	ret = ret ?: create_others();
+	ret = ret ?: connect_all();
+	if (ret)
+		return ret;
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = restore_opts(si);
+		if (ret)
+			return ret;
+	}
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = requeue_one(si);
+		if (ret)
+			return ret;
+	}
+	/* shutdowns last: a shut socket takes no more data */
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = finish_one(si);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int unix_open(struct file_desc *d, int *ret_fd)
+{
+	struct unix_sk_info *si = d->priv;
+	int ret;
+
+	if (!unix_restored) {
+		ret = restore_all();
+		if (ret)
+			return ret;
+	}
+	if (si->fd < 0)
+		return pr_fail(-EINVAL, "%s was not restored\n", si->who);
+	*ret_fd = TAKE_FD(si->fd);
+	return 0;
+}
+
+static void unix_cleanup(void)
+{
+	struct unix_sk_info *si, *tmp;
+
+	list_for_each_entry_safe(si, tmp, &unix_sks, list) {
+		if (si->fd >= 0)
+			close(si->fd);
+		if (si->orphan_fd >= 0)
+			close(si->orphan_fd);
+		sk_queue_free(&si->queue);
+		list_del(&si->list);
+		si->d->priv = NULL;
+		free(si);
+	}
+	unix_restored = false;
+}
+
+const struct file_type unix_sk_file_type = {
+	.name = "unix socket",
+	.type = FD_TYPES__UNIXSK,
+	.detect = unix_detect,
+	.dump = unix_dump,
+	.collect = unix_collect,
+	.open = unix_open,
+	.cleanup = unix_cleanup,
+	.stage = FILE_OPEN_EARLY,
+};
