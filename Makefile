@@ -8,11 +8,13 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 	  -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
 CPPFLAGS += -Ibuild -Ibuild/images -Icriu/include -Icriu/arch/x86/include -Icompel/include
 
-# Install the build dependencies first when something is missing.
-DEPS_OK := $(shell command -v protoc-c >/dev/null && pkg-config --exists libprotobuf-c libnl-3.0 && echo y)
-ifeq ($(DEPS_OK)$(filter clean,$(MAKECMDGOALS)),)
-$(info dependencies missing: running scripts/install-deps.sh)
-$(shell sh scripts/install-deps.sh >&2)
+# Install the build and test dependencies first when something is missing
+# (install-deps.sh is quick and silent when everything is there).
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell sh scripts/install-deps.sh >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(warning scripts/install-deps.sh failed: some dependencies may be missing)
+endif
 endif
 
 include Makefile.config
