@@ -682,7 +682,7 @@ static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
 	return 0;
 }
 
-/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
+/* Pairs of unnamed connected sockets, and stream/seqpacket sockets whose peer had closed. */
 static int create_pairs(void)
 {
 	struct unix_sk_info *si;
@@ -693,9 +693,13 @@ static int create_pairs(void)
 
 		if (si->created || si->ue->state != TCP_ESTABLISHED)
 			continue;
-		if (!p) {
+		/*
+		 * A datagram socket someone connect()ed to is "established" too,
+		 * without a peer of its own: it is created as a plain socket.
+		 */
+		if (!p && si->ue->type != SOCK_DGRAM) {
 			ret = make_pair(si, NULL);
-		} else if (p->peer == si && !named(si) && !named(p)) {
+		} else if (p && p->peer == si && !named(si) && !named(p)) {
 			if (p->ue->type != si->ue->type)
 				return pr_fail(-EINVAL, "%s and its peer have different types\n", si->who);
 			ret = make_pair(si, p);
