@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -168,6 +169,8 @@ static void *pc_writer_main(void *arg)
 static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
 {
 	struct pc_writer *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int err;
 
 	if (!w)
 		return NULL;
@@ -176,7 +179,12 @@ static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
 	w->slot_size = slot_size;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, pc_writer_main, w)) {
+	/* the thread inherits a full mask: criu's signals stay with its main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&w->thread, NULL, pc_writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
