@@ -130,7 +130,9 @@ static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct pe
 		if (n == -EAGAIN || n == -ENODATA)
 			break;
 		if (n < 0)
-			return n;
+			return n == -EOPNOTSUPP || n == -EMSGSIZE || n == -ENOMEM
+				       ? n
+				       : pr_fail(n, "%s: can't peek at the queued data: %s\n", who, strerror(-n));
 		ps->offset += n;
 		total += n;
 		n = write_packet(ctx, img, id, ps->buf, n);

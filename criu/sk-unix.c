@@ -381,7 +381,8 @@ static int dump_queue(struct dump_files_ctx *ctx, const struct diag_sk *s, int l
 	uint64_t bytes = 0;
 	int ret;
 
-	if (s->state == TCP_LISTEN)
+	/* a listener's queue holds connections; an unconnected stream socket has no queue */
+	if (s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && s->state != TCP_ESTABLISHED))
 		return 0;
 	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, id, who, &bytes);
 	if (ret)
