@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * epoll: the interest list, from fdinfo lines
+ *   "tfd: N events: X data: Y pos: P ino: I sdev: D".
+ * The kernel keys an item by (file, fd number in the task that added it), so
+ * a restored item must be added with that fd number naming that file.
+ *
+ * Dump: for each item, find the watched file among the task's fds with
+ * kcmp(KCMP_EPOLL_TFD): normally it is still at fd N; if fd N is closed or
+ * holds another file now, any other fd of the file will do. The watched file
+ * is dumped then (it may come later in fd order) and its files.img id kept in
+ * the item (target_id, our field). A watched file the task no longer holds at
+ * all can't be restored: the dump stops with an error.
+ *
+ * Restore: post_install, in a restored task, once all its fds are in place:
+ * EPOLL_CTL_ADD of every item with the task's fd N when that fd is the watched
+ * file (kcmp against the controller's copy); otherwise the file is put at
+ * number N just for the epoll_ctl and whatever was there is put back.
+ * A watched epoll has its own list filled first (nested epolls: inner first);
+ * adds are idempotent (EEXIST is fine) since that epoll's own post_install
+ * may run in another task.
+ * Readiness is the kernel's to recompute; an edge-triggered item whose file is
+ * ready reports one edge after restore even if that edge was already consumed.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+
+#include "anon-fd.h"
+#include "common.h"
+#include "files.h"
+#include "image.h"
+#include "protobuf.h"
+#include "restore.h"
+
+#include "fdinfo.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "epoll: "
+
+#ifndef KCMP_EPOLL_TFD
+#define KCMP_EPOLL_TFD 7
+#endif
+
+struct kcmp_epoll_slot {
+	uint32_t efd, tfd, toff;
+};
+
+static bool eventpoll_detect(const struct fd_parms *p)
+{
+	return anon_link_is(p, "anon_inode:[eventpoll]");
+}
+
+/* ---------- dump ---------- */
+
+static int parse_tfd_line(const char *val, EventpollTfdEntry *e)
+{
+	unsigned long long data, pos, ino;
+	unsigned int events, dev;
+	int tfd;
+
+	if (sscanf(val, "%d events: %x data: %llx pos:%llu ino:%llx sdev:%x", &tfd, &events, &data, &pos, &ino,
+		   &dev) != 6 || tfd < 0)
+		return -EINVAL;
+	e->tfd = tfd;
+	e->events = events;
+	e->data = data;
+	e->has_dev = e->has_inode = e->has_pos = true;
+	e->dev = dev;
+	e->inode = ino;
+	e->pos = pos;
+	return 0;
+}
+
+/* Is fd of the task the file of the epoll item slot? */
+static bool is_target(pid_t pid, int fd, struct kcmp_epoll_slot *slot)
+{
+	return sys_kcmp(pid, pid, KCMP_EPOLL_TFD, fd, (unsigned long)slot) == 0;
+}
+
+/* An fd of the task that is the watched file, or -ENOENT. */
+static int find_target_fd(const struct fd_parms *p, struct kcmp_epoll_slot *slot)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int dfd;
+
+	if (is_target(p->item->pid, slot->tfd, slot))
+		return slot->tfd;
+	dfd = openat(p->item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' && is_target(p->item->pid, fd, slot))
+			return fd;
+	}
+	return -ENOENT;
+}
+
+/* e is parsed; toff: how many items before it have the same fd number (kcmp wants that rank). */
+static int dump_one_item(const struct fd_parms *p, uint32_t toff, EventpollTfdEntry *e)
+{
+	struct kcmp_epoll_slot slot = { .efd = p->fd, .tfd = e->tfd, .toff = toff };
+	int ret, fd;
+
+	fd = find_target_fd(p, &slot);
+	if (fd < 0)
+		return pr_fail(-EOPNOTSUPP,
+			       "epoll fd %d of task %d watches a file added as fd %u that the task no longer has "
+			       "open; criu can't restore such an item\n",
+			       p->fd, p->item->pid, e->tfd);
+	if (fd == p->fd)
+		return pr_fail(-EINVAL, "epoll fd %d of task %d watches itself\n", p->fd, p->item->pid);
+	ret = dump_task_fd_object(p->item, fd, &e->target_id);
+	if (ret)
+		return ret;
+	e->has_target_id = true;
+	pr_debug("fd %d of task %d: item fd %u events %#x data %#llx -> file %u%s\n", p->fd, p->item->pid, e->tfd,
+		 e->events, (unsigned long long)e->data, e->target_id, fd == (int)e->tfd ? "" : " (moved)");
+	return 0;
+}
+
+static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	EventpollFileEntry efe = EVENTPOLL_FILE_ENTRY__INIT;
+	FileEntry fe = FILE_ENTRY__INIT;
+	_cleanup_free_ EventpollTfdEntry *items = NULL;
+	_cleanup_free_ EventpollTfdEntry **ptrs = NULL;
+	int n = 0, ret = 0;
+	FownEntry fown;
+
+	items = xzalloc(sizeof(*items) * (p->fdinfo.nr_extra + 1));
+	ptrs = xzalloc(sizeof(*ptrs) * (p->fdinfo.nr_extra + 1));
+	if (!items || !ptrs)
+		return -ENOMEM;
+	for (int i = 0; i < p->fdinfo.nr_extra && !ret; i++) {
+		const struct fdinfo_kv *kv = &p->fdinfo.extra[i];
+		uint32_t toff = 0;
+
+		if (strcmp(kv->key, "tfd"))
+			continue;
+		eventpoll_tfd_entry__init(&items[n]);
+		items[n].id = id;
+		if (parse_tfd_line(kv->val, &items[n]))
+			return pr_fail(-EINVAL, "fd %d of task %d: can't parse epoll item 'tfd: %s'\n", p->fd,
+				       p->item->pid, kv->val);
+		for (int j = 0; j < n; j++)
+			toff += items[j].tfd == items[n].tfd;
+		ret = dump_one_item(p, toff, &items[n]);
+		ptrs[n] = &items[n];
+		n++;
+	}
+	if (ret)
+		return ret;
+
+	fill_fown(p->lfd, &fown);
+	efe.id = id;
+	efe.flags = p->flags;
+	efe.fown = &fown;
+	efe.n_tfd = n;
+	efe.tfd = ptrs;
+	pr_debug("fd %d of task %d: %d items\n", p->fd, p->item->pid, n);
+
+	fe.type = FD_TYPES__EVENTPOLL;
+	fe.id = id;
+	fe.epfd = &efe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+/* ---------- restore ---------- */
+
+/*
+ * One "filled" flag per epoll, in memory shared by the restored tasks (they
+ * are forked after collect): an epoll's list is filled exactly once, by the
+ * first task to claim it, either for itself or as a nested target.
+ */
+#define CLAIMS_PER_CHUNK (PAGE_SIZE / sizeof(int))
+static int *claim_chunk;
+static size_t claim_used = CLAIMS_PER_CHUNK;
+
+static int *new_claim(void)
+{
+	if (claim_used == CLAIMS_PER_CHUNK) {
+		void *m = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+		claim_chunk = m;
+		claim_used = 0;
+	}
+	return &claim_chunk[claim_used++];
+}
+
+static bool claim(struct file_desc *d)
+{
+	return !__atomic_exchange_n((int *)d->priv, 1, __ATOMIC_SEQ_CST);
+}
+
+static int eventpoll_collect(struct file_desc *d)
+{
+	EventpollFileEntry *efe = d->fe->epfd;
+
+	if (!efe)
+		return pr_fail(-EINVAL, "files.img: epoll %u has no eventpoll entry\n", d->id);
+	for (size_t i = 0; i < efe->n_tfd; i++)
+		if (efe->tfd[i]->has_target_id && efe->tfd[i]->target_id == d->id)
+			return pr_fail(-EINVAL, "files.img: epoll %u watches itself\n", d->id);
+	d->priv = new_claim();
+	if (!d->priv)
+		return pr_fail(-ENOMEM, "can't map shared memory for epoll %u\n", d->id);
+	return 0;
+}
+
+static int eventpoll_open(struct file_desc *d, int *ret_fd)
+{
+	EventpollFileEntry *efe = d->fe->epfd;
+	_cleanup_close_ int fd = epoll_create1(EPOLL_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return pr_fail(-errno, "can't create epoll %u: %s\n", d->id, strerror(errno));
+	ret = anon_fd_restore_flags(fd, efe->flags, efe->fown);
+	if (ret)
+		return pr_fail(ret, "epoll %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* State of one post_install call in a task. */
+struct ep_ctx {
+	int ctl_pidfd;		/* pidfd of the controller, opened on first need */
+	int depth;
+};
+
+static int ctl_pidfd(struct ep_ctx *c)
+{
+	if (c->ctl_pidfd < 0)
+		c->ctl_pidfd = sys_pidfd_open(restore_ctl_pid, 0);
+	return c->ctl_pidfd < 0 ? -errno : c->ctl_pidfd;
+}
+
+/* A new fd (any number) of the controller's copy of desc t. */
+static int fetch(struct ep_ctx *c, struct file_desc *t)
+{
+	int pfd = ctl_pidfd(c), cfd = file_desc_ctl_fd(t), fd;
+
+	if (pfd < 0)
+		return pfd;
+	if (cfd < 0)
+		return -EBADF;
+	fd = sys_pidfd_getfd(pfd, cfd, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static int add_item(int epfd, int tfd, const EventpollTfdEntry *e)
+{
+	struct epoll_event ev = { .events = e->events, .data.u64 = e->data };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Add e with the number e->tfd naming file t for the call: whatever holds that number is put back after. */
+static int add_item_placed(struct ep_ctx *c, int epfd, struct file_desc *t, const EventpollTfdEntry *e)
+{
+	int tfd, saved = -1, saved_fl, tmp, ret = 0;
+
+	if (e->tfd >= (uint32_t)restore_service_fd_base())
+		return -EBUSY;
+	tfd = e->tfd;
+	saved_fl = fcntl(tfd, F_GETFD);
+	tmp = fetch(c, t);
+	if (tmp < 0)
+		return tmp;
+	if (saved_fl >= 0) {
+		saved = fcntl(tfd, F_DUPFD_CLOEXEC, 0);
+		if (saved < 0) {
+			ret = -errno;
+			close(tmp);
+			return ret;
+		}
+	}
+	if (dup3(tmp, tfd, O_CLOEXEC) < 0)
+		ret = -errno;
+	close(tmp);
+	if (!ret)	/* the epoll itself may be what sat at that number */
+		ret = add_item(epfd == tfd ? saved : epfd, tfd, e);
+	if (saved >= 0) {
+		if (dup3(saved, tfd, (saved_fl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0 && !ret)
+			ret = -errno;
+		close(saved);
+	} else {
+		close(tfd);
+	}
+	return ret;
+}
+
+static int fill_epoll(struct ep_ctx *c, struct file_desc *d, int epfd);
+
+static int restore_item(struct ep_ctx *c, struct file_desc *d, int epfd, const EventpollTfdEntry *e)
+{
+	struct file_desc *t;
+	int cfd, ret;
+
+	if (!e->has_target_id) {
+		/* a CRIU image: the task's fd number is all there is */
+		ret = add_item(epfd, e->tfd, e);
+		return ret ? pr_fail(ret, "epoll %u: can't add fd %u: %s\n", d->id, e->tfd, strerror(-ret)) : 0;
+	}
+	t = find_file_desc(e->target_id);
+	cfd = t ? file_desc_ctl_fd(t) : -1;
+	if (cfd < 0)
+		return pr_fail(-EINVAL, "epoll %u watches file %u, which was not restored\n", d->id, e->target_id);
+	if (t->type == &eventpoll_file_type) {
+		int inner = fetch(c, t);
+
+		if (inner < 0)
+			return pr_fail(inner, "epoll %u: can't get epoll %u from criu: %s\n", d->id, t->id,
+				       strerror(-inner));
+		ret = fill_epoll(c, t, inner);
+		close(inner);
+		if (ret)
+			return ret;
+	}
+	if (sys_kcmp(getpid(), restore_ctl_pid, KCMP_FILE, e->tfd, cfd) == 0)
+		ret = add_item(epfd, e->tfd, e);
+	else
+		ret = add_item_placed(c, epfd, t, e);
+	if (ret)
+		return pr_fail(ret, "epoll %u: can't add file %u as fd %u (events %#x): %s\n", d->id, t->id, e->tfd,
+			       e->events, strerror(-ret));
+	return 0;
+}
+
+/* A one-shot item that fired and was not re-armed: only its private bits are left. */
+static bool is_disabled_oneshot(const EventpollTfdEntry *e)
+{
+	return (e->events & EPOLLONESHOT) && !(e->events & ~(EPOLLONESHOT | EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE));
+}
+
+#define EP_ANY_EVENT                                                                                    \
+	(EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | \
+	 EPOLLMSG)
+
+/*
+ * A disabled one-shot item can't be added as such: the kernel arms every
+ * added item, at least for EPOLLERR|EPOLLHUP. If its file is ready for
+ * something now, add it armed for anything so that it fires at once (the
+ * epoll_wait in fill_epoll() takes that event, which disables it again, as
+ * dumped); if not, add it armed for ERR/HUP only, the closest the kernel allows.
+ */
+static int restore_disabled_oneshot(struct ep_ctx *c, struct file_desc *d, int epfd, const EventpollTfdEntry *e,
+				    bool *fired)
+{
+	EventpollTfdEntry tmp = *e;
+	struct file_desc *t = e->has_target_id ? find_file_desc(e->target_id) : NULL;
+	struct pollfd pfd = { .events = EP_ANY_EVENT };
+
+	*fired = false;
+	pfd.fd = t ? fetch(c, t) : -1;
+	if (pfd.fd >= 0) {
+		if (poll(&pfd, 1, 0) == 1 && pfd.revents) {
+			tmp.events |= EP_ANY_EVENT;
+			*fired = true;
+		}
+		close(pfd.fd);
+	}
+	return restore_item(c, d, epfd, &tmp);
+}
+
+/*
+ * Disabled one-shot items go in first, into the still empty epoll, so that
+ * the epoll_wait that disables them takes nothing else.
+ */
+static int fill_epoll(struct ep_ctx *c, struct file_desc *d, int epfd)
+{
+	EventpollFileEntry *efe = d->fe->epfd;
+	struct epoll_event evs[64];
+	int ret = 0, n, nr_disabled = 0;
+
+	if (!claim(d))
+		return 0;
+	if (++c->depth > 8)
+		return pr_fail(-ELOOP, "epoll %u: epolls nested too deep\n", d->id);
+	for (size_t i = 0; i < efe->n_tfd && !ret; i++) {
+		bool fired;
+
+		if (is_disabled_oneshot(efe->tfd[i])) {
+			ret = restore_disabled_oneshot(c, d, epfd, efe->tfd[i], &fired);
+			nr_disabled += fired;
+		}
+	}
+	while (!ret && nr_disabled && (n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), 0)) > 0)
+		nr_disabled -= min(n, nr_disabled);
+	for (size_t i = 0; i < efe->n_tfd && !ret; i++)
+		if (!is_disabled_oneshot(efe->tfd[i]))
+			ret = restore_item(c, d, epfd, efe->tfd[i]);
+	c->depth--;
+	return ret;
+}
+
+static int eventpoll_post_install(struct file_desc *d, int fd)
+{
+	struct ep_ctx c = { .ctl_pidfd = -1 };
+	int ret = fill_epoll(&c, d, fd);
+
+	if (c.ctl_pidfd >= 0)
+		close(c.ctl_pidfd);
+	if (!ret)
+		pr_debug("epoll %u: %zu items in place (fd %d of task %d)\n", d->id, d->fe->epfd->n_tfd, fd,
+			 getpid());
+	return ret;
+}
+
+const struct file_type eventpoll_file_type = {
+	.name = "eventpoll",
+	.type = FD_TYPES__EVENTPOLL,
+	.detect = eventpoll_detect,
+	.dump = eventpoll_dump,
+	.collect = eventpoll_collect,
+	.open = eventpoll_open,
+	.post_install = eventpoll_post_install,
+	.stage = FILE_OPEN_EARLY,
+};
