@@ -42,8 +42,10 @@ int dump_mem_ctx_init(struct dump_mem_ctx *ctx)
 		dump_mem_ctx_fini(ctx);
 		return -ENOMEM;
 	}
-	ctx->zero_pfn = find_zero_page_pfn();
-	pr_debug("zero page pfn %#llx\n", (unsigned long long)ctx->zero_pfn);
+	ctx->zero.pfn = find_zero_page_pfn();
+	ctx->zero.huge = find_huge_zero_page_pfn();
+	pr_debug("zero page pfn %#llx, huge zero page pfn %#llx\n", (unsigned long long)ctx->zero.pfn,
+		 (unsigned long long)ctx->zero.huge);
 	return 0;
 }
 
@@ -304,7 +306,7 @@ static int dump_private_pages(struct mm_dump *d)
 			filter = PF_PRIVATE_FILE;
 		else
 			continue;	/* shared: the file or the shmem object holds the data */
-		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, ctx->zero_pfn,
+		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, &ctx->zero,
 				     ctx->pmbuf, ctx->pmbuf_nr);
 	}
 	if (!ret)

@@ -393,19 +393,26 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	return 0;
 }
 
-static bool want_page(uint64_t pme, enum page_filter filter, uint64_t zero_pfn)
+#define HPAGE_PAGES 512UL	/* 4 KiB pages in a 2 MiB huge page */
+
+static bool want_page(uint64_t pme, enum page_filter filter, const struct zero_pfns *zero)
 {
+	uint64_t pfn = pme & PME_PFN_MASK;
+
 	if (pme & PME_SWAP)
 		return true;	/* a swapped page of a private mapping is always an anonymous copy */
 	if (!(pme & PME_PRESENT))
 		return false;
 	if (filter == PF_PRIVATE_FILE)
 		return !(pme & PME_FILE);
-	return !zero_pfn || (pme & PME_PFN_MASK) != zero_pfn;
+	if (zero->pfn && pfn == zero->pfn)
+		return false;
+	return !zero->huge || pfn < zero->huge || pfn >= zero->huge + HPAGE_PAGES;
 }
 
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
-		   enum page_filter filter, bool readable, uint64_t zero_pfn, uint64_t *pmbuf, size_t pmbuf_nr)
+		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
+		   size_t pmbuf_nr)
 {
 	unsigned long addr = start;
 	int ret;
@@ -426,11 +433,11 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		while (i < nr) {
 			size_t j;
 
-			while (i < nr && !want_page(pmbuf[i], filter, zero_pfn))
+			while (i < nr && !want_page(pmbuf[i], filter, zero))
 				i++;
 			if (i == nr)
 				break;
-			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero_pfn); j++)
+			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero); j++)
 				;
 			ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE, !readable);
 			if (ret < 0)
@@ -442,22 +449,72 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	return 0;
 }
 
+/* The pagemap entry of addr in this process, 0 on failure. */
+static uint64_t self_pme(unsigned long addr)
+{
+	_cleanup_close_ int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t pme;
+
+	if (fd < 0 || pread(fd, &pme, sizeof(pme), addr / PAGE_SIZE * sizeof(pme)) != sizeof(pme))
+		return 0;
+	return pme;
+}
+
 uint64_t find_zero_page_pfn(void)
 {
 	volatile char *p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	_cleanup_close_ int fd = -1;
-	uint64_t pme = 0;
+	uint64_t pme;
 
 	if (p == MAP_FAILED)
 		return 0;
 	(void)p[0];	/* a read fault maps the zero page */
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &pme, sizeof(pme), (unsigned long)p / PAGE_SIZE * sizeof(pme)) != sizeof(pme))
-		pme = 0;
+	pme = self_pme((unsigned long)p);
 	munmap((void *)p, PAGE_SIZE);
 	if (!(pme & PME_PRESENT))
 		return 0;
 	return pme & PME_PFN_MASK;
+}
+
+/* Read-fault a fresh 2 MiB aligned THP region and return the PFN of its first page (0: none). */
+static uint64_t probe_huge_read_fault(uint64_t *ret_pme)
+{
+	size_t hsize = HPAGE_PAGES * PAGE_SIZE;
+	char *area = mmap(NULL, 2 * hsize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *p;
+	uint64_t pme;
+
+	if (area == MAP_FAILED)
+		return 0;
+	p = (char *)(((unsigned long)area + hsize - 1) & ~(hsize - 1));
+	madvise((void *)p, hsize, MADV_HUGEPAGE);
+	(void)p[0];
+	pme = self_pme((unsigned long)p);
+	/* the huge zero page is PMD mapped: the next 4 KiB has the next PFN */
+	if (!(pme & PME_PRESENT) || (self_pme((unsigned long)p + PAGE_SIZE) & PME_PFN_MASK) != (pme & PME_PFN_MASK) + 1)
+		pme = 0;
+	munmap(area, 2 * hsize);
+	*ret_pme = pme;
+	return pme & PME_PFN_MASK;
+}
+
+uint64_t find_huge_zero_page_pfn(void)
+{
+	uint64_t a, b, pme_a = 0, pme_b = 0, zero = find_zero_page_pfn();
+	char buf[8] = "";
+	int n = read_file_at(AT_FDCWD, "/sys/kernel/mm/transparent_hugepage/use_zero_page", buf, sizeof(buf));
+
+	if (n <= 0 || buf[0] != '1' || !zero)
+		return 0;
+	/*
+	 * Only the huge zero page is shared by two fresh areas, and it is never
+	 * mapped exclusively; a freshly allocated huge page (whose PFN could later
+	 * hold anything) fails both tests.
+	 */
+	a = probe_huge_read_fault(&pme_a);
+	b = probe_huge_read_fault(&pme_b);
+	if (!a || a != b || a == zero || (pme_a & PME_EXCLUSIVE) || (pme_b & PME_EXCLUSIVE))
+		return 0;
+	return a;
 }
 
 void pagemap_read_free(struct pagemap_read *r)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pagemap.h"
 #include "shmem.h"
 
 struct pstree_item;
@@ -54,7 +55,7 @@ struct page_copier;
 /* Cross-task state of one dump. */
 struct dump_mem_ctx {
 	unsigned int next_pages_id;	/* the N of the next pages-N.img (from 1) */
-	uint64_t zero_pfn;		/* PFN of the zero page (0: unknown; zero pages are then dumped) */
+	struct zero_pfns zero;		/* the zero pages' PFNs (0: unknown; such pages are then dumped) */
 	struct shmem_set shmems;	/* shared anonymous objects already dumped */
 	void *buf;			/* staging buffer for page copies */
 	size_t buf_size;

@@ -101,6 +101,12 @@ int page_copier_flush(struct page_copier *pc);
 /* Stop the writer (if any) and close what the copier opened; safe after any error. */
 void page_copier_fini(struct page_copier *pc);
 
+/* Where the kernel's shared zero pages are: read faults of untouched anonymous memory map them. */
+struct zero_pfns {
+	uint64_t pfn;		/* the 4 KiB zero page */
+	uint64_t huge;		/* first PFN of the 2 MiB huge zero page (THP), 0 when unknown */
+};
+
 /* Which present pages of a vma get dumped (see dump_vma_pages()). */
 enum page_filter {
 	PF_ANON,	/* private anonymous: present (not the zero page) or swapped */
@@ -110,11 +116,12 @@ enum page_filter {
 /*
  * Scan /proc/PID/pagemap (pagemap_fd) over [start, end) in one pass and queue
  * every page that passes the filter to the copier; entries go to pc->x.
- * zero_pfn: the PFN of the shared zero page (0: unknown, zero pages are then dumped).
+ * zero: the PFNs of the shared zero pages (0: unknown, such pages are then dumped).
  * pmbuf: scratch for pmbuf_nr pagemap words.
  */
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
-		   enum page_filter filter, bool readable, uint64_t zero_pfn, uint64_t *pmbuf, size_t pmbuf_nr);
+		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
+		   size_t pmbuf_nr);
 
 /*
  * A pagemap image read back whole: pages_id from its head, its entries
@@ -137,5 +144,10 @@ void pagemap_read_free(struct pagemap_read *r);
 
 /* The PFN of the zero page as this process sees it, 0 if PFNs are hidden (no CAP_SYS_ADMIN). */
 uint64_t find_zero_page_pfn(void);
+/*
+ * The first PFN of the huge zero page, or 0 when THP or its zero page is off
+ * or it can't be told apart from a freshly allocated huge page.
+ */
+uint64_t find_huge_zero_page_pfn(void);
 
 #endif

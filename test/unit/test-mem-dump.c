@@ -52,8 +52,11 @@ static void ok(bool cond, const char *fmt, ...)
 #define PNONE_PAGES 4
 
 /* Where the child put things; filled before fork, so both sides agree. */
+#define HUGE_SIZE (2UL << 20)
+
 struct layout {
 	char *anon, *fpriv, *fshared, *shm, *pnone;
+	char *huge;			/* 2 MiB aligned, MADV_HUGEPAGE, only read: the huge zero page */
 	unsigned long shm_ino;
 } L;
 
@@ -123,6 +126,7 @@ static void write_task_memory(void)
 			fill_page(L.shm + i * PAGE_SIZE, 4000000 + i);
 	fill_page(L.pnone + PAGE_SIZE, 5000001);
 	mprotect(L.pnone, PNONE_PAGES * PAGE_SIZE, PROT_NONE);
+	sink += L.huge[0] + L.huge[HUGE_SIZE - 1];
 	(void)sink;
 }
 
@@ -214,6 +218,11 @@ static int setup_layout(const char *file)
 	L.fshared = mmap(NULL, FILE_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	L.shm = mmap(NULL, SHM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	L.pnone = mmap(NULL, PNONE_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *h = mmap(NULL, 2 * HUGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h == MAP_FAILED)
+		return -1;
+	L.huge = (char *)(((unsigned long)h + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	madvise(L.huge, HUGE_SIZE, MADV_HUGEPAGE);
 	if (L.anon == MAP_FAILED || L.fpriv == MAP_FAILED || L.fshared == MAP_FAILED || L.shm == MAP_FAILED ||
 	    L.pnone == MAP_FAILED)
 		return -1;
@@ -243,7 +252,7 @@ static bool dumped_page(const struct pagemap_read *r, unsigned long vaddr, void 
 	return false;
 }
 
-static void check_mm(int dfd, pid_t pid, uint64_t zero_pfn)
+static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_MM, O_RSTR, pid);
 	MmEntry *mm = NULL;
@@ -323,10 +332,17 @@ static void check_mm(int dfd, pid_t pid, uint64_t zero_pfn)
 	ok(!bad_absent && !bad_data, "anon: every written page dumped with its data (%lu missing, %lu wrong)",
 	   bad_absent, bad_data);
 	ok(!bad_present, "anon: untouched pages absent (%lu present)", bad_present);
-	if (zero_pfn)
+	if (zero->pfn)
 		ok(!zero_dumped, "anon: read-faulted zero pages skipped (%lu dumped)", zero_dumped);
 	else
 		printf("# PFNs hidden: zero pages are dumped (%lu)\n", zero_dumped);
+	unsigned long huge_dumped = 0;
+	for (unsigned long a = 0; a < HUGE_SIZE; a += PAGE_SIZE)
+		huge_dumped += dumped_page(&r, (unsigned long)L.huge + a, page);
+	if (zero->huge)
+		ok(!huge_dumped, "anon: a read-faulted THP area (huge zero page) is not dumped (%lu pages)", huge_dumped);
+	else
+		printf("# no huge zero page known: %lu pages of a read-only THP area dumped\n", huge_dumped);
 
 	bad_absent = bad_present = bad_data = 0;
 	for (unsigned long i = 0; i < FILE_PAGES; i++) {
@@ -468,7 +484,8 @@ int main(void)
 	ret = dump_files_init(&fctx, dfd, NULL);
 	if (!ret)
 		ret = dump_mem_ctx_init(&ctx);
-	ok(!ret, "contexts ready (zero pfn %#llx)", (unsigned long long)ctx.zero_pfn);
+	ok(!ret, "contexts ready (zero pfn %#llx, huge zero pfn %#llx)", (unsigned long long)ctx.zero.pfn,
+	   (unsigned long long)ctx.zero.huge);
 	ret = dump_task_mm(dfd, &c, &ctx);
 	ok(!ret, "dump_task_mm(child) = %d", ret);
 	ret = dump_task_mm(dfd, &g, &ctx);
@@ -511,7 +528,7 @@ int main(void)
 	compel_detach(gpid, st_g, 0);
 	compel_detach(pid, st_c, 0);
 
-	check_mm(dfd, pid, ctx.zero_pfn);
+	check_mm(dfd, pid, &ctx.zero);
 	check_shmem(dfd);
 
 	/* a corrupt pagemap is refused, not crashed on */
