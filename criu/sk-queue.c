@@ -71,6 +71,7 @@ static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_
 
 struct peek_state {
 	int lfd, type;
+	bool rcv_shut;
 	char *buf;
 	size_t size;
 	int offset;		/* our peek offset: bytes walked so far */
@@ -79,7 +80,8 @@ struct peek_state {
 
 /*
  * One peek at the queue: >0 bytes, 0 for an empty datagram, -EAGAIN at the
- * end of the queue, -ENODATA at the end of a stream, other -errno on errors.
+ * end of the queue, -ENODATA at the end of a stream or of a socket shut for
+ * reading, other -errno on errors.
  */
 static int peek_one(struct peek_state *ps, const char *who)
 {
@@ -101,7 +103,7 @@ static int peek_one(struct peek_state *ps, const char *who)
 				       "%s: file descriptors are queued in the socket (SCM_RIGHTS in flight); "
 				       "criu can't dump them yet\n",
 				       who);
-		if (ps->type == SOCK_STREAM)
+		if (ps->type == SOCK_STREAM || (!n && ps->rcv_shut))
 			return n ? n : -ENODATA;
 		if (!(mh.msg_flags & MSG_TRUNC) && (size_t)n <= ps->size)
 			return n;
@@ -147,7 +149,7 @@ static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct pe
 	return 0;
 }
 
-int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, uint32_t id,
+int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
 		  const char *who, uint64_t *ret_bytes)
 {
 	struct peek_state *ps;
@@ -161,6 +163,7 @@ int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int 
 		return -ENOMEM;
 	ps->lfd = lfd;
 	ps->type = type;
+	ps->rcv_shut = rcv_shut;
 	ps->size = PEEK_BUF_MIN;
 	ps->buf = xmalloc(ps->size);
 	if (!ps->buf) {

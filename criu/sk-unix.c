@@ -384,7 +384,7 @@ static int dump_queue(struct dump_files_ctx *ctx, const struct diag_sk *s, int l
 	/* a listener's queue holds connections; an unconnected stream socket has no queue */
 	if (s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && s->state != TCP_ESTABLISHED))
 		return 0;
-	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, id, who, &bytes);
+	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, id, who, &bytes);
 	if (ret)
 		return ret;
 	/* stream and seqpacket: sock_diag counts every queued byte; they must all be in the image */

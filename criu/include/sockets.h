@@ -38,9 +38,12 @@ struct sk_packet {
  * SkPacketEntry per message (stream: per chunk) for file id to *img (opened
  * in ctx->img_dfd on the first entry). Queued file descriptors (SCM_RIGHTS)
  * are refused with -EOPNOTSUPP. *ret_bytes gets the number of bytes queued.
+ * rcv_shut: the socket is shut for reading, so an empty read of a datagram
+ * or seqpacket socket means the end of its queue (an empty message queued in
+ * such a socket is not told apart from that end, and is lost).
  * who names the socket in messages ("fd 3 of task 42").
  */
-int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, uint32_t id,
+int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
 		  const char *who, uint64_t *ret_bytes);
 
 /*
