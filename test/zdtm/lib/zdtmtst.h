@@ -36,7 +36,8 @@ void test_daemon(void);
 /* Block until SIGTERM arrives (it may already be pending). */
 void test_waitsig(void);
 
-/* Record success; ignored (stays a failure) if fail() was called before. */
+/* Record success; ignored (stays a failure) if fail() was called before,
+ * and in children of the test (they report by their exit status). */
 void pass(void);
 
 /* Record a failed check: file, line, message and errno if it is set. */
