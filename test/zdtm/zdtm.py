@@ -31,6 +31,7 @@ One line is printed per test, then "zdtm: N passed, N failed, N skipped".
 import argparse
 import ast
 import ctypes
+import difflib
 import os
 import shlex
 import shutil
@@ -292,6 +293,124 @@ def tail(path, n=LOG_TAIL):
     return lines[-n:]
 
 
+# ------------------------------------------------------ before/after compare
+
+STATUS_KEYS = ("Uid", "Gid", "Groups", "Threads", "SigPnd", "ShdPnd", "SigBlk", "SigIgn",
+               "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
+               "Seccomp", "TracerPid")
+O_LARGEFILE = 0o100000
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def map_name(name):
+    """What of a mapping's name must survive: special names and file paths."""
+    if not name or name.startswith("/dev/zero") or name.startswith("/memfd:") \
+            or name.startswith("/SYSV"):
+        return ""
+    return name
+
+
+def fd_link(link):
+    """Inode numbers of pipes and sockets are new after restore."""
+    for kind in ("pipe:", "socket:"):
+        if link.startswith(kind + "["):
+            return kind + "[*]"
+    return link
+
+
+def proc_snapshot(pid):
+    """What the runner compares for one process before dump and after restore."""
+    snap = {}
+    stat = read_text("/proc/%d/stat" % pid)
+    if stat is None:
+        return None
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    rest = stat[stat.rindex(")") + 2:].split()
+    state = rest[0] if rest[0] in ("Z", "T", "t", "X") else "running/sleeping"
+    snap["stat"] = "comm %s state %s ppid %s pgrp %s session %s" % (comm, state, rest[1],
+                                                                    rest[2], rest[3])
+    if state in ("Z", "X"):
+        return snap     # a zombie has nothing else an application could see
+    status = read_text("/proc/%d/status" % pid) or ""
+    for line in status.splitlines():
+        key, _, val = line.partition(":")
+        if key in STATUS_KEYS:
+            snap["status " + key] = " ".join(val.split())
+    try:
+        snap["tids"] = " ".join(sorted(os.listdir("/proc/%d/task" % pid), key=int))
+    except OSError:
+        pass
+    # [start, end, perms, name]; neighbours that only differ in where the kernel
+    # split them (same perms and name, touching) are merged: that is not visible
+    # to the application and the kernel merges differently after restore
+    maps = []
+    for line in (read_text("/proc/%d/maps" % pid) or "").splitlines():
+        f = line.split(None, 5)
+        if len(f) < 5:
+            continue
+        start, end = (int(x, 16) for x in f[0].split("-"))
+        name = map_name(f[5].strip() if len(f) > 5 else "")
+        if maps and maps[-1][1] == start and maps[-1][2:] == [f[1], name]:
+            maps[-1][1] = end
+        else:
+            maps.append([start, end, f[1], name])
+    snap["maps"] = ["%x-%x %s %s" % tuple(m) for m in maps]
+    fds = []
+    try:
+        names = sorted(os.listdir("/proc/%d/fd" % pid), key=int)
+    except OSError:
+        names = []
+    for n in names:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, n))
+        except OSError:
+            continue
+        info = {}
+        for line in (read_text("/proc/%d/fdinfo/%s" % (pid, n)) or "").splitlines():
+            k, _, v = line.partition(":")
+            info[k] = v.strip()
+        try:
+            flags = "%o" % (int(info.get("flags", "0"), 8) & ~O_LARGEFILE)
+        except ValueError:
+            flags = "?"
+        fds.append("fd %s -> %s flags %s pos %s" % (n, fd_link(link), flags, info.get("pos", "?")))
+    snap["fds"] = fds
+    return snap
+
+
+def tree_snapshot(root):
+    return {p: proc_snapshot(p) for p in [root] + descendants(root)}
+
+
+def snapshot_diff(before, after, limit=30):
+    """Lines describing every difference between two tree snapshots."""
+    out = []
+    if sorted(before) != sorted(after):
+        out.append("processes %s, were %s" % (sorted(after), sorted(before)))
+    for pid in sorted(set(before) & set(after)):
+        b, a = before[pid] or {}, after[pid] or {}
+        for key in sorted(set(b) | set(a)):
+            bv, av = b.get(key), a.get(key)
+            if bv == av:
+                continue
+            if isinstance(bv, list) or isinstance(av, list):
+                for d in difflib.unified_diff(bv or [], av or [], lineterm="", n=0):
+                    if not d.startswith(("---", "+++", "@@")):
+                        out.append("pid %d %s: %s" % (pid, key, d))
+            else:
+                out.append("pid %d %s: %r, was %r" % (pid, key, av, bv))
+    if len(out) > limit:
+        out = out[:limit] + ["... %d more" % (len(out) - limit)]
+    return out
+
+
 # -------------------------------------------------------------------- runner
 
 class Runner:
@@ -407,6 +526,7 @@ class Runner:
         iters = 1 if desc["crfail"] else self.args.iters
         for it in range(1, iters + 1):
             tree = [pid] + descendants(pid)
+            before = tree_snapshot(pid)
             self.vlog("iteration %d: dumping tree %s" % (it, tree))
             ddir, rc, out = self.dump(t, pid, it, norst and not desc["crfail"])
             logs = self.criu_logs(ddir, "dump.log", out)
@@ -419,6 +539,7 @@ class Runner:
                     raise TestFailed("task %d died after a failed dump" % pid,
                                      logs + self.test_logs(t) + self.verdict_block(t))
                 self.vlog("dump failed as expected (exit %d)" % rc)
+                self.compare(before, pid, "after the failed dump", logs)
                 return pid
             if rc != 0:
                 raise TestFailed("dump failed (exit %d)" % rc, logs)
@@ -426,10 +547,22 @@ class Runner:
                 if not is_alive(pid):
                     raise TestFailed("task %d died after dump --leave-running" % pid,
                                      logs + self.test_logs(t) + self.verdict_block(t))
+                self.compare(before, pid, "after dump --leave-running", logs)
                 continue
             self.wait_tree_gone(t, tree, ddir, out)
             self.restore(t, ddir, pid)
+            self.compare(before, pid, "after restore",
+                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")))
         return pid
+
+    def compare(self, before, pid, when, logs):
+        """The tree must look the same from /proc as before the dump."""
+        if self.args.no_compare:
+            return
+        diff = snapshot_diff(before, tree_snapshot(pid))
+        if diff:
+            raise TestFailed("the tree differs %s (%d differences)" % (when, len(diff)),
+                             [("before/after (-/+)", diff)] + logs)
 
     def verdict_block(self, t):
         try:
@@ -468,7 +601,7 @@ class Runner:
         if desc["feature"] and not self.args.nocr:
             self.check_features(desc["feature"], timeout)
         t = {"name": name, "desc": desc, "timeout": timeout,
-             "bin": os.path.join(BIN_DIR, name), "dir": os.path.join(RUN_DIR, name)}
+             "bin": script_of(name) or os.path.join(BIN_DIR, name), "dir": os.path.join(RUN_DIR, name)}
         if not os.access(t["bin"], os.X_OK):
             raise TestFailed("not built: %s (make zdtm-progs)" % os.path.relpath(t["bin"], ROOT))
         shutil.rmtree(t["dir"], ignore_errors=True)
@@ -535,8 +668,15 @@ class Runner:
 
 # ---------------------------------------------------------------- setup
 
+def script_of(name):
+    """A test written as an executable script (NAME.py) runs from the source tree."""
+    path = os.path.join(STATIC_DIR, name + ".py")
+    return path if os.path.exists(path) else None
+
+
 def all_tests():
-    return sorted(f[:-2] for f in os.listdir(STATIC_DIR) if f.endswith(".c"))
+    return sorted(f.rsplit(".", 1)[0] for f in os.listdir(STATIC_DIR)
+                  if f.endswith(".c") or f.endswith(".py"))
 
 
 def select_tests(args):
@@ -547,7 +687,7 @@ def select_tests(args):
     for item in args.test:
         for n in item.split(","):
             n = os.path.basename(n.strip())
-            if n.endswith(".c") or n.endswith(".desc"):
+            if n.endswith(".c") or n.endswith(".py") or n.endswith(".desc"):
                 n = n.rsplit(".", 1)[0]
             if n not in known:
                 sys.exit("zdtm: unknown test %r (see: zdtm.py list)" % n)
@@ -603,6 +743,8 @@ def parse_args():
     r.add_argument("-k", "--keep-going", action="store_true",
                    help="run all tests whatever fails (the default)")
     r.add_argument("-x", "--fail-fast", action="store_true", help="stop at the first failure")
+    r.add_argument("--no-compare", action="store_true",
+                   help="do not compare the tree's /proc view before and after")
     r.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
     if args.cmd == "run" and args.iters < 1:
