@@ -28,6 +28,7 @@ static const struct file_type *const file_types[] = {
 	&signalfd_file_type,
 	&timerfd_file_type,
 	&eventpoll_file_type,
+	&inotify_file_type,
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,
