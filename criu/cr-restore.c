@@ -293,7 +293,11 @@ static void stub_map_tramp(struct pstree_item *me)
 static void __attribute__((noreturn)) stub_exit_as_zombie(struct pstree_item *me)
 {
 	int status = me->exit_code;
+	struct rst_info *ri = rsti(me);
 
+	/* a zombie shows its comm in /proc */
+	if (ri && ri->core && ri->core[0] && ri->core[0]->tc && ri->core[0]->tc->comm)
+		prctl(PR_SET_NAME, ri->core[0]->tc->comm);
 	if (WIFSIGNALED(status)) {
 		struct rlimit no_core = { 0, 0 };
 		int sig = WTERMSIG(status);
