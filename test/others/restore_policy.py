@@ -124,8 +124,29 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-policy.")
     base = set(all_pids())
 
-    # 1. strict
+    # 0. a failed dump (injected at each step) leaves the holder as it was
     o = start_outside()
+    h = start_holder(o, work)
+    for step in ("dump-task", "before-inventory"):
+        d = os.path.join(work, "fail-" + step)
+        maps = open("/proc/%d/maps" % h).read()
+        env = dict(os.environ, CRIU_FAULT=step)
+        r = subprocess.run([CRIU, "dump", "-t", str(h), "-D", d, "-o", "dump.log", "-v4"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ok(r.returncode == 1, "dump with a failure injected at %s fails (rc %d)" % (step, r.returncode))
+        ok(not os.path.exists(os.path.join(d, "inventory.img")), "and leaves no inventory.img")
+        state = open("/proc/%d/stat" % h).read().rsplit(")", 1)[1].split()[0] if alive(h) else "gone"
+        ok(alive(h) and state in ("S", "R") and fdinfo_pid(h, 42) == o and
+           open("/proc/%d/maps" % h).read() == maps and not open("/proc/%d/status" % h).read().count("TracerPid:\t1"),
+           "the holder runs on, untraced, with its pidfd and its mappings (state %s)" % state)
+
+    # 0b. --leave-running
+    d = os.path.join(work, "img-lr")
+    ok(dump(h, d, "--leave-running") == 0, "dump --leave-running succeeds")
+    ok(alive(h) and fdinfo_pid(h, 42) == o, "the holder runs on with its pidfd")
+    kill(h)
+
+    # 1. strict
     h = start_holder(o, work)
     d = os.path.join(work, "img1")
     ok(dump(h, d) == 0, "dump of a holder of an outside pidfd")
