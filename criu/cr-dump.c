@@ -18,6 +18,7 @@
 #include "files.h"
 #include "image.h"
 #include "mem.h"
+#include "pidns.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "seize.h"
@@ -62,12 +63,13 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 		PstreeEntry e = PSTREE_ENTRY__INIT;
 		uint32_t threads[item->nr_threads ?: 1];
 
-		e.pid = item->pid;
-		e.ppid = item->parent ? item->parent->pid : 0;
-		e.pgid = item->pgid;
-		e.sid = item->sid;
+		/* the pids as the tree sees them (its own pid namespace, if it has one) */
+		e.pid = item_vpid(item);
+		e.ppid = item->parent ? item_vpid(item->parent) : 0;
+		e.pgid = item->vpid ? item->vpgid : item->pgid;
+		e.sid = item->vpid ? item->vsid : item->sid;
 		for (int i = 0; i < item->nr_threads; i++)
-			threads[i] = item->threads[i];
+			threads[i] = item_vtid(item, i);
 		e.n_threads = item->nr_threads;
 		e.threads = threads;
 		ret = pb_write_one(img, &e, PB_PSTREE);
@@ -82,6 +84,7 @@ static int write_inventory(int img_dfd)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
+	TaskKobjIdsEntry criu_ids = TASK_KOBJ_IDS_ENTRY__INIT;
 	struct timespec ts;
 	int ret;
 
@@ -90,6 +93,16 @@ static int write_inventory(int img_dfd)
 	ie.img_version = CRTOOLS_IMAGES_V1_1;
 	ie.has_fdinfo_per_id = true;
 	ie.fdinfo_per_id = true;
+	/*
+	 * As in CRIU, root_ids are criu's own ids: a task whose pid_ns_id differs
+	 * lives in another pid namespace (pidns.h). Only the namespace ids mean
+	 * something here; criu shares no mm, files, fs or sighand with the tree.
+	 */
+	criu_ids.has_pid_ns_id = true;
+	criu_ids.pid_ns_id = PIDNS_ID_CRIU;
+	ie.root_ids = &criu_ids;
+	ie.has_ns_per_id = true;
+	ie.ns_per_id = true;
 	if (!clock_gettime(CLOCK_BOOTTIME, &ts)) {
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
@@ -138,7 +151,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	for_each_pstree_item(&tree, item)
-		item->files_id = item->pid;
+		item->files_id = item_vpid(item);
 
 	ret = dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)

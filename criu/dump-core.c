@@ -594,6 +594,15 @@ static int parse_timer_block(char **pos, PosixTimerEntry *pt)
 	return n ? -EINVAL : 0;
 }
 
+/* /proc/PID/timers shows the thread to notify by its tid in criu's pid namespace: the image wants the tree's. */
+static pid_t vtid_of(const struct pstree_item *item, pid_t tid)
+{
+	for (int i = 0; i < item->nr_threads; i++)
+		if (item->threads[i] == tid)
+			return item_vtid(item, i);
+	return tid;
+}
+
 static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
 			     unsigned long scratch)
 {
@@ -632,6 +641,8 @@ static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, stru
 		if (r < 0)
 			return (int)r;
 		pt.overrun = (uint32_t)r;
+		if (pt.has_notify_thread_id)
+			pt.notify_thread_id = vtid_of(item, pt.notify_thread_id);
 		if (nr == cap) {
 			size_t ncap = cap ? cap * 2 : 4;
 			PosixTimerEntry *n = realloc(d->posix, ncap * sizeof(*n));
@@ -762,6 +773,7 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
+	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 	struct proc_pid_stat stat;
 	int ret;
 
@@ -772,7 +784,14 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 	tc.comm = "";
 	if (item->proc_dfd >= 0 && !parse_pid_stat(item->proc_dfd, &stat))
 		tc.comm = stat.comm;
-	ret = write_core(img_dfd, item->pid, &core);
+	if (item->pid_ns_id) {
+		/* a zombie has no mm or files left: the ids matter for its pid namespace */
+		ids.vm_id = ids.fs_id = ids.sighand_id = ids.files_id = item_vpid(item);
+		ids.has_pid_ns_id = true;
+		ids.pid_ns_id = item->pid_ns_id;
+		core.ids = &ids;
+	}
+	ret = write_core(img_dfd, item_vpid(item), &core);
 	if (ret)
 		return pr_fail(ret, "can't write the core image of zombie %d: %s\n", item->pid, strerror(-ret));
 	return 0;
@@ -876,14 +895,18 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		/* Each task has its own mm, fd table, fs and sighand (sharing them between processes is not supported). */
 		TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 
-		ids.vm_id = ids.fs_id = ids.sighand_id = item->pid;
+		ids.vm_id = ids.fs_id = ids.sighand_id = item_vpid(item);
 		ids.files_id = item->files_id;
+		if (item->pid_ns_id) {
+			ids.has_pid_ns_id = true;
+			ids.pid_ns_id = item->pid_ns_id;
+		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
-			ret = write_core(img_dfd, th[i].tid, &th[i].core);
+			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)
-				pr_err("can't write core-%d.img: %s\n", th[i].tid, strerror(-ret));
+				pr_err("can't write core-%d.img: %s\n", item_vtid(item, i), strerror(-ret));
 		}
 	}
 out:

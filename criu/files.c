@@ -385,9 +385,9 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 	}
 	proc_status_free(&st);
 
-	img = open_image_at(ctx->img_dfd, CR_FD_FS, O_DUMP, item->pid);
+	img = open_image_at(ctx->img_dfd, CR_FD_FS, O_DUMP, item_vpid(item));
 	if (!img)
-		return pr_fail(-errno, "can't create fs-%d.img: %s\n", item->pid, strerror(errno));
+		return pr_fail(-errno, "can't create fs-%d.img: %s\n", item_vpid(item), strerror(errno));
 	ret = pb_write_one(img, &fe, PB_FS);
 	close_image(img);
 	return ret;

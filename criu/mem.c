@@ -82,6 +82,7 @@ struct mm_dump {
 	int img_dfd;
 	int proc_dfd;
 	pid_t pid;
+	pid_t img_id;			/* names mm-/pagemap- images: the pid in the tree's pid namespace */
 	struct dump_mem_ctx *ctx;
 	struct proc_maps maps;
 	VmaEntry *vmas;			/* one per dumped vma */
@@ -282,7 +283,7 @@ static int dump_private_pages(struct mm_dump *d)
 		pr_err("task %d: can't open pagemap: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
-	ret = page_xfer_open(&x, d->img_dfd, CR_FD_PAGEMAP, d->pid, ctx->next_pages_id);
+	ret = page_xfer_open(&x, d->img_dfd, CR_FD_PAGEMAP, d->img_id, ctx->next_pages_id);
 	if (ret < 0) {
 		pr_err("task %d: can't create the page images: %s (%s)\n", d->pid, strerror(-ret), img_last_error());
 		return ret;
@@ -395,7 +396,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		proc_status_free(&status);
 	}
 
-	img = open_image_at(d->img_dfd, CR_FD_MM, O_DUMP, d->pid);
+	img = open_image_at(d->img_dfd, CR_FD_MM, O_DUMP, d->img_id);
 	if (!img) {
 		ret = -errno;
 		pr_err("task %d: can't create the mm image: %s\n", d->pid, img_last_error());
@@ -408,7 +409,9 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 
 int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx)
 {
-	struct mm_dump d = { .img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .ctx = ctx };
+	struct mm_dump d = {
+		.img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .img_id = item_vpid(item), .ctx = ctx
+	};
 	int ret;
 
 	if (item->state == TASK_DEAD) {

@@ -171,15 +171,16 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	} else if ((t = pstree_find_tid(ctx->tree, pid, &thread_idx))) {
 		pe.has_target_kind = true;
 		pe.has_target_pid = true;
-		pe.target_pid = pid;
+		/* "Pid:" is criu's view; the image holds the pid the tree sees (its own pid namespace) */
+		pe.target_pid = item_vtid(t, thread_idx);
 		if (pe.is_thread)
 			pe.target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_THREAD;
 		else if (t->state == TASK_DEAD)
 			pe.target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_ZOMBIE;
 		else
 			pe.target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_TASK;
-		pr_debug("fd %d of task %d: pidfd of %s %d of the tree\n", p->fd, p->item->pid,
-			 pe.is_thread ? "thread" : "task", pid);
+		pr_debug("fd %d of task %d: pidfd of %s %d of the tree (%d in its pid namespace)\n", p->fd, p->item->pid,
+			 pe.is_thread ? "thread" : "task", pid, pe.target_pid);
 	} else {
 		ret = dump_external(&pe, p, pid);
 	}

@@ -28,6 +28,7 @@ void pstree_free(struct pstree *t)
 		if (item->pidfd >= 0)
 			close(item->pidfd);
 		free(item->threads);
+		free(item->vtids);
 		list_del(&item->all);
 		free(item);
 	}
@@ -52,6 +53,20 @@ struct pstree_item *pstree_find_tid(struct pstree *t, pid_t tid, int *ret_thread
 	for_each_pstree_item(t, item)
 		for (int i = 0; i < item->nr_threads; i++)
 			if (item->threads[i] == tid) {
+				if (ret_thread)
+					*ret_thread = i;
+				return item;
+			}
+	return NULL;
+}
+
+struct pstree_item *pstree_find_vtid(struct pstree *t, pid_t vtid, int *ret_thread)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item)
+		for (int i = 0; item->vtids && i < item->nr_threads; i++)
+			if (item->vtids[i] == vtid) {
 				if (ret_thread)
 					*ret_thread = i;
 				return item;

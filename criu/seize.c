@@ -19,6 +19,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "log.h"
+#include "pidns.h"
 #include "proc_parse.h"
 #include "pstree.h"
 #include "seize.h"
@@ -366,6 +367,10 @@ int collect_and_seize_tree(pid_t root, struct pstree *ret)
 		goto fail;
 	}
 	relink_preorder(ret, ret->root);
+	/* the tasks can't change namespace any more: see which pid namespace the tree is in */
+	r = pidns_collect(ret);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	resume_tree(ret);

@@ -22,6 +22,16 @@ struct pstree_item {
 
 	pid_t pid;			/* pid as seen by criu (the dumped pid) */
 	pid_t ppid, pgid, sid;
+	/*
+	 * Dump: the same ids as seen inside the tree's pid namespace ("virtual"),
+	 * which the images hold and name files by; equal to pid/pgid/sid/threads
+	 * unless the tree has its own pid namespace (pidns.c). Restore does not
+	 * use them: there pid/threads are the images' ids and restore_real_pid()
+	 * gives the pids criu sees.
+	 */
+	pid_t vpid, vpgid, vsid;
+	pid_t *vtids;			/* nr_threads entries, vtids[0] == vpid; NULL until filled */
+	uint32_t pid_ns_id;		/* dump: TaskKobjIdsEntry.pid_ns_id, 0 until filled */
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 
@@ -41,7 +51,24 @@ struct pstree {
 	struct pstree_item *root;
 	struct list_head items;		/* every item, parents before children */
 	int nr_items;
+	/*
+	 * CLONE_NEWPID when the root is the init of a pid namespace other than
+	 * criu's (CRIU's root_ns_mask, for the pid namespace only): every task
+	 * is in that namespace and the images hold the pids seen there.
+	 */
+	unsigned long ns_flags;
 };
+
+/* Dump: the id an image holds for the task / its thread idx (the pid itself until vpid/vtids are filled). */
+static inline pid_t item_vpid(const struct pstree_item *item)
+{
+	return item->vpid ?: item->pid;
+}
+
+static inline pid_t item_vtid(const struct pstree_item *item, int idx)
+{
+	return item->vtids ? item->vtids[idx] : item->threads[idx];
+}
 
 #define for_each_pstree_item(t, item) list_for_each_entry(item, &(t)->items, all)
 
@@ -50,5 +77,7 @@ void pstree_free(struct pstree *t);
 struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
 /* The task or thread with this tid, or NULL; *ret_thread gets the thread index. */
 struct pstree_item *pstree_find_tid(struct pstree *t, pid_t tid, int *ret_thread);
+/* The same, by the id in the tree's pid namespace (vpid/vtids). */
+struct pstree_item *pstree_find_vtid(struct pstree *t, pid_t vtid, int *ret_thread);
 
 #endif

@@ -13,7 +13,8 @@
  * (items in pre-order, parents first): pid, ppid/pgid/sid, state (TASK_ALIVE, TASK_STOPPED
  * when it was in a group stop, TASK_DEAD for a zombie, with exit_code from stat field 52),
  * the tids (threads[0] == pid; every listed tid of a live task is seized), proc_dfd (an open
- * /proc/PID) and pidfd.
+ * /proc/PID) and pidfd; then the ids seen in the tree's pid namespace (vpid, vtids,
+ * vpgid, vsid, pid_ns_id, ns_flags: pidns_collect()).
  *
  * Zombies are not seized. A child that disappears (reaped) while we walk is left out.
  * On failure every task seized so far is detached as it was, *ret is empty, and a
