@@ -292,7 +292,7 @@ int fdinfo_get_long(int fd, const char *key, long long *ret_val)
 	}
 	close(dfd);
 	buf[total] = '\0';
-	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, key, klen) || p[klen] != ':')
 			continue;
 		errno = 0;
