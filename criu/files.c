@@ -29,6 +29,7 @@ static const struct file_type *const file_types[] = {
 	&timerfd_file_type,
 	&eventpoll_file_type,
 	&inotify_file_type,
+	&memfd_file_type,
 	&pipe_file_type,
 	&fifo_file_type,
 	&tty_file_type,
@@ -46,19 +47,30 @@ static const struct file_type *file_type_by_num(int type)
 
 /* ===================== dump ===================== */
 
-/* A file object already written to files.img, to recognise other fds of it. */
-struct seen_file {
-	struct seen_file *next;	/* hash chain */
-	dev_t dev;
-	ino_t ino;
-	pid_t pid;		/* a task and fd that hold it; pid 0: criu's own lfd (exe, mappings) */
+/*
+ * Open files already written to files.img, to recognise other fds of them.
+ * Files are grouped by inode; inside a group (say, every pidfd of one
+ * process, which share the process's pidfs inode) the members are kept in
+ * kcmp order, so finding one costs O(log n) kcmp calls however many distinct
+ * files of that inode there are.
+ */
+struct seen_member {
+	pid_t pid;		/* a task and fd that hold the file */
 	int fd;
 	uint32_t id;
-	int type;
+};
+
+struct seen_group {
+	struct seen_group *next;	/* hash chain */
+	dev_t dev;
+	ino_t ino;
+	uint32_t lfd_id;		/* id of criu's own reopen (exe, mappings), 0: none */
+	int nr, cap;
+	struct seen_member *m;		/* sorted by kcmp */
 };
 
 #define SEEN_HASH_SIZE 4096
-static struct seen_file *seen_hash[SEEN_HASH_SIZE];
+static struct seen_group *seen_hash[SEEN_HASH_SIZE];
 static struct dump_files_ctx *dump_ctx;
 
 static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
@@ -66,36 +78,99 @@ static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
 	return (unsigned int)((ino * 2654435761u) ^ dev) % SEEN_HASH_SIZE;
 }
 
-static int seen_add(dev_t dev, ino_t ino, pid_t pid, int fd, uint32_t id, int type)
+static struct seen_group *seen_group(dev_t dev, ino_t ino, bool create)
 {
-	struct seen_file *s = xmalloc(sizeof(*s));
 	unsigned int h = seen_hash_fn(dev, ino);
+	struct seen_group *g;
 
-	if (!s)
-		return -ENOMEM;
-	*s = (struct seen_file){ .next = seen_hash[h], .dev = dev, .ino = ino, .pid = pid, .fd = fd, .id = id, .type = type };
-	seen_hash[h] = s;
+	for (g = seen_hash[h]; g; g = g->next)
+		if (g->dev == dev && g->ino == ino)
+			return g;
+	if (!create)
+		return NULL;
+	g = xzalloc(sizeof(*g));
+	if (!g)
+		return NULL;
+	g->dev = dev;
+	g->ino = ino;
+	g->next = seen_hash[h];
+	seen_hash[h] = g;
+	return g;
+}
+
+/*
+ * Binary search of (pid, fd) in the group. Returns 1 and the index when the
+ * file is there, 0 and the insertion index when not, -errno on kcmp failure.
+ */
+static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
+{
+	int lo = 0, hi = g->nr;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2, r;
+
+		if (g->m[mid].pid == pid && g->m[mid].fd == fd) {
+			*ret_idx = mid;
+			return 1;
+		}
+		r = sys_kcmp(pid, g->m[mid].pid, KCMP_FILE, fd, g->m[mid].fd);
+		if (r < 0)
+			return -errno;
+		if (r == 0) {
+			*ret_idx = mid;
+			return 1;
+		}
+		if (r == 1)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*ret_idx = lo;
 	return 0;
 }
 
-/* The id of this very open file (same struct file) if some fd of it was dumped already. */
-static struct seen_file *seen_lookup(const struct fd_parms *p)
+/* 1 and *ret_id if this very open file was dumped already, 0 if not, -errno. */
+static int seen_lookup(const struct fd_parms *p, uint32_t *ret_id)
 {
-	for (struct seen_file *s = seen_hash[seen_hash_fn(p->stat.st_dev, p->stat.st_ino)]; s; s = s->next) {
-		if (s->dev != p->stat.st_dev || s->ino != p->stat.st_ino || !s->pid)
-			continue;
-		if (s->pid == p->item->pid && s->fd == p->fd)
-			return s;
-		if (sys_kcmp(s->pid, p->item->pid, KCMP_FILE, s->fd, p->fd) == 0)
-			return s;
+	struct seen_group *g = seen_group(p->stat.st_dev, p->stat.st_ino, false);
+	int idx, ret;
+
+	if (!g)
+		return 0;
+	ret = seen_search(g, p->item->pid, p->fd, &idx);
+	if (ret == 1)
+		*ret_id = g->m[idx].id;
+	return ret;
+}
+
+static int seen_add(const struct fd_parms *p, uint32_t id)
+{
+	struct seen_group *g = seen_group(p->stat.st_dev, p->stat.st_ino, true);
+	int idx, ret;
+
+	if (!g)
+		return -ENOMEM;
+	ret = seen_search(g, p->item->pid, p->fd, &idx);
+	if (ret < 0)
+		return ret;
+	if (g->nr == g->cap) {
+		int cap = g->cap ? g->cap * 2 : 4;
+		struct seen_member *m = xrealloc(g->m, cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		g->m = m;
+		g->cap = cap;
 	}
-	return NULL;
+	memmove(&g->m[idx + 1], &g->m[idx], (g->nr - idx) * sizeof(*g->m));
+	g->m[idx] = (struct seen_member){ .pid = p->item->pid, .fd = p->fd, .id = id };
+	g->nr++;
+	return 0;
 }
 
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree)
 {
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
-	INIT_LIST_HEAD(&ctx->seen);
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
 		return pr_fail(-errno, "can't create files.img: %s\n", strerror(errno));
@@ -115,14 +190,18 @@ void dump_files_fini(struct dump_files_ctx *ctx)
 		close_image(ctx->reg_data_img);
 	if (ctx->sk_queues_img)
 		close_image(ctx->sk_queues_img);
+	if (ctx->memfd_img)
+		close_image(ctx->memfd_img);
+	ctx->memfd_img = NULL;
 	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = ctx->reg_data_img = NULL;
 	ctx->sk_queues_img = NULL;
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
-			struct seen_file *s = seen_hash[i];
+			struct seen_group *g = seen_hash[i];
 
-			seen_hash[i] = s->next;
-			free(s);
+			seen_hash[i] = g->next;
+			free(g->m);
+			free(g);
 		}
 	}
 	dump_ctx = NULL;
@@ -185,8 +264,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 			  const struct file_type **ret_t)
 {
 	const struct file_type *t;
-	struct seen_file *s;
-	uint32_t id;
+	uint32_t id = 0;
 	int ret;
 
 	t = detect_type(p);
@@ -195,9 +273,11 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 			       "fd %d of task %d (%s) has a file type criu can't dump yet (mode 0%o, fs magic 0x%lx)\n",
 			       p->fd, p->item->pid, p->link, p->stat.st_mode, (unsigned long)p->sfs.f_type);
 
-	s = seen_lookup(p);
-	if (s) {
-		id = s->id;
+	ret = seen_lookup(p, &id);
+	if (ret < 0)
+		return pr_fail(ret, "can't compare fd %d of task %d with other files (kcmp): %s\n", p->fd,
+			       p->item->pid, strerror(-ret));
+	if (ret) {
 		pr_debug("fd %d of %d: %s, same file as id %u\n", p->fd, p->item->pid, t->name, id);
 	} else {
 		id = ctx->next_id++;
@@ -205,7 +285,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 		ret = t->dump(ctx, id, p);
 		if (ret)
 			return ret;
-		ret = seen_add(p->stat.st_dev, p->stat.st_ino, p->item->pid, p->fd, id, t->type);
+		ret = seen_add(p, id);
 		if (ret)
 			return ret;
 	}
@@ -330,6 +410,8 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 int dump_file_lfd(int lfd, uint32_t *ret_id)
 {
 	struct fd_parms p = { .fd = -1, .lfd = lfd };
+	const struct file_type *t;
+	struct seen_group *g;
 	char path[64];
 	ssize_t n;
 	int ret;
@@ -338,11 +420,12 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 		return -EINVAL;
 	if (fstat(lfd, &p.stat) || fstatfs(lfd, &p.sfs))
 		return pr_fail(-errno, "can't stat a file of the dumped tree: %s\n", strerror(errno));
-	for (struct seen_file *s = seen_hash[seen_hash_fn(p.stat.st_dev, p.stat.st_ino)]; s; s = s->next) {
-		if (!s->pid && s->dev == p.stat.st_dev && s->ino == p.stat.st_ino) {
-			*ret_id = s->id;
-			return 0;
-		}
+	g = seen_group(p.stat.st_dev, p.stat.st_ino, true);
+	if (!g)
+		return -ENOMEM;
+	if (g->lfd_id) {
+		*ret_id = g->lfd_id;
+		return 0;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
 	n = readlink(path, p.link, sizeof(p.link) - 1);
@@ -350,13 +433,16 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 		return -errno;
 	p.link[n] = '\0';
 	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
-	if (!reg_file_type.detect(&p))
+	/* a mapped memfd is a memfd object, so that it shares its inode with the fds of it */
+	t = memfd_file_type.detect(&p) ? &memfd_file_type : &reg_file_type;
+	if (!t->detect(&p))
 		return pr_fail(-EOPNOTSUPP, "%s (mapped or exe) is not a regular file criu can dump\n", p.link);
 	*ret_id = dump_ctx->next_id++;
-	ret = reg_file_type.dump(dump_ctx, *ret_id, &p);
+	ret = t->dump(dump_ctx, *ret_id, &p);
 	if (ret)
 		return ret;
-	return seen_add(p.stat.st_dev, p.stat.st_ino, 0, -1, *ret_id, reg_file_type.type);
+	g->lfd_id = *ret_id;
+	return 0;
 }
 
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)

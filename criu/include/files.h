@@ -53,9 +53,9 @@ struct dump_files_ctx {
 	struct cr_img *fifo_data_img;
 	struct cr_img *reg_data_img;	/* contents of deleted files */
 	struct cr_img *sk_queues_img;	/* sk-queues.img: data queued in sockets */
+	struct cr_img *memfd_img;	/* memfd.img: memfd inodes */
 	struct pstree *tree;
 	uint32_t next_id;
-	struct list_head seen;		/* struct seen_file */
 };
 
 /* A restore-side open-file object. */
