@@ -18,6 +18,7 @@
 #include "image.h"
 #include "protobuf.h"
 #include "sockets.h"
+#include "syscalls.h"
 
 #include "sk-packet.pb-c.h"
 
@@ -32,28 +33,69 @@
 
 /* ---------- dump ---------- */
 
-/* Close fds a peek received; true if the message carried any (SCM_RIGHTS). */
-static bool drop_passed_fds(struct msghdr *mh)
+#define SCM_FDS_MAX 253	/* the kernel's limit of fds in one message (SCM_MAX_FD) */
+
+/*
+ * criu itself, as a task whose fds can be dumped like a task's: the fds a
+ * peek received (SCM_RIGHTS) are dumped through it. They stay open until
+ * criu exits, so a task's fd of the same file, dumped later, is recognised
+ * (kcmp) as the same object.
+ */
+static struct pstree_item self_item = { .pid = 0, .proc_dfd = -1, .pidfd = -1 };
+
+static int self_item_ready(void)
 {
-	bool found = false;
+	if (self_item.pid == getpid())
+		return 0;
+	self_item.proc_dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	self_item.pidfd = sys_pidfd_open(getpid(), 0);
+	if (self_item.proc_dfd < 0 || self_item.pidfd < 0)
+		return pr_fail(-errno, "can't open /proc/self or a pidfd of criu: %s\n", strerror(errno));
+	self_item.pid = getpid();
+	return 0;
+}
+
+/* Take the fds a peek received (SCM_RIGHTS) into fds[]; returns their number. */
+static int take_passed_fds(struct msghdr *mh, int *fds)
+{
+	int nr = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		found = true;
 		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			close(fd);
+			if (nr == SCM_FDS_MAX) {
+				close(fd);
+				continue;
+			}
+			fds[nr++] = fd;
 		}
 	}
-	return found;
+	return nr;
 }
 
-static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_t id, const void *buf, size_t len)
+/* Dump the files passed with one message; ids[] gets their files.img ids. */
+static int dump_passed_fds(const int *fds, int nr, uint32_t *ids, const char *who)
+{
+	int ret = self_item_ready();
+
+	for (int i = 0; i < nr && !ret; i++) {
+		pr_info("%s: a file passed in a queued message (SCM_RIGHTS), criu's fd %d\n", who, fds[i]);
+		ret = dump_task_fd_object(&self_item, fds[i], &ids[i]);
+		if (ret)
+			pr_err("%s: can't dump a file queued in the socket (SCM_RIGHTS in flight)\n", who);
+	}
+	return ret;
+}
+
+static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_t id, const void *buf, size_t len,
+			uint32_t *files, int nr_files)
 {
 	SkPacketEntry pe = SK_PACKET_ENTRY__INIT;
+	ScmEntry scm = SCM_ENTRY__INIT, *scms[1] = { &scm };
 	int ret;
 
 	if (!*img) {
@@ -63,6 +105,13 @@ static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_
 	}
 	pe.id_for = id;
 	pe.length = len;
+	if (nr_files) {
+		scm.type = SCM_RIGHTS;
+		scm.n_rights = nr_files;
+		scm.rights = files;
+		pe.n_scm = 1;
+		pe.scm = scms;
+	}
 	ret = pb_write_one(*img, &pe, PB_SK_QUEUES);
 	if (!ret && len)
 		ret = write_img_buf(*img, buf, len);
@@ -75,6 +124,9 @@ struct peek_state {
 	char *buf;
 	size_t size;
 	int offset;		/* our peek offset: bytes walked so far */
+	int nr_fds;		/* fds passed with the message just peeked */
+	int fds[SCM_FDS_MAX];
+	uint32_t ids[SCM_FDS_MAX];
 	char cbuf[CMSG_BUF_SIZE];
 };
 
@@ -98,16 +150,22 @@ static int peek_one(struct peek_state *ps, const char *who)
 			    MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (ps->type == SOCK_STREAM ? 0 : MSG_TRUNC));
 		if (n < 0)
 			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		if (drop_passed_fds(&mh) || (mh.msg_flags & MSG_CTRUNC))
-			return pr_fail(-EOPNOTSUPP,
-				       "%s: file descriptors are queued in the socket (SCM_RIGHTS in flight); "
-				       "criu can't dump them yet\n",
+		ps->nr_fds = take_passed_fds(&mh, ps->fds);
+		if (mh.msg_flags & MSG_CTRUNC) {
+			for (int i = 0; i < ps->nr_fds; i++)
+				close(ps->fds[i]);
+			ps->nr_fds = 0;
+			return pr_fail(-EOPNOTSUPP, "%s: a queued message carries more control data than criu reads\n",
 				       who);
+		}
 		if (ps->type == SOCK_STREAM || (!n && ps->rcv_shut))
 			return n ? n : -ENODATA;
 		if (!(mh.msg_flags & MSG_TRUNC) && (size_t)n <= ps->size)
 			return n;
 		/* a datagram larger than the buffer: walk back and peek it again whole */
+		for (int i = 0; i < ps->nr_fds; i++)
+			close(ps->fds[i]);
+		ps->nr_fds = 0;
 		if ((size_t)n > PEEK_BUF_MAX)
 			return pr_fail(-EMSGSIZE, "%s: a queued message of %zd bytes is too big\n", who, n);
 		free(ps->buf);
@@ -121,12 +179,13 @@ static int peek_one(struct peek_state *ps, const char *who)
 }
 
 static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct peek_state *ps, uint32_t id,
-		      const char *who, uint64_t *ret_bytes)
+		      const char *who, uint64_t *ret_bytes, bool *ret_files)
 {
 	uint64_t total = 0;
 	unsigned int nr;
 	int n;
 
+	*ret_files = false;
 	for (nr = 0; nr < QUEUE_MSGS_MAX; nr++) {
 		n = peek_one(ps, who);
 		if (n == -EAGAIN || n == -ENODATA)
@@ -137,7 +196,12 @@ static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct pe
 				       : pr_fail(n, "%s: can't peek at the queued data: %s\n", who, strerror(-n));
 		ps->offset += n;
 		total += n;
-		n = write_packet(ctx, img, id, ps->buf, n);
+		if (ps->nr_fds) {
+			*ret_files = true;
+			if (dump_passed_fds(ps->fds, ps->nr_fds, ps->ids, who))
+				return -EOPNOTSUPP;
+		}
+		n = write_packet(ctx, img, id, ps->buf, n, ps->ids, ps->nr_fds);
 		if (n)
 			return n;
 	}
@@ -150,7 +214,7 @@ static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct pe
 }
 
 int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
-		  const char *who, uint64_t *ret_bytes)
+		  const char *who, uint64_t *ret_bytes, bool *ret_files)
 {
 	struct peek_state *ps;
 	socklen_t len = sizeof(int);
@@ -173,7 +237,7 @@ int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int 
 	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
 		ret = pr_fail(-errno, "%s: can't set SO_PEEK_OFF: %s\n", who, strerror(errno));
 	else
-		ret = walk_queue(ctx, img, ps, id, who, ret_bytes);
+		ret = walk_queue(ctx, img, ps, id, who, ret_bytes, ret_files);
 	/* the task's own peek offset, whatever happened */
 	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) && !ret)
 		ret = pr_fail(-errno, "%s: can't put SO_PEEK_OFF back to %d: %s\n", who, old_off, strerror(errno));
@@ -183,6 +247,60 @@ int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int 
 }
 
 /* ---------- restore ---------- */
+
+/* The files an image packet passes (SCM_RIGHTS); other control messages are refused. */
+static int packet_files(const SkPacketEntry *pe, struct sk_packet *pkt)
+{
+	size_t nr = 0;
+
+	for (size_t i = 0; i < pe->n_scm; i++) {
+		if (pe->scm[i]->type != SCM_RIGHTS)
+			return pr_fail(-EOPNOTSUPP, "sk-queues.img: a packet for socket %u has control message type %u\n",
+				       pe->id_for, pe->scm[i]->type);
+		nr += pe->scm[i]->n_rights;
+	}
+	if (!nr)
+		return 0;
+	if (nr > SCM_FDS_MAX)
+		return pr_fail(-EINVAL, "sk-queues.img: a packet for socket %u passes %zu files\n", pe->id_for, nr);
+	pkt->files = xmalloc(nr * sizeof(*pkt->files));
+	if (!pkt->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < pe->n_scm; i++)
+		for (size_t k = 0; k < pe->scm[i]->n_rights; k++)
+			pkt->files[pkt->nr_files++] = pe->scm[i]->rights[k];
+	return 0;
+}
+
+static void packet_free(struct sk_packet *pkt)
+{
+	if (pkt)
+		free(pkt->files);
+	free(pkt);
+}
+
+static int read_packet(struct cr_img *img, const SkPacketEntry *pe, struct sk_packet **ret)
+{
+	struct sk_packet *pkt;
+	int err;
+
+	if (pe->length > PEEK_BUF_MAX)
+		return pr_fail(-EINVAL, "sk-queues.img: a packet for socket %u claims %u bytes\n", pe->id_for,
+			       pe->length);
+	pkt = xzalloc(sizeof(*pkt) + pe->length);
+	if (!pkt)
+		return -ENOMEM;
+	pkt->len = pe->length;
+	err = packet_files(pe, pkt);
+	if (!err && pkt->len && read_img_buf(img, pkt->data, pkt->len) < 0)
+		err = pr_fail(-EINVAL, "sk-queues.img: the data of a packet for socket %u is truncated\n", pe->id_for);
+	if (err) {
+		packet_free(pkt);
+		return err;
+	}
+	*ret = pkt;
+	return 0;
+}
 
 int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, void *arg), void *arg)
 {
@@ -194,35 +312,17 @@ int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, v
 		return pr_fail(-errno, "can't open sk-queues.img: %s\n", strerror(errno));
 	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_SK_QUEUES)) > 0) {
 		struct sk_packet *pkt = NULL;
-		uint32_t id = pe->id_for, len = pe->length;
-		bool scm = pe->n_scm > 0;
+		uint32_t id = pe->id_for;
 
+		ret = read_packet(img, pe, &pkt);
 		pb_free(pe, PB_SK_QUEUES);
-		if (scm) {
-			ret = pr_fail(-EOPNOTSUPP, "sk-queues.img: a packet for socket %u carries file descriptors\n", id);
-			break;
+		if (!ret) {
+			ret = add(id, pkt, arg);
+			if (ret)
+				packet_free(pkt);
 		}
-		if (len > PEEK_BUF_MAX) {
-			ret = pr_fail(-EINVAL, "sk-queues.img: a packet for socket %u claims %u bytes\n", id, len);
+		if (ret)
 			break;
-		}
-		pkt = xmalloc(sizeof(*pkt) + len);
-		if (!pkt) {
-			ret = -ENOMEM;
-			break;
-		}
-		pkt->len = len;
-		ret = len ? read_img_buf(img, pkt->data, len) : 0;
-		if (ret < 0) {
-			free(pkt);
-			pr_err("sk-queues.img: the data of a packet for socket %u is truncated\n", id);
-			break;
-		}
-		ret = add(id, pkt, arg);
-		if (ret) {
-			free(pkt);
-			break;
-		}
 	}
 	close_image(img);
 	return ret < 0 ? ret : 0;
@@ -234,36 +334,89 @@ void sk_queue_free(struct list_head *queue)
 
 	list_for_each_entry_safe(pkt, tmp, queue, list) {
 		list_del(&pkt->list);
-		free(pkt);
+		packet_free(pkt);
 	}
+}
+
+bool sk_queue_has_files(const struct list_head *queue)
+{
+	const struct sk_packet *pkt;
+
+	list_for_each_entry(pkt, queue, list)
+		if (pkt->nr_files)
+			return true;
+	return false;
+}
+
+/* The control message passing pkt's files: the controller's copies of them. */
+static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *mh, const char *who)
+{
+	struct cmsghdr *c;
+
+	mh->msg_control = cbuf;
+	mh->msg_controllen = CMSG_SPACE(pkt->nr_files * sizeof(int));
+	memset(cbuf, 0, mh->msg_controllen);
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(pkt->nr_files * sizeof(int));
+	for (uint32_t i = 0; i < pkt->nr_files; i++) {
+		struct file_desc *d = find_file_desc(pkt->files[i]);
+		int fd = d ? file_desc_ctl_fd(d) : -1;
+
+		if (fd < 0)
+			return pr_fail(-EINVAL, "%s: file %u, passed in a queued message, is %s\n", who, pkt->files[i],
+				       d ? "not open" : "not in files.img");
+		memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof(fd));
+	}
+	return 0;
+}
+
+/* Send one packet whole (a stream chunk may go out in pieces; then the files go with the first). */
+static int send_packet(int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
+		       const char *who)
+{
+	static char cbuf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
+	size_t done = 0;
+	int ret;
+
+	do {
+		struct iovec iov = { .iov_base = (char *)pkt->data + done, .iov_len = pkt->len - done };
+		struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = to ? to_len : 0, .msg_iov = &iov,
+				     .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (!done && pkt->nr_files) {
+			ret = packet_cmsg(pkt, cbuf, &mh, who);
+			if (ret)
+				return ret;
+		}
+		n = sendmsg(sender, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return -errno;
+		done += n;
+	} while (done < pkt->len);
+	return 0;
 }
 
 int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who)
 {
 	struct sk_packet *pkt;
 	unsigned int nr = 0;
+	int ret = 0;
 
 	list_for_each_entry(pkt, queue, list) {
-		size_t done = 0;
-
-		/* a stream chunk may go out in pieces; a datagram goes whole or fails */
-		do {
-			ssize_t n = sendto(sender, pkt->data + done, pkt->len - done, MSG_DONTWAIT | MSG_NOSIGNAL,
-					   to, to ? to_len : 0);
-
-			if (n < 0) {
-				int err = errno;
-
-				sk_queue_free(queue);
-				return pr_fail(-err, "%s: can't queue message %u (%u bytes) again: %s\n", who, nr,
-					       pkt->len, strerror(err));
-			}
-			done += n;
-		} while (done < pkt->len);
+		ret = send_packet(sender, pkt, to, to_len, who);
+		if (ret) {
+			if (ret != -EINVAL)
+				pr_err("%s: can't queue message %u (%u bytes) again: %s\n", who, nr, pkt->len,
+				       strerror(-ret));
+			break;
+		}
 		nr++;
 	}
 	if (nr)
 		pr_debug("%s: %u messages queued again\n", who, nr);
 	sk_queue_free(queue);
-	return 0;
+	return ret;
 }

@@ -379,12 +379,14 @@ static int check_dumpable(const struct diag_sk *s, const char *who)
 static int dump_queue(struct dump_files_ctx *ctx, const struct diag_sk *s, int lfd, uint32_t id, const char *who)
 {
 	uint64_t bytes = 0;
+	bool files;
 	int ret;
 
 	/* a listener's queue holds connections; an unconnected stream socket has no queue */
 	if (s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && s->state != TCP_ESTABLISHED))
 		return 0;
-	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, id, who, &bytes);
+	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, id, who, &bytes,
+			    &files);
 	if (ret)
 		return ret;
 	/* stream and seqpacket: sock_diag counts every queued byte; they must all be in the image */
@@ -481,6 +483,14 @@ struct unix_sk_info {
 
 static LIST_HEAD(unix_sks);
 static bool unix_restored;
+/* Some queued message passes files: queues and shutdowns wait for the late hook, when every file is open. */
+static bool queues_deferred;
+
+/* The restored socket: ours until open() hands it out, then the controller's copy. */
+static int sk_fd(const struct unix_sk_info *si)
+{
+	return si->fd >= 0 ? si->fd : file_desc_ctl_fd(si->d);
+}
 
 static struct unix_sk_info *find_by_ino(uint32_t ino)
 {
@@ -849,7 +859,7 @@ static int requeue_one(struct unix_sk_info *si)
 		return sk_queue_restore(si->orphan_fd, &si->queue, NULL, 0, si->who);
 	snd = si->ue->type == SOCK_DGRAM ? dgram_sender(si) : si->peer;
 	if (snd)
-		return sk_queue_restore(snd->fd, &si->queue, NULL, 0, si->who);
+		return sk_queue_restore(sk_fd(snd), &si->queue, NULL, 0, si->who);
 	if (si->ue->type != SOCK_DGRAM || !named(si) || (si->ue->name_dir && si->ue->name.data[0] != '/'))
 		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
 	/* datagrams from unconnected senders: send them from a socket of our own */
@@ -860,22 +870,30 @@ static int requeue_one(struct unix_sk_info *si)
 	return sk_queue_restore(tmp, &si->queue, &sa, len, si->who);
 }
 
-static int finish_one(struct unix_sk_info *si)
+/* After the data: the peer that had closed goes, shutdowns are applied. */
+static int shutdown_one(struct unix_sk_info *si)
 {
 	const UnixSkEntry *ue = si->ue;
-	int how = -1;
+	int how;
 
 	if (si->orphan_fd >= 0) {
 		close(si->orphan_fd);
 		si->orphan_fd = -1;
 	}
-	if (ue->has_shutdown && ue->shutdown) {
-		how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
-		      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
-									 : SHUT_WR;
-		if (shutdown(si->fd, how) && errno != ENOTCONN)
-			return pr_fail(-errno, "%s: shutdown: %s\n", si->who, strerror(errno));
-	}
+	if (!ue->has_shutdown || !ue->shutdown)
+		return 0;
+	how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
+	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
+								 : SHUT_WR;
+	if (shutdown(sk_fd(si), how) && errno != ENOTCONN)
+		return pr_fail(-errno, "%s: shutdown: %s\n", si->who, strerror(errno));
+	return 0;
+}
+
+static int set_flags_one(struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+
 	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
 		return pr_fail(-errno, "%s: can't set the file flags: %s\n", si->who, strerror(errno));
 	if (ue->fown->pid) {
@@ -883,6 +901,25 @@ static int finish_one(struct unix_sk_info *si)
 
 		if (fcntl(si->fd, F_SETOWN_EX, &o) || fcntl(si->fd, F_SETSIG, ue->fown->signum))
 			return pr_fail(-errno, "%s: can't set the owner: %s\n", si->who, strerror(errno));
+	}
+	return 0;
+}
+
+static int requeue_all(void)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = requeue_one(si);
+		if (ret)
+			return ret;
+	}
+	/* shutdowns last: a shut socket takes no more data */
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = shutdown_one(si);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -905,18 +942,15 @@ static int restore_all(void)
 		if (ret)
 			return ret;
 	}
+	queues_deferred = false;
 	list_for_each_entry(si, &unix_sks, list) {
-		ret = requeue_one(si);
+		ret = set_flags_one(si);
 		if (ret)
 			return ret;
+		if (sk_queue_has_files(&si->queue))
+			queues_deferred = true;
 	}
-	/* shutdowns last: a shut socket takes no more data */
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = finish_one(si);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return queues_deferred ? 0 : requeue_all();
 }
 
 static int unix_open(struct file_desc *d, int *ret_fd)
@@ -935,6 +969,16 @@ static int unix_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
+/* Once every file is open (before the tree runs): queues that pass files, and the shutdowns. */
+static int unix_late(struct file_desc *d, int ctl_fd)
+{
+	if (!queues_deferred)
+		return 0;
+	queues_deferred = false;
+	pr_info("queueing the messages that pass files\n");
+	return requeue_all();
+}
+
 static void unix_cleanup(void)
 {
 	struct unix_sk_info *si, *tmp;
@@ -950,6 +994,7 @@ static void unix_cleanup(void)
 		free(si);
 	}
 	unix_restored = false;
+	queues_deferred = false;
 }
 
 const struct file_type unix_sk_file_type = {
@@ -959,6 +1004,7 @@ const struct file_type unix_sk_file_type = {
 	.dump = unix_dump,
 	.collect = unix_collect,
 	.open = unix_open,
+	.late = unix_late,
 	.cleanup = unix_cleanup,
 	.stage = FILE_OPEN_EARLY,
 };

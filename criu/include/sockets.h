@@ -29,6 +29,8 @@ struct dump_files_ctx;
 struct sk_packet {
 	struct list_head list;
 	uint32_t len;
+	uint32_t nr_files;	/* files passed with it (SCM_RIGHTS): files.img ids */
+	uint32_t *files;
 	char data[];
 };
 
@@ -36,15 +38,19 @@ struct sk_packet {
  * Dump: peek at the receive queue of the socket lfd (criu's copy, of type
  * SOCK_STREAM/DGRAM/SEQPACKET) without consuming it and append one
  * SkPacketEntry per message (stream: per chunk) for file id to *img (opened
- * in ctx->img_dfd on the first entry). Queued file descriptors (SCM_RIGHTS)
- * are refused with -EOPNOTSUPP. *ret_bytes gets the number of bytes queued.
+ * in ctx->img_dfd on the first entry). File descriptors queued with a
+ * message (SCM_RIGHTS) are dumped as file objects of their own (shared with
+ * the tasks' fds of the same files) and listed in the entry's scm; criu keeps
+ * its copies open until it exits, so the same file is recognised later.
+ * *ret_bytes gets the number of bytes queued; *ret_files whether any message
+ * carried files.
  * rcv_shut: the socket is shut for reading, so an empty read of a datagram
  * or seqpacket socket means the end of its queue (an empty message queued in
  * such a socket is not told apart from that end, and is lost).
  * who names the socket in messages ("fd 3 of task 42").
  */
 int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
-		  const char *who, uint64_t *ret_bytes);
+		  const char *who, uint64_t *ret_bytes, bool *ret_files);
 
 /*
  * Restore: read sk-queues.img and hand each packet to add(id, packet, arg)
@@ -52,10 +58,15 @@ int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int 
  */
 int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, void *arg), void *arg);
 
+/* Restore: true if some packet of queue passes files (they must be open: see sk_queue_restore). */
+bool sk_queue_has_files(const struct list_head *queue);
+
 /*
  * Restore: send every packet of queue from sender (connected to the
  * receiver), or, with to/to_len set, with sendto() to that address; one send
- * per packet, so datagrams keep their boundaries. Frees the packets.
+ * per packet, so datagrams keep their boundaries. The files a packet passes
+ * are the controller's open copies (file_desc_ctl_fd), so every object they
+ * name must be open by then. Frees the packets.
  */
 int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who);
 void sk_queue_free(struct list_head *queue);

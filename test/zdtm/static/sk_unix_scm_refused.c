@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sk_unix_scm_refused: a file descriptor (a pipe's read end) is queued in a seqpacket
- * unix socket with SCM_RIGHTS, next to plain data. criu can't dump fds in
- * flight yet, so the dump must fail (crfail) and leave the task as it was:
- * the data and the fd are still queued, in order, and the fd still reads the
- * pipe.
+ * sk_unix_scm_refused: a netlink socket, a file criu can't dump, is queued
+ * in a unix socket with SCM_RIGHTS. The dump must fail (crfail) and leave
+ * the task as it was: the records and the fd are still queued, in order,
+ * and the received fd is still that netlink socket.
  */
-#include <fcntl.h>
+#include <linux/netlink.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,12 +18,14 @@ int main(int argc, char **argv)
 	struct iovec iov = { .iov_base = "with-fd", .iov_len = 7 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
-	int sv[2], p[2], got = -1;
+	int sv[2], nl, got = -1, domain = 0;
+	socklen_t len = sizeof(domain);
 	ssize_t n;
 
 	test_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) || pipe(p) || write(p[1], "pipe data", 9) != 9) {
-		fail("socketpair/pipe");
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv)) {
+		fail("socket/socketpair");
 		return 1;
 	}
 	memset(cbuf, 0, sizeof(cbuf));
@@ -32,34 +33,33 @@ int main(int argc, char **argv)
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+	memcpy(CMSG_DATA(c), &nl, sizeof(int));
 	if (write(sv[0], "before", 6) != 6 || sendmsg(sv[0], &mh, 0) != 7 || write(sv[0], "after", 5) != 5) {
 		fail("send");
 		return 1;
 	}
-	/* the only reference to the pipe's read end is the one in flight */
-	close(p[0]);
+	close(nl);
 
 	test_daemon();
 	test_waitsig();
 
 	errno = 0;
 	if (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) != 6 || memcmp(buf, "before", 6))
-		fail("the data before the fd is gone");
+		fail("the record before the fd is gone");
 	iov = (struct iovec){ .iov_base = buf, .iov_len = sizeof(buf) };
 	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	n = recvmsg(sv[1], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	c = CMSG_FIRSTHDR(&mh);
 	if (n != 7 || memcmp(buf, "with-fd", 7) || !c || c->cmsg_type != SCM_RIGHTS)
-		fail("the message with the fd is gone (%zd bytes)", n);
+		fail("the record with the fd is gone (%zd bytes)", n);
 	else
 		memcpy(&got, CMSG_DATA(c), sizeof(int));
-	if (got >= 0 && (read(got, buf, sizeof(buf)) != 9 || memcmp(buf, "pipe data", 9)))
-		fail("the fd in flight does not read the pipe");
+	if (got >= 0 && (getsockopt(got, SOL_SOCKET, SO_DOMAIN, &domain, &len) || domain != AF_NETLINK))
+		fail("the fd in flight is not the netlink socket any more");
 	if (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) != 5 || memcmp(buf, "after", 5))
-		fail("the data after the fd is gone");
+		fail("the record after the fd is gone");
 	if (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) != -1 || errno != EAGAIN)
-		fail("more data than was queued");
+		fail("more records than were queued");
 
 	if (test_failed())
 		return 1;
