@@ -2,15 +2,16 @@
 /*
  * pidfd_over_unix: a pidfd of the test's child sits in a datagram socketpair
  * (SCM_RIGHTS in flight); the sender closed its own copy, so the queued one
- * is the only reference. criu can't dump fds in flight yet: the dump must
- * refuse (crfail) and leave everything as it was. Afterwards the pidfd is
- * received and must still be a pidfd of the child (signal 0 reaches it, and
- * its exit is seen through it).
+ * is the only reference. After restore the message is still queued with its
+ * pidfd, which must be a pidfd of the restored child: fdinfo Pid, the same
+ * inode as a fresh pidfd_open() of the child, a signal through it reaches
+ * the child, and the child's exit is seen through it.
  */
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,8 +72,15 @@ int main(int argc, char **argv)
 	if (got >= 0) {
 		struct pollfd p = { .fd = got, .events = POLLIN };
 
+		struct stat mine, fresh;
+		int ffd = sys_pidfd_open(child, 0);
+
 		if (fdinfo_get_long(got, "Pid", &fdpid) || fdpid != child)
 			fail("the received fd is not a pidfd of %d (Pid %lld)", child, fdpid);
+		if (ffd < 0 || fstat(got, &mine) || fstat(ffd, &fresh) || mine.st_ino != fresh.st_ino)
+			fail("the received pidfd's inode is not the child's");
+		if (ffd >= 0)
+			close(ffd);
 		if (sys_pidfd_send_signal(got, SIGKILL, NULL, 0))
 			fail("pidfd_send_signal through the received pidfd");
 		if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLIN))
