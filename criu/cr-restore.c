@@ -36,6 +36,8 @@
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
+#include "pidns.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
@@ -77,7 +79,8 @@ struct rst_shared {
 
 #define SFD_IMG 0
 #define SFD_LOG 1
-#define SFD_NR 2
+#define SFD_CTL 2	/* a pidfd of criu: stubs in a pid namespace of their own can't name criu by pid */
+#define SFD_NR 3
 
 #define STAGE_TIMEOUT_MS 60000
 #define THREAD_STUB_STACK (16UL << 10)
@@ -90,6 +93,9 @@ static int sfd_base;
 static bool in_stub;
 static const struct restore_opts *ropts;
 static int criu_log_fd = -1;
+static int ctl_pidfd = -1;
+/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
+static uint32_t dump_criu_pidns_id;
 
 struct pstree *restore_pstree(void)
 {
@@ -104,6 +110,29 @@ int restore_service_fd_base(void)
 int restore_img_dfd(void)
 {
 	return in_stub ? sfd_base + SFD_IMG : ropts->img_dfd;
+}
+
+int restore_ctl_pidfd(void)
+{
+	return in_stub ? sfd_base + SFD_CTL : ctl_pidfd;
+}
+
+static bool own_pidns(void)
+{
+	return rst_tree.ns_flags & CLONE_NEWPID;
+}
+
+pid_t restore_real_pid(pid_t pid)
+{
+	struct pstree_item *item;
+	int idx;
+
+	if (!own_pidns())
+		return pid;	/* the tree shares criu's pid namespace: the same numbers */
+	item = pstree_find_tid(&rst_tree, pid, &idx);
+	if (!item || !rsti(item) || !rsti(item)->real_tids)
+		return 0;
+	return rsti(item)->real_tids[idx];
 }
 
 /* ------------------------------------------------------ the shared area */
@@ -173,7 +202,7 @@ static void stub_wait_stage(int stage)
 /* Move the fds a stub needs to the top, close all the others. */
 static int stub_setup_fds(void)
 {
-	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd };
+	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd };
 
 	if (in_stub)
 		return 0;	/* a child stub: the parent stub did it, the fds are inherited */
@@ -191,9 +220,10 @@ static int stub_setup_fds(void)
 	return 0;
 }
 
-static pid_t clone_task(pid_t pid)
+static pid_t clone_task(pid_t pid, uint64_t flags)
 {
 	struct criu_clone_args a = {
+		.flags = flags,
 		.exit_signal = SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
@@ -329,7 +359,7 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 
 	stub_session(me);
 	list_for_each_entry(child, &me->children, sibling) {
-		pid_t pid = clone_task(child->pid);
+		pid_t pid = clone_task(child->pid, 0);
 
 		if (pid == 0)
 			stub_main(child, me->pid);
@@ -337,7 +367,9 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 			stub_fail(me, -EEXIST, "pid %d is taken by another process", child->pid);
 		if (pid < 0)
 			stub_fail(me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
-		__atomic_store_n(&shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
+		/* in a pid namespace of its own pid is not what criu sees: criu finds the real one */
+		if (!own_pidns())
+			__atomic_store_n(&shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
 		if (pid != child->pid)
 			stub_fail(me, -EINVAL, "task %d came up as %d", child->pid, pid);
 	}
@@ -468,7 +500,7 @@ static int wait_zombies(void)
 
 		if (item->state != TASK_DEAD)
 			continue;
-		for (i = 0; i < 5000 && proc_state(item->pid) != 'Z'; i++)
+		for (i = 0; i < 5000 && proc_state(restore_real_pid(item->pid)) != 'Z'; i++)
 			usleep(1000);
 		if (i == 5000)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
@@ -503,12 +535,14 @@ static void kill_and_reap(pid_t root_pid)
 
 		while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
 			;
-		for (int i = 0; shared && i < shared->nr_slots; i++)
-			if (shared->slots[i].pid > 0 && kill(shared->slots[i].pid, 0) == 0 &&
-			    shared->slots[i].real > 0) {
+		for (int i = 0; shared && i < shared->nr_slots; i++) {
+			pid_t real = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+
+			if (real > 0 && kill(real, 0) == 0) {
 				left = true;
-				kill(shared->slots[i].pid, SIGKILL);
+				kill(real, SIGKILL);
 			}
+		}
 		if (root_pid > 0 && kill(root_pid, 0) == 0)
 			left = true;
 		if (!left)
@@ -534,6 +568,7 @@ static void free_task_images(struct pstree_item *item)
 		if (ri->core[i])
 			pb_free(ri->core[i], PB_CORE);
 	free(ri->core);
+	free(ri->real_tids);
 	if (ri->mem.mm)
 		pb_free(ri->mem.mm, PB_MM);
 	for (size_t i = 0; i < ri->mem.nr_pmes; i++)
@@ -913,6 +948,39 @@ static int read_task_images(int dfd, struct pstree_item *item, int slot)
 	}
 }
 
+static uint32_t core_pidns_id(struct pstree_item *item)
+{
+	TaskKobjIdsEntry *ids = rsti(item)->core[0]->ids;
+
+	return ids && ids->has_pid_ns_id ? ids->pid_ns_id : 0;
+}
+
+/*
+ * As in CRIU: the root's pid_ns_id differs from criu's at dump time
+ * (inventory root_ids) when the tree had a pid namespace of its own, whose
+ * init the root was. Every task must be in the root's namespace.
+ */
+static int check_pidns(void)
+{
+	struct pstree_item *root = rst_tree.root, *item;
+	uint32_t root_ns = core_pidns_id(root);
+
+	rst_tree.ns_flags = 0;
+	if (root_ns && dump_criu_pidns_id && root_ns != dump_criu_pidns_id)
+		rst_tree.ns_flags |= CLONE_NEWPID;
+	for_each_pstree_item(&rst_tree, item)
+		if (core_pidns_id(item) != root_ns)
+			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in pid namespace %u, the root in %u: "
+						    "nested pid namespaces are not supported\n",
+				       item->pid, item->pid, core_pidns_id(item), root_ns);
+	if (own_pidns() && root->pid != 1)
+		return pr_fail(-EINVAL, "the tree had its own pid namespace, but its root is pid %d there, not 1\n",
+			       root->pid);
+	if (own_pidns())
+		pr_info("the tree had its own pid namespace: the root is created as its init\n");
+	return 0;
+}
+
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
 static int check_inventory(int dfd)
 {
@@ -933,6 +1001,7 @@ static int check_inventory(int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
+	dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;
 }
@@ -958,7 +1027,7 @@ static int read_images(const struct restore_opts *o)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return check_pidns();
 }
 
 /* ------------------------------------------------------ files of mappings */
@@ -1017,13 +1086,13 @@ static int pick_tramp(void)
 
 static int fill_service_fds(struct morph_task *mt)
 {
-	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd };
+	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd };
 
 	mt->nr_service_fds = 0;
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
 		if (criu_fds[i] >= 0 &&
-		    sys_kcmp(getpid(), mt->item->pid, KCMP_FILE, criu_fds[i], sfd_base + i) == 0)
+		    sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], sfd_base + i) == 0)
 			mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
 	}
 	return 0;
@@ -1123,6 +1192,123 @@ static int count_tasks(bool live_only)
 	return n;
 }
 
+/* ------------------------------------------------------ pids criu sees (own pid namespace) */
+
+/* The pid of a task (or thread) in the tree's namespace: the last NSpid column of its status. */
+static int ns_pid_at(const char *path, pid_t *ret)
+{
+	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct proc_status st;
+	int err;
+
+	if (dfd < 0)
+		return -errno;
+	err = parse_pid_status(dfd, &st);
+	if (err)
+		return err;
+	err = pidns_innermost(&st, ret, NULL, NULL);
+	proc_status_free(&st);
+	return err;
+}
+
+/* Map every thread of a task whose real pid is known: tid in the namespace -> tid criu sees. */
+static int learn_real_tids(struct pstree_item *item, pid_t real)
+{
+	struct rst_info *ri = rsti(item);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	char path[64];
+
+	ri->real_tids = xzalloc(item->nr_threads * sizeof(pid_t));
+	if (!ri->real_tids)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/task", real);
+	d = opendir(path);
+	if (!d)
+		return pr_fail(-errno, "can't open %s: %s\n", path, strerror(errno));
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name), vtid;
+		int idx, err;
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", real, tid);
+		err = ns_pid_at(path, &vtid);
+		if (err)
+			return pr_fail(err, "can't read the status of %s: %s\n", path, strerror(-err));
+		if (pstree_find_tid(&rst_tree, vtid, &idx) != item)
+			return pr_fail(-EINVAL, "task %d has a thread %d (%d to criu) it should not have\n", item->pid,
+				       vtid, tid);
+		ri->real_tids[idx] = tid;
+	}
+	for (int i = 0; i < item->nr_threads; i++)
+		if (ri->real_tids[i] <= 0)
+			return pr_fail(-ESRCH, "thread %d of task %d is missing\n", item->threads[i], item->pid);
+	return 0;
+}
+
+/* The children of a task, found through criu's /proc: record their real pids in the slots. */
+static int learn_real_children(struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+
+	for (int i = 0; i < item->nr_threads; i++) {
+		_cleanup_free_ char *buf = NULL;
+		char path[64], *p, *end;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", ri->real_tids[0], ri->real_tids[i]);
+		len = read_file_alloc_at(AT_FDCWD, path, &buf);
+		if (len < 0)
+			return pr_fail((int)len, "can't read %s: %s\n", path, strerror((int)-len));
+		for (p = buf;; p = end) {
+			long real = strtol(p, &end, 10);
+			struct pstree_item *child;
+			pid_t vpid;
+			int err;
+
+			if (end == p)
+				break;
+			snprintf(path, sizeof(path), "/proc/%ld", real);
+			err = ns_pid_at(path, &vpid);
+			if (err)
+				return pr_fail(err, "can't read the status of child %ld of %d: %s\n", real, item->pid,
+					       strerror(-err));
+			child = pstree_find(&rst_tree, vpid);
+			if (!child || child->parent != item)
+				return pr_fail(-EINVAL, "task %d has a child %d (%ld to criu) it should not have\n",
+					       item->pid, vpid, real);
+			__atomic_store_n(&shared->slots[rsti(child)->slot].real, (pid_t)real, __ATOMIC_SEQ_CST);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The tree lives in a pid namespace of its own: the stubs know their pids in
+ * it only. Walk criu's /proc from the root (parents come first in the list)
+ * to find the pids and tids criu sees, for ptrace, /proc and pidfd_open.
+ */
+static int learn_real_pids(void)
+{
+	struct pstree_item *item;
+	int ret;
+
+	for_each_pstree_item(&rst_tree, item) {
+		pid_t real = __atomic_load_n(&shared->slots[rsti(item)->slot].real, __ATOMIC_SEQ_CST);
+
+		if (real <= 0)
+			return pr_fail(-ESRCH, "task %d was not found under its parent\n", item->pid);
+		ret = learn_real_tids(item, real);
+		if (!ret && !list_empty(&item->children))
+			ret = learn_real_children(item);
+		if (ret)
+			return ret;
+		pr_debug("task %d of the pid namespace is %d to criu\n", item->pid, real);
+	}
+	return 0;
+}
+
 static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 {
 	struct pstree_item *root = rst_tree.root;
@@ -1131,9 +1317,10 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	pid_t pid, me = getpid();
 
 	ctl_publish(ST_FORKED);
-	pid = clone_task(root->pid);
+	/* the init of a new pid namespace: pid 1 there (root->pid), its parent is 0 to it */
+	pid = clone_task(root->pid, own_pidns() ? CLONE_NEWPID : 0);
 	if (pid == 0)
-		stub_main(root, me);
+		stub_main(root, own_pidns() ? 0 : me);
 	if (pid < 0) {
 		if (errno == EEXIST)
 			return pr_fail(-EEXIST, "pid %d is taken by another process\n", root->pid);
@@ -1143,6 +1330,8 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	__atomic_store_n(&shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
 
 	ret = ctl_wait_count(ST_FORKED, nr);
+	if (!ret && own_pidns())
+		ret = learn_real_pids();
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	if (!ret)
@@ -1184,6 +1373,9 @@ static void restore_cleanup(void)
 		munmap((void *)tramp_addr, RST_TRAMP_RESERVE);
 	tramp_addr = 0;
 	in_stub = false;
+	if (ctl_pidfd >= 0)
+		close(ctl_pidfd);
+	ctl_pidfd = -1;
 }
 
 int cr_restore_tasks(const struct restore_opts *o)
@@ -1201,6 +1393,11 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = pick_tramp();
 	if (ret)
 		goto out;
+	ctl_pidfd = sys_pidfd_open(getpid(), 0);
+	if (ctl_pidfd < 0) {
+		ret = pr_fail(-errno, "can't open a pidfd of criu itself: %s\n", strerror(errno));
+		goto out;
+	}
 	ret = shared_alloc(rst_tree.nr_items);
 	if (ret)
 		goto out;

@@ -242,8 +242,10 @@ struct ep_ctx {
 
 static int ctl_pidfd(struct ep_ctx *c)
 {
+	/* the inherited pidfd of criu: in a pid namespace of its own, a task can't name criu by pid */
 	if (c->ctl_pidfd < 0)
-		c->ctl_pidfd = sys_pidfd_open(restore_ctl_pid, 0);
+		c->ctl_pidfd = restore_ctl_pidfd() >= 0 ? fcntl(restore_ctl_pidfd(), F_DUPFD_CLOEXEC, 0)
+							 : sys_pidfd_open(restore_ctl_pid, 0);
 	return c->ctl_pidfd < 0 ? -errno : c->ctl_pidfd;
 }
 

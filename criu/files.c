@@ -698,8 +698,12 @@ int prepare_fds(struct pstree_item *me)
 		goto out;
 
 	close_inherited_fds(base);
-	/* criu's pidfd goes above every fd to install, below the service fds */
-	ret = sys_pidfd_open(restore_ctl_pid, 0);
+	/*
+	 * criu's pidfd goes above every fd to install, below the service fds. A
+	 * stub inherits one: in a pid namespace of its own it can't name criu by pid.
+	 */
+	ret = restore_ctl_pidfd();
+	ret = ret >= 0 ? fcntl(ret, F_DUPFD_CLOEXEC, 0) : sys_pidfd_open(restore_ctl_pid, 0);
 	if (ret >= 0) {
 		ctl_pidfd = fcntl(ret, F_DUPFD_CLOEXEC, max_fd + 1);
 		close(ret);

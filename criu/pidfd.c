@@ -33,6 +33,7 @@
 #include "files.h"
 #include "image.h"
 #include "protobuf.h"
+#include "restore.h"
 #include "syscalls.h"
 
 #include "fdinfo.pb-c.h"
@@ -372,6 +373,7 @@ static int pidfd_collect(struct file_desc *d)
 static int pidfd_open_desc(struct file_desc *d, int *ret_fd)
 {
 	PidfdEntry *pe = d->fe->pidfd;
+	pid_t real;
 	int fd;
 
 	switch (pe->target_kind) {
@@ -381,10 +383,12 @@ static int pidfd_open_desc(struct file_desc *d, int *ret_fd)
 		if (!pe->has_target_pid || !restore_tree || !pstree_find_tid(restore_tree, pe->target_pid, NULL))
 			return pr_fail(-EINVAL, "pidfd %u refers to %d, which is not in the restored tree\n", pe->id,
 				       pe->has_target_pid ? pe->target_pid : 0);
-		fd = sys_pidfd_open(pe->target_pid, open_flags(pe));
+		/* the image has the pid the tree sees; criu opens it by the pid it sees itself */
+		real = restore_real_pid(pe->target_pid);
+		fd = real > 0 ? sys_pidfd_open(real, open_flags(pe)) : -1;
 		if (fd < 0)
-			return pr_fail(-errno, "can't open a pidfd of restored %d: %s\n", pe->target_pid,
-				       strerror(errno));
+			return pr_fail(real > 0 ? -errno : -ESRCH, "can't open a pidfd of restored %d (%d to criu): %s\n",
+				       pe->target_pid, real, real > 0 ? strerror(errno) : "not found");
 		*ret_fd = fd;
 		return 0;
 	case PIDFD_TARGET_KIND__PIDFD_TGT_REAPED:

@@ -52,9 +52,16 @@ struct morph_thread {
 	bool rs_open;
 };
 
+/* The task's pid in the images: what the task itself sees (remote syscalls take it). */
 static pid_t task_pid(struct morph_task *mt)
 {
 	return mt->item->pid;
+}
+
+/* The pid criu sees (differs when the tree has its own pid namespace): for ptrace, /proc, prlimit. */
+static pid_t task_real_pid(struct morph_task *mt)
+{
+	return restore_real_pid(mt->item->pid);
 }
 
 static TaskCoreEntry *task_core(struct morph_task *mt)
@@ -75,9 +82,12 @@ static int seize_all(struct morph_task *mt)
 		struct morph_thread *t = &mt->th[i];
 		int ret;
 
-		t->tid = item->threads[i];
+		t->tid = restore_real_pid(item->threads[i]);
 		t->core = rsti(item)->core[i];
 		t->rs.mem_fd = -1;
+		if (t->tid <= 0)
+			return pr_fail(-ESRCH, "thread %d of task %d: criu does not know its pid\n", item->threads[i],
+				       item->pid);
 		ret = compel_seize_stop(t->tid, &t->state);
 		if (ret)
 			return pr_fail(ret, "can't seize %d (task %d): %s\n", t->tid, item->pid, strerror(-ret));
@@ -370,11 +380,11 @@ static int restore_rlimits(struct morph_task *mt)
 	for (size_t i = 0; i < rl->n_rlimits && i < RLIM_NLIMITS; i++) {
 		struct rlimit64 { uint64_t cur, max; } nl = { rl->rlimits[i]->cur, rl->rlimits[i]->max }, old;
 
-		if (syscall(SYS_prlimit64, task_pid(mt), i, NULL, &old))
+		if (syscall(SYS_prlimit64, task_real_pid(mt), i, NULL, &old))
 			return pr_fail(-errno, "task %d: prlimit: %s\n", task_pid(mt), strerror(errno));
 		if (old.cur == nl.cur && old.max == nl.max)
 			continue;
-		if (syscall(SYS_prlimit64, task_pid(mt), i, &nl, NULL)) {
+		if (syscall(SYS_prlimit64, task_real_pid(mt), i, &nl, NULL)) {
 			int e = errno;
 
 			if (e == EPERM && nl.max > old.max)
@@ -396,7 +406,7 @@ static int restore_oom_score_adj(struct morph_task *mt)
 
 	if (!tc->has_oom_score_adj)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", task_pid(mt));
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", task_real_pid(mt));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pr_fail(-errno, "can't open %s\n", path);
@@ -626,14 +636,14 @@ int morph_task(struct morph_task *mt)
 	if (r < 0)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
-	ret = restore_mem(&mt->th[0].rs, item->pid, mt->tramp, &rsti(item)->mem);
+	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
 	if (ret)
 		return ret;
 	ret = restore_sigactions(mt);
 	if (!ret)
 		ret = queue_signals(mt, tc->signals_s, 0);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
-		ret = queue_signals(mt, mt->th[i].core->thread_core->signals_p, mt->th[i].tid);
+		ret = queue_signals(mt, mt->th[i].core->thread_core->signals_p, item->threads[i]);
 	if (!ret)
 		ret = restore_rlimits(mt);
 	if (!ret)
@@ -676,7 +686,7 @@ int morph_task(struct morph_task *mt)
 	mt->th[0].rs_open = false;
 	ret = set_final_regs(&mt->th[0]);
 	if (!ret)
-		ret = compel_set_sigmask(item->pid, thread_blocked(mt, &mt->th[0]));
+		ret = compel_set_sigmask(mt->th[0].tid, thread_blocked(mt, &mt->th[0]));
 	return ret;
 }
 

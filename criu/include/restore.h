@@ -47,6 +47,14 @@ struct pstree *restore_pstree(void);
 int restore_service_fd_base(void);
 /* The images directory: a service fd in a stub, the caller's fd in criu. */
 int restore_img_dfd(void);
+/* A pidfd of criu (for pidfd_getfd): a service fd in a stub, -1 outside a restore. */
+int restore_ctl_pidfd(void);
+/*
+ * The pid (or tid) criu sees of the restored task with this pid in the
+ * images: the same number, unless the tree has a pid namespace of its own
+ * (then known once every task exists; 0 before, or for an unknown pid).
+ */
+pid_t restore_real_pid(pid_t pid);
 
 /* ---------------------------------------------------------------- internals */
 
@@ -84,6 +92,7 @@ struct rst_info {
 	struct rst_mem mem;
 	struct cr_img *pages_img;	/* keeps mem.pages_fd open */
 	int slot;			/* index in the shared area */
+	pid_t *real_tids;		/* own pid namespace: the tids criu sees, per thread */
 };
 
 static inline struct rst_info *rsti(struct pstree_item *item)
