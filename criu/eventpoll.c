@@ -14,7 +14,7 @@
  *
  * Restore: post_install, in a restored task, once all its fds are in place:
  * EPOLL_CTL_ADD of every item with the task's fd N when that fd is the watched
- * file (kcmp against the controller's copy); otherwise the file is put at
+ * file (kcmp against a copy of the controller's); otherwise the file is put at
  * number N just for the epoll_ctl and whatever was there is put back.
  * A watched epoll has its own list filled first (nested epolls: inner first);
  * adds are idempotent (EEXIST is fine) since that epoll's own post_install
@@ -306,6 +306,21 @@ static int add_item_placed(struct ep_ctx *c, int epfd, struct file_desc *t, cons
 	return ret;
 }
 
+/* Is our fd the controller's file t? (kcmp within this task: criu's pid may not be visible here) */
+static bool holds_file(struct ep_ctx *c, uint32_t fd, struct file_desc *t)
+{
+	int tmp, ret;
+
+	if (fcntl(fd, F_GETFD) < 0)
+		return false;
+	tmp = fetch(c, t);
+	if (tmp < 0)
+		return false;
+	ret = sys_kcmp(getpid(), getpid(), KCMP_FILE, fd, tmp);
+	close(tmp);
+	return ret == 0;
+}
+
 static int fill_epoll(struct ep_ctx *c, struct file_desc *d, int epfd);
 
 static int restore_item(struct ep_ctx *c, struct file_desc *d, int epfd, const EventpollTfdEntry *e)
@@ -333,7 +348,7 @@ static int restore_item(struct ep_ctx *c, struct file_desc *d, int epfd, const E
 		if (ret)
 			return ret;
 	}
-	if (sys_kcmp(getpid(), restore_ctl_pid, KCMP_FILE, e->tfd, cfd) == 0)
+	if (holds_file(c, e->tfd, t))
 		ret = add_item(epfd, e->tfd, e);
 	else
 		ret = add_item_placed(c, epfd, t, e);

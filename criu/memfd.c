@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memfd: anonymous files from memfd_create(), in CRIU's layout: each open file
+ * is a MemfdFileEntry in files.img (flags, position, owner) naming its inode;
+ * each inode is one MemfdInodeEntry in memfd.img (name, owner, size, seals,
+ * mode) and its contents are shmem pages, pagemap-shmem-<shmid>.img +
+ * pages-<N>.img, with shmid = inode_id = the memfd's inode number.
+ * A memfd is told apart from other tmpfs/hugetlbfs files by its link,
+ * "/memfd:NAME (deleted)", and by F_GET_SEALS working on it.
+ *
+ * Restore, in the controller: one memfd per inode, created with its name,
+ * filled, sized, given its mode and owner, then sealed (after the filling:
+ * F_SEAL_WRITE would forbid it); every open file of it is a reopen of that
+ * inode through /proc/self/fd with its own access mode, flags and position,
+ * so files, fds and mappings of one memfd share one inode again. Mappings of
+ * a memfd name such a file object (dump_file_lfd()), and are mapped by the
+ * memory restore from the controller's fd.
+ * Hugetlbfs memfds are refused for now.
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "anon-fd.h"
+#include "common.h"
+#include "files.h"
+#include "image.h"
+#include "pagemap.h"
+#include "protobuf.h"
+
+#include "fdinfo.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "memfd: "
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#define MEMFD_PREFIX "/memfd:"
+#define DELETED_SUFFIX " (deleted)"
+/* pages-N.img of memfd contents are numbered apart from the tasks' ones */
+#define MEMFD_PAGES_ID_BASE 0x40000000u
+
+static bool memfd_detect(const struct fd_parms *p)
+{
+	size_t len = strlen(p->link), slen = strlen(DELETED_SUFFIX);
+
+	if (p->sfs.f_type != TMPFS_MAGIC && p->sfs.f_type != HUGETLBFS_MAGIC)
+		return false;
+	if (strncmp(p->link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) || len < strlen(MEMFD_PREFIX) + slen ||
+	    strcmp(p->link + len - slen, DELETED_SUFFIX))
+		return false;
+	return fcntl(p->lfd, F_GET_SEALS) >= 0;
+}
+
+/* ---------- dump ---------- */
+
+static struct dumped_inode {
+	struct dumped_inode *next;
+	dev_t dev;
+	ino_t ino;
+} *dumped_inodes;
+static unsigned int nr_memfd_pages_imgs;
+
+static bool inode_dumped(dev_t dev, ino_t ino)
+{
+	for (struct dumped_inode *i = dumped_inodes; i; i = i->next)
+		if (i->dev == dev && i->ino == ino)
+			return true;
+	return false;
+}
+
+#define COPY_CHUNK (256 * 1024)
+
+/* Copy [off, off + len) (page aligned; the part past EOF reads as zeros) into the pages image. */
+static int copy_range(struct page_xfer *x, int fd, off_t off, size_t len, char *buf)
+{
+	int ret = page_xfer_add(x, off, len / PAGE_SIZE);
+
+	while (!ret && len) {
+		size_t chunk = min(len, (size_t)COPY_CHUNK), got = 0;
+
+		while (got < chunk) {
+			ssize_t n = pread(fd, buf + got, chunk - got, off + got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				break;
+			got += n;
+		}
+		memset(buf + got, 0, chunk - got);	/* the tail of the last page */
+		ret = page_xfer_write(x, buf, chunk);
+		off += chunk;
+		len -= chunk;
+	}
+	return ret;
+}
+
+/*
+ * The data segments of the memfd (SEEK_DATA/SEEK_HOLE: holes stay holes) into
+ * pagemap-shmem-<ino>.img and its own pages image.
+ */
+static int dump_contents(int img_dfd, int task_lfd, unsigned long size, unsigned long *ret_shmid)
+{
+	_cleanup_free_ char *buf = xmalloc(COPY_CHUNK);
+	_cleanup_close_ int lfd = -1;
+	struct page_xfer x;
+	struct stat st;
+	char path[64];
+	off_t off = 0;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	/* our own open file: SEEK_DATA/SEEK_HOLE move the offset, and task_lfd's is the task's */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", task_lfd);
+	lfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		return -errno;
+	if (fstat(lfd, &st))
+		return -errno;
+	*ret_shmid = st.st_ino;
+	size = PAGE_ALIGN(size);
+	ret = page_xfer_open(&x, img_dfd, CR_FD_SHMEM_PAGEMAP, st.st_ino, MEMFD_PAGES_ID_BASE + nr_memfd_pages_imgs++);
+	if (ret)
+		return ret;
+	while (!ret && (unsigned long)off < size) {
+		off_t data = lseek(lfd, off, SEEK_DATA), hole;
+
+		if (data < 0) {
+			if (errno != ENXIO)
+				ret = -errno;
+			break;	/* ENXIO: no data after off */
+		}
+		hole = lseek(lfd, data, SEEK_HOLE);
+		if (hole < 0) {
+			ret = -errno;
+			break;
+		}
+		data &= ~(off_t)(PAGE_SIZE - 1);
+		hole = min((unsigned long)PAGE_ALIGN(hole), size);
+		if (data >= hole)
+			break;
+		ret = copy_range(&x, lfd, data, hole - data, buf);
+		off = hole;
+	}
+	if (ret) {
+		page_xfer_abort(&x);
+		return ret;
+	}
+	pr_debug("inode %lu: %lu pages of data\n", (unsigned long)st.st_ino, x.nr_pages);
+	return page_xfer_close(&x);
+}
+
+static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
+{
+	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
+	size_t nlen = strlen(p->link) - strlen(MEMFD_PREFIX) - strlen(DELETED_SUFFIX);
+	_cleanup_free_ char *name = xmalloc(nlen + 1);
+	struct dumped_inode *di;
+	unsigned long shmid = 0;
+	int seals, ret;
+
+	if (inode_dumped(p->stat.st_dev, p->stat.st_ino))
+		return 0;
+	if (!name)
+		return -ENOMEM;
+	if (p->sfs.f_type == HUGETLBFS_MAGIC)
+		return pr_fail(-EOPNOTSUPP, "%s: hugetlbfs memfds are not supported yet\n", p->link);
+	memcpy(name, p->link + strlen(MEMFD_PREFIX), nlen);
+	name[nlen] = '\0';
+	seals = fcntl(p->lfd, F_GET_SEALS);
+	if (seals < 0)
+		return pr_fail(-errno, "%s: F_GET_SEALS: %s\n", p->link, strerror(errno));
+	ret = dump_contents(ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
+	if (ret)
+		return pr_fail(ret, "can't dump the contents of %s: %s\n", p->link, strerror(-ret));
+
+	mie.name = name;
+	mie.uid = p->stat.st_uid;
+	mie.gid = p->stat.st_gid;
+	mie.size = p->stat.st_size;
+	mie.shmid = shmid;
+	mie.seals = seals;
+	mie.inode_id = p->stat.st_ino;
+	mie.has_mode = true;
+	mie.mode = p->stat.st_mode & 07777;
+	if (!ctx->memfd_img) {
+		ctx->memfd_img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_DUMP);
+		if (!ctx->memfd_img)
+			return pr_fail(-errno, "can't create memfd.img: %s\n", strerror(errno));
+	}
+	ret = pb_write_one(ctx->memfd_img, &mie, PB_MEMFD_INODE);
+	if (ret)
+		return ret;
+	di = xmalloc(sizeof(*di));
+	if (!di)
+		return -ENOMEM;
+	*di = (struct dumped_inode){ .next = dumped_inodes, .dev = p->stat.st_dev, .ino = p->stat.st_ino };
+	dumped_inodes = di;
+	pr_debug("inode %lu '%s': %llu bytes, seals %#x, mode %o\n", (unsigned long)p->stat.st_ino, name,
+		 (unsigned long long)mie.size, seals, mie.mode);
+	return 0;
+}
+
+static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	MemfdFileEntry mfe = MEMFD_FILE_ENTRY__INIT;
+	FileEntry fe = FILE_ENTRY__INIT;
+	FownEntry fown;
+	off_t pos;
+	int ret;
+
+	ret = dump_inode(ctx, p);
+	if (ret)
+		return ret;
+	/* our copy is the same file: its offset is the task's (files of mappings have no fdinfo) */
+	pos = lseek(p->lfd, 0, SEEK_CUR);
+	if (pos < 0)
+		return pr_fail(-errno, "%s: can't read the file position: %s\n", p->link, strerror(errno));
+	fill_fown(p->lfd, &fown);
+	mfe.id = id;
+	mfe.flags = p->flags;
+	mfe.pos = pos;
+	mfe.fown = &fown;
+	mfe.inode_id = p->stat.st_ino;
+
+	fe.type = FD_TYPES__MEMFD;
+	fe.id = id;
+	fe.memfd = &mfe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+/* ---------- restore ---------- */
+
+struct memfd_inode {
+	struct memfd_inode *next;
+	MemfdInodeEntry *mie;
+	int fd;			/* the controller's memfd, -1 until created */
+};
+
+static struct memfd_inode *inodes;
+static bool inodes_read;
+
+static int read_inodes(void)
+{
+	struct cr_img *img;
+	MemfdInodeEntry *mie;
+	int ret;
+
+	if (inodes_read)
+		return 0;
+	inodes_read = true;
+	img = open_image_at(files_img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
+	if (!img)
+		return pr_fail(-errno, "can't open memfd.img: %s\n", strerror(errno));
+	while ((ret = pb_read_one_eof(img, (void **)&mie, PB_MEMFD_INODE)) > 0) {
+		struct memfd_inode *i = xzalloc(sizeof(*i));
+
+		if (!i) {
+			pb_free(mie, PB_MEMFD_INODE);
+			ret = -ENOMEM;
+			break;
+		}
+		i->mie = mie;
+		i->fd = -1;
+		i->next = inodes;
+		inodes = i;
+	}
+	close_image(img);
+	return ret < 0 ? pr_fail(ret, "memfd.img: bad entry: %s\n", strerror(-ret)) : 0;
+}
+
+static struct memfd_inode *find_inode(uint64_t inode_id)
+{
+	for (struct memfd_inode *i = inodes; i; i = i->next)
+		if (i->mie->inode_id == inode_id)
+			return i;
+	return NULL;
+}
+
+static int memfd_collect(struct file_desc *d)
+{
+	MemfdFileEntry *mfe = d->fe->memfd;
+	int ret;
+
+	if (!mfe)
+		return pr_fail(-EINVAL, "files.img: memfd %u has no memfd entry\n", d->id);
+	ret = read_inodes();
+	if (ret)
+		return ret;
+	d->priv = find_inode(mfe->inode_id);
+	if (!d->priv)
+		return pr_fail(-EINVAL, "memfd %u: inode %u is not in memfd.img\n", d->id, mfe->inode_id);
+	return 0;
+}
+
+/* Copy the dumped pages into the new memfd. */
+static int fill_contents(int fd, const MemfdInodeEntry *mie)
+{
+	struct pagemap_read r;
+	char buf[64 * 1024];
+	int ret;
+
+	ret = read_pagemap_image(files_img_dfd, CR_FD_SHMEM_PAGEMAP, mie->shmid, &r);
+	if (ret == -ENOENT)
+		return 0;	/* no pages: all holes */
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < r.nr && !ret; i++) {
+		uint64_t off = r.pmes[i]->vaddr, left = r.pmes[i]->nr_pages * PAGE_SIZE, src = r.offset[i];
+
+		while (left && !ret) {
+			ssize_t n = pread(r.pages_fd, buf, min(left, sizeof(buf)), src);
+
+			if (n <= 0)
+				ret = n < 0 ? -errno : -EIO;
+			else if (pwrite(fd, buf, n, off) != n)
+				ret = -errno ?: -EIO;
+			src += n;
+			off += n;
+			left -= n;
+		}
+	}
+	pagemap_read_free(&r);
+	return ret;
+}
+
+/* The inode: a memfd with the name, contents, size, mode, owner and then the seals. */
+static int create_inode(struct memfd_inode *i)
+{
+	MemfdInodeEntry *mie = i->mie;
+	bool sealable = mie->seals != F_SEAL_SEAL;
+	_cleanup_close_ int fd = memfd_create(mie->name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+	int ret;
+
+	if (fd < 0)
+		return pr_fail(-errno, "can't create memfd '%s': %s\n", mie->name, strerror(errno));
+	ret = fill_contents(fd, mie);
+	if (ret)
+		return pr_fail(ret, "memfd '%s': can't restore its contents: %s\n", mie->name, strerror(-ret));
+	if (ftruncate(fd, mie->size))
+		return pr_fail(-errno, "memfd '%s': can't set the size %llu: %s\n", mie->name,
+			       (unsigned long long)mie->size, strerror(errno));
+	if (mie->has_mode && fchmod(fd, mie->mode))
+		return pr_fail(-errno, "memfd '%s': can't set mode %o: %s\n", mie->name, mie->mode, strerror(errno));
+	if (fchown(fd, mie->uid, mie->gid))
+		return pr_fail(-errno, "memfd '%s': can't give it to %u:%u: %s\n", mie->name, mie->uid, mie->gid,
+			       strerror(errno));
+	if (sealable && mie->seals && fcntl(fd, F_ADD_SEALS, mie->seals))
+		return pr_fail(-errno, "memfd '%s': can't add seals %#x: %s\n", mie->name, mie->seals,
+			       strerror(errno));
+	pr_debug("memfd '%s' (inode %llu): %llu bytes, seals %#x\n", mie->name, (unsigned long long)mie->inode_id,
+		 (unsigned long long)mie->size, mie->seals);
+	i->fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int memfd_open(struct file_desc *d, int *ret_fd)
+{
+	MemfdFileEntry *mfe = d->fe->memfd;
+	struct memfd_inode *i = d->priv;
+	unsigned int flags = mfe->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_LARGEFILE | O_NOATIME);
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int ret;
+
+	if (i->fd < 0) {
+		ret = create_inode(i);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", i->fd);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "memfd %u: can't open '%s' with flags %o: %s\n", d->id, i->mie->name, flags,
+			       strerror(errno));
+	if (mfe->pos && lseek(fd, mfe->pos, SEEK_SET) < 0)
+		return pr_fail(-errno, "memfd %u: can't seek to %llu: %s\n", d->id, (unsigned long long)mfe->pos,
+			       strerror(errno));
+	ret = anon_fd_restore_flags(fd, mfe->flags, mfe->fown);
+	if (ret)
+		return pr_fail(ret, "memfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static void memfd_cleanup(void)
+{
+	while (inodes) {
+		struct memfd_inode *i = inodes;
+
+		inodes = i->next;
+		if (i->fd >= 0)
+			close(i->fd);
+		pb_free(i->mie, PB_MEMFD_INODE);
+		free(i);
+	}
+	inodes_read = false;
+}
+
+const struct file_type memfd_file_type = {
+	.name = "memfd",
+	.type = FD_TYPES__MEMFD,
+	.detect = memfd_detect,
+	.dump = memfd_dump,
+	.collect = memfd_collect,
+	.open = memfd_open,
+	.cleanup = memfd_cleanup,
+	.stage = FILE_OPEN_EARLY,
+};
