@@ -20,6 +20,10 @@ literal or key=value lines:
   feature             `criu check --feature X` must succeed for each X, else SKIP
   flavor              flavors the test may run in (ns, h), else SKIP
   norst               always run in --norst mode
+  pidns               the pidfile names the init of the test's own pid namespace:
+                      criu restores the pids inside it only, so the restored root
+                      gets a new pid (criu's pidfile tells it) and the /proc
+                      comparison, keyed by the runner's pids, is skipped
   timeout             seconds allowed for each step (default 30)
 
 The runner is a child subreaper and reaps everything it starts. By default
@@ -34,6 +38,7 @@ import ctypes
 import difflib
 import fcntl
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -56,7 +61,7 @@ LOG_TAIL = 25
 
 DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
-    "crfail": "bool", "norst": "bool",
+    "crfail": "bool", "crfail_log": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
     "timeout": "int",
 }
@@ -109,6 +114,8 @@ def desc_value(key, kind, val):
             return shlex.split(str(val))
         except ValueError as e:
             raise DescError("%s: %s" % (key, e))
+    if kind == "str":
+        return str(val)
     if kind == "list":
         if isinstance(val, (list, tuple)):
             return [str(v) for v in val]
@@ -140,7 +147,7 @@ def parse_desc_text(text):
 
 
 def load_desc(name):
-    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "norst": False,
+    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "norst": False, "pidns": False,
             "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
@@ -513,6 +520,7 @@ class Runner:
         return ddir, rc, out
 
     def restore(self, t, ddir, pid):
+        """Restore; returns the restored root's pid (a new one for a pidns test)."""
         pidfile = os.path.join(ddir, "restore.pid")
         argv = ["restore", "-d", "-D", ddir, "-o", "restore.log", "-v4", "--pidfile", pidfile]
         argv += t["desc"]["opts"] + t["desc"]["ropts"]
@@ -527,12 +535,14 @@ class Runner:
                 rpid = int(f.read().strip())
         except (OSError, ValueError) as e:
             raise TestFailed("restore: bad pidfile: %s" % e, logs)
-        if rpid != pid:
+        if rpid != pid and not t["desc"]["pidns"]:
             raise TestFailed("restored pid %d, dumped pid %d" % (rpid, pid), logs)
+        pid = rpid
         if not is_alive(pid):
             raise TestFailed("restored task %d is not running" % pid,
                              logs + self.test_logs(t) + self.verdict_block(t))
         self.vlog("restored pid %d, tree %s" % (pid, [pid] + descendants(pid)))
+        return pid
 
     def wait_tree_gone(self, t, tree, ddir, out):
         deadline = time.monotonic() + t["timeout"]
@@ -549,7 +559,7 @@ class Runner:
         iters = 1 if desc["crfail"] else self.args.iters
         for it in range(1, iters + 1):
             tree = [pid] + descendants(pid)
-            before = None if self.args.no_compare else settled_snapshot(pid)
+            before = None if self.args.no_compare or desc["pidns"] else settled_snapshot(pid)
             self.vlog("iteration %d: dumping tree %s" % (it, tree))
             ddir, rc, out = self.dump(t, pid, it, norst and not desc["crfail"])
             logs = self.criu_logs(ddir, "dump.log", out)
@@ -562,6 +572,9 @@ class Runner:
                     raise TestFailed("task %d died after a failed dump" % pid,
                                      logs + self.test_logs(t) + self.verdict_block(t))
                 self.vlog("dump failed as expected (exit %d)" % rc)
+                want = desc["crfail_log"]
+                if want and not re.search(want, read_text(os.path.join(ddir, "dump.log")) or ""):
+                    raise TestFailed("dump failed, but dump.log does not match %r" % want, logs)
                 self.compare(before, pid, "after the failed dump", logs)
                 return pid
             if rc != 0:
@@ -573,7 +586,7 @@ class Runner:
                 self.compare(before, pid, "after dump --leave-running", logs)
                 continue
             self.wait_tree_gone(t, tree, ddir, out)
-            self.restore(t, ddir, pid)
+            pid = self.restore(t, ddir, pid)
             self.compare(before, pid, "after restore",
                          self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")))
         return pid
