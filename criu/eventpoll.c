@@ -5,12 +5,13 @@
  * The kernel keys an item by (file, fd number in the task that added it), so
  * a restored item must be added with that fd number naming that file.
  *
- * Dump: for each item, find the watched file among the task's fds with
- * kcmp(KCMP_EPOLL_TFD): normally it is still at fd N; if fd N is closed or
- * holds another file now, any other fd of the file will do. The watched file
- * is dumped then (it may come later in fd order) and its files.img id kept in
- * the item (target_id, our field). A watched file the task no longer holds at
- * all can't be restored: the dump stops with an error.
+ * Dump: for each item, find the watched file with kcmp(KCMP_EPOLL_TFD):
+ * normally it is still the task's fd N; if fd N is closed or holds another
+ * file now, any other fd of the file in the task, or in another task of the
+ * tree, will do. The watched file is dumped then (it may come later in fd
+ * order) and its files.img id kept in the item (target_id, our field). A
+ * watched file that no task of the tree holds any more can't be restored: the
+ * dump stops with an error.
  *
  * Restore: post_install, in a restored task, once all its fds are in place:
  * EPOLL_CTL_ADD of every item with the task's fd N when that fd is the watched
@@ -73,22 +74,22 @@ static int parse_tfd_line(const char *val, EventpollTfdEntry *e)
 	return 0;
 }
 
-/* Is fd of the task the file of the epoll item slot? */
-static bool is_target(pid_t pid, int fd, struct kcmp_epoll_slot *slot)
+/* Is fd of task pid the file of the epoll item slot (of the epoll's owner)? */
+static bool is_target(pid_t pid, int fd, pid_t owner, struct kcmp_epoll_slot *slot)
 {
-	return sys_kcmp(pid, pid, KCMP_EPOLL_TFD, fd, (unsigned long)slot) == 0;
+	return sys_kcmp(pid, owner, KCMP_EPOLL_TFD, fd, (unsigned long)slot) == 0;
 }
 
-/* An fd of the task that is the watched file, or -ENOENT. */
-static int find_target_fd(const struct fd_parms *p, struct kcmp_epoll_slot *slot)
+/* An fd of task t that is the watched file, or -ENOENT. */
+static int find_in_task(struct pstree_item *t, pid_t owner, struct kcmp_epoll_slot *slot)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int dfd;
 
-	if (is_target(p->item->pid, slot->tfd, slot))
-		return slot->tfd;
-	dfd = openat(p->item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->state == TASK_DEAD)
+		return -ENOENT;
+	dfd = openat(t->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 	d = fdopendir(dfd);
@@ -99,32 +100,67 @@ static int find_target_fd(const struct fd_parms *p, struct kcmp_epoll_slot *slot
 	while ((de = readdir(d))) {
 		int fd = atoi(de->d_name);
 
-		if (de->d_name[0] != '.' && is_target(p->item->pid, fd, slot))
+		if (de->d_name[0] != '.' && is_target(t->pid, fd, owner, slot))
 			return fd;
 	}
 	return -ENOENT;
 }
 
+/*
+ * A task of the tree and an fd of it that is the watched file: normally the
+ * epoll's owner at the item's number; else any fd of the owner; else any fd
+ * of another task (the owner closed it, a child still has it).
+ */
+static int find_target(struct dump_files_ctx *ctx, const struct fd_parms *p, struct kcmp_epoll_slot *slot,
+		       struct pstree_item **ret_task)
+{
+	struct pstree_item *t;
+	int fd;
+
+	*ret_task = p->item;
+	if (is_target(p->item->pid, slot->tfd, p->item->pid, slot))
+		return slot->tfd;
+	fd = find_in_task(p->item, p->item->pid, slot);
+	if (fd >= 0)
+		return fd;
+	for_each_pstree_item(ctx->tree, t) {
+		if (t == p->item)
+			continue;
+		fd = find_in_task(t, p->item->pid, slot);
+		if (fd >= 0) {
+			*ret_task = t;
+			return fd;
+		}
+	}
+	return -ENOENT;
+}
+
 /* e is parsed; toff: how many items before it have the same fd number (kcmp wants that rank). */
-static int dump_one_item(const struct fd_parms *p, uint32_t toff, EventpollTfdEntry *e)
+static int dump_one_item(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t toff,
+			 EventpollTfdEntry *e)
 {
 	struct kcmp_epoll_slot slot = { .efd = p->fd, .tfd = e->tfd, .toff = toff };
+	struct pstree_item *t;
 	int ret, fd;
 
-	fd = find_target_fd(p, &slot);
+	fd = find_target(ctx, p, &slot, &t);
 	if (fd < 0)
 		return pr_fail(-EOPNOTSUPP,
-			       "epoll fd %d of task %d watches a file added as fd %u that the task no longer has "
-			       "open; criu can't restore such an item\n",
+			       "epoll fd %d of task %d watches a file added as fd %u that no task of the tree has "
+			       "open any more; criu can't restore such an item\n",
 			       p->fd, p->item->pid, e->tfd);
-	if (fd == p->fd)
+	if (t == p->item && fd == p->fd)
 		return pr_fail(-EINVAL, "epoll fd %d of task %d watches itself\n", p->fd, p->item->pid);
-	ret = dump_task_fd_object(p->item, fd, &e->target_id);
+	ret = dump_task_fd_object(t, fd, &e->target_id);
 	if (ret)
 		return ret;
 	e->has_target_id = true;
-	pr_debug("fd %d of task %d: item fd %u events %#x data %#llx -> file %u%s\n", p->fd, p->item->pid, e->tfd,
-		 e->events, (unsigned long long)e->data, e->target_id, fd == (int)e->tfd ? "" : " (moved)");
+	if (t == p->item && fd == (int)e->tfd)
+		pr_debug("fd %d of task %d: item fd %u events %#x data %#llx -> file %u\n", p->fd, p->item->pid,
+			 e->tfd, e->events, (unsigned long long)e->data, e->target_id);
+	else
+		pr_debug("fd %d of task %d: item fd %u events %#x data %#llx -> file %u, now fd %d of task %d\n",
+			 p->fd, p->item->pid, e->tfd, e->events, (unsigned long long)e->data, e->target_id, fd, t->pid);
 	return 0;
 }
 
@@ -154,7 +190,7 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
 				       p->item->pid, kv->val);
 		for (int j = 0; j < n; j++)
 			toff += items[j].tfd == items[n].tfd;
-		ret = dump_one_item(p, toff, &items[n]);
+		ret = dump_one_item(ctx, p, toff, &items[n]);
 		ptrs[n] = &items[n];
 		n++;
 	}
@@ -291,9 +327,11 @@ static int add_item_placed(struct ep_ctx *c, int epfd, struct file_desc *t, cons
 			return ret;
 		}
 	}
-	if (dup3(tmp, tfd, O_CLOEXEC) < 0)
-		ret = -errno;
-	close(tmp);
+	if (tmp != tfd) {	/* the copy may have landed on the free number itself */
+		if (dup3(tmp, tfd, O_CLOEXEC) < 0)
+			ret = -errno;
+		close(tmp);
+	}
 	if (!ret)	/* the epoll itself may be what sat at that number */
 		ret = add_item(epfd == tfd ? saved : epfd, tfd, e);
 	if (saved >= 0) {

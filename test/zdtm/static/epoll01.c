@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * epoll01: epolls whose watched files are not where they were added.
+ *  - the parent's epoll watches an eventfd that only a child still holds
+ *    (the parent closed its fd after adding it): after restore the child
+ *    bumps the eventfd and the parent's epoll reports it with its data;
+ *  - the parent's fd number of that item is reused by a pipe: DEL of it is
+ *    refused (the item is the eventfd's, not the pipe's);
+ *  - a second epoll is shared with the child, which closed the watched pipe
+ *    end at the item's number: both see the pipe's data through it.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zdtmtst.h"
+
+static int add(int ep, int fd, uint64_t data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int main(int argc, char **argv)
+{
+	int efd, ep, shared, go[2], data[2], reused[2], efd_no, status, n;
+	struct epoll_event ev;
+	pid_t child;
+	uint64_t one = 1;
+	char c;
+
+	test_init(argc, argv);
+	efd = eventfd(0, 0);
+	shared = epoll_create1(0);
+	if (efd < 0 || shared < 0 || pipe(go) || pipe(data) || add(shared, data[0], 0xabc)) {
+		fail("setup");
+		return 1;
+	}
+	child = fork();
+	if (child < 0) {
+		fail("fork");
+		return 1;
+	}
+	if (child == 0) {
+		close(go[1]);
+		close(data[0]);	/* the shared epoll's item stays (the parent holds the file) */
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		if (write(efd, &one, sizeof(one)) != sizeof(one))
+			_exit(3);
+		/* the shared epoll reports the pipe's data here too */
+		if (epoll_wait(shared, &ev, 1, 5000) != 1 || ev.data.u64 != 0xabc)
+			_exit(4);
+		_exit(0);
+	}
+	close(go[0]);
+	ep = epoll_create1(0);
+	if (ep < 0 || add(ep, efd, 0x5eed)) {
+		fail("epoll");
+		return 1;
+	}
+	efd_no = efd;
+	close(efd);
+	/* another file takes the eventfd's number */
+	if (pipe(reused) || (reused[0] != efd_no && reused[1] != efd_no)) {
+		fail("the eventfd's number %d was not reused (%d %d)", efd_no, reused[0], reused[1]);
+		return 1;
+	}
+
+	test_daemon();
+	test_waitsig();
+
+	if (write(data[1], "d", 1) != 1 || write(go[1], "g", 1) != 1)
+		fail("write");
+	n = epoll_wait(ep, &ev, 1, 5000);
+	if (n != 1 || ev.data.u64 != 0x5eed || ev.events != EPOLLIN)
+		fail("the eventfd held by the child was not reported (%d events, data %llx)", n,
+		     n > 0 ? (unsigned long long)ev.data.u64 : 0ULL);
+	errno = 0;
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, efd_no, NULL) != -1 || errno != ENOENT)
+		fail("DEL of fd %d (now a pipe) did not give ENOENT", efd_no);
+	if (epoll_wait(shared, &ev, 1, 0) != 1 || ev.data.u64 != 0xabc)
+		fail("the shared epoll does not report the pipe");
+	if (test_wait_child(child, 10, &status) || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		char buf[64];
+
+		fail("child: %s", test_status_str(status, buf, sizeof(buf)));
+	}
+	if (test_failed())
+		return 1;
+	pass();
+	return 0;
+}
