@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run the unit tests: every program built from test/unit/*.c (in BUILD_DIR,
-# default test/build/unit) and every test/unit/*.sh except this script.
+# default test/build/unit), every test/unit/*.sh except this script, and the
+# zdtm runner's self-test (test/zdtm/selftest/run.sh).
 #
 # A test prints TAP lines ("ok N - ...", "not ok N - ...") and exits 0 (pass),
 # 77 (skip) or anything else (fail). Exit 0 with a "not ok" line is a failure
@@ -67,6 +68,10 @@ for script in "$SRC_DIR"/*.sh; do
 	[ "$(basename "$script")" = run-unit.sh ] && continue
 	run_one "$(basename "$script")" sh "$script"
 done
+
+# the zdtm runner's own self-test (fake criu, deliberately failing tests)
+selftest=$SRC_DIR/../zdtm/selftest/run.sh
+[ -f "$selftest" ] && run_one zdtm-selftest sh "$selftest"
 
 echo "unit: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
