@@ -403,9 +403,12 @@ void kill_tree(struct pstree *t)
 	/*
 	 * A killed tracee is not detached: its exit is reported to us, the tracer. Collect
 	 * that report for every thread (the leader last: it is reported when its group is
-	 * gone) so the tasks go on to their real parents.
+	 * gone) so the tasks go on to their real parents. Children first: the init of a pid
+	 * namespace does not finish dying until every other task of it is gone, and those
+	 * wait for us to collect their reports.
 	 */
-	for_each_pstree_item(t, item) {
+	for (struct list_head *pos = t->items.prev; pos != &t->items; pos = pos->prev) {
+		item = list_entry(pos, struct pstree_item, all);
 		if (item->state == TASK_DEAD)
 			continue;
 		for (int i = item->nr_threads - 1; i >= 0; i--) {

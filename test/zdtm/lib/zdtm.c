@@ -186,6 +186,16 @@ static int write_pidfile(pid_t pid)
 
 void test_daemon(void)
 {
+	test_daemon_pid(getpid());
+}
+
+void test_set_root(void)
+{
+	test_root_pid = getpid();
+}
+
+void test_daemon_pid(pid_t pid)
+{
 	int ret;
 
 	if (getpid() != test_root_pid) {
@@ -193,10 +203,10 @@ void test_daemon(void)
 		exit(1);
 	}
 	if (!launcher_pid) {
-		test_msg("ready: send SIGTERM to %d to finish the test\n", getpid());
+		test_msg("ready: send SIGTERM to %d to finish the test\n", pid);
 		return;
 	}
-	ret = write_pidfile(getpid());
+	ret = write_pidfile(pid);
 	if (ret < 0) {
 		errno = -ret;
 		fail("cannot write pidfile %s", pidfile);

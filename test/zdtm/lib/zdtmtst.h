@@ -32,6 +32,14 @@ void test_init(int argc, char **argv);
 
 /* The test's state is set up: write the pidfile and signal the launcher. */
 void test_daemon(void);
+/*
+ * The same, naming another process in the pidfile: the root of the tree to
+ * dump when it is not the test's root (say, the init of a pid namespace the
+ * test made, which can't name the launcher by pid). Called by the test's root.
+ */
+void test_daemon_pid(pid_t pid);
+/* From now on this process (not the one test_init() returned in) gives the verdict: pass(). */
+void test_set_root(void);
 
 /* Block until SIGTERM arrives (it may already be pending). */
 void test_waitsig(void);
