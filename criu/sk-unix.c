@@ -337,11 +337,14 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 		ue->name_dir = dir;
 	}
 	if (fstatat(cwd >= 0 ? cwd : AT_FDCWD, s->name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode) ||
-	    !s->has_vfs || st.st_ino != s->vfs_ino)
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: the socket file %s%s%s was removed or replaced after bind(); criu can't restore "
-			       "such a socket yet\n",
-			       who, ue->name_dir ?: "", ue->name_dir ? "/" : "", s->name);
+	    !s->has_vfs || st.st_ino != s->vfs_ino) {
+		/* restore binds to the name and removes the file again */
+		pr_info("%s: the socket file %s%s%s was removed or replaced after bind()\n", who, ue->name_dir ?: "",
+			ue->name_dir ? "/" : "", s->name);
+		ue->has_deleted = true;
+		ue->deleted = true;
+		return 0;
+	}
 	file_perms_entry__init(perms);
 	perms->mode = st.st_mode & 07777;
 	perms->uid = st.st_uid;
@@ -477,6 +480,8 @@ struct unix_sk_info {
 	int fd;			/* the restored socket until open() hands it out */
 	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
 	bool created;
+	bool unlinked;		/* a removed socket file: removed again after restore */
+	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
 	struct list_head queue;	/* struct sk_packet */
 	char who[48];
 };
@@ -522,7 +527,17 @@ static bool same_name(const struct unix_sk_info *a, const struct unix_sk_info *b
 	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len);
 }
 
-/* The listener whose name this socket carries: it came out of accept() on it. */
+static bool is_deleted(const UnixSkEntry *ue)
+{
+	return ue->has_deleted && ue->deleted && ue->name.len && ue->name.data[0];
+}
+
+/*
+ * The listener whose name this socket carries: it came out of accept() on
+ * it. An accepted socket shares its listener's file, so both have it or
+ * both lost it (a listener whose file was removed may have a successor with
+ * the same name).
+ */
 static struct unix_sk_info *listener_of(const struct unix_sk_info *si)
 {
 	struct unix_sk_info *l;
@@ -530,7 +545,8 @@ static struct unix_sk_info *listener_of(const struct unix_sk_info *si)
 	if (si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !named(si))
 		return NULL;
 	list_for_each_entry(l, &unix_sks, list)
-		if (l->ue->state == TCP_LISTEN && l->ue->type == si->ue->type && same_name(l, si))
+		if (l->ue->state == TCP_LISTEN && l->ue->type == si->ue->type && same_name(l, si) &&
+		    is_deleted(l->ue) == is_deleted(si->ue))
 			return l;
 	return NULL;
 }
@@ -656,24 +672,79 @@ static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len)
 	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
 }
 
-static int bind_one(struct unix_sk_info *si)
+static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len)
 {
-	const UnixSkEntry *ue = si->ue;
+	return unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
+}
+
+/* The socket file of a path name, for messages and chmod (name_dir + relative name). */
+static void name_file(const UnixSkEntry *ue, char *file, size_t size)
+{
 	bool path = ue->name.data[0] != '\0', rel = path && ue->name_dir && ue->name.data[0] != '/';
+
+	snprintf(file, size, "%s%s%.*s", rel ? ue->name_dir : "", rel ? "/" : "", (int)ue->name.len,
+		 path ? (char *)ue->name.data : "");
+}
+
+/* bind() fd to the name of ue, with the socket file's mode and owner. */
+static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
+{
+	bool path = ue->name.data[0] != '\0';
 	char file[PATH_MAX];
 	int ret;
 
-	snprintf(file, sizeof(file), "%s%s%.*s", rel ? ue->name_dir : "", rel ? "/" : "", (int)ue->name.len,
-		 path ? (char *)ue->name.data : "");
-	ret = in_name_dir(ue, do_bind, si->fd, si->who);
+	name_file(ue, file, sizeof(file));
+	ret = in_name_dir(ue, do_bind, fd, who);
 	if (ret)
-		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", si->who, path ? "" : "an abstract name",
-			       file, strerror(-ret));
+		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
+			       strerror(-ret));
 	if (path && ue->file_perms &&
 	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
 	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail(-errno, "%s: can't set the mode and owner of %s: %s\n", si->who, file, strerror(errno));
+		return pr_fail(-errno, "%s: can't set the mode and owner of %s: %s\n", who, file, strerror(errno));
 	return 0;
+}
+
+/* The file of a socket whose file had been removed: it goes once nothing needs to connect to it. */
+static int unlink_deleted(struct unix_sk_info *si)
+{
+	char file[PATH_MAX];
+	int ret;
+
+	if (!is_deleted(si->ue) || si->unlinked)
+		return 0;
+	si->unlinked = true;
+	ret = in_name_dir(si->ue, do_unlink, -1, si->who);
+	if (ret) {
+		name_file(si->ue, file, sizeof(file));
+		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
+	}
+	return 0;
+}
+
+/* A socket bound to a removed file that has the same name as si's frees the name first. */
+static int free_name_for(struct unix_sk_info *si)
+{
+	struct unix_sk_info *x;
+	int ret;
+
+	list_for_each_entry(x, &unix_sks, list) {
+		if (x != si && x->created && is_deleted(x->ue) && same_name(x, si) &&
+		    !!x->ue->name_dir == !!si->ue->name_dir &&
+		    (!x->ue->name_dir || !strcmp(x->ue->name_dir, si->ue->name_dir))) {
+			ret = unlink_deleted(x);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int bind_one(struct unix_sk_info *si)
+{
+	int ret = is_deleted(si->ue) ? 0 : free_name_for(si);
+
+	return ret ?: bind_name(si->fd, si->ue, si->who);
 }
 
 static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
@@ -723,27 +794,40 @@ static int create_pairs(void)
 	return 0;
 }
 
+static int create_one(struct unix_sk_info *si)
+{
+	int ret;
+
+	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
+	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
+	if (si->fd < 0)
+		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+	si->created = true;
+	if (named(si)) {
+		ret = bind_one(si);
+		if (ret)
+			return ret;
+	}
+	if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
+		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+	return 0;
+}
+
 /* Everything else that is not accepted from a listener: socket(), bind(), listen(). */
 static int create_others(void)
 {
 	struct unix_sk_info *si;
 	int ret;
 
-	list_for_each_entry(si, &unix_sks, list) {
-		if (si->created || listener_of(si))
-			continue;
-		si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC, 0);
-		if (si->fd < 0)
-			return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
-		si->created = true;
-		if (named(si)) {
-			ret = bind_one(si);
+	/* sockets whose file was removed first: a live socket may have its name since */
+	for (int pass = 0; pass < 2; pass++)
+		list_for_each_entry(si, &unix_sks, list) {
+			if (si->created || listener_of(si) || si->via || is_deleted(si->ue) != !pass)
+				continue;
+			ret = create_one(si);
 			if (ret)
 				return ret;
 		}
-		if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
-			return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
-	}
 	return 0;
 }
 
@@ -765,6 +849,53 @@ static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
 	return 0;
 }
 
+/*
+ * Connected stream/seqpacket pairs with a name but no listener of that name
+ * in the image: the listener was closed after accept(). The named end is
+ * accepted from a listener of its own name made for the occasion.
+ */
+static void find_lost_listeners(void)
+{
+	struct unix_sk_info *si, *p, *acc;
+
+	list_for_each_entry(si, &unix_sks, list) {
+		p = si->peer;
+		if (si->created || si->via || si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !p ||
+		    p->peer != si || p->via || (!named(si) && !named(p)) || listener_of(si) || listener_of(p))
+			continue;
+		acc = named(si) ? si : p;
+		acc->via = acc == si ? p : si;
+	}
+}
+
+static int connect_via_temp_listener(struct unix_sk_info *si)
+{
+	struct unix_sk_info *c = si->via;
+	_cleanup_close_ int tmp = -1;
+	int ret;
+
+	if (!c->created)
+		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
+	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (tmp < 0)
+		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+	ret = is_deleted(si->ue) ? 0 : free_name_for(si);
+	ret = ret ?: bind_name(tmp, si->ue, si->who);
+	if (ret)
+		return ret;
+	if (listen(tmp, 1))
+		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+	ret = in_name_dir(si->ue, do_connect, c->fd, c->who);
+	if (ret)
+		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
+	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
+	if (si->fd < 0)
+		return pr_fail(-errno, "%s: accept: %s\n", si->who, strerror(errno));
+	si->created = true;
+	pr_debug("%s: accepted from a listener made for it (the dumped one was closed)\n", si->who);
+	return 0;
+}
+
 /* Connections between named sockets. */
 static int connect_all(void)
 {
@@ -773,11 +904,13 @@ static int connect_all(void)
 
 	list_for_each_entry(si, &unix_sks, list) {
 		l = listener_of(si);
-		if (!si->created && l) {
+		ret = 0;
+		if (!si->created && l)
 			ret = connect_accepted(si, l);
-			if (ret)
-				return ret;
-		}
+		else if (!si->created && si->via)
+			ret = connect_via_temp_listener(si);
+		if (ret)
+			return ret;
 	}
 	list_for_each_entry(si, &unix_sks, list) {
 		struct unix_sk_info *p = si->peer;
@@ -846,12 +979,18 @@ static struct unix_sk_info *dgram_sender(struct unix_sk_info *si)
 	return NULL;
 }
 
+/* in_name_dir() callback: send the queue of requeue_to from fd to its name */
+static struct unix_sk_info *requeue_to;
+
+static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len)
+{
+	return sk_queue_restore(fd, &requeue_to->queue, sa, len, requeue_to->who);
+}
+
 static int requeue_one(struct unix_sk_info *si)
 {
 	struct unix_sk_info *snd;
 	_cleanup_close_ int tmp = -1;
-	struct sockaddr_un sa;
-	socklen_t len;
 
 	if (list_empty(&si->queue))
 		return 0;
@@ -860,14 +999,14 @@ static int requeue_one(struct unix_sk_info *si)
 	snd = si->ue->type == SOCK_DGRAM ? dgram_sender(si) : si->peer;
 	if (snd)
 		return sk_queue_restore(sk_fd(snd), &si->queue, NULL, 0, si->who);
-	if (si->ue->type != SOCK_DGRAM || !named(si) || (si->ue->name_dir && si->ue->name.data[0] != '/'))
+	if (si->ue->type != SOCK_DGRAM || !named(si))
 		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
 	/* datagrams from unconnected senders: send them from a socket of our own */
 	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tmp < 0)
 		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
-	len = make_addr(si->ue, &sa);
-	return sk_queue_restore(tmp, &si->queue, &sa, len, si->who);
+	requeue_to = si;
+	return in_name_dir(si->ue, do_sendto, tmp, si->who);
 }
 
 /* After the data: the peer that had closed goes, shutdowns are applied. */
@@ -915,6 +1054,12 @@ static int requeue_all(void)
 		if (ret)
 			return ret;
 	}
+	/* removed socket files go once nothing needs to connect or send to them */
+	list_for_each_entry(si, &unix_sks, list) {
+		ret = unlink_deleted(si);
+		if (ret)
+			return ret;
+	}
 	/* shutdowns last: a shut socket takes no more data */
 	list_for_each_entry(si, &unix_sks, list) {
 		ret = shutdown_one(si);
@@ -933,6 +1078,8 @@ static int restore_all(void)
 	ret = sk_queues_read(files_img_dfd, add_packet, NULL);
 	ret = ret ?: resolve_peers();
 	ret = ret ?: create_pairs();
+	if (!ret)
+		find_lost_listeners();
 	ret = ret ?: create_others();
 	ret = ret ?: connect_all();
 	if (ret)
