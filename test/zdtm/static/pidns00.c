@@ -5,8 +5,10 @@
  *
  * The test's root unshares a pid namespace and forks N, its init (pid 1 in
  * it); the pidfile names N, so N's tree is what gets dumped. N forks A and
- * B. A has a second thread T. Pidfds:
- *   N: of itself, of A, of B (PIDFD_NONBLOCK), of thread T (PIDFD_THREAD)
+ * B, and Z, which exits with status 7 and stays a zombie until after the
+ * restore. A has a second thread T. Pidfds:
+ *   N: of itself, of A, of B (PIDFD_NONBLOCK), of thread T (PIDFD_THREAD),
+ *      of zombie Z
  *   A: of N (its parent), of B (its sibling)
  *   B: of A (PIDFD_NONBLOCK), of N
  * After restore, inside the namespace: getpid() is 1 for N and the same as
@@ -18,6 +20,7 @@
  * and ppid, the inode is that of a fresh pidfd_open() of the pid, and the
  * flags are kept. Signals through pidfds arrive: N -> B (SIGUSR1) and
  * A -> N (SIGUSR2), each with the sender's pid in the namespace as si_pid.
+ * N reaps Z through its pidfd: status 7, si_pid Z's pid in the namespace.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,6 +38,10 @@
 #include <unistd.h>
 
 #include "zdtmtst.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
@@ -349,8 +356,9 @@ static void __attribute__((noreturn)) n_main(int ready_fd)
 {
 	struct { char c; pid_t tid; } rep;
 	int a_cmd, a_res, b_cmd, b_res;
-	struct pfd self, a_fd, b_fd, t_fd;
-	pid_t a = -1, b = -1;
+	struct pfd self, a_fd, b_fd, t_fd, z_fd;
+	pid_t a = -1, b = -1, z = -1;
+	siginfo_t si = {};
 	char c = 'n', ra = 'n', rb = 'n';
 
 	if (getpid() != 1) {
@@ -373,13 +381,22 @@ static void __attribute__((noreturn)) n_main(int ready_fd)
 		fail("N: A or B did not get ready");
 		goto report;
 	}
+	z = fork();
+	if (z == 0)
+		_exit(7);
+	if (z < 0 || waitid(P_PID, z, &si, WEXITED | WNOWAIT)) {
+		fail("N: a zombie child");
+		goto report;
+	}
+	if (pfd_open(&z_fd, z, z, 1, 0, "N: pidfd of zombie Z") || pfd_check(&z_fd))
+		goto report;
 	if (pfd_open(&self, 1, 1, 0, 0, "N: pidfd of itself") || pfd_open(&a_fd, a, a, 1, 0, "N: pidfd of A") ||
 	    pfd_open(&b_fd, b, b, 1, PIDFD_NONBLOCK, "N: pidfd of B") ||
 	    pfd_open(&t_fd, rep.tid, a, 1, PIDFD_THREAD, "N: thread pidfd of A's second thread"))
 		goto report;
 	if (pfd_check(&self) || pfd_check(&a_fd) || pfd_check(&b_fd) || pfd_check(&t_fd))
 		goto report;
-	test_msg("N: namespace pids: N 1, A %d (thread %d), B %d\n", a, rep.tid, b);
+	test_msg("N: namespace pids: N 1, A %d (thread %d), B %d, zombie %d\n", a, rep.tid, b, z);
 	c = 'y';
 report:
 	if (write(ready_fd, &c, 1) != 1 || c != 'y')
@@ -397,6 +414,15 @@ report:
 	pfd_check(&a_fd);
 	pfd_check(&b_fd);
 	pfd_check(&t_fd);
+	pfd_check(&z_fd);
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, z_fd.fd, &si, WEXITED))
+		fail("N: waitid(P_PIDFD) of zombie Z");
+	else if (si.si_pid != z || si.si_code != CLD_EXITED || si.si_status != 7) {
+		errno = 0;
+		fail("N: zombie Z reaped as pid %d code %d status %d, expected %d CLD_EXITED 7", si.si_pid,
+		     si.si_code, si.si_status, z);
+	}
 	c = 'c';
 	if (write(a_cmd, &c, 1) != 1 || write(b_cmd, &c, 1) != 1)
 		fail("N: can't tell A and B to check");
