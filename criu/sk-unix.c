@@ -2,22 +2,35 @@
 /*
  * Unix sockets (stream, datagram, seqpacket): socketpairs, named sockets
  * (path or abstract), listeners and accepted connections, with the data
- * queued in them.
+ * queued in them and the files passed in it.
  *
  * Dump: one sock_diag dump (NETLINK_SOCK_DIAG via libnl-3) of every unix
  * socket gives type, state, name, the bound file (VFS), peer, pending
  * connections, queue lengths and shutdown; the socket inode from fstat() of
- * criu's copy of the fd finds its entry. A socket whose peer no task of the
- * tree holds, a listener with connections not yet accepted and fds queued
- * in a socket (SCM_RIGHTS) are refused with an error naming the fd and task.
+ * criu's copy of the fd finds its entry. Refused, with an error naming the
+ * fd and task: a socket whose peer no task of the tree holds, a listener
+ * with connections not accepted yet, a client such a connection belongs to,
+ * other families than AF_UNIX. A bound file that was removed (or replaced)
+ * since bind() is recorded as deleted.
  *
  * Restore: the first open() builds every unix socket of the image at once,
- * in the controller: socketpair() for pairs of unnamed sockets; socket() and
- * bind() for the others, then listen(); a connection accepted from a listener
- * is made again by connecting the client to the restored listener and
- * accepting it; connected datagram sockets connect() to their peer's name.
- * Then socket options, the queued data (sent again from the peer, or with
- * sendto() to the receiver's name), shutdowns last, and file flags.
+ * in the controller: socketpair() for pairs of unnamed sockets (and for a
+ * connected socket whose peer had closed: the other end is closed once the
+ * data is queued); socket() and bind() for the others, sockets whose file
+ * was removed first, then listen(). A connection accepted from a listener is
+ * made again by connecting the client to the restored listener and accepting
+ * it; if the listener was closed, from a listener of that name made for the
+ * occasion. Connected datagram sockets connect() to their peer's name. A
+ * stale socket file in the way of bind() (the dumped socket's own, left when
+ * it was killed) is removed only if no one listens on it. Then socket
+ * options, the queued data (sent again from the peer, or with sendto() to
+ * the receiver's name), removed files removed again, shutdowns last. When a
+ * queued message passes files, the queues and shutdowns wait for the late
+ * hook, when every file of the image is open.
+ *
+ * Not kept: the sender address of each queued datagram (SkPacketEntry has
+ * no field for it here), the task's own SO_PEEK_OFF, a dgram socket's
+ * connection to a peer that had closed (it comes back unconnected).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -558,8 +571,11 @@ static int unix_collect(struct file_desc *d)
 
 	if (!ue || !ue->opts || !ue->fown)
 		return pr_fail(-EINVAL, "files.img: unix socket %u has no socket entry\n", d->id);
-	if (ue->name.len > (size_t)UNIX_NAME_MAX)
+	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
+	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
 		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
+	if (ue->peer && ue->peer == ue->ino)
+		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);
 	si = xzalloc(sizeof(*si));
 	if (!si)
 		return -ENOMEM;
