@@ -7,12 +7,15 @@
  *  - the parent's fd number of that item is reused by a pipe: DEL of it is
  *    refused (the item is the eventfd's, not the pipe's);
  *  - a second epoll is shared with the child, which closed the watched pipe
- *    end at the item's number: both see the pipe's data through it.
+ *    end at the item's number: both see the pipe's data through it;
+ *  - a unix socketpair end with queued data, watched EPOLLIN|EPOLLRDHUP:
+ *    reported readable after restore, and RDHUP once the peer is shut down.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -29,7 +32,7 @@ static int add(int ep, int fd, uint64_t data)
 
 int main(int argc, char **argv)
 {
-	int efd, ep, shared, go[2], data[2], reused[2], efd_no, status, n;
+	int efd, ep, shared, go[2], data[2], reused[2], sk[2], efd_no, status, n;
 	struct epoll_event ev;
 	pid_t child;
 	uint64_t one = 1;
@@ -73,8 +76,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) || write(sk[1], "sock", 4) != 4) {
+		fail("socketpair");
+		return 1;
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.u64 = 0x50c };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sk[0], &ev)) {
+		fail("epoll_ctl socket");
+		return 1;
+	}
+
 	test_daemon();
 	test_waitsig();
+
+	/* the socket first: nothing else is ready yet */
+	n = epoll_wait(ep, &ev, 1, 0);
+	if (n != 1 || ev.data.u64 != 0x50c || ev.events != EPOLLIN)
+		fail("the socket: %d events, data %llx events %#x", n, n > 0 ? (unsigned long long)ev.data.u64 : 0ULL,
+		     n > 0 ? ev.events : 0);
+	if (shutdown(sk[1], SHUT_WR) || epoll_wait(ep, &ev, 1, 0) != 1 || ev.events != (EPOLLIN | EPOLLRDHUP))
+		fail("the socket: no RDHUP after the peer's shutdown");
+	{
+		struct epoll_event del = {};
+
+		if (epoll_ctl(ep, EPOLL_CTL_DEL, sk[0], &del))
+			fail("DEL of the socket");
+	}
 
 	if (write(data[1], "d", 1) != 1 || write(go[1], "g", 1) != 1)
 		fail("write");

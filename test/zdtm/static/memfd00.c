@@ -8,7 +8,8 @@
  *  - plain: no MFD_ALLOW_SEALING (F_GET_SEALS gives F_SEAL_SEAL, and adding a
  *    seal still fails), shared with a child, plus a second open file of it
  *    (a read-only reopen through /proc with its own position); after restore
- *    the child writes through its fd and the parent reads it through both;
+ *    the child writes through its fd, which moves the position it shares
+ *    with the parent, and the parent reads it through the reopen;
  *  - mapped: a memfd mapped MAP_SHARED, written through the mapping; its fd
  *    is kept: after restore a write through the fd shows in the mapping and a
  *    store to the mapping shows through the fd (one inode);
@@ -166,13 +167,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (child == 0) {
-		int go[1];
-
-		(void)go;
-		/* wait until the parent tells us to write (SIGUSR1 via pause would race: poll the file) */
+		/* wait until the parent writes 'G' at 6000 */
 		for (int i = 0; i < 1000; i++) {
 			if (pread(plain, &c, 1, 6000) == 1 && c == 'G') {
-				if (pwrite(plain, "child was here", 14, 6001) != 14)
+				/* at the offset it shares with the parent (17) */
+				if (write(plain, "child was here", 14) != 14)
 					_exit(2);
 				_exit(0);
 			}
@@ -229,8 +228,11 @@ int main(int argc, char **argv)
 	} else {
 		char buf[15] = "";
 
-		if (pread(plain_ro, buf, 14, 6001) != 14 || memcmp(buf, "child was here", 14))
+		if (pread(plain_ro, buf, 14, 17) != 14 || memcmp(buf, "child was here", 14))
 			fail("the child's write is not in the parent's memfd");
+		if (lseek(plain, 0, SEEK_CUR) != 17 + 14)
+			fail("the child's write did not move the shared position (%lld)",
+			     (long long)lseek(plain, 0, SEEK_CUR));
 	}
 
 	/* mapped */
