@@ -10,11 +10,13 @@
  *   MODE spread  child k points at the root, the children before it and itself in
  *                turn (the root at every member), so the targets are spread out
  * SIGUSR1 is blocked in the whole tree and taken with sigtimedwait().
- * When all are ready the root writes "ready PID" to REPORT_FILE. On SIGUSR1 the root
- * passes SIGUSR1 on to every child; each process checks that each of its pidfds is
- * still a pidfd (PID_FS_MAGIC or an anon inode) whose fdinfo "Pid:" is the pid it
- * was opened for, and exits 0 if so, 1 if not. The root waits for all children and
- * appends "verify ok ..." or "verify bad ..." to REPORT_FILE.
+ * When all are ready the root writes "ready PID" to REPORT_FILE. On SIGUSR1 each
+ * process (the root first, then the children, to whom the root passes SIGUSR1 on)
+ * checks that each of its pidfds is still a pidfd (PID_FS_MAGIC or an anon inode)
+ * whose fdinfo "Pid:" is the pid it was opened for. A child sends its number of
+ * wrong pidfds to the root (SIGRTMIN with a value) and stays alive, as the others may
+ * still be checking pidfds to it; when all have answered the root kills and reaps
+ * the children and appends "verify ok ..." or "verify bad ..." to REPORT_FILE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,17 +61,26 @@ static int fdinfo_pid(int fd)
 	return pid;
 }
 
-/* Number of pidfds that are wrong. */
+static const char *report_path;
+
+static int report(const char *path, const char *fmt, int a, int b, int c);
+
+/* Number of pidfds that are wrong; the first few are described in the report. */
 static int check_fds(const int *fds, const pid_t *want, int n)
 {
 	int bad = 0;
 
 	for (int i = 0; i < n; i++) {
 		struct statfs sf;
+		int got = -2;
 
-		if (fstatfs(fds[i], &sf) || (sf.f_type != PID_FS_MAGIC && sf.f_type != ANON_INODE_FS_MAGIC) ||
-		    fdinfo_pid(fds[i]) != want[i])
-			bad++;
+		if (!fstatfs(fds[i], &sf) && (sf.f_type == PID_FS_MAGIC || sf.f_type == ANON_INODE_FS_MAGIC))
+			got = fdinfo_pid(fds[i]);
+		if (got == want[i])
+			continue;
+		if (bad++ < 3)
+			report(report_path, "wrong fd %d: pid %d wanted (-2: not a pidfd), fdinfo says %d\n", fds[i],
+			       want[i], got);
 	}
 	return bad;
 }
@@ -111,6 +122,26 @@ static int report(const char *path, const char *fmt, int a, int b, int c)
 	return fclose(f) ? -errno : 0;
 }
 
+/* Children answer with SIGRTMIN carrying their number of wrong pidfds. */
+static int collect_verdicts(int n)
+{
+	struct timespec ts = { 30, 0 };
+	int bad = 0, got = 0;
+	siginfo_t si;
+	sigset_t rt;
+
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	while (got < n) {
+		if (sigtimedwait(&rt, &si, &ts) != SIGRTMIN)
+			return bad + n - got;
+		got++;
+		if (si.si_value.sival_int)
+			bad++;
+	}
+	return bad;
+}
+
 static int parse_int(const char *s, int lo, int hi, int *v)
 {
 	char *end;
@@ -143,7 +174,10 @@ static void child(int k, const pid_t *tree, int nfds, int spread, int ready_fd)
 		_exit(3);
 	close(ready_fd);
 	wait_usr1();
-	_exit(check_fds(fds, want, nfds) ? 1 : 0);
+	/* stay alive: the others still check their pidfds to this process */
+	sigqueue(getppid(), SIGRTMIN, (union sigval){ .sival_int = check_fds(fds, want, nfds) });
+	for (;;)
+		pause();
 }
 
 int main(int argc, char **argv)
@@ -162,12 +196,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	spread = !strcmp(argv[3], "spread");
+	report_path = argv[4];
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)nfds + 64) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
+	sigaddset(&usr1, SIGRTMIN);
 	if (sigprocmask(SIG_BLOCK, &usr1, NULL) || pipe2(p, O_CLOEXEC)) {
 		perror("pidtree");
 		return 2;
@@ -205,14 +241,13 @@ int main(int argc, char **argv)
 		return 2;
 
 	wait_usr1();
+	bad_fds = check_fds(fds, want, nfds);
 	for (int k = 1; k < nproc; k++)
 		kill(tree[k], SIGUSR1);
-	bad_fds = check_fds(fds, want, nfds);
+	bad_children = collect_verdicts(nproc - 1);
 	for (int k = 1; k < nproc; k++) {
-		int st;
-
-		if (waitpid(tree[k], &st, 0) != tree[k] || !WIFEXITED(st) || WEXITSTATUS(st))
-			bad_children++;
+		kill(tree[k], SIGKILL);
+		waitpid(tree[k], NULL, 0);
 	}
 	if (bad_fds || bad_children) {
 		report(argv[4], "verify bad: %d wrong pidfds in the root, %d children failed of %d\n", bad_fds,
