@@ -598,7 +598,15 @@ class Runner:
         snap, changing = before
         if changing:
             self.vlog("not compared, they kept changing: %s" % sorted(changing))
-        diff = snapshot_diff(snap, tree_snapshot(pid), changing)
+        # a task just resumed by criu may still be on its way back into the
+        # syscall it sleeps in (sigwaitinfo, ppoll... change the blocked mask
+        # while they sleep): only a difference that persists counts
+        deadline = time.monotonic() + 1.0
+        while True:
+            diff = snapshot_diff(snap, tree_snapshot(pid), changing)
+            if not diff or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
         if diff:
             raise TestFailed("the tree differs %s (%d differences)" % (when, len(diff)),
                              [("before/after (-/+)", diff)] + logs)
