@@ -224,6 +224,18 @@ static void check_from_proc(void)
 	}
 }
 
+/* setup failed: nobody will forward SIGTERM, so do not leave the tree behind */
+static void kill_tree(pid_t a, pid_t c)
+{
+	for (int i = P_A; i < NR_PROCS; i++)
+		if (expect[i].pid > 0)
+			kill(expect[i].pid, SIGKILL);
+	if (a > 0)
+		kill(a, SIGKILL);
+	if (c > 0)
+		kill(c, SIGKILL);
+}
+
 int main(int argc, char **argv)
 {
 	int ret = 0, status;
@@ -246,12 +258,15 @@ int main(int argc, char **argv)
 	if (collect_ready()) {
 		errno = 0;
 		fail("the tree did not come up");
+		kill_tree(a, c);
 		return 1;
 	}
 	close(ready_pipe[0]);
 	check_structure();
-	if (test_failed())
+	if (test_failed()) {
+		kill_tree(a, c);
 		return 1;
+	}
 	test_msg("tree: R %d A %d B %d C %d D %d\n", expect[P_R].pid, expect[P_A].pid,
 		 expect[P_B].pid, expect[P_C].pid, expect[P_D].pid);
 
