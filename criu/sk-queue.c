@@ -124,6 +124,7 @@ struct peek_state {
 	char *buf;
 	size_t size;
 	int offset;		/* our peek offset: bytes walked so far */
+	int old_off;		/* the task's own SO_PEEK_OFF */
 	int nr_fds;		/* fds passed with the message just peeked */
 	int fds[SCM_FDS_MAX];
 	uint32_t ids[SCM_FDS_MAX];
@@ -213,37 +214,87 @@ static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct pe
 	return 0;
 }
 
-int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
-		  const char *who, uint64_t *ret_bytes, bool *ret_files)
+/* Start walking the queue of lfd from its head; NULL on failure (logged). */
+static struct peek_state *peek_begin(int lfd, int type, bool rcv_shut, const char *who, int *ret_err)
 {
-	struct peek_state *ps;
+	struct peek_state *ps = xzalloc(sizeof(*ps));
 	socklen_t len = sizeof(int);
-	int old_off = -1, zero = 0, ret;
+	int zero = 0;
 
-	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len))
-		return pr_fail(-errno, "%s: can't read SO_PEEK_OFF: %s\n", who, strerror(errno));
-	ps = xzalloc(sizeof(*ps));
+	*ret_err = -ENOMEM;
 	if (!ps)
-		return -ENOMEM;
+		return NULL;
 	ps->lfd = lfd;
 	ps->type = type;
 	ps->rcv_shut = rcv_shut;
 	ps->size = PEEK_BUF_MIN;
+	ps->old_off = -1;
 	ps->buf = xmalloc(ps->size);
 	if (!ps->buf) {
 		free(ps);
-		return -ENOMEM;
+		return NULL;
 	}
-	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
-		ret = pr_fail(-errno, "%s: can't set SO_PEEK_OFF: %s\n", who, strerror(errno));
-	else
-		ret = walk_queue(ctx, img, ps, id, who, ret_bytes, ret_files);
-	/* the task's own peek offset, whatever happened */
-	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) && !ret)
-		ret = pr_fail(-errno, "%s: can't put SO_PEEK_OFF back to %d: %s\n", who, old_off, strerror(errno));
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, &len)) {
+		*ret_err = pr_fail(-errno, "%s: can't read SO_PEEK_OFF: %s\n", who, strerror(errno));
+	} else if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
+		*ret_err = pr_fail(-errno, "%s: can't set SO_PEEK_OFF: %s\n", who, strerror(errno));
+	} else {
+		*ret_err = 0;
+		return ps;
+	}
+	free(ps->buf);
+	free(ps);
+	return NULL;
+}
+
+/* Put the task's own peek offset back, whatever happened. */
+static int peek_end(struct peek_state *ps, int ret, const char *who)
+{
+	if (setsockopt(ps->lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, sizeof(ps->old_off)) && !ret)
+		ret = pr_fail(-errno, "%s: can't put SO_PEEK_OFF back to %d: %s\n", who, ps->old_off, strerror(errno));
 	free(ps->buf);
 	free(ps);
 	return ret;
+}
+
+int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
+		  const char *who, uint64_t *ret_bytes, bool *ret_files)
+{
+	struct peek_state *ps;
+	int ret;
+
+	ps = peek_begin(lfd, type, rcv_shut, who, &ret);
+	if (!ps)
+		return ret;
+	ret = walk_queue(ctx, img, ps, id, who, ret_bytes, ret_files);
+	return peek_end(ps, ret, who);
+}
+
+int sk_queue_scan_files(int lfd, int type, bool rcv_shut, const char *who, int (*fn)(int fd, void *arg), void *arg)
+{
+	struct peek_state *ps;
+	int ret = 0, n;
+
+	ps = peek_begin(lfd, type, rcv_shut, who, &ret);
+	if (!ps)
+		return ret;
+	for (unsigned int nr = 0; nr < QUEUE_MSGS_MAX && !ret; nr++) {
+		n = peek_one(ps, who);
+		if (n == -EAGAIN || n == -ENODATA)
+			break;
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		ps->offset += n;
+		for (int i = 0; i < ps->nr_fds; i++) {
+			if (!ret)
+				ret = fn(ps->fds[i], arg);
+			close(ps->fds[i]);
+		}
+		ps->nr_fds = 0;
+	}
+	return peek_end(ps, ret, who);
 }
 
 /* ---------- restore ---------- */

@@ -50,6 +50,7 @@
 #include "image.h"
 #include "protobuf.h"
 #include "sockets.h"
+#include "syscalls.h"
 
 #include "fdinfo.pb-c.h"
 #include "sk-unix.pb-c.h"
@@ -208,7 +209,37 @@ static int add_tree_sock(uint32_t ino)
 	return 0;
 }
 
-/* The socket inodes behind the fds of one task (links "socket:[INO]"). */
+static int note_inflight_sock(int fd, void *arg)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+		return 0;
+	pr_debug("socket %lu is in flight in a queue of the tree\n", (unsigned long)st.st_ino);
+	return add_tree_sock(st.st_ino);
+}
+
+/*
+ * Sockets passed in the queue of socket fd of the task (SCM_RIGHTS) belong
+ * to the tree too: they are dumped with the queue, so a socket connected to
+ * one of them has its peer in the tree.
+ */
+static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
+{
+	const struct diag_sk *s = diag_find(ino);
+	_cleanup_close_ int lfd = -1;
+	char who[64];
+
+	if (!s || s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && (s->state != TCP_ESTABLISHED || !s->rqueue)))
+		return 0;
+	lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
+	if (lfd < 0)
+		return pr_fail(-errno, "can't take fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
+	return sk_queue_scan_files(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, note_inflight_sock, NULL);
+}
+
+/* The socket inodes behind the fds of one task (links "socket:[INO]"), and the sockets in flight in them. */
 static int collect_task_socks(struct pstree_item *item)
 {
 	_cleanup_closedir_ DIR *d = NULL;
@@ -236,8 +267,13 @@ static int collect_task_socks(struct pstree_item *item)
 		if (n < 0)
 			continue;
 		link[n] = '\0';
-		if (sscanf(link, "socket:[%u]", &ino) == 1 && add_tree_sock(ino))
+		if (sscanf(link, "socket:[%u]", &ino) != 1)
+			continue;
+		if (add_tree_sock(ino))
 			return -ENOMEM;
+		n = scan_inflight(item, atoi(de->d_name), ino);
+		if (n)
+			return n;
 	}
 	return 0;
 }

@@ -53,6 +53,12 @@ int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int 
 		  const char *who, uint64_t *ret_bytes, bool *ret_files);
 
 /*
+ * Dump: call fn(fd, arg) for every file passed (SCM_RIGHTS) in the queue of
+ * lfd, without consuming anything; the fds are closed after the call.
+ */
+int sk_queue_scan_files(int lfd, int type, bool rcv_shut, const char *who, int (*fn)(int fd, void *arg), void *arg);
+
+/*
  * Restore: read sk-queues.img and hand each packet to add(id, packet, arg)
  * in image order; add() takes ownership of the packet. 0 or -errno.
  */
