@@ -484,12 +484,53 @@ static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tram
 	return 0;
 }
 
+#define FILL_MAX_IOV 1024
+#define FILL_MAX_BYTES (1UL << 30)
+
+/* One remote preadv of iov[0..n) at off, redone on short reads until all of it is in. */
+static int fill_batch(struct compel_rsys *rs, pid_t pid, unsigned long tramp, int fd, struct iovec *iov, int n,
+		      uint64_t off)
+{
+	while (n) {
+		long r;
+		int ret = rst_poke(rs, SCRATCH(tramp), iov, n * sizeof(*iov));
+
+		if (ret)
+			return ret;
+		r = rst_rsys(rs, __NR_preadv, fd, SCRATCH(tramp), n, off, 0, 0);
+		if (r <= 0) {
+			pr_err("%d: reading pages for %p from the image at %" PRIu64 ": %s\n", pid, iov[0].iov_base, off,
+			       r ? strerror((int)-r) : "short image");
+			return r ? (int)r : -EIO;
+		}
+		off += r;
+		/* drop what was read */
+		while (n && (size_t)r >= iov[0].iov_len) {
+			r -= iov[0].iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov[0].iov_base = (char *)iov[0].iov_base + r;
+			iov[0].iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Fill memory from a pages image: the present runs of pmes follow each other
+ * in the image, so they go in with few preadv calls of many iovecs each; the
+ * kernel copies straight from the file into the task. delta shifts the
+ * addresses (shared memory built at a temporary place).
+ */
 static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
 			   size_t nr_pmes, int pages_fd, unsigned long delta)
 {
+	struct iovec iov[FILL_MAX_IOV];
+	uint64_t off = 0, batch_off = 0, batch_len = 0;
 	char path[64];
-	uint64_t off = 0;
-	int fd, ret = 0;
+	int fd, n = 0, ret = 0;
 
 	if (!nr_pmes)
 		return 0;
@@ -502,29 +543,25 @@ static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tram
 
 	for (size_t i = 0; i < nr_pmes && !ret; i++) {
 		const PagemapEntry *pe = pmes[i];
-		unsigned long addr = pe->vaddr + delta, left = (unsigned long)pe->nr_pages * PAGE_SIZE;
+		unsigned long len = (unsigned long)pe->nr_pages * PAGE_SIZE;
 
 		if (pe->has_flags && !(pe->flags & PE_PRESENT))
 			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
-		while (left) {
-			struct iovec iov = { (void *)addr, left };
-			long r;
-
-			ret = rst_poke(rs, SCRATCH(tramp), &iov, sizeof(iov));
+		if (n == FILL_MAX_IOV || (n && batch_len + len > FILL_MAX_BYTES)) {
+			ret = fill_batch(rs, pid, tramp, fd, iov, n, batch_off);
+			n = 0;
+			batch_len = 0;
 			if (ret)
 				break;
-			r = rst_rsys(rs, __NR_preadv, fd, SCRATCH(tramp), 1, off, 0, 0);
-			if (r <= 0) {
-				ret = r ? (int)r : -EIO;
-				pr_err("%d: reading pages for %#lx from the image at %" PRIu64 ": %s\n", pid, addr,
-				       off, r ? strerror((int)-r) : "short image");
-				break;
-			}
-			addr += r;
-			left -= r;
-			off += r;
 		}
+		if (!n)
+			batch_off = off;
+		iov[n++] = (struct iovec){ (void *)(pe->vaddr + delta), len };
+		batch_len += len;
+		off += len;
 	}
+	if (!ret && n)
+		ret = fill_batch(rs, pid, tramp, fd, iov, n, batch_off);
 	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	return ret;
 }

@@ -342,8 +342,8 @@ int main(void)
 	/* 4a. criu's hard RLIMIT_NOFILE is below the tree's: root can't raise it (no CAP_SYS_RESOURCE here) */
 	struct rlimit cur;
 	getrlimit(RLIMIT_NOFILE, &cur);
-	if (cur.rlim_max > 256 && !have_cap_sys_resource()) {
-		criu_nofile_max = 256;
+	if (cur.rlim_max > 4096 && !have_cap_sys_resource()) {
+		criu_nofile_max = 4096;
 		expect_failure("hard rlimit", NULL, "can't raise the hard limit", tree, 3);
 		criu_nofile_max = 0;
 	}
