@@ -25,16 +25,23 @@ static bool eventfd_detect(const struct fd_parms *p)
 	return anon_link_is(p, "anon_inode:[eventfd]");
 }
 
-static int parse_u64(const char *s, int base, uint64_t *ret)
+int eventfd_parse_fdinfo(const struct proc_fdinfo *fi, uint64_t *ret_count, int *ret_semaphore)
 {
+	const char *c = fdinfo_get(fi, "eventfd-count"), *sem = fdinfo_get(fi, "eventfd-semaphore");
 	char *end;
 
-	if (!s)
+	if (!c)
 		return -ENOENT;
 	errno = 0;
-	*ret = strtoull(s, &end, base);
-	if (errno || end == s)
+	*ret_count = strtoull(c, &end, 16);
+	if (errno || end == c || (*end && *end != ' '))
 		return -EINVAL;
+	*ret_semaphore = -1;
+	if (sem) {
+		if (strcmp(sem, "0") && strcmp(sem, "1"))
+			return -EINVAL;
+		*ret_semaphore = sem[0] == '1';
+	}
 	return 0;
 }
 
@@ -42,20 +49,20 @@ static int eventfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 {
 	EventfdFileEntry efe = EVENTFD_FILE_ENTRY__INIT;
 	FileEntry fe = FILE_ENTRY__INIT;
-	const char *sem = fdinfo_get(&p->fdinfo, "eventfd-semaphore");
 	FownEntry fown;
 	uint64_t v;
+	int sem;
 
-	if (parse_u64(fdinfo_get(&p->fdinfo, "eventfd-count"), 16, &v))
+	if (eventfd_parse_fdinfo(&p->fdinfo, &v, &sem))
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable eventfd-count in fdinfo\n", p->fd, p->item->pid);
 	fill_fown(p->lfd, &fown);
 	efe.id = id;
 	efe.flags = p->flags;
 	efe.fown = &fown;
 	efe.counter = v;
-	if (sem) {
+	if (sem >= 0) {
 		efe.has_semaphore = true;
-		efe.semaphore = atoi(sem) != 0;
+		efe.semaphore = sem;
 	} else {
 		pr_warn("fd %d of task %d: the kernel does not show EFD_SEMAPHORE; dumped as a plain counter\n", p->fd,
 			p->item->pid);

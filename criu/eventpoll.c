@@ -55,7 +55,7 @@ static bool eventpoll_detect(const struct fd_parms *p)
 
 /* ---------- dump ---------- */
 
-static int parse_tfd_line(const char *val, EventpollTfdEntry *e)
+int eventpoll_parse_tfd(const char *val, EventpollTfdEntry *e)
 {
 	unsigned long long data, pos, ino;
 	unsigned int events, dev;
@@ -185,7 +185,7 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
 			continue;
 		eventpoll_tfd_entry__init(&items[n]);
 		items[n].id = id;
-		if (parse_tfd_line(kv->val, &items[n]))
+		if (eventpoll_parse_tfd(kv->val, &items[n]))
 			return pr_fail(-EINVAL, "fd %d of task %d: can't parse epoll item 'tfd: %s'\n", p->fd,
 				       p->item->pid, kv->val);
 		for (int j = 0; j < n; j++)

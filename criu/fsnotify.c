@@ -33,8 +33,7 @@
 #undef LOG_PREFIX
 #define LOG_PREFIX "inotify: "
 
-#define FH_MAX_BYTES 128
-#define FH_WORDS (FH_MAX_BYTES / sizeof(uint64_t))
+#define FH_WORDS (INOTIFY_FH_MAX / sizeof(uint64_t))
 /* bumping a wd up costs two syscalls: refuse absurd distances */
 #define WD_MAX_BUMPS (1 << 22)
 
@@ -49,13 +48,6 @@ static bool inotify_detect(const struct fd_parms *p)
 
 /* ---------- dump ---------- */
 
-struct wd_line {
-	unsigned int wd, mask, ignored_mask, sdev, fh_bytes;
-	int fh_type;
-	unsigned long long ino;
-	unsigned char fh[FH_MAX_BYTES];
-};
-
 static int parse_hex_bytes(const char *s, unsigned char *out, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
@@ -68,7 +60,7 @@ static int parse_hex_bytes(const char *s, unsigned char *out, unsigned int n)
 	return 0;
 }
 
-static int parse_wd_line(const char *val, struct wd_line *w)
+int inotify_parse_wd(const char *val, struct inotify_wd_line *w)
 {
 	const char *h;
 
@@ -76,7 +68,7 @@ static int parse_wd_line(const char *val, struct wd_line *w)
 		   &w->ino, &w->sdev, &w->mask, &w->ignored_mask, &w->fh_bytes, &w->fh_type) != 7)
 		return -EINVAL;
 	h = strstr(val, "f_handle:");
-	if (!h || w->fh_bytes > FH_MAX_BYTES || strlen(h + 9) < 2 * w->fh_bytes)
+	if (!h || w->fh_bytes > INOTIFY_FH_MAX || strlen(h + 9) < 2 * w->fh_bytes)
 		return -EINVAL;
 	return parse_hex_bytes(h + 9, w->fh, w->fh_bytes);
 }
@@ -106,7 +98,7 @@ static int open_mount_of(unsigned int major, unsigned int minor)
 
 static int open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd)
 {
-	char buf[sizeof(struct file_handle) + FH_MAX_BYTES];
+	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX];
 	struct file_handle *fh = (struct file_handle *)buf;
 	_cleanup_close_ int mfd = open_mount_of(KDEV_MAJOR(sdev), KDEV_MINOR(sdev));
 	int fd;
@@ -136,7 +128,7 @@ static char *path_of_fd(int fd)
 	return xstrdup(path);
 }
 
-static int fill_wd(const struct fd_parms *p, uint32_t id, const struct wd_line *w, InotifyWdEntry *we,
+static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w, InotifyWdEntry *we,
 		   FhEntry *fe)
 {
 	int fd = -1;
@@ -191,11 +183,11 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	}
 	for (int i = 0; i < nr && !ret; i++) {
 		const struct fdinfo_kv *kv = &p->fdinfo.extra[i];
-		struct wd_line w;
+		struct inotify_wd_line w;
 
 		if (strcmp(kv->key, "inotify wd"))
 			continue;
-		if (parse_wd_line(kv->val, &w)) {
+		if (inotify_parse_wd(kv->val, &w)) {
 			ret = pr_fail(-EINVAL, "fd %d of task %d: can't parse inotify watch 'wd:%s'\n", p->fd,
 				      p->item->pid, kv->val);
 			break;
@@ -237,7 +229,7 @@ static int inotify_collect(struct file_desc *d)
 	for (size_t i = 0; i < ie->n_wd; i++) {
 		FhEntry *fh = ie->wd[i]->f_handle;
 
-		if (!ie->wd[i]->wd || fh->bytes > FH_MAX_BYTES || fh->n_handle * sizeof(uint64_t) < fh->bytes)
+		if (!ie->wd[i]->wd || fh->bytes > INOTIFY_FH_MAX || fh->n_handle * sizeof(uint64_t) < fh->bytes)
 			return pr_fail(-EINVAL, "files.img: inotify %u: bad watch %u\n", d->id, ie->wd[i]->wd);
 	}
 	return 0;

@@ -25,20 +25,29 @@ static bool signalfd_detect(const struct fd_parms *p)
 	return anon_link_is(p, "anon_inode:[signalfd]");
 }
 
-static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+int signalfd_parse_fdinfo(const struct proc_fdinfo *fi, uint64_t *ret_mask)
 {
-	const char *s = fdinfo_get(&p->fdinfo, "sigmask");
-	SignalfdEntry sfe = SIGNALFD_ENTRY__INIT;
-	FileEntry fe = FILE_ENTRY__INIT;
-	FownEntry fown;
+	const char *s = fdinfo_get(fi, "sigmask");
 	char *end;
 
 	if (!s)
-		return pr_fail(-EINVAL, "fd %d of task %d: no sigmask in the signalfd's fdinfo\n", p->fd, p->item->pid);
+		return -ENOENT;
 	errno = 0;
-	sfe.sigmask = strtoull(s, &end, 16);
-	if (errno || end == s)
-		return pr_fail(-EINVAL, "fd %d of task %d: bad signalfd sigmask '%s'\n", p->fd, p->item->pid, s);
+	*ret_mask = strtoull(s, &end, 16);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	SignalfdEntry sfe = SIGNALFD_ENTRY__INIT;
+	FileEntry fe = FILE_ENTRY__INIT;
+	FownEntry fown;
+
+	if (signalfd_parse_fdinfo(&p->fdinfo, &sfe.sigmask))
+		return pr_fail(-EINVAL, "fd %d of task %d: no readable sigmask in the signalfd's fdinfo\n", p->fd,
+			       p->item->pid);
 	fill_fown(p->lfd, &fown);
 	sfe.id = id;
 	sfe.flags = p->flags;

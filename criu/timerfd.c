@@ -52,7 +52,7 @@ static int parse_pair(const char *s, uint64_t *sec, uint64_t *nsec)
 	return 0;
 }
 
-static int parse_timerfd(const struct proc_fdinfo *fi, TimerfdEntry *tfe)
+int timerfd_parse_fdinfo(const struct proc_fdinfo *fi, TimerfdEntry *tfe)
 {
 	const char *clk = fdinfo_get(fi, "clockid"), *ticks = fdinfo_get(fi, "ticks"),
 		   *fl = fdinfo_get(fi, "settime flags");
@@ -100,7 +100,7 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 
 	ret = timerfd_fresh_fdinfo(p->lfd, &fi);
 	if (!ret)
-		ret = parse_timerfd(&fi, &tfe);
+		ret = timerfd_parse_fdinfo(&fi, &tfe);
 	proc_fdinfo_free(&fi);
 	if (ret)
 		return pr_fail(-EINVAL, "fd %d of task %d: can't read the timerfd's state from fdinfo\n", p->fd,

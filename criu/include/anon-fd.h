@@ -48,4 +48,31 @@ static inline int anon_fd_restore_flags(int fd, unsigned int flags, const FownEn
 	return 0;
 }
 
+/*
+ * Parsers of the type-specific fdinfo lines (0 or -errno, no logging); the
+ * unit tests feed them recorded fdinfo.
+ */
+struct TimerfdEntry;
+struct EventpollTfdEntry;
+
+/* eventfd-count (hex) and eventfd-semaphore (-1 when the kernel does not show it) */
+int eventfd_parse_fdinfo(const struct proc_fdinfo *fi, uint64_t *ret_count, int *ret_semaphore);
+/* sigmask (hex, bit N-1 for signal N) */
+int signalfd_parse_fdinfo(const struct proc_fdinfo *fi, uint64_t *ret_mask);
+/* clockid, ticks, settime flags (octal), it_value and it_interval into t */
+int timerfd_parse_fdinfo(const struct proc_fdinfo *fi, struct TimerfdEntry *t);
+/* the value of one "tfd:" line: "N events: X data: Y pos:P ino:I sdev:D" */
+int eventpoll_parse_tfd(const char *val, struct EventpollTfdEntry *e);
+
+#define INOTIFY_FH_MAX 128
+struct inotify_wd_line {
+	unsigned int wd, mask, ignored_mask, sdev, fh_bytes;
+	int fh_type;
+	unsigned long long ino;
+	unsigned char fh[INOTIFY_FH_MAX];
+};
+
+/* the value of one "inotify wd:" line: "W ino:I sdev:D mask:M ignored_mask:X fhandle-bytes:N ..." */
+int inotify_parse_wd(const char *val, struct inotify_wd_line *w);
+
 #endif
