@@ -365,6 +365,9 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 			stub_main(child, me->pid);
 		if (pid < 0 && errno == EEXIST)
 			stub_fail(me, -EEXIST, "pid %d is taken by another process", child->pid);
+		if (pid < 0 && errno == EPERM)
+			stub_fail(me, -EPERM, "can't clone task %d with its pid: clone3(set_tid) needs "
+				  "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", child->pid);
 		if (pid < 0)
 			stub_fail(me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
 		/* in a pid namespace of its own pid is not what criu sees: criu finds the real one */
@@ -1324,6 +1327,10 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	if (pid < 0) {
 		if (errno == EEXIST)
 			return pr_fail(-EEXIST, "pid %d is taken by another process\n", root->pid);
+		if (errno == EPERM)
+			return pr_fail(-EPERM, "can't clone the root task %d with its pid: clone3(set_tid) needs "
+					       "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN\n",
+				       root->pid);
 		return pr_fail(-errno, "can't clone the root task %d: %s\n", root->pid, strerror(errno));
 	}
 	*ret_root = pid;
