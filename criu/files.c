@@ -668,6 +668,7 @@ int prepare_fds(struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(restore_img_dfd(), CR_FD_FDINFO, O_RSTR, me->files_id);
 	int base = restore_service_fd_base(), ret, n = 0, max_fd = -1, ctl_pidfd = -1;
+	bool own_pidfd = false;
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
@@ -699,16 +700,20 @@ int prepare_fds(struct pstree_item *me)
 
 	close_inherited_fds(base);
 	/*
-	 * criu's pidfd goes above every fd to install, below the service fds. A
-	 * stub inherits one: in a pid namespace of its own it can't name criu by pid.
+	 * A pidfd of criu, above every fd to install: a stub's service fd (in a pid
+	 * namespace of its own a stub can't name criu by pid), else one opened here
+	 * and moved between the fds to install and the service fds.
 	 */
-	ret = restore_ctl_pidfd();
-	ret = ret >= 0 ? fcntl(ret, F_DUPFD_CLOEXEC, 0) : sys_pidfd_open(restore_ctl_pid, 0);
-	if (ret >= 0) {
-		ctl_pidfd = fcntl(ret, F_DUPFD_CLOEXEC, max_fd + 1);
-		close(ret);
+	ctl_pidfd = restore_ctl_pidfd();
+	own_pidfd = ctl_pidfd < 0;
+	if (own_pidfd) {
+		ret = sys_pidfd_open(restore_ctl_pid, 0);
+		if (ret >= 0) {
+			ctl_pidfd = fcntl(ret, F_DUPFD_CLOEXEC, max_fd + 1);
+			close(ret);
+		}
 	}
-	if (ctl_pidfd < 0 || ctl_pidfd >= base) {
+	if (ctl_pidfd < 0 || (own_pidfd && ctl_pidfd >= base)) {
 		ret = pr_fail(-EMFILE, "task %d: no room for a pidfd of criu below fd %d: %s\n", me->pid, base,
 			      strerror(errno));
 		goto out;
@@ -721,7 +726,7 @@ int prepare_fds(struct pstree_item *me)
 	if (!ret)
 		pr_info("task %d: %d fds in place\n", me->pid, n);
 out:
-	if (ctl_pidfd >= 0)
+	if (own_pidfd && ctl_pidfd >= 0)
 		close(ctl_pidfd);
 	for (int i = 0; i < n; i++)
 		pb_free(ents[i], PB_FDINFO);
