@@ -47,17 +47,18 @@ static int add_thread(struct pstree_item *item, pid_t tid)
 	return 0;
 }
 
-static enum compel_task_state compel_state(const struct pstree_item *item)
-{
-	return item->state == TASK_STOPPED ? COMPEL_TASK_STOPPED : COMPEL_TASK_ALIVE;
-}
-
 static void detach_task(struct pstree_item *item)
 {
 	if (item->state == TASK_DEAD)
 		return;
+	/*
+	 * A task that was in a group stop when seized is still marked stopped
+	 * (SIGNAL_STOP_STOPPED): the kernel puts it back into the stop when we
+	 * detach. Queueing a SIGSTOP as for a restored task would leave it
+	 * pending (visible in SigPnd), so detach it as a running one.
+	 */
 	for (int i = 0; i < item->nr_threads; i++) {
-		int ret = compel_detach(item->threads[i], compel_state(item), 0);
+		int ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
 
 		if (ret && ret != -ESRCH)
 			pr_warn("can't detach %d/%d: %s\n", item->pid, item->threads[i], strerror(-ret));
