@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""
+Trees with their own pid namespace, end to end, with real processes.
+
+Runs as pid 1 of a fresh pid namespace (see restore-pidns.sh). The zdtm
+program pidns00 makes the tree: the init N of a pid namespace with children.
+
+  1. dump + restore: the restored root has a new pid outside, pid 1 inside;
+     every restored task has the namespace pid it was dumped with, and the
+     test's own checks (pidfds, signals) pass after SIGTERM.
+  2. Images edited with CRIU's crit: a task in another pid namespace than the
+     root's (nested) is refused before anything starts, and nothing is left.
+  3. A dump of a plain process whose inventory says criu was in another pid
+     namespace (so the root would be an init) but whose root is not pid 1
+     is refused the same way.
+Prints TAP; exit 77 when crit or the test program is missing.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CRIU = os.path.abspath("criu/criu")
+PIDNS00 = os.path.abspath("test/build/zdtm/static/pidns00")
+
+results = []
+
+
+def ok(cond, what):
+    results.append(cond)
+    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def all_pids():
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def nspid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return [int(x) for x in line.split()[1:]]
+    return []
+
+
+def children(pid):
+    out = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def wait_gone(pid, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        reap()
+        if not os.path.exists("/proc/%d" % pid):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def criu(args, ddir):
+    r = subprocess.run([CRIU] + args + ["-D", ddir, "-v4"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    reap()
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def crit_edit(path, fn):
+    js = subprocess.run(["crit", "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
+    img = json.loads(js)
+    fn(img)
+    subprocess.run(["crit", "encode", "-o", path], input=json.dumps(img).encode(), check=True)
+
+
+def start_tree(work):
+    pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
+    r = subprocess.run([PIDNS00, "--pidfile=" + pidfile, "--outfile=" + outfile],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    reap()
+    with open(pidfile) as f:
+        return r.returncode, int(f.read()), outfile
+
+
+def tree_nspids(root):
+    """{pid in the namespace: [children's pids in the namespace]} under root."""
+    out, todo = {}, [root]
+    while todo:
+        p = todo.pop()
+        kids = children(p)
+        out[nspid(p)[-1]] = sorted(nspid(k)[-1] for k in kids)
+        todo += kids
+    return out
+
+
+def test_roundtrip(work):
+    rc, n, outfile = start_tree(work)
+    ok(rc == 0 and nspid(n)[-1] == 1, "pidns00 started: %d is pid 1 in its namespace" % n)
+    before = tree_nspids(n)
+    ddir = os.path.join(work, "dump")
+    os.mkdir(ddir)
+    rc, out = criu(["dump", "-t", str(n), "-o", "dump.log"], ddir)
+    ok(rc == 0 and wait_gone(n), "dump (exit %d)" % rc)
+    pidfile = os.path.join(ddir, "rpid")
+    rc, out = criu(["restore", "-d", "-o", "restore.log", "--pidfile", pidfile], ddir)
+    ok(rc == 0, "restore (exit %d)" % rc)
+    if rc:
+        print("# " + open(os.path.join(ddir, "restore.log")).read()[-2000:].replace("\n", "\n# "))
+        return ddir
+    with open(pidfile) as f:
+        r = int(f.read())
+    after = tree_nspids(r)
+    ok(nspid(r)[-1] == 1 and len(nspid(r)) == 2, "restored root %d is pid 1 in a new namespace (%s)" %
+       (r, nspid(r)))
+    ok(after == before, "every task has its namespace pid and parent: %s (was %s)" % (after, before))
+    os.kill(r, signal.SIGTERM)
+    ok(wait_gone(r), "the restored tree ends on SIGTERM")
+    with open(outfile) as f:
+        verdict = f.read().strip()
+    ok(verdict == "PASS", "the test's own checks after restore: %s" % verdict.splitlines()[:1])
+    return ddir
+
+
+def expect_refused(ddir, what, text):
+    before = set(all_pids())
+    rc, out = criu(["restore", "-d", "-o", "refused.log"], ddir)
+    log = open(os.path.join(ddir, "refused.log")).read()
+    ok(rc != 0 and text in log, "%s: refused (exit %d), the log says '%s'" % (what, rc, text))
+    if text not in log:
+        print("# " + log[-1500:].replace("\n", "\n# "))
+    time.sleep(0.05)
+    reap()
+    ok(set(all_pids()) - before == set(), "%s: no process left" % what)
+
+
+def test_nested(src):
+    ddir = src + "-nested"
+    shutil.copytree(src, ddir)
+
+    def other_ns(img):
+        img["entries"][0]["ids"]["pid_ns_id"] = 99
+    crit_edit(os.path.join(ddir, "core-2.img"), other_ns)
+    expect_refused(ddir, "a task in a nested pid namespace", "nested pid namespaces are not supported")
+
+
+def test_not_init(work):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        while True:
+            time.sleep(100)
+    ddir = os.path.join(work, "plain")
+    os.mkdir(ddir)
+    rc, _ = criu(["dump", "-t", str(pid), "-o", "dump.log"], ddir)
+    ok(rc == 0 and wait_gone(pid), "dump of a plain process (exit %d)" % rc)
+
+    def criu_elsewhere(img):
+        img["entries"][0]["root_ids"]["pid_ns_id"] = 77
+    crit_edit(os.path.join(ddir, "inventory.img"), criu_elsewhere)
+    expect_refused(ddir, "own pid namespace, root not pid 1", "but its root is pid")
+
+
+def main():
+    if not shutil.which("crit"):
+        print("1..0 # SKIP crit is not installed")
+        return 77
+    if not os.access(PIDNS00, os.X_OK) or not os.access(CRIU, os.X_OK):
+        print("1..0 # SKIP build criu and the zdtm programs first")
+        return 77
+    work = tempfile.mkdtemp(prefix="restore-pidns.")
+    try:
+        ddir = test_roundtrip(work)
+        test_nested(ddir)
+        test_not_init(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
