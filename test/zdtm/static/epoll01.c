@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/epoll.h>
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
 		/* the shared epoll reports the pipe's data here too */
 		if (epoll_wait(shared, &ev, 1, 5000) != 1 || ev.data.u64 != 0xabc)
 			_exit(4);
+		/* keep the eventfd (ours is the last fd of it) until the parent has seen it */
+		if (read(go[0], &c, 1) != 1)
+			_exit(5);
 		_exit(0);
 	}
 	close(go[0]);
@@ -106,9 +110,18 @@ int main(int argc, char **argv)
 	if (write(data[1], "d", 1) != 1 || write(go[1], "g", 1) != 1)
 		fail("write");
 	n = epoll_wait(ep, &ev, 1, 5000);
-	if (n != 1 || ev.data.u64 != 0x5eed || ev.events != EPOLLIN)
+	if (n != 1 || ev.data.u64 != 0x5eed || ev.events != EPOLLIN) {
+		char cmd[128];
+
 		fail("the eventfd held by the child was not reported (%d events, data %llx)", n,
 		     n > 0 ? (unsigned long long)ev.data.u64 : 0ULL);
+		snprintf(cmd, sizeof(cmd), "cat /proc/%d/fdinfo/%d; ls -l /proc/%d/fd /proc/%d/fd >&2", getpid(), ep,
+			 getpid(), child);
+		if (system(cmd))
+			test_msg("can't show the fds\n");
+	}
+	if (write(go[1], "e", 1) != 1)
+		fail("write");
 	errno = 0;
 	if (epoll_ctl(ep, EPOLL_CTL_DEL, efd_no, NULL) != -1 || errno != ENOENT)
 		fail("DEL of fd %d (now a pipe) did not give ENOENT", efd_no);
