@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <stddef.h>
 #include <sys/un.h>
 
 #include "common.h"
@@ -91,8 +92,27 @@ static int dump_passed_fds(const int *fds, int nr, uint32_t *ids, const char *wh
 	return ret;
 }
 
-static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_t id, const void *buf, size_t len,
-			uint32_t *files, int nr_files)
+/* One message peeked from a queue, with the files passed with it (criu's fds). */
+struct sk_msg {
+	struct sk_msg *next;
+	struct sockaddr_un addr;	/* a datagram's sender, addr_len 0 if it has none */
+	socklen_t addr_len;
+	int nr_fds;
+	int *fds;
+	bool fds_held;			/* dumped: the fds stay open until criu exits */
+	uint32_t len;
+	char data[];
+};
+
+struct sk_queue_snap {
+	struct sk_msg *head, **tail;
+	unsigned int nr;
+	uint64_t bytes;
+	bool files;
+};
+
+static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_t id, const struct sk_msg *m,
+			uint32_t *files)
 {
 	SkPacketEntry pe = SK_PACKET_ENTRY__INIT;
 	ScmEntry scm = SCM_ENTRY__INIT, *scms[1] = { &scm };
@@ -104,17 +124,22 @@ static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_
 			return pr_fail(-errno, "can't create sk-queues.img: %s\n", strerror(errno));
 	}
 	pe.id_for = id;
-	pe.length = len;
-	if (nr_files) {
+	pe.length = m->len;
+	if (m->addr_len > offsetof(struct sockaddr_un, sun_path)) {
+		pe.has_addr = true;
+		pe.addr.len = m->addr_len;
+		pe.addr.data = (uint8_t *)&m->addr;
+	}
+	if (m->nr_fds) {
 		scm.type = SCM_RIGHTS;
-		scm.n_rights = nr_files;
+		scm.n_rights = m->nr_fds;
 		scm.rights = files;
 		pe.n_scm = 1;
 		pe.scm = scms;
 	}
 	ret = pb_write_one(*img, &pe, PB_SK_QUEUES);
-	if (!ret && len)
-		ret = write_img_buf(*img, buf, len);
+	if (!ret && m->len)
+		ret = write_img_buf(*img, m->data, m->len);
 	return ret;
 }
 
@@ -125,11 +150,19 @@ struct peek_state {
 	size_t size;
 	int offset;		/* our peek offset: bytes walked so far */
 	int old_off;		/* the task's own SO_PEEK_OFF */
+	struct sockaddr_un addr;	/* the sender of the datagram just peeked */
+	socklen_t addr_len;
 	int nr_fds;		/* fds passed with the message just peeked */
 	int fds[SCM_FDS_MAX];
-	uint32_t ids[SCM_FDS_MAX];
 	char cbuf[CMSG_BUF_SIZE];
 };
+
+static void close_fds(struct peek_state *ps)
+{
+	for (int i = 0; i < ps->nr_fds; i++)
+		close(ps->fds[i]);
+	ps->nr_fds = 0;
+}
 
 /*
  * One peek at the queue: >0 bytes, 0 for an empty datagram, -EAGAIN at the
@@ -146,16 +179,19 @@ static int peek_one(struct peek_state *ps, const char *who)
 		iov = (struct iovec){ .iov_base = ps->buf, .iov_len = ps->size };
 		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ps->cbuf,
 				      .msg_controllen = sizeof(ps->cbuf) };
+		if (ps->type == SOCK_DGRAM) {
+			mh.msg_name = &ps->addr;
+			mh.msg_namelen = sizeof(ps->addr);
+		}
 		/* MSG_TRUNC: a datagram's real length, even when it does not fit */
 		n = recvmsg(ps->lfd, &mh,
 			    MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (ps->type == SOCK_STREAM ? 0 : MSG_TRUNC));
 		if (n < 0)
 			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		ps->addr_len = ps->type == SOCK_DGRAM ? min(mh.msg_namelen, (socklen_t)sizeof(ps->addr)) : 0;
 		ps->nr_fds = take_passed_fds(&mh, ps->fds);
 		if (mh.msg_flags & MSG_CTRUNC) {
-			for (int i = 0; i < ps->nr_fds; i++)
-				close(ps->fds[i]);
-			ps->nr_fds = 0;
+			close_fds(ps);
 			return pr_fail(-EOPNOTSUPP, "%s: a queued message carries more control data than criu reads\n",
 				       who);
 		}
@@ -164,9 +200,7 @@ static int peek_one(struct peek_state *ps, const char *who)
 		if (!(mh.msg_flags & MSG_TRUNC) && (size_t)n <= ps->size)
 			return n;
 		/* a datagram larger than the buffer: walk back and peek it again whole */
-		for (int i = 0; i < ps->nr_fds; i++)
-			close(ps->fds[i]);
-		ps->nr_fds = 0;
+		close_fds(ps);
 		if ((size_t)n > PEEK_BUF_MAX)
 			return pr_fail(-EMSGSIZE, "%s: a queued message of %zd bytes is too big\n", who, n);
 		free(ps->buf);
@@ -179,39 +213,56 @@ static int peek_one(struct peek_state *ps, const char *who)
 	}
 }
 
-static int walk_queue(struct dump_files_ctx *ctx, struct cr_img **img, struct peek_state *ps, uint32_t id,
-		      const char *who, uint64_t *ret_bytes, bool *ret_files)
+/* Keep the message just peeked (n bytes) in the snapshot; its fds move there. */
+static int keep_msg(struct sk_queue_snap *q, struct peek_state *ps, int n)
 {
-	uint64_t total = 0;
-	unsigned int nr;
+	struct sk_msg *m = xzalloc(sizeof(*m) + n);
+
+	if (!m)
+		return -ENOMEM;
+	m->len = n;
+	memcpy(m->data, ps->buf, n);
+	m->addr = ps->addr;
+	m->addr_len = ps->addr_len;
+	if (ps->nr_fds) {
+		m->fds = xmalloc(ps->nr_fds * sizeof(int));
+		if (!m->fds) {
+			free(m);
+			return -ENOMEM;
+		}
+		memcpy(m->fds, ps->fds, ps->nr_fds * sizeof(int));
+		m->nr_fds = ps->nr_fds;
+		ps->nr_fds = 0;
+		q->files = true;
+	}
+	*q->tail = m;
+	q->tail = &m->next;
+	q->nr++;
+	q->bytes += n;
+	return 0;
+}
+
+static int walk_queue(struct sk_queue_snap *q, struct peek_state *ps, const char *who)
+{
 	int n;
 
-	*ret_files = false;
-	for (nr = 0; nr < QUEUE_MSGS_MAX; nr++) {
+	for (;;) {
+		if (q->nr == QUEUE_MSGS_MAX)
+			return pr_fail(-E2BIG, "%s: more than %u messages queued\n", who, QUEUE_MSGS_MAX);
 		n = peek_one(ps, who);
 		if (n == -EAGAIN || n == -ENODATA)
-			break;
+			return 0;
 		if (n < 0)
 			return n == -EOPNOTSUPP || n == -EMSGSIZE || n == -ENOMEM
 				       ? n
 				       : pr_fail(n, "%s: can't peek at the queued data: %s\n", who, strerror(-n));
 		ps->offset += n;
-		total += n;
-		if (ps->nr_fds) {
-			*ret_files = true;
-			if (dump_passed_fds(ps->fds, ps->nr_fds, ps->ids, who))
-				return -EOPNOTSUPP;
-		}
-		n = write_packet(ctx, img, id, ps->buf, n, ps->ids, ps->nr_fds);
-		if (n)
+		n = keep_msg(q, ps, n);
+		if (n) {
+			close_fds(ps);
 			return n;
+		}
 	}
-	if (nr == QUEUE_MSGS_MAX)
-		return pr_fail(-E2BIG, "%s: more than %u messages queued\n", who, QUEUE_MSGS_MAX);
-	if (nr)
-		pr_debug("%s: %u messages, %llu bytes queued\n", who, nr, (unsigned long long)total);
-	*ret_bytes = total;
-	return 0;
 }
 
 /* Start walking the queue of lfd from its head; NULL on failure (logged). */
@@ -257,44 +308,81 @@ static int peek_end(struct peek_state *ps, int ret, const char *who)
 	return ret;
 }
 
-int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
-		  const char *who, uint64_t *ret_bytes, bool *ret_files)
+void sk_queue_snap_free(struct sk_queue_snap *q)
 {
-	struct peek_state *ps;
-	int ret;
+	if (!q)
+		return;
+	while (q->head) {
+		struct sk_msg *m = q->head;
 
-	ps = peek_begin(lfd, type, rcv_shut, who, &ret);
-	if (!ps)
-		return ret;
-	ret = walk_queue(ctx, img, ps, id, who, ret_bytes, ret_files);
-	return peek_end(ps, ret, who);
+		q->head = m->next;
+		for (int i = 0; i < m->nr_fds && !m->fds_held; i++)
+			close(m->fds[i]);
+		free(m->fds);
+		free(m);
+	}
+	free(q);
 }
 
-int sk_queue_scan_files(int lfd, int type, bool rcv_shut, const char *who, int (*fn)(int fd, void *arg), void *arg)
+int sk_queue_snap(int lfd, int type, bool rcv_shut, const char *who, struct sk_queue_snap **ret)
 {
+	struct sk_queue_snap *q = xzalloc(sizeof(*q));
 	struct peek_state *ps;
-	int ret = 0, n;
+	int err;
 
-	ps = peek_begin(lfd, type, rcv_shut, who, &ret);
-	if (!ps)
-		return ret;
-	for (unsigned int nr = 0; nr < QUEUE_MSGS_MAX && !ret; nr++) {
-		n = peek_one(ps, who);
-		if (n == -EAGAIN || n == -ENODATA)
-			break;
-		if (n < 0) {
-			ret = n;
-			break;
-		}
-		ps->offset += n;
-		for (int i = 0; i < ps->nr_fds; i++) {
-			if (!ret)
-				ret = fn(ps->fds[i], arg);
-			close(ps->fds[i]);
-		}
-		ps->nr_fds = 0;
+	if (!q)
+		return -ENOMEM;
+	q->tail = &q->head;
+	ps = peek_begin(lfd, type, rcv_shut, who, &err);
+	if (!ps) {
+		free(q);
+		return err;
 	}
-	return peek_end(ps, ret, who);
+	err = peek_end(ps, walk_queue(q, ps, who), who);
+	if (err) {
+		sk_queue_snap_free(q);
+		return err;
+	}
+	if (q->nr)
+		pr_debug("%s: %u messages, %llu bytes queued\n", who, q->nr, (unsigned long long)q->bytes);
+	*ret = q;
+	return 0;
+}
+
+uint64_t sk_queue_snap_bytes(const struct sk_queue_snap *q)
+{
+	return q->bytes;
+}
+
+int sk_queue_snap_files(struct sk_queue_snap *q, int (*fn)(int fd, void *arg), void *arg)
+{
+	for (struct sk_msg *m = q->head; m; m = m->next)
+		for (int i = 0; i < m->nr_fds; i++) {
+			int ret = fn(m->fds[i], arg);
+
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct cr_img **img, struct sk_queue_snap *q, uint32_t id,
+		       const char *who)
+{
+	uint32_t ids[SCM_FDS_MAX];
+	int ret;
+
+	for (struct sk_msg *m = q->head; m; m = m->next) {
+		if (m->nr_fds) {
+			m->fds_held = true;
+			if (dump_passed_fds(m->fds, m->nr_fds, ids, who))
+				return -EOPNOTSUPP;
+		}
+		ret = write_packet(ctx, img, id, m, ids);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---------- restore ---------- */
@@ -342,6 +430,15 @@ static int read_packet(struct cr_img *img, const SkPacketEntry *pe, struct sk_pa
 	if (!pkt)
 		return -ENOMEM;
 	pkt->len = pe->length;
+	if (pe->has_addr) {
+		if (pe->addr.len > sizeof(pkt->addr) || pe->addr.len <= offsetof(struct sockaddr_un, sun_path)) {
+			free(pkt);
+			return pr_fail(-EINVAL, "sk-queues.img: a packet for socket %u has a %zu-byte address\n",
+				       pe->id_for, pe->addr.len);
+		}
+		memcpy(&pkt->addr, pe->addr.data, pe->addr.len);
+		pkt->addr_len = pe->addr.len;
+	}
 	err = packet_files(pe, pkt);
 	if (!err && pkt->len && read_img_buf(img, pkt->data, pkt->len) < 0)
 		err = pr_fail(-EINVAL, "sk-queues.img: the data of a packet for socket %u is truncated\n", pe->id_for);

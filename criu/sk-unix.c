@@ -74,6 +74,7 @@ struct diag_sk {
 	uint32_t vfs_ino, vfs_dev;
 	uint32_t rqueue, wqueue;
 	uint32_t nr_icons;
+	struct sk_queue_snap *snap;	/* its queue, taken when the tree's sockets were scanned */
 	int name_len;
 	char name[UNIX_NAME_MAX + 1];
 };
@@ -99,6 +100,7 @@ static void diag_free(void)
 			struct diag_sk *s = diag_hash[i];
 
 			diag_hash[i] = s->next;
+			sk_queue_snap_free(s->snap);
 			free(s);
 		}
 	}
@@ -219,24 +221,33 @@ static int note_inflight_sock(int fd, void *arg)
 	return add_tree_sock(st.st_ino);
 }
 
+/* Only a connected stream/seqpacket socket or a datagram socket has a receive queue of data. */
+static bool has_queue(const struct diag_sk *s)
+{
+	return s->state != TCP_LISTEN && (s->type == SOCK_DGRAM || s->state == TCP_ESTABLISHED);
+}
+
 /*
- * Sockets passed in the queue of socket fd of the task (SCM_RIGHTS) belong
- * to the tree too: they are dumped with the queue, so a socket connected to
- * one of them has its peer in the tree.
+ * The queue of socket fd of the task, taken now, once (dump_queue() writes
+ * it): sockets passed in it (SCM_RIGHTS) belong to the tree too, as they are
+ * dumped with the queue, so a socket connected to one of them has its peer
+ * in the tree.
  */
 static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
 {
-	const struct diag_sk *s = diag_find(ino);
+	struct diag_sk *s = diag_find(ino);
 	_cleanup_close_ int lfd = -1;
 	char who[64];
+	int ret;
 
-	if (!s || s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && (s->state != TCP_ESTABLISHED || !s->rqueue)))
+	if (!s || s->snap || !has_queue(s))
 		return 0;
 	lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (lfd < 0)
 		return pr_fail(-errno, "can't take fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
 	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
-	return sk_queue_scan_files(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, note_inflight_sock, NULL);
+	ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &s->snap);
+	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, NULL);
 }
 
 /* The socket inodes behind the fds of one task (links "socket:[INO]"), and the sockets in flight in them. */
@@ -428,17 +439,24 @@ static int check_dumpable(const struct diag_sk *s, const char *who)
 	return 0;
 }
 
-static int dump_queue(struct dump_files_ctx *ctx, const struct diag_sk *s, int lfd, uint32_t id, const char *who)
+static int dump_queue(struct dump_files_ctx *ctx, struct diag_sk *s, int lfd, uint32_t id, const char *who)
 {
-	uint64_t bytes = 0;
-	bool files;
+	struct sk_queue_snap *q;
+	uint64_t bytes;
 	int ret;
 
-	/* a listener's queue holds connections; an unconnected stream socket has no queue */
-	if (s->state == TCP_LISTEN || (s->type != SOCK_DGRAM && s->state != TCP_ESTABLISHED))
+	if (!has_queue(s))
 		return 0;
-	ret = sk_queue_dump(ctx, &ctx->sk_queues_img, lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, id, who, &bytes,
-			    &files);
+	/* taken when the tree was scanned, or now for a socket no task holds (one in flight) */
+	q = TAKE_PTR(s->snap);
+	if (!q) {
+		ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &q);
+		if (ret)
+			return ret;
+	}
+	bytes = sk_queue_snap_bytes(q);
+	ret = sk_queue_snap_dump(ctx, &ctx->sk_queues_img, q, id, who);
+	sk_queue_snap_free(q);
 	if (ret)
 		return ret;
 	/* stream and seqpacket: sock_diag counts every queued byte; they must all be in the image */
@@ -459,7 +477,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
 	FilePermsEntry perms;
 	char who[64], dir[PATH_MAX];
-	const struct diag_sk *s;
+	struct diag_sk *s;
 	SkOptsEntry opts;
 	FownEntry fown;
 	int family, ret;
@@ -1018,47 +1036,106 @@ static int restore_opts(struct unix_sk_info *si)
 	return 0;
 }
 
-/* A socket connected to si, to send si's datagrams from. */
-static struct unix_sk_info *dgram_sender(struct unix_sk_info *si)
+/* in_name_dir() callback: send requeue_queue from fd to the receiver's name */
+static struct list_head *requeue_queue;
+static const char *requeue_who;
+
+static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len)
 {
+	return sk_queue_restore(fd, requeue_queue, sa, len, requeue_who);
+}
+
+static int send_to_name(int fd, struct unix_sk_info *si, struct list_head *queue)
+{
+	requeue_queue = queue;
+	requeue_who = si->who;
+	return in_name_dir(si->ue, do_sendto, fd, si->who);
+}
+
+/* The restored datagram socket bound to the sender address of pkt, if the image has it. */
+static struct unix_sk_info *named_sender(const struct sk_packet *pkt)
+{
+	size_t len = pkt->addr_len - offsetof(struct sockaddr_un, sun_path);
 	struct unix_sk_info *x;
 
-	if (si->peer && si->peer->peer == si)
-		return si->peer;
 	list_for_each_entry(x, &unix_sks, list)
-		if (x->peer == si)
+		if (x->created && x->ue->type == SOCK_DGRAM && x->ue->name.len == len &&
+		    !memcmp(x->ue->name.data, pkt->addr.sun_path, len))
 			return x;
 	return NULL;
 }
 
-/* in_name_dir() callback: send the queue of requeue_to from fd to its name */
-static struct unix_sk_info *requeue_to;
-
-static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len)
+/* An unnamed socket connected to si: what it sent has no sender address. */
+static struct unix_sk_info *anon_sender(struct unix_sk_info *si)
 {
-	return sk_queue_restore(fd, &requeue_to->queue, sa, len, requeue_to->who);
+	struct unix_sk_info *x;
+
+	list_for_each_entry(x, &unix_sks, list)
+		if (x->peer == si && !named(x))
+			return x;
+	return NULL;
+}
+
+/*
+ * One datagram for si, which is connected to no one: sent from the socket
+ * bound to its sender's address when the image has it, else from a socket
+ * of our own (bound to the sender's abstract name if it is free), so that
+ * recvfrom() tells the same sender.
+ */
+static int requeue_dgram_one(struct unix_sk_info *si, struct list_head *one, const struct sk_packet *pkt)
+{
+	struct unix_sk_info *snd = pkt->addr_len ? named_sender(pkt) : anon_sender(si);
+	_cleanup_close_ int tmp = -1;
+
+	if (snd && snd->peer == si)
+		return sk_queue_restore(sk_fd(snd), one, NULL, 0, si->who);
+	if (!named(si))
+		return pr_fail(-EOPNOTSUPP, "%s: has queued datagrams but no name to send them to\n", si->who);
+	if (snd)
+		return send_to_name(sk_fd(snd), si, one);
+	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tmp < 0)
+		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
+	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
+		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
+	return send_to_name(tmp, si, one);
+}
+
+static int requeue_dgrams(struct unix_sk_info *si)
+{
+	struct sk_packet *pkt, *tmp;
+	int ret;
+
+	list_for_each_entry_safe(pkt, tmp, &si->queue, list) {
+		LIST_HEAD(one);
+
+		list_del(&pkt->list);
+		list_add_tail(&pkt->list, &one);
+		ret = requeue_dgram_one(si, &one, pkt);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int requeue_one(struct unix_sk_info *si)
 {
-	struct unix_sk_info *snd;
-	_cleanup_close_ int tmp = -1;
+	struct unix_sk_info *p = si->peer;
 
 	if (list_empty(&si->queue))
 		return 0;
 	if (si->orphan_fd >= 0)
 		return sk_queue_restore(si->orphan_fd, &si->queue, NULL, 0, si->who);
-	snd = si->ue->type == SOCK_DGRAM ? dgram_sender(si) : si->peer;
-	if (snd)
-		return sk_queue_restore(sk_fd(snd), &si->queue, NULL, 0, si->who);
-	if (si->ue->type != SOCK_DGRAM || !named(si))
+	if (si->ue->type == SOCK_DGRAM && !p)
+		return requeue_dgrams(si);
+	if (!p)
 		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
-	/* datagrams from unconnected senders: send them from a socket of our own */
-	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (tmp < 0)
-		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
-	requeue_to = si;
-	return in_name_dir(si->ue, do_sendto, tmp, si->who);
+	/* a connected socket takes data from its peer only */
+	if (p->peer == si)
+		return sk_queue_restore(sk_fd(p), &si->queue, NULL, 0, si->who);
+	if (!named(si))
+		return pr_fail(-EOPNOTSUPP, "%s: has queued data but no name its peer could send it to\n", si->who);
+	return send_to_name(sk_fd(p), si, &si->queue);
 }
 
 /* After the data: the peer that had closed goes, shutdowns are applied. */

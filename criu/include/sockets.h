@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 
 #include "list.h"
 
@@ -28,6 +29,8 @@ struct dump_files_ctx;
 /* A message waiting in a socket's receive queue (restore side). */
 struct sk_packet {
 	struct list_head list;
+	struct sockaddr_un addr;	/* the sender's address, addr_len 0 if it had none */
+	uint32_t addr_len;
 	uint32_t len;
 	uint32_t nr_files;	/* files passed with it (SCM_RIGHTS): files.img ids */
 	uint32_t *files;
@@ -35,28 +38,31 @@ struct sk_packet {
 };
 
 /*
- * Dump: peek at the receive queue of the socket lfd (criu's copy, of type
- * SOCK_STREAM/DGRAM/SEQPACKET) without consuming it and append one
- * SkPacketEntry per message (stream: per chunk) for file id to *img (opened
- * in ctx->img_dfd on the first entry). File descriptors queued with a
- * message (SCM_RIGHTS) are dumped as file objects of their own (shared with
- * the tasks' fds of the same files) and listed in the entry's scm; criu keeps
- * its copies open until it exits, so the same file is recognised later.
- * *ret_bytes gets the number of bytes queued; *ret_files whether any message
- * carried files.
- * rcv_shut: the socket is shut for reading, so an empty read of a datagram
- * or seqpacket socket means the end of its queue (an empty message queued in
- * such a socket is not told apart from that end, and is lost).
- * who names the socket in messages ("fd 3 of task 42").
+ * Dump: a snapshot of the receive queue of the socket lfd (criu's copy, of
+ * type SOCK_STREAM/DGRAM/SEQPACKET), taken with MSG_PEEK and SO_PEEK_OFF
+ * without consuming anything: one message per datagram or record (stream:
+ * per chunk), with the files passed with it (SCM_RIGHTS) as criu's own fds.
+ * Take it once per socket: the kernel shows an empty datagram to one walk
+ * of peeks only. rcv_shut: the socket is shut for reading, so an empty read
+ * of a datagram or seqpacket socket means the end of its queue (an empty
+ * message queued in such a socket is not told apart from that end, and is
+ * lost). who names the socket in messages ("fd 3 of task 42").
  */
-int sk_queue_dump(struct dump_files_ctx *ctx, struct cr_img **img, int lfd, int type, bool rcv_shut, uint32_t id,
-		  const char *who, uint64_t *ret_bytes, bool *ret_files);
-
+struct sk_queue_snap;
+int sk_queue_snap(int lfd, int type, bool rcv_shut, const char *who, struct sk_queue_snap **ret);
+uint64_t sk_queue_snap_bytes(const struct sk_queue_snap *q);
+/* Call fn(fd, arg) for every file passed in the queue (the fd stays the snapshot's). */
+int sk_queue_snap_files(struct sk_queue_snap *q, int (*fn)(int fd, void *arg), void *arg);
 /*
- * Dump: call fn(fd, arg) for every file passed (SCM_RIGHTS) in the queue of
- * lfd, without consuming anything; the fds are closed after the call.
+ * Append one SkPacketEntry per message for file id to *img (opened in
+ * ctx->img_dfd on the first entry). The passed files are dumped as file
+ * objects of their own (shared with the tasks' fds of the same files) and
+ * listed in the entry's scm; criu keeps their fds open until it exits, so
+ * the same file is recognised later.
  */
-int sk_queue_scan_files(int lfd, int type, bool rcv_shut, const char *who, int (*fn)(int fd, void *arg), void *arg);
+int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct cr_img **img, struct sk_queue_snap *q, uint32_t id,
+		       const char *who);
+void sk_queue_snap_free(struct sk_queue_snap *q);
 
 /*
  * Restore: read sk-queues.img and hand each packet to add(id, packet, arg)

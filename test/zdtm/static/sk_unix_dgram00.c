@@ -5,9 +5,12 @@
  *    one, and one bigger than criu's first peek buffer), boundaries kept;
  *  - a socket bound to a relative path in the cwd, receiving from an
  *    unconnected sender (sendto) and from a sender connect()ed to it;
- *  - a socket with an abstract name.
- * After restore every message is there, in order, with its own size; names
- * and connections are kept and new datagrams flow.
+ *  - a socket with an abstract name;
+ *  - datagrams to the path-bound socket from unconnected senders bound to
+ *    abstract names, one of them closed since.
+ * After restore every message is there, in order, with its own size and
+ * sender address (recvfrom); names and connections are kept and new
+ * datagrams flow.
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -56,6 +59,27 @@ static void expect_msg(int fd, size_t len, unsigned int seed, const char *what)
 		fail("%s: the %zu-byte datagram has other contents", what, len);
 }
 
+/* The next datagram must come from the abstract name `from` (NULL: from an unbound socket). */
+static void expect_from(int fd, size_t len, unsigned int seed, const char *from, const char *what)
+{
+	struct sockaddr_un sa;
+	socklen_t salen = sizeof(sa);
+	ssize_t n = recvfrom(fd, buf, BIG + 100, MSG_DONTWAIT, (struct sockaddr *)&sa, &salen);
+	unsigned char want[128];
+
+	fill(want, len, seed);
+	errno = 0;
+	if (n != (ssize_t)len || memcmp(buf, want, len)) {
+		fail("%s: a datagram of %zd bytes, expected %zu", what, n, len);
+		return;
+	}
+	if (!from && salen > offsetof(struct sockaddr_un, sun_path))
+		fail("%s: from an address (%u bytes), expected none", what, salen);
+	if (from && (salen != offsetof(struct sockaddr_un, sun_path) + 1 + strlen(from) || sa.sun_path[0] ||
+		     memcmp(sa.sun_path + 1, from, strlen(from))))
+		fail("%s: not from @%s", what, from);
+}
+
 static void expect_empty(int fd, const char *what)
 {
 	errno = 0;
@@ -84,7 +108,9 @@ static void check_name(int fd, const struct sockaddr_un *sa, socklen_t len, bool
 
 int main(int argc, char **argv)
 {
-	char path[64], abs_name[64];
+	char path[64], abs_name[64], snd_name[64], gone_name[64];
+	struct sockaddr_un snd_sa, gone_sa;
+	int nsnd, gone;
 	struct sockaddr_un named_sa, abs_sa;
 	socklen_t named_len, abs_len;
 	int pr[2], named, sender, conn, abs_sk, big = 1 << 20;
@@ -99,6 +125,8 @@ int main(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "dgram-%d.sock", getpid());
 	snprintf(abs_name, sizeof(abs_name), "zdtm-dgram-%d", getpid());
+	snprintf(snd_name, sizeof(snd_name), "zdtm-dgram-snd-%d", getpid());
+	snprintf(gone_name, sizeof(gone_name), "zdtm-dgram-gone-%d", getpid());
 	named_len = addr_of(&named_sa, path, false);
 	abs_len = addr_of(&abs_sa, abs_name, true);
 
@@ -137,6 +165,19 @@ int main(int argc, char **argv)
 		fail("send to the named sockets");
 		return 1;
 	}
+	nsnd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	gone = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (nsnd < 0 || gone < 0) {
+		fail("socket");
+		return 1;
+	}
+	if (bind(nsnd, (struct sockaddr *)&snd_sa, addr_of(&snd_sa, snd_name, true)) ||
+	    bind(gone, (struct sockaddr *)&gone_sa, addr_of(&gone_sa, gone_name, true)) ||
+	    send_msg(nsnd, 90, seed + 204, &named_sa, named_len) || send_msg(gone, 95, seed + 205, &named_sa, named_len) ||
+	    close(gone)) {
+		fail("named senders");
+		return 1;
+	}
 
 	test_daemon();
 	test_waitsig();
@@ -148,9 +189,11 @@ int main(int argc, char **argv)
 	expect_empty(pr[0], "pair 1 -> 0");
 	expect_empty(pr[1], "pair 0 -> 1");
 
-	expect_msg(named, 50, seed + 200, "named socket");
-	expect_msg(named, 60, seed + 201, "named socket");
-	expect_msg(named, 70, seed + 202, "named socket");
+	expect_from(named, 50, seed + 200, NULL, "named socket");
+	expect_from(named, 60, seed + 201, NULL, "named socket");
+	expect_from(named, 70, seed + 202, NULL, "named socket");
+	expect_from(named, 90, seed + 204, snd_name, "named socket, from a bound sender");
+	expect_from(named, 95, seed + 205, gone_name, "named socket, from a bound sender closed since");
 	expect_empty(named, "named socket");
 	expect_msg(abs_sk, 80, seed + 203, "abstract socket");
 	expect_empty(abs_sk, "abstract socket");
