@@ -28,9 +28,15 @@
  * queued message passes files, the queues and shutdowns wait for the late
  * hook, when every file of the image is open.
  *
- * Not kept: the sender address of each queued datagram (SkPacketEntry has
- * no field for it here), the task's own SO_PEEK_OFF, a dgram socket's
- * connection to a peer that had closed (it comes back unconnected).
+ * A queued datagram keeps its sender address: it is sent again from the
+ * restored socket bound to that name, or from a socket of criu's bound to
+ * it when it is an abstract name no one has.
+ *
+ * Not kept: the sender address of a datagram from a path-bound socket that
+ * is gone (it comes from an unbound socket), the task's own SO_PEEK_OFF, a
+ * datagram socket's connection to a peer that had closed (it comes back
+ * unconnected), an empty datagram the task had already peeked at (the
+ * kernel hides it from criu's peeks). Refused: pending connections.
  */
 #include <fcntl.h>
 #include <limits.h>
