@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * eventfd: the counter (fdinfo "eventfd-count", hex), the EFD_SEMAPHORE mode
- * (fdinfo "eventfd-semaphore", kernels >= 6.7; older kernels don't show it and
+ * (fdinfo "eventfd-semaphore", newer kernels only; older ones don't show it and
  * the object is then dumped as a plain counter, with a warning) and the file
  * status flags. Restore creates a new eventfd with that counter in the
  * controller; every fd of the object is that one file.
