@@ -13,7 +13,9 @@
  *  - mapped: a memfd mapped MAP_SHARED, written through the mapping; its fd
  *    is kept: after restore a write through the fd shows in the mapping and a
  *    store to the mapping shows through the fd (one inode);
- *  - unmapped-only: a memfd that is only mapped (its fd closed) keeps its data.
+ *  - unmapped-only: a memfd that is only mapped (its fd closed) keeps its data;
+ *  - noexec: MFD_NOEXEC_SEAL (mode 0666, F_SEAL_EXEC) plus F_SEAL_FUTURE_WRITE:
+ *    mode and seals kept, chmod +x and writes refused.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -32,6 +34,16 @@
 #define FAR_OFF (1024 * 1024 + 7)
 #define FAR_LEN PAGE
 #define MAP_LEN (4 * PAGE)
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
 
 static unsigned char pat(size_t i, unsigned int seed)
 {
@@ -109,10 +121,10 @@ static void check_link(int fd, const char *name)
 
 int main(int argc, char **argv)
 {
-	int sealed, plain, plain_ro, mapped, only_fd, status;
+	int sealed, plain, plain_ro, mapped, only_fd, noexec, status;
 	unsigned int seed = getpid();
 	struct stat st, st2;
-	char *map, *only;
+	char *map, *only, got4[4];
 	pid_t child;
 	char c;
 
@@ -123,6 +135,11 @@ int main(int argc, char **argv)
 	only_fd = memfd_create("only mapped", 0);
 	if (sealed < 0 || plain < 0 || mapped < 0 || only_fd < 0) {
 		fail("memfd_create");
+		return 1;
+	}
+	noexec = memfd_create("noexec", MFD_NOEXEC_SEAL | MFD_CLOEXEC);
+	if (noexec < 0 || write(noexec, "data", 4) != 4 || fcntl(noexec, F_ADD_SEALS, F_SEAL_FUTURE_WRITE)) {
+		fail("noexec memfd");
 		return 1;
 	}
 	if (fill(sealed, 0, SEALED_HEAD, seed) || fill(sealed, FAR_OFF, FAR_LEN, seed + 1) ||
@@ -253,6 +270,19 @@ int main(int argc, char **argv)
 			fail("only mapped: byte %zu", i);
 			break;
 		}
+
+	/* noexec */
+	if (fstat(noexec, &st) || (st.st_mode & 07777) != 0666)
+		fail("noexec: mode %o, expected 666", st.st_mode & 07777);
+	if (fcntl(noexec, F_GET_SEALS) != (F_SEAL_EXEC | F_SEAL_FUTURE_WRITE))
+		fail("noexec: seals %#x", fcntl(noexec, F_GET_SEALS));
+	if (fchmod(noexec, 0777) == 0)
+		fail("noexec: chmod +x was not refused");
+	errno = 0;
+	if (pwrite(noexec, "x", 1, 0) != -1 || errno != EPERM)
+		fail("noexec: a write was not refused");
+	if (pread(noexec, got4, 4, 0) != 4 || memcmp(got4, "data", 4))
+		fail("noexec: data");
 
 	if (test_failed())
 		return 1;
