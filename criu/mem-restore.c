@@ -178,25 +178,43 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 
 /* ------------------------------------------------------ steps */
 
+#define USER_SPACE_END 0x7ffffffff000UL
+
+/*
+ * Unmap all of the stub but the trampoline and the vdso block: munmap the
+ * gaps between the areas we keep (a few calls, however many VMAs there are;
+ * munmap of a range with holes in it is fine).
+ */
 static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp)
 {
 	_cleanup_free_ struct cur_vma *cur = NULL;
-	int nr, ret;
+	unsigned long keep_start[8], keep_end[8], from = 0;
+	int nr, nk = 0, ret;
 
 	ret = read_cur_maps(pid, &cur, &nr);
 	if (ret)
 		return pr_fail(ret, "can't read the maps of %d\n", pid);
 	for (int i = 0; i < nr; i++) {
+		bool tr = cur[i].start >= tramp && cur[i].end <= tramp + RST_TRAMP_SIZE;
+
+		if (!tr && !is_vdso_name(cur[i].name))
+			continue;
+		if (nk == (int)ARRAY_SIZE(keep_start))
+			return pr_fail(-E2BIG, "%d: too many areas to keep\n", pid);
+		keep_start[nk] = cur[i].start;	/* /proc/PID/maps is sorted */
+		keep_end[nk++] = cur[i].end;
+	}
+	for (int k = 0; k <= nk; k++) {
+		unsigned long to = k < nk ? keep_start[k] : USER_SPACE_END;
 		long r;
 
-		if (cur[i].start >= tramp && cur[i].end <= tramp + RST_TRAMP_SIZE)
-			continue;
-		if (is_vdso_name(cur[i].name) || !strcmp(cur[i].name, "[vsyscall]"))
-			continue;
-		r = rst_rsys(rs, __NR_munmap, cur[i].start, cur[i].end - cur[i].start, 0, 0, 0, 0);
-		if (r < 0)
-			return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, cur[i].start, cur[i].end,
-				       strerror((int)-r));
+		if (to > from) {
+			r = rst_rsys(rs, __NR_munmap, from, to - from, 0, 0, 0, 0);
+			if (r < 0)
+				return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, from, to, strerror((int)-r));
+		}
+		if (k < nk)
+			from = keep_end[k];
 	}
 	return 0;
 }
@@ -308,8 +326,51 @@ static bool vma_fillable(const VmaEntry *v)
 	return !(v->status & VMA_FILE_SHARED) || (v->status & VMA_AREA_MEMFD);
 }
 
+/*
+ * The file of the last file VMA stays open in the task: the VMAs of one file
+ * (text, data, bss of a library) usually follow each other.
+ */
+struct open_file_cache {
+	int fd;			/* in the task, -1: none */
+	uint64_t id;
+	int oflags;
+};
+
+static void cache_drop(struct compel_rsys *rs, struct open_file_cache *c)
+{
+	if (c->fd >= 0)
+		rst_rsys(rs, __NR_close, c->fd, 0, 0, 0, 0, 0);
+	c->fd = -1;
+}
+
+static int vma_file_fd(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+		       const VmaEntry *v, struct open_file_cache *c)
+{
+	char path[4096];
+	int oflags = O_RDONLY, ret, fd;
+
+	if ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE))
+		oflags = O_RDWR;
+	if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)
+		oflags = O_RDWR;
+	if (c->fd >= 0 && c->id == v->shmid && c->oflags == oflags)
+		return c->fd;
+	cache_drop(rs, c);
+	if (!mem->file_path)
+		return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
+	/* CRIU's convention: a file VMA names its file (files.img id) in shmid */
+	ret = mem->file_path((uint32_t)v->shmid, path, sizeof(path));
+	if (ret)
+		return pr_fail(ret, "%d: no file %" PRIu64 " for VMA %#" PRIx64 "\n", pid, v->shmid, v->start);
+	fd = remote_open(rs, tramp, path, oflags);
+	if (fd < 0)
+		return pr_fail(fd, "%d: can't open %s for VMA %#" PRIx64 ": %s\n", pid, path, v->start, strerror(-fd));
+	*c = (struct open_file_cache){ fd, v->shmid, oflags };
+	return fd;
+}
+
 static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
-		       const VmaEntry *v)
+		       const VmaEntry *v, struct open_file_cache *c)
 {
 	unsigned long len = v->end - v->start;
 	unsigned int prot = v->prot;
@@ -321,31 +382,15 @@ static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 		prot |= PROT_WRITE;	/* pages go in first, the dumped prot comes later */
 
 	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-		char path[4096];
-		int oflags = O_RDONLY, ret;
-
-		if (!mem->file_path)
-			return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
-		/* CRIU's convention: a file VMA names its file (files.img id) in shmid */
-		ret = mem->file_path((uint32_t)v->shmid, path, sizeof(path));
-		if (ret)
-			return pr_fail(ret, "%d: no file %" PRIu64 " for VMA %#" PRIx64 "\n", pid, v->shmid, v->start);
-		if ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE))
-			oflags = O_RDWR;
-		if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)
-			oflags = O_RDWR;
-		fd = remote_open(rs, tramp, path, oflags);
+		fd = vma_file_fd(rs, pid, tramp, mem, v, c);
 		if (fd < 0)
-			return pr_fail(fd, "%d: can't open %s for VMA %#" PRIx64 ": %s\n", pid, path, v->start,
-				       strerror(-fd));
+			return fd;
 		flags &= ~(unsigned long)MAP_ANONYMOUS;
 	} else {
 		flags |= MAP_ANONYMOUS;
 	}
 
 	r = rst_rsys(rs, __NR_mmap, v->start, len, prot, flags, (unsigned long)fd, fd >= 0 ? v->pgoff : 0);
-	if (fd >= 0)
-		rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "%d: mmap %#" PRIx64 "-%#" PRIx64 " prot %#x flags %#lx: %s\n", pid, v->start,
 			       v->end, prot, flags, strerror((int)-r));
@@ -679,6 +724,7 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
+	struct open_file_cache cache = { .fd = -1 };
 	int ret;
 
 	ret = unmap_stub(rs, pid, tramp);
@@ -692,8 +738,9 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 		if ((v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)))
 			ret = map_anon_shared(rs, pid, tramp, mem, v);
 		else
-			ret = map_one_vma(rs, pid, tramp, mem, v);
+			ret = map_one_vma(rs, pid, tramp, mem, v, &cache);
 	}
+	cache_drop(rs, &cache);
 	if (!ret)
 		ret = fill_pages(rs, pid, tramp, mem);
 	if (!ret)

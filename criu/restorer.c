@@ -305,40 +305,104 @@ struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+/* A hex mask line ("SigIgn:\t0000000000000000") of /proc/<pid>[/task/<tid>]/status. */
+static int status_mask(const char *path, const char *key, uint64_t *ret)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	FILE *f = fopen(path, "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			*ret = strtoull(line + klen + 1, NULL, 16);
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
+/*
+ * What the stub has now: signals with a handler or ignored (from criu), and
+ * signals pending in any of its threads. Only those need work besides the
+ * dumped non-default actions.
+ */
+static int stub_signal_state(struct morph_task *mt, uint64_t *ret_set, uint64_t *ret_pending)
+{
+	char path[64];
+	uint64_t ign, cgt, pnd;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", mt->th[0].tid);
+	ret = status_mask(path, "SigIgn", &ign);
+	if (!ret)
+		ret = status_mask(path, "SigCgt", &cgt);
+	if (!ret)
+		ret = status_mask(path, "ShdPnd", ret_pending);
+	for (int i = 0; !ret && i < mt->item->nr_threads; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", mt->th[0].tid, mt->th[i].tid);
+		ret = status_mask(path, "SigPnd", &pnd);
+		*ret_pending |= pnd;
+	}
+	if (ret)
+		return pr_fail(ret, "task %d: can't read its signal state: %s\n", task_pid(mt), strerror(-ret));
+	*ret_set = ign | cgt;
+	return 0;
+}
+
+static int set_one_sigaction(struct morph_task *mt, int sig, const struct k_sigaction *ka, const char *what)
+{
+	struct morph_thread *t = &mt->th[0];
+	int ret = rst_poke(&t->rs, SCRATCH(mt->tramp), ka, sizeof(*ka));
+
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, what, __NR_rt_sigaction, sig, SCRATCH(mt->tramp), 0, 8, 0, 0);
+	return 0;
+}
+
 static int restore_sigactions(struct morph_task *mt)
 {
 	TaskCoreEntry *tc = task_core(mt);
-	struct morph_thread *t = &mt->th[0];
-	struct k_sigaction ign = { (uint64_t)(uintptr_t)SIG_IGN, 0, 0, 0 };
+	const struct k_sigaction ign = { (uint64_t)(uintptr_t)SIG_IGN, 0, 0, 0 };
 	size_t n = tc->n_sigactions, idx = 0;
+	uint64_t stub_set, stub_pending;
 	int ret;
 
 	if (n && n != 64 && n != 62)
 		return pr_fail(-EINVAL, "task %d: %zu signal actions in the image (want 62 or 64)\n", task_pid(mt), n);
+	ret = stub_signal_state(mt, &stub_set, &stub_pending);
+	if (ret)
+		return ret;
 	for (int sig = 1; sig <= 64; sig++) {
-		struct k_sigaction ka;
-		SaEntry *sa;
+		uint64_t bit = 1ULL << (sig - 1);
+		struct k_sigaction ka = {};
 
 		if (sig == SIGKILL || sig == SIGSTOP) {
 			if (n == 64)
 				idx++;
 			continue;
 		}
-		/* SIG_IGN discards what the stub had pending; the dumped queue comes later */
-		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &ign, sizeof(ign));
-		if (ret)
-			return ret;
-		RSYS_OR_FAIL(t, "rt_sigaction(SIG_IGN)", __NR_rt_sigaction, sig, SCRATCH(mt->tramp), 0, 8, 0, 0);
-		if (!n) {
-			ka = (struct k_sigaction){ 0 };	/* SIG_DFL */
-		} else {
-			sa = tc->sigactions[idx++];
+		if (n) {
+			SaEntry *sa = tc->sigactions[idx++];
+
 			ka = (struct k_sigaction){ sa->sigaction, sa->flags, sa->restorer, sa->mask };
 		}
-		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &ka, sizeof(ka));
+		/* SIG_IGN discards what the stub had pending; the dumped queue comes later */
+		if (stub_pending & bit) {
+			ret = set_one_sigaction(mt, sig, &ign, "rt_sigaction(SIG_IGN)");
+			if (ret)
+				return ret;
+		}
+		/* a default action in the dump and in the stub: nothing to do */
+		if (!(stub_pending & bit) && !(stub_set & bit) && !ka.handler && !ka.flags && !ka.restorer && !ka.mask)
+			continue;
+		ret = set_one_sigaction(mt, sig, &ka, "rt_sigaction");
 		if (ret)
 			return ret;
-		RSYS_OR_FAIL(t, "rt_sigaction", __NR_rt_sigaction, sig, SCRATCH(mt->tramp), 0, 8, 0, 0);
 	}
 	return 0;
 }
