@@ -1,32 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unix sockets (stream, datagram, seqpacket): socketpairs, named sockets
- * (path or abstract), listeners and accepted connections, with the data
- * queued in them and the files passed in it.
+ * (path or abstract), listeners, accepted and pending connections, with the
+ * data queued in them and the files passed in it.
  *
  * Dump: one sock_diag dump (NETLINK_SOCK_DIAG via libnl-3) of every unix
  * socket gives type, state, name, the bound file (VFS), peer, pending
  * connections, queue lengths and shutdown; the socket inode from fstat() of
- * criu's copy of the fd finds its entry. Refused, with an error naming the
- * fd and task: a socket whose peer no task of the tree holds, a listener
- * with connections not accepted yet, a client such a connection belongs to,
- * other families than AF_UNIX. A bound file that was removed (or replaced)
- * since bind() is recorded as deleted.
+ * criu's copy of the fd finds its entry. A connection not accepted yet is
+ * recorded as its client with the listener for peer; a bound file that was
+ * removed (or replaced) since bind() is recorded as deleted. Refused, with
+ * an error naming the fd and task: a socket whose peer no task of the tree
+ * holds, a connection not accepted yet on which the client sent data (or
+ * whose client is closed or outside the tree), families other than AF_UNIX.
  *
  * Restore: the first open() builds every unix socket of the image at once,
  * in the controller: socketpair() for pairs of unnamed sockets (and for a
  * connected socket whose peer had closed: the other end is closed once the
  * data is queued); socket() and bind() for the others, sockets whose file
- * was removed first, then listen(). A connection accepted from a listener is
- * made again by connecting the client to the restored listener and accepting
- * it; if the listener was closed, from a listener of that name made for the
- * occasion. Connected datagram sockets connect() to their peer's name. A
- * stale socket file in the way of bind() (the dumped socket's own, left when
- * it was killed) is removed only if no one listens on it. Then socket
- * options, the queued data (sent again from the peer, or with sendto() to
- * the receiver's name), removed files removed again, shutdowns last. When a
- * queued message passes files, the queues and shutdowns wait for the late
- * hook, when every file of the image is open.
+ * was removed first, then listen(). A connection accepted from a listener
+ * is made again by connecting the client to the restored listener and
+ * accepting it; if the listener was closed, from a listener of that name
+ * made for the occasion. Connected datagram sockets connect() to their
+ * peer's name; clients whose connection was not accepted connect last and
+ * stay in their listener's queue. A stale socket file in the way of bind()
+ * (the dumped socket's own, left when it was killed) is removed only if no
+ * one listens on it. Then socket options, the queued data (sent again from
+ * the peer, or with sendto() to the receiver's name), removed files removed
+ * again, shutdowns last. When a queued message passes files, the queues and
+ * shutdowns wait for the late hook, when every file of the image is open.
  *
  * A queued datagram keeps its sender address: it is sent again from the
  * restored socket bound to that name, or from a socket of criu's bound to
@@ -36,7 +38,8 @@
  * is gone (it comes from an unbound socket), the task's own SO_PEEK_OFF, a
  * datagram socket's connection to a peer that had closed (it comes back
  * unconnected), an empty datagram the task had already peeked at (the
- * kernel hides it from criu's peeks). Refused: pending connections.
+ * kernel hides it from criu's peeks), the order of pending connections in
+ * a listener's queue (they are connected again in fd order).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -80,6 +83,7 @@ struct diag_sk {
 	uint32_t vfs_ino, vfs_dev;
 	uint32_t rqueue, wqueue;
 	uint32_t nr_icons;
+	uint32_t *icons;		/* a listener's pending connections: their clients' inodes */
 	struct sk_queue_snap *snap;	/* its queue, taken when the tree's sockets were scanned */
 	int name_len;
 	char name[UNIX_NAME_MAX + 1];
@@ -107,6 +111,7 @@ static void diag_free(void)
 
 			diag_hash[i] = s->next;
 			sk_queue_snap_free(s->snap);
+			free(s->icons);
 			free(s);
 		}
 	}
@@ -131,8 +136,13 @@ static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
 	}
 	if (tb[UNIX_DIAG_PEER])
 		s->peer = nla_get_u32(tb[UNIX_DIAG_PEER]);
-	if (tb[UNIX_DIAG_ICONS])
-		s->nr_icons = nla_len(tb[UNIX_DIAG_ICONS]) / sizeof(uint32_t);
+	if (tb[UNIX_DIAG_ICONS] && nla_len(tb[UNIX_DIAG_ICONS]) >= (int)sizeof(uint32_t)) {
+		s->icons = malloc(nla_len(tb[UNIX_DIAG_ICONS]));
+		if (s->icons) {
+			s->nr_icons = nla_len(tb[UNIX_DIAG_ICONS]) / sizeof(uint32_t);
+			memcpy(s->icons, nla_data(tb[UNIX_DIAG_ICONS]), s->nr_icons * sizeof(uint32_t));
+		}
+	}
 	if (tb[UNIX_DIAG_RQLEN] && nla_len(tb[UNIX_DIAG_RQLEN]) >= (int)sizeof(struct unix_diag_rqlen)) {
 		const struct unix_diag_rqlen *r = nla_data(tb[UNIX_DIAG_RQLEN]);
 
@@ -419,24 +429,72 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 	return 0;
 }
 
+/* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
+static const struct diag_sk *pending_on(uint32_t client)
+{
+	for (int i = 0; i < DIAG_HASH_SIZE; i++)
+		for (const struct diag_sk *l = diag_hash[i]; l; l = l->next)
+			for (uint32_t k = 0; l->state == TCP_LISTEN && k < l->nr_icons; k++)
+				if (l->icons[k] == client)
+					return l;
+	return NULL;
+}
+
+/*
+ * A listener's connections not accepted yet can be made again (the client
+ * connects, no one accepts) when every client is in the tree and has sent
+ * nothing yet: what it sent would sit in a socket criu has no fd of.
+ */
+static int check_pending(const struct diag_sk *s, const char *who)
+{
+	if (s->rqueue != s->nr_icons)
+		return pr_fail(-EOPNOTSUPP, "%s: listening unix socket %u: %u connections pending, %u known\n", who,
+			       s->ino, s->rqueue, s->nr_icons);
+	for (uint32_t k = 0; k < s->nr_icons; k++) {
+		const struct diag_sk *c = s->icons[k] ? diag_find(s->icons[k]) : NULL;
+
+		if (!c)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: listening unix socket %u has a pending connection whose client is closed\n",
+				       who, s->ino);
+		if (!in_tree(c->ino))
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: listening unix socket %u has a pending connection from socket %u, which no "
+				       "task of the dumped tree holds\n",
+				       who, s->ino, c->ino);
+		if (c->wqueue)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: listening unix socket %u has a pending connection from socket %u, which "
+				       "sent data (%u bytes of buffers) not accepted yet; criu can't dump it\n",
+				       who, s->ino, c->ino, c->wqueue);
+	}
+	return 0;
+}
+
 /* States and connections criu can't restore, and peers outside the tree. */
 static int check_dumpable(const struct diag_sk *s, const char *who)
 {
+	int ret;
+
 	if (s->state != TCP_LISTEN && s->state != TCP_ESTABLISHED && s->state != TCP_CLOSE)
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is in state %u, which criu can't restore\n", who,
 			       s->ino, s->state);
 	if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u has type %u\n", who, s->ino, s->type);
-	if (s->state == TCP_LISTEN && (s->nr_icons || s->rqueue))
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: listening unix socket %u has %u connections not accepted yet; criu can't dump "
-			       "pending connections\n",
-			       who, s->ino, max(s->nr_icons, s->rqueue));
+	if (s->state == TCP_LISTEN) {
+		ret = check_pending(s, who);
+		if (ret)
+			return ret;
+	}
 	if (s->state == TCP_ESTABLISHED && !s->peer && s->type != SOCK_DGRAM &&
-	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN))
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: unix socket %u is connected to a listener that has not accepted it yet\n", who,
+	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(s->ino))
+		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is connected, but criu can't find to what\n", who,
 			       s->ino);
+	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && s->wqueue)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u sent data (%u bytes of buffers) on a connection not accepted "
+			       "yet; criu can't dump it\n",
+			       who, s->ino, s->wqueue);
 	if (s->peer && !in_tree(s->peer))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
@@ -517,6 +575,9 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ue.flags = p->flags;
 	ue.backlog = s->state == TCP_LISTEN ? s->wqueue : 0;
 	ue.peer = s->peer;
+	/* a connection not accepted yet: its peer is the listener */
+	if (!s->peer && s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM && pending_on(s->ino))
+		ue.peer = pending_on(s->ino)->ino;
 	ue.fown = &fown;
 	ue.opts = &opts;
 	ue.name.len = s->name_len;
@@ -999,6 +1060,19 @@ static int connect_all(void)
 		ret = in_name_dir(p->ue, do_connect, si->fd, si->who);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
+	}
+	/* connections not accepted yet, after every accept() above: they stay in their listener's queue */
+	list_for_each_entry(si, &unix_sks, list) {
+		struct unix_sk_info *l = si->peer;
+
+		if (si->ue->type == SOCK_DGRAM || !l || l->ue->state != TCP_LISTEN)
+			continue;
+		if (l->ue->type != si->ue->type || !named(l))
+			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
+		ret = in_name_dir(l->ue, do_connect, si->fd, si->who);
+		if (ret)
+			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
+		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
 	}
 	list_for_each_entry(si, &unix_sks, list)
 		if (!si->created)

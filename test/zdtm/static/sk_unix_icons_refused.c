@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sk_unix_icons_refused: a listening unix socket with a connection not yet
- * accepted (the client connected, the server never called accept). criu
- * does not dump pending connections, so the dump must fail (crfail) and
- * leave the task as it was: the connection can still be accepted, and the
- * data the client sent before the dump reaches the server.
+ * accepted (the client connected, the server never called accept), and the
+ * client already sent data on it. That data sits in a socket no task has an
+ * fd of, so criu can't dump it: the dump must fail (crfail) and leave the
+ * task as it was: the connection can still be accepted, and the data the
+ * client sent before the dump reaches the server.
  */
 #include <stddef.h>
 #include <stdio.h>
