@@ -490,6 +490,11 @@ static int check_dumpable(const struct diag_sk *s, const char *who)
 	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(s->ino))
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is connected, but criu can't find to what\n", who,
 			       s->ino);
+	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && !in_tree(pending_on(s->ino)->ino))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u waits to be accepted by socket %u, which no task of the dumped "
+			       "tree holds\n",
+			       who, s->ino, pending_on(s->ino)->ino);
 	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && s->wqueue)
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u sent data (%u bytes of buffers) on a connection not accepted "
