@@ -154,6 +154,7 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
 	}
+	prev_end = 0;
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
 		const PagemapEntry *pe = mem->pmes[i];
 		unsigned long end = pe->vaddr + (unsigned long)pe->nr_pages * PAGE_SIZE;
@@ -161,6 +162,10 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 
 		if (pe->vaddr & ~PAGE_MASK || !pe->nr_pages || end < pe->vaddr)
 			return pr_fail(-EINVAL, "task %d: bad pagemap entry %#" PRIx64 "\n", pid, pe->vaddr);
+		if (pe->vaddr < prev_end)
+			return pr_fail(-EINVAL, "task %d: pagemap entries not sorted or overlapping at %#" PRIx64 "\n",
+				       pid, pe->vaddr);
+		prev_end = end;
 		if (pe->in_parent || (pe->has_flags && (pe->flags & (PE_PARENT | PE_LAZY))))
 			return pr_fail(-EOPNOTSUPP, "task %d: pages at %#" PRIx64 " are in a parent image or lazy\n",
 				       pid, pe->vaddr);
@@ -326,6 +331,46 @@ static bool vma_fillable(const VmaEntry *v)
 	return !(v->status & VMA_FILE_SHARED) || (v->status & VMA_AREA_MEMFD);
 }
 
+static bool is_anon_shared(const VmaEntry *v)
+{
+	return (v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE));
+}
+
+/* Does a present run of pages (pmes are sorted, checked by validate_mem()) meet the VMA? */
+static bool vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+{
+	size_t lo = 0, hi = mem->nr_pmes;
+
+	/* the first run that ends after v->start */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const PagemapEntry *pe = mem->pmes[mid];
+
+		if (pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE <= v->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < mem->nr_pmes && mem->pmes[lo]->vaddr < v->end; lo++)
+		if (!mem->pmes[lo]->has_flags || (mem->pmes[lo]->flags & PE_PRESENT))
+			return true;
+	return false;
+}
+
+/*
+ * Mapped writable for the fill, then protected as dumped. Only VMAs that get
+ * pages: an extra write permission changes the accounting flag of a private
+ * mapping (VM_ACCOUNT), and with it which neighbours the kernel merges.
+ */
+static bool vma_needs_write(const struct rst_mem *mem, const VmaEntry *v)
+{
+	if (v->prot & PROT_WRITE)
+		return false;
+	if (is_anon_shared(v))
+		return true;	/* map_anon_shared() maps it writable */
+	return vma_fillable(v) && vma_has_pages(mem, v);
+}
+
 /*
  * The file of the last file VMA stays open in the task: the VMAs of one file
  * (text, data, bss of a library) usually follow each other.
@@ -378,7 +423,7 @@ static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 	int fd = -1;
 	long r;
 
-	if (vma_fillable(v))
+	if (vma_needs_write(mem, v))
 		prot |= PROT_WRITE;	/* pages go in first, the dumped prot comes later */
 
 	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
@@ -616,13 +661,15 @@ static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, co
 	return fill_from_image(rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0);
 }
 
-static int protect_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
+static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
 {
+	const MmEntry *mm = mem->mm;
+
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 		long r;
 
-		if (vma_skipped(v) || vma_is_vdso(v) || (v->prot & PROT_WRITE) || !vma_fillable(v))
+		if (vma_skipped(v) || vma_is_vdso(v) || !vma_needs_write(mem, v))
 			continue;
 		r = rst_rsys(rs, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (r < 0)
@@ -735,7 +782,7 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 
 		if (vma_skipped(v) || vma_is_vdso(v))
 			continue;
-		if ((v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)))
+		if (is_anon_shared(v))
 			ret = map_anon_shared(rs, pid, tramp, mem, v);
 		else
 			ret = map_one_vma(rs, pid, tramp, mem, v, &cache);
@@ -744,7 +791,7 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 	if (!ret)
 		ret = fill_pages(rs, pid, tramp, mem);
 	if (!ret)
-		ret = protect_vmas(rs, pid, mm);
+		ret = protect_vmas(rs, pid, mem);
 	if (!ret)
 		ret = advise_vmas(rs, pid, mm);
 	if (!ret)
