@@ -327,8 +327,8 @@ static int remote_open(struct compel_rsys *rs, unsigned long tramp, const char *
 
 static bool vma_fillable(const VmaEntry *v)
 {
-	/* a shared file mapping keeps its data in the file */
-	return !(v->status & VMA_FILE_SHARED) || (v->status & VMA_AREA_MEMFD);
+	/* a shared file mapping keeps its data in the file (a memfd too: criu/memfd.c refills it) */
+	return !(v->status & VMA_FILE_SHARED);
 }
 
 static bool is_anon_shared(const VmaEntry *v)
