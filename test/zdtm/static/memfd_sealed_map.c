@@ -29,8 +29,13 @@ int main(int argc, char **argv)
 		fail("memfd");
 		return 1;
 	}
+	/* seal first: a shared mapping that may become writable makes F_SEAL_WRITE fail (EBUSY) */
+	if (fcntl(fd, F_ADD_SEALS, seals)) {
+		fail("seal");
+		return 1;
+	}
 	m = mmap(NULL, LEN, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED || fcntl(fd, F_ADD_SEALS, seals)) {
+	if (m == MAP_FAILED) {
 		fail("mmap/seal");
 		return 1;
 	}
