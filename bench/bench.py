@@ -62,6 +62,18 @@ class BenchError(Exception):
     pass
 
 
+def private_criu():
+    """A copy of criu/criu: others may rebuild the tree while the benchmark runs."""
+    global CRIU
+    d = "/tmp/criu-bench-bin-" + UNIQ
+    os.makedirs(d, exist_ok=True)
+    dst = os.path.join(d, "criu")
+    shutil.copy2(CRIU, dst)
+    CRIU = dst
+    run([CRIU, "-V"])
+    return d
+
+
 def enter_pidns():
     if os.environ.get(PIDNS_ENV):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -94,8 +106,11 @@ def mem_available_mib():
 def run(argv, timeout=600):
     """Runs argv; returns (wall seconds, stdout). A failure raises BenchError."""
     t0 = time.monotonic()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=timeout, text=True)
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, text=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise BenchError("%s: %s" % (argv[0], e))
     dt = time.monotonic() - t0
     if p.returncode:
         raise BenchError("%s exited %d: %s" % (" ".join(argv), p.returncode,
@@ -478,8 +493,9 @@ def machine(rep):
     rep.out(sh("findmnt -no TARGET,FSTYPE,SOURCE -T /dev/shm; findmnt -no TARGET,FSTYPE,SOURCE -T /var/tmp"))
     rep.out("$ cat /sys/kernel/mm/transparent_hugepage/enabled")
     rep.out(sh("cat /sys/kernel/mm/transparent_hugepage/enabled"))
-    rep.out("$ grep -o 'page_reporting[^ ]*' /proc/cmdline; git rev-parse --short HEAD")
-    rep.out(sh("grep -o 'page_reporting[^ ]*' /proc/cmdline; git -C %s rev-parse --short HEAD" % ROOT))
+    rep.out("$ grep -o 'page_reporting[^ ]*' /proc/cmdline; git rev-parse --short HEAD; sha1sum criu")
+    rep.out(sh("grep -o 'page_reporting[^ ]*' /proc/cmdline; git -C %s rev-parse --short HEAD; sha1sum %s"
+               % (ROOT, CRIU)))
     rep.out("```")
     rep.out()
 
@@ -525,6 +541,7 @@ def main():
         if not os.access(prog, os.X_OK):
             sys.exit("bench: %s is missing: run `make bench` from the top" % prog)
     enter_pidns()
+    bin_dir = private_criu()
     rep = Report(args.md)
     rep.out("# criu benchmark")
     rep.out()
@@ -539,6 +556,7 @@ def main():
     finally:
         rep.save()
         reap_orphans()
+        shutil.rmtree(bin_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
