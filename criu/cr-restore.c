@@ -80,7 +80,8 @@ struct rst_shared {
 #define SFD_IMG 0
 #define SFD_LOG 1
 #define SFD_CTL 2	/* a pidfd of criu: stubs in a pid namespace of their own can't name criu by pid */
-#define SFD_NR 3
+#define SFD_PROC 3	/* /proc: the morph opens /proc paths in the task through it, even after chroot */
+#define SFD_NR 4
 
 #define STAGE_TIMEOUT_MS 60000
 #define THREAD_STUB_STACK (16UL << 10)
@@ -94,6 +95,7 @@ static bool in_stub;
 static const struct restore_opts *ropts;
 static int criu_log_fd = -1;
 static int ctl_pidfd = -1;
+static int criu_proc_fd = -1;
 /* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
 static uint32_t dump_criu_pidns_id;
 
@@ -202,7 +204,7 @@ static void stub_wait_stage(int stage)
 /* Move the fds a stub needs to the top, close all the others. */
 static int stub_setup_fds(void)
 {
-	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd };
+	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd, criu_proc_fd };
 
 	if (in_stub)
 		return 0;	/* a child stub: the parent stub did it, the fds are inherited */
@@ -1089,14 +1091,22 @@ static int pick_tramp(void)
 
 static int fill_service_fds(struct morph_task *mt)
 {
-	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd };
+	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd, criu_proc_fd };
 
 	mt->nr_service_fds = 0;
+	rsti(mt->item)->mem.remote_proc_fd = -1;
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
-		if (criu_fds[i] >= 0 &&
-		    sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], sfd_base + i) == 0)
-			mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
+		int same = criu_fds[i] < 0 ? -1 :
+			   sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], sfd_base + i);
+
+		pr_debug("task %d: service fd %d %s\n", mt->item->pid, sfd_base + i,
+			 same == 0 ? "is criu's: closed by the morph" : "is not criu's");
+		if (same)
+			continue;
+		mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
+		if (i == SFD_PROC)
+			rsti(mt->item)->mem.remote_proc_fd = sfd_base + i;
 	}
 	return 0;
 }
@@ -1383,6 +1393,9 @@ static void restore_cleanup(void)
 	if (ctl_pidfd >= 0)
 		close(ctl_pidfd);
 	ctl_pidfd = -1;
+	if (criu_proc_fd >= 0)
+		close(criu_proc_fd);
+	criu_proc_fd = -1;
 }
 
 int cr_restore_tasks(const struct restore_opts *o)
@@ -1403,6 +1416,11 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ctl_pidfd = sys_pidfd_open(getpid(), 0);
 	if (ctl_pidfd < 0) {
 		ret = pr_fail(-errno, "can't open a pidfd of criu itself: %s\n", strerror(errno));
+		goto out;
+	}
+	criu_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (criu_proc_fd < 0) {
+		ret = pr_fail(-errno, "can't open /proc: %s\n", strerror(errno));
 		goto out;
 	}
 	ret = shared_alloc(rst_tree.nr_items);

@@ -309,19 +309,33 @@ mismatch:
 	return pr_fail(-EINVAL, "%d: the dumped vdso/vvar layout does not match this kernel's\n", pid);
 }
 
-/* Open a file in the task (its root, its cwd); returns the remote fd. */
+/* The task's service fd of /proc (see struct rst_mem), during restore_mem(). */
+static int rst_proc_fd = -1;
+
+/*
+ * Open a file in the task (its root, its cwd); returns the remote fd. /proc
+ * paths go through the task's fd of /proc when it has one: a chroot()ed task
+ * may have no /proc of its own.
+ */
 static int remote_open(struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
 {
-	size_t len = strlen(path) + 1;
+	long dfd = AT_FDCWD;
+	size_t len;
 	long r;
 	int ret;
+
+	if (rst_proc_fd > 0 && !strncmp(path, "/proc/", 6)) {
+		dfd = rst_proc_fd;
+		path += 6;
+	}
+	len = strlen(path) + 1;
 
 	if (len > SCRATCH_SIZE)
 		return -ENAMETOOLONG;
 	ret = rst_poke(rs, SCRATCH(tramp), path, len);
 	if (ret)
 		return ret;
-	r = rst_rsys(rs, __NR_openat, AT_FDCWD, SCRATCH(tramp), flags | O_CLOEXEC, 0, 0, 0);
+	r = rst_rsys(rs, __NR_openat, dfd, SCRATCH(tramp), flags | O_CLOEXEC, 0, 0, 0);
 	return (int)r;
 }
 
@@ -774,6 +788,7 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 	struct open_file_cache cache = { .fd = -1 };
 	int ret;
 
+	rst_proc_fd = mem->remote_proc_fd;
 	ret = unmap_stub(rs, pid, tramp);
 	if (!ret)
 		ret = move_vdso(rs, pid, tramp, mm);
@@ -796,6 +811,7 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 		ret = advise_vmas(rs, pid, mm);
 	if (!ret)
 		ret = set_mm_fields(rs, pid, tramp, mem);
+	rst_proc_fd = -1;
 	return ret;
 }
 

@@ -693,14 +693,13 @@ int morph_task(struct morph_task *mt)
 		if (ret)
 			return ret;
 	}
-	ret = close_service_fds(mt);
-	if (ret)
-		return ret;
 	r = rst_rsys(&mt->th[0].rs, __NR_personality, tc->personality, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
 	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	if (!ret)
+		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)
 		return ret;
 	ret = restore_sigactions(mt);

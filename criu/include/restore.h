@@ -82,6 +82,7 @@ struct rst_mem {
 	struct PagemapEntry **pmes;	/* runs of pages, in pages-image order */
 	size_t nr_pmes;
 	int pages_fd;			/* criu's fd of pages-N.img, -1 when no pages */
+	int remote_proc_fd;		/* > 0: the task's fd of /proc, for /proc paths (chroot) */
 	/* filled by the caller: file-backed mappings and the exe */
 	int (*file_path)(uint32_t id, char *buf, size_t size);
 };
@@ -129,7 +130,7 @@ struct morph_task {
 	struct pstree_item *item;
 	unsigned long tramp;
 	int nr_service_fds;
-	int service_fds[4];		/* fds of the stub to close */
+	int service_fds[8];		/* fds of the stub to close */
 	struct morph_thread *th;	/* restorer.c's per-thread state */
 };
 int morph_task(struct morph_task *mt);
