@@ -25,6 +25,8 @@ literal or key=value lines:
                       gets a new pid (criu's pidfile tells it) and the /proc
                       comparison, keyed by the runner's pids, is skipped
   timeout             seconds allowed for each step (default 30)
+  tty                 a shell job on a terminal: see run_shell_job(); dump and
+                      restore get --shell-job
 
 The runner is a child subreaper and reaps everything it starts. By default
 it re-executes itself as init of a new pid namespace (unshare --pid --fork
@@ -37,6 +39,7 @@ import ast
 import ctypes
 import difflib
 import fcntl
+import json
 import os
 import re
 import shlex
@@ -45,6 +48,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,7 +67,7 @@ DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
     "crfail": "bool", "crfail_log": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
-    "timeout": "int",
+    "timeout": "int", "tty": "bool",
 }
 FLAVORS = ("ns", "h")
 
@@ -148,7 +152,7 @@ def parse_desc_text(text):
 
 def load_desc(name):
     desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "norst": False, "pidns": False,
-            "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
+            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
         return desc
@@ -255,25 +259,32 @@ class Reaper:
         return killed
 
 
-def spawn(argv, cwd, log_path):
-    """fork+exec argv in cwd; stdin /dev/null, stdout and stderr appended to log_path."""
+def spawn(argv, cwd, log_path, tty=None, env=None):
+    """fork+exec argv in cwd; stdin /dev/null, stdout and stderr appended to log_path,
+    or all three on the terminal tty (an fd) when it is given."""
     pid = os.fork()
     if pid:
         return pid
     try:
         os.chdir(cwd)
-        fd = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(fd, 0)
-        os.close(fd)
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
+        if tty is not None:
+            for fd in (0, 1, 2):
+                os.dup2(tty, fd)
+        else:
+            fd = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
         # python ignores these; a test must start with the default actions
         for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGUSR1):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.execv(argv[0], argv)
+        if env is None:
+            os.execv(argv[0], argv)
+        os.execve(argv[0], argv, env)
     except BaseException as e:  # noqa: B036 - report anything, then die
         try:
             os.write(2, ("exec %s: %s\n" % (argv[0], e)).encode())
@@ -450,19 +461,24 @@ class Runner:
         self.reaper = Reaper()
         self.me = os.getpid()
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+        self.tty = None         # the terminal of a tty test (see run_shell_job)
 
     def vlog(self, msg):
         if self.args.verbose:
             print("    . " + msg, flush=True)
 
     # -- criu invocations
-    def criu_run(self, argv, cwd, log_name, timeout):
-        """Run criu; returns (rc or None on timeout, path of its output file)."""
+    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False):
+        """Run criu; returns (rc or None on timeout, path of its output file).
+        on_tty: stdin, stdout and stderr on the test's terminal (what criu
+        prints goes to the terminal's transcript, the test's log)."""
         out = os.path.join(cwd, log_name + ".out")
         cmd = [self.criu] + argv
         self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
-        pid = spawn(cmd, cwd, out)
+        pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None)
         gone, st = self.reaper.wait(pid, timeout)
+        if on_tty:
+            self.tty_drain()
         if not gone:
             os.kill(pid, signal.SIGKILL)
             self.reaper.wait(pid, 5)
@@ -488,12 +504,19 @@ class Runner:
 
     # -- one test
     def test_logs(self, t):
+        self.tty_drain()
         return [(os.path.relpath(t["log"], ROOT), tail(t["log"], 10))]
 
     def start(self, t):
         argv = [t["bin"], "--pidfile=" + t["pidfile"], "--outfile=" + t["outfile"]]
-        launcher = spawn(argv, t["dir"], t["log"])
+        tty, env = None, None
+        if self.tty:
+            argv.append("--shell-job")
+            tty = self.tty["slave"]
+            env = dict(os.environ, ZDTM_TTY_RDEV=self.tty["rdev"], ZDTM_TTY_MARK=self.tty["mark"])
+        launcher = spawn(argv, t["dir"], t["log"], tty=tty, env=env)
         gone, st = self.reaper.wait(launcher, t["timeout"])
+        self.tty_drain()
         if not gone:
             raise TestFailed("not ready after %ds" % t["timeout"], self.test_logs(t))
         if st is None or not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
@@ -515,6 +538,8 @@ class Runner:
         argv = ["dump", "-t", str(pid), "-D", ddir, "-o", "dump.log", "-v4"]
         if leave_running:
             argv.append("--leave-running")
+        if t["desc"]["tty"]:
+            argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["dopts"]
         rc, out = self.criu_run(argv, ddir, "dump", t["timeout"])
         return ddir, rc, out
@@ -523,8 +548,11 @@ class Runner:
         """Restore; returns the restored root's pid (a new one for a pidns test)."""
         pidfile = os.path.join(ddir, "restore.pid")
         argv = ["restore", "-d", "-D", ddir, "-o", "restore.log", "-v4", "--pidfile", pidfile]
+        if t["desc"]["tty"]:
+            argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["ropts"]
-        rc, out = self.criu_run(argv, ddir, "restore", t["timeout"])
+        # a shell job is restored from its shell: criu hands its own terminal on
+        rc, out = self.criu_run(argv, ddir, "restore", t["timeout"], on_tty=bool(self.tty))
         logs = self.criu_logs(ddir, "restore.log", out)
         if rc is None:
             raise TestFailed("restore timed out after %ds" % t["timeout"], logs)
@@ -620,6 +648,7 @@ class Runner:
         return [(os.path.relpath(t["outfile"], ROOT), lines or ["(empty)"])]
 
     def finish(self, t, pid):
+        self.tty_drain()
         os.kill(pid, signal.SIGTERM)
         gone, st = self.reaper.wait(pid, t["timeout"])
         if not gone:
@@ -639,6 +668,111 @@ class Runner:
                              self.test_logs(t) + self.verdict_block(t))
         if st is not None and not (os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0):
             raise TestFailed("verdict PASS but the test %s" % status_str(st), self.test_logs(t))
+        if self.tty:
+            self.check_tty_mark(t)
+
+    # -- tty tests: the runner plays the shell of a shell job
+    def tty_drain(self):
+        """Read what is waiting on the pty master into the test's log (the
+        terminal's transcript). Returns it as text."""
+        if not self.tty:
+            return ""
+        data = b""
+        while True:
+            try:
+                chunk = os.read(self.tty["master"], 65536)
+            except BlockingIOError:
+                break
+            except OSError:     # EIO: no slave open any more
+                break
+            if not chunk:
+                break
+            data += chunk
+        if data:
+            with open(self.tty["log"], "ab") as f:
+                f.write(data)
+        return data.decode(errors="replace")
+
+    def check_tty_mark(self, t):
+        """What the test wrote to fd 1 after SIGTERM (after restore) must have
+        reached the runner's pty master: the line "zdtm-tty-mark TOKEN"."""
+        want = "zdtm-tty-mark " + self.tty["mark"]
+        got = [l.rstrip("\r") for l in self.tty_drain().split("\n")]
+        if want not in got:
+            raise TestFailed("%r, written to fd 1 at the end, did not reach the pty master" % want,
+                             self.test_logs(t))
+
+    def run_shell_job(self, t):
+        """Run a tty test as a shell runs a job. A forked copy of the runner (the
+        shell) becomes a session leader with a new pty as controlling terminal
+        and a child subreaper; the test gets the pty slave as fds 0-2 and
+        --shell-job (test_init() puts it in a process group of its own, the
+        terminal's foreground group, in the shell's session); criu dump and
+        restore get --shell-job, and criu restore runs with fds 0-2 on the pty,
+        in the shell's session, so the restored tree gets that terminal back.
+        The outcome comes back through a pipe as JSON. Returns the leftovers
+        the copy killed; raises TestFailed / TestSkipped as the test did."""
+        rfd, wfd = os.pipe()
+        sys.stdout.flush()
+        child = os.fork()
+        if child == 0:
+            os.close(rfd)
+            res = {"result": "FAIL", "reason": "runner copy died", "blocks": [], "leftovers": []}
+            try:
+                res = self.shell_job_child(t)
+            except BaseException as e:  # noqa: B036 - report anything
+                res["reason"] = "runner copy: %s: %s" % (type(e).__name__, e)
+            finally:
+                try:
+                    sys.stdout.flush()
+                    with os.fdopen(wfd, "w") as f:
+                        json.dump(res, f)
+                finally:
+                    os._exit(0)
+        os.close(wfd)
+        with os.fdopen(rfd) as f:
+            text = f.read()
+        self.reaper.wait(child, 30)
+        try:
+            res = json.loads(text)
+        except ValueError:
+            raise TestFailed("the runner's copy for the tty test sent no result (%r)" % text[:200])
+        if res["result"] == "SKIP":
+            raise TestSkipped(res["reason"])
+        if res["result"] == "FAIL":
+            raise TestFailed(res["reason"], [(b[0], b[1]) for b in res["blocks"]])
+        return res["leftovers"]
+
+    def shell_job_child(self, t):
+        os.setsid()
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        os.set_blocking(master, False)
+        rdev = os.fstat(slave).st_rdev
+        self.tty = {"master": master, "slave": slave, "log": t["log"],
+                    "rdev": "%d:%d" % (os.major(rdev), os.minor(rdev)),
+                    "mark": "%d-%s" % (os.getpid(), os.urandom(6).hex())}
+        set_subreaper()
+        self.reaper = Reaper()
+        self.me = os.getpid()
+        self.vlog("shell %d: session leader of %s (%s)" % (self.me, os.ttyname(slave), self.tty["rdev"]))
+        res = {"result": "PASS", "reason": "", "blocks": [], "leftovers": []}
+        try:
+            self.run_test(t)
+        except TestSkipped as e:
+            res.update(result="SKIP", reason=str(e))
+        except TestFailed as e:
+            res.update(result="FAIL", reason=e.reason, blocks=e.tails)
+        finally:
+            res["leftovers"] = self.reaper.kill_all_below(self.me)
+            self.tty_drain()
+        return res
+
+    def run_test(self, t):
+        pid = self.start(t)
+        if not self.args.nocr:
+            pid = self.checkpoint(t, pid)
+        self.finish(t, pid)
 
     def prepare(self, name):
         desc = load_desc(name)
@@ -661,12 +795,13 @@ class Runner:
     def run_one(self, name):
         t0 = time.monotonic()
         result, reason, blocks = "PASS", "", []
+        leftovers = []
         try:
             t = self.prepare(name)
-            pid = self.start(t)
-            if not self.args.nocr:
-                pid = self.checkpoint(t, pid)
-            self.finish(t, pid)
+            if t["desc"]["tty"]:
+                leftovers = self.run_shell_job(t)
+            else:
+                self.run_test(t)
         except TestSkipped as e:
             result, reason = "SKIP", str(e)
         except TestFailed as e:
@@ -674,7 +809,7 @@ class Runner:
         except DescError as e:
             result, reason = "FAIL", "bad .desc: %s" % e
         finally:
-            leftovers = self.reaper.kill_all_below(self.me)
+            leftovers += self.reaper.kill_all_below(self.me)
         self.counts[result] += 1
         line = "%s  %s" % (result, name)
         if reason:

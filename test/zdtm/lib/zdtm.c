@@ -25,6 +25,7 @@
 
 static const char *pidfile;
 static const char *outfile;
+static bool shell_job;		/* --shell-job: a job of the shell that owns fd 0's terminal */
 static pid_t launcher_pid;	/* 0 in foreground mode */
 static pid_t test_root_pid;
 static bool failed;
@@ -32,7 +33,7 @@ static bool failed;
 static void usage_exit(const char *prog, const char *bad)
 {
 	fprintf(stderr, "%s: unknown argument '%s'\n", prog, bad);
-	fprintf(stderr, "usage: %s [--pidfile=FILE --outfile=FILE]\n", prog);
+	fprintf(stderr, "usage: %s [--pidfile=FILE --outfile=FILE [--shell-job]]\n", prog);
 	exit(2);
 }
 
@@ -43,6 +44,8 @@ static void parse_args(int argc, char **argv)
 			pidfile = argv[i] + 10;
 		else if (!strncmp(argv[i], "--outfile=", 10) && argv[i][10])
 			outfile = argv[i] + 10;
+		else if (!strcmp(argv[i], "--shell-job"))
+			shell_job = true;
 		else
 			usage_exit(argv[0], argv[i]);
 	}
@@ -104,6 +107,22 @@ static void __attribute__((noreturn)) launcher_wait(pid_t child)
 	}
 }
 
+/*
+ * --shell-job: stay in the session of the runner (the "shell", whose
+ * controlling terminal is on fd 0) and be a job of it, as a shell starts one:
+ * a process group of our own that is the terminal's foreground group. Called
+ * with SIGTTOU blocked, so that tcsetpgrp() from a background group is allowed.
+ * Returns 0, or -1 with errno set.
+ */
+static int become_foreground_job(void)
+{
+	if (setpgid(0, 0) < 0)
+		return -1;
+	if (tcsetpgrp(0, getpgrp()) < 0)
+		return -1;
+	return 0;
+}
+
 void test_init(int argc, char **argv)
 {
 	sigset_t set, daemon_set;
@@ -138,6 +157,7 @@ void test_init(int argc, char **argv)
 	}
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTTOU);	/* for tcsetpgrp() in become_foreground_job() */
 	signal(SIGCHLD, SIG_DFL);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
 		perror("sigprocmask");
@@ -152,9 +172,9 @@ void test_init(int argc, char **argv)
 	if (pid > 0)
 		launcher_wait(pid);
 
-	/* the test proper: own session, only SIGTERM blocked */
-	if (setsid() < 0) {
-		perror("setsid");
+	/* the test proper: own session (or own job), only SIGTERM blocked */
+	if (shell_job ? become_foreground_job() : setsid() < 0) {
+		perror(shell_job ? "--shell-job" : "setsid");
 		exit(1);
 	}
 	if (sigprocmask(SIG_SETMASK, &daemon_set, NULL) < 0) {

@@ -25,6 +25,10 @@
  * goes on with the test, the parent waits until the child calls test_daemon()
  * (exit 0) or dies (exit 1). Without a pidfile the test stays in the
  * foreground and prints the verdict on stdout (handy for manual runs).
+ * With --shell-job (the runner's .desc key tty) the child is not a session
+ * leader but a job of the runner's session, whose controlling terminal is on
+ * fd 0: it gets a process group of its own and makes it the terminal's
+ * foreground group.
  * SIGTERM is blocked from here on: test_waitsig() consumes it.
  * Exits the process on a bad command line.
  */
