@@ -165,6 +165,35 @@ static int shared_alloc(int nr)
 	return 0;
 }
 
+/* SIGINT, SIGTERM, SIGHUP to criu while it restores: stop, and kill what was started. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction old_stop_actions[ARRAY_SIZE(stop_signals)];
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static void catch_stop_signals(bool on)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		if (on)
+			sigaction(stop_signals[i], &sa, &old_stop_actions[i]);
+		else
+			sigaction(stop_signals[i], &old_stop_actions[i], NULL);
+	}
+}
+
+static int check_stop_requested(void)
+{
+	if (!stop_requested)
+		return 0;
+	return pr_fail(-EINTR, "interrupted by signal %d: undoing the restore\n", (int)stop_requested);
+}
+
 /* ------------------------------------------------------ stubs */
 
 static void __attribute__((noreturn, format(printf, 3, 4))) stub_fail(struct pstree_item *me, int err,
@@ -345,6 +374,21 @@ static void __attribute__((noreturn)) stub_exit_as_zombie(struct pstree_item *me
 	_exit(WEXITSTATUS(status));
 }
 
+/*
+ * Every action back to {SIG_DFL, no flags, no mask}, with the raw syscall
+ * (glibc would add SA_RESTORER): the morph counts on a stub's default action
+ * being exactly that, and a stub killed by a signal is seen by criu, which
+ * then undoes the whole restore.
+ */
+static void stub_reset_signals(void)
+{
+	const uint64_t dfl[4] = { 0, 0, 0, 0 };
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+}
+
 static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t parent)
 {
 	struct pstree_item *child;
@@ -354,7 +398,7 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
-	signal(SIGCHLD, SIG_DFL);
+	stub_reset_signals();
 	ret = stub_setup_fds();
 	if (ret)
 		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
@@ -471,7 +515,7 @@ static int ctl_wait_count(int stage, int expect)
 	for (;;) {
 		uint32_t f = __atomic_load_n(&shared->futex, __ATOMIC_SEQ_CST);
 
-		ret = stub_error();
+		ret = check_stop_requested() ?: stub_error();
 		if (ret)
 			return ret;
 		if (__atomic_load_n(&shared->nr_done, __ATOMIC_SEQ_CST) >= expect)
@@ -1123,6 +1167,9 @@ static int morph_all(struct morph_task *mts)
 		mt->tramp = tramp_addr;
 		if (item->state == TASK_DEAD)
 			continue;
+		ret = check_stop_requested();
+		if (ret)
+			return ret;
 		fill_service_fds(mt);
 		ret = morph_task(mt);
 		if (ret) {
@@ -1351,6 +1398,11 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 		ret = learn_real_pids();
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
+	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
+	for (int i = 0; !ret && i < 1000 && fault_injected("restore-stall"); i++) {
+		ret = check_stop_requested();
+		usleep(10000);
+	}
 	if (!ret)
 		ret = ctl_run_stage(ST_PGID, nr);
 	if (!ret)
@@ -1447,7 +1499,10 @@ int cr_restore_tasks(const struct restore_opts *o)
 		ret = pr_fail(-errno, "can't become a child subreaper: %s\n", strerror(errno));
 		goto out_files;
 	}
+	stop_requested = 0;
+	catch_stop_signals(true);
 	ret = fork_and_morph(&root_pid, &mts);
+	catch_stop_signals(false);
 	if (ret) {
 		abort_all(mts, rst_tree.nr_items);
 		kill_and_reap(root_pid);

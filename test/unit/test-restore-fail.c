@@ -316,6 +316,54 @@ int main(void)
 	expect_failure("fault after fork", "restore-forked", "restore-forked", tree, 3);
 	expect_failure("fault after a morph", "restore-morph", "restore-morph", tree, 3);
 
+	/* 3b. criu gets SIGTERM while the tree exists: it undoes everything */
+	{
+		const char *args[] = { "restore", "-d", "-D", dir, "-v1", NULL };
+		char *argv[8];
+		int p[2], k = 0;
+		pid_t c = -1;
+
+		argv[k++] = criu;
+		for (int i = 0; args[i]; i++)
+			argv[k++] = (char *)args[i];
+		argv[k] = NULL;
+		if (pipe(p) == 0 && (c = fork()) == 0) {
+			dup2(p[1], 2);
+			close(p[0]);
+			close(p[1]);
+			setenv("CRIU_FAULT", "restore-stall", 1);
+			execv(criu, argv);
+			_exit(127);
+		}
+		close(p[1]);
+		check(c > 0, "SIGTERM to criu: criu started");
+		bool up = false;
+		for (int i = 0; i < 5000 && !up; i++) {
+			up = ppid_of(tree[2]) == tree[1] && ppid_of(tree[1]) == tree[0];
+			if (!up)
+				usleep(1000);
+		}
+		check(up, "SIGTERM to criu: the stub tree is up");
+		if (c > 0)
+			kill(c, SIGTERM);
+		size_t got = 0;
+		ssize_t r;
+		while ((r = read(p[0], err + got, sizeof(err) - 1 - got)) > 0)
+			got += r;
+		err[got] = 0;
+		close(p[0]);
+		st = 0;
+		if (c > 0)
+			waitpid(c, &st, 0);
+		check(c > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1 && strstr(err, "interrupted by signal 15"),
+		      "SIGTERM to criu: restore fails saying it was interrupted (status %#x)", st);
+		bool ok = true;
+		for (int i = 0; i < 3; i++)
+			ok = gone(tree[i]) && ok;
+		check(ok, "SIGTERM to criu: no restored pid is alive");
+		check(count_criu_procs() == 0, "SIGTERM to criu: no criu or stub process is left");
+	}
+
 	/* 4. a truncated pages image: nothing may start */
 	char pages[300];
 	snprintf(pages, sizeof(pages), "%s/pages-1.img", dir);
