@@ -345,6 +345,22 @@ static void test_mem(void)
 	mem.nr_pmes = npe;
 	mem.pages_fd = f.pages_fd;
 	check(validate_mem(pid, &mem) == 0, "mem: validate_mem accepts the fake image");
+
+	/* bad images are refused: pages outside the VMAs, runs out of order, VMAs overlapping */
+	uint64_t keep = f.pe[1].vaddr;
+	f.pe[1].vaddr = AREA_N + 2 * PAGE_SIZE;
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses pages outside every VMA");
+	f.pe[1].vaddr = AREA_A;
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses overlapping page runs");
+	f.pe[1].vaddr = keep;
+	uint64_t keep_end = f.vma[0].end;
+	f.vma[0].end = AREA_B + PAGE_SIZE;
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses overlapping VMAs");
+	f.vma[0].end = keep_end;
+	f.vma[1].status |= VMA_AREA_AIORING;
+	check(validate_mem(pid, &mem) == -EOPNOTSUPP, "mem: validate_mem refuses an AIO ring");
+	f.vma[1].status &= ~VMA_AREA_AIORING;
+	check(validate_mem(pid, &mem) == 0, "mem: validate_mem accepts the image again");
 	check(!mem_range_free(&mem, AREA_B, AREA_B + 1) && mem_range_free(&mem, TRAMP, TRAMP + RST_TRAMP_RESERVE),
 	      "mem: mem_range_free");
 
