@@ -57,6 +57,7 @@ BIN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "static")
 RUN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "run")
 RUN_LOCK = None
 DEFAULT_CRIU = os.path.join(ROOT, "criu", "criu")
+CRIT_CHECK = os.path.join(ROOT, "test", "zdtm", "crit_check.py")
 
 PR_SET_CHILD_SUBREAPER = 36
 PIDNS_ENV = "ZDTM_IN_PIDNS"
@@ -462,6 +463,7 @@ class Runner:
         self.me = os.getpid()
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
         self.tty = None         # the terminal of a tty test (see run_shell_job)
+        self.crit_py, self.crit_why = (None, "--no-crit") if args.no_crit else crit_python()
 
     def vlog(self, msg):
         if self.args.verbose:
@@ -486,6 +488,27 @@ class Runner:
         if st is None or not os.WIFEXITED(st):
             return -1, out
         return os.WEXITSTATUS(st), out
+
+    def crit_check(self, t, ddir):
+        """Debian's crit must decode the images of every successful dump
+        (test/zdtm/crit_check.py: the images test/unit/crit-check.sh checks,
+        in one process of crit's interpreter)."""
+        if not self.crit_py:
+            return
+        out = os.path.join(ddir, "crit-check.out")
+        pid = spawn([self.crit_py, CRIT_CHECK, ddir], ddir, out)
+        gone, st = self.reaper.wait(pid, t["timeout"])
+        if not gone:
+            os.kill(pid, signal.SIGKILL)
+            self.reaper.wait(pid, 5)
+            raise TestFailed("crit check of %s timed out" % os.path.basename(ddir))
+        if st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0:
+            return
+        lines = tail(out, 1000)
+        bad = [l for l in lines if l.startswith("not ok")] or lines[-1:]
+        raise TestFailed("crit rejects %s: %s (%s)" % (os.path.basename(ddir),
+                         bad[0].split(" - ", 1)[-1], status_str(st)),
+                         [(os.path.relpath(out, ROOT), bad[:LOG_TAIL])])
 
     def check_features(self, features, timeout):
         for feat in features:
@@ -607,6 +630,7 @@ class Runner:
                 return pid
             if rc != 0:
                 raise TestFailed("dump failed (exit %d)" % rc, logs)
+            self.crit_check(t, ddir)
             if norst:
                 if not is_alive(pid):
                     raise TestFailed("task %d died after dump --leave-running" % pid,
@@ -838,6 +862,9 @@ class Runner:
                  if self.args.flavor == "ns" else "host pid namespace, runner pid %d" % self.me)
         print("zdtm: %d tests, mode %s, flavor %s (%s)" %
               (len(names), self.mode_name(), self.args.flavor, where), flush=True)
+        if not self.args.nocr:
+            print("zdtm: crit check of every dump: %s" %
+                  (("on (%s)" % self.crit_py) if self.crit_py else "off (%s)" % self.crit_why), flush=True)
         for name in names:
             if self.run_one(name) == "FAIL" and self.args.fail_fast:
                 print("zdtm: stopping at the first failure (--fail-fast)")
@@ -895,6 +922,26 @@ def pick_run_dir():
     os.makedirs(RUN_DIR, exist_ok=True)
 
 
+def crit_python():
+    """(interpreter, None) for running crit_check.py: the python named on the
+    #! line of the crit on PATH, which has Debian's pycriu. (None, why) when
+    there is no crit."""
+    crit = shutil.which("crit")
+    if not crit:
+        return None, "crit not found: install the Debian criu package (scripts/install-deps.sh)"
+    try:
+        with open(crit, "rb") as f:
+            first = f.readline().decode(errors="replace").strip()
+    except OSError as e:
+        return None, "cannot read %s: %s" % (crit, e.strerror)
+    words = first[2:].split() if first.startswith("#!") else []
+    if words and os.path.basename(words[0]) == "env" and len(words) > 1:
+        words = [shutil.which(words[1]) or words[1]] + words[2:]
+    if not words or "python" not in os.path.basename(words[0]) or not os.access(words[0], os.X_OK):
+        return None, "%s is not a python script (#! line %r)" % (crit, first)
+    return words[0], None
+
+
 def set_subreaper():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
@@ -944,6 +991,8 @@ def parse_args():
     r.add_argument("-x", "--fail-fast", action="store_true", help="stop at the first failure")
     r.add_argument("--no-compare", action="store_true",
                    help="do not compare the tree's /proc view before and after")
+    r.add_argument("--no-crit", action="store_true",
+                   help="do not decode the images of each dump with crit")
     r.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
     if args.cmd == "run" and args.iters < 1:

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+"""crit_check.py DIR: what `test/unit/crit-check.sh DIR` checks, in one process.
+
+Decodes the images of DIR that crit-check.sh names (its `for spec in ...`
+list is read from that script, so the two never disagree) the way `crit
+decode` does: pycriu.images.load(), then JSON. An image crit rejects, or
+whose magic is not the one its name says, is a failure. Images not in the
+list (pidfd entries, our own reg-files-data.img, pages) are not looked at.
+
+Run it with crit's own interpreter (pycriu is Debian's module: the python
+that `crit` starts with). One TAP line per image; exit 0 when all pass,
+1 on a failure, 2 on a usage or set-up error.
+"""
+
+import fnmatch
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CRIT_CHECK_SH = os.path.join(os.path.dirname(HERE), "unit", "crit-check.sh")
+
+
+def image_specs():
+    """[(glob, MAGIC)] from the `for spec in ...; do` loop of crit-check.sh."""
+    with open(CRIT_CHECK_SH) as f:
+        text = f.read()
+    m = re.search(r"^for spec in (.*?); do$", text, re.M | re.S)
+    if not m:
+        raise ValueError("no 'for spec in ...; do' list in %s" % CRIT_CHECK_SH)
+    words = m.group(1).replace("\\\n", " ").split()
+    specs = []
+    for w in words:
+        w = w.strip("'\"")
+        pattern, sep, magic = w.rpartition(":")
+        if not sep or not pattern or not re.fullmatch(r"[A-Z_]+", magic):
+            raise ValueError("bad spec %r in %s" % (w, CRIT_CHECK_SH))
+        specs.append((pattern, magic))
+    return specs
+
+
+def check_one(path, magic, images):
+    try:
+        with open(path, "rb") as f:
+            img = images.load(f, False, False)
+        json.dumps(img)
+    except images.MagicException as e:
+        return "unknown magic %#x" % e.magic
+    except Exception as e:  # noqa: BLE001 - crit's own errors are plain exceptions
+        return "%s: %s" % (type(e).__name__, e)
+    if img.get("magic") != magic:
+        return "magic is %s, not %s" % (img.get("magic"), magic)
+    return None
+
+
+def main():
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        print("usage: crit_check.py DIR (an image directory)")
+        return 2
+    try:
+        from pycriu import images
+    except ImportError as e:
+        print("not ok 1 - cannot import pycriu (%s): run this with crit's interpreter" % e)
+        return 2
+    try:
+        specs = image_specs()
+    except (OSError, ValueError) as e:
+        print("not ok 1 - %s" % e)
+        return 2
+    d = sys.argv[1]
+    names = sorted(os.listdir(d))
+    n = failed = 0
+    for pattern, magic in specs:
+        for name in fnmatch.filter(names, pattern):
+            n += 1
+            err = check_one(os.path.join(d, name), magic, images)
+            if err:
+                failed += 1
+                print("not ok %d - crit decode %s: %s" % (n, name, err))
+            else:
+                print("ok %d - crit decode %s (%s)" % (n, name, magic))
+    if n == 0:
+        print("not ok 1 - no image to check in %s" % d)
+        return 1
+    print("# crit-check: %d images, %d failed" % (n, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
