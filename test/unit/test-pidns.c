@@ -209,6 +209,7 @@ static void test_criu_ns(void)
 	int ret;
 
 	if (s == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			pause();
 	}
