@@ -10,7 +10,9 @@ program pidns00 makes the tree: the init N of a pid namespace with children.
      test's own checks (pidfds, signals) pass after SIGTERM.
   2. Images edited with CRIU's crit: a task in another pid namespace than the
      root's (nested) is refused before anything starts, and nothing is left.
-  3. A dump of a plain process whose inventory says criu was in another pid
+  3. Faults injected after the fork and after a morph: the restore fails and
+     kills the whole new namespace.
+  4. A dump of a plain process whose inventory says criu was in another pid
      namespace (so the root would be an init) but whose root is not pid 1
      is refused the same way.
 Prints TAP; exit 77 when crit or the test program is missing.
@@ -75,9 +77,12 @@ def wait_gone(pid, timeout=10):
     return False
 
 
-def criu(args, ddir):
+def criu(args, ddir, fault=None):
+    env = dict(os.environ)
+    if fault:
+        env["CRIU_FAULT"] = fault
     r = subprocess.run([CRIU] + args + ["-D", ddir, "-v4"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
+                       stderr=subprocess.STDOUT, timeout=60, env=env)
     reap()
     return r.returncode, r.stdout.decode(errors="replace")
 
@@ -137,9 +142,9 @@ def test_roundtrip(work):
     return ddir
 
 
-def expect_refused(ddir, what, text):
+def expect_refused(ddir, what, text, fault=None):
     before = set(all_pids())
-    rc, out = criu(["restore", "-d", "-o", "refused.log"], ddir)
+    rc, out = criu(["restore", "-d", "-o", "refused.log"], ddir, fault)
     log = open(os.path.join(ddir, "refused.log")).read()
     ok(rc != 0 and text in log, "%s: refused (exit %d), the log says '%s'" % (what, rc, text))
     if text not in log:
@@ -187,6 +192,8 @@ def main():
     try:
         ddir = test_roundtrip(work)
         test_nested(ddir)
+        for fault in ("restore-forked", "restore-morph"):
+            expect_refused(ddir, "fault " + fault, "fault injected: " + fault, fault)
         test_not_init(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
