@@ -870,7 +870,7 @@ class Runner:
                 print("zdtm: stopping at the first failure (--fail-fast)")
                 break
         c = self.counts
-        print("zdtm: %d passed, %d failed, %d skipped" % (c["PASS"], c["FAIL"], c["SKIP"]),
+        print("%s: %d passed, %d failed, %d skipped" % (self.args.label, c["PASS"], c["FAIL"], c["SKIP"]),
               flush=True)
         return 1 if c["FAIL"] else 0
 
@@ -993,10 +993,14 @@ def parse_args():
                    help="do not compare the tree's /proc view before and after")
     r.add_argument("--no-crit", action="store_true",
                    help="do not decode the images of each dump with crit")
+    r.add_argument("--label", default="zdtm", metavar="WORD",
+                   help="the word before the summary line (default zdtm; make test: zdtm-norst for its --norst pass)")
     r.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
     if args.cmd == "run" and args.iters < 1:
         p.error("--iters must be at least 1")
+    if args.cmd == "run" and not re.fullmatch(r"[A-Za-z0-9_-]+", args.label):
+        p.error("--label must be one word")
     if args.cmd == "run" and args.keep_going:
         args.fail_fast = False
     return args

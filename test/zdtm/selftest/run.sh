@@ -7,7 +7,9 @@
 # The fake criu: "check --feature yes" succeeds, other features fail; dump
 # writes dump.log, kills the task unless --leave-running (FAKE_DUMP_FAIL=1:
 # fails instead; FAKE_DUMP_STOP=1: SIGSTOPs the task, which the before/after
-# comparison must notice); restore always fails with a message in its log.
+# comparison must notice; FAKE_DUMP_BADIMG=1: writes an image crit can't
+# decode); restore always fails with a message in its log. The runner gets
+# --no-crit (the fake dumps have no images) but in the crit case.
 
 SRC=$(cd "$(dirname "$0")" && pwd)
 ZDTM=$(dirname "$SRC")
@@ -23,9 +25,11 @@ T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 ST=$T/test/zdtm/static
 mkdir -p "$ST" "$T/test/build/zdtm/static" "$T/criu"
-cp "$ZDTM/zdtm.py" "$T/test/zdtm/"
+cp "$ZDTM/zdtm.py" "$ZDTM/crit_check.py" "$T/test/zdtm/"
+mkdir -p "$T/test/unit"
+cp "$TOP/test/unit/crit-check.sh" "$T/test/unit/"
 cp "$SRC"/*.c "$ST/"
-for n in crf crf_why feat_no feat_yes baddesc flav_h norst_only; do
+for n in crf crf_why feat_no feat_yes baddesc flav_h norst_only tty_nomark; do
 	cp "$SRC/good.c" "$ST/$n.c"
 done
 echo "crfail = 1" > "$ST/crf.desc"
@@ -35,6 +39,8 @@ echo "{'feature': ['yes'], 'timeout': 5}" > "$ST/feat_yes.desc"
 echo "crfial = 1" > "$ST/baddesc.desc"
 echo "flavor = h" > "$ST/flav_h.desc"
 printf '# comment\nnorst\nopts = --foo "a b"\n' > "$ST/norst_only.desc"
+echo "tty" > "$ST/tty_good.desc"
+echo "tty = 1" > "$ST/tty_nomark.desc"
 
 for c in "$ST"/*.c; do
 	n=$(basename "$c" .c)
@@ -67,6 +73,7 @@ dump)
 		echo "Error: fake dump failure" >> "$dir/$log"
 		exit 1
 	fi
+	[ -n "$FAKE_DUMP_BADIMG" ] && printf 'not an image' > "$dir/core-$pid.img"
 	[ -n "$FAKE_DUMP_STOP" ] && kill -STOP "$pid"
 	[ -z "$lr" ] && kill -KILL "$pid"
 	exit 0 ;;
@@ -108,7 +115,7 @@ expect_rc() {
 run() {
 	out=$T/out.$1
 	shift
-	python3 "$T/test/zdtm/zdtm.py" run "$@" > "$out" 2>&1
+	python3 "$T/test/zdtm/zdtm.py" run ${CRIT:---no-crit} "$@" > "$out" 2>&1
 	echo $? > "$out.rc"
 }
 
@@ -134,7 +141,9 @@ expect "leftover child: killed and reported" "$o" "note: killed leftover process
 expect "PASS with exit 1: FAIL" "$o" "^FAIL  pass_exit1: verdict PASS but the test exited 1"
 expect "unknown .desc key: FAIL" "$o" "^FAIL  baddesc: bad .desc: .*unknown key 'crfial'"
 expect "flavor not allowed: SKIP" "$o" "^SKIP  flav_h: flavor ns not in \['h'\]"
-expect "summary line" "$o" "^zdtm: 7 passed, 7 failed, 1 skipped$"
+expect "tty test: the runner's pty is fds 0-2, the test its foreground job, the mark arrives: PASS" "$o" "^PASS  tty_good \("
+expect "tty test without the mark line: FAIL" "$o" "^FAIL  tty_nomark: 'zdtm-tty-mark [0-9a-f-]+', written to fd 1 at the end, did not reach the pty master"
+expect "summary line" "$o" "^zdtm: 8 passed, 8 failed, 1 skipped$"
 expect_rc "exit 1 when a test failed" "$o" 1
 
 # 2. with the fake criu
@@ -157,6 +166,23 @@ o=$T/out.crfail
 expect "dump failure: FAIL with the log tail" "$o" "^FAIL  good: dump failed \(exit 1\)"
 expect "crfail: a failed dump leaves the task alive: PASS" "$o" "^PASS  crf \("
 expect "crfail_log: a dump failing for another reason: FAIL" "$o" "^FAIL  crf_why: dump failed, but dump.log does not match"
+
+run tty -t tty_good --timeout 3
+expect "tty test: dump and restore get --shell-job" "$T/out.tty" "^FAIL  tty_good: restore failed"
+if grep -q -- "--shell-job" "$T/test/build/zdtm/run/tty_good/dump-1/dump.out" &&
+   grep -q "fake criu restore: .*--shell-job" "$T/test/build/zdtm/run/tty_good/tty_good.log"; then
+	ok "tty test: criu dump got --shell-job, criu restore too and printed on the pty"
+else
+	not_ok "tty test: criu dump got --shell-job, criu restore too and printed on the pty"
+fi
+
+if command -v crit >/dev/null 2>&1; then
+	FAKE_DUMP_BADIMG=1 CRIT=--timeout=3 run crit -t good --norst
+	expect "crit check: an image crit rejects: FAIL" "$T/out.crit" "^FAIL  good: crit rejects dump-1: crit decode core-[0-9]+.img: unknown magic"
+	expect_rc "crit check: exit 1" "$T/out.crit" 1
+else
+	ok "# SKIP crit not installed: no crit check case"
+fi
 
 # 3. --norst --iters
 run iters -t good --norst --iters 3
