@@ -780,8 +780,6 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	/* what the morph can't do yet: refused here, before anything starts */
 	if (c->thread_core->has_seccomp_mode && c->thread_core->seccomp_mode != SECCOMP_MODE__disabled)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: seccomp is not restored yet\n", tid);
-	if (c->tc && c->tc->timers && c->tc->timers->n_posix)
-		return pr_fail(-EOPNOTSUPP, "core-%d.img: posix timers are not restored yet\n", tid);
 	return 0;
 }
 

@@ -489,8 +489,6 @@ static int restore_itimers(struct morph_task *mt)
 
 	if (!tm)
 		return 0;
-	if (tm->n_posix)
-		return pr_fail(-EOPNOTSUPP, "task %d: posix timers are not restored yet\n", task_pid(mt));
 	it[0] = tm->real;
 	it[1] = tm->virt;
 	it[2] = tm->prof;
@@ -512,6 +510,86 @@ static int restore_itimers(struct morph_task *mt)
 		RSYS_OR_FAIL(&mt->th[0], "setitimer", __NR_setitimer, which[i], SCRATCH(mt->tramp), 0, 0, 0, 0);
 	}
 	return 0;
+}
+
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+#define PR_TIMER_CREATE_RESTORE_IDS 77
+#define PR_TIMER_CREATE_RESTORE_IDS_OFF 0
+#define PR_TIMER_CREATE_RESTORE_IDS_ON 1
+#endif
+#ifndef SIGEV_THREAD_ID
+#define SIGEV_THREAD_ID 4
+#endif
+
+/* struct sigevent as the kernel reads it (64 bytes) */
+struct k_sigevent {
+	uint64_t value;
+	int32_t signo;
+	int32_t notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+
+static int restore_one_posix_timer(struct morph_task *mt, const PosixTimerEntry *pt)
+{
+	struct morph_thread *t = &mt->th[0];
+	unsigned long sev_at = SCRATCH(mt->tramp), id_at = sev_at + sizeof(struct k_sigevent);
+	unsigned long its_at = id_at + 64;
+	struct k_sigevent sev = {
+		.value = pt->sival_ptr,
+		.signo = (int32_t)pt->si_signo,
+		.notify = (int32_t)pt->it_sigev_notify,
+		.tid = pt->has_notify_thread_id ? pt->notify_thread_id : 0,
+	};
+	int32_t id = (int32_t)pt->it_id, got = -1;
+	int64_t its[4] = { (int64_t)pt->isec, (int64_t)pt->insec, (int64_t)pt->vsec, (int64_t)pt->vnsec };
+	int ret;
+
+	ret = rst_poke(&t->rs, sev_at, &sev, sizeof(sev));
+	if (!ret)
+		ret = rst_poke(&t->rs, id_at, &id, sizeof(id));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "timer_create", __NR_timer_create, pt->clock_id, sev_at, id_at, 0, 0, 0);
+	ret = compel_mem_read(t->tid, t->rs.mem_fd, id_at, &got, sizeof(got));
+	if (ret)
+		return ret;
+	if (got != id)
+		return pr_fail(-EINVAL, "task %d: posix timer %d came back as %d\n", task_pid(mt), id, got);
+	if (!pt->vsec && !pt->vnsec)
+		return 0;	/* disarmed */
+	ret = rst_poke(&t->rs, its_at, its, sizeof(its));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "timer_settime", __NR_timer_settime, id, 0, its_at, 0, 0, 0);
+	return 0;
+}
+
+/*
+ * POSIX timers with their dumped ids (PR_TIMER_CREATE_RESTORE_IDS makes
+ * timer_create take the id it is given), clock, notification and the time
+ * left. The overrun count is not restored.
+ */
+static int restore_posix_timers(struct morph_task *mt)
+{
+	TaskTimersEntry *tm = task_core(mt)->timers;
+	struct morph_thread *t = &mt->th[0];
+	long r;
+	int ret = 0;
+
+	if (!tm || !tm->n_posix)
+		return 0;
+	r = rst_rsys(&t->rs, __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "task %d: this kernel can't create posix timers with given ids: %s\n",
+			       task_pid(mt), strerror((int)-r));
+	/* /proc/PID/timers (and so the image) lists the newest first: create the oldest first */
+	for (size_t i = tm->n_posix; !ret && i > 0; i--)
+		ret = restore_one_posix_timer(mt, tm->posix[i - 1]);
+	r = rst_rsys(&t->rs, __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0, 0);
+	if (!ret && r < 0)
+		ret = pr_fail((int)r, "task %d: PR_TIMER_CREATE_RESTORE_IDS off: %s\n", task_pid(mt), strerror((int)-r));
+	return ret;
 }
 
 /* After the creds: changing uids resets the flag to fs.suid_dumpable. */
@@ -720,6 +798,8 @@ int morph_task(struct morph_task *mt)
 		ret = restore_thread_state(mt, &mt->th[i]);
 	if (!ret)
 		ret = restore_itimers(mt);
+	if (!ret)
+		ret = restore_posix_timers(mt);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
 		ret = restore_creds(mt, &mt->th[i]);
 	if (!ret)
