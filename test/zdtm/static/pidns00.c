@@ -6,14 +6,15 @@
  * The test's root unshares a pid namespace and forks N, its init (pid 1 in
  * it); the pidfile names N, so N's tree is what gets dumped. N forks A and
  * B, and Z, which exits with status 7 and stays a zombie until after the
- * restore. A has a second thread T. Pidfds:
+ * restore. N and A have a second thread each (NT, T); B leads a process
+ * group of its own. Pidfds:
  *   N: of itself, of A, of B (PIDFD_NONBLOCK), of thread T (PIDFD_THREAD),
- *      of zombie Z
+ *      of its own thread NT (PIDFD_THREAD), of zombie Z
  *   A: of N (its parent), of B (its sibling)
  *   B: of A (PIDFD_NONBLOCK), of N
  * After restore, inside the namespace: getpid() is 1 for N and the same as
  * before for A and B, getppid() is 1 for both (0 for N: its parent is
- * outside), and every pidfd refers to the right process: the last NSpid
+ * outside), B's group is its own, N's session is 1, and every pidfd refers to the right process: the last NSpid
  * column of its fdinfo (criu's /proc shows every level from the runner's
  * namespace down) is the pid in the namespace, it has as many columns as our
  * own NSpid, PIDFD_GET_INFO (answered in our namespace) agrees on pid, tgid
@@ -310,6 +311,8 @@ static void __attribute__((noreturn)) b_main(pid_t a, int cmd_fd, int res_fd)
 	char c = 'r', ok = 'y';
 
 	block(SIGUSR1);
+	if (setpgid(0, 0))
+		_exit(1);
 	if (pfd_open(&a_fd, a, a, getppid(), PIDFD_NONBLOCK, "B: pidfd of sibling A") ||
 	    pfd_open(&n_fd, getppid(), getppid(), 0, 0, "B: pidfd of N"))
 		_exit(1);
@@ -319,6 +322,11 @@ static void __attribute__((noreturn)) b_main(pid_t a, int cmd_fd, int res_fd)
 		_exit(1);
 	if (check_ids(me, 1, "B") | pfd_check(&a_fd) | pfd_check(&n_fd))
 		ok = 'n';
+	if (getpgid(0) != me || getsid(0) != 1) {
+		errno = 0;
+		fail("B: group %d session %d, expected %d 1", getpgid(0), getsid(0), me);
+		ok = 'n';
+	}
 	if (wait_signal(SIGUSR1, 1, "B"))
 		ok = 'n';
 	if (write(res_fd, &ok, 1) != 1)
@@ -352,12 +360,25 @@ static pid_t fork_member(int *cmd_w, int *res_r, int which, pid_t a)
 	return pid;
 }
 
+static void *nt_main(void *arg)
+{
+	pid_t me = syscall(SYS_gettid);
+
+	if (write(*(int *)arg, &me, sizeof(me)) != sizeof(me))
+		return NULL;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void __attribute__((noreturn)) n_main(int ready_fd)
 {
 	struct { char c; pid_t tid; } rep;
 	int a_cmd, a_res, b_cmd, b_res;
-	struct pfd self, a_fd, b_fd, t_fd, z_fd;
-	pid_t a = -1, b = -1, z = -1;
+	struct pfd self, a_fd, b_fd, t_fd, z_fd, nt_fd;
+	pid_t a = -1, b = -1, z = -1, nt = -1;
+	pthread_t nth;
+	int ntp[2];
 	siginfo_t si = {};
 	char c = 'n', ra = 'n', rb = 'n';
 
@@ -390,13 +411,22 @@ static void __attribute__((noreturn)) n_main(int ready_fd)
 	}
 	if (pfd_open(&z_fd, z, z, 1, 0, "N: pidfd of zombie Z") || pfd_check(&z_fd))
 		goto report;
+	if (pipe(ntp) || pthread_create(&nth, NULL, nt_main, &ntp[1]) || read_full(ntp[0], &nt, sizeof(nt))) {
+		fail("N: a second thread");
+		goto report;
+	}
+	close(ntp[0]);
+	close(ntp[1]);
+	if (pfd_open(&nt_fd, nt, 1, 0, PIDFD_THREAD, "N: thread pidfd of its own second thread") ||
+	    pfd_check(&nt_fd))
+		goto report;
 	if (pfd_open(&self, 1, 1, 0, 0, "N: pidfd of itself") || pfd_open(&a_fd, a, a, 1, 0, "N: pidfd of A") ||
 	    pfd_open(&b_fd, b, b, 1, PIDFD_NONBLOCK, "N: pidfd of B") ||
 	    pfd_open(&t_fd, rep.tid, a, 1, PIDFD_THREAD, "N: thread pidfd of A's second thread"))
 		goto report;
 	if (pfd_check(&self) || pfd_check(&a_fd) || pfd_check(&b_fd) || pfd_check(&t_fd))
 		goto report;
-	test_msg("N: namespace pids: N 1, A %d (thread %d), B %d, zombie %d\n", a, rep.tid, b, z);
+	test_msg("N: namespace pids: N 1 (thread %d), A %d (thread %d), B %d, zombie %d\n", nt, a, rep.tid, b, z);
 	c = 'y';
 report:
 	if (write(ready_fd, &c, 1) != 1 || c != 'y')
@@ -414,6 +444,7 @@ report:
 	pfd_check(&a_fd);
 	pfd_check(&b_fd);
 	pfd_check(&t_fd);
+	pfd_check(&nt_fd);
 	pfd_check(&z_fd);
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, z_fd.fd, &si, WEXITED))
