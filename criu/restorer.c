@@ -592,6 +592,49 @@ static int restore_posix_timers(struct morph_task *mt)
 	return ret;
 }
 
+/*
+ * The audit login uid: only the task itself may write its
+ * /proc/self/loginuid, so the write is a remote one (before the creds: a set
+ * one takes CAP_AUDIT_CONTROL to change). Runs while the /proc service fd is
+ * still open.
+ */
+static int restore_loginuid(struct morph_task *mt)
+{
+	TaskCoreEntry *tc = task_core(mt);
+	struct morph_thread *t = &mt->th[0];
+	int proc_fd = rsti(mt->item)->mem.remote_proc_fd;
+	const char *path = proc_fd > 0 ? "self/loginuid" : "/proc/self/loginuid";
+	char cur[16] = "", want[16], p[64];
+	int fd, len;
+	long r;
+
+	if (!tc->has_loginuid)
+		return 0;
+	snprintf(p, sizeof(p), "/proc/%d/loginuid", t->tid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, cur, sizeof(cur) - 1);
+		cur[len > 0 ? len : 0] = 0;
+		close(fd);
+	}
+	len = snprintf(want, sizeof(want), "%u", tc->loginuid);
+	if (!strcmp(cur, want))
+		return 0;
+	r = rst_poke(&t->rs, SCRATCH(mt->tramp), path, strlen(path) + 1);
+	if (!r)
+		r = rst_poke(&t->rs, SCRATCH(mt->tramp) + 64, want, len);
+	if (r)
+		return (int)r;
+	fd = (int)RSYS_OR_FAIL(t, "open /proc/self/loginuid", __NR_openat, proc_fd > 0 ? proc_fd : AT_FDCWD,
+			       SCRATCH(mt->tramp), O_WRONLY | O_CLOEXEC, 0, 0, 0);
+	r = rst_rsys(&t->rs, __NR_write, fd, SCRATCH(mt->tramp) + 64, len, 0, 0, 0);
+	rst_rsys(&t->rs, __NR_close, fd, 0, 0, 0, 0, 0);
+	if (r != len)
+		return pr_fail(r < 0 ? (int)r : -EIO, "task %d: can't set the login uid to %s: %s\n", task_pid(mt), want,
+			       r < 0 ? strerror((int)-r) : "short write");
+	return 0;
+}
+
 /* After the creds: changing uids resets the flag to fs.suid_dumpable. */
 static int restore_dumpable(struct morph_task *mt)
 {
@@ -776,6 +819,8 @@ int morph_task(struct morph_task *mt)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
 	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	if (!ret)
+		ret = restore_loginuid(mt);
 	if (!ret)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)

@@ -6,7 +6,8 @@
  *    capabilities (a reduced permitted/effective set, an inheritable bit, a
  *    smaller bounding set), securebits;
  *  - rlimits lowered below criu's (soft and hard), the nice value,
- *    personality, umask, PR_SET_PDEATHSIG, the child-subreaper flag.
+ *    personality, umask, PR_SET_PDEATHSIG, the child-subreaper flag, the
+ *    audit login uid.
  * The child reports everything through a shared page before and after.
  */
 #include <fcntl.h>
@@ -42,6 +43,7 @@ struct attrs {
 	mode_t umask;
 	int pdeathsig;
 	int subreaper;
+	long long loginuid;	/* -2: no /proc/self/loginuid */
 };
 
 struct shared {
@@ -79,6 +81,13 @@ static void snap(struct attrs *a)
 	umask(a->umask);
 	prctl(PR_GET_PDEATHSIG, &a->pdeathsig);
 	prctl(PR_GET_CHILD_SUBREAPER, &a->subreaper);
+	a->loginuid = -2;
+	FILE *f = fopen("/proc/self/loginuid", "re");
+	if (f) {
+		if (fscanf(f, "%lld", &a->loginuid) != 1)
+			a->loginuid = -3;
+		fclose(f);
+	}
 }
 
 static int change(void)
@@ -90,6 +99,12 @@ static int change(void)
 
 	if (setrlimit(RLIMIT_NOFILE, &nofile) || setrlimit(RLIMIT_CORE, &core))
 		return 1;
+	int lfd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	if (lfd >= 0) {
+		if (write(lfd, "4242", 4) != 4)
+			return 11;
+		close(lfd);
+	}
 	if (setpriority(PRIO_PROCESS, 0, 7))
 		return 2;
 	if (personality(ADDR_NO_RANDOMIZE) < 0)
@@ -176,6 +191,7 @@ int main(int argc, char **argv)
 	SAME(secbits, "%#x");
 	SAME(nofile.rlim_cur, "%lu") SAME(nofile.rlim_max, "%lu") SAME(core.rlim_cur, "%lu");
 	SAME(core.rlim_max, "%lu") SAME(stack.rlim_cur, "%lu");
+	SAME(loginuid, "%lld");
 	SAME(nice, "%d") SAME(persona, "%#x") SAME(umask, "%o") SAME(pdeathsig, "%d") SAME(subreaper, "%d");
 	if (test_failed())
 		return 1;
