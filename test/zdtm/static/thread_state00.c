@@ -2,7 +2,7 @@
 /*
  * thread_state00: per-thread state survives restore. Four threads (the main
  * one and three pthreads), each with its own:
- *  - tid (gettid) and name (comm);
+ *  - tid (gettid) and name (comm), scheduling policy and nice value;
  *  - blocked signal mask;
  *  - sigaltstack (two threads), robust list and clear-tid address as glibc set
  *    them, rseq registration (glibc's);
@@ -13,6 +13,8 @@
  *    after restore (the syscall is restarted).
  */
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
@@ -41,6 +43,8 @@ struct tstate {
 	size_t robust_len;
 	unsigned long tid_addr;
 	int rseq_busy;		/* 1: a second rseq() with glibc's values says EBUSY (registered) */
+	int policy;		/* sched_getscheduler() of the thread */
+	int nice;
 };
 
 struct thread {
@@ -81,6 +85,9 @@ static void snapshot(struct tstate *s)
 	sigaltstack(NULL, &s->ss);
 	syscall(SYS_get_robust_list, 0, &s->robust_head, &s->robust_len);
 	prctl(PR_GET_TID_ADDRESS, &s->tid_addr);
+	s->policy = sched_getscheduler(0);
+	errno = 0;
+	s->nice = getpriority(PRIO_PROCESS, 0);
 	if (&__rseq_offset && &__rseq_size && __rseq_size) {
 		void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
 		long r = syscall(334 /* rseq */, area, 32, 0, 0x53053053);
@@ -170,6 +177,14 @@ static void setup(struct thread *t)
 	if (t->idx & 1)
 		sigaddset(&s, SIGUSR1);
 	pthread_sigmask(SIG_SETMASK, &s, NULL);
+	/* thread 1 SCHED_BATCH, thread 2 SCHED_IDLE, thread 3 nice 5 (per thread on Linux) */
+	if (t->idx == 1 || t->idx == 2) {
+		struct sched_param sp = { 0 };
+
+		sched_setscheduler(0, t->idx == 1 ? SCHED_BATCH : SCHED_IDLE, &sp);
+	}
+	if (t->idx == 3)
+		setpriority(PRIO_PROCESS, 0, 5);
 	if (t->idx == 1 || t->idx == 2) {
 		stack_t ss = { .ss_sp = t->altstack, .ss_size = 64 * 1024, .ss_flags = 0 };
 
@@ -227,6 +242,8 @@ static void compare(struct thread *t)
 		     b->robust_head, b->robust_len);
 	if (a->tid_addr != b->tid_addr)
 		fail("thread %d: clear-tid address %#lx, was %#lx", t->idx, a->tid_addr, b->tid_addr);
+	if (a->policy != b->policy || a->nice != b->nice)
+		fail("thread %d: policy %d nice %d, was %d %d", t->idx, a->policy, a->nice, b->policy, b->nice);
 	if (a->rseq_busy != b->rseq_busy)
 		fail("thread %d: rseq registered %d, was %d", t->idx, a->rseq_busy, b->rseq_busy);
 }
