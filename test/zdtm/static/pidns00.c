@@ -22,6 +22,8 @@
  * flags are kept. Signals through pidfds arrive: N -> B (SIGUSR1) and
  * A -> N (SIGUSR2), each with the sender's pid in the namespace as si_pid.
  * N reaps Z through its pidfd: status 7, si_pid Z's pid in the namespace.
+ * A POSIX timer of A that notifies thread T by its tid (SIGEV_THREAD_ID)
+ * still reaches T.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -251,16 +253,53 @@ static int read_full(int fd, void *buf, size_t len)
 static pid_t t_tid;
 static int t_pipe[2];
 
+/* T: reports its tid, then reports every SIGRTMIN it gets (A's timer notifies T by its tid). */
 static void *t_main(void *arg)
 {
 	pid_t me = syscall(SYS_gettid);
+	sigset_t set;
+	siginfo_t si;
 
 	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
 	if (write(t_pipe[1], &me, sizeof(me)) != sizeof(me))
 		return NULL;
-	for (;;)
-		pause();
+	for (;;) {
+		if (sigwaitinfo(&set, &si) == SIGRTMIN && si.si_code == SI_TIMER && write(t_pipe[1], &me, 1) != 1)
+			return NULL;
+	}
 	return NULL;
+}
+
+/* A timer that notifies thread T (SIGEV_THREAD_ID: T's tid in the namespace), disarmed. */
+static int make_t_timer(timer_t *ret)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
+
+	sev._sigev_un._tid = t_tid;
+	return timer_create(CLOCK_MONOTONIC, &sev, ret);
+}
+
+/* Arm it for 10 ms: T must report the signal. */
+static int check_t_timer(timer_t tm)
+{
+	struct itimerspec its = { .it_value = { 0, 10 * 1000 * 1000 } };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char c;
+
+	if (timer_settime(tm, 0, &its, NULL)) {
+		fail("A: timer_settime");
+		return -1;
+	}
+	for (int i = 0; i < 500; i++) {
+		if (read(t_pipe[0], &c, 1) == 1)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	errno = 0;
+	fail("A: the timer of thread %d did not reach it within 5s", t_tid);
+	return -1;
 }
 
 /* A: gets B's pid from N, opens its pidfds, starts T, reports; on 'c' checks and signals N. */
@@ -271,9 +310,14 @@ static void __attribute__((noreturn)) a_main(int cmd_fd, int res_fd)
 	pthread_t th;
 	pid_t me = getpid(), b;
 	char c, ok = 'y';
+	timer_t tm;
 
+	block(SIGRTMIN);	/* in every thread: only T waits for it */
 	if (read_full(cmd_fd, &b, sizeof(b)) || pipe(t_pipe) || pthread_create(&th, NULL, t_main, NULL) ||
-	    read_full(t_pipe[0], &t_tid, sizeof(t_tid)))
+	    read_full(t_pipe[0], &t_tid, sizeof(t_tid)) || make_t_timer(&tm) ||
+	    fcntl(t_pipe[0], F_SETFL, O_NONBLOCK))
+		_exit(1);
+	if (check_t_timer(tm))
 		_exit(1);
 	if (pfd_open(&n_fd, getppid(), getppid(), 0, 0, "A: pidfd of N") ||
 	    pfd_open(&b_fd, b, b, getppid(), 0, "A: pidfd of sibling B"))
@@ -296,6 +340,8 @@ static void __attribute__((noreturn)) a_main(int cmd_fd, int res_fd)
 		fail("A: pidfd_send_signal(SIGUSR2) to N");
 		ok = 'n';
 	}
+	if (check_t_timer(tm))
+		ok = 'n';
 	if (write(res_fd, &ok, 1) != 1)
 		_exit(1);
 	for (;;)
