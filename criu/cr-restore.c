@@ -1428,6 +1428,9 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = morph_all(mts);
 	if (!ret)
 		ret = files_restore_late();
+	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
+	if (!ret && ropts->pidfile)
+		ret = write_pidfile(ropts->pidfile, pid);
 	if (ret)
 		return ret;
 	return release_all(mts, nr);
@@ -1516,20 +1519,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	files_restore_fini();
 	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
 
-	if (o->pidfile) {
-		int r = write_pidfile(o->pidfile, root_pid);
-
-		if (r && !o->detached) {
-			/* the tree runs: report, but still wait for it */
-			pr_warn("the tree runs without a pidfile\n");
-		} else if (r) {
-			ret = r;
-		}
-	}
 	free(mts);
 	restore_cleanup();
-	if (ret)
-		return ret;
 	if (o->detached)
 		return 0;
 	return wait_root(root_pid);
