@@ -23,7 +23,7 @@ literal or key=value lines:
   pidns               the pidfile names the init of the test's own pid namespace:
                       criu restores the pids inside it only, so the restored root
                       gets a new pid (criu's pidfile tells it) and the /proc
-                      comparison, keyed by the runner's pids, is skipped
+                      comparison is made with the pids seen inside the namespace
   timeout             seconds allowed for each step (default 30)
   tty                 a shell job on a terminal: see run_shell_job(); dump and
                       restore get --shell-job
@@ -407,23 +407,58 @@ def proc_snapshot(pid):
     return snap
 
 
-def tree_snapshot(root):
-    return {p: proc_snapshot(p) for p in [root] + descendants(root)}
+def ns_ids(pid, tid=None):
+    """(pid, pgid, sid) of a task, or a thread's tid, in its own pid namespace:
+    the last column of the NS* lines of its status. None if unreadable."""
+    path = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
+    ids = {}
+    for line in (read_text(path) or "").splitlines():
+        key, _, val = line.partition(":")
+        if key in ("NSpid", "NSpgid", "NSsid") and val.split():
+            ids[key] = int(val.split()[-1])
+    if len(ids) != 3:
+        return None
+    return ids["NSpid"], ids["NSpgid"], ids["NSsid"]
 
 
-def settled_snapshot(root, tries=10, pause=0.02):
+def ns_view(snap):
+    """A tree snapshot keyed and worded by the ids seen inside the tree's own
+    pid namespace (pidns tests: criu restores those, not the runner's)."""
+    ids = {p: ns_ids(p) for p in snap}
+    out = {}
+    for p, s in snap.items():
+        if s is None or ids[p] is None:
+            out["runner pid %d" % p] = s
+            continue
+        s = dict(s)
+        head, _, ppid, _, _, _, _ = s["stat"].rsplit(" ", 6)
+        parent = ids.get(int(ppid))
+        s["stat"] = "%s ppid %d pgrp %d session %d" % (head, parent[0] if parent else 0, ids[p][1], ids[p][2])
+        if "tids" in s:
+            tids = [ns_ids(p, int(t)) for t in s["tids"].split()]
+            s["tids"] = " ".join(str(t[0]) if t else "?" for t in sorted(tids, key=lambda t: t or (0,)))
+        out[ids[p][0]] = s
+    return out
+
+
+def tree_snapshot(root, ns=False):
+    snap = {p: proc_snapshot(p) for p in [root] + descendants(root)}
+    return ns_view(snap) if ns else snap
+
+
+def settled_snapshot(root, tries=10, pause=0.02, ns=False):
     """Snapshot a tree that may still be settling (a child closing fds after the
     root said ready). Returns the snapshot and the (pid, key) pairs that kept
     changing, which are then left out of the comparison."""
-    prev = tree_snapshot(root)
+    prev = tree_snapshot(root, ns)
     for _ in range(tries):
         time.sleep(pause)
-        cur = tree_snapshot(root)
+        cur = tree_snapshot(root, ns)
         if cur == prev:
             return cur, set()
         prev = cur
     time.sleep(pause)
-    last = tree_snapshot(root)
+    last = tree_snapshot(root, ns)
     changing = set()
     for pid in set(prev) | set(last):
         a, b = prev.get(pid) or {}, last.get(pid) or {}
@@ -610,7 +645,8 @@ class Runner:
         iters = 1 if desc["crfail"] else self.args.iters
         for it in range(1, iters + 1):
             tree = [pid] + descendants(pid)
-            before = None if self.args.no_compare or desc["pidns"] else settled_snapshot(pid)
+            # a pidns test is compared as seen inside its namespace (its pids there are restored)
+            before = None if self.args.no_compare else settled_snapshot(pid, ns=desc["pidns"])
             self.vlog("iteration %d: dumping tree %s" % (it, tree))
             ddir, rc, out = self.dump(t, pid, it, norst and not desc["crfail"])
             logs = self.criu_logs(ddir, "dump.log", out)
@@ -626,7 +662,7 @@ class Runner:
                 want = desc["crfail_log"]
                 if want and not re.search(want, read_text(os.path.join(ddir, "dump.log")) or ""):
                     raise TestFailed("dump failed, but dump.log does not match %r" % want, logs)
-                self.compare(before, pid, "after the failed dump", logs)
+                self.compare(before, pid, "after the failed dump", logs, desc["pidns"])
                 return pid
             if rc != 0:
                 raise TestFailed("dump failed (exit %d)" % rc, logs)
@@ -635,15 +671,15 @@ class Runner:
                 if not is_alive(pid):
                     raise TestFailed("task %d died after dump --leave-running" % pid,
                                      logs + self.test_logs(t) + self.verdict_block(t))
-                self.compare(before, pid, "after dump --leave-running", logs)
+                self.compare(before, pid, "after dump --leave-running", logs, desc["pidns"])
                 continue
             self.wait_tree_gone(t, tree, ddir, out)
             pid = self.restore(t, ddir, pid)
             self.compare(before, pid, "after restore",
-                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")))
+                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"])
         return pid
 
-    def compare(self, before, pid, when, logs):
+    def compare(self, before, pid, when, logs, ns=False):
         """The tree must look the same from /proc as before the dump."""
         if before is None:
             return
@@ -655,7 +691,7 @@ class Runner:
         # while they sleep): only a difference that persists counts
         deadline = time.monotonic() + 1.0
         while True:
-            diff = snapshot_diff(snap, tree_snapshot(pid), changing)
+            diff = snapshot_diff(snap, tree_snapshot(pid, ns), changing)
             if not diff or time.monotonic() >= deadline:
                 break
             time.sleep(0.02)
