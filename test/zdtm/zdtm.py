@@ -428,7 +428,7 @@ def ns_view(snap):
     out = {}
     for p, s in snap.items():
         if s is None or ids[p] is None:
-            out["runner pid %d" % p] = s
+            out[-p] = s         # gone meanwhile: keyed apart (by minus the runner's pid)
             continue
         s = dict(s)
         head, _, ppid, _, _, _, _ = s["stat"].rsplit(" ", 6)
