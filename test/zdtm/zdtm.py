@@ -674,6 +674,7 @@ class Runner:
                 self.compare(before, pid, "after dump --leave-running", logs, desc["pidns"])
                 continue
             self.wait_tree_gone(t, tree, ddir, out)
+            self.tty_reclaim()
             pid = self.restore(t, ddir, pid)
             self.compare(before, pid, "after restore",
                          self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"])
@@ -752,6 +753,18 @@ class Runner:
             with open(self.tty["log"], "ab") as f:
                 f.write(data)
         return data.decode(errors="replace")
+
+    def tty_reclaim(self):
+        """The foreground job is gone (dumped): take the terminal back, as a
+        shell does, before criu restore runs. SIGTTOU is blocked: we are not
+        the foreground group when we ask."""
+        if not self.tty:
+            return
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTTOU])
+        try:
+            os.tcsetpgrp(self.tty["slave"], os.getpgrp())
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def check_tty_mark(self, t):
         """What the test wrote to fd 1 after SIGTERM (after restore) must have
