@@ -550,7 +550,8 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 		return pr_fail(r < 0 ? (int)r : -EFAULT, "%d: can't move shared memory to %#" PRIx64 "\n", pid,
 			       v->start);
 	/* drop what is left of the temporary mapping: the object keeps its size */
-	rst_rsys(rs, __NR_munmap, a0, v->pgoff, 0, 0, 0, 0);
+	if (v->pgoff)
+		rst_rsys(rs, __NR_munmap, a0, v->pgoff, 0, 0, 0, 0);
 	if (v->pgoff + len < size)
 		rst_rsys(rs, __NR_munmap, a0 + v->pgoff + len, size - v->pgoff - len, 0, 0, 0, 0);
 	o->owner = pid;
