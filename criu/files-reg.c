@@ -290,6 +290,10 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a terminal (%s): use --shell-job\n", p->fd,
 			       p->item->pid, p->link);
+	/* restore would hand over criu's terminal, a slave: not the same kind of file */
+	if (p->stat.st_rdev == makedev(5, 2))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a pty master (%s): not supported\n", p->fd,
+			       p->item->pid, p->link);
 	fill_fown(p->lfd, &fown);
 	tfe.id = id;
 	tfe.tty_info_id = 0;
