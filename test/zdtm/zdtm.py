@@ -28,10 +28,15 @@ literal or key=value lines:
   tty                 a shell job on a terminal: see run_shell_job(); dump and
                       restore get --shell-job
 
+After every successful dump, when crit is on PATH, crit_check.py (run by
+crit's own python) decodes the images test/unit/crit-check.sh names; a
+rejection fails the test (--no-crit: off).
+
 The runner is a child subreaper and reaps everything it starts. By default
 it re-executes itself as init of a new pid namespace (unshare --pid --fork
 --mount-proc) so that pids freed by a dump stay free for the restore.
-One line is printed per test, then "zdtm: N passed, N failed, N skipped".
+One line is printed per test, then "zdtm: N passed, N failed, N skipped"
+(--label WORD replaces "zdtm").
 """
 
 import argparse
