@@ -892,6 +892,14 @@ int morph_release(struct morph_task *mt)
 		if (!t->seized)
 			continue;
 		ret = compel_detach(t->tid, stopped ? COMPEL_TASK_STOPPED : COMPEL_TASK_ALIVE, 0);
+		/*
+		 * Gone: once the first threads and tasks run, the tree itself may kill
+		 * it (a fatal signal, exit_group()). Not a failure of the restore.
+		 */
+		if (ret == -ESRCH) {
+			pr_debug("%d is gone before its detach\n", t->tid);
+			ret = 0;
+		}
 		if (ret && !err)
 			err = pr_fail(ret, "can't detach %d: %s\n", t->tid, strerror(-ret));
 		t->seized = false;

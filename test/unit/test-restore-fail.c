@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +35,7 @@
 static int nr_test, nr_fail;
 static char dir[256], criu[512];
 static pid_t tree[3];	/* R, C, G */
+static pid_t r_thread;	/* a second thread of R */
 static rlim_t criu_nofile_max;	/* != 0: criu runs with this RLIMIT_NOFILE hard limit */
 
 static void check(int cond, const char *fmt, ...)
@@ -49,7 +53,21 @@ static void check(int cond, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* The tree: R (session leader) -> C -> G, all pause(); pids reported through a pipe. */
+static void *pause_thread(void *arg)
+{
+	pid_t me = syscall(SYS_gettid);
+
+	if (write((int)(long)arg, &me, sizeof(me)) != sizeof(me))
+		_exit(1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * The tree: R (session leader, with a second thread) -> C -> G, all pause();
+ * ids reported through a pipe.
+ */
 static pid_t start_tree(void)
 {
 	int p[2];
@@ -59,10 +77,13 @@ static pid_t start_tree(void)
 		return -1;
 	r = fork();
 	if (r == 0) {
+		pthread_t th;
 		pid_t c;
 
 		close(p[0]);
 		setsid();
+		if (pthread_create(&th, NULL, pause_thread, (void *)(long)p[1]))
+			_exit(1);
 		c = fork();
 		if (c == 0) {
 			pid_t g = fork();
@@ -85,11 +106,21 @@ static pid_t start_tree(void)
 	}
 	close(p[1]);
 	tree[0] = r;
-	if (read(p[0], &tree[1], sizeof(pid_t)) != sizeof(pid_t) ||
-	    read(p[0], &tree[2], sizeof(pid_t)) != sizeof(pid_t))
-		r = -1;
+	pid_t ids[3];
+	for (int i = 0; i < 3; i++)
+		if (read(p[0], &ids[i], sizeof(pid_t)) != sizeof(pid_t))
+			r = -1;
 	close(p[0]);
-	/* the order of the two writes is not fixed: C is the one whose parent is R */
+	/* the writes come in any order: the thread is in R's task dir, C's parent is R */
+	for (int i = 0, k = 1; r > 0 && i < 3; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", r, ids[i]);
+		if (!access(path, F_OK))
+			r_thread = ids[i];
+		else if (k < 3)
+			tree[k++] = ids[i];
+	}
 	return r;
 }
 
@@ -129,6 +160,24 @@ static char state_of(pid_t pid)
 	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p ? p[2] : 0;
+}
+
+/* TracerPid of thread tid of pid: 0 once criu let it go (-1: unknown). */
+static int tracer_of(pid_t pid, pid_t tid)
+{
+	char path[96], line[128];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
 }
 
 /* Reap what came to us (we are a subreaper) and wait until pid is gone. */
@@ -364,6 +413,25 @@ int main(void)
 		check(count_criu_procs() == 0, "SIGTERM to criu: no criu or stub process is left");
 	}
 
+	/* 3c. R's second thread id is taken by another process: fails once R's stub exists */
+	{
+		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+				  set_tid, set_tid_size, cgroup; } ca = { .exit_signal = SIGCHLD,
+				  .set_tid = (uint64_t)(uintptr_t)&r_thread, .set_tid_size = 1 };
+		long occ = r_thread > 0 ? syscall(SYS_clone3, &ca, sizeof(ca)) : -1;
+
+		if (occ == 0) {
+			for (;;)
+				pause();
+		}
+		check(occ == r_thread, "a process takes R's thread id %d", r_thread);
+		if (occ == r_thread) {
+			expect_failure("thread id taken", NULL, "is taken", tree, 3);
+			kill(occ, SIGKILL);
+			check(gone(occ), "the process with R's thread id is gone");
+		}
+	}
+
 	/* 4. a truncated pages image: nothing may start */
 	char pages[300];
 	snprintf(pages, sizeof(pages), "%s/pages-1.img", dir);
@@ -414,6 +482,12 @@ int main(void)
 		printf("# %s\n", err);
 	check(state_of(tree[0]) && ppid_of(tree[1]) == tree[0] && ppid_of(tree[2]) == tree[1],
 	      "clean restore: R %d -> C %d -> G %d again", tree[0], tree[1], tree[2]);
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", tree[0], r_thread);
+		check(!access(path, F_OK), "clean restore: R has its thread %d again", r_thread);
+	}
 	for (int i = 2; i >= 0; i--)
 		kill(tree[i], SIGKILL);
 	for (int i = 0; i < 3; i++)
@@ -433,7 +507,8 @@ int main(void)
 	bool up = false;
 	for (int i = 0; i < 5000 && !up; i++) {
 		/* morphed: only criu itself still has the images dir on its command line */
-		up = ppid_of(tree[0]) == fg && ppid_of(tree[2]) == tree[1] && count_criu_procs() == 1;
+		up = ppid_of(tree[0]) == fg && ppid_of(tree[2]) == tree[1] && count_criu_procs() == 1 &&
+		     !tracer_of(tree[0], tree[0]) && !tracer_of(tree[0], r_thread);
 		if (!up)
 			usleep(1000);
 	}
