@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """crit_check.py DIR: what `test/unit/crit-check.sh DIR` checks, in one process.
+crit_check.py --serve: the same for each directory named on a line of stdin,
+each answer ending with a line "# done RC" (the zdtm runner keeps one such
+process for a whole run: one interpreter start, not one per dump).
 
 Decodes the images of DIR that crit-check.sh names (its `for spec in ...`
 list is read from that script, so the two never disagree) the way `crit
@@ -54,9 +57,32 @@ def check_one(path, magic, images):
     return None
 
 
+def check_dir(d, specs, images):
+    """TAP lines for the images of d; returns (lines, rc)."""
+    if not os.path.isdir(d):
+        return ["not ok 1 - %s is not a directory" % d], 2
+    names = sorted(os.listdir(d))
+    out = []
+    n = failed = 0
+    for pattern, magic in specs:
+        for name in fnmatch.filter(names, pattern):
+            n += 1
+            err = check_one(os.path.join(d, name), magic, images)
+            if err:
+                failed += 1
+                out.append("not ok %d - crit decode %s: %s" % (n, name, err))
+            else:
+                out.append("ok %d - crit decode %s (%s)" % (n, name, magic))
+    if n == 0:
+        return out + ["not ok 1 - no image to check in %s" % d], 1
+    out.append("# crit-check: %d images, %d failed" % (n, failed))
+    return out, 1 if failed else 0
+
+
 def main():
-    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
-        print("usage: crit_check.py DIR (an image directory)")
+    serve = len(sys.argv) == 2 and sys.argv[1] == "--serve"
+    if len(sys.argv) != 2 or (not serve and not os.path.isdir(sys.argv[1])):
+        print("usage: crit_check.py DIR (an image directory) | --serve")
         return 2
     try:
         from pycriu import images
@@ -68,23 +94,14 @@ def main():
     except (OSError, ValueError) as e:
         print("not ok 1 - %s" % e)
         return 2
-    d = sys.argv[1]
-    names = sorted(os.listdir(d))
-    n = failed = 0
-    for pattern, magic in specs:
-        for name in fnmatch.filter(names, pattern):
-            n += 1
-            err = check_one(os.path.join(d, name), magic, images)
-            if err:
-                failed += 1
-                print("not ok %d - crit decode %s: %s" % (n, name, err))
-            else:
-                print("ok %d - crit decode %s (%s)" % (n, name, magic))
-    if n == 0:
-        print("not ok 1 - no image to check in %s" % d)
-        return 1
-    print("# crit-check: %d images, %d failed" % (n, failed))
-    return 1 if failed else 0
+    if not serve:
+        lines, rc = check_dir(sys.argv[1], specs, images)
+        print("\n".join(lines))
+        return rc
+    for line in sys.stdin:
+        lines, rc = check_dir(line.rstrip("\n"), specs, images)
+        print("\n".join(lines + ["# done %d" % rc]), flush=True)
+    return 0
 
 
 if __name__ == "__main__":

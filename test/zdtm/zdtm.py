@@ -47,6 +47,7 @@ import fcntl
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -244,13 +245,18 @@ class Reaper:
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
-    def kill_all_below(self, root):
-        """SIGKILL every descendant of root and reap them. Returns their pids."""
+    def kill_all_below(self, root, keep=()):
+        """SIGKILL every descendant of root but the pids in keep (and their
+        descendants) and reap them. Returns their pids."""
         killed = []
         for _ in range(100):
-            pids = [p for p in descendants(root) if is_alive(p)]
+            kept = set(keep)
+            for k in keep:
+                kept.update(descendants(k))
+            below = [p for p in descendants(root) if p not in kept]
+            pids = [p for p in below if is_alive(p)]
             self.reap()
-            if not pids and not [p for p in descendants(root)]:
+            if not pids and not [p for p in descendants(root) if p not in kept]:
                 break
             for p in pids:
                 try:
@@ -504,6 +510,7 @@ class Runner:
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
         self.tty = None         # the terminal of a tty test (see run_shell_job)
         self.crit_py, self.crit_why = (None, "--no-crit") if args.no_crit else crit_python()
+        self.crit = None        # the CritChecker, started by run()
 
     def vlog(self, msg):
         if self.args.verbose:
@@ -530,24 +537,23 @@ class Runner:
         return os.WEXITSTATUS(st), out
 
     def crit_check(self, t, ddir):
-        """Debian's crit must decode the images of every successful dump
-        (test/zdtm/crit_check.py: the images test/unit/crit-check.sh checks,
-        in one process of crit's interpreter)."""
-        if not self.crit_py:
+        """Debian's crit must decode the images of every successful dump: the
+        images test/unit/crit-check.sh names, decoded by one crit_check.py
+        --serve process (crit's interpreter) kept for the whole run. Its
+        answer is kept in DIR/crit-check.out."""
+        if not self.crit:
             return
+        rc, lines = self.crit.check(ddir, t["timeout"], self.reaper)
         out = os.path.join(ddir, "crit-check.out")
-        pid = spawn([self.crit_py, CRIT_CHECK, ddir], ddir, out)
-        gone, st = self.reaper.wait(pid, t["timeout"])
-        if not gone:
-            os.kill(pid, signal.SIGKILL)
-            self.reaper.wait(pid, 5)
-            raise TestFailed("crit check of %s timed out" % os.path.basename(ddir))
-        if st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0:
+        with open(out, "w") as f:
+            f.write("".join(l + "\n" for l in lines))
+        if rc == 0:
             return
-        lines = tail(out, 1000)
-        bad = [l for l in lines if l.startswith("not ok")] or lines[-1:]
-        raise TestFailed("crit rejects %s: %s (%s)" % (os.path.basename(ddir),
-                         bad[0].split(" - ", 1)[-1], status_str(st)),
+        bad = [l for l in lines if l.startswith("not ok")] or lines[-1:] or ["(no output)"]
+        why = bad[0].split(" - ", 1)[-1]
+        if rc is None:
+            why = "the checker failed: " + why
+        raise TestFailed("crit rejects %s: %s" % (os.path.basename(ddir), why),
                          [(os.path.relpath(out, ROOT), bad[:LOG_TAIL])])
 
     def check_features(self, features, timeout):
@@ -887,7 +893,7 @@ class Runner:
         except DescError as e:
             result, reason = "FAIL", "bad .desc: %s" % e
         finally:
-            leftovers += self.reaper.kill_all_below(self.me)
+            leftovers += self.reaper.kill_all_below(self.me, self.crit.keep() if self.crit else ())
         self.counts[result] += 1
         line = "%s  %s" % (result, name)
         if reason:
@@ -917,6 +923,9 @@ class Runner:
         print("zdtm: %d tests, mode %s, flavor %s (%s)" %
               (len(names), self.mode_name(), self.args.flavor, where), flush=True)
         if not self.args.nocr:
+            if self.crit_py:
+                self.crit = CritChecker(self.crit_py, os.path.join(RUN_DIR, "crit-check.log"))
+                self.crit.start()   # here: a tty test's runner copy can't start one for us
             print("zdtm: crit check of every dump: %s" %
                   (("on (%s)" % self.crit_py) if self.crit_py else "off (%s)" % self.crit_why), flush=True)
         for name in names:
@@ -927,6 +936,79 @@ class Runner:
         print("%s: %d passed, %d failed, %d skipped" % (self.args.label, c["PASS"], c["FAIL"], c["SKIP"]),
               flush=True)
         return 1 if c["FAIL"] else 0
+
+
+# ------------------------------------------------------------ crit checks
+
+class CritChecker:
+    """One `crit_check.py --serve` process under crit's python for the whole
+    run: a dump directory goes in as a line, TAP lines and "# done RC" come
+    back. Started again (by the process that started it) if it died."""
+
+    def __init__(self, python, log):
+        self.python, self.log = python, log
+        self.pid = None
+        self.owner = os.getpid()
+
+    def keep(self):
+        return (self.pid,) if self.pid else ()
+
+    def start(self):
+        r_in, w_in = os.pipe()
+        r_out, w_out = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.dup2(r_in, 0)
+                os.dup2(w_out, 1)
+                fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.dup2(fd, 2)
+                os.execv(self.python, [self.python, CRIT_CHECK, "--serve"])
+            finally:
+                os._exit(127)
+        os.close(r_in)
+        os.close(w_out)
+        self.pid, self.w, self.r, self.buf = pid, w_in, r_out, b""
+
+    def stop(self):
+        if self.pid:
+            os.close(self.w)
+            os.close(self.r)
+            self.pid = None
+
+    def check(self, ddir, timeout, reaper):
+        """(rc, TAP lines); rc None when the checker died or timed out."""
+        if self.pid and (not is_alive(self.pid) or (self.pid in reaper.status)):
+            self.stop()
+        if not self.pid:
+            if os.getpid() != self.owner:
+                return None, ["the crit checker is gone (see %s)" % os.path.relpath(self.log, ROOT)]
+            self.start()
+        try:
+            os.write(self.w, (os.path.abspath(ddir) + "\n").encode())
+        except OSError as e:
+            self.stop()
+            return None, ["cannot talk to the crit checker: %s" % e.strerror] + tail(self.log, 5)
+        deadline = time.monotonic() + timeout
+        lines = []
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                line = line.decode(errors="replace")
+                m = re.fullmatch(r"# done (\d+)", line)
+                if m:
+                    return int(m.group(1)), lines
+                lines.append(line)
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.r], [], [], left)[0]:
+                os.kill(self.pid, signal.SIGKILL)
+                self.stop()
+                return None, lines + ["timed out after %ds" % timeout]
+            chunk = os.read(self.r, 65536)
+            if not chunk:
+                self.stop()
+                return None, lines + ["the crit checker died"] + tail(self.log, 5)
+            self.buf += chunk
 
 
 # ---------------------------------------------------------------- setup
