@@ -33,7 +33,7 @@ static int add(int ep, int fd, uint64_t data)
 
 int main(int argc, char **argv)
 {
-	int efd, ep, shared, go[2], data[2], reused[2], sk[2], efd_no, status, n;
+	int efd, ep, shared, go[2], rdy[2], data[2], reused[2], sk[2], efd_no, status, n;
 	struct epoll_event ev;
 	pid_t child;
 	uint64_t one = 1;
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 	efd = eventfd(0, 0);
 	shared = epoll_create1(0);
-	if (efd < 0 || shared < 0 || pipe(go) || pipe(data) || add(shared, data[0], 0xabc)) {
+	if (efd < 0 || shared < 0 || pipe(go) || pipe(data) || pipe(rdy) || add(shared, data[0], 0xabc)) {
 		fail("setup");
 		return 1;
 	}
@@ -54,6 +54,11 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		close(go[1]);
 		close(data[0]);	/* the shared epoll's item stays (the parent holds the file) */
+		/* our fd table is final: tell the parent (the runner snapshots it at test_daemon) */
+		close(rdy[0]);
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(6);
+		close(rdy[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		if (write(efd, &one, sizeof(one)) != sizeof(one))
@@ -67,6 +72,12 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	close(go[0]);
+	close(rdy[1]);
+	if (read(rdy[0], &c, 1) != 1) {
+		fail("the child did not get ready");
+		return 1;
+	}
+	close(rdy[0]);
 	ep = epoll_create1(0);
 	if (ep < 0 || add(ep, efd, 0x5eed)) {
 		fail("epoll");
