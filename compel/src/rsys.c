@@ -7,6 +7,10 @@
  * set rip/rax/args, PTRACE_CONT, wait for the SIGTRAP of the int3, read rax, put the saved
  * regs back. Signal-delivery stops met meanwhile (SIGKILL cannot be blocked, a signal may
  * have been dequeued already) are suppressed and remembered in ctx->swallowed.
+ *
+ * COMPEL_RSYS_FAST does the mask part once for the whole context (prepare / finish) and
+ * puts the regs back only at the finish: a call is then set regs, PTRACE_CONT, wait,
+ * get regs.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,12 +70,18 @@ static int find_exec_vma(pid_t tid, unsigned long *ret_addr)
 
 static int sigtrap_ignored(pid_t tid);
 static int trap_capture(struct compel_rsys *ctx);
+static int fast_mask_set(struct compel_rsys *ctx);
 
-/* Last step of prepare: remember an ignored SIGTRAP; on failure undo everything. */
+/*
+ * Last step of prepare: the call mask of a fast context, then remember an ignored
+ * SIGTRAP; on failure undo everything.
+ */
 static int prepare_trap(struct compel_rsys *ctx)
 {
-	int ret = sigtrap_ignored(ctx->tid);
+	int ret = ctx->fast ? fast_mask_set(ctx) : 0;
 
+	if (!ret)
+		ret = sigtrap_ignored(ctx->tid);
 	if (ret > 0)
 		ret = trap_capture(ctx);
 	if (ret < 0) {
@@ -84,11 +94,19 @@ static int prepare_trap(struct compel_rsys *ctx)
 
 int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip)
 {
+	return compel_rsys_prepare_flags(ctx, tid, syscall_ip, 0);
+}
+
+int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip, unsigned int flags)
+{
 	uint8_t code[sizeof(syscall_code)];
 	int ret;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->mem_fd = -1;
+	if (flags & ~COMPEL_RSYS_FAST)
+		return -EINVAL;
+	ctx->fast = flags & COMPEL_RSYS_FAST;
 
 	ret = compel_get_regs(tid, &ctx->saved);
 	if (ret)
@@ -148,8 +166,8 @@ static void set_call_regs(struct compel_rsys *ctx, compel_regs_t *r, long nr, co
 	r->r9 = a[5];
 }
 
-/* Block every signal but SIGTRAP for the call; *ret_old gets the mask to put back. */
-static int block_signals(struct compel_rsys *ctx, uint64_t *ret_old)
+/* Block every signal but SIGTRAP; *ret_old gets the mask to put back. */
+static int set_call_mask(struct compel_rsys *ctx, uint64_t *ret_old)
 {
 	int ret = compel_get_sigmask(ctx->tid, ret_old);
 
@@ -158,8 +176,8 @@ static int block_signals(struct compel_rsys *ctx, uint64_t *ret_old)
 	return compel_set_sigmask(ctx->tid, ~SIGBIT(SIGTRAP));
 }
 
-/* Put the old mask back, unless the syscall itself changed the mask (rt_sigprocmask). */
-static int unblock_signals(struct compel_rsys *ctx, uint64_t old)
+/* Put the old mask back, unless a remote syscall itself changed the mask (rt_sigprocmask). */
+static int put_mask_back(struct compel_rsys *ctx, uint64_t old)
 {
 	uint64_t cur;
 	int ret = compel_get_sigmask(ctx->tid, &cur);
@@ -170,6 +188,38 @@ static int unblock_signals(struct compel_rsys *ctx, uint64_t old)
 	if (cur != (~SIGBIT(SIGTRAP) & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))))
 		return 0;
 	return compel_set_sigmask(ctx->tid, old);
+}
+
+/* Per call: the call mask (a fast context has it in place from prepare to finish). */
+static int block_signals(struct compel_rsys *ctx, uint64_t *ret_old)
+{
+	if (ctx->fast)
+		return 0;
+	return set_call_mask(ctx, ret_old);
+}
+
+static int unblock_signals(struct compel_rsys *ctx, uint64_t old)
+{
+	if (ctx->fast)
+		return 0;
+	return put_mask_back(ctx, old);
+}
+
+static int fast_mask_set(struct compel_rsys *ctx)
+{
+	int ret = set_call_mask(ctx, &ctx->saved_mask);
+
+	if (!ret)
+		ctx->mask_set = true;
+	return ret;
+}
+
+static int fast_mask_restore(struct compel_rsys *ctx)
+{
+	if (!ctx->mask_set)
+		return 0;
+	ctx->mask_set = false;
+	return put_mask_back(ctx, ctx->saved_mask);
 }
 
 /*
@@ -215,6 +265,7 @@ static int want_int3(struct compel_rsys *ctx, int status)
 		cpr_debug("%d: SIGTRAP at %#llx, not at our int3\n", ctx->tid, r.rip);
 		return -EIO;
 	}
+	ctx->trap_rax = (long)r.rax;
 	return 1;
 }
 
@@ -371,16 +422,14 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
 	err = compel_set_regs(ctx->tid, &r);
 	if (!err)
 		err = run_until(ctx, PTRACE_CONT, want_int3);
-	if (!err) {
-		err = compel_get_regs(ctx->tid, &r);
-		if (!err)
-			*ret = (long)r.rax;
-	}
+	if (!err)
+		*ret = ctx->trap_rax;
 	if (err == -ESRCH)
 		return err;
 	if (!err)
 		trap_note(ctx, nr, a1, a2, *ret);
-	err2 = compel_set_regs(ctx->tid, &ctx->saved);
+	/* a fast context keeps the call's regs: the next call sets its own, the finish puts ours back */
+	err2 = ctx->fast ? 0 : compel_set_regs(ctx->tid, &ctx->saved);
 	if (!err2)
 		err2 = unblock_signals(ctx, old_mask);
 	cpr_debug("%d: remote syscall %ld = %ld (%d)\n", ctx->tid, nr, err ? 0 : *ret, err ? err : err2);
@@ -427,7 +476,8 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 			ctx->poked = false;
 	}
 	cpr_debug("%d: last remote syscall %ld = %ld\n", ctx->tid, nr, *ret);
-	return unblock_signals(ctx, old_mask);
+	err = unblock_signals(ctx, old_mask);
+	return err ?: fast_mask_restore(ctx);
 }
 
 int compel_rsys_map_scratch(struct compel_rsys *ctx, size_t size)
@@ -477,6 +527,7 @@ int compel_rsys_finish(struct compel_rsys *ctx)
 	}
 	if (!ctx->done)
 		err = keep_first(err, compel_set_regs(ctx->tid, &ctx->saved));
+	err = keep_first(err, fast_mask_restore(ctx));
 	for (int sig = 1; sig <= 64; sig++) {
 		if (!(ctx->swallowed & SIGBIT(sig)))
 			continue;

@@ -687,6 +687,133 @@ out:
 }
 
 
+#define ALL_BUT_TRAP (~(1ULL << (SIGTRAP - 1)) & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1))))
+
+/* A remote rt_sigaction(sig) through the scratch area; *old gets the previous action. */
+static int fast_sigaction(struct compel_rsys *ctx, int sig, const struct ksigaction *act, struct ksigaction *old)
+{
+	long r;
+	int ret = 0;
+
+	if (act)
+		ret = compel_mem_write(ctx->tid, ctx->mem_fd, ctx->scratch, act, sizeof(*act));
+	ret = ret ?: compel_rsys4(ctx, &r, __NR_rt_sigaction, sig, act ? ctx->scratch : 0, ctx->scratch + 64, 8);
+	ret = ret ?: (int)r;
+	if (!ret && old)
+		ret = compel_mem_read(ctx->tid, ctx->mem_fd, ctx->scratch + 64, old, sizeof(*old));
+	return ret;
+}
+
+/* COMPEL_RSYS_FAST: same results, mask and regs put back at the finish, no signal lost. */
+static void test_fast(void)
+{
+	enum compel_task_state state;
+	struct ksigaction ksa, old;
+	compel_regs_t regs, cur, fixed;
+	struct compel_rsys ctx;
+	struct child_status st;
+	uint8_t orig[3];
+	uint64_t mask;
+	int ret, good = 1;
+	struct kid k;
+	long r;
+
+	if (start_kid(&k, 0)) {
+		check(0, "fast: start a child");
+		return;
+	}
+	ret = compel_seize_stop(k.pid, &state);
+	ret = ret ?: compel_get_regs(k.pid, &regs);
+	check(ret == 0, "fast: seized (%d)", ret);
+	if (ret)
+		goto out;
+	check(compel_rsys_prepare_flags(&ctx, k.pid, 0, 0x80) == -EINVAL && ctx.mem_fd == -1,
+	      "fast: an unknown flag is refused");
+	/* a SIGTRAP handler, set beforehand, must survive the int3s: SIGTRAP is never blocked */
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = k.info.usr2_handler;
+	ksa.flags = SA_RESTART;
+	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = ret ?: compel_rsys_map_scratch(&ctx, 4096);
+	ret = ret ?: fast_sigaction(&ctx, SIGTRAP, &ksa, NULL);
+	ret = compel_rsys_finish(&ctx) ?: ret;
+	check(ret == 0, "fast: a SIGTRAP handler set (%d)", ret);
+	ret = compel_rsys_prepare_flags(&ctx, k.pid, 0, COMPEL_RSYS_FAST);
+	check(ret == 0 && ctx.fast && ctx.mask_set && ctx.saved_mask == k.info.blocked,
+	      "fast: prepare saved the mask %#llx", (unsigned long long)ctx.saved_mask);
+	if (ret)
+		goto out;
+	memcpy(orig, ctx.orig, sizeof(orig));
+	ret = compel_get_sigmask(k.pid, &mask);
+	check(ret == 0 && mask == ALL_BUT_TRAP, "fast: all but SIGTRAP blocked during the calls (%#llx)",
+	      (unsigned long long)mask);
+
+	for (int i = 0; i < 200 && good; i++) {
+		ret = compel_rsys0(&ctx, &r, i % 2 ? __NR_gettid : __NR_getpid);
+		good = ret == 0 && r == k.pid;
+		if (i == 100)
+			kill(k.pid, SIGUSR1);	/* arrives between two calls */
+	}
+	check(good, "fast: 200 remote getpid/gettid right");
+	ret = compel_rsys1(&ctx, &r, __NR_close, -1);
+	check(ret == 0 && r == -EBADF, "fast: remote close(-1) = %ld", r);
+	ret = compel_get_regs(k.pid, &cur);
+	check(ret == 0 && cur.rip == ctx.syscall_ip + 3 && cur.rip != regs.rip,
+	      "fast: regs are not put back between calls (rip %#llx at the int3)", cur.rip);
+
+	ret = compel_rsys_map_scratch(&ctx, 4096);
+	memset(&ksa, 0, sizeof(ksa));	/* back to SIG_DFL */
+	ret = ret ?: fast_sigaction(&ctx, SIGTRAP, &ksa, &old);
+	check(ret == 0 && old.handler == k.info.usr2_handler, "fast: a SIGTRAP handler survives the calls (%#lx)",
+	      old.handler);
+
+	ret = compel_rsys_finish(&ctx);
+	check(ret == 0, "fast: finish (%d)", ret);
+	ret = compel_get_regs(k.pid, &cur);
+	check(ret == 0 && !memcmp(&cur, &regs, sizeof(regs)), "fast: regs back after finish");
+	ret = compel_get_sigmask(k.pid, &mask);
+	check(ret == 0 && mask == k.info.blocked, "fast: mask back after finish (%#llx)", (unsigned long long)mask);
+	ret = compel_detach(k.pid, state, 0);
+	ret = ret ?: ask(&k, 'p', ctx.syscall_ip, &st);
+	check(ret == 0 && st.pid == k.pid && !memcmp(st.peek, orig, 3), "fast: child runs after detach, text restored");
+	check(ret == 0 && st.usr1_count == 1, "fast: SIGUSR1 sent during the calls delivered once (%d)", st.usr1_count);
+
+	/* restore-style: every signal blocked by the caller, then the last call */
+	ret = wait_in_read(k.pid);
+	ret = ret ?: compel_seize_stop(k.pid, &state);
+	ret = ret ?: compel_get_regs(k.pid, &regs);
+	ret = ret ?: compel_set_sigmask(k.pid, ~0ULL);
+	ret = ret ?: compel_rsys_prepare_flags(&ctx, k.pid, 0, COMPEL_RSYS_FAST);
+	check(ret == 0, "fast: seize again, block all, prepare (%d)", ret);
+	if (ret)
+		goto out;
+	good = 1;
+	for (int i = 0; i < 20 && good; i++) {
+		ret = compel_rsys0(&ctx, &r, __NR_getppid);
+		good = ret == 0 && r == getpid();
+		if (i == 10)
+			kill(k.pid, SIGUSR1);
+	}
+	check(good, "fast: 20 remote getppid right");
+	ret = compel_rsys_last(&ctx, &r, __NR_getpid, 0, 0, 0, 0, 0, 0);
+	check(ret == 0 && r == k.pid, "fast: last remote syscall getpid = %ld", r);
+	ret = compel_get_sigmask(k.pid, &mask);
+	check(ret == 0 && mask == (~0ULL & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))),
+	      "fast: the caller's all-blocked mask is back after the last call (%#llx)", (unsigned long long)mask);
+	compel_rsys_finish(&ctx);
+	fixed = regs;
+	compel_fixup_syscall_restart(&fixed);
+	ret = compel_set_regs(k.pid, &fixed);
+	ret = ret ?: compel_set_sigmask(k.pid, k.info.blocked);
+	ret = ret ?: compel_detach(k.pid, state, 0);
+	ret = ret ?: ask(&k, 'i', 0, &st);
+	check(ret == 0 && st.pid == k.pid && st.usr1_count == 2,
+	      "fast: read() restarted after the last call; the second SIGUSR1 delivered (%d)", st.usr1_count);
+out:
+	check(stop_kid(&k) == 0, "fast: child exits cleanly");
+}
+
+
 /* ------------------------------------------------------------ tree seize */
 
 enum { T_ROOT, T_C1, T_C1THR, T_C2, T_G, T_TRACED, T_NR };
@@ -1497,6 +1624,7 @@ int main(void)
 	test_single();
 	test_threads();
 	test_stopped();
+	test_fast();
 
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)

@@ -166,7 +166,8 @@ struct compel_rsys {
 	unsigned long syscall_ip;	/* address of `0f 05 cc` */
 	bool poked;			/* we wrote the code; orig[] is restored at the end */
 	uint8_t orig[8];		/* original bytes at syscall_ip when poked */
-	compel_regs_t saved;		/* the thread's regs at prepare, restored after every call */
+	compel_regs_t saved;		/* the thread's regs at prepare, restored after every call
+					   (with COMPEL_RSYS_FAST: by compel_rsys_finish()) */
 	unsigned long scratch;		/* remote scratch area (compel_rsys_map_scratch), 0 if none */
 	size_t scratch_size;
 	uint64_t swallowed;		/* signals (bit n-1 = signal n) that stopped the thread during
@@ -181,7 +182,27 @@ struct compel_rsys {
 	 */
 	bool trap_ign;
 	uint64_t trap_act[4];		/* kernel struct sigaction: handler, flags, restorer, mask */
+	/* COMPEL_RSYS_FAST (see compel_rsys_prepare_flags()) */
+	bool fast;
+	bool mask_set;			/* fast: the call mask is in place, saved_mask is to go back */
+	uint64_t saved_mask;		/* fast: the thread's blocked mask at prepare */
+	long trap_rax;			/* rax read at the int3 of the last call */
 };
+
+/*
+ * Flags of compel_rsys_prepare_flags().
+ *
+ * COMPEL_RSYS_FAST: for a batch of calls. Each call then costs 3 ptrace requests and one
+ * wait (set regs, PTRACE_CONT, get regs at the int3) instead of 9: the thread's blocked
+ * mask is saved and replaced by "all but SIGTRAP" once, at prepare, and its registers
+ * are left as the last call left them. compel_rsys_finish() (or compel_rsys_last()) puts
+ * both back. Until then the thread's own registers and mask are ctx->saved and
+ * ctx->saved_mask, not what ptrace reports. Signals sent to the thread meanwhile stay
+ * pending (or are swallowed and re-queued, as without the flag).
+ * SIGTRAP is never blocked during a call: the int3's forced SIGTRAP would otherwise reset
+ * the thread's SIGTRAP handler to SIG_DFL.
+ */
+#define COMPEL_RSYS_FAST 0x1
 
 /*
  * Prepare remote syscalls in thread tid (seized and stopped).
@@ -191,6 +212,8 @@ struct compel_rsys {
  * /proc/TID/mem; compel_rsys_finish() writes the original bytes back.
  */
 int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip);
+/* compel_rsys_prepare() with COMPEL_RSYS_* flags; -EINVAL for an unknown flag. */
+int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip, unsigned int flags);
 
 /*
  * Execute syscall nr with up to 6 arguments in the thread; *ret gets the raw rax (a
