@@ -386,8 +386,6 @@ static void fill_sched(struct thread_dump *t)
 static int fill_thread(struct thread_dump *t, unsigned long scratch)
 {
 	struct proc_pid_stat stat;
-	compel_regs_t regs;
-	uint64_t mask;
 	long head_len = 0;
 	unsigned long head = 0;
 	int ret;
@@ -399,10 +397,8 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	t->core.thread_info = &t->ti;
 	t->core.thread_core = &t->tc;
 
-	ret = compel_get_regs(t->tid, &regs);
-	if (ret)
-		return ret;
-	fill_gpregs(&regs, &t->gp);
+	/* a fast remote-syscall context: the thread's own regs and mask are the saved ones */
+	fill_gpregs(&t->rs.saved, &t->gp);
 	t->ti.gpregs = &t->gp;
 	ret = compel_get_fpregs(t->tid, &t->fp);
 	if (ret)
@@ -412,11 +408,8 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 		return ret;
 	t->ti.fpregs = &t->fpe;
 
-	ret = compel_get_sigmask(t->tid, &mask);
-	if (ret)
-		return ret;
 	t->tc.has_blk_sigset = true;
-	t->tc.blk_sigset = mask;
+	t->tc.blk_sigset = t->rs.saved_mask;
 
 	ret = sigq_fill(&t->sigs, t->tid, false);
 	if (ret)
@@ -829,7 +822,7 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 				return pr_fail(ret, "thread %d runs under seccomp mode %d, which can't be suspended: %s\n",
 					       th[i].tid, th[i].st.seccomp, strerror(-ret));
 		}
-		ret = compel_rsys_prepare(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0);
+		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0, COMPEL_RSYS_FAST);
 		if (ret)
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));

@@ -105,7 +105,8 @@ static int open_rs(struct morph_task *mt, struct morph_thread *t)
 
 	if (t->rs_open)
 		return 0;
-	ret = compel_rsys_prepare(&t->rs, t->tid, mt->tramp);
+	/* every signal is blocked (seize_all): the mask and regs go back once, at the finish */
+	ret = compel_rsys_prepare_flags(&t->rs, t->tid, mt->tramp, COMPEL_RSYS_FAST);
 	if (ret)
 		return pr_fail(ret, "%d: no trampoline at %#lx: %s\n", t->tid, mt->tramp, strerror(-ret));
 	t->rs_open = true;
