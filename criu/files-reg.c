@@ -4,6 +4,7 @@
  * such as /dev/null; and the controlling terminal (--shell-job).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -286,6 +287,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	FileEntry fe = FILE_ENTRY__INIT;
 	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
 	FownEntry fown;
+	pid_t pgid;
 
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a terminal (%s): use --shell-job\n", p->fd,
@@ -299,6 +301,14 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	tfe.tty_info_id = 0;
 	tfe.flags = p->flags;
 	tfe.fown = &fown;
+	tfe.has_rdev = true;
+	tfe.rdev = (uint32_t)p->stat.st_rdev;
+	/* readable when the terminal is criu's own controlling terminal, as for a shell job */
+	pgid = tcgetpgrp(p->lfd);
+	if (pgid > 0) {
+		tfe.has_fg_pgrp = true;
+		tfe.fg_pgrp = pgid;
+	}
 	fe.type = FD_TYPES__TTY;
 	fe.id = id;
 	fe.tty = &tfe;
@@ -320,6 +330,9 @@ static int tty_open(struct file_desc *d, int *ret_fd)
 	char path[64];
 	int fd = -1;
 
+	/* /dev/tty stays /dev/tty: criu's controlling terminal, which the restored shell job shares */
+	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)makedev(5, 0))
+		fd = open("/dev/tty", flags | O_NOCTTY | O_CLOEXEC);
 	for (int i = 0; i < 3 && fd < 0; i++) {
 		if (!isatty(i))
 			continue;
@@ -332,8 +345,36 @@ static int tty_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
+/*
+ * A job that had the terminal's foreground at dump gets it back, if criu
+ * holds the foreground now (a shell job restored from the shell).
+ */
+static int tty_late(struct file_desc *d, int ctl_fd)
+{
+	TtyFileEntry *t = d->fe->tty;
+	sigset_t ttou, old;
+	int ret = 0;
+
+	/* (in a tree with its own pid namespace, its pgids are not criu's: leave it) */
+	if (!t->has_fg_pgrp || !restore_tree || restore_tree->ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
+		return 0;
+	if (!pstree_has_pgid(restore_tree, t->fg_pgrp))
+		return 0;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
+		ret = pr_fail(-errno, "can't give the terminal to the restored group %d: %s\n", t->fg_pgrp,
+			      strerror(errno));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);
+	return ret;
+}
+
 const struct file_type tty_file_type = {
 	.name = "tty",
+	.late = tty_late,
 	.type = FD_TYPES__TTY,
 	.detect = tty_detect,
 	.dump = tty_dump,

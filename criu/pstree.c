@@ -73,3 +73,13 @@ struct pstree_item *pstree_find_vtid(struct pstree *t, pid_t vtid, int *ret_thre
 			}
 	return NULL;
 }
+
+bool pstree_has_pgid(struct pstree *t, pid_t pgid)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item)
+		if (item->pgid == pgid)
+			return true;
+	return false;
+}

@@ -75,6 +75,8 @@ static inline pid_t item_vtid(const struct pstree_item *item, int idx)
 struct pstree_item *pstree_item_alloc(void);
 void pstree_free(struct pstree *t);
 struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
+/* Does some task of the tree lead or belong to process group pgid? */
+bool pstree_has_pgid(struct pstree *t, pid_t pgid);
 /* The task or thread with this tid, or NULL; *ret_thread gets the thread index. */
 struct pstree_item *pstree_find_tid(struct pstree *t, pid_t tid, int *ret_thread);
 /* The same, by the id in the tree's pid namespace (vpid/vtids). */

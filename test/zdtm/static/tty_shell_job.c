@@ -211,6 +211,7 @@ static int set_terminal(struct tty_state *st)
 
 int main(int argc, char **argv)
 {
+	int ctty;
 	struct tty_state st = {};
 	const char *mark;
 	char line[256];
@@ -248,6 +249,10 @@ int main(int argc, char **argv)
 		errno = 0;
 		fail("before dump: the test is not the foreground job (%s)", job_place());
 	}
+	/* an fd opened on /dev/tty must come back on /dev/tty, not on the pty's own name */
+	ctty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (ctty < 0)
+		fail("open /dev/tty");
 	if (test_failed())
 		return 1;
 
@@ -257,7 +262,17 @@ int main(int argc, char **argv)
 	check_fds(&st, "after restore");
 	check_session(&st, "after restore");
 	check_terminal(&st, "after restore");
-	test_msg("after restore the test is a %s job\n", job_place());
+	errno = 0;
+	if (strcmp(job_place(), "foreground"))
+		fail("after restore: the test is not the foreground job (%s)", job_place());
+	{
+		char link[64] = "";
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", ctty);
+		if (readlink(path, link, sizeof(link) - 1) < 0 || strcmp(link, "/dev/tty"))
+			fail("the /dev/tty fd is now '%s'", link);
+	}
 
 	len = snprintf(line, sizeof(line), "zdtm-tty-mark %s\n", mark);
 	if (write(1, line, len) != len)
