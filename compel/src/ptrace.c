@@ -138,6 +138,18 @@ int compel_interrupt(pid_t tid, enum compel_task_state *ret_state)
 	return -EIO;
 }
 
+int compel_get_stop_signal(pid_t tid)
+{
+	siginfo_t si;
+
+	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si))
+		return -errno;
+	/* an event stop reports si_code = signal | PTRACE_EVENT_STOP << 8 */
+	if ((si.si_code >> 8) != PTRACE_EVENT_STOP || (si.si_code & 0xff) != si.si_signo)
+		return -EINVAL;
+	return si.si_signo;
+}
+
 int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state)
 {
 	int ret = compel_seize(tid);

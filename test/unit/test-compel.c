@@ -672,8 +672,11 @@ static void test_stopped(void)
 	check(ret == 0 && state == COMPEL_TASK_STOPPED, "seize of a SIGSTOPped child reports it stopped (%d)", state);
 	if (ret)
 		goto out;
+	ret = compel_get_stop_signal(k.pid);
+	check(ret == SIGSTOP, "the stop signal is SIGSTOP (%d)", ret);
 	ret = compel_rsys_prepare(&ctx, k.pid, 0);
 	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
+	check(compel_get_stop_signal(k.pid) == -EINVAL, "no stop signal after a remote syscall (another stop)");
 	ret = compel_rsys_finish(&ctx) ?: ret;
 	check(ret == 0 && r == k.pid, "remote getpid in a stopped child = %ld", r);
 	ret = compel_detach(k.pid, state, 0);
@@ -727,6 +730,8 @@ static void test_fast(void)
 	check(ret == 0, "fast: seized (%d)", ret);
 	if (ret)
 		goto out;
+	ret = compel_get_stop_signal(k.pid);
+	check(ret == SIGTRAP, "a running child's interrupt stop reports SIGTRAP (%d)", ret);
 	check(compel_rsys_prepare_flags(&ctx, k.pid, 0, 0x80) == -EINVAL && ctx.mem_fd == -1,
 	      "fast: an unknown flag is refused");
 	/* a SIGTRAP handler, set beforehand, must survive the int3s: SIGTRAP is never blocked */

@@ -71,6 +71,14 @@ int compel_interrupt(pid_t tid, enum compel_task_state *ret_state);
  */
 void compel_set_stop_timeout(unsigned int ms);
 
+/*
+ * The signal of the PTRACE_EVENT_STOP the thread sits in (from PTRACE_GETSIGINFO): the
+ * signal that stopped its process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) when it is in a
+ * group stop, SIGTRAP for a plain interrupt. Call it before any remote syscall, which
+ * leaves the thread in another stop: then -EINVAL.
+ */
+int compel_get_stop_signal(pid_t tid);
+
 /* compel_seize() + compel_interrupt(); on an interrupt failure the thread is detached again. */
 int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state);
 
