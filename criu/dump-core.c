@@ -3,11 +3,13 @@
  * core-TID.img: what the kernel keeps per task and per thread, besides memory and files.
  *
  * From ptrace: registers, FPU/xstate, blocked mask, pending signals, rseq.
- * From /proc (through item->proc_dfd): creds, caps, groups, seccomp mode, rlimits,
- * personality, comm, loginuid, oom_score_adj.
- * From remote syscalls in the stopped threads (compel): signal actions, sigaltstack,
- * clear_tid address, parent-death signal, securebits, child-subreaper flag, itimers and
- * POSIX timers (ids from /proc/PID/timers).
+ * From ptrace at the seize's event stop: the signal that stopped a stopped task.
+ * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs,
+ * groups, seccomp mode, rlimits, personality, comm, loginuid, oom_score_adj.
+ * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
+ * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
+ * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
+ * flags, which the mm image (mem.c) takes from the pstree item.
  * From criu itself: robust futex list (get_robust_list), scheduling parameters.
  */
 #include <cpuid.h>
@@ -243,11 +245,12 @@ struct thread_dump {
 	ThreadCoreEntry tc;
 	ThreadSasEntry sas;
 	CredsEntry creds;
-	uint32_t caps[4][2];
+	uint32_t caps[5][2];
 	struct proc_status st;
 	RseqEntry rseq;
 	struct sigq sigs;
 	char comm[64];
+	int stop_sig;			/* the group-stop signal, 0 when not stopped or unknown */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -279,6 +282,11 @@ static int fill_creds(struct thread_dump *t)
 	c->cap_prm = t->caps[1];
 	c->cap_eff = t->caps[2];
 	c->cap_bnd = t->caps[3];
+	caps_words(t->st.cap_amb, t->caps[4]);
+	c->n_cap_amb = 2;
+	c->cap_amb = t->caps[4];
+	c->has_no_new_privs = true;
+	c->no_new_privs = t->st.no_new_privs > 0;
 	c->n_groups = t->st.ngroups;
 	c->groups = t->st.groups;
 	r = rcall(&t->rs, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
@@ -675,6 +683,23 @@ static int fill_timers(struct task_dump *d, struct pstree_item *item, struct thr
 	return ret;
 }
 
+/* Flags of the mm that only prctl() in the task tells; the mm image takes them (mem.c). */
+static int fill_mm_flags(struct pstree_item *item, struct thread_dump *leader)
+{
+	long dumpable, thp;
+
+	dumpable = rcall(&leader->rs, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	if (dumpable < 0)
+		return (int)dumpable;
+	thp = rcall(&leader->rs, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
+	if (thp < 0)
+		return (int)thp;
+	item->dumpable = (int)dumpable;
+	item->thp_disable = (int)thp;
+	item->has_mm_flags = true;
+	return 0;
+}
+
 static int fill_task(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
 		     unsigned long scratch)
 {
@@ -744,6 +769,13 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 		d->tc.has_child_subreaper = true;
 		d->tc.child_subreaper = !!sub;
 	}
+	if (leader->stop_sig) {
+		d->tc.has_stop_signo = true;
+		d->tc.stop_signo = leader->stop_sig;
+	}
+	ret = fill_mm_flags(item, leader);
+	if (ret)
+		return ret;
 	return fill_timers(d, item, leader, scratch);
 }
 
@@ -821,6 +853,13 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 			if (ret)
 				return pr_fail(ret, "thread %d runs under seccomp mode %d, which can't be suspended: %s\n",
 					       th[i].tid, th[i].st.seccomp, strerror(-ret));
+		}
+		/* before the first remote syscall: that leaves the seize's event stop */
+		if (item->state == TASK_STOPPED) {
+			ret = compel_get_stop_signal(th[i].tid);
+			th[i].stop_sig = ret > 0 && ret != SIGTRAP ? ret : 0;
+			if (ret < 0)
+				pr_warn("can't tell the stop signal of %d: %s\n", th[i].tid, strerror(-ret));
 		}
 		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0, COMPEL_RSYS_FAST);
 		if (ret)

@@ -23,6 +23,9 @@
 #include "vma.pb-c.h"
 
 
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)
+#endif
 #define SCRATCH(tramp) ((tramp) + RST_SCRATCH_OFF)
 #define SCRATCH_SIZE (RST_TRAMP_SIZE - RST_SCRATCH_OFF)
 
@@ -776,7 +779,9 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 
 	/* the dumpable flag comes after the creds (restorer.c): a uid change resets it */
 	if (mm->has_thp_disabled && mm->thp_disabled) {
-		r = rst_rsys(rs, __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0);
+		unsigned long how = mm->has_thp_except_advised && mm->thp_except_advised ? PR_THP_DISABLE_EXCEPT_ADVISED : 0;
+
+		r = rst_rsys(rs, __NR_prctl, PR_SET_THP_DISABLE, 1, how, 0, 0, 0);
 		if (r < 0)
 			return pr_fail((int)r, "%d: PR_SET_THP_DISABLE: %s\n", pid, strerror((int)-r));
 	}

@@ -388,7 +388,17 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	mm.mm_saved_auxv = auxv;
 	mm.n_vmas = d->nr_vmas;
 	mm.vmas = d->vma_ptrs;
-	if (!parse_pid_status(d->proc_dfd, &status)) {
+	if (item->has_mm_flags) {
+		mm.has_dumpable = true;
+		mm.dumpable = item->dumpable;
+		mm.has_thp_disabled = true;
+		mm.thp_disabled = item->thp_disable & 1;
+		/* PR_GET_THP_DISABLE: 1, or 1 | PR_THP_DISABLE_EXCEPT_ADVISED (2) */
+		if (item->thp_disable & 2) {
+			mm.has_thp_except_advised = true;
+			mm.thp_except_advised = true;
+		}
+	} else if (!parse_pid_status(d->proc_dfd, &status)) {
 		if (status.thp_enabled >= 0) {
 			mm.has_thp_disabled = true;
 			mm.thp_disabled = !status.thp_enabled;

@@ -42,6 +42,8 @@
 #define SS_AUTODISARM (1U << 31)
 #endif
 #define SECBIT_KEEP_CAPS_BIT (1u << 4)
+#define SUID_DUMP_DISABLE 0
+#define SUID_DUMP_USER 1
 
 struct morph_thread {
 	pid_t tid;
@@ -244,6 +246,22 @@ static int last_cap(void)
 		__r;                                                                                     \
 	})
 
+/* Ambient capabilities: raised one by one, once the permitted and inheritable sets are in place. */
+static int restore_ambient(struct morph_thread *t, uint64_t amb, int lc)
+{
+	for (int cap = 0; cap <= lc && cap < 64; cap++) {
+		long r;
+
+		if (!(amb & (1ULL << cap)))
+			continue;
+		r = rst_rsys(&t->rs, __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: can't raise the ambient capability %d: %s\n", t->tid, cap,
+				       strerror((int)-r));
+	}
+	return 0;
+}
+
 static int restore_creds(struct morph_task *mt, struct morph_thread *t)
 {
 	CredsEntry *c = t->core->thread_core->creds;
@@ -289,6 +307,17 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t)
 		     SCRATCH(mt->tramp) + 16, 0, 0, 0, 0);
 	if (!(c->secbits & SECBIT_KEEP_CAPS_BIT))
 		RSYS_OR_FAIL(t, "PR_SET_KEEPCAPS", __NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0);
+	if (c->n_cap_amb) {
+		/* criu's own ambient set, should it have one, is not the task's */
+		RSYS_OR_FAIL(t, "PR_CAP_AMBIENT_CLEAR_ALL", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0,
+			     0, 0);
+		ret = restore_ambient(t, cap_word(c->cap_amb, c->n_cap_amb), lc);
+		if (ret)
+			return ret;
+	}
+	/* one way: set last (the flag is the thread's) */
+	if (c->has_no_new_privs && c->no_new_privs)
+		RSYS_OR_FAIL(t, "PR_SET_NO_NEW_PRIVS", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -643,6 +672,15 @@ static int restore_dumpable(struct morph_task *mt)
 
 	if (!mm || !mm->has_dumpable)
 		return 0;
+	if (mm->dumpable != SUID_DUMP_DISABLE && mm->dumpable != SUID_DUMP_USER) {
+		/* 2 (root-only core dumps) comes from a uid change with fs.suid_dumpable = 2; prctl can't set it */
+		long cur = RSYS_OR_FAIL(&mt->th[0], "PR_GET_DUMPABLE", __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0, 0);
+
+		if (cur != mm->dumpable)
+			pr_warn("task %d: dumpable is %ld, the image says %d (not settable)\n", task_pid(mt), cur,
+				mm->dumpable);
+		return 0;
+	}
 	RSYS_OR_FAIL(&mt->th[0], "PR_SET_DUMPABLE", __NR_prctl, PR_SET_DUMPABLE, mm->dumpable, 0, 0, 0, 0);
 	return 0;
 }
@@ -879,6 +917,81 @@ int morph_task(struct morph_task *mt)
 	return ret;
 }
 
+/* ------------------------------------------------------ a stopped task */
+
+/* "pid (comm) S ppid pgrp session ..." of /proc/PID/stat */
+static int proc_stat_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+{
+	char path[64], buf[512], *p;
+	int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d %d %d", ppid, pgrp, sid) != 3)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * An orphaned process group (no member has its parent in another group of
+ * the same session): the kernel discards SIGTSTP, SIGTTIN and SIGTTOU there.
+ */
+static bool pgrp_orphaned(pid_t pid)
+{
+	pid_t ppid, pgrp, sid, mppid, mpgrp, msid, qppid, qpgrp, qsid;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (proc_stat_ids(pid, &ppid, &pgrp, &sid))
+		return true;
+	d = opendir("/proc");
+	if (!d)
+		return true;
+	while ((de = readdir(d))) {
+		pid_t m = atoi(de->d_name);
+
+		if (m <= 0 || proc_stat_ids(m, &mppid, &mpgrp, &msid) || mpgrp != pgrp || mppid <= 0)
+			continue;
+		if (!proc_stat_ids(mppid, &qppid, &qpgrp, &qsid) && qpgrp != pgrp && qsid == sid)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The signal that stopped the task at dump: its own, when the kernel will
+ * stop the task for it again (default action, not blocked in every thread,
+ * a group that is not orphaned), else SIGSTOP.
+ */
+static int stop_signal(struct morph_task *mt)
+{
+	TaskCoreEntry *tc = task_core(mt);
+	int sig = tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP;
+	size_t idx = tc->n_sigactions == 64 ? sig - 1 : sig - 3;	/* 62: no SIGKILL, SIGSTOP */
+	bool open = false;
+
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return SIGSTOP;
+	if (tc->n_sigactions && (idx >= tc->n_sigactions || tc->sigactions[idx]->sigaction))
+		return SIGSTOP;
+	for (int i = 0; i < mt->item->nr_threads; i++)
+		open |= !(thread_blocked(mt, &mt->th[i]) & (1ULL << (sig - 1)));
+	if (!open || pgrp_orphaned(task_real_pid(mt))) {
+		pr_info("task %d: stopped by signal %d, stopped again by SIGSTOP\n", task_pid(mt), sig);
+		return SIGSTOP;
+	}
+	return sig;
+}
+
 int morph_release(struct morph_task *mt)
 {
 	bool stopped = mt->th && mt->th[0].core->tc->task_state == TASK_STOPPED;
@@ -886,6 +999,18 @@ int morph_release(struct morph_task *mt)
 
 	if (!mt->th)
 		return 0;
+	if (stopped) {
+		int sig = stop_signal(mt);
+
+		/* queued to the process before any thread runs: compel_detach() would queue SIGSTOP */
+		if (sig != SIGSTOP) {
+			if (!kill(task_real_pid(mt), sig))
+				stopped = false;
+			else
+				pr_warn("task %d: can't send it its stop signal %d (SIGSTOP instead): %s\n",
+					task_pid(mt), sig, strerror(errno));
+		}
+	}
 	for (int i = 0; i < mt->item->nr_threads; i++) {
 		struct morph_thread *t = &mt->th[i];
 		int ret;

@@ -45,6 +45,11 @@ struct pstree_item {
 	int pidfd;			/* criu's pidfd for the task (dump: for pidfd_getfd) */
 
 	void *priv;			/* dump or restore private per-task state */
+
+	/* dump: mm flags only the task can read (remote prctl in dump-core.c), for the mm image */
+	bool has_mm_flags;
+	int dumpable;			/* PR_GET_DUMPABLE */
+	int thp_disable;		/* PR_GET_THP_DISABLE */
 };
 
 struct pstree {
