@@ -440,7 +440,8 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 		t->tc.has_seccomp_mode = true;
 		t->tc.seccomp_mode = t->st.seccomp;
 		if (t->st.seccomp == 2)
-			pr_warn("thread %d uses seccomp filters: they are not dumped\n", t->tid);
+			pr_warn("thread %d uses seccomp filters: they are not dumped, and its restore will be refused\n",
+				t->tid);
 	}
 	fill_sched(t);
 

@@ -160,7 +160,8 @@ static int restore_thread_state(struct morph_task *mt, struct morph_thread *t)
 	int ret;
 
 	if (tc->has_seccomp_mode && tc->seccomp_mode != SECCOMP_MODE__disabled)
-		return pr_fail(-EOPNOTSUPP, "%d: seccomp is not restored yet\n", t->tid);
+		return pr_fail(-EOPNOTSUPP, "thread %d ran under seccomp (%s mode) at dump: restoring seccomp is not supported\n",
+			       t->tid, tc->seccomp_mode == SECCOMP_MODE__strict ? "strict" : "filter");
 
 	if (tc->sas) {
 		struct {
