@@ -10,18 +10,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#ifndef __NR_pidfd_send_signal
-#define __NR_pidfd_send_signal 424
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_clone3
-#define __NR_clone3 435
-#endif
-#ifndef __NR_pidfd_getfd
-#define __NR_pidfd_getfd 438
-#endif
+/* syscall numbers and ptrace constants: one copy, compel's (criu may include compel, not the reverse) */
+#include "compel/kdefs.h"
+
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
 #endif
@@ -42,9 +33,6 @@
 #endif
 #ifndef FD_PIDFS_ROOT
 #define FD_PIDFS_ROOT -10002
-#endif
-#ifndef PTRACE_GET_RSEQ_CONFIGURATION
-#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
 #endif
 #ifndef KCMP_FILE
 #define KCMP_FILE 0
