@@ -250,7 +250,7 @@ struct thread_dump {
 	RseqEntry rseq;
 	struct sigq sigs;
 	char comm[64];
-	int stop_sig;			/* the group-stop signal, 0 when not stopped or unknown */
+	int stop_sig;			/* leader: the group-stop signal, 0 when not stopped or unknown */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -856,7 +856,7 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 					       th[i].tid, th[i].st.seccomp, strerror(-ret));
 		}
 		/* before the first remote syscall: that leaves the seize's event stop */
-		if (item->state == TASK_STOPPED) {
+		if (item->state == TASK_STOPPED && i == 0) {
 			ret = compel_get_stop_signal(th[i].tid);
 			th[i].stop_sig = ret > 0 && ret != SIGTRAP ? ret : 0;
 			if (ret < 0)
