@@ -5,10 +5,13 @@
  *
  *   basecopy write FILE SIZE_MIB DELAY_S   fill SIZE_MIB of anonymous memory with
  *        a pattern (not timed), then wait, then time open(O_CREAT|O_TRUNC) +
- *        write() of all of it in large calls + close() (the dump baseline)
+ *        write() of all of it in 1 MiB calls + close() (the dump baseline)
  *   basecopy read FILE SIZE_MIB DELAY_S    wait, then time mmap() of fresh
  *        anonymous memory + read() of FILE's first SIZE_MIB into it (the restore
  *        baseline: the bytes land in memory that was never touched)
+ *   basecopy read-pop FILE SIZE_MIB DELAY_S  the same, with madvise(MADV_POPULATE_WRITE)
+ *        of the fresh memory before the read() (pages allocated in one call rather
+ *        than one fault per page inside the copy): what restore could do
  *   basecopy touch SIZE_MIB                map, touch every page, unmap
  *
  * "wait" is: DELAY_S > 0, sleep that long (cold: the VM may hand its free memory
@@ -29,6 +32,11 @@
 #include <unistd.h>
 
 #define CHUNK (1ULL << 30)
+/*
+ * write() goes in 1 MiB calls: on ext4 here one 1 GiB write() took 0.76-3.0 s
+ * where 1 MiB calls took 0.23-0.27 s (on tmpfs both take the same)
+ */
+#define WRITE_CHUNK (1ULL << 20)
 
 static uint64_t now_us(void)
 {
@@ -70,7 +78,7 @@ static int do_write(const char *path, uint64_t size, unsigned int delay)
 	if (fd < 0)
 		return -errno;
 	while (done < size) {
-		uint64_t n = size - done < CHUNK ? size - done : CHUNK;
+		uint64_t n = size - done < WRITE_CHUNK ? size - done : WRITE_CHUNK;
 		ssize_t r = write(fd, (char *)mem + done, n);
 
 		if (r <= 0) {
@@ -85,7 +93,11 @@ static int do_write(const char *path, uint64_t size, unsigned int delay)
 	return 0;
 }
 
-static int do_read(const char *path, uint64_t size, unsigned int delay)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static int do_read(const char *path, uint64_t size, unsigned int delay, int populate)
 {
 	uint64_t t0, done = 0;
 	char *mem;
@@ -97,7 +109,7 @@ static int do_read(const char *path, uint64_t size, unsigned int delay)
 	wait_before(size, delay);
 	t0 = now_us();
 	mem = map_anon(size);
-	if (!mem) {
+	if (!mem || (populate && madvise(mem, size, MADV_POPULATE_WRITE))) {
 		close(fd);
 		return -errno;
 	}
@@ -144,13 +156,13 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "touch") && !parse_u64(argv[2], &mib)) {
 		ret = do_touch(mib << 20);
 	} else if (argc == 5 && !parse_u64(argv[3], &mib) && !parse_u64(argv[4], &delay) &&
-		   (!strcmp(argv[1], "write") || !strcmp(argv[1], "read"))) {
+		   (!strcmp(argv[1], "write") || !strcmp(argv[1], "read") || !strcmp(argv[1], "read-pop"))) {
 		if (argv[1][0] == 'w')
 			ret = do_write(argv[2], mib << 20, delay);
 		else
-			ret = do_read(argv[2], mib << 20, delay);
+			ret = do_read(argv[2], mib << 20, delay, !strcmp(argv[1], "read-pop"));
 	} else {
-		fprintf(stderr, "usage: basecopy write|read FILE SIZE_MIB DELAY_S | basecopy touch SIZE_MIB\n");
+		fprintf(stderr, "usage: basecopy write|read|read-pop FILE SIZE_MIB DELAY_S | basecopy touch SIZE_MIB\n");
 		return 2;
 	}
 	if (ret) {

@@ -8,7 +8,7 @@
 
 Memory: for each size, images directory (tmpfs: /dev/shm, disk: /var/tmp) and mode,
 each run
-  1. baseline write: `basecopy write` fills SIZE of memory, then times write() of it
+  1. baseline write: `basecopy write` fills SIZE of memory, then times write() of it (1 MiB calls)
      to a file beside the images (then the file is removed);
   2. starts `memhog SIZE` (fills SIZE of anonymous memory with a pattern), and times
      `criu dump -t PID -D DIR -v4 -o dump.log` (the task is killed by the dump);
@@ -509,7 +509,8 @@ def parse_args():
     ap.add_argument("--cold-runs", type=int, default=3, help="runs of each cold figure")
     ap.add_argument("--idle", type=int, default=10, help="seconds of idling before a cold step")
     ap.add_argument("--pidfd-runs", type=int, default=5)
-    ap.add_argument("--pidfd-cases", default="100x0,100x1:root,100x10:root,100x100:root,100x100:spread",
+    ap.add_argument("--pidfd-cases", default="100x0,100x1:root,100x10:root,100x100:root,100x100:spread,"
+                    "1x0,1x100:root,1x1000:root",
                     help="NPROCxNFDS[:root|spread], comma separated")
     ap.add_argument("--no-mem", action="store_true")
     ap.add_argument("--no-pidfd", action="store_true")

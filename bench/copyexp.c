@@ -17,6 +17,12 @@
  *   readv-mmap-pop  the same, with madvise(MADV_POPULATE_WRITE) on each 64 MiB of
  *                 the mapping first (page cache pages allocated in one call)
  *   mem-write     pread of /proc/PID/mem into a 1 MiB buffer, write() it
+ *   vmsplice-demo (PID and ADDR ignored) forks a child that fills SIZE_MIB with a
+ *                 pattern; timed: the child vmsplice()s its memory into a pipe of
+ *                 1 MiB (the largest without CAP_SYS_RESOURCE), the parent splice()s
+ *                 the pipe into FILE (one copy: page -> page cache). What a dump
+ *                 that runs vmsplice in the task (a remote syscall) could reach,
+ *                 less the remote syscalls' own cost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +135,65 @@ static int via_mmap(pid_t pid, unsigned long addr, size_t size, int fd, int popu
 	return ret;
 }
 
+#define PIPE_SIZE (1 << 20)
+
+static int vmsplice_child(int wfd, int go_fd, int ready_fd, size_t size)
+{
+	uint64_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char c = 0;
+
+	if (mem == MAP_FAILED)
+		return 1;
+	for (size_t i = 0; i < size / 8; i++)
+		mem[i] = (i + 1) * 0x9e3779b97f4a7c15ULL;
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+		return 1;
+	for (size_t off = 0; off < size;) {
+		struct iovec iov = { (char *)mem + off, size - off < PIPE_SIZE ? size - off : PIPE_SIZE };
+		ssize_t n = vmsplice(wfd, &iov, 1, 0);
+
+		if (n <= 0)
+			return 1;
+		off += n;
+	}
+	return 0;
+}
+
+static int via_vmsplice(size_t size, int fd)
+{
+	int p[2], go[2], ready[2], st;
+	uint64_t t0;
+	pid_t pid;
+	char c = 0;
+
+	if (pipe(p) || pipe(go) || pipe(ready))
+		return -errno;
+	if (fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(vmsplice_child(p[1], go[0], ready[1], size));
+	close(p[1]);
+	if (read(ready[0], &c, 1) != 1)
+		return -EIO;
+	t0 = now_us();
+	if (write(go[1], &c, 1) != 1)
+		return -EIO;
+	for (size_t done = 0; done < size;) {
+		ssize_t n = splice(p[0], NULL, fd, NULL, PIPE_SIZE, SPLICE_F_MOVE);
+
+		nr_calls++;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += n;
+	}
+	printf("transfer-us %llu\n", (unsigned long long)(now_us() - t0));
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long addr;
@@ -136,7 +202,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: copyexp readv-write|readv-mmap|readv-mmap-pop|mem-write PID ADDR SIZE_MIB FILE\n");
+		fprintf(stderr, "usage: copyexp readv-write|readv-mmap|readv-mmap-pop|mem-write|vmsplice-demo PID ADDR SIZE_MIB FILE\n");
 		return 2;
 	}
 	pid = atoi(argv[2]);
@@ -164,6 +230,8 @@ int main(int argc, char **argv)
 		ret = via_mmap(pid, addr, size, fd, 0);
 	else if (!strcmp(argv[1], "readv-mmap-pop"))
 		ret = via_mmap(pid, addr, size, fd, 1);
+	else if (!strcmp(argv[1], "vmsplice-demo"))
+		ret = via_vmsplice(size, fd);
 	else
 		ret = -EINVAL;
 	close(fd);

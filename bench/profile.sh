@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Profile one dump and one restore of SIZE MiB (default 1024) with images in DIR
 # (default /dev/shm), and the two baselines beside them:
-#   perf stat (task-clock, faults, context switches, both cpus: -a),
-#   perf record -a -g (whole machine: the restored task does its own page faults),
-#   strace -c -f (syscall counts and times; strace slows criu, count only).
+#   perf stat (task-clock, faults, context switches of criu and its children:
+#   the restored task is criu's child while criu fills it),
+#   perf record -a (flat, whole machine: the restored task does its own page faults),
+#   strace -c (syscall counts and times; strace slows criu, count only; -f on dump
+#   for the writer thread; not on restore, whose tasks criu ptraces itself).
 # Outputs go to OUT (default bench/out/profile-SIZE); the summaries are printed.
 # Usage: sh bench/profile.sh [SIZE_MIB] [DIR]   (runs itself in a new pid namespace)
 set -eu
@@ -65,33 +67,36 @@ restore_with() {
 
 EV=task-clock,page-faults,context-switches,cpu-migrations
 
-echo "== perf stat -a: dump"
-dump_with stat perf stat -a -e $EV -o "$OUT/dump.stat"
+echo "== perf stat: dump"
+dump_with stat perf stat -e $EV -o "$OUT/dump.stat"
 cat "$OUT/dump.stat"
-echo "== perf stat -a: restore"
-restore_with stat perf stat -a -e $EV -o "$OUT/restore.stat"
+echo "== perf stat: restore"
+restore_with stat perf stat -e $EV -o "$OUT/restore.stat"
 cat "$OUT/restore.stat"
 
-echo "== perf stat -a: baselines"
+echo "== perf stat: baselines"
 "$HERE/basecopy" touch "$SIZE"
-perf stat -a -e $EV -o "$OUT/base-write.stat" "$HERE/basecopy" write "$WORK/base.bin" "$SIZE" 0
+perf stat -e $EV -o "$OUT/base-write.stat" "$HERE/basecopy" write "$WORK/base.bin" "$SIZE" 0
 cat "$OUT/base-write.stat"
 rm -f "$WORK/base.bin"
-perf stat -a -e $EV -o "$OUT/base-read.stat" "$HERE/basecopy" read "$IMG/pages-1.img" "$SIZE" 0
+perf stat -e $EV -o "$OUT/base-read.stat" "$HERE/basecopy" read "$IMG/pages-1.img" "$SIZE" 0
 cat "$OUT/base-read.stat"
 
-echo "== perf record -a -g: dump, restore"
-dump_with rec perf record -q -a -g -o "$OUT/dump.perf.data"
-restore_with rec perf record -q -a -g -o "$OUT/restore.perf.data"
-for w in dump restore; do
-	perf report -i "$OUT/$w.perf.data" --no-children --sort comm,sym --stdio 2>/dev/null |
+echo "== perf record -a: dump, restore"
+dump_with rec perf record -q -a -o "$OUT/dump.perf.data"
+restore_with rec perf record -q -a -o "$OUT/restore.perf.data"
+perf record -q -a -o "$OUT/base-write.perf.data" "$HERE/basecopy" write "$WORK/base.bin" "$SIZE" 0
+rm -f "$WORK/base.bin"
+perf record -q -a -o "$OUT/base-read.perf.data" "$HERE/basecopy" read "$IMG/pages-1.img" "$SIZE" 0
+for w in dump restore base-write base-read; do
+	perf report -i "$OUT/$w.perf.data" --sort comm,dso,sym --stdio -g none 2>/dev/null |
 		grep -v '^$' | grep -E '^ +[0-9]' | head -40 >"$OUT/$w.top"
 	echo "-- top symbols, $w"
 	cat "$OUT/$w.top"
 done
 
-echo "== strace -c -f: dump, restore"
+echo "== strace -c -f: dump; strace -c: restore"
 dump_with strace strace -c -f -o "$OUT/dump.strace"
 cat "$OUT/dump.strace"
-restore_with strace strace -c -f -o "$OUT/restore.strace"
+restore_with strace strace -c -o "$OUT/restore.strace"
 cat "$OUT/restore.strace"
