@@ -129,21 +129,18 @@ static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
 	return 0;
 }
 
-/* 1 and *ret_id if this very open file was dumped already, 0 if not, -errno. */
-static int seen_lookup(const struct fd_parms *p, uint32_t *ret_id)
-{
-	struct seen_group *g = seen_group(p->stat.st_dev, p->stat.st_ino, false);
-	int idx, ret;
+/* Where a file not seen yet goes in its group, as found by seen_lookup(). */
+struct seen_pos {
+	struct seen_group *g;
+	int idx;
+	int nr;		/* g->nr when idx was found */
+};
 
-	if (!g)
-		return 0;
-	ret = seen_search(g, p->item->pid, p->fd, &idx);
-	if (ret == 1)
-		*ret_id = g->m[idx].id;
-	return ret;
-}
-
-static int seen_add(const struct fd_parms *p, uint32_t id)
+/*
+ * 1 and *ret_id if this very open file was dumped already; 0 if not, with
+ * its place for seen_add() in *pos; -errno.
+ */
+static int seen_lookup(const struct fd_parms *p, uint32_t *ret_id, struct seen_pos *pos)
 {
 	struct seen_group *g = seen_group(p->stat.st_dev, p->stat.st_ino, true);
 	int idx, ret;
@@ -151,8 +148,23 @@ static int seen_add(const struct fd_parms *p, uint32_t id)
 	if (!g)
 		return -ENOMEM;
 	ret = seen_search(g, p->item->pid, p->fd, &idx);
-	if (ret < 0)
-		return ret;
+	if (ret == 1)
+		*ret_id = g->m[idx].id;
+	*pos = (struct seen_pos){ .g = g, .idx = idx, .nr = g->nr };
+	return ret;
+}
+
+static int seen_add(const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
+{
+	struct seen_group *g = pos->g;
+	int idx = pos->idx, ret;
+
+	/* the type's dump may have added files of this inode meanwhile: search again then */
+	if (g->nr != pos->nr) {
+		ret = seen_search(g, p->item->pid, p->fd, &idx);
+		if (ret < 0)
+			return ret;
+	}
 	if (g->nr == g->cap) {
 		int cap = g->cap ? g->cap * 2 : 4;
 		struct seen_member *m = xrealloc(g->m, cap * sizeof(*m));
@@ -264,6 +276,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 			  const struct file_type **ret_t)
 {
 	const struct file_type *t;
+	struct seen_pos pos;
 	uint32_t id = 0;
 	int ret;
 
@@ -273,7 +286,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 			       "fd %d of task %d (%s) has a file type criu can't dump yet (mode 0%o, fs magic 0x%lx)\n",
 			       p->fd, p->item->pid, p->link, p->stat.st_mode, (unsigned long)p->sfs.f_type);
 
-	ret = seen_lookup(p, &id);
+	ret = seen_lookup(p, &id, &pos);
 	if (ret < 0)
 		return pr_fail(ret, "can't compare fd %d of task %d with other files (kcmp): %s\n", p->fd,
 			       p->item->pid, strerror(-ret));
@@ -285,7 +298,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 		ret = t->dump(ctx, id, p);
 		if (ret)
 			return ret;
-		ret = seen_add(p, id);
+		ret = seen_add(p, id, &pos);
 		if (ret)
 			return ret;
 	}
