@@ -158,7 +158,7 @@ static int fill_fpregs(const struct compel_fpregs *fp, UserX86FpregsEntry *fe, s
 	return 0;
 }
 
-static void fill_gpregs(const compel_regs_t *r, UserX86RegsEntry *g)
+void fill_gpregs(const compel_regs_t *r, UserX86RegsEntry *g)
 {
 	user_x86_regs_entry__init(g);
 	g->r15 = r->r15;

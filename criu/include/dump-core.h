@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "compel/compel.h"
 #include "pstree.h"
 
 /*
@@ -19,5 +20,9 @@
  * Returns 0 or a negative errno (logged once).
  */
 int dump_task_core(int img_dfd, struct pstree_item *item);
+
+/* The image form of a thread's general registers (also used by tests that build images by hand). */
+struct UserX86RegsEntry;
+void fill_gpregs(const compel_regs_t *r, struct UserX86RegsEntry *g);
 
 #endif

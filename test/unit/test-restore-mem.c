@@ -24,6 +24,7 @@
 #include "cr_options.h"
 #include "log.h"
 #include "pstree.h"
+#include "dump-core.h"
 #include "restore.h"
 #include "compel/compel.h"
 
@@ -447,37 +448,6 @@ static void fill_fpregs(UserX86FpregsEntry *e, const struct compel_fpregs *fp, u
 	e->padding = padding;
 }
 
-static void regs_to_entry(const compel_regs_t *r, UserX86RegsEntry *g)
-{
-	g->r15 = r->r15;
-	g->r14 = r->r14;
-	g->r13 = r->r13;
-	g->r12 = r->r12;
-	g->bp = r->rbp;
-	g->bx = r->rbx;
-	g->r11 = r->r11;
-	g->r10 = r->r10;
-	g->r9 = r->r9;
-	g->r8 = r->r8;
-	g->ax = r->rax;
-	g->cx = r->rcx;
-	g->dx = r->rdx;
-	g->si = r->rsi;
-	g->di = r->rdi;
-	g->orig_ax = r->orig_rax;
-	g->ip = r->rip;
-	g->cs = r->cs;
-	g->flags = r->eflags;
-	g->sp = r->rsp;
-	g->ss = r->ss;
-	g->fs_base = r->fs_base;
-	g->gs_base = r->gs_base;
-	g->ds = r->ds;
-	g->es = r->es;
-	g->fs = r->fs;
-	g->gs = r->gs;
-}
-
 static bool status_line(pid_t pid, const char *key, char *val, size_t sz)
 {
 	char path[64], line[256];
@@ -544,7 +514,7 @@ static void test_morph(void)
 	CoreEntry core = CORE_ENTRY__INIT;
 	CoreEntry *cores[1] = { &core };
 
-	regs_to_entry(&regs, &g);
+	fill_gpregs(&regs, &g);
 	fill_fpregs(&fe, &fp, xmm0);
 	compel_fpregs_free(&fp);
 	ti.gpregs = &g;
