@@ -128,6 +128,27 @@ static int do_read(const char *path, uint64_t size, unsigned int delay, int popu
 	return 0;
 }
 
+/* memcpy of SIZE patterned bytes into freshly mapped memory (issues 3 and 4 quote this baseline). */
+static int do_memcpy(uint64_t size, unsigned int delay)
+{
+	uint64_t *src = map_anon(size), t0;
+	char *dst;
+
+	if (!src)
+		return -errno;
+	for (uint64_t i = 0; i < size / 8; i++)
+		src[i] = (i + 1) * 0x9e3779b97f4a7c15ULL;
+	wait_before(size, delay);
+	t0 = now_us();
+	dst = map_anon(size);
+	if (!dst)
+		return -errno;
+	memcpy(dst, src, size);
+	printf("us %llu\n", (unsigned long long)(now_us() - t0));
+	/* use the copy, so the compiler keeps it */
+	return dst[size - 1] == ((char *)src)[size - 1] ? 0 : -EIO;
+}
+
 static int do_touch(uint64_t size)
 {
 	char *mem = map_anon(size);
@@ -153,7 +174,9 @@ int main(int argc, char **argv)
 	uint64_t mib, delay = 0;
 	int ret;
 
-	if (argc == 3 && !strcmp(argv[1], "touch") && !parse_u64(argv[2], &mib)) {
+	if (argc == 4 && !strcmp(argv[1], "memcpy") && !parse_u64(argv[2], &mib) && !parse_u64(argv[3], &delay)) {
+		ret = do_memcpy(mib << 20, delay);
+	} else if (argc == 3 && !strcmp(argv[1], "touch") && !parse_u64(argv[2], &mib)) {
 		ret = do_touch(mib << 20);
 	} else if (argc == 5 && !parse_u64(argv[3], &mib) && !parse_u64(argv[4], &delay) &&
 		   (!strcmp(argv[1], "write") || !strcmp(argv[1], "read") || !strcmp(argv[1], "read-pop"))) {
@@ -162,7 +185,7 @@ int main(int argc, char **argv)
 		else
 			ret = do_read(argv[2], mib << 20, delay, !strcmp(argv[1], "read-pop"));
 	} else {
-		fprintf(stderr, "usage: basecopy write|read|read-pop FILE SIZE_MIB DELAY_S | basecopy touch SIZE_MIB\n");
+		fprintf(stderr, "usage: basecopy write|read|read-pop FILE SIZE_MIB DELAY_S | basecopy memcpy SIZE_MIB DELAY_S | basecopy touch SIZE_MIB\n");
 		return 2;
 	}
 	if (ret) {

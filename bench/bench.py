@@ -269,6 +269,7 @@ def mem_run(mib, fs, mode, args, work):
         os.sync()
     r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
     os.unlink(base)
+    r["base_memcpy"] = basecopy_us(["memcpy", str(mib), cond.basecopy_delay()])
 
     if fs == "tmpfs" and mode == "warm":
         r["freeze_task_R"] = freeze_seen_by_task(mib, work)
@@ -355,12 +356,14 @@ def bench_memory(args, rep):
     rep.out()
     rep.out("Seconds, median (min-max) of the runs; ratio = criu / baseline, pair by pair "
             "in the same run. dump/restore: whole `criu` command, wall clock. "
-            "base write/read: inside basecopy (CLOCK_MONOTONIC).")
+            "base write/read: inside basecopy (CLOCK_MONOTONIC). memcpy: the same bytes copied "
+            "into freshly mapped memory, inside basecopy, in the same run.")
     rep.out()
     rep.out("| size | images | mode | runs | dump | base write | dump/write | restore | base read "
             "| restore/read | freeze (log) | freeze (task, -R) | mem part of dump (log) "
-            "| dump after 'Dumped' (kill+wait) | mem part of restore (log) | pages img / touched |")
-    rep.out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "| dump after 'Dumped' (kill+wait) | mem part of restore (log) | pages img / touched "
+            "| memcpy | dump/memcpy | restore/memcpy |")
+    rep.out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for mib in args.sizes:
         for fs in args.fs:
             for mode in args.modes:
@@ -394,14 +397,16 @@ def bench_memory(args, rep):
                 def col(k):
                     return [r.get(k) for r in res]
                 size_ratio = statistics.median(r["pages_img"] / (mib * MIB) for r in res)
-                rep.out("| %d MiB | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.5f (all images %.5f) |"
+                rep.out("| %d MiB | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.5f (all images %.5f) | %s | %s | %s |"
                         % (mib, fs, mode, len(res), fmt_s(col("dump")), fmt_s(col("base_write")),
                            fmt_ratio(col("dump"), col("base_write")), fmt_s(col("restore")),
                            fmt_s(col("base_read")), fmt_ratio(col("restore"), col("base_read")),
                            fmt_s(col("freeze_log")), fmt_s(col("freeze_task_R")),
                            fmt_s(col("dump_mem_log")), fmt_s(col("dump_after_log")),
                            fmt_s(col("restore_mem_log")), size_ratio,
-                           statistics.median(r["img_total"] / (mib * MIB) for r in res)))
+                           statistics.median(r["img_total"] / (mib * MIB) for r in res),
+                           fmt_s(col("base_memcpy")), fmt_ratio(col("dump"), col("base_memcpy")),
+                           fmt_ratio(col("restore"), col("base_memcpy"))))
     rep.out()
 
 
