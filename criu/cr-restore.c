@@ -455,20 +455,13 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 
 static char proc_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	int fd, n;
+	struct proc_pid_stat st;
+	char path[64], buf[1024];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 || parse_pid_stat_buf(buf, &st))
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return st.state;
 }
 
 static int stub_error(void)
