@@ -461,3 +461,32 @@ int pidfd_check(const struct pidfd_state *st)
 		ret = -1;
 	return ret;
 }
+
+pid_t test_start_outsider(void)
+{
+	int p[2];
+	pid_t mid, out = -1;
+
+	if (pipe(p))
+		return -1;
+	mid = fork();
+	if (mid == 0) {
+		pid_t o = fork();
+
+		if (o == 0) {
+			setsid();
+			alarm(120);	/* never outlive a broken run by much */
+			for (;;)
+				pause();
+		}
+		if (write(p[1], &o, sizeof(o)) != sizeof(o))
+			_exit(1);
+		_exit(0);
+	}
+	if (read(p[0], &out, sizeof(out)) != sizeof(out))
+		out = -1;
+	waitpid(mid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	return out;
+}

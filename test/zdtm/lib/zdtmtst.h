@@ -77,6 +77,14 @@ int test_wait_child(pid_t pid, int timeout_sec, int *ret_status);
 /* Describe a wait status ("exited 3", "killed by signal 9") in buf. */
 const char *test_status_str(int status, char *buf, size_t len);
 
+/*
+ * Start a process outside the test's tree: a grandchild whose parent exits,
+ * so it is reparented to the runner. It leaves the test's session (whose sid
+ * would keep the test's pid number busy), sleeps, and ends after 120 s at
+ * most. Returns its pid, or -1.
+ */
+pid_t test_start_outsider(void);
+
 /* Raw syscall wrappers (glibc 2.36 has none for these). */
 int sys_pidfd_open(pid_t pid, unsigned int flags);
 int sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags);

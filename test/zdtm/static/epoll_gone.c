@@ -16,36 +16,6 @@
 
 #include "zdtmtst.h"
 
-/* A process outside our tree (reparented to the runner) that keeps efd open. */
-static pid_t start_outsider(void)
-{
-	int p[2];
-	pid_t mid, out = -1;
-
-	if (pipe(p))
-		return -1;
-	mid = fork();
-	if (mid == 0) {
-		pid_t o = fork();
-
-		if (o == 0) {
-			setsid();
-			alarm(120);	/* never outlive a broken run by much */
-			for (;;)
-				pause();
-		}
-		if (write(p[1], &o, sizeof(o)) != sizeof(o))
-			_exit(1);
-		_exit(0);
-	}
-	if (read(p[0], &out, sizeof(out)) != sizeof(out))
-		out = -1;
-	waitpid(mid, NULL, 0);
-	close(p[0]);
-	close(p[1]);
-	return out;
-}
-
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x90e };
@@ -60,7 +30,7 @@ int main(int argc, char **argv)
 		fail("setup");
 		return 1;
 	}
-	out = start_outsider();
+	out = test_start_outsider();
 	if (out <= 0) {
 		fail("outsider");
 		return 1;

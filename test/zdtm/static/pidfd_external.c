@@ -14,37 +14,6 @@
 
 #include "zdtmtst.h"
 
-/* Start a process that is not our descendant; returns its pid. */
-static pid_t start_outsider(void)
-{
-	int p[2];
-	pid_t mid, out = -1;
-
-	if (pipe(p))
-		return -1;
-	mid = fork();
-	if (mid == 0) {
-		pid_t o = fork();
-
-		if (o == 0) {
-			/* leave the test's session: its sid would keep the test's pid number busy */
-			setsid();
-			alarm(120);	/* never outlive a broken run by much */
-			for (;;)
-				pause();
-		}
-		if (write(p[1], &o, sizeof(o)) != sizeof(o))
-			_exit(1);
-		_exit(0);
-	}
-	if (read(p[0], &out, sizeof(out)) != sizeof(out))
-		out = -1;
-	waitpid(mid, NULL, 0);
-	close(p[0]);
-	close(p[1]);
-	return out;
-}
-
 int main(int argc, char **argv)
 {
 	struct pidfd_state st;
@@ -53,7 +22,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	test_init(argc, argv);
-	out = start_outsider();
+	out = test_start_outsider();
 	fd = out > 0 ? sys_pidfd_open(out, 0) : -1;
 	if (fd < 0 || getppid() == out) {
 		fail("can't start the outside process");
