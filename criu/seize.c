@@ -389,6 +389,25 @@ void resume_tree(struct pstree *t)
 		detach_task(item);
 }
 
+/*
+ * A killed task frees its memory itself on its way out, on one CPU (70 ms per GiB here).
+ * process_mrelease() lets criu take part in that work from its own CPU while the task
+ * does the rest, so the tree is gone sooner. Only an optimization: the kernel refuses it
+ * (EINVAL) when a live process outside the tree shares the memory, and older kernels
+ * lack it (ENOSYS); then the task frees it alone, as before.
+ */
+static void release_killed_memory(struct pstree *t)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD || item->pidfd < 0)
+			continue;
+		if (syscall(SYS_process_mrelease, item->pidfd, 0))
+			pr_debug("process_mrelease(%d): %s\n", item->pid, strerror(errno));
+	}
+}
+
 void kill_tree(struct pstree *t)
 {
 	struct pstree_item *item;
@@ -401,6 +420,7 @@ void kill_tree(struct pstree *t)
 		if (item->pidfd >= 0 ? sys_pidfd_send_signal(item->pidfd, SIGKILL, NULL, 0) : kill(item->pid, SIGKILL))
 			pr_warn("can't kill %d: %s\n", item->pid, strerror(errno));
 	}
+	release_killed_memory(t);
 	/*
 	 * A killed tracee is not detached: its exit is reported to us, the tracer. Collect
 	 * that report for every thread (the leader last: it is reported when its group is
