@@ -249,14 +249,14 @@ def start_memhog(mib, report):
     return p
 
 
-def freeze_seen_by_task(mib, work):
+def freeze_seen_by_task(mib, work, cond):
     """Dump -R a memhog; returns the longest gap it saw between wake-ups (s)."""
     rep = os.path.join(work, "rep-R")
     img = os.path.join(work, "img-R")
     os.makedirs(img, exist_ok=True)
     p = start_memhog(mib, rep)
     try:
-        time.sleep(0.05)
+        cond.before(mib)
         run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-R", "-v4", "-o", "dump.log"])
         time.sleep(0.05)
         os.kill(p.pid, signal.SIGUSR2)
@@ -287,7 +287,7 @@ def mem_run(mib, fs, mode, args, work):
     r["base_memcpy"] = basecopy_us(["memcpy", str(mib), cond.basecopy_delay()])
 
     if fs == "tmpfs" and mode == "warm":
-        r["freeze_task_R"] = freeze_seen_by_task(mib, work)
+        r["freeze_task_R"] = freeze_seen_by_task(mib, work, cond)
 
     p = start_memhog(mib, rep)
     try:
