@@ -320,6 +320,9 @@ static int dump_private_pages(struct mm_dump *d)
 	}
 	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads\n", d->pid, x.nr_pages, x.nr_entries,
 		 pc.nr_readv, pc.nr_memread);
+	pr_debug("task %d: copy: reader %lu ms cpu, %lu ms waiting for a slot; writer %lu ms cpu, %lu ms waiting for data\n",
+		 d->pid, (unsigned long)(pc.reader_cpu_ns / 1000000), (unsigned long)(pc.reader_wait_ns / 1000000),
+		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
 	ctx->nr_pages_dumped += x.nr_pages;
 	ctx->nr_readv += pc.nr_readv;
 	ctx->nr_memread += pc.nr_memread;

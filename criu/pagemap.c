@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "common.h"
 #include "image.h"
@@ -134,7 +135,16 @@ struct pc_writer {
 	int fd;
 	char *buf;
 	size_t slot_size;
+	uint64_t cpu_ns, wait_ns;	/* the thread's CPU time and time waiting for data, at its end */
 };
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static void *pc_writer_main(void *arg)
 {
@@ -145,8 +155,13 @@ static void *pc_writer_main(void *arg)
 		int slot, err = 0;
 		size_t len;
 
-		while (!w->nr_full && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->nr_full && !w->stop) {
+			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+			while (!w->nr_full && !w->stop)
+				pthread_cond_wait(&w->cond, &w->lock);
+			w->wait_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+		}
 		if (!w->nr_full)
 			break;
 		slot = w->head;
@@ -162,6 +177,7 @@ static void *pc_writer_main(void *arg)
 		w->nr_full--;
 		pthread_cond_broadcast(&w->cond);
 	}
+	w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
@@ -193,14 +209,19 @@ static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
 	return w;
 }
 
-/* Wait until slot is free; returns the writer's error so far. */
-static int pc_writer_wait_slot(struct pc_writer *w, int slot)
+/* Wait until slot is free (adding the time to *wait_ns); returns the writer's error so far. */
+static int pc_writer_wait_slot(struct pc_writer *w, int slot, uint64_t *wait_ns)
 {
 	int err;
 
 	pthread_mutex_lock(&w->lock);
-	while (w->len[slot])
-		pthread_cond_wait(&w->cond, &w->lock);
+	if (w->len[slot]) {
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+		while (w->len[slot])
+			pthread_cond_wait(&w->cond, &w->lock);
+		*wait_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+	}
 	err = w->err;
 	pthread_mutex_unlock(&w->lock);
 	return err;
@@ -228,6 +249,7 @@ static int pc_writer_drain(struct pc_writer *w)
 	return err;
 }
 
+/* Stop and join the thread; the caller frees w. */
 static void pc_writer_stop(struct pc_writer *w)
 {
 	pthread_mutex_lock(&w->lock);
@@ -237,7 +259,6 @@ static void pc_writer_stop(struct pc_writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	free(w);
 }
 
 int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf, size_t buf_size,
@@ -256,6 +277,8 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->x = x;
 	pc->w = NULL;
 	pc->nr_readv = pc->nr_memread = 0;
+	pc->reader_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	pc->reader_wait_ns = pc->writer_cpu_ns = pc->writer_wait_ns = 0;
 	if (!pc->slot_size)
 		return -EINVAL;
 	if (async) {
@@ -278,8 +301,15 @@ int page_copier_init_file(struct page_copier *pc, int fd, void *buf, size_t buf_
 
 void page_copier_fini(struct page_copier *pc)
 {
-	if (pc->w)
-		pc_writer_stop(pc->w);
+	pc->reader_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - pc->reader_cpu_ns;
+	if (pc->w) {
+		struct pc_writer *w = pc->w;
+
+		pc_writer_stop(w);	/* joins: cpu_ns and wait_ns are final */
+		pc->writer_cpu_ns = w->cpu_ns;
+		pc->writer_wait_ns = w->wait_ns;
+		free(w);
+	}
 	pc->w = NULL;
 	if (pc->mem_fd >= 0 && pc->own_mem_fd)
 		close(pc->mem_fd);
@@ -324,7 +354,7 @@ static int page_copier_push(struct page_copier *pc)
 	if (!pc->queued)
 		return 0;
 	if (pc->w) {
-		ret = pc_writer_wait_slot(pc->w, pc->cur);
+		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
 		if (ret < 0)
 			return ret;
 	}

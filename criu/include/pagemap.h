@@ -82,6 +82,9 @@ struct page_copier {
 	struct page_xfer *x;
 	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
 	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */
+	/* after page_copier_fini(): CPU time of the copying thread (from init) and of the writer,
+	 * and how long each waited for the other (ns); for the log */
+	uint64_t reader_cpu_ns, reader_wait_ns, writer_cpu_ns, writer_wait_ns;
 };
 
 /*
