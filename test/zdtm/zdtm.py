@@ -642,6 +642,12 @@ class Runner:
         return pid
 
     def wait_tree_gone(self, t, tree, ddir, out):
+        # criu dump returns only once every task it killed has exited: right now, before
+        # any waiting, each one is a zombie (its parent has not reaped it yet) or gone
+        for p in tree:
+            if is_alive(p):
+                raise TestFailed("pid %d still running when criu dump returned" % p,
+                                 self.criu_logs(ddir, "dump.log", out))
         deadline = time.monotonic() + t["timeout"]
         for p in tree:
             gone, _ = self.reaper.wait(p, max(0.1, deadline - time.monotonic()))
