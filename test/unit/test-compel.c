@@ -36,25 +36,11 @@
 #include "seize.h"
 
 #include "core.pb-c.h"
+#include "tap.h"
 
-static int nr_test, nr_fail;
 static pid_t kids[16];
 static int nr_kids;
 
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (!cond)
-		nr_fail++;
-	printf("%sok %d - ", cond ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -26,23 +26,7 @@
 #include "proc_parse.h"
 #include "pstree.h"
 #include "seize.h"
-
-static int nr_test, nr_fail;
-
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (!cond)
-		nr_fail++;
-	printf("%sok %d - ", cond ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
+#include "tap.h"
 
 /* What the namespace's init tells us: the pids inside. */
 struct ns_report {

@@ -31,27 +31,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tap.h"
 
-static int nr_test, nr_fail;
 static char dir[256], criu[512];
 static pid_t tree[3];	/* R, C, G */
 static pid_t r_thread;	/* a second thread of R */
 static rlim_t criu_nofile_max;	/* != 0: criu runs with this RLIMIT_NOFILE hard limit */
 
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (!cond)
-		nr_fail++;
-	printf("%sok %d - ", cond ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static void *pause_thread(void *arg)
 {

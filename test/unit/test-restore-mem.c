@@ -32,29 +32,13 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "vma.pb-c.h"
+#include "tap.h"
 
 /* crtools.c (not linked into unit tests) defines these */
 __attribute__((weak)) struct cr_options opts;
 __attribute__((weak)) bool fault_injected(const char *step)
 {
 	return false;
-}
-
-static int nr_test, nr_fail;
-
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (!cond)
-		nr_fail++;
-	printf("%sok %d - ", cond ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 #define TRAMP 0x500000000UL
