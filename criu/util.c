@@ -53,7 +53,7 @@ int read_file_at(int dfd, const char *path, char *buf, size_t size)
 	return n;
 }
 
-ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf)
+ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf)
 {
 	_cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, len = 0;
@@ -74,7 +74,7 @@ ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf)
 			buf = nb;
 			cap *= 2;
 		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
+		ssize_t n = read(fd, buf + len, min(cap - len - 1, max_read));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -89,4 +89,9 @@ ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf)
 	buf[len] = '\0';
 	*ret_buf = buf;
 	return len;
+}
+
+ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf)
+{
+	return read_file_alloc_chunked_at(dfd, path, SIZE_MAX, ret_buf);
 }

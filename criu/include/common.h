@@ -89,6 +89,8 @@ static inline void *__xalloc(void *p, size_t sz, const char *file, int line)
 int read_file_at(int dfd, const char *path, char *buf, size_t size);
 /* Read a whole file of any size; *ret_buf must be freed. Returns length or -errno. */
 ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf);
+/* The same, at most max_read bytes per read() (see parse_pid_smaps_vmflags()). */
+ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf);
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);
 
