@@ -8,10 +8,10 @@
 
 Memory: for each size, images directory (tmpfs: /dev/shm, disk: /var/tmp) and mode,
 each run
-  1. baseline write: `basecopy write` fills SIZE of memory, then times write() of it (1 MiB calls)
+  1. starts `memhog SIZE` (fills SIZE of anonymous memory with a pattern);
+     baseline write: `basecopy write` fills SIZE of memory, then times write() of it (1 MiB calls)
      to a file beside the images (then the file is removed);
-  2. starts `memhog SIZE` (fills SIZE of anonymous memory with a pattern), and times
-     `criu dump -t PID -D DIR -v4 -o dump.log` (the task is killed by the dump);
+  2. times `criu dump -t PID -D DIR -v4 -o dump.log` right after (the task is killed by the dump);
   3. times `criu restore -D DIR -d -v4 -o restore.log`, then SIGUSR1 makes the
      restored memhog check every word of its pattern and report (a run whose check
      fails is an error, not a figure);
@@ -278,11 +278,6 @@ def mem_run(mib, fs, mode, args, work):
     os.makedirs(img)
     r = {}
 
-    if fs == "disk":
-        os.sync()
-    cond.before_baseline(mib)
-    r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
-    os.unlink(base)
     cond.before_baseline(mib)
     r["base_memcpy"] = basecopy_us(["memcpy", str(mib), cond.basecopy_delay()])
 
@@ -291,6 +286,13 @@ def mem_run(mib, fs, mode, args, work):
 
     p = start_memhog(mib, rep)
     try:
+        # the write baseline right before the dump it is compared with: this VM's
+        # speed drifts over seconds, so the pair is taken as close together as it can be
+        if fs == "disk":
+            os.sync()
+        cond.before_baseline(mib)
+        r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
+        os.unlink(base)
         cond.before(mib)
         r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
