@@ -265,6 +265,25 @@ static void test_auxv(void)
 }
 
 /* The same parsers on this process's own /proc. */
+/* A file read in small read()s (as smaps is) comes out the same as in one go. */
+static void test_chunked_read(void)
+{
+	static const size_t chunks[] = { 1, 7, 512, 4096, SIZE_MAX };
+	_cleanup_free_ char *whole = NULL;
+	ssize_t len = read_file_alloc_at(fix_dfd, "proc-smaps", &whole);
+
+	ok(len > 4096, "chunked: the smaps fixture is longer than a page (%zd bytes)", len);
+	for (size_t i = 0; i < ARRAY_SIZE(chunks); i++) {
+		_cleanup_free_ char *buf = NULL;
+		ssize_t n = read_file_alloc_chunked_at(fix_dfd, "proc-smaps", chunks[i], &buf);
+
+		ok(len > 0 && n == len && !memcmp(buf, whole, len) && buf[n] == '\0',
+		   "chunked: %zu-byte reads give the same %zd bytes", chunks[i], n);
+	}
+	ok(read_file_alloc_chunked_at(fix_dfd, "no-such-file", 512, &(char *){ NULL }) == -ENOENT,
+	   "chunked: a missing file gives -ENOENT");
+}
+
 static void test_live(void)
 {
 	_cleanup_close_ int pfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -296,6 +315,9 @@ static void test_live(void)
 	}
 	ok(!parse_pid_smaps_vmflags(pfd, &m) && (find_vma(&m, PVMA_STACK, NULL)->vmflags & PVMF_GD),
 	   "live: smaps VmFlags of own stack has gd");
+	for (i = 0; i < m.nr && m.vmas[i].have_vmflags; i++)
+		;
+	ok(m.nr > 0 && i == m.nr, "live: smaps read in small pieces gave VmFlags to all %d vmas", m.nr);
 	ok(open_proc_map_file(pfd, 0x1000, 0x2000, O_RDONLY) == -ENOENT, "live: map_files of no vma gives -ENOENT");
 	proc_maps_free(&m);
 
@@ -342,6 +364,7 @@ int main(int argc, char **argv)
 	test_fdinfo();
 	test_limits();
 	test_auxv();
+	test_chunked_read();
 	test_live();
 
 	printf("1..%d\n", nr_tests);
