@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,26 @@ void resume_tree(struct pstree *t)
  * (EINVAL) when a live process outside the tree shares the memory, and older kernels
  * lack it (ENOSYS); then the task frees it alone, as before.
  */
+/*
+ * Keep the threads of a task about to be killed off this CPU. The kill wakes them up, and
+ * one woken up here may preempt criu and get past exit_mm() before criu calls
+ * process_mrelease() below: then the call fails (ESRCH) and the task tears its memory down
+ * alone, at half the speed. Best effort: a thread allowed only on this CPU stays there.
+ */
+static void keep_off_cpu(const struct pstree_item *item, int cpu)
+{
+	for (int i = 0; i < item->nr_threads; i++) {
+		cpu_set_t set;
+
+		if (sched_getaffinity(item->threads[i], sizeof(set), &set) || !CPU_ISSET(cpu, &set) ||
+		    CPU_COUNT(&set) < 2)
+			continue;
+		CPU_CLR(cpu, &set);
+		if (sched_setaffinity(item->threads[i], sizeof(set), &set))
+			pr_debug("can't move %d off CPU %d: %s\n", item->threads[i], cpu, strerror(errno));
+	}
+}
+
 static void release_killed_memory(struct pstree *t)
 {
 	struct pstree_item *item;
@@ -417,6 +438,7 @@ void kill_tree(struct pstree *t)
 	for_each_pstree_item(t, item) {
 		if (item->state == TASK_DEAD)
 			continue;
+		keep_off_cpu(item, sched_getcpu());
 		if (item->pidfd >= 0 ? sys_pidfd_send_signal(item->pidfd, SIGKILL, NULL, 0) : kill(item->pid, SIGKILL))
 			pr_warn("can't kill %d: %s\n", item->pid, strerror(errno));
 	}
