@@ -391,13 +391,6 @@ void resume_tree(struct pstree *t)
 }
 
 /*
- * A killed task frees its memory itself on its way out, on one CPU (70 ms per GiB here).
- * process_mrelease() lets criu take part in that work from its own CPU while the task
- * does the rest, so the tree is gone sooner. Only an optimization: the kernel refuses it
- * (EINVAL) when a live process outside the tree shares the memory, and older kernels
- * lack it (ENOSYS); then the task frees it alone, as before.
- */
-/*
  * Keep the threads of a task about to be killed off this CPU. The kill wakes them up, and
  * one woken up here may preempt criu and get past exit_mm() before criu calls
  * process_mrelease() below: then the call fails (ESRCH) and the task tears its memory down
@@ -417,6 +410,13 @@ static void keep_off_cpu(const struct pstree_item *item, int cpu)
 	}
 }
 
+/*
+ * A killed task frees its memory itself on its way out, on one CPU (70 ms per GiB here).
+ * process_mrelease() lets criu take part in that work from its own CPU while the task
+ * does the rest, so the tree is gone sooner. Only an optimization: the kernel refuses it
+ * (EINVAL) when a live process outside the tree shares the memory, and older kernels
+ * lack it (ENOSYS); then the task frees it alone, as before.
+ */
 static void release_killed_memory(struct pstree *t)
 {
 	struct pstree_item *item;
