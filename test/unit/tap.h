@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TAP output for the unit tests: check() prints "ok N - ..." or "not ok N - ...";
+ * TAP output for the unit tests: check() prints "ok N - ..." or "not ok N - ..." and
+ * returns cond;
  * main() ends with printf("1..%d\n", nr_test) and returns nr_fail ? 1 : 0.
  */
 #ifndef CRIU_TEST_UNIT_TAP_H
@@ -11,8 +12,8 @@
 
 static int nr_test, nr_fail;
 
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
+static int check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check(int cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -25,6 +26,7 @@ static void check(int cond, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+	return cond;
 }
 
 #endif

@@ -18,21 +18,9 @@
 #include "eventpoll.pb-c.h"
 #include "timerfd.pb-c.h"
 
-static int nr_tests, nr_failed, fix_dfd = -1;
+#include "tap.h"
 
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_tests++;
-	if (!cond)
-		nr_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", nr_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+static int fix_dfd = -1;
 
 /* Parse a recorded fdinfo file; false (and a failed check) when it can't. */
 static bool load(const char *name, struct proc_fdinfo *fi)
@@ -41,11 +29,11 @@ static bool load(const char *name, struct proc_fdinfo *fi)
 
 	memset(fi, 0, sizeof(*fi));
 	if (read_file_alloc_at(fix_dfd, name, &buf) < 0) {
-		ok(false, "read fixture %s", name);
+		check(false, "read fixture %s", name);
 		return false;
 	}
 	if (parse_fdinfo_buf(buf, fi)) {
-		ok(false, "parse fixture %s", name);
+		check(false, "parse fixture %s", name);
 		return false;
 	}
 	return true;
@@ -61,7 +49,7 @@ static bool load_text(const char *lines, struct proc_fdinfo *fi)
 		return false;
 	sprintf(buf, "pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\n%s", lines);
 	if (parse_fdinfo_buf(buf, fi)) {
-		ok(false, "parse fdinfo text '%s'", lines);
+		check(false, "parse fdinfo text '%s'", lines);
 		return false;
 	}
 	return true;
@@ -74,20 +62,20 @@ static void test_eventfd(void)
 	int sem = 7;
 
 	if (load("proc-fdinfo-eventfd", &fi)) {
-		ok(!eventfd_parse_fdinfo(&fi, &v, &sem) && v == 0x2a && sem == 0, "eventfd: count 0x2a, not semaphore");
+		check(!eventfd_parse_fdinfo(&fi, &v, &sem) && v == 0x2a && sem == 0, "eventfd: count 0x2a, not semaphore");
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("eventfd-count:                5\n", &fi)) {
-		ok(!eventfd_parse_fdinfo(&fi, &v, &sem) && v == 5 && sem == -1,
+		check(!eventfd_parse_fdinfo(&fi, &v, &sem) && v == 5 && sem == -1,
 		   "eventfd: an older kernel without eventfd-semaphore gives -1");
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("eventfd-count: zz\n", &fi)) {
-		ok(eventfd_parse_fdinfo(&fi, &v, &sem) == -EINVAL, "eventfd: a bad count is refused");
+		check(eventfd_parse_fdinfo(&fi, &v, &sem) == -EINVAL, "eventfd: a bad count is refused");
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("", &fi)) {
-		ok(eventfd_parse_fdinfo(&fi, &v, &sem) == -ENOENT, "eventfd: no count is refused");
+		check(eventfd_parse_fdinfo(&fi, &v, &sem) == -ENOENT, "eventfd: no count is refused");
 		proc_fdinfo_free(&fi);
 	}
 }
@@ -101,12 +89,12 @@ static void test_signalfd(void)
 		/* SIGUSR1 (10) and SIGRTMIN+2 (36) */
 		int ret = signalfd_parse_fdinfo(&fi, &m);
 
-		ok(!ret && m == ((1ULL << 9) | (1ULL << 35)), "signalfd: mask %#llx is SIGUSR1 and SIGRTMIN+2",
+		check(!ret && m == ((1ULL << 9) | (1ULL << 35)), "signalfd: mask %#llx is SIGUSR1 and SIGRTMIN+2",
 		   (unsigned long long)m);
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("sigmask:\t00000008000x0200\n", &fi)) {
-		ok(signalfd_parse_fdinfo(&fi, &m) == -EINVAL, "signalfd: a bad mask is refused");
+		check(signalfd_parse_fdinfo(&fi, &m) == -EINVAL, "signalfd: a bad mask is refused");
 		proc_fdinfo_free(&fi);
 	}
 }
@@ -117,24 +105,24 @@ static void test_timerfd(void)
 	struct proc_fdinfo fi;
 
 	if (load("proc-fdinfo-timerfd", &fi)) {
-		ok(!timerfd_parse_fdinfo(&fi, &t) && t.clockid == 1 && t.ticks == 0 && t.settime_flags == 0 &&
+		check(!timerfd_parse_fdinfo(&fi, &t) && t.clockid == 1 && t.ticks == 0 && t.settime_flags == 0 &&
 			   t.vsec == 999 && t.vnsec == 999137912 && t.isec == 5 && t.insec == 0,
 		   "timerfd: monotonic, (999, 999137912) left, every 5 s");
 		proc_fdinfo_free(&fi);
 	}
 	if (load("proc-fdinfo-timerfd-abs", &fi)) {
-		ok(!timerfd_parse_fdinfo(&fi, &t) && t.clockid == 0 && t.ticks == 1 && t.settime_flags == 3 &&
+		check(!timerfd_parse_fdinfo(&fi, &t) && t.clockid == 0 && t.ticks == 1 && t.settime_flags == 3 &&
 			   t.vsec == 99 && t.vnsec == 998499380 && t.isec == 0 && t.insec == 1000000,
 		   "timerfd: realtime, ABSTIME|CANCEL_ON_SET (octal 03), 1 tick");
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (1, 1000000000)\nit_interval: (0, 0)\n",
 		      &fi)) {
-		ok(timerfd_parse_fdinfo(&fi, &t) == -EINVAL, "timerfd: nanoseconds >= 1e9 are refused");
+		check(timerfd_parse_fdinfo(&fi, &t) == -EINVAL, "timerfd: nanoseconds >= 1e9 are refused");
 		proc_fdinfo_free(&fi);
 	}
 	if (load_text("clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (1, 0)\n", &fi)) {
-		ok(timerfd_parse_fdinfo(&fi, &t) == -EINVAL, "timerfd: a missing it_interval is refused");
+		check(timerfd_parse_fdinfo(&fi, &t) == -EINVAL, "timerfd: a missing it_interval is refused");
 		proc_fdinfo_free(&fi);
 	}
 }
@@ -148,7 +136,7 @@ static void test_epoll(void)
 	if (load("proc-fdinfo-epoll", &fi)) {
 		const char *v = fdinfo_get(&fi, "tfd");
 
-		ok(v && !eventpoll_parse_tfd(v, &e) && e.tfd == 20 && e.events == 0x80000019 && e.data == 0x1234 &&
+		check(v && !eventpoll_parse_tfd(v, &e) && e.tfd == 20 && e.events == 0x80000019 && e.data == 0x1234 &&
 			   e.pos == 0 && e.inode == 0x40e && e.dev == 0x10,
 		   "epoll: fd 20, EPOLLET|IN|ERR|HUP, data 0x1234");
 		proc_fdinfo_free(&fi);
@@ -160,13 +148,13 @@ static void test_epoll(void)
 			if (!eventpoll_parse_tfd(fi.extra[i].val, &e))
 				n++;
 			if (n == 2)
-				ok(e.tfd == 3 && e.data == 0x1234567890ULL, "epoll: second item fd 3 data 0x1234567890");
+				check(e.tfd == 3 && e.data == 0x1234567890ULL, "epoll: second item fd 3 data 0x1234567890");
 		}
-		ok(n == 2, "epoll: two items");
+		check(n == 2, "epoll: two items");
 		proc_fdinfo_free(&fi);
 	}
-	ok(eventpoll_parse_tfd("5 events: 1c data:", &e) == -EINVAL, "epoll: a truncated line is refused");
-	ok(eventpoll_parse_tfd("-1 events: 1c data: 7 pos:0 ino:40e sdev:10", &e) == -EINVAL,
+	check(eventpoll_parse_tfd("5 events: 1c data:", &e) == -EINVAL, "epoll: a truncated line is refused");
+	check(eventpoll_parse_tfd("-1 events: 1c data: 7 pos:0 ino:40e sdev:10", &e) == -EINVAL,
 	   "epoll: a negative fd is refused");
 }
 
@@ -183,21 +171,21 @@ static void test_inotify(void)
 			if (inotify_parse_wd(fi.extra[i].val, &w))
 				continue;
 			if (n++ == 0)
-				ok(w.wd == 3 && w.ino == 0x3c51a && w.sdev == 0xfe00000 && w.mask == 0x100 &&
+				check(w.wd == 3 && w.ino == 0x3c51a && w.sdev == 0xfe00000 && w.mask == 0x100 &&
 					   w.ignored_mask == 0 && w.fh_bytes == 8 && w.fh_type == 1 && w.fh[0] == 0x1a &&
 					   w.fh[1] == 0xc5 && w.fh[2] == 0x03 && w.fh[7] == 0,
 				   "inotify: wd 3, inode 0x3c51a on 254:0, IN_CREATE, 8-byte handle 1ac50300...");
 		}
-		ok(n == 2, "inotify: two watches");
+		check(n == 2, "inotify: two watches");
 		proc_fdinfo_free(&fi);
 	}
-	ok(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:1300",
+	check(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:1300",
 			    &w) == -EINVAL,
 	   "inotify: a handle shorter than fhandle-bytes is refused");
-	ok(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:ff fhandle-type:1 f_handle:13",
+	check(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:ff fhandle-type:1 f_handle:13",
 			    &w) == -EINVAL,
 	   "inotify: a handle longer than the kernel allows is refused");
-	ok(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2", &w) == -EINVAL, "inotify: a truncated line is refused");
+	check(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2", &w) == -EINVAL, "inotify: a truncated line is refused");
 }
 
 int main(int argc, char **argv)
@@ -218,6 +206,6 @@ int main(int argc, char **argv)
 	test_timerfd();
 	test_epoll();
 	test_inotify();
-	printf("1..%d\n", nr_tests);
-	return nr_failed ? 1 : 0;
+	printf("1..%d\n", nr_test);
+	return nr_fail ? 1 : 0;
 }

@@ -50,28 +50,12 @@
 #include "sk-packet.pb-c.h"
 #include "memfd.pb-c.h"
 
-static int nr_tests, nr_failed;
+#include "tap.h"
+
 static char tmpdir[] = "/tmp/test-image.XXXXXX";
 static char logpath[PATH_MAX];
 static off_t log_seen;
 static bool covered[PB_MAX];
-
-static bool ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_tests++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", nr_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return cond;
-}
 
 /* The log written since the last call (NUL-terminated, static). */
 static const char *new_log(void)
@@ -960,12 +944,12 @@ static void round_trip(int dfd, const char *what, int img_type, int id, const st
 	int ret = write_entries(dfd, img_type, id, ents, n);
 	const char *why;
 
-	if (!ok(ret == 0, "%s: write %d entries", what, n)) {
+	if (!check(ret == 0, "%s: write %d entries", what, n)) {
 		printf("# write failed: %s\n", strerror(-ret));
 		return;
 	}
 	why = check_entries(dfd, img_type, id, ents, n);
-	if (!ok(why == NULL, "%s: read back and compare", what))
+	if (!check(why == NULL, "%s: read back and compare", what))
 		printf("# %s\n", why);
 }
 
@@ -1049,7 +1033,7 @@ static void test_all_kinds(void)
 	d = dfd >= 0 ? fdopendir(dup(dfd)) : NULL;
 	while (d && (de = readdir(d)))
 		nfiles += de->d_name[0] != '.';
-	ok(dfd >= 0 && !bad && nfiles == CR_FD_MAX,
+	check(dfd >= 0 && !bad && nfiles == CR_FD_MAX,
 	   "each of the %d image kinds writes its own file (%d files) and reads back its header", CR_FD_MAX, nfiles);
 	if (dfd >= 0)
 		close(dfd);
@@ -1068,7 +1052,7 @@ static void test_many_entries(int dfd)
 		ret = pb_write_one(img, e, PB_PSTREE);
 	}
 	ret = ret ?: close_image_checked(img);
-	if (!ok(img && ret == 0, "write %d pstree entries", n))
+	if (!check(img && ret == 0, "write %d pstree entries", n))
 		return;
 	img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR, 0);
 	while (img && (ret = pb_read_one_eof(img, &msg, PB_PSTREE)) == 1) {
@@ -1077,7 +1061,7 @@ static void test_many_entries(int dfd)
 		got++;
 		pb_free(msg, PB_PSTREE);
 	}
-	ok(img && ret == 0 && got == n, "read %d pstree entries back in order (got %d, last ret %d)", n, got, ret);
+	check(img && ret == 0 && got == n, "read %d pstree entries back in order (got %d, last ret %d)", n, got, ret);
 	close_image(img);
 	e->pid = 4242;
 }
@@ -1110,7 +1094,7 @@ static void test_big_entry(int dfd)
 	same = r[1] == 1 && ((TtyDataEntry *)msg[1])->data.len == sizeof(data) &&
 	       !memcmp(((TtyDataEntry *)msg[1])->data.data, data, sizeof(data)) && r[2] == 1 &&
 	       cmp_tty_data(NULL, msg[2]);
-	ok(ret == 0 && r[0] == 1 && same && r[3] == 0, "a 300 KB entry between small ones round-trips");
+	check(ret == 0 && r[0] == 1 && same && r[3] == 0, "a 300 KB entry between small ones round-trips");
 	for (i = 0; i < 3; i++)
 		pb_free(msg[i], PB_TTY_DATA);
 	close_image(img);
@@ -1135,21 +1119,21 @@ static void test_raw(int dfd)
 		ret = write_img_buf(img, page[i], sizeof(page[i]));
 	ret = ret ?: write_img_buf(img, big, sizeof(big));
 	ret = ret ?: close_image_checked(img);
-	ok(ret == 0 && !fstatat(dfd, "pages-3.img", &st, 0) && st.st_size == 4 * 4096 + (1 << 20),
+	check(ret == 0 && !fstatat(dfd, "pages-3.img", &st, 0) && st.st_size == 4 * 4096 + (1 << 20),
 	   "pages-3.img: raw image with no header, %d bytes", 4 * 4096 + (1 << 20));
 
 	img = open_image_at(dfd, CR_FD_PAGES, O_RSTR, 3);
 	ret = img ? read_img_buf(img, back, 4096) : -1;
-	ok(ret == 4096 && !memcmp(back, page[0], 4096), "read_img_buf returns the first page");
+	check(ret == 4096 && !memcmp(back, page[0], 4096), "read_img_buf returns the first page");
 	fd = img ? img_raw_fd(img) : -1;
-	ok(fd >= 0 && lseek(fd, 0, SEEK_CUR) == 4096, "img_raw_fd after buffered reads is at the logical offset");
+	check(fd >= 0 && lseek(fd, 0, SEEK_CUR) == 4096, "img_raw_fd after buffered reads is at the logical offset");
 	ret = fd >= 0 ? pread(fd, back, 4096, 2 * 4096) : -1;
-	ok(ret == 4096 && !memcmp(back, page[2], 4096), "pread on the raw fd");
+	check(ret == 4096 && !memcmp(back, page[2], 4096), "pread on the raw fd");
 	ret = img ? read_img_buf(img, back, 3 * 4096) : -1;
 	ret = ret == 3 * 4096 ? read_img_buf(img, back, sizeof(big)) : -1;
-	ok(ret == (int)sizeof(big) && !memcmp(back, big, sizeof(big)), "a 1 MB read_img_buf");
+	check(ret == (int)sizeof(big) && !memcmp(back, big, sizeof(big)), "a 1 MB read_img_buf");
 	ret = img ? read_img_buf(img, back, 1) : 0;
-	ok(ret == -EINVAL, "read_img_buf past the end: %d (-EINVAL)", ret);
+	check(ret == -EINVAL, "read_img_buf past the end: %d (-EINVAL)", ret);
 	close_image(img);
 
 	/* the write side: pending entries are flushed before the fd is handed out */
@@ -1162,7 +1146,7 @@ static void test_raw(int dfd)
 		struct rt_entry pd[] = { { PB_PIPE_DATA, mk_pipe_data(), cmp_pipe_data, "0123456789", 10 } };
 		const char *why = ret ? "write failed" : check_entries(dfd, CR_FD_PIPES_DATA, 0, pd, 1);
 
-		if (!ok(!why, "img_raw_fd on a written image flushes first"))
+		if (!check(!why, "img_raw_fd on a written image flushes first"))
 			printf("# %s\n", why);
 	}
 }
@@ -1183,7 +1167,7 @@ static void test_framing(int dfd)
 	if (fd >= 0)
 		close(fd);
 	memcpy(w, file, sizeof(w));
-	ok(n == (ssize_t)(12 + len) && w[0] == IMG_COMMON_MAGIC && w[1] == PSTREE_MAGIC && w[2] == len &&
+	check(n == (ssize_t)(12 + len) && w[0] == IMG_COMMON_MAGIC && w[1] == PSTREE_MAGIC && w[2] == len &&
 		   !memcmp(file + 12, packed, len),
 	   "pstree.img is IMG_COMMON_MAGIC, PSTREE_MAGIC, u32 %zu, the packed entry", len);
 
@@ -1193,7 +1177,7 @@ static void test_framing(int dfd)
 		close(fd);
 	memcpy(w, file, sizeof(w));
 	len = protobuf_c_message_get_packed_size(&mk_inventory()->base);
-	ok(n == (ssize_t)(8 + len) && w[0] == INVENTORY_MAGIC && w[1] == len,
+	check(n == (ssize_t)(8 + len) && w[0] == INVENTORY_MAGIC && w[1] == len,
 	   "inventory.img is INVENTORY_MAGIC (no common magic), u32 %zu, the entry", len);
 }
 
@@ -1231,7 +1215,7 @@ static void expect_open_fails(int dfd, int type, int id, const char *what, const
 	errno = 0;
 	img = open_image_at(dfd, type, O_RSTR, id);
 	log = img_last_error();
-	ok(!img && errno == EINVAL && strstr(log, name), "%s: open fails with EINVAL (\"%s\")", what, log);
+	check(!img && errno == EINVAL && strstr(log, name), "%s: open fails with EINVAL (\"%s\")", what, log);
 	close_image(img);
 }
 
@@ -1252,7 +1236,7 @@ static void expect_read_fails(int dfd, int id, int good_entries, const char *wha
 		n++;
 	}
 	log = new_log();
-	ok(img && ret == -EINVAL && n == good_entries && strstr(log, name),
+	check(img && ret == -EINVAL && n == good_entries && strstr(log, name),
 	   "%s: pb_read_one_eof gives -EINVAL after %d good entries (ret %d)", what, n, ret);
 	if (strstr(log, name))
 		printf("# log: %s", strstr(log, name));
@@ -1337,16 +1321,16 @@ static void test_corrupt(int dfd)
 	/* missing image: empty */
 	img = open_image_at(dfd, CR_FD_CORE, O_RSTR, 99999);
 	ret = img ? pb_read_one_eof(img, &msg, PB_CORE) : -1;
-	ok(img && img_is_empty(img) && ret == 0, "a missing image opens as empty and reads EOF");
+	check(img && img_is_empty(img) && ret == 0, "a missing image opens as empty and reads EOF");
 	ret = img ? pb_read_one(img, &msg, PB_CORE) : -1;
-	ok(ret == -ENODATA, "pb_read_one on an empty image: %d (-ENODATA)", ret);
+	check(ret == -ENODATA, "pb_read_one on an empty image: %d (-ENODATA)", ret);
 	close_image(img);
 
 	/* a valid header and nothing else: empty, not corrupt */
 	write_core_file(dfd, 27, IMG_COMMON_MAGIC, CORE_MAGIC, "", 0);
 	img = open_image_at(dfd, CR_FD_CORE, O_RSTR, 27);
 	ret = img ? pb_read_one_eof(img, &msg, PB_CORE) : -1;
-	ok(img && !img_is_empty(img) && ret == 0, "a header-only image has no entries");
+	check(img && !img_is_empty(img) && ret == 0, "a header-only image has no entries");
 	close_image(img);
 
 	/* a good entry, then a truncated one */
@@ -1369,9 +1353,9 @@ static void test_corrupt(int dfd)
 	/* bad requests */
 	errno = 0;
 	img = open_image_at(dfd, CR_FD_MAX, O_RSTR, 0);
-	ok(!img && errno == EINVAL, "open_image_at with a bad type: EINVAL");
+	check(!img && errno == EINVAL, "open_image_at with a bad type: EINVAL");
 	img = open_image_at(dfd, CR_FD_CORE, O_RDWR, 1);
-	ok(!img && errno == EINVAL, "open_image_at with O_RDWR: EINVAL");
+	check(!img && errno == EINVAL, "open_image_at with O_RDWR: EINVAL");
 }
 
 /* Every truncation point and random byte flips of a valid image: never a crash, only 1/0/-EINVAL. */
@@ -1385,7 +1369,7 @@ static void test_fuzz(int dfd)
 
 	if (fd < 0 || fstat(fd, &st) || !(orig = malloc(st.st_size)) || !(buf = malloc(st.st_size)) ||
 	    read_all(fd, orig, st.st_size) != st.st_size) {
-		ok(false, "fuzz: read core-4242.img");
+		check(false, "fuzz: read core-4242.img");
 		return;
 	}
 	log_set_loglevel(LOG_MSG);	/* thousands of expected errors */
@@ -1406,7 +1390,7 @@ static void test_fuzz(int dfd)
 			bad++;
 		close_image(img);
 	}
-	ok(bad == 0, "fuzz: all %lld truncations of a core image are rejected (%d wrong results)",
+	check(bad == 0, "fuzz: all %lld truncations of a core image are rejected (%d wrong results)",
 	   (long long)st.st_size, bad);
 
 	srandom(12345);
@@ -1433,7 +1417,7 @@ static void test_fuzz(int dfd)
 		close_image(img);
 	}
 	log_set_loglevel(LOG_DEBUG);
-	ok(bad == 0, "fuzz: 2000 images with flipped bytes: no crash, %d rejected as corrupt, %d wrong results",
+	check(bad == 0, "fuzz: 2000 images with flipped bytes: no crash, %d rejected as corrupt, %d wrong results",
 	   corrupt, bad);
 }
 
@@ -1448,21 +1432,21 @@ static void test_write_errors(int dfd)
 	int ret;
 
 	ret = img ? pb_write_one(img, &ps, PB_FILE) : -1;
-	ok(ret == -EINVAL, "pb_write_one of a pstree entry as PB_FILE: %d (-EINVAL)", ret);
+	check(ret == -EINVAL, "pb_write_one of a pstree entry as PB_FILE: %d (-EINVAL)", ret);
 	reg.name = "/x";	/* fown, a required message, left NULL */
 	fe.type = FD_TYPES__REG;
 	fe.reg = &reg;
 	ret = img ? pb_write_one(img, &fe, PB_FILE) : -1;
-	ok(ret == -EINVAL, "pb_write_one with a required sub-message unset: %d (-EINVAL), no crash", ret);
+	check(ret == -EINVAL, "pb_write_one with a required sub-message unset: %d (-EINVAL), no crash", ret);
 	ret = img ? pb_write_one(img, &ps, PB_MAX) : -1;
-	ok(ret == -EINVAL, "pb_write_one with a bad PB type: %d (-EINVAL)", ret);
+	check(ret == -EINVAL, "pb_write_one with a bad PB type: %d (-EINVAL)", ret);
 	ret = img ? pb_read_one_eof(img, &msg, PB_FILE) : -1;
-	ok(ret == -EBADF, "pb_read_one_eof on an image open for writing: %d (-EBADF)", ret);
-	ok(img && close_image_checked(img) == 0, "closing it leaves a valid empty image");
+	check(ret == -EBADF, "pb_read_one_eof on an image open for writing: %d (-EBADF)", ret);
+	check(img && close_image_checked(img) == 0, "closing it leaves a valid empty image");
 
 	img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR, 0);
 	ret = img ? pb_write_one(img, mk_pstree(), PB_PSTREE) : -1;
-	ok(ret == -EBADF, "pb_write_one on an image open for reading: %d (-EBADF)", ret);
+	check(ret == -EBADF, "pb_write_one on an image open for reading: %d (-EBADF)", ret);
 	close_image(img);
 
 	if (access("/dev/full", W_OK) == 0) {
@@ -1474,15 +1458,15 @@ static void test_write_errors(int dfd)
 		ret = img ? 0 : -errno;
 		for (i = 0; i < 200 && !ret; i++)	/* > 64 KB: the buffer must spill */
 			ret = pb_write_one(img, mk_core(), PB_CORE);
-		ok(ret == -ENOSPC, "writes to a full disk fail with -ENOSPC once the buffer spills (%d)", ret);
+		check(ret == -ENOSPC, "writes to a full disk fail with -ENOSPC once the buffer spills (%d)", ret);
 		ret = img ? pb_write_one(img, mk_pstree(), PB_PSTREE) : 0;
-		ok(ret == -ENOSPC, "later writes keep failing (%d)", ret);
+		check(ret == -ENOSPC, "later writes keep failing (%d)", ret);
 		close_image(img);
 
 		img = open_image_at(dfd, CR_FD_CORE, O_DUMP, 40);
 		ret = img ? pb_write_one(img, mk_ids(), PB_IDS) : -1;
 		ret = !ret ? close_image_checked(img) : (close_image(img), -1);
-		ok(ret == -ENOSPC, "close_image_checked reports a failed final flush: %d (-ENOSPC)", ret);
+		check(ret == -ENOSPC, "close_image_checked reports a failed final flush: %d (-ENOSPC)", ret);
 		unlinkat(dfd, "core-40.img", 0);
 	} else {
 		printf("# /dev/full not writable: full-disk checks skipped\n");
@@ -1661,17 +1645,17 @@ static void test_schema(const char *argv0)
 		printf("# SKIP schema check: crit (pycriu) is not installed\n");
 		return;
 	}
-	if (!ok(script != NULL, "found crit-schema.py"))
+	if (!check(script != NULL, "found crit-schema.py"))
 		return;
 	snprintf(path, sizeof(path), "%s/schema.txt", tmpdir);
 	f = fopen(path, "we");
-	if (!ok(f != NULL, "write our schema"))
+	if (!check(f != NULL, "write our schema"))
 		return;
 	for (i = 0; i < PB_MAX; i++)
 		dump_schema_msg(f, pb_desc(i));
 	fclose(f);
 	rc = run_schema_check(script, path);
-	ok(rc == 0, "every field of our %d messages that CRIU 3.17 has matches its number, label and type (exit %d)",
+	check(rc == 0, "every field of our %d messages that CRIU 3.17 has matches its number, label and type (exit %d)",
 	   schema_nseen, rc);
 
 	/* the check must be able to fail: a renumbered and a retyped field */
@@ -1682,7 +1666,7 @@ static void test_schema(const char *argv0)
 		fclose(f);
 	}
 	rc = run_schema_check(script, path);
-	ok(rc == 1, "the schema check catches a renumbered and a retyped field (exit %d)", rc);
+	check(rc == 1, "the schema check catches a renumbered and a retyped field (exit %d)", rc);
 }
 
 static void test_crit(const char *argv0)
@@ -1695,21 +1679,21 @@ static void test_crit(const char *argv0)
 		printf("# SKIP crit checks: crit is not installed (Debian package criu, scripts/install-deps.sh)\n");
 		return;
 	}
-	if (!ok(script != NULL, "found crit-check.sh (run from the top directory or set CRIT_CHECK)"))
+	if (!check(script != NULL, "found crit-check.sh (run from the top directory or set CRIT_CHECK)"))
 		return;
 
 	dfd = make_dir("crit-strict");
-	ok(dfd >= 0 && write_image_set(dfd, true) == 0, "write an image set with CRIU 3.17 fields only");
+	check(dfd >= 0 && write_image_set(dfd, true) == 0, "write an image set with CRIU 3.17 fields only");
 	snprintf(dir, sizeof(dir), "%s/crit-strict", tmpdir);
 	rc = run_crit_check(script, "-s", dir);
-	ok(rc == 0, "crit decodes it and encodes it back byte for byte (crit-check.sh -s, exit %d)", rc);
+	check(rc == 0, "crit decodes it and encodes it back byte for byte (crit-check.sh -s, exit %d)", rc);
 	close(dfd);
 
 	dfd = make_dir("crit-pidfd");
-	ok(dfd >= 0 && write_image_set(dfd, false) == 0, "write an image set with pidfd entries and newer fields");
+	check(dfd >= 0 && write_image_set(dfd, false) == 0, "write an image set with pidfd entries and newer fields");
 	snprintf(dir, sizeof(dir), "%s/crit-pidfd", tmpdir);
 	rc = run_crit_check(script, "", dir);
-	ok(rc == 0, "crit (which predates pidfd) still decodes it (crit-check.sh, exit %d)", rc);
+	check(rc == 0, "crit (which predates pidfd) still decodes it (crit-check.sh, exit %d)", rc);
 	close(dfd);
 
 	/* the check itself must be able to fail */
@@ -1723,7 +1707,7 @@ static void test_crit(const char *argv0)
 	}
 	snprintf(dir, sizeof(dir), "%s/crit-bad", tmpdir);
 	rc = run_crit_check(script, "", dir);
-	ok(rc == 1, "crit-check.sh fails on a garbage core image and a misnamed one (exit %d)", rc);
+	check(rc == 1, "crit-check.sh fails on a garbage core image and a misnamed one (exit %d)", rc);
 }
 
 static void cleanup_tmpdir(void)
@@ -1762,7 +1746,7 @@ int main(int argc, char **argv)
 	test_round_trips(dfd);
 	for (i = 0; i < PB_MAX; i++)
 		all &= covered[i];
-	ok(all, "every PB_* type (%d) was round-tripped", PB_MAX);
+	check(all, "every PB_* type (%d) was round-tripped", PB_MAX);
 	for (i = 0; i < PB_MAX; i++)
 		if (!covered[i])
 			printf("# not covered: %s\n", pb_type_name(i));
@@ -1779,11 +1763,11 @@ int main(int argc, char **argv)
 
 	close(dfd);
 	log_fini();
-	if (nr_failed) {
+	if (nr_fail) {
 		printf("# log: %s\n", logpath);
 		setenv("KEEP", "1", 1);
 	}
 	cleanup_tmpdir();
-	printf("# %d tests, %d failed\n", nr_tests, nr_failed);
-	return nr_failed ? 1 : 0;
+	printf("# %d tests, %d failed\n", nr_test, nr_fail);
+	return nr_fail ? 1 : 0;
 }

@@ -29,22 +29,7 @@
 #include "pstree.h"
 #include "mm.pb-c.h"
 
-static int nr_tests, nr_failed;
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_tests++;
-	if (!cond)
-		nr_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", nr_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
+#include "tap.h"
 
 #define ANON_PAGES 4096		/* 16 MiB */
 #define FILE_PAGES 16
@@ -259,31 +244,31 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 	const VmaEntry *v;
 	bool stack = false, vdso = false, vvar = false, vsys = false, heap = false;
 
-	ok(img && !img_is_empty(img) && pb_read_one(img, (void **)&mm, PB_MM) == 0, "mm-%d.img reads back", pid);
+	check(img && !img_is_empty(img) && pb_read_one(img, (void **)&mm, PB_MM) == 0, "mm-%d.img reads back", pid);
 	if (img)
 		close_image(img);
 	if (!mm)
 		return;
 	v = find_vma(mm, L.anon);
-	ok(v && v->start == (unsigned long)L.anon && v->end == (unsigned long)L.anon + ANON_PAGES * PAGE_SIZE &&
+	check(v && v->start == (unsigned long)L.anon && v->end == (unsigned long)L.anon + ANON_PAGES * PAGE_SIZE &&
 		   v->status == (VMA_AREA_REGULAR | VMA_ANON_PRIVATE) && (v->flags & MAP_ANONYMOUS) &&
 		   (v->flags & MAP_PRIVATE) && (v->flags & MAP_NORESERVE) && v->prot == (PROT_READ | PROT_WRITE) &&
 		   v->has_madv && (v->madv & (1ULL << MADV_NOHUGEPAGE)),
 	   "anon vma: status, flags (NORESERVE), prot, madv NOHUGEPAGE");
 	v = find_vma(mm, L.fpriv);
-	ok(v && v->status == (VMA_AREA_REGULAR | VMA_FILE_PRIVATE) && v->shmid > 0 && v->fd == (int64_t)v->shmid &&
+	check(v && v->status == (VMA_AREA_REGULAR | VMA_FILE_PRIVATE) && v->shmid > 0 && v->fd == (int64_t)v->shmid &&
 		   v->pgoff == 0 && !(v->flags & MAP_ANONYMOUS),
 	   "private file vma: FILE_PRIVATE with a file id in shmid and fd");
 	const VmaEntry *vs = find_vma(mm, L.fshared);
-	ok(vs && v && vs->status == (VMA_AREA_REGULAR | VMA_FILE_SHARED) && vs->shmid == v->shmid &&
+	check(vs && v && vs->status == (VMA_AREA_REGULAR | VMA_FILE_SHARED) && vs->shmid == v->shmid &&
 		   (vs->flags & MAP_SHARED) && vs->has_fdflags && (vs->fdflags & O_ACCMODE) == O_RDWR,
 	   "shared file vma: FILE_SHARED, same file id, opened O_RDWR");
 	v = find_vma(mm, L.shm);
-	ok(v && v->status == (VMA_AREA_REGULAR | VMA_ANON_SHARED) && v->shmid == L.shm_ino &&
+	check(v && v->status == (VMA_AREA_REGULAR | VMA_ANON_SHARED) && v->shmid == L.shm_ino &&
 		   v->flags == (MAP_SHARED | MAP_ANONYMOUS),
 	   "shared anon vma: ANON_SHARED, shmid = inode %lu", L.shm_ino);
 	v = find_vma(mm, L.pnone);
-	ok(v && v->prot == PROT_NONE, "PROT_NONE vma recorded");
+	check(v && v->prot == PROT_NONE, "PROT_NONE vma recorded");
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		v = mm->vmas[i];
 		if (v->status & VMA_AREA_STACK)
@@ -297,12 +282,12 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 		if (v->start >= 0xffffffffff600000UL)
 			vsys = true;
 	}
-	ok(stack && vdso && vvar && !vsys, "stack (GROWSDOWN), vdso, vvar recorded; vsyscall skipped");
+	check(stack && vdso && vvar && !vsys, "stack (GROWSDOWN), vdso, vvar recorded; vsyscall skipped");
 	(void)heap;
-	ok(mm->exe_file_id > 0 && mm->n_mm_saved_auxv >= 4 && mm->n_mm_saved_auxv % 2 == 0 &&
+	check(mm->exe_file_id > 0 && mm->n_mm_saved_auxv >= 4 && mm->n_mm_saved_auxv % 2 == 0 &&
 		   mm->mm_saved_auxv[mm->n_mm_saved_auxv - 2] == 0,
 	   "exe file id %u, auxv of %zu words ending in AT_NULL", mm->exe_file_id, mm->n_mm_saved_auxv);
-	ok(mm->mm_start_code && mm->mm_end_code > mm->mm_start_code && mm->mm_arg_end > mm->mm_arg_start &&
+	check(mm->mm_start_code && mm->mm_end_code > mm->mm_start_code && mm->mm_arg_end > mm->mm_arg_start &&
 		   mm->mm_env_end > mm->mm_env_start && mm->mm_brk >= mm->mm_start_brk,
 	   "mm fields from stat are sane");
 
@@ -311,7 +296,7 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 	int err = read_pagemap_image(dfd, CR_FD_PAGEMAP, pid, &r);
 	unsigned long bad_present = 0, bad_absent = 0, bad_data = 0, zero_dumped = 0;
 
-	ok(!err, "pagemap-%d.img reads back (%d)", pid, err);
+	check(!err, "pagemap-%d.img reads back (%d)", pid, err);
 	if (err)
 		goto out;
 	for (unsigned long i = 0; i < ANON_PAGES; i++) {
@@ -329,18 +314,18 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 				bad_present++;
 		}
 	}
-	ok(!bad_absent && !bad_data, "anon: every written page dumped with its data (%lu missing, %lu wrong)",
+	check(!bad_absent && !bad_data, "anon: every written page dumped with its data (%lu missing, %lu wrong)",
 	   bad_absent, bad_data);
-	ok(!bad_present, "anon: untouched pages absent (%lu present)", bad_present);
+	check(!bad_present, "anon: untouched pages absent (%lu present)", bad_present);
 	if (zero->pfn)
-		ok(!zero_dumped, "anon: read-faulted zero pages skipped (%lu dumped)", zero_dumped);
+		check(!zero_dumped, "anon: read-faulted zero pages skipped (%lu dumped)", zero_dumped);
 	else
 		printf("# PFNs hidden: zero pages are dumped (%lu)\n", zero_dumped);
 	unsigned long huge_dumped = 0;
 	for (unsigned long a = 0; a < HUGE_SIZE; a += PAGE_SIZE)
 		huge_dumped += dumped_page(&r, (unsigned long)L.huge + a, page);
 	if (zero->huge)
-		ok(!huge_dumped, "anon: a read-faulted THP area (huge zero page) is not dumped (%lu pages)", huge_dumped);
+		check(!huge_dumped, "anon: a read-faulted THP area (huge zero page) is not dumped (%lu pages)", huge_dumped);
 	else
 		printf("# no huge zero page known: %lu pages of a read-only THP area dumped\n", huge_dumped);
 
@@ -353,14 +338,14 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 		if (!fpriv_written(i) && in)
 			bad_present++;
 	}
-	ok(!bad_data && !bad_present, "private file: only the written (anonymous) pages dumped (%lu bad, %lu extra)",
+	check(!bad_data && !bad_present, "private file: only the written (anonymous) pages dumped (%lu bad, %lu extra)",
 	   bad_data, bad_present);
 	for (unsigned long i = 0; i < FILE_PAGES; i++)
 		bad_present += dumped_page(&r, (unsigned long)L.fshared + i * PAGE_SIZE, page);
 	for (unsigned long i = 0; i < SHM_PAGES; i++)
 		bad_present += dumped_page(&r, (unsigned long)L.shm + i * PAGE_SIZE, page);
-	ok(!bad_present, "shared file and shared anon pages are not in the task's pagemap");
-	ok(dumped_page(&r, (unsigned long)L.pnone + PAGE_SIZE, page) && page_matches(page, 5000001) &&
+	check(!bad_present, "shared file and shared anon pages are not in the task's pagemap");
+	check(dumped_page(&r, (unsigned long)L.pnone + PAGE_SIZE, page) && page_matches(page, 5000001) &&
 		   !dumped_page(&r, (unsigned long)L.pnone, page),
 	   "PROT_NONE area: the written page dumped (through /proc/PID/mem)");
 	bool vdso_pages = false;
@@ -370,8 +355,8 @@ static void check_mm(int dfd, pid_t pid, const struct zero_pfns *zero)
 			for (unsigned long a = v->start; a < v->end; a += PAGE_SIZE)
 				vdso_pages |= dumped_page(&r, a, page);
 	}
-	ok(!vdso_pages, "no vdso/vvar pages dumped");
-	ok(r.nr_pages >= 3000 && r.nr < 1200, "%llu pages in %zu entries (runs merged)",
+	check(!vdso_pages, "no vdso/vvar pages dumped");
+	check(r.nr_pages >= 3000 && r.nr < 1200, "%llu pages in %zu entries (runs merged)",
 	   (unsigned long long)r.nr_pages, r.nr);
 	pagemap_read_free(&r);
 out:
@@ -385,7 +370,7 @@ static void check_shmem(int dfd)
 	unsigned long bad = 0, extra = 0;
 	int err = read_pagemap_image(dfd, CR_FD_SHMEM_PAGEMAP, L.shm_ino, &r);
 
-	ok(!err, "pagemap-shmem-%lu.img reads back (%d)", L.shm_ino, err);
+	check(!err, "pagemap-shmem-%lu.img reads back (%d)", L.shm_ino, err);
 	if (err)
 		return;
 	for (unsigned long i = 0; i < SHM_PAGES; i++) {
@@ -398,8 +383,8 @@ static void check_shmem(int dfd)
 			extra++;
 		}
 	}
-	ok(!bad, "shmem: pages written by child and grandchild dumped at their offsets (%lu bad)", bad);
-	ok(!extra, "shmem: untouched pages absent (%lu extra)", extra);
+	check(!bad, "shmem: pages written by child and grandchild dumped at their offsets (%lu bad)", bad);
+	check(!extra, "shmem: untouched pages absent (%lu extra)", extra);
 	pagemap_read_free(&r);
 }
 
@@ -470,7 +455,7 @@ int main(void)
 		return 1;
 	}
 
-	ok(!seize(pid, &st_c) && !seize(gpid, &st_g), "child %d and grandchild %d seized", pid, gpid);
+	check(!seize(pid, &st_c) && !seize(gpid, &st_g), "child %d and grandchild %d seized", pid, gpid);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(name, sizeof(name), "/proc/%d", pid);
 	c.pid = pid;
@@ -484,15 +469,15 @@ int main(void)
 	ret = dump_files_init(&fctx, dfd, NULL);
 	if (!ret)
 		ret = dump_mem_ctx_init(&ctx);
-	ok(!ret, "contexts ready (zero pfn %#llx, huge zero pfn %#llx)", (unsigned long long)ctx.zero.pfn,
+	check(!ret, "contexts ready (zero pfn %#llx, huge zero pfn %#llx)", (unsigned long long)ctx.zero.pfn,
 	   (unsigned long long)ctx.zero.huge);
 	ret = dump_task_mm(dfd, &c, &ctx);
-	ok(!ret, "dump_task_mm(child) = %d", ret);
+	check(!ret, "dump_task_mm(child) = %d", ret);
 	ret = dump_task_mm(dfd, &g, &ctx);
-	ok(!ret, "dump_task_mm(grandchild) = %d", ret);
-	ok(ctx.shmems.nr == 1 && ctx.next_pages_id == 4,
+	check(!ret, "dump_task_mm(grandchild) = %d", ret);
+	check(ctx.shmems.nr == 1 && ctx.next_pages_id == 4,
 	   "shared anon dumped once: %d object(s), pages ids 1..%u", ctx.shmems.nr, ctx.next_pages_id - 1);
-	ok(ctx.nr_memread > 0 && ctx.nr_readv && ctx.nr_readv * 64 <= ctx.nr_pages_dumped,
+	check(ctx.nr_memread > 0 && ctx.nr_readv && ctx.nr_readv * 64 <= ctx.nr_pages_dumped,
 	   "batched copies: %lu process_vm_readv for %lu pages, %lu mem reads", ctx.nr_readv, ctx.nr_pages_dumped,
 	   ctx.nr_memread);
 	/* the same dump without the writer thread gives the same bytes */
@@ -506,7 +491,7 @@ int main(void)
 	if (!ret)
 		ret = dump_task_mm(dfd2, &c, &ctx2);
 	dump_mem_ctx_fini(&ctx2);
-	ok(!ret && same_file(dfd, dfd2, "pages-1.img") && same_file(dfd, dfd2, "pagemap-%d.img", pid) &&
+	check(!ret && same_file(dfd, dfd2, "pages-1.img") && same_file(dfd, dfd2, "pagemap-%d.img", pid) &&
 		   same_file(dfd, dfd2, "pagemap-shmem-%lu.img", L.shm_ino) && same_file(dfd, dfd2, "pages-2.img"),
 	   "synchronous writes give the same pagemap and pages images");
 	close(dfd2);
@@ -518,10 +503,10 @@ int main(void)
 	if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77)
 		printf("# crit not installed: images not checked with crit\n");
 	else
-		ok(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "crit decodes mm, pagemap, pagemap-shmem and re-encodes them identically");
+		check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "crit decodes mm, pagemap, pagemap-shmem and re-encodes them identically");
 
 	struct pstree_item z = { .pid = pid, .state = TASK_DEAD, .proc_dfd = c.proc_dfd };
-	ok(dump_task_mm(dfd, &z, &ctx) == -EINVAL, "a zombie item is refused with -EINVAL");
+	check(dump_task_mm(dfd, &z, &ctx) == -EINVAL, "a zombie item is refused with -EINVAL");
 	dump_mem_ctx_fini(&ctx);
 	dump_files_fini(&fctx);
 
@@ -536,15 +521,15 @@ int main(void)
 	int fd = openat(dfd, name, O_WRONLY | O_CLOEXEC);
 	uint32_t junk[2] = { 64, 0xffffffff };
 	struct pagemap_read r;
-	ok(fd >= 0 && pwrite(fd, junk, sizeof(junk), 14) == sizeof(junk) &&
+	check(fd >= 0 && pwrite(fd, junk, sizeof(junk), 14) == sizeof(junk) &&
 		   read_pagemap_image(dfd, CR_FD_PAGEMAP, pid, &r) < 0,
 	   "a corrupted pagemap image gives an error");
 	close(fd);
-	ok(read_pagemap_image(dfd, CR_FD_PAGEMAP, 999999, &r) == -ENOENT, "a missing pagemap image gives -ENOENT");
+	check(read_pagemap_image(dfd, CR_FD_PAGEMAP, 999999, &r) == -ENOENT, "a missing pagemap image gives -ENOENT");
 
 	if (write(go[1], "g", 1) != 1 || waitpid(pid, &status, 0) != pid)
 		status = -1;
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "child's memory and page residency unchanged by the dump (status %#x)", status);
 
 	close(c.proc_dfd);
@@ -559,6 +544,6 @@ int main(void)
 		printf("# images kept in %s\n", dir);
 	}
 	close(dfd);
-	printf("1..%d\n", nr_tests);
-	return nr_failed ? 1 : 0;
+	printf("1..%d\n", nr_test);
+	return nr_fail ? 1 : 0;
 }

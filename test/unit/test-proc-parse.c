@@ -19,21 +19,7 @@
 #include "common.h"
 #include "proc_parse.h"
 
-static int nr_tests, nr_failed;
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_tests++;
-	if (!cond)
-		nr_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", nr_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "tap.h"
 
 static int fix_dfd = -1;
 
@@ -59,17 +45,17 @@ static void test_stat(void)
 	_cleanup_free_ char *buf = fixture("proc-stat");
 	struct proc_pid_stat st;
 
-	ok(buf && !parse_pid_stat_buf(buf, &st), "stat: fixture parses");
-	ok(!strcmp(st.comm, "x) (y z)"), "stat: comm with ')' and spaces is '%s'", st.comm);
-	ok(st.pid == 4919 && st.ppid == 4918 && st.pgid == 4870 && st.sid == 2812, "stat: pid/ppid/pgid/sid");
-	ok(st.start_code == 94766354477056UL && st.end_code == 94766354479057UL, "stat: start/end code");
-	ok(st.start_brk == 94766645796864UL && st.arg_start == 140737037842860UL && st.env_end == 140737037844458UL,
+	check(buf && !parse_pid_stat_buf(buf, &st), "stat: fixture parses");
+	check(!strcmp(st.comm, "x) (y z)"), "stat: comm with ')' and spaces is '%s'", st.comm);
+	check(st.pid == 4919 && st.ppid == 4918 && st.pgid == 4870 && st.sid == 2812, "stat: pid/ppid/pgid/sid");
+	check(st.start_code == 94766354477056UL && st.end_code == 94766354479057UL, "stat: start/end code");
+	check(st.start_brk == 94766645796864UL && st.arg_start == 140737037842860UL && st.env_end == 140737037844458UL,
 	   "stat: start_brk, arg_start, env_end");
-	ok(st.start_time == 33214 && st.exit_signal == 17, "stat: start_time, exit_signal");
+	check(st.start_time == 33214 && st.exit_signal == 17, "stat: start_time, exit_signal");
 
 	char bad[] = "4919 (x) (y z)) R 4918 4870";
-	ok(parse_pid_stat_buf(bad, &st) == -EINVAL, "stat: truncated line gives -EINVAL");
-	ok(parse_pid_stat_buf("garbage", &st) == -EINVAL, "stat: garbage gives -EINVAL");
+	check(parse_pid_stat_buf(bad, &st) == -EINVAL, "stat: truncated line gives -EINVAL");
+	check(parse_pid_stat_buf("garbage", &st) == -EINVAL, "stat: garbage gives -EINVAL");
 }
 
 static const struct proc_vma *find_vma(const struct proc_maps *m, enum proc_vma_kind kind, const char *path)
@@ -88,58 +74,58 @@ static void test_maps(void)
 	_cleanup_free_ char *smaps = fixture("proc-smaps");
 	int err = buf ? parse_maps_buf(buf, &m) : -ENOENT;
 
-	ok(!err && m.nr == 26, "maps: fixture parses into 26 vmas (got %d, err %d)", m.nr, err);
+	check(!err && m.nr == 26, "maps: fixture parses into 26 vmas (got %d, err %d)", m.nr, err);
 	v = find_vma(&m, PVMA_HEAP, NULL);
-	ok(v && v->start == 0x563094426000UL && v->end == 0x563094447000UL && v->prot == (PROT_READ | PROT_WRITE) &&
+	check(v && v->start == 0x563094426000UL && v->end == 0x563094447000UL && v->prot == (PROT_READ | PROT_WRITE) &&
 		   !v->shared,
 	   "maps: [heap] found with rw-p");
 	v = find_vma(&m, PVMA_STACK, NULL);
-	ok(v && v->start == 0x7fffe523b000UL, "maps: [stack]");
+	check(v && v->start == 0x7fffe523b000UL, "maps: [stack]");
 	v = find_vma(&m, PVMA_VVAR, NULL);
-	ok(v && v->end - v->start == 0x4000 && v->prot == PROT_READ, "maps: [vvar] 4 pages r--");
+	check(v && v->end - v->start == 0x4000 && v->prot == PROT_READ, "maps: [vvar] 4 pages r--");
 	v = find_vma(&m, PVMA_VVAR_VCLOCK, NULL);
-	ok(v && v->end - v->start == 0x2000, "maps: [vvar_vclock] 2 pages");
+	check(v && v->end - v->start == 0x2000, "maps: [vvar_vclock] 2 pages");
 	v = find_vma(&m, PVMA_VDSO, NULL);
-	ok(v && v->prot == (PROT_READ | PROT_EXEC) && v->end - v->start == 0x2000, "maps: [vdso] r-x 2 pages");
+	check(v && v->prot == (PROT_READ | PROT_EXEC) && v->end - v->start == 0x2000, "maps: [vdso] r-x 2 pages");
 	v = find_vma(&m, PVMA_VSYSCALL, NULL);
-	ok(v && v->start == 0xffffffffff600000UL && v->prot == PROT_EXEC, "maps: [vsyscall] --x");
+	check(v && v->start == 0xffffffffff600000UL && v->prot == PROT_EXEC, "maps: [vsyscall] --x");
 	v = find_vma(&m, PVMA_SHMEM_ANON, NULL);
-	ok(v && v->shared && v->deleted && !strcmp(v->path, "/dev/zero") && v->ino == 1025 && v->dev_minor == 1,
+	check(v && v->shared && v->deleted && !strcmp(v->path, "/dev/zero") && v->ino == 1025 && v->dev_minor == 1,
 	   "maps: shared anon is /dev/zero (deleted) with its inode");
 	v = find_vma(&m, PVMA_FILE, "criu-fixture");
-	ok(v && v->shared && v->deleted && v->dev_major == 0xfe && v->end - v->start == 8192,
+	check(v && v->shared && v->deleted && v->dev_major == 0xfe && v->end - v->start == 8192,
 	   "maps: deleted shared file mapping, ' (deleted)' stripped: '%s'", v ? v->path : "");
 	v = find_vma(&m, PVMA_FILE, "libc.so.6");
-	ok(v && v->pgoff == 0 && !v->deleted && v->prot == PROT_READ, "maps: libc first vma");
-	ok(m.vmas[1].pgoff == 0x2000 && m.vmas[1].prot == (PROT_READ | PROT_EXEC), "maps: pgoff and r-x of vma 1");
+	check(v && v->pgoff == 0 && !v->deleted && v->prot == PROT_READ, "maps: libc first vma");
+	check(m.vmas[1].pgoff == 0x2000 && m.vmas[1].prot == (PROT_READ | PROT_EXEC), "maps: pgoff and r-x of vma 1");
 	v = find_vma(&m, PVMA_ANON, NULL);
-	ok(v && v->path[0] == '\0' && v->ino == 0, "maps: anonymous vma with no path");
+	check(v && v->path[0] == '\0' && v->ino == 0, "maps: anonymous vma with no path");
 
-	ok(smaps && !parse_smaps_vmflags_buf(smaps, &m), "smaps: VmFlags parse");
+	check(smaps && !parse_smaps_vmflags_buf(smaps, &m), "smaps: VmFlags parse");
 	int with = 0;
 	for (int i = 0; i < m.nr; i++)
 		with += m.vmas[i].have_vmflags;
-	ok(with == m.nr, "smaps: every vma got VmFlags (%d of %d)", with, m.nr);
+	check(with == m.nr, "smaps: every vma got VmFlags (%d of %d)", with, m.nr);
 	v = find_vma(&m, PVMA_STACK, NULL);
-	ok(v && (v->vmflags & PVMF_GD), "smaps: [stack] has gd");
+	check(v && (v->vmflags & PVMF_GD), "smaps: [stack] has gd");
 	v = find_vma(&m, PVMA_SHMEM_ANON, NULL);
-	ok(v && (v->vmflags & (PVMF_SH | PVMF_MS)) == (PVMF_SH | PVMF_MS), "smaps: shared anon has sh ms");
+	check(v && (v->vmflags & (PVMF_SH | PVMF_MS)) == (PVMF_SH | PVMF_MS), "smaps: shared anon has sh ms");
 	v = find_vma(&m, PVMA_HEAP, NULL);
-	ok(v && !(v->vmflags & (PVMF_GD | PVMF_SH)), "smaps: heap has neither gd nor sh");
-	ok(parse_vmflags_str(" rd wr dd hg lo nr") == (PVMF_DD | PVMF_HG | PVMF_LO | PVMF_NR), "vmflags: dd hg lo nr");
+	check(v && !(v->vmflags & (PVMF_GD | PVMF_SH)), "smaps: heap has neither gd nor sh");
+	check(parse_vmflags_str(" rd wr dd hg lo nr") == (PVMF_DD | PVMF_HG | PVMF_LO | PVMF_NR), "vmflags: dd hg lo nr");
 	proc_maps_free(&m);
 
 	char *bad = strdup("7f00-7e00 rw-p 00000000 00:00 0\n");
-	ok(parse_maps_buf(bad, &m) == -EINVAL, "maps: end before start gives -EINVAL");
+	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: end before start gives -EINVAL");
 	bad = strdup("7f00-8f00 rwxq 00000000 00:00 0\n");
-	ok(parse_maps_buf(bad, &m) == -EINVAL, "maps: bad flags column gives -EINVAL");
+	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: bad flags column gives -EINVAL");
 	bad = strdup("1000-2000 rw-p 00000000 00:00 0\n1800-3000 rw-p 00000000 00:00 0\n");
-	ok(parse_maps_buf(bad, &m) == -EINVAL, "maps: overlapping vmas give -EINVAL");
+	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: overlapping vmas give -EINVAL");
 	bad = strdup("1000-2000 rw-p 0000");
-	ok(parse_maps_buf(bad, &m) == -EINVAL, "maps: truncated line gives -EINVAL");
+	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: truncated line gives -EINVAL");
 	bad = strdup("1000-2000 rw-s 00000000 00:05 77  [anon_shmem:buf]\n3000-4000 rw-p 00000000 00:00 0   [anon:x y]\n"
 		     "5000-6000 rw-p 00000000 08:01 12   /a file (deleted) x\n7000-8000 r--p 0 00:00 0  [weird]\n");
-	ok(!parse_maps_buf(bad, &m) && m.nr == 4 && m.vmas[0].kind == PVMA_SHMEM_ANON && m.vmas[1].kind == PVMA_ANON &&
+	check(!parse_maps_buf(bad, &m) && m.nr == 4 && m.vmas[0].kind == PVMA_SHMEM_ANON && m.vmas[1].kind == PVMA_ANON &&
 		   m.vmas[2].kind == PVMA_FILE && !m.vmas[2].deleted && !strcmp(m.vmas[2].path, "/a file (deleted) x") &&
 		   m.vmas[3].kind == PVMA_OTHER,
 	   "maps: named anon, named shmem, path with spaces, unknown [name]");
@@ -152,37 +138,37 @@ static void test_status(void)
 	_cleanup_free_ char *ns = fixture("proc-status-pidns");
 	struct proc_status st = {};
 
-	ok(buf && !parse_status_buf(buf, &st), "status: fixture parses");
-	ok(!strcmp(st.name, "x) (y z)") && st.umask == 027, "status: name '%s', umask %o", st.name, st.umask);
-	ok(st.pid == 4919 && st.tgid == 4919 && st.ppid == 4918 && st.tracer_pid == 0 && st.threads == 1,
+	check(buf && !parse_status_buf(buf, &st), "status: fixture parses");
+	check(!strcmp(st.name, "x) (y z)") && st.umask == 027, "status: name '%s', umask %o", st.name, st.umask);
+	check(st.pid == 4919 && st.tgid == 4919 && st.ppid == 4918 && st.tracer_pid == 0 && st.threads == 1,
 	   "status: pids");
-	ok(st.shdpnd == 0x200 && st.sigblk == 0x400000200ULL && st.sigpnd == 0 && st.sigign == 0,
+	check(st.shdpnd == 0x200 && st.sigblk == 0x400000200ULL && st.sigpnd == 0 && st.sigign == 0,
 	   "status: ShdPnd SIGUSR1, SigBlk SIGUSR1|SIGRTMIN+1");
-	ok(st.cap_eff == 0x1fffeffffffULL && st.cap_bnd == 0x1fffeffffffULL && st.cap_amb == 0, "status: caps");
-	ok(st.uid[0] == 0 && st.gid[3] == 0 && st.ngroups == 0, "status: ids and empty Groups");
-	ok(st.ns_levels == 1 && st.nspid[0] == 4919 && st.nspgid[0] == 4870 && st.nssid[0] == 2812, "status: NS* one level");
-	ok(st.seccomp == 0 && st.seccomp_filters == 0 && st.no_new_privs == 0 && st.thp_enabled == 1, "status: seccomp, THP_enabled");
+	check(st.cap_eff == 0x1fffeffffffULL && st.cap_bnd == 0x1fffeffffffULL && st.cap_amb == 0, "status: caps");
+	check(st.uid[0] == 0 && st.gid[3] == 0 && st.ngroups == 0, "status: ids and empty Groups");
+	check(st.ns_levels == 1 && st.nspid[0] == 4919 && st.nspgid[0] == 4870 && st.nssid[0] == 2812, "status: NS* one level");
+	check(st.seccomp == 0 && st.seccomp_filters == 0 && st.no_new_privs == 0 && st.thp_enabled == 1, "status: seccomp, THP_enabled");
 	proc_status_free(&st);
 
-	ok(ns && !parse_status_buf(ns, &st), "status (pid ns): parses");
-	ok(st.ns_levels == 2 && st.nspid[0] == 5877 && st.nspid[1] == 1 && st.nstgid[1] == 1 && st.nssid[1] == 0,
+	check(ns && !parse_status_buf(ns, &st), "status (pid ns): parses");
+	check(st.ns_levels == 2 && st.nspid[0] == 5877 && st.nspid[1] == 1 && st.nstgid[1] == 1 && st.nssid[1] == 0,
 	   "status (pid ns): NSpid 5877 1");
 	proc_status_free(&st);
 
 	const char *g = "Name:\t a\nState:\tS\nPid:\t5\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nGroups:\t10 20 30 \n"
 			"SigBlk:\t0000000000000001\nCapEff:\t0\n";
-	ok(!parse_status_buf(g, &st) && st.ngroups == 3 && st.groups[2] == 30 && st.uid[2] == 3 && st.gid[1] == 6 &&
+	check(!parse_status_buf(g, &st) && st.ngroups == 3 && st.groups[2] == 30 && st.uid[2] == 3 && st.gid[1] == 6 &&
 		   !strcmp(st.name, " a") && st.umask == -1 && st.seccomp == -1,
 	   "status: groups, 4 ids, name with a leading blank, absent Umask/Seccomp");
 	proc_status_free(&st);
-	ok(parse_status_buf("Name:\tx\nState:\tS\n", &st) == -EINVAL, "status: missing lines give -EINVAL");
-	ok(parse_status_buf("Name:\tx\nState:\tS\nPid:\t5\nUid:\t1\t2\nGid:\t0 0 0 0\nSigBlk:\t0\nCapEff:\t0\n", &st) ==
+	check(parse_status_buf("Name:\tx\nState:\tS\n", &st) == -EINVAL, "status: missing lines give -EINVAL");
+	check(parse_status_buf("Name:\tx\nState:\tS\nPid:\t5\nUid:\t1\t2\nGid:\t0 0 0 0\nSigBlk:\t0\nCapEff:\t0\n", &st) ==
 		   -EINVAL,
 	   "status: Uid with 2 values gives -EINVAL");
-	ok(parse_status_buf("Name:\tx\nState:\tS\nPid:\t5\nUid:\t0 0 0 0\nGid:\t0 0 0 0\nSigBlk:\tzz\nCapEff:\t0\n", &st) ==
+	check(parse_status_buf("Name:\tx\nState:\tS\nPid:\t5\nUid:\t0 0 0 0\nGid:\t0 0 0 0\nSigBlk:\tzz\nCapEff:\t0\n", &st) ==
 		   -EINVAL,
 	   "status: bad hex gives -EINVAL");
-	ok(parse_status_buf("NSpid:\t1 2\nNStgid:\t1\n", &st) == -EINVAL, "status: NS lines of different depth give -EINVAL");
+	check(parse_status_buf("NSpid:\t1 2\nNStgid:\t1\n", &st) == -EINVAL, "status: NS lines of different depth give -EINVAL");
 }
 
 static void test_fdinfo(void)
@@ -191,46 +177,46 @@ static void test_fdinfo(void)
 	char *buf;
 
 	buf = fixture("proc-fdinfo-pidfd");
-	ok(buf && !parse_fdinfo_buf(buf, &fi), "fdinfo pidfd: parses");
-	ok(fi.pos == 0 && fi.flags == 02 && fi.mnt_id == 4 && fi.ino == 4919, "fdinfo pidfd: common fields");
-	ok(fi.nr_extra == 2 && !strcmp(fdinfo_get(&fi, "Pid"), "4918") && !strcmp(fdinfo_get(&fi, "NSpid"), "4918"),
+	check(buf && !parse_fdinfo_buf(buf, &fi), "fdinfo pidfd: parses");
+	check(fi.pos == 0 && fi.flags == 02 && fi.mnt_id == 4 && fi.ino == 4919, "fdinfo pidfd: common fields");
+	check(fi.nr_extra == 2 && !strcmp(fdinfo_get(&fi, "Pid"), "4918") && !strcmp(fdinfo_get(&fi, "NSpid"), "4918"),
 	   "fdinfo pidfd: Pid and NSpid handed on");
 	proc_fdinfo_free(&fi);
 
 	buf = fixture("proc-fdinfo-pidfd-reaped");
-	ok(buf && !parse_fdinfo_buf(buf, &fi) && fi.flags == 02000002 && fi.ino == 195813 &&
+	check(buf && !parse_fdinfo_buf(buf, &fi) && fi.flags == 02000002 && fi.ino == 195813 &&
 		   !strcmp(fdinfo_get(&fi, "Pid"), "-1") && !strcmp(fdinfo_get(&fi, "NSpid"), "-1"),
 	   "fdinfo reaped pidfd: O_CLOEXEC|O_RDWR, Pid -1");
 	proc_fdinfo_free(&fi);
 
 	buf = fixture("proc-fdinfo-eventfd");
-	ok(buf && !parse_fdinfo_buf(buf, &fi), "fdinfo eventfd: parses");
-	ok(fi.flags == 04002 && fi.ino == 1038 && fi.nr_extra == 3 &&
+	check(buf && !parse_fdinfo_buf(buf, &fi), "fdinfo eventfd: parses");
+	check(fi.flags == 04002 && fi.ino == 1038 && fi.nr_extra == 3 &&
 		   !strcmp(fdinfo_get(&fi, "eventfd-count"), "2a") && !strcmp(fdinfo_get(&fi, "eventfd-semaphore"), "0"),
 	   "fdinfo eventfd: O_NONBLOCK, eventfd-count 2a");
 	proc_fdinfo_free(&fi);
 
 	buf = fixture("proc-fdinfo-timerfd");
-	ok(buf && !parse_fdinfo_buf(buf, &fi) && fi.nr_extra == 5 && !strcmp(fdinfo_get(&fi, "settime flags"), "00") &&
+	check(buf && !parse_fdinfo_buf(buf, &fi) && fi.nr_extra == 5 && !strcmp(fdinfo_get(&fi, "settime flags"), "00") &&
 		   !strcmp(fdinfo_get(&fi, "it_interval"), "(5, 0)"),
 	   "fdinfo timerfd: key with a space, it_interval");
 	proc_fdinfo_free(&fi);
 
 	buf = fixture("proc-fdinfo-epoll");
-	ok(buf && !parse_fdinfo_buf(buf, &fi) && fi.nr_extra == 1 && !strcmp(fi.extra[0].key, "tfd") &&
+	check(buf && !parse_fdinfo_buf(buf, &fi) && fi.nr_extra == 1 && !strcmp(fi.extra[0].key, "tfd") &&
 		   startswith(fi.extra[0].val, "20 events: 80000019"),
 	   "fdinfo epoll: tfd line kept whole after the first ':'");
 	proc_fdinfo_free(&fi);
 
 	buf = fixture("proc-fdinfo-reg");
-	ok(buf && !parse_fdinfo_buf(buf, &fi) && fi.pos == 123 && fi.flags == 0100002 && fi.nr_extra == 0 &&
+	check(buf && !parse_fdinfo_buf(buf, &fi) && fi.pos == 123 && fi.flags == 0100002 && fi.nr_extra == 0 &&
 		   !fdinfo_get(&fi, "Pid"),
 	   "fdinfo reg: pos 123, O_LARGEFILE|O_RDWR, nothing extra");
 	proc_fdinfo_free(&fi);
 
-	ok(parse_fdinfo_buf(strdup("flags:\t02\n"), &fi) == -EINVAL, "fdinfo: no pos gives -EINVAL");
-	ok(parse_fdinfo_buf(strdup("pos:\tx\nflags:\t02\n"), &fi) == -EINVAL, "fdinfo: bad pos gives -EINVAL");
-	ok(parse_fdinfo_buf(strdup("pos:\t1\nflags:\t09\n"), &fi) == -EINVAL, "fdinfo: non-octal flags give -EINVAL");
+	check(parse_fdinfo_buf(strdup("flags:\t02\n"), &fi) == -EINVAL, "fdinfo: no pos gives -EINVAL");
+	check(parse_fdinfo_buf(strdup("pos:\tx\nflags:\t02\n"), &fi) == -EINVAL, "fdinfo: bad pos gives -EINVAL");
+	check(parse_fdinfo_buf(strdup("pos:\t1\nflags:\t09\n"), &fi) == -EINVAL, "fdinfo: non-octal flags give -EINVAL");
 }
 
 static void test_limits(void)
@@ -238,12 +224,12 @@ static void test_limits(void)
 	_cleanup_free_ char *buf = fixture("proc-limits");
 	struct proc_rlimits rl;
 
-	ok(buf && !parse_limits_buf(buf, &rl) && rl.nr == PROC_RLIM_NLIMITS, "limits: 16 lines");
-	ok(rl.r[RLIMIT_STACK].cur == 8388608 && rl.r[RLIMIT_STACK].max == RLIM_INFINITY, "limits: stack 8M/unlimited");
-	ok(rl.r[RLIMIT_CPU].cur == RLIM_INFINITY, "limits: cpu unlimited");
-	ok(parse_limits_buf("Limit  Soft Limit\nMax cpu time  abc  unlimited  seconds\n", &rl) == -EINVAL,
+	check(buf && !parse_limits_buf(buf, &rl) && rl.nr == PROC_RLIM_NLIMITS, "limits: 16 lines");
+	check(rl.r[RLIMIT_STACK].cur == 8388608 && rl.r[RLIMIT_STACK].max == RLIM_INFINITY, "limits: stack 8M/unlimited");
+	check(rl.r[RLIMIT_CPU].cur == RLIM_INFINITY, "limits: cpu unlimited");
+	check(parse_limits_buf("Limit  Soft Limit\nMax cpu time  abc  unlimited  seconds\n", &rl) == -EINVAL,
 	   "limits: garbage value gives -EINVAL");
-	ok(parse_limits_buf("nothing\n", &rl) == -EINVAL, "limits: no known line gives -EINVAL");
+	check(parse_limits_buf("nothing\n", &rl) == -EINVAL, "limits: no known line gives -EINVAL");
 }
 
 static void test_auxv(void)
@@ -254,14 +240,14 @@ static void test_auxv(void)
 	int n = len > 0 ? parse_auxv_buf(raw, len, words, PROC_AUXV_MAX_WORDS) : -1;
 	bool pagesz = false;
 
-	ok(n == 46 && words[n - 2] == 0, "auxv: 23 pairs ending in AT_NULL (got %d words)", n);
+	check(n == 46 && words[n - 2] == 0, "auxv: 23 pairs ending in AT_NULL (got %d words)", n);
 	for (int i = 0; i + 1 < n; i += 2)
 		if (words[i] == AT_PAGESZ && words[i + 1] == 4096)
 			pagesz = true;
-	ok(pagesz, "auxv: AT_PAGESZ 4096");
-	ok(parse_auxv_buf(raw, 32, words, PROC_AUXV_MAX_WORDS) == -EINVAL, "auxv: no AT_NULL gives -EINVAL");
-	ok(parse_auxv_buf(raw, len, words, 8) == -E2BIG, "auxv: too small output gives -E2BIG");
-	ok(parse_auxv_buf(raw, 12, words, 8) == -EINVAL, "auxv: odd length gives -EINVAL");
+	check(pagesz, "auxv: AT_PAGESZ 4096");
+	check(parse_auxv_buf(raw, 32, words, PROC_AUXV_MAX_WORDS) == -EINVAL, "auxv: no AT_NULL gives -EINVAL");
+	check(parse_auxv_buf(raw, len, words, 8) == -E2BIG, "auxv: too small output gives -E2BIG");
+	check(parse_auxv_buf(raw, 12, words, 8) == -EINVAL, "auxv: odd length gives -EINVAL");
 }
 
 /* The same parsers on this process's own /proc. */
@@ -272,15 +258,15 @@ static void test_chunked_read(void)
 	_cleanup_free_ char *whole = NULL;
 	ssize_t len = read_file_alloc_at(fix_dfd, "proc-smaps", &whole);
 
-	ok(len > 4096, "chunked: the smaps fixture is longer than a page (%zd bytes)", len);
+	check(len > 4096, "chunked: the smaps fixture is longer than a page (%zd bytes)", len);
 	for (size_t i = 0; i < ARRAY_SIZE(chunks); i++) {
 		_cleanup_free_ char *buf = NULL;
 		ssize_t n = read_file_alloc_chunked_at(fix_dfd, "proc-smaps", chunks[i], &buf);
 
-		ok(len > 0 && n == len && !memcmp(buf, whole, len) && buf[n] == '\0',
+		check(len > 0 && n == len && !memcmp(buf, whole, len) && buf[n] == '\0',
 		   "chunked: %zu-byte reads give the same %zd bytes", chunks[i], n);
 	}
-	ok(read_file_alloc_chunked_at(fix_dfd, "no-such-file", 512, &(char *){ NULL }) == -ENOENT,
+	check(read_file_alloc_chunked_at(fix_dfd, "no-such-file", 512, &(char *){ NULL }) == -ENOENT,
 	   "chunked: a missing file gives -ENOENT");
 }
 
@@ -297,7 +283,7 @@ static void test_live(void)
 	char pid[16];
 	int n;
 
-	ok(!parse_pid_maps(pfd, &m) && find_vma(&m, PVMA_STACK, NULL) && find_vma(&m, PVMA_VDSO, NULL),
+	check(!parse_pid_maps(pfd, &m) && find_vma(&m, PVMA_STACK, NULL) && find_vma(&m, PVMA_VDSO, NULL),
 	   "live: own maps with [stack] and [vdso]");
 	/* a vma that surely exists: the page this function's code is on */
 	unsigned long code = (unsigned long)&test_live;
@@ -305,35 +291,35 @@ static void test_live(void)
 	for (i = 0; i < m.nr; i++)
 		if (m.vmas[i].start <= code && code < m.vmas[i].end)
 			break;
-	ok(i < m.nr && m.vmas[i].kind == PVMA_FILE && (m.vmas[i].prot & PROT_EXEC), "live: own code in an r-x file vma");
+	check(i < m.nr && m.vmas[i].kind == PVMA_FILE && (m.vmas[i].prot & PROT_EXEC), "live: own code in an r-x file vma");
 	if (i < m.nr) {
 		_cleanup_close_ int mf = open_proc_map_file(pfd, m.vmas[i].start, m.vmas[i].end, O_RDONLY);
 		struct stat a, b;
 
-		ok(mf >= 0 && !fstat(mf, &a) && !stat("/proc/self/exe", &b) && a.st_ino == b.st_ino,
+		check(mf >= 0 && !fstat(mf, &a) && !stat("/proc/self/exe", &b) && a.st_ino == b.st_ino,
 		   "live: map_files opens the executable");
 	}
-	ok(!parse_pid_smaps_vmflags(pfd, &m) && (find_vma(&m, PVMA_STACK, NULL)->vmflags & PVMF_GD),
+	check(!parse_pid_smaps_vmflags(pfd, &m) && (find_vma(&m, PVMA_STACK, NULL)->vmflags & PVMF_GD),
 	   "live: smaps VmFlags of own stack has gd");
 	for (i = 0; i < m.nr && m.vmas[i].have_vmflags; i++)
 		;
-	ok(m.nr > 0 && i == m.nr, "live: smaps read in small pieces gave VmFlags to all %d vmas", m.nr);
-	ok(open_proc_map_file(pfd, 0x1000, 0x2000, O_RDONLY) == -ENOENT, "live: map_files of no vma gives -ENOENT");
+	check(m.nr > 0 && i == m.nr, "live: smaps read in small pieces gave VmFlags to all %d vmas", m.nr);
+	check(open_proc_map_file(pfd, 0x1000, 0x2000, O_RDONLY) == -ENOENT, "live: map_files of no vma gives -ENOENT");
 	proc_maps_free(&m);
 
-	ok(!parse_pid_status(pfd, &st) && st.pid == getpid() && st.ppid == getppid() && st.uid[1] == geteuid(),
+	check(!parse_pid_status(pfd, &st) && st.pid == getpid() && st.ppid == getppid() && st.uid[1] == geteuid(),
 	   "live: own status");
 	proc_status_free(&st);
 
-	ok(pidfd >= 0 && !parse_pid_fdinfo(pfd, pidfd, &fi), "live: fdinfo of own pidfd");
+	check(pidfd >= 0 && !parse_pid_fdinfo(pfd, pidfd, &fi), "live: fdinfo of own pidfd");
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	ok(fdinfo_get(&fi, "Pid") && !strcmp(fdinfo_get(&fi, "Pid"), pid) && (fi.flags & O_CLOEXEC),
+	check(fdinfo_get(&fi, "Pid") && !strcmp(fdinfo_get(&fi, "Pid"), pid) && (fi.flags & O_CLOEXEC),
 	   "live: pidfd Pid is own pid, O_CLOEXEC in flags");
 	proc_fdinfo_free(&fi);
-	ok(parse_pid_fdinfo(pfd, 999999, &fi) == -ENOENT, "live: fdinfo of a closed fd gives -ENOENT");
+	check(parse_pid_fdinfo(pfd, 999999, &fi) == -ENOENT, "live: fdinfo of a closed fd gives -ENOENT");
 
 	getrlimit(RLIMIT_NOFILE, &r);
-	ok(!parse_pid_limits(pfd, &rl) && rl.r[RLIMIT_NOFILE].cur == r.rlim_cur && rl.r[RLIMIT_NOFILE].max == r.rlim_max,
+	check(!parse_pid_limits(pfd, &rl) && rl.r[RLIMIT_NOFILE].cur == r.rlim_cur && rl.r[RLIMIT_NOFILE].max == r.rlim_max,
 	   "live: limits NOFILE matches getrlimit");
 
 	n = parse_pid_auxv(pfd, auxv, PROC_AUXV_MAX_WORDS);
@@ -341,9 +327,9 @@ static void test_live(void)
 	for (i = 0; i + 1 < n; i += 2)
 		if (auxv[i] == AT_SYSINFO_EHDR && auxv[i + 1] == getauxval(AT_SYSINFO_EHDR))
 			found = true;
-	ok(n > 0 && found, "live: auxv AT_SYSINFO_EHDR matches getauxval");
+	check(n > 0 && found, "live: auxv AT_SYSINFO_EHDR matches getauxval");
 
-	ok(parse_pid_stat(-1, &(struct proc_pid_stat){}) == -EBADF, "live: a bad dir fd gives -EBADF");
+	check(parse_pid_stat(-1, &(struct proc_pid_stat){}) == -EBADF, "live: a bad dir fd gives -EBADF");
 }
 
 int main(int argc, char **argv)
@@ -367,8 +353,8 @@ int main(int argc, char **argv)
 	test_chunked_read();
 	test_live();
 
-	printf("1..%d\n", nr_tests);
-	if (nr_failed)
-		printf("# %d of %d failed\n", nr_failed, nr_tests);
-	return nr_failed ? 1 : 0;
+	printf("1..%d\n", nr_test);
+	if (nr_fail)
+		printf("# %d of %d failed\n", nr_fail, nr_test);
+	return nr_fail ? 1 : 0;
 }
