@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * criu dump: checkpoint a process tree (DESIGN.md §3).
+ * criu dump: checkpoint a process tree (Documentation/architecture.md, "Dump").
  *
  * The flow is a list of steps; any failure before inventory.img is written
  * resumes the tree untouched (reading a task's state never changes it).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The generic part of file dump and restore (DESIGN.md §5); types live in their own files. */
+/* The generic part of file dump and restore (Documentation/architecture.md); types live in their own files. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/mman.h>

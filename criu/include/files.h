@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The fd machinery (DESIGN.md §5).
+ * The fd machinery (Documentation/architecture.md).
  *
  * Dump: every fd of a task is copied into criu with pidfd_getfd(); the
  * common parameters (fstat, fstatfs, fdinfo, link) are gathered once into

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Dump of a task's address space (DESIGN.md §3.2-3.3): mm-<pid>.img (MmEntry
+ * Dump of a task's address space: mm-<pid>.img (MmEntry
  * with its VmaEntry list), pagemap-<pid>.img + pages-<N>.img for private
  * memory, pagemap-shmem-<shmid>.img + pages-<N>.img for shared anonymous
  * memory (once per object).
