@@ -52,6 +52,12 @@ struct page_copier;
 #define VMA_AREA_UPROBES (1 << 17)
 #define VMA_UNSUPP (1u << 31)
 
+/* mmap() map type of droppable memory (6.11+; glibc 2.36 lacks it): VmaEntry.flags has it instead of MAP_PRIVATE */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+#define VMA_MAP_TYPE 0x0f
+
 /* Cross-task state of one dump. */
 struct dump_mem_ctx {
 	unsigned int next_pages_id;	/* the N of the next pages-N.img (from 1) */
