@@ -152,7 +152,9 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = dump_pipe_data(ctx, &ctx->pipes_data_img, CR_FD_PIPES_DATA, p);
 	if (ret)
 		return ret;
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	pe.id = id;
 	pe.pipe_id = p->stat.st_ino;
 	pe.flags = p->flags;
@@ -179,7 +181,9 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = dump_pipe_data(ctx, &ctx->fifo_data_img, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	/* The path goes in a regular-file record of its own, as CRIU does. */
 	rfe.id = ctx->next_id++;
 	rfe.flags = p->flags;
