@@ -113,6 +113,25 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
  * fds of the task (an epoll's targets).
  */
 int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
+/*
+ * States the dump refuses (files-check.c). check_tree_files(): before
+ * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
+ * tree's locks in /proc/locks; check_fd_locks(): the locks held through one
+ * fd (its fdinfo). 0, or -EOPNOTSUPP logged with what is refused.
+ */
+int check_tree_files(struct pstree *tree);
+int check_fd_locks(const struct fd_parms *p);
+/* One lock line of /proc/locks or of an fdinfo "lock:" line. */
+struct file_lock_line {
+	char kind[16];			/* POSIX, FLOCK, OFDLCK, LEASE, ... */
+	char access[16];		/* READ, WRITE, ... */
+	bool waiter;			/* "->": blocked, waiting for the lock */
+	int pid;			/* -1 for OFD locks */
+	dev_t dev;
+	unsigned long ino;
+};
+/* 0, or -EINVAL when the line is not one (no logging). */
+int parse_lock_line(const char *s, struct file_lock_line *ret);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
 
