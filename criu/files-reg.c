@@ -216,6 +216,14 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 	struct stat st;
 	int fd;
 
+	/*
+	 * The path of a FIFO: its fifo object opens it (after a read-write
+	 * holder); opened here, a write end would block without a reader.
+	 */
+	if (r->has_mode && S_ISFIFO(r->mode)) {
+		*ret_fd = -1;
+		return 0;
+	}
 	if (r->has_deleted && r->deleted) {
 		int ret = open_deleted(d, r, flags, &fd);
 

@@ -592,7 +592,8 @@ int open_files_ctl(enum file_open_stage stage)
 		if (ret)
 			return ret;
 		ctl_fds[d->index] = fd;
-		pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
+		if (fd >= 0)
+			pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++) {
 		if (file_types[i]->stage == stage && file_types[i]->stage_done) {
