@@ -152,6 +152,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	}
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
+	ret = check_tree_files(&tree);
+	if (ret)
+		goto err;
 
 	ret = dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)

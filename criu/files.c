@@ -219,16 +219,9 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 	return ret;
 }
 
-void fill_fown(int lfd, FownEntry *fown)
+struct pstree *dump_files_tree(void)
 {
-	struct f_owner_ex owner = {};
-
-	fown_entry__init(fown);
-	if (fcntl(lfd, F_GETOWN_EX, &owner) == 0 && owner.pid) {
-		fown->pid_type = owner.type;
-		fown->pid = owner.pid;
-		fown->signum = fcntl(lfd, F_GETSIG, 0);
-	}
+	return dump_ctx ? dump_ctx->tree : NULL;
 }
 
 static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p)
@@ -335,7 +328,7 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 	uint32_t id;
 	int ret;
 
-	ret = dump_fd_object(ctx, p, &id, &t);
+	ret = check_fd_locks(p) ?: dump_fd_object(ctx, p, &id, &t);
 	if (ret)
 		return ret;
 
@@ -498,7 +491,7 @@ struct pstree *restore_tree;
 pid_t restore_ctl_pid;
 int files_img_dfd = -1;
 
-static LIST_HEAD(file_descs);
+LIST_HEAD(file_descs);
 static int nr_file_descs;
 static int *ctl_fds;		/* shared with the restored tasks: MAP_SHARED */
 static int *post_claimed;	/* shared too: which object's post_install ran (0/1) */
@@ -599,7 +592,8 @@ int open_files_ctl(enum file_open_stage stage)
 		if (ret)
 			return ret;
 		ctl_fds[d->index] = fd;
-		pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
+		if (fd >= 0)
+			pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++) {
 		if (file_types[i]->stage == stage && file_types[i]->stage_done) {
@@ -734,6 +728,11 @@ int prepare_fds(struct pstree_item *me)
 	ret = 0;
 	for (int i = 0; i < n && !ret; i++)
 		ret = install_fd(ents[i], ctl_pidfd, me->pid);
+	for (int i = 0; i < n && !ret; i++) {
+		struct file_desc *d = find_file_desc(ents[i]->id);
+
+		ret = restore_fd_async(d, ents[i]->fd);
+	}
 	for (int i = 0; i < n && !ret; i++)
 		ret = post_install_one(ents[i]);
 	if (!ret)
@@ -803,6 +802,10 @@ int files_restore_tree_ready(struct pstree *tree)
 int files_restore_late(void)
 {
 	struct file_desc *d;
+	int ret = restore_fowns();
+
+	if (ret)
+		return ret;
 
 	list_for_each_entry(d, &file_descs, list) {
 		if (d->type->late && ctl_fds[d->index] >= 0) {

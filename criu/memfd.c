@@ -228,7 +228,9 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	pos = lseek(p->lfd, 0, SEEK_CUR);
 	if (pos < 0)
 		return pr_fail(-errno, "%s: can't read the file position: %s\n", p->link, strerror(errno));
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	mfe.id = id;
 	mfe.flags = p->flags;
 	mfe.pos = pos;

@@ -116,6 +116,25 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
  * fds of the task (an epoll's targets).
  */
 int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
+/*
+ * States the dump refuses (files-check.c). check_tree_files(): before
+ * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
+ * tree's locks in /proc/locks; check_fd_locks(): the locks held through one
+ * fd (its fdinfo). 0, or -EOPNOTSUPP logged with what is refused.
+ */
+int check_tree_files(struct pstree *tree);
+int check_fd_locks(const struct fd_parms *p);
+/* One lock line of /proc/locks or of an fdinfo "lock:" line. */
+struct file_lock_line {
+	char kind[16];			/* POSIX, FLOCK, OFDLCK, LEASE, ... */
+	char access[16];		/* READ, WRITE, ... */
+	bool waiter;			/* "->": blocked, waiting for the lock */
+	int pid;			/* -1 for OFD locks */
+	dev_t dev;
+	unsigned long ino;
+};
+/* 0, or -EINVAL when the line is not one (no logging). */
+int parse_lock_line(const char *s, struct file_lock_line *ret);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
 
@@ -124,9 +143,14 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
  * file behind a file-backed mapping, as a regular file object, once per file.
  */
 int dump_file_lfd(int lfd, uint32_t *ret_id);
-/* Write the fown (F_SETOWN) part of a file; lfd is criu's copy. */
+/*
+ * The fown (F_SETOWN, F_SETSIG) part of a file, from criu's copy p->lfd
+ * (fown.c). 0, or -errno logged: the owner is not part of the tree.
+ */
 struct FownEntry;
-void fill_fown(int lfd, struct FownEntry *fown);
+int fill_fown(const struct fd_parms *p, struct FownEntry *fown);
+/* During the dump: the tree being dumped (NULL outside dump_files_init/fini). */
+struct pstree *dump_files_tree(void);
 
 /* ---- restore ----
  * Controller (criu): files_restore_prepare() before the tree is forked (the
@@ -143,6 +167,19 @@ void files_restore_fini(void);
 
 int collect_files(int img_dfd);
 struct file_desc *find_file_desc(uint32_t id);
+/* Every collected object, in files.img order. */
+extern struct list_head file_descs;
+#define for_each_file_desc(d) list_for_each_entry(d, &file_descs, list)
+/*
+ * Controller, right before the tree runs: owners, signals and O_ASYNC of the
+ * controller's open files (fown.c).
+ */
+int restore_fowns(void);
+/* Task: O_ASYNC of its fd of d as dumped, with the fd at its number (fown.c). */
+int restore_fd_async(const struct file_desc *d, int fd);
+/* The FownEntry and dumped status flags of an object: 0, or -ENOENT when its type has none. */
+struct FownEntry;
+int file_fown_flags(const struct file_desc *d, const struct FownEntry **ret_fown, uint32_t *ret_flags);
 /* Controller: open every needed object of this stage. */
 int open_files_ctl(enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */
