@@ -4,8 +4,9 @@
  * the dumped task, from the criu process, with compel remote syscalls run on
  * the trampoline page the stub mapped for us. Order:
  *   seize, block every signal, drop the stub's rseq, close service fds,
- *   personality, memory (mem-restore.c), signal actions (pending ones flushed),
- *   pending signals, rlimits/oom/sched (from criu), per-thread state,
+ *   personality, memory (mem-restore.c), membarrier registrations, signal
+ *   actions (pending ones flushed), pending signals (a thread's own from that
+ *   thread), rlimits/oom/sched (from criu), per-thread state,
  *   itimers, creds (last privileged step), registers + FPU, the final munmap
  *   of the trampoline (stopped at syscall exit), then the dumped blocked masks.
  * morph_release() detaches every thread.
@@ -24,6 +25,7 @@
 #include <linux/prctl.h>
 
 #include "common.h"
+#include "membarrier.h"
 #include "restore.h"
 #include "compel/compel.h"
 
@@ -861,6 +863,8 @@ int morph_task(struct morph_task *mt)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
 	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	if (!ret && tc->has_membarrier_registration_mask)
+		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)
 		ret = restore_loginuid(mt);
 	if (!ret)
