@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sigtrap01: a SIGTRAP that waits, blocked, in the queues survives, and so
+ * sigtrap_pending: a SIGTRAP that waits, blocked, in the queues survives, and so
  * do the SIGTRAP handler and the blocked mask (remote syscalls of the dump
  * and the restore must neither take the signal nor unblock SIGTRAP).
  *  - the process has a SA_SIGINFO handler for SIGTRAP, with SIGUSR1 in its
