@@ -9,7 +9,7 @@
  * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
  * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
  * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
- * flags, which the mm image (mem.c) takes from the pstree item.
+ * flags, which the mm image (mem.c) takes from the pstree item; membarrier registrations.
  * From criu itself: robust futex list (get_robust_list), scheduling parameters.
  */
 #include <cpuid.h>
@@ -29,6 +29,7 @@
 #include "dump-core.h"
 #include "image.h"
 #include "log.h"
+#include "membarrier.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
@@ -777,6 +778,10 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	ret = fill_mm_flags(item, leader);
 	if (ret)
 		return ret;
+	ret = dump_membarrier(&leader->rs, item->pid, &d->tc.membarrier_registration_mask);
+	if (ret)
+		return ret;
+	d->tc.has_membarrier_registration_mask = d->tc.membarrier_registration_mask != 0;
 	return fill_timers(d, item, leader, scratch);
 }
 
