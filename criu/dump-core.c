@@ -437,13 +437,6 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	snprintf(t->comm, sizeof(t->comm), "%s", stat.comm);
 	t->tc.comm = t->comm;
 
-	if (t->st.seccomp > 0) {
-		t->tc.has_seccomp_mode = true;
-		t->tc.seccomp_mode = t->st.seccomp;
-		if (t->st.seccomp == 2)
-			pr_warn("thread %d uses seccomp filters: they are not dumped, and its restore will be refused\n",
-				t->tid);
-	}
 	fill_sched(t);
 
 	ret = fill_rseq(t);
@@ -853,13 +846,10 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		if (ret)
 			return pr_fail(ret, "can't read /proc/%d/task/%d/status: %s\n", item->pid, th[i].tid,
 				       strerror(-ret));
-		/* seccomp could refuse our remote syscalls, or kill the task for them */
-		if (th[i].st.seccomp > 0) {
-			ret = compel_suspend_seccomp(th[i].tid);
-			if (ret)
-				return pr_fail(ret, "thread %d runs under seccomp mode %d, which can't be suspended: %s\n",
-					       th[i].tid, th[i].st.seccomp, strerror(-ret));
-		}
+		/* the restore can't put seccomp back yet: refuse it here, while the tree can still go on */
+		if (th[i].st.seccomp > 0)
+			return pr_fail(-EOPNOTSUPP, "thread %d of task %d runs under seccomp (%s mode): not supported\n",
+				       th[i].tid, item->pid, th[i].st.seccomp == 1 ? "strict" : "filter");
 		/* before the first remote syscall: that leaves the seize's event stop */
 		if (item->state == TASK_STOPPED && i == 0) {
 			ret = compel_get_stop_signal(th[i].tid);
