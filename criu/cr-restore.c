@@ -41,6 +41,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
+#include "task-attrs.h"
 #include "syscalls.h"
 
 #include "core.pb-c.h"
@@ -301,6 +302,8 @@ static void stub_create_threads(struct pstree_item *me)
 
 		if (stk == MAP_FAILED)
 			stub_fail(me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
+		if (slack_for_next(rsti(me)->core[i]))
+			stub_fail(me, -EPERM, "task %d: can't give thread %d its default timer slack", me->pid, tid);
 		r = clone_thread_stub(&a);
 		if (r == -EEXIST)
 			stub_fail(me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
@@ -405,7 +408,12 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 
 	stub_session(me);
 	list_for_each_entry(child, &me->children, sibling) {
-		pid_t pid = clone_task(child->pid, 0);
+		pid_t pid;
+
+		/* a new task's default timer slack is its creator's current one */
+		if (slack_for_next(rsti(child)->core[0]))
+			stub_fail(me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
+		pid = clone_task(child->pid, 0);
 
 		if (pid == 0)
 			stub_main(child, me->pid);
@@ -773,7 +781,7 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	/* what the morph can't do yet: refused here, before anything starts */
 	if (c->thread_core->has_seccomp_mode && c->thread_core->seccomp_mode != SECCOMP_MODE__disabled)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: seccomp is not restored yet\n", tid);
-	return 0;
+	return check_thread_attrs(tid, c->thread_core);
 }
 
 /*
@@ -1371,12 +1379,18 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	struct morph_task *mts;
 	int nr = rst_tree.nr_items, ret;
 	pid_t pid, me = getpid();
+	long slack;
 
 	ctl_publish(ST_FORKED);
+	slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	ret = slack_for_next(rsti(root)->core[0]);
+	if (ret)
+		return pr_fail(ret, "can't give the root task its default timer slack (criu real-time?)\n");
 	/* the init of a new pid namespace: pid 1 there (root->pid), its parent is 0 to it */
 	pid = clone_task(root->pid, own_pidns() ? CLONE_NEWPID : 0);
 	if (pid == 0)
 		stub_main(root, own_pidns() ? 0 : me);
+	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
 	if (pid < 0) {
 		if (errno == EEXIST)
 			return pr_fail(-EEXIST, "pid %d is taken by another process\n", root->pid);

@@ -11,6 +11,8 @@
  * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
  * flags, which the mm image (mem.c) takes from the pstree item; membarrier registrations.
  * From criu itself: robust futex list (get_robust_list), scheduling parameters.
+ * task-attrs.c: timer slack, CPU affinity, I/O priority, NUMA policy, PR_SET_TSC,
+ * PR_MCE_KILL per thread; coredump_filter and PR_SET_MDWE per mm.
  */
 #include <cpuid.h>
 #include <fcntl.h>
@@ -33,6 +35,7 @@
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
+#include "task-attrs.h"
 
 #include "core.pb-c.h"
 
@@ -250,6 +253,7 @@ struct thread_dump {
 	struct proc_status st;
 	RseqEntry rseq;
 	struct sigq sigs;
+	struct thread_attrs attrs;
 	char comm[64];
 	int stop_sig;			/* leader: the group-stop signal, 0 when not stopped or unknown */
 };
@@ -438,6 +442,9 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	t->tc.comm = t->comm;
 
 	fill_sched(t);
+	ret = dump_thread_attrs(&t->rs, scratch, &t->attrs, &t->tc);
+	if (ret)
+		return ret;
 
 	ret = fill_rseq(t);
 	if (ret)
@@ -769,6 +776,8 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 		d->tc.stop_signo = leader->stop_sig;
 	}
 	ret = fill_mm_flags(item, leader);
+	if (!ret)
+		ret = dump_task_attrs(&leader->rs, item->proc_dfd, &d->tc);
 	if (ret)
 		return ret;
 	ret = dump_membarrier(&leader->rs, item->pid, &d->tc.membarrier_registration_mask);

@@ -6,8 +6,9 @@
  *   seize, block every signal, drop the stub's rseq, close service fds,
  *   personality, memory (mem-restore.c), membarrier registrations, signal
  *   actions (pending ones flushed), pending signals (a thread's own from that
- *   thread), rlimits/oom/sched (from criu), per-thread state,
- *   itimers, creds (last privileged step), registers + FPU, the final munmap
+ *   thread), rlimits/oom/coredump_filter (from criu), per-thread state
+ *   (task-attrs.c: timer slack, affinity, ioprio, NUMA policy, TSC, MCE, sched),
+ *   itimers, creds (last privileged step), MDWE, registers + FPU, the final munmap
  *   of the trampoline (stopped at syscall exit), then the dumped blocked masks.
  * morph_release() detaches every thread.
  */
@@ -27,6 +28,7 @@
 #include "common.h"
 #include "membarrier.h"
 #include "restore.h"
+#include "task-attrs.h"
 #include "compel/compel.h"
 
 #include "core.pb-c.h"
@@ -206,18 +208,8 @@ static int restore_thread_state(struct morph_task *mt, struct morph_thread *t)
 	r = rst_rsys(&t->rs, __NR_prctl, PR_SET_PDEATHSIG, tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "%d: PR_SET_PDEATHSIG: %s\n", t->tid, strerror((int)-r));
-
-	/* scheduling: from criu, on the tid */
-	if (tc->has_sched_policy && tc->sched_policy != SCHED_OTHER) {
-		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
-
-		if (sched_setscheduler(t->tid, (int)tc->sched_policy, &sp))
-			return pr_fail(-errno, "%d: sched_setscheduler(%u): %s\n", t->tid, tc->sched_policy,
-				       strerror(errno));
-	}
-	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, t->tid, tc->sched_nice))
-		return pr_fail(-errno, "%d: setpriority(%d): %s\n", t->tid, tc->sched_nice, strerror(errno));
-	return 0;
+	/* timer slack, affinity, I/O priority, NUMA policy, TSC, MCE, then the scheduling policy */
+	return restore_thread_attrs(&t->rs, t->tid, SCRATCH(mt->tramp), tc);
 }
 
 static uint64_t cap_word(const uint32_t *w, size_t n)
@@ -880,6 +872,8 @@ int morph_task(struct morph_task *mt)
 		ret = restore_rlimits(mt);
 	if (!ret)
 		ret = restore_oom_score_adj(mt);
+	if (!ret)
+		ret = restore_coredump_filter(task_real_pid(mt), tc);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper) {
 		r = rst_rsys(&mt->th[0].rs, __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
 		if (r < 0)
@@ -895,6 +889,8 @@ int morph_task(struct morph_task *mt)
 		ret = restore_creds(mt, &mt->th[i]);
 	if (!ret)
 		ret = restore_dumpable(mt);
+	if (!ret)
+		ret = restore_mdwe(&mt->th[0].rs, item->pid, tc);	/* can't be undone: last */
 	if (ret)
 		return ret;
 
