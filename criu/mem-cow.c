@@ -91,9 +91,9 @@ static const VmaEntry *vma_at(const MmEntry *mm, uint64_t start, size_t *ret_idx
 	return mm->vmas[lo];
 }
 
-static bool task_has_mem(const struct pstree_item *item)
+static bool task_has_mem(struct pstree_item *item)
 {
-	return item->state != TASK_DEAD && item->priv && rsti((struct pstree_item *)item)->mem.mm;
+	return item->state != TASK_DEAD && item->priv && rsti(item)->mem.mm;
 }
 
 /* Does one of item's live children have v too, with pages in it? */

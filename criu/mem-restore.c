@@ -188,7 +188,11 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 
 #define USER_SPACE_END 0x7ffffffff000UL
 
-/* A VMA the stub built itself (mem-cow.c): mapped and filled already. */
+/*
+ * A VMA the stub built itself (mem-cow.c): mapped and filled already. It was
+ * mapped read-write, as the morph maps every VMA that gets pages (such VMAs
+ * always have some), so its accounting flag is the one the morph would give.
+ */
 static bool vma_kept(const struct rst_mem *mem, size_t i)
 {
 	return mem->cow && mem->cow[i] == COW_KEPT;
