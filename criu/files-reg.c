@@ -49,6 +49,7 @@ static bool reg_detect(const struct fd_parms *p)
 static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
+	struct cr_img *img;
 	char buf[65536];
 	off_t off = 0;
 	int ret;
@@ -59,14 +60,12 @@ static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const 
 	if ((unsigned long long)p->stat.st_size > DELETED_MAX_SIZE)
 		return pr_fail(-EFBIG, "fd %d of task %d: deleted file %s is %lld bytes, over criu's limit of %llu\n",
 			       p->fd, p->item->pid, p->link, (long long)p->stat.st_size, DELETED_MAX_SIZE);
-	if (!ctx->reg_data_img) {
-		ctx->reg_data_img = open_image_at(ctx->img_dfd, CR_FD_REG_FILES_DATA, O_DUMP);
-		if (!ctx->reg_data_img)
-			return pr_fail(-errno, "can't create reg-files-data.img: %s\n", strerror(errno));
-	}
+	img = dump_files_img(ctx, CR_FD_REG_FILES_DATA);
+	if (!img)
+		return -EIO;
 	pde.pipe_id = id;
 	pde.bytes = p->stat.st_size;
-	ret = pb_write_one(ctx->reg_data_img, &pde, PB_PIPE_DATA);
+	ret = pb_write_one(img, &pde, PB_PIPE_DATA);
 	while (!ret && off < p->stat.st_size) {
 		/* pread: the task's file offset, which it shares with us, stays put */
 		ssize_t n = pread(p->lfd, buf, min((off_t)sizeof(buf), p->stat.st_size - off), off);
@@ -74,7 +73,7 @@ static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const 
 		if (n <= 0)
 			return pr_fail(n < 0 ? -errno : -EIO, "can't read deleted file %s: %s\n", p->link,
 				       n < 0 ? strerror(errno) : "it shrank");
-		ret = write_img_buf(ctx->reg_data_img, buf, n);
+		ret = write_img_buf(img, buf, n);
 		off += n;
 	}
 	return ret;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The generic part of file dump and restore (DESIGN.md §5); types live in their own files. */
+/* The generic part of file dump and restore (Documentation/architecture.md); types live in their own files. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/mman.h>
@@ -23,18 +23,8 @@
 
 /* The table of file types: detection order matters (pidfs before regular files). */
 static const struct file_type *const file_types[] = {
-	&pidfd_file_type,
-	&eventfd_file_type,
-	&signalfd_file_type,
-	&timerfd_file_type,
-	&eventpoll_file_type,
-	&inotify_file_type,
-	&memfd_file_type,
-	&pipe_file_type,
-	&fifo_file_type,
-	&tty_file_type,
-	&unix_sk_file_type,
-	&reg_file_type,
+#define FILE_TYPE(name) &name##_file_type,
+#include "objects.def"
 };
 
 static const struct file_type *file_type_by_num(int type)
@@ -190,23 +180,32 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 	return 0;
 }
 
-void dump_files_fini(struct dump_files_ctx *ctx)
+struct cr_img *dump_files_img(struct dump_files_ctx *ctx, int type)
 {
+	if (type < 0 || type >= CR_FD_MAX)
+		return NULL;
+	if (!ctx->imgs[type]) {
+		ctx->imgs[type] = open_image_at(ctx->img_dfd, type, O_DUMP);
+		if (!ctx->imgs[type])
+			pr_err("can't create %s\n", img_last_error());
+	}
+	return ctx->imgs[type];
+}
+
+int dump_files_fini(struct dump_files_ctx *ctx)
+{
+	int ret = 0, r;
+
 	if (ctx->files_img)
-		close_image(ctx->files_img);
-	if (ctx->pipes_data_img)
-		close_image(ctx->pipes_data_img);
-	if (ctx->fifo_data_img)
-		close_image(ctx->fifo_data_img);
-	if (ctx->reg_data_img)
-		close_image(ctx->reg_data_img);
-	if (ctx->sk_queues_img)
-		close_image(ctx->sk_queues_img);
-	if (ctx->memfd_img)
-		close_image(ctx->memfd_img);
-	ctx->memfd_img = NULL;
-	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = ctx->reg_data_img = NULL;
-	ctx->sk_queues_img = NULL;
+		ret = close_image_checked(ctx->files_img);
+	ctx->files_img = NULL;
+	for (int i = 0; i < CR_FD_MAX; i++) {
+		if (!ctx->imgs[i])
+			continue;
+		r = close_image_checked(ctx->imgs[i]);
+		ret = ret ?: r;
+		ctx->imgs[i] = NULL;
+	}
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
 			struct seen_group *g = seen_hash[i];
@@ -217,6 +216,7 @@ void dump_files_fini(struct dump_files_ctx *ctx)
 		}
 	}
 	dump_ctx = NULL;
+	return ret;
 }
 
 void fill_fown(int lfd, FownEntry *fown)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pidfds (DESIGN.md §6).
+ * pidfds (Documentation/pidfd.md).
  *
  * Dump records what the pidfd points at: a task or thread of the dumped tree
  * (by pid/tid), a zombie of the tree, a process already reaped (with its wait

@@ -93,9 +93,10 @@ out:
 	return ret;
 }
 
-static int dump_pipe_data(struct dump_files_ctx *ctx, struct cr_img **pimg, int img_type, const struct fd_parms *p)
+static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct fd_parms *p)
 {
 	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
+	struct cr_img *img;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	uint64_t *n;
@@ -115,18 +116,16 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, struct cr_img **pimg, int 
 	if (!len)
 		return 0;
 
-	if (!*pimg) {
-		*pimg = open_image_at(ctx->img_dfd, img_type, O_DUMP);
-		if (!*pimg)
-			return pr_fail(-errno, "can't create the pipe data image: %s\n", strerror(errno));
-	}
+	img = dump_files_img(ctx, img_type);
+	if (!img)
+		return -EIO;
 	pde.pipe_id = p->stat.st_ino;
 	pde.bytes = len;
 	pde.has_size = true;
 	pde.size = fcntl(p->lfd, F_GETPIPE_SZ);
-	ret = pb_write_one(*pimg, &pde, PB_PIPE_DATA);
+	ret = pb_write_one(img, &pde, PB_PIPE_DATA);
 	if (!ret)
-		ret = write_img_buf(*pimg, buf, len);
+		ret = write_img_buf(img, buf, len);
 	pr_debug("pipe %lu: %zu bytes queued\n", (unsigned long)p->stat.st_ino, len);
 	return ret;
 }
@@ -143,7 +142,7 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	FownEntry fown;
 	int ret;
 
-	ret = dump_pipe_data(ctx, &ctx->pipes_data_img, CR_FD_PIPES_DATA, p);
+	ret = dump_pipe_data(ctx, CR_FD_PIPES_DATA, p);
 	if (ret)
 		return ret;
 	fill_fown(p->lfd, &fown);
@@ -170,7 +169,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	FownEntry fown;
 	int ret;
 
-	ret = dump_pipe_data(ctx, &ctx->fifo_data_img, CR_FD_FIFO_DATA, p);
+	ret = dump_pipe_data(ctx, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;
 	fill_fown(p->lfd, &fown);

@@ -524,7 +524,7 @@ static int dump_queue(struct dump_files_ctx *ctx, struct diag_sk *s, int lfd, ui
 			return ret;
 	}
 	bytes = sk_queue_snap_bytes(q);
-	ret = sk_queue_snap_dump(ctx, &ctx->sk_queues_img, q, id, who);
+	ret = sk_queue_snap_dump(ctx, q, id, who);
 	sk_queue_snap_free(q);
 	if (ret)
 		return ret;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The fd machinery (DESIGN.md §5).
+ * The fd machinery (Documentation/architecture.md).
  *
  * Dump: every fd of a task is copied into criu with pidfd_getfd(); the
  * common parameters (fstat, fstatfs, fdinfo, link) are gathered once into
@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
+#include "image.h"
 #include "list.h"
 #include "proc_parse.h"
 #include "pstree.h"
@@ -49,11 +50,7 @@ struct fd_parms {
 struct dump_files_ctx {
 	int img_dfd;
 	struct cr_img *files_img;	/* files.img */
-	struct cr_img *pipes_data_img;
-	struct cr_img *fifo_data_img;
-	struct cr_img *reg_data_img;	/* contents of deleted files */
-	struct cr_img *sk_queues_img;	/* sk-queues.img: data queued in sockets */
-	struct cr_img *memfd_img;	/* memfd.img: memfd inodes */
+	struct cr_img *imgs[CR_FD_MAX];	/* the types' own images, opened on first use (dump_files_img) */
 	struct pstree *tree;
 	uint32_t next_id;
 };
@@ -98,14 +95,20 @@ struct file_type {
 	enum file_open_stage stage;
 };
 
-extern const struct file_type reg_file_type, pipe_file_type, fifo_file_type, pidfd_file_type, tty_file_type;
-extern const struct file_type unix_sk_file_type;
-extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_file_type, inotify_file_type,
-	eventpoll_file_type, memfd_file_type;
+/* every fd type of objects.def, each defined in its own .c */
+#define FILE_TYPE(name) extern const struct file_type name##_file_type;
+#include "objects.def"
 
 /* ---- dump ---- */
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
-void dump_files_fini(struct dump_files_ctx *ctx);
+/* Close every image of the files dump: 0, or the first write error (logged). */
+int dump_files_fini(struct dump_files_ctx *ctx);
+/*
+ * An image a file type writes besides files.img (pipes-data.img, memfd.img,
+ * ...), created on first use and closed by dump_files_fini(). NULL (logged)
+ * when it can't be created.
+ */
+struct cr_img *dump_files_img(struct dump_files_ctx *ctx, int type);
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
 /*
  * During dump_task_files(): write the object behind fd of item now (unless it

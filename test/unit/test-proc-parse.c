@@ -113,7 +113,26 @@ static void test_maps(void)
 	v = find_vma(&m, PVMA_HEAP, NULL);
 	check(v && !(v->vmflags & (PVMF_GD | PVMF_SH)), "smaps: heap has neither gd nor sh");
 	check(parse_vmflags_str(" rd wr dd hg lo nr") == (PVMF_DD | PVMF_HG | PVMF_LO | PVMF_NR), "vmflags: dd hg lo nr");
+	check(parse_vmflags_str(" rd wr mr mw me nr wf dd dp \n") == (PVMF_NR | PVMF_WF | PVMF_DD | PVMF_DP),
+	      "vmflags: MAP_DROPPABLE's nr wf dd dp");
+	check(parse_vmflags_str(" rd ht sf um uw ui lf sl ss gu") ==
+		      (PVMF_HT | PVMF_SF | PVMF_UM | PVMF_UW | PVMF_UI | PVMF_LF | PVMF_SL | PVMF_SS | PVMF_GU),
+	      "vmflags: ht sf um uw ui lf sl ss gu");
 	proc_maps_free(&m);
+
+	{
+		/* ProtectionKey: lines (CPUs with pkeys) land in the vma of the header before them */
+		char *pk = strdup("1000-2000 rw-p 00000000 00:00 0\n3000-4000 rw-p 00000000 00:00 0\n");
+		static const char pk_smaps[] = "1000-2000 rw-p 00000000 00:00 0\nProtectionKey:         0\n"
+					       "VmFlags: rd wr mr mw me ac \n"
+					       "3000-4000 rw-p 00000000 00:00 0\nProtectionKey:         5\n"
+					       "VmFlags: rd wr mr mw me ac \n";
+
+		check(pk && !parse_maps_buf(pk, &m) && !parse_smaps_vmflags_buf(pk_smaps, &m) && m.nr == 2 &&
+			      m.vmas[0].pkey == 0 && m.vmas[1].pkey == 5,
+		      "smaps: ProtectionKey 0 and 5");
+		proc_maps_free(&m);
+	}
 
 	char *bad = strdup("7f00-7e00 rw-p 00000000 00:00 0\n");
 	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: end before start gives -EINVAL");
