@@ -404,6 +404,11 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
 
 	stub_session(me);
+	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
+	ret = cow_stub_prepare(me, sfd_base + SFD_PROC);
+	if (ret)
+		stub_fail(me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
+			  strerror(-ret));
 	list_for_each_entry(child, &me->children, sibling) {
 		pid_t pid = clone_task(child->pid, 0);
 
@@ -1433,6 +1438,7 @@ static void restore_cleanup(void)
 {
 	free_images();
 	restore_mem_reset();
+	cow_reset();
 	free_shmem_imgs();
 	if (shared)
 		munmap(shared, shared_size);
@@ -1462,6 +1468,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	if (ret)
 		goto out;
 	ret = pick_tramp();
+	if (!ret)
+		ret = cow_plan(&rst_tree);
 	if (ret)
 		goto out;
 	ctl_pidfd = sys_pidfd_open(getpid(), 0);
