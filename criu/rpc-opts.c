@@ -94,18 +94,25 @@ static bool field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescript
 	return scalar_differs(f, p);
 }
 
+/* One error that names every field set that we don't implement. */
 static int check_unsupported(const CriuOpts *ro)
 {
 	const ProtobufCMessageDescriptor *d = ro->base.descriptor;
+	char names[1024] = "";
+	size_t len = 0;
+	int nr = 0;
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 
-		if (in_list(f->name, mapped_fields, ARRAY_SIZE(mapped_fields)))
+		if (in_list(f->name, mapped_fields, ARRAY_SIZE(mapped_fields)) || !field_is_set(&ro->base, f))
 			continue;
-		if (field_is_set(&ro->base, f))
-			return pr_fail(-EOPNOTSUPP, "criu_opts.%s is not supported by this criu\n", f->name);
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%scriu_opts.%s", nr ? ", " : "", f->name);
+		nr++;
 	}
+	if (nr)
+		return pr_fail(-EOPNOTSUPP, "%s %s not supported by this criu\n", names, nr > 1 ? "are" : "is");
 	/* unknown fields (numbers rpc.proto does not have) are kept by protobuf-c: refuse them too */
 	if (ro->base.n_unknown_fields)
 		return pr_fail(-EOPNOTSUPP, "criu_opts field number %u is not known to this criu\n",
@@ -206,18 +213,19 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 			return pr_fail(-EINVAL, "the request has no opts\n");
 		ro = &none;
 	}
-	ret = check_unsupported(ro);
+	/* the log first, so that a refusal lands in the log the client will read */
+	ret = peer_pid(sk, &peer);
+	if (!ret)
+		ret = setup_dirs(ro, mode, peer, dirs);
+	if (!ret)
+		ret = setup_log(ro, mode, dirs);
+	if (!ret)
+		ret = check_unsupported(ro);
 	if (!ret && ro->rst_sibling && !rpc_swrk)
 		ret = pr_fail(-EINVAL, "criu_opts.rst_sibling needs criu swrk (the client must be criu's parent)\n");
 	if (!ret && mode == RPC_DUMP && (!ro->has_pid || ro->pid <= 0))
 		ret = pr_fail(-EINVAL, "criu_opts.pid is missing: dumping the requesting process itself is not "
 				       "supported, name the root of the tree\n");
-	if (!ret)
-		ret = peer_pid(sk, &peer);
-	if (!ret)
-		ret = setup_dirs(ro, mode, peer, dirs);
-	if (!ret)
-		ret = setup_log(ro, mode, dirs);
 	if (ret)
 		return ret;
 
