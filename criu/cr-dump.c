@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "action-scripts.h"
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
@@ -145,6 +146,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret && errno != ENOENT)
 		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
 
+	ret = run_scripts(ACT_PRE_DUMP, 0);
+	if (ret)
+		return ret;
 	ret = collect_and_seize_tree(root, &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
@@ -183,6 +187,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 	}
 	ret = write_inventory(img_dfd);
+	if (!ret)
+		ret = run_scripts(ACT_POST_DUMP, 0);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "action-scripts.h"
 #include "common.h"
 #include "cr_options.h"
 #include "crtools.h"
@@ -255,7 +256,8 @@ static pid_t clone_task(pid_t pid, uint64_t flags)
 {
 	struct criu_clone_args a = {
 		.flags = flags,
-		.exit_signal = SIGCHLD,
+		/* clone3 takes no exit signal with CLONE_PARENT: the child gets criu's own (SIGCHLD) */
+		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
 	};
@@ -559,6 +561,14 @@ static int wait_zombies(void)
 
 /* ------------------------------------------------------ cleanup */
 
+/* A zombie is gone for us: a sibling root's zombie is reaped by criu's parent, not by criu. */
+static bool still_running(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
+}
+
 static void kill_and_reap(pid_t root_pid)
 {
 	struct timespec t0, now;
@@ -585,12 +595,12 @@ static void kill_and_reap(pid_t root_pid)
 		for (int i = 0; shared && i < shared->nr_slots; i++) {
 			pid_t real = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
 
-			if (real > 0 && kill(real, 0) == 0) {
+			if (real > 0 && still_running(real)) {
 				left = true;
 				kill(real, SIGKILL);
 			}
 		}
-		if (root_pid > 0 && kill(root_pid, 0) == 0)
+		if (root_pid > 0 && still_running(root_pid))
 			left = true;
 		if (!left)
 			break;
@@ -601,6 +611,9 @@ static void kill_and_reap(pid_t root_pid)
 		}
 		usleep(2000);
 	}
+	/* the zombies still_running() counted as gone */
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
 }
 
 /* ------------------------------------------------------ images */
@@ -1378,8 +1391,11 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	pid_t pid, me = getpid();
 
 	ctl_publish(ST_FORKED);
+	/* a sibling root is the child of criu's parent, which the stub checks */
+	if (ropts->sibling)
+		me = getppid();
 	/* the init of a new pid namespace: pid 1 there (root->pid), its parent is 0 to it */
-	pid = clone_task(root->pid, own_pidns() ? CLONE_NEWPID : 0);
+	pid = clone_task(root->pid, (own_pidns() ? CLONE_NEWPID : 0) | (ropts->sibling ? CLONE_PARENT : 0));
 	if (pid == 0)
 		stub_main(root, own_pidns() ? 0 : me);
 	if (pid < 0) {
@@ -1429,6 +1445,10 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
 	if (!ret && ropts->pidfile)
 		ret = write_pidfile(ropts->pidfile, pid);
+	if (!ret)
+		ret = run_scripts(ACT_POST_RESTORE, pid);
+	if (!ret)
+		ret = run_scripts(ACT_PRE_RESUME, 0);
 	if (ret)
 		return ret;
 	return release_all(mts, nr);
@@ -1464,6 +1484,9 @@ int cr_restore_tasks(const struct restore_opts *o)
 
 	ropts = o;
 	criu_log_fd = log_get_fd();
+	ret = run_scripts(ACT_PRE_RESTORE, 0);
+	if (ret)
+		return ret;
 	ret = read_images(o);
 	if (ret)
 		goto out;
@@ -1519,6 +1542,11 @@ int cr_restore_tasks(const struct restore_opts *o)
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	files_restore_fini();
 	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
+	if (o->ret_pid)
+		*o->ret_pid = root_pid;
+	/* the tree runs: a failure here can't be undone any more */
+	if (run_scripts(ACT_POST_RESUME, 0))
+		pr_warn("the restored tree runs all the same\n");
 
 	free(mts);
 	restore_cleanup();

@@ -264,6 +264,9 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int idx, ret, dfd;
 
+	/* RPC: criu swrk FD, criu service [...] (cr-service.c parses its own arguments) */
+	if (argc > 1 && (!strcmp(argv[1], "swrk") || !strcmp(argv[1], "service")))
+		return cr_service_main(argc - 1, argv + 1);
 	idx = parse_options(argc, argv);
 	if (idx < 0) {
 		usage(stderr);

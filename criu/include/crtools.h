@@ -10,5 +10,7 @@ int cr_check(const char *feature);
 int cr_dump_tasks(int img_dfd, pid_t root);
 /* criu restore: <0 on failure; otherwise the exit code for criu (0, or the root's status in the foreground). */
 int cr_restore(int img_dfd);
+/* criu swrk FD / criu service [...]: argv[0] is the command (cr-service.c); the exit code. */
+int cr_service_main(int argc, char **argv);
 
 #endif

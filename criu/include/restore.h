@@ -23,6 +23,8 @@ struct restore_opts {
 	bool detached;		/* -d: leave the tree running and return 0 */
 	const char *pidfile;	/* --pidfile: write the root's pid there */
 	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
+	bool sibling;		/* RPC rst_sibling: the root becomes a child of criu's parent (CLONE_PARENT) */
+	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 };
 
 /*
