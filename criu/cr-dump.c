@@ -171,8 +171,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = dump_pstree(img_dfd, &tree);
 	if (ret)
 		goto err;
-	dump_files_fini(&fctx);
 	files_ready = false;
+	ret = dump_files_fini(&fctx);
+	if (ret)
+		goto err;
 	if (fault_injected("before-inventory")) {
 		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
 		goto err;

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
 #include "restore.h"
@@ -190,22 +191,21 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 	return 0;
 }
 
-void dump_files_fini(struct dump_files_ctx *ctx)
+int dump_files_fini(struct dump_files_ctx *ctx)
 {
-	if (ctx->files_img)
-		close_image(ctx->files_img);
-	if (ctx->pipes_data_img)
-		close_image(ctx->pipes_data_img);
-	if (ctx->fifo_data_img)
-		close_image(ctx->fifo_data_img);
-	if (ctx->reg_data_img)
-		close_image(ctx->reg_data_img);
-	if (ctx->sk_queues_img)
-		close_image(ctx->sk_queues_img);
-	if (ctx->memfd_img)
-		close_image(ctx->memfd_img);
+	struct cr_img *imgs[] = { ctx->files_img, ctx->pipes_data_img, ctx->fifo_data_img, ctx->sk_queues_img,
+				  ctx->memfd_img };
+	int ret = 0, r;
+
+	/* the images are buffered: a failed last write shows only at close */
+	for (size_t i = 0; i < ARRAY_SIZE(imgs); i++) {
+		r = close_image_checked(imgs[i]);
+		ret = ret ?: r;
+	}
+	r = dump_ghost_fini(ctx);
+	ret = ret ?: r;
 	ctx->memfd_img = NULL;
-	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = ctx->reg_data_img = NULL;
+	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = NULL;
 	ctx->sk_queues_img = NULL;
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
@@ -217,6 +217,7 @@ void dump_files_fini(struct dump_files_ctx *ctx)
 		}
 	}
 	dump_ctx = NULL;
+	return ret;
 }
 
 void fill_fown(int lfd, FownEntry *fown)

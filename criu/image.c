@@ -35,7 +35,8 @@ static const struct img_desc img_descs[CR_FD_MAX] = {
 	[CR_FD_FILES]		= { "files.img",		FILES_MAGIC },
 	[CR_FD_PIPES_DATA]	= { "pipes-data.img",		PIPES_DATA_MAGIC },
 	[CR_FD_FIFO_DATA]	= { "fifo-data.img",		FIFO_DATA_MAGIC },
-	[CR_FD_REG_FILES_DATA]	= { "reg-files-data.img",	REG_FILES_DATA_MAGIC },
+	[CR_FD_REMAP_FPATH]	= { "remap-fpath.img",		REMAP_FPATH_MAGIC },
+	[CR_FD_GHOST_FILE]	= { "ghost-file-%x.img",	GHOST_FILE_MAGIC },
 	[CR_FD_FS]		= { "fs-%d.img",		FS_MAGIC },
 	[CR_FD_IDS]		= { "ids-%d.img",		IDS_MAGIC },
 	[CR_FD_TTY_INFO]	= { "tty-info.img",		TTY_INFO_MAGIC },
@@ -512,6 +513,27 @@ int read_img_buf(struct cr_img *img, void *buf, size_t len)
 		return ret;
 	}
 	return len;
+}
+
+ssize_t read_img_some(struct cr_img *img, void *buf, size_t len)
+{
+	size_t got;
+	int ret;
+
+	ret = img_check_readable(img);
+	if (ret < 0)
+		return ret;
+	if (img->fd < 0 || !len)
+		return 0;
+	got = img_take(img, buf, len);
+	if (got)
+		return got;
+	ret = img_fill(img, min(len, (size_t)IMG_BUF_SIZE));
+	if (ret < 0) {
+		pr_err("%s: can't read: %s\n", img->name, strerror(-ret));
+		return ret;
+	}
+	return img_take(img, buf, len);
 }
 
 /* The length word of the next entry: 1, 0 at a clean EOF, or -errno (logged). */

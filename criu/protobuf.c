@@ -15,6 +15,8 @@
 #include "tty.pb-c.h"
 #include "sk-packet.pb-c.h"
 #include "memfd.pb-c.h"
+#include "remap-file-path.pb-c.h"
+#include "ghost-file.pb-c.h"
 
 struct pb_desc_entry {
 	const char *name;
@@ -37,6 +39,9 @@ static const struct pb_desc_entry pb_descs[PB_MAX] = {
 	[PB_TTY_DATA]		= { "tty-data",		&tty_data_entry__descriptor },
 	[PB_SK_QUEUES]		= { "sk-queues",	&sk_packet_entry__descriptor },
 	[PB_MEMFD_INODE]	= { "memfd-inode",	&memfd_inode_entry__descriptor },
+	[PB_REMAP_FPATH]	= { "remap-fpath",	&remap_file_path_entry__descriptor },
+	[PB_GHOST_FILE]		= { "ghost-file",	&ghost_file_entry__descriptor },
+	[PB_GHOST_CHUNK]	= { "ghost-chunk",	&ghost_chunk_entry__descriptor },
 };
 
 const ProtobufCMessageDescriptor *pb_desc(int pb_type)

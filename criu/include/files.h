@@ -31,6 +31,7 @@
 
 struct FileEntry;
 struct cr_img;
+struct ghost_dump;
 
 /* What dump knows about one fd before choosing its type. */
 struct fd_parms {
@@ -51,7 +52,9 @@ struct dump_files_ctx {
 	struct cr_img *files_img;	/* files.img */
 	struct cr_img *pipes_data_img;
 	struct cr_img *fifo_data_img;
-	struct cr_img *reg_data_img;	/* contents of deleted files */
+	struct cr_img *remap_img;	/* remap-fpath.img: which files are ghosts */
+	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far */
+	uint32_t last_ghost_id;
 	struct cr_img *sk_queues_img;	/* sk-queues.img: data queued in sockets */
 	struct cr_img *memfd_img;	/* memfd.img: memfd inodes */
 	struct pstree *tree;
@@ -105,7 +108,8 @@ extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_fil
 
 /* ---- dump ---- */
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
-void dump_files_fini(struct dump_files_ctx *ctx);
+/* 0, or -errno when an image could not be written out (logged). */
+int dump_files_fini(struct dump_files_ctx *ctx);
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
 /*
  * During dump_task_files(): write the object behind fd of item now (unless it
@@ -121,6 +125,12 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
  * file behind a file-backed mapping, as a regular file object, once per file.
  */
 int dump_file_lfd(int lfd, uint32_t *ret_id);
+/*
+ * Whether the file behind p lost the name it was opened by: its link ends in
+ * " (deleted)" and that path is not this very file (whose name may end so).
+ * The link without the suffix goes to ret_name.
+ */
+bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
 /* Write the fown (F_SETOWN) part of a file; lfd is criu's copy. */
 struct FownEntry;
 void fill_fown(int lfd, struct FownEntry *fown);

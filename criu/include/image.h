@@ -30,7 +30,8 @@ enum cr_fd_types {
 	CR_FD_FILES,		/* files.img: one entry per open-file object */
 	CR_FD_PIPES_DATA,	/* pipes-data.img */
 	CR_FD_FIFO_DATA,	/* fifo-data.img */
-	CR_FD_REG_FILES_DATA,	/* our own: contents of deleted files */
+	CR_FD_REMAP_FPATH,	/* remap-fpath.img: files that come back another way (ghosts) */
+	CR_FD_GHOST_FILE,	/* ghost-file-%x.img: an unlinked file's attributes and contents */
 	CR_FD_FS,		/* fs-%d.img: cwd, root, umask */
 	CR_FD_IDS,		/* ids-%d.img */
 	CR_FD_TTY_INFO,		/* tty-info.img */
@@ -87,5 +88,7 @@ void pb_free(void *msg, int pb_type);
 /* Raw bytes (for pages and data sidecars). */
 int write_img_buf(struct cr_img *img, const void *buf, size_t len);
 int read_img_buf(struct cr_img *img, void *buf, size_t len);	/* exact length or -errno */
+/* Up to len bytes: how many were read (0 at EOF) or -errno (logged). */
+ssize_t read_img_some(struct cr_img *img, void *buf, size_t len);
 
 #endif

@@ -47,6 +47,8 @@
 #define UNIXSK_MAGIC		0x54373943
 #define SK_QUEUES_MAGIC		0x56264026
 #define MEMFD_INODE_MAGIC	0x48453499
+#define REMAP_FPATH_MAGIC	0x59133954
+#define GHOST_FILE_MAGIC	0x52583605
 
 #define CREDS_MAGIC		0x54023547
 #define SIGACT_MAGIC		0x55344201
@@ -57,10 +59,5 @@
 #define CPUINFO_MAGIC		0x61404013
 #define STATS_MAGIC		0x57093306	/* a service image */
 
-/*
- * Ours, not CRIU's: contents of deleted (unlinked) files. Chosen not to
- * collide with any CRIU magic; crit does not know this image.
- */
-#define REG_FILES_DATA_MAGIC	0x5046444a
 
 #endif

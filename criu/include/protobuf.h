@@ -30,6 +30,9 @@ enum pb_type {
 	PB_TTY_DATA,		/* TtyDataEntry: tty-data.img */
 	PB_SK_QUEUES,		/* SkPacketEntry: sk-queues.img */
 	PB_MEMFD_INODE,		/* MemfdInodeEntry: memfd.img */
+	PB_REMAP_FPATH,		/* RemapFilePathEntry: remap-fpath.img */
+	PB_GHOST_FILE,		/* GhostFileEntry: first entry of ghost-file-<id>.img */
+	PB_GHOST_CHUNK,		/* GhostChunkEntry: before each data range of a ghost file */
 	PB_MAX
 };
 

@@ -3,7 +3,7 @@
 #
 # Decodes inventory.img, pstree.img, core-*.img, mm-*.img, pagemap-*.img,
 # files.img and fdinfo-*.img of DIR (and ids-*, fs-*, pipes-data, fifo-data,
-# tty-info, tty-data, sk-queues, memfd images) with `crit decode` and fails
+# tty-info, tty-data, sk-queues, memfd, remap-fpath and ghost-file images) with `crit decode` and fails
 # when crit rejects one or names another magic than the file's kind. Images
 # that are not there are not checked, but at least one must be.
 #
@@ -86,7 +86,8 @@ check_one() {
 for spec in inventory.img:INVENTORY pstree.img:PSTREE 'core-*.img:CORE' 'mm-*.img:MM' \
 	    'pagemap-*.img:PAGEMAP' files.img:FILES 'fdinfo-*.img:FDINFO' 'ids-*.img:IDS' 'fs-*.img:FS' \
 	    pipes-data.img:PIPES_DATA fifo-data.img:FIFO_DATA tty-info.img:TTY_INFO tty-data.img:TTY_DATA \
-	    sk-queues.img:SK_QUEUES memfd.img:MEMFD_INODE; do
+	    sk-queues.img:SK_QUEUES memfd.img:MEMFD_INODE \
+	    remap-fpath.img:REMAP_FPATH 'ghost-file-*.img:GHOST_FILE'; do
 	pattern=${spec%:*}
 	magic=${spec##*:}
 	for f in "$dir"/$pattern; do
