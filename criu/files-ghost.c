@@ -245,7 +245,7 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 	int ret;
 
 	if (p->fd < 0)
-		return pr_fail(-EOPNOTSUPP, "%s is unlinked; criu can't dump an unlinked file that is mapped or an exe\n",
+		return pr_fail(-EOPNOTSUPP, "%s is unlinked; criu can't dump an unlinked file that is mapped, an exe, a cwd or a root\n",
 			       p->link);
 	ret = ghost_get(ctx, p, name, &gid);
 	if (ret)
