@@ -46,14 +46,19 @@ build/images/%.pb-c.c build/images/%.pb-c.h: images/%.proto | build/images
 	@echo "  PROTOC  $<"
 	@protoc-c --proto_path=images --c_out=build/images $<
 
+# One header that includes every message's header, for the message table (protobuf.c).
+build/images/all.pb-c.h: $(PB_H) Makefile | build/images
+	@echo "  GEN     $@"
+	@for h in $(sort $(notdir $(PB_H))); do echo "#include \"$$h\""; done > $@.tmp && mv $@.tmp $@
+
 # generated files are kept, and a message's object needs the headers of what it imports
-.SECONDARY: $(PB_C) $(PB_H)
+.SECONDARY: $(PB_C) $(PB_H) build/images/all.pb-c.h
 
 build/images/%.pb-c.o: build/images/%.pb-c.c $(PB_H)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Wno-error $(CPPFLAGS) -c $< -o $@
 
-build/%.o: %.c build/config.h $(PB_H)
+build/%.o: %.c build/config.h $(PB_H) build/images/all.pb-c.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@

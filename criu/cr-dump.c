@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * criu dump: checkpoint a process tree (DESIGN.md §3).
+ * criu dump: checkpoint a process tree (Documentation/architecture.md, "Dump").
  *
  * The flow is a list of steps; any failure before inventory.img is written
  * resumes the tree untouched (reading a task's state never changes it).
@@ -152,6 +152,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	}
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
+	ret = check_tree_files(&tree);
+	if (ret)
+		goto err;
 
 	ret = dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
@@ -171,8 +174,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = dump_pstree(img_dfd, &tree);
 	if (ret)
 		goto err;
-	files_ready = false;
 	ret = dump_files_fini(&fctx);
+	files_ready = false;
 	if (ret)
 		goto err;
 	if (fault_injected("before-inventory")) {

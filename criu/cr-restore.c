@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Restore a process tree (DESIGN.md §4).
+ * Restore a process tree (Documentation/restore.md).
  *
  * criu (the controller) reads and checks every image, then forks the root
  * stub with clone3(set_tid); each stub forks its children and creates its

@@ -9,7 +9,7 @@
  * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
  * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
  * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
- * flags, which the mm image (mem.c) takes from the pstree item.
+ * flags, which the mm image (mem.c) takes from the pstree item; membarrier registrations.
  * From criu itself: robust futex list (get_robust_list), scheduling parameters.
  */
 #include <cpuid.h>
@@ -29,6 +29,7 @@
 #include "dump-core.h"
 #include "image.h"
 #include "log.h"
+#include "membarrier.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
@@ -436,13 +437,6 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	snprintf(t->comm, sizeof(t->comm), "%s", stat.comm);
 	t->tc.comm = t->comm;
 
-	if (t->st.seccomp > 0) {
-		t->tc.has_seccomp_mode = true;
-		t->tc.seccomp_mode = t->st.seccomp;
-		if (t->st.seccomp == 2)
-			pr_warn("thread %d uses seccomp filters: they are not dumped, and its restore will be refused\n",
-				t->tid);
-	}
 	fill_sched(t);
 
 	ret = fill_rseq(t);
@@ -777,6 +771,10 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	ret = fill_mm_flags(item, leader);
 	if (ret)
 		return ret;
+	ret = dump_membarrier(&leader->rs, item->pid, &d->tc.membarrier_registration_mask);
+	if (ret)
+		return ret;
+	d->tc.has_membarrier_registration_mask = d->tc.membarrier_registration_mask != 0;
 	return fill_timers(d, item, leader, scratch);
 }
 
@@ -848,13 +846,10 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		if (ret)
 			return pr_fail(ret, "can't read /proc/%d/task/%d/status: %s\n", item->pid, th[i].tid,
 				       strerror(-ret));
-		/* seccomp could refuse our remote syscalls, or kill the task for them */
-		if (th[i].st.seccomp > 0) {
-			ret = compel_suspend_seccomp(th[i].tid);
-			if (ret)
-				return pr_fail(ret, "thread %d runs under seccomp mode %d, which can't be suspended: %s\n",
-					       th[i].tid, th[i].st.seccomp, strerror(-ret));
-		}
+		/* the restore can't put seccomp back yet: refuse it here, while the tree can still go on */
+		if (th[i].st.seccomp > 0)
+			return pr_fail(-EOPNOTSUPP, "thread %d of task %d runs under seccomp (%s mode): not supported\n",
+				       th[i].tid, item->pid, th[i].st.seccomp == 1 ? "strict" : "filter");
 		/* before the first remote syscall: that leaves the seize's event stop */
 		if (item->state == TASK_STOPPED && i == 0) {
 			ret = compel_get_stop_signal(th[i].tid);

@@ -50,12 +50,15 @@ static int eventfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	EventfdFileEntry efe = EVENTFD_FILE_ENTRY__INIT;
 	FileEntry fe = FILE_ENTRY__INIT;
 	FownEntry fown;
+	int ret;
 	uint64_t v;
 	int sem;
 
 	if (eventfd_parse_fdinfo(&p->fdinfo, &v, &sem))
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable eventfd-count in fdinfo\n", p->fd, p->item->pid);
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	efe.id = id;
 	efe.flags = p->flags;
 	efe.fown = &fown;

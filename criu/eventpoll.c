@@ -197,7 +197,9 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
 	if (ret)
 		return ret;
 
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	efe.id = id;
 	efe.flags = p->flags;
 	efe.fown = &fown;

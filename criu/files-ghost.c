@@ -241,6 +241,7 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name)
 {
 	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
+	struct cr_img *img;
 	uint32_t gid;
 	int ret;
 
@@ -250,30 +251,24 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 	ret = ghost_get(ctx, p, name, &gid);
 	if (ret)
 		return ret;
-	if (!ctx->remap_img) {
-		ctx->remap_img = open_image_at(ctx->img_dfd, CR_FD_REMAP_FPATH, O_DUMP);
-		if (!ctx->remap_img)
-			return pr_fail(-errno, "can't create remap-fpath.img: %s\n", img_last_error());
-	}
+	img = dump_files_img(ctx, CR_FD_REMAP_FPATH);
+	if (!img)
+		return -EIO;
 	rpe.orig_id = id;
 	rpe.remap_id = gid;
 	rpe.has_remap_type = true;
 	rpe.remap_type = REMAP_TYPE__GHOST;
-	return pb_write_one(ctx->remap_img, &rpe, PB_REMAP_FPATH);
+	return pb_write_one(img, &rpe, PB_REMAP_FPATH);
 }
 
-int dump_ghost_fini(struct dump_files_ctx *ctx)
+void dump_ghost_fini(struct dump_files_ctx *ctx)
 {
-	int ret = close_image_checked(ctx->remap_img);
-
-	ctx->remap_img = NULL;
 	while (ctx->ghosts) {
 		struct ghost_dump *g = ctx->ghosts;
 
 		ctx->ghosts = g->next;
 		free(g);
 	}
-	return ret;
 }
 
 /* ===================== restore ===================== */

@@ -68,7 +68,9 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 		if (ret)
 			return ret;
 	}
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	rfe.id = id;
 	rfe.flags = p->flags;
 	rfe.pos = p->fd >= 0 ? p->fdinfo.pos : 0;
@@ -109,6 +111,15 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 	uint32_t gid;
 	int fd, ret;
 
+	/*
+	 * The path of a FIFO: its fifo object opens it (after a read-write
+	 * holder); opened here, a write end would block without a reader.
+	 */
+	if (r->has_mode && S_ISFIFO(r->mode)) {
+		*ret_fd = -1;
+		return 0;
+	}
+
 	ret = ghost_of_file(d->id, &gid);
 	if (ret < 0)
 		return ret;
@@ -140,12 +151,6 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 
 		close(fd);
 		return pr_fail(-e, "can't seek %s to %llu: %s\n", r->name, (unsigned long long)r->pos, strerror(e));
-	}
-	if (r->fown && r->fown->pid) {
-		struct f_owner_ex o = { .type = r->fown->pid_type, .pid = r->fown->pid };
-
-		if (fcntl(fd, F_SETOWN_EX, &o) || fcntl(fd, F_SETSIG, r->fown->signum))
-			pr_warn("can't restore the owner of %s: %s\n", r->name, strerror(errno));
 	}
 	*ret_fd = fd;
 	return 0;
@@ -182,6 +187,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	FileEntry fe = FILE_ENTRY__INIT;
 	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
 	FownEntry fown;
+	int ret;
 	pid_t pgid;
 
 	if (!opts.shell_job)
@@ -191,7 +197,9 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (p->stat.st_rdev == makedev(5, 2))
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a pty master (%s): not supported\n", p->fd,
 			       p->item->pid, p->link);
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	tfe.id = id;
 	tfe.tty_info_id = 0;
 	tfe.flags = p->flags;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The generic part of file dump and restore (DESIGN.md §5); types live in their own files. */
+/* The generic part of file dump and restore (Documentation/architecture.md); types live in their own files. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/mman.h>
@@ -24,18 +24,8 @@
 
 /* The table of file types: detection order matters (pidfs before regular files). */
 static const struct file_type *const file_types[] = {
-	&pidfd_file_type,
-	&eventfd_file_type,
-	&signalfd_file_type,
-	&timerfd_file_type,
-	&eventpoll_file_type,
-	&inotify_file_type,
-	&memfd_file_type,
-	&pipe_file_type,
-	&fifo_file_type,
-	&tty_file_type,
-	&unix_sk_file_type,
-	&reg_file_type,
+#define FILE_TYPE(name) &name##_file_type,
+#include "objects.def"
 };
 
 static const struct file_type *file_type_by_num(int type)
@@ -191,22 +181,33 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 	return 0;
 }
 
+struct cr_img *dump_files_img(struct dump_files_ctx *ctx, int type)
+{
+	if (type < 0 || type >= CR_FD_MAX)
+		return NULL;
+	if (!ctx->imgs[type]) {
+		ctx->imgs[type] = open_image_at(ctx->img_dfd, type, O_DUMP);
+		if (!ctx->imgs[type])
+			pr_err("can't create %s\n", img_last_error());
+	}
+	return ctx->imgs[type];
+}
+
 int dump_files_fini(struct dump_files_ctx *ctx)
 {
-	struct cr_img *imgs[] = { ctx->files_img, ctx->pipes_data_img, ctx->fifo_data_img, ctx->sk_queues_img,
-				  ctx->memfd_img };
 	int ret = 0, r;
 
-	/* the images are buffered: a failed last write shows only at close */
-	for (size_t i = 0; i < ARRAY_SIZE(imgs); i++) {
-		r = close_image_checked(imgs[i]);
+	if (ctx->files_img)
+		ret = close_image_checked(ctx->files_img);
+	ctx->files_img = NULL;
+	dump_ghost_fini(ctx);
+	for (int i = 0; i < CR_FD_MAX; i++) {
+		if (!ctx->imgs[i])
+			continue;
+		r = close_image_checked(ctx->imgs[i]);
 		ret = ret ?: r;
+		ctx->imgs[i] = NULL;
 	}
-	r = dump_ghost_fini(ctx);
-	ret = ret ?: r;
-	ctx->memfd_img = NULL;
-	ctx->files_img = ctx->pipes_data_img = ctx->fifo_data_img = NULL;
-	ctx->sk_queues_img = NULL;
 	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
 		while (seen_hash[i]) {
 			struct seen_group *g = seen_hash[i];
@@ -220,16 +221,9 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 	return ret;
 }
 
-void fill_fown(int lfd, FownEntry *fown)
+struct pstree *dump_files_tree(void)
 {
-	struct f_owner_ex owner = {};
-
-	fown_entry__init(fown);
-	if (fcntl(lfd, F_GETOWN_EX, &owner) == 0 && owner.pid) {
-		fown->pid_type = owner.type;
-		fown->pid = owner.pid;
-		fown->signum = fcntl(lfd, F_GETSIG, 0);
-	}
+	return dump_ctx ? dump_ctx->tree : NULL;
 }
 
 static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p)
@@ -336,7 +330,7 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 	uint32_t id;
 	int ret;
 
-	ret = dump_fd_object(ctx, p, &id, &t);
+	ret = check_fd_locks(p) ?: dump_fd_object(ctx, p, &id, &t);
 	if (ret)
 		return ret;
 
@@ -499,7 +493,7 @@ struct pstree *restore_tree;
 pid_t restore_ctl_pid;
 int files_img_dfd = -1;
 
-static LIST_HEAD(file_descs);
+LIST_HEAD(file_descs);
 static int nr_file_descs;
 static int *ctl_fds;		/* shared with the restored tasks: MAP_SHARED */
 static int *post_claimed;	/* shared too: which object's post_install ran (0/1) */
@@ -600,7 +594,8 @@ int open_files_ctl(enum file_open_stage stage)
 		if (ret)
 			return ret;
 		ctl_fds[d->index] = fd;
-		pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
+		if (fd >= 0)
+			pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++) {
 		if (file_types[i]->stage == stage && file_types[i]->stage_done) {
@@ -735,6 +730,11 @@ int prepare_fds(struct pstree_item *me)
 	ret = 0;
 	for (int i = 0; i < n && !ret; i++)
 		ret = install_fd(ents[i], ctl_pidfd, me->pid);
+	for (int i = 0; i < n && !ret; i++) {
+		struct file_desc *d = find_file_desc(ents[i]->id);
+
+		ret = restore_fd_async(d, ents[i]->fd);
+	}
 	for (int i = 0; i < n && !ret; i++)
 		ret = post_install_one(ents[i]);
 	if (!ret)
@@ -804,6 +804,10 @@ int files_restore_tree_ready(struct pstree *tree)
 int files_restore_late(void)
 {
 	struct file_desc *d;
+	int ret = restore_fowns();
+
+	if (ret)
+		return ret;
 
 	list_for_each_entry(d, &file_descs, list) {
 		if (d->type->late && ctl_fds[d->index] >= 0) {

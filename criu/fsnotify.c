@@ -202,7 +202,9 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	}
 	if (ret)
 		goto out;
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	ie.id = id;
 	ie.flags = p->flags;
 	ie.fown = &fown;

@@ -25,25 +25,8 @@ struct img_desc {
 };
 
 static const struct img_desc img_descs[CR_FD_MAX] = {
-	[CR_FD_INVENTORY]	= { "inventory.img",		INVENTORY_MAGIC, true },
-	[CR_FD_PSTREE]		= { "pstree.img",		PSTREE_MAGIC },
-	[CR_FD_CORE]		= { "core-%d.img",		CORE_MAGIC },
-	[CR_FD_MM]		= { "mm-%d.img",		MM_MAGIC },
-	[CR_FD_PAGEMAP]		= { "pagemap-%d.img",		PAGEMAP_MAGIC },
-	[CR_FD_PAGES]		= { "pages-%u.img",		0 },
-	[CR_FD_FDINFO]		= { "fdinfo-%u.img",		FDINFO_MAGIC },
-	[CR_FD_FILES]		= { "files.img",		FILES_MAGIC },
-	[CR_FD_PIPES_DATA]	= { "pipes-data.img",		PIPES_DATA_MAGIC },
-	[CR_FD_FIFO_DATA]	= { "fifo-data.img",		FIFO_DATA_MAGIC },
-	[CR_FD_REMAP_FPATH]	= { "remap-fpath.img",		REMAP_FPATH_MAGIC },
-	[CR_FD_GHOST_FILE]	= { "ghost-file-%x.img",	GHOST_FILE_MAGIC },
-	[CR_FD_FS]		= { "fs-%d.img",		FS_MAGIC },
-	[CR_FD_IDS]		= { "ids-%d.img",		IDS_MAGIC },
-	[CR_FD_TTY_INFO]	= { "tty-info.img",		TTY_INFO_MAGIC },
-	[CR_FD_TTY_DATA]	= { "tty-data.img",		TTY_DATA_MAGIC },
-	[CR_FD_SK_QUEUES]	= { "sk-queues.img",		SK_QUEUES_MAGIC },
-	[CR_FD_MEMFD_INODE]	= { "memfd.img",		MEMFD_INODE_MAGIC },
-	[CR_FD_SHMEM_PAGEMAP]	= { "pagemap-shmem-%lu.img",	PAGEMAP_MAGIC },
+#define IMAGE(kind, fmt, magic, flags, crit) [CR_FD_##kind] = { fmt, magic, (flags) & IMG_NO_COMMON },
+#include "objects.def"
 };
 
 struct cr_img {

@@ -102,6 +102,19 @@ static bool is_vdso_name(const char *n)
 
 /* ------------------------------------------------------ checks */
 
+/* madvise() bits we put back (MADV_* numbers as bit positions, as in the image): all that dump records. */
+static const int madv_ok[] = { MADV_SEQUENTIAL, MADV_RANDOM,	 MADV_DONTFORK,	  MADV_DONTDUMP,
+			       MADV_MERGEABLE,	MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK };
+
+static uint64_t madv_known_bits(void)
+{
+	uint64_t bits = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(madv_ok); k++)
+		bits |= 1ULL << madv_ok[k];
+	return bits;
+}
+
 static bool vma_is_vdso(const VmaEntry *v)
 {
 	return v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR);
@@ -156,6 +169,9 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
+		if (v->has_madv && (v->madv & ~madv_known_bits()))
+			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " has madvise bits %#" PRIx64 " we can't restore\n",
+				       pid, v->start, v->madv & ~madv_known_bits());
 	}
 	prev_end = 0;
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
@@ -389,6 +405,27 @@ static bool vma_needs_write(const struct rst_mem *mem, const VmaEntry *v)
 }
 
 /*
+ * The protection a VMA is mapped with, before the fill: shared anonymous
+ * memory always gets read and write (the owner fills the object through it),
+ * VMAs that get pages get write. protect_vmas() puts the dumped one back
+ * wherever this differs from it.
+ */
+static unsigned int vma_map_prot(const struct rst_mem *mem, const VmaEntry *v)
+{
+	if (is_anon_shared(v))
+		return v->prot | PROT_READ | PROT_WRITE;
+	if (vma_needs_write(mem, v))
+		return v->prot | PROT_WRITE;
+	return v->prot;
+}
+
+/* mmap() flags of a VMA: MAP_LOCKED comes after the fill (mlock_vmas()), it would fault everything in first. */
+static unsigned long vma_map_flags(const VmaEntry *v)
+{
+	return (v->flags & ~(unsigned long)(MAP_FIXED_NOREPLACE | MAP_LOCKED)) | MAP_FIXED;
+}
+
+/*
  * The file of the last file VMA stays open in the task: the VMAs of one file
  * (text, data, bss of a library) usually follow each other.
  */
@@ -435,13 +472,10 @@ static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 		       const VmaEntry *v, struct open_file_cache *c)
 {
 	unsigned long len = v->end - v->start;
-	unsigned int prot = v->prot;
-	unsigned long flags = (v->flags & ~(unsigned long)MAP_FIXED_NOREPLACE) | MAP_FIXED;
+	unsigned int prot = vma_map_prot(mem, v);	/* pages go in first, the dumped prot comes later */
+	unsigned long flags = vma_map_flags(v);
 	int fd = -1;
 	long r;
-
-	if (vma_needs_write(mem, v))
-		prot |= PROT_WRITE;	/* pages go in first, the dumped prot comes later */
 
 	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
 		fd = vma_file_fd(rs, pid, tramp, mem, v, c);
@@ -540,8 +574,8 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 	/* at a place no dumped VMA uses, so that the window can move anywhere */
 	if (!hint)
 		return pr_fail(-ENOMEM, "%d: no room to build shared memory %" PRIu64 "\n", pid, o->shmid);
-	a0 = rst_rsys(rs, __NR_mmap, hint, size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (unsigned long)-1, 0);
+	a0 = rst_rsys(rs, __NR_mmap, hint, size, vma_map_prot(mem, v), MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		      (unsigned long)-1, 0);
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
@@ -585,7 +619,7 @@ static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tram
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
 			       o->owner_start, strerror(-fd));
-	r = rst_rsys(rs, __NR_mmap, v->start, len, v->prot | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, v->pgoff);
+	r = rst_rsys(rs, __NR_mmap, v->start, len, vma_map_prot(mem, v), MAP_SHARED | MAP_FIXED, fd, v->pgoff);
 	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "%d: mmap shared %#" PRIx64 ": %s\n", pid, v->start, strerror((int)-r));
@@ -706,7 +740,7 @@ static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem 
 		const VmaEntry *v = mm->vmas[i];
 		long r;
 
-		if (vma_skipped(v) || vma_is_vdso(v) || !vma_needs_write(mem, v))
+		if (vma_skipped(v) || vma_is_vdso(v) || vma_map_prot(mem, v) == v->prot)
 			continue;
 		r = rst_rsys(rs, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (r < 0)
@@ -716,8 +750,22 @@ static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem 
 	return 0;
 }
 
-/* madvise() bits we put back (MADV_* numbers as bit positions, as in the image). */
-static const int madv_ok[] = { MADV_DONTFORK, MADV_DONTDUMP, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK };
+/* mlock() what was locked, now that its pages are in and its prot is the dumped one. */
+static int mlock_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		long r;
+
+		if (!(v->flags & MAP_LOCKED) || vma_skipped(v) || vma_is_vdso(v))
+			continue;
+		r = rst_rsys(rs, __NR_mlock, v->start, v->end - v->start, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: mlock %#" PRIx64 "-%#" PRIx64 ": %s\n", pid, v->start, v->end,
+				       strerror((int)-r));
+	}
+	return 0;
+}
 
 static int advise_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
 {
@@ -832,6 +880,8 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 		ret = fill_pages(rs, pid, tramp, mem);
 	if (!ret)
 		ret = protect_vmas(rs, pid, mem);
+	if (!ret)
+		ret = mlock_vmas(rs, pid, mm);
 	if (!ret)
 		ret = advise_vmas(rs, pid, mm);
 	if (!ret)

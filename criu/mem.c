@@ -99,10 +99,14 @@ struct mm_dump {
 	ino_t last_ino;
 	uint32_t last_id;
 	bool have_last;
+	int pagemap_fd;			/* opened when a vma needs a look at its guard markers, else -1 */
 };
 
 static void mm_dump_fini(struct mm_dump *d)
 {
+	if (d->pagemap_fd >= 0)
+		close(d->pagemap_fd);
+	d->pagemap_fd = -1;
 	proc_maps_free(&d->maps);
 	free(d->vmas);
 	free(d->vma_ptrs);
@@ -164,6 +168,68 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 	if (ret < 0)
 		return ret;
 	e->shmid = shmid;
+	return 0;
+}
+
+/* VmFlags bits of state that the image has no room for, or that restore does not put back. */
+static const struct {
+	unsigned int vmf;
+	const char *what;
+} unrestorable_vmflags[] = {
+	{ PVMF_LF, "lock-on-fault locking, mlock2(MLOCK_ONFAULT) (VmFlags lf)" },
+	{ PVMF_HT, "hugetlb memory, MAP_HUGETLB or hugetlbfs (VmFlags ht)" },
+	{ PVMF_SF, "MAP_SYNC (VmFlags sf)" },
+	{ PVMF_UM | PVMF_UW | PVMF_UI, "a userfaultfd registration (VmFlags um/uw/ui)" },
+	{ PVMF_SS, "a shadow stack (VmFlags ss)" },
+	{ PVMF_SL, "an mseal() seal (VmFlags sl)" },
+};
+
+/* 1 when [start, end) of the task holds MADV_GUARD_INSTALL markers. */
+static int vma_has_guard_pages(struct mm_dump *d, const struct proc_vma *v)
+{
+	if (d->pagemap_fd < 0) {
+		d->pagemap_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
+		if (d->pagemap_fd < 0)
+			return -errno;
+	}
+	return range_has_guard_pages(d->pagemap_fd, v->start, v->end, d->ctx->pmbuf, d->ctx->pmbuf_nr);
+}
+
+/*
+ * Refuse a vma whose state would come back different: logs what it is and
+ * returns -EOPNOTSUPP, 0 when everything about it is restored.
+ */
+static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
+{
+	const char *name = v->path[0] ? v->path : "(anonymous)";
+	int ret;
+
+	if (v->kind == PVMA_VSYSCALL)
+		return 0;	/* not dumped: the kernel's */
+	if (!strncmp(v->path, "[anon:", 6) || !strncmp(v->path, "[anon_shmem:", 12))
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: VMA %#lx-%#lx %s has a name set with prctl(PR_SET_VMA_ANON_NAME), not supported\n",
+			       d->pid, v->start, v->end, name);
+	if (v->pkey)
+		return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has protection key %d (pkey_mprotect), not supported\n",
+			       d->pid, v->start, v->end, name, v->pkey);
+	if (!v->have_vmflags)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(unrestorable_vmflags); i++)
+		if (v->vmflags & unrestorable_vmflags[i].vmf)
+			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has %s, not supported\n", d->pid, v->start,
+				       v->end, name, unrestorable_vmflags[i].what);
+	if (!(v->vmflags & PVMF_GU))
+		return 0;
+	/* gu stays on a vma once a guard was installed in it, even after the markers are gone */
+	ret = vma_has_guard_pages(d, v);
+	if (ret < 0)
+		return pr_fail(ret, "task %d: can't read the pagemap of %#lx-%#lx: %s\n", d->pid, v->start, v->end,
+			       strerror(-ret));
+	if (ret)
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: VMA %#lx-%#lx %s has guard pages, MADV_GUARD_INSTALL (VmFlags gu), not supported\n",
+			       d->pid, v->start, v->end, name);
 	return 0;
 }
 
@@ -229,6 +295,10 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			flags |= MAP_GROWSDOWN;
 		if (v->vmflags & PVMF_NR)
 			flags |= MAP_NORESERVE;
+		if (v->vmflags & PVMF_LO)
+			flags |= MAP_LOCKED;
+		if ((v->vmflags & PVMF_DP) && (status & VMA_ANON_PRIVATE))
+			flags = (flags & ~VMA_MAP_TYPE) | MAP_DROPPABLE;
 		e->madv = vma_madv_from_vmflags(v->vmflags);
 		e->has_madv = e->madv != 0;
 	} else if (v->kind == PVMA_STACK) {
@@ -261,6 +331,9 @@ static int collect_vmas(struct mm_dump *d)
 		const struct proc_vma *v = &d->maps.vmas[i];
 		VmaEntry *e = &d->vmas[d->nr_vmas];
 
+		ret = check_vma_state(d, v);
+		if (ret < 0)
+			return ret;
 		ret = fill_vma(d, v, e);
 		if (ret == 1)
 			continue;
@@ -307,6 +380,8 @@ static int dump_private_pages(struct mm_dump *d)
 
 		if (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
 			continue;	/* the kernel's pages, not the task's */
+		if ((e->flags & VMA_MAP_TYPE) == MAP_DROPPABLE)
+			continue;	/* the kernel may drop them any time: they come back empty */
 		if (e->status & VMA_ANON_PRIVATE)
 			filter = PF_ANON;
 		else if (e->status & VMA_FILE_PRIVATE)
@@ -426,10 +501,27 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	return ret < 0 ? ret : n;
 }
 
+/* prctl(PR_SET_MEMORY_MERGE): every vma, also those mapped later, is mergeable; no image field holds it. */
+static int check_ksm_merge_any(struct mm_dump *d)
+{
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n = read_file_alloc_at(d->proc_dfd, "ksm_stat", &buf);
+
+	if (n == -ENOENT)
+		return 0;	/* a kernel without KSM */
+	if (n < 0)
+		return pr_fail((int)n, "task %d: can't read ksm_stat: %s\n", d->pid, strerror((int)-n));
+	if (strstr(buf, "ksm_merge_any: yes"))
+		return pr_fail(-EOPNOTSUPP, "task %d: KSM merging of the whole process, prctl(PR_SET_MEMORY_MERGE), not supported\n",
+			       d->pid);
+	return 0;
+}
+
 int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx)
 {
 	struct mm_dump d = {
-		.img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .img_id = item_vpid(item), .ctx = ctx
+		.img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .img_id = item_vpid(item), .ctx = ctx,
+		.pagemap_fd = -1,
 	};
 	int ret;
 
@@ -452,6 +544,9 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 		pr_err("task %d: can't parse smaps: %s\n", d.pid, strerror(-ret));
 		goto out;
 	}
+	ret = check_ksm_merge_any(&d);
+	if (ret < 0)
+		goto out;
 	ret = collect_vmas(&d);
 	if (ret < 0)
 		goto out;

@@ -166,6 +166,7 @@ static int dump_contents(int img_dfd, int task_lfd, unsigned long size, unsigned
 static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
+	struct cr_img *img;
 	size_t nlen = strlen(p->link) - strlen(MEMFD_PREFIX) - strlen(DELETED_SUFFIX);
 	_cleanup_free_ char *name = xmalloc(nlen + 1);
 	struct dumped_inode *di;
@@ -196,12 +197,10 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	mie.inode_id = p->stat.st_ino;
 	mie.has_mode = true;
 	mie.mode = p->stat.st_mode & 07777;
-	if (!ctx->memfd_img) {
-		ctx->memfd_img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_DUMP);
-		if (!ctx->memfd_img)
-			return pr_fail(-errno, "can't create memfd.img: %s\n", strerror(errno));
-	}
-	ret = pb_write_one(ctx->memfd_img, &mie, PB_MEMFD_INODE);
+	img = dump_files_img(ctx, CR_FD_MEMFD_INODE);
+	if (!img)
+		return -EIO;
+	ret = pb_write_one(img, &mie, PB_MEMFD_INODE);
 	if (ret)
 		return ret;
 	di = xmalloc(sizeof(*di));
@@ -229,7 +228,9 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	pos = lseek(p->lfd, 0, SEEK_CUR);
 	if (pos < 0)
 		return pr_fail(-errno, "%s: can't read the file position: %s\n", p->link, strerror(errno));
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	mfe.id = id;
 	mfe.flags = p->flags;
 	mfe.pos = pos;

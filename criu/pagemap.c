@@ -479,6 +479,30 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	return 0;
 }
 
+int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
+		size_t nr = min((end - addr) / PAGE_SIZE, pmbuf_nr);
+		ssize_t n = pread(pagemap_fd, pmbuf, nr * sizeof(uint64_t), (off_t)(addr / PAGE_SIZE * sizeof(uint64_t)));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0 || n % sizeof(uint64_t))
+			return -EIO;
+		nr = n / sizeof(uint64_t);
+		for (size_t i = 0; i < nr; i++)
+			if (pmbuf[i] & PME_GUARD)
+				return 1;
+		addr += nr * PAGE_SIZE;
+	}
+	return 0;
+}
+
 /* The pagemap entry of addr in this process, 0 on failure. */
 static uint64_t self_pme(unsigned long addr)
 {

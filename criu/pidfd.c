@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pidfds (DESIGN.md §6).
+ * pidfds (Documentation/pidfd.md).
  *
  * Dump records what the pidfd points at: a task or thread of the dumped tree
  * (by pid/tid), a zombie of the tree, a process already reaped (with its wait
@@ -155,7 +155,9 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 		return pr_fail(-EINVAL, "fd %d of task %d: a pidfd without Pid: in fdinfo\n", p->fd, p->item->pid);
 	pid = atoi(pid_s);
 
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	pe.id = id;
 	pe.ino = p->stat.st_ino;
 	pe.flags = p->flags;

@@ -93,16 +93,25 @@ out:
 	return ret;
 }
 
-static int dump_pipe_data(struct dump_files_ctx *ctx, struct cr_img **pimg, int img_type, const struct fd_parms *p)
+/*
+ * One data entry per pipe inode: its size (F_GETPIPE_SZ) always, since a
+ * pipe resized with F_SETPIPE_SZ may hold no data, and the queued bytes.
+ */
+static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct fd_parms *p)
 {
 	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
+	struct cr_img *img;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	uint64_t *n;
-	int ret;
+	int ret, size;
 
 	if (pipe_data_dumped(p->stat.st_ino))
 		return 0;
+	size = fcntl(p->lfd, F_GETPIPE_SZ);
+	if (size < 0)
+		return pr_fail(-errno, "can't get the size of pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
+			       strerror(errno));
 	ret = peek_pipe(p->lfd, &buf, &len);
 	if (ret)
 		return pr_fail(ret, "can't read the data queued in pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
@@ -112,22 +121,18 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, struct cr_img **pimg, int 
 		return -ENOMEM;
 	dumped_pipes = n;
 	dumped_pipes[nr_dumped_pipes++] = p->stat.st_ino;
-	if (!len)
-		return 0;
 
-	if (!*pimg) {
-		*pimg = open_image_at(ctx->img_dfd, img_type, O_DUMP);
-		if (!*pimg)
-			return pr_fail(-errno, "can't create the pipe data image: %s\n", strerror(errno));
-	}
+	img = dump_files_img(ctx, img_type);
+	if (!img)
+		return -EIO;
 	pde.pipe_id = p->stat.st_ino;
 	pde.bytes = len;
 	pde.has_size = true;
-	pde.size = fcntl(p->lfd, F_GETPIPE_SZ);
-	ret = pb_write_one(*pimg, &pde, PB_PIPE_DATA);
-	if (!ret)
-		ret = write_img_buf(*pimg, buf, len);
-	pr_debug("pipe %lu: %zu bytes queued\n", (unsigned long)p->stat.st_ino, len);
+	pde.size = size;
+	ret = pb_write_one(img, &pde, PB_PIPE_DATA);
+	if (!ret && len)
+		ret = write_img_buf(img, buf, len);
+	pr_debug("pipe %lu: size %d, %zu bytes queued\n", (unsigned long)p->stat.st_ino, size, len);
 	return ret;
 }
 
@@ -143,10 +148,12 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	FownEntry fown;
 	int ret;
 
-	ret = dump_pipe_data(ctx, &ctx->pipes_data_img, CR_FD_PIPES_DATA, p);
+	ret = dump_pipe_data(ctx, CR_FD_PIPES_DATA, p);
 	if (ret)
 		return ret;
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	pe.id = id;
 	pe.pipe_id = p->stat.st_ino;
 	pe.flags = p->flags;
@@ -176,10 +183,12 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: fifo %s was unlinked; criu can't restore a fifo without its name\n",
 			       p->fd, p->item->pid, p->link);
-	ret = dump_pipe_data(ctx, &ctx->fifo_data_img, CR_FD_FIFO_DATA, p);
+	ret = dump_pipe_data(ctx, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	/* The path goes in a regular-file record of its own, as CRIU does. */
 	rfe.id = ctx->next_id++;
 	rfe.flags = p->flags;
@@ -284,15 +293,40 @@ static int read_pipe_data(bool fifo)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Give a new pipe its dumped size, exactly: a pipe that would come back with
+ * another size (pipe-max-size or the per-user pipe pages limit, which bind
+ * root here too without CAP_SYS_RESOURCE) is an error.
+ */
+static int size_pipe(struct pipe_info *pi, int wfd)
+{
+	int cur = fcntl(wfd, F_GETPIPE_SZ), got;
+
+	if (!pi->size || cur == (int)pi->size)
+		return 0;
+	got = fcntl(wfd, F_SETPIPE_SZ, pi->size);
+	if (got < 0)
+		return pr_fail(-errno, "pipe %u: can't set its size to %u bytes as dumped (it has %d): %s\n",
+			       pi->pipe_id, pi->size, cur, strerror(errno));
+	if (got != (int)pi->size)
+		return pr_fail(-ERANGE, "pipe %u: its size became %d bytes, not %u as dumped\n", pi->pipe_id, got,
+			       pi->size);
+	return 0;
+}
+
 static int fill_pipe(struct pipe_info *pi, int wfd)
 {
-	if (pi->size && fcntl(wfd, F_SETPIPE_SZ, pi->size) < 0)
-		pr_warn("can't set the size of pipe %u to %u: %s\n", pi->pipe_id, pi->size, strerror(errno));
-	if (!pi->bytes)
-		return 0;
-	if ((uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes && fcntl(wfd, F_SETPIPE_SZ, pi->bytes) < 0)
+	int ret = size_pipe(pi, wfd);
+
+	if (ret || !pi->bytes)
+		return ret;
+	/* an image without the size (older dumps): the pipe grows to hold its data */
+	if (!pi->size && (uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes && fcntl(wfd, F_SETPIPE_SZ, pi->bytes) < 0)
 		return pr_fail(-errno, "pipe %u: can't grow to %u bytes: %s\n", pi->pipe_id, pi->bytes, strerror(errno));
-	int ret = write_all(wfd, pi->data, pi->bytes);
+	if ((uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes)
+		return pr_fail(-EINVAL, "pipe %u: %u bytes queued do not fit its size %u\n", pi->pipe_id, pi->bytes,
+			       pi->size);
+	ret = write_all(wfd, pi->data, pi->bytes);
 	if (ret)
 		return pr_fail(ret, "can't refill pipe %u: %s\n", pi->pipe_id, strerror(-ret));
 	free(pi->data);

@@ -196,7 +196,8 @@ int parse_pid_maps(int proc_dfd, struct proc_maps *ret)
 static const char vmflag_names[][3] = {
 	[0] = "gd", [1] = "lo", [2] = "dc", [3] = "de", [4] = "dd", [5] = "wf", [6] = "hg",
 	[7] = "nh", [8] = "mg", [9] = "sr", [10] = "rr", [11] = "io", [12] = "pf", [13] = "sh",
-	[14] = "ms", [15] = "ss", [16] = "sl", [17] = "gu", [18] = "lf", [19] = "nr",
+	[14] = "ms", [15] = "ss", [16] = "sl", [17] = "gu", [18] = "lf", [19] = "nr", [20] = "ht",
+	[21] = "sf", [22] = "um", [23] = "uw", [24] = "ui", [25] = "dp",
 };
 
 unsigned int parse_vmflags_str(const char *s)
@@ -247,6 +248,8 @@ int parse_smaps_vmflags_buf(const char *buf, struct proc_maps *m)
 		} else if (startswith(s, "VmFlags:") && i >= 0) {
 			m->vmas[i].vmflags = parse_vmflags_str(s + strlen("VmFlags:"));
 			m->vmas[i].have_vmflags = true;
+		} else if (startswith(s, "ProtectionKey:") && i >= 0) {
+			m->vmas[i].pkey = (int)strtol(s + strlen("ProtectionKey:"), NULL, 10);
 		}
 		s = nl ? nl + 1 : NULL;
 	}

@@ -4,8 +4,9 @@
  * the dumped task, from the criu process, with compel remote syscalls run on
  * the trampoline page the stub mapped for us. Order:
  *   seize, block every signal, drop the stub's rseq, close service fds,
- *   personality, memory (mem-restore.c), signal actions (pending ones flushed),
- *   pending signals, rlimits/oom/sched (from criu), per-thread state,
+ *   personality, memory (mem-restore.c), membarrier registrations, signal
+ *   actions (pending ones flushed), pending signals (a thread's own from that
+ *   thread), rlimits/oom/sched (from criu), per-thread state,
  *   itimers, creds (last privileged step), registers + FPU, the final munmap
  *   of the trampoline (stopped at syscall exit), then the dumped blocked masks.
  * morph_release() detaches every thread.
@@ -24,6 +25,7 @@
 #include <linux/prctl.h>
 
 #include "common.h"
+#include "membarrier.h"
 #include "restore.h"
 #include "compel/compel.h"
 
@@ -438,10 +440,13 @@ static int restore_sigactions(struct morph_task *mt)
 	return 0;
 }
 
-static int queue_signals(struct morph_task *mt, SignalQueueEntry *q, pid_t tid)
+/*
+ * The dumped queue, in order: the shared one (tid 0) from the leader, a thread's own
+ * from that thread. The kernel lets a thread queue a siginfo as the kernel, kill() or
+ * tgkill() would have made it (si_code >= 0 or SI_TKILL) only to itself.
+ */
+static int queue_signals(struct morph_task *mt, struct morph_thread *t, SignalQueueEntry *q, pid_t tid)
 {
-	struct morph_thread *t = &mt->th[0];
-
 	if (!q)
 		return 0;
 	for (size_t i = 0; i < q->n_signals; i++) {
@@ -455,7 +460,6 @@ static int queue_signals(struct morph_task *mt, SignalQueueEntry *q, pid_t tid)
 		ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &si, sizeof(si));
 		if (ret)
 			return ret;
-		/* run in the leader: the kernel lets a task queue any si_code to itself */
 		if (tid)
 			RSYS_OR_FAIL(t, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, task_pid(mt), tid, si.si_signo,
 				     SCRATCH(mt->tramp), 0, 0);
@@ -859,6 +863,8 @@ int morph_task(struct morph_task *mt)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
 	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	if (!ret && tc->has_membarrier_registration_mask)
+		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)
 		ret = restore_loginuid(mt);
 	if (!ret)
@@ -867,9 +873,9 @@ int morph_task(struct morph_task *mt)
 		return ret;
 	ret = restore_sigactions(mt);
 	if (!ret)
-		ret = queue_signals(mt, tc->signals_s, 0);
+		ret = queue_signals(mt, &mt->th[0], tc->signals_s, 0);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
-		ret = queue_signals(mt, mt->th[i].core->thread_core->signals_p, item->threads[i]);
+		ret = queue_signals(mt, &mt->th[i], mt->th[i].core->thread_core->signals_p, item->threads[i]);
 	if (!ret)
 		ret = restore_rlimits(mt);
 	if (!ret)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Collect the tree under a root task and freeze it with ptrace (DESIGN.md §3.1).
+ * Collect the tree under a root task and freeze it with ptrace.
  *
  * A task is seized thread by thread (PTRACE_SEIZE + PTRACE_INTERRUPT through compel);
  * once all its threads are stopped it cannot create threads or children any more, so

@@ -44,11 +44,14 @@ static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	SignalfdEntry sfe = SIGNALFD_ENTRY__INIT;
 	FileEntry fe = FILE_ENTRY__INIT;
 	FownEntry fown;
+	int ret;
 
 	if (signalfd_parse_fdinfo(&p->fdinfo, &sfe.sigmask))
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable sigmask in the signalfd's fdinfo\n", p->fd,
 			       p->item->pid);
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	sfe.id = id;
 	sfe.flags = p->flags;
 	sfe.fown = &fown;

@@ -111,18 +111,17 @@ struct sk_queue_snap {
 	bool files;
 };
 
-static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_t id, const struct sk_msg *m,
+static int write_packet(struct dump_files_ctx *ctx, uint32_t id, const struct sk_msg *m,
 			uint32_t *files)
 {
 	SkPacketEntry pe = SK_PACKET_ENTRY__INIT;
+	struct cr_img *img;
 	ScmEntry scm = SCM_ENTRY__INIT, *scms[1] = { &scm };
 	int ret;
 
-	if (!*img) {
-		*img = open_image_at(ctx->img_dfd, CR_FD_SK_QUEUES, O_DUMP);
-		if (!*img)
-			return pr_fail(-errno, "can't create sk-queues.img: %s\n", strerror(errno));
-	}
+	img = dump_files_img(ctx, CR_FD_SK_QUEUES);
+	if (!img)
+		return -EIO;
 	pe.id_for = id;
 	pe.length = m->len;
 	if (m->addr_len > offsetof(struct sockaddr_un, sun_path)) {
@@ -137,9 +136,9 @@ static int write_packet(struct dump_files_ctx *ctx, struct cr_img **img, uint32_
 		pe.n_scm = 1;
 		pe.scm = scms;
 	}
-	ret = pb_write_one(*img, &pe, PB_SK_QUEUES);
+	ret = pb_write_one(img, &pe, PB_SK_QUEUES);
 	if (!ret && m->len)
-		ret = write_img_buf(*img, m->data, m->len);
+		ret = write_img_buf(img, m->data, m->len);
 	return ret;
 }
 
@@ -366,7 +365,7 @@ int sk_queue_snap_files(struct sk_queue_snap *q, int (*fn)(int fd, void *arg), v
 	return 0;
 }
 
-int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct cr_img **img, struct sk_queue_snap *q, uint32_t id,
+int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct sk_queue_snap *q, uint32_t id,
 		       const char *who)
 {
 	uint32_t ids[SCM_FDS_MAX];
@@ -378,7 +377,7 @@ int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct cr_img **img, struct s
 			if (dump_passed_fds(m->fds, m->nr_fds, ids, who))
 				return -EOPNOTSUPP;
 		}
-		ret = write_packet(ctx, img, id, m, ids);
+		ret = write_packet(ctx, id, m, ids);
 		if (ret)
 			return ret;
 	}

@@ -524,7 +524,7 @@ static int dump_queue(struct dump_files_ctx *ctx, struct diag_sk *s, int lfd, ui
 			return ret;
 	}
 	bytes = sk_queue_snap_bytes(q);
-	ret = sk_queue_snap_dump(ctx, &ctx->sk_queues_img, q, id, who);
+	ret = sk_queue_snap_dump(ctx, q, id, who);
 	sk_queue_snap_free(q);
 	if (ret)
 		return ret;
@@ -569,7 +569,9 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (ret)
 		return ret;
 
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	ret = dump_opts(p->lfd, &opts, who);
 	if (ret)
 		return ret;
@@ -1249,12 +1251,6 @@ static int set_flags_one(struct unix_sk_info *si)
 
 	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
 		return pr_fail(-errno, "%s: can't set the file flags: %s\n", si->who, strerror(errno));
-	if (ue->fown->pid) {
-		struct f_owner_ex o = { .type = ue->fown->pid_type, .pid = ue->fown->pid };
-
-		if (fcntl(si->fd, F_SETOWN_EX, &o) || fcntl(si->fd, F_SETSIG, ue->fown->signum))
-			return pr_fail(-errno, "%s: can't set the owner: %s\n", si->who, strerror(errno));
-	}
 	return 0;
 }
 

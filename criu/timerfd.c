@@ -105,7 +105,9 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	if (ret)
 		return pr_fail(-EINVAL, "fd %d of task %d: can't read the timerfd's state from fdinfo\n", p->fd,
 			       p->item->pid);
-	fill_fown(p->lfd, &fown);
+	ret = fill_fown(p, &fown);
+	if (ret)
+		return ret;
 	tfe.id = id;
 	tfe.flags = p->flags;
 	tfe.fown = &fown;

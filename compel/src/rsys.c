@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Remote syscalls: a stopped thread executes `syscall; int3` with registers we chose.
+ * Remote syscalls: a stopped thread executes the `syscall` of `syscall; int3` with
+ * registers we chose.
  *
- * Each call: save the blocked mask, block every signal but SIGTRAP (so nothing else
- * interrupts the call, and the int3's forced SIGTRAP does not have to unblock anything),
- * set rip/rax/args, PTRACE_CONT, wait for the SIGTRAP of the int3, read rax, put the saved
- * regs back. Signal-delivery stops met meanwhile (SIGKILL cannot be blocked, a signal may
- * have been dequeued already) are suppressed and remembered in ctx->swallowed.
+ * Each call: save the blocked mask and block every signal, set rip/rax/args, then
+ * PTRACE_SYSCALL to the syscall-entry stop and again to the syscall-exit stop, where rax is
+ * the result. The int3 is never reached. A trap there would raise a forced SIGTRAP, which
+ * the kernel delivers even when SIGTRAP is blocked or ignored by unblocking it and resetting
+ * its action to SIG_DFL; and leaving SIGTRAP unblocked for it would let a SIGTRAP queued to
+ * the task be dequeued by the call. This way the thread's pending signals, blocked mask and
+ * actions are never touched. Only SIGKILL and SIGSTOP can't be blocked: a SIGSTOP met
+ * during a call is suppressed, remembered in ctx->swallowed and queued again by the finish;
+ * a call it interrupted (-ERESTART* at syscall exit) is issued again.
  *
  * COMPEL_RSYS_FAST does the mask part once for the whole context (prepare / finish) and
- * puts the regs back only at the finish: a call is then set regs, PTRACE_CONT, wait,
- * get regs.
+ * puts the regs back only at the finish.
+ *
+ * Putting the regs back: a thread is seized in an event stop inside signal handling, and
+ * when it was in an interruptible syscall the kernel's restart processing of that syscall
+ * comes after this stop. A syscall-exit stop returns to user mode without it, so a thread
+ * whose saved regs need a restart is parked in an event stop again (park()) first.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +33,7 @@
 #include "compel/compel.h"
 #include "compel-internal.h"
 
+/* the int3 is only a guard: a thread that ever ran past the syscall traps instead of running on */
 static const uint8_t syscall_code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
 
 #define RSYS_MAX_STOPS 256
@@ -68,28 +78,21 @@ static int find_exec_vma(pid_t tid, unsigned long *ret_addr)
 	return 0;
 }
 
-static int sigtrap_ignored(pid_t tid);
-static int trap_capture(struct compel_rsys *ctx);
+/*
+ * Last step of prepare: the call mask of a fast context (every signal blocked until the
+ * finish); on failure undo everything.
+ */
 static int fast_mask_set(struct compel_rsys *ctx);
 
-/*
- * Last step of prepare: the call mask of a fast context, then remember an ignored
- * SIGTRAP; on failure undo everything.
- */
-static int prepare_trap(struct compel_rsys *ctx)
+static int prepare_done(struct compel_rsys *ctx)
 {
 	int ret = ctx->fast ? fast_mask_set(ctx) : 0;
 
-	if (!ret)
-		ret = sigtrap_ignored(ctx->tid);
-	if (ret > 0)
-		ret = trap_capture(ctx);
 	if (ret < 0) {
-		cpr_debug("%d: can't handle an ignored SIGTRAP: %d\n", ctx->tid, ret);
+		cpr_debug("%d: can't block its signals: %d\n", ctx->tid, ret);
 		compel_rsys_finish(ctx);
-		return ret;
 	}
-	return 0;
+	return ret;
 }
 
 int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip)
@@ -129,7 +132,7 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 			goto err;
 		}
 		ctx->syscall_ip = syscall_ip;
-		return prepare_trap(ctx);
+		return prepare_done(ctx);
 	}
 
 	ret = find_exec_vma(tid, &syscall_ip);
@@ -144,7 +147,7 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 	ctx->syscall_ip = syscall_ip;
 	ctx->poked = true;
 	cpr_debug("%d: syscall code poked at %#lx\n", tid, syscall_ip);
-	return prepare_trap(ctx);
+	return prepare_done(ctx);
 err:
 	close(ctx->mem_fd);
 	ctx->mem_fd = -1;
@@ -166,14 +169,19 @@ static void set_call_regs(struct compel_rsys *ctx, compel_regs_t *r, long nr, co
 	r->r9 = a[5];
 }
 
-/* Block every signal but SIGTRAP; *ret_old gets the mask to put back. */
+/* ---------------------------------------------------------- the blocked mask */
+
+/* What PTRACE_GETSIGMASK shows after we block everything: the kernel drops SIGKILL and SIGSTOP. */
+#define CALL_MASK (~0ULL & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP)))
+
+/* Block every signal; *ret_old gets the mask to put back. */
 static int set_call_mask(struct compel_rsys *ctx, uint64_t *ret_old)
 {
 	int ret = compel_get_sigmask(ctx->tid, ret_old);
 
 	if (ret)
 		return ret;
-	return compel_set_sigmask(ctx->tid, ~SIGBIT(SIGTRAP));
+	return compel_set_sigmask(ctx->tid, ~0ULL);
 }
 
 /* Put the old mask back, unless a remote syscall itself changed the mask (rt_sigprocmask). */
@@ -184,8 +192,7 @@ static int put_mask_back(struct compel_rsys *ctx, uint64_t old)
 
 	if (ret)
 		return ret;
-	/* the kernel drops SIGKILL and SIGSTOP from any mask */
-	if (cur != (~SIGBIT(SIGTRAP) & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))))
+	if (cur != CALL_MASK)
 		return 0;
 	return compel_set_sigmask(ctx->tid, old);
 }
@@ -222,214 +229,142 @@ static int fast_mask_restore(struct compel_rsys *ctx)
 	return put_mask_back(ctx, ctx->saved_mask);
 }
 
-/*
- * Resume with `how` and wait until a stop accepted by want(): 1 = done, 0 = keep going.
- * Other stops are stepped over; signals are swallowed.
- */
-static int run_until(struct compel_rsys *ctx, int how, int (*want)(struct compel_rsys *, int status))
-{
-	for (int i = 0; i < RSYS_MAX_STOPS; i++) {
-		int status, sig, ret;
+/* ---------------------------------------------------------- running a call */
 
-		if (ptrace(how, ctx->tid, NULL, NULL))
-			return -errno;
-		ret = compel_wait_stop(ctx->tid, &status);
-		if (ret)
-			return ret;
-		ret = want(ctx, status);
-		if (ret)
-			return ret < 0 ? ret : 0;
-		sig = WSTOPSIG(status);
-		if ((status >> 16) == 0 && sig != (SIGTRAP | 0x80) && sig != SIGTRAP) {
-			cpr_debug("%d: signal %d during a remote syscall, suppressed\n", ctx->tid, sig);
-			ctx->swallowed |= SIGBIT(sig);
-		} else {
-			cpr_debug("%d: stop %#x during a remote syscall, resuming\n", ctx->tid, status);
-		}
-	}
-	return -EIO;
+static bool is_restart(long rax)
+{
+	return rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND ||
+	       rax == -ERESTART_RESTARTBLOCK;
 }
 
-/* The int3 after the syscall: SIGTRAP with rip just past our code. */
-static int want_int3(struct compel_rsys *ctx, int status)
+/* Regs of a thread stopped inside an interrupted syscall that the kernel is still to restart. */
+static bool needs_restart(const compel_regs_t *r)
 {
-	compel_regs_t r;
-	int ret;
-
-	if ((status >> 16) != 0 || WSTOPSIG(status) != SIGTRAP)
-		return 0;
-	ret = compel_get_regs(ctx->tid, &r);
-	if (ret)
-		return ret;
-	if (r.rip != ctx->syscall_ip + sizeof(syscall_code)) {
-		cpr_debug("%d: SIGTRAP at %#llx, not at our int3\n", ctx->tid, r.rip);
-		return -EIO;
-	}
-	ctx->trap_rax = (long)r.rax;
-	return 1;
+	return (long)r->orig_rax >= 0 && is_restart((long)r->rax);
 }
 
-static int want_syscall_stop(struct compel_rsys *ctx, int status)
+static bool is_syscall_stop(int status)
 {
 	return (status >> 16) == 0 && WSTOPSIG(status) == (SIGTRAP | 0x80);
 }
 
-static int want_event_stop(struct compel_rsys *ctx, int status)
-{
-	return (status >> 16) == PTRACE_EVENT_STOP;
-}
-
-/* ---------------------------------------------------------- an ignored SIGTRAP */
-
-/* SIGTRAP in SigIgn of /proc/TID/status */
-static int sigtrap_ignored(pid_t tid)
-{
-	_c_cleanup_free_ char *line = NULL;
-	unsigned long long ign = 0;
-	char path[64];
-	size_t cap = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0)
-		if (sscanf(line, "SigIgn: %llx", &ign) == 1)
-			break;
-	fclose(f);
-	return !!(ign & SIGBIT(SIGTRAP));
-}
-
 /*
- * 32 bytes of the task's memory we may borrow (and put back): in the page that holds
- * the code, clear of the code itself. That page is mapped as long as the code is usable.
+ * A stop that is not the one we wait for. A signal-delivery stop (event 0: only SIGSTOP
+ * gets one, every other signal is blocked) is suppressed by the next resume, which passes
+ * no signal, and remembered for compel_rsys_finish().
  */
-static unsigned long borrow_area(struct compel_rsys *ctx)
+static void other_stop(struct compel_rsys *ctx, int status)
 {
-	unsigned long page = ctx->syscall_ip & ~4095UL;
+	int sig = WSTOPSIG(status);
 
-	if (ctx->syscall_ip - page >= 32)
-		return page;
-	return ctx->syscall_ip + 8;
-}
-
-/* Read the current (ignored) SIGTRAP action into ctx->trap_act, through a temporary page. */
-static int trap_capture(struct compel_rsys *ctx)
-{
-	long page, r;
-	int ret, ret2;
-
-	ret = compel_rsys(ctx, &page, __NR_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  (unsigned long)-1L, 0);
-	if (ret)
-		return ret;
-	if (COMPEL_IS_ERR(page))
-		return (int)page;
-	ret = compel_rsys(ctx, &r, __NR_rt_sigaction, SIGTRAP, 0, page, 8, 0, 0);
-	if (!ret && r)
-		ret = (int)r;
-	if (!ret)
-		ret = compel_mem_read(ctx->tid, ctx->mem_fd, page, ctx->trap_act, sizeof(ctx->trap_act));
-	if (!ret) {
-		/*
-		 * The int3 of the mmap above already reset the handler to SIG_DFL; the
-		 * kernel left flags, restorer and mask alone, and /proc said it was ignored.
-		 */
-		ctx->trap_act[0] = (uint64_t)(uintptr_t)SIG_IGN;
-		ctx->trap_ign = true;
+	if ((status >> 16) == 0 && !is_syscall_stop(status)) {
+		cpr_debug("%d: signal %d during a remote syscall, suppressed\n", ctx->tid, sig);
+		ctx->swallowed |= SIGBIT(sig);
+		return;
 	}
-	ret2 = compel_rsys(ctx, &r, __NR_munmap, page, 4096, 0, 0, 0, 0);
-	return ret ?: (ret2 ?: (int)r);
-}
-
-/* After a remote rt_sigaction(SIGTRAP, act): remember whether act ignores SIGTRAP. */
-static void trap_note(struct compel_rsys *ctx, long nr, unsigned long sig, unsigned long act, long ret)
-{
-	uint64_t ka[4];
-
-	if (nr != __NR_rt_sigaction || sig != SIGTRAP || !act || ret)
-		return;
-	if (compel_mem_read(ctx->tid, ctx->mem_fd, act, ka, sizeof(ka)))
-		return;
-	ctx->trap_ign = ka[0] == (uint64_t)(uintptr_t)SIG_IGN;
-	if (ctx->trap_ign)
-		memcpy(ctx->trap_act, ka, sizeof(ka));
+	cpr_debug("%d: stop %#x during a remote syscall, resuming\n", ctx->tid, status);
 }
 
 /*
- * Put the ignored SIGTRAP action back: rt_sigaction run to its syscall-exit stop (the
- * int3 is never reached), then PTRACE_INTERRUPT so the thread stops again inside signal
- * handling, where it sat after the seize: restoring the saved regs there keeps the
- * kernel's syscall-restart processing of an interrupted syscall.
+ * Run the call set up in *call: PTRACE_SYSCALL to its entry stop, then to its exit stop,
+ * where *ret_regs gets the registers. A call interrupted by a SIGSTOP (it exits with
+ * -ERESTART*) is issued again.
  */
-static int trap_restore(struct compel_rsys *ctx)
+static int run_call(struct compel_rsys *ctx, const compel_regs_t *call, compel_regs_t *ret_regs)
 {
-	const unsigned long area = borrow_area(ctx);
-	uint8_t keep[sizeof(ctx->trap_act)];
-	const unsigned long a[6] = { SIGTRAP, area, 0, 8, 0, 0 };
-	compel_regs_t r;
-	uint64_t old_mask;
-	int ret, ret2;
+	bool entered = false;
+	int ret = compel_set_regs(ctx->tid, call);
 
-	ret = compel_mem_read(ctx->tid, ctx->mem_fd, area, keep, sizeof(keep));
-	if (ret)
-		return ret;
-	ret = compel_mem_write(ctx->tid, ctx->mem_fd, area, ctx->trap_act, sizeof(ctx->trap_act));
-	if (ret)
-		return ret;
-	set_call_regs(ctx, &r, __NR_rt_sigaction, a);
-	ret = block_signals(ctx, &old_mask);
+	ctx->in_call = true;
+	for (int i = 0; !ret && i < RSYS_MAX_STOPS; i++) {
+		int status;
+
+		if (ptrace(PTRACE_SYSCALL, ctx->tid, NULL, NULL))
+			return -errno;
+		ret = compel_wait_stop(ctx->tid, &status);
+		if (ret)
+			return ret;
+		if (!is_syscall_stop(status)) {
+			other_stop(ctx, status);
+			continue;
+		}
+		if (!entered) {
+			entered = true;
+			continue;
+		}
+		ret = compel_get_regs(ctx->tid, ret_regs);
+		if (ret)
+			return ret;
+		if (ret_regs->rip != ctx->syscall_ip + 2) {
+			cpr_debug("%d: syscall stop at %#llx, not at our code\n", ctx->tid, ret_regs->rip);
+			return -EIO;
+		}
+		if (!is_restart((long)ret_regs->rax))
+			return 0;
+		cpr_debug("%d: remote syscall %lld interrupted, again\n", ctx->tid, call->rax);
+		entered = false;
+		ret = compel_set_regs(ctx->tid, call);
+	}
+	return ret ?: -EIO;
+}
+
+/*
+ * From a syscall-exit stop, resume the thread into an event stop inside signal handling
+ * (PTRACE_INTERRUPT), where it was when seized: regs set there get the kernel's
+ * syscall-restart processing when the thread goes on.
+ */
+static int park(struct compel_rsys *ctx)
+{
+	if (ptrace(PTRACE_INTERRUPT, ctx->tid, NULL, NULL))
+		return -errno;
+	for (int i = 0; i < RSYS_MAX_STOPS; i++) {
+		int status, ret;
+
+		if (ptrace(PTRACE_CONT, ctx->tid, NULL, NULL))
+			return -errno;
+		ret = compel_wait_stop(ctx->tid, &status);
+		if (ret)
+			return ret;
+		if ((status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		other_stop(ctx, status);
+	}
+	return -EIO;
+}
+
+/* The thread's own registers back; parked first when they wait for a syscall restart. */
+static int put_regs_back(struct compel_rsys *ctx)
+{
+	int ret = compel_set_regs(ctx->tid, &ctx->saved);
+
+	if (!ret && ctx->in_call && needs_restart(&ctx->saved))
+		ret = park(ctx);
 	if (!ret)
-		ret = compel_set_regs(ctx->tid, &r);
-	if (!ret)
-		ret = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
-	if (!ret)
-		ret = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
-	if (!ret)
-		ret = compel_get_regs(ctx->tid, &r);
-	if (!ret && r.rax)
-		ret = (int)r.rax;
-	if (!ret && ptrace(PTRACE_INTERRUPT, ctx->tid, NULL, NULL))
-		ret = -errno;
-	if (!ret)
-		ret = run_until(ctx, PTRACE_CONT, want_event_stop);
-	if (ret == -ESRCH)
-		return ret;
-	ret2 = compel_mem_write(ctx->tid, ctx->mem_fd, area, keep, sizeof(keep));
-	ret = ret ?: ret2;
-	ret2 = compel_set_regs(ctx->tid, &ctx->saved);
-	ret = ret ?: ret2;
-	ret2 = unblock_signals(ctx, old_mask);
-	cpr_debug("%d: ignored SIGTRAP put back (%d)\n", ctx->tid, ret ?: ret2);
-	return ret ?: ret2;
+		ctx->in_call = false;
+	return ret;
 }
 
 int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
 		unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
 	const unsigned long a[6] = { a1, a2, a3, a4, a5, a6 };
-	compel_regs_t r;
+	compel_regs_t call, r;
 	uint64_t old_mask;
 	int err, err2;
 
 	if (!ctx->tid || ctx->done)
 		return -EINVAL;
-	set_call_regs(ctx, &r, nr, a);
+	set_call_regs(ctx, &call, nr, a);
 	err = block_signals(ctx, &old_mask);
 	if (err)
 		return err;
-	err = compel_set_regs(ctx->tid, &r);
+	err = run_call(ctx, &call, &r);
 	if (!err)
-		err = run_until(ctx, PTRACE_CONT, want_int3);
-	if (!err)
-		*ret = ctx->trap_rax;
+		*ret = (long)r.rax;
 	if (err == -ESRCH)
 		return err;
-	if (!err)
-		trap_note(ctx, nr, a1, a2, *ret);
 	/* a fast context keeps the call's regs: the next call sets its own, the finish puts ours back */
-	err2 = ctx->fast ? 0 : compel_set_regs(ctx->tid, &ctx->saved);
+	err2 = ctx->fast ? 0 : put_regs_back(ctx);
 	if (!err2)
 		err2 = unblock_signals(ctx, old_mask);
 	cpr_debug("%d: remote syscall %ld = %ld (%d)\n", ctx->tid, nr, err ? 0 : *ret, err ? err : err2);
@@ -440,33 +375,18 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 		     unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
 	const unsigned long a[6] = { a1, a2, a3, a4, a5, a6 };
-	compel_regs_t r;
+	compel_regs_t call, r;
 	uint64_t old_mask;
 	int err;
 
 	if (!ctx->tid || ctx->done)
 		return -EINVAL;
-	if (ctx->trap_ign) {
-		/* the last call never reaches an int3: put the action back now */
-		err = trap_restore(ctx);
-		if (err)
-			return err;
-	}
-	set_call_regs(ctx, &r, nr, a);
+	set_call_regs(ctx, &call, nr, a);
 	err = block_signals(ctx, &old_mask);
 	if (err)
 		return err;
-	err = compel_set_regs(ctx->tid, &r);
-	if (err)
-		return err;
 	ctx->done = true;
-	/* entry stop, then exit stop */
-	err = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
-	if (!err)
-		err = run_until(ctx, PTRACE_SYSCALL, want_syscall_stop);
-	if (err)
-		return err;
-	err = compel_get_regs(ctx->tid, &r);
+	err = run_call(ctx, &call, &r);
 	if (err)
 		return err;
 	*ret = (long)r.rax;
@@ -517,16 +437,14 @@ int compel_rsys_finish(struct compel_rsys *ctx)
 		err = keep_first(err, e ? e : (COMPEL_IS_ERR(r) ? (int)r : 0));
 		ctx->scratch = 0;
 	}
-	/* after the last int3 */
-	if (ctx->trap_ign && !ctx->done)
-		err = keep_first(err, trap_restore(ctx));
 	if (ctx->poked) {
 		err = keep_first(err, compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig,
 						       sizeof(syscall_code)));
 		ctx->poked = false;
 	}
+	/* regs before the mask: a park must not let a signal in */
 	if (!ctx->done)
-		err = keep_first(err, compel_set_regs(ctx->tid, &ctx->saved));
+		err = keep_first(err, put_regs_back(ctx));
 	err = keep_first(err, fast_mask_restore(ctx));
 	for (int sig = 1; sig <= 64; sig++) {
 		if (!(ctx->swallowed & SIGBIT(sig)))

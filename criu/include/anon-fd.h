@@ -28,7 +28,8 @@ static inline bool anon_link_is(const struct fd_parms *p, const char *name)
 
 /*
  * Put back the settable status flags (flags as dumped, without O_CLOEXEC)
- * and the owner of a freshly created object. 0 or -errno; the caller logs.
+ * of a freshly created object; its owner comes later (fown.c). 0 or -errno;
+ * the caller logs.
  */
 static inline int anon_fd_restore_flags(int fd, unsigned int flags, const FownEntry *fown)
 {
@@ -39,12 +40,6 @@ static inline int anon_fd_restore_flags(int fd, unsigned int flags, const FownEn
 	if ((cur & ANON_FD_SETFL_MASK) != (int)(flags & ANON_FD_SETFL_MASK) &&
 	    fcntl(fd, F_SETFL, (cur & ~ANON_FD_SETFL_MASK) | (flags & ANON_FD_SETFL_MASK)))
 		return -errno;
-	if (fown && fown->pid) {
-		struct f_owner_ex o = { .type = fown->pid_type, .pid = fown->pid };
-
-		if (fcntl(fd, F_SETOWN_EX, &o) || fcntl(fd, F_SETSIG, fown->signum))
-			return -errno;
-	}
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The fd machinery (DESIGN.md §5).
+ * The fd machinery (Documentation/architecture.md).
  *
  * Dump: every fd of a task is copied into criu with pidfd_getfd(); the
  * common parameters (fstat, fstatfs, fdinfo, link) are gathered once into
@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
+#include "image.h"
 #include "list.h"
 #include "proc_parse.h"
 #include "pstree.h"
@@ -50,13 +51,9 @@ struct fd_parms {
 struct dump_files_ctx {
 	int img_dfd;
 	struct cr_img *files_img;	/* files.img */
-	struct cr_img *pipes_data_img;
-	struct cr_img *fifo_data_img;
-	struct cr_img *remap_img;	/* remap-fpath.img: which files are ghosts */
-	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far */
+	struct cr_img *imgs[CR_FD_MAX];	/* the types' own images, opened on first use (dump_files_img) */
+	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
-	struct cr_img *sk_queues_img;	/* sk-queues.img: data queued in sockets */
-	struct cr_img *memfd_img;	/* memfd.img: memfd inodes */
 	struct pstree *tree;
 	uint32_t next_id;
 };
@@ -101,15 +98,20 @@ struct file_type {
 	enum file_open_stage stage;
 };
 
-extern const struct file_type reg_file_type, pipe_file_type, fifo_file_type, pidfd_file_type, tty_file_type;
-extern const struct file_type unix_sk_file_type;
-extern const struct file_type eventfd_file_type, signalfd_file_type, timerfd_file_type, inotify_file_type,
-	eventpoll_file_type, memfd_file_type;
+/* every fd type of objects.def, each defined in its own .c */
+#define FILE_TYPE(name) extern const struct file_type name##_file_type;
+#include "objects.def"
 
 /* ---- dump ---- */
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree);
-/* 0, or -errno when an image could not be written out (logged). */
+/* Close every image of the files dump: 0, or the first write error (logged). */
 int dump_files_fini(struct dump_files_ctx *ctx);
+/*
+ * An image a file type writes besides files.img (pipes-data.img, memfd.img,
+ * ...), created on first use and closed by dump_files_fini(). NULL (logged)
+ * when it can't be created.
+ */
+struct cr_img *dump_files_img(struct dump_files_ctx *ctx, int type);
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
 /*
  * During dump_task_files(): write the object behind fd of item now (unless it
@@ -117,6 +119,25 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
  * fds of the task (an epoll's targets).
  */
 int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
+/*
+ * States the dump refuses (files-check.c). check_tree_files(): before
+ * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
+ * tree's locks in /proc/locks; check_fd_locks(): the locks held through one
+ * fd (its fdinfo). 0, or -EOPNOTSUPP logged with what is refused.
+ */
+int check_tree_files(struct pstree *tree);
+int check_fd_locks(const struct fd_parms *p);
+/* One lock line of /proc/locks or of an fdinfo "lock:" line. */
+struct file_lock_line {
+	char kind[16];			/* POSIX, FLOCK, OFDLCK, LEASE, ... */
+	char access[16];		/* READ, WRITE, ... */
+	bool waiter;			/* "->": blocked, waiting for the lock */
+	int pid;			/* -1 for OFD locks */
+	dev_t dev;
+	unsigned long ino;
+};
+/* 0, or -EINVAL when the line is not one (no logging). */
+int parse_lock_line(const char *s, struct file_lock_line *ret);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
 
@@ -131,9 +152,14 @@ int dump_file_lfd(int lfd, uint32_t *ret_id);
  * The link without the suffix goes to ret_name.
  */
 bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
-/* Write the fown (F_SETOWN) part of a file; lfd is criu's copy. */
+/*
+ * The fown (F_SETOWN, F_SETSIG) part of a file, from criu's copy p->lfd
+ * (fown.c). 0, or -errno logged: the owner is not part of the tree.
+ */
 struct FownEntry;
-void fill_fown(int lfd, struct FownEntry *fown);
+int fill_fown(const struct fd_parms *p, struct FownEntry *fown);
+/* During the dump: the tree being dumped (NULL outside dump_files_init/fini). */
+struct pstree *dump_files_tree(void);
 
 /* ---- restore ----
  * Controller (criu): files_restore_prepare() before the tree is forked (the
@@ -150,6 +176,19 @@ void files_restore_fini(void);
 
 int collect_files(int img_dfd);
 struct file_desc *find_file_desc(uint32_t id);
+/* Every collected object, in files.img order. */
+extern struct list_head file_descs;
+#define for_each_file_desc(d) list_for_each_entry(d, &file_descs, list)
+/*
+ * Controller, right before the tree runs: owners, signals and O_ASYNC of the
+ * controller's open files (fown.c).
+ */
+int restore_fowns(void);
+/* Task: O_ASYNC of its fd of d as dumped, with the fd at its number (fown.c). */
+int restore_fd_async(const struct file_desc *d, int fd);
+/* The FownEntry and dumped status flags of an object: 0, or -ENOENT when its type has none. */
+struct FownEntry;
+int file_fown_flags(const struct file_desc *d, const struct FownEntry **ret_fown, uint32_t *ret_flags);
 /* Controller: open every needed object of this stage. */
 int open_files_ctl(enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */

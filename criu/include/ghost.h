@@ -15,8 +15,8 @@ struct fd_parms;
  * ghost image can't carry.
  */
 int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name);
-/* End of dump: close remap-fpath.img (0 or -errno) and forget the ghosts. */
-int dump_ghost_fini(struct dump_files_ctx *ctx);
+/* End of dump: forget the ghosts (remap-fpath.img is one of dump_files_img()'s). */
+void dump_ghost_fini(struct dump_files_ctx *ctx);
 
 /* Restore: 1 and the ghost id when file id is a ghost, 0 when not, -errno. */
 int ghost_of_file(uint32_t id, uint32_t *ret_gid);

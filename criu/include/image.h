@@ -18,29 +18,15 @@
 
 #include "magic.h"
 
-/* Every image kind, with its file name template and magic in image.c's table. */
+/* Every image kind: CR_FD_KIND for each IMAGE row of objects.def. */
 enum cr_fd_types {
-	CR_FD_INVENTORY,
-	CR_FD_PSTREE,
-	CR_FD_CORE,		/* core-%d.img, per thread */
-	CR_FD_MM,		/* mm-%d.img */
-	CR_FD_PAGEMAP,		/* pagemap-%d.img */
-	CR_FD_PAGES,		/* pages-%u.img, raw */
-	CR_FD_FDINFO,		/* fdinfo-%u.img, per fd table (files_id) */
-	CR_FD_FILES,		/* files.img: one entry per open-file object */
-	CR_FD_PIPES_DATA,	/* pipes-data.img */
-	CR_FD_FIFO_DATA,	/* fifo-data.img */
-	CR_FD_REMAP_FPATH,	/* remap-fpath.img: files that come back another way (ghosts) */
-	CR_FD_GHOST_FILE,	/* ghost-file-%x.img: an unlinked file's attributes and contents */
-	CR_FD_FS,		/* fs-%d.img: cwd, root, umask */
-	CR_FD_IDS,		/* ids-%d.img */
-	CR_FD_TTY_INFO,		/* tty-info.img */
-	CR_FD_TTY_DATA,		/* tty-data.img: unread tty input */
-	CR_FD_SK_QUEUES,	/* sk-queues.img: queued socket packets */
-	CR_FD_MEMFD_INODE,	/* memfd.img: memfd inodes */
-	CR_FD_SHMEM_PAGEMAP,	/* pagemap-shmem-%lu.img: shared anon memory by shmid (PAGEMAP_MAGIC, as CRIU) */
+#define IMAGE(kind, fmt, magic, flags, crit) CR_FD_##kind,
+#include "objects.def"
 	CR_FD_MAX
 };
+
+/* IMAGE() flags */
+#define IMG_NO_COMMON	1	/* the magic is not preceded by IMG_COMMON_MAGIC */
 
 struct cr_img;
 

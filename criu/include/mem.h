@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Dump of a task's address space (DESIGN.md §3.2-3.3): mm-<pid>.img (MmEntry
+ * Dump of a task's address space: mm-<pid>.img (MmEntry
  * with its VmaEntry list), pagemap-<pid>.img + pages-<N>.img for private
  * memory, pagemap-shmem-<shmid>.img + pages-<N>.img for shared anonymous
  * memory (once per object).
@@ -51,6 +51,12 @@ struct page_copier;
 #define VMA_AREA_GUARD (1 << 16)
 #define VMA_AREA_UPROBES (1 << 17)
 #define VMA_UNSUPP (1u << 31)
+
+/* mmap() map type of droppable memory (6.11+; glibc 2.36 lacks it): VmaEntry.flags has it instead of MAP_PRIVATE */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+#define VMA_MAP_TYPE 0x0f
 
 /* Cross-task state of one dump. */
 struct dump_mem_ctx {

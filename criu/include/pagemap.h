@@ -126,6 +126,9 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
 		   size_t pmbuf_nr);
 
+/* 1 when a page of [start, end) is a guard marker (PME_GUARD), 0 when none is, or -errno. */
+int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr);
+
 /*
  * A pagemap image read back whole: pages_id from its head, its entries
  * (checked: page aligned, non-empty, sorted, not overlapping) and the pages

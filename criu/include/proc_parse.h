@@ -73,6 +73,12 @@ enum proc_vma_kind {
 #define PVMF_GU (1u << 17)	/* gu: has guard regions (MADV_GUARD_INSTALL) */
 #define PVMF_LF (1u << 18)	/* lf: lock on fault (mlock2 MLOCK_ONFAULT) */
 #define PVMF_NR (1u << 19)	/* nr: no swap reserved (MAP_NORESERVE) */
+#define PVMF_HT (1u << 20)	/* ht: hugetlb (MAP_HUGETLB, hugetlbfs) */
+#define PVMF_SF (1u << 21)	/* sf: synchronous page faults (MAP_SYNC) */
+#define PVMF_UM (1u << 22)	/* um: userfaultfd missing-page tracking */
+#define PVMF_UW (1u << 23)	/* uw: userfaultfd write-protect tracking */
+#define PVMF_UI (1u << 24)	/* ui: userfaultfd minor-fault tracking */
+#define PVMF_DP (1u << 25)	/* dp: droppable (MAP_DROPPABLE) */
 
 struct proc_vma {
 	unsigned long start, end;	/* [start, end) */
@@ -85,6 +91,7 @@ struct proc_vma {
 	unsigned long ino;
 	enum proc_vma_kind kind;
 	unsigned int vmflags;		/* PVMF_* when have_vmflags */
+	int pkey;			/* smaps "ProtectionKey:", 0 without one */
 	const char *path;		/* the name column, without " (deleted)"; "" when none */
 };
 
@@ -99,7 +106,7 @@ int parse_pid_maps(int proc_dfd, struct proc_maps *ret);
 /* Parse maps text; takes ownership of buf (malloc'ed, NUL-terminated) even on error. */
 int parse_maps_buf(char *buf, struct proc_maps *ret);
 void proc_maps_free(struct proc_maps *m);
-/* Fill vmflags of every vma from smaps ("VmFlags:" lines), matched by start address. */
+/* Fill vmflags and pkey of every vma from smaps ("VmFlags:", "ProtectionKey:"), matched by start address. */
 int parse_pid_smaps_vmflags(int proc_dfd, struct proc_maps *m);
 int parse_smaps_vmflags_buf(const char *buf, struct proc_maps *m);
 /* PVMF_* bits of one "VmFlags:" value ("rd wr mr mw me gd ac"). */

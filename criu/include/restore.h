@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Restore (DESIGN.md §4).
+ * Restore (Documentation/restore.md).
  *
  * cr_restore_tasks() reads and checks every image, forks the tree with the
  * dumped pids and tids (clone3 + set_tid), lets each task open its files

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Collect the process tree under a root and freeze it with ptrace for dump (DESIGN.md §3.1). */
+/* Collect the process tree under a root and freeze it with ptrace for dump. */
 #ifndef CRIU_SEIZE_H
 #define CRIU_SEIZE_H
 

@@ -54,13 +54,13 @@ uint64_t sk_queue_snap_bytes(const struct sk_queue_snap *q);
 /* Call fn(fd, arg) for every file passed in the queue (the fd stays the snapshot's). */
 int sk_queue_snap_files(struct sk_queue_snap *q, int (*fn)(int fd, void *arg), void *arg);
 /*
- * Append one SkPacketEntry per message for file id to *img (opened in
+ * Append one SkPacketEntry per message for file id to img (opened in
  * ctx->img_dfd on the first entry). The passed files are dumped as file
  * objects of their own (shared with the tasks' fds of the same files) and
  * listed in the entry's scm; criu keeps their fds open until it exits, so
  * the same file is recognised later.
  */
-int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct cr_img **img, struct sk_queue_snap *q, uint32_t id,
+int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct sk_queue_snap *q, uint32_t id,
 		       const char *who);
 void sk_queue_snap_free(struct sk_queue_snap *q);
 

@@ -1,9 +1,8 @@
 #!/bin/sh
 # crit-check.sh [-s] DIR: check that CRIU's image decoder, crit, reads our images.
 #
-# Decodes inventory.img, pstree.img, core-*.img, mm-*.img, pagemap-*.img,
-# files.img and fdinfo-*.img of DIR (and ids-*, fs-*, pipes-data, fifo-data,
-# tty-info, tty-data, sk-queues, memfd, remap-fpath and ghost-file images) with `crit decode` and fails
+# Decodes every image of DIR that crit knows (the IMAGE rows of
+# criu/include/objects.def that name a crit magic) with `crit decode` and fails
 # when crit rejects one or names another magic than the file's kind. Images
 # that are not there are not checked, but at least one must be.
 #
@@ -83,18 +82,30 @@ check_one() {
 	report ok "crit decode+encode $name ($2) is byte-identical"
 }
 
-for spec in inventory.img:INVENTORY pstree.img:PSTREE 'core-*.img:CORE' 'mm-*.img:MM' \
-	    'pagemap-*.img:PAGEMAP' files.img:FILES 'fdinfo-*.img:FDINFO' 'ids-*.img:IDS' 'fs-*.img:FS' \
-	    pipes-data.img:PIPES_DATA fifo-data.img:FIFO_DATA tty-info.img:TTY_INFO tty-data.img:TTY_DATA \
-	    sk-queues.img:SK_QUEUES memfd.img:MEMFD_INODE \
-	    remap-fpath.img:REMAP_FPATH 'ghost-file-*.img:GHOST_FILE'; do
+# The images to check and their magics: the IMAGE rows of criu/include/objects.def
+# that name a crit magic, as "pattern:MAGIC" (%d, %u, %lu in a name become *).
+objects_def=$(dirname "$0")/../../criu/include/objects.def
+specs=$(sed -n 's/^IMAGE([A-Z_0-9]*,[[:space:]]*"\([^"]*\)",.*"\([A-Z_0-9]\{1,\}\)")[^)]*$/\1:\2/p' \
+	"$objects_def" | sed 's/%l\{0,1\}[du]/*/g')
+if [ -z "$specs" ]; then
+	echo "not ok 1 - no IMAGE rows with a crit magic in $objects_def"
+	exit 1
+fi
+
+# pagemap-*.img also matches pagemap-shmem-*.img: each file is checked once
+checked=" "
+while IFS= read -r spec; do
 	pattern=${spec%:*}
 	magic=${spec##*:}
 	for f in "$dir"/$pattern; do
 		[ -e "$f" ] || continue
+		case "$checked" in *" $f "*) continue ;; esac
+		checked="$checked$f "
 		check_one "$f" "$magic"
 	done
-done
+done <<EOF
+$specs
+EOF
 
 if [ $n -eq 0 ]; then
 	echo "not ok 1 - no image to check in $dir"

@@ -485,14 +485,14 @@ static void test_single(void)
 	ret = ret ?: compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGUSR2, ctx.scratch + 64, 0, 8);
 	check(ret == 0 && r == 0, "remote rt_sigaction(SIGUSR2, new) = %ld", r);
 
-	/* an ignored SIGTRAP set remotely must survive the int3 of every later call */
+	/* an ignored SIGTRAP set remotely must survive every later call (no trap resets it) */
 	ksa.handler = (unsigned long)SIG_IGN;
 	ksa.flags = SA_RESTART;
 	ksa.restorer = 0;
 	ksa.mask = 1ULL << (SIGUSR1 - 1);
 	ret = compel_mem_write(k.pid, ctx.mem_fd, ctx.scratch + 128, &ksa, sizeof(ksa));
 	ret = ret ?: compel_rsys4(&ctx, &r, __NR_rt_sigaction, SIGTRAP, ctx.scratch + 128, 0, 8);
-	check(ret == 0 && r == 0 && ctx.trap_ign, "remote rt_sigaction(SIGTRAP, SIG_IGN) noted (%ld)", r);
+	check(ret == 0 && r == 0, "remote rt_sigaction(SIGTRAP, SIG_IGN) = %ld", r);
 
 	ret = compel_rsys(&ctx, &r, __NR_mmap, 0, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	check(ret == 0 && r > 0 && maps_has(k.pid, r) == 1, "remote mmap = %#lx, in the child's maps", r);
@@ -544,7 +544,7 @@ detach:
 	      st.usr2_handler);
 	check(ret == 0 && st.trap_handler == (unsigned long)SIG_IGN && (st.trap_flags & SA_RESTART) &&
 		      st.trap_mask_usr1 == 1,
-	      "SIGTRAP still ignored after more int3s (handler %#lx flags %#lx)", st.trap_handler, st.trap_flags);
+	      "SIGTRAP still ignored after more calls (handler %#lx flags %#lx)", st.trap_handler, st.trap_flags);
 
 	/* restore-style: the last syscall stops at syscall exit, then final regs are set */
 	ret = wait_in_read(k.pid);
@@ -576,12 +576,11 @@ detach:
 		      st.trap_mask_usr1 == 1,
 	      "ignored SIGTRAP (found at prepare) kept through the last syscall");
 
-	/* found at prepare, put back by finish; the interrupted read() must still restart */
+	/* ignored before prepare; the interrupted read() must still restart */
 	ret = wait_in_read(k.pid);
 	ret = ret ?: compel_seize_stop(k.pid, &state);
 	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
-	check(ret == 0 && ctx.trap_ign && ctx.trap_act[0] == (unsigned long)SIG_IGN && (ctx.trap_act[1] & SA_RESTART),
-	      "prepare finds the ignored SIGTRAP with its flags");
+	check(ret == 0, "prepare with SIGTRAP ignored (%d)", ret);
 	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
 	ret = compel_rsys_finish(&ctx) ?: ret;
 	ret = ret ?: compel_detach(k.pid, state, 0);
@@ -662,7 +661,12 @@ static void test_stopped(void)
 	check(ret == SIGSTOP, "the stop signal is SIGSTOP (%d)", ret);
 	ret = compel_rsys_prepare(&ctx, k.pid, 0);
 	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
-	check(compel_get_stop_signal(k.pid) == -EINVAL, "no stop signal after a remote syscall (another stop)");
+	{
+		int sig = compel_get_stop_signal(k.pid);
+
+		/* read() is to restart: compel parked the thread in an event stop again */
+		check(sig == SIGSTOP, "after a remote syscall, parked in the group stop's event stop (%d)", sig);
+	}
 	ret = compel_rsys_finish(&ctx) ?: ret;
 	check(ret == 0 && r == k.pid, "remote getpid in a stopped child = %ld", r);
 	ret = compel_detach(k.pid, state, 0);
@@ -676,7 +680,7 @@ out:
 }
 
 
-#define ALL_BUT_TRAP (~(1ULL << (SIGTRAP - 1)) & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1))))
+#define ALL_BLOCKED (~0ULL & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1))))
 
 /* A remote rt_sigaction(sig) through the scratch area; *old gets the previous action. */
 static int fast_sigaction(struct compel_rsys *ctx, int sig, const struct ksigaction *act, struct ksigaction *old)
@@ -720,7 +724,7 @@ static void test_fast(void)
 	check(ret == SIGTRAP, "a running child's interrupt stop reports SIGTRAP (%d)", ret);
 	check(compel_rsys_prepare_flags(&ctx, k.pid, 0, 0x80) == -EINVAL && ctx.mem_fd == -1,
 	      "fast: an unknown flag is refused");
-	/* a SIGTRAP handler, set beforehand, must survive the int3s: SIGTRAP is never blocked */
+	/* a SIGTRAP handler, set beforehand, must survive the calls: nothing raises a SIGTRAP */
 	memset(&ksa, 0, sizeof(ksa));
 	ksa.handler = k.info.usr2_handler;
 	ksa.flags = SA_RESTART;
@@ -736,7 +740,7 @@ static void test_fast(void)
 		goto out;
 	memcpy(orig, ctx.orig, sizeof(orig));
 	ret = compel_get_sigmask(k.pid, &mask);
-	check(ret == 0 && mask == ALL_BUT_TRAP, "fast: all but SIGTRAP blocked during the calls (%#llx)",
+	check(ret == 0 && mask == ALL_BLOCKED, "fast: every signal blocked during the calls (%#llx)",
 	      (unsigned long long)mask);
 
 	for (int i = 0; i < 200 && good; i++) {
@@ -749,8 +753,8 @@ static void test_fast(void)
 	ret = compel_rsys1(&ctx, &r, __NR_close, -1);
 	check(ret == 0 && r == -EBADF, "fast: remote close(-1) = %ld", r);
 	ret = compel_get_regs(k.pid, &cur);
-	check(ret == 0 && cur.rip == ctx.syscall_ip + 3 && cur.rip != regs.rip,
-	      "fast: regs are not put back between calls (rip %#llx at the int3)", cur.rip);
+	check(ret == 0 && cur.rip == ctx.syscall_ip + 2 && cur.rip != regs.rip,
+	      "fast: regs are not put back between calls (rip %#llx at the syscall exit)", cur.rip);
 
 	ret = compel_rsys_map_scratch(&ctx, 4096);
 	memset(&ksa, 0, sizeof(ksa));	/* back to SIG_DFL */

@@ -15,8 +15,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "common.h"
+#include "files.h"
 #include "proc_parse.h"
 
 #include "tap.h"
@@ -113,7 +115,26 @@ static void test_maps(void)
 	v = find_vma(&m, PVMA_HEAP, NULL);
 	check(v && !(v->vmflags & (PVMF_GD | PVMF_SH)), "smaps: heap has neither gd nor sh");
 	check(parse_vmflags_str(" rd wr dd hg lo nr") == (PVMF_DD | PVMF_HG | PVMF_LO | PVMF_NR), "vmflags: dd hg lo nr");
+	check(parse_vmflags_str(" rd wr mr mw me nr wf dd dp \n") == (PVMF_NR | PVMF_WF | PVMF_DD | PVMF_DP),
+	      "vmflags: MAP_DROPPABLE's nr wf dd dp");
+	check(parse_vmflags_str(" rd ht sf um uw ui lf sl ss gu") ==
+		      (PVMF_HT | PVMF_SF | PVMF_UM | PVMF_UW | PVMF_UI | PVMF_LF | PVMF_SL | PVMF_SS | PVMF_GU),
+	      "vmflags: ht sf um uw ui lf sl ss gu");
 	proc_maps_free(&m);
+
+	{
+		/* ProtectionKey: lines (CPUs with pkeys) land in the vma of the header before them */
+		char *pk = strdup("1000-2000 rw-p 00000000 00:00 0\n3000-4000 rw-p 00000000 00:00 0\n");
+		static const char pk_smaps[] = "1000-2000 rw-p 00000000 00:00 0\nProtectionKey:         0\n"
+					       "VmFlags: rd wr mr mw me ac \n"
+					       "3000-4000 rw-p 00000000 00:00 0\nProtectionKey:         5\n"
+					       "VmFlags: rd wr mr mw me ac \n";
+
+		check(pk && !parse_maps_buf(pk, &m) && !parse_smaps_vmflags_buf(pk_smaps, &m) && m.nr == 2 &&
+			      m.vmas[0].pkey == 0 && m.vmas[1].pkey == 5,
+		      "smaps: ProtectionKey 0 and 5");
+		proc_maps_free(&m);
+	}
 
 	char *bad = strdup("7f00-7e00 rw-p 00000000 00:00 0\n");
 	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: end before start gives -EINVAL");
@@ -332,6 +353,28 @@ static void test_live(void)
 	check(parse_pid_stat(-1, &(struct proc_pid_stat){}) == -EBADF, "live: a bad dir fd gives -EBADF");
 }
 
+/* Lock lines as /proc/locks and fdinfo "lock:" show them (recorded on 6.18). */
+static void test_lock_lines(void)
+{
+	struct file_lock_line l;
+
+	check(!parse_lock_line("1: POSIX  ADVISORY  WRITE 18792 fe:00:10962287 0 9", &l) && !strcmp(l.kind, "POSIX") &&
+		      !strcmp(l.access, "WRITE") && l.pid == 18792 && l.dev == makedev(0xfe, 0) && l.ino == 10962287 &&
+		      !l.waiter,
+	      "lock line: POSIX");
+	check(!parse_lock_line("2: OFDLCK ADVISORY  READ -1 fe:00:10962289 0 EOF\n", &l) && !strcmp(l.kind, "OFDLCK") &&
+		      l.pid == -1 && !strcmp(l.access, "READ"),
+	      "lock line: OFD, pid -1, EOF end");
+	check(!parse_lock_line("4: LEASE  ACTIVE    READ 18792 fe:00:10962285 0 EOF", &l) && !strcmp(l.kind, "LEASE"),
+	      "lock line: lease");
+	check(!parse_lock_line("1: -> FLOCK  ADVISORY  WRITE 33 00:2c:17 0 EOF", &l) && l.waiter &&
+		      !strcmp(l.kind, "FLOCK") && l.pid == 33 && l.dev == makedev(0, 0x2c) && l.ino == 17,
+	      "lock line: a waiter");
+	check(parse_lock_line("POSIX ADVISORY WRITE 1 fe:00:1 0 9", &l) == -EINVAL, "lock line: no number: refused");
+	check(parse_lock_line("1: POSIX ADVISORY WRITE", &l) == -EINVAL, "lock line: truncated: refused");
+	check(parse_lock_line("", &l) == -EINVAL, "lock line: empty: refused");
+}
+
 int main(int argc, char **argv)
 {
 	char dir[4096];
@@ -352,6 +395,7 @@ int main(int argc, char **argv)
 	test_auxv();
 	test_chunked_read();
 	test_live();
+	test_lock_lines();
 
 	printf("1..%d\n", nr_test);
 	if (nr_fail)

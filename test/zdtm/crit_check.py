@@ -4,9 +4,9 @@ crit_check.py --serve: the same for each directory named on a line of stdin,
 each answer ending with a line "# done RC" (the zdtm runner keeps one such
 process for a whole run: one interpreter start, not one per dump).
 
-Decodes the images of DIR that crit-check.sh names (its `for spec in ...`
-list is read from that script, so the two never disagree) the way `crit
-decode` does: pycriu.images.load(), then JSON. An image crit rejects, or
+Decodes the images of DIR that crit knows (the IMAGE rows of
+criu/include/objects.def with a crit magic name, the list crit-check.sh
+reads too, so the two never disagree) the way `crit decode` does: pycriu.images.load(), then JSON. An image crit rejects, or
 whose magic is not the one its name says, is a failure. Images not in the
 list (pidfd entries, pages) are not looked at.
 
@@ -22,24 +22,19 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CRIT_CHECK_SH = os.path.join(os.path.dirname(HERE), "unit", "crit-check.sh")
+OBJECTS_DEF = os.path.join(os.path.dirname(os.path.dirname(HERE)), "criu", "include", "objects.def")
 
 
 def image_specs():
-    """[(glob, MAGIC)] from the `for spec in ...; do` loop of crit-check.sh."""
-    with open(CRIT_CHECK_SH) as f:
+    """[(glob, MAGIC)] from the IMAGE rows of criu/include/objects.def that name a crit magic."""
+    with open(OBJECTS_DEF) as f:
         text = f.read()
-    m = re.search(r"^for spec in (.*?); do$", text, re.M | re.S)
-    if not m:
-        raise ValueError("no 'for spec in ...; do' list in %s" % CRIT_CHECK_SH)
-    words = m.group(1).replace("\\\n", " ").split()
     specs = []
-    for w in words:
-        w = w.strip("'\"")
-        pattern, sep, magic = w.rpartition(":")
-        if not sep or not pattern or not re.fullmatch(r"[A-Z_]+", magic):
-            raise ValueError("bad spec %r in %s" % (w, CRIT_CHECK_SH))
-        specs.append((pattern, magic))
+    for m in re.finditer(r'^IMAGE\([A-Z_0-9]+,\s*"([^"]+)",.*"([A-Z_0-9]*)"\)', text, re.M):
+        if m.group(2):
+            specs.append((re.sub(r"%l?[du]", "*", m.group(1)), m.group(2)))
+    if not specs:
+        raise ValueError("no IMAGE rows with a crit magic in %s" % OBJECTS_DEF)
     return specs
 
 
@@ -64,8 +59,12 @@ def check_dir(d, specs, images):
     names = sorted(os.listdir(d))
     out = []
     n = failed = 0
+    seen = set()
     for pattern, magic in specs:
         for name in fnmatch.filter(names, pattern):
+            if name in seen:  # pagemap-*.img also matches pagemap-shmem-*.img
+                continue
+            seen.add(name)
             n += 1
             err = check_one(os.path.join(d, name), magic, images)
             if err:

@@ -75,7 +75,7 @@ void compel_set_stop_timeout(unsigned int ms);
  * The signal of the PTRACE_EVENT_STOP the thread sits in (from PTRACE_GETSIGINFO): the
  * signal that stopped its process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) when it is in a
  * group stop, SIGTRAP for a plain interrupt. Call it before any remote syscall, which
- * leaves the thread in another stop: then -EINVAL.
+ * may leave the thread in another stop (a syscall stop: -EINVAL).
  */
 int compel_get_stop_signal(pid_t tid);
 
@@ -163,10 +163,14 @@ int compel_fixup_syscall_restart(compel_regs_t *regs);
 /* ------------------------------------------------------ remote syscalls */
 
 /*
- * A remote-syscall context on one stopped thread. The thread executes `syscall; int3` at
- * syscall_ip with the registers we set; we read rax at the int3 trap and put the thread's
- * registers back. Every other thread of the process must be stopped too (when compel pokes
- * the instructions into the text, another running thread could execute them).
+ * A remote-syscall context on one stopped thread. The thread executes the `syscall` of
+ * `syscall; int3` at syscall_ip with the registers we set, run with PTRACE_SYSCALL from its
+ * syscall-entry stop to its syscall-exit stop, where we read rax; then we put the thread's
+ * registers back. Every signal is blocked during a call and the int3 is never reached, so
+ * no signal is raised or dequeued: pending signals (SIGTRAP too), the blocked mask and the
+ * signal actions stay as they were. Every other thread of the process must be stopped too
+ * (when compel pokes the instructions into the text, another running thread could execute
+ * them).
  */
 struct compel_rsys {
 	pid_t tid;
@@ -179,36 +183,28 @@ struct compel_rsys {
 	unsigned long scratch;		/* remote scratch area (compel_rsys_map_scratch), 0 if none */
 	size_t scratch_size;
 	uint64_t swallowed;		/* signals (bit n-1 = signal n) that stopped the thread during
-					   a call; they were suppressed. compel_rsys_finish() re-queues
-					   them with tkill() unless the caller clears this mask first */
+					   a call (only SIGSTOP can: the others are blocked); they were
+					   suppressed. compel_rsys_finish() re-queues them with tkill()
+					   unless the caller clears this mask first */
 	bool done;			/* compel_rsys_last() ran: regs are the caller's business */
-	/*
-	 * The int3 raises a forced SIGTRAP, and the kernel resets an ignored SIGTRAP to
-	 * SIG_DFL when it forces one. compel remembers the ignored action (found at prepare,
-	 * or set by a remote rt_sigaction(SIGTRAP)) and puts it back at the end with a call
-	 * that stops at syscall exit and never reaches the int3.
-	 */
-	bool trap_ign;
-	uint64_t trap_act[4];		/* kernel struct sigaction: handler, flags, restorer, mask */
+	bool in_call;			/* the thread left its stop for a call; its regs are not back */
 	/* COMPEL_RSYS_FAST (see compel_rsys_prepare_flags()) */
 	bool fast;
 	bool mask_set;			/* fast: the call mask is in place, saved_mask is to go back */
 	uint64_t saved_mask;		/* fast: the thread's blocked mask at prepare */
-	long trap_rax;			/* rax read at the int3 of the last call */
 };
 
 /*
  * Flags of compel_rsys_prepare_flags().
  *
- * COMPEL_RSYS_FAST: for a batch of calls. Each call then costs 3 ptrace requests and one
- * wait (set regs, PTRACE_CONT, get regs at the int3) instead of 9: the thread's blocked
- * mask is saved and replaced by "all but SIGTRAP" once, at prepare, and its registers
- * are left as the last call left them. compel_rsys_finish() (or compel_rsys_last()) puts
- * both back. Until then the thread's own registers and mask are ctx->saved and
- * ctx->saved_mask, not what ptrace reports. Signals sent to the thread meanwhile stay
- * pending (or are swallowed and re-queued, as without the flag).
- * SIGTRAP is never blocked during a call: the int3's forced SIGTRAP would otherwise reset
- * the thread's SIGTRAP handler to SIG_DFL.
+ * COMPEL_RSYS_FAST: for a batch of calls. Each call then costs 4 ptrace requests and two
+ * waits (set regs, PTRACE_SYSCALL to the entry, PTRACE_SYSCALL to the exit, get regs)
+ * instead of up to 10: the thread's blocked mask is saved and replaced by "all blocked"
+ * once, at prepare, and its registers are left as the last call left them.
+ * compel_rsys_finish() (or compel_rsys_last()) puts both back. Until then the thread's own
+ * registers and mask are ctx->saved and ctx->saved_mask, not what ptrace reports. Signals
+ * sent to the thread meanwhile stay pending (a SIGSTOP is swallowed and re-queued, as
+ * without the flag).
  */
 #define COMPEL_RSYS_FAST 0x1
 

@@ -301,6 +301,37 @@ bool test_failed(void)
 	return failed;
 }
 
+int test_vmflag(const void *addr, const char *flag)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/smaps", "re");
+	bool in = false;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		char *p;
+
+		if (strncmp(line, "VmFlags:", 8)) {
+			/* a header line: "start-end perms ..." */
+			if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ':') > strchr(line, ' '))
+				in = s <= (unsigned long)addr && (unsigned long)addr < e;
+			continue;
+		}
+		if (!in)
+			continue;
+		ret = 0;
+		for (p = line + 8; (p = strstr(p, flag)); p += 2)
+			if (p[-1] == ' ' && (p[2] == ' ' || p[2] == '\n' || !p[2]))
+				ret = 1;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
 int fdinfo_get_long(int fd, const char *key, long long *ret_val)
 {
 	char path[64], buf[8192], *p, *end;

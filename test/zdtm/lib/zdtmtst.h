@@ -70,6 +70,10 @@ bool test_failed(void);
 /* Read "key:\t<number>" from /proc/self/fdinfo/FD. 0 or -errno. */
 int fdinfo_get_long(int fd, const char *key, long long *ret_val);
 
+/* Does the VmFlags line of the mapping that holds addr (/proc/self/smaps) have the
+ * two-letter flag? 1 yes, 0 no, -ENOENT when addr is not mapped, or -errno. */
+int test_vmflag(const void *addr, const char *flag);
+
 /* Wait for a child with a timeout in seconds; 0 (status in *ret_status),
  * -ETIMEDOUT or -errno. */
 int test_wait_child(pid_t pid, int timeout_sec, int *ret_status);

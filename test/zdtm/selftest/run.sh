@@ -28,6 +28,8 @@ mkdir -p "$ST" "$T/test/build/zdtm/static" "$T/criu"
 cp "$ZDTM/zdtm.py" "$ZDTM/crit_check.py" "$T/test/zdtm/"
 mkdir -p "$T/test/unit"
 cp "$TOP/test/unit/crit-check.sh" "$T/test/unit/"
+mkdir -p "$T/criu/include"
+cp "$TOP/criu/include/objects.def" "$T/criu/include/"	# crit_check.py's list of images
 cp "$SRC"/*.c "$ST/"
 for n in crf crf_why feat_no feat_yes baddesc flav_h norst_only tty_nomark; do
 	cp "$SRC/good.c" "$ST/$n.c"

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * File states the dump refuses because restore can't bring them back yet:
+ *
+ *  - file locks (POSIX record locks, OFD locks, flock()s, leases): neither
+ *    dumped nor restored, as CRIU without --file-locks. A lock held through
+ *    an fd shows in that fd's fdinfo ("lock:" lines, the /proc/locks format),
+ *    which dump_one_file() checks for every fd; /proc/locks, read once before
+ *    anything is dumped, also finds the locks of the tree's tasks held
+ *    without an fd (a flock() on a file only mapped any more);
+ *  - an fd table shared by processes that are not threads of one another
+ *    (clone(CLONE_FILES) without CLONE_THREAD): restore gives every process
+ *    a table of its own, so what one closes or opens would no longer show in
+ *    the other.
+ *
+ * Each refusal names the task, the fd or file, and what is refused; the
+ * tree is resumed untouched by cr_dump_tasks().
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "files.h"
+#include "syscalls.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "files: "
+
+#ifndef KCMP_FILES
+#define KCMP_FILES 2
+#endif
+
+/* ===================== file locks ===================== */
+
+int parse_lock_line(const char *s, struct file_lock_line *ret)
+{
+	struct file_lock_line l = {};
+	unsigned int maj, min;
+	int n = 0;
+
+	/* "<n>: [-> ]<KIND> <ADVISORY|MANDATORY|ACTIVE|...> <READ|WRITE|...> <pid> <maj>:<min>:<ino> <start> <end>" */
+	if (sscanf(s, " %*u: %n", &n) < 0 || !n)
+		return -EINVAL;
+	s += n;
+	if (!strncmp(s, "->", 2)) {
+		l.waiter = true;
+		s += 2;
+	}
+	n = 0;
+	if (sscanf(s, " %15s %*s %15s %d %x:%x:%lu %n", l.kind, l.access, &l.pid, &maj, &min, &l.ino, &n) < 6 ||
+	    !n)
+		return -EINVAL;
+	l.dev = makedev(maj, min);
+	*ret = l;
+	return 0;
+}
+
+/* A reader's name for a lock kind of /proc/locks. */
+static const char *lock_kind_name(const char *kind)
+{
+	if (!strcmp(kind, "POSIX"))
+		return "POSIX record lock (fcntl F_SETLK)";
+	if (!strcmp(kind, "OFDLCK"))
+		return "open file description lock (fcntl F_OFD_SETLK)";
+	if (!strcmp(kind, "FLOCK"))
+		return "flock() lock";
+	if (!strcmp(kind, "LEASE") || !strcmp(kind, "BREAKING") || !strcmp(kind, "BREAK"))
+		return "lease (fcntl F_SETLEASE)";
+	if (!strcmp(kind, "DELEG"))
+		return "delegation";
+	return kind;
+}
+
+int check_fd_locks(const struct fd_parms *p)
+{
+	for (int i = 0; i < p->fdinfo.nr_extra; i++) {
+		const struct fdinfo_kv *kv = &p->fdinfo.extra[i];
+		struct file_lock_line l;
+
+		if (strcmp(kv->key, "lock"))
+			continue;
+		if (parse_lock_line(kv->val, &l))
+			return pr_fail(-EINVAL, "fd %d of task %d: can't parse 'lock: %s' of its fdinfo\n", p->fd,
+				       p->item->pid, kv->val);
+		if (l.waiter)
+			continue;
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks (yet)\n", p->fd,
+			       p->item->pid, p->link, l.access, lock_kind_name(l.kind));
+	}
+	return 0;
+}
+
+static struct pstree_item *tree_task_of(struct pstree *tree, pid_t pid)
+{
+	int idx;
+
+	return pid > 0 ? pstree_find_tid(tree, pid, &idx) : NULL;
+}
+
+static bool fdinfo_has_lock(const struct proc_fdinfo *fi, const struct file_lock_line *want)
+{
+	for (int i = 0; i < fi->nr_extra; i++) {
+		struct file_lock_line l;
+
+		if (!strcmp(fi->extra[i].key, "lock") && !parse_lock_line(fi->extra[i].val, &l) && !l.waiter &&
+		    l.dev == want->dev && l.ino == want->ino && !strcmp(l.kind, want->kind))
+			return true;
+	}
+	return false;
+}
+
+/* The fd of item through which it holds lock l, or -1 (only for the error message). */
+static int lock_fd(struct pstree_item *item, const struct file_lock_line *l)
+{
+	_cleanup_close_ int dfd = openat(item->proc_dfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (dfd < 0)
+		return -1;
+	d = fdopendir(dfd);
+	if (!d)
+		return -1;
+	dfd = -1;	/* the DIR has it */
+	while ((de = readdir(d))) {
+		struct proc_fdinfo fi = {};
+		char *buf = NULL;
+		bool found;
+
+		if (de->d_name[0] == '.' || read_file_alloc_at(dirfd(d), de->d_name, &buf) < 0)
+			continue;
+		if (parse_fdinfo_buf(buf, &fi))
+			continue;
+		found = fdinfo_has_lock(&fi, l);
+		proc_fdinfo_free(&fi);
+		if (found)
+			return atoi(de->d_name);
+	}
+	return -1;
+}
+
+/*
+ * /proc/locks: a lock whose owner pid is a task of the tree. (OFD locks show
+ * pid -1: only their fds tell, see check_fd_locks().)
+ */
+static int check_proc_locks(struct pstree *tree)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
+	char line[512];
+
+	if (!f)
+		return pr_fail(-errno, "can't open /proc/locks: %s\n", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		struct pstree_item *item;
+		struct file_lock_line l;
+		int fd;
+
+		if (parse_lock_line(line, &l) || l.waiter)
+			continue;
+		item = tree_task_of(tree, l.pid);
+		if (!item)
+			continue;
+		fd = lock_fd(item, &l);
+		if (fd >= 0) {
+			char link[PATH_MAX] = "?", name[32];
+			ssize_t n;
+
+			snprintf(name, sizeof(name), "fd/%d", fd);
+			n = readlinkat(item->proc_dfd, name, link, sizeof(link) - 1);
+			link[n > 0 ? n : 1] = '\0';
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks (yet)\n", fd,
+				       item->pid, link, l.access, lock_kind_name(l.kind));
+		}
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d holds a %s %s on inode %u:%u:%lu through no fd (a mapping?): criu can't dump "
+			       "file locks (yet)\n",
+			       item->pid, l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino);
+	}
+	return 0;
+}
+
+/* ===================== shared fd tables ===================== */
+
+static int kcmp_err;
+
+static int cmp_files(const void *a, const void *b)
+{
+	const struct pstree_item *x = *(struct pstree_item *const *)a, *y = *(struct pstree_item *const *)b;
+	int r;
+
+	if (x == y)
+		return 0;
+	r = sys_kcmp(x->pid, y->pid, KCMP_FILES, 0, 0);
+	if (r < 0 && !kcmp_err)
+		kcmp_err = -errno;
+	/* kcmp: 0 equal, 1 less, 2 greater (tables are ordered by address) */
+	return r == 1 ? -1 : r == 2 ? 1 : 0;
+}
+
+static int check_shared_fd_tables(struct pstree *tree)
+{
+	_cleanup_free_ struct pstree_item **v = xzalloc(sizeof(*v) * (tree->nr_items ?: 1));
+	struct pstree_item *item;
+	int n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for_each_pstree_item(tree, item)
+		if (item->state != TASK_DEAD)	/* a zombie has no fd table */
+			v[n++] = item;
+	kcmp_err = 0;
+	qsort(v, n, sizeof(*v), cmp_files);
+	if (kcmp_err)
+		return pr_fail(kcmp_err, "can't compare the fd tables of the tree's tasks (kcmp): %s\n",
+			       strerror(-kcmp_err));
+	for (int i = 1; i < n; i++) {
+		int r = sys_kcmp(v[i - 1]->pid, v[i]->pid, KCMP_FILES, 0, 0);
+
+		if (r < 0)
+			return pr_fail(-errno, "can't compare the fd tables of tasks %d and %d (kcmp): %s\n",
+				       v[i - 1]->pid, v[i]->pid, strerror(errno));
+		if (r == 0)
+			return pr_fail(-EOPNOTSUPP,
+				       "tasks %d and %d share one fd table (clone(CLONE_FILES) without CLONE_THREAD): "
+				       "criu can't restore a shared fd table (yet)\n",
+				       min(v[i - 1]->pid, v[i]->pid), max(v[i - 1]->pid, v[i]->pid));
+	}
+	return 0;
+}
+
+int check_tree_files(struct pstree *tree)
+{
+	return check_shared_fd_tables(tree) ?: check_proc_locks(tree);
+}
