@@ -97,6 +97,7 @@ static int cmd_check(void)
 	}
 	if (opts.log_file && log_init(opts.log_file))
 		return 1;
+	log_version();
 	ret = cr_check(opts.feature);
 	log_fini();
 	return ret ? 1 : 0;

@@ -43,8 +43,8 @@ static bool reg_detect(const struct fd_parms *p)
 /*
  * Contents of a deleted file: reg-files-data.img holds, per deleted file, a
  * PipeDataEntry (pipe_id = the file's id, bytes = its size) and the bytes.
+ * Files bigger than --ghost-limit are refused.
  */
-#define DELETED_MAX_SIZE (1ULL << 30)
 
 static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
@@ -57,9 +57,9 @@ static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const 
 	if (!S_ISREG(p->stat.st_mode))
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: %s is deleted and not a regular file\n", p->fd,
 			       p->item->pid, p->link);
-	if ((unsigned long long)p->stat.st_size > DELETED_MAX_SIZE)
-		return pr_fail(-EFBIG, "fd %d of task %d: deleted file %s is %lld bytes, over criu's limit of %llu\n",
-			       p->fd, p->item->pid, p->link, (long long)p->stat.st_size, DELETED_MAX_SIZE);
+	if ((unsigned long long)p->stat.st_size > opts.ghost_limit)
+		return pr_fail(-EFBIG, "fd %d of task %d: deleted file %s is %lld bytes, over --ghost-limit %llu\n",
+			       p->fd, p->item->pid, p->link, (long long)p->stat.st_size, opts.ghost_limit);
 	img = dump_files_img(ctx, CR_FD_REG_FILES_DATA);
 	if (!img)
 		return -EIO;

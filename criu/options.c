@@ -347,7 +347,7 @@ static const struct opt_def defs[] = {
 	FUNC("status-fd", 0, required_argument, WORKS, set_status_fd, "FD",
 	     "restore: write '\\0' to FD and close it once the tree runs"),
 	FUNC("ghost-limit", 0, required_argument, WORKS, set_ghost_limit, "SIZE",
-	     "dump: refuse deleted files bigger than SIZE (default 1M)"),
+	     "dump: refuse deleted files bigger than SIZE (default 1G)"),
 	FUNC("pidfd-external", 0, required_argument, WORKS, set_pidfd_external, "MODE",
 	     "restore: pidfds to gone outside processes: 'dead' (default) or 'strict'"),
 	FUNC("pidfd-map", 0, required_argument, WORKS, set_pidfd_map, "PID:NEWPID",

@@ -23,8 +23,8 @@ struct pidfd_ext_map {
 	pid_t pid;		/* live process to use instead */
 };
 
-/* CRIU's default --ghost-limit: deleted files bigger than this are refused at dump */
-#define DEFAULT_GHOST_LIMIT	(1ULL << 20)
+/* default --ghost-limit: deleted files bigger than this are refused at dump (CRIU's is 1M) */
+#define DEFAULT_GHOST_LIMIT	(1ULL << 30)
 /* CRIU's default --timeout (seconds) */
 #define DEFAULT_TIMEOUT		10
 
