@@ -375,7 +375,8 @@ static const struct opt_def defs[] = {
 	ACCEPT("deprecated", 0, true, "allow deprecated features (criu has none)"),
 	ACCEPT("log-pid", 0, true, "one log per process (criu writes one log)"),
 	ACCEPT_ARG("libdir", 'L', "DIR", "plugin directory (criu loads no plugins)"),
-	ACCEPT_ARG("irmap-scan-path", 0, "PATH", "paths for inotify watch names (criu keeps handles)"),
+	ACCEPT("force-irmap", 0, true, "record inotify watch paths (criu always does)"),
+	ACCEPT_ARG("irmap-scan-path", 0, "PATH", "where to look for watch paths (criu opens the handles)"),
 
 	SECTION("Not supported yet (criu exits 1):"),
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
@@ -389,7 +390,6 @@ static const struct opt_def defs[] = {
 	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
 	NOPE("tcp-close", 0, true, "restore TCP connections closed"),
 	NOPE("file-locks", 'l', true, "file locks"),
-	NOPE("force-irmap", 0, true, "resolve inotify watch names"),
 	NOPE_ARG("inherit-fd", 0, required_argument, "fd[NUM]:RES", "inherit file descriptors"),
 	NOPE_ARG("empty-ns", 0, required_argument, "net", "create an empty namespace"),
 	NOPE_ARG("join-ns", 'J', required_argument, "NS:PID", "join an existing namespace"),
