@@ -139,16 +139,17 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
-	int ret;
+	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
 		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
 
-	ret = run_scripts(ACT_PRE_DUMP, 0);
+	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)
-		return ret;
+		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
+
 	ret = collect_and_seize_tree(root, &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
@@ -187,19 +188,21 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 	}
 	ret = write_inventory(img_dfd);
-	if (!ret)
-		ret = run_scripts(ACT_POST_DUMP, 0);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
 
-	if (opts.leave_running)
+	/* as in CRIU: a failing post-dump script keeps the images but lets the tree run on */
+	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
+	if (post_ret)
+		pr_err("the post-dump action script failed: the images are kept, the tree is resumed\n");
+	if (opts.leave_running || post_ret)
 		resume_tree(&tree);
 	else
 		kill_tree(&tree);
 	dump_mem_ctx_fini(&mctx);
 	pstree_free(&tree);
-	return 0;
+	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");

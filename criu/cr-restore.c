@@ -1413,6 +1413,11 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = ctl_wait_count(ST_FORKED, nr);
 	if (!ret && own_pidns())
 		ret = learn_real_pids();
+	/* CRIU runs these only when it creates namespaces: here, the tree's own pid namespace */
+	if (!ret && own_pidns())
+		ret = run_scripts(ACT_SETUP_NS, ropts->img_dfd, pid);
+	if (!ret && own_pidns())
+		ret = run_scripts(ACT_POST_SETUP_NS, ropts->img_dfd, pid);
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
@@ -1442,16 +1447,30 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = morph_all(mts);
 	if (!ret)
 		ret = files_restore_late();
+	if (!ret)
+		ret = run_scripts(ACT_POST_RESTORE, ropts->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
 	if (!ret && ropts->pidfile)
 		ret = write_pidfile(ropts->pidfile, pid);
-	if (!ret)
-		ret = run_scripts(ACT_POST_RESTORE, pid);
-	if (!ret)
-		ret = run_scripts(ACT_PRE_RESUME, 0);
 	if (ret)
 		return ret;
+	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
+	if (run_scripts(ACT_PRE_RESUME, ropts->img_dfd, pid))
+		pr_warn("the pre-resume action script failed\n");
 	return release_all(mts, nr);
+}
+
+/* --status-fd: one '\0' once the tree runs, then close it */
+static void report_ready(void)
+{
+	char c = 0;
+
+	if (opts.status_fd < 0)
+		return;
+	if (write(opts.status_fd, &c, 1) != 1)
+		pr_warn("can't write to the status fd %d: %s\n", opts.status_fd, strerror(errno));
+	close(opts.status_fd);
+	opts.status_fd = -1;
 }
 
 static void restore_cleanup(void)
@@ -1484,12 +1503,14 @@ int cr_restore_tasks(const struct restore_opts *o)
 
 	ropts = o;
 	criu_log_fd = log_get_fd();
-	ret = run_scripts(ACT_PRE_RESTORE, 0);
-	if (ret)
-		return ret;
 	ret = read_images(o);
 	if (ret)
 		goto out;
+	ret = run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
+	if (ret) {
+		pr_err("the pre-restore action script failed: nothing restored\n");
+		goto out;
+	}
 	ret = pick_tramp();
 	if (!ret)
 		ret = cow_plan(&rst_tree);
@@ -1544,12 +1565,12 @@ int cr_restore_tasks(const struct restore_opts *o)
 	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
 	if (o->ret_pid)
 		*o->ret_pid = root_pid;
-	/* the tree runs: a failure here can't be undone any more */
-	if (run_scripts(ACT_POST_RESUME, 0))
-		pr_warn("the restored tree runs all the same\n");
 
 	free(mts);
 	restore_cleanup();
+	if (run_scripts(ACT_POST_RESUME, o->img_dfd, root_pid))
+		pr_warn("the post-resume action script failed\n");
+	report_ready();
 	if (o->detached)
 		return 0;
 	return wait_root(root_pid);

@@ -109,8 +109,9 @@ static int rpc_answer_type(int sk, CriuReqType type, int err)
 }
 
 /* The action-script hook: tell the client, wait for its answer. */
-static int rpc_notify(const char *script, pid_t pid)
+static int rpc_notify(enum script_action act, pid_t pid)
 {
+	const char *script = script_action_name(act);
 	CriuResp resp = CRIU_RESP__INIT;
 	CriuNotify n = CRIU_NOTIFY__INIT;
 	CriuReq *req = NULL;
@@ -355,7 +356,7 @@ int cr_service_work(int sk)
 		notify_sk = sk;
 		ret = serve_one(sk, req);
 		notify_sk = -1;
-		set_script_hook(NULL);
+		script_notify = NULL;
 		more = req->keep_open && req->type != CRIU_REQ_TYPE__DUMP && req->type != CRIU_REQ_TYPE__RESTORE;
 		protobuf_c_message_free_unpacked(&req->base, NULL);
 		if (ret)
@@ -370,7 +371,7 @@ int cr_service_work(int sk)
 /* rpc-opts.c: the client asked for action-script notifications. */
 void rpc_enable_notify(void)
 {
-	set_script_hook(rpc_notify);
+	script_notify = rpc_notify;
 }
 
 /* ------------------------------------------------------------ commands */

@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "files.h"
 #include "ghost.h"
 #include "image.h"
@@ -33,7 +34,6 @@
 #define LOG_PREFIX "ghost: "
 
 /* Data (not holes) a ghost may hold: the image carries all of it. */
-#define GHOST_MAX_DATA (1ULL << 30)
 #define GHOST_BUF_SIZE (1u << 20)
 
 /* Inode flags (chattr) the image can't hold: a ghost with one is refused. */
@@ -85,9 +85,9 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: %s: this name was removed but the file has %lu other link(s); criu can't restore a file opened by a removed name of a linked file\n",
 			       p->fd, p->item->pid, p->link, (unsigned long)st->st_nlink);
-	if (data > GHOST_MAX_DATA)
-		return pr_fail(-EFBIG, "fd %d of task %d: unlinked file %s holds %llu bytes of data, over criu's limit of %llu\n",
-			       p->fd, p->item->pid, p->link, data, GHOST_MAX_DATA);
+	if (data > opts.ghost_limit)
+		return pr_fail(-EFBIG, "fd %d of task %d: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
+			       p->fd, p->item->pid, p->link, data, opts.ghost_limit);
 	nx = flistxattr(rfd, NULL, 0);
 	if (nx > 0)
 		return pr_fail(-EOPNOTSUPP,

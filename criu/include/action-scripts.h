@@ -1,37 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Action-script points: the moments of a dump or restore where CRIU runs the
- * user's action scripts. criu has no --action-script yet; an RPC client that
- * set notify_scripts is told about each point with a NOTIFY message and
- * answers it (cr-service.c installs the hook).
+ * --action-script: programs run at fixed points of dump and restore, with
+ * CRIU's action names and environment (Documentation/criu.txt, ACTION SCRIPTS).
  */
 #ifndef CRIU_ACTION_SCRIPTS_H
 #define CRIU_ACTION_SCRIPTS_H
 
 #include <sys/types.h>
 
+/* CRIU's actions; the ones this criu reaches are run, see criu.txt for which and when. */
 enum script_action {
-	ACT_PRE_DUMP,		/* before the tree is seized */
-	ACT_POST_DUMP,		/* every image written, before the tree is killed or resumed */
-	ACT_PRE_RESTORE,	/* before the images are read */
-	ACT_POST_RESTORE,	/* every task morphed, before the tree runs (pid: the root) */
-	ACT_PRE_RESUME,		/* right before the tree runs */
-	ACT_POST_RESUME,	/* the tree runs */
-	ACT_MAX,
+	ACT_PRE_STREAM,
+	ACT_PRE_DUMP,
+	ACT_POST_DUMP,
+	ACT_PRE_RESTORE,
+	ACT_POST_RESTORE,
+	ACT_NET_LOCK,
+	ACT_NET_UNLOCK,
+	ACT_SETUP_NS,
+	ACT_POST_SETUP_NS,
+	ACT_POST_RESUME,
+	ACT_PRE_RESUME,
+	ACT_ORPHAN_PTS_MASTER,
+	ACT_STATUS_READY,
+	ACT_QUERY_EXT_FILES,
+	ACT_MAX
 };
 
-/* CRIU's name of a point ("pre-dump", ...). */
+/* "pre-dump", "post-restore", ...: the value of CRTOOLS_SCRIPT_ACTION */
 const char *script_action_name(enum script_action act);
 
 /*
- * Run what is registered for this point; pid is the restored root's pid for
- * ACT_POST_RESTORE, else 0. 0 when nothing is registered or it succeeded,
- * -errno when it failed (the caller then fails the dump or restore).
+ * Run every opts.scripts for act (the last one given first, as CRIU does),
+ * each with CRTOOLS_SCRIPT_ACTION, CRTOOLS_IMAGE_DIR (/proc/<criu>/fd/<img_dfd>)
+ * and, when root_pid > 0, CRTOOLS_INIT_PID; stdout and stderr go to the log.
+ * Every script runs even if one fails. 0, or -ECANCELED when one failed
+ * (logged), after script_notify (if set) said 0.
  */
-int run_scripts(enum script_action act, pid_t pid);
+int run_scripts(enum script_action act, int img_dfd, pid_t root_pid);
 
-/* Register the one hook (NULL: none). */
-typedef int (*script_hook_t)(const char *name, pid_t pid);
-void set_script_hook(script_hook_t hook);
+/*
+ * RPC mode (cr-service.c): called before the scripts of each action, with
+ * the restored root's pid or 0 (CRIU's notify message); non-zero fails the
+ * action. NULL outside an RPC request that asked for notifications.
+ */
+extern int (*script_notify)(enum script_action act, pid_t root_pid);
 
 #endif
