@@ -1,19 +1,126 @@
 // SPDX-License-Identifier: GPL-2.0
-/* criu check: one line per feature the tool relies on. */
+/*
+ * criu check: what the running kernel offers AND what this criu does with it.
+ *
+ * Two sets of names answer `criu check --feature NAME`:
+ * - this criu's own (kerndat.c): the kernel parts criu relies on; a plain
+ *   `criu check` prints one line for each;
+ * - CRIU's (the table below), as CRIU's zdtm.py and tools ask them. Such a
+ *   feature is supported only when criu checkpoints and restores what it
+ *   stands for AND the kernel part is there: a working kernel part of
+ *   something criu does not restore answers "not supported". --extra,
+ *   --experimental (--all) print CRIU's extra and experimental ones.
+ */
 #include <stdio.h>
 #include <string.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "crtools.h"
 #include "kerndat.h"
 
-static int check_one(const char *name)
+enum criu_cat {
+	CAT_EXTRA,		/* CRIU's category 2: criu check --extra */
+	CAT_EXPERIMENTAL,	/* CRIU's category 3: criu check --experimental */
+	CAT_NAMED,		/* only with --feature NAME */
+};
+
+struct criu_feature {
+	const char *name;	/* CRIU's name */
+	enum criu_cat cat;
+	const char *kernel;	/* the kerndat probe it needs, or NULL */
+	const char *missing;	/* NULL: criu does it; else what criu does not do yet */
+};
+
+static const struct criu_feature criu_features[] = {
+	{ "mnt_id", CAT_EXTRA, NULL, "mount ids of files (no mount namespaces)" },
+	{ "mem_dirty_track", CAT_EXTRA, NULL, "memory change tracking (no incremental dumps)" },
+	{ "aio_remap", CAT_EXTRA, NULL, "AIO rings" },
+	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },
+	{ "tun", CAT_EXTRA, NULL, "tun devices" },
+	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
+	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
+	{ "fdinfo_lock", CAT_EXTRA, NULL, "file locks" },
+	{ "seccomp_suspend", CAT_EXTRA, NULL, "seccomp (dumped, but its restore is refused)" },
+	{ "seccomp_filters", CAT_EXTRA, NULL, "seccomp filters" },
+	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },
+	{ "cgroupns", CAT_EXTRA, NULL, "cgroup namespaces" },
+	{ "autofs", CAT_EXPERIMENTAL, NULL, "autofs mounts" },
+	{ "tcp_half_closed", CAT_EXTRA, NULL, "TCP sockets" },
+	{ "compat_cr", CAT_EXPERIMENTAL, NULL, "32-bit (compat) tasks" },
+	{ "uffd", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
+	{ "uffd-noncoop", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
+	{ "can_map_vdso", CAT_EXTRA, NULL, "mapping a new vdso (criu moves the dumped one: see vdso)" },
+	{ "sk_ns", CAT_EXTRA, NULL, "network namespaces" },
+	{ "sk_unix_file", CAT_NAMED, NULL, "unix socket files across mount namespaces" },
+	{ "net_diag_raw", CAT_EXTRA, NULL, "raw sockets" },
+	{ "nsid", CAT_NAMED, NULL, "network namespace ids" },
+	{ "link_nsid", CAT_NAMED, NULL, "network namespace ids" },
+	{ "kcmp_epoll", CAT_EXTRA, "kcmp-epoll", NULL },
+	{ "timens", CAT_EXTRA, NULL, "time namespaces" },
+	{ "external_net_ns", CAT_NAMED, NULL, "network namespaces" },
+	{ "clone3_set_tid", CAT_EXTRA, "clone3-set-tid", NULL },
+	{ "newifindex", CAT_EXTRA, NULL, "network devices" },
+	{ "nftables", CAT_NAMED, NULL, "network locking" },
+	{ "has_ipt_legacy", CAT_NAMED, NULL, "network locking" },
+	{ "pidfd_store", CAT_EXTRA, NULL, "CRIU's pidfd store (no pre-dumps)" },
+	{ "ns_pid", CAT_EXTRA, "ns-pid", NULL },
+	{ "apparmor_stacking", CAT_NAMED, NULL, "LSM profiles" },
+	{ "network_lock_nftables", CAT_EXTRA, NULL, "network locking" },
+	{ "sockopt_buf_lock", CAT_EXTRA, NULL, "inet sockets" },
+	{ "memfd_hugetlb", CAT_EXTRA, NULL, "hugetlb memfds" },
+	{ "move_mount_set_group", CAT_EXTRA, NULL, "mount namespaces" },
+	{ "openat2", CAT_EXTRA, NULL, "openat2-based file restore" },
+	{ "get_rseq_conf", CAT_EXTRA, "rseq", NULL },
+	{ "ipv6_freebind", CAT_EXTRA, NULL, "inet sockets" },
+	{ "pagemap_scan", CAT_EXTRA, NULL, "PAGEMAP_SCAN (criu reads pagemap)" },
+	{ "timer_cr_ids", CAT_EXTRA, NULL, "POSIX timers" },
+	{ "overlayfs_maps", CAT_EXTRA, NULL, "overlayfs mappings" },
+	{ "breakpoints", CAT_NAMED, NULL, "hardware breakpoints" },
+	{ "pagemap_scan_guard_pages", CAT_EXTRA, NULL, "guard pages" },
+};
+
+static const struct criu_feature *criu_feature_find(const char *name)
 {
-	const struct kerndat_feature *f = kerndat_find(name);
+	for (size_t i = 0; i < ARRAY_SIZE(criu_features); i++)
+		if (!strcmp(criu_features[i].name, name))
+			return &criu_features[i];
+	return NULL;
+}
+
+/* 0, or -errno with *ret_why saying what is missing: criu's part first, then the kernel's. */
+static int criu_feature_has(const struct criu_feature *f, const char **ret_why)
+{
 	int ret;
 
-	if (!f) {
-		pr_err("Unknown feature %s (criu check --feature list)\n", name);
+	if (f->missing) {
+		*ret_why = f->missing;
+		return -EOPNOTSUPP;
+	}
+	ret = f->kernel ? kerndat_has(f->kernel) : 0;
+	if (ret)
+		*ret_why = kerndat_find(f->kernel)->what;
+	return ret;
+}
+
+static int check_one(const char *name)
+{
+	const struct criu_feature *cf = criu_feature_find(name);
+	const char *why = NULL;
+	int ret;
+
+	if (cf) {
+		ret = criu_feature_has(cf, &why);
+		if (ret == -EOPNOTSUPP && cf->missing)
+			pr_msg("%s is not supported: not in criu (pidfd edition) yet: %s\n", name, why);
+		else if (ret)
+			pr_msg("%s is not supported: the kernel lacks %s (%s)\n", name, why, strerror(-ret));
+		else
+			pr_msg("%s is supported\n", name);
+		return ret;
+	}
+	if (!kerndat_find(name)) {
+		pr_msg("Unknown feature %s (criu check --feature list)\n", name);
 		return -EINVAL;
 	}
 	ret = kerndat_has(name);
@@ -24,36 +131,86 @@ static int check_one(const char *name)
 	return ret;
 }
 
-int cr_check(const char *feature)
+static void list_features(void)
 {
-	const struct kerndat_feature *f;
-	int nr, missing_required = 0, missing = 0;
+	int nr;
+	const struct kerndat_feature *f = kerndat_features(&nr);
 
-	f = kerndat_features(&nr);
-	if (feature && !strcmp(feature, "list")) {
-		for (int i = 0; i < nr; i++)
-			pr_msg("%s\n", f[i].name);
-		return 0;
-	}
-	if (feature)
-		return check_one(feature);
+	for (int i = 0; i < nr; i++)
+		pr_msg("%s\n", f[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(criu_features); i++)
+		pr_msg("%s\n", criu_features[i].name);
+}
+
+/* This criu's own lines; 1 when a required feature is missing, else 0; *ret_optional counts the others. */
+static int check_own(int *ret_optional)
+{
+	int nr, missing_required = 0;
+	const struct kerndat_feature *f = kerndat_features(&nr);
 
 	for (int i = 0; i < nr; i++) {
 		int ret = kerndat_has(f[i].name);
 
 		pr_msg("%-18s %-55s %s\n", f[i].name, f[i].what, ret ? "no" : "yes");
-		if (ret) {
-			pr_info("  %s: %s\n", f[i].name, strerror(-ret));
+		if (!ret)
+			continue;
+		pr_info("  %s: %s\n", f[i].name, strerror(-ret));
+		if (f[i].required)
+			missing_required++;
+		else
+			(*ret_optional)++;
+	}
+	return missing_required ? 1 : 0;
+}
+
+/* CRIU's features of one category; the number missing. */
+static int check_criu_cat(enum criu_cat cat)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(criu_features); i++) {
+		const struct criu_feature *cf = &criu_features[i];
+		const char *why = NULL;
+
+		if (cf->cat != cat)
+			continue;
+		if (criu_feature_has(cf, &why)) {
+			pr_msg("%-24s no: %s\n", cf->name, why);
 			missing++;
-			if (f[i].required)
-				missing_required++;
+		} else {
+			pr_msg("%-24s yes\n", cf->name);
 		}
 	}
-	if (missing_required) {
-		pr_msg("Some features that criu needs are missing.\n");
+	return missing;
+}
+
+int cr_check(const char *feature)
+{
+	int optional = 0, criu_missing = 0;
+
+	if (feature && !strcmp(feature, "list")) {
+		list_features();
+		return 0;
+	}
+	if (feature)
+		return check_one(feature);
+
+	if (check_own(&optional)) {
+		pr_msg("Does not look good: criu needs the features marked 'no' above.\n");
 		return -EOPNOTSUPP;
 	}
-	if (missing)
+	if (opts.check_extra)
+		criu_missing += check_criu_cat(CAT_EXTRA);
+	if (opts.check_experimental)
+		criu_missing += check_criu_cat(CAT_EXPERIMENTAL);
+	if (criu_missing) {
+		/* as CRIU's: missing extra or experimental features make the check fail */
+		pr_msg("Looks good for what criu needs, but %d of CRIU's extra features are missing: "
+		       "dump or restore may fail for some trees.\n",
+		       criu_missing);
+		return -EOPNOTSUPP;
+	}
+	if (optional)
 		pr_msg("Looks good, but some optional features are missing.\n");
 	else
 		pr_msg("Looks good.\n");

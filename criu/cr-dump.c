@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "action-scripts.h"
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
@@ -138,12 +139,16 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
-	int ret;
+	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
 		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
+
+	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
+	if (ret)
+		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
 	ret = collect_and_seize_tree(root, &tree);
 	if (ret) {
@@ -187,13 +192,17 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
 
-	if (opts.leave_running)
+	/* as in CRIU: a failing post-dump script keeps the images but lets the tree run on */
+	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
+	if (post_ret)
+		pr_err("the post-dump action script failed: the images are kept, the tree is resumed\n");
+	if (opts.leave_running || post_ret)
 		resume_tree(&tree);
 	else
 		kill_tree(&tree);
 	dump_mem_ctx_fini(&mctx);
 	pstree_free(&tree);
-	return 0;
+	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");

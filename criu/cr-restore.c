@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "action-scripts.h"
 #include "common.h"
 #include "cr_options.h"
 #include "crtools.h"
@@ -256,7 +257,8 @@ static pid_t clone_task(pid_t pid, uint64_t flags)
 {
 	struct criu_clone_args a = {
 		.flags = flags,
-		.exit_signal = SIGCHLD,
+		/* clone3 takes no exit signal with CLONE_PARENT: the child gets criu's own (SIGCHLD) */
+		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
 	};
@@ -407,6 +409,11 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
 
 	stub_session(me);
+	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
+	ret = cow_stub_prepare(me, sfd_base + SFD_PROC);
+	if (ret)
+		stub_fail(me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
+			  strerror(-ret));
 	list_for_each_entry(child, &me->children, sibling) {
 		pid_t pid;
 
@@ -562,6 +569,14 @@ static int wait_zombies(void)
 
 /* ------------------------------------------------------ cleanup */
 
+/* A zombie is gone for us: a sibling root's zombie is reaped by criu's parent, not by criu. */
+static bool still_running(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
+}
+
 static void kill_and_reap(pid_t root_pid)
 {
 	struct timespec t0, now;
@@ -588,12 +603,12 @@ static void kill_and_reap(pid_t root_pid)
 		for (int i = 0; shared && i < shared->nr_slots; i++) {
 			pid_t real = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
 
-			if (real > 0 && kill(real, 0) == 0) {
+			if (real > 0 && still_running(real)) {
 				left = true;
 				kill(real, SIGKILL);
 			}
 		}
-		if (root_pid > 0 && kill(root_pid, 0) == 0)
+		if (root_pid > 0 && still_running(root_pid))
 			left = true;
 		if (!left)
 			break;
@@ -604,6 +619,9 @@ static void kill_and_reap(pid_t root_pid)
 		}
 		usleep(2000);
 	}
+	/* the zombies still_running() counted as gone */
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
 }
 
 /* ------------------------------------------------------ images */
@@ -1386,8 +1404,11 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = slack_for_next(rsti(root)->core[0]);
 	if (ret)
 		return pr_fail(ret, "can't give the root task its default timer slack (criu real-time?)\n");
+	/* a sibling root is the child of criu's parent, which the stub checks */
+	if (ropts->sibling)
+		me = getppid();
 	/* the init of a new pid namespace: pid 1 there (root->pid), its parent is 0 to it */
-	pid = clone_task(root->pid, own_pidns() ? CLONE_NEWPID : 0);
+	pid = clone_task(root->pid, (own_pidns() ? CLONE_NEWPID : 0) | (ropts->sibling ? CLONE_PARENT : 0));
 	if (pid == 0)
 		stub_main(root, own_pidns() ? 0 : me);
 	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
@@ -1406,6 +1427,11 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = ctl_wait_count(ST_FORKED, nr);
 	if (!ret && own_pidns())
 		ret = learn_real_pids();
+	/* CRIU runs these only when it creates namespaces: here, the tree's own pid namespace */
+	if (!ret && own_pidns())
+		ret = run_scripts(ACT_SETUP_NS, ropts->img_dfd, pid);
+	if (!ret && own_pidns())
+		ret = run_scripts(ACT_POST_SETUP_NS, ropts->img_dfd, pid);
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
@@ -1435,18 +1461,37 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	ret = morph_all(mts);
 	if (!ret)
 		ret = files_restore_late();
+	if (!ret)
+		ret = run_scripts(ACT_POST_RESTORE, ropts->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
 	if (!ret && ropts->pidfile)
 		ret = write_pidfile(ropts->pidfile, pid);
 	if (ret)
 		return ret;
+	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
+	if (run_scripts(ACT_PRE_RESUME, ropts->img_dfd, pid))
+		pr_warn("the pre-resume action script failed\n");
 	return release_all(mts, nr);
+}
+
+/* --status-fd: one '\0' once the tree runs, then close it */
+static void report_ready(void)
+{
+	char c = 0;
+
+	if (opts.status_fd < 0)
+		return;
+	if (write(opts.status_fd, &c, 1) != 1)
+		pr_warn("can't write to the status fd %d: %s\n", opts.status_fd, strerror(errno));
+	close(opts.status_fd);
+	opts.status_fd = -1;
 }
 
 static void restore_cleanup(void)
 {
 	free_images();
 	restore_mem_reset();
+	cow_reset();
 	free_shmem_imgs();
 	if (shared)
 		munmap(shared, shared_size);
@@ -1475,7 +1520,14 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = read_images(o);
 	if (ret)
 		goto out;
+	ret = run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
+	if (ret) {
+		pr_err("the pre-restore action script failed: nothing restored\n");
+		goto out;
+	}
 	ret = pick_tramp();
+	if (!ret)
+		ret = cow_plan(&rst_tree);
 	if (ret)
 		goto out;
 	ctl_pidfd = sys_pidfd_open(getpid(), 0);
@@ -1525,9 +1577,14 @@ int cr_restore_tasks(const struct restore_opts *o)
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	files_restore_fini();
 	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
+	if (o->ret_pid)
+		*o->ret_pid = root_pid;
 
 	free(mts);
 	restore_cleanup();
+	if (run_scripts(ACT_POST_RESUME, o->img_dfd, root_pid))
+		pr_warn("the post-resume action script failed\n");
+	report_ready();
 	if (o->detached)
 		return 0;
 	return wait_root(root_pid);

@@ -1,225 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
-/* criu: the command line. */
+/*
+ * criu: the command line. Options come from the configuration files and
+ * argv (config.c, options.c); then one command runs. Exit codes are CRIU's:
+ * 0 success, 1 failure or a usage error, 255 when the post-dump script
+ * failed (the tree then runs on); a foreground restore exits with the
+ * restored root's status (Documentation/criu.txt, EXIT STATUS).
+ */
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "config.h"
 #include "common.h"
 #include "compel/compel.h"
+#include "cr-config.h"
 #include "cr_options.h"
+#include "cr-service.h"
 #include "crtools.h"
 #include "restore.h"
+#include "version.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage:\n"
-		"  criu dump -t PID [<options>]\n"
-		"  criu restore [<options>]\n"
-		"  criu check [--feature NAME]\n"
-		"\n"
-		"Commands:\n"
-		"  dump           checkpoint a process tree identified by pid\n"
-		"  restore        restore a process tree\n"
-		"  check          check whether the kernel supports what criu needs\n"
-		"\n"
-		"Dump/Restore options:\n"
-		"  -t|--tree PID           checkpoint the process tree rooted at PID\n"
-		"  -D|--images-dir DIR     directory for the image files\n"
-		"  -W|--work-dir DIR       directory for logs and pidfiles (default: the images dir)\n"
-		"  -R|--leave-running      leave the tree running after dump\n"
-		"  -j|--shell-job          the tree was started from a shell and uses its tty\n"
-		"  -d|--restore-detached   detach from the restored tree once it runs\n"
-		"  --pidfile FILE          write the root task's pid to FILE after restore\n"
-		"  --pidfd-external MODE   pidfds to processes outside the tree that are gone on\n"
-		"                          restore: 'dead' (default: restore them as pidfds of an\n"
-		"                          exited process) or 'strict' (fail the restore)\n"
-		"  --pidfd-map PID:NEWPID  restore pidfds to the outside process PID as pidfds\n"
-		"                          to the live process NEWPID (may be repeated)\n"
-		"\n"
-		"Logging:\n"
-		"  -o|--log-file FILE      log to FILE (relative to the work dir; '-' is stderr)\n"
-		"  -v[NUM]                 verbosity: 0 none, 1 errors, 2 warnings (default),\n"
-		"                          3 info, 4 debug; -v alone adds one level\n"
-		"\n"
-		"Check options:\n"
-		"  --feature NAME          check one feature; exit 0 if supported, 1 if not\n"
-		"                          ('criu check --feature list' lists them)\n"
-		"\n"
-		"Other:\n"
-		"  -V|--version            print the version\n"
-		"  -h|--help               this text\n");
-}
+/* criu swrk FD: the RPC worker (cr-service.c), when it is built in */
 
-static int parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v <= 0 || v > INT_MAX)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-static int add_pidfd_map(const char *arg)
-{
-	char *colon = strchr(arg, ':');
-	struct pidfd_ext_map *m;
-	pid_t from, to;
-
-	if (!colon)
-		return -EINVAL;
-	{
-		char from_s[32];
-		size_t n = colon - arg;
-
-		if (n == 0 || n >= sizeof(from_s))
-			return -EINVAL;
-		memcpy(from_s, arg, n);
-		from_s[n] = '\0';
-		if (parse_pid(from_s, &from) || parse_pid(colon + 1, &to))
-			return -EINVAL;
-	}
-	m = xrealloc(opts.pidfd_ext_maps, (opts.nr_pidfd_ext_maps + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m[opts.nr_pidfd_ext_maps].key = from;
-	m[opts.nr_pidfd_ext_maps].pid = to;
-	opts.pidfd_ext_maps = m;
-	opts.nr_pidfd_ext_maps++;
-	return 0;
-}
-
-enum {
-	OPT_PIDFILE = 1000,
-	OPT_FEATURE,
-	OPT_PIDFD_EXTERNAL,
-	OPT_PIDFD_MAP,
+/* CRIU's commands that this criu does not have */
+static const struct {
+	const char *name;
+	const char *why;
+} other_commands[] = {
+	{ "pre-dump", "not supported yet" },
+	{ "lazy-pages", "not supported yet" },
+	{ "page-server", "not supported yet" },
+	{ "dedup", "not supported yet" },
+	{ "cpuinfo", "not supported yet" },
+	{ "exec", "deprecated in CRIU (use compel)" },
+	{ "show", "deprecated in CRIU (use crit decode)" },
 };
 
-/* Returns the index of the first non-option argument, or -1 after printing a usage error. */
-static int parse_options(int argc, char **argv)
+static int log_version(void)
 {
-	static const char short_opts[] = "t:D:W:o:v::RjdhV";
-	static const struct option long_opts[] = {
-		{ "tree", required_argument, NULL, 't' },
-		{ "images-dir", required_argument, NULL, 'D' },
-		{ "work-dir", required_argument, NULL, 'W' },
-		{ "log-file", required_argument, NULL, 'o' },
-		{ "leave-running", no_argument, NULL, 'R' },
-		{ "shell-job", no_argument, NULL, 'j' },
-		{ "restore-detached", no_argument, NULL, 'd' },
-		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-		{ "feature", required_argument, NULL, OPT_FEATURE },
-		{ "pidfd-external", required_argument, NULL, OPT_PIDFD_EXTERNAL },
-		{ "pidfd-map", required_argument, NULL, OPT_PIDFD_MAP },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int opt, loglevel_set = 0;
-
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			if (parse_pid(optarg, &opts.tree_id)) {
-				fprintf(stderr, "Error: bad pid '%s' for -t\n", optarg);
-				return -1;
-			}
-			break;
-		case 'D':
-			opts.imgs_dir = optarg;
-			break;
-		case 'W':
-			opts.work_dir = optarg;
-			break;
-		case 'o':
-			opts.log_file = optarg;
-			break;
-		case 'v':
-			if (optarg) {
-				char *end;
-				long v = strtol(optarg, &end, 10);
-
-				/* -vvv: count the v's, as CRIU does */
-				if (*optarg == 'v' && strspn(optarg, "v") == strlen(optarg))
-					v = (loglevel_set ? opts.loglevel : DEFAULT_LOGLEVEL) + 1 + strlen(optarg);
-				else if (*end || v < 0) {
-					fprintf(stderr, "Error: bad verbosity level '%s'\n", optarg);
-					return -1;
-				}
-				opts.loglevel = v;
-			} else {
-				opts.loglevel = (loglevel_set ? opts.loglevel : DEFAULT_LOGLEVEL) + 1;
-			}
-			if (opts.loglevel > LOG_DEBUG)
-				opts.loglevel = LOG_DEBUG;
-			loglevel_set = 1;
-			break;
-		case 'R':
-			opts.leave_running = true;
-			break;
-		case 'j':
-			opts.shell_job = true;
-			break;
-		case 'd':
-			opts.restore_detached = true;
-			break;
-		case OPT_PIDFILE:
-			opts.pidfile = optarg;
-			break;
-		case OPT_FEATURE:
-			opts.feature = optarg;
-			break;
-		case OPT_PIDFD_EXTERNAL:
-			if (!strcmp(optarg, "dead"))
-				opts.pidfd_external = PIDFD_EXT_DEAD;
-			else if (!strcmp(optarg, "strict"))
-				opts.pidfd_external = PIDFD_EXT_STRICT;
-			else {
-				fprintf(stderr, "Error: --pidfd-external takes 'dead' or 'strict', not '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case OPT_PIDFD_MAP:
-			if (add_pidfd_map(optarg)) {
-				fprintf(stderr, "Error: --pidfd-map takes PID:NEWPID, not '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'V':
-			printf("Version: %s (pidfd edition)\n", CRIU_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			fprintf(stderr, "Error: option '%s' requires an argument\n", argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt)
-				fprintf(stderr, "Error: unknown option '-%c'\n", optopt);
-			else
-				fprintf(stderr, "Error: unknown option '%s'\n", argv[optind - 1]);
-			return -1;
-		}
-	}
-	return optind;
+	pr_info("Version: %s (%s %s)\n", CRIU_INTERFACE_VERSION, CRIU_EDITION_NAME, CRIU_EDITION_VERSION);
+	return 0;
 }
 
-/* Open the images dir (created for dump) and set up the log in the work dir. */
+/* Open the images dir (created for dump), go to the work dir (CRIU's -W), open the log there. */
 static int setup_dirs_and_log(bool create_imgs, int *ret_dfd)
 {
 	const char *imgs = opts.imgs_dir ? opts.imgs_dir : ".";
+	const char *work = opts.work_dir ? opts.work_dir : imgs;
 	int dfd;
 
 	if (create_imgs && mkdir(imgs, 0700) && errno != EEXIST) {
@@ -231,13 +61,10 @@ static int setup_dirs_and_log(bool create_imgs, int *ret_dfd)
 		fprintf(stderr, "Error: can't open images dir %s: %s\n", imgs, strerror(errno));
 		return -1;
 	}
-	if (!opts.work_dir)
-		opts.work_dir = imgs;
-	if (opts.log_file && strcmp(opts.log_file, "-") && opts.log_file[0] != '/') {
-		static char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", opts.work_dir, opts.log_file);
-		opts.log_file = path;
+	if (chdir(work)) {
+		fprintf(stderr, "Error: can't change directory to %s: %s\n", work, strerror(errno));
+		close(dfd);
+		return -1;
 	}
 	if (log_init(opts.log_file)) {
 		close(dfd);
@@ -259,70 +86,131 @@ int cr_restore(int img_dfd)
 	return cr_restore_tasks(&o);
 }
 
+static int cmd_check(void)
+{
+	int ret;
+
+	if (opts.work_dir && chdir(opts.work_dir)) {
+		fprintf(stderr, "Error: can't change directory to %s: %s\n", opts.work_dir, strerror(errno));
+		return 1;
+	}
+	if (opts.log_file && log_init(opts.log_file))
+		return 1;
+	log_version();
+	ret = cr_check(opts.feature);
+	log_fini();
+	return ret ? 1 : 0;
+}
+
+static int cmd_dump(void)
+{
+	int ret, dfd;
+
+	if (!opts.tree_id) {
+		fprintf(stderr, "criu: dump needs the tree to dump: -t PID\n");
+		return 1;
+	}
+	if (setup_dirs_and_log(true, &dfd))
+		return 1;
+	log_version();
+	ret = cr_dump_tasks(dfd, opts.tree_id);
+	if (ret)
+		pr_err("Dumping FAILED.\n");
+	else
+		pr_info("Dumping finished successfully\n");
+	close(dfd);
+	log_fini();
+	if (ret == CR_DUMP_POST_SCRIPT_FAILED)
+		return 255;	/* CRIU's: the post-dump script failed, the tree runs on */
+	return ret ? 1 : 0;
+}
+
+static int cmd_restore(void)
+{
+	int ret, dfd;
+
+	if (setup_dirs_and_log(false, &dfd))
+		return 1;
+	log_version();
+	if (opts.tree_id)
+		pr_warn("-t is ignored by restore\n");
+	ret = cr_restore(dfd);
+	if (ret < 0)
+		pr_err("Restoring FAILED.\n");
+	close(dfd);
+	log_fini();
+	return ret < 0 ? 1 : ret;
+}
+
+static int cmd_swrk(char **args, int nr_args)
+{
+	long fd;
+	char *end;
+
+	if (nr_args != 2) {
+		fprintf(stderr, "Usage: criu swrk <fd>\n");
+		return 1;
+	}
+	fd = strtol(args[1], &end, 10);
+	if (*end || end == args[1] || fd < 0 || fd > INT_MAX) {
+		fprintf(stderr, "criu: swrk: '%s' is not a file descriptor\n", args[1]);
+		return 1;
+	}
+	return cr_service_work(fd) ? 1 : 0;
+}
+
+static int run_command(char **args, int nr_args)
+{
+	const char *cmd = args[0];
+
+	if (!strcmp(cmd, "swrk"))
+		return cmd_swrk(args, nr_args);
+	if (!strcmp(cmd, "service"))
+		return cr_service_main(nr_args, args);
+	for (size_t i = 0; i < ARRAY_SIZE(other_commands); i++) {
+		if (!strcmp(cmd, other_commands[i].name)) {
+			fprintf(stderr, "criu: %s: %s\n", cmd, other_commands[i].why);
+			return 1;
+		}
+	}
+	if (strcmp(cmd, "dump") && strcmp(cmd, "restore") && strcmp(cmd, "check")) {
+		fprintf(stderr, "criu: unknown command '%s' (criu --help)\n", cmd);
+		return 1;
+	}
+	if (nr_args > 1) {
+		fprintf(stderr, "criu: excessive parameter '%s' for command %s\n", args[1], cmd);
+		return 1;
+	}
+	if (!strcmp(cmd, "check"))
+		return cmd_check();
+	if (!strcmp(cmd, "dump"))
+		return cmd_dump();
+	return cmd_restore();
+}
+
 int main(int argc, char **argv)
 {
-	const char *cmd;
-	int idx, ret, dfd;
+	char **args;
+	int nr_args;
 
-	idx = parse_options(argc, argv);
-	if (idx < 0) {
-		usage(stderr);
-		return 1;
+	/* RPC: criu swrk FD, criu service [...] (cr-service.c parses its own arguments) */
+	if (argc > 1 && (!strcmp(argv[1], "swrk") || !strcmp(argv[1], "service")))
+		return cr_service_main(argc - 1, argv + 1);
+	opts_init();
+	if (config_prescan(argc, argv)) {
+		opts_usage(stdout);
+		return 0;
 	}
-	if (idx >= argc) {
-		fprintf(stderr, "Error: no command given\n");
-		usage(stderr);
+	if (config_apply_defaults())
 		return 1;
-	}
-	cmd = argv[idx];
-	if (idx + 1 < argc) {
-		fprintf(stderr, "Error: unexpected argument '%s'\n", argv[idx + 1]);
-		usage(stderr);
+	if (opts_parse(argc, argv, NULL, &args, &nr_args))
+		return 1;
+	if (!nr_args) {
+		fprintf(stderr, "criu: no command given (criu --help)\n");
 		return 1;
 	}
 	log_set_loglevel(opts.loglevel);
 	compel_log_init(vprint_on_level);
 	opts.fault_inject = getenv("CRIU_FAULT");
-
-	if (!strcmp(cmd, "check")) {
-		if (opts.log_file && log_init(opts.log_file))
-			return 1;
-		ret = cr_check(opts.feature);
-		log_fini();
-		return ret ? 1 : 0;
-	}
-
-	if (!strcmp(cmd, "dump")) {
-		if (!opts.tree_id) {
-			fprintf(stderr, "Error: dump needs a process tree: -t PID\n");
-			return 1;
-		}
-		if (setup_dirs_and_log(true, &dfd))
-			return 1;
-		pr_info("Version: %s (pidfd edition)\n", CRIU_VERSION);
-		ret = cr_dump_tasks(dfd, opts.tree_id);
-		if (ret)
-			pr_err("Dumping FAILED.\n");
-		else
-			pr_info("Dumping finished successfully\n");
-		close(dfd);
-		log_fini();
-		return ret ? 1 : 0;
-	}
-
-	if (!strcmp(cmd, "restore")) {
-		if (setup_dirs_and_log(false, &dfd))
-			return 1;
-		pr_info("Version: %s (pidfd edition)\n", CRIU_VERSION);
-		ret = cr_restore(dfd);
-		if (ret < 0)
-			pr_err("Restoring FAILED.\n");
-		close(dfd);
-		log_fini();
-		return ret < 0 ? 1 : ret;
-	}
-
-	fprintf(stderr, "Error: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return 1;
+	return run_command(args, nr_args);
 }

@@ -12,11 +12,11 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
 
 #include "fdinfo.pb-c.h"
-#include "pipe-data.pb-c.h"
 
 #undef LOG_PREFIX
 #define LOG_PREFIX "files-reg: "
@@ -40,43 +40,18 @@ static bool reg_detect(const struct fd_parms *p)
 	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !is_tty(&p->stat)) || S_ISBLK(m);
 }
 
-/*
- * Contents of a deleted file: reg-files-data.img holds, per deleted file, a
- * PipeDataEntry (pipe_id = the file's id, bytes = its size) and the bytes.
- */
-#define DELETED_MAX_SIZE (1ULL << 30)
-
-static int dump_deleted_contents(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
 {
-	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
-	struct cr_img *img;
-	char buf[65536];
-	off_t off = 0;
-	int ret;
+	size_t len = strlen(p->link), sl = strlen(DELETED_SUFFIX);
+	struct stat st;
 
-	if (!S_ISREG(p->stat.st_mode))
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: %s is deleted and not a regular file\n", p->fd,
-			       p->item->pid, p->link);
-	if ((unsigned long long)p->stat.st_size > DELETED_MAX_SIZE)
-		return pr_fail(-EFBIG, "fd %d of task %d: deleted file %s is %lld bytes, over criu's limit of %llu\n",
-			       p->fd, p->item->pid, p->link, (long long)p->stat.st_size, DELETED_MAX_SIZE);
-	img = dump_files_img(ctx, CR_FD_REG_FILES_DATA);
-	if (!img)
-		return -EIO;
-	pde.pipe_id = id;
-	pde.bytes = p->stat.st_size;
-	ret = pb_write_one(img, &pde, PB_PIPE_DATA);
-	while (!ret && off < p->stat.st_size) {
-		/* pread: the task's file offset, which it shares with us, stays put */
-		ssize_t n = pread(p->lfd, buf, min((off_t)sizeof(buf), p->stat.st_size - off), off);
-
-		if (n <= 0)
-			return pr_fail(n < 0 ? -errno : -EIO, "can't read deleted file %s: %s\n", p->link,
-				       n < 0 ? strerror(errno) : "it shrank");
-		ret = write_img_buf(img, buf, n);
-		off += n;
-	}
-	return ret;
+	snprintf(ret_name, size, "%s", p->link);
+	if (len <= sl || strcmp(p->link + len - sl, DELETED_SUFFIX))
+		return false;
+	if (!stat(p->link, &st) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
+		return false;
+	ret_name[len - sl] = '\0';
+	return true;
 }
 
 static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
@@ -84,26 +59,14 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	FileEntry fe = FILE_ENTRY__INIT;
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
-	size_t len = strlen(p->link), sl = strlen(DELETED_SUFFIX);
 	char name[PATH_MAX];
 	int ret;
 
-	snprintf(name, sizeof(name), "%s", p->link);
-	if (len > sl && !strcmp(p->link + len - sl, DELETED_SUFFIX)) {
-		struct stat st;
-
-		/* The path may still name the very file (a name ending in " (deleted)"). */
-		if (stat(p->link, &st) || st.st_ino != p->stat.st_ino || st.st_dev != p->stat.st_dev) {
-			if (p->fd < 0)
-				return pr_fail(-EOPNOTSUPP, "%s is deleted; criu can't dump a deleted mapped file or exe\n",
-					       p->link);
-			name[len - sl] = '\0';
-			rfe.has_deleted = true;
-			rfe.deleted = true;
-			ret = dump_deleted_contents(ctx, id, p);
-			if (ret)
-				return ret;
-		}
+	/* an unlinked file comes back as a ghost: its inode is in the images */
+	if (file_unlinked(p, name, sizeof(name))) {
+		ret = dump_ghost(ctx, id, p, name);
+		if (ret)
+			return ret;
 	}
 	ret = fill_fown(p, &fown);
 	if (ret)
@@ -133,78 +96,10 @@ static int reg_collect(struct file_desc *d)
 {
 	if (!d->fe->reg)
 		return pr_fail(-EINVAL, "files.img: regular file %u has no reg entry\n", d->id);
-	return 0;
-}
-
-static struct cr_img *reg_data_img;
-
-/* The next entry of reg-files-data.img must be file id's contents: write them into fd. */
-static int read_deleted_contents(uint32_t id, int fd)
-{
-	PipeDataEntry *pde;
-	char buf[65536];
-	uint64_t left;
-	int ret;
-
-	if (!reg_data_img) {
-		reg_data_img = open_image_at(files_img_dfd, CR_FD_REG_FILES_DATA, O_RSTR);
-		if (!reg_data_img)
-			return pr_fail(-errno, "can't open reg-files-data.img: %s\n", strerror(errno));
-	}
-	ret = pb_read_one(reg_data_img, (void **)&pde, PB_PIPE_DATA);
-	if (ret)
-		return pr_fail(ret, "reg-files-data.img: no contents for deleted file %u\n", id);
-	if (pde->pipe_id != id) {
-		ret = pr_fail(-EINVAL, "reg-files-data.img: contents of file %u where %u's were expected\n",
-			      pde->pipe_id, id);
-		pb_free(pde, PB_PIPE_DATA);
-		return ret;
-	}
-	left = pde->bytes;
-	pb_free(pde, PB_PIPE_DATA);
-	while (left) {
-		size_t n = min((uint64_t)sizeof(buf), left);
-
-		ret = read_img_buf(reg_data_img, buf, n);
-		if (ret < 0)
-			return pr_fail(ret, "reg-files-data.img: the contents of file %u are truncated\n", id);
-		ret = write_all(fd, buf, n);
-		if (ret)
-			return pr_fail(ret, "can't rewrite deleted file %u: %s\n", id, strerror(-ret));
-		left -= n;
-	}
-	return 0;
-}
-
-/*
- * Bring a deleted file back: create it under its old name if that is free
- * (else beside it), refill it, open it as the task had it, and unlink it.
- */
-static int open_deleted(struct file_desc *d, RegFileEntry *r, unsigned int flags, int *ret_fd)
-{
-	char tmp[PATH_MAX], path[PATH_MAX + 16];
-	const char *name = r->name;
-	_cleanup_close_ int wfd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int fd, ret;
-
-	if (wfd < 0 && errno == EEXIST) {
-		snprintf(tmp, sizeof(tmp), "%s.criu-deleted-%u", r->name, d->id);
-		name = tmp;
-		wfd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	}
-	if (wfd < 0)
-		return pr_fail(-errno, "can't recreate deleted file %s: %s\n", name, strerror(errno));
-	ret = read_deleted_contents(d->id, wfd);
-	if (!ret && r->has_mode && fchmod(wfd, r->mode & 07777))
-		ret = -errno;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", wfd);
-	fd = ret ? -1 : open(path, flags | O_NOCTTY | O_CLOEXEC);
-	if (!ret && fd < 0)
-		ret = pr_fail(-errno, "can't reopen deleted file %s: %s\n", name, strerror(errno));
-	unlink(name);
-	if (ret)
-		return ret;
-	*ret_fd = fd;
+	if (d->fe->reg->has_deleted && d->fe->reg->deleted)
+		return pr_fail(-EINVAL,
+			       "files.img: file %u (%s) is a deleted file of an older criu image format (reg-files-data.img), which this criu no longer reads\n",
+			       d->id, d->fe->reg->name);
 	return 0;
 }
 
@@ -213,7 +108,8 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 	RegFileEntry *r = d->fe->reg;
 	unsigned int flags = r->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
-	int fd;
+	uint32_t gid;
+	int fd, ret;
 
 	/*
 	 * The path of a FIFO: its fifo object opens it (after a read-write
@@ -223,9 +119,12 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 		*ret_fd = -1;
 		return 0;
 	}
-	if (r->has_deleted && r->deleted) {
-		int ret = open_deleted(d, r, flags, &fd);
 
+	ret = ghost_of_file(d->id, &gid);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		ret = open_ghost(gid, r->name, flags, &fd);
 		if (ret)
 			return ret;
 	} else {
@@ -259,9 +158,7 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 
 static void reg_cleanup(void)
 {
-	if (reg_data_img)
-		close_image(reg_data_img);
-	reg_data_img = NULL;
+	ghost_restore_fini();
 }
 
 const struct file_type reg_file_type = {

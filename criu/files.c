@@ -10,6 +10,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
 #include "restore.h"
@@ -199,6 +200,7 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 	if (ctx->files_img)
 		ret = close_image_checked(ctx->files_img);
 	ctx->files_img = NULL;
+	dump_ghost_fini(ctx);
 	for (int i = 0; i < CR_FD_MAX; i++) {
 		if (!ctx->imgs[i])
 			continue;

@@ -498,6 +498,27 @@ int read_img_buf(struct cr_img *img, void *buf, size_t len)
 	return len;
 }
 
+ssize_t read_img_some(struct cr_img *img, void *buf, size_t len)
+{
+	size_t got;
+	int ret;
+
+	ret = img_check_readable(img);
+	if (ret < 0)
+		return ret;
+	if (img->fd < 0 || !len)
+		return 0;
+	got = img_take(img, buf, len);
+	if (got)
+		return got;
+	ret = img_fill(img, min(len, (size_t)IMG_BUF_SIZE));
+	if (ret < 0) {
+		pr_err("%s: can't read: %s\n", img->name, strerror(-ret));
+		return ret;
+	}
+	return img_take(img, buf, len);
+}
+
 /* The length word of the next entry: 1, 0 at a clean EOF, or -errno (logged). */
 static int pb_read_len(struct cr_img *img, uint32_t *ret_len, int pb_type)
 {

@@ -8,10 +8,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -234,6 +236,63 @@ static int probe_pidfd_external(void)
 	return ret ? ret : probe_pidfd_open();
 }
 
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+#endif
+#ifndef KCMP_EPOLL_TFD
+#define KCMP_EPOLL_TFD 7
+#endif
+
+/* Unread timerfd expirations can be put back (TFD_IOC_SET_TICKS, CONFIG_CHECKPOINT_RESTORE). */
+static int probe_timerfd_ticks(void)
+{
+	_cleanup_close_ int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	uint64_t ticks = 3, got = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TFD_IOC_SET_TICKS, &ticks))
+		return -errno;
+	if (read(fd, &got, sizeof(got)) != sizeof(got))
+		return -errno;
+	return got == 3 ? 0 : -EINVAL;
+}
+
+/* kcmp(KCMP_EPOLL_TFD): is this fd the file an epoll item watches? */
+static int probe_kcmp_epoll(void)
+{
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
+	_cleanup_close_ int fd = epoll_create1(EPOLL_CLOEXEC);	/* an epoll fd is pollable */
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct {
+		uint32_t efd, tfd, toff;
+	} slot;
+	pid_t me = getpid();
+
+	if (ep < 0 || fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	slot.efd = ep;
+	slot.tfd = fd;
+	slot.toff = 0;
+	if (sys_kcmp(me, me, KCMP_EPOLL_TFD, fd, (unsigned long)&slot))
+		return errno ? -errno : -EINVAL;
+	return 0;
+}
+
+/* /proc/PID/status has NSpid (the pids of a task in each pid namespace). */
+static int probe_ns_pid(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6))
+			return 0;
+	return -ENOENT;
+}
+
 static const struct kerndat_feature features[] = {
 	{ "pidfd_open", "pidfd_open(2)", probe_pidfd_open, true },
 	{ "pidfd_getfd", "pidfd_getfd(2) (copy a task's fds)", probe_pidfd_getfd, true },
@@ -247,6 +306,9 @@ static const struct kerndat_feature features[] = {
 	{ "vdso", "[vvar]/[vvar_vclock]/[vdso] layout (movable together)", probe_vdso, true },
 	{ "pidfd", "pidfd checkpoint/restore (pidfd_open + pidfd_getfd)", probe_pidfd, false },
 	{ "pidfd-external", "pidfds to outside processes (pidfs identity)", probe_pidfd_external, false },
+	{ "timerfd-ticks", "TFD_IOC_SET_TICKS (unread timerfd expirations)", probe_timerfd_ticks, false },
+	{ "kcmp-epoll", "kcmp(KCMP_EPOLL_TFD) (epoll items' files)", probe_kcmp_epoll, false },
+	{ "ns-pid", "NSpid in /proc/PID/status (pid namespaces)", probe_ns_pid, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

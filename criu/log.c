@@ -13,6 +13,8 @@ static int log_fd = STDERR_FILENO;
 static int loglevel = DEFAULT_LOGLEVEL;
 static struct timeval log_start;
 static char log_prefix[32];
+/* the first error logged since log_first_err_reset(), for RPC answers (cr-service.c) */
+static char first_err[512];
 
 int log_init(const char *path)
 {
@@ -62,11 +64,44 @@ void log_set_prefix(const char *prefix)
 	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");
 }
 
+void log_first_err_reset(void)
+{
+	first_err[0] = '\0';
+}
+
+const char *log_first_err(void)
+{
+	return first_err[0] ? first_err : NULL;
+}
+
+/* Keep the first error, whatever the log level, without its "Error (file:line): " head. */
+static void keep_first_err(const char *fmt, va_list ap)
+{
+	const char *msg = first_err;
+	size_t len;
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(first_err, sizeof(first_err), fmt, aq);
+	va_end(aq);
+	if (!strncmp(first_err, "Error (", 7) && (msg = strstr(first_err, "): ")))
+		msg += 3;
+	else
+		msg = first_err;
+	len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		len--;
+	memmove(first_err, msg, len);
+	first_err[len] = '\0';
+}
+
 void vprint_on_level(int level, const char *fmt, va_list ap)
 {
 	char buf[4096];
 	int off = 0, e = errno;
 
+	if (level == LOG_ERROR && !first_err[0])
+		keep_first_err(fmt, ap);
 	if (level > loglevel)
 		return;
 

@@ -205,31 +205,56 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 #define USER_SPACE_END 0x7ffffffff000UL
 
 /*
- * Unmap all of the stub but the trampoline and the vdso block: munmap the
- * gaps between the areas we keep (a few calls, however many VMAs there are;
- * munmap of a range with holes in it is fine).
+ * A VMA the stub built itself (mem-cow.c): mapped and filled already. It was
+ * mapped read-write, as the morph maps every VMA that gets pages (such VMAs
+ * always have some), so its accounting flag is the one the morph would give.
  */
-static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp)
+static bool vma_kept(const struct rst_mem *mem, size_t i)
+{
+	return mem->cow && mem->cow[i] == COW_KEPT;
+}
+
+struct range {
+	unsigned long start, end;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Unmap all of the stub but the trampoline, the vdso block and the VMAs it
+ * built (mem-cow.c): munmap the gaps between the areas we keep (munmap of a
+ * range with holes in it is fine).
+ */
+static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	_cleanup_free_ struct cur_vma *cur = NULL;
-	unsigned long keep_start[8], keep_end[8], from = 0;
+	_cleanup_free_ struct range *keep = NULL;
+	unsigned long from = 0;
 	int nr, nk = 0, ret;
 
 	ret = read_cur_maps(pid, &cur, &nr);
 	if (ret)
 		return pr_fail(ret, "can't read the maps of %d\n", pid);
+	keep = xmalloc((nr + mem->mm->n_vmas + 1) * sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
 	for (int i = 0; i < nr; i++) {
 		bool tr = cur[i].start >= tramp && cur[i].end <= tramp + RST_TRAMP_SIZE;
 
-		if (!tr && !is_vdso_name(cur[i].name))
-			continue;
-		if (nk == (int)ARRAY_SIZE(keep_start))
-			return pr_fail(-E2BIG, "%d: too many areas to keep\n", pid);
-		keep_start[nk] = cur[i].start;	/* /proc/PID/maps is sorted */
-		keep_end[nk++] = cur[i].end;
+		if (tr || is_vdso_name(cur[i].name))
+			keep[nk++] = (struct range){ cur[i].start, cur[i].end };
 	}
+	for (size_t i = 0; i < mem->mm->n_vmas; i++)
+		if (vma_kept(mem, i))
+			keep[nk++] = (struct range){ mem->mm->vmas[i]->start, mem->mm->vmas[i]->end };
+	qsort(keep, nk, sizeof(*keep), cmp_range);
 	for (int k = 0; k <= nk; k++) {
-		unsigned long to = k < nk ? keep_start[k] : USER_SPACE_END;
+		unsigned long to = k < nk ? keep[k].start : USER_SPACE_END;
 		long r;
 
 		if (to > from) {
@@ -238,7 +263,7 @@ static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp)
 				return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, from, to, strerror((int)-r));
 		}
 		if (k < nk)
-			from = keep_end[k];
+			from = max(from, keep[k].end);
 	}
 	return 0;
 }
@@ -369,8 +394,8 @@ static bool is_anon_shared(const VmaEntry *v)
 	return (v->status & VMA_ANON_SHARED) && !(v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE));
 }
 
-/* Does a present run of pages (pmes are sorted, checked by validate_mem()) meet the VMA? */
-static bool vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+/* pmes are sorted (validate_mem()) */
+bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
 {
 	size_t lo = 0, hi = mem->nr_pmes;
 
@@ -401,7 +426,7 @@ static bool vma_needs_write(const struct rst_mem *mem, const VmaEntry *v)
 		return false;
 	if (is_anon_shared(v))
 		return true;	/* map_anon_shared() maps it writable */
-	return vma_fillable(v) && vma_has_pages(mem, v);
+	return vma_fillable(v) && mem_vma_has_pages(mem, v);
 }
 
 /*
@@ -548,7 +573,7 @@ int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes,
 }
 
 static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
-			   size_t nr_pmes, int pages_fd, unsigned long delta);
+			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip);
 
 /*
  * An address range for a temporary mapping: free of every dumped VMA of the
@@ -579,7 +604,7 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
-	ret = fill_from_image(rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0);
+	ret = fill_from_image(rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0, NULL, 0);
 	if (ret)
 		return ret;
 	r = rst_rsys(rs, __NR_mremap, a0 + v->pgoff, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
@@ -679,57 +704,118 @@ static int fill_batch(struct compel_rsys *rs, pid_t pid, unsigned long tramp, in
 	return 0;
 }
 
+/* A batch of iovecs whose data follow each other in the pages image. */
+struct fill_batch {
+	struct compel_rsys *rs;
+	pid_t pid;
+	unsigned long tramp;
+	int fd;				/* the task's fd of the pages image */
+	struct iovec iov[FILL_MAX_IOV];
+	int n;
+	uint64_t off, len;		/* where the batch starts in the image, how long it is */
+};
+
+static int batch_flush(struct fill_batch *b)
+{
+	int ret = 0;
+
+	if (b->n)
+		ret = fill_batch(b->rs, b->pid, b->tramp, b->fd, b->iov, b->n, b->off);
+	b->n = 0;
+	b->len = 0;
+	return ret;
+}
+
+static int batch_add(struct fill_batch *b, unsigned long addr, unsigned long len, uint64_t off)
+{
+	int ret = 0;
+
+	if (b->n && (b->n == FILL_MAX_IOV || b->len + len > FILL_MAX_BYTES || off != b->off + b->len))
+		ret = batch_flush(b);
+	if (ret)
+		return ret;
+	if (!b->n)
+		b->off = off;
+	b->iov[b->n++] = (struct iovec){ (void *)addr, len };
+	b->len += len;
+	return 0;
+}
+
 /*
  * Fill memory from a pages image: the present runs of pmes follow each other
  * in the image, so they go in with few preadv calls of many iovecs each; the
  * kernel copies straight from the file into the task. delta shifts the
- * addresses (shared memory built at a temporary place).
+ * addresses (shared memory built at a temporary place); the sorted ranges
+ * in skip (VMAs the stub filled itself) are left alone.
  */
 static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
-			   size_t nr_pmes, int pages_fd, unsigned long delta)
+			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip)
 {
-	struct iovec iov[FILL_MAX_IOV];
-	uint64_t off = 0, batch_off = 0, batch_len = 0;
+	struct fill_batch *b;
+	uint64_t off = 0;
 	char path[64];
-	int fd, n = 0, ret = 0;
+	int fd, k = 0, ret = 0;
 
 	if (!nr_pmes)
 		return 0;
 	if (pages_fd < 0)
 		return pr_fail(-EINVAL, "%d: a pagemap without its pages image\n", pid);
+	b = xmalloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), pages_fd);
 	fd = remote_open(rs, tramp, path, O_RDONLY);
-	if (fd < 0)
+	if (fd < 0) {
+		free(b);
 		return pr_fail(fd, "%d: can't open the pages image in the task: %s\n", pid, strerror(-fd));
+	}
+	*b = (struct fill_batch){ .rs = rs, .pid = pid, .tramp = tramp, .fd = fd };
 
 	for (size_t i = 0; i < nr_pmes && !ret; i++) {
 		const PagemapEntry *pe = pmes[i];
-		unsigned long len = (unsigned long)pe->nr_pages * PAGE_SIZE;
+		unsigned long a = pe->vaddr, end = a + (unsigned long)pe->nr_pages * PAGE_SIZE;
 
 		if (pe->has_flags && !(pe->flags & PE_PRESENT))
 			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
-		if (n == FILL_MAX_IOV || (n && batch_len + len > FILL_MAX_BYTES)) {
-			ret = fill_batch(rs, pid, tramp, fd, iov, n, batch_off);
-			n = 0;
-			batch_len = 0;
-			if (ret)
-				break;
+		while (a < end && !ret) {
+			unsigned long to = end;
+
+			while (k < nr_skip && skip[k].end <= a)
+				k++;
+			if (k < nr_skip && skip[k].start <= a) {
+				to = min(end, skip[k].end);	/* already in place */
+			} else {
+				if (k < nr_skip && skip[k].start < end)
+					to = skip[k].start;
+				ret = batch_add(b, a + delta, to - a, off);
+			}
+			off += to - a;
+			a = to;
 		}
-		if (!n)
-			batch_off = off;
-		iov[n++] = (struct iovec){ (void *)(pe->vaddr + delta), len };
-		batch_len += len;
-		off += len;
 	}
-	if (!ret && n)
-		ret = fill_batch(rs, pid, tramp, fd, iov, n, batch_off);
+	if (!ret)
+		ret = batch_flush(b);
 	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
+	free(b);
 	return ret;
 }
 
 static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
-	return fill_from_image(rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0);
+	_cleanup_free_ struct range *skip = NULL;
+	int nr = 0;
+
+	for (size_t i = 0; i < mem->mm->n_vmas; i++) {
+		if (!vma_kept(mem, i))
+			continue;
+		if (!skip) {
+			skip = xmalloc(mem->mm->n_vmas * sizeof(*skip));
+			if (!skip)
+				return -ENOMEM;
+		}
+		skip[nr++] = (struct range){ mem->mm->vmas[i]->start, mem->mm->vmas[i]->end };
+	}
+	return fill_from_image(rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
 }
 
 static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
@@ -740,7 +826,10 @@ static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem 
 		const VmaEntry *v = mm->vmas[i];
 		long r;
 
-		if (vma_skipped(v) || vma_is_vdso(v) || vma_map_prot(mem, v) == v->prot)
+		if (vma_skipped(v) || vma_is_vdso(v))
+			continue;
+		/* a VMA the stub built is mapped read-write */
+		if ((vma_kept(mem, i) ? (unsigned int)(PROT_READ | PROT_WRITE) : vma_map_prot(mem, v)) == v->prot)
 			continue;
 		r = rst_rsys(rs, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (r < 0)
@@ -862,13 +951,13 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 	int ret;
 
 	rst_proc_fd = mem->remote_proc_fd;
-	ret = unmap_stub(rs, pid, tramp);
+	ret = unmap_stub(rs, pid, tramp, mem);
 	if (!ret)
 		ret = move_vdso(rs, pid, tramp, mm);
 	for (size_t i = 0; !ret && i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 
-		if (vma_skipped(v) || vma_is_vdso(v))
+		if (vma_skipped(v) || vma_is_vdso(v) || vma_kept(mem, i))
 			continue;
 		if (is_anon_shared(v))
 			ret = map_anon_shared(rs, pid, tramp, mem, v);

@@ -1,15 +1,617 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The parsed options, shared by the tool and by the unit tests that link its objects. */
+/*
+ * The options: one table with every option of CRIU 4.2's command line, what
+ * it does here, and whether it works, is accepted without effect (a hint, or
+ * nothing to do for what this criu restores), or is refused ("not supported
+ * yet"). --help is printed from the same table. Documentation/criu.txt lists
+ * the same three groups.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common.h"
 #include "cr_options.h"
 #include "log.h"
+#include "version.h"
 
-struct cr_options opts = {
-	.loglevel = DEFAULT_LOGLEVEL,
-};
+struct cr_options opts;
+
+void opts_init(void)
+{
+	memset(&opts, 0, sizeof(opts));
+	opts.loglevel = DEFAULT_LOGLEVEL;
+	opts.status_fd = -1;
+	opts.ghost_limit = DEFAULT_GHOST_LIMIT;
+	opts.timeout = DEFAULT_TIMEOUT;
+}
 
 bool fault_injected(const char *step)
 {
 	return opts.fault_inject && !strcmp(opts.fault_inject, step);
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* "--name", "--no-name" or "-c" of the option being applied, and where it came from */
+static char cur_opt[80];
+static const char *cur_source;
+
+static int __attribute__((format(printf, 1, 2))) opt_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "criu: %s", cur_opt);
+	if (cur_source)
+		fprintf(stderr, " (in %s)", cur_source);
+	fprintf(stderr, ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------ value parsers */
+
+static int parse_int(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *ret)
+{
+	long v;
+
+	if (parse_int(s, 1, INT_MAX, &v))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* like CRIU's: a number with an optional K, M or G suffix */
+static int parse_size(const char *s, unsigned long long *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	}
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static bool one_of(const char *arg, const char *const *words)
+{
+	for (; *words; words++)
+		if (!strcmp(arg, *words))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ setters */
+
+static int set_tree(const char *arg)
+{
+	if (parse_pid(arg, &opts.tree_id))
+		return opt_error("'%s' is not a pid", arg);
+	return 0;
+}
+
+/* -v, -vN, -vvv, --verbosity, --verbosity=N, and "-verbosity=N" (-v with "erbosity=N") as zdtm.py sends it */
+static int set_verbosity(const char *arg)
+{
+	long v;
+
+	if (!arg)
+		v = opts.loglevel + 1;
+	else if (strspn(arg, "v") == strlen(arg))
+		v = opts.loglevel + 1 + strlen(arg);
+	else if (!strncmp(arg, "erbosity=", 9) && !parse_int(arg + 9, 0, INT_MAX, &v))
+		;
+	else if (parse_int(arg, 0, INT_MAX, &v))
+		return opt_error("'%s' is not a log level", arg);
+	opts.loglevel = min(v, (long)LOG_DEBUG);
+	return 0;
+}
+
+static int set_script(const char *arg)
+{
+	char **s = xrealloc(opts.scripts, (opts.nr_scripts + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	opts.scripts = s;
+	opts.scripts[opts.nr_scripts++] = (char *)arg;
+	return 0;
+}
+
+static int set_status_fd(const char *arg)
+{
+	long fd;
+
+	if (parse_int(arg, 0, INT_MAX, &fd))
+		return opt_error("'%s' is not a file descriptor", arg);
+	opts.status_fd = fd;
+	return 0;
+}
+
+/* CRIU's hidden --close FD: close an fd criu was started with */
+static int set_close(const char *arg)
+{
+	long fd;
+
+	if (parse_int(arg, 0, INT_MAX, &fd))
+		return opt_error("'%s' is not a file descriptor", arg);
+	close(fd);
+	return 0;
+}
+
+static int set_ghost_limit(const char *arg)
+{
+	if (parse_size(arg, &opts.ghost_limit))
+		return opt_error("'%s' is not a size (NUM[K|M|G])", arg);
+	return 0;
+}
+
+static int set_timeout(const char *arg)
+{
+	long v;
+
+	if (parse_int(arg, 0, INT_MAX, &v))
+		return opt_error("'%s' is not a number of seconds", arg);
+	opts.timeout = v;
+	return 0;
+}
+
+static int set_pidfd_external(const char *arg)
+{
+	if (!strcmp(arg, "dead"))
+		opts.pidfd_external = PIDFD_EXT_DEAD;
+	else if (!strcmp(arg, "strict"))
+		opts.pidfd_external = PIDFD_EXT_STRICT;
+	else
+		return opt_error("takes 'dead' or 'strict', not '%s'", arg);
+	return 0;
+}
+
+static int set_pidfd_map(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	struct pidfd_ext_map *m;
+	char from_s[32];
+	pid_t from, to;
+
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(from_s))
+		return opt_error("takes PID:NEWPID, not '%s'", arg);
+	memcpy(from_s, arg, colon - arg);
+	from_s[colon - arg] = '\0';
+	if (parse_pid(from_s, &from) || parse_pid(colon + 1, &to))
+		return opt_error("takes PID:NEWPID, not '%s'", arg);
+	m = xrealloc(opts.pidfd_ext_maps, (opts.nr_pidfd_ext_maps + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m[opts.nr_pidfd_ext_maps].key = from;
+	m[opts.nr_pidfd_ext_maps].pid = to;
+	opts.pidfd_ext_maps = m;
+	opts.nr_pidfd_ext_maps++;
+	return 0;
+}
+
+static int set_all(const char *arg)
+{
+	opts.check_extra = opts.check_experimental = true;
+	return 0;
+}
+
+/* --config is read before the options are applied (config.c); in a configuration file it does nothing, as in CRIU */
+static int set_nothing(const char *arg)
+{
+	return 0;
+}
+
+/* criu never compares CPUs: only 'none' (no check) is what it does */
+static int set_cpu_cap(const char *arg)
+{
+	if (arg && !strcmp(arg, "none"))
+		return 0;
+	return opt_error("not supported yet (criu does not compare CPUs: only --cpu-cap=none)");
+}
+
+/* criu leaves cgroups alone: that is CRIU's 'ignore' */
+static int set_manage_cgroups(const char *arg)
+{
+	static const char *const modes[] = { "none", "props", "soft", "full", "strict", NULL };
+
+	if (arg && !strcmp(arg, "ignore"))
+		return 0;
+	if (arg && !one_of(arg, modes))
+		return opt_error("unknown cgroups mode '%s'", arg);
+	return opt_error("not supported yet (criu leaves cgroups alone: only --manage-cgroups=ignore)");
+}
+
+static int set_pre_dump_mode(const char *arg)
+{
+	static const char *const modes[] = { "splice", "read", NULL };
+
+	return one_of(arg, modes) ? 0 : opt_error("takes 'splice' or 'read', not '%s'", arg);
+}
+
+static int set_network_lock(const char *arg)
+{
+	static const char *const methods[] = { "iptables", "nftables", "skip", "none", NULL };
+
+	return one_of(arg, methods) ? 0 : opt_error("takes 'iptables', 'nftables' or 'skip', not '%s'", arg);
+}
+
+static int set_file_validation(const char *arg)
+{
+	static const char *const methods[] = { "filesize", "buildid", NULL };
+
+	return one_of(arg, methods) ? 0 : opt_error("takes 'filesize' or 'buildid', not '%s'", arg);
+}
+
+static int set_ms(const char *arg)
+{
+	return opt_error("deprecated in CRIU (see \"criu check --help\")");
+}
+
+static int show_help(const char *arg)
+{
+	opts_usage(stdout);
+	exit(0);
+}
+
+static int show_version(const char *arg)
+{
+	/* CRIU's format: "Version: X.Y" first; then this implementation */
+	printf("Version: %s\n", CRIU_INTERFACE_VERSION);
+	printf("Edition: %s %s\n", CRIU_EDITION_NAME, CRIU_EDITION_VERSION);
+	exit(0);
+}
+
+/* ------------------------------------------------------------ the table */
+
+enum opt_kind {
+	WORKS,		/* does what CRIU's does */
+	HINT,		/* accepted; nothing to do for this criu (criu.txt says why) */
+	NOT_YET,	/* refused: "criu: --NAME: not supported yet", exit 1 */
+};
+
+struct opt_def {
+	const char *name;	/* long name; NULL: a section title for --help */
+	char short_name;
+	unsigned char arg;	/* no_argument, required_argument, optional_argument */
+	unsigned char kind;	/* enum opt_kind */
+	bool negatable;		/* CRIU's boolean options also have --no-NAME */
+	bool *flag;		/* a boolean: true, false for --no-NAME */
+	const char **str;	/* a string: the argument */
+	int (*set)(const char *arg);	/* anything else: 0 or -errno after opt_error() */
+	const char *argname;	/* for --help */
+	const char *help;	/* NULL: not in --help (CRIU does not list it either) */
+};
+
+#define SECTION(title)				{ .help = title }
+#define FLAG(n, s, neg, f, h)			{ n, s, no_argument, WORKS, neg, .flag = f, .help = h }
+#define STR(n, s, f, a, h)			{ n, s, required_argument, WORKS, false, .str = f, .argname = a, .help = h }
+#define FUNC(n, s, arg, kind, fn, a, h)		{ n, s, arg, kind, false, .set = fn, .argname = a, .help = h }
+#define ACCEPT(n, s, neg, h)			{ n, s, no_argument, HINT, neg, .help = h }
+#define ACCEPT_ARG(n, s, a, h)			{ n, s, required_argument, HINT, false, .argname = a, .help = h }
+#define NOPE(n, s, neg, h)			{ n, s, no_argument, NOT_YET, neg, .help = h }
+#define NOPE_ARG(n, s, arg, a, h)		{ n, s, arg, NOT_YET, false, .argname = a, .help = h }
+
+static const struct opt_def defs[] = {
+	SECTION("Dump/Restore options:"),
+	FUNC("tree", 't', required_argument, WORKS, set_tree, "PID", "checkpoint the process tree rooted at PID"),
+	STR("images-dir", 'D', &opts.imgs_dir, "DIR", "directory of the image files (default: .)"),
+	STR("work-dir", 'W', &opts.work_dir, "DIR", "directory criu works in: logs, relative paths (default: -D)"),
+	FLAG("leave-running", 'R', false, &opts.leave_running, "dump: leave the tree running"),
+	NOPE("leave-stopped", 's', false, "leave the tree stopped after dump or restore"),
+	FLAG("restore-detached", 'd', true, &opts.restore_detached, "restore: exit once the tree runs"),
+	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached"),
+	NOPE("restore-sibling", 'S', true, "restore the root task as a sibling of criu"),
+	FLAG("shell-job", 'j', true, &opts.shell_job, "the tree is a shell job using criu's terminal"),
+	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE (dump: ignored)"),
+	FUNC("action-script", 0, required_argument, WORKS, set_script, "FILE",
+	     "run FILE at each stage (CRTOOLS_SCRIPT_ACTION)"),
+	FUNC("status-fd", 0, required_argument, WORKS, set_status_fd, "FD",
+	     "restore: write '\\0' to FD and close it once the tree runs"),
+	FUNC("ghost-limit", 0, required_argument, WORKS, set_ghost_limit, "SIZE",
+	     "dump: refuse deleted files bigger than SIZE (default 1G)"),
+	FUNC("pidfd-external", 0, required_argument, WORKS, set_pidfd_external, "MODE",
+	     "restore: pidfds to gone outside processes: 'dead' (default) or 'strict'"),
+	FUNC("pidfd-map", 0, required_argument, WORKS, set_pidfd_map, "PID:NEWPID",
+	     "restore: pidfds to outside process PID point to NEWPID"),
+	FUNC("manage-cgroups", 0, optional_argument, WORKS, set_manage_cgroups, "MODE",
+	     "only 'ignore': criu leaves cgroups alone"),
+	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
+	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
+
+	SECTION("Accepted, without effect here (see criu(8)):"),
+	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
+	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE", "splice or read (no pre-dump)"),
+	FUNC("network-lock", 0, required_argument, HINT, set_network_lock, "METHOD",
+	     "iptables, nftables or skip (no network to lock)"),
+	FUNC("file-validation", 0, required_argument, HINT, set_file_validation, "METHOD",
+	     "filesize or buildid (criu compares sizes)"),
+	ACCEPT("link-remap", 0, true, "allow linking deleted files back (criu saves their contents)"),
+	ACCEPT("evasive-devices", 0, true, "allow any path to a device (criu uses the dumped one)"),
+	ACCEPT("ghost-fiemap", 0, true, "read deleted files with fiemap (criu reads them whole)"),
+	ACCEPT("weak-sysctls", 0, true, "skip missing sysctls (criu restores none)"),
+	ACCEPT("skip-file-rwx-check", 0, true, "skip file permission checks on restore"),
+	ACCEPT("mntns-compat-mode", 0, true, "mount engine mode (criu restores no mount namespace)"),
+	ACCEPT("unprivileged", 0, true, "accept the limits of running as non-root"),
+	ACCEPT("allow-uprobes", 0, true, "allow uprobes vmas"),
+	ACCEPT("deprecated", 0, true, "allow deprecated features (criu has none)"),
+	ACCEPT("log-pid", 0, true, "one log per process (criu writes one log)"),
+	ACCEPT_ARG("libdir", 'L', "DIR", "plugin directory (criu loads no plugins)"),
+	ACCEPT("force-irmap", 0, true, "record inotify watch paths (criu always does)"),
+	ACCEPT_ARG("irmap-scan-path", 0, "PATH", "where to look for watch paths (criu opens the handles)"),
+
+	SECTION("Not supported yet (criu exits 1):"),
+	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
+	NOPE("lazy-pages", 0, false, "restore pages on demand"),
+	NOPE("stream", 0, true, "images through criu-image-streamer"),
+	NOPE_ARG("freeze-cgroup", 0, required_argument, "PATH", "collect the tree with a cgroup freezer"),
+	NOPE_ARG("root", 'r', required_argument, "PATH", "change the root filesystem"),
+	NOPE_ARG("external", 0, required_argument, "RES", "external resources"),
+	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
+	NOPE("tcp-established", 0, true, "established TCP connections"),
+	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
+	NOPE("tcp-close", 0, true, "restore TCP connections closed"),
+	NOPE("file-locks", 'l', true, "file locks"),
+	NOPE_ARG("inherit-fd", 0, required_argument, "fd[NUM]:RES", "inherit file descriptors"),
+	NOPE_ARG("empty-ns", 0, required_argument, "net", "create an empty namespace"),
+	NOPE_ARG("join-ns", 'J', required_argument, "NS:PID", "join an existing namespace"),
+	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
+	NOPE_ARG("ext-mount-map", 'M', required_argument, "KEY:VAL", NULL),
+	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),
+	NOPE_ARG("enable-fs", 0, required_argument, "FSNAMES", "dump these filesystems' mounts"),
+	NOPE("enable-external-sharing", 0, false, NULL),
+	NOPE("enable-external-masters", 0, false, NULL),
+	NOPE_ARG("cgroup-root", 0, required_argument, "[CTL:]/ROOT", "cgroup root"),
+	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
+	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
+	NOPE_ARG("cgroup-dump-controller", 0, required_argument, "NAME", "cgroup controller"),
+	NOPE_ARG("cgroup-yard", 0, required_argument, "PATH", "cgroup yard"),
+	NOPE_ARG("lsm-profile", 0, required_argument, "TYPE:NAME", "LSM profile"),
+	NOPE_ARG("lsm-mount-context", 0, required_argument, "CTX", "LSM mount context"),
+	NOPE("track-mem", 0, true, "track memory changes for incremental dumps"),
+	NOPE_ARG("prev-images-dir", 0, required_argument, "DIR", "incremental dump"),
+	NOPE("page-server", 0, true, "send pages to a page server"),
+	NOPE("auto-dedup", 0, true, "deduplicate pages"),
+	NOPE_ARG("address", 0, required_argument, "ADDR", "page server address"),
+	NOPE_ARG("port", 0, required_argument, "PORT", "page server port"),
+	NOPE_ARG("ps-socket", 0, required_argument, "FD", "page server socket"),
+	NOPE("tls", 0, true, "TLS for the page server"),
+	NOPE_ARG("tls-cacert", 0, required_argument, "FILE", NULL),
+	NOPE_ARG("tls-cacrl", 0, required_argument, "FILE", NULL),
+	NOPE_ARG("tls-cert", 0, required_argument, "FILE", NULL),
+	NOPE_ARG("tls-key", 0, required_argument, "FILE", NULL),
+	NOPE("tls-no-cn-verify", 0, false, NULL),
+	NOPE("display-stats", 0, true, "print dump/restore statistics"),
+	FUNC("ms", 0, no_argument, WORKS, set_ms, NULL, NULL),
+
+	SECTION("Logging:"),
+	STR("log-file", 'o', &opts.log_file, "FILE", "log to FILE, relative to the work dir ('-': stderr)"),
+	FUNC("verbosity", 'v', optional_argument, WORKS, set_verbosity, "NUM",
+	     "-vNUM or --verbosity=NUM: 0 none .. 4 debug; -v, -vv.. add levels"),
+
+	SECTION("Check options:"),
+	STR("feature", 0, &opts.feature, "FEAT", "check one feature ('criu check --feature list')"),
+	FLAG("extra", 0, true, &opts.check_extra, "also check CRIU's extra features"),
+	FLAG("experimental", 0, true, &opts.check_experimental, "also check CRIU's experimental features"),
+	FUNC("all", 0, no_argument, WORKS, set_all, NULL, "--extra and --experimental"),
+
+	SECTION("Configuration files:"),
+	FUNC("config", 0, required_argument, WORKS, set_nothing, "FILE", "read options from FILE, not the defaults"),
+	FUNC("no-default-config", 0, no_argument, WORKS, set_nothing, NULL, "skip the default configuration files"),
+
+	SECTION("Other options:"),
+	FUNC("help", 'h', no_argument, WORKS, show_help, NULL, "this text"),
+	FUNC("version", 'V', no_argument, WORKS, show_version, NULL, "print the version"),
+};
+
+/* ------------------------------------------------------------ getopt glue */
+
+#define OPT_VAL_BASE	0x1000	/* getopt's val: OPT_VAL_BASE + index in defs[] */
+#define OPT_VAL_NEG	0x8000	/* ... | OPT_VAL_NEG for --no-NAME */
+
+static struct option long_opts[2 * ARRAY_SIZE(defs) + 1];
+static char short_opts[3 * ARRAY_SIZE(defs) + 2];
+static char neg_names[ARRAY_SIZE(defs)][64];
+
+static void build_getopt_tables(void)
+{
+	size_t nl = 0, ns = 0;
+
+	if (short_opts[0])
+		return;
+	short_opts[ns++] = ':';	/* ':' for a missing argument, '?' for an unknown option */
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+		const struct opt_def *d = &defs[i];
+
+		if (!d->name)
+			continue;
+		long_opts[nl++] = (struct option){ d->name, d->arg, NULL, OPT_VAL_BASE + i };
+		if (d->negatable) {
+			snprintf(neg_names[i], sizeof(neg_names[i]), "no-%s", d->name);
+			long_opts[nl++] = (struct option){ neg_names[i], no_argument, NULL, OPT_VAL_BASE + i + OPT_VAL_NEG };
+		}
+		if (d->short_name) {
+			short_opts[ns++] = d->short_name;
+			if (d->arg != no_argument)
+				short_opts[ns++] = ':';
+			if (d->arg == optional_argument)
+				short_opts[ns++] = ':';
+		}
+	}
+}
+
+static const struct opt_def *def_of(int val, bool *neg)
+{
+	*neg = false;
+	if (val >= OPT_VAL_BASE) {
+		*neg = val & OPT_VAL_NEG;
+		return &defs[(val & ~OPT_VAL_NEG) - OPT_VAL_BASE];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+		if (defs[i].name && defs[i].short_name == val)
+			return &defs[i];
+	return NULL;
+}
+
+static void name_option(const struct opt_def *d, bool neg, bool as_short)
+{
+	if (as_short)
+		snprintf(cur_opt, sizeof(cur_opt), "-%c", d->short_name);
+	else
+		snprintf(cur_opt, sizeof(cur_opt), "--%s%s", neg ? "no-" : "", d->name);
+}
+
+static int apply_one(const struct opt_def *d, bool neg, const char *arg)
+{
+	if (neg) {
+		/* --no-NAME asks for the default: fine even when NAME itself is not supported */
+		if (d->flag)
+			*d->flag = false;
+		return 0;
+	}
+	if (d->kind == NOT_YET)
+		return opt_error("not supported yet");
+	if (d->flag)
+		*d->flag = true;
+	else if (d->str)
+		*d->str = arg;
+	else if (d->set)
+		return d->set(arg);
+	return 0;
+}
+
+/* One line for what getopt refused: an unknown option, a missing or an unexpected argument. */
+static int getopt_error(int c, char **argv)
+{
+	const struct opt_def *d = NULL;
+	bool neg = false;
+	const char *tok = argv[optind - 1];
+
+	if (optopt)
+		d = def_of(optopt, &neg);
+	if (d)
+		name_option(d, neg, optopt < OPT_VAL_BASE);
+	else if (optopt)
+		snprintf(cur_opt, sizeof(cur_opt), "-%c", optopt);
+	else
+		snprintf(cur_opt, sizeof(cur_opt), "%.*s", (int)strcspn(tok, "="), tok);
+	if (c == ':')
+		return opt_error("needs an argument");
+	if (d)
+		return opt_error("takes no argument");
+	return opt_error("unknown option (criu --help)");
+}
+
+int opts_parse(int argc, char **argv, const char *source, char ***ret_args, int *ret_nr_args)
+{
+	int c, idx;
+
+	build_getopt_tables();
+	cur_source = source;
+	optind = 0;	/* glibc: start over, for each source */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, &idx)) != -1) {
+		const struct opt_def *d;
+		bool neg;
+		int ret;
+
+		if (c == '?' || c == ':')
+			return getopt_error(c, argv);
+		d = def_of(c, &neg);
+		if (!d)
+			return -EINVAL;
+		name_option(d, neg, c < OPT_VAL_BASE);
+		ret = apply_one(d, neg, optarg);
+		if (ret)
+			return ret;
+	}
+	if (ret_args) {
+		*ret_args = argv + optind;
+		*ret_nr_args = argc - optind;
+	} else if (optind < argc) {
+		snprintf(cur_opt, sizeof(cur_opt), "'%s'", argv[optind]);
+		return opt_error("not an option");
+	}
+	cur_source = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------ --help */
+
+void opts_usage(FILE *f)
+{
+	fprintf(f, "Usage:\n"
+		   "  criu dump -t PID [<options>]\n"
+		   "  criu restore [<options>]\n"
+		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
+		   "\n"
+		   "Commands:\n"
+		   "  dump           checkpoint a process tree identified by pid\n"
+		   "  restore        restore a process tree\n"
+		   "  check          check what the kernel and this criu support\n"
+		   "  (pre-dump, lazy-pages, page-server, service, dedup and cpuinfo: not supported yet)\n"
+		   "\n"
+		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+		const struct opt_def *d = &defs[i];
+		char left[64];
+
+		if (!d->name) {
+			fprintf(f, "\n%s\n", d->help);
+			continue;
+		}
+		if (!d->help)
+			continue;
+		char sh[4] = "   ";
+
+		if (d->short_name)
+			snprintf(sh, sizeof(sh), "-%c|", d->short_name);
+		snprintf(left, sizeof(left), "%s--%s%s%s%s%s", sh, d->negatable ? "[no-]" : "", d->name,
+			 d->arg == optional_argument ? "[=" : (d->arg ? " " : ""), d->arg ? d->argname : "",
+			 d->arg == optional_argument ? "]" : "");
+		if (strlen(left) > 28)
+			fprintf(f, "  %s\n  %-28s %s\n", left, "", d->help);
+		else
+			fprintf(f, "  %-28s %s\n", left, d->help);
+	}
+	fprintf(f, "\nConfiguration files, in order: /etc/criu/default.conf, ~/.criu/default.conf,\n"
+		   "$CRIU_CONFIG_FILE, --config FILE; then the command line.\n");
 }

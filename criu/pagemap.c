@@ -440,6 +440,19 @@ static bool want_page(uint64_t pme, enum page_filter filter, const struct zero_p
 	return !zero->huge || pfn < zero->huge || pfn >= zero->huge + HPAGE_PAGES;
 }
 
+/*
+ * A present page mapped more than once: shared copy-on-write with another
+ * task. process_vm_readv() pins the pages it reads, and pinning a shared
+ * anonymous page gives the task a copy of its own first (the kernel's
+ * unsharing on read-only pins), so such pages go through /proc/PID/mem,
+ * which reads without pinning: `dump --leave-running` leaves the sharing
+ * as it was, and the dump copies no page twice in memory.
+ */
+static bool shared_page(uint64_t pme)
+{
+	return (pme & PME_PRESENT) && !(pme & PME_EXCLUSIVE);
+}
+
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
 		   size_t pmbuf_nr)
@@ -467,9 +480,10 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 				i++;
 			if (i == nr)
 				break;
-			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero); j++)
+			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero) && shared_page(pmbuf[j]) == shared_page(pmbuf[i]);
+			     j++)
 				;
-			ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE, !readable);
+			ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE, !readable || shared_page(pmbuf[i]));
 			if (ret < 0)
 				return ret;
 			i = j;

@@ -175,8 +175,14 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	FifoEntry ffe = FIFO_ENTRY__INIT;
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
+	char name[PATH_MAX];
 	int ret;
 
+	/* restore opens the fifo by its name: one that was removed can't come back */
+	if (file_unlinked(p, name, sizeof(name)))
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: fifo %s was unlinked; criu can't restore a fifo without its name\n",
+			       p->fd, p->item->pid, p->link);
 	ret = dump_pipe_data(ctx, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;

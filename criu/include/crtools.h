@@ -4,11 +4,18 @@
 
 #include <sys/types.h>
 
-/* criu check [--feature NAME]: 0 when everything (or NAME) is supported. */
+/* criu check [--feature NAME] (--extra, --experimental in opts): 0 when everything (or NAME) is supported. */
 int cr_check(const char *feature);
-/* criu dump: 0 on success, -errno on failure (the tree is then left running untouched). */
+/*
+ * criu dump: 0 on success, -errno on failure (the tree is then left running
+ * untouched), or CR_DUMP_POST_SCRIPT_FAILED: the images are complete but the
+ * post-dump action script failed, so the tree was resumed (CRIU's exit 255).
+ */
 int cr_dump_tasks(int img_dfd, pid_t root);
+#define CR_DUMP_POST_SCRIPT_FAILED	255
 /* criu restore: <0 on failure; otherwise the exit code for criu (0, or the root's status in the foreground). */
 int cr_restore(int img_dfd);
+/* criu swrk FD / criu service [...]: argv[0] is the command (cr-service.c); the exit code. */
+int cr_service_main(int argc, char **argv);
 
 #endif

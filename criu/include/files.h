@@ -32,6 +32,7 @@
 
 struct FileEntry;
 struct cr_img;
+struct ghost_dump;
 
 /* What dump knows about one fd before choosing its type. */
 struct fd_parms {
@@ -51,6 +52,8 @@ struct dump_files_ctx {
 	int img_dfd;
 	struct cr_img *files_img;	/* files.img */
 	struct cr_img *imgs[CR_FD_MAX];	/* the types' own images, opened on first use (dump_files_img) */
+	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
+	uint32_t last_ghost_id;
 	struct pstree *tree;
 	uint32_t next_id;
 };
@@ -143,6 +146,12 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
  * file behind a file-backed mapping, as a regular file object, once per file.
  */
 int dump_file_lfd(int lfd, uint32_t *ret_id);
+/*
+ * Whether the file behind p lost the name it was opened by: its link ends in
+ * " (deleted)" and that path is not this very file (whose name may end so).
+ * The link without the suffix goes to ret_name.
+ */
+bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
 /*
  * The fown (F_SETOWN, F_SETSIG) part of a file, from criu's copy p->lfd
  * (fown.c). 0, or -errno logged: the owner is not part of the tree.

@@ -74,5 +74,7 @@ void pb_free(void *msg, int pb_type);
 /* Raw bytes (for pages and data sidecars). */
 int write_img_buf(struct cr_img *img, const void *buf, size_t len);
 int read_img_buf(struct cr_img *img, void *buf, size_t len);	/* exact length or -errno */
+/* Up to len bytes: how many were read (0 at EOF) or -errno (logged). */
+ssize_t read_img_some(struct cr_img *img, void *buf, size_t len);
 
 #endif

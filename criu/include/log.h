@@ -24,6 +24,9 @@ int log_get_fd(void);
 /* Log through fd from now on (restore stubs move the log fd out of the way of restored fds). */
 void log_set_fd(int fd);
 void log_set_prefix(const char *prefix);
+/* The first error logged (any level) since the last reset, without its head; NULL if none. */
+const char *log_first_err(void);
+void log_first_err_reset(void);
 void print_on_level(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vprint_on_level(int level, const char *fmt, va_list ap);
 

@@ -23,6 +23,8 @@ struct restore_opts {
 	bool detached;		/* -d: leave the tree running and return 0 */
 	const char *pidfile;	/* --pidfile: write the root's pid there */
 	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
+	bool sibling;		/* RPC rst_sibling: the root becomes a child of criu's parent (CLONE_PARENT) */
+	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 };
 
 /*
@@ -75,6 +77,7 @@ struct CoreEntry;
 struct cr_img;
 struct MmEntry;
 struct PagemapEntry;
+struct VmaEntry;
 
 /* Memory of one task: what mem-restore.c needs. */
 struct rst_mem {
@@ -83,6 +86,11 @@ struct rst_mem {
 	size_t nr_pmes;
 	int pages_fd;			/* criu's fd of pages-N.img, -1 when no pages */
 	int remote_proc_fd;		/* > 0: the task's fd of /proc, for /proc paths (chroot) */
+	/*
+	 * mem-cow.c: one COW_* state per VMA (in memory shared with the stubs),
+	 * NULL when no VMA of the tree can be shared with a child.
+	 */
+	uint8_t *cow;
 	/* filled by the caller: file-backed mappings and the exe */
 	int (*file_path)(uint32_t id, char *buf, size_t size);
 };
@@ -123,6 +131,25 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 int validate_mem(pid_t pid, const struct rst_mem *mem);
 /* mem-restore.c: true when [start, end) meets no dumped VMA of mem. */
 bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned long end);
+
+/* mem-restore.c: does a present run of pages meet the VMA? */
+bool mem_vma_has_pages(const struct rst_mem *mem, const struct VmaEntry *v);
+
+/*
+ * mem-cow.c: pages shared copy-on-write with a forked child. The stubs build
+ * such VMAs before they fork (Documentation/restore.md); the morph keeps them.
+ */
+enum {
+	COW_NONE,	/* restored by the morph */
+	COW_PLAN,	/* the stub builds it, if its place is free in the stub */
+	COW_KEPT,	/* the stub has it mapped and filled: the morph keeps it */
+};
+/* Controller, before the first fork: which VMAs to build in the stubs. 0 or -errno. */
+int cow_plan(struct pstree *tree);
+/* In a stub, before it forks its children; proc_fd: a /proc where criu's fds are found. */
+int cow_stub_prepare(struct pstree_item *me, int proc_fd);
+/* Controller: drop the table (after the restore, or its failure). */
+void cow_reset(void);
 
 /* restorer.c: morph a stopped stub (every thread seized) into the dumped task. */
 struct morph_thread;

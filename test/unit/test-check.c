@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -190,6 +192,48 @@ static int own_vdso(void)
 	return vdso && (!vvar || vvar_end == vdso);
 }
 
+/* put 5 expirations into a timerfd and read them back */
+static int own_timerfd_ticks(void)
+{
+	int fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+	uint64_t five = 5, back = 0;
+	int good = fd >= 0 && !ioctl(fd, _IOW('T', 0, uint64_t), &five) &&
+		   read(fd, &back, sizeof(back)) == sizeof(back) && back == 5;
+
+	close(fd);
+	return good;
+}
+
+/* an epoll watching an eventfd-like target: here a second epoll */
+static int own_kcmp_epoll(void)
+{
+	int ep = epoll_create1(0), target = epoll_create1(0), good;
+	struct epoll_event ev = { .events = EPOLLOUT };
+	uint32_t slot[3];
+
+	good = ep >= 0 && target >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, target, &ev);
+	slot[0] = ep;
+	slot[1] = target;
+	slot[2] = 0;
+	good = good && syscall(__NR_kcmp, getpid(), getpid(), 7, target, (unsigned long)slot) == 0;
+	close(ep);
+	close(target);
+	return good;
+}
+
+static int own_ns_pid(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int good = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		good |= !strncmp(line, "NSpid:", 6);
+	if (f)
+		fclose(f);
+	return good;
+}
+
 static const struct {
 	const char *name;
 	int (*own)(void);
@@ -204,6 +248,31 @@ static const struct {
 	{ "rseq", own_rseq },
 	{ "process_vm_readv", own_vm_readv },
 	{ "vdso", own_vdso },
+	{ "timerfd-ticks", own_timerfd_ticks },
+	{ "kcmp-epoll", own_kcmp_epoll },
+	{ "ns-pid", own_ns_pid },
+};
+
+/*
+ * CRIU's names: supported when criu restores the thing and the kernel has
+ * it (own != NULL), never for what criu does not restore (own == NULL).
+ */
+static const struct {
+	const char *name;
+	int (*own)(void);
+} criu_names[] = {
+	{ "timerfd", own_timerfd_ticks },
+	{ "kcmp_epoll", own_kcmp_epoll },
+	{ "ns_pid", own_ns_pid },
+	{ "clone3_set_tid", own_clone3_set_tid },
+	{ "get_rseq_conf", own_rseq },
+	{ "userns", NULL },
+	{ "mem_dirty_track", NULL },
+	{ "mnt_id", NULL },
+	{ "uffd", NULL },
+	{ "seccomp_filters", NULL },
+	{ "pidfd_store", NULL },
+	{ "timens", NULL },
 };
 
 static int run(const char *cmd, char *out, size_t size)
@@ -255,6 +324,15 @@ int main(void)
 			}
 		}
 		ok(line_ok, "the criu check line of %s agrees with the kernel", features[i].name);
+	}
+	for (size_t i = 0; i < sizeof(criu_names) / sizeof(criu_names[0]); i++) {
+		int own = criu_names[i].own ? criu_names[i].own() : 0;
+
+		snprintf(cmd, sizeof(cmd), "./criu/criu check --no-default-config -verbosity=0 --feature %s",
+			 criu_names[i].name);
+		r = run(cmd, NULL, 0);
+		ok(r == (own ? 0 : 1), "CRIU's --feature %s agrees with the kernel and what criu restores",
+		   criu_names[i].name);
 	}
 	r = run("./criu/criu check --feature no-such-feature 2>/dev/null", NULL, 0);
 	ok(r == 1, "an unknown feature exits 1%s", "");

@@ -49,6 +49,8 @@
 #include "tty.pb-c.h"
 #include "sk-packet.pb-c.h"
 #include "memfd.pb-c.h"
+#include "ghost-file.pb-c.h"
+#include "remap-file-path.pb-c.h"
 
 #include "tap.h"
 
@@ -841,6 +843,79 @@ static bool cmp_memfd_inode(const void *a, const void *b)
 	return !strcmp(y->name, "memfd:test") && y->size == 1 << 20 && y->seals == 0xf && y->inode_id == 4;
 }
 
+static RemapFilePathEntry *mk_remap(void)
+{
+	static RemapFilePathEntry e = REMAP_FILE_PATH_ENTRY__INIT;
+
+	e.orig_id = 9;
+	e.remap_id = 3;
+	e.has_remap_type = true;
+	e.remap_type = REMAP_TYPE__GHOST;
+	return &e;
+}
+
+static bool cmp_remap(const void *a, const void *b)
+{
+	const RemapFilePathEntry *y = b;
+
+	(void)a;
+	return y->orig_id == 9 && y->remap_id == 3 && y->has_remap_type && y->remap_type == REMAP_TYPE__GHOST;
+}
+
+/* A ghost with our nanosecond fields; its one chunk is the 10 raw bytes after it. */
+static GhostFileEntry *mk_ghost(void)
+{
+	static GhostFileEntry e = GHOST_FILE_ENTRY__INIT;
+	static Timeval at = TIMEVAL__INIT, mt = TIMEVAL__INIT;
+
+	e.uid = 1234;
+	e.gid = 5678;
+	e.mode = 0100644;
+	e.has_dev = e.has_ino = true;
+	e.dev = 0xfe00;
+	e.ino = 1ULL << 33;
+	at.tv_sec = 1000000000;
+	at.tv_usec = 123456;
+	mt.tv_sec = 1200000000;
+	mt.tv_usec = 987654;
+	e.atim = &at;
+	e.mtim = &mt;
+	e.has_atim_nsec = e.has_mtim_nsec = true;
+	e.atim_nsec = 123456789;
+	e.mtim_nsec = 987654321;
+	e.has_chunks = e.chunks = true;
+	e.has_size = true;
+	e.size = 1 << 20;
+	return &e;
+}
+
+static bool cmp_ghost(const void *a, const void *b)
+{
+	const GhostFileEntry *y = b;
+
+	(void)a;
+	return y->uid == 1234 && y->gid == 5678 && y->mode == 0100644 && y->ino == 1ULL << 33 && y->atim &&
+	       y->mtim && y->mtim->tv_usec == 987654 && y->atim_nsec == 123456789 && y->mtim_nsec == 987654321 &&
+	       y->chunks && y->size == 1 << 20;
+}
+
+static GhostChunkEntry *mk_ghost_chunk(void)
+{
+	static GhostChunkEntry e = GHOST_CHUNK_ENTRY__INIT;
+
+	e.off = 65536;
+	e.len = 10;
+	return &e;
+}
+
+static bool cmp_ghost_chunk(const void *a, const void *b)
+{
+	const GhostChunkEntry *y = b;
+
+	(void)a;
+	return y->off == 65536 && y->len == 10;
+}
+
 /* ------------------------------------------------------------------------
  * Round trips
  */
@@ -976,6 +1051,14 @@ static void test_round_trips(int dfd)
 	struct rt_entry ttyd[] = { { PB_TTY_DATA, mk_tty_data(), cmp_tty_data } };
 	struct rt_entry skq[] = { { PB_SK_QUEUES, mk_sk_queue(), cmp_sk_queue, pipe_bytes, 10 } };
 	struct rt_entry mfd[] = { { PB_MEMFD_INODE, mk_memfd_inode(), cmp_memfd_inode } };
+	struct rt_entry remap[] = {
+		{ PB_REMAP_FPATH, mk_remap(), cmp_remap },
+		{ PB_REMAP_FPATH, mk_remap(), cmp_remap },
+	};
+	struct rt_entry ghost[] = {
+		{ PB_GHOST_FILE, mk_ghost(), cmp_ghost },
+		{ PB_GHOST_CHUNK, mk_ghost_chunk(), cmp_ghost_chunk, pipe_bytes, 10 },
+	};
 	/* mk_file_misc() reuses one static FileEntry: its entries are written and read one at a time */
 	struct rt_entry files[] = {
 		{ PB_FILE, mk_file_reg(), cmp_file },
@@ -1006,6 +1089,8 @@ static void test_round_trips(int dfd)
 	round_trip(dfd, "tty-data", CR_FD_TTY_DATA, 0, ttyd, 1);
 	round_trip(dfd, "sk-queues with packet data", CR_FD_SK_QUEUES, 0, skq, 1);
 	round_trip(dfd, "memfd inodes", CR_FD_MEMFD_INODE, 0, mfd, 1);
+	round_trip(dfd, "remap-fpath", CR_FD_REMAP_FPATH, 0, remap, 2);
+	round_trip(dfd, "ghost file with a chunk of raw data", CR_FD_GHOST_FILE, 3, ghost, 2);
 }
 
 /*
@@ -1733,10 +1818,18 @@ static int write_image_set(int dfd, bool crit_only)
 	struct rt_entry ttyd[] = { { PB_TTY_DATA, mk_tty_data(), cmp_tty_data } };
 	struct rt_entry skq[] = { { PB_SK_QUEUES, mk_sk_queue(), cmp_sk_queue, data, 10 } };
 	struct rt_entry mfd[] = { { PB_MEMFD_INODE, mk_memfd_inode(), cmp_memfd_inode } };
+	struct rt_entry remap[] = { { PB_REMAP_FPATH, mk_remap(), cmp_remap } };
+	GhostFileEntry gfe = *mk_ghost();
+	struct rt_entry ghost[] = {
+		{ PB_GHOST_FILE, &gfe, cmp_ghost },
+		{ PB_GHOST_CHUNK, mk_ghost_chunk(), cmp_ghost_chunk, data, 10 },
+	};
 	int ret = 0;
 
-	if (crit_only)
+	if (crit_only) {
 		fdi.type = FD_TYPES__REG;
+		gfe.has_atim_nsec = gfe.has_mtim_nsec = false;	/* ours: crit drops them */
+	}
 	ret = ret ?: write_entries(dfd, CR_FD_INVENTORY, 0, inv, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_PSTREE, 0, ps, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_CORE, 4242, core, 1);
@@ -1752,6 +1845,8 @@ static int write_image_set(int dfd, bool crit_only)
 	ret = ret ?: write_entries(dfd, CR_FD_TTY_DATA, 0, ttyd, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_SK_QUEUES, 0, skq, 1);
 	ret = ret ?: write_entries(dfd, CR_FD_MEMFD_INODE, 0, mfd, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_REMAP_FPATH, 0, remap, 1);
+	ret = ret ?: write_entries(dfd, CR_FD_GHOST_FILE, 3, ghost, 2);
 	mk_core_ext(false);
 	return ret;
 }

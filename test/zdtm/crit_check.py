@@ -8,7 +8,7 @@ Decodes the images of DIR that crit knows (the IMAGE rows of
 criu/include/objects.def with a crit magic name, the list crit-check.sh
 reads too, so the two never disagree) the way `crit decode` does: pycriu.images.load(), then JSON. An image crit rejects, or
 whose magic is not the one its name says, is a failure. Images not in the
-list (pidfd entries, our own reg-files-data.img, pages) are not looked at.
+list (pidfd entries, pages) are not looked at.
 
 Run it with crit's own interpreter (pycriu is Debian's module: the python
 that `crit` starts with). One TAP line per image; exit 0 when all pass,

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ghost files: regular files a task holds open after their last name was
+ * unlinked (st_nlink 0). CRIU's format: remap-fpath.img maps the file object
+ * (files.img) to a ghost id, and ghost-file-<id>.img holds the inode once,
+ * whatever number of open files share it: owner, mode, times, size, and the
+ * data ranges as chunks (the gaps between them are holes).
+ *
+ * Restore (in the controller) recreates the inode once, in the directory of
+ * its last name, under a fresh name, fills it, sets owner, mode and times,
+ * gives it its old name if that is free (so that /proc/PID/fd reads as
+ * before) and unlinks it. Each file object then opens it again through
+ * /proc/self/fd, so all of them share the one inode.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "ghost.h"
+#include "image.h"
+#include "protobuf.h"
+
+#include "ghost-file.pb-c.h"
+#include "remap-file-path.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "ghost: "
+
+/* Data (not holes) a ghost may hold: the image carries all of it. */
+#define GHOST_BUF_SIZE (1u << 20)
+
+/* Inode flags (chattr) the image can't hold: a ghost with one is refused. */
+#define GHOST_BAD_IFLAGS                                                                                  \
+	(FS_SECRM_FL | FS_UNRM_FL | FS_COMPR_FL | FS_SYNC_FL | FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | \
+	 FS_NOATIME_FL | FS_JOURNAL_DATA_FL | FS_NOCOW_FL)
+
+/* ===================== dump ===================== */
+
+struct ghost_dump {
+	struct ghost_dump *next;
+	dev_t dev;
+	ino_t ino;
+	uint32_t id;
+};
+
+/* A read-only open of the task's file of our own: its fd may be write-only or O_PATH. */
+static int ghost_reopen(const struct fd_parms *p)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->lfd);
+	/* O_NOATIME: reading the contents must not touch the atime (the tree may go on running) */
+	fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "fd %d of task %d: can't reopen unlinked file %s to read it: %s\n", p->fd,
+			       p->item->pid, p->link, strerror(errno));
+	return fd;
+}
+
+/* Refuse what a ghost image can't carry; 0 when the file can be dumped as a ghost. */
+static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
+{
+	const struct stat *st = &p->stat;
+	char dir[PATH_MAX], *slash;
+	unsigned long long data = (unsigned long long)st->st_blocks * 512;
+	struct stat dst;
+	ssize_t nx;
+	int iflags;
+
+	if (!S_ISREG(st->st_mode))
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
+			       p->fd, p->item->pid, p->link, st->st_mode);
+	if (st->st_nlink)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: %s: this name was removed but the file has %lu other link(s); criu can't restore a file opened by a removed name of a linked file\n",
+			       p->fd, p->item->pid, p->link, (unsigned long)st->st_nlink);
+	if (data > opts.ghost_limit)
+		return pr_fail(-EFBIG, "fd %d of task %d: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
+			       p->fd, p->item->pid, p->link, data, opts.ghost_limit);
+	nx = flistxattr(rfd, NULL, 0);
+	if (nx > 0)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: unlinked file %s has extended attributes (ACLs, capabilities, ...), which criu can't restore on it\n",
+			       p->fd, p->item->pid, p->link);
+	if (!ioctl(rfd, FS_IOC_GETFLAGS, &iflags) && (iflags & GHOST_BAD_IFLAGS))
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: unlinked file %s has inode flags 0x%x (chattr), which criu can't restore on it\n",
+			       p->fd, p->item->pid, p->link, iflags & GHOST_BAD_IFLAGS);
+	snprintf(dir, sizeof(dir), "%s", name);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: unlinked file %s has no absolute path\n", p->fd,
+			       p->item->pid, p->link);
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &dst) || !S_ISDIR(dst.st_mode))
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
+			       p->fd, p->item->pid, dir, p->link);
+	return 0;
+}
+
+static int ghost_copy_range(struct cr_img *img, int rfd, char *buf, off_t off, off_t len, const char *link)
+{
+	while (len > 0) {
+		ssize_t n = pread(rfd, buf, min((off_t)GHOST_BUF_SIZE, len), off);
+		int ret;
+
+		if (n <= 0)
+			return pr_fail(n < 0 ? -errno : -EIO, "can't read unlinked file %s at %lld: %s\n", link,
+				       (long long)off, n < 0 ? strerror(errno) : "it shrank");
+		ret = write_img_buf(img, buf, n);
+		if (ret)
+			return ret;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* One chunk entry and its bytes per data range, from SEEK_DATA/SEEK_HOLE. */
+static int ghost_dump_chunks(struct cr_img *img, int rfd, off_t size, const char *link)
+{
+	_cleanup_free_ char *buf = xmalloc(GHOST_BUF_SIZE);
+	off_t pos = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (pos < size) {
+		GhostChunkEntry ce = GHOST_CHUNK_ENTRY__INIT;
+		off_t data = lseek(rfd, pos, SEEK_DATA), hole;
+		int ret;
+
+		if (data < 0 && errno == ENXIO)
+			break;	/* a hole up to the end */
+		if (data < 0)
+			return pr_fail(-errno, "can't find the data of unlinked file %s: %s\n", link, strerror(errno));
+		if (data >= size)
+			break;
+		hole = lseek(rfd, data, SEEK_HOLE);
+		if (hole < 0)
+			return pr_fail(-errno, "can't find the holes of unlinked file %s: %s\n", link, strerror(errno));
+		hole = min(hole, size);
+		ce.off = data;
+		ce.len = hole - data;
+		ret = pb_write_one(img, &ce, PB_GHOST_CHUNK) ?: ghost_copy_range(img, rfd, buf, data, hole - data, link);
+		if (ret)
+			return ret;
+		pos = hole;
+	}
+	return 0;
+}
+
+static void ghost_time(Timeval *tv, uint32_t *nsec, const struct timespec *ts)
+{
+	tv->tv_sec = ts->tv_sec;
+	tv->tv_usec = ts->tv_nsec / 1000;
+	*nsec = ts->tv_nsec;
+}
+
+static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const struct fd_parms *p, int rfd)
+{
+	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
+	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
+	const struct stat *st = &p->stat;
+	struct cr_img *img;
+	int ret;
+
+	gfe.uid = st->st_uid;
+	gfe.gid = st->st_gid;
+	gfe.mode = st->st_mode;
+	gfe.has_dev = gfe.has_ino = true;
+	gfe.dev = (uint32_t)st->st_dev;
+	gfe.ino = st->st_ino;
+	gfe.atim = &atim;
+	gfe.mtim = &mtim;
+	gfe.has_atim_nsec = gfe.has_mtim_nsec = true;
+	ghost_time(&atim, &gfe.atim_nsec, &st->st_atim);
+	ghost_time(&mtim, &gfe.mtim_nsec, &st->st_mtim);
+	gfe.has_chunks = gfe.chunks = true;
+	gfe.has_size = true;
+	gfe.size = st->st_size;
+
+	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_DUMP, gid);
+	if (!img)
+		return pr_fail(-errno, "can't create the image of ghost file %u: %s\n", gid, img_last_error());
+	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, st->st_size, p->link);
+	if (!ret)
+		return close_image_checked(img);
+	close_image(img);
+	return ret;
+}
+
+/* The ghost of p's inode, written now if it is the first fd of it. */
+static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, uint32_t *ret_gid)
+{
+	_cleanup_close_ int rfd = -1;
+	struct ghost_dump *g;
+	int ret;
+
+	for (g = ctx->ghosts; g; g = g->next) {
+		if (g->dev == p->stat.st_dev && g->ino == p->stat.st_ino) {
+			*ret_gid = g->id;
+			return 0;
+		}
+	}
+	rfd = ghost_reopen(p);
+	if (rfd < 0)
+		return rfd;
+	ret = ghost_check(p, name, rfd);
+	if (ret)
+		return ret;
+	g = xzalloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->dev = p->stat.st_dev;
+	g->ino = p->stat.st_ino;
+	g->id = ++ctx->last_ghost_id;
+	ret = ghost_write_image(ctx, g->id, p, rfd);
+	if (ret) {
+		free(g);
+		return ret;
+	}
+	g->next = ctx->ghosts;
+	ctx->ghosts = g;
+	pr_info("unlinked file %s (%lld bytes) is ghost %u\n", p->link, (long long)p->stat.st_size, g->id);
+	*ret_gid = g->id;
+	return 0;
+}
+
+int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name)
+{
+	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
+	struct cr_img *img;
+	uint32_t gid;
+	int ret;
+
+	if (p->fd < 0)
+		return pr_fail(-EOPNOTSUPP, "%s is unlinked; criu can't dump an unlinked file that is mapped, an exe, a cwd or a root\n",
+			       p->link);
+	ret = ghost_get(ctx, p, name, &gid);
+	if (ret)
+		return ret;
+	img = dump_files_img(ctx, CR_FD_REMAP_FPATH);
+	if (!img)
+		return -EIO;
+	rpe.orig_id = id;
+	rpe.remap_id = gid;
+	rpe.has_remap_type = true;
+	rpe.remap_type = REMAP_TYPE__GHOST;
+	return pb_write_one(img, &rpe, PB_REMAP_FPATH);
+}
+
+void dump_ghost_fini(struct dump_files_ctx *ctx)
+{
+	while (ctx->ghosts) {
+		struct ghost_dump *g = ctx->ghosts;
+
+		ctx->ghosts = g->next;
+		free(g);
+	}
+}
+
+/* ===================== restore ===================== */
+
+struct ghost_rst {
+	struct ghost_rst *next;
+	uint32_t id;
+	int fd;			/* the controller's read-write open of the recreated inode */
+};
+
+static RemapFilePathEntry **remaps;
+static size_t nr_remaps;
+static bool remaps_read;
+static struct ghost_rst *ghosts;
+
+static int read_remaps(void)
+{
+	struct cr_img *img;
+	RemapFilePathEntry *e;
+	int ret;
+
+	remaps_read = true;
+	img = open_image_at(files_img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
+	if (!img)
+		return pr_fail(-errno, "can't open remap-fpath.img: %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_REMAP_FPATH)) > 0) {
+		RemapFilePathEntry **n = xrealloc(remaps, (nr_remaps + 1) * sizeof(*remaps));
+
+		if (!n) {
+			pb_free(e, PB_REMAP_FPATH);
+			ret = -ENOMEM;
+			break;
+		}
+		remaps = n;
+		remaps[nr_remaps++] = e;
+	}
+	close_image(img);
+	return ret < 0 ? ret : 0;
+}
+
+int ghost_of_file(uint32_t id, uint32_t *ret_gid)
+{
+	int ret;
+
+	if (!remaps_read) {
+		ret = read_remaps();
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < nr_remaps; i++) {
+		RemapFilePathEntry *e = remaps[i];
+
+		if (e->orig_id != id)
+			continue;
+		if (!e->has_remap_type || e->remap_type != REMAP_TYPE__GHOST)
+			return pr_fail(-EOPNOTSUPP,
+				       "remap-fpath.img: file %u comes back by a remap of type %d; criu restores only ghost files\n",
+				       id, e->has_remap_type ? e->remap_type : 0);
+		*ret_gid = e->remap_id;
+		return 1;
+	}
+	return 0;
+}
+
+/* A name for the new inode next to name that nothing else uses: fills tmp, returns the fd. */
+static int ghost_create(uint32_t gid, const char *name, char *tmp, size_t size)
+{
+	const char *slash = strrchr(name, '/');
+	int dlen = slash ? (int)(slash - name) : 0;
+
+	if (!slash)
+		return pr_fail(-EINVAL, "ghost %u: %s is not an absolute path\n", gid, name);
+	for (unsigned int n = 0; n < 100; n++) {
+		int fd, len;
+
+		len = snprintf(tmp, size, "%.*s/.criu-ghost.%x.%d.%u", dlen, name, gid, (int)getpid(), n);
+		if (len < 0 || (size_t)len >= size)
+			return pr_fail(-ENAMETOOLONG, "ghost %u: the path %s is too long\n", gid, name);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return pr_fail(-errno, "ghost %u: can't create %s: %s\n", gid, tmp, strerror(errno));
+	}
+	return pr_fail(-EEXIST, "ghost %u: no free temporary name next to %s\n", gid, name);
+}
+
+static int ghost_write(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/* len bytes of the image to fd at off; len 0: up to the image's end (images without chunks). */
+static int ghost_fill_range(struct cr_img *img, int fd, char *buf, uint64_t off, uint64_t len, bool to_eof)
+{
+	while (to_eof || len) {
+		size_t want = to_eof ? GHOST_BUF_SIZE : min((uint64_t)GHOST_BUF_SIZE, len);
+		ssize_t n = to_eof ? read_img_some(img, buf, want) : read_img_buf(img, buf, want);
+		int ret;
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		ret = ghost_write(fd, buf, n, off);
+		if (ret)
+			return pr_fail(ret, "%s: can't write the contents: %s\n", img_name(img), strerror(-ret));
+		off += n;
+		if (!to_eof)
+			len -= n;
+	}
+	return 0;
+}
+
+static int ghost_fill(struct cr_img *img, GhostFileEntry *gfe, int fd)
+{
+	_cleanup_free_ char *buf = xmalloc(GHOST_BUF_SIZE);
+	GhostChunkEntry *ce;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	if (!gfe->chunks)
+		return ghost_fill_range(img, fd, buf, 0, 0, true);
+	if (!gfe->has_size)
+		return pr_fail(-EINVAL, "%s: chunks but no size\n", img_name(img));
+	if (ftruncate(fd, gfe->size))
+		return pr_fail(-errno, "%s: can't make the file %llu bytes long: %s\n", img_name(img),
+			       (unsigned long long)gfe->size, strerror(errno));
+	while ((ret = pb_read_one_eof(img, (void **)&ce, PB_GHOST_CHUNK)) > 0) {
+		uint64_t off = ce->off, len = ce->len;
+
+		pb_free(ce, PB_GHOST_CHUNK);
+		if (off > gfe->size || len > gfe->size - off)
+			return pr_fail(-EINVAL, "%s: a chunk of %llu bytes at %llu is past the size %llu\n",
+				       img_name(img), (unsigned long long)len, (unsigned long long)off,
+				       (unsigned long long)gfe->size);
+		ret = ghost_fill_range(img, fd, buf, off, len, false);
+		if (ret)
+			return ret;
+	}
+	return ret;
+}
+
+static void ghost_timespec(struct timespec *ts, const Timeval *tv, bool has_nsec, uint32_t nsec)
+{
+	if (!tv) {
+		ts->tv_sec = 0;
+		ts->tv_nsec = UTIME_OMIT;
+		return;
+	}
+	ts->tv_sec = tv->tv_sec;
+	/* our nanoseconds when they agree with the microseconds, else the microseconds */
+	if (has_nsec && nsec < 1000000000u && nsec / 1000 == tv->tv_usec)
+		ts->tv_nsec = nsec;
+	else
+		ts->tv_nsec = tv->tv_usec * 1000;
+}
+
+/* Owner, mode and times last: writing and chown may drop set-id bits, and any write moves mtime. */
+static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
+{
+	struct timespec ts[2];
+
+	if (fchown(fd, gfe->uid, gfe->gid))
+		return pr_fail(-errno, "can't give %s to %u:%u: %s\n", tmp, gfe->uid, gfe->gid, strerror(errno));
+	if (fchmod(fd, gfe->mode & 07777))
+		return pr_fail(-errno, "can't chmod %s to 0%o: %s\n", tmp, gfe->mode & 07777, strerror(errno));
+	ghost_timespec(&ts[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
+	ghost_timespec(&ts[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
+	if (futimens(fd, ts))
+		return pr_fail(-errno, "can't set the times of %s: %s\n", tmp, strerror(errno));
+	return 0;
+}
+
+/*
+ * Give the inode the name it was last opened by, so that /proc/PID/fd reads
+ * as before, if no other file has that name now; then unlink it.
+ */
+static int ghost_unlink(uint32_t gid, const char *tmp, const char *name)
+{
+	const char *last = tmp;
+
+	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, name, RENAME_NOREPLACE))
+		last = name;
+	else
+		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted)\n", gid, name,
+			strerror(errno), tmp);
+	if (unlink(last))
+		return pr_fail(-errno, "ghost %u: can't unlink %s: %s\n", gid, last, strerror(errno));
+	return 0;
+}
+
+static int ghost_restore(struct ghost_rst *g, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	GhostFileEntry *gfe = NULL;
+	char tmp[PATH_MAX];
+	struct cr_img *img;
+	int ret;
+
+	img = open_image_at(files_img_dfd, CR_FD_GHOST_FILE, O_RSTR, g->id);
+	if (!img)
+		return pr_fail(-errno, "can't open the image of ghost %u: %s\n", g->id, img_last_error());
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "ghost-file-%x.img is missing\n", g->id);
+	}
+	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
+	if (!ret && !S_ISREG(gfe->mode))
+		ret = pr_fail(-EOPNOTSUPP, "ghost %u (%s) has mode 0%o: criu restores only regular ghost files\n",
+			      g->id, name, gfe->mode);
+	if (!ret) {
+		fd = ghost_create(g->id, name, tmp, sizeof(tmp));
+		ret = fd < 0 ? fd : 0;
+	}
+	if (!ret) {
+		ret = ghost_fill(img, gfe, fd) ?: ghost_set_attrs(fd, gfe, tmp);
+		if (ret)
+			unlink(tmp);
+		else
+			ret = ghost_unlink(g->id, tmp, name);
+	}
+	if (gfe)
+		pb_free(gfe, PB_GHOST_FILE);
+	close_image(img);
+	if (ret)
+		return ret;
+	pr_info("ghost %u: %s recreated\n", g->id, name);
+	g->fd = TAKE_FD(fd);
+	return 0;
+}
+
+int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
+{
+	struct ghost_rst *g;
+	char path[64];
+	int fd, ret;
+
+	for (g = ghosts; g; g = g->next)
+		if (g->id == gid)
+			break;
+	if (!g) {
+		g = xzalloc(sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		g->id = gid;
+		g->fd = -1;
+		ret = ghost_restore(g, name);
+		if (ret) {
+			free(g);
+			return ret;
+		}
+		g->next = ghosts;
+		ghosts = g;
+	}
+	/* an O_TMPFILE file has __O_TMPFILE in its flags; an open by path can't have it */
+	if (flags & (O_TMPFILE & ~O_DIRECTORY)) {
+		pr_info("ghost %u (%s): opened without the O_TMPFILE bits of flags 0%o\n", gid, name, flags);
+		flags &= ~O_TMPFILE;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", g->fd);
+	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail(-errno, "can't open ghost %u (%s) with flags 0%o: %s\n", gid, name, flags,
+			       strerror(errno));
+	*ret_fd = fd;
+	return 0;
+}
+
+void ghost_restore_fini(void)
+{
+	while (ghosts) {
+		struct ghost_rst *g = ghosts;
+
+		ghosts = g->next;
+		if (g->fd >= 0)
+			close(g->fd);
+		free(g);
+	}
+	for (size_t i = 0; i < nr_remaps; i++)
+		pb_free(remaps[i], PB_REMAP_FPATH);
+	free(remaps);
+	remaps = NULL;
+	nr_remaps = 0;
+	remaps_read = false;
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RPC criu_opts -> `opts` (cr_options.h), the images directory and the log
+ * of a request (Documentation/rpc.md has the table).
+ *
+ * Every field of criu_opts is looked at through the protobuf-c descriptor:
+ * a field that is not in the table of fields we map and that is set to
+ * something other than its default (a true bool, a non-default number, a
+ * non-empty string, a message, a non-empty list) fails the request with an
+ * error naming it. So a field added to rpc.proto is refused until it is
+ * implemented, never dropped.
+ */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "action-scripts.h"
+#include "common.h"
+#include "cr-service.h"
+#include "cr_options.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "rpc: "
+
+#define RPC_DEFAULT_LOG "criu.log"
+
+bool rpc_swrk;
+
+/* The criu_opts fields this criu maps onto its options. */
+static const char *const mapped_fields[] = {
+	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
+	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
+};
+
+/* Fields where any value, 0 included, asks for something (an fd number). */
+static const char *const fd_fields[] = { "status_fd", "pidfd_store_sk" };
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+/* A 32-bit scalar (bool, enum, [u]int32) or 64-bit one, compared with the field's default. */
+static bool scalar_differs(const ProtobufCFieldDescriptor *f, const void *p)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_BOOL: {
+		protobuf_c_boolean def = f->default_value ? *(const protobuf_c_boolean *)f->default_value : 0;
+
+		return *(const protobuf_c_boolean *)p != def;
+	}
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_DOUBLE: {
+		uint64_t def = 0;
+
+		if (f->default_value)
+			memcpy(&def, f->default_value, sizeof(def));
+		return memcmp(p, &def, sizeof(def)) != 0;
+	}
+	default: {
+		uint32_t def = 0;
+
+		if (f->default_value)
+			memcpy(&def, f->default_value, sizeof(def));
+		return memcmp(p, &def, sizeof(def)) != 0;
+	}
+	}
+}
+
+/* Does the request ask for something with this field? */
+static bool field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	const char *base = (const char *)m;
+	const void *p = base + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)(base + f->quantifier_offset) > 0;
+	if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *s = *(char *const *)p;
+
+		return s && *s && (!f->default_value || strcmp(s, *(char *const *)f->default_value));
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+		return *(void *const *)p != NULL;
+	if (f->type == PROTOBUF_C_TYPE_BYTES)
+		return ((const ProtobufCBinaryData *)p)->len > 0;
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+		return false;
+	if (in_list(f->name, fd_fields, ARRAY_SIZE(fd_fields)))
+		return true;
+	return scalar_differs(f, p);
+}
+
+/* One error that names every field set that we don't implement. */
+static int check_unsupported(const CriuOpts *ro)
+{
+	const ProtobufCMessageDescriptor *d = ro->base.descriptor;
+	char names[1024] = "";
+	size_t len = 0;
+	int nr = 0;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+		if (in_list(f->name, mapped_fields, ARRAY_SIZE(mapped_fields)) || !field_is_set(&ro->base, f))
+			continue;
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%scriu_opts.%s", nr ? ", " : "", f->name);
+		nr++;
+	}
+	if (nr)
+		return pr_fail(-EOPNOTSUPP, "%s %s not supported by this criu\n", names, nr > 1 ? "are" : "is");
+	/* unknown fields (numbers rpc.proto does not have) are kept by protobuf-c: refuse them too */
+	if (ro->base.n_unknown_fields)
+		return pr_fail(-EOPNOTSUPP, "criu_opts field number %u is not known to this criu\n",
+			       ro->base.unknown_fields[0].tag);
+	return 0;
+}
+
+static int peer_pid(int sk, pid_t *ret_pid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return pr_fail(-errno, "can't learn who the client is: %s\n", strerror(errno));
+	*ret_pid = cr.pid;
+	return 0;
+}
+
+static int fd_path(char *buf, pid_t peer, int fd, const char *what)
+{
+	if (fd < 0)
+		return pr_fail(-EBADF, "criu_opts.%s %d is not an fd\n", what, fd);
+	snprintf(buf, PATH_MAX, "/proc/%d/fd/%d", peer, fd);
+	return 0;
+}
+
+static int setup_dirs(const CriuOpts *ro, enum rpc_mode mode, pid_t peer, struct rpc_dirs *dirs)
+{
+	int ret;
+
+	if (ro->images_dir_fd != -1)
+		ret = fd_path(dirs->img_path, peer, ro->images_dir_fd, "images_dir_fd");
+	else if (ro->images_dir && *ro->images_dir)
+		ret = snprintf(dirs->img_path, PATH_MAX, "%s", ro->images_dir) >= PATH_MAX ?
+			      pr_fail(-ENAMETOOLONG, "criu_opts.images_dir is too long\n") : 0;
+	else if (mode == RPC_CHECK)
+		ret = 0;
+	else
+		ret = pr_fail(-EINVAL, "the request names no images directory (images_dir_fd or images_dir)\n");
+	if (ret)
+		return ret;
+	if (dirs->img_path[0] && mode != RPC_CHECK) {
+		dirs->img_dfd = open(dirs->img_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirs->img_dfd < 0)
+			return pr_fail(-errno, "can't open the images directory %s: %s\n", dirs->img_path,
+				       strerror(errno));
+		opts.imgs_dir = dirs->img_path;
+	}
+	if (ro->has_work_dir_fd)
+		ret = fd_path(dirs->work_path, peer, ro->work_dir_fd, "work_dir_fd");
+	else
+		snprintf(dirs->work_path, PATH_MAX, "%s", dirs->img_path);
+	if (ret)
+		return ret;
+	if (dirs->work_path[0])
+		opts.work_dir = dirs->work_path;
+	return 0;
+}
+
+/* The log: log_file in the work dir (no '/' in it), stderr with log_to_stderr; criu.log by default. */
+static int setup_log(const CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
+{
+	const char *name = ro->log_file && *ro->log_file ? ro->log_file : NULL;
+	int ret;
+
+	opts.loglevel = ro->log_level;
+	log_set_loglevel(opts.loglevel);
+	if (ro->has_log_to_stderr && ro->log_to_stderr)
+		return 0;
+	if (!name && mode == RPC_CHECK)
+		return 0;
+	if (!name)
+		name = RPC_DEFAULT_LOG;
+	if (strchr(name, '/'))
+		return pr_fail(-EINVAL, "criu_opts.log_file '%s' has a '/': name a file of the work directory\n",
+			       name);
+	if (!dirs->work_path[0])
+		return pr_fail(-EINVAL, "criu_opts.log_file needs a work directory (work_dir_fd or the images dir)\n");
+	if (snprintf(dirs->log_path, PATH_MAX, "%s/%s", dirs->work_path, name) >= PATH_MAX)
+		return pr_fail(-ENAMETOOLONG, "the log path is too long\n");
+	ret = log_init(dirs->log_path);
+	if (ret)
+		return ret;
+	dirs->log_open = true;
+	opts.log_file = dirs->log_path;
+	return 0;
+}
+
+int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
+{
+	CriuOpts none = CRIU_OPTS__INIT;
+	pid_t peer = 0;
+	int ret;
+
+	dirs->img_dfd = -1;
+	if (!ro) {
+		if (mode != RPC_CHECK)
+			return pr_fail(-EINVAL, "the request has no opts\n");
+		ro = &none;
+	}
+	/* the log first, so that a refusal lands in the log the client will read */
+	ret = peer_pid(sk, &peer);
+	if (!ret)
+		ret = setup_dirs(ro, mode, peer, dirs);
+	if (!ret)
+		ret = setup_log(ro, mode, dirs);
+	if (!ret)
+		ret = check_unsupported(ro);
+	if (!ret && ro->rst_sibling && !rpc_swrk)
+		ret = pr_fail(-EINVAL, "criu_opts.rst_sibling needs criu swrk (the client must be criu's parent)\n");
+	if (!ret && mode == RPC_DUMP && (!ro->has_pid || ro->pid <= 0))
+		ret = pr_fail(-EINVAL, "criu_opts.pid is missing: dumping the requesting process itself is not "
+				       "supported, name the root of the tree\n");
+	if (ret)
+		return ret;
+
+	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
+	opts.leave_running = ro->leave_running;
+	opts.shell_job = ro->shell_job;
+	opts.restore_detached = mode == RPC_RESTORE;
+	dirs->rst_sibling = ro->rst_sibling;
+	if (ro->notify_scripts)
+		rpc_enable_notify();
+	pr_debug("request options: images %s, work dir %s, pid %d, leave_running %d, shell_job %d, rst_sibling %d\n",
+		 dirs->img_path, dirs->work_path, ro->pid, ro->leave_running, ro->shell_job, ro->rst_sibling);
+	return 0;
+}
+
+void rpc_dirs_close(struct rpc_dirs *dirs)
+{
+	if (dirs->img_dfd >= 0)
+		close(dirs->img_dfd);
+	dirs->img_dfd = -1;
+	if (dirs->log_open)
+		log_fini();
+	dirs->log_open = false;
+	opts.imgs_dir = opts.work_dir = opts.log_file = NULL;
+}
