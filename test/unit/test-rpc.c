@@ -4,8 +4,8 @@
  * FEATURE_CHECK on one keep_open session, CHECK, requests we don't support
  * (PRE_DUMP; an unsupported criu_opts field, which must leave the target
  * running), a malformed packet (an error answer, criu exits without a
- * crash), a refused post-dump notification (the tree resumes, no
- * inventory.img), then a DUMP and a RESTORE (rst_sibling) of the zdtm test
+ * crash), a refused post-dump notification (as in CRIU: the dump fails,
+ * the tree resumes and the images are kept), then a DUMP and a RESTORE (rst_sibling) of the zdtm test
  * env00 with every action-script notification acknowledged: the restored
  * root has its pid, is our child, and passes its own check after SIGTERM.
  * Needs root; TAP output, exit 77 when criu/criu or env00 is not built.
@@ -334,14 +334,14 @@ static void test_dump_restore(void)
 		criu_resp__free_unpacked(r, NULL);
 	o.has_tcp_established = o.tcp_established = false;
 
-	/* the client fails post-dump: the dump fails, the tree goes on, no inventory */
+	/* the client fails post-dump: as in CRIU the dump fails, the tree goes on, the images stay */
 	o.has_notify_scripts = o.notify_scripts = true;
 	r = run_with_notify(&req, "post-dump", seen, sizeof(seen), NULL);
 	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "post-dump"),
 	      "a refused post-dump fails the DUMP: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	check(!strcmp(seen, "pre-dump,post-dump"), "notifications: %s", seen);
-	check(proc_state(pid) == 'S' && !file_exists(imgs, "inventory.img"),
-	      "env00 runs on (state %c), no inventory.img", proc_state(pid) ?: '-');
+	check(proc_state(pid) == 'S' && file_exists(imgs, "inventory.img"),
+	      "env00 runs on (state %c), the images are kept", proc_state(pid) ?: '-');
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 
