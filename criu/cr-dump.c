@@ -20,6 +20,7 @@
 #include "image.h"
 #include "mem.h"
 #include "pidns.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "seize.h"
@@ -39,10 +40,15 @@
 static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
 {
 	struct compel_rsys rs = {};
+	unsigned long code;
 	long brk = 0;
 	int ret;
 
-	ret = compel_rsys_prepare(&rs, item->pid, 0);
+	ret = proc_exec_addr(item->proc_dfd, &code);
+	if (ret)
+		return pr_fail(ret, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
+			       strerror(-ret));
+	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
 	int fin = compel_rsys_finish(&rs);
