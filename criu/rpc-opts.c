@@ -207,6 +207,7 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	pid_t peer = 0;
 	int ret;
 
+	opts_init();	/* every request starts from the defaults, whatever came before */
 	dirs->img_dfd = -1;
 	if (!ro) {
 		if (mode != RPC_CHECK)
