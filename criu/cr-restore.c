@@ -66,7 +66,7 @@ static const char *stage_names[] = { "start", "fork", "process groups", "files",
 struct rst_slot {
 	pid_t pid;		/* the dumped pid */
 	pid_t real;		/* set by the parent once the clone worked */
-	char msg[200];		/* the stub's error, when it failed */
+	char msg[512];		/* the stub's error, when it failed */
 };
 
 struct rst_shared {
@@ -202,11 +202,17 @@ static void __attribute__((noreturn, format(printf, 3, 4))) stub_fail(struct pst
 								   const char *fmt, ...)
 {
 	int slot = rsti(me)->slot, none = -1;
+	char *msg = shared->slots[slot].msg;
+	size_t size = sizeof(shared->slots[slot].msg), len;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(shared->slots[slot].msg, sizeof(shared->slots[slot].msg), fmt, ap);
+	vsnprintf(msg, size, fmt, ap);
 	va_end(ap);
+	/* the cause the stub logged first: criu prints the slot, the stub's own log lines stay in the log */
+	len = strlen(msg);
+	if (log_first_err() && len + 4 < size)
+		snprintf(msg + len, size - len, " (%s)", log_first_err());
 	if (__atomic_compare_exchange_n(&shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		__atomic_store_n(&shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
 	shared_wake();
@@ -404,6 +410,7 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 	if (getppid() != parent)
 		_exit(1);
 	stub_reset_signals();
+	log_first_err_reset();	/* errors from here on are this stub's */
 	ret = stub_setup_fds();
 	if (ret)
 		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
