@@ -86,6 +86,8 @@ int fill_fown(const struct fd_parms *p, FownEntry *fown)
 	fown_entry__init(fown);
 	if (!p->item)
 		return 0;	/* criu's own reopen (a mapping, the exe): no owner */
+	if (p->flags & O_PATH)
+		return 0;	/* fcntl() can't give an O_PATH file an owner: there is none */
 	if (fcntl(p->lfd, F_GETOWN_EX, &o))
 		return pr_fail(-errno, "fd %d of task %d: F_GETOWN_EX: %s\n", p->fd, p->item->pid, strerror(errno));
 	sig = fcntl(p->lfd, F_GETSIG);
