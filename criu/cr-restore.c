@@ -42,6 +42,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
+#include "rst-ctx.h"
 #include "task-attrs.h"
 #include "syscalls.h"
 
@@ -52,88 +53,46 @@
 #include "pstree.pb-c.h"
 #include "vma.pb-c.h"
 
-enum rst_stage {
-	ST_START,
-	ST_FORKED,
-	ST_PGID,
-	ST_FILES,
-	ST_READY,
-	ST_ZOMBIE,
-};
-
 static const char *stage_names[] = { "start", "fork", "process groups", "files", "ready", "zombies" };
-
-struct rst_slot {
-	pid_t pid;		/* the dumped pid */
-	pid_t real;		/* set by the parent once the clone worked */
-	char msg[200];		/* the stub's error, when it failed */
-};
-
-struct rst_shared {
-	uint32_t futex;		/* bumped (and woken) on every change */
-	int stage;		/* set by criu */
-	int nr_done;		/* tasks that finished the current stage */
-	int error;		/* first -errno of a stub */
-	int err_slot;		/* its slot, -1 */
-	int nr_slots;
-	struct rst_slot slots[];
-};
-
-#define SFD_IMG 0
-#define SFD_LOG 1
-#define SFD_CTL 2	/* a pidfd of criu: stubs in a pid namespace of their own can't name criu by pid */
-#define SFD_PROC 3	/* /proc: the morph opens /proc paths in the task through it, even after chroot */
-#define SFD_NR 4
 
 #define STAGE_TIMEOUT_MS 60000
 #define THREAD_STUB_STACK (16UL << 10)
 
-static struct rst_shared *shared;
-static size_t shared_size;
-static struct pstree rst_tree;
-static unsigned long tramp_addr;
-static int sfd_base;
-static bool in_stub;
-static const struct restore_opts *ropts;
-static int criu_log_fd = -1;
-static int ctl_pidfd = -1;
-static int criu_proc_fd = -1;
-/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
-static uint32_t dump_criu_pidns_id;
-
-struct pstree *restore_pstree(void)
-{
-	return &rst_tree;
-}
+/*
+ * TEMPORARY (until files.c and the morph take the ctx): the ctx of the
+ * running restore, for the old accessors. In a stub it points to the stub's
+ * own copy (fork keeps the address).
+ */
+static struct rst_ctx *cur_ctx;
 
 int restore_service_fd_base(void)
 {
-	return sfd_base;
+	return cur_ctx->sfd_base;
 }
 
 int restore_img_dfd(void)
 {
-	return in_stub ? sfd_base + SFD_IMG : ropts->img_dfd;
+	return cur_ctx->img_dfd;
 }
 
 int restore_ctl_pidfd(void)
 {
-	return in_stub ? sfd_base + SFD_CTL : ctl_pidfd;
-}
-
-static bool own_pidns(void)
-{
-	return rst_tree.ns_flags & CLONE_NEWPID;
+	return cur_ctx ? cur_ctx->ctl_pidfd : -1;
 }
 
 pid_t restore_real_pid(pid_t pid)
 {
+	return cur_ctx ? rst_real_pid(cur_ctx, pid) : pid;
+}
+
+pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid)
+{
 	struct pstree_item *item;
 	int idx;
 
-	if (!own_pidns())
+	if (!rst_own_pidns(ctx))
 		return pid;	/* the tree shares criu's pid namespace: the same numbers */
-	item = pstree_find_tid(&rst_tree, pid, &idx);
+	item = pstree_find_tid(&ctx->tree, pid, &idx);
 	if (!item || !rsti(item) || !rsti(item)->real_tids)
 		return 0;
 	return rsti(item)->real_tids[idx];
@@ -141,51 +100,52 @@ pid_t restore_real_pid(pid_t pid)
 
 /* ------------------------------------------------------ the shared area */
 
-static void shared_wake(void)
+static void shared_wake(struct rst_ctx *ctx)
 {
-	__atomic_add_fetch(&shared->futex, 1, __ATOMIC_SEQ_CST);
-	syscall(SYS_futex, &shared->futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	__atomic_add_fetch(&ctx->shared->futex, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &ctx->shared->futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-static void shared_wait(uint32_t seen, long ms)
+static void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	syscall(SYS_futex, &shared->futex, FUTEX_WAIT, seen, &ts, NULL, 0);
+	syscall(SYS_futex, &ctx->shared->futex, FUTEX_WAIT, seen, &ts, NULL, 0);
 }
 
-static int shared_alloc(int nr)
+static int shared_alloc(struct rst_ctx *ctx, int nr)
 {
-	shared_size = PAGE_ALIGN(sizeof(*shared) + nr * sizeof(shared->slots[0]));
-	shared = mmap(NULL, shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared == MAP_FAILED) {
-		shared = NULL;
+	ctx->shared_size = PAGE_ALIGN(sizeof(*ctx->shared) + nr * sizeof(ctx->shared->slots[0]));
+	ctx->shared = mmap(NULL, ctx->shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctx->shared == MAP_FAILED) {
+		ctx->shared = NULL;
 		return pr_fail(-errno, "can't map the shared area: %s\n", strerror(errno));
 	}
-	shared->err_slot = -1;
-	shared->nr_slots = nr;
+	ctx->shared->err_slot = -1;
+	ctx->shared->nr_slots = nr;
 	return 0;
 }
 
 /* SIGINT, SIGTERM, SIGHUP to criu while it restores: stop, and kill what was started. */
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction old_stop_actions[ARRAY_SIZE(stop_signals)];
+/* file scope: the signal handler sets it, and a handler has no ctx to reach */
 static volatile sig_atomic_t stop_requested;
+_Static_assert(ARRAY_SIZE(stop_signals) == ARRAY_SIZE(((struct rst_ctx *)0)->old_stop_actions), "one saved action per stop signal");
 
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
 }
 
-static void catch_stop_signals(bool on)
+static void catch_stop_signals(struct rst_ctx *ctx, bool on)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
 	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
 		if (on)
-			sigaction(stop_signals[i], &sa, &old_stop_actions[i]);
+			sigaction(stop_signals[i], &sa, &ctx->old_stop_actions[i]);
 		else
-			sigaction(stop_signals[i], &old_stop_actions[i], NULL);
+			sigaction(stop_signals[i], &ctx->old_stop_actions[i], NULL);
 	}
 }
 
@@ -198,57 +158,65 @@ static int check_stop_requested(void)
 
 /* ------------------------------------------------------ stubs */
 
-static void __attribute__((noreturn, format(printf, 3, 4))) stub_fail(struct pstree_item *me, int err,
-								   const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 4, 5)))
+stub_fail(struct rst_ctx *ctx, struct pstree_item *me, int err, const char *fmt, ...)
 {
 	int slot = rsti(me)->slot, none = -1;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(shared->slots[slot].msg, sizeof(shared->slots[slot].msg), fmt, ap);
+	vsnprintf(ctx->shared->slots[slot].msg, sizeof(ctx->shared->slots[slot].msg), fmt, ap);
 	va_end(ap);
-	if (__atomic_compare_exchange_n(&shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		__atomic_store_n(&shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
-	shared_wake();
+	if (__atomic_compare_exchange_n(&ctx->shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&ctx->shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
 	_exit(1);
 }
 
-static void stub_done(void)
+static void stub_done(struct rst_ctx *ctx)
 {
-	__atomic_add_fetch(&shared->nr_done, 1, __ATOMIC_SEQ_CST);
-	shared_wake();
+	__atomic_add_fetch(&ctx->shared->nr_done, 1, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
 }
 
-static void stub_wait_stage(int stage)
+static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 {
 	for (;;) {
-		uint32_t f = __atomic_load_n(&shared->futex, __ATOMIC_SEQ_CST);
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
 
-		if (__atomic_load_n(&shared->error, __ATOMIC_SEQ_CST))
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST))
 			_exit(1);
-		if (__atomic_load_n(&shared->stage, __ATOMIC_SEQ_CST) >= stage)
+		if (__atomic_load_n(&ctx->shared->stage, __ATOMIC_SEQ_CST) >= stage)
 			return;
-		shared_wait(f, 1000);
+		shared_wait(ctx, f, 1000);
 	}
 }
 
 /* Move the fds a stub needs to the top, close all the others. */
-static int stub_setup_fds(void)
+/*
+ * Move the fds a stub needs to the top, close all the others. This stub's
+ * copy of the ctx then names the service fds, so every step run in the stub
+ * uses them.
+ */
+static int stub_setup_fds(struct rst_ctx *ctx)
 {
-	int src[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd, criu_proc_fd };
+	int *fds[SFD_NR] = { &ctx->img_dfd, &ctx->log_fd, &ctx->ctl_pidfd, &ctx->proc_fd };
 
-	if (in_stub)
-		return 0;	/* a child stub: the parent stub did it, the fds are inherited */
+	if (ctx->in_stub)
+		return 0;	/* a child stub: the parent stub did it, fds and ctx are inherited */
 	for (int i = 0; i < SFD_NR; i++) {
-		if (src[i] < 0 || src[i] == sfd_base + i)
+		int src = *fds[i];
+
+		if (src < 0)
 			continue;
-		if (dup3(src[i], sfd_base + i, O_CLOEXEC) < 0)
+		if (src != ctx->sfd_base + i && dup3(src, ctx->sfd_base + i, O_CLOEXEC) < 0)
 			return -errno;
+		*fds[i] = ctx->sfd_base + i;
 	}
-	log_set_fd(sfd_base + SFD_LOG);
-	in_stub = true;
-	if (syscall(SYS_close_range, 0, sfd_base - 1, 0) ||
-	    syscall(SYS_close_range, sfd_base + SFD_NR, ~0U, 0))
+	log_set_fd(ctx->log_fd);
+	ctx->in_stub = true;
+	if (syscall(SYS_close_range, 0, ctx->sfd_base - 1, 0) ||
+	    syscall(SYS_close_range, ctx->sfd_base + SFD_NR, ~0U, 0))
 		return -errno;
 	return 0;
 }
@@ -288,7 +256,7 @@ static long clone_thread_stub(struct criu_clone_args *a)
 	return ret;
 }
 
-static void stub_create_threads(struct pstree_item *me)
+static void stub_create_threads(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	for (int i = 1; i < me->nr_threads; i++) {
 		pid_t tid = me->threads[i];
@@ -303,56 +271,56 @@ static void stub_create_threads(struct pstree_item *me)
 		long r;
 
 		if (stk == MAP_FAILED)
-			stub_fail(me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
+			stub_fail(ctx, me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
 		if (slack_for_next(rsti(me)->core[i]))
-			stub_fail(me, -EPERM, "task %d: can't give thread %d its default timer slack", me->pid, tid);
+			stub_fail(ctx, me, -EPERM, "task %d: can't give thread %d its default timer slack", me->pid, tid);
 		r = clone_thread_stub(&a);
 		if (r == -EEXIST)
-			stub_fail(me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
+			stub_fail(ctx, me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
 		if (r < 0)
-			stub_fail(me, (int)r, "task %d: can't create thread %d: %s", me->pid, tid, strerror((int)-r));
+			stub_fail(ctx, me, (int)r, "task %d: can't create thread %d: %s", me->pid, tid, strerror((int)-r));
 		if (r != tid)
-			stub_fail(me, -EINVAL, "task %d: thread %d got id %ld", me->pid, tid, r);
+			stub_fail(ctx, me, -EINVAL, "task %d: thread %d got id %ld", me->pid, tid, r);
 	}
 }
 
-static void stub_session(struct pstree_item *me)
+static void stub_session(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	if (me->sid == me->pid) {
 		if (setsid() < 0)
-			stub_fail(me, -errno, "task %d: setsid: %s", me->pid, strerror(errno));
+			stub_fail(ctx, me, -errno, "task %d: setsid: %s", me->pid, strerror(errno));
 		return;
 	}
 	if (me->pgid == me->pid && setpgid(0, 0))
-		stub_fail(me, -errno, "task %d: setpgid(0, 0): %s", me->pid, strerror(errno));
+		stub_fail(ctx, me, -errno, "task %d: setpgid(0, 0): %s", me->pid, strerror(errno));
 }
 
-static void stub_pgid(struct pstree_item *me)
+static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	pid_t cur = getpgid(0);
 
 	if (cur == me->pgid || me->pgid == me->pid)
 		return;
-	if (pstree_find(&rst_tree, me->pgid)) {
+	if (pstree_find(&ctx->tree, me->pgid)) {
 		if (setpgid(0, me->pgid))
-			stub_fail(me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
+			stub_fail(ctx, me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
 				  strerror(errno));
 		return;
 	}
 	/* a group from outside the tree: only the root's (shell job) one, inherited */
-	if (me->pgid == rst_tree.root->pgid && cur == getpgid(getppid()))
+	if (me->pgid == ctx->tree.root->pgid && cur == getpgid(getppid()))
 		return;
-	stub_fail(me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
+	stub_fail(ctx, me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
 }
 
-static void stub_map_tramp(struct pstree_item *me)
+static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	static const uint8_t code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
-	void *p = mmap((void *)tramp_addr, RST_TRAMP_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+	void *p = mmap((void *)ctx->tramp, RST_TRAMP_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 	if (p == MAP_FAILED)
-		stub_fail(me, -errno, "task %d: can't map the trampoline: %s", me->pid, strerror(errno));
+		stub_fail(ctx, me, -errno, "task %d: can't map the trampoline: %s", me->pid, strerror(errno));
 	memcpy(p, code, sizeof(code));
 }
 
@@ -394,7 +362,7 @@ static void stub_reset_signals(void)
 			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
 }
 
-static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t parent)
+static void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item *me, pid_t parent)
 {
 	struct pstree_item *child;
 	bool zombie = me->state == TASK_DEAD;
@@ -404,62 +372,62 @@ static void __attribute__((noreturn)) stub_main(struct pstree_item *me, pid_t pa
 	if (getppid() != parent)
 		_exit(1);
 	stub_reset_signals();
-	ret = stub_setup_fds();
+	ret = stub_setup_fds(ctx);
 	if (ret)
-		stub_fail(me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
+		stub_fail(ctx, me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
 
-	stub_session(me);
+	stub_session(ctx, me);
 	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
-	ret = cow_stub_prepare(me, sfd_base + SFD_PROC);
+	ret = cow_stub_prepare(me, ctx->proc_fd);
 	if (ret)
-		stub_fail(me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
+		stub_fail(ctx, me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
 			  strerror(-ret));
 	list_for_each_entry(child, &me->children, sibling) {
 		pid_t pid;
 
 		/* a new task's default timer slack is its creator's current one */
 		if (slack_for_next(rsti(child)->core[0]))
-			stub_fail(me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
+			stub_fail(ctx, me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
 		pid = clone_task(child->pid, 0);
 
 		if (pid == 0)
-			stub_main(child, me->pid);
+			stub_main(ctx, child, me->pid);
 		if (pid < 0 && errno == EEXIST)
-			stub_fail(me, -EEXIST, "pid %d is taken by another process", child->pid);
+			stub_fail(ctx, me, -EEXIST, "pid %d is taken by another process", child->pid);
 		if (pid < 0 && errno == EPERM)
-			stub_fail(me, -EPERM, "can't clone task %d with its pid: clone3(set_tid) needs "
+			stub_fail(ctx, me, -EPERM, "can't clone task %d with its pid: clone3(set_tid) needs "
 				  "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", child->pid);
 		if (pid < 0)
-			stub_fail(me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
+			stub_fail(ctx, me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
 		/* in a pid namespace of its own pid is not what criu sees: criu finds the real one */
-		if (!own_pidns())
-			__atomic_store_n(&shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
+		if (!rst_own_pidns(ctx))
+			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
 		if (pid != child->pid)
-			stub_fail(me, -EINVAL, "task %d came up as %d", child->pid, pid);
+			stub_fail(ctx, me, -EINVAL, "task %d came up as %d", child->pid, pid);
 	}
-	stub_create_threads(me);
-	stub_done();
+	stub_create_threads(ctx, me);
+	stub_done(ctx);
 
-	stub_wait_stage(ST_PGID);
-	stub_pgid(me);
-	stub_done();
+	stub_wait_stage(ctx, ST_PGID);
+	stub_pgid(ctx, me);
+	stub_done(ctx);
 
-	stub_wait_stage(ST_FILES);
+	stub_wait_stage(ctx, ST_FILES);
 	if (!zombie) {
 		ret = prepare_fds(me);
 		if (!ret)
 			ret = prepare_fs(me);
 		if (ret)
-			stub_fail(me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
+			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
 	}
-	stub_done();
+	stub_done(ctx);
 
-	stub_wait_stage(ST_READY);
+	stub_wait_stage(ctx, ST_READY);
 	if (!zombie)
-		stub_map_tramp(me);
-	stub_done();
+		stub_map_tramp(ctx, me);
+	stub_done(ctx);
 	if (zombie) {
-		stub_wait_stage(ST_ZOMBIE);
+		stub_wait_stage(ctx, ST_ZOMBIE);
 		stub_exit_as_zombie(me);
 	}
 	for (;;)
@@ -479,80 +447,80 @@ static char proc_state(pid_t pid)
 	return st.state;
 }
 
-static int stub_error(void)
+static int stub_error(struct rst_ctx *ctx)
 {
-	int err = __atomic_load_n(&shared->error, __ATOMIC_SEQ_CST);
-	int slot = __atomic_load_n(&shared->err_slot, __ATOMIC_SEQ_CST);
+	int err = __atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST);
+	int slot = __atomic_load_n(&ctx->shared->err_slot, __ATOMIC_SEQ_CST);
 
 	if (!err)
 		return 0;
-	if (slot >= 0 && slot < shared->nr_slots)
-		pr_err("%s\n", shared->slots[slot].msg);
+	if (slot >= 0 && slot < ctx->shared->nr_slots)
+		pr_err("%s\n", ctx->shared->slots[slot].msg);
 	return err;
 }
 
 /* Every created task must be alive (zombie stubs too, until they are told to exit). */
-static int check_alive(void)
+static int check_alive(struct rst_ctx *ctx)
 {
-	for (int i = 0; i < shared->nr_slots; i++) {
-		pid_t pid = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < ctx->shared->nr_slots; i++) {
+		pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
 		char st;
 
 		if (pid <= 0)
 			continue;
 		st = proc_state(pid);
 		if (!st || st == 'Z' || st == 'X')
-			return pr_fail(-ECHILD, "task %d died during restore\n", shared->slots[i].pid);
+			return pr_fail(-ECHILD, "task %d died during restore\n", ctx->shared->slots[i].pid);
 	}
 	return 0;
 }
 
-static void ctl_publish(int stage)
+static void ctl_publish(struct rst_ctx *ctx, int stage)
 {
-	__atomic_store_n(&shared->nr_done, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&shared->stage, stage, __ATOMIC_SEQ_CST);
-	shared_wake();
+	__atomic_store_n(&ctx->shared->nr_done, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ctx->shared->stage, stage, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
 }
 
-static int ctl_wait_count(int stage, int expect)
+static int ctl_wait_count(struct rst_ctx *ctx, int stage, int expect)
 {
 	struct timespec t0, now;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		uint32_t f = __atomic_load_n(&shared->futex, __ATOMIC_SEQ_CST);
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
 
-		ret = check_stop_requested() ?: stub_error();
+		ret = check_stop_requested() ?: stub_error(ctx);
 		if (ret)
 			return ret;
-		if (__atomic_load_n(&shared->nr_done, __ATOMIC_SEQ_CST) >= expect)
+		if (__atomic_load_n(&ctx->shared->nr_done, __ATOMIC_SEQ_CST) >= expect)
 			break;
-		ret = check_alive();
+		ret = check_alive(ctx);
 		if (ret) {
 			/* a stub that failed may have died before we looked at its error */
-			return stub_error() ?: ret;
+			return stub_error(ctx) ?: ret;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > STAGE_TIMEOUT_MS)
 			return pr_fail(-ETIMEDOUT, "restore stage '%s' timed out\n", stage_names[stage]);
-		shared_wait(f, 100);
+		shared_wait(ctx, f, 100);
 	}
 	pr_debug("stage '%s' done\n", stage_names[stage]);
 	return 0;
 }
 
-static int ctl_run_stage(int stage, int expect)
+static int ctl_run_stage(struct rst_ctx *ctx, int stage, int expect)
 {
-	ctl_publish(stage);
-	return ctl_wait_count(stage, expect);
+	ctl_publish(ctx, stage);
+	return ctl_wait_count(ctx, stage, expect);
 }
 
-static int wait_zombies(void)
+static int wait_zombies(struct rst_ctx *ctx)
 {
 	struct pstree_item *item;
 
-	for_each_pstree_item(&rst_tree, item) {
+	for_each_pstree_item(&ctx->tree, item) {
 		int i;
 
 		if (item->state != TASK_DEAD)
@@ -562,7 +530,7 @@ static int wait_zombies(void)
 		if (i == 5000)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
 		/* it is a zombie now: no more liveness checks on it */
-		__atomic_store_n(&shared->slots[rsti(item)->slot].real, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&ctx->shared->slots[rsti(item)->slot].real, 0, __ATOMIC_SEQ_CST);
 	}
 	return 0;
 }
@@ -577,13 +545,13 @@ static bool still_running(pid_t pid)
 	return st && st != 'Z' && st != 'X';
 }
 
-static void kill_and_reap(pid_t root_pid)
+static void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid)
 {
 	struct timespec t0, now;
 
-	if (shared) {
-		for (int i = 0; i < shared->nr_slots; i++) {
-			pid_t pid = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+	if (ctx->shared) {
+		for (int i = 0; i < ctx->shared->nr_slots; i++) {
+			pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
 
 			if (pid > 0)
 				kill(pid, SIGKILL);
@@ -600,8 +568,8 @@ static void kill_and_reap(pid_t root_pid)
 
 		while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
 			;
-		for (int i = 0; shared && i < shared->nr_slots; i++) {
-			pid_t real = __atomic_load_n(&shared->slots[i].real, __ATOMIC_SEQ_CST);
+		for (int i = 0; ctx->shared && i < ctx->shared->nr_slots; i++) {
+			pid_t real = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
 
 			if (real > 0 && still_running(real)) {
 				left = true;
@@ -648,24 +616,24 @@ static void free_task_images(struct pstree_item *item)
 	item->priv = NULL;
 }
 
-static void free_images(void)
+static void free_images(struct rst_ctx *ctx)
 {
 	struct pstree_item *item;
 
-	if (!rst_tree.items.next)
+	if (!ctx->tree.items.next)
 		return;
-	for_each_pstree_item(&rst_tree, item)
+	for_each_pstree_item(&ctx->tree, item)
 		free_task_images(item);
-	pstree_free(&rst_tree);
+	pstree_free(&ctx->tree);
 }
 
-static int read_pstree(int dfd)
+static int read_pstree(struct rst_ctx *ctx, int dfd)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR);
 	PstreeEntry *e;
 	int ret;
 
-	INIT_LIST_HEAD(&rst_tree.items);
+	INIT_LIST_HEAD(&ctx->tree.items);
 	if (!img)
 		return pr_fail(-errno, "can't open pstree.img: %s\n", strerror(errno));
 	if (img_is_empty(img)) {
@@ -691,17 +659,17 @@ static int read_pstree(int dfd)
 				item->threads[i] = e->n_threads ? (pid_t)e->threads[i] : item->pid;
 		}
 		pb_free(e, PB_PSTREE);
-		list_add_tail(&item->all, &rst_tree.items);
-		rst_tree.nr_items++;
+		list_add_tail(&item->all, &ctx->tree.items);
+		ctx->tree.nr_items++;
 		if (!item->threads) {
 			ret = -ENOMEM;
 			break;
 		}
-		if (!rst_tree.root) {
-			rst_tree.root = item;
+		if (!ctx->tree.root) {
+			ctx->tree.root = item;
 			continue;
 		}
-		item->parent = pstree_find(&rst_tree, item->ppid);
+		item->parent = pstree_find(&ctx->tree, item->ppid);
 		if (!item->parent || item->parent == item) {
 			ret = pr_fail(-EINVAL, "pstree.img: the parent %d of task %d is not listed before it\n",
 				      item->ppid, item->pid);
@@ -712,16 +680,16 @@ static int read_pstree(int dfd)
 	close_image(img);
 	if (ret < 0)
 		return ret;
-	if (!rst_tree.root)
+	if (!ctx->tree.root)
 		return pr_fail(-EINVAL, "pstree.img has no tasks\n");
 	return 0;
 }
 
-static int check_pstree(void)
+static int check_pstree(struct rst_ctx *ctx)
 {
 	struct pstree_item *item, *other;
 
-	for_each_pstree_item(&rst_tree, item) {
+	for_each_pstree_item(&ctx->tree, item) {
 		if (item->pid <= 0 || item->threads[0] != item->pid)
 			return pr_fail(-EINVAL, "pstree.img: task %d: bad pid or thread list\n", item->pid);
 		for (int i = 0; i < item->nr_threads; i++) {
@@ -730,7 +698,7 @@ static int check_pstree(void)
 			if (item->threads[i] <= 0)
 				return pr_fail(-EINVAL, "pstree.img: task %d has thread id %d\n", item->pid,
 					       item->threads[i]);
-			other = pstree_find_tid(&rst_tree, item->threads[i], &idx);
+			other = pstree_find_tid(&ctx->tree, item->threads[i], &idx);
 			if (other != item || idx != i)
 				return pr_fail(-EINVAL, "pstree.img: id %d appears twice\n", item->threads[i]);
 		}
@@ -740,20 +708,20 @@ static int check_pstree(void)
 	return 0;
 }
 
-static int check_sessions(const struct restore_opts *o)
+static int check_sessions(struct rst_ctx *ctx, const struct restore_opts *o)
 {
-	struct pstree_item *root = rst_tree.root, *item;
+	struct pstree_item *root = ctx->tree.root, *item;
 
 	if (root->sid != root->pid && root->sid != getsid(0) && !o->shell_job)
 		return pr_fail(-EINVAL,
 			       "the root task %d is in session %d, which is outside the dump; use --shell-job\n",
 			       root->pid, root->sid);
-	if (root->pgid != root->pid && root->pgid != getpgid(0) && !pstree_find(&rst_tree, root->pgid) &&
+	if (root->pgid != root->pid && root->pgid != getpgid(0) && !pstree_find(&ctx->tree, root->pgid) &&
 	    !o->shell_job)
 		return pr_fail(-EINVAL, "the root task %d is in process group %d, which is outside the dump; "
 					"use --shell-job\n",
 			       root->pid, root->pgid);
-	for_each_pstree_item(&rst_tree, item) {
+	for_each_pstree_item(&ctx->tree, item) {
 		struct pstree_item *leader;
 
 		if (item == root)
@@ -761,7 +729,7 @@ static int check_sessions(const struct restore_opts *o)
 		if (item->sid != item->pid && item->sid != item->parent->sid)
 			return pr_fail(-EOPNOTSUPP, "task %d: session %d differs from its parent's (not supported)\n",
 				       item->pid, item->sid);
-		leader = pstree_find(&rst_tree, item->pgid);
+		leader = pstree_find(&ctx->tree, item->pgid);
 		if (leader && leader->sid != item->sid)
 			return pr_fail(-EINVAL, "task %d: group %d is in another session\n", item->pid, item->pgid);
 		if (!leader && item->pgid != root->pgid)
@@ -889,31 +857,21 @@ static int read_pagemap(int dfd, struct pstree_item *item)
 	return ret;
 }
 
-/* Shared anonymous objects: each pagemap-shmem image is read once, kept here. */
-struct shmem_img {
-	uint64_t shmid;
-	PagemapEntry **pmes;
-	size_t nr;
-	struct cr_img *pages;
-};
-static struct shmem_img *shmem_imgs;
-static size_t nr_shmem_imgs;
-
-static void free_shmem_imgs(void)
+static void free_shmem_imgs(struct rst_ctx *ctx)
 {
-	for (size_t i = 0; i < nr_shmem_imgs; i++) {
-		for (size_t k = 0; k < shmem_imgs[i].nr; k++)
-			pb_free(shmem_imgs[i].pmes[k], PB_PAGEMAP);
-		free(shmem_imgs[i].pmes);
-		if (shmem_imgs[i].pages)
-			close_image(shmem_imgs[i].pages);
+	for (size_t i = 0; i < ctx->nr_shmem_imgs; i++) {
+		for (size_t k = 0; k < ctx->shmem_imgs[i].nr; k++)
+			pb_free(ctx->shmem_imgs[i].pmes[k], PB_PAGEMAP);
+		free(ctx->shmem_imgs[i].pmes);
+		if (ctx->shmem_imgs[i].pages)
+			close_image(ctx->shmem_imgs[i].pages);
 	}
-	free(shmem_imgs);
-	shmem_imgs = NULL;
-	nr_shmem_imgs = 0;
+	free(ctx->shmem_imgs);
+	ctx->shmem_imgs = NULL;
+	ctx->nr_shmem_imgs = 0;
 }
 
-static int read_shmems(int dfd, struct pstree_item *item)
+static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 {
 	MmEntry *mm = rsti(item)->mem.mm;
 
@@ -926,15 +884,15 @@ static int read_shmems(int dfd, struct pstree_item *item)
 		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)) ||
 		    !(v->status & VMA_AREA_REGULAR))
 			continue;
-		for (size_t k = 0; k < nr_shmem_imgs; k++)
-			if (shmem_imgs[k].shmid == v->shmid)
-				si = &shmem_imgs[k];
+		for (size_t k = 0; k < ctx->nr_shmem_imgs; k++)
+			if (ctx->shmem_imgs[k].shmid == v->shmid)
+				si = &ctx->shmem_imgs[k];
 		if (!si) {
-			n = xrealloc(shmem_imgs, (nr_shmem_imgs + 1) * sizeof(*n));
+			n = xrealloc(ctx->shmem_imgs, (ctx->nr_shmem_imgs + 1) * sizeof(*n));
 			if (!n)
 				return -ENOMEM;
-			shmem_imgs = n;
-			si = &shmem_imgs[nr_shmem_imgs++];
+			ctx->shmem_imgs = n;
+			si = &ctx->shmem_imgs[ctx->nr_shmem_imgs++];
 			*si = (struct shmem_img){ .shmid = v->shmid };
 			snprintf(name, sizeof(name), "pagemap-shmem-%" PRIu64 ".img", v->shmid);
 			ret = read_pagemap_img(dfd, CR_FD_SHMEM_PAGEMAP, v->shmid, name, false, &si->pmes, &si->nr,
@@ -950,7 +908,7 @@ static int read_shmems(int dfd, struct pstree_item *item)
 	return 0;
 }
 
-static int read_mm(int dfd, struct pstree_item *item)
+static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 {
 	struct rst_info *ri = rsti(item);
 	struct cr_img *img = open_image_at(dfd, CR_FD_MM, O_RSTR, item->pid);
@@ -970,13 +928,13 @@ static int read_mm(int dfd, struct pstree_item *item)
 	if (!ret)
 		ret = validate_mem(item->pid, &ri->mem);
 	if (!ret)
-		ret = read_shmems(dfd, item);
+		ret = read_shmems(ctx, dfd, item);
 	return ret;
 }
 
 static int restore_file_path(uint32_t id, char *buf, size_t size);
 
-static int read_task_images(int dfd, struct pstree_item *item, int slot)
+static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
 {
 	struct rst_info *ri = xzalloc(sizeof(*ri));
 	TaskCoreEntry *tc;
@@ -1005,11 +963,11 @@ static int read_task_images(int dfd, struct pstree_item *item, int slot)
 	case TASK_ALIVE:
 	case TASK_STOPPED:
 		item->state = tc->task_state;
-		return read_mm(dfd, item);
+		return read_mm(ctx, dfd, item);
 	case TASK_DEAD:
 		item->state = TASK_DEAD;
 		item->exit_code = (int)tc->exit_code;
-		if (item == rst_tree.root)
+		if (item == ctx->tree.root)
 			return pr_fail(-EOPNOTSUPP, "the root task %d is a zombie\n", item->pid);
 		if (!list_empty(&item->children) || item->nr_threads != 1)
 			return pr_fail(-EINVAL, "zombie %d has children or threads\n", item->pid);
@@ -1031,29 +989,29 @@ static uint32_t core_pidns_id(struct pstree_item *item)
  * (inventory root_ids) when the tree had a pid namespace of its own, whose
  * init the root was. Every task must be in the root's namespace.
  */
-static int check_pidns(void)
+static int check_pidns(struct rst_ctx *ctx)
 {
-	struct pstree_item *root = rst_tree.root, *item;
+	struct pstree_item *root = ctx->tree.root, *item;
 	uint32_t root_ns = core_pidns_id(root);
 
-	rst_tree.ns_flags = 0;
-	if (root_ns && dump_criu_pidns_id && root_ns != dump_criu_pidns_id)
-		rst_tree.ns_flags |= CLONE_NEWPID;
-	for_each_pstree_item(&rst_tree, item)
+	ctx->tree.ns_flags = 0;
+	if (root_ns && ctx->dump_criu_pidns_id && root_ns != ctx->dump_criu_pidns_id)
+		ctx->tree.ns_flags |= CLONE_NEWPID;
+	for_each_pstree_item(&ctx->tree, item)
 		if (core_pidns_id(item) != root_ns)
 			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in pid namespace %u, the root in %u: "
 						    "nested pid namespaces are not supported\n",
 				       item->pid, item->pid, core_pidns_id(item), root_ns);
-	if (own_pidns() && root->pid != 1)
+	if (rst_own_pidns(ctx) && root->pid != 1)
 		return pr_fail(-EINVAL, "the tree had its own pid namespace, but its root is pid %d there, not 1\n",
 			       root->pid);
-	if (own_pidns())
+	if (rst_own_pidns(ctx))
 		pr_info("the tree had its own pid namespace: the root is created as its init\n");
 	return 0;
 }
 
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
-static int check_inventory(int dfd)
+static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
 	InventoryEntry *ie;
@@ -1072,33 +1030,33 @@ static int check_inventory(int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
-	dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
+	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;
 }
 
-static int read_images(const struct restore_opts *o)
+static int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 {
 	struct pstree_item *item;
 	int ret, slot = 0;
 
-	INIT_LIST_HEAD(&rst_tree.items);
-	ret = check_inventory(o->img_dfd);
+	INIT_LIST_HEAD(&ctx->tree.items);
+	ret = check_inventory(ctx, o->img_dfd);
 	if (ret)
 		return ret;
-	ret = read_pstree(o->img_dfd);
+	ret = read_pstree(ctx, o->img_dfd);
 	if (!ret)
-		ret = check_pstree();
+		ret = check_pstree(ctx);
 	if (!ret)
-		ret = check_sessions(o);
+		ret = check_sessions(ctx, o);
 	if (ret)
 		return ret;
-	for_each_pstree_item(&rst_tree, item) {
-		ret = read_task_images(o->img_dfd, item, slot++);
+	for_each_pstree_item(&ctx->tree, item) {
+		ret = read_task_images(ctx, o->img_dfd, item, slot++);
 		if (ret)
 			return ret;
 	}
-	return check_pidns();
+	return check_pidns(ctx);
 }
 
 /* ------------------------------------------------------ files of mappings */
@@ -1121,7 +1079,7 @@ static int restore_file_path(uint32_t id, char *buf, size_t size)
 
 /* ------------------------------------------------------ the trampoline */
 
-static int pick_tramp(void)
+static int pick_tramp(struct rst_ctx *ctx)
 {
 	const unsigned long gap = 16UL << 20;
 
@@ -1130,7 +1088,7 @@ static int pick_tramp(void)
 		bool ok = true;
 		void *p;
 
-		for_each_pstree_item(&rst_tree, item)
+		for_each_pstree_item(&ctx->tree, item)
 			if (item->state != TASK_DEAD &&
 			    !mem_range_free(&rsti(item)->mem, a - gap, a + RST_TRAMP_RESERVE + gap)) {
 				ok = false;
@@ -1146,7 +1104,7 @@ static int pick_tramp(void)
 			munmap(p, RST_TRAMP_RESERVE);
 			continue;
 		}
-		tramp_addr = a;
+		ctx->tramp = a;
 		pr_debug("trampoline at %#lx\n", a);
 		return 0;
 	}
@@ -1155,44 +1113,44 @@ static int pick_tramp(void)
 
 /* ------------------------------------------------------ the morph */
 
-static int fill_service_fds(struct morph_task *mt)
+static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 {
-	int criu_fds[SFD_NR] = { ropts->img_dfd, criu_log_fd, ctl_pidfd, criu_proc_fd };
+	int criu_fds[SFD_NR] = { ctx->img_dfd, ctx->log_fd, ctx->ctl_pidfd, ctx->proc_fd };
 
 	mt->nr_service_fds = 0;
 	rsti(mt->item)->mem.remote_proc_fd = -1;
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
 		int same = criu_fds[i] < 0 ? -1 :
-			   sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], sfd_base + i);
+			   sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], ctx->sfd_base + i);
 
-		pr_debug("task %d: service fd %d %s\n", mt->item->pid, sfd_base + i,
+		pr_debug("task %d: service fd %d %s\n", mt->item->pid, ctx->sfd_base + i,
 			 same == 0 ? "is criu's: closed by the morph" : "is not criu's");
 		if (same)
 			continue;
-		mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
+		mt->service_fds[mt->nr_service_fds++] = ctx->sfd_base + i;
 		if (i == SFD_PROC)
-			rsti(mt->item)->mem.remote_proc_fd = sfd_base + i;
+			rsti(mt->item)->mem.remote_proc_fd = ctx->sfd_base + i;
 	}
 	return 0;
 }
 
-static int morph_all(struct morph_task *mts)
+static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
 {
 	struct pstree_item *item;
 	int ret = 0, n = 0;
 
-	for_each_pstree_item(&rst_tree, item) {
+	for_each_pstree_item(&ctx->tree, item) {
 		struct morph_task *mt = &mts[n++];
 
 		mt->item = item;
-		mt->tramp = tramp_addr;
+		mt->tramp = ctx->tramp;
 		if (item->state == TASK_DEAD)
 			continue;
 		ret = check_stop_requested();
 		if (ret)
 			return ret;
-		fill_service_fds(mt);
+		fill_service_fds(ctx, mt);
 		ret = morph_task(mt);
 		if (ret) {
 			pr_err("can't restore task %d\n", item->pid);
@@ -1263,12 +1221,12 @@ static int wait_root(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-static int count_tasks(bool live_only)
+static int count_tasks(struct rst_ctx *ctx, bool live_only)
 {
 	struct pstree_item *item;
 	int n = 0;
 
-	for_each_pstree_item(&rst_tree, item)
+	for_each_pstree_item(&ctx->tree, item)
 		if (!live_only || item->state != TASK_DEAD)
 			n++;
 	return n;
@@ -1294,7 +1252,7 @@ static int ns_pid_at(const char *path, pid_t *ret)
 }
 
 /* Map every thread of a task whose real pid is known: tid in the namespace -> tid criu sees. */
-static int learn_real_tids(struct pstree_item *item, pid_t real)
+static int learn_real_tids(struct rst_ctx *ctx, struct pstree_item *item, pid_t real)
 {
 	struct rst_info *ri = rsti(item);
 	_cleanup_closedir_ DIR *d = NULL;
@@ -1318,7 +1276,7 @@ static int learn_real_tids(struct pstree_item *item, pid_t real)
 		err = ns_pid_at(path, &vtid);
 		if (err)
 			return pr_fail(err, "can't read the status of %s: %s\n", path, strerror(-err));
-		if (pstree_find_tid(&rst_tree, vtid, &idx) != item)
+		if (pstree_find_tid(&ctx->tree, vtid, &idx) != item)
 			return pr_fail(-EINVAL, "task %d has a thread %d (%d to criu) it should not have\n", item->pid,
 				       vtid, tid);
 		ri->real_tids[idx] = tid;
@@ -1330,7 +1288,7 @@ static int learn_real_tids(struct pstree_item *item, pid_t real)
 }
 
 /* The children of a task, found through criu's /proc: record their real pids in the slots. */
-static int learn_real_children(struct pstree_item *item)
+static int learn_real_children(struct rst_ctx *ctx, struct pstree_item *item)
 {
 	struct rst_info *ri = rsti(item);
 
@@ -1356,11 +1314,11 @@ static int learn_real_children(struct pstree_item *item)
 			if (err)
 				return pr_fail(err, "can't read the status of child %ld of %d: %s\n", real, item->pid,
 					       strerror(-err));
-			child = pstree_find(&rst_tree, vpid);
+			child = pstree_find(&ctx->tree, vpid);
 			if (!child || child->parent != item)
 				return pr_fail(-EINVAL, "task %d has a child %d (%ld to criu) it should not have\n",
 					       item->pid, vpid, real);
-			__atomic_store_n(&shared->slots[rsti(child)->slot].real, (pid_t)real, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, (pid_t)real, __ATOMIC_SEQ_CST);
 		}
 	}
 	return 0;
@@ -1371,19 +1329,19 @@ static int learn_real_children(struct pstree_item *item)
  * it only. Walk criu's /proc from the root (parents come first in the list)
  * to find the pids and tids criu sees, for ptrace, /proc and pidfd_open.
  */
-static int learn_real_pids(void)
+static int learn_real_pids(struct rst_ctx *ctx)
 {
 	struct pstree_item *item;
 	int ret;
 
-	for_each_pstree_item(&rst_tree, item) {
-		pid_t real = __atomic_load_n(&shared->slots[rsti(item)->slot].real, __ATOMIC_SEQ_CST);
+	for_each_pstree_item(&ctx->tree, item) {
+		pid_t real = __atomic_load_n(&ctx->shared->slots[rsti(item)->slot].real, __ATOMIC_SEQ_CST);
 
 		if (real <= 0)
 			return pr_fail(-ESRCH, "task %d was not found under its parent\n", item->pid);
-		ret = learn_real_tids(item, real);
+		ret = learn_real_tids(ctx, item, real);
 		if (!ret && !list_empty(&item->children))
-			ret = learn_real_children(item);
+			ret = learn_real_children(ctx, item);
 		if (ret)
 			return ret;
 		pr_debug("task %d of the pid namespace is %d to criu\n", item->pid, real);
@@ -1391,26 +1349,26 @@ static int learn_real_pids(void)
 	return 0;
 }
 
-static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
+static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_task **ret_mts)
 {
-	struct pstree_item *root = rst_tree.root;
+	struct pstree_item *root = ctx->tree.root;
 	struct morph_task *mts;
-	int nr = rst_tree.nr_items, ret;
+	int nr = ctx->tree.nr_items, ret;
 	pid_t pid, me = getpid();
 	long slack;
 
-	ctl_publish(ST_FORKED);
+	ctl_publish(ctx, ST_FORKED);
 	slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	ret = slack_for_next(rsti(root)->core[0]);
 	if (ret)
 		return pr_fail(ret, "can't give the root task its default timer slack (criu real-time?)\n");
 	/* a sibling root is the child of criu's parent, which the stub checks */
-	if (ropts->sibling)
+	if (ctx->opts->sibling)
 		me = getppid();
 	/* the init of a new pid namespace: pid 1 there (root->pid), its parent is 0 to it */
-	pid = clone_task(root->pid, (own_pidns() ? CLONE_NEWPID : 0) | (ropts->sibling ? CLONE_PARENT : 0));
+	pid = clone_task(root->pid, (rst_own_pidns(ctx) ? CLONE_NEWPID : 0) | (ctx->opts->sibling ? CLONE_PARENT : 0));
 	if (pid == 0)
-		stub_main(root, own_pidns() ? 0 : me);
+		stub_main(ctx, root, rst_own_pidns(ctx) ? 0 : me);
 	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
 	if (pid < 0) {
 		if (errno == EEXIST)
@@ -1422,16 +1380,16 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 		return pr_fail(-errno, "can't clone the root task %d: %s\n", root->pid, strerror(errno));
 	}
 	*ret_root = pid;
-	__atomic_store_n(&shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ctx->shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
 
-	ret = ctl_wait_count(ST_FORKED, nr);
-	if (!ret && own_pidns())
-		ret = learn_real_pids();
+	ret = ctl_wait_count(ctx, ST_FORKED, nr);
+	if (!ret && rst_own_pidns(ctx))
+		ret = learn_real_pids(ctx);
 	/* CRIU runs these only when it creates namespaces: here, the tree's own pid namespace */
-	if (!ret && own_pidns())
-		ret = run_scripts(ACT_SETUP_NS, ropts->img_dfd, pid);
-	if (!ret && own_pidns())
-		ret = run_scripts(ACT_POST_SETUP_NS, ropts->img_dfd, pid);
+	if (!ret && rst_own_pidns(ctx))
+		ret = run_scripts(ACT_SETUP_NS, ctx->img_dfd, pid);
+	if (!ret && rst_own_pidns(ctx))
+		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
@@ -1440,16 +1398,16 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 		usleep(10000);
 	}
 	if (!ret)
-		ret = ctl_run_stage(ST_PGID, nr);
+		ret = ctl_run_stage(ctx, ST_PGID, nr);
 	if (!ret)
-		ret = files_restore_tree_ready(&rst_tree);
+		ret = files_restore_tree_ready(&ctx->tree);
 	if (!ret)
-		ret = ctl_run_stage(ST_FILES, nr);
+		ret = ctl_run_stage(ctx, ST_FILES, nr);
 	if (!ret)
-		ret = ctl_run_stage(ST_READY, nr);
-	if (!ret && count_tasks(false) != count_tasks(true)) {
-		ctl_publish(ST_ZOMBIE);
-		ret = wait_zombies();
+		ret = ctl_run_stage(ctx, ST_READY, nr);
+	if (!ret && count_tasks(ctx, false) != count_tasks(ctx, true)) {
+		ctl_publish(ctx, ST_ZOMBIE);
+		ret = wait_zombies(ctx);
 	}
 	if (ret)
 		return ret;
@@ -1458,18 +1416,18 @@ static int fork_and_morph(pid_t *ret_root, struct morph_task **ret_mts)
 	if (!mts)
 		return -ENOMEM;
 	*ret_mts = mts;
-	ret = morph_all(mts);
+	ret = morph_all(ctx, mts);
 	if (!ret)
 		ret = files_restore_late();
 	if (!ret)
-		ret = run_scripts(ACT_POST_RESTORE, ropts->img_dfd, pid);
+		ret = run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
-	if (!ret && ropts->pidfile)
-		ret = write_pidfile(ropts->pidfile, pid);
+	if (!ret && ctx->opts->pidfile)
+		ret = write_pidfile(ctx->opts->pidfile, pid);
 	if (ret)
 		return ret;
 	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
-	if (run_scripts(ACT_PRE_RESUME, ropts->img_dfd, pid))
+	if (run_scripts(ACT_PRE_RESUME, ctx->img_dfd, pid))
 		pr_warn("the pre-resume action script failed\n");
 	return release_all(mts, nr);
 }
@@ -1487,25 +1445,26 @@ static void report_ready(void)
 	opts.status_fd = -1;
 }
 
-static void restore_cleanup(void)
+static void restore_cleanup(struct rst_ctx *ctx)
 {
-	free_images();
+	free_images(ctx);
 	restore_mem_reset();
 	cow_reset();
-	free_shmem_imgs();
-	if (shared)
-		munmap(shared, shared_size);
-	shared = NULL;
-	if (tramp_addr)
-		munmap((void *)tramp_addr, RST_TRAMP_RESERVE);
-	tramp_addr = 0;
-	in_stub = false;
-	if (ctl_pidfd >= 0)
-		close(ctl_pidfd);
-	ctl_pidfd = -1;
-	if (criu_proc_fd >= 0)
-		close(criu_proc_fd);
-	criu_proc_fd = -1;
+	free_shmem_imgs(ctx);
+	if (ctx->shared)
+		munmap(ctx->shared, ctx->shared_size);
+	ctx->shared = NULL;
+	if (ctx->tramp)
+		munmap((void *)ctx->tramp, RST_TRAMP_RESERVE);
+	ctx->tramp = 0;
+	ctx->in_stub = false;
+	if (ctx->ctl_pidfd >= 0)
+		close(ctx->ctl_pidfd);
+	ctx->ctl_pidfd = -1;
+	if (ctx->proc_fd >= 0)
+		close(ctx->proc_fd);
+	ctx->proc_fd = -1;
+	cur_ctx = NULL;
 }
 
 int cr_restore_tasks(const struct restore_opts *o)
@@ -1514,10 +1473,17 @@ int cr_restore_tasks(const struct restore_opts *o)
 	pid_t root_pid = 0;
 	struct rlimit rl;
 	int ret, was_subreaper = 0;
+	struct rst_ctx rctx = {
+		.opts = o,
+		.img_dfd = o->img_dfd,
+		.log_fd = log_get_fd(),
+		.ctl_pidfd = -1,
+		.proc_fd = -1,
+		.ctl_pid = getpid(),
+	}, *ctx = &rctx;
 
-	ropts = o;
-	criu_log_fd = log_get_fd();
-	ret = read_images(o);
+	cur_ctx = ctx;
+	ret = read_images(ctx, o);
 	if (ret)
 		goto out;
 	ret = run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
@@ -1525,29 +1491,29 @@ int cr_restore_tasks(const struct restore_opts *o)
 		pr_err("the pre-restore action script failed: nothing restored\n");
 		goto out;
 	}
-	ret = pick_tramp();
+	ret = pick_tramp(ctx);
 	if (!ret)
-		ret = cow_plan(&rst_tree);
+		ret = cow_plan(&ctx->tree);
 	if (ret)
 		goto out;
-	ctl_pidfd = sys_pidfd_open(getpid(), 0);
-	if (ctl_pidfd < 0) {
+	ctx->ctl_pidfd = sys_pidfd_open(getpid(), 0);
+	if (ctx->ctl_pidfd < 0) {
 		ret = pr_fail(-errno, "can't open a pidfd of criu itself: %s\n", strerror(errno));
 		goto out;
 	}
-	criu_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (criu_proc_fd < 0) {
+	ctx->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->proc_fd < 0) {
 		ret = pr_fail(-errno, "can't open /proc: %s\n", strerror(errno));
 		goto out;
 	}
-	ret = shared_alloc(rst_tree.nr_items);
+	ret = shared_alloc(ctx, ctx->tree.nr_items);
 	if (ret)
 		goto out;
 	{
 		struct pstree_item *item;
 
-		for_each_pstree_item(&rst_tree, item)
-			shared->slots[rsti(item)->slot].pid = item->pid;
+		for_each_pstree_item(&ctx->tree, item)
+			ctx->shared->slots[rsti(item)->slot].pid = item->pid;
 	}
 	ret = files_restore_prepare(o->img_dfd);
 	if (ret)
@@ -1557,7 +1523,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		ret = pr_fail(-EMFILE, "RLIMIT_NOFILE is too low to restore\n");
 		goto out_files;
 	}
-	sfd_base = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
+	ctx->sfd_base = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
 
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
@@ -1565,23 +1531,23 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out_files;
 	}
 	stop_requested = 0;
-	catch_stop_signals(true);
-	ret = fork_and_morph(&root_pid, &mts);
-	catch_stop_signals(false);
+	catch_stop_signals(ctx, true);
+	ret = fork_and_morph(ctx, &root_pid, &mts);
+	catch_stop_signals(ctx, false);
 	if (ret) {
-		abort_all(mts, rst_tree.nr_items);
-		kill_and_reap(root_pid);
+		abort_all(mts, ctx->tree.nr_items);
+		kill_and_reap(ctx, root_pid);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 		goto out_files;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	files_restore_fini();
-	pr_info("restore of %d tasks done, root %d\n", rst_tree.nr_items, root_pid);
+	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
 	if (o->ret_pid)
 		*o->ret_pid = root_pid;
 
 	free(mts);
-	restore_cleanup();
+	restore_cleanup(ctx);
 	if (run_scripts(ACT_POST_RESUME, o->img_dfd, root_pid))
 		pr_warn("the post-resume action script failed\n");
 	report_ready();
@@ -1593,6 +1559,6 @@ out_files:
 	files_restore_fini();
 out:
 	free(mts);
-	restore_cleanup();
+	restore_cleanup(ctx);
 	return ret;
 }

@@ -43,8 +43,6 @@ int cr_restore_tasks(const struct restore_opts *o);
 int prepare_fds(struct pstree_item *me);
 int prepare_fs(struct pstree_item *me);
 
-/* The restored tree (valid in criu and in the stubs while restore runs). */
-struct pstree *restore_pstree(void);
 /* Lowest service fd number in a stub. */
 int restore_service_fd_base(void);
 /* The images directory: a service fd in a stub, the caller's fd in criu. */
