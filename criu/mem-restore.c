@@ -933,7 +933,7 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 	if (r < 0)
 		return pr_fail((int)r, "%d: prctl(PR_SET_MM_MAP): %s\n", pid, strerror((int)-r));
 
-	/* the dumpable flag comes after the creds (restorer.c): a uid change resets it */
+	/* the dumpable flag comes after the creds (morph.c): a uid change resets it */
 	if (mm->has_thp_disabled && mm->thp_disabled) {
 		unsigned long how = mm->has_thp_except_advised && mm->thp_except_advised ? PR_THP_DISABLE_EXCEPT_ADVISED : 0;
 

@@ -5,7 +5,7 @@
  * cr_restore_tasks() reads and checks every image, forks the tree with the
  * dumped pids and tids (clone3 + set_tid), lets each task open its files
  * (prepare_fds(), the lead's files code), then "morphs" every stub into the
- * dumped task from the criu process with compel remote syscalls (restorer.c,
+ * dumped task from the criu process with compel remote syscalls (morph.c,
  * mem-restore.c), and finally lets the tree run.
  */
 #ifndef CRIU_RESTORE_H
@@ -149,19 +149,19 @@ int cow_stub_prepare(struct pstree_item *me, int proc_fd);
 /* Controller: drop the table (after the restore, or its failure). */
 void cow_reset(void);
 
-/* restorer.c: morph a stopped stub (every thread seized) into the dumped task. */
+/* morph.c: morph a stopped stub (every thread seized) into the dumped task. */
 struct morph_thread;
 struct morph_task {
 	struct pstree_item *item;
 	unsigned long tramp;
 	int nr_service_fds;
 	int service_fds[8];		/* fds of the stub to close */
-	struct morph_thread *th;	/* restorer.c's per-thread state */
+	struct morph_thread *th;	/* morph.c's per-thread state */
 };
 int morph_task(struct morph_task *mt);
-/* restorer.c: let the morphed task run (detach every thread). */
+/* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
-/* restorer.c: after a failure: drop what morph_task() holds (the caller kills the task). */
+/* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
 
 #endif

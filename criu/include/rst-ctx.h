@@ -91,8 +91,39 @@ struct rst_ctx {
 	struct sigaction old_stop_actions[3];	/* criu's own, while SIGINT, SIGTERM, SIGHUP stop the restore */
 };
 
-/* The pid (or tid) criu sees of a task of the images (restore-stages.c). */
+/* ------------------------------------------------------ restore-images.c */
+
+/* Read and check every image (before anything starts). 0 or -errno, logged. */
+int read_images(struct rst_ctx *ctx, const struct restore_opts *o);
+void free_images(struct rst_ctx *ctx);
+void free_shmem_imgs(struct rst_ctx *ctx);
+
+/* ------------------------------------------------------ restore-stages.c */
+
+/* The pid (or tid) criu sees of a task of the images. */
 pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid);
+int shared_alloc(struct rst_ctx *ctx, int nr);
+void shared_wake(struct rst_ctx *ctx);
+void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms);
+/* While on, SIGINT, SIGTERM and SIGHUP make check_stop_requested() fail. */
+void catch_stop_signals(struct rst_ctx *ctx, bool on);
+int check_stop_requested(void);
+/* Controller: start a stage, wait until expect tasks finished it (or one failed). */
+void ctl_publish(struct rst_ctx *ctx, int stage);
+int ctl_wait_count(struct rst_ctx *ctx, int stage, int expect);
+int ctl_run_stage(struct rst_ctx *ctx, int stage, int expect);
+int wait_zombies(struct rst_ctx *ctx);
+/* Own pid namespace: find the pids and tids criu sees of every task. */
+int learn_real_pids(struct rst_ctx *ctx);
+/* Kill every task the restore started, reap until none is left. */
+void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid);
+
+/* ------------------------------------------------------ restore-stub.c */
+
+/* clone3 with set_tid = pid. */
+pid_t clone_task(pid_t pid, uint64_t flags);
+/* The stub program, in a forked copy of criu: never returns. */
+void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item *me, pid_t parent);
 
 static inline bool rst_own_pidns(const struct rst_ctx *ctx)
 {
