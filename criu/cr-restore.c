@@ -61,34 +61,6 @@
 
 
 
-/*
- * TEMPORARY (until files.c and the morph take the ctx): the ctx of the
- * running restore, for the old accessors. In a stub it points to the stub's
- * own copy (fork keeps the address).
- */
-static struct rst_ctx *cur_ctx;
-
-int restore_service_fd_base(void)
-{
-	return cur_ctx->sfd_base;
-}
-
-int restore_img_dfd(void)
-{
-	return cur_ctx->img_dfd;
-}
-
-int restore_ctl_pidfd(void)
-{
-	return cur_ctx ? cur_ctx->ctl_pidfd : -1;
-}
-
-pid_t restore_real_pid(pid_t pid)
-{
-	return cur_ctx ? rst_real_pid(cur_ctx, pid) : pid;
-}
-
-
 /* ------------------------------------------------------ the trampoline */
 
 static int pick_tramp(struct rst_ctx *ctx)
@@ -134,7 +106,7 @@ static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
 		int same = criu_fds[i] < 0 ? -1 :
-			   sys_kcmp(getpid(), restore_real_pid(mt->item->pid), KCMP_FILE, criu_fds[i], ctx->sfd_base + i);
+			   sys_kcmp(getpid(), rst_real_pid(ctx, mt->item->pid), KCMP_FILE, criu_fds[i], ctx->sfd_base + i);
 
 		pr_debug("task %d: service fd %d %s\n", mt->item->pid, ctx->sfd_base + i,
 			 same == 0 ? "is criu's: closed by the morph" : "is not criu's");
@@ -163,7 +135,7 @@ static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
 		if (ret)
 			return ret;
 		fill_service_fds(ctx, mt);
-		ret = morph_task(mt);
+		ret = morph_task(ctx, mt);
 		if (ret) {
 			pr_err("can't restore task %d\n", item->pid);
 			return ret;
@@ -295,7 +267,7 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	if (!ret)
 		ret = ctl_run_stage(ctx, ST_PGID, nr);
 	if (!ret)
-		ret = files_restore_tree_ready(&ctx->tree);
+		ret = files_restore_tree_ready(ctx);
 	if (!ret)
 		ret = ctl_run_stage(ctx, ST_FILES, nr);
 	if (!ret)
@@ -313,7 +285,7 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	*ret_mts = mts;
 	ret = morph_all(ctx, mts);
 	if (!ret)
-		ret = files_restore_late();
+		ret = files_restore_late(ctx);
 	if (!ret)
 		ret = run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
@@ -343,8 +315,8 @@ static void report_ready(void)
 static void restore_cleanup(struct rst_ctx *ctx)
 {
 	free_images(ctx);
-	restore_mem_reset();
-	cow_reset();
+	restore_mem_reset(ctx);
+	cow_reset(ctx);
 	free_shmem_imgs(ctx);
 	if (ctx->shared)
 		munmap(ctx->shared, ctx->shared_size);
@@ -359,7 +331,6 @@ static void restore_cleanup(struct rst_ctx *ctx)
 	if (ctx->proc_fd >= 0)
 		close(ctx->proc_fd);
 	ctx->proc_fd = -1;
-	cur_ctx = NULL;
 }
 
 int cr_restore_tasks(const struct restore_opts *o)
@@ -375,9 +346,10 @@ int cr_restore_tasks(const struct restore_opts *o)
 		.ctl_pidfd = -1,
 		.proc_fd = -1,
 		.ctl_pid = getpid(),
+		.morph_proc_fd = -1,
 	}, *ctx = &rctx;
 
-	cur_ctx = ctx;
+	INIT_LIST_HEAD(&ctx->files.descs);
 	ret = read_images(ctx, o);
 	if (ret)
 		goto out;
@@ -388,7 +360,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 	}
 	ret = pick_tramp(ctx);
 	if (!ret)
-		ret = cow_plan(&ctx->tree);
+		ret = cow_plan(ctx);
 	if (ret)
 		goto out;
 	ctx->ctl_pidfd = sys_pidfd_open(getpid(), 0);
@@ -410,7 +382,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		for_each_pstree_item(&ctx->tree, item)
 			ctx->shared->slots[rsti(item)->slot].pid = item->pid;
 	}
-	ret = files_restore_prepare(o->img_dfd);
+	ret = files_restore_prepare(ctx);
 	if (ret)
 		goto out_files;
 	/* files_restore_prepare() may raise RLIMIT_NOFILE: the service fds go to the top */
@@ -435,7 +407,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out_files;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
-	files_restore_fini();
+	files_restore_fini(ctx);
 	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
 	if (o->ret_pid)
 		*o->ret_pid = root_pid;
@@ -450,7 +422,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 	return wait_root(root_pid);
 
 out_files:
-	files_restore_fini();
+	files_restore_fini(ctx);
 out:
 	free(mts);
 	restore_cleanup(ctx);

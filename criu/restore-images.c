@@ -346,7 +346,7 @@ static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 			if (ret)
 				return ret;
 		}
-		ret = restore_shmem_add(v->shmid, v->pgoff + (v->end - v->start), si->pmes, si->nr,
+		ret = restore_shmem_add(ctx, v->shmid, v->pgoff + (v->end - v->start), si->pmes, si->nr,
 					si->pages ? img_raw_fd(si->pages) : -1);
 		if (ret)
 			return ret;
@@ -378,7 +378,7 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 	return ret;
 }
 
-static int restore_file_path(uint32_t id, char *buf, size_t size);
+static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
 
 static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
 {
@@ -507,14 +507,14 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 
 /* ------------------------------------------------------ files of mappings */
 
-static int restore_file_path(uint32_t id, char *buf, size_t size)
+static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size)
 {
-	struct file_desc *d = find_file_desc(id);
+	struct file_desc *d = find_file_desc(ctx, id);
 	int fd;
 
 	if (!d)
 		return -ENOENT;
-	fd = file_desc_ctl_fd(d);
+	fd = file_desc_ctl_fd(ctx, d);
 	if (fd >= 0) {
 		/* the controller's open file: right even when the file was deleted or is a memfd */
 		snprintf(buf, size, "/proc/%d/fd/%d", getpid(), fd);

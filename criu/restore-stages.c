@@ -200,7 +200,7 @@ int wait_zombies(struct rst_ctx *ctx)
 
 		if (item->state != TASK_DEAD)
 			continue;
-		for (i = 0; i < 5000 && proc_state(restore_real_pid(item->pid)) != 'Z'; i++)
+		for (i = 0; i < 5000 && proc_state(rst_real_pid(ctx, item->pid)) != 'Z'; i++)
 			usleep(1000);
 		if (i == 5000)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);

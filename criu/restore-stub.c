@@ -258,7 +258,7 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 
 	stub_session(ctx, me);
 	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
-	ret = cow_stub_prepare(me, ctx->proc_fd);
+	ret = cow_stub_prepare(ctx, me);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
 			  strerror(-ret));
@@ -294,9 +294,9 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 
 	stub_wait_stage(ctx, ST_FILES);
 	if (!zombie) {
-		ret = prepare_fds(me);
+		ret = prepare_fds(ctx, me);
 		if (!ret)
-			ret = prepare_fs(me);
+			ret = prepare_fs(ctx, me);
 		if (ret)
 			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
 	}

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "files.h"
 #include "pstree.h"
 #include "restore.h"
 
@@ -88,6 +89,17 @@ struct rst_ctx {
 	struct shmem_img *shmem_imgs;
 	size_t nr_shmem_imgs;
 
+	struct rst_files files;	/* files.c: the objects of files.img */
+
+	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
+	struct shmem_obj *shmems;
+	size_t nr_shmems;
+	/* mem-restore.c: the task's /proc service fd while restore_mem() runs, -1 */
+	int morph_proc_fd;
+	/* mem-cow.c: MAP_SHARED, one COW_* state per VMA of every live task */
+	uint8_t *cow_tbl;
+	size_t cow_tbl_size;
+
 	struct sigaction old_stop_actions[3];	/* criu's own, while SIGINT, SIGTERM, SIGHUP stop the restore */
 };
 
@@ -100,7 +112,11 @@ void free_shmem_imgs(struct rst_ctx *ctx);
 
 /* ------------------------------------------------------ restore-stages.c */
 
-/* The pid (or tid) criu sees of a task of the images. */
+/*
+ * The pid (or tid) criu sees of the restored task with this pid in the
+ * images: the same number, unless the tree has a pid namespace of its own
+ * (then known once every task exists; 0 before, or for an unknown pid).
+ */
 pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid);
 int shared_alloc(struct rst_ctx *ctx, int nr);
 void shared_wake(struct rst_ctx *ctx);
