@@ -23,6 +23,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
@@ -284,14 +285,14 @@ static size_t nr_remaps;
 static bool remaps_read;
 static struct ghost_rst *ghosts;
 
-static int read_remaps(void)
+static int read_remaps(struct rst_ctx *ctx)
 {
 	struct cr_img *img;
 	RemapFilePathEntry *e;
 	int ret;
 
 	remaps_read = true;
-	img = open_image_at(files_img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
+	img = open_image_at(ctx->img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open remap-fpath.img: %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_REMAP_FPATH)) > 0) {
@@ -309,12 +310,12 @@ static int read_remaps(void)
 	return ret < 0 ? ret : 0;
 }
 
-int ghost_of_file(uint32_t id, uint32_t *ret_gid)
+int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 {
 	int ret;
 
 	if (!remaps_read) {
-		ret = read_remaps();
+		ret = read_remaps(ctx);
 		if (ret)
 			return ret;
 	}
@@ -473,7 +474,7 @@ static int ghost_unlink(uint32_t gid, const char *tmp, const char *name)
 	return 0;
 }
 
-static int ghost_restore(struct ghost_rst *g, const char *name)
+static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name)
 {
 	_cleanup_close_ int fd = -1;
 	GhostFileEntry *gfe = NULL;
@@ -481,7 +482,7 @@ static int ghost_restore(struct ghost_rst *g, const char *name)
 	struct cr_img *img;
 	int ret;
 
-	img = open_image_at(files_img_dfd, CR_FD_GHOST_FILE, O_RSTR, g->id);
+	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_RSTR, g->id);
 	if (!img)
 		return pr_fail(-errno, "can't open the image of ghost %u: %s\n", g->id, img_last_error());
 	if (img_is_empty(img)) {
@@ -513,7 +514,7 @@ static int ghost_restore(struct ghost_rst *g, const char *name)
 	return 0;
 }
 
-int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 {
 	struct ghost_rst *g;
 	char path[64];
@@ -528,7 +529,7 @@ int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 			return -ENOMEM;
 		g->id = gid;
 		g->fd = -1;
-		ret = ghost_restore(g, name);
+		ret = ghost_restore(ctx, g, name);
 		if (ret) {
 			free(g);
 			return ret;
@@ -550,7 +551,7 @@ int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 	return 0;
 }
 
-void ghost_restore_fini(void)
+void ghost_restore_fini(struct rst_ctx *ctx)
 {
 	while (ghosts) {
 		struct ghost_rst *g = ghosts;

@@ -25,6 +25,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -222,7 +223,7 @@ out:
 
 /* ---------- restore ---------- */
 
-static int inotify_collect(struct file_desc *d)
+static int inotify_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	InotifyFileEntry *ie = d->fe->ify;
 
@@ -307,7 +308,7 @@ static void drain(int ifd)
 	fcntl(ifd, F_SETFL, fl);
 }
 
-static int inotify_open(struct file_desc *d, int *ret_fd)
+static int inotify_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	InotifyFileEntry *ie = d->fe->ify;
 	_cleanup_free_ InotifyWdEntry **sorted = xmalloc(sizeof(*sorted) * (ie->n_wd + 1));

@@ -25,6 +25,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "pagemap.h"
 #include "protobuf.h"
@@ -254,7 +255,7 @@ struct memfd_inode {
 static struct memfd_inode *inodes;
 static bool inodes_read;
 
-static int read_inodes(void)
+static int read_inodes(struct rst_ctx *ctx)
 {
 	struct cr_img *img;
 	MemfdInodeEntry *mie;
@@ -263,7 +264,7 @@ static int read_inodes(void)
 	if (inodes_read)
 		return 0;
 	inodes_read = true;
-	img = open_image_at(files_img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
+	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open memfd.img: %s\n", strerror(errno));
 	while ((ret = pb_read_one_eof(img, (void **)&mie, PB_MEMFD_INODE)) > 0) {
@@ -291,14 +292,14 @@ static struct memfd_inode *find_inode(uint64_t inode_id)
 	return NULL;
 }
 
-static int memfd_collect(struct file_desc *d)
+static int memfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	MemfdFileEntry *mfe = d->fe->memfd;
 	int ret;
 
 	if (!mfe)
 		return pr_fail(-EINVAL, "files.img: memfd %u has no memfd entry\n", d->id);
-	ret = read_inodes();
+	ret = read_inodes(ctx);
 	if (ret)
 		return ret;
 	d->priv = find_inode(mfe->inode_id);
@@ -308,13 +309,13 @@ static int memfd_collect(struct file_desc *d)
 }
 
 /* Copy the dumped pages into the new memfd. */
-static int fill_contents(int fd, const MemfdInodeEntry *mie)
+static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie)
 {
 	struct pagemap_read r;
 	char buf[64 * 1024];
 	int ret;
 
-	ret = read_pagemap_image(files_img_dfd, CR_FD_SHMEM_PAGEMAP, mie->shmid, &r);
+	ret = read_pagemap_image(ctx->img_dfd, CR_FD_SHMEM_PAGEMAP, mie->shmid, &r);
 	if (ret == -ENOENT)
 		return 0;	/* no pages: all holes */
 	if (ret)
@@ -339,7 +340,7 @@ static int fill_contents(int fd, const MemfdInodeEntry *mie)
 }
 
 /* The inode: a memfd with the name, contents, size, mode, owner and then the seals. */
-static int create_inode(struct memfd_inode *i)
+static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 {
 	MemfdInodeEntry *mie = i->mie;
 	bool sealable = mie->seals != F_SEAL_SEAL;
@@ -348,7 +349,7 @@ static int create_inode(struct memfd_inode *i)
 
 	if (fd < 0)
 		return pr_fail(-errno, "can't create memfd '%s': %s\n", mie->name, strerror(errno));
-	ret = fill_contents(fd, mie);
+	ret = fill_contents(ctx, fd, mie);
 	if (ret)
 		return pr_fail(ret, "memfd '%s': can't restore its contents: %s\n", mie->name, strerror(-ret));
 	if (ftruncate(fd, mie->size))
@@ -368,7 +369,7 @@ static int create_inode(struct memfd_inode *i)
 	return 0;
 }
 
-static int memfd_open(struct file_desc *d, int *ret_fd)
+static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	MemfdFileEntry *mfe = d->fe->memfd;
 	struct memfd_inode *i = d->priv;
@@ -378,7 +379,7 @@ static int memfd_open(struct file_desc *d, int *ret_fd)
 	int ret;
 
 	if (i->fd < 0) {
-		ret = create_inode(i);
+		ret = create_inode(ctx, i);
 		if (ret)
 			return ret;
 	}
@@ -397,7 +398,7 @@ static int memfd_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static void memfd_cleanup(void)
+static void memfd_cleanup(struct rst_ctx *ctx)
 {
 	while (inodes) {
 		struct memfd_inode *i = inodes;

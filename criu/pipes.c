@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -249,7 +250,7 @@ static struct pipe_info *pipe_info_get(uint32_t pipe_id, bool fifo)
 }
 
 /* Read pipes-data.img or fifo-data.img once, attaching data to the pipes collected. */
-static int read_pipe_data(bool fifo)
+static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 {
 	struct cr_img *img;
 	PipeDataEntry *pde;
@@ -258,7 +259,7 @@ static int read_pipe_data(bool fifo)
 	if (pipes_data_read[fifo])
 		return 0;
 	pipes_data_read[fifo] = true;
-	img = open_image_at(files_img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
+	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open the pipe data image: %s\n", strerror(errno));
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
@@ -351,20 +352,20 @@ static int set_flags(int fd, unsigned int flags)
 	return 0;
 }
 
-static int pipe_collect(struct file_desc *d)
+static int pipe_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->pipe)
 		return pr_fail(-EINVAL, "files.img: pipe %u has no pipe entry\n", d->id);
 	return pipe_info_get(d->fe->pipe->pipe_id, false) ? 0 : -ENOMEM;
 }
 
-static int pipe_open(struct file_desc *d, int *ret_fd)
+static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	PipeEntry *pe = d->fe->pipe;
 	struct pipe_info *pi = pipe_info_get(pe->pipe_id, false);
 	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0, fd, ret;
 
-	ret = read_pipe_data(false);
+	ret = read_pipe_data(ctx, false);
 	if (ret)
 		return ret;
 	if (pi->fds[0] < 0) {
@@ -392,17 +393,17 @@ static int pipe_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static int fifo_collect(struct file_desc *d)
+static int fifo_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->fifo || !d->fe->fifo->has_regf_id)
 		return pr_fail(-EINVAL, "files.img: fifo %u has no fifo entry\n", d->id);
 	return pipe_info_get(d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
 }
 
-static int fifo_open(struct file_desc *d, int *ret_fd)
+static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	FifoEntry *ffe = d->fe->fifo;
-	struct file_desc *rd = find_file_desc(ffe->regf_id);
+	struct file_desc *rd = find_file_desc(ctx, ffe->regf_id);
 	struct pipe_info *pi = pipe_info_get(ffe->pipe_id, true);
 	RegFileEntry *r;
 	int fd, ret;
@@ -410,7 +411,7 @@ static int fifo_open(struct file_desc *d, int *ret_fd)
 	if (!rd || !rd->fe->reg)
 		return pr_fail(-EINVAL, "fifo %u refers to file %u, which files.img lacks\n", d->id, ffe->regf_id);
 	r = rd->fe->reg;
-	ret = read_pipe_data(true);
+	ret = read_pipe_data(ctx, true);
 	if (ret)
 		return ret;
 	if (pi->fds[0] < 0) {
@@ -434,7 +435,7 @@ static int fifo_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static void pipes_cleanup(void)
+static void pipes_cleanup(struct rst_ctx *ctx)
 {
 	while (pipes) {
 		struct pipe_info *pi = pipes;

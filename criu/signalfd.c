@@ -12,6 +12,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -63,14 +64,14 @@ static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int signalfd_collect(struct file_desc *d)
+static int signalfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->sgfd)
 		return pr_fail(-EINVAL, "files.img: signalfd %u has no signalfd entry\n", d->id);
 	return 0;
 }
 
-static int signalfd_open(struct file_desc *d, int *ret_fd)
+static int signalfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	SignalfdEntry *sfe = d->fe->sgfd;
 	_cleanup_close_ int fd = -1;

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 #include "sockets.h"
@@ -496,7 +497,7 @@ bool sk_queue_has_files(const struct list_head *queue)
 }
 
 /* The control message passing pkt's files: the controller's copies of them. */
-static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *mh, const char *who)
+static int packet_cmsg(struct rst_ctx *ctx, const struct sk_packet *pkt, char *cbuf, struct msghdr *mh, const char *who)
 {
 	struct cmsghdr *c;
 
@@ -508,8 +509,8 @@ static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *m
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(pkt->nr_files * sizeof(int));
 	for (uint32_t i = 0; i < pkt->nr_files; i++) {
-		struct file_desc *d = find_file_desc(pkt->files[i]);
-		int fd = d ? file_desc_ctl_fd(d) : -1;
+		struct file_desc *d = find_file_desc(ctx, pkt->files[i]);
+		int fd = d ? file_desc_ctl_fd(ctx, d) : -1;
 
 		if (fd < 0)
 			return pr_fail(-EINVAL, "%s: file %u, passed in a queued message, is %s\n", who, pkt->files[i],
@@ -520,7 +521,7 @@ static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *m
 }
 
 /* Send one packet whole (a stream chunk may go out in pieces; then the files go with the first). */
-static int send_packet(int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
+static int send_packet(struct rst_ctx *ctx, int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
 		       const char *who)
 {
 	static char cbuf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
@@ -534,7 +535,7 @@ static int send_packet(int sender, const struct sk_packet *pkt, const void *to, 
 		ssize_t n;
 
 		if (!done && pkt->nr_files) {
-			ret = packet_cmsg(pkt, cbuf, &mh, who);
+			ret = packet_cmsg(ctx, pkt, cbuf, &mh, who);
 			if (ret)
 				return ret;
 		}
@@ -546,14 +547,14 @@ static int send_packet(int sender, const struct sk_packet *pkt, const void *to, 
 	return 0;
 }
 
-int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who)
+int sk_queue_restore(struct rst_ctx *ctx, int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who)
 {
 	struct sk_packet *pkt;
 	unsigned int nr = 0;
 	int ret = 0;
 
 	list_for_each_entry(pkt, queue, list) {
-		ret = send_packet(sender, pkt, to, to_len, who);
+		ret = send_packet(ctx, sender, pkt, to, to_len, who);
 		if (ret) {
 			if (ret != -EINVAL)
 				pr_err("%s: can't queue message %u (%u bytes) again: %s\n", who, nr, pkt->len,

@@ -23,6 +23,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -122,7 +123,7 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int timerfd_collect(struct file_desc *d)
+static int timerfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	TimerfdEntry *t = d->fe->tfd;
 
@@ -134,7 +135,7 @@ static int timerfd_collect(struct file_desc *d)
 }
 
 /* Created disarmed here; armed in timerfd_late(). */
-static int timerfd_open(struct file_desc *d, int *ret_fd)
+static int timerfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	TimerfdEntry *t = d->fe->tfd;
 	_cleanup_close_ int fd = timerfd_create(t->clockid, TFD_CLOEXEC);
@@ -150,7 +151,7 @@ static int timerfd_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static int timerfd_late(struct file_desc *d, int fd)
+static int timerfd_late(struct rst_ctx *ctx, struct file_desc *d, int fd)
 {
 	TimerfdEntry *t = d->fe->tfd;
 	struct itimerspec its = {
