@@ -65,7 +65,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	int ret = 0;
 
 	if (!img)
-		return pr_fail(-errno, "can't create pstree.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create pstree.img");
 	for_each_pstree_item(tree, item) {
 		PstreeEntry e = PSTREE_ENTRY__INIT;
 		uint32_t threads[item->nr_threads ?: 1];
@@ -96,7 +96,7 @@ static int write_inventory(int img_dfd)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't create inventory.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create inventory.img");
 	ie.img_version = CRTOOLS_IMAGES_V1_1;
 	ie.has_fdinfo_per_id = true;
 	ie.fdinfo_per_id = true;
@@ -150,7 +150,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	pr_info("Dumping the process tree of %d\n", root);
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
-		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't remove an old inventory.img");
 
 	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)

@@ -175,7 +175,7 @@ static int write_pidfile(const char *path, pid_t pid)
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return pr_fail(-errno, "can't create the pidfile %s: %s\n", path, strerror(errno));
+		return pr_fail_errno("can't create the pidfile %s", path);
 	len = snprintf(buf, sizeof(buf), "%d", pid);
 	if (write(fd, buf, len) != len) {
 		close(fd);
@@ -195,7 +195,7 @@ static int wait_root(pid_t pid)
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR)
-			return pr_fail(-errno, "waiting for the root task %d: %s\n", pid, strerror(errno));
+			return pr_fail_errno("waiting for the root task %d", pid);
 	}
 	if (WIFEXITED(status)) {
 		pr_info("the root task exited with %d\n", WEXITSTATUS(status));
@@ -244,7 +244,7 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 			return pr_fail(-EPERM, "can't clone the root task %d with its pid: clone3(set_tid) needs "
 					       "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN\n",
 				       root->pid);
-		return pr_fail(-errno, "can't clone the root task %d: %s\n", root->pid, strerror(errno));
+		return pr_fail_errno("can't clone the root task %d", root->pid);
 	}
 	*ret_root = pid;
 	__atomic_store_n(&ctx->shared->slots[rsti(root)->slot].real, pid, __ATOMIC_SEQ_CST);
@@ -365,12 +365,12 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out;
 	ctx->ctl_pidfd = sys_pidfd_open(getpid(), 0);
 	if (ctx->ctl_pidfd < 0) {
-		ret = pr_fail(-errno, "can't open a pidfd of criu itself: %s\n", strerror(errno));
+		ret = pr_fail_errno("can't open a pidfd of criu itself");
 		goto out;
 	}
 	ctx->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->proc_fd < 0) {
-		ret = pr_fail(-errno, "can't open /proc: %s\n", strerror(errno));
+		ret = pr_fail_errno("can't open /proc");
 		goto out;
 	}
 	ret = shared_alloc(ctx, ctx->tree.nr_items);
@@ -394,7 +394,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
-		ret = pr_fail(-errno, "can't become a child subreaper: %s\n", strerror(errno));
+		ret = pr_fail_errno("can't become a child subreaper");
 		goto out_files;
 	}
 	catch_stop_signals(ctx, true);

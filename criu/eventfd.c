@@ -96,7 +96,7 @@ static int eventfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create eventfd %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't create eventfd %u", d->id);
 	if (efe->counter > 0xffffffffULL) {
 		uint64_t v = efe->counter;
 

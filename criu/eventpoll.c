@@ -265,7 +265,7 @@ static int eventpoll_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create epoll %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't create epoll %u", d->id);
 	ret = anon_fd_restore_flags(fd, efe->flags, efe->fown);
 	if (ret)
 		return pr_fail(ret, "epoll %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));

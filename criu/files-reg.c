@@ -132,7 +132,7 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		fd = open(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return pr_fail(-errno, "can't open %s (file %u): %s\n", r->name, d->id, strerror(errno));
+		return pr_fail_errno("can't open %s (file %u)", r->name, d->id);
 	if (fstat(fd, &st)) {
 		close(fd);
 		return -errno;
@@ -268,8 +268,7 @@ static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	sigaddset(&ttou, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &ttou, &old);
 	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
-		ret = pr_fail(-errno, "can't give the terminal to the restored group %d: %s\n", t->fg_pgrp,
-			      strerror(errno));
+		ret = pr_fail_errno("can't give the terminal to the restored group %d", t->fg_pgrp);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!ret)
 		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);

@@ -177,7 +177,7 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
-		return pr_fail(-errno, "can't create files.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create files.img");
 	dump_ctx = ctx;
 	return 0;
 }
@@ -237,18 +237,16 @@ static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd
 	p->item = item;
 	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (p->lfd < 0)
-		return pr_fail(-errno, "can't take fd %d of task %d with pidfd_getfd: %s\n", fd, item->pid,
-			       strerror(errno));
+		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
 	if (fstat(p->lfd, &p->stat) || fstatfs(p->lfd, &p->sfs))
-		return pr_fail(-errno, "can't stat fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
 	{
 		char name[16];
 
 		snprintf(name, sizeof(name), "%d", fd);
 		n = readlinkat(fd_dfd, name, p->link, sizeof(p->link) - 1);
 		if (n < 0)
-			return pr_fail(-errno, "can't read the link of fd %d of task %d: %s\n", fd, item->pid,
-				       strerror(errno));
+			return pr_fail_errno("can't read the link of fd %d of task %d", fd, item->pid);
 		p->link[n] = '\0';
 	}
 	ret = parse_pid_fdinfo(item->proc_dfd, fd, &p->fdinfo);
@@ -314,7 +312,7 @@ int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id)
 		return -EINVAL;
 	fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd_dfd < 0)
-		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
 	ret = fill_fd_parms(item, fd_dfd, fd, &p);
 	if (!ret)
 		ret = dump_fd_object(dump_ctx, &p, ret_id, &t);
@@ -391,14 +389,14 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 	int nr = 0, ret = 0;
 
 	if (fd_dfd < 0)
-		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
 	ret = list_fds(fd_dfd, &fds, &nr);
 	if (ret)
 		return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_DUMP, item->files_id);
 	if (!img)
-		return pr_fail(-errno, "can't create fdinfo-%u.img: %s\n", item->files_id, strerror(errno));
+		return pr_fail_errno("can't create fdinfo-%u.img", item->files_id);
 
 	for (int i = 0; i < nr && !ret; i++) {
 		struct fd_parms p;
@@ -428,7 +426,7 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 	if (!dump_ctx)
 		return -EINVAL;
 	if (fstat(lfd, &p.stat) || fstatfs(lfd, &p.sfs))
-		return pr_fail(-errno, "can't stat a file of the dumped tree: %s\n", strerror(errno));
+		return pr_fail_errno("can't stat a file of the dumped tree");
 	g = seen_group(p.stat.st_dev, p.stat.st_ino, true);
 	if (!g)
 		return -ENOMEM;
@@ -466,7 +464,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 		_cleanup_close_ int fd = openat(item->proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fd < 0)
-			return pr_fail(-errno, "can't open the %s of task %d: %s\n", name, item->pid, strerror(errno));
+			return pr_fail_errno("can't open the %s of task %d", name, item->pid);
 		ret = dump_file_lfd(fd, i ? &fe.root_id : &fe.cwd_id);
 		if (ret)
 			return ret;
@@ -482,7 +480,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FS, O_DUMP, item_vpid(item));
 	if (!img)
-		return pr_fail(-errno, "can't create fs-%d.img: %s\n", item_vpid(item), strerror(errno));
+		return pr_fail_errno("can't create fs-%d.img", item_vpid(item));
 	ret = pb_write_one(img, &fe, PB_FS);
 	close_image(img);
 	return ret;
@@ -524,7 +522,7 @@ int collect_files(struct rst_ctx *ctx)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open files.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open files.img");
 	while ((ret = pb_read_one_eof(img, (void **)&fe, PB_FILE)) > 0) {
 		struct file_desc *d;
 
@@ -561,7 +559,7 @@ int collect_files(struct rst_ctx *ctx)
 	f->ctl_fds = mmap(NULL, f->ctl_fds_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (f->ctl_fds == MAP_FAILED) {
 		f->ctl_fds = NULL;
-		return pr_fail(-errno, "can't map the shared fd table: %s\n", strerror(errno));
+		return pr_fail_errno("can't map the shared fd table");
 	}
 	f->post_claimed = f->ctl_fds + max(f->nr, 1);
 	for (int i = 0; i < f->nr; i++) {
@@ -632,7 +630,7 @@ static int install_fd(struct rst_ctx *ctx, const FdinfoEntry *e, pid_t pid)
 
 	nfd = sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0);
 	if (nfd < 0)
-		return pr_fail(-errno, "can't get file %u from criu: %s\n", e->id, strerror(errno));
+		return pr_fail_errno("can't get file %u from criu", e->id);
 	if (nfd != (int)e->fd) {
 		int r = dup3(nfd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		int err = errno;
@@ -641,7 +639,7 @@ static int install_fd(struct rst_ctx *ctx, const FdinfoEntry *e, pid_t pid)
 		if (r < 0)
 			return pr_fail(-err, "can't put file %u at fd %u: %s\n", e->id, e->fd, strerror(err));
 	} else if (fcntl(nfd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0)) {
-		return pr_fail(-errno, "can't set the flags of fd %u: %s\n", e->fd, strerror(errno));
+		return pr_fail_errno("can't set the flags of fd %u", e->fd);
 	}
 	return 0;
 }
@@ -672,7 +670,7 @@ int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
-		return pr_fail(-errno, "can't open fdinfo-%u.img: %s\n", me->files_id, strerror(errno));
+		return pr_fail_errno("can't open fdinfo-%u.img", me->files_id);
 	for (;;) {
 		FdinfoEntry *e, **ne;
 
@@ -736,17 +734,17 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open fs-%d.img: %s\n", me->pid, strerror(errno));
+		return pr_fail_errno("can't open fs-%d.img", me->pid);
 	ret = pb_read_one(img, (void **)&fe, PB_FS);
 	close_image(img);
 	if (ret)
-		return pr_fail(ret, "task %d: no fs image: %s\n", me->pid, strerror(-ret));
+		return ret;	/* logged by pb_read_one() */
 	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
 	/* Both paths are as criu sees them: chdir first, chroot does not move the cwd. */
 	if (!ret && chdir(cwd))
-		ret = pr_fail(-errno, "task %d: can't chdir to %s: %s\n", me->pid, cwd, strerror(errno));
+		ret = pr_fail_errno("task %d: can't chdir to %s", me->pid, cwd);
 	if (!ret && strcmp(root, "/") && chroot(root))
-		ret = pr_fail(-errno, "task %d: can't chroot to %s: %s\n", me->pid, root, strerror(errno));
+		ret = pr_fail_errno("task %d: can't chroot to %s", me->pid, root);
 	if (!ret && fe->has_umask)
 		umask(fe->umask);
 	pb_free(fe, PB_FS);

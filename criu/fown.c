@@ -90,10 +90,10 @@ int fill_fown(const struct fd_parms *p, FownEntry *fown)
 	if (p->flags & O_PATH)
 		return 0;	/* fcntl() can't give an O_PATH file an owner: there is none */
 	if (fcntl(p->lfd, F_GETOWN_EX, &o))
-		return pr_fail(-errno, "fd %d of task %d: F_GETOWN_EX: %s\n", p->fd, p->item->pid, strerror(errno));
+		return pr_fail_errno("fd %d of task %d: F_GETOWN_EX", p->fd, p->item->pid);
 	sig = fcntl(p->lfd, F_GETSIG);
 	if (sig < 0)
-		return pr_fail(-errno, "fd %d of task %d: F_GETSIG: %s\n", p->fd, p->item->pid, strerror(errno));
+		return pr_fail_errno("fd %d of task %d: F_GETSIG", p->fd, p->item->pid);
 	fown->signum = sig;
 	/*
 	 * No owner, or one that reads back as pid 0: F_OWNER_PID naming a
@@ -171,12 +171,10 @@ static int set_fown(struct rst_ctx *ctx, const struct file_desc *d, int fd, cons
 	struct f_owner_ex o = { .type = fown->pid_type };
 
 	if (fown->signum && fcntl(fd, F_SETSIG, fown->signum))
-		return pr_fail(-errno, "file %u: can't set its signal (F_SETSIG %u): %s\n", d->id, fown->signum,
-			       strerror(errno));
+		return pr_fail_errno("file %u: can't set its signal (F_SETSIG %u)", d->id, fown->signum);
 	if (!fown->pid) {
 		if (fown->pid_type && fcntl(fd, F_SETOWN_EX, &o))
-			return pr_fail(-errno, "file %u: can't set its owner type %u: %s\n", d->id, fown->pid_type,
-				       strerror(errno));
+			return pr_fail_errno("file %u: can't set its owner type %u", d->id, fown->pid_type);
 		return 0;
 	}
 	o.pid = rst_real_pid(ctx, fown->pid);
@@ -184,8 +182,8 @@ static int set_fown(struct rst_ctx *ctx, const struct file_desc *d, int fd, cons
 		return pr_fail(-ESRCH, "file %u: its owner %s %u is not a restored task\n", d->id,
 			       owner_kind(fown->pid_type), fown->pid);
 	if (fcntl(fd, F_SETOWN_EX, &o))
-		return pr_fail(-errno, "file %u: can't make %s %u its owner: %s\n", d->id, owner_kind(fown->pid_type),
-			       fown->pid, strerror(errno));
+		return pr_fail_errno("file %u: can't make %s %u its owner", d->id, owner_kind(fown->pid_type),
+			       fown->pid);
 	return 0;
 }
 
@@ -198,11 +196,11 @@ static int set_fown_as(struct rst_ctx *ctx, const struct file_desc *d, int fd, c
 	int ret;
 
 	if (syscall(SYS_setresuid, fown->uid, fown->euid, -1))
-		return pr_fail(-errno, "file %u: can't take uid %u euid %u to set its owner: %s\n", d->id, fown->uid,
-			       fown->euid, strerror(errno));
+		return pr_fail_errno("file %u: can't take uid %u euid %u to set its owner", d->id, fown->uid,
+			       fown->euid);
 	ret = set_fown(ctx, d, fd, fown);
 	if (syscall(SYS_setresuid, ruid, euid, -1) && !ret)
-		ret = pr_fail(-errno, "can't take back uid %u euid %u: %s\n", ruid, euid, strerror(errno));
+		ret = pr_fail_errno("can't take back uid %u euid %u", ruid, euid);
 	return ret;
 }
 
@@ -252,18 +250,18 @@ int restore_fowns(struct rst_ctx *ctx)
 	pid_t pid;
 
 	if (getresuid(&ruid, &euid, &suid))
-		return pr_fail(-errno, "getresuid: %s\n", strerror(errno));
+		return pr_fail_errno("getresuid");
 	ret = restore_fowns_pass(ctx, false, ruid, euid, &nr_other);
 	if (ret || !nr_other)
 		return ret;
 
 	pid = fork();
 	if (pid < 0)
-		return pr_fail(-errno, "can't fork to set file owners: %s\n", strerror(errno));
+		return pr_fail_errno("can't fork to set file owners");
 	if (pid == 0)
 		_exit(restore_fowns_pass(ctx, true, ruid, euid, NULL) ? 1 : 0);
 	if (waitpid(pid, &status, __WALL) != pid)
-		return pr_fail(-errno, "can't wait for the child that sets file owners: %s\n", strerror(errno));
+		return pr_fail_errno("can't wait for the child that sets file owners");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return pr_fail(-EIO, "the child that sets file owners failed (status 0x%x)\n", status);
 	pr_debug("%d file owners set under other uids\n", nr_other);
@@ -286,12 +284,12 @@ int restore_fd_async(struct rst_ctx *ctx, const struct file_desc *d, int fd)
 		return 0;
 	cur = fcntl(fd, F_GETFL);
 	if (cur < 0)
-		return pr_fail(-errno, "fd %d (file %u): F_GETFL: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): F_GETFL", fd, d->id);
 	if (!(cur & O_ASYNC) && !(flags & O_ASYNC))
 		return 0;
 	if ((cur & O_ASYNC) && fcntl(fd, F_SETFL, cur & ~O_ASYNC))
-		return pr_fail(-errno, "fd %d (file %u): can't clear O_ASYNC: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): can't clear O_ASYNC", fd, d->id);
 	if ((flags & O_ASYNC) && fcntl(fd, F_SETFL, cur | O_ASYNC))
-		return pr_fail(-errno, "fd %d (file %u): can't set O_ASYNC: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): can't set O_ASYNC", fd, d->id);
 	return 0;
 }

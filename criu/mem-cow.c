@@ -129,7 +129,7 @@ int cow_plan(struct rst_ctx *ctx)
 	ctx->cow_tbl_size = PAGE_ALIGN(total);
 	p = mmap(NULL, ctx->cow_tbl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		return pr_fail(-errno, "can't map the copy-on-write table: %s\n", strerror(errno));
+		return pr_fail_errno("can't map the copy-on-write table");
 	ctx->cow_tbl = p;
 
 	for_each_pstree_item(tree, item) {
@@ -303,8 +303,8 @@ static int drop_pages(struct cow_ctx *c, uint64_t from, uint64_t to)
 	if (from >= to)
 		return 0;
 	if (madvise((void *)(uintptr_t)from, to - from, MADV_DONTNEED))
-		return pr_fail(-errno, "task %d: madvise(DONTNEED) %#" PRIx64 "-%#" PRIx64 ": %s\n", c->me->pid, from,
-			       to, strerror(errno));
+		return pr_fail_errno("task %d: madvise(DONTNEED) %#" PRIx64 "-%#" PRIx64 "", c->me->pid, from,
+			       to);
 	return 0;
 }
 
@@ -420,8 +420,8 @@ static int take_inherited(struct rst_ctx *ctx, struct cow_ctx *c, const struct r
 		v = vma_at(mem->mm, pv->start, &i);
 		if (!v || !cow_same_vma(pv, v) || !mem_vma_has_pages(mem, v)) {
 			if (munmap((void *)(uintptr_t)pv->start, pv->end - pv->start))
-				return pr_fail(-errno, "task %d: can't unmap %#" PRIx64 " of its parent: %s\n",
-					       c->me->pid, pv->start, strerror(errno));
+				return pr_fail_errno("task %d: can't unmap %#" PRIx64 " of its parent",
+					       c->me->pid, pv->start);
 			continue;
 		}
 		ret = settle_vma(ctx, c, v);
@@ -468,7 +468,7 @@ int cow_stub_prepare(struct rst_ctx *ctx, struct pstree_item *me)
 	c.parent = pm;
 	c.buf = mmap(NULL, CMP_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c.buf == MAP_FAILED)
-		return pr_fail(-errno, "task %d: can't map a buffer: %s\n", me->pid, strerror(errno));
+		return pr_fail_errno("task %d: can't map a buffer", me->pid);
 	ret = fill_pme_offsets(&c);
 	if (!ret && pm)
 		ret = take_inherited(ctx, &c, pm);

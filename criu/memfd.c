@@ -184,7 +184,7 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	name[nlen] = '\0';
 	seals = fcntl(p->lfd, F_GET_SEALS);
 	if (seals < 0)
-		return pr_fail(-errno, "%s: F_GET_SEALS: %s\n", p->link, strerror(errno));
+		return pr_fail_errno("%s: F_GET_SEALS", p->link);
 	ret = dump_contents(ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
 	if (ret)
 		return pr_fail(ret, "can't dump the contents of %s: %s\n", p->link, strerror(-ret));
@@ -228,7 +228,7 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	/* our copy is the same file: its offset is the task's (files of mappings have no fdinfo) */
 	pos = lseek(p->lfd, 0, SEEK_CUR);
 	if (pos < 0)
-		return pr_fail(-errno, "%s: can't read the file position: %s\n", p->link, strerror(errno));
+		return pr_fail_errno("%s: can't read the file position", p->link);
 	ret = fill_fown(p, &fown);
 	if (ret)
 		return ret;
@@ -266,7 +266,7 @@ static int read_inodes(struct rst_ctx *ctx)
 	inodes_read = true;
 	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
 	if (!img)
-		return pr_fail(-errno, "can't open memfd.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open memfd.img");
 	while ((ret = pb_read_one_eof(img, (void **)&mie, PB_MEMFD_INODE)) > 0) {
 		struct memfd_inode *i = xzalloc(sizeof(*i));
 
@@ -348,21 +348,19 @@ static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create memfd '%s': %s\n", mie->name, strerror(errno));
+		return pr_fail_errno("can't create memfd '%s'", mie->name);
 	ret = fill_contents(ctx, fd, mie);
 	if (ret)
 		return pr_fail(ret, "memfd '%s': can't restore its contents: %s\n", mie->name, strerror(-ret));
 	if (ftruncate(fd, mie->size))
-		return pr_fail(-errno, "memfd '%s': can't set the size %llu: %s\n", mie->name,
-			       (unsigned long long)mie->size, strerror(errno));
+		return pr_fail_errno("memfd '%s': can't set the size %llu", mie->name,
+			       (unsigned long long)mie->size);
 	if (mie->has_mode && fchmod(fd, mie->mode))
-		return pr_fail(-errno, "memfd '%s': can't set mode %o: %s\n", mie->name, mie->mode, strerror(errno));
+		return pr_fail_errno("memfd '%s': can't set mode %o", mie->name, mie->mode);
 	if (fchown(fd, mie->uid, mie->gid))
-		return pr_fail(-errno, "memfd '%s': can't give it to %u:%u: %s\n", mie->name, mie->uid, mie->gid,
-			       strerror(errno));
+		return pr_fail_errno("memfd '%s': can't give it to %u:%u", mie->name, mie->uid, mie->gid);
 	if (sealable && mie->seals && fcntl(fd, F_ADD_SEALS, mie->seals))
-		return pr_fail(-errno, "memfd '%s': can't add seals %#x: %s\n", mie->name, mie->seals,
-			       strerror(errno));
+		return pr_fail_errno("memfd '%s': can't add seals %#x", mie->name, mie->seals);
 	pr_debug("memfd '%s' (inode %llu): %llu bytes, seals %#x\n", mie->name, (unsigned long long)mie->inode_id,
 		 (unsigned long long)mie->size, mie->seals);
 	i->fd = TAKE_FD(fd);
@@ -386,11 +384,9 @@ static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", i->fd);
 	fd = open(path, flags | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "memfd %u: can't open '%s' with flags %o: %s\n", d->id, i->mie->name, flags,
-			       strerror(errno));
+		return pr_fail_errno("memfd %u: can't open '%s' with flags %o", d->id, i->mie->name, flags);
 	if (mfe->pos && lseek(fd, mfe->pos, SEEK_SET) < 0)
-		return pr_fail(-errno, "memfd %u: can't seek to %llu: %s\n", d->id, (unsigned long long)mfe->pos,
-			       strerror(errno));
+		return pr_fail_errno("memfd %u: can't seek to %llu", d->id, (unsigned long long)mfe->pos);
 	ret = anon_fd_restore_flags(fd, mfe->flags, mfe->fown);
 	if (ret)
 		return pr_fail(ret, "memfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));

@@ -473,7 +473,7 @@ static int restore_rlimits(struct morph_task *mt)
 		struct rlimit64 { uint64_t cur, max; } nl = { rl->rlimits[i]->cur, rl->rlimits[i]->max }, old;
 
 		if (syscall(SYS_prlimit64, task_real_pid(mt), i, NULL, &old))
-			return pr_fail(-errno, "task %d: prlimit: %s\n", task_pid(mt), strerror(errno));
+			return pr_fail_errno("task %d: prlimit", task_pid(mt));
 		if (old.cur == nl.cur && old.max == nl.max)
 			continue;
 		if (syscall(SYS_prlimit64, task_real_pid(mt), i, &nl, NULL)) {

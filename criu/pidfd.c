@@ -285,7 +285,7 @@ static int open_dead(const PidfdEntry *pe, int status, int *ret_fd)
 		return pr_fail(-errno ?: -ENOMEM, "can't start a helper for pidfd %u: %s\n", pe->id, strerror(errno));
 	fd = sys_pidfd_open(h->pid, open_flags(pe));
 	if (fd < 0)
-		return pr_fail(-errno, "can't open a pidfd of helper %d: %s\n", h->pid, strerror(errno));
+		return pr_fail_errno("can't open a pidfd of helper %d", h->pid);
 	*ret_fd = fd;
 	return 0;
 }
@@ -331,8 +331,8 @@ static int open_external(const PidfdEntry *pe, int *ret_fd)
 			continue;
 		fd = sys_pidfd_open(opts.pidfd_ext_maps[i].pid, open_flags(pe));
 		if (fd < 0)
-			return pr_fail(-errno, "--pidfd-map %d:%d: can't open a pidfd of %d: %s\n", pe->target_pid,
-				       opts.pidfd_ext_maps[i].pid, opts.pidfd_ext_maps[i].pid, strerror(errno));
+			return pr_fail_errno("--pidfd-map %d:%d: can't open a pidfd of %d", pe->target_pid,
+				       opts.pidfd_ext_maps[i].pid, opts.pidfd_ext_maps[i].pid);
 		pr_info("pidfd %u: outside process %d mapped to %d\n", pe->id, pe->target_pid,
 			opts.pidfd_ext_maps[i].pid);
 		*ret_fd = fd;
@@ -419,7 +419,7 @@ static int pidfd_stage_done(struct rst_ctx *ctx)
 		}
 		if (h->pid > 0) {
 			if (waitpid(h->pid, &status, 0) != h->pid)
-				ret = pr_fail(-errno, "can't reap helper %d: %s\n", h->pid, strerror(errno));
+				ret = pr_fail_errno("can't reap helper %d", h->pid);
 			else if (status != h->status)
 				ret = pr_fail(-EIO, "helper %d ended with status 0x%x, wanted 0x%x\n", h->pid, status,
 					      h->status);

@@ -111,8 +111,7 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct
 		return 0;
 	size = fcntl(p->lfd, F_GETPIPE_SZ);
 	if (size < 0)
-		return pr_fail(-errno, "can't get the size of pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
-			       strerror(errno));
+		return pr_fail_errno("can't get the size of pipe %lu", (unsigned long)p->stat.st_ino);
 	ret = peek_pipe(p->lfd, &buf, &len);
 	if (ret)
 		return pr_fail(ret, "can't read the data queued in pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
@@ -261,7 +260,7 @@ static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 	pipes_data_read[fifo] = true;
 	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
 	if (!img)
-		return pr_fail(-errno, "can't open the pipe data image: %s\n", strerror(errno));
+		return pr_fail_errno("can't open the pipe data image");
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
 		struct pipe_info *pi = pipe_info_get(pde->pipe_id, fifo);
 
@@ -307,8 +306,8 @@ static int size_pipe(struct pipe_info *pi, int wfd)
 		return 0;
 	got = fcntl(wfd, F_SETPIPE_SZ, pi->size);
 	if (got < 0)
-		return pr_fail(-errno, "pipe %u: can't set its size to %u bytes as dumped (it has %d): %s\n",
-			       pi->pipe_id, pi->size, cur, strerror(errno));
+		return pr_fail_errno("pipe %u: can't set its size to %u bytes as dumped (it has %d)",
+			       pi->pipe_id, pi->size, cur);
 	if (got != (int)pi->size)
 		return pr_fail(-ERANGE, "pipe %u: its size became %d bytes, not %u as dumped\n", pi->pipe_id, got,
 			       pi->size);
@@ -323,7 +322,7 @@ static int fill_pipe(struct pipe_info *pi, int wfd)
 		return ret;
 	/* an image without the size (older dumps): the pipe grows to hold its data */
 	if (!pi->size && (uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes && fcntl(wfd, F_SETPIPE_SZ, pi->bytes) < 0)
-		return pr_fail(-errno, "pipe %u: can't grow to %u bytes: %s\n", pi->pipe_id, pi->bytes, strerror(errno));
+		return pr_fail_errno("pipe %u: can't grow to %u bytes", pi->pipe_id, pi->bytes);
 	if ((uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes)
 		return pr_fail(-EINVAL, "pipe %u: %u bytes queued do not fit its size %u\n", pi->pipe_id, pi->bytes,
 			       pi->size);
@@ -348,7 +347,7 @@ static int reopen_end(int fd, unsigned int flags)
 static int set_flags(int fd, unsigned int flags)
 {
 	if (fcntl(fd, F_SETFL, flags & ~O_ACCMODE))
-		return pr_fail(-errno, "can't set the flags of a pipe: %s\n", strerror(errno));
+		return pr_fail_errno("can't set the flags of a pipe");
 	return 0;
 }
 
@@ -370,7 +369,7 @@ static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return ret;
 	if (pi->fds[0] < 0) {
 		if (pipe2(pi->fds, O_CLOEXEC))
-			return pr_fail(-errno, "can't create pipe %u: %s\n", pe->pipe_id, strerror(errno));
+			return pr_fail_errno("can't create pipe %u", pe->pipe_id);
 		ret = fill_pipe(pi, pi->fds[1]);
 		if (ret)
 			return ret;
@@ -383,7 +382,7 @@ static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		fd = reopen_end(pi->fds[end], pe->flags);
 	}
 	if (fd < 0)
-		return pr_fail(-errno, "can't open an end of pipe %u: %s\n", pe->pipe_id, strerror(errno));
+		return pr_fail_errno("can't open an end of pipe %u", pe->pipe_id);
 	ret = set_flags(fd, pe->flags);
 	if (ret) {
 		close(fd);
@@ -418,14 +417,14 @@ static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		/* A read-write holder keeps opens from blocking and holds the data. */
 		pi->fds[0] = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (pi->fds[0] < 0)
-			return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+			return pr_fail_errno("can't open fifo %s", r->name);
 		ret = fill_pipe(pi, pi->fds[0]);
 		if (ret)
 			return ret;
 	}
 	fd = open(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+		return pr_fail_errno("can't open fifo %s", r->name);
 	ret = set_flags(fd, r->flags);
 	if (ret) {
 		close(fd);

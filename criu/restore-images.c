@@ -81,7 +81,7 @@ static int read_pstree(struct rst_ctx *ctx, int dfd)
 
 	INIT_LIST_HEAD(&ctx->tree.items);
 	if (!img)
-		return pr_fail(-errno, "can't open pstree.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open pstree.img");
 	if (img_is_empty(img)) {
 		close_image(img);
 		return pr_fail(-ENOENT, "no pstree.img in the images directory (not a dump?)\n");
@@ -192,7 +192,7 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	int err;
 
 	if (!img)
-		return pr_fail(-errno, "can't open core-%d.img: %s\n", tid, strerror(errno));
+		return pr_fail_errno("can't open core-%d.img", tid);
 	if (img_is_empty(img)) {
 		close_image(img);
 		return pr_fail(-ENOENT, "core-%d.img is missing\n", tid);
@@ -200,7 +200,7 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	err = pb_read_one(img, (void **)&c, PB_CORE);
 	close_image(img);
 	if (err)
-		return pr_fail(err, "can't read core-%d.img: %s\n", tid, strerror(-err));
+		return err;	/* pb_read_one() named the image and what is wrong */
 	*ret = c;
 	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
 		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
@@ -233,7 +233,7 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open %s: %s\n", name, strerror(errno));
+		return pr_fail_errno("can't open %s", name);
 	if (img_is_empty(img)) {
 		close_image(img);
 		if (!must_exist)
@@ -243,7 +243,7 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 	ret = pb_read_one(img, (void **)&h, PB_PAGEMAP_HEAD);
 	if (ret) {
 		close_image(img);
-		return pr_fail(ret, "%s: no header\n", name);
+		return ret;	/* logged by pb_read_one() */
 	}
 	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP)) > 0) {
 		if (nr == cap) {
@@ -361,7 +361,7 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open mm-%d.img: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't open mm-%d.img", item->pid);
 	if (img_is_empty(img)) {
 		close_image(img);
 		return pr_fail(-ENOENT, "mm-%d.img is missing\n", item->pid);
@@ -369,7 +369,7 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 	ret = pb_read_one(img, (void **)&ri->mem.mm, PB_MM);
 	close_image(img);
 	if (ret)
-		return pr_fail(ret, "can't read mm-%d.img: %s\n", item->pid, strerror(-ret));
+		return ret;	/* logged by pb_read_one() */
 	ret = read_pagemap(dfd, item);
 	if (!ret)
 		ret = validate_mem(item->pid, &ri->mem);
@@ -464,7 +464,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open inventory.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open inventory.img");
 	if (img_is_empty(img)) {
 		close_image(img);
 		return pr_fail(-ENOENT, "no inventory.img: not a complete dump\n");
@@ -472,7 +472,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	ret = pb_read_one(img, (void **)&ie, PB_INVENTORY);
 	close_image(img);
 	if (ret)
-		return pr_fail(ret, "can't read inventory.img: %s\n", strerror(-ret));
+		return ret;	/* logged by pb_read_one() */
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);

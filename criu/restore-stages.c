@@ -70,7 +70,7 @@ int shared_alloc(struct rst_ctx *ctx, int nr)
 	ctx->shared = mmap(NULL, ctx->shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ctx->shared == MAP_FAILED) {
 		ctx->shared = NULL;
-		return pr_fail(-errno, "can't map the shared area: %s\n", strerror(errno));
+		return pr_fail_errno("can't map the shared area");
 	}
 	ctx->shared->err_slot = -1;
 	ctx->shared->nr_slots = nr;
@@ -300,7 +300,7 @@ static int learn_real_tids(struct rst_ctx *ctx, struct pstree_item *item, pid_t 
 	snprintf(path, sizeof(path), "/proc/%d/task", real);
 	d = opendir(path);
 	if (!d)
-		return pr_fail(-errno, "can't open %s: %s\n", path, strerror(errno));
+		return pr_fail_errno("can't open %s", path);
 	while ((de = readdir(d))) {
 		pid_t tid = atoi(de->d_name), vtid;
 		int idx, err;

@@ -84,8 +84,8 @@ static int signalfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 			sigaddset(&mask, sig);
 	fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't create signalfd %u (mask %#llx): %s\n", d->id,
-			       (unsigned long long)sfe->sigmask, strerror(errno));
+		return pr_fail_errno("can't create signalfd %u (mask %#llx)", d->id,
+			       (unsigned long long)sfe->sigmask);
 	ret = anon_fd_restore_flags(fd, sfe->flags, sfe->fown);
 	if (ret)
 		return pr_fail(ret, "signalfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));

@@ -52,7 +52,7 @@ static int self_item_ready(void)
 	self_item.proc_dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	self_item.pidfd = sys_pidfd_open(getpid(), 0);
 	if (self_item.proc_dfd < 0 || self_item.pidfd < 0)
-		return pr_fail(-errno, "can't open /proc/self or a pidfd of criu: %s\n", strerror(errno));
+		return pr_fail_errno("can't open /proc/self or a pidfd of criu");
 	self_item.pid = getpid();
 	return 0;
 }
@@ -286,9 +286,9 @@ static struct peek_state *peek_begin(int lfd, int type, bool rcv_shut, const cha
 		return NULL;
 	}
 	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, &len)) {
-		*ret_err = pr_fail(-errno, "%s: can't read SO_PEEK_OFF: %s\n", who, strerror(errno));
+		*ret_err = pr_fail_errno("%s: can't read SO_PEEK_OFF", who);
 	} else if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
-		*ret_err = pr_fail(-errno, "%s: can't set SO_PEEK_OFF: %s\n", who, strerror(errno));
+		*ret_err = pr_fail_errno("%s: can't set SO_PEEK_OFF", who);
 	} else {
 		*ret_err = 0;
 		return ps;
@@ -302,7 +302,7 @@ static struct peek_state *peek_begin(int lfd, int type, bool rcv_shut, const cha
 static int peek_end(struct peek_state *ps, int ret, const char *who)
 {
 	if (setsockopt(ps->lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, sizeof(ps->old_off)) && !ret)
-		ret = pr_fail(-errno, "%s: can't put SO_PEEK_OFF back to %d: %s\n", who, ps->old_off, strerror(errno));
+		ret = pr_fail_errno("%s: can't put SO_PEEK_OFF back to %d", who, ps->old_off);
 	free(ps->buf);
 	free(ps);
 	return ret;
@@ -457,7 +457,7 @@ int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, v
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open sk-queues.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open sk-queues.img");
 	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_SK_QUEUES)) > 0) {
 		struct sk_packet *pkt = NULL;
 		uint32_t id = pe->id_for;

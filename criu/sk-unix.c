@@ -261,7 +261,7 @@ static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
 		return 0;
 	lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (lfd < 0)
-		return pr_fail(-errno, "can't take fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+		return pr_fail_errno("can't take fd %d of task %d", fd, item->pid);
 	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
 	ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &s->snap);
 	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, NULL);
@@ -408,8 +408,8 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 		cwd = openat(p->item->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		n = readlinkat(p->item->proc_dfd, "cwd", dir, dir_size - 1);
 		if (cwd < 0 || n < 0)
-			return pr_fail(-errno, "%s: can't read the cwd of the task for the relative name %s: %s\n",
-				       who, s->name, strerror(errno));
+			return pr_fail_errno("%s: can't read the cwd of the task for the relative name %s",
+				       who, s->name);
 		dir[n] = '\0';
 		ue->name_dir = dir;
 	}
@@ -764,11 +764,11 @@ static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct soc
 	if (ue->name_dir && ue->name.data[0]) {
 		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (here < 0 || chdir(ue->name_dir))
-			return pr_fail(-errno, "%s: can't go to %s: %s\n", who, ue->name_dir, strerror(errno));
+			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
 	}
 	ret = fn(fd, &sa, len, arg);
 	if (here >= 0 && fchdir(here))
-		return pr_fail(-errno, "can't come back to criu's cwd: %s\n", strerror(errno));
+		return pr_fail_errno("can't come back to criu's cwd");
 	return ret;
 }
 
@@ -846,7 +846,7 @@ static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
 	if (path && ue->file_perms &&
 	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
 	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail(-errno, "%s: can't set the mode and owner of %s: %s\n", who, file, strerror(errno));
+		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
 	return 0;
 }
 
@@ -897,7 +897,7 @@ static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
-		return pr_fail(-errno, "%s: socketpair: %s\n", a->who, strerror(errno));
+		return pr_fail_errno("%s: socketpair", a->who);
 	a->fd = sv[0];
 	a->created = true;
 	if (b) {
@@ -946,7 +946,7 @@ static int create_one(struct unix_sk_info *si)
 	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
 	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: socket", si->who);
 	si->created = true;
 	if (named(si)) {
 		ret = bind_one(si);
@@ -954,7 +954,7 @@ static int create_one(struct unix_sk_info *si)
 			return ret;
 	}
 	if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
-		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: listen", si->who);
 	return 0;
 }
 
@@ -989,7 +989,7 @@ static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
 		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
 	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: accept on %s: %s\n", si->who, l->who, strerror(errno));
+		return pr_fail_errno("%s: accept on %s", si->who, l->who);
 	si->created = true;
 	return 0;
 }
@@ -1023,19 +1023,19 @@ static int connect_via_temp_listener(struct unix_sk_info *si)
 		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
 	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (tmp < 0)
-		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: socket", si->who);
 	ret = is_deleted(si->ue) ? 0 : free_name_for(si);
 	ret = ret ?: bind_name(tmp, si->ue, si->who);
 	if (ret)
 		return ret;
 	if (listen(tmp, 1))
-		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: listen", si->who);
 	ret = in_name_dir(si->ue, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
 	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: accept: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: accept", si->who);
 	si->created = true;
 	pr_debug("%s: accepted from a listener made for it (the dumped one was closed)\n", si->who);
 	return 0;
@@ -1189,7 +1189,7 @@ static int requeue_dgram_one(struct rst_ctx *ctx, struct unix_sk_info *si, struc
 		return send_to_name(ctx, sk_fd(ctx, snd), si, one);
 	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tmp < 0)
-		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
+		return pr_fail_errno("can't create a socket");
 	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
 		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
 	return send_to_name(ctx, tmp, si, one);
@@ -1248,7 +1248,7 @@ static int shutdown_one(struct rst_ctx *ctx, struct unix_sk_info *si)
 	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
 								 : SHUT_WR;
 	if (shutdown(sk_fd(ctx, si), how) && errno != ENOTCONN)
-		return pr_fail(-errno, "%s: shutdown: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: shutdown", si->who);
 	return 0;
 }
 
@@ -1257,7 +1257,7 @@ static int set_flags_one(struct unix_sk_info *si)
 	const UnixSkEntry *ue = si->ue;
 
 	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
-		return pr_fail(-errno, "%s: can't set the file flags: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: can't set the file flags", si->who);
 	return 0;
 }
 
