@@ -81,7 +81,7 @@ man: build/Documentation/criu.8
 build/Documentation/criu.8: Documentation/criu.txt scripts/asciidoc2man.py
 	@mkdir -p $(dir $@)
 	@echo "  MAN     $@"
-	@python3 scripts/asciidoc2man.py --version "$(LIBCRIU_VERSION)" $< > $@.tmp && mv $@.tmp $@
+	@python3 scripts/asciidoc2man.py --version "$(CRIU_VERSION)" $< > $@.tmp && mv $@.tmp $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: criu, libcriu, its headers,
 # criu.pc and the man page. Documentation/libcriu.md lists the files.
