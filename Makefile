@@ -78,7 +78,7 @@ include lib/c/Makefile.inc
 # of our own (scripts/asciidoc2man.py: no asciidoctor/Ruby needed).
 man: build/Documentation/criu.8
 
-build/Documentation/criu.8: Documentation/criu.txt scripts/asciidoc2man.py
+build/Documentation/criu.8: Documentation/criu.txt scripts/asciidoc2man.py Makefile
 	@mkdir -p $(dir $@)
 	@echo "  MAN     $@"
 	@python3 scripts/asciidoc2man.py --version "$(CRIU_VERSION)" $< > $@.tmp && mv $@.tmp $@
