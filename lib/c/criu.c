@@ -415,6 +415,22 @@ static void note_failure(struct call *c, const CriuResp *resp)
 }
 
 /*
+ * The client failed a notification: tell criu, and take its answer (the
+ * request failed) for criu_get_last_error(). The caller returns the
+ * callback's value whatever comes.
+ */
+static void refuse_notify(struct call *c, int sk)
+{
+	CriuResp *resp;
+
+	if (send_notify_ack(sk, false) || recv_resp(sk, &resp))
+		return;
+	if (!resp->success)
+		note_failure(c, resp);
+	criu_resp__free_unpacked(resp, NULL);
+}
+
+/*
  * Send req on sk and read until its answer, going through the
  * notifications. 0 with *ret_resp (of req's type), or one of the
  * negative codes of criu.h, or the callback's non-zero value.
@@ -441,7 +457,7 @@ static int exchange(struct call *c, int sk, const CriuReq *req, CriuResp **ret_r
 		ret = c->o->notify ? c->o->notify(resp->notify ? resp->notify->script : "", resp->notify) : 0;
 		criu_resp__free_unpacked(resp, NULL);
 		if (ret) {
-			send_notify_ack(sk, false);
+			refuse_notify(c, sk);
 			return ret;
 		}
 		ret = send_notify_ack(sk, true);

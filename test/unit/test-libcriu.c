@@ -328,8 +328,17 @@ static void test_fake_protocol(void)
 		return;
 	criu_local_set_notify_cb(o, refuse_cb);
 	queue_notify(srv, "pre-dump", 0);
+	{
+		CriuResp f = CRIU_RESP__INIT;
+
+		f.type = CRIU_REQ_TYPE__DUMP;
+		f.cr_errmsg = "fake: the client failed pre-dump";
+		queue_resp(srv, &f);
+	}
 	ret = criu_local_dump(o);
 	check(ret == -ENOTSUP, "a refusing callback fails the DUMP with its value (%d)", ret);
+	check(criu_local_get_last_error(o) && strstr(criu_local_get_last_error(o), "failed pre-dump"),
+	      "criu's answer to the refusal is read: '%s'", criu_local_get_last_error(o) ?: "");
 	req = take_req(srv);
 	ack = take_req(srv);
 	check(ack && ack->type == CRIU_REQ_TYPE__NOTIFY && ack->has_notify_success && !ack->notify_success,
