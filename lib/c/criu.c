@@ -215,8 +215,9 @@ static int spawn_swrk(criu_opts *o, const char *bin, int *ret_sk)
 		if (fcntl(sv[1], F_SETFD, 0) == 0)
 			execvp(bin, argv);
 		child_errno = errno;
-		if (write(ep[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(127);
+		/* nothing more to do if even this fails: the parent then sees criu gone */
+		if (write(ep[1], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
+			child_errno = 0;
 		_exit(127);
 	}
 	close(sv[1]);
