@@ -27,6 +27,7 @@
 
 #include "common.h"
 #include "membarrier.h"
+#include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
 #include "task-attrs.h"
@@ -331,24 +332,14 @@ struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
-/* A hex mask line ("SigIgn:\t0000000000000000") of /proc/<pid>[/task/<tid>]/status. */
-static int status_mask(const char *path, const char *key, uint64_t *ret)
+/* The signal masks of /proc/<tid>/status (dfd: criu's /proc) through a dirfd, parsed by proc_parse.c. */
+static int status_masks(int dfd, const char *dir, struct proc_status *st)
 {
-	char line[256];
-	size_t klen = strlen(key);
-	FILE *f = fopen(path, "re");
-	int err = -ENOENT;
+	_cleanup_close_ int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			*ret = strtoull(line + klen + 1, NULL, 16);
-			err = 0;
-			break;
-		}
-	fclose(f);
-	return err;
+	return parse_pid_status(fd, st);
 }
 
 /*
@@ -358,24 +349,27 @@ static int status_mask(const char *path, const char *key, uint64_t *ret)
  */
 static int stub_signal_state(struct morph_task *mt, uint64_t *ret_set, uint64_t *ret_pending)
 {
-	char path[64];
-	uint64_t ign, cgt, pnd;
+	struct proc_status st;
+	char dir[64];
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", mt->th[0].tid);
-	ret = status_mask(path, "SigIgn", &ign);
-	if (!ret)
-		ret = status_mask(path, "SigCgt", &cgt);
-	if (!ret)
-		ret = status_mask(path, "ShdPnd", ret_pending);
+	snprintf(dir, sizeof(dir), "%d", mt->th[0].tid);
+	ret = status_masks(mt->ctx->proc_fd, dir, &st);
+	if (!ret) {
+		*ret_set = st.sigign | st.sigcgt;
+		*ret_pending = st.shdpnd;
+		proc_status_free(&st);
+	}
 	for (int i = 0; !ret && i < mt->item->nr_threads; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", mt->th[0].tid, mt->th[i].tid);
-		ret = status_mask(path, "SigPnd", &pnd);
-		*ret_pending |= pnd;
+		snprintf(dir, sizeof(dir), "%d/task/%d", mt->th[0].tid, mt->th[i].tid);
+		ret = status_masks(mt->ctx->proc_fd, dir, &st);
+		if (!ret) {
+			*ret_pending |= st.sigpnd;
+			proc_status_free(&st);
+		}
 	}
 	if (ret)
 		return pr_fail(ret, "task %d: can't read its signal state: %s\n", task_pid(mt), strerror(-ret));
-	*ret_set = ign | cgt;
 	return 0;
 }
 
@@ -683,145 +677,6 @@ static int restore_dumpable(struct morph_task *mt)
 	return 0;
 }
 
-/* ------------------------------------------------------ registers */
-
-static void regs_from_image(const UserX86RegsEntry *g, compel_regs_t *r)
-{
-	r->r15 = g->r15;
-	r->r14 = g->r14;
-	r->r13 = g->r13;
-	r->r12 = g->r12;
-	r->rbp = g->bp;
-	r->rbx = g->bx;
-	r->r11 = g->r11;
-	r->r10 = g->r10;
-	r->r9 = g->r9;
-	r->r8 = g->r8;
-	r->rax = g->ax;
-	r->rcx = g->cx;
-	r->rdx = g->dx;
-	r->rsi = g->si;
-	r->rdi = g->di;
-	r->orig_rax = g->orig_ax;
-	r->rip = g->ip;
-	r->cs = g->cs;
-	r->eflags = g->flags;
-	r->rsp = g->sp;
-	r->ss = g->ss;
-	r->fs_base = g->fs_base;
-	r->gs_base = g->gs_base;
-	r->ds = g->ds;
-	r->es = g->es;
-	r->fs = g->fs;
-	r->gs = g->gs;
-}
-
-/* Copy n 32/64-bit image words into buf[off..off+max) (xsave component). */
-static void put_words(void *buf, size_t bufsz, size_t off, size_t max, const void *w, size_t wsz)
-{
-	size_t len = min(wsz, max);
-
-	if (!w || !len || off >= bufsz)
-		return;
-	len = min(len, bufsz - off);
-	memcpy((char *)buf + off, w, len);
-}
-
-static size_t xsave_comp_off(unsigned int comp, size_t *ret_size)
-{
-	unsigned int eax, ebx, ecx, edx;
-
-	if (!__get_cpuid_count(0xd, comp, &eax, &ebx, &ecx, &edx) || !eax) {
-		*ret_size = 0;
-		return 0;
-	}
-	*ret_size = eax;
-	return ebx;
-}
-
-static int fpregs_from_image(pid_t tid, const UserX86FpregsEntry *f, struct compel_fpregs *fp)
-{
-	uint8_t *b = fp->buf;
-	uint16_t w16[4] = { (uint16_t)f->cwd, (uint16_t)f->swd, (uint16_t)f->twd, (uint16_t)f->fop };
-
-	if (fp->size < 512)
-		return -EINVAL;
-	memset(b, 0, 512);
-	memcpy(b, w16, sizeof(w16));
-	memcpy(b + 8, &f->rip, 8);
-	memcpy(b + 16, &f->rdp, 8);
-	memcpy(b + 24, &f->mxcsr, 4);
-	memcpy(b + 28, &f->mxcsr_mask, 4);
-	put_words(b, 512, 32, 128, f->st_space, f->n_st_space * 4);
-	put_words(b, 512, 160, 256, f->xmm_space, f->n_xmm_space * 4);
-	if (!fp->xsave)
-		return 0;
-
-	UserX86XsaveEntry *x = f->xsave;
-	uint64_t bv = 3;	/* x87 + SSE from the legacy area */
-	struct {
-		unsigned int comp;
-		const void *w;
-		size_t len;
-	} comps[] = {
-		{ 2, x ? x->ymmh_space : NULL, x ? x->n_ymmh_space * 4 : 0 },
-		{ 3, x ? x->bndreg_state : NULL, x ? x->n_bndreg_state * 8 : 0 },
-		{ 4, x ? x->bndcsr_state : NULL, x ? x->n_bndcsr_state * 8 : 0 },
-		{ 5, x ? x->opmask_reg : NULL, x ? x->n_opmask_reg * 8 : 0 },
-		{ 6, x ? x->zmm_upper : NULL, x ? x->n_zmm_upper * 8 : 0 },
-		{ 7, x ? x->hi16_zmm : NULL, x ? x->n_hi16_zmm * 8 : 0 },
-		{ 9, x ? x->pkru : NULL, x ? x->n_pkru * 4 : 0 },
-	};
-
-	if (fp->size < 576)
-		return -EINVAL;
-	if (x)
-		bv = x->xstate_bv;
-	for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
-		size_t sz, off = xsave_comp_off(comps[i].comp, &sz);
-
-		if (!sz)
-			continue;
-		if (off + sz <= fp->size)
-			memset(b + off, 0, sz);
-		put_words(b, fp->size, off, sz, comps[i].w, comps[i].len);
-	}
-	/* the xsave header: xstate_bv, xcomp_bv = 0 (standard format), reserved */
-	memset(b + 512, 0, 64);
-	memcpy(b + 512, &bv, 8);
-	(void)tid;
-	return 0;
-}
-
-static int set_final_regs(struct morph_thread *t)
-{
-	ThreadInfoX86 *ti = t->core->thread_info;
-	struct compel_fpregs fp = {};
-	compel_regs_t r;
-	int ret;
-
-	ret = compel_get_regs(t->tid, &r);
-	if (ret)
-		return ret;
-	regs_from_image(ti->gpregs, &r);
-	compel_fixup_syscall_restart(&r);
-	ret = compel_set_regs(t->tid, &r);
-	if (ret)
-		return pr_fail(ret, "%d: can't set registers: %s\n", t->tid, strerror(-ret));
-	if (!ti->fpregs)
-		return 0;
-	ret = compel_get_fpregs(t->tid, &fp);
-	if (ret)
-		return pr_fail(ret, "%d: can't read the FPU state\n", t->tid);
-	ret = fpregs_from_image(t->tid, ti->fpregs, &fp);
-	if (!ret)
-		ret = compel_set_fpregs(t->tid, &fp);
-	compel_fpregs_free(&fp);
-	if (ret)
-		return pr_fail(ret, "%d: can't set the FPU state: %s\n", t->tid, strerror(-ret));
-	return 0;
-}
-
 static uint64_t thread_blocked(struct morph_task *mt, struct morph_thread *t)
 {
 	ThreadCoreEntry *tc = t->core->thread_core;
@@ -903,7 +758,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = compel_rsys_finish(&t->rs);
 		t->rs_open = false;
 		if (!ret)
-			ret = set_final_regs(t);
+			ret = morph_set_regs(t->tid, t->core->thread_info);
 		if (!ret)
 			ret = compel_set_sigmask(t->tid, thread_blocked(mt, t));
 		if (ret)
@@ -916,7 +771,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		return pr_fail(ret, "task %d: the final munmap of the trampoline: %s\n", item->pid, strerror(-ret));
 	compel_rsys_finish(&mt->th[0].rs);
 	mt->th[0].rs_open = false;
-	ret = set_final_regs(&mt->th[0]);
+	ret = morph_set_regs(mt->th[0].tid, mt->th[0].core->thread_info);
 	if (!ret)
 		ret = compel_set_sigmask(mt->th[0].tid, thread_blocked(mt, &mt->th[0]));
 	return ret;
@@ -924,25 +779,24 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 
 /* ------------------------------------------------------ a stopped task */
 
-/* "pid (comm) S ppid pgrp session ..." of /proc/PID/stat */
-static int proc_stat_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+/* ppid, pgrp and session of a process, from its stat (parse_pid_stat()) under the /proc dirfd. */
+static int proc_stat_ids(int proc_dfd, pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
 {
-	char path[64], buf[512], *p;
-	int fd = -1;
-	ssize_t n;
+	struct proc_pid_stat st;
+	char dir[16];
+	_cleanup_close_ int fd = -1;
+	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(dir, sizeof(dir), "%d", pid);
+	fd = openat(proc_dfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d %d %d", ppid, pgrp, sid) != 3)
-		return -EIO;
+	ret = parse_pid_stat(fd, &st);
+	if (ret)
+		return ret;
+	*ppid = st.ppid;
+	*pgrp = st.pgid;
+	*sid = st.sid;
 	return 0;
 }
 
@@ -956,17 +810,15 @@ static bool pgrp_orphaned(pid_t pid)
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 
-	if (proc_stat_ids(pid, &ppid, &pgrp, &sid))
-		return true;
 	d = opendir("/proc");
-	if (!d)
+	if (!d || proc_stat_ids(dirfd(d), pid, &ppid, &pgrp, &sid))
 		return true;
 	while ((de = readdir(d))) {
 		pid_t m = atoi(de->d_name);
 
-		if (m <= 0 || proc_stat_ids(m, &mppid, &mpgrp, &msid) || mpgrp != pgrp || mppid <= 0)
+		if (m <= 0 || proc_stat_ids(dirfd(d), m, &mppid, &mpgrp, &msid) || mpgrp != pgrp || mppid <= 0)
 			continue;
-		if (!proc_stat_ids(mppid, &qppid, &qpgrp, &qsid) && qpgrp != pgrp && qsid == sid)
+		if (!proc_stat_ids(dirfd(d), mppid, &qppid, &qpgrp, &qsid) && qpgrp != pgrp && qsid == sid)
 			return false;
 	}
 	return true;

@@ -149,6 +149,9 @@ struct morph_task {
 	struct morph_thread *th;	/* morph.c's per-thread state */
 };
 int morph_task(struct rst_ctx *ctx, struct morph_task *mt);
+struct ThreadInfoX86;
+/* morph-regs.c: set thread tid's registers and FPU state from its image (logs its error). */
+int morph_set_regs(pid_t tid, const struct ThreadInfoX86 *ti);
 /* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */

@@ -404,6 +404,8 @@ static void test_mem(void)
 	waitpid(pid, NULL, 0);
 	close(f.pages_fd);
 	restore_mem_reset(&ctx);
+	if (ctx.proc_fd > 0)
+		close(ctx.proc_fd);
 }
 
 /* ------------------------------------------------------ test 2: the whole morph */
@@ -531,7 +533,7 @@ static void test_morph(void)
 	pid_t tids[1] = { pid };
 	struct pstree_item item = { .pid = pid, .nr_threads = 1, .threads = tids, .priv = &ri };
 	struct morph_task mt = { .item = &item, .tramp = TRAMP };
-	struct rst_ctx ctx = { .img_dfd = -1 };
+	struct rst_ctx ctx = { .img_dfd = -1, .proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC) };
 
 	ret = morph_task(&ctx, &mt);
 	check(ret == 0, "morph: morph_task (%d)", ret);
@@ -576,6 +578,8 @@ static void test_morph(void)
 	close(p[0]);
 	close(f.pages_fd);
 	restore_mem_reset(&ctx);
+	if (ctx.proc_fd > 0)
+		close(ctx.proc_fd);
 }
 
 static void compel_log(int level, const char *fmt, va_list ap)
