@@ -222,20 +222,29 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
  * first task to claim it, either for itself or as a nested target.
  */
 #define CLAIMS_PER_CHUNK (PAGE_SIZE / sizeof(int))
-static int *claim_chunk;
-static size_t claim_used = CLAIMS_PER_CHUNK;
 
-static int *new_claim(void)
+/* the chunk claims are taken from, in the ctx (rst_files_state()) */
+struct epoll_rst {
+	int *claim_chunk;
+	size_t claim_used;
+};
+static const char epoll_rst_key;
+
+static int *new_claim(struct rst_ctx *ctx)
 {
-	if (claim_used == CLAIMS_PER_CHUNK) {
+	struct epoll_rst *st = rst_files_state(ctx, &epoll_rst_key, sizeof(struct epoll_rst));
+
+	if (!st)
+		return NULL;
+	if (!st->claim_chunk || st->claim_used == CLAIMS_PER_CHUNK) {
 		void *m = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 		if (m == MAP_FAILED)
 			return NULL;
-		claim_chunk = m;
-		claim_used = 0;
+		st->claim_chunk = m;
+		st->claim_used = 0;
 	}
-	return &claim_chunk[claim_used++];
+	return &st->claim_chunk[st->claim_used++];
 }
 
 static bool claim(struct file_desc *d)
@@ -252,7 +261,7 @@ static int eventpoll_collect(struct rst_ctx *ctx, struct file_desc *d)
 	for (size_t i = 0; i < efe->n_tfd; i++)
 		if (efe->tfd[i]->has_target_id && efe->tfd[i]->target_id == d->id)
 			return pr_fail(-EINVAL, "files.img: epoll %u watches itself\n", d->id);
-	d->priv = new_claim();
+	d->priv = new_claim(ctx);
 	if (!d->priv)
 		return pr_fail(-ENOMEM, "can't map shared memory for epoll %u\n", d->id);
 	return 0;

@@ -280,31 +280,40 @@ struct ghost_rst {
 	int fd;			/* the controller's read-write open of the recreated inode */
 };
 
-static RemapFilePathEntry **remaps;
-static size_t nr_remaps;
-static bool remaps_read;
-static struct ghost_rst *ghosts;
+/* remap-fpath.img and the ghosts made so far, in the ctx (rst_files_state()) */
+struct ghosts_rst {
+	RemapFilePathEntry **remaps;
+	size_t nr_remaps;
+	bool remaps_read;
+	struct ghost_rst *ghosts;
+};
+static const char ghosts_rst_key;
 
-static int read_remaps(struct rst_ctx *ctx)
+static struct ghosts_rst *ghosts_rst(struct rst_ctx *ctx)
+{
+	return rst_files_state(ctx, &ghosts_rst_key, sizeof(struct ghosts_rst));
+}
+
+static int read_remaps(struct rst_ctx *ctx, struct ghosts_rst *st)
 {
 	struct cr_img *img;
 	RemapFilePathEntry *e;
 	int ret;
 
-	remaps_read = true;
+	st->remaps_read = true;
 	img = open_image_at(ctx->img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open remap-fpath.img: %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_REMAP_FPATH)) > 0) {
-		RemapFilePathEntry **n = xrealloc(remaps, (nr_remaps + 1) * sizeof(*remaps));
+		RemapFilePathEntry **n = xrealloc(st->remaps, (st->nr_remaps + 1) * sizeof(*n));
 
 		if (!n) {
 			pb_free(e, PB_REMAP_FPATH);
 			ret = -ENOMEM;
 			break;
 		}
-		remaps = n;
-		remaps[nr_remaps++] = e;
+		st->remaps = n;
+		st->remaps[st->nr_remaps++] = e;
 	}
 	close_image(img);
 	return ret < 0 ? ret : 0;
@@ -312,15 +321,18 @@ static int read_remaps(struct rst_ctx *ctx)
 
 int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 {
+	struct ghosts_rst *st = ghosts_rst(ctx);
 	int ret;
 
-	if (!remaps_read) {
-		ret = read_remaps(ctx);
+	if (!st)
+		return -ENOMEM;
+	if (!st->remaps_read) {
+		ret = read_remaps(ctx, st);
 		if (ret)
 			return ret;
 	}
-	for (size_t i = 0; i < nr_remaps; i++) {
-		RemapFilePathEntry *e = remaps[i];
+	for (size_t i = 0; i < st->nr_remaps; i++) {
+		RemapFilePathEntry *e = st->remaps[i];
 
 		if (e->orig_id != id)
 			continue;
@@ -516,11 +528,14 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 
 int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 {
+	struct ghosts_rst *st = ghosts_rst(ctx);
 	struct ghost_rst *g;
 	char path[64];
 	int fd, ret;
 
-	for (g = ghosts; g; g = g->next)
+	if (!st)
+		return -ENOMEM;
+	for (g = st->ghosts; g; g = g->next)
 		if (g->id == gid)
 			break;
 	if (!g) {
@@ -534,8 +549,8 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int
 			free(g);
 			return ret;
 		}
-		g->next = ghosts;
-		ghosts = g;
+		g->next = st->ghosts;
+		st->ghosts = g;
 	}
 	/* an O_TMPFILE file has __O_TMPFILE in its flags; an open by path can't have it */
 	if (flags & (O_TMPFILE & ~O_DIRECTORY)) {
@@ -552,18 +567,20 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int
 
 void ghost_restore_fini(struct rst_ctx *ctx)
 {
-	while (ghosts) {
-		struct ghost_rst *g = ghosts;
+	struct ghosts_rst *st = ghosts_rst(ctx);
 
-		ghosts = g->next;
+	while (st && st->ghosts) {
+		struct ghost_rst *g = st->ghosts;
+
+		st->ghosts = g->next;
 		if (g->fd >= 0)
 			close(g->fd);
 		free(g);
 	}
-	for (size_t i = 0; i < nr_remaps; i++)
-		pb_free(remaps[i], PB_REMAP_FPATH);
-	free(remaps);
-	remaps = NULL;
-	nr_remaps = 0;
-	remaps_read = false;
+	for (size_t i = 0; st && i < st->nr_remaps; i++)
+		pb_free(st->remaps[i], PB_REMAP_FPATH);
+	if (st) {
+		free(st->remaps);
+		*st = (struct ghosts_rst){};
+	}
 }

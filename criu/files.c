@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The generic part of file dump and restore (Documentation/architecture.md); types live in their own files. */
 #include <fcntl.h>
+#include <stddef.h>
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -784,7 +785,35 @@ int files_restore_late(struct rst_ctx *ctx)
 	return 0;
 }
 
+struct rst_state {
+	struct rst_state *next;
+	const void *key;
+	max_align_t data[];
+};
+
+void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size)
+{
+	struct rst_state *st;
+
+	for (st = ctx->files.states; st; st = st->next)
+		if (st->key == key)
+			return st->data;
+	st = xzalloc(sizeof(*st) + size);
+	if (!st)
+		return NULL;
+	st->key = key;
+	st->next = ctx->files.states;
+	ctx->files.states = st;
+	return st->data;
+}
+
 void files_restore_fini(struct rst_ctx *ctx)
 {
 	close_files_ctl(ctx);
+	while (ctx->files.states) {
+		struct rst_state *st = ctx->files.states;
+
+		ctx->files.states = st->next;
+		free(st);
+	}
 }

@@ -210,7 +210,16 @@ struct dead_helper {
 	int go_fd;		/* write end: closing it lets the helper exit */
 };
 
-static struct dead_helper *helpers;
+/* the helpers standing for exited processes, in the ctx (rst_files_state()) */
+struct pidfd_rst {
+	struct dead_helper *helpers;
+};
+static const char pidfd_rst_key;
+
+static struct pidfd_rst *pidfd_rst(struct rst_ctx *ctx)
+{
+	return rst_files_state(ctx, &pidfd_rst_key, sizeof(struct pidfd_rst));
+}
 
 static void __attribute__((noreturn)) helper_main(int go_fd, int status)
 {
@@ -234,12 +243,15 @@ static void __attribute__((noreturn)) helper_main(int go_fd, int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
 }
 
-static struct dead_helper *get_helper(uint64_t ino, int status)
+static struct dead_helper *get_helper(struct rst_ctx *ctx, uint64_t ino, int status)
 {
+	struct pidfd_rst *st = pidfd_rst(ctx);
 	struct dead_helper *h;
 	int p[2];
 
-	for (h = helpers; h; h = h->next)
+	if (!st)
+		return NULL;
+	for (h = st->helpers; h; h = h->next)
 		if (h->ino == ino)
 			return h;
 	h = xzalloc(sizeof(*h));
@@ -264,8 +276,8 @@ static struct dead_helper *get_helper(uint64_t ino, int status)
 	}
 	close(p[0]);
 	h->go_fd = p[1];
-	h->next = helpers;
-	helpers = h;
+	h->next = st->helpers;
+	st->helpers = h;
 	pr_debug("helper %d stands for the exited process of pidfs ino %llu (status 0x%x)\n", h->pid,
 		 (unsigned long long)ino, status);
 	return h;
@@ -276,9 +288,9 @@ static unsigned int open_flags(const PidfdEntry *pe)
 	return pe->flags & (PIDFD_NONBLOCK | PIDFD_THREAD);
 }
 
-static int open_dead(const PidfdEntry *pe, int status, int *ret_fd)
+static int open_dead(struct rst_ctx *ctx, const PidfdEntry *pe, int status, int *ret_fd)
 {
-	struct dead_helper *h = get_helper(pe->ino, status);
+	struct dead_helper *h = get_helper(ctx, pe->ino, status);
 	int fd;
 
 	if (!h)
@@ -321,7 +333,7 @@ static int reopen_same_process(const PidfdEntry *pe, int *ret_fd)
 	return 0;
 }
 
-static int open_external(const PidfdEntry *pe, int *ret_fd)
+static int open_external(struct rst_ctx *ctx, const PidfdEntry *pe, int *ret_fd)
 {
 	char boot_id[64] = "";
 	int fd = -1, ret;
@@ -359,7 +371,7 @@ static int open_external(const PidfdEntry *pe, int *ret_fd)
 		pe->id, pe->target_pid, (unsigned long long)pe->pidfs_ino,
 		pe->boot_id && strcmp(pe->boot_id, boot_id) ? " (another boot)" : "");
 	/* We never saw its end: report it as killed, the least wrong guess. */
-	return open_dead(pe, SIGKILL, ret_fd);
+	return open_dead(ctx, pe, SIGKILL, ret_fd);
 }
 
 static int pidfd_collect(struct rst_ctx *ctx, struct file_desc *d)
@@ -397,9 +409,9 @@ static int pidfd_open_desc(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd
 	case PIDFD_TARGET_KIND__PIDFD_TGT_REAPED:
 		if (!pe->has_exit_status)
 			return pr_fail(-EINVAL, "pidfd %u: reaped target without an exit status\n", pe->id);
-		return open_dead(pe, pe->exit_status, ret_fd);
+		return open_dead(ctx, pe, pe->exit_status, ret_fd);
 	case PIDFD_TARGET_KIND__PIDFD_TGT_EXTERNAL:
-		return open_external(pe, ret_fd);
+		return open_external(ctx, pe, ret_fd);
 	default:
 		return pr_fail(-EINVAL, "pidfd %u: unknown target kind %d\n", pe->id, pe->target_kind);
 	}
@@ -408,9 +420,10 @@ static int pidfd_open_desc(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd
 /* Every pidfd of the dead is open: let the helpers end and reap them. */
 static int pidfd_stage_done(struct rst_ctx *ctx)
 {
+	struct pidfd_rst *st = pidfd_rst(ctx);
 	int ret = 0;
 
-	for (struct dead_helper *h = helpers; h; h = h->next) {
+	for (struct dead_helper *h = st ? st->helpers : NULL; h; h = h->next) {
 		int status;
 
 		if (h->go_fd >= 0) {
@@ -431,10 +444,12 @@ static int pidfd_stage_done(struct rst_ctx *ctx)
 
 static void pidfd_cleanup(struct rst_ctx *ctx)
 {
-	while (helpers) {
-		struct dead_helper *h = helpers;
+	struct pidfd_rst *st = pidfd_rst(ctx);
 
-		helpers = h->next;
+	while (st && st->helpers) {
+		struct dead_helper *h = st->helpers;
+
+		st->helpers = h->next;
 		if (h->pid > 0) {
 			kill(h->pid, SIGKILL);
 			waitpid(h->pid, NULL, 0);

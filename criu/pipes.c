@@ -227,14 +227,26 @@ struct pipe_info {
 	uint32_t bytes, size;
 };
 
-static struct pipe_info *pipes;
-static bool pipes_data_read[2];
+/* pipes and FIFOs being restored, in the ctx (rst_files_state()) */
+struct pipes_rst {
+	struct pipe_info *pipes;
+	bool data_read[2];	/* pipes-data.img, fifo-data.img */
+};
+static const char pipes_rst_key;
 
-static struct pipe_info *pipe_info_get(uint32_t pipe_id, bool fifo)
+static struct pipes_rst *pipes_rst(struct rst_ctx *ctx)
 {
+	return rst_files_state(ctx, &pipes_rst_key, sizeof(struct pipes_rst));
+}
+
+static struct pipe_info *pipe_info_get(struct rst_ctx *ctx, uint32_t pipe_id, bool fifo)
+{
+	struct pipes_rst *st = pipes_rst(ctx);
 	struct pipe_info *pi;
 
-	for (pi = pipes; pi; pi = pi->next)
+	if (!st)
+		return NULL;
+	for (pi = st->pipes; pi; pi = pi->next)
 		if (pi->pipe_id == pipe_id && pi->fifo == fifo)
 			return pi;
 	pi = xzalloc(sizeof(*pi));
@@ -243,26 +255,29 @@ static struct pipe_info *pipe_info_get(uint32_t pipe_id, bool fifo)
 	pi->pipe_id = pipe_id;
 	pi->fifo = fifo;
 	pi->fds[0] = pi->fds[1] = -1;
-	pi->next = pipes;
-	pipes = pi;
+	pi->next = st->pipes;
+	st->pipes = pi;
 	return pi;
 }
 
 /* Read pipes-data.img or fifo-data.img once, attaching data to the pipes collected. */
 static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 {
+	struct pipes_rst *st = pipes_rst(ctx);
 	struct cr_img *img;
 	PipeDataEntry *pde;
 	int ret;
 
-	if (pipes_data_read[fifo])
+	if (!st)
+		return -ENOMEM;
+	if (st->data_read[fifo])
 		return 0;
-	pipes_data_read[fifo] = true;
+	st->data_read[fifo] = true;
 	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
 	if (!img)
 		return pr_fail_errno("can't open the pipe data image");
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
-		struct pipe_info *pi = pipe_info_get(pde->pipe_id, fifo);
+		struct pipe_info *pi = pipe_info_get(ctx, pde->pipe_id, fifo);
 
 		if (!pi || pi->data) {
 			pb_free(pde, PB_PIPE_DATA);
@@ -355,13 +370,13 @@ static int pipe_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->pipe)
 		return pr_fail(-EINVAL, "files.img: pipe %u has no pipe entry\n", d->id);
-	return pipe_info_get(d->fe->pipe->pipe_id, false) ? 0 : -ENOMEM;
+	return pipe_info_get(ctx, d->fe->pipe->pipe_id, false) ? 0 : -ENOMEM;
 }
 
 static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	PipeEntry *pe = d->fe->pipe;
-	struct pipe_info *pi = pipe_info_get(pe->pipe_id, false);
+	struct pipe_info *pi = pipe_info_get(ctx, pe->pipe_id, false);
 	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0, fd, ret;
 
 	ret = read_pipe_data(ctx, false);
@@ -396,14 +411,14 @@ static int fifo_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->fifo || !d->fe->fifo->has_regf_id)
 		return pr_fail(-EINVAL, "files.img: fifo %u has no fifo entry\n", d->id);
-	return pipe_info_get(d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
+	return pipe_info_get(ctx, d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
 }
 
 static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	FifoEntry *ffe = d->fe->fifo;
 	struct file_desc *rd = find_file_desc(ctx, ffe->regf_id);
-	struct pipe_info *pi = pipe_info_get(ffe->pipe_id, true);
+	struct pipe_info *pi = pipe_info_get(ctx, ffe->pipe_id, true);
 	RegFileEntry *r;
 	int fd, ret;
 
@@ -436,10 +451,12 @@ static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 
 static void pipes_cleanup(struct rst_ctx *ctx)
 {
-	while (pipes) {
-		struct pipe_info *pi = pipes;
+	struct pipes_rst *st = pipes_rst(ctx);
 
-		pipes = pi->next;
+	while (st && st->pipes) {
+		struct pipe_info *pi = st->pipes;
+
+		st->pipes = pi->next;
 		for (int i = 0; i < 2; i++)
 			if (pi->fds[i] >= 0)
 				close(pi->fds[i]);

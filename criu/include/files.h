@@ -175,7 +175,18 @@ struct rst_files {
 	int *ctl_fds;			/* MAP_SHARED: the controller's fd of each object, -1 */
 	int *post_claimed;		/* MAP_SHARED too: which object's post_install ran (0/1) */
 	size_t ctl_fds_size;
+	struct rst_state *states;	/* rst_files_state(): each module's own restore state */
 };
+
+/*
+ * A module's restore state, kept in the ctx instead of file-scope variables:
+ * the zeroed block of `size` bytes registered under key (the address of a
+ * const object of the module), made on first use; NULL on ENOMEM. Like the
+ * rest of the ctx, a stub has its own copy of what existed when it was
+ * forked. The blocks are freed by files_restore_fini(), after every type's
+ * cleanup hook has freed what they point to.
+ */
+void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size);
 
 /*
  * Controller (criu): files_restore_prepare() before the tree is forked (the
