@@ -71,6 +71,9 @@ criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a $(LIBS_LDLIBS)
 
+# pycriu and crit (lib/py)
+include lib/py/Makefile.inc
+
 # Tests: unit tests, then zdtm. One summary line at the end.
 -include test/Makefile.inc
 
