@@ -227,6 +227,7 @@ def check_image(path, magic, images, cli):
 
 DEBIAN_DECODER = """
 import json, sys
+sys.path.insert(0, "/usr/lib/python3/dist-packages")   # not an installed pycriu of ours
 from pycriu import images
 for path in sys.stdin.read().split("\\n"):
     if not path:
