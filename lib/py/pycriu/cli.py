@@ -10,6 +10,7 @@
 import argparse
 import json
 import os
+import quopri
 import sys
 
 from . import images
@@ -122,10 +123,18 @@ class Dump:
                 return "fifo[%d]" % fe["fifo"]["pipe_id"]
             if t == "UNIXSK" and "usk" in fe:
                 u = fe["usk"]
-                name = u.get("name", "").rstrip("\n")
+                name = unix_name(u.get("name", ""))
                 return "unix[%d (%d)%s]" % (u["ino"], u["peer"], " " + name if name else "")
             return "%s.%d" % (t, fid)
         return "%s.%d" % (ftype, fid) if ftype else "unknown file %d" % fid
+
+
+def unix_name(qp):
+    """A unix socket's name (quoted-printable in the JSON) for people: @ for an abstract one."""
+    raw = quopri.decodestring(qp.encode())
+    if raw.startswith(b"\0"):
+        raw = b"@" + raw[1:]
+    return raw.rstrip(b"\0").decode(errors="backslashreplace")
 
 
 def task_id(p, key):
