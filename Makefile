@@ -33,8 +33,8 @@ CRIU_O := $(patsubst %.c,build/%.o,$(CRIU_SRC))
 # objects that make up the tool without main(): unit tests link against them
 CRIU_LIB_O := $(filter-out build/criu/crtools.o,$(CRIU_O))
 
-.PHONY: all clean test unit zdtm demo bench install-deps check-deps
-all: criu/criu
+.PHONY: all clean test unit zdtm demo bench install-deps check-deps install uninstall man
+all: criu/criu lib man
 
 install-deps:
 	sh scripts/install-deps.sh
@@ -74,6 +74,47 @@ criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
 # pycriu and crit (lib/py)
 include lib/py/Makefile.inc
 
+# libcriu (lib/c/libcriu.so.2, lib/c/libcriu.a)
+include lib/c/Makefile.inc
+
+# The man page, from Documentation/criu.txt (asciidoc) by a small converter
+# of our own (scripts/asciidoc2man.py: no asciidoctor/Ruby needed).
+man: build/Documentation/criu.8
+
+build/Documentation/criu.8: Documentation/criu.txt scripts/asciidoc2man.py Makefile
+	@mkdir -p $(dir $@)
+	@echo "  MAN     $@"
+	@python3 scripts/asciidoc2man.py --version "$(CRIU_VERSION)" $< > $@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: criu, libcriu, its headers,
+# criu.pc and the man page. Documentation/libcriu.md lists the files.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+LIBCRIU_HEADERS := lib/c/criu.h build/lib/c/version.h build/images/rpc.pb-c.h images/rpc.proto
+
+install: all
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	@install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/criu \
+		$(DESTDIR)$(MANDIR)/man8
+	@install -m 755 criu/criu $(DESTDIR)$(SBINDIR)/criu
+	@install -m 755 $(LIBCRIU_SO) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SO_MAJOR).$(LIBCRIU_SO_MINOR)
+	@ln -sfn libcriu.so.$(LIBCRIU_SO_MAJOR).$(LIBCRIU_SO_MINOR) $(DESTDIR)$(LIBDIR)/libcriu.so.$(LIBCRIU_SO_MAJOR)
+	@ln -sfn libcriu.so.$(LIBCRIU_SO_MAJOR) $(DESTDIR)$(LIBDIR)/libcriu.so
+	@install -m 644 $(LIBCRIU_A) $(DESTDIR)$(LIBDIR)/libcriu.a
+	@install -m 644 $(LIBCRIU_HEADERS) $(DESTDIR)$(INCLUDEDIR)/criu/
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(LIBCRIU_VERSION)|' lib/c/criu.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
+	@install -m 644 build/Documentation/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/criu $(DESTDIR)$(LIBDIR)/libcriu.so* $(DESTDIR)$(LIBDIR)/libcriu.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc $(DESTDIR)$(MANDIR)/man8/criu.8 \
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/criu/,$(notdir $(LIBCRIU_HEADERS)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/criu
+
 # Tests: unit tests, then zdtm. One summary line at the end.
 -include test/Makefile.inc
 
@@ -84,6 +125,6 @@ bench: criu/criu
 	@$(MAKE) -C bench
 
 clean:
-	rm -rf build criu/criu test/build
+	rm -rf build criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a
 
 -include $(shell find build -name '*.d' 2>/dev/null)

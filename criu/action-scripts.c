@@ -76,12 +76,12 @@ static int run_one(const char *path, const char *action, int img_dfd, pid_t root
 	pr_debug("running %s for %s\n", path, action);
 	pid = fork();
 	if (pid < 0)
-		return pr_fail(-errno, "can't fork for action script %s: %s\n", path, strerror(errno));
+		return pr_fail_errno("can't fork for action script %s", path);
 	if (pid == 0)
 		exec_script(path, action, criu, img_dfd, root_pid);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			return pr_fail(-errno, "waiting for action script %s: %s\n", path, strerror(errno));
+			return pr_fail_errno("waiting for action script %s", path);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;

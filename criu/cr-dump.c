@@ -20,6 +20,7 @@
 #include "image.h"
 #include "mem.h"
 #include "pidns.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "seize.h"
@@ -39,10 +40,15 @@
 static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
 {
 	struct compel_rsys rs = {};
+	unsigned long code;
 	long brk = 0;
 	int ret;
 
-	ret = compel_rsys_prepare(&rs, item->pid, 0);
+	ret = proc_exec_addr(item->proc_dfd, &code);
+	if (ret)
+		return pr_fail(ret, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
+			       strerror(-ret));
+	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
 	int fin = compel_rsys_finish(&rs);
@@ -59,7 +65,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	int ret = 0;
 
 	if (!img)
-		return pr_fail(-errno, "can't create pstree.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create pstree.img");
 	for_each_pstree_item(tree, item) {
 		PstreeEntry e = PSTREE_ENTRY__INIT;
 		uint32_t threads[item->nr_threads ?: 1];
@@ -90,7 +96,7 @@ static int write_inventory(int img_dfd)
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't create inventory.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create inventory.img");
 	ie.img_version = CRTOOLS_IMAGES_V1_1;
 	ie.has_fdinfo_per_id = true;
 	ie.fdinfo_per_id = true;
@@ -144,7 +150,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	pr_info("Dumping the process tree of %d\n", root);
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
-		return pr_fail(-errno, "can't remove an old inventory.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't remove an old inventory.img");
 
 	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)

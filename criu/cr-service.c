@@ -52,7 +52,7 @@ static int rpc_recv(int sk, CriuReq **ret_req)
 
 	len = recv(sk, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	if (len < 0)
-		return pr_fail(-errno, "can't read a request: %s\n", strerror(errno));
+		return pr_fail_errno("can't read a request");
 	if (len > RPC_MAX_PACKET)
 		len = RPC_MAX_PACKET;
 	buf = xmalloc(len ?: 1);
@@ -60,7 +60,7 @@ static int rpc_recv(int sk, CriuReq **ret_req)
 		return -ENOMEM;
 	len = recv(sk, buf, len, MSG_TRUNC);
 	if (len < 0)
-		return pr_fail(-errno, "can't read a request: %s\n", strerror(errno));
+		return pr_fail_errno("can't read a request");
 	if (len == 0)
 		return -ECONNRESET;
 	if (len > RPC_MAX_PACKET)
@@ -82,7 +82,7 @@ static int rpc_send(int sk, CriuResp *resp)
 	protobuf_c_message_pack(&resp->base, buf);
 	n = send(sk, buf, len, MSG_NOSIGNAL);
 	if (n < 0)
-		return pr_fail(-errno, "can't send the answer: %s\n", strerror(errno));
+		return pr_fail_errno("can't send the answer");
 	if ((size_t)n != len)
 		return pr_fail(-EIO, "the answer was cut (%zd of %zu bytes)\n", n, len);
 	return 0;
@@ -203,12 +203,12 @@ static int do_check(int sk, CriuOpts *ro)
 
 	pid = fork();
 	if (pid < 0)
-		return rpc_answer_type(sk, CRIU_REQ_TYPE__CHECK, pr_fail(-errno, "can't fork: %s\n", strerror(errno)));
+		return rpc_answer_type(sk, CRIU_REQ_TYPE__CHECK, pr_fail_errno("can't fork"));
 	if (pid == 0) {
 		ret = rpc_setup_opts(sk, ro, RPC_CHECK, &dirs);
 		/* the check's table goes to the log, never to the client's stdout */
 		if (!ret && dup2(log_get_fd(), STDOUT_FILENO) < 0)
-			ret = pr_fail(-errno, "can't redirect the check's output: %s\n", strerror(errno));
+			ret = pr_fail_errno("can't redirect the check's output");
 		if (!ret)
 			ret = cr_check(NULL);
 		rpc_answer_type(sk, CRIU_REQ_TYPE__CHECK, ret);
@@ -217,7 +217,7 @@ static int do_check(int sk, CriuOpts *ro)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return rpc_answer_type(sk, CRIU_REQ_TYPE__CHECK,
-					       pr_fail(-errno, "can't wait for the check: %s\n", strerror(errno)));
+					       pr_fail_errno("can't wait for the check"));
 	if (WIFSIGNALED(status))
 		return rpc_answer_type(sk, CRIU_REQ_TYPE__CHECK,
 				       pr_fail(-EIO, "the check was killed by signal %d\n", WTERMSIG(status)));
@@ -268,7 +268,7 @@ static int do_wait_pid(int sk, CriuReq *req)
 		return rpc_answer(sk, &resp, pr_fail(-EINVAL, "WAIT_PID needs the pid of a child of criu\n"));
 	while (waitpid(req->pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			ret = pr_fail(-errno, "can't wait for %u: %s\n", req->pid, strerror(errno));
+			ret = pr_fail_errno("can't wait for %u", req->pid);
 			break;
 		}
 	}
@@ -395,7 +395,7 @@ static int check_seqpacket(int sk)
 	socklen_t len = sizeof(type);
 
 	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &len))
-		return pr_fail(-errno, "fd %d is not a socket: %s\n", sk, strerror(errno));
+		return pr_fail_errno("fd %d is not a socket", sk);
 	if (type != SOCK_SEQPACKET)
 		return pr_fail(-EINVAL, "fd %d is not a SOCK_SEQPACKET socket\n", sk);
 	return 0;
@@ -431,7 +431,7 @@ static int service_listen(const char *address, int *ret_sk)
 	strcpy(addr.sun_path, address);
 	sk = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sk < 0)
-		return pr_fail(-errno, "can't create the service socket: %s\n", strerror(errno));
+		return pr_fail_errno("can't create the service socket");
 	/* a stale socket file of an earlier service */
 	unlink(address);
 	if (bind(sk, (struct sockaddr *)&addr, sizeof(addr)) || listen(sk, 16)) {
@@ -459,7 +459,7 @@ static int service_loop(int lsk)
 	struct sigaction sa = { .sa_handler = reap_workers, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
 
 	if (sigaction(SIGCHLD, &sa, NULL))
-		return pr_fail(-errno, "can't set the SIGCHLD handler: %s\n", strerror(errno));
+		return pr_fail_errno("can't set the SIGCHLD handler");
 	for (;;) {
 		int sk = accept4(lsk, NULL, NULL, SOCK_CLOEXEC);
 		pid_t pid;
@@ -467,7 +467,7 @@ static int service_loop(int lsk)
 		if (sk < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return pr_fail(-errno, "can't accept a client: %s\n", strerror(errno));
+			return pr_fail_errno("can't accept a client");
 		}
 		pid = fork();
 		if (pid == 0) {
@@ -476,7 +476,7 @@ static int service_loop(int lsk)
 			_exit(cr_service_work(sk) ? 1 : 0);
 		}
 		if (pid < 0)
-			pr_err("can't fork a worker for a client: %s\n", strerror(errno));
+			pr_perror("can't fork a worker for a client");
 		else
 			pr_info("client served by worker %d\n", pid);
 		close(sk);
@@ -488,7 +488,7 @@ static int write_service_pidfile(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0 || dprintf(fd, "%d", getpid()) < 0) {
-		pr_err("can't write the pidfile %s: %s\n", path, strerror(errno));
+		pr_perror("can't write the pidfile %s", path);
 		if (fd >= 0)
 			close(fd);
 		return -EIO;

@@ -193,10 +193,10 @@ int main(int argc, char **argv)
 	char **args;
 	int nr_args;
 
+	opts_init();
 	/* RPC: criu swrk FD, criu service [...] (cr-service.c parses its own arguments) */
 	if (argc > 1 && (!strcmp(argv[1], "swrk") || !strcmp(argv[1], "service")))
 		return cr_service_main(argc - 1, argv + 1);
-	opts_init();
 	if (config_prescan(argc, argv)) {
 		opts_usage(stdout);
 		return 0;

@@ -846,6 +846,7 @@ static int open_thread_dir(struct pstree_item *item, pid_t tid)
  */
 static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 {
+	unsigned long code = 0;
 	int ret;
 
 	for (int i = 0; i < item->nr_threads; i++) {
@@ -866,7 +867,15 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 			if (ret < 0)
 				pr_warn("can't tell the stop signal of %d: %s\n", th[i].tid, strerror(-ret));
 		}
-		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : 0, COMPEL_RSYS_FAST);
+		/* the leader pokes the code into the mm its threads share */
+		if (i == 0) {
+			ret = proc_exec_addr(item->proc_dfd, &code);
+			if (ret)
+				return pr_fail(ret, "task %d has no executable mapping for remote syscalls: %s\n",
+					       item->pid, strerror(-ret));
+		}
+		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : code,
+						COMPEL_RSYS_FAST | (i ? 0 : COMPEL_RSYS_POKE));
 		if (ret)
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));

@@ -12,6 +12,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -79,7 +80,7 @@ static int eventfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int eventfd_collect(struct file_desc *d)
+static int eventfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->efd)
 		return pr_fail(-EINVAL, "files.img: eventfd %u has no eventfd entry\n", d->id);
@@ -87,7 +88,7 @@ static int eventfd_collect(struct file_desc *d)
 }
 
 /* eventfd() takes an unsigned int: larger counters are added with a write. */
-static int eventfd_open(struct file_desc *d, int *ret_fd)
+static int eventfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	EventfdFileEntry *efe = d->fe->efd;
 	unsigned int init = efe->counter <= 0xffffffffULL ? (unsigned int)efe->counter : 0;
@@ -95,7 +96,7 @@ static int eventfd_open(struct file_desc *d, int *ret_fd)
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create eventfd %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't create eventfd %u", d->id);
 	if (efe->counter > 0xffffffffULL) {
 		uint64_t v = efe->counter;
 

@@ -31,6 +31,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 #include "restore.h"
@@ -242,7 +243,7 @@ static bool claim(struct file_desc *d)
 	return !__atomic_exchange_n((int *)d->priv, 1, __ATOMIC_SEQ_CST);
 }
 
-static int eventpoll_collect(struct file_desc *d)
+static int eventpoll_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	EventpollFileEntry *efe = d->fe->epfd;
 
@@ -257,14 +258,14 @@ static int eventpoll_collect(struct file_desc *d)
 	return 0;
 }
 
-static int eventpoll_open(struct file_desc *d, int *ret_fd)
+static int eventpoll_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	EventpollFileEntry *efe = d->fe->epfd;
 	_cleanup_close_ int fd = epoll_create1(EPOLL_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create epoll %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't create epoll %u", d->id);
 	ret = anon_fd_restore_flags(fd, efe->flags, efe->fown);
 	if (ret)
 		return pr_fail(ret, "epoll %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
@@ -274,29 +275,19 @@ static int eventpoll_open(struct file_desc *d, int *ret_fd)
 
 /* State of one post_install call in a task. */
 struct ep_ctx {
-	int ctl_pidfd;		/* pidfd of the controller, opened on first need */
+	struct rst_ctx *rst;	/* the task's copy: its ctl_pidfd is the stub's service fd of criu */
 	int depth;
 };
-
-static int ctl_pidfd(struct ep_ctx *c)
-{
-	/* the inherited pidfd of criu: in a pid namespace of its own, a task can't name criu by pid */
-	if (c->ctl_pidfd < 0)
-		c->ctl_pidfd = restore_ctl_pidfd() >= 0 ? fcntl(restore_ctl_pidfd(), F_DUPFD_CLOEXEC, 0)
-							 : sys_pidfd_open(restore_ctl_pid, 0);
-	return c->ctl_pidfd < 0 ? -errno : c->ctl_pidfd;
-}
 
 /* A new fd (any number) of the controller's copy of desc t. */
 static int fetch(struct ep_ctx *c, struct file_desc *t)
 {
-	int pfd = ctl_pidfd(c), cfd = file_desc_ctl_fd(t), fd;
+	int cfd = file_desc_ctl_fd(c->rst, t), fd;
 
-	if (pfd < 0)
-		return pfd;
 	if (cfd < 0)
 		return -EBADF;
-	fd = sys_pidfd_getfd(pfd, cfd, 0);
+	/* criu's pidfd: in a pid namespace of its own, a task can't name criu by pid */
+	fd = sys_pidfd_getfd(c->rst->ctl_pidfd, cfd, 0);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -314,7 +305,7 @@ static int add_item_placed(struct ep_ctx *c, int epfd, struct file_desc *t, cons
 {
 	int tfd, saved = -1, saved_fl, tmp, ret = 0;
 
-	if (e->tfd >= (uint32_t)restore_service_fd_base())
+	if (e->tfd >= (uint32_t)c->rst->sfd_base)
 		return -EBUSY;
 	tfd = e->tfd;
 	saved_fl = fcntl(tfd, F_GETFD);
@@ -373,8 +364,8 @@ static int restore_item(struct ep_ctx *c, struct file_desc *d, int epfd, const E
 		ret = add_item(epfd, e->tfd, e);
 		return ret ? pr_fail(ret, "epoll %u: can't add fd %u: %s\n", d->id, e->tfd, strerror(-ret)) : 0;
 	}
-	t = find_file_desc(e->target_id);
-	cfd = t ? file_desc_ctl_fd(t) : -1;
+	t = find_file_desc(c->rst, e->target_id);
+	cfd = t ? file_desc_ctl_fd(c->rst, t) : -1;
 	if (cfd < 0)
 		return pr_fail(-EINVAL, "epoll %u watches file %u, which was not restored\n", d->id, e->target_id);
 	if (t->type == &eventpoll_file_type) {
@@ -419,7 +410,7 @@ static int restore_disabled_oneshot(struct ep_ctx *c, struct file_desc *d, int e
 				    bool *fired)
 {
 	EventpollTfdEntry tmp = *e;
-	struct file_desc *t = e->has_target_id ? find_file_desc(e->target_id) : NULL;
+	struct file_desc *t = e->has_target_id ? find_file_desc(c->rst, e->target_id) : NULL;
 	struct pollfd pfd = { .events = EP_ANY_EVENT };
 
 	*fired = false;
@@ -465,13 +456,11 @@ static int fill_epoll(struct ep_ctx *c, struct file_desc *d, int epfd)
 	return ret;
 }
 
-static int eventpoll_post_install(struct file_desc *d, int fd)
+static int eventpoll_post_install(struct rst_ctx *ctx, struct file_desc *d, int fd)
 {
-	struct ep_ctx c = { .ctl_pidfd = -1 };
+	struct ep_ctx c = { .rst = ctx };
 	int ret = fill_epoll(&c, d, fd);
 
-	if (c.ctl_pidfd >= 0)
-		close(c.ctl_pidfd);
 	if (!ret)
 		pr_debug("epoll %u: %zu items in place (fd %d of task %d)\n", d->id, d->fe->epfd->n_tfd, fd,
 			 getpid());

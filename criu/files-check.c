@@ -155,7 +155,7 @@ static int check_proc_locks(struct pstree *tree)
 	char line[512];
 
 	if (!f)
-		return pr_fail(-errno, "can't open /proc/locks: %s\n", strerror(errno));
+		return pr_fail_errno("can't open /proc/locks");
 	while (fgets(line, sizeof(line), f)) {
 		struct pstree_item *item;
 		struct file_lock_line l;
@@ -224,8 +224,8 @@ static int check_shared_fd_tables(struct pstree *tree)
 		int r = sys_kcmp(v[i - 1]->pid, v[i]->pid, KCMP_FILES, 0, 0);
 
 		if (r < 0)
-			return pr_fail(-errno, "can't compare the fd tables of tasks %d and %d (kcmp): %s\n",
-				       v[i - 1]->pid, v[i]->pid, strerror(errno));
+			return pr_fail_errno("can't compare the fd tables of tasks %d and %d (kcmp)",
+				       v[i - 1]->pid, v[i]->pid);
 		if (r == 0)
 			return pr_fail(-EOPNOTSUPP,
 				       "tasks %d and %d share one fd table (clone(CLONE_FILES) without CLONE_THREAD): "

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
@@ -62,8 +63,8 @@ static int ghost_reopen(const struct fd_parms *p)
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "fd %d of task %d: can't reopen unlinked file %s to read it: %s\n", p->fd,
-			       p->item->pid, p->link, strerror(errno));
+		return pr_fail_errno("fd %d of task %d: can't reopen unlinked file %s to read it", p->fd,
+			       p->item->pid, p->link);
 	return fd;
 }
 
@@ -144,12 +145,12 @@ static int ghost_dump_chunks(struct cr_img *img, int rfd, off_t size, const char
 		if (data < 0 && errno == ENXIO)
 			break;	/* a hole up to the end */
 		if (data < 0)
-			return pr_fail(-errno, "can't find the data of unlinked file %s: %s\n", link, strerror(errno));
+			return pr_fail_errno("can't find the data of unlinked file %s", link);
 		if (data >= size)
 			break;
 		hole = lseek(rfd, data, SEEK_HOLE);
 		if (hole < 0)
-			return pr_fail(-errno, "can't find the holes of unlinked file %s: %s\n", link, strerror(errno));
+			return pr_fail_errno("can't find the holes of unlinked file %s", link);
 		hole = min(hole, size);
 		ce.off = data;
 		ce.len = hole - data;
@@ -284,14 +285,14 @@ static size_t nr_remaps;
 static bool remaps_read;
 static struct ghost_rst *ghosts;
 
-static int read_remaps(void)
+static int read_remaps(struct rst_ctx *ctx)
 {
 	struct cr_img *img;
 	RemapFilePathEntry *e;
 	int ret;
 
 	remaps_read = true;
-	img = open_image_at(files_img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
+	img = open_image_at(ctx->img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open remap-fpath.img: %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_REMAP_FPATH)) > 0) {
@@ -309,12 +310,12 @@ static int read_remaps(void)
 	return ret < 0 ? ret : 0;
 }
 
-int ghost_of_file(uint32_t id, uint32_t *ret_gid)
+int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 {
 	int ret;
 
 	if (!remaps_read) {
-		ret = read_remaps();
+		ret = read_remaps(ctx);
 		if (ret)
 			return ret;
 	}
@@ -351,7 +352,7 @@ static int ghost_create(uint32_t gid, const char *name, char *tmp, size_t size)
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST)
-			return pr_fail(-errno, "ghost %u: can't create %s: %s\n", gid, tmp, strerror(errno));
+			return pr_fail_errno("ghost %u: can't create %s", gid, tmp);
 	}
 	return pr_fail(-EEXIST, "ghost %u: no free temporary name next to %s\n", gid, name);
 }
@@ -407,8 +408,8 @@ static int ghost_fill(struct cr_img *img, GhostFileEntry *gfe, int fd)
 	if (!gfe->has_size)
 		return pr_fail(-EINVAL, "%s: chunks but no size\n", img_name(img));
 	if (ftruncate(fd, gfe->size))
-		return pr_fail(-errno, "%s: can't make the file %llu bytes long: %s\n", img_name(img),
-			       (unsigned long long)gfe->size, strerror(errno));
+		return pr_fail_errno("%s: can't make the file %llu bytes long", img_name(img),
+			       (unsigned long long)gfe->size);
 	while ((ret = pb_read_one_eof(img, (void **)&ce, PB_GHOST_CHUNK)) > 0) {
 		uint64_t off = ce->off, len = ce->len;
 
@@ -445,13 +446,13 @@ static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
 	struct timespec ts[2];
 
 	if (fchown(fd, gfe->uid, gfe->gid))
-		return pr_fail(-errno, "can't give %s to %u:%u: %s\n", tmp, gfe->uid, gfe->gid, strerror(errno));
+		return pr_fail_errno("can't give %s to %u:%u", tmp, gfe->uid, gfe->gid);
 	if (fchmod(fd, gfe->mode & 07777))
-		return pr_fail(-errno, "can't chmod %s to 0%o: %s\n", tmp, gfe->mode & 07777, strerror(errno));
+		return pr_fail_errno("can't chmod %s to 0%o", tmp, gfe->mode & 07777);
 	ghost_timespec(&ts[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
 	ghost_timespec(&ts[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
 	if (futimens(fd, ts))
-		return pr_fail(-errno, "can't set the times of %s: %s\n", tmp, strerror(errno));
+		return pr_fail_errno("can't set the times of %s", tmp);
 	return 0;
 }
 
@@ -469,11 +470,11 @@ static int ghost_unlink(uint32_t gid, const char *tmp, const char *name)
 		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted)\n", gid, name,
 			strerror(errno), tmp);
 	if (unlink(last))
-		return pr_fail(-errno, "ghost %u: can't unlink %s: %s\n", gid, last, strerror(errno));
+		return pr_fail_errno("ghost %u: can't unlink %s", gid, last);
 	return 0;
 }
 
-static int ghost_restore(struct ghost_rst *g, const char *name)
+static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name)
 {
 	_cleanup_close_ int fd = -1;
 	GhostFileEntry *gfe = NULL;
@@ -481,7 +482,7 @@ static int ghost_restore(struct ghost_rst *g, const char *name)
 	struct cr_img *img;
 	int ret;
 
-	img = open_image_at(files_img_dfd, CR_FD_GHOST_FILE, O_RSTR, g->id);
+	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_RSTR, g->id);
 	if (!img)
 		return pr_fail(-errno, "can't open the image of ghost %u: %s\n", g->id, img_last_error());
 	if (img_is_empty(img)) {
@@ -513,7 +514,7 @@ static int ghost_restore(struct ghost_rst *g, const char *name)
 	return 0;
 }
 
-int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 {
 	struct ghost_rst *g;
 	char path[64];
@@ -528,7 +529,7 @@ int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 			return -ENOMEM;
 		g->id = gid;
 		g->fd = -1;
-		ret = ghost_restore(g, name);
+		ret = ghost_restore(ctx, g, name);
 		if (ret) {
 			free(g);
 			return ret;
@@ -544,13 +545,12 @@ int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", g->fd);
 	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't open ghost %u (%s) with flags 0%o: %s\n", gid, name, flags,
-			       strerror(errno));
+		return pr_fail_errno("can't open ghost %u (%s) with flags 0%o", gid, name, flags);
 	*ret_fd = fd;
 	return 0;
 }
 
-void ghost_restore_fini(void)
+void ghost_restore_fini(struct rst_ctx *ctx)
 {
 	while (ghosts) {
 		struct ghost_rst *g = ghosts;

@@ -12,6 +12,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
@@ -92,7 +93,7 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int reg_collect(struct file_desc *d)
+static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
 		return pr_fail(-EINVAL, "files.img: regular file %u has no reg entry\n", d->id);
@@ -103,7 +104,7 @@ static int reg_collect(struct file_desc *d)
 	return 0;
 }
 
-static int reg_open(struct file_desc *d, int *ret_fd)
+static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	RegFileEntry *r = d->fe->reg;
 	unsigned int flags = r->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
@@ -120,18 +121,18 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 		return 0;
 	}
 
-	ret = ghost_of_file(d->id, &gid);
+	ret = ghost_of_file(ctx, d->id, &gid);
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		ret = open_ghost(gid, r->name, flags, &fd);
+		ret = open_ghost(ctx, gid, r->name, flags, &fd);
 		if (ret)
 			return ret;
 	} else {
 		fd = open(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return pr_fail(-errno, "can't open %s (file %u): %s\n", r->name, d->id, strerror(errno));
+		return pr_fail_errno("can't open %s (file %u)", r->name, d->id);
 	if (fstat(fd, &st)) {
 		close(fd);
 		return -errno;
@@ -156,9 +157,9 @@ static int reg_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static void reg_cleanup(void)
+static void reg_cleanup(struct rst_ctx *ctx)
 {
-	ghost_restore_fini();
+	ghost_restore_fini(ctx);
 }
 
 const struct file_type reg_file_type = {
@@ -218,7 +219,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int tty_collect(struct file_desc *d)
+static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->tty)
 		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
@@ -227,7 +228,7 @@ static int tty_collect(struct file_desc *d)
 	return 0;
 }
 
-static int tty_open(struct file_desc *d, int *ret_fd)
+static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
 	char path[64];
@@ -252,23 +253,22 @@ static int tty_open(struct file_desc *d, int *ret_fd)
  * A job that had the terminal's foreground at dump gets it back, if criu
  * holds the foreground now (a shell job restored from the shell).
  */
-static int tty_late(struct file_desc *d, int ctl_fd)
+static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
 	TtyFileEntry *t = d->fe->tty;
 	sigset_t ttou, old;
 	int ret = 0;
 
 	/* (in a tree with its own pid namespace, its pgids are not criu's: leave it) */
-	if (!t->has_fg_pgrp || !restore_tree || restore_tree->ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
+	if (!t->has_fg_pgrp || ctx->tree.ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
 		return 0;
-	if (!pstree_has_pgid(restore_tree, t->fg_pgrp))
+	if (!pstree_has_pgid(&ctx->tree, t->fg_pgrp))
 		return 0;
 	sigemptyset(&ttou);
 	sigaddset(&ttou, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &ttou, &old);
 	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
-		ret = pr_fail(-errno, "can't give the terminal to the restored group %d: %s\n", t->fg_pgrp,
-			      strerror(errno));
+		ret = pr_fail_errno("can't give the terminal to the restored group %d", t->fg_pgrp);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!ret)
 		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);

@@ -14,6 +14,7 @@
 #include "image.h"
 #include "protobuf.h"
 #include "restore.h"
+#include "rst-ctx.h"
 #include "syscalls.h"
 
 #include "fdinfo.pb-c.h"
@@ -176,7 +177,7 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
-		return pr_fail(-errno, "can't create files.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't create files.img");
 	dump_ctx = ctx;
 	return 0;
 }
@@ -236,18 +237,16 @@ static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd
 	p->item = item;
 	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (p->lfd < 0)
-		return pr_fail(-errno, "can't take fd %d of task %d with pidfd_getfd: %s\n", fd, item->pid,
-			       strerror(errno));
+		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
 	if (fstat(p->lfd, &p->stat) || fstatfs(p->lfd, &p->sfs))
-		return pr_fail(-errno, "can't stat fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
 	{
 		char name[16];
 
 		snprintf(name, sizeof(name), "%d", fd);
 		n = readlinkat(fd_dfd, name, p->link, sizeof(p->link) - 1);
 		if (n < 0)
-			return pr_fail(-errno, "can't read the link of fd %d of task %d: %s\n", fd, item->pid,
-				       strerror(errno));
+			return pr_fail_errno("can't read the link of fd %d of task %d", fd, item->pid);
 		p->link[n] = '\0';
 	}
 	ret = parse_pid_fdinfo(item->proc_dfd, fd, &p->fdinfo);
@@ -313,7 +312,7 @@ int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id)
 		return -EINVAL;
 	fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd_dfd < 0)
-		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
 	ret = fill_fd_parms(item, fd_dfd, fd, &p);
 	if (!ret)
 		ret = dump_fd_object(dump_ctx, &p, ret_id, &t);
@@ -390,14 +389,14 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 	int nr = 0, ret = 0;
 
 	if (fd_dfd < 0)
-		return pr_fail(-errno, "can't open /proc/%d/fd: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
 	ret = list_fds(fd_dfd, &fds, &nr);
 	if (ret)
 		return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_DUMP, item->files_id);
 	if (!img)
-		return pr_fail(-errno, "can't create fdinfo-%u.img: %s\n", item->files_id, strerror(errno));
+		return pr_fail_errno("can't create fdinfo-%u.img", item->files_id);
 
 	for (int i = 0; i < nr && !ret; i++) {
 		struct fd_parms p;
@@ -427,7 +426,7 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 	if (!dump_ctx)
 		return -EINVAL;
 	if (fstat(lfd, &p.stat) || fstatfs(lfd, &p.sfs))
-		return pr_fail(-errno, "can't stat a file of the dumped tree: %s\n", strerror(errno));
+		return pr_fail_errno("can't stat a file of the dumped tree");
 	g = seen_group(p.stat.st_dev, p.stat.st_ino, true);
 	if (!g)
 		return -ENOMEM;
@@ -465,7 +464,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 		_cleanup_close_ int fd = openat(item->proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fd < 0)
-			return pr_fail(-errno, "can't open the %s of task %d: %s\n", name, item->pid, strerror(errno));
+			return pr_fail_errno("can't open the %s of task %d", name, item->pid);
 		ret = dump_file_lfd(fd, i ? &fe.root_id : &fe.cwd_id);
 		if (ret)
 			return ret;
@@ -481,7 +480,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FS, O_DUMP, item_vpid(item));
 	if (!img)
-		return pr_fail(-errno, "can't create fs-%d.img: %s\n", item_vpid(item), strerror(errno));
+		return pr_fail_errno("can't create fs-%d.img", item_vpid(item));
 	ret = pb_write_one(img, &fe, PB_FS);
 	close_image(img);
 	return ret;
@@ -489,29 +488,19 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 /* ===================== restore ===================== */
 
-struct pstree *restore_tree;
-pid_t restore_ctl_pid;
-int files_img_dfd = -1;
-
-LIST_HEAD(file_descs);
-static int nr_file_descs;
-static int *ctl_fds;		/* shared with the restored tasks: MAP_SHARED */
-static int *post_claimed;	/* shared too: which object's post_install ran (0/1) */
-static size_t ctl_fds_size;
-
-struct file_desc *find_file_desc(uint32_t id)
+struct file_desc *find_file_desc(struct rst_ctx *ctx, uint32_t id)
 {
 	struct file_desc *d;
 
-	list_for_each_entry(d, &file_descs, list)
+	for_each_file_desc(ctx, d)
 		if (d->id == id)
 			return d;
 	return NULL;
 }
 
-int file_desc_ctl_fd(const struct file_desc *d)
+int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d)
 {
-	return ctl_fds ? ctl_fds[d->index] : -1;
+	return ctx->files.ctl_fds ? ctx->files.ctl_fds[d->index] : -1;
 }
 
 /* Let the controller hold one fd per restored file, however many there are. */
@@ -525,18 +514,19 @@ static void raise_nofile(void)
 	}
 }
 
-int collect_files(int img_dfd)
+int collect_files(struct rst_ctx *ctx)
 {
-	struct cr_img *img = open_image_at(img_dfd, CR_FD_FILES, O_RSTR);
+	struct rst_files *f = &ctx->files;
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES, O_RSTR);
 	FileEntry *fe;
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open files.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open files.img");
 	while ((ret = pb_read_one_eof(img, (void **)&fe, PB_FILE)) > 0) {
 		struct file_desc *d;
 
-		if (find_file_desc(fe->id)) {
+		if (find_file_desc(ctx, fe->id)) {
 			pb_free(fe, PB_FILE);
 			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
 			break;
@@ -550,14 +540,14 @@ int collect_files(int img_dfd)
 		d->id = fe->id;
 		d->fe = fe;
 		d->type = file_type_by_num(fe->type);
-		d->index = nr_file_descs++;
-		list_add_tail(&d->list, &file_descs);
+		d->index = f->nr++;
+		list_add_tail(&d->list, &f->descs);
 		if (!d->type) {
 			ret = pr_fail(-EINVAL, "files.img: file id %u has type %d, which this criu can't restore\n",
 				      fe->id, fe->type);
 			break;
 		}
-		ret = d->type->collect ? d->type->collect(d) : 0;
+		ret = d->type->collect ? d->type->collect(ctx, d) : 0;
 		if (ret)
 			break;
 	}
@@ -565,41 +555,41 @@ int collect_files(int img_dfd)
 	if (ret < 0)
 		return ret;
 
-	ctl_fds_size = PAGE_ALIGN(max(nr_file_descs, 1) * 2 * sizeof(int));
-	ctl_fds = mmap(NULL, ctl_fds_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (ctl_fds == MAP_FAILED) {
-		ctl_fds = NULL;
-		return pr_fail(-errno, "can't map the shared fd table: %s\n", strerror(errno));
+	f->ctl_fds_size = PAGE_ALIGN(max(f->nr, 1) * 2 * sizeof(int));
+	f->ctl_fds = mmap(NULL, f->ctl_fds_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (f->ctl_fds == MAP_FAILED) {
+		f->ctl_fds = NULL;
+		return pr_fail_errno("can't map the shared fd table");
 	}
-	post_claimed = ctl_fds + max(nr_file_descs, 1);
-	for (int i = 0; i < nr_file_descs; i++) {
-		ctl_fds[i] = -1;
-		post_claimed[i] = 0;
+	f->post_claimed = f->ctl_fds + max(f->nr, 1);
+	for (int i = 0; i < f->nr; i++) {
+		f->ctl_fds[i] = -1;
+		f->post_claimed[i] = 0;
 	}
 	raise_nofile();
-	pr_info("Collected %d files\n", nr_file_descs);
+	pr_info("Collected %d files\n", f->nr);
 	return 0;
 }
 
-int open_files_ctl(enum file_open_stage stage)
+int open_files_ctl(struct rst_ctx *ctx, enum file_open_stage stage)
 {
 	struct file_desc *d;
 
-	list_for_each_entry(d, &file_descs, list) {
+	for_each_file_desc(ctx, d) {
 		int fd = -1, ret;
 
-		if (d->type->stage != stage || ctl_fds[d->index] >= 0)
+		if (d->type->stage != stage || ctx->files.ctl_fds[d->index] >= 0)
 			continue;
-		ret = d->type->open(d, &fd);
+		ret = d->type->open(ctx, d, &fd);
 		if (ret)
 			return ret;
-		ctl_fds[d->index] = fd;
+		ctx->files.ctl_fds[d->index] = fd;
 		if (fd >= 0)
 			pr_debug("opened %s file %u as %d\n", d->type->name, d->id, fd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++) {
 		if (file_types[i]->stage == stage && file_types[i]->stage_done) {
-			int ret = file_types[i]->stage_done();
+			int ret = file_types[i]->stage_done(ctx);
 			if (ret)
 				return ret;
 		}
@@ -607,23 +597,23 @@ int open_files_ctl(enum file_open_stage stage)
 	return 0;
 }
 
-void close_files_ctl(void)
+void close_files_ctl(struct rst_ctx *ctx)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
 		if (file_types[i]->cleanup)
-			file_types[i]->cleanup();
-	if (!ctl_fds)
+			file_types[i]->cleanup(ctx);
+	if (!ctx->files.ctl_fds)
 		return;
-	for (int i = 0; i < nr_file_descs; i++) {
-		if (ctl_fds[i] >= 0)
-			close(ctl_fds[i]);
-		ctl_fds[i] = -1;
+	for (int i = 0; i < ctx->files.nr; i++) {
+		if (ctx->files.ctl_fds[i] >= 0)
+			close(ctx->files.ctl_fds[i]);
+		ctx->files.ctl_fds[i] = -1;
 	}
 }
 
-static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
+static int install_fd(struct rst_ctx *ctx, const FdinfoEntry *e, pid_t pid)
 {
-	struct file_desc *d = find_file_desc(e->id);
+	struct file_desc *d = find_file_desc(ctx, e->id);
 	int cfd, nfd;
 
 	if (!d)
@@ -632,15 +622,15 @@ static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
 	if (d->fe->type != e->type)
 		return pr_fail(-EINVAL, "fd %u of task %d: type %d in fdinfo, %d in files.img\n", e->fd, pid, e->type,
 			       d->fe->type);
-	cfd = ctl_fds[d->index];
+	cfd = ctx->files.ctl_fds[d->index];
 	if (cfd < 0)
 		return pr_fail(-EINVAL, "file %u (fd %u of task %d) was not opened\n", e->id, e->fd, pid);
 	if (fcntl(e->fd, F_GETFD) >= 0)
 		return pr_fail(-EBUSY, "fd %u of task %d is already in use in the restored task\n", e->fd, pid);
 
-	nfd = sys_pidfd_getfd(ctl_pidfd, cfd, 0);
+	nfd = sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0);
 	if (nfd < 0)
-		return pr_fail(-errno, "can't get file %u from criu: %s\n", e->id, strerror(errno));
+		return pr_fail_errno("can't get file %u from criu", e->id);
 	if (nfd != (int)e->fd) {
 		int r = dup3(nfd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		int err = errno;
@@ -649,21 +639,21 @@ static int install_fd(const FdinfoEntry *e, int ctl_pidfd, pid_t pid)
 		if (r < 0)
 			return pr_fail(-err, "can't put file %u at fd %u: %s\n", e->id, e->fd, strerror(err));
 	} else if (fcntl(nfd, F_SETFD, (e->flags & FD_CLOEXEC) ? FD_CLOEXEC : 0)) {
-		return pr_fail(-errno, "can't set the flags of fd %u: %s\n", e->fd, strerror(errno));
+		return pr_fail_errno("can't set the flags of fd %u", e->fd);
 	}
 	return 0;
 }
 
 /* Run the object's post_install hook in the first task to get there. */
-static int post_install_one(const FdinfoEntry *e)
+static int post_install_one(struct rst_ctx *ctx, const FdinfoEntry *e)
 {
-	struct file_desc *d = find_file_desc(e->id);
+	struct file_desc *d = find_file_desc(ctx, e->id);
 
 	if (!d || !d->type->post_install)
 		return 0;
-	if (__atomic_exchange_n(&post_claimed[d->index], 1, __ATOMIC_SEQ_CST))
+	if (__atomic_exchange_n(&ctx->files.post_claimed[d->index], 1, __ATOMIC_SEQ_CST))
 		return 0;
-	return d->type->post_install(d, e->fd);
+	return d->type->post_install(ctx, d, e->fd);
 }
 
 /* Close every fd below the restore's service fds: the task gets exactly its dumped fds. */
@@ -673,15 +663,14 @@ static void close_inherited_fds(int below)
 		close(fd);
 }
 
-int prepare_fds(struct pstree_item *me)
+int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	struct cr_img *img = open_image_at(restore_img_dfd(), CR_FD_FDINFO, O_RSTR, me->files_id);
-	int base = restore_service_fd_base(), ret, n = 0, max_fd = -1, ctl_pidfd = -1;
-	bool own_pidfd = false;
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR, me->files_id);
+	int base = ctx->sfd_base, ret, n = 0;
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
-		return pr_fail(-errno, "can't open fdinfo-%u.img: %s\n", me->files_id, strerror(errno));
+		return pr_fail_errno("can't open fdinfo-%u.img", me->files_id);
 	for (;;) {
 		FdinfoEntry *e, **ne;
 
@@ -701,56 +690,35 @@ int prepare_fds(struct pstree_item *me)
 				      e->fd, base);
 			break;
 		}
-		max_fd = max(max_fd, (int)e->fd);
 	}
 	close_image(img);
 	if (ret < 0)
 		goto out;
 
 	close_inherited_fds(base);
-	/*
-	 * A pidfd of criu, above every fd to install: a stub's service fd (in a pid
-	 * namespace of its own a stub can't name criu by pid), else one opened here
-	 * and moved between the fds to install and the service fds.
-	 */
-	ctl_pidfd = restore_ctl_pidfd();
-	own_pidfd = ctl_pidfd < 0;
-	if (own_pidfd) {
-		ret = sys_pidfd_open(restore_ctl_pid, 0);
-		if (ret >= 0) {
-			ctl_pidfd = fcntl(ret, F_DUPFD_CLOEXEC, max_fd + 1);
-			close(ret);
-		}
-	}
-	if (ctl_pidfd < 0 || (own_pidfd && ctl_pidfd >= base)) {
-		ret = pr_fail(-EMFILE, "task %d: no room for a pidfd of criu below fd %d: %s\n", me->pid, base,
-			      strerror(errno));
-		goto out;
-	}
+	/* the fds come from criu through the stub's service fd of criu's pidfd (ctx->ctl_pidfd) */
 	ret = 0;
 	for (int i = 0; i < n && !ret; i++)
-		ret = install_fd(ents[i], ctl_pidfd, me->pid);
+		ret = install_fd(ctx, ents[i], me->pid);
 	for (int i = 0; i < n && !ret; i++) {
-		struct file_desc *d = find_file_desc(ents[i]->id);
+		struct file_desc *d = find_file_desc(ctx, ents[i]->id);
 
-		ret = restore_fd_async(d, ents[i]->fd);
+		ret = restore_fd_async(ctx, d, ents[i]->fd);
 	}
 	for (int i = 0; i < n && !ret; i++)
-		ret = post_install_one(ents[i]);
+		ret = post_install_one(ctx, ents[i]);
 	if (!ret)
 		pr_info("task %d: %d fds in place\n", me->pid, n);
 out:
-	if (own_pidfd && ctl_pidfd >= 0)
-		close(ctl_pidfd);
 	for (int i = 0; i < n; i++)
 		pb_free(ents[i], PB_FDINFO);
 	free(ents);
 	return ret < 0 ? ret : 0;
 }
 
-static int path_of_file(uint32_t id, const char **ret)
+static int path_of_file(struct rst_ctx *ctx, uint32_t id, const char **ret)
 {
-	struct file_desc *d = find_file_desc(id);
+	struct file_desc *d = find_file_desc(ctx, id);
 
 	if (!d || !d->fe->reg)
 		return pr_fail(-EINVAL, "fs image refers to file %u, which is not a regular file in files.img\n", id);
@@ -758,60 +726,57 @@ static int path_of_file(uint32_t id, const char **ret)
 	return 0;
 }
 
-int prepare_fs(struct pstree_item *me)
+int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	struct cr_img *img = open_image_at(restore_img_dfd(), CR_FD_FS, O_RSTR, me->pid);
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR, me->pid);
 	const char *cwd, *root;
 	FsEntry *fe;
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open fs-%d.img: %s\n", me->pid, strerror(errno));
+		return pr_fail_errno("can't open fs-%d.img", me->pid);
 	ret = pb_read_one(img, (void **)&fe, PB_FS);
 	close_image(img);
 	if (ret)
-		return pr_fail(ret, "task %d: no fs image: %s\n", me->pid, strerror(-ret));
-	ret = path_of_file(fe->cwd_id, &cwd) ?: path_of_file(fe->root_id, &root);
+		return ret;	/* logged by pb_read_one() */
+	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
 	/* Both paths are as criu sees them: chdir first, chroot does not move the cwd. */
 	if (!ret && chdir(cwd))
-		ret = pr_fail(-errno, "task %d: can't chdir to %s: %s\n", me->pid, cwd, strerror(errno));
+		ret = pr_fail_errno("task %d: can't chdir to %s", me->pid, cwd);
 	if (!ret && strcmp(root, "/") && chroot(root))
-		ret = pr_fail(-errno, "task %d: can't chroot to %s: %s\n", me->pid, root, strerror(errno));
+		ret = pr_fail_errno("task %d: can't chroot to %s", me->pid, root);
 	if (!ret && fe->has_umask)
 		umask(fe->umask);
 	pb_free(fe, PB_FS);
 	return ret;
 }
 
-int files_restore_prepare(int img_dfd)
+int files_restore_prepare(struct rst_ctx *ctx)
 {
 	int ret;
 
-	files_img_dfd = img_dfd;
-	restore_ctl_pid = getpid();
-	ret = collect_files(img_dfd);
+	ret = collect_files(ctx);
 	if (!ret)
-		ret = open_files_ctl(FILE_OPEN_EARLY);
+		ret = open_files_ctl(ctx, FILE_OPEN_EARLY);
 	return ret;
 }
 
-int files_restore_tree_ready(struct pstree *tree)
+int files_restore_tree_ready(struct rst_ctx *ctx)
 {
-	restore_tree = tree;
-	return open_files_ctl(FILE_OPEN_AFTER_TREE);
+	return open_files_ctl(ctx, FILE_OPEN_AFTER_TREE);
 }
 
-int files_restore_late(void)
+int files_restore_late(struct rst_ctx *ctx)
 {
 	struct file_desc *d;
-	int ret = restore_fowns();
+	int ret = restore_fowns(ctx);
 
 	if (ret)
 		return ret;
 
-	list_for_each_entry(d, &file_descs, list) {
-		if (d->type->late && ctl_fds[d->index] >= 0) {
-			int ret = d->type->late(d, ctl_fds[d->index]);
+	for_each_file_desc(ctx, d) {
+		if (d->type->late && ctx->files.ctl_fds[d->index] >= 0) {
+			int ret = d->type->late(ctx, d, ctx->files.ctl_fds[d->index]);
 			if (ret)
 				return ret;
 		}
@@ -819,7 +784,7 @@ int files_restore_late(void)
 	return 0;
 }
 
-void files_restore_fini(void)
+void files_restore_fini(struct rst_ctx *ctx)
 {
-	close_files_ctl();
+	close_files_ctl(ctx);
 }

@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "restore.h"
 
 #include "fdinfo.pb-c.h"
@@ -86,11 +87,13 @@ int fill_fown(const struct fd_parms *p, FownEntry *fown)
 	fown_entry__init(fown);
 	if (!p->item)
 		return 0;	/* criu's own reopen (a mapping, the exe): no owner */
+	if (p->flags & O_PATH)
+		return 0;	/* fcntl() can't give an O_PATH file an owner: there is none */
 	if (fcntl(p->lfd, F_GETOWN_EX, &o))
-		return pr_fail(-errno, "fd %d of task %d: F_GETOWN_EX: %s\n", p->fd, p->item->pid, strerror(errno));
+		return pr_fail_errno("fd %d of task %d: F_GETOWN_EX", p->fd, p->item->pid);
 	sig = fcntl(p->lfd, F_GETSIG);
 	if (sig < 0)
-		return pr_fail(-errno, "fd %d of task %d: F_GETSIG: %s\n", p->fd, p->item->pid, strerror(errno));
+		return pr_fail_errno("fd %d of task %d: F_GETSIG", p->fd, p->item->pid);
 	fown->signum = sig;
 	/*
 	 * No owner, or one that reads back as pid 0: F_OWNER_PID naming a
@@ -124,7 +127,7 @@ int fill_fown(const struct fd_parms *p, FownEntry *fown)
 /* ===================== restore ===================== */
 
 /* The owner and the status flags of a restored object, wherever its type keeps them. */
-int file_fown_flags(const struct file_desc *d, const FownEntry **ret_fown, uint32_t *ret_flags)
+int file_fown_flags(struct rst_ctx *ctx, const struct file_desc *d, const FownEntry **ret_fown, uint32_t *ret_flags)
 {
 	const FileEntry *fe = d->fe;
 	const struct file_desc *rd;
@@ -152,7 +155,7 @@ int file_fown_flags(const struct file_desc *d, const FownEntry **ret_fown, uint3
 #undef FOWN_OF
 	if (fe->fifo) {
 		/* a FIFO keeps its path, flags and owner in a regular-file record */
-		rd = fe->fifo->has_regf_id ? find_file_desc(fe->fifo->regf_id) : NULL;
+		rd = fe->fifo->has_regf_id ? find_file_desc(ctx, fe->fifo->regf_id) : NULL;
 		if (!rd || !rd->fe->reg)
 			return -EINVAL;
 		*ret_fown = rd->fe->reg->fown;
@@ -163,26 +166,24 @@ int file_fown_flags(const struct file_desc *d, const FownEntry **ret_fown, uint3
 }
 
 /* Set owner and signal on fd as the task that set them had it, with criu's current uids. */
-static int set_fown(const struct file_desc *d, int fd, const FownEntry *fown)
+static int set_fown(struct rst_ctx *ctx, const struct file_desc *d, int fd, const FownEntry *fown)
 {
 	struct f_owner_ex o = { .type = fown->pid_type };
 
 	if (fown->signum && fcntl(fd, F_SETSIG, fown->signum))
-		return pr_fail(-errno, "file %u: can't set its signal (F_SETSIG %u): %s\n", d->id, fown->signum,
-			       strerror(errno));
+		return pr_fail_errno("file %u: can't set its signal (F_SETSIG %u)", d->id, fown->signum);
 	if (!fown->pid) {
 		if (fown->pid_type && fcntl(fd, F_SETOWN_EX, &o))
-			return pr_fail(-errno, "file %u: can't set its owner type %u: %s\n", d->id, fown->pid_type,
-				       strerror(errno));
+			return pr_fail_errno("file %u: can't set its owner type %u", d->id, fown->pid_type);
 		return 0;
 	}
-	o.pid = restore_real_pid(fown->pid);
+	o.pid = rst_real_pid(ctx, fown->pid);
 	if (!o.pid)
 		return pr_fail(-ESRCH, "file %u: its owner %s %u is not a restored task\n", d->id,
 			       owner_kind(fown->pid_type), fown->pid);
 	if (fcntl(fd, F_SETOWN_EX, &o))
-		return pr_fail(-errno, "file %u: can't make %s %u its owner: %s\n", d->id, owner_kind(fown->pid_type),
-			       fown->pid, strerror(errno));
+		return pr_fail_errno("file %u: can't make %s %u its owner", d->id, owner_kind(fown->pid_type),
+			       fown->pid);
 	return 0;
 }
 
@@ -190,16 +191,16 @@ static int set_fown(const struct file_desc *d, int fd, const FownEntry *fown)
  * The same, with the uids the owner was set with. Only in a child of criu:
  * the raw syscall changes this thread's creds, which a child throws away.
  */
-static int set_fown_as(const struct file_desc *d, int fd, const FownEntry *fown, uid_t ruid, uid_t euid)
+static int set_fown_as(struct rst_ctx *ctx, const struct file_desc *d, int fd, const FownEntry *fown, uid_t ruid, uid_t euid)
 {
 	int ret;
 
 	if (syscall(SYS_setresuid, fown->uid, fown->euid, -1))
-		return pr_fail(-errno, "file %u: can't take uid %u euid %u to set its owner: %s\n", d->id, fown->uid,
-			       fown->euid, strerror(errno));
-	ret = set_fown(d, fd, fown);
+		return pr_fail_errno("file %u: can't take uid %u euid %u to set its owner", d->id, fown->uid,
+			       fown->euid);
+	ret = set_fown(ctx, d, fd, fown);
 	if (syscall(SYS_setresuid, ruid, euid, -1) && !ret)
-		ret = pr_fail(-errno, "can't take back uid %u euid %u: %s\n", ruid, euid, strerror(errno));
+		ret = pr_fail_errno("can't take back uid %u euid %u", ruid, euid);
 	return ret;
 }
 
@@ -213,27 +214,27 @@ static bool needs_other_uids(const FownEntry *fown, uid_t ruid, uid_t euid)
  * under criu's uids (the others are counted in *ret_nr_other). With
  * other_uids: those of the others.
  */
-static int restore_fowns_pass(bool other_uids, uid_t ruid, uid_t euid, int *ret_nr_other)
+static int restore_fowns_pass(struct rst_ctx *ctx, bool other_uids, uid_t ruid, uid_t euid, int *ret_nr_other)
 {
 	struct file_desc *d;
 	int nr_other = 0;
 
-	for_each_file_desc(d) {
+	for_each_file_desc(ctx, d) {
 		const FownEntry *fown = NULL;
 		uint32_t flags;
-		int fd = file_desc_ctl_fd(d), ret = 0;
+		int fd = file_desc_ctl_fd(ctx, d), ret = 0;
 		bool other;
 
-		if (fd < 0 || file_fown_flags(d, &fown, &flags))
+		if (fd < 0 || file_fown_flags(ctx, d, &fown, &flags))
 			continue;
 		if (!fown)
 			return pr_fail(-EINVAL, "files.img: file %u has no fown entry\n", d->id);
 		other = needs_other_uids(fown, ruid, euid);
 		nr_other += other;
 		if (!other_uids && !other)
-			ret = set_fown(d, fd, fown);
+			ret = set_fown(ctx, d, fd, fown);
 		else if (other_uids && other)
-			ret = set_fown_as(d, fd, fown, ruid, euid);
+			ret = set_fown_as(ctx, d, fd, fown, ruid, euid);
 		if (ret)
 			return ret;
 	}
@@ -242,25 +243,25 @@ static int restore_fowns_pass(bool other_uids, uid_t ruid, uid_t euid, int *ret_
 	return 0;
 }
 
-int restore_fowns(void)
+int restore_fowns(struct rst_ctx *ctx)
 {
 	uid_t ruid, euid, suid;
 	int nr_other = 0, status, ret;
 	pid_t pid;
 
 	if (getresuid(&ruid, &euid, &suid))
-		return pr_fail(-errno, "getresuid: %s\n", strerror(errno));
-	ret = restore_fowns_pass(false, ruid, euid, &nr_other);
+		return pr_fail_errno("getresuid");
+	ret = restore_fowns_pass(ctx, false, ruid, euid, &nr_other);
 	if (ret || !nr_other)
 		return ret;
 
 	pid = fork();
 	if (pid < 0)
-		return pr_fail(-errno, "can't fork to set file owners: %s\n", strerror(errno));
+		return pr_fail_errno("can't fork to set file owners");
 	if (pid == 0)
-		_exit(restore_fowns_pass(true, ruid, euid, NULL) ? 1 : 0);
+		_exit(restore_fowns_pass(ctx, true, ruid, euid, NULL) ? 1 : 0);
 	if (waitpid(pid, &status, __WALL) != pid)
-		return pr_fail(-errno, "can't wait for the child that sets file owners: %s\n", strerror(errno));
+		return pr_fail_errno("can't wait for the child that sets file owners");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return pr_fail(-EIO, "the child that sets file owners failed (status 0x%x)\n", status);
 	pr_debug("%d file owners set under other uids\n", nr_other);
@@ -273,22 +274,22 @@ int restore_fowns(void)
  * it is turned off and on again here, where the fd has its dumped number
  * (the controller that opened the file had another).
  */
-int restore_fd_async(const struct file_desc *d, int fd)
+int restore_fd_async(struct rst_ctx *ctx, const struct file_desc *d, int fd)
 {
 	const FownEntry *fown;
 	uint32_t flags;
 	int cur;
 
-	if (file_fown_flags(d, &fown, &flags))
+	if (file_fown_flags(ctx, d, &fown, &flags))
 		return 0;
 	cur = fcntl(fd, F_GETFL);
 	if (cur < 0)
-		return pr_fail(-errno, "fd %d (file %u): F_GETFL: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): F_GETFL", fd, d->id);
 	if (!(cur & O_ASYNC) && !(flags & O_ASYNC))
 		return 0;
 	if ((cur & O_ASYNC) && fcntl(fd, F_SETFL, cur & ~O_ASYNC))
-		return pr_fail(-errno, "fd %d (file %u): can't clear O_ASYNC: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): can't clear O_ASYNC", fd, d->id);
 	if ((flags & O_ASYNC) && fcntl(fd, F_SETFL, cur | O_ASYNC))
-		return pr_fail(-errno, "fd %d (file %u): can't set O_ASYNC: %s\n", fd, d->id, strerror(errno));
+		return pr_fail_errno("fd %d (file %u): can't set O_ASYNC", fd, d->id);
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -222,7 +223,7 @@ out:
 
 /* ---------- restore ---------- */
 
-static int inotify_collect(struct file_desc *d)
+static int inotify_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	InotifyFileEntry *ie = d->fe->ify;
 
@@ -282,8 +283,8 @@ static int add_watch(int ifd, const InotifyWdEntry *w, uint32_t id)
 	for (;;) {
 		wd = inotify_add_watch(ifd, path, w->mask);
 		if (wd < 0)
-			return pr_fail(-errno, "inotify %u: can't add watch %u on %s: %s\n", id, w->wd,
-				       w->f_handle->path ?: path, strerror(errno));
+			return pr_fail_errno("inotify %u: can't add watch %u on %s", id, w->wd,
+				       w->f_handle->path ?: path);
 		if ((uint32_t)wd >= w->wd)
 			break;
 		if (++bumps > WD_MAX_BUMPS || inotify_rm_watch(ifd, wd))
@@ -307,7 +308,7 @@ static void drain(int ifd)
 	fcntl(ifd, F_SETFL, fl);
 }
 
-static int inotify_open(struct file_desc *d, int *ret_fd)
+static int inotify_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	InotifyFileEntry *ie = d->fe->ify;
 	_cleanup_free_ InotifyWdEntry **sorted = xmalloc(sizeof(*sorted) * (ie->n_wd + 1));
@@ -317,7 +318,7 @@ static int inotify_open(struct file_desc *d, int *ret_fd)
 	if (!sorted)
 		return -ENOMEM;
 	if (ifd < 0)
-		return pr_fail(-errno, "can't create inotify %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't create inotify %u", d->id);
 	memcpy(sorted, ie->wd, sizeof(*sorted) * ie->n_wd);
 	qsort(sorted, ie->n_wd, sizeof(*sorted), cmp_wd);
 	for (size_t i = 0; i < ie->n_wd; i++) {

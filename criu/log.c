@@ -10,6 +10,13 @@
 #include "log.h"
 
 static int log_fd = STDERR_FILENO;
+/*
+ * Errors are copied to fd 2 when the log goes to a file, so that a user at a
+ * terminal sees them. Not in a restore stub: there fd 2 is whatever file the
+ * images gave the task (log_set_fd() turns the copy off), and an image must
+ * never get criu to write into a file of its choosing.
+ */
+static bool copy_errors_to_stderr = true;
 static int loglevel = DEFAULT_LOGLEVEL;
 static struct timeval log_start;
 static char log_prefix[32];
@@ -57,6 +64,7 @@ int log_get_fd(void)
 void log_set_fd(int fd)
 {
 	log_fd = fd;
+	copy_errors_to_stderr = false;
 }
 
 void log_set_prefix(const char *prefix)
@@ -121,7 +129,7 @@ void vprint_on_level(int level, const char *fmt, va_list ap)
 	int fd = (level == LOG_MSG && log_fd == STDERR_FILENO) ? STDOUT_FILENO : log_fd;
 	write_all(fd, buf, len);
 	/* Errors also reach the terminal when logging goes to a file. */
-	if (level == LOG_ERROR && log_fd != STDERR_FILENO)
+	if (level == LOG_ERROR && log_fd != STDERR_FILENO && copy_errors_to_stderr)
 		write_all(STDERR_FILENO, buf, len);
 	errno = e;
 }

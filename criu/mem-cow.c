@@ -33,14 +33,13 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "restore.h"
 
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "vma.pb-c.h"
 
-static uint8_t *cow_tbl;	/* MAP_SHARED: one state per VMA of every live task */
-static size_t cow_tbl_size;
 
 /* The stub's stack (a copy of criu's) must keep room to grow: no VMA is built near it. */
 #define STACK_ROOM_BELOW (64UL << 20)
@@ -115,8 +114,9 @@ static bool child_shares(struct pstree_item *item, const VmaEntry *v)
 	return false;
 }
 
-int cow_plan(struct pstree *tree)
+int cow_plan(struct rst_ctx *ctx)
 {
+	struct pstree *tree = &ctx->tree;
 	struct pstree_item *item;
 	size_t total = 0, off = 0, nr_plan = 0;
 	void *p;
@@ -126,18 +126,18 @@ int cow_plan(struct pstree *tree)
 			total += rsti(item)->mem.mm->n_vmas;
 	if (!total || tree->nr_items < 2)
 		return 0;
-	cow_tbl_size = PAGE_ALIGN(total);
-	p = mmap(NULL, cow_tbl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ctx->cow_tbl_size = PAGE_ALIGN(total);
+	p = mmap(NULL, ctx->cow_tbl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		return pr_fail(-errno, "can't map the copy-on-write table: %s\n", strerror(errno));
-	cow_tbl = p;
+		return pr_fail_errno("can't map the copy-on-write table");
+	ctx->cow_tbl = p;
 
 	for_each_pstree_item(tree, item) {
 		struct rst_mem *mem = &rsti(item)->mem;
 
 		if (!task_has_mem(item))
 			continue;
-		mem->cow = cow_tbl + off;
+		mem->cow = ctx->cow_tbl + off;
 		off += mem->mm->n_vmas;
 		if (list_empty(&item->children))
 			continue;
@@ -154,12 +154,12 @@ int cow_plan(struct pstree *tree)
 	return 0;
 }
 
-void cow_reset(void)
+void cow_reset(struct rst_ctx *ctx)
 {
-	if (cow_tbl)
-		munmap(cow_tbl, cow_tbl_size);
-	cow_tbl = NULL;
-	cow_tbl_size = 0;
+	if (ctx->cow_tbl)
+		munmap(ctx->cow_tbl, ctx->cow_tbl_size);
+	ctx->cow_tbl = NULL;
+	ctx->cow_tbl_size = 0;
 }
 
 /* ------------------------------------------------------ in a stub */
@@ -177,23 +177,23 @@ struct cow_ctx {
 };
 
 /* Open a file of criu (one of its fds) in the stub, through its /proc. */
-static int open_ctl_fd(int proc_fd, int ctl_fd, int flags)
+static int open_ctl_fd(struct rst_ctx *ctx, int proc_fd, int ctl_fd, int flags)
 {
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "%d/fd/%d", restore_ctl_pid, ctl_fd);
+	snprintf(path, sizeof(path), "%d/fd/%d", ctx->ctl_pid, ctl_fd);
 	fd = openat(proc_fd, path, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
-static int get_pages_fd(struct cow_ctx *c)
+static int get_pages_fd(struct rst_ctx *ctx, struct cow_ctx *c)
 {
 	if (c->pages_fd >= 0)
 		return c->pages_fd;
 	if (c->mem->pages_fd < 0)
 		return -EINVAL;
-	c->pages_fd = open_ctl_fd(c->proc_fd, c->mem->pages_fd, O_RDONLY);
+	c->pages_fd = open_ctl_fd(ctx, c->proc_fd, c->mem->pages_fd, O_RDONLY);
 	if (c->pages_fd < 0)
 		pr_err("task %d: can't open its pages image: %s\n", c->me->pid, strerror(-c->pages_fd));
 	return c->pages_fd;
@@ -268,9 +268,9 @@ static bool page_present(const struct rst_mem *mem, uint64_t addr)
  * written anyway: in a private file mapping that makes it the task's own
  * copy, not the file's page.
  */
-static int settle_present(struct cow_ctx *c, uint64_t addr, uint64_t len, uint64_t off)
+static int settle_present(struct rst_ctx *ctx, struct cow_ctx *c, uint64_t addr, uint64_t len, uint64_t off)
 {
-	int fd = get_pages_fd(c);
+	int fd = get_pages_fd(ctx, c);
 
 	if (fd < 0)
 		return fd;
@@ -303,13 +303,13 @@ static int drop_pages(struct cow_ctx *c, uint64_t from, uint64_t to)
 	if (from >= to)
 		return 0;
 	if (madvise((void *)(uintptr_t)from, to - from, MADV_DONTNEED))
-		return pr_fail(-errno, "task %d: madvise(DONTNEED) %#" PRIx64 "-%#" PRIx64 ": %s\n", c->me->pid, from,
-			       to, strerror(errno));
+		return pr_fail_errno("task %d: madvise(DONTNEED) %#" PRIx64 "-%#" PRIx64 "", c->me->pid, from,
+			       to);
 	return 0;
 }
 
 /* An inherited VMA becomes the task's: its pages written where they differ, the others dropped. */
-static int settle_vma(struct cow_ctx *c, const VmaEntry *v)
+static int settle_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
 	uint64_t cur = v->start;
 	int ret = 0;
@@ -325,16 +325,16 @@ static int settle_vma(struct cow_ctx *c, const VmaEntry *v)
 			continue;	/* a zero run: dropped with the gaps */
 		ret = drop_pages(c, cur, s);
 		if (!ret)
-			ret = settle_present(c, s, e - s, c->pme_off[i] + (s - pe->vaddr));
+			ret = settle_present(ctx, c, s, e - s, c->pme_off[i] + (s - pe->vaddr));
 		cur = e;
 	}
 	return ret ?: drop_pages(c, cur, v->end);
 }
 
 /* Read the dumped pages of v into a fresh mapping of it. */
-static int fill_vma(struct cow_ctx *c, const VmaEntry *v)
+static int fill_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
-	int fd = get_pages_fd(c);
+	int fd = get_pages_fd(ctx, c);
 
 	if (fd < 0)
 		return fd;
@@ -364,7 +364,7 @@ static bool near_stack(const VmaEntry *v)
 }
 
 /* Map v at its dumped place in the stub; 1 when it can't go there (left to the morph). */
-static int map_vma(struct cow_ctx *c, const VmaEntry *v)
+static int map_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
 	unsigned long len = v->end - v->start;
 	unsigned long flags = (v->flags & ~(unsigned long)(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_FIXED_NOREPLACE;
@@ -374,13 +374,13 @@ static int map_vma(struct cow_ctx *c, const VmaEntry *v)
 	if (near_stack(v))
 		return 1;
 	if (v->status & VMA_FILE_PRIVATE) {
-		struct file_desc *d = find_file_desc((uint32_t)v->shmid);
-		int ctl = d ? file_desc_ctl_fd(d) : -1;
+		struct file_desc *d = find_file_desc(ctx, (uint32_t)v->shmid);
+		int ctl = d ? file_desc_ctl_fd(ctx, d) : -1;
 		int oflags = v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR ? O_RDWR : O_RDONLY;
 
 		if (ctl < 0)
 			return 1;
-		fd = open_ctl_fd(c->proc_fd, ctl, oflags);
+		fd = open_ctl_fd(ctx, c->proc_fd, ctl, oflags);
 		if (fd < 0) {
 			pr_debug("task %d: can't open the file of %#" PRIx64 ": %s\n", c->me->pid, v->start,
 				 strerror(-fd));
@@ -406,7 +406,7 @@ static int map_vma(struct cow_ctx *c, const VmaEntry *v)
 }
 
 /* The VMAs the parent stub kept: settle those this task has, unmap the others. */
-static int take_inherited(struct cow_ctx *c, const struct rst_mem *pm)
+static int take_inherited(struct rst_ctx *ctx, struct cow_ctx *c, const struct rst_mem *pm)
 {
 	const struct rst_mem *mem = c->mem;
 
@@ -420,11 +420,11 @@ static int take_inherited(struct cow_ctx *c, const struct rst_mem *pm)
 		v = vma_at(mem->mm, pv->start, &i);
 		if (!v || !cow_same_vma(pv, v) || !mem_vma_has_pages(mem, v)) {
 			if (munmap((void *)(uintptr_t)pv->start, pv->end - pv->start))
-				return pr_fail(-errno, "task %d: can't unmap %#" PRIx64 " of its parent: %s\n",
-					       c->me->pid, pv->start, strerror(errno));
+				return pr_fail_errno("task %d: can't unmap %#" PRIx64 " of its parent",
+					       c->me->pid, pv->start);
 			continue;
 		}
-		ret = settle_vma(c, v);
+		ret = settle_vma(ctx, c, v);
 		if (ret)
 			return ret;
 		mem->cow[i] = COW_KEPT;
@@ -432,7 +432,7 @@ static int take_inherited(struct cow_ctx *c, const struct rst_mem *pm)
 	return 0;
 }
 
-static int build_own(struct cow_ctx *c)
+static int build_own(struct rst_ctx *ctx, struct cow_ctx *c)
 {
 	const struct rst_mem *mem = c->mem;
 
@@ -442,11 +442,11 @@ static int build_own(struct cow_ctx *c)
 
 		if (mem->cow[i] != COW_PLAN)
 			continue;
-		ret = map_vma(c, v);
+		ret = map_vma(ctx, c, v);
 		if (ret > 0)
 			continue;
 		if (!ret)
-			ret = fill_vma(c, v);
+			ret = fill_vma(ctx, c, v);
 		if (ret)
 			return ret;
 		mem->cow[i] = COW_KEPT;
@@ -454,10 +454,10 @@ static int build_own(struct cow_ctx *c)
 	return 0;
 }
 
-int cow_stub_prepare(struct pstree_item *me, int proc_fd)
+int cow_stub_prepare(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct rst_info *ri = rsti(me);
-	struct cow_ctx c = { .me = me, .mem = &ri->mem, .proc_fd = proc_fd, .pages_fd = -1 };
+	struct cow_ctx c = { .me = me, .mem = &ri->mem, .proc_fd = ctx->proc_fd, .pages_fd = -1 };
 	const struct rst_mem *pm = me->parent ? &rsti(me->parent)->mem : NULL;
 	int ret;
 
@@ -468,14 +468,14 @@ int cow_stub_prepare(struct pstree_item *me, int proc_fd)
 	c.parent = pm;
 	c.buf = mmap(NULL, CMP_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c.buf == MAP_FAILED)
-		return pr_fail(-errno, "task %d: can't map a buffer: %s\n", me->pid, strerror(errno));
+		return pr_fail_errno("task %d: can't map a buffer", me->pid);
 	ret = fill_pme_offsets(&c);
 	if (!ret && pm)
-		ret = take_inherited(&c, pm);
+		ret = take_inherited(ctx, &c, pm);
 	/* the buffer goes first: it must not take the place of a VMA to build */
 	munmap(c.buf, CMP_CHUNK);
 	if (!ret)
-		ret = build_own(&c);
+		ret = build_own(ctx, &c);
 	if (c.pages_fd >= 0)
 		close(c.pages_fd);
 	free(c.pme_off);

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "restore.h"
+#include "rst-ctx.h"
 #include "compel/compel.h"
 
 #include "mm.pb-c.h"
@@ -353,23 +354,21 @@ mismatch:
 	return pr_fail(-EINVAL, "%d: the dumped vdso/vvar layout does not match this kernel's\n", pid);
 }
 
-/* The task's service fd of /proc (see struct rst_mem), during restore_mem(). */
-static int rst_proc_fd = -1;
 
 /*
  * Open a file in the task (its root, its cwd); returns the remote fd. /proc
  * paths go through the task's fd of /proc when it has one: a chroot()ed task
  * may have no /proc of its own.
  */
-static int remote_open(struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
+static int remote_open(struct rst_ctx *ctx, struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
 {
 	long dfd = AT_FDCWD;
 	size_t len;
 	long r;
 	int ret;
 
-	if (rst_proc_fd > 0 && !strncmp(path, "/proc/", 6)) {
-		dfd = rst_proc_fd;
+	if (ctx->morph_proc_fd > 0 && !strncmp(path, "/proc/", 6)) {
+		dfd = ctx->morph_proc_fd;
 		path += 6;
 	}
 	len = strlen(path) + 1;
@@ -420,26 +419,26 @@ bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
  * pages: an extra write permission changes the accounting flag of a private
  * mapping (VM_ACCOUNT), and with it which neighbours the kernel merges.
  */
-static bool vma_needs_write(const struct rst_mem *mem, const VmaEntry *v)
+static bool vma_needs_write(struct rst_ctx *ctx, const struct rst_mem *mem, const VmaEntry *v)
 {
 	if (v->prot & PROT_WRITE)
 		return false;
 	if (is_anon_shared(v))
-		return true;	/* map_anon_shared() maps it writable */
+		return true;	/* map_anon_shared(ctx) maps it writable */
 	return vma_fillable(v) && mem_vma_has_pages(mem, v);
 }
 
 /*
  * The protection a VMA is mapped with, before the fill: shared anonymous
  * memory always gets read and write (the owner fills the object through it),
- * VMAs that get pages get write. protect_vmas() puts the dumped one back
+ * VMAs that get pages get write. protect_vmas(ctx) puts the dumped one back
  * wherever this differs from it.
  */
-static unsigned int vma_map_prot(const struct rst_mem *mem, const VmaEntry *v)
+static unsigned int vma_map_prot(struct rst_ctx *ctx, const struct rst_mem *mem, const VmaEntry *v)
 {
 	if (is_anon_shared(v))
 		return v->prot | PROT_READ | PROT_WRITE;
-	if (vma_needs_write(mem, v))
+	if (vma_needs_write(ctx, mem, v))
 		return v->prot | PROT_WRITE;
 	return v->prot;
 }
@@ -467,7 +466,7 @@ static void cache_drop(struct compel_rsys *rs, struct open_file_cache *c)
 	c->fd = -1;
 }
 
-static int vma_file_fd(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+static int vma_file_fd(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 		       const VmaEntry *v, struct open_file_cache *c)
 {
 	char path[4096];
@@ -483,27 +482,27 @@ static int vma_file_fd(struct compel_rsys *rs, pid_t pid, unsigned long tramp, c
 	if (!mem->file_path)
 		return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
 	/* CRIU's convention: a file VMA names its file (files.img id) in shmid */
-	ret = mem->file_path((uint32_t)v->shmid, path, sizeof(path));
+	ret = mem->file_path(ctx, (uint32_t)v->shmid, path, sizeof(path));
 	if (ret)
 		return pr_fail(ret, "%d: no file %" PRIu64 " for VMA %#" PRIx64 "\n", pid, v->shmid, v->start);
-	fd = remote_open(rs, tramp, path, oflags);
+	fd = remote_open(ctx, rs, tramp, path, oflags);
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open %s for VMA %#" PRIx64 ": %s\n", pid, path, v->start, strerror(-fd));
 	*c = (struct open_file_cache){ fd, v->shmid, oflags };
 	return fd;
 }
 
-static int map_one_vma(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+static int map_one_vma(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 		       const VmaEntry *v, struct open_file_cache *c)
 {
 	unsigned long len = v->end - v->start;
-	unsigned int prot = vma_map_prot(mem, v);	/* pages go in first, the dumped prot comes later */
+	unsigned int prot = vma_map_prot(ctx, mem, v);	/* pages go in first, the dumped prot comes later */
 	unsigned long flags = vma_map_flags(v);
 	int fd = -1;
 	long r;
 
 	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-		fd = vma_file_fd(rs, pid, tramp, mem, v, c);
+		fd = vma_file_fd(ctx, rs, pid, tramp, mem, v, c);
 		if (fd < 0)
 			return fd;
 		flags &= ~(unsigned long)MAP_ANONYMOUS;
@@ -537,42 +536,40 @@ struct shmem_obj {
 	pid_t owner;			/* 0 until created */
 	unsigned long owner_start, owner_end;
 };
-static struct shmem_obj *shmems;
-static size_t nr_shmems;
 
-static struct shmem_obj *shmem_find_obj(uint64_t shmid)
+static struct shmem_obj *shmem_find_obj(struct rst_ctx *ctx, uint64_t shmid)
 {
-	for (size_t i = 0; i < nr_shmems; i++)
-		if (shmems[i].shmid == shmid)
-			return &shmems[i];
+	for (size_t i = 0; i < ctx->nr_shmems; i++)
+		if (ctx->shmems[i].shmid == shmid)
+			return &ctx->shmems[i];
 	return NULL;
 }
 
-int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd)
+int restore_shmem_add(struct rst_ctx *ctx, uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd)
 {
-	struct shmem_obj *o = shmem_find_obj(shmid), *n;
+	struct shmem_obj *o = shmem_find_obj(ctx, shmid), *n;
 
 	if (o) {
 		o->size = max(o->size, size);
 		return 0;
 	}
-	n = xrealloc(shmems, (nr_shmems + 1) * sizeof(*n));
+	n = xrealloc(ctx->shmems, (ctx->nr_shmems + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	shmems = n;
-	shmems[nr_shmems++] = (struct shmem_obj){ shmid, size, pmes, nr_pmes, pages_fd, 0, 0, 0 };
+	ctx->shmems = n;
+	ctx->shmems[ctx->nr_shmems++] = (struct shmem_obj){ shmid, size, pmes, nr_pmes, pages_fd, 0, 0, 0 };
 	for (size_t i = 0; i < nr_pmes; i++) {
 		uint64_t end = pmes[i]->vaddr + (uint64_t)pmes[i]->nr_pages * PAGE_SIZE;
 
 		if (pmes[i]->vaddr & ~PAGE_MASK || end < pmes[i]->vaddr)
 			return pr_fail(-EINVAL, "pagemap-shmem-%" PRIu64 ".img: bad entry at %#" PRIx64 "\n", shmid,
 				       pmes[i]->vaddr);
-		shmems[nr_shmems - 1].size = max(shmems[nr_shmems - 1].size, end);
+		ctx->shmems[ctx->nr_shmems - 1].size = max(ctx->shmems[ctx->nr_shmems - 1].size, end);
 	}
 	return 0;
 }
 
-static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
+static int fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
 			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip);
 
 /*
@@ -588,7 +585,7 @@ static unsigned long temp_area(const struct rst_mem *mem, unsigned long tramp, u
 	return 0;
 }
 
-static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+static int create_shmem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 			struct shmem_obj *o, const VmaEntry *v)
 {
 	unsigned long len = v->end - v->start, size = PAGE_ALIGN(o->size);
@@ -599,12 +596,12 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 	/* at a place no dumped VMA uses, so that the window can move anywhere */
 	if (!hint)
 		return pr_fail(-ENOMEM, "%d: no room to build shared memory %" PRIu64 "\n", pid, o->shmid);
-	a0 = rst_rsys(rs, __NR_mmap, hint, size, vma_map_prot(mem, v), MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+	a0 = rst_rsys(rs, __NR_mmap, hint, size, vma_map_prot(ctx, mem, v), MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 		      (unsigned long)-1, 0);
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
-	ret = fill_from_image(rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0, NULL, 0);
+	ret = fill_from_image(ctx, rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0, NULL, 0);
 	if (ret)
 		return ret;
 	r = rst_rsys(rs, __NR_mremap, a0 + v->pgoff, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
@@ -622,10 +619,10 @@ static int create_shmem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, 
 	return 0;
 }
 
-static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+static int map_anon_shared(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 			   const VmaEntry *v)
 {
-	struct shmem_obj *o = shmem_find_obj(v->shmid);
+	struct shmem_obj *o = shmem_find_obj(ctx, v->shmid);
 	unsigned long len = v->end - v->start;
 	char path[96];
 	int fd;
@@ -637,14 +634,14 @@ static int map_anon_shared(struct compel_rsys *rs, pid_t pid, unsigned long tram
 		return pr_fail(-EINVAL, "%d: shared VMA %#" PRIx64 " lies past the end of its object\n", pid,
 			       v->start);
 	if (!o->owner)
-		return create_shmem(rs, pid, tramp, mem, o, v);
+		return create_shmem(ctx, rs, pid, tramp, mem, o, v);
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->owner_start, o->owner_end);
-	fd = remote_open(rs, tramp, path, O_RDWR);
+	fd = remote_open(ctx, rs, tramp, path, O_RDWR);
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
 			       o->owner_start, strerror(-fd));
-	r = rst_rsys(rs, __NR_mmap, v->start, len, vma_map_prot(mem, v), MAP_SHARED | MAP_FIXED, fd, v->pgoff);
+	r = rst_rsys(rs, __NR_mmap, v->start, len, vma_map_prot(ctx, mem, v), MAP_SHARED | MAP_FIXED, fd, v->pgoff);
 	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "%d: mmap shared %#" PRIx64 ": %s\n", pid, v->start, strerror((int)-r));
@@ -748,7 +745,7 @@ static int batch_add(struct fill_batch *b, unsigned long addr, unsigned long len
  * addresses (shared memory built at a temporary place); the sorted ranges
  * in skip (VMAs the stub filled itself) are left alone.
  */
-static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
+static int fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
 			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip)
 {
 	struct fill_batch *b;
@@ -764,7 +761,7 @@ static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tram
 	if (!b)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), pages_fd);
-	fd = remote_open(rs, tramp, path, O_RDONLY);
+	fd = remote_open(ctx, rs, tramp, path, O_RDONLY);
 	if (fd < 0) {
 		free(b);
 		return pr_fail(fd, "%d: can't open the pages image in the task: %s\n", pid, strerror(-fd));
@@ -800,7 +797,7 @@ static int fill_from_image(struct compel_rsys *rs, pid_t pid, unsigned long tram
 	return ret;
 }
 
-static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	_cleanup_free_ struct range *skip = NULL;
 	int nr = 0;
@@ -815,10 +812,10 @@ static int fill_pages(struct compel_rsys *rs, pid_t pid, unsigned long tramp, co
 		}
 		skip[nr++] = (struct range){ mem->mm->vmas[i]->start, mem->mm->vmas[i]->end };
 	}
-	return fill_from_image(rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
+	return fill_from_image(ctx, rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
 }
 
-static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
+static int protect_vmas(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
 
@@ -829,7 +826,7 @@ static int protect_vmas(struct compel_rsys *rs, pid_t pid, const struct rst_mem 
 		if (vma_skipped(v) || vma_is_vdso(v))
 			continue;
 		/* a VMA the stub built is mapped read-write */
-		if ((vma_kept(mem, i) ? (unsigned int)(PROT_READ | PROT_WRITE) : vma_map_prot(mem, v)) == v->prot)
+		if ((vma_kept(mem, i) ? (unsigned int)(PROT_READ | PROT_WRITE) : vma_map_prot(ctx, mem, v)) == v->prot)
 			continue;
 		r = rst_rsys(rs, __NR_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
 		if (r < 0)
@@ -877,7 +874,7 @@ static int advise_vmas(struct compel_rsys *rs, pid_t pid, const MmEntry *mm)
 	return 0;
 }
 
-static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+static int set_mm_fields(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
 	struct prctl_mm_map map = {
@@ -912,9 +909,9 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 	if (mem->file_path) {
 		char path[4096];
 
-		ret = mem->file_path(mm->exe_file_id, path, sizeof(path));
+		ret = mem->file_path(ctx, mm->exe_file_id, path, sizeof(path));
 		if (!ret) {
-			exe_fd = remote_open(rs, tramp, path, O_RDONLY);
+			exe_fd = remote_open(ctx, rs, tramp, path, O_RDONLY);
 			if (exe_fd < 0)
 				pr_warn("%d: can't open the exe %s: %s; /proc/PID/exe keeps criu's\n", pid, path,
 					strerror(-exe_fd));
@@ -933,7 +930,7 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 	if (r < 0)
 		return pr_fail((int)r, "%d: prctl(PR_SET_MM_MAP): %s\n", pid, strerror((int)-r));
 
-	/* the dumpable flag comes after the creds (restorer.c): a uid change resets it */
+	/* the dumpable flag comes after the creds (morph.c): a uid change resets it */
 	if (mm->has_thp_disabled && mm->thp_disabled) {
 		unsigned long how = mm->has_thp_except_advised && mm->thp_except_advised ? PR_THP_DISABLE_EXCEPT_ADVISED : 0;
 
@@ -944,13 +941,13 @@ static int set_mm_fields(struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 	return 0;
 }
 
-int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
 	struct open_file_cache cache = { .fd = -1 };
 	int ret;
 
-	rst_proc_fd = mem->remote_proc_fd;
+	ctx->morph_proc_fd = mem->remote_proc_fd;
 	ret = unmap_stub(rs, pid, tramp, mem);
 	if (!ret)
 		ret = move_vdso(rs, pid, tramp, mm);
@@ -960,28 +957,28 @@ int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const st
 		if (vma_skipped(v) || vma_is_vdso(v) || vma_kept(mem, i))
 			continue;
 		if (is_anon_shared(v))
-			ret = map_anon_shared(rs, pid, tramp, mem, v);
+			ret = map_anon_shared(ctx, rs, pid, tramp, mem, v);
 		else
-			ret = map_one_vma(rs, pid, tramp, mem, v, &cache);
+			ret = map_one_vma(ctx, rs, pid, tramp, mem, v, &cache);
 	}
 	cache_drop(rs, &cache);
 	if (!ret)
-		ret = fill_pages(rs, pid, tramp, mem);
+		ret = fill_pages(ctx, rs, pid, tramp, mem);
 	if (!ret)
-		ret = protect_vmas(rs, pid, mem);
+		ret = protect_vmas(ctx, rs, pid, mem);
 	if (!ret)
 		ret = mlock_vmas(rs, pid, mm);
 	if (!ret)
 		ret = advise_vmas(rs, pid, mm);
 	if (!ret)
-		ret = set_mm_fields(rs, pid, tramp, mem);
-	rst_proc_fd = -1;
+		ret = set_mm_fields(ctx, rs, pid, tramp, mem);
+	ctx->morph_proc_fd = -1;
 	return ret;
 }
 
-void restore_mem_reset(void)
+void restore_mem_reset(struct rst_ctx *ctx)
 {
-	free(shmems);
-	shmems = NULL;
-	nr_shmems = 0;
+	free(ctx->shmems);
+	ctx->shmems = NULL;
+	ctx->nr_shmems = 0;
 }

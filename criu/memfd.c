@@ -25,6 +25,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "pagemap.h"
 #include "protobuf.h"
@@ -183,7 +184,7 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	name[nlen] = '\0';
 	seals = fcntl(p->lfd, F_GET_SEALS);
 	if (seals < 0)
-		return pr_fail(-errno, "%s: F_GET_SEALS: %s\n", p->link, strerror(errno));
+		return pr_fail_errno("%s: F_GET_SEALS", p->link);
 	ret = dump_contents(ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
 	if (ret)
 		return pr_fail(ret, "can't dump the contents of %s: %s\n", p->link, strerror(-ret));
@@ -227,7 +228,7 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	/* our copy is the same file: its offset is the task's (files of mappings have no fdinfo) */
 	pos = lseek(p->lfd, 0, SEEK_CUR);
 	if (pos < 0)
-		return pr_fail(-errno, "%s: can't read the file position: %s\n", p->link, strerror(errno));
+		return pr_fail_errno("%s: can't read the file position", p->link);
 	ret = fill_fown(p, &fown);
 	if (ret)
 		return ret;
@@ -254,7 +255,7 @@ struct memfd_inode {
 static struct memfd_inode *inodes;
 static bool inodes_read;
 
-static int read_inodes(void)
+static int read_inodes(struct rst_ctx *ctx)
 {
 	struct cr_img *img;
 	MemfdInodeEntry *mie;
@@ -263,9 +264,9 @@ static int read_inodes(void)
 	if (inodes_read)
 		return 0;
 	inodes_read = true;
-	img = open_image_at(files_img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
+	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
 	if (!img)
-		return pr_fail(-errno, "can't open memfd.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open memfd.img");
 	while ((ret = pb_read_one_eof(img, (void **)&mie, PB_MEMFD_INODE)) > 0) {
 		struct memfd_inode *i = xzalloc(sizeof(*i));
 
@@ -291,14 +292,14 @@ static struct memfd_inode *find_inode(uint64_t inode_id)
 	return NULL;
 }
 
-static int memfd_collect(struct file_desc *d)
+static int memfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	MemfdFileEntry *mfe = d->fe->memfd;
 	int ret;
 
 	if (!mfe)
 		return pr_fail(-EINVAL, "files.img: memfd %u has no memfd entry\n", d->id);
-	ret = read_inodes();
+	ret = read_inodes(ctx);
 	if (ret)
 		return ret;
 	d->priv = find_inode(mfe->inode_id);
@@ -308,13 +309,13 @@ static int memfd_collect(struct file_desc *d)
 }
 
 /* Copy the dumped pages into the new memfd. */
-static int fill_contents(int fd, const MemfdInodeEntry *mie)
+static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie)
 {
 	struct pagemap_read r;
 	char buf[64 * 1024];
 	int ret;
 
-	ret = read_pagemap_image(files_img_dfd, CR_FD_SHMEM_PAGEMAP, mie->shmid, &r);
+	ret = read_pagemap_image(ctx->img_dfd, CR_FD_SHMEM_PAGEMAP, mie->shmid, &r);
 	if (ret == -ENOENT)
 		return 0;	/* no pages: all holes */
 	if (ret)
@@ -339,7 +340,7 @@ static int fill_contents(int fd, const MemfdInodeEntry *mie)
 }
 
 /* The inode: a memfd with the name, contents, size, mode, owner and then the seals. */
-static int create_inode(struct memfd_inode *i)
+static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 {
 	MemfdInodeEntry *mie = i->mie;
 	bool sealable = mie->seals != F_SEAL_SEAL;
@@ -347,28 +348,26 @@ static int create_inode(struct memfd_inode *i)
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create memfd '%s': %s\n", mie->name, strerror(errno));
-	ret = fill_contents(fd, mie);
+		return pr_fail_errno("can't create memfd '%s'", mie->name);
+	ret = fill_contents(ctx, fd, mie);
 	if (ret)
 		return pr_fail(ret, "memfd '%s': can't restore its contents: %s\n", mie->name, strerror(-ret));
 	if (ftruncate(fd, mie->size))
-		return pr_fail(-errno, "memfd '%s': can't set the size %llu: %s\n", mie->name,
-			       (unsigned long long)mie->size, strerror(errno));
+		return pr_fail_errno("memfd '%s': can't set the size %llu", mie->name,
+			       (unsigned long long)mie->size);
 	if (mie->has_mode && fchmod(fd, mie->mode))
-		return pr_fail(-errno, "memfd '%s': can't set mode %o: %s\n", mie->name, mie->mode, strerror(errno));
+		return pr_fail_errno("memfd '%s': can't set mode %o", mie->name, mie->mode);
 	if (fchown(fd, mie->uid, mie->gid))
-		return pr_fail(-errno, "memfd '%s': can't give it to %u:%u: %s\n", mie->name, mie->uid, mie->gid,
-			       strerror(errno));
+		return pr_fail_errno("memfd '%s': can't give it to %u:%u", mie->name, mie->uid, mie->gid);
 	if (sealable && mie->seals && fcntl(fd, F_ADD_SEALS, mie->seals))
-		return pr_fail(-errno, "memfd '%s': can't add seals %#x: %s\n", mie->name, mie->seals,
-			       strerror(errno));
+		return pr_fail_errno("memfd '%s': can't add seals %#x", mie->name, mie->seals);
 	pr_debug("memfd '%s' (inode %llu): %llu bytes, seals %#x\n", mie->name, (unsigned long long)mie->inode_id,
 		 (unsigned long long)mie->size, mie->seals);
 	i->fd = TAKE_FD(fd);
 	return 0;
 }
 
-static int memfd_open(struct file_desc *d, int *ret_fd)
+static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	MemfdFileEntry *mfe = d->fe->memfd;
 	struct memfd_inode *i = d->priv;
@@ -378,18 +377,16 @@ static int memfd_open(struct file_desc *d, int *ret_fd)
 	int ret;
 
 	if (i->fd < 0) {
-		ret = create_inode(i);
+		ret = create_inode(ctx, i);
 		if (ret)
 			return ret;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", i->fd);
 	fd = open(path, flags | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "memfd %u: can't open '%s' with flags %o: %s\n", d->id, i->mie->name, flags,
-			       strerror(errno));
+		return pr_fail_errno("memfd %u: can't open '%s' with flags %o", d->id, i->mie->name, flags);
 	if (mfe->pos && lseek(fd, mfe->pos, SEEK_SET) < 0)
-		return pr_fail(-errno, "memfd %u: can't seek to %llu: %s\n", d->id, (unsigned long long)mfe->pos,
-			       strerror(errno));
+		return pr_fail_errno("memfd %u: can't seek to %llu", d->id, (unsigned long long)mfe->pos);
 	ret = anon_fd_restore_flags(fd, mfe->flags, mfe->fown);
 	if (ret)
 		return pr_fail(ret, "memfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
@@ -397,7 +394,7 @@ static int memfd_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static void memfd_cleanup(void)
+static void memfd_cleanup(struct rst_ctx *ctx)
 {
 	while (inodes) {
 		struct memfd_inode *i = inodes;

@@ -31,6 +31,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 #include "restore.h"
@@ -284,7 +285,7 @@ static int open_dead(const PidfdEntry *pe, int status, int *ret_fd)
 		return pr_fail(-errno ?: -ENOMEM, "can't start a helper for pidfd %u: %s\n", pe->id, strerror(errno));
 	fd = sys_pidfd_open(h->pid, open_flags(pe));
 	if (fd < 0)
-		return pr_fail(-errno, "can't open a pidfd of helper %d: %s\n", h->pid, strerror(errno));
+		return pr_fail_errno("can't open a pidfd of helper %d", h->pid);
 	*ret_fd = fd;
 	return 0;
 }
@@ -330,8 +331,8 @@ static int open_external(const PidfdEntry *pe, int *ret_fd)
 			continue;
 		fd = sys_pidfd_open(opts.pidfd_ext_maps[i].pid, open_flags(pe));
 		if (fd < 0)
-			return pr_fail(-errno, "--pidfd-map %d:%d: can't open a pidfd of %d: %s\n", pe->target_pid,
-				       opts.pidfd_ext_maps[i].pid, opts.pidfd_ext_maps[i].pid, strerror(errno));
+			return pr_fail_errno("--pidfd-map %d:%d: can't open a pidfd of %d", pe->target_pid,
+				       opts.pidfd_ext_maps[i].pid, opts.pidfd_ext_maps[i].pid);
 		pr_info("pidfd %u: outside process %d mapped to %d\n", pe->id, pe->target_pid,
 			opts.pidfd_ext_maps[i].pid);
 		*ret_fd = fd;
@@ -361,7 +362,7 @@ static int open_external(const PidfdEntry *pe, int *ret_fd)
 	return open_dead(pe, SIGKILL, ret_fd);
 }
 
-static int pidfd_collect(struct file_desc *d)
+static int pidfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	PidfdEntry *pe = d->fe->pidfd;
 
@@ -372,7 +373,7 @@ static int pidfd_collect(struct file_desc *d)
 	return 0;
 }
 
-static int pidfd_open_desc(struct file_desc *d, int *ret_fd)
+static int pidfd_open_desc(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	PidfdEntry *pe = d->fe->pidfd;
 	pid_t real;
@@ -382,11 +383,11 @@ static int pidfd_open_desc(struct file_desc *d, int *ret_fd)
 	case PIDFD_TARGET_KIND__PIDFD_TGT_TASK:
 	case PIDFD_TARGET_KIND__PIDFD_TGT_ZOMBIE:
 	case PIDFD_TARGET_KIND__PIDFD_TGT_THREAD:
-		if (!pe->has_target_pid || !restore_tree || !pstree_find_tid(restore_tree, pe->target_pid, NULL))
+		if (!pe->has_target_pid || !pstree_find_tid(&ctx->tree, pe->target_pid, NULL))
 			return pr_fail(-EINVAL, "pidfd %u refers to %d, which is not in the restored tree\n", pe->id,
 				       pe->has_target_pid ? pe->target_pid : 0);
 		/* the image has the pid the tree sees; criu opens it by the pid it sees itself */
-		real = restore_real_pid(pe->target_pid);
+		real = rst_real_pid(ctx, pe->target_pid);
 		fd = real > 0 ? sys_pidfd_open(real, open_flags(pe)) : -1;
 		if (fd < 0)
 			return pr_fail(real > 0 ? -errno : -ESRCH, "can't open a pidfd of restored %d (%d to criu): %s\n",
@@ -405,7 +406,7 @@ static int pidfd_open_desc(struct file_desc *d, int *ret_fd)
 }
 
 /* Every pidfd of the dead is open: let the helpers end and reap them. */
-static int pidfd_stage_done(void)
+static int pidfd_stage_done(struct rst_ctx *ctx)
 {
 	int ret = 0;
 
@@ -418,7 +419,7 @@ static int pidfd_stage_done(void)
 		}
 		if (h->pid > 0) {
 			if (waitpid(h->pid, &status, 0) != h->pid)
-				ret = pr_fail(-errno, "can't reap helper %d: %s\n", h->pid, strerror(errno));
+				ret = pr_fail_errno("can't reap helper %d", h->pid);
 			else if (status != h->status)
 				ret = pr_fail(-EIO, "helper %d ended with status 0x%x, wanted 0x%x\n", h->pid, status,
 					      h->status);
@@ -428,7 +429,7 @@ static int pidfd_stage_done(void)
 	return ret;
 }
 
-static void pidfd_cleanup(void)
+static void pidfd_cleanup(struct rst_ctx *ctx)
 {
 	while (helpers) {
 		struct dead_helper *h = helpers;

@@ -90,7 +90,7 @@ static int check_task_ns(struct pstree_item *item, const struct stat *root_ns, b
 	struct stat st;
 
 	if (fstatat(item->proc_dfd, "ns/pid", &st, 0))
-		return pr_fail(-errno, "can't stat /proc/%d/ns/pid: %s\n", item->pid, strerror(errno));
+		return pr_fail_errno("can't stat /proc/%d/ns/pid", item->pid);
 	if (same_ns(&st, root_ns))
 		return 0;
 	if (own)
@@ -114,9 +114,9 @@ int pidns_collect(struct pstree *t)
 	if (!t->root || t->root->proc_dfd < 0)
 		return pr_fail(-EINVAL, "no root task to look at\n");
 	if (stat("/proc/self/ns/pid", &mine))
-		return pr_fail(-errno, "can't stat /proc/self/ns/pid: %s\n", strerror(errno));
+		return pr_fail_errno("can't stat /proc/self/ns/pid");
 	if (fstatat(t->root->proc_dfd, "ns/pid", &root_ns, 0))
-		return pr_fail(-errno, "can't stat /proc/%d/ns/pid: %s\n", t->root->pid, strerror(errno));
+		return pr_fail_errno("can't stat /proc/%d/ns/pid", t->root->pid);
 	own = !same_ns(&mine, &root_ns);
 	t->ns_flags = own ? CLONE_NEWPID : 0;
 

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -110,8 +111,7 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct
 		return 0;
 	size = fcntl(p->lfd, F_GETPIPE_SZ);
 	if (size < 0)
-		return pr_fail(-errno, "can't get the size of pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
-			       strerror(errno));
+		return pr_fail_errno("can't get the size of pipe %lu", (unsigned long)p->stat.st_ino);
 	ret = peek_pipe(p->lfd, &buf, &len);
 	if (ret)
 		return pr_fail(ret, "can't read the data queued in pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
@@ -249,7 +249,7 @@ static struct pipe_info *pipe_info_get(uint32_t pipe_id, bool fifo)
 }
 
 /* Read pipes-data.img or fifo-data.img once, attaching data to the pipes collected. */
-static int read_pipe_data(bool fifo)
+static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 {
 	struct cr_img *img;
 	PipeDataEntry *pde;
@@ -258,9 +258,9 @@ static int read_pipe_data(bool fifo)
 	if (pipes_data_read[fifo])
 		return 0;
 	pipes_data_read[fifo] = true;
-	img = open_image_at(files_img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
+	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
 	if (!img)
-		return pr_fail(-errno, "can't open the pipe data image: %s\n", strerror(errno));
+		return pr_fail_errno("can't open the pipe data image");
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
 		struct pipe_info *pi = pipe_info_get(pde->pipe_id, fifo);
 
@@ -306,8 +306,8 @@ static int size_pipe(struct pipe_info *pi, int wfd)
 		return 0;
 	got = fcntl(wfd, F_SETPIPE_SZ, pi->size);
 	if (got < 0)
-		return pr_fail(-errno, "pipe %u: can't set its size to %u bytes as dumped (it has %d): %s\n",
-			       pi->pipe_id, pi->size, cur, strerror(errno));
+		return pr_fail_errno("pipe %u: can't set its size to %u bytes as dumped (it has %d)",
+			       pi->pipe_id, pi->size, cur);
 	if (got != (int)pi->size)
 		return pr_fail(-ERANGE, "pipe %u: its size became %d bytes, not %u as dumped\n", pi->pipe_id, got,
 			       pi->size);
@@ -322,7 +322,7 @@ static int fill_pipe(struct pipe_info *pi, int wfd)
 		return ret;
 	/* an image without the size (older dumps): the pipe grows to hold its data */
 	if (!pi->size && (uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes && fcntl(wfd, F_SETPIPE_SZ, pi->bytes) < 0)
-		return pr_fail(-errno, "pipe %u: can't grow to %u bytes: %s\n", pi->pipe_id, pi->bytes, strerror(errno));
+		return pr_fail_errno("pipe %u: can't grow to %u bytes", pi->pipe_id, pi->bytes);
 	if ((uint32_t)fcntl(wfd, F_GETPIPE_SZ) < pi->bytes)
 		return pr_fail(-EINVAL, "pipe %u: %u bytes queued do not fit its size %u\n", pi->pipe_id, pi->bytes,
 			       pi->size);
@@ -347,29 +347,29 @@ static int reopen_end(int fd, unsigned int flags)
 static int set_flags(int fd, unsigned int flags)
 {
 	if (fcntl(fd, F_SETFL, flags & ~O_ACCMODE))
-		return pr_fail(-errno, "can't set the flags of a pipe: %s\n", strerror(errno));
+		return pr_fail_errno("can't set the flags of a pipe");
 	return 0;
 }
 
-static int pipe_collect(struct file_desc *d)
+static int pipe_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->pipe)
 		return pr_fail(-EINVAL, "files.img: pipe %u has no pipe entry\n", d->id);
 	return pipe_info_get(d->fe->pipe->pipe_id, false) ? 0 : -ENOMEM;
 }
 
-static int pipe_open(struct file_desc *d, int *ret_fd)
+static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	PipeEntry *pe = d->fe->pipe;
 	struct pipe_info *pi = pipe_info_get(pe->pipe_id, false);
 	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0, fd, ret;
 
-	ret = read_pipe_data(false);
+	ret = read_pipe_data(ctx, false);
 	if (ret)
 		return ret;
 	if (pi->fds[0] < 0) {
 		if (pipe2(pi->fds, O_CLOEXEC))
-			return pr_fail(-errno, "can't create pipe %u: %s\n", pe->pipe_id, strerror(errno));
+			return pr_fail_errno("can't create pipe %u", pe->pipe_id);
 		ret = fill_pipe(pi, pi->fds[1]);
 		if (ret)
 			return ret;
@@ -382,7 +382,7 @@ static int pipe_open(struct file_desc *d, int *ret_fd)
 		fd = reopen_end(pi->fds[end], pe->flags);
 	}
 	if (fd < 0)
-		return pr_fail(-errno, "can't open an end of pipe %u: %s\n", pe->pipe_id, strerror(errno));
+		return pr_fail_errno("can't open an end of pipe %u", pe->pipe_id);
 	ret = set_flags(fd, pe->flags);
 	if (ret) {
 		close(fd);
@@ -392,17 +392,17 @@ static int pipe_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static int fifo_collect(struct file_desc *d)
+static int fifo_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->fifo || !d->fe->fifo->has_regf_id)
 		return pr_fail(-EINVAL, "files.img: fifo %u has no fifo entry\n", d->id);
 	return pipe_info_get(d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
 }
 
-static int fifo_open(struct file_desc *d, int *ret_fd)
+static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	FifoEntry *ffe = d->fe->fifo;
-	struct file_desc *rd = find_file_desc(ffe->regf_id);
+	struct file_desc *rd = find_file_desc(ctx, ffe->regf_id);
 	struct pipe_info *pi = pipe_info_get(ffe->pipe_id, true);
 	RegFileEntry *r;
 	int fd, ret;
@@ -410,21 +410,21 @@ static int fifo_open(struct file_desc *d, int *ret_fd)
 	if (!rd || !rd->fe->reg)
 		return pr_fail(-EINVAL, "fifo %u refers to file %u, which files.img lacks\n", d->id, ffe->regf_id);
 	r = rd->fe->reg;
-	ret = read_pipe_data(true);
+	ret = read_pipe_data(ctx, true);
 	if (ret)
 		return ret;
 	if (pi->fds[0] < 0) {
 		/* A read-write holder keeps opens from blocking and holds the data. */
 		pi->fds[0] = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (pi->fds[0] < 0)
-			return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+			return pr_fail_errno("can't open fifo %s", r->name);
 		ret = fill_pipe(pi, pi->fds[0]);
 		if (ret)
 			return ret;
 	}
 	fd = open(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't open fifo %s: %s\n", r->name, strerror(errno));
+		return pr_fail_errno("can't open fifo %s", r->name);
 	ret = set_flags(fd, r->flags);
 	if (ret) {
 		close(fd);
@@ -434,7 +434,7 @@ static int fifo_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static void pipes_cleanup(void)
+static void pipes_cleanup(struct rst_ctx *ctx)
 {
 	while (pipes) {
 		struct pipe_info *pi = pipes;

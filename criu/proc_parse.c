@@ -193,6 +193,34 @@ int parse_pid_maps(int proc_dfd, struct proc_maps *ret)
 	return parse_maps_buf(buf, ret);
 }
 
+int proc_exec_addr(int proc_dfd, unsigned long *ret)
+{
+	struct proc_maps m = {};
+	unsigned long fallback = 0;
+	int err = parse_pid_maps(proc_dfd, &m);
+
+	for (int i = 0; !err && i < m.nr; i++) {
+		const struct proc_vma *v = &m.vmas[i];
+
+		if (!(v->prot & PROT_EXEC) || v->kind == PVMA_VSYSCALL || v->end - v->start < 16)
+			continue;
+		if (v->kind == PVMA_FILE) {
+			*ret = v->start;
+			proc_maps_free(&m);
+			return 0;
+		}
+		if (!fallback)
+			fallback = v->start;
+	}
+	proc_maps_free(&m);
+	if (err)
+		return err;
+	if (!fallback)
+		return -ENOENT;
+	*ret = fallback;
+	return 0;
+}
+
 static const char vmflag_names[][3] = {
 	[0] = "gd", [1] = "lo", [2] = "dc", [3] = "de", [4] = "dd", [5] = "wf", [6] = "hg",
 	[7] = "nh", [8] = "mg", [9] = "sr", [10] = "rr", [11] = "io", [12] = "pf", [13] = "sh",

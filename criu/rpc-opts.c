@@ -126,7 +126,7 @@ static int peer_pid(int sk, pid_t *ret_pid)
 	socklen_t len = sizeof(cr);
 
 	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &cr, &len))
-		return pr_fail(-errno, "can't learn who the client is: %s\n", strerror(errno));
+		return pr_fail_errno("can't learn who the client is");
 	*ret_pid = cr.pid;
 	return 0;
 }
@@ -157,8 +157,7 @@ static int setup_dirs(const CriuOpts *ro, enum rpc_mode mode, pid_t peer, struct
 	if (dirs->img_path[0] && mode != RPC_CHECK) {
 		dirs->img_dfd = open(dirs->img_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirs->img_dfd < 0)
-			return pr_fail(-errno, "can't open the images directory %s: %s\n", dirs->img_path,
-				       strerror(errno));
+			return pr_fail_errno("can't open the images directory %s", dirs->img_path);
 		opts.imgs_dir = dirs->img_path;
 	}
 	if (ro->has_work_dir_fd)
@@ -207,6 +206,7 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	pid_t peer = 0;
 	int ret;
 
+	opts_init();	/* every request starts from the defaults, whatever came before */
 	dirs->img_dfd = -1;
 	if (!ro) {
 		if (mode != RPC_CHECK)

@@ -119,7 +119,7 @@ static int seize_threads(struct pstree_item *item)
 		found = 0;
 		fd = openat(item->proc_dfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return pr_fail(-errno, "can't open /proc/%d/task: %s\n", item->pid, strerror(errno));
+			return pr_fail_errno("can't open /proc/%d/task", item->pid);
 		d = fdopendir(fd);
 		if (!d) {
 			close(fd);
@@ -183,10 +183,10 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 	snprintf(path, sizeof(path), "/proc/%d", item->pid);
 	item->proc_dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (item->proc_dfd < 0)
-		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s: %s\n", path, strerror(errno));
+		return errno == ENOENT ? 0 : pr_fail_errno("can't open %s", path);
 	item->pidfd = sys_pidfd_open(item->pid, 0);
 	if (item->pidfd < 0)
-		return errno == ESRCH ? 0 : pr_fail(-errno, "pidfd_open(%d): %s\n", item->pid, strerror(errno));
+		return errno == ESRCH ? 0 : pr_fail_errno("pidfd_open(%d)", item->pid);
 
 	ret = compel_seize_stop(item->pid, &st);
 	if (ret == -ESRCH)

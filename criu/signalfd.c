@@ -12,6 +12,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -63,14 +64,14 @@ static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int signalfd_collect(struct file_desc *d)
+static int signalfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->sgfd)
 		return pr_fail(-EINVAL, "files.img: signalfd %u has no signalfd entry\n", d->id);
 	return 0;
 }
 
-static int signalfd_open(struct file_desc *d, int *ret_fd)
+static int signalfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	SignalfdEntry *sfe = d->fe->sgfd;
 	_cleanup_close_ int fd = -1;
@@ -83,8 +84,8 @@ static int signalfd_open(struct file_desc *d, int *ret_fd)
 			sigaddset(&mask, sig);
 	fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't create signalfd %u (mask %#llx): %s\n", d->id,
-			       (unsigned long long)sfe->sigmask, strerror(errno));
+		return pr_fail_errno("can't create signalfd %u (mask %#llx)", d->id,
+			       (unsigned long long)sfe->sigmask);
 	ret = anon_fd_restore_flags(fd, sfe->flags, sfe->fown);
 	if (ret)
 		return pr_fail(ret, "signalfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 #include "sockets.h"
@@ -51,7 +52,7 @@ static int self_item_ready(void)
 	self_item.proc_dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	self_item.pidfd = sys_pidfd_open(getpid(), 0);
 	if (self_item.proc_dfd < 0 || self_item.pidfd < 0)
-		return pr_fail(-errno, "can't open /proc/self or a pidfd of criu: %s\n", strerror(errno));
+		return pr_fail_errno("can't open /proc/self or a pidfd of criu");
 	self_item.pid = getpid();
 	return 0;
 }
@@ -285,9 +286,9 @@ static struct peek_state *peek_begin(int lfd, int type, bool rcv_shut, const cha
 		return NULL;
 	}
 	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, &len)) {
-		*ret_err = pr_fail(-errno, "%s: can't read SO_PEEK_OFF: %s\n", who, strerror(errno));
+		*ret_err = pr_fail_errno("%s: can't read SO_PEEK_OFF", who);
 	} else if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
-		*ret_err = pr_fail(-errno, "%s: can't set SO_PEEK_OFF: %s\n", who, strerror(errno));
+		*ret_err = pr_fail_errno("%s: can't set SO_PEEK_OFF", who);
 	} else {
 		*ret_err = 0;
 		return ps;
@@ -301,7 +302,7 @@ static struct peek_state *peek_begin(int lfd, int type, bool rcv_shut, const cha
 static int peek_end(struct peek_state *ps, int ret, const char *who)
 {
 	if (setsockopt(ps->lfd, SOL_SOCKET, SO_PEEK_OFF, &ps->old_off, sizeof(ps->old_off)) && !ret)
-		ret = pr_fail(-errno, "%s: can't put SO_PEEK_OFF back to %d: %s\n", who, ps->old_off, strerror(errno));
+		ret = pr_fail_errno("%s: can't put SO_PEEK_OFF back to %d", who, ps->old_off);
 	free(ps->buf);
 	free(ps);
 	return ret;
@@ -456,7 +457,7 @@ int sk_queues_read(int img_dfd, int (*add)(uint32_t id, struct sk_packet *pkt, v
 	int ret;
 
 	if (!img)
-		return pr_fail(-errno, "can't open sk-queues.img: %s\n", strerror(errno));
+		return pr_fail_errno("can't open sk-queues.img");
 	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_SK_QUEUES)) > 0) {
 		struct sk_packet *pkt = NULL;
 		uint32_t id = pe->id_for;
@@ -496,7 +497,7 @@ bool sk_queue_has_files(const struct list_head *queue)
 }
 
 /* The control message passing pkt's files: the controller's copies of them. */
-static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *mh, const char *who)
+static int packet_cmsg(struct rst_ctx *ctx, const struct sk_packet *pkt, char *cbuf, struct msghdr *mh, const char *who)
 {
 	struct cmsghdr *c;
 
@@ -508,8 +509,8 @@ static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *m
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(pkt->nr_files * sizeof(int));
 	for (uint32_t i = 0; i < pkt->nr_files; i++) {
-		struct file_desc *d = find_file_desc(pkt->files[i]);
-		int fd = d ? file_desc_ctl_fd(d) : -1;
+		struct file_desc *d = find_file_desc(ctx, pkt->files[i]);
+		int fd = d ? file_desc_ctl_fd(ctx, d) : -1;
 
 		if (fd < 0)
 			return pr_fail(-EINVAL, "%s: file %u, passed in a queued message, is %s\n", who, pkt->files[i],
@@ -520,7 +521,7 @@ static int packet_cmsg(const struct sk_packet *pkt, char *cbuf, struct msghdr *m
 }
 
 /* Send one packet whole (a stream chunk may go out in pieces; then the files go with the first). */
-static int send_packet(int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
+static int send_packet(struct rst_ctx *ctx, int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
 		       const char *who)
 {
 	static char cbuf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
@@ -534,7 +535,7 @@ static int send_packet(int sender, const struct sk_packet *pkt, const void *to, 
 		ssize_t n;
 
 		if (!done && pkt->nr_files) {
-			ret = packet_cmsg(pkt, cbuf, &mh, who);
+			ret = packet_cmsg(ctx, pkt, cbuf, &mh, who);
 			if (ret)
 				return ret;
 		}
@@ -546,14 +547,14 @@ static int send_packet(int sender, const struct sk_packet *pkt, const void *to, 
 	return 0;
 }
 
-int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who)
+int sk_queue_restore(struct rst_ctx *ctx, int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who)
 {
 	struct sk_packet *pkt;
 	unsigned int nr = 0;
 	int ret = 0;
 
 	list_for_each_entry(pkt, queue, list) {
-		ret = send_packet(sender, pkt, to, to_len, who);
+		ret = send_packet(ctx, sender, pkt, to, to_len, who);
 		if (ret) {
 			if (ret != -EINVAL)
 				pr_err("%s: can't queue message %u (%u bytes) again: %s\n", who, nr, pkt->len,

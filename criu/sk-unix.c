@@ -56,6 +56,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 #include "sockets.h"
@@ -260,7 +261,7 @@ static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
 		return 0;
 	lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (lfd < 0)
-		return pr_fail(-errno, "can't take fd %d of task %d: %s\n", fd, item->pid, strerror(errno));
+		return pr_fail_errno("can't take fd %d of task %d", fd, item->pid);
 	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
 	ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &s->snap);
 	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, NULL);
@@ -407,8 +408,8 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 		cwd = openat(p->item->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		n = readlinkat(p->item->proc_dfd, "cwd", dir, dir_size - 1);
 		if (cwd < 0 || n < 0)
-			return pr_fail(-errno, "%s: can't read the cwd of the task for the relative name %s: %s\n",
-				       who, s->name, strerror(errno));
+			return pr_fail_errno("%s: can't read the cwd of the task for the relative name %s",
+				       who, s->name);
 		dir[n] = '\0';
 		ue->name_dir = dir;
 	}
@@ -633,9 +634,9 @@ static bool unix_restored;
 static bool queues_deferred;
 
 /* The restored socket: ours until open() hands it out, then the controller's copy. */
-static int sk_fd(const struct unix_sk_info *si)
+static int sk_fd(struct rst_ctx *ctx, const struct unix_sk_info *si)
 {
-	return si->fd >= 0 ? si->fd : file_desc_ctl_fd(si->d);
+	return si->fd >= 0 ? si->fd : file_desc_ctl_fd(ctx, si->d);
 }
 
 static struct unix_sk_info *find_by_ino(uint32_t ino)
@@ -692,7 +693,7 @@ static struct unix_sk_info *listener_of(const struct unix_sk_info *si)
 	return NULL;
 }
 
-static int unix_collect(struct file_desc *d)
+static int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	struct unix_sk_info *si;
 	UnixSkEntry *ue = d->fe->usk;
@@ -752,8 +753,8 @@ static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
 }
 
 /* Run fn in name_dir, for a relative name (bind, connect), and come back. */
-static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len), int fd,
-		       const char *who)
+static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg),
+		       int fd, const char *who, void *arg)
 {
 	_cleanup_close_ int here = -1;
 	struct sockaddr_un sa;
@@ -763,15 +764,15 @@ static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct soc
 	if (ue->name_dir && ue->name.data[0]) {
 		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (here < 0 || chdir(ue->name_dir))
-			return pr_fail(-errno, "%s: can't go to %s: %s\n", who, ue->name_dir, strerror(errno));
+			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
 	}
-	ret = fn(fd, &sa, len);
+	ret = fn(fd, &sa, len, arg);
 	if (here >= 0 && fchdir(here))
-		return pr_fail(-errno, "can't come back to criu's cwd: %s\n", strerror(errno));
+		return pr_fail_errno("can't come back to criu's cwd");
 	return ret;
 }
 
-static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len)
+static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
 	return connect(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
 }
@@ -781,7 +782,7 @@ static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len)
  * only when it is a socket nobody listens on (connect says ECONNREFUSED), so
  * a live socket of someone else is never taken over.
  */
-static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len)
+static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
 	_cleanup_close_ int probe = -1;
 	int type = SOCK_STREAM, ret;
@@ -802,7 +803,7 @@ static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len)
 	return unlink(sa->sun_path) ? -errno : 0;
 }
 
-static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len)
+static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
 	int ret;
 
@@ -810,13 +811,13 @@ static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len)
 		return 0;
 	if (errno != EADDRINUSE || !sa->sun_path[0])
 		return -errno;
-	ret = remove_stale(fd, sa, len);
+	ret = remove_stale(fd, sa, len, NULL);
 	if (ret)
 		return ret;
 	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
 }
 
-static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len)
+static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
 	return unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
 }
@@ -838,14 +839,14 @@ static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
 	int ret;
 
 	name_file(ue, file, sizeof(file));
-	ret = in_name_dir(ue, do_bind, fd, who);
+	ret = in_name_dir(ue, do_bind, fd, who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
 			       strerror(-ret));
 	if (path && ue->file_perms &&
 	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
 	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail(-errno, "%s: can't set the mode and owner of %s: %s\n", who, file, strerror(errno));
+		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
 	return 0;
 }
 
@@ -858,7 +859,7 @@ static int unlink_deleted(struct unix_sk_info *si)
 	if (!is_deleted(si->ue) || si->unlinked)
 		return 0;
 	si->unlinked = true;
-	ret = in_name_dir(si->ue, do_unlink, -1, si->who);
+	ret = in_name_dir(si->ue, do_unlink, -1, si->who, NULL);
 	if (ret) {
 		name_file(si->ue, file, sizeof(file));
 		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
@@ -896,7 +897,7 @@ static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
-		return pr_fail(-errno, "%s: socketpair: %s\n", a->who, strerror(errno));
+		return pr_fail_errno("%s: socketpair", a->who);
 	a->fd = sv[0];
 	a->created = true;
 	if (b) {
@@ -945,7 +946,7 @@ static int create_one(struct unix_sk_info *si)
 	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
 	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: socket", si->who);
 	si->created = true;
 	if (named(si)) {
 		ret = bind_one(si);
@@ -953,7 +954,7 @@ static int create_one(struct unix_sk_info *si)
 			return ret;
 	}
 	if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
-		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: listen", si->who);
 	return 0;
 }
 
@@ -983,12 +984,12 @@ static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
 
 	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
 		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
-	ret = in_name_dir(l->ue, do_connect, c->fd, c->who);
+	ret = in_name_dir(l->ue, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
 	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: accept on %s: %s\n", si->who, l->who, strerror(errno));
+		return pr_fail_errno("%s: accept on %s", si->who, l->who);
 	si->created = true;
 	return 0;
 }
@@ -1022,19 +1023,19 @@ static int connect_via_temp_listener(struct unix_sk_info *si)
 		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
 	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (tmp < 0)
-		return pr_fail(-errno, "%s: socket: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: socket", si->who);
 	ret = is_deleted(si->ue) ? 0 : free_name_for(si);
 	ret = ret ?: bind_name(tmp, si->ue, si->who);
 	if (ret)
 		return ret;
 	if (listen(tmp, 1))
-		return pr_fail(-errno, "%s: listen: %s\n", si->who, strerror(errno));
-	ret = in_name_dir(si->ue, do_connect, c->fd, c->who);
+		return pr_fail_errno("%s: listen", si->who);
+	ret = in_name_dir(si->ue, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
 	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
 	if (si->fd < 0)
-		return pr_fail(-errno, "%s: accept: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: accept", si->who);
 	si->created = true;
 	pr_debug("%s: accepted from a listener made for it (the dumped one was closed)\n", si->who);
 	return 0;
@@ -1064,7 +1065,7 @@ static int connect_all(void)
 		if (!named(p))
 			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
 				       p->who);
-		ret = in_name_dir(p->ue, do_connect, si->fd, si->who);
+		ret = in_name_dir(p->ue, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
 	}
@@ -1076,7 +1077,7 @@ static int connect_all(void)
 			continue;
 		if (l->ue->type != si->ue->type || !named(l))
 			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
-		ret = in_name_dir(l->ue, do_connect, si->fd, si->who);
+		ret = in_name_dir(l->ue, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
 		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
@@ -1123,20 +1124,26 @@ static int restore_opts(struct unix_sk_info *si)
 	return 0;
 }
 
-/* in_name_dir() callback: send requeue_queue from fd to the receiver's name */
-static struct list_head *requeue_queue;
-static const char *requeue_who;
+/* What do_sendto() sends, and for whom. */
+struct sendto_arg {
+	struct rst_ctx *ctx;
+	struct list_head *queue;
+	const char *who;
+};
 
-static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len)
+/* in_name_dir() callback: send the queue from fd to the receiver's name */
+static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
-	return sk_queue_restore(fd, requeue_queue, sa, len, requeue_who);
+	struct sendto_arg *a = arg;
+
+	return sk_queue_restore(a->ctx, fd, a->queue, sa, len, a->who);
 }
 
-static int send_to_name(int fd, struct unix_sk_info *si, struct list_head *queue)
+static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, struct list_head *queue)
 {
-	requeue_queue = queue;
-	requeue_who = si->who;
-	return in_name_dir(si->ue, do_sendto, fd, si->who);
+	struct sendto_arg a = { ctx, queue, si->who };
+
+	return in_name_dir(si->ue, do_sendto, fd, si->who, &a);
 }
 
 /* The restored datagram socket bound to the sender address of pkt, if the image has it. */
@@ -1169,26 +1176,26 @@ static struct unix_sk_info *anon_sender(struct unix_sk_info *si)
  * of our own (bound to the sender's abstract name if it is free), so that
  * recvfrom() tells the same sender.
  */
-static int requeue_dgram_one(struct unix_sk_info *si, struct list_head *one, const struct sk_packet *pkt)
+static int requeue_dgram_one(struct rst_ctx *ctx, struct unix_sk_info *si, struct list_head *one, const struct sk_packet *pkt)
 {
 	struct unix_sk_info *snd = pkt->addr_len ? named_sender(pkt) : anon_sender(si);
 	_cleanup_close_ int tmp = -1;
 
 	if (snd && snd->peer == si)
-		return sk_queue_restore(sk_fd(snd), one, NULL, 0, si->who);
+		return sk_queue_restore(ctx, sk_fd(ctx, snd), one, NULL, 0, si->who);
 	if (!named(si))
 		return pr_fail(-EOPNOTSUPP, "%s: has queued datagrams but no name to send them to\n", si->who);
 	if (snd)
-		return send_to_name(sk_fd(snd), si, one);
+		return send_to_name(ctx, sk_fd(ctx, snd), si, one);
 	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tmp < 0)
-		return pr_fail(-errno, "can't create a socket: %s\n", strerror(errno));
+		return pr_fail_errno("can't create a socket");
 	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
 		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
-	return send_to_name(tmp, si, one);
+	return send_to_name(ctx, tmp, si, one);
 }
 
-static int requeue_dgrams(struct unix_sk_info *si)
+static int requeue_dgrams(struct rst_ctx *ctx, struct unix_sk_info *si)
 {
 	struct sk_packet *pkt, *tmp;
 	int ret;
@@ -1198,35 +1205,35 @@ static int requeue_dgrams(struct unix_sk_info *si)
 
 		list_del(&pkt->list);
 		list_add_tail(&pkt->list, &one);
-		ret = requeue_dgram_one(si, &one, pkt);
+		ret = requeue_dgram_one(ctx, si, &one, pkt);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int requeue_one(struct unix_sk_info *si)
+static int requeue_one(struct rst_ctx *ctx, struct unix_sk_info *si)
 {
 	struct unix_sk_info *p = si->peer;
 
 	if (list_empty(&si->queue))
 		return 0;
 	if (si->orphan_fd >= 0)
-		return sk_queue_restore(si->orphan_fd, &si->queue, NULL, 0, si->who);
+		return sk_queue_restore(ctx, si->orphan_fd, &si->queue, NULL, 0, si->who);
 	if (si->ue->type == SOCK_DGRAM && !p)
-		return requeue_dgrams(si);
+		return requeue_dgrams(ctx, si);
 	if (!p)
 		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
 	/* a connected socket takes data from its peer only */
 	if (p->peer == si)
-		return sk_queue_restore(sk_fd(p), &si->queue, NULL, 0, si->who);
+		return sk_queue_restore(ctx, sk_fd(ctx, p), &si->queue, NULL, 0, si->who);
 	if (!named(si))
 		return pr_fail(-EOPNOTSUPP, "%s: has queued data but no name its peer could send it to\n", si->who);
-	return send_to_name(sk_fd(p), si, &si->queue);
+	return send_to_name(ctx, sk_fd(ctx, p), si, &si->queue);
 }
 
 /* After the data: the peer that had closed goes, shutdowns are applied. */
-static int shutdown_one(struct unix_sk_info *si)
+static int shutdown_one(struct rst_ctx *ctx, struct unix_sk_info *si)
 {
 	const UnixSkEntry *ue = si->ue;
 	int how;
@@ -1240,8 +1247,8 @@ static int shutdown_one(struct unix_sk_info *si)
 	how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
 	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
 								 : SHUT_WR;
-	if (shutdown(sk_fd(si), how) && errno != ENOTCONN)
-		return pr_fail(-errno, "%s: shutdown: %s\n", si->who, strerror(errno));
+	if (shutdown(sk_fd(ctx, si), how) && errno != ENOTCONN)
+		return pr_fail_errno("%s: shutdown", si->who);
 	return 0;
 }
 
@@ -1250,17 +1257,17 @@ static int set_flags_one(struct unix_sk_info *si)
 	const UnixSkEntry *ue = si->ue;
 
 	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
-		return pr_fail(-errno, "%s: can't set the file flags: %s\n", si->who, strerror(errno));
+		return pr_fail_errno("%s: can't set the file flags", si->who);
 	return 0;
 }
 
-static int requeue_all(void)
+static int requeue_all(struct rst_ctx *ctx)
 {
 	struct unix_sk_info *si;
 	int ret;
 
 	list_for_each_entry(si, &unix_sks, list) {
-		ret = requeue_one(si);
+		ret = requeue_one(ctx, si);
 		if (ret)
 			return ret;
 	}
@@ -1272,20 +1279,20 @@ static int requeue_all(void)
 	}
 	/* shutdowns last: a shut socket takes no more data */
 	list_for_each_entry(si, &unix_sks, list) {
-		ret = shutdown_one(si);
+		ret = shutdown_one(ctx, si);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int restore_all(void)
+static int restore_all(struct rst_ctx *ctx)
 {
 	struct unix_sk_info *si;
 	int ret;
 
 	unix_restored = true;
-	ret = sk_queues_read(files_img_dfd, add_packet, NULL);
+	ret = sk_queues_read(ctx->img_dfd, add_packet, NULL);
 	ret = ret ?: resolve_peers();
 	ret = ret ?: create_pairs();
 	if (!ret)
@@ -1307,16 +1314,16 @@ static int restore_all(void)
 		if (sk_queue_has_files(&si->queue))
 			queues_deferred = true;
 	}
-	return queues_deferred ? 0 : requeue_all();
+	return queues_deferred ? 0 : requeue_all(ctx);
 }
 
-static int unix_open(struct file_desc *d, int *ret_fd)
+static int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	struct unix_sk_info *si = d->priv;
 	int ret;
 
 	if (!unix_restored) {
-		ret = restore_all();
+		ret = restore_all(ctx);
 		if (ret)
 			return ret;
 	}
@@ -1327,16 +1334,16 @@ static int unix_open(struct file_desc *d, int *ret_fd)
 }
 
 /* Once every file is open (before the tree runs): queues that pass files, and the shutdowns. */
-static int unix_late(struct file_desc *d, int ctl_fd)
+static int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
 	if (!queues_deferred)
 		return 0;
 	queues_deferred = false;
 	pr_info("queueing the messages that pass files\n");
-	return requeue_all();
+	return requeue_all(ctx);
 }
 
-static void unix_cleanup(void)
+static void unix_cleanup(struct rst_ctx *ctx)
 {
 	struct unix_sk_info *si, *tmp;
 

@@ -160,7 +160,7 @@ static int dump_ioprio(pid_t tid, ThreadCoreEntry *tc)
 	long r = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid);
 
 	if (r < 0)
-		return pr_fail(-errno, "thread %d: ioprio_get: %s\n", tid, strerror(errno));
+		return pr_fail_errno("thread %d: ioprio_get", tid);
 	tc->has_ioprio = r != 0;
 	tc->ioprio = (uint32_t)r;
 	return 0;
@@ -369,8 +369,8 @@ static int restore_affinity(pid_t tid, const ThreadCoreEntry *tc)
 		if (want[c / 64] & (1ULL << (c % 64)))
 			CPU_SET(c, &set);
 	if (sched_setaffinity(tid, sizeof(set), &set))
-		return pr_fail(-errno, "thread %d: can't set its CPU affinity to %s: %s\n", tid,
-			       mask_str(want, TA_CPU_WORDS, s1, sizeof(s1)), strerror(errno));
+		return pr_fail_errno("thread %d: can't set its CPU affinity to %s", tid,
+			       mask_str(want, TA_CPU_WORDS, s1, sizeof(s1)));
 	if (!tc->n_cpu_affinity)
 		return 0;	/* all CPUs: a cpuset may give fewer, as to any new task */
 	ret = get_affinity(tid, cur);
@@ -390,8 +390,8 @@ static int restore_ioprio(pid_t tid, const ThreadCoreEntry *tc)
 	if (cur == want)
 		return 0;
 	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, want))
-		return pr_fail(-errno, "thread %d: ioprio_set(class %ld, level %ld): %s\n", tid, want >> 13,
-			       want & 0x1fff, strerror(errno));
+		return pr_fail_errno("thread %d: ioprio_set(class %ld, level %ld)", tid, want >> 13,
+			       want & 0x1fff);
 	cur = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid);
 	if (cur != want)
 		return pr_fail(-EIO, "thread %d: I/O priority is %#lx, not the dumped %#lx\n", tid, cur, want);
@@ -487,11 +487,10 @@ static int restore_sched(pid_t tid, const ThreadCoreEntry *tc)
 		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
 
 		if (sched_setscheduler(tid, (int)tc->sched_policy, &sp))
-			return pr_fail(-errno, "%d: sched_setscheduler(%u): %s\n", tid, tc->sched_policy,
-				       strerror(errno));
+			return pr_fail_errno("%d: sched_setscheduler(%u)", tid, tc->sched_policy);
 	}
 	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, tid, tc->sched_nice))
-		return pr_fail(-errno, "%d: setpriority(%d): %s\n", tid, tc->sched_nice, strerror(errno));
+		return pr_fail_errno("%d: setpriority(%d)", tid, tc->sched_nice);
 	return 0;
 }
 
@@ -525,14 +524,14 @@ int restore_coredump_filter(pid_t real_pid, const TaskCoreEntry *tc)
 	snprintf(path, sizeof(path), "/proc/%d/coredump_filter", real_pid);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't open %s: %s\n", path, strerror(errno));
+		return pr_fail_errno("can't open %s", path);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	if (n > 0 && strtoul(buf, NULL, 16) == want)
 		return 0;
 	len = snprintf(buf, sizeof(buf), "0x%x", want);
 	if (pwrite(fd, buf, len, 0) != len)
-		return pr_fail(-errno, "can't write %s to %s: %s\n", buf, path, strerror(errno));
+		return pr_fail_errno("can't write %s to %s", buf, path);
 	return 0;
 }
 

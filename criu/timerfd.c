@@ -23,6 +23,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "files.h"
+#include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
 
@@ -122,7 +123,7 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
-static int timerfd_collect(struct file_desc *d)
+static int timerfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	TimerfdEntry *t = d->fe->tfd;
 
@@ -134,15 +135,14 @@ static int timerfd_collect(struct file_desc *d)
 }
 
 /* Created disarmed here; armed in timerfd_late(). */
-static int timerfd_open(struct file_desc *d, int *ret_fd)
+static int timerfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	TimerfdEntry *t = d->fe->tfd;
 	_cleanup_close_ int fd = timerfd_create(t->clockid, TFD_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
-		return pr_fail(-errno, "can't create timerfd %u on clock %u: %s\n", d->id, t->clockid,
-			       strerror(errno));
+		return pr_fail_errno("can't create timerfd %u on clock %u", d->id, t->clockid);
 	ret = anon_fd_restore_flags(fd, t->flags, t->fown);
 	if (ret)
 		return pr_fail(ret, "timerfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
@@ -150,7 +150,7 @@ static int timerfd_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-static int timerfd_late(struct file_desc *d, int fd)
+static int timerfd_late(struct rst_ctx *ctx, struct file_desc *d, int fd)
 {
 	TimerfdEntry *t = d->fe->tfd;
 	struct itimerspec its = {
@@ -163,8 +163,7 @@ static int timerfd_late(struct file_desc *d, int fd)
 		struct timespec now;
 
 		if (clock_gettime(t->clockid, &now))
-			return pr_fail(-errno, "timerfd %u: can't read clock %u: %s\n", d->id, t->clockid,
-				       strerror(errno));
+			return pr_fail_errno("timerfd %u: can't read clock %u", d->id, t->clockid);
 		its.it_value.tv_sec += now.tv_sec;
 		its.it_value.tv_nsec += now.tv_nsec;
 		if (its.it_value.tv_nsec >= 1000000000L) {
@@ -173,14 +172,13 @@ static int timerfd_late(struct file_desc *d, int fd)
 		}
 	}
 	if ((armed || t->settime_flags) && timerfd_settime(fd, t->settime_flags, &its, NULL))
-		return pr_fail(-errno, "can't arm timerfd %u: %s\n", d->id, strerror(errno));
+		return pr_fail_errno("can't arm timerfd %u", d->id);
 	if (t->ticks) {
 		uint64_t ticks = t->ticks;
 
 		if (ioctl(fd, TFD_IOC_SET_TICKS, &ticks))
-			return pr_fail(-errno,
-				       "timerfd %u: can't put back %llu unread expirations (TFD_IOC_SET_TICKS): %s\n",
-				       d->id, (unsigned long long)ticks, strerror(errno));
+			return pr_fail_errno("timerfd %u: can't put back %llu unread expirations (TFD_IOC_SET_TICKS)",
+				       d->id, (unsigned long long)ticks);
 	}
 	pr_debug("timerfd %u armed: left (%llu, %llu) interval (%llu, %llu) ticks %llu\n", d->id,
 		 (unsigned long long)t->vsec, (unsigned long long)t->vnsec, (unsigned long long)t->isec,

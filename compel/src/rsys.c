@@ -39,45 +39,6 @@ static const uint8_t syscall_code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
 #define RSYS_MAX_STOPS 256
 #define SIGBIT(sig) (1ULL << ((sig)-1))
 
-/* Pick an executable mapping for the code: file-backed r-x first, anything executable but [vsyscall] else. */
-static int find_exec_vma(pid_t tid, unsigned long *ret_addr)
-{
-	_c_cleanup_free_ char *line = NULL;
-	unsigned long fallback = 0;
-	char path[64];
-	size_t cap = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long start, end;
-		char perms[8];
-		int name_off = 0;
-
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &name_off) < 3)
-			continue;
-		if (perms[2] != 'x' || end - start < sizeof(syscall_code))
-			continue;
-		if (strstr(line, "[vsyscall]"))
-			continue;
-		if (name_off && line[name_off] == '/') {
-			fclose(f);
-			*ret_addr = start;
-			return 0;
-		}
-		if (!fallback)
-			fallback = start;
-	}
-	fclose(f);
-	if (!fallback)
-		return -ENOENT;
-	*ret_addr = fallback;
-	return 0;
-}
-
 /*
  * Last step of prepare: the call mask of a fast context (every signal blocked until the
  * finish); on failure undo everything.
@@ -107,7 +68,7 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->mem_fd = -1;
-	if (flags & ~COMPEL_RSYS_FAST)
+	if ((flags & ~(COMPEL_RSYS_FAST | COMPEL_RSYS_POKE)) || !syscall_ip)
 		return -EINVAL;
 	ctx->fast = flags & COMPEL_RSYS_FAST;
 
@@ -122,7 +83,7 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 	}
 	ctx->tid = tid;
 
-	if (syscall_ip) {
+	if (!(flags & COMPEL_RSYS_POKE)) {
 		ret = compel_mem_read(tid, ctx->mem_fd, syscall_ip, code, sizeof(code));
 		if (ret)
 			goto err;
@@ -135,9 +96,6 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 		return prepare_done(ctx);
 	}
 
-	ret = find_exec_vma(tid, &syscall_ip);
-	if (ret)
-		goto err;
 	ret = compel_mem_read(tid, ctx->mem_fd, syscall_ip, ctx->orig, sizeof(syscall_code));
 	if (ret)
 		goto err;

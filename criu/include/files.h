@@ -33,6 +33,7 @@
 struct FileEntry;
 struct cr_img;
 struct ghost_dump;
+struct rst_ctx;
 
 /* What dump knows about one fd before choosing its type. */
 struct fd_parms {
@@ -80,21 +81,24 @@ struct file_type {
 	/* dump */
 	bool (*detect)(const struct fd_parms *p);
 	int (*dump)(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p);
-	/* restore: both run in the controller */
-	int (*collect)(struct file_desc *d);
-	int (*open)(struct file_desc *d, int *ret_fd);
+	/*
+	 * restore: every hook gets the restore's ctx (rst-ctx.h) first.
+	 * collect and open run in the controller.
+	 */
+	int (*collect)(struct rst_ctx *ctx, struct file_desc *d);
+	int (*open)(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd);
 	/*
 	 * In a restored task, once all its fds are in place: state that needs the
 	 * task's own fd numbers (an epoll's interest list). Runs once per object,
 	 * in the first task that holds it.
 	 */
-	int (*post_install)(struct file_desc *d, int fd);
+	int (*post_install)(struct rst_ctx *ctx, struct file_desc *d, int fd);
 	/* In the controller, after every task is morphed, right before the tree runs (arm timers). */
-	int (*late)(struct file_desc *d, int ctl_fd);
+	int (*late)(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd);
 	/* after every object of the stage is open (e.g. let helper processes exit) */
-	int (*stage_done)(void);
+	int (*stage_done)(struct rst_ctx *ctx);
 	/* drop what the controller still holds; on failure too */
-	void (*cleanup)(void);
+	void (*cleanup)(struct rst_ctx *ctx);
 	enum file_open_stage stage;
 };
 
@@ -162,42 +166,49 @@ int fill_fown(const struct fd_parms *p, struct FownEntry *fown);
 struct pstree *dump_files_tree(void);
 
 /* ---- restore ----
+ * The files registry of a restore (ctx->files): every object of files.img
+ * and the controller's fd of each, in memory shared with the stubs.
+ */
+struct rst_files {
+	struct list_head descs;		/* every collected object, in files.img order */
+	int nr;
+	int *ctl_fds;			/* MAP_SHARED: the controller's fd of each object, -1 */
+	int *post_claimed;		/* MAP_SHARED too: which object's post_install ran (0/1) */
+	size_t ctl_fds_size;
+};
+
+/*
  * Controller (criu): files_restore_prepare() before the tree is forked (the
  * tasks inherit the collected objects), files_restore_tree_ready() once every
  * task and thread exists and before any task runs prepare_fds(), and
  * files_restore_fini() once every task has its fds (or on failure).
  * Task (stub): prepare_fds() and prepare_fs() (declared in restore.h).
  */
-int files_restore_prepare(int img_dfd);
-int files_restore_tree_ready(struct pstree *tree);
+int files_restore_prepare(struct rst_ctx *ctx);
+int files_restore_tree_ready(struct rst_ctx *ctx);
 /* Controller: after the morph, right before the tree runs. */
-int files_restore_late(void);
-void files_restore_fini(void);
+int files_restore_late(struct rst_ctx *ctx);
+void files_restore_fini(struct rst_ctx *ctx);
 
-int collect_files(int img_dfd);
-struct file_desc *find_file_desc(uint32_t id);
+int collect_files(struct rst_ctx *ctx);
+struct file_desc *find_file_desc(struct rst_ctx *ctx, uint32_t id);
 /* Every collected object, in files.img order. */
-extern struct list_head file_descs;
-#define for_each_file_desc(d) list_for_each_entry(d, &file_descs, list)
+#define for_each_file_desc(ctx, d) list_for_each_entry(d, &(ctx)->files.descs, list)
 /*
  * Controller, right before the tree runs: owners, signals and O_ASYNC of the
  * controller's open files (fown.c).
  */
-int restore_fowns(void);
+int restore_fowns(struct rst_ctx *ctx);
 /* Task: O_ASYNC of its fd of d as dumped, with the fd at its number (fown.c). */
-int restore_fd_async(const struct file_desc *d, int fd);
+int restore_fd_async(struct rst_ctx *ctx, const struct file_desc *d, int fd);
 /* The FownEntry and dumped status flags of an object: 0, or -ENOENT when its type has none. */
 struct FownEntry;
-int file_fown_flags(const struct file_desc *d, const struct FownEntry **ret_fown, uint32_t *ret_flags);
+int file_fown_flags(struct rst_ctx *ctx, const struct file_desc *d, const struct FownEntry **ret_fown, uint32_t *ret_flags);
 /* Controller: open every needed object of this stage. */
-int open_files_ctl(enum file_open_stage stage);
+int open_files_ctl(struct rst_ctx *ctx, enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */
-int file_desc_ctl_fd(const struct file_desc *d);
+int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d);
 /* Controller, after every task has its fds: close the controller's copies. */
-void close_files_ctl(void);
-/* Restore-side state of the controller, set by files_restore_*(). */
-extern struct pstree *restore_tree;
-extern int files_img_dfd;
-extern pid_t restore_ctl_pid;
+void close_files_ctl(struct rst_ctx *ctx);
 
 #endif

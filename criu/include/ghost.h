@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+struct rst_ctx;
+
 struct dump_files_ctx;
 struct fd_parms;
 
@@ -19,9 +21,9 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 void dump_ghost_fini(struct dump_files_ctx *ctx);
 
 /* Restore: 1 and the ghost id when file id is a ghost, 0 when not, -errno. */
-int ghost_of_file(uint32_t id, uint32_t *ret_gid);
+int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid);
 /* Restore: open ghost gid (recreated at its first use, beside name) with flags. */
-int open_ghost(uint32_t gid, const char *name, unsigned int flags, int *ret_fd);
-void ghost_restore_fini(void);
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd);
+void ghost_restore_fini(struct rst_ctx *ctx);
 
 #endif

@@ -48,6 +48,17 @@ void vprint_on_level(int level, const char *fmt, va_list ap);
 		errno = __e;                                                             \
 	} while (0)
 
+/*
+ * pr_fail() for a failed call that set errno: logs "fmt: strerror(errno)" and
+ * hands -errno back: `return pr_fail_errno("can't open %s", path);`.
+ */
+#define pr_fail_errno(fmt, ...)                                                          \
+	({                                                                               \
+		int __e = errno;                                                         \
+		pr_err(fmt ": %s\n", ##__VA_ARGS__, strerror(__e));                      \
+		-__e;                                                                    \
+	})
+
 /* Log once and hand the negative errno back: `return pr_fail(-EINVAL, "...")`. */
 #define pr_fail(err, fmt, ...)                                                           \
 	({                                                                               \

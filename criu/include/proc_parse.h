@@ -106,6 +106,12 @@ int parse_pid_maps(int proc_dfd, struct proc_maps *ret);
 /* Parse maps text; takes ownership of buf (malloc'ed, NUL-terminated) even on error. */
 int parse_maps_buf(char *buf, struct proc_maps *ret);
 void proc_maps_free(struct proc_maps *m);
+/*
+ * Where remote syscalls can put their code (compel's COMPEL_RSYS_POKE): the
+ * start of the first file-backed executable mapping, else of any executable
+ * one but [vsyscall]. -ENOENT when the task has none.
+ */
+int proc_exec_addr(int proc_dfd, unsigned long *ret);
 /* Fill vmflags and pkey of every vma from smaps ("VmFlags:", "ProtectionKey:"), matched by start address. */
 int parse_pid_smaps_vmflags(int proc_dfd, struct proc_maps *m);
 int parse_smaps_vmflags_buf(const char *buf, struct proc_maps *m);

@@ -26,7 +26,7 @@ struct pstree_item {
 	 * Dump: the same ids as seen inside the tree's pid namespace ("virtual"),
 	 * which the images hold and name files by; equal to pid/pgid/sid/threads
 	 * unless the tree has its own pid namespace (pidns.c). Restore does not
-	 * use them: there pid/threads are the images' ids and restore_real_pid()
+	 * use them: there pid/threads are the images' ids and rst_real_pid()
 	 * gives the pids criu sees.
 	 */
 	pid_t vpid, vpgid, vsid;

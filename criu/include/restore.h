@@ -5,7 +5,7 @@
  * cr_restore_tasks() reads and checks every image, forks the tree with the
  * dumped pids and tids (clone3 + set_tid), lets each task open its files
  * (prepare_fds(), the lead's files code), then "morphs" every stub into the
- * dumped task from the criu process with compel remote syscalls (restorer.c,
+ * dumped task from the criu process with compel remote syscalls (morph.c,
  * mem-restore.c), and finally lets the tree run.
  */
 #ifndef CRIU_RESTORE_H
@@ -34,29 +34,16 @@ struct restore_opts {
  */
 int cr_restore_tasks(const struct restore_opts *o);
 
+struct rst_ctx;
+
 /*
  * Run by each restored task (stub) in the task itself, after every task and
  * thread of the tree exists, before the morph (files.c). 0 or -errno.
- * prepare_fds() leaves exactly the dumped fds below restore_service_fd_base();
- * the service fds (the images dir, the log) are closed by the morph.
+ * prepare_fds() leaves exactly the dumped fds below ctx->sfd_base; the
+ * service fds (the images dir, the log) are closed by the morph.
  */
-int prepare_fds(struct pstree_item *me);
-int prepare_fs(struct pstree_item *me);
-
-/* The restored tree (valid in criu and in the stubs while restore runs). */
-struct pstree *restore_pstree(void);
-/* Lowest service fd number in a stub. */
-int restore_service_fd_base(void);
-/* The images directory: a service fd in a stub, the caller's fd in criu. */
-int restore_img_dfd(void);
-/* A pidfd of criu (for pidfd_getfd): a service fd in a stub, -1 outside a restore. */
-int restore_ctl_pidfd(void);
-/*
- * The pid (or tid) criu sees of the restored task with this pid in the
- * images: the same number, unless the tree has a pid namespace of its own
- * (then known once every task exists; 0 before, or for an unknown pid).
- */
-pid_t restore_real_pid(pid_t pid);
+int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me);
+int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me);
 
 /* ---------------------------------------------------------------- internals */
 
@@ -92,7 +79,7 @@ struct rst_mem {
 	 */
 	uint8_t *cow;
 	/* filled by the caller: file-backed mappings and the exe */
-	int (*file_path)(uint32_t id, char *buf, size_t size);
+	int (*file_path)(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
 };
 
 /* Per-task restore state (pstree_item.priv). */
@@ -121,12 +108,12 @@ int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t
  * calls only grow its size). pmes (offsets in the object) and pages_fd stay
  * the caller's until restore_mem_reset().
  */
-int restore_shmem_add(uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd);
+int restore_shmem_add(struct rst_ctx *ctx, uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd);
 /* Forget the shared-memory table of a previous restore (unit tests). */
-void restore_mem_reset(void);
+void restore_mem_reset(struct rst_ctx *ctx);
 
 /* mem-restore.c: replace the address space of a stopped stub by the dumped one. */
-int restore_mem(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem);
+int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem);
 /* mem-restore.c: checks of the images alone (before anything starts). */
 int validate_mem(pid_t pid, const struct rst_mem *mem);
 /* mem-restore.c: true when [start, end) meets no dumped VMA of mem. */
@@ -145,25 +132,26 @@ enum {
 	COW_KEPT,	/* the stub has it mapped and filled: the morph keeps it */
 };
 /* Controller, before the first fork: which VMAs to build in the stubs. 0 or -errno. */
-int cow_plan(struct pstree *tree);
-/* In a stub, before it forks its children; proc_fd: a /proc where criu's fds are found. */
-int cow_stub_prepare(struct pstree_item *me, int proc_fd);
+int cow_plan(struct rst_ctx *ctx);
+/* In a stub, before it forks its children (criu's fds are found through ctx->proc_fd). */
+int cow_stub_prepare(struct rst_ctx *ctx, struct pstree_item *me);
 /* Controller: drop the table (after the restore, or its failure). */
-void cow_reset(void);
+void cow_reset(struct rst_ctx *ctx);
 
-/* restorer.c: morph a stopped stub (every thread seized) into the dumped task. */
+/* morph.c: morph a stopped stub (every thread seized) into the dumped task. */
 struct morph_thread;
 struct morph_task {
+	struct rst_ctx *ctx;		/* set by morph_task() */
 	struct pstree_item *item;
 	unsigned long tramp;
 	int nr_service_fds;
 	int service_fds[8];		/* fds of the stub to close */
-	struct morph_thread *th;	/* restorer.c's per-thread state */
+	struct morph_thread *th;	/* morph.c's per-thread state */
 };
-int morph_task(struct morph_task *mt);
-/* restorer.c: let the morphed task run (detach every thread). */
+int morph_task(struct rst_ctx *ctx, struct morph_task *mt);
+/* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
-/* restorer.c: after a failure: drop what morph_task() holds (the caller kills the task). */
+/* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
 
 #endif

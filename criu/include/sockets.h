@@ -23,6 +23,8 @@
 
 #include "list.h"
 
+struct rst_ctx;
+
 struct cr_img;
 struct dump_files_ctx;
 
@@ -80,7 +82,8 @@ bool sk_queue_has_files(const struct list_head *queue);
  * are the controller's open copies (file_desc_ctl_fd), so every object they
  * name must be open by then. Frees the packets.
  */
-int sk_queue_restore(int sender, struct list_head *queue, const void *to, unsigned int to_len, const char *who);
+int sk_queue_restore(struct rst_ctx *ctx, int sender, struct list_head *queue, const void *to, unsigned int to_len,
+		     const char *who);
 void sk_queue_free(struct list_head *queue);
 
 #endif

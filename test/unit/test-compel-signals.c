@@ -11,6 +11,7 @@
  * TAP output; exit 0 when every check passed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +24,29 @@
 #include <unistd.h>
 
 #include "compel/compel.h"
+#include "proc_parse.h"
 
 #include "tap.h"
 
 #define BIT(sig) (1ULL << ((sig)-1))
+
+
+/* Where compel may poke its code in task pid: the start of an executable mapping (criu's proc_exec_addr()). */
+static unsigned long code_addr(pid_t pid)
+{
+	char path[64];
+	unsigned long a = 0;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (proc_exec_addr(dfd, &a))
+			a = 0;
+		close(dfd);
+	}
+	return a;
+}
 
 static pid_t kid;
 
@@ -158,7 +178,7 @@ static void run_calls(struct snap *before, unsigned int flags, const char *what)
 	long r;
 	int ret;
 
-	ret = compel_rsys_prepare_flags(&ctx, kid, 0, flags);
+	ret = compel_rsys_prepare_flags(&ctx, kid, code_addr(kid), flags | COMPEL_RSYS_POKE);
 	check(ret == 0, "%s: prepare (%d)", what, ret);
 	if (ret)
 		return;
@@ -187,7 +207,7 @@ static void test_sigstop_during_call(struct snap *before)
 	long r = -1;
 	int ret;
 
-	ret = compel_rsys_prepare_flags(&ctx, kid, 0, COMPEL_RSYS_FAST);
+	ret = compel_rsys_prepare_flags(&ctx, kid, code_addr(kid), COMPEL_RSYS_FAST | COMPEL_RSYS_POKE);
 	ret = ret ?: compel_rsys_map_scratch(&ctx, 4096);
 	ret = ret ?: compel_mem_write(kid, ctx.mem_fd, ctx.scratch, &ts, sizeof(ts));
 	check(ret == 0, "sigstop: prepare (%d)", ret);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "compel/compel.h"
+#include "proc_parse.h"
 #include "dump-core.h"
 #include "image.h"
 #include "log.h"
@@ -37,6 +38,24 @@
 
 #include "core.pb-c.h"
 #include "tap.h"
+
+
+/* Where compel may poke its code in task pid: the start of an executable mapping (criu's proc_exec_addr()). */
+static unsigned long code_addr(pid_t pid)
+{
+	char path[64];
+	unsigned long a = 0;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (proc_exec_addr(dfd, &a))
+			a = 0;
+		close(dfd);
+	}
+	return a;
+}
 
 static pid_t kids[16];
 static int nr_kids;
@@ -450,7 +469,7 @@ static void test_single(void)
 	/* a signal arriving while seized must survive the remote syscalls */
 	kill(k.pid, SIGUSR1);
 
-	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_POKE);
 	check(ret == 0 && ctx.poked, "rsys prepare: found an executable VMA at %#lx", ctx.syscall_ip);
 	if (ret)
 		goto detach;
@@ -550,7 +569,7 @@ detach:
 	ret = wait_in_read(k.pid);
 	ret = ret ?: compel_seize_stop(k.pid, &state);
 	ret = ret ?: compel_get_regs(k.pid, &regs);
-	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = ret ?: compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_POKE);
 	check(ret == 0, "seize again and prepare (%d)", ret);
 	if (ret)
 		goto out;
@@ -579,7 +598,7 @@ detach:
 	/* ignored before prepare; the interrupted read() must still restart */
 	ret = wait_in_read(k.pid);
 	ret = ret ?: compel_seize_stop(k.pid, &state);
-	ret = ret ?: compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = ret ?: compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_POKE);
 	check(ret == 0, "prepare with SIGTRAP ignored (%d)", ret);
 	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
 	ret = compel_rsys_finish(&ctx) ?: ret;
@@ -620,7 +639,7 @@ static void test_threads(void)
 		pid_t tid = k.info.tids[i];
 		int good;
 
-		ret = compel_rsys_prepare(&ctx, tid, 0);
+		ret = compel_rsys_prepare_flags(&ctx, tid, code_addr(tid), COMPEL_RSYS_POKE);
 		good = ret == 0;
 		ret = ret ?: compel_rsys0(&ctx, &r, __NR_gettid);
 		good = good && ret == 0 && r == tid;
@@ -659,7 +678,7 @@ static void test_stopped(void)
 		goto out;
 	ret = compel_get_stop_signal(k.pid);
 	check(ret == SIGSTOP, "the stop signal is SIGSTOP (%d)", ret);
-	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_POKE);
 	ret = ret ?: compel_rsys0(&ctx, &r, __NR_getpid);
 	{
 		int sig = compel_get_stop_signal(k.pid);
@@ -722,18 +741,20 @@ static void test_fast(void)
 		goto out;
 	ret = compel_get_stop_signal(k.pid);
 	check(ret == SIGTRAP, "a running child's interrupt stop reports SIGTRAP (%d)", ret);
-	check(compel_rsys_prepare_flags(&ctx, k.pid, 0, 0x80) == -EINVAL && ctx.mem_fd == -1,
+	check(compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), 0x80) == -EINVAL && ctx.mem_fd == -1,
 	      "fast: an unknown flag is refused");
+	check(compel_rsys_prepare_flags(&ctx, k.pid, 0, COMPEL_RSYS_POKE) == -EINVAL && ctx.mem_fd == -1,
+	      "no code address: refused (compel reads no /proc file to find one)");
 	/* a SIGTRAP handler, set beforehand, must survive the calls: nothing raises a SIGTRAP */
 	memset(&ksa, 0, sizeof(ksa));
 	ksa.handler = k.info.usr2_handler;
 	ksa.flags = SA_RESTART;
-	ret = compel_rsys_prepare(&ctx, k.pid, 0);
+	ret = compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_POKE);
 	ret = ret ?: compel_rsys_map_scratch(&ctx, 4096);
 	ret = ret ?: fast_sigaction(&ctx, SIGTRAP, &ksa, NULL);
 	ret = compel_rsys_finish(&ctx) ?: ret;
 	check(ret == 0, "fast: a SIGTRAP handler set (%d)", ret);
-	ret = compel_rsys_prepare_flags(&ctx, k.pid, 0, COMPEL_RSYS_FAST);
+	ret = compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_FAST | COMPEL_RSYS_POKE);
 	check(ret == 0 && ctx.fast && ctx.mask_set && ctx.saved_mask == k.info.blocked,
 	      "fast: prepare saved the mask %#llx", (unsigned long long)ctx.saved_mask);
 	if (ret)
@@ -778,7 +799,7 @@ static void test_fast(void)
 	ret = ret ?: compel_seize_stop(k.pid, &state);
 	ret = ret ?: compel_get_regs(k.pid, &regs);
 	ret = ret ?: compel_set_sigmask(k.pid, ~0ULL);
-	ret = ret ?: compel_rsys_prepare_flags(&ctx, k.pid, 0, COMPEL_RSYS_FAST);
+	ret = ret ?: compel_rsys_prepare_flags(&ctx, k.pid, code_addr(k.pid), COMPEL_RSYS_FAST | COMPEL_RSYS_POKE);
 	check(ret == 0, "fast: seize again, block all, prepare (%d)", ret);
 	if (ret)
 		goto out;

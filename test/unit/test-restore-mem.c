@@ -26,6 +26,7 @@
 #include "pstree.h"
 #include "dump-core.h"
 #include "restore.h"
+#include "rst-ctx.h"
 #include "compel/compel.h"
 
 #include "core.pb-c.h"
@@ -312,6 +313,7 @@ static void stat_fields(pid_t pid, unsigned long *f, int first, int nr)
 
 static void test_mem(void)
 {
+	struct rst_ctx ctx = { .img_dfd = -1 };
 	struct fake_mm f;
 	struct compel_rsys rs;
 	struct rst_mem mem = { .pages_fd = -1 };
@@ -358,7 +360,7 @@ static void test_mem(void)
 	if (!compel_get_rseq(pid, &rc) && rc.rseq_abi_pointer)
 		rst_rsys(&rs, 334 /* rseq */, rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */, rc.signature,
 			 0, 0);
-	ret = restore_mem(&rs, pid, TRAMP, &mem);
+	ret = restore_mem(&ctx, &rs, pid, TRAMP, &mem);
 	check(ret == 0, "mem: restore_mem (%d)", ret);
 
 	n = read_maps(pid, cur, 64);
@@ -401,7 +403,7 @@ static void test_mem(void)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(f.pages_fd);
-	restore_mem_reset();
+	restore_mem_reset(&ctx);
 }
 
 /* ------------------------------------------------------ test 2: the whole morph */
@@ -529,8 +531,9 @@ static void test_morph(void)
 	pid_t tids[1] = { pid };
 	struct pstree_item item = { .pid = pid, .nr_threads = 1, .threads = tids, .priv = &ri };
 	struct morph_task mt = { .item = &item, .tramp = TRAMP };
+	struct rst_ctx ctx = { .img_dfd = -1 };
 
-	ret = morph_task(&mt);
+	ret = morph_task(&ctx, &mt);
 	check(ret == 0, "morph: morph_task (%d)", ret);
 	if (ret) {
 		morph_abort(&mt);
@@ -572,7 +575,7 @@ static void test_morph(void)
 	      status);
 	close(p[0]);
 	close(f.pages_fd);
-	restore_mem_reset();
+	restore_mem_reset(&ctx);
 }
 
 static void compel_log(int level, const char *fmt, va_list ap)

@@ -12,6 +12,8 @@ Modes:
   --norst   dump --leave-running, then SIGTERM the original task
   --nocr    no criu at all: start the test and SIGTERM it (checks the test)
   --iters N dump (and restore) N times before the SIGTERM
+  --rpc     dump and restore through criu's RPC (criu swrk), as runtimes
+            do: test/build/zdtm/criu-rpc sends the requests
 
 Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
@@ -65,6 +67,7 @@ BIN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "static")
 RUN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "run")
 RUN_LOCK = None
 DEFAULT_CRIU = os.path.join(ROOT, "criu", "criu")
+RPC_CLIENT = os.path.join(ROOT, "test", "build", "zdtm", "criu-rpc")
 CRIT_CHECK = os.path.join(ROOT, "test", "zdtm", "crit_check.py")
 CRIT_PYTHON = "/usr/bin/python3"       # Debian's, with python3-protobuf
 DEBIAN_CRIT = "/usr/bin/crit"          # Debian's crit (package criu): an optional second check
@@ -509,6 +512,8 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.criu = os.path.abspath(args.criu)
+        # --rpc: the same command lines, sent as RPC requests by the client
+        self.criu_cmd = [RPC_CLIENT, self.criu] if args.rpc else [self.criu]
         self.reaper = Reaper()
         self.me = os.getpid()
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -526,7 +531,7 @@ class Runner:
         on_tty: stdin, stdout and stderr on the test's terminal (what criu
         prints goes to the terminal's transcript, the test's log)."""
         out = os.path.join(cwd, log_name + ".out")
-        cmd = [self.criu] + argv
+        cmd = self.criu_cmd + argv
         self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
         pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None)
         gone, st = self.reaper.wait(pid, timeout)
@@ -1121,6 +1126,8 @@ def parse_args():
     r.add_argument("--flavor", choices=FLAVORS, default="ns",
                    help="ns: own pid namespace (default); h: host")
     r.add_argument("--criu", default=DEFAULT_CRIU, help="criu binary")
+    r.add_argument("--rpc", action="store_true",
+                   help="dump and restore through criu swrk (RPC), with test/build/zdtm/criu-rpc")
     r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
     r.add_argument("-k", "--keep-going", action="store_true",
                    help="run all tests whatever fails (the default)")
@@ -1151,6 +1158,8 @@ def main():
     names = select_tests(args)
     if not args.nocr and not os.access(args.criu, os.X_OK):
         sys.exit("zdtm: %s not found or not executable (run make, or use --nocr)" % args.criu)
+    if args.rpc and not os.access(RPC_CLIENT, os.X_OK):
+        sys.exit("zdtm: %s not found (make zdtm-progs builds it)" % RPC_CLIENT)
     if args.flavor == "ns" and os.environ.pop(PIDNS_ENV, None) != "1":
         enter_pidns()
         args.flavor = "h"

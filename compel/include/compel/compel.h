@@ -207,16 +207,21 @@ struct compel_rsys {
  * without the flag).
  */
 #define COMPEL_RSYS_FAST 0x1
+/*
+ * COMPEL_RSYS_POKE: syscall_ip is the start of an executable mapping of the task's
+ * (the caller picked it from the task's maps: criu's proc_exec_addr()); compel saves
+ * its first bytes and writes `0f 05 cc` there through /proc/TID/mem, and
+ * compel_rsys_finish() writes the original bytes back.
+ */
+#define COMPEL_RSYS_POKE 0x2
 
 /*
- * Prepare remote syscalls in thread tid (seized and stopped).
- * syscall_ip != 0: the caller guarantees an executable `syscall; int3` (0f 05 cc) there.
- * syscall_ip == 0: compel picks an executable mapping from /proc/TID/maps (a file-backed
- * r-x one first, never [vsyscall]), saves its first bytes and writes `0f 05 cc` there through
- * /proc/TID/mem; compel_rsys_finish() writes the original bytes back.
+ * Prepare remote syscalls in thread tid (seized and stopped), with the code at
+ * syscall_ip (never 0: compel reads no /proc file to find a place). Without
+ * COMPEL_RSYS_POKE the caller guarantees an executable `syscall; int3` (0f 05 cc) there.
  */
 int compel_rsys_prepare(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip);
-/* compel_rsys_prepare() with COMPEL_RSYS_* flags; -EINVAL for an unknown flag. */
+/* compel_rsys_prepare() with COMPEL_RSYS_* flags; -EINVAL for an unknown flag or syscall_ip 0. */
 int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long syscall_ip, unsigned int flags);
 
 /*

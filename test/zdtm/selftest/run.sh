@@ -85,7 +85,13 @@ dump)
 		printf '\031\103\126\124\060\060\047\120\012\000\000\000\010\005\010\005\020\001\030\005\040\005' \
 			> "$dir/pstree.img"
 	[ -n "$FAKE_DUMP_STOP" ] && kill -STOP "$pid"
-	[ -z "$lr" ] && kill -KILL "$pid"
+	if [ -z "$lr" ]; then
+		kill -KILL "$pid"
+		# as criu does: return once the killed task is a zombie or gone
+		while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+			sleep 0.01
+		done
+	fi
 	exit 0 ;;
 restore)
 	echo "Error: fake restore is not implemented" > "$dir/$log"

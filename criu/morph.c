@@ -28,6 +28,7 @@
 #include "common.h"
 #include "membarrier.h"
 #include "restore.h"
+#include "rst-ctx.h"
 #include "task-attrs.h"
 #include "compel/compel.h"
 
@@ -67,7 +68,7 @@ static pid_t task_pid(struct morph_task *mt)
 /* The pid criu sees (differs when the tree has its own pid namespace): for ptrace, /proc, prlimit. */
 static pid_t task_real_pid(struct morph_task *mt)
 {
-	return restore_real_pid(mt->item->pid);
+	return rst_real_pid(mt->ctx, mt->item->pid);
 }
 
 static TaskCoreEntry *task_core(struct morph_task *mt)
@@ -88,7 +89,7 @@ static int seize_all(struct morph_task *mt)
 		struct morph_thread *t = &mt->th[i];
 		int ret;
 
-		t->tid = restore_real_pid(item->threads[i]);
+		t->tid = rst_real_pid(mt->ctx, item->threads[i]);
 		t->core = rsti(item)->core[i];
 		t->rs.mem_fd = -1;
 		if (t->tid <= 0)
@@ -472,7 +473,7 @@ static int restore_rlimits(struct morph_task *mt)
 		struct rlimit64 { uint64_t cur, max; } nl = { rl->rlimits[i]->cur, rl->rlimits[i]->max }, old;
 
 		if (syscall(SYS_prlimit64, task_real_pid(mt), i, NULL, &old))
-			return pr_fail(-errno, "task %d: prlimit: %s\n", task_pid(mt), strerror(errno));
+			return pr_fail_errno("task %d: prlimit", task_pid(mt));
 		if (old.cur == nl.cur && old.max == nl.max)
 			continue;
 		if (syscall(SYS_prlimit64, task_real_pid(mt), i, &nl, NULL)) {
@@ -832,13 +833,14 @@ static uint64_t thread_blocked(struct morph_task *mt, struct morph_thread *t)
 
 /* ------------------------------------------------------ the morph */
 
-int morph_task(struct morph_task *mt)
+int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 {
 	struct pstree_item *item = mt->item;
 	TaskCoreEntry *tc;
 	long r;
 	int ret;
 
+	mt->ctx = ctx;
 	ret = seize_all(mt);
 	if (ret)
 		return ret;
@@ -854,7 +856,7 @@ int morph_task(struct morph_task *mt)
 	if (r < 0)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
-	ret = restore_mem(&mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	ret = restore_mem(ctx, &mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
 	if (!ret && tc->has_membarrier_registration_mask)
 		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)

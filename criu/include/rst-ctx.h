@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The restore context (Documentation/restore.md): everything one restore
+ * knows, in one place. cr_restore_tasks() builds it and passes it to every
+ * step, to the file types' restore hooks and to the morph.
+ *
+ * The stubs are fork()s of criu, so each one holds its own copy: a stub moves
+ * its fds to the service fds (stub_setup_fds()) and assigns them in its copy.
+ * ctx->img_dfd, ctx->ctl_pidfd and ctx->proc_fd are therefore always the
+ * right fds for whoever holds the ctx. What the controller and the stubs must
+ * both see changing (the shared area, the files' fd table, the copy-on-write
+ * table) lives in MAP_SHARED memory the ctx points to.
+ */
+#ifndef CRIU_RST_CTX_H
+#define CRIU_RST_CTX_H
+
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "files.h"
+#include "pstree.h"
+#include "restore.h"
+
+/* ------------------------------------------------------ the shared area (restore-stages.c) */
+
+enum rst_stage {
+	ST_START,
+	ST_FORKED,
+	ST_PGID,
+	ST_FILES,
+	ST_READY,
+	ST_ZOMBIE,
+};
+
+struct rst_slot {
+	pid_t pid;		/* the dumped pid */
+	pid_t real;		/* set by the parent once the clone worked */
+	char msg[512];		/* the stub's error, when it failed */
+};
+
+struct rst_shared {
+	uint32_t futex;		/* bumped (and woken) on every change */
+	int stage;		/* set by criu */
+	int nr_done;		/* tasks that finished the current stage */
+	int error;		/* first -errno of a stub */
+	int err_slot;		/* its slot, -1 */
+	int nr_slots;
+	struct rst_slot slots[];
+};
+
+/* The service fds of a stub, from ctx->sfd_base up. */
+#define SFD_IMG 0
+#define SFD_LOG 1
+#define SFD_CTL 2	/* a pidfd of criu: stubs in a pid namespace of their own can't name criu by pid */
+#define SFD_PROC 3	/* /proc: the morph opens /proc paths in the task through it, even after chroot */
+#define SFD_NR 4
+
+/* Shared anonymous objects: each pagemap-shmem image is read once (restore-images.c). */
+struct shmem_img {
+	uint64_t shmid;
+	struct PagemapEntry **pmes;
+	size_t nr;
+	struct cr_img *pages;
+};
+
+struct rst_ctx {
+	const struct restore_opts *opts;
+	struct pstree tree;
+	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
+	uint32_t dump_criu_pidns_id;
+
+	/* fds: criu's own in the controller, the service fds in a stub */
+	int img_dfd;		/* the images directory */
+	int log_fd;
+	int ctl_pidfd;		/* a pidfd of criu */
+	int proc_fd;		/* /proc, O_PATH */
+	pid_t ctl_pid;		/* criu's pid, as criu sees it */
+	int sfd_base;		/* lowest service fd of a stub */
+	bool in_stub;		/* this copy is a stub's: the fds above are the service fds */
+
+	unsigned long tramp;	/* the trampoline's reservation, 0 before */
+	struct rst_shared *shared;
+	size_t shared_size;
+
+	struct shmem_img *shmem_imgs;
+	size_t nr_shmem_imgs;
+
+	struct rst_files files;	/* files.c: the objects of files.img */
+
+	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
+	struct shmem_obj *shmems;
+	size_t nr_shmems;
+	/* mem-restore.c: the task's /proc service fd while restore_mem() runs, -1 */
+	int morph_proc_fd;
+	/* mem-cow.c: MAP_SHARED, one COW_* state per VMA of every live task */
+	uint8_t *cow_tbl;
+	size_t cow_tbl_size;
+
+	struct sigaction old_stop_actions[3];	/* criu's own, while SIGINT, SIGTERM, SIGHUP stop the restore */
+};
+
+/* ------------------------------------------------------ restore-images.c */
+
+/* Read and check every image (before anything starts). 0 or -errno, logged. */
+int read_images(struct rst_ctx *ctx, const struct restore_opts *o);
+void free_images(struct rst_ctx *ctx);
+void free_shmem_imgs(struct rst_ctx *ctx);
+
+/* ------------------------------------------------------ restore-stages.c */
+
+/*
+ * The pid (or tid) criu sees of the restored task with this pid in the
+ * images: the same number, unless the tree has a pid namespace of its own
+ * (then known once every task exists; 0 before, or for an unknown pid).
+ */
+pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid);
+int shared_alloc(struct rst_ctx *ctx, int nr);
+void shared_wake(struct rst_ctx *ctx);
+void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms);
+/* While on, SIGINT, SIGTERM and SIGHUP make check_stop_requested() fail. */
+void catch_stop_signals(struct rst_ctx *ctx, bool on);
+int check_stop_requested(void);
+/* Controller: start a stage, wait until expect tasks finished it (or one failed). */
+void ctl_publish(struct rst_ctx *ctx, int stage);
+int ctl_wait_count(struct rst_ctx *ctx, int stage, int expect);
+int ctl_run_stage(struct rst_ctx *ctx, int stage, int expect);
+int wait_zombies(struct rst_ctx *ctx);
+/* Own pid namespace: find the pids and tids criu sees of every task. */
+int learn_real_pids(struct rst_ctx *ctx);
+/* Kill every task the restore started, reap until none is left. */
+void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid);
+
+/* ------------------------------------------------------ restore-stub.c */
+
+/* clone3 with set_tid = pid. */
+pid_t clone_task(pid_t pid, uint64_t flags);
+/* The stub program, in a forked copy of criu: never returns. */
+void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item *me, pid_t parent);
+
+static inline bool rst_own_pidns(const struct rst_ctx *ctx)
+{
+	return ctx->tree.ns_flags & CLONE_NEWPID;
+}
+
+#endif

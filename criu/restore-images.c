@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Read and check every image a restore needs (Documentation/restore.md,
+ * section 1), before any process is created: inventory, pstree, cores,
+ * mm, pagemaps and the pages images they name.
+ */
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "pidns.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "restore.h"
+#include "rst-ctx.h"
+#include "task-attrs.h"
+#include "syscalls.h"
+
+#include "core.pb-c.h"
+#include "inventory.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+#include "vma.pb-c.h"
+
+/* ------------------------------------------------------ images */
+
+static void free_task_images(struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+
+	if (!ri)
+		return;
+	for (int i = 0; ri->core && i < item->nr_threads; i++)
+		if (ri->core[i])
+			pb_free(ri->core[i], PB_CORE);
+	free(ri->core);
+	free(ri->real_tids);
+	if (ri->mem.mm)
+		pb_free(ri->mem.mm, PB_MM);
+	for (size_t i = 0; i < ri->mem.nr_pmes; i++)
+		pb_free(ri->mem.pmes[i], PB_PAGEMAP);
+	free(ri->mem.pmes);
+	if (ri->pages_img)
+		close_image(ri->pages_img);
+	free(ri);
+	item->priv = NULL;
+}
+
+void free_images(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+
+	if (!ctx->tree.items.next)
+		return;
+	for_each_pstree_item(&ctx->tree, item)
+		free_task_images(item);
+	pstree_free(&ctx->tree);
+}
+
+static int read_pstree(struct rst_ctx *ctx, int dfd)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR);
+	PstreeEntry *e;
+	int ret;
+
+	INIT_LIST_HEAD(&ctx->tree.items);
+	if (!img)
+		return pr_fail_errno("can't open pstree.img");
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "no pstree.img in the images directory (not a dump?)\n");
+	}
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_PSTREE)) > 0) {
+		struct pstree_item *item = pstree_item_alloc();
+
+		if (!item) {
+			ret = -ENOMEM;
+			pb_free(e, PB_PSTREE);
+			break;
+		}
+		item->pid = e->pid;
+		item->ppid = e->ppid;
+		item->pgid = e->pgid;
+		item->sid = e->sid;
+		item->nr_threads = e->n_threads ? (int)e->n_threads : 1;
+		item->threads = xmalloc(item->nr_threads * sizeof(pid_t));
+		if (item->threads) {
+			for (int i = 0; i < item->nr_threads; i++)
+				item->threads[i] = e->n_threads ? (pid_t)e->threads[i] : item->pid;
+		}
+		pb_free(e, PB_PSTREE);
+		list_add_tail(&item->all, &ctx->tree.items);
+		ctx->tree.nr_items++;
+		if (!item->threads) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (!ctx->tree.root) {
+			ctx->tree.root = item;
+			continue;
+		}
+		item->parent = pstree_find(&ctx->tree, item->ppid);
+		if (!item->parent || item->parent == item) {
+			ret = pr_fail(-EINVAL, "pstree.img: the parent %d of task %d is not listed before it\n",
+				      item->ppid, item->pid);
+			break;
+		}
+		list_add_tail(&item->sibling, &item->parent->children);
+	}
+	close_image(img);
+	if (ret < 0)
+		return ret;
+	if (!ctx->tree.root)
+		return pr_fail(-EINVAL, "pstree.img has no tasks\n");
+	return 0;
+}
+
+static int check_pstree(struct rst_ctx *ctx)
+{
+	struct pstree_item *item, *other;
+
+	for_each_pstree_item(&ctx->tree, item) {
+		if (item->pid <= 0 || item->threads[0] != item->pid)
+			return pr_fail(-EINVAL, "pstree.img: task %d: bad pid or thread list\n", item->pid);
+		for (int i = 0; i < item->nr_threads; i++) {
+			int idx;
+
+			if (item->threads[i] <= 0)
+				return pr_fail(-EINVAL, "pstree.img: task %d has thread id %d\n", item->pid,
+					       item->threads[i]);
+			other = pstree_find_tid(&ctx->tree, item->threads[i], &idx);
+			if (other != item || idx != i)
+				return pr_fail(-EINVAL, "pstree.img: id %d appears twice\n", item->threads[i]);
+		}
+		if (item->sid == item->pid && item->pgid != item->pid)
+			return pr_fail(-EINVAL, "pstree.img: session leader %d is not its group leader\n", item->pid);
+	}
+	return 0;
+}
+
+static int check_sessions(struct rst_ctx *ctx, const struct restore_opts *o)
+{
+	struct pstree_item *root = ctx->tree.root, *item;
+
+	if (root->sid != root->pid && root->sid != getsid(0) && !o->shell_job)
+		return pr_fail(-EINVAL,
+			       "the root task %d is in session %d, which is outside the dump; use --shell-job\n",
+			       root->pid, root->sid);
+	if (root->pgid != root->pid && root->pgid != getpgid(0) && !pstree_find(&ctx->tree, root->pgid) &&
+	    !o->shell_job)
+		return pr_fail(-EINVAL, "the root task %d is in process group %d, which is outside the dump; "
+					"use --shell-job\n",
+			       root->pid, root->pgid);
+	for_each_pstree_item(&ctx->tree, item) {
+		struct pstree_item *leader;
+
+		if (item == root)
+			continue;
+		if (item->sid != item->pid && item->sid != item->parent->sid)
+			return pr_fail(-EOPNOTSUPP, "task %d: session %d differs from its parent's (not supported)\n",
+				       item->pid, item->sid);
+		leader = pstree_find(&ctx->tree, item->pgid);
+		if (leader && leader->sid != item->sid)
+			return pr_fail(-EINVAL, "task %d: group %d is in another session\n", item->pid, item->pgid);
+		if (!leader && item->pgid != root->pgid)
+			return pr_fail(-EOPNOTSUPP, "task %d: process group %d has no leader in the dump\n", item->pid,
+				       item->pgid);
+	}
+	return 0;
+}
+
+static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_CORE, O_RSTR, tid);
+	CoreEntry *c;
+	int err;
+
+	if (!img)
+		return pr_fail_errno("can't open core-%d.img", tid);
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "core-%d.img is missing\n", tid);
+	}
+	err = pb_read_one(img, (void **)&c, PB_CORE);
+	close_image(img);
+	if (err)
+		return err;	/* pb_read_one() named the image and what is wrong */
+	*ret = c;
+	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
+		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
+	if (c->tc && c->tc->task_state == TASK_DEAD)
+		return 0;	/* a zombie: no registers */
+	if (!c->thread_info || !c->thread_info->gpregs || !c->thread_core)
+		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
+	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: 32-bit tasks are not supported\n", tid);
+	/* what the morph can't do yet: refused here, before anything starts */
+	if (c->thread_core->has_seccomp_mode && c->thread_core->seccomp_mode != SECCOMP_MODE__disabled)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: seccomp is not restored yet\n", tid);
+	return check_thread_attrs(tid, c->thread_core);
+}
+
+/*
+ * Read a pagemap image (pagemap-<pid>.img or pagemap-shmem-<shmid>.img) and
+ * open the pages image it names, checking the pages image is long enough.
+ * A missing pagemap image is an error only when must_exist.
+ */
+static int read_pagemap_img(int dfd, int type, unsigned long id, const char *name, bool must_exist,
+			    PagemapEntry ***ret_pmes, size_t *ret_nr, struct cr_img **ret_pages)
+{
+	struct cr_img *img = open_image_at(dfd, type, O_RSTR, id);
+	PagemapEntry **pmes = NULL, *pe;
+	size_t nr = 0, cap = 0;
+	PagemapHead *h;
+	uint64_t need = 0;
+	struct stat st;
+	int ret;
+
+	if (!img)
+		return pr_fail_errno("can't open %s", name);
+	if (img_is_empty(img)) {
+		close_image(img);
+		if (!must_exist)
+			return 0;
+		return pr_fail(-ENOENT, "%s is missing\n", name);
+	}
+	ret = pb_read_one(img, (void **)&h, PB_PAGEMAP_HEAD);
+	if (ret) {
+		close_image(img);
+		return ret;	/* logged by pb_read_one() */
+	}
+	while ((ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP)) > 0) {
+		if (nr == cap) {
+			PagemapEntry **n;
+
+			cap = cap ? cap * 2 : 64;
+			n = xrealloc(pmes, cap * sizeof(*n));
+			if (!n) {
+				pb_free(pe, PB_PAGEMAP);
+				ret = -ENOMEM;
+				break;
+			}
+			pmes = n;
+		}
+		pmes[nr++] = pe;
+		if (!pe->has_flags || (pe->flags & PE_PRESENT))
+			need += (uint64_t)pe->nr_pages * PAGE_SIZE;
+	}
+	close_image(img);
+	*ret_pmes = pmes;
+	*ret_nr = nr;
+	if (ret < 0) {
+		pb_free(h, PB_PAGEMAP_HEAD);
+		return pr_fail(ret, "can't read %s\n", name);
+	}
+	if (need) {
+		struct cr_img *pi = open_image_at(dfd, CR_FD_PAGES, O_RSTR, h->pages_id);
+
+		if (!pi || img_is_empty(pi))
+			ret = pr_fail(-ENOENT, "pages-%u.img (named by %s) is missing\n", h->pages_id, name);
+		else if (fstat(img_raw_fd(pi), &st))
+			ret = pr_fail(-errno, "can't stat pages-%u.img\n", h->pages_id);
+		else if ((uint64_t)st.st_size < need)
+			ret = pr_fail(-EINVAL,
+				      "pages-%u.img is truncated: %" PRIu64 " bytes, %s needs %" PRIu64 "\n",
+				      h->pages_id, (uint64_t)st.st_size, name, need);
+		if (ret && pi)
+			close_image(pi);
+		else
+			*ret_pages = pi;
+	}
+	pb_free(h, PB_PAGEMAP_HEAD);
+	return ret;
+}
+
+static int read_pagemap(int dfd, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof(name), "pagemap-%d.img", item->pid);
+	ret = read_pagemap_img(dfd, CR_FD_PAGEMAP, item->pid, name, true, &ri->mem.pmes, &ri->mem.nr_pmes,
+			       &ri->pages_img);
+	if (!ret && ri->pages_img)
+		ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+	return ret;
+}
+
+void free_shmem_imgs(struct rst_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nr_shmem_imgs; i++) {
+		for (size_t k = 0; k < ctx->shmem_imgs[i].nr; k++)
+			pb_free(ctx->shmem_imgs[i].pmes[k], PB_PAGEMAP);
+		free(ctx->shmem_imgs[i].pmes);
+		if (ctx->shmem_imgs[i].pages)
+			close_image(ctx->shmem_imgs[i].pages);
+	}
+	free(ctx->shmem_imgs);
+	ctx->shmem_imgs = NULL;
+	ctx->nr_shmem_imgs = 0;
+}
+
+static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
+{
+	MmEntry *mm = rsti(item)->mem.mm;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		VmaEntry *v = mm->vmas[i];
+		struct shmem_img *si = NULL, *n;
+		char name[64];
+		int ret;
+
+		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)) ||
+		    !(v->status & VMA_AREA_REGULAR))
+			continue;
+		for (size_t k = 0; k < ctx->nr_shmem_imgs; k++)
+			if (ctx->shmem_imgs[k].shmid == v->shmid)
+				si = &ctx->shmem_imgs[k];
+		if (!si) {
+			n = xrealloc(ctx->shmem_imgs, (ctx->nr_shmem_imgs + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			ctx->shmem_imgs = n;
+			si = &ctx->shmem_imgs[ctx->nr_shmem_imgs++];
+			*si = (struct shmem_img){ .shmid = v->shmid };
+			snprintf(name, sizeof(name), "pagemap-shmem-%" PRIu64 ".img", v->shmid);
+			ret = read_pagemap_img(dfd, CR_FD_SHMEM_PAGEMAP, v->shmid, name, false, &si->pmes, &si->nr,
+					       &si->pages);
+			if (ret)
+				return ret;
+		}
+		ret = restore_shmem_add(ctx, v->shmid, v->pgoff + (v->end - v->start), si->pmes, si->nr,
+					si->pages ? img_raw_fd(si->pages) : -1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+	struct cr_img *img = open_image_at(dfd, CR_FD_MM, O_RSTR, item->pid);
+	int ret;
+
+	if (!img)
+		return pr_fail_errno("can't open mm-%d.img", item->pid);
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "mm-%d.img is missing\n", item->pid);
+	}
+	ret = pb_read_one(img, (void **)&ri->mem.mm, PB_MM);
+	close_image(img);
+	if (ret)
+		return ret;	/* logged by pb_read_one() */
+	ret = read_pagemap(dfd, item);
+	if (!ret)
+		ret = validate_mem(item->pid, &ri->mem);
+	if (!ret)
+		ret = read_shmems(ctx, dfd, item);
+	return ret;
+}
+
+static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
+
+static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
+{
+	struct rst_info *ri = xzalloc(sizeof(*ri));
+	TaskCoreEntry *tc;
+	int ret;
+
+	if (!ri)
+		return -ENOMEM;
+	item->priv = ri;
+	ri->slot = slot;
+	ri->mem.pages_fd = -1;
+	ri->mem.file_path = restore_file_path;
+	ri->core = xzalloc(item->nr_threads * sizeof(*ri->core));
+	if (!ri->core)
+		return -ENOMEM;
+	for (int i = 0; i < item->nr_threads; i++) {
+		ret = read_one_core(dfd, item->threads[i], &ri->core[i]);
+		if (ret)
+			return ret;
+	}
+	tc = ri->core[0]->tc;
+	if (!tc)
+		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
+	/* fdinfo-<files_id>.img; a dump without ids in the core names it by pid */
+	item->files_id = ri->core[0]->ids ? ri->core[0]->ids->files_id : (uint32_t)item->pid;
+	switch (tc->task_state) {
+	case TASK_ALIVE:
+	case TASK_STOPPED:
+		item->state = tc->task_state;
+		return read_mm(ctx, dfd, item);
+	case TASK_DEAD:
+		item->state = TASK_DEAD;
+		item->exit_code = (int)tc->exit_code;
+		if (item == ctx->tree.root)
+			return pr_fail(-EOPNOTSUPP, "the root task %d is a zombie\n", item->pid);
+		if (!list_empty(&item->children) || item->nr_threads != 1)
+			return pr_fail(-EINVAL, "zombie %d has children or threads\n", item->pid);
+		return 0;
+	default:
+		return pr_fail(-EINVAL, "core-%d.img: unknown task state %u\n", item->pid, tc->task_state);
+	}
+}
+
+static uint32_t core_pidns_id(struct pstree_item *item)
+{
+	TaskKobjIdsEntry *ids = rsti(item)->core[0]->ids;
+
+	return ids && ids->has_pid_ns_id ? ids->pid_ns_id : 0;
+}
+
+/*
+ * As in CRIU: the root's pid_ns_id differs from criu's at dump time
+ * (inventory root_ids) when the tree had a pid namespace of its own, whose
+ * init the root was. Every task must be in the root's namespace.
+ */
+static int check_pidns(struct rst_ctx *ctx)
+{
+	struct pstree_item *root = ctx->tree.root, *item;
+	uint32_t root_ns = core_pidns_id(root);
+
+	ctx->tree.ns_flags = 0;
+	if (root_ns && ctx->dump_criu_pidns_id && root_ns != ctx->dump_criu_pidns_id)
+		ctx->tree.ns_flags |= CLONE_NEWPID;
+	for_each_pstree_item(&ctx->tree, item)
+		if (core_pidns_id(item) != root_ns)
+			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in pid namespace %u, the root in %u: "
+						    "nested pid namespaces are not supported\n",
+				       item->pid, item->pid, core_pidns_id(item), root_ns);
+	if (rst_own_pidns(ctx) && root->pid != 1)
+		return pr_fail(-EINVAL, "the tree had its own pid namespace, but its root is pid %d there, not 1\n",
+			       root->pid);
+	if (rst_own_pidns(ctx))
+		pr_info("the tree had its own pid namespace: the root is created as its init\n");
+	return 0;
+}
+
+/* inventory.img is written last by dump: without a sound one the dump is not complete. */
+static int check_inventory(struct rst_ctx *ctx, int dfd)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
+	InventoryEntry *ie;
+	int ret;
+
+	if (!img)
+		return pr_fail_errno("can't open inventory.img");
+	if (img_is_empty(img)) {
+		close_image(img);
+		return pr_fail(-ENOENT, "no inventory.img: not a complete dump\n");
+	}
+	ret = pb_read_one(img, (void **)&ie, PB_INVENTORY);
+	close_image(img);
+	if (ret)
+		return ret;	/* logged by pb_read_one() */
+	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
+		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
+			      CRTOOLS_IMAGES_V1_1);
+	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
+	pb_free(ie, PB_INVENTORY);
+	return ret;
+}
+
+int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
+{
+	struct pstree_item *item;
+	int ret, slot = 0;
+
+	INIT_LIST_HEAD(&ctx->tree.items);
+	ret = check_inventory(ctx, o->img_dfd);
+	if (ret)
+		return ret;
+	ret = read_pstree(ctx, o->img_dfd);
+	if (!ret)
+		ret = check_pstree(ctx);
+	if (!ret)
+		ret = check_sessions(ctx, o);
+	if (ret)
+		return ret;
+	for_each_pstree_item(&ctx->tree, item) {
+		ret = read_task_images(ctx, o->img_dfd, item, slot++);
+		if (ret)
+			return ret;
+	}
+	return check_pidns(ctx);
+}
+
+/* ------------------------------------------------------ files of mappings */
+
+static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size)
+{
+	struct file_desc *d = find_file_desc(ctx, id);
+	int fd;
+
+	if (!d)
+		return -ENOENT;
+	fd = file_desc_ctl_fd(ctx, d);
+	if (fd >= 0) {
+		/* the controller's open file: right even when the file was deleted or is a memfd */
+		snprintf(buf, size, "/proc/%d/fd/%d", getpid(), fd);
+		return 0;
+	}
+	return -ENOENT;
+}
+

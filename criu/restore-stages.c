@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The controller's side of the stages (Documentation/restore.md): the area
+ * shared with the stubs, the waits for each stage, SIGINT/SIGTERM/SIGHUP
+ * while criu restores, killing and reaping everything after a failure, and
+ * the pids criu sees of a tree in a pid namespace of its own.
+ */
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "pidns.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "restore.h"
+#include "rst-ctx.h"
+#include "task-attrs.h"
+#include "syscalls.h"
+
+#define STAGE_TIMEOUT_MS 60000
+
+static const char *stage_names[] = { "start", "fork", "process groups", "files", "ready", "zombies" };
+
+pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid)
+{
+	struct pstree_item *item;
+	int idx;
+
+	if (!rst_own_pidns(ctx))
+		return pid;	/* the tree shares criu's pid namespace: the same numbers */
+	item = pstree_find_tid(&ctx->tree, pid, &idx);
+	if (!item || !rsti(item) || !rsti(item)->real_tids)
+		return 0;
+	return rsti(item)->real_tids[idx];
+}
+
+/* ------------------------------------------------------ the shared area */
+
+void shared_wake(struct rst_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->shared->futex, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &ctx->shared->futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	syscall(SYS_futex, &ctx->shared->futex, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+int shared_alloc(struct rst_ctx *ctx, int nr)
+{
+	ctx->shared_size = PAGE_ALIGN(sizeof(*ctx->shared) + nr * sizeof(ctx->shared->slots[0]));
+	ctx->shared = mmap(NULL, ctx->shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctx->shared == MAP_FAILED) {
+		ctx->shared = NULL;
+		return pr_fail_errno("can't map the shared area");
+	}
+	ctx->shared->err_slot = -1;
+	ctx->shared->nr_slots = nr;
+	return 0;
+}
+
+/* SIGINT, SIGTERM, SIGHUP to criu while it restores: stop, and kill what was started. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+/* file scope: the signal handler sets it, and a handler has no ctx to reach */
+static volatile sig_atomic_t stop_requested;
+_Static_assert(ARRAY_SIZE(stop_signals) == ARRAY_SIZE(((struct rst_ctx *)0)->old_stop_actions), "one saved action per stop signal");
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+void catch_stop_signals(struct rst_ctx *ctx, bool on)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	if (on)
+		stop_requested = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		if (on)
+			sigaction(stop_signals[i], &sa, &ctx->old_stop_actions[i]);
+		else
+			sigaction(stop_signals[i], &ctx->old_stop_actions[i], NULL);
+	}
+}
+
+int check_stop_requested(void)
+{
+	if (!stop_requested)
+		return 0;
+	return pr_fail(-EINTR, "interrupted by signal %d: undoing the restore\n", (int)stop_requested);
+}
+
+/* ------------------------------------------------------ controller waits */
+
+static char proc_state(pid_t pid)
+{
+	struct proc_pid_stat st;
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 || parse_pid_stat_buf(buf, &st))
+		return 0;
+	return st.state;
+}
+
+static int stub_error(struct rst_ctx *ctx)
+{
+	int err = __atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST);
+	int slot = __atomic_load_n(&ctx->shared->err_slot, __ATOMIC_SEQ_CST);
+
+	if (!err)
+		return 0;
+	if (slot >= 0 && slot < ctx->shared->nr_slots)
+		pr_err("%s\n", ctx->shared->slots[slot].msg);
+	return err;
+}
+
+/* Every created task must be alive (zombie stubs too, until they are told to exit). */
+static int check_alive(struct rst_ctx *ctx)
+{
+	for (int i = 0; i < ctx->shared->nr_slots; i++) {
+		pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
+		char st;
+
+		if (pid <= 0)
+			continue;
+		st = proc_state(pid);
+		if (!st || st == 'Z' || st == 'X')
+			return pr_fail(-ECHILD, "task %d died during restore\n", ctx->shared->slots[i].pid);
+	}
+	return 0;
+}
+
+void ctl_publish(struct rst_ctx *ctx, int stage)
+{
+	__atomic_store_n(&ctx->shared->nr_done, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ctx->shared->stage, stage, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
+}
+
+int ctl_wait_count(struct rst_ctx *ctx, int stage, int expect)
+{
+	struct timespec t0, now;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+
+		ret = check_stop_requested() ?: stub_error(ctx);
+		if (ret)
+			return ret;
+		if (__atomic_load_n(&ctx->shared->nr_done, __ATOMIC_SEQ_CST) >= expect)
+			break;
+		ret = check_alive(ctx);
+		if (ret) {
+			/* a stub that failed may have died before we looked at its error */
+			return stub_error(ctx) ?: ret;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > STAGE_TIMEOUT_MS)
+			return pr_fail(-ETIMEDOUT, "restore stage '%s' timed out\n", stage_names[stage]);
+		shared_wait(ctx, f, 100);
+	}
+	pr_debug("stage '%s' done\n", stage_names[stage]);
+	return 0;
+}
+
+int ctl_run_stage(struct rst_ctx *ctx, int stage, int expect)
+{
+	ctl_publish(ctx, stage);
+	return ctl_wait_count(ctx, stage, expect);
+}
+
+int wait_zombies(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(&ctx->tree, item) {
+		int i;
+
+		if (item->state != TASK_DEAD)
+			continue;
+		for (i = 0; i < 5000 && proc_state(rst_real_pid(ctx, item->pid)) != 'Z'; i++)
+			usleep(1000);
+		if (i == 5000)
+			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
+		/* it is a zombie now: no more liveness checks on it */
+		__atomic_store_n(&ctx->shared->slots[rsti(item)->slot].real, 0, __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ cleanup */
+
+/* A zombie is gone for us: a sibling root's zombie is reaped by criu's parent, not by criu. */
+static bool still_running(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
+}
+
+void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid)
+{
+	struct timespec t0, now;
+
+	if (ctx->shared) {
+		for (int i = 0; i < ctx->shared->nr_slots; i++) {
+			pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
+
+			if (pid > 0)
+				kill(pid, SIGKILL);
+		}
+	}
+	if (root_pid > 0)
+		kill(root_pid, SIGKILL);
+
+	/* children die of PDEATHSIG; orphans come to us (child subreaper) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		bool left = false;
+		int status;
+
+		while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
+			;
+		for (int i = 0; ctx->shared && i < ctx->shared->nr_slots; i++) {
+			pid_t real = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
+
+			if (real > 0 && still_running(real)) {
+				left = true;
+				kill(real, SIGKILL);
+			}
+		}
+		if (root_pid > 0 && still_running(root_pid))
+			left = true;
+		if (!left)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 10) {
+			pr_err("some restored processes are still there after SIGKILL\n");
+			break;
+		}
+		usleep(2000);
+	}
+	/* the zombies still_running() counted as gone */
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
+}
+
+/* ------------------------------------------------------ pids criu sees (own pid namespace) */
+
+/* The pid of a task (or thread) in the tree's namespace: the last NSpid column of its status. */
+static int ns_pid_at(const char *path, pid_t *ret)
+{
+	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct proc_status st;
+	int err;
+
+	if (dfd < 0)
+		return -errno;
+	err = parse_pid_status(dfd, &st);
+	if (err)
+		return err;
+	err = pidns_innermost(&st, ret, NULL, NULL);
+	proc_status_free(&st);
+	return err;
+}
+
+/* Map every thread of a task whose real pid is known: tid in the namespace -> tid criu sees. */
+static int learn_real_tids(struct rst_ctx *ctx, struct pstree_item *item, pid_t real)
+{
+	struct rst_info *ri = rsti(item);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	char path[64];
+
+	ri->real_tids = xzalloc(item->nr_threads * sizeof(pid_t));
+	if (!ri->real_tids)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/task", real);
+	d = opendir(path);
+	if (!d)
+		return pr_fail_errno("can't open %s", path);
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name), vtid;
+		int idx, err;
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", real, tid);
+		err = ns_pid_at(path, &vtid);
+		if (err)
+			return pr_fail(err, "can't read the status of %s: %s\n", path, strerror(-err));
+		if (pstree_find_tid(&ctx->tree, vtid, &idx) != item)
+			return pr_fail(-EINVAL, "task %d has a thread %d (%d to criu) it should not have\n", item->pid,
+				       vtid, tid);
+		ri->real_tids[idx] = tid;
+	}
+	for (int i = 0; i < item->nr_threads; i++)
+		if (ri->real_tids[i] <= 0)
+			return pr_fail(-ESRCH, "thread %d of task %d is missing\n", item->threads[i], item->pid);
+	return 0;
+}
+
+/* The children of a task, found through criu's /proc: record their real pids in the slots. */
+static int learn_real_children(struct rst_ctx *ctx, struct pstree_item *item)
+{
+	struct rst_info *ri = rsti(item);
+
+	for (int i = 0; i < item->nr_threads; i++) {
+		_cleanup_free_ char *buf = NULL;
+		char path[64], *p, *end;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", ri->real_tids[0], ri->real_tids[i]);
+		len = read_file_alloc_at(AT_FDCWD, path, &buf);
+		if (len < 0)
+			return pr_fail((int)len, "can't read %s: %s\n", path, strerror((int)-len));
+		for (p = buf;; p = end) {
+			long real = strtol(p, &end, 10);
+			struct pstree_item *child;
+			pid_t vpid;
+			int err;
+
+			if (end == p)
+				break;
+			snprintf(path, sizeof(path), "/proc/%ld", real);
+			err = ns_pid_at(path, &vpid);
+			if (err)
+				return pr_fail(err, "can't read the status of child %ld of %d: %s\n", real, item->pid,
+					       strerror(-err));
+			child = pstree_find(&ctx->tree, vpid);
+			if (!child || child->parent != item)
+				return pr_fail(-EINVAL, "task %d has a child %d (%ld to criu) it should not have\n",
+					       item->pid, vpid, real);
+			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, (pid_t)real, __ATOMIC_SEQ_CST);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The tree lives in a pid namespace of its own: the stubs know their pids in
+ * it only. Walk criu's /proc from the root (parents come first in the list)
+ * to find the pids and tids criu sees, for ptrace, /proc and pidfd_open.
+ */
+int learn_real_pids(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+	int ret;
+
+	for_each_pstree_item(&ctx->tree, item) {
+		pid_t real = __atomic_load_n(&ctx->shared->slots[rsti(item)->slot].real, __ATOMIC_SEQ_CST);
+
+		if (real <= 0)
+			return pr_fail(-ESRCH, "task %d was not found under its parent\n", item->pid);
+		ret = learn_real_tids(ctx, item, real);
+		if (!ret && !list_empty(&item->children))
+			ret = learn_real_children(ctx, item);
+		if (ret)
+			return ret;
+		pr_debug("task %d of the pid namespace is %d to criu\n", item->pid, real);
+	}
+	return 0;
+}
+

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stub (Documentation/restore.md, section 2): what runs in the forked
+ * copies of criu. Each stub moves its fds to the service fds, sets its
+ * session and group, builds the memory it shares copy-on-write with its
+ * children, forks them and creates its threads with their dumped ids, then
+ * goes through the stages with the controller and parks in pause() until it
+ * is morphed (or exits as a zombie).
+ */
+#define LOG_PREFIX "restore: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "pidns.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+#include "restore.h"
+#include "rst-ctx.h"
+#include "task-attrs.h"
+#include "syscalls.h"
+
+#define THREAD_STUB_STACK (16UL << 10)
+
+/* ------------------------------------------------------ stubs */
+
+static void __attribute__((noreturn, format(printf, 4, 5)))
+stub_fail(struct rst_ctx *ctx, struct pstree_item *me, int err, const char *fmt, ...)
+{
+	int slot = rsti(me)->slot, none = -1;
+	char *msg = ctx->shared->slots[slot].msg;
+	size_t size = sizeof(ctx->shared->slots[slot].msg), len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+	/* the cause the stub logged first: criu prints the slot, the stub's own log lines stay in the log */
+	len = strlen(msg);
+	if (log_first_err() && len + 4 < size)
+		snprintf(msg + len, size - len, " (%s)", log_first_err());
+	if (__atomic_compare_exchange_n(&ctx->shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&ctx->shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
+	_exit(1);
+}
+
+static void stub_done(struct rst_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->shared->nr_done, 1, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
+}
+
+static void stub_wait_stage(struct rst_ctx *ctx, int stage)
+{
+	for (;;) {
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST))
+			_exit(1);
+		if (__atomic_load_n(&ctx->shared->stage, __ATOMIC_SEQ_CST) >= stage)
+			return;
+		shared_wait(ctx, f, 1000);
+	}
+}
+
+/* Move the fds a stub needs to the top, close all the others. */
+/*
+ * Move the fds a stub needs to the top, close all the others. This stub's
+ * copy of the ctx then names the service fds, so every step run in the stub
+ * uses them.
+ */
+static int stub_setup_fds(struct rst_ctx *ctx)
+{
+	int *fds[SFD_NR] = { &ctx->img_dfd, &ctx->log_fd, &ctx->ctl_pidfd, &ctx->proc_fd };
+
+	if (ctx->in_stub)
+		return 0;	/* a child stub: the parent stub did it, fds and ctx are inherited */
+	for (int i = 0; i < SFD_NR; i++) {
+		int src = *fds[i];
+
+		if (src < 0)
+			continue;
+		if (src != ctx->sfd_base + i && dup3(src, ctx->sfd_base + i, O_CLOEXEC) < 0)
+			return -errno;
+		*fds[i] = ctx->sfd_base + i;
+	}
+	log_set_fd(ctx->log_fd);
+	ctx->in_stub = true;
+	if (syscall(SYS_close_range, 0, ctx->sfd_base - 1, 0) ||
+	    syscall(SYS_close_range, ctx->sfd_base + SFD_NR, ~0U, 0))
+		return -errno;
+	return 0;
+}
+
+pid_t clone_task(pid_t pid, uint64_t flags)
+{
+	struct criu_clone_args a = {
+		.flags = flags,
+		/* clone3 takes no exit signal with CLONE_PARENT: the child gets criu's own (SIGCHLD) */
+		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return (pid_t)sys_clone3(&a, sizeof(a));
+}
+
+/*
+ * A thread stub: clone3 into a new thread on its own small stack, where it
+ * loops in pause() touching no memory until criu morphs it.
+ */
+static long clone_thread_stub(struct criu_clone_args *a)
+{
+	long ret;
+
+	asm volatile("syscall\n\t"
+		     "testq %%rax, %%rax\n\t"
+		     "jnz 1f\n\t"
+		     "2:\n\t"
+		     "movl %[pause], %%eax\n\t"
+		     "syscall\n\t"
+		     "jmp 2b\n\t"
+		     "1:\n\t"
+		     : "=a"(ret)
+		     : "0"((long)__NR_clone3), "D"(a), "S"(sizeof(*a)), [pause] "i"(__NR_pause)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void stub_create_threads(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	for (int i = 1; i < me->nr_threads; i++) {
+		pid_t tid = me->threads[i];
+		void *stk = mmap(NULL, THREAD_STUB_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct criu_clone_args a = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+			.set_tid = (uint64_t)(uintptr_t)&tid,
+			.set_tid_size = 1,
+			.stack = (uint64_t)(uintptr_t)stk,
+			.stack_size = THREAD_STUB_STACK,
+		};
+		long r;
+
+		if (stk == MAP_FAILED)
+			stub_fail(ctx, me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
+		if (slack_for_next(rsti(me)->core[i]))
+			stub_fail(ctx, me, -EPERM, "task %d: can't give thread %d its default timer slack", me->pid, tid);
+		r = clone_thread_stub(&a);
+		if (r == -EEXIST)
+			stub_fail(ctx, me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
+		if (r < 0)
+			stub_fail(ctx, me, (int)r, "task %d: can't create thread %d: %s", me->pid, tid, strerror((int)-r));
+		if (r != tid)
+			stub_fail(ctx, me, -EINVAL, "task %d: thread %d got id %ld", me->pid, tid, r);
+	}
+}
+
+static void stub_session(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	if (me->sid == me->pid) {
+		if (setsid() < 0)
+			stub_fail(ctx, me, -errno, "task %d: setsid: %s", me->pid, strerror(errno));
+		return;
+	}
+	if (me->pgid == me->pid && setpgid(0, 0))
+		stub_fail(ctx, me, -errno, "task %d: setpgid(0, 0): %s", me->pid, strerror(errno));
+}
+
+static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	pid_t cur = getpgid(0);
+
+	if (cur == me->pgid || me->pgid == me->pid)
+		return;
+	if (pstree_find(&ctx->tree, me->pgid)) {
+		if (setpgid(0, me->pgid))
+			stub_fail(ctx, me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
+				  strerror(errno));
+		return;
+	}
+	/* a group from outside the tree: only the root's (shell job) one, inherited */
+	if (me->pgid == ctx->tree.root->pgid && cur == getpgid(getppid()))
+		return;
+	stub_fail(ctx, me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
+}
+
+static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	static const uint8_t code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
+	void *p = mmap((void *)ctx->tramp, RST_TRAMP_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	if (p == MAP_FAILED)
+		stub_fail(ctx, me, -errno, "task %d: can't map the trampoline: %s", me->pid, strerror(errno));
+	memcpy(p, code, sizeof(code));
+}
+
+static void __attribute__((noreturn)) stub_exit_as_zombie(struct pstree_item *me)
+{
+	int status = me->exit_code;
+	struct rst_info *ri = rsti(me);
+
+	/* a zombie shows its comm in /proc */
+	if (ri && ri->core && ri->core[0] && ri->core[0]->tc && ri->core[0]->tc->comm)
+		prctl(PR_SET_NAME, ri->core[0]->tc->comm);
+	if (WIFSIGNALED(status)) {
+		struct rlimit no_core = { 0, 0 };
+		int sig = WTERMSIG(status);
+		sigset_t set;
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);	/* not raise(): glibc's cached tid is criu's */
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+/*
+ * Every action back to {SIG_DFL, no flags, no mask}, with the raw syscall
+ * (glibc would add SA_RESTORER): the morph counts on a stub's default action
+ * being exactly that, and a stub killed by a signal is seen by criu, which
+ * then undoes the whole restore.
+ */
+static void stub_reset_signals(void)
+{
+	const uint64_t dfl[4] = { 0, 0, 0, 0 };
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+}
+
+void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item *me, pid_t parent)
+{
+	struct pstree_item *child;
+	bool zombie = me->state == TASK_DEAD;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	stub_reset_signals();
+	log_first_err_reset();	/* errors from here on are this stub's */
+	ret = stub_setup_fds(ctx);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
+
+	stub_session(ctx, me);
+	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
+	ret = cow_stub_prepare(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
+			  strerror(-ret));
+	list_for_each_entry(child, &me->children, sibling) {
+		pid_t pid;
+
+		/* a new task's default timer slack is its creator's current one */
+		if (slack_for_next(rsti(child)->core[0]))
+			stub_fail(ctx, me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
+		pid = clone_task(child->pid, 0);
+
+		if (pid == 0)
+			stub_main(ctx, child, me->pid);
+		if (pid < 0 && errno == EEXIST)
+			stub_fail(ctx, me, -EEXIST, "pid %d is taken by another process", child->pid);
+		if (pid < 0 && errno == EPERM)
+			stub_fail(ctx, me, -EPERM, "can't clone task %d with its pid: clone3(set_tid) needs "
+				  "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", child->pid);
+		if (pid < 0)
+			stub_fail(ctx, me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
+		/* in a pid namespace of its own pid is not what criu sees: criu finds the real one */
+		if (!rst_own_pidns(ctx))
+			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
+		if (pid != child->pid)
+			stub_fail(ctx, me, -EINVAL, "task %d came up as %d", child->pid, pid);
+	}
+	stub_create_threads(ctx, me);
+	stub_done(ctx);
+
+	stub_wait_stage(ctx, ST_PGID);
+	stub_pgid(ctx, me);
+	stub_done(ctx);
+
+	stub_wait_stage(ctx, ST_FILES);
+	if (!zombie) {
+		ret = prepare_fds(ctx, me);
+		if (!ret)
+			ret = prepare_fs(ctx, me);
+		if (ret)
+			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
+	}
+	stub_done(ctx);
+
+	stub_wait_stage(ctx, ST_READY);
+	if (!zombie)
+		stub_map_tramp(ctx, me);
+	stub_done(ctx);
+	if (zombie) {
+		stub_wait_stage(ctx, ST_ZOMBIE);
+		stub_exit_as_zombie(me);
+	}
+	for (;;)
+		pause();
+}
+

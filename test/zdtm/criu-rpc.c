@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * criu-rpc CRIU dump|restore|check ARGS...: the zdtm runner's --rpc mode.
+ *
+ * Takes the criu command lines the runner builds (dump -t PID -D DIR -o LOG
+ * -vN [--leave-running] [--shell-job]; restore -d -D DIR -o LOG -vN
+ * --pidfile F [--shell-job]) and does the same through RPC: it starts
+ * `CRIU swrk FD` on one end of a SOCK_SEQPACKET socketpair, sends one
+ * criu_req (DUMP or RESTORE) and reads the criu_resp, as a runtime would.
+ * The images directory goes as an fd of ours (images_dir_fd), the log as
+ * a name in it. A restore writes resp.restore.pid to the pidfile. `check`
+ * has no RPC form with our feature names: it runs CRIU itself.
+ *
+ * Exit 0 when criu answered success, 1 otherwise (criu's message on stderr),
+ * 2 on a usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rpc.pb-c.h"
+
+struct args {
+	const char *cmd;
+	const char *dir;
+	const char *log;
+	const char *pidfile;
+	int pid;
+	int loglevel;
+	bool leave_running;
+	bool shell_job;
+};
+
+static int usage(const char *why)
+{
+	fprintf(stderr, "criu-rpc: %s\nusage: criu-rpc CRIU dump|restore|check ARGS...\n", why);
+	return 2;
+}
+
+/* The options the zdtm runner passes; anything else is a usage error, never dropped. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	a->cmd = argv[0];
+	a->loglevel = 2;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "-t") && val)
+			a->pid = atoi(argv[++i]);
+		else if (!strcmp(o, "-D") && val)
+			a->dir = argv[++i];
+		else if (!strcmp(o, "-o") && val)
+			a->log = argv[++i];
+		else if (!strcmp(o, "--pidfile") && val)
+			a->pidfile = argv[++i];
+		else if (!strncmp(o, "-v", 2) && o[2] >= '0' && o[2] <= '9' && !o[3])
+			a->loglevel = o[2] - '0';
+		else if (!strcmp(o, "--leave-running") || !strcmp(o, "-R"))
+			a->leave_running = true;
+		else if (!strcmp(o, "--shell-job") || !strcmp(o, "-j"))
+			a->shell_job = true;
+		else if (!strcmp(o, "-d") || !strcmp(o, "--restore-detached"))
+			;	/* an RPC restore is always detached */
+		else {
+			fprintf(stderr, "criu-rpc: option %s has no RPC form here\n", o);
+			return -1;
+		}
+	}
+	if (!a->dir)
+		return -1;
+	if (!strcmp(a->cmd, "dump") && a->pid <= 0)
+		return -1;
+	return 0;
+}
+
+static pid_t start_swrk(const char *criu, int *ret_sk)
+{
+	int sk[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char fd[16];
+		int s = dup(sk[1]);	/* without O_CLOEXEC: criu keeps it */
+
+		if (s < 0)
+			_exit(127);
+		snprintf(fd, sizeof(fd), "%d", s);
+		execl(criu, criu, "swrk", fd, (char *)NULL);
+		perror("criu-rpc: exec");
+		_exit(127);
+	}
+	close(sk[1]);
+	if (pid < 0) {
+		close(sk[0]);
+		return -1;
+	}
+	*ret_sk = sk[0];
+	return pid;
+}
+
+static int send_req(int sk, const CriuReq *req)
+{
+	size_t len = criu_req__get_packed_size(req);
+	uint8_t *buf = malloc(len ? len : 1);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	criu_req__pack(req, buf);
+	n = send(sk, buf, len, 0);
+	free(buf);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static CriuResp *recv_resp(int sk)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t n = recv(sk, buf, sizeof(buf), 0);
+
+	if (n <= 0)
+		return NULL;
+	return criu_resp__unpack(NULL, n, buf);
+}
+
+static int write_pidfile(const char *path, int pid)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d", pid);
+	return fclose(f) ? -1 : 0;
+}
+
+/* Send the request, read the answer; 0 on success. */
+static int run(const char *criu, const struct args *a, int dir_fd)
+{
+	CriuOpts opts = CRIU_OPTS__INIT;
+	CriuReq req = CRIU_REQ__INIT;
+	CriuResp *resp;
+	int sk, status, ret = 1;
+	pid_t swrk;
+
+	req.type = strcmp(a->cmd, "dump") ? CRIU_REQ_TYPE__RESTORE : CRIU_REQ_TYPE__DUMP;
+	req.opts = &opts;
+	opts.images_dir_fd = dir_fd;
+	opts.log_file = (char *)(a->log ? a->log : (req.type == CRIU_REQ_TYPE__DUMP ? "dump.log" : "restore.log"));
+	opts.has_log_level = true;
+	opts.log_level = a->loglevel;
+	if (req.type == CRIU_REQ_TYPE__DUMP) {
+		opts.has_pid = true;
+		opts.pid = a->pid;
+	}
+	if (a->leave_running) {
+		opts.has_leave_running = true;
+		opts.leave_running = true;
+	}
+	if (a->shell_job) {
+		opts.has_shell_job = true;
+		opts.shell_job = true;
+	}
+
+	swrk = start_swrk(criu, &sk);
+	if (swrk < 0) {
+		perror("criu-rpc: can't start criu swrk");
+		return 1;
+	}
+	if (send_req(sk, &req)) {
+		fprintf(stderr, "criu-rpc: can't send the request\n");
+	} else if (!(resp = recv_resp(sk))) {
+		fprintf(stderr, "criu-rpc: no answer from criu swrk\n");
+	} else {
+		if (!resp->success)
+			fprintf(stderr, "criu-rpc: %s failed: %s (errno %d)\n", a->cmd,
+				resp->cr_errmsg ? resp->cr_errmsg : "no message", resp->cr_errno);
+		else if (req.type == CRIU_REQ_TYPE__RESTORE && (!resp->restore || resp->restore->pid <= 0))
+			fprintf(stderr, "criu-rpc: restore answered without the root's pid\n");
+		else if (req.type == CRIU_REQ_TYPE__RESTORE && a->pidfile &&
+			 write_pidfile(a->pidfile, resp->restore->pid))
+			perror("criu-rpc: can't write the pidfile");
+		else
+			ret = 0;
+		criu_resp__free_unpacked(resp, NULL);
+	}
+	close(sk);
+	if (waitpid(swrk, &status, 0) != swrk || !WIFEXITED(status)) {
+		fprintf(stderr, "criu-rpc: criu swrk did not exit cleanly\n");
+		ret = 1;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {};
+	int dir_fd, ret;
+
+	if (argc < 3)
+		return usage("too few arguments");
+	if (!strcmp(argv[2], "check")) {
+		execv(argv[1], argv + 1);
+		perror("criu-rpc: exec");
+		return 1;
+	}
+	if (strcmp(argv[2], "dump") && strcmp(argv[2], "restore"))
+		return usage("only dump, restore and check");
+	if (parse(argc - 2, argv + 2, &a))
+		return usage("bad arguments");
+	dir_fd = open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* criu opens it through /proc/<us>/fd */
+	if (dir_fd < 0) {
+		perror("criu-rpc: images dir");
+		return 1;
+	}
+	ret = run(argv[1], &a, dir_fd);
+	close(dir_fd);
+	return ret;
+}
