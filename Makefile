@@ -71,6 +71,9 @@ criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a $(LIBS_LDLIBS)
 
+# pycriu and crit (lib/py)
+include lib/py/Makefile.inc
+
 # libcriu (lib/c/libcriu.so.2, lib/c/libcriu.a)
 include lib/c/Makefile.inc
 

@@ -3,7 +3,8 @@
 # Idempotent and quiet when everything is already there.
 set -e
 
-PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev python3 python3-protobuf criu util-linux procps"
+# protobuf-compiler (protoc) and python3-protobuf: pycriu and ./crit (lib/py)
+PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev python3 python3-protobuf protobuf-compiler util-linux procps"
 # go-criu and Go: test/unit/go-criu.sh drives criu swrk through the RPC library runc uses
 PKGS="$PKGS golang-go golang-github-checkpoint-restore-go-criu-dev"
 
@@ -21,9 +22,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# The 'criu' package is installed only for its image decoder, crit, which the
-# tests use to check that our images keep CRIU's wire format. Its criu binary is
-# never run: the tests always call ./criu/criu by path.
+# Debian's 'criu' package is not needed: the tests use our own crit (./crit).
+# When it is installed anyway, its crit (CRIU 3.17) is an optional second
+# check of CRIU's wire format (test/zdtm/crit_check.py --debian, test-image,
+# crit-roundtrip.sh); its criu binary is never run.
 if ! apt-get install -y -q --no-install-recommends $missing >/dev/null; then
 	apt-get update -q >/dev/null
 	apt-get install -y -q --no-install-recommends $missing >/dev/null

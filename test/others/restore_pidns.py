@@ -8,14 +8,14 @@ program pidns00 makes the tree: the init N of a pid namespace with children.
   1. dump + restore: the restored root has a new pid outside, pid 1 inside;
      every restored task has the namespace pid it was dumped with, and the
      test's own checks (pidfds, signals) pass after SIGTERM.
-  2. Images edited with CRIU's crit: a task in another pid namespace than the
+  2. Images edited with crit (ours, ./crit): a task in another pid namespace than the
      root's (nested) is refused before anything starts, and nothing is left.
   3. Faults injected after the fork and after a morph: the restore fails and
      kills the whole new namespace.
   4. A dump of a plain process whose inventory says criu was in another pid
      namespace (so the root would be an init) but whose root is not pid 1
      is refused the same way.
-Prints TAP; exit 77 when crit or the test program is missing.
+Prints TAP; exit 77 when criu, crit (make pycriu) or the test program is missing.
 """
 import json
 import os
@@ -27,6 +27,7 @@ import tempfile
 import time
 
 CRIU = os.path.abspath("criu/criu")
+CRIT = os.path.abspath("crit")
 PIDNS00 = os.path.abspath("test/build/zdtm/static/pidns00")
 
 results = []
@@ -88,10 +89,10 @@ def criu(args, ddir, fault=None):
 
 
 def crit_edit(path, fn):
-    js = subprocess.run(["crit", "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
+    js = subprocess.run([CRIT, "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
     img = json.loads(js)
     fn(img)
-    subprocess.run(["crit", "encode", "-o", path], input=json.dumps(img).encode(), check=True)
+    subprocess.run([CRIT, "encode", "-o", path], input=json.dumps(img).encode(), check=True)
 
 
 def start_tree(work):
@@ -182,8 +183,8 @@ def test_not_init(work):
 
 
 def main():
-    if not shutil.which("crit"):
-        print("1..0 # SKIP crit is not installed")
+    if not os.path.isdir(os.path.join(os.path.dirname(CRIT), "build", "py", "pycriu")):
+        print("1..0 # SKIP pycriu is not built (make pycriu): ./crit can't run")
         return 77
     if not os.access(PIDNS00, os.X_OK) or not os.access(CRIU, os.X_OK):
         print("1..0 # SKIP build criu and the zdtm programs first")

@@ -1,5 +1,9 @@
 #!/bin/sh
-# crit-check.sh [-s] DIR: check that CRIU's image decoder, crit, reads our images.
+# crit-check.sh [-s] DIR: check that crit reads the images of DIR.
+#
+# The crit is ours (./crit at the top, pycriu from build/py: `make pycriu`),
+# or the one CRIT names: CRIT=/usr/bin/crit checks with Debian's crit
+# (CRIU 3.17), an independent reader of CRIU's wire format.
 #
 # Decodes every image of DIR that crit knows (the IMAGE rows of
 # criu/include/objects.def that name a crit magic) with `crit decode` and fails
@@ -8,13 +12,13 @@
 #
 # -s (strict): also encode crit's JSON back with `crit encode` and compare it
 # with the image byte for byte. A difference means crit dropped or
-# reinterpreted something, i.e. a field whose number or type differs from
-# CRIU's. Fields CRIU does not have (our extensions, fields newer than the
-# installed crit) are dropped as well, so use -s only on images without them.
+# reinterpreted something. Our crit knows every field of ours; Debian's
+# drops the fields CRIU 3.17 does not have (our extensions, newer fields),
+# so with CRIT=/usr/bin/crit use -s only on images without them.
 #
 # Prints one TAP line per image; exit 0 when all pass, 1 on a failure,
-# 77 (skip) when crit is missing or no DIR is given (test-image.c runs this
-# script on the images it writes).
+# 77 (skip) when no DIR is given (test-image.c and test-mem-dump.c run this
+# script on the images they write) or CRIT names a crit that is not there.
 
 strict=
 if [ "$1" = -s ]; then
@@ -22,14 +26,20 @@ if [ "$1" = -s ]; then
 	shift
 fi
 dir=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+crit=${CRIT:-$top/crit}
 
 if [ -z "$dir" ]; then
 	echo "# SKIP: no image directory given (usage: $0 [-s] DIR); test-image runs this check on its own images"
 	exit 77
 fi
-if ! command -v crit >/dev/null 2>&1; then
-	echo "# SKIP: crit not found (install the Debian criu package: scripts/install-deps.sh)"
+if [ -n "$CRIT" ] && ! command -v "$CRIT" >/dev/null 2>&1; then
+	echo "# SKIP: $CRIT not found"
 	exit 77
+fi
+if [ ! -d "$top/build/py/pycriu" ] && [ -z "$CRIT" ]; then
+	echo "not ok 1 - pycriu is not built (make pycriu): $crit can't run"
+	exit 1
 fi
 if [ ! -d "$dir" ]; then
 	echo "not ok 1 - $dir is not a directory"
@@ -58,7 +68,7 @@ check_one() {
 	f=$1
 	name=$(basename "$f")
 	: >"$tmp/err"
-	if ! crit decode -i "$f" -o "$tmp/json" 2>"$tmp/err"; then
+	if ! "$crit" decode -i "$f" -o "$tmp/json" 2>"$tmp/err"; then
 		report fail "crit decode $name"
 		return
 	fi
@@ -71,7 +81,7 @@ check_one() {
 		report ok "crit decode $name ($2)"
 		return
 	fi
-	if ! crit encode -i "$tmp/json" -o "$tmp/bin" 2>"$tmp/err"; then
+	if ! "$crit" encode -i "$tmp/json" -o "$tmp/bin" 2>"$tmp/err"; then
 		report fail "crit encode $name"
 		return
 	fi
@@ -86,7 +96,7 @@ check_one() {
 # that name a crit magic, as "pattern:MAGIC" (%d, %u, %lu in a name become *).
 objects_def=$(dirname "$0")/../../criu/include/objects.def
 specs=$(sed -n 's/^IMAGE([A-Z_0-9]*,[[:space:]]*"\([^"]*\)",.*"\([A-Z_0-9]\{1,\}\)")[^)]*$/\1:\2/p' \
-	"$objects_def" | sed 's/%l\{0,1\}[du]/*/g')
+	"$objects_def" | sed 's/%l\{0,1\}[dux]/*/g')
 if [ -z "$specs" ]; then
 	echo "not ok 1 - no IMAGE rows with a crit magic in $objects_def"
 	exit 1

@@ -12,9 +12,9 @@
  *    the documented error, and the log names the file;
  *  - write-side errors: a message of another type, a required field unset,
  *    a full disk;
- *  - CRIU compatibility: writes a small image set and runs
- *    test/unit/crit-check.sh on it when crit is installed (Debian's criu
- *    package); strict (byte-identical decode+encode) for images holding only
+ *  - crit: writes a small image set and runs test/unit/crit-check.sh on it
+ *    with our crit (./crit), strict (byte-identical decode+encode); then, when
+ *    Debian's crit is installed, with it too: strict for images holding only
  *    fields CRIU 3.17 knows, decode-only for images with pidfd entries.
  *
  * Build and run: `make unit` (test/Makefile.inc builds test/build/unit/test-image
@@ -1751,9 +1751,12 @@ static const char *crit_check_script(const char *argv0)
 	return env ? env : unit_script(argv0, "crit-check.sh");
 }
 
+/* Debian's crit (package criu), an optional second reader of our images */
+#define DEBIAN_CRIT "/usr/bin/crit"
+
 static bool have_crit(void)
 {
-	return system("command -v crit >/dev/null 2>&1") == 0;
+	return access(DEBIAN_CRIT, X_OK) == 0;
 }
 
 /* Runs a shell command, shows its output as TAP comments, returns its exit code. */
@@ -1769,11 +1772,12 @@ static int run_shown(const char *cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int run_crit_check(const char *script, const char *opt, const char *dir)
+/* "SHELL" is "sh" or "CRIT='crit' sh" */
+static int run_crit_check(const char *shell, const char *script, const char *opt, const char *dir)
 {
-	char cmd[PATH_MAX * 3];
+	char cmd[PATH_MAX * 4];
 
-	snprintf(cmd, sizeof(cmd), "sh '%s' %s '%s'", script, opt, dir);
+	snprintf(cmd, sizeof(cmd), "%s '%s' %s '%s'", shell, script, opt, dir);
 	return run_shown(cmd);
 }
 
@@ -1930,33 +1934,56 @@ static void test_schema(const char *argv0)
 	check(rc == 1, "the schema check catches a renumbered and a retyped field (exit %d)", rc);
 }
 
+/*
+ * crit-check.sh on an image set: with our crit (CRIT unset: ./crit) strict on
+ * both sets, since it knows every field of ours; with Debian's (crit =
+ * DEBIAN_CRIT) strict only on the set of CRIU 3.17's fields.
+ */
+static void crit_check_sets(const char *script, const char *crit)
+{
+	const char *who = crit ? "Debian's crit" : "our crit";
+	char dir[PATH_MAX], opt[PATH_MAX];
+	int rc;
+
+	if (crit)
+		snprintf(opt, sizeof(opt), "CRIT='%s' sh", crit);
+	else
+		snprintf(opt, sizeof(opt), "sh");
+
+	snprintf(dir, sizeof(dir), "%s/crit-strict", tmpdir);
+	rc = run_crit_check(opt, script, "-s", dir);
+	check(rc == 0, "%s decodes the CRIU 3.17 set and encodes it back byte for byte (crit-check.sh -s, exit %d)",
+	      who, rc);
+
+	snprintf(dir, sizeof(dir), "%s/crit-pidfd", tmpdir);
+	rc = run_crit_check(opt, script, crit ? "" : "-s", dir);
+	if (crit)
+		check(rc == 0, "%s (which predates pidfd) still decodes the set with pidfd entries (exit %d)", who, rc);
+	else
+		check(rc == 0, "%s decodes the set with pidfd entries and our fields, and encodes it back byte for byte (exit %d)",
+		      who, rc);
+
+	snprintf(dir, sizeof(dir), "%s/crit-bad", tmpdir);
+	rc = run_crit_check(opt, script, "", dir);
+	check(rc == 1, "%s: crit-check.sh fails on a garbage core image and a misnamed one (exit %d)", who, rc);
+}
+
 static void test_crit(const char *argv0)
 {
 	const char *script = crit_check_script(argv0);
-	char dir[PATH_MAX];
-	int dfd, rc;
+	int dfd;
 
-	if (!have_crit()) {
-		printf("# SKIP crit checks: crit is not installed (Debian package criu, scripts/install-deps.sh)\n");
-		return;
-	}
 	if (!check(script != NULL, "found crit-check.sh (run from the top directory or set CRIT_CHECK)"))
 		return;
 
 	dfd = make_dir("crit-strict");
 	check(dfd >= 0 && write_image_set(dfd, true) == 0, "write an image set with CRIU 3.17 fields only");
-	snprintf(dir, sizeof(dir), "%s/crit-strict", tmpdir);
-	rc = run_crit_check(script, "-s", dir);
-	check(rc == 0, "crit decodes it and encodes it back byte for byte (crit-check.sh -s, exit %d)", rc);
-	close(dfd);
-
+	if (dfd >= 0)
+		close(dfd);
 	dfd = make_dir("crit-pidfd");
 	check(dfd >= 0 && write_image_set(dfd, false) == 0, "write an image set with pidfd entries and newer fields");
-	snprintf(dir, sizeof(dir), "%s/crit-pidfd", tmpdir);
-	rc = run_crit_check(script, "", dir);
-	check(rc == 0, "crit (which predates pidfd) still decodes it (crit-check.sh, exit %d)", rc);
-	close(dfd);
-
+	if (dfd >= 0)
+		close(dfd);
 	/* the check itself must be able to fail */
 	dfd = make_dir("crit-bad");
 	if (dfd >= 0) {
@@ -1966,9 +1993,12 @@ static void test_crit(const char *argv0)
 		write_file(dfd, "mm-1.img", h, 8);	/* an mm image with the core magic */
 		close(dfd);
 	}
-	snprintf(dir, sizeof(dir), "%s/crit-bad", tmpdir);
-	rc = run_crit_check(script, "", dir);
-	check(rc == 1, "crit-check.sh fails on a garbage core image and a misnamed one (exit %d)", rc);
+
+	crit_check_sets(script, NULL);
+	if (have_crit())
+		crit_check_sets(script, DEBIAN_CRIT);
+	else
+		printf("# Debian's crit is not installed: no check with it\n");
 }
 
 static void cleanup_tmpdir(void)

@@ -496,12 +496,12 @@ int main(void)
 	   "synchronous writes give the same pagemap and pages images");
 	close(dfd2);
 
-	/* CRIU's own decoder reads them and encodes them back byte for byte */
+	/* crit (ours, ./crit) reads them and encodes them back byte for byte */
 	char cmd[9000];
 	snprintf(cmd, sizeof(cmd), "sh %s/crit-check.sh -s '%s' >/dev/null 2>&1", dirname((char[4096]){ __FILE__ }), dir2);
 	int rc = system(cmd);
 	if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77)
-		printf("# crit not installed: images not checked with crit\n");
+		printf("# crit-check.sh skipped: images not checked with crit\n");
 	else
 		check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "crit decodes mm, pagemap, pagemap-shmem and re-encodes them identically");
 

@@ -30,8 +30,10 @@ literal or key=value lines:
   tty                 a shell job on a terminal: see run_shell_job(); dump and
                       restore get --shell-job
 
-After every successful dump, when crit is on PATH, crit_check.py (run by
-crit's own python) decodes the images test/unit/crit-check.sh names; a
+After every successful dump, crit_check.py checks the images
+test/unit/crit-check.sh names with our crit's pycriu (build/py): each must
+decode and encode back to the same bytes. When Debian's crit (package criu)
+is installed, a second crit_check.py --debian decodes them with it too. A
 rejection fails the test (--no-crit: off).
 
 The runner is a child subreaper and reaps everything it starts. By default
@@ -67,6 +69,8 @@ RUN_LOCK = None
 DEFAULT_CRIU = os.path.join(ROOT, "criu", "criu")
 RPC_CLIENT = os.path.join(ROOT, "test", "build", "zdtm", "criu-rpc")
 CRIT_CHECK = os.path.join(ROOT, "test", "zdtm", "crit_check.py")
+CRIT_PYTHON = "/usr/bin/python3"       # Debian's, with python3-protobuf
+DEBIAN_CRIT = "/usr/bin/crit"          # Debian's crit (package criu): an optional second check
 
 PR_SET_CHILD_SUBREAPER = 36
 PIDNS_ENV = "ZDTM_IN_PIDNS"
@@ -514,8 +518,8 @@ class Runner:
         self.me = os.getpid()
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
         self.tty = None         # the terminal of a tty test (see run_shell_job)
-        self.crit_py, self.crit_why = (None, "--no-crit") if args.no_crit else crit_python()
-        self.crit = None        # the CritChecker, started by run()
+        self.crit_why = "--no-crit" if args.no_crit else None
+        self.crits = []         # the CritCheckers, started by run()
 
     def vlog(self, msg):
         if self.args.verbose:
@@ -542,24 +546,23 @@ class Runner:
         return os.WEXITSTATUS(st), out
 
     def crit_check(self, t, ddir):
-        """Debian's crit must decode the images of every successful dump: the
-        images test/unit/crit-check.sh names, decoded by one crit_check.py
-        --serve process (crit's interpreter) kept for the whole run. Its
-        answer is kept in DIR/crit-check.out."""
-        if not self.crit:
-            return
-        rc, lines = self.crit.check(ddir, t["timeout"], self.reaper)
-        out = os.path.join(ddir, "crit-check.out")
-        with open(out, "w") as f:
-            f.write("".join(l + "\n" for l in lines))
-        if rc == 0:
-            return
-        bad = [l for l in lines if l.startswith("not ok")] or lines[-1:] or ["(no output)"]
-        why = bad[0].split(" - ", 1)[-1]
-        if rc is None:
-            why = "the checker failed: " + why
-        raise TestFailed("crit rejects %s: %s" % (os.path.basename(ddir), why),
-                         [(os.path.relpath(out, ROOT), bad[:LOG_TAIL])])
+        """crit must read the images of every successful dump: the images
+        test/unit/crit-check.sh names, checked by crit_check.py --serve
+        processes kept for the whole run (ours, and Debian's when it is
+        installed). Their answers are kept in DIR/crit-check[-debian].out."""
+        for checker in self.crits:
+            rc, lines = checker.check(ddir, t["timeout"], self.reaper)
+            out = os.path.join(ddir, "crit-check%s.out" % checker.suffix)
+            with open(out, "w") as f:
+                f.write("".join(l + "\n" for l in lines))
+            if rc == 0:
+                continue
+            bad = [l for l in lines if l.startswith("not ok")] or lines[-1:] or ["(no output)"]
+            why = bad[0].split(" - ", 1)[-1]
+            if rc is None:
+                why = "the checker failed: " + why
+            raise TestFailed("%s rejects %s: %s" % (checker.who, os.path.basename(ddir), why),
+                             [(os.path.relpath(out, ROOT), bad[:LOG_TAIL])])
 
     def check_features(self, features, timeout):
         for feat in features:
@@ -904,7 +907,7 @@ class Runner:
         except DescError as e:
             result, reason = "FAIL", "bad .desc: %s" % e
         finally:
-            leftovers += self.reaper.kill_all_below(self.me, self.crit.keep() if self.crit else ())
+            leftovers += self.reaper.kill_all_below(self.me, [p for c in self.crits for p in c.keep()])
         self.counts[result] += 1
         line = "%s  %s" % (result, name)
         if reason:
@@ -934,11 +937,13 @@ class Runner:
         print("zdtm: %d tests, mode %s, flavor %s (%s)" %
               (len(names), self.mode_name(), self.args.flavor, where), flush=True)
         if not self.args.nocr:
-            if self.crit_py:
-                self.crit = CritChecker(self.crit_py, os.path.join(RUN_DIR, "crit-check.log"))
-                self.crit.start()   # here: a tty test's runner copy can't start one for us
+            if not self.crit_why:
+                self.crits = crit_checkers()
+                for c in self.crits:
+                    c.start()   # here: a tty test's runner copy can't start one for us
             print("zdtm: crit check of every dump: %s" %
-                  (("on (%s)" % self.crit_py) if self.crit_py else "off (%s)" % self.crit_why), flush=True)
+                  (("on (%s)" % ", ".join(c.who for c in self.crits)) if self.crits
+                   else "off (%s)" % self.crit_why), flush=True)
         for name in names:
             if self.run_one(name) == "FAIL" and self.args.fail_fast:
                 print("zdtm: stopping at the first failure (--fail-fast)")
@@ -952,12 +957,13 @@ class Runner:
 # ------------------------------------------------------------ crit checks
 
 class CritChecker:
-    """One `crit_check.py --serve` process under crit's python for the whole
-    run: a dump directory goes in as a line, TAP lines and "# done RC" come
-    back. Started again (by the process that started it) if it died."""
+    """One `crit_check.py [--debian] --serve` process for the whole run: a
+    dump directory goes in as a line, TAP lines and "# done RC" come back.
+    Started again (by the process that started it) if it died."""
 
-    def __init__(self, python, log):
-        self.python, self.log = python, log
+    def __init__(self, who, opts, suffix):
+        self.who, self.opts, self.suffix = who, opts, suffix
+        self.log = os.path.join(RUN_DIR, "crit-check%s.log" % suffix)
         self.pid = None
         self.owner = os.getpid()
 
@@ -974,7 +980,7 @@ class CritChecker:
                 os.dup2(w_out, 1)
                 fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 os.dup2(fd, 2)
-                os.execv(self.python, [self.python, CRIT_CHECK, "--serve"])
+                os.execv(CRIT_PYTHON, [CRIT_PYTHON, CRIT_CHECK] + self.opts + ["--serve"])
             finally:
                 os._exit(127)
         os.close(r_in)
@@ -1069,24 +1075,12 @@ def pick_run_dir():
     os.makedirs(RUN_DIR, exist_ok=True)
 
 
-def crit_python():
-    """(interpreter, None) for running crit_check.py: the python named on the
-    #! line of the crit on PATH, which has Debian's pycriu. (None, why) when
-    there is no crit."""
-    crit = shutil.which("crit")
-    if not crit:
-        return None, "crit not found: install the Debian criu package (scripts/install-deps.sh)"
-    try:
-        with open(crit, "rb") as f:
-            first = f.readline().decode(errors="replace").strip()
-    except OSError as e:
-        return None, "cannot read %s: %s" % (crit, e.strerror)
-    words = first[2:].split() if first.startswith("#!") else []
-    if words and os.path.basename(words[0]) == "env" and len(words) > 1:
-        words = [shutil.which(words[1]) or words[1]] + words[2:]
-    if not words or "python" not in os.path.basename(words[0]) or not os.access(words[0], os.X_OK):
-        return None, "%s is not a python script (#! line %r)" % (crit, first)
-    return words[0], None
+def crit_checkers():
+    """Our crit's checker; Debian's too when its crit is installed."""
+    checkers = [CritChecker("crit", [], "")]
+    if os.access(DEBIAN_CRIT, os.X_OK):
+        checkers.append(CritChecker("Debian's crit", ["--debian"], "-debian"))
+    return checkers
 
 
 def set_subreaper():

@@ -8,8 +8,10 @@
 # writes dump.log, kills the task unless --leave-running (FAKE_DUMP_FAIL=1:
 # fails instead; FAKE_DUMP_STOP=1: SIGSTOPs the task, which the before/after
 # comparison must notice; FAKE_DUMP_BADIMG=1: writes an image crit can't
-# decode); restore always fails with a message in its log. The runner gets
-# --no-crit (the fake dumps have no images) but in the crit case.
+# decode; FAKE_DUMP_BADIMG=2: a pstree image that decodes but does not encode
+# back to the same bytes, a field given twice); restore always fails with a
+# message in its log. The runner gets --no-crit (the fake dumps have no
+# images) but in the crit cases, which use our crit (build/py).
 
 SRC=$(cd "$(dirname "$0")" && pwd)
 ZDTM=$(dirname "$SRC")
@@ -30,6 +32,8 @@ mkdir -p "$T/test/unit"
 cp "$TOP/test/unit/crit-check.sh" "$T/test/unit/"
 mkdir -p "$T/criu/include"
 cp "$TOP/criu/include/objects.def" "$T/criu/include/"	# crit_check.py's list of images
+mkdir -p "$T/build"
+ln -s "$TOP/build/py" "$T/build/py"	# our pycriu, for crit_check.py
 cp "$SRC"/*.c "$ST/"
 for n in crf crf_why feat_no feat_yes baddesc flav_h norst_only tty_nomark; do
 	cp "$SRC/good.c" "$ST/$n.c"
@@ -75,7 +79,11 @@ dump)
 		echo "Error: fake dump failure" >> "$dir/$log"
 		exit 1
 	fi
-	[ -n "$FAKE_DUMP_BADIMG" ] && printf 'not an image' > "$dir/core-$pid.img"
+	[ "$FAKE_DUMP_BADIMG" = 1 ] && printf 'not an image' > "$dir/core-$pid.img"
+	# IMG_COMMON, PSTREE magics, then a 10-byte pstree_entry whose pid is given twice
+	[ "$FAKE_DUMP_BADIMG" = 2 ] &&
+		printf '\031\103\126\124\060\060\047\120\012\000\000\000\010\005\010\005\020\001\030\005\040\005' \
+			> "$dir/pstree.img"
 	[ -n "$FAKE_DUMP_STOP" ] && kill -STOP "$pid"
 	if [ -z "$lr" ]; then
 		kill -KILL "$pid"
@@ -184,12 +192,15 @@ else
 	not_ok "tty test: criu dump got --shell-job, criu restore too and printed on the pty"
 fi
 
-if command -v crit >/dev/null 2>&1; then
+if [ -d "$TOP/build/py/pycriu" ]; then
 	FAKE_DUMP_BADIMG=1 CRIT=--timeout=3 run crit -t good --norst
-	expect "crit check: an image crit rejects: FAIL" "$T/out.crit" "^FAIL  good: crit rejects dump-1: crit decode core-[0-9]+.img: unknown magic"
+	expect "crit check: an image crit rejects: FAIL" "$T/out.crit" "^FAIL  good: crit rejects dump-1: crit decode\|encode core-[0-9]+.img: unknown magic"
 	expect_rc "crit check: exit 1" "$T/out.crit" 1
+	FAKE_DUMP_BADIMG=2 CRIT=--timeout=3 run crit2 -t good --norst
+	expect "crit check: an image that does not encode back: FAIL" "$T/out.crit2" \
+		"^FAIL  good: crit rejects dump-1: crit decode\|encode pstree.img: crit decode \| crit encode does not give the image back"
 else
-	ok "# SKIP crit not installed: no crit check case"
+	not_ok "crit check: build/py/pycriu is not built (make pycriu)"
 fi
 
 # 3. --norst --iters
