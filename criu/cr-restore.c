@@ -995,6 +995,7 @@ static int read_task_images(int dfd, struct pstree_item *item, int slot)
 	ri->slot = slot;
 	ri->mem.pages_fd = -1;
 	ri->mem.file_path = restore_file_path;
+	ri->mem.file_own_fd = memfd_map_ctl_fd;
 	ri->core = xzalloc(item->nr_threads * sizeof(*ri->core));
 	if (!ri->core)
 		return -ENOMEM;
@@ -1168,6 +1169,7 @@ static int fill_service_fds(struct morph_task *mt)
 
 	mt->nr_service_fds = 0;
 	rsti(mt->item)->mem.remote_proc_fd = -1;
+	rsti(mt->item)->mem.remote_ctl_pidfd = -1;
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
 		int same = criu_fds[i] < 0 ? -1 :
@@ -1180,6 +1182,8 @@ static int fill_service_fds(struct morph_task *mt)
 		mt->service_fds[mt->nr_service_fds++] = sfd_base + i;
 		if (i == SFD_PROC)
 			rsti(mt->item)->mem.remote_proc_fd = sfd_base + i;
+		if (i == SFD_CTL)
+			rsti(mt->item)->mem.remote_ctl_pidfd = sfd_base + i;
 	}
 	return 0;
 }

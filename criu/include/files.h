@@ -193,6 +193,13 @@ int file_fown_flags(const struct file_desc *d, const struct FownEntry **ret_fown
 int open_files_ctl(enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */
 int file_desc_ctl_fd(const struct file_desc *d);
+/*
+ * memfd.c: criu's fd of the file memfd_create() gave for the memfd that file
+ * id is a file object of (-ENOENT for other files). A read-write mapping of
+ * the memfd maps that very file: a reopen for writing would hold write access
+ * to the inode, and execveat() of the memfd would fail with ETXTBSY.
+ */
+int memfd_map_ctl_fd(uint32_t id);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(void);
 /* Restore-side state of the controller, set by files_restore_*(). */
