@@ -749,7 +749,7 @@ static int check_pstree(void)
 
 static int check_sessions(const struct restore_opts *o)
 {
-	struct pstree_item *root = rst_tree.root, *item;
+	struct pstree_item *root = rst_tree.root;
 
 	if (root->sid != root->pid && root->sid != getsid(0) && !o->shell_job)
 		return pr_fail(-EINVAL,
@@ -760,22 +760,7 @@ static int check_sessions(const struct restore_opts *o)
 		return pr_fail(-EINVAL, "the root task %d is in process group %d, which is outside the dump; "
 					"use --shell-job\n",
 			       root->pid, root->pgid);
-	for_each_pstree_item(&rst_tree, item) {
-		struct pstree_item *leader;
-
-		if (item == root)
-			continue;
-		if (item->sid != item->pid && item->sid != item->parent->sid)
-			return pr_fail(-EOPNOTSUPP, "task %d: session %d differs from its parent's (not supported)\n",
-				       item->pid, item->sid);
-		leader = pstree_find(&rst_tree, item->pgid);
-		if (leader && leader->sid != item->sid)
-			return pr_fail(-EINVAL, "task %d: group %d is in another session\n", item->pid, item->pgid);
-		if (!leader && item->pgid != root->pgid)
-			return pr_fail(-EOPNOTSUPP, "task %d: process group %d has no leader in the dump\n", item->pid,
-				       item->pgid);
-	}
-	return 0;
+	return pstree_check_groups(&rst_tree);
 }
 
 static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
