@@ -22,7 +22,9 @@
  * is made again by connecting the client to the restored listener and
  * accepting it; if the listener was closed, from a listener of that name
  * made for the occasion. Connected datagram sockets connect() to their
- * peer's name; clients whose connection was not accepted connect last and
+ * peer's name (a datagram socket may be its own peer); an unnamed datagram
+ * socket with datagrams but no peer gets a socketpair() whose other end sends
+ * them and closes; clients whose connection was not accepted connect last and
  * stay in their listener's queue. A stale socket file in the way of bind()
  * (the dumped socket's own, left when it was killed) is removed only if no
  * one listens on it. Then socket options, the queued data (sent again from
@@ -702,7 +704,8 @@ static int unix_collect(struct file_desc *d)
 	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
 	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
 		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
-	if (ue->peer && ue->peer == ue->ino)
+	/* a datagram socket may connect() to its own name; nothing else is its own peer */
+	if (ue->peer && ue->peer == ue->ino && (ue->type != SOCK_DGRAM || !ue->name.len))
 		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);
 	si = xzalloc(sizeof(*si));
 	if (!si)
@@ -908,7 +911,18 @@ static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
 	return 0;
 }
 
-/* Pairs of unnamed connected sockets, and stream/seqpacket sockets whose peer had closed. */
+/*
+ * An unnamed datagram socket with no peer in the image gets datagrams only
+ * from a socketpair() peer (no one can connect to it), which had closed:
+ * it is made with a socketpair too, the other end of which sends the
+ * datagrams again and closes.
+ */
+static bool orphan_dgram(const struct unix_sk_info *si)
+{
+	return si->ue->type == SOCK_DGRAM && !si->peer && !named(si) && !list_empty(&si->queue);
+}
+
+/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
 static int create_pairs(void)
 {
 	struct unix_sk_info *si;
@@ -917,6 +931,12 @@ static int create_pairs(void)
 	list_for_each_entry(si, &unix_sks, list) {
 		struct unix_sk_info *p = si->peer;
 
+		if (!si->created && orphan_dgram(si)) {
+			ret = make_pair(si, NULL);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (si->created || si->ue->state != TCP_ESTABLISHED)
 			continue;
 		/*
