@@ -395,6 +395,40 @@ static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
 }
 
 /*
+ * A socket whose file was removed is bound to its name again at restore (and
+ * the file removed again), so the name must still be free for a socket file:
+ * its directory there, and no file at it but a socket (the restore puts the
+ * sockets of the tree that share a name in order; a socket file of someone
+ * else's live socket fails the restore).
+ */
+static int check_rebindable(const char *name_dir, const char *name, const char *who)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
+		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
+	if (!lstat(path, &st)) {
+		if (S_ISSOCK(st.st_mode))
+			return 0;
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to %s, whose socket file was removed and another file (not a socket) "
+			       "made there: criu can't bind the socket to that name again\n",
+			       who, path);
+	}
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		*slash = '\0';
+		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: bound to %s/%s, whose socket file was removed and the directory %s too: "
+				       "criu can't bind the socket to that name again\n",
+				       who, path, slash + 1, path);
+	}
+	return 0;
+}
+
+/*
  * A bound path: the file must still be the socket's (same inode). A relative
  * name is taken from the task's cwd, recorded in name_dir.
  */
@@ -417,6 +451,10 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 	if (fstatat(cwd >= 0 ? cwd : AT_FDCWD, s->name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode) ||
 	    !s->has_vfs || st.st_ino != s->vfs_ino) {
 		/* restore binds to the name and removes the file again */
+		int ret = check_rebindable(ue->name_dir, s->name, who);
+
+		if (ret)
+			return ret;
 		pr_info("%s: the socket file %s%s%s was removed or replaced after bind()\n", who, ue->name_dir ?: "",
 			ue->name_dir ? "/" : "", s->name);
 		ue->has_deleted = true;
