@@ -163,7 +163,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	}
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
-	ret = check_tree_files(&tree);
+	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	if (!ret)
+		ret = check_tree_files(&tree);
 	if (ret)
 		goto err;
 

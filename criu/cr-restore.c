@@ -103,6 +103,7 @@ static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 
 	mt->nr_service_fds = 0;
 	rsti(mt->item)->mem.remote_proc_fd = -1;
+	rsti(mt->item)->mem.remote_ctl_pidfd = -1;
 	for (int i = 0; i < SFD_NR; i++) {
 		/* close it only when it is still our file (not a restored fd) */
 		int same = criu_fds[i] < 0 ? -1 :
@@ -115,6 +116,8 @@ static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 		mt->service_fds[mt->nr_service_fds++] = ctx->sfd_base + i;
 		if (i == SFD_PROC)
 			rsti(mt->item)->mem.remote_proc_fd = ctx->sfd_base + i;
+		if (i == SFD_CTL)
+			rsti(mt->item)->mem.remote_ctl_pidfd = ctx->sfd_base + i;
 	}
 	return 0;
 }

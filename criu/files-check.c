@@ -8,6 +8,10 @@
  *    which dump_one_file() checks for every fd; /proc/locks, read once before
  *    anything is dumped, also finds the locks of the tree's tasks held
  *    without an fd (a flock() on a file only mapped any more);
+ *  - a /proc file of a task of the tree (/proc/PID/maps, /proc/PID/stat, the
+ *    directory /proc/PID, ...): restore reopens files by path before the
+ *    tasks exist (and a restored task may see another pid), so the path
+ *    would name nothing or another process;
  *  - an fd table shared by processes that are not threads of one another
  *    (clone(CLONE_FILES) without CLONE_THREAD): restore gives every process
  *    a table of its own, so what one closes or opens would no longer show in
@@ -101,6 +105,48 @@ static struct pstree_item *tree_task_of(struct pstree *tree, pid_t pid)
 	int idx;
 
 	return pid > 0 ? pstree_find_tid(tree, pid, &idx) : NULL;
+}
+
+/* ===================== /proc files of the tree ===================== */
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+pid_t proc_path_pid(const char *path)
+{
+	const char *c = path;
+
+	while (*c) {
+		size_t n = strcspn(c, "/"), d = strspn(c, "0123456789");
+
+		if (n && d == n && n < 10)
+			return (pid_t)atoi(c);
+		c += n;
+		c += strspn(c, "/");
+	}
+	return -1;
+}
+
+int check_fd_proc(struct pstree *tree, const struct fd_parms *p)
+{
+	struct pstree_item *owner;
+	pid_t pid;
+	int idx;
+
+	if (p->sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	pid = proc_path_pid(p->link);
+	if (pid <= 0)
+		return 0;
+	/* the tree's /proc may be one of its own pid namespace: its pids or the ones criu sees */
+	owner = pstree_find_vtid(tree, pid, &idx) ?: tree_task_of(tree, pid);
+	if (!owner)
+		return 0;
+	return pr_fail(-EOPNOTSUPP,
+		       "fd %d of task %d is %s, a /proc file of task %d of the dumped tree: criu can't restore "
+		       "/proc files of the tree's own tasks (yet)\n",
+		       p->fd, p->item->pid, p->link, owner->pid);
 }
 
 static bool fdinfo_has_lock(const struct proc_fdinfo *fi, const struct file_lock_line *want)

@@ -330,7 +330,7 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 	uint32_t id;
 	int ret;
 
-	ret = check_fd_locks(p) ?: dump_fd_object(ctx, p, &id, &t);
+	ret = check_fd_locks(p) ?: check_fd_proc(ctx->tree, p) ?: dump_fd_object(ctx, p, &id, &t);
 	if (ret)
 		return ret;
 

@@ -65,7 +65,8 @@ int inotify_parse_wd(const char *val, struct inotify_wd_line *w)
 {
 	const char *h;
 
-	if (sscanf(val, "%u ino:%llx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x fhandle-type:%x", &w->wd,
+	/* every number of the line is hex, the wd too */
+	if (sscanf(val, "%x ino:%llx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x fhandle-type:%x", &w->wd,
 		   &w->ino, &w->sdev, &w->mask, &w->ignored_mask, &w->fh_bytes, &w->fh_type) != 7)
 		return -EINVAL;
 	h = strstr(val, "f_handle:");
@@ -149,8 +150,17 @@ static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_w
 		return -ENOMEM;
 	memcpy(fe->handle, w->fh, w->fh_bytes);
 	if (!open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+		struct stat st;
+		bool removed = !fstat(fd, &st) && st.st_nlink == 0;
+
 		fe->path = path_of_fd(fd);
 		close(fd);
+		/* the watch keeps the inode alive; once the tree is gone, so is the inode */
+		if (removed)
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d: inotify watch %u is on a removed file (inode %llu, %s): "
+				       "criu can't restore a watch of a file that no longer exists\n",
+				       p->fd, p->item->pid, w->wd, w->ino, fe->path ?: "path unknown");
 	}
 	if (!fe->path)
 		pr_warn("fd %d of task %d: watch %u (inode %llu): can't find its path; only its handle is kept\n",

@@ -35,6 +35,7 @@
 #include "files.h"
 #include "rst-ctx.h"
 #include "restore.h"
+#include "syscalls.h"
 
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
@@ -363,6 +364,22 @@ static bool near_stack(const VmaEntry *v)
 	return v->start < sp + STACK_ROOM_ABOVE && v->end > sp - min(sp, STACK_ROOM_BELOW);
 }
 
+/*
+ * The file of a private file VMA: criu's memfd itself when it was mapped
+ * read-write (memfd_map_ctl_fd(): a reopen for writing would hold write
+ * access to the inode, and execveat() of it would fail), else a reopen.
+ */
+static int open_vma_file(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v, int ctl, int oflags)
+{
+	int own = oflags == O_RDWR && (v->status & VMA_AREA_MEMFD) ? memfd_map_ctl_fd(ctx, (uint32_t)v->shmid) : -1;
+	int fd;
+
+	if (own < 0)
+		return open_ctl_fd(ctx, c->proc_fd, ctl, oflags);
+	fd = sys_pidfd_getfd(ctx->ctl_pidfd, own, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Map v at its dumped place in the stub; 1 when it can't go there (left to the morph). */
 static int map_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
@@ -380,7 +397,7 @@ static int map_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 
 		if (ctl < 0)
 			return 1;
-		fd = open_ctl_fd(ctx, c->proc_fd, ctl, oflags);
+		fd = open_vma_file(ctx, c, v, ctl, oflags);
 		if (fd < 0) {
 			pr_debug("task %d: can't open the file of %#" PRIx64 ": %s\n", c->me->pid, v->start,
 				 strerror(-fd));

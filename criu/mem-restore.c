@@ -466,6 +466,31 @@ static void cache_drop(struct compel_rsys *rs, struct open_file_cache *c)
 	c->fd = -1;
 }
 
+/*
+ * A read-write mapping of a file whose open file criu holds itself (a memfd's:
+ * a reopen for writing would hold write access to the inode) gets that open
+ * file, with pidfd_getfd() in the task; -ENOENT: any other file, opened by path.
+ */
+static int take_own_file(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem, const VmaEntry *v,
+			 int oflags)
+{
+	int cfd;
+	long r;
+
+	if (oflags != O_RDWR || !(v->status & VMA_AREA_MEMFD) || !mem->file_own_fd)
+		return -ENOENT;
+	cfd = mem->file_own_fd(ctx, (uint32_t)v->shmid);
+	if (cfd < 0)
+		return -ENOENT;
+	if (mem->remote_ctl_pidfd <= 0)
+		return pr_fail(-EBADF, "%d: no pidfd of criu to map the memfd of VMA %#" PRIx64 "\n", pid, v->start);
+	r = rst_rsys(rs, __NR_pidfd_getfd, mem->remote_ctl_pidfd, cfd, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: can't take criu's memfd for VMA %#" PRIx64 ": %s\n", pid, v->start,
+			       strerror((int)-r));
+	return (int)r;
+}
+
 static int vma_file_fd(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 		       const VmaEntry *v, struct open_file_cache *c)
 {
@@ -479,6 +504,12 @@ static int vma_file_fd(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, u
 	if (c->fd >= 0 && c->id == v->shmid && c->oflags == oflags)
 		return c->fd;
 	cache_drop(rs, c);
+	fd = take_own_file(ctx, rs, pid, mem, v, oflags);
+	if (fd != -ENOENT) {
+		if (fd >= 0)
+			*c = (struct open_file_cache){ fd, v->shmid, oflags };
+		return fd;
+	}
 	if (!mem->file_path)
 		return pr_fail(-EOPNOTSUPP, "%d: no way to find the file of VMA %#" PRIx64 "\n", pid, v->start);
 	/* CRIU's convention: a file VMA names its file (files.img id) in shmid */

@@ -10,11 +10,18 @@
  *
  * Restore, in the controller: one memfd per inode, created with its name,
  * filled, sized, given its mode and owner, then sealed (after the filling:
- * F_SEAL_WRITE would forbid it); every open file of it is a reopen of that
- * inode through /proc/self/fd with its own access mode, flags and position,
- * so files, fds and mappings of one memfd share one inode again. Mappings of
- * a memfd name such a file object (dump_file_lfd()), and are mapped by the
- * memory restore from the controller's fd.
+ * F_SEAL_WRITE would forbid it). The file memfd_create() gives holds no
+ * write access to the inode (the kernel makes it as a pseudo file), while a
+ * reopen for writing does, and execveat(fd, "", AT_EMPTY_PATH) of the memfd
+ * fails with ETXTBSY as long as anything holds write access. So the first
+ * read-write open file of an inode is that very file, and a read-write
+ * mapping (shared or private) maps it too (memfd_map_ctl_fd(): the memory
+ * restore takes it with pidfd_getfd()); every other open file is a reopen of
+ * the inode through /proc/self/fd with its own access mode, flags and
+ * position, so files, fds and mappings of one memfd share one inode again.
+ * The dump can't tell a reopen for writing from the memfd_create() file, so
+ * a task that had a second writable open file gets exec back.
+ * Mappings of a memfd name a read-only file object (dump_file_lfd()).
  * Hugetlbfs memfds are refused for now.
  */
 #include <fcntl.h>
@@ -250,6 +257,7 @@ struct memfd_inode {
 	struct memfd_inode *next;
 	MemfdInodeEntry *mie;
 	int fd;			/* the controller's memfd, -1 until created */
+	bool fd_given;		/* fd's open file is some file object's already */
 };
 
 static struct memfd_inode *inodes;
@@ -367,13 +375,37 @@ static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 	return 0;
 }
 
+/* An open file of the inode for d: memfd_create()'s own for the first read-write one, else a reopen. */
+static int open_file(struct memfd_inode *i, unsigned int flags)
+{
+	char path[64];
+	int fd;
+
+	if ((flags & O_ACCMODE) == O_RDWR && !i->fd_given) {
+		fd = fcntl(i->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		/* the status flags open() would have set (O_ASYNC and the owner come later) */
+		if (fcntl(fd, F_SETFL, flags & (O_APPEND | O_NONBLOCK | O_NOATIME))) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		i->fd_given = true;
+		return fd;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", i->fd);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	MemfdFileEntry *mfe = d->fe->memfd;
 	struct memfd_inode *i = d->priv;
 	unsigned int flags = mfe->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_LARGEFILE | O_NOATIME);
 	_cleanup_close_ int fd = -1;
-	char path[64];
 	int ret;
 
 	if (i->fd < 0) {
@@ -381,10 +413,10 @@ static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		if (ret)
 			return ret;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", i->fd);
-	fd = open(path, flags | O_CLOEXEC);
+	fd = open_file(i, flags);
 	if (fd < 0)
-		return pr_fail_errno("memfd %u: can't open '%s' with flags %o", d->id, i->mie->name, flags);
+		return pr_fail(fd, "memfd %u: can't open '%s' with flags %o: %s\n", d->id, i->mie->name, flags,
+			       strerror(-fd));
 	if (mfe->pos && lseek(fd, mfe->pos, SEEK_SET) < 0)
 		return pr_fail_errno("memfd %u: can't seek to %llu", d->id, (unsigned long long)mfe->pos);
 	ret = anon_fd_restore_flags(fd, mfe->flags, mfe->fown);
@@ -392,6 +424,17 @@ static int memfd_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return pr_fail(ret, "memfd %u: can't restore flags/owner: %s\n", d->id, strerror(-ret));
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id)
+{
+	struct file_desc *d = find_file_desc(ctx, id);
+	struct memfd_inode *i;
+
+	if (!d || d->type != &memfd_file_type)
+		return -ENOENT;
+	i = d->priv;
+	return i && i->fd >= 0 ? i->fd : -ENOENT;
 }
 
 static void memfd_cleanup(struct rst_ctx *ctx)

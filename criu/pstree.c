@@ -83,3 +83,29 @@ bool pstree_has_pgid(struct pstree *t, pid_t pgid)
 			return true;
 	return false;
 }
+
+int pstree_check_groups(struct pstree *t)
+{
+	struct pstree_item *root = t->root, *item;
+
+	for_each_pstree_item(t, item) {
+		struct pstree_item *leader;
+
+		if (item == root)
+			continue;
+		if (item->sid != item->pid && item->sid != item->parent->sid)
+			return pr_fail(-EOPNOTSUPP,
+				       "task %d: its session %d is neither its own nor its parent's: not supported\n",
+				       item->pid, item->sid);
+		leader = pstree_find(t, item->pgid);
+		if (leader && leader->sid != item->sid)
+			return pr_fail(-EINVAL, "task %d: its process group %d is in another session\n", item->pid,
+				       item->pgid);
+		if (!leader && item->pgid != root->pgid)
+			return pr_fail(-EOPNOTSUPP,
+				       "task %d: its process group %d has no leader in the tree (the leader is gone): "
+				       "not supported\n",
+				       item->pid, item->pgid);
+	}
+	return 0;
+}

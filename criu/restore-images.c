@@ -156,7 +156,7 @@ static int check_pstree(struct rst_ctx *ctx)
 
 static int check_sessions(struct rst_ctx *ctx, const struct restore_opts *o)
 {
-	struct pstree_item *root = ctx->tree.root, *item;
+	struct pstree_item *root = ctx->tree.root;
 
 	if (root->sid != root->pid && root->sid != getsid(0) && !o->shell_job)
 		return pr_fail(-EINVAL,
@@ -167,22 +167,7 @@ static int check_sessions(struct rst_ctx *ctx, const struct restore_opts *o)
 		return pr_fail(-EINVAL, "the root task %d is in process group %d, which is outside the dump; "
 					"use --shell-job\n",
 			       root->pid, root->pgid);
-	for_each_pstree_item(&ctx->tree, item) {
-		struct pstree_item *leader;
-
-		if (item == root)
-			continue;
-		if (item->sid != item->pid && item->sid != item->parent->sid)
-			return pr_fail(-EOPNOTSUPP, "task %d: session %d differs from its parent's (not supported)\n",
-				       item->pid, item->sid);
-		leader = pstree_find(&ctx->tree, item->pgid);
-		if (leader && leader->sid != item->sid)
-			return pr_fail(-EINVAL, "task %d: group %d is in another session\n", item->pid, item->pgid);
-		if (!leader && item->pgid != root->pgid)
-			return pr_fail(-EOPNOTSUPP, "task %d: process group %d has no leader in the dump\n", item->pid,
-				       item->pgid);
-	}
-	return 0;
+	return pstree_check_groups(&ctx->tree);
 }
 
 static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
@@ -392,6 +377,7 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	ri->slot = slot;
 	ri->mem.pages_fd = -1;
 	ri->mem.file_path = restore_file_path;
+	ri->mem.file_own_fd = memfd_map_ctl_fd;
 	ri->core = xzalloc(item->nr_threads * sizeof(*ri->core));
 	if (!ri->core)
 		return -ENOMEM;

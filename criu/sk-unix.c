@@ -22,7 +22,9 @@
  * is made again by connecting the client to the restored listener and
  * accepting it; if the listener was closed, from a listener of that name
  * made for the occasion. Connected datagram sockets connect() to their
- * peer's name; clients whose connection was not accepted connect last and
+ * peer's name (a datagram socket may be its own peer); an unnamed datagram
+ * socket with datagrams but no peer gets a socketpair() whose other end sends
+ * them and closes; clients whose connection was not accepted connect last and
  * stay in their listener's queue. A stale socket file in the way of bind()
  * (the dumped socket's own, left when it was killed) is removed only if no
  * one listens on it. Then socket options, the queued data (sent again from
@@ -394,6 +396,40 @@ static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
 }
 
 /*
+ * A socket whose file was removed is bound to its name again at restore (and
+ * the file removed again), so the name must still be free for a socket file:
+ * its directory there, and no file at it but a socket (the restore puts the
+ * sockets of the tree that share a name in order; a socket file of someone
+ * else's live socket fails the restore).
+ */
+static int check_rebindable(const char *name_dir, const char *name, const char *who)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
+		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
+	if (!lstat(path, &st)) {
+		if (S_ISSOCK(st.st_mode))
+			return 0;
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to %s, whose socket file was removed and another file (not a socket) "
+			       "made there: criu can't bind the socket to that name again\n",
+			       who, path);
+	}
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		*slash = '\0';
+		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: bound to %s/%s, whose socket file was removed and the directory %s too: "
+				       "criu can't bind the socket to that name again\n",
+				       who, path, slash + 1, path);
+	}
+	return 0;
+}
+
+/*
  * A bound path: the file must still be the socket's (same inode). A relative
  * name is taken from the task's cwd, recorded in name_dir.
  */
@@ -416,6 +452,10 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 	if (fstatat(cwd >= 0 ? cwd : AT_FDCWD, s->name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode) ||
 	    !s->has_vfs || st.st_ino != s->vfs_ino) {
 		/* restore binds to the name and removes the file again */
+		int ret = check_rebindable(ue->name_dir, s->name, who);
+
+		if (ret)
+			return ret;
 		pr_info("%s: the socket file %s%s%s was removed or replaced after bind()\n", who, ue->name_dir ?: "",
 			ue->name_dir ? "/" : "", s->name);
 		ue->has_deleted = true;
@@ -703,7 +743,8 @@ static int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
 	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
 		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
-	if (ue->peer && ue->peer == ue->ino)
+	/* a datagram socket may connect() to its own name; nothing else is its own peer */
+	if (ue->peer && ue->peer == ue->ino && (ue->type != SOCK_DGRAM || !ue->name.len))
 		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);
 	si = xzalloc(sizeof(*si));
 	if (!si)
@@ -909,7 +950,18 @@ static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
 	return 0;
 }
 
-/* Pairs of unnamed connected sockets, and stream/seqpacket sockets whose peer had closed. */
+/*
+ * An unnamed datagram socket with no peer in the image gets datagrams only
+ * from a socketpair() peer (no one can connect to it), which had closed:
+ * it is made with a socketpair too, the other end of which sends the
+ * datagrams again and closes.
+ */
+static bool orphan_dgram(const struct unix_sk_info *si)
+{
+	return si->ue->type == SOCK_DGRAM && !si->peer && !named(si) && !list_empty(&si->queue);
+}
+
+/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
 static int create_pairs(void)
 {
 	struct unix_sk_info *si;
@@ -918,6 +970,12 @@ static int create_pairs(void)
 	list_for_each_entry(si, &unix_sks, list) {
 		struct unix_sk_info *p = si->peer;
 
+		if (!si->created && orphan_dgram(si)) {
+			ret = make_pair(si, NULL);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (si->created || si->ue->state != TCP_ESTABLISHED)
 			continue;
 		/*

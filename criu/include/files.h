@@ -127,10 +127,14 @@ int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
  * States the dump refuses (files-check.c). check_tree_files(): before
  * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
  * tree's locks in /proc/locks; check_fd_locks(): the locks held through one
- * fd (its fdinfo). 0, or -EOPNOTSUPP logged with what is refused.
+ * fd (its fdinfo); check_fd_proc(): a /proc file of a task of the tree.
+ * 0, or -EOPNOTSUPP logged with what is refused.
  */
 int check_tree_files(struct pstree *tree);
 int check_fd_locks(const struct fd_parms *p);
+int check_fd_proc(struct pstree *tree, const struct fd_parms *p);
+/* The first all-digits component of path ("/proc/66/maps": 66), or -1. */
+pid_t proc_path_pid(const char *path);
 /* One lock line of /proc/locks or of an fdinfo "lock:" line. */
 struct file_lock_line {
 	char kind[16];			/* POSIX, FLOCK, OFDLCK, LEASE, ... */
@@ -219,6 +223,13 @@ int file_fown_flags(struct rst_ctx *ctx, const struct file_desc *d, const struct
 int open_files_ctl(struct rst_ctx *ctx, enum file_open_stage stage);
 /* The controller's fd of an object (after open_files_ctl), or -1. */
 int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d);
+/*
+ * memfd.c: criu's fd of the file memfd_create() gave for the memfd that file
+ * id is a file object of (-ENOENT for other files). A read-write mapping of
+ * the memfd maps that very file: a reopen for writing would hold write access
+ * to the inode, and execveat() of the memfd would fail with ETXTBSY.
+ */
+int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(struct rst_ctx *ctx);
 

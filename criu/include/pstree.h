@@ -78,6 +78,13 @@ static inline pid_t item_vtid(const struct pstree_item *item, int idx)
 #define for_each_pstree_item(t, item) list_for_each_entry(item, &(t)->items, all)
 
 struct pstree_item *pstree_item_alloc(void);
+/*
+ * The sessions and process groups restore can build (dump and restore run
+ * it): a task other than the root is in its parent's session or leads its
+ * own, and its group has its leader in the tree, in the same session, or is
+ * the root's group. 0, or -EOPNOTSUPP/-EINVAL logged naming the task.
+ */
+int pstree_check_groups(struct pstree *t);
 void pstree_free(struct pstree *t);
 struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
 /* Does some task of the tree lead or belong to process group pgid? */

@@ -73,6 +73,7 @@ struct rst_mem {
 	size_t nr_pmes;
 	int pages_fd;			/* criu's fd of pages-N.img, -1 when no pages */
 	int remote_proc_fd;		/* > 0: the task's fd of /proc, for /proc paths (chroot) */
+	int remote_ctl_pidfd;		/* > 0: the task's pidfd of criu (pidfd_getfd of criu's files) */
 	/*
 	 * mem-cow.c: one COW_* state per VMA (in memory shared with the stubs),
 	 * NULL when no VMA of the tree can be shared with a child.
@@ -80,6 +81,11 @@ struct rst_mem {
 	uint8_t *cow;
 	/* filled by the caller: file-backed mappings and the exe */
 	int (*file_path)(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
+	/*
+	 * optional: criu's fd whose very open file a read-write mapping of file
+	 * id maps (taken with pidfd_getfd(), not reopened), or -ENOENT
+	 */
+	int (*file_own_fd)(struct rst_ctx *ctx, uint32_t id);
 };
 
 /* Per-task restore state (pstree_item.priv). */

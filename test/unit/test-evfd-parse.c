@@ -186,6 +186,12 @@ static void test_inotify(void)
 			    &w) == -EINVAL,
 	   "inotify: a handle longer than the kernel allows is refused");
 	check(inotify_parse_wd("1 ino:13 sdev:fe00000 mask:2", &w) == -EINVAL, "inotify: a truncated line is refused");
+	check(!inotify_parse_wd("1f ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:1 fhandle-type:1 f_handle:13",
+				&w) && w.wd == 0x1f,
+	   "inotify: the wd is hex (1f is 31)");
+	check(!inotify_parse_wd("10 ino:13 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:1 fhandle-type:1 f_handle:13",
+				&w) && w.wd == 16,
+	   "inotify: the wd is hex (10 is 16)");
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sk_unix_name_gone_refused: a datagram socket bound to DIR/sock, then the
+ * socket file and DIR removed (NAME_TAKEN: the socket file removed and a
+ * FIFO made at its path). Restore binds such a socket to its name again and
+ * removes the file, which it can't do here, so the dump must refuse; after
+ * it the socket still has its name and still receives what a connected
+ * client sends.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "zdtmtst.h"
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX }, got;
+	socklen_t len = sizeof(got);
+	char dir[64], buf[8];
+	int srv, cli;
+
+	test_init(argc, argv);
+	snprintf(dir, sizeof(dir), "zdtm-skgone.%d", getpid());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	if (mkdir(dir, 0700)) {
+		fail("mkdir");
+		return 1;
+	}
+	srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	cli = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (srv < 0 || cli < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    connect(cli, (struct sockaddr *)&sa, sizeof(sa)) || unlink(sa.sun_path)) {
+		fail("socket setup");
+		return 1;
+	}
+#ifdef NAME_TAKEN
+	if (mkfifo(sa.sun_path, 0600)) {
+		fail("mkfifo");
+		return 1;
+	}
+#else
+	if (rmdir(dir)) {
+		fail("rmdir");
+		return 1;
+	}
+#endif
+
+	test_daemon();
+	test_waitsig();
+
+	if (getsockname(srv, (struct sockaddr *)&got, &len) || strcmp(got.sun_path, sa.sun_path))
+		fail("the socket lost its name");
+	if (send(cli, "ping", 4, 0) != 4 || recv(srv, buf, sizeof(buf), MSG_DONTWAIT) != 4 || memcmp(buf, "ping", 4))
+		fail("the connected client can't reach the socket any more");
+#ifdef NAME_TAKEN
+	unlink(sa.sun_path);
+	rmdir(dir);
+#endif
+	pass();
+	return 0;
+}
