@@ -87,9 +87,12 @@ build/Documentation/criu.8: Documentation/criu.txt scripts/asciidoc2man.py Makef
 	@python3 scripts/asciidoc2man.py --version "$(CRIU_VERSION)" $< > $@.tmp && mv $@.tmp $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: criu, libcriu, its headers,
-# criu.pc and the man page. Documentation/libcriu.md lists the files.
+# criu.pc, the man page, crit and pycriu (in the site directory of Debian's
+# python3, which has python3-protobuf). Documentation/libcriu.md lists the files.
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+PYTHONDIR ?= $(PREFIX)/$(shell /usr/bin/python3 -c 'import sys; print("lib/python%d.%d/dist-packages" % sys.version_info[:2])')
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
@@ -108,11 +111,16 @@ install: all
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(LIBCRIU_VERSION)|' lib/c/criu.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
 	@install -m 644 build/Documentation/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
+	@install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PYTHONDIR)
+	@install -m 755 crit $(DESTDIR)$(BINDIR)/crit
+	@rm -rf $(DESTDIR)$(PYTHONDIR)/pycriu && cp -r build/py/pycriu $(DESTDIR)$(PYTHONDIR)/pycriu
+	@find $(DESTDIR)$(PYTHONDIR)/pycriu -name __pycache__ -prune -exec rm -rf {} +
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/criu $(DESTDIR)$(LIBDIR)/libcriu.so* $(DESTDIR)$(LIBDIR)/libcriu.a \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc $(DESTDIR)$(MANDIR)/man8/criu.8 \
-		$(addprefix $(DESTDIR)$(INCLUDEDIR)/criu/,$(notdir $(LIBCRIU_HEADERS)))
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/criu/,$(notdir $(LIBCRIU_HEADERS))) $(DESTDIR)$(BINDIR)/crit
+	rm -rf $(DESTDIR)$(PYTHONDIR)/pycriu
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/criu
 
 # Tests: unit tests, then zdtm. One summary line at the end.

@@ -118,6 +118,15 @@ else
 	ok "$(head -n1 "$man" | grep -q '^\.TH "CRIU" "8"'; echo $?)" "criu.8 starts with .TH CRIU 8 (no groff to render it)"
 fi
 
+# crit and pycriu: the installed crit decodes a hand-made (empty) inventory with the installed pycriu
+site=$(find "$p/lib" -maxdepth 3 -type d -name dist-packages | head -n1)
+ok "$([ -x "$p/bin/crit" ] && [ -f "$site/pycriu/__init__.py" ]; echo $?)" "crit in bin, pycriu in ${site#$dest}"
+printf '\026\061\061\130' >"$dest/bad.img"	# the inventory magic and nothing more: an empty inventory
+out=$(cd / && PYTHONPATH="$site" "$p/bin/crit" decode -i "$dest/bad.img" 2>&1)
+ok "$(echo "$out" | grep -q '"magic": "INVENTORY"'; echo $?)" "the installed crit decodes with the installed pycriu ($out)"
+used=$(cd / && PYTHONPATH="$site" /usr/bin/python3 -c 'import pycriu; print(pycriu.__file__)' 2>&1)
+ok "$(case $used in "$site"/*) echo 0 ;; *) echo 1 ;; esac)" "python imports the installed pycriu ($used)"
+
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s uninstall PREFIX=/usr/local DESTDIR="$dest" >"$dest.log" 2>&1
 left=$(cd "$p" && find . ! -type d | grep -v '^\./prog' | tr '\n' ' ')
 ok "$([ -z "$left" ]; echo $?)" "make uninstall removes every installed file (left: ${left:-none})"
