@@ -453,6 +453,22 @@ static bool shared_page(uint64_t pme)
 	return (pme & PME_PRESENT) && !(pme & PME_EXCLUSIVE);
 }
 
+/* The pagemap entries of [addr, end), at most max of them: how many were read, or -errno. */
+static ssize_t read_pagemap_at(int pagemap_fd, unsigned long addr, unsigned long end, uint64_t *buf, size_t max)
+{
+	size_t nr = min((end - addr) / PAGE_SIZE, max);
+	ssize_t n;
+
+	do
+		n = pread(pagemap_fd, buf, nr * sizeof(uint64_t), (off_t)(addr / PAGE_SIZE * sizeof(uint64_t)));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0 || n % sizeof(uint64_t))
+		return -EIO;
+	return n / sizeof(uint64_t);
+}
+
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
 		   size_t pmbuf_nr)
@@ -461,20 +477,14 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	int ret;
 
 	while (addr < end) {
-		size_t nr = min((end - addr) / PAGE_SIZE, pmbuf_nr), i = 0;
-		ssize_t n = pread(pagemap_fd, pmbuf, nr * sizeof(uint64_t), (off_t)(addr / PAGE_SIZE * sizeof(uint64_t)));
+		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
+		ssize_t i = 0;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0 || n % sizeof(uint64_t))
-			return -EIO;
-		nr = n / sizeof(uint64_t);
+		if (nr < 0)
+			return nr;
 
 		while (i < nr) {
-			size_t j;
+			ssize_t j;
 
 			while (i < nr && !want_page(pmbuf[i], filter, zero))
 				i++;
@@ -498,18 +508,11 @@ int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end
 	unsigned long addr = start;
 
 	while (addr < end) {
-		size_t nr = min((end - addr) / PAGE_SIZE, pmbuf_nr);
-		ssize_t n = pread(pagemap_fd, pmbuf, nr * sizeof(uint64_t), (off_t)(addr / PAGE_SIZE * sizeof(uint64_t)));
+		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0 || n % sizeof(uint64_t))
-			return -EIO;
-		nr = n / sizeof(uint64_t);
-		for (size_t i = 0; i < nr; i++)
+		if (nr < 0)
+			return nr;
+		for (ssize_t i = 0; i < nr; i++)
 			if (pmbuf[i] & PME_GUARD)
 				return 1;
 		addr += nr * PAGE_SIZE;
