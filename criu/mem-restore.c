@@ -15,6 +15,7 @@
 #include <linux/prctl.h>
 
 #include "common.h"
+#include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
 #include "compel/compel.h"
@@ -55,44 +56,37 @@ struct cur_vma {
 	char name[32];
 };
 
-static int read_cur_maps(pid_t pid, struct cur_vma **ret, int *ret_nr)
+/* The stub's maps as they are now, read with proc_parse.c through its dir in criu's /proc. */
+static int read_cur_maps(struct rst_ctx *ctx, pid_t pid, struct cur_vma **ret, int *ret_nr)
 {
-	char path[64], line[512];
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ struct cur_vma *v = NULL;
-	int nr = 0, cap = 0;
+	_cleanup_close_ int dfd = -1;
+	struct proc_maps m = {};
+	struct cur_vma *v;
+	char dir[16];
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(dir, sizeof(dir), "%d", pid);
+	dfd = openat(ctx->proc_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		int pos = 0;
-		char *name;
-
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s%n", &s, &e, &pos) < 2)
-			return -EINVAL;
-		if (nr == cap) {
-			struct cur_vma *n;
-
-			cap = cap ? cap * 2 : 64;
-			n = xrealloc(v, cap * sizeof(*v));
-			if (!n)
-				return -ENOMEM;
-			v = n;
-		}
-		name = line + pos;
-		while (*name == ' ')
-			name++;
-		name[strcspn(name, "\n")] = 0;
-		v[nr].start = s;
-		v[nr].end = e;
-		snprintf(v[nr].name, sizeof(v[nr].name), "%s", name);
-		nr++;
+	err = parse_pid_maps(dfd, &m);
+	if (err) {
+		proc_maps_free(&m);
+		return err;
 	}
-	*ret = TAKE_PTR(v);
-	*ret_nr = nr;
+	v = xzalloc((m.nr ?: 1) * sizeof(*v));
+	if (!v) {
+		proc_maps_free(&m);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < m.nr; i++) {
+		v[i].start = m.vmas[i].start;
+		v[i].end = m.vmas[i].end;
+		snprintf(v[i].name, sizeof(v[i].name), "%s", m.vmas[i].path);
+	}
+	*ret = v;
+	*ret_nr = m.nr;
+	proc_maps_free(&m);
 	return 0;
 }
 
@@ -231,14 +225,15 @@ static int cmp_range(const void *a, const void *b)
  * built (mem-cow.c): munmap the gaps between the areas we keep (munmap of a
  * range with holes in it is fine).
  */
-static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
+static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp,
+		      const struct rst_mem *mem)
 {
 	_cleanup_free_ struct cur_vma *cur = NULL;
 	_cleanup_free_ struct range *keep = NULL;
 	unsigned long from = 0;
 	int nr, nk = 0, ret;
 
-	ret = read_cur_maps(pid, &cur, &nr);
+	ret = read_cur_maps(ctx, pid, &cur, &nr);
 	if (ret)
 		return pr_fail(ret, "can't read the maps of %d\n", pid);
 	keep = xmalloc((nr + mem->mm->n_vmas + 1) * sizeof(*keep));
@@ -282,7 +277,7 @@ static int mremap_remote(struct compel_rsys *rs, unsigned long from, unsigned lo
  * [vvar], [vvar_vclock] and [vdso] reach each other by fixed offsets: they
  * move together, by one delta, to where the dump had them.
  */
-static int move_vdso(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const MmEntry *mm)
+static int move_vdso(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const MmEntry *mm)
 {
 	_cleanup_free_ struct cur_vma *cur = NULL;
 	const VmaEntry *dumped[4];
@@ -290,7 +285,7 @@ static int move_vdso(struct compel_rsys *rs, pid_t pid, unsigned long tramp, con
 	int nr, nd = 0, nm = 0, ret;
 	long delta;
 
-	ret = read_cur_maps(pid, &cur, &nr);
+	ret = read_cur_maps(ctx, pid, &cur, &nr);
 	if (ret)
 		return pr_fail(ret, "can't read the maps of %d\n", pid);
 	for (int i = 0; i < nr; i++)
@@ -979,9 +974,9 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	int ret;
 
 	ctx->morph_proc_fd = mem->remote_proc_fd;
-	ret = unmap_stub(rs, pid, tramp, mem);
+	ret = unmap_stub(ctx, rs, pid, tramp, mem);
 	if (!ret)
-		ret = move_vdso(rs, pid, tramp, mm);
+		ret = move_vdso(ctx, rs, pid, tramp, mm);
 	for (size_t i = 0; !ret && i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 

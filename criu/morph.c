@@ -492,10 +492,10 @@ static int restore_oom_score_adj(struct morph_task *mt)
 
 	if (!tc->has_oom_score_adj)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", task_real_pid(mt));
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%d/oom_score_adj", task_real_pid(mt));
+	fd = openat(mt->ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail(-errno, "can't open %s\n", path);
+		return pr_fail_errno("can't open /proc/%s", path);
 	len = snprintf(buf, sizeof(buf), "%d", tc->oom_score_adj);
 	if (write(fd, buf, len) != len)
 		pr_warn("task %d: can't set oom_score_adj %d: %s\n", task_pid(mt), tc->oom_score_adj, strerror(errno));
@@ -632,8 +632,8 @@ static int restore_loginuid(struct morph_task *mt)
 
 	if (!tc->has_loginuid)
 		return 0;
-	snprintf(p, sizeof(p), "/proc/%d/loginuid", t->tid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%d/loginuid", t->tid);
+	fd = openat(mt->ctx->proc_fd, p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		len = read(fd, cur, sizeof(cur) - 1);
 		cur[len > 0 ? len : 0] = 0;
@@ -730,7 +730,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 	if (!ret)
 		ret = restore_oom_score_adj(mt);
 	if (!ret)
-		ret = restore_coredump_filter(task_real_pid(mt), tc);
+		ret = restore_coredump_filter(mt->ctx->proc_fd, task_real_pid(mt), tc);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper) {
 		r = rst_rsys(&mt->th[0].rs, __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
 		if (r < 0)

@@ -111,13 +111,14 @@ int check_stop_requested(void)
 
 /* ------------------------------------------------------ controller waits */
 
-static char proc_state(pid_t pid)
+/* The state letter of a process (0: gone), from its stat under criu's /proc (ctx->proc_fd). */
+static char proc_state(struct rst_ctx *ctx, pid_t pid)
 {
 	struct proc_pid_stat st;
 	char path[64], buf[1024];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 || parse_pid_stat_buf(buf, &st))
+	snprintf(path, sizeof(path), "%d/stat", pid);
+	if (read_file_at(ctx->proc_fd, path, buf, sizeof(buf)) < 0 || parse_pid_stat_buf(buf, &st))
 		return 0;
 	return st.state;
 }
@@ -143,7 +144,7 @@ static int check_alive(struct rst_ctx *ctx)
 
 		if (pid <= 0)
 			continue;
-		st = proc_state(pid);
+		st = proc_state(ctx, pid);
 		if (!st || st == 'Z' || st == 'X')
 			return pr_fail(-ECHILD, "task %d died during restore\n", ctx->shared->slots[i].pid);
 	}
@@ -200,7 +201,7 @@ int wait_zombies(struct rst_ctx *ctx)
 
 		if (item->state != TASK_DEAD)
 			continue;
-		for (i = 0; i < 5000 && proc_state(rst_real_pid(ctx, item->pid)) != 'Z'; i++)
+		for (i = 0; i < 5000 && proc_state(ctx, rst_real_pid(ctx, item->pid)) != 'Z'; i++)
 			usleep(1000);
 		if (i == 5000)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
@@ -213,9 +214,9 @@ int wait_zombies(struct rst_ctx *ctx)
 /* ------------------------------------------------------ cleanup */
 
 /* A zombie is gone for us: a sibling root's zombie is reaped by criu's parent, not by criu. */
-static bool still_running(pid_t pid)
+static bool still_running(struct rst_ctx *ctx, pid_t pid)
 {
-	char st = proc_state(pid);
+	char st = proc_state(ctx, pid);
 
 	return st && st != 'Z' && st != 'X';
 }
@@ -246,12 +247,12 @@ void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid)
 		for (int i = 0; ctx->shared && i < ctx->shared->nr_slots; i++) {
 			pid_t real = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
 
-			if (real > 0 && still_running(real)) {
+			if (real > 0 && still_running(ctx, real)) {
 				left = true;
 				kill(real, SIGKILL);
 			}
 		}
-		if (root_pid > 0 && still_running(root_pid))
+		if (root_pid > 0 && still_running(ctx, root_pid))
 			left = true;
 		if (!left)
 			break;
@@ -269,10 +270,13 @@ void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid)
 
 /* ------------------------------------------------------ pids criu sees (own pid namespace) */
 
-/* The pid of a task (or thread) in the tree's namespace: the last NSpid column of its status. */
-static int ns_pid_at(const char *path, pid_t *ret)
+/*
+ * The pid of a task (or thread) in the tree's namespace: the last NSpid column
+ * of its status; path is relative to criu's /proc.
+ */
+static int ns_pid_at(struct rst_ctx *ctx, const char *path, pid_t *ret)
 {
-	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = openat(ctx->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct proc_status st;
 	int err;
 
@@ -297,20 +301,27 @@ static int learn_real_tids(struct rst_ctx *ctx, struct pstree_item *item, pid_t 
 	ri->real_tids = xzalloc(item->nr_threads * sizeof(pid_t));
 	if (!ri->real_tids)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/task", real);
-	d = opendir(path);
-	if (!d)
-		return pr_fail_errno("can't open %s", path);
+	snprintf(path, sizeof(path), "%d/task", real);
+	{
+		int fd = openat(ctx->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		d = fd < 0 ? NULL : fdopendir(fd);
+		if (!d) {
+			if (fd >= 0)
+				close(fd);
+			return pr_fail_errno("can't open /proc/%s", path);
+		}
+	}
 	while ((de = readdir(d))) {
 		pid_t tid = atoi(de->d_name), vtid;
 		int idx, err;
 
 		if (tid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d", real, tid);
-		err = ns_pid_at(path, &vtid);
+		snprintf(path, sizeof(path), "%d/task/%d", real, tid);
+		err = ns_pid_at(ctx, path, &vtid);
 		if (err)
-			return pr_fail(err, "can't read the status of %s: %s\n", path, strerror(-err));
+			return pr_fail(err, "can't read the status of /proc/%s: %s\n", path, strerror(-err));
 		if (pstree_find_tid(&ctx->tree, vtid, &idx) != item)
 			return pr_fail(-EINVAL, "task %d has a thread %d (%d to criu) it should not have\n", item->pid,
 				       vtid, tid);
@@ -332,10 +343,10 @@ static int learn_real_children(struct rst_ctx *ctx, struct pstree_item *item)
 		char path[64], *p, *end;
 		ssize_t len;
 
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", ri->real_tids[0], ri->real_tids[i]);
-		len = read_file_alloc_at(AT_FDCWD, path, &buf);
+		snprintf(path, sizeof(path), "%d/task/%d/children", ri->real_tids[0], ri->real_tids[i]);
+		len = read_file_alloc_at(ctx->proc_fd, path, &buf);
 		if (len < 0)
-			return pr_fail((int)len, "can't read %s: %s\n", path, strerror((int)-len));
+			return pr_fail((int)len, "can't read /proc/%s: %s\n", path, strerror((int)-len));
 		for (p = buf;; p = end) {
 			long real = strtol(p, &end, 10);
 			struct pstree_item *child;
@@ -344,8 +355,8 @@ static int learn_real_children(struct rst_ctx *ctx, struct pstree_item *item)
 
 			if (end == p)
 				break;
-			snprintf(path, sizeof(path), "/proc/%ld", real);
-			err = ns_pid_at(path, &vpid);
+			snprintf(path, sizeof(path), "%ld", real);
+			err = ns_pid_at(ctx, path, &vpid);
 			if (err)
 				return pr_fail(err, "can't read the status of child %ld of %d: %s\n", real, item->pid,
 					       strerror(-err));

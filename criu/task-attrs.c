@@ -513,7 +513,7 @@ int restore_thread_attrs(struct compel_rsys *rs, pid_t tid, unsigned long scratc
 	return ret;
 }
 
-int restore_coredump_filter(pid_t real_pid, const TaskCoreEntry *tc)
+int restore_coredump_filter(int proc_dfd, pid_t real_pid, const TaskCoreEntry *tc)
 {
 	unsigned int want = tc->has_coredump_filter ? tc->coredump_filter : COREDUMP_FILTER_DEFAULT;
 	char path[64], buf[32];
@@ -521,17 +521,17 @@ int restore_coredump_filter(pid_t real_pid, const TaskCoreEntry *tc)
 	ssize_t n;
 	int len;
 
-	snprintf(path, sizeof(path), "/proc/%d/coredump_filter", real_pid);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%d/coredump_filter", real_pid);
+	fd = openat(proc_dfd, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail_errno("can't open %s", path);
+		return pr_fail_errno("can't open /proc/%s", path);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	if (n > 0 && strtoul(buf, NULL, 16) == want)
 		return 0;
 	len = snprintf(buf, sizeof(buf), "0x%x", want);
 	if (pwrite(fd, buf, len, 0) != len)
-		return pr_fail_errno("can't write %s to %s", buf, path);
+		return pr_fail_errno("can't write %s to /proc/%s", buf, path);
 	return 0;
 }
 

@@ -51,7 +51,7 @@ int slack_for_next(const CoreEntry *core);
  */
 int restore_thread_attrs(struct compel_rsys *rs, pid_t tid, unsigned long scratch, const ThreadCoreEntry *tc);
 /* Restore: coredump_filter, from criu (real_pid: criu's pid of the task). 0 or -errno (logged). */
-int restore_coredump_filter(pid_t real_pid, const TaskCoreEntry *tc);
+int restore_coredump_filter(int proc_dfd, pid_t real_pid, const TaskCoreEntry *tc);
 /* Restore: MDWE, in the task (rs of any thread); after the memory, as it can't be undone. */
 int restore_mdwe(struct compel_rsys *rs, pid_t pid, const TaskCoreEntry *tc);
 

@@ -313,7 +313,7 @@ static void stat_fields(pid_t pid, unsigned long *f, int first, int nr)
 
 static void test_mem(void)
 {
-	struct rst_ctx ctx = { .img_dfd = -1 };
+	struct rst_ctx ctx = { .img_dfd = -1, .proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC) };
 	struct fake_mm f;
 	struct compel_rsys rs;
 	struct rst_mem mem = { .pages_fd = -1 };
