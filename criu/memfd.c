@@ -260,18 +260,27 @@ struct memfd_inode {
 	bool fd_given;		/* fd's open file is some file object's already */
 };
 
-static struct memfd_inode *inodes;
-static bool inodes_read;
+/* memfd.img, in the ctx (rst_files_state()) */
+struct memfd_rst {
+	struct memfd_inode *inodes;
+	bool inodes_read;
+};
+static const char memfd_rst_key;
 
-static int read_inodes(struct rst_ctx *ctx)
+static struct memfd_rst *memfd_rst(struct rst_ctx *ctx)
+{
+	return rst_files_state(ctx, &memfd_rst_key, sizeof(struct memfd_rst));
+}
+
+static int read_inodes(struct rst_ctx *ctx, struct memfd_rst *st)
 {
 	struct cr_img *img;
 	MemfdInodeEntry *mie;
 	int ret;
 
-	if (inodes_read)
+	if (st->inodes_read)
 		return 0;
-	inodes_read = true;
+	st->inodes_read = true;
 	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
 	if (!img)
 		return pr_fail_errno("can't open memfd.img");
@@ -285,16 +294,16 @@ static int read_inodes(struct rst_ctx *ctx)
 		}
 		i->mie = mie;
 		i->fd = -1;
-		i->next = inodes;
-		inodes = i;
+		i->next = st->inodes;
+		st->inodes = i;
 	}
 	close_image(img);
 	return ret < 0 ? pr_fail(ret, "memfd.img: bad entry: %s\n", strerror(-ret)) : 0;
 }
 
-static struct memfd_inode *find_inode(uint64_t inode_id)
+static struct memfd_inode *find_inode(struct memfd_rst *st, uint64_t inode_id)
 {
-	for (struct memfd_inode *i = inodes; i; i = i->next)
+	for (struct memfd_inode *i = st->inodes; i; i = i->next)
 		if (i->mie->inode_id == inode_id)
 			return i;
 	return NULL;
@@ -302,15 +311,18 @@ static struct memfd_inode *find_inode(uint64_t inode_id)
 
 static int memfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
+	struct memfd_rst *st = memfd_rst(ctx);
 	MemfdFileEntry *mfe = d->fe->memfd;
 	int ret;
 
 	if (!mfe)
 		return pr_fail(-EINVAL, "files.img: memfd %u has no memfd entry\n", d->id);
-	ret = read_inodes(ctx);
+	if (!st)
+		return -ENOMEM;
+	ret = read_inodes(ctx, st);
 	if (ret)
 		return ret;
-	d->priv = find_inode(mfe->inode_id);
+	d->priv = find_inode(st, mfe->inode_id);
 	if (!d->priv)
 		return pr_fail(-EINVAL, "memfd %u: inode %u is not in memfd.img\n", d->id, mfe->inode_id);
 	return 0;
@@ -439,16 +451,19 @@ int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id)
 
 static void memfd_cleanup(struct rst_ctx *ctx)
 {
-	while (inodes) {
-		struct memfd_inode *i = inodes;
+	struct memfd_rst *st = memfd_rst(ctx);
 
-		inodes = i->next;
+	while (st && st->inodes) {
+		struct memfd_inode *i = st->inodes;
+
+		st->inodes = i->next;
 		if (i->fd >= 0)
 			close(i->fd);
 		pb_free(i->mie, PB_MEMFD_INODE);
 		free(i);
 	}
-	inodes_read = false;
+	if (st)
+		st->inodes_read = false;
 }
 
 const struct file_type memfd_file_type = {
