@@ -60,35 +60,41 @@ struct diag_sk {
 };
 
 #define DIAG_HASH_SIZE 1024
-static struct diag_sk *diag_hash[DIAG_HASH_SIZE];
-static const struct dump_files_ctx *diag_ctx;	/* the dump the table belongs to */
-static uint32_t *tree_socks;			/* inodes of every socket the tree holds */
-static int nr_tree_socks;
+/* what sock_diag and the tree's fds say, in the dump ctx (dump_files_state()) */
+struct unix_dump {
+	struct diag_sk *diag_hash[DIAG_HASH_SIZE];
+	uint32_t *tree_socks;		/* inodes of every socket the tree holds */
+	int nr_tree_socks;
+	bool ready;			/* both collected */
+};
+static const char unix_dump_key;
 
-static struct diag_sk *diag_find(uint32_t ino)
+static struct diag_sk *diag_find(const struct unix_dump *ud, uint32_t ino)
 {
-	for (struct diag_sk *s = diag_hash[ino % DIAG_HASH_SIZE]; s; s = s->next)
+	for (struct diag_sk *s = ud->diag_hash[ino % DIAG_HASH_SIZE]; s; s = s->next)
 		if (s->ino == ino)
 			return s;
 	return NULL;
 }
 
-static void diag_free(void)
+static void diag_free(void *state)
 {
-	for (int i = 0; i < DIAG_HASH_SIZE; i++) {
-		while (diag_hash[i]) {
-			struct diag_sk *s = diag_hash[i];
+	struct unix_dump *ud = state;
 
-			diag_hash[i] = s->next;
+	for (int i = 0; i < DIAG_HASH_SIZE; i++) {
+		while (ud->diag_hash[i]) {
+			struct diag_sk *s = ud->diag_hash[i];
+
+			ud->diag_hash[i] = s->next;
 			sk_queue_snap_free(s->snap);
 			free(s->icons);
 			free(s);
 		}
 	}
-	free(tree_socks);
-	tree_socks = NULL;
-	nr_tree_socks = 0;
-	diag_ctx = NULL;
+	free(ud->tree_socks);
+	ud->tree_socks = NULL;
+	ud->nr_tree_socks = 0;
+	ud->ready = false;
 }
 
 static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
@@ -123,12 +129,19 @@ static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
 		s->shutdown = nla_get_u8(tb[UNIX_DIAG_SHUTDOWN]);
 }
 
+struct diag_cb_arg {
+	struct unix_dump *ud;
+	int err;
+};
+
 static int diag_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 	struct nlattr *tb[UNIX_DIAG_MAX + 1];
 	const struct unix_diag_msg *m;
-	int *err = arg;
+	struct diag_cb_arg *a = arg;
+	struct diag_sk **diag_hash = a->ud->diag_hash;
+	int *err = &a->err;
 	struct diag_sk *s;
 
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
@@ -153,7 +166,7 @@ static int diag_cb(struct nl_msg *msg, void *arg)
 }
 
 /* Every unix socket of criu's network namespace, from one sock_diag dump. */
-static int collect_diag(void)
+static int collect_diag(struct unix_dump *ud)
 {
 	struct unix_diag_req req = {
 		.sdiag_family = AF_UNIX,
@@ -162,7 +175,8 @@ static int collect_diag(void)
 			      UDIAG_SHOW_RQLEN,
 	};
 	struct nl_sock *sk = nl_socket_alloc();
-	int err = 0, ret;
+	struct diag_cb_arg a = { .ud = ud };
+	int ret;
 
 	if (!sk)
 		return pr_fail(-ENOMEM, "can't allocate a netlink socket\n");
@@ -171,29 +185,29 @@ static int collect_diag(void)
 		nl_socket_free(sk);
 		return pr_fail(-EIO, "can't open a NETLINK_SOCK_DIAG socket: %s\n", nl_geterror(ret));
 	}
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, diag_cb, &err);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, diag_cb, &a);
 	ret = nl_send_simple(sk, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
 	if (ret >= 0)
 		ret = nl_recvmsgs_default(sk);
 	nl_socket_free(sk);
-	if (err)
-		return pr_fail(err, "bad unix sock_diag answer: %s\n", strerror(-err));
+	if (a.err)
+		return pr_fail(a.err, "bad unix sock_diag answer: %s\n", strerror(-a.err));
 	if (ret < 0)
 		return pr_fail(-EIO, "unix sock_diag dump failed: %s\n", nl_geterror(ret));
 	return 0;
 }
 
-static int add_tree_sock(uint32_t ino)
+static int add_tree_sock(struct unix_dump *ud, uint32_t ino)
 {
 	uint32_t *n;
 
-	if (nr_tree_socks % 256 == 0) {
-		n = xrealloc(tree_socks, (nr_tree_socks + 256) * sizeof(*n));
+	if (ud->nr_tree_socks % 256 == 0) {
+		n = xrealloc(ud->tree_socks, (ud->nr_tree_socks + 256) * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		tree_socks = n;
+		ud->tree_socks = n;
 	}
-	tree_socks[nr_tree_socks++] = ino;
+	ud->tree_socks[ud->nr_tree_socks++] = ino;
 	return 0;
 }
 
@@ -204,7 +218,7 @@ static int note_inflight_sock(int fd, void *arg)
 	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
 		return 0;
 	pr_debug("socket %lu is in flight in a queue of the tree\n", (unsigned long)st.st_ino);
-	return add_tree_sock(st.st_ino);
+	return add_tree_sock(arg, st.st_ino);
 }
 
 /* Only a connected stream/seqpacket socket or a datagram socket has a receive queue of data. */
@@ -219,9 +233,9 @@ static bool has_queue(const struct diag_sk *s)
  * dumped with the queue, so a socket connected to one of them has its peer
  * in the tree.
  */
-static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
+static int scan_inflight(struct unix_dump *ud, struct pstree_item *item, int fd, unsigned int ino)
 {
-	struct diag_sk *s = diag_find(ino);
+	struct diag_sk *s = diag_find(ud, ino);
 	_cleanup_close_ int lfd = -1;
 	char who[64];
 	int ret;
@@ -233,11 +247,11 @@ static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
 		return pr_fail_errno("can't take fd %d of task %d", fd, item->pid);
 	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
 	ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &s->snap);
-	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, NULL);
+	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, ud);
 }
 
 /* The socket inodes behind the fds of one task (links "socket:[INO]"), and the sockets in flight in them. */
-static int collect_task_socks(struct pstree_item *item)
+static int collect_task_socks(struct unix_dump *ud, struct pstree_item *item)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
@@ -266,40 +280,46 @@ static int collect_task_socks(struct pstree_item *item)
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%u]", &ino) != 1)
 			continue;
-		if (add_tree_sock(ino))
+		if (add_tree_sock(ud, ino))
 			return -ENOMEM;
-		n = scan_inflight(item, atoi(de->d_name), ino);
+		n = scan_inflight(ud, item, atoi(de->d_name), ino);
 		if (n)
 			return n;
 	}
 	return 0;
 }
 
-static bool in_tree(uint32_t ino)
+static bool in_tree(const struct unix_dump *ud, uint32_t ino)
 {
-	for (int i = 0; i < nr_tree_socks; i++)
-		if (tree_socks[i] == ino)
+	for (int i = 0; i < ud->nr_tree_socks; i++)
+		if (ud->tree_socks[i] == ino)
 			return true;
 	return false;
 }
 
-static int diag_ready(struct dump_files_ctx *ctx)
+/* The sockets of the dump, collected on first use. */
+static int diag_ready(struct dump_files_ctx *ctx, struct unix_dump **ret_ud)
 {
+	struct unix_dump *ud = dump_files_state(ctx, &unix_dump_key, sizeof(*ud), diag_free);
 	struct pstree_item *item;
 	int ret;
 
-	if (diag_ctx == ctx)
-		return 0;
-	diag_free();
-	ret = collect_diag();
-	if (ret)
-		return ret;
-	for_each_pstree_item(ctx->tree, item) {
-		ret = collect_task_socks(item);
+	if (!ud)
+		return -ENOMEM;
+	if (!ud->ready) {
+		diag_free(ud);
+		ret = collect_diag(ud);
 		if (ret)
-			return pr_fail(ret, "can't list the sockets of task %d: %s\n", item->pid, strerror(-ret));
+			return ret;
+		for_each_pstree_item(ctx->tree, item) {
+			ret = collect_task_socks(ud, item);
+			if (ret)
+				return pr_fail(ret, "can't list the sockets of task %d: %s\n", item->pid,
+					       strerror(-ret));
+		}
+		ud->ready = true;
 	}
-	diag_ctx = ctx;
+	*ret_ud = ud;
 	return 0;
 }
 
@@ -438,10 +458,10 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 }
 
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
-static const struct diag_sk *pending_on(uint32_t client)
+static const struct diag_sk *pending_on(const struct unix_dump *ud, uint32_t client)
 {
 	for (int i = 0; i < DIAG_HASH_SIZE; i++)
-		for (const struct diag_sk *l = diag_hash[i]; l; l = l->next)
+		for (const struct diag_sk *l = ud->diag_hash[i]; l; l = l->next)
 			for (uint32_t k = 0; l->state == TCP_LISTEN && k < l->nr_icons; k++)
 				if (l->icons[k] == client)
 					return l;
@@ -453,19 +473,19 @@ static const struct diag_sk *pending_on(uint32_t client)
  * connects, no one accepts) when every client is in the tree and has sent
  * nothing yet: what it sent would sit in a socket criu has no fd of.
  */
-static int check_pending(const struct diag_sk *s, const char *who)
+static int check_pending(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
 {
 	if (s->rqueue != s->nr_icons)
 		return pr_fail(-EOPNOTSUPP, "%s: listening unix socket %u: %u connections pending, %u known\n", who,
 			       s->ino, s->rqueue, s->nr_icons);
 	for (uint32_t k = 0; k < s->nr_icons; k++) {
-		const struct diag_sk *c = s->icons[k] ? diag_find(s->icons[k]) : NULL;
+		const struct diag_sk *c = s->icons[k] ? diag_find(ud, s->icons[k]) : NULL;
 
 		if (!c)
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: listening unix socket %u has a pending connection whose client is closed\n",
 				       who, s->ino);
-		if (!in_tree(c->ino))
+		if (!in_tree(ud, c->ino))
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: listening unix socket %u has a pending connection from socket %u, which no "
 				       "task of the dumped tree holds\n",
@@ -480,8 +500,9 @@ static int check_pending(const struct diag_sk *s, const char *who)
 }
 
 /* States and connections criu can't restore, and peers outside the tree. */
-static int check_dumpable(const struct diag_sk *s, const char *who)
+static int check_dumpable(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
 {
+	const struct diag_sk *pend;
 	int ret;
 
 	if (s->state != TCP_LISTEN && s->state != TCP_ESTABLISHED && s->state != TCP_CLOSE)
@@ -490,25 +511,26 @@ static int check_dumpable(const struct diag_sk *s, const char *who)
 	if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u has type %u\n", who, s->ino, s->type);
 	if (s->state == TCP_LISTEN) {
-		ret = check_pending(s, who);
+		ret = check_pending(ud, s, who);
 		if (ret)
 			return ret;
 	}
 	if (s->state == TCP_ESTABLISHED && !s->peer && s->type != SOCK_DGRAM &&
-	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(s->ino))
+	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(ud, s->ino))
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is connected, but criu can't find to what\n", who,
 			       s->ino);
-	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && !in_tree(pending_on(s->ino)->ino))
+	pend = s->state == TCP_ESTABLISHED && !s->peer ? pending_on(ud, s->ino) : NULL;
+	if (pend && !in_tree(ud, pend->ino))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u waits to be accepted by socket %u, which no task of the dumped "
 			       "tree holds\n",
-			       who, s->ino, pending_on(s->ino)->ino);
-	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && s->wqueue)
+			       who, s->ino, pend->ino);
+	if (pend && s->wqueue)
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u sent data (%u bytes of buffers) on a connection not accepted "
 			       "yet; criu can't dump it\n",
 			       who, s->ino, s->wqueue);
-	if (s->peer && !in_tree(s->peer))
+	if (s->peer && !in_tree(ud, s->peer))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
 			       "holds (its peer is outside the tree)\n",
@@ -554,6 +576,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
 	FilePermsEntry perms;
 	char who[64], dir[PATH_MAX];
+	struct unix_dump *ud;
 	struct diag_sk *s;
 	SkOptsEntry opts;
 	FownEntry fown;
@@ -566,18 +589,18 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (family != AF_UNIX)
 		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu can dump only unix sockets yet\n", who,
 			       family_name(family), family);
-	ret = diag_ready(ctx);
+	ret = diag_ready(ctx, &ud);
 	if (ret)
 		return ret;
-	s = diag_find(p->stat.st_ino);
+	s = diag_find(ud, p->stat.st_ino);
 	if (!s)
 		return pr_fail(-ENOENT, "%s: unix socket %lu is unknown to sock_diag (another network namespace?)\n",
 			       who, (unsigned long)p->stat.st_ino);
-	ret = check_dumpable(s, who);
+	ret = check_dumpable(ud, s, who);
 	if (ret)
 		return ret;
 
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	ret = dump_opts(p->lfd, &opts, who);
@@ -591,8 +614,8 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ue.backlog = s->state == TCP_LISTEN ? s->wqueue : 0;
 	ue.peer = s->peer;
 	/* a connection not accepted yet: its peer is the listener */
-	if (!s->peer && s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM && pending_on(s->ino))
-		ue.peer = pending_on(s->ino)->ino;
+	if (!s->peer && s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM && pending_on(ud, s->ino))
+		ue.peer = pending_on(ud, s->ino)->ino;
 	ue.fown = &fown;
 	ue.opts = &opts;
 	ue.name.len = s->name_len;
