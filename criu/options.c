@@ -19,6 +19,7 @@
 #include "log.h"
 #include "version.h"
 
+/* Process-wide: the options of this criu run (command line, config files or one RPC request). */
 struct cr_options opts;
 
 void opts_init(void)
