@@ -32,6 +32,7 @@ static const char *const action_names[ACT_MAX] = {
 	[ACT_QUERY_EXT_FILES] = "query-ext-files",
 };
 
+/* Process-wide: set by cr-service.c while a request that asked for notifications runs. */
 int (*script_notify)(enum script_action act, pid_t root_pid);
 
 const char *script_action_name(enum script_action act)

@@ -130,7 +130,7 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 		return ret;
 	if (fault_injected("dump-task"))
 		return pr_fail(-EIO, "fault injected: dump-task\n");
-	ret = dump_task_mm(img_dfd, item, mctx);
+	ret = dump_task_mm(img_dfd, item, mctx, fctx);
 	if (!ret)
 		ret = dump_task_fs(fctx, item);
 	if (!ret)

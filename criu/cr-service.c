@@ -39,7 +39,11 @@
 #define RPC_MAX_PACKET (1 << 20)
 #define SERVICE_DEFAULT_ADDRESS "criu_service.socket"
 
-/* the session socket while a request with notify_scripts runs */
+/*
+ * The session socket while a request with notify_scripts runs. File scope:
+ * one request at a time per service process; the action scripts run deep in
+ * dump and restore, which know nothing of the session.
+ */
 static int notify_sk = -1;
 
 /* ------------------------------------------------------------ messages */

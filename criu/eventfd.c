@@ -57,7 +57,7 @@ static int eventfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 
 	if (eventfd_parse_fdinfo(&p->fdinfo, &v, &sem))
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable eventfd-count in fdinfo\n", p->fd, p->item->pid);
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	efe.id = id;

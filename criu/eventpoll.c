@@ -152,7 +152,7 @@ static int dump_one_item(struct dump_files_ctx *ctx, const struct fd_parms *p, u
 			       p->fd, p->item->pid, e->tfd);
 	if (t == p->item && fd == p->fd)
 		return pr_fail(-EINVAL, "epoll fd %d of task %d watches itself\n", p->fd, p->item->pid);
-	ret = dump_task_fd_object(t, fd, &e->target_id);
+	ret = dump_task_fd_object(ctx, t, fd, &e->target_id);
 	if (ret)
 		return ret;
 	e->has_target_id = true;
@@ -198,7 +198,7 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
 	if (ret)
 		return ret;
 
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	efe.id = id;

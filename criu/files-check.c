@@ -234,18 +234,18 @@ static int check_proc_locks(struct pstree *tree)
 
 /* ===================== shared fd tables ===================== */
 
-static int kcmp_err;
-
-static int cmp_files(const void *a, const void *b)
+/* qsort_r() order of fd tables; the first kcmp error goes to *arg (an int, -errno). */
+static int cmp_files(const void *a, const void *b, void *arg)
 {
+	int *kcmp_err = arg;
 	const struct pstree_item *x = *(struct pstree_item *const *)a, *y = *(struct pstree_item *const *)b;
 	int r;
 
 	if (x == y)
 		return 0;
 	r = sys_kcmp(x->pid, y->pid, KCMP_FILES, 0, 0);
-	if (r < 0 && !kcmp_err)
-		kcmp_err = -errno;
+	if (r < 0 && !*kcmp_err)
+		*kcmp_err = -errno;
 	/* kcmp: 0 equal, 1 less, 2 greater (tables are ordered by address) */
 	return r == 1 ? -1 : r == 2 ? 1 : 0;
 }
@@ -254,15 +254,14 @@ static int check_shared_fd_tables(struct pstree *tree)
 {
 	_cleanup_free_ struct pstree_item **v = xzalloc(sizeof(*v) * (tree->nr_items ?: 1));
 	struct pstree_item *item;
-	int n = 0;
+	int n = 0, kcmp_err = 0;
 
 	if (!v)
 		return -ENOMEM;
 	for_each_pstree_item(tree, item)
 		if (item->state != TASK_DEAD)	/* a zombie has no fd table */
 			v[n++] = item;
-	kcmp_err = 0;
-	qsort(v, n, sizeof(*v), cmp_files);
+	qsort_r(v, n, sizeof(*v), cmp_files, &kcmp_err);
 	if (kcmp_err)
 		return pr_fail(kcmp_err, "can't compare the fd tables of the tree's tasks (kcmp): %s\n",
 			       strerror(-kcmp_err));

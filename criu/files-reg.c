@@ -69,7 +69,7 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 		if (ret)
 			return ret;
 	}
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	rfe.id = id;
@@ -198,7 +198,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (p->stat.st_rdev == makedev(5, 2))
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a pty master (%s): not supported\n", p->fd,
 			       p->item->pid, p->link);
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	tfe.id = id;

@@ -63,16 +63,15 @@ struct seen_group {
 };
 
 #define SEEN_HASH_SIZE 4096
-static struct seen_group *seen_hash[SEEN_HASH_SIZE];
-static struct dump_files_ctx *dump_ctx;
 
 static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
 {
 	return (unsigned int)((ino * 2654435761u) ^ dev) % SEEN_HASH_SIZE;
 }
 
-static struct seen_group *seen_group(dev_t dev, ino_t ino, bool create)
+static struct seen_group *seen_group(struct dump_files_ctx *ctx, dev_t dev, ino_t ino, bool create)
 {
+	struct seen_group **seen_hash = ctx->seen_hash;
 	unsigned int h = seen_hash_fn(dev, ino);
 	struct seen_group *g;
 
@@ -133,9 +132,9 @@ struct seen_pos {
  * 1 and *ret_id if this very open file was dumped already; 0 if not, with
  * its place for seen_add() in *pos; -errno.
  */
-static int seen_lookup(const struct fd_parms *p, uint32_t *ret_id, struct seen_pos *pos)
+static int seen_lookup(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t *ret_id, struct seen_pos *pos)
 {
-	struct seen_group *g = seen_group(p->stat.st_dev, p->stat.st_ino, true);
+	struct seen_group *g = seen_group(ctx, p->stat.st_dev, p->stat.st_ino, true);
 	int idx, ret;
 
 	if (!g)
@@ -173,13 +172,51 @@ static int seen_add(const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
 	return 0;
 }
 
+struct dump_state {
+	struct dump_state *next;
+	const void *key;
+	void (*fini)(void *state);
+	max_align_t data[];
+};
+
+void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state))
+{
+	struct dump_state *st;
+
+	for (st = ctx->states; st; st = st->next)
+		if (st->key == key)
+			return st->data;
+	st = xzalloc(sizeof(*st) + size);
+	if (!st)
+		return NULL;
+	st->key = key;
+	st->fini = fini;
+	st->next = ctx->states;
+	ctx->states = st;
+	return st->data;
+}
+
+static void dump_states_free(struct dump_files_ctx *ctx)
+{
+	while (ctx->states) {
+		struct dump_state *st = ctx->states;
+
+		ctx->states = st->next;
+		if (st->fini)
+			st->fini(st->data);
+		free(st);
+	}
+}
+
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree)
 {
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
+	ctx->seen_hash = xzalloc(SEEN_HASH_SIZE * sizeof(*ctx->seen_hash));
+	if (!ctx->seen_hash)
+		return -ENOMEM;
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
 		return pr_fail_errno("can't create files.img");
-	dump_ctx = ctx;
 	return 0;
 }
 
@@ -210,23 +247,21 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 		ret = ret ?: r;
 		ctx->imgs[i] = NULL;
 	}
-	for (int i = 0; i < SEEN_HASH_SIZE; i++) {
-		while (seen_hash[i]) {
-			struct seen_group *g = seen_hash[i];
+	for (int i = 0; ctx->seen_hash && i < SEEN_HASH_SIZE; i++) {
+		while (ctx->seen_hash[i]) {
+			struct seen_group *g = ctx->seen_hash[i];
 
-			seen_hash[i] = g->next;
+			ctx->seen_hash[i] = g->next;
 			free(g->m);
 			free(g);
 		}
 	}
-	dump_ctx = NULL;
+	free(ctx->seen_hash);
+	ctx->seen_hash = NULL;
+	dump_states_free(ctx);
 	return ret;
 }
 
-struct pstree *dump_files_tree(void)
-{
-	return dump_ctx ? dump_ctx->tree : NULL;
-}
 
 static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p)
 {
@@ -281,7 +316,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 			       "fd %d of task %d (%s) has a file type criu can't dump yet (mode 0%o, fs magic 0x%lx)\n",
 			       p->fd, p->item->pid, p->link, p->stat.st_mode, (unsigned long)p->sfs.f_type);
 
-	ret = seen_lookup(p, &id, &pos);
+	ret = seen_lookup(ctx, p, &id, &pos);
 	if (ret < 0)
 		return pr_fail(ret, "can't compare fd %d of task %d with other files (kcmp): %s\n", p->fd,
 			       p->item->pid, strerror(-ret));
@@ -302,21 +337,19 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 	return 0;
 }
 
-int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id)
+int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, int fd, uint32_t *ret_id)
 {
 	_cleanup_close_ int fd_dfd = -1;
 	const struct file_type *t;
 	struct fd_parms p;
 	int ret;
 
-	if (!dump_ctx)
-		return -EINVAL;
 	fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd_dfd < 0)
 		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
 	ret = fill_fd_parms(item, fd_dfd, fd, &p);
 	if (!ret)
-		ret = dump_fd_object(dump_ctx, &p, ret_id, &t);
+		ret = dump_fd_object(ctx, &p, ret_id, &t);
 	if (p.lfd > 0)
 		close(p.lfd);
 	proc_fdinfo_free(&p.fdinfo);
@@ -415,7 +448,7 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 	return ret;
 }
 
-int dump_file_lfd(int lfd, uint32_t *ret_id)
+int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id)
 {
 	struct fd_parms p = { .fd = -1, .lfd = lfd };
 	const struct file_type *t;
@@ -424,11 +457,9 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 	ssize_t n;
 	int ret;
 
-	if (!dump_ctx)
-		return -EINVAL;
 	if (fstat(lfd, &p.stat) || fstatfs(lfd, &p.sfs))
 		return pr_fail_errno("can't stat a file of the dumped tree");
-	g = seen_group(p.stat.st_dev, p.stat.st_ino, true);
+	g = seen_group(ctx, p.stat.st_dev, p.stat.st_ino, true);
 	if (!g)
 		return -ENOMEM;
 	if (g->lfd_id) {
@@ -445,8 +476,8 @@ int dump_file_lfd(int lfd, uint32_t *ret_id)
 	t = memfd_file_type.detect(&p) ? &memfd_file_type : &reg_file_type;
 	if (!t->detect(&p))
 		return pr_fail(-EOPNOTSUPP, "%s (mapped or exe) is not a regular file criu can dump\n", p.link);
-	*ret_id = dump_ctx->next_id++;
-	ret = t->dump(dump_ctx, *ret_id, &p);
+	*ret_id = ctx->next_id++;
+	ret = t->dump(ctx, *ret_id, &p);
 	if (ret)
 		return ret;
 	g->lfd_id = *ret_id;
@@ -466,7 +497,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 		if (fd < 0)
 			return pr_fail_errno("can't open the %s of task %d", name, item->pid);
-		ret = dump_file_lfd(fd, i ? &fe.root_id : &fe.cwd_id);
+		ret = dump_file_lfd(ctx, fd, i ? &fe.root_id : &fe.cwd_id);
 		if (ret)
 			return ret;
 	}

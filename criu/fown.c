@@ -76,9 +76,9 @@ static int owner_vpid(struct pstree *tree, const struct f_owner_ex *o, pid_t *re
 	return 0;
 }
 
-int fill_fown(const struct fd_parms *p, FownEntry *fown)
+int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown)
 {
-	struct pstree *tree = dump_files_tree();
+	struct pstree *tree = ctx->tree;
 	struct f_owner_ex o = {};
 	uid_t uids[2] = { 0, 0 };
 	int sig, ret;

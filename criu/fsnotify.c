@@ -213,7 +213,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	}
 	if (ret)
 		goto out;
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	ie.id = id;

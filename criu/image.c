@@ -40,6 +40,7 @@ struct cr_img {
 	char *buf;		/* IMG_BUF_SIZE bytes */
 };
 
+/* File scope: like errno, the last failure's text for img_last_error(), not dump or restore state. */
 static char last_error[256];
 
 static void set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

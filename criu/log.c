@@ -9,6 +9,7 @@
 #include "common.h"
 #include "log.h"
 
+/* File scope: one log per criu process, used from everywhere, before and without any ctx. */
 static int log_fd = STDERR_FILENO;
 /*
  * Errors are copied to fd 2 when the log goes to a file, so that a user at a

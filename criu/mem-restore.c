@@ -3,8 +3,8 @@
  * Restore the address space of a stopped stub with remote syscalls: unmap the
  * stub's memory (all but the trampoline and the vdso), move the vdso block to
  * its dumped place, map every dumped VMA, fill the pages straight from the
- * pages image with a remote preadv, put the dumped protections back and set
- * the mm fields with PR_SET_MM_MAP.
+ * pages image with a remote preadv (mem-fill.c), put the dumped protections
+ * back and set the mm fields with PR_SET_MM_MAP.
  */
 #define LOG_PREFIX "mem-rst: "
 #include <fcntl.h>
@@ -209,10 +209,6 @@ static bool vma_kept(const struct rst_mem *mem, size_t i)
 	return mem->cow && mem->cow[i] == COW_KEPT;
 }
 
-struct range {
-	unsigned long start, end;
-};
-
 static int cmp_range(const void *a, const void *b)
 {
 	const struct range *x = a, *y = b;
@@ -355,7 +351,7 @@ mismatch:
  * paths go through the task's fd of /proc when it has one: a chroot()ed task
  * may have no /proc of its own.
  */
-static int remote_open(struct rst_ctx *ctx, struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
+int rst_remote_open(struct rst_ctx *ctx, struct compel_rsys *rs, unsigned long tramp, const char *path, int flags)
 {
 	long dfd = AT_FDCWD;
 	size_t len;
@@ -511,7 +507,7 @@ static int vma_file_fd(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, u
 	ret = mem->file_path(ctx, (uint32_t)v->shmid, path, sizeof(path));
 	if (ret)
 		return pr_fail(ret, "%d: no file %" PRIu64 " for VMA %#" PRIx64 "\n", pid, v->shmid, v->start);
-	fd = remote_open(ctx, rs, tramp, path, oflags);
+	fd = rst_remote_open(ctx, rs, tramp, path, oflags);
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open %s for VMA %#" PRIx64 ": %s\n", pid, path, v->start, strerror(-fd));
 	*c = (struct open_file_cache){ fd, v->shmid, oflags };
@@ -595,9 +591,6 @@ int restore_shmem_add(struct rst_ctx *ctx, uint64_t shmid, uint64_t size, struct
 	return 0;
 }
 
-static int fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
-			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip);
-
 /*
  * An address range for a temporary mapping: free of every dumped VMA of the
  * task (so of everything mapped in it now but the trampoline) and of the
@@ -627,7 +620,7 @@ static int create_shmem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, 
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
-	ret = fill_from_image(ctx, rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0, NULL, 0);
+	ret = rst_fill_from_image(ctx, rs, pid, tramp, o->pmes, o->nr_pmes, o->pages_fd, (unsigned long)a0, NULL, 0);
 	if (ret)
 		return ret;
 	r = rst_rsys(rs, __NR_mremap, a0 + v->pgoff, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
@@ -663,7 +656,7 @@ static int map_anon_shared(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pi
 		return create_shmem(ctx, rs, pid, tramp, mem, o, v);
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", o->owner, o->owner_start, o->owner_end);
-	fd = remote_open(ctx, rs, tramp, path, O_RDWR);
+	fd = rst_remote_open(ctx, rs, tramp, path, O_RDWR);
 	if (fd < 0)
 		return pr_fail(fd, "%d: can't open the shared memory of %d at %#lx: %s\n", pid, o->owner,
 			       o->owner_start, strerror(-fd));
@@ -672,155 +665,6 @@ static int map_anon_shared(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pi
 	if (r < 0)
 		return pr_fail((int)r, "%d: mmap shared %#" PRIx64 ": %s\n", pid, v->start, strerror((int)-r));
 	return 0;
-}
-
-#define FILL_MAX_IOV 1024
-#define FILL_MAX_BYTES (1UL << 30)
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-/* Runs this long are faulted in by one madvise() first: cheaper than a fault per page inside preadv. */
-#define POPULATE_MIN_BYTES (64UL << 10)
-
-static void populate_batch(struct compel_rsys *rs, const struct iovec *iov, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (iov[i].iov_len < POPULATE_MIN_BYTES)
-			continue;
-		/* only an optimisation: a kernel without MADV_POPULATE_WRITE (< 5.14) faults in preadv */
-		if (rst_rsys(rs, __NR_madvise, (unsigned long)iov[i].iov_base, iov[i].iov_len, MADV_POPULATE_WRITE, 0, 0,
-			     0) == -EINVAL)
-			return;
-	}
-}
-
-/* One remote preadv of iov[0..n) at off, redone on short reads until all of it is in. */
-static int fill_batch(struct compel_rsys *rs, pid_t pid, unsigned long tramp, int fd, struct iovec *iov, int n,
-		      uint64_t off)
-{
-	populate_batch(rs, iov, n);
-	while (n) {
-		long r;
-		int ret = rst_poke(rs, SCRATCH(tramp), iov, n * sizeof(*iov));
-
-		if (ret)
-			return ret;
-		r = rst_rsys(rs, __NR_preadv, fd, SCRATCH(tramp), n, off, 0, 0);
-		if (r <= 0) {
-			pr_err("%d: reading pages for %p from the image at %" PRIu64 ": %s\n", pid, iov[0].iov_base, off,
-			       r ? strerror((int)-r) : "short image");
-			return r ? (int)r : -EIO;
-		}
-		off += r;
-		/* drop what was read */
-		while (n && (size_t)r >= iov[0].iov_len) {
-			r -= iov[0].iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov[0].iov_base = (char *)iov[0].iov_base + r;
-			iov[0].iov_len -= r;
-		}
-	}
-	return 0;
-}
-
-/* A batch of iovecs whose data follow each other in the pages image. */
-struct fill_batch {
-	struct compel_rsys *rs;
-	pid_t pid;
-	unsigned long tramp;
-	int fd;				/* the task's fd of the pages image */
-	struct iovec iov[FILL_MAX_IOV];
-	int n;
-	uint64_t off, len;		/* where the batch starts in the image, how long it is */
-};
-
-static int batch_flush(struct fill_batch *b)
-{
-	int ret = 0;
-
-	if (b->n)
-		ret = fill_batch(b->rs, b->pid, b->tramp, b->fd, b->iov, b->n, b->off);
-	b->n = 0;
-	b->len = 0;
-	return ret;
-}
-
-static int batch_add(struct fill_batch *b, unsigned long addr, unsigned long len, uint64_t off)
-{
-	int ret = 0;
-
-	if (b->n && (b->n == FILL_MAX_IOV || b->len + len > FILL_MAX_BYTES || off != b->off + b->len))
-		ret = batch_flush(b);
-	if (ret)
-		return ret;
-	if (!b->n)
-		b->off = off;
-	b->iov[b->n++] = (struct iovec){ (void *)addr, len };
-	b->len += len;
-	return 0;
-}
-
-/*
- * Fill memory from a pages image: the present runs of pmes follow each other
- * in the image, so they go in with few preadv calls of many iovecs each; the
- * kernel copies straight from the file into the task. delta shifts the
- * addresses (shared memory built at a temporary place); the sorted ranges
- * in skip (VMAs the stub filled itself) are left alone.
- */
-static int fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, struct PagemapEntry **pmes,
-			   size_t nr_pmes, int pages_fd, unsigned long delta, const struct range *skip, int nr_skip)
-{
-	struct fill_batch *b;
-	uint64_t off = 0;
-	char path[64];
-	int fd, k = 0, ret = 0;
-
-	if (!nr_pmes)
-		return 0;
-	if (pages_fd < 0)
-		return pr_fail(-EINVAL, "%d: a pagemap without its pages image\n", pid);
-	b = xmalloc(sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), pages_fd);
-	fd = remote_open(ctx, rs, tramp, path, O_RDONLY);
-	if (fd < 0) {
-		free(b);
-		return pr_fail(fd, "%d: can't open the pages image in the task: %s\n", pid, strerror(-fd));
-	}
-	*b = (struct fill_batch){ .rs = rs, .pid = pid, .tramp = tramp, .fd = fd };
-
-	for (size_t i = 0; i < nr_pmes && !ret; i++) {
-		const PagemapEntry *pe = pmes[i];
-		unsigned long a = pe->vaddr, end = a + (unsigned long)pe->nr_pages * PAGE_SIZE;
-
-		if (pe->has_flags && !(pe->flags & PE_PRESENT))
-			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
-		while (a < end && !ret) {
-			unsigned long to = end;
-
-			while (k < nr_skip && skip[k].end <= a)
-				k++;
-			if (k < nr_skip && skip[k].start <= a) {
-				to = min(end, skip[k].end);	/* already in place */
-			} else {
-				if (k < nr_skip && skip[k].start < end)
-					to = skip[k].start;
-				ret = batch_add(b, a + delta, to - a, off);
-			}
-			off += to - a;
-			a = to;
-		}
-	}
-	if (!ret)
-		ret = batch_flush(b);
-	rst_rsys(rs, __NR_close, fd, 0, 0, 0, 0, 0);
-	free(b);
-	return ret;
 }
 
 static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
@@ -838,7 +682,7 @@ static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, un
 		}
 		skip[nr++] = (struct range){ mem->mm->vmas[i]->start, mem->mm->vmas[i]->end };
 	}
-	return fill_from_image(ctx, rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
+	return rst_fill_from_image(ctx, rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
 }
 
 static int protect_vmas(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
@@ -937,7 +781,7 @@ static int set_mm_fields(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid,
 
 		ret = mem->file_path(ctx, mm->exe_file_id, path, sizeof(path));
 		if (!ret) {
-			exe_fd = remote_open(ctx, rs, tramp, path, O_RDONLY);
+			exe_fd = rst_remote_open(ctx, rs, tramp, path, O_RDONLY);
 			if (exe_fd < 0)
 				pr_warn("%d: can't open the exe %s: %s; /proc/PID/exe keeps criu's\n", pid, path,
 					strerror(-exe_fd));

@@ -71,16 +71,34 @@ static bool memfd_detect(const struct fd_parms *p)
 
 /* ---------- dump ---------- */
 
-static struct dumped_inode {
+struct dumped_inode {
 	struct dumped_inode *next;
 	dev_t dev;
 	ino_t ino;
-} *dumped_inodes;
-static unsigned int nr_memfd_pages_imgs;
+};
 
-static bool inode_dumped(dev_t dev, ino_t ino)
+/* the inodes dumped so far, in the dump ctx (dump_files_state()) */
+struct memfd_dump {
+	struct dumped_inode *inodes;
+	unsigned int nr_pages_imgs;	/* pages images written: they take ids from MEMFD_PAGES_ID_BASE */
+};
+static const char memfd_dump_key;
+
+static void memfd_dump_fini(void *state)
 {
-	for (struct dumped_inode *i = dumped_inodes; i; i = i->next)
+	struct memfd_dump *st = state;
+
+	while (st->inodes) {
+		struct dumped_inode *i = st->inodes;
+
+		st->inodes = i->next;
+		free(i);
+	}
+}
+
+static bool inode_dumped(const struct memfd_dump *st, dev_t dev, ino_t ino)
+{
+	for (struct dumped_inode *i = st->inodes; i; i = i->next)
 		if (i->dev == dev && i->ino == ino)
 			return true;
 	return false;
@@ -119,7 +137,8 @@ static int copy_range(struct page_xfer *x, int fd, off_t off, size_t len, char *
  * The data segments of the memfd (SEEK_DATA/SEEK_HOLE: holes stay holes) into
  * pagemap-shmem-<ino>.img and its own pages image.
  */
-static int dump_contents(int img_dfd, int task_lfd, unsigned long size, unsigned long *ret_shmid)
+static int dump_contents(struct memfd_dump *md, int img_dfd, int task_lfd, unsigned long size,
+			 unsigned long *ret_shmid)
 {
 	_cleanup_free_ char *buf = xmalloc(COPY_CHUNK);
 	_cleanup_close_ int lfd = -1;
@@ -140,7 +159,7 @@ static int dump_contents(int img_dfd, int task_lfd, unsigned long size, unsigned
 		return -errno;
 	*ret_shmid = st.st_ino;
 	size = PAGE_ALIGN(size);
-	ret = page_xfer_open(&x, img_dfd, CR_FD_SHMEM_PAGEMAP, st.st_ino, MEMFD_PAGES_ID_BASE + nr_memfd_pages_imgs++);
+	ret = page_xfer_open(&x, img_dfd, CR_FD_SHMEM_PAGEMAP, st.st_ino, MEMFD_PAGES_ID_BASE + md->nr_pages_imgs++);
 	if (ret)
 		return ret;
 	while (!ret && (unsigned long)off < size) {
@@ -173,6 +192,7 @@ static int dump_contents(int img_dfd, int task_lfd, unsigned long size, unsigned
 
 static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {
+	struct memfd_dump *st = dump_files_state(ctx, &memfd_dump_key, sizeof(*st), memfd_dump_fini);
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
 	struct cr_img *img;
 	size_t nlen = strlen(p->link) - strlen(MEMFD_PREFIX) - strlen(DELETED_SUFFIX);
@@ -181,7 +201,9 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	unsigned long shmid = 0;
 	int seals, ret;
 
-	if (inode_dumped(p->stat.st_dev, p->stat.st_ino))
+	if (!st)
+		return -ENOMEM;
+	if (inode_dumped(st, p->stat.st_dev, p->stat.st_ino))
 		return 0;
 	if (!name)
 		return -ENOMEM;
@@ -192,7 +214,7 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	seals = fcntl(p->lfd, F_GET_SEALS);
 	if (seals < 0)
 		return pr_fail_errno("%s: F_GET_SEALS", p->link);
-	ret = dump_contents(ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
+	ret = dump_contents(st, ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
 	if (ret)
 		return pr_fail(ret, "can't dump the contents of %s: %s\n", p->link, strerror(-ret));
 
@@ -214,8 +236,8 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	di = xmalloc(sizeof(*di));
 	if (!di)
 		return -ENOMEM;
-	*di = (struct dumped_inode){ .next = dumped_inodes, .dev = p->stat.st_dev, .ino = p->stat.st_ino };
-	dumped_inodes = di;
+	*di = (struct dumped_inode){ .next = st->inodes, .dev = p->stat.st_dev, .ino = p->stat.st_ino };
+	st->inodes = di;
 	pr_debug("inode %lu '%s': %llu bytes, seals %#x, mode %o\n", (unsigned long)p->stat.st_ino, name,
 		 (unsigned long long)mie.size, seals, mie.mode);
 	return 0;
@@ -236,7 +258,7 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	pos = lseek(p->lfd, 0, SEEK_CUR);
 	if (pos < 0)
 		return pr_fail_errno("%s: can't read the file position", p->link);
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	mfe.id = id;
@@ -260,18 +282,27 @@ struct memfd_inode {
 	bool fd_given;		/* fd's open file is some file object's already */
 };
 
-static struct memfd_inode *inodes;
-static bool inodes_read;
+/* memfd.img, in the ctx (rst_files_state()) */
+struct memfd_rst {
+	struct memfd_inode *inodes;
+	bool inodes_read;
+};
+static const char memfd_rst_key;
 
-static int read_inodes(struct rst_ctx *ctx)
+static struct memfd_rst *memfd_rst(struct rst_ctx *ctx)
+{
+	return rst_files_state(ctx, &memfd_rst_key, sizeof(struct memfd_rst));
+}
+
+static int read_inodes(struct rst_ctx *ctx, struct memfd_rst *st)
 {
 	struct cr_img *img;
 	MemfdInodeEntry *mie;
 	int ret;
 
-	if (inodes_read)
+	if (st->inodes_read)
 		return 0;
-	inodes_read = true;
+	st->inodes_read = true;
 	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
 	if (!img)
 		return pr_fail_errno("can't open memfd.img");
@@ -285,16 +316,16 @@ static int read_inodes(struct rst_ctx *ctx)
 		}
 		i->mie = mie;
 		i->fd = -1;
-		i->next = inodes;
-		inodes = i;
+		i->next = st->inodes;
+		st->inodes = i;
 	}
 	close_image(img);
 	return ret < 0 ? pr_fail(ret, "memfd.img: bad entry: %s\n", strerror(-ret)) : 0;
 }
 
-static struct memfd_inode *find_inode(uint64_t inode_id)
+static struct memfd_inode *find_inode(struct memfd_rst *st, uint64_t inode_id)
 {
-	for (struct memfd_inode *i = inodes; i; i = i->next)
+	for (struct memfd_inode *i = st->inodes; i; i = i->next)
 		if (i->mie->inode_id == inode_id)
 			return i;
 	return NULL;
@@ -302,15 +333,18 @@ static struct memfd_inode *find_inode(uint64_t inode_id)
 
 static int memfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
+	struct memfd_rst *st = memfd_rst(ctx);
 	MemfdFileEntry *mfe = d->fe->memfd;
 	int ret;
 
 	if (!mfe)
 		return pr_fail(-EINVAL, "files.img: memfd %u has no memfd entry\n", d->id);
-	ret = read_inodes(ctx);
+	if (!st)
+		return -ENOMEM;
+	ret = read_inodes(ctx, st);
 	if (ret)
 		return ret;
-	d->priv = find_inode(mfe->inode_id);
+	d->priv = find_inode(st, mfe->inode_id);
 	if (!d->priv)
 		return pr_fail(-EINVAL, "memfd %u: inode %u is not in memfd.img\n", d->id, mfe->inode_id);
 	return 0;
@@ -439,16 +473,19 @@ int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id)
 
 static void memfd_cleanup(struct rst_ctx *ctx)
 {
-	while (inodes) {
-		struct memfd_inode *i = inodes;
+	struct memfd_rst *st = memfd_rst(ctx);
 
-		inodes = i->next;
+	while (st && st->inodes) {
+		struct memfd_inode *i = st->inodes;
+
+		st->inodes = i->next;
 		if (i->fd >= 0)
 			close(i->fd);
 		pb_free(i->mie, PB_MEMFD_INODE);
 		free(i);
 	}
-	inodes_read = false;
+	if (st)
+		st->inodes_read = false;
 }
 
 const struct file_type memfd_file_type = {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "version.h"
 
+/* Process-wide: the options of this criu run (command line, config files or one RPC request). */
 struct cr_options opts;
 
 void opts_init(void)
@@ -37,7 +38,10 @@ bool fault_injected(const char *step)
 
 /* ------------------------------------------------------------ errors */
 
-/* "--name", "--no-name" or "-c" of the option being applied, and where it came from */
+/*
+ * "--name", "--no-name" or "-c" of the option being applied, and where it came
+ * from. File scope: parser scratch for opt_error(), one option at a time.
+ */
 static char cur_opt[80];
 static const char *cur_source;
 

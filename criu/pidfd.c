@@ -156,7 +156,7 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 		return pr_fail(-EINVAL, "fd %d of task %d: a pidfd without Pid: in fdinfo\n", p->fd, p->item->pid);
 	pid = atoi(pid_s);
 
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	pe.id = id;

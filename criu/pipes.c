@@ -30,14 +30,22 @@
 
 /* ---------- dump ---------- */
 
-/* Pipe inodes whose data is already in the image. */
-static uint64_t *dumped_pipes;
-static int nr_dumped_pipes;
+/* Pipe inodes whose data is already in the image, in the dump ctx (dump_files_state()). */
+struct pipes_dump {
+	uint64_t *inos;
+	int nr;
+};
+static const char pipes_dump_key;
 
-static bool pipe_data_dumped(uint64_t ino)
+static void pipes_dump_fini(void *state)
 {
-	for (int i = 0; i < nr_dumped_pipes; i++)
-		if (dumped_pipes[i] == ino)
+	free(((struct pipes_dump *)state)->inos);
+}
+
+static bool pipe_data_dumped(const struct pipes_dump *st, uint64_t ino)
+{
+	for (int i = 0; i < st->nr; i++)
+		if (st->inos[i] == ino)
 			return true;
 	return false;
 }
@@ -100,6 +108,7 @@ out:
  */
 static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct fd_parms *p)
 {
+	struct pipes_dump *st = dump_files_state(ctx, &pipes_dump_key, sizeof(*st), pipes_dump_fini);
 	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
 	struct cr_img *img;
 	_cleanup_free_ char *buf = NULL;
@@ -107,7 +116,9 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct
 	uint64_t *n;
 	int ret, size;
 
-	if (pipe_data_dumped(p->stat.st_ino))
+	if (!st)
+		return -ENOMEM;
+	if (pipe_data_dumped(st, p->stat.st_ino))
 		return 0;
 	size = fcntl(p->lfd, F_GETPIPE_SZ);
 	if (size < 0)
@@ -116,11 +127,11 @@ static int dump_pipe_data(struct dump_files_ctx *ctx, int img_type, const struct
 	if (ret)
 		return pr_fail(ret, "can't read the data queued in pipe %lu: %s\n", (unsigned long)p->stat.st_ino,
 			       strerror(-ret));
-	n = xrealloc(dumped_pipes, (nr_dumped_pipes + 1) * sizeof(*n));
+	n = xrealloc(st->inos, (st->nr + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	dumped_pipes = n;
-	dumped_pipes[nr_dumped_pipes++] = p->stat.st_ino;
+	st->inos = n;
+	st->inos[st->nr++] = p->stat.st_ino;
 
 	img = dump_files_img(ctx, img_type);
 	if (!img)
@@ -151,7 +162,7 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = dump_pipe_data(ctx, CR_FD_PIPES_DATA, p);
 	if (ret)
 		return ret;
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	pe.id = id;
@@ -186,7 +197,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = dump_pipe_data(ctx, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	/* The path goes in a regular-file record of its own, as CRIU does. */

@@ -34,7 +34,7 @@
 
 #define STAGE_TIMEOUT_MS 60000
 
-static const char *stage_names[] = { "start", "fork", "process groups", "files", "ready", "zombies" };
+static const char *const stage_names[] = { "start", "fork", "process groups", "files", "ready", "zombies" };
 
 pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid)
 {

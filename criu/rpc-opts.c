@@ -24,6 +24,7 @@
 
 #define RPC_DEFAULT_LOG "criu.log"
 
+/* Process-wide: this criu is a swrk, serving one client over an inherited socket. */
 bool rpc_swrk;
 
 /* The criu_opts fields this criu maps onto its options. */

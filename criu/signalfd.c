@@ -50,7 +50,7 @@ static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	if (signalfd_parse_fdinfo(&p->fdinfo, &sfe.sigmask))
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable sigmask in the signalfd's fdinfo\n", p->fd,
 			       p->item->pid);
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	sfe.id = id;

@@ -40,21 +40,45 @@
 /*
  * criu itself, as a task whose fds can be dumped like a task's: the fds a
  * peek received (SCM_RIGHTS) are dumped through it. They stay open until
- * criu exits, so a task's fd of the same file, dumped later, is recognised
+ * the dump ends, so a task's fd of the same file, dumped later, is recognised
  * (kcmp) as the same object.
  */
-static struct pstree_item self_item = { .pid = 0, .proc_dfd = -1, .pidfd = -1 };
+static const char self_item_key;
 
-static int self_item_ready(void)
+static void self_item_fini(void *state)
 {
-	if (self_item.pid == getpid())
-		return 0;
-	self_item.proc_dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	self_item.pidfd = sys_pidfd_open(getpid(), 0);
-	if (self_item.proc_dfd < 0 || self_item.pidfd < 0)
-		return pr_fail_errno("can't open /proc/self or a pidfd of criu");
-	self_item.pid = getpid();
-	return 0;
+	struct pstree_item *self = state;
+
+	if (!self->pid)
+		return;
+	close(self->proc_dfd);
+	close(self->pidfd);
+}
+
+/* criu as a task, in the dump ctx (dump_files_state()); NULL, logged, when it can't be had. */
+static struct pstree_item *self_item(struct dump_files_ctx *ctx)
+{
+	struct pstree_item *self = dump_files_state(ctx, &self_item_key, sizeof(*self), self_item_fini);
+	int dfd, pfd;
+
+	if (!self) {
+		pr_err("no memory for criu's own /proc dir and pidfd\n");
+		return NULL;
+	}
+	if (self->pid)
+		return self;
+	dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = sys_pidfd_open(getpid(), 0);
+	if (dfd < 0 || pfd < 0) {
+		pr_perror("can't open /proc/self or a pidfd of criu");
+		if (dfd >= 0)
+			close(dfd);
+		if (pfd >= 0)
+			close(pfd);
+		return NULL;
+	}
+	*self = (struct pstree_item){ .pid = getpid(), .proc_dfd = dfd, .pidfd = pfd };
+	return self;
 }
 
 /* Take the fds a peek received (SCM_RIGHTS) into fds[]; returns their number. */
@@ -80,13 +104,14 @@ static int take_passed_fds(struct msghdr *mh, int *fds)
 }
 
 /* Dump the files passed with one message; ids[] gets their files.img ids. */
-static int dump_passed_fds(const int *fds, int nr, uint32_t *ids, const char *who)
+static int dump_passed_fds(struct dump_files_ctx *ctx, const int *fds, int nr, uint32_t *ids, const char *who)
 {
-	int ret = self_item_ready();
+	struct pstree_item *self = self_item(ctx);
+	int ret = self ? 0 : -EIO;
 
 	for (int i = 0; i < nr && !ret; i++) {
 		pr_info("%s: a file passed in a queued message (SCM_RIGHTS), criu's fd %d\n", who, fds[i]);
-		ret = dump_task_fd_object(&self_item, fds[i], &ids[i]);
+		ret = dump_task_fd_object(ctx, self, fds[i], &ids[i]);
 		if (ret)
 			pr_err("%s: can't dump a file queued in the socket (SCM_RIGHTS in flight)\n", who);
 	}
@@ -375,7 +400,7 @@ int sk_queue_snap_dump(struct dump_files_ctx *ctx, struct sk_queue_snap *q, uint
 	for (struct sk_msg *m = q->head; m; m = m->next) {
 		if (m->nr_fds) {
 			m->fds_held = true;
-			if (dump_passed_fds(m->fds, m->nr_fds, ids, who))
+			if (dump_passed_fds(ctx, m->fds, m->nr_fds, ids, who))
 				return -EOPNOTSUPP;
 		}
 		ret = write_packet(ctx, id, m, ids);

@@ -14,34 +14,7 @@
  * holds, a connection not accepted yet on which the client sent data (or
  * whose client is closed or outside the tree), families other than AF_UNIX.
  *
- * Restore: the first open() builds every unix socket of the image at once,
- * in the controller: socketpair() for pairs of unnamed sockets (and for a
- * connected socket whose peer had closed: the other end is closed once the
- * data is queued); socket() and bind() for the others, sockets whose file
- * was removed first, then listen(). A connection accepted from a listener
- * is made again by connecting the client to the restored listener and
- * accepting it; if the listener was closed, from a listener of that name
- * made for the occasion. Connected datagram sockets connect() to their
- * peer's name (a datagram socket may be its own peer); an unnamed datagram
- * socket with datagrams but no peer gets a socketpair() whose other end sends
- * them and closes; clients whose connection was not accepted connect last and
- * stay in their listener's queue. A stale socket file in the way of bind()
- * (the dumped socket's own, left when it was killed) is removed only if no
- * one listens on it. Then socket options, the queued data (sent again from
- * the peer, or with sendto() to the receiver's name), removed files removed
- * again, shutdowns last. When a queued message passes files, the queues and
- * shutdowns wait for the late hook, when every file of the image is open.
- *
- * A queued datagram keeps its sender address: it is sent again from the
- * restored socket bound to that name, or from a socket of criu's bound to
- * it when it is an abstract name no one has.
- *
- * Not kept: the sender address of a datagram from a path-bound socket that
- * is gone (it comes from an unbound socket), the task's own SO_PEEK_OFF, a
- * datagram socket's connection to a peer that had closed (it comes back
- * unconnected), an empty datagram the task had already peeked at (the
- * kernel hides it from criu's peeks), the order of pending connections in
- * a listener's queue (they are connected again in fd order).
+ * Restore: sk-unix-restore.c.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -63,19 +36,13 @@
 #include "protobuf.h"
 #include "sockets.h"
 #include "syscalls.h"
+#include "sk-unix.h"
 
 #include "fdinfo.pb-c.h"
 #include "sk-unix.pb-c.h"
 
 #undef LOG_PREFIX
 #define LOG_PREFIX "sk-unix: "
-
-#define UNIX_NAME_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
-/* sk_shutdown bits, as sock_diag reports them and as SkShutdown numbers them */
-#define SK_RCV_SHUTDOWN 1
-#define SK_SEND_SHUTDOWN 2
-
-/* ===================== dump ===================== */
 
 /* What sock_diag says about one unix socket. */
 struct diag_sk {
@@ -93,35 +60,41 @@ struct diag_sk {
 };
 
 #define DIAG_HASH_SIZE 1024
-static struct diag_sk *diag_hash[DIAG_HASH_SIZE];
-static const struct dump_files_ctx *diag_ctx;	/* the dump the table belongs to */
-static uint32_t *tree_socks;			/* inodes of every socket the tree holds */
-static int nr_tree_socks;
+/* what sock_diag and the tree's fds say, in the dump ctx (dump_files_state()) */
+struct unix_dump {
+	struct diag_sk *diag_hash[DIAG_HASH_SIZE];
+	uint32_t *tree_socks;		/* inodes of every socket the tree holds */
+	int nr_tree_socks;
+	bool ready;			/* both collected */
+};
+static const char unix_dump_key;
 
-static struct diag_sk *diag_find(uint32_t ino)
+static struct diag_sk *diag_find(const struct unix_dump *ud, uint32_t ino)
 {
-	for (struct diag_sk *s = diag_hash[ino % DIAG_HASH_SIZE]; s; s = s->next)
+	for (struct diag_sk *s = ud->diag_hash[ino % DIAG_HASH_SIZE]; s; s = s->next)
 		if (s->ino == ino)
 			return s;
 	return NULL;
 }
 
-static void diag_free(void)
+static void diag_free(void *state)
 {
-	for (int i = 0; i < DIAG_HASH_SIZE; i++) {
-		while (diag_hash[i]) {
-			struct diag_sk *s = diag_hash[i];
+	struct unix_dump *ud = state;
 
-			diag_hash[i] = s->next;
+	for (int i = 0; i < DIAG_HASH_SIZE; i++) {
+		while (ud->diag_hash[i]) {
+			struct diag_sk *s = ud->diag_hash[i];
+
+			ud->diag_hash[i] = s->next;
 			sk_queue_snap_free(s->snap);
 			free(s->icons);
 			free(s);
 		}
 	}
-	free(tree_socks);
-	tree_socks = NULL;
-	nr_tree_socks = 0;
-	diag_ctx = NULL;
+	free(ud->tree_socks);
+	ud->tree_socks = NULL;
+	ud->nr_tree_socks = 0;
+	ud->ready = false;
 }
 
 static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
@@ -156,12 +129,19 @@ static void diag_fill_attrs(struct diag_sk *s, struct nlattr **tb)
 		s->shutdown = nla_get_u8(tb[UNIX_DIAG_SHUTDOWN]);
 }
 
+struct diag_cb_arg {
+	struct unix_dump *ud;
+	int err;
+};
+
 static int diag_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 	struct nlattr *tb[UNIX_DIAG_MAX + 1];
 	const struct unix_diag_msg *m;
-	int *err = arg;
+	struct diag_cb_arg *a = arg;
+	struct diag_sk **diag_hash = a->ud->diag_hash;
+	int *err = &a->err;
 	struct diag_sk *s;
 
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
@@ -186,7 +166,7 @@ static int diag_cb(struct nl_msg *msg, void *arg)
 }
 
 /* Every unix socket of criu's network namespace, from one sock_diag dump. */
-static int collect_diag(void)
+static int collect_diag(struct unix_dump *ud)
 {
 	struct unix_diag_req req = {
 		.sdiag_family = AF_UNIX,
@@ -195,7 +175,8 @@ static int collect_diag(void)
 			      UDIAG_SHOW_RQLEN,
 	};
 	struct nl_sock *sk = nl_socket_alloc();
-	int err = 0, ret;
+	struct diag_cb_arg a = { .ud = ud };
+	int ret;
 
 	if (!sk)
 		return pr_fail(-ENOMEM, "can't allocate a netlink socket\n");
@@ -204,29 +185,29 @@ static int collect_diag(void)
 		nl_socket_free(sk);
 		return pr_fail(-EIO, "can't open a NETLINK_SOCK_DIAG socket: %s\n", nl_geterror(ret));
 	}
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, diag_cb, &err);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, diag_cb, &a);
 	ret = nl_send_simple(sk, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
 	if (ret >= 0)
 		ret = nl_recvmsgs_default(sk);
 	nl_socket_free(sk);
-	if (err)
-		return pr_fail(err, "bad unix sock_diag answer: %s\n", strerror(-err));
+	if (a.err)
+		return pr_fail(a.err, "bad unix sock_diag answer: %s\n", strerror(-a.err));
 	if (ret < 0)
 		return pr_fail(-EIO, "unix sock_diag dump failed: %s\n", nl_geterror(ret));
 	return 0;
 }
 
-static int add_tree_sock(uint32_t ino)
+static int add_tree_sock(struct unix_dump *ud, uint32_t ino)
 {
 	uint32_t *n;
 
-	if (nr_tree_socks % 256 == 0) {
-		n = xrealloc(tree_socks, (nr_tree_socks + 256) * sizeof(*n));
+	if (ud->nr_tree_socks % 256 == 0) {
+		n = xrealloc(ud->tree_socks, (ud->nr_tree_socks + 256) * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		tree_socks = n;
+		ud->tree_socks = n;
 	}
-	tree_socks[nr_tree_socks++] = ino;
+	ud->tree_socks[ud->nr_tree_socks++] = ino;
 	return 0;
 }
 
@@ -237,7 +218,7 @@ static int note_inflight_sock(int fd, void *arg)
 	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
 		return 0;
 	pr_debug("socket %lu is in flight in a queue of the tree\n", (unsigned long)st.st_ino);
-	return add_tree_sock(st.st_ino);
+	return add_tree_sock(arg, st.st_ino);
 }
 
 /* Only a connected stream/seqpacket socket or a datagram socket has a receive queue of data. */
@@ -252,9 +233,9 @@ static bool has_queue(const struct diag_sk *s)
  * dumped with the queue, so a socket connected to one of them has its peer
  * in the tree.
  */
-static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
+static int scan_inflight(struct unix_dump *ud, struct pstree_item *item, int fd, unsigned int ino)
 {
-	struct diag_sk *s = diag_find(ino);
+	struct diag_sk *s = diag_find(ud, ino);
 	_cleanup_close_ int lfd = -1;
 	char who[64];
 	int ret;
@@ -266,11 +247,11 @@ static int scan_inflight(struct pstree_item *item, int fd, unsigned int ino)
 		return pr_fail_errno("can't take fd %d of task %d", fd, item->pid);
 	snprintf(who, sizeof(who), "fd %d of task %d", fd, item->pid);
 	ret = sk_queue_snap(lfd, s->type, s->shutdown & SK_RCV_SHUTDOWN, who, &s->snap);
-	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, NULL);
+	return ret ?: sk_queue_snap_files(s->snap, note_inflight_sock, ud);
 }
 
 /* The socket inodes behind the fds of one task (links "socket:[INO]"), and the sockets in flight in them. */
-static int collect_task_socks(struct pstree_item *item)
+static int collect_task_socks(struct unix_dump *ud, struct pstree_item *item)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
@@ -299,40 +280,46 @@ static int collect_task_socks(struct pstree_item *item)
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%u]", &ino) != 1)
 			continue;
-		if (add_tree_sock(ino))
+		if (add_tree_sock(ud, ino))
 			return -ENOMEM;
-		n = scan_inflight(item, atoi(de->d_name), ino);
+		n = scan_inflight(ud, item, atoi(de->d_name), ino);
 		if (n)
 			return n;
 	}
 	return 0;
 }
 
-static bool in_tree(uint32_t ino)
+static bool in_tree(const struct unix_dump *ud, uint32_t ino)
 {
-	for (int i = 0; i < nr_tree_socks; i++)
-		if (tree_socks[i] == ino)
+	for (int i = 0; i < ud->nr_tree_socks; i++)
+		if (ud->tree_socks[i] == ino)
 			return true;
 	return false;
 }
 
-static int diag_ready(struct dump_files_ctx *ctx)
+/* The sockets of the dump, collected on first use. */
+static int diag_ready(struct dump_files_ctx *ctx, struct unix_dump **ret_ud)
 {
+	struct unix_dump *ud = dump_files_state(ctx, &unix_dump_key, sizeof(*ud), diag_free);
 	struct pstree_item *item;
 	int ret;
 
-	if (diag_ctx == ctx)
-		return 0;
-	diag_free();
-	ret = collect_diag();
-	if (ret)
-		return ret;
-	for_each_pstree_item(ctx->tree, item) {
-		ret = collect_task_socks(item);
+	if (!ud)
+		return -ENOMEM;
+	if (!ud->ready) {
+		diag_free(ud);
+		ret = collect_diag(ud);
 		if (ret)
-			return pr_fail(ret, "can't list the sockets of task %d: %s\n", item->pid, strerror(-ret));
+			return ret;
+		for_each_pstree_item(ctx->tree, item) {
+			ret = collect_task_socks(ud, item);
+			if (ret)
+				return pr_fail(ret, "can't list the sockets of task %d: %s\n", item->pid,
+					       strerror(-ret));
+		}
+		ud->ready = true;
 	}
-	diag_ctx = ctx;
+	*ret_ud = ud;
 	return 0;
 }
 
@@ -471,10 +458,10 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 }
 
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
-static const struct diag_sk *pending_on(uint32_t client)
+static const struct diag_sk *pending_on(const struct unix_dump *ud, uint32_t client)
 {
 	for (int i = 0; i < DIAG_HASH_SIZE; i++)
-		for (const struct diag_sk *l = diag_hash[i]; l; l = l->next)
+		for (const struct diag_sk *l = ud->diag_hash[i]; l; l = l->next)
 			for (uint32_t k = 0; l->state == TCP_LISTEN && k < l->nr_icons; k++)
 				if (l->icons[k] == client)
 					return l;
@@ -486,19 +473,19 @@ static const struct diag_sk *pending_on(uint32_t client)
  * connects, no one accepts) when every client is in the tree and has sent
  * nothing yet: what it sent would sit in a socket criu has no fd of.
  */
-static int check_pending(const struct diag_sk *s, const char *who)
+static int check_pending(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
 {
 	if (s->rqueue != s->nr_icons)
 		return pr_fail(-EOPNOTSUPP, "%s: listening unix socket %u: %u connections pending, %u known\n", who,
 			       s->ino, s->rqueue, s->nr_icons);
 	for (uint32_t k = 0; k < s->nr_icons; k++) {
-		const struct diag_sk *c = s->icons[k] ? diag_find(s->icons[k]) : NULL;
+		const struct diag_sk *c = s->icons[k] ? diag_find(ud, s->icons[k]) : NULL;
 
 		if (!c)
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: listening unix socket %u has a pending connection whose client is closed\n",
 				       who, s->ino);
-		if (!in_tree(c->ino))
+		if (!in_tree(ud, c->ino))
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: listening unix socket %u has a pending connection from socket %u, which no "
 				       "task of the dumped tree holds\n",
@@ -513,8 +500,9 @@ static int check_pending(const struct diag_sk *s, const char *who)
 }
 
 /* States and connections criu can't restore, and peers outside the tree. */
-static int check_dumpable(const struct diag_sk *s, const char *who)
+static int check_dumpable(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
 {
+	const struct diag_sk *pend;
 	int ret;
 
 	if (s->state != TCP_LISTEN && s->state != TCP_ESTABLISHED && s->state != TCP_CLOSE)
@@ -523,25 +511,26 @@ static int check_dumpable(const struct diag_sk *s, const char *who)
 	if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u has type %u\n", who, s->ino, s->type);
 	if (s->state == TCP_LISTEN) {
-		ret = check_pending(s, who);
+		ret = check_pending(ud, s, who);
 		if (ret)
 			return ret;
 	}
 	if (s->state == TCP_ESTABLISHED && !s->peer && s->type != SOCK_DGRAM &&
-	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(s->ino))
+	    s->shutdown != (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) && !pending_on(ud, s->ino))
 		return pr_fail(-EOPNOTSUPP, "%s: unix socket %u is connected, but criu can't find to what\n", who,
 			       s->ino);
-	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && !in_tree(pending_on(s->ino)->ino))
+	pend = s->state == TCP_ESTABLISHED && !s->peer ? pending_on(ud, s->ino) : NULL;
+	if (pend && !in_tree(ud, pend->ino))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u waits to be accepted by socket %u, which no task of the dumped "
 			       "tree holds\n",
-			       who, s->ino, pending_on(s->ino)->ino);
-	if (s->state == TCP_ESTABLISHED && !s->peer && pending_on(s->ino) && s->wqueue)
+			       who, s->ino, pend->ino);
+	if (pend && s->wqueue)
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u sent data (%u bytes of buffers) on a connection not accepted "
 			       "yet; criu can't dump it\n",
 			       who, s->ino, s->wqueue);
-	if (s->peer && !in_tree(s->peer))
+	if (s->peer && !in_tree(ud, s->peer))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
 			       "holds (its peer is outside the tree)\n",
@@ -587,6 +576,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
 	FilePermsEntry perms;
 	char who[64], dir[PATH_MAX];
+	struct unix_dump *ud;
 	struct diag_sk *s;
 	SkOptsEntry opts;
 	FownEntry fown;
@@ -599,18 +589,18 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (family != AF_UNIX)
 		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu can dump only unix sockets yet\n", who,
 			       family_name(family), family);
-	ret = diag_ready(ctx);
+	ret = diag_ready(ctx, &ud);
 	if (ret)
 		return ret;
-	s = diag_find(p->stat.st_ino);
+	s = diag_find(ud, p->stat.st_ino);
 	if (!s)
 		return pr_fail(-ENOENT, "%s: unix socket %lu is unknown to sock_diag (another network namespace?)\n",
 			       who, (unsigned long)p->stat.st_ino);
-	ret = check_dumpable(s, who);
+	ret = check_dumpable(ud, s, who);
 	if (ret)
 		return ret;
 
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	ret = dump_opts(p->lfd, &opts, who);
@@ -624,8 +614,8 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ue.backlog = s->state == TCP_LISTEN ? s->wqueue : 0;
 	ue.peer = s->peer;
 	/* a connection not accepted yet: its peer is the listener */
-	if (!s->peer && s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM && pending_on(s->ino))
-		ue.peer = pending_on(s->ino)->ino;
+	if (!s->peer && s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM && pending_on(ud, s->ino))
+		ue.peer = pending_on(ud, s->ino)->ino;
 	ue.fown = &fown;
 	ue.opts = &opts;
 	ue.name.len = s->name_len;
@@ -650,773 +640,6 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.id = id;
 	fe.usk = &ue;
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
-}
-
-/* ===================== restore ===================== */
-
-struct unix_sk_info {
-	struct list_head list;
-	UnixSkEntry *ue;
-	struct file_desc *d;
-	struct unix_sk_info *peer;
-	int fd;			/* the restored socket until open() hands it out */
-	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
-	bool created;
-	bool unlinked;		/* a removed socket file: removed again after restore */
-	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
-	struct list_head queue;	/* struct sk_packet */
-	char who[48];
-};
-
-static LIST_HEAD(unix_sks);
-static bool unix_restored;
-/* Some queued message passes files: queues and shutdowns wait for the late hook, when every file is open. */
-static bool queues_deferred;
-
-/* The restored socket: ours until open() hands it out, then the controller's copy. */
-static int sk_fd(struct rst_ctx *ctx, const struct unix_sk_info *si)
-{
-	return si->fd >= 0 ? si->fd : file_desc_ctl_fd(ctx, si->d);
-}
-
-static struct unix_sk_info *find_by_ino(uint32_t ino)
-{
-	struct unix_sk_info *si;
-
-	list_for_each_entry(si, &unix_sks, list)
-		if (si->ue->ino == ino)
-			return si;
-	return NULL;
-}
-
-static struct unix_sk_info *find_by_id(uint32_t id)
-{
-	struct unix_sk_info *si;
-
-	list_for_each_entry(si, &unix_sks, list)
-		if (si->d->id == id)
-			return si;
-	return NULL;
-}
-
-static bool named(const struct unix_sk_info *si)
-{
-	return si->ue->name.len > 0;
-}
-
-static bool same_name(const struct unix_sk_info *a, const struct unix_sk_info *b)
-{
-	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len);
-}
-
-static bool is_deleted(const UnixSkEntry *ue)
-{
-	return ue->has_deleted && ue->deleted && ue->name.len && ue->name.data[0];
-}
-
-/*
- * The listener whose name this socket carries: it came out of accept() on
- * it. An accepted socket shares its listener's file, so both have it or
- * both lost it (a listener whose file was removed may have a successor with
- * the same name).
- */
-static struct unix_sk_info *listener_of(const struct unix_sk_info *si)
-{
-	struct unix_sk_info *l;
-
-	if (si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !named(si))
-		return NULL;
-	list_for_each_entry(l, &unix_sks, list)
-		if (l->ue->state == TCP_LISTEN && l->ue->type == si->ue->type && same_name(l, si) &&
-		    is_deleted(l->ue) == is_deleted(si->ue))
-			return l;
-	return NULL;
-}
-
-static int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
-{
-	struct unix_sk_info *si;
-	UnixSkEntry *ue = d->fe->usk;
-
-	if (!ue || !ue->opts || !ue->fown)
-		return pr_fail(-EINVAL, "files.img: unix socket %u has no socket entry\n", d->id);
-	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
-	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
-		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
-	/* a datagram socket may connect() to its own name; nothing else is its own peer */
-	if (ue->peer && ue->peer == ue->ino && (ue->type != SOCK_DGRAM || !ue->name.len))
-		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);
-	si = xzalloc(sizeof(*si));
-	if (!si)
-		return -ENOMEM;
-	si->ue = ue;
-	si->d = d;
-	si->fd = si->orphan_fd = -1;
-	INIT_LIST_HEAD(&si->queue);
-	snprintf(si->who, sizeof(si->who), "unix socket %u (file %u)", ue->ino, d->id);
-	list_add_tail(&si->list, &unix_sks);
-	d->priv = si;
-	return 0;
-}
-
-static int add_packet(uint32_t id, struct sk_packet *pkt, void *arg)
-{
-	struct unix_sk_info *si = find_by_id(id);
-
-	if (!si)
-		return pr_fail(-EINVAL, "sk-queues.img: a packet for file %u, which is no unix socket\n", id);
-	list_add_tail(&pkt->list, &si->queue);
-	return 0;
-}
-
-static int resolve_peers(void)
-{
-	struct unix_sk_info *si;
-
-	list_for_each_entry(si, &unix_sks, list) {
-		if (!si->ue->peer)
-			continue;
-		si->peer = find_by_ino(si->ue->peer);
-		if (!si->peer)
-			return pr_fail(-EINVAL, "%s: its peer, socket %u, is not in the image\n", si->who,
-				       si->ue->peer);
-	}
-	return 0;
-}
-
-/* sockaddr_un of an image name (path or abstract); returns the address length. */
-static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	memcpy(sa->sun_path, ue->name.data, ue->name.len);
-	return offsetof(struct sockaddr_un, sun_path) + ue->name.len;
-}
-
-/* Run fn in name_dir, for a relative name (bind, connect), and come back. */
-static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg),
-		       int fd, const char *who, void *arg)
-{
-	_cleanup_close_ int here = -1;
-	struct sockaddr_un sa;
-	socklen_t len = make_addr(ue, &sa);
-	int ret;
-
-	if (ue->name_dir && ue->name.data[0]) {
-		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (here < 0 || chdir(ue->name_dir))
-			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
-	}
-	ret = fn(fd, &sa, len, arg);
-	if (here >= 0 && fchdir(here))
-		return pr_fail_errno("can't come back to criu's cwd");
-	return ret;
-}
-
-static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
-{
-	return connect(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
-}
-
-/*
- * A socket file left at the path by the dumped (now gone) socket: remove it
- * only when it is a socket nobody listens on (connect says ECONNREFUSED), so
- * a live socket of someone else is never taken over.
- */
-static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
-{
-	_cleanup_close_ int probe = -1;
-	int type = SOCK_STREAM, ret;
-	socklen_t olen = sizeof(type);
-	struct stat st;
-
-	if (lstat(sa->sun_path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen);
-	probe = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (probe < 0)
-		return -errno;
-	ret = connect(probe, (const struct sockaddr *)sa, len) ? -errno : 0;
-	if (ret != -ECONNREFUSED)
-		return -EADDRINUSE;
-	return unlink(sa->sun_path) ? -errno : 0;
-}
-
-static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
-{
-	int ret;
-
-	if (!bind(fd, (const struct sockaddr *)sa, len))
-		return 0;
-	if (errno != EADDRINUSE || !sa->sun_path[0])
-		return -errno;
-	ret = remove_stale(fd, sa, len, NULL);
-	if (ret)
-		return ret;
-	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
-}
-
-static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
-{
-	return unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
-}
-
-/* The socket file of a path name, for messages and chmod (name_dir + relative name). */
-static void name_file(const UnixSkEntry *ue, char *file, size_t size)
-{
-	bool path = ue->name.data[0] != '\0', rel = path && ue->name_dir && ue->name.data[0] != '/';
-
-	snprintf(file, size, "%s%s%.*s", rel ? ue->name_dir : "", rel ? "/" : "", (int)ue->name.len,
-		 path ? (char *)ue->name.data : "");
-}
-
-/* bind() fd to the name of ue, with the socket file's mode and owner. */
-static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
-{
-	bool path = ue->name.data[0] != '\0';
-	char file[PATH_MAX];
-	int ret;
-
-	name_file(ue, file, sizeof(file));
-	ret = in_name_dir(ue, do_bind, fd, who, NULL);
-	if (ret)
-		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
-			       strerror(-ret));
-	if (path && ue->file_perms &&
-	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
-	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
-	return 0;
-}
-
-/* The file of a socket whose file had been removed: it goes once nothing needs to connect to it. */
-static int unlink_deleted(struct unix_sk_info *si)
-{
-	char file[PATH_MAX];
-	int ret;
-
-	if (!is_deleted(si->ue) || si->unlinked)
-		return 0;
-	si->unlinked = true;
-	ret = in_name_dir(si->ue, do_unlink, -1, si->who, NULL);
-	if (ret) {
-		name_file(si->ue, file, sizeof(file));
-		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
-	}
-	return 0;
-}
-
-/* A socket bound to a removed file that has the same name as si's frees the name first. */
-static int free_name_for(struct unix_sk_info *si)
-{
-	struct unix_sk_info *x;
-	int ret;
-
-	list_for_each_entry(x, &unix_sks, list) {
-		if (x != si && x->created && is_deleted(x->ue) && same_name(x, si) &&
-		    !!x->ue->name_dir == !!si->ue->name_dir &&
-		    (!x->ue->name_dir || !strcmp(x->ue->name_dir, si->ue->name_dir))) {
-			ret = unlink_deleted(x);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-static int bind_one(struct unix_sk_info *si)
-{
-	int ret = is_deleted(si->ue) ? 0 : free_name_for(si);
-
-	return ret ?: bind_name(si->fd, si->ue, si->who);
-}
-
-static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
-{
-	int sv[2];
-
-	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
-		return pr_fail_errno("%s: socketpair", a->who);
-	a->fd = sv[0];
-	a->created = true;
-	if (b) {
-		b->fd = sv[1];
-		b->created = true;
-	} else {
-		a->orphan_fd = sv[1];	/* the peer had closed: it goes once the data is queued */
-	}
-	return 0;
-}
-
-/*
- * An unnamed datagram socket with no peer in the image gets datagrams only
- * from a socketpair() peer (no one can connect to it), which had closed:
- * it is made with a socketpair too, the other end of which sends the
- * datagrams again and closes.
- */
-static bool orphan_dgram(const struct unix_sk_info *si)
-{
-	return si->ue->type == SOCK_DGRAM && !si->peer && !named(si) && !list_empty(&si->queue);
-}
-
-/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
-static int create_pairs(void)
-{
-	struct unix_sk_info *si;
-	int ret;
-
-	list_for_each_entry(si, &unix_sks, list) {
-		struct unix_sk_info *p = si->peer;
-
-		if (!si->created && orphan_dgram(si)) {
-			ret = make_pair(si, NULL);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (si->created || si->ue->state != TCP_ESTABLISHED)
-			continue;
-		/*
-		 * A datagram socket someone connect()ed to is "established" too,
-		 * without a peer of its own: it is created as a plain socket.
-		 */
-		if (!p && si->ue->type != SOCK_DGRAM) {
-			ret = make_pair(si, NULL);
-		} else if (p && p->peer == si && !named(si) && !named(p)) {
-			if (p->ue->type != si->ue->type)
-				return pr_fail(-EINVAL, "%s and its peer have different types\n", si->who);
-			ret = make_pair(si, p);
-		} else {
-			continue;
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int create_one(struct unix_sk_info *si)
-{
-	int ret;
-
-	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
-	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
-	if (si->fd < 0)
-		return pr_fail_errno("%s: socket", si->who);
-	si->created = true;
-	if (named(si)) {
-		ret = bind_one(si);
-		if (ret)
-			return ret;
-	}
-	if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
-		return pr_fail_errno("%s: listen", si->who);
-	return 0;
-}
-
-/* Everything else that is not accepted from a listener: socket(), bind(), listen(). */
-static int create_others(void)
-{
-	struct unix_sk_info *si;
-	int ret;
-
-	/* sockets whose file was removed first: a live socket may have its name since */
-	for (int pass = 0; pass < 2; pass++)
-		list_for_each_entry(si, &unix_sks, list) {
-			if (si->created || listener_of(si) || si->via || is_deleted(si->ue) != !pass)
-				continue;
-			ret = create_one(si);
-			if (ret)
-				return ret;
-		}
-	return 0;
-}
-
-/* An accepted socket: connect its peer to the restored listener and accept. */
-static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
-{
-	struct unix_sk_info *c = si->peer;
-	int ret;
-
-	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
-		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
-	ret = in_name_dir(l->ue, do_connect, c->fd, c->who, NULL);
-	if (ret)
-		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
-	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (si->fd < 0)
-		return pr_fail_errno("%s: accept on %s", si->who, l->who);
-	si->created = true;
-	return 0;
-}
-
-/*
- * Connected stream/seqpacket pairs with a name but no listener of that name
- * in the image: the listener was closed after accept(). The named end is
- * accepted from a listener of its own name made for the occasion.
- */
-static void find_lost_listeners(void)
-{
-	struct unix_sk_info *si, *p, *acc;
-
-	list_for_each_entry(si, &unix_sks, list) {
-		p = si->peer;
-		if (si->created || si->via || si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !p ||
-		    p->peer != si || p->via || (!named(si) && !named(p)) || listener_of(si) || listener_of(p))
-			continue;
-		acc = named(si) ? si : p;
-		acc->via = acc == si ? p : si;
-	}
-}
-
-static int connect_via_temp_listener(struct unix_sk_info *si)
-{
-	struct unix_sk_info *c = si->via;
-	_cleanup_close_ int tmp = -1;
-	int ret;
-
-	if (!c->created)
-		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
-	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (tmp < 0)
-		return pr_fail_errno("%s: socket", si->who);
-	ret = is_deleted(si->ue) ? 0 : free_name_for(si);
-	ret = ret ?: bind_name(tmp, si->ue, si->who);
-	if (ret)
-		return ret;
-	if (listen(tmp, 1))
-		return pr_fail_errno("%s: listen", si->who);
-	ret = in_name_dir(si->ue, do_connect, c->fd, c->who, NULL);
-	if (ret)
-		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
-	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
-	if (si->fd < 0)
-		return pr_fail_errno("%s: accept", si->who);
-	si->created = true;
-	pr_debug("%s: accepted from a listener made for it (the dumped one was closed)\n", si->who);
-	return 0;
-}
-
-/* Connections between named sockets. */
-static int connect_all(void)
-{
-	struct unix_sk_info *si, *l;
-	int ret;
-
-	list_for_each_entry(si, &unix_sks, list) {
-		l = listener_of(si);
-		ret = 0;
-		if (!si->created && l)
-			ret = connect_accepted(si, l);
-		else if (!si->created && si->via)
-			ret = connect_via_temp_listener(si);
-		if (ret)
-			return ret;
-	}
-	list_for_each_entry(si, &unix_sks, list) {
-		struct unix_sk_info *p = si->peer;
-
-		if (si->ue->type != SOCK_DGRAM || !p || (p->peer == si && !named(si) && !named(p)))
-			continue;
-		if (!named(p))
-			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
-				       p->who);
-		ret = in_name_dir(p->ue, do_connect, si->fd, si->who, NULL);
-		if (ret)
-			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
-	}
-	/* connections not accepted yet, after every accept() above: they stay in their listener's queue */
-	list_for_each_entry(si, &unix_sks, list) {
-		struct unix_sk_info *l = si->peer;
-
-		if (si->ue->type == SOCK_DGRAM || !l || l->ue->state != TCP_LISTEN)
-			continue;
-		if (l->ue->type != si->ue->type || !named(l))
-			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
-		ret = in_name_dir(l->ue, do_connect, si->fd, si->who, NULL);
-		if (ret)
-			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
-		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
-	}
-	list_for_each_entry(si, &unix_sks, list)
-		if (!si->created)
-			return pr_fail(-EOPNOTSUPP, "%s: criu can't tell how to create this socket\n", si->who);
-	return 0;
-}
-
-static int set_int_opt(int fd, int opt, int v)
-{
-	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) ? -errno : 0;
-}
-
-static int restore_opts(struct unix_sk_info *si)
-{
-	const SkOptsEntry *o = si->ue->opts;
-	struct timeval tv;
-	int ret;
-
-	/* the kernel doubles what it is given: give half of what it reported */
-	if (set_int_opt(si->fd, SO_SNDBUFFORCE, o->so_sndbuf / 2))
-		set_int_opt(si->fd, SO_SNDBUF, o->so_sndbuf / 2);
-	if (set_int_opt(si->fd, SO_RCVBUFFORCE, o->so_rcvbuf / 2))
-		set_int_opt(si->fd, SO_RCVBUF, o->so_rcvbuf / 2);
-	tv = (struct timeval){ .tv_sec = o->so_snd_tmo_sec, .tv_usec = o->so_snd_tmo_usec };
-	ret = setsockopt(si->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ? -errno : 0;
-	tv = (struct timeval){ .tv_sec = o->so_rcv_tmo_sec, .tv_usec = o->so_rcv_tmo_usec };
-	if (!ret && setsockopt(si->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		ret = -errno;
-	if (!ret && o->has_so_passcred && o->so_passcred)
-		ret = set_int_opt(si->fd, SO_PASSCRED, 1);
-	if (!ret && o->has_so_passsec && o->so_passsec)
-		ret = set_int_opt(si->fd, SO_PASSSEC, 1);
-	if (!ret && o->has_so_priority && o->so_priority)
-		ret = set_int_opt(si->fd, SO_PRIORITY, o->so_priority);
-	if (!ret && o->has_so_rcvlowat && o->so_rcvlowat > 1)
-		ret = set_int_opt(si->fd, SO_RCVLOWAT, o->so_rcvlowat);
-	if (!ret && o->has_so_mark && o->so_mark)
-		ret = set_int_opt(si->fd, SO_MARK, o->so_mark);
-	if (ret)
-		return pr_fail(ret, "%s: can't restore the socket options: %s\n", si->who, strerror(-ret));
-	return 0;
-}
-
-/* What do_sendto() sends, and for whom. */
-struct sendto_arg {
-	struct rst_ctx *ctx;
-	struct list_head *queue;
-	const char *who;
-};
-
-/* in_name_dir() callback: send the queue from fd to the receiver's name */
-static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
-{
-	struct sendto_arg *a = arg;
-
-	return sk_queue_restore(a->ctx, fd, a->queue, sa, len, a->who);
-}
-
-static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, struct list_head *queue)
-{
-	struct sendto_arg a = { ctx, queue, si->who };
-
-	return in_name_dir(si->ue, do_sendto, fd, si->who, &a);
-}
-
-/* The restored datagram socket bound to the sender address of pkt, if the image has it. */
-static struct unix_sk_info *named_sender(const struct sk_packet *pkt)
-{
-	size_t len = pkt->addr_len - offsetof(struct sockaddr_un, sun_path);
-	struct unix_sk_info *x;
-
-	list_for_each_entry(x, &unix_sks, list)
-		if (x->created && x->ue->type == SOCK_DGRAM && x->ue->name.len == len &&
-		    !memcmp(x->ue->name.data, pkt->addr.sun_path, len))
-			return x;
-	return NULL;
-}
-
-/* An unnamed socket connected to si: what it sent has no sender address. */
-static struct unix_sk_info *anon_sender(struct unix_sk_info *si)
-{
-	struct unix_sk_info *x;
-
-	list_for_each_entry(x, &unix_sks, list)
-		if (x->peer == si && !named(x))
-			return x;
-	return NULL;
-}
-
-/*
- * One datagram for si, which is connected to no one: sent from the socket
- * bound to its sender's address when the image has it, else from a socket
- * of our own (bound to the sender's abstract name if it is free), so that
- * recvfrom() tells the same sender.
- */
-static int requeue_dgram_one(struct rst_ctx *ctx, struct unix_sk_info *si, struct list_head *one, const struct sk_packet *pkt)
-{
-	struct unix_sk_info *snd = pkt->addr_len ? named_sender(pkt) : anon_sender(si);
-	_cleanup_close_ int tmp = -1;
-
-	if (snd && snd->peer == si)
-		return sk_queue_restore(ctx, sk_fd(ctx, snd), one, NULL, 0, si->who);
-	if (!named(si))
-		return pr_fail(-EOPNOTSUPP, "%s: has queued datagrams but no name to send them to\n", si->who);
-	if (snd)
-		return send_to_name(ctx, sk_fd(ctx, snd), si, one);
-	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (tmp < 0)
-		return pr_fail_errno("can't create a socket");
-	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
-		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
-	return send_to_name(ctx, tmp, si, one);
-}
-
-static int requeue_dgrams(struct rst_ctx *ctx, struct unix_sk_info *si)
-{
-	struct sk_packet *pkt, *tmp;
-	int ret;
-
-	list_for_each_entry_safe(pkt, tmp, &si->queue, list) {
-		LIST_HEAD(one);
-
-		list_del(&pkt->list);
-		list_add_tail(&pkt->list, &one);
-		ret = requeue_dgram_one(ctx, si, &one, pkt);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int requeue_one(struct rst_ctx *ctx, struct unix_sk_info *si)
-{
-	struct unix_sk_info *p = si->peer;
-
-	if (list_empty(&si->queue))
-		return 0;
-	if (si->orphan_fd >= 0)
-		return sk_queue_restore(ctx, si->orphan_fd, &si->queue, NULL, 0, si->who);
-	if (si->ue->type == SOCK_DGRAM && !p)
-		return requeue_dgrams(ctx, si);
-	if (!p)
-		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
-	/* a connected socket takes data from its peer only */
-	if (p->peer == si)
-		return sk_queue_restore(ctx, sk_fd(ctx, p), &si->queue, NULL, 0, si->who);
-	if (!named(si))
-		return pr_fail(-EOPNOTSUPP, "%s: has queued data but no name its peer could send it to\n", si->who);
-	return send_to_name(ctx, sk_fd(ctx, p), si, &si->queue);
-}
-
-/* After the data: the peer that had closed goes, shutdowns are applied. */
-static int shutdown_one(struct rst_ctx *ctx, struct unix_sk_info *si)
-{
-	const UnixSkEntry *ue = si->ue;
-	int how;
-
-	if (si->orphan_fd >= 0) {
-		close(si->orphan_fd);
-		si->orphan_fd = -1;
-	}
-	if (!ue->has_shutdown || !ue->shutdown)
-		return 0;
-	how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
-	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
-								 : SHUT_WR;
-	if (shutdown(sk_fd(ctx, si), how) && errno != ENOTCONN)
-		return pr_fail_errno("%s: shutdown", si->who);
-	return 0;
-}
-
-static int set_flags_one(struct unix_sk_info *si)
-{
-	const UnixSkEntry *ue = si->ue;
-
-	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
-		return pr_fail_errno("%s: can't set the file flags", si->who);
-	return 0;
-}
-
-static int requeue_all(struct rst_ctx *ctx)
-{
-	struct unix_sk_info *si;
-	int ret;
-
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = requeue_one(ctx, si);
-		if (ret)
-			return ret;
-	}
-	/* removed socket files go once nothing needs to connect or send to them */
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = unlink_deleted(si);
-		if (ret)
-			return ret;
-	}
-	/* shutdowns last: a shut socket takes no more data */
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = shutdown_one(ctx, si);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int restore_all(struct rst_ctx *ctx)
-{
-	struct unix_sk_info *si;
-	int ret;
-
-	unix_restored = true;
-	ret = sk_queues_read(ctx->img_dfd, add_packet, NULL);
-	ret = ret ?: resolve_peers();
-	ret = ret ?: create_pairs();
-	if (!ret)
-		find_lost_listeners();
-	ret = ret ?: create_others();
-	ret = ret ?: connect_all();
-	if (ret)
-		return ret;
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = restore_opts(si);
-		if (ret)
-			return ret;
-	}
-	queues_deferred = false;
-	list_for_each_entry(si, &unix_sks, list) {
-		ret = set_flags_one(si);
-		if (ret)
-			return ret;
-		if (sk_queue_has_files(&si->queue))
-			queues_deferred = true;
-	}
-	return queues_deferred ? 0 : requeue_all(ctx);
-}
-
-static int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
-{
-	struct unix_sk_info *si = d->priv;
-	int ret;
-
-	if (!unix_restored) {
-		ret = restore_all(ctx);
-		if (ret)
-			return ret;
-	}
-	if (si->fd < 0)
-		return pr_fail(-EINVAL, "%s was not restored\n", si->who);
-	*ret_fd = TAKE_FD(si->fd);
-	return 0;
-}
-
-/* Once every file is open (before the tree runs): queues that pass files, and the shutdowns. */
-static int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
-{
-	if (!queues_deferred)
-		return 0;
-	queues_deferred = false;
-	pr_info("queueing the messages that pass files\n");
-	return requeue_all(ctx);
-}
-
-static void unix_cleanup(struct rst_ctx *ctx)
-{
-	struct unix_sk_info *si, *tmp;
-
-	list_for_each_entry_safe(si, tmp, &unix_sks, list) {
-		if (si->fd >= 0)
-			close(si->fd);
-		if (si->orphan_fd >= 0)
-			close(si->orphan_fd);
-		sk_queue_free(&si->queue);
-		list_del(&si->list);
-		si->d->priv = NULL;
-		free(si);
-	}
-	unix_restored = false;
-	queues_deferred = false;
 }
 
 const struct file_type unix_sk_file_type = {

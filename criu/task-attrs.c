@@ -398,7 +398,10 @@ static int restore_ioprio(pid_t tid, const ThreadCoreEntry *tc)
 	return 0;
 }
 
-/* criu's own mempolicy, TSC and MCE modes: what every stub starts with. */
+/*
+ * criu's own mempolicy, TSC and MCE modes: what every stub starts with. File
+ * scope: a property of the criu process, learned once, the same for every restore.
+ */
 static struct {
 	bool known;
 	int mpol;

@@ -106,7 +106,7 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	if (ret)
 		return pr_fail(-EINVAL, "fd %d of task %d: can't read the timerfd's state from fdinfo\n", p->fd,
 			       p->item->pid);
-	ret = fill_fown(p, &fown);
+	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	tfe.id = id;

@@ -57,6 +57,8 @@ struct dump_files_ctx {
 	uint32_t last_ghost_id;
 	struct pstree *tree;
 	uint32_t next_id;
+	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
+	struct dump_state *states;	/* dump_files_state(): each module's own dump state */
 };
 
 /* A restore-side open-file object. */
@@ -122,7 +124,14 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
  * is in files.img already) and give its id; for objects that refer to other
  * fds of the task (an epoll's targets).
  */
-int dump_task_fd_object(struct pstree_item *item, int fd, uint32_t *ret_id);
+int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, int fd, uint32_t *ret_id);
+/*
+ * A module's dump state, kept in the ctx instead of file-scope variables:
+ * the zeroed block of `size` bytes registered under key (the address of a
+ * const object of the module), made on first use; NULL on ENOMEM.
+ * dump_files_fini() calls fini (if any) on it, then frees it.
+ */
+void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
  * States the dump refuses (files-check.c). check_tree_files(): before
  * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
@@ -153,7 +162,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
  * Dump a file that criu itself holds open (lfd), such as a task's exe or the
  * file behind a file-backed mapping, as a regular file object, once per file.
  */
-int dump_file_lfd(int lfd, uint32_t *ret_id);
+int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id);
 /*
  * Whether the file behind p lost the name it was opened by: its link ends in
  * " (deleted)" and that path is not this very file (whose name may end so).
@@ -165,9 +174,7 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
  * (fown.c). 0, or -errno logged: the owner is not part of the tree.
  */
 struct FownEntry;
-int fill_fown(const struct fd_parms *p, struct FownEntry *fown);
-/* During the dump: the tree being dumped (NULL outside dump_files_init/fini). */
-struct pstree *dump_files_tree(void);
+int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, struct FownEntry *fown);
 
 /* ---- restore ----
  * The files registry of a restore (ctx->files): every object of files.img

@@ -11,8 +11,8 @@
  *     after the whole tree is seized and every thread is stopped, and before
  *     anything resumes it. It only reads the task (maps, smaps, pagemap,
  *     process_vm_readv / /proc/PID/mem); the task's memory is not changed.
- *     It calls dump_file_lfd() for the exe and for every file mapping, so the
- *     files machinery must be ready (files.img open) by then.
+ *     It calls dump_file_lfd() on fctx for the exe and for every file mapping, so the
+ *     files ctx must be ready (dump_files_init()) by then.
  *     item->proc_dfd must be an open /proc/PID directory.
  *  3. dump_mem_ctx_fini() once at the end (also after a failure).
  * Tasks that share one mm through CLONE_VM without CLONE_THREAD are dumped
@@ -91,7 +91,8 @@ void dump_mem_ctx_fini(struct dump_mem_ctx *ctx);
  * Write mm-<pid>.img, pagemap-<pid>.img, pages-<N>.img (+ shmem images) of
  * item into the image directory img_dfd. 0 or -errno; logs its error once.
  */
-int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx);
+struct dump_files_ctx;
+int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx, struct dump_files_ctx *fctx);
 
 /* madvise bits of VmaEntry.madv, as CRIU sets them: 1 << MADV_* */
 uint64_t vma_madv_from_vmflags(unsigned int vmflags);

@@ -110,6 +110,20 @@ long rst_rsys(struct compel_rsys *rs, long nr, unsigned long a1, unsigned long a
 /* Write into the task's memory (forced, read-only pages too). */
 int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t len);
 /*
+ * mem-restore.c: open a file in the task (its root, its cwd; /proc paths
+ * through the task's fd of /proc); the remote fd or -errno.
+ */
+int rst_remote_open(struct rst_ctx *ctx, struct compel_rsys *rs, unsigned long tramp, const char *path, int flags);
+
+/* An address range [start, end). */
+struct range {
+	unsigned long start, end;
+};
+/* mem-fill.c: fill the task's memory from a pages image (pmes shifted by delta, skip left alone). */
+int rst_fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp,
+			struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd, unsigned long delta,
+			const struct range *skip, int nr_skip);
+/*
  * mem-restore.c: register a shared anonymous object (once per shmid; later
  * calls only grow its size). pmes (offsets in the object) and pages_fd stay
  * the caller's until restore_mem_reset().

@@ -471,9 +471,9 @@ int main(void)
 		ret = dump_mem_ctx_init(&ctx);
 	check(!ret, "contexts ready (zero pfn %#llx, huge zero pfn %#llx)", (unsigned long long)ctx.zero.pfn,
 	   (unsigned long long)ctx.zero.huge);
-	ret = dump_task_mm(dfd, &c, &ctx);
+	ret = dump_task_mm(dfd, &c, &ctx, &fctx);
 	check(!ret, "dump_task_mm(child) = %d", ret);
-	ret = dump_task_mm(dfd, &g, &ctx);
+	ret = dump_task_mm(dfd, &g, &ctx, &fctx);
 	check(!ret, "dump_task_mm(grandchild) = %d", ret);
 	check(ctx.shmems.nr == 1 && ctx.next_pages_id == 4,
 	   "shared anon dumped once: %d object(s), pages ids 1..%u", ctx.shmems.nr, ctx.next_pages_id - 1);
@@ -489,7 +489,7 @@ int main(void)
 	ret = dump_mem_ctx_init(&ctx2);
 	ctx2.sync_writes = true;
 	if (!ret)
-		ret = dump_task_mm(dfd2, &c, &ctx2);
+		ret = dump_task_mm(dfd2, &c, &ctx2, &fctx);
 	dump_mem_ctx_fini(&ctx2);
 	check(!ret && same_file(dfd, dfd2, "pages-1.img") && same_file(dfd, dfd2, "pagemap-%d.img", pid) &&
 		   same_file(dfd, dfd2, "pagemap-shmem-%lu.img", L.shm_ino) && same_file(dfd, dfd2, "pages-2.img"),
@@ -506,7 +506,7 @@ int main(void)
 		check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "crit decodes mm, pagemap, pagemap-shmem and re-encodes them identically");
 
 	struct pstree_item z = { .pid = pid, .state = TASK_DEAD, .proc_dfd = c.proc_dfd };
-	check(dump_task_mm(dfd, &z, &ctx) == -EINVAL, "a zombie item is refused with -EINVAL");
+	check(dump_task_mm(dfd, &z, &ctx, &fctx) == -EINVAL, "a zombie item is refused with -EINVAL");
 	dump_mem_ctx_fini(&ctx);
 	dump_files_fini(&fctx);
 

@@ -1,0 +1,845 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unix sockets, restore side (the dump is sk-unix.c).
+ *
+ * Restore: the first open() builds every unix socket of the image at once,
+ * in the controller: socketpair() for pairs of unnamed sockets (and for a
+ * connected socket whose peer had closed: the other end is closed once the
+ * data is queued); socket() and bind() for the others, sockets whose file
+ * was removed first, then listen(). A connection accepted from a listener
+ * is made again by connecting the client to the restored listener and
+ * accepting it; if the listener was closed, from a listener of that name
+ * made for the occasion. Connected datagram sockets connect() to their
+ * peer's name (a datagram socket may be its own peer); an unnamed datagram
+ * socket with datagrams but no peer gets a socketpair() whose other end sends
+ * them and closes; clients whose connection was not accepted connect last and
+ * stay in their listener's queue. A stale socket file in the way of bind()
+ * (the dumped socket's own, left when it was killed) is removed only if no
+ * one listens on it. Then socket options, the queued data (sent again from
+ * the peer, or with sendto() to the receiver's name), removed files removed
+ * again, shutdowns last. When a queued message passes files, the queues and
+ * shutdowns wait for the late hook, when every file of the image is open.
+ *
+ * A queued datagram keeps its sender address: it is sent again from the
+ * restored socket bound to that name, or from a socket of criu's bound to
+ * it when it is an abstract name no one has.
+ *
+ * Not kept: the sender address of a datagram from a path-bound socket that
+ * is gone (it comes from an unbound socket), the task's own SO_PEEK_OFF, a
+ * datagram socket's connection to a peer that had closed (it comes back
+ * unconnected), an empty datagram the task had already peeked at (the
+ * kernel hides it from criu's peeks), the order of pending connections in
+ * a listener's queue (they are connected again in fd order).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/tcp.h>
+
+#include "common.h"
+#include "files.h"
+#include "rst-ctx.h"
+#include "image.h"
+#include "protobuf.h"
+#include "sockets.h"
+#include "syscalls.h"
+#include "sk-unix.h"
+
+#include "fdinfo.pb-c.h"
+#include "sk-unix.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "sk-unix: "
+
+struct unix_sk_info {
+	struct list_head list;
+	UnixSkEntry *ue;
+	struct file_desc *d;
+	struct unix_sk_info *peer;
+	int fd;			/* the restored socket until open() hands it out */
+	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
+	bool created;
+	bool unlinked;		/* a removed socket file: removed again after restore */
+	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
+	struct list_head queue;	/* struct sk_packet */
+	char who[48];
+};
+
+/* the unix sockets being restored, in the ctx (rst_files_state()) */
+struct unix_rst {
+	struct list_head sks;	/* struct unix_sk_info, in files.img order */
+	bool restored;		/* the first open() built them all */
+	/* Some queued message passes files: queues and shutdowns wait for the late hook, when every file is open. */
+	bool queues_deferred;
+};
+static const char unix_rst_key;
+
+static struct unix_rst *unix_rst(struct rst_ctx *ctx)
+{
+	struct unix_rst *st = rst_files_state(ctx, &unix_rst_key, sizeof(struct unix_rst));
+
+	if (st && !st->sks.next)
+		INIT_LIST_HEAD(&st->sks);
+	return st;
+}
+
+/* The restored socket: ours until open() hands it out, then the controller's copy. */
+static int sk_fd(struct rst_ctx *ctx, const struct unix_sk_info *si)
+{
+	return si->fd >= 0 ? si->fd : file_desc_ctl_fd(ctx, si->d);
+}
+
+static struct unix_sk_info *find_by_ino(struct list_head *sks, uint32_t ino)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, sks, list)
+		if (si->ue->ino == ino)
+			return si;
+	return NULL;
+}
+
+static struct unix_sk_info *find_by_id(struct list_head *sks, uint32_t id)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, sks, list)
+		if (si->d->id == id)
+			return si;
+	return NULL;
+}
+
+static bool named(const struct unix_sk_info *si)
+{
+	return si->ue->name.len > 0;
+}
+
+static bool same_name(const struct unix_sk_info *a, const struct unix_sk_info *b)
+{
+	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len);
+}
+
+static bool is_deleted(const UnixSkEntry *ue)
+{
+	return ue->has_deleted && ue->deleted && ue->name.len && ue->name.data[0];
+}
+
+/*
+ * The listener whose name this socket carries: it came out of accept() on
+ * it. An accepted socket shares its listener's file, so both have it or
+ * both lost it (a listener whose file was removed may have a successor with
+ * the same name).
+ */
+static struct unix_sk_info *listener_of(struct list_head *sks, const struct unix_sk_info *si)
+{
+	struct unix_sk_info *l;
+
+	if (si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !named(si))
+		return NULL;
+	list_for_each_entry(l, sks, list)
+		if (l->ue->state == TCP_LISTEN && l->ue->type == si->ue->type && same_name(l, si) &&
+		    is_deleted(l->ue) == is_deleted(si->ue))
+			return l;
+	return NULL;
+}
+
+int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
+{
+	struct unix_rst *st = unix_rst(ctx);
+	struct unix_sk_info *si;
+	UnixSkEntry *ue = d->fe->usk;
+
+	if (!ue || !ue->opts || !ue->fown)
+		return pr_fail(-EINVAL, "files.img: unix socket %u has no socket entry\n", d->id);
+	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
+	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
+		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
+	/* a datagram socket may connect() to its own name; nothing else is its own peer */
+	if (ue->peer && ue->peer == ue->ino && (ue->type != SOCK_DGRAM || !ue->name.len))
+		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);
+	si = st ? xzalloc(sizeof(*si)) : NULL;
+	if (!si)
+		return -ENOMEM;
+	si->ue = ue;
+	si->d = d;
+	si->fd = si->orphan_fd = -1;
+	INIT_LIST_HEAD(&si->queue);
+	snprintf(si->who, sizeof(si->who), "unix socket %u (file %u)", ue->ino, d->id);
+	list_add_tail(&si->list, &st->sks);
+	d->priv = si;
+	return 0;
+}
+
+static int add_packet(uint32_t id, struct sk_packet *pkt, void *arg)
+{
+	struct unix_sk_info *si = find_by_id(arg, id);
+
+	if (!si)
+		return pr_fail(-EINVAL, "sk-queues.img: a packet for file %u, which is no unix socket\n", id);
+	list_add_tail(&pkt->list, &si->queue);
+	return 0;
+}
+
+static int resolve_peers(struct list_head *sks)
+{
+	struct unix_sk_info *si;
+
+	list_for_each_entry(si, sks, list) {
+		if (!si->ue->peer)
+			continue;
+		si->peer = find_by_ino(sks, si->ue->peer);
+		if (!si->peer)
+			return pr_fail(-EINVAL, "%s: its peer, socket %u, is not in the image\n", si->who,
+				       si->ue->peer);
+	}
+	return 0;
+}
+
+/* sockaddr_un of an image name (path or abstract); returns the address length. */
+static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, ue->name.data, ue->name.len);
+	return offsetof(struct sockaddr_un, sun_path) + ue->name.len;
+}
+
+/* Run fn in name_dir, for a relative name (bind, connect), and come back. */
+static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg),
+		       int fd, const char *who, void *arg)
+{
+	_cleanup_close_ int here = -1;
+	struct sockaddr_un sa;
+	socklen_t len = make_addr(ue, &sa);
+	int ret;
+
+	if (ue->name_dir && ue->name.data[0]) {
+		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (here < 0 || chdir(ue->name_dir))
+			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
+	}
+	ret = fn(fd, &sa, len, arg);
+	if (here >= 0 && fchdir(here))
+		return pr_fail_errno("can't come back to criu's cwd");
+	return ret;
+}
+
+static int do_connect(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	return connect(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+}
+
+/*
+ * A socket file left at the path by the dumped (now gone) socket: remove it
+ * only when it is a socket nobody listens on (connect says ECONNREFUSED), so
+ * a live socket of someone else is never taken over.
+ */
+static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	_cleanup_close_ int probe = -1;
+	int type = SOCK_STREAM, ret;
+	socklen_t olen = sizeof(type);
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen);
+	probe = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (probe < 0)
+		return -errno;
+	ret = connect(probe, (const struct sockaddr *)sa, len) ? -errno : 0;
+	if (ret != -ECONNREFUSED)
+		return -EADDRINUSE;
+	return unlink(sa->sun_path) ? -errno : 0;
+}
+
+static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	int ret;
+
+	if (!bind(fd, (const struct sockaddr *)sa, len))
+		return 0;
+	if (errno != EADDRINUSE || !sa->sun_path[0])
+		return -errno;
+	ret = remove_stale(fd, sa, len, NULL);
+	if (ret)
+		return ret;
+	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+}
+
+static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	return unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
+}
+
+/* The socket file of a path name, for messages and chmod (name_dir + relative name). */
+static void name_file(const UnixSkEntry *ue, char *file, size_t size)
+{
+	bool path = ue->name.data[0] != '\0', rel = path && ue->name_dir && ue->name.data[0] != '/';
+
+	snprintf(file, size, "%s%s%.*s", rel ? ue->name_dir : "", rel ? "/" : "", (int)ue->name.len,
+		 path ? (char *)ue->name.data : "");
+}
+
+/* bind() fd to the name of ue, with the socket file's mode and owner. */
+static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
+{
+	bool path = ue->name.data[0] != '\0';
+	char file[PATH_MAX];
+	int ret;
+
+	name_file(ue, file, sizeof(file));
+	ret = in_name_dir(ue, do_bind, fd, who, NULL);
+	if (ret)
+		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
+			       strerror(-ret));
+	if (path && ue->file_perms &&
+	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
+	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
+		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
+	return 0;
+}
+
+/* The file of a socket whose file had been removed: it goes once nothing needs to connect to it. */
+static int unlink_deleted(struct unix_sk_info *si)
+{
+	char file[PATH_MAX];
+	int ret;
+
+	if (!is_deleted(si->ue) || si->unlinked)
+		return 0;
+	si->unlinked = true;
+	ret = in_name_dir(si->ue, do_unlink, -1, si->who, NULL);
+	if (ret) {
+		name_file(si->ue, file, sizeof(file));
+		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
+	}
+	return 0;
+}
+
+/* A socket bound to a removed file that has the same name as si's frees the name first. */
+static int free_name_for(struct list_head *sks, struct unix_sk_info *si)
+{
+	struct unix_sk_info *x;
+	int ret;
+
+	list_for_each_entry(x, sks, list) {
+		if (x != si && x->created && is_deleted(x->ue) && same_name(x, si) &&
+		    !!x->ue->name_dir == !!si->ue->name_dir &&
+		    (!x->ue->name_dir || !strcmp(x->ue->name_dir, si->ue->name_dir))) {
+			ret = unlink_deleted(x);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int bind_one(struct list_head *sks, struct unix_sk_info *si)
+{
+	int ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+
+	return ret ?: bind_name(si->fd, si->ue, si->who);
+}
+
+static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
+		return pr_fail_errno("%s: socketpair", a->who);
+	a->fd = sv[0];
+	a->created = true;
+	if (b) {
+		b->fd = sv[1];
+		b->created = true;
+	} else {
+		a->orphan_fd = sv[1];	/* the peer had closed: it goes once the data is queued */
+	}
+	return 0;
+}
+
+/*
+ * An unnamed datagram socket with no peer in the image gets datagrams only
+ * from a socketpair() peer (no one can connect to it), which had closed:
+ * it is made with a socketpair too, the other end of which sends the
+ * datagrams again and closes.
+ */
+static bool orphan_dgram(const struct unix_sk_info *si)
+{
+	return si->ue->type == SOCK_DGRAM && !si->peer && !named(si) && !list_empty(&si->queue);
+}
+
+/* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
+static int create_pairs(struct list_head *sks)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	list_for_each_entry(si, sks, list) {
+		struct unix_sk_info *p = si->peer;
+
+		if (!si->created && orphan_dgram(si)) {
+			ret = make_pair(si, NULL);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (si->created || si->ue->state != TCP_ESTABLISHED)
+			continue;
+		/*
+		 * A datagram socket someone connect()ed to is "established" too,
+		 * without a peer of its own: it is created as a plain socket.
+		 */
+		if (!p && si->ue->type != SOCK_DGRAM) {
+			ret = make_pair(si, NULL);
+		} else if (p && p->peer == si && !named(si) && !named(p)) {
+			if (p->ue->type != si->ue->type)
+				return pr_fail(-EINVAL, "%s and its peer have different types\n", si->who);
+			ret = make_pair(si, p);
+		} else {
+			continue;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int create_one(struct list_head *sks, struct unix_sk_info *si)
+{
+	int ret;
+
+	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
+	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
+	if (si->fd < 0)
+		return pr_fail_errno("%s: socket", si->who);
+	si->created = true;
+	if (named(si)) {
+		ret = bind_one(sks, si);
+		if (ret)
+			return ret;
+	}
+	if (si->ue->state == TCP_LISTEN && listen(si->fd, si->ue->backlog))
+		return pr_fail_errno("%s: listen", si->who);
+	return 0;
+}
+
+/* Everything else that is not accepted from a listener: socket(), bind(), listen(). */
+static int create_others(struct list_head *sks)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	/* sockets whose file was removed first: a live socket may have its name since */
+	for (int pass = 0; pass < 2; pass++)
+		list_for_each_entry(si, sks, list) {
+			if (si->created || listener_of(sks, si) || si->via || is_deleted(si->ue) != !pass)
+				continue;
+			ret = create_one(sks, si);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+/* An accepted socket: connect its peer to the restored listener and accept. */
+static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
+{
+	struct unix_sk_info *c = si->peer;
+	int ret;
+
+	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
+		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
+	ret = in_name_dir(l->ue, do_connect, c->fd, c->who, NULL);
+	if (ret)
+		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
+	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (si->fd < 0)
+		return pr_fail_errno("%s: accept on %s", si->who, l->who);
+	si->created = true;
+	return 0;
+}
+
+/*
+ * Connected stream/seqpacket pairs with a name but no listener of that name
+ * in the image: the listener was closed after accept(). The named end is
+ * accepted from a listener of its own name made for the occasion.
+ */
+static void find_lost_listeners(struct list_head *sks)
+{
+	struct unix_sk_info *si, *p, *acc;
+
+	list_for_each_entry(si, sks, list) {
+		p = si->peer;
+		if (si->created || si->via || si->ue->type == SOCK_DGRAM || si->ue->state != TCP_ESTABLISHED || !p ||
+		    p->peer != si || p->via || (!named(si) && !named(p)) || listener_of(sks, si) || listener_of(sks, p))
+			continue;
+		acc = named(si) ? si : p;
+		acc->via = acc == si ? p : si;
+	}
+}
+
+static int connect_via_temp_listener(struct list_head *sks, struct unix_sk_info *si)
+{
+	struct unix_sk_info *c = si->via;
+	_cleanup_close_ int tmp = -1;
+	int ret;
+
+	if (!c->created)
+		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
+	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (tmp < 0)
+		return pr_fail_errno("%s: socket", si->who);
+	ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+	ret = ret ?: bind_name(tmp, si->ue, si->who);
+	if (ret)
+		return ret;
+	if (listen(tmp, 1))
+		return pr_fail_errno("%s: listen", si->who);
+	ret = in_name_dir(si->ue, do_connect, c->fd, c->who, NULL);
+	if (ret)
+		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
+	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
+	if (si->fd < 0)
+		return pr_fail_errno("%s: accept", si->who);
+	si->created = true;
+	pr_debug("%s: accepted from a listener made for it (the dumped one was closed)\n", si->who);
+	return 0;
+}
+
+/* Connections between named sockets. */
+static int connect_all(struct list_head *sks)
+{
+	struct unix_sk_info *si, *l;
+	int ret;
+
+	list_for_each_entry(si, sks, list) {
+		l = listener_of(sks, si);
+		ret = 0;
+		if (!si->created && l)
+			ret = connect_accepted(si, l);
+		else if (!si->created && si->via)
+			ret = connect_via_temp_listener(sks, si);
+		if (ret)
+			return ret;
+	}
+	list_for_each_entry(si, sks, list) {
+		struct unix_sk_info *p = si->peer;
+
+		if (si->ue->type != SOCK_DGRAM || !p || (p->peer == si && !named(si) && !named(p)))
+			continue;
+		if (!named(p))
+			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
+				       p->who);
+		ret = in_name_dir(p->ue, do_connect, si->fd, si->who, NULL);
+		if (ret)
+			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
+	}
+	/* connections not accepted yet, after every accept() above: they stay in their listener's queue */
+	list_for_each_entry(si, sks, list) {
+		struct unix_sk_info *l = si->peer;
+
+		if (si->ue->type == SOCK_DGRAM || !l || l->ue->state != TCP_LISTEN)
+			continue;
+		if (l->ue->type != si->ue->type || !named(l))
+			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
+		ret = in_name_dir(l->ue, do_connect, si->fd, si->who, NULL);
+		if (ret)
+			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
+		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
+	}
+	list_for_each_entry(si, sks, list)
+		if (!si->created)
+			return pr_fail(-EOPNOTSUPP, "%s: criu can't tell how to create this socket\n", si->who);
+	return 0;
+}
+
+static int set_int_opt(int fd, int opt, int v)
+{
+	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) ? -errno : 0;
+}
+
+static int restore_opts(struct unix_sk_info *si)
+{
+	const SkOptsEntry *o = si->ue->opts;
+	struct timeval tv;
+	int ret;
+
+	/* the kernel doubles what it is given: give half of what it reported */
+	if (set_int_opt(si->fd, SO_SNDBUFFORCE, o->so_sndbuf / 2))
+		set_int_opt(si->fd, SO_SNDBUF, o->so_sndbuf / 2);
+	if (set_int_opt(si->fd, SO_RCVBUFFORCE, o->so_rcvbuf / 2))
+		set_int_opt(si->fd, SO_RCVBUF, o->so_rcvbuf / 2);
+	tv = (struct timeval){ .tv_sec = o->so_snd_tmo_sec, .tv_usec = o->so_snd_tmo_usec };
+	ret = setsockopt(si->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ? -errno : 0;
+	tv = (struct timeval){ .tv_sec = o->so_rcv_tmo_sec, .tv_usec = o->so_rcv_tmo_usec };
+	if (!ret && setsockopt(si->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		ret = -errno;
+	if (!ret && o->has_so_passcred && o->so_passcred)
+		ret = set_int_opt(si->fd, SO_PASSCRED, 1);
+	if (!ret && o->has_so_passsec && o->so_passsec)
+		ret = set_int_opt(si->fd, SO_PASSSEC, 1);
+	if (!ret && o->has_so_priority && o->so_priority)
+		ret = set_int_opt(si->fd, SO_PRIORITY, o->so_priority);
+	if (!ret && o->has_so_rcvlowat && o->so_rcvlowat > 1)
+		ret = set_int_opt(si->fd, SO_RCVLOWAT, o->so_rcvlowat);
+	if (!ret && o->has_so_mark && o->so_mark)
+		ret = set_int_opt(si->fd, SO_MARK, o->so_mark);
+	if (ret)
+		return pr_fail(ret, "%s: can't restore the socket options: %s\n", si->who, strerror(-ret));
+	return 0;
+}
+
+/* What do_sendto() sends, and for whom. */
+struct sendto_arg {
+	struct rst_ctx *ctx;
+	struct list_head *queue;
+	const char *who;
+};
+
+/* in_name_dir() callback: send the queue from fd to the receiver's name */
+static int do_sendto(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct sendto_arg *a = arg;
+
+	return sk_queue_restore(a->ctx, fd, a->queue, sa, len, a->who);
+}
+
+static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, struct list_head *queue)
+{
+	struct sendto_arg a = { ctx, queue, si->who };
+
+	return in_name_dir(si->ue, do_sendto, fd, si->who, &a);
+}
+
+/* The restored datagram socket bound to the sender address of pkt, if the image has it. */
+static struct unix_sk_info *named_sender(struct list_head *sks, const struct sk_packet *pkt)
+{
+	size_t len = pkt->addr_len - offsetof(struct sockaddr_un, sun_path);
+	struct unix_sk_info *x;
+
+	list_for_each_entry(x, sks, list)
+		if (x->created && x->ue->type == SOCK_DGRAM && x->ue->name.len == len &&
+		    !memcmp(x->ue->name.data, pkt->addr.sun_path, len))
+			return x;
+	return NULL;
+}
+
+/* An unnamed socket connected to si: what it sent has no sender address. */
+static struct unix_sk_info *anon_sender(struct list_head *sks, struct unix_sk_info *si)
+{
+	struct unix_sk_info *x;
+
+	list_for_each_entry(x, sks, list)
+		if (x->peer == si && !named(x))
+			return x;
+	return NULL;
+}
+
+/*
+ * One datagram for si, which is connected to no one: sent from the socket
+ * bound to its sender's address when the image has it, else from a socket
+ * of our own (bound to the sender's abstract name if it is free), so that
+ * recvfrom() tells the same sender.
+ */
+static int requeue_dgram_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si,
+			     struct list_head *one, const struct sk_packet *pkt)
+{
+	struct unix_sk_info *snd = pkt->addr_len ? named_sender(sks, pkt) : anon_sender(sks, si);
+	_cleanup_close_ int tmp = -1;
+
+	if (snd && snd->peer == si)
+		return sk_queue_restore(ctx, sk_fd(ctx, snd), one, NULL, 0, si->who);
+	if (!named(si))
+		return pr_fail(-EOPNOTSUPP, "%s: has queued datagrams but no name to send them to\n", si->who);
+	if (snd)
+		return send_to_name(ctx, sk_fd(ctx, snd), si, one);
+	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tmp < 0)
+		return pr_fail_errno("can't create a socket");
+	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
+		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
+	return send_to_name(ctx, tmp, si, one);
+}
+
+static int requeue_dgrams(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
+{
+	struct sk_packet *pkt, *tmp;
+	int ret;
+
+	list_for_each_entry_safe(pkt, tmp, &si->queue, list) {
+		LIST_HEAD(one);
+
+		list_del(&pkt->list);
+		list_add_tail(&pkt->list, &one);
+		ret = requeue_dgram_one(ctx, sks, si, &one, pkt);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int requeue_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
+{
+	struct unix_sk_info *p = si->peer;
+
+	if (list_empty(&si->queue))
+		return 0;
+	if (si->orphan_fd >= 0)
+		return sk_queue_restore(ctx, si->orphan_fd, &si->queue, NULL, 0, si->who);
+	if (si->ue->type == SOCK_DGRAM && !p)
+		return requeue_dgrams(ctx, sks, si);
+	if (!p)
+		return pr_fail(-EOPNOTSUPP, "%s: has queued data but nothing to send it from\n", si->who);
+	/* a connected socket takes data from its peer only */
+	if (p->peer == si)
+		return sk_queue_restore(ctx, sk_fd(ctx, p), &si->queue, NULL, 0, si->who);
+	if (!named(si))
+		return pr_fail(-EOPNOTSUPP, "%s: has queued data but no name its peer could send it to\n", si->who);
+	return send_to_name(ctx, sk_fd(ctx, p), si, &si->queue);
+}
+
+/* After the data: the peer that had closed goes, shutdowns are applied. */
+static int shutdown_one(struct rst_ctx *ctx, struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+	int how;
+
+	if (si->orphan_fd >= 0) {
+		close(si->orphan_fd);
+		si->orphan_fd = -1;
+	}
+	if (!ue->has_shutdown || !ue->shutdown)
+		return 0;
+	how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
+	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
+								 : SHUT_WR;
+	if (shutdown(sk_fd(ctx, si), how) && errno != ENOTCONN)
+		return pr_fail_errno("%s: shutdown", si->who);
+	return 0;
+}
+
+static int set_flags_one(struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+
+	if (fcntl(si->fd, F_SETFL, ue->flags & ~O_ACCMODE))
+		return pr_fail_errno("%s: can't set the file flags", si->who);
+	return 0;
+}
+
+static int requeue_all(struct rst_ctx *ctx, struct list_head *sks)
+{
+	struct unix_sk_info *si;
+	int ret;
+
+	list_for_each_entry(si, sks, list) {
+		ret = requeue_one(ctx, sks, si);
+		if (ret)
+			return ret;
+	}
+	/* removed socket files go once nothing needs to connect or send to them */
+	list_for_each_entry(si, sks, list) {
+		ret = unlink_deleted(si);
+		if (ret)
+			return ret;
+	}
+	/* shutdowns last: a shut socket takes no more data */
+	list_for_each_entry(si, sks, list) {
+		ret = shutdown_one(ctx, si);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int restore_all(struct rst_ctx *ctx, struct unix_rst *st)
+{
+	struct list_head *sks = &st->sks;
+	struct unix_sk_info *si;
+	int ret;
+
+	st->restored = true;
+	ret = sk_queues_read(ctx->img_dfd, add_packet, sks);
+	ret = ret ?: resolve_peers(sks);
+	ret = ret ?: create_pairs(sks);
+	if (!ret)
+		find_lost_listeners(sks);
+	ret = ret ?: create_others(sks);
+	ret = ret ?: connect_all(sks);
+	if (ret)
+		return ret;
+	list_for_each_entry(si, sks, list) {
+		ret = restore_opts(si);
+		if (ret)
+			return ret;
+	}
+	st->queues_deferred = false;
+	list_for_each_entry(si, sks, list) {
+		ret = set_flags_one(si);
+		if (ret)
+			return ret;
+		if (sk_queue_has_files(&si->queue))
+			st->queues_deferred = true;
+	}
+	return st->queues_deferred ? 0 : requeue_all(ctx, sks);
+}
+
+int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
+{
+	struct unix_rst *st = unix_rst(ctx);
+	struct unix_sk_info *si = d->priv;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	if (!st->restored) {
+		ret = restore_all(ctx, st);
+		if (ret)
+			return ret;
+	}
+	if (si->fd < 0)
+		return pr_fail(-EINVAL, "%s was not restored\n", si->who);
+	*ret_fd = TAKE_FD(si->fd);
+	return 0;
+}
+
+/* Once every file is open (before the tree runs): queues that pass files, and the shutdowns. */
+int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
+{
+	struct unix_rst *st = unix_rst(ctx);
+
+	if (!st)
+		return -ENOMEM;
+	if (!st->queues_deferred)
+		return 0;
+	st->queues_deferred = false;
+	pr_info("queueing the messages that pass files\n");
+	return requeue_all(ctx, &st->sks);
+}
+
+void unix_cleanup(struct rst_ctx *ctx)
+{
+	struct unix_rst *st = unix_rst(ctx);
+	struct unix_sk_info *si, *tmp;
+
+	if (!st)
+		return;
+	list_for_each_entry_safe(si, tmp, &st->sks, list) {
+		if (si->fd >= 0)
+			close(si->fd);
+		if (si->orphan_fd >= 0)
+			close(si->orphan_fd);
+		sk_queue_free(&si->queue);
+		list_del(&si->list);
+		si->d->priv = NULL;
+		free(si);
+	}
+	st->restored = false;
+	st->queues_deferred = false;
+}
