@@ -41,7 +41,7 @@ static const struct criu_feature criu_features[] = {
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
 	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
 	{ "fdinfo_lock", CAT_EXTRA, NULL, "file locks" },
-	{ "seccomp_suspend", CAT_EXTRA, NULL, "seccomp (dumped, but its restore is refused)" },
+	{ "seccomp_suspend", CAT_EXTRA, NULL, "seccomp (refused at dump)" },
 	{ "seccomp_filters", CAT_EXTRA, NULL, "seccomp filters" },
 	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },
 	{ "cgroupns", CAT_EXTRA, NULL, "cgroup namespaces" },

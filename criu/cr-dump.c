@@ -44,10 +44,9 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 	long brk = 0;
 	int ret;
 
-	ret = proc_exec_addr(item->proc_dfd, &code);
+	ret = task_rsys_code(item, &code);
 	if (ret)
-		return pr_fail(ret, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
-			       strerror(-ret));
+		return ret;
 	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);

@@ -840,6 +840,20 @@ static int open_thread_dir(struct pstree_item *item, pid_t tid)
 	return fd < 0 ? -errno : fd;
 }
 
+int task_rsys_code(struct pstree_item *item, unsigned long *ret)
+{
+	int err;
+
+	if (!item->rsys_code) {
+		err = proc_exec_addr(item->proc_dfd, &item->rsys_code);
+		if (err)
+			return pr_fail(err, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
+				       strerror(-err));
+	}
+	*ret = item->rsys_code;
+	return 0;
+}
+
 /*
  * Prepare remote syscalls in every thread: the leader finds the code, the others reuse it.
  * Logs its own error.
@@ -869,10 +883,9 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		}
 		/* the leader pokes the code into the mm its threads share */
 		if (i == 0) {
-			ret = proc_exec_addr(item->proc_dfd, &code);
+			ret = task_rsys_code(item, &code);
 			if (ret)
-				return pr_fail(ret, "task %d has no executable mapping for remote syscalls: %s\n",
-					       item->pid, strerror(-ret));
+				return ret;
 		}
 		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : code,
 						COMPEL_RSYS_FAST | (i ? 0 : COMPEL_RSYS_POKE));

@@ -25,4 +25,10 @@ int dump_task_core(int img_dfd, struct pstree_item *item);
 struct UserX86RegsEntry;
 void fill_gpregs(const compel_regs_t *r, struct UserX86RegsEntry *g);
 
+/*
+ * Where remote syscalls in task item may put their code: an executable mapping
+ * found once in its maps (proc_exec_addr()) and kept in item. Logs its error.
+ */
+int task_rsys_code(struct pstree_item *item, unsigned long *ret);
+
 #endif
