@@ -172,18 +172,23 @@ static int seen_add(const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
 	return 0;
 }
 
-struct dump_state {
-	struct dump_state *next;
+/*
+ * A module's own state, one zeroed block per key (the address of a const
+ * object of the module), for the dump (dump_files_state()) and the restore
+ * (rst_files_state()); fini, if any, frees what the block points to.
+ */
+struct module_state {
+	struct module_state *next;
 	const void *key;
 	void (*fini)(void *state);
 	max_align_t data[];
 };
 
-void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state))
+static void *module_state(struct module_state **list, const void *key, size_t size, void (*fini)(void *state))
 {
-	struct dump_state *st;
+	struct module_state *st;
 
-	for (st = ctx->states; st; st = st->next)
+	for (st = *list; st; st = st->next)
 		if (st->key == key)
 			return st->data;
 	st = xzalloc(sizeof(*st) + size);
@@ -191,22 +196,28 @@ void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size,
 		return NULL;
 	st->key = key;
 	st->fini = fini;
-	st->next = ctx->states;
-	ctx->states = st;
+	st->next = *list;
+	*list = st;
 	return st->data;
 }
 
-static void dump_states_free(struct dump_files_ctx *ctx)
+static void module_states_free(struct module_state **list)
 {
-	while (ctx->states) {
-		struct dump_state *st = ctx->states;
+	while (*list) {
+		struct module_state *st = *list;
 
-		ctx->states = st->next;
+		*list = st->next;
 		if (st->fini)
 			st->fini(st->data);
 		free(st);
 	}
 }
+
+void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state))
+{
+	return module_state(&ctx->states, key, size, fini);
+}
+
 
 int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree)
 {
@@ -258,7 +269,7 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 	}
 	free(ctx->seen_hash);
 	ctx->seen_hash = NULL;
-	dump_states_free(ctx);
+	module_states_free(&ctx->states);
 	return ret;
 }
 
@@ -816,35 +827,13 @@ int files_restore_late(struct rst_ctx *ctx)
 	return 0;
 }
 
-struct rst_state {
-	struct rst_state *next;
-	const void *key;
-	max_align_t data[];
-};
-
 void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size)
 {
-	struct rst_state *st;
-
-	for (st = ctx->files.states; st; st = st->next)
-		if (st->key == key)
-			return st->data;
-	st = xzalloc(sizeof(*st) + size);
-	if (!st)
-		return NULL;
-	st->key = key;
-	st->next = ctx->files.states;
-	ctx->files.states = st;
-	return st->data;
+	return module_state(&ctx->files.states, key, size, NULL);
 }
 
 void files_restore_fini(struct rst_ctx *ctx)
 {
 	close_files_ctl(ctx);
-	while (ctx->files.states) {
-		struct rst_state *st = ctx->files.states;
-
-		ctx->files.states = st->next;
-		free(st);
-	}
+	module_states_free(&ctx->files.states);
 }

@@ -58,7 +58,7 @@ struct dump_files_ctx {
 	struct pstree *tree;
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
-	struct dump_state *states;	/* dump_files_state(): each module's own dump state */
+	struct module_state *states;	/* dump_files_state(): each module's own dump state */
 };
 
 /* A restore-side open-file object. */
@@ -186,7 +186,7 @@ struct rst_files {
 	int *ctl_fds;			/* MAP_SHARED: the controller's fd of each object, -1 */
 	int *post_claimed;		/* MAP_SHARED too: which object's post_install ran (0/1) */
 	size_t ctl_fds_size;
-	struct rst_state *states;	/* rst_files_state(): each module's own restore state */
+	struct module_state *states;	/* rst_files_state(): each module's own restore state */
 };
 
 /*
