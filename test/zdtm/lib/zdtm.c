@@ -521,3 +521,26 @@ pid_t test_start_outsider(void)
 	close(p[1]);
 	return out;
 }
+
+static uint64_t pattern_word(size_t i, uint64_t tag)
+{
+	return (i * 0x9e3779b97f4a7c15ULL) ^ tag;
+}
+
+void pattern_fill(void *p, size_t len, uint64_t tag)
+{
+	uint64_t *w = p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		w[i] = pattern_word(i, tag);
+}
+
+long pattern_check(const void *p, size_t len, uint64_t tag)
+{
+	const uint64_t *w = p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		if (w[i] != pattern_word(i, tag))
+			return (long)i;
+	return -1;
+}

@@ -112,4 +112,11 @@ struct pidfd_state {
 int pidfd_remember(int fd, pid_t pid, const char *what, struct pidfd_state *ret);
 int pidfd_check(const struct pidfd_state *st);
 
+/*
+ * A word pattern for memory checks: word i of p is a function of i and tag.
+ * pattern_check() gives the index of the first word that differs, or -1.
+ */
+void pattern_fill(void *p, size_t len, uint64_t tag);
+long pattern_check(const void *p, size_t len, uint64_t tag);
+
 #endif

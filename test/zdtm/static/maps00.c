@@ -40,21 +40,13 @@ struct region {
 
 static void fill(void *p, size_t len, uint64_t tag)
 {
-	uint64_t *w = p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		w[i] = (i * 0x9e3779b97f4a7c15ULL) ^ tag ^ seed;
+	pattern_fill(p, len, tag ^ seed);
 }
 
 /* index of the first bad word, or -1 */
 static long check(const void *p, size_t len, uint64_t tag)
 {
-	const uint64_t *w = p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		if (w[i] != ((i * 0x9e3779b97f4a7c15ULL) ^ tag ^ seed))
-			return i;
-	return -1;
+	return pattern_check(p, len, tag ^ seed);
 }
 
 static int is_zero(const void *p, size_t len)

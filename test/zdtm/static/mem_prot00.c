@@ -43,20 +43,12 @@ static uint64_t seed;
 
 static void fill(void *p, size_t len, uint64_t tag)
 {
-	uint64_t *w = p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		w[i] = (i * 0x9e3779b97f4a7c15ULL) ^ tag ^ seed;
+	pattern_fill(p, len, tag ^ seed);
 }
 
 static bool same(const void *p, size_t len, uint64_t tag)
 {
-	const uint64_t *w = p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		if (w[i] != ((i * 0x9e3779b97f4a7c15ULL) ^ tag ^ seed))
-			return false;
-	return true;
+	return pattern_check(p, len, tag ^ seed) < 0;
 }
 
 static bool zero(const void *p, size_t len)
