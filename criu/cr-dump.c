@@ -19,6 +19,7 @@
 #include "files.h"
 #include "image.h"
 #include "mem.h"
+#include "namespaces.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -163,6 +164,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
 	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	if (!ret)
+		ret = ns_check_tree(&tree);
 	if (!ret)
 		ret = check_tree_files(&tree);
 	if (ret)
