@@ -197,6 +197,21 @@ static int vma_has_guard_pages(struct mm_dump *d, const struct proc_vma *v)
 }
 
 /*
+ * On x86 with protection keys the kernel gives execute-only memory
+ * (mprotect(PROT_EXEC) alone) a key of its own, allocated on first use; a
+ * restore that maps the vma PROT_EXEC gets one again. A key is taken for that
+ * one when every vma that carries it is execute-only; any other use of a key
+ * came from pkey_mprotect() and is refused.
+ */
+static bool is_exec_only_pkey(const struct proc_maps *maps, int pkey)
+{
+	for (int i = 0; i < maps->nr; i++)
+		if (maps->vmas[i].pkey == pkey && maps->vmas[i].prot != PROT_EXEC)
+			return false;
+	return true;
+}
+
+/*
  * Refuse a vma whose state would come back different: logs what it is and
  * returns -EOPNOTSUPP, 0 when everything about it is restored.
  */
@@ -211,7 +226,7 @@ static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 		return pr_fail(-EOPNOTSUPP,
 			       "task %d: VMA %#lx-%#lx %s has a name set with prctl(PR_SET_VMA_ANON_NAME), not supported\n",
 			       d->pid, v->start, v->end, name);
-	if (v->pkey)
+	if (v->pkey && !is_exec_only_pkey(&d->maps, v->pkey))
 		return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has protection key %d (pkey_mprotect), not supported\n",
 			       d->pid, v->start, v->end, name, v->pkey);
 	if (!v->have_vmflags)
