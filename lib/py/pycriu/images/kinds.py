@@ -239,6 +239,10 @@ HANDLERS = {
     "MEMFD_INODE": Entries("memfd_inode_entry"),
     "REMAP_FPATH": Entries("remap_file_path_entry"),
     "GHOST_FILE": GhostFile(),
+    "UTSNS": Entries("utsns_entry"),
+    "IPC_VAR": Entries("ipc_var_entry"),
+    "NETNS": Entries("netns_entry"),
+    "NETDEV": Entries("net_device_entry"),
 }
 
 

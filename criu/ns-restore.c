@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Namespaces other than pid, restore side (namespaces.h,
+ * Documentation/namespaces.md).
+ *
+ * The plan is made in the controller from the images, before anything
+ * starts (ns_plan_restore()): for each kind, each live task, in tree order,
+ *   - inherits its parent's namespace when it was in its parent's;
+ *   - else, is the first task of the tree in that namespace: its stub makes
+ *     it (unshare() before it forks its children) and fills it with the
+ *     kind's restore hook, from the images the controller read;
+ *   - else joins it: setns() on a pidfd of the task that made it, once that
+ *     one says it is ready (the task that made it comes earlier in tree
+ *     order, so nobody waits on a task that waits on it);
+ *   - or goes back to criu's: setns() on the stubs' pidfd of criu.
+ * Zombies are made in their parent's namespaces (they have none left).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "ns: "
+#include "common.h"
+#include "log.h"
+#include "namespaces.h"
+#include "pstree.h"
+#include "restore.h"
+#include "rst-ctx.h"
+#include "syscalls.h"
+
+#include "core.pb-c.h"
+
+static uint32_t item_ns_id(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind k)
+{
+	uint32_t id = ns_ids_get(rsti(item)->core[0]->ids, k);
+
+	/* no id (an image of a kernel without the kind): criu's, as before namespaces were dumped */
+	return id ?: ctx->dump_criu_ns_id[k];
+}
+
+static struct rst_ns *find_ns(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
+{
+	for (int i = 0; i < ctx->nr_nss; i++)
+		if (ctx->nss[i].kind == k && ctx->nss[i].id == id)
+			return &ctx->nss[i];
+	return NULL;
+}
+
+static int add_ns(struct rst_ctx *ctx, enum ns_kind k, uint32_t id, struct pstree_item *creator)
+{
+	const struct ns_desc *d = &ns_kinds[k];
+	struct rst_ns *v;
+	int ret;
+
+	v = realloc(ctx->nss, (ctx->nr_nss + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ctx->nss = v;
+	v = &ctx->nss[ctx->nr_nss];
+	*v = (struct rst_ns){ .kind = k, .id = id, .creator = creator };
+	if (d->read) {
+		ret = d->read(ctx->img_dfd, id, &v->data);
+		if (ret)
+			return ret;
+	}
+	ctx->nr_nss++;
+	rsti(creator)->ns_how[k] = RST_NS_CREATE;
+	rsti(creator)->ns[k] = v;
+	pr_info("task %d makes the %s namespace %u\n", creator->pid, d->name, id);
+	return 0;
+}
+
+static int plan_task(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind k)
+{
+	const struct ns_desc *d = &ns_kinds[k];
+	uint32_t criu_id = ctx->dump_criu_ns_id[k];
+	uint32_t id = item_ns_id(ctx, item, k);
+	uint32_t parent_id = item->parent ? item->parent->ns_id[k] : criu_id;
+	struct rst_info *ri = rsti(item);
+	struct rst_ns *ns;
+
+	item->ns_id[k] = id;
+	if (id == parent_id) {
+		ri->ns_how[k] = RST_NS_INHERIT;
+		return 0;
+	}
+	if (id == criu_id) {
+		ri->ns_how[k] = RST_NS_JOIN_CRIU;
+		return 0;
+	}
+	if (!d->supported)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d was in a %s namespace of its own (id %u, criu's %u): "
+					    "this criu does not restore %s namespaces\n",
+			       item->pid, item->pid, d->name, id, criu_id, d->name);
+	ns = find_ns(ctx, k, id);
+	if (!ns)
+		return add_ns(ctx, k, id, item);
+	ri->ns_how[k] = RST_NS_JOIN_TASK;
+	ri->ns[k] = ns;
+	return 0;
+}
+
+int ns_plan_restore(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+	int ret;
+
+	for (int k = 0; k < NS_KIND_NR; k++) {
+		/* parents before children */
+		for_each_pstree_item(&ctx->tree, item) {
+			if (item->state == TASK_DEAD) {
+				item->ns_id[k] = item->parent->ns_id[k];
+				continue;
+			}
+			ret = plan_task(ctx, item, k);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+bool rst_makes_ns(const struct rst_ctx *ctx)
+{
+	return rst_own_pidns(ctx) || ctx->nr_nss;
+}
+
+void ns_restore_free(struct rst_ctx *ctx)
+{
+	for (int i = 0; i < ctx->nr_nss; i++)
+		if (ctx->nss[i].data)
+			ns_kinds[ctx->nss[i].kind].free(ctx->nss[i].data);
+	free(ctx->nss);
+	ctx->nss = NULL;
+	ctx->nr_nss = 0;
+}
+
+/* ------------------------------------------------------ in the stub */
+
+/* Wait until the stub of creator has made (and filled) its namespaces. */
+static int wait_ns_ready(struct rst_ctx *ctx, struct pstree_item *creator)
+{
+	struct rst_slot *s = &ctx->shared->slots[rsti(creator)->slot];
+
+	for (;;) {
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST))
+			return -ECANCELED;
+		if (__atomic_load_n(&s->ns_ready, __ATOMIC_SEQ_CST))
+			return 0;
+		shared_wait(ctx, f, 1000);
+	}
+}
+
+static int join_task_ns(struct rst_ctx *ctx, struct pstree_item *me, enum ns_kind k)
+{
+	struct pstree_item *creator = rsti(me)->ns[k]->creator;
+	const char *name = ns_kinds[k].name;
+	_cleanup_close_ int pidfd = -1;
+	int ret;
+
+	ret = wait_ns_ready(ctx, creator);
+	if (ret)
+		return ret;
+	/* the stubs are all in the tree's pid namespace: the dumped pid is the one they see */
+	pidfd = sys_pidfd_open(creator->pid, 0);
+	if (pidfd < 0)
+		return pr_fail_errno("task %d: can't open a pidfd of task %d to join its %s namespace", me->pid,
+				     creator->pid, name);
+	if (setns(pidfd, ns_kinds[k].clone_flag))
+		return pr_fail_errno("task %d: can't join the %s namespace of task %d", me->pid, name, creator->pid);
+	return 0;
+}
+
+static int make_namespaces(struct pstree_item *me)
+{
+	struct rst_info *ri = rsti(me);
+	int flags = 0, ret;
+
+	for (int k = 0; k < NS_KIND_NR; k++)
+		if (ri->ns_how[k] == RST_NS_CREATE)
+			flags |= ns_kinds[k].clone_flag;
+	if (!flags)
+		return 0;
+	if (unshare(flags))
+		return pr_fail_errno("task %d: can't unshare its namespaces (flags %#x)", me->pid, flags);
+	for (int k = 0; k < NS_KIND_NR; k++) {
+		void *data = ri->ns_how[k] == RST_NS_CREATE ? ri->ns[k]->data : NULL;
+
+		if (!data)
+			continue;
+		ret = ns_kinds[k].restore(data);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	struct rst_info *ri = rsti(me);
+	int to_criu = 0, ret;
+
+	for (int k = 0; k < NS_KIND_NR; k++) {
+		if (ri->ns_how[k] == RST_NS_JOIN_CRIU)
+			to_criu |= ns_kinds[k].clone_flag;
+		if (ri->ns_how[k] != RST_NS_JOIN_TASK)
+			continue;
+		ret = join_task_ns(ctx, me, k);
+		if (ret)
+			return ret;
+	}
+	if (to_criu && setns(ctx->ctl_pidfd, to_criu))
+		return pr_fail_errno("task %d: can't go back to criu's namespaces (flags %#x)", me->pid, to_criu);
+	ret = make_namespaces(me);
+	if (ret)
+		return ret;
+	__atomic_store_n(&ctx->shared->slots[ri->slot].ns_ready, 1, __ATOMIC_SEQ_CST);
+	shared_wake(ctx);
+	return 0;
+}
