@@ -59,6 +59,10 @@ int uts_ns_dump(int img_dfd, uint32_t id);		/* uts_ns.c */
 int uts_ns_read(int img_dfd, uint32_t id, void **ret_data);
 int uts_ns_restore(void *data);
 void uts_ns_free(void *data);
+int ipc_ns_dump(int img_dfd, uint32_t id);		/* ipc_ns.c */
+int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data);
+int ipc_ns_restore(void *data);
+void ipc_ns_free(void *data);
 
 /* The kinds, indexed by enum ns_kind. */
 extern const struct ns_desc ns_kinds[NS_KIND_NR];

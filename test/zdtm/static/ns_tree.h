@@ -224,10 +224,11 @@ static inline int ns_tree_main(const struct ns_tree *t, int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	for (int k = 0; k < ns_tree_nr_kids[0]; k++)
-		kill(ns_tree_kids[0][k], SIGTERM);
+	/* every node waits for its SIGTERM: their namespaces can be read before it is sent */
 	for (int i = 0; i < t->nr; i++)
 		ino[i] = ns_tree_ino(ns_sh->pid[i], t->kind);
+	for (int k = 0; k < ns_tree_nr_kids[0]; k++)
+		kill(ns_tree_kids[0][k], SIGTERM);
 	for (int i = 0; i < t->nr; i++) {
 		if ((t->nodes[i].group == 0) != (ino[i] == start)) {
 			fail("node %d (pid %d) is in %s:[%lu], the starting (criu's) one is [%lu]: expected %s", i,
