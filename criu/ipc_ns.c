@@ -581,7 +581,7 @@ static int read_objects(int img_dfd, struct ipc_ns_data *d, int type, int (*fn)(
 	return ret;
 }
 
-int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data)
+int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd)
 {
 	struct ipc_ns_data *d = xzalloc(sizeof(*d));
 	struct cr_img *img;

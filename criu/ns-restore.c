@@ -14,9 +14,17 @@
  *     order, so nobody waits on a task that waits on it);
  *   - or goes back to criu's: setns() on the stubs' pidfd of criu.
  * Zombies are made in their parent's namespaces (they have none left).
+ *
+ * The root's namespace of a kind may instead be one given to criu: a file
+ * named by --join-ns, or an fd given with --inherit-fd for the key of an
+ * external net namespace (net_ns.c). The root's stub joins it with setns()
+ * while it still holds criu's fds; tasks that were in it too join the root's.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -24,6 +32,7 @@
 
 #define LOG_PREFIX "ns: "
 #include "common.h"
+#include "cr_options.h"
 #include "log.h"
 #include "namespaces.h"
 #include "pstree.h"
@@ -44,36 +53,68 @@ static uint32_t item_ns_id(struct rst_ctx *ctx, struct pstree_item *item, enum n
 static struct rst_ns *find_ns(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
 {
 	for (int i = 0; i < ctx->nr_nss; i++)
-		if (ctx->nss[i].kind == k && ctx->nss[i].id == id)
-			return &ctx->nss[i];
+		if (ctx->nss[i]->kind == k && ctx->nss[i]->id == id)
+			return ctx->nss[i];
 	return NULL;
 }
 
-static int add_ns(struct rst_ctx *ctx, enum ns_kind k, uint32_t id, struct pstree_item *creator)
+/* join_fd >= 0: the root joins it (--join-ns); else the kind's read() hook reads its contents */
+static int add_ns(struct rst_ctx *ctx, enum ns_kind k, uint32_t id, struct pstree_item *creator, int join_fd)
 {
 	const struct ns_desc *d = &ns_kinds[k];
-	struct rst_ns *v;
+	struct rst_ns **all, *v;
 	int ret;
 
-	v = realloc(ctx->nss, (ctx->nr_nss + 1) * sizeof(*v));
+	/* each on its own: the tasks keep pointers to them */
+	all = realloc(ctx->nss, (ctx->nr_nss + 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	ctx->nss = all;
+	v = xzalloc(sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	ctx->nss = v;
-	v = &ctx->nss[ctx->nr_nss];
-	*v = (struct rst_ns){ .kind = k, .id = id, .creator = creator };
-	if (d->read) {
-		ret = d->read(ctx->img_dfd, id, &v->data);
+	ctx->nss[ctx->nr_nss++] = v;
+	*v = (struct rst_ns){ .kind = k, .id = id, .creator = creator, .join_fd = join_fd, .own_fd = join_fd >= 0 };
+	if (join_fd < 0 && d->read) {
+		ret = d->read(ctx->img_dfd, id, &v->data, &v->join_fd);
 		if (ret)
 			return ret;
 	}
-	ctx->nr_nss++;
+	if (v->join_fd >= 0 && creator != ctx->tree.root)
+		return pr_fail(-EOPNOTSUPP, "task %d was in an external %s namespace (id %u): only the root's may be "
+					    "external\n", creator->pid, d->name, id);
 	rsti(creator)->ns_how[k] = RST_NS_CREATE;
 	rsti(creator)->ns[k] = v;
-	pr_info("task %d makes the %s namespace %u\n", creator->pid, d->name, id);
+	if (v->join_fd >= 0)
+		pr_info("task %d joins the %s namespace given for %u (fd %d)\n", creator->pid, d->name, id, v->join_fd);
+	else
+		pr_info("task %d makes the %s namespace %u\n", creator->pid, d->name, id);
 	return 0;
 }
 
-static int plan_task(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind k)
+/* --join-ns KIND:FILE: an fd of the namespace, checked to be of that kind; -1 when not asked */
+static int open_join_ns(enum ns_kind k, int *ret_fd)
+{
+	const char *path = opts.join_ns[k];
+	int fd, type;
+
+	*ret_fd = -1;
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail_errno("--join-ns %s: can't open %s", ns_kinds[k].name, path);
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != ns_kinds[k].clone_flag) {
+		close(fd);
+		return pr_fail(-EINVAL, "--join-ns %s: %s is not a %s namespace\n", ns_kinds[k].name, path,
+			       ns_kinds[k].name);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int plan_task(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind k, int join_fd)
 {
 	const struct ns_desc *d = &ns_kinds[k];
 	uint32_t criu_id = ctx->dump_criu_ns_id[k];
@@ -83,8 +124,16 @@ static int plan_task(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind
 	struct rst_ns *ns;
 
 	item->ns_id[k] = id;
-	if (id == parent_id) {
+	if (id == parent_id && !(item == ctx->tree.root && join_fd >= 0)) {
 		ri->ns_how[k] = RST_NS_INHERIT;
+		return 0;
+	}
+	if (item == ctx->tree.root && join_fd >= 0)
+		return add_ns(ctx, k, id, item, join_fd);
+	ns = find_ns(ctx, k, id);
+	if (ns) {
+		ri->ns_how[k] = RST_NS_JOIN_TASK;
+		ri->ns[k] = ns;
 		return 0;
 	}
 	if (id == criu_id) {
@@ -95,12 +144,7 @@ static int plan_task(struct rst_ctx *ctx, struct pstree_item *item, enum ns_kind
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d was in a %s namespace of its own (id %u, criu's %u): "
 					    "this criu does not restore %s namespaces\n",
 			       item->pid, item->pid, d->name, id, criu_id, d->name);
-	ns = find_ns(ctx, k, id);
-	if (!ns)
-		return add_ns(ctx, k, id, item);
-	ri->ns_how[k] = RST_NS_JOIN_TASK;
-	ri->ns[k] = ns;
-	return 0;
+	return add_ns(ctx, k, id, item, -1);
 }
 
 int ns_plan_restore(struct rst_ctx *ctx)
@@ -109,15 +153,24 @@ int ns_plan_restore(struct rst_ctx *ctx)
 	int ret;
 
 	for (int k = 0; k < NS_KIND_NR; k++) {
+		int join_fd;
+
+		ret = open_join_ns(k, &join_fd);
+		if (ret)
+			return ret;
 		/* parents before children */
 		for_each_pstree_item(&ctx->tree, item) {
 			if (item->state == TASK_DEAD) {
 				item->ns_id[k] = item->parent->ns_id[k];
 				continue;
 			}
-			ret = plan_task(ctx, item, k);
-			if (ret)
+			ret = plan_task(ctx, item, k, join_fd);
+			if (ret) {
+				/* not handed to an rst_ns yet when the root's plan failed before add_ns() */
+				if (join_fd >= 0 && !(ctx->nr_nss && ctx->nss[ctx->nr_nss - 1]->join_fd == join_fd))
+					close(join_fd);
 				return ret;
+			}
 		}
 	}
 	return 0;
@@ -125,14 +178,21 @@ int ns_plan_restore(struct rst_ctx *ctx)
 
 bool rst_makes_ns(const struct rst_ctx *ctx)
 {
-	return rst_own_pidns(ctx) || ctx->nr_nss;
+	for (int i = 0; i < ctx->nr_nss; i++)
+		if (ctx->nss[i]->join_fd < 0)
+			return true;
+	return rst_own_pidns(ctx);
 }
 
 void ns_restore_free(struct rst_ctx *ctx)
 {
-	for (int i = 0; i < ctx->nr_nss; i++)
-		if (ctx->nss[i].data)
-			ns_kinds[ctx->nss[i].kind].free(ctx->nss[i].data);
+	for (int i = 0; i < ctx->nr_nss; i++) {
+		if (ctx->nss[i]->data)
+			ns_kinds[ctx->nss[i]->kind].free(ctx->nss[i]->data);
+		if (ctx->nss[i]->own_fd)
+			close(ctx->nss[i]->join_fd);
+		free(ctx->nss[i]);
+	}
 	free(ctx->nss);
 	ctx->nss = NULL;
 	ctx->nr_nss = 0;
@@ -181,15 +241,24 @@ static int make_namespaces(struct pstree_item *me)
 	struct rst_info *ri = rsti(me);
 	int flags = 0, ret;
 
-	for (int k = 0; k < NS_KIND_NR; k++)
-		if (ri->ns_how[k] == RST_NS_CREATE)
+	for (int k = 0; k < NS_KIND_NR; k++) {
+		if (ri->ns_how[k] != RST_NS_CREATE)
+			continue;
+		if (ri->ns[k]->join_fd < 0) {
 			flags |= ns_kinds[k].clone_flag;
+			continue;
+		}
+		/* the root, still holding criu's fds */
+		if (setns(ri->ns[k]->join_fd, ns_kinds[k].clone_flag))
+			return pr_fail_errno("task %d: can't join the %s namespace given to criu", me->pid,
+					     ns_kinds[k].name);
+	}
 	if (!flags)
 		return 0;
 	if (unshare(flags))
 		return pr_fail_errno("task %d: can't unshare its namespaces (flags %#x)", me->pid, flags);
 	for (int k = 0; k < NS_KIND_NR; k++) {
-		void *data = ri->ns_how[k] == RST_NS_CREATE ? ri->ns[k]->data : NULL;
+		void *data = ri->ns_how[k] == RST_NS_CREATE && ri->ns[k]->join_fd < 0 ? ri->ns[k]->data : NULL;
 
 		if (!data)
 			continue;

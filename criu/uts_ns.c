@@ -40,7 +40,7 @@ int uts_ns_dump(int img_dfd, uint32_t id)
 	return close_image_checked(img);
 }
 
-int uts_ns_read(int img_dfd, uint32_t id, void **ret_data)
+int uts_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_UTSNS, O_RSTR, id);
 	UtsnsEntry *e;

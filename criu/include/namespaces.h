@@ -47,8 +47,12 @@ struct ns_desc {
 	 * images (named by id) or refuse what is in it. 0 or -errno, logged.
 	 */
 	int (*dump)(int img_dfd, uint32_t id);
-	/* restore: read (and check) the namespace's images in the controller, before anything starts */
-	int (*read)(int img_dfd, uint32_t id, void **ret_data);
+	/*
+	 * restore: read (and check) the namespace's images in the controller,
+	 * before anything starts. *ret_join_fd (-1 before) may be set to an fd of
+	 * criu naming a namespace to join instead of making one (an external one).
+	 */
+	int (*read)(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
 	/* restore: run in the stub that just made the namespace, inside it. 0 or -errno, logged. */
 	int (*restore)(void *data);
 	void (*free)(void *data);
@@ -56,13 +60,18 @@ struct ns_desc {
 
 /* The kinds' hooks, each kind in its own file. */
 int uts_ns_dump(int img_dfd, uint32_t id);		/* uts_ns.c */
-int uts_ns_read(int img_dfd, uint32_t id, void **ret_data);
+int uts_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
 int uts_ns_restore(void *data);
 void uts_ns_free(void *data);
 int ipc_ns_dump(int img_dfd, uint32_t id);		/* ipc_ns.c */
-int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data);
+int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
 int ipc_ns_restore(void *data);
 void ipc_ns_free(void *data);
+int net_ns_dump(int img_dfd, uint32_t id);		/* net_ns.c */
+int net_ns_check_task(struct pstree_item *item);
+int net_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
+int net_ns_restore(void *data);
+void net_ns_free(void *data);
 
 /* The kinds, indexed by enum ns_kind. */
 extern const struct ns_desc ns_kinds[NS_KIND_NR];

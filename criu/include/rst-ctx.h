@@ -74,6 +74,8 @@ struct rst_ns {
 	uint32_t id;			/* the dump's id */
 	struct pstree_item *creator;	/* the first task in it, in tree order: its stub makes it */
 	void *data;			/* the kind's read() hook: its contents, for its restore() */
+	int join_fd;			/* >= 0: criu's fd of a namespace to join instead (the root's only) */
+	bool own_fd;			/* join_fd was opened by the restore (--join-ns), not inherited */
 };
 
 struct rst_ctx {
@@ -83,7 +85,7 @@ struct rst_ctx {
 	uint32_t dump_criu_pidns_id;
 	/* inventory.img: criu's namespace of each other kind at dump time (root_ids), 0 when not recorded */
 	uint32_t dump_criu_ns_id[NS_KIND_NR];
-	struct rst_ns *nss;	/* the namespaces the restore makes */
+	struct rst_ns **nss;	/* the namespaces the restore makes (or joins for the root) */
 	int nr_nss;
 
 	/* fds: criu's own in the controller, the service fds in a stub */
