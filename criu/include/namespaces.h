@@ -72,6 +72,10 @@ int net_ns_check_task(struct pstree_item *item);
 int net_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
 int net_ns_restore(void *data);
 void net_ns_free(void *data);
+int time_ns_dump(int img_dfd, uint32_t id);		/* time_ns.c */
+int time_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd);
+int time_ns_restore(void *data);
+void time_ns_free(void *data);
 
 /* The kinds, indexed by enum ns_kind. */
 extern const struct ns_desc ns_kinds[NS_KIND_NR];

@@ -323,6 +323,7 @@ HANDLERS = {
     "GHOST_FILE": GhostFile(),
     "UTSNS": Entries("utsns_entry"),
     "IPC_VAR": Entries("ipc_var_entry"),
+    "TIMENS": Entries("timens_entry"),
     "IPCNS_SHM": IpcPadded("ipc_shm_entry", lambda m: m.size, 4),
     "IPCNS_SEM": IpcPadded("ipc_sem_entry", lambda m: 2 * m.nsems, 8),
     "IPCNS_MSG": IpcMsgQueues(),
