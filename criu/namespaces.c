@@ -301,13 +301,14 @@ static int __attribute__((noreturn)) dump_in_ns(int img_dfd, const struct ns_see
 	snprintf(path, sizeof(path), "ns/%s", d->name);
 	fd = openat(ns->owner->proc_dfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, d->clone_flag)) {
-		pr_fail_errno("can't join the %s namespace [%lu] of task %d", d->name, (unsigned long)ns->ino,
-			      ns->owner->pid);
-		_exit(1);
+		ret = pr_fail_errno("can't join the %s namespace [%lu] of task %d", d->name, (unsigned long)ns->ino,
+				    ns->owner->pid);
+		_exit(-ret & 0xff ?: EIO);
 	}
 	close(fd);
 	ret = d->dump(img_dfd, ns->id);
-	_exit(ret ? 1 : 0);
+	/* the error is logged: its errno is the exit code */
+	_exit(ret ? (-ret & 0xff ?: EIO) : 0);
 }
 
 static int dump_one_ns(int img_dfd, const struct ns_seen *ns)
@@ -326,11 +327,14 @@ static int dump_one_ns(int img_dfd, const struct ns_seen *ns)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pr_fail_errno("can't wait for the helper dumping a %s namespace", d->name);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	/* the helper logged why */
-	return pr_fail(-EOPNOTSUPP, "can't dump the %s namespace [%lu] of task %d\n", d->name, (unsigned long)ns->ino,
-		       ns->owner->pid);
+	if (WIFEXITED(status)) {
+		/* the helper logged why */
+		if (WEXITSTATUS(status))
+			pr_info("the %s namespace [%lu] was not dumped\n", d->name, (unsigned long)ns->ino);
+		return -WEXITSTATUS(status);
+	}
+	return pr_fail(-EIO, "the helper dumping the %s namespace [%lu] of task %d was killed by signal %d\n",
+		       d->name, (unsigned long)ns->ino, ns->owner->pid, WTERMSIG(status));
 }
 
 int ns_dump_contents(int img_dfd, struct ns_set *set)

@@ -5,8 +5,6 @@
  * MTU of 60000. After restore both are in one network namespace that is not
  * criu's, with lo alone, up, at that MTU, answering on 127.0.0.1.
  */
-#include <netinet/in.h>
-
 #include "ns_tree.h"
 #include "ns_net_lo.h"
 

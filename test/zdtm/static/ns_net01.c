@@ -13,8 +13,6 @@
  * After restore A, A1 and C share one namespace with lo up, B has its own
  * with lo down, R and A2 are in criu's.
  */
-#include <netinet/in.h>
-
 #include "ns_tree.h"
 #include "ns_net_lo.h"
 

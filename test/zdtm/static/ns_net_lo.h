@@ -6,12 +6,16 @@
 #ifndef ZDTM_NS_NET_LO_H
 #define ZDTM_NS_NET_LO_H
 
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "zdtmtst.h"
 
 /* ioctl on lo through a socket made and closed here (no socket is left in the tree). */
 static inline int lo_ioctl(unsigned long req, struct ifreq *ifr)

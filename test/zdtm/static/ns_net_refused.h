@@ -8,8 +8,6 @@
 #ifndef ZDTM_NS_NET_REFUSED_H
 #define ZDTM_NS_NET_REFUSED_H
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sched.h>
 
 #include "ns_refused.h"
