@@ -127,6 +127,20 @@ static int ns_stat(int ns_dfd, const char *entry, struct stat *st)
 	return 0;
 }
 
+int ns_task_in_own(const struct pstree_item *item, enum ns_kind k)
+{
+	struct stat mine, its;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_kinds[k].name);
+	if (stat(path, &mine))
+		return -errno;
+	snprintf(path, sizeof(path), "ns/%s", ns_kinds[k].name);
+	if (fstatat(item->proc_dfd, path, &its, 0))
+		return -errno;
+	return !same_ns(&mine, &its);
+}
+
 /* criu's own namespaces get the first ids, after the pid namespaces' (pidns.h) */
 static int collect_criu(struct ns_set *set, int self_dfd, struct stat *mine)
 {

@@ -313,7 +313,8 @@ static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 		char name[64];
 		int ret;
 
-		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)) ||
+		/* a SysV segment's contents are in its IPC namespace's images */
+		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE | VMA_AREA_SYSVIPC)) ||
 		    !(v->status & VMA_AREA_REGULAR))
 			continue;
 		for (size_t k = 0; k < ctx->nr_shmem_imgs; k++)

@@ -114,6 +114,9 @@ int ns_collect_tree(struct pstree *t, struct ns_set *set);
 int ns_dump_contents(int img_dfd, struct ns_set *set);
 void ns_set_free(struct ns_set *set);
 
+/* 1 when the task is in a namespace of this kind other than criu's, 0 when in criu's, or -errno. */
+int ns_task_in_own(const struct pstree_item *item, enum ns_kind k);
+
 /* TaskKobjIdsEntry's *_ns_id of a kind (CRIU's field numbers 6 to 12). */
 void ns_ids_set(struct TaskKobjIdsEntry *ids, enum ns_kind k, uint32_t id);
 uint32_t ns_ids_get(const struct TaskKobjIdsEntry *ids, enum ns_kind k);
