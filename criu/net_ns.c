@@ -52,7 +52,10 @@
 
 /* ------------------------------------------------------ netlink dumps */
 
-/* Send a dump request, call fn for each answer; 0 or -errno (fn's, or the kernel's). */
+/*
+ * Send a dump request, call fn for each answer. 0; 1 when fn refused an
+ * answer (fn logged it, and returned 1); or the kernel's -errno.
+ */
 static int nl_dump(int proto, struct nlmsghdr *req, int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
 {
 	_cleanup_close_ int sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
@@ -186,9 +189,10 @@ static int route_one(struct nlmsghdr *h, void *arg)
 
 	if (h->nlmsg_type != RTM_NEWROUTE || r->rtm_protocol == RTPROT_KERNEL)
 		return 0;
-	return pr_fail(-EOPNOTSUPP, "the net namespace (id %u) has an IPv%d route to a /%u in table %u the kernel "
-				    "did not make (protocol %u): routes are not restored yet\n",
-		       c->id, c->family == AF_INET ? 4 : 6, r->rtm_dst_len, r->rtm_table, r->rtm_protocol);
+	pr_err("the net namespace (id %u) has an IPv%d route to a /%u in table %u the kernel did not make (protocol "
+	       "%u): routes are not restored yet\n",
+	       c->id, c->family == AF_INET ? 4 : 6, r->rtm_dst_len, r->rtm_table, r->rtm_protocol);
+	return 1;
 }
 
 /* the default rules (local, main, default) are the kernel's; FRA_PROTOCOL tells */
@@ -209,9 +213,10 @@ static int rule_one(struct nlmsghdr *h, void *arg)
 	}
 	if (proto == RTPROT_KERNEL)
 		return 0;
-	return pr_fail(-EOPNOTSUPP, "the net namespace (id %u) has an IPv%d rule (priority %u, table %u) the kernel "
-				    "did not make: rules are not restored yet\n",
-		       c->id, c->family == AF_INET ? 4 : 6, prio, r->table);
+	pr_err("the net namespace (id %u) has an IPv%d rule (priority %u, table %u) the kernel did not make: rules "
+	       "are not restored yet\n",
+	       c->id, c->family == AF_INET ? 4 : 6, prio, r->table);
+	return 1;
 }
 
 static int check_routes_rules(uint32_t id)
@@ -232,8 +237,8 @@ static int check_routes_rules(uint32_t id)
 			req.h.nlmsg_type = RTM_GETRULE;
 			ret = nl_dump(NETLINK_ROUTE, &req.h, rule_one, &c);
 		}
-		if (ret == -EOPNOTSUPP)
-			return ret;	/* logged */
+		if (ret == 1)
+			return -EOPNOTSUPP;	/* logged */
 		if (ret)
 			return pr_fail(ret, "can't list the routes and rules of net namespace %u: %s\n", id,
 				       strerror(-ret));
@@ -253,8 +258,9 @@ static int nft_table_one(struct nlmsghdr *h, void *arg)
 	for (struct rtattr *a = (void *)((char *)g + NLMSG_ALIGN(sizeof(*g))); RTA_OK(a, len); a = RTA_NEXT(a, len))
 		if ((a->rta_type & ~NLA_F_NESTED) == NFTA_TABLE_NAME)
 			name = RTA_DATA(a);
-	return pr_fail(-EOPNOTSUPP, "the net namespace (id %u) has the nftables table %s: packet filters are not "
-				    "restored yet\n", *id, name);
+	pr_err("the net namespace (id %u) has the nftables table %s: packet filters are not restored yet\n", *id,
+	       name);
+	return 1;
 }
 
 static int check_filters(uint32_t id)
@@ -268,10 +274,10 @@ static int check_filters(uint32_t id)
 	int ret;
 
 	ret = nl_dump(NETLINK_NETFILTER, &req.h, nft_table_one, &id);
-	if (ret == -EOPNOTSUPP)
-		return ret;	/* logged */
-	/* no nf_tables in the kernel: no table either */
-	if (ret && ret != -EPROTONOSUPPORT && ret != -ENOENT)
+	if (ret == 1)
+		return -EOPNOTSUPP;	/* logged */
+	/* no nf_tables in the kernel (nfnetlink has no such subsystem): no table either */
+	if (ret && ret != -EPROTONOSUPPORT && ret != -ENOENT && ret != -EOPNOTSUPP)
 		return pr_fail(ret, "can't list the nftables tables of net namespace %u: %s\n", id, strerror(-ret));
 	for (size_t i = 0; i < ARRAY_SIZE(legacy); i++) {
 		char path[64], buf[64];
