@@ -314,8 +314,10 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			       "was unmapped is not restored\n", d->pid, v->ino, v->start, v->pgoff);
 			return -EOPNOTSUPP;
 		}
+		/* as CRIU records it: shared anonymous memory, SYSVIPC, the segment's id in shmid */
 		status |= VMA_ANON_SHARED | VMA_AREA_SYSVIPC;
-		e->shmid = v->ino;	/* the segment's id (CRIU's convention) */
+		flags |= MAP_ANONYMOUS;
+		e->shmid = v->ino;
 		break;
 	case PVMA_UPROBES:
 	case PVMA_OTHER:
