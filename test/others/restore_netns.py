@@ -15,9 +15,13 @@ makes another one (lo left down) and is never dumped.
      naming the key, nothing left; with --inherit-fd fd[N]:KEY (criu's fd N on
      T's namespace) the restored root is in T's namespace.
   5. Through RPC (pycriu, criu swrk): join_ns and empty_ns do the same.
+  6. Images edited with crit (ours, ./crit) so that the holder was in a mount
+     namespace of its own: refused before anything starts, nothing left.
 Prints TAP; exit 77 when criu is missing.
 """
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +31,7 @@ import time
 sys.path.insert(0, os.path.abspath("build/py"))
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
+CRIT = os.path.abspath("crit")
 PY = "/usr/bin/python3"
 HOLDER = r"""
 import ctypes, fcntl, socket, struct, sys, time
@@ -234,6 +239,17 @@ def main():
                 ok(r and netns(r) not in (mine, tns) and not lo_up(r), "RPC empty_ns: a new namespace, lo down")
             if r:
                 kill(r)
+
+    # 6. a kind this criu does not restore, in the images
+    d = os.path.join(work, "plain-mnt")
+    shutil.copytree(os.path.join(work, "plain"), d)
+    core = [f for f in os.listdir(d) if f.startswith("core-")][0]
+    js = subprocess.run([CRIT, "decode", "-i", os.path.join(d, core)], stdout=subprocess.PIPE).stdout
+    img = json.loads(js)
+    img["entries"][0]["ids"]["mnt_ns_id"] = 999
+    subprocess.run([CRIT, "encode", "-o", os.path.join(d, core)], input=json.dumps(img).encode())
+    ok(refused(d, "restore-mnt.log", "this criu does not restore mnt namespaces"),
+       "images with a mount namespace of the tree are refused before anything starts, nothing left")
 
     kill(target)
     print("1..%d" % len(results))
