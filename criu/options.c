@@ -300,7 +300,7 @@ static int set_empty_ns(const char *arg)
 /* --join-ns NS:PID|PATH (CRIU's extra options, for user namespaces, are not supported) */
 static int set_join_ns(const char *arg)
 {
-	static const char *const kinds[] = { [NS_UTS] = "uts", [NS_IPC] = "ipc", [NS_NET] = "net" };
+	static const char *const kinds[] = { [NS_UTS] = "uts", [NS_IPC] = "ipc", [NS_NET] = "net", [NS_TIME] = "time" };
 	const char *colon = strchr(arg, ':'), *target;
 	char path[64];
 	pid_t pid;
@@ -321,7 +321,7 @@ static int set_join_ns(const char *arg)
 		opts.join_ns[k] = xstrdup(target);
 		return opts.join_ns[k] ? 0 : -ENOMEM;
 	}
-	return opt_error("can join a net, uts or ipc namespace, not '%.*s'", (int)(colon - arg), arg);
+	return opt_error("can join a net, uts, ipc or time namespace, not '%.*s'", (int)(colon - arg), arg);
 }
 
 static int set_all(const char *arg)
@@ -459,7 +459,7 @@ static const struct opt_def defs[] = {
 	FUNC("empty-ns", 0, required_argument, WORKS, set_empty_ns, "net",
 	     "restore: leave the tree's network namespace empty for the setup-namespaces script"),
 	FUNC("join-ns", 'J', required_argument, WORKS, set_join_ns, "NS:PID|PATH",
-	     "restore: the tree joins this net, uts or ipc namespace"),
+	     "restore: the tree joins this net, uts, ipc or time namespace"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),

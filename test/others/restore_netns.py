@@ -10,7 +10,9 @@ makes another one (lo left down) and is never dumped.
   2. --empty-ns net: a new namespace left empty (lo down), the
      setup-namespaces action runs with the restored root's pid and sees it.
   3. --join-ns net:PID and net:PATH: the restored root is in T's namespace;
-     a uts namespace file named for net is refused, nothing left.
+     a uts namespace file named for net is refused, nothing left;
+     --join-ns uts:PID and time:PID of a process U with UTS and time
+     namespaces of its own: the restored root is in U's.
   4. --external net[INO]:KEY at dump: restore without --inherit-fd is refused
      naming the key, nothing left; with --inherit-fd fd[N]:KEY (criu's fd N on
      T's namespace) the restored root is in T's namespace.
@@ -42,6 +44,22 @@ if sys.argv[2] == "up":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     fcntl.ioctl(s, 0x8914, struct.pack("16sH22s", b"lo", 0x1 | 0x8 | 0x40, b""))
     s.close()
+open(sys.argv[1], "w").write("ready")
+while True:
+    time.sleep(100)
+"""
+
+# U: UTS and time namespaces of its own (clocks ahead), entered by itself
+OTHER = r"""
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x04000000 | 0x80):
+    sys.exit(1)
+with open("/proc/self/timens_offsets", "w") as f:
+    f.write("monotonic 100000 0")
+fd = os.open("/proc/self/ns/time_for_children", os.O_RDONLY)
+if libc.setns(fd, 0x80):
+    sys.exit(1)
 open(sys.argv[1], "w").write("ready")
 while True:
     time.sleep(100)
@@ -87,8 +105,12 @@ def kill(pid):
     wait_gone(pid)
 
 
+def ns_of(pid, kind):
+    return os.stat("/proc/%d/ns/%s" % (pid, kind)).st_ino
+
+
 def netns(pid):
-    return os.stat("/proc/%d/ns/net" % pid).st_ino
+    return ns_of(pid, "net")
 
 
 def lo_up(pid):
@@ -97,11 +119,11 @@ def lo_up(pid):
         return any(line.split()[-1] == "lo" for line in f if line.strip())
 
 
-def start_holder(work, lo):
+def start_holder(work, lo, prog=HOLDER):
     ready = os.path.join(work, "ready")
     if os.path.exists(ready):
         os.unlink(ready)
-    p = subprocess.Popen([PY, "-S", "-c", HOLDER, ready, lo], start_new_session=True,
+    p = subprocess.Popen([PY, "-S", "-c", prog, ready, lo], start_new_session=True,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(500):
         if os.path.exists(ready):
@@ -189,6 +211,15 @@ def main():
             kill(r)
     ok(refused(d, "restore-join-bad.log", "is not a net namespace", "--join-ns", "net:/proc/self/ns/uts"),
        "--join-ns net:<a uts namespace> is refused, nothing left")
+    other = start_holder(work, "-", OTHER)
+    ok(ns_of(other, "uts") != ns_of(os.getpid(), "uts") and ns_of(other, "time") != ns_of(os.getpid(), "time"),
+       "U %d has UTS and time namespaces of its own" % other)
+    r = restore(d, "restore-join-uts-time.log", "--join-ns", "uts:%d" % other, "--join-ns", "time:%d" % other)
+    ok(r and ns_of(r, "uts") == ns_of(other, "uts") and ns_of(r, "time") == ns_of(other, "time") and
+       netns(r) not in (mine, tns), "--join-ns uts:PID time:PID: in U's UTS and time namespaces, a new network one")
+    if r:
+        kill(r)
+    kill(other)
 
     # 4. --external net[INO]:KEY, --inherit-fd fd[N]:KEY
     h = start_holder(work, "up")
