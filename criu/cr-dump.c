@@ -87,7 +87,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	return ret;
 }
 
-static int write_inventory(int img_dfd)
+static int write_inventory(int img_dfd, const struct ns_set *nss)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
@@ -107,6 +107,7 @@ static int write_inventory(int img_dfd)
 	 */
 	criu_ids.has_pid_ns_id = true;
 	criu_ids.pid_ns_id = PIDNS_ID_CRIU;
+	ns_ids_fill(&criu_ids, nss->criu_id);
 	ie.root_ids = &criu_ids;
 	ie.has_ns_per_id = true;
 	ie.ns_per_id = true;
@@ -143,6 +144,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
 	struct dump_files_ctx fctx = {};
 	struct dump_mem_ctx mctx = {};
+	struct ns_set nss = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
 	int ret, post_ret;
@@ -165,9 +167,11 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		item->files_id = item_vpid(item);
 	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)
-		ret = ns_check_tree(&tree);
+		ret = ns_collect_tree(&tree, &nss);
 	if (!ret)
 		ret = check_tree_files(&tree);
+	if (!ret)
+		ret = ns_dump_contents(img_dfd, &nss);
 	if (ret)
 		goto err;
 
@@ -197,7 +201,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
 		goto err;
 	}
-	ret = write_inventory(img_dfd);
+	ret = write_inventory(img_dfd, &nss);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
@@ -211,6 +215,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	else
 		kill_tree(&tree);
 	dump_mem_ctx_fini(&mctx);
+	ns_set_free(&nss);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
@@ -222,6 +227,7 @@ err:
 		dump_mem_ctx_fini(&mctx);
 	unlinkat(img_dfd, "inventory.img", 0);
 	resume_tree(&tree);
+	ns_set_free(&nss);
 	pstree_free(&tree);
 	return ret;
 }

@@ -255,10 +255,10 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	ret = ctl_wait_count(ctx, ST_FORKED, nr);
 	if (!ret && rst_own_pidns(ctx))
 		ret = learn_real_pids(ctx);
-	/* CRIU runs these only when it creates namespaces: here, the tree's own pid namespace */
-	if (!ret && rst_own_pidns(ctx))
+	/* CRIU runs these only when it creates namespaces */
+	if (!ret && rst_makes_ns(ctx))
 		ret = run_scripts(ACT_SETUP_NS, ctx->img_dfd, pid);
-	if (!ret && rst_own_pidns(ctx))
+	if (!ret && rst_makes_ns(ctx))
 		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
@@ -317,6 +317,7 @@ static void report_ready(void)
 
 static void restore_cleanup(struct rst_ctx *ctx)
 {
+	ns_restore_free(ctx);
 	free_images(ctx);
 	restore_mem_reset(ctx);
 	cow_reset(ctx);

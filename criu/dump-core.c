@@ -32,6 +32,7 @@
 #include "image.h"
 #include "log.h"
 #include "membarrier.h"
+#include "namespaces.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
@@ -822,6 +823,7 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 		ids.vm_id = ids.fs_id = ids.sighand_id = ids.files_id = item_vpid(item);
 		ids.has_pid_ns_id = true;
 		ids.pid_ns_id = item->pid_ns_id;
+		ns_ids_fill(&ids, item->ns_id);
 		core.ids = &ids;
 	}
 	ret = write_core(img_dfd, item_vpid(item), &core);
@@ -960,6 +962,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			ids.has_pid_ns_id = true;
 			ids.pid_ns_id = item->pid_ns_id;
 		}
+		ns_ids_fill(&ids, item->ns_id);
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
 		for (int i = 0; i < item->nr_threads && !ret; i++) {

@@ -280,6 +280,14 @@ static int probe_kcmp_epoll(void)
 }
 
 /* /proc/PID/status has NSpid (the pids of a task in each pid namespace). */
+/* time namespaces (5.6): criu's own is there to stat */
+static int probe_ns_time(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/time", &st) ? -errno : 0;
+}
+
 static int probe_ns_pid(void)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
@@ -309,6 +317,7 @@ static const struct kerndat_feature features[] = {
 	{ "timerfd-ticks", "TFD_IOC_SET_TICKS (unread timerfd expirations)", probe_timerfd_ticks, false },
 	{ "kcmp-epoll", "kcmp(KCMP_EPOLL_TFD) (epoll items' files)", probe_kcmp_epoll, false },
 	{ "ns-pid", "NSpid in /proc/PID/status (pid namespaces)", probe_ns_pid, false },
+	{ "ns-time", "time namespaces (/proc/PID/ns/time)", probe_ns_time, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/prctl.h>
@@ -161,7 +162,7 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		prev_end = v->end;
 		if (vma_skipped(v))
 			continue;
-		if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
+		if (v->status & (VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
 		if (v->has_madv && (v->madv & ~madv_known_bits()))
@@ -667,6 +668,60 @@ static int map_anon_shared(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pi
 	return 0;
 }
 
+/* Where the mapping at start ends in the task now (criu's /proc), or -errno. */
+static long mapping_end(struct rst_ctx *ctx, pid_t pid, unsigned long start)
+{
+	struct proc_maps maps = {};
+	char name[16];
+	long end = -ENOENT;
+	int dfd, ret;
+
+	snprintf(name, sizeof(name), "%d", pid);
+	dfd = openat(ctx->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	ret = parse_pid_maps(dfd, &maps);
+	close(dfd);
+	for (int i = 0; !ret && i < maps.nr; i++)
+		if (maps.vmas[i].start == start)
+			end = maps.vmas[i].end;
+	proc_maps_free(&maps);
+	return ret ?: end;
+}
+
+/*
+ * A SysV shm attachment: shmat() in the task, which is in the restored IPC
+ * namespace where the segment is back with its id (ipc_ns.c). shmat() maps
+ * the whole segment: what lies past the dumped VMA (a tail the task
+ * unmapped) is unmapped again.
+ */
+static int map_sysv(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const VmaEntry *v)
+{
+	unsigned long flags = (v->prot & PROT_WRITE ? 0 : SHM_RDONLY) | (v->prot & PROT_EXEC ? SHM_EXEC : 0);
+	long r, end;
+
+	r = rst_rsys(rs, __NR_shmat, v->shmid, v->start, flags, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "%d: can't attach SysV shm segment %" PRIu64 " at %#" PRIx64 ": %s\n", pid,
+			       v->shmid, v->start, strerror((int)-r));
+	if ((unsigned long)r != v->start)
+		return pr_fail(-EFAULT, "%d: SysV shm segment %" PRIu64 " attached at %#lx\n", pid, v->shmid, r);
+	end = mapping_end(ctx, pid, v->start);
+	if (end < 0)
+		return pr_fail((int)end, "%d: can't find SysV shm segment %" PRIu64 " in its maps: %s\n", pid,
+			       v->shmid, strerror((int)-end));
+	if ((unsigned long)end < v->end)
+		return pr_fail(-EINVAL, "%d: SysV shm segment %" PRIu64 " ends at %#lx, its VMA at %#" PRIx64 "\n", pid,
+			       v->shmid, end, v->end);
+	if ((unsigned long)end > v->end) {
+		r = rst_rsys(rs, __NR_munmap, v->end, end - v->end, 0, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: can't unmap the tail of SysV shm segment %" PRIu64 ": %s\n", pid,
+				       v->shmid, strerror((int)-r));
+	}
+	return 0;
+}
+
 static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem)
 {
 	_cleanup_free_ struct range *skip = NULL;
@@ -826,7 +881,9 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 
 		if (vma_skipped(v) || vma_is_vdso(v) || vma_kept(mem, i))
 			continue;
-		if (is_anon_shared(v))
+		if (v->status & VMA_AREA_SYSVIPC)
+			ret = map_sysv(ctx, rs, pid, v);
+		else if (is_anon_shared(v))
 			ret = map_anon_shared(ctx, rs, pid, tramp, mem, v);
 		else
 			ret = map_one_vma(ctx, rs, pid, tramp, mem, v, &cache);

@@ -12,6 +12,7 @@
 #include "files.h"
 #include "image.h"
 #include "mem.h"
+#include "namespaces.h"
 #include "pagemap.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -101,6 +102,7 @@ struct mm_dump {
 	uint32_t last_id;
 	bool have_last;
 	int pagemap_fd;			/* opened when a vma needs a look at its guard markers, else -1 */
+	int own_ipc;			/* 1: the task is in an IPC namespace of the tree (its segments are dumped) */
 };
 
 static void mm_dump_fini(struct mm_dump *d)
@@ -301,6 +303,22 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			status |= VMA_AREA_MEMFD;
 		break;
 	case PVMA_SYSV_SHM:
+		/* the segment's contents are in the IPC namespace's images (ipc_ns.c), the attachment is made again */
+		if (d->own_ipc != 1) {
+			pr_err("task %d: SysV shm segment %lu attached at %lx is in criu's IPC namespace, which is not "
+			       "dumped\n", d->pid, v->ino, v->start);
+			return -EOPNOTSUPP;
+		}
+		if (v->pgoff) {
+			pr_err("task %d: SysV shm segment %lu attached at %lx from offset %lu: an attachment whose head "
+			       "was unmapped is not restored\n", d->pid, v->ino, v->start, v->pgoff);
+			return -EOPNOTSUPP;
+		}
+		/* as CRIU records it: shared anonymous memory, SYSVIPC, the segment's id in shmid */
+		status |= VMA_ANON_SHARED | VMA_AREA_SYSVIPC;
+		flags |= MAP_ANONYMOUS;
+		e->shmid = v->ino;
+		break;
 	case PVMA_UPROBES:
 	case PVMA_OTHER:
 	default:
@@ -563,6 +581,7 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	ret = check_ksm_merge_any(&d);
 	if (ret < 0)
 		goto out;
+	d.own_ipc = ns_task_in_own(item, NS_IPC);
 	ret = collect_vmas(&d);
 	if (ret < 0)
 		goto out;

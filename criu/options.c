@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,97 @@ static int set_pidfd_map(const char *arg)
 	return 0;
 }
 
+/* --external net[INO]:KEY (the other kinds of external resources are not supported yet) */
+static int set_external(const char *arg)
+{
+	unsigned long long ino;
+	struct ext_net_opt *e;
+	char *end;
+
+	if (strncmp(arg, "net[", 4))
+		return opt_error("only net[INO]:KEY is supported yet, not '%s'", arg);
+	ino = strtoull(arg + 4, &end, 10);
+	if (end == arg + 4 || strncmp(end, "]:", 2) || !end[2])
+		return opt_error("takes net[INO]:KEY, not '%s'", arg);
+	e = xrealloc(opts.ext_net, (opts.nr_ext_net + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	opts.ext_net = e;
+	e[opts.nr_ext_net].ino = ino;
+	e[opts.nr_ext_net].key = xstrdup(end + 2);
+	if (!e[opts.nr_ext_net].key)
+		return -ENOMEM;
+	opts.nr_ext_net++;
+	return 0;
+}
+
+/* --inherit-fd fd[N]:KEY */
+static int set_inherit_fd(const char *arg)
+{
+	struct inherit_fd_opt *e;
+	char *end;
+	long fd;
+
+	if (strncmp(arg, "fd[", 3))
+		return opt_error("takes fd[N]:KEY, not '%s'", arg);
+	fd = strtol(arg + 3, &end, 10);
+	if (end == arg + 3 || fd < 0 || fd > INT_MAX || strncmp(end, "]:", 2) || !end[2])
+		return opt_error("takes fd[N]:KEY, not '%s'", arg);
+	e = xrealloc(opts.inherit_fds, (opts.nr_inherit_fds + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	opts.inherit_fds = e;
+	e[opts.nr_inherit_fds].fd = (int)fd;
+	e[opts.nr_inherit_fds].key = xstrdup(end + 2);
+	if (!e[opts.nr_inherit_fds].key)
+		return -ENOMEM;
+	opts.nr_inherit_fds++;
+	return 0;
+}
+
+int inherit_fd_lookup(const char *key)
+{
+	for (int i = 0; i < opts.nr_inherit_fds; i++)
+		if (!strcmp(opts.inherit_fds[i].key, key))
+			return opts.inherit_fds[i].fd;
+	return -1;
+}
+
+static int set_empty_ns(const char *arg)
+{
+	if (strcmp(arg, "net"))
+		return opt_error("only 'net' is supported, not '%s'", arg);
+	opts.empty_ns |= CLONE_NEWNET;
+	return 0;
+}
+
+/* --join-ns NS:PID|PATH (CRIU's extra options, for user namespaces, are not supported) */
+static int set_join_ns(const char *arg)
+{
+	static const char *const kinds[] = { [NS_UTS] = "uts", [NS_IPC] = "ipc", [NS_NET] = "net", [NS_TIME] = "time" };
+	const char *colon = strchr(arg, ':'), *target;
+	char path[64];
+	pid_t pid;
+
+	if (!colon || !colon[1])
+		return opt_error("takes NS:PID or NS:PATH, not '%s'", arg);
+	target = colon + 1;
+	if (strchr(target, ','))
+		return opt_error("extra options are not supported: '%s'", arg);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		if (!kinds[k] || strncmp(arg, kinds[k], colon - arg) || kinds[k][colon - arg])
+			continue;
+		if (!parse_pid(target, &pid)) {
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kinds[k]);
+			target = path;
+		}
+		free(opts.join_ns[k]);
+		opts.join_ns[k] = xstrdup(target);
+		return opts.join_ns[k] ? 0 : -ENOMEM;
+	}
+	return opt_error("can join a net, uts, ipc or time namespace, not '%.*s'", (int)(colon - arg), arg);
+}
+
 static int set_all(const char *arg)
 {
 	opts.check_extra = opts.check_experimental = true;
@@ -360,6 +452,14 @@ static const struct opt_def defs[] = {
 	     "only 'ignore': criu leaves cgroups alone"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
+	FUNC("external", 0, required_argument, WORKS, set_external, "net[INO]:KEY",
+	     "dump: the net namespace INO is the runtime's, named KEY"),
+	FUNC("inherit-fd", 0, required_argument, WORKS, set_inherit_fd, "fd[NUM]:KEY",
+	     "restore: criu's fd NUM is the external resource KEY"),
+	FUNC("empty-ns", 0, required_argument, WORKS, set_empty_ns, "net",
+	     "restore: leave the tree's network namespace empty for the setup-namespaces script"),
+	FUNC("join-ns", 'J', required_argument, WORKS, set_join_ns, "NS:PID|PATH",
+	     "restore: the tree joins this net, uts, ipc or time namespace"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
@@ -388,15 +488,11 @@ static const struct opt_def defs[] = {
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
 	NOPE_ARG("freeze-cgroup", 0, required_argument, "PATH", "collect the tree with a cgroup freezer"),
 	NOPE_ARG("root", 'r', required_argument, "PATH", "change the root filesystem"),
-	NOPE_ARG("external", 0, required_argument, "RES", "external resources"),
 	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
 	NOPE("tcp-established", 0, true, "established TCP connections"),
 	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
 	NOPE("tcp-close", 0, true, "restore TCP connections closed"),
 	NOPE("file-locks", 'l', true, "file locks"),
-	NOPE_ARG("inherit-fd", 0, required_argument, "fd[NUM]:RES", "inherit file descriptors"),
-	NOPE_ARG("empty-ns", 0, required_argument, "net", "create an empty namespace"),
-	NOPE_ARG("join-ns", 'J', required_argument, "NS:PID", "join an existing namespace"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
 	NOPE_ARG("ext-mount-map", 'M', required_argument, "KEY:VAL", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),

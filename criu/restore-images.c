@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "namespaces.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -312,7 +313,8 @@ static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 		char name[64];
 		int ret;
 
-		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE)) ||
+		/* a SysV segment's contents are in its IPC namespace's images */
+		if (!(v->status & VMA_ANON_SHARED) || (v->status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE | VMA_AREA_SYSVIPC)) ||
 		    !(v->status & VMA_AREA_REGULAR))
 			continue;
 		for (size_t k = 0; k < ctx->nr_shmem_imgs; k++)
@@ -463,6 +465,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
+	for (int k = 0; k < NS_KIND_NR; k++)
+		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);
 	pb_free(ie, PB_INVENTORY);
 	return ret;
 }
@@ -488,7 +492,10 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		if (ret)
 			return ret;
 	}
-	return check_pidns(ctx);
+	ret = check_pidns(ctx);
+	if (!ret)
+		ret = ns_plan_restore(ctx);
+	return ret;
 }
 
 /* ------------------------------------------------------ files of mappings */

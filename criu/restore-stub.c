@@ -259,6 +259,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		_exit(1);
 	stub_reset_signals();
 	log_first_err_reset();	/* errors from here on are this stub's */
+	/* before its children are made; the root still holds the controller's fds here */
+	ret = stub_namespaces(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't join or make its namespaces: %s", me->pid, strerror(-ret));
 	ret = stub_setup_fds(ctx);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));

@@ -11,6 +11,8 @@
  * implemented, never dropped.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -31,6 +33,7 @@ bool rpc_swrk;
 static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
+	"external", "inherit_fd", "empty_ns", "join_ns",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -201,6 +204,47 @@ static int setup_log(const CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	return 0;
 }
 
+/* One option through the command line's parser, so that both front ends check it the same way. */
+static int apply_opt(const char *field, const char *name, const char *val)
+{
+	char *argv[] = { "criu", (char *)name, (char *)val, NULL };
+
+	if (opts_parse(3, argv, "RPC", NULL, NULL))
+		return pr_fail(-EINVAL, "criu_opts.%s '%s' is not valid (%s)\n", field, val, name);
+	return 0;
+}
+
+/* external, inherit_fd, empty_ns, join_ns: as --external, --inherit-fd, --empty-ns, --join-ns */
+static int setup_ns_opts(const CriuOpts *ro)
+{
+	char buf[PATH_MAX + 32];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < ro->n_external; i++)
+		ret = apply_opt("external", "--external", ro->external[i]);
+	/* the fds are criu's own: a swrk inherits them from its client, a service's child does not */
+	if (ro->n_inherit_fd && !rpc_swrk)
+		return pr_fail(-EINVAL, "criu_opts.inherit_fd needs criu swrk (the fds are inherited from the client)\n");
+	for (size_t i = 0; !ret && i < ro->n_inherit_fd; i++) {
+		snprintf(buf, sizeof(buf), "fd[%d]:%s", ro->inherit_fd[i]->fd, ro->inherit_fd[i]->key);
+		ret = apply_opt("inherit_fd", "--inherit-fd", buf);
+	}
+	if (!ret && ro->has_empty_ns && ro->empty_ns) {
+		if (ro->empty_ns != CLONE_NEWNET)
+			return pr_fail(-EOPNOTSUPP, "criu_opts.empty_ns %#x: only CLONE_NEWNET is supported\n", ro->empty_ns);
+		opts.empty_ns = CLONE_NEWNET;
+	}
+	for (size_t i = 0; !ret && i < ro->n_join_ns; i++) {
+		const JoinNamespace *j = ro->join_ns[i];
+
+		if (j->extra_opt && *j->extra_opt)
+			return pr_fail(-EOPNOTSUPP, "criu_opts.join_ns %s: extra options are not supported\n", j->ns);
+		snprintf(buf, sizeof(buf), "%s:%s", j->ns, j->ns_file);
+		ret = apply_opt("join_ns", "--join-ns", buf);
+	}
+	return ret;
+}
+
 int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
@@ -224,6 +268,8 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 		ret = check_unsupported(ro);
 	if (!ret && ro->rst_sibling && !rpc_swrk)
 		ret = pr_fail(-EINVAL, "criu_opts.rst_sibling needs criu swrk (the client must be criu's parent)\n");
+	if (!ret)
+		ret = setup_ns_opts(ro);
 	if (!ret && mode == RPC_DUMP && (!ro->has_pid || ro->pid <= 0))
 		ret = pr_fail(-EINVAL, "criu_opts.pid is missing: dumping the requesting process itself is not "
 				       "supported, name the root of the tree\n");

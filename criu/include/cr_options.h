@@ -12,10 +12,24 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "ns-kinds.h"
+
 /* What to do with a pidfd whose target is outside the dumped tree and cannot be found again. */
 enum pidfd_external_policy {
 	PIDFD_EXT_DEAD = 0,	/* default: restore it as a pidfd of a process that has exited, and log it */
 	PIDFD_EXT_STRICT,	/* make it a restore error */
+};
+
+/* --external net[INO]:KEY: the net namespace with this inode is the runtime's, named KEY */
+struct ext_net_opt {
+	unsigned long long ino;
+	char *key;
+};
+
+/* --inherit-fd fd[N]:KEY: criu's fd N stands for the external resource KEY */
+struct inherit_fd_opt {
+	int fd;
+	char *key;
 };
 
 struct pidfd_ext_map {
@@ -54,6 +68,14 @@ struct cr_options {
 	enum pidfd_external_policy pidfd_external;
 	struct pidfd_ext_map *pidfd_ext_maps;
 	int nr_pidfd_ext_maps;
+	struct inherit_fd_opt *inherit_fds;	/* --inherit-fd */
+	int nr_inherit_fds;
+	unsigned int empty_ns;		/* --empty-ns net: CLONE_NEWNET */
+	char *join_ns[NS_KIND_NR];	/* --join-ns KIND:PID|PATH: the file of the namespace to join, or NULL */
+
+	/* dump */
+	struct ext_net_opt *ext_net;	/* --external net[INO]:KEY */
+	int nr_ext_net;
 
 	/* check */
 	const char *feature;		/* --feature NAME */
@@ -81,6 +103,9 @@ void opts_init(void);
  * then they are an error). 0 or -EINVAL after printing one line on stderr.
  */
 int opts_parse(int argc, char **argv, const char *source, char ***ret_args, int *ret_nr_args);
+
+/* --inherit-fd: criu's fd given for KEY, or -1. */
+int inherit_fd_lookup(const char *key);
 
 /* Print --help on f. */
 void opts_usage(FILE *f);

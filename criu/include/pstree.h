@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "list.h"
+#include "ns-kinds.h"
 
 enum task_state {
 	TASK_ALIVE = 1,	/* CRIU's numbering (TASK_ALIVE 0x1, TASK_DEAD 0x2, TASK_STOPPED 0x3) */
@@ -32,6 +33,12 @@ struct pstree_item {
 	pid_t vpid, vpgid, vsid;
 	pid_t *vtids;			/* nr_threads entries, vtids[0] == vpid; NULL until filled */
 	uint32_t pid_ns_id;		/* dump: TaskKobjIdsEntry.pid_ns_id, 0 until filled */
+	/*
+	 * dump: the id of the task's namespace of each other kind (CRIU's
+	 * TaskKobjIdsEntry.*_ns_id), 0 when the kernel has no such kind;
+	 * filled by ns_collect_tree() (namespaces.c)
+	 */
+	uint32_t ns_id[NS_KIND_NR];
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 

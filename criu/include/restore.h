@@ -88,8 +88,20 @@ struct rst_mem {
 	int (*file_own_fd)(struct rst_ctx *ctx, uint32_t id);
 };
 
+/* How a task gets its namespace of one kind (ns-restore.c). */
+enum rst_ns_how {
+	RST_NS_INHERIT,		/* its parent's (or criu's, for the root) */
+	RST_NS_CREATE,		/* it is the first task in it: its stub makes it */
+	RST_NS_JOIN_TASK,	/* setns() to the task that made it */
+	RST_NS_JOIN_CRIU,	/* setns() back to criu's */
+};
+
+struct rst_ns;
+
 /* Per-task restore state (pstree_item.priv). */
 struct rst_info {
+	uint8_t ns_how[NS_KIND_NR];	/* enum rst_ns_how */
+	struct rst_ns *ns[NS_KIND_NR];	/* CREATE, JOIN_TASK: the namespace */
 	struct CoreEntry **core;	/* one per thread, core[0] = the leader */
 	struct rst_mem mem;
 	struct cr_img *pages_img;	/* keeps mem.pages_fd open */

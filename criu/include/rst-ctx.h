@@ -39,6 +39,7 @@ enum rst_stage {
 struct rst_slot {
 	pid_t pid;		/* the dumped pid */
 	pid_t real;		/* set by the parent once the clone worked */
+	int ns_ready;		/* set by the stub once its namespaces are joined or made (ns-restore.c) */
 	char msg[512];		/* the stub's error, when it failed */
 };
 
@@ -67,11 +68,25 @@ struct shmem_img {
 	struct cr_img *pages;
 };
 
+/* A namespace of the tree that the restore makes (ns-restore.c). */
+struct rst_ns {
+	enum ns_kind kind;
+	uint32_t id;			/* the dump's id */
+	struct pstree_item *creator;	/* the first task in it, in tree order: its stub makes it */
+	void *data;			/* the kind's read() hook: its contents, for its restore() */
+	int join_fd;			/* >= 0: criu's fd of a namespace to join instead (the root's only) */
+	bool own_fd;			/* join_fd was opened by the restore (--join-ns), not inherited */
+};
+
 struct rst_ctx {
 	const struct restore_opts *opts;
 	struct pstree tree;
 	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
 	uint32_t dump_criu_pidns_id;
+	/* inventory.img: criu's namespace of each other kind at dump time (root_ids), 0 when not recorded */
+	uint32_t dump_criu_ns_id[NS_KIND_NR];
+	struct rst_ns **nss;	/* the namespaces the restore makes (or joins for the root) */
+	int nr_nss;
 
 	/* fds: criu's own in the controller, the service fds in a stub */
 	int img_dfd;		/* the images directory */
@@ -145,5 +160,15 @@ static inline bool rst_own_pidns(const struct rst_ctx *ctx)
 {
 	return ctx->tree.ns_flags & CLONE_NEWPID;
 }
+
+/* ------------------------------------------------------ ns-restore.c */
+
+/* Controller, from the images: which task makes, joins or inherits each namespace; reads their contents. */
+int ns_plan_restore(struct rst_ctx *ctx);
+void ns_restore_free(struct rst_ctx *ctx);
+/* The restore makes a namespace (pid or another kind): the setup-namespaces scripts run. */
+bool rst_makes_ns(const struct rst_ctx *ctx);
+/* In a stub, before it forks its children: join or make its namespaces. 0 or -errno, logged. */
+int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me);
 
 #endif

@@ -234,6 +234,19 @@ static int own_ns_pid(void)
 	return good;
 }
 
+static int own_ns_time(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/time", &st) == 0;
+}
+
+/* criu's part alone (CRIU's check is no kernel probe either) */
+static int own_always(void)
+{
+	return 1;
+}
+
 static const struct {
 	const char *name;
 	int (*own)(void);
@@ -251,6 +264,7 @@ static const struct {
 	{ "timerfd-ticks", own_timerfd_ticks },
 	{ "kcmp-epoll", own_kcmp_epoll },
 	{ "ns-pid", own_ns_pid },
+	{ "ns-time", own_ns_time },
 };
 
 /*
@@ -272,7 +286,8 @@ static const struct {
 	{ "uffd", NULL },
 	{ "seccomp_filters", NULL },
 	{ "pidfd_store", NULL },
-	{ "timens", NULL },
+	{ "timens", own_ns_time },
+	{ "external_net_ns", own_always },
 };
 
 static int run(const char *cmd, char *out, size_t size)

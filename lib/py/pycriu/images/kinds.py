@@ -220,6 +220,88 @@ class GhostFile:
         return len(self.load(f, no_payload=True))
 
 
+def _round_up(n, a):
+    return (n + a - 1) // a * a
+
+
+def _read_padded(f, n, align, what):
+    """n bytes of payload, then the zeros up to a multiple of align."""
+    data = _read_exact(f, _round_up(n, align), what)
+    if data[n:].strip(b"\0"):
+        raise ImageError("%s: the padding after the payload is not zeros" % what)
+    return data[:n]
+
+
+class IpcPadded:
+    """SysV shm segments (contents, padded to 4) or semaphore sets (u16 values, padded to 8): each
+    message NAME is followed by size(msg) bytes and zeros up to align; the bytes are the entry's
+    "extra" (base64), as CRIU's crit gives them for shm (for sem CRIU's crit lists the values)."""
+
+    def __init__(self, name, size, align):
+        self.name, self.size, self.align = name, size, align
+
+    def load(self, f, pretty=False, no_payload=False):
+        entries = []
+        while True:
+            msg = read_message(f, self.name, len(entries))
+            if msg is None:
+                return entries
+            entry = jsonform.to_dict(msg, pretty)
+            what = "the payload of entry %d (%s)" % (len(entries), self.name)
+            entry["extra"] = payload_json(_read_padded(f, self.size(msg), self.align, what), no_payload)
+            entries.append(entry)
+
+    def dump(self, entries, f):
+        for i, entry in enumerate(entries):
+            msg = entry_message(entry, self.name)
+            write_message(f, msg)
+            n = self.size(msg)
+            f.write(payload_bytes(entry, n, "entry %d (%s)" % (i, self.name)))
+            f.write(b"\0" * (_round_up(n, self.align) - n))
+
+    def count(self, f):
+        return len(self.load(f, no_payload=True))
+
+
+class IpcMsgQueues:
+    """ipc_msg_entry, then qnum times an ipc_msg and its msize bytes padded to 8; the entry's
+    "extra" lists the messages and their texts in turn, as CRIU's crit does."""
+
+    def load(self, f, pretty=False, no_payload=False):
+        entries = []
+        while True:
+            head = read_message(f, "ipc_msg_entry", len(entries))
+            if head is None:
+                return entries
+            entry = jsonform.to_dict(head, pretty)
+            extra = []
+            for i in range(head.qnum):
+                msg = read_message(f, "ipc_msg", i)
+                if msg is None:
+                    raise ImageError("truncated image: queue %d has %d messages, not %d" % (len(entries), i, head.qnum))
+                what = "message %d of queue %d" % (i, len(entries))
+                extra.append(jsonform.to_dict(msg, pretty))
+                extra.append(payload_json(_read_padded(f, msg.msize, 8, what), no_payload))
+            entry["extra"] = extra
+            entries.append(entry)
+
+    def dump(self, entries, f):
+        for i, entry in enumerate(entries):
+            head = entry_message(entry, "ipc_msg_entry")
+            extra = entry.get("extra", [])
+            if not isinstance(extra, list) or len(extra) != 2 * head.qnum:
+                raise FormError("entry %d (ipc_msg_entry): extra must list %d messages and texts" % (i, head.qnum))
+            write_message(f, head)
+            for j in range(head.qnum):
+                msg = jsonform.from_dict(extra[2 * j], pbtypes.new("ipc_msg"))
+                write_message(f, msg)
+                text = payload_bytes({"extra": extra[2 * j + 1]}, msg.msize, "message %d of entry %d" % (j, i))
+                f.write(text + b"\0" * (_round_up(msg.msize, 8) - msg.msize))
+
+    def count(self, f):
+        return len(self.load(f, no_payload=True))
+
+
 # crit's magic name -> how its entries are read and written
 HANDLERS = {
     "INVENTORY": Entries("inventory_entry"),
@@ -239,6 +321,14 @@ HANDLERS = {
     "MEMFD_INODE": Entries("memfd_inode_entry"),
     "REMAP_FPATH": Entries("remap_file_path_entry"),
     "GHOST_FILE": GhostFile(),
+    "UTSNS": Entries("utsns_entry"),
+    "IPC_VAR": Entries("ipc_var_entry"),
+    "TIMENS": Entries("timens_entry"),
+    "IPCNS_SHM": IpcPadded("ipc_shm_entry", lambda m: m.size, 4),
+    "IPCNS_SEM": IpcPadded("ipc_sem_entry", lambda m: 2 * m.nsems, 8),
+    "IPCNS_MSG": IpcMsgQueues(),
+    "NETNS": Entries("netns_entry"),
+    "NETDEV": Entries("net_device_entry"),
 }
 
 

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Network namespaces given by the runtime, end to end (test/others/restore_netns.py):
+# --empty-ns net, --join-ns, --external net[INO]:KEY with --inherit-fd, and RPC;
+# run as pid 1 of a fresh pid namespace so that orphans are reaped at once.
+cd "$(dirname "$0")/../.." || exit 1
+[ -x criu/criu ] || { echo "# SKIP: criu/criu is not built"; exit 77; }
+exec unshare --pid --fork --mount-proc /usr/bin/python3 test/others/restore_netns.py
