@@ -25,7 +25,7 @@
 #endif
 
 const struct ns_desc ns_kinds[] = {
-	{ "mnt", "its mount tree", CLONE_NEWNS, false },
+	{ "mnt", "its mount tree", CLONE_NEWNS, true },	/* mount.c, mount-restore.c */
 	{ "uts", "its hostname and domain name", CLONE_NEWUTS, false },
 	{ "ipc", "its SysV IPC objects and POSIX message queues", CLONE_NEWIPC, false },
 	{ "net", "its network devices, addresses, routes and sockets' network", CLONE_NEWNET, false },

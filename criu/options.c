@@ -232,6 +232,49 @@ static int set_pidfd_map(const char *arg)
 	return 0;
 }
 
+/* A key and a value for the mount maps, as given (each non-empty). */
+int opts_add_ext_mnt(const char *key, size_t key_len, const char *val)
+{
+	struct ext_mnt_map *m;
+
+	if (!key_len || !*val)
+		return -EINVAL;
+	m = xrealloc(opts.ext_mnts, (opts.nr_ext_mnts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	opts.ext_mnts = m;
+	m[opts.nr_ext_mnts].key = strndup(key, key_len);
+	m[opts.nr_ext_mnts].val = strdup(val);
+	if (!m[opts.nr_ext_mnts].key || !m[opts.nr_ext_mnts].val)
+		return -ENOMEM;
+	opts.nr_ext_mnts++;
+	return 0;
+}
+
+/* --ext-mount-map A:B (dump: mountpoint A gets key B; restore: key A comes from path B) */
+static int set_ext_mount_map(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+
+	if (!colon || opts_add_ext_mnt(arg, colon - arg, colon + 1))
+		return opt_error("takes KEY:VALUE, not '%s'", arg);
+	return 0;
+}
+
+/* --external mnt[A]:B, the mount maps' other spelling; no other kind of external resource yet */
+static int set_external(const char *arg)
+{
+	const char *close = strstr(arg, "]:");
+
+	if (strncmp(arg, "mnt[", 4))
+		return opt_error("only mnt[KEY]:VALUE is supported yet, not '%s'", arg);
+	if (!close || opts_add_ext_mnt(arg + 4, close - arg - 4, close + 2))
+		return opt_error("takes mnt[KEY]:VALUE with both non-empty (mnt[]: auto-detection is not supported), "
+				 "not '%s'",
+				 arg);
+	return 0;
+}
+
 static int set_all(const char *arg)
 {
 	opts.check_extra = opts.check_experimental = true;
@@ -360,6 +403,11 @@ static const struct opt_def defs[] = {
 	     "only 'ignore': criu leaves cgroups alone"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
+	STR("root", 'r', &opts.root, "PATH", "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
+	FUNC("external", 0, required_argument, WORKS, set_external, "RES",
+	     "mnt[MOUNTPOINT]:KEY (dump), mnt[KEY]:PATH (restore): an external mount"),
+	FUNC("ext-mount-map", 'M', required_argument, WORKS, set_ext_mount_map, "KEY:VAL",
+	     "the same as --external mnt[KEY]:VAL"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
@@ -373,7 +421,7 @@ static const struct opt_def defs[] = {
 	ACCEPT("ghost-fiemap", 0, true, "read deleted files with fiemap (criu reads them whole)"),
 	ACCEPT("weak-sysctls", 0, true, "skip missing sysctls (criu restores none)"),
 	ACCEPT("skip-file-rwx-check", 0, true, "skip file permission checks on restore"),
-	ACCEPT("mntns-compat-mode", 0, true, "mount engine mode (criu restores no mount namespace)"),
+	ACCEPT("mntns-compat-mode", 0, true, "mount engine mode (criu has one)"),
 	ACCEPT("unprivileged", 0, true, "accept the limits of running as non-root"),
 	ACCEPT("allow-uprobes", 0, true, "allow uprobes vmas"),
 	ACCEPT("deprecated", 0, true, "allow deprecated features (criu has none)"),
@@ -387,8 +435,6 @@ static const struct opt_def defs[] = {
 	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
 	NOPE_ARG("freeze-cgroup", 0, required_argument, "PATH", "collect the tree with a cgroup freezer"),
-	NOPE_ARG("root", 'r', required_argument, "PATH", "change the root filesystem"),
-	NOPE_ARG("external", 0, required_argument, "RES", "external resources"),
 	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
 	NOPE("tcp-established", 0, true, "established TCP connections"),
 	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
@@ -398,7 +444,6 @@ static const struct opt_def defs[] = {
 	NOPE_ARG("empty-ns", 0, required_argument, "net", "create an empty namespace"),
 	NOPE_ARG("join-ns", 'J', required_argument, "NS:PID", "join an existing namespace"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
-	NOPE_ARG("ext-mount-map", 'M', required_argument, "KEY:VAL", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),
 	NOPE_ARG("enable-fs", 0, required_argument, "FSNAMES", "dump these filesystems' mounts"),
 	NOPE("enable-external-sharing", 0, false, NULL),

@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "mount.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -488,7 +489,10 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		if (ret)
 			return ret;
 	}
-	return check_pidns(ctx);
+	ret = check_pidns(ctx);
+	if (!ret)
+		ret = mntns_read_images(ctx);
+	return ret;
 }
 
 /* ------------------------------------------------------ files of mappings */

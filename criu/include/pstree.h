@@ -32,6 +32,7 @@ struct pstree_item {
 	pid_t vpid, vpgid, vsid;
 	pid_t *vtids;			/* nr_threads entries, vtids[0] == vpid; NULL until filled */
 	uint32_t pid_ns_id;		/* dump: TaskKobjIdsEntry.pid_ns_id, 0 until filled */
+	uint32_t mnt_ns_id;		/* dump: TaskKobjIdsEntry.mnt_ns_id (mount.h), 0 until filled */
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 
@@ -53,6 +54,8 @@ struct pstree_item {
 	int thp_disable;		/* PR_GET_THP_DISABLE */
 };
 
+struct mnt_ns;
+
 struct pstree {
 	struct pstree_item *root;
 	struct list_head items;		/* every item, parents before children */
@@ -63,6 +66,8 @@ struct pstree {
 	 * is in that namespace and the images hold the pids seen there.
 	 */
 	unsigned long ns_flags;
+	/* dump: the tree's own mount namespace (mount.h), NULL when it shares criu's */
+	struct mnt_ns *mntns;
 };
 
 /* Dump: the id an image holds for the task / its thread idx (the pid itself until vpid/vtids are filled). */
