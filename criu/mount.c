@@ -188,6 +188,14 @@ static int sb_base(const struct mnt_ns *ns, int idx)
 	return best;
 }
 
+static bool has_children(const struct mnt_ns *ns, int idx)
+{
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].parent == idx)
+			return true;
+	return false;
+}
+
 static bool overmounted_at_root(const struct mnt_ns *ns, int idx)
 {
 	for (int i = 0; i < ns->nr; i++)
@@ -246,6 +254,11 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 			       "can't all be read\n",
 			       m->mnt_id, m->mountpoint, m->root);
 	if (m->fstype == FSTYPE__TMPFS && base == idx) {
+		if (m->unbindable && has_children(ns, idx))
+			return pr_fail(-EOPNOTSUPP,
+				       "tmpfs mount %u at %s is unbindable and has mounts on it: the files under them "
+				       "can't be read\n",
+				       m->mnt_id, m->mountpoint);
 		if (overmounted_at_root(ns, idx))
 			return pr_fail(-EOPNOTSUPP,
 				       "tmpfs mount %u at %s is overmounted at its root: its files can't be read\n",
@@ -445,7 +458,11 @@ static int tar_one(int img_dfd, const struct mnt_info *m)
 	    stx.stx_mnt_id != m->mnt_id)
 		return pr_fail(-EOPNOTSUPP, "%s is not tmpfs mount %u any more (overmounted?)\n", m->mountpoint,
 			       m->mnt_id);
-	tree = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	/* an unbindable mount can't be cloned: it has no mounts on it (check_mnt()), read it as it is */
+	if (m->unbindable)
+		tree = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		tree = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
 		return pr_fail_errno("can't clone tmpfs mount %u at %s", m->mnt_id, m->mountpoint);
 	img = open_image_at(img_dfd, CR_FD_TMPFS_DEV, O_DUMP, m->s_dev);
