@@ -268,6 +268,23 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 	return 0;
 }
 
+/*
+ * A proc mount shows the pid namespace of whoever mounted it; restore mounts
+ * proc from criu's. A tree with a pid namespace of its own would get criu's.
+ */
+static int check_proc(const struct pstree *t, const struct mnt_ns *ns)
+{
+	if (!(t->ns_flags & CLONE_NEWPID))
+		return 0;
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].fstype == FSTYPE__PROC)
+			return pr_fail(-EOPNOTSUPP,
+				       "proc mount %u at %s: proc mounts of a tree with its own pid namespace are not "
+				       "restored yet\n",
+				       ns->m[i].mnt_id, ns->m[i].mountpoint);
+	return 0;
+}
+
 static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
 {
 	int ret;
@@ -373,6 +390,8 @@ int mntns_collect(struct pstree *t, struct mnt_ns **ret)
 	err = build_ns(ns, &pms);
 	ns->buf = pms.buf;	/* the strings point into it */
 	free(pms.m);
+	if (!err)
+		err = check_proc(t, ns);
 	if (err) {
 		mntns_free(ns);
 		return err;

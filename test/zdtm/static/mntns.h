@@ -32,6 +32,9 @@
 
 #define MNTNS_MAX 128
 
+/* an fd mntns_enter() leaves open across its exec (a test of a file from outside), -1 */
+static int mntns_keep_fd = -1;
+
 struct mntns_line {
 	int id, parent;
 	char mp[512], rest[1024];
@@ -203,8 +206,10 @@ static inline int mntns_enter(char **argv)
 		fail("can't reopen stdio in the new mount namespace");
 		return -1;
 	}
-	/* what the test inherited besides stdio is on the runner's mounts */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	/* what the test inherited besides stdio is on the runner's mounts (but the one it keeps) */
+	if (mntns_keep_fd > 3)
+		syscall(SYS_close_range, 3, mntns_keep_fd - 1, 0);
+	syscall(SYS_close_range, mntns_keep_fd >= 3 ? mntns_keep_fd + 1 : 3, ~0U, 0);
 	setenv("ZDTM_MNTNS_IN", "1", 1);
 	/* by name: /proc/self/exe would give the file on the old namespace's mount again */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
