@@ -54,6 +54,8 @@ struct rst_mnt {
 	int nr;
 	int root;		/* index of the root mount */
 	int *fds;		/* the controller's fd of each mount, -1 */
+	bool *late;		/* made by the root stub, in the tree's pid namespace (proc) */
+	int nr_late;
 	int ns_fd;		/* the namespace */
 };
 
@@ -113,6 +115,23 @@ static int check_tree(struct rst_mnt *m)
 	return 0;
 }
 
+/*
+ * A proc mount shows the pid namespace of the task that made it: in a tree
+ * with its own, proc mounts, what is mounted on them and what is bound from
+ * them are made by the root stub (pid 1 there), after it joined the mount
+ * namespace; the helper makes the rest.
+ */
+static bool is_late(const struct rst_mnt *m, int idx, bool own_pidns)
+{
+	if (!own_pidns)
+		return false;
+	for (int i = idx; i >= 0 && i != m->root; i = find_me(m, m->me[i]->parent_mnt_id))
+		for (int j = 0; j < m->nr; j++)
+			if (m->me[j]->fstype == FSTYPE__PROC && m->me[j]->root_dev == m->me[i]->root_dev)
+				return true;
+	return false;
+}
+
 int mntns_read_images(struct rst_ctx *ctx)
 {
 	uint32_t id = core_mntns_id(ctx->tree.root);
@@ -154,12 +173,17 @@ int mntns_read_images(struct rst_ctx *ctx)
 	close_image(img);
 	if (!ret)
 		ret = check_tree(m);
-	if (!ret)
+	if (!ret) {
 		m->fds = xmalloc(m->nr * sizeof(int));
-	if (!ret && !m->fds)
+		m->late = xzalloc(m->nr * sizeof(bool));
+	}
+	if (!ret && (!m->fds || !m->late))
 		ret = -ENOMEM;
-	for (int i = 0; !ret && i < m->nr; i++)
+	for (int i = 0; !ret && i < m->nr; i++) {
 		m->fds[i] = -1;
+		m->late[i] = is_late(m, i, rst_own_pidns(ctx));
+		m->nr_late += m->late[i];
+	}
 	if (!ret)
 		pr_info("the tree had its own mount namespace: %d mounts\n", m->nr);
 	return ret;
@@ -179,6 +203,7 @@ void mntns_restore_fini(struct rst_ctx *ctx)
 	if (m->ns_fd >= 0)
 		close(m->ns_fd);
 	free(m->fds);
+	free(m->late);
 	free(m->me);
 	free(m);
 	ctx->mnt = NULL;
@@ -478,10 +503,10 @@ static int open_target(struct build *b, int i, int *ret_fd)
 	return 0;
 }
 
-static int build_tree(struct build *b)
+static int build_tree(struct build *b, bool late)
 {
 	struct rst_mnt *m = b->mnt;
-	int left = m->nr - 1, ret;
+	int left = late ? m->nr_late : m->nr - 1 - m->nr_late, ret;
 
 	while (left > 0) {
 		int made = 0;
@@ -489,7 +514,7 @@ static int build_tree(struct build *b)
 		for (int i = 0; i < m->nr; i++) {
 			int p = find_me(m, m->me[i]->parent_mnt_id), target = -1, fd = -1;
 
-			if (b->fd[i] >= 0 || i == m->root || b->fd[p] < 0)
+			if (b->fd[i] >= 0 || i == m->root || m->late[i] != late || b->fd[p] < 0)
 				continue;
 			ret = open_target(b, i, &target);
 			if (ret)
@@ -511,18 +536,20 @@ static int build_tree(struct build *b)
 	return 0;
 }
 
-static int finish_tree(struct build *b)
+static int finish_tree(struct build *b, bool late)
 {
 	struct rst_mnt *m = b->mnt;
 	int ret;
 
 	for (int i = 0; i < m->nr; i++) {
+		if (m->late[i] != late)
+			continue;
 		ret = set_flags(b->fd[i], m->me[i]);
 		if (ret)
 			return ret;
 	}
 	for (int i = 0; i < m->nr; i++)
-		if (m->me[i]->has_unbindable && m->me[i]->unbindable && set_prop(b->fd[i], MS_UNBINDABLE))
+		if (m->late[i] == late && m->me[i]->has_unbindable && m->me[i]->unbindable && set_prop(b->fd[i], MS_UNBINDABLE))
 			return pr_fail_errno("can't make mount %u unbindable", m->me[i]->mnt_id);
 	return 0;
 }
@@ -573,9 +600,9 @@ static void __attribute__((noreturn)) helper_main(struct build *b, int sk)
 	if (!ret)
 		ret = make_root(b);
 	if (!ret)
-		ret = build_tree(b);
+		ret = build_tree(b, false);
 	if (!ret)
-		ret = finish_tree(b);
+		ret = finish_tree(b, false);
 	if (!ret)
 		ret = enter_root(b);
 	for (int i = 0; i < b->mnt->nr; i++)
@@ -603,6 +630,8 @@ static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
 	if (pidfd < 0)
 		return pr_fail_errno("can't open a pidfd of the mount helper");
 	for (int i = 0; i < m->nr; i++) {
+		if (m->late[i])
+			continue;
 		m->fds[i] = sys_pidfd_getfd(pidfd, sh->fds[i], 0);
 		if (m->fds[i] < 0)
 			return pr_fail_errno("can't take the fd of mount %u", m->me[i]->mnt_id);
@@ -663,11 +692,21 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 
 int mntns_stub_enter(struct rst_ctx *ctx)
 {
+	struct build b = { .mnt = ctx->mnt, .ctx = ctx, .rootdir = -1 };
+	int ret;
+
 	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
 		return 0;
 	if (setns(ctx->mnt->ns_fd, CLONE_NEWNS))
-		return -errno;
-	return 0;
+		return pr_fail_errno("can't join the tree's mount namespace");
+	if (!ctx->mnt->nr_late)
+		return 0;
+	/* this stub's copy of the controller's fds of the mounts made so far */
+	b.fd = ctx->mnt->fds;
+	ret = build_tree(&b, true);
+	if (!ret)
+		ret = finish_tree(&b, true);
+	return ret;
 }
 
 int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags)

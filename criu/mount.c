@@ -248,6 +248,11 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 			       "mount %u at %s (%s, root %s): no mount of its filesystem has a root above both it and "
 			       "mount %u (root %s)\n",
 			       m->mnt_id, m->mountpoint, m->fsname, m->root, ns->m[base].mnt_id, ns->m[base].root);
+	if (m->fstype == FSTYPE__PROC && strcmp(ns->m[base].root, "/"))
+		return pr_fail(-EOPNOTSUPP,
+			       "proc mount %u at %s (root %s): no mount of that proc shows its root, its pid namespace "
+			       "can't be told\n",
+			       m->mnt_id, m->mountpoint, m->root);
 	if (m->fstype == FSTYPE__TMPFS && strcmp(ns->m[base].root, "/"))
 		return pr_fail(-EOPNOTSUPP,
 			       "tmpfs mount %u at %s (root %s): no mount of that tmpfs shows its whole tree, its files "
@@ -265,23 +270,6 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 				       m->mnt_id, m->mountpoint);
 		m->tar = true;
 	}
-	return 0;
-}
-
-/*
- * A proc mount shows the pid namespace of whoever mounted it; restore mounts
- * proc from criu's. A tree with a pid namespace of its own would get criu's.
- */
-static int check_proc(const struct pstree *t, const struct mnt_ns *ns)
-{
-	if (!(t->ns_flags & CLONE_NEWPID))
-		return 0;
-	for (int i = 0; i < ns->nr; i++)
-		if (ns->m[i].fstype == FSTYPE__PROC)
-			return pr_fail(-EOPNOTSUPP,
-				       "proc mount %u at %s: proc mounts of a tree with its own pid namespace are not "
-				       "restored yet\n",
-				       ns->m[i].mnt_id, ns->m[i].mountpoint);
 	return 0;
 }
 
@@ -390,8 +378,7 @@ int mntns_collect(struct pstree *t, struct mnt_ns **ret)
 	err = build_ns(ns, &pms);
 	ns->buf = pms.buf;	/* the strings point into it */
 	free(pms.m);
-	if (!err)
-		err = check_proc(t, ns);
+
 	if (err) {
 		mntns_free(ns);
 		return err;
@@ -403,12 +390,36 @@ int mntns_collect(struct pstree *t, struct mnt_ns **ret)
 	return 0;
 }
 
+/*
+ * In a tree with its own pid namespace, proc mounts (and what is on them or
+ * bound from them) are made by the root task's stub, inside that namespace
+ * (mount-restore.c): the controller has no fd of them.
+ */
+static bool mnt_late(const struct mnt_ns *ns, int idx, bool own_pidns)
+{
+	if (!own_pidns)
+		return false;
+	for (int i = idx; i >= 0; i = ns->m[i].parent)
+		for (int j = 0; j < ns->nr; j++)
+			if (ns->m[j].fstype == FSTYPE__PROC && ns->m[j].s_dev == ns->m[i].s_dev)
+				return true;
+	return false;
+}
+
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id)
 {
+	int idx;
+
 	*ret_mnt_id = -1;
 	if (!t->mntns)
 		return 0;
-	if (p->fdinfo.mnt_id >= 0 && find_mnt(t->mntns, p->fdinfo.mnt_id) >= 0) {
+	idx = p->fdinfo.mnt_id >= 0 ? find_mnt(t->mntns, p->fdinfo.mnt_id) : -1;
+	if (idx >= 0 && mnt_late(t->mntns, idx, t->ns_flags & CLONE_NEWPID))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s is on proc mount %d (or one on it) of a tree with its own pid namespace: files there "
+			       "are not restored yet\n",
+			       p->link, p->fdinfo.mnt_id);
+	if (idx >= 0) {
 		*ret_mnt_id = p->fdinfo.mnt_id;
 		return 0;
 	}
@@ -492,7 +503,46 @@ static int tar_one(int img_dfd, const struct mnt_info *m)
 	return ret;
 }
 
-static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns)
+/*
+ * A proc mount must show the tree's pid namespace: restore mounts it from
+ * there. In a tree with its own, that proc's pid 1 is the tree's root (the
+ * same start time); else this process (in criu's) is its "self".
+ */
+static int check_proc_ns(const struct mnt_info *m, unsigned long long root_start)
+{
+	_cleanup_close_ int dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_pid_stat st;
+	struct statx stx;
+	char self[32];
+	ssize_t n;
+
+	if (dfd < 0)
+		return pr_fail_errno("can't open proc mount %u at %s", m->mnt_id, m->mountpoint);
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID) ||
+	    stx.stx_mnt_id != m->mnt_id)
+		return pr_fail(-EOPNOTSUPP, "proc mount %u at %s is overmounted: its pid namespace can't be told\n",
+			       m->mnt_id, m->mountpoint);
+	if (root_start) {
+		_cleanup_close_ int one = openat(dfd, "1", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (one >= 0 && !parse_pid_stat(one, &st) && st.start_time == root_start)
+			return 0;
+	} else {
+		n = readlinkat(dfd, "self", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			if (atoi(self) == getpid())
+				return 0;
+		}
+
+	}
+	return pr_fail(-EOPNOTSUPP,
+		       "proc mount %u at %s shows another pid namespace than the tree's: restore would mount the "
+		       "tree's\n",
+		       m->mnt_id, m->mountpoint);
+}
+
+static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
 {
 	int status, ret = 0;
 	pid_t pid;
@@ -506,6 +556,9 @@ static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns)
 			_exit(1);
 		}
 		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
+				ret = check_proc_ns(&ns->m[i], root_start);
+		for (int i = 0; i < ns->nr && !ret; i++)
 			if (ns->m[i].tar)
 				ret = tar_one(img_dfd, &ns->m[i]);
 		_exit(ret ? 1 : 0);
@@ -514,13 +567,14 @@ static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns)
 		if (errno != EINTR)
 			return pr_fail_errno("waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return pr_fail(-EIO, "the tmpfs contents could not be dumped\n");
+		return pr_fail(-EIO, "the mounts could not be checked or the tmpfs contents dumped\n");
 	return 0;
 }
 
 int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns)
 {
 	_cleanup_close_ int ns_fd = -1;
+	struct proc_pid_stat st = {};
 	struct cr_img *img;
 	int ret = 0;
 
@@ -537,5 +591,11 @@ int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns)
 	ns_fd = openat(t->root->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (ns_fd < 0)
 		return pr_fail_errno("can't open /proc/%d/ns/mnt", t->root->pid);
-	return tar_all(img_dfd, ns_fd, ns);
+	/* a pid namespace of its own (pidns.c): its init, the root, is known by its start time */
+	if (t->ns_flags & CLONE_NEWPID) {
+		ret = parse_pid_stat(t->root->proc_dfd, &st);
+		if (ret)
+			return pr_fail(ret, "can't read /proc/%d/stat\n", t->root->pid);
+	}
+	return tar_all(img_dfd, ns_fd, ns, (t->ns_flags & CLONE_NEWPID) ? st.start_time : 0);
 }

@@ -12,8 +12,10 @@
  * mntns_snapshot() is /proc/self/mountinfo without the ids: one sorted line
  * per mount with its parent's mountpoint, and peer groups renamed in order
  * of appearance; mntns_check() compares it after restore, and checks that
- * the task is not in the mount namespace of pid 1 (the zdtm runner, whose
- * namespace criu shares).
+ * the task is not in the mount namespace the test started in (the zdtm
+ * runner's, which criu shares; its inode kept in ZDTM_MNTNS_RUNNER).
+ * /proc is mounted again, from the test's pid namespace (the one inherited
+ * may be of another).
  */
 #ifndef ZDTM_MNTNS_H
 #define ZDTM_MNTNS_H
@@ -141,6 +143,13 @@ static inline char *mntns_snapshot(void)
 	return out;
 }
 
+static inline unsigned long mntns_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
 static inline int mntns_reopen_stdio(void)
 {
 	char path[512];
@@ -178,6 +187,8 @@ static inline int mntns_enter(char **argv)
 
 	if (getenv("ZDTM_MNTNS_IN"))
 		return 0;
+	snprintf(exe, sizeof(exe), "%lu", mntns_ino("/proc/self/ns/mnt"));
+	setenv("ZDTM_MNTNS_RUNNER", exe, 1);
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
 		fail("can't make a private mount namespace");
 		return -1;
@@ -202,6 +213,11 @@ static inline int mntns_enter(char **argv)
 		if (!left)
 			break;
 	}
+	/* a proc of the test's pid namespace (the inherited one may be another's) */
+	if (umount2("/proc", MNT_DETACH) || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		fail("can't mount a proc of the test's own");
+		return -1;
+	}
 	if (mntns_reopen_stdio()) {
 		fail("can't reopen stdio in the new mount namespace");
 		return -1;
@@ -221,11 +237,12 @@ static inline int mntns_enter(char **argv)
 	return -1;
 }
 
-static inline unsigned long mntns_ino(const char *path)
-{
-	struct stat st;
 
-	return stat(path, &st) ? 0 : st.st_ino;
+static inline bool mntns_in_runners(void)
+{
+	const char *r = getenv("ZDTM_MNTNS_RUNNER");
+
+	return !r || strtoul(r, NULL, 10) == mntns_ino("/proc/self/ns/mnt");
 }
 
 /* After restore: the same tree (but ids), in a mount namespace that is not criu's. */
@@ -242,8 +259,8 @@ static inline void mntns_check(const char *before)
 		test_msg("before:\n%s", before);
 		test_msg("after:\n%s", after);
 	}
-	if (mntns_ino("/proc/self/ns/mnt") == mntns_ino("/proc/1/ns/mnt"))
-		fail("the task is in the mount namespace of pid 1 (the runner's, criu's)");
+	if (mntns_in_runners())
+		fail("the task is in the mount namespace of the runner (criu's)");
 	free(after);
 }
 
