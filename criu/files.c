@@ -484,7 +484,7 @@ int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id)
 	p.link[n] = '\0';
 	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
 	p.fdinfo.mnt_id = -1;
-	if (ctx->tree->mntns) {
+	if (ctx->tree && ctx->tree->mntns) {
 		/* the mount it is on (mount.c): from criu's own copy's fdinfo */
 		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 

@@ -187,7 +187,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	InotifyWdEntry *wds;
 
 	/* restore finds the watched inodes from criu's mount namespace */
-	if (ctx->tree->mntns && nr)
+	if (ctx->tree && ctx->tree->mntns && nr)
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: an inotify with watches in the tree's own mount "
 					    "namespace: not supported yet\n",
 			       p->fd, p->item ? p->item->pid : 0);

@@ -411,7 +411,7 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 	int idx;
 
 	*ret_mnt_id = -1;
-	if (!t->mntns)
+	if (!t || !t->mntns)
 		return 0;
 	idx = p->fdinfo.mnt_id >= 0 ? find_mnt(t->mntns, p->fdinfo.mnt_id) : -1;
 	if (idx >= 0 && mnt_late(t->mntns, idx, t->ns_flags & CLONE_NEWPID))

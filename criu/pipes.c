@@ -191,7 +191,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	int ret;
 
 	/* restore opens the fifo by its name from criu's mount namespace */
-	if (ctx->tree->mntns)
+	if (ctx->tree && ctx->tree->mntns)
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a fifo (%s) in the tree's own mount namespace: not "
 					    "supported yet\n",
 			       p->fd, p->item ? p->item->pid : 0, p->link);

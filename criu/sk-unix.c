@@ -601,7 +601,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (ret)
 		return ret;
 	/* restore binds names from criu's mount namespace */
-	if (ctx->tree->mntns && s->name_len && s->name[0])
+	if (ctx->tree && ctx->tree->mntns && s->name_len && s->name[0])
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unix socket bound to %.*s in the tree's own mount namespace: not supported yet\n",
 			       who, (int)s->name_len, s->name);
