@@ -330,26 +330,20 @@ static int make_fresh(struct build *b, const MntEntry *e, int target, int *ret_f
 		    fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
 			return pr_fail_errno("can't make the %s of mount %u read-only", fs_name(e), e->mnt_id);
 	}
+	if (strcmp(e->root, "/")) {
+		/* only a part of it is mounted: a clone of that part; the whole goes with its last fd */
+		int sub = clone_at(mfd, e->root + 1);
+
+		if (sub < 0)
+			return pr_fail(sub, "mount %u: can't bind %s of its new %s: %s\n", e->mnt_id, e->root,
+				       fs_name(e), strerror(-sub));
+		close(mfd);
+		mfd = sub;
+	}
 	ret = attach(mfd, target);
 	if (ret)
 		return pr_fail(ret, "can't attach the %s of mount %u at %s: %s\n", fs_name(e), e->mnt_id,
 			       e->mountpoint, strerror(-ret));
-	if (strcmp(e->root, "/")) {
-		/* only a part of it is mounted: bind that part over it, then drop the whole */
-		char path[64];
-		int sub = clone_at(mfd, e->root + 1);
-
-		if (sub < 0)
-			return pr_fail(sub, "mount %u: no %s in its %s: %s\n", e->mnt_id, e->root, fs_name(e),
-				       strerror(-sub));
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
-		if (umount2(path, MNT_DETACH) || attach(sub, target)) {
-			close(sub);
-			return pr_fail_errno("can't bind %s of mount %u", e->root, e->mnt_id);
-		}
-		*ret_fd = sub;
-		return 0;
-	}
 	*ret_fd = mfd;
 	mfd = -1;
 	return 0;

@@ -2,8 +2,9 @@
 /*
  * mnt_kernfs: the kernel's filesystems a container mounts, in a mount
  * namespace of the test's own: a devpts instance of its own with its ptmx
- * bound on a file (as /dev/ptmx is), sysfs read-only, mqueue, cgroup2 and a
- * cgroup v1 hierarchy when the machine has one. After restore the tree must
+ * bound on a file (as /dev/ptmx is), the ptmx of a second devpts instance
+ * whose own mount is gone (restore makes the instance and binds the part),
+ * sysfs read-only, mqueue, cgroup2 and a cgroup v1 hierarchy when the machine has one. After restore the tree must
  * be back (mountinfo, peer groups renamed) and each must work.
  */
 #include <errno.h>
@@ -41,6 +42,11 @@ static void works(void)
 		close(fd);
 	if (stat(at("sys/kernel"), &st))
 		fail("sysfs has no kernel/");
+	fd = open(at("lone_ptmx"), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fail("can't open a pty through the lone ptmx");
+	else
+		close(fd);
 	if (stat(at("cg2/cgroup.procs"), &st))
 		fail("cgroup2 has no cgroup.procs");
 	if (have_v1 && stat(at("cpu/cgroup.procs"), &st))
@@ -51,7 +57,7 @@ static void works(void)
 
 int main(int argc, char **argv)
 {
-	static const char *const dirs[] = { "pts", "sys", "mq", "cg2", "cpu" };
+	static const char *const dirs[] = { "pts", "sys", "mq", "cg2", "cpu", "whole" };
 	char *before;
 
 	if (mntns_enter(argv))
@@ -72,6 +78,12 @@ int main(int argc, char **argv)
 		fail("can't build the tree");
 		return 1;
 	}
+	close(open(at("lone_ptmx"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
+	if (mount("devpts", at("whole"), "devpts", 0, "newinstance,ptmxmode=0666") ||
+	    mount(at("whole/ptmx"), at("lone_ptmx"), NULL, MS_BIND, NULL) || umount(at("whole"))) {
+		fail("can't leave the ptmx of a devpts alone");
+		return 1;
+	}
 	/* the machine's cgroup v1 cpu hierarchy, if it has one (a second mount of it) */
 	have_v1 = !mount("cgroup", at("cpu"), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "cpu");
 	works();
@@ -84,6 +96,8 @@ int main(int argc, char **argv)
 	works();
 
 	umount2(at("ptmx"), MNT_DETACH);
+	umount2(at("lone_ptmx"), MNT_DETACH);
+	unlink(at("lone_ptmx"));
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		umount2(at(dirs[i]), MNT_DETACH);
 		rmdir(at(dirs[i]));
