@@ -103,15 +103,21 @@ static int check_tree(struct rst_mnt *m)
 				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u at %s has no parent\n", m->id,
 					       e->mnt_id, e->mountpoint);
 			m->root = i;
-		} else if (p > i) {
-			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u comes before its parent %u\n", m->id,
-				       e->mnt_id, e->parent_mnt_id);
 		}
 		if (e->mountpoint[0] != '/' || strstr(e->mountpoint, "/../") || e->root[0] != '/')
 			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u has a bad path\n", m->id, e->mnt_id);
 	}
 	if (m->root < 0)
 		return pr_fail(-EINVAL, "mountpoints-%u.img: no root mount\n", m->id);
+	/* every mount reaches the root through its parents (mountinfo order need not be parents first) */
+	for (int i = 0; i < m->nr; i++) {
+		int steps = 0;
+
+		for (int j = i; j != m->root; j = find_me(m, m->me[j]->parent_mnt_id))
+			if (++steps > m->nr)
+				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is in a loop of parents\n", m->id,
+					       m->me[i]->mnt_id);
+	}
 	return 0;
 }
 
@@ -525,7 +531,9 @@ static int build_tree(struct build *b, bool late)
 			left--;
 		}
 		if (!made)
-			return pr_fail(-EINVAL, "%d mounts wait for a master group none of the others is in\n", left);
+			return pr_fail(-EINVAL, "%d mounts can't be made: each is a slave of a group none of the others "
+						"is in\n",
+				       left);
 	}
 	return 0;
 }

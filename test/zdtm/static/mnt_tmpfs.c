@@ -2,7 +2,7 @@
 /*
  * mnt_tmpfs: a mount namespace of the test's own with tmpfs mounts and their
  * files: directories, a symlink, a hard link, an owner and modes, a file open
- * at a position and one mapped shared; a file hidden under a tmpfs mounted
+ * at a position and one mapped shared, the cwd in it; a file hidden under a tmpfs mounted
  * on its directory; a directory masked by a read-only tmpfs (as runtimes
  * mask /proc/acpi); a tmpfs made read-only as a whole. After restore the
  * tree, the files and the fds must be back, in a mount namespace that is not
@@ -139,12 +139,21 @@ int main(int argc, char **argv)
 	}
 	close(mfd);
 	memcpy(map, MAPPED, strlen(MAPPED));
+	at("a", p, sizeof(p));
+	if (chdir(p)) {
+		fail("chdir");
+		return 1;
+	}
 	before = mntns_snapshot();
 
 	test_daemon();
 	test_waitsig();
 
 	mntns_check(before);
+	at("a", p, sizeof(p));
+	if (!getcwd(q, sizeof(q)) || strcmp(q, p) || stat(".", &st) || stat(p, &st2) || st.st_ino != st2.st_ino ||
+	    st.st_dev != st2.st_dev)
+		fail("the cwd is not %s of the tmpfs", p);
 	expect("a/b/file", TEXT);
 	expect("hard", TEXT);
 	expect("sym", TEXT);
