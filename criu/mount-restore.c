@@ -40,6 +40,7 @@
 #include "image.h"
 #include "log.h"
 #include "mount.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 #include "restore.h"
 #include "rst-ctx.h"
@@ -47,6 +48,10 @@
 
 #include "core.pb-c.h"
 #include "mnt.pb-c.h"
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
 
 struct rst_mnt {
 	uint32_t id;
@@ -72,6 +77,8 @@ struct build {
 	struct build_shared *sh;
 	int *fd;		/* the helper's fds, -1 until made */
 	int rootdir;		/* O_PATH: the root directory in criu's own tree */
+	int *outside;		/* the helper: clones of the root directory and external paths made in
+				   criu's namespace (peers of their source's group, if shared), -1; NULL in a stub */
 };
 
 /* ------------------------------------------------------ images */
@@ -396,6 +403,75 @@ static int set_prop(int mfd, uint64_t prop)
 	return mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) ? -errno : 0;
 }
 
+/* e is a slave of a peer group with no mount in the tree (the root's or an external mount's source's) */
+static bool master_outside(const struct rst_mnt *m, const MntEntry *e)
+{
+	if (!e->master_id)
+		return false;
+	for (int i = 0; i < m->nr; i++)
+		if (m->me[i]->shared_id == e->master_id)
+			return false;
+	return true;
+}
+
+/* The master of mount mfd, from this process's mountinfo; 0 when none. */
+static int master_of(struct build *b, int mfd, uint32_t *ret)
+{
+	struct proc_mounts ms = {};
+	struct statx stx;
+	char *buf = NULL;
+	int ret_err;
+
+	if (statx(mfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+		return -errno ?: -EINVAL;
+	if (read_file_alloc_at(b->ctx->proc_fd, "self/mountinfo", &buf) < 0)
+		return -EIO;
+	ret_err = parse_mountinfo_buf(buf, &ms);
+	if (ret_err)
+		return ret_err;
+	ret_err = -ENOENT;
+	for (int i = 0; i < ms.nr; i++)
+		if ((uint64_t)ms.m[i].mnt_id == stx.stx_mnt_id) {
+			*ret = ms.m[i].master_id;
+			ret_err = 0;
+		}
+	proc_mounts_free(&ms);
+	return ret_err;
+}
+
+/*
+ * The root mount and external mounts come from criu's namespace: a clone of
+ * a shared mount is a peer of its group. As dumped: a slave of a group
+ * outside the tree is made a slave of its source's group, which must be
+ * that very group (checked); else private. Then shared, a group of its own.
+ */
+static int set_outside_prop(struct build *b, int mfd, const MntEntry *e, const char *from)
+{
+	uint32_t master = 0;
+	int ret;
+
+	if (master_outside(b->mnt, e)) {
+		ret = set_prop(mfd, MS_SLAVE);
+		if (!ret)
+			ret = master_of(b, mfd, &master);
+		if (ret)
+			return pr_fail(ret, "mount %u at %s: can't make it a slave: %s\n", e->mnt_id, e->mountpoint,
+				       strerror(-ret));
+		if (master != e->master_id)
+			return pr_fail(-EINVAL,
+				       "mount %u at %s was a slave of peer group %u outside the tree; %s is in group %u "
+				       "now: it can't be made a slave of that group\n",
+				       e->mnt_id, e->mountpoint, e->master_id, from, master);
+	} else {
+		ret = set_prop(mfd, MS_PRIVATE);
+	}
+	if (!ret && e->shared_id)
+		ret = set_prop(mfd, MS_SHARED);
+	if (ret)
+		return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
+	return 0;
+}
+
 /*
  * Make mount i at target. -EAGAIN: what it is bound from is not made yet.
  * *ret_fd is its root.
@@ -413,9 +489,11 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 			return pr_fail(-ENOENT, "mount %u at %s is external (key %s): give its path with --external "
 						"mnt[%s]:PATH\n",
 				       e->mnt_id, e->mountpoint, e->ext_key ?: "", e->ext_key ?: "");
-		mfd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (mfd < 0)
-			return pr_fail_errno("can't bind %s for external mount %u at %s", path, e->mnt_id, e->mountpoint);
+		if (!b->outside || b->outside[i] < 0)
+			return pr_fail(-EOPNOTSUPP, "external mount %u at %s: on a proc mount, not supported\n",
+				       e->mnt_id, e->mountpoint);
+		mfd = b->outside[i];
+		b->outside[i] = -1;
 	} else if ((src = bind_source(b, e, &peer)) >= 0) {
 		mfd = clone_at(b->fd[src], rel_to(e->root, b->mnt->me[src]->root));
 		if (mfd < 0)
@@ -434,10 +512,20 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		if (e->root_dev != root->root_dev || !path_under(e->root, root->root))
 			return pr_fail(-EOPNOTSUPP, "mount %u at %s: a %s criu can't make again\n", e->mnt_id,
 				       e->mountpoint, fs_name(e));
-		mfd = clone_at(b->rootdir, rel_to(e->root, root->root));
+		bool like_root = master_outside(b->mnt, e) && e->master_id == root->master_id;
+
+		/* a slave of the root's outside master: a clone of the root mount (a slave of it too) */
+		mfd = clone_at(like_root ? b->fd[b->mnt->root] : b->rootdir, rel_to(e->root, root->root));
 		if (mfd < 0)
-			return pr_fail(mfd, "can't bind %s of the root directory for mount %u at %s: %s\n", e->root,
-				       e->mnt_id, e->mountpoint, strerror(-mfd));
+			return pr_fail(mfd, "can't bind %s of the root %s for mount %u at %s: %s\n", e->root,
+				       like_root ? "mount" : "directory", e->mnt_id, e->mountpoint, strerror(-mfd));
+		ret = like_root ? 0 : set_prop(mfd, MS_PRIVATE);
+		if (!ret && e->shared_id)
+			ret = set_prop(mfd, MS_SHARED);
+		if (ret) {
+			close(mfd);
+			return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
+		}
 	} else {
 		ret = make_fresh(b, e, target, ret_fd);
 		if (!ret && e->shared_id)
@@ -450,7 +538,8 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		return pr_fail(ret, "can't attach mount %u at %s: %s\n", e->mnt_id, e->mountpoint, strerror(-ret));
 	}
 	*ret_fd = mfd;
-	return 0;
+	/* attached first: the master is read back from mountinfo */
+	return e->ext_mount ? set_outside_prop(b, mfd, e, ext_path(e)) : 0;
 }
 
 /* The per-mount flags, as dumped: read-only, nosuid, nodev, noexec, atime. */
@@ -569,14 +658,36 @@ static int make_root(struct build *b)
 	b->rootdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b->rootdir < 0)
 		return pr_fail_errno("can't open the root %s", dir);
-	mfd = open_tree(b->rootdir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (mfd < 0)
-		return pr_fail_errno("can't bind the root %s", dir);
+	mfd = b->outside[b->mnt->root];
+	b->outside[b->mnt->root] = -1;
 	if (move_mount(mfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH)) {
 		close(mfd);
 		return pr_fail_errno("can't put the root %s on /", dir);
 	}
 	b->fd[b->mnt->root] = mfd;
+	return set_outside_prop(b, mfd, root, dir);
+}
+
+/* In criu's namespace still: clones of the root directory and of each external mount's path. */
+static int clone_outside(struct build *b)
+{
+	struct rst_mnt *m = b->mnt;
+	const char *dir = opts.root ?: "/";
+
+	b->outside = xmalloc(m->nr * sizeof(int));
+	if (!b->outside)
+		return -ENOMEM;
+	for (int i = 0; i < m->nr; i++) {
+		const char *path = i == m->root ? dir : m->me[i]->ext_mount && m->me[i]->ext_key ? ext_path(m->me[i]) : NULL;
+
+		b->outside[i] = -1;
+		if (!path || m->late[i])
+			continue;
+		b->outside[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (b->outside[i] < 0)
+			return pr_fail_errno("can't bind %s for mount %u at %s", path, m->me[i]->mnt_id,
+					     m->me[i]->mountpoint);
+	}
 	return 0;
 }
 
@@ -594,11 +705,9 @@ static void __attribute__((noreturn)) helper_main(struct build *b, int sk)
 	char c;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ret = unshare(CLONE_NEWNS) ? -errno : 0;
-	if (!ret && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		ret = -errno;
-	if (ret)
-		pr_fail(ret, "can't make a private mount namespace: %s\n", strerror(-ret));
+	ret = clone_outside(b);
+	if (!ret && (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)))
+		ret = pr_fail_errno("can't make a private mount namespace");
 	if (!ret)
 		ret = make_root(b);
 	if (!ret)

@@ -204,16 +204,45 @@ static bool overmounted_at_root(const struct mnt_ns *ns, int idx)
 	return false;
 }
 
-static int check_master(const struct mnt_ns *ns, const struct mnt_info *m)
+static bool group_in_tree(const struct mnt_ns *ns, uint32_t group)
 {
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].shared_id == group)
+			return true;
+	return false;
+}
+
+/*
+ * A slave of a peer group outside the namespace (a container's root made
+ * rslave of the host's) is restored only where the source comes from
+ * outside too: the root mount and external mounts become slaves of their
+ * source's group (restore checks it is that group), binds of the root's
+ * filesystem with the root's master are cloned from the root mount.
+ */
+static int check_master(const struct mnt_ns *ns, int idx)
+{
+	const struct mnt_info *m = &ns->m[idx], *root = &ns->m[ns->root];
+	bool outside = idx == ns->root || m->ext_key;
+
 	if (!m->master_id)
 		return 0;
-	for (int i = 0; i < ns->nr; i++)
-		if (ns->m[i].shared_id == m->master_id)
+	if (group_in_tree(ns, m->master_id)) {
+		if (!outside)
 			return 0;
+		return pr_fail(-EOPNOTSUPP,
+			       "mount %u at %s comes from outside the namespace (%s) and is a slave of peer group "
+			       "%u of the namespace: not supported\n",
+			       m->mnt_id, m->mountpoint, m->ext_key ? "external" : "the root", m->master_id);
+	}
+	if (outside)
+		return 0;
+	if (m->fstype == FSTYPE__UNSUPPORTED && m->s_dev == root->s_dev && path_under(m->root, root->root) &&
+	    m->master_id == root->master_id)
+		return 0;
 	return pr_fail(-EOPNOTSUPP,
 		       "mount %u at %s is a slave of peer group %u, which has no mount in the tree's mount namespace "
-		       "(external masters are not restored)\n",
+		       "(only the root mount, external mounts and binds of the root's filesystem with the root's "
+		       "master can have one)\n",
 		       m->mnt_id, m->mountpoint, m->master_id);
 }
 
@@ -226,7 +255,7 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 	if (strstr(m->root, "//deleted"))
 		return pr_fail(-EOPNOTSUPP, "mount %u at %s: its root %s was deleted\n", m->mnt_id, m->mountpoint,
 			       m->root);
-	ret = check_master(ns, m);
+	ret = check_master(ns, idx);
 	if (ret || idx == ns->root || m->ext_key)
 		return ret;
 	if (m->fstype == FSTYPE__UNSUPPORTED) {

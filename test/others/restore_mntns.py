@@ -13,6 +13,9 @@ tmpfs at /tmp/zdtm_mnt_ext/plain.
      crit) with a filesystem criu can't make; a fault after the fork.
   2. The restore with the key works: the task is in a new mount namespace
      and the test's own checks pass after SIGTERM.
+  3. mnt_ext_master (an external mount, a slave of a group outside): a
+     restore from a path in another group is refused (the group is checked),
+     the one from the group's mount works.
 Prints TAP; exit 77 when criu, crit (make pycriu) or the test program is missing.
 """
 import json
@@ -27,6 +30,8 @@ import time
 CRIU = os.path.abspath("criu/criu")
 CRIT = os.path.abspath("crit")
 PROG = os.path.abspath("test/build/zdtm/static/mnt_ext")
+PROG_MASTER = os.path.abspath("test/build/zdtm/static/mnt_ext_master")
+EXTM = "/tmp/zdtm_mnt_extm"
 BASE = "/tmp/zdtm_mnt_ext"
 KEY = ["--ext-mount-map", "ramdisk:" + BASE + "/src"]
 
@@ -91,18 +96,17 @@ def expect_refused(ddir, what, text, extra=(), fault=None):
     ok(all_pids() - before == set(), "%s: no process left" % what)
 
 
-def dump(work):
-    pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
-    r = subprocess.run([PROG, "--pidfile=" + pidfile, "--outfile=" + outfile],
+def dump(work, prog=PROG, ext="mnt[%s/in]:ramdisk" % BASE, name="dump"):
+    pidfile, outfile = os.path.join(work, name + ".pid"), os.path.join(work, name + ".out")
+    r = subprocess.run([prog, "--pidfile=" + pidfile, "--outfile=" + outfile],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     reap()
     with open(pidfile) as f:
         pid = int(f.read())
-    ok(r.returncode == 0, "mnt_ext started (%d)" % pid)
-    ddir = os.path.join(work, "dump")
+    ok(r.returncode == 0, "%s started (%d)" % (os.path.basename(prog), pid))
+    ddir = os.path.join(work, name)
     os.mkdir(ddir)
-    rc, _ = criu(["dump", "-t", str(pid), "-o", "dump.log", "--external",
-                  "mnt[%s/in]:ramdisk" % BASE], ddir)
+    rc, _ = criu(["dump", "-t", str(pid), "-o", "dump.log", "--external", ext], ddir)
     ok(rc == 0 and wait_gone(pid), "dump (exit %d)" % rc)
     return ddir, outfile
 
@@ -125,9 +129,9 @@ def test_refused(ddir):
     expect_refused(ddir, "fault restore-forked", "fault injected: restore-forked", KEY, "restore-forked")
 
 
-def test_restore(ddir, outfile):
+def test_restore(ddir, outfile, key=KEY):
     pidfile = os.path.join(ddir, "rpid")
-    rc, _ = criu(["restore", "-d", "-o", "restore.log", "--pidfile", pidfile] + KEY, ddir)
+    rc, _ = criu(["restore", "-d", "-o", "restore.log", "--pidfile", pidfile] + key, ddir)
     ok(rc == 0, "restore with the key (exit %d)" % rc)
     if rc:
         print("# " + open(os.path.join(ddir, "restore.log")).read()[-2000:].replace("\n", "\n# "))
@@ -148,7 +152,7 @@ def main():
     if not os.path.isdir(os.path.join(os.path.dirname(CRIT), "build", "py", "pycriu")):
         print("1..0 # SKIP pycriu is not built (make pycriu): ./crit can't run")
         return 77
-    if not os.access(PROG, os.X_OK) or not os.access(CRIU, os.X_OK):
+    if not os.access(PROG, os.X_OK) or not os.access(PROG_MASTER, os.X_OK) or not os.access(CRIU, os.X_OK):
         print("1..0 # SKIP build criu and the zdtm programs first")
         return 77
     work = tempfile.mkdtemp(prefix="restore-mntns.")
@@ -156,6 +160,10 @@ def main():
         ddir, outfile = dump(work)
         test_refused(ddir)
         test_restore(ddir, outfile)
+        ddir, outfile = dump(work, PROG_MASTER, "mnt[%s/src]:extm" % EXTM, "master")
+        expect_refused(ddir, "an external master from another group", "it can't be made a slave of that group",
+                       ["--external", "mnt[extm]:" + EXTM])
+        test_restore(ddir, outfile, ["--external", "mnt[extm]:%s/src" % EXTM])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("1..%d" % len(results))

@@ -36,6 +36,8 @@
 
 /* an fd mntns_enter() leaves open across its exec (a test of a file from outside), -1 */
 static int mntns_keep_fd = -1;
+/* a mountpoint mntns_enter() keeps, as a slave of its group outside (a test of external masters) */
+static const char *mntns_keep_slave;
 
 struct mntns_line {
 	int id, parent;
@@ -189,7 +191,9 @@ static inline int mntns_enter(char **argv)
 		return 0;
 	snprintf(exe, sizeof(exe), "%lu", mntns_ino("/proc/self/ns/mnt"));
 	setenv("ZDTM_MNTNS_RUNNER", exe, 1);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+	/* slaves first when a mount stays one: nothing unmounted here reaches the runner's namespace */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | (mntns_keep_slave ? MS_SLAVE : MS_PRIVATE), NULL)) {
 		fail("can't make a private mount namespace");
 		return -1;
 	}
@@ -203,7 +207,8 @@ static inline int mntns_enter(char **argv)
 				root = l[i].id;
 		for (int i = n - 1; i >= 0; i--) {
 			bool keep = !strcmp(l[i].mp, "/") || ((!strcmp(l[i].mp, "/proc") || !strcmp(l[i].mp, "/dev")) &&
-							      l[i].parent == root);
+							      l[i].parent == root) ||
+				    (mntns_keep_slave && !strcmp(l[i].mp, mntns_keep_slave));
 
 			if (keep)
 				continue;
@@ -212,6 +217,11 @@ static inline int mntns_enter(char **argv)
 		}
 		if (!left)
 			break;
+	}
+	if (mntns_keep_slave &&
+	    (mount(NULL, "/", NULL, MS_PRIVATE, NULL) || mount(NULL, "/dev", NULL, MS_PRIVATE, NULL))) {
+		fail("can't make / and /dev private");
+		return -1;
 	}
 	/* a proc of the test's pid namespace (the inherited one may be another's) */
 	if (umount2("/proc", MNT_DETACH) || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
