@@ -302,6 +302,32 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 	return 0;
 }
 
+/*
+ * A peer group with mounts in criu's namespace too (the copy unshare() made
+ * of a shared mount is its peer): restore makes a group of its own, the
+ * sharing with the outside would be lost.
+ */
+static int check_outside_sharing(const struct mnt_ns *ns)
+{
+	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_mounts mine = {};
+	int ret;
+
+	ret = self < 0 ? -errno : parse_pid_mountinfo(self, &mine);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/self/mountinfo: %s\n", strerror(-ret));
+	for (int i = 0; i < ns->nr && !ret; i++)
+		for (int j = 0; j < mine.nr && !ret; j++)
+			if (ns->m[i].shared_id && (uint32_t)mine.m[j].shared_id == ns->m[i].shared_id)
+				ret = pr_fail(-EOPNOTSUPP,
+					      "mount %u at %s is shared with mounts outside the tree's namespace (peer "
+					      "group %u, criu's %s): sharing with the outside is not restored\n",
+					      ns->m[i].mnt_id, ns->m[i].mountpoint, ns->m[i].shared_id,
+					      mine.m[j].mountpoint);
+	proc_mounts_free(&mine);
+	return ret;
+}
+
 static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
 {
 	int ret;
@@ -338,7 +364,7 @@ static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return check_outside_sharing(ns);
 }
 
 static int stat_mntns(int dfd, const char *path, struct stat *st)

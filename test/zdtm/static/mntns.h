@@ -36,8 +36,12 @@
 
 /* an fd mntns_enter() leaves open across its exec (a test of a file from outside), -1 */
 static int mntns_keep_fd = -1;
-/* a mountpoint mntns_enter() keeps, as a slave of its group outside (a test of external masters) */
+/*
+ * a mountpoint mntns_enter() keeps, as a slave of its group outside (a test
+ * of external masters), or a peer of it with mntns_keep_shared
+ */
 static const char *mntns_keep_slave;
+static bool mntns_keep_shared;
 
 struct mntns_line {
 	int id, parent;
@@ -191,8 +195,20 @@ static inline int mntns_enter(char **argv)
 		return 0;
 	snprintf(exe, sizeof(exe), "%lu", mntns_ino("/proc/self/ns/mnt"));
 	setenv("ZDTM_MNTNS_RUNNER", exe, 1);
-	/* slaves first when a mount stays one: nothing unmounted here reaches the runner's namespace */
-	if (unshare(CLONE_NEWNS) ||
+	if (unshare(CLONE_NEWNS)) {
+		fail("can't make a mount namespace");
+		return -1;
+	}
+	/*
+	 * With a mount kept, the others are made slaves first (one by one when
+	 * the kept one stays a peer): nothing unmounted here reaches the
+	 * runner's namespace.
+	 */
+	n = mntns_keep_shared ? mntns_read(l, MNTNS_MAX) : 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(l[i].mp, mntns_keep_slave))
+			mount(NULL, l[i].mp, NULL, MS_SLAVE, NULL);
+	if (!mntns_keep_shared &&
 	    mount(NULL, "/", NULL, MS_REC | (mntns_keep_slave ? MS_SLAVE : MS_PRIVATE), NULL)) {
 		fail("can't make a private mount namespace");
 		return -1;
