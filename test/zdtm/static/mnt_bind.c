@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 #include "mntns.h"
 
-static char dir[] = "/tmp/zdtm_mnt_bind.XXXXXX";
+static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 
 static char *at(const char *rel)
 {
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_bind")) {
 		fail("mkdtemp");
 		return 1;
 	}

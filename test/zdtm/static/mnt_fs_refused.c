@@ -7,6 +7,7 @@
  * the same namespace.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +21,14 @@
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/zdtm_mnt_fs.XXXXXX", path[64], buf[64] = "";
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[64] = "";
 	unsigned long ino;
 	int fd;
 
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_fs")) {
 		fail("mkdtemp");
 		return 1;
 	}

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 #include "mntns.h"
 
-static char dir[] = "/tmp/zdtm_mnt_kernfs.XXXXXX";
+static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 static bool have_v1;
 
 static char *at(const char *rel)
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_kernfs")) {
 		fail("mkdtemp");
 		return 1;
 	}

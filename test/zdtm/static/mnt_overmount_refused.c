@@ -7,6 +7,7 @@
  * tmpfs is unmounted.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,13 @@
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/zdtm_mnt_over.XXXXXX", path[64], buf[16] = "";
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[16] = "";
 	int fd;
 
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_over")) {
 		fail("mkdtemp");
 		return 1;
 	}

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
 
 #include "mntns.h"
 
-static char dir[] = "/tmp/zdtm_mnt_pidns.XXXXXX";
+static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 static const char *masked_file, *masked_dir;
 
 static const char *first_of(const char *const *paths)
@@ -37,7 +38,7 @@ static const char *first_of(const char *const *paths)
 
 static int build(void)
 {
-	char path[128];
+	char path[192];
 	int fd;
 
 	static const char *const files[] = { "/proc/kcore", "/proc/timer_list", "/proc/keys", "/proc/version", NULL };
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir) || pipe(ready) || unshare(CLONE_NEWPID)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_pidns") || pipe(ready) || unshare(CLONE_NEWPID)) {
 		fail("mkdtemp, pipe or unshare(CLONE_NEWPID)");
 		return 1;
 	}

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define TEXT "the quick brown fox"
 #define MAPPED "written through a shared mapping"
 
-static char dir[] = "/tmp/zdtm_mnt_tmpfs.XXXXXX";
+static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 
 static int put(const char *rel, const char *text, mode_t mode)
 {
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_tmpfs")) {
 		fail("mkdtemp");
 		return 1;
 	}

@@ -21,6 +21,7 @@
 #define ZDTM_MNTNS_H
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,16 @@ static inline char *mntns_snapshot(void)
 		free(lines[i]);
 	}
 	return out;
+}
+
+/* A new directory NAME.XXXXXX in the cwd (the test's run directory, on "/"), its absolute path in buf. */
+static inline char *mntns_mkdtemp(char *buf, size_t size, const char *name)
+{
+	char cwd[PATH_MAX];
+
+	if (!getcwd(cwd, sizeof(cwd)) || snprintf(buf, size, "%s/%s.XXXXXX", cwd, name) >= (int)size)
+		return NULL;
+	return mkdtemp(buf);
 }
 
 static inline unsigned long mntns_ino(const char *path)
