@@ -33,7 +33,7 @@ struct criu_feature {
 };
 
 static const struct criu_feature criu_features[] = {
-	{ "mnt_id", CAT_EXTRA, NULL, "mount ids of files (no mount namespaces)" },
+	{ "mnt_id", CAT_EXTRA, NULL, NULL },
 	{ "mem_dirty_track", CAT_EXTRA, NULL, "memory change tracking (no incremental dumps)" },
 	{ "aio_remap", CAT_EXTRA, NULL, "AIO rings" },
 	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },

@@ -19,6 +19,7 @@
 #include "files.h"
 #include "image.h"
 #include "mem.h"
+#include "mount.h"
 #include "namespaces.h"
 #include "pidns.h"
 #include "proc_parse.h"
@@ -108,6 +109,8 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 	criu_ids.has_pid_ns_id = true;
 	criu_ids.pid_ns_id = PIDNS_ID_CRIU;
 	ns_ids_fill(&criu_ids, nss->criu_id);
+	criu_ids.has_mnt_ns_id = true;
+	criu_ids.mnt_ns_id = MNTNS_ID_CRIU;
 	ie.root_ids = &criu_ids;
 	ie.has_ns_per_id = true;
 	ie.ns_per_id = true;
@@ -172,6 +175,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = check_tree_files(&tree);
 	if (!ret)
 		ret = ns_dump_contents(img_dfd, &nss);
+	if (!ret)
+		ret = mntns_collect(&tree, &tree.mntns);
 	if (ret)
 		goto err;
 
@@ -190,7 +195,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
-	ret = dump_pstree(img_dfd, &tree);
+	ret = mntns_dump(img_dfd, &tree, tree.mntns);
+	if (!ret)
+		ret = dump_pstree(img_dfd, &tree);
 	if (ret)
 		goto err;
 	ret = dump_files_fini(&fctx);
@@ -216,6 +223,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		kill_tree(&tree);
 	dump_mem_ctx_fini(&mctx);
 	ns_set_free(&nss);
+	mntns_free(tree.mntns);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
@@ -228,6 +236,7 @@ err:
 	unlinkat(img_dfd, "inventory.img", 0);
 	resume_tree(&tree);
 	ns_set_free(&nss);
+	mntns_free(tree.mntns);
 	pstree_free(&tree);
 	return ret;
 }

@@ -43,6 +43,7 @@
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
+#include "mount.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -318,6 +319,7 @@ static void report_ready(void)
 static void restore_cleanup(struct rst_ctx *ctx)
 {
 	ns_restore_free(ctx);
+	mntns_restore_fini(ctx);
 	free_images(ctx);
 	restore_mem_reset(ctx);
 	cow_reset(ctx);
@@ -386,7 +388,10 @@ int cr_restore_tasks(const struct restore_opts *o)
 		for_each_pstree_item(&ctx->tree, item)
 			ctx->shared->slots[rsti(item)->slot].pid = item->pid;
 	}
-	ret = files_restore_prepare(ctx);
+	/* the files of the tree are opened in its mount tree: built first */
+	ret = mntns_restore_prepare(ctx);
+	if (!ret)
+		ret = files_restore_prepare(ctx);
 	if (ret)
 		goto out_files;
 	/* files_restore_prepare() may raise RLIMIT_NOFILE: the service fds go to the top */

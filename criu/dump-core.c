@@ -818,12 +818,14 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 	tc.comm = "";
 	if (item->proc_dfd >= 0 && !parse_pid_stat(item->proc_dfd, &stat))
 		tc.comm = stat.comm;
-	if (item->pid_ns_id) {
-		/* a zombie has no mm or files left: the ids matter for its pid namespace */
+	if (item->pid_ns_id || item->mnt_ns_id) {
+		/* a zombie has no mm or files left: the ids matter for its namespaces */
 		ids.vm_id = ids.fs_id = ids.sighand_id = ids.files_id = item_vpid(item);
-		ids.has_pid_ns_id = true;
+		ids.has_pid_ns_id = item->pid_ns_id != 0;
 		ids.pid_ns_id = item->pid_ns_id;
 		ns_ids_fill(&ids, item->ns_id);
+		ids.has_mnt_ns_id = item->mnt_ns_id != 0;
+		ids.mnt_ns_id = item->mnt_ns_id;
 		core.ids = &ids;
 	}
 	ret = write_core(img_dfd, item_vpid(item), &core);
@@ -963,6 +965,10 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			ids.pid_ns_id = item->pid_ns_id;
 		}
 		ns_ids_fill(&ids, item->ns_id);
+		if (item->mnt_ns_id) {
+			ids.has_mnt_ns_id = true;
+			ids.mnt_ns_id = item->mnt_ns_id;
+		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
 		for (int i = 0; i < item->nr_threads && !ret; i++) {

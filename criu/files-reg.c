@@ -15,6 +15,7 @@
 #include "rst-ctx.h"
 #include "ghost.h"
 #include "image.h"
+#include "mount.h"
 #include "protobuf.h"
 
 #include "fdinfo.pb-c.h"
@@ -61,10 +62,18 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
 	char name[PATH_MAX];
-	int ret;
+	int ret, mnt_id;
 
+	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (ret)
+		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
 	if (file_unlinked(p, name, sizeof(name))) {
+		if (mnt_id >= 0)
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d is an unlinked file (%s) in the tree's own mount namespace: "
+				       "not supported yet\n",
+				       p->fd, p->item ? p->item->pid : 0, name);
 		ret = dump_ghost(ctx, id, p, name);
 		if (ret)
 			return ret;
@@ -79,6 +88,10 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	rfe.name = name;
 	rfe.has_mode = true;
 	rfe.mode = p->stat.st_mode;
+	if (mnt_id >= 0) {
+		rfe.has_mnt_id = true;
+		rfe.mnt_id = mnt_id;
+	}
 	/*
 	 * The size tells whether a file read by the task changed before restore.
 	 * A file the task may write to grows legitimately (logs): no check then.
@@ -128,6 +141,13 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		ret = open_ghost(ctx, gid, r->name, flags, &fd);
 		if (ret)
 			return ret;
+	} else if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+		/* in the tree's own mount namespace: relative to the mount it was opened on */
+		fd = mntns_open_file(ctx, r->mnt_id, r->name, flags | O_NOCTTY);
+		if (fd < 0) {
+			errno = -fd;
+			fd = -1;
+		}
 	} else {
 		fd = open(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}

@@ -483,12 +483,24 @@ int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id)
 		return -errno;
 	p.link[n] = '\0';
 	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
+	p.fdinfo.mnt_id = -1;
+	if (ctx->tree && ctx->tree->mntns) {
+		/* the mount it is on (mount.c): from criu's own copy's fdinfo */
+		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		ret = self < 0 ? -errno : parse_pid_fdinfo(self, lfd, &p.fdinfo);
+		if (ret)
+			return pr_fail(ret, "can't read the fdinfo of %s: %s\n", p.link, strerror(-ret));
+	}
 	/* a mapped memfd is a memfd object, so that it shares its inode with the fds of it */
 	t = memfd_file_type.detect(&p) ? &memfd_file_type : &reg_file_type;
-	if (!t->detect(&p))
+	if (!t->detect(&p)) {
+		proc_fdinfo_free(&p.fdinfo);
 		return pr_fail(-EOPNOTSUPP, "%s (mapped or exe) is not a regular file criu can dump\n", p.link);
+	}
 	*ret_id = ctx->next_id++;
 	ret = t->dump(ctx, *ret_id, &p);
+	proc_fdinfo_free(&p.fdinfo);
 	if (ret)
 		return ret;
 	g->lfd_id = *ret_id;

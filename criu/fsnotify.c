@@ -24,6 +24,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "mount.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -183,7 +184,14 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	InotifyFileEntry ie = INOTIFY_FILE_ENTRY__INIT;
 	FileEntry fe = FILE_ENTRY__INIT;
 	int nr = p->fdinfo.nr_extra, n = 0, ret = 0;
-	InotifyWdEntry *wds = xzalloc(sizeof(*wds) * (nr + 1));
+	InotifyWdEntry *wds;
+
+	/* restore finds the watched inodes from criu's mount namespace */
+	if (ctx->tree && ctx->tree->mntns && nr)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: an inotify with watches in the tree's own mount "
+					    "namespace: not supported yet\n",
+			       p->fd, p->item ? p->item->pid : 0);
+	wds = xzalloc(sizeof(*wds) * (nr + 1));
 	InotifyWdEntry **ptrs = xzalloc(sizeof(*ptrs) * (nr + 1));
 	FhEntry *fhs = xzalloc(sizeof(*fhs) * (nr + 1));
 	FownEntry fown;

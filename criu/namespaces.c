@@ -32,7 +32,7 @@
 #endif
 
 const struct ns_desc ns_kinds[NS_KIND_NR] = {
-	[NS_MNT] = { "mnt", "its mount tree", CLONE_NEWNS, false },
+	[NS_MNT] = { "mnt", "its mount tree", CLONE_NEWNS, true, .elsewhere = true },	/* mount.c, mount-restore.c */
 	[NS_UTS] = { "uts", "its hostname and domain name", CLONE_NEWUTS, true,
 		     .dump = uts_ns_dump, .read = uts_ns_read, .restore = uts_ns_restore, .free = uts_ns_free },
 	[NS_IPC] = { "ipc", "its SysV IPC objects and POSIX message queues", CLONE_NEWIPC, true,
@@ -81,7 +81,7 @@ uint32_t ns_ids_get(const TaskKobjIdsEntry *ids, enum ns_kind k)
 void ns_ids_fill(TaskKobjIdsEntry *ids, const uint32_t *ns_id)
 {
 	for (int k = 0; k < NS_KIND_NR; k++)
-		if (ns_id[k])
+		if (ns_id[k] && !ns_kinds[k].elsewhere)
 			ns_ids_set(ids, k, ns_id[k]);
 }
 

@@ -155,6 +155,8 @@ int ns_plan_restore(struct rst_ctx *ctx)
 	for (int k = 0; k < NS_KIND_NR; k++) {
 		int join_fd;
 
+		if (ns_kinds[k].elsewhere)
+			continue;	/* mount namespaces: mount-restore.c */
 		ret = open_join_ns(k, &join_fd);
 		if (ret)
 			return ret;

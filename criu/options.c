@@ -233,15 +233,13 @@ static int set_pidfd_map(const char *arg)
 	return 0;
 }
 
-/* --external net[INO]:KEY (the other kinds of external resources are not supported yet) */
-static int set_external(const char *arg)
+/* --external net[INO]:KEY */
+static int set_external_net(const char *arg)
 {
 	unsigned long long ino;
 	struct ext_net_opt *e;
 	char *end;
 
-	if (strncmp(arg, "net[", 4))
-		return opt_error("only net[INO]:KEY is supported yet, not '%s'", arg);
 	ino = strtoull(arg + 4, &end, 10);
 	if (end == arg + 4 || strncmp(end, "]:", 2) || !end[2])
 		return opt_error("takes net[INO]:KEY, not '%s'", arg);
@@ -322,6 +320,57 @@ static int set_join_ns(const char *arg)
 		return opts.join_ns[k] ? 0 : -ENOMEM;
 	}
 	return opt_error("can join a net, uts, ipc or time namespace, not '%.*s'", (int)(colon - arg), arg);
+}
+
+/* A key and a value for the mount maps, as given (each non-empty). */
+int opts_add_ext_mnt(const char *key, size_t key_len, const char *val)
+{
+	struct ext_mnt_map *m;
+
+	if (!key_len || !*val)
+		return -EINVAL;
+	m = xrealloc(opts.ext_mnts, (opts.nr_ext_mnts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	opts.ext_mnts = m;
+	m[opts.nr_ext_mnts].key = strndup(key, key_len);
+	m[opts.nr_ext_mnts].val = strdup(val);
+	if (!m[opts.nr_ext_mnts].key || !m[opts.nr_ext_mnts].val)
+		return -ENOMEM;
+	opts.nr_ext_mnts++;
+	return 0;
+}
+
+/* --ext-mount-map A:B (dump: mountpoint A gets key B; restore: key A comes from path B) */
+static int set_ext_mount_map(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+
+	if (!colon || opts_add_ext_mnt(arg, colon - arg, colon + 1))
+		return opt_error("takes KEY:VALUE, not '%s'", arg);
+	return 0;
+}
+
+/* --external mnt[A]:B, the mount maps' other spelling */
+static int set_external_mnt(const char *arg)
+{
+	const char *close = strstr(arg, "]:");
+
+	if (!close || opts_add_ext_mnt(arg + 4, close - arg - 4, close + 2))
+		return opt_error("takes mnt[KEY]:VALUE with both non-empty (mnt[]: auto-detection is not supported), "
+				 "not '%s'",
+				 arg);
+	return 0;
+}
+
+/* --external net[INO]:KEY or mnt[A]:B; no other kind of external resource yet */
+static int set_external(const char *arg)
+{
+	if (!strncmp(arg, "net[", 4))
+		return set_external_net(arg);
+	if (!strncmp(arg, "mnt[", 4))
+		return set_external_mnt(arg);
+	return opt_error("only net[INO]:KEY and mnt[KEY]:VALUE are supported yet, not '%s'", arg);
 }
 
 static int set_all(const char *arg)
@@ -452,14 +501,18 @@ static const struct opt_def defs[] = {
 	     "only 'ignore': criu leaves cgroups alone"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
-	FUNC("external", 0, required_argument, WORKS, set_external, "net[INO]:KEY",
-	     "dump: the net namespace INO is the runtime's, named KEY"),
 	FUNC("inherit-fd", 0, required_argument, WORKS, set_inherit_fd, "fd[NUM]:KEY",
 	     "restore: criu's fd NUM is the external resource KEY"),
 	FUNC("empty-ns", 0, required_argument, WORKS, set_empty_ns, "net",
 	     "restore: leave the tree's network namespace empty for the setup-namespaces script"),
 	FUNC("join-ns", 'J', required_argument, WORKS, set_join_ns, "NS:PID|PATH",
 	     "restore: the tree joins this net, uts, ipc or time namespace"),
+	STR("root", 'r', &opts.root, "PATH", "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
+	FUNC("external", 0, required_argument, WORKS, set_external, "RES",
+	     "net[INO]:KEY (dump: the net namespace INO is the runtime's), mnt[MOUNTPOINT]:KEY (dump), "
+	     "mnt[KEY]:PATH (restore): an external resource"),
+	FUNC("ext-mount-map", 'M', required_argument, WORKS, set_ext_mount_map, "KEY:VAL",
+	     "the same as --external mnt[KEY]:VAL"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
@@ -473,7 +526,7 @@ static const struct opt_def defs[] = {
 	ACCEPT("ghost-fiemap", 0, true, "read deleted files with fiemap (criu reads them whole)"),
 	ACCEPT("weak-sysctls", 0, true, "skip missing sysctls (criu restores none)"),
 	ACCEPT("skip-file-rwx-check", 0, true, "skip file permission checks on restore"),
-	ACCEPT("mntns-compat-mode", 0, true, "mount engine mode (criu restores no mount namespace)"),
+	ACCEPT("mntns-compat-mode", 0, true, "mount engine mode (criu has one)"),
 	ACCEPT("unprivileged", 0, true, "accept the limits of running as non-root"),
 	ACCEPT("allow-uprobes", 0, true, "allow uprobes vmas"),
 	ACCEPT("deprecated", 0, true, "allow deprecated features (criu has none)"),
@@ -487,14 +540,12 @@ static const struct opt_def defs[] = {
 	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
 	NOPE_ARG("freeze-cgroup", 0, required_argument, "PATH", "collect the tree with a cgroup freezer"),
-	NOPE_ARG("root", 'r', required_argument, "PATH", "change the root filesystem"),
 	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
 	NOPE("tcp-established", 0, true, "established TCP connections"),
 	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
 	NOPE("tcp-close", 0, true, "restore TCP connections closed"),
 	NOPE("file-locks", 'l', true, "file locks"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
-	NOPE_ARG("ext-mount-map", 'M', required_argument, "KEY:VAL", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),
 	NOPE_ARG("enable-fs", 0, required_argument, "FSNAMES", "dump these filesystems' mounts"),
 	NOPE("enable-external-sharing", 0, false, NULL),

@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 
 #include "common.h"
+#include "mount.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -189,6 +190,11 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	char name[PATH_MAX];
 	int ret;
 
+	/* restore opens the fifo by its name from criu's mount namespace */
+	if (ctx->tree && ctx->tree->mntns)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a fifo (%s) in the tree's own mount namespace: not "
+					    "supported yet\n",
+			       p->fd, p->item ? p->item->pid : 0, p->link);
 	/* restore opens the fifo by its name: one that was removed can't come back */
 	if (file_unlinked(p, name, sizeof(name)))
 		return pr_fail(-EOPNOTSUPP,

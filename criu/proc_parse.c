@@ -771,3 +771,132 @@ int parse_pid_auxv(int proc_dfd, uint64_t *ret, int max_words)
 		return n;
 	return parse_auxv_buf(buf, n, ret, max_words);
 }
+
+/* ---- mountinfo ---- */
+
+/* Undo the kernel's octal escapes (\040 for a space, \011, \012, \134) in place. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+/* The next space-separated word of *pos, NUL-terminated in place; NULL at the end. */
+static char *next_word(char **pos)
+{
+	char *s = *pos, *sp;
+
+	while (*s == ' ')
+		s++;
+	if (!*s)
+		return NULL;
+	sp = strchr(s, ' ');
+	if (sp) {
+		*sp = '\0';
+		*pos = sp + 1;
+	} else {
+		*pos = s + strlen(s);
+	}
+	return s;
+}
+
+static int parse_mountinfo_line(char *line, struct proc_mount *m)
+{
+	char *pos = line, *w, *f[6];
+	unsigned int maj, min;
+
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < 6; i++) {
+		f[i] = next_word(&pos);
+		if (!f[i])
+			return -EINVAL;
+	}
+	if (sscanf(f[0], "%d", &m->mnt_id) != 1 || sscanf(f[1], "%d", &m->parent_id) != 1 ||
+	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
+		return -EINVAL;
+	m->major = maj;
+	m->minor = min;
+	m->root = f[3];
+	m->mountpoint = f[4];
+	m->mnt_opts = f[5];
+	/* optional fields up to the "-" */
+	while ((w = next_word(&pos)) && strcmp(w, "-")) {
+		if (!strncmp(w, "shared:", 7))
+			m->shared_id = atoi(w + 7);
+		else if (!strncmp(w, "master:", 7))
+			m->master_id = atoi(w + 7);
+		else if (!strcmp(w, "unbindable"))
+			m->unbindable = true;
+		/* propagate_from: only a hint for the reader, not state */
+	}
+	if (!w)
+		return -EINVAL;
+	m->fstype = next_word(&pos);
+	m->source = next_word(&pos);
+	m->sb_opts = next_word(&pos);
+	if (!m->fstype || !m->source || !m->sb_opts)
+		return -EINVAL;
+	unescape_octal(m->root);
+	unescape_octal(m->mountpoint);
+	unescape_octal(m->source);
+	return 0;
+}
+
+int parse_mountinfo_buf(char *buf, struct proc_mounts *ret)
+{
+	struct proc_mounts ms = { .buf = buf };
+	char *pos = buf, *line;
+	int err;
+
+	while ((line = next_line(&pos))) {
+		struct proc_mount *n;
+
+		if (!*line)
+			continue;
+		n = realloc(ms.m, (ms.nr + 1) * sizeof(*ms.m));
+		if (!n) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		ms.m = n;
+		err = parse_mountinfo_line(line, &ms.m[ms.nr]);
+		if (err) {
+			pr_debug("mountinfo: bad line %d\n", ms.nr + 1);
+			goto fail;
+		}
+		ms.nr++;
+	}
+	*ret = ms;
+	return 0;
+fail:
+	proc_mounts_free(&ms);
+	return err;
+}
+
+int parse_pid_mountinfo(int proc_dfd, struct proc_mounts *ret)
+{
+	char *buf = NULL;
+	ssize_t n;
+
+	n = read_file_alloc_at(proc_dfd, "mountinfo", &buf);
+	if (n < 0)
+		return n;
+	return parse_mountinfo_buf(buf, ret);
+}
+
+void proc_mounts_free(struct proc_mounts *ms)
+{
+	free(ms->m);
+	free(ms->buf);
+	memset(ms, 0, sizeof(*ms));
+}

@@ -23,6 +23,7 @@
 #include "files.h"
 #include "image.h"
 #include "namespaces.h"
+#include "mount.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -495,6 +496,8 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 	ret = check_pidns(ctx);
 	if (!ret)
 		ret = ns_plan_restore(ctx);
+	if (!ret)
+		ret = mntns_read_images(ctx);
 	return ret;
 }
 

@@ -25,6 +25,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "mount.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -259,6 +260,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		_exit(1);
 	stub_reset_signals();
 	log_first_err_reset();	/* errors from here on are this stub's */
+	/* the root joins the tree's mount namespace (mount-restore.c); the others are forked in it */
+	ret = ctx->in_stub ? 0 : mntns_stub_enter(ctx);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't join the tree's mount namespace: %s", me->pid, strerror(-ret));
 	/* before its children are made; the root still holds the controller's fds here */
 	ret = stub_namespaces(ctx, me);
 	if (ret)

@@ -33,7 +33,7 @@ bool rpc_swrk;
 static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
-	"external", "inherit_fd", "empty_ns", "join_ns",
+	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -121,6 +121,20 @@ static int check_unsupported(const CriuOpts *ro)
 	if (ro->base.n_unknown_fields)
 		return pr_fail(-EOPNOTSUPP, "criu_opts field number %u is not known to this criu\n",
 			       ro->base.unknown_fields[0].tag);
+	return 0;
+}
+
+/* root and ext_mnt (key/val pairs): the mount options (external, mnt[] and net[]: setup_ns_opts()) */
+static int map_mounts(const CriuOpts *ro)
+{
+	for (size_t i = 0; i < ro->n_ext_mnt; i++) {
+		const ExtMountMap *m = ro->ext_mnt[i];
+
+		if (opts_add_ext_mnt(m->key, strlen(m->key), m->val))
+			return pr_fail(-EINVAL, "criu_opts.ext_mnt %zu: key and val must be non-empty\n", i);
+	}
+	if (ro->root && *ro->root)
+		opts.root = ro->root;
 	return 0;
 }
 
@@ -266,6 +280,8 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 		ret = setup_log(ro, mode, dirs);
 	if (!ret)
 		ret = check_unsupported(ro);
+	if (!ret)
+		ret = map_mounts(ro);
 	if (!ret && ro->rst_sibling && !rpc_swrk)
 		ret = pr_fail(-EINVAL, "criu_opts.rst_sibling needs criu swrk (the client must be criu's parent)\n");
 	if (!ret)

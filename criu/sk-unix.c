@@ -30,6 +30,7 @@
 #include <netlink/socket.h>
 
 #include "common.h"
+#include "mount.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -599,6 +600,11 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = check_dumpable(ud, s, who);
 	if (ret)
 		return ret;
+	/* restore binds names from criu's mount namespace */
+	if (ctx->tree && ctx->tree->mntns && s->name_len && s->name[0])
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket bound to %.*s in the tree's own mount namespace: not supported yet\n",
+			       who, (int)s->name_len, s->name);
 
 	ret = fill_fown(ctx, p, &fown);
 	if (ret)

@@ -37,6 +37,12 @@ struct pidfd_ext_map {
 	pid_t pid;		/* live process to use instead */
 };
 
+/* --external mnt[A]:B, --ext-mount-map A:B: at dump A is a mountpoint, B its key; at restore A the key, B a path */
+struct ext_mnt_map {
+	char *key;
+	char *val;
+};
+
 /* default --ghost-limit: deleted files bigger than this are refused at dump (CRIU's is 1M) */
 #define DEFAULT_GHOST_LIMIT	(1ULL << 30)
 /* CRIU's default --timeout (seconds) */
@@ -60,6 +66,11 @@ struct cr_options {
 	bool shell_job;			/* -j */
 	char **scripts;			/* --action-script, in the order given */
 	int nr_scripts;
+
+	/* dump and restore: mounts */
+	const char *root;		/* --root: restore: where the tree's root mount comes from */
+	struct ext_mnt_map *ext_mnts;	/* --external mnt[]:, --ext-mount-map */
+	int nr_ext_mnts;
 
 	/* restore */
 	bool restore_detached;		/* -d, --daemon */
@@ -93,6 +104,9 @@ struct cr_options {
 };
 
 extern struct cr_options opts;
+
+/* Add one --external mnt[KEY]:VAL / --ext-mount-map pair (also from RPC): 0, -EINVAL, -ENOMEM. */
+int opts_add_ext_mnt(const char *key, size_t key_len, const char *val);
 
 /* Reset opts to the defaults (CRIU's, where CRIU has one). */
 void opts_init(void);

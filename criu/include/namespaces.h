@@ -37,6 +37,13 @@ struct ns_desc {
 	int clone_flag;
 	bool supported;		/* dumped and restored: a task may be in its own */
 	/*
+	 * dumped and restored by a module of its own (mount namespaces:
+	 * mount.c, mount-restore.c), which numbers its namespaces itself:
+	 * the generic code only checks the tree and leaves its ids and its
+	 * restore alone
+	 */
+	bool elsewhere;
+	/*
 	 * dump, optional: a task of the tree is in a namespace of this kind
 	 * other than criu's: refuse (-EOPNOTSUPP, logged) what restore would
 	 * not give back (a socket of a task in its own network namespace)

@@ -193,4 +193,31 @@ int parse_limits_buf(const char *buf, struct proc_rlimits *ret);
 int parse_pid_auxv(int proc_dfd, uint64_t *ret, int max_words);
 int parse_auxv_buf(const void *buf, size_t len, uint64_t *ret, int max_words);
 
+/* ---- /proc/PID/mountinfo ---- */
+
+/* One line; the strings point into proc_mounts.buf. */
+struct proc_mount {
+	int mnt_id, parent_id;
+	unsigned int major, minor;	/* the superblock's device */
+	char *root;			/* within the filesystem, unescaped */
+	char *mountpoint;		/* from the reader's root, unescaped */
+	char *mnt_opts;			/* per-mount options: "rw,nosuid,relatime" */
+	int shared_id, master_id;	/* "shared:N", "master:N"; 0 when absent */
+	bool unbindable;
+	char *fstype;
+	char *source;			/* unescaped */
+	char *sb_opts;			/* the superblock's options */
+};
+
+struct proc_mounts {
+	struct proc_mount *m;
+	int nr;
+	char *buf;
+};
+
+int parse_pid_mountinfo(int proc_dfd, struct proc_mounts *ret);
+/* Takes ownership of buf (malloc'ed, NUL-terminated) even on error. */
+int parse_mountinfo_buf(char *buf, struct proc_mounts *ret);
+void proc_mounts_free(struct proc_mounts *ms);
+
 #endif

@@ -39,6 +39,7 @@ struct pstree_item {
 	 * filled by ns_collect_tree() (namespaces.c)
 	 */
 	uint32_t ns_id[NS_KIND_NR];
+	uint32_t mnt_ns_id;		/* dump: TaskKobjIdsEntry.mnt_ns_id (mount.h), 0 until filled */
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 
@@ -60,6 +61,8 @@ struct pstree_item {
 	int thp_disable;		/* PR_GET_THP_DISABLE */
 };
 
+struct mnt_ns;
+
 struct pstree {
 	struct pstree_item *root;
 	struct list_head items;		/* every item, parents before children */
@@ -70,6 +73,8 @@ struct pstree {
 	 * is in that namespace and the images hold the pids seen there.
 	 */
 	unsigned long ns_flags;
+	/* dump: the tree's own mount namespace (mount.h), NULL when it shares criu's */
+	struct mnt_ns *mntns;
 };
 
 /* Dump: the id an image holds for the task / its thread idx (the pid itself until vpid/vtids are filled). */

@@ -105,6 +105,7 @@ struct rst_ctx {
 	size_t nr_shmem_imgs;
 
 	struct rst_files files;	/* files.c: the objects of files.img */
+	struct rst_mnt *mnt;	/* mount-restore.c: the tree's own mount namespace, NULL when criu's */
 
 	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
 	struct shmem_obj *shmems;

@@ -221,6 +221,20 @@ static int own_kcmp_epoll(void)
 	return good;
 }
 
+/* fdinfo has mnt_id (since 3.15), and criu restores files by mount (Documentation/mounts.md) */
+static int own_mnt_id(void)
+{
+	FILE *f = fopen("/proc/self/fdinfo/0", "r");
+	char line[256];
+	int good = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		good |= !strncmp(line, "mnt_id:", 7);
+	if (f)
+		fclose(f);
+	return good;
+}
+
 static int own_ns_pid(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -282,7 +296,7 @@ static const struct {
 	{ "get_rseq_conf", own_rseq },
 	{ "userns", NULL },
 	{ "mem_dirty_track", NULL },
-	{ "mnt_id", NULL },
+	{ "mnt_id", own_mnt_id },
 	{ "uffd", NULL },
 	{ "seccomp_filters", NULL },
 	{ "pidfd_store", NULL },

@@ -375,6 +375,33 @@ static void test_lock_lines(void)
 	check(parse_lock_line("", &l) == -EINVAL, "lock line: empty: refused");
 }
 
+static void test_mountinfo(void)
+{
+	struct proc_mounts ms = {};
+	char *buf = fixture("proc-mountinfo");
+	char *bad = strdup("70 69 254:0 / / rw,relatime shared:1\n");
+	int ret;
+
+	ret = buf ? parse_mountinfo_buf(buf, &ms) : -ENOENT;
+	check(!ret && ms.nr == 5, "mountinfo: five mounts (%d)", ms.nr);
+	if (!ret && ms.nr == 5) {
+		check(ms.m[0].mnt_id == 70 && ms.m[0].parent_id == 69 && ms.m[0].major == 254 && ms.m[0].minor == 0 &&
+			      !strcmp(ms.m[0].mountpoint, "/") && !strcmp(ms.m[0].fstype, "ext4") &&
+			      !strcmp(ms.m[0].sb_opts, "rw,discard"),
+		      "mountinfo: ids, device, mountpoint, type, superblock options");
+		check(!strcmp(ms.m[2].mountpoint, "/tmp/a b") && !strcmp(ms.m[2].source, "zdtm fs") &&
+			      ms.m[2].shared_id == 5 && !ms.m[2].master_id,
+		      "mountinfo: escaped spaces, shared:N");
+		check(!strcmp(ms.m[3].root, "/sub") && ms.m[3].shared_id == 9 && ms.m[3].master_id == 5 &&
+			      !strcmp(ms.m[3].mnt_opts, "ro,relatime"),
+		      "mountinfo: root, shared and master, propagate_from skipped");
+		check(ms.m[4].unbindable && !ms.m[4].shared_id && !strcmp(ms.m[4].root, "/null"),
+		      "mountinfo: unbindable");
+	}
+	proc_mounts_free(&ms);
+	check(parse_mountinfo_buf(bad, &ms) == -EINVAL, "mountinfo: a line without \" - \" is refused");
+}
+
 int main(int argc, char **argv)
 {
 	char dir[4096];
@@ -396,6 +423,7 @@ int main(int argc, char **argv)
 	test_chunked_read();
 	test_live();
 	test_lock_lines();
+	test_mountinfo();
 
 	printf("1..%d\n", nr_test);
 	if (nr_fail)

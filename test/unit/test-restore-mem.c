@@ -91,6 +91,9 @@ struct cur_area {
 	char name[64];
 };
 
+/* a forked copy of this program maps every library criu links (libarchive brings a dozen) */
+#define MAX_AREAS 512
+
 static int read_maps(pid_t pid, struct cur_area *a, int max)
 {
 	char path[64], line[512];
@@ -198,8 +201,8 @@ static void make_code(uint8_t *page)
 /* Build the VMAs (the vdso block comes from the stub, moved to VDSO_AT) and the pages file. */
 static int build_fake_mm(struct fake_mm *f, pid_t stub)
 {
-	struct cur_area cur[64];
-	int n = read_maps(stub, cur, 64), npe = 0;
+	struct cur_area cur[MAX_AREAS];
+	int n = read_maps(stub, cur, MAX_AREAS), npe = 0;
 	unsigned long vdso_lo = 0;
 	uint8_t page[PAGE_SIZE];
 	char tmpl[] = "/tmp/test-restore-pages-XXXXXX";
@@ -318,7 +321,7 @@ static void test_mem(void)
 	struct compel_rsys rs;
 	struct rst_mem mem = { .pages_fd = -1 };
 	enum compel_task_state st;
-	struct cur_area cur[64];
+	struct cur_area cur[MAX_AREAS];
 	pid_t pid = start_stub(-1);
 	int npe, n, ret;
 
@@ -363,7 +366,7 @@ static void test_mem(void)
 	ret = restore_mem(&ctx, &rs, pid, TRAMP, &mem);
 	check(ret == 0, "mem: restore_mem (%d)", ret);
 
-	n = read_maps(pid, cur, 64);
+	n = read_maps(pid, cur, MAX_AREAS);
 	const struct cur_area *a = find_area(cur, n, AREA_A), *b = find_area(cur, n, AREA_B),
 			      *c = find_area(cur, n, AREA_C), *z = find_area(cur, n, AREA_N),
 			      *vv = find_area(cur, n, VDSO_AT);
@@ -546,8 +549,8 @@ static void test_morph(void)
 	}
 
 	char val[256] = "", comm[32] = "";
-	struct cur_area cur[64];
-	int n = read_maps(pid, cur, 64);
+	struct cur_area cur[MAX_AREAS];
+	int n = read_maps(pid, cur, MAX_AREAS);
 	check(!find_area(cur, n, TRAMP), "morph: the trampoline is gone");
 	check(status_line(pid, "SigBlk", val, sizeof(val)) && strtoull(val, NULL, 16) == blocked,
 	      "morph: blocked mask %s", val);

@@ -4,7 +4,8 @@
  *
  * Takes the criu command lines the runner builds (dump -t PID -D DIR -o LOG
  * -vN [--leave-running] [--shell-job]; restore -d -D DIR -o LOG -vN
- * --pidfile F [--shell-job]) and does the same through RPC: it starts
+ * --pidfile F [--shell-job]; both: --root PATH, --external mnt[A]:B,
+ * --ext-mount-map A:B from a test's .desc) and does the same through RPC: it starts
  * `CRIU swrk FD` on one end of a SOCK_SEQPACKET socketpair, sends one
  * criu_req (DUMP or RESTORE) and reads the criu_resp, as a runtime would.
  * The images directory goes as an fd of ours (images_dir_fd), the log as
@@ -35,6 +36,12 @@ struct args {
 	int loglevel;
 	bool leave_running;
 	bool shell_job;
+	const char *root;
+	char *external[8];	/* criu_opts.external */
+	int nr_external;
+	ExtMountMap maps[8];	/* criu_opts.ext_mnt */
+	ExtMountMap *map_ptrs[8];
+	int nr_maps;
 };
 
 static int usage(const char *why)
@@ -66,7 +73,18 @@ static int parse(int argc, char **argv, struct args *a)
 			a->leave_running = true;
 		else if (!strcmp(o, "--shell-job") || !strcmp(o, "-j"))
 			a->shell_job = true;
-		else if (!strcmp(o, "-d") || !strcmp(o, "--restore-detached"))
+		else if (!strcmp(o, "--root") && val)
+			a->root = argv[++i];
+		else if (!strcmp(o, "--external") && val && a->nr_external < 8)
+			a->external[a->nr_external++] = argv[++i];
+		else if (!strcmp(o, "--ext-mount-map") && val && strchr(val, ':') && a->nr_maps < 8) {
+			ExtMountMap *m = &a->maps[a->nr_maps];
+
+			ext_mount_map__init(m);
+			m->key = strndup(val, strchr(val, ':') - val);
+			m->val = strchr(argv[++i], ':') + 1;
+			a->map_ptrs[a->nr_maps++] = m;
+		} else if (!strcmp(o, "-d") || !strcmp(o, "--restore-detached"))
 			;	/* an RPC restore is always detached */
 		else {
 			fprintf(stderr, "criu-rpc: option %s has no RPC form here\n", o);
@@ -169,6 +187,11 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 		opts.has_shell_job = true;
 		opts.shell_job = true;
 	}
+	opts.root = (char *)a->root;
+	opts.n_external = a->nr_external;
+	opts.external = (char **)a->external;
+	opts.n_ext_mnt = a->nr_maps;
+	opts.ext_mnt = (ExtMountMap **)a->map_ptrs;
 
 	swrk = start_swrk(criu, &sk);
 	if (swrk < 0) {

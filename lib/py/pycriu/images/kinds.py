@@ -329,6 +329,7 @@ HANDLERS = {
     "IPCNS_MSG": IpcMsgQueues(),
     "NETNS": Entries("netns_entry"),
     "NETDEV": Entries("net_device_entry"),
+    "MNTS": Entries("mnt_entry"),
 }
 
 

@@ -1,37 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ns_mnt_refused: the task has a mount namespace of its own with a tmpfs
- * mounted in it that holds a file. criu does not dump mount namespaces yet:
- * the dump must fail naming it, and the task must still see its tmpfs and
- * the file in it.
+ * mnt_fs_refused: the task's own mount namespace has a ramfs mounted in it,
+ * holding a file. criu can't make a ramfs again with its files (nor is it a
+ * bind of the root's filesystem, nor named external): the dump must fail
+ * naming the mount, and the task must still see the ramfs and its file in
+ * the same namespace.
  */
 #include <fcntl.h>
-#include <sched.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "mntns.h"
 #include "ns_refused.h"
 
 #define TEXT "only in the task's own mount namespace"
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/zdtm_ns_mnt.XXXXXX", path[64], buf[64] = "";
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[64] = "";
 	unsigned long ino;
 	int fd;
 
+	if (mntns_enter(argv))
+		return 1;
 	test_init(argc, argv);
-	if (!mkdtemp(dir)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_fs")) {
 		fail("mkdtemp");
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/file", dir);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("zdtm", dir, "tmpfs", 0, "size=64k")) {
-		fail("can't mount a tmpfs in a mount namespace of its own");
+	if (mount("zdtm-ramfs", dir, "ramfs", 0, NULL)) {
+		fail("can't mount a ramfs");
 		rmdir(dir);
 		return 1;
 	}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The mount namespace of a tree (Documentation/mounts.md).
+ *
+ * Dump (mount.c): when the tree's mount namespace is not criu's, its mounts
+ * are read from /proc/PID/mountinfo of the root task, checked (what restore
+ * can't build is refused, naming the mount) and written to
+ * mountpoints-ID.img; the files of each tmpfs go to tmpfs-dev-N.tar.gz.img
+ * (tmpfs-tar.c). A file of the tree names its mount (RegFileEntry.mnt_id).
+ *
+ * Restore (mount-restore.c): a helper process builds the tree in a new mount
+ * namespace, keeping an O_PATH fd of every mount it made; the controller
+ * takes those fds (files are opened relative to their mount) and the root
+ * stub joins the namespace before it forks the others.
+ */
+#ifndef CRIU_MOUNT_H
+#define CRIU_MOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pstree;
+struct rst_ctx;
+struct fd_parms;
+
+/* TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), the tree's own */
+#define MNTNS_ID_CRIU 1
+#define MNTNS_ID_TREE 2
+
+/* One mount, as in MntEntry (images/mnt.proto). */
+struct mnt_info {
+	uint32_t mnt_id, parent_id;
+	uint32_t s_dev;			/* (major << 20) | minor: root_dev */
+	char *root;			/* within the filesystem */
+	char *mountpoint;		/* from the namespace's root */
+	char *fsname, *source, *options;
+	uint32_t flags, sb_flags;	/* MS_* per mount, of the superblock */
+	uint32_t shared_id, master_id;
+	bool unbindable;
+	int fstype;			/* FSTYPE__* */
+	char *ext_key;			/* an external mount: the runtime's key; NULL */
+	int parent;			/* index of the parent, -1 for the root mount */
+	bool tar;			/* dump: this mount's files are the tmpfs image of its superblock */
+};
+
+struct mnt_ns {
+	uint32_t id;
+	struct mnt_info *m;
+	int nr;
+	int root;			/* index of the root mount */
+	void *buf;			/* dump: the mountinfo text the strings point into */
+};
+
+/* ---- dump (mount.c) ---- */
+
+/*
+ * When the tree's mount namespace is not criu's: read it, check it (every
+ * live task must be in the root's; what restore can't build is refused with
+ * an error naming the mount) and keep it in *ret (NULL: criu's). 0 or -errno.
+ */
+int mntns_collect(struct pstree *t, struct mnt_ns **ret);
+/* mountpoints-ID.img and the tmpfs images. */
+int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns);
+void mntns_free(struct mnt_ns *ns);
+/* TaskKobjIdsEntry.mnt_ns_id of every task of the tree */
+uint32_t mntns_id(const struct pstree *t);
+/*
+ * A file of the tree on a mount: *ret_mnt_id is its mount (-1 in criu's
+ * namespace); an fd whose mount is not in the tree's namespace is refused.
+ */
+int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id);
+
+/* ---- tmpfs contents (tmpfs-tar.c) ---- */
+
+/* Write the files under dfd (a tmpfs's root, same device only) as a gzip tar to out_fd. */
+int tmpfs_tar_write(int dfd, int out_fd, const char *what);
+/* Extract a gzip tar read from in_fd under dfd. */
+int tmpfs_tar_read(int dfd, int in_fd, const char *what);
+
+/* ---- restore (mount-restore.c) ---- */
+
+/* Read mountpoints-ID.img when the tasks' mnt_ns_id says the tree had its own. */
+int mntns_read_images(struct rst_ctx *ctx);
+/* Build the tree in a new mount namespace (before any file is opened). */
+int mntns_restore_prepare(struct rst_ctx *ctx);
+/* In the root stub, first: join the namespace built. */
+int mntns_stub_enter(struct rst_ctx *ctx);
+/*
+ * Open path (a dumped name, from the namespace's root) of a file on mount
+ * mnt_id: relative to the mount criu made, never crossing another. An fd or
+ * -errno (not logged).
+ */
+int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags);
+void mntns_restore_fini(struct rst_ctx *ctx);
+
+#endif

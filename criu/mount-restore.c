@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mount namespace on the restore side (Documentation/mounts.md).
+ *
+ * A helper process (a fork of criu) unshares a mount namespace, makes it
+ * private and builds the dumped tree on a copy of the root directory
+ * (--root PATH, else criu's /) stacked on its root: parents before children,
+ * a mount of a filesystem already made is a bind of it (a peer of its group,
+ * or from its master's group and then a slave), the others are made fresh
+ * (tmpfs filled from its image), binds of the root's filesystem come from
+ * the root directory, external mounts from the path the runtime gave. Every
+ * mount is reached through the fd of the mount it was made on (never by a
+ * path that another mount could hide). Then pivot_root into it.
+ *
+ * The helper keeps one fd per mount; the controller takes them with
+ * pidfd_getfd() (files are opened relative to their mount) and a fd of the
+ * namespace, then lets the helper go. The root stub setns()es into the
+ * namespace before it forks the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "mnt: "
+#include "common.h"
+#include "cr_options.h"
+#include "image.h"
+#include "log.h"
+#include "mount.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "restore.h"
+#include "rst-ctx.h"
+#include "syscalls.h"
+
+#include "core.pb-c.h"
+#include "mnt.pb-c.h"
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+struct rst_mnt {
+	uint32_t id;
+	MntEntry **me;
+	int nr;
+	int root;		/* index of the root mount */
+	int *fds;		/* the controller's fd of each mount, -1 */
+	bool *late;		/* made by the root stub, in the tree's pid namespace (proc) */
+	int nr_late;
+	int ns_fd;		/* the namespace */
+};
+
+/* MAP_SHARED between the controller and the helper */
+struct build_shared {
+	int err;
+	char msg[256];
+	int fds[];		/* the helper's fd of each mount */
+};
+
+struct build {
+	struct rst_mnt *mnt;
+	struct rst_ctx *ctx;
+	struct build_shared *sh;
+	int *fd;		/* the helper's fds, -1 until made */
+	int rootdir;		/* O_PATH: the root directory in criu's own tree */
+	int *outside;		/* the helper: clones of the root directory and external paths made in
+				   criu's namespace (peers of their source's group, if shared), -1; NULL in a stub */
+};
+
+/* ------------------------------------------------------ images */
+
+static uint32_t core_mntns_id(struct pstree_item *item)
+{
+	CoreEntry *c = rsti(item)->core ? rsti(item)->core[0] : NULL;
+
+	return c && c->ids && c->ids->has_mnt_ns_id ? c->ids->mnt_ns_id : 0;
+}
+
+static int find_me(const struct rst_mnt *m, uint32_t mnt_id)
+{
+	for (int i = 0; i < m->nr; i++)
+		if (m->me[i]->mnt_id == mnt_id)
+			return i;
+	return -1;
+}
+
+static int check_tree(struct rst_mnt *m)
+{
+	m->root = -1;
+	for (int i = 0; i < m->nr; i++) {
+		MntEntry *e = m->me[i];
+		int p = find_me(m, e->parent_mnt_id);
+
+		if (p < 0 || p == i) {
+			if (m->root >= 0 || strcmp(e->mountpoint, "/"))
+				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u at %s has no parent\n", m->id,
+					       e->mnt_id, e->mountpoint);
+			m->root = i;
+		}
+		if (e->mountpoint[0] != '/' || strstr(e->mountpoint, "/../") || e->root[0] != '/')
+			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u has a bad path\n", m->id, e->mnt_id);
+	}
+	if (m->root < 0)
+		return pr_fail(-EINVAL, "mountpoints-%u.img: no root mount\n", m->id);
+	/* every mount reaches the root through its parents (mountinfo order need not be parents first) */
+	for (int i = 0; i < m->nr; i++) {
+		int steps = 0;
+
+		for (int j = i; j != m->root; j = find_me(m, m->me[j]->parent_mnt_id))
+			if (++steps > m->nr)
+				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is in a loop of parents\n", m->id,
+					       m->me[i]->mnt_id);
+	}
+	return 0;
+}
+
+/*
+ * A proc mount shows the pid namespace of the task that made it: in a tree
+ * with its own, proc mounts, what is mounted on them and what is bound from
+ * them are made by the root stub (pid 1 there), after it joined the mount
+ * namespace; the helper makes the rest.
+ */
+static bool is_late(const struct rst_mnt *m, int idx, bool own_pidns)
+{
+	if (!own_pidns)
+		return false;
+	for (int i = idx; i >= 0 && i != m->root; i = find_me(m, m->me[i]->parent_mnt_id))
+		for (int j = 0; j < m->nr; j++)
+			if (m->me[j]->fstype == FSTYPE__PROC && m->me[j]->root_dev == m->me[i]->root_dev)
+				return true;
+	return false;
+}
+
+int mntns_read_images(struct rst_ctx *ctx)
+{
+	uint32_t id = core_mntns_id(ctx->tree.root);
+	struct pstree_item *item;
+	struct rst_mnt *m;
+	struct cr_img *img;
+	int ret = 0;
+
+	for_each_pstree_item(&ctx->tree, item)
+		if (item->state != TASK_DEAD && core_mntns_id(item) != id)
+			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in mount namespace %u, the root in %u\n",
+				       item->pid, item->pid, core_mntns_id(item), id);
+	if (!id || id == MNTNS_ID_CRIU)
+		return 0;
+	m = xzalloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->id = id;
+	m->ns_fd = -1;
+	ctx->mnt = m;
+	img = open_image_at(ctx->img_dfd, CR_FD_MNTS, O_RSTR, id);
+	if (!img)
+		return pr_fail_errno("can't open mountpoints-%u.img", id);
+	for (;;) {
+		MntEntry *e, **n;
+
+		ret = pb_read_one_eof(img, (void **)&e, PB_MNT);
+		if (ret <= 0)
+			break;
+		n = xrealloc(m->me, (m->nr + 1) * sizeof(*n));
+		if (!n) {
+			pb_free(e, PB_MNT);
+			ret = -ENOMEM;
+			break;
+		}
+		m->me = n;
+		m->me[m->nr++] = e;
+	}
+	close_image(img);
+	if (!ret)
+		ret = check_tree(m);
+	if (!ret) {
+		m->fds = xmalloc(m->nr * sizeof(int));
+		m->late = xzalloc(m->nr * sizeof(bool));
+	}
+	if (!ret && (!m->fds || !m->late))
+		ret = -ENOMEM;
+	for (int i = 0; !ret && i < m->nr; i++) {
+		m->fds[i] = -1;
+		m->late[i] = is_late(m, i, rst_own_pidns(ctx));
+		m->nr_late += m->late[i];
+	}
+	if (!ret)
+		pr_info("the tree had its own mount namespace: %d mounts\n", m->nr);
+	return ret;
+}
+
+void mntns_restore_fini(struct rst_ctx *ctx)
+{
+	struct rst_mnt *m = ctx->mnt;
+
+	if (!m)
+		return;
+	for (int i = 0; i < m->nr; i++) {
+		if (m->fds && m->fds[i] >= 0)
+			close(m->fds[i]);
+		pb_free(m->me[i], PB_MNT);
+	}
+	if (m->ns_fd >= 0)
+		close(m->ns_fd);
+	free(m->fds);
+	free(m->late);
+	free(m->me);
+	free(m);
+	ctx->mnt = NULL;
+}
+
+/* ------------------------------------------------------ the helper: one mount */
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* path below dir, without the leading '/' ("" for dir itself) */
+static const char *rel_to(const char *path, const char *dir)
+{
+	const char *r = path + (strcmp(dir, "/") ? strlen(dir) : 0);
+
+	while (*r == '/')
+		r++;
+	return r;
+}
+
+static int open_beneath(int dfd, const char *rel, int flags)
+{
+	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_NO_XDEV | RESOLVE_BENEATH };
+
+	if (!*rel)
+		rel = ".";
+	return (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+}
+
+static int clone_at(int dfd, const char *rel)
+{
+	_cleanup_close_ int at = open_beneath(dfd, rel, O_PATH);
+	int fd;
+
+	if (at < 0)
+		return -errno;
+	fd = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	return fd < 0 ? -errno : fd;
+}
+
+static int attach(int mfd, int target)
+{
+	if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+		return -errno;
+	return 0;
+}
+
+/* fsconfig() each "key" or "key=value" of the filesystem's options */
+static int config_fs(int fsfd, const MntEntry *e)
+{
+	_cleanup_free_ char *s = xstrdup(e->options);
+	char *save = NULL, *o;
+
+	if (!s)
+		return -ENOMEM;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", e->source, 0))
+		return -errno;
+	for (o = strtok_r(s, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		int r;
+
+		if (eq) {
+			*eq = '\0';
+			r = fsconfig(fsfd, FSCONFIG_SET_STRING, o, eq + 1, 0);
+		} else {
+			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (r)
+			return -errno;
+	}
+	if (e->fstype == FSTYPE__DEVPTS)
+		fsconfig(fsfd, FSCONFIG_SET_FLAG, "newinstance", NULL, 0);
+	return 0;
+}
+
+static const char *fs_name(const MntEntry *e)
+{
+	return e->fsname && *e->fsname ? e->fsname : "?";
+}
+
+static int fill_tmpfs(struct build *b, const MntEntry *e, int mfd)
+{
+	struct cr_img *img = open_image_at(b->ctx->img_dfd, CR_FD_TMPFS_DEV, O_RSTR, e->root_dev);
+	int ret;
+
+	if (!img)
+		return pr_fail_errno("can't open the image of tmpfs mount %u", e->mnt_id);
+	ret = tmpfs_tar_read(mfd, img_raw_fd(img), e->mountpoint);
+	close_image(img);
+	return ret;
+}
+
+/* A new superblock of e's filesystem, attached at target; *ret_fd its root. */
+static int make_fresh(struct build *b, const MntEntry *e, int target, int *ret_fd)
+{
+	_cleanup_close_ int fsfd = -1, mfd = -1;
+	int ret;
+
+	fsfd = fsopen(fs_name(e), FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return pr_fail_errno("can't make a %s filesystem for mount %u", fs_name(e), e->mnt_id);
+	ret = config_fs(fsfd, e);
+	if (!ret && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		ret = -errno;
+	if (ret)
+		return pr_fail(ret, "can't make %s %s (%s) for mount %u: %s\n", fs_name(e), e->source, e->options,
+			       e->mnt_id, strerror(-ret));
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		return pr_fail_errno("can't mount the %s of mount %u", fs_name(e), e->mnt_id);
+	if (e->fstype == FSTYPE__TMPFS) {
+		ret = fill_tmpfs(b, e, mfd);
+		if (ret)
+			return ret;
+	}
+	if (e->sb_flags & MS_RDONLY) {
+		if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) ||
+		    fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
+			return pr_fail_errno("can't make the %s of mount %u read-only", fs_name(e), e->mnt_id);
+	}
+	if (strcmp(e->root, "/")) {
+		/* only a part of it is mounted: a clone of that part; the whole goes with its last fd */
+		int sub = clone_at(mfd, e->root + 1);
+
+		if (sub < 0)
+			return pr_fail(sub, "mount %u: can't bind %s of its new %s: %s\n", e->mnt_id, e->root,
+				       fs_name(e), strerror(-sub));
+		close(mfd);
+		mfd = sub;
+	}
+	ret = attach(mfd, target);
+	if (ret)
+		return pr_fail(ret, "can't attach the %s of mount %u at %s: %s\n", fs_name(e), e->mnt_id,
+			       e->mountpoint, strerror(-ret));
+	*ret_fd = mfd;
+	mfd = -1;
+	return 0;
+}
+
+static const char *ext_path(const MntEntry *e)
+{
+	for (int i = 0; i < opts.nr_ext_mnts; i++)
+		if (!strcmp(opts.ext_mnts[i].key, e->ext_key))
+			return opts.ext_mnts[i].val;
+	return NULL;
+}
+
+/* The mount made already to bind e from: a peer, else a member of its master group, else any of its superblock. */
+static int bind_source(struct build *b, const MntEntry *e, bool *ret_peer)
+{
+	struct rst_mnt *m = b->mnt;
+	int any = -1, master = -1;
+
+	*ret_peer = false;
+	for (int j = 0; j < m->nr; j++) {
+		const MntEntry *s = m->me[j];
+
+		if (b->fd[j] < 0 || s->root_dev != e->root_dev || !path_under(e->root, s->root) || j == m->root)
+			continue;
+		if (e->shared_id && s->shared_id == e->shared_id) {
+			*ret_peer = true;
+			return j;
+		}
+		if (e->master_id && s->shared_id == e->master_id && master < 0)
+			master = j;
+		if (any < 0)
+			any = j;
+	}
+	if (e->master_id)
+		return master;	/* -1: wait for a mount of the master group */
+	return any;
+}
+
+static int set_prop(int mfd, uint64_t prop)
+{
+	struct mount_attr a = { .propagation = prop };
+
+	return mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) ? -errno : 0;
+}
+
+/* e is a slave of a peer group with no mount in the tree (the root's or an external mount's source's) */
+static bool master_outside(const struct rst_mnt *m, const MntEntry *e)
+{
+	if (!e->master_id)
+		return false;
+	for (int i = 0; i < m->nr; i++)
+		if (m->me[i]->shared_id == e->master_id)
+			return false;
+	return true;
+}
+
+/* The master of mount mfd, from this process's mountinfo; 0 when none. */
+static int master_of(struct build *b, int mfd, uint32_t *ret)
+{
+	struct proc_mounts ms = {};
+	struct statx stx;
+	char *buf = NULL;
+	int ret_err;
+
+	if (statx(mfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+		return -errno ?: -EINVAL;
+	if (read_file_alloc_at(b->ctx->proc_fd, "self/mountinfo", &buf) < 0)
+		return -EIO;
+	ret_err = parse_mountinfo_buf(buf, &ms);
+	if (ret_err)
+		return ret_err;
+	ret_err = -ENOENT;
+	for (int i = 0; i < ms.nr; i++)
+		if ((uint64_t)ms.m[i].mnt_id == stx.stx_mnt_id) {
+			*ret = ms.m[i].master_id;
+			ret_err = 0;
+		}
+	proc_mounts_free(&ms);
+	return ret_err;
+}
+
+/*
+ * The root mount and external mounts come from criu's namespace: a clone of
+ * a shared mount is a peer of its group. As dumped: a slave of a group
+ * outside the tree is made a slave of its source's group, which must be
+ * that very group (checked); else private. Then shared, a group of its own.
+ */
+static int set_outside_prop(struct build *b, int mfd, const MntEntry *e, const char *from)
+{
+	uint32_t master = 0;
+	int ret;
+
+	if (master_outside(b->mnt, e)) {
+		ret = set_prop(mfd, MS_SLAVE);
+		if (!ret)
+			ret = master_of(b, mfd, &master);
+		if (ret)
+			return pr_fail(ret, "mount %u at %s: can't make it a slave: %s\n", e->mnt_id, e->mountpoint,
+				       strerror(-ret));
+		if (master != e->master_id)
+			return pr_fail(-EINVAL,
+				       "mount %u at %s was a slave of peer group %u outside the tree; %s is in group %u "
+				       "now: it can't be made a slave of that group\n",
+				       e->mnt_id, e->mountpoint, e->master_id, from, master);
+	} else {
+		ret = set_prop(mfd, MS_PRIVATE);
+	}
+	if (!ret && e->shared_id)
+		ret = set_prop(mfd, MS_SHARED);
+	if (ret)
+		return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
+	return 0;
+}
+
+/*
+ * Make mount i at target. -EAGAIN: what it is bound from is not made yet.
+ * *ret_fd is its root.
+ */
+static int make_one(struct build *b, int i, int target, int *ret_fd)
+{
+	const MntEntry *e = b->mnt->me[i], *root = b->mnt->me[b->mnt->root];
+	bool peer;
+	int src, mfd, ret;
+
+	if (e->ext_mount) {
+		const char *path = e->ext_key ? ext_path(e) : NULL;
+
+		if (!path)
+			return pr_fail(-ENOENT, "mount %u at %s is external (key %s): give its path with --external "
+						"mnt[%s]:PATH\n",
+				       e->mnt_id, e->mountpoint, e->ext_key ?: "", e->ext_key ?: "");
+		if (!b->outside || b->outside[i] < 0)
+			return pr_fail(-EOPNOTSUPP, "external mount %u at %s: on a proc mount, not supported\n",
+				       e->mnt_id, e->mountpoint);
+		mfd = b->outside[i];
+		b->outside[i] = -1;
+	} else if ((src = bind_source(b, e, &peer)) >= 0) {
+		mfd = clone_at(b->fd[src], rel_to(e->root, b->mnt->me[src]->root));
+		if (mfd < 0)
+			return pr_fail(mfd, "can't bind %s of mount %u for mount %u: %s\n", e->root,
+				       b->mnt->me[src]->mnt_id, e->mnt_id, strerror(-mfd));
+		ret = peer ? 0 : set_prop(mfd, e->master_id ? MS_SLAVE : MS_PRIVATE);
+		if (!ret && !peer && e->shared_id)
+			ret = set_prop(mfd, MS_SHARED);
+		if (ret) {
+			close(mfd);
+			return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
+		}
+	} else if (e->master_id) {
+		return -EAGAIN;
+	} else if (e->fstype == FSTYPE__UNSUPPORTED) {
+		if (e->root_dev != root->root_dev || !path_under(e->root, root->root))
+			return pr_fail(-EOPNOTSUPP, "mount %u at %s: a %s criu can't make again\n", e->mnt_id,
+				       e->mountpoint, fs_name(e));
+		bool like_root = master_outside(b->mnt, e) && e->master_id == root->master_id;
+
+		/* a slave of the root's outside master: a clone of the root mount (a slave of it too) */
+		mfd = clone_at(like_root ? b->fd[b->mnt->root] : b->rootdir, rel_to(e->root, root->root));
+		if (mfd < 0)
+			return pr_fail(mfd, "can't bind %s of the root %s for mount %u at %s: %s\n", e->root,
+				       like_root ? "mount" : "directory", e->mnt_id, e->mountpoint, strerror(-mfd));
+		ret = like_root ? 0 : set_prop(mfd, MS_PRIVATE);
+		if (!ret && e->shared_id)
+			ret = set_prop(mfd, MS_SHARED);
+		if (ret) {
+			close(mfd);
+			return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
+		}
+	} else {
+		ret = make_fresh(b, e, target, ret_fd);
+		if (!ret && e->shared_id)
+			ret = set_prop(*ret_fd, MS_SHARED);
+		return ret;
+	}
+	ret = attach(mfd, target);
+	if (ret) {
+		close(mfd);
+		return pr_fail(ret, "can't attach mount %u at %s: %s\n", e->mnt_id, e->mountpoint, strerror(-ret));
+	}
+	*ret_fd = mfd;
+	/* attached first: the master is read back from mountinfo */
+	return e->ext_mount ? set_outside_prop(b, mfd, e, ext_path(e)) : 0;
+}
+
+/* The per-mount flags, as dumped: read-only, nosuid, nodev, noexec, atime. */
+static int set_flags(int mfd, const MntEntry *e)
+{
+	struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					    MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME |
+					    MOUNT_ATTR_NOSYMFOLLOW };
+
+	if (e->flags & MS_RDONLY)
+		a.attr_set |= MOUNT_ATTR_RDONLY;
+	if (e->flags & MS_NOSUID)
+		a.attr_set |= MOUNT_ATTR_NOSUID;
+	if (e->flags & MS_NODEV)
+		a.attr_set |= MOUNT_ATTR_NODEV;
+	if (e->flags & MS_NOEXEC)
+		a.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (e->flags & MS_NODIRATIME)
+		a.attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (e->flags & MS_NOSYMFOLLOW)
+		a.attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
+	if (e->flags & MS_NOATIME)
+		a.attr_set |= MOUNT_ATTR_NOATIME;
+	else if (e->flags & MS_RELATIME)
+		a.attr_set |= MOUNT_ATTR_RELATIME;
+	else
+		a.attr_set |= MOUNT_ATTR_STRICTATIME;
+	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)))
+		return pr_fail_errno("can't set the flags of mount %u at %s", e->mnt_id, e->mountpoint);
+	return 0;
+}
+
+/* ------------------------------------------------------ the helper: the tree */
+
+static int open_target(struct build *b, int i, int *ret_fd)
+{
+	const MntEntry *e = b->mnt->me[i];
+	int p = find_me(b->mnt, e->parent_mnt_id);
+	const char *rel = rel_to(e->mountpoint, b->mnt->me[p]->mountpoint);
+	int fd;
+
+	fd = open_beneath(b->fd[p], rel, O_PATH);
+	if (fd < 0 && errno == EXDEV) {
+		/* under a mount made on the parent: the path as the parent's mount shows it */
+		fd = openat(b->fd[p], *rel ? rel : ".", O_PATH | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return pr_fail_errno("no mountpoint %s for mount %u", e->mountpoint, e->mnt_id);
+	*ret_fd = fd;
+	return 0;
+}
+
+static int build_tree(struct build *b, bool late)
+{
+	struct rst_mnt *m = b->mnt;
+	int left = late ? m->nr_late : m->nr - 1 - m->nr_late, ret;
+
+	while (left > 0) {
+		int made = 0;
+
+		for (int i = 0; i < m->nr; i++) {
+			int p = find_me(m, m->me[i]->parent_mnt_id), target = -1, fd = -1;
+
+			if (b->fd[i] >= 0 || i == m->root || m->late[i] != late || b->fd[p] < 0)
+				continue;
+			ret = open_target(b, i, &target);
+			if (ret)
+				return ret;
+			ret = make_one(b, i, target, &fd);
+			close(target);
+			if (ret == -EAGAIN)
+				continue;
+			if (ret)
+				return ret;
+			b->fd[i] = fd;
+			pr_debug("mount %u at %s made\n", m->me[i]->mnt_id, m->me[i]->mountpoint);
+			made++;
+			left--;
+		}
+		if (!made)
+			return pr_fail(-EINVAL, "%d mounts can't be made: each is a slave of a group none of the others "
+						"is in\n",
+				       left);
+	}
+	return 0;
+}
+
+static int finish_tree(struct build *b, bool late)
+{
+	struct rst_mnt *m = b->mnt;
+	int ret;
+
+	for (int i = 0; i < m->nr; i++) {
+		if (m->late[i] != late)
+			continue;
+		ret = set_flags(b->fd[i], m->me[i]);
+		if (ret)
+			return ret;
+	}
+	for (int i = 0; i < m->nr; i++)
+		if (m->late[i] == late && m->me[i]->has_unbindable && m->me[i]->unbindable && set_prop(b->fd[i], MS_UNBINDABLE))
+			return pr_fail_errno("can't make mount %u unbindable", m->me[i]->mnt_id);
+	return 0;
+}
+
+/* The root mount: a copy of the root directory, stacked on the namespace's root. */
+static int make_root(struct build *b)
+{
+	const MntEntry *root = b->mnt->me[b->mnt->root];
+	const char *dir = opts.root ?: "/";
+	int mfd;
+
+	if (!opts.root && strcmp(root->root, "/"))
+		return pr_fail(-EINVAL, "the tree's root mount is %s of its filesystem, not its root: use --root\n",
+			       root->root);
+	b->rootdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->rootdir < 0)
+		return pr_fail_errno("can't open the root %s", dir);
+	mfd = b->outside[b->mnt->root];
+	b->outside[b->mnt->root] = -1;
+	if (move_mount(mfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH)) {
+		close(mfd);
+		return pr_fail_errno("can't put the root %s on /", dir);
+	}
+	b->fd[b->mnt->root] = mfd;
+	return set_outside_prop(b, mfd, root, dir);
+}
+
+/* In criu's namespace still: clones of the root directory and of each external mount's path. */
+static int clone_outside(struct build *b)
+{
+	struct rst_mnt *m = b->mnt;
+	const char *dir = opts.root ?: "/";
+
+	b->outside = xmalloc(m->nr * sizeof(int));
+	if (!b->outside)
+		return -ENOMEM;
+	for (int i = 0; i < m->nr; i++) {
+		const char *path = i == m->root ? dir : m->me[i]->ext_mount && m->me[i]->ext_key ? ext_path(m->me[i]) : NULL;
+
+		b->outside[i] = -1;
+		if (!path || m->late[i])
+			continue;
+		b->outside[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (b->outside[i] < 0)
+			return pr_fail_errno("can't bind %s for mount %u at %s", path, m->me[i]->mnt_id,
+					     m->me[i]->mountpoint);
+	}
+	return 0;
+}
+
+static int enter_root(struct build *b)
+{
+	if (fchdir(b->fd[b->mnt->root]) || syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) ||
+	    chdir("/"))
+		return pr_fail_errno("can't pivot_root into the tree");
+	return 0;
+}
+
+static void __attribute__((noreturn)) helper_main(struct build *b, int sk)
+{
+	int ret;
+	char c;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ret = clone_outside(b);
+	if (!ret && (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)))
+		ret = pr_fail_errno("can't make a private mount namespace");
+	if (!ret)
+		ret = make_root(b);
+	if (!ret)
+		ret = build_tree(b, false);
+	if (!ret)
+		ret = finish_tree(b, false);
+	if (!ret)
+		ret = enter_root(b);
+	for (int i = 0; i < b->mnt->nr; i++)
+		b->sh->fds[i] = b->fd[i];
+	if (ret && log_first_err())
+		snprintf(b->sh->msg, sizeof(b->sh->msg), "%s", log_first_err());
+	b->sh->err = ret;
+	c = 0;
+	if (write(sk, &c, 1) != 1)
+		_exit(1);
+	/* the controller takes the fds, then closes its end */
+	while (read(sk, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/* ------------------------------------------------------ the controller */
+
+static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
+{
+	struct rst_mnt *m = ctx->mnt;
+	_cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+	char path[64];
+
+	if (pidfd < 0)
+		return pr_fail_errno("can't open a pidfd of the mount helper");
+	for (int i = 0; i < m->nr; i++) {
+		if (m->late[i])
+			continue;
+		m->fds[i] = sys_pidfd_getfd(pidfd, sh->fds[i], 0);
+		if (m->fds[i] < 0)
+			return pr_fail_errno("can't take the fd of mount %u", m->me[i]->mnt_id);
+	}
+	snprintf(path, sizeof(path), "%d/ns/mnt", pid);
+	m->ns_fd = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (m->ns_fd < 0)
+		return pr_fail_errno("can't open the new mount namespace");
+	return 0;
+}
+
+int mntns_restore_prepare(struct rst_ctx *ctx)
+{
+	struct rst_mnt *m = ctx->mnt;
+	size_t size;
+	struct build b = { .mnt = m, .ctx = ctx, .rootdir = -1 };
+	struct build_shared *sh;
+	int sk[2], ret, status;
+	pid_t pid;
+	char c;
+
+	if (!m)
+		return 0;
+	size = sizeof(*sh) + m->nr * sizeof(int);
+	sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return -ENOMEM;
+	b.sh = sh;
+	b.fd = m->fds;	/* the helper's copy: all -1 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk)) {
+		munmap(sh, size);
+		return pr_fail_errno("socketpair");
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sk[0]);
+		helper_main(&b, sk[1]);
+	}
+	close(sk[1]);
+	if (pid < 0) {
+		close(sk[0]);
+		munmap(sh, size);
+		return pr_fail_errno("can't fork the mount helper");
+	}
+	ret = read(sk[0], &c, 1) == 1 ? sh->err : -EIO;
+	if (ret)
+		pr_fail(ret, "the mount tree could not be built: %s\n", sh->msg[0] ? sh->msg : strerror(-ret));
+	else
+		ret = take_fds(ctx, sh, pid);
+	close(sk[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	munmap(sh, size);
+	if (!ret)
+		pr_info("mount namespace built: %d mounts\n", m->nr);
+	return ret;
+}
+
+int mntns_stub_enter(struct rst_ctx *ctx)
+{
+	struct build b = { .mnt = ctx->mnt, .ctx = ctx, .rootdir = -1 };
+	int ret;
+
+	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
+		return 0;
+	if (setns(ctx->mnt->ns_fd, CLONE_NEWNS))
+		return pr_fail_errno("can't join the tree's mount namespace");
+	if (!ctx->mnt->nr_late)
+		return 0;
+	/* this stub's copy of the controller's fds of the mounts made so far */
+	b.fd = ctx->mnt->fds;
+	ret = build_tree(&b, true);
+	if (!ret)
+		ret = finish_tree(&b, true);
+	return ret;
+}
+
+int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags)
+{
+	struct rst_mnt *m = ctx->mnt;
+	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_NO_XDEV | RESOLVE_BENEATH };
+	const char *rel;
+	int i, fd;
+
+	if (!m)
+		return -ENOENT;
+	i = find_me(m, mnt_id);
+	if (i < 0 || m->fds[i] < 0)
+		return -ENOENT;
+	if (!path_under(path, m->me[i]->mountpoint))
+		return -EXDEV;
+	rel = rel_to(path, m->me[i]->mountpoint);
+	if (!*rel) {
+		/* the mount's root itself (a directory, or a file bind-mounted) */
+		char self[64];
+
+		snprintf(self, sizeof(self), "self/fd/%d", m->fds[i]);
+		fd = openat(ctx->proc_fd, self, (flags | O_CLOEXEC) & ~O_NOFOLLOW);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = (int)syscall(SYS_openat2, m->fds[i], rel, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}

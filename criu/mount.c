@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mount namespace on the dump side (Documentation/mounts.md): read the
+ * tree's mounts from /proc/PID/mountinfo, refuse what restore can't build
+ * (naming the mount), write mountpoints-ID.img and each tmpfs's files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "mnt: "
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "image.h"
+#include "log.h"
+#include "mount.h"
+#include "proc_parse.h"
+#include "protobuf.h"
+#include "pstree.h"
+
+#include "mnt.pb-c.h"
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+/* The filesystems restore makes again from nothing (their contents are the kernel's, or tmpfs's image). */
+static const struct {
+	const char *name;
+	int fstype;
+} fresh_fs[] = {
+	{ "proc", FSTYPE__PROC },	{ "sysfs", FSTYPE__SYSFS },   { "devtmpfs", FSTYPE__DEVTMPFS },
+	{ "tmpfs", FSTYPE__TMPFS },	{ "devpts", FSTYPE__DEVPTS }, { "mqueue", FSTYPE__MQUEUE },
+	{ "cgroup", FSTYPE__CGROUP }, { "cgroup2", FSTYPE__CGROUP2 },
+};
+
+static int fstype_of(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fresh_fs); i++)
+		if (!strcmp(fresh_fs[i].name, name))
+			return fresh_fs[i].fstype;
+	return FSTYPE__UNSUPPORTED;
+}
+
+/* ------------------------------------------------------ options */
+
+static const struct {
+	const char *opt;
+	unsigned int flag;
+} mnt_flags[] = {
+	{ "ro", MS_RDONLY },	     { "nosuid", MS_NOSUID },	    { "nodev", MS_NODEV },
+	{ "noexec", MS_NOEXEC },     { "noatime", MS_NOATIME },	    { "nodiratime", MS_NODIRATIME },
+	{ "relatime", MS_RELATIME }, { "nosymfollow", MS_NOSYMFOLLOW },
+}, sb_flags[] = {
+	{ "ro", MS_RDONLY },	    { "sync", MS_SYNCHRONOUS }, { "dirsync", MS_DIRSYNC },
+	{ "mand", MS_MANDLOCK },    { "lazytime", MS_LAZYTIME },
+};
+
+static int parse_mnt_flags(const char *opts, uint32_t *ret)
+{
+	_cleanup_free_ char *s = xstrdup(opts);
+	char *save = NULL, *o;
+
+	if (!s)
+		return -ENOMEM;
+	*ret = 0;
+	for (o = strtok_r(s, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		for (size_t i = 0; i < ARRAY_SIZE(mnt_flags); i++)
+			if (!strcmp(o, mnt_flags[i].opt))
+				*ret |= mnt_flags[i].flag;
+	}
+	return 0;
+}
+
+/* The superblock's flags into *ret_flags, its other options (but "rw") into *ret_opts. */
+static int parse_sb_opts(const char *opts, uint32_t *ret_flags, char **ret_opts)
+{
+	_cleanup_free_ char *s = xstrdup(opts);
+	char *out = xzalloc(strlen(opts) + 1), *save = NULL, *o;
+
+	if (!s || !out) {
+		free(out);
+		return -ENOMEM;
+	}
+	*ret_flags = 0;
+	for (o = strtok_r(s, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		bool flag = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(sb_flags); i++)
+			if (!strcmp(o, sb_flags[i].opt)) {
+				*ret_flags |= sb_flags[i].flag;
+				flag = true;
+			}
+		if (flag || !strcmp(o, "rw"))
+			continue;
+		if (*out)
+			strcat(out, ",");
+		strcat(out, o);
+	}
+	*ret_opts = out;
+	return 0;
+}
+
+/* ------------------------------------------------------ collect */
+
+void mntns_free(struct mnt_ns *ns)
+{
+	if (!ns)
+		return;
+	for (int i = 0; i < ns->nr; i++)
+		free(ns->m[i].options);
+	free(ns->m);
+	free(ns->buf);
+	free(ns);
+}
+
+uint32_t mntns_id(const struct pstree *t)
+{
+	return t->mntns ? MNTNS_ID_TREE : MNTNS_ID_CRIU;
+}
+
+static int find_mnt(const struct mnt_ns *ns, uint32_t mnt_id)
+{
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].mnt_id == mnt_id)
+			return i;
+	return -1;
+}
+
+/* --external mnt[MOUNTPOINT]:KEY (and --ext-mount-map MOUNTPOINT:KEY) at dump */
+static char *ext_key_of(const char *mountpoint)
+{
+	for (int i = 0; i < opts.nr_ext_mnts; i++)
+		if (!strcmp(opts.ext_mnts[i].key, mountpoint))
+			return opts.ext_mnts[i].val;
+	return NULL;
+}
+
+static int fill_mnt(struct mnt_info *mi, const struct proc_mount *pm)
+{
+	int ret;
+
+	memset(mi, 0, sizeof(*mi));
+	mi->mnt_id = pm->mnt_id;
+	mi->parent_id = pm->parent_id;
+	mi->s_dev = (pm->major << 20) | pm->minor;
+	mi->root = pm->root;
+	mi->mountpoint = pm->mountpoint;
+	mi->fsname = pm->fstype;
+	mi->source = pm->source;
+	mi->shared_id = pm->shared_id;
+	mi->master_id = pm->master_id;
+	mi->unbindable = pm->unbindable;
+	mi->fstype = fstype_of(pm->fstype);
+	mi->ext_key = ext_key_of(pm->mountpoint);
+	ret = parse_mnt_flags(pm->mnt_opts, &mi->flags);
+	if (!ret)
+		ret = parse_sb_opts(pm->sb_opts, &mi->sb_flags, &mi->options);
+	return ret;
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The mount of m's superblock with the shortest root: the one a tmpfs image is made from. */
+static int sb_base(const struct mnt_ns *ns, int idx)
+{
+	int best = idx;
+
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].s_dev == ns->m[idx].s_dev && strlen(ns->m[i].root) < strlen(ns->m[best].root))
+			best = i;
+	return best;
+}
+
+static bool has_children(const struct mnt_ns *ns, int idx)
+{
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].parent == idx)
+			return true;
+	return false;
+}
+
+static bool overmounted_at_root(const struct mnt_ns *ns, int idx)
+{
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].parent == idx && !strcmp(ns->m[i].mountpoint, ns->m[idx].mountpoint))
+			return true;
+	return false;
+}
+
+static bool group_in_tree(const struct mnt_ns *ns, uint32_t group)
+{
+	for (int i = 0; i < ns->nr; i++)
+		if (ns->m[i].shared_id == group)
+			return true;
+	return false;
+}
+
+/*
+ * A slave of a peer group outside the namespace (a container's root made
+ * rslave of the host's) is restored only where the source comes from
+ * outside too: the root mount and external mounts become slaves of their
+ * source's group (restore checks it is that group), binds of the root's
+ * filesystem with the root's master are cloned from the root mount.
+ */
+static int check_master(const struct mnt_ns *ns, int idx)
+{
+	const struct mnt_info *m = &ns->m[idx], *root = &ns->m[ns->root];
+	bool outside = idx == ns->root || m->ext_key;
+
+	if (!m->master_id)
+		return 0;
+	if (group_in_tree(ns, m->master_id)) {
+		if (!outside)
+			return 0;
+		return pr_fail(-EOPNOTSUPP,
+			       "mount %u at %s comes from outside the namespace (%s) and is a slave of peer group "
+			       "%u of the namespace: not supported\n",
+			       m->mnt_id, m->mountpoint, m->ext_key ? "external" : "the root", m->master_id);
+	}
+	if (outside)
+		return 0;
+	if (m->fstype == FSTYPE__UNSUPPORTED && m->s_dev == root->s_dev && path_under(m->root, root->root) &&
+	    m->master_id == root->master_id)
+		return 0;
+	return pr_fail(-EOPNOTSUPP,
+		       "mount %u at %s is a slave of peer group %u, which has no mount in the tree's mount namespace "
+		       "(only the root mount, external mounts and binds of the root's filesystem with the root's "
+		       "master can have one)\n",
+		       m->mnt_id, m->mountpoint, m->master_id);
+}
+
+/* What restore can't build is refused here, naming the mount. */
+static int check_mnt(struct mnt_ns *ns, int idx)
+{
+	struct mnt_info *m = &ns->m[idx], *root = &ns->m[ns->root];
+	int base, ret;
+
+	if (strstr(m->root, "//deleted"))
+		return pr_fail(-EOPNOTSUPP, "mount %u at %s: its root %s was deleted\n", m->mnt_id, m->mountpoint,
+			       m->root);
+	ret = check_master(ns, idx);
+	if (ret || idx == ns->root || m->ext_key)
+		return ret;
+	if (m->fstype == FSTYPE__UNSUPPORTED) {
+		if (m->s_dev == root->s_dev && path_under(m->root, root->root))
+			return 0;	/* a bind of the root's filesystem */
+		return pr_fail(-EOPNOTSUPP,
+			       "mount %u at %s (%s %s, root %s): criu can't make a %s filesystem again and it is not "
+			       "a bind of the tree's root filesystem; name it with --external mnt[%s]:KEY\n",
+			       m->mnt_id, m->mountpoint, m->fsname, m->source, m->root, m->fsname, m->mountpoint);
+	}
+	if (m->parent >= 0 && ns->m[m->parent].shared_id)
+		return pr_fail(-EOPNOTSUPP,
+			       "mount %u at %s is on mount %u, which is shared (peer group %u): mounts on shared mounts "
+			       "are not restored yet\n",
+			       m->mnt_id, m->mountpoint, ns->m[m->parent].mnt_id, ns->m[m->parent].shared_id);
+	base = sb_base(ns, idx);
+	if (!path_under(m->root, ns->m[base].root))
+		return pr_fail(-EOPNOTSUPP,
+			       "mount %u at %s (%s, root %s): no mount of its filesystem has a root above both it and "
+			       "mount %u (root %s)\n",
+			       m->mnt_id, m->mountpoint, m->fsname, m->root, ns->m[base].mnt_id, ns->m[base].root);
+	if (m->fstype == FSTYPE__PROC && strcmp(ns->m[base].root, "/"))
+		return pr_fail(-EOPNOTSUPP,
+			       "proc mount %u at %s (root %s): no mount of that proc shows its root, its pid namespace "
+			       "can't be told\n",
+			       m->mnt_id, m->mountpoint, m->root);
+	if (m->fstype == FSTYPE__TMPFS && strcmp(ns->m[base].root, "/"))
+		return pr_fail(-EOPNOTSUPP,
+			       "tmpfs mount %u at %s (root %s): no mount of that tmpfs shows its whole tree, its files "
+			       "can't all be read\n",
+			       m->mnt_id, m->mountpoint, m->root);
+	if (m->fstype == FSTYPE__TMPFS && base == idx) {
+		if (m->unbindable && has_children(ns, idx))
+			return pr_fail(-EOPNOTSUPP,
+				       "tmpfs mount %u at %s is unbindable and has mounts on it: the files under them "
+				       "can't be read\n",
+				       m->mnt_id, m->mountpoint);
+		if (overmounted_at_root(ns, idx))
+			return pr_fail(-EOPNOTSUPP,
+				       "tmpfs mount %u at %s is overmounted at its root: its files can't be read\n",
+				       m->mnt_id, m->mountpoint);
+		m->tar = true;
+	}
+	return 0;
+}
+
+/*
+ * A peer group with mounts in criu's namespace too (the copy unshare() made
+ * of a shared mount is its peer): restore makes a group of its own, the
+ * sharing with the outside would be lost.
+ */
+static int check_outside_sharing(const struct mnt_ns *ns)
+{
+	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_mounts mine = {};
+	int ret;
+
+	ret = self < 0 ? -errno : parse_pid_mountinfo(self, &mine);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/self/mountinfo: %s\n", strerror(-ret));
+	for (int i = 0; i < ns->nr && !ret; i++)
+		for (int j = 0; j < mine.nr && !ret; j++)
+			if (ns->m[i].shared_id && (uint32_t)mine.m[j].shared_id == ns->m[i].shared_id)
+				ret = pr_fail(-EOPNOTSUPP,
+					      "mount %u at %s is shared with mounts outside the tree's namespace (peer "
+					      "group %u, criu's %s): sharing with the outside is not restored\n",
+					      ns->m[i].mnt_id, ns->m[i].mountpoint, ns->m[i].shared_id,
+					      mine.m[j].mountpoint);
+	proc_mounts_free(&mine);
+	return ret;
+}
+
+static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
+{
+	int ret;
+
+	ns->m = xzalloc(sizeof(*ns->m) * (pms->nr ?: 1));
+	if (!ns->m)
+		return -ENOMEM;
+	ns->root = -1;
+	for (int i = 0; i < pms->nr; i++) {
+		ret = fill_mnt(&ns->m[i], &pms->m[i]);
+		ns->nr = i + 1;
+		if (ret)
+			return ret;
+	}
+	for (int i = 0; i < ns->nr; i++) {
+		pr_debug("mount %u on %u: %s %s root %s at %s\n", ns->m[i].mnt_id, ns->m[i].parent_id, ns->m[i].fsname,
+			 ns->m[i].source, ns->m[i].root, ns->m[i].mountpoint);
+		ns->m[i].parent = find_mnt(ns, ns->m[i].parent_id);
+		if (ns->m[i].parent == i)
+			ns->m[i].parent = -1;
+		if (ns->m[i].parent >= 0)
+			continue;
+		if (ns->root >= 0 || strcmp(ns->m[i].mountpoint, "/"))
+			return pr_fail(-EOPNOTSUPP,
+				       "mount %u at %s has no parent in the tree's mount namespace (is the root task "
+				       "chroot()ed below its namespace's root?)\n",
+				       ns->m[i].mnt_id, ns->m[i].mountpoint);
+		ns->root = i;
+	}
+	if (ns->root < 0)
+		return pr_fail(-EINVAL, "the tree's mountinfo has no root mount\n");
+	for (int i = 0; i < ns->nr; i++) {
+		ret = check_mnt(ns, i);
+		if (ret)
+			return ret;
+	}
+	return check_outside_sharing(ns);
+}
+
+static int stat_mntns(int dfd, const char *path, struct stat *st)
+{
+	return fstatat(dfd, path, st, 0) ? -errno : 0;
+}
+
+/* Every live thread must be in the root's mount namespace; is that criu's? */
+static int check_tasks(struct pstree *t, const struct stat *root_ns, const struct stat *mine)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD)
+			continue;
+		for (int i = 0; i < item->nr_threads; i++) {
+			char path[48];
+			struct stat st;
+			int ret;
+
+			snprintf(path, sizeof(path), "task/%d/ns/mnt", item->threads[i]);
+			ret = stat_mntns(item->proc_dfd, path, &st);
+			if (ret)
+				return pr_fail(ret, "can't stat /proc/%d/%s\n", item->pid, path);
+			if (st.st_ino != root_ns->st_ino || st.st_dev != root_ns->st_dev)
+				return pr_fail(-EOPNOTSUPP,
+					       "task %d (thread %d) is in mount namespace mnt:[%lu], the root task %d "
+					       "in mnt:[%lu]%s: one mount namespace per tree is supported\n",
+					       item->pid, item->threads[i], (unsigned long)st.st_ino, t->root->pid,
+					       (unsigned long)root_ns->st_ino,
+					       root_ns->st_ino == mine->st_ino ? " (criu's)" : "");
+		}
+	}
+	return 0;
+}
+
+int mntns_collect(struct pstree *t, struct mnt_ns **ret)
+{
+	struct proc_mounts pms = {};
+	struct pstree_item *item;
+	struct stat mine, its;
+	struct mnt_ns *ns;
+	int err;
+
+	*ret = NULL;
+	for_each_pstree_item(t, item)
+		item->mnt_ns_id = MNTNS_ID_CRIU;
+	if (stat("/proc/self/ns/mnt", &mine))
+		return pr_fail_errno("can't stat /proc/self/ns/mnt");
+	err = stat_mntns(t->root->proc_dfd, "ns/mnt", &its);
+	if (err)
+		return pr_fail(err, "can't stat /proc/%d/ns/mnt\n", t->root->pid);
+	err = check_tasks(t, &its, &mine);
+	if (err || (its.st_ino == mine.st_ino && its.st_dev == mine.st_dev))
+		return err;
+
+	err = parse_pid_mountinfo(t->root->proc_dfd, &pms);
+	if (err)
+		return pr_fail(err, "can't read /proc/%d/mountinfo: %s\n", t->root->pid, strerror(-err));
+	ns = xzalloc(sizeof(*ns));
+	if (!ns) {
+		proc_mounts_free(&pms);
+		return -ENOMEM;
+	}
+	ns->id = MNTNS_ID_TREE;
+	err = build_ns(ns, &pms);
+	ns->buf = pms.buf;	/* the strings point into it */
+	free(pms.m);
+
+	if (err) {
+		mntns_free(ns);
+		return err;
+	}
+	for_each_pstree_item(t, item)
+		item->mnt_ns_id = ns->id;
+	pr_info("the tree has its own mount namespace mnt:[%lu], %d mounts\n", (unsigned long)its.st_ino, ns->nr);
+	*ret = ns;
+	return 0;
+}
+
+/*
+ * In a tree with its own pid namespace, proc mounts (and what is on them or
+ * bound from them) are made by the root task's stub, inside that namespace
+ * (mount-restore.c): the controller has no fd of them.
+ */
+static bool mnt_late(const struct mnt_ns *ns, int idx, bool own_pidns)
+{
+	if (!own_pidns)
+		return false;
+	for (int i = idx; i >= 0; i = ns->m[i].parent)
+		for (int j = 0; j < ns->nr; j++)
+			if (ns->m[j].fstype == FSTYPE__PROC && ns->m[j].s_dev == ns->m[i].s_dev)
+				return true;
+	return false;
+}
+
+int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id)
+{
+	int idx;
+
+	*ret_mnt_id = -1;
+	if (!t || !t->mntns)
+		return 0;
+	idx = p->fdinfo.mnt_id >= 0 ? find_mnt(t->mntns, p->fdinfo.mnt_id) : -1;
+	if (idx >= 0 && mnt_late(t->mntns, idx, t->ns_flags & CLONE_NEWPID))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s is on proc mount %d (or one on it) of a tree with its own pid namespace: files there "
+			       "are not restored yet\n",
+			       p->link, p->fdinfo.mnt_id);
+	if (idx >= 0) {
+		*ret_mnt_id = p->fdinfo.mnt_id;
+		return 0;
+	}
+	if (p->fd < 0 || !p->item)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s, mapped or the exe of a task, is on mount %d, which is not in the tree's mount "
+			       "namespace (opened before the namespace was made? exec in it)\n",
+			       p->link, p->fdinfo.mnt_id);
+	return pr_fail(-EOPNOTSUPP,
+		       "fd %d of task %d (%s) is on mount %d, which is not in the tree's mount namespace (opened "
+		       "before the namespace was made?)\n",
+		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id);
+}
+
+/* ------------------------------------------------------ dump */
+
+static int write_mnt(struct cr_img *img, const struct mnt_info *m)
+{
+	MntEntry me = MNT_ENTRY__INIT;
+
+	me.fstype = m->fstype;
+	me.mnt_id = m->mnt_id;
+	me.root_dev = m->s_dev;
+	me.parent_mnt_id = m->parent >= 0 ? m->parent_id : 0;
+	me.flags = m->flags;
+	me.has_sb_flags = true;
+	me.sb_flags = m->sb_flags;
+	me.root = m->root;
+	me.mountpoint = m->mountpoint;
+	me.source = m->source;
+	me.options = m->options;
+	me.has_shared_id = true;
+	me.shared_id = m->shared_id;
+	me.has_master_id = true;
+	me.master_id = m->master_id;
+	me.fsname = m->fsname;
+	if (m->ext_key) {
+		me.has_ext_mount = true;
+		me.ext_mount = true;
+		me.ext_key = m->ext_key;
+	}
+	if (m->unbindable) {
+		me.has_unbindable = true;
+		me.unbindable = true;
+	}
+	pr_info("mount %u: %s %s root %s at %s, shared %u master %u\n", m->mnt_id, m->fsname, m->source, m->root,
+		m->mountpoint, m->shared_id, m->master_id);
+	return pb_write_one(img, &me, PB_MNT);
+}
+
+/*
+ * In a child that joined the tree's mount namespace: a detached copy of the
+ * mount alone (no mounts on top, so files under them are seen too), tarred.
+ */
+static int tar_one(int img_dfd, const struct mnt_info *m)
+{
+	_cleanup_close_ int dfd = -1, tree = -1;
+	struct cr_img *img;
+	struct statx stx;
+	int ret;
+
+	dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pr_fail_errno("can't open tmpfs mount %u at %s", m->mnt_id, m->mountpoint);
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID) ||
+	    stx.stx_mnt_id != m->mnt_id)
+		return pr_fail(-EOPNOTSUPP, "%s is not tmpfs mount %u any more (overmounted?)\n", m->mountpoint,
+			       m->mnt_id);
+	/* an unbindable mount can't be cloned: it has no mounts on it (check_mnt()), read it as it is */
+	if (m->unbindable)
+		tree = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		tree = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return pr_fail_errno("can't clone tmpfs mount %u at %s", m->mnt_id, m->mountpoint);
+	img = open_image_at(img_dfd, CR_FD_TMPFS_DEV, O_DUMP, m->s_dev);
+	if (!img)
+		return pr_fail_errno("can't create the image of tmpfs mount %u", m->mnt_id);
+	ret = tmpfs_tar_write(tree, img_raw_fd(img), m->mountpoint);
+	close_image(img);
+	return ret;
+}
+
+/*
+ * A proc mount must show the tree's pid namespace: restore mounts it from
+ * there. In a tree with its own, that proc's pid 1 is the tree's root (the
+ * same start time); else this process (in criu's) is its "self".
+ */
+static int check_proc_ns(const struct mnt_info *m, unsigned long long root_start)
+{
+	_cleanup_close_ int dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_pid_stat st;
+	struct statx stx;
+	char self[32];
+	ssize_t n;
+
+	if (dfd < 0)
+		return pr_fail_errno("can't open proc mount %u at %s", m->mnt_id, m->mountpoint);
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID) ||
+	    stx.stx_mnt_id != m->mnt_id)
+		return pr_fail(-EOPNOTSUPP, "proc mount %u at %s is overmounted: its pid namespace can't be told\n",
+			       m->mnt_id, m->mountpoint);
+	if (root_start) {
+		_cleanup_close_ int one = openat(dfd, "1", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (one >= 0 && !parse_pid_stat(one, &st) && st.start_time == root_start)
+			return 0;
+	} else {
+		n = readlinkat(dfd, "self", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			if (atoi(self) == getpid())
+				return 0;
+		}
+
+	}
+	return pr_fail(-EOPNOTSUPP,
+		       "proc mount %u at %s shows another pid namespace than the tree's: restore would mount the "
+		       "tree's\n",
+		       m->mnt_id, m->mountpoint);
+}
+
+static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
+{
+	int status, ret = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return pr_fail_errno("can't fork to read the tmpfs mounts");
+	if (pid == 0) {
+		if (setns(ns_fd, CLONE_NEWNS)) {
+			pr_perror("can't join the tree's mount namespace");
+			_exit(1);
+		}
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
+				ret = check_proc_ns(&ns->m[i], root_start);
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].tar)
+				ret = tar_one(img_dfd, &ns->m[i]);
+		_exit(ret ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return pr_fail_errno("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return pr_fail(-EIO, "the mounts could not be checked or the tmpfs contents dumped\n");
+	return 0;
+}
+
+int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns)
+{
+	_cleanup_close_ int ns_fd = -1;
+	struct proc_pid_stat st = {};
+	struct cr_img *img;
+	int ret = 0;
+
+	if (!ns)
+		return 0;
+	img = open_image_at(img_dfd, CR_FD_MNTS, O_DUMP, ns->id);
+	if (!img)
+		return pr_fail_errno("can't create mountpoints-%u.img", ns->id);
+	for (int i = 0; i < ns->nr && !ret; i++)
+		ret = write_mnt(img, &ns->m[i]);
+	ret = close_image_checked(img) ?: ret;
+	if (ret)
+		return ret;
+	ns_fd = openat(t->root->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0)
+		return pr_fail_errno("can't open /proc/%d/ns/mnt", t->root->pid);
+	/* a pid namespace of its own (pidns.c): its init, the root, is known by its start time */
+	if (t->ns_flags & CLONE_NEWPID) {
+		ret = parse_pid_stat(t->root->proc_dfd, &st);
+		if (ret)
+			return pr_fail(ret, "can't read /proc/%d/stat\n", t->root->pid);
+	}
+	return tar_all(img_dfd, ns_fd, ns, (t->ns_flags & CLONE_NEWPID) ? st.start_time : 0);
+}
