@@ -24,6 +24,7 @@
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
+#include "seccomp.h"
 #include "seize.h"
 
 #include "inventory.pb-c.h"
@@ -168,6 +169,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = ns_check_tree(&tree);
 	if (!ret)
 		ret = check_tree_files(&tree);
+	if (!ret)
+		ret = dump_seccomp(img_dfd, &tree);	/* before the core images, which name the filters */
 	if (ret)
 		goto err;
 

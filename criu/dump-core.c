@@ -5,7 +5,7 @@
  * From ptrace: registers, FPU/xstate, blocked mask, pending signals, rseq.
  * From ptrace at the seize's event stop: the signal that stopped a stopped task.
  * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs,
- * groups, seccomp mode, rlimits, personality, comm, loginuid, oom_score_adj.
+ * groups, seccomp mode (the filters: seccomp.c), rlimits, personality, comm, loginuid, oom_score_adj.
  * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
  * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
  * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
@@ -452,6 +452,25 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	return fill_remote_thread(t, scratch);
 }
 
+/* The thread's seccomp mode and its newest filter in seccomp.img (dump_seccomp() found it). */
+static int fill_seccomp(struct thread_dump *t, struct pstree_item *item, int idx)
+{
+	int mode = t->st.seccomp;
+
+	if (mode <= 0)
+		return 0;	/* disabled: not written, as CRIU */
+	t->tc.has_seccomp_mode = true;
+	t->tc.seccomp_mode = mode == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
+	if (mode == 1)
+		return 0;
+	if (!item->seccomp_filter || item->seccomp_filter[idx] < 0)
+		return pr_fail(-EINVAL, "thread %d of task %d: seccomp filters appeared after they were read\n",
+			       t->tid, item->pid);
+	t->tc.has_seccomp_filter = true;
+	t->tc.seccomp_filter = (uint32_t)item->seccomp_filter[idx];
+	return 0;
+}
+
 static void thread_free(struct thread_dump *t)
 {
 	compel_fpregs_free(&t->fp);
@@ -870,10 +889,6 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		if (ret)
 			return pr_fail(ret, "can't read /proc/%d/task/%d/status: %s\n", item->pid, th[i].tid,
 				       strerror(-ret));
-		/* the restore can't put seccomp back yet: refuse it here, while the tree can still go on */
-		if (th[i].st.seccomp > 0)
-			return pr_fail(-EOPNOTSUPP, "thread %d of task %d runs under seccomp (%s mode): not supported\n",
-				       th[i].tid, item->pid, th[i].st.seccomp == 1 ? "strict" : "filter");
 		/* before the first remote syscall: that leaves the seize's event stop */
 		if (item->state == TASK_STOPPED && i == 0) {
 			ret = compel_get_stop_signal(th[i].tid);
@@ -941,6 +956,8 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 	scratch = th[0].rs.scratch;
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);
+		if (!ret)
+			ret = fill_seccomp(&th[i], item, i);
 		if (ret)
 			pr_err("can't collect the state of thread %d of %d: %s\n", th[i].tid, item->pid,
 			       strerror(-ret));

@@ -90,6 +90,7 @@ struct rst_ctx {
 	size_t nr_shmem_imgs;
 
 	struct rst_files files;	/* files.c: the objects of files.img */
+	struct SeccompEntry *seccomp;	/* seccomp.c: seccomp.img, NULL when there is none */
 
 	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
 	struct shmem_obj *shmems;
