@@ -40,7 +40,7 @@ DEBIAN_CRIT = "/usr/bin/crit"
 PROGRAMS = ["pipe00", "fifo_wr_first", "sk_unix_dgram00", "sk_unix_scm00", "sk_unix_named00",
             "ghost_holes", "file_deleted", "memfd00", "shm_anon00", "fork_tree", "eventfd00",
             "epoll00", "inotify00", "signalfd00", "timerfd00", "pidfd_child", "sigpending00",
-            "thread8", "zombie00", "stopped00", "mem_prot00"]
+            "thread8", "zombie00", "stopped00", "mem_prot00", "seccomp_inherit"]
 RPC_PROGRAM = "pipe_size00"	# dumped through pycriu.criu (criu swrk)
 
 results = []
