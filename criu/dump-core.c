@@ -4,7 +4,7 @@
  *
  * From ptrace: registers, FPU/xstate, blocked mask, pending signals, rseq.
  * From ptrace at the seize's event stop: the signal that stopped a stopped task.
- * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs,
+ * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs, LSM labels (lsm.c),
  * groups, seccomp mode (the filters: seccomp.c), rlimits, personality, comm, loginuid, oom_score_adj.
  * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
  * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
@@ -31,6 +31,7 @@
 #include "dump-core.h"
 #include "image.h"
 #include "log.h"
+#include "lsm.h"
 #include "membarrier.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -252,6 +253,7 @@ struct thread_dump {
 	uint32_t caps[5][2];
 	struct proc_status st;
 	RseqEntry rseq;
+	char *lsm[2];			/* the LSM labels in creds (lsm.c) */
 	struct sigq sigs;
 	struct thread_attrs attrs;
 	char comm[64];
@@ -299,7 +301,7 @@ static int fill_creds(struct thread_dump *t)
 		return (int)r;
 	c->secbits = (uint32_t)r;
 	t->tc.creds = c;
-	return 0;
+	return dump_thread_lsm(t->dfd, t->tid, c, t->lsm);
 }
 
 /* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
@@ -475,6 +477,8 @@ static void thread_free(struct thread_dump *t)
 {
 	compel_fpregs_free(&t->fp);
 	proc_status_free(&t->st);
+	free(t->lsm[0]);
+	free(t->lsm[1]);
 	sigq_free(&t->sigs);
 	if (t->dfd >= 0)
 		close(t->dfd);

@@ -27,6 +27,7 @@
 #include <linux/securebits.h>
 
 #include "common.h"
+#include "lsm.h"
 #include "membarrier.h"
 #include "proc_parse.h"
 #include "restore.h"
@@ -59,6 +60,7 @@ struct morph_thread {
 	enum compel_task_state state;
 	struct compel_rsys rs;
 	bool rs_open;
+	int lsm_fds[2];			/* the thread's own attr/current and attr/sockcreate, -1 (lsm.c) */
 };
 
 /* The task's pid in the images: what the task itself sees (remote syscalls take it). */
@@ -95,6 +97,7 @@ static int seize_all(struct morph_task *mt)
 		t->tid = rst_real_pid(mt->ctx, item->threads[i]);
 		t->core = rsti(item)->core[i];
 		t->rs.mem_fd = -1;
+		t->lsm_fds[0] = t->lsm_fds[1] = -1;
 		if (t->tid <= 0)
 			return pr_fail(-ESRCH, "thread %d of task %d: criu does not know its pid\n", item->threads[i],
 				       item->pid);
@@ -311,7 +314,8 @@ static int remote_capget(struct morph_task *mt, struct morph_thread *t, uint64_t
  * they are), the ambient set (while SECBIT_NO_CAP_AMBIENT_RAISE is not set),
  * the seccomp filters (CAP_SYS_ADMIN still there), and with CAP_SETPCAP still
  * effective the dumped securebits with their locks; then the dumped
- * capability sets, no_new_privs, and seccomp strict mode.
+ * capability sets, the LSM label (lsm.c: before no_new_privs, which limits
+ * label changes), no_new_privs, and seccomp strict mode.
  */
 static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx, int seccomp_shared)
 {
@@ -363,6 +367,8 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS", __NR_prctl, PR_SET_SECUREBITS, c->secbits, 0, 0, 0, 0);
 	ret = remote_capset(mt, t, eff, prm, inh);
+	if (!ret && rst_lsm_needed(mt->ctx, tc))
+		ret = rst_lsm_apply(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, t->lsm_fds);
 	if (ret)
 		return ret;
 	/* one way: set last (the flag is the thread's) */
@@ -769,6 +775,10 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)
 		ret = restore_loginuid(mt);
+	for (int i = 0; !ret && i < item->nr_threads; i++)
+		if (rst_lsm_needed(ctx, mt->th[i].core->thread_core))
+			ret = rst_lsm_open(ctx, &mt->th[i].rs, mt->th[i].tid, SCRATCH(mt->tramp),
+					   rsti(item)->mem.remote_proc_fd, mt->th[i].core->thread_core, mt->th[i].lsm_fds);
 	if (!ret)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "log.h"
+#include "lsm.h"
 #include "version.h"
 
 /* Process-wide: the options of this criu run (command line, config files or one RPC request). */
@@ -232,6 +233,17 @@ static int set_pidfd_map(const char *arg)
 	return 0;
 }
 
+static int set_lsm_profile(const char *arg)
+{
+	enum lsm_kind kind;
+	const char *name;
+
+	if (lsm_parse_profile(arg, &kind, &name))
+		return opt_error("takes apparmor:PROFILE or selinux:CONTEXT, not '%s'", arg);
+	opts.lsm_profile = arg;
+	return 0;
+}
+
 static int set_all(const char *arg)
 {
 	opts.check_extra = opts.check_experimental = true;
@@ -331,6 +343,7 @@ struct opt_def {
 #define FUNC(n, s, arg, kind, fn, a, h)		{ n, s, arg, kind, false, .set = fn, .argname = a, .help = h }
 #define ACCEPT(n, s, neg, h)			{ n, s, no_argument, HINT, neg, .help = h }
 #define ACCEPT_ARG(n, s, a, h)			{ n, s, required_argument, HINT, false, .argname = a, .help = h }
+#define STR_HINT(n, s, f, a, h)			{ n, s, required_argument, HINT, false, .str = f, .argname = a, .help = h }
 #define NOPE(n, s, neg, h)			{ n, s, no_argument, NOT_YET, neg, .help = h }
 #define NOPE_ARG(n, s, arg, a, h)		{ n, s, arg, NOT_YET, false, .argname = a, .help = h }
 
@@ -360,6 +373,8 @@ static const struct opt_def defs[] = {
 	     "only 'ignore': criu leaves cgroups alone"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
+	FUNC("lsm-profile", 0, required_argument, WORKS, set_lsm_profile, "TYPE:NAME",
+	     "restore: the LSM label of the tasks (apparmor:PROFILE or selinux:CONTEXT)"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
@@ -381,6 +396,8 @@ static const struct opt_def defs[] = {
 	ACCEPT_ARG("libdir", 'L', "DIR", "plugin directory (criu loads no plugins)"),
 	ACCEPT("force-irmap", 0, true, "record inotify watch paths (criu always does)"),
 	ACCEPT_ARG("irmap-scan-path", 0, "PATH", "where to look for watch paths (criu opens the handles)"),
+	STR_HINT("lsm-mount-context", 0, &opts.lsm_mount_context, "CTX",
+		 "SELinux context of restored mounts (criu restores no mounts yet)"),
 
 	SECTION("Not supported yet (criu exits 1):"),
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
@@ -408,8 +425,6 @@ static const struct opt_def defs[] = {
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
 	NOPE_ARG("cgroup-dump-controller", 0, required_argument, "NAME", "cgroup controller"),
 	NOPE_ARG("cgroup-yard", 0, required_argument, "PATH", "cgroup yard"),
-	NOPE_ARG("lsm-profile", 0, required_argument, "TYPE:NAME", "LSM profile"),
-	NOPE_ARG("lsm-mount-context", 0, required_argument, "CTX", "LSM mount context"),
 	NOPE("track-mem", 0, true, "track memory changes for incremental dumps"),
 	NOPE_ARG("prev-images-dir", 0, required_argument, "DIR", "incremental dump"),
 	NOPE("page-server", 0, true, "send pages to a page server"),

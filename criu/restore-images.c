@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "lsm.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -488,6 +489,8 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 			return ret;
 	}
 	ret = rst_seccomp_read(ctx);
+	if (!ret)
+		ret = rst_lsm_check(ctx);
 	if (ret)
 		return ret;
 	return check_pidns(ctx);

@@ -54,6 +54,8 @@ struct cr_options {
 	enum pidfd_external_policy pidfd_external;
 	struct pidfd_ext_map *pidfd_ext_maps;
 	int nr_pidfd_ext_maps;
+	const char *lsm_profile;	/* --lsm-profile TYPE:NAME (lsm.c) */
+	const char *lsm_mount_context;	/* --lsm-mount-context CTX: for restored mounts (none yet) */
 
 	/* check */
 	const char *feature;		/* --feature NAME */
