@@ -218,6 +218,7 @@ static int dump_task_seccomp(struct seccomp_dump *sd, struct pstree_item *item)
 				      strerror(-ret));
 			break;
 		}
+		proc_status_free(&st);	/* only the numbers are used */
 		if (st.seccomp > 0 && item->seccomp_unsuspended) {
 			ret = pr_fail(-EPERM, "thread %d of task %d runs under seccomp, and criu can't suspend it "
 					      "(criu needs CAP_SYS_ADMIN and no seccomp of its own)\n",
@@ -306,14 +307,21 @@ static int thread_mode(const ThreadCoreEntry *tc)
 	return tc && tc->has_seccomp_mode ? (int)tc->seccomp_mode : SECCOMP_MODE_DISABLED;
 }
 
-/* The thread's chain, oldest first, into chain[BPF_MAXINSNS]: its length (0 without filters). */
-static int thread_chain(struct rst_ctx *ctx, const ThreadCoreEntry *tc, uint32_t *chain)
+/*
+ * The thread's chain, oldest first, into *ret_chain (malloc'ed, room for every
+ * filter of the image: no chain is longer): its length, 0 without filters.
+ */
+static int thread_chain(struct rst_ctx *ctx, const ThreadCoreEntry *tc, uint32_t **ret_chain)
 {
-	uint32_t idx;
+	uint32_t idx, *chain;
 	int n = 0;
 
+	*ret_chain = NULL;
 	if (thread_mode(tc) != SECCOMP_MODE_FILTER || !ctx->seccomp)
 		return 0;
+	chain = *ret_chain = xzalloc(ctx->seccomp->n_seccomp_filters * sizeof(uint32_t));
+	if (!chain)
+		return -ENOMEM;
 	/* checked by rst_seccomp_read(): in range, each prev lower than its filter */
 	for (idx = tc->seccomp_filter;; idx = ctx->seccomp->seccomp_filters[idx]->prev) {
 		chain[n++] = idx;
@@ -366,11 +374,35 @@ static int check_thread(struct rst_ctx *ctx, const CoreEntry *core, pid_t tid)
 	return 0;
 }
 
+/*
+ * The restored tasks are forks of criu: under a filter of criu's own they
+ * would keep it on top of theirs (and criu could not suspend theirs).
+ */
+static int check_criu_itself(void)
+{
+	struct proc_status st = { .seccomp = -1, .seccomp_filters = -1 };
+	_cleanup_close_ int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = dfd < 0 ? -errno : parse_pid_status(dfd, &st);
+
+	if (ret)
+		return pr_fail(ret, "can't read criu's own /proc/self/status: %s\n", strerror(-ret));
+	proc_status_free(&st);
+	if (st.seccomp > 0)
+		return pr_fail(-EPERM, "criu itself runs under seccomp (%s mode): every restored task would "
+				       "inherit it; run criu without a seccomp filter\n",
+			       st.seccomp == SECCOMP_MODE_STRICT ? "strict" : "filter");
+	return 0;
+}
+
 int rst_seccomp_read(struct rst_ctx *ctx)
 {
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_SECCOMP, O_RSTR);
+	struct cr_img *img;
 	struct pstree_item *item;
-	int ret = 0;
+	int ret = check_criu_itself();
+
+	if (ret)
+		return ret;
+	img = open_image_at(ctx->img_dfd, CR_FD_SECCOMP, O_RSTR);
 
 	if (!img)
 		return pr_fail_errno("can't open seccomp.img");
@@ -409,18 +441,18 @@ bool rst_seccomp_task(const struct pstree_item *item)
 
 int rst_seccomp_shared(struct rst_ctx *ctx, struct pstree_item *item)
 {
-	_cleanup_free_ uint32_t *c0 = xzalloc(BPF_MAXINSNS * sizeof(uint32_t));
-	_cleanup_free_ uint32_t *ci = xzalloc(BPF_MAXINSNS * sizeof(uint32_t));
+	_cleanup_free_ uint32_t *c0 = NULL;
 	int shared;
 
-	if (!c0 || !ci)
-		return -ENOMEM;
 	if (item->nr_threads < 2)
 		return 0;
-	shared = thread_chain(ctx, rsti(item)->core[0]->thread_core, c0);
-	for (int i = 1; i < item->nr_threads && shared; i++) {
-		int n = thread_chain(ctx, rsti(item)->core[i]->thread_core, ci), k = 0;
+	shared = thread_chain(ctx, rsti(item)->core[0]->thread_core, &c0);
+	for (int i = 1; i < item->nr_threads && shared > 0; i++) {
+		_cleanup_free_ uint32_t *ci = NULL;
+		int n = thread_chain(ctx, rsti(item)->core[i]->thread_core, &ci), k = 0;
 
+		if (n < 0)
+			return n;
 		while (k < n && k < shared && ci[k] == c0[k])
 			k++;
 		shared = k;
@@ -459,12 +491,12 @@ static int install_one(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t tid, u
 int rst_seccomp_filters(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t tid, unsigned long scratch,
 			const ThreadCoreEntry *tc, int skip, int tsync)
 {
-	_cleanup_free_ uint32_t *chain = xzalloc(BPF_MAXINSNS * sizeof(uint32_t));
+	_cleanup_free_ uint32_t *chain = NULL;
 	int n, ret = 0;
 
-	if (!chain)
-		return -ENOMEM;
-	n = thread_chain(ctx, tc, chain);
+	n = thread_chain(ctx, tc, &chain);
+	if (n < 0)
+		return n;
 	for (int i = skip; i < n && !ret; i++)
 		ret = install_one(ctx, rs, tid, scratch, chain[i], i < tsync);
 	if (!ret && n > skip)

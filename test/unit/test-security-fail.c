@@ -7,7 +7,9 @@
  * then restored twice in ways that must fail in the morph: with seccomp.img
  * edited so that the filter is one the kernel rejects (a load outside
  * struct seccomp_data), and by a criu whose bounding set lacks
- * CAP_SYS_TIME, which the dumped tasks hold (their capset fails). Each time
+ * CAP_SYS_TIME, which the dumped tasks hold (their capset fails), and by a
+ * criu that runs under a seccomp filter itself (which every restored task
+ * would inherit: refused before anything starts). Each time
  * criu must exit 1 naming what failed, the tree's pids must be free and no
  * criu or stub process left. Then a clean restore works. Needs root.
  * TAP output; exit 0 when every check passed, 77 when criu/criu is missing.
@@ -126,7 +128,12 @@ static int count_criu_procs(void)
 	return n;
 }
 
-/* criu with args, its stderr in err; drop_cap >= 0: dropped from criu's bounding set first. */
+#define UNDER_SECCOMP (-2)	/* run_criu()'s drop_cap: criu runs under an "allow" filter instead */
+
+/*
+ * criu with args, its stderr in err; drop_cap >= 0: dropped from criu's bounding set
+ * first; UNDER_SECCOMP: criu starts under a seccomp filter.
+ */
 static int run_criu(char *err, size_t len, int drop_cap, const char *const *args)
 {
 	char *argv[16];
@@ -149,6 +156,14 @@ static int run_criu(char *err, size_t len, int drop_cap, const char *const *args
 		/* root's exec then gives criu no CAP_SYS_TIME in any set */
 		if (drop_cap >= 0 && prctl(PR_CAPBSET_DROP, drop_cap, 0, 0, 0))
 			_exit(126);
+		if (drop_cap == UNDER_SECCOMP) {
+			struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+			struct sock_fprog prog = { 1, &allow };
+
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+			    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+				_exit(125);
+		}
 		execv(criu, argv);
 		_exit(127);
 	}
@@ -236,6 +251,9 @@ int main(void)
 	check(patch_insn(img, &allow, &bad) == 0, "seccomp.img: the filter's only instruction replaced");
 	expect_failure("a filter the kernel rejects", -1, "can't install seccomp filter 0");
 	check(patch_insn(img, &bad, &allow) == 0, "seccomp.img: the filter put back");
+
+	/* 2b. criu itself under seccomp: the restored tasks would inherit its filter */
+	expect_failure("criu under seccomp", UNDER_SECCOMP, "criu itself runs under seccomp");
 
 	/* 3. a clean restore */
 	{
