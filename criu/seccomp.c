@@ -56,6 +56,8 @@ struct seccomp_md {
 
 /* the flags a filter's metadata reports and seccomp() takes back */
 #define SECCOMP_KEPT_FLAGS SECCOMP_FILTER_FLAG_LOG
+/* CRIU 4.2 also writes TSYNC in an image's flags, as a hint: criu decides TSYNC itself (rst_seccomp_shared()) */
+#define SECCOMP_IMAGE_FLAGS (SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_TSYNC)
 
 /* ------------------------------------------------------ dump */
 
@@ -349,7 +351,7 @@ static int check_filters(const SeccompEntry *se)
 		if (f->has_prev && f->prev >= i)
 			return pr_fail(-EINVAL, "seccomp.img: filter %zu follows filter %u, not an older one\n", i,
 				       f->prev);
-		if (f->has_flags && (f->flags & ~SECCOMP_KEPT_FLAGS))
+		if (f->has_flags && (f->flags & ~SECCOMP_IMAGE_FLAGS))
 			return pr_fail(-EINVAL, "seccomp.img: filter %zu has unknown flags %#x\n", i, f->flags);
 	}
 	return 0;
@@ -470,7 +472,7 @@ static int install_one(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t tid, u
 		uint16_t pad[3];
 		uint64_t filter;
 	} prog = { (uint16_t)(f->filter.len / sizeof(struct sock_filter)), { 0 }, scratch + 16 };
-	unsigned long flags = (f->has_flags ? f->flags : 0) | (tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0);
+	unsigned long flags = (f->has_flags ? f->flags & SECCOMP_KEPT_FLAGS : 0) | (tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0);
 	long r;
 	int ret;
 

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test-security-fail: a restore whose creds or seccomp filters the kernel
- * refuses fails before the tree is let go, and leaves nothing running. A
- * tree of two processes (P under an "allow" seccomp filter and no_new_privs,
- * its child C, which inherits the filter; P has a second thread) is dumped,
- * then restored twice in ways that must fail in the morph: with seccomp.img
- * edited so that the filter is one the kernel rejects (a load outside
- * struct seccomp_data), and by a criu whose bounding set lacks
- * CAP_SYS_TIME, which the dumped tasks hold (their capset fails), and by a
- * criu that runs under a seccomp filter itself (which every restored task
- * would inherit: refused before anything starts). Each time
- * criu must exit 1 naming what failed, the tree's pids must be free and no
- * criu or stub process left. Then a clean restore works. Needs root.
+ * test-security-fail: a restore whose creds or seccomp filters can't be
+ * restored fails before the tree is let go, and leaves nothing running. A
+ * tree of two processes (P under an "allow" seccomp filter and
+ * no_new_privs, with a second thread; its child C, which inherits the
+ * filter) is dumped; seccomp.img must hold the filter they share once. Then
+ * restores that must fail: with seccomp.img edited so that the filter is one
+ * the kernel rejects (a load outside struct seccomp_data: seccomp() fails
+ * in the morph), by a criu whose bounding set lacks CAP_SYS_TIME, which the
+ * tasks hold (their capset fails in the morph), and by a criu that runs
+ * under a seccomp filter itself (every restored task would inherit it:
+ * refused before anything starts). Each time criu must exit 1 naming what
+ * failed, the tree's pids must be free and no criu or stub process left.
+ * Then a clean restore works. Needs root.
  * TAP output; exit 0 when every check passed, 77 when criu/criu is missing.
  */
 #include <dirent.h>
@@ -190,6 +191,20 @@ static void expect_failure(const char *what, int drop_cap, const char *needle)
 	check(count_criu_procs() == 0, "%s: no criu or stub process is left", what);
 }
 
+/* How many times the 8-byte instruction insn is in file path. */
+static int count_insn(const char *path, const struct sock_filter *insn)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY), n = 0;
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	for (ssize_t i = 0; i + (ssize_t)sizeof(*insn) <= len; i++)
+		n += !memcmp(buf + i, insn, sizeof(*insn));
+	if (fd >= 0)
+		close(fd);
+	return len < 0 ? -1 : n;
+}
+
 /* Replace the first 8-byte instruction `from` in file path by `to` (same size: the framing stays). */
 static int patch_insn(const char *path, const struct sock_filter *from, const struct sock_filter *to)
 {
@@ -242,12 +257,14 @@ int main(void)
 			printf("# %s\n", err);
 	}
 	check(gone(tree[0]) && gone(tree[1]), "the dumped tree is gone");
+	snprintf(img, sizeof(img), "%s/seccomp.img", dir);
+	check(count_insn(img, &allow) == 1, "seccomp.img holds the filter P and C share once (%d times)",
+	      count_insn(img, &allow));
 
 	/* 1. criu lacks a capability the tasks hold: their capset fails in the morph */
 	expect_failure("criu without CAP_SYS_TIME", CAP_SYS_TIME, "capset");
 
 	/* 2. a filter the kernel rejects: seccomp() fails in the morph */
-	snprintf(img, sizeof(img), "%s/seccomp.img", dir);
 	check(patch_insn(img, &allow, &bad) == 0, "seccomp.img: the filter's only instruction replaced");
 	expect_failure("a filter the kernel rejects", -1, "can't install seccomp filter 0");
 	check(patch_insn(img, &bad, &allow) == 0, "seccomp.img: the filter put back");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * seccomp_log: the flags of each filter come back. F1 and F3 are installed
- * with SECCOMP_FILTER_FLAG_LOG, F2 without. Only a tracer outside seccomp
+ * seccomp_log: the flags of each filter come back, in their places. F1 and
+ * F2 are installed with SECCOMP_FILTER_FLAG_LOG, F3 (the newest) without:
+ * a chain read or installed the wrong way round would show it. Only a tracer outside seccomp
  * can read them (PTRACE_SECCOMP_GET_METADATA): a helper child, forked before
  * the filters, seizes the test when asked and reports the flags of filters
  * 0, 1 and 2 (oldest first).
@@ -51,7 +52,7 @@ static int helper(pid_t target, int req, int resp)
 
 static void check(const char *when, int req, int resp)
 {
-	static const unsigned long long want[NR_FILTERS] = { SECCOMP_FILTER_FLAG_LOG, 0, SECCOMP_FILTER_FLAG_LOG };
+	static const unsigned long long want[NR_FILTERS] = { SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_LOG, 0 };
 	unsigned long long flags[NR_FILTERS];
 	char c = 'p';
 
@@ -86,8 +87,8 @@ int main(int argc, char **argv)
 		_exit(helper(me, req[0], resp[1]));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
 	    sct_install(SCT_PROBE_NR, M1, SECCOMP_RET_ERRNO | 101, SECCOMP_FILTER_FLAG_LOG) ||
-	    sct_install(SCT_PROBE_NR, M1, SECCOMP_RET_ERRNO | 102, 0) ||
-	    sct_install(SCT_PROBE_NR, M1, SECCOMP_RET_ERRNO | 103, SECCOMP_FILTER_FLAG_LOG)) {
+	    sct_install(SCT_PROBE_NR, M1, SECCOMP_RET_ERRNO | 102, SECCOMP_FILTER_FLAG_LOG) ||
+	    sct_install(SCT_PROBE_NR, M1, SECCOMP_RET_ERRNO | 103, 0)) {
 		fail("can't install the filters");
 		return 1;
 	}
