@@ -64,6 +64,7 @@ struct seccomp_md {
 struct seccomp_dump {
 	SeccompFilter **nodes;
 	size_t nr, cap;
+	struct sock_filter *prog;	/* BPF_MAXINSNS: one filter read */
 };
 
 static void seccomp_dump_free(struct seccomp_dump *sd)
@@ -73,6 +74,7 @@ static void seccomp_dump_free(struct seccomp_dump *sd)
 		free(sd->nodes[i]);
 	}
 	free(sd->nodes);
+	free(sd->prog);
 }
 
 /* The node for (prev, program, flags): the one seen already, or a new one. Its index, or -errno. */
@@ -120,7 +122,7 @@ static int node_get(struct seccomp_dump *sd, int prev, const void *prog, size_t 
  */
 static int read_chain(struct seccomp_dump *sd, pid_t pid, pid_t tid, int expect, int *chain)
 {
-	static struct sock_filter prog[BPF_MAXINSNS];
+	struct sock_filter *prog = sd->prog;
 	int n, prev = -1;
 
 	for (n = 0;; n++) {
@@ -141,7 +143,8 @@ static int read_chain(struct seccomp_dump *sd, pid_t pid, pid_t tid, int expect,
 		if (n >= expect)
 			return pr_fail(-EINVAL, "thread %d of task %d: more filters than the %d /proc counts\n", tid,
 				       pid, expect);
-		prev = node_get(sd, prev, prog, (size_t)len * sizeof(prog[0]), (uint32_t)(md.flags & SECCOMP_KEPT_FLAGS));
+		prev = node_get(sd, prev, prog, (size_t)len * sizeof(prog[0]),
+				(uint32_t)(md.flags & SECCOMP_KEPT_FLAGS));
 		if (prev < 0)
 			return prev;
 		chain[n] = prev;
@@ -282,9 +285,12 @@ static int write_seccomp_img(int img_dfd, struct seccomp_dump *sd)
 
 int dump_seccomp(int img_dfd, struct pstree *tree)
 {
-	struct seccomp_dump sd = {};
+	struct seccomp_dump sd = { .prog = xzalloc(BPF_MAXINSNS * sizeof(struct sock_filter)) };
 	struct pstree_item *item;
 	int ret = 0;
+
+	if (!sd.prog)
+		return -ENOMEM;
 
 	/* parents first: a child's chain finds the nodes of its parent's */
 	for_each_pstree_item(tree, item) {
