@@ -25,6 +25,7 @@
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
+#include "seccomp.h"
 #include "seize.h"
 
 #include "inventory.pb-c.h"
@@ -177,6 +178,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = ns_dump_contents(img_dfd, &nss);
 	if (!ret)
 		ret = mntns_collect(&tree, &tree.mntns);
+	if (!ret)
+		ret = dump_seccomp(img_dfd, &tree);	/* before the core images, which name the filters */
 	if (ret)
 		goto err;
 

@@ -81,6 +81,7 @@ int cr_restore(int img_dfd)
 		.detached = opts.restore_detached,
 		.pidfile = opts.pidfile,
 		.shell_job = opts.shell_job,
+		.lsm_profile = opts.lsm_profile,
 	};
 
 	return cr_restore_tasks(&o);

@@ -4,8 +4,8 @@
  *
  * From ptrace: registers, FPU/xstate, blocked mask, pending signals, rseq.
  * From ptrace at the seize's event stop: the signal that stopped a stopped task.
- * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs,
- * groups, seccomp mode, rlimits, personality, comm, loginuid, oom_score_adj.
+ * From /proc (through item->proc_dfd): creds, caps (ambient ones too), no_new_privs, LSM labels (lsm.c),
+ * groups, seccomp mode (the filters: seccomp.c), rlimits, personality, comm, loginuid, oom_score_adj.
  * From remote syscalls in the stopped threads (compel, fast contexts): signal actions,
  * sigaltstack, clear_tid address, parent-death signal, securebits, child-subreaper flag,
  * itimers and POSIX timers (ids from /proc/PID/timers); the dumpable and THP-disable
@@ -31,6 +31,7 @@
 #include "dump-core.h"
 #include "image.h"
 #include "log.h"
+#include "lsm.h"
 #include "membarrier.h"
 #include "namespaces.h"
 #include "proc_parse.h"
@@ -253,6 +254,7 @@ struct thread_dump {
 	uint32_t caps[5][2];
 	struct proc_status st;
 	RseqEntry rseq;
+	char *lsm[2];			/* the LSM labels in creds (lsm.c) */
 	struct sigq sigs;
 	struct thread_attrs attrs;
 	char comm[64];
@@ -300,7 +302,7 @@ static int fill_creds(struct thread_dump *t)
 		return (int)r;
 	c->secbits = (uint32_t)r;
 	t->tc.creds = c;
-	return 0;
+	return dump_thread_lsm(t->dfd, t->tid, c, t->lsm);
 }
 
 /* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
@@ -453,10 +455,31 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	return fill_remote_thread(t, scratch);
 }
 
+/* The thread's seccomp mode and its newest filter in seccomp.img (dump_seccomp() found it). */
+static int fill_seccomp(struct thread_dump *t, struct pstree_item *item, int idx)
+{
+	int mode = t->st.seccomp;
+
+	if (mode <= 0)
+		return 0;	/* disabled: not written, as CRIU */
+	t->tc.has_seccomp_mode = true;
+	t->tc.seccomp_mode = mode == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
+	if (mode == 1)
+		return 0;
+	if (!item->seccomp_filter || item->seccomp_filter[idx] < 0)
+		return pr_fail(-EINVAL, "thread %d of task %d: seccomp filters appeared after they were read\n",
+			       t->tid, item->pid);
+	t->tc.has_seccomp_filter = true;
+	t->tc.seccomp_filter = (uint32_t)item->seccomp_filter[idx];
+	return 0;
+}
+
 static void thread_free(struct thread_dump *t)
 {
 	compel_fpregs_free(&t->fp);
 	proc_status_free(&t->st);
+	free(t->lsm[0]);
+	free(t->lsm[1]);
 	sigq_free(&t->sigs);
 	if (t->dfd >= 0)
 		close(t->dfd);
@@ -874,10 +897,6 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		if (ret)
 			return pr_fail(ret, "can't read /proc/%d/task/%d/status: %s\n", item->pid, th[i].tid,
 				       strerror(-ret));
-		/* the restore can't put seccomp back yet: refuse it here, while the tree can still go on */
-		if (th[i].st.seccomp > 0)
-			return pr_fail(-EOPNOTSUPP, "thread %d of task %d runs under seccomp (%s mode): not supported\n",
-				       th[i].tid, item->pid, th[i].st.seccomp == 1 ? "strict" : "filter");
 		/* before the first remote syscall: that leaves the seize's event stop */
 		if (item->state == TASK_STOPPED && i == 0) {
 			ret = compel_get_stop_signal(th[i].tid);
@@ -945,6 +964,8 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 	scratch = th[0].rs.scratch;
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);
+		if (!ret)
+			ret = fill_seccomp(&th[i], item, i);
 		if (ret)
 			pr_err("can't collect the state of thread %d of %d: %s\n", th[i].tid, item->pid,
 			       strerror(-ret));

@@ -4,15 +4,19 @@
  * the operation itself (never a version check) and cleans up after itself.
  */
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -179,6 +183,75 @@ out:
 	return err;
 }
 
+/*
+ * A child under a one-instruction "allow" filter, seized: can criu read the
+ * filter (PTRACE_SECCOMP_GET_FILTER) or suspend it (PTRACE_O_SUSPEND_SECCOMP)?
+ * Both need CAP_SYS_ADMIN and a criu without seccomp of its own.
+ */
+static int probe_seccomp(bool suspend)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	int status, err = 0, p[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			_exit(1);
+		c = 1;
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	/* seized once the filter is in place (0 bytes: the child failed) */
+	if (read(p[0], &c, 1) != 1)
+		err = -ECHILD;
+	close(p[0]);
+	if (err)
+		goto out;
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) || ptrace(PTRACE_INTERRUPT, pid, 0, 0) ||
+	    waitpid(pid, &status, __WALL) != pid) {
+		err = -errno;
+		goto out;
+	}
+	if (!WIFSTOPPED(status)) {
+		err = -ECHILD;
+		goto out;
+	}
+	if (suspend) {
+		if (ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)PTRACE_O_SUSPEND_SECCOMP))
+			err = -errno;
+	} else if (ptrace((enum __ptrace_request)0x420c /* PTRACE_SECCOMP_GET_FILTER */, pid, 0, NULL) != 1) {
+		err = errno ? -errno : -EINVAL;
+	}
+out:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, __WALL);
+	return err;
+}
+
+static int probe_seccomp_filters(void)
+{
+	return probe_seccomp(false);
+}
+
+static int probe_seccomp_suspend(void)
+{
+	return probe_seccomp(true);
+}
+
 static int probe_process_vm_readv(void)
 {
 	static const char src[] = "criu";
@@ -318,6 +391,9 @@ static const struct kerndat_feature features[] = {
 	{ "kcmp-epoll", "kcmp(KCMP_EPOLL_TFD) (epoll items' files)", probe_kcmp_epoll, false },
 	{ "ns-pid", "NSpid in /proc/PID/status (pid namespaces)", probe_ns_pid, false },
 	{ "ns-time", "time namespaces (/proc/PID/ns/time)", probe_ns_time, false },
+	{ "seccomp-filters", "PTRACE_SECCOMP_GET_FILTER (reading seccomp filters)", probe_seccomp_filters, false },
+	{ "seccomp-suspend", "PTRACE_O_SUSPEND_SECCOMP (calls in a task under seccomp)",
+	  probe_seccomp_suspend, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

@@ -24,12 +24,15 @@
 #include <sys/time.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
+#include <linux/securebits.h>
 
 #include "common.h"
+#include "lsm.h"
 #include "membarrier.h"
 #include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "seccomp.h"
 #include "task-attrs.h"
 #include "compel/compel.h"
 
@@ -47,7 +50,6 @@
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
 #endif
-#define SECBIT_KEEP_CAPS_BIT (1u << 4)
 #define SUID_DUMP_DISABLE 0
 #define SUID_DUMP_USER 1
 
@@ -58,6 +60,7 @@ struct morph_thread {
 	enum compel_task_state state;
 	struct compel_rsys rs;
 	bool rs_open;
+	int lsm_fds[2];			/* the thread's own attr/current and attr/sockcreate, -1 (lsm.c) */
 };
 
 /* The task's pid in the images: what the task itself sees (remote syscalls take it). */
@@ -82,6 +85,7 @@ static TaskCoreEntry *task_core(struct morph_task *mt)
 static int seize_all(struct morph_task *mt)
 {
 	struct pstree_item *item = mt->item;
+	bool suspend = rst_seccomp_task(item);
 
 	mt->th = xzalloc(item->nr_threads * sizeof(*mt->th));
 	if (!mt->th)
@@ -93,6 +97,7 @@ static int seize_all(struct morph_task *mt)
 		t->tid = rst_real_pid(mt->ctx, item->threads[i]);
 		t->core = rsti(item)->core[i];
 		t->rs.mem_fd = -1;
+		t->lsm_fds[0] = t->lsm_fds[1] = -1;
 		if (t->tid <= 0)
 			return pr_fail(-ESRCH, "thread %d of task %d: criu does not know its pid\n", item->threads[i],
 				       item->pid);
@@ -100,6 +105,12 @@ static int seize_all(struct morph_task *mt)
 		if (ret)
 			return pr_fail(ret, "can't seize %d (task %d): %s\n", t->tid, item->pid, strerror(-ret));
 		t->seized = true;
+		/* the filters are installed before the morph's last calls, which they must not see */
+		ret = suspend ? compel_suspend_seccomp(t->tid) : 0;
+		if (ret)
+			return pr_fail(ret, "task %d ran under seccomp, and criu can't suspend seccomp of %d "
+					    "(criu needs CAP_SYS_ADMIN and no seccomp of its own): %s\n",
+				       item->pid, t->tid, strerror(-ret));
 		ret = compel_set_sigmask(t->tid, ~0ULL);
 		if (ret)
 			return pr_fail(ret, "can't block signals of %d\n", t->tid);
@@ -164,10 +175,6 @@ static int restore_thread_state(struct morph_task *mt, struct morph_thread *t)
 	ThreadInfoX86 *ti = t->core->thread_info;
 	long r;
 	int ret;
-
-	if (tc->has_seccomp_mode && tc->seccomp_mode != SECCOMP_MODE__disabled)
-		return pr_fail(-EOPNOTSUPP, "thread %d ran under seccomp (%s mode) at dump: restoring seccomp is not supported\n",
-			       t->tid, tc->seccomp_mode == SECCOMP_MODE__strict ? "strict" : "filter");
 
 	if (tc->sas) {
 		struct {
@@ -259,22 +266,77 @@ static int restore_ambient(struct morph_thread *t, uint64_t amb, int lc)
 	return 0;
 }
 
-static int restore_creds(struct morph_task *mt, struct morph_thread *t)
+/* capset() in the thread: the header and the two data words go through the scratch page. */
+static int remote_capset(struct morph_task *mt, struct morph_thread *t, uint64_t eff, uint64_t prm, uint64_t inh)
 {
-	CredsEntry *c = t->core->thread_core->creds;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) },
+	};
+	int ret;
+
+	ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &hdr, sizeof(hdr));
+	if (!ret)
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp) + 16, data, sizeof(data));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "capset (the dumped capabilities exceed criu's?)", __NR_capset, SCRATCH(mt->tramp),
+		     SCRATCH(mt->tramp) + 16, 0, 0, 0, 0);
+	return 0;
+}
+
+/* The thread's own effective and permitted sets now (the stub's: criu's), by a remote capget(). */
+static int remote_capget(struct morph_task *mt, struct morph_thread *t, uint64_t *eff, uint64_t *prm)
+{
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
-	uint64_t eff, prm, inh, bnd;
+	int ret;
+
+	ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "capget", __NR_capget, SCRATCH(mt->tramp), SCRATCH(mt->tramp) + 16, 0, 0, 0, 0);
+	ret = compel_mem_read(t->tid, t->rs.mem_fd, SCRATCH(mt->tramp) + 16, data, sizeof(data));
+	if (ret)
+		return ret;
+	*eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	*prm = data[0].permitted | (uint64_t)data[1].permitted << 32;
+	return 0;
+}
+
+/*
+ * Creds, per thread (Documentation/security.md). The thread is a stub with
+ * criu's creds (root, every capability) and must end with the dumped ones,
+ * which may forbid the very calls that set them. So: the inheritable set
+ * while the bounding set is still full, then the bounding set, the groups,
+ * the uids and gids under SECBIT_NO_SETUID_FIXUP (the capabilities stay as
+ * they are), the ambient set (while SECBIT_NO_CAP_AMBIENT_RAISE is not set),
+ * the seccomp filters (CAP_SYS_ADMIN still there), and with CAP_SETPCAP still
+ * effective the dumped securebits with their locks; then the dumped
+ * capability sets, the LSM label (lsm.c: before no_new_privs, which limits
+ * label changes), no_new_privs, and seccomp strict mode.
+ */
+static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx, int seccomp_shared)
+{
+	ThreadCoreEntry *tc = t->core->thread_core;
+	CredsEntry *c = tc->creds;
 	unsigned long groups = SCRATCH(mt->tramp) + 64;
+	uint64_t eff, prm, inh, bnd, cur_eff = 0, cur_prm = 0;
 	int lc = last_cap(), ret;
 
 	if (!c)
-		return 0;
+		return rst_seccomp_strict(&t->rs, t->tid, tc);
 	eff = cap_word(c->cap_eff, c->n_cap_eff);
 	prm = cap_word(c->cap_prm, c->n_cap_prm);
 	inh = cap_word(c->cap_inh, c->n_cap_inh);
 	bnd = cap_word(c->cap_bnd, c->n_cap_bnd);
 
+	ret = remote_capget(mt, t, &cur_eff, &cur_prm);
+	if (!ret)
+		ret = remote_capset(mt, t, cur_eff, cur_prm, inh);
+	if (ret)
+		return ret;
 	for (int cap = 0; cap <= lc && cap < 64; cap++)
 		if (!(bnd & (1ULL << cap)))
 			RSYS_OR_FAIL(t, "PR_CAPBSET_DROP", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0);
@@ -285,37 +347,34 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t)
 	if (ret)
 		return ret;
 	RSYS_OR_FAIL(t, "setgroups", __NR_setgroups, c->n_groups, groups, 0, 0, 0, 0);
-	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS", __NR_prctl, PR_SET_SECUREBITS, c->secbits | SECBIT_KEEP_CAPS_BIT, 0, 0,
-		     0, 0);
+	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS (no setuid fixup)", __NR_prctl, PR_SET_SECUREBITS,
+		     SECBIT_NO_SETUID_FIXUP | SECBIT_KEEP_CAPS, 0, 0, 0, 0);
 	RSYS_OR_FAIL(t, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0);
 	RSYS_OR_FAIL(t, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0);
 	RSYS_OR_FAIL(t, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0);
 	RSYS_OR_FAIL(t, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0);
 
-	data[0] = (struct __user_cap_data_struct){ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh };
-	data[1] = (struct __user_cap_data_struct){ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32),
-						   (uint32_t)(inh >> 32) };
-	ret = rst_poke(&t->rs, SCRATCH(mt->tramp), &hdr, sizeof(hdr));
-	if (!ret)
-		ret = rst_poke(&t->rs, SCRATCH(mt->tramp) + 16, data, sizeof(data));
+	/* criu's own ambient set, should it have one, is not the task's */
+	RSYS_OR_FAIL(t, "PR_CAP_AMBIENT_CLEAR_ALL", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0);
+	ret = restore_ambient(t, cap_word(c->cap_amb, c->n_cap_amb) & prm & inh, lc);
 	if (ret)
 		return ret;
-	RSYS_OR_FAIL(t, "capset (the dumped capabilities exceed criu's?)", __NR_capset, SCRATCH(mt->tramp),
-		     SCRATCH(mt->tramp) + 16, 0, 0, 0, 0);
-	if (!(c->secbits & SECBIT_KEEP_CAPS_BIT))
-		RSYS_OR_FAIL(t, "PR_SET_KEEPCAPS", __NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0);
-	if (c->n_cap_amb) {
-		/* criu's own ambient set, should it have one, is not the task's */
-		RSYS_OR_FAIL(t, "PR_CAP_AMBIENT_CLEAR_ALL", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0,
-			     0, 0);
-		ret = restore_ambient(t, cap_word(c->cap_amb, c->n_cap_amb), lc);
-		if (ret)
-			return ret;
-	}
+
+	ret = rst_seccomp_filters(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, idx ? seccomp_shared : 0,
+				  idx ? 0 : seccomp_shared);
+	if (ret)
+		return ret;
+
+	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS", __NR_prctl, PR_SET_SECUREBITS, c->secbits, 0, 0, 0, 0);
+	ret = remote_capset(mt, t, eff, prm, inh);
+	if (!ret && rst_lsm_needed(mt->ctx, tc))
+		ret = rst_lsm_apply(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, t->lsm_fds);
+	if (ret)
+		return ret;
 	/* one way: set last (the flag is the thread's) */
 	if (c->has_no_new_privs && c->no_new_privs)
 		RSYS_OR_FAIL(t, "PR_SET_NO_NEW_PRIVS", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-	return 0;
+	return rst_seccomp_strict(&t->rs, t->tid, tc);
 }
 
 /* ------------------------------------------------------ per-process steps */
@@ -692,8 +751,8 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 {
 	struct pstree_item *item = mt->item;
 	TaskCoreEntry *tc;
+	int ret, seccomp_shared;
 	long r;
-	int ret;
 
 	mt->ctx = ctx;
 	ret = seize_all(mt);
@@ -716,6 +775,10 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)
 		ret = restore_loginuid(mt);
+	for (int i = 0; !ret && i < item->nr_threads; i++)
+		if (rst_lsm_needed(ctx, mt->th[i].core->thread_core))
+			ret = rst_lsm_open(ctx, &mt->th[i].rs, mt->th[i].tid, SCRATCH(mt->tramp),
+					   rsti(item)->mem.remote_proc_fd, mt->th[i].core->thread_core, mt->th[i].lsm_fds);
 	if (!ret)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)
@@ -742,8 +805,11 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = restore_itimers(mt);
 	if (!ret)
 		ret = restore_posix_timers(mt);
+	seccomp_shared = ret ? 0 : rst_seccomp_shared(ctx, item);
+	if (seccomp_shared < 0)
+		ret = seccomp_shared;
 	for (int i = 0; !ret && i < item->nr_threads; i++)
-		ret = restore_creds(mt, &mt->th[i]);
+		ret = restore_creds(mt, &mt->th[i], i, seccomp_shared);
 	if (!ret)
 		ret = restore_dumpable(mt);
 	if (!ret)

@@ -18,6 +18,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "log.h"
+#include "lsm.h"
 #include "version.h"
 
 /* Process-wide: the options of this criu run (command line, config files or one RPC request). */
@@ -373,6 +374,17 @@ static int set_external(const char *arg)
 	return opt_error("only net[INO]:KEY and mnt[KEY]:VALUE are supported yet, not '%s'", arg);
 }
 
+static int set_lsm_profile(const char *arg)
+{
+	enum lsm_kind kind;
+	const char *name;
+
+	if (lsm_parse_profile(arg, &kind, &name))
+		return opt_error("takes apparmor:PROFILE or selinux:CONTEXT, not '%s'", arg);
+	opts.lsm_profile = arg;
+	return 0;
+}
+
 static int set_all(const char *arg)
 {
 	opts.check_extra = opts.check_experimental = true;
@@ -472,6 +484,7 @@ struct opt_def {
 #define FUNC(n, s, arg, kind, fn, a, h)		{ n, s, arg, kind, false, .set = fn, .argname = a, .help = h }
 #define ACCEPT(n, s, neg, h)			{ n, s, no_argument, HINT, neg, .help = h }
 #define ACCEPT_ARG(n, s, a, h)			{ n, s, required_argument, HINT, false, .argname = a, .help = h }
+#define STR_HINT(n, s, f, a, h)			{ n, s, required_argument, HINT, false, .str = f, .argname = a, .help = h }
 #define NOPE(n, s, neg, h)			{ n, s, no_argument, NOT_YET, neg, .help = h }
 #define NOPE_ARG(n, s, arg, a, h)		{ n, s, arg, NOT_YET, false, .argname = a, .help = h }
 
@@ -513,6 +526,8 @@ static const struct opt_def defs[] = {
 	     "mnt[KEY]:PATH (restore): an external resource"),
 	FUNC("ext-mount-map", 'M', required_argument, WORKS, set_ext_mount_map, "KEY:VAL",
 	     "the same as --external mnt[KEY]:VAL"),
+	FUNC("lsm-profile", 0, required_argument, WORKS, set_lsm_profile, "TYPE:NAME",
+	     "restore: the LSM label of the tasks (apparmor:PROFILE or selinux:CONTEXT)"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
@@ -534,6 +549,8 @@ static const struct opt_def defs[] = {
 	ACCEPT_ARG("libdir", 'L', "DIR", "plugin directory (criu loads no plugins)"),
 	ACCEPT("force-irmap", 0, true, "record inotify watch paths (criu always does)"),
 	ACCEPT_ARG("irmap-scan-path", 0, "PATH", "where to look for watch paths (criu opens the handles)"),
+	STR_HINT("lsm-mount-context", 0, &opts.lsm_mount_context, "CTX",
+		 "SELinux context of restored mounts (criu restores no mounts yet)"),
 
 	SECTION("Not supported yet (criu exits 1):"),
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
@@ -555,8 +572,6 @@ static const struct opt_def defs[] = {
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
 	NOPE_ARG("cgroup-dump-controller", 0, required_argument, "NAME", "cgroup controller"),
 	NOPE_ARG("cgroup-yard", 0, required_argument, "PATH", "cgroup yard"),
-	NOPE_ARG("lsm-profile", 0, required_argument, "TYPE:NAME", "LSM profile"),
-	NOPE_ARG("lsm-mount-context", 0, required_argument, "CTX", "LSM mount context"),
 	NOPE("track-mem", 0, true, "track memory changes for incremental dumps"),
 	NOPE_ARG("prev-images-dir", 0, required_argument, "DIR", "incremental dump"),
 	NOPE("page-server", 0, true, "send pages to a page server"),

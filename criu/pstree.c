@@ -29,6 +29,7 @@ void pstree_free(struct pstree *t)
 			close(item->pidfd);
 		free(item->threads);
 		free(item->vtids);
+		free(item->seccomp_filter);
 		list_del(&item->all);
 		free(item);
 	}

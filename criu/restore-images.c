@@ -24,12 +24,14 @@
 #include "image.h"
 #include "namespaces.h"
 #include "mount.h"
+#include "lsm.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "seccomp.h"
 #include "task-attrs.h"
 #include "syscalls.h"
 
@@ -73,6 +75,7 @@ void free_images(struct rst_ctx *ctx)
 	for_each_pstree_item(&ctx->tree, item)
 		free_task_images(item);
 	pstree_free(&ctx->tree);
+	rst_seccomp_free(ctx);
 }
 
 static int read_pstree(struct rst_ctx *ctx, int dfd)
@@ -197,9 +200,6 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
 	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: 32-bit tasks are not supported\n", tid);
-	/* what the morph can't do yet: refused here, before anything starts */
-	if (c->thread_core->has_seccomp_mode && c->thread_core->seccomp_mode != SECCOMP_MODE__disabled)
-		return pr_fail(-EOPNOTSUPP, "core-%d.img: seccomp is not restored yet\n", tid);
 	return check_thread_attrs(tid, c->thread_core);
 }
 
@@ -493,7 +493,11 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		if (ret)
 			return ret;
 	}
-	ret = check_pidns(ctx);
+	ret = rst_seccomp_read(ctx);
+	if (!ret)
+		ret = rst_lsm_check(ctx);
+	if (!ret)
+		ret = check_pidns(ctx);
 	if (!ret)
 		ret = ns_plan_restore(ctx);
 	if (!ret)

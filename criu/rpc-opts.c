@@ -20,6 +20,7 @@
 #include "common.h"
 #include "cr-service.h"
 #include "cr_options.h"
+#include "lsm.h"
 
 #undef LOG_PREFIX
 #define LOG_PREFIX "rpc: "
@@ -33,7 +34,7 @@ bool rpc_swrk;
 static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
-	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt",
+	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt", "lsm_profile", "lsm_mount_context",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -295,6 +296,11 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.shell_job = ro->shell_job;
+	opts.lsm_profile = ro->lsm_profile;
+	opts.lsm_mount_context = ro->lsm_mount_context;
+	if (opts.lsm_profile && lsm_parse_profile(opts.lsm_profile, &(enum lsm_kind){ 0 }, &(const char *){ NULL }))
+		return pr_fail(-EINVAL, "criu_opts.lsm_profile '%s' is not apparmor:PROFILE or selinux:CONTEXT\n",
+			       opts.lsm_profile);
 	opts.restore_detached = mode == RPC_RESTORE;
 	dirs->rst_sibling = ro->rst_sibling;
 	if (ro->notify_scripts)

@@ -106,6 +106,22 @@ static bool thread_is_dying(int proc_dfd, pid_t tid)
 	return st.state == 'Z' || st.state == 'X' || st.state == 'x';
 }
 
+/*
+ * Suspend the thread's seccomp while criu holds it (PTRACE_O_SUSPEND_SECCOMP), so
+ * remote syscalls are not filtered. Needs CAP_SYS_ADMIN and a criu without
+ * seccomp of its own: a failure matters only for a thread under seccomp, which
+ * dump_seccomp() then refuses.
+ */
+static void suspend_seccomp(struct pstree_item *item, pid_t tid)
+{
+	int ret = compel_suspend_seccomp(tid);
+
+	if (ret) {
+		pr_debug("can't suspend seccomp of %d: %s\n", tid, strerror(-ret));
+		item->seccomp_unsuspended = true;
+	}
+}
+
 /* Seize every thread of a live task that is not seized yet. Returns how many were, or -errno. */
 static int seize_threads(struct pstree_item *item)
 {
@@ -148,6 +164,7 @@ static int seize_threads(struct pstree_item *item)
 				compel_detach(tid, st, 0);
 				return ret;
 			}
+			suspend_seccomp(item, tid);
 			if (st == COMPEL_TASK_STOPPED)
 				item->state = TASK_STOPPED;
 			found++;
@@ -222,6 +239,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		compel_detach(item->pid, st, 0);
 		return ret;
 	}
+	suspend_seccomp(item, item->pid);
 	ret = fill_from_stat(item, &stat);
 	if (ret)
 		return ret;

@@ -87,6 +87,8 @@ struct cr_options {
 	/* dump */
 	struct ext_net_opt *ext_net;	/* --external net[INO]:KEY */
 	int nr_ext_net;
+	const char *lsm_profile;	/* --lsm-profile TYPE:NAME (lsm.c) */
+	const char *lsm_mount_context;	/* --lsm-mount-context CTX: for restored mounts (none yet) */
 
 	/* check */
 	const char *feature;		/* --feature NAME */

@@ -59,6 +59,10 @@ struct pstree_item {
 	bool has_mm_flags;
 	int dumpable;			/* PR_GET_DUMPABLE */
 	int thp_disable;		/* PR_GET_THP_DISABLE */
+
+	/* dump: per thread, the index of its newest filter in seccomp.img, -1 none; NULL: no filters (seccomp.c) */
+	int *seccomp_filter;
+	bool seccomp_unsuspended;	/* dump: a thread's seccomp could not be suspended (seize.c) */
 };
 
 struct mnt_ns;

@@ -25,6 +25,7 @@ struct restore_opts {
 	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
 	bool sibling;		/* RPC rst_sibling: the root becomes a child of criu's parent (CLONE_PARENT) */
 	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
+	const char *lsm_profile;	/* --lsm-profile TYPE:NAME: every thread's LSM label (lsm.c) */
 };
 
 /*

@@ -106,6 +106,7 @@ struct rst_ctx {
 
 	struct rst_files files;	/* files.c: the objects of files.img */
 	struct rst_mnt *mnt;	/* mount-restore.c: the tree's own mount namespace, NULL when criu's */
+	struct SeccompEntry *seccomp;	/* seccomp.c: seccomp.img, NULL when there is none */
 
 	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
 	struct shmem_obj *shmems;

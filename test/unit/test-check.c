@@ -7,15 +7,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -163,6 +167,45 @@ static int own_rseq(void)
 	return good;
 }
 
+/* a child under an "allow" filter: is its filter readable (get) or its seccomp suspendable? */
+static int own_seccomp(int get)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	int p[2], st, good;
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return 0;
+	pid = fork();
+	if (!pid) {
+		c = !prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) && !syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+		if (write(p[1], &c, 1) != 1 || !c)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	good = read(p[0], &c, 1) == 1 && c && !ptrace(PTRACE_SEIZE, pid, 0, 0) &&
+	       !ptrace(PTRACE_INTERRUPT, pid, 0, 0) && waitpid(pid, &st, __WALL) == pid &&
+	       (get ? ptrace(0x420c, pid, 0, NULL) == 1 : !ptrace(PTRACE_SETOPTIONS, pid, 0, 0x200000 /* SUSPEND_SECCOMP */));
+	close(p[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, __WALL);
+	return good;
+}
+
+static int own_seccomp_filters(void)
+{
+	return own_seccomp(1);
+}
+
+static int own_seccomp_suspend(void)
+{
+	return own_seccomp(0);
+}
+
 static int own_vm_readv(void)
 {
 	int v = 42, w = 0;
@@ -298,7 +341,8 @@ static const struct {
 	{ "mem_dirty_track", NULL },
 	{ "mnt_id", own_mnt_id },
 	{ "uffd", NULL },
-	{ "seccomp_filters", NULL },
+	{ "seccomp_filters", own_seccomp_filters },
+	{ "seccomp_suspend", own_seccomp_suspend },
 	{ "pidfd_store", NULL },
 	{ "timens", own_ns_time },
 	{ "external_net_ns", own_always },

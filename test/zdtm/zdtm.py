@@ -337,7 +337,7 @@ def tail(path, n=LOG_TAIL):
 
 STATUS_KEYS = ("Uid", "Gid", "Groups", "Threads", "SigPnd", "ShdPnd", "SigBlk", "SigIgn",
                "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
-               "Seccomp", "TracerPid")
+               "Seccomp", "Seccomp_filters", "TracerPid")
 O_LARGEFILE = 0o100000
 
 

@@ -330,6 +330,7 @@ HANDLERS = {
     "NETNS": Entries("netns_entry"),
     "NETDEV": Entries("net_device_entry"),
     "MNTS": Entries("mnt_entry"),
+    "SECCOMP": Entries("seccomp_entry"),
 }
 
 
