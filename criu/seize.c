@@ -24,6 +24,7 @@
 #include "proc_parse.h"
 #include "pstree.h"
 #include "seize.h"
+#include "syscall-resume.h"
 #include "syscalls.h"
 
 /* passes over the whole tree before we give up on a tree that keeps changing */
@@ -37,14 +38,21 @@ static bool has_thread(const struct pstree_item *item, pid_t tid)
 	return false;
 }
 
-static int add_thread(struct pstree_item *item, pid_t tid)
+/* slept_ns: how long it had slept in an interrupted syscall's timeout, -1 (sc_slept_ns()) */
+static int add_thread(struct pstree_item *item, pid_t tid, int64_t slept_ns)
 {
 	pid_t *t = realloc(item->threads, (item->nr_threads + 1) * sizeof(*t));
+	int64_t *sl;
 
 	if (!t)
 		return -ENOMEM;
-	t[item->nr_threads++] = tid;
 	item->threads = t;
+	sl = realloc(item->slept_ns, (item->nr_threads + 1) * sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	item->slept_ns = sl;
+	sl[item->nr_threads] = slept_ns;
+	t[item->nr_threads++] = tid;
 	return 0;
 }
 
@@ -127,12 +135,14 @@ static int seize_threads(struct pstree_item *item)
 		}
 		while ((de = readdir(d))) {
 			enum compel_task_state st;
+			struct sc_sleep sl;
 			char *end;
 			pid_t tid = strtol(de->d_name, &end, 10);
 			int ret;
 
 			if (de->d_name[0] == '.' || *end || tid <= 0 || has_thread(item, tid))
 				continue;
+			sc_note_sleep(item->proc_dfd, tid, &sl);
 			ret = compel_seize_stop(tid, &st);
 			if (ret == -ESRCH || (ret == -EPERM && thread_is_dying(item->proc_dfd, tid))) {
 				pr_debug("thread %d/%d is gone or exiting, skipped\n", item->pid, tid);
@@ -143,7 +153,7 @@ static int seize_threads(struct pstree_item *item)
 					       item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
-			ret = add_thread(item, tid);
+			ret = add_thread(item, tid, sc_slept_ns(tid, &sl));
 			if (ret) {
 				compel_detach(tid, st, 0);
 				return ret;
@@ -177,6 +187,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 {
 	enum compel_task_state st;
 	struct proc_pid_stat stat;
+	struct sc_sleep sl;
 	char path[32];
 	int ret;
 
@@ -188,6 +199,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 	if (item->pidfd < 0)
 		return errno == ESRCH ? 0 : pr_fail_errno("pidfd_open(%d)", item->pid);
 
+	sc_note_sleep(item->proc_dfd, item->pid, &sl);
 	ret = compel_seize_stop(item->pid, &st);
 	if (ret == -ESRCH)
 		return 0;
@@ -205,7 +217,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 				       item->pid);
 		item->state = TASK_DEAD;
 		item->exit_code = stat.exit_code;
-		ret = add_thread(item, item->pid);
+		ret = add_thread(item, item->pid, -1);
 		if (ret)
 			return ret;
 		pr_debug("%d is a zombie (exit status %#x)\n", item->pid, item->exit_code);
@@ -217,7 +229,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
 	item->state = st == COMPEL_TASK_STOPPED ? TASK_STOPPED : TASK_ALIVE;
-	ret = add_thread(item, item->pid);
+	ret = add_thread(item, item->pid, sc_slept_ns(item->pid, &sl));
 	if (ret) {
 		compel_detach(item->pid, st, 0);
 		return ret;
@@ -248,6 +260,7 @@ static void drop_item(struct pstree *t, struct pstree_item *item)
 	if (item->pidfd >= 0)
 		close(item->pidfd);
 	free(item->threads);
+	free(item->slept_ns);
 	free(item);
 }
 

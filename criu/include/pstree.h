@@ -40,6 +40,8 @@ struct pstree_item {
 
 	int nr_threads;
 	pid_t *threads;			/* tids, threads[0] == pid */
+	int64_t *slept_ns;		/* dump: per thread, how long it had slept in a syscall with a
+					   timeout when seized (sc_slept_ns()), -1 unknown; may be NULL */
 
 	int proc_dfd;			/* open /proc/PID, -1 when not open */
 	int pidfd;			/* criu's pidfd for the task (dump: for pidfd_getfd) */
