@@ -67,7 +67,10 @@ static void detach_task(struct pstree_item *item)
 	 * pending (visible in SigPnd), so detach it as a running one.
 	 */
 	for (int i = 0; i < item->nr_threads; i++) {
-		int ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
+		int ret;
+
+		sc_resume_live(item->threads[i], item->state == TASK_STOPPED, item->slept_ns ? item->slept_ns[i] : -1);
+		ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
 
 		if (ret && ret != -ESRCH)
 			pr_warn("can't detach %d/%d: %s\n", item->pid, item->threads[i], strerror(-ret));

@@ -384,3 +384,29 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEn
 	pr_info("%d: makes syscall %ld again\n", tid, nr);
 	return 0;
 }
+
+/* ------------------------------------------------------ a dumped tree that goes on */
+
+void sc_resume_live(pid_t tid, bool stopped, int64_t slept_ns)
+{
+	ThreadCoreEntry tc = THREAD_CORE_ENTRY__INIT;
+	_cleanup_close_ int mem_fd = -1;
+	compel_regs_t r;
+	uint64_t mask;
+	int ret;
+
+	/* the kernel restarts the -ERESTART* ones itself: only -EINTR needs us */
+	if (compel_get_regs(tid, &r) || (long)r.rax != -EINTR || !sc_interrupted(&r, stopped))
+		return;
+	mem_fd = compel_open_mem(tid);
+	if (mem_fd < 0 || compel_get_sigmask(tid, &mask))
+		return;
+	if (sc_dump_thread(tid, mem_fd, &r, stopped, slept_ns, &tc) || !tc.has_sc_resume)
+		return;
+	ret = sc_restore_thread(tid, &r, &tc);
+	if (ret)
+		pr_warn("%d: can't make syscall %lld again: %s\n", tid, (long long)r.orig_rax, strerror(-ret));
+	ret = compel_set_sigmask(tid, mask);
+	if (ret)
+		pr_warn("%d: can't put its blocked signals back: %s\n", tid, strerror(-ret));
+}

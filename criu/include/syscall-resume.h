@@ -40,4 +40,11 @@ int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, 
  */
 int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const struct ThreadCoreEntry *tc);
 
+/*
+ * A dumped tree that goes on (--leave-running, a failed dump): a thread the dump woke from
+ * a call that then returns -EINTR (epoll_wait, rt_sigtimedwait...) is put at its entry
+ * again, as the restore does, before it is detached; the others are restarted by the kernel.
+ */
+void sc_resume_live(pid_t tid, bool stopped, int64_t slept_ns);
+
 #endif
