@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,30 +310,65 @@ int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, 
 
 /* ------------------------------------------------------ restore */
 
-/* The timeout argument of the call made again: what was left of it, in the call's unit. */
-static int set_timeout(pid_t tid, int mem_fd, const struct sc_desc *d, compel_regs_t *call, uint64_t left)
-{
-	struct timespec ts = { .tv_sec = (time_t)(left / NSEC_PER_SEC), .tv_nsec = (long)(left % NSEC_PER_SEC) };
-	unsigned long addr;
-	ssize_t n;
+/*
+ * Room for what the call made again reads at its entry: below the red zone of the
+ * thread's stack, which is free (a signal frame would go there). The kernel reads it
+ * before the thread runs any instruction.
+ */
+struct sc_scratch {
+	struct timespec ts;
+};
 
+static unsigned long scratch_addr(const compel_regs_t *r)
+{
+	return ((unsigned long)r->rsp - RED_ZONE - sizeof(struct sc_scratch)) & ~15UL;
+}
+
+/* The timeout argument of the call made again: what was left of it, in the call's unit. True when in *sc. */
+static bool set_timeout(const struct sc_desc *d, compel_regs_t *call, uint64_t left, struct sc_scratch *sc)
+{
 	if (sc_timeout_of(d, call) == TO_MS) {
 		uint64_t ms = (left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
 
 		sc_set_arg(call, d->arg, ms > INT_MAX ? INT_MAX : ms);
-		return 0;
+		return false;
 	}
-	/*
-	 * A struct timespec: below the red zone of the thread's stack, which is free (a signal
-	 * frame would go there). The kernel reads it at the call's entry, before the thread
-	 * runs any instruction.
-	 */
-	addr = ((unsigned long)call->rsp - RED_ZONE - sizeof(ts)) & ~15UL;
-	n = pwrite(mem_fd, &ts, sizeof(ts), (off_t)addr);
-	if (n != (ssize_t)sizeof(ts))
-		return pr_fail(n < 0 ? -errno : -EFAULT, "%d: can't write the timeout of syscall %ld below its stack at %#lx\n",
-			       tid, d->nr, addr);
-	sc_set_arg(call, d->arg, addr);
+	sc->ts.tv_sec = (time_t)(left / NSEC_PER_SEC);
+	sc->ts.tv_nsec = (long)(left % NSEC_PER_SEC);
+	sc_set_arg(call, d->arg, scratch_addr(call) + offsetof(struct sc_scratch, ts));
+	return true;
+}
+
+/*
+ * epoll_wait, epoll_pwait, epoll_pwait2: made again from user mode, i.e. the thread is let
+ * go on its `syscall` instruction with the call's registers, the timeout in ms (epoll_pwait2
+ * becomes epoll_pwait, whose arguments are the same but for the timeout's unit). A thread
+ * let go from a ptrace stop has TIF_SIGPENDING set (the detach wakes it as a signal would),
+ * which these calls, unlike the others, would take for a signal and return -EINTR: on its
+ * way to user mode the kernel looks for a signal and clears it.
+ */
+static int restore_epoll(pid_t tid, const struct sc_desc *d, const compel_regs_t *dumped, const ThreadCoreEntry *tc)
+{
+	compel_regs_t call = *dumped;
+	long ms = -1;
+	int ret;
+
+	if (sc_timeout_of(d, dumped) != TO_NONE) {
+		uint64_t left = tc->has_sc_timeout_ns ? tc->sc_timeout_ns : 0;
+		uint64_t up = (left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+
+		ms = up > INT_MAX ? INT_MAX : (long)up;
+	}
+	call.rip -= 2;
+	call.orig_rax = (unsigned long)-1L;
+	call.rax = d->nr == __NR_epoll_pwait2 ? __NR_epoll_pwait : d->nr;
+	if (d->nr == __NR_epoll_pwait2 || sc_timeout_of(d, dumped) != TO_NONE)
+		call.r10 = (unsigned long)ms;
+	ret = compel_set_regs(tid, &call);
+	if (ret)
+		return pr_fail(ret, "%d: can't set its registers: %s\n", tid, strerror(-ret));
+	pr_info("%d: makes syscall %lld again from user mode (as %lld, %ld ms)\n", tid, (long long)dumped->orig_rax,
+		(long long)call.rax, ms);
 	return 0;
 }
 
@@ -342,7 +378,10 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEn
 	long nr = (long)tc->sc_resume;
 	compel_regs_t at = *dumped, call;
 	_cleanup_close_ int mem_fd = -1;
+	struct sc_scratch sc = {};
+	bool scratch = false;
 	uint64_t swallowed;
+	ssize_t n;
 	int ret;
 
 	if (!d || (long)dumped->orig_rax != nr)
@@ -354,6 +393,8 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEn
 	if (!at_syscall_insn(mem_fd, dumped->rip))
 		return pr_fail(-EINVAL, "%d: no `syscall` instruction before %#llx\n", tid,
 			       (unsigned long long)dumped->rip);
+	if (d->eintr && d->nr != __NR_rt_sigtimedwait)
+		return restore_epoll(tid, d, dumped, tc);
 
 	/* every signal blocked on the way (the caller sets the thread's mask at the entry) */
 	ret = compel_set_sigmask(tid, ~0ULL);
@@ -370,10 +411,13 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEn
 	call = *dumped;
 	call.orig_rax = (unsigned long)nr;
 	call.rax = (unsigned long)-ENOSYS;
-	if (tc->has_sc_timeout_ns && sc_timeout_of(d, &call) != TO_NONE) {
-		ret = set_timeout(tid, mem_fd, d, &call, tc->sc_timeout_ns);
-		if (ret)
-			return ret;
+	if (tc->has_sc_timeout_ns && sc_timeout_of(d, &call) != TO_NONE)
+		scratch = set_timeout(d, &call, tc->sc_timeout_ns, &sc);
+	if (scratch) {
+		n = pwrite(mem_fd, &sc, sizeof(sc), (off_t)scratch_addr(&call));
+		if (n != (ssize_t)sizeof(sc))
+			return pr_fail(n < 0 ? -errno : -EFAULT, "%d: can't write below its stack at %#lx\n", tid,
+				       scratch_addr(&call));
 	}
 	ret = compel_set_regs(tid, &call);
 	if (ret)
