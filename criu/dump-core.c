@@ -259,7 +259,7 @@ struct thread_dump {
 	char comm[64];
 	int stop_sig;			/* leader: the group-stop signal, 0 when not stopped or unknown */
 	bool stopped;			/* the task is in a group stop */
-	int64_t slept_ns;		/* see pstree_item.slept_ns */
+	const struct sc_seen *seen;	/* see pstree_item.sc_seen */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -424,7 +424,7 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	if (ret)
 		return ret;
 	t->ti.fpregs = &t->fpe;
-	ret = sc_dump_thread(t->tid, t->rs.mem_fd, &t->rs.saved, t->stopped, t->slept_ns, &t->tc);
+	ret = sc_dump_thread(t->tid, t->rs.mem_fd, &t->rs.saved, t->stopped, t->seen, &t->tc);
 	if (ret)
 		return ret;
 
@@ -873,7 +873,7 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 	for (int i = 0; i < item->nr_threads; i++) {
 		th[i].tid = item->threads[i];
 		th[i].stopped = item->state == TASK_STOPPED;
-		th[i].slept_ns = item->slept_ns ? item->slept_ns[i] : -1;
+		th[i].seen = item->sc_seen ? &item->sc_seen[i] : NULL;
 		th[i].dfd = open_thread_dir(item, th[i].tid);
 		ret = th[i].dfd < 0 ? th[i].dfd : parse_pid_status(th[i].dfd, &th[i].st);
 		if (ret)

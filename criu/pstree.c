@@ -28,7 +28,7 @@ void pstree_free(struct pstree *t)
 		if (item->pidfd >= 0)
 			close(item->pidfd);
 		free(item->threads);
-		free(item->slept_ns);
+		free(item->sc_seen);
 		free(item->vtids);
 		list_del(&item->all);
 		free(item);

@@ -38,20 +38,20 @@ static bool has_thread(const struct pstree_item *item, pid_t tid)
 	return false;
 }
 
-/* slept_ns: how long it had slept in an interrupted syscall's timeout, -1 (sc_slept_ns()) */
-static int add_thread(struct pstree_item *item, pid_t tid, int64_t slept_ns)
+/* seen: what sc_seen() told of the syscall it was woken in */
+static int add_thread(struct pstree_item *item, pid_t tid, struct sc_seen seen)
 {
 	pid_t *t = realloc(item->threads, (item->nr_threads + 1) * sizeof(*t));
-	int64_t *sl;
+	struct sc_seen *sc;
 
 	if (!t)
 		return -ENOMEM;
 	item->threads = t;
-	sl = realloc(item->slept_ns, (item->nr_threads + 1) * sizeof(*sl));
-	if (!sl)
+	sc = realloc(item->sc_seen, (item->nr_threads + 1) * sizeof(*sc));
+	if (!sc)
 		return -ENOMEM;
-	item->slept_ns = sl;
-	sl[item->nr_threads] = slept_ns;
+	item->sc_seen = sc;
+	sc[item->nr_threads] = seen;
 	t[item->nr_threads++] = tid;
 	return 0;
 }
@@ -69,7 +69,7 @@ static void detach_task(struct pstree_item *item)
 	for (int i = 0; i < item->nr_threads; i++) {
 		int ret;
 
-		sc_resume_live(item->threads[i], item->state == TASK_STOPPED, item->slept_ns ? item->slept_ns[i] : -1);
+		sc_resume_live(item->threads[i], item->state == TASK_STOPPED, item->sc_seen ? &item->sc_seen[i] : NULL);
 		ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
 
 		if (ret && ret != -ESRCH)
@@ -156,7 +156,7 @@ static int seize_threads(struct pstree_item *item)
 					       item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
-			ret = add_thread(item, tid, sc_slept_ns(tid, &sl));
+			ret = add_thread(item, tid, sc_seen(tid, &sl));
 			if (ret) {
 				compel_detach(tid, st, 0);
 				return ret;
@@ -220,7 +220,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 				       item->pid);
 		item->state = TASK_DEAD;
 		item->exit_code = stat.exit_code;
-		ret = add_thread(item, item->pid, -1);
+		ret = add_thread(item, item->pid, (struct sc_seen){ .slept_ns = -1, .nr = -1 });
 		if (ret)
 			return ret;
 		pr_debug("%d is a zombie (exit status %#x)\n", item->pid, item->exit_code);
@@ -232,7 +232,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
 	item->state = st == COMPEL_TASK_STOPPED ? TASK_STOPPED : TASK_ALIVE;
-	ret = add_thread(item, item->pid, sc_slept_ns(item->pid, &sl));
+	ret = add_thread(item, item->pid, sc_seen(item->pid, &sl));
 	if (ret) {
 		compel_detach(item->pid, st, 0);
 		return ret;
@@ -263,7 +263,7 @@ static void drop_item(struct pstree *t, struct pstree_item *item)
 	if (item->pidfd >= 0)
 		close(item->pidfd);
 	free(item->threads);
-	free(item->slept_ns);
+	free(item->sc_seen);
 	free(item);
 }
 

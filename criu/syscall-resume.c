@@ -171,8 +171,42 @@ void sc_note_sleep(int proc_dfd, pid_t tid, struct sc_sleep *s)
 		return;
 	if (read_exec_start(dfd, "sched", &s->since))
 		return;
+	if (read_file_at(dfd, "wchan", s->wchan, sizeof(s->wchan)) < 0)
+		s->wchan[0] = '\0';
 	s->cpu = st.processor;
 	s->ok = true;
+}
+
+/*
+ * A thread in restart_syscall(): the kernel restarted a call of it already (after a stop
+ * signal, or after it was dumped or restored), the number is gone from its registers but
+ * the arguments are there. The function it slept in (its wchan) tells the call: of those
+ * criu makes again, only these three restart through restart_syscall(); -1 when it does not.
+ */
+static long restarted_call(const char *wchan, const compel_regs_t *r)
+{
+	/*
+	 * The nanosleep restart sleeps in scheduler code only (do_nanosleep() is __sched),
+	 * so it shows as the syscall entry itself.
+	 */
+	if (strstr(wchan, "nanosleep") || !strcmp(wchan, "do_syscall_64"))
+		/* clock_nanosleep's first argument is a clock id, nanosleep's a pointer */
+		return r->rdi < 4096 ? __NR_clock_nanosleep : __NR_nanosleep;
+	if (strstr(wchan, "poll"))
+		return __NR_poll;
+	if (strstr(wchan, "futex"))
+		return __NR_futex;
+	return -1;
+}
+
+/* The registers with the number of the call the thread is in (restart_syscall() resolved). */
+static compel_regs_t effective(const compel_regs_t *r, long nr)
+{
+	compel_regs_t e = *r;
+
+	if ((long)r->orig_rax == __NR_restart_syscall && nr >= 0)
+		e.orig_rax = (unsigned long)nr;
+	return e;
 }
 
 /*
@@ -202,30 +236,37 @@ static int cpu_clock_now(int cpu, uint64_t *ret)
 	return ret2;
 }
 
-int64_t sc_slept_ns(pid_t tid, const struct sc_sleep *s)
+struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s)
 {
+	struct sc_seen seen = { .slept_ns = -1, .nr = -1 };
 	const struct sc_desc *d;
 	compel_regs_t r;
 	uint64_t now;
 	int ret;
 
 	if (compel_get_regs(tid, &r))
-		return -1;
+		return seen;
+	if ((long)r.orig_rax == __NR_restart_syscall && (long)r.rax == -ERESTART_RESTARTBLOCK) {
+		seen.nr = s->ok ? restarted_call(s->wchan, &r) : -1;
+		pr_debug("%d: in restart_syscall(), asleep in %s: syscall %ld\n", tid, s->ok ? s->wchan : "?", seen.nr);
+		r = effective(&r, seen.nr);
+	}
 	d = sc_interrupted(&r, false);
 	if (!d || sc_timeout_of(d, &r) == TO_NONE)
-		return -1;
+		return seen;
 	if (!s->ok) {
 		pr_warn("%d: can't tell since when it sleeps in syscall %lld\n", tid, (long long)r.orig_rax);
-		return -1;
+		return seen;
 	}
 	ret = cpu_clock_now(s->cpu, &now);
 	if (ret || now < s->since) {
 		pr_warn("%d: can't read the clock of CPU %d: %s\n", tid, s->cpu, strerror(ret ? -ret : ERANGE));
-		return -1;
+		return seen;
 	}
 	pr_debug("%d: asleep in syscall %lld for %llu ns\n", tid, (long long)r.orig_rax,
 		 (unsigned long long)(now - s->since));
-	return (int64_t)(now - s->since);
+	seen.slept_ns = (int64_t)(now - s->since);
+	return seen;
 }
 
 /* ------------------------------------------------------ dump */
@@ -275,11 +316,13 @@ static int64_t timeout_left(const struct sc_desc *d, const compel_regs_t *r, int
 	return full > slept_ns ? full - slept_ns : 0;
 }
 
-int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, int64_t slept_ns,
+int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *regs, bool stopped, const struct sc_seen *seen,
 		   ThreadCoreEntry *tc)
 {
+	compel_regs_t e = effective(regs, seen ? seen->nr : -1), *r = &e;
 	const struct sc_desc *d = sc_interrupted(r, stopped);
 	long nr = (long)r->orig_rax, ax = (long)r->rax;
+	int64_t slept_ns = seen ? seen->slept_ns : -1;
 	int64_t left;
 
 	if (!d) {
@@ -372,10 +415,11 @@ static int restore_epoll(pid_t tid, const struct sc_desc *d, const compel_regs_t
 	return 0;
 }
 
-int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEntry *tc)
+int sc_restore_thread(pid_t tid, const compel_regs_t *regs, const ThreadCoreEntry *tc)
 {
-	const struct sc_desc *d = sc_interrupted(dumped, false);
 	long nr = (long)tc->sc_resume;
+	compel_regs_t e = effective(regs, nr), *dumped = &e;
+	const struct sc_desc *d = sc_interrupted(dumped, false);
 	compel_regs_t at = *dumped, call;
 	_cleanup_close_ int mem_fd = -1;
 	struct sc_scratch sc = {};
@@ -431,7 +475,7 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const ThreadCoreEn
 
 /* ------------------------------------------------------ a dumped tree that goes on */
 
-void sc_resume_live(pid_t tid, bool stopped, int64_t slept_ns)
+void sc_resume_live(pid_t tid, bool stopped, const struct sc_seen *seen)
 {
 	ThreadCoreEntry tc = THREAD_CORE_ENTRY__INIT;
 	_cleanup_close_ int mem_fd = -1;
@@ -445,7 +489,7 @@ void sc_resume_live(pid_t tid, bool stopped, int64_t slept_ns)
 	mem_fd = compel_open_mem(tid);
 	if (mem_fd < 0 || compel_get_sigmask(tid, &mask))
 		return;
-	if (sc_dump_thread(tid, mem_fd, &r, stopped, slept_ns, &tc) || !tc.has_sc_resume)
+	if (sc_dump_thread(tid, mem_fd, &r, stopped, seen, &tc) || !tc.has_sc_resume)
 		return;
 	ret = sc_restore_thread(tid, &r, &tc);
 	if (ret)

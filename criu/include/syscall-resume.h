@@ -15,22 +15,29 @@ struct sc_sleep {
 	bool ok;
 	int cpu;
 	uint64_t since;		/* ns */
+	char wchan[64];		/* the kernel function it sleeps in */
+};
+
+/* seize: what the dump needs to know of a thread woken in a syscall */
+struct sc_seen {
+	int64_t slept_ns;	/* how long it had slept in a call with a timeout, -1 unknown or none */
+	long nr;		/* for a thread in restart_syscall(): the call restarted, -1 unknown */
 };
 
 /* Before the thread is woken (seized and interrupted): note since when it sleeps. */
 void sc_note_sleep(int proc_dfd, pid_t tid, struct sc_sleep *s);
 /*
  * Once it is stopped: how long it had slept (ns) when it was woken in a syscall whose
- * timeout the kernel keeps to itself; -1 when it is not in one or it can't be told.
+ * timeout the kernel keeps to itself, and which call a restart_syscall() restarted.
  */
-int64_t sc_slept_ns(pid_t tid, const struct sc_sleep *s);
+struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s);
 
 /*
  * Dump: a thread stopped with regs r inside a syscall the dump interrupted gets the call
  * to make again (sc_resume) and what is left of its timeout (sc_timeout_ns) in *tc.
  * mem_fd: its /proc/TID/mem. stopped: the task was in a group stop.
  */
-int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, int64_t slept_ns,
+int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, const struct sc_seen *seen,
 		   struct ThreadCoreEntry *tc);
 
 /*
@@ -45,6 +52,6 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const struct Threa
  * a call that then returns -EINTR (epoll_wait, rt_sigtimedwait...) is put at its entry
  * again, as the restore does, before it is detached; the others are restarted by the kernel.
  */
-void sc_resume_live(pid_t tid, bool stopped, int64_t slept_ns);
+void sc_resume_live(pid_t tid, bool stopped, const struct sc_seen *seen);
 
 #endif
