@@ -393,20 +393,24 @@ static bool set_timeout(const struct sc_desc *d, compel_regs_t *call, uint64_t l
 static int restore_epoll(pid_t tid, const struct sc_desc *d, const compel_regs_t *dumped, const ThreadCoreEntry *tc)
 {
 	compel_regs_t call = *dumped;
+	bool timed = sc_timeout_of(d, dumped) != TO_NONE;
 	long ms = -1;
 	int ret;
 
-	if (sc_timeout_of(d, dumped) != TO_NONE) {
-		uint64_t left = tc->has_sc_timeout_ns ? tc->sc_timeout_ns : 0;
-		uint64_t up = (left + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-
-		ms = up > INT_MAX ? INT_MAX : (long)up;
-	}
 	call.rip -= 2;
 	call.orig_rax = (unsigned long)-1L;
-	call.rax = d->nr == __NR_epoll_pwait2 ? __NR_epoll_pwait : d->nr;
-	if (d->nr == __NR_epoll_pwait2 || sc_timeout_of(d, dumped) != TO_NONE)
+	call.rax = d->nr;
+	if (timed && !tc->has_sc_timeout_ns) {
+		pr_warn("%d: no timeout left in the image: syscall %ld gets its whole timeout again\n", tid, d->nr);
+	} else if (timed || d->nr == __NR_epoll_pwait2) {
+		if (timed) {
+			uint64_t up = (tc->sc_timeout_ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+
+			ms = up > INT_MAX ? INT_MAX : (long)up;
+		}
+		call.rax = d->nr == __NR_epoll_pwait2 ? __NR_epoll_pwait : d->nr;
 		call.r10 = (unsigned long)ms;
+	}
 	ret = compel_set_regs(tid, &call);
 	if (ret)
 		return pr_fail(ret, "%d: can't set its registers: %s\n", tid, strerror(-ret));
@@ -459,9 +463,12 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *regs, const ThreadCoreEntr
 		scratch = set_timeout(d, &call, tc->sc_timeout_ns, &sc);
 	if (scratch) {
 		n = pwrite(mem_fd, &sc, sizeof(sc), (off_t)scratch_addr(&call));
-		if (n != (ssize_t)sizeof(sc))
-			return pr_fail(n < 0 ? -errno : -EFAULT, "%d: can't write below its stack at %#lx\n", tid,
-				       scratch_addr(&call));
+		if (n != (ssize_t)sizeof(sc)) {
+			/* no room below the stack: the call's own timeout, whole */
+			pr_warn("%d: can't write below its stack at %#lx: syscall %ld gets its whole timeout again\n",
+				tid, scratch_addr(&call), nr);
+			sc_set_arg(&call, d->arg, sc_arg(dumped, d->arg));
+		}
 	}
 	ret = compel_set_regs(tid, &call);
 	if (ret)
