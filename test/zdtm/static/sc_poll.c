@@ -3,18 +3,25 @@
  * sc_poll: threads asleep across the dump in poll, ppoll, select, pselect6,
  * epoll_wait, epoll_pwait and epoll_pwait2, each on its own pipe, without a
  * timeout and with one (60 s, and 10 s on a pipe nobody writes), the p* ones
- * with a signal mask of their own. After restore no call has returned (no
+ * with a signal mask of their own; and in read() on a pipe, read() on an
+ * inotify fd and wait4() for a child. After restore no call has returned (no
  * EINTR); a byte written to each pipe makes the untimed and 60 s ones return
  * 1, the 10 s ones return 0 after their 10 s plus about the time they were
- * frozen (sc_wait.h), and each thread has its own blocked mask back.
+ * frozen (sc_wait.h), and each thread has its own blocked mask back; the
+ * read()s return the byte and the inotify event of a file created, wait4()
+ * the child, which exits when its pipe is written.
  */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sc_wait.h"
@@ -22,7 +29,9 @@
 #define LONG_MS 60000
 #define SHORT_MS 10000
 
-enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, EPOLL_PWAIT2 };
+#define DIR_NAME "sc_poll.d"
+
+enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, EPOLL_PWAIT2, READ, READ_INOTIFY, WAIT4 };
 
 struct spec {
 	enum call call;
@@ -37,14 +46,17 @@ static const struct spec specs[] = {
 	{ EPOLL_WAIT, -1 },   { EPOLL_WAIT, LONG_MS },	 { EPOLL_WAIT, SHORT_MS },
 	{ EPOLL_PWAIT, -1 },  { EPOLL_PWAIT, LONG_MS },	 { EPOLL_PWAIT, SHORT_MS },
 	{ EPOLL_PWAIT2, -1 }, { EPOLL_PWAIT2, LONG_MS }, { EPOLL_PWAIT2, SHORT_MS },
+	{ READ, -1 },	      { READ_INOTIFY, -1 },	 { WAIT4, -1 },
 };
 #define NR (int)(sizeof(specs) / sizeof(specs[0]))
 
-static const char *names[] = { "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2" };
+static const char *names[] = { "poll",	 "ppoll",	 "select", "pselect6",	   "epoll_wait",
+			       "epoll_pwait", "epoll_pwait2", "read",	"read(inotify)", "wait4" };
 
 static struct sc_waiter w[NR];
 static char wname[NR][48];
-static int pipes[NR][2], epfd[NR];
+static int pipes[NR][2], epfd[NR], inotify_fd;
+static pid_t kid;
 static int mask_bad[NR];
 
 static long raw(long r)
@@ -64,6 +76,7 @@ static long wait_one(const struct spec *s, int i)
 		const uint64_t *mask;
 		size_t size;
 	} psel = { &call_mask, 8 };
+	char buf[512];
 	fd_set set;
 
 	FD_ZERO(&set);
@@ -83,6 +96,12 @@ static long wait_one(const struct spec *s, int i)
 		return raw(syscall(SYS_epoll_pwait, epfd[i], &ev, 1, s->ms, &call_mask, 8));
 	case EPOLL_PWAIT2:
 		return raw(syscall(SYS_epoll_pwait2, epfd[i], &ev, 1, tsp, &call_mask, 8));
+	case READ:
+		return raw(syscall(SYS_read, fd, buf, sizeof(buf)));
+	case READ_INOTIFY:
+		return raw(syscall(SYS_read, inotify_fd, buf, sizeof(buf)));
+	case WAIT4:
+		return raw(syscall(SYS_wait4, kid, NULL, 0, NULL));
 	}
 	return -EINVAL;
 }
@@ -108,6 +127,16 @@ int main(int argc, char **argv)
 	int64_t gap;
 
 	test_init(argc, argv);
+	if (mkdir(DIR_NAME, 0755) && errno != EEXIST) {
+		fail("mkdir");
+		return 1;
+	}
+	unlink(DIR_NAME "/new");
+	inotify_fd = inotify_init1(0);
+	if (inotify_fd < 0 || inotify_add_watch(inotify_fd, DIR_NAME, IN_CREATE) < 0) {
+		fail("inotify");
+		return 1;
+	}
 	if (sc_ticker_start()) {
 		fail("pthread_create");
 		return 1;
@@ -124,6 +153,19 @@ int main(int argc, char **argv)
 			fail("pipe/epoll");
 			return 1;
 		}
+		if (specs[i].call == WAIT4) {
+			/* the child exits when its pipe is written */
+			kid = fork();
+			if (kid < 0) {
+				fail("fork");
+				return 1;
+			}
+			if (kid == 0) {
+				char c;
+
+				_exit(read(pipes[i][0], &c, 1) == 1 ? 0 : 1);
+			}
+		}
 		if (sc_start(&w[i])) {
 			fail("pthread_create");
 			return 1;
@@ -138,8 +180,15 @@ int main(int argc, char **argv)
 		if (w[i].done)
 			fail("%s: returned %ld after restore, before anything happened", w[i].name, w[i].ret);
 	for (int i = 0; i < NR; i++)
-		if (specs[i].ms != SHORT_MS && write(pipes[i][1], "x", 1) != 1)
+		if (specs[i].ms != SHORT_MS && specs[i].call != READ_INOTIFY && write(pipes[i][1], "x", 1) != 1)
 			fail("write");
+	{
+		int fd = open(DIR_NAME "/new", O_CREAT | O_WRONLY, 0644);
+
+		if (fd < 0)
+			fail("create a file in " DIR_NAME);
+		close(fd);
+	}
 	for (int i = 0; i < NR; i++)
 		if (sc_join(&w[i]))
 			return 1;
@@ -147,7 +196,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NR; i++) {
 		if (specs[i].ms == SHORT_MS)
 			sc_check_timed(&w[i], 0, specs[i].ms * 1000000LL, gap);
-		else if (w[i].ret != 1)
+		else if (specs[i].call == READ_INOTIFY) {
+			if (w[i].ret < (long)sizeof(struct inotify_event))
+				fail("%s: returned %ld, not an event", w[i].name, w[i].ret);
+		} else if (specs[i].call == WAIT4) {
+			if (w[i].ret != kid)
+				fail("%s: returned %ld, not the child %d", w[i].name, w[i].ret, kid);
+		} else if (w[i].ret != 1)
 			fail("%s: returned %ld, not 1", w[i].name, w[i].ret);
 		if (mask_bad[i])
 			fail("%s: the thread's blocked mask is not its own after the call", w[i].name);
