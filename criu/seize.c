@@ -156,7 +156,7 @@ static int seize_threads(struct pstree_item *item)
 					       item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
-			ret = add_thread(item, tid, sc_seen(tid, &sl));
+			ret = add_thread(item, tid, sc_seen(tid, &sl, st == COMPEL_TASK_STOPPED));
 			if (ret) {
 				compel_detach(tid, st, 0);
 				return ret;
@@ -232,7 +232,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
 	item->state = st == COMPEL_TASK_STOPPED ? TASK_STOPPED : TASK_ALIVE;
-	ret = add_thread(item, item->pid, sc_seen(item->pid, &sl));
+	ret = add_thread(item, item->pid, sc_seen(item->pid, &sl, st == COMPEL_TASK_STOPPED));
 	if (ret) {
 		compel_detach(item->pid, st, 0);
 		return ret;

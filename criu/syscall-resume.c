@@ -236,7 +236,7 @@ static int cpu_clock_now(int cpu, uint64_t *ret)
 	return ret2;
 }
 
-struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s)
+struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped)
 {
 	struct sc_seen seen = { .slept_ns = -1, .nr = -1 };
 	const struct sc_desc *d;
@@ -251,7 +251,7 @@ struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s)
 		pr_debug("%d: in restart_syscall(), asleep in %s: syscall %ld\n", tid, s->ok ? s->wchan : "?", seen.nr);
 		r = effective(&r, seen.nr);
 	}
-	d = sc_interrupted(&r, false);
+	d = sc_interrupted(&r, stopped);
 	if (!d || sc_timeout_of(d, &r) == TO_NONE)
 		return seen;
 	if (!s->ok) {

@@ -29,8 +29,9 @@ void sc_note_sleep(int proc_dfd, pid_t tid, struct sc_sleep *s);
 /*
  * Once it is stopped: how long it had slept (ns) when it was woken in a syscall whose
  * timeout the kernel keeps to itself, and which call a restart_syscall() restarted.
+ * stopped: it was in a group stop.
  */
-struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s);
+struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped);
 
 /*
  * Dump: a thread stopped with regs r inside a syscall the dump interrupted gets the call
