@@ -44,14 +44,15 @@ int sc_dump_thread(pid_t tid, int mem_fd, const compel_regs_t *r, bool stopped, 
 /*
  * Restore, as the thread's last step: from its ptrace stop, put it at the entry of the
  * syscall its image makes again, with its dumped registers and what was left of the
- * timeout (logs its error). The caller sets the thread's blocked mask afterwards.
+ * timeout; an epoll_* call is left on its `syscall` instruction instead, to be made from
+ * user mode (logs its error). The caller sets the thread's blocked mask afterwards.
  */
 int sc_restore_thread(pid_t tid, const compel_regs_t *dumped, const struct ThreadCoreEntry *tc);
 
 /*
  * A dumped tree that goes on (--leave-running, a failed dump): a thread the dump woke from
- * a call that then returns -EINTR (epoll_wait, rt_sigtimedwait...) is put at its entry
- * again, as the restore does, before it is detached; the others are restarted by the kernel.
+ * a call that then returns -EINTR (epoll_wait, rt_sigtimedwait...) is made to make it again
+ * as the restore does, before it is detached; the kernel restarts the others itself.
  */
 void sc_resume_live(pid_t tid, bool stopped, const struct sc_seen *seen);
 
