@@ -39,6 +39,8 @@
 #include "pstree.h"
 #include "task-attrs.h"
 
+#include "syscall-resume.h"
+
 #include "core.pb-c.h"
 
 #define NR_SIGS 64
@@ -259,6 +261,8 @@ struct thread_dump {
 	struct thread_attrs attrs;
 	char comm[64];
 	int stop_sig;			/* leader: the group-stop signal, 0 when not stopped or unknown */
+	bool stopped;			/* the task is in a group stop */
+	const struct sc_seen *seen;	/* see pstree_item.sc_seen */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -423,6 +427,9 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	if (ret)
 		return ret;
 	t->ti.fpregs = &t->fpe;
+	ret = sc_dump_thread(t->tid, t->rs.mem_fd, &t->rs.saved, t->stopped, t->seen, &t->tc);
+	if (ret)
+		return ret;
 
 	t->tc.has_blk_sigset = true;
 	t->tc.blk_sigset = t->rs.saved_mask;
@@ -892,6 +899,8 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 
 	for (int i = 0; i < item->nr_threads; i++) {
 		th[i].tid = item->threads[i];
+		th[i].stopped = item->state == TASK_STOPPED;
+		th[i].seen = item->sc_seen ? &item->sc_seen[i] : NULL;
 		th[i].dfd = open_thread_dir(item, th[i].tid);
 		ret = th[i].dfd < 0 ? th[i].dfd : parse_pid_status(th[i].dfd, &th[i].st);
 		if (ret)

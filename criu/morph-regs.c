@@ -12,6 +12,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "restore.h"
+#include "syscall-resume.h"
 
 #include "core.pb-c.h"
 
@@ -123,7 +124,7 @@ static int fpregs_from_image(pid_t tid, const UserX86FpregsEntry *f, struct comp
 	return 0;
 }
 
-int morph_set_regs(pid_t tid, const ThreadInfoX86 *ti)
+int morph_set_regs(pid_t tid, const ThreadInfoX86 *ti, const ThreadCoreEntry *tc)
 {
 	struct compel_fpregs fp = {};
 	compel_regs_t r;
@@ -133,10 +134,18 @@ int morph_set_regs(pid_t tid, const ThreadInfoX86 *ti)
 	if (ret)
 		return ret;
 	regs_from_image(ti->gpregs, &r);
-	compel_fixup_syscall_restart(&r);
-	ret = compel_set_regs(tid, &r);
-	if (ret)
-		return pr_fail(ret, "%d: can't set registers: %s\n", tid, strerror(-ret));
+	if (tc && tc->has_sc_resume) {
+		/* dumped inside a syscall it makes again (syscall-resume.c) */
+		ret = sc_restore_thread(tid, &r, tc);
+		if (ret)
+			return ret;
+	} else {
+		/* an image without it (CRIU's): the kernel's restart, EINTR for a restart block */
+		compel_fixup_syscall_restart(&r);
+		ret = compel_set_regs(tid, &r);
+		if (ret)
+			return pr_fail(ret, "%d: can't set registers: %s\n", tid, strerror(-ret));
+	}
 	if (!ti->fpregs)
 		return 0;
 	ret = compel_get_fpregs(tid, &fp);

@@ -824,7 +824,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = compel_rsys_finish(&t->rs);
 		t->rs_open = false;
 		if (!ret)
-			ret = morph_set_regs(t->tid, t->core->thread_info);
+			ret = morph_set_regs(t->tid, t->core->thread_info, t->core->thread_core);
 		if (!ret)
 			ret = compel_set_sigmask(t->tid, thread_blocked(mt, t));
 		if (ret)
@@ -837,7 +837,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		return pr_fail(ret, "task %d: the final munmap of the trampoline: %s\n", item->pid, strerror(-ret));
 	compel_rsys_finish(&mt->th[0].rs);
 	mt->th[0].rs_open = false;
-	ret = morph_set_regs(mt->th[0].tid, mt->th[0].core->thread_info);
+	ret = morph_set_regs(mt->th[0].tid, mt->th[0].core->thread_info, mt->th[0].core->thread_core);
 	if (!ret)
 		ret = compel_set_sigmask(mt->th[0].tid, thread_blocked(mt, &mt->th[0]));
 	return ret;

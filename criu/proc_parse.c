@@ -21,12 +21,12 @@ int parse_pid_stat_buf(const char *buf, struct proc_pid_stat *ret)
 
 	n = sscanf(close + 2,
 		   "%c %d %d %d %d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %lu %*d %*u %lu %lu %lu"
-		   " %*u %*u %lu %lu %lu %lu %*u %*u %*u %d %*d %*u %*u %*u %llu %*d %lu %lu %lu %lu %lu %lu %lu %d",
+		   " %*u %*u %lu %lu %lu %lu %*u %*u %*u %d %d %*u %*u %*u %llu %*d %lu %lu %lu %lu %lu %lu %lu %d",
 		   &s.state, &s.ppid, &s.pgid, &s.sid, &s.tty_nr, &s.flags, &s.start_time, &s.vsize, &s.start_code,
 		   &s.end_code, &s.start_stack, &s.sigpending, &s.sigblocked, &s.sigignore, &s.sigcatch,
-		   &s.exit_signal, &skip, &s.start_data, &s.end_data, &s.start_brk, &s.arg_start, &s.arg_end,
+		   &s.exit_signal, &s.processor, &skip, &s.start_data, &s.end_data, &s.start_brk, &s.arg_start, &s.arg_end,
 		   &s.env_start, &s.env_end, &s.exit_code);
-	if (n != 25)
+	if (n != 26)
 		return -EINVAL;
 	*ret = s;
 	return 0;

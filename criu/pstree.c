@@ -28,6 +28,7 @@ void pstree_free(struct pstree *t)
 		if (item->pidfd >= 0)
 			close(item->pidfd);
 		free(item->threads);
+		free(item->sc_seen);
 		free(item->vtids);
 		free(item->seccomp_filter);
 		list_del(&item->all);

@@ -24,6 +24,7 @@
 #include "proc_parse.h"
 #include "pstree.h"
 #include "seize.h"
+#include "syscall-resume.h"
 #include "syscalls.h"
 
 /* passes over the whole tree before we give up on a tree that keeps changing */
@@ -37,14 +38,21 @@ static bool has_thread(const struct pstree_item *item, pid_t tid)
 	return false;
 }
 
-static int add_thread(struct pstree_item *item, pid_t tid)
+/* seen: what sc_seen() told of the syscall it was woken in */
+static int add_thread(struct pstree_item *item, pid_t tid, struct sc_seen seen)
 {
 	pid_t *t = realloc(item->threads, (item->nr_threads + 1) * sizeof(*t));
+	struct sc_seen *sc;
 
 	if (!t)
 		return -ENOMEM;
-	t[item->nr_threads++] = tid;
 	item->threads = t;
+	sc = realloc(item->sc_seen, (item->nr_threads + 1) * sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	item->sc_seen = sc;
+	sc[item->nr_threads] = seen;
+	t[item->nr_threads++] = tid;
 	return 0;
 }
 
@@ -59,7 +67,10 @@ static void detach_task(struct pstree_item *item)
 	 * pending (visible in SigPnd), so detach it as a running one.
 	 */
 	for (int i = 0; i < item->nr_threads; i++) {
-		int ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
+		int ret;
+
+		sc_resume_live(item->threads[i], item->state == TASK_STOPPED, item->sc_seen ? &item->sc_seen[i] : NULL);
+		ret = compel_detach(item->threads[i], COMPEL_TASK_ALIVE, 0);
 
 		if (ret && ret != -ESRCH)
 			pr_warn("can't detach %d/%d: %s\n", item->pid, item->threads[i], strerror(-ret));
@@ -143,12 +154,14 @@ static int seize_threads(struct pstree_item *item)
 		}
 		while ((de = readdir(d))) {
 			enum compel_task_state st;
+			struct sc_sleep sl;
 			char *end;
 			pid_t tid = strtol(de->d_name, &end, 10);
 			int ret;
 
 			if (de->d_name[0] == '.' || *end || tid <= 0 || has_thread(item, tid))
 				continue;
+			sc_note_sleep(item->proc_dfd, tid, &sl);
 			ret = compel_seize_stop(tid, &st);
 			if (ret == -ESRCH || (ret == -EPERM && thread_is_dying(item->proc_dfd, tid))) {
 				pr_debug("thread %d/%d is gone or exiting, skipped\n", item->pid, tid);
@@ -159,7 +172,7 @@ static int seize_threads(struct pstree_item *item)
 					       item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
-			ret = add_thread(item, tid);
+			ret = add_thread(item, tid, sc_seen(tid, &sl, st == COMPEL_TASK_STOPPED));
 			if (ret) {
 				compel_detach(tid, st, 0);
 				return ret;
@@ -194,6 +207,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 {
 	enum compel_task_state st;
 	struct proc_pid_stat stat;
+	struct sc_sleep sl;
 	char path[32];
 	int ret;
 
@@ -205,6 +219,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 	if (item->pidfd < 0)
 		return errno == ESRCH ? 0 : pr_fail_errno("pidfd_open(%d)", item->pid);
 
+	sc_note_sleep(item->proc_dfd, item->pid, &sl);
 	ret = compel_seize_stop(item->pid, &st);
 	if (ret == -ESRCH)
 		return 0;
@@ -222,7 +237,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 				       item->pid);
 		item->state = TASK_DEAD;
 		item->exit_code = stat.exit_code;
-		ret = add_thread(item, item->pid);
+		ret = add_thread(item, item->pid, (struct sc_seen){ .slept_ns = -1, .nr = -1 });
 		if (ret)
 			return ret;
 		pr_debug("%d is a zombie (exit status %#x)\n", item->pid, item->exit_code);
@@ -234,7 +249,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
 	item->state = st == COMPEL_TASK_STOPPED ? TASK_STOPPED : TASK_ALIVE;
-	ret = add_thread(item, item->pid);
+	ret = add_thread(item, item->pid, sc_seen(item->pid, &sl, st == COMPEL_TASK_STOPPED));
 	if (ret) {
 		compel_detach(item->pid, st, 0);
 		return ret;
@@ -266,6 +281,7 @@ static void drop_item(struct pstree *t, struct pstree_item *item)
 	if (item->pidfd >= 0)
 		close(item->pidfd);
 	free(item->threads);
+	free(item->sc_seen);
 	free(item);
 }
 

@@ -25,6 +25,7 @@ struct proc_pid_stat {
 	unsigned long start_code, end_code, start_stack;	/* 26, 27, 28 */
 	unsigned long sigpending, sigblocked, sigignore, sigcatch; /* 31-34 (obsolete, bitmaps) */
 	int exit_signal;			/* 38 */
+	int processor;				/* 39: the CPU it last ran on */
 	unsigned long start_data, end_data, start_brk;	/* 45, 46, 47 */
 	unsigned long arg_start, arg_end, env_start, env_end;	/* 48-51 */
 	int exit_code;				/* 52: wait status of a zombie */

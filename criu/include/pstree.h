@@ -9,6 +9,8 @@
 #include "list.h"
 #include "ns-kinds.h"
 
+struct sc_seen;
+
 enum task_state {
 	TASK_ALIVE = 1,	/* CRIU's numbering (TASK_ALIVE 0x1, TASK_DEAD 0x2, TASK_STOPPED 0x3) */
 	TASK_DEAD = 2,	/* a zombie */
@@ -48,6 +50,8 @@ struct pstree_item {
 
 	int nr_threads;
 	pid_t *threads;			/* tids, threads[0] == pid */
+	struct sc_seen *sc_seen;	/* dump: per thread, what seize saw of the syscall it woke it
+					   from (syscall-resume.h); may be NULL */
 
 	int proc_dfd;			/* open /proc/PID, -1 when not open */
 	int pidfd;			/* criu's pidfd for the task (dump: for pidfd_getfd) */

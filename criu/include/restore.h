@@ -183,8 +183,12 @@ struct morph_task {
 };
 int morph_task(struct rst_ctx *ctx, struct morph_task *mt);
 struct ThreadInfoX86;
-/* morph-regs.c: set thread tid's registers and FPU state from its image (logs its error). */
-int morph_set_regs(pid_t tid, const struct ThreadInfoX86 *ti);
+struct ThreadCoreEntry;
+/*
+ * morph-regs.c: set thread tid's registers and FPU state from its image (logs its error);
+ * a thread dumped inside an interrupted syscall is left at that syscall's entry.
+ */
+int morph_set_regs(pid_t tid, const struct ThreadInfoX86 *ti, const struct ThreadCoreEntry *tc);
 /* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */

@@ -276,4 +276,17 @@ int compel_mem_write(pid_t pid, int mem_fd, unsigned long addr, const void *buf,
 /* Open /proc/PID/mem O_RDWR|O_CLOEXEC. */
 int compel_open_mem(pid_t pid);
 
+/* ------------------------------------------------------- a syscall's entry */
+
+/*
+ * From any ptrace stop, let thread tid execute the `syscall` instruction at at->rip with
+ * the registers *at (rax the number; orig_rax -1) and stop it at that syscall's entry
+ * (PTRACE_SYSCALL); *ret_regs gets its registers there. The thread executes no other
+ * instruction. The caller blocks the thread's signals first; a SIGSTOP (which can't be
+ * blocked) met on the way is suppressed and its bit set in *ret_swallowed, for the caller
+ * to queue again. Regs set at that stop decide the call the thread makes when it goes on.
+ */
+int compel_stop_at_syscall_entry(pid_t tid, const compel_regs_t *at, compel_regs_t *ret_regs,
+				 uint64_t *ret_swallowed);
+
 #endif
