@@ -802,6 +802,26 @@ static int write_core(int img_dfd, pid_t tid, CoreEntry *core)
 	return close_image_checked(img);
 }
 
+/*
+ * ids-PID.img: the same TaskKobjIdsEntry as the leader's core holds. CRIU
+ * reads a task's ids from this image only (its restore refuses a dump
+ * without the root's); ours reads the core's.
+ */
+static int write_ids(int img_dfd, pid_t vpid, TaskKobjIdsEntry *ids)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_IDS, O_DUMP, vpid);
+	int ret;
+
+	if (!img)
+		return -errno;
+	ret = pb_write_one(img, ids, PB_IDS);
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
 static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
@@ -966,6 +986,11 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)
 				pr_err("can't write core-%d.img: %s\n", item_vtid(item, i), strerror(-ret));
+		}
+		if (!ret) {
+			ret = write_ids(img_dfd, item_vpid(item), th[0].core.ids);
+			if (ret)
+				pr_err("can't write ids-%d.img: %s\n", item_vpid(item), strerror(-ret));
 		}
 	}
 out:

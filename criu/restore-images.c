@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "pagemap.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -212,6 +213,7 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 	struct cr_img *img = open_image_at(dfd, type, O_RSTR, id);
 	PagemapEntry **pmes = NULL, *pe;
 	size_t nr = 0, cap = 0;
+	const char *why;
 	PagemapHead *h;
 	uint64_t need = 0;
 	struct stat st;
@@ -244,12 +246,20 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 			pmes = n;
 		}
 		pmes[nr++] = pe;
-		if (!pe->has_flags || (pe->flags & PE_PRESENT))
-			need += (uint64_t)pe->nr_pages * PAGE_SIZE;
+		why = pagemap_entry_fixup(pe);
+		if (why) {
+			ret = pr_fail(-EOPNOTSUPP, "%s: the entry at %#" PRIx64 ": %s\n", name, pe->vaddr, why);
+			break;
+		}
+		need += pe->nr_pages * PAGE_SIZE;
 	}
 	close_image(img);
 	*ret_pmes = pmes;
 	*ret_nr = nr;
+	if (ret == -EOPNOTSUPP) {
+		pb_free(h, PB_PAGEMAP_HEAD);
+		return ret;	/* logged above */
+	}
 	if (ret < 0) {
 		pb_free(h, PB_PAGEMAP_HEAD);
 		return pr_fail(ret, "can't read %s\n", name);
@@ -357,6 +367,8 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 		return ret;	/* logged by pb_read_one() */
 	ret = read_pagemap(dfd, item);
 	if (!ret)
+		ret = mem_skip_vdso_pages(item->pid, &ri->mem);
+	if (!ret)
 		ret = validate_mem(item->pid, &ri->mem);
 	if (!ret)
 		ret = read_shmems(ctx, dfd, item);
@@ -364,6 +376,29 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 }
 
 static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
+
+/*
+ * A task's TaskKobjIdsEntry: ours is in the leader's core (and in
+ * ids-PID.img), CRIU's in ids-PID.img only, which then goes into the core.
+ */
+static int read_task_ids(int dfd, struct pstree_item *item, CoreEntry *core)
+{
+	struct cr_img *img;
+	int ret;
+
+	if (core->ids)
+		return 0;
+	img = open_image_at(dfd, CR_FD_IDS, O_RSTR, item->pid);
+	if (!img)
+		return pr_fail_errno("can't open ids-%d.img", item->pid);
+	if (img_is_empty(img)) {
+		close_image(img);
+		return 0;
+	}
+	ret = pb_read_one(img, (void **)&core->ids, PB_IDS);
+	close_image(img);
+	return ret;	/* pb_read_one() logs what is wrong */
+}
 
 static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
 {
@@ -389,7 +424,10 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	tc = ri->core[0]->tc;
 	if (!tc)
 		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
-	/* fdinfo-<files_id>.img; a dump without ids in the core names it by pid */
+	ret = read_task_ids(dfd, item, ri->core[0]);
+	if (ret)
+		return ret;
+	/* fdinfo-<files_id>.img; a dump without ids names it by pid */
 	item->files_id = ri->core[0]->ids ? ri->core[0]->ids->files_id : (uint32_t)item->pid;
 	switch (tc->task_state) {
 	case TASK_ALIVE:
