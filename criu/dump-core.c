@@ -606,6 +606,13 @@ static pid_t vtid_of(const struct pstree_item *item, pid_t tid)
 	return tid;
 }
 
+static int cmp_timer_id(const void *a, const void *b)
+{
+	const PosixTimerEntry *x = *(PosixTimerEntry *const *)a, *y = *(PosixTimerEntry *const *)b;
+
+	return x->it_id < y->it_id ? -1 : x->it_id > y->it_id;
+}
+
 static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
 			     unsigned long scratch)
 {
@@ -666,6 +673,8 @@ static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, stru
 		return -ENOMEM;
 	for (size_t i = 0; i < nr; i++)
 		d->posixp[i] = &d->posix[i];
+	/* as CRIU writes them: the oldest (lowest id) first; /proc lists the newest first */
+	qsort(d->posixp, nr, sizeof(*d->posixp), cmp_timer_id);
 	d->timers.n_posix = nr;
 	d->timers.posix = d->posixp;
 	return 0;

@@ -74,6 +74,21 @@ void free_images(struct rst_ctx *ctx)
 	pstree_free(&ctx->tree);
 }
 
+/* core-PID.img says the task is a zombie. */
+static bool is_zombie(int dfd, pid_t pid)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_CORE, O_RSTR, pid);
+	CoreEntry *c = NULL;
+	bool ret;
+
+	if (!img)
+		return false;
+	ret = !img_is_empty(img) && !pb_read_one(img, (void **)&c, PB_CORE) && c->tc && c->tc->task_state == TASK_DEAD;
+	close_image(img);
+	pb_free(c, PB_CORE);
+	return ret;
+}
+
 static int read_pstree(struct rst_ctx *ctx, int dfd)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR);
@@ -104,6 +119,11 @@ static int read_pstree(struct rst_ctx *ctx, int dfd)
 		if (item->threads) {
 			for (int i = 0; i < item->nr_threads; i++)
 				item->threads[i] = e->n_threads ? (pid_t)e->threads[i] : item->pid;
+			if (e->n_threads == 1 && e->threads[0] != e->pid && is_zombie(dfd, e->pid)) {
+				pr_info("pstree.img: zombie %d: thread %u ignored (CRIU writes no thread id for a zombie)\n",
+					e->pid, e->threads[0]);
+				item->threads[0] = item->pid;
+			}
 		}
 		pb_free(e, PB_PSTREE);
 		list_add_tail(&item->all, &ctx->tree.items);
@@ -451,6 +471,9 @@ static uint32_t core_pidns_id(struct pstree_item *item)
 {
 	TaskKobjIdsEntry *ids = rsti(item)->core[0]->ids;
 
+	/* CRIU writes no ids for a zombie: it is in its parent's namespace */
+	if (!ids && item->state == TASK_DEAD && item->parent)
+		return core_pidns_id(item->parent);
 	return ids && ids->has_pid_ns_id ? ids->pid_ns_id : 0;
 }
 
