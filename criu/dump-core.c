@@ -410,8 +410,17 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	t->core.thread_info = &t->ti;
 	t->core.thread_core = &t->tc;
 
-	/* a fast remote-syscall context: the thread's own regs and mask are the saved ones */
-	fill_gpregs(&t->rs.saved, &t->gp);
+	/*
+	 * a fast remote-syscall context: the thread's own regs and mask are the
+	 * saved ones. The image holds them as CRIU writes them: those to resume
+	 * with, a syscall interrupted by the dump already set to run again
+	 * (CRIU's restore takes ax and ip as they are); orig_ax as it was.
+	 */
+	compel_regs_t resume = t->rs.saved;
+
+	compel_fixup_syscall_restart(&resume);
+	resume.orig_rax = t->rs.saved.orig_rax;
+	fill_gpregs(&resume, &t->gp);
 	t->ti.gpregs = &t->gp;
 	ret = compel_get_fpregs(t->tid, &t->fp);
 	if (ret)

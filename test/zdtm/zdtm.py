@@ -14,6 +14,10 @@ Modes:
   --iters N dump (and restore) N times before the SIGTERM
   --rpc     dump and restore through criu's RPC (criu swrk), as runtimes
             do: test/build/zdtm/criu-rpc sends the requests
+  --criu-dump BIN, --criu-restore BIN
+            another criu for the dumps or the restores (test/others/interop
+            runs upstream CRIU for one of them); with --criu-dump, crfail
+            tests are skipped (they are about our dump's refusals)
 
 Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
@@ -881,6 +885,8 @@ class Runner:
         desc = load_desc(name)
         if self.args.flavor not in desc["flavor"]:
             raise TestSkipped("flavor %s not in %s" % (self.args.flavor, desc["flavor"]))
+        if desc["crfail"] and self.args.criu_dump:
+            raise TestSkipped("crfail: what our dump refuses, dumped by another criu")
         timeout = self.args.timeout or desc["timeout"]
         if desc["feature"] and not self.args.nocr:
             self.check_features(desc["feature"], timeout)
