@@ -216,6 +216,14 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
 	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: 32-bit tasks are not supported\n", tid);
+	if (c->thread_info->fpregs && c->thread_info->fpregs->xsave && c->thread_info->fpregs->xsave->cet &&
+	    c->thread_info->fpregs->xsave->cet->cet)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: thread_info.fpregs.xsave.cet: CET (shadow stack) is enabled, "
+					    "not restored\n", tid);
+	if (c->thread_core->creds && ((c->thread_core->creds->lsm_profile && *c->thread_core->creds->lsm_profile) ||
+				      (c->thread_core->creds->lsm_sockcreate && *c->thread_core->creds->lsm_sockcreate)))
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: thread_core.creds.lsm_profile: LSM labels are not restored\n",
+			       tid);
 	/* what the morph can't do yet: refused here, before anything starts */
 	if (c->thread_core->has_seccomp_mode && c->thread_core->seccomp_mode != SECCOMP_MODE__disabled)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: seccomp is not restored yet\n", tid);
@@ -503,6 +511,21 @@ static int check_pidns(struct rst_ctx *ctx)
 	return 0;
 }
 
+/*
+ * CRIU's inventory fields that change a restore: an incremental dump's mode
+ * (its pages are in a parent dump, refused with them in the pagemap), TCP
+ * connections closed at dump (no TCP here), plugins (none restored here).
+ * root_cg_set, lsmtype, network_lock_method, dump_criu_run_id and
+ * allow_uprobes change nothing for a tree ours restores.
+ */
+static int check_inventory_fields(const InventoryEntry *ie)
+{
+	if (ie->plugins_entry && ie->plugins_entry->n_plugins)
+		return pr_fail(-EOPNOTSUPP, "inventory.img: plugins_entry: the dump used CRIU plugin %s, not supported\n",
+			       ie->plugins_entry->plugins[0]);
+	return 0;
+}
+
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
@@ -523,6 +546,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
+	if (!ret)
+		ret = check_inventory_fields(ie);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;

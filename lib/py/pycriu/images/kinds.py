@@ -239,6 +239,8 @@ HANDLERS = {
     "MEMFD_INODE": Entries("memfd_inode_entry"),
     "REMAP_FPATH": Entries("remap_file_path_entry"),
     "GHOST_FILE": GhostFile(),
+    "SECCOMP": Entries("seccomp_entry"),	# CRIU writes these two, we don't
+    "TIMENS": Entries("timens_entry"),
 }
 
 
