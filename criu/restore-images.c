@@ -406,6 +406,19 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
 
 /*
+ * CRIU 4.2 reads /proc/PID/personality (hex digits) with atoi(): its
+ * personality is those digits read as a decimal number (cut at the first
+ * a-f digit). Ours is the value itself.
+ */
+static uint32_t criu_personality(uint32_t v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	return (uint32_t)strtoul(buf, NULL, 16);
+}
+
+/*
  * A task's TaskKobjIdsEntry: ours is in the leader's core (and in
  * ids-PID.img), CRIU's in ids-PID.img only, which then goes into the core.
  */
@@ -452,6 +465,8 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	tc = ri->core[0]->tc;
 	if (!tc)
 		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
+	if (ctx->dumped_by_criu)
+		tc->personality = criu_personality(tc->personality);
 	ret = read_task_ids(dfd, item, ri->core[0]);
 	if (ret)
 		return ret;
@@ -548,6 +563,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 			      CRTOOLS_IMAGES_V1_1);
 	if (!ret)
 		ret = check_inventory_fields(ie);
+	/* CRIU always writes these two, we never do */
+	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;

@@ -72,6 +72,7 @@ struct rst_ctx {
 	struct pstree tree;
 	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
 	uint32_t dump_criu_pidns_id;
+	bool dumped_by_criu;		/* inventory.img is upstream CRIU's (it has lsmtype or dump_criu_run_id) */
 
 	/* fds: criu's own in the controller, the service fds in a stub */
 	int img_dfd;		/* the images directory */
