@@ -417,8 +417,17 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	t->core.thread_info = &t->ti;
 	t->core.thread_core = &t->tc;
 
-	/* a fast remote-syscall context: the thread's own regs and mask are the saved ones */
-	fill_gpregs(&t->rs.saved, &t->gp);
+	/*
+	 * a fast remote-syscall context: the thread's own regs and mask are the
+	 * saved ones. The image holds them as CRIU writes them: those to resume
+	 * with, a syscall interrupted by the dump already set to run again
+	 * (CRIU's restore takes ax and ip as they are); orig_ax as it was.
+	 */
+	compel_regs_t resume = t->rs.saved;
+
+	compel_fixup_syscall_restart(&resume);
+	resume.orig_rax = t->rs.saved.orig_rax;
+	fill_gpregs(&resume, &t->gp);
 	t->ti.gpregs = &t->gp;
 	ret = compel_get_fpregs(t->tid, &t->fp);
 	if (ret)
@@ -637,6 +646,13 @@ static pid_t vtid_of(const struct pstree_item *item, pid_t tid)
 	return tid;
 }
 
+static int cmp_timer_id(const void *a, const void *b)
+{
+	const PosixTimerEntry *x = *(PosixTimerEntry *const *)a, *y = *(PosixTimerEntry *const *)b;
+
+	return x->it_id < y->it_id ? -1 : x->it_id > y->it_id;
+}
+
 static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader,
 			     unsigned long scratch)
 {
@@ -697,6 +713,8 @@ static int fill_posix_timers(struct task_dump *d, struct pstree_item *item, stru
 		return -ENOMEM;
 	for (size_t i = 0; i < nr; i++)
 		d->posixp[i] = &d->posix[i];
+	/* as CRIU writes them: the oldest (lowest id) first; /proc lists the newest first */
+	qsort(d->posixp, nr, sizeof(*d->posixp), cmp_timer_id);
 	d->timers.n_posix = nr;
 	d->timers.posix = d->posixp;
 	return 0;
@@ -826,6 +844,26 @@ static int write_core(int img_dfd, pid_t tid, CoreEntry *core)
 	if (!img)
 		return -errno;
 	ret = pb_write_one(img, core, PB_CORE);
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+/*
+ * ids-PID.img: the same TaskKobjIdsEntry as the leader's core holds. CRIU
+ * reads a task's ids from this image only (its restore refuses a dump
+ * without the root's); ours reads the core's.
+ */
+static int write_ids(int img_dfd, pid_t vpid, TaskKobjIdsEntry *ids)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_IDS, O_DUMP, vpid);
+	int ret;
+
+	if (!img)
+		return -errno;
+	ret = pb_write_one(img, ids, PB_IDS);
 	if (ret) {
 		close_image(img);
 		return ret;
@@ -1005,6 +1043,11 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)
 				pr_err("can't write core-%d.img: %s\n", item_vtid(item, i), strerror(-ret));
+		}
+		if (!ret) {
+			ret = write_ids(img_dfd, item_vpid(item), th[0].core.ids);
+			if (ret)
+				pr_err("can't write ids-%d.img: %s\n", item_vpid(item), strerror(-ret));
 		}
 	}
 out:

@@ -423,13 +423,15 @@ static int restore_disabled_oneshot(struct ep_ctx *c, struct file_desc *d, int e
 	struct pollfd pfd = { .events = EP_ANY_EVENT };
 
 	*fired = false;
-	pfd.fd = t ? fetch(c, t) : -1;
+	/* a CRIU image names no file: the target is the task's fd tfd (we run in that task) */
+	pfd.fd = e->has_target_id ? (t ? fetch(c, t) : -1) : (int)e->tfd;
 	if (pfd.fd >= 0) {
 		if (poll(&pfd, 1, 0) == 1 && pfd.revents) {
 			tmp.events |= EP_ANY_EVENT;
 			*fired = true;
 		}
-		close(pfd.fd);
+		if (e->has_target_id)
+			close(pfd.fd);
 	}
 	return restore_item(c, d, epfd, &tmp);
 }

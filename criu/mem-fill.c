@@ -145,6 +145,10 @@ int rst_fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, 
 
 		if (pe->has_flags && !(pe->flags & PE_PRESENT))
 			continue;	/* a zero-page run: the fresh mapping already reads zeroes */
+		if (pe->flags & PE_RST_SKIP) {
+			off += end - a;	/* in the pages image, not restored */
+			continue;
+		}
 		while (a < end && !ret) {
 			unsigned long to = end;
 

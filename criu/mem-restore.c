@@ -144,6 +144,23 @@ static const VmaEntry *find_vma(const MmEntry *mm, unsigned long addr)
 	return NULL;
 }
 
+int mem_skip_vdso_pages(pid_t pid, const struct rst_mem *mem)
+{
+	for (size_t i = 0; i < mem->nr_pmes; i++) {
+		PagemapEntry *pe = mem->pmes[i];
+		uint64_t end = pe->vaddr + pe->nr_pages * PAGE_SIZE;
+		const VmaEntry *v = find_vma(mem->mm, pe->vaddr);
+
+		if (!v || !vma_is_vdso(v))
+			continue;
+		if (end > v->end)
+			return pr_fail(-EINVAL, "task %d: the pagemap entry at %#" PRIx64 " runs past the vdso\n", pid,
+				       pe->vaddr);
+		pe->flags |= PE_RST_SKIP;
+	}
+	return 0;
+}
+
 int validate_mem(pid_t pid, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
@@ -181,9 +198,8 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 			return pr_fail(-EINVAL, "task %d: pagemap entries not sorted or overlapping at %#" PRIx64 "\n",
 				       pid, pe->vaddr);
 		prev_end = end;
-		if (pe->in_parent || (pe->has_flags && (pe->flags & (PE_PARENT | PE_LAZY))))
-			return pr_fail(-EOPNOTSUPP, "task %d: pages at %#" PRIx64 " are in a parent image or lazy\n",
-				       pid, pe->vaddr);
+		if (pe->flags & PE_RST_SKIP)
+			continue;
 		/* a run of pages may span several adjacent VMAs */
 		for (unsigned long a = pe->vaddr; a < end; a = v->end) {
 			v = find_vma(mm, a);
@@ -308,22 +324,34 @@ static int move_vdso(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, uns
 		}
 		return 0;
 	}
-	if (nd != nm)
+	if (!nm)
 		goto mismatch;
 	delta = (long)(dumped[0]->start - mine[0]->start);
-	for (int i = 0; i < nd; i++)
-		if (dumped[i]->end - dumped[i]->start != mine[i]->end - mine[i]->start ||
-		    (long)(dumped[i]->start - mine[i]->start) != delta)
+	/*
+	 * Each dumped area is tiled by ours, moved by delta: CRIU dumps
+	 * [vvar] and [vvar_vclock] as one VVAR area, and so do we.
+	 */
+	for (int i = 0, j = 0; i < nd; i++) {
+		unsigned long pos = dumped[i]->start - delta, end = dumped[i]->end - delta;
+
+		while (j < nm && mine[j]->start == pos && mine[j]->end <= end)
+			pos = mine[j++]->end;
+		if (pos != end || (i == nd - 1 && j != nm))
 			goto mismatch;
+	}
 	if (!delta)
 		return 0;
 
 	unsigned long lo = mine[0]->start, hi = mine[nm - 1]->end;
 	unsigned long dlo = dumped[0]->start, dhi = dumped[nd - 1]->end;
 
+	unsigned long base = lo;	/* where our block starts now */
+
 	if (dlo < hi && lo < dlo + (hi - lo)) {
 		/* the two places overlap: go through the hole next to the trampoline */
 		unsigned long tmp = tramp + RST_TRAMP_SIZE;
+
+		base = tmp;
 
 		if (hi - lo > RST_TRAMP_RESERVE - RST_TRAMP_SIZE)
 			return pr_fail(-E2BIG, "%d: the vdso block is too large to move\n", pid);
@@ -336,9 +364,11 @@ static int move_vdso(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, uns
 		}
 	}
 	for (int i = 0; i < nm; i++) {
-		ret = mremap_remote(rs, mine[i]->start, mine[i]->end - mine[i]->start, dumped[i]->start);
+		unsigned long to = dlo + (mine[i]->start - base);
+
+		ret = mremap_remote(rs, mine[i]->start, mine[i]->end - mine[i]->start, to);
 		if (ret)
-			return pr_fail(ret, "%d: can't move %s to %#" PRIx64 "\n", pid, mine[i]->name, dumped[i]->start);
+			return pr_fail(ret, "%d: can't move %s to %#lx\n", pid, mine[i]->name, to);
 	}
 	pr_debug("%d: vdso block moved to %#lx-%#lx\n", pid, dlo, dhi);
 	return 0;

@@ -342,15 +342,31 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 	e->flags = flags;
 
 	if (v->kind == PVMA_FILE) {
-		int ret = dump_vma_file(d, v, e);
-
-		/* CRIU keeps the file id in shmid; our restore reads it from fd (unused by CRIU) */
-		e->fd = e->shmid;
-		return ret;
+		/* the file's id goes in shmid, as CRIU keeps it; fd stays -1 (unused in images) */
+		return dump_vma_file(d, v, e);
 	}
 	if (v->kind == PVMA_SHMEM_ANON)
 		return dump_vma_shmem(d, v, e);
 	return 0;
+}
+
+/*
+ * [vvar] and [vvar_vclock] (kernels from 6.13) are one VVAR area in the
+ * image, as CRIU writes them (its restore compares the area with the running
+ * kernel's, whole). True when e was merged into the area before it.
+ */
+static bool merge_vvar(struct mm_dump *d, const VmaEntry *e)
+{
+	VmaEntry *prev = d->nr_vmas ? d->vma_ptrs[d->nr_vmas - 1] : NULL;
+
+	if (!prev || !(prev->status & VMA_AREA_VVAR) || !(e->status & VMA_AREA_VVAR) || prev->end != e->start)
+		return false;
+	prev->end = e->end;
+	if (e->has_madv) {
+		prev->has_madv = true;
+		prev->madv |= e->madv;
+	}
+	return true;
 }
 
 static int collect_vmas(struct mm_dump *d)
@@ -377,9 +393,22 @@ static int collect_vmas(struct mm_dump *d)
 			       ret == -EOPNOTSUPP ? "this kind of mapping is not supported" : strerror(-ret));
 			return ret;
 		}
+		if (merge_vvar(d, e))
+			continue;
 		d->vma_ptrs[d->nr_vmas++] = e;
 	}
 	return 0;
+}
+
+/*
+ * PE_LAZY, as CRIU 4.2 marks pages: those of private anonymous memory that
+ * is neither locked nor hugetlb (nor the vdso's), which a lazy restore may
+ * bring in on first touch. The pages are in the image all the same.
+ */
+static bool vma_pages_lazy(const VmaEntry *e)
+{
+	return (e->flags & MAP_ANONYMOUS) && (e->flags & MAP_PRIVATE) && !(e->flags & (MAP_LOCKED | MAP_HUGETLB)) &&
+	       !(e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
 }
 
 /* Private pages of every vma that has them, into pagemap-PID.img + pages-N.img. */
@@ -412,8 +441,18 @@ static int dump_private_pages(struct mm_dump *d)
 		const VmaEntry *e = d->vma_ptrs[i];
 		enum page_filter filter;
 
-		if (e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
-			continue;	/* the kernel's pages, not the task's */
+		if (e->status & VMA_AREA_VVAR)
+			continue;	/* the kernel's data, not the task's */
+		if (e->status & VMA_AREA_VDSO) {
+			/*
+			 * The kernel's code, restored as the running kernel
+			 * gives it; dumped whole all the same, as CRIU does:
+			 * its restore compares it with the running vdso.
+			 */
+			x.flags = PE_PRESENT;
+			ret = page_copier_add(&pc, e->start, e->end - e->start, false);
+			continue;
+		}
 		if ((e->flags & VMA_MAP_TYPE) == MAP_DROPPABLE)
 			continue;	/* the kernel may drop them any time: they come back empty */
 		if (e->status & VMA_ANON_PRIVATE)
@@ -422,6 +461,7 @@ static int dump_private_pages(struct mm_dump *d)
 			filter = PF_PRIVATE_FILE;
 		else
 			continue;	/* shared: the file or the shmem object holds the data */
+		x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
 		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, &ctx->zero,
 				     ctx->pmbuf, ctx->pmbuf_nr);
 	}
@@ -458,6 +498,8 @@ static unsigned long find_brk(struct mm_dump *d, struct pstree_item *item, const
 			return d->maps.vmas[i].end;
 	return st->start_brk;
 }
+
+#define CRIU_AUXV_WORDS 44	/* CRIU's AT_VECTOR_SIZE on x86_64 */
 
 static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 {
@@ -502,6 +544,13 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	mm.mm_arg_end = st.arg_end;
 	mm.mm_env_start = st.env_start;
 	mm.mm_env_end = st.env_end;
+	/*
+	 * CRIU 4.2 keeps at most CRIU_AUXV_WORDS words and its restore refuses
+	 * more: the closing AT_NULL pair goes when that makes the vector fit
+	 * (the kernel zero-fills the rest of a vector given with PR_SET_MM_MAP).
+	 */
+	if (n > CRIU_AUXV_WORDS && n - 2 <= CRIU_AUXV_WORDS)
+		n -= 2;
 	mm.n_mm_saved_auxv = n;
 	mm.mm_saved_auxv = auxv;
 	mm.n_vmas = d->nr_vmas;

@@ -651,6 +651,13 @@ static int restore_one_posix_timer(struct morph_task *mt, const PosixTimerEntry 
  * timer_create take the id it is given), clock, notification and the time
  * left. The overrun count is not restored.
  */
+static int cmp_timer_id(const void *a, const void *b)
+{
+	const PosixTimerEntry *x = *(PosixTimerEntry *const *)a, *y = *(PosixTimerEntry *const *)b;
+
+	return x->it_id < y->it_id ? -1 : x->it_id > y->it_id;
+}
+
 static int restore_posix_timers(struct morph_task *mt)
 {
 	TaskTimersEntry *tm = task_core(mt)->timers;
@@ -664,9 +671,14 @@ static int restore_posix_timers(struct morph_task *mt)
 	if (r < 0)
 		return pr_fail((int)r, "task %d: this kernel can't create posix timers with given ids: %s\n",
 			       task_pid(mt), strerror((int)-r));
-	/* /proc/PID/timers (and so the image) lists the newest first: create the oldest first */
-	for (size_t i = tm->n_posix; !ret && i > 0; i--)
-		ret = restore_one_posix_timer(mt, tm->posix[i - 1]);
+	/*
+	 * Created by ascending id whatever the image's order (ours and CRIU's
+	 * list the oldest first, older images the newest): /proc/PID/timers
+	 * then lists them as at dump, the newest first.
+	 */
+	qsort(tm->posix, tm->n_posix, sizeof(*tm->posix), cmp_timer_id);
+	for (size_t i = 0; !ret && i < tm->n_posix; i++)
+		ret = restore_one_posix_timer(mt, tm->posix[i]);
 	r = rst_rsys(&t->rs, __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0, 0);
 	if (!ret && r < 0)
 		ret = pr_fail((int)r, "task %d: PR_TIMER_CREATE_RESTORE_IDS off: %s\n", task_pid(mt), strerror((int)-r));

@@ -31,6 +31,7 @@ int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned 
 
 	memset(x, 0, sizeof(*x));
 	x->pages_fd = -1;
+	x->flags = PE_PRESENT;
 	x->pages_id = pages_id;
 	/* the name templates differ: pagemap-%d (a pid) and pagemap-shmem-%lu (a shmid) */
 	if (pagemap_type == CR_FD_PAGEMAP)
@@ -66,9 +67,11 @@ static int page_xfer_put_entry(struct page_xfer *x)
 	if (!x->run_pages)
 		return 0;
 	pe.vaddr = x->run_vaddr;
+	pe.compat_nr_pages = 0;	/* as CRIU 4.2: the count is in nr_pages */
+	pe.has_nr_pages = true;
 	pe.nr_pages = x->run_pages;
 	pe.has_flags = true;
-	pe.flags = PE_PRESENT;
+	pe.flags = x->run_flags;
 	x->nr_entries++;
 	x->run_pages = 0;
 	return pb_write_one(x->pmi, &pe, PB_PAGEMAP);
@@ -80,8 +83,9 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 
 	if (!nr_pages)
 		return 0;
-	/* nr_pages is a uint32 in the image: keep runs well below that */
-	if (x->run_pages && x->run_vaddr + x->run_pages * PAGE_SIZE == vaddr && x->run_pages + nr_pages < (1UL << 31)) {
+	/* one entry per run of touching pages with the same flags (kept below 2^31 pages) */
+	if (x->run_pages && x->run_vaddr + x->run_pages * PAGE_SIZE == vaddr && x->run_flags == x->flags &&
+	    x->run_pages + nr_pages < (1UL << 31)) {
 		x->run_pages += nr_pages;
 	} else {
 		ret = page_xfer_put_entry(x);
@@ -89,6 +93,7 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 			return ret;
 		x->run_vaddr = vaddr;
 		x->run_pages = nr_pages;
+		x->run_flags = x->flags;
 	}
 	x->nr_pages += nr_pages;
 	return 0;
@@ -607,6 +612,7 @@ static int pagemap_read_entries(struct cr_img *img, struct pagemap_read *r)
 
 	for (;;) {
 		PagemapEntry *pe;
+		const char *why;
 		int ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP);
 
 		if (ret <= 0)
@@ -628,15 +634,44 @@ static int pagemap_read_entries(struct cr_img *img, struct pagemap_read *r)
 		r->pmes[r->nr] = pe;
 		r->offset[r->nr] = r->nr_pages * PAGE_SIZE;
 		r->nr++;
+		why = pagemap_entry_fixup(pe);
+		if (why) {
+			pr_debug("%s: entry %#llx: %s\n", img_name(img), (unsigned long long)pe->vaddr, why);
+			return -EOPNOTSUPP;
+		}
 		if ((pe->vaddr & (PAGE_SIZE - 1)) || !pe->nr_pages || pe->vaddr < prev_end ||
 		    pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE < pe->vaddr) {
-			pr_debug("%s: bad entry %#llx+%u pages\n", img_name(img), (unsigned long long)pe->vaddr,
-				 pe->nr_pages);
+			pr_debug("%s: bad entry %#llx+%llu pages\n", img_name(img), (unsigned long long)pe->vaddr,
+				 (unsigned long long)pe->nr_pages);
 			return -EINVAL;
 		}
 		prev_end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE;
 		r->nr_pages += pe->nr_pages;
 	}
+}
+
+const char *pagemap_entry_fixup(PagemapEntry *pe)
+{
+	if (pe->has_in_parent && pe->in_parent) {
+		pe->has_flags = true;
+		pe->flags |= PE_PARENT;
+	} else if (!pe->has_flags) {
+		pe->has_flags = true;
+		pe->flags = PE_PRESENT;
+	}
+	if (!pe->has_nr_pages) {
+		pe->has_nr_pages = true;
+		pe->nr_pages = pe->compat_nr_pages;
+	}
+	if (pe->flags & PE_PARENT)
+		return "flags PE_PARENT (in_parent): the pages are in a parent dump (--prev-images-dir), not supported";
+	if (!(pe->flags & PE_PRESENT))
+		return pe->flags & PE_LAZY ? "flags PE_LAZY without PE_PRESENT: the pages are not in the image (lazy pages), "
+					     "not supported"
+					   : "flags without PE_PRESENT: no pages for the entry";
+	if (pe->flags & ~(PE_PRESENT | PE_LAZY))
+		return "flags: unknown bits";
+	return NULL;
 }
 
 int read_pagemap_image(int img_dfd, int pagemap_type, unsigned long id, struct pagemap_read *ret)

@@ -108,6 +108,12 @@ static int dump_external(PidfdEntry *pe, const struct fd_parms *p, pid_t pid)
 	pe->target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_EXTERNAL;
 	pe->has_target_pid = true;
 	pe->target_pid = pid;
+	/*
+	 * CRIU's restore opens nspid as a pid of the restored tree's namespace:
+	 * 0 makes it fail (pidfd_open(0) is EINVAL) instead of opening another
+	 * process that got the number. Ours reads target_pid.
+	 */
+	pe->nspid = 0;
 	pe->has_pidfs_ino = true;
 	pe->pidfs_ino = p->stat.st_ino;
 	if (!boot_id[0] && read_boot_id(boot_id, sizeof(boot_id)))
@@ -161,7 +167,8 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 		return ret;
 	pe.id = id;
 	pe.ino = p->stat.st_ino;
-	pe.flags = p->flags;
+	/* CRIU's meaning: the pidfd_open() flags (the file's flags without its O_RDWR) */
+	pe.flags = p->flags & ~O_ACCMODE;
 	pe.nspid = nspid_s ? last_pid_of(nspid_s) : pid;
 	pe.fown = &fown;
 	pe.has_is_thread = true;
@@ -374,6 +381,38 @@ static int open_external(struct rst_ctx *ctx, const PidfdEntry *pe, int *ret_fd)
 	return open_dead(ctx, pe, SIGKILL, ret_fd);
 }
 
+/*
+ * A pidfd as CRIU 4.2 writes it (no target_kind): nspid is a task of the
+ * tree (a thread with PIDFD_THREAD), or -1 for a process that was gone, of
+ * which CRIU keeps no exit status: its restore makes a process and kills
+ * it, and so does ours (SIGKILL). Pidfds of one dead process share ino.
+ */
+static int pidfd_from_criu(struct rst_ctx *ctx, PidfdEntry *pe)
+{
+	struct pstree_item *t;
+
+	pe->has_target_kind = true;
+	if (pe->nspid == -1) {
+		pe->target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_REAPED;
+		pe->has_exit_status = true;
+		pe->exit_status = SIGKILL;
+		return 0;
+	}
+	t = pe->nspid > 0 ? pstree_find_tid(&ctx->tree, pe->nspid, NULL) : NULL;
+	if (!t)
+		return pr_fail(-EINVAL, "files.img: pidfd %u: nspid %d is not a task of the dumped tree\n", pe->id,
+			       pe->nspid);
+	pe->has_target_pid = true;
+	pe->target_pid = pe->nspid;
+	if (pe->flags & PIDFD_THREAD)
+		pe->target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_THREAD;
+	else if (t->state == TASK_DEAD)
+		pe->target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_ZOMBIE;
+	else
+		pe->target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_TASK;
+	return 0;
+}
+
 static int pidfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	PidfdEntry *pe = d->fe->pidfd;
@@ -381,7 +420,7 @@ static int pidfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (!pe)
 		return pr_fail(-EINVAL, "files.img: pidfd %u has no pidfd entry\n", d->id);
 	if (!pe->has_target_kind)
-		return pr_fail(-EINVAL, "files.img: pidfd %u does not say what it points at\n", d->id);
+		return pidfd_from_criu(ctx, pe);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "namespaces.h"
 #include "mount.h"
 #include "lsm.h"
+#include "pagemap.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -78,6 +79,21 @@ void free_images(struct rst_ctx *ctx)
 	rst_seccomp_free(ctx);
 }
 
+/* core-PID.img says the task is a zombie. */
+static bool is_zombie(int dfd, pid_t pid)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_CORE, O_RSTR, pid);
+	CoreEntry *c = NULL;
+	bool ret;
+
+	if (!img)
+		return false;
+	ret = !img_is_empty(img) && !pb_read_one(img, (void **)&c, PB_CORE) && c->tc && c->tc->task_state == TASK_DEAD;
+	close_image(img);
+	pb_free(c, PB_CORE);
+	return ret;
+}
+
 static int read_pstree(struct rst_ctx *ctx, int dfd)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_PSTREE, O_RSTR);
@@ -108,6 +124,11 @@ static int read_pstree(struct rst_ctx *ctx, int dfd)
 		if (item->threads) {
 			for (int i = 0; i < item->nr_threads; i++)
 				item->threads[i] = e->n_threads ? (pid_t)e->threads[i] : item->pid;
+			if (e->n_threads == 1 && e->threads[0] != e->pid && is_zombie(dfd, e->pid)) {
+				pr_info("pstree.img: zombie %d: thread %u ignored (CRIU writes no thread id for a zombie)\n",
+					e->pid, e->threads[0]);
+				item->threads[0] = item->pid;
+			}
 		}
 		pb_free(e, PB_PSTREE);
 		list_add_tail(&item->all, &ctx->tree.items);
@@ -200,6 +221,10 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 		return pr_fail(-EINVAL, "core-%d.img: registers or thread state missing\n", tid);
 	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE)
 		return pr_fail(-EOPNOTSUPP, "core-%d.img: 32-bit tasks are not supported\n", tid);
+	if (c->thread_info->fpregs && c->thread_info->fpregs->xsave && c->thread_info->fpregs->xsave->cet &&
+	    c->thread_info->fpregs->xsave->cet->cet)
+		return pr_fail(-EOPNOTSUPP, "core-%d.img: thread_info.fpregs.xsave.cet: CET (shadow stack) is enabled, "
+					    "not restored\n", tid);
 	return check_thread_attrs(tid, c->thread_core);
 }
 
@@ -214,6 +239,7 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 	struct cr_img *img = open_image_at(dfd, type, O_RSTR, id);
 	PagemapEntry **pmes = NULL, *pe;
 	size_t nr = 0, cap = 0;
+	const char *why;
 	PagemapHead *h;
 	uint64_t need = 0;
 	struct stat st;
@@ -246,12 +272,20 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 			pmes = n;
 		}
 		pmes[nr++] = pe;
-		if (!pe->has_flags || (pe->flags & PE_PRESENT))
-			need += (uint64_t)pe->nr_pages * PAGE_SIZE;
+		why = pagemap_entry_fixup(pe);
+		if (why) {
+			ret = pr_fail(-EOPNOTSUPP, "%s: the entry at %#" PRIx64 ": %s\n", name, pe->vaddr, why);
+			break;
+		}
+		need += pe->nr_pages * PAGE_SIZE;
 	}
 	close_image(img);
 	*ret_pmes = pmes;
 	*ret_nr = nr;
+	if (ret == -EOPNOTSUPP) {
+		pb_free(h, PB_PAGEMAP_HEAD);
+		return ret;	/* logged above */
+	}
 	if (ret < 0) {
 		pb_free(h, PB_PAGEMAP_HEAD);
 		return pr_fail(ret, "can't read %s\n", name);
@@ -360,6 +394,8 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 		return ret;	/* logged by pb_read_one() */
 	ret = read_pagemap(dfd, item);
 	if (!ret)
+		ret = mem_skip_vdso_pages(item->pid, &ri->mem);
+	if (!ret)
 		ret = validate_mem(item->pid, &ri->mem);
 	if (!ret)
 		ret = read_shmems(ctx, dfd, item);
@@ -367,6 +403,42 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 }
 
 static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
+
+/*
+ * CRIU 4.2 reads /proc/PID/personality (hex digits) with atoi(): its
+ * personality is those digits read as a decimal number (cut at the first
+ * a-f digit). Ours is the value itself.
+ */
+static uint32_t criu_personality(uint32_t v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	return (uint32_t)strtoul(buf, NULL, 16);
+}
+
+/*
+ * A task's TaskKobjIdsEntry: ours is in the leader's core (and in
+ * ids-PID.img), CRIU's in ids-PID.img only, which then goes into the core.
+ */
+static int read_task_ids(int dfd, struct pstree_item *item, CoreEntry *core)
+{
+	struct cr_img *img;
+	int ret;
+
+	if (core->ids)
+		return 0;
+	img = open_image_at(dfd, CR_FD_IDS, O_RSTR, item->pid);
+	if (!img)
+		return pr_fail_errno("can't open ids-%d.img", item->pid);
+	if (img_is_empty(img)) {
+		close_image(img);
+		return 0;
+	}
+	ret = pb_read_one(img, (void **)&core->ids, PB_IDS);
+	close_image(img);
+	return ret;	/* pb_read_one() logs what is wrong */
+}
 
 static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
 {
@@ -392,7 +464,12 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	tc = ri->core[0]->tc;
 	if (!tc)
 		return pr_fail(-EINVAL, "core-%d.img: the task state is missing\n", item->pid);
-	/* fdinfo-<files_id>.img; a dump without ids in the core names it by pid */
+	if (ctx->dumped_by_criu)
+		tc->personality = criu_personality(tc->personality);
+	ret = read_task_ids(dfd, item, ri->core[0]);
+	if (ret)
+		return ret;
+	/* fdinfo-<files_id>.img; a dump without ids names it by pid */
 	item->files_id = ri->core[0]->ids ? ri->core[0]->ids->files_id : (uint32_t)item->pid;
 	switch (tc->task_state) {
 	case TASK_ALIVE:
@@ -416,6 +493,9 @@ static uint32_t core_pidns_id(struct pstree_item *item)
 {
 	TaskKobjIdsEntry *ids = rsti(item)->core[0]->ids;
 
+	/* CRIU writes no ids for a zombie: it is in its parent's namespace */
+	if (!ids && item->state == TASK_DEAD && item->parent)
+		return core_pidns_id(item->parent);
 	return ids && ids->has_pid_ns_id ? ids->pid_ns_id : 0;
 }
 
@@ -445,6 +525,21 @@ static int check_pidns(struct rst_ctx *ctx)
 	return 0;
 }
 
+/*
+ * CRIU's inventory fields that change a restore: an incremental dump's mode
+ * (its pages are in a parent dump, refused with them in the pagemap), TCP
+ * connections closed at dump (no TCP here), plugins (none restored here).
+ * root_cg_set, lsmtype, network_lock_method, dump_criu_run_id and
+ * allow_uprobes change nothing for a tree ours restores.
+ */
+static int check_inventory_fields(const InventoryEntry *ie)
+{
+	if (ie->plugins_entry && ie->plugins_entry->n_plugins)
+		return pr_fail(-EOPNOTSUPP, "inventory.img: plugins_entry: the dump used CRIU plugin %s, not supported\n",
+			       ie->plugins_entry->plugins[0]);
+	return 0;
+}
+
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
@@ -465,6 +560,10 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
+	if (!ret)
+		ret = check_inventory_fields(ie);
+	/* CRIU always writes these two, we never do */
+	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);

@@ -35,7 +35,7 @@ def comment_lines(path):
         if not m:
             return []
         return [re.sub(r'^\s*\*\s?', '', l) for l in m.group(1).split('\n')]
-    if path.endswith('.py'):
+    if path.endswith('.py') or text.startswith('#!/usr/bin/env python3'):
         m = re.search(r'"""(.*?)"""', text, re.S)
         if m:
             return m.group(1).split('\n')
@@ -97,7 +97,7 @@ def section():
     rows += ['', '### unit (`test/unit/`, with the scripts they run from `test/others/`)', '',
              '| test | checks |', '|---|---|']
     for name, text in (tests('test/unit/*.c') + tests('test/unit/*.sh', False) +
-                       tests('test/others/*.py', False)):
+                       tests('test/others/*.py', False) + tests('test/others/interop', False)):
         rows.append('| `%s` | %s |' % (name, text))
     rows += ['', END]
     return '\n'.join(rows) + '\n'

@@ -18,6 +18,8 @@
 #define PE_PARENT (1 << 0)
 #define PE_LAZY (1 << 1)
 #define PE_PRESENT (1 << 2)
+/* Ours, set at restore only, never in an image: pages in the image that are not restored (the vdso's). */
+#define PE_RST_SKIP (1U << 31)
 
 /* Bits of a /proc/PID/pagemap entry (Documentation/admin-guide/mm/pagemap.rst). */
 #define PME_PFN_MASK ((1ULL << 55) - 1)	/* PFN of a present page, 0 without CAP_SYS_ADMIN */
@@ -37,8 +39,10 @@ struct page_xfer {
 	struct cr_img *pi;		/* pages-<pages_id>.img (raw) */
 	int pages_fd;
 	unsigned int pages_id;
-	uint64_t run_vaddr;		/* the entry being built (merged while runs touch) */
+	uint32_t flags;			/* PagemapEntry flags of the pages added next (PE_PRESENT after open) */
+	uint64_t run_vaddr;		/* the entry being built (merged while runs touch, flags alike) */
 	unsigned long run_pages;
+	uint32_t run_flags;
 	unsigned long nr_pages;		/* totals, for stats and tests */
 	unsigned long nr_entries;
 };
@@ -49,7 +53,10 @@ struct page_xfer {
  * and create pages-<pages_id>.img.
  */
 int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned long id, unsigned int pages_id);
-/* Record that nr_pages pages at vaddr follow in the pages image (entries are merged when they touch). */
+/*
+ * Record that nr_pages pages at vaddr follow in the pages image, with flags
+ * x->flags (entries are merged when they touch and have the same flags).
+ */
 int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages);
 /* The page bytes, in the order of page_xfer_add() calls. */
 int page_xfer_write(struct page_xfer *x, const void *buf, size_t len);
@@ -143,6 +150,15 @@ struct pagemap_read {
 	uint64_t nr_pages;		/* sum over the entries */
 	int pages_fd;			/* -1 when there are no entries */
 };
+
+/*
+ * Bring an entry read from an image into CRIU 4.2's form: the count in
+ * nr_pages (older images have it in compat_nr_pages), flags set (no flags:
+ * PE_PRESENT; in_parent: PE_PARENT). Returns NULL, or what makes the entry
+ * one we can't restore (its pages are not in the pages image), naming the
+ * field: the caller logs it with the image's name.
+ */
+const char *pagemap_entry_fixup(PagemapEntry *pe);
 
 /* pagemap_type/id as for page_xfer_open(). A missing pagemap image is -ENOENT. */
 int read_pagemap_image(int img_dfd, int pagemap_type, unsigned long id, struct pagemap_read *ret);

@@ -147,6 +147,12 @@ void restore_mem_reset(struct rst_ctx *ctx);
 
 /* mem-restore.c: replace the address space of a stopped stub by the dumped one. */
 int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem);
+/*
+ * mem-restore.c: CRIU dumps the pages of the vdso (its restore compares them
+ * with the running kernel's vdso); ours keeps the vdso the kernel gives the
+ * restored task: their runs get PE_RST_SKIP. Before validate_mem().
+ */
+int mem_skip_vdso_pages(pid_t pid, const struct rst_mem *mem);
 /* mem-restore.c: checks of the images alone (before anything starts). */
 int validate_mem(pid_t pid, const struct rst_mem *mem);
 /* mem-restore.c: true when [start, end) meets no dumped VMA of mem. */

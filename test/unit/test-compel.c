@@ -1227,9 +1227,11 @@ static void check_core_single(CoreEntry *c, const struct core_info *ci)
 	g = c->thread_info->gpregs;
 	tc = c->tc;
 	th = c->thread_core;
-	check(!ci->avx || g->ip == ci->after_syscall, "gpregs ip %#llx = the child's after-syscall label %#lx",
-	      (unsigned long long)g->ip, ci->after_syscall);
-	check(g->orig_ax == __NR_read && (int64_t)g->ax == -ERESTARTSYS, "gpregs: orig_ax read, ax -ERESTARTSYS");
+	/* as CRIU writes them: the interrupted read() set to run again (ip on the syscall insn, ax its number) */
+	check(!ci->avx || g->ip == ci->after_syscall - 2,
+	      "gpregs ip %#llx = the child's syscall instruction (after-syscall label %#lx - 2)", (unsigned long long)g->ip,
+	      ci->after_syscall);
+	check(g->orig_ax == __NR_read && g->ax == __NR_read, "gpregs: orig_ax read, ax read (the syscall restarted)");
 	check(!memcmp(c->thread_info->fpregs->xmm_space + 15 * 4, ymm_pattern, 16) &&
 		      c->thread_info->fpregs->n_xmm_space == 64,
 	      "fpregs: xmm15 holds the pattern");

@@ -429,6 +429,7 @@ static PagemapEntry *mk_pagemap(void)
 	static PagemapEntry e = PAGEMAP_ENTRY__INIT;
 
 	e.vaddr = 0x7f0000000000ULL;
+	e.has_nr_pages = true;	/* CRIU 4.2's count (compat_nr_pages stays 0) */
 	e.nr_pages = 513;
 	e.has_flags = true;
 	e.flags = 2;
@@ -439,7 +440,8 @@ static bool cmp_pagemap(const void *a, const void *b)
 {
 	const PagemapEntry *x = a, *y = b;
 
-	return x->vaddr == y->vaddr && y->nr_pages == 513 && y->has_flags && y->flags == 2 && !y->has_in_parent;
+	return x->vaddr == y->vaddr && y->has_nr_pages && y->nr_pages == 513 && !y->compat_nr_pages && y->has_flags &&
+	       y->flags == 2 && !y->has_in_parent;
 }
 
 static FdinfoEntry *mk_fdinfo(void)

@@ -14,6 +14,10 @@ Modes:
   --iters N dump (and restore) N times before the SIGTERM
   --rpc     dump and restore through criu's RPC (criu swrk), as runtimes
             do: test/build/zdtm/criu-rpc sends the requests
+  --criu-dump BIN, --criu-restore BIN
+            another criu for the dumps or the restores (test/others/interop
+            runs upstream CRIU for one of them); with --criu-dump, crfail
+            tests are skipped (they are about our dump's refusals)
 
 Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
@@ -514,6 +518,10 @@ class Runner:
         self.criu = os.path.abspath(args.criu)
         # --rpc: the same command lines, sent as RPC requests by the client
         self.criu_cmd = [RPC_CLIENT, self.criu] if args.rpc else [self.criu]
+        # --criu-dump / --criu-restore: another criu for one of the two steps
+        # (test/others/interop: dumped by one criu, restored by the other)
+        self.dump_cmd = [os.path.abspath(args.criu_dump)] if args.criu_dump else self.criu_cmd
+        self.restore_cmd = [os.path.abspath(args.criu_restore)] if args.criu_restore else self.criu_cmd
         self.reaper = Reaper()
         self.me = os.getpid()
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -526,12 +534,12 @@ class Runner:
             print("    . " + msg, flush=True)
 
     # -- criu invocations
-    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False):
+    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False, cmd=None):
         """Run criu; returns (rc or None on timeout, path of its output file).
         on_tty: stdin, stdout and stderr on the test's terminal (what criu
         prints goes to the terminal's transcript, the test's log)."""
         out = os.path.join(cwd, log_name + ".out")
-        cmd = self.criu_cmd + argv
+        cmd = (cmd or self.criu_cmd) + argv
         self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
         pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None)
         gone, st = self.reaper.wait(pid, timeout)
@@ -618,7 +626,7 @@ class Runner:
         if t["desc"]["tty"]:
             argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["dopts"]
-        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"])
+        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd)
         return ddir, rc, out
 
     def restore(self, t, ddir, pid):
@@ -629,7 +637,8 @@ class Runner:
             argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["ropts"]
         # a shell job is restored from its shell: criu hands its own terminal on
-        rc, out = self.criu_run(argv, ddir, "restore", t["timeout"], on_tty=bool(self.tty))
+        rc, out = self.criu_run(argv, ddir, "restore", t["timeout"], on_tty=bool(self.tty),
+                                cmd=self.restore_cmd)
         logs = self.criu_logs(ddir, "restore.log", out)
         if rc is None:
             raise TestFailed("restore timed out after %ds" % t["timeout"], logs)
@@ -876,6 +885,8 @@ class Runner:
         desc = load_desc(name)
         if self.args.flavor not in desc["flavor"]:
             raise TestSkipped("flavor %s not in %s" % (self.args.flavor, desc["flavor"]))
+        if desc["crfail"] and self.args.criu_dump:
+            raise TestSkipped("crfail: what our dump refuses, dumped by another criu")
         timeout = self.args.timeout or desc["timeout"]
         if desc["feature"] and not self.args.nocr:
             self.check_features(desc["feature"], timeout)
@@ -1126,6 +1137,8 @@ def parse_args():
     r.add_argument("--flavor", choices=FLAVORS, default="ns",
                    help="ns: own pid namespace (default); h: host")
     r.add_argument("--criu", default=DEFAULT_CRIU, help="criu binary")
+    r.add_argument("--criu-dump", metavar="BIN", help="criu binary for the dumps only")
+    r.add_argument("--criu-restore", metavar="BIN", help="criu binary for the restores only")
     r.add_argument("--rpc", action="store_true",
                    help="dump and restore through criu swrk (RPC), with test/build/zdtm/criu-rpc")
     r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
