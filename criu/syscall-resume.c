@@ -419,10 +419,34 @@ static int restore_epoll(pid_t tid, const struct sc_desc *d, const compel_regs_t
 	return 0;
 }
 
+/*
+ * The image holds the registers as CRIU writes them (the dump ran
+ * compel_fixup_syscall_restart() on them, images.md): a call the kernel
+ * would restart is set to run again (ax its number, ip back on its `syscall`
+ * instruction), and one it would restart through its restart_block returns
+ * -EINTR. The dump found the thread inside call nr (sc_resume): put back the
+ * registers it had there, so that the call is made again from its entry.
+ */
+static compel_regs_t inside_call(const compel_regs_t *r, long nr)
+{
+	compel_regs_t e = effective(r, nr);
+	const struct sc_desc *d = sc_find(nr);
+
+	if (nr < 0 || (long)e.orig_rax != nr)
+		return e;
+	if ((long)e.rax == nr) {
+		e.rax = (unsigned long)-ERESTARTNOINTR;
+		e.rip += 2;
+	} else if ((long)e.rax == -EINTR && d && d->restart_block) {
+		e.rax = (unsigned long)-ERESTART_RESTARTBLOCK;
+	}
+	return e;
+}
+
 int sc_restore_thread(pid_t tid, const compel_regs_t *regs, const ThreadCoreEntry *tc)
 {
 	long nr = (long)tc->sc_resume;
-	compel_regs_t e = effective(regs, nr), *dumped = &e;
+	compel_regs_t e = inside_call(regs, nr), *dumped = &e;
 	const struct sc_desc *d = sc_interrupted(dumped, false);
 	compel_regs_t at = *dumped, call;
 	_cleanup_close_ int mem_fd = -1;
