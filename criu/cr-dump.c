@@ -18,6 +18,7 @@
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
+#include "image-check.h"
 #include "mem.h"
 #include "namespaces.h"
 #include "pidns.h"
@@ -87,7 +88,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	return ret;
 }
 
-static int write_inventory(int img_dfd)
+static int write_inventory(int img_dfd, uint32_t manifest_crc)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
@@ -114,9 +115,14 @@ static int write_inventory(int img_dfd)
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 	}
+	ie.has_manifest_crc32c = true;
+	ie.manifest_crc32c = manifest_crc;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
-	close_image(img);
-	return ret;
+	if (ret) {
+		discard_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
 }
 
 static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
@@ -145,6 +151,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
+	uint32_t manifest_crc;
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
@@ -197,7 +204,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
 		goto err;
 	}
-	ret = write_inventory(img_dfd);
+	ret = write_image_manifest(img_dfd, &manifest_crc);
+	if (ret)
+		goto err;
+	ret = write_inventory(img_dfd, manifest_crc);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
@@ -216,8 +226,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
-	if (files_ready)
+	if (files_ready) {
+		fctx.failed = true;	/* the images are dropped, not written out */
 		dump_files_fini(&fctx);
+	}
 	if (mem_ready)
 		dump_mem_ctx_fini(&mctx);
 	unlinkat(img_dfd, "inventory.img", 0);

@@ -81,6 +81,7 @@ int cr_restore(int img_dfd)
 		.detached = opts.restore_detached,
 		.pidfile = opts.pidfile,
 		.shell_job = opts.shell_job,
+		.skip_image_check = opts.skip_image_check,
 	};
 
 	return cr_restore_tasks(&o);

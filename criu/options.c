@@ -345,6 +345,8 @@ static const struct opt_def defs[] = {
 	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached"),
 	NOPE("restore-sibling", 'S', true, "restore the root task as a sibling of criu"),
 	FLAG("shell-job", 'j', true, &opts.shell_job, "the tree is a shell job using criu's terminal"),
+	FLAG("skip-image-check", 0, false, &opts.skip_image_check,
+	     "restore: don't check the images against manifest.img (hand-edited images)"),
 	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE (dump: ignored)"),
 	FUNC("action-script", 0, required_argument, WORKS, set_script, "FILE",
 	     "run FILE at each stage (CRTOOLS_SCRIPT_ACTION)"),

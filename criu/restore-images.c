@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "image-check.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -365,6 +366,21 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 
 static int restore_file_path(struct rst_ctx *ctx, uint32_t id, char *buf, size_t size);
 
+/*
+ * An image the dump writes for every live task (its fd table, its fs) is read
+ * by the stubs; its absence is caught here, before anything starts, instead
+ * of being read as an empty table.
+ */
+static int require_image(int dfd, int type, uint32_t id)
+{
+	struct cr_img *img = open_image_at(dfd, type, O_RSTR_REQ, id);
+
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	close_image(img);
+	return 0;
+}
+
 static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
 {
 	struct rst_info *ri = xzalloc(sizeof(*ri));
@@ -395,7 +411,8 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	case TASK_ALIVE:
 	case TASK_STOPPED:
 		item->state = tc->task_state;
-		return read_mm(ctx, dfd, item);
+		ret = require_image(dfd, CR_FD_FDINFO, item->files_id) ?: require_image(dfd, CR_FD_FS, item->pid);
+		return ret ?: read_mm(ctx, dfd, item);
 	case TASK_DEAD:
 		item->state = TASK_DEAD;
 		item->exit_code = (int)tc->exit_code;
@@ -462,6 +479,9 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
+	/* every other image is checked against the manifest before it is read */
+	if (!ret)
+		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;

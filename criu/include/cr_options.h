@@ -44,6 +44,7 @@ struct cr_options {
 
 	/* dump and restore */
 	bool shell_job;			/* -j */
+	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
 	char **scripts;			/* --action-script, in the order given */
 	int nr_scripts;
 

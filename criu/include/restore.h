@@ -24,6 +24,7 @@ struct restore_opts {
 	const char *pidfile;	/* --pidfile: write the root's pid there */
 	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
 	bool sibling;		/* RPC rst_sibling: the root becomes a child of criu's parent (CLONE_PARENT) */
+	bool skip_image_check;	/* --skip-image-check: don't check the images against manifest.img */
 	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 };
 
