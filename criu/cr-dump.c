@@ -131,16 +131,14 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
-	ret = dump_task_core(img_dfd, item);
+	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
 	if (ret || item->state == TASK_DEAD)
 		return ret;
-	if (fault_injected("dump-task"))
-		return pr_fail(-EIO, "fault injected: dump-task\n");
-	ret = dump_task_mm(img_dfd, item, mctx, fctx);
+	ret = fault_step("dump-task") ?: dump_task_mm(img_dfd, item, mctx, fctx);
 	if (!ret)
-		ret = dump_task_fs(fctx, item);
+		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
 	if (!ret)
-		ret = dump_task_files(fctx, item);
+		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
 	return ret;
 }
 
@@ -155,22 +153,23 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
+	fault_steps_reset();
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
 		return pr_fail_errno("can't remove an old inventory.img");
 
-	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
+	ret = fault_step("dump-pre-script") ?: run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)
 		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
-	ret = collect_and_seize_tree(root, &tree);
+	ret = fault_step("dump-seize") ?: collect_and_seize_tree(root, &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
-	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)
 		ret = ns_check_tree(&tree);
 	if (!ret)
@@ -178,7 +177,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		goto err;
 
-	ret = dump_files_init(&fctx, img_dfd, &tree);
+	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
 	files_ready = true;
@@ -193,21 +192,20 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
-	ret = dump_pstree(img_dfd, &tree);
+	ret = fault_step("dump-pstree") ?: dump_pstree(img_dfd, &tree);
+	if (ret)
+		goto err;
+	ret = fault_step("dump-files-fini");
 	if (ret)
 		goto err;
 	ret = dump_files_fini(&fctx);
 	files_ready = false;
 	if (ret)
 		goto err;
-	if (fault_injected("before-inventory")) {
-		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
-		goto err;
-	}
-	ret = write_image_manifest(img_dfd, &manifest_crc);
+	ret = fault_step("before-inventory") ?: write_image_manifest(img_dfd, &manifest_crc);
 	if (ret)
 		goto err;
-	ret = write_inventory(img_dfd, manifest_crc);
+	ret = fault_step("dump-inventory") ?: write_inventory(img_dfd, manifest_crc);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);

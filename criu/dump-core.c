@@ -27,6 +27,7 @@
 
 #define LOG_PREFIX "core: "
 #include "common.h"
+#include "cr_options.h"
 #include "compel/compel.h"
 #include "dump-core.h"
 #include "image.h"
@@ -935,7 +936,8 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		th[i].rs.mem_fd = -1;
 	}
 
-	ret = prepare_threads(item, th);
+	/* the remote-syscall state is in place (code poked, scratch page mapped) from here to finish_threads() */
+	ret = prepare_threads(item, th) ?: fault_step("dump-core-rsys");
 	if (ret)
 		goto out;
 	scratch = th[0].rs.scratch;
@@ -962,6 +964,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
+		ret = fault_step("dump-core-write");
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)

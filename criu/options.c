@@ -36,6 +36,29 @@ bool fault_injected(const char *step)
 	return opts.fault_inject && !strcmp(opts.fault_inject, step);
 }
 
+/* Process-wide, like opts: the number of the last fault_step() of this dump or restore. */
+static unsigned int fault_step_nr;
+
+void fault_steps_reset(void)
+{
+	fault_step_nr = 0;
+}
+
+int fault_step(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	fault_step_nr++;
+	pr_info("fault step %u: %s\n", fault_step_nr, name);
+	if (!opts.fault_inject)
+		return 0;
+	n = strtoul(opts.fault_inject, &end, 10);
+	if (strcmp(opts.fault_inject, name) && (*end || end == opts.fault_inject || n != fault_step_nr))
+		return 0;
+	return pr_fail(-EIO, "fault injected: %s (step %u)\n", name, fault_step_nr);
+}
+
 /* ------------------------------------------------------------ errors */
 
 /*
