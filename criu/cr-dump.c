@@ -43,13 +43,14 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 {
 	struct compel_rsys rs = {};
 	unsigned long code;
+	unsigned int flags;
 	long brk = 0;
 	int ret;
 
-	ret = task_rsys_code(item, &code);
+	ret = task_rsys_code_flags(item, &code, &flags);
 	if (ret)
 		return ret;
-	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE);
+	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE | flags);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
 	int fin = compel_rsys_finish(&rs);

@@ -151,9 +151,21 @@ static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
 	return 0;
 }
 
-static int release_all(struct morph_task *mts, int nr)
+/*
+ * Let the tree go. Every task is morphed and stopped, each killed by the
+ * kernel if criu dies (PTRACE_O_EXITKILL). First that option is cleared on
+ * every thread, in one quick pass: from then on a criu killed leaves the whole
+ * tree running, as a restore that finished would. Then each is detached.
+ */
+static int release_all(struct rst_ctx *ctx, struct morph_task *mts, int nr)
 {
 	int ret = 0;
+
+	for (int i = 0; i < nr && !ret; i++)
+		ret = morph_commit(&mts[i]);
+	if (ret)
+		return ret;
+	watchdog_stop(ctx, true);	/* the tree is kept from here on, whatever happens to criu */
 
 	for (int i = 0; i < nr; i++) {
 		int r = morph_release(&mts[i]);
@@ -309,7 +321,7 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
 	if (run_scripts(ACT_PRE_RESUME, ctx->img_dfd, pid))
 		pr_warn("the pre-resume action script failed\n");
-	return release_all(mts, nr);
+	return release_all(ctx, mts, nr);
 }
 
 /* --status-fd: one '\0' once the tree runs, then close it */
@@ -360,6 +372,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		.proc_fd = -1,
 		.ctl_pid = getpid(),
 		.morph_proc_fd = -1,
+		.watchdog_fd = -1,
 	}, *ctx = &rctx;
 
 	INIT_LIST_HEAD(&ctx->files.descs);
@@ -412,9 +425,12 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out_files;
 	}
 	catch_stop_signals(ctx, true);
-	ret = fork_and_morph(ctx, &root_pid, &mts);
+	ret = fault_step("restore-watchdog") ?: watchdog_start(ctx);
+	if (!ret)
+		ret = fork_and_morph(ctx, &root_pid, &mts);
 	catch_stop_signals(ctx, false);
 	if (ret) {
+		watchdog_stop(ctx, false);
 		abort_all(mts, ctx->tree.nr_items);
 		kill_and_reap(ctx, root_pid);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);

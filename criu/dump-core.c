@@ -843,25 +843,70 @@ static int open_thread_dir(struct pstree_item *item, pid_t tid)
 
 int task_rsys_code(struct pstree_item *item, unsigned long *ret)
 {
+	unsigned int flags;
+
+	return task_rsys_code_flags(item, ret, &flags);
+}
+
+int task_rsys_code_flags(struct pstree_item *item, unsigned long *ret, unsigned int *ret_flags)
+{
 	int err;
 
+	if (!item->rsys_code && !proc_exec_tail(item->proc_dfd, COMPEL_RSYS_STUB_MAX, &item->rsys_code))
+		item->rsys_flags = COMPEL_RSYS_RECOVER;
 	if (!item->rsys_code) {
+		pr_warn("task %d: no room past an executable segment: its remote syscalls are not safe against criu's death\n",
+			item->pid);
+		item->rsys_flags = COMPEL_RSYS_FAST;	/* the code is at the start of a mapping: as few calls' time as can be */
 		err = proc_exec_addr(item->proc_dfd, &item->rsys_code);
 		if (err)
 			return pr_fail(err, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
 				       strerror(-err));
 	}
 	*ret = item->rsys_code;
+	*ret_flags = item->rsys_flags;
+	return 0;
+}
+
+/* Bytes of scratch the calls' results need (the largest is a struct sigaction), and the ABI's red zone. */
+#define STACK_SCRATCH	256
+#define RED_ZONE	128
+
+/*
+ * Where the calls write their results: below the red zone of the leader's
+ * stack, which the task does not use (a signal frame would go there), when
+ * that memory is mapped; else a page mapped for the dump. The stack leaves
+ * nothing behind if criu is killed in the middle; a mapped page would stay.
+ */
+static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, unsigned long *ret)
+{
+	unsigned long addr = (leader->rs.saved.rsp - RED_ZONE - STACK_SCRATCH) & ~63UL;
+	char probe[STACK_SCRATCH];
+	int err;
+
+	if (addr < leader->rs.saved.rsp &&
+	    !compel_mem_read(leader->tid, leader->rs.mem_fd, addr, probe, sizeof(probe))) {
+		*ret = addr;
+		return 0;
+	}
+	err = compel_rsys_map_scratch(&leader->rs, PAGE_SIZE);
+	if (err)
+		return pr_fail(err, "can't map a scratch page in %d: %s\n", item->pid, strerror(-err));
+	*ret = leader->rs.scratch;
 	return 0;
 }
 
 /*
  * Prepare remote syscalls in every thread: the leader finds the code, the others reuse it.
- * Logs its own error.
+ * With COMPEL_RSYS_RECOVER (the usual case, task_rsys_code_flags()) each call
+ * puts the thread's regs and blocked mask back when it is done, and a thread
+ * let go in the middle of a call by a criu killed comes back by itself, as it
+ * was. Logs its own error.
  */
-static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
+static int prepare_threads(struct pstree_item *item, struct thread_dump *th, unsigned long *ret_scratch)
 {
 	unsigned long code = 0;
+	unsigned int flags = 0;
 	int ret;
 
 	for (int i = 0; i < item->nr_threads; i++) {
@@ -884,20 +929,17 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		}
 		/* the leader pokes the code into the mm its threads share */
 		if (i == 0) {
-			ret = task_rsys_code(item, &code);
+			ret = task_rsys_code_flags(item, &code, &flags);
 			if (ret)
 				return ret;
 		}
 		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : code,
-						COMPEL_RSYS_FAST | (i ? 0 : COMPEL_RSYS_POKE));
+						flags | (i ? 0 : COMPEL_RSYS_POKE));
 		if (ret)
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));
 	}
-	ret = compel_rsys_map_scratch(&th[0].rs, PAGE_SIZE);
-	if (ret)
-		return pr_fail(ret, "can't map a scratch page in %d: %s\n", item->pid, strerror(-ret));
-	return 0;
+	return pick_scratch(item, &th[0], ret_scratch);
 }
 
 /* Undo the remote-syscall setup; the leader last (it unmaps the scratch and restores the code). */
@@ -937,10 +979,9 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 	}
 
 	/* the remote-syscall state is in place (code poked, scratch page mapped) from here to finish_threads() */
-	ret = prepare_threads(item, th) ?: fault_step("dump-core-rsys");
+	ret = prepare_threads(item, th, &scratch) ?: fault_step("dump-core-rsys");
 	if (ret)
 		goto out;
-	scratch = th[0].rs.scratch;
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);
 		if (ret)

@@ -175,6 +175,8 @@ struct ThreadInfoX86;
 int morph_set_regs(pid_t tid, const struct ThreadInfoX86 *ti);
 /* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
+/* Clear PTRACE_O_EXITKILL on every thread of a morphed task (before any is released). 0 or -errno. */
+int morph_commit(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
 

@@ -69,16 +69,26 @@ def ok(cond, what):
 def reap():
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _ = os.waitpid(-1, os.WNOHANG | 0x40000000)	# __WALL: stubs' exit signal may not be SIGCHLD
         except ChildProcessError:
             return
         if pid == 0:
             return
 
 
+def state_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
 def all_pids():
+    """The pids that are not dead: a zombie not reaped yet is not counted."""
     reap()
-    return set(int(p) for p in os.listdir("/proc") if p.isdigit())
+    pids = set(int(p) for p in os.listdir("/proc") if p.isdigit())
+    return set(p for p in pids if state_of(p) not in ("Z", "X", "gone"))
 
 
 def kill(pid):
@@ -113,8 +123,10 @@ def read_mem(pid, addr, size):
         return f.read(size)
 
 
-def code_hash(pid):
-    """Hash of every executable mapping's content: remote syscalls put their code in one."""
+def code_hash(pid, skip_tail=0):
+    """Hash of every executable mapping's content: remote syscalls put their code in one.
+    skip_tail: leave out the last bytes of each mapping (past an ELF segment's code, where
+    criu's remote-syscall code goes and stays if criu is killed: criu/rsys-code.c)."""
     h = hashlib.sha1()
     with open("/proc/%d/maps" % pid) as f:
         maps = f.read().splitlines()
@@ -125,7 +137,7 @@ def code_hash(pid):
         start, end = (int(x, 16) for x in fields[0].split("-"))
         h.update(fields[0].encode())
         try:
-            h.update(read_mem(pid, start, end - start))
+            h.update(read_mem(pid, start, end - start - skip_tail))
         except OSError:
             h.update(b"unreadable")
     return h.hexdigest()
@@ -164,12 +176,12 @@ def status(pid):
     return st["State"].split()[0], int(st["TracerPid"])
 
 
-def snapshot(root, child, addr, size):
+def snapshot(root, child, addr, size, skip_tail=0):
     """Everything that must not change when a dump fails."""
     return {
         "mem": hashlib.sha1(read_mem(root, addr, size)).hexdigest(),
-        "code": code_hash(root),
-        "child code": code_hash(child),
+        "code": code_hash(root, skip_tail),
+        "child code": code_hash(child, skip_tail),
         "fds": fd_table(root),
         "eventfd": fdinfo(root, 22, "eventfd-count"),
         "pidfd": fdinfo(root, 23, "Pid"),
