@@ -872,20 +872,35 @@ int task_rsys_code_flags(struct pstree_item *item, unsigned long *ret, unsigned 
 #define STACK_SCRATCH	256
 #define RED_ZONE	128
 
+/* [addr, end) lies in the process's own [stack] VMA. */
+static bool in_main_stack(struct pstree_item *item, unsigned long addr, unsigned long end)
+{
+	struct proc_maps m = {};
+	bool in = false;
+
+	if (parse_pid_maps(item->proc_dfd, &m))
+		return false;
+	for (int i = 0; i < m.nr; i++)
+		if (m.vmas[i].kind == PVMA_STACK && m.vmas[i].start <= addr && end <= m.vmas[i].end)
+			in = true;
+	proc_maps_free(&m);
+	return in;
+}
+
 /*
  * Where the calls write their results: below the red zone of the leader's
- * stack, which the task does not use (a signal frame would go there), when
- * that memory is mapped; else a page mapped for the dump. The stack leaves
- * nothing behind if criu is killed in the middle; a mapped page would stay.
+ * stack, which the C ABI keeps free (a signal frame would go there), when
+ * the leader runs on the process's [stack] (not on a stack a runtime carved
+ * out of its heap, where that memory may be another object); else a page
+ * mapped for the dump. The stack leaves nothing behind if criu is killed in
+ * the middle; a mapped page would stay.
  */
 static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, unsigned long *ret)
 {
-	unsigned long addr = (leader->rs.saved.rsp - RED_ZONE - STACK_SCRATCH) & ~63UL;
-	char probe[STACK_SCRATCH];
+	unsigned long rsp = leader->rs.saved.rsp, addr = (rsp - RED_ZONE - STACK_SCRATCH) & ~63UL;
 	int err;
 
-	if (addr < leader->rs.saved.rsp &&
-	    !compel_mem_read(leader->tid, leader->rs.mem_fd, addr, probe, sizeof(probe))) {
+	if (addr < rsp && in_main_stack(item, addr, rsp)) {
 		*ret = addr;
 		return 0;
 	}
