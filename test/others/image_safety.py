@@ -18,7 +18,9 @@ and each case restores a damaged copy of the images:
      pages image or in manifest.img, a truncated pipes-data.img, a missing
      manifest.img or an added image: refused naming it; images without a
      manifest (CRIU's) restore with a warning;
-  5. a dump into a full tmpfs names the pages image that filled it and
+  5. images and logs are 0600, the images dir 0700; a restore from a
+     read-only images dir works;
+  6. a dump into a full tmpfs names the pages image that filled it and
      leaves the target running.
 Prints TAP.
 """
@@ -262,6 +264,24 @@ def case_manifest(src, work, pid):
     kill(pid)
 
 
+def case_modes_and_readonly(src, work, pid):
+    """Images and logs 0600, a dir criu made 0700; a restore from a read-only images dir works."""
+    modes = {f: os.stat(os.path.join(src, f)).st_mode & 0o777 for f in os.listdir(src)}
+    ok(all(m == 0o600 for m in modes.values()) and os.stat(src).st_mode & 0o777 == 0o700,
+       "images and log are 0600, the images dir criu made 0700 (%s)" %
+       sorted(set("%o" % m for m in modes.values())))
+    ro = os.path.join(work, "ro")
+    rw = os.path.join(work, "rw")
+    os.makedirs(ro, exist_ok=True)
+    os.makedirs(rw, exist_ok=True)
+    subprocess.run(["mount", "--bind", src, ro], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", ro], check=True)
+    rc, _ = criu("restore", "-d", "-D", ro, "-W", rw, "-o", "restore.log", "-v4")
+    ok(rc == 0 and state(pid) in ("S", "R"), "a restore from a read-only images dir (-W elsewhere) works (rc %d)" % rc)
+    kill(pid)
+    subprocess.run(["umount", ro])
+
+
 PTRACE_SEIZE = 0x4206
 
 
@@ -313,6 +333,7 @@ def main():
     kill(pid)
     case_missing(src, work, pid)
     case_manifest(src, work, pid)
+    case_modes_and_readonly(src, work, pid)
     case_paths(src, work)
     case_traced(work)
     case_enospc(work)
