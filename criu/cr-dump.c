@@ -18,6 +18,7 @@
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
+#include "image-check.h"
 #include "mem.h"
 #include "mount.h"
 #include "namespaces.h"
@@ -44,13 +45,14 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 {
 	struct compel_rsys rs = {};
 	unsigned long code;
+	unsigned int flags;
 	long brk = 0;
 	int ret;
 
-	ret = task_rsys_code(item, &code);
+	ret = task_rsys_code_flags(item, &code, &flags);
 	if (ret)
 		return ret;
-	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE);
+	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE | flags);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
 	int fin = compel_rsys_finish(&rs);
@@ -89,7 +91,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	return ret;
 }
 
-static int write_inventory(int img_dfd, const struct ns_set *nss)
+static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manifest_crc)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
@@ -119,9 +121,14 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 	}
+	ie.has_manifest_crc32c = true;
+	ie.manifest_crc32c = manifest_crc;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
-	close_image(img);
-	return ret;
+	if (ret) {
+		discard_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
 }
 
 static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
@@ -130,16 +137,14 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
-	ret = dump_task_core(img_dfd, item);
+	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
 	if (ret || item->state == TASK_DEAD)
 		return ret;
-	if (fault_injected("dump-task"))
-		return pr_fail(-EIO, "fault injected: dump-task\n");
-	ret = dump_task_mm(img_dfd, item, mctx, fctx);
+	ret = fault_step("dump-task") ?: dump_task_mm(img_dfd, item, mctx, fctx);
 	if (!ret)
-		ret = dump_task_fs(fctx, item);
+		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
 	if (!ret)
-		ret = dump_task_files(fctx, item);
+		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
 	return ret;
 }
 
@@ -151,39 +156,41 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct ns_set nss = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
+	uint32_t manifest_crc;
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
+	fault_steps_reset();
 	ret = unlinkat(img_dfd, "inventory.img", 0);
 	if (ret && errno != ENOENT)
 		return pr_fail_errno("can't remove an old inventory.img");
 
-	ret = run_scripts(ACT_PRE_DUMP, img_dfd, root);
+	ret = fault_step("dump-pre-script") ?: run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)
 		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
-	ret = collect_and_seize_tree(root, &tree);
+	ret = fault_step("dump-seize") ?: collect_and_seize_tree(root, &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
-	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)
-		ret = ns_collect_tree(&tree, &nss);
+		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
 		ret = check_tree_files(&tree);
 	if (!ret)
-		ret = ns_dump_contents(img_dfd, &nss);
+		ret = fault_step("dump-ns-contents") ?: ns_dump_contents(img_dfd, &nss);
 	if (!ret)
-		ret = mntns_collect(&tree, &tree.mntns);
-	if (!ret)
-		ret = dump_seccomp(img_dfd, &tree);	/* before the core images, which name the filters */
+		ret = fault_step("dump-mntns-collect") ?: mntns_collect(&tree, &tree.mntns);
+	if (!ret)	/* before the core images, which name the filters */
+		ret = fault_step("dump-seccomp") ?: dump_seccomp(img_dfd, &tree);
 	if (ret)
 		goto err;
 
-	ret = dump_files_init(&fctx, img_dfd, &tree);
+	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
 	files_ready = true;
@@ -198,20 +205,23 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
-	ret = mntns_dump(img_dfd, &tree, tree.mntns);
-	if (!ret)
-		ret = dump_pstree(img_dfd, &tree);
+	ret = fault_step("dump-mounts") ?: mntns_dump(img_dfd, &tree, tree.mntns);
+	if (ret)
+		goto err;
+	ret = fault_step("dump-pstree") ?: dump_pstree(img_dfd, &tree);
+	if (ret)
+		goto err;
+	ret = fault_step("dump-files-fini");
 	if (ret)
 		goto err;
 	ret = dump_files_fini(&fctx);
 	files_ready = false;
 	if (ret)
 		goto err;
-	if (fault_injected("before-inventory")) {
-		ret = pr_fail(-EIO, "fault injected: before-inventory\n");
+	ret = fault_step("before-inventory") ?: write_image_manifest(img_dfd, &manifest_crc);
+	if (ret)
 		goto err;
-	}
-	ret = write_inventory(img_dfd, &nss);
+	ret = fault_step("dump-inventory") ?: write_inventory(img_dfd, &nss, manifest_crc);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
@@ -232,8 +242,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
-	if (files_ready)
+	if (files_ready) {
+		fctx.failed = true;	/* the images are dropped, not written out */
 		dump_files_fini(&fctx);
+	}
 	if (mem_ready)
 		dump_mem_ctx_fini(&mctx);
 	unlinkat(img_dfd, "inventory.img", 0);

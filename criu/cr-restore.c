@@ -139,21 +139,34 @@ static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
 		if (ret)
 			return ret;
 		fill_service_fds(ctx, mt);
-		ret = morph_task(ctx, mt);
+		ret = fault_step("restore-morph-task") ?: morph_task(ctx, mt);
 		if (ret) {
 			pr_err("can't restore task %d\n", item->pid);
 			return ret;
 		}
 		pr_info("task %d morphed\n", item->pid);
-		if (fault_injected("restore-morph"))
-			return pr_fail(-EIO, "fault injected: restore-morph\n");
+		ret = fault_step("restore-morph");
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-static int release_all(struct morph_task *mts, int nr)
+/*
+ * Let the tree go. Every task is morphed and stopped, each killed by the
+ * kernel if criu dies (PTRACE_O_EXITKILL). First that option is cleared on
+ * every thread, in one quick pass: from then on a criu killed leaves the whole
+ * tree running, as a restore that finished would. Then each is detached.
+ */
+static int release_all(struct rst_ctx *ctx, struct morph_task *mts, int nr)
 {
 	int ret = 0;
+
+	for (int i = 0; i < nr && !ret; i++)
+		ret = morph_commit(&mts[i]);
+	if (ret)
+		return ret;
+	watchdog_stop(ctx, true);	/* the tree is kept from here on, whatever happens to criu */
 
 	for (int i = 0; i < nr; i++) {
 		int r = morph_release(&mts[i]);
@@ -229,6 +242,9 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	long slack;
 
 	ctl_publish(ctx, ST_FORKED);
+	ret = fault_step("restore-clone-root");
+	if (ret)
+		return ret;
 	slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	ret = slack_for_next(rsti(root)->core[0]);
 	if (ret)
@@ -261,24 +277,25 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 		ret = run_scripts(ACT_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret && rst_makes_ns(ctx))
 		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
-	if (!ret && fault_injected("restore-forked"))
-		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
+	if (!ret)
+		ret = fault_step("restore-forked");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
 	for (int i = 0; !ret && i < 1000 && fault_injected("restore-stall"); i++) {
 		ret = check_stop_requested();
 		usleep(10000);
 	}
 	if (!ret)
-		ret = ctl_run_stage(ctx, ST_PGID, nr);
+		ret = fault_step("restore-pgid") ?: ctl_run_stage(ctx, ST_PGID, nr);
 	if (!ret)
-		ret = files_restore_tree_ready(ctx);
+		ret = fault_step("restore-files-tree") ?: files_restore_tree_ready(ctx);
 	if (!ret)
-		ret = ctl_run_stage(ctx, ST_FILES, nr);
+		ret = fault_step("restore-files") ?: ctl_run_stage(ctx, ST_FILES, nr);
 	if (!ret)
-		ret = ctl_run_stage(ctx, ST_READY, nr);
+		ret = fault_step("restore-ready") ?: ctl_run_stage(ctx, ST_READY, nr);
 	if (!ret && count_tasks(ctx, false) != count_tasks(ctx, true)) {
+		ret = fault_step("restore-zombies");
 		ctl_publish(ctx, ST_ZOMBIE);
-		ret = wait_zombies(ctx);
+		ret = ret ?: wait_zombies(ctx);
 	}
 	if (ret)
 		return ret;
@@ -289,18 +306,23 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	*ret_mts = mts;
 	ret = morph_all(ctx, mts);
 	if (!ret)
-		ret = files_restore_late(ctx);
+		ret = fault_step("restore-late") ?: files_restore_late(ctx);
 	if (!ret)
-		ret = run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
+		ret = fault_step("restore-post-script") ?: run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
 	if (!ret && ctx->opts->pidfile)
-		ret = write_pidfile(ctx->opts->pidfile, pid);
-	if (ret)
+		ret = fault_step("restore-pidfile") ?: write_pidfile(ctx->opts->pidfile, pid);
+	if (!ret)
+		ret = fault_step("restore-resume");
+	if (ret) {
+		if (ctx->opts->pidfile)
+			unlink(ctx->opts->pidfile);	/* a failed restore leaves no file behind */
 		return ret;
+	}
 	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
 	if (run_scripts(ACT_PRE_RESUME, ctx->img_dfd, pid))
 		pr_warn("the pre-resume action script failed\n");
-	return release_all(mts, nr);
+	return release_all(ctx, mts, nr);
 }
 
 /* --status-fd: one '\0' once the tree runs, then close it */
@@ -353,18 +375,20 @@ int cr_restore_tasks(const struct restore_opts *o)
 		.proc_fd = -1,
 		.ctl_pid = getpid(),
 		.morph_proc_fd = -1,
+		.watchdog_fd = -1,
 	}, *ctx = &rctx;
 
 	INIT_LIST_HEAD(&ctx->files.descs);
-	ret = read_images(ctx, o);
+	fault_steps_reset();
+	ret = fault_step("restore-images") ?: read_images(ctx, o);
 	if (ret)
 		goto out;
-	ret = run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
+	ret = fault_step("restore-pre-script") ?: run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
 	if (ret) {
 		pr_err("the pre-restore action script failed: nothing restored\n");
 		goto out;
 	}
-	ret = pick_tramp(ctx);
+	ret = fault_step("restore-plan") ?: pick_tramp(ctx);
 	if (!ret)
 		ret = cow_plan(ctx);
 	if (ret)
@@ -379,7 +403,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		ret = pr_fail_errno("can't open /proc");
 		goto out;
 	}
-	ret = shared_alloc(ctx, ctx->tree.nr_items);
+	ret = fault_step("restore-shared") ?: shared_alloc(ctx, ctx->tree.nr_items);
 	if (ret)
 		goto out;
 	{
@@ -389,9 +413,9 @@ int cr_restore_tasks(const struct restore_opts *o)
 			ctx->shared->slots[rsti(item)->slot].pid = item->pid;
 	}
 	/* the files of the tree are opened in its mount tree: built first */
-	ret = mntns_restore_prepare(ctx);
+	ret = fault_step("restore-mounts") ?: mntns_restore_prepare(ctx);
 	if (!ret)
-		ret = files_restore_prepare(ctx);
+		ret = fault_step("restore-files-prepare") ?: files_restore_prepare(ctx);
 	if (ret)
 		goto out_files;
 	/* files_restore_prepare() may raise RLIMIT_NOFILE: the service fds go to the top */
@@ -407,9 +431,12 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out_files;
 	}
 	catch_stop_signals(ctx, true);
-	ret = fork_and_morph(ctx, &root_pid, &mts);
+	ret = fault_step("restore-watchdog") ?: watchdog_start(ctx);
+	if (!ret)
+		ret = fork_and_morph(ctx, &root_pid, &mts);
 	catch_stop_signals(ctx, false);
 	if (ret) {
+		watchdog_stop(ctx, false);
 		abort_all(mts, ctx->tree.nr_items);
 		kill_and_reap(ctx, root_pid);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);

@@ -184,6 +184,7 @@ static int do_restore(int sk, CriuOpts *ro)
 		o.detached = true;
 		o.shell_job = opts.shell_job;
 		o.lsm_profile = opts.lsm_profile;
+		o.skip_image_check = opts.skip_image_check;
 		o.sibling = dirs.rst_sibling;
 		o.ret_pid = &root;
 		ret = cr_restore_tasks(&o);

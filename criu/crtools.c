@@ -82,6 +82,7 @@ int cr_restore(int img_dfd)
 		.pidfile = opts.pidfile,
 		.shell_job = opts.shell_job,
 		.lsm_profile = opts.lsm_profile,
+		.skip_image_check = opts.skip_image_check,
 	};
 
 	return cr_restore_tasks(&o);

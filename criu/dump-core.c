@@ -27,6 +27,7 @@
 
 #define LOG_PREFIX "core: "
 #include "common.h"
+#include "cr_options.h"
 #include "compel/compel.h"
 #include "dump-core.h"
 #include "image.h"
@@ -914,25 +915,85 @@ static int open_thread_dir(struct pstree_item *item, pid_t tid)
 
 int task_rsys_code(struct pstree_item *item, unsigned long *ret)
 {
+	unsigned int flags;
+
+	return task_rsys_code_flags(item, ret, &flags);
+}
+
+int task_rsys_code_flags(struct pstree_item *item, unsigned long *ret, unsigned int *ret_flags)
+{
 	int err;
 
+	if (!item->rsys_code && !proc_exec_tail(item->proc_dfd, COMPEL_RSYS_STUB_MAX, &item->rsys_code))
+		item->rsys_flags = COMPEL_RSYS_RECOVER;
 	if (!item->rsys_code) {
+		pr_warn("task %d: no room past an executable segment: its remote syscalls are not safe against criu's death\n",
+			item->pid);
+		item->rsys_flags = COMPEL_RSYS_FAST;	/* the code is at the start of a mapping: as few calls' time as can be */
 		err = proc_exec_addr(item->proc_dfd, &item->rsys_code);
 		if (err)
 			return pr_fail(err, "task %d has no executable mapping for remote syscalls: %s\n", item->pid,
 				       strerror(-err));
 	}
 	*ret = item->rsys_code;
+	*ret_flags = item->rsys_flags;
+	return 0;
+}
+
+/* Bytes of scratch the calls' results need (the largest is a struct sigaction), and the ABI's red zone. */
+#define STACK_SCRATCH	256
+#define RED_ZONE	128
+
+/* [addr, end) lies in the process's own [stack] VMA. */
+static bool in_main_stack(struct pstree_item *item, unsigned long addr, unsigned long end)
+{
+	struct proc_maps m = {};
+	bool in = false;
+
+	if (parse_pid_maps(item->proc_dfd, &m))
+		return false;
+	for (int i = 0; i < m.nr; i++)
+		if (m.vmas[i].kind == PVMA_STACK && m.vmas[i].start <= addr && end <= m.vmas[i].end)
+			in = true;
+	proc_maps_free(&m);
+	return in;
+}
+
+/*
+ * Where the calls write their results: below the red zone of the leader's
+ * stack, which the C ABI keeps free (a signal frame would go there), when
+ * the leader runs on the process's [stack] (not on a stack a runtime carved
+ * out of its heap, where that memory may be another object); else a page
+ * mapped for the dump. The stack leaves nothing behind if criu is killed in
+ * the middle; a mapped page would stay.
+ */
+static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, unsigned long *ret)
+{
+	unsigned long rsp = leader->rs.saved.rsp, addr = (rsp - RED_ZONE - STACK_SCRATCH) & ~63UL;
+	int err;
+
+	if (addr < rsp && in_main_stack(item, addr, rsp)) {
+		*ret = addr;
+		return 0;
+	}
+	err = compel_rsys_map_scratch(&leader->rs, PAGE_SIZE);
+	if (err)
+		return pr_fail(err, "can't map a scratch page in %d: %s\n", item->pid, strerror(-err));
+	*ret = leader->rs.scratch;
 	return 0;
 }
 
 /*
  * Prepare remote syscalls in every thread: the leader finds the code, the others reuse it.
- * Logs its own error.
+ * With COMPEL_RSYS_RECOVER (the usual case, task_rsys_code_flags()) each call
+ * puts the thread's regs and blocked mask back when it is done, and a thread
+ * let go in the middle of a call by a criu killed comes back by itself, as it
+ * was. Logs its own error.
  */
-static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
+static int prepare_threads(struct pstree_item *item, struct thread_dump *th, unsigned long *ret_scratch)
 {
 	unsigned long code = 0;
+	unsigned int flags = 0;
 	int ret;
 
 	for (int i = 0; i < item->nr_threads; i++) {
@@ -953,20 +1014,17 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th)
 		}
 		/* the leader pokes the code into the mm its threads share */
 		if (i == 0) {
-			ret = task_rsys_code(item, &code);
+			ret = task_rsys_code_flags(item, &code, &flags);
 			if (ret)
 				return ret;
 		}
 		ret = compel_rsys_prepare_flags(&th[i].rs, th[i].tid, i ? th[0].rs.syscall_ip : code,
-						COMPEL_RSYS_FAST | (i ? 0 : COMPEL_RSYS_POKE));
+						flags | (i ? 0 : COMPEL_RSYS_POKE));
 		if (ret)
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));
 	}
-	ret = compel_rsys_map_scratch(&th[0].rs, PAGE_SIZE);
-	if (ret)
-		return pr_fail(ret, "can't map a scratch page in %d: %s\n", item->pid, strerror(-ret));
-	return 0;
+	return pick_scratch(item, &th[0], ret_scratch);
 }
 
 /* Undo the remote-syscall setup; the leader last (it unmaps the scratch and restores the code). */
@@ -1005,10 +1063,10 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		th[i].rs.mem_fd = -1;
 	}
 
-	ret = prepare_threads(item, th);
+	/* the remote-syscall state is in place (code poked, scratch page mapped) from here to finish_threads() */
+	ret = prepare_threads(item, th, &scratch) ?: fault_step("dump-core-rsys");
 	if (ret)
 		goto out;
-	scratch = th[0].rs.scratch;
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);
 		if (!ret)
@@ -1039,6 +1097,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
+		ret = fault_step("dump-core-write");
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)

@@ -4,7 +4,9 @@
  * such as /dev/null; and the controlling terminal (--shell-job).
  */
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -106,10 +108,72 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	return pb_write_one(ctx->files_img, &fe, PB_FILE);
 }
 
+/*
+ * A path read from an image is absolute, with no empty, "." or ".."
+ * component: the dump writes the kernel's path of the file, which has none.
+ * Anything else (`../../x`, `a/b`, `/a/../b`) would resolve from criu's
+ * working directory or climb out of the root: refused.
+ */
+int img_path_check(const char *name)
+{
+	const char *c = name;
+
+	if (!name || name[0] != '/')
+		return -EINVAL;
+	if (!strcmp(name, "/"))
+		return 0;
+	while (*c == '/') {
+		const char *end = strchrnul(c + 1, '/');
+		size_t len = end - (c + 1);
+
+		if (!len || (len == 1 && c[1] == '.') || (len == 2 && c[1] == '.' && c[2] == '.'))
+			return -EINVAL;
+		c = end;
+	}
+	return 0;
+}
+
+/*
+ * Open a path read from an image from the root, as CRIU does (openat() of
+ * the path under the root's fd, not from criu's cwd). openat2() keeps every
+ * step inside the root (RESOLVE_IN_ROOT: a symlink's `..` or absolute target
+ * stays under it) and follows no /proc magic link (RESOLVE_NO_MAGICLINKS: an
+ * image naming /proc/self/fd/N would otherwise open one of criu's own fds).
+ */
+int open_img_path(const char *name, int flags)
+{
+	/* open() ignores flags it does not know and, with O_PATH, most others; openat2() refuses them */
+	unsigned int known = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
+			     O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |
+			     O_SYNC | O_PATH | O_TMPFILE;
+	struct open_how how = {
+		.flags = (unsigned int)flags & known,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int root = -1;
+	long fd;
+
+	if (img_path_check(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (how.flags & O_PATH)
+		how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	fd = syscall(SYS_openat2, root, name[1] ? name + 1 : ".", &how, sizeof(how));
+	return (int)fd;
+}
+
 static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
 		return pr_fail(-EINVAL, "files.img: regular file %u has no reg entry\n", d->id);
+	if (img_path_check(d->fe->reg->name))
+		return pr_fail(-EINVAL,
+			       "files.img: file %u has the path '%s', not an absolute path without '.' or '..' (refused: it would resolve outside the root)\n",
+			       d->id, d->fe->reg->name ?: "");
 	if (d->fe->reg->has_deleted && d->fe->reg->deleted)
 		return pr_fail(-EINVAL,
 			       "files.img: file %u (%s) is a deleted file of an older criu image format (reg-files-data.img), which this criu no longer reads\n",
@@ -149,7 +213,7 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 			fd = -1;
 		}
 	} else {
-		fd = open(r->name, flags | O_NOCTTY | O_CLOEXEC);
+		fd = open_img_path(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return pr_fail_errno("can't open %s (file %u)", r->name, d->id);

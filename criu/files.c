@@ -247,14 +247,20 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 {
 	int ret = 0, r;
 
-	if (ctx->files_img)
+	if (ctx->failed)
+		discard_image(ctx->files_img);
+	else if (ctx->files_img)
 		ret = close_image_checked(ctx->files_img);
 	ctx->files_img = NULL;
 	dump_ghost_fini(ctx);
 	for (int i = 0; i < CR_FD_MAX; i++) {
 		if (!ctx->imgs[i])
 			continue;
-		r = close_image_checked(ctx->imgs[i]);
+		r = 0;
+		if (ctx->failed)
+			discard_image(ctx->imgs[i]);
+		else
+			r = close_image_checked(ctx->imgs[i]);
 		ret = ret ?: r;
 		ctx->imgs[i] = NULL;
 	}
@@ -572,12 +578,12 @@ static void raise_nofile(void)
 int collect_files(struct rst_ctx *ctx)
 {
 	struct rst_files *f = &ctx->files;
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES, O_RSTR);
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES, O_RSTR_REQ);
 	FileEntry *fe;
 	int ret;
 
 	if (!img)
-		return pr_fail_errno("can't open files.img");
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&fe, PB_FILE)) > 0) {
 		struct file_desc *d;
 
@@ -720,12 +726,12 @@ static void close_inherited_fds(int below)
 
 int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR, me->files_id);
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, me->files_id);
 	int base = ctx->sfd_base, ret, n = 0;
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
-		return pr_fail_errno("can't open fdinfo-%u.img", me->files_id);
+		return pr_fail(-errno, "task %d: can't open %s\n", me->pid, img_last_error());
 	for (;;) {
 		FdinfoEntry *e, **ne;
 
@@ -781,25 +787,43 @@ static int path_of_file(struct rst_ctx *ctx, uint32_t id, const char **ret)
 	return 0;
 }
 
+/* chroot to root (unless "/"), then chdir to cwd: both opened from criu's root first. */
+static int enter_dirs(struct pstree_item *me, const char *cwd, const char *root)
+{
+	_cleanup_close_ int cfd = open_img_path(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int rfd = -1;
+
+	if (cfd < 0)
+		return pr_fail_errno("task %d: can't open its cwd %s", me->pid, cwd);
+	if (strcmp(root, "/")) {
+		rfd = open_img_path(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rfd < 0)
+			return pr_fail_errno("task %d: can't open its root %s", me->pid, root);
+		if (fchdir(rfd) || chroot("."))
+			return pr_fail_errno("task %d: can't chroot to %s", me->pid, root);
+	}
+	if (fchdir(cfd))
+		return pr_fail_errno("task %d: can't chdir to %s", me->pid, cwd);
+	return 0;
+}
+
 int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR, me->pid);
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR_REQ, me->pid);
 	const char *cwd, *root;
 	FsEntry *fe;
 	int ret;
 
 	if (!img)
-		return pr_fail_errno("can't open fs-%d.img", me->pid);
+		return pr_fail(-errno, "task %d: can't open %s\n", me->pid, img_last_error());
 	ret = pb_read_one(img, (void **)&fe, PB_FS);
 	close_image(img);
 	if (ret)
 		return ret;	/* logged by pb_read_one() */
 	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
-	/* Both paths are as criu sees them: chdir first, chroot does not move the cwd. */
-	if (!ret && chdir(cwd))
-		ret = pr_fail_errno("task %d: can't chdir to %s", me->pid, cwd);
-	if (!ret && strcmp(root, "/") && chroot(root))
-		ret = pr_fail_errno("task %d: can't chroot to %s", me->pid, root);
+	/* Both paths are as criu sees them, opened from the root (open_img_path()). */
+	if (!ret)
+		ret = enter_dirs(me, cwd, root);
 	if (!ret && fe->has_umask)
 		umask(fe->umask);
 	pb_free(fe, PB_FS);

@@ -218,9 +218,14 @@ static void img_free(struct cr_img *img)
 static int img_open_file(struct cr_img *img, int dfd, int flags)
 {
 	const struct img_desc *d = &img_descs[img->type];
+	bool required = flags & O_IMG_REQUIRED;
 
-	img->fd = openat(dfd, img->name, flags | O_CLOEXEC, 0600);
+	img->fd = openat(dfd, img->name, (flags & ~O_IMG_REQUIRED) | O_CLOEXEC, 0600);
 	if (img->fd < 0) {
+		if (errno == ENOENT && !img->writing && required) {
+			set_last_error("%s is missing", img->name);
+			return -ENOENT;
+		}
 		if (errno == ENOENT && !img->writing)
 			return 0;	/* a missing image reads as empty */
 		set_last_error("%s: can't open: %s", img->name, strerror(errno));
@@ -288,6 +293,14 @@ int close_image_checked(struct cr_img *img)
 	}
 	img_free(img);
 	return ret;
+}
+
+void discard_image(struct cr_img *img)
+{
+	if (!img)
+		return;
+	img->len = 0;	/* pending entries are dropped, not written */
+	img_free(img);
 }
 
 void close_image(struct cr_img *img)

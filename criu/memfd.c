@@ -303,9 +303,9 @@ static int read_inodes(struct rst_ctx *ctx, struct memfd_rst *st)
 	if (st->inodes_read)
 		return 0;
 	st->inodes_read = true;
-	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR);
+	img = open_image_at(ctx->img_dfd, CR_FD_MEMFD_INODE, O_RSTR_REQ);
 	if (!img)
-		return pr_fail_errno("can't open memfd.img");
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&mie, PB_MEMFD_INODE)) > 0) {
 		struct memfd_inode *i = xzalloc(sizeof(*i));
 

@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -101,7 +102,8 @@ static int seize_all(struct morph_task *mt)
 		if (t->tid <= 0)
 			return pr_fail(-ESRCH, "thread %d of task %d: criu does not know its pid\n", item->threads[i],
 				       item->pid);
-		ret = compel_seize_stop(t->tid, &t->state);
+		/* criu killed from here on: the kernel kills the half-made task (PTRACE_O_EXITKILL) */
+		ret = compel_seize_stop_opts(t->tid, PTRACE_O_EXITKILL, &t->state);
 		if (ret)
 			return pr_fail(ret, "can't seize %d (task %d): %s\n", t->tid, item->pid, strerror(-ret));
 		t->seized = true;
@@ -925,6 +927,17 @@ static int stop_signal(struct morph_task *mt)
 		return SIGSTOP;
 	}
 	return sig;
+}
+
+int morph_commit(struct morph_task *mt)
+{
+	for (int i = 0; mt->th && i < mt->item->nr_threads; i++) {
+		int ret = mt->th[i].seized ? compel_keep_on_exit(mt->th[i].tid) : 0;
+
+		if (ret && ret != -ESRCH)
+			return pr_fail(ret, "can't clear PTRACE_O_EXITKILL of %d: %s\n", mt->th[i].tid, strerror(-ret));
+	}
+	return 0;
 }
 
 int morph_release(struct morph_task *mt)

@@ -38,6 +38,29 @@ bool fault_injected(const char *step)
 	return opts.fault_inject && !strcmp(opts.fault_inject, step);
 }
 
+/* Process-wide, like opts: the number of the last fault_step() of this dump or restore. */
+static unsigned int fault_step_nr;
+
+void fault_steps_reset(void)
+{
+	fault_step_nr = 0;
+}
+
+int fault_step(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	fault_step_nr++;
+	pr_info("fault step %u: %s\n", fault_step_nr, name);
+	if (!opts.fault_inject)
+		return 0;
+	n = strtoul(opts.fault_inject, &end, 10);
+	if (strcmp(opts.fault_inject, name) && (*end || end == opts.fault_inject || n != fault_step_nr))
+		return 0;
+	return pr_fail(-EIO, "fault injected: %s (step %u)\n", name, fault_step_nr);
+}
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -499,6 +522,8 @@ static const struct opt_def defs[] = {
 	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached"),
 	NOPE("restore-sibling", 'S', true, "restore the root task as a sibling of criu"),
 	FLAG("shell-job", 'j', true, &opts.shell_job, "the tree is a shell job using criu's terminal"),
+	FLAG("skip-image-check", 0, false, &opts.skip_image_check,
+	     "restore: don't check the images against manifest.img (hand-edited images)"),
 	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE (dump: ignored)"),
 	FUNC("action-script", 0, required_argument, WORKS, set_script, "FILE",
 	     "run FILE at each stage (CRTOOLS_SCRIPT_ACTION)"),

@@ -121,8 +121,9 @@ int page_xfer_close(struct page_xfer *x)
 
 void page_xfer_abort(struct page_xfer *x)
 {
-	close_image(x->pmi);
-	close_image(x->pi);
+	/* nothing more is written: a disk that filled up is not blamed on the pagemap */
+	discard_image(x->pmi);
+	discard_image(x->pi);
 	x->pmi = x->pi = NULL;
 	x->pages_fd = -1;
 }
@@ -279,6 +280,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->nr_iov = 0;
 	pc->queued = 0;
 	pc->force = false;
+	pc->write_failed = false;
 	pc->x = x;
 	pc->w = NULL;
 	pc->nr_readv = pc->nr_memread = 0;
@@ -349,6 +351,16 @@ static int copy_with_mem(struct page_copier *pc, char *dst)
 	return 0;
 }
 
+/* A write to the pages image failed (ENOSPC, EIO): say which file, once. */
+static int pages_write_failed(struct page_copier *pc, int err)
+{
+	if (pc->write_failed)
+		return err;
+	pc->write_failed = true;
+	return pr_fail(err, "%s: can't write the pages: %s\n", pc->x && pc->x->pi ? img_name(pc->x->pi) : "pages image",
+		       strerror(-err));
+}
+
 /* Copy the queued ranges into the current slot and hand it to the writer. */
 static int page_copier_push(struct page_copier *pc)
 {
@@ -361,7 +373,7 @@ static int page_copier_push(struct page_copier *pc)
 	if (pc->w) {
 		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
 		if (ret < 0)
-			return ret;
+			return pages_write_failed(pc, ret);
 	}
 	if (!pc->force) {
 		ssize_t n = process_vm_readv(pc->pid, &local, 1, pc->riov, pc->nr_iov, 0);
@@ -383,6 +395,8 @@ static int page_copier_push(struct page_copier *pc)
 		pc->cur = (pc->cur + 1) % PC_SLOTS;
 	} else {
 		ret = page_xfer_write(pc->x, slot, pc->queued);
+		if (ret < 0)
+			ret = pages_write_failed(pc, ret);
 	}
 	pc->nr_iov = 0;
 	pc->queued = 0;
@@ -394,9 +408,10 @@ int page_copier_flush(struct page_copier *pc)
 {
 	int ret = page_copier_push(pc);
 
-	if (ret < 0)
+	if (ret < 0 || !pc->w)
 		return ret;
-	return pc->w ? pc_writer_drain(pc->w) : 0;
+	ret = pc_writer_drain(pc->w);
+	return ret < 0 ? pages_write_failed(pc, ret) : 0;
 }
 
 int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force)

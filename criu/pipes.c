@@ -290,9 +290,9 @@ static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 	if (st->data_read[fifo])
 		return 0;
 	st->data_read[fifo] = true;
-	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);
+	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR_REQ);
 	if (!img)
-		return pr_fail_errno("can't open the pipe data image");
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
 		struct pipe_info *pi = pipe_info_get(ctx, pde->pipe_id, fifo);
 
@@ -447,14 +447,14 @@ static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return ret;
 	if (pi->fds[0] < 0) {
 		/* A read-write holder keeps opens from blocking and holds the data. */
-		pi->fds[0] = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		pi->fds[0] = open_img_path(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (pi->fds[0] < 0)
 			return pr_fail_errno("can't open fifo %s", r->name);
 		ret = fill_pipe(pi, pi->fds[0]);
 		if (ret)
 			return ret;
 	}
-	fd = open(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
+	fd = open_img_path(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return pr_fail_errno("can't open fifo %s", r->name);
 	ret = set_flags(fd, r->flags);

@@ -26,6 +26,7 @@
 #include "mount.h"
 #include "lsm.h"
 #include "pagemap.h"
+#include "image-check.h"
 #include "pidns.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -438,6 +439,18 @@ static int read_task_ids(int dfd, struct pstree_item *item, CoreEntry *core)
 	ret = pb_read_one(img, (void **)&core->ids, PB_IDS);
 	close_image(img);
 	return ret;	/* pb_read_one() logs what is wrong */
+ * An image the dump writes for every live task (its fd table, its fs) is read
+ * by the stubs; its absence is caught here, before anything starts, instead
+ * of being read as an empty table.
+ */
+static int require_image(int dfd, int type, uint32_t id)
+{
+	struct cr_img *img = open_image_at(dfd, type, O_RSTR_REQ, id);
+
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	close_image(img);
+	return 0;
 }
 
 static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *item, int slot)
@@ -475,7 +488,8 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	case TASK_ALIVE:
 	case TASK_STOPPED:
 		item->state = tc->task_state;
-		return read_mm(ctx, dfd, item);
+		ret = require_image(dfd, CR_FD_FDINFO, item->files_id) ?: require_image(dfd, CR_FD_FS, item->pid);
+		return ret ?: read_mm(ctx, dfd, item);
 	case TASK_DEAD:
 		item->state = TASK_DEAD;
 		item->exit_code = (int)tc->exit_code;
@@ -564,6 +578,9 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 		ret = check_inventory_fields(ie);
 	/* CRIU always writes these two, we never do */
 	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
+	/* every other image is checked against the manifest before it is read */
+	if (!ret)
+		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);

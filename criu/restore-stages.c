@@ -268,6 +268,112 @@ void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid)
 		;
 }
 
+/* ------------------------------------------------------ the watchdog */
+
+/*
+ * A fork of criu that outlives it: it reads the pipe until criu says the
+ * tree is kept ('k') or goes away ('q'). EOF means criu died (killed): it
+ * kills every task criu made (the pids of the shared slots), so that a criu
+ * killed before the tree is released leaves nothing running. PDEATHSIG and
+ * PTRACE_O_EXITKILL do most of this already; the watchdog covers what they
+ * miss: a root made with CLONE_PARENT, and a SIGKILL the kernel queued to a
+ * stub while criu had it stopped, which stays pending without waking it.
+ */
+/* Not dead yet: not a zombie (the watchdog has closed criu's /proc fd: a path). */
+static bool watchdog_alive(pid_t pid)
+{
+	char path[32], buf[256], *p;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void __attribute__((noreturn)) watchdog_main(struct rst_ctx *ctx, int fd)
+{
+	ssize_t n;
+	char c;
+
+	syscall(SYS_close_range, 0, fd - 1, 0);
+	syscall(SYS_close_range, fd + 1, ~0U, 0);
+	for (int i = 0; i < (int)ARRAY_SIZE(stop_signals); i++)
+		signal(stop_signals[i], SIG_IGN);	/* a ^C to criu is criu's to handle */
+	prctl(PR_SET_NAME, "criu-watchdog");
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		_exit(0);
+	/*
+	 * A SIGKILL sent while the task was still stopped by the dying criu
+	 * may stay queued without waking it: send it to the leader thread
+	 * (tgkill) again until every task is dead, for at most 10 s.
+	 */
+	for (int round = 0; round < 1000; round++) {
+		bool left = false;
+
+		for (int i = 0; i < ctx->shared->nr_slots; i++) {
+			pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
+
+			if (pid > 0 && watchdog_alive(pid)) {
+				left = true;
+				syscall(SYS_tgkill, pid, pid, SIGKILL);
+			}
+		}
+		if (!left)
+			break;
+		usleep(10000);
+	}
+	_exit(0);
+}
+
+int watchdog_start(struct rst_ctx *ctx)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return pr_fail_errno("can't make the watchdog's pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return pr_fail_errno("can't fork the watchdog");
+	}
+	if (pid == 0) {
+		close(p[1]);
+		watchdog_main(ctx, p[0]);
+	}
+	close(p[0]);
+	ctx->watchdog_fd = p[1];
+	ctx->watchdog_pid = pid;
+	return 0;
+}
+
+void watchdog_stop(struct rst_ctx *ctx, bool keep)
+{
+	char c = keep ? 'k' : 'q';
+
+	if (ctx->watchdog_fd < 0)
+		return;
+	if (write(ctx->watchdog_fd, &c, 1) != 1)
+		pr_warn("can't tell the watchdog: %s\n", strerror(errno));
+	close(ctx->watchdog_fd);
+	ctx->watchdog_fd = -1;
+	while (waitpid(ctx->watchdog_pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	ctx->watchdog_pid = 0;
+}
+
 /* ------------------------------------------------------ pids criu sees (own pid namespace) */
 
 /*

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -66,12 +67,24 @@ static void stub_done(struct rst_ctx *ctx)
 	shared_wake(ctx);
 }
 
+/*
+ * criu is gone (killed): its pidfd polls readable. The stub goes too, and its
+ * children with it (PR_SET_PDEATHSIG); a root made with CLONE_PARENT (RPC
+ * rst_sibling) has no other way to learn it.
+ */
+static bool ctl_gone(struct rst_ctx *ctx)
+{
+	struct pollfd p = { .fd = ctx->ctl_pidfd, .events = POLLIN };
+
+	return ctx->ctl_pidfd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+}
+
 static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 {
 	for (;;) {
 		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
 
-		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST))
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST) || ctl_gone(ctx))
 			_exit(1);
 		if (__atomic_load_n(&ctx->shared->stage, __ATOMIC_SEQ_CST) >= stage)
 			return;

@@ -131,6 +131,22 @@ static void suspend_seccomp(struct pstree_item *item, pid_t tid)
 		pr_debug("can't suspend seccomp of %d: %s\n", tid, strerror(-ret));
 		item->seccomp_unsuspended = true;
 	}
+ * Why PTRACE_SEIZE of a live task failed with EPERM: another tracer (a second
+ * criu dumping the same tree, a debugger) is named by its pid.
+ */
+static int seize_eperm(int dfd, pid_t pid, pid_t tid)
+{
+	struct proc_status st;
+	pid_t tracer;
+
+	if (parse_pid_status(dfd, &st))
+		return pr_fail(-EPERM, "can't seize %d: permission denied\n", tid);
+	tracer = st.tracer_pid;
+	proc_status_free(&st);
+	if (tracer > 0)
+		return pr_fail(-EBUSY, "can't seize %d: it is already traced by pid %d (another criu dump, or a debugger?)\n",
+			       tid, tracer);
+	return pr_fail(-EPERM, "can't seize %d: permission denied\n", tid);
 }
 
 /* Seize every thread of a live task that is not seized yet. Returns how many were, or -errno. */
@@ -170,6 +186,8 @@ static int seize_threads(struct pstree_item *item)
 			if (ret == -ETIMEDOUT)
 				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep?)\n", tid,
 					       item->pid);
+			if (ret == -EPERM)
+				return seize_eperm(item->proc_dfd, item->pid, tid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
 			ret = add_thread(item, tid, sc_seen(tid, &sl, st == COMPEL_TASK_STOPPED));
@@ -231,7 +249,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		item->pgid = stat.pgid;
 		item->sid = stat.sid;
 		if (stat.state != 'Z')
-			return pr_fail(-EPERM, "can't seize %d: permission denied\n", item->pid);
+			return seize_eperm(item->proc_dfd, item->pid, item->pid);
 		if (count_threads(item->proc_dfd) > 1)
 			return pr_fail(-EOPNOTSUPP, "%d: a dead thread-group leader with live threads is not supported\n",
 				       item->pid);

@@ -19,7 +19,12 @@
 
 int compel_seize(pid_t tid)
 {
-	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(unsigned long)PTRACE_O_TRACESYSGOOD)) {
+	return compel_seize_opts(tid, 0);
+}
+
+int compel_seize_opts(pid_t tid, unsigned long opts)
+{
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(PTRACE_O_TRACESYSGOOD | opts))) {
 		int e = errno;
 
 		cpr_debug("PTRACE_SEIZE %d: %s\n", tid, strerror(e));
@@ -28,9 +33,16 @@ int compel_seize(pid_t tid)
 	return 0;
 }
 
+int compel_keep_on_exit(pid_t tid)
+{
+	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)(unsigned long)PTRACE_O_TRACESYSGOOD))
+		return -errno;
+	return 0;
+}
+
 int compel_suspend_seccomp(pid_t tid)
 {
-	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP;
+	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP;	/* dump only: no EXITKILL */
 
 	if (ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts))
 		return -errno;
@@ -152,7 +164,12 @@ int compel_get_stop_signal(pid_t tid)
 
 int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state)
 {
-	int ret = compel_seize(tid);
+	return compel_seize_stop_opts(tid, 0, ret_state);
+}
+
+int compel_seize_stop_opts(pid_t tid, unsigned long opts, enum compel_task_state *ret_state)
+{
+	int ret = compel_seize_opts(tid, opts);
 
 	if (ret)
 		return ret;

@@ -68,13 +68,23 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->mem_fd = -1;
-	if ((flags & ~(COMPEL_RSYS_FAST | COMPEL_RSYS_POKE)) || !syscall_ip)
+	if ((flags & ~(COMPEL_RSYS_FAST | COMPEL_RSYS_POKE | COMPEL_RSYS_RECOVER)) || !syscall_ip)
 		return -EINVAL;
+	if ((flags & COMPEL_RSYS_FAST) && (flags & COMPEL_RSYS_RECOVER))
+		return -EINVAL;	/* a fast context keeps the call's regs between calls */
 	ctx->fast = flags & COMPEL_RSYS_FAST;
+	ctx->recover = flags & COMPEL_RSYS_RECOVER;
+	ctx->poke_len = ctx->recover ? COMPEL_RSYS_STUB_MAX : sizeof(syscall_code);
 
 	ret = compel_get_regs(tid, &ctx->saved);
 	if (ret)
 		return ret;
+	/* a recoverable context reports the thread's mask in saved_mask too (a fast one sets it below) */
+	if (ctx->recover) {
+		ret = compel_get_sigmask(tid, &ctx->saved_mask);
+		if (ret)
+			return ret;
+	}
 	ctx->mem_fd = compel_open_mem(tid);
 	if (ctx->mem_fd < 0) {
 		ret = ctx->mem_fd;
@@ -96,7 +106,7 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
 		return prepare_done(ctx);
 	}
 
-	ret = compel_mem_read(tid, ctx->mem_fd, syscall_ip, ctx->orig, sizeof(syscall_code));
+	ret = compel_mem_read(tid, ctx->mem_fd, syscall_ip, ctx->orig, ctx->poke_len);
 	if (ret)
 		goto err;
 	ret = compel_mem_write(tid, ctx->mem_fd, syscall_ip, syscall_code, sizeof(syscall_code));
@@ -125,6 +135,146 @@ static void set_call_regs(struct compel_rsys *ctx, compel_regs_t *r, long nr, co
 	r->r10 = a[3];
 	r->r8 = a[4];
 	r->r9 = a[5];
+}
+
+/* ---------------------------------------------------------- recovery code */
+
+static size_t put_bytes(uint8_t *p, size_t off, const void *b, size_t len)
+{
+	memcpy(p + off, b, len);
+	return off + len;
+}
+
+/* mov $imm64, reg: REX.W (+B for r8-r15), B8+reg, imm64 */
+static size_t put_movabs(uint8_t *p, size_t off, int reg, uint64_t imm)
+{
+	uint8_t op[2] = { (uint8_t)(reg >= 8 ? 0x49 : 0x48), (uint8_t)(0xb8 + (reg & 7)) };
+
+	off = put_bytes(p, off, op, 2);
+	return put_bytes(p, off, &imm, 8);
+}
+
+/*
+ * COMPEL_RSYS_RECOVER: `syscall`, then what a thread that goes on by itself (the
+ * caller is gone) runs to become itself again: its blocked mask, its flags (pushed
+ * below the red zone: the call's rsp), every general register, a jmp to its rip.
+ * Returns the length (<= COMPEL_RSYS_STUB_MAX).
+ */
+static size_t build_recovery(uint8_t *p, const compel_regs_t *r, uint64_t mask)
+{
+	static const uint8_t sigmask_head[] = {
+		0x0f, 0x05,				/* syscall: the remote call */
+		0xb8, 0x0e, 0x00, 0x00, 0x00,		/* mov $__NR_rt_sigprocmask, %eax */
+		0xbf, 0x02, 0x00, 0x00, 0x00,		/* mov $SIG_SETMASK, %edi */
+		0x48, 0x8d, 0x35,			/* lea rel32(%rip), %rsi: the mask, at the end */
+	};
+	static const uint8_t sigmask_tail[] = {
+		0x31, 0xd2,				/* xor %edx, %edx */
+		0x41, 0xba, 0x08, 0x00, 0x00, 0x00,	/* mov $8, %r10d */
+		0x0f, 0x05,				/* syscall */
+	};
+	static const uint8_t jmp_rip[] = { 0xff, 0x25, 0x00, 0x00, 0x00, 0x00 };	/* jmp *0(%rip) */
+	const uint64_t regs[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				    r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	size_t off = put_bytes(p, 0, sigmask_head, sizeof(sigmask_head)), rel_at = off, mask_at;
+	uint8_t push = 0x68, popf = 0x9d;
+	uint32_t flags = (uint32_t)(r->eflags & 0x7fffffffu);
+	int32_t rel;
+
+	off += 4;
+	off = put_bytes(p, off, sigmask_tail, sizeof(sigmask_tail));
+	off = put_bytes(p, off, &push, 1);
+	off = put_bytes(p, off, &flags, 4);
+	off = put_bytes(p, off, &popf, 1);
+	for (int reg = 0; reg < 16; reg++)
+		off = put_movabs(p, off, reg, regs[reg]);
+	off = put_bytes(p, off, jmp_rip, sizeof(jmp_rip));
+	off = put_bytes(p, off, &r->rip, 8);
+	mask_at = off;
+	off = put_bytes(p, off, &mask, 8);
+	rel = (int32_t)(mask_at - (rel_at + 4));
+	memcpy(p + rel_at, &rel, 4);
+	return off;
+}
+
+/*
+ * The thread's regs as the kernel would return them to user mode from its
+ * stop when no signal handler runs: a syscall it was stopped in is issued
+ * again (its number back in rax, rip on the `syscall`; restart_syscall for
+ * -ERESTART_RESTARTBLOCK, whose state is still the thread's). Set at a
+ * syscall-exit stop they need no park(): no restart processing is left to do.
+ */
+static void regs_to_resume(const compel_regs_t *saved, compel_regs_t *r)
+{
+	*r = *saved;
+	if ((long)r->orig_rax >= 0) {
+		switch ((long)r->rax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+			r->rax = r->orig_rax;
+			r->rip -= 2;
+			break;
+		case -ERESTART_RESTARTBLOCK:
+			r->rax = __NR_restart_syscall;
+			r->rip -= 2;
+			break;
+		}
+	}
+	r->orig_rax = (unsigned long)-1L;
+}
+
+/* Write the recovery code for this call; the call's rsp goes below the thread's red zone. */
+static int write_recovery(struct compel_rsys *ctx, compel_regs_t *call, uint64_t mask)
+{
+	uint8_t code[COMPEL_RSYS_STUB_MAX];
+	compel_regs_t back;
+	size_t len;
+
+	regs_to_resume(&ctx->saved, &back);
+	len = build_recovery(code, &back, mask);
+	call->rsp = ctx->saved.rsp - 512;
+	return compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+}
+
+/*
+ * A COMPEL_RSYS_RECOVER call. Each step leaves the thread so that, let go by
+ * a dead caller, it comes back as it was: the recovery code first, then the
+ * call's regs (at the `syscall`), then the call mask; after the call its mask
+ * first (its regs still run the recovery code), then its regs.
+ */
+static int run_call(struct compel_rsys *ctx, const compel_regs_t *call, compel_regs_t *ret_regs);
+static int put_mask_back(struct compel_rsys *ctx, uint64_t old);
+
+static int recover_call(struct compel_rsys *ctx, long *ret, const compel_regs_t *call_in)
+{
+	compel_regs_t call = *call_in, r, back;
+	uint64_t old;
+	int err, err2;
+
+	err = compel_get_sigmask(ctx->tid, &old);
+	if (!err)
+		err = write_recovery(ctx, &call, old);
+	if (!err)
+		err = compel_set_regs(ctx->tid, &call);
+	if (!err)
+		err = compel_set_sigmask(ctx->tid, ~0ULL);
+	if (err)
+		return err;
+	err = run_call(ctx, &call, &r);
+	if (!err)
+		*ret = (long)r.rax;
+	if (err == -ESRCH)
+		return err;
+	err2 = put_mask_back(ctx, old);
+	regs_to_resume(&ctx->saved, &back);
+	if (!err2)
+		err2 = compel_set_regs(ctx->tid, &back);
+	if (!err2)
+		ctx->in_call = false;
+	cpr_debug("%d: remote syscall %lld = %ld (%d, recoverable)\n", ctx->tid, call.rax, err ? 0 : *ret,
+		  err ? err : err2);
+	return err ? err : err2;
 }
 
 /* ---------------------------------------------------------- the blocked mask */
@@ -293,7 +443,17 @@ static int park(struct compel_rsys *ctx)
 /* The thread's own registers back; parked first when they wait for a syscall restart. */
 static int put_regs_back(struct compel_rsys *ctx)
 {
-	int ret = compel_set_regs(ctx->tid, &ctx->saved);
+	compel_regs_t back;
+	int ret;
+
+	if (ctx->recover) {	/* as recover_call() leaves them: no park needed */
+		regs_to_resume(&ctx->saved, &back);
+		ret = compel_set_regs(ctx->tid, &back);
+		if (!ret)
+			ctx->in_call = false;
+		return ret;
+	}
+	ret = compel_set_regs(ctx->tid, &ctx->saved);
 
 	if (!ret && ctx->in_call && needs_restart(&ctx->saved))
 		ret = park(ctx);
@@ -313,6 +473,8 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
 	if (!ctx->tid || ctx->done)
 		return -EINVAL;
 	set_call_regs(ctx, &call, nr, a);
+	if (ctx->recover)
+		return recover_call(ctx, ret, &call);
 	err = block_signals(ctx, &old_mask);
 	if (err)
 		return err;
@@ -343,6 +505,11 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 	err = block_signals(ctx, &old_mask);
 	if (err)
 		return err;
+	if (ctx->recover) {
+		err = write_recovery(ctx, &call, old_mask);
+		if (err)
+			return err;
+	}
 	ctx->done = true;
 	err = run_call(ctx, &call, &r);
 	if (err)
@@ -350,7 +517,7 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 	*ret = (long)r.rax;
 	if (ctx->poked) {
 		/* the mapping may be gone (that is the point of the last call): not an error */
-		if (!compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig, sizeof(syscall_code)))
+		if (!compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig, ctx->poke_len))
 			ctx->poked = false;
 	}
 	cpr_debug("%d: last remote syscall %ld = %ld\n", ctx->tid, nr, *ret);
@@ -397,7 +564,7 @@ int compel_rsys_finish(struct compel_rsys *ctx)
 	}
 	if (ctx->poked) {
 		err = keep_first(err, compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig,
-						       sizeof(syscall_code)));
+						       ctx->poke_len));
 		ctx->poked = false;
 	}
 	/* regs before the mask: a park must not let a signal in */

@@ -64,6 +64,7 @@ struct cr_options {
 
 	/* dump and restore */
 	bool shell_job;			/* -j */
+	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
 	char **scripts;			/* --action-script, in the order given */
 	int nr_scripts;
 
@@ -128,5 +129,14 @@ void opts_usage(FILE *f);
 
 /* Test hook: true when opts.fault_inject names this step; the caller then fails with -EIO. */
 bool fault_injected(const char *step);
+/*
+ * Fault injection at every step (CRIU_FAULT=NAME or CRIU_FAULT=N): each step
+ * of dump and restore calls fault_step() first. It logs "fault step N: NAME"
+ * (N counts the calls since fault_steps_reset(), which cr_dump_tasks() and
+ * cr_restore_tasks() call first) and returns -EIO, logged, when CRIU_FAULT is
+ * NAME or N; 0 otherwise. Steps inside a loop over tasks count once per task.
+ */
+int fault_step(const char *name);
+void fault_steps_reset(void);
 
 #endif

@@ -30,5 +30,18 @@ void fill_gpregs(const compel_regs_t *r, struct UserX86RegsEntry *g);
  * found once in its maps (proc_exec_addr()) and kept in item. Logs its error.
  */
 int task_rsys_code(struct pstree_item *item, unsigned long *ret);
+/*
+ * The same, and the COMPEL_RSYS_* flags its remote syscalls take:
+ * COMPEL_RSYS_RECOVER when the code goes past the end of an executable
+ * segment (proc_exec_tail()), where the task never runs; COMPEL_RSYS_FAST at
+ * the start of an executable mapping (no such tail found).
+ */
+int task_rsys_code_flags(struct pstree_item *item, unsigned long *ret, unsigned int *ret_flags);
+/*
+ * rsys-code.c: an address of len bytes at the end of the last page of an
+ * executable ELF segment mapped by the task, past the segment's last byte;
+ * -ENOENT when no mapping has such a tail.
+ */
+int proc_exec_tail(int proc_dfd, size_t len, unsigned long *ret);
 
 #endif

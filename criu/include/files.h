@@ -59,6 +59,7 @@ struct dump_files_ctx {
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
+	bool failed;			/* the dump failed: dump_files_fini() drops the images unwritten */
 };
 
 /* A restore-side open-file object. */
@@ -175,6 +176,15 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
  */
 struct FownEntry;
 int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, struct FownEntry *fown);
+
+/*
+ * Paths read from images (files-reg.c): img_path_check() is 0 for an absolute
+ * path with no empty, "." or ".." component, -EINVAL otherwise;
+ * open_img_path() opens such a path from the root with openat2()
+ * (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): an fd, or -1 with errno set.
+ */
+int img_path_check(const char *name);
+int open_img_path(const char *name, int flags);
 
 /* ---- restore ----
  * The files registry of a restore (ctx->files): every object of files.img

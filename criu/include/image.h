@@ -35,15 +35,20 @@ struct cr_img;
 
 #define O_DUMP (O_WRONLY | O_CREAT | O_TRUNC)
 #define O_RSTR (O_RDONLY)
+/* An image the dump always writes: missing, it is an error naming it, not an empty image. */
+#define O_IMG_REQUIRED 0x40000000
+#define O_RSTR_REQ (O_RDONLY | O_IMG_REQUIRED)
 
 /*
  * Open an image in the directory dfd. For O_RSTR a missing image is not an
- * error: the image reads as empty (EOF at once), as in CRIU; check
- * img_is_empty() when it must exist. Returns NULL and sets errno on failure
+ * error: the image reads as empty (EOF at once), as in CRIU; with
+ * O_RSTR_REQ it fails with ENOENT and img_last_error() says "NAME is missing". Returns NULL and sets errno on failure
  * (after logging at debug level only: the caller decides what to say).
  */
 struct cr_img *open_image_at(int dfd, int type, int flags, ...);
 void close_image(struct cr_img *img);
+/* Close an image being written without writing out its buffered entries (a failed dump). */
+void discard_image(struct cr_img *img);
 /*
  * As close_image(), but reports a failure to write out buffered entries
  * (0 or -errno; logged with the file name). Use it for images being dumped.

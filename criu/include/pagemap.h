@@ -86,6 +86,7 @@ struct page_copier {
 	int nr_iov;
 	size_t queued;
 	bool force;			/* the queued ranges need /proc/PID/mem (no PROT_READ) */
+	bool write_failed;		/* a write to the pages image failed (logged once) */
 	struct page_xfer *x;
 	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
 	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */

@@ -56,6 +56,7 @@ struct pstree_item {
 	int proc_dfd;			/* open /proc/PID, -1 when not open */
 	int pidfd;			/* criu's pidfd for the task (dump: for pidfd_getfd) */
 	unsigned long rsys_code;	/* dump: where remote syscalls put their code, 0 until found */
+	unsigned int rsys_flags;	/* dump: COMPEL_RSYS_RECOVER when rsys_code is past a segment's code */
 
 	void *priv;			/* dump or restore private per-task state */
 

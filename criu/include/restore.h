@@ -24,6 +24,7 @@ struct restore_opts {
 	const char *pidfile;	/* --pidfile: write the root's pid there */
 	bool shell_job;		/* --shell-job: the root may stay in criu's session/group */
 	bool sibling;		/* RPC rst_sibling: the root becomes a child of criu's parent (CLONE_PARENT) */
+	bool skip_image_check;	/* --skip-image-check: don't check the images against manifest.img */
 	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 	const char *lsm_profile;	/* --lsm-profile TYPE:NAME: every thread's LSM label (lsm.c) */
 };
@@ -197,6 +198,8 @@ struct ThreadCoreEntry;
 int morph_set_regs(pid_t tid, const struct ThreadInfoX86 *ti, const struct ThreadCoreEntry *tc);
 /* morph.c: let the morphed task run (detach every thread). */
 int morph_release(struct morph_task *mt);
+/* Clear PTRACE_O_EXITKILL on every thread of a morphed task (before any is released). 0 or -errno. */
+int morph_commit(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
 

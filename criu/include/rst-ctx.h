@@ -101,6 +101,8 @@ struct rst_ctx {
 	unsigned long tramp;	/* the trampoline's reservation, 0 before */
 	struct rst_shared *shared;
 	size_t shared_size;
+	int watchdog_fd;	/* the watchdog's pipe (watchdog_start()), -1 */
+	pid_t watchdog_pid;
 
 	struct shmem_img *shmem_imgs;
 	size_t nr_shmem_imgs;
@@ -151,6 +153,14 @@ int wait_zombies(struct rst_ctx *ctx);
 int learn_real_pids(struct rst_ctx *ctx);
 /* Kill every task the restore started, reap until none is left. */
 void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid);
+/*
+ * The watchdog (restore-stages.c): a process that kills every task of the
+ * restore if criu dies before watchdog_stop(ctx, true) says the tree is kept.
+ * watchdog_stop(ctx, false) lets it go without doing anything (criu kills the
+ * tree itself). Both wait for it.
+ */
+int watchdog_start(struct rst_ctx *ctx);
+void watchdog_stop(struct rst_ctx *ctx, bool keep);
 
 /* ------------------------------------------------------ restore-stub.c */
 

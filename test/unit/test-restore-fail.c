@@ -336,7 +336,9 @@ int main(void)
 
 	/* 1. the whole tree still runs: the root pid is taken, nothing may start */
 	expect_failure("tree running", NULL, "is taken", NULL, 0);
-	check(state_of(tree[0]) == 'S' && ppid_of(tree[1]) == tree[0], "tree running: the original tree is intact");
+	/* S, or R for a moment on a loaded machine: not stopped, traced or dead */
+	check(strchr("SR", state_of(tree[0]) ?: 'x') && ppid_of(tree[1]) == tree[0],
+	      "tree running: the original tree is intact");
 
 	/* 2. only R is gone: R's stub comes up, then C's pid is taken */
 	kill(tree[0], SIGKILL);

@@ -54,6 +54,8 @@ enum compel_task_state {
  * exiting task) or not permitted; callers check /proc state 'Z' to tell them apart.
  */
 int compel_seize(pid_t tid);
+/* The same with more PTRACE_O_* options (PTRACE_O_TRACESYSGOOD is always set), e.g. PTRACE_O_EXITKILL. */
+int compel_seize_opts(pid_t tid, unsigned long opts);
 
 /*
  * PTRACE_INTERRUPT a seized thread and wait (waitpid __WALL) until it sits in a ptrace
@@ -81,6 +83,9 @@ int compel_get_stop_signal(pid_t tid);
 
 /* compel_seize() + compel_interrupt(); on an interrupt failure the thread is detached again. */
 int compel_seize_stop(pid_t tid, enum compel_task_state *ret_state);
+int compel_seize_stop_opts(pid_t tid, unsigned long opts, enum compel_task_state *ret_state);
+/* Clear PTRACE_O_EXITKILL (and every option but PTRACE_O_TRACESYSGOOD) of a stopped tracee. */
+int compel_keep_on_exit(pid_t tid);
 
 /*
  * Detach a stopped tracee. state is what compel_interrupt() reported: a thread that was
@@ -172,12 +177,17 @@ int compel_fixup_syscall_restart(compel_regs_t *regs);
  * (when compel pokes the instructions into the text, another running thread could execute
  * them).
  */
+/* The bytes COMPEL_RSYS_RECOVER's code takes at syscall_ip. */
+#define COMPEL_RSYS_STUB_MAX 256
+
 struct compel_rsys {
 	pid_t tid;
 	int mem_fd;			/* /proc/TID/mem, O_RDWR */
 	unsigned long syscall_ip;	/* address of `0f 05 cc` */
 	bool poked;			/* we wrote the code; orig[] is restored at the end */
-	uint8_t orig[8];		/* original bytes at syscall_ip when poked */
+	uint8_t orig[COMPEL_RSYS_STUB_MAX];	/* original bytes at syscall_ip when poked */
+	size_t poke_len;		/* how many of them */
+	bool recover;			/* COMPEL_RSYS_RECOVER */
 	compel_regs_t saved;		/* the thread's regs at prepare, restored after every call
 					   (with COMPEL_RSYS_FAST: by compel_rsys_finish()) */
 	unsigned long scratch;		/* remote scratch area (compel_rsys_map_scratch), 0 if none */
@@ -191,7 +201,7 @@ struct compel_rsys {
 	/* COMPEL_RSYS_FAST (see compel_rsys_prepare_flags()) */
 	bool fast;
 	bool mask_set;			/* fast: the call mask is in place, saved_mask is to go back */
-	uint64_t saved_mask;		/* fast: the thread's blocked mask at prepare */
+	uint64_t saved_mask;		/* fast or recover: the thread's blocked mask at prepare */
 };
 
 /*
@@ -214,6 +224,20 @@ struct compel_rsys {
  * compel_rsys_finish() writes the original bytes back.
  */
 #define COMPEL_RSYS_POKE 0x2
+/*
+ * COMPEL_RSYS_RECOVER: make each call safe against the death of the caller. Before
+ * each call compel writes, after the `syscall` at syscall_ip, code that puts the
+ * thread's blocked mask and registers back (rt_sigprocmask, popfq, a mov of each
+ * register, a jmp to the thread's rip; a syscall it was stopped in is restarted as
+ * compel_fixup_syscall_restart() says), and runs the call with rsp 512 bytes below the
+ * thread's (past the red zone). The caller being killed during a call, the thread finishes
+ * the call and comes back to where it was, as it was; between calls its regs and mask are
+ * its own (no COMPEL_RSYS_FAST). The code takes COMPEL_RSYS_STUB_MAX bytes at syscall_ip,
+ * which must be executable memory the task never runs (criu: the tail of the last page of
+ * an executable ELF segment, past its code); with COMPEL_RSYS_POKE that many bytes are
+ * saved and written back by the finish.
+ */
+#define COMPEL_RSYS_RECOVER 0x4
 
 /*
  * Prepare remote syscalls in thread tid (seized and stopped), with the code at

@@ -331,6 +331,7 @@ HANDLERS = {
     "NETDEV": Entries("net_device_entry"),
     "MNTS": Entries("mnt_entry"),
     "SECCOMP": Entries("seccomp_entry"),
+    "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
 }
 
 

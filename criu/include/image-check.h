@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The image manifest, manifest.img (criu/image-check.c): each image file's
+ * length and CRC-32C, written by the dump right before inventory.img and
+ * checked by restore before anything starts.
+ */
+#ifndef CRIU_IMAGE_CHECK_H
+#define CRIU_IMAGE_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Write manifest.img for every image file in img_dfd; its own CRC-32C in *ret_crc. 0 or -errno (logged). */
+int write_image_manifest(int img_dfd, uint32_t *ret_crc);
+/*
+ * Check the images in img_dfd against manifest.img, whose CRC inventory.img
+ * holds (has_manifest: inventory.img has the field). Without a manifest, or
+ * with skip (--skip-image-check), only a warning. 0 or -errno (logged, naming
+ * the image).
+ */
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip);
+/* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
+int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
+
+#endif

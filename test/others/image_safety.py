@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""
+Hostile and damaged images, and the errors of a dump that can't finish.
+
+Runs as pid 1 of a fresh pid and mount namespace (image-safety.sh). A target
+holds a pipe with data (fds 15, 16) and a regular file (fd 17); it is dumped once,
+and each case restores a damaged copy of the images:
+
+  1. an image the dump always writes is missing (fdinfo-N.img, fs-N.img,
+     files.img, pipes-data.img): the restore fails naming it, with and
+     without --skip-image-check, and starts nothing;
+  2. a path in files.img is relative (`../decoy/secret`), climbs with
+     `..`, or names a /proc magic link: refused, the decoy beside criu's
+     working directory is not opened;
+  3. a dump of a task another process already traces says "already traced
+     by pid N";
+  4. the manifest: a flipped bit in fdinfo-N.img (fd 15 becomes 14), in a
+     pages image or in manifest.img, a truncated pipes-data.img, a missing
+     manifest.img or an added image: refused naming it; images without a
+     manifest (CRIU's) restore with a warning;
+  5. images and logs are 0600, the images dir 0700; a restore from a
+     read-only images dir works;
+  6. a dump into a full tmpfs names the pages image that filled it and
+     leaves the target running.
+Prints TAP.
+"""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CRIU = os.environ.get("CRIU_BIN", os.path.join(TOP, "criu", "criu"))
+CRIT = os.path.join(TOP, "crit")
+PY = "/usr/bin/python3"
+TARGET = r"""
+import os, sys, time
+r, w = os.pipe()
+os.write(w, b"pipe data " * 100)
+f = os.open(sys.argv[2], os.O_RDONLY)
+for fd, to in ((r, 15), (w, 16), (f, 17)):
+    os.dup2(fd, to)
+    os.close(fd)
+mem = bytearray(os.urandom(int(sys.argv[3])))
+open(sys.argv[1], "w").write("ready")
+while True:
+    time.sleep(100)
+"""
+
+results = []
+
+
+def ok(cond, what):
+    results.append(bool(cond))
+    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def all_pids():
+    reap()
+    return set(int(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for _ in range(1000):
+        reap()
+        if not os.path.exists("/proc/%d" % pid):
+            return
+        time.sleep(0.01)
+
+
+def start_target(work, mem=1 << 20):
+    ready = os.path.join(work, "ready")
+    if os.path.exists(ready):
+        os.unlink(ready)
+    p = subprocess.Popen([PY, "-S", "-c", TARGET, ready, os.path.join(work, "data"), str(mem)],
+                         start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(1000):
+        if os.path.exists(ready):
+            return p.pid
+        time.sleep(0.01)
+    raise RuntimeError("target did not start")
+
+
+def criu(*args, cwd=None):
+    r = subprocess.run([CRIU] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       cwd=cwd)
+    reap()
+    return r.returncode, r.stdout
+
+
+def log_of(d, name):
+    try:
+        return open(os.path.join(d, name)).read()
+    except OSError:
+        return ""
+
+
+def restore_fails(d, name, what, *extra, cwd=None, must_name=None):
+    """Restore d; it must fail, log must_name (default: name) and leave no new process."""
+    before = all_pids()
+    rc, out = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4", *extra, cwd=cwd)
+    log = log_of(d, "restore.log")
+    after = all_pids()
+    new = after - before
+    for p in new:
+        kill(p)
+    ok(rc == 1 and (must_name or name) in log and not new,
+       "%s: restore fails naming %s, nothing started (rc %d, new pids %s)" % (what, must_name or name, rc,
+                                                                              sorted(new)))
+    return log
+
+
+def damaged_copy(src, work, tag):
+    d = os.path.join(work, "img-" + tag)
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(src, d)
+    for f in os.listdir(d):
+        if f.endswith(".log"):
+            os.unlink(os.path.join(d, f))
+    return d
+
+
+def crit_json(path):
+    r = subprocess.run([PY, CRIT, "decode", "-i", path], stdout=subprocess.PIPE, check=True, text=True)
+    return json.loads(r.stdout)
+
+
+def crit_write(obj, path):
+    tmp = path + ".json"
+    with open(tmp, "w") as f:
+        json.dump(obj, f)
+    subprocess.run([PY, CRIT, "encode", "-i", tmp, "-o", path], check=True)
+    os.unlink(tmp)
+
+
+def set_reg_path(d, old_suffix, new):
+    path = os.path.join(d, "files.img")
+    img = crit_json(path)
+    n = 0
+    for e in img["entries"]:
+        reg = e.get("reg")
+        if reg and reg["name"].endswith(old_suffix):
+            reg["name"] = new
+            n += 1
+    crit_write(img, path)
+    return n
+
+
+def case_missing(src, work, pid):
+    for name in ("fdinfo-%d.img" % pid, "fs-%d.img" % pid, "files.img", "pipes-data.img"):
+        for extra in ((), ("--skip-image-check",)):
+            d = damaged_copy(src, work, "missing")
+            os.unlink(os.path.join(d, name))
+            restore_fails(d, name, "%s removed%s" % (name, " (--skip-image-check)" if extra else ""), *extra)
+
+
+def case_paths(src, work):
+    # criu works in the images dir (work/img-pathN): ../decoy/secret would be work/decoy/secret
+    cwd = os.path.join(work, "a", "b")
+    os.makedirs(cwd, exist_ok=True)
+    os.makedirs(os.path.join(work, "decoy"), exist_ok=True)
+    secret = os.path.join(work, "decoy", "secret")
+    with open(secret, "w") as f:
+        f.write("SECR")	# the size of "data": the size check alone would not refuse it
+    for i, bad in enumerate(("../decoy/secret", "/tmp/../" + secret.lstrip("/"), "/proc/self/fd/0")):
+        d = damaged_copy(src, work, "path%d" % i)
+        n = set_reg_path(d, "/data", bad)
+        atime = os.stat(secret).st_atime_ns
+        log = restore_fails(d, bad, "a file path '%s' in files.img" % bad, "--skip-image-check", cwd=cwd,
+                            must_name=bad if n == 1 else "(no entry edited)")
+        ok("refused" in log or "can't open" in log, "the log says why ('%s')" % bad)
+
+
+def flip(path, off):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        b = f.read(1)
+        f.seek(off)
+        f.write(bytes([b[0] ^ 0x01]))
+
+
+def fdinfo_fd_offset(path, fd):
+    """Offset of the varint of FdinfoEntry.fd == fd (field 4: tag 0x20) in an fdinfo image."""
+    raw = open(path, "rb").read()
+    at = raw.find(bytes([0x20, fd]), 8)
+    if at < 0:
+        raise RuntimeError("fd %d not found in %s" % (fd, path))
+    return at + 1
+
+
+def case_manifest(src, work, pid):
+    pages = sorted(f for f in os.listdir(src) if f.startswith("pages-"))[0]
+    d = damaged_copy(src, work, "fdflip")
+    fdinfo = os.path.join(d, "fdinfo-%d.img" % pid)
+    flip(fdinfo, fdinfo_fd_offset(fdinfo, 15))	# fd 15 -> fd 14
+    restore_fails(d, "fdinfo-%d.img has changed" % pid, "a flipped bit moves fd 15 to fd 14")
+    d = damaged_copy(src, work, "pageflip")
+    flip(os.path.join(d, pages), os.path.getsize(os.path.join(d, pages)) // 2)
+    restore_fails(d, "%s has changed" % pages, "a flipped bit in %s" % pages)
+    d = damaged_copy(src, work, "pipetrunc")
+    with open(os.path.join(d, "pipes-data.img"), "r+b") as f:
+        f.truncate(os.path.getsize(os.path.join(d, "pipes-data.img")) - 100)
+    restore_fails(d, "pipes-data.img is truncated", "100 bytes cut off pipes-data.img")
+    d = damaged_copy(src, work, "nomanifest")
+    os.unlink(os.path.join(d, "manifest.img"))
+    restore_fails(d, "manifest.img is missing", "manifest.img removed")
+    d = damaged_copy(src, work, "mfflip")
+    flip(os.path.join(d, "manifest.img"), 20)
+    restore_fails(d, "manifest.img has changed", "a flipped bit in manifest.img")
+    d = damaged_copy(src, work, "extra")
+    shutil.copy(os.path.join(d, "fs-%d.img" % pid), os.path.join(d, "fs-99999.img"))
+    restore_fails(d, "fs-99999.img is not in manifest.img", "an image added after the dump")
+
+    # as CRIU writes them: no manifest, no field 100 in the inventory: restored, with a warning
+    d = damaged_copy(src, work, "upstream")
+    os.unlink(os.path.join(d, "manifest.img"))
+    inv = crit_json(os.path.join(d, "inventory.img"))
+    del inv["entries"][0]["manifest_crc32c"]
+    crit_write(inv, os.path.join(d, "inventory.img"))
+    rc, _ = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
+    log = log_of(d, "restore.log")
+    ok(rc == 0 and "have no manifest" in log and state(pid) in ("S", "R"),
+       "images without a manifest (CRIU's) restore, with a warning (rc %d)" % rc)
+    kill(pid)
+    # and a sound image set restores, its pipe data intact
+    d = damaged_copy(src, work, "sound")
+    rc, _ = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
+    log = log_of(d, "restore.log")
+    data = b""
+    if rc == 0:
+        fd = os.open("/proc/%d/fd/15" % pid, os.O_RDONLY | os.O_NONBLOCK)
+        data = os.read(fd, 4096)
+        os.close(fd)
+    ok(rc == 0 and "images checked" in log and data == b"pipe data " * 100,
+       "the sound images restore after the check, the pipe's data intact (rc %d, %d bytes)" % (rc, len(data)))
+    kill(pid)
+
+
+def case_modes_and_readonly(src, work, pid):
+    """Images and logs 0600, a dir criu made 0700; a restore from a read-only images dir works."""
+    modes = {f: os.stat(os.path.join(src, f)).st_mode & 0o777 for f in os.listdir(src)}
+    ok(all(m == 0o600 for m in modes.values()) and os.stat(src).st_mode & 0o777 == 0o700,
+       "images and log are 0600, the images dir criu made 0700 (%s)" %
+       sorted(set("%o" % m for m in modes.values())))
+    ro = os.path.join(work, "ro")
+    rw = os.path.join(work, "rw")
+    os.makedirs(ro, exist_ok=True)
+    os.makedirs(rw, exist_ok=True)
+    subprocess.run(["mount", "--bind", src, ro], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", ro], check=True)
+    rc, _ = criu("restore", "-d", "-D", ro, "-W", rw, "-o", "restore.log", "-v4")
+    ok(rc == 0 and state(pid) in ("S", "R"), "a restore from a read-only images dir (-W elsewhere) works (rc %d)" % rc)
+    kill(pid)
+    subprocess.run(["umount", ro])
+
+
+PTRACE_SEIZE = 0x4206
+
+
+def case_traced(work):
+    pid = start_target(work)
+    libc = ctypes.CDLL(None, use_errno=True)
+    tracer = os.fork()
+    if tracer == 0:
+        if libc.ptrace(PTRACE_SEIZE, pid, None, None) != 0:
+            os._exit(1)
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(0.2)
+    d = os.path.join(work, "img-traced")
+    rc, _ = criu("dump", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4")
+    log = log_of(d, "dump.log")
+    ok(rc == 1 and ("already traced by pid %d" % tracer) in log,
+       "a dump of a traced task says 'already traced by pid %d' (rc %d)" % (tracer, rc))
+    kill(tracer)
+    ok(state(pid) in ("S", "R"), "the target runs on (state %s)" % state(pid))
+    kill(pid)
+
+
+def case_enospc(work):
+    small = os.path.join(work, "small")
+    os.makedirs(small, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small], check=True)
+    pid = start_target(work, mem=8 << 20)
+    rc, _ = criu("dump", "-t", str(pid), "-D", small, "-o", os.path.join(work, "enospc.log"), "-v4")
+    log = log_of(work, "enospc.log")
+    errors = [line for line in log.splitlines() if "Error" in line]
+    ok(rc == 1 and any("pages-" in e and "No space left" in e for e in errors),
+       "a full disk: the error names the pages image (rc %d)" % rc)
+    ok(not any("pagemap-" in e for e in errors), "and does not blame a pagemap image")
+    ok(state(pid) in ("S", "R") and "TracerPid:\t0\n" in open("/proc/%d/status" % pid).read(),
+       "the target runs on, untraced")
+    kill(pid)
+    subprocess.run(["umount", small])
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="criu-safety.")
+    with open(os.path.join(work, "data"), "w") as f:
+        f.write("data")
+    pid = start_target(work)
+    src = os.path.join(work, "img")
+    rc, _ = criu("dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4")
+    ok(rc == 0, "dump of the target (rc %d)" % rc)
+    kill(pid)
+    case_missing(src, work, pid)
+    case_manifest(src, work, pid)
+    case_modes_and_readonly(src, work, pid)
+    case_paths(src, work)
+    case_traced(work)
+    case_enospc(work)
+    for p in all_pids() - {os.getpid()}:
+        kill(p)
+    if all(results) or not os.environ.get("KEEP"):
+        shutil.rmtree(work, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    if os.getpid() != 1:
+        print("# must run as pid 1 of a new pid namespace (image-safety.sh)")
+        sys.exit(2)
+    sys.exit(main())

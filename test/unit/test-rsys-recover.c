@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * COMPEL_RSYS_RECOVER (compel/src/rsys.c): a thread whose caller dies in the
+ * middle of remote syscalls comes back as it was.
+ *
+ * A target blocks SIGUSR1, then loops: nanosleep(1 ms) (a syscall the seize
+ * interrupts, so its regs need a restart), a counter in shared memory, and
+ * a check of its blocked mask and of a register-held value across the sleep.
+ * A tracer process seizes it, prepares a RECOVER context at the address
+ * criu's proc_exec_tail() gives, and runs remote getppid() calls without end;
+ * the test SIGKILLs the tracer after a few ms, when it is almost surely in
+ * the middle of a call. Then the target must go on: its counter moves, its
+ * mask is still {SIGUSR1}, it is neither stopped nor traced, nothing failed
+ * its own checks. Repeated ROUNDS times on the same target. Without the
+ * recovery code (COMPEL_RSYS_FAST, as before) the target dies of SIGTRAP or
+ * runs with every signal blocked.
+ * TAP output; exit 0 when every check passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compel/compel.h"
+#include "dump-core.h"
+#include "proc_parse.h"
+
+#include "tap.h"
+
+#define ROUNDS 30
+
+struct shared {
+	volatile unsigned long counter;
+	volatile int bad;	/* the target saw its mask or a value change */
+};
+
+static void __attribute__((noreturn)) target(struct shared *sh)
+{
+	sigset_t s, cur;
+	struct timespec ts = { 0, 1000000 };
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &s, NULL);
+	for (;;) {
+		unsigned long before = sh->counter;
+
+		nanosleep(&ts, NULL);
+		sigprocmask(SIG_SETMASK, NULL, &cur);
+		if (!sigismember(&cur, SIGUSR1) || sigismember(&cur, SIGUSR2) || sigismember(&cur, SIGTERM))
+			sh->bad = 1;
+		if (sh->counter != before)
+			sh->bad = 2;
+		sh->counter = before + 1;
+	}
+}
+
+static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int ready)
+{
+	struct compel_rsys rs;
+	enum compel_task_state st;
+	long r;
+	char c = 1;
+
+	/* OLD_WAY=1: as the dump did before COMPEL_RSYS_RECOVER, to see this test fail */
+	unsigned int flags = getenv("OLD_WAY") ? COMPEL_RSYS_FAST : COMPEL_RSYS_RECOVER;
+
+	if (compel_seize_stop(pid, &st) || compel_rsys_prepare_flags(&rs, pid, code, COMPEL_RSYS_POKE | flags))
+		_exit(1);
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	for (;;)
+		if (compel_rsys(&rs, &r, __NR_getppid, 0, 0, 0, 0, 0, 0))
+			_exit(2);
+}
+
+static char state_of(pid_t pid, int *tracer_pid)
+{
+	char path[64], buf[4096];
+	char st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (!strncmp(buf, "State:", 6))
+			st = buf[7];
+		if (!strncmp(buf, "TracerPid:", 10))
+			*tracer_pid = atoi(buf + 10);
+	}
+	fclose(f);
+	return st;
+}
+
+static bool counter_moves(struct shared *sh)
+{
+	unsigned long c = sh->counter;
+
+	for (int i = 0; i < 2000; i++) {	/* up to 2 s */
+		usleep(1000);
+		if (sh->counter != c)
+			return true;
+	}
+	return false;
+}
+
+int main(void)
+{
+	struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int ok_rounds = 0, killed = 0, dfd, status;
+	unsigned long code = 0;
+	char path[64];
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	pid = fork();
+	if (pid == 0)
+		target(sh);
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!check(dfd >= 0 && counter_moves(sh), "the target runs"))
+		goto out;
+	if (getenv("OLD_WAY") ? proc_exec_addr(dfd, &code) : proc_exec_tail(dfd, COMPEL_RSYS_STUB_MAX, &code))
+		code = 0;
+	if (!check(code != 0, "a place past an executable segment for the code (%#lx)", code))
+		goto out;
+
+	srand(18);
+	for (int round = 0; round < ROUNDS; round++) {
+		int p[2], tp;
+		pid_t t;
+		char c;
+
+		if (pipe(p))
+			break;
+		t = fork();
+		if (t == 0) {
+			close(p[0]);
+			tracer(pid, code, p[1]);
+		}
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1) {
+			close(p[0]);
+			waitpid(t, NULL, 0);
+			check(0, "round %d: the tracer prepared its remote syscalls", round);
+			break;
+		}
+		close(p[0]);
+		usleep(1000 + rand() % 5000);
+		kill(t, SIGKILL);
+		waitpid(t, &status, 0);
+		killed += WIFSIGNALED(status);	/* not an exit: killed while calling */
+		tp = 0;
+		if (counter_moves(sh) && !sh->bad && state_of(pid, &tp) != 't' && !tp)
+			ok_rounds++;
+		else
+			break;
+	}
+	check(killed == ok_rounds && ok_rounds == ROUNDS,
+	      "%d of %d tracers killed in the middle of remote syscalls: the target went on each time", ok_rounds,
+	      ROUNDS);
+	check(!sh->bad, "the target's blocked mask and its own values never changed (%d)", sh->bad);
+	check(kill(pid, 0) == 0 && waitpid(pid, &status, WNOHANG) == 0, "the target is alive");
+out:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	printf("1..%d\n", nr_test);
+	return nr_fail ? 1 : 0;
+}
