@@ -439,6 +439,9 @@ static int read_task_ids(int dfd, struct pstree_item *item, CoreEntry *core)
 	ret = pb_read_one(img, (void **)&core->ids, PB_IDS);
 	close_image(img);
 	return ret;	/* pb_read_one() logs what is wrong */
+}
+
+/*
  * An image the dump writes for every live task (its fd table, its fs) is read
  * by the stubs; its absence is caught here, before anything starts, instead
  * of being read as an empty table.
