@@ -131,6 +131,9 @@ static void suspend_seccomp(struct pstree_item *item, pid_t tid)
 		pr_debug("can't suspend seccomp of %d: %s\n", tid, strerror(-ret));
 		item->seccomp_unsuspended = true;
 	}
+}
+
+/*
  * Why PTRACE_SEIZE of a live task failed with EPERM: another tracer (a second
  * criu dumping the same tree, a debugger) is named by its pid.
  */
