@@ -475,6 +475,18 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 			       "are not restored yet\n",
 			       p->link, p->fdinfo.mnt_id);
 	if (idx >= 0) {
+		/*
+		 * restore opens it below its mount's root, never crossing another
+		 * mount (one stacked on that root hides nothing from there)
+		 */
+		for (int i = 0; i < t->mntns->nr; i++)
+			if (t->mntns->m[i].parent == idx && strcmp(t->mntns->m[i].mountpoint, t->mntns->m[idx].mountpoint) &&
+			    path_under(p->link, t->mntns->m[i].mountpoint))
+				return pr_fail(-EOPNOTSUPP,
+					       "%s (fd %d of task %d) is on mount %d, hidden under mount %u at %s: not "
+					       "supported yet\n",
+					       p->link, p->fd, p->item ? p->item->pid : 0, p->fdinfo.mnt_id,
+					       t->mntns->m[i].mnt_id, t->mntns->m[i].mountpoint);
 		*ret_mnt_id = p->fdinfo.mnt_id;
 		return 0;
 	}
