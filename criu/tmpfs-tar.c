@@ -3,8 +3,9 @@
  * The files of a tmpfs as CRIU keeps them: a gzip tar (tmpfs-dev-N.tar.gz.img),
  * written and read in-process with libarchive (no tar process, exact errors).
  * Paths in the archive are relative ("./dir/file"), owners numeric, hard
- * links kept as links, special files as headers, extended attributes as
- * the archive's (libarchive's SCHILY.xattr records).
+ * links kept as links, special files as headers, extended attributes and
+ * the inode flags of chattr (append-only, immutable, ...) as the archive's
+ * (pax SCHILY.xattr and SCHILY.fflags records).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,6 +15,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -69,6 +72,24 @@ static int add_xattrs(struct tar_walk *w, struct archive_entry *e, int dfd, cons
 	return 0;
 }
 
+/* chattr flags of a file or directory (tmpfs keeps append-only, immutable, nodump, noatime) */
+static int add_fflags(struct tar_walk *w, struct archive_entry *e, int dfd, const char *name, const char *path)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	int flags = 0;
+
+	if (fd < 0)
+		return pr_fail_errno("%s: can't open %s", w->what, path);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags)) {
+		if (errno == ENOTTY || errno == EOPNOTSUPP || errno == ENOTSUP)
+			return 0;
+		return pr_fail_errno("%s: can't read the inode flags of %s", w->what, path);
+	}
+	if (flags)
+		archive_entry_set_fflags(e, (unsigned long)flags, 0);
+	return 0;
+}
+
 static int write_entry(struct tar_walk *w, struct archive_entry *e, int dfd, const char *name, const char *path)
 {
 	const struct stat *st = archive_entry_stat(e);
@@ -115,6 +136,8 @@ static int add_one(struct tar_walk *w, int dfd, const char *name, const char *pa
 		archive_entry_copy_symlink(e, target);
 	}
 	ret = add_xattrs(w, e, dfd, name, path);
+	if (!ret && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		ret = add_fflags(w, e, dfd, name, path);
 	if (ret) {
 		archive_entry_free(e);
 		return ret;
@@ -238,7 +261,7 @@ int tmpfs_tar_read(int dfd, int in_fd, const char *what)
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
-						     ARCHIVE_EXTRACT_XATTR |
+						     ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
 						     ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open_fd(a, in_fd, 65536) != ARCHIVE_OK) {
