@@ -281,6 +281,9 @@ int tmpfs_tar_read(int dfd, int in_fd, const char *what)
 	}
 	if (!ret && r != ARCHIVE_EOF)
 		ret = ar_fail(a, what, "the image");
+	/* directories get their modes, times and flags last, here */
+	if (!ret && archive_write_close(disk) != ARCHIVE_OK)
+		ret = ar_fail(disk, what, "the directories' attributes");
 out:
 	if (a)
 		archive_read_free(a);
