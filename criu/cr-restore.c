@@ -18,8 +18,9 @@
  * (criu is a child subreaper while it restores, so orphans come back to it).
  *
  * This file is the flow, cr_restore_tasks() and fork_and_morph(); the steps
- * live in restore-images.c (read and check the images), restore-stub.c (the
- * program the stubs run), restore-stages.c (the shared area, the
+ * live in restore-images.c (read and check the images), mount-restore.c (the
+ * tree's own mount namespace, built before any file is opened),
+ * restore-stub.c (the program the stubs run), restore-stages.c (the shared area, the
  * controller's waits, kill and reap, the pids criu sees), files.c and
  * morph.c. Each gets the struct rst_ctx (rst-ctx.h) built here.
  */

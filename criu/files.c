@@ -807,6 +807,41 @@ static int enter_dirs(struct pstree_item *me, const char *cwd, const char *root)
 	return 0;
 }
 
+/* The controller's open directory of file id, reopened through /proc (O_PATH); -errno. */
+static int ctl_dir_fd(struct rst_ctx *ctx, uint32_t id)
+{
+	struct file_desc *d = find_file_desc(ctx, id);
+	int cfd = d ? file_desc_ctl_fd(ctx, d) : -1;
+	char path[64];
+	int fd;
+
+	if (cfd < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%d/fd/%d", ctx->ctl_pid, cfd);
+	fd = openat(ctx->proc_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * In the tree's own mount namespace (mount-restore.c): the cwd and root are
+ * the directories the controller opened on their mounts, not what their
+ * paths lead to now (another mount may be on top).
+ */
+static int enter_fs_by_fd(struct rst_ctx *ctx, struct pstree_item *me, const FsEntry *fe, const char *cwd,
+			  const char *root)
+{
+	_cleanup_close_ int cwd_fd = ctl_dir_fd(ctx, fe->cwd_id), root_fd = ctl_dir_fd(ctx, fe->root_id);
+
+	if (cwd_fd < 0 || root_fd < 0)
+		return pr_fail(cwd_fd < 0 ? cwd_fd : root_fd, "task %d: no open directory for its cwd %s or root %s\n",
+			       me->pid, cwd, root);
+	if (strcmp(root, "/") && (fchdir(root_fd) || chroot(".")))
+		return pr_fail_errno("task %d: can't chroot to %s", me->pid, root);
+	if (fchdir(cwd_fd))
+		return pr_fail_errno("task %d: can't chdir to %s", me->pid, cwd);
+	return 0;
+}
+
 int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR_REQ, me->pid);
@@ -821,8 +856,9 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	if (ret)
 		return ret;	/* logged by pb_read_one() */
 	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
-	/* Both paths are as criu sees them, opened from the root (open_img_path()). */
-	if (!ret)
+	if (!ret && ctx->mnt)	/* the tree's own mount namespace: by the controller's fds */
+		ret = enter_fs_by_fd(ctx, me, fe, cwd, root);
+	else if (!ret)	/* both paths are as criu sees them, opened from the root (open_img_path()) */
 		ret = enter_dirs(me, cwd, root);
 	if (!ret && fe->has_umask)
 		umask(fe->umask);

@@ -475,6 +475,18 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 			       "are not restored yet\n",
 			       p->link, p->fdinfo.mnt_id);
 	if (idx >= 0) {
+		/*
+		 * restore opens it below its mount's root, never crossing another
+		 * mount (one stacked on that root hides nothing from there)
+		 */
+		for (int i = 0; i < t->mntns->nr; i++)
+			if (t->mntns->m[i].parent == idx && strcmp(t->mntns->m[i].mountpoint, t->mntns->m[idx].mountpoint) &&
+			    path_under(p->link, t->mntns->m[i].mountpoint))
+				return pr_fail(-EOPNOTSUPP,
+					       "%s (fd %d of task %d) is on mount %d, hidden under mount %u at %s: not "
+					       "supported yet\n",
+					       p->link, p->fd, p->item ? p->item->pid : 0, p->fdinfo.mnt_id,
+					       t->mntns->m[i].mnt_id, t->mntns->m[i].mountpoint);
 		*ret_mnt_id = p->fdinfo.mnt_id;
 		return 0;
 	}
@@ -529,12 +541,12 @@ static int write_mnt(struct cr_img *img, const struct mnt_info *m)
  * In a child that joined the tree's mount namespace: a detached copy of the
  * mount alone (no mounts on top, so files under them are seen too), tarred.
  */
-static int tar_one(int img_dfd, const struct mnt_info *m)
+/* In the tree's namespace: a fd of the tmpfs mount m alone, to read its files from. */
+static int open_tmpfs(const struct mnt_info *m)
 {
-	_cleanup_close_ int dfd = -1, tree = -1;
-	struct cr_img *img;
+	_cleanup_close_ int dfd = -1;
 	struct statx stx;
-	int ret;
+	int tree;
 
 	dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -543,13 +555,21 @@ static int tar_one(int img_dfd, const struct mnt_info *m)
 	    stx.stx_mnt_id != m->mnt_id)
 		return pr_fail(-EOPNOTSUPP, "%s is not tmpfs mount %u any more (overmounted?)\n", m->mountpoint,
 			       m->mnt_id);
-	/* an unbindable mount can't be cloned: it has no mounts on it (check_mnt()), read it as it is */
+	/* a clone has no mounts on it: files under them are read too; an unbindable one has none (check_mnt()) */
 	if (m->unbindable)
 		tree = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	else
 		tree = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
 		return pr_fail_errno("can't clone tmpfs mount %u at %s", m->mnt_id, m->mountpoint);
+	return tree;
+}
+
+static int tar_one(int img_dfd, const struct mnt_info *m, int tree)
+{
+	struct cr_img *img;
+	int ret;
+
 	img = open_image_at(img_dfd, CR_FD_TMPFS_DEV, O_DUMP, m->s_dev);
 	if (!img)
 		return pr_fail_errno("can't create the image of tmpfs mount %u", m->mnt_id);
@@ -597,27 +617,48 @@ static int check_proc_ns(const struct mnt_info *m, unsigned long long root_start
 		       m->mnt_id, m->mountpoint);
 }
 
+/*
+ * A child of criu: in the tree's mount namespace, check the proc mounts and
+ * open each tmpfs to tar; back in criu's (its /proc: the tar reads xattrs
+ * through /proc/self/fd), tar them.
+ */
+static int ns_child(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
+{
+	_cleanup_close_ int mine = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	int *fds = xmalloc(sizeof(int) * ns->nr), ret = 0;
+
+	if (mine < 0 || !fds)
+		return pr_fail(-ENOMEM, "can't set the mount namespaces up\n");
+	for (int i = 0; i < ns->nr; i++)
+		fds[i] = -1;
+	if (setns(ns_fd, CLONE_NEWNS))
+		return pr_fail_errno("can't join the tree's mount namespace");
+	for (int i = 0; i < ns->nr && !ret; i++)
+		if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
+			ret = check_proc_ns(&ns->m[i], root_start);
+	for (int i = 0; i < ns->nr && !ret; i++)
+		if (ns->m[i].tar) {
+			fds[i] = open_tmpfs(&ns->m[i]);
+			ret = fds[i] < 0 ? fds[i] : 0;
+		}
+	if (!ret && setns(mine, CLONE_NEWNS))
+		ret = pr_fail_errno("can't go back to criu's mount namespace");
+	for (int i = 0; i < ns->nr && !ret; i++)
+		if (fds[i] >= 0)
+			ret = tar_one(img_dfd, &ns->m[i], fds[i]);
+	return ret;
+}
+
 static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
 {
-	int status, ret = 0;
+	int status;
 	pid_t pid;
 
 	pid = fork();
 	if (pid < 0)
 		return pr_fail_errno("can't fork to read the tmpfs mounts");
-	if (pid == 0) {
-		if (setns(ns_fd, CLONE_NEWNS)) {
-			pr_perror("can't join the tree's mount namespace");
-			_exit(1);
-		}
-		for (int i = 0; i < ns->nr && !ret; i++)
-			if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
-				ret = check_proc_ns(&ns->m[i], root_start);
-		for (int i = 0; i < ns->nr && !ret; i++)
-			if (ns->m[i].tar)
-				ret = tar_one(img_dfd, &ns->m[i]);
-		_exit(ret ? 1 : 0);
-	}
+	if (pid == 0)
+		_exit(ns_child(img_dfd, ns_fd, ns, root_start) ? 1 : 0);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pr_fail_errno("waitpid");

@@ -365,6 +365,24 @@ int opts_add_ext_mnt(const char *key, size_t key_len, const char *val)
 	return 0;
 }
 
+/* --root: a relative path is taken from the directory criu was started in (it moves to the work dir) */
+static int set_root(const char *arg)
+{
+	char cwd[PATH_MAX];
+	char *abs = NULL;
+
+	if (!*arg)
+		return opt_error("takes a directory");
+	if (arg[0] == '/')
+		abs = strdup(arg);
+	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&abs, "%s/%s", cwd, arg) < 0)
+		abs = NULL;
+	if (!abs)
+		return opt_error("can't make '%s' absolute", arg);
+	opts.root = abs;
+	return 0;
+}
+
 /* --ext-mount-map A:B (dump: mountpoint A gets key B; restore: key A comes from path B) */
 static int set_ext_mount_map(const char *arg)
 {
@@ -545,7 +563,8 @@ static const struct opt_def defs[] = {
 	     "restore: leave the tree's network namespace empty for the setup-namespaces script"),
 	FUNC("join-ns", 'J', required_argument, WORKS, set_join_ns, "NS:PID|PATH",
 	     "restore: the tree joins this net, uts, ipc or time namespace"),
-	STR("root", 'r', &opts.root, "PATH", "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
+	FUNC("root", 'r', required_argument, WORKS, set_root, "PATH",
+	     "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
 	FUNC("external", 0, required_argument, WORKS, set_external, "RES",
 	     "net[INO]:KEY (dump: the net namespace INO is the runtime's), mnt[MOUNTPOINT]:KEY (dump), "
 	     "mnt[KEY]:PATH (restore): an external resource"),

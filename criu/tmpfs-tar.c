@@ -3,7 +3,9 @@
  * The files of a tmpfs as CRIU keeps them: a gzip tar (tmpfs-dev-N.tar.gz.img),
  * written and read in-process with libarchive (no tar process, exact errors).
  * Paths in the archive are relative ("./dir/file"), owners numeric, hard
- * links kept as links, special files as headers.
+ * links kept as links, special files as headers, extended attributes and
+ * the inode flags of chattr (append-only, immutable, ...) as the archive's
+ * (pax SCHILY.xattr and SCHILY.fflags records).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,7 +15,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "tmpfs: "
@@ -43,6 +48,45 @@ static int write_data(struct tar_walk *w, int fd, const char *path)
 			return ar_fail(w->a, w->what, path);
 	if (n < 0)
 		return pr_fail_errno("%s: can't read %s", w->what, path);
+	return 0;
+}
+
+/* The file's extended attributes (user., trusted., security. ...), read through /proc/self/fd. */
+static int add_xattrs(struct tar_walk *w, struct archive_entry *e, int dfd, const char *name, const char *path)
+{
+	char file[PATH_MAX + 64], names[65536], value[65536];
+	ssize_t len, vlen;
+
+	snprintf(file, sizeof(file), "/proc/self/fd/%d/%s", dfd, name);
+	len = llistxattr(file, names, sizeof(names));
+	if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+		return 0;
+	if (len < 0)
+		return pr_fail_errno("%s: can't list the xattrs of %s", w->what, path);
+	for (char *n = names; n < names + len; n += strlen(n) + 1) {
+		vlen = lgetxattr(file, n, value, sizeof(value));
+		if (vlen < 0)
+			return pr_fail_errno("%s: can't read xattr %s of %s", w->what, n, path);
+		archive_entry_xattr_add_entry(e, n, value, vlen);
+	}
+	return 0;
+}
+
+/* chattr flags of a file or directory (tmpfs keeps append-only, immutable, nodump, noatime) */
+static int add_fflags(struct tar_walk *w, struct archive_entry *e, int dfd, const char *name, const char *path)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	int flags = 0;
+
+	if (fd < 0)
+		return pr_fail_errno("%s: can't open %s", w->what, path);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags)) {
+		if (errno == ENOTTY || errno == EOPNOTSUPP || errno == ENOTSUP)
+			return 0;
+		return pr_fail_errno("%s: can't read the inode flags of %s", w->what, path);
+	}
+	if (flags)
+		archive_entry_set_fflags(e, (unsigned long)flags, 0);
 	return 0;
 }
 
@@ -90,6 +134,13 @@ static int add_one(struct tar_walk *w, int dfd, const char *name, const char *pa
 		}
 		target[n] = '\0';
 		archive_entry_copy_symlink(e, target);
+	}
+	ret = add_xattrs(w, e, dfd, name, path);
+	if (!ret && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		ret = add_fflags(w, e, dfd, name, path);
+	if (ret) {
+		archive_entry_free(e);
+		return ret;
 	}
 	if (!S_ISDIR(st.st_mode))
 		archive_entry_linkify(w->links, &e, &sparse);
@@ -149,7 +200,8 @@ int tmpfs_tar_write(int dfd, int out_fd, const char *what)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (archive_write_add_filter_gzip(w.a) != ARCHIVE_OK || archive_write_set_format_gnutar(w.a) != ARCHIVE_OK ||
+	if (archive_write_add_filter_gzip(w.a) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
 	    archive_write_open_fd(w.a, out_fd) != ARCHIVE_OK) {
 		ret = ar_fail(w.a, what, "the image");
 		goto out;
@@ -209,6 +261,7 @@ int tmpfs_tar_read(int dfd, int in_fd, const char *what)
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+						     ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
 						     ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open_fd(a, in_fd, 65536) != ARCHIVE_OK) {
@@ -228,6 +281,9 @@ int tmpfs_tar_read(int dfd, int in_fd, const char *what)
 	}
 	if (!ret && r != ARCHIVE_EOF)
 		ret = ar_fail(a, what, "the image");
+	/* directories get their modes, times and flags last, here */
+	if (!ret && archive_write_close(disk) != ARCHIVE_OK)
+		ret = ar_fail(disk, what, "the directories' attributes");
 out:
 	if (a)
 		archive_read_free(a);

@@ -2,8 +2,9 @@
 /*
  * mnt_bind: a mount namespace of the test's own with bind mounts of the
  * root filesystem: a directory, a single file, a read-only bind, /dev/null
- * bound over a file (a masked path), a second proc mount; and files opened
- * through the binds. After restore the tree must be back, the open files on
+ * bound over a file (a masked path), a second proc mount; files opened
+ * through the binds; the cwd at the root of a bind that a tmpfs stacked on
+ * the same directory hides (it comes back on the bind, not the tmpfs). After restore the tree must be back, the open files on
  * the very mounts they were opened through, in a mount namespace that is not
  * criu's.
  */
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 	mkdir(at("dst"), 0755);
 	mkdir(at("ro"), 0755);
 	mkdir(at("proc2"), 0555);
+	mkdir(at("stack"), 0755);
 	if (put("src/one", "one") || put("file_src", "file") || put("file_dst", "") || put("masked", "secret"))
 		return 1;
 	if (mount(at("src"), at("dst"), NULL, MS_BIND, NULL) ||
@@ -102,6 +104,11 @@ int main(int argc, char **argv)
 	    mount(NULL, at("ro"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) ||
 	    mount("/dev/null", at("masked"), NULL, MS_BIND, NULL) || mount("proc", at("proc2"), "proc", MS_NOEXEC, NULL)) {
 		fail("can't build the mount tree");
+		return 1;
+	}
+	if (mount(at("src"), at("stack"), NULL, MS_BIND, NULL) || chdir(at("stack")) ||
+	    mount("zdtm-top", at("stack"), "tmpfs", 0, "size=16k")) {
+		fail("can't stack a tmpfs on the cwd's bind");
 		return 1;
 	}
 	fd_dir = open(at("dst/one"), O_RDWR | O_CLOEXEC);
@@ -121,6 +128,8 @@ int main(int argc, char **argv)
 	expect("ro/one", "one");
 	expect("file_dst", "file");
 	expect("masked", "");
+	if (access("one", F_OK) || !access(at("stack/one"), F_OK))
+		fail("the cwd is not the bind under the stacked tmpfs");
 	expect_on(fd_dir, at("dst"), "the fd opened through the directory bind");
 	expect_on(fd_file, at("file_dst"), "the fd opened through the file bind");
 	expect_on(fd_ro, at("ro"), "the fd opened through the read-only bind");
@@ -153,6 +162,11 @@ int main(int argc, char **argv)
 		fail("umount file_dst");
 	expect("file_dst", "");
 
+	if (chdir("/"))
+		fail("chdir /");
+	umount2(at("stack"), MNT_DETACH);
+	umount2(at("stack"), MNT_DETACH);
+	rmdir(at("stack"));
 	umount(at("dst"));
 	umount(at("ro"));
 	umount(at("proc2"));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mnt_tmpfs: a mount namespace of the test's own with tmpfs mounts and their
- * files: directories, a symlink, a hard link, an owner and modes, a file open
+ * files: directories, a symlink, a hard link, an owner and modes, extended
+ * attributes (user. on a file, trusted. on a directory), an append-only
+ * file (chattr +a), a file open
  * at a position and one mapped shared, the cwd in it; a file hidden under a tmpfs mounted
  * on its directory; a directory masked by a read-only tmpfs (as runtimes
  * mask /proc/acpi); a tmpfs made read-only as a whole. After restore the
@@ -14,9 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "mntns.h"
@@ -90,6 +95,28 @@ int main(int argc, char **argv)
 	if (link(p, q) || chown(p, 1000, 1001)) {
 		fail("link/chown");
 		return 1;
+	}
+	if (setxattr(p, "user.zdtm", "file attr", 9, 0)) {
+		fail("setxattr user.zdtm");
+		return 1;
+	}
+	at("a", q, sizeof(q));
+	if (setxattr(q, "trusted.zdtm", "dir attr", 8, 0)) {
+		fail("setxattr trusted.zdtm");
+		return 1;
+	}
+	if (put("log", "appended", 0644))
+		return 1;
+	{
+		int lfd, fl = FS_APPEND_FL;
+
+		at("log", q, sizeof(q));
+		lfd = open(q, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0 || ioctl(lfd, FS_IOC_SETFLAGS, &fl)) {
+			fail("chattr +a log");
+			return 1;
+		}
+		close(lfd);
 	}
 	at("sym", q, sizeof(q));
 	if (symlink("a/b/file", q)) {
@@ -174,6 +201,28 @@ int main(int argc, char **argv)
 		fail("a/b has mode %o", st.st_mode & 07777);
 	if (stat(dir, &st) || (st.st_mode & 07777) != 0711)
 		fail("the tmpfs root has mode %o", st.st_mode & 07777);
+	{
+		char v[32] = "";
+
+		at("a/b/file", p, sizeof(p));
+		if (getxattr(p, "user.zdtm", v, sizeof(v) - 1) != 9 || strcmp(v, "file attr"))
+			fail("a/b/file has user.zdtm '%s'", v);
+		memset(v, 0, sizeof(v));
+		at("a", p, sizeof(p));
+		if (getxattr(p, "trusted.zdtm", v, sizeof(v) - 1) != 8 || strcmp(v, "dir attr"))
+			fail("a has trusted.zdtm '%s'", v);
+	}
+	{
+		int lfd, fl = 0;
+
+		at("log", p, sizeof(p));
+		lfd = open(p, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0 || ioctl(lfd, FS_IOC_GETFLAGS, &fl) || !(fl & FS_APPEND_FL))
+			fail("log is not append-only (flags %#x)", fl);
+		if (lfd >= 0)
+			close(lfd);
+		expect("log", "appended");
+	}
 	/* the open file: the same inode as the name, at its position */
 	at("a/b/file", p, sizeof(p));
 	if (fstat(fd, &st) || stat(p, &st2) || st.st_ino != st2.st_ino || st.st_dev != st2.st_dev)
