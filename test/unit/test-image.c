@@ -36,6 +36,7 @@
 
 #include "common.h"
 #include "image.h"
+#include "pagemap.h"
 #include "protobuf.h"
 
 #include "inventory.pb-c.h"
@@ -2016,6 +2017,49 @@ static void cleanup_tmpdir(void)
 		printf("# could not remove %s\n", tmpdir);
 }
 
+/* Pagemap entries as CRIU writes them, of 4.2 and before: what the restore makes of each. */
+static void test_pagemap_forms(void)
+{
+	PagemapEntry e = PAGEMAP_ENTRY__INIT;
+	const char *why;
+
+	/* CRIU before 4.x: the count in compat_nr_pages, no flags */
+	e.vaddr = 0x1000;
+	e.compat_nr_pages = 5;
+	why = pagemap_entry_fixup(&e);
+	check(!why && e.has_nr_pages && e.nr_pages == 5 && e.has_flags && e.flags == PE_PRESENT,
+	      "old CRIU entry: nr_pages from compat_nr_pages, flags PE_PRESENT");
+
+	/* CRIU 4.2: compat_nr_pages 0, nr_pages (field 5), PE_PRESENT | PE_LAZY */
+	pagemap_entry__init(&e);
+	e.has_nr_pages = true;
+	e.nr_pages = 1ULL << 33;
+	e.has_flags = true;
+	e.flags = PE_PRESENT | PE_LAZY;
+	why = pagemap_entry_fixup(&e);
+	check(!why && e.nr_pages == 1ULL << 33, "CRIU 4.2 entry: a 64-bit nr_pages, PE_LAZY with PE_PRESENT read");
+
+	pagemap_entry__init(&e);
+	e.compat_nr_pages = 2;
+	e.has_in_parent = true;
+	e.in_parent = true;
+	why = pagemap_entry_fixup(&e);
+	check(why && strstr(why, "PE_PARENT") && (e.flags & PE_PARENT), "in_parent: refused, naming PE_PARENT (%s)",
+	      why ?: "accepted");
+
+	pagemap_entry__init(&e);
+	e.has_nr_pages = true;
+	e.nr_pages = 2;
+	e.has_flags = true;
+	e.flags = PE_LAZY;
+	why = pagemap_entry_fixup(&e);
+	check(why && strstr(why, "PE_LAZY"), "PE_LAZY without PE_PRESENT: refused, naming PE_LAZY (%s)", why ?: "accepted");
+
+	e.flags = PE_PRESENT | (1 << 5);
+	why = pagemap_entry_fixup(&e);
+	check(why && strstr(why, "unknown"), "unknown flag bits: refused (%s)", why ?: "accepted");
+}
+
 int main(int argc, char **argv)
 {
 	int dfd, i;
@@ -2054,6 +2098,7 @@ int main(int argc, char **argv)
 	test_write_errors(dfd);
 	test_crit(argv[0]);
 	test_schema(argv[0]);
+	test_pagemap_forms();
 
 	close(dfd);
 	log_fini();
