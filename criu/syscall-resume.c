@@ -238,7 +238,7 @@ static int cpu_clock_now(int cpu, uint64_t *ret)
 
 struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped)
 {
-	struct sc_seen seen = { .slept_ns = -1, .nr = -1 };
+	struct sc_seen seen = { .slept_ns = -1, .nr = -1, .eintr_nr = -1 };
 	const struct sc_desc *d;
 	compel_regs_t r;
 	uint64_t now;
@@ -252,6 +252,8 @@ struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped)
 		r = effective(&r, seen.nr);
 	}
 	d = sc_interrupted(&r, stopped);
+	if (d && (long)r.rax == -EINTR)
+		seen.eintr_nr = (long)r.orig_rax;
 	if (!d || sc_timeout_of(d, &r) == TO_NONE)
 		return seen;
 	if (!s->ok) {
@@ -515,7 +517,12 @@ void sc_resume_live(pid_t tid, bool stopped, const struct sc_seen *seen)
 	int ret;
 
 	/* the kernel restarts the -ERESTART* ones itself: only -EINTR needs us */
-	if (compel_get_regs(tid, &r) || (long)r.rax != -EINTR || !sc_interrupted(&r, stopped))
+	if (compel_get_regs(tid, &r) || (long)r.rax != -EINTR)
+		return;
+	/* remote syscalls (COMPEL_RSYS_RECOVER) put the registers back without orig_rax */
+	if ((long)r.orig_rax < 0 && seen && seen->eintr_nr >= 0)
+		r.orig_rax = (unsigned long)seen->eintr_nr;
+	if (!sc_interrupted(&r, stopped))
 		return;
 	mem_fd = compel_open_mem(tid);
 	if (mem_fd < 0 || compel_get_sigmask(tid, &mask))

@@ -446,7 +446,14 @@ static int put_regs_back(struct compel_rsys *ctx)
 	compel_regs_t back;
 	int ret;
 
-	if (ctx->recover) {	/* as recover_call() leaves them: no park needed */
+	/*
+	 * As recover_call() leaves them: no park needed, unless the thread was
+	 * seized inside a syscall the kernel is still to restart. Then its own
+	 * regs go back and it is parked, so that the kernel's restart processing
+	 * sees a signal that came meanwhile (a handler without SA_RESTART: EINTR),
+	 * as without criu; a criu killed from here on leaves the same regs.
+	 */
+	if (ctx->recover && !needs_restart(&ctx->saved)) {
 		regs_to_resume(&ctx->saved, &back);
 		ret = compel_set_regs(ctx->tid, &back);
 		if (!ret)
@@ -455,7 +462,7 @@ static int put_regs_back(struct compel_rsys *ctx)
 	}
 	ret = compel_set_regs(ctx->tid, &ctx->saved);
 
-	if (!ret && ctx->in_call && needs_restart(&ctx->saved))
+	if (!ret && (ctx->in_call || ctx->recover) && needs_restart(&ctx->saved))
 		ret = park(ctx);
 	if (!ret)
 		ctx->in_call = false;

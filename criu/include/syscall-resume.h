@@ -22,6 +22,12 @@ struct sc_sleep {
 struct sc_seen {
 	int64_t slept_ns;	/* how long it had slept in a call with a timeout, -1 unknown or none */
 	long nr;		/* for a thread in restart_syscall(): the call restarted, -1 unknown */
+	/*
+	 * for a thread whose call returned -EINTR at the stop (epoll_*,
+	 * rt_sigtimedwait): that call, -1 none. Remote syscalls leave the
+	 * registers without it (orig_rax -1), sc_resume_live() needs it.
+	 */
+	long eintr_nr;
 };
 
 /* Before the thread is woken (seized and interrupted): note since when it sleeps. */

@@ -179,7 +179,8 @@ static int run_criu(char *err, size_t len, int drop_cap, const char *const *args
 
 static void expect_failure(const char *what, int drop_cap, const char *needle)
 {
-	const char *args[] = { "restore", "-d", "-D", dir, "-v2", NULL };
+	/* the images are patched by hand: past the manifest's check */
+	const char *args[] = { "restore", "-d", "-D", dir, "-v2", "--skip-image-check", NULL };
 	char err[8192];
 	int st = run_criu(err, sizeof(err), drop_cap, args);
 
