@@ -191,6 +191,23 @@ static int lock_fd(struct pstree_item *item, const struct file_lock_line *l)
 	return -1;
 }
 
+/* Does the task map the inode (the only other way it can hold a lock on it than an fd)? */
+static bool maps_inode(struct pstree_item *item, dev_t dev, unsigned long ino)
+{
+	struct proc_maps maps = {};
+	bool found = false;
+
+	/* can't tell: count it as the task's, the lock is refused */
+	if (parse_pid_maps(item->proc_dfd, &maps) < 0) {
+		proc_maps_free(&maps);
+		return true;
+	}
+	for (int i = 0; i < maps.nr && !found; i++)
+		found = maps.vmas[i].ino == ino && makedev(maps.vmas[i].dev_major, maps.vmas[i].dev_minor) == dev;
+	proc_maps_free(&maps);
+	return found;
+}
+
 /*
  * /proc/locks: a lock whose owner pid is a task of the tree. (OFD locks show
  * pid -1: only their fds tell, see check_fd_locks().)
@@ -223,6 +240,17 @@ static int check_proc_locks(struct pstree *tree)
 			return pr_fail(-EOPNOTSUPP,
 				       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks (yet)\n", fd,
 				       item->pid, link, l.access, lock_kind_name(l.kind));
+		}
+		/*
+		 * /proc/locks names the pid of the process that took the lock; once that
+		 * one is gone, a new process that got its pid number is named instead
+		 * (a shell's `flock` utility, exited, holding a lock for the shell).
+		 */
+		if (!maps_inode(item, l.dev, l.ino)) {
+			pr_debug("a %s %s on inode %u:%u:%lu names task %d, which has no fd or mapping of it: its "
+				 "owner is gone and the pid was reused\n",
+				 l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino, item->pid);
+			continue;
 		}
 		return pr_fail(-EOPNOTSUPP,
 			       "task %d holds a %s %s on inode %u:%u:%lu through no fd (a mapping?): criu can't dump "
