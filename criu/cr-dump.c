@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "action-scripts.h"
+#include "cgroup.h"
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
@@ -166,6 +167,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)
 		ret = ns_check_tree(&tree);
+	if (!ret)
+		ret = cg_check_tree(&tree);
 	if (!ret)
 		ret = check_tree_files(&tree);
 	if (ret)
