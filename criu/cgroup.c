@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cgroups (Documentation/cgroups.md): the tasks' cgroup membership, read
- * from /proc/PID/task/TID/cgroup through each task's /proc directory fd.
+ * cgroups (Documentation/cgroups.md), what dump and restore share: the
+ * membership of a task (/proc/PID/task/TID/cgroup, read through the task's
+ * /proc directory fd), where a hierarchy is mounted (mountinfo), and the
+ * table of properties criu dumps and restores. cgroup-dump.c and
+ * cgroup-restore.c do the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,52 +129,216 @@ int cg_read_members(int proc_dfd, pid_t tid, struct cg_members *ret)
 	return cg_parse_members(buf, ret);
 }
 
-/* ------------------------------------------------------ dump */
+/* ------------------------------------------------------ mounts */
 
-static int check_thread(struct pstree_item *item, int idx, const struct cg_members *criu)
+/* Is word one of the comma-separated items of list (len bytes)? */
+static bool has_item(const char *list, size_t len, const char *word, size_t wlen)
 {
-	struct cg_members its;
-	const struct cg_member *d, *mine;
-	pid_t tid = item->threads[idx];
-	int ret;
+	const char *p = list, *end = list + len;
 
-	ret = cg_read_members(item->proc_dfd, tid, &its);
-	if (ret)
-		return pr_fail(ret, "can't read /proc/%d/task/%d/cgroup: %s\n", item->pid, tid, strerror(-ret));
-	d = cg_members_diff(&its, criu);
-	if (!d)
-		d = cg_members_diff(criu, &its);
-	if (d) {
-		mine = cg_members_find(criu, d->name);
-		ret = pr_fail(-EOPNOTSUPP,
-			      "task %d (thread %d) is in another cgroup than criu's in the %s hierarchy "
-			      "(%s, criu's is %s): cgroups are not dumped yet, a restore would put the task in criu's\n",
-			      item->pid, tid, d->name[0] ? d->name : "cgroup2", d->path, mine ? mine->path : "none");
+	while (p < end) {
+		const char *c = memchr(p, ',', end - p);
+		size_t n = (c ? c : end) - p;
+
+		if (n == wlen && !memcmp(p, word, n))
+			return true;
+		p += n + 1;
 	}
-	cg_members_free(&its);
-	return ret;
+	return false;
 }
 
-int cg_check_tree(struct pstree *t)
+/* Every comma-separated item of name is in the mount's super options. */
+static bool mount_has_all(const char *super, size_t slen, const char *name)
 {
-	struct cg_members criu;
-	struct pstree_item *item;
-	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int ret;
+	const char *p = name;
 
-	if (self < 0)
-		return pr_fail_errno("can't open /proc/self");
-	ret = cg_read_members(self, 0, &criu);
-	if (ret)
-		return pr_fail(ret, "can't read /proc/self/cgroup: %s\n", strerror(-ret));
-	for_each_pstree_item(t, item) {
-		if (item->state == TASK_DEAD)
-			continue;
-		for (int i = 0; !ret && i < item->nr_threads; i++)
-			ret = check_thread(item, i, &criu);
-		if (ret)
-			break;
+	while (*p) {
+		const char *c = strchrnul(p, ',');
+
+		if (!has_item(super, slen, p, c - p))
+			return false;
+		p = *c ? c + 1 : c;
 	}
-	cg_members_free(&criu);
-	return ret;
+	return true;
+}
+
+/*
+ * One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - FSTYPE SOURCE SUPER".
+ * The fields are separated by single spaces; spaces in paths are octal escapes (\040).
+ */
+static int mount_matches(const char *line, size_t len, const char *name, char **ret_dir)
+{
+	const char *f[5], *p = line, *end = line + len, *dash, *fs, *super;
+	size_t fslen;
+	int i;
+
+	for (i = 0; i < 5 && p < end; i++) {
+		f[i] = p;
+		p = memchr(p, ' ', end - p);
+		if (!p)
+			return 0;
+		p++;
+	}
+	if (i < 5)
+		return 0;
+	dash = strstr(p, " - ");
+	if (!dash || dash >= end)
+		return 0;
+	fs = dash + 3;
+	super = memchr(fs, ' ', end - fs);
+	if (!super)
+		return 0;
+	fslen = super - fs;
+	super = memchr(super + 1, ' ', end - super - 1);	/* skip the source */
+	if (!super)
+		return 0;
+	super++;
+	if (f[4] - f[3] != 2 || f[3][0] != '/')
+		return 0;	/* not the hierarchy's root */
+	if (!name[0]) {
+		if (fslen != 7 || memcmp(fs, "cgroup2", 7))
+			return 0;
+	} else if (fslen != 6 || memcmp(fs, "cgroup", 6) || !mount_has_all(super, end - super, name)) {
+		return 0;
+	}
+	/* the mount point, unescaped */
+	char *dir = malloc(p - f[4] + 1), *o;
+
+	if (!dir)
+		return -ENOMEM;
+	o = dir;
+	for (const char *q = f[4]; q < p - 1 && *q != ' '; q++) {
+		if (q[0] == '\\' && q + 3 < p && q[1] >= '0' && q[1] <= '3') {
+			*o++ = (char)(((q[1] - '0') << 6) | ((q[2] - '0') << 3) | (q[3] - '0'));
+			q += 3;
+		} else {
+			*o++ = *q;
+		}
+	}
+	*o = '\0';
+	*ret_dir = dir;
+	return 1;
+}
+
+bool cg_name_has(const char *hier, const char *ctl)
+{
+	if (!hier[0] || !ctl[0])
+		return !hier[0] && !ctl[0];
+	return has_item(hier, strlen(hier), ctl, strlen(ctl));
+}
+
+int cg_find_mount(const char *mountinfo, const char *name, char **ret_dir)
+{
+	const char *p = mountinfo;
+
+	while (*p) {
+		const char *e = strchrnul(p, '\n');
+		int r = mount_matches(p, e - p, name, ret_dir);
+
+		if (r)
+			return r < 0 ? r : 0;
+		p = *e ? e + 1 : e;
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------ properties */
+
+/*
+ * What is dumped per hierarchy: CRIU's lists for the v1 controllers and
+ * both global lists, plus, for cgroup2, the files of the controllers a
+ * parent may enable (CRIU dumps only the global ones there). Early ones are
+ * those the kernel takes only from an empty cgroup (cpuset.cpus/mems before
+ * a task can join, cgroup.type, use_hierarchy), or that the directory's
+ * children need first (cgroup.subtree_control gives them their files).
+ */
+struct cg_prop_list {
+	const char *ctl;	/* a controller, "" for cgroup2's own files, NULL for v1's own */
+	const struct cg_prop_desc *props;
+};
+
+static const struct cg_prop_desc v1_global[] = {
+	{ "cgroup.clone_children", CGP_LATE }, { "notify_on_release", CGP_LATE },
+	{ "cgroup.procs", CGP_PERMS }, { "tasks", CGP_PERMS }, { NULL, 0 },
+};
+static const struct cg_prop_desc v1_cpu[] = {
+	{ "cpu.shares", CGP_LATE }, { "cpu.cfs_period_us", CGP_LATE }, { "cpu.cfs_quota_us", CGP_LATE },
+	{ "cpu.rt_period_us", CGP_LATE }, { "cpu.rt_runtime_us", CGP_LATE }, { NULL, 0 },
+};
+static const struct cg_prop_desc v1_memory[] = {
+	{ "memory.use_hierarchy", CGP_EARLY }, { "memory.swappiness", CGP_EARLY },
+	{ "memory.oom_control", CGP_EARLY }, { "memory.limit_in_bytes", CGP_LATE },
+	{ "memory.memsw.limit_in_bytes", CGP_LATE }, { "memory.soft_limit_in_bytes", CGP_LATE },
+	{ "memory.move_charge_at_immigrate", CGP_LATE }, { "memory.kmem.limit_in_bytes", CGP_EARLY },
+	{ "memory.kmem.tcp.limit_in_bytes", CGP_LATE }, { NULL, 0 },
+};
+static const struct cg_prop_desc v1_cpuset[] = {
+	{ "cpuset.cpus", CGP_EARLY }, { "cpuset.mems", CGP_EARLY }, { "cpuset.memory_migrate", CGP_LATE },
+	{ "cpuset.cpu_exclusive", CGP_LATE }, { "cpuset.mem_exclusive", CGP_LATE },
+	{ "cpuset.mem_hardwall", CGP_LATE }, { "cpuset.memory_spread_page", CGP_LATE },
+	{ "cpuset.memory_spread_slab", CGP_LATE }, { "cpuset.sched_load_balance", CGP_LATE },
+	{ "cpuset.sched_relax_domain_level", CGP_LATE }, { NULL, 0 },
+};
+static const struct cg_prop_desc v1_blkio[] = { { "blkio.weight", CGP_LATE }, { NULL, 0 } };
+static const struct cg_prop_desc v1_pids[] = { { "pids.max", CGP_LATE }, { NULL, 0 } };
+
+static const struct cg_prop_desc v2_global[] = {
+	{ "cgroup.type", CGP_EARLY }, { "cgroup.subtree_control", CGP_EARLY },
+	{ "cgroup.max.descendants", CGP_LATE }, { "cgroup.max.depth", CGP_LATE },
+	{ "cgroup.procs", CGP_PERMS }, { "cgroup.threads", CGP_PERMS }, { NULL, 0 },
+};
+static const struct cg_prop_desc v2_ctls[] = {
+	{ "cpuset.cpus", CGP_EARLY }, { "cpuset.mems", CGP_EARLY }, { "cpuset.cpus.partition", CGP_LATE },
+	{ "cpu.weight", CGP_LATE }, { "cpu.max", CGP_LATE }, { "cpu.max.burst", CGP_LATE },
+	{ "cpu.idle", CGP_LATE }, { "cpu.uclamp.min", CGP_LATE }, { "cpu.uclamp.max", CGP_LATE },
+	{ "memory.min", CGP_LATE }, { "memory.low", CGP_LATE }, { "memory.high", CGP_LATE },
+	{ "memory.max", CGP_LATE }, { "memory.swap.high", CGP_LATE }, { "memory.swap.max", CGP_LATE },
+	{ "memory.zswap.max", CGP_LATE }, { "memory.oom.group", CGP_LATE },
+	{ "io.weight", CGP_LATE }, { "io.max", CGP_LATE }, { "io.latency", CGP_LATE },
+	{ "pids.max", CGP_LATE }, { NULL, 0 },
+};
+
+static const struct cg_prop_list v1_lists[] = {
+	{ "cpu", v1_cpu }, { "memory", v1_memory }, { "cpuset", v1_cpuset },
+	{ "blkio", v1_blkio }, { "pids", v1_pids },
+};
+
+void cg_for_each_prop(const char *name, void (*fn)(const struct cg_prop_desc *d, void *arg), void *arg)
+{
+	const struct cg_prop_desc *d;
+
+	if (!name[0]) {
+		for (d = v2_global; d->name; d++)
+			fn(d, arg);
+		for (d = v2_ctls; d->name; d++)
+			fn(d, arg);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v1_lists); i++)
+		if (has_item(name, strlen(name), v1_lists[i].ctl, strlen(v1_lists[i].ctl)))
+			for (d = v1_lists[i].props; d->name; d++)
+				fn(d, arg);
+	for (d = v1_global; d->name; d++)
+		fn(d, arg);
+}
+
+struct prop_find {
+	const char *prop;
+	const struct cg_prop_desc *found;
+};
+
+static void prop_find_one(const struct cg_prop_desc *d, void *arg)
+{
+	struct prop_find *f = arg;
+
+	if (!f->found && !strcmp(d->name, f->prop))
+		f->found = d;
+}
+
+const struct cg_prop_desc *cg_prop_find(const char *hier, const char *prop)
+{
+	struct prop_find f = { prop, NULL };
+
+	cg_for_each_prop(hier, prop_find_one, &f);
+	return f.found;
 }

@@ -111,6 +111,9 @@ static int write_inventory(int img_dfd)
 	ie.root_ids = &criu_ids;
 	ie.has_ns_per_id = true;
 	ie.ns_per_id = true;
+	/* as in CRIU: the tasks in this set are in criu's cgroups, and stay in the restoring criu's */
+	ie.has_root_cg_set = true;
+	ie.root_cg_set = CG_SET_CRIU;
 	if (!clock_gettime(CLOCK_BOOTTIME, &ts)) {
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
@@ -144,6 +147,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
 	struct dump_files_ctx fctx = {};
 	struct dump_mem_ctx mctx = {};
+	struct cg_dump cgd = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
 	int ret, post_ret;
@@ -168,7 +172,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (!ret)
 		ret = ns_check_tree(&tree);
 	if (!ret)
-		ret = cg_check_tree(&tree);
+		ret = cg_dump_collect(&tree, &cgd);
 	if (!ret)
 		ret = check_tree_files(&tree);
 	if (ret)
@@ -190,6 +194,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 			goto err;
 	}
 	ret = dump_pstree(img_dfd, &tree);
+	if (!ret)
+		ret = cg_dump_write(img_dfd, &cgd);
 	if (ret)
 		goto err;
 	ret = dump_files_fini(&fctx);
@@ -214,6 +220,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	else
 		kill_tree(&tree);
 	dump_mem_ctx_fini(&mctx);
+	cg_dump_fini(&cgd);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
@@ -223,7 +230,9 @@ err:
 		dump_files_fini(&fctx);
 	if (mem_ready)
 		dump_mem_ctx_fini(&mctx);
+	cg_dump_fini(&cgd);
 	unlinkat(img_dfd, "inventory.img", 0);
+	unlinkat(img_dfd, "cgroup.img", 0);
 	resume_tree(&tree);
 	pstree_free(&tree);
 	return ret;

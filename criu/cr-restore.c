@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "action-scripts.h"
+#include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
 #include "crtools.h"
@@ -288,6 +289,8 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	*ret_mts = mts;
 	ret = morph_all(ctx, mts);
 	if (!ret)
+		ret = cg_rst_late(ctx);
+	if (!ret)
 		ret = files_restore_late(ctx);
 	if (!ret)
 		ret = run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
@@ -364,6 +367,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = pick_tramp(ctx);
 	if (!ret)
 		ret = cow_plan(ctx);
+	if (!ret)
+		ret = cg_rst_prepare(ctx);
 	if (ret)
 		goto out;
 	ctx->ctl_pidfd = sys_pidfd_open(getpid(), 0);
@@ -407,6 +412,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		abort_all(mts, ctx->tree.nr_items);
 		kill_and_reap(ctx, root_pid);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+		cg_rst_fini(ctx, true);
 		goto out_files;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
@@ -416,6 +422,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		*o->ret_pid = root_pid;
 
 	free(mts);
+	cg_rst_fini(ctx, false);
 	restore_cleanup(ctx);
 	if (run_scripts(ACT_POST_RESUME, o->img_dfd, root_pid))
 		pr_warn("the post-resume action script failed\n");
@@ -428,6 +435,7 @@ out_files:
 	files_restore_fini(ctx);
 out:
 	free(mts);
+	cg_rst_fini(ctx, true);
 	restore_cleanup(ctx);
 	return ret;
 }

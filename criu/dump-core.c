@@ -962,6 +962,15 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
+		/* every thread is in its leader's cgroups (cgroup-dump.c refuses others); CRIU writes each */
+		if (item->cg_set) {
+			td->tc.has_cg_set = true;
+			td->tc.cg_set = item->cg_set;
+			for (int i = 0; i < item->nr_threads; i++) {
+				th[i].tc.has_cg_set = true;
+				th[i].tc.cg_set = item->cg_set;
+			}
+		}
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
@@ -462,6 +463,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (ie->img_version != CRTOOLS_IMAGES_V1_1)
 		ret = pr_fail(-EINVAL, "inventory.img: image version %u, this criu reads %u\n", ie->img_version,
 			      CRTOOLS_IMAGES_V1_1);
+	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	pb_free(ie, PB_INVENTORY);
 	return ret;
@@ -488,6 +490,9 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		if (ret)
 			return ret;
 	}
+	ret = cg_rst_read(ctx, o->img_dfd, ctx->dump_root_cg_set);
+	if (ret)
+		return ret;
 	return check_pidns(ctx);
 }
 

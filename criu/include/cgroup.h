@@ -12,6 +12,7 @@
 #define CRIU_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "pstree.h"
 
@@ -37,14 +38,79 @@ const struct cg_member *cg_members_diff(const struct cg_members *a, const struct
 /* The member of m with this name, or NULL. */
 const struct cg_member *cg_members_find(const struct cg_members *m, const char *name);
 
+/* Does the hierarchy of member name hier have controller ctl ("cpu", "name=systemd"; "" is cgroup2)? */
+bool cg_name_has(const char *hier, const char *ctl);
+
 /* Read /proc/PID/task/TID/cgroup through the task's /proc directory fd (tid 0: /proc/PID/cgroup). */
 int cg_read_members(int proc_dfd, pid_t tid, struct cg_members *ret);
 
 /*
- * Dump: refuse (-EOPNOTSUPP, one error naming the task, the thread, the
- * hierarchy and both paths) a tree with a live thread in another cgroup
- * than criu's in some hierarchy.
+ * The directory where the hierarchy of this member name is mounted in
+ * mountinfo (the text of a /proc/PID/mountinfo): a "cgroup2" mount for "",
+ * a "cgroup" mount whose options have every item of name otherwise; only
+ * mounts of the hierarchy's root. 0 with *ret_dir (malloc'ed), -ENOENT.
  */
-int cg_check_tree(struct pstree *t);
+int cg_find_mount(const char *mountinfo, const char *name, char **ret_dir);
+
+/* ------------------------------------------------------ properties */
+
+enum cg_prop_when {
+	CGP_EARLY,	/* right after criu creates the directory, before tasks or children */
+	CGP_LATE,	/* once the tasks are in */
+	CGP_PERMS,	/* only its owner and mode are restored (cgroup.procs, tasks) */
+};
+
+struct cg_prop_desc {
+	const char *name;
+	enum cg_prop_when when;
+};
+
+/*
+ * The properties dumped for a directory of a hierarchy (a member name:
+ * "" for cgroup2). Calls fn for each; a file that is not there is skipped
+ * by the caller.
+ */
+void cg_for_each_prop(const char *name, void (*fn)(const struct cg_prop_desc *d, void *arg), void *arg);
+const struct cg_prop_desc *cg_prop_find(const char *hier, const char *prop);
+
+/* ------------------------------------------------------ dump (cgroup-dump.c) */
+
+struct cg_dump {
+	struct cg_members *sets;	/* sets[i] has id i + 1; sets[0] is criu's own */
+	int nr_sets;
+	char *mountinfo;		/* criu's /proc/self/mountinfo */
+};
+
+/* The id of criu's own set at dump (InventoryEntry.root_cg_set). */
+#define CG_SET_CRIU 1
+
+/*
+ * Read every live thread's cgroups: item->cg_set gets the task's set id.
+ * Refused (-EOPNOTSUPP, logged, naming the thread and the hierarchy): a
+ * thread in other cgroups than its leader, a task in a cgroup of a
+ * hierarchy criu can't see mounted, a task in another cgroup namespace.
+ */
+int cg_dump_collect(struct pstree *t, struct cg_dump *d);
+/* cgroup.img: the sets other than criu's and the directories below them; nothing when there are none. */
+int cg_dump_write(int img_dfd, struct cg_dump *d);
+void cg_dump_fini(struct cg_dump *d);
+
+/* ------------------------------------------------------ restore (cgroup-restore.c) */
+
+struct rst_ctx;
+
+/* Read cgroup.img (if any) and every task's set (item->cg_set); root_set is the inventory's. */
+int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set);
+/*
+ * Before any task exists: make the directories (--manage-cgroups, --cgroup-root),
+ * their early properties, and check that every cgroup a task joins is there.
+ */
+int cg_rst_prepare(struct rst_ctx *ctx);
+/* In a stub, first thing: join its set's cgroups when its parent's are not the same. */
+int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me);
+/* Once every task is in: the other properties. */
+int cg_rst_late(struct rst_ctx *ctx);
+/* Free; after a failed restore, remove the directories criu made. */
+void cg_rst_fini(struct rst_ctx *ctx, bool failed);
 
 #endif

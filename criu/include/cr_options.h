@@ -28,6 +28,22 @@ struct pidfd_ext_map {
 /* CRIU's default --timeout (seconds) */
 #define DEFAULT_TIMEOUT		10
 
+/* --manage-cgroups modes: CRIU's (Documentation/cgroups.md) */
+enum cg_mode {
+	CG_MODE_SOFT = 0,	/* the default: create what is missing, with its properties */
+	CG_MODE_IGNORE,		/* leave cgroups alone: no directories, tasks stay in criu's */
+	CG_MODE_NONE,		/* move the tasks; every directory must exist; no properties */
+	CG_MODE_PROPS,		/* every directory must exist; properties restored on them */
+	CG_MODE_FULL,		/* create what is missing; properties on every directory */
+	CG_MODE_STRICT,		/* create every directory: one that exists fails the restore */
+};
+
+/* --cgroup-root [CTL:]/PATH: ctl NULL for the default of every hierarchy, "" for cgroup2 */
+struct cg_root_opt {
+	char *ctl;
+	char *path;
+};
+
 struct cr_options {
 	/* logging */
 	int loglevel;
@@ -55,6 +71,12 @@ struct cr_options {
 	struct pidfd_ext_map *pidfd_ext_maps;
 	int nr_pidfd_ext_maps;
 
+	/* cgroups (Documentation/cgroups.md) */
+	enum cg_mode manage_cgroups;	/* --manage-cgroups */
+	struct cg_root_opt *cg_roots;	/* --cgroup-root, in the order given */
+	int nr_cg_roots;
+	const char *freeze_cgroup;	/* --freeze-cgroup: dump freezes the tree through this cgroup */
+
 	/* check */
 	const char *feature;		/* --feature NAME */
 	bool check_extra;		/* --extra */
@@ -81,6 +103,9 @@ void opts_init(void);
  * then they are an error). 0 or -EINVAL after printing one line on stderr.
  */
 int opts_parse(int argc, char **argv, const char *source, char ***ret_args, int *ret_nr_args);
+
+/* Add a --cgroup-root (ctl NULL: every hierarchy); -EINVAL when path is not absolute, -ENOMEM. */
+int opts_add_cgroup_root(const char *ctl, const char *path);
 
 /* Print --help on f. */
 void opts_usage(FILE *f);

@@ -37,6 +37,8 @@ struct pstree_item {
 
 	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id). */
 	uint32_t files_id;
+	/* The task's cgroup set (CoreEntry.tc.cg_set, cgroup.h); 0: none (a zombie) */
+	uint32_t cg_set;
 
 	int nr_threads;
 	pid_t *threads;			/* tids, threads[0] == pid */

@@ -40,7 +40,7 @@ DEBIAN_CRIT = "/usr/bin/crit"
 PROGRAMS = ["pipe00", "fifo_wr_first", "sk_unix_dgram00", "sk_unix_scm00", "sk_unix_named00",
             "ghost_holes", "file_deleted", "memfd00", "shm_anon00", "fork_tree", "eventfd00",
             "epoll00", "inotify00", "signalfd00", "timerfd00", "pidfd_child", "sigpending00",
-            "thread8", "zombie00", "stopped00", "mem_prot00"]
+            "thread8", "zombie00", "stopped00", "mem_prot00", "cgroup00"]
 RPC_PROGRAM = "pipe_size00"	# dumped through pycriu.criu (criu swrk)
 
 results = []
@@ -110,6 +110,22 @@ def kill_tree(pid):
     reap()
 
 
+def remove_test_cgroups(prog, pid):
+    """The cgroups a killed cgroup test made (zdtm.PROG.PID, test/zdtm/static/cgroup_test.h)."""
+    name = "zdtm.%s.%d" % (prog, pid)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [l.split()[4] for l in f if " - cgroup" in l]
+    for mnt in mounts:
+        for top, dirs, _ in os.walk(mnt):
+            if name in dirs:
+                for sub, _, _ in sorted(os.walk(os.path.join(top, name)), key=lambda w: -len(w[0])):
+                    try:
+                        os.rmdir(sub)
+                    except OSError:
+                        pass
+                break
+
+
 def dump_cli(prog, work):
     pid = start(prog, work)
     if not ok(pid, "start %s" % prog):
@@ -119,6 +135,7 @@ def dump_cli(prog, work):
     r = subprocess.run([CRIU, "dump", "-t", str(pid), "-D", ddir, "-o", "dump.log", "-v4"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, cwd=work)
     kill_tree(pid)
+    remove_test_cgroups(prog, pid)
     log = ""
     if r.returncode:
         with open(os.path.join(ddir, "dump.log"), errors="replace") as f:

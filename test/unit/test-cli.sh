@@ -110,7 +110,7 @@ one_line_error "--lazy-pages" check --lazy-pages
 run check --lazy-pages
 is "$err" "criu: --lazy-pages: not supported yet" "the unsupported option's line"
 one_line_error "-J NS (short form of an unsupported option)" restore -J net:/x
-one_line_error "--manage-cgroups=full" check --manage-cgroups=full
+one_line_error "--manage-cgroups=bogus" check --manage-cgroups=bogus
 one_line_error "an unknown command" frobnicate
 one_line_error "pre-dump" pre-dump -t 1
 one_line_error "no command" -v4

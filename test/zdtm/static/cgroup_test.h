@@ -26,6 +26,10 @@
 /* paths are built from short names into PATH_MAX buffers */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* Is word one of the comma-separated items of list? */
 static inline bool cgt_has_item(const char *list, const char *word)
 {

@@ -239,6 +239,7 @@ HANDLERS = {
     "MEMFD_INODE": Entries("memfd_inode_entry"),
     "REMAP_FPATH": Entries("remap_file_path_entry"),
     "GHOST_FILE": GhostFile(),
+    "CGROUP": Entries("cgroup_entry"),
 }
 
 
