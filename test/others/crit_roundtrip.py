@@ -111,19 +111,19 @@ def kill_tree(pid):
 
 
 def remove_test_cgroups(prog, pid):
-    """The cgroups a killed cgroup test made (zdtm.PROG.PID, test/zdtm/static/cgroup_test.h)."""
-    name = "zdtm.%s.%d" % (prog, pid)
+    """The cgroups a killed cgroup test made (zdtm.PROG.PID.*, test/zdtm/static/cgroup_test.h)."""
+    name = "zdtm.%s.%d." % (prog, pid)
     with open("/proc/self/mountinfo") as f:
         mounts = [l.split()[4] for l in f if " - cgroup" in l]
     for mnt in mounts:
         for top, dirs, _ in os.walk(mnt):
-            if name in dirs:
-                for sub, _, _ in sorted(os.walk(os.path.join(top, name)), key=lambda w: -len(w[0])):
+            for own in [d for d in dirs if d.startswith(name)]:
+                dirs.remove(own)
+                for sub, _, _ in sorted(os.walk(os.path.join(top, own)), key=lambda w: -len(w[0])):
                     try:
                         os.rmdir(sub)
                     except OSError:
                         pass
-                break
 
 
 def dump_cli(prog, work):

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -167,10 +169,17 @@ static inline void cgt_rmdir(const char *mnt, const char *path)
 		test_msg("can't remove the cgroup %s: %s\n", p, strerror(errno));
 }
 
-/* "BASE/zdtm.TEST.PID" with BASE the test's cgroup at start ("" for "/"). */
+/*
+ * "BASE/zdtm.TEST.PID.RANDOM" with BASE the test's cgroup at start ("" for
+ * "/"): the pid alone repeats, as each run has a pid namespace of its own.
+ */
 static inline void cgt_own_name(const char *base, const char *test, pid_t pid, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/zdtm.%s.%d", strcmp(base, "/") ? base : "", test, pid);
+	unsigned int r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned int)time(NULL);
+	snprintf(buf, size, "%s/zdtm.%s.%d.%08x", strcmp(base, "/") ? base : "", test, pid, r);
 }
 
 #endif

@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""
+cgroups at restore, end to end (Documentation/cgroups.md): the --manage-cgroups
+modes and the restore failures, with a real process.
+
+Runs as pid 1 of a fresh pid namespace (restore-cgroup.sh). A sleeper is put
+into cgroup G/a of the v1 pids hierarchy (or of cgroup2, without pids) with
+a property P set (pids.max, or cgroup.max.descendants), dumped (G/a stays),
+then restored:
+
+  1. --manage-cgroups=strict: G/a exists, so the restore fails, no process left.
+  2. --manage-cgroups=none under a --cgroup-root that does not exist: fails,
+     nothing made, no process left.
+  3. a failure injected after the fork under a new --cgroup-root: fails, no
+     process left, and the cgroups criu made are removed.
+  4. soft (the default): back in G/a; P changed after the dump stays changed.
+  5. full: back in G/a; P is the dumped value again.
+  6. ignore: left in criu's cgroup.
+Prints TAP.
+"""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+CRIU = os.path.abspath("criu/criu")
+results = []
+
+
+def ok(cond, what):
+    results.append(bool(cond))
+    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def all_pids():
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def gone(pid, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        reap()
+        if not os.path.exists("/proc/%d" % pid):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def kill(pid):
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    gone(pid)
+
+
+def hierarchy():
+    """(name in /proc/PID/cgroup, mount point, property) of pids v1, else cgroup2."""
+    found = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            fs = fields[fields.index("-") + 1:]
+            if fields[3] != "/":
+                continue
+            if fs[0] == "cgroup" and "pids" in fs[2].split(","):
+                found["pids"] = fields[4]
+            elif fs[0] == "cgroup2":
+                found[""] = fields[4]
+    if "pids" in found:
+        return "pids", found["pids"], "pids.max"
+    if "" in found:
+        return "", found[""], "cgroup.max.descendants"
+    return None
+
+
+def cgroup_of(pid, name):
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, n, path = line.rstrip("\n").split(":", 2)
+            if n == name:
+                return path
+    return None
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def write(path, val):
+    with open(path, "w") as f:
+        f.write(val)
+
+
+def criu(*args, env=None):
+    r = subprocess.run([CRIU] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=env)
+    reap()
+    return r.returncode
+
+
+def rmtree(path):
+    for top, _, _ in sorted(os.walk(path), key=lambda w: -len(w[0])):
+        try:
+            os.rmdir(top)
+        except OSError:
+            pass
+
+
+def main():
+    h = hierarchy()
+    if not h:
+        print("1..0 # SKIP no pids or cgroup2 hierarchy is mounted")
+        return 0
+    name, mnt, prop = h
+    base = cgroup_of(os.getpid(), name)
+    base = "" if base == "/" else base
+    tag = "%d.%08x" % (os.getpid(), random.getrandbits(32))	# pid 1 in every run: not unique alone
+    g = "%s/zdtm-rcg.%s" % (base, tag)
+    ga = g + "/a"
+    work = tempfile.mkdtemp(prefix="criu-cgroup.")
+    os.makedirs(mnt + ga)
+    write("%s%s/%s" % (mnt, ga, prop), "77")
+    made = [g]
+    try:
+        p = subprocess.Popen(["sleep", "1000"], start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        write(mnt + ga + "/cgroup.procs", str(p.pid))
+        ok(cgroup_of(p.pid, name) == ga, "the sleeper is in %s" % ga)
+        d = os.path.join(work, "img")
+        ok(criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4") == 0, "dump")
+        ok(gone(p.pid), "the dumped sleeper is gone")
+        ok(os.path.exists(os.path.join(d, "cgroup.img")), "cgroup.img is written")
+
+        def restore(log, *extra, env=None):
+            before = set(all_pids())
+            rc = criu("restore", "-d", "-D", d, "-o", log, "-v4", *extra, env=env)
+            time.sleep(0.05)
+            reap()
+            return rc, before, open(os.path.join(d, log)).read()
+
+        # 1. strict
+        rc, before, log = restore("strict.log", "--manage-cgroups=strict")
+        ok(rc == 1 and "exists already" in log, "strict: G/a exists, the restore fails (rc %d)" % rc)
+        ok(set(all_pids()) == before, "strict: no process left")
+
+        # 2. none, nothing there
+        root = "/zdtm-rcg-none.%s" % tag
+        made.append(root)
+        rc, before, log = restore("none.log", "--manage-cgroups=none", "--cgroup-root", "%s:%s" % (name, root))
+        ok(rc == 1 and "does not exist" in log, "none: a missing cgroup fails the restore (rc %d)" % rc)
+        ok(set(all_pids()) == before and not os.path.exists(mnt + root), "none: no process left, nothing made")
+
+        # 3. a failure after the fork: the cgroups criu made go away
+        root = "/zdtm-rcg-fault.%s" % tag
+        made.append(root)
+        rc, before, log = restore("fault.log", "--cgroup-root", "%s:%s" % (name, root),
+                                  env=dict(os.environ, CRIU_FAULT="restore-forked"))
+        ok(rc == 1 and ("made cgroup %s%s" % (mnt, root)) in log,
+           "a failure after the fork fails the restore, after criu made %s (rc %d)" % (root, rc))
+        ok(set(all_pids()) == before, "no process left")
+        ok(not os.path.exists(mnt + root), "the cgroup criu made is removed")
+
+        # 4. soft: properties of an existing cgroup are left alone
+        write("%s%s/%s" % (mnt, ga, prop), "88")
+        rc, _, _ = restore("soft.log")
+        ok(rc == 0 and cgroup_of(p.pid, name) == ga, "soft: restored into %s (rc %d)" % (ga, rc))
+        ok(read("%s%s/%s" % (mnt, ga, prop)) == "88", "soft: %s of the existing cgroup stays 88" % prop)
+        kill(p.pid)
+
+        # 5. full: they are restored
+        rc, _, _ = restore("full.log", "--manage-cgroups=full")
+        ok(rc == 0 and cgroup_of(p.pid, name) == ga, "full: restored into %s (rc %d)" % (ga, rc))
+        val = read("%s%s/%s" % (mnt, ga, prop))
+        ok(val == "77", "full: %s is the dumped 77 again (%s)" % (prop, val))
+        kill(p.pid)
+
+        # 6. ignore
+        rc, _, _ = restore("ignore.log", "--manage-cgroups=ignore")
+        now = cgroup_of(p.pid, name) if rc == 0 else None
+        ok(rc == 0 and now == cgroup_of(os.getpid(), name), "ignore: left in criu's cgroup (%s)" % now)
+        kill(p.pid)
+    finally:
+        for pid in all_pids():
+            if pid != os.getpid():
+                kill(pid)
+        for m in made:
+            rmtree(mnt + m)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    if os.getpid() != 1:
+        print("# must run as pid 1 of a new pid namespace (restore-cgroup.sh)")
+        sys.exit(2)
+    sys.exit(main())
