@@ -57,6 +57,37 @@ static int set_id(struct cg_dump *d, struct cg_members *m, uint32_t *ret)
 	return 0;
 }
 
+/* --cgroup-dump-controller: drop the hierarchies not named (CRIU compares the whole name) */
+static void filter_members(struct cg_members *m)
+{
+	int k = 0;
+
+	if (!opts.nr_cg_dump_ctls)
+		return;
+	for (int i = 0; i < m->nr; i++) {
+		bool keep = false;
+
+		for (int j = 0; j < opts.nr_cg_dump_ctls && !keep; j++)
+			keep = !strcmp(m->m[i].name, opts.cg_dump_ctls[j]);
+		if (keep) {
+			m->m[k++] = m->m[i];
+		} else {
+			free(m->m[i].name);
+			free(m->m[i].path);
+		}
+	}
+	m->nr = k;
+}
+
+static int read_members(int proc_dfd, pid_t tid, struct cg_members *ret)
+{
+	int err = cg_read_members(proc_dfd, tid, ret);
+
+	if (!err)
+		filter_members(ret);
+	return err;
+}
+
 static int check_thread(struct pstree_item *item, int idx, const struct cg_members *leader)
 {
 	struct cg_members its;
@@ -64,7 +95,7 @@ static int check_thread(struct pstree_item *item, int idx, const struct cg_membe
 	pid_t tid = item->threads[idx];
 	int ret;
 
-	ret = cg_read_members(item->proc_dfd, tid, &its);
+	ret = read_members(item->proc_dfd, tid, &its);
 	if (ret)
 		return pr_fail(ret, "can't read /proc/%d/task/%d/cgroup: %s\n", item->pid, tid, strerror(-ret));
 	d = cg_members_diff(&its, leader);
@@ -109,7 +140,7 @@ static int collect_task(struct cg_dump *d, struct pstree_item *item)
 	struct cg_members m;
 	int ret;
 
-	ret = cg_read_members(item->proc_dfd, 0, &m);
+	ret = read_members(item->proc_dfd, 0, &m);
 	if (ret)
 		return pr_fail(ret, "can't read /proc/%d/cgroup: %s\n", item->pid, strerror(-ret));
 	for (int i = 1; !ret && i < item->nr_threads; i++)
@@ -133,7 +164,7 @@ int cg_dump_collect(struct pstree *t, struct cg_dump *d)
 
 	if (self < 0)
 		return pr_fail_errno("can't open /proc/self");
-	ret = cg_read_members(self, 0, &criu);
+	ret = read_members(self, 0, &criu);
 	if (ret)
 		return pr_fail(ret, "can't read /proc/self/cgroup: %s\n", strerror(-ret));
 	ret = set_id(d, &criu, &id);

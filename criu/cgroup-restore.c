@@ -179,6 +179,14 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 		TaskCoreEntry *tc = rsti(item)->core[0]->tc;
 
 		item->cg_set = tc->has_cg_set ? tc->cg_set : 0;
+		for (int i = 1; i < item->nr_threads; i++) {
+			ThreadCoreEntry *th = rsti(item)->core[i]->thread_core;
+
+			if (th && th->has_cg_set && item->cg_set && th->cg_set != item->cg_set)
+				return pr_fail(-EOPNOTSUPP, "thread %d of task %d is in cgroup set %u, its leader in %u: "
+					       "threads in other cgroups than their leader are not restored\n",
+					       item->threads[i], item->pid, th->cg_set, item->cg_set);
+		}
 		if (!item->cg_set || item->cg_set == root_set)
 			continue;
 		if (!find_set(cg, item->cg_set))
@@ -407,6 +415,9 @@ static int prepare_dir(struct cg_rst *cg, const char *mnt, const char *hier, con
 		d->props = true;
 		ret = set_perms(abs, NULL, e->dir_perms);
 	}
+	/* the root cgroup of a hierarchy has no properties to write (as CRIU skips it) */
+	if (!strcmp(rel, "/"))
+		d->props = false;
 	if (!ret && d->props)
 		ret = restore_props(d, true);
 	for (size_t i = 0; !ret && i < e->n_children; i++) {

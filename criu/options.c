@@ -297,6 +297,25 @@ int opts_add_cgroup_root(const char *ctl, const char *path)
 	return 0;
 }
 
+int opts_add_cgroup_dump_ctl(const char *name)
+{
+	char **n = realloc(opts.cg_dump_ctls, (opts.nr_cg_dump_ctls + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	opts.cg_dump_ctls = n;
+	n[opts.nr_cg_dump_ctls] = strdup(name);
+	if (!n[opts.nr_cg_dump_ctls])
+		return -ENOMEM;
+	opts.nr_cg_dump_ctls++;
+	return 0;
+}
+
+static int set_cgroup_dump_ctl(const char *arg)
+{
+	return opts_add_cgroup_dump_ctl(arg) ? opt_error("out of memory") : 0;
+}
+
 /* --cgroup-root [CONTROLLER:]/PATH, CRIU's syntax: "cpu:/a", ":/a" for cgroup2, "/a" for every hierarchy */
 static int set_cgroup_root(const char *arg)
 {
@@ -408,6 +427,8 @@ static const struct opt_def defs[] = {
 	     "cgroups: soft (default), full, strict, none, props or ignore"),
 	FUNC("cgroup-root", 0, required_argument, WORKS, set_cgroup_root, "[CTL:]/ROOT",
 	     "dump: walk the cgroups from ROOT; restore: put them under ROOT"),
+	FUNC("cgroup-dump-controller", 0, required_argument, WORKS, set_cgroup_dump_ctl, "NAME",
+	     "dump: only this cgroup hierarchy (as /proc/PID/cgroup names it); repeatable"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
 
@@ -455,7 +476,6 @@ static const struct opt_def defs[] = {
 	NOPE("enable-external-masters", 0, false, NULL),
 	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
-	NOPE_ARG("cgroup-dump-controller", 0, required_argument, "NAME", "cgroup controller"),
 	NOPE_ARG("cgroup-yard", 0, required_argument, "PATH", "cgroup yard"),
 	NOPE_ARG("lsm-profile", 0, required_argument, "TYPE:NAME", "LSM profile"),
 	NOPE_ARG("lsm-mount-context", 0, required_argument, "CTX", "LSM mount context"),

@@ -31,7 +31,7 @@ bool rpc_swrk;
 static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
-	"manage_cgroups", "manage_cgroups_mode", "cg_root",
+	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -202,7 +202,7 @@ static int setup_log(const CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	return 0;
 }
 
-/* manage_cgroups (a bool: soft or ignore, as CRIU), manage_cgroups_mode, cg_root */
+/* manage_cgroups (a bool: soft or ignore, as CRIU), manage_cgroups_mode, cg_root, cgroup_dump_controller */
 static int rpc_cgroup_opts(CriuOpts *ro)
 {
 	static const enum cg_mode modes[] = {
@@ -219,6 +219,9 @@ static int rpc_cgroup_opts(CriuOpts *ro)
 			return pr_fail(-EINVAL, "criu_opts.manage_cgroups_mode %d is not a mode\n", ro->manage_cgroups_mode);
 		opts.manage_cgroups = modes[ro->manage_cgroups_mode];
 	}
+	for (size_t i = 0; i < ro->n_cgroup_dump_controller; i++)
+		if (opts_add_cgroup_dump_ctl(ro->cgroup_dump_controller[i]))
+			return -ENOMEM;
 	for (size_t i = 0; i < ro->n_cg_root; i++) {
 		int ret = opts_add_cgroup_root(ro->cg_root[i]->ctrl, ro->cg_root[i]->path);
 

@@ -76,6 +76,8 @@ struct cr_options {
 	struct cg_root_opt *cg_roots;	/* --cgroup-root, in the order given */
 	int nr_cg_roots;
 	const char *freeze_cgroup;	/* --freeze-cgroup: dump freezes the tree through this cgroup */
+	char **cg_dump_ctls;		/* --cgroup-dump-controller: dump only these hierarchies (NULL: all) */
+	int nr_cg_dump_ctls;
 
 	/* check */
 	const char *feature;		/* --feature NAME */
@@ -106,6 +108,9 @@ int opts_parse(int argc, char **argv, const char *source, char ***ret_args, int 
 
 /* Add a --cgroup-root (ctl NULL: every hierarchy); -EINVAL when path is not absolute, -ENOMEM. */
 int opts_add_cgroup_root(const char *ctl, const char *path);
+
+/* Add a --cgroup-dump-controller NAME; -ENOMEM. */
+int opts_add_cgroup_dump_ctl(const char *name);
 
 /* Print --help on f. */
 void opts_usage(FILE *f);

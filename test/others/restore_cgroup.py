@@ -16,6 +16,8 @@ then restored:
   4. soft (the default): back in G/a; P changed after the dump stays changed.
   5. full: back in G/a; P is the dumped value again.
   6. ignore: left in criu's cgroup.
+  7. a dump with --cgroup-dump-controller naming another hierarchy: no
+     cgroup.img, the restored sleeper is in criu's cgroup.
 Prints TAP.
 """
 import os
@@ -193,6 +195,25 @@ def main():
         now = cgroup_of(p.pid, name) if rc == 0 else None
         ok(rc == 0 and now == cgroup_of(os.getpid(), name), "ignore: left in criu's cgroup (%s)" % now)
         kill(p.pid)
+
+        # 7. --cgroup-dump-controller: only the hierarchies named
+        with open("/proc/self/cgroup") as f:
+            others = [l.rstrip("\n").split(":", 2)[1] for l in f]
+        others = [o for o in others if o != name]
+        if others:
+            p = subprocess.Popen(["sleep", "1000"], start_new_session=True, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            write(mnt + ga + "/cgroup.procs", str(p.pid))
+            d = os.path.join(work, "img-ctl")
+            rc = criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4",
+                      "--cgroup-dump-controller", others[0])
+            ok(rc == 0 and not os.path.exists(os.path.join(d, "cgroup.img")),
+               "--cgroup-dump-controller %s: dumped without cgroup.img (rc %d)" % (others[0], rc))
+            gone(p.pid)
+            rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
+            now = cgroup_of(p.pid, name) if rc == 0 else None
+            ok(rc == 0 and now == cgroup_of(os.getpid(), name), "and restored in criu's cgroup (%s)" % now)
+            kill(p.pid)
     finally:
         for pid in all_pids():
             if pid != os.getpid():

@@ -2,7 +2,8 @@
 /*
  * cgroup00: the task makes cgroups of its own in the v1 pids hierarchy and
  * in cgroup2 (each one it finds mounted; at least one), joins the first and
- * puts a child into one below it. After restore both are back in them (the
+ * puts a child into one below it; a second child stays in the cgroups the
+ * test started in (criu's). After restore all three are back in theirs (the
  * cgroups stay from before the dump: the default soft mode leaves their
  * properties alone, so pids.max is still what the test wrote).
  */
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 {
 	char who[32], val[64];
 	int p[2], status, n = 0;
-	pid_t child;
+	pid_t child, stay;
 
 	test_init(argc, argv);
 	if (pipe(p)) {
@@ -84,6 +85,15 @@ int main(int argc, char **argv)
 		close(p[1]);
 		while (read(p[0], &c, 1) < 0)
 			;	/* until the parent is done (or dies) */
+		_exit(0);
+	}
+	stay = fork();
+	if (stay == 0) {
+		char c;
+
+		close(p[1]);
+		while (read(p[0], &c, 1) < 0)
+			;
 		_exit(0);
 	}
 	close(p[0]);
@@ -107,6 +117,9 @@ int main(int argc, char **argv)
 			continue;
 		check_in("self", h, h->own);
 		check_in(who, h, h->sub);
+		snprintf(who, sizeof(who), "%d", stay);
+		check_in(who, h, h->base);
+		snprintf(who, sizeof(who), "%d", child);
 		if (!strcmp(h->name, "pids") && (cgt_read(h->mnt, h->own, "pids.max", val, sizeof(val)) ||
 						 strcmp(val, "1234")))
 			fail("pids.max of %s is '%s', expected 1234", h->own, val);
@@ -115,6 +128,8 @@ out:
 	close(p[1]);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
+	kill(stay, SIGKILL);
+	waitpid(stay, &status, 0);
 	cleanup();
 	if (test_failed())
 		return 1;
