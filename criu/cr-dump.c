@@ -18,6 +18,7 @@
 #include "dump-core.h"
 #include "crtools.h"
 #include "files.h"
+#include "freezer.h"
 #include "image.h"
 #include "mem.h"
 #include "namespaces.h"
@@ -148,6 +149,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct dump_files_ctx fctx = {};
 	struct dump_mem_ctx mctx = {};
 	struct cg_dump cgd = {};
+	struct freezer fz = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
 	int ret, post_ret;
@@ -161,7 +163,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
-	ret = collect_and_seize_tree(root, &tree);
+	if (opts.freeze_cgroup) {
+		ret = freezer_seize(opts.freeze_cgroup, &fz);
+		if (ret)
+			return ret;
+	}
+	ret = collect_and_seize_tree_pre(root, &tree, fz.tids, fz.nr);
+	freezer_fini(&fz, ret ? NULL : &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;

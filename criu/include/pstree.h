@@ -65,6 +65,9 @@ struct pstree {
 	 * is in that namespace and the images hold the pids seen there.
 	 */
 	unsigned long ns_flags;
+	/* seize.c: tids seized before the walk (--freeze-cgroup), sorted; only interrupted by the walk */
+	const pid_t *preseized;
+	int nr_preseized;
 };
 
 /* Dump: the id an image holds for the task / its thread idx (the pid itself until vpid/vtids are filled). */

@@ -18,6 +18,11 @@ then restored:
   6. ignore: left in criu's cgroup.
   7. a dump with --cgroup-dump-controller naming another hierarchy: no
      cgroup.img, the restored sleeper is in criu's cgroup.
+  8. --freeze-cgroup with the v1 freezer and with cgroup2 (each one mounted):
+     a dump --leave-running, a dump failing after the seize (injected), and a
+     dump of a cgroup frozen already (refused) leave the cgroup as it was
+     (thawed, or frozen) and every task of it untraced, also one that is in
+     the cgroup but not in the dumped tree.
 Prints TAP.
 """
 import os
@@ -122,6 +127,69 @@ def rmtree(path):
             pass
 
 
+def mount_of(fstype, ctl):
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            fs = fields[fields.index("-") + 1:]
+            if fields[3] == "/" and fs[0] == fstype and (not ctl or ctl in fs[2].split(",")):
+                return fields[4]
+    return None
+
+
+def traced(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return "TracerPid:\t0\n" not in f.read()
+
+
+def sleeper():
+    return subprocess.Popen(["sleep", "1000"], start_new_session=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+
+
+def freeze_cases(work, tag):
+    kinds = [("v1", mount_of("cgroup", "freezer"), "freezer.state", "FROZEN", "THAWED"),
+             ("cgroup2", mount_of("cgroup2", None), "cgroup.freeze", "1", "0")]
+    for kind, mnt, f, frozen, thawed in kinds:
+        if not mnt:
+            print("# no %s freezer mounted: skipped" % kind)
+            continue
+        cg = "%s/zdtm-rcg-frz.%s" % (mnt, tag)
+        os.mkdir(cg)
+        try:
+            t, other = sleeper(), sleeper()
+            write(cg + "/cgroup.procs", str(t))
+            write(cg + "/cgroup.procs", str(other))
+
+            def untouched(what, state):
+                ok(read(cg + "/" + f).split()[0] == state and os.path.exists("/proc/%d" % t) and not traced(t)
+                   and not traced(other), "%s: %s is %s, the tasks run untraced" % (what, f, state))
+
+            d = os.path.join(work, "frz-" + kind)
+            rc = criu("dump", "-t", str(t), "-D", d, "-o", "dump.log", "-v4", "--leave-running",
+                      "--freeze-cgroup", cg)
+            log = open(os.path.join(d, "dump.log")).read()
+            ok(rc == 0 and "froze " + cg in log and "thawed " + cg in log,
+               "%s: dump --leave-running --freeze-cgroup (rc %d)" % (kind, rc))
+            untouched("%s after the dump" % kind, thawed)
+            rc = criu("dump", "-t", str(t), "-D", d, "-o", "fault.log", "-v4", "--freeze-cgroup", cg,
+                      env=dict(os.environ, CRIU_FAULT="dump-task"))
+            ok(rc == 1, "%s: a dump failing after the seize fails (rc %d)" % (kind, rc))
+            untouched("%s after the failed dump" % kind, thawed)
+            write(cg + "/" + f, frozen)
+            time.sleep(0.1)
+            rc = criu("dump", "-t", str(t), "-D", d, "-o", "frozen.log", "-v4", "--freeze-cgroup", cg)
+            log = open(os.path.join(d, "frozen.log")).read()
+            ok(rc == 1 and "frozen already" in log, "%s: a cgroup frozen already is refused (rc %d)" % (kind, rc))
+            ok(read(cg + "/" + f).split()[0] == frozen, "%s: and stays frozen" % kind)
+            write(cg + "/" + f, thawed)
+        finally:
+            for pid in all_pids():
+                if pid != os.getpid():
+                    kill(pid)
+            rmtree(cg)
+
+
 def main():
     h = hierarchy()
     if not h:
@@ -214,6 +282,9 @@ def main():
             now = cgroup_of(p.pid, name) if rc == 0 else None
             ok(rc == 0 and now == cgroup_of(os.getpid(), name), "and restored in criu's cgroup (%s)" % now)
             kill(p.pid)
+
+        # 8. --freeze-cgroup
+        freeze_cases(work, tag)
     finally:
         for pid in all_pids():
             if pid != os.getpid():

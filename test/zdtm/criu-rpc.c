@@ -38,6 +38,7 @@ struct args {
 	const char *cg_roots[8];	/* --cgroup-root [CTL:]/PATH */
 	int nr_cg_roots;
 	const char *cg_mode;		/* --manage-cgroups=MODE */
+	const char *freeze_cgroup;	/* --freeze-cgroup PATH */
 };
 
 static int usage(const char *why)
@@ -71,6 +72,8 @@ static int parse(int argc, char **argv, struct args *a)
 			a->shell_job = true;
 		else if (!strcmp(o, "--cgroup-root") && val && a->nr_cg_roots < 8)
 			a->cg_roots[a->nr_cg_roots++] = argv[++i];
+		else if (!strcmp(o, "--freeze-cgroup") && val)
+			a->freeze_cgroup = argv[++i];
 		else if (!strncmp(o, "--manage-cgroups=", 17))
 			a->cg_mode = o + 17;
 		else if (!strcmp(o, "-d") || !strcmp(o, "--restore-detached"))
@@ -192,6 +195,7 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 		}
 	}
 	opts.n_cg_root = a->nr_cg_roots;
+	opts.freeze_cgroup = (char *)a->freeze_cgroup;
 	opts.cg_root = rootp;
 	if (a->cg_mode) {
 		static const char *const modes[] = { "ignore", "none", "props", "soft", "full", "strict" };
