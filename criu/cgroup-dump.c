@@ -147,6 +147,8 @@ static int collect_task(struct cg_dump *d, struct pstree_item *item)
 		ret = check_thread(item, i, &m);
 	if (!ret)
 		ret = check_mounted(d, item, &m);
+	if (!ret)
+		ret = cgns_dump_task(&d->ns, item, &m);
 	if (ret) {
 		cg_members_free(&m);
 		return ret;
@@ -623,6 +625,10 @@ static int fill_sets(struct cg_dump *d, CgroupEntry *ce, CgMemberEntry *members)
 			cg_member_entry__init(members);
 			members->name = d->sets[s].m[i].name;
 			members->path = d->sets[s].m[i].path;
+			if (d->sets[s].m[i].cgns_prefix) {
+				members->has_cgns_prefix = true;
+				members->cgns_prefix = d->sets[s].m[i].cgns_prefix;
+			}
 			se->ctls[se->n_ctls++] = members++;
 		}
 	}

@@ -44,6 +44,7 @@ struct cg_rset {
 	uint32_t id;
 	struct cg_members m;	/* the paths after --cgroup-root */
 	char **procs;		/* per member: its cgroup.procs, resolved by cg_rst_prepare(); NULL when unused */
+	char **roots;		/* per member: the cgroup.procs of its cgroup namespace root (cgroup-ns.c) */
 };
 
 struct cg_rst {
@@ -112,7 +113,7 @@ static bool needs_join(struct rst_ctx *ctx, struct pstree_item *item)
 {
 	if (!ctx->cg || opts.manage_cgroups == CG_MODE_IGNORE || !item->cg_set)
 		return false;
-	return item->cg_set != inherited_set(ctx, item->parent);
+	return item->cg_set != inherited_set(ctx, item->parent) || cgns_needs_unshare(item);
 }
 
 /* ------------------------------------------------------ reading */
@@ -145,10 +146,11 @@ static int copy_set(struct cg_rst *cg, const CgSetEntry *se)
 			cg_members_free(&m);
 			return -ENOMEM;
 		}
-		if (se->ctls[i]->has_cgns_prefix && se->ctls[i]->cgns_prefix) {
+		m.m[i].cgns_prefix = se->ctls[i]->has_cgns_prefix ? se->ctls[i]->cgns_prefix : 0;
+		if (m.m[i].cgns_prefix > strlen(m.m[i].path)) {
 			cg_members_free(&m);
-			return pr_fail(-EOPNOTSUPP, "cgroup.img: set %u has a cgroup namespace prefix: not supported\n",
-				       se->id);
+			return pr_fail(-EINVAL, "cgroup.img: set %u: cgns_prefix %u is longer than %s\n", se->id,
+				       m.m[i].cgns_prefix, m.m[i].path);
 		}
 	}
 	return add_set(cg, se->id, &m);
@@ -179,6 +181,14 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 		TaskCoreEntry *tc = rsti(item)->core[0]->tc;
 
 		item->cg_set = tc->has_cg_set ? tc->cg_set : 0;
+		item->cgns_id = rsti(item)->core[0]->ids && rsti(item)->core[0]->ids->has_cgroup_ns_id ?
+					rsti(item)->core[0]->ids->cgroup_ns_id : 0;
+		if (cgns_needs_unshare(item) && opts.manage_cgroups == CG_MODE_IGNORE)
+			return pr_fail(-EINVAL, "task %d has a cgroup namespace of its own: not with "
+						"--manage-cgroups=ignore, which would leave it in criu's\n", item->pid);
+		if (cgns_needs_unshare(item) && (!item->cg_set || item->cg_set == root_set))
+			return pr_fail(-EINVAL, "task %d has a cgroup namespace of its own but no cgroup set with "
+						"its root\n", item->pid);
 		for (int i = 1; i < item->nr_threads; i++) {
 			ThreadCoreEntry *th = rsti(item)->core[i]->thread_core;
 
@@ -455,8 +465,14 @@ static int rewrite_root(struct cg_rst *cg, const char *hier, const char *old, co
 
 			if (strcmp(m->name, hier) || !path_under(m->path, old))
 				continue;
-			if (asprintf(&n, "%s%s", strcmp(root, "/") ? root : "", m->path + strlen(old)) < 0)
+			if (m->cgns_prefix) {
+				/* as CRIU: the namespace's root becomes the new root */
+				if (asprintf(&n, "%s%s", strcmp(root, "/") ? root : "", m->path + m->cgns_prefix) < 0)
+					return -ENOMEM;
+				m->cgns_prefix = strcmp(root, "/") ? strlen(root) : 0;
+			} else if (asprintf(&n, "%s%s", strcmp(root, "/") ? root : "", m->path + strlen(old)) < 0) {
 				return -ENOMEM;
+			}
 			if (!n[0]) {
 				free(n);
 				n = xstrdup("/");
@@ -508,7 +524,8 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 	if (set->procs)
 		return 0;
 	set->procs = xzalloc((set->m.nr + 1) * sizeof(*set->procs));
-	if (!set->procs)
+	set->roots = xzalloc((set->m.nr + 1) * sizeof(*set->roots));
+	if (!set->procs || !set->roots)
 		return -ENOMEM;
 	for (int i = 0; i < set->m.nr; i++) {
 		const struct cg_member *m = &set->m.m[i];
@@ -526,6 +543,10 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		}
 		if (stat(set->procs[i], &st))
 			return pr_fail_errno("a task goes to cgroup %s%s, which is not there", mnt, m->path);
+		if (asprintf(&set->roots[i], "%s%.*s/cgroup.procs", mnt, (int)m->cgns_prefix, m->path) < 0) {
+			set->roots[i] = NULL;
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -587,7 +608,15 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 	if (!needs_join(ctx, me))
 		return 0;
 	set = find_set(ctx->cg, me->cg_set);
-	for (int i = 0; set && set->procs && i < set->m.nr; i++) {
+	if (!set || !set->procs)
+		return pr_fail(-EINVAL, "task %d: cgroup set %u was not prepared\n", me->pid, me->cg_set);
+	if (cgns_needs_unshare(me)) {
+		int ret = cgns_stub_unshare(me, set->roots, set->m.nr);
+
+		if (ret)
+			return ret;
+	}
+	for (int i = 0; i < set->m.nr; i++) {
 		_cleanup_close_ int fd = open(set->procs[i], O_WRONLY | O_CLOEXEC);
 
 		/* "0" is the writer itself, whatever pid namespace it is in */
@@ -627,7 +656,10 @@ void cg_rst_fini(struct rst_ctx *ctx, bool failed)
 		cg_members_free(&cg->sets[i].m);
 		for (int k = 0; cg->sets[i].procs && cg->sets[i].procs[k]; k++)
 			free(cg->sets[i].procs[k]);
+		for (int k = 0; cg->sets[i].roots && cg->sets[i].roots[k]; k++)
+			free(cg->sets[i].roots[k]);
 		free(cg->sets[i].procs);
+		free(cg->sets[i].roots);
 	}
 	free(cg->sets);
 	for (size_t i = 0; cg->hiers && cg->ce && i < cg->ce->n_controllers; i++)

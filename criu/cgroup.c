@@ -55,6 +55,7 @@ static int parse_member_line(const char *line, size_t len, struct cg_members *m)
 		return -ENOMEM;
 	m->m = n;
 	n = &m->m[m->nr];
+	n->cgns_prefix = 0;
 	n->name = strndup(c1 + 1, c2 - c1 - 1);
 	n->path = strndup(c2 + 1, line + len - c2 - 1);
 	if (!n->name || !n->path) {
@@ -107,7 +108,7 @@ const struct cg_member *cg_members_diff(const struct cg_members *a, const struct
 	for (int i = 0; i < a->nr; i++) {
 		const struct cg_member *o = cg_members_find(b, a->m[i].name);
 
-		if (!o || strcmp(o->path, a->m[i].path))
+		if (!o || strcmp(o->path, a->m[i].path) || o->cgns_prefix != a->m[i].cgns_prefix)
 			return &a->m[i];
 	}
 	return NULL;

@@ -960,6 +960,11 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			ids.has_pid_ns_id = true;
 			ids.pid_ns_id = item->pid_ns_id;
 		}
+		/* cgroup-ns.c: only a task in another cgroup namespace than criu's has one */
+		if (item->cgns_id) {
+			ids.has_cgroup_ns_id = true;
+			ids.cgroup_ns_id = item->cgns_id;
+		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
 		/* every thread is in its leader's cgroups (cgroup-dump.c refuses others); CRIU writes each */

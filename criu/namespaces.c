@@ -29,7 +29,7 @@ const struct ns_desc ns_kinds[] = {
 	{ "uts", "its hostname and domain name", CLONE_NEWUTS, false },
 	{ "ipc", "its SysV IPC objects and POSIX message queues", CLONE_NEWIPC, false },
 	{ "net", "its network devices, addresses, routes and sockets' network", CLONE_NEWNET, false },
-	{ "cgroup", "its cgroup root", CLONE_NEWCGROUP, false },
+	{ "cgroup", "its cgroup root", CLONE_NEWCGROUP, true },	/* cgroup-ns.c */
 	{ "time", "its clock offsets", CLONE_NEWTIME, false },
 	{ "user", "its uid/gid mappings and the capabilities they give", CLONE_NEWUSER, false },
 	{ NULL, NULL, 0, false },

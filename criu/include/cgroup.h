@@ -19,6 +19,7 @@
 struct cg_member {
 	char *name;	/* "memory", "cpu,cpuacct", "name=systemd", "" (cgroup2) */
 	char *path;	/* "/a/b", as the reader's cgroup namespace shows it */
+	uint32_t cgns_prefix;	/* the task's cgroup namespace root: the first cgns_prefix bytes of path */
 };
 
 struct cg_members {
@@ -75,10 +76,16 @@ const struct cg_prop_desc *cg_prop_find(const char *hier, const char *prop);
 
 /* ------------------------------------------------------ dump (cgroup-dump.c) */
 
+struct cgns_dump {
+	unsigned long inos[64];	/* the namespaces other than criu's, id = index + 1 */
+	int nr;
+};
+
 struct cg_dump {
 	struct cg_members *sets;	/* sets[i] has id i + 1; sets[0] is criu's own */
 	int nr_sets;
 	char *mountinfo;		/* criu's /proc/self/mountinfo */
+	struct cgns_dump ns;
 };
 
 /* The id of criu's own set at dump (InventoryEntry.root_cg_set). */
@@ -94,6 +101,19 @@ int cg_dump_collect(struct pstree *t, struct cg_dump *d);
 /* cgroup.img: the sets other than criu's and the directories below them; nothing when there are none. */
 int cg_dump_write(int img_dfd, struct cg_dump *d);
 void cg_dump_fini(struct cg_dump *d);
+
+/* ------------------------------------------------------ cgroup namespaces (cgroup-ns.c) */
+
+/*
+ * Dump: when the task is in another cgroup namespace than criu's, set the
+ * roots (cgns_prefix) of its members m and item->cgns_id; refuse a thread
+ * in another one than its leader, or a task outside its namespace's root.
+ */
+int cgns_dump_task(struct cgns_dump *c, struct pstree_item *item, struct cg_members *m);
+/* Restore: does the task make a cgroup namespace (its own differs from its parent's, or criu's)? */
+bool cgns_needs_unshare(struct pstree_item *item);
+/* In the stub: join the namespace roots (their cgroup.procs), unshare(CLONE_NEWCGROUP). */
+int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr);
 
 /* ------------------------------------------------------ restore (cgroup-restore.c) */
 
