@@ -253,6 +253,21 @@ static int set_perms(const char *dir, const char *file, const CgroupPerms *p)
 	return 0;
 }
 
+/* Is word one of the space-separated words of list? */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; *p;) {
+		const char *e = strchrnul(p, ' ');
+
+		if ((size_t)(e - p) == n && !strncmp(p, word, n))
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
 /* "+a +b" for the dumped controllers, "-c" for those enabled now and not then */
 static int write_subtree_control(const char *dir, const char *want)
 {
@@ -266,7 +281,7 @@ static int write_subtree_control(const char *dir, const char *want)
 	if (ret)
 		return ret;
 	for (char *c = strtok_r(now, " ", &save); c; c = strtok_r(NULL, " ", &save))
-		if (!cg_name_has(want, c) && !strstr(want, c)) {
+		if (!has_word(want, c)) {
 			strncat(line, " -", sizeof(line) - strlen(line) - 1);
 			strncat(line, c, sizeof(line) - strlen(line) - 1);
 		}
