@@ -23,6 +23,9 @@ then restored:
      dump of a cgroup frozen already (refused) leave the cgroup as it was
      (thawed, or frozen) and every task of it untraced, also one that is in
      the cgroup but not in the dumped tree.
+  9. a dump with --cgroup-root at G (above the task's G/a) keeps G too: a
+     restore with --cgroup-root R makes R/a, with the dumped pids.max, owner
+     and mode of G/a.
 Prints TAP.
 """
 import os
@@ -287,6 +290,29 @@ def main():
             now = cgroup_of(p.pid, name) if rc == 0 else None
             ok(rc == 0 and now == cgroup_of(os.getpid(), name), "and restored in criu's cgroup (%s)" % now)
             kill(p.pid)
+
+        # 9. dump-side --cgroup-root: the walk starts above the task's cgroup
+        os.chown(mnt + ga, 1234, 1234)
+        os.chmod(mnt + ga, 0o775)
+        write("%s%s/%s" % (mnt, ga, prop), "77")
+        p = subprocess.Popen(["sleep", "1000"], start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        write(mnt + ga + "/cgroup.procs", str(p.pid))
+        d = os.path.join(work, "img-root")
+        rc = criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4", "--cgroup-root", "%s:%s" % (name, g))
+        ok(rc == 0, "dump --cgroup-root %s:%s (rc %d)" % (name, g, rc))
+        gone(p.pid)
+        root = "/zdtm-rcg-root.%s" % tag
+        made.append(root)
+        rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4", "--cgroup-root", "%s:%s" % (name, root))
+        now = cgroup_of(p.pid, name) if rc == 0 else None
+        ok(now == root + "/a", "restored under the new root with the dumped top: %s (rc %d)" % (now, rc))
+        st = os.stat(mnt + root + "/a") if os.path.exists(mnt + root + "/a") else None
+        ok(st and st.st_uid == 1234 and st.st_gid == 1234 and (st.st_mode & 0o7777) == 0o775,
+           "%s/a has the dumped owner 1234:1234 and mode 0775" % root)
+        val = read("%s%s/a/%s" % (mnt, root, prop)) if st else None
+        ok(val == "77", "and the dumped %s 77 (%s)" % (prop, val))
+        kill(p.pid)
 
         # 8. --freeze-cgroup
         freeze_cases(work, tag)
