@@ -135,11 +135,53 @@ static int check_mounted(struct cg_dump *d, struct pstree_item *item, const stru
 	return 0;
 }
 
+/* Is the member's cgroup frozen (v1 freezer FROZEN or FREEZING, cgroup2 "frozen 1" or cgroup.freeze 1)? */
+static bool member_frozen(const char *mountinfo, const struct cg_member *m, char *what, size_t size)
+{
+	_cleanup_free_ char *mnt = NULL;
+	_cleanup_close_ int dfd = -1;
+	char buf[256];
+
+	if (!cg_name_has(m->name, m->name[0] ? "freezer" : ""))
+		return false;
+	if (cg_find_mount(mountinfo, m->name, &mnt))
+		return false;	/* can't tell: the seize says it if it does not stop */
+	snprintf(what, size, "%s%s", mnt, m->path);
+	dfd = open(what, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	if (m->name[0])
+		return read_file_at(dfd, "freezer.state", buf, sizeof(buf)) >= 0 && strncmp(buf, "THAWED", 6);
+	if (read_file_at(dfd, "cgroup.freeze", buf, sizeof(buf)) >= 0 && buf[0] == '1')
+		return true;
+	return read_file_at(dfd, "cgroup.events", buf, sizeof(buf)) >= 0 && strstr(buf, "frozen 1");
+}
+
+int cg_refuse_frozen(int proc_dfd, pid_t pid, const char *mountinfo)
+{
+	struct cg_members m;
+	char what[PATH_MAX];
+	int ret = cg_read_members(proc_dfd, 0, &m);
+
+	if (ret)
+		return pr_fail(ret, "can't read /proc/%d/cgroup: %s\n", pid, strerror(-ret));
+	for (int i = 0; !ret && i < m.nr; i++)
+		if (member_frozen(mountinfo, &m.m[i], what, sizeof(what)))
+			ret = pr_fail(-EBUSY, "task %d is in the frozen cgroup %s: criu can't run anything in it; "
+					      "thaw it, or dump with --freeze-cgroup (which freezes and thaws it)\n",
+				      pid, what);
+	cg_members_free(&m);
+	return ret;
+}
+
 static int collect_task(struct cg_dump *d, struct pstree_item *item)
 {
 	struct cg_members m;
 	int ret;
 
+	ret = cg_refuse_frozen(item->proc_dfd, item->pid, d->mountinfo);
+	if (ret)
+		return ret;
 	ret = read_members(item->proc_dfd, 0, &m);
 	if (ret)
 		return pr_fail(ret, "can't read /proc/%d/cgroup: %s\n", item->pid, strerror(-ret));

@@ -60,6 +60,21 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 	return 0;
 }
 
+static int root_not_frozen(pid_t root)
+{
+	_cleanup_free_ char *mountinfo = NULL;
+	_cleanup_close_ int dfd = -1;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", root);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;	/* the seize says it */
+	if (read_file_alloc_at(AT_FDCWD, "/proc/self/mountinfo", &mountinfo) < 0)
+		return pr_fail_errno("can't read /proc/self/mountinfo");
+	return cg_refuse_frozen(dfd, root, mountinfo);
+}
+
 static int dump_pstree(int img_dfd, struct pstree *tree)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_PSTREE, O_DUMP);
@@ -165,6 +180,11 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
+		if (ret)
+			return ret;
+	} else {
+		/* a root in a frozen v1 cgroup would not even stop for the seize: say why now */
+		ret = root_not_frozen(root);
 		if (ret)
 			return ret;
 	}

@@ -156,8 +156,8 @@ static int seize_threads(struct pstree *t, struct pstree_item *item)
 				continue;
 			}
 			if (ret == -ETIMEDOUT)
-				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep?)\n", tid,
-					       item->pid);
+				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep, or a frozen "
+						    "cgroup?)\n", tid, item->pid);
 			if (ret)
 				return pr_fail(ret, "can't seize thread %d of %d: %s\n", tid, item->pid, strerror(-ret));
 			ret = add_thread(item, tid);
@@ -229,7 +229,8 @@ static int seize_task(struct pstree *t, struct pstree_item *item, pid_t parent_p
 		return parent_pid && item->ppid != parent_pid ? 0 : 1;
 	}
 	if (ret == -ETIMEDOUT)
-		return pr_fail(ret, "%d does not stop (a vfork parent, or in uninterruptible sleep?)\n", item->pid);
+		return pr_fail(ret, "%d does not stop (a vfork parent, in uninterruptible sleep, or in a frozen "
+				    "cgroup?)\n", item->pid);
 	if (ret)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 

@@ -101,6 +101,11 @@ int cg_dump_collect(struct pstree *t, struct cg_dump *d);
 /* cgroup.img: the sets other than criu's and the directories below them; nothing when there are none. */
 int cg_dump_write(int img_dfd, struct cg_dump *d);
 void cg_dump_fini(struct cg_dump *d);
+/*
+ * Refuse (-EBUSY, logged) a task in a frozen cgroup (v1 freezer, cgroup2):
+ * its threads would not run the dump's remote syscalls. mountinfo: criu's.
+ */
+int cg_refuse_frozen(int proc_dfd, pid_t pid, const char *mountinfo);
 
 /* ------------------------------------------------------ cgroup namespaces (cgroup-ns.c) */
 

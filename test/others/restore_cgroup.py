@@ -22,7 +22,8 @@ then restored:
      a dump --leave-running, a dump failing after the seize (injected), and a
      dump of a cgroup frozen already (refused) leave the cgroup as it was
      (thawed, or frozen) and every task of it untraced, also one that is in
-     the cgroup but not in the dumped tree.
+     the cgroup but not in the dumped tree; without --freeze-cgroup, a task
+     in a frozen cgroup is refused.
   9. a dump with --cgroup-root at G (above the task's G/a) keeps G too: a
      restore with --cgroup-root R makes R/a, with the dumped pids.max, owner
      and mode of G/a.
@@ -189,6 +190,11 @@ def freeze_cases(work, tag):
             log = read_log(os.path.join(d, "frozen.log"))
             ok(rc == 1 and "frozen already" in log, "%s: a cgroup frozen already is refused (rc %d)" % (kind, rc))
             ok(read(cg + "/" + f).split()[0] == frozen, "%s: and stays frozen" % kind)
+            rc = criu("dump", "-t", str(t), "-D", d, "-o", "plain.log", "-v4")
+            log = read_log(os.path.join(d, "plain.log"))
+            ok(rc == 1 and ("frozen cgroup " + cg) in log,
+               "%s: without --freeze-cgroup, a task in a frozen cgroup is refused naming it (rc %d)" % (kind, rc))
+            ok(read(cg + "/" + f).split()[0] == frozen and not traced(t), "%s: it stays frozen, untraced" % kind)
             write(cg + "/" + f, thawed)
         finally:
             for pid in all_pids():
