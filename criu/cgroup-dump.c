@@ -88,30 +88,6 @@ static int read_members(int proc_dfd, pid_t tid, struct cg_members *ret)
 	return err;
 }
 
-static int check_thread(struct pstree_item *item, int idx, const struct cg_members *leader)
-{
-	struct cg_members its;
-	const struct cg_member *d, *l;
-	pid_t tid = item->threads[idx];
-	int ret;
-
-	ret = read_members(item->proc_dfd, tid, &its);
-	if (ret)
-		return pr_fail(ret, "can't read /proc/%d/task/%d/cgroup: %s\n", item->pid, tid, strerror(-ret));
-	d = cg_members_diff(&its, leader);
-	if (!d && its.nr != leader->nr)
-		d = cg_members_diff(leader, &its);
-	if (d) {
-		l = cg_members_find(leader, d->name);
-		ret = pr_fail(-EOPNOTSUPP,
-			      "thread %d of task %d is in another cgroup than its leader in the %s hierarchy "
-			      "(%s, the leader's is %s): threads in cgroups of their own are not restored\n",
-			      tid, item->pid, d->name[0] ? d->name : "cgroup2", d->path, l ? l->path : "none");
-	}
-	cg_members_free(&its);
-	return ret;
-}
-
 /* A member other than criu's must be in a hierarchy criu sees mounted (its directories are read there). */
 static int check_mounted(struct cg_dump *d, struct pstree_item *item, const struct cg_members *m)
 {
@@ -174,6 +150,44 @@ int cg_refuse_frozen(int proc_dfd, pid_t pid, const char *mountinfo)
 	return ret;
 }
 
+/*
+ * A thread in other cgroups than its leader gets a set of its own (CRIU's
+ * thread_core_entry.cg_set); its cgroup namespace must be the leader's
+ * (cgroup-ns.c checks).
+ */
+static int collect_thread(struct cg_dump *d, struct pstree_item *item, int idx, const struct cg_members *leader)
+{
+	struct cg_members its;
+	pid_t tid = item->threads[idx];
+	int ret;
+
+	ret = read_members(item->proc_dfd, tid, &its);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/%d/task/%d/cgroup: %s\n", item->pid, tid, strerror(-ret));
+	if (same_set(&its, leader)) {
+		cg_members_free(&its);
+		return 0;
+	}
+	if (!item->cg_thread_sets) {
+		item->cg_thread_sets = xzalloc(item->nr_threads * sizeof(*item->cg_thread_sets));
+		if (!item->cg_thread_sets) {
+			cg_members_free(&its);
+			return -ENOMEM;
+		}
+	}
+	ret = check_mounted(d, item, &its);
+	if (ret) {
+		cg_members_free(&its);
+		return ret;
+	}
+	ret = set_id(d, &its, &item->cg_thread_sets[idx]);
+	if (ret)
+		cg_members_free(&its);
+	else
+		pr_info("thread %d of task %d is in cgroup set %u\n", tid, item->pid, item->cg_thread_sets[idx]);
+	return ret;
+}
+
 static int collect_task(struct cg_dump *d, struct pstree_item *item)
 {
 	struct cg_members m;
@@ -186,7 +200,7 @@ static int collect_task(struct cg_dump *d, struct pstree_item *item)
 	if (ret)
 		return pr_fail(ret, "can't read /proc/%d/cgroup: %s\n", item->pid, strerror(-ret));
 	for (int i = 1; !ret && i < item->nr_threads; i++)
-		ret = check_thread(item, i, &m);
+		ret = collect_thread(d, item, i, &m);
 	if (!ret)
 		ret = check_mounted(d, item, &m);
 	if (!ret)
@@ -195,7 +209,10 @@ static int collect_task(struct cg_dump *d, struct pstree_item *item)
 		cg_members_free(&m);
 		return ret;
 	}
-	return set_id(d, &m, &item->cg_set);
+	ret = set_id(d, &m, &item->cg_set);
+	if (ret)
+		cg_members_free(&m);
+	return ret;
 }
 
 int cg_dump_collect(struct pstree *t, struct cg_dump *d)

@@ -192,10 +192,16 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 		for (int i = 1; i < item->nr_threads; i++) {
 			ThreadCoreEntry *th = rsti(item)->core[i]->thread_core;
 
-			if (th && th->has_cg_set && item->cg_set && th->cg_set != item->cg_set)
-				return pr_fail(-EOPNOTSUPP, "thread %d of task %d is in cgroup set %u, its leader in %u: "
-					       "threads in other cgroups than their leader are not restored\n",
-					       item->threads[i], item->pid, th->cg_set, item->cg_set);
+			if (!th || !th->has_cg_set || !item->cg_set || th->cg_set == item->cg_set)
+				continue;
+			if (th->cg_set != root_set && !find_set(cg, th->cg_set))
+				return pr_fail(-EINVAL, "thread %d of task %d is in cgroup set %u, which cgroup.img does "
+							"not have\n", item->threads[i], item->pid, th->cg_set);
+			if (!item->cg_thread_sets)
+				item->cg_thread_sets = xzalloc(item->nr_threads * sizeof(*item->cg_thread_sets));
+			if (!item->cg_thread_sets)
+				return -ENOMEM;
+			item->cg_thread_sets[i] = th->cg_set;
 		}
 		if (!item->cg_set || item->cg_set == root_set)
 			continue;
@@ -607,11 +613,18 @@ int cg_rst_prepare(struct rst_ctx *ctx)
 	if (!ret && !find_set(cg, cg->root_set))
 		ret = add_criu_set(ctx);
 	for_each_pstree_item(&ctx->tree, item) {
-		if (ret || !needs_join(ctx, item))
-			continue;
-		ret = resolve_set(cg, find_set(cg, item->cg_set));
-		if (!ret)
-			pr_info("task %d goes to cgroup set %u\n", item->pid, item->cg_set);
+		if (!ret && needs_join(ctx, item)) {
+			ret = resolve_set(cg, find_set(cg, item->cg_set));
+			if (!ret)
+				pr_info("task %d goes to cgroup set %u\n", item->pid, item->cg_set);
+		}
+		for (int i = 1; !ret && item->cg_thread_sets && i < item->nr_threads; i++)
+			if (item->cg_thread_sets[i]) {
+				ret = resolve_set(cg, find_set(cg, item->cg_thread_sets[i]));
+				if (!ret)
+					pr_info("thread %d of task %d goes to cgroup set %u\n", item->threads[i],
+						item->pid, item->cg_thread_sets[i]);
+			}
 	}
 	return ret;
 }
@@ -638,6 +651,51 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join %s", me->pid, set->procs[i]);
 	}
+	return 0;
+}
+
+/* The members of set where it differs from the task's own: write tid to their thread file. */
+static int move_thread(struct rst_ctx *ctx, struct pstree_item *item, int idx)
+{
+	struct cg_rset *set = find_set(ctx->cg, item->cg_thread_sets[idx]);
+	struct cg_rset *own = find_set(ctx->cg, item->cg_set);
+	pid_t tid = rst_real_pid(ctx, item->threads[idx]);
+	char tids[16];
+
+	snprintf(tids, sizeof(tids), "%d", tid);
+	for (int i = 0; set && i < set->m.nr; i++) {
+		const struct cg_member *m = &set->m.m[i], *o = own ? cg_members_find(&own->m, m->name) : NULL;
+		/* v1 moves a thread through "tasks", cgroup2 (threaded) through "cgroup.threads" */
+		const char *file = m->name[0] ? "tasks" : "cgroup.threads";
+		char path[PATH_MAX];
+		size_t len = strlen(set->procs[i]) - strlen("cgroup.procs");
+		_cleanup_close_ int fd = -1;
+
+		if (o && !strcmp(o->path, m->path))
+			continue;
+		snprintf(path, sizeof(path), "%.*s%s", (int)len, set->procs[i], file);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, tids, strlen(tids)) != (ssize_t)strlen(tids))
+			return pr_fail_errno("can't move thread %d of task %d into %s", item->threads[idx], item->pid,
+					     path);
+		pr_info("thread %d of task %d: %s\n", item->threads[idx], item->pid, path);
+	}
+	return 0;
+}
+
+int cg_rst_threads(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+
+	if (!ctx->cg || opts.manage_cgroups == CG_MODE_IGNORE)
+		return 0;
+	for_each_pstree_item(&ctx->tree, item)
+		for (int i = 1; item->cg_thread_sets && i < item->nr_threads; i++) {
+			int ret = item->cg_thread_sets[i] ? move_thread(ctx, item, i) : 0;
+
+			if (ret)
+				return ret;
+		}
 	return 0;
 }
 

@@ -261,6 +261,8 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 		ret = run_scripts(ACT_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret && rst_own_pidns(ctx))
 		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
+	if (!ret)
+		ret = cg_rst_threads(ctx);
 	if (!ret && fault_injected("restore-forked"))
 		ret = pr_fail(-EIO, "fault injected: restore-forked\n");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */

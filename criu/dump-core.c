@@ -967,13 +967,14 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
-		/* every thread is in its leader's cgroups (cgroup-dump.c refuses others); CRIU writes each */
+		/* each thread's set, as CRIU writes it: its leader's unless it is in cgroups of its own */
 		if (item->cg_set) {
 			td->tc.has_cg_set = true;
 			td->tc.cg_set = item->cg_set;
 			for (int i = 0; i < item->nr_threads; i++) {
 				th[i].tc.has_cg_set = true;
-				th[i].tc.cg_set = item->cg_set;
+				th[i].tc.cg_set = item->cg_thread_sets && item->cg_thread_sets[i] ?
+							  item->cg_thread_sets[i] : item->cg_set;
 			}
 		}
 		for (int i = 0; i < item->nr_threads && !ret; i++) {

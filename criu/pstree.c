@@ -29,6 +29,7 @@ void pstree_free(struct pstree *t)
 			close(item->pidfd);
 		free(item->threads);
 		free(item->vtids);
+		free(item->cg_thread_sets);
 		list_del(&item->all);
 		free(item);
 	}

@@ -92,10 +92,11 @@ struct cg_dump {
 #define CG_SET_CRIU 1
 
 /*
- * Read every live thread's cgroups: item->cg_set gets the task's set id.
- * Refused (-EOPNOTSUPP, logged, naming the thread and the hierarchy): a
- * thread in other cgroups than its leader, a task in a cgroup of a
- * hierarchy criu can't see mounted, a task in another cgroup namespace.
+ * Read every live thread's cgroups: item->cg_set gets the task's set id,
+ * item->cg_thread_sets those of threads in other cgroups than their leader.
+ * Refused (logged, naming the task and the cgroup): a task in a frozen
+ * cgroup, or in a cgroup of a hierarchy criu can't see mounted; cgroup
+ * namespaces: cgns_dump_task().
  */
 int cg_dump_collect(struct pstree *t, struct cg_dump *d);
 /* cgroup.img: the sets other than criu's and the directories below them; nothing when there are none. */
@@ -133,6 +134,8 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set);
 int cg_rst_prepare(struct rst_ctx *ctx);
 /* In a stub, first thing: join its set's cgroups when its parent's are not the same. */
 int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me);
+/* Controller, once every thread exists: move the threads in other cgroups than their task. */
+int cg_rst_threads(struct rst_ctx *ctx);
 /* Once every task is in: the other properties. */
 int cg_rst_late(struct rst_ctx *ctx);
 /* Free; after a failed restore, remove the directories criu made. */

@@ -39,6 +39,8 @@ struct pstree_item {
 	uint32_t files_id;
 	/* The task's cgroup set (CoreEntry.tc.cg_set, cgroup.h); 0: none (a zombie) */
 	uint32_t cg_set;
+	/* Per thread (nr_threads), when a thread is in another set than the task; NULL: all in cg_set */
+	uint32_t *cg_thread_sets;
 	/* Its cgroup namespace (task_kobj_ids_entry.cgroup_ns_id, cgroup-ns.c); 0: criu's */
 	uint32_t cgns_id;
 

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cgroup_thread_refused: a second thread of the task is in a cgroup of its
- * own (v1 pids: through "tasks"; without v1 pids, a threaded cgroup2 child
- * through "cgroup.threads"). criu restores threads in their leader's
- * cgroups only: the dump must fail naming the thread, and both stay where
- * they were.
+ * cgroup_thread00: a second thread of the task is in a cgroup of its own
+ * (v1 pids: through "tasks"; without v1 pids, a threaded cgroup2 child
+ * through "cgroup.threads"), below the task's. After restore (or --norst)
+ * the thread and the leader are each in theirs.
  */
 #include <pthread.h>
 #include <sys/syscall.h>
 
 #include "cgroup_test.h"
+
+#ifndef TEST_NAME
+#define TEST_NAME "cgroup_thread00"
+#endif
 
 static pid_t thread_tid;
 static int ready[2], go[2];
@@ -28,7 +31,11 @@ static void *thread_fn(void *arg)
 
 int main(int argc, char **argv)
 {
+#ifdef CGT_THREAD_V2
+	const char *name = "", *file = "cgroup.threads";	/* cgroup_thread01 */
+#else
 	const char *name = "pids", *file = "tasks";
+#endif
 	char mnt[PATH_MAX], base[PATH_MAX], own[PATH_MAX], thr[PATH_MAX], now[PATH_MAX], who[64], c;
 	pthread_t t;
 
@@ -46,7 +53,7 @@ int main(int argc, char **argv)
 		fail("can't set up");
 		return 1;
 	}
-	cgt_own_name(base, "cgroup_thread_refused", getpid(), own, sizeof(own));
+	cgt_own_name(base, TEST_NAME, getpid(), own, sizeof(own));
 	snprintf(thr, sizeof(thr), "%s/thread", own);
 	if (cgt_mkdir(mnt, own) || cgt_mkdir(mnt, thr) || (!name[0] && cgt_write(mnt, thr, "cgroup.type", "threaded")) ||
 	    cgt_move(mnt, own, "cgroup.procs", getpid()) || cgt_move(mnt, thr, file, thread_tid)) {
@@ -58,9 +65,9 @@ int main(int argc, char **argv)
 
 	snprintf(who, sizeof(who), "self/task/%d", thread_tid);
 	if (cgt_path(who, name, now, sizeof(now)) || strcmp(now, thr))
-		fail("the thread is in '%s' after the refused dump, expected '%s'", now, thr);
+		fail("the thread is in '%s', expected '%s'", now, thr);
 	if (cgt_path("self", name, now, sizeof(now)) || strcmp(now, own))
-		fail("the leader is in '%s' after the refused dump, expected '%s'", now, own);
+		fail("the leader is in '%s', expected '%s'", now, own);
 out:
 	if (write(go[1], "x", 1) == 1)
 		pthread_join(t, NULL);
