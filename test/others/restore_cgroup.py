@@ -27,6 +27,11 @@ then restored:
   9. a dump with --cgroup-root at G (above the task's G/a) keeps G too: a
      restore with --cgroup-root R makes R/a, with the dumped pids.max, owner
      and mode of G/a.
+  10. v1 cpu, memory and cpuset properties (each hierarchy mounted): a
+     sleeper in a cgroup of its own in each (cpu.shares, cpu.cfs_quota_us,
+     memory.limit_in_bytes, memory.soft_limit_in_bytes, cpuset.cpus,
+     cpuset.mems), dumped; the cgroups are removed; the soft restore makes
+     them again with those values (cpuset's before the task joins).
 Prints TAP.
 """
 import os
@@ -203,6 +208,62 @@ def freeze_cases(work, tag):
             rmtree(cg)
 
 
+def hier_with(ctl):
+    """(name in /proc/self/cgroup, path, mount) of the v1 hierarchy with controller ctl."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, n, path = line.rstrip("\n").split(":", 2)
+            if ctl in n.split(","):
+                mnt = mount_of("cgroup", ctl)
+                return (n, path, mnt) if mnt else None
+    return None
+
+
+def props_case(work, tag):
+    want = {"cpu": [("cpu.shares", "512"), ("cpu.cfs_quota_us", "50000")],
+            "memory": [("memory.limit_in_bytes", "67108864"), ("memory.soft_limit_in_bytes", "33554432")],
+            "cpuset": [("cpuset.cpus", "0"), ("cpuset.mems", None)]}
+    used = []
+    for ctl in want:
+        h = hier_with(ctl)
+        if not h:
+            print("# no v1 %s hierarchy: skipped" % ctl)
+            continue
+        name, base, mnt = h
+        own = "%s/zdtm-rcg-props.%s" % ("" if base == "/" else base, tag)
+        os.mkdir(mnt + own)
+        used.append((ctl, name, mnt, own))
+        for f, v in want[ctl]:
+            if v is None:	# cpuset.mems: the parent's
+                v = read(mnt + (base if base != "/" else "") + "/" + f)
+                want[ctl] = [(x, y if x != f else v) for x, y in want[ctl]]
+            write(mnt + own + "/" + f, v)
+    if not used:
+        return
+    try:
+        p = sleeper()
+        for ctl, name, mnt, own in used:
+            write(mnt + own + "/cgroup.procs", str(p))
+        d = os.path.join(work, "img-props")
+        rc = criu("dump", "-t", str(p), "-D", d, "-o", "dump.log", "-v4")
+        ok(rc == 0 and gone(p), "dump of a task with v1 %s properties (rc %d)" % (",".join(u[0] for u in used), rc))
+        for ctl, name, mnt, own in used:
+            os.rmdir(mnt + own)
+        rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
+        ok(rc == 0, "restore after the cgroups were removed (rc %d)" % rc)
+        for ctl, name, mnt, own in used:
+            ok(rc == 0 and cgroup_of(p, name) == own, "%s: the task is in %s again" % (ctl, own))
+            for f, v in want[ctl]:
+                got = read(mnt + own + "/" + f) if os.path.exists(mnt + own) else None
+                ok(got == v, "%s: %s is %s (%s)" % (ctl, f, v, got))
+    finally:
+        for pid in all_pids():
+            if pid != os.getpid():
+                kill(pid)
+        for ctl, name, mnt, own in used:
+            rmtree(mnt + own)
+
+
 def main():
     h = hierarchy()
     if not h:
@@ -322,6 +383,9 @@ def main():
 
         # 8. --freeze-cgroup
         freeze_cases(work, tag)
+
+        # 10. v1 properties of cgroups criu makes
+        props_case(work, tag)
     finally:
         for pid in all_pids():
             if pid != os.getpid():
