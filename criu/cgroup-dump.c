@@ -102,7 +102,7 @@ static int check_mounted(struct cg_dump *d, struct pstree_item *item, const stru
 		if (!c)
 			return pr_fail(-EOPNOTSUPP, "task %d is in the %s hierarchy, which criu is not in\n", item->pid,
 				       m->m[i].name);
-		if (cg_find_mount(d->mountinfo, m->m[i].name, &dir))
+		if (cg_hier_dir(d->mountinfo, m->m[i].name, &dir))
 			return pr_fail(-EOPNOTSUPP,
 				       "task %d is in cgroup %s of the %s hierarchy, which is not mounted where criu "
 				       "runs: its cgroups can't be dumped\n",
@@ -120,7 +120,7 @@ static bool member_frozen(const char *mountinfo, const struct cg_member *m, char
 
 	if (!cg_name_has(m->name, m->name[0] ? "freezer" : ""))
 		return false;
-	if (cg_find_mount(mountinfo, m->name, &mnt))
+	if (cg_hier_dir(mountinfo, m->name, &mnt))
 		return false;	/* can't tell: the seize says it if it does not stop */
 	snprintf(what, size, "%s%s", mnt, m->path);
 	dfd = open(what, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -595,7 +595,7 @@ static int dump_controller(struct cg_dump *d, const char *hier, CgControllerEntr
 	if (!err && opts.manage_cgroups != CG_MODE_IGNORE)
 		err = find_heads(d, hier, &h);
 	if (!err && h.nr) {
-		err = cg_find_mount(d->mountinfo, hier, &mnt);
+		err = cg_hier_dir(d->mountinfo, hier, &mnt);
 		if (err)
 			err = pr_fail(err, "the %s hierarchy is not mounted\n", hier[0] ? hier : "cgroup2");
 		mnt_dfd = err ? -1 : open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -515,7 +515,7 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 
 	if (!c->n_dirs)
 		return 0;
-	ret = cg_find_mount(cg->mountinfo, hier, &mnt);
+	ret = cg_hier_dir(cg->mountinfo, hier, &mnt);
 	if (ret)
 		return pr_fail(ret, "the %s hierarchy of cgroup.img is not mounted where criu runs\n", hier_msg(hier));
 	root = new_root_of(c, hier);
@@ -554,7 +554,7 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		struct stat st;
 		int ret;
 
-		ret = cg_find_mount(cg->mountinfo, m->name, &mnt);
+		ret = cg_hier_dir(cg->mountinfo, m->name, &mnt);
 		if (ret)
 			return pr_fail(ret, "a task goes to cgroup %s of the %s hierarchy, which is not mounted where "
 					    "criu runs\n", m->path, hier_msg(m->name));

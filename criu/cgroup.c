@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "cgroup: "
 #include "cgroup.h"
 #include "common.h"
+#include "cr_options.h"
 #include "log.h"
 
 /* ------------------------------------------------------ parsing */
@@ -226,6 +228,25 @@ bool cg_name_has(const char *hier, const char *ctl)
 	if (!hier[0] || !ctl[0])
 		return !hier[0] && !ctl[0];
 	return has_item(hier, strlen(hier), ctl, strlen(ctl));
+}
+
+int cg_hier_dir(const char *mountinfo, const char *name, char **ret_dir)
+{
+	struct stat st;
+	char *dir;
+
+	if (!opts.cgroup_yard)
+		return cg_find_mount(mountinfo, name, ret_dir);
+	/* CRIU's yard: one directory per hierarchy, "unified" for cgroup2, a named one without "name=" */
+	if (asprintf(&dir, "%s/%s", opts.cgroup_yard,
+		     !name[0] ? "unified" : !strncmp(name, "name=", 5) ? name + 5 : name) < 0)
+		return -ENOMEM;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		free(dir);
+		return -ENOENT;
+	}
+	*ret_dir = dir;
+	return 0;
 }
 
 int cg_find_mount(const char *mountinfo, const char *name, char **ret_dir)

@@ -32,7 +32,7 @@ static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
-	"freeze_cgroup",
+	"freeze_cgroup", "cgroup_yard",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -221,6 +221,7 @@ static int rpc_cgroup_opts(CriuOpts *ro)
 		opts.manage_cgroups = modes[ro->manage_cgroups_mode];
 	}
 	opts.freeze_cgroup = ro->freeze_cgroup;
+	opts.cgroup_yard = ro->cgroup_yard;
 	for (size_t i = 0; i < ro->n_cgroup_dump_controller; i++)
 		if (opts_add_cgroup_dump_ctl(ro->cgroup_dump_controller[i]))
 			return -ENOMEM;

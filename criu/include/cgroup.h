@@ -52,6 +52,12 @@ int cg_read_members(int proc_dfd, pid_t tid, struct cg_members *ret);
  * mounts of the hierarchy's root. 0 with *ret_dir (malloc'ed), -ENOENT.
  */
 int cg_find_mount(const char *mountinfo, const char *name, char **ret_dir);
+/*
+ * Where criu reads and writes the hierarchy: with --cgroup-yard, CRIU's
+ * layout under it (YARD/unified for cgroup2, YARD/systemd for name=systemd,
+ * YARD/cpu,cpuacct); else the mount cg_find_mount() finds. -ENOENT.
+ */
+int cg_hier_dir(const char *mountinfo, const char *name, char **ret_dir);
 
 /* ------------------------------------------------------ properties */
 

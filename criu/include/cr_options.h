@@ -76,6 +76,7 @@ struct cr_options {
 	struct cg_root_opt *cg_roots;	/* --cgroup-root, in the order given */
 	int nr_cg_roots;
 	const char *freeze_cgroup;	/* --freeze-cgroup: dump freezes the tree through this cgroup */
+	const char *cgroup_yard;	/* --cgroup-yard: the hierarchies are mounted under this directory */
 	char **cg_dump_ctls;		/* --cgroup-dump-controller: dump only these hierarchies (NULL: all) */
 	int nr_cg_dump_ctls;
 

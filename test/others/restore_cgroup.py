@@ -32,6 +32,9 @@ then restored:
      memory.limit_in_bytes, memory.soft_limit_in_bytes, cpuset.cpus,
      cpuset.mems), dumped; the cgroups are removed; the soft restore makes
      them again with those values (cpuset's before the task joins).
+  11. --cgroup-yard: a restore with an empty yard fails (the hierarchy is
+     not there), with a yard in CRIU's layout (symlinks to the mounts here)
+     it works.
 Prints TAP.
 """
 import os
@@ -264,6 +267,35 @@ def props_case(work, tag):
             rmtree(mnt + own)
 
 
+def yard_case(work, d, pid, name, want):
+    """d: a dump of pid in cgroup want of hierarchy name."""
+    empty = os.path.join(work, "yard-empty")
+    yard = os.path.join(work, "yard")
+    os.mkdir(empty)
+    os.mkdir(yard)
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            n = line.rstrip("\n").split(":", 2)[1]
+            mnt = mount_of("cgroup2", None) if not n else None
+            if n:
+                with open("/proc/self/mountinfo") as mi:
+                    for l in mi:
+                        fl = l.split()
+                        fs = fl[fl.index("-") + 1:]
+                        if fl[3] == "/" and fs[0] == "cgroup" and all(c in fs[2].split(",") for c in n.split(",")):
+                            mnt = fl[4]
+                            break
+            if mnt:
+                os.symlink(mnt, os.path.join(yard, "unified" if not n else n[5:] if n.startswith("name=") else n))
+    rc = criu("restore", "-d", "-D", d, "-o", "yard-empty.log", "-v4", "--cgroup-yard", empty)
+    ok(rc == 1 and "not mounted" in read_log(os.path.join(d, "yard-empty.log")),
+       "--cgroup-yard with nothing in it: the restore fails (rc %d)" % rc)
+    rc = criu("restore", "-d", "-D", d, "-o", "yard.log", "-v4", "--cgroup-yard", yard)
+    now = cgroup_of(pid, name) if rc == 0 else None
+    ok(rc == 0 and now == want, "--cgroup-yard in CRIU's layout: restored into %s (%s, rc %d)" % (want, now, rc))
+    kill(pid)
+
+
 def main():
     h = hierarchy()
     if not h:
@@ -284,6 +316,7 @@ def main():
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         write(mnt + ga + "/cgroup.procs", str(p.pid))
         ok(cgroup_of(p.pid, name) == ga, "the sleeper is in %s" % ga)
+        p0 = p.pid
         d = os.path.join(work, "img")
         ok(criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4") == 0, "dump")
         ok(gone(p.pid), "the dumped sleeper is gone")
@@ -386,6 +419,9 @@ def main():
 
         # 10. v1 properties of cgroups criu makes
         props_case(work, tag)
+
+        # 11. --cgroup-yard, with the dump of step 1 (the sleeper in G/a)
+        yard_case(work, os.path.join(work, "img"), p0, name, ga)
     finally:
         for pid in all_pids():
             if pid != os.getpid():
