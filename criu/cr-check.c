@@ -44,7 +44,7 @@ static const struct criu_feature criu_features[] = {
 	{ "seccomp_suspend", CAT_EXTRA, "seccomp-suspend", NULL },
 	{ "seccomp_filters", CAT_EXTRA, "seccomp-filters", NULL },
 	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },
-	{ "cgroupns", CAT_EXTRA, NULL, "cgroup namespaces" },
+	{ "cgroupns", CAT_EXTRA, NULL, NULL },	/* cgroup-ns.c; every kernel criu runs on (>= 6.1) has them */
 	{ "autofs", CAT_EXPERIMENTAL, NULL, "autofs mounts" },
 	{ "tcp_half_closed", CAT_EXTRA, NULL, "TCP sockets" },
 	{ "compat_cr", CAT_EXPERIMENTAL, NULL, "32-bit (compat) tasks" },

@@ -11,12 +11,14 @@
 #include <time.h>
 
 #include "action-scripts.h"
+#include "cgroup.h"
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
 #include "dump-core.h"
 #include "crtools.h"
 #include "files.h"
+#include "freezer.h"
 #include "image.h"
 #include "image-check.h"
 #include "mem.h"
@@ -60,6 +62,21 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 		return ret ?: fin;
 	*ret_brk = brk;
 	return 0;
+}
+
+static int root_not_frozen(pid_t root)
+{
+	_cleanup_free_ char *mountinfo = NULL;
+	_cleanup_close_ int dfd = -1;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", root);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;	/* the seize says it */
+	if (read_file_alloc_at(AT_FDCWD, "/proc/self/mountinfo", &mountinfo) < 0)
+		return pr_fail_errno("can't read /proc/self/mountinfo");
+	return cg_refuse_frozen(dfd, root, mountinfo);
 }
 
 static int dump_pstree(int img_dfd, struct pstree *tree)
@@ -117,6 +134,9 @@ static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manif
 	ie.root_ids = &criu_ids;
 	ie.has_ns_per_id = true;
 	ie.ns_per_id = true;
+	/* as in CRIU: the tasks in this set are in criu's cgroups, and stay in the restoring criu's */
+	ie.has_root_cg_set = true;
+	ie.root_cg_set = CG_SET_CRIU;
 	if (!clock_gettime(CLOCK_BOOTTIME, &ts)) {
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
@@ -154,6 +174,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct dump_files_ctx fctx = {};
 	struct dump_mem_ctx mctx = {};
 	struct ns_set nss = {};
+	struct cg_dump cgd = {};
+	struct freezer fz = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
 	uint32_t manifest_crc;
@@ -169,7 +191,18 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
-	ret = fault_step("dump-seize") ?: collect_and_seize_tree(root, &tree);
+	if (opts.freeze_cgroup) {
+		ret = freezer_seize(opts.freeze_cgroup, &fz);
+		if (ret)
+			return ret;
+	} else {
+		/* a root in a frozen v1 cgroup would not even stop for the seize: say why now */
+		ret = root_not_frozen(root);
+		if (ret)
+			return ret;
+	}
+	ret = fault_step("dump-seize") ?: collect_and_seize_tree_pre(root, &tree, fz.tids, fz.nr);
+	freezer_fini(&fz, ret ? NULL : &tree);
 	if (ret) {
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
@@ -179,6 +212,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
+	if (!ret)
+		ret = cg_dump_collect(&tree, &cgd);
 	if (!ret)
 		ret = check_tree_files(&tree);
 	if (!ret)
@@ -209,6 +244,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		goto err;
 	ret = fault_step("dump-pstree") ?: dump_pstree(img_dfd, &tree);
+	if (!ret)
+		ret = fault_step("dump-cgroups") ?: cg_dump_write(img_dfd, &cgd);
 	if (ret)
 		goto err;
 	ret = fault_step("dump-files-fini");
@@ -237,6 +274,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	dump_mem_ctx_fini(&mctx);
 	ns_set_free(&nss);
 	mntns_free(tree.mntns);
+	cg_dump_fini(&cgd);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
 
@@ -248,7 +286,9 @@ err:
 	}
 	if (mem_ready)
 		dump_mem_ctx_fini(&mctx);
+	cg_dump_fini(&cgd);
 	unlinkat(img_dfd, "inventory.img", 0);
+	unlinkat(img_dfd, "cgroup.img", 0);
 	resume_tree(&tree);
 	ns_set_free(&nss);
 	mntns_free(tree.mntns);

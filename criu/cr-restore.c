@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "action-scripts.h"
+#include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
 #include "crtools.h"
@@ -279,6 +280,8 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	if (!ret && rst_makes_ns(ctx))
 		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret)
+		ret = cg_rst_threads(ctx);
+	if (!ret)
 		ret = fault_step("restore-forked");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
 	for (int i = 0; !ret && i < 1000 && fault_injected("restore-stall"); i++) {
@@ -307,7 +310,9 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	*ret_mts = mts;
 	ret = morph_all(ctx, mts);
 	if (!ret)
-		ret = fault_step("restore-late") ?: files_restore_late(ctx);
+		ret = fault_step("restore-late") ?: cg_rst_late(ctx);
+	if (!ret)
+		ret = files_restore_late(ctx);
 	if (!ret)
 		ret = fault_step("restore-post-script") ?: run_scripts(ACT_POST_RESTORE, ctx->img_dfd, pid);
 	/* before the tree runs, so that a pidfile that can't be written still undoes the restore */
@@ -392,6 +397,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = fault_step("restore-plan") ?: pick_tramp(ctx);
 	if (!ret)
 		ret = cow_plan(ctx);
+	if (!ret)
+		ret = cg_rst_prepare(ctx);
 	if (ret)
 		goto out;
 	ctx->ctl_pidfd = sys_pidfd_open(getpid(), 0);
@@ -441,6 +448,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		abort_all(mts, ctx->tree.nr_items);
 		kill_and_reap(ctx, root_pid);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+		cg_rst_fini(ctx, true);
 		goto out_files;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
@@ -450,6 +458,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 		*o->ret_pid = root_pid;
 
 	free(mts);
+	cg_rst_fini(ctx, false);
 	restore_cleanup(ctx);
 	if (run_scripts(ACT_POST_RESUME, o->img_dfd, root_pid))
 		pr_warn("the post-resume action script failed\n");
@@ -462,6 +471,7 @@ out_files:
 	files_restore_fini(ctx);
 out:
 	free(mts);
+	cg_rst_fini(ctx, true);
 	restore_cleanup(ctx);
 	return ret;
 }

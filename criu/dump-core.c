@@ -1097,6 +1097,21 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
+		/* cgroup-ns.c: only a task in another cgroup namespace than criu's has one */
+		if (item->cgns_id) {
+			ids.has_cgroup_ns_id = true;
+			ids.cgroup_ns_id = item->cgns_id;
+		}
+		/* each thread's set, as CRIU writes it: its leader's unless it is in cgroups of its own */
+		if (item->cg_set) {
+			td->tc.has_cg_set = true;
+			td->tc.cg_set = item->cg_set;
+			for (int i = 0; i < item->nr_threads; i++) {
+				th[i].tc.has_cg_set = true;
+				th[i].tc.cg_set = item->cg_thread_sets && item->cg_thread_sets[i] ?
+							  item->cg_thread_sets[i] : item->cg_set;
+			}
+		}
 		ret = fault_step("dump-core-write");
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
 			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);

@@ -40,7 +40,7 @@ const struct ns_desc ns_kinds[NS_KIND_NR] = {
 	[NS_NET] = { "net", "its network devices, addresses, routes and sockets' network", CLONE_NEWNET, true,
 		     .check_task = net_ns_check_task, .dump = net_ns_dump, .read = net_ns_read,
 		     .restore = net_ns_restore, .free = net_ns_free },
-	[NS_CGROUP] = { "cgroup", "its cgroup root", CLONE_NEWCGROUP, false },
+	[NS_CGROUP] = { "cgroup", "its cgroup root", CLONE_NEWCGROUP, true, .elsewhere = true },	/* cgroup-ns.c */
 	[NS_TIME] = { "time", "its clock offsets", CLONE_NEWTIME, true,
 		      .dump = time_ns_dump, .read = time_ns_read, .restore = time_ns_restore, .free = time_ns_free },
 	[NS_USER] = { "user", "its uid/gid mappings and the capabilities they give", CLONE_NEWUSER, false },

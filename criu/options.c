@@ -446,16 +446,83 @@ static int set_cpu_cap(const char *arg)
 	return opt_error("not supported yet (criu does not compare CPUs: only --cpu-cap=none)");
 }
 
-/* criu leaves cgroups alone: that is CRIU's 'ignore' */
+/* --manage-cgroups[=MODE]: CRIU's modes; without a mode, soft */
 static int set_manage_cgroups(const char *arg)
 {
-	static const char *const modes[] = { "none", "props", "soft", "full", "strict", NULL };
+	static const struct {
+		const char *name;
+		enum cg_mode mode;
+	} modes[] = {
+		{ "soft", CG_MODE_SOFT }, { "ignore", CG_MODE_IGNORE }, { "none", CG_MODE_NONE },
+		{ "props", CG_MODE_PROPS }, { "full", CG_MODE_FULL }, { "strict", CG_MODE_STRICT },
+	};
 
-	if (arg && !strcmp(arg, "ignore"))
+	if (!arg) {
+		opts.manage_cgroups = CG_MODE_SOFT;
 		return 0;
-	if (arg && !one_of(arg, modes))
-		return opt_error("unknown cgroups mode '%s'", arg);
-	return opt_error("not supported yet (criu leaves cgroups alone: only --manage-cgroups=ignore)");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(arg, modes[i].name)) {
+			opts.manage_cgroups = modes[i].mode;
+			return 0;
+		}
+	return opt_error("unknown cgroups mode '%s' (none, props, soft, full, strict or ignore)", arg);
+}
+
+int opts_add_cgroup_root(const char *ctl, const char *path)
+{
+	struct cg_root_opt *n;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	n = realloc(opts.cg_roots, (opts.nr_cg_roots + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	opts.cg_roots = n;
+	n = &opts.cg_roots[opts.nr_cg_roots];
+	n->ctl = ctl ? strdup(ctl) : NULL;
+	n->path = strdup(path);
+	if (!n->path || (ctl && !n->ctl)) {
+		free(n->ctl);
+		free(n->path);
+		return -ENOMEM;
+	}
+	opts.nr_cg_roots++;
+	return 0;
+}
+
+int opts_add_cgroup_dump_ctl(const char *name)
+{
+	char **n = realloc(opts.cg_dump_ctls, (opts.nr_cg_dump_ctls + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	opts.cg_dump_ctls = n;
+	n[opts.nr_cg_dump_ctls] = strdup(name);
+	if (!n[opts.nr_cg_dump_ctls])
+		return -ENOMEM;
+	opts.nr_cg_dump_ctls++;
+	return 0;
+}
+
+static int set_cgroup_dump_ctl(const char *arg)
+{
+	return opts_add_cgroup_dump_ctl(arg) ? opt_error("out of memory") : 0;
+}
+
+/* --cgroup-root [CONTROLLER:]/PATH, CRIU's syntax: "cpu:/a", ":/a" for cgroup2, "/a" for every hierarchy */
+static int set_cgroup_root(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	_cleanup_free_ char *ctl = colon ? strndup(arg, colon - arg) : NULL;
+	int ret;
+
+	if (colon && !ctl)
+		return -ENOMEM;
+	ret = opts_add_cgroup_root(ctl, colon ? colon + 1 : arg);
+	if (ret == -EINVAL)
+		return opt_error("takes [CONTROLLER:]/PATH, not '%s'", arg);
+	return ret ? opt_error("%s", strerror(-ret)) : 0;
 }
 
 static int set_pre_dump_mode(const char *arg)
@@ -554,7 +621,15 @@ static const struct opt_def defs[] = {
 	FUNC("pidfd-map", 0, required_argument, WORKS, set_pidfd_map, "PID:NEWPID",
 	     "restore: pidfds to outside process PID point to NEWPID"),
 	FUNC("manage-cgroups", 0, optional_argument, WORKS, set_manage_cgroups, "MODE",
-	     "only 'ignore': criu leaves cgroups alone"),
+	     "cgroups: soft (default), full, strict, none, props or ignore"),
+	FUNC("cgroup-root", 0, required_argument, WORKS, set_cgroup_root, "[CTL:]/ROOT",
+	     "dump: walk the cgroups from ROOT; restore: put them under ROOT"),
+	STR("cgroup-yard", 0, &opts.cgroup_yard, "PATH",
+	    "use the cgroup hierarchies mounted under PATH (CRIU's layout) instead of criu's mounts"),
+	STR("freeze-cgroup", 0, &opts.freeze_cgroup, "PATH",
+	    "dump: freeze the cgroup directory PATH (v1 freezer or cgroup2), seize its tasks, thaw it"),
+	FUNC("cgroup-dump-controller", 0, required_argument, WORKS, set_cgroup_dump_ctl, "NAME",
+	     "dump: only this cgroup hierarchy (as /proc/PID/cgroup names it); repeatable"),
 	FUNC("cpu-cap", 0, optional_argument, WORKS, set_cpu_cap, "CAP", "only 'none': criu does not compare CPUs"),
 	FUNC("close", 0, required_argument, WORKS, set_close, "FD", NULL),
 	FUNC("inherit-fd", 0, required_argument, WORKS, set_inherit_fd, "fd[NUM]:KEY",
@@ -600,7 +675,6 @@ static const struct opt_def defs[] = {
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
 	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
-	NOPE_ARG("freeze-cgroup", 0, required_argument, "PATH", "collect the tree with a cgroup freezer"),
 	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
 	NOPE("tcp-established", 0, true, "established TCP connections"),
 	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
@@ -611,11 +685,8 @@ static const struct opt_def defs[] = {
 	NOPE_ARG("enable-fs", 0, required_argument, "FSNAMES", "dump these filesystems' mounts"),
 	NOPE("enable-external-sharing", 0, false, NULL),
 	NOPE("enable-external-masters", 0, false, NULL),
-	NOPE_ARG("cgroup-root", 0, required_argument, "[CTL:]/ROOT", "cgroup root"),
 	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
-	NOPE_ARG("cgroup-dump-controller", 0, required_argument, "NAME", "cgroup controller"),
-	NOPE_ARG("cgroup-yard", 0, required_argument, "PATH", "cgroup yard"),
 	NOPE("track-mem", 0, true, "track memory changes for incremental dumps"),
 	NOPE_ARG("prev-images-dir", 0, required_argument, "DIR", "incremental dump"),
 	NOPE("page-server", 0, true, "send pages to a page server"),

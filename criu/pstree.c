@@ -31,6 +31,7 @@ void pstree_free(struct pstree *t)
 		free(item->sc_seen);
 		free(item->vtids);
 		free(item->seccomp_filter);
+		free(item->cg_thread_sets);
 		list_del(&item->all);
 		free(item);
 	}

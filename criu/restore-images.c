@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
@@ -584,6 +585,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
 		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
+	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);
@@ -615,6 +617,8 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 	ret = rst_seccomp_read(ctx);
 	if (!ret)
 		ret = rst_lsm_check(ctx);
+	if (!ret)
+		ret = cg_rst_read(ctx, o->img_dfd, ctx->dump_root_cg_set);
 	if (!ret)
 		ret = check_pidns(ctx);
 	if (!ret)

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
@@ -285,6 +286,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't set up its service fds: %s", me->pid, strerror(-ret));
 
+	/* before anything is charged to the cgroups criu is in; children and threads inherit them */
+	ret = cg_stub_join(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't join its cgroups: %s", me->pid, strerror(-ret));
 	stub_session(ctx, me);
 	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
 	ret = cow_stub_prepare(ctx, me);

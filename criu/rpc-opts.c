@@ -35,6 +35,8 @@ static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
 	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt", "lsm_profile", "lsm_mount_context",
+	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
+	"freeze_cgroup", "cgroup_yard",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -260,6 +262,37 @@ static int setup_ns_opts(const CriuOpts *ro)
 	return ret;
 }
 
+/* manage_cgroups (a bool: soft or ignore, as CRIU), manage_cgroups_mode, cg_root, cgroup_dump_controller */
+static int rpc_cgroup_opts(CriuOpts *ro)
+{
+	static const enum cg_mode modes[] = {
+		[CRIU_CG_MODE__IGNORE] = CG_MODE_IGNORE, [CRIU_CG_MODE__CG_NONE] = CG_MODE_NONE,
+		[CRIU_CG_MODE__PROPS] = CG_MODE_PROPS, [CRIU_CG_MODE__SOFT] = CG_MODE_SOFT,
+		[CRIU_CG_MODE__FULL] = CG_MODE_FULL, [CRIU_CG_MODE__STRICT] = CG_MODE_STRICT,
+		[CRIU_CG_MODE__DEFAULT] = CG_MODE_SOFT,
+	};
+
+	if (ro->has_manage_cgroups)
+		opts.manage_cgroups = ro->manage_cgroups ? CG_MODE_SOFT : CG_MODE_IGNORE;
+	if (ro->has_manage_cgroups_mode) {
+		if ((unsigned)ro->manage_cgroups_mode >= ARRAY_SIZE(modes))
+			return pr_fail(-EINVAL, "criu_opts.manage_cgroups_mode %d is not a mode\n", ro->manage_cgroups_mode);
+		opts.manage_cgroups = modes[ro->manage_cgroups_mode];
+	}
+	opts.freeze_cgroup = ro->freeze_cgroup;
+	opts.cgroup_yard = ro->cgroup_yard;
+	for (size_t i = 0; i < ro->n_cgroup_dump_controller; i++)
+		if (opts_add_cgroup_dump_ctl(ro->cgroup_dump_controller[i]))
+			return -ENOMEM;
+	for (size_t i = 0; i < ro->n_cg_root; i++) {
+		int ret = opts_add_cgroup_root(ro->cg_root[i]->ctrl, ro->cg_root[i]->path);
+
+		if (ret)
+			return pr_fail(ret, "criu_opts.cg_root: '%s' is not an absolute path\n", ro->cg_root[i]->path);
+	}
+	return 0;
+}
+
 int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
@@ -303,6 +336,9 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 			       opts.lsm_profile);
 	opts.restore_detached = mode == RPC_RESTORE;
 	dirs->rst_sibling = ro->rst_sibling;
+	ret = rpc_cgroup_opts(ro);
+	if (ret)
+		return ret;
 	if (ro->notify_scripts)
 		rpc_enable_notify();
 	pr_debug("request options: images %s, work dir %s, pid %d, leave_running %d, shell_job %d, rst_sibling %d\n",

@@ -152,8 +152,25 @@ static int seize_eperm(int dfd, pid_t pid, pid_t tid)
 	return pr_fail(-EPERM, "can't seize %d: permission denied\n", tid);
 }
 
+static int tid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* PTRACE_SEIZE + PTRACE_INTERRUPT, or only the wait for a thread the freezer step seized already. */
+static int seize_stop(struct pstree *t, pid_t tid, enum compel_task_state *st)
+{
+	int ret = compel_seize_stop(tid, st);
+
+	if (ret == -EPERM && t->nr_preseized && bsearch(&tid, t->preseized, t->nr_preseized, sizeof(tid), tid_cmp))
+		ret = compel_interrupt(tid, st);
+	return ret;
+}
+
 /* Seize every thread of a live task that is not seized yet. Returns how many were, or -errno. */
-static int seize_threads(struct pstree_item *item)
+static int seize_threads(struct pstree *t, struct pstree_item *item)
 {
 	int added = 0, found;
 
@@ -181,14 +198,14 @@ static int seize_threads(struct pstree_item *item)
 			if (de->d_name[0] == '.' || *end || tid <= 0 || has_thread(item, tid))
 				continue;
 			sc_note_sleep(item->proc_dfd, tid, &sl);
-			ret = compel_seize_stop(tid, &st);
+			ret = seize_stop(t, tid, &st);
 			if (ret == -ESRCH || (ret == -EPERM && thread_is_dying(item->proc_dfd, tid))) {
 				pr_debug("thread %d/%d is gone or exiting, skipped\n", item->pid, tid);
 				continue;
 			}
 			if (ret == -ETIMEDOUT)
-				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep?)\n", tid,
-					       item->pid);
+				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep, or a frozen "
+						    "cgroup?)\n", tid, item->pid);
 			if (ret == -EPERM)
 				return seize_eperm(item->proc_dfd, item->pid, tid);
 			if (ret)
@@ -224,7 +241,7 @@ static int fill_from_stat(struct pstree_item *item, struct proc_pid_stat *st)
  * Open, seize (leader first) and describe a new task. Returns 1 when it is in the tree,
  * 0 when it vanished (or is no longer the child of parent_pid) and was dropped, -errno.
  */
-static int seize_task(struct pstree_item *item, pid_t parent_pid)
+static int seize_task(struct pstree *t, struct pstree_item *item, pid_t parent_pid)
 {
 	enum compel_task_state st;
 	struct proc_pid_stat stat;
@@ -241,7 +258,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return errno == ESRCH ? 0 : pr_fail_errno("pidfd_open(%d)", item->pid);
 
 	sc_note_sleep(item->proc_dfd, item->pid, &sl);
-	ret = compel_seize_stop(item->pid, &st);
+	ret = seize_stop(t, item->pid, &st);
 	if (ret == -ESRCH)
 		return 0;
 	if (ret == -EPERM) {
@@ -265,7 +282,8 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		return parent_pid && item->ppid != parent_pid ? 0 : 1;
 	}
 	if (ret == -ETIMEDOUT)
-		return pr_fail(ret, "%d does not stop (a vfork parent, or in uninterruptible sleep?)\n", item->pid);
+		return pr_fail(ret, "%d does not stop (a vfork parent, in uninterruptible sleep, or in a frozen "
+				    "cgroup?)\n", item->pid);
 	if (ret)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
@@ -283,7 +301,7 @@ static int seize_task(struct pstree_item *item, pid_t parent_pid)
 		pr_debug("%d is no longer a child of %d, dropped\n", item->pid, parent_pid);
 		return 0;
 	}
-	ret = seize_threads(item);
+	ret = seize_threads(t, item);
 	if (ret < 0)
 		return ret;
 	pr_debug("seized %d: %d threads, %s\n", item->pid, item->nr_threads,
@@ -351,7 +369,7 @@ static int collect_children(struct pstree *t, struct pstree_item *item)
 			child = new_item(t, pid);
 			if (!child)
 				return -ENOMEM;
-			ret = seize_task(child, item->pid);
+			ret = seize_task(t, child, item->pid);
 			if (ret <= 0) {
 				drop_item(t, child);
 				if (ret < 0)
@@ -379,11 +397,18 @@ static void relink_preorder(struct pstree *t, struct pstree_item *item)
 
 int collect_and_seize_tree(pid_t root, struct pstree *ret)
 {
+	return collect_and_seize_tree_pre(root, ret, NULL, 0);
+}
+
+int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre, int nr_pre)
+{
 	struct pstree_item *item;
 	int pass, r;
 
 	memset(ret, 0, sizeof(*ret));
 	INIT_LIST_HEAD(&ret->items);
+	ret->preseized = pre;
+	ret->nr_preseized = nr_pre;
 	if (root <= 0)
 		return pr_fail(-EINVAL, "bad root pid %d\n", root);
 
@@ -391,7 +416,7 @@ int collect_and_seize_tree(pid_t root, struct pstree *ret)
 	if (!item)
 		return -ENOMEM;
 	ret->root = item;
-	r = seize_task(item, 0);
+	r = seize_task(ret, item, 0);
 	if (r == 0)
 		r = pr_fail(-ESRCH, "no process %d\n", root);
 	else if (r > 0 && item->state == TASK_DEAD)
@@ -406,7 +431,7 @@ int collect_and_seize_tree(pid_t root, struct pstree *ret)
 		list_for_each_entry(item, &ret->items, all) {
 			if (item->state == TASK_DEAD)
 				continue;
-			r = seize_threads(item);
+			r = seize_threads(ret, item);
 			if (r < 0)
 				goto fail;
 			added += r;

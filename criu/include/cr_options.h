@@ -48,6 +48,22 @@ struct ext_mnt_map {
 /* CRIU's default --timeout (seconds) */
 #define DEFAULT_TIMEOUT		10
 
+/* --manage-cgroups modes: CRIU's (Documentation/cgroups.md) */
+enum cg_mode {
+	CG_MODE_SOFT = 0,	/* the default: create what is missing, with its properties */
+	CG_MODE_IGNORE,		/* leave cgroups alone: no directories, tasks stay in criu's */
+	CG_MODE_NONE,		/* move the tasks; every directory must exist; no properties */
+	CG_MODE_PROPS,		/* every directory must exist; properties restored on them */
+	CG_MODE_FULL,		/* create what is missing; properties on every directory */
+	CG_MODE_STRICT,		/* create every directory: one that exists fails the restore */
+};
+
+/* --cgroup-root [CTL:]/PATH: ctl NULL for the default of every hierarchy, "" for cgroup2 */
+struct cg_root_opt {
+	char *ctl;
+	char *path;
+};
+
 struct cr_options {
 	/* logging */
 	int loglevel;
@@ -91,6 +107,15 @@ struct cr_options {
 	const char *lsm_profile;	/* --lsm-profile TYPE:NAME (lsm.c) */
 	const char *lsm_mount_context;	/* --lsm-mount-context CTX: for restored mounts (none yet) */
 
+	/* cgroups (Documentation/cgroups.md) */
+	enum cg_mode manage_cgroups;	/* --manage-cgroups */
+	struct cg_root_opt *cg_roots;	/* --cgroup-root, in the order given */
+	int nr_cg_roots;
+	const char *freeze_cgroup;	/* --freeze-cgroup: dump freezes the tree through this cgroup */
+	const char *cgroup_yard;	/* --cgroup-yard: the hierarchies are mounted under this directory */
+	char **cg_dump_ctls;		/* --cgroup-dump-controller: dump only these hierarchies (NULL: all) */
+	int nr_cg_dump_ctls;
+
 	/* check */
 	const char *feature;		/* --feature NAME */
 	bool check_extra;		/* --extra */
@@ -123,6 +148,11 @@ int opts_parse(int argc, char **argv, const char *source, char ***ret_args, int 
 
 /* --inherit-fd: criu's fd given for KEY, or -1. */
 int inherit_fd_lookup(const char *key);
+/* Add a --cgroup-root (ctl NULL: every hierarchy); -EINVAL when path is not absolute, -ENOMEM. */
+int opts_add_cgroup_root(const char *ctl, const char *path);
+
+/* Add a --cgroup-dump-controller NAME; -ENOMEM. */
+int opts_add_cgroup_dump_ctl(const char *name);
 
 /* Print --help on f. */
 void opts_usage(FILE *f);

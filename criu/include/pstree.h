@@ -47,6 +47,12 @@ struct pstree_item {
 
 	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id). */
 	uint32_t files_id;
+	/* The task's cgroup set (CoreEntry.tc.cg_set, cgroup.h); 0: none (a zombie) */
+	uint32_t cg_set;
+	/* Per thread (nr_threads), when a thread is in another set than the task; NULL: all in cg_set */
+	uint32_t *cg_thread_sets;
+	/* Its cgroup namespace (task_kobj_ids_entry.cgroup_ns_id, cgroup-ns.c); 0: criu's */
+	uint32_t cgns_id;
 
 	int nr_threads;
 	pid_t *threads;			/* tids, threads[0] == pid */
@@ -84,6 +90,9 @@ struct pstree {
 	unsigned long ns_flags;
 	/* dump: the tree's own mount namespace (mount.h), NULL when it shares criu's */
 	struct mnt_ns *mntns;
+	/* seize.c: tids seized before the walk (--freeze-cgroup), sorted; only interrupted by the walk */
+	const pid_t *preseized;
+	int nr_preseized;
 };
 
 /* Dump: the id an image holds for the task / its thread idx (the pid itself until vpid/vtids are filled). */

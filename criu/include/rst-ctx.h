@@ -120,6 +120,10 @@ struct rst_ctx {
 	uint8_t *cow_tbl;
 	size_t cow_tbl_size;
 
+	/* cgroup-restore.c: cgroup.img, the directories made, the sets' paths; NULL before read_images() */
+	struct cg_rst *cg;
+	uint32_t dump_root_cg_set;	/* inventory.img: criu's cgroup set at dump, 0 when not recorded */
+
 	struct sigaction old_stop_actions[3];	/* criu's own, while SIGINT, SIGTERM, SIGHUP stop the restore */
 };
 

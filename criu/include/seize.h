@@ -22,6 +22,13 @@
  */
 int collect_and_seize_tree(pid_t root, struct pstree *ret);
 
+/*
+ * The same, for a tree whose threads criu may have seized already
+ * (PTRACE_SEIZE and PTRACE_INTERRUPT while a freezer held them:
+ * freezer.c): those are only waited for. pre is sorted.
+ */
+int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre, int nr_pre);
+
 /* Detach every seized thread; tasks that were stopped stay stopped. Does not free the tree. */
 void resume_tree(struct pstree *t);
 

@@ -41,7 +41,8 @@ PROGRAMS = ["pipe00", "fifo_wr_first", "sk_unix_dgram00", "sk_unix_scm00", "sk_u
             "ghost_holes", "file_deleted", "memfd00", "shm_anon00", "fork_tree", "eventfd00",
             "epoll00", "inotify00", "signalfd00", "timerfd00", "pidfd_child", "sigpending00",
             "thread8", "zombie00", "stopped00", "mem_prot00", "ns_uts00", "ns_ipc00", "ns_net00",
-            "ns_time00", "mnt_tmpfs", "seccomp_inherit"]
+            "ns_time00", "mnt_tmpfs", "seccomp_inherit",
+            "cgroup00"]
 RPC_PROGRAM = "pipe_size00"	# dumped through pycriu.criu (criu swrk)
 
 results = []
@@ -111,6 +112,22 @@ def kill_tree(pid):
     reap()
 
 
+def remove_test_cgroups(prog, pid):
+    """The cgroups a killed cgroup test made (zdtm.PROG.PID.*, test/zdtm/static/cgroup_test.h)."""
+    name = "zdtm.%s.%d." % (prog, pid)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [l.split()[4] for l in f if " - cgroup" in l]
+    for mnt in mounts:
+        for top, dirs, _ in os.walk(mnt):
+            for own in [d for d in dirs if d.startswith(name)]:
+                dirs.remove(own)
+                for sub, _, _ in sorted(os.walk(os.path.join(top, own)), key=lambda w: -len(w[0])):
+                    try:
+                        os.rmdir(sub)
+                    except OSError:
+                        pass
+
+
 def dump_cli(prog, work):
     pid = start(prog, work)
     if not ok(pid, "start %s" % prog):
@@ -120,6 +137,7 @@ def dump_cli(prog, work):
     r = subprocess.run([CRIU, "dump", "-t", str(pid), "-D", ddir, "-o", "dump.log", "-v4"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, cwd=work)
     kill_tree(pid)
+    remove_test_cgroups(prog, pid)
     log = ""
     if r.returncode:
         with open(os.path.join(ddir, "dump.log"), errors="replace") as f:

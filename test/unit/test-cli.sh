@@ -110,13 +110,14 @@ one_line_error "--lazy-pages" check --lazy-pages
 run check --lazy-pages
 is "$err" "criu: --lazy-pages: not supported yet" "the unsupported option's line"
 one_line_error "-l (short form of an unsupported option)" dump -l -t 1
-one_line_error "--manage-cgroups=full" check --manage-cgroups=full
+one_line_error "--manage-cgroups=bogus" check --manage-cgroups=bogus
 one_line_error "an unknown command" frobnicate
 one_line_error "pre-dump" pre-dump -t 1
 one_line_error "no command" -v4
 
 # every option --help lists as not supported
 "$CRIU" --help | sed -n '/^Not supported yet/,/^$/p' | grep -- '--' >"$T/nope"
+# a sanity bound only: the list shrinks as options are implemented
 [ "$(wc -l <"$T/nope")" -gt 10 ]
 ok $? "--help lists the unsupported options"
 all_refused=0

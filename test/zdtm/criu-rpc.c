@@ -42,6 +42,10 @@ struct args {
 	ExtMountMap maps[8];	/* criu_opts.ext_mnt */
 	ExtMountMap *map_ptrs[8];
 	int nr_maps;
+	const char *cg_roots[8];	/* --cgroup-root [CTL:]/PATH */
+	int nr_cg_roots;
+	const char *cg_mode;		/* --manage-cgroups=MODE */
+	const char *freeze_cgroup;	/* --freeze-cgroup PATH */
 };
 
 static int usage(const char *why)
@@ -73,6 +77,12 @@ static int parse(int argc, char **argv, struct args *a)
 			a->leave_running = true;
 		else if (!strcmp(o, "--shell-job") || !strcmp(o, "-j"))
 			a->shell_job = true;
+		else if (!strcmp(o, "--cgroup-root") && val && a->nr_cg_roots < 8)
+			a->cg_roots[a->nr_cg_roots++] = argv[++i];
+		else if (!strcmp(o, "--freeze-cgroup") && val)
+			a->freeze_cgroup = argv[++i];
+		else if (!strncmp(o, "--manage-cgroups=", 17))
+			a->cg_mode = o + 17;
 		else if (!strcmp(o, "--root") && val)
 			a->root = argv[++i];
 		else if (!strcmp(o, "--external") && val && a->nr_external < 8)
@@ -192,6 +202,33 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 	opts.external = (char **)a->external;
 	opts.n_ext_mnt = a->nr_maps;
 	opts.ext_mnt = (ExtMountMap **)a->map_ptrs;
+	/* criu_opts.cg_root, manage_cgroups_mode: as runtimes send them */
+	CgroupRoot roots[8], *rootp[8];
+	char ctls[8][64];
+
+	for (int i = 0; i < a->nr_cg_roots; i++) {
+		const char *colon = strchr(a->cg_roots[i], ':');
+
+		cgroup_root__init(&roots[i]);
+		rootp[i] = &roots[i];
+		roots[i].path = (char *)(colon ? colon + 1 : a->cg_roots[i]);
+		if (colon) {
+			snprintf(ctls[i], sizeof(ctls[i]), "%.*s", (int)(colon - a->cg_roots[i]), a->cg_roots[i]);
+			roots[i].ctrl = ctls[i];
+		}
+	}
+	opts.n_cg_root = a->nr_cg_roots;
+	opts.freeze_cgroup = (char *)a->freeze_cgroup;
+	opts.cg_root = rootp;
+	if (a->cg_mode) {
+		static const char *const modes[] = { "ignore", "none", "props", "soft", "full", "strict" };
+
+		for (int i = 0; i < 6; i++)
+			if (!strcmp(a->cg_mode, modes[i])) {
+				opts.has_manage_cgroups_mode = true;
+				opts.manage_cgroups_mode = (CriuCgMode)i;
+			}
+	}
 
 	swrk = start_swrk(criu, &sk);
 	if (swrk < 0) {

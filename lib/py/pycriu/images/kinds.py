@@ -332,6 +332,7 @@ HANDLERS = {
     "MNTS": Entries("mnt_entry"),
     "SECCOMP": Entries("seccomp_entry"),
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
+    "CGROUP": Entries("cgroup_entry"),
 }
 
 
