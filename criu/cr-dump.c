@@ -14,6 +14,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
+#include "sk-inet.h"
 #include "dump-core.h"
 #include "crtools.h"
 #include "files.h"
@@ -114,6 +115,14 @@ static int write_inventory(int img_dfd)
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 	}
+	/* as CRIU: a dump with --tcp-close needs it on restore; the lock method goes on to the restore */
+	if (opts.tcp_close) {
+		ie.has_tcp_close = true;
+		ie.tcp_close = true;
+	}
+	ie.has_network_lock_method = true;
+	ie.network_lock_method = opts.network_lock == NETWORK_LOCK_NFTABLES ? 2 :
+				 opts.network_lock == NETWORK_LOCK_SKIP	    ? 3 : 1;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
 	close_image(img);
 	return ret;
@@ -206,10 +215,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
 	if (post_ret)
 		pr_err("the post-dump action script failed: the images are kept, the tree is resumed\n");
-	if (opts.leave_running || post_ret)
+	if (opts.leave_running || post_ret) {
+		tcp_dump_finish(&fctx, true);	/* connections out of repair mode, unlocked */
 		resume_tree(&tree);
-	else
+	} else {
 		kill_tree(&tree);
+		tcp_dump_finish(&fctx, false);	/* closed in repair mode: silently; the lock stays */
+	}
 	dump_mem_ctx_fini(&mctx);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
@@ -221,6 +233,7 @@ err:
 	if (mem_ready)
 		dump_mem_ctx_fini(&mctx);
 	unlinkat(img_dfd, "inventory.img", 0);
+	tcp_dump_finish(&fctx, true);
 	resume_tree(&tree);
 	pstree_free(&tree);
 	return ret;

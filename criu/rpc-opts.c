@@ -31,6 +31,7 @@ bool rpc_swrk;
 static const char *const mapped_fields[] = {
 	"images_dir_fd", "images_dir", "work_dir_fd", "pid", "leave_running", "shell_job",
 	"log_level", "log_file", "log_to_stderr", "notify_scripts", "rst_sibling",
+	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -201,6 +202,26 @@ static int setup_log(const CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	return 0;
 }
 
+/* criu_opts.network_lock (CRIU's default, iptables, when unset) */
+static int rpc_network_lock(const CriuOpts *ro)
+{
+	if (!ro->has_network_lock)
+		return 0;
+	switch (ro->network_lock) {
+	case CRIU_NETWORK_LOCK_METHOD__IPTABLES:
+		opts.network_lock = NETWORK_LOCK_IPTABLES;
+		return 0;
+	case CRIU_NETWORK_LOCK_METHOD__NFTABLES:
+		opts.network_lock = NETWORK_LOCK_NFTABLES;
+		return 0;
+	case CRIU_NETWORK_LOCK_METHOD__SKIP:
+		opts.network_lock = NETWORK_LOCK_SKIP;
+		return 0;
+	default:
+		return pr_fail(-EINVAL, "criu_opts.network_lock %d is not a method\n", ro->network_lock);
+	}
+}
+
 int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
@@ -235,6 +256,12 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.shell_job = ro->shell_job;
 	opts.restore_detached = mode == RPC_RESTORE;
 	dirs->rst_sibling = ro->rst_sibling;
+	opts.tcp_established = ro->has_tcp_established && ro->tcp_established;
+	opts.tcp_close = ro->has_tcp_close && ro->tcp_close;
+	opts.tcp_skip_in_flight = ro->has_tcp_skip_in_flight && ro->tcp_skip_in_flight;
+	ret = rpc_network_lock(ro);
+	if (ret)
+		return ret;
 	if (ro->notify_scripts)
 		rpc_enable_notify();
 	pr_debug("request options: images %s, work dir %s, pid %d, leave_running %d, shell_job %d, rst_sibling %d\n",

@@ -7,6 +7,8 @@ set -e
 PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev python3 python3-protobuf protobuf-compiler util-linux procps"
 # go-criu and Go: test/unit/go-criu.sh drives criu swrk through the RPC library runc uses
 PKGS="$PKGS golang-go golang-github-checkpoint-restore-go-criu-dev"
+# nftables and iptables: the network lock (--network-lock) of established TCP connections
+PKGS="$PKGS nftables iptables"
 
 missing=""
 for p in $PKGS; do

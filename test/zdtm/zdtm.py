@@ -37,8 +37,11 @@ is installed, a second crit_check.py --debian decodes them with it too. A
 rejection fails the test (--no-crit: off).
 
 The runner is a child subreaper and reaps everything it starts. By default
-it re-executes itself as init of a new pid namespace (unshare --pid --fork
---mount-proc) so that pids freed by a dump stay free for the restore.
+it re-executes itself as init of a new pid namespace (unshare --pid --net
+--fork --mount-proc) so that pids freed by a dump stay free for the restore;
+the new network namespace (its loopback up) is shared by the runner, criu
+and the tests, so a test can use 127.0.0.1 and ::1 without touching the
+host (criu dumps only tasks in its own network namespace).
 One line is printed per test, then "zdtm: N passed, N failed, N skipped"
 (--label WORD replaces "zdtm").
 """
@@ -1091,8 +1094,9 @@ def set_subreaper():
 
 
 def enter_pidns():
-    """Re-exec as init of a new pid namespace. Returns only if that is impossible."""
-    probe = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true"]
+    """Re-exec as init of a new pid namespace, in a new network namespace too (its
+    loopback is brought up by lo_up()). Returns only if that is impossible."""
+    probe = ["unshare", "--pid", "--net", "--fork", "--mount-proc", "--kill-child", "true"]
     try:
         r = subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            timeout=30)
@@ -1109,6 +1113,18 @@ def enter_pidns():
     sys.stdout.flush()
     argv = probe[:-1] + [sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
     os.execvpe("unshare", argv, env)
+
+
+def lo_up():
+    """Bring up the loopback of the runner's own network namespace: tests talk over
+    127.0.0.1 and ::1 there, and criu shares the namespace with them."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    import socket
+    import struct
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sk:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sk.fileno(), SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(sk.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
 def parse_args():
@@ -1163,6 +1179,8 @@ def main():
     if args.flavor == "ns" and os.environ.pop(PIDNS_ENV, None) != "1":
         enter_pidns()
         args.flavor = "h"
+    elif args.flavor == "ns":
+        lo_up()
     set_subreaper()
     # stray SIGUSR1 (the tests' readiness signal) must not kill the runner
     signal.signal(signal.SIGUSR1, lambda s, f: None)
