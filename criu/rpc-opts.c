@@ -228,7 +228,9 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	pid_t peer = 0;
 	int ret;
 
+	const char *fault = opts.fault_inject;	/* the test hook comes from criu's environment, not the request */
 	opts_init();	/* every request starts from the defaults, whatever came before */
+	opts.fault_inject = fault;
 	dirs->img_dfd = -1;
 	if (!ro) {
 		if (mode != RPC_CHECK)

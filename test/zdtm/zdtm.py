@@ -19,6 +19,8 @@ Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
   opts, dopts, ropts  extra criu options for both / dump / restore (shell words)
   crfail              the dump must fail, and the task must survive and pass
+  dfault              a dump step to fail on purpose (criu's CRIU_FAULT test hook,
+                      e.g. before-inventory: everything is dumped, then the dump fails)
   feature             `criu check --feature X` must succeed for each X, else SKIP
   flavor              flavors the test may run in (ns, h), else SKIP
   norst               always run in --norst mode
@@ -82,7 +84,7 @@ LOG_TAIL = 25
 
 DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
-    "crfail": "bool", "crfail_log": "str", "norst": "bool", "pidns": "bool",
+    "crfail": "bool", "crfail_log": "str", "dfault": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
     "timeout": "int", "tty": "bool",
 }
@@ -168,7 +170,8 @@ def parse_desc_text(text):
 
 
 def load_desc(name):
-    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "norst": False, "pidns": False,
+    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "dfault": "", "norst": False,
+            "pidns": False,
             "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
@@ -529,14 +532,14 @@ class Runner:
             print("    . " + msg, flush=True)
 
     # -- criu invocations
-    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False):
+    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False, env=None):
         """Run criu; returns (rc or None on timeout, path of its output file).
         on_tty: stdin, stdout and stderr on the test's terminal (what criu
         prints goes to the terminal's transcript, the test's log)."""
         out = os.path.join(cwd, log_name + ".out")
         cmd = self.criu_cmd + argv
         self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
-        pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None)
+        pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None, env=env)
         gone, st = self.reaper.wait(pid, timeout)
         if on_tty:
             self.tty_drain()
@@ -621,7 +624,8 @@ class Runner:
         if t["desc"]["tty"]:
             argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["dopts"]
-        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"])
+        env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
+        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], env=env)
         return ddir, rc, out
 
     def restore(self, t, ddir, pid):
