@@ -70,27 +70,11 @@ int inet_collect(struct rst_ctx *ctx, struct file_desc *d)
 	return 0;
 }
 
+/* an address of the entry, with the IPv6 scope of its interface */
 static int entry_sockaddr(const InetSkEntry *ie, bool peer, union soccr_addr *a)
 {
-	struct net_conn c;
-	int ret;
-
-	memset(&c, 0, sizeof(c));
-	if (peer)
-		ret = inet_entry_conn(ie, &c);
-	else {
-		InetSkEntry tmp = *ie;
-
-		/* the local address alone: a zero peer of the same family */
-		uint32_t zero[4] = {};
-		tmp.dst_addr = zero;
-		tmp.n_dst_addr = ie->n_src_addr;
-		tmp.dst_port = 0;
-		ret = inet_entry_conn(&tmp, &c);
-	}
-	if (ret)
-		return ret;
-	*a = peer ? c.dst : c.src;
+	if (inet_entry_addr(ie, peer, a))
+		return -EINVAL;
 	if (ie->family == AF_INET6 && ie->ifname && *ie->ifname) {
 		a->v6.sin6_scope_id = if_nametoindex(ie->ifname);
 		if (!a->v6.sin6_scope_id)
@@ -161,7 +145,8 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 		ret = restore_plain(fd, s);
 	}
 	ret = ret ?: inet_restore_reuseaddr(fd, ie, s->who);
-	if (!ret && fcntl(fd, F_SETFL, ie->flags & (O_NONBLOCK | O_ASYNC) & ~O_ASYNC))
+	/* O_ASYNC comes with the owner, in the task (fown.c) */
+	if (!ret && fcntl(fd, F_SETFL, ie->flags & O_NONBLOCK))
 		ret = pr_fail_errno("%s: F_SETFL", s->who);
 	return ret;
 }

@@ -46,12 +46,10 @@ struct tcp_dump {
 	pid_t root;
 };
 
+/* soccr's messages, at debug level: the caller logs what failed, once */
 static void soccr_log(int level, const char *msg)
 {
-	if (level <= 1)
-		pr_debug("%s", msg);	/* the caller says what failed */
-	else
-		pr_debug("%s", msg);
+	pr_debug("%s", msg);
 }
 
 static struct tcp_dump *tcp_dump_get(struct dump_files_ctx *ctx)
@@ -201,12 +199,16 @@ static int entry_addr(const uint32_t *words, size_t n, uint32_t port, int family
 	return -EINVAL;
 }
 
+int inet_entry_addr(const InetSkEntry *ie, bool peer, union soccr_addr *ret)
+{
+	if (peer)
+		return entry_addr(ie->dst_addr, ie->n_dst_addr, ie->dst_port, ie->family, ret);
+	return entry_addr(ie->src_addr, ie->n_src_addr, ie->src_port, ie->family, ret);
+}
+
 int inet_entry_conn(const InetSkEntry *ie, struct net_conn *ret)
 {
-	if (entry_addr(ie->src_addr, ie->n_src_addr, ie->src_port, ie->family, &ret->src) ||
-	    entry_addr(ie->dst_addr, ie->n_dst_addr, ie->dst_port, ie->family, &ret->dst))
-		return -EINVAL;
-	return 0;
+	return inet_entry_addr(ie, false, &ret->src) ?: inet_entry_addr(ie, true, &ret->dst);
 }
 
 static int read_stream(int img_dfd, uint32_t ino, TcpStreamEntry **ret_te, char **ret_buf, const char *who)

@@ -60,6 +60,8 @@ struct soccr_sk;
  * tree may run (soccr_resume()).
  */
 int tcp_restore_conn(int img_dfd, int fd, const struct InetSkEntry *ie, struct soccr_sk **ret_sk, const char *who);
+/* The local (peer false) or peer address of an image entry: 0 or -EINVAL. */
+int inet_entry_addr(const struct InetSkEntry *ie, bool peer, union soccr_addr *ret);
 /* The connection an image entry describes, for the lock. */
 int inet_entry_conn(const struct InetSkEntry *ie, struct net_conn *ret);
 
