@@ -47,7 +47,8 @@ static const struct criu_feature criu_features[] = {
 	{ "cgroupns", CAT_EXTRA, NULL, "cgroup namespaces" },
 	{ "autofs", CAT_EXPERIMENTAL, NULL, "autofs mounts" },
 	{ "tcp_half_closed", CAT_EXTRA, NULL,
-	  "half-closed TCP connections (FIN_WAIT1/2, CLOSE_WAIT, LAST_ACK, CLOSING: refused at dump)" },
+	  "every half-closed TCP connection (FIN_WAIT1/2 and a CLOSE_WAIT whose peer is in the tree are restored; "
+	  "LAST_ACK, CLOSING and a CLOSE_WAIT whose peer is outside are refused at dump)" },
 	{ "compat_cr", CAT_EXPERIMENTAL, NULL, "32-bit (compat) tasks" },
 	{ "uffd", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
 	{ "uffd-noncoop", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },

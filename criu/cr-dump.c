@@ -195,6 +195,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
+	ret = tcp_dump_check(&fctx);
+	if (ret)
+		goto err;
 	ret = dump_pstree(img_dfd, &tree);
 	if (ret)
 		goto err;

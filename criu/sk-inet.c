@@ -259,7 +259,7 @@ static int inet_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (v.proto == IPPROTO_TCP && v.state != TCP_LISTEN && v.state != TCP_CLOSE && !opts.tcp_close) {
 		struct net_conn c = { .src = v.src, .dst = v.dst };
 
-		ret = tcp_dump_conn(ctx, p, &c, ie.ino, v.who);
+		ret = tcp_dump_conn(ctx, p, &c, v.state, ie.ino, v.who);
 		if (ret)
 			return ret;
 	}

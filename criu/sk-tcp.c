@@ -38,6 +38,7 @@ struct tcp_dumped {
 	struct soccr_sk *sk;
 	int fd;			/* criu's own reference to the socket */
 	struct net_conn conn;
+	uint32_t state;		/* TCP_* */
 	bool locked;
 };
 
@@ -119,8 +120,8 @@ static int save_conn(struct dump_files_ctx *ctx, struct tcp_dumped *t, uint32_t 
 	return write_stream(ctx, ino, &d, inq, outq, who);
 }
 
-int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct net_conn *c, uint32_t ino,
-		  const char *who)
+int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct net_conn *c, uint32_t state,
+		  uint32_t ino, const char *who)
 {
 	struct tcp_dump *td = tcp_dump_get(ctx);
 	struct tcp_dumped *t;
@@ -137,6 +138,7 @@ int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const st
 	if (!t)
 		return -ENOMEM;
 	t->conn = *c;
+	t->state = state;
 	t->fd = fcntl(p->lfd, F_DUPFD_CLOEXEC, 0);
 	t->next = td->conns;
 	td->conns = t;
@@ -151,6 +153,44 @@ int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const st
 		return pr_fail(ret, "%s: can't put connection %s in repair mode (TCP_REPAIR): %s\n", who,
 			       net_conn_str(c, buf, sizeof(buf)), strerror(-ret));
 	return save_conn(ctx, t, ino, who);
+}
+
+static bool same_addr(const union soccr_addr *a, const union soccr_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->v4.sin_port == b->v4.sin_port && a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
+	return a->v6.sin6_port == b->v6.sin6_port && !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16);
+}
+
+/* the other end of c among the dumped connections (both ends in the tree), or NULL */
+static const struct tcp_dumped *other_end(const struct tcp_dump *td, const struct net_conn *c)
+{
+	for (const struct tcp_dumped *t = td->conns; t; t = t->next)
+		if (same_addr(&t->conn.src, &c->dst) && same_addr(&t->conn.dst, &c->src))
+			return t;
+	return NULL;
+}
+
+int tcp_dump_check(struct dump_files_ctx *ctx)
+{
+	const struct tcp_dump *td = ctx->tcp;
+	char buf[128];
+
+	for (const struct tcp_dumped *t = td ? td->conns : NULL; t; t = t->next) {
+		const struct tcp_dumped *o;
+
+		if (!soccr_state_fin_received(t->state))
+			continue;
+		o = other_end(td, &t->conn);
+		if (!o || !soccr_state_fin_sent(o->state))
+			return pr_fail(-EOPNOTSUPP,
+				       "connection %s is in state %s (its peer shut it for writing) and its peer is "
+				       "not in the dumped tree: criu can't give it the end of file again\n",
+				       net_conn_str(&t->conn, buf, sizeof(buf)), inet_state_name(t->state));
+	}
+	return 0;
 }
 
 void tcp_dump_finish(struct dump_files_ctx *ctx, bool resume)

@@ -56,6 +56,7 @@ struct soccr_sk {
 	uint32_t queue_len[2];
 	char *unsent;		/* restore: the never-sent tail, sent by soccr_resume() */
 	uint32_t unsent_len;
+	int shut_wr;		/* restore: this end had sent its FIN: soccr_resume() sends it again */
 };
 
 static void (*log_fn)(int level, const char *msg);
@@ -152,13 +153,28 @@ int soccr_resume(struct soccr_sk *sk)
 		err = say(-errno, "soccr: SO_REUSEADDR: %s\n", strerror(errno));
 	if (!err)
 		err = send_unsent(sk);
+	if (!err && sk->shut_wr && shutdown(sk->fd, SHUT_WR))
+		err = say(-errno, "soccr: shutdown: %s\n", strerror(errno));
 	soccr_release(sk);
 	return err;
 }
 
 int soccr_state_supported(uint32_t state)
 {
-	return state == TCP_ESTABLISHED;
+	return state == TCP_ESTABLISHED || state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 ||
+	       state == TCP_CLOSE_WAIT;
+}
+
+/* this end sent its FIN (shutdown for writing): it is the last sequence number of the send queue */
+int soccr_state_fin_sent(uint32_t state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2;
+}
+
+/* the peer's FIN was received: it is the last sequence number received */
+int soccr_state_fin_received(uint32_t state)
+{
+	return state == TCP_CLOSE_WAIT;
 }
 
 static int queue_select(int fd, enum soccr_queue q)
@@ -199,6 +215,17 @@ static int save_queues(int fd, struct soccr_data *d)
 	if (ioctl(fd, SIOCOUTQNSD, &v))
 		return say(-errno, "soccr: SIOCOUTQNSD: %s\n", strerror(errno));
 	d->unsq_len = v;
+	/*
+	 * The FIN this end sent takes a sequence number of the send queue:
+	 * the queue's lengths count it until it is acknowledged (FIN_WAIT1;
+	 * in FIN_WAIT2 nothing is left). The data lengths leave it out; the
+	 * sequence numbers keep it (soccr_restore() knows it from the state).
+	 */
+	if (soccr_state_fin_sent(d->state) && d->outq_len) {
+		d->outq_len--;
+		if (d->unsq_len)
+			d->unsq_len--;
+	}
 	return queue_none(fd);
 }
 
@@ -308,15 +335,22 @@ static socklen_t addr_len(const union soccr_addr *a)
 	return a->sa.sa_family == AF_INET ? sizeof(a->v4) : sizeof(a->v6);
 }
 
-/* the sequence numbers of both queues, before connect(): where the restored data starts */
+/*
+ * The sequence numbers of both queues, before connect(): where the restored
+ * data starts. A connection is made ESTABLISHED: the FINs are not in the
+ * queues (this end's is sent again by soccr_resume(); the peer's must come
+ * again from the peer), so their sequence numbers are left out.
+ */
 static int restore_seqs(int fd, const struct soccr_data *d)
 {
+	uint32_t rcv_nxt = d->inq_seq - !!soccr_state_fin_received(d->state);
+	uint32_t write_seq = d->outq_seq - !!soccr_state_fin_sent(d->state);
 	int err;
 
 	err = queue_select(fd, SOCCR_RECV_QUEUE);
-	err = err ?: set_int(fd, TCP_QUEUE_SEQ, d->inq_seq - d->inq_len);
+	err = err ?: set_int(fd, TCP_QUEUE_SEQ, rcv_nxt - d->inq_len);
 	err = err ?: queue_select(fd, SOCCR_SEND_QUEUE);
-	err = err ?: set_int(fd, TCP_QUEUE_SEQ, d->outq_seq - d->outq_len);
+	err = err ?: set_int(fd, TCP_QUEUE_SEQ, write_seq - d->outq_len);
 	err = err ?: queue_none(fd);
 	return err ? say(err, "soccr: TCP_QUEUE_SEQ: %s\n", strerror(-err)) : 0;
 }
@@ -367,9 +401,15 @@ static int fill_queue(int fd, enum soccr_queue q, const char *buf, uint32_t len)
 static int restore_window(int fd, const struct soccr_data *d)
 {
 	struct soccr_kwindow w = { d->snd_wl1, d->snd_wnd, d->max_window, d->rcv_wnd, d->rcv_wup };
+	uint32_t rcv_nxt = d->inq_seq - !!soccr_state_fin_received(d->state);
 
 	if (!d->has_window)
 		return 0;
+	/* without the peer's FIN, nothing the window saw may lie beyond what was received */
+	if ((int32_t)(w.rcv_wup - rcv_nxt) > 0)
+		w.rcv_wup = rcv_nxt;
+	if ((int32_t)(w.snd_wl1 - rcv_nxt) > 0)
+		w.snd_wl1 = rcv_nxt;
 	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
 		return say(-errno, "soccr: TCP_REPAIR_WINDOW: %s\n", strerror(errno));
 	return 0;
@@ -409,5 +449,6 @@ int soccr_restore(struct soccr_sk *sk, const struct soccr_data *d)
 		sk->unsent_len = d->unsq_len;
 	}
 	sk->queue_buf[0] = sk->queue_buf[1] = NULL;
+	sk->shut_wr = soccr_state_fin_sent(d->state);
 	return 0;
 }

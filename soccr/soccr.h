@@ -67,7 +67,10 @@ int soccr_resume(struct soccr_sk *sk);
 void soccr_release(struct soccr_sk *sk);
 int soccr_fd(const struct soccr_sk *sk);
 
-/* Dump: the connection's state (an ESTABLISHED one; other states give -EOPNOTSUPP). */
+/*
+ * Dump: the connection's state (soccr_state_supported(); other states give
+ * -EOPNOTSUPP). The queue lengths are of data: a FIN is not counted.
+ */
 int soccr_save(struct soccr_sk *sk, struct soccr_data *ret);
 /*
  * Dump, after soccr_save(): a malloc()ed copy of a queue's bytes
@@ -86,8 +89,17 @@ int soccr_set_queue(struct soccr_sk *sk, enum soccr_queue q, const char *buf, ui
  */
 int soccr_restore(struct soccr_sk *sk, const struct soccr_data *data);
 
-/* The states soccr_save() accepts: 1 or 0. */
+/*
+ * The states soccr_save() accepts: 1 or 0. ESTABLISHED; FIN_WAIT1 and
+ * FIN_WAIT2 (this end shut for writing: soccr_resume() sends its FIN
+ * again, which the peer takes as a repeat); CLOSE_WAIT (the peer's FIN
+ * received: the connection comes back ESTABLISHED and gets to CLOSE_WAIT
+ * only when the peer sends its FIN again, as a restored FIN_WAIT1/2 peer
+ * does: the caller must make sure of that).
+ */
 int soccr_state_supported(uint32_t state);
+int soccr_state_fin_sent(uint32_t state);
+int soccr_state_fin_received(uint32_t state);
 
 void soccr_set_log(void (*fn)(int level, const char *msg));
 

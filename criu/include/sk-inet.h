@@ -49,8 +49,14 @@ struct fd_parms;
  * repair mode and write tcp-stream-<ino>.img. The socket stays in repair
  * mode until tcp_dump_finish().
  */
-int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct net_conn *c, uint32_t ino,
-		  const char *who);
+int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct net_conn *c, uint32_t state,
+		  uint32_t ino, const char *who);
+/*
+ * Dump, once every task's files are dumped: a connection whose peer shut it
+ * for writing (CLOSE_WAIT) comes back only when the peer is restored too
+ * and sends its FIN again (FIN_WAIT1/2 in the tree). 0 or -EOPNOTSUPP logged.
+ */
+int tcp_dump_check(struct dump_files_ctx *ctx);
 
 struct InetSkEntry;
 struct soccr_sk;
