@@ -5,9 +5,10 @@
  * with unread data both ways and a send queue with bytes never sent are
  * saved, their sockets closed in repair mode (silently), and a fresh pair of
  * sockets made into the same connections; the data arrives, in order, and
- * new data flows both ways. Also: what soccr refuses (a listener, a UDP
- * socket, saving an unconnected socket), and that SO_REUSEADDR survives
- * repair mode.
+ * new data flows both ways; a half-closed connection (FIN_WAIT2 and
+ * CLOSE_WAIT) comes back with its end of file. Also: what soccr refuses (a
+ * listener, a UDP socket, saving an unconnected socket), and that
+ * SO_REUSEADDR survives repair mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +198,46 @@ static void one_family(int family)
 	free(ss.outq);
 }
 
+/* FIN_WAIT2 and CLOSE_WAIT: the client shut its writing side after sending "x" */
+static void half_closed(void)
+{
+	struct saved sc = {}, ss = {};
+	struct soccr_sk *kc = NULL, *ks = NULL;
+	int cli, srv, ret;
+	char buf[4];
+
+	if (!check(!make_pair(AF_INET, &cli, &srv), "half-closed: a connection"))
+		return;
+	check(send(cli, "x", 1, 0) == 1 && !shutdown(cli, SHUT_WR), "half-closed: the client shuts its writing side");
+	usleep(100000);
+	ret = save_one(cli, &sc);
+	ret = ret ?: save_one(srv, &ss);
+	check(!ret && sc.d.state == TCP_FIN_WAIT2 && ss.d.state == TCP_CLOSE_WAIT,
+	      "half-closed: FIN_WAIT2 and CLOSE_WAIT saved (%d, %u, %u)", ret, sc.d.state, ss.d.state);
+	check(ss.d.inq_len == 1 && sc.d.outq_len == 0, "half-closed: the FIN is not counted as data (%u, %u)",
+	      ss.d.inq_len, sc.d.outq_len);
+	close(cli);
+	close(srv);
+	ret = restore_one(AF_INET, &ss, &ks);
+	ret = ret ?: restore_one(AF_INET, &sc, &kc);
+	check(!ret, "half-closed: both ends restored (%s)", strerror(-ret));
+	if (!kc || !ks)
+		return;
+	cli = soccr_fd(kc);
+	srv = soccr_fd(ks);
+	check(!soccr_resume(ks) && !soccr_resume(kc), "half-closed: both ends leave repair mode");
+	check(!read_exact(srv, buf, 1) && buf[0] == 'x' && recv(srv, buf, 1, 0) == 0,
+	      "half-closed: the server reads the data, then the end of file (the client's FIN sent again)");
+	check(send(srv, "yz", 2, 0) == 2 && !read_exact(cli, buf, 2) && !memcmp(buf, "yz", 2),
+	      "half-closed: the server still sends to the client");
+	close(cli);
+	close(srv);
+	free(ss.inq);
+	free(ss.outq);
+	free(sc.inq);
+	free(sc.outq);
+}
+
 static void refusals(void)
 {
 	struct soccr_sk *sk;
@@ -241,6 +282,7 @@ int main(void)
 	}
 	one_family(AF_INET);
 	one_family(AF_INET6);
+	half_closed();
 	refusals();
 	printf("1..%d\n", nr_test);
 	return nr_fail ? 1 : 0;
