@@ -134,7 +134,15 @@ int main(int argc, char **argv)
 		fail("connection 2: set up");
 		return 1;
 	}
-	poll(NULL, 0, 200);	/* the FINs arrive: FIN_WAIT2 and CLOSE_WAIT */
+	{
+		/* the FIN reached the server of connection 1: CLOSE_WAIT */
+		struct pollfd p = { .fd = srv, .events = POLLRDHUP };
+
+		if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLRDHUP)) {
+			fail("connection 1: the client's FIN did not arrive");
+			return 1;
+		}
+	}
 
 	test_daemon();
 	test_waitsig();

@@ -55,7 +55,15 @@ int main(int argc, char **argv)
 		fail("the helper");
 		return 1;
 	}
-	poll(NULL, 0, 200);	/* its FIN arrives: CLOSE_WAIT */
+	{
+		/* its FIN arrived: CLOSE_WAIT */
+		struct pollfd p = { .fd = srv, .events = POLLRDHUP };
+
+		if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLRDHUP)) {
+			fail("the helper did not shut its writing side");
+			return 1;
+		}
+	}
 
 	test_daemon();
 	test_waitsig();
