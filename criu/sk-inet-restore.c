@@ -138,13 +138,18 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 			return -ENOMEM;
 		st->had_conns = true;
 		s->conn_locked = true;
-		ret = inet_restore_conn_bufs(fd, ie, s->who);
+		/*
+		 * SO_REUSEADDR as dumped before repair mode, which binds without it
+		 * and whose end puts back the value it found (soccr_resume())
+		 */
+		ret = inet_restore_reuseaddr(fd, ie, s->who);
+		ret = ret ?: inet_restore_conn_bufs(fd, ie, s->who);
 		ret = ret ?: tcp_restore_conn(ctx->img_dfd, fd, ie, &s->repair, s->who);
 		ret = ret ?: inet_restore_buf_lock(fd, ie, s->who);
 	} else {
 		ret = restore_plain(fd, s);
+		ret = ret ?: inet_restore_reuseaddr(fd, ie, s->who);
 	}
-	ret = ret ?: inet_restore_reuseaddr(fd, ie, s->who);
 	/* O_ASYNC comes with the owner, in the task (fown.c) */
 	if (!ret && fcntl(fd, F_SETFL, ie->flags & O_NONBLOCK))
 		ret = pr_fail_errno("%s: F_SETFL", s->who);

@@ -6,9 +6,10 @@
  * child. Before the dump each connection has data waiting, unread, in both
  * directions, and one has its sender's send queue full (its peer's receive
  * window closed): bytes sent but not acknowledged and bytes never sent.
- * After restore: the same addresses and ports, TCP_NODELAY and keepalive
- * as set, every byte queued before the dump arrives, in order, and new data
- * flows both ways.
+ * After restore: the same addresses and ports, TCP_NODELAY, keepalive and
+ * SO_REUSEADDR as set (the accepted end inherited the listener's, the
+ * client has none), every byte queued before the dump arrives, in order,
+ * and new data flows both ways.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -36,7 +37,9 @@ static int make_conn(struct conn *c)
 	c->lsk = socket(c->family == AF_INET && c->mapped ? AF_INET6 : c->family, SOCK_STREAM, 0);
 	c->cli = socket(c->family, SOCK_STREAM, 0);
 	len = sk_loopback(c->family, c->mapped, &a);
-	if (c->lsk < 0 || c->cli < 0 || (c->mapped && sk_set_int(c->lsk, SOL_IPV6, IPV6_V6ONLY, 0)))
+	/* the accepted end inherits the listener's SO_REUSEADDR; the client has none */
+	if (c->lsk < 0 || c->cli < 0 || (c->mapped && sk_set_int(c->lsk, SOL_IPV6, IPV6_V6ONLY, 0)) ||
+	    sk_set_int(c->lsk, SOL_SOCKET, SO_REUSEADDR, 1))
 		return -1;
 	if (c->mapped) {
 		/* an IPv6 client of a dual-stack listener, through ::ffff:127.0.0.1 */
@@ -81,6 +84,8 @@ static int child(struct conn *c, int go)
 			bad |= 8;
 		if (sk_get_int(c[i].srv, SOL_SOCKET, SO_KEEPALIVE) != 1 || sk_get_int(c[i].srv, SOL_TCP, TCP_KEEPIDLE) != 77)
 			bad |= 16;
+		if (sk_get_int(c[i].srv, SOL_SOCKET, SO_REUSEADDR) != 1)
+			bad |= 32;
 	}
 	return bad;
 }
@@ -191,6 +196,8 @@ int main(int argc, char **argv)
 			fail("connection %d: no new data after the restore", i);
 		if (sk_get_int(c[i].cli, SOL_TCP, TCP_NODELAY) != 1)
 			fail("connection %d: TCP_NODELAY", i);
+		if (sk_get_int(c[i].cli, SOL_SOCKET, SO_REUSEADDR) != 0)
+			fail("connection %d: the client has SO_REUSEADDR", i);
 	}
 	if (drain(fl[1], filled))
 		fail("the %ld bytes in flight in the filled connection did not all arrive in order", filled);
