@@ -37,6 +37,7 @@ struct int_opt {
 	size_t has_off, val_off;
 	int family;		/* 0: both, AF_INET or AF_INET6 only */
 	bool tcp_only;
+	bool udp_only;		/* multicast: the kernel refuses it on stream sockets */
 };
 
 #define SK(o, f)	#o, SOL_SOCKET, o, M_SK, offsetof(SkOptsEntry, has_##f), offsetof(SkOptsEntry, f)
@@ -67,6 +68,34 @@ static const struct int_opt int_opts[] = {
 	{ TCP(TCP_KEEPCNT, keepcnt), 0, true },
 	{ TCP(TCP_KEEPIDLE, keepidle), 0, true },
 	{ TCP(TCP_KEEPINTVL, keepintvl), 0, true },
+	/* fields of our own (>= 100) */
+	{ SK(SO_TIMESTAMP, so_timestamp) },
+	{ SK(SO_TIMESTAMPNS, so_timestampns) },
+	{ SK(SO_RXQ_OVFL, so_rxq_ovfl) },
+	{ SK(SO_BUSY_POLL, so_busy_poll) },
+	{ SK(SO_PEEK_OFF, so_peek_off) },
+	{ SK(SO_ZEROCOPY, so_zerocopy) },
+	{ IP(SOL_IP, IP_MTU_DISCOVER, mtu_discover), AF_INET },
+	{ IP(SOL_IP, IP_RECVERR, recverr), AF_INET },
+	{ IP(SOL_IP, IP_TRANSPARENT, transparent), AF_INET },
+	{ IP(SOL_IP, IP_BIND_ADDRESS_NO_PORT, bind_address_no_port), AF_INET },
+	{ IP(SOL_IP, IP_RECVTOS, recvtos), AF_INET },
+	{ IP(SOL_IP, IP_RECVTTL, recvttl), AF_INET },
+	{ IP(SOL_IP, IP_MULTICAST_TTL, multicast_ttl), AF_INET, false, true },
+	{ IP(SOL_IP, IP_MULTICAST_LOOP, multicast_loop), AF_INET, false, true },
+	{ IP(SOL_IPV6, IPV6_MTU_DISCOVER, mtu_discover6), AF_INET6 },
+	{ IP(SOL_IPV6, IPV6_RECVERR, recverr6), AF_INET6 },
+	{ IP(SOL_IPV6, IPV6_TRANSPARENT, transparent6), AF_INET6 },
+	{ IP(SOL_IPV6, IPV6_MULTICAST_HOPS, multicast_hops6), AF_INET6, false, true },
+	{ IP(SOL_IPV6, IPV6_MULTICAST_LOOP, multicast_loop6), AF_INET6, false, true },
+	{ IP(SOL_IPV6, IPV6_RECVTCLASS, recvtclass6), AF_INET6 },
+	{ TCP(TCP_USER_TIMEOUT, user_timeout), 0, true },
+	{ TCP(TCP_DEFER_ACCEPT, defer_accept), 0, true },
+	{ TCP(TCP_FASTOPEN, fastopen), 0, true },
+	{ TCP(TCP_NOTSENT_LOWAT, notsent_lowat), 0, true },
+	{ TCP(TCP_SYNCNT, syncnt), 0, true },
+	{ TCP(TCP_LINGER2, linger2), 0, true },
+	{ TCP(TCP_FASTOPEN_CONNECT, fastopen_connect), 0, true },
 };
 
 static void *msg_of(enum opt_msg m, SkOptsEntry *sk, IpOptsEntry *ip, TcpOptsEntry *tcp)
@@ -76,7 +105,7 @@ static void *msg_of(enum opt_msg m, SkOptsEntry *sk, IpOptsEntry *ip, TcpOptsEnt
 
 static bool applies(const struct int_opt *o, int family, bool is_tcp)
 {
-	return (!o->family || o->family == family) && (!o->tcp_only || is_tcp);
+	return (!o->family || o->family == family) && (!o->tcp_only || is_tcp) && (!o->udp_only || !is_tcp);
 }
 
 static int get_int(int fd, int level, int opt, int *ret)
@@ -146,6 +175,14 @@ static int dump_sk_misc(int lfd, struct inet_opts_buf *ob, const char *who)
 	if (!get_int(lfd, SOL_SOCKET, SO_BUF_LOCK, &v)) {
 		o->has_so_buf_lock = true;
 		o->so_buf_lock = v;
+	}
+	if (ob->is_tcp) {
+		len = sizeof(ob->congestion) - 1;
+		if (getsockopt(lfd, SOL_TCP, TCP_CONGESTION, ob->congestion, &len))
+			return pr_fail_errno("%s: TCP_CONGESTION", who);
+		ob->congestion[len] = '\0';
+		if (ob->congestion[0])
+			ob->tcp.congestion = ob->congestion;
 	}
 	len = sizeof(ob->bound_dev);
 	if (getsockopt(lfd, SOL_SOCKET, SO_BINDTODEVICE, ob->bound_dev, &len))
@@ -275,6 +312,21 @@ static int restore_sk_misc(int fd, const SkOptsEntry *o, const char *who)
 	return 0;
 }
 
+/* a TCP congestion control other than the new socket's */
+static int restore_congestion(int fd, const TcpOptsEntry *t, const char *who)
+{
+	char cur[32] = "";
+	socklen_t len = sizeof(cur) - 1;
+
+	if (!t || !t->congestion || !*t->congestion)
+		return 0;
+	if (!getsockopt(fd, SOL_TCP, TCP_CONGESTION, cur, &len) && !strncmp(cur, t->congestion, sizeof(cur)))
+		return 0;
+	if (setsockopt(fd, SOL_TCP, TCP_CONGESTION, t->congestion, strlen(t->congestion)))
+		return pr_fail_errno("%s: can't set TCP_CONGESTION %s", who, t->congestion);
+	return 0;
+}
+
 int inet_restore_opts(int fd, const InetSkEntry *ie, const char *who)
 {
 	int ret;
@@ -287,6 +339,7 @@ int inet_restore_opts(int fd, const InetSkEntry *ie, const char *who)
 	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1))
 		return pr_fail_errno("%s: SO_REUSEADDR", who);
 	ret = restore_int_opts(fd, ie, who);
+	ret = ret ?: restore_congestion(fd, ie->proto == IPPROTO_TCP ? ie->tcp_opts : NULL, who);
 	return ret ?: restore_sk_misc(fd, ie->opts, who);
 }
 

@@ -23,6 +23,7 @@ struct inet_opts_buf {
 	bool is_tcp;
 	bool has_v6only, v6only;
 	char bound_dev[IF_NAMESIZE];
+	char congestion[32];	/* TCP_CONGESTION: the kernel's names are at most 16 bytes */
 };
 
 /* Dump: every option of lfd into ob. 0, or -errno logged (a socket filter is refused). */

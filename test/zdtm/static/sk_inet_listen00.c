@@ -4,13 +4,16 @@
  * the v4-mapped ::ffff:127.0.0.1, each with the options a server sets
  * (SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT,
  * TCP_NODELAY, TCP_CORK, SO_SNDBUF/SO_RCVBUF, SO_RCVTIMEO/SO_SNDTIMEO,
- * SO_LINGER, SO_BINDTODEVICE, IP_FREEBIND, IP_TOS/IP_TTL or IPV6_TCLASS and
- * IPV6_UNICAST_HOPS) and its own backlog, plus a bound TCP socket that does
+ * SO_LINGER, SO_BINDTODEVICE, SO_TIMESTAMP, TCP_DEFER_ACCEPT, TCP_FASTOPEN,
+ * TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_SYNCNT, TCP_LINGER2,
+ * TCP_CONGESTION, IP_FREEBIND, IP_TOS/IP_TTL or IPV6_TCLASS and
+ * IPV6_UNICAST_HOPS, IP(V6)_RECVERR, IP(V6)_MTU_DISCOVER) and its own backlog, plus a bound TCP socket that does
  * not listen and an unbound one. After restore every address, port, option
  * and backlog must be the same, and each listener must accept a new
  * connection that carries data both ways.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 
 #include "sk_inet.h"
@@ -46,13 +49,25 @@ static int setup_opts(int fd, int family, int i)
 	ret |= setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ret |= setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	ret |= setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	ret |= sk_set_int(fd, SOL_SOCKET, SO_TIMESTAMP, 1);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_DEFER_ACCEPT, 5 + i);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_FASTOPEN, 16 + i);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_USER_TIMEOUT, 12345 + i);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_NOTSENT_LOWAT, 4096 + i);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_SYNCNT, 3 + i);
+	ret |= sk_set_int(fd, SOL_TCP, TCP_LINGER2, 17 + i);
+	ret |= setsockopt(fd, SOL_TCP, TCP_CONGESTION, "reno", 4);
 	if (family == AF_INET) {
 		ret |= sk_set_int(fd, SOL_IP, IP_FREEBIND, 1);
 		ret |= sk_set_int(fd, SOL_IP, IP_TOS, 0x10);
 		ret |= sk_set_int(fd, SOL_IP, IP_TTL, 33);
+		ret |= sk_set_int(fd, SOL_IP, IP_RECVERR, 1);
+		ret |= sk_set_int(fd, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
 	} else {
 		ret |= sk_set_int(fd, SOL_IPV6, IPV6_TCLASS, 0x20);
 		ret |= sk_set_int(fd, SOL_IPV6, IPV6_UNICAST_HOPS, 17);
+		ret |= sk_set_int(fd, SOL_IPV6, IPV6_RECVERR, 1);
+		ret |= sk_set_int(fd, SOL_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
 	}
 	return ret;
 }
@@ -68,16 +83,23 @@ static const struct opt_check int_checks[] = {
 	{ SOL_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL" },   { SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT" },
 	{ SOL_TCP, TCP_NODELAY, "TCP_NODELAY" },       { SOL_TCP, TCP_CORK, "TCP_CORK" },
 	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF" },        { SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF" },
-	{ SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN" },
+	{ SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN" },	 { SOL_SOCKET, SO_TIMESTAMP, "SO_TIMESTAMP" },
+	{ SOL_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT" }, { SOL_TCP, TCP_FASTOPEN, "TCP_FASTOPEN" },
+	{ SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT" }, { SOL_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT" },
+	{ SOL_TCP, TCP_SYNCNT, "TCP_SYNCNT" },		 { SOL_TCP, TCP_LINGER2, "TCP_LINGER2" },
 };
 
-static const struct opt_check v4_checks[] = {
-	{ SOL_IP, IP_FREEBIND, "IP_FREEBIND" }, { SOL_IP, IP_TOS, "IP_TOS" }, { SOL_IP, IP_TTL, "IP_TTL" },
+#define NR_FAMILY_CHECKS 5
+
+static const struct opt_check v4_checks[NR_FAMILY_CHECKS] = {
+	{ SOL_IP, IP_FREEBIND, "IP_FREEBIND" },	  { SOL_IP, IP_TOS, "IP_TOS" }, { SOL_IP, IP_TTL, "IP_TTL" },
+	{ SOL_IP, IP_RECVERR, "IP_RECVERR" },	  { SOL_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER" },
 };
 
-static const struct opt_check v6_checks[] = {
-	{ SOL_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY" }, { SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS" },
-	{ SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS" },
+static const struct opt_check v6_checks[NR_FAMILY_CHECKS] = {
+	{ SOL_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY" },	      { SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS" },
+	{ SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS" }, { SOL_IPV6, IPV6_RECVERR, "IPV6_RECVERR" },
+	{ SOL_IPV6, IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER" },
 };
 
 /* every option value of fd, to compare before/after */
@@ -87,12 +109,11 @@ static int snap_opts(int fd, int family, int *vals)
 
 	for (size_t i = 0; i < sizeof(int_checks) / sizeof(int_checks[0]); i++)
 		vals[n++] = sk_get_int(fd, int_checks[i].level, int_checks[i].opt);
-	if (family == AF_INET)
-		for (size_t i = 0; i < 3; i++)
-			vals[n++] = sk_get_int(fd, v4_checks[i].level, v4_checks[i].opt);
-	else
-		for (size_t i = 0; i < 3; i++)
-			vals[n++] = sk_get_int(fd, v6_checks[i].level, v6_checks[i].opt);
+	for (size_t i = 0; i < NR_FAMILY_CHECKS; i++) {
+		const struct opt_check *c = family == AF_INET ? &v4_checks[i] : &v6_checks[i];
+
+		vals[n++] = sk_get_int(fd, c->level, c->opt);
+	}
 	return n;
 }
 
@@ -124,6 +145,10 @@ static void check_misc(int fd, int i)
 	len = sizeof(dev);
 	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) || strcmp(dev, "lo"))
 		fail("listener %d: SO_BINDTODEVICE is '%s'", i, dev);
+	len = sizeof(dev);
+	memset(dev, 0, sizeof(dev));
+	if (getsockopt(fd, SOL_TCP, TCP_CONGESTION, dev, &len) || strcmp(dev, "reno"))
+		fail("listener %d: TCP_CONGESTION is '%s'", i, dev);
 }
 
 static int backlog_of(int fd)
@@ -148,8 +173,19 @@ static void check_accepts(struct lsn *l, int i)
 		fail("listener %d: can't connect to it", i);
 		return;
 	}
+	/* data first: with TCP_DEFER_ACCEPT the connection is accepted once data came */
+	if (write(c, "ping", 4) != 4) {
+		fail("listener %d: can't send on the new connection", i);
+		close(c);
+		return;
+	}
+	{
+		struct pollfd p = { .fd = l->fd, .events = POLLIN };
+
+		poll(&p, 1, 10000);
+	}
 	s = accept(l->fd, NULL, NULL);
-	if (s < 0 || write(c, "ping", 4) != 4 || sk_read_all(s, buf, 4) || memcmp(buf, "ping", 4) ||
+	if (s < 0 || sk_read_all(s, buf, 4) || memcmp(buf, "ping", 4) ||
 	    write(s, "pong", 4) != 4 || sk_read_all(c, buf, 4) || memcmp(buf, "pong", 4))
 		fail("listener %d: the accepted connection does not carry data", i);
 	close(c);
@@ -164,7 +200,7 @@ int main(int argc, char **argv)
 		{ .family = AF_INET6, .backlog = 17 },
 		{ .family = AF_INET6, .mapped = true, .backlog = 129 },
 	};
-	int before[NR][32], after[32], n[NR];
+	int before[NR][64], after[64], n[NR];
 	union sk_addr bound_addr;
 	socklen_t blen;
 	int bound, unbound;

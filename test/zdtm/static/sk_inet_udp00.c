@@ -2,8 +2,8 @@
 /*
  * sk_inet_udp00: UDP echo pairs over 127.0.0.1, ::1 and a v4-mapped IPv6
  * socket talking to an IPv4 one: a bound server socket, and a client
- * connect()ed to it (with SO_BROADCAST, IP_PKTINFO / IPV6_RECVPKTINFO and
- * SO_PRIORITY set). One echo goes both ways before the dump; after restore
+ * connect()ed to it (with SO_BROADCAST, IP_PKTINFO / IPV6_RECVPKTINFO,
+ * SO_PRIORITY, SO_TIMESTAMPNS and the multicast TTL / hop limit set). One echo goes both ways before the dump; after restore
  * the client's datagram reaches the server from the same address and port,
  * the server's reply reaches the client, and a connected client still
  * ignores datagrams from anyone but its peer.
@@ -69,6 +69,9 @@ static int setup(struct pair *p)
 		return -1;
 	}
 	if (sk_set_int(p->cli, SOL_SOCKET, SO_BROADCAST, 1) || sk_set_int(p->cli, SOL_SOCKET, SO_PRIORITY, 5) ||
+	    sk_set_int(p->srv, SOL_SOCKET, SO_TIMESTAMPNS, 1) ||
+	    (p->family_cli == AF_INET ? sk_set_int(p->cli, SOL_IP, IP_MULTICAST_TTL, 7) :
+					sk_set_int(p->cli, SOL_IPV6, IPV6_MULTICAST_HOPS, 7)) ||
 	    (p->family_srv == AF_INET ? sk_set_int(p->srv, SOL_IP, IP_PKTINFO, 1) :
 					sk_set_int(p->srv, SOL_IPV6, IPV6_RECVPKTINFO, 1)))
 		return -1;
@@ -122,8 +125,12 @@ int main(int argc, char **argv)
 		ret = echo(&p[i], "after the restore");
 		if (ret)
 			fail("pair %d: echo after restore: step %d", i, -ret);
-		if (sk_get_int(p[i].cli, SOL_SOCKET, SO_BROADCAST) != 1 || sk_get_int(p[i].cli, SOL_SOCKET, SO_PRIORITY) != 5)
+		if (sk_get_int(p[i].cli, SOL_SOCKET, SO_BROADCAST) != 1 || sk_get_int(p[i].cli, SOL_SOCKET, SO_PRIORITY) != 5 ||
+		    sk_get_int(p[i].cli, p[i].family_cli == AF_INET ? SOL_IP : SOL_IPV6,
+			       p[i].family_cli == AF_INET ? IP_MULTICAST_TTL : IPV6_MULTICAST_HOPS) != 7)
 			fail("pair %d: the client's options", i);
+		if (sk_get_int(p[i].srv, SOL_SOCKET, SO_TIMESTAMPNS) != 1)
+			fail("pair %d: the server's SO_TIMESTAMPNS", i);
 		if (sk_get_int(p[i].srv, p[i].family_srv == AF_INET ? SOL_IP : SOL_IPV6,
 			       p[i].family_srv == AF_INET ? IP_PKTINFO : IPV6_RECVPKTINFO) != 1)
 			fail("pair %d: the server's pktinfo option", i);
