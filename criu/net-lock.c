@@ -174,7 +174,8 @@ int net_lock_conn(pid_t root, const struct net_conn *c)
 	ret = conn_words(c, &w);
 	if (ret)
 		return ret;
-	pr_info("locking %s\n", net_conn_str(c, buf, sizeof(buf)));
+	pr_info("locking %s (%s)\n", net_conn_str(c, buf, sizeof(buf)),
+		opts.network_lock == NETWORK_LOCK_NFTABLES ? "nftables" : "iptables");
 	if (opts.network_lock == NETWORK_LOCK_NFTABLES)
 		return nft_lock(root, &w);
 	ret = ipt_rules("-I", &w);
