@@ -6,7 +6,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
-CPPFLAGS += -Ibuild -Ibuild/images -Icriu/include -Icriu/arch/x86/include -Icompel/include
+CPPFLAGS += -Ibuild -Ibuild/images -Icriu/include -Icriu/arch/x86/include -Icompel/include -Isoccr
 
 # Install the build and test dependencies first when something is missing
 # (install-deps.sh is quick and silent when everything is there).
@@ -27,6 +27,10 @@ PB_O := $(PB_C:.c=.o)
 
 COMPEL_SRC := $(wildcard compel/src/*.c)
 COMPEL_O := $(patsubst %.c,build/%.o,$(COMPEL_SRC))
+
+# soccr: the TCP repair library (soccr/soccr.h), nothing of criu in it
+SOCCR_SRC := $(wildcard soccr/*.c)
+SOCCR_O := $(patsubst %.c,build/%.o,$(SOCCR_SRC))
 
 CRIU_SRC := $(wildcard criu/*.c criu/arch/x86/*.c)
 CRIU_O := $(patsubst %.c,build/%.o,$(CRIU_SRC))
@@ -67,9 +71,13 @@ build/libcompel.a: $(COMPEL_O)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a
+build/libsoccr.a: $(SOCCR_O)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a build/libsoccr.a
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a $(LIBS_LDLIBS)
+	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a build/libsoccr.a $(LIBS_LDLIBS)
 
 # pycriu and crit (lib/py)
 include lib/py/Makefile.inc

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
+#include "sk-inet.h"
 #include "dump-core.h"
 #include "crtools.h"
 #include "files.h"
@@ -143,6 +144,14 @@ static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manif
 	}
 	ie.has_manifest_crc32c = true;
 	ie.manifest_crc32c = manifest_crc;
+	/* as CRIU: a dump with --tcp-close needs it on restore; the lock method goes on to the restore */
+	if (opts.tcp_close) {
+		ie.has_tcp_close = true;
+		ie.tcp_close = true;
+	}
+	ie.has_network_lock_method = true;
+	ie.network_lock_method = opts.network_lock == NETWORK_LOCK_NFTABLES ? 2 :
+				 opts.network_lock == NETWORK_LOCK_SKIP	    ? 3 : 1;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
 	if (ret) {
 		discard_image(img);
@@ -240,6 +249,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
+	ret = fault_step("dump-tcp-check") ?: tcp_dump_check(&fctx);
+	if (ret)
+		goto err;
 	ret = fault_step("dump-mounts") ?: mntns_dump(img_dfd, &tree, tree.mntns);
 	if (ret)
 		goto err;
@@ -267,10 +279,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
 	if (post_ret)
 		pr_err("the post-dump action script failed: the images are kept, the tree is resumed\n");
-	if (opts.leave_running || post_ret)
+	if (opts.leave_running || post_ret) {
+		tcp_dump_finish(&fctx, true);	/* connections out of repair mode, unlocked */
 		resume_tree(&tree);
-	else
+	} else {
 		kill_tree(&tree);
+		tcp_dump_finish(&fctx, false);	/* closed in repair mode: silently; the lock stays */
+	}
 	dump_mem_ctx_fini(&mctx);
 	ns_set_free(&nss);
 	mntns_free(tree.mntns);
@@ -289,6 +304,7 @@ err:
 	cg_dump_fini(&cgd);
 	unlinkat(img_dfd, "inventory.img", 0);
 	unlinkat(img_dfd, "cgroup.img", 0);
+	tcp_dump_finish(&fctx, true);
 	resume_tree(&tree);
 	ns_set_free(&nss);
 	mntns_free(tree.mntns);

@@ -149,6 +149,7 @@ int file_fown_flags(struct rst_ctx *ctx, const struct file_desc *d, const FownEn
 	FOWN_OF(tfd);
 	FOWN_OF(ify);
 	FOWN_OF(usk);
+	FOWN_OF(isk);
 	FOWN_OF(tty);
 	FOWN_OF(memfd);
 	FOWN_OF(pidfd);

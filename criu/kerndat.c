@@ -10,7 +10,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -374,6 +377,101 @@ static int probe_ns_pid(void)
 	return -ENOENT;
 }
 
+/* ---- sockets (sk-inet.c, soccr/) ---- */
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
+#ifndef TCP_REPAIR_WINDOW
+#define TCP_REPAIR_WINDOW 29
+#endif
+
+/* set an int option on a new socket and read it back */
+static int probe_sockopt(int family, int type, int level, int opt, int v)
+{
+	_cleanup_close_ int fd = socket(family, type | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(int);
+	int got = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, level, opt, &v, sizeof(v)) || getsockopt(fd, level, opt, &got, &len))
+		return -errno;
+	return got == v ? 0 : -EINVAL;
+}
+
+static int probe_tcp_repair(void)
+{
+	return probe_sockopt(AF_INET, SOCK_STREAM, SOL_TCP, TCP_REPAIR, 1);
+}
+
+static int probe_tcp_repair_window(void)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint32_t w[5];
+	socklen_t len = sizeof(w);
+	int on = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_TCP, TCP_REPAIR, &on, sizeof(on)) || getsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, w, &len))
+		return -errno;
+	return 0;
+}
+
+static int probe_ipv6_freebind(void)
+{
+	return probe_sockopt(AF_INET6, SOCK_STREAM, SOL_IPV6, IPV6_FREEBIND, 1);
+}
+
+static int probe_so_buf_lock(void)
+{
+	return probe_sockopt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_BUF_LOCK, 3);
+}
+
+/* a tool of the network lock runs here and reaches the kernel: argv exits 0 */
+static int probe_tool(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -ECHILD;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+static int probe_nft(void)
+{
+	char *argv[] = { "nft", "list", "tables", NULL };
+
+	return probe_tool(argv);
+}
+
+static int probe_iptables(void)
+{
+	char *argv[] = { "iptables", "-w", "-L", "INPUT", "-n", NULL };
+
+	return probe_tool(argv);
+}
+
 static const struct kerndat_feature features[] = {
 	{ "pidfd_open", "pidfd_open(2)", probe_pidfd_open, true },
 	{ "pidfd_getfd", "pidfd_getfd(2) (copy a task's fds)", probe_pidfd_getfd, true },
@@ -394,6 +492,12 @@ static const struct kerndat_feature features[] = {
 	{ "seccomp-filters", "PTRACE_SECCOMP_GET_FILTER (reading seccomp filters)", probe_seccomp_filters, false },
 	{ "seccomp-suspend", "PTRACE_O_SUSPEND_SECCOMP (calls in a task under seccomp)",
 	  probe_seccomp_suspend, false },
+	{ "tcp-repair", "TCP_REPAIR (established TCP connections; needs CAP_NET_ADMIN)", probe_tcp_repair, false },
+	{ "tcp-repair-window", "TCP_REPAIR_WINDOW (a connection's windows)", probe_tcp_repair_window, false },
+	{ "ipv6-freebind", "IPV6_FREEBIND", probe_ipv6_freebind, false },
+	{ "so-buf-lock", "SO_BUF_LOCK (which buffer sizes a program set)", probe_so_buf_lock, false },
+	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
+	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

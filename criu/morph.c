@@ -950,14 +950,17 @@ int morph_release(struct morph_task *mt)
 	if (stopped) {
 		int sig = stop_signal(mt);
 
-		/* queued to the process before any thread runs: compel_detach() would queue SIGSTOP */
-		if (sig != SIGSTOP) {
-			if (!kill(task_real_pid(mt), sig))
-				stopped = false;
-			else
-				pr_warn("task %d: can't send it its stop signal %d (SIGSTOP instead): %s\n",
-					task_pid(mt), sig, strerror(errno));
-		}
+		/*
+		 * Queued to the process once, before any thread runs: the first
+		 * thread let go takes it and stops the whole group. (A SIGSTOP
+		 * queued to each thread, as compel_detach() would, stays pending
+		 * in the threads that join a group stop already under way.)
+		 */
+		if (!kill(task_real_pid(mt), sig))
+			stopped = false;
+		else
+			pr_warn("task %d: can't send it its stop signal %d (SIGSTOP to each thread instead): %s\n",
+				task_pid(mt), sig, strerror(errno));
 	}
 	for (int i = 0; i < mt->item->nr_threads; i++) {
 		struct morph_thread *t = &mt->th[i];

@@ -534,9 +534,15 @@ static int set_pre_dump_mode(const char *arg)
 
 static int set_network_lock(const char *arg)
 {
-	static const char *const methods[] = { "iptables", "nftables", "skip", "none", NULL };
-
-	return one_of(arg, methods) ? 0 : opt_error("takes 'iptables', 'nftables' or 'skip', not '%s'", arg);
+	if (!strcmp(arg, "iptables"))
+		opts.network_lock = NETWORK_LOCK_IPTABLES;
+	else if (!strcmp(arg, "nftables"))
+		opts.network_lock = NETWORK_LOCK_NFTABLES;
+	else if (!strcmp(arg, "skip") || !strcmp(arg, "none"))
+		opts.network_lock = NETWORK_LOCK_SKIP;
+	else
+		return opt_error("takes 'iptables', 'nftables' or 'skip', not '%s'", arg);
+	return 0;
 }
 
 static int set_file_validation(const char *arg)
@@ -647,12 +653,17 @@ static const struct opt_def defs[] = {
 	     "the same as --external mnt[KEY]:VAL"),
 	FUNC("lsm-profile", 0, required_argument, WORKS, set_lsm_profile, "TYPE:NAME",
 	     "restore: the LSM label of the tasks (apparmor:PROFILE or selinux:CONTEXT)"),
+	FLAG("tcp-established", 0, true, &opts.tcp_established, "dump established TCP connections (TCP repair)"),
+	FLAG("tcp-close", 0, true, &opts.tcp_close, "dump TCP connections, restore them closed"),
+	FLAG("skip-in-flight", 0, true, &opts.tcp_skip_in_flight,
+	     "dump: drop connections a listener has not accepted yet"),
+	FLAG("tcp-skip-in-flight", 0, true, &opts.tcp_skip_in_flight, "the same as --skip-in-flight"),
+	FUNC("network-lock", 0, required_argument, WORKS, set_network_lock, "METHOD",
+	     "lock connections with iptables (default), nftables or skip"),
 
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
 	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE", "splice or read (no pre-dump)"),
-	FUNC("network-lock", 0, required_argument, HINT, set_network_lock, "METHOD",
-	     "iptables, nftables or skip (no network to lock)"),
 	FUNC("file-validation", 0, required_argument, HINT, set_file_validation, "METHOD",
 	     "filesize or buildid (criu compares sizes)"),
 	ACCEPT("link-remap", 0, true, "allow linking deleted files back (criu saves their contents)"),
@@ -676,9 +687,6 @@ static const struct opt_def defs[] = {
 	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
 	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
-	NOPE("tcp-established", 0, true, "established TCP connections"),
-	NOPE("skip-in-flight", 0, true, "skip in-flight TCP connections"),
-	NOPE("tcp-close", 0, true, "restore TCP connections closed"),
 	NOPE("file-locks", 'l', true, "file locks"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),

@@ -586,6 +586,12 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (!ret)
 		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
+	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
+		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");
+	/* the method that locked the connections at dump unlocks them (as CRIU) */
+	if (ie->has_network_lock_method && ie->network_lock_method >= 1 && ie->network_lock_method <= 3)
+		opts.network_lock = ie->network_lock_method == 2 ? NETWORK_LOCK_NFTABLES :
+				    ie->network_lock_method == 3 ? NETWORK_LOCK_SKIP : NETWORK_LOCK_IPTABLES;
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);

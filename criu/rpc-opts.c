@@ -37,6 +37,7 @@ static const char *const mapped_fields[] = {
 	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt", "lsm_profile", "lsm_mount_context",
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
+	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -293,13 +294,35 @@ static int rpc_cgroup_opts(CriuOpts *ro)
 	return 0;
 }
 
+/* criu_opts.network_lock (CRIU's default, iptables, when unset) */
+static int rpc_network_lock(const CriuOpts *ro)
+{
+	if (!ro->has_network_lock)
+		return 0;
+	switch (ro->network_lock) {
+	case CRIU_NETWORK_LOCK_METHOD__IPTABLES:
+		opts.network_lock = NETWORK_LOCK_IPTABLES;
+		return 0;
+	case CRIU_NETWORK_LOCK_METHOD__NFTABLES:
+		opts.network_lock = NETWORK_LOCK_NFTABLES;
+		return 0;
+	case CRIU_NETWORK_LOCK_METHOD__SKIP:
+		opts.network_lock = NETWORK_LOCK_SKIP;
+		return 0;
+	default:
+		return pr_fail(-EINVAL, "criu_opts.network_lock %d is not a method\n", ro->network_lock);
+	}
+}
+
 int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
 	pid_t peer = 0;
 	int ret;
 
+	const char *fault = opts.fault_inject;	/* the test hook comes from criu's environment, not the request */
 	opts_init();	/* every request starts from the defaults, whatever came before */
+	opts.fault_inject = fault;
 	dirs->img_dfd = -1;
 	if (!ro) {
 		if (mode != RPC_CHECK)
@@ -337,6 +360,12 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.restore_detached = mode == RPC_RESTORE;
 	dirs->rst_sibling = ro->rst_sibling;
 	ret = rpc_cgroup_opts(ro);
+	if (ret)
+		return ret;
+	opts.tcp_established = ro->has_tcp_established && ro->tcp_established;
+	opts.tcp_close = ro->has_tcp_close && ro->tcp_close;
+	opts.tcp_skip_in_flight = ro->has_tcp_skip_in_flight && ro->tcp_skip_in_flight;
+	ret = rpc_network_lock(ro);
 	if (ret)
 		return ret;
 	if (ro->notify_scripts)

@@ -588,7 +588,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (ret)
 		return pr_fail(ret, "%s: can't tell the socket's family: %s\n", who, strerror(-ret));
 	if (family != AF_UNIX)
-		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu can dump only unix sockets yet\n", who,
+		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu dumps only unix, TCP and UDP sockets yet\n", who,
 			       family_name(family), family);
 	ret = diag_ready(ctx, &ud);
 	if (ret)

@@ -9,6 +9,10 @@ PKGS="gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libnl-3-dev pyth
 PKGS="$PKGS golang-go golang-github-checkpoint-restore-go-criu-dev"
 # libarchive-dev: tmpfs contents as CRIU's gzip tar images (criu/tmpfs-tar.c)
 PKGS="$PKGS libarchive-dev"
+# nftables and iptables: the network lock (--network-lock) of established TCP connections
+PKGS="$PKGS nftables iptables"
+# redis-server: zdtm sk_tcp_redis checkpoints a redis-server with connected clients
+PKGS="$PKGS redis-server"
 
 missing=""
 for p in $PKGS; do

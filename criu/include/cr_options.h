@@ -64,6 +64,13 @@ struct cg_root_opt {
 	char *path;
 };
 
+/* --network-lock, as CRIU's (iptables is CRIU's default) */
+enum network_lock_method {
+	NETWORK_LOCK_IPTABLES,
+	NETWORK_LOCK_NFTABLES,
+	NETWORK_LOCK_SKIP,
+};
+
 struct cr_options {
 	/* logging */
 	int loglevel;
@@ -81,6 +88,10 @@ struct cr_options {
 	/* dump and restore */
 	bool shell_job;			/* -j */
 	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
+	bool tcp_established;		/* --tcp-established: dump connections with soccr */
+	bool tcp_close;			/* --tcp-close: dump connections, restore them closed */
+	bool tcp_skip_in_flight;	/* --skip-in-flight: drop connections a listener has not accepted */
+	enum network_lock_method network_lock;	/* --network-lock */
 	char **scripts;			/* --action-script, in the order given */
 	int nr_scripts;
 

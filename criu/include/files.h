@@ -60,6 +60,7 @@ struct dump_files_ctx {
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
 	bool failed;			/* the dump failed: dump_files_fini() drops the images unwritten */
+	struct tcp_dump *tcp;		/* connections in repair mode (sk-tcp.c): outlive dump_files_fini() */
 };
 
 /* A restore-side open-file object. */

@@ -333,14 +333,14 @@ static void test_dump_restore(void)
 	req.opts = &o;
 
 	/* an option we don't implement: refused by name, before anything is touched */
-	o.has_tcp_established = o.tcp_established = true;
+	o.has_file_locks = o.file_locks = true;
 	r = one_shot(&req, &st);
-	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "tcp_established"),
-	      "DUMP with tcp_established is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "file_locks"),
+	      "DUMP with file_locks is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	check(runs_free(pid), "env00 still runs, untouched (state %c)", proc_state(pid) ?: '-');
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
-	o.has_tcp_established = o.tcp_established = false;
+	o.has_file_locks = o.file_locks = false;
 
 	/* the client fails post-dump: as in CRIU the dump fails, the tree goes on, the images stay */
 	o.has_notify_scripts = o.notify_scripts = true;

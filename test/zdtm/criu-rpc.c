@@ -46,6 +46,8 @@ struct args {
 	int nr_cg_roots;
 	const char *cg_mode;		/* --manage-cgroups=MODE */
 	const char *freeze_cgroup;	/* --freeze-cgroup PATH */
+	bool tcp_established, tcp_close, skip_in_flight;
+	int network_lock;	/* CRIU_NETWORK_LOCK_METHOD__*, 0: not given */
 };
 
 static int usage(const char *why)
@@ -96,6 +98,18 @@ static int parse(int argc, char **argv, struct args *a)
 			a->map_ptrs[a->nr_maps++] = m;
 		} else if (!strcmp(o, "-d") || !strcmp(o, "--restore-detached"))
 			;	/* an RPC restore is always detached */
+		else if (!strcmp(o, "--tcp-established"))
+			a->tcp_established = true;
+		else if (!strcmp(o, "--tcp-close"))
+			a->tcp_close = true;
+		else if (!strcmp(o, "--skip-in-flight") || !strcmp(o, "--tcp-skip-in-flight"))
+			a->skip_in_flight = true;
+		else if (!strcmp(o, "--network-lock") && val && !strcmp(val, "iptables") && ++i)
+			a->network_lock = CRIU_NETWORK_LOCK_METHOD__IPTABLES;
+		else if (!strcmp(o, "--network-lock") && val && !strcmp(val, "nftables") && ++i)
+			a->network_lock = CRIU_NETWORK_LOCK_METHOD__NFTABLES;
+		else if (!strcmp(o, "--network-lock") && val && !strcmp(val, "skip") && ++i)
+			a->network_lock = CRIU_NETWORK_LOCK_METHOD__SKIP;
 		else {
 			fprintf(stderr, "criu-rpc: option %s has no RPC form here\n", o);
 			return -1;
@@ -228,6 +242,13 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 				opts.has_manage_cgroups_mode = true;
 				opts.manage_cgroups_mode = (CriuCgMode)i;
 			}
+	}
+	opts.has_tcp_established = opts.tcp_established = a->tcp_established;
+	opts.has_tcp_close = opts.tcp_close = a->tcp_close;
+	opts.has_tcp_skip_in_flight = opts.tcp_skip_in_flight = a->skip_in_flight;
+	if (a->network_lock) {
+		opts.has_network_lock = true;
+		opts.network_lock = a->network_lock;
 	}
 
 	swrk = start_swrk(criu, &sk);

@@ -23,6 +23,8 @@ Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
   opts, dopts, ropts  extra criu options for both / dump / restore (shell words)
   crfail              the dump must fail, and the task must survive and pass
+  dfault              a dump step to fail on purpose (criu's CRIU_FAULT test hook,
+                      e.g. before-inventory: everything is dumped, then the dump fails)
   feature             `criu check --feature X` must succeed for each X, else SKIP
   flavor              flavors the test may run in (ns, h), else SKIP
   norst               always run in --norst mode
@@ -41,8 +43,11 @@ is installed, a second crit_check.py --debian decodes them with it too. A
 rejection fails the test (--no-crit: off).
 
 The runner is a child subreaper and reaps everything it starts. By default
-it re-executes itself as init of a new pid namespace (unshare --pid --fork
---mount-proc) so that pids freed by a dump stay free for the restore.
+it re-executes itself as init of a new pid namespace (unshare --pid --net
+--fork --mount-proc) so that pids freed by a dump stay free for the restore;
+the new network namespace (its loopback up) is shared by the runner, criu
+and the tests, so a test can use 127.0.0.1 and ::1 without touching the
+host (criu dumps only tasks in its own network namespace).
 One line is printed per test, then "zdtm: N passed, N failed, N skipped"
 (--label WORD replaces "zdtm").
 """
@@ -83,7 +88,7 @@ LOG_TAIL = 25
 
 DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
-    "crfail": "bool", "crfail_log": "str", "norst": "bool", "pidns": "bool",
+    "crfail": "bool", "crfail_log": "str", "dfault": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
     "timeout": "int", "tty": "bool",
 }
@@ -169,7 +174,8 @@ def parse_desc_text(text):
 
 
 def load_desc(name):
-    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "norst": False, "pidns": False,
+    desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "dfault": "", "norst": False,
+            "pidns": False,
             "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
@@ -534,14 +540,14 @@ class Runner:
             print("    . " + msg, flush=True)
 
     # -- criu invocations
-    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False, cmd=None):
+    def criu_run(self, argv, cwd, log_name, timeout, on_tty=False, cmd=None, env=None):
         """Run criu; returns (rc or None on timeout, path of its output file).
         on_tty: stdin, stdout and stderr on the test's terminal (what criu
         prints goes to the terminal's transcript, the test's log)."""
         out = os.path.join(cwd, log_name + ".out")
         cmd = (cmd or self.criu_cmd) + argv
         self.vlog("run " + " ".join(shlex.quote(a) for a in cmd))
-        pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None)
+        pid = spawn(cmd, cwd, out, tty=self.tty["slave"] if on_tty else None, env=env)
         gone, st = self.reaper.wait(pid, timeout)
         if on_tty:
             self.tty_drain()
@@ -626,7 +632,8 @@ class Runner:
         if t["desc"]["tty"]:
             argv.append("--shell-job")
         argv += t["desc"]["opts"] + t["desc"]["dopts"]
-        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd)
+        env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
+        rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd, env=env)
         return ddir, rc, out
 
     def restore(self, t, ddir, pid):
@@ -1102,8 +1109,9 @@ def set_subreaper():
 
 
 def enter_pidns():
-    """Re-exec as init of a new pid namespace. Returns only if that is impossible."""
-    probe = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true"]
+    """Re-exec as init of a new pid namespace, in a new network namespace too (its
+    loopback is brought up by lo_up()). Returns only if that is impossible."""
+    probe = ["unshare", "--pid", "--net", "--fork", "--mount-proc", "--kill-child", "true"]
     try:
         r = subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            timeout=30)
@@ -1120,6 +1128,18 @@ def enter_pidns():
     sys.stdout.flush()
     argv = probe[:-1] + [sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
     os.execvpe("unshare", argv, env)
+
+
+def lo_up():
+    """Bring up the loopback of the runner's own network namespace: tests talk over
+    127.0.0.1 and ::1 there, and criu shares the namespace with them."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    import socket
+    import struct
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sk:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sk.fileno(), SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(sk.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
 def parse_args():
@@ -1176,6 +1196,8 @@ def main():
     if args.flavor == "ns" and os.environ.pop(PIDNS_ENV, None) != "1":
         enter_pidns()
         args.flavor = "h"
+    elif args.flavor == "ns":
+        lo_up()
     set_subreaper()
     # stray SIGUSR1 (the tests' readiness signal) must not kill the runner
     signal.signal(signal.SIGUSR1, lambda s, f: None)

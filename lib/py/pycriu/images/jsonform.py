@@ -62,6 +62,8 @@ FIELD_FORMS = {
     "sa_entry": {"sigaction": HEX, "flags": HEX, "restorer": HEX, "mask": HEX, "mask_extended": HEX},
     "signalfd_entry": {"flags": HEX, "sigmask": HEX},
     "unix_sk_entry": {"type": DICT("sk"), "state": DICT("sk"), "flags": HEX, "uflags": HEX},
+    "inet_sk_entry": {"type": DICT("sk"), "state": DICT("sk"), "flags": HEX},
+    "tcp_stream_entry": {"opt_mask": HEX},
     "timerfd_entry": {"flags": HEX, "settime_flags": HEX},
     "tty_file_entry": {"flags": HEX},
     "vma_entry": {"start": HEX, "end": HEX, "prot": FLAGS("mmap.prot"), "flags": FLAGS("mmap.flags"),

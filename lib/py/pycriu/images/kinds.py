@@ -302,6 +302,37 @@ class IpcMsgQueues:
         return len(self.load(f, no_payload=True))
 
 
+class TcpStream:
+    """One tcp_stream_entry, then inq_len bytes of the receive queue and outq_len
+    of the send queue; its extra is {"inq": base64, "outq": base64}, as CRIU's crit."""
+
+    def load(self, f, pretty=False, no_payload=False):
+        msg = read_message(f, "tcp_stream_entry", 0)
+        if msg is None:
+            raise ImageError("a tcp-stream image without its tcp_stream_entry")
+        entry = jsonform.to_dict(msg, pretty)
+        inq = _read_exact(f, msg.inq_len, "the receive queue")
+        outq = _read_exact(f, msg.outq_len, "the send queue")
+        entry["extra"] = {"inq": payload_json(inq, no_payload), "outq": payload_json(outq, no_payload)}
+        if read_message(f, "tcp_stream_entry", 1) is not None:
+            raise ImageError("a tcp-stream image has one entry")
+        return [entry]
+
+    def dump(self, entries, f):
+        if len(entries) != 1:
+            raise FormError("a tcp-stream image has one entry, not %d" % len(entries))
+        msg = entry_message(entries[0], "tcp_stream_entry")
+        extra = entries[0].get("extra")
+        if not isinstance(extra, dict):
+            raise FormError("entry 0 (tcp_stream_entry): extra must be {\"inq\": ..., \"outq\": ...}")
+        write_message(f, msg)
+        f.write(payload_bytes({"extra": extra.get("inq", "")}, msg.inq_len, "the receive queue"))
+        f.write(payload_bytes({"extra": extra.get("outq", "")}, msg.outq_len, "the send queue"))
+
+    def count(self, f):
+        return 1
+
+
 # crit's magic name -> how its entries are read and written
 HANDLERS = {
     "INVENTORY": Entries("inventory_entry"),
@@ -333,6 +364,7 @@ HANDLERS = {
     "SECCOMP": Entries("seccomp_entry"),
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
     "CGROUP": Entries("cgroup_entry"),
+    "TCP_STREAM": TcpStream(),
 }
 
 
