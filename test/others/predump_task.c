@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The task of predump_chain.py: 64 MiB of chunks, each filled with a pattern
+ * of its own generation; it rewrites one 64 KiB chunk every 20 ms (about
+ * 3 MiB/s). SIGUSR2: check every word of every chunk against its generation
+ * and write "OK" or where it differs to argv[1], then exit.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (64UL << 10)
+#define NR_CHUNKS 1024UL	/* 64 MiB */
+
+static volatile sig_atomic_t check_now;
+static uint64_t gen[NR_CHUNKS];
+
+static uint64_t word(size_t chunk, uint64_t g, size_t i)
+{
+	return (chunk * 0x9e3779b97f4a7c15ULL) ^ (g << 32) ^ (i * 0xff51afd7ed558ccdULL);
+}
+
+static void fill(uint64_t *p, size_t chunk)
+{
+	for (size_t i = 0; i < CHUNK / 8; i++)
+		p[i] = word(chunk, gen[chunk], i);
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	check_now = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char *mem;
+	size_t k = 0;
+
+	if (argc != 2)
+		return 2;
+	mem = mmap(NULL, CHUNK * NR_CHUNKS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return 1;
+	signal(SIGUSR2, on_usr2);
+	for (size_t c = 0; c < NR_CHUNKS; c++)
+		fill((uint64_t *)(mem + c * CHUNK), c);
+	while (!check_now) {
+		gen[k]++;
+		fill((uint64_t *)(mem + k * CHUNK), k);
+		k = (k + 1) % NR_CHUNKS;
+		nanosleep(&ts, NULL);
+	}
+	for (size_t c = 0; c < NR_CHUNKS; c++) {
+		const uint64_t *p = (const uint64_t *)(mem + c * CHUNK);
+
+		for (size_t i = 0; i < CHUNK / 8; i++) {
+			if (p[i] != word(c, gen[c], i)) {
+				FILE *f = fopen(argv[1], "w");
+
+				if (f) {
+					fprintf(f, "BAD chunk %zu word %zu\n", c, i);
+					fclose(f);
+				}
+				return 1;
+			}
+		}
+	}
+	FILE *f = fopen(argv[1], "w");
+
+	if (!f)
+		return 1;
+	fprintf(f, "OK\n");
+	fclose(f);
+	return 0;
+}
