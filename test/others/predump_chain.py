@@ -19,6 +19,7 @@ import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.abspath("build/py"))
 results = []
 
 
@@ -44,14 +45,7 @@ def alive(pid):
         return False
 
 
-def main():
-    if not os.access(CRIU, os.X_OK):
-        print("# SKIP: criu/criu is not built")
-        return 77
-    work = tempfile.mkdtemp(prefix="criu-predump.")
-    exe = os.path.join(work, "task")
-    subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "predump_task.c")], check=True)
-    result = os.path.join(work, "result")
+def start_task(exe, result):
     pid = os.fork()
     if pid == 0:
         os.setsid()
@@ -61,6 +55,74 @@ def main():
         os.closerange(3, 1024)
         os.execv(exe, [exe, result])
     time.sleep(0.5)
+    return pid
+
+
+def rpc_pass(kind, pid, d, parent):
+    """A pre-dump or dump through RPC (pycriu, criu swrk); True when it worked."""
+    import pycriu.criu
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    os.makedirs(d, exist_ok=True)
+    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    c.opts.images_dir_fd = dfd
+    c.opts.pid = pid
+    c.opts.log_file = "log"
+    c.opts.log_level = 4
+    c.opts.track_mem = True
+    if parent:
+        c.opts.parent_img = parent
+    try:
+        c.pre_dump() if kind == "pre-dump" else c.dump()
+        return True
+    except Exception as e:
+        print("# %s" % e)
+        return False
+    finally:
+        os.close(dfd)
+
+
+def verify(pid, result):
+    if alive(pid):
+        os.kill(pid, signal.SIGUSR2)
+        for _ in range(1000):
+            if not alive(pid):
+                break
+            time.sleep(0.01)
+    res = open(result).read().strip() if os.path.exists(result) else "no result"
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return res
+
+
+def rpc_chain(work, exe):
+    """Two pre-dumps and the dump through RPC (PRE_DUMP, DUMP with parent_img), restored by the command."""
+    result = os.path.join(work, "rpc-result")
+    pid = start_task(exe, result)
+    dirs = [os.path.join(work, "r%d" % i) for i in range(3)]
+    for i in range(3):
+        kind = "pre-dump" if i < 2 else "dump"
+        ok(rpc_pass(kind, pid, dirs[i], "../r%d" % (i - 1) if i else None), "RPC %s %d" % (kind, i + 1))
+        time.sleep(0.3)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    full, last = pages_written(dirs[0]), pages_written(dirs[2])
+    ok(full >= 16384 and last * 4 < full, "RPC: the final dump wrote %d pages, the first pass %d" % (last, full))
+    ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "RPC: restore through the chain")
+    res = verify(pid, result)
+    ok(res == "OK", "RPC: the restored task found every word right (%s)" % res)
+
+
+def main():
+    if not os.access(CRIU, os.X_OK):
+        print("# SKIP: criu/criu is not built")
+        return 77
+    work = tempfile.mkdtemp(prefix="criu-predump.")
+    exe = os.path.join(work, "task")
+    subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "predump_task.c")], check=True)
+    result = os.path.join(work, "result")
+    pid = start_task(exe, result)
     dirs = [os.path.join(work, "d%d" % i) for i in range(4)]
     for i in range(3):
         args = ["pre-dump", "-t", str(pid), "-D", dirs[i], "-o", "log", "-v4", "--track-mem"]
@@ -88,16 +150,9 @@ def main():
     os.rename(dirs[1] + ".gone", dirs[1])
 
     ok(criu("restore", "-D", dirs[3], "-o", "rlog2", "-d") == 0, "restore through the chain")
-    if alive(pid):
-        os.kill(pid, signal.SIGUSR2)
-        for _ in range(1000):
-            if not alive(pid):
-                break
-            time.sleep(0.01)
-    res = open(result).read().strip() if os.path.exists(result) else "no result"
+    res = verify(pid, result)
     ok(res == "OK", "the restored task found every word right (%s)" % res)
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    rpc_chain(work, exe)
     if all(results):
         shutil.rmtree(work)
     else:
