@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The task of predump_chain.py: 64 MiB of chunks, each filled with a pattern
- * of its own generation; it rewrites one 64 KiB chunk every 20 ms (about
+ * of its own generation (argv[2]: the size in MiB, up to 256); it rewrites one 64 KiB chunk every 20 ms (about
  * 3 MiB/s). SIGUSR2: check every word of every chunk against its generation
  * and write "OK" or where it differs to argv[1], then exit.
  */
@@ -9,16 +9,18 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHUNK (64UL << 10)
-#define NR_CHUNKS 1024UL	/* 64 MiB */
+#define MAX_CHUNKS 4096UL	/* 256 MiB */
 
 static volatile sig_atomic_t check_now;
-static uint64_t gen[NR_CHUNKS];
+static uint64_t gen[MAX_CHUNKS];
+static size_t NR_CHUNKS = 1024;	/* 64 MiB, or argv[2] MiB */
 
 static uint64_t word(size_t chunk, uint64_t g, size_t i)
 {
@@ -43,7 +45,11 @@ int main(int argc, char **argv)
 	char *mem;
 	size_t k = 0;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
+		return 2;
+	if (argc == 3)
+		NR_CHUNKS = strtoul(argv[2], NULL, 10) * 16;
+	if (!NR_CHUNKS || NR_CHUNKS > MAX_CHUNKS)
 		return 2;
 	mem = mmap(NULL, CHUNK * NR_CHUNKS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
