@@ -328,14 +328,15 @@ void page_copier_fini(struct page_copier *pc)
 	pc->mem_fd = -1;
 }
 
+static int open_mem_fd(struct page_copier *pc);
+
 /* /proc/PID/mem reads pages process_vm_readv() refuses (no PROT_READ: the kernel forces it). */
 static int copy_with_mem(struct page_copier *pc, char *dst)
 {
-	if (pc->mem_fd < 0) {
-		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
-		if (pc->mem_fd < 0)
-			return -errno;
-	}
+	int fd = open_mem_fd(pc);
+
+	if (fd < 0)
+		return fd;
 	for (int i = 0; i < pc->nr_iov; i++) {
 		size_t done = 0, len = pc->riov[i].iov_len;
 
@@ -494,18 +495,51 @@ static ssize_t read_pagemap_at(int pagemap_fd, unsigned long addr, unsigned long
 	return n / sizeof(uint64_t);
 }
 
-/* 1 when the task's page at addr holds the same bytes as the parent images' copy, 0 when not or none. */
-static int page_same_as_parent(struct page_copier *pc, const struct page_chain *parent, unsigned long addr)
+#define CMP_BATCH 64	/* pages of the task read at once for the comparison */
+
+static int open_mem_fd(struct page_copier *pc)
 {
-	static char mine[PAGE_SIZE], theirs[PAGE_SIZE];
-	struct iovec l = { mine, PAGE_SIZE }, r = { (void *)addr, PAGE_SIZE };
+	if (pc->mem_fd < 0) {
+		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
+		if (pc->mem_fd < 0)
+			return -errno;
+	}
+	return pc->mem_fd;
+}
+
+/*
+ * Read nr pages of the task at addr into buf through /proc/PID/mem: it
+ * reads without pinning (a page shared copy-on-write stays shared, see
+ * shared_page()) and reads pages without PROT_READ too.
+ */
+static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned long nr, char *buf)
+{
+	size_t done = 0, len = nr * PAGE_SIZE;
+	int fd = open_mem_fd(pc);
+
+	if (fd < 0)
+		return fd;
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)(addr + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += n;
+	}
+	return 0;
+}
+
+/* 1 when mine (the task's page at addr) is what the parent images hold for addr, 0 when not or none. */
+static int page_same_as_parent(const struct page_chain *parent, unsigned long addr, const char *mine)
+{
+	static char theirs[PAGE_SIZE];
 	off_t off;
 	int fd;
 
 	if (page_chain_find(parent, addr, &fd, &off) < 0)
 		return 0;
-	if (process_vm_readv(pc->pid, &l, 1, &r, 1, 0) != PAGE_SIZE)
-		return -(errno ?: EIO);
 	if (pread(fd, theirs, PAGE_SIZE, off) != PAGE_SIZE)
 		return -(errno ?: EIO);
 	return !memcmp(mine, theirs, PAGE_SIZE);
@@ -529,28 +563,36 @@ static int add_parent_run(struct page_copier *pc, unsigned long addr, unsigned l
 
 /*
  * An incremental dump: each page of the run is compared with its copy up the
- * parent chain; equal runs become PE_PARENT entries, the others are copied.
- * force (unreadable or shared pages): copied without comparing.
+ * parent chain; equal runs become PE_PARENT entries, the others are copied
+ * (force: through /proc/PID/mem, as without a parent).
  */
 static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *parent, unsigned long addr,
 			     unsigned long nr, bool force)
 {
+	static char mine[CMP_BATCH * PAGE_SIZE];
 	unsigned long start = addr, end = addr + nr * PAGE_SIZE;
 	int cur = -1, ret;
 
-	if (force)
-		return page_copier_add(pc, addr, nr * PAGE_SIZE, force);
 	for (unsigned long a = addr; a <= end; a += PAGE_SIZE) {
-		int same = a < end ? page_same_as_parent(pc, parent, a) : -2;
+		unsigned long k = (a - addr) / PAGE_SIZE % CMP_BATCH;
+		int same = -2;
 
-		if (same < 0 && same != -2)
-			return same;
+		if (a < end && !k) {
+			ret = read_task_pages(pc, a, min((end - a) / PAGE_SIZE, CMP_BATCH), mine);
+			if (ret < 0)
+				return ret;
+		}
+		if (a < end) {
+			same = page_same_as_parent(parent, a, mine + k * PAGE_SIZE);
+			if (same < 0)
+				return same;
+		}
 		if (same == cur)
 			continue;
 		if (cur == 1)
 			ret = add_parent_run(pc, start, (a - start) / PAGE_SIZE);
 		else if (cur == 0)
-			ret = page_copier_add(pc, start, a - start, false);
+			ret = page_copier_add(pc, start, a - start, force);
 		else
 			ret = 0;
 		if (ret < 0)

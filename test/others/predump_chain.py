@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """
-Incremental dumps: a 64 MiB task that rewrites about 3 MiB/s is pre-dumped
+Incremental dumps: a 64 MiB task and its child (forked after the fill, the
+pages shared copy-on-write), each rewriting about 3 MiB/s, are pre-dumped
 three times (each pass --prev-images-dir the one before), then dumped with
 --prev-images-dir; the final dump must write far fewer pages than the first
 pass (pages counted in the pages images, which hold only the written ones).
@@ -8,6 +9,7 @@ A restore with a parent dir gone must fail, leaving no process; the restore
 through the whole chain must succeed and the task checks every word itself.
 Prints TAP; exit 77 when criu is missing.
 """
+import ctypes
 import glob
 import os
 import shutil
@@ -35,6 +37,17 @@ def criu(*args):
 
 def pages_written(d):
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "pages-*.img"))) // 4096
+
+
+def reap():
+    """Wait for the orphans this subreaper got (a dumped tree's killed tasks, restored ones that ended)."""
+    for _ in range(500):
+        try:
+            p, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if p == 0:
+            time.sleep(0.01)
 
 
 def alive(pid):
@@ -92,6 +105,7 @@ def verify(pid, result):
     res = open(result).read().strip() if os.path.exists(result) else "no result"
     if alive(pid):
         os.kill(pid, signal.SIGKILL)
+    reap()
     return res
 
 
@@ -106,7 +120,7 @@ def rpc_chain(work, exe):
         time.sleep(0.3)
     if alive(pid):
         os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    reap()
     full, last = pages_written(dirs[0]), pages_written(dirs[2])
     ok(full >= 16384 and last * 4 < full, "RPC: the final dump wrote %d pages, the first pass %d" % (last, full))
     ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "RPC: restore through the chain")
@@ -118,6 +132,8 @@ def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
         return 77
+    # the killed tree's child comes back to us, not to a pid 1 that reaps late
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
     work = tempfile.mkdtemp(prefix="criu-predump.")
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "predump_task.c")], check=True)
@@ -135,7 +151,7 @@ def main():
             "--prev-images-dir", "../d2") == 0, "dump --prev-images-dir ../d2")
     if alive(pid):
         os.kill(pid, signal.SIGKILL)	# the dump failed: the task still runs
-    os.waitpid(pid, 0)
+    reap()
     full, last = pages_written(dirs[0]), pages_written(dirs[3])
     ok(full >= 16384 and last * 4 < full, "the final dump wrote %d pages, the first pass %d" % (last, full))
     link = os.path.join(dirs[3], "parent")
