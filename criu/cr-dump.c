@@ -198,6 +198,34 @@ int link_parent_dir(int img_dfd, const char *prev)
 }
 
 /*
+ * A pre-dump's inventory.img: the image version and the CRC of its
+ * manifest, so that a restore through the chain checks this dir's images
+ * (page-chain.c) as it checks the final dump's.
+ */
+static int write_pre_dump_inventory(int img_dfd)
+{
+	InventoryEntry ie = INVENTORY_ENTRY__INIT;
+	struct cr_img *img;
+	uint32_t crc;
+	int ret = write_image_manifest(img_dfd, &crc);
+
+	if (ret)
+		return ret;
+	img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
+	if (!img)
+		return pr_fail_errno("can't create inventory.img");
+	ie.img_version = CRTOOLS_IMAGES_V1_1;
+	ie.has_manifest_crc32c = true;
+	ie.manifest_crc32c = crc;
+	ret = pb_write_one(img, &ie, PB_INVENTORY);
+	if (ret) {
+		discard_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+/*
  * criu pre-dump: the private pages of every task (pagemap-PID.img +
  * pages-N.img, PE_PARENT entries for pages the parent images hold
  * unchanged), copied while the tree is stopped; the tree then runs on.
@@ -211,6 +239,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
+	if (unlinkat(img_dfd, "inventory.img", 0) && errno != ENOENT)
+		return pr_fail_errno("can't remove an old inventory.img");
 	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
 	if (ret)
 		return pr_fail(ret, "Can't seize the tree of %d: %s\n", root, strerror(-ret));
@@ -225,6 +255,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 			if (ret)
 				break;
 		}
+		if (!ret)
+			ret = write_pre_dump_inventory(img_dfd);
 		if (!ret)
 			pr_info("Pre-dumped %lu pages (%lu left in the parent images)\n", mctx.nr_pages_dumped,
 				mctx.nr_parent_pages);

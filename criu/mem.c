@@ -432,7 +432,7 @@ static int dump_private_pages(struct mm_dump *d)
 	int ret;
 
 	if (ctx->with_parent) {
-		ret = page_chain_open(&chain, d->img_dfd, d->img_id, why, sizeof(why));
+		ret = page_chain_open(&chain, d->img_dfd, d->img_id, false, why, sizeof(why));
 		if (ret < 0 && ret != -ENOENT)
 			return pr_fail(ret, "task %d: the parent images can't be read: %s\n", d->pid, why);
 		if (!ret)

@@ -10,6 +10,9 @@
 
 #include "common.h"
 #include "image.h"
+#include "image-check.h"
+#include "protobuf.h"
+#include "inventory.pb-c.h"
 #include "page-chain.h"
 
 #undef LOG_PREFIX
@@ -30,7 +33,29 @@ static int open_parent(int dfd)
 	return fd < 0 ? -errno : fd;
 }
 
-int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, char *why, size_t why_len)
+/* The level's images against its manifest (whose CRC its inventory.img holds), as the restore checks its own. */
+static int check_level(int dfd)
+{
+	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
+	InventoryEntry *ie;
+	int ret;
+
+	if (!img)
+		return -errno;
+	if (img_is_empty(img)) {
+		close_image(img);
+		return -ENOENT;
+	}
+	ret = pb_read_one(img, (void **)&ie, PB_INVENTORY);
+	close_image(img);
+	if (ret)
+		return ret;
+	ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, false);
+	pb_free(ie, PB_INVENTORY);
+	return ret;
+}
+
+int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, bool check, char *why, size_t why_len)
 {
 	int dfd = dir_dfd;
 	int ret = 0;
@@ -51,6 +76,14 @@ int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, char *w
 			close(pfd);
 			snprintf(why, why_len, "more than %d parent levels (a loop?)", PAGE_CHAIN_MAX);
 			ret = -ELOOP;
+			break;
+		}
+		ret = check ? check_level(pfd) : 0;
+		if (ret < 0) {
+			close(pfd);
+			snprintf(why, why_len, "level %d: its inventory.img or manifest.img check failed (%s)", c->nr + 1,
+				 strerror(-ret));
+			ret = -ENOLINK;
 			break;
 		}
 		ret = read_pagemap_image(pfd, CR_FD_PAGEMAP, id, &c->lvl[c->nr]);
@@ -156,15 +189,15 @@ static int copy_from_chain(const struct page_chain *c, int out, const PagemapEnt
 	return 0;
 }
 
-int page_chain_flatten(int dir_dfd, unsigned long id, PagemapEntry **pmes, size_t nr, int pages_fd, int *ret_fd,
-		       char *why, size_t why_len)
+int page_chain_flatten(int dir_dfd, unsigned long id, PagemapEntry **pmes, size_t nr, int pages_fd, bool check,
+		       int *ret_fd, char *why, size_t why_len)
 {
 	struct page_chain c;
 	_cleanup_close_ int out = -1;
 	off_t own_off = 0;
 	int ret;
 
-	ret = page_chain_open(&c, dir_dfd, id, why, why_len);
+	ret = page_chain_open(&c, dir_dfd, id, check, why, why_len);
 	if (ret < 0)
 		return ret == -ENOENT ? -ENOLINK : ret;
 	out = memfd_create("criu-pages", MFD_CLOEXEC);

@@ -334,8 +334,8 @@ static int read_parent_pages(int dfd, struct pstree_item *item, const char *name
 		;
 	if (i == ri->mem.nr_pmes)
 		return 0;
-	ret = page_chain_flatten(dfd, item->pid, ri->mem.pmes, ri->mem.nr_pmes, ri->mem.pages_fd, &ri->chain_fd, why,
-				 sizeof(why));
+	ret = page_chain_flatten(dfd, item->pid, ri->mem.pmes, ri->mem.nr_pmes, ri->mem.pages_fd,
+				 !opts.skip_image_check, &ri->chain_fd, why, sizeof(why));
 	if (ret < 0)
 		return pr_fail(ret, "%s refers to pages in the parent images (--prev-images-dir), which can't be read: %s\n",
 			       name, why);

@@ -11,6 +11,7 @@
 #ifndef CRIU_PAGE_CHAIN_H
 #define CRIU_PAGE_CHAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,9 +30,10 @@ struct page_chain {
  * entries ends the chain). -ENOENT: dir has no parent, or the parent has no
  * pagemap for the task (a dump then writes all pages); -ENOLINK: a level
  * refers up to a parent that is missing or lacks the task; other errors are
- * those of reading the images. why gets a description of what was missing (for the log).
+ * those of reading the images. check: each level's images are checked
+ * against its manifest first (restore; a dump compares bytes and needs not). why gets a description of what was missing (for the log).
  */
-int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, char *why, size_t why_len);
+int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, bool check, char *why, size_t why_len);
 void page_chain_close(struct page_chain *c);
 /* Where the page at addr is: the pages image fd and offset in it. -ENOENT: no level has it. */
 int page_chain_find(const struct page_chain *c, uint64_t addr, int *fd, off_t *off);
@@ -44,7 +46,7 @@ int page_chain_find_from(const struct page_chain *c, int from, uint64_t addr, in
  * one pages image, as for a dump without a parent. -ENOLINK: the chain is
  * broken (why says where).
  */
-int page_chain_flatten(int dir_dfd, unsigned long id, PagemapEntry **pmes, size_t nr, int pages_fd, int *ret_fd,
-		       char *why, size_t why_len);
+int page_chain_flatten(int dir_dfd, unsigned long id, PagemapEntry **pmes, size_t nr, int pages_fd, bool check,
+		       int *ret_fd, char *why, size_t why_len);
 
 #endif

@@ -5,7 +5,8 @@ pages shared copy-on-write), each rewriting about 3 MiB/s, are pre-dumped
 three times (each pass --prev-images-dir the one before), then dumped with
 --prev-images-dir; the final dump must write far fewer pages than the first
 pass (pages counted in the pages images, which hold only the written ones).
-A restore with a parent dir gone must fail, leaving no process; the restore
+A restore with a parent dir gone, or with a byte of a parent's pages changed
+(each level is checked against its manifest), must fail, leaving no process; the restore
 through the whole chain must succeed and the task checks every word itself.
 Prints TAP; exit 77 when criu is missing.
 """
@@ -164,6 +165,22 @@ def main():
     ok(rc != 0 and "parent images" in log, "a restore with d1 gone fails, saying why")
     ok(not alive(pid), "and leaves no process")
     os.rename(dirs[1] + ".gone", dirs[1])
+
+    pages = sorted(glob.glob(os.path.join(dirs[1], "pages-*.img")))[0]
+    with open(pages, "r+b") as f:
+        f.seek(4096 * 7 + 100)
+        b = f.read(1)
+        f.seek(4096 * 7 + 100)
+        f.write(bytes([b[0] ^ 0xff]))
+    rc = criu("restore", "-D", dirs[3], "-o", "rlog-bad", "-d")
+    with open(os.path.join(dirs[3], "rlog-bad")) as f:
+        log = f.read()
+    ok(rc != 0 and "level 2" in log and "manifest" in log,
+       "a restore with a byte of d1's pages changed fails at d1's manifest check")
+    ok(not alive(pid), "and leaves no process")
+    with open(pages, "r+b") as f:
+        f.seek(4096 * 7 + 100)
+        f.write(b)
 
     ok(criu("restore", "-D", dirs[3], "-o", "rlog2", "-d") == 0, "restore through the chain")
     res = verify(pid, result)
