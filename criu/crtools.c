@@ -108,7 +108,7 @@ static int cmd_dump(void)
 	int ret, dfd;
 
 	if (!opts.tree_id) {
-		fprintf(stderr, "criu: dump needs the tree to dump: -t PID\n");
+		fprintf(stderr, "criu: %s needs the tree to dump: -t PID\n", opts.pre_dump ? "pre-dump" : "dump");
 		return 1;
 	}
 	if (setup_dirs_and_log(true, &dfd))
