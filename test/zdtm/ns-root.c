@@ -304,8 +304,9 @@ int main(int argc, char **argv)
 		if (sethostname(HOSTNAME, strlen(HOSTNAME)) || lo_up() || make_root(&o))
 			_exit(1);
 		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-		argv[0] = self;
 		char **nargv = calloc(argc + 3, sizeof(char *));
+		if (!nargv)
+			_exit(1);
 		nargv[0] = self;
 		nargv[1] = "--inner";
 		nargv[2] = fdarg;
