@@ -31,6 +31,7 @@
 #include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
+#include "proc_parse.h"
 #include "pstree.h"
 #include "tty.h"
 
@@ -84,6 +85,8 @@ struct pty_side {
 struct tty_dump {
 	bool scanned;
 	struct pty_side *sides;
+	dev_t *cttys;		/* the controlling terminal of each task of the tree, 0 for none */
+	int nr_cttys;
 	uint32_t last_info_id;
 };
 static const char tty_dump_key;
@@ -98,6 +101,8 @@ static void tty_dump_fini(void *state)
 		td->sides = s->next;
 		free(s);
 	}
+	free(td->cttys);
+	td->cttys = NULL;
 }
 
 static struct pty_side *find_side(struct tty_dump *td, int index, bool master)
@@ -141,6 +146,33 @@ static int master_index(int fdinfo_dfd, const char *fd)
 	return s ? atoi(s + strlen("tty-index:")) : -1;
 }
 
+/* The task's controlling terminal, from the tty_nr field of its stat (the kernel's dev encoding). */
+static int add_ctty(struct tty_dump *td, struct pstree_item *item)
+{
+	struct proc_pid_stat ps;
+	unsigned int nr;
+	dev_t *cttys;
+	int ret = parse_pid_stat(item->proc_dfd, &ps);
+
+	if (ret)
+		return ret;
+	nr = ps.tty_nr;
+	cttys = realloc(td->cttys, (td->nr_cttys + 1) * sizeof(*cttys));
+	if (!cttys)
+		return -ENOMEM;
+	td->cttys = cttys;
+	td->cttys[td->nr_cttys++] = nr ? makedev((nr >> 8) & 0xfff, (nr & 0xff) | ((nr >> 12) & 0xfff00)) : 0;
+	return 0;
+}
+
+static bool is_ctty(const struct tty_dump *td, dev_t rdev)
+{
+	for (int i = 0; i < td->nr_cttys; i++)
+		if (td->cttys[i] == rdev)
+			return true;
+	return false;
+}
+
 static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
 {
 	_cleanup_close_ int fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -152,6 +184,9 @@ static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
 
 	if (fd_dfd < 0 || info_dfd < 0)
 		return -errno;
+	ret = add_ctty(td, item);
+	if (ret)
+		return ret;
 	dup_fd = dup(fd_dfd);
 	d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	if (!d) {
@@ -233,17 +268,17 @@ static int fill_master_info(int fd, int index, TtyInfoEntry *info)
 	return queued_bytes(fd, "master", index);
 }
 
-static int fill_slave_info(int fd, const struct stat *st, int index, TtyInfoEntry *info, TermiosEntry *te,
-			   uint32_t *cc, WinsizeEntry *we)
+static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index,
+			   TtyInfoEntry *info, TermiosEntry *te, uint32_t *cc, WinsizeEntry *we)
 {
 	struct termios t;
 	struct winsize ws;
 	int excl = 0;
-	pid_t sid;
 
-	if (!ioctl(fd, TIOCGSID, &sid))
-		return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of session %d: not supported\n",
-			       index, sid);
+	/* (TIOCGSID answers only a member of the session) */
+	if (is_ctty(td, st->st_rdev))
+		return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of a session of the tree: not supported\n",
+			       index);
 	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGWINSZ, &ws) || ioctl(fd, TIOCGEXCL, &excl))
 		return pr_fail_errno("can't read the state of the slave of pty %d", index);
 	termios_to_entry(&t, te, cc);
@@ -278,7 +313,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	if (side->master)
 		ret = fill_master_info(p->lfd, side->index, &info);
 	else
-		ret = fill_slave_info(p->lfd, &p->stat, side->index, &info, &te, cc, &we);
+		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &te, cc, &we);
 	if (ret)
 		return ret;
 	img = dump_files_img(ctx, CR_FD_TTY_INFO);
