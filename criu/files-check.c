@@ -312,3 +312,24 @@ int check_tree_files(struct pstree *tree)
 {
 	return check_shared_fd_tables(tree) ?: check_proc_locks(tree);
 }
+
+/* Kernel objects behind an fd that criu knows and refuses, by their anon inode name. */
+static const struct {
+	const char *link;
+	const char *what;
+} refused_fds[] = {
+	{ "anon_inode:[io_uring]", "an io_uring instance (io_uring_setup)" },
+	{ "anon_inode:[fanotify]", "a fanotify group (fanotify_init)" },
+	{ "anon_inode:[userfaultfd]", "a userfaultfd (userfaultfd)" },
+	{ "anon_inode:[perf_event]", "a perf event (perf_event_open)" },
+	{ "anon_inode:bpf-map", "a BPF map" },
+	{ "anon_inode:bpf-prog", "a BPF program" },
+};
+
+const char *refused_fd_name(const struct fd_parms *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refused_fds); i++)
+		if (!strcmp(p->link, refused_fds[i].link))
+			return refused_fds[i].what;
+	return NULL;
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files reopened by path: regular files, directories and character devices
- * such as /dev/null; and the controlling terminal (--shell-job).
+ * such as /dev/null (terminals are tty.c's).
  */
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -19,6 +19,7 @@
 #include "image.h"
 #include "mount.h"
 #include "protobuf.h"
+#include "tty.h"
 
 #include "fdinfo.pb-c.h"
 
@@ -27,21 +28,13 @@
 
 #define DELETED_SUFFIX " (deleted)"
 
-static bool is_tty(const struct stat *st)
-{
-	unsigned int maj = major(st->st_rdev);
-
-	/* 4: tty/ttyS, 5: /dev/tty, /dev/console, /dev/ptmx, 136-143: pts */
-	return S_ISCHR(st->st_mode) && (maj == 4 || maj == 5 || (maj >= 136 && maj <= 143));
-}
-
 static bool reg_detect(const struct fd_parms *p)
 {
 	mode_t m = p->stat.st_mode;
 
 	if (p->link[0] != '/')
 		return false;
-	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !is_tty(&p->stat)) || S_ISBLK(m);
+	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !tty_is_terminal(&p->stat)) || S_ISBLK(m);
 }
 
 bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
@@ -257,115 +250,3 @@ const struct file_type reg_file_type = {
 	.stage = FILE_OPEN_EARLY,
 };
 
-/*
- * A terminal. With --shell-job the tree uses the terminal of the shell that
- * runs criu: on restore every terminal fd becomes criu's own terminal, with the
- * dumped file flags. Without --shell-job a terminal is refused, as in CRIU.
- */
-static bool tty_detect(const struct fd_parms *p)
-{
-	return is_tty(&p->stat);
-}
-
-static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
-{
-	FileEntry fe = FILE_ENTRY__INIT;
-	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
-	FownEntry fown;
-	int ret;
-	pid_t pgid;
-
-	if (!opts.shell_job)
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a terminal (%s): use --shell-job\n", p->fd,
-			       p->item->pid, p->link);
-	/* restore would hand over criu's terminal, a slave: not the same kind of file */
-	if (p->stat.st_rdev == makedev(5, 2))
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a pty master (%s): not supported\n", p->fd,
-			       p->item->pid, p->link);
-	ret = fill_fown(ctx, p, &fown);
-	if (ret)
-		return ret;
-	tfe.id = id;
-	tfe.tty_info_id = 0;
-	tfe.flags = p->flags;
-	tfe.fown = &fown;
-	tfe.has_rdev = true;
-	tfe.rdev = (uint32_t)p->stat.st_rdev;
-	/* readable when the terminal is criu's own controlling terminal, as for a shell job */
-	pgid = tcgetpgrp(p->lfd);
-	if (pgid > 0) {
-		tfe.has_fg_pgrp = true;
-		tfe.fg_pgrp = pgid;
-	}
-	fe.type = FD_TYPES__TTY;
-	fe.id = id;
-	fe.tty = &tfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
-}
-
-static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
-{
-	if (!d->fe->tty)
-		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
-	if (!opts.shell_job)
-		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
-	return 0;
-}
-
-static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
-{
-	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
-	char path[64];
-	int fd = -1;
-
-	/* /dev/tty stays /dev/tty: criu's controlling terminal, which the restored shell job shares */
-	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)makedev(5, 0))
-		fd = open("/dev/tty", flags | O_NOCTTY | O_CLOEXEC);
-	for (int i = 0; i < 3 && fd < 0; i++) {
-		if (!isatty(i))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
-		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return pr_fail(-ENOTTY, "--shell-job: criu has no terminal to give to the restored tree\n");
-	*ret_fd = fd;
-	return 0;
-}
-
-/*
- * A job that had the terminal's foreground at dump gets it back, if criu
- * holds the foreground now (a shell job restored from the shell).
- */
-static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
-{
-	TtyFileEntry *t = d->fe->tty;
-	sigset_t ttou, old;
-	int ret = 0;
-
-	/* (in a tree with its own pid namespace, its pgids are not criu's: leave it) */
-	if (!t->has_fg_pgrp || ctx->tree.ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
-		return 0;
-	if (!pstree_has_pgid(&ctx->tree, t->fg_pgrp))
-		return 0;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &ttou, &old);
-	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
-		ret = pr_fail_errno("can't give the terminal to the restored group %d", t->fg_pgrp);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!ret)
-		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);
-	return ret;
-}
-
-const struct file_type tty_file_type = {
-	.name = "tty",
-	.late = tty_late,
-	.type = FD_TYPES__TTY,
-	.detect = tty_detect,
-	.dump = tty_dump,
-	.collect = tty_collect,
-	.open = tty_open,
-	.stage = FILE_OPEN_EARLY,
-};

@@ -328,6 +328,9 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 	int ret;
 
 	t = detect_type(p);
+	if (!t && refused_fd_name(p))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is %s: not supported\n", p->fd, p->item->pid,
+			       refused_fd_name(p));
 	if (!t)
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d (%s) has a file type criu can't dump yet (mode 0%o, fs magic 0x%lx)\n",

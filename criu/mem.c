@@ -306,7 +306,8 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 		break;
 	case PVMA_FILE:
 		if (v->deleted && !strcmp(v->path, "/[aio]"))
-			return -EOPNOTSUPP;	/* an AIO ring (io_setup) */
+			return pr_fail(-EOPNOTSUPP, "task %d: %lx-%lx is an AIO ring (io_setup): not supported\n", d->pid,
+				       v->start, v->end);
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
 		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
 			status |= VMA_AREA_MEMFD;

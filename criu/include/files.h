@@ -144,6 +144,8 @@ void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size,
 int check_tree_files(struct pstree *tree);
 int check_fd_locks(const struct fd_parms *p);
 int check_fd_proc(struct pstree *tree, const struct fd_parms *p);
+/* What the fd is when criu knows the kind of object and refuses it (io_uring, fanotify...), else NULL. */
+const char *refused_fd_name(const struct fd_parms *p);
 /* The first all-digits component of path ("/proc/66/maps": 66), or -1. */
 pid_t proc_path_pid(const char *path);
 /* One lock line of /proc/locks or of an fdinfo "lock:" line. */

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A pty master (an open of /dev/ptmx) is not a terminal that --shell-job can
- * hand over: restore would put criu's own terminal, a pty slave, in its place.
- * The dump must refuse it (crfail) and leave the task running, with the
- * master still working: what is written on the slave side is read back on
- * the master.
+ * A pty master (an open of /dev/ptmx) whose slave is not open in the tree:
+ * the slave's state can't be read without opening it, so the dump must refuse
+ * it (crfail) and leave the task running, with the master still working:
+ * what is written on the slave side is read back on the master.
  */
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Terminals.
+ *
+ * A pty pair whose master (an open of /dev/ptmx) and slave (/dev/pts/N) are
+ * both open in the tree is dumped as two tty-info.img entries, one per side,
+ * linked by the pty index; restore opens /dev/ptmx until the kernel hands out
+ * that index again (it gives the lowest free one), opens the slave from the
+ * master (TIOCGPTPEER) and puts back the slave's termios and window size,
+ * the master's packet mode and the pair's locked state, and the slave's
+ * exclusive mode.
+ *
+ * Any other terminal is the shell job's (--shell-job): on restore every such
+ * fd becomes criu's own terminal, with the dumped file flags. Refused at
+ * dump: a terminal without --shell-job, a master whose slave is not open in
+ * the tree, a pty that is some session's controlling terminal, and bytes
+ * queued in either direction.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <dirent.h>
+
+#include "common.h"
+#include "cr_options.h"
+#include "files.h"
+#include "rst-ctx.h"
+#include "image.h"
+#include "protobuf.h"
+#include "proc_parse.h"
+#include "pstree.h"
+#include "tty.h"
+
+#include "fdinfo.pb-c.h"
+#include "tty.pb-c.h"
+
+#undef LOG_PREFIX
+#define LOG_PREFIX "tty: "
+
+#define PTMX_RDEV makedev(5, 2)
+#define PTS_MAJOR_FIRST 136
+#define PTS_MAJOR_LAST 143
+#define MAX_PTS_INDEX 4096
+
+bool tty_is_terminal(const struct stat *st)
+{
+	unsigned int maj = major(st->st_rdev);
+
+	/* 4: tty/ttyS, 5: /dev/tty, /dev/console, /dev/ptmx, 136-143: pts */
+	return S_ISCHR(st->st_mode) &&
+	       (maj == 4 || maj == 5 || (maj >= PTS_MAJOR_FIRST && maj <= PTS_MAJOR_LAST));
+}
+
+static bool is_ptmx(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == PTMX_RDEV;
+}
+
+static bool is_pts(const struct stat *st)
+{
+	unsigned int maj = major(st->st_rdev);
+
+	return S_ISCHR(st->st_mode) && maj >= PTS_MAJOR_FIRST && maj <= PTS_MAJOR_LAST;
+}
+
+static int pts_index(const struct stat *st)
+{
+	return (major(st->st_rdev) - PTS_MAJOR_FIRST) * 256 + minor(st->st_rdev);
+}
+
+/* ---- dump ---- */
+
+struct pty_side {
+	struct pty_side *next;
+	int index;
+	bool master;
+	uint32_t info_id;	/* 0 until its tty-info.img entry is written */
+};
+
+/* the pty sides open in the tree, in the dump ctx (dump_files_state()) */
+struct tty_dump {
+	bool scanned;
+	struct pty_side *sides;
+	dev_t *cttys;		/* the controlling terminal of each task of the tree, 0 for none */
+	int nr_cttys;
+	uint32_t last_info_id;
+};
+static const char tty_dump_key;
+
+static void tty_dump_fini(void *state)
+{
+	struct tty_dump *td = state;
+
+	while (td->sides) {
+		struct pty_side *s = td->sides;
+
+		td->sides = s->next;
+		free(s);
+	}
+	free(td->cttys);
+	td->cttys = NULL;
+}
+
+static struct pty_side *find_side(struct tty_dump *td, int index, bool master)
+{
+	for (struct pty_side *s = td->sides; s; s = s->next)
+		if (s->index == index && s->master == master)
+			return s;
+	return NULL;
+}
+
+static int add_side(struct tty_dump *td, int index, bool master)
+{
+	struct pty_side *s;
+
+	if (find_side(td, index, master))
+		return 0;
+	s = xzalloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->index = index;
+	s->master = master;
+	s->next = td->sides;
+	td->sides = s;
+	return 0;
+}
+
+/* The pty index of a master, from its fdinfo ("tty-index:"); -1 when absent. */
+static int master_index(int fdinfo_dfd, const char *fd)
+{
+	_cleanup_close_ int f = openat(fdinfo_dfd, fd, O_RDONLY | O_CLOEXEC);
+	char buf[4096], *s;
+	ssize_t n;
+
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	s = strstr(buf, "tty-index:");
+	return s ? atoi(s + strlen("tty-index:")) : -1;
+}
+
+/* The task's controlling terminal, from the tty_nr field of its stat (the kernel's dev encoding). */
+static int add_ctty(struct tty_dump *td, struct pstree_item *item)
+{
+	struct proc_pid_stat ps;
+	unsigned int nr;
+	dev_t *cttys;
+	int ret = parse_pid_stat(item->proc_dfd, &ps);
+
+	if (ret)
+		return ret;
+	nr = ps.tty_nr;
+	cttys = realloc(td->cttys, (td->nr_cttys + 1) * sizeof(*cttys));
+	if (!cttys)
+		return -ENOMEM;
+	td->cttys = cttys;
+	td->cttys[td->nr_cttys++] = nr ? makedev((nr >> 8) & 0xfff, (nr & 0xff) | ((nr >> 12) & 0xfff00)) : 0;
+	return 0;
+}
+
+static bool is_ctty(const struct tty_dump *td, dev_t rdev)
+{
+	for (int i = 0; i < td->nr_cttys; i++)
+		if (td->cttys[i] == rdev)
+			return true;
+	return false;
+}
+
+static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
+{
+	_cleanup_close_ int fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int info_dfd = openat(item->proc_dfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = 0, dup_fd;
+
+	if (fd_dfd < 0 || info_dfd < 0)
+		return -errno;
+	ret = add_ctty(td, item);
+	if (ret)
+		return ret;
+	dup_fd = dup(fd_dfd);
+	d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -errno;
+	}
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || fstatat(fd_dfd, de->d_name, &st, 0))
+			continue;
+		if (is_pts(&st))
+			ret = add_side(td, pts_index(&st), false);
+		else if (is_ptmx(&st) && master_index(info_dfd, de->d_name) >= 0)
+			ret = add_side(td, master_index(info_dfd, de->d_name), true);
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Every pty master and slave open in the tree, scanned on first use. */
+static int tty_dump_ready(struct dump_files_ctx *ctx, struct tty_dump **ret_td)
+{
+	struct tty_dump *td = dump_files_state(ctx, &tty_dump_key, sizeof(*td), tty_dump_fini);
+	struct pstree_item *item;
+	int ret;
+
+	if (!td)
+		return -ENOMEM;
+	if (!td->scanned) {
+		for_each_pstree_item(ctx->tree, item) {
+			ret = scan_task_ptys(td, item);
+			if (ret)
+				return pr_fail(ret, "can't list the terminals of task %d: %s\n", item->pid,
+					       strerror(-ret));
+		}
+		td->scanned = true;
+	}
+	*ret_td = td;
+	return 0;
+}
+
+static void termios_to_entry(const struct termios *t, TermiosEntry *e, uint32_t *cc)
+{
+	e->c_iflag = t->c_iflag;
+	e->c_oflag = t->c_oflag;
+	e->c_cflag = t->c_cflag;
+	e->c_lflag = t->c_lflag;
+	e->c_line = t->c_line;
+	e->c_ispeed = cfgetispeed(t);
+	e->c_ospeed = cfgetospeed(t);
+	for (int i = 0; i < NCCS; i++)
+		cc[i] = t->c_cc[i];
+	e->n_c_cc = NCCS;
+	e->c_cc = cc;
+}
+
+static int queued_bytes(int fd, const char *side, int index)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n))
+		return pr_fail_errno("FIONREAD on the %s of pty %d", side, index);
+	if (n)
+		return pr_fail(-EOPNOTSUPP, "pty %d: %d unread bytes on its %s side: data in flight is not supported\n",
+			       index, n, side);
+	return 0;
+}
+
+/* The side's own state into its tty-info.img entry. */
+static int fill_master_info(int fd, int index, TtyInfoEntry *info)
+{
+	int locked = 0, pkt = 0;
+
+	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt))
+		return pr_fail_errno("can't read the state of the master of pty %d", index);
+	info->locked = locked;
+	info->packet_mode = pkt;
+	info->rdev = PTMX_RDEV;
+	return queued_bytes(fd, "master", index);
+}
+
+static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index,
+			   TtyInfoEntry *info, TermiosEntry *te, uint32_t *cc, WinsizeEntry *we)
+{
+	struct termios t;
+	struct winsize ws;
+	int excl = 0;
+
+	/* (TIOCGSID answers only a member of the session) */
+	if (is_ctty(td, st->st_rdev))
+		return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of a session of the tree: not supported\n",
+			       index);
+	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGWINSZ, &ws) || ioctl(fd, TIOCGEXCL, &excl))
+		return pr_fail_errno("can't read the state of the slave of pty %d", index);
+	termios_to_entry(&t, te, cc);
+	we->ws_row = ws.ws_row;
+	we->ws_col = ws.ws_col;
+	we->ws_xpixel = ws.ws_xpixel;
+	we->ws_ypixel = ws.ws_ypixel;
+	info->termios = te;
+	info->winsize = we;
+	info->exclusive = excl;
+	info->rdev = (uint32_t)st->st_rdev;
+	return queued_bytes(fd, "slave", index);
+}
+
+static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struct pty_side *side,
+			  const struct fd_parms *p)
+{
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	TtyPtyEntry pty = TTY_PTY_ENTRY__INIT;
+	TermiosEntry te = TERMIOS_ENTRY__INIT;
+	WinsizeEntry we = WINSIZE_ENTRY__INIT;
+	uint32_t cc[NCCS];
+	struct cr_img *img;
+	int ret;
+
+	if (side->info_id)
+		return 0;
+	info.id = ++td->last_info_id;
+	info.type = TTY_TYPE__PTY;
+	pty.index = side->index;
+	info.pty = &pty;
+	if (side->master)
+		ret = fill_master_info(p->lfd, side->index, &info);
+	else
+		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &te, cc, &we);
+	if (ret)
+		return ret;
+	img = dump_files_img(ctx, CR_FD_TTY_INFO);
+	if (!img)
+		return -EIO;
+	ret = pb_write_one(img, &info, PB_TTY_INFO);
+	if (ret)
+		return ret;
+	side->info_id = info.id;
+	return 0;
+}
+
+static int pty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyFileEntry *tfe)
+{
+	bool master = is_ptmx(&p->stat);
+	struct pty_side *side;
+	struct tty_dump *td;
+	int index, ret;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (master && ioctl(p->lfd, TIOCGPTN, &index))
+		return pr_fail_errno("can't read the index of the pty master at fd %d of task %d", p->fd,
+				     p->item->pid);
+	if (!master)
+		index = pts_index(&p->stat);
+	if (index < 0 || index >= MAX_PTS_INDEX)
+		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
+	if (master && !find_side(td, index, false))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master %d whose slave is not open in the tree: not supported\n",
+			       p->fd, p->item->pid, index);
+	if (master && strcmp(p->link, "/dev/ptmx") && strcmp(p->link, "/dev/pts/ptmx"))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master opened as %s: not supported\n", p->fd,
+			       p->item->pid, p->link);
+	side = find_side(td, index, master);
+	if (!side)
+		return pr_fail(-EINVAL, "fd %d of task %d: pty %d was not seen in the tree\n", p->fd, p->item->pid,
+			       index);
+	ret = dump_side_info(ctx, td, side, p);
+	if (ret)
+		return ret;
+	tfe->tty_info_id = side->info_id;
+	return 0;
+}
+
+/* A slave whose master is in the tree is a pty pair's; any other terminal is the shell job's. */
+static int is_pair_side(struct dump_files_ctx *ctx, const struct fd_parms *p, bool *ret_pair)
+{
+	struct tty_dump *td;
+	int ret;
+
+	*ret_pair = false;
+	if (is_ptmx(&p->stat)) {
+		*ret_pair = true;
+		return 0;
+	}
+	if (!is_pts(&p->stat))
+		return 0;
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	*ret_pair = find_side(td, pts_index(&p->stat), true) != NULL;
+	return 0;
+}
+
+static int shell_tty_dump(const struct fd_parms *p, TtyFileEntry *tfe)
+{
+	pid_t pgid;
+
+	if (!opts.shell_job)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d is a terminal (%s) whose other side is outside the tree: use --shell-job\n",
+			       p->fd, p->item->pid, p->link);
+	tfe->tty_info_id = 0;
+	/* readable when the terminal is criu's own controlling terminal, as for a shell job */
+	pgid = tcgetpgrp(p->lfd);
+	if (pgid > 0) {
+		tfe->has_fg_pgrp = true;
+		tfe->fg_pgrp = pgid;
+	}
+	return 0;
+}
+
+static bool tty_detect(const struct fd_parms *p)
+{
+	return tty_is_terminal(&p->stat);
+}
+
+static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
+	FownEntry fown;
+	bool pair;
+	int ret;
+
+	ret = is_pair_side(ctx, p, &pair);
+	if (ret)
+		return ret;
+	ret = pair ? pty_dump(ctx, p, &tfe) : shell_tty_dump(p, &tfe);
+	if (ret)
+		return ret;
+	ret = fill_fown(ctx, p, &fown);
+	if (ret)
+		return ret;
+	tfe.id = id;
+	tfe.flags = p->flags;
+	tfe.fown = &fown;
+	tfe.has_rdev = true;
+	tfe.rdev = (uint32_t)p->stat.st_rdev;
+	fe.type = FD_TYPES__TTY;
+	fe.id = id;
+	fe.tty = &tfe;
+	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+}
+
+/* ---- restore ---- */
+
+struct pty_pair {
+	struct pty_pair *next;
+	int index;
+	TtyInfoEntry *master, *slave;	/* their tty-info.img entries */
+	int master_fd;			/* criu's open of the master, -1 */
+};
+
+/* the pty pairs being restored, in the ctx (rst_files_state()) */
+struct tty_rst {
+	bool info_read;
+	TtyInfoEntry **infos;
+	int nr_infos;
+	struct pty_pair *pairs;
+};
+static const char tty_rst_key;
+
+static struct tty_rst *tty_rst(struct rst_ctx *ctx)
+{
+	return rst_files_state(ctx, &tty_rst_key, sizeof(struct tty_rst));
+}
+
+static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
+{
+	struct cr_img *img;
+	TtyInfoEntry *info, **infos;
+	int ret;
+
+	if (st->info_read)
+		return 0;
+	st->info_read = true;
+	img = open_image_at(ctx->img_dfd, CR_FD_TTY_INFO, O_RSTR_REQ);
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&info, PB_TTY_INFO)) > 0) {
+		infos = realloc(st->infos, (st->nr_infos + 1) * sizeof(*infos));
+		if (!infos) {
+			pb_free(info, PB_TTY_INFO);
+			ret = -ENOMEM;
+			break;
+		}
+		st->infos = infos;
+		st->infos[st->nr_infos++] = info;
+	}
+	close_image(img);
+	return ret < 0 ? ret : 0;
+}
+
+static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id)
+{
+	for (int i = 0; i < st->nr_infos; i++)
+		if (st->infos[i]->id == id)
+			return st->infos[i];
+	return NULL;
+}
+
+static bool info_is_master(const TtyInfoEntry *info)
+{
+	return info->rdev == (uint32_t)PTMX_RDEV;
+}
+
+static struct pty_pair *pair_get(struct tty_rst *st, int index)
+{
+	struct pty_pair *pp;
+
+	for (pp = st->pairs; pp; pp = pp->next)
+		if (pp->index == index)
+			return pp;
+	pp = xzalloc(sizeof(*pp));
+	if (!pp)
+		return NULL;
+	pp->index = index;
+	pp->master_fd = -1;
+	pp->next = st->pairs;
+	st->pairs = pp;
+	return pp;
+}
+
+/* The pair a pty file belongs to, with both its sides' entries; NULL (logged) when the images don't say. */
+static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
+{
+	struct tty_rst *st = tty_rst(ctx);
+	TtyInfoEntry *info;
+	struct pty_pair *pp;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = read_tty_infos(ctx, st);
+	if (ret)
+		return ret;
+	info = find_info(st, d->fe->tty->tty_info_id);
+	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
+		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
+	pp = pair_get(st, info->pty->index);
+	if (!pp)
+		return -ENOMEM;
+	if (info_is_master(info))
+		pp->master = info;
+	else
+		pp->slave = info;
+	d->priv = pp;
+	return 0;
+}
+
+static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
+{
+	if (!d->fe->tty)
+		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
+	if (d->fe->tty->tty_info_id)
+		return pty_collect(ctx, d);
+	if (!opts.shell_job)
+		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
+	return 0;
+}
+
+/* Open /dev/ptmx until the kernel gives the pty index wanted (it gives the lowest free one). */
+static int open_ptmx_index(int index)
+{
+	int fds[MAX_PTS_INDEX / 16], nr = 0, fd = -1, got = -1;
+
+	while (nr < (int)ARRAY_SIZE(fds)) {
+		fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+			pr_perror("can't open /dev/ptmx");
+			break;
+		}
+		if (ioctl(fd, TIOCGPTN, &got)) {
+			close(fd);
+			fd = pr_fail_errno("TIOCGPTN on a new pty master");
+			break;
+		}
+		if (got == index)
+			break;
+		fds[nr++] = fd;
+		if (got > index) {
+			fd = pr_fail(-EBUSY, "pty %d is in use: can't restore it\n", index);
+			break;
+		}
+		fd = -1;
+	}
+	while (nr)
+		close(fds[--nr]);
+	if (fd == -1)
+		fd = pr_fail(-EBUSY, "gave up opening /dev/ptmx to reach pty %d\n", index);
+	return fd;
+}
+
+static int termios_from_entry(const TermiosEntry *e, struct termios *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (e->n_c_cc > NCCS)
+		return -EINVAL;
+	t->c_iflag = e->c_iflag;
+	t->c_oflag = e->c_oflag;
+	t->c_cflag = e->c_cflag;
+	t->c_lflag = e->c_lflag;
+	t->c_line = e->c_line;
+	for (size_t i = 0; i < e->n_c_cc; i++)
+		t->c_cc[i] = e->c_cc[i];
+	if (cfsetispeed(t, e->c_ispeed) || cfsetospeed(t, e->c_ospeed))
+		return -EINVAL;
+	return 0;
+}
+
+/* The pair's master, opened once; unlocked until the late hook. */
+static int pair_master(struct pty_pair *pp)
+{
+	int zero = 0;
+
+	if (pp->master_fd >= 0)
+		return pp->master_fd;
+	if (!pp->master || !pp->slave)
+		return pr_fail(-EINVAL, "pty %d: the images lack its %s\n", pp->index, pp->master ? "slave" : "master");
+	pp->master_fd = open_ptmx_index(pp->index);
+	if (pp->master_fd < 0)
+		return pp->master_fd;
+	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
+		return pr_fail_errno("can't unlock the new pty %d", pp->index);
+	return pp->master_fd;
+}
+
+static int open_slave(struct pty_pair *pp, int master, unsigned int flags)
+{
+	const TtyInfoEntry *si = pp->slave;
+	struct termios t;
+	struct winsize ws = {};
+	int fd;
+
+	fd = ioctl(master, TIOCGPTPEER, (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	if (si->termios && termios_from_entry(si->termios, &t)) {
+		close(fd);
+		return pr_fail(-EINVAL, "tty-info.img: bad termios for pty %d\n", pp->index);
+	}
+	if (si->winsize) {
+		ws.ws_row = si->winsize->ws_row;
+		ws.ws_col = si->winsize->ws_col;
+		ws.ws_xpixel = si->winsize->ws_xpixel;
+		ws.ws_ypixel = si->winsize->ws_ypixel;
+	}
+	if ((si->termios && tcsetattr(fd, TCSANOW, &t)) || (si->winsize && ioctl(fd, TIOCSWINSZ, &ws))) {
+		int ret = pr_fail_errno("can't set the termios of pty %d", pp->index);
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
+{
+	struct pty_pair *pp = d->priv;
+	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
+	int master = pair_master(pp), fd;
+
+	if (master < 0)
+		return master;
+	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)PTMX_RDEV) {
+		fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || fcntl(fd, F_SETFL, flags)) {
+			if (fd >= 0)
+				close(fd);
+			return pr_fail_errno("can't give out the master of pty %d", pp->index);
+		}
+	} else {
+		fd = open_slave(pp, master, flags);
+		if (fd < 0)
+			return fd;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int shell_tty_open(struct file_desc *d, int *ret_fd)
+{
+	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
+	char path[64];
+	int fd = -1;
+
+	/* /dev/tty stays /dev/tty: criu's controlling terminal, which the restored shell job shares */
+	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)makedev(5, 0))
+		fd = open("/dev/tty", flags | O_NOCTTY | O_CLOEXEC);
+	for (int i = 0; i < 3 && fd < 0; i++) {
+		if (!isatty(i))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return pr_fail(-ENOTTY, "--shell-job: criu has no terminal to give to the restored tree\n");
+	*ret_fd = fd;
+	return 0;
+}
+
+static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
+{
+	if (d->fe->tty->tty_info_id)
+		return pty_open(ctx, d, ret_fd);
+	return shell_tty_open(d, ret_fd);
+}
+
+/*
+ * Once every slave is open and has its termios: the pair's locked state, the
+ * master's packet mode (set earlier, it would queue a status change for the
+ * termios set on the slave), the slave's exclusive mode.
+ */
+static int pty_late(struct file_desc *d, int ctl_fd)
+{
+	struct pty_pair *pp = d->priv;
+	int lock = pp->master->locked, pkt = pp->master->packet_mode;
+
+	if (d->fe->tty->rdev != (uint32_t)PTMX_RDEV) {
+		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
+			return pr_fail_errno("can't make pty %d exclusive again", pp->index);
+		return 0;
+	}
+	if (ioctl(ctl_fd, TIOCSPTLCK, &lock) || ioctl(ctl_fd, TIOCPKT, &pkt))
+		return pr_fail_errno("can't lock pty %d or set its packet mode", pp->index);
+	return 0;
+}
+
+/*
+ * A job that had the terminal's foreground at dump gets it back, if criu
+ * holds the foreground now (a shell job restored from the shell).
+ */
+static int shell_tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
+{
+	TtyFileEntry *t = d->fe->tty;
+	sigset_t ttou, old;
+	int ret = 0;
+
+	/* (in a tree with its own pid namespace, its pgids are not criu's: leave it) */
+	if (!t->has_fg_pgrp || ctx->tree.ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
+		return 0;
+	if (!pstree_has_pgid(&ctx->tree, t->fg_pgrp))
+		return 0;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
+		ret = pr_fail_errno("can't give the terminal to the restored group %d", t->fg_pgrp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);
+	return ret;
+}
+
+static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
+{
+	if (d->fe->tty->tty_info_id)
+		return pty_late(d, ctl_fd);
+	return shell_tty_late(ctx, d, ctl_fd);
+}
+
+static void tty_cleanup(struct rst_ctx *ctx)
+{
+	struct tty_rst *st = tty_rst(ctx);
+
+	if (!st)
+		return;
+	while (st->pairs) {
+		struct pty_pair *pp = st->pairs;
+
+		st->pairs = pp->next;
+		if (pp->master_fd >= 0)
+			close(pp->master_fd);
+		free(pp);
+	}
+	for (int i = 0; i < st->nr_infos; i++)
+		pb_free(st->infos[i], PB_TTY_INFO);
+	free(st->infos);
+	st->infos = NULL;
+	st->nr_infos = 0;
+}
+
+const struct file_type tty_file_type = {
+	.name = "tty",
+	.late = tty_late,
+	.type = FD_TYPES__TTY,
+	.detect = tty_detect,
+	.dump = tty_dump,
+	.collect = tty_collect,
+	.open = tty_open,
+	.cleanup = tty_cleanup,
+	.stage = FILE_OPEN_EARLY,
+};
