@@ -161,6 +161,6 @@ bench: criu/criu
 	@$(MAKE) -C bench
 
 clean:
-	rm -rf build criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a
+	rm -rf build build-fuzz criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a
 
 -include $(shell find build -name '*.d' 2>/dev/null)
