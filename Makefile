@@ -20,6 +20,26 @@ endif
 include Makefile.config
 CFLAGS += $(LIBS_CFLAGS)
 
+# make SANITIZE=1 (make test SANITIZE=1): criu, compel, soccr, the message
+# code and the unit tests built with ASan and UBSan (libcriu and the zdtm
+# programs stay plain). A build of the other kind is removed first: build/.flavour
+# names the kind build/ holds (none: a plain one).
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FLAVOUR := sanitize
+else
+SAN_FLAGS :=
+FLAVOUR := plain
+endif
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+OLD_FLAVOUR := $(or $(shell cat build/.flavour 2>/dev/null),plain)
+ifneq ($(OLD_FLAVOUR),$(FLAVOUR))
+$(info make: build/ holds a $(OLD_FLAVOUR) build: removing it for a $(FLAVOUR) one)
+$(shell rm -rf build criu/criu test/build/unit)
+endif
+$(shell mkdir -p build && echo $(FLAVOUR) > build/.flavour)
+endif
+
 PROTOS := $(wildcard images/*.proto)
 PB_C := $(patsubst images/%.proto,build/images/%.pb-c.c,$(PROTOS))
 PB_H := $(PB_C:.c=.h)
@@ -60,12 +80,12 @@ build/images/all.pb-c.h: $(PB_H) Makefile | build/images
 
 build/images/%.pb-c.o: build/images/%.pb-c.c $(PB_H)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -Wno-error $(CPPFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(SAN_FLAGS) -Wno-error $(CPPFLAGS) -c $< -o $@
 
 build/%.o: %.c build/config.h $(PB_H) build/images/all.pb-c.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(SAN_FLAGS) $(CPPFLAGS) -c $< -o $@
 
 build/libcompel.a: $(COMPEL_O)
 	@echo "  AR      $@"
@@ -77,7 +97,7 @@ build/libsoccr.a: $(SOCCR_O)
 
 criu/criu: $(CRIU_O) $(PB_O) build/libcompel.a build/libsoccr.a
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a build/libsoccr.a $(LIBS_LDLIBS)
+	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(CRIU_O) $(PB_O) build/libcompel.a build/libsoccr.a $(LIBS_LDLIBS)
 
 # pycriu and crit (lib/py)
 include lib/py/Makefile.inc
@@ -141,6 +161,6 @@ bench: criu/criu
 	@$(MAKE) -C bench
 
 clean:
-	rm -rf build criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a
+	rm -rf build build-fuzz criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -88,7 +88,8 @@ int cg_parse_members(const char *text, struct cg_members *ret)
 		}
 		p = *e ? e + 1 : e;
 	}
-	qsort(ret->m, ret->nr, sizeof(*ret->m), member_cmp);
+	if (ret->nr > 1)	/* an empty file leaves m NULL: qsort() must not see it */
+		qsort(ret->m, ret->nr, sizeof(*ret->m), member_cmp);
 	for (int i = 1; i < ret->nr; i++)
 		if (!strcmp(ret->m[i - 1].name, ret->m[i].name)) {
 			cg_members_free(ret);

@@ -18,6 +18,7 @@
 #include "compel/compel.h"
 #include "cr-config.h"
 #include "cr_options.h"
+#include "privs.h"
 #include "cr-service.h"
 #include "crtools.h"
 #include "restore.h"
@@ -188,6 +189,8 @@ static int run_command(char **args, int nr_args)
 	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check();
+	if (check_my_privileges(cmd))
+		return 1;
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump"))
 		return cmd_dump();
 	return cmd_restore();

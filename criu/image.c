@@ -338,6 +338,8 @@ static int img_put(struct cr_img *img, const void *data, size_t len)
 
 	if (img->err)
 		return img->err;
+	if (!len)
+		return 0;	/* an empty queue may come as (NULL, 0): memcpy() must not see it */
 	if (img->len + len > IMG_BUF_SIZE) {
 		ret = img_flush(img);
 		if (ret < 0)

@@ -179,7 +179,7 @@ struct peek_state {
 	socklen_t addr_len;
 	int nr_fds;		/* fds passed with the message just peeked */
 	int fds[SCM_FDS_MAX];
-	char cbuf[CMSG_BUF_SIZE];
+	char cbuf[CMSG_BUF_SIZE] __attribute__((aligned(__alignof__(struct cmsghdr))));
 };
 
 static void close_fds(struct peek_state *ps)
@@ -549,7 +549,7 @@ static int packet_cmsg(struct rst_ctx *ctx, const struct sk_packet *pkt, char *c
 static int send_packet(struct rst_ctx *ctx, int sender, const struct sk_packet *pkt, const void *to, unsigned int to_len,
 		       const char *who)
 {
-	static char cbuf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
+	static char cbuf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)] __attribute__((aligned(__alignof__(struct cmsghdr))));
 	size_t done = 0;
 	int ret;
 

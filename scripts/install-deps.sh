@@ -13,6 +13,8 @@ PKGS="$PKGS libarchive-dev"
 PKGS="$PKGS nftables iptables"
 # redis-server: zdtm sk_tcp_redis checkpoints a redis-server with connected clients
 PKGS="$PKGS redis-server"
+# clang and its libFuzzer runtime: make fuzz (test/fuzz/fuzz-images.c); gcc's libasan/libubsan come with gcc
+PKGS="$PKGS clang-14 libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

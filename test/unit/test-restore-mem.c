@@ -42,12 +42,17 @@ __attribute__((weak)) bool fault_injected(const char *step)
 	return false;
 }
 
-#define TRAMP 0x500000000UL
-#define AREA_A 0x600000000UL	/* 4 pages rw, pages 0,1,3 from the image */
-#define AREA_B 0x600010000UL	/* 2 pages r--, from the image */
-#define AREA_C 0x600020000UL	/* 1 page r-x: code, from the image */
-#define AREA_N 0x600030000UL	/* 1 page ---, no pages */
-#define VDSO_AT 0x700000000UL
+/*
+ * Above 0x10007fff8000: below it ASan (make test SANITIZE=1) keeps its shadow
+ * and the gap it maps inaccessible, and the stub's code, a copy of this
+ * program, writes to TRAMP before the morph.
+ */
+#define TRAMP 0x500000000000UL
+#define AREA_A 0x600000000000UL	/* 4 pages rw, pages 0,1,3 from the image */
+#define AREA_B 0x600000010000UL	/* 2 pages r--, from the image */
+#define AREA_C 0x600000020000UL	/* 1 page r-x: code, from the image */
+#define AREA_N 0x600000030000UL	/* 1 page ---, no pages */
+#define VDSO_AT 0x700000000000UL
 #define WFD 100			/* the pipe end the morphed code writes to */
 
 /* A stub: the trampoline at TRAMP, then pause() forever. */
