@@ -178,6 +178,11 @@ int ns_plan_restore(struct rst_ctx *ctx)
 	return 0;
 }
 
+bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
+{
+	return find_ns(ctx, k, id) != NULL;
+}
+
 int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
 {
 	struct rst_ns *ns = find_ns(ctx, k, id);

@@ -75,10 +75,15 @@ int inet_collect(struct rst_ctx *ctx, struct file_desc *d)
 	snprintf(s->who, sizeof(s->who), "inet socket %u (file %u)", ie->ino, d->id);
 	d->priv = s;
 	/* no id (an older image) or criu's: made in criu's namespace, before the tree */
-	if (ie->has_ns_id && ie->ns_id && ie->ns_id != ctx->dump_criu_ns_id[NS_NET]) {
-		s->netns = ie->ns_id;
-		d->stage = FILE_OPEN_AFTER_TREE;
-	}
+	if (!ie->has_ns_id || !ie->ns_id || ie->ns_id == ctx->dump_criu_ns_id[NS_NET])
+		return 0;
+	/* every task is in criu's or in one the restore makes: any other is no task's */
+	if (!rst_ns_of_tree(ctx, NS_NET, ie->ns_id))
+		return pr_fail(-EINVAL, "files.img: %s is in network namespace %u, which is neither criu's (%u) nor "
+					"a task's of the tree\n",
+			       s->who, ie->ns_id, ctx->dump_criu_ns_id[NS_NET]);
+	s->netns = ie->ns_id;
+	d->stage = FILE_OPEN_AFTER_TREE;
 	return 0;
 }
 

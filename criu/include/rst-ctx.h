@@ -192,6 +192,8 @@ bool rst_makes_ns(const struct rst_ctx *ctx);
  * the restore has no such namespace (criu's, or none of the tree's).
  */
 int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
+/* After ns_plan_restore(): the restore makes (or joins for the root) the namespace of kind k and dumped id. */
+bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 /* In a stub, before it forks its children: join or make its namespaces. 0 or -errno, logged. */
 int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me);
 
