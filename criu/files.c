@@ -611,6 +611,7 @@ int collect_files(struct rst_ctx *ctx)
 				      fe->id, fe->type);
 			break;
 		}
+		d->stage = d->type->stage;
 		ret = d->type->collect ? d->type->collect(ctx, d) : 0;
 		if (ret)
 			break;
@@ -642,7 +643,7 @@ int open_files_ctl(struct rst_ctx *ctx, enum file_open_stage stage)
 	for_each_file_desc(ctx, d) {
 		int fd = -1, ret;
 
-		if (d->type->stage != stage || ctx->files.ctl_fds[d->index] >= 0)
+		if (d->stage != (int)stage || ctx->files.ctl_fds[d->index] >= 0)
 			continue;
 		ret = d->type->open(ctx, d, &fd);
 		if (ret)

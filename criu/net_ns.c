@@ -7,8 +7,8 @@
  * come back with it, made by the kernel. Anything more is refused at dump,
  * by name: another device, another address, a route or rule the kernel did
  * not make, an nftables or iptables table, a sysctl of /proc/sys/net that
- * differs from a new namespace's, a socket of a task in the namespace (the
- * sockets are made again in criu's).
+ * differs from a new namespace's, a socket of a task in the namespace other
+ * than a TCP or UDP one (those are made again in it, sk-inet-restore.c).
  *
  * A namespace named by --external net[INO]:KEY at dump is not looked into:
  * its NetnsEntry has the key, and the restore joins the namespace the
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -565,9 +566,27 @@ int net_ns_dump(int img_dfd, uint32_t id)
 	return ret;
 }
 
-/* A socket is made again by the controller, in criu's namespace: refuse it for a task in its own. */
+/* the kernel's name of a socket's protocol ("TCP", "UNIX", ...), from its /proc/PID/fd link */
+static int sock_proto_name(int fd_dfd, const char *name, char *buf, size_t size)
+{
+	char path[300];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", fd_dfd, name);
+	n = getxattr(path, "system.sockprotoname", buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * Sockets of a task in a namespace of the tree: TCP and UDP ones (v4, v6)
+ * are made again in it (sk-inet-restore.c); any other is refused by name.
+ */
 int net_ns_check_task(struct pstree_item *item)
 {
+	static const char *const made_in_ns[] = { "TCP", "UDP", "TCPv6", "UDPv6" };
 	_cleanup_close_ int dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
@@ -579,14 +598,20 @@ int net_ns_check_task(struct pstree_item *item)
 	if (!d)
 		return pr_fail_errno("can't read /proc/%d/fd", item->pid);
 	while (!ret && (de = readdir(d))) {
-		char link[64] = "";
+		char link[64] = "", proto[32] = "?";
+		bool ok = false;
 
-		if (de->d_name[0] == '.' || readlinkat(dfd, de->d_name, link, sizeof(link) - 1) < 0)
+		if (de->d_name[0] == '.' || readlinkat(dfd, de->d_name, link, sizeof(link) - 1) < 0 ||
+		    strncmp(link, "socket:", 7))
 			continue;
-		if (!strncmp(link, "socket:", 7))
-			ret = pr_fail(-EOPNOTSUPP, "task %d has a socket (fd %s, %s) and is in a net namespace of its own: "
-						   "sockets are made again in criu's, not restored in the task's yet\n",
-				      item->pid, de->d_name, link);
+		if (!sock_proto_name(dfd, de->d_name, proto, sizeof(proto)))
+			for (size_t i = 0; i < ARRAY_SIZE(made_in_ns); i++)
+				ok |= !strcmp(proto, made_in_ns[i]);
+		if (!ok)
+			ret = pr_fail(-EOPNOTSUPP,
+				      "task %d has a %s socket (fd %s, %s) and is in a net namespace of its own: only TCP "
+				      "and UDP sockets are restored in the tree's network namespaces yet\n",
+				      item->pid, proto, de->d_name, link);
 	}
 	closedir(d);
 	return ret;

@@ -178,6 +178,31 @@ int ns_plan_restore(struct rst_ctx *ctx)
 	return 0;
 }
 
+bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
+{
+	return find_ns(ctx, k, id) != NULL;
+}
+
+int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
+{
+	struct rst_ns *ns = find_ns(ctx, k, id);
+	pid_t real;
+	int fd;
+
+	if (!ns)
+		return -ENOENT;
+	if (ns->join_fd >= 0) {
+		fd = fcntl(ns->join_fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? pr_fail_errno("can't dup the fd of the %s namespace %u", ns_kinds[k].name, id) : fd;
+	}
+	real = rst_real_pid(ctx, ns->creator->pid);
+	fd = real > 0 ? sys_pidfd_open(real, 0) : -1;
+	if (fd < 0)
+		return pr_fail_errno("can't open a pidfd of task %d, which made the %s namespace %u", ns->creator->pid,
+				     ns_kinds[k].name, id);
+	return fd;
+}
+
 bool rst_makes_ns(const struct rst_ctx *ctx)
 {
 	for (int i = 0; i < ctx->nr_nss; i++)

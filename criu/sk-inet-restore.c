@@ -8,8 +8,14 @@
  * connection leaves repair mode in late(), right before the tree runs; the
  * network lock the dump left goes in cleanup(), after the tree runs or on
  * failure.
+ *
+ * A socket of one of the tree's network namespaces (inet_sk_entry.ns_id
+ * other than criu's) is opened once the tree exists: the controller joins
+ * the namespace through a pidfd of the task that made it (rst_ns_fd()),
+ * makes and sets up the socket there, and goes back to its own.
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,6 +38,7 @@ struct inet_rst_sk {
 	InetSkEntry *ie;
 	struct soccr_sk *repair;	/* a connection in repair mode until late() */
 	bool conn_locked;		/* its lock (iptables rules) is still there */
+	uint32_t netns;			/* the dumped id of its network namespace, 0: criu's */
 	char who[64];
 };
 
@@ -67,6 +74,16 @@ int inet_collect(struct rst_ctx *ctx, struct file_desc *d)
 	s->ie = ie;
 	snprintf(s->who, sizeof(s->who), "inet socket %u (file %u)", ie->ino, d->id);
 	d->priv = s;
+	/* no id (an older image) or criu's: made in criu's namespace, before the tree */
+	if (!ie->has_ns_id || !ie->ns_id || ie->ns_id == ctx->dump_criu_ns_id[NS_NET])
+		return 0;
+	/* every task is in criu's or in one the restore makes: any other is no task's */
+	if (!rst_ns_of_tree(ctx, NS_NET, ie->ns_id))
+		return pr_fail(-EINVAL, "files.img: %s is in network namespace %u, which is neither criu's (%u) nor "
+					"a task's of the tree\n",
+			       s->who, ie->ns_id, ctx->dump_criu_ns_id[NS_NET]);
+	s->netns = ie->ns_id;
+	d->stage = FILE_OPEN_AFTER_TREE;
 	return 0;
 }
 
@@ -156,9 +173,8 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 	return ret;
 }
 
-int inet_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
+static int make_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int *ret_fd)
 {
-	struct inet_rst_sk *s = d->priv;
 	_cleanup_close_ int fd = -1;
 	int ret;
 
@@ -168,8 +184,43 @@ int inet_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	ret = restore_one(ctx, s, fd);
 	if (ret)
 		return ret;
-	pr_info("%s: restored, state %s\n", s->who, inet_state_name(s->ie->state));
 	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* In the tree's network namespace s->netns (the names of interfaces are looked up there too). */
+static int make_in_netns(struct rst_ctx *ctx, struct inet_rst_sk *s, int *ret_fd)
+{
+	_cleanup_close_ int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), to = -1;
+	int ret;
+
+	if (back < 0)
+		return pr_fail_errno("%s: can't open criu's network namespace", s->who);
+	to = rst_ns_fd(ctx, NS_NET, s->netns);
+	if (to == -ENOENT)
+		return pr_fail(-EINVAL, "%s: files.img: its network namespace %u is none of the tree's\n", s->who,
+			       s->netns);
+	if (to < 0)
+		return to;
+	if (setns(to, CLONE_NEWNET))
+		return pr_fail_errno("%s: can't join its network namespace %u", s->who, s->netns);
+	ret = make_one(ctx, s, ret_fd);
+	/* failing, criu would make its next sockets in the tree's namespace: the restore stops */
+	if (setns(back, CLONE_NEWNET))
+		return pr_fail_errno("%s: can't go back to criu's network namespace", s->who);
+	return ret;
+}
+
+int inet_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
+{
+	struct inet_rst_sk *s = d->priv;
+	int ret;
+
+	ret = s->netns ? make_in_netns(ctx, s, ret_fd) : make_one(ctx, s, ret_fd);
+	if (ret)
+		return ret;
+	pr_info("%s: restored, state %s%s\n", s->who, inet_state_name(s->ie->state),
+		s->netns ? ", in the tree's network namespace" : "");
 	return 0;
 }
 

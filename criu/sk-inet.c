@@ -27,11 +27,14 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "namespaces.h"
 #include "protobuf.h"
 #include "sk-inet.h"
 #include "sk-inet-opts.h"
@@ -204,6 +207,29 @@ static int check_dumpable(const struct fd_parms *p, const struct inet_view *v)
 	return 0;
 }
 
+/*
+ * The id of the socket's network namespace (SIOCGSKNS), which must be its
+ * task's: the restore makes it there (criu's or one of the tree's). A socket
+ * made before its task moved to another namespace is refused, naming both.
+ */
+static int sock_netns_id(const struct fd_parms *p, const struct inet_view *v, uint32_t *ret_id)
+{
+	_cleanup_close_ int nsfd = ioctl(p->lfd, SIOCGSKNS);
+	struct stat sk_ns, task_ns;
+
+	if (nsfd < 0)
+		return pr_fail_errno("%s: can't get the socket's network namespace (SIOCGSKNS)", v->who);
+	if (fstat(nsfd, &sk_ns) || fstatat(p->item->proc_dfd, "ns/net", &task_ns, 0))
+		return pr_fail_errno("%s: can't stat the network namespaces of the socket and its task", v->who);
+	if (sk_ns.st_ino != task_ns.st_ino || sk_ns.st_dev != task_ns.st_dev)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: %s socket in network namespace net:[%lu], its task in net:[%lu]: criu restores a "
+			       "socket only in its task's namespace\n",
+			       v->who, proto_name(v), (unsigned long)sk_ns.st_ino, (unsigned long)task_ns.st_ino);
+	*ret_id = p->item->ns_id[NS_NET];
+	return 0;
+}
+
 /* words of an address as CRIU keeps them: the raw bytes, 1 word for IPv4, 4 for IPv6 */
 static void put_addr(const union soccr_addr *a, uint32_t *words, size_t *n, uint32_t *port)
 {
@@ -233,8 +259,10 @@ static int inet_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = ret ?: check_dumpable(p, &v);
 	ret = ret ?: fill_fown(ctx, p, &fown);
 	ret = ret ?: inet_dump_opts(p->lfd, v.family, v.proto, &ob, v.who);
+	ret = ret ?: sock_netns_id(p, &v, &ie.ns_id);
 	if (ret)
 		return ret;
+	ie.has_ns_id = ie.ns_id != 0;
 	ie.id = id;
 	ie.ino = p->stat.st_ino;
 	ie.family = v.family;
@@ -251,6 +279,10 @@ static int inet_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 		put_addr(&v.dst, dst, &ie.n_dst_addr, &ie.dst_port);
 		ie.dst_addr = dst;
 	}
+	if (v.family == AF_INET6 && v.src.v6.sin6_scope_id && ns_task_in_own(p->item, NS_NET))
+		return pr_fail(-EOPNOTSUPP, "%s: a link-local IPv6 socket (scope id %u) in the tree's network namespace: "
+					    "not restored yet\n",
+			       v.who, v.src.v6.sin6_scope_id);
 	if (v.family == AF_INET6 && v.src.v6.sin6_scope_id) {
 		if (!if_indextoname(v.src.v6.sin6_scope_id, ifname))
 			return pr_fail_errno("%s: the interface of scope id %u", v.who, v.src.v6.sin6_scope_id);

@@ -72,11 +72,12 @@ struct file_desc {
 	bool needed;			/* referenced by some fdinfo (or other image) */
 	struct list_head list;
 	void *priv;
+	int stage;			/* enum file_open_stage: the type's, or later as collect() decides */
 };
 
 enum file_open_stage {
 	FILE_OPEN_EARLY,		/* can be opened before the tree exists */
-	FILE_OPEN_AFTER_TREE,		/* needs the restored tasks (pidfds) */
+	FILE_OPEN_AFTER_TREE,		/* needs the restored tasks (pidfds, their namespaces) */
 };
 
 struct file_type {

@@ -185,6 +185,15 @@ int ns_plan_restore(struct rst_ctx *ctx);
 void ns_restore_free(struct rst_ctx *ctx);
 /* The restore makes a namespace (pid or another kind): the setup-namespaces scripts run. */
 bool rst_makes_ns(const struct rst_ctx *ctx);
+/*
+ * The controller, once every task exists: an fd to setns() into the
+ * namespace of kind k and dumped id that the restore made (a pidfd of the
+ * task that made it) or joined for the root (a dup of that fd). -ENOENT when
+ * the restore has no such namespace (criu's, or none of the tree's).
+ */
+int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
+/* After ns_plan_restore(): the restore makes (or joins for the root) the namespace of kind k and dumped id. */
+bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 /* In a stub, before it forks its children: join or make its namespaces. 0 or -errno, logged. */
 int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me);
 

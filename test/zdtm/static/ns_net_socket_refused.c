@@ -2,8 +2,8 @@
 /*
  * ns_net_socket_refused: a task in a network namespace of its own holds a
  * socket (a unix socket pair, which criu restores for tasks in its own
- * namespace). Sockets would be made again in criu's namespace: the dump must
- * refuse it, and the pair must still work.
+ * namespace). Only TCP and UDP sockets are made again in a namespace of the
+ * tree: the dump must refuse it, naming its kind, and the pair must still work.
  */
 #include "ns_net_refused.h"
 
