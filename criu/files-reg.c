@@ -307,6 +307,9 @@ static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->tty)
 		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
+	if (opts.orphan_pts_master)
+		return pr_fail(-EOPNOTSUPP, "the images hold a terminal and --orphan-pts-master is asked: "
+					    "a new pty for it is not implemented\n");
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
 	return 0;
