@@ -13,6 +13,8 @@ PKGS="$PKGS libarchive-dev"
 PKGS="$PKGS nftables iptables"
 # redis-server: zdtm sk_tcp_redis checkpoints a redis-server with connected clients
 PKGS="$PKGS redis-server"
+# runc, busybox-static and libc6-dev (gcc -static): test/unit/runc.sh checkpoints and restores a container
+PKGS="$PKGS runc busybox-static libc6-dev file"
 
 missing=""
 for p in $PKGS; do
