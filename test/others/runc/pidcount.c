@@ -11,6 +11,10 @@
  * SIGUSR1: kill the child through its pidfd and wait for it through the same
  * pidfd (waitid P_PIDFD): "child killed through its pidfd ok" proves the pidfd
  * is the child's, not just a number that looks right. SIGUSR2: exit 0.
+ *
+ * With PIDCOUNT_SECCOMP=ERRNO in its environment (runc-seccomp.sh gives it a
+ * profile that fails getpriority() with that errno), each step also checks
+ * that the filter is still there: getpriority() fails with ERRNO.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,7 +88,12 @@ static void write_count(unsigned long n)
 
 static void check(unsigned long n, pid_t child, int child_fd, int self_fd, int child_gone)
 {
+	const char *sc = getenv("PIDCOUNT_SECCOMP");
 	siginfo_t si;
+
+	errno = 0;
+	if (sc && (syscall(SYS_getpriority, 0, 0) != -1 || errno != atoi(sc)))
+		fail(n, "getpriority() did not fail as the seccomp profile says");
 
 	if (pidfd_pid(self_fd) != getpid())
 		fail(n, "the self pidfd names another process");
