@@ -74,7 +74,7 @@ rt_piped() {
 
 # the last counter the program printed in $tmp/TAG.out (0: none)
 rt_last() {
-	awk '$2 == "ok" && $1 ~ /^[0-9]+$/ { n = $1 } END { print n + 0 }' "$tmp/$1.out"
+	awk '{ sub(/\r$/, "") } $2 == "ok" && $1 ~ /^[0-9]+$/ { n = $1 } END { print n + 0 }' "$tmp/$1.out"
 }
 
 # rt_wait_count TAG MIN: wait until the program printed a counter above MIN (no FAIL line)
