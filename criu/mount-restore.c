@@ -857,6 +857,11 @@ int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags
 
 	if (!m)
 		return -ENOENT;
+	/* openat2() refuses O_PATH with any flag O_PATH ignores (O_NOCTTY, O_LARGEFILE...) */
+	if (flags & O_PATH) {
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
+		how.flags = flags | O_CLOEXEC;
+	}
 	i = find_me(m, mnt_id);
 	if (i < 0 || m->fds[i] < 0)
 		return -ENOENT;

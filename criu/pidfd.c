@@ -20,6 +20,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -250,6 +251,38 @@ static void __attribute__((noreturn)) helper_main(int go_fd, int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
 }
 
+/*
+ * A helper of a tree with a pid namespace of its own is forked into that
+ * namespace (criu's pid_for_children set to it for the fork): a pidfd of a
+ * process outside the caller's pid namespace answers EINVAL, not ESRCH, to
+ * pidfd_send_signal and has no PIDFD_INFO_EXIT. Every task exists by now, so
+ * the helper takes no pid the tree needs.
+ */
+static pid_t fork_helper(struct rst_ctx *ctx)
+{
+	_cleanup_close_ int own = -1, tree = -1;
+	char path[64];
+	pid_t pid;
+
+	if (!rst_own_pidns(ctx))
+		return fork();
+	snprintf(path, sizeof(path), "%d/ns/pid", rst_real_pid(ctx, ctx->tree.root->pid));
+	own = openat(ctx->proc_fd, "self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+	tree = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (own < 0 || tree < 0 || setns(tree, CLONE_NEWPID))
+		return -1;
+	pid = fork();
+	if (pid && setns(own, CLONE_NEWPID)) {
+		pr_fail_errno("can't go back to criu's pid namespace for children");
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		return -1;
+	}
+	return pid;
+}
+
 static struct dead_helper *get_helper(struct rst_ctx *ctx, uint64_t ino, int status)
 {
 	struct pidfd_rst *st = pidfd_rst(ctx);
@@ -270,7 +303,7 @@ static struct dead_helper *get_helper(struct rst_ctx *ctx, uint64_t ino, int sta
 	}
 	h->ino = ino;
 	h->status = status;
-	h->pid = fork();
+	h->pid = fork_helper(ctx);
 	if (h->pid < 0) {
 		close(p[0]);
 		close(p[1]);

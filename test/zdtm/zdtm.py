@@ -4,7 +4,7 @@
 it (SIGTERM) to check its state and read its verdict.
 
     python3 test/zdtm/zdtm.py run [-t NAME ...] [--all] [--nocr | --norst]
-                                  [--iters N] [--flavor ns|h] [-v]
+                                  [--iters N] [--flavor ns|h|ct] [-v]
     python3 test/zdtm/zdtm.py list
 
 Modes:
@@ -26,7 +26,7 @@ literal or key=value lines:
   dfault              a dump step to fail on purpose (criu's CRIU_FAULT test hook,
                       e.g. before-inventory: everything is dumped, then the dump fails)
   feature             `criu check --feature X` must succeed for each X, else SKIP
-  flavor              flavors the test may run in (ns, h), else SKIP
+  flavor              flavors the test may run in (ns, h, ct), else SKIP
   norst               always run in --norst mode
   pidns               the pidfile names the init of the test's own pid namespace:
                       criu restores the pids inside it only, so the restored root
@@ -48,6 +48,16 @@ it re-executes itself as init of a new pid namespace (unshare --pid --net
 the new network namespace (its loopback up) is shared by the runner, criu
 and the tests, so a test can use 127.0.0.1 and ::1 without touching the
 host (criu dumps only tasks in its own network namespace).
+--flavor ct runs each test as a container runtime runs a container: inside
+fresh mount, pid, network (lo up), IPC and UTS namespaces, with a root of its
+own (test/build/zdtm/ns-root makes it: RUN_DIR/.ct-root bound read-only with
+/usr, /lib*, /bin, /sbin, /etc and the source tree bound read-only, the
+test's run directory read-write, /dev and /dev/pts bound, tmpfs on /tmp and
+/dev/shm, the new pid namespace's proc on /proc). ns-root's init is pid 1
+there and the root task criu dumps (a SIGTERM to it goes on to the test);
+criu runs outside, the binds are named --external mnt[PATH]:KEY at dump and
+restore gets --root RUN_DIR/.ct-root and each KEY's path, as runtimes do.
+The tree is compared as seen from that pid namespace. tty tests are skipped.
 One line is printed per test, then "zdtm: N passed, N failed, N skipped"
 (--label WORD replaces "zdtm").
 """
@@ -75,6 +85,7 @@ STATIC_DIR = os.path.join(ROOT, "test", "zdtm", "static")
 BIN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "static")
 RUN_DIR = os.path.join(ROOT, "test", "build", "zdtm", "run")
 RUN_LOCK = None
+CT_ROOT = None          # the ct flavour's root directory: RUN_DIR/.ct-root
 DEFAULT_CRIU = os.path.join(ROOT, "criu", "criu")
 RPC_CLIENT = os.path.join(ROOT, "test", "build", "zdtm", "criu-rpc")
 CRIT_CHECK = os.path.join(ROOT, "test", "zdtm", "crit_check.py")
@@ -92,7 +103,10 @@ DESC_KEYS = {
     "feature": "list", "flavor": "list",
     "timeout": "int", "tty": "bool",
 }
-FLAVORS = ("ns", "h")
+FLAVORS = ("ns", "h", "ct")
+NSROOT = os.path.join(ROOT, "test", "build", "zdtm", "ns-root")
+# ct: what ns-root binds into the test's root, read-only, at the same paths
+CT_RO_BINDS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", ROOT)
 
 
 class TestFailed(Exception):
@@ -435,24 +449,38 @@ def proc_snapshot(pid):
     return snap
 
 
-def ns_ids(pid, tid=None):
-    """(pid, pgid, sid) of a task, or a thread's tid, in its own pid namespace:
-    the last column of the NS* lines of its status. None if unreadable."""
+def ns_ids(pid, tid=None, level=None):
+    """(pid, pgid, sid) of a task, or a thread's tid, in its own pid namespace
+    (the last column of the NS* lines of its status), or in the namespace
+    LEVEL deep (that column). None if unreadable."""
     path = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
     ids = {}
     for line in (read_text(path) or "").splitlines():
         key, _, val = line.partition(":")
         if key in ("NSpid", "NSpgid", "NSsid") and val.split():
-            ids[key] = int(val.split()[-1])
+            col = val.split()
+            ids[key] = int(col[-1] if level is None or level >= len(col) else col[level])
     if len(ids) != 3:
         return None
     return ids["NSpid"], ids["NSpgid"], ids["NSsid"]
 
 
-def ns_view(snap):
-    """A tree snapshot keyed and worded by the ids seen inside the tree's own
-    pid namespace (pidns tests: criu restores those, not the runner's)."""
-    ids = {p: ns_ids(p) for p in snap}
+def ns_level(pid):
+    """The column of a task's NSpid line that is its own pid namespace (as
+    seen from the runner's): the pids of deeper tasks there are named in it."""
+    for line in (read_text("/proc/%d/status" % pid) or "").splitlines():
+        key, _, val = line.partition(":")
+        if key == "NSpid":
+            return len(val.split()) - 1
+    return None
+
+
+def ns_view(snap, root):
+    """A tree snapshot keyed and worded by the ids seen inside the pid namespace
+    of the tree's root (pidns tests: criu restores those, not the runner's);
+    a task in a namespace nested deeper is named as the root's namespace sees it."""
+    level = ns_level(root)
+    ids = {p: ns_ids(p, level=level) for p in snap}
     out = {}
     for p, s in snap.items():
         if s is None or ids[p] is None:
@@ -463,7 +491,7 @@ def ns_view(snap):
         parent = ids.get(int(ppid))
         s["stat"] = "%s ppid %d pgrp %d session %d" % (head, parent[0] if parent else 0, ids[p][1], ids[p][2])
         if "tids" in s:
-            tids = [ns_ids(p, int(t)) for t in s["tids"].split()]
+            tids = [ns_ids(p, int(t), level) for t in s["tids"].split()]
             s["tids"] = " ".join(str(t[0]) if t else "?" for t in sorted(tids, key=lambda t: t or (0,)))
         out[ids[p][0]] = s
     return out
@@ -471,7 +499,7 @@ def ns_view(snap):
 
 def tree_snapshot(root, ns=False):
     snap = {p: proc_snapshot(p) for p in [root] + descendants(root)}
-    return ns_view(snap) if ns else snap
+    return ns_view(snap, root) if ns else snap
 
 
 def settled_snapshot(root, tries=10, pause=0.02, ns=False):
@@ -598,8 +626,31 @@ class Runner:
         self.tty_drain()
         return [(os.path.relpath(t["log"], ROOT), tail(t["log"], 10))]
 
+    # -- the ct flavour: the test in namespaces and a root of its own (ns-root)
+    def ct_binds(self, t):
+        """(path, read-only) of what ns-root binds into the root: the paths
+        that are mounts there (a symlink is copied, not bound)."""
+        binds = [(p, True) for p in CT_RO_BINDS] + [(t["dir"], False), ("/dev", False), ("/dev/pts", False)]
+        return [(p, ro) for p, ro in binds if os.path.exists(p) and not os.path.islink(p)]
+
+    def ct_external(self, t, dump):
+        """--external for each bind: mnt[PATH]:KEY at dump, mnt[KEY]:PATH at restore."""
+        out = []
+        for p, _ in self.ct_binds(t):
+            key = "zdtm" + re.sub(r"[^A-Za-z0-9]", "_", p)
+            out += ["--external", "mnt[%s]:%s" % ((p, key) if dump else (key, p))]
+        return out
+
+    def ct_argv(self, t):
+        argv = [NSROOT, "-r", CT_ROOT, "-p", t["pidfile"], "-l", t["log"], "-c", t["dir"]]
+        argv += [w for p in CT_RO_BINDS if os.path.lexists(p) for w in ("-b", p)]
+        argv += ["-w", t["dir"]]        # /dev and /dev/pts: ns-root's own
+        return argv + ["--", t["bin"], t["outfile"]]
+
     def start(self, t):
         argv = [t["bin"], "--pidfile=" + t["pidfile"], "--outfile=" + t["outfile"]]
+        if self.args.flavor == "ct":
+            argv = self.ct_argv(t)
         tty, env = None, None
         if self.tty:
             argv.append("--shell-job")
@@ -631,6 +682,8 @@ class Runner:
             argv.append("--leave-running")
         if t["desc"]["tty"]:
             argv.append("--shell-job")
+        if self.args.flavor == "ct":
+            argv += self.ct_external(t, True)
         argv += t["desc"]["opts"] + t["desc"]["dopts"]
         env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
         rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd, env=env)
@@ -642,6 +695,8 @@ class Runner:
         argv = ["restore", "-d", "-D", ddir, "-o", "restore.log", "-v4", "--pidfile", pidfile]
         if t["desc"]["tty"]:
             argv.append("--shell-job")
+        if self.args.flavor == "ct":
+            argv += ["--root", CT_ROOT] + self.ct_external(t, False)
         argv += t["desc"]["opts"] + t["desc"]["ropts"]
         # a shell job is restored from its shell: criu hands its own terminal on
         rc, out = self.criu_run(argv, ddir, "restore", t["timeout"], on_tty=bool(self.tty),
@@ -892,6 +947,10 @@ class Runner:
         desc = load_desc(name)
         if self.args.flavor not in desc["flavor"]:
             raise TestSkipped("flavor %s not in %s" % (self.args.flavor, desc["flavor"]))
+        if self.args.flavor == "ct":
+            if desc["tty"]:
+                raise TestSkipped("ct: a shell job's terminal is the runner's")
+            desc["pidns"] = True    # the root task is ns-root's init, pid 1 of the test's namespace
         if desc["crfail"] and self.args.criu_dump:
             raise TestSkipped("crfail: what our dump refuses, dumped by another criu")
         timeout = self.args.timeout or desc["timeout"]
@@ -952,6 +1011,9 @@ class Runner:
     def run(self, names):
         where = ("runner is pid %d in a new pid namespace" % self.me
                  if self.args.flavor == "ns" else "host pid namespace, runner pid %d" % self.me)
+        if self.args.flavor == "ct":
+            where = ("each test in mnt, pid, net, ipc and uts namespaces of its own, root %s; runner pid %d"
+                     % (os.path.relpath(CT_ROOT, ROOT), self.me))
         print("zdtm: %d tests, mode %s, flavor %s (%s)" %
               (len(names), self.mode_name(), self.args.flavor, where), flush=True)
         if not self.args.nocr:
@@ -1155,7 +1217,8 @@ def parse_args():
     m.add_argument("--norst", action="store_true", help="dump --leave-running, no restore")
     r.add_argument("--iters", type=int, default=1, help="checkpoint/restore N times")
     r.add_argument("--flavor", choices=FLAVORS, default="ns",
-                   help="ns: own pid namespace (default); h: host")
+                   help="ns: own pid namespace (default); h: host; ct: each test in namespaces "
+                        "and a root of its own, restored with --root")
     r.add_argument("--criu", default=DEFAULT_CRIU, help="criu binary")
     r.add_argument("--criu-dump", metavar="BIN", help="criu binary for the dumps only")
     r.add_argument("--criu-restore", metavar="BIN", help="criu binary for the restores only")
@@ -1193,15 +1256,21 @@ def main():
         sys.exit("zdtm: %s not found or not executable (run make, or use --nocr)" % args.criu)
     if args.rpc and not os.access(RPC_CLIENT, os.X_OK):
         sys.exit("zdtm: %s not found (make zdtm-progs builds it)" % RPC_CLIENT)
-    if args.flavor == "ns" and os.environ.pop(PIDNS_ENV, None) != "1":
+    if args.flavor == "ct" and not os.access(NSROOT, os.X_OK):
+        sys.exit("zdtm: %s not found (make zdtm-progs builds it)" % NSROOT)
+    if args.flavor in ("ns", "ct") and os.environ.pop(PIDNS_ENV, None) != "1":
         enter_pidns()
-        args.flavor = "h"
-    elif args.flavor == "ns":
+        if args.flavor == "ns":
+            args.flavor = "h"
+    elif args.flavor in ("ns", "ct"):
         lo_up()
     set_subreaper()
     # stray SIGUSR1 (the tests' readiness signal) must not kill the runner
     signal.signal(signal.SIGUSR1, lambda s, f: None)
     pick_run_dir()
+    global CT_ROOT
+    CT_ROOT = os.path.join(RUN_DIR, ".ct-root")
+    os.makedirs(CT_ROOT, exist_ok=True)
     runner = Runner(args)
     try:
         rc = runner.run(names)
