@@ -175,10 +175,10 @@ bool cgns_needs_unshare(struct pstree_item *item)
 	return item->cgns_id && item->cgns_id != (item->parent ? item->parent->cgns_id : 0);
 }
 
-int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr)
+int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr, int proc_fd, pid_t ctl_pid)
 {
 	for (int i = 0; i < nr; i++) {
-		_cleanup_close_ int fd = open(root_procs[i], O_WRONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = cg_open_criu_path(proc_fd, ctl_pid, root_procs[i]);
 
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join the root of its cgroup namespace %s", me->pid,

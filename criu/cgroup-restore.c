@@ -629,6 +629,20 @@ int cg_rst_prepare(struct rst_ctx *ctx)
 	return ret;
 }
 
+/*
+ * A path of criu's own mount namespace, opened from a stub that may be in
+ * the tree's already (whose /sys/fs/cgroup need not show the same
+ * hierarchies): through criu's /proc/PID/root.
+ */
+int cg_open_criu_path(int proc_fd, pid_t ctl_pid, const char *path)
+{
+	char rel[PATH_MAX];
+
+	if (snprintf(rel, sizeof(rel), "%d/root%s", ctl_pid, path) >= (int)sizeof(rel))
+		return -ENAMETOOLONG;
+	return openat(proc_fd, rel, O_WRONLY | O_CLOEXEC);
+}
+
 int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cg_rset *set;
@@ -639,13 +653,13 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 	if (!set || !set->procs)
 		return pr_fail(-EINVAL, "task %d: cgroup set %u was not prepared\n", me->pid, me->cg_set);
 	if (cgns_needs_unshare(me)) {
-		int ret = cgns_stub_unshare(me, set->roots, set->m.nr);
+		int ret = cgns_stub_unshare(me, set->roots, set->m.nr, ctx->proc_fd, ctx->ctl_pid);
 
 		if (ret)
 			return ret;
 	}
 	for (int i = 0; i < set->m.nr; i++) {
-		_cleanup_close_ int fd = open(set->procs[i], O_WRONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
 
 		/* "0" is the writer itself, whatever pid namespace it is in */
 		if (fd < 0 || write(fd, "0", 1) != 1)

@@ -61,6 +61,8 @@ struct rst_mnt {
 	int *fds;		/* the controller's fd of each mount, -1 */
 	bool *late;		/* made by the root stub, in the tree's pid namespace (proc) */
 	int nr_late;
+	int *late_ext;		/* late external mounts (a file masked over /proc/keys): clones of their
+				   paths made in criu's namespace for the stub to attach, -1 */
 	int ns_fd;		/* the namespace */
 };
 
@@ -189,11 +191,12 @@ int mntns_read_images(struct rst_ctx *ctx)
 	if (!ret) {
 		m->fds = xmalloc(m->nr * sizeof(int));
 		m->late = xzalloc(m->nr * sizeof(bool));
+		m->late_ext = xmalloc(m->nr * sizeof(int));
 	}
-	if (!ret && (!m->fds || !m->late))
+	if (!ret && (!m->fds || !m->late || !m->late_ext))
 		ret = -ENOMEM;
 	for (int i = 0; !ret && i < m->nr; i++) {
-		m->fds[i] = -1;
+		m->fds[i] = m->late_ext[i] = -1;
 		m->late[i] = is_late(m, i, rst_own_pidns(ctx));
 		m->nr_late += m->late[i];
 	}
@@ -211,12 +214,15 @@ void mntns_restore_fini(struct rst_ctx *ctx)
 	for (int i = 0; i < m->nr; i++) {
 		if (m->fds && m->fds[i] >= 0)
 			close(m->fds[i]);
+		if (m->late_ext && m->late_ext[i] >= 0)
+			close(m->late_ext[i]);
 		pb_free(m->me[i], PB_MNT);
 	}
 	if (m->ns_fd >= 0)
 		close(m->ns_fd);
 	free(m->fds);
 	free(m->late);
+	free(m->late_ext);
 	free(m->me);
 	free(m);
 	ctx->mnt = NULL;
@@ -490,8 +496,8 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 						"mnt[%s]:PATH\n",
 				       e->mnt_id, e->mountpoint, e->ext_key ?: "", e->ext_key ?: "");
 		if (!b->outside || b->outside[i] < 0)
-			return pr_fail(-EOPNOTSUPP, "external mount %u at %s: on a proc mount, not supported\n",
-				       e->mnt_id, e->mountpoint);
+			return pr_fail(-EINVAL, "external mount %u at %s: no clone of %s was made\n",
+				       e->mnt_id, e->mountpoint, path);
 		mfd = b->outside[i];
 		b->outside[i] = -1;
 	} else if ((src = bind_source(b, e, &peer)) >= 0) {
@@ -754,6 +760,26 @@ static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
 	return 0;
 }
 
+/*
+ * External mounts made by the root stub (runc binds /dev/null over files of
+ * /proc: its masked paths): their paths are cloned here, in criu's namespace,
+ * and the stub, which inherits these fds, attaches them in the tree's.
+ */
+static int clone_late_external(struct rst_mnt *m)
+{
+	for (int i = 0; i < m->nr; i++) {
+		const MntEntry *e = m->me[i];
+		const char *path = e->ext_mount && e->ext_key ? ext_path(e) : NULL;
+
+		if (!m->late[i] || !path)
+			continue;	/* no path: make_one() names the missing --external */
+		m->late_ext[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (m->late_ext[i] < 0)
+			return pr_fail_errno("can't bind %s for mount %u at %s", path, e->mnt_id, e->mountpoint);
+	}
+	return 0;
+}
+
 int mntns_restore_prepare(struct rst_ctx *ctx)
 {
 	struct rst_mnt *m = ctx->mnt;
@@ -792,6 +818,8 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 		pr_fail(ret, "the mount tree could not be built: %s\n", sh->msg[0] ? sh->msg : strerror(-ret));
 	else
 		ret = take_fds(ctx, sh, pid);
+	if (!ret)
+		ret = clone_late_external(m);
 	close(sk[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -803,7 +831,7 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 
 int mntns_stub_enter(struct rst_ctx *ctx)
 {
-	struct build b = { .mnt = ctx->mnt, .ctx = ctx, .rootdir = -1 };
+	struct build b = { .mnt = ctx->mnt, .ctx = ctx, .rootdir = -1, .outside = ctx->mnt ? ctx->mnt->late_ext : NULL };
 	int ret;
 
 	if (!ctx->mnt || ctx->mnt->ns_fd < 0)

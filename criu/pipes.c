@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "mount.h"
 #include "files.h"
 #include "rst-ctx.h"
@@ -383,6 +384,46 @@ static int set_flags(int fd, unsigned int flags)
 	return 0;
 }
 
+/*
+ * --inherit-fd fd[N]:pipe:[INO] (runc passes its stdio so): every object of
+ * dumped pipe INO becomes a copy of criu's fd N, an end of a pipe outside the
+ * tree, instead of a new pipe. It must be the end the task had; data that was
+ * queued is written on to the new pipe (a write end), a read end with queued
+ * data is refused (it can't be put back in front of the pipe's own).
+ */
+static int pipe_inherited(struct pipe_info *pi, const PipeEntry *pe, int *ret_fd)
+{
+	char key[32];
+	int fd, mode, ret;
+
+	snprintf(key, sizeof(key), "pipe:[%u]", pe->pipe_id);
+	fd = inherit_fd_lookup(key);
+	if (fd < 0)
+		return 0;
+	mode = fcntl(fd, F_GETFL);
+	if (mode < 0)
+		return pr_fail_errno("--inherit-fd fd[%d]:%s: not an open fd", fd, key);
+	if ((mode & O_ACCMODE) != (pe->flags & O_ACCMODE))
+		return pr_fail(-EINVAL, "--inherit-fd fd[%d]:%s: the task had the %s end, fd %d is not it\n", fd, key,
+			       (pe->flags & O_ACCMODE) == O_WRONLY ? "write" : "read", fd);
+	if (pi->bytes && (pe->flags & O_ACCMODE) != O_WRONLY)
+		return pr_fail(-EOPNOTSUPP, "--inherit-fd fd[%d]:%s: %u bytes were queued in it: can't put them back "
+					    "in an inherited read end\n", fd, key, pi->bytes);
+	if (pi->bytes) {
+		ret = write_all(fd, pi->data, pi->bytes);
+		if (ret)
+			return pr_fail(ret, "can't pass on the %u bytes queued in pipe %u\n", pi->bytes, pe->pipe_id);
+		free(pi->data);
+		pi->data = NULL;
+		pi->bytes = 0;
+	}
+	*ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (*ret_fd < 0)
+		return pr_fail_errno("can't copy --inherit-fd fd[%d]", fd);
+	pr_info("pipe %u: criu's fd %d (--inherit-fd)\n", pe->pipe_id, fd);
+	return 1;
+}
+
 static int pipe_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->pipe)
@@ -397,8 +438,10 @@ static int pipe_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0, fd, ret;
 
 	ret = read_pipe_data(ctx, false);
+	if (!ret)
+		ret = pipe_inherited(pi, pe, ret_fd);
 	if (ret)
-		return ret;
+		return ret < 0 ? ret : 0;
 	if (pi->fds[0] < 0) {
 		if (pipe2(pi->fds, O_CLOEXEC))
 			return pr_fail_errno("can't create pipe %u", pe->pipe_id);

@@ -18,6 +18,7 @@
 
 #include "action-scripts.h"
 #include "common.h"
+#include "cr-config.h"
 #include "cr-service.h"
 #include "cr_options.h"
 #include "lsm.h"
@@ -38,6 +39,7 @@ static const char *const mapped_fields[] = {
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
 	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
+	"orphan_pts_master", "config_file", "evasive_devices",
 	"track_mem", "parent_img", "pre_dump_mode",
 };
 
@@ -371,8 +373,22 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	ret = rpc_network_lock(ro);
 	if (ret)
 		return ret;
+	opts.orphan_pts_master = ro->has_orphan_pts_master && ro->orphan_pts_master;
+	/*
+	 * evasive_devices (runc always asks): CRIU then opens another node of the same
+	 * device when a device file's path is gone. Not implemented: such a restore
+	 * fails on the missing path, as without the option, never silently.
+	 */
+	if (ro->has_evasive_devices && ro->evasive_devices)
+		pr_info("criu_opts.evasive_devices: a device file's path must still exist (no fallback)\n");
 	if (ro->notify_scripts)
 		rpc_enable_notify();
+	/* as in CRIU: the file's settings win over the request's; a missing file is no error */
+	if (ro->config_file && *ro->config_file) {
+		ret = config_apply_file(ro->config_file);
+		if (ret)
+			return pr_fail(ret, "criu_opts.config_file %s: can't apply it\n", ro->config_file);
+	}
 	pr_debug("request options: images %s, work dir %s, pid %d, leave_running %d, shell_job %d, rst_sibling %d\n",
 		 dirs->img_path, dirs->work_path, ro->pid, ro->leave_running, ro->shell_job, ro->rst_sibling);
 	return 0;

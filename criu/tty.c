@@ -542,6 +542,9 @@ static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
 		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
 	if (d->fe->tty->tty_info_id)
 		return pty_collect(ctx, d);
+	if (opts.orphan_pts_master)	/* runc's terminal mode: the master goes to the runtime */
+		return pr_fail(-EOPNOTSUPP, "the images hold a terminal and --orphan-pts-master is asked: "
+					    "a new pty for it is not implemented\n");
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
 	return 0;

@@ -15,6 +15,8 @@ PKGS="$PKGS nftables iptables"
 PKGS="$PKGS redis-server"
 # clang and its libFuzzer runtime: make fuzz (test/fuzz/fuzz-images.c); gcc's libasan/libubsan come with gcc
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
+# runc, busybox-static and libc6-dev (gcc -static): test/unit/runc.sh checkpoints and restores a container
+PKGS="$PKGS runc busybox-static libc6-dev file"
 
 missing=""
 for p in $PKGS; do

@@ -125,7 +125,9 @@ int cgns_dump_task(struct cgns_dump *c, struct pstree_item *item, struct cg_memb
 /* Restore: does the task make a cgroup namespace (its own differs from its parent's, or criu's)? */
 bool cgns_needs_unshare(struct pstree_item *item);
 /* In the stub: join the namespace roots (their cgroup.procs), unshare(CLONE_NEWCGROUP). */
-int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr);
+int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr, int proc_fd, pid_t ctl_pid);
+/* Open path (a cgroup.procs) of criu's mount namespace for writing, from a stub in another one. */
+int cg_open_criu_path(int proc_fd, pid_t ctl_pid, const char *path);
 
 /* ------------------------------------------------------ restore (cgroup-restore.c) */
 

@@ -131,6 +131,9 @@ struct cr_options {
 	char **cg_dump_ctls;		/* --cgroup-dump-controller: dump only these hierarchies (NULL: all) */
 	int nr_cg_dump_ctls;
 
+	/* restore: a terminal whose master was outside the tree gets a new pty, master sent to the RPC client */
+	bool orphan_pts_master;		/* --orphan-pts-master (not implemented: refused when images hold a tty) */
+
 	/* check */
 	const char *feature;		/* --feature NAME */
 	bool check_extra;		/* --extra */
