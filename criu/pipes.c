@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "mount.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -173,7 +174,7 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__PIPE;
 	fe.id = id;
 	fe.pipe = &pe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 static bool fifo_detect(const struct fd_parms *p)
@@ -217,7 +218,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__REG;
 	fe.id = rfe.id;
 	fe.reg = &rfe;
-	ret = pb_write_one(ctx->files_img, &fe, PB_FILE);
+	ret = write_file_entry(ctx, &fe);
 	if (ret)
 		return ret;
 
@@ -229,7 +230,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__FIFO;
 	fe.id = id;
 	fe.fifo = &ffe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /* ---------- restore ---------- */
