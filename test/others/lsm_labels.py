@@ -27,36 +27,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 CRIU = os.path.join(TOP, "criu", "criu")
 sys.path.insert(0, os.path.join(TOP, "build", "py"))
 from pycriu import images  # noqa: E402
-
-results = []
-
-
-def ok(cond, what, detail=None):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-    if not cond and detail:
-        for line in detail.splitlines()[-8:]:
-            print("# " + line)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, wait_gone, kill  # noqa: E402
 
 
 def criu(*args):
@@ -99,7 +71,7 @@ def main():
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pid = p.pid
     rc, out = criu("dump", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4")
-    ok(rc == 0 and gone(pid), "dump of a sleeping process", out)
+    ok(rc == 0 and wait_gone(pid), "dump of a sleeping process", out)
     with open(core_path(d, pid), "rb") as f:
         core = images.load(f)
     creds = core["entries"][0]["thread_core"]["creds"]
@@ -118,7 +90,7 @@ def main():
         if kind == lsm:
             continue
         rc, out = criu("restore", "-d", "-D", d, "-o", "rst-%s.log" % kind, "--lsm-profile", kind + ":criu_test")
-        ok(rc == 1 and "%s is not the active LSM" % kind in out and gone(pid),
+        ok(rc == 1 and "%s is not the active LSM" % kind in out and wait_gone(pid),
            "--lsm-profile %s:criu_test without %s: restore fails clearly, nothing left" % (kind, kind), out)
 
     # 3. an image with a label, on a machine that can't give it back
@@ -130,7 +102,7 @@ def main():
             images.dump(core, f)
         rc, out = criu("restore", "-d", "-D", d, "-o", "rst-label.log", "--skip-image-check")  # edited
         ok(rc == 1 and "had the LSM label 'criu_test_profile'" in out and "no AppArmor or SELinux" in out
-           and gone(pid), "a dumped label without an active LSM: restore fails clearly, nothing left", out)
+           and wait_gone(pid), "a dumped label without an active LSM: restore fails clearly, nothing left", out)
         os.rename(keep, core_path(d, pid))
     else:
         print("# %s is active: the success path is not covered here" % lsm)
@@ -153,7 +125,7 @@ def main():
         os.close(fd)
         with open(os.path.join(d, "rst-rpc.log")) as f:
             log = f.read()
-        ok(failed and "apparmor is not the active LSM" in log and gone(pid),
+        ok(failed and "apparmor is not the active LSM" in log and wait_gone(pid),
            "RPC lsm_profile apparmor:criu_test without apparmor: restore fails clearly, nothing left", log)
 
     # 4. --lsm-mount-context is accepted
@@ -163,10 +135,9 @@ def main():
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    gone(pid)
+    wait_gone(pid)
     subprocess.run(["rm", "-rf", work])
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -43,46 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, all_pids, wait_gone, kill  # noqa: E402
 
 CRIU = os.path.abspath("criu/criu")
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def all_pids():
-    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
-
-
-def gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def kill(pid):
-    try:
-        os.kill(pid, 9)
-    except ProcessLookupError:
-        pass
-    gone(pid)
 
 
 def hierarchy():
@@ -249,7 +213,7 @@ def props_case(work, tag):
             write(mnt + own + "/cgroup.procs", str(p))
         d = os.path.join(work, "img-props")
         rc = criu("dump", "-t", str(p), "-D", d, "-o", "dump.log", "-v4")
-        ok(rc == 0 and gone(p), "dump of a task with v1 %s properties (rc %d)" % (",".join(u[0] for u in used), rc))
+        ok(rc == 0 and wait_gone(p), "dump of a task with v1 %s properties (rc %d)" % (",".join(u[0] for u in used), rc))
         for ctl, name, mnt, own in used:
             os.rmdir(mnt + own)
         rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
@@ -319,7 +283,7 @@ def main():
         p0 = p.pid
         d = os.path.join(work, "img")
         ok(criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4") == 0, "dump")
-        ok(gone(p.pid), "the dumped sleeper is gone")
+        ok(wait_gone(p.pid), "the dumped sleeper is gone")
         ok(os.path.exists(os.path.join(d, "cgroup.img")), "cgroup.img is written")
 
         def restore(log, *extra, env=None):
@@ -385,7 +349,7 @@ def main():
                       "--cgroup-dump-controller", others[0])
             ok(rc == 0 and not os.path.exists(os.path.join(d, "cgroup.img")),
                "--cgroup-dump-controller %s: dumped without cgroup.img (rc %d)" % (others[0], rc))
-            gone(p.pid)
+            wait_gone(p.pid)
             rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
             now = cgroup_of(p.pid, name) if rc == 0 else None
             ok(rc == 0 and now == cgroup_of(os.getpid(), name), "and restored in criu's cgroup (%s)" % now)
@@ -401,7 +365,7 @@ def main():
         d = os.path.join(work, "img-root")
         rc = criu("dump", "-t", str(p.pid), "-D", d, "-o", "dump.log", "-v4", "--cgroup-root", "%s:%s" % (name, g))
         ok(rc == 0, "dump --cgroup-root %s:%s (rc %d)" % (name, g, rc))
-        gone(p.pid)
+        wait_gone(p.pid)
         root = "/zdtm-rcg-root.%s" % tag
         made.append(root)
         rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4", "--cgroup-root", "%s:%s" % (name, root))
@@ -428,8 +392,7 @@ def main():
                 kill(pid)
         for m in made:
             rmtree(mnt + m)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

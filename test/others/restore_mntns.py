@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, all_pids, wait_gone, kill, crit_edit  # noqa: E402
 
 CRIU = os.path.abspath("criu/criu")
 CRIT = os.path.abspath("crit")
@@ -34,37 +36,6 @@ PROG_MASTER = os.path.abspath("test/build/zdtm/static/mnt_ext_master")
 EXTM = "/tmp/zdtm_mnt_extm"
 BASE = "/tmp/zdtm_mnt_ext"
 KEY = ["--ext-mount-map", "ramdisk:" + BASE + "/src"]
-
-results = []
-
-
-def ok(cond, what):
-    results.append(cond)
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def all_pids():
-    return set(int(p) for p in os.listdir("/proc") if p.isdigit())
-
-
-def wait_gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def criu(args, ddir, fault=None):
@@ -75,13 +46,6 @@ def criu(args, ddir, fault=None):
                        stderr=subprocess.STDOUT, timeout=60, env=env)
     reap()
     return r.returncode, r.stdout.decode(errors="replace")
-
-
-def crit_edit(path, fn):
-    js = subprocess.run([CRIT, "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
-    img = json.loads(js)
-    fn(img)
-    subprocess.run([CRIT, "encode", "-o", path], input=json.dumps(img).encode(), check=True)
 
 
 def expect_refused(ddir, what, text, extra=(), fault=None):
@@ -125,7 +89,7 @@ def test_refused(ddir):
             if e["mountpoint"] == BASE + "/plain":
                 e["fstype"] = 0
                 e["fsname"] = "nosuchfs"
-    crit_edit(os.path.join(edited, "mountpoints-2.img"), other_fs)
+    crit_edit(CRIT, os.path.join(edited, "mountpoints-2.img"), other_fs)
     expect_refused(edited, "a filesystem criu can't make", "a nosuchfs criu can't make again", KEY)
     expect_refused(ddir, "fault restore-forked", "fault injected: restore-forked", KEY, "restore-forked")
 
@@ -167,8 +131,7 @@ def main():
         test_restore(ddir, outfile, ["--external", "mnt[extm]:%s/src" % EXTM])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

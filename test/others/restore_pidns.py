@@ -25,31 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, all_pids, wait_gone, kill, crit_edit  # noqa: E402
 
 CRIU = os.path.abspath("criu/criu")
 CRIT = os.path.abspath("crit")
 PIDNS00 = os.path.abspath("test/build/zdtm/static/pidns00")
-
-results = []
-
-
-def ok(cond, what):
-    results.append(cond)
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def all_pids():
-    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 
 
 def nspid(pid):
@@ -68,16 +49,6 @@ def children(pid):
     return out
 
 
-def wait_gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def criu(args, ddir, fault=None):
     env = dict(os.environ)
     if fault:
@@ -86,13 +57,6 @@ def criu(args, ddir, fault=None):
                        stderr=subprocess.STDOUT, timeout=60, env=env)
     reap()
     return r.returncode, r.stdout.decode(errors="replace")
-
-
-def crit_edit(path, fn):
-    js = subprocess.run([CRIT, "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
-    img = json.loads(js)
-    fn(img)
-    subprocess.run([CRIT, "encode", "-o", path], input=json.dumps(img).encode(), check=True)
 
 
 def start_tree(work):
@@ -161,7 +125,7 @@ def test_nested(src):
 
     def other_ns(img):
         img["entries"][0]["ids"]["pid_ns_id"] = 99
-    crit_edit(os.path.join(ddir, "core-2.img"), other_ns)
+    crit_edit(CRIT, os.path.join(ddir, "core-2.img"), other_ns)
     # a hand-edited image: the manifest would refuse it first
     expect_refused(ddir, "a task in a nested pid namespace", "nested pid namespaces are not supported",
                    extra=["--skip-image-check"])
@@ -180,7 +144,7 @@ def test_not_init(work):
 
     def criu_elsewhere(img):
         img["entries"][0]["root_ids"]["pid_ns_id"] = 77
-    crit_edit(os.path.join(ddir, "inventory.img"), criu_elsewhere)
+    crit_edit(CRIT, os.path.join(ddir, "inventory.img"), criu_elsewhere)
     expect_refused(ddir, "own pid namespace, root not pid 1", "but its root is pid")
 
 
@@ -200,8 +164,7 @@ def main():
         test_not_init(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

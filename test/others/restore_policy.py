@@ -25,6 +25,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, all_pids, wait_gone, kill  # noqa: E402
+
 CRIU = os.path.abspath("criu/criu")
 PY = "/usr/bin/python3"
 HOLDER = r"""
@@ -37,23 +40,6 @@ while True:
     time.sleep(100)
 """
 
-results = []
-
-
-def ok(cond, what):
-    results.append(cond)
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
 
 def alive(pid):
     try:
@@ -61,20 +47,6 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except OSError:
         return False
-
-
-def all_pids():
-    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
-
-
-def wait_gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def start_outside():
@@ -105,14 +77,6 @@ def fdinfo_pid(pid, fd):
     with open("/proc/%d/fdinfo/%d" % (pid, fd)) as f:
         m = re.search(r"^Pid:\s*(-?\d+)", f.read(), re.M)
     return int(m.group(1)) if m else None
-
-
-def kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    wait_gone(pid)
 
 
 def dump(holder, d, *extra):
@@ -200,8 +164,7 @@ def main():
     for p in set(all_pids()) - base:
         if p != os.getpid():
             kill(p)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":
