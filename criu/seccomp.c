@@ -202,6 +202,21 @@ static int check_thread_sharing(struct pstree_item *item, int **chains, const in
 	return 0;
 }
 
+/*
+ * As CRIU: threads whose chains are all the same are written as the leader's
+ * chain with TSYNC in its filters' flags and the other threads with seccomp
+ * disabled (SECCOMP_BY_TSYNC), so that CRIU's restore makes the filters one
+ * again (a later TSYNC works); ours reads the hint the same way.
+ */
+static void mark_tsync_hint(struct pstree_item *item)
+{
+	for (int i = 0; i < item->nr_threads; i++)
+		if (item->seccomp_filter[i] < 0 || item->seccomp_filter[i] != item->seccomp_filter[0])
+			return;
+	for (int i = 1; i < item->nr_threads; i++)
+		item->seccomp_filter[i] = SECCOMP_BY_TSYNC;
+}
+
 static int dump_task_seccomp(struct seccomp_dump *sd, struct pstree_item *item)
 {
 	int nt = item->nr_threads, ret = 0, any = 0;
@@ -257,6 +272,8 @@ static int dump_task_seccomp(struct seccomp_dump *sd, struct pstree_item *item)
 			ret = -ENOMEM;
 		for (int i = 0; !ret && i < nt; i++)
 			item->seccomp_filter[i] = lens[i] ? chains[i][lens[i] - 1] : -1;
+		if (!ret)
+			mark_tsync_hint(item);
 	}
 	for (int i = 0; i < nt; i++)
 		free(chains[i]);
@@ -286,11 +303,15 @@ static int orient_as_criu(struct seccomp_dump *sd, struct pstree *tree, SeccompF
 	for (size_t i = 0; i < sd->nr; i++)
 		oldest[i] = -1;
 	for_each_pstree_item(tree, item) {
+		bool hint = item->nr_threads > 1 && item->seccomp_filter && item->seccomp_filter[1] == SECCOMP_BY_TSYNC;
+
 		for (int t = 0; item->seccomp_filter && t < item->nr_threads; t++) {
 			int top = item->seccomp_filter[t], prev = -1;
 
 			if (top < 0)
 				continue;
+			if (hint)
+				oldest[top] = -1;	/* a list of its own, TSYNC marked */
 			for (int nd = top; oldest[top] < 0; nd = (int)sd->nodes[nd]->prev) {
 				SeccompFilter **o = xrealloc(out, (n + 1) * sizeof(*o));
 				SeccompFilter *f = xmalloc(sizeof(*f));
@@ -304,6 +325,10 @@ static int orient_as_criu(struct seccomp_dump *sd, struct pstree *tree, SeccompF
 				*f = *sd->nodes[nd];
 				f->has_prev = prev >= 0;
 				f->prev = prev >= 0 ? (uint32_t)prev : 0;
+				if (hint) {
+					f->has_flags = true;
+					f->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+				}
 				out[n] = f;
 				prev = (int)n++;
 				if (!sd->nodes[nd]->has_prev)
@@ -545,7 +570,10 @@ static int install_one(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t tid, u
 		uint16_t pad[3];
 		uint64_t filter;
 	} prog = { (uint16_t)(f->filter.len / sizeof(struct sock_filter)), { 0 }, scratch + 16 };
-	unsigned long flags = (f->has_flags ? f->flags & SECCOMP_KEPT_FLAGS : 0) | (tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0);
+	/* CRIU's TSYNC hint: every thread had the chain, and CRIU wrote the others with seccomp disabled */
+	bool hint = f->has_flags && (f->flags & SECCOMP_FILTER_FLAG_TSYNC);
+	unsigned long flags = (f->has_flags ? f->flags & SECCOMP_KEPT_FLAGS : 0) |
+			      (tsync || hint ? SECCOMP_FILTER_FLAG_TSYNC : 0);
 	long r;
 	int ret;
 
