@@ -177,6 +177,96 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	return ret;
 }
 
+/* --prev-images-dir: the images dir's `parent` symlink, as CRIU makes it (the path as given, relative to -D). */
+int link_parent_dir(int img_dfd, const char *prev)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (unlinkat(img_dfd, "parent", 0) && errno != ENOENT)
+		return pr_fail_errno("can't remove the old `parent` link of the images dir");
+	if (!prev)
+		return 0;
+	if (symlinkat(prev, img_dfd, "parent"))
+		return pr_fail_errno("can't link `parent` to %s in the images dir", prev);
+	fd = openat(img_dfd, "parent", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_fail_errno("--prev-images-dir %s (relative to the images dir) is not a directory", prev);
+		unlinkat(img_dfd, "parent", 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A pre-dump's inventory.img: the image version and the CRC of its
+ * manifest, so that a restore through the chain checks this dir's images
+ * (page-chain.c) as it checks the final dump's.
+ */
+static int write_pre_dump_inventory(int img_dfd)
+{
+	InventoryEntry ie = INVENTORY_ENTRY__INIT;
+	struct cr_img *img;
+	uint32_t crc;
+	int ret = write_image_manifest(img_dfd, &crc);
+
+	if (ret)
+		return ret;
+	img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
+	if (!img)
+		return pr_fail_errno("can't create inventory.img");
+	ie.img_version = CRTOOLS_IMAGES_V1_1;
+	ie.has_manifest_crc32c = true;
+	ie.manifest_crc32c = crc;
+	ret = pb_write_one(img, &ie, PB_INVENTORY);
+	if (ret) {
+		discard_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+/*
+ * criu pre-dump: the private pages of every task (pagemap-PID.img +
+ * pages-N.img, PE_PARENT entries for pages the parent images hold
+ * unchanged), copied while the tree is stopped; the tree then runs on.
+ * Nothing else is dumped: the final dump writes the whole state.
+ */
+int cr_pre_dump_tasks(int img_dfd, pid_t root)
+{
+	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
+	struct dump_mem_ctx mctx;
+	struct pstree_item *item;
+	int ret;
+
+	pr_info("Pre-dumping the memory of the tree of %d\n", root);
+	if (unlinkat(img_dfd, "inventory.img", 0) && errno != ENOENT)
+		return pr_fail_errno("can't remove an old inventory.img");
+	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
+	if (ret)
+		return pr_fail(ret, "Can't seize the tree of %d: %s\n", root, strerror(-ret));
+	ret = dump_mem_ctx_init(&mctx);
+	if (!ret) {
+		mctx.pre_dump = true;
+		mctx.with_parent = opts.prev_imgs_dir != NULL;
+		for_each_pstree_item(&tree, item) {
+			if (item->state == TASK_DEAD)
+				continue;
+			ret = dump_task_mm(img_dfd, item, &mctx, NULL);
+			if (ret)
+				break;
+		}
+		if (!ret)
+			ret = write_pre_dump_inventory(img_dfd);
+		if (!ret)
+			pr_info("Pre-dumped %lu pages (%lu left in the parent images)\n", mctx.nr_pages_dumped,
+				mctx.nr_parent_pages);
+		dump_mem_ctx_fini(&mctx);
+	}
+	resume_tree(&tree);
+	pstree_free(&tree);
+	return ret;
+}
+
 int cr_dump_tasks(int img_dfd, pid_t root)
 {
 	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
@@ -243,6 +333,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 	mem_ready = true;
 	mctx.get_brk = remote_brk;
+	mctx.with_parent = opts.prev_imgs_dir != NULL;
 
 	for_each_pstree_item(&tree, item) {
 		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
@@ -273,7 +364,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-inventory") ?: write_inventory(img_dfd, &nss, manifest_crc);
 	if (ret)
 		goto err;
-	pr_info("Dumped %d tasks, %lu pages\n", tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages);
+	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images)\n", tree.nr_items,
+		mctx.nr_pages_dumped + mctx.nr_shmem_pages, mctx.nr_parent_pages);
 
 	/* as in CRIU: a failing post-dump script keeps the images but lets the tree run on */
 	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);

@@ -145,6 +145,29 @@ static int rpc_notify(enum script_action act, pid_t pid)
 
 /* ------------------------------------------------------------ requests */
 
+/*
+ * PRE_DUMP and SINGLE_PRE_DUMP: criu pre-dump. As in CRIU, a PRE_DUMP session
+ * goes on after the answer (more pre-dumps, then the DUMP); a SINGLE_PRE_DUMP
+ * one ends unless keep_open.
+ */
+static int do_pre_dump(int sk, CriuReq *req)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+	struct rpc_dirs dirs = { .img_dfd = -1 };
+	int ret;
+
+	ret = rpc_setup_opts(sk, req->opts, RPC_DUMP, &dirs);
+	if (!ret) {
+		pr_info("Version: %s (pidfd edition), pre-dump over RPC\n", CRIU_VERSION);
+		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?: cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
+		if (ret)
+			pr_err("Pre-dumping FAILED.\n");
+	}
+	rpc_dirs_close(&dirs);
+	resp.type = req->type;
+	return rpc_answer(sk, &resp, ret);
+}
+
 static int do_dump(int sk, CriuOpts *ro)
 {
 	CriuResp resp = CRIU_RESP__INIT;
@@ -155,7 +178,7 @@ static int do_dump(int sk, CriuOpts *ro)
 	ret = rpc_setup_opts(sk, ro, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), dump over RPC\n", CRIU_VERSION);
-		ret = cr_dump_tasks(dirs.img_dfd, opts.tree_id);
+		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?: cr_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
 			pr_err("Dumping FAILED.\n");
 	}
@@ -247,9 +270,10 @@ static int do_version(int sk)
 }
 
 /*
- * None of the features the protocol can ask about exists here: no dirty
- * memory tracking (pre-dump), no lazy pages, no pidfd store. Each one asked
- * about is answered false.
+ * mem_track is answered true: pre-dump and track_mem work (unchanged pages
+ * are found by comparing them with the parent images' copies, page-chain.h,
+ * as this kernel has no soft-dirty bits), which is what clients such as runc
+ * ask it for. No lazy pages, no pidfd store: false.
  */
 static int do_feature_check(int sk, CriuReq *req)
 {
@@ -257,6 +281,7 @@ static int do_feature_check(int sk, CriuReq *req)
 	CriuFeatures f = CRIU_FEATURES__INIT;
 
 	f.has_mem_track = true;
+	f.mem_track = true;
 	f.has_lazy_pages = true;
 	f.has_pidfd_store = true;
 	resp.type = CRIU_REQ_TYPE__FEATURE_CHECK;
@@ -323,6 +348,7 @@ static int serve_one(int sk, CriuReq *req)
 		return do_wait_pid(sk, req);
 	case CRIU_REQ_TYPE__PRE_DUMP:
 	case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
+		return do_pre_dump(sk, req);
 	case CRIU_REQ_TYPE__PAGE_SERVER:
 	case CRIU_REQ_TYPE__PAGE_SERVER_CHLD:
 	case CRIU_REQ_TYPE__CPUINFO_DUMP:
@@ -363,7 +389,8 @@ int cr_service_work(int sk)
 		ret = serve_one(sk, req);
 		notify_sk = -1;
 		script_notify = NULL;
-		more = req->keep_open && req->type != CRIU_REQ_TYPE__DUMP && req->type != CRIU_REQ_TYPE__RESTORE;
+		more = (req->keep_open && req->type != CRIU_REQ_TYPE__DUMP && req->type != CRIU_REQ_TYPE__RESTORE) ||
+		       (req->type == CRIU_REQ_TYPE__PRE_DUMP && !log_first_err());	/* CRIU's pre-dump loop */
 		protobuf_c_message_free_unpacked(&req->base, NULL);
 		if (ret)
 			return ret;

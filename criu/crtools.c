@@ -30,7 +30,6 @@ static const struct {
 	const char *name;
 	const char *why;
 } other_commands[] = {
-	{ "pre-dump", "not supported yet" },
 	{ "lazy-pages", "not supported yet" },
 	{ "page-server", "not supported yet" },
 	{ "dedup", "not supported yet" },
@@ -109,13 +108,15 @@ static int cmd_dump(void)
 	int ret, dfd;
 
 	if (!opts.tree_id) {
-		fprintf(stderr, "criu: dump needs the tree to dump: -t PID\n");
+		fprintf(stderr, "criu: %s needs the tree to dump: -t PID\n", opts.pre_dump ? "pre-dump" : "dump");
 		return 1;
 	}
 	if (setup_dirs_and_log(true, &dfd))
 		return 1;
 	log_version();
-	ret = cr_dump_tasks(dfd, opts.tree_id);
+	ret = link_parent_dir(dfd, opts.prev_imgs_dir);
+	if (!ret)
+		ret = opts.pre_dump ? cr_pre_dump_tasks(dfd, opts.tree_id) : cr_dump_tasks(dfd, opts.tree_id);
 	if (ret)
 		pr_err("Dumping FAILED.\n");
 	else
@@ -175,7 +176,9 @@ static int run_command(char **args, int nr_args)
 			return 1;
 		}
 	}
-	if (strcmp(cmd, "dump") && strcmp(cmd, "restore") && strcmp(cmd, "check")) {
+	if (!strcmp(cmd, "pre-dump"))
+		opts.pre_dump = true;
+	if (strcmp(cmd, "dump") && strcmp(cmd, "pre-dump") && strcmp(cmd, "restore") && strcmp(cmd, "check")) {
 		fprintf(stderr, "criu: unknown command '%s' (criu --help)\n", cmd);
 		return 1;
 	}
@@ -185,7 +188,7 @@ static int run_command(char **args, int nr_args)
 	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check();
-	if (!strcmp(cmd, "dump"))
+	if (!strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump"))
 		return cmd_dump();
 	return cmd_restore();
 }

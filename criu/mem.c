@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "namespaces.h"
 #include "pagemap.h"
+#include "page-chain.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
@@ -133,9 +134,13 @@ static uint32_t map_file_fdflags(int proc_dfd, const struct proc_vma *v)
 
 static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 {
-	_cleanup_close_ int fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	int ret;
+
+	if (d->ctx->pre_dump)
+		return 0;	/* only private pages are pre-dumped */
+	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
 
 	if (fd < 0) {
 		pr_debug("can't open map_files of %lx-%lx (%s): %s\n", v->start, v->end, v->path, strerror(-fd));
@@ -161,9 +166,13 @@ static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *
 
 static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 {
-	_cleanup_close_ int fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	_cleanup_close_ int fd = -1;
 	unsigned long shmid;
 	int ret;
+
+	if (d->ctx->pre_dump)
+		return 0;	/* shared memory is dumped whole by the final dump */
+	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
 
 	if (fd < 0)
 		return fd;
@@ -411,11 +420,35 @@ static bool vma_pages_lazy(const VmaEntry *e)
 	       !(e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
 }
 
+static int dump_pages_to(struct mm_dump *d, int pm_fd, const struct page_chain *parent);
+
 /* Private pages of every vma that has them, into pagemap-PID.img + pages-N.img. */
 static int dump_private_pages(struct mm_dump *d)
 {
 	struct dump_mem_ctx *ctx = d->ctx;
 	_cleanup_close_ int pm_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	struct page_chain chain, *parent = NULL;
+	char why[256] = "";
+	int ret;
+
+	if (ctx->with_parent) {
+		ret = page_chain_open(&chain, d->img_dfd, d->img_id, false, why, sizeof(why));
+		if (ret < 0 && ret != -ENOENT)
+			return pr_fail(ret, "task %d: the parent images can't be read: %s\n", d->pid, why);
+		if (!ret)
+			parent = &chain;
+		else
+			pr_info("task %d: not in the parent images (%s): all its pages are written\n", d->pid, why);
+	}
+	ret = dump_pages_to(d, pm_fd, parent);
+	if (parent)
+		page_chain_close(parent);
+	return ret;
+}
+
+static int dump_pages_to(struct mm_dump *d, int pm_fd, const struct page_chain *parent)
+{
+	struct dump_mem_ctx *ctx = d->ctx;
 	struct page_copier pc;
 	struct page_xfer x;
 	int ret;
@@ -463,7 +496,7 @@ static int dump_private_pages(struct mm_dump *d)
 			continue;	/* shared: the file or the shmem object holds the data */
 		x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
 		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, &ctx->zero,
-				     ctx->pmbuf, ctx->pmbuf_nr);
+				     ctx->pmbuf, ctx->pmbuf_nr, parent);
 	}
 	if (!ret)
 		ret = page_copier_flush(&pc);
@@ -479,6 +512,10 @@ static int dump_private_pages(struct mm_dump *d)
 		 d->pid, (unsigned long)(pc.reader_cpu_ns / 1000000), (unsigned long)(pc.reader_wait_ns / 1000000),
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
 	ctx->nr_pages_dumped += x.nr_pages;
+	ctx->nr_parent_pages += x.nr_parent_pages;
+	if (parent)
+		pr_info("task %d: %lu pages written, %lu left in the parent images\n", d->pid, x.nr_pages,
+			x.nr_parent_pages);
 	ctx->nr_readv += pc.nr_readv;
 	ctx->nr_memread += pc.nr_memread;
 	ret = page_xfer_close(&x);
@@ -630,12 +667,12 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	ret = check_ksm_merge_any(&d);
 	if (ret < 0)
 		goto out;
-	d.own_ipc = ns_task_in_own(item, NS_IPC);
+	d.own_ipc = ctx->pre_dump ? 1 : ns_task_in_own(item, NS_IPC);	/* pre-dump: no segment is dumped */
 	ret = collect_vmas(&d);
 	if (ret < 0)
 		goto out;
 	ret = dump_private_pages(&d);
-	if (ret < 0)
+	if (ret < 0 || ctx->pre_dump)
 		goto out;
 	ret = write_mm_image(&d, item);
 	if (!ret) {

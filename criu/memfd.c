@@ -363,6 +363,11 @@ static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie
 		return 0;	/* no pages: all holes */
 	if (ret)
 		return ret;
+	if (r.nr_parent) {
+		pagemap_read_free(&r);
+		return pr_fail(-EOPNOTSUPP, "pagemap-shmem-%llu.img: PE_PARENT entries (memfd data is dumped whole)\n",
+			       (unsigned long long)mie->shmid);
+	}
 	for (size_t i = 0; i < r.nr && !ret; i++) {
 		uint64_t off = r.pmes[i]->vaddr, left = r.pmes[i]->nr_pages * PAGE_SIZE, src = r.offset[i];
 

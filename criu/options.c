@@ -661,9 +661,13 @@ static const struct opt_def defs[] = {
 	FUNC("network-lock", 0, required_argument, WORKS, set_network_lock, "METHOD",
 	     "lock connections with iptables (default), nftables or skip"),
 
+	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
+	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
+	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
-	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE", "splice or read (no pre-dump)"),
+	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE",
+	     "splice or read: the same here (pages are copied while the tree is stopped)"),
 	FUNC("file-validation", 0, required_argument, HINT, set_file_validation, "METHOD",
 	     "filesize or buildid (criu compares sizes)"),
 	ACCEPT("link-remap", 0, true, "allow linking deleted files back (criu saves their contents)"),
@@ -695,8 +699,6 @@ static const struct opt_def defs[] = {
 	NOPE("enable-external-masters", 0, false, NULL),
 	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
-	NOPE("track-mem", 0, true, "track memory changes for incremental dumps"),
-	NOPE_ARG("prev-images-dir", 0, required_argument, "DIR", "incremental dump"),
 	NOPE("page-server", 0, true, "send pages to a page server"),
 	NOPE("auto-dedup", 0, true, "deduplicate pages"),
 	NOPE_ARG("address", 0, required_argument, "ADDR", "page server address"),
@@ -869,14 +871,16 @@ void opts_usage(FILE *f)
 {
 	fprintf(f, "Usage:\n"
 		   "  criu dump -t PID [<options>]\n"
+		   "  criu pre-dump -t PID [<options>]\n"
 		   "  criu restore [<options>]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
 		   "\n"
 		   "Commands:\n"
 		   "  dump           checkpoint a process tree identified by pid\n"
 		   "  restore        restore a process tree\n"
+		   "  pre-dump       copy the memory of a process tree, which runs on (incremental dumps)\n"
 		   "  check          check what the kernel and this criu support\n"
-		   "  (pre-dump, lazy-pages, page-server, service, dedup and cpuinfo: not supported yet)\n"
+		   "  (lazy-pages, page-server, service, dedup and cpuinfo: not supported yet)\n"
 		   "\n"
 		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {

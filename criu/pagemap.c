@@ -18,6 +18,7 @@
 #include "common.h"
 #include "image.h"
 #include "pagemap.h"
+#include "page-chain.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -72,6 +73,10 @@ static int page_xfer_put_entry(struct page_xfer *x)
 	pe.nr_pages = x->run_pages;
 	pe.has_flags = true;
 	pe.flags = x->run_flags;
+	if (pe.flags & PE_PARENT) {	/* as CRIU writes it, for readers of the older field */
+		pe.has_in_parent = true;
+		pe.in_parent = true;
+	}
 	x->nr_entries++;
 	x->run_pages = 0;
 	return pb_write_one(x->pmi, &pe, PB_PAGEMAP);
@@ -323,14 +328,15 @@ void page_copier_fini(struct page_copier *pc)
 	pc->mem_fd = -1;
 }
 
+static int open_mem_fd(struct page_copier *pc);
+
 /* /proc/PID/mem reads pages process_vm_readv() refuses (no PROT_READ: the kernel forces it). */
 static int copy_with_mem(struct page_copier *pc, char *dst)
 {
-	if (pc->mem_fd < 0) {
-		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
-		if (pc->mem_fd < 0)
-			return -errno;
-	}
+	int fd = open_mem_fd(pc);
+
+	if (fd < 0)
+		return fd;
 	for (int i = 0; i < pc->nr_iov; i++) {
 		size_t done = 0, len = pc->riov[i].iov_len;
 
@@ -489,9 +495,117 @@ static ssize_t read_pagemap_at(int pagemap_fd, unsigned long addr, unsigned long
 	return n / sizeof(uint64_t);
 }
 
+#define CMP_BATCH 64	/* pages of the task read at once for the comparison */
+
+static int open_mem_fd(struct page_copier *pc)
+{
+	if (pc->mem_fd < 0) {
+		pc->mem_fd = openat(pc->proc_dfd, "mem", O_RDONLY | O_CLOEXEC);
+		if (pc->mem_fd < 0)
+			return -errno;
+	}
+	return pc->mem_fd;
+}
+
+/*
+ * Read nr pages of the task at addr into buf through /proc/PID/mem: it
+ * reads without pinning (a page shared copy-on-write stays shared, see
+ * shared_page()) and reads pages without PROT_READ too.
+ */
+static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned long nr, char *buf)
+{
+	size_t done = 0, len = nr * PAGE_SIZE;
+	int fd = open_mem_fd(pc);
+
+	if (fd < 0)
+		return fd;
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)(addr + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += n;
+	}
+	return 0;
+}
+
+/* 1 when mine (the task's page at addr) is what the parent images hold for addr, 0 when not or none. */
+static int page_same_as_parent(const struct page_chain *parent, unsigned long addr, const char *mine)
+{
+	static char theirs[PAGE_SIZE];
+	off_t off;
+	int fd;
+
+	if (page_chain_find(parent, addr, &fd, &off) < 0)
+		return 0;
+	if (pread(fd, theirs, PAGE_SIZE, off) != PAGE_SIZE)
+		return -(errno ?: EIO);
+	return !memcmp(mine, theirs, PAGE_SIZE);
+}
+
+/* Pages the parent images hold unchanged: a PE_PARENT entry, no bytes. */
+static int add_parent_run(struct page_copier *pc, unsigned long addr, unsigned long nr)
+{
+	uint32_t flags = pc->x->flags;
+	int ret;
+
+	if (!nr)
+		return 0;
+	pc->x->flags = PE_PARENT | (flags & PE_LAZY);
+	ret = page_xfer_add(pc->x, addr, nr);
+	pc->x->flags = flags;
+	pc->x->nr_parent_pages += nr;
+	pc->x->nr_pages -= nr;	/* counted by page_xfer_add, but not written here */
+	return ret;
+}
+
+/*
+ * An incremental dump: each page of the run is compared with its copy up the
+ * parent chain; equal runs become PE_PARENT entries, the others are copied
+ * (force: through /proc/PID/mem, as without a parent).
+ */
+static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *parent, unsigned long addr,
+			     unsigned long nr, bool force)
+{
+	static char mine[CMP_BATCH * PAGE_SIZE];
+	unsigned long start = addr, end = addr + nr * PAGE_SIZE;
+	int cur = -1, ret;
+
+	for (unsigned long a = addr; a <= end; a += PAGE_SIZE) {
+		unsigned long k = (a - addr) / PAGE_SIZE % CMP_BATCH;
+		int same = -2;
+
+		if (a < end && !k) {
+			ret = read_task_pages(pc, a, min((end - a) / PAGE_SIZE, CMP_BATCH), mine);
+			if (ret < 0)
+				return ret;
+		}
+		if (a < end) {
+			same = page_same_as_parent(parent, a, mine + k * PAGE_SIZE);
+			if (same < 0)
+				return same;
+		}
+		if (same == cur)
+			continue;
+		if (cur == 1)
+			ret = add_parent_run(pc, start, (a - start) / PAGE_SIZE);
+		else if (cur == 0)
+			ret = page_copier_add(pc, start, a - start, force);
+		else
+			ret = 0;
+		if (ret < 0)
+			return ret;
+		cur = same;
+		start = a;
+	}
+	return 0;
+}
+
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr)
+		   size_t pmbuf_nr, const struct page_chain *parent)
 {
 	unsigned long addr = start;
 	int ret;
@@ -513,7 +627,12 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero) && shared_page(pmbuf[j]) == shared_page(pmbuf[i]);
 			     j++)
 				;
-			ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE, !readable || shared_page(pmbuf[i]));
+			if (parent)
+				ret = add_run_vs_parent(pc, parent, addr + i * PAGE_SIZE, j - i,
+							!readable || shared_page(pmbuf[i]));
+			else
+				ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE,
+						      !readable || shared_page(pmbuf[i]));
 			if (ret < 0)
 				return ret;
 			i = j;
@@ -661,7 +780,10 @@ static int pagemap_read_entries(struct cr_img *img, struct pagemap_read *r)
 			return -EINVAL;
 		}
 		prev_end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE;
-		r->nr_pages += pe->nr_pages;
+		if (pe->flags & PE_PARENT)
+			r->nr_parent++;		/* no bytes here: they are in the parent images */
+		else
+			r->nr_pages += pe->nr_pages;
 	}
 }
 
@@ -679,7 +801,7 @@ const char *pagemap_entry_fixup(PagemapEntry *pe)
 		pe->nr_pages = pe->compat_nr_pages;
 	}
 	if (pe->flags & PE_PARENT)
-		return "flags PE_PARENT (in_parent): the pages are in a parent dump (--prev-images-dir), not supported";
+		return pe->flags & ~(PE_PARENT | PE_LAZY) ? "flags: PE_PARENT with other bits" : NULL;
 	if (!(pe->flags & PE_PRESENT))
 		return pe->flags & PE_LAZY ? "flags PE_LAZY without PE_PRESENT: the pages are not in the image (lazy pages), "
 					     "not supported"

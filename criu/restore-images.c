@@ -27,6 +27,7 @@
 #include "mount.h"
 #include "lsm.h"
 #include "pagemap.h"
+#include "page-chain.h"
 #include "image-check.h"
 #include "pidns.h"
 #include "proc_parse.h"
@@ -65,6 +66,8 @@ static void free_task_images(struct pstree_item *item)
 	free(ri->mem.pmes);
 	if (ri->pages_img)
 		close_image(ri->pages_img);
+	if (ri->chain_fd >= 0)
+		close(ri->chain_fd);
 	free(ri);
 	item->priv = NULL;
 }
@@ -275,11 +278,14 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 		}
 		pmes[nr++] = pe;
 		why = pagemap_entry_fixup(pe);
+		if (!why && (pe->flags & PE_PARENT) && type != CR_FD_PAGEMAP)
+			why = "flags PE_PARENT (in_parent): shared memory is dumped whole, never in a parent";
 		if (why) {
 			ret = pr_fail(-EOPNOTSUPP, "%s: the entry at %#" PRIx64 ": %s\n", name, pe->vaddr, why);
 			break;
 		}
-		need += pe->nr_pages * PAGE_SIZE;
+		if (!(pe->flags & PE_PARENT))
+			need += pe->nr_pages * PAGE_SIZE;
 	}
 	close_image(img);
 	*ret_pmes = pmes;
@@ -312,6 +318,32 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 	return ret;
 }
 
+/*
+ * An incremental dump (--prev-images-dir): entries flagged PE_PARENT have
+ * their pages up the `parent` chain. They are gathered with the task's own
+ * into one memfd that stands for the pages image from here on.
+ */
+static int read_parent_pages(int dfd, struct pstree_item *item, const char *name)
+{
+	struct rst_info *ri = rsti(item);
+	char why[256] = "";
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ri->mem.nr_pmes && !(ri->mem.pmes[i]->flags & PE_PARENT); i++)
+		;
+	if (i == ri->mem.nr_pmes)
+		return 0;
+	ret = page_chain_flatten(dfd, item->pid, ri->mem.pmes, ri->mem.nr_pmes, ri->mem.pages_fd,
+				 !opts.skip_image_check, &ri->chain_fd, why, sizeof(why));
+	if (ret < 0)
+		return pr_fail(ret, "%s refers to pages in the parent images (--prev-images-dir), which can't be read: %s\n",
+			       name, why);
+	ri->mem.pages_fd = ri->chain_fd;
+	pr_info("%s: pages gathered through the parent images\n", name);
+	return 0;
+}
+
 static int read_pagemap(int dfd, struct pstree_item *item)
 {
 	struct rst_info *ri = rsti(item);
@@ -323,6 +355,8 @@ static int read_pagemap(int dfd, struct pstree_item *item)
 			       &ri->pages_img);
 	if (!ret && ri->pages_img)
 		ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+	if (!ret)
+		ret = read_parent_pages(dfd, item, name);
 	return ret;
 }
 
@@ -468,6 +502,7 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	item->priv = ri;
 	ri->slot = slot;
 	ri->mem.pages_fd = -1;
+	ri->chain_fd = -1;
 	ri->mem.file_path = restore_file_path;
 	ri->mem.file_own_fd = memfd_map_ctl_fd;
 	ri->core = xzalloc(item->nr_threads * sizeof(*ri->core));

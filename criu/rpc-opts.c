@@ -38,6 +38,7 @@ static const char *const mapped_fields[] = {
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
 	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
+	"track_mem", "parent_img", "pre_dump_mode",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -351,6 +352,8 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
+	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	opts.prev_imgs_dir = mode == RPC_DUMP ? ro->parent_img : NULL;	/* relative to the images dir, as CRIU's */
 	opts.shell_job = ro->shell_job;
 	opts.lsm_profile = ro->lsm_profile;
 	opts.lsm_mount_context = ro->lsm_mount_context;
@@ -384,4 +387,5 @@ void rpc_dirs_close(struct rpc_dirs *dirs)
 		log_fini();
 	dirs->log_open = false;
 	opts.imgs_dir = opts.work_dir = opts.log_file = NULL;
+	opts.prev_imgs_dir = NULL;	/* the request's string */
 }

@@ -83,6 +83,9 @@ struct cr_options {
 	/* dump */
 	pid_t tree_id;			/* -t */
 	bool leave_running;		/* -R */
+	bool track_mem;			/* --track-mem: accepted; pages are compared with the parent's (page-chain.h) */
+	const char *prev_imgs_dir;	/* --prev-images-dir: the `parent` symlink's target */
+	bool pre_dump;			/* the command is pre-dump: memory only, the tree runs on */
 	unsigned long long ghost_limit;	/* --ghost-limit: biggest deleted file dumped with its contents */
 
 	/* dump and restore */

@@ -12,6 +12,8 @@ int cr_check(const char *feature);
  * post-dump action script failed, so the tree was resumed (CRIU's exit 255).
  */
 int cr_dump_tasks(int img_dfd, pid_t root);
+int cr_pre_dump_tasks(int img_dfd, pid_t root);
+int link_parent_dir(int img_dfd, const char *prev);
 #define CR_DUMP_POST_SCRIPT_FAILED	255
 /* criu restore: <0 on failure; otherwise the exit code for criu (0, or the root's status in the foreground). */
 int cr_restore(int img_dfd);

@@ -66,6 +66,8 @@ struct dump_mem_ctx {
 	void *buf;			/* staging buffer for page copies */
 	size_t buf_size;
 	bool sync_writes;		/* no writer thread: copy and write in turn (tests, debugging) */
+	bool pre_dump;			/* criu pre-dump: private pages only, no mm image, no files */
+	bool with_parent;		/* the images dir has a `parent`: unchanged pages become PE_PARENT entries */
 	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
 	size_t pmbuf_nr;
 	/*
@@ -77,6 +79,7 @@ struct dump_mem_ctx {
 	void *get_brk_arg;
 	/* totals over the dump */
 	unsigned long nr_pages_dumped;	/* private pages written */
+	unsigned long nr_parent_pages;	/* private pages left in the parent images */
 	unsigned long nr_shmem_pages;	/* shared anonymous pages written */
 	unsigned long nr_vmas;
 	unsigned long nr_readv;		/* process_vm_readv() calls */

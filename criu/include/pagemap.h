@@ -32,6 +32,7 @@
 #define PME_PRESENT (1ULL << 63)
 
 struct cr_img;
+struct page_chain;
 
 /* Writes one pagemap image and its pages image. */
 struct page_xfer {
@@ -43,7 +44,8 @@ struct page_xfer {
 	uint64_t run_vaddr;		/* the entry being built (merged while runs touch, flags alike) */
 	unsigned long run_pages;
 	uint32_t run_flags;
-	unsigned long nr_pages;		/* totals, for stats and tests */
+	unsigned long nr_pages;		/* totals, for stats and tests: pages written */
+	unsigned long nr_parent_pages;	/* pages left in the parent images (PE_PARENT entries) */
 	unsigned long nr_entries;
 };
 
@@ -128,11 +130,12 @@ enum page_filter {
  * Scan /proc/PID/pagemap (pagemap_fd) over [start, end) in one pass and queue
  * every page that passes the filter to the copier; entries go to pc->x.
  * zero: the PFNs of the shared zero pages (0: unknown, such pages are then dumped).
- * pmbuf: scratch for pmbuf_nr pagemap words.
+ * pmbuf: scratch for pmbuf_nr pagemap words. parent (or NULL): the chain of
+ * an incremental dump; pages equal to their copy there get PE_PARENT entries.
  */
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr);
+		   size_t pmbuf_nr, const struct page_chain *parent);
 
 /* 1 when a page of [start, end) is a guard marker (PME_GUARD), 0 when none is, or -errno. */
 int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr);
@@ -148,14 +151,16 @@ struct pagemap_read {
 	size_t nr;
 	PagemapEntry **pmes;
 	uint64_t *offset;		/* byte offset in the pages image of each entry */
-	uint64_t nr_pages;		/* sum over the entries */
+	uint64_t nr_pages;		/* sum over the entries with bytes here (not PE_PARENT ones) */
+	size_t nr_parent;		/* entries flagged PE_PARENT: their pages are in the parent images */
 	int pages_fd;			/* -1 when there are no entries */
 };
 
 /*
  * Bring an entry read from an image into CRIU 4.2's form: the count in
  * nr_pages (older images have it in compat_nr_pages), flags set (no flags:
- * PE_PRESENT; in_parent: PE_PARENT). Returns NULL, or what makes the entry
+ * PE_PRESENT; in_parent: PE_PARENT). A PE_PARENT entry has no bytes in the
+ * pages image (page-chain.h finds them). Returns NULL, or what makes the entry
  * one we can't restore (its pages are not in the pages image), naming the
  * field: the caller logs it with the image's name.
  */

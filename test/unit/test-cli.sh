@@ -112,7 +112,7 @@ is "$err" "criu: --lazy-pages: not supported yet" "the unsupported option's line
 one_line_error "-l (short form of an unsupported option)" dump -l -t 1
 one_line_error "--manage-cgroups=bogus" check --manage-cgroups=bogus
 one_line_error "an unknown command" frobnicate
-one_line_error "pre-dump" pre-dump -t 1
+one_line_error "pre-dump without -t" pre-dump
 one_line_error "no command" -v4
 
 # every option --help lists as not supported
@@ -136,7 +136,7 @@ ok $all_refused "each unsupported option fails with 'criu: --NAME: not supported
 
 run check --feature pidfs --no-tcp-established --no-file-locks --no-lazy-pages-is-not-an-option
 is "$rc" 1 "--no- exists only for CRIU's boolean options"
-run check --feature pidfs --no-tcp-established --no-file-locks --no-restore-sibling --no-track-mem
+run check --feature pidfs --no-tcp-established --no-file-locks --no-restore-sibling --no-page-server
 is "$rc" 0 "--no-X of an unsupported boolean asks for the default: accepted"
 run check --feature pidfs --timeout 10 --pre-dump-mode=read --network-lock skip --link-remap \
 	--file-validation=filesize --ghost-fiemap --no-ghost-fiemap --weak-sysctls --skip-file-rwx-check \

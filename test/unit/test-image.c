@@ -2044,7 +2044,13 @@ static void test_pagemap_forms(void)
 	e.has_in_parent = true;
 	e.in_parent = true;
 	why = pagemap_entry_fixup(&e);
-	check(why && strstr(why, "PE_PARENT") && (e.flags & PE_PARENT), "in_parent: refused, naming PE_PARENT (%s)",
+	check(!why && e.flags == PE_PARENT && e.nr_pages == 2, "in_parent: read as a PE_PARENT entry (%s)",
+	      why ?: "accepted");
+
+	/* pages both in the parent and here: no writer makes that */
+	e.flags = PE_PARENT | PE_PRESENT;
+	why = pagemap_entry_fixup(&e);
+	check(why && strstr(why, "PE_PARENT"), "PE_PARENT with PE_PRESENT: refused, naming PE_PARENT (%s)",
 	      why ?: "accepted");
 
 	pagemap_entry__init(&e);

@@ -2,7 +2,7 @@
 /*
  * criu swrk over a socketpair, as go-criu and runc drive it: VERSION and
  * FEATURE_CHECK on one keep_open session, CHECK, requests we don't support
- * (PRE_DUMP; an unsupported criu_opts field, which must leave the target
+ * (PAGE_SERVER, PRE_DUMP without opts; an unsupported criu_opts field, which must leave the target
  * running), a malformed packet (an error answer, criu exits without a
  * crash), a refused post-dump notification (as in CRIU: the dump fails,
  * the tree resumes and the images are kept), then a DUMP and a RESTORE (rst_sibling) of the zdtm test
@@ -149,9 +149,9 @@ static void test_version_features(void)
 	check(r && r->type == CRIU_REQ_TYPE__FEATURE_CHECK && r->success && r->features,
 	      "FEATURE_CHECK answered on the keep_open session");
 	if (r && r->features)
-		check(r->features->has_mem_track && !r->features->mem_track && r->features->has_lazy_pages &&
+		check(r->features->has_mem_track && r->features->mem_track && r->features->has_lazy_pages &&
 			      !r->features->lazy_pages,
-		      "FEATURE_CHECK: no mem_track, no lazy_pages");
+		      "FEATURE_CHECK: mem_track (pre-dump), no lazy_pages");
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 	check(WIFEXITED(swrk_finish(&s)), "criu swrk exits once the session ends");
@@ -171,11 +171,18 @@ static void test_check_and_refusals(void)
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 
+	req.type = CRIU_REQ_TYPE__PAGE_SERVER;
+	r = one_shot(&req, &st);
+	check(r && r->type == CRIU_REQ_TYPE__PAGE_SERVER && !r->success && r->has_cr_errno &&
+		      r->cr_errno == EOPNOTSUPP && has_text(r->cr_errmsg, "PAGE_SERVER"),
+	      "PAGE_SERVER is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	if (r)
+		criu_resp__free_unpacked(r, NULL);
+
 	req.type = CRIU_REQ_TYPE__PRE_DUMP;
 	r = one_shot(&req, &st);
-	check(r && r->type == CRIU_REQ_TYPE__PRE_DUMP && !r->success && r->has_cr_errno &&
-		      r->cr_errno == EOPNOTSUPP && has_text(r->cr_errmsg, "PRE_DUMP"),
-	      "PRE_DUMP is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	check(r && r->type == CRIU_REQ_TYPE__PRE_DUMP && !r->success && has_text(r->cr_errmsg, "no opts"),
+	      "PRE_DUMP without opts is refused: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 

@@ -1,0 +1,6 @@
+#!/bin/sh
+# criu pre-dump x3, then dump --prev-images-dir, restore through the parent
+# chain; a broken chain fails the restore (test/others/predump_chain.py).
+cd "$(dirname "$0")/../.." || exit 1
+[ -x criu/criu ] || { echo "# SKIP: criu/criu is not built"; exit 77; }
+exec /usr/bin/python3 test/others/predump_chain.py
