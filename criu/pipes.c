@@ -291,7 +291,9 @@ static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 	if (st->data_read[fifo])
 		return 0;
 	st->data_read[fifo] = true;
-	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR);	/* CRIU writes none when no pipe holds data */
+	/* CRIU writes none when no pipe holds data; ours always does */
+	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA,
+			    ctx->dumped_by_criu ? O_RSTR : O_RSTR_REQ);
 	if (!img)
 		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {
