@@ -183,6 +183,9 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 		item->cg_set = tc->has_cg_set ? tc->cg_set : 0;
 		item->cgns_id = rsti(item)->core[0]->ids && rsti(item)->core[0]->ids->has_cgroup_ns_id ?
 					rsti(item)->core[0]->ids->cgroup_ns_id : 0;
+		/* CRIU writes every task's id, criu's own (inventory root_ids) too: that one is ours 0 */
+		if (item->cgns_id == ctx->dump_criu_ns_id[NS_CGROUP])
+			item->cgns_id = 0;
 		if (cgns_needs_unshare(item) && opts.manage_cgroups == CG_MODE_IGNORE)
 			return pr_fail(-EINVAL, "task %d has a cgroup namespace of its own: not with "
 						"--manage-cgroups=ignore, which would leave it in criu's\n", item->pid);

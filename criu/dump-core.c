@@ -39,6 +39,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "task-attrs.h"
+#include "seccomp.h"
 
 #include "syscall-resume.h"
 
@@ -483,6 +484,10 @@ static int fill_seccomp(struct thread_dump *t, struct pstree_item *item, int idx
 	t->tc.seccomp_mode = mode == 1 ? SECCOMP_MODE__strict : SECCOMP_MODE__filter;
 	if (mode == 1)
 		return 0;
+	if (item->seccomp_filter && item->seccomp_filter[idx] == SECCOMP_BY_TSYNC) {
+		t->tc.seccomp_mode = SECCOMP_MODE__disabled;	/* the leader's filters reach it by TSYNC (CRIU's way) */
+		return 0;
+	}
 	if (!item->seccomp_filter || item->seccomp_filter[idx] < 0)
 		return pr_fail(-EINVAL, "thread %d of task %d: seccomp filters appeared after they were read\n",
 			       t->tid, item->pid);

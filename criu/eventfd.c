@@ -11,6 +11,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -77,7 +78,7 @@ static int eventfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	fe.type = FD_TYPES__EVENTFD;
 	fe.id = id;
 	fe.efd = &efe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 static int eventfd_collect(struct rst_ctx *ctx, struct file_desc *d)

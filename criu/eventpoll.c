@@ -30,6 +30,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -211,7 +212,7 @@ static int eventpoll_dump(struct dump_files_ctx *ctx, uint32_t id, const struct 
 	fe.type = FD_TYPES__EVENTPOLL;
 	fe.id = id;
 	fe.epfd = &efe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /* ---------- restore ---------- */

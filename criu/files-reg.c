@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "cr_options.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "ghost.h"
@@ -98,7 +99,7 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	fe.type = FD_TYPES__REG;
 	fe.id = id;
 	fe.reg = &rfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "cr_options.h"
+#include "file-ext.h"
 #include "files.h"
 #include "ghost.h"
 #include "image.h"
@@ -581,15 +582,27 @@ static void raise_nofile(void)
 int collect_files(struct rst_ctx *ctx)
 {
 	struct rst_files *f = &ctx->files;
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES, O_RSTR_REQ);
+	struct cr_img *img;
+	struct file_exts exts;
 	FileEntry *fe;
 	int ret;
 
-	if (!img)
+	ret = file_ext_read(ctx, &exts);
+	if (ret)
+		return ret;
+	img = open_image_at(ctx->img_dfd, CR_FD_FILES, O_RSTR_REQ);
+	if (!img) {
+		file_ext_free(&exts);
 		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	}
 	while ((ret = pb_read_one_eof(img, (void **)&fe, PB_FILE)) > 0) {
 		struct file_desc *d;
 
+		ret = file_ext_merge(&exts, fe);
+		if (ret) {
+			pb_free(fe, PB_FILE);
+			break;
+		}
 		if (find_file_desc(ctx, fe->id)) {
 			pb_free(fe, PB_FILE);
 			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
@@ -617,6 +630,7 @@ int collect_files(struct rst_ctx *ctx)
 			break;
 	}
 	close_image(img);
+	file_ext_free(&exts);
 	if (ret < 0)
 		return ret;
 

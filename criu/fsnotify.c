@@ -25,6 +25,7 @@
 #include "anon-fd.h"
 #include "common.h"
 #include "mount.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -232,7 +233,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	fe.type = FD_TYPES__INOTIFY;
 	fe.id = id;
 	fe.ify = &ie;
-	ret = pb_write_one(ctx->files_img, &fe, PB_FILE);
+	ret = write_file_entry(ctx, &fe);
 out:
 	free(ptrs);
 	free_wds(wds, fhs, n);

@@ -31,6 +31,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -270,7 +271,7 @@ static int memfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	fe.type = FD_TYPES__MEMFD;
 	fe.id = id;
 	fe.memfd = &mfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /* ---------- restore ---------- */

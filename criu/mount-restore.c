@@ -159,7 +159,8 @@ int mntns_read_images(struct rst_ctx *ctx)
 		if (item->state != TASK_DEAD && core_mntns_id(item) != id)
 			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in mount namespace %u, the root in %u\n",
 				       item->pid, item->pid, core_mntns_id(item), id);
-	if (!id || id == MNTNS_ID_CRIU)
+	/* criu's own: ours writes MNTNS_ID_CRIU, CRIU its id in inventory root_ids (and no mountpoints image) */
+	if (!id || id == MNTNS_ID_CRIU || id == ctx->dump_criu_ns_id[NS_MNT])
 		return 0;
 	m = xzalloc(sizeof(*m));
 	if (!m)

@@ -31,6 +31,7 @@
 
 #include "common.h"
 #include "cr_options.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -201,7 +202,7 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 		fe.type = FD_TYPES__PIDFD;
 		fe.id = id;
 		fe.pidfd = &pe;
-		ret = pb_write_one(ctx->files_img, &fe, PB_FILE);
+		ret = write_file_entry(ctx, &fe);
 	}
 	free(pe.file_handle.data);
 	return ret;

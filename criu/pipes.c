@@ -15,6 +15,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "mount.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -174,7 +175,7 @@ static int pipe_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__PIPE;
 	fe.id = id;
 	fe.pipe = &pe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 static bool fifo_detect(const struct fd_parms *p)
@@ -218,7 +219,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__REG;
 	fe.id = rfe.id;
 	fe.reg = &rfe;
-	ret = pb_write_one(ctx->files_img, &fe, PB_FILE);
+	ret = write_file_entry(ctx, &fe);
 	if (ret)
 		return ret;
 
@@ -230,7 +231,7 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__FIFO;
 	fe.id = id;
 	fe.fifo = &ffe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /* ---------- restore ---------- */
@@ -291,7 +292,9 @@ static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 	if (st->data_read[fifo])
 		return 0;
 	st->data_read[fifo] = true;
-	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA, O_RSTR_REQ);
+	/* CRIU writes none when no pipe holds data; ours always does */
+	img = open_image_at(ctx->img_dfd, fifo ? CR_FD_FIFO_DATA : CR_FD_PIPES_DATA,
+			    ctx->dumped_by_criu ? O_RSTR : O_RSTR_REQ);
 	if (!img)
 		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&pde, PB_PIPE_DATA)) > 0) {

@@ -202,6 +202,21 @@ static int check_thread_sharing(struct pstree_item *item, int **chains, const in
 	return 0;
 }
 
+/*
+ * As CRIU: threads whose chains are all the same are written as the leader's
+ * chain with TSYNC in its filters' flags and the other threads with seccomp
+ * disabled (SECCOMP_BY_TSYNC), so that CRIU's restore makes the filters one
+ * again (a later TSYNC works); ours reads the hint the same way.
+ */
+static void mark_tsync_hint(struct pstree_item *item)
+{
+	for (int i = 0; i < item->nr_threads; i++)
+		if (item->seccomp_filter[i] < 0 || item->seccomp_filter[i] != item->seccomp_filter[0])
+			return;
+	for (int i = 1; i < item->nr_threads; i++)
+		item->seccomp_filter[i] = SECCOMP_BY_TSYNC;
+}
+
 static int dump_task_seccomp(struct seccomp_dump *sd, struct pstree_item *item)
 {
 	int nt = item->nr_threads, ret = 0, any = 0;
@@ -257,10 +272,74 @@ static int dump_task_seccomp(struct seccomp_dump *sd, struct pstree_item *item)
 			ret = -ENOMEM;
 		for (int i = 0; !ret && i < nt; i++)
 			item->seccomp_filter[i] = lens[i] ? chains[i][lens[i] - 1] : -1;
+		if (!ret)
+			mark_tsync_hint(item);
 	}
 	for (int i = 0; i < nt; i++)
 		free(chains[i]);
 	return ret;
+}
+
+/*
+ * CRIU's seccomp.img goes the other way from our nodes: each thread's chain is
+ * listed newest first, a filter's prev is the one installed after it, and a
+ * thread names its oldest filter (CRIU's restore installs from there along
+ * prev). The nodes (prev = the older filter) are what the sharing check
+ * needs; the image gets one such list per distinct chain, and the threads'
+ * seccomp_filter are renumbered to it. The list's entries share the nodes'
+ * programs (freed with the nodes).
+ */
+static int orient_as_criu(struct seccomp_dump *sd, struct pstree *tree, SeccompFilter ***ret, size_t *ret_nr)
+{
+	_cleanup_free_ int *oldest = xmalloc((sd->nr ?: 1) * sizeof(int));
+	struct pstree_item *item;
+	SeccompFilter **out = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_nr = 0;
+	if (!oldest)
+		return -ENOMEM;
+	for (size_t i = 0; i < sd->nr; i++)
+		oldest[i] = -1;
+	for_each_pstree_item(tree, item) {
+		bool hint = item->nr_threads > 1 && item->seccomp_filter && item->seccomp_filter[1] == SECCOMP_BY_TSYNC;
+
+		for (int t = 0; item->seccomp_filter && t < item->nr_threads; t++) {
+			int top = item->seccomp_filter[t], prev = -1;
+
+			if (top < 0)
+				continue;
+			if (hint)
+				oldest[top] = -1;	/* a list of its own, TSYNC marked */
+			for (int nd = top; oldest[top] < 0; nd = (int)sd->nodes[nd]->prev) {
+				SeccompFilter **o = xrealloc(out, (n + 1) * sizeof(*o));
+				SeccompFilter *f = xmalloc(sizeof(*f));
+
+				if (!o || !f) {
+					free(f);
+					free(o ?: out);
+					return -ENOMEM;
+				}
+				out = o;
+				*f = *sd->nodes[nd];
+				f->has_prev = prev >= 0;
+				f->prev = prev >= 0 ? (uint32_t)prev : 0;
+				if (hint) {
+					f->has_flags = true;
+					f->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+				}
+				out[n] = f;
+				prev = (int)n++;
+				if (!sd->nodes[nd]->has_prev)
+					oldest[top] = prev;
+			}
+			item->seccomp_filter[t] = oldest[top];
+		}
+	}
+	*ret = out;
+	*ret_nr = n;
+	return 0;
 }
 
 static int write_seccomp_img(int img_dfd, struct seccomp_dump *sd)
@@ -286,6 +365,7 @@ static int write_seccomp_img(int img_dfd, struct seccomp_dump *sd)
 int dump_seccomp(int img_dfd, struct pstree *tree)
 {
 	struct seccomp_dump sd = { .prog = xzalloc(BPF_MAXINSNS * sizeof(struct sock_filter)) };
+	struct seccomp_dump img = {};	/* the image's filters, CRIU's way round (orient_as_criu()) */
 	struct pstree_item *item;
 	int ret = 0;
 
@@ -301,9 +381,14 @@ int dump_seccomp(int img_dfd, struct pstree *tree)
 			break;
 	}
 	if (!ret)
-		ret = write_seccomp_img(img_dfd, &sd);
-	if (!ret && sd.nr)
-		pr_info("%zu seccomp filters dumped\n", sd.nr);
+		ret = orient_as_criu(&sd, tree, &img.nodes, &img.nr);
+	if (!ret)
+		ret = write_seccomp_img(img_dfd, &img);
+	if (!ret && img.nr)
+		pr_info("%zu seccomp filters dumped\n", img.nr);
+	for (size_t i = 0; i < img.nr; i++)
+		free(img.nodes[i]);
+	free(img.nodes);
 	seccomp_dump_free(&sd);
 	return ret;
 }
@@ -331,16 +416,11 @@ static int thread_chain(struct rst_ctx *ctx, const ThreadCoreEntry *tc, uint32_t
 	if (!chain)
 		return -ENOMEM;
 	/* checked by rst_seccomp_read(): in range, each prev lower than its filter */
+	/* CRIU's way: the thread names its oldest filter, each prev is the next one installed */
 	for (idx = tc->seccomp_filter;; idx = ctx->seccomp->seccomp_filters[idx]->prev) {
 		chain[n++] = idx;
 		if (!ctx->seccomp->seccomp_filters[idx]->has_prev)
 			break;
-	}
-	for (int i = 0; i < n / 2; i++) {
-		uint32_t t = chain[i];
-
-		chain[i] = chain[n - 1 - i];
-		chain[n - 1 - i] = t;
 	}
 	return n;
 }
@@ -447,6 +527,18 @@ bool rst_seccomp_task(const struct pstree_item *item)
 	return false;
 }
 
+/*
+ * An image lists each chain whole (CRIU's way), so the filters threads share
+ * are told by their place in the chain, program and flags.
+ */
+static bool same_filter(const SeccompEntry *se, uint32_t a, uint32_t b)
+{
+	const SeccompFilter *x = se->seccomp_filters[a], *y = se->seccomp_filters[b];
+
+	return a == b || (x->filter.len == y->filter.len && (x->has_flags ? x->flags : 0) == (y->has_flags ? y->flags : 0) &&
+			  !memcmp(x->filter.data, y->filter.data, x->filter.len));
+}
+
 int rst_seccomp_shared(struct rst_ctx *ctx, struct pstree_item *item)
 {
 	_cleanup_free_ uint32_t *c0 = NULL;
@@ -461,7 +553,7 @@ int rst_seccomp_shared(struct rst_ctx *ctx, struct pstree_item *item)
 
 		if (n < 0)
 			return n;
-		while (k < n && k < shared && ci[k] == c0[k])
+		while (k < n && k < shared && same_filter(ctx->seccomp, ci[k], c0[k]))
 			k++;
 		shared = k;
 	}
@@ -478,7 +570,10 @@ static int install_one(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t tid, u
 		uint16_t pad[3];
 		uint64_t filter;
 	} prog = { (uint16_t)(f->filter.len / sizeof(struct sock_filter)), { 0 }, scratch + 16 };
-	unsigned long flags = (f->has_flags ? f->flags & SECCOMP_KEPT_FLAGS : 0) | (tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0);
+	/* CRIU's TSYNC hint: every thread had the chain, and CRIU wrote the others with seccomp disabled */
+	bool hint = f->has_flags && (f->flags & SECCOMP_FILTER_FLAG_TSYNC);
+	unsigned long flags = (f->has_flags ? f->flags & SECCOMP_KEPT_FLAGS : 0) |
+			      (tsync || hint ? SECCOMP_FILTER_FLAG_TSYNC : 0);
 	long r;
 	int ret;
 

@@ -11,6 +11,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -61,7 +62,7 @@ static int signalfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	fe.type = FD_TYPES__SIGNALFD;
 	fe.id = id;
 	fe.sgfd = &sfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 static int signalfd_collect(struct rst_ctx *ctx, struct file_desc *d)

@@ -32,6 +32,7 @@
 
 #include "common.h"
 #include "cr_options.h"
+#include "file-ext.h"
 #include "files.h"
 #include "image.h"
 #include "namespaces.h"
@@ -300,7 +301,7 @@ static int inet_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__INETSK;
 	fe.id = id;
 	fe.isk = &ie;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 const struct file_type inet_sk_file_type = {

@@ -31,6 +31,7 @@
 
 #include "common.h"
 #include "mount.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -645,7 +646,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	fe.type = FD_TYPES__UNIXSK;
 	fe.id = id;
 	fe.usk = &ue;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 const struct file_type unix_sk_file_type = {

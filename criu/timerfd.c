@@ -22,6 +22,7 @@
 
 #include "anon-fd.h"
 #include "common.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -120,7 +121,7 @@ static int timerfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	fe.type = FD_TYPES__TIMERFD;
 	fe.id = id;
 	fe.tfd = &tfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 static int timerfd_collect(struct rst_ctx *ctx, struct file_desc *d)

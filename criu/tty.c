@@ -27,6 +27,7 @@
 
 #include "common.h"
 #include "cr_options.h"
+#include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -427,7 +428,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	fe.type = FD_TYPES__TTY;
 	fe.id = id;
 	fe.tty = &tfe;
-	return pb_write_one(ctx->files_img, &fe, PB_FILE);
+	return write_file_entry(ctx, &fe);
 }
 
 /* ---- restore ---- */

@@ -16,6 +16,9 @@ struct rst_ctx;
 struct compel_rsys;
 struct ThreadCoreEntry;
 
+/* item->seccomp_filter[i] of a thread written with seccomp disabled: the leader's filters reach it by TSYNC */
+#define SECCOMP_BY_TSYNC (-2)
+
 /*
  * Dump: read every seized thread's filters (PTRACE_SECCOMP_GET_FILTER and
  * _GET_METADATA), write seccomp.img (only when some thread has filters) and

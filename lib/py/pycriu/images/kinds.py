@@ -363,6 +363,7 @@ HANDLERS = {
     "MNTS": Entries("mnt_entry"),
     "SECCOMP": Entries("seccomp_entry"),
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
+    "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
     "CGROUP": Entries("cgroup_entry"),
     "TCP_STREAM": TcpStream(),
 }

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * files-ext.img: the fields of a file that CRIU's file_entry does not have.
+ *
+ * Dump builds a file entry with every field, ours included (pidfd 16-24,
+ * eventpoll_tfd 16, eventfd 16, tty 16-17); write_file_entry() moves ours
+ * into a file_ext_entry of the same id and writes CRIU's part to files.img,
+ * so that CRIU's crit, which keeps no field it does not know, gives
+ * files.img back byte for byte. Restore reads files-ext.img whole and puts
+ * the fields back into the entry of the same id (file_ext_merge()) before
+ * any file type sees it. An older dump of ours, with the fields in files.img
+ * and no files-ext.img, is read as it is.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "files.h"
+#include "file-ext.h"
+#include "image.h"
+#include "log.h"
+#include "protobuf.h"
+#include "rst-ctx.h"
+
+static bool split_pidfd(PidfdEntry *p, FileExtEntry *x)
+{
+	if (!p)
+		return false;
+#define MOVE(f)                                        \
+	do {                                           \
+		x->has_pidfd_##f = p->has_##f;         \
+		x->pidfd_##f = p->f;                   \
+		p->has_##f = false;                    \
+	} while (0)
+	MOVE(target_kind);
+	MOVE(target_pid);
+	MOVE(exit_status);
+	MOVE(start_time);
+	MOVE(pidfs_ino);
+	MOVE(file_handle);
+	MOVE(is_thread);
+	MOVE(file_handle_type);
+#undef MOVE
+	x->pidfd_boot_id = p->boot_id;
+	p->boot_id = NULL;
+	return true;
+}
+
+static int split_epoll(EventpollFileEntry *e, FileExtEntry *x, uint32_t **ids)
+{
+	bool any = false;
+
+	if (!e || !e->n_tfd)
+		return 0;
+	*ids = xzalloc(e->n_tfd * sizeof(**ids));
+	if (!*ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_tfd; i++) {
+		if (e->tfd[i]->has_target_id) {
+			(*ids)[i] = e->tfd[i]->target_id;
+			any = true;
+		}
+		e->tfd[i]->has_target_id = false;
+	}
+	if (any) {
+		x->n_epoll_target_id = e->n_tfd;
+		x->epoll_target_id = *ids;
+	}
+	return any;
+}
+
+static bool split_small(FileEntry *fe, FileExtEntry *x)
+{
+	bool any = false;
+
+	if (fe->efd && fe->efd->has_semaphore) {
+		x->has_eventfd_semaphore = true;
+		x->eventfd_semaphore = fe->efd->semaphore;
+		fe->efd->has_semaphore = false;
+		any = true;
+	}
+	if (fe->tty && (fe->tty->has_rdev || fe->tty->has_fg_pgrp)) {
+		x->has_tty_rdev = fe->tty->has_rdev;
+		x->tty_rdev = fe->tty->rdev;
+		x->has_tty_fg_pgrp = fe->tty->has_fg_pgrp;
+		x->tty_fg_pgrp = fe->tty->fg_pgrp;
+		fe->tty->has_rdev = fe->tty->has_fg_pgrp = false;
+		any = true;
+	}
+	return any;
+}
+
+int write_file_entry(struct dump_files_ctx *ctx, FileEntry *fe)
+{
+	_cleanup_free_ uint32_t *ids = NULL;
+	FileExtEntry x = FILE_EXT_ENTRY__INIT;
+	struct cr_img *img;
+	int any, ret;
+
+	x.id = fe->id;
+	any = split_epoll(fe->epfd, &x, &ids);
+	if (any < 0)
+		return any;
+	any |= split_pidfd(fe->pidfd, &x);
+	any |= split_small(fe, &x);
+	ret = pb_write_one(ctx->files_img, fe, PB_FILE);
+	if (ret || !any)
+		return ret;
+	img = dump_files_img(ctx, CR_FD_FILES_EXT);
+	if (!img)
+		return -EIO;
+	return pb_write_one(img, &x, PB_FILE_EXT);
+}
+
+static void merge_pidfd(PidfdEntry *p, FileExtEntry *x)
+{
+#define PUT(f)                                         \
+	do {                                           \
+		if (x->has_pidfd_##f) {                \
+			p->has_##f = true;             \
+			p->f = x->pidfd_##f;           \
+		}                                      \
+	} while (0)
+	PUT(target_kind);
+	PUT(target_pid);
+	PUT(exit_status);
+	PUT(start_time);
+	PUT(pidfs_ino);
+	PUT(file_handle);
+	PUT(is_thread);
+	PUT(file_handle_type);
+#undef PUT
+	if (x->pidfd_boot_id)
+		p->boot_id = x->pidfd_boot_id;
+}
+
+static int merge_one(FileEntry *fe, FileExtEntry *x)
+{
+	if (fe->pidfd)
+		merge_pidfd(fe->pidfd, x);
+	if (x->n_epoll_target_id) {
+		if (!fe->epfd || fe->epfd->n_tfd != x->n_epoll_target_id)
+			return pr_fail(-EINVAL, "files-ext.img: file %u: epoll_target_id has %zu items, files.img %zu\n",
+				       fe->id, x->n_epoll_target_id, fe->epfd ? fe->epfd->n_tfd : 0);
+		for (size_t i = 0; i < x->n_epoll_target_id; i++) {
+			fe->epfd->tfd[i]->has_target_id = x->epoll_target_id[i] != 0;
+			fe->epfd->tfd[i]->target_id = x->epoll_target_id[i];
+		}
+	}
+	if (fe->efd && x->has_eventfd_semaphore) {
+		fe->efd->has_semaphore = true;
+		fe->efd->semaphore = x->eventfd_semaphore;
+	}
+	if (fe->tty) {
+		fe->tty->has_rdev = fe->tty->has_rdev || x->has_tty_rdev;
+		fe->tty->rdev = x->has_tty_rdev ? x->tty_rdev : fe->tty->rdev;
+		fe->tty->has_fg_pgrp = fe->tty->has_fg_pgrp || x->has_tty_fg_pgrp;
+		fe->tty->fg_pgrp = x->has_tty_fg_pgrp ? x->tty_fg_pgrp : fe->tty->fg_pgrp;
+	}
+	return 0;
+}
+
+int file_ext_read(struct rst_ctx *ctx, struct file_exts *out)
+{
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES_EXT, O_RSTR);
+	FileExtEntry *x;
+	int ret;
+
+	*out = (struct file_exts){};
+	if (!img)
+		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&x, PB_FILE_EXT)) > 0) {
+		FileExtEntry **n = realloc(out->e, (out->nr + 1) * sizeof(*n));
+
+		if (!n) {
+			pb_free(x, PB_FILE_EXT);
+			ret = -ENOMEM;
+			break;
+		}
+		out->e = n;
+		out->e[out->nr++] = x;
+	}
+	close_image(img);
+	return ret < 0 ? ret : 0;
+}
+
+int file_ext_merge(const struct file_exts *xs, FileEntry *fe)
+{
+	for (int i = 0; i < xs->nr; i++)
+		if (xs->e[i]->id == fe->id)
+			return merge_one(fe, xs->e[i]);
+	return 0;
+}
+
+void file_ext_free(struct file_exts *xs)
+{
+	/* Not freed entries' strings and bytes are pointed at by the file entries: keep them. */
+	free(xs->e);
+	xs->e = NULL;
+	xs->nr = 0;
+}
