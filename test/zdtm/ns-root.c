@@ -137,12 +137,14 @@ static int make_root(struct opts *o)
 		return die("make / private");
 	if (mount(o->root, o->root, NULL, MS_BIND, NULL))
 		return die(o->root);
+	/* /tmp first: a bound tree that lives under /tmp (a clone there) goes on top of it, not under it */
+	if (mount_fs(o->root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV))
+		return -1;
 	for (i = 0; i < o->nr_binds; i++)
 		if (bind_one(o->root, o->bind[i], o->ro[i]))
 			return -1;
 	if (bind_one(o->root, "/dev", 0) || mount_fs(o->root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV) ||
-	    bind_one(o->root, "/dev/pts", 0) || mount_fs(o->root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV) ||
-	    mount_fs(o->root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+	    bind_one(o->root, "/dev/pts", 0) || mount_fs(o->root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
 		return -1;
 	if (mount(NULL, o->root, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
 		return die("read-only root");
