@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, finish, reap, all_pids, wait_gone, kill  # noqa: E402
+
 sys.path.insert(0, os.path.abspath("build/py"))
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
@@ -64,45 +67,6 @@ open(sys.argv[1], "w").write("ready")
 while True:
     time.sleep(100)
 """
-
-results = []
-
-
-def ok(cond, what):
-    results.append(cond)
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def all_pids():
-    return set(int(p) for p in os.listdir("/proc") if p.isdigit())
-
-
-def wait_gone(pid, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        reap()
-        if not os.path.exists("/proc/%d" % pid):
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    wait_gone(pid)
 
 
 def ns_of(pid, kind):
@@ -283,8 +247,7 @@ def main():
        "images with a user namespace of the tree are refused before anything starts, nothing left")
 
     kill(target)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":
