@@ -90,3 +90,41 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 	return crc32c_sw(crc, buf, len);
 }
 #endif
+
+/*
+ * Combining CRCs: with the pre- and post-inversion of crc32c(), the CRC of
+ * A then B is the CRC of A multiplied by x^(8 * len(B)) modulo the
+ * polynomial, xor the CRC of B. Polynomials are bit-reversed as in the CRC
+ * itself: bit 31 is x^0.
+ */
+static uint32_t gf2_mul(uint32_t a, uint32_t b)
+{
+	uint32_t prod = 0;
+
+	for (uint32_t bit = 1u << 31; bit; bit >>= 1) {
+		if (a & bit)
+			prod ^= b;
+		b = b & 1 ? (b >> 1) ^ POLY : b >> 1;	/* b times x */
+	}
+	return prod;
+}
+
+/* x^(8 * len) modulo the polynomial, by squaring. */
+static uint32_t x_pow_bytes(size_t len)
+{
+	uint32_t result = 1u << 31;	/* x^0 */
+	uint32_t sq = 1u << 23;		/* x^8: one byte */
+
+	while (len) {
+		if (len & 1)
+			result = gf2_mul(result, sq);
+		sq = gf2_mul(sq, sq);
+		len >>= 1;
+	}
+	return result;
+}
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b)
+{
+	return gf2_mul(crc_a, x_pow_bytes(len_b)) ^ crc_b;
+}

@@ -119,13 +119,13 @@ int cow_plan(struct rst_ctx *ctx)
 {
 	struct pstree *tree = &ctx->tree;
 	struct pstree_item *item;
-	size_t total = 0, off = 0, nr_plan = 0;
+	size_t total = 0, off = 0, nr_plan = 0, nr_self = 0;
 	void *p;
 
 	for_each_pstree_item(tree, item)
 		if (task_has_mem(item))
 			total += rsti(item)->mem.mm->n_vmas;
-	if (!total || tree->nr_items < 2)
+	if (!total)
 		return 0;
 	ctx->cow_tbl_size = PAGE_ALIGN(total);
 	p = mmap(NULL, ctx->cow_tbl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -140,18 +140,21 @@ int cow_plan(struct rst_ctx *ctx)
 			continue;
 		mem->cow = ctx->cow_tbl + off;
 		off += mem->mm->n_vmas;
-		if (list_empty(&item->children))
-			continue;
 		for (size_t i = 0; i < mem->mm->n_vmas; i++) {
 			const VmaEntry *v = mem->mm->vmas[i];
 
-			if (cow_kind_ok(v) && mem_vma_has_pages(mem, v) && child_shares(item, v)) {
+			if (!cow_kind_ok(v) || !mem_vma_has_pages(mem, v))
+				continue;
+			if (!list_empty(&item->children) && child_shares(item, v)) {
 				mem->cow[i] = COW_PLAN;
 				nr_plan++;
+			} else {
+				mem->cow[i] = COW_SELF;	/* mem-fill-stub.c */
+				nr_self++;
 			}
 		}
 	}
-	pr_debug("%zu VMAs may share pages with a child\n", nr_plan);
+	pr_debug("%zu VMAs may share pages with a child, %zu are filled by their stub alone\n", nr_plan, nr_self);
 	return 0;
 }
 
@@ -383,6 +386,12 @@ static int open_vma_file(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry 
 /* Map v at its dumped place in the stub; 1 when it can't go there (left to the morph). */
 static int map_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
+	return cow_map_vma(ctx, c->me, c->proc_fd, v);
+}
+
+int cow_map_vma(struct rst_ctx *ctx, struct pstree_item *me, int proc_fd, const VmaEntry *v)
+{
+	struct cow_ctx cc = { .me = me, .proc_fd = proc_fd }, *c = &cc;
 	unsigned long len = v->end - v->start;
 	unsigned long flags = (v->flags & ~(unsigned long)(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_FIXED_NOREPLACE;
 	int fd = -1;

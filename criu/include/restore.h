@@ -171,6 +171,7 @@ enum {
 	COW_NONE,	/* restored by the morph */
 	COW_PLAN,	/* the stub builds it, if its place is free in the stub */
 	COW_KEPT,	/* the stub has it mapped and filled: the morph keeps it */
+	COW_SELF,	/* not shared: the stub builds it once every task exists, in parallel (mem-fill-stub.c) */
 };
 /* Controller, before the first fork: which VMAs to build in the stubs. 0 or -errno. */
 int cow_plan(struct rst_ctx *ctx);
@@ -178,6 +179,20 @@ int cow_plan(struct rst_ctx *ctx);
 int cow_stub_prepare(struct rst_ctx *ctx, struct pstree_item *me);
 /* Controller: drop the table (after the restore, or its failure). */
 void cow_reset(struct rst_ctx *ctx);
+/*
+ * mem-cow.c, in a stub: map v (a COW_PLAN or COW_SELF VMA) read-write at its
+ * dumped place; 1 when its place is taken in the stub (left to the morph),
+ * 0 or -errno.
+ */
+int cow_map_vma(struct rst_ctx *ctx, struct pstree_item *me, int proc_fd, const struct VmaEntry *v);
+/*
+ * mem-fill-stub.c, in a stub once every task and thread exists: map and fill
+ * its COW_SELF VMAs, with up to one worker per CPU, the whole tree sharing
+ * one CPU's worth of tokens each (ctx->shared->fill_tokens).
+ */
+int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me);
+/* The number of CPUs criu may run on (its affinity), at least 1. */
+int rst_nr_cpus(void);
 
 /* morph.c: morph a stopped stub (every thread seized) into the dumped task. */
 struct morph_thread;
