@@ -78,10 +78,38 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 	return ~(uint32_t)c;
 }
 
+/*
+ * The crc32 instruction takes 3 cycles but can start one per cycle: three
+ * independent CRCs of three thirds of a long buffer, combined after, run
+ * about three times as fast as one chain.
+ */
+#define HW3_MIN 4096
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw3(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t third = (len / 3) & ~(size_t)7;
+	const unsigned char *q = p + third, *r = p + 2 * third;
+	uint64_t a = ~crc, b = ~0u, c = ~0u;
+
+	for (size_t i = 0; i < third; i += 8) {
+		uint64_t va, vb, vc;
+
+		memcpy(&va, p + i, 8);
+		memcpy(&vb, q + i, 8);
+		memcpy(&vc, r + i, 8);
+		a = __builtin_ia32_crc32di(a, va);
+		b = __builtin_ia32_crc32di(b, vb);
+		c = __builtin_ia32_crc32di(c, vc);
+	}
+	crc = crc32c_combine(~(uint32_t)a, ~(uint32_t)b, third);
+	crc = crc32c_combine(crc, ~(uint32_t)c, third);
+	return crc32c_hw(crc, p + 3 * third, len - 3 * third);
+}
+
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	if (__builtin_cpu_supports("sse4.2"))
-		return crc32c_hw(crc, buf, len);
+		return len >= HW3_MIN ? crc32c_hw3(crc, buf, len) : crc32c_hw(crc, buf, len);
 	return crc32c_sw(crc, buf, len);
 }
 #else

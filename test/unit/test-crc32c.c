@@ -44,6 +44,12 @@ int main(void)
 		}
 	}
 	check(crc32c(0, buf, 4096) == crc32c_sw(0, buf, 4096), "4 KiB: both paths agree");
+	same = true;
+	for (size_t len = 4000; len <= 4096; len++)
+		for (int off = 0; off < 16 && len + off <= sizeof(buf); off += 5)
+			if (crc32c(0x1234, buf + off, len) != crc32c_sw(0x1234, buf + off, len))
+				same = false;
+	check(same, "long buffers (three chains at once): both paths agree");
 	check(same, "both paths agree at every alignment and length up to 300");
 	check(split, "extending a CRC piece by piece gives the one-shot CRC");
 	split = true;
