@@ -218,5 +218,19 @@ int morph_release(struct morph_task *mt);
 int morph_commit(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
+/* cr-restore.c: morph one live task (its service fds, morph_task(), the fault steps). */
+int morph_one(struct rst_ctx *ctx, struct morph_task *mt);
+/*
+ * morph-pool.c: controller threads that morph the tasks of mts[0..nr) at the
+ * same time and then commit, release or abort the tasks each one morphed.
+ * NULL when one thread is enough (or wanted): the caller does it all itself.
+ */
+struct morph_pool;
+struct morph_pool *morph_pool_start(struct rst_ctx *ctx, struct morph_task *mts, int nr);
+int morph_pool_morph(struct morph_pool *p);
+int morph_pool_commit(struct morph_pool *p);
+int morph_pool_release(struct morph_pool *p);
+/* Undo the morph of every task first when abort; then end the threads. NULL is fine. */
+void morph_pool_stop(struct morph_pool *p, bool abort);
 
 #endif
