@@ -96,7 +96,9 @@ static bool task_has_mem(struct pstree_item *item)
 	return item->state != TASK_DEAD && item->priv && rsti(item)->mem.mm;
 }
 
-/* Does one of item's live children have v too, with pages in it? */
+static bool pages_alike(const struct rst_mem *a, const struct rst_mem *b, const VmaEntry *v);
+
+/* Does one of item's live children have v too, with pages in it that look shared? */
 static bool child_shares(struct pstree_item *item, const VmaEntry *v)
 {
 	struct pstree_item *c;
@@ -109,7 +111,7 @@ static bool child_shares(struct pstree_item *item, const VmaEntry *v)
 		if (!task_has_mem(c))
 			continue;
 		cv = vma_at(cm->mm, v->start, &idx);
-		if (cv && cow_same_vma(v, cv) && mem_vma_has_pages(cm, cv))
+		if (cv && cow_same_vma(v, cv) && mem_vma_has_pages(cm, cv) && pages_alike(&rsti(item)->mem, cm, v))
 			return true;
 	}
 	return false;
@@ -263,6 +265,58 @@ static bool page_present(const struct rst_mem *mem, uint64_t addr)
 	size_t i = first_pme_after(mem, addr);
 
 	return i < mem->nr_pmes && mem->pmes[i]->vaddr <= addr && pme_present(mem->pmes[i]);
+}
+
+/* Where the dumped page at addr is in mem's pages image; false when it has none. */
+static bool page_offset(const struct rst_mem *mem, uint64_t addr, uint64_t *ret_off)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < mem->nr_pmes; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+		uint64_t end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE;
+
+		if (addr < end && addr >= pe->vaddr) {
+			*ret_off = off + (addr - pe->vaddr);
+			return pme_present(pe);
+		}
+		if (pme_present(pe))
+			off += end - pe->vaddr;
+	}
+	return false;
+}
+
+#define COW_SAMPLES 8
+
+/*
+ * Do a parent and a child share pages of v? The same VMA in both is not
+ * enough: tasks that map alike after fork get the same addresses. A few pages
+ * spread over v are compared in the images; none equal means the pages were
+ * never shared (or no longer are): each task fills its own, without the
+ * page-by-page comparison of a shared VMA.
+ */
+static bool pages_alike(const struct rst_mem *a, const struct rst_mem *b, const VmaEntry *v)
+{
+	uint64_t npages = (v->end - v->start) / PAGE_SIZE;
+	char pa[PAGE_SIZE], pb[PAGE_SIZE];
+	int compared = 0;
+
+	if (a->pages_fd < 0 || b->pages_fd < 0)
+		return false;
+	for (int k = 0; k < COW_SAMPLES; k++) {
+		uint64_t addr = v->start + npages * k / COW_SAMPLES * PAGE_SIZE, oa, ob;
+
+		if (!page_offset(a, addr, &oa) || !page_offset(b, addr, &ob))
+			continue;
+		if (pread(a->pages_fd, pa, PAGE_SIZE, (off_t)oa) != PAGE_SIZE ||
+		    pread(b->pages_fd, pb, PAGE_SIZE, (off_t)ob) != PAGE_SIZE)
+			return true;	/* can't tell: the stubs compare every page */
+		if (!memcmp(pa, pb, PAGE_SIZE))
+			return true;
+		compared++;
+	}
+	/* no sample hit pages both have: the stubs compare every page */
+	return !compared;
 }
 
 /*
