@@ -131,6 +131,59 @@ static int crc_in_pieces(int fd, uint64_t size, uint32_t *ret_crc)
 	return ret;
 }
 
+/*
+ * Process-wide, like opts: the CRCs the dump computed while it wrote
+ * (image_crc_known()), used and dropped by the next write_image_manifest().
+ */
+struct known_crc {
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	uint32_t crc;
+};
+static struct known_crc *known_crcs;
+static size_t nr_known_crcs;
+
+int image_crc_known(int fd, uint64_t size, uint32_t crc)
+{
+	struct known_crc *n;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	n = realloc(known_crcs, (nr_known_crcs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	known_crcs = n;
+	known_crcs[nr_known_crcs++] = (struct known_crc){ st.st_dev, st.st_ino, size, crc };
+	return 0;
+}
+
+static bool crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
+{
+	struct stat st;
+
+	if (!nr_known_crcs || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return false;
+	for (size_t i = 0; i < nr_known_crcs; i++) {
+		const struct known_crc *k = &known_crcs[i];
+
+		if (k->dev == st.st_dev && k->ino == st.st_ino && k->size == (uint64_t)st.st_size) {
+			*ret_size = k->size;
+			*ret_crc = k->crc;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void forget_known_crcs(void)
+{
+	free(known_crcs);
+	known_crcs = NULL;
+	nr_known_crcs = 0;
+}
+
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
 {
@@ -234,8 +287,10 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 	int ret;
 
 	ret = list_images(img_dfd, &names, &nr);
-	if (ret)
+	if (ret) {
+		forget_known_crcs();
 		return pr_fail(ret, "can't list the images to write manifest.img: %s\n", strerror(-ret));
+	}
 	img = open_image_at(img_dfd, CR_FD_MANIFEST, O_DUMP);
 	if (!img) {
 		ret = pr_fail(-errno, "can't create %s\n", img_last_error());
@@ -245,7 +300,8 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 		ImageManifestEntry e = IMAGE_MANIFEST_ENTRY__INIT;
 
 		e.name = names[i];
-		ret = image_file_crc(img_dfd, names[i], &e.size, &e.crc32c);
+		ret = crc_from_dump(img_dfd, names[i], &e.size, &e.crc32c) ? 0 :
+		      image_file_crc(img_dfd, names[i], &e.size, &e.crc32c);
 		if (ret) {
 			pr_err("%s: can't read it back for manifest.img: %s\n", names[i], strerror(-ret));
 			break;
@@ -264,6 +320,7 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 	else
 		pr_info("manifest.img: %zu images\n", nr);
 out:
+	forget_known_crcs();
 	free_names(names, nr);
 	return ret;
 }

@@ -19,6 +19,13 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc);
  * the image).
  */
 int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip);
+/*
+ * The dump already summed the bytes it wrote to the open image fd (a pages
+ * image, summed as its pages were copied): write_image_manifest() takes size
+ * and crc for that file, when it still has that size, instead of reading it
+ * back. 0 or -errno (not logged; the file is then read back).
+ */
+int image_crc_known(int fd, uint64_t size, uint32_t crc);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 
