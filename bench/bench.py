@@ -295,7 +295,7 @@ def mem_run(mib, fs, mode, args, work):
         r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
         os.unlink(base)
         cond.before(mib)
-        r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump"], _ = run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
         p.kill()
         st = p.wait()
@@ -312,7 +312,7 @@ def mem_run(mib, fs, mode, args, work):
     if fs == "disk":
         drop_cache(pages_img)
     cond.before(mib)
-    r["restore"], _ = run([CRIU, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    r["restore"], _ = run([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
     try:
         os.kill(p.pid, signal.SIGUSR1)
         st = wait_exit(p.pid, 60)
@@ -578,7 +578,8 @@ def bench_tree(args, rep):
     rep.out()
 
 
-def pidfd_run(nproc, nfds, mode, work):
+def pidfd_run(nproc, nfds, mode, work, criu=None):
+    criu = criu or CRIU
     img = os.path.join(work, "img")
     rep = os.path.join(work, "rep")
     shutil.rmtree(img, ignore_errors=True)
@@ -586,11 +587,11 @@ def pidfd_run(nproc, nfds, mode, work):
     if os.path.exists(rep):
         os.unlink(rep)
     p = subprocess.Popen([PIDTREE, str(nproc), str(nfds), mode, rep], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     r = {}
     try:
         wait_report(rep, "ready", 60)
-        r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump"], _ = run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
         p.kill()
         p.wait()
@@ -598,7 +599,7 @@ def pidfd_run(nproc, nfds, mode, work):
     dl = log_times(os.path.join(img, "dump.log"))
     r["freeze_log"] = log_span(dl, r"Dumping the process tree", r"Dumped \d+ tasks")
     r["img_total"] = dir_bytes(img)
-    r["restore"], _ = run([CRIU, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    r["restore"], _ = run([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
     try:
         os.kill(p.pid, signal.SIGUSR1)
         st = wait_exit(p.pid, 60)
@@ -613,38 +614,58 @@ def pidfd_run(nproc, nfds, mode, work):
 
 
 def bench_pidfd(args, rep):
+    up = os.environ.get("CRIU_UPSTREAM")
     rep.out("## pidfd: a tree of processes holding pidfds (images on tmpfs)")
     rep.out()
     rep.out("root: every pidfd points at the root process; spread: child k points at the "
-            "root, the children before it and itself in turn. Seconds, median (min-max).")
+            "root, the children before it and itself in turn. Seconds, median (min-max). Per pidfd: "
+            "(median time - median time of the same number of processes without pidfds) / pidfds. "
+            "The restored tree checks every pidfd's target.")
+    if up:
+        rep.out(" upstream: `%s`, run right after ours on a tree of its own." % up)
     rep.out()
-    rep.out("| processes | pidfds each | targets | pidfds total | runs | dump | restore | freeze (log) "
-            "| dump - dump(0 pidfds), per pidfd | images |")
-    rep.out("|---|---|---|---|---|---|---|---|---|---|")
+    hdr = ("| processes | pidfds each | targets | pidfds total | runs | dump | restore | freeze (log) "
+           "| dump per pidfd | restore per pidfd | images |")
+    if up:
+        hdr += " upstream dump | upstream restore | upstream restore per pidfd | restore / upstream's |"
+    rep.out(hdr)
+    rep.out("|" + "---|" * (hdr.count("|") - 1))
     work = os.path.join(FS_DIRS["tmpfs"], "criu-bench-pidfd-" + UNIQ)
     os.makedirs(work, exist_ok=True)
-    zero = None
+    zero = {}
     try:
         for nproc, nfds, mode in args.pidfd_cases:
-            res = []
+            res, ups = [], []
             try:
                 for _ in range(args.pidfd_runs):
                     res.append(pidfd_run(nproc, nfds, mode, work))
+                    if up:
+                        ups.append(pidfd_run(nproc, nfds, mode, work, up))
             except BenchError as e:
                 rep.out("| %d | %d | %s | %d | error after %d runs: %s |"
                         % (nproc, nfds, mode, nproc * nfds, len(res), e))
                 continue
-            dump_med = statistics.median(r["dump"] for r in res)
+            m = {k: statistics.median(r[k] for r in res) for k in ("dump", "restore")}
+            if up:
+                m["up_restore"] = statistics.median(u["restore"] for u in ups)
             if nfds == 0:
-                zero = dump_med
-            per = "-"
-            if zero is not None and nfds:
-                per = "%.1f us" % ((dump_med - zero) / (nproc * nfds) * 1e6)
-            rep.out("| %d | %d | %s | %d | %d | %s | %s | %s | %s | %d B |"
-                    % (nproc, nfds, mode, nproc * nfds, len(res),
-                       fmt_s([r["dump"] for r in res]), fmt_s([r["restore"] for r in res]),
-                       fmt_s([r["freeze_log"] for r in res]), per,
-                       statistics.median(r["img_total"] for r in res)))
+                zero[nproc] = m
+
+            def per(key):
+                z = zero.get(nproc)
+                if not nfds or not z or key not in z:
+                    return "-"
+                return "%.1f us" % ((m[key] - z[key]) / (nproc * nfds) * 1e6)
+            line = "| %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %d B |" % (
+                nproc, nfds, mode, nproc * nfds, len(res),
+                fmt_s([r["dump"] for r in res]), fmt_s([r["restore"] for r in res]),
+                fmt_s([r["freeze_log"] for r in res]), per("dump"), per("restore"),
+                statistics.median(r["img_total"] for r in res))
+            if up:
+                line += " %s | %s | %s | %.2f |" % (
+                    fmt_s([u["dump"] for u in ups]), fmt_s([u["restore"] for u in ups]), per("up_restore"),
+                    statistics.median(r["restore"] / u["restore"] for r, u in zip(res, ups)))
+            rep.out(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rep.out()
