@@ -542,7 +542,19 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 
 /* ------------------------------------------------------ the sets */
 
-/* Every member's cgroup.procs, which must exist by now. */
+/* m names the cgroup criu itself is in (so every stub is, by inheritance) */
+static bool stays_in_criu_cgroup(struct cg_rst *cg, const struct cg_member *m)
+{
+	const struct cg_rset *criu = find_set(cg, cg->root_set);
+	const struct cg_member *own = criu ? cg_members_find(&criu->m, m->name) : NULL;
+
+	return own && !m->cgns_prefix && !strcmp(own->path, m->path);
+}
+
+/*
+ * Every member's cgroup.procs, which must exist by now; "" for a member of
+ * a hierarchy that is mounted nowhere and where the task stays with criu.
+ */
 static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 {
 	if (set->procs)
@@ -558,6 +570,15 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		int ret;
 
 		ret = cg_hier_dir(cg->mountinfo, m->name, &mnt);
+		if (ret && stays_in_criu_cgroup(cg, m)) {
+			/* a hierarchy mounted nowhere (a named one left by some program): nobody moves in it */
+			pr_info("%s is not mounted; the task stays in %s with criu\n", hier_msg(m->name), m->path);
+			set->procs[i] = xstrdup("");
+			set->roots[i] = xstrdup("");
+			if (!set->procs[i] || !set->roots[i])
+				return -ENOMEM;
+			continue;
+		}
 		if (ret)
 			return pr_fail(ret, "a task goes to cgroup %s of the %s hierarchy, which is not mounted where "
 					    "criu runs\n", m->path, hier_msg(m->name));
@@ -662,8 +683,11 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 			return ret;
 	}
 	for (int i = 0; i < set->m.nr; i++) {
-		_cleanup_close_ int fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
+		_cleanup_close_ int fd = -1;
 
+		if (!set->procs[i][0])
+			continue;
+		fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
 		/* "0" is the writer itself, whatever pid namespace it is in */
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join %s", me->pid, set->procs[i]);
@@ -688,7 +712,7 @@ static int move_thread(struct rst_ctx *ctx, struct pstree_item *item, int idx)
 		size_t len = strlen(set->procs[i]) - strlen("cgroup.procs");
 		_cleanup_close_ int fd = -1;
 
-		if (o && !strcmp(o->path, m->path))
+		if ((o && !strcmp(o->path, m->path)) || !set->procs[i][0])
 			continue;
 		snprintf(path, sizeof(path), "%.*s%s", (int)len, set->procs[i], file);
 		fd = open(path, O_WRONLY | O_CLOEXEC);

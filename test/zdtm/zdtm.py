@@ -101,7 +101,7 @@ DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
     "crfail": "bool", "crfail_log": "str", "dfault": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
-    "timeout": "int", "tty": "bool",
+    "timeout": "int", "tty": "bool", "rst_changes": "list",
 }
 FLAVORS = ("ns", "h", "ct")
 NSROOT = os.path.join(ROOT, "test", "build", "zdtm", "ns-root")
@@ -190,7 +190,7 @@ def parse_desc_text(text):
 def load_desc(name):
     desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "dfault": "", "norst": False,
             "pidns": False,
-            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
+            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT, "rst_changes": []}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
         return desc
@@ -389,6 +389,18 @@ def fd_link(link):
     return link
 
 
+def cgroup_view(pid, tids):
+    lead = " ".join(sorted((read_text("/proc/%d/cgroup" % pid) or "?").split()))
+    sets = {}
+    for t in tids:
+        text = read_text("/proc/%d/task/%s/cgroup" % (pid, t))
+        if text is not None:
+            key = " ".join(sorted(text.split()))
+            sets[key] = sets.get(key, 0) + 1
+    others = ["%d x %s" % (n, k) for k, n in sorted(sets.items()) if k != lead]
+    return "leader %s%s" % (lead, "; threads " + "; ".join(others) if others else "")
+
+
 def proc_snapshot(pid):
     """What the runner compares for one process before dump and after restore."""
     snap = {}
@@ -408,9 +420,14 @@ def proc_snapshot(pid):
         if key in STATUS_KEYS:
             snap["status " + key] = " ".join(val.split())
     try:
-        snap["tids"] = " ".join(sorted(os.listdir("/proc/%d/task" % pid), key=int))
+        tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+        snap["tids"] = " ".join(tids)
     except OSError:
-        pass
+        tids = []
+    # cgroup membership: a restore into another cgroup is silently wrong, and
+    # only the cgroup tests would see it. The leader's, then how many threads
+    # are in each set (tids are compared above)
+    snap["cgroup"] = cgroup_view(pid, tids)
     # [start, end, perms, name]; neighbours that only differ in where the kernel
     # split them (same perms and name, touching) are merged: that is not visible
     # to the application and the kernel merges differently after restore
@@ -522,8 +539,9 @@ def settled_snapshot(root, tries=10, pause=0.02, ns=False):
     return last, changing
 
 
-def snapshot_diff(before, after, changing=frozenset(), limit=30):
-    """Lines describing every difference between two tree snapshots."""
+def snapshot_diff(before, after, changing=frozenset(), limit=30, skip=()):
+    """Lines describing every difference between two tree snapshots (but
+    for the keys in skip)."""
     out = []
     if sorted(before) != sorted(after):
         out.append("processes %s, were %s" % (sorted(after), sorted(before)))
@@ -531,7 +549,7 @@ def snapshot_diff(before, after, changing=frozenset(), limit=30):
         b, a = before[pid] or {}, after[pid] or {}
         for key in sorted(set(b) | set(a)):
             bv, av = b.get(key), a.get(key)
-            if bv == av or (pid, key) in changing:
+            if bv == av or (pid, key) in changing or key in skip:
                 continue
             if isinstance(bv, list) or isinstance(av, list):
                 for d in difflib.unified_diff(bv or [], av or [], lineterm="", n=0):
@@ -773,11 +791,13 @@ class Runner:
             self.tty_reclaim()
             pid = self.restore(t, ddir, pid)
             self.compare(before, pid, "after restore",
-                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"])
+                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"],
+                         desc["rst_changes"])
         return pid
 
-    def compare(self, before, pid, when, logs, ns=False):
-        """The tree must look the same from /proc as before the dump."""
+    def compare(self, before, pid, when, logs, ns=False, skip=()):
+        """The tree must look the same from /proc as before the dump (but
+        for what the .desc's rst_changes says a restore changes)."""
         if before is None:
             return
         snap, changing = before
@@ -788,7 +808,7 @@ class Runner:
         # while they sleep): only a difference that persists counts
         deadline = time.monotonic() + 1.0
         while True:
-            diff = snapshot_diff(snap, tree_snapshot(pid, ns), changing)
+            diff = snapshot_diff(snap, tree_snapshot(pid, ns), changing, skip=skip)
             if not diff or time.monotonic() >= deadline:
                 break
             time.sleep(0.02)
