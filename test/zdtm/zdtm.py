@@ -390,15 +390,41 @@ def fd_link(link):
 
 
 def cgroup_view(pid, tids):
-    lead = " ".join(sorted((read_text("/proc/%d/cgroup" % pid) or "?").split()))
+    """The leader's cgroups and, apart, each set some of its threads are in
+    (with how many): a tuple of (count or 0 for the leader, ((hierarchy,
+    path), ...)). Compared by cgroup_diff()."""
+    def read_set(path):
+        text = read_text(path)
+        if text is None:
+            return None
+        return tuple(sorted(tuple(line.rsplit(":", 1)) for line in text.split("\n") if line))
+    lead = read_set("/proc/%d/cgroup" % pid)
     sets = {}
     for t in tids:
-        text = read_text("/proc/%d/task/%s/cgroup" % (pid, t))
-        if text is not None:
-            key = " ".join(sorted(text.split()))
-            sets[key] = sets.get(key, 0) + 1
-    others = ["%d x %s" % (n, k) for k, n in sorted(sets.items()) if k != lead]
-    return "leader %s%s" % (lead, "; threads " + "; ".join(others) if others else "")
+        cur = read_set("/proc/%d/task/%s/cgroup" % (pid, t))
+        if cur is not None and cur != lead:
+            sets[cur] = sets.get(cur, 0) + 1
+    return ((0, lead),) + tuple(sorted((n, k) for k, n in sets.items()))
+
+
+def cgroup_diff(before, after):
+    """Only the hierarchies both snapshots show are compared: other
+    programs on the machine make and destroy named v1 hierarchies (upstream
+    zdtm's name=zdtmtst), which come and go in every task's view."""
+    def hiers(view):
+        return {h for _, cg in view for h, _ in (cg or ())}
+    common = hiers(before) & hiers(after)
+
+    def keep(view):
+        return tuple((n, tuple(m for m in (cg or ()) if m[0] in common)) for n, cg in view)
+    a, b = keep(after), keep(before)
+    if a == b:
+        return None
+
+    def show(view):
+        return "; ".join(("leader " if not n else "%d threads " % n) + " ".join("%s:%s" % m for m in cg)
+                         for n, cg in view)
+    return "%r, was %r" % (show(a), show(b))
 
 
 def proc_snapshot(pid):
@@ -550,6 +576,11 @@ def snapshot_diff(before, after, changing=frozenset(), limit=30, skip=()):
         for key in sorted(set(b) | set(a)):
             bv, av = b.get(key), a.get(key)
             if bv == av or (pid, key) in changing or key in skip:
+                continue
+            if key == "cgroup" and bv and av:
+                d = cgroup_diff(bv, av)
+                if d:
+                    out.append("pid %d cgroup: %s" % (pid, d))
                 continue
             if isinstance(bv, list) or isinstance(av, list):
                 for d in difflib.unified_diff(bv or [], av or [], lineterm="", n=0):
