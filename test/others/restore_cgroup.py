@@ -40,6 +40,9 @@ then restored:
      leaves it): a sleeper in its root, where criu is too, is restored
      (before, the restore failed: "not mounted where criu runs"); the dump
      of one in the child cgroup is refused by name, and it keeps running.
+  13. a dump in CRIU 4.2's layout, which writes a task's set only in its
+     leader's thread_core, not in task_core (made from ours with crit): the
+     sleeper is restored into G/a (before, into criu's cgroup, exit 0).
 Prints TAP.
 """
 import os
@@ -309,6 +312,28 @@ def stray_case(work, tag, hname, hmnt, ga):
         os.rmdir(mnt)
 
 
+def criu_layout_case(work, name, mnt, ga):
+    """13. the task's cg_set only in thread_core, as CRIU 4.2 writes it."""
+    import json
+    crit = os.path.abspath("crit")
+    pid = sleeper()
+    write(mnt + ga + "/cgroup.procs", str(pid))
+    d = os.path.join(work, "img-criu-layout")
+    ok(criu("dump", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4") == 0, "dump of a sleeper in %s" % ga)
+    wait_gone(pid)
+    core = os.path.join(d, "core-%d.img" % pid)
+    j = json.loads(subprocess.run([crit, "decode", "-i", core], stdout=subprocess.PIPE, check=True).stdout)
+    e = j["entries"][0]
+    had = e["tc"].pop("cg_set", None)
+    ok(had is not None and e["thread_core"].get("cg_set") == had,
+       "our dump has the set in task_core and in the leader's thread_core (%s)" % had)
+    subprocess.run([crit, "encode", "-o", core], input=json.dumps(j).encode(), check=True)
+    rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4", "--skip-image-check")
+    now = cgroup_of(pid, name) if rc == 0 else None
+    ok(rc == 0 and now == ga, "with the set in thread_core only: restored into %s (%s, rc %d)" % (ga, now, rc))
+    kill(pid)
+
+
 def main():
     h = hierarchy()
     if not h:
@@ -438,6 +463,9 @@ def main():
 
         # 12. a named hierarchy mounted nowhere
         stray_case(work, tag, name, mnt, ga)
+
+        # 13. CRIU 4.2's place for a task's cgroup set
+        criu_layout_case(work, name, mnt, ga)
     finally:
         for pid in all_pids():
             if pid != os.getpid():
