@@ -82,7 +82,7 @@ static int morph_next(struct pool_worker *w)
 		if (ret)
 			return ret;
 		p->owner[i] = w->id;
-		ret = morph_one(&w->ctx, mt);
+		ret = morph_one(&w->ctx, mt, false);
 		if (ret)
 			return ret;
 	}

@@ -218,8 +218,8 @@ int morph_release(struct morph_task *mt);
 int morph_commit(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
-/* cr-restore.c: morph one live task (its service fds, morph_task(), the fault steps). */
-int morph_one(struct rst_ctx *ctx, struct morph_task *mt);
+/* cr-restore.c: morph one live task (its service fds, morph_task(), with steps its fault steps). */
+int morph_one(struct rst_ctx *ctx, struct morph_task *mt, bool steps);
 /*
  * morph-pool.c: controller threads that morph the tasks of mts[0..nr) at the
  * same time and then commit, release or abort the tasks each one morphed.
