@@ -10,11 +10,12 @@
  *   FORKED  every task and thread exists; sessions and group leaders are set
  *   PGID    the other tasks joined their process groups
  *   FILES   every task has its fds, cwd, root, umask (files.c)
- *   READY   live stubs mapped the trampoline and park in pause()
+ *   READY   live stubs filled their own private memory (mem-fill-stub.c),
+ *           mapped the trampoline and park in pause()
  *   ZOMBIE  zombie stubs exit with their dumped status
  *
- * Then criu morphs every live stub into the dumped task (morph.c) and lets
- * the tree run. On any failure every process started is killed and reaped
+ * Then criu morphs every live stub into the dumped task (morph.c), several
+ * at a time from its own threads (morph-pool.c), and lets the tree run. On any failure every process started is killed and reaped
  * (criu is a child subreaper while it restores, so orphans come back to it).
  *
  * This file is the flow, cr_restore_tasks() and fork_and_morph(); the steps
