@@ -56,6 +56,7 @@ struct cg_rst {
 	int nr_dirs;
 	char *mountinfo;
 	char **hiers;		/* per controller of the image: its member name */
+	struct cg_members self;	/* the restoring criu's own cgroups, read when needed */
 };
 
 /* ------------------------------------------------------ helpers */
@@ -542,7 +543,26 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 
 /* ------------------------------------------------------ the sets */
 
-/* Every member's cgroup.procs, which must exist by now. */
+/* Is the member's cgroup the one the restoring criu is in (where a stub starts)? */
+static bool in_criu_cgroup(struct cg_rst *cg, const struct cg_member *m)
+{
+	const struct cg_member *own;
+
+	if (!cg->self.nr) {
+		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (self < 0 || cg_read_members(self, 0, &cg->self))
+			return false;
+	}
+	own = cg_members_find(&cg->self, m->name);
+	return own && !m->cgns_prefix && !strcmp(own->path, m->path);
+}
+
+/*
+ * Every member's cgroup.procs, which must exist by now; "" for a hierarchy
+ * that is not mounted where criu runs when the task was in criu's own cgroup
+ * of it (a named v1 hierarchy some other program made): nothing to join.
+ */
 static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 {
 	if (set->procs)
@@ -558,6 +578,15 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		int ret;
 
 		ret = cg_hier_dir(cg->mountinfo, m->name, &mnt);
+		if (ret == -ENOENT && in_criu_cgroup(cg, m)) {
+			/* a hierarchy criu can't reach, but the task was where criu is: it stays there */
+			pr_info("%s: not mounted here; the tasks stay in criu's cgroup %s\n", hier_msg(m->name), m->path);
+			set->procs[i] = xstrdup("");
+			set->roots[i] = xstrdup("");
+			if (!set->procs[i] || !set->roots[i])
+				return -ENOMEM;
+			continue;
+		}
 		if (ret)
 			return pr_fail(ret, "a task goes to cgroup %s of the %s hierarchy, which is not mounted where "
 					    "criu runs\n", m->path, hier_msg(m->name));
@@ -662,8 +691,11 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 			return ret;
 	}
 	for (int i = 0; i < set->m.nr; i++) {
-		_cleanup_close_ int fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
+		_cleanup_close_ int fd = -1;
 
+		if (!set->procs[i][0])
+			continue;
+		fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
 		/* "0" is the writer itself, whatever pid namespace it is in */
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join %s", me->pid, set->procs[i]);
@@ -688,7 +720,7 @@ static int move_thread(struct rst_ctx *ctx, struct pstree_item *item, int idx)
 		size_t len = strlen(set->procs[i]) - strlen("cgroup.procs");
 		_cleanup_close_ int fd = -1;
 
-		if (o && !strcmp(o->path, m->path))
+		if ((o && !strcmp(o->path, m->path)) || !set->procs[i][0])
 			continue;
 		snprintf(path, sizeof(path), "%.*s%s", (int)len, set->procs[i], file);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -752,6 +784,7 @@ void cg_rst_fini(struct rst_ctx *ctx, bool failed)
 		free(cg->sets[i].roots);
 	}
 	free(cg->sets);
+	cg_members_free(&cg->self);
 	for (size_t i = 0; cg->hiers && cg->ce && i < cg->ce->n_controllers; i++)
 		free(cg->hiers[i]);
 	free(cg->hiers);
