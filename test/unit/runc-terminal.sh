@@ -1,10 +1,12 @@
 #!/bin/sh
 # runc-terminal.sh: a runc container with a terminal ("terminal": true, the
-# pty master sent to our test/others/runc/consock over --console-socket).
-# Restoring it needs a new pty whose master goes to runc (CRIU's
-# orphan-pts-master), which this criu does not implement: the checkpoint
-# must be refused with criu's error naming the terminal, and the container
-# must keep running and counting (issue 14; Documentation/rpc.md, "runc").
+# pty master sent to our test/others/runc/consock over --console-socket) is
+# checkpointed and restored through our criu: at restore criu makes a new pty
+# in the container's devpts and hands its master to runc (the
+# orphan-pts-master notification), which sends it to a new console socket.
+# The program counts on, read through the new master; the pty is again the
+# controlling terminal of its session (the init and its child); the pidfds
+# still name the same processes (Documentation/ttys.md).
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 . "$top/test/others/runc/lib.sh"
@@ -14,21 +16,59 @@ rt_init
 rt_bundle 'c["process"]["terminal"] = True' ||
 	{ echo "not ok 1 - the bundle (busybox, gcc -static pidcount, runc spec, terminal)"; exit 1; }
 gcc -O2 -Wall -o "$tmp/consock" "$top/test/others/runc/consock.c" || { echo "not ok 1 - consock"; exit 1; }
-"$tmp/consock" "$tmp/console.sock" >"$tmp/out1.out" 2>&1 &
-readers="$readers $!"
-i=0
-while [ ! -S "$tmp/console.sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-(cd "$tmp/bundle" && runc run -d --console-socket "$tmp/console.sock" "$name" </dev/null >"$tmp/run.out" 2>&1)
+
+# consock SOCK TAG: a console socket whose terminal output goes to $tmp/TAG.out
+consock() {
+	"$tmp/consock" "$tmp/$1" >"$tmp/$2.out" 2>&1 &
+	readers="$readers $!"
+	i=0
+	while [ ! -S "$tmp/$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# ctty_ok: the init and its child have the pty of the init's stdin as their controlling terminal
+ctty_ok() {
+	pid=$(runc state "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])') || return 1
+	python3 - "$pid" <<'PY'
+import os, sys
+pid = sys.argv[1]
+rdev = os.stat("/proc/%s/fd/0" % pid).st_rdev
+nr = (os.major(rdev) << 8) | (os.minor(rdev) & 0xff) | ((os.minor(rdev) & ~0xff) << 12)
+kids = open("/proc/%s/task/%s/children" % (pid, pid)).read().split()
+for p in [pid] + kids:
+    stat = open("/proc/%s/stat" % p).read()
+    f = stat[stat.rindex(")") + 2:].split()
+    if int(f[4]) != nr:
+        print("# task %s: tty_nr %s, not %d" % (p, f[4], nr))
+        sys.exit(1)
+print("# init %s and %d child(ren) on pty %d:%d" % (pid, len(kids), os.major(rdev), os.minor(rdev)))
+PY
+}
+
+consock console1.sock out1
+(cd "$tmp/bundle" && runc run -d --console-socket "$tmp/console1.sock" "$name" </dev/null >"$tmp/run.out" 2>&1)
 check $? "runc run -d --console-socket: the container with a terminal runs"
-rt_wait_count out1 3
-check $? "it counts on its terminal"
-runc --criu "$top/criu/criu" checkpoint --image-path "$tmp/img" --work-path "$tmp/img.work" "$name" \
-	>"$tmp/img.runc" 2>&1
+rt_wait_count out1 3 && ctty_ok
+check $? "it counts on its terminal, its controlling terminal"
+
+before=$(rt_last out1)
+rt_checkpoint img
+check $? "runc checkpoint of the container with a terminal"
+[ -z "$(rt_state)" ]
+check $? "the container is gone after the checkpoint"
+
+consock console2.sock out2
+rm -rf "$tmp/img.rwork"
+(cd "$tmp/bundle" && runc --criu "$top/criu/criu" restore -d --console-socket "$tmp/console2.sock" \
+	--image-path "$tmp/img" --work-path "$tmp/img.rwork" "$name" </dev/null >"$tmp/restore.out" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && grep -q "is a terminal (/dev/pts/" "$tmp/img.work/dump.log"
-check $? "the checkpoint is refused, criu naming the terminal (no orphan-pts-master restore yet)"
-[ "$(rt_state)" = running ] && rt_wait_count out1 "$(rt_last out1)"
-check $? "the container still runs and counts"
-[ $failed = 0 ] || rt_show "$tmp/img.runc" "$tmp/img.work/dump.log"
+[ $rc = 0 ] || rt_show "$tmp/restore.out" "$tmp/img.rwork/restore.log"
+check $rc "runc restore -d --console-socket: criu hands the new pty master to runc"
+grep -q "master received" "$tmp/out2.out" && [ "$(rt_state)" = running ] && rt_wait_count out2 "$before"
+check $? "the restored program counts on above $before, read through the new master"
+grep -q "master handed to the RPC client" "$tmp/img.rwork/restore.log" && ctty_ok
+check $? "the new pty is the controlling terminal of the init and its child again"
+runc kill "$name" USR1 && rt_wait_line out2 "child killed through its pidfd ok"
+check $? "its child pidfd still names its child: killed and waited for through it"
+grep FAIL "$tmp/out1.out" "$tmp/out2.out" | sed 's/^/# /'
 echo "1..$n"
 exit $failed
