@@ -859,16 +859,55 @@ static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
 	return pp->master_fd;
 }
 
-static int open_slave(struct pty_pair *pp, int master, unsigned int flags)
+/*
+ * A slave whose master was outside the tree: by its dumped path, on its
+ * mount (runc's /dev/console is a bind of it), so the fd is on that mount
+ * again; it must be the slave of the new master. -errno, not logged.
+ */
+static int open_orphan_slave(struct rst_ctx *ctx, struct pty_pair *pp, const RegFileEntry *r, int master,
+			     int oflags)
+{
+	struct stat st, mst;
+	int fd;
+
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+		fd = mntns_open_file(ctx, r->mnt_id, r->name, oflags);
+	} else {
+		fd = open_img_path(r->name, oflags);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || fstat(master, &mst) || !is_pts(&st) || pts_index(&st) != pp->index ||
+	    st.st_dev != mst.st_dev) {
+		close(fd);
+		return -ENXIO;
+	}
+	return fd;
+}
+
+static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair *pp, int master,
+		      unsigned int flags)
 {
 	const TtyInfoEntry *si = pp->slave;
+	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
+	const TtyFileEntry *tf = d->fe->tty;
+	struct file_desc *rd = tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
 	struct termios t;
 	struct winsize ws = {};
 	int fd;
 
-	fd = ioctl(master, TIOCGPTPEER, (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	if (rd && rd->fe->reg && rd->fe->reg->name) {
+		fd = open_orphan_slave(ctx, pp, rd->fe->reg, master, oflags);
+		if (fd < 0)
+			return pr_fail(fd, "can't open %s, the slave of the new pty %d: %s\n", rd->fe->reg->name,
+				       pp->index, strerror(-fd));
+	} else {
+		fd = ioctl(master, TIOCGPTPEER, oflags);
+		if (fd < 0)
+			return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	}
 	if (si->termios && termios_from_entry(si->termios, &t)) {
 		close(fd);
 		return pr_fail(-EINVAL, "tty-info.img: bad termios for pty %d\n", pp->index);
@@ -904,7 +943,7 @@ static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 			return pr_fail_errno("can't give out the master of pty %d", pp->index);
 		}
 	} else {
-		fd = open_slave(pp, master, flags);
+		fd = open_slave(ctx, d, pp, master, flags);
 		if (fd < 0)
 			return fd;
 	}

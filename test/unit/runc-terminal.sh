@@ -5,7 +5,8 @@
 # in the container's devpts and hands its master to runc (the
 # orphan-pts-master notification), which sends it to a new console socket.
 # The program counts on, read through the new master; the pty is again the
-# controlling terminal of its session (the init and its child); the pidfds
+# controlling terminal of its session (the init and its child), at its path
+# on the container's devpts, and /dev/console is bound on it again; the pidfds
 # still name the same processes (Documentation/ttys.md).
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
@@ -25,7 +26,8 @@ consock() {
 	while [ ! -S "$tmp/$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
-# ctty_ok: the init and its child have the pty of the init's stdin as their controlling terminal
+# ctty_ok: the init and its child have the pty of the init's stdin as their controlling terminal;
+# that is /dev/pts/N on the container's devpts mount, and /dev/console is a bind of it
 ctty_ok() {
 	pid=$(runc state "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])') || return 1
 	python3 - "$pid" <<'PY'
@@ -40,7 +42,14 @@ for p in [pid] + kids:
     if int(f[4]) != nr:
         print("# task %s: tty_nr %s, not %d" % (p, f[4], nr))
         sys.exit(1)
-print("# init %s and %d child(ren) on pty %d:%d" % (pid, len(kids), os.major(rdev), os.minor(rdev)))
+st, con = os.stat("/proc/%s/fd/0" % pid), os.stat("/proc/%s/root/dev/console" % pid)
+mnt = [l.split()[1] for l in open("/proc/%s/fdinfo/0" % pid) if l.startswith("mnt_id:")][0]
+mp = [l.split()[4] for l in open("/proc/%s/mountinfo" % pid) if l.split()[0] == mnt]
+link = os.readlink("/proc/%s/fd/0" % pid)
+if (con.st_rdev, con.st_dev) != (st.st_rdev, st.st_dev) or mp != ["/dev/pts"] or link != "/dev/pts/%d" % os.minor(rdev):
+    print("# fd 0: %s on mount %s %s; /dev/console %d:%d" % (link, mnt, mp, os.major(con.st_rdev), os.minor(con.st_rdev)))
+    sys.exit(1)
+print("# init %s and %d child(ren) on pty %d:%d, /dev/console on it" % (pid, len(kids), os.major(rdev), os.minor(rdev)))
 PY
 }
 
