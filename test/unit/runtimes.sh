@@ -9,7 +9,8 @@
 # goes on, never from 1 again), then `checkpoint --export` of the restored
 # container, `podman rm`, `restore --import` from the archive, and the pidfds
 # still name the same processes (the child is killed and waited for through
-# its pidfd). runc alone is test/unit/runc.sh.
+# its pidfd). Then a container with a terminal (`podman run -t`): checkpoint,
+# restore, it counts on. runc alone is test/unit/runc.sh.
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 . "$top/test/others/runc/lib.sh"
@@ -39,8 +40,8 @@ export CONTAINERS_CONF="$tmp/containers.conf"
 PATH="$top/criu:$PATH"
 export PATH
 
-# the last counter in the container's log; how many times it printed "1 ok" (a restart)
-last() { podman logs "$name" 2>/dev/null | awk '$2 == "ok" && $1 ~ /^[0-9]+$/ { n = $1 } END { print n + 0 }'; }
+# the last counter in the container's log (a terminal's lines end in \r); how many times it printed "1 ok"
+last() { podman logs "$name" 2>/dev/null | awk '{ sub(/\r$/, "") } $2 == "ok" && $1 ~ /^[0-9]+$/ { n = $1 } END { print n + 0 }'; }
 starts() { podman logs "$name" 2>/dev/null | grep -c '^1 ok'; }
 wait_above() {
 	i=0
@@ -53,6 +54,17 @@ wait_above() {
 	return 1
 }
 state() { podman inspect -f '{{.State.Status}}' "$name" 2>/dev/null; }
+# killed_child: SIGUSR1, then the program says it killed its child through its pidfd
+killed_child() {
+	podman kill --signal USR1 "$name" >/dev/null 2>&1 || return 1
+	i=0
+	while [ $i -lt 100 ]; do
+		podman logs "$name" 2>/dev/null | grep -q "child killed through its pidfd ok" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
 show() {
 	sed 's/^/# /' "$1" | tail -5
 	f=$(podman inspect -f '{{.StaticDir}}' "$name" 2>/dev/null)
@@ -95,12 +107,27 @@ rc=$?
 check $rc "podman rm, then podman container restore --import from the archive"
 [ "$(state)" = running ] && wait_above "$before"
 check $? "the imported container counts on above $before"
-podman kill --signal USR1 "$name" >/dev/null 2>&1 && i=0 &&
-	while ! podman logs "$name" 2>/dev/null | grep -q "child killed through its pidfd ok" && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done && podman logs "$name" 2>/dev/null | grep -q "child killed through its pidfd ok"
+killed_child
 check $? "its child pidfd still names its child: killed and waited for through it"
+podman logs "$name" 2>/dev/null | grep FAIL | sed 's/^/# /'
+podman rm -f "$name" >/dev/null 2>&1
+
+# with a terminal (podman run -t: conmon holds the pty master; criu hands the new one to runc, runc to conmon)
+podman run -dt --name "$name" "$image" /pidcount >"$tmp/run-tty.out" 2>&1 && wait_above 2
+rc=$?
+[ $rc = 0 ] || show "$tmp/run-tty.out"
+check $rc "podman run -dt: the container with a terminal counts"
+before=$(last)
+podman container checkpoint "$name" >"$tmp/cp-tty.out" 2>&1 && [ "$(state)" = exited ]
+rc=$?
+[ $rc = 0 ] || show "$tmp/cp-tty.out"
+check $rc "podman container checkpoint of the container with a terminal"
+podman container restore "$name" >"$tmp/rst-tty.out" 2>&1
+rc=$?
+[ $rc = 0 ] || show "$tmp/rst-tty.out"
+check $rc "podman container restore of the container with a terminal"
+[ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ] && killed_child
+check $? "it counts on above $before on its new terminal, its child pidfd still names its child"
 podman logs "$name" 2>/dev/null | grep FAIL | sed 's/^/# /'
 echo "1..$n"
 exit $failed
