@@ -93,7 +93,7 @@ podman container restore "$name" >"$tmp/rst.out" 2>&1
 rc=$?
 [ $rc = 0 ] || show "$tmp/rst.out"
 check $rc "podman container restore through our criu"
-[ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ]
+[ $rc = 0 ] && [ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ]
 check $? "the restored container counts on above $before, never from 1 again"
 
 before=$(last)
@@ -105,7 +105,7 @@ podman rm -f "$name" >/dev/null 2>&1 && podman container restore --import "$tmp/
 rc=$?
 [ $rc = 0 ] || show "$tmp/import-rst.out"
 check $rc "podman rm, then podman container restore --import from the archive"
-[ "$(state)" = running ] && wait_above "$before"
+[ $rc = 0 ] && [ "$(state)" = running ] && wait_above "$before"
 check $? "the imported container counts on above $before"
 killed_child
 check $? "its child pidfd still names its child: killed and waited for through it"
@@ -126,7 +126,7 @@ podman container restore "$name" >"$tmp/rst-tty.out" 2>&1
 rc=$?
 [ $rc = 0 ] || show "$tmp/rst-tty.out"
 check $rc "podman container restore of the container with a terminal"
-[ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ] && killed_child
+[ $rc = 0 ] && [ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ] && killed_child
 check $? "it counts on above $before on its new terminal, its child pidfd still names its child"
 podman logs "$name" 2>/dev/null | grep FAIL | sed 's/^/# /'
 echo "1..$n"
