@@ -56,7 +56,7 @@ struct cg_rst {
 	int nr_dirs;
 	char *mountinfo;
 	char **hiers;		/* per controller of the image: its member name */
-	struct cg_members self;	/* the restoring criu's own cgroups, read when needed */
+	struct cg_members self;	/* the restoring criu's own cgroups, where the stubs start */
 };
 
 /* ------------------------------------------------------ helpers */
@@ -99,6 +99,26 @@ static struct cg_rset *find_set(struct cg_rst *cg, uint32_t id)
 		if (cg->sets[i].id == id)
 			return &cg->sets[i];
 	return NULL;
+}
+
+/* m names the cgroup the restoring criu itself is in (so every stub is, by inheritance) */
+static bool stays_in_criu_cgroup(struct cg_rst *cg, const struct cg_member *m)
+{
+	const struct cg_member *own = cg_members_find(&cg->self, m->name);
+
+	return own && !m->cgns_prefix && !strcmp(own->path, m->path);
+}
+
+/* Every task's member of hier (the dumping criu's set aside) stays in criu's cgroup. */
+static bool hier_stays_with_criu(struct cg_rst *cg, const char *hier)
+{
+	for (int s = 0; s < cg->nr_sets; s++) {
+		const struct cg_member *m = cg_members_find(&cg->sets[s].m, hier);
+
+		if (cg->sets[s].id != cg->root_set && m && !stays_in_criu_cgroup(cg, m))
+			return false;
+	}
+	return true;
 }
 
 /* The set a task starts in: its nearest ancestor's with one, else the restoring criu's. */
@@ -157,6 +177,18 @@ static int copy_set(struct cg_rst *cg, const CgSetEntry *se)
 	return add_set(cg, se->id, &m);
 }
 
+/*
+ * A task's set: CRIU 4.2 writes it in the leader's thread_core (as for
+ * every thread) and no longer in task_core, where we write it (and CRIU
+ * reads it when the other is absent); the thread's one wins, as in CRIU.
+ */
+static uint32_t task_cg_set(const CoreEntry *core)
+{
+	if (core->thread_core && core->thread_core->has_cg_set)
+		return core->thread_core->cg_set;
+	return core->tc->has_cg_set ? core->tc->cg_set : 0;
+}
+
 int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 {
 	struct cg_rst *cg = xzalloc(sizeof(*cg));
@@ -179,9 +211,7 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 	if (ret)
 		return ret;
 	for_each_pstree_item(&ctx->tree, item) {
-		TaskCoreEntry *tc = rsti(item)->core[0]->tc;
-
-		item->cg_set = tc->has_cg_set ? tc->cg_set : 0;
+		item->cg_set = task_cg_set(rsti(item)->core[0]);
 		item->cgns_id = rsti(item)->core[0]->ids && rsti(item)->core[0]->ids->has_cgroup_ns_id ?
 					rsti(item)->core[0]->ids->cgroup_ns_id : 0;
 		/* CRIU writes every task's id, criu's own (inventory root_ids) too: that one is ours 0 */
@@ -324,6 +354,16 @@ static int restore_prop(const struct cg_rdir *d, const CgroupPropEntry *p)
 	return set_perms(d->abs, p->name, p->perms);
 }
 
+/*
+ * CRIU dumps cgroup2's cgroup.freeze; "0" is what every cgroup criu makes
+ * has already (and soft mode leaves an existing one alone). A frozen one
+ * ("1") is still refused: criu does not restore frozen cgroups.
+ */
+static bool is_thawed_v2(const struct cg_rdir *d, const CgroupPropEntry *p)
+{
+	return !d->hier[0] && !strcmp(p->name, "cgroup.freeze") && p->value && !strcmp(p->value, "0");
+}
+
 static int restore_props(const struct cg_rdir *d, bool early)
 {
 	for (size_t i = 0; d->e && i < d->e->n_properties; i++) {
@@ -331,6 +371,8 @@ static int restore_props(const struct cg_rdir *d, bool early)
 		const struct cg_prop_desc *desc = cg_prop_find(d->hier, p->name);
 		int ret;
 
+		if (!desc && is_thawed_v2(d, p))
+			continue;
 		if (!desc)
 			return pr_fail(-EINVAL, "cgroup.img: %s has property %s, which criu does not restore\n", d->abs,
 				       p->name);
@@ -520,6 +562,17 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 	if (!c->n_dirs)
 		return 0;
 	ret = cg_hier_dir(cg->mountinfo, hier, &mnt);
+	if (ret && hier_stays_with_criu(cg, hier) && opts.manage_cgroups != CG_MODE_FULL &&
+	    opts.manage_cgroups != CG_MODE_STRICT) {
+		/*
+		 * CRIU mounts every hierarchy itself and keeps all of it; a named
+		 * one of another program's, mounted nowhere here, has no task of
+		 * the tree below criu's cgroup: its directories are not ours.
+		 */
+		pr_warn("the %s hierarchy is mounted nowhere here: its directories in cgroup.img are not made; "
+			"the tasks stay in criu's cgroup there\n", hier_msg(hier));
+		return 0;
+	}
 	if (ret)
 		return pr_fail(ret, "the %s hierarchy of cgroup.img is not mounted where criu runs\n", hier_msg(hier));
 	root = new_root_of(c, hier);
@@ -543,25 +596,9 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 
 /* ------------------------------------------------------ the sets */
 
-/* Is the member's cgroup the one the restoring criu is in (where a stub starts)? */
-static bool in_criu_cgroup(struct cg_rst *cg, const struct cg_member *m)
-{
-	const struct cg_member *own;
-
-	if (!cg->self.nr) {
-		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-		if (self < 0 || cg_read_members(self, 0, &cg->self))
-			return false;
-	}
-	own = cg_members_find(&cg->self, m->name);
-	return own && !m->cgns_prefix && !strcmp(own->path, m->path);
-}
-
 /*
- * Every member's cgroup.procs, which must exist by now; "" for a hierarchy
- * that is not mounted where criu runs when the task was in criu's own cgroup
- * of it (a named v1 hierarchy some other program made): nothing to join.
+ * Every member's cgroup.procs, which must exist by now; "" for a member of
+ * a hierarchy that is mounted nowhere and where the task stays with criu.
  */
 static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 {
@@ -578,9 +615,9 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		int ret;
 
 		ret = cg_hier_dir(cg->mountinfo, m->name, &mnt);
-		if (ret == -ENOENT && in_criu_cgroup(cg, m)) {
-			/* a hierarchy criu can't reach, but the task was where criu is: it stays there */
-			pr_info("%s: not mounted here; the tasks stay in criu's cgroup %s\n", hier_msg(m->name), m->path);
+		if (ret && stays_in_criu_cgroup(cg, m)) {
+			/* a hierarchy mounted nowhere (a named one left by some program): nobody moves in it */
+			pr_info("%s is not mounted; the task stays in %s with criu\n", hier_msg(m->name), m->path);
 			set->procs[i] = xstrdup("");
 			set->roots[i] = xstrdup("");
 			if (!set->procs[i] || !set->roots[i])
@@ -633,6 +670,9 @@ int cg_rst_prepare(struct rst_ctx *ctx)
 	self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (self < 0 || read_file_alloc_at(self, "mountinfo", &cg->mountinfo) < 0)
 		return pr_fail_errno("can't read /proc/self/mountinfo");
+	ret = cg_read_members(self, 0, &cg->self);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/self/cgroup: %s\n", strerror(-ret));
 	if (cg->ce && cg->ce->n_controllers) {
 		cg->hiers = xzalloc(cg->ce->n_controllers * sizeof(*cg->hiers));
 		if (!cg->hiers)
@@ -784,11 +824,11 @@ void cg_rst_fini(struct rst_ctx *ctx, bool failed)
 		free(cg->sets[i].roots);
 	}
 	free(cg->sets);
-	cg_members_free(&cg->self);
 	for (size_t i = 0; cg->hiers && cg->ce && i < cg->ce->n_controllers; i++)
 		free(cg->hiers[i]);
 	free(cg->hiers);
 	free(cg->mountinfo);
+	cg_members_free(&cg->self);
 	if (cg->ce)
 		pb_free(cg->ce, PB_CGROUP);
 	free(cg);
