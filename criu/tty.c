@@ -893,7 +893,8 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 	const TtyInfoEntry *si = pp->slave;
 	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
 	const TtyFileEntry *tf = d->fe->tty;
-	struct file_desc *rd = tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
+	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
+	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
 	struct termios t;
 	struct winsize ws = {};
 	int fd;
