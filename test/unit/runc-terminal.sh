@@ -7,7 +7,9 @@
 # The program counts on, read through the new master; the pty is again the
 # controlling terminal of its session (the init and its child), at its path
 # on the container's devpts, and /dev/console is bound on it again; the pidfds
-# still name the same processes (Documentation/ttys.md).
+# still name the same processes (Documentation/ttys.md). Also a
+# `checkpoint --leave-running` (the container goes on on its old console) and
+# a restore from those images.
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 . "$top/test/others/runc/lib.sh"
@@ -59,25 +61,41 @@ check $? "runc run -d --console-socket: the container with a terminal runs"
 rt_wait_count out1 3 && ctty_ok
 check $? "it counts on its terminal, its controlling terminal"
 
+rt_checkpoint img-lr --leave-running
+check $? "runc checkpoint --leave-running of the container with a terminal"
+[ "$(rt_state)" = running ] && rt_wait_count out1 "$(rt_last out1)"
+check $? "the container still runs and counts on its old console after the --leave-running dump"
+before_lr=$(rt_last out1)
+
 before=$(rt_last out1)
 rt_checkpoint img
 check $? "runc checkpoint of the container with a terminal"
 [ -z "$(rt_state)" ]
 check $? "the container is gone after the checkpoint"
 
-consock console2.sock out2
-rm -rf "$tmp/img.rwork"
-(cd "$tmp/bundle" && runc --criu "$top/criu/criu" restore -d --console-socket "$tmp/console2.sock" \
-	--image-path "$tmp/img" --work-path "$tmp/img.rwork" "$name" </dev/null >"$tmp/restore.out" 2>&1)
-rc=$?
-[ $rc = 0 ] || rt_show "$tmp/restore.out" "$tmp/img.rwork/restore.log"
-check $rc "runc restore -d --console-socket: criu hands the new pty master to runc"
-grep -q "master received" "$tmp/out2.out" && [ "$(rt_state)" = running ] && rt_wait_count out2 "$before"
-check $? "the restored program counts on above $before, read through the new master"
-grep -q "master handed to the RPC client" "$tmp/img.rwork/restore.log" && ctty_ok
-check $? "the new pty is the controlling terminal of the init and its child again"
-runc kill "$name" USR1 && rt_wait_line out2 "child killed through its pidfd ok"
-check $? "its child pidfd still names its child: killed and waited for through it"
-grep FAIL "$tmp/out1.out" "$tmp/out2.out" | sed 's/^/# /'
+# restore_and_check IMG TAG MIN WHAT: restore with a new console socket; it counts on, read through the new master
+restore_and_check() {
+	img=$1 tag=$2 min=$3 what=$4
+	consock "$tag.sock" "$tag"
+	rm -rf "$tmp/$img.rwork"
+	(cd "$tmp/bundle" && runc --criu "$top/criu/criu" restore -d --console-socket "$tmp/$tag.sock" \
+		--image-path "$tmp/$img" --work-path "$tmp/$img.rwork" "$name" </dev/null >"$tmp/$tag.restore" 2>&1)
+	rc=$?
+	[ $rc = 0 ] || rt_show "$tmp/$tag.restore" "$tmp/$img.rwork/restore.log"
+	check $rc "runc restore -d --console-socket: criu hands the new pty master to runc ($what)"
+	[ $rc = 0 ] && grep -q "master received" "$tmp/$tag.out" && [ "$(rt_state)" = running ] &&
+		rt_wait_count "$tag" "$min" &&
+		! awk '{ sub(/\r$/, "") } $2 == "ok" { if ($1 <= 1) bad = 1 } END { exit !bad }' "$tmp/$tag.out"
+	check $? "the restored program counts on above $min, not from 1, read through the new master ($what)"
+	grep -q "master handed to the RPC client" "$tmp/$img.rwork/restore.log" && ctty_ok
+	check $? "the new pty is the controlling terminal of the init and its child again ($what)"
+	runc kill "$name" USR1 && rt_wait_line "$tag" "child killed through its pidfd ok"
+	check $? "its child pidfd still names its child: killed and waited for through it ($what)"
+	grep FAIL "$tmp/$tag.out" | sed 's/^/# /'
+	runc delete -f "$name" >/dev/null 2>&1
+}
+restore_and_check img out2 "$before" "after checkpoint"
+restore_and_check img-lr out3 "$before_lr" "from the --leave-running images"
+grep FAIL "$tmp/out1.out" | sed 's/^/# /'
 echo "1..$n"
 exit $failed
