@@ -94,7 +94,7 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 			       who, p->link, st->st_mode);
 	if (st->st_nlink)
 		return pr_fail(-EOPNOTSUPP,
-			       "%s: %s: this name was removed but the file has %lu other link(s); criu can't restore a file opened by a removed name of a linked file\n",
+			       "%s: %s: this name was removed but the file has %lu other link(s), none of them in the same directory; criu can't restore a file opened by a removed name of a linked file\n",
 			       who, p->link, (unsigned long)st->st_nlink);
 	if (data > opts.ghost_limit)
 		return pr_fail(-EFBIG, "%s: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
