@@ -76,11 +76,13 @@ show() {
 mkdir -p "$tmp/rootfs/bin" && cp "$bb" "$tmp/rootfs/bin/busybox" && ln -s busybox "$tmp/rootfs/bin/sh" &&
 	gcc -static -O2 -Wall -o "$tmp/rootfs/pidcount" "$top/test/others/runc/pidcount.c" &&
 	tar -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" . || { echo "not ok 1 - the rootfs (busybox, gcc -static pidcount)"; exit 1; }
-podman import "$tmp/rootfs.tar" "$image" >"$tmp/import.out" 2>&1 &&
-	podman run -d --name "$name" "$image" /pidcount >"$tmp/run.out" 2>&1 && wait_above 2
-rc=$?
-[ $rc = 0 ] || show "$tmp/run.out"
-check $rc "podman import of the rootfs, podman run -d: the container counts"
+# podman itself must work here before criu is involved: else say why and skip
+podman import "$tmp/rootfs.tar" "$image" >"$tmp/import.out" 2>&1 ||
+	rt_skip "podman import fails here: $(grep -m1 -i error "$tmp/import.out" | cut -c1-200)"
+podman run -d --name "$name" "$image" /pidcount >"$tmp/run.out" 2>&1 ||
+	rt_skip "podman can't run a container here: $(grep -m1 -i error "$tmp/run.out" | cut -c1-200)"
+wait_above 2
+check $? "podman import of the rootfs, podman run -d: the container counts"
 
 before=$(last)
 podman container checkpoint "$name" >"$tmp/cp.out" 2>&1
