@@ -683,6 +683,11 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	info = find_info(st, d->fe->tty->tty_info_id);
 	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
 		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
+	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
+	if (!info_is_master(info) && info->sid && info->pgrp != info->sid)
+		return pr_fail(-EOPNOTSUPP, "pty %u: its foreground group %u is not its session leader's (%u): not "
+					    "supported\n",
+			       info->pty->index, info->pgrp, info->sid);
 	pp = pair_get(st, info->pty->index);
 	if (!pp)
 		return -ENOMEM;

@@ -7,13 +7,15 @@ with a devpts of its own on /dev/pts.
 The tree: a session leader whose controlling terminal and stdio are the slave of a pty the test holds the
 master of, with a child in its session; the leader prints a counter. Checked: the dump with
 --orphan-pts-master; a restore without it, and one on the command line (no RPC client to take the new master),
-are refused and leave nothing; a restore through RPC hands the new master to the client (the orphan-pts-master
+are refused and leave nothing, as are images edited to a foreground group other than the leader's; a restore
+through RPC hands the new master to the client (the orphan-pts-master
 notification), the counter goes on through it, and the pty is again the controlling terminal of the leader and
 its child. Refused at dump, the tree left running: two ptys whose masters are outside, a foreground group
 other than the leader's, and no --orphan-pts-master.
 """
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,11 +24,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import ok, finish, reap, all_pids, wait_gone, kill  # noqa: E402
+from tap import ok, finish, reap, all_pids, wait_gone, kill, crit_edit  # noqa: E402
 
 sys.path.insert(0, os.path.abspath("build/py"))
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
+CRIT = os.path.abspath("crit")
 PY = "/usr/bin/python3"
 TIOCGPTN = 0x80045430	# _IOR('T', 0x30, unsigned int)
 
@@ -204,6 +207,14 @@ def main():
        "a restore without --orphan-pts-master is refused, nothing left")
     ok(restore_refused(d, "restore-cli.log", "no RPC client to hand its new master to", "--orphan-pts-master"),
        "a restore on the command line (no RPC client for the master) is refused, nothing left")
+    # images whose foreground group is not the leader's (edited): refused before anything starts
+    d2 = os.path.join(work, "one-fg")
+    shutil.copytree(d, d2)
+    crit_edit(CRIT, os.path.join(d2, "tty-info.img"),
+              lambda img: [e.update(pgrp=e["sid"] + 1) for e in img["entries"] if e.get("sid")])
+    ok(restore_refused(d2, "restore-fg.log", "is not its session leader's", "--orphan-pts-master",
+                       "--skip-image-check"),
+       "images with a foreground group other than the leader's: refused at restore, nothing left")
     rpid, master = rpc_restore(d, "restore-rpc.log")
     ok(rpid and master is not None, "RPC restore: criu hands the new master over with orphan-pts-master")
     if rpid and master is not None:
