@@ -10,11 +10,19 @@
  * the master's packet mode and the pair's locked state, and the slave's
  * exclusive mode.
  *
+ * With --orphan-pts-master (runc's terminal mode), a slave whose master is
+ * outside the tree is dumped alone; restore makes a new pty in the slave's
+ * devpts and hands its master to the RPC client (orphan-pts-master).
+ *
+ * A pty that is a session's controlling terminal is made so again by the
+ * session leader's stub before it forks (tty_stub_ctty()).
+ *
  * Any other terminal is the shell job's (--shell-job): on restore every such
  * fd becomes criu's own terminal, with the dumped file flags. Refused at
  * dump: a terminal without --shell-job, a master whose slave is not open in
- * the tree, a pty that is some session's controlling terminal, and bytes
- * queued in either direction.
+ * the tree, a controlling terminal whose session restore can't give back
+ * (leader outside the tree, a member without it, a foreground group other
+ * than the leader's), and bytes queued in either direction.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -183,14 +191,6 @@ static int add_ctty(struct tty_dump *td, struct pstree_item *item)
 	return 0;
 }
 
-static bool is_ctty(const struct tty_dump *td, dev_t rdev)
-{
-	for (int i = 0; i < td->nr_cttys; i++)
-		if (td->cttys[i].rdev == rdev)
-			return true;
-	return false;
-}
-
 /*
  * The session whose controlling terminal rdev is, as restore can give it
  * back: its leader (in the tree) makes it its controlling terminal before it
@@ -331,7 +331,7 @@ static int fill_master_info(int fd, int index, TtyInfoEntry *info)
 	return queued_bytes(fd, "master", index);
 }
 
-/* An orphan slave's session: its leader's ids as the images hold them. */
+/* The session whose controlling terminal the slave is: its leader's ids as the images hold them. */
 static int fill_slave_session(const struct tty_dump *td, const struct stat *st, int index, TtyInfoEntry *info)
 {
 	struct task_ctty *leader;
@@ -344,18 +344,15 @@ static int fill_slave_session(const struct tty_dump *td, const struct stat *st, 
 	return 0;
 }
 
-static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index, bool orphan,
+static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index,
 			   TtyInfoEntry *info, TermiosEntry *te, uint32_t *cc, WinsizeEntry *we)
 {
 	struct termios t;
 	struct winsize ws;
 	int excl = 0, ret;
 
-	/* (TIOCGSID answers only a member of the session) */
-	if (!orphan && is_ctty(td, st->st_rdev))
-		return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of a session of the tree: not supported\n",
-			       index);
-	ret = orphan ? fill_slave_session(td, st, index, info) : 0;
+	/* (from /proc stat: TIOCGSID answers only a member of the session) */
+	ret = fill_slave_session(td, st, index, info);
 	if (ret)
 		return ret;
 	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGWINSZ, &ws) || ioctl(fd, TIOCGEXCL, &excl))
@@ -392,8 +389,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	if (side->master)
 		ret = fill_master_info(p->lfd, side->index, &info);
 	else
-		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, !find_side(td, side->index, true), &info,
-				      &te, cc, &we);
+		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &te, cc, &we);
 	if (ret)
 		return ret;
 	img = dump_files_img(ctx, CR_FD_TTY_INFO);

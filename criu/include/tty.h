@@ -21,8 +21,8 @@ struct rst_ctx;
 struct pstree_item;
 /*
  * In a restored session leader's stub, right after setsid() and before it
- * forks: the pty that was its session's controlling terminal (one whose
- * master was outside the tree) becomes it again, so its children inherit it.
+ * forks: the pty that was its session's controlling terminal becomes it
+ * again, so its children inherit it.
  */
 int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me);
 
