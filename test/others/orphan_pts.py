@@ -6,12 +6,12 @@ with a devpts of its own on /dev/pts.
 
 The tree: a session leader whose controlling terminal and stdio are the slave of a pty the test holds the
 master of, with a child in its session; the leader prints a counter. Checked: the dump with
---orphan-pts-master; a restore without it, and one on the command line (no RPC client to take the new master),
-are refused and leave nothing, as are images edited to a foreground group other than the leader's; a restore
-through RPC hands the new master to the client (the orphan-pts-master
-notification), the counter goes on through it, and the pty is again the controlling terminal of the leader and
-its child. Refused at dump, the tree left running: two ptys whose masters are outside, a foreground group
-other than the leader's, and no --orphan-pts-master.
+--orphan-pts-master; a restore without it, and one on the command line (no RPC client to take the new
+master), are refused and leave nothing, as are images edited to a foreground group other than the leader's;
+a restore through RPC hands the new master to the client (the orphan-pts-master notification), the counter
+goes on through it, and the pty is again the controlling terminal of the leader and its child. Refused at
+dump, the tree left running: two ptys whose masters are outside, a foreground group other than the
+leader's, and no --orphan-pts-master.
 """
 import fcntl
 import os
