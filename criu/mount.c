@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -499,6 +501,31 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 		       "fd %d of task %d (%s) is on mount %d, which is not in the tree's mount namespace (opened "
 		       "before the namespace was made?)\n",
 		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id);
+}
+
+/*
+ * An absolute path as the tree sees it: from the root task's root when the
+ * tree has its own mount namespace (openat2() with RESOLVE_IN_ROOT, so an
+ * absolute symlink or a ".." stays under it), else criu's own path.
+ */
+int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), .resolve = RESOLVE_IN_ROOT };
+	_cleanup_close_ int root = -1, fd = -1;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	if (!t || !t->mntns)
+		return (follow ? stat(path, st) : lstat(path, st)) ? -errno : 0;
+	root = openat(t->root->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	return fstat(fd, st) ? -errno : 0;
 }
 
 /* ------------------------------------------------------ dump */

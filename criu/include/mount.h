@@ -23,6 +23,7 @@
 struct pstree;
 struct rst_ctx;
 struct fd_parms;
+struct stat;
 
 /* TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), the tree's own */
 #define MNTNS_ID_CRIU 1
@@ -71,6 +72,12 @@ uint32_t mntns_id(const struct pstree *t);
  */
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id);
 
+/*
+ * stat() (lstat() unless follow) of an absolute path as the tree sees it:
+ * in its own mount namespace, from its root task's root. 0 or -errno.
+ */
+int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
+
 /* ---- tmpfs contents (tmpfs-tar.c) ---- */
 
 /* Write the files under dfd (a tmpfs's root, same device only) as a gzip tar to out_fd. */
@@ -93,5 +100,18 @@ int mntns_stub_enter(struct rst_ctx *ctx);
  */
 int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags);
 void mntns_restore_fini(struct rst_ctx *ctx);
+/*
+ * The controller goes into the tree's mount namespace (nothing to do without
+ * one), so that paths resolve as the tree sees them (unix socket names), and
+ * comes back to its own, with its root and cwd. The controller must have no
+ * other thread. 0 or -errno, logged; a failed mntns_visit_end() leaves criu
+ * in the tree's namespace: the restore must stop.
+ */
+struct mntns_visit {
+	int ns, root, cwd;
+};
+int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v);
+int mntns_visit_end(struct mntns_visit *v);
+
 
 #endif
