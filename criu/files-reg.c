@@ -38,7 +38,7 @@ static bool reg_detect(const struct fd_parms *p)
 	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !tty_is_terminal(&p->stat)) || S_ISBLK(m);
 }
 
-bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
+bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_name, size_t size)
 {
 	size_t len = strlen(p->link), sl = strlen(DELETED_SUFFIX);
 	struct stat st;
@@ -46,7 +46,7 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
 	snprintf(ret_name, size, "%s", p->link);
 	if (len <= sl || strcmp(p->link + len - sl, DELETED_SUFFIX))
 		return false;
-	if (!stat(p->link, &st) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
+	if (!mntns_tree_stat(t, p->link, &st, true) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
 		return false;
 	ret_name[len - sl] = '\0';
 	return true;
@@ -64,13 +64,8 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (ret)
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
-	if (file_unlinked(p, name, sizeof(name))) {
-		if (mnt_id >= 0)
-			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d is an unlinked file (%s) in the tree's own mount namespace: "
-				       "not supported yet\n",
-				       p->fd, p->item ? p->item->pid : 0, name);
-		ret = dump_ghost(ctx, id, p, name);
+	if (file_unlinked(ctx->tree, p, name, sizeof(name))) {
+		ret = dump_ghost(ctx, id, p, name, mnt_id);
 		if (ret)
 			return ret;
 	}
@@ -160,6 +155,16 @@ int open_img_path(const char *name, int flags)
 	return (int)fd;
 }
 
+int open_reg_path(struct rst_ctx *ctx, const RegFileEntry *r, int flags)
+{
+	int fd;
+
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0)
+		return mntns_open_file(ctx, r->mnt_id, r->name, flags);
+	fd = open_img_path(r->name, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
@@ -196,18 +201,16 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		ret = open_ghost(ctx, gid, r->name, flags, &fd);
+		ret = open_ghost(ctx, gid, r->name, ctx->mnt && r->has_mnt_id ? r->mnt_id : -1, flags, &fd);
 		if (ret)
 			return ret;
-	} else if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+	} else {
 		/* in the tree's own mount namespace: relative to the mount it was opened on */
-		fd = mntns_open_file(ctx, r->mnt_id, r->name, flags | O_NOCTTY);
+		fd = open_reg_path(ctx, r, flags | O_NOCTTY);
 		if (fd < 0) {
 			errno = -fd;
 			fd = -1;
 		}
-	} else {
-		fd = open_img_path(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return pr_fail_errno("can't open %s (file %u)", r->name, d->id);

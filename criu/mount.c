@@ -503,6 +503,96 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id);
 }
 
+/* The mount id of criu's fd (its fdinfo), or -errno. */
+static int fd_mnt_id(int fd)
+{
+	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_fdinfo fi = {};
+	int ret;
+
+	if (self < 0)
+		return -errno;
+	ret = parse_pid_fdinfo(self, fd, &fi);
+	if (!ret)
+		ret = fi.mnt_id;
+	proc_fdinfo_free(&fi);
+	return ret;
+}
+
+/* An fd of the tree's mount idx, reached from the root task's root (-ENOENT: another is on top of it). */
+static int open_tree_mount(const struct pstree *t, int root, int idx)
+{
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	const struct mnt_info *m = &t->mntns->m[idx];
+	const char *rel = m->mountpoint;
+	int fd;
+
+	while (*rel == '/')
+		rel++;
+	fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (fd_mnt_id(fd) != (int)m->mnt_id) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
+		      char *ret_path, size_t size)
+{
+	_cleanup_close_ int root = openat(t->root->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	bool own_pidns = t->ns_flags & CLONE_NEWPID;
+
+	if (root < 0)
+		return -errno;
+	for (int i = 0; i < t->mntns->nr; i++) {
+		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+		_cleanup_close_ int mfd = -1, fd = -1, there = -1;
+		struct stat st, tst;
+		char link[64];
+		ssize_t n;
+		int mnt_id;
+
+		if (t->mntns->m[i].s_dev != s_dev)
+			continue;
+		mfd = open_tree_mount(t, root, i);
+		fd = mfd < 0 ? -1 : open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, ret_path, size - 1);
+		if (n <= 0 || (size_t)n >= size - 1)
+			continue;
+		ret_path[n] = '\0';
+		if (!st.st_nlink) {
+			/* a removed file: no path leads to it, the caller refuses it */
+			*ret_mnt_id = t->mntns->m[i].mnt_id;
+			*ret_fd = TAKE_FD(fd);
+			return 0;
+		}
+		/* the path through this mount, from the namespace's root: where does it lead? */
+		there = ret_path[0] == '/' ? (int)syscall(SYS_openat2, root, ret_path + 1, &how, sizeof(how)) : -1;
+		if (there < 0 || fstat(there, &tst) || tst.st_ino != st.st_ino || tst.st_dev != st.st_dev)
+			continue;
+		mnt_id = fd_mnt_id(there);
+		if (mnt_id < 0 || find_mnt(t->mntns, mnt_id) < 0 || mnt_late(t->mntns, find_mnt(t->mntns, mnt_id), own_pidns))
+			continue;
+		*ret_mnt_id = mnt_id;
+		*ret_fd = TAKE_FD(there);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path)
+{
+	int idx = t && t->mntns && mnt_id >= 0 ? find_mnt(t->mntns, mnt_id) : -1;
+
+	return idx >= 0 && path_under(path, t->mntns->m[idx].mountpoint);
+}
+
 /*
  * An absolute path as the tree sees it: from the root task's root when the
  * tree has its own mount namespace (openat2() with RESOLVE_IN_ROOT, so an

@@ -77,6 +77,20 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
  * in its own mount namespace, from its root task's root. 0 or -errno.
  */
 int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
+/*
+ * The inode of file handle fh on device s_dev (an inotify watch), opened by
+ * handle through a mount of the tree's own mount namespace: its path there
+ * (from the namespace's root, to ret_path) must lead to that very inode, and
+ * the mount it leads through (*ret_mnt_id) is the one restore reopens it
+ * below; *ret_fd is the inode reached by that path (O_PATH). A removed inode
+ * (st_nlink 0) is given as opened by handle, for the caller to refuse. 0, or
+ * -ENOENT when no mount of the tree reaches it.
+ */
+struct file_handle;
+int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
+		      char *ret_path, size_t size);
+/* Whether path (from the namespace's root) is at or below the mountpoint of the tree's mount mnt_id. */
+bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
 /* ---- tmpfs contents (tmpfs-tar.c) ---- */
 
