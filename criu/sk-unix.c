@@ -684,6 +684,11 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (family != AF_UNIX)
 		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu dumps only unix, TCP and UDP sockets yet\n", who,
 			       family_name(family), family);
+	/* first: a socket of a namespace no task is in is unknown to sock_diag too */
+	ret = sock_netns_id(ctx, p->lfd, who, &ue.ns_id);
+	if (ret)
+		return ret;
+	ue.has_ns_id = ue.ns_id != 0;
 	ret = diag_ready(ctx, &ud);
 	if (ret)
 		return ret;
@@ -695,10 +700,6 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	ret = check_dumpable(ud, s, who);
 	if (ret)
 		return ret;
-	ret = sock_netns_id(ctx, p->lfd, who, &ue.ns_id);
-	if (ret)
-		return ret;
-	ue.has_ns_id = ue.ns_id != 0;
 
 	ret = fill_fown(ctx, p, &fown);
 	if (ret)
