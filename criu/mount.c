@@ -122,7 +122,31 @@ void mntns_free(struct mnt_ns *ns)
 		free(ns->m[i].options);
 	free(ns->m);
 	free(ns->buf);
+	free(ns->sock_files);
 	free(ns);
+}
+
+int mntns_note_socket_file(struct pstree *t, const struct stat *st)
+{
+	struct mnt_ns *ns = t ? t->mntns : NULL;
+	struct file_key *n;
+
+	if (!ns || mntns_socket_file_bound(ns, st))
+		return 0;
+	n = xrealloc(ns->sock_files, (ns->nr_sock_files + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ns->sock_files = n;
+	ns->sock_files[ns->nr_sock_files++] = (struct file_key){ .dev = st->st_dev, .ino = st->st_ino };
+	return 0;
+}
+
+bool mntns_socket_file_bound(const struct mnt_ns *ns, const struct stat *st)
+{
+	for (int i = 0; ns && i < ns->nr_sock_files; i++)
+		if (ns->sock_files[i].dev == st->st_dev && ns->sock_files[i].ino == st->st_ino)
+			return true;
+	return false;
 }
 
 uint32_t mntns_id(const struct pstree *t)
@@ -682,7 +706,7 @@ static int open_tmpfs(const struct mnt_info *m)
 	return tree;
 }
 
-static int tar_one(int img_dfd, const struct mnt_info *m, int tree)
+static int tar_one(int img_dfd, const struct mnt_ns *ns, const struct mnt_info *m, int tree)
 {
 	struct cr_img *img;
 	int ret;
@@ -690,7 +714,7 @@ static int tar_one(int img_dfd, const struct mnt_info *m, int tree)
 	img = open_image_at(img_dfd, CR_FD_TMPFS_DEV, O_DUMP, m->s_dev);
 	if (!img)
 		return pr_fail_errno("can't create the image of tmpfs mount %u", m->mnt_id);
-	ret = tmpfs_tar_write(tree, img_raw_fd(img), m->mountpoint);
+	ret = tmpfs_tar_write(tree, img_raw_fd(img), m->mountpoint, ns);
 	close_image(img);
 	return ret;
 }
@@ -762,7 +786,7 @@ static int ns_child(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned lo
 		ret = pr_fail_errno("can't go back to criu's mount namespace");
 	for (int i = 0; i < ns->nr && !ret; i++)
 		if (fds[i] >= 0)
-			ret = tar_one(img_dfd, &ns->m[i], fds[i]);
+			ret = tar_one(img_dfd, ns, &ns->m[i], fds[i]);
 	return ret;
 }
 

@@ -483,7 +483,7 @@ static int check_rebindable(const struct pstree *t, const char *name_dir, const 
  * name is taken from the task's cwd, recorded in name_dir; an absolute one
  * is looked up as the tree sees it (its own mount namespace: from its root).
  */
-static int dump_name_path(const struct pstree *t, UnixSkEntry *ue, FilePermsEntry *perms, const struct diag_sk *s,
+static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *perms, const struct diag_sk *s,
 			  const struct fd_parms *p, const char *who, char *dir, size_t dir_size)
 {
 	_cleanup_close_ int cwd = -1;
@@ -519,7 +519,8 @@ static int dump_name_path(const struct pstree *t, UnixSkEntry *ue, FilePermsEntr
 	perms->uid = st.st_uid;
 	perms->gid = st.st_gid;
 	ue->file_perms = perms;
-	return 0;
+	/* a tmpfs of the tree's mount namespace: its image leaves the file out, bind() makes it again */
+	return mntns_note_socket_file(t, &st);
 }
 
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */

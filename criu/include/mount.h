@@ -45,12 +45,20 @@ struct mnt_info {
 	bool tar;			/* dump: this mount's files are the tmpfs image of its superblock */
 };
 
+/* A file (device, inode), as stat() gives it. */
+struct file_key {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct mnt_ns {
 	uint32_t id;
 	struct mnt_info *m;
 	int nr;
 	int root;			/* index of the root mount */
 	void *buf;			/* dump: the mountinfo text the strings point into */
+	struct file_key *sock_files;	/* dump: socket files a socket of the tree is bound to (sk-unix.c) */
+	int nr_sock_files;
 };
 
 /* ---- dump (mount.c) ---- */
@@ -92,10 +100,23 @@ int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle
 /* Whether path (from the namespace's root) is at or below the mountpoint of the tree's mount mnt_id. */
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
+/*
+ * A socket of the tree is bound to the socket file st (in the tree's own
+ * mount namespace): the restore binds it there again, so a tmpfs image need
+ * not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
+ */
+int mntns_note_socket_file(struct pstree *t, const struct stat *st);
+/* Whether the socket file st is one a socket of the tree is bound to. */
+bool mntns_socket_file_bound(const struct mnt_ns *ns, const struct stat *st);
+
 /* ---- tmpfs contents (tmpfs-tar.c) ---- */
 
-/* Write the files under dfd (a tmpfs's root, same device only) as a gzip tar to out_fd. */
-int tmpfs_tar_write(int dfd, int out_fd, const char *what);
+/*
+ * Write the files under dfd (a tmpfs's root, same device only) as a gzip tar
+ * to out_fd. A socket file is left out when a socket of the tree is bound to
+ * it (ns: the restore binds it again), else refused: a tar can't hold it.
+ */
+int tmpfs_tar_write(int dfd, int out_fd, const char *what, const struct mnt_ns *ns);
 /* Extract a gzip tar read from in_fd under dfd. */
 int tmpfs_tar_read(int dfd, int in_fd, const char *what);
 
