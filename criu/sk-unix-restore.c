@@ -20,6 +20,13 @@
  * again, shutdowns last. When a queued message passes files, the queues and
  * shutdowns wait for the late hook, when every file of the image is open.
  *
+ * A socket of one of the tree's network namespaces is made in it (the
+ * controller joins it for the socket() and comes back), so all of them are
+ * made once the tree exists; abstract names are told apart by namespace. In
+ * a tree with its own mount namespace, the controller joins it while it
+ * binds, connects and removes by name, so paths resolve as the tree sees
+ * them.
+ *
  * A queued datagram keeps its sender address: it is sent again from the
  * restored socket bound to that name, or from a socket of criu's bound to
  * it when it is an abstract name no one has.

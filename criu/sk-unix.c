@@ -5,14 +5,17 @@
  * data queued in them and the files passed in it.
  *
  * Dump: one sock_diag dump (NETLINK_SOCK_DIAG via libnl-3) of every unix
- * socket gives type, state, name, the bound file (VFS), peer, pending
- * connections, queue lengths and shutdown; the socket inode from fstat() of
- * criu's copy of the fd finds its entry. A connection not accepted yet is
+ * socket of criu's network namespace and of each of the tree's gives type,
+ * state, name, the bound file (VFS), peer, pending connections, queue
+ * lengths and shutdown; the socket inode from fstat() of criu's copy of the
+ * fd finds its entry, SIOCGSKNS its namespace (ns_id). A name is a path as
+ * the tree sees it (its own mount namespace: from its root). A connection not accepted yet is
  * recorded as its client with the listener for peer; a bound file that was
  * removed (or replaced) since bind() is recorded as deleted. Refused, with
  * an error naming the fd and task: a socket whose peer no task of the tree
  * holds, a connection not accepted yet on which the client sent data (or
- * whose client is closed or outside the tree), families other than AF_UNIX.
+ * whose client is closed or outside the tree), families other than AF_UNIX,
+ * a socket of a network namespace no task of the tree is in.
  *
  * Restore: sk-unix-restore.c.
  */
