@@ -4,19 +4,23 @@
  * can't reopen by their name alone: unlinked files (one on a tmpfs, one on a
  * bind of a directory of the root's filesystem), a FIFO on the tmpfs with
  * data queued (a read-write and a read-only end), and an inotify with a
- * watch on a tmpfs directory and one on a file reached through the bind.
+ * watch on a tmpfs directory and one on a file reached through the bind,
+ * and a unix socket listening at a path on the tmpfs, with a connection.
  * After restore each unlinked file has its contents, no name, and is on the
  * mount it was on; the FIFO is the one at its path with its data; the
  * watches report with their wds what is done in the tmpfs directory and to
- * the file through the bind; the mount tree is the same, in a namespace
- * that is not criu's.
+ * the file through the bind; the socket file is back on the tmpfs and a
+ * new client reaches the listener by its path; the mount tree is the same,
+ * in a namespace that is not criu's.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "mntns.h"
@@ -89,10 +93,22 @@ static void expect_event(int ifd, int wd, unsigned int mask, const char *name)
 		     ev->len ? ev->name : "", wd, mask, name ?: "");
 }
 
+/* the listener's address: a path on the tmpfs */
+static socklen_t sock_addr(struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/t/sock", dir) >= (int)sizeof(sa->sun_path))
+		return 0;
+	return sizeof(*sa);
+}
+
 int main(int argc, char **argv)
 {
 	char p[256], q[256], buf[64] = "", *before;
-	int g_tmpfs, g_bind, fifo_rw, fifo_rd, ifd, wd_dir, wd_file, tdir, bdir, fd;
+	int n;
+	int g_tmpfs, g_bind, fifo_rw, fifo_rd, ifd, wd_dir, wd_file, tdir, bdir, fd, lsk, cli, srv;
+	struct sockaddr_un sa;
 	struct stat st, st2;
 
 	if (mntns_enter(argv))
@@ -133,6 +149,13 @@ int main(int argc, char **argv)
 	    (fifo_rd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
 	    write(fifo_rw, FIFO_DATA, strlen(FIFO_DATA)) != (ssize_t)strlen(FIFO_DATA)) {
 		fail("fifo");
+		return 1;
+	}
+	lsk = socket(AF_UNIX, SOCK_STREAM, 0);
+	cli = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lsk < 0 || cli < 0 || !sock_addr(&sa) || bind(lsk, (struct sockaddr *)&sa, sizeof(sa)) || listen(lsk, 4) ||
+	    connect(cli, (struct sockaddr *)&sa, sizeof(sa)) || (srv = accept(lsk, NULL, NULL)) < 0) {
+		fail("the unix socket on the tmpfs");
 		return 1;
 	}
 	g_tmpfs = ghost("t/ghost", GHOST_TMPFS);
@@ -181,6 +204,15 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	expect_event(ifd, wd_file, IN_MODIFY, NULL);
+
+	sock_addr(&sa);
+	if (stat(sa.sun_path, &st) || !S_ISSOCK(st.st_mode) || fstat(tdir, &st2) || st.st_dev != st2.st_dev)
+		fail("t/sock is not a socket file on the tmpfs");
+	if (write(cli, "ping", 4) != 4 || read(srv, buf, 4) != 4 || memcmp(buf, "ping", 4))
+		fail("the connection to the listener on the tmpfs is broken");
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || (n = accept(lsk, NULL, NULL)) < 0)
+		fail("a new client can't reach the listener by its path on the tmpfs");
 	if (test_failed())
 		return 1;
 	pass();
