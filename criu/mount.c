@@ -622,23 +622,36 @@ bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path)
  * tree has its own mount namespace (openat2() with RESOLVE_IN_ROOT, so an
  * absolute symlink or a ".." stays under it), else criu's own path.
  */
-int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow)
+int mntns_tree_open(const struct pstree *t, const char *path, int flags)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), .resolve = RESOLVE_IN_ROOT };
-	_cleanup_close_ int root = -1, fd = -1;
+	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	_cleanup_close_ int root = -1;
+	int fd;
 
 	if (path[0] != '/')
 		return -EINVAL;
-	if (!t || !t->mntns)
-		return (follow ? stat(path, st) : lstat(path, st)) ? -errno : 0;
+	if (!t || !t->mntns) {
+		fd = open(path, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
 	root = openat(t->root->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
 	while (*path == '/')
 		path++;
 	fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!t || !t->mntns)
+		return (follow ? stat(path, st) : lstat(path, st)) ? -errno : 0;
+	fd = mntns_tree_open(t, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return fstat(fd, st) ? -errno : 0;
 }
 

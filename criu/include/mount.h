@@ -85,6 +85,8 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
  * in its own mount namespace, from its root task's root. 0 or -errno.
  */
 int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
+/* open() of an absolute path as the tree sees it (as mntns_tree_stat()): an fd or -errno. */
+int mntns_tree_open(const struct pstree *t, const char *path, int flags);
 /*
  * The inode of file handle fh on device s_dev (an inotify watch), opened by
  * handle through a mount of the tree's own mount namespace: its path there
