@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sk_unix_tmp00: unix sockets bound to paths in /tmp, a tmpfs of the
- * container's own in the ct flavour (whose image can't hold a socket file:
- * the restore binds the sockets there again): a stream listener (its file
- * made 0640) with an accepted connection, and a datagram socket with a
- * datagram queued. After restore the files are sockets with their modes, a
+ * sk_unix_tmp00: unix sockets bound to paths in /tmp, which in the ct
+ * flavour is a tmpfs of the container's own, whose image can't hold a
+ * socket file (the restore binds the sockets there again). A stream
+ * listener (its file made 0640) with an accepted connection, and a
+ * datagram socket with a datagram queued. After restore the files are sockets with their modes, a
  * new client reaches the listener by path, the connection and the datagram
  * are back, and a datagram sent to the path arrives.
  */
