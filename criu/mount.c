@@ -543,7 +543,32 @@ static int fd_mnt_id(int fd)
 	return ret;
 }
 
-/* An fd of the tree's mount idx, reached from the root task's root (-ENOENT: another is on top of it). */
+bool mntns_task_at_root(const struct pstree_item *item)
+{
+	char link[4];
+
+	/* read from criu's namespace, a root in another reads as its path from that namespace's root */
+	return item->proc_dfd >= 0 && readlinkat(item->proc_dfd, "root", link, sizeof(link)) == 1 && link[0] == '/';
+}
+
+/* The root of the tree's mount namespace: the root of a task of the tree that is not chrooted. */
+static int open_ns_root(const struct pstree *t)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item) {
+		int fd;
+
+		if (item->state == TASK_DEAD || !mntns_task_at_root(item))
+			continue;
+		fd = openat(item->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* An fd of the tree's mount idx, reached from the namespace's root (-ENOENT: another is on top of it). */
 static int open_tree_mount(const struct pstree *t, int root, int idx)
 {
 	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
@@ -566,11 +591,11 @@ static int open_tree_mount(const struct pstree *t, int root, int idx)
 int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
 		      char *ret_path, size_t size)
 {
-	_cleanup_close_ int root = openat(t->root->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = open_ns_root(t);
 	bool own_pidns = t->ns_flags & CLONE_NEWPID;
 
 	if (root < 0)
-		return -errno;
+		return root;
 	for (int i = 0; i < t->mntns->nr; i++) {
 		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 		_cleanup_close_ int mfd = -1, fd = -1, there = -1;
@@ -634,9 +659,9 @@ int mntns_tree_open(const struct pstree *t, const char *path, int flags)
 		fd = open(path, flags | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	root = openat(t->root->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open_ns_root(t);
 	if (root < 0)
-		return -errno;
+		return root;
 	while (*path == '/')
 		path++;
 	fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));

@@ -494,6 +494,12 @@ static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *per
 	ssize_t n;
 	int err;
 
+	/* restore binds a path from the namespace's root */
+	if (s->name[0] == '/' && t && t->mntns && p->item && !mntns_task_at_root(p->item))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to %s by a task whose root is not its mount namespace's (chroot): criu would "
+			       "bind it again from the namespace's root\n",
+			       who, s->name);
 	if (s->name[0] != '/') {
 		cwd = openat(p->item->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		n = readlinkat(p->item->proc_dfd, "cwd", dir, dir_size - 1);

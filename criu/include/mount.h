@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 struct pstree;
+struct pstree_item;
 struct rst_ctx;
 struct fd_parms;
 struct stat;
@@ -82,10 +83,13 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 
 /*
  * stat() (lstat() unless follow) of an absolute path as the tree sees it:
- * in its own mount namespace, from its root task's root. 0 or -errno.
+ * in its own mount namespace, from the namespace's root (the root of a task
+ * that is not chrooted; -EOPNOTSUPP when every task is). 0 or -errno.
  */
 int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
 /* open() of an absolute path as the tree sees it (as mntns_tree_stat()): an fd or -errno. */
+/* Whether the task's root is the root of its mount namespace (not chrooted). */
+bool mntns_task_at_root(const struct pstree_item *item);
 int mntns_tree_open(const struct pstree *t, const char *path, int flags);
 /*
  * The inode of file handle fh on device s_dev (an inotify watch), opened by
