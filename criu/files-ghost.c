@@ -93,7 +93,7 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 	int iflags;
 
 	ghost_who(p, who, sizeof(who));
-	if (!S_ISREG(st->st_mode))
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
 			       who, p->link, st->st_mode);
@@ -101,7 +101,7 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: %s: this name was removed but the file has %lu other link(s), none of them in the same directory; criu can't restore a file opened by a removed name of a linked file\n",
 			       who, p->link, (unsigned long)st->st_nlink);
-	if (data > opts.ghost_limit)
+	if (S_ISREG(st->st_mode) && data > opts.ghost_limit)
 		return pr_fail(-EFBIG, "%s: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
 			       who, p->link, data, opts.ghost_limit);
 	nx = flistxattr(rfd, NULL, 0);
@@ -210,12 +210,12 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	ghost_time(&mtim, &gfe.mtim_nsec, &st->st_mtim);
 	gfe.has_chunks = gfe.chunks = true;
 	gfe.has_size = true;
-	gfe.size = st->st_size;
+	gfe.size = S_ISDIR(st->st_mode) ? 0 : st->st_size;	/* a removed directory: empty, no contents */
 
 	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_DUMP, gid);
 	if (!img)
 		return pr_fail(-errno, "can't create the image of ghost file %u: %s\n", gid, img_last_error());
-	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, st->st_size, p->link);
+	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, gfe.size, p->link);
 	if (!ret)
 		return close_image_checked(img);
 	close_image(img);
@@ -387,16 +387,33 @@ static int ghost_dir(struct rst_ctx *ctx, uint32_t gid, const char *name, int mn
 	return fd;
 }
 
+/* The directory kind of ghost_create(): made empty in dfd, opened read-only. */
+static int ghost_mkdir(int dfd, const char *tmp)
+{
+	int fd;
+
+	if (mkdirat(dfd, tmp, 0700))
+		return -errno;
+	fd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		unlinkat(dfd, tmp, AT_REMOVEDIR);
+	}
+	return fd;
+}
+
 /* A name for the new inode in dfd (name's directory) that nothing else uses: fills tmp, returns the fd. */
-static int ghost_create(uint32_t gid, int dfd, const char *name, char *tmp, size_t size)
+static int ghost_create(uint32_t gid, int dfd, const char *name, bool dir, char *tmp, size_t size)
 {
 	for (unsigned int n = 0; n < 100; n++) {
 		int fd;
 
 		snprintf(tmp, size, ".criu-ghost.%x.%d.%u", gid, (int)getpid(), n);
-		fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = dir ? ghost_mkdir(dfd, tmp) : openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
+		if (dir)
+			errno = -fd;
 		if (errno != EEXIST)
 			return pr_fail_errno("ghost %u: can't create %s next to %s", gid, tmp, name);
 	}
@@ -506,7 +523,7 @@ static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
  * Give the inode the name it was last opened by, so that /proc/PID/fd reads
  * as before, if no other file has that name now; then unlink it.
  */
-static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name)
+static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name, bool dir)
 {
 	const char *base = strrchr(name, '/') + 1, *last = tmp;
 
@@ -515,14 +532,15 @@ static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name
 	else
 		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted) in that directory\n",
 			gid, name, strerror(errno), tmp);
-	if (unlinkat(dfd, last, 0))
-		return pr_fail_errno("ghost %u: can't unlink %s in the directory of %s", gid, last, name);
+	if (unlinkat(dfd, last, dir ? AT_REMOVEDIR : 0))
+		return pr_fail_errno("ghost %u: can't remove %s in the directory of %s", gid, last, name);
 	return 0;
 }
 
 static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name, int mnt_id)
 {
 	_cleanup_close_ int fd = -1, dfd = -1;
+	bool dir = false;
 	GhostFileEntry *gfe = NULL;
 	char tmp[PATH_MAX];
 	struct cr_img *img;
@@ -536,23 +554,25 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 		return pr_fail(-ENOENT, "ghost-file-%x.img is missing\n", g->id);
 	}
 	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
-	if (!ret && !S_ISREG(gfe->mode))
-		ret = pr_fail(-EOPNOTSUPP, "ghost %u (%s) has mode 0%o: criu restores only regular ghost files\n",
+	if (!ret && !S_ISREG(gfe->mode) && !S_ISDIR(gfe->mode))
+		ret = pr_fail(-EOPNOTSUPP,
+			      "ghost %u (%s) has mode 0%o: criu restores only regular files and directories as ghosts\n",
 			      g->id, name, gfe->mode);
 	if (!ret) {
 		dfd = ghost_dir(ctx, g->id, name, mnt_id);
 		ret = dfd < 0 ? dfd : 0;
 	}
 	if (!ret) {
-		fd = ghost_create(g->id, dfd, name, tmp, sizeof(tmp));
+		dir = S_ISDIR(gfe->mode);
+		fd = ghost_create(g->id, dfd, name, dir, tmp, sizeof(tmp));
 		ret = fd < 0 ? fd : 0;
 	}
 	if (!ret) {
-		ret = ghost_fill(img, gfe, fd) ?: ghost_set_attrs(fd, gfe, tmp);
+		ret = (dir ? 0 : ghost_fill(img, gfe, fd)) ?: ghost_set_attrs(fd, gfe, tmp);
 		if (ret)
-			unlinkat(dfd, tmp, 0);
+			unlinkat(dfd, tmp, dir ? AT_REMOVEDIR : 0);
 		else
-			ret = ghost_unlink(g->id, dfd, tmp, name);
+			ret = ghost_unlink(g->id, dfd, tmp, name, dir);
 	}
 	if (gfe)
 		pb_free(gfe, PB_GHOST_FILE);
