@@ -40,7 +40,7 @@ static const struct criu_feature criu_features[] = {
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
 	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
-	{ "fdinfo_lock", CAT_EXTRA, NULL, "file locks" },
+	{ "fdinfo_lock", CAT_EXTRA, NULL, NULL },	/* --file-locks (file-lock.c) */
 	{ "seccomp_suspend", CAT_EXTRA, "seccomp-suspend", NULL },
 	{ "seccomp_filters", CAT_EXTRA, "seccomp-filters", NULL },
 	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },

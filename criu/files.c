@@ -11,6 +11,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "file-ext.h"
+#include "file-lock.h"
 #include "files.h"
 #include "ghost.h"
 #include "image.h"
@@ -384,7 +385,7 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 	uint32_t id;
 	int ret;
 
-	ret = check_fd_locks(p) ?: check_fd_proc(ctx->tree, p) ?: dump_fd_object(ctx, p, &id, &t);
+	ret = check_fd_proc(ctx->tree, p) ?: dump_fd_object(ctx, p, &id, &t) ?: dump_fd_locks(ctx, p, id);
 	if (ret)
 		return ret;
 

@@ -38,7 +38,7 @@ static const char *const mapped_fields[] = {
 	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt", "lsm_profile", "lsm_mount_context",
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
-	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
+	"file_locks", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices",
 	"track_mem", "parent_img", "pre_dump_mode",
 };
@@ -367,6 +367,7 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	ret = rpc_cgroup_opts(ro);
 	if (ret)
 		return ret;
+	opts.file_locks = ro->has_file_locks && ro->file_locks;
 	opts.tcp_established = ro->has_tcp_established && ro->tcp_established;
 	opts.tcp_close = ro->has_tcp_close && ro->tcp_close;
 	opts.tcp_skip_in_flight = ro->has_tcp_skip_in_flight && ro->tcp_skip_in_flight;

@@ -92,6 +92,7 @@ struct cr_options {
 	bool shell_job;			/* -j */
 	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
 	bool unprivileged;		/* --unprivileged: run as non-root with the capabilities (privs.c) */
+	bool file_locks;		/* --file-locks: dump and restore file locks and leases (file-lock.c) */
 	bool tcp_established;		/* --tcp-established: dump connections with soccr */
 	bool tcp_close;			/* --tcp-close: dump connections, restore them closed */
 	bool tcp_skip_in_flight;	/* --skip-in-flight: drop connections a listener has not accepted */
