@@ -93,6 +93,9 @@ struct cr_options {
 	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
 	bool unprivileged;		/* --unprivileged: run as non-root with the capabilities (privs.c) */
 	bool file_locks;		/* --file-locks: dump and restore file locks and leases (file-lock.c) */
+	bool ext_unix_sk;		/* --ext-unix-sk: sockets connected to a named datagram socket outside */
+	uint32_t *ext_unix_inos;	/* --ext-unix-sk=INO,..., --external unix[INO]: these sockets' peers are outside */
+	int nr_ext_unix_inos;
 	bool tcp_established;		/* --tcp-established: dump connections with soccr */
 	bool tcp_close;			/* --tcp-close: dump connections, restore them closed */
 	bool tcp_skip_in_flight;	/* --skip-in-flight: drop connections a listener has not accepted */
@@ -152,6 +155,8 @@ struct cr_options {
 
 extern struct cr_options opts;
 
+/* Is the tree's unix socket ino named by --ext-unix-sk=INO or --external unix[INO]? */
+bool opts_ext_unix_ino(uint32_t ino);
 /* Add one --external mnt[KEY]:VAL / --ext-mount-map pair (also from RPC): 0, -EINVAL, -ENOMEM. */
 int opts_add_ext_mnt(const char *key, size_t key_len, const char *val);
 

@@ -109,7 +109,7 @@ one_line_error "an argument to a flag" check --leave-running=yes
 one_line_error "--lazy-pages" check --lazy-pages
 run check --lazy-pages
 is "$err" "criu: --lazy-pages: not supported yet" "the unsupported option's line"
-one_line_error "-l (short form of an unsupported option)" dump -l -t 1
+one_line_error "-s (short form of an unsupported option)" dump -s -t 1
 one_line_error "--manage-cgroups=bogus" check --manage-cgroups=bogus
 one_line_error "an unknown command" frobnicate
 one_line_error "pre-dump without -t" pre-dump
