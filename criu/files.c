@@ -347,10 +347,14 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 	} else {
 		id = ctx->next_id++;
 		pr_debug("fd %d of %d: %s, new file id %u (%s)\n", p->fd, p->item->pid, t->name, id, p->link);
-		ret = t->dump(ctx, id, p);
+		/*
+		 * known before its dump: a file reached again from its own dump (a socket
+		 * whose queue passes an epoll that watches that socket) is this id
+		 */
+		ret = seen_add(p, id, &pos);
 		if (ret)
 			return ret;
-		ret = seen_add(p, id, &pos);
+		ret = t->dump(ctx, id, p);
 		if (ret)
 			return ret;
 	}
