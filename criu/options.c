@@ -329,6 +329,38 @@ static int set_external_unix(const char *arg)
 	return 0;
 }
 
+/* --external file[MNT_ID:INO], both hex (CRIU's spelling: the mount id of the fd's fdinfo, the inode) */
+static int set_external_file(const char *arg)
+{
+	unsigned long long mnt, ino;
+	char **v, *key;
+	int n = 0;
+
+	if (sscanf(arg, "file[%llx:%llx]%n", &mnt, &ino, &n) != 2 || arg[n])
+		return opt_error("takes file[MNT_ID:INODE] in hex, not '%s'", arg);
+	if (asprintf(&key, "file[%llx:%llx]", mnt, ino) < 0)
+		return -ENOMEM;
+	v = xrealloc(opts.ext_files, (opts.nr_ext_files + 1) * sizeof(*v));
+	if (!v) {
+		free(key);
+		return -ENOMEM;
+	}
+	opts.ext_files = v;
+	v[opts.nr_ext_files++] = key;
+	return 0;
+}
+
+const char *opts_ext_file(int mnt_id, unsigned long long ino)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "file[%x:%llx]", mnt_id, ino);
+	for (int i = 0; i < opts.nr_ext_files; i++)
+		if (!strcmp(opts.ext_files[i], key))
+			return opts.ext_files[i];
+	return NULL;
+}
+
 bool opts_ext_unix_ino(uint32_t ino)
 {
 	for (int i = 0; i < opts.nr_ext_unix_inos; i++)
@@ -463,7 +495,7 @@ static int set_external_mnt(const char *arg)
 	return 0;
 }
 
-/* --external net[INO]:KEY, mnt[A]:B or unix[INO] */
+/* --external net[INO]:KEY, mnt[A]:B, unix[INO] or file[MNT_ID:INO] */
 static int set_external(const char *arg)
 {
 	if (!strncmp(arg, "net[", 4))
@@ -472,7 +504,10 @@ static int set_external(const char *arg)
 		return set_external_mnt(arg);
 	if (!strncmp(arg, "unix[", 5))
 		return set_external_unix(arg);
-	return opt_error("only net[INO]:KEY, mnt[KEY]:VALUE and unix[INO] are supported yet, not '%s'", arg);
+	if (!strncmp(arg, "file[", 5))
+		return set_external_file(arg);
+	return opt_error("only net[INO]:KEY, mnt[KEY]:VALUE, unix[INO] and file[MNT_ID:INO] are supported yet, not '%s'",
+			 arg);
 }
 
 static int set_lsm_profile(const char *arg)
@@ -708,7 +743,8 @@ static const struct opt_def defs[] = {
 	     "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
 	FUNC("external", 0, required_argument, WORKS, set_external, "RES",
 	     "net[INO]:KEY (dump: the net namespace INO is the runtime's), mnt[MOUNTPOINT]:KEY (dump), "
-	     "mnt[KEY]:PATH (restore), unix[INO] (dump: socket INO's peer is outside): an external resource"),
+	     "mnt[KEY]:PATH (restore), unix[INO] (dump: socket INO's peer is outside), file[MNT_ID:INO] (dump: "
+	     "restored from --inherit-fd fd[N]:file[MNT_ID:INO]): an external resource"),
 	FUNC("ext-mount-map", 'M', required_argument, WORKS, set_ext_mount_map, "KEY:VAL",
 	     "the same as --external mnt[KEY]:VAL"),
 	FUNC("lsm-profile", 0, required_argument, WORKS, set_lsm_profile, "TYPE:NAME",
