@@ -35,6 +35,9 @@ static bool reg_detect(const struct fd_parms *p)
 
 	if (p->link[0] != '/')
 		return false;
+	/* a symlink itself is open only with O_PATH | O_NOFOLLOW, and reopened so */
+	if (S_ISLNK(m))
+		return (p->flags & O_PATH) != 0;
 	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !tty_is_terminal(&p->stat)) || S_ISBLK(m);
 }
 
@@ -97,6 +100,10 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
 	if (file_unlinked(p, name, sizeof(name))) {
+		if (S_ISLNK(p->stat.st_mode))
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d is an unlinked symlink (%s, O_PATH): criu can't restore it\n",
+				       p->fd, p->item ? p->item->pid : 0, name);
 		if (mnt_id >= 0)
 			return pr_fail(-EOPNOTSUPP,
 				       "fd %d of task %d is an unlinked file (%s) in the tree's own mount namespace: "
