@@ -9,9 +9,10 @@
  *    tasks held without an fd (a flock() on a file only mapped any more),
  *    which are refused either way;
  *  - a /proc file of a task of the tree (/proc/PID/maps, /proc/PID/stat, the
- *    directory /proc/PID, ...): restore reopens files by path before the
- *    tasks exist (and a restored task may see another pid), so the path
- *    would name nothing or another process;
+ *    directory /proc/PID, ...) when the tree has a pid or mount namespace
+ *    of its own: the path would name another process or nothing in criu's
+ *    /proc. In criu's namespaces the restore reopens it once the restored
+ *    task exists (files-reg.c);
  *  - an fd table shared by processes that are not threads of one another
  *    (clone(CLONE_FILES) without CLONE_THREAD): restore gives every process
  *    a table of its own, so what one closes or opens would no longer show in
@@ -21,6 +22,7 @@
  * tree is resumed untouched by cr_dump_tasks().
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,12 @@ int check_fd_proc(struct pstree *tree, const struct fd_parms *p)
 	/* the tree's /proc may be one of its own pid namespace: its pids or the ones criu sees */
 	owner = pstree_find_vtid(tree, pid, &idx) ?: tree_task_of(tree, pid);
 	if (!owner)
+		return 0;
+	/*
+	 * In criu's pid and mount namespaces the path names the restored task
+	 * again (same pid, same /proc): reopened once the tree exists (files-reg.c)
+	 */
+	if (!(tree->ns_flags & CLONE_NEWPID) && !tree->mntns && tree_task_of(tree, pid) && !strncmp(p->link, "/proc/", 6))
 		return 0;
 	return pr_fail(-EOPNOTSUPP,
 		       "fd %d of task %d is %s, a /proc file of task %d of the dumped tree: criu can't restore "

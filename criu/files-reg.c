@@ -199,6 +199,26 @@ int open_img_path(const char *name, int flags)
 	return (int)fd;
 }
 
+/*
+ * A /proc file of a task of the tree (/proc/PID/maps, /proc/PID): opened
+ * once the restored tasks exist (their pids are the dumped ones), so that it
+ * is the restored task's. True when d is one, its stage moved.
+ */
+static bool proc_of_tree(struct rst_ctx *ctx, struct file_desc *d)
+{
+	const char *name = d->fe->reg->name;
+	pid_t pid;
+	int idx;
+
+	if (strncmp(name, "/proc/", 6))
+		return false;
+	pid = proc_path_pid(name);
+	if (pid <= 0 || !pstree_find_tid(&ctx->tree, pid, &idx))
+		return false;
+	d->stage = FILE_OPEN_AFTER_TREE;
+	return true;
+}
+
 static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
@@ -209,6 +229,13 @@ static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 		return pr_fail(-EINVAL,
 			       "files.img: file %u has the path '%s', not an absolute path without '.' or '..' (refused: it would resolve outside the root)\n",
 			       d->id, d->fe->reg->name ?: "");
+	if (proc_of_tree(ctx, d))
+		return rst_own_pidns(ctx) || ctx->mnt
+			       ? pr_fail(-EOPNOTSUPP,
+					 "files.img: file %u is %s, a /proc file of a task of a tree with namespaces of its "
+					 "own: criu can't reopen it\n",
+					 d->id, d->fe->reg->name)
+			       : 0;
 	if (d->fe->reg->has_deleted && d->fe->reg->deleted)
 		return pr_fail(-EINVAL,
 			       "files.img: file %u (%s) is a deleted file of an older criu image format (reg-files-data.img), which this criu no longer reads\n",
