@@ -65,6 +65,9 @@ struct unix_sk_info {
 	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
 	bool created;
 	bool unlinked;		/* a removed socket file: removed again after restore */
+	/* directories of a removed name that were removed too: made for bind(), removed after (deepest last) */
+	char *made_dirs[16];
+	int nr_made_dirs;
 	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
 	struct list_head queue;	/* struct sk_packet */
 	char who[48];
@@ -408,9 +411,74 @@ static int free_name_for(struct list_head *sks, struct unix_sk_info *si)
 	return 0;
 }
 
+/* in_name_dir() callback: make the missing directories of the name's path (arg: the socket) */
+static int do_make_dirs(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct unix_sk_info *si = arg;
+	char path[sizeof(sa->sun_path) + 1];
+	char *c = path;
+
+	snprintf(path, sizeof(path), "%s", sa->sun_path);
+	while ((c = strchr(c + 1, '/'))) {
+		*c = '\0';
+		if (mkdir(path, 0700)) {
+			if (errno != EEXIST)
+				return -errno;
+		} else {
+			if (si->nr_made_dirs == ARRAY_SIZE(si->made_dirs)) {
+				rmdir(path);
+				return -ENAMETOOLONG;
+			}
+			si->made_dirs[si->nr_made_dirs] = strdup(path);
+			if (!si->made_dirs[si->nr_made_dirs]) {
+				rmdir(path);
+				return -ENOMEM;
+			}
+			si->nr_made_dirs++;
+		}
+		*c = '/';
+	}
+	return 0;
+}
+
+/* in_name_dir() callback: remove the directories do_make_dirs() made, deepest first */
+static int do_remove_dirs(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct unix_sk_info *si = arg;
+	int ret = 0;
+
+	while (si->nr_made_dirs) {
+		char *d = si->made_dirs[--si->nr_made_dirs];
+
+		if (rmdir(d) && errno != ENOENT && !ret)
+			ret = -errno;
+		free(d);
+	}
+	return ret;
+}
+
+/*
+ * A socket whose file was removed, and its directory too: the directories
+ * are made again for bind() and removed with the file (unlink_deleted()).
+ */
+static int make_name_dirs(struct unix_sk_info *si)
+{
+	int ret;
+
+	if (!is_deleted(si->ue))
+		return 0;
+	ret = in_name_dir(si->ue, do_make_dirs, -1, si->who, si);
+	if (ret)
+		return pr_fail(ret, "%s: can't make the removed directories of its name again: %s\n", si->who,
+			       strerror(-ret));
+	if (si->nr_made_dirs)
+		pr_debug("%s: %d removed directories of its name made for bind()\n", si->who, si->nr_made_dirs);
+	return 0;
+}
+
 static int bind_one(struct list_head *sks, struct unix_sk_info *si)
 {
-	int ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+	int ret = is_deleted(si->ue) ? make_name_dirs(si) : free_name_for(sks, si);
 
 	return ret ?: bind_name(si->fd, si->ue, si->who);
 }
@@ -566,7 +634,7 @@ static int connect_via_temp_listener(struct list_head *sks, struct unix_sk_info 
 	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (tmp < 0)
 		return pr_fail_errno("%s: socket", si->who);
-	ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+	ret = is_deleted(si->ue) ? make_name_dirs(si) : free_name_for(sks, si);
 	ret = ret ?: bind_name(tmp, si->ue, si->who);
 	if (ret)
 		return ret;
@@ -821,11 +889,17 @@ static int requeue_all(struct rst_ctx *ctx, struct list_head *sks)
 		if (ret)
 			return ret;
 	}
-	/* removed socket files go once nothing needs to connect or send to them */
+	/* removed socket files go once nothing needs to connect or send to them, then their removed directories */
 	list_for_each_entry(si, sks, list) {
 		ret = unlink_deleted(si);
 		if (ret)
 			return ret;
+	}
+	list_for_each_entry_reverse(si, sks, list) {
+		ret = si->nr_made_dirs ? in_name_dir(si->ue, do_remove_dirs, -1, si->who, si) : 0;
+		if (ret)
+			return pr_fail(ret, "%s: can't remove the directories of its name again: %s\n", si->who,
+				       strerror(-ret));
 	}
 	/* shutdowns last: a shut socket takes no more data */
 	list_for_each_entry(si, sks, list) {
@@ -913,6 +987,9 @@ static void free_sks(struct list_head *sks)
 	struct unix_sk_info *si, *tmp;
 
 	list_for_each_entry_safe(si, tmp, sks, list) {
+		/* a failed restore: the directories made for a removed name go too */
+		if (si->nr_made_dirs)
+			in_name_dir(si->ue, do_remove_dirs, -1, si->who, si);
 		if (si->fd >= 0)
 			close(si->fd);
 		if (si->orphan_fd >= 0)

@@ -70,6 +70,8 @@ struct unix_dump {
 	int nr_tree_socks;
 	uint32_t *ext_peers;		/* sockets outside the tree written as external peers (USK_EXTERN) */
 	int nr_ext_peers;
+	char **gone_names;		/* the paths of the sockets dumped so far whose file was removed */
+	int nr_gone_names;
 	bool ready;			/* both collected */
 };
 static const char unix_dump_key;
@@ -102,6 +104,11 @@ static void diag_free(void *state)
 	free(ud->ext_peers);
 	ud->ext_peers = NULL;
 	ud->nr_ext_peers = 0;
+	for (int i = 0; i < ud->nr_gone_names; i++)
+		free(ud->gone_names[i]);
+	free(ud->gone_names);
+	ud->gone_names = NULL;
+	ud->nr_gone_names = 0;
 	ud->ready = false;
 }
 
@@ -404,6 +411,12 @@ static int check_rebindable(const char *name_dir, const char *name, const char *
 
 	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
 		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
+	/* restore binds a relative name from the task's cwd, which must be there */
+	if (name_dir && (stat(name_dir, &st) || !S_ISDIR(st.st_mode)))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to the relative name %s, whose socket file was removed and the directory %s it "
+			       "is relative to (the task's cwd) too: criu can't bind the socket to that name again\n",
+			       who, name, name_dir);
 	if (!lstat(path, &st)) {
 		if (S_ISSOCK(st.st_mode))
 			return 0;
@@ -412,14 +425,19 @@ static int check_rebindable(const char *name_dir, const char *name, const char *
 			       "made there: criu can't bind the socket to that name again\n",
 			       who, path);
 	}
-	slash = strrchr(path, '/');
-	if (slash && slash != path) {
+	/* directories removed too are made again for bind() and removed after; the nearest one left must be one */
+	while ((slash = strrchr(path, '/')) && slash != path) {
 		*slash = '\0';
-		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		if (!stat(path, &st)) {
+			if (S_ISDIR(st.st_mode))
+				return 0;
 			return pr_fail(-EOPNOTSUPP,
-				       "%s: bound to %s/%s, whose socket file was removed and the directory %s too: "
-				       "criu can't bind the socket to that name again\n",
-				       who, path, slash + 1, path);
+				       "%s: bound to a name under %s, whose socket file was removed and %s is not a "
+				       "directory any more: criu can't bind the socket to that name again\n",
+				       who, path, path);
+		}
+		if (errno != ENOENT)
+			return pr_fail_errno("%s: can't look at %s", who, path);
 	}
 	return 0;
 }
@@ -462,6 +480,37 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 	perms->uid = st.st_uid;
 	perms->gid = st.st_gid;
 	ue->file_perms = perms;
+	return 0;
+}
+
+/*
+ * Two sockets bound one after the other to a name whose file is gone:
+ * restore binds every such socket before connecting their clients, so the
+ * second could not have the name while the first holds it. Refused.
+ */
+static int note_gone_name(struct unix_dump *ud, const char *name_dir, const char *name, const char *who)
+{
+	char *path, **v;
+
+	if (asprintf(&path, "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < ud->nr_gone_names; i++)
+		if (!strcmp(ud->gone_names[i], path)) {
+			int ret = pr_fail(-EOPNOTSUPP,
+					  "%s: bound to %s, whose socket file was removed, as another socket of the "
+					  "tree was: criu can't give both that name again\n",
+					  who, path);
+
+			free(path);
+			return ret;
+		}
+	v = xrealloc(ud->gone_names, (ud->nr_gone_names + 1) * sizeof(*v));
+	if (!v) {
+		free(path);
+		return -ENOMEM;
+	}
+	ud->gone_names = v;
+	v[ud->nr_gone_names++] = path;
 	return 0;
 }
 
@@ -717,6 +766,8 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	}
 	if (s->name_len && s->name[0]) {
 		ret = dump_name_path(&ue, &perms, s, p, who, dir, sizeof(dir));
+		if (!ret && ue.deleted)
+			ret = note_gone_name(ud, ue.name_dir, s->name, who);
 		if (ret)
 			return ret;
 	}
