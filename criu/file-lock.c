@@ -241,10 +241,8 @@ static const char *flag_name(uint32_t flag)
 static int take_lock(const FileLockEntry *fle)
 {
 	struct flock fl = { .l_type = fle->type, .l_whence = SEEK_SET, .l_start = fle->start, .l_len = fle->len };
-	int r;
+	int r = -1;
 
-	if (fle->type != F_RDLCK && fle->type != F_WRLCK)
-		return -EINVAL;
 	switch (fle->flag) {
 	case FLE_FLOCK:
 		r = flock(fle->fd, (fle->type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB);
@@ -258,16 +256,36 @@ static int take_lock(const FileLockEntry *fle)
 	case FLE_LEASE:
 		r = fcntl(fle->fd, F_SETLEASE, fle->type);
 		break;
-	default:
-		return -EINVAL;
 	}
 	return r < 0 ? -errno : 0;
+}
+
+/* One entry of the task: checked, then taken. 0 or -errno (logged). */
+static int restore_one_lock(const struct pstree_item *me, const FileLockEntry *fle)
+{
+	bool known = fle->flag == FLE_FLOCK || fle->flag == FLE_POSIX || fle->flag == FLE_OFD || fle->flag == FLE_LEASE;
+	int ret;
+
+	if (fle->flag == FLE_LEASE && (fle->type & FLE_LEASE_BREAKING))
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: filelocks.img holds a lease being broken on fd %d: criu can't restore a lease "
+			       "break in progress\n",
+			       me->pid, fle->fd);
+	if (!known || (fle->type != F_RDLCK && fle->type != F_WRLCK))
+		return pr_fail(-EINVAL, "task %d: filelocks.img: lock flag %u, type %u on fd %d is not one criu knows\n",
+			       me->pid, fle->flag, fle->type, fle->fd);
+	ret = take_lock(fle);
+	if (ret)
+		return pr_fail(ret, "task %d: can't take its %s %s on fd %d (from %lld, %lld bytes) again: %s\n",
+			       me->pid, fle->type == F_WRLCK ? "WRITE" : "READ", flag_name(fle->flag), fle->fd,
+			       (long long)fle->start, (long long)fle->len, strerror(-ret));
+	return 0;
 }
 
 int restore_task_locks(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILE_LOCKS, O_RSTR);
-	int ret = 0, nr = 0;
+	int ret, nr = 0;
 
 	if (!img)
 		return pr_fail(-errno, "task %d: can't open %s\n", me->pid, img_last_error());
@@ -277,23 +295,8 @@ int restore_task_locks(struct rst_ctx *ctx, struct pstree_item *me)
 		ret = pb_read_one_eof(img, (void **)&fle, PB_FILE_LOCK);
 		if (ret <= 0)
 			break;
-		if (fle->pid == me->pid) {
-			if (fle->type & FLE_LEASE_BREAKING && fle->flag == FLE_LEASE)
-				ret = pr_fail(-EOPNOTSUPP,
-					      "task %d: filelocks.img holds a lease being broken on fd %d: criu can't "
-					      "restore a lease break in progress\n",
-					      me->pid, fle->fd);
-			else
-				ret = take_lock(fle);
-			if (ret == -EINVAL)
-				ret = pr_fail(ret, "task %d: filelocks.img: lock flag %u, type %u on fd %d is not one criu knows\n",
-					      me->pid, fle->flag, fle->type, fle->fd);
-			else if (ret < 0 && ret != -EOPNOTSUPP)
-				ret = pr_fail(ret, "task %d: can't take its %s %s on fd %d (from %lld, %lld bytes) again: %s\n",
-					      me->pid, fle->type == F_WRLCK ? "WRITE" : "READ", flag_name(fle->flag),
-					      fle->fd, (long long)fle->start, (long long)fle->len, strerror(-ret));
-			nr += !ret;
-		}
+		ret = fle->pid == me->pid ? restore_one_lock(me, fle) : 0;
+		nr += fle->pid == me->pid && !ret;
 		pb_free(fle, PB_FILE_LOCK);
 		if (ret < 0)
 			break;
