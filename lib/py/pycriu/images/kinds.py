@@ -366,7 +366,8 @@ HANDLERS = {
     "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
     "CGROUP": Entries("cgroup_entry"),
     "FILE_LOCKS": Entries("file_lock_entry"),
-    "IPCNS_MQ": Entries("posix_mq_entry"),	# ours: POSIX message queues of an IPC namespace
+    "IPCNS_MQ": Entries("posix_mq_entry"),
+    "STATS": Entries("stats_entry"),	# ours: POSIX message queues of an IPC namespace
     "TCP_STREAM": TcpStream(),
 }
 
