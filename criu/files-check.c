@@ -204,8 +204,9 @@ static bool maps_inode(struct pstree_item *item, dev_t dev, unsigned long ino)
 }
 
 /*
- * /proc/locks: a lock whose owner pid is a task of the tree. (OFD locks show
- * pid -1: only their fds tell, see check_fd_locks().)
+ * /proc/locks: a lock whose owner pid is a task of the tree, refused without
+ * --file-locks, or when no fd of the task holds it. (OFD locks show pid -1:
+ * only their fds tell, see dump_fd_locks() in file-lock.c.)
  */
 static int check_proc_locks(struct pstree *tree)
 {
