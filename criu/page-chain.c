@@ -50,7 +50,7 @@ static int check_level(int dfd)
 	close_image(img);
 	if (ret)
 		return ret;
-	ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, false);
+	ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, false, false);
 	pb_free(ie, PB_INVENTORY);
 	return ret;
 }
