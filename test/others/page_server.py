@@ -169,6 +169,51 @@ def refusals(pid, work, certs):
     ok(running(pid), "and the task runs on")
 
 
+def rpc(pid, work):
+    """RPC: PAGE_SERVER (port 0: criu picks one and says which), then a PRE_DUMP with ps to it."""
+    sys.path.insert(0, os.path.abspath("build/py"))
+    import pycriu.criu
+    srv, cli = os.path.join(work, "rs"), os.path.join(work, "rc")
+    os.makedirs(srv)
+    os.makedirs(cli)
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    c.opts.images_dir = srv
+    c.opts.log_file = "ps.log"
+    c.opts.log_level = 4
+    c.opts.ps.address = "127.0.0.1"
+    c.opts.ps.port = 0
+    try:
+        resp = c._request("PAGE_SERVER")
+        port, spid = resp.ps.port, resp.ps.pid
+    except Exception as e:
+        print("# PAGE_SERVER: %s" % e)
+        port = spid = 0
+    ok(port > 0 and spid > 0, "RPC PAGE_SERVER: a page server %d on port %d" % (spid, port))
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    c.opts.images_dir = cli
+    c.opts.pid = pid
+    c.opts.log_file = "log"
+    c.opts.log_level = 4
+    c.opts.ps.address = "127.0.0.1"
+    c.opts.ps.port = port
+    try:
+        c.pre_dump()
+        done = True
+    except Exception as e:
+        print("# PRE_DUMP: %s" % e)
+        done = False
+    for _ in range(500):
+        if not spid or not state(spid) or state(spid) == "Z":
+            break
+        time.sleep(0.01)
+    reap()
+    ok(done and pages_in(srv) >= MIB * 256 and not pages_in(cli) and not state(spid),
+       "RPC PRE_DUMP with ps: %d pages on the page server, which is gone" % pages_in(srv))
+    ok(running(pid), "the task runs on after the RPC pre-dump")
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -191,6 +236,7 @@ def main():
         ok(rc == 0 and prc == 0, "pre-dump %d to a page server (criu %d, page server %d)" % (i, rc, prc))
         ok(running(pid), "the task runs on after pre-dump %d" % i)
         time.sleep(0.3)
+    rpc(pid, work)
     refusals(pid, work, certs)
     rc, prc = one_pass("dump", pid, work, 4, tls_args(certs), tls_args(certs))
     ok(rc == 0 and prc == 0, "dump to a page server over TLS (criu %d, page server %d)" % (rc, prc))
