@@ -70,6 +70,8 @@ int page_server_run(int img_dfd, const struct ps_conf *conf, struct page_server 
 			return ret;
 	}
 	ret = ps_serve(&c, img_dfd);
+	tls_end(c.tls, ret != 0);
+	c.tls = NULL;
 	if (!ret && c.own_sk) {
 		char ch;
 

@@ -178,7 +178,13 @@ void tls_end(struct tls_session *t, bool failed)
 {
 	if (!t)
 		return;
-	if (t->live && !failed)
-		gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	/* as CRIU's: a clean end waits for the peer's close_notify, so neither side closes on unread data */
+	if (t->live && !failed) {
+		int ret;
+
+		do
+			ret = gnutls_bye(t->s, GNUTLS_SHUT_RDWR);
+		while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
+	}
 	tls_free(t);
 }

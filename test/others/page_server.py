@@ -10,6 +10,13 @@ Refusals (the task must run on, unstopped): a page server whose certificate
 another CA signed, and one that trusts another CA (so refuses our client).
 Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
+
+    CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
+
+runs the same chain against an upstream CRIU instead (not in make test: CI
+has no upstream build): our pre-dumps and TLS dump to CRIU's page server,
+restored by us; CRIU's dump to our page server (plain and TLS), restored by
+us and by CRIU.
 """
 import ctypes
 import glob
@@ -89,10 +96,10 @@ def tls_args(d, ca="ca", who=""):
             "--tls-key", os.path.join(d, who + "key.pem")]
 
 
-def page_server(d, port, extra):
+def page_server(d, port, extra, binary=None):
     """Start criu page-server on d; returns once it listens (--status-fd)."""
     r, w = os.pipe()
-    p = subprocess.Popen([CRIU, "page-server", "-D", d, "--address", "127.0.0.1", "--port", str(port),
+    p = subprocess.Popen([binary or CRIU, "page-server", "-D", d, "--address", "127.0.0.1", "--port", str(port),
                           "--status-fd", str(w), "-o", "ps.log", "-v4"] + extra, pass_fds=[w],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
@@ -127,19 +134,20 @@ def start_task(exe, result):
     return pid
 
 
-def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True):
+def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True, server=None, client=None):
     """Pass i (d = c<i> here, s<i> on the page server); (criu rc, page server rc)."""
     port = free_port()
     srv, cli = os.path.join(work, "s%d" % i), os.path.join(work, "c%d" % i)
     os.makedirs(srv, exist_ok=True)
+    os.makedirs(cli, exist_ok=True)	# CRIU's dump does not make it
     chain = chain and i > 1
     prev = ["--prev-images-dir", "../s%d" % (i - 1)] if chain else []
-    ps = page_server(srv, port, prev + list(extra_srv))
+    ps = page_server(srv, port, prev + list(extra_srv), server)
     args = [kind, "-t", str(pid), "-D", cli, "-o", "log", "-v4", "--page-server", "--address", "127.0.0.1",
             "--port", str(port)]
     if chain:
         args += ["--track-mem", "--prev-images-dir", "../c%d" % (i - 1)]
-    rc = criu(*(args + list(extra_cli)))
+    rc = subprocess.run([client or CRIU] + args + list(extra_cli), capture_output=True).returncode
     try:
         prc = ps.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -214,6 +222,61 @@ def rpc(pid, work):
     ok(running(pid), "the task runs on after the RPC pre-dump")
 
 
+def restore_and_check(pid, final, result, what, binary=None):
+    ok(subprocess.run([binary or CRIU, "restore", "-D", final, "-o", "rlog", "-d"]).returncode == 0,
+       "%s: restore" % what)
+    for _ in range(1000):
+        if state(pid):
+            break
+        time.sleep(0.01)
+    if state(pid):
+        os.kill(pid, signal.SIGUSR2)
+    for _ in range(1000):
+        if not state(pid) or state(pid) == "Z":
+            break
+        time.sleep(0.01)
+    reap()
+    res = open(result).read().strip() if os.path.exists(result) else "no result"
+    ok(res == "OK", "%s: the restored task found every word right (%s)" % (what, res))
+    if os.path.exists(result):
+        os.unlink(result)
+
+
+def interop(up, work, exe, certs):
+    """Against upstream CRIU, both ways."""
+    result = os.path.join(work, "result")
+    # ours -> CRIU's page server: two pre-dumps and a TLS dump, restored by us
+    pid = start_task(exe, result)
+    for i in (1, 2):
+        rc, prc = one_pass("pre-dump", pid, work, i, server=up)
+        ok(rc == 0 and prc == 0, "our pre-dump %d to CRIU's page server (criu %d, page server %d)" % (i, rc, prc))
+        time.sleep(0.3)
+    rc, prc = one_pass("dump", pid, work, 3, tls_args(certs), tls_args(certs), server=up)
+    ok(rc == 0 and prc == 0, "our TLS dump to CRIU's page server (criu %d, page server %d)" % (rc, prc))
+    if state(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    first, last = pages_in(os.path.join(work, "s1")), pages_in(os.path.join(work, "s3"))
+    ok(last * 8 < first, "CRIU's page server took our PE_PARENT entries: %d pages, the first pass %d" % (last, first))
+    for f in glob.glob(os.path.join(work, "c3", "*.img")):
+        shutil.copy(f, os.path.join(work, "s3"))
+    restore_and_check(pid, os.path.join(work, "s3"), result, "ours to CRIU's page server, restored by us")
+    # CRIU's dump -> our page server, plain and TLS; restored by us, then by CRIU
+    for i, extra, rst in ((11, [], None), (12, tls_args(certs), None), (13, [], up)):
+        pid = start_task(exe, result)
+        rc, prc = one_pass("dump", pid, work, i, extra, extra, chain=False, client=up)
+        ok(rc == 0 and prc == 0, "CRIU's dump%s to our page server (criu %d, page server %d)" %
+           (" over TLS" if extra else "", rc, prc))
+        if state(pid):
+            os.kill(pid, signal.SIGKILL)
+        reap()
+        final = os.path.join(work, "s%d" % i)
+        for f in glob.glob(os.path.join(work, "c%d" % i, "*.img")):
+            shutil.copy(f, final)
+        restore_and_check(pid, final, result, "CRIU's dump to our page server, restored by %s" %
+                          ("CRIU" if rst else "us"), rst)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -229,6 +292,18 @@ def main():
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "predump_task.c")], check=True)
     result = os.path.join(work, "result")
+    if "--interop" in sys.argv:
+        up = os.environ.get("CRIU_UPSTREAM")
+        if not up or not os.access(up, os.X_OK):
+            print("# SKIP: CRIU_UPSTREAM is not an upstream criu binary")
+            return 77
+        interop(up, work, exe, certs)
+        if all(results):
+            shutil.rmtree(work)
+        else:
+            print("# images and logs kept in %s" % work)
+        print("1..%d" % len(results))
+        return 0 if all(results) else 1
     pid = start_task(exe, result)
     t0 = time.time()
     for i in (1, 2, 3):
