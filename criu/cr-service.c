@@ -294,10 +294,11 @@ static int do_page_server(int sk, CriuReq *req)
 	}
 	if (srv.lsk >= 0)
 		close(srv.lsk);
+	if (!ret)
+		pr_info("page server %d on port %u\n", pid, srv.port);
 	rpc_dirs_close(&dirs);
 	resp.type = req->type;
 	if (!ret) {
-		pr_info("page server %d on port %u\n", pid, srv.port);
 		info.has_pid = true;
 		info.pid = pid;
 		info.has_port = true;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "files.h"
 #include "image.h"
 #include "mem.h"
@@ -445,10 +446,11 @@ static int dump_pages_remote(struct mm_dump *d, int pm_fd, struct page_xfer *x)
 	} else if (d->ctx->with_parent) {
 		pr_info("task %d: the page server has no parent images of it: all its pages are sent\n", d->pid);
 	}
-	x->digests = &mine;
+	/* what the next pass compares with: a pre-dump's, or a dump's with --track-mem (CRIU's "track for next") */
+	x->digests = d->ctx->pre_dump || opts.track_mem ? &mine : NULL;
 	x->parent_digests = with_parent ? &theirs : NULL;
 	ret = dump_pages_to(d, pm_fd, x, with_parent ? &parent : NULL);
-	if (!ret) {
+	if (!ret && x->digests) {
 		ret = page_digests_write(d->img_dfd, d->img_id, &mine);
 		if (ret)
 			pr_err("task %d: can't write page-digests-%d.img: %s\n", d->pid, d->img_id, strerror(-ret));
