@@ -63,9 +63,8 @@ static int ps_send2(struct ps_conn *c, const void *a, size_t alen, const void *b
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = blen ? 2 : 1 };
 
 	if (c->tls) {
-		int ret = ps_send(c, a, alen);
-
-		return ret || !blen ? ret : ps_send(c, b, blen);
+		c->bytes_sent += alen + blen;
+		return tls_send2(c->tls, a, alen, b, blen);
 	}
 	c->bytes_sent += alen + blen;
 	while (mh.msg_iovlen) {
@@ -346,6 +345,7 @@ int ps_accept(int lsk, const struct ps_conf *conf, struct ps_conn *c)
 }
 
 #define SRV_BUF_SIZE (4UL << 20)
+#define SRV_PIPE_SIZE (1 << 20)	/* the default pipe-max-size */
 
 /* What one session of the server holds. */
 struct ps_session {
@@ -358,6 +358,8 @@ struct ps_session {
 	struct page_chain chain;	/* the parent chain of x's pagemap (a task's), when has_parent */
 	bool has_parent;
 	char *buf;
+	int pipe[2];			/* plain TCP: pages go socket -> pipe -> pages image by splice() */
+	size_t pipe_size;
 	unsigned long nr_pages, nr_parent;
 };
 
@@ -469,9 +471,44 @@ static int check_in_parent(struct ps_session *s, uint64_t vaddr, uint64_t nr)
 	return 0;
 }
 
+/*
+ * Plain TCP: splice() the pages from the socket into the pipe and from the
+ * pipe into the pages image; the bytes are copied once (into the file), not
+ * through a buffer of ours.
+ */
+static int srv_splice_pages(struct ps_session *s, uint64_t len)
+{
+	int fd = s->x.pages_fd;
+
+	while (len) {
+		ssize_t in = splice(s->c->sk, NULL, s->pipe[1], NULL, min(len, (uint64_t)s->pipe_size), SPLICE_F_MOVE);
+
+		if (in < 0 && errno == EINTR)
+			continue;
+		if (in <= 0)
+			return pr_fail(in ? -errno : -ECONNRESET,
+				       "page server: the connection broke in the middle of pages: %s\n",
+				       in ? strerror(errno) : "closed");
+		len -= in;
+		while (in) {
+			ssize_t out = splice(s->pipe[0], NULL, fd, NULL, in, SPLICE_F_MOVE);
+
+			if (out < 0 && errno == EINTR)
+				continue;
+			if (out <= 0)
+				return pr_fail(out ? -errno : -EIO, "page server: can't write the pages: %s\n",
+					       out ? strerror(errno) : "short write");
+			in -= out;
+		}
+	}
+	return 0;
+}
+
 /* Receive the entry's pages into the pages image. */
 static int srv_recv_pages(struct ps_session *s, uint64_t len)
 {
+	if (s->pipe[0] >= 0)
+		return srv_splice_pages(s, len);
 	while (len) {
 		size_t chunk = min(len, (uint64_t)SRV_BUF_SIZE);
 		int ret = ps_recv(s->c, s->buf, chunk);
@@ -566,12 +603,17 @@ static int srv_one(struct ps_session *s, const struct ps_iov *iov)
 
 int ps_serve(struct ps_conn *c, int img_dfd)
 {
-	struct ps_session s = { .c = c, .img_dfd = img_dfd, .next_pages_id = 1 };
+	struct ps_session s = { .c = c, .img_dfd = img_dfd, .next_pages_id = 1, .pipe = { -1, -1 } };
 	int ret;
 
 	s.buf = mmap(NULL, SRV_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s.buf == MAP_FAILED)
 		return pr_fail_errno("page server: no buffer");
+	if (!c->tls && !pipe2(s.pipe, O_CLOEXEC)) {
+		int sz = fcntl(s.pipe[1], F_SETPIPE_SZ, SRV_PIPE_SIZE);
+
+		s.pipe_size = sz > 0 ? (size_t)sz : (size_t)fcntl(s.pipe[1], F_GETPIPE_SZ);
+	}
 	for (;;) {
 		struct ps_iov iov;
 
@@ -595,6 +637,10 @@ int ps_serve(struct ps_conn *c, int img_dfd)
 			page_chain_close(&s.chain);
 	}
 	munmap(s.buf, SRV_BUF_SIZE);
+	if (s.pipe[0] >= 0) {
+		close(s.pipe[0]);
+		close(s.pipe[1]);
+	}
 	return ret;
 }
 

@@ -131,7 +131,12 @@ int tls_start(int sk, bool server, const struct tls_conf *conf, struct tls_sessi
 	ret = verify_peer(t, conf, server);
 	if (ret)
 		goto err;
-	pr_info("TLS session up (%s)\n", server ? "server" : "client");
+	{
+		char *desc = gnutls_session_get_desc(t->s);
+
+		pr_info("TLS session up (%s): %s\n", server ? "server" : "client", desc ?: "?");
+		gnutls_free(desc);
+	}
 	*ret_s = t;
 	return 0;
 err:
@@ -154,6 +159,26 @@ int tls_send_all(struct tls_session *t, const void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+int tls_send2(struct tls_session *t, const void *a, size_t alen, const void *b, size_t blen)
+{
+	int ret;
+
+	/* corked: the records of a batch leave in one go, not one send() per 16 KiB record */
+	gnutls_record_cork(t->s);
+	ret = tls_send_all(t, a, alen);
+	if (!ret && blen)
+		ret = tls_send_all(t, b, blen);
+	do {
+		int n = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
+
+		if (n >= 0 || ret)
+			break;
+		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED)
+			ret = -ECONNRESET;
+	} while (!ret);
+	return ret;
 }
 
 ssize_t tls_recv_some(struct tls_session *t, void *buf, size_t len)
