@@ -6,9 +6,11 @@ about 3 MiB/s is pre-dumped three times to `criu page-server`s (each pass
 server over TLS; the page server's dirs must hold far fewer pages for the
 final dump than for the first pass. The client's images are copied next to
 the final pages and restored; the task checks every word itself.
-Refusals (the task must run on, unstopped): a page server whose certificate
-another CA signed, and one that trusts another CA (so refuses our client).
-Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+First, while the task runs (it must run on, unstopped, after each): RPC
+PAGE_SERVER and an RPC PRE_DUMP with ps to it; a pre-dump over --ps-socket
+on both sides (page-server --daemon --pidfile); refusals: a page server
+whose certificate another CA signed, and one that trusts another CA (so
+refuses our client). Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
@@ -164,6 +166,29 @@ def log_of(work, name):
         return ""
 
 
+def ps_socket(pid, work):
+    """--ps-socket on both sides: a pre-dump over a socketpair, the page server started with --daemon."""
+    srv, cli = os.path.join(work, "ss"), os.path.join(work, "sc")
+    os.makedirs(srv)
+    a, b = socket.socketpair()
+    pidfile = os.path.join(work, "ps.pid")
+    rc_srv = subprocess.run([CRIU, "page-server", "-D", srv, "--ps-socket", str(a.fileno()), "--daemon",
+                             "--pidfile", pidfile, "-o", "ps.log", "-v4"], pass_fds=[a.fileno()]).returncode
+    a.close()
+    spid = int(open(pidfile).read()) if os.path.exists(pidfile) else 0
+    rc = subprocess.run([CRIU, "pre-dump", "-t", str(pid), "-D", cli, "-o", "log", "-v4", "--page-server",
+                         "--ps-socket", str(b.fileno())], pass_fds=[b.fileno()]).returncode
+    b.close()
+    for _ in range(500):
+        if not spid or not state(spid) or state(spid) == "Z":
+            break
+        time.sleep(0.01)
+    reap()
+    ok(rc_srv == 0 and spid > 0 and rc == 0 and pages_in(srv) >= MIB * 256 and not state(spid),
+       "--ps-socket on both sides, page-server --daemon --pidfile: %d pages sent, the server is gone" %
+       pages_in(srv))
+
+
 def refusals(pid, work, certs):
     rc, prc = one_pass("dump", pid, work, 90, tls_args(certs, "rogue-ca", "rogue-"), tls_args(certs), False)
     log = log_of(work, "c90")
@@ -306,13 +331,15 @@ def main():
         return 0 if all(results) else 1
     pid = start_task(exe, result)
     t0 = time.time()
+    # first what must leave the task running, so that the final dump comes right after the last pre-dump
+    rpc(pid, work)
+    ps_socket(pid, work)
+    refusals(pid, work, certs)
     for i in (1, 2, 3):
         rc, prc = one_pass("pre-dump", pid, work, i)
         ok(rc == 0 and prc == 0, "pre-dump %d to a page server (criu %d, page server %d)" % (i, rc, prc))
         ok(running(pid), "the task runs on after pre-dump %d" % i)
         time.sleep(0.3)
-    rpc(pid, work)
-    refusals(pid, work, certs)
     rc, prc = one_pass("dump", pid, work, 4, tls_args(certs), tls_args(certs))
     ok(rc == 0 and prc == 0, "dump to a page server over TLS (criu %d, page server %d)" % (rc, prc))
     dumped = time.time()
