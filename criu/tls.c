@@ -165,11 +165,17 @@ int tls_send2(struct tls_session *t, const void *a, size_t alen, const void *b, 
 {
 	int ret;
 
-	/* corked: the records of a batch leave in one go, not one send() per 16 KiB record */
-	gnutls_record_cork(t->s);
+	/*
+	 * a in a record of its own: CRIU's page server reads a header's record,
+	 * then polls the socket for the pages, which must not be waiting in
+	 * GnuTLS's buffer already (it would wait forever for the last entry).
+	 * b corked: its records leave in few send()s, not one per 16 KiB record.
+	 */
 	ret = tls_send_all(t, a, alen);
-	if (!ret && blen)
-		ret = tls_send_all(t, b, blen);
+	if (ret || !blen)
+		return ret;
+	gnutls_record_cork(t->s);
+	ret = tls_send_all(t, b, blen);
 	do {
 		int n = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
 

@@ -31,7 +31,7 @@ struct tls_session;
 int tls_start(int sk, bool server, const struct tls_conf *conf, struct tls_session **ret);
 /* Send/receive all of len bytes; 0, or -errno (-ECONNRESET: the peer closed). */
 int tls_send_all(struct tls_session *s, const void *buf, size_t len);
-/* Send a then b as records gathered into few socket writes; 0 or -errno. */
+/* Send a (a record of its own), then b as records gathered into few socket writes; 0 or -errno. */
 int tls_send2(struct tls_session *s, const void *a, size_t alen, const void *b, size_t blen);
 /* Up to len bytes (at least one); 0 at the end of the stream; -errno. */
 ssize_t tls_recv_some(struct tls_session *s, void *buf, size_t len);

@@ -149,7 +149,10 @@ def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True, server=
             "--port", str(port)]
     if chain:
         args += ["--track-mem", "--prev-images-dir", "../c%d" % (i - 1)]
-    rc = subprocess.run([client or CRIU] + args + list(extra_cli), capture_output=True).returncode
+    try:	# a hang (a side waiting for bytes that never come) is a failure, not a stuck test
+        rc = subprocess.run([client or CRIU] + args + list(extra_cli), capture_output=True, timeout=120).returncode
+    except subprocess.TimeoutExpired:
+        rc = -1
     try:
         prc = ps.wait(timeout=20)
     except subprocess.TimeoutExpired:
