@@ -40,10 +40,10 @@ static const struct criu_feature criu_features[] = {
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
 	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
-	{ "fdinfo_lock", CAT_EXTRA, NULL, "file locks" },
+	{ "fdinfo_lock", CAT_EXTRA, NULL, NULL },	/* --file-locks (file-lock.c) */
 	{ "seccomp_suspend", CAT_EXTRA, "seccomp-suspend", NULL },
 	{ "seccomp_filters", CAT_EXTRA, "seccomp-filters", NULL },
-	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },
+	{ "loginuid", CAT_EXTRA, "loginuid", NULL },	/* morph.c restores it */
 	{ "cgroupns", CAT_EXTRA, NULL, NULL },	/* cgroup-ns.c; every kernel criu runs on (>= 6.1) has them */
 	{ "autofs", CAT_EXPERIMENTAL, NULL, "autofs mounts" },
 	{ "tcp_half_closed", CAT_EXTRA, NULL,

@@ -432,6 +432,27 @@ static int probe_so_buf_lock(void)
 	return probe_sockopt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_BUF_LOCK, 3);
 }
 
+/* /proc/self/loginuid can be written (audit): restore sets the tasks' loginuid; the same value written back */
+static int probe_loginuid(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, n) < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 /* a tool of the network lock runs here and reaches the kernel: argv exits 0 */
 static int probe_tool(char *const argv[])
 {
@@ -498,6 +519,7 @@ static const struct kerndat_feature features[] = {
 	{ "so-buf-lock", "SO_BUF_LOCK (which buffer sizes a program set)", probe_so_buf_lock, false },
 	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
 	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },
+	{ "loginuid", "a writable /proc/self/loginuid (the tasks' audit login uid)", probe_loginuid, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

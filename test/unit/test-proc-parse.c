@@ -360,13 +360,19 @@ static void test_lock_lines(void)
 
 	check(!parse_lock_line("1: POSIX  ADVISORY  WRITE 18792 fe:00:10962287 0 9", &l) && !strcmp(l.kind, "POSIX") &&
 		      !strcmp(l.access, "WRITE") && l.pid == 18792 && l.dev == makedev(0xfe, 0) && l.ino == 10962287 &&
-		      !l.waiter,
-	      "lock line: POSIX");
+		      !l.waiter && !strcmp(l.mode, "ADVISORY") && l.start == 0 && l.end == 9,
+	      "lock line: POSIX, its range");
 	check(!parse_lock_line("2: OFDLCK ADVISORY  READ -1 fe:00:10962289 0 EOF\n", &l) && !strcmp(l.kind, "OFDLCK") &&
-		      l.pid == -1 && !strcmp(l.access, "READ"),
+		      l.pid == -1 && !strcmp(l.access, "READ") && l.start == 0 && l.end == -1,
 	      "lock line: OFD, pid -1, EOF end");
-	check(!parse_lock_line("4: LEASE  ACTIVE    READ 18792 fe:00:10962285 0 EOF", &l) && !strcmp(l.kind, "LEASE"),
+	check(!parse_lock_line("4: LEASE  ACTIVE    READ 18792 fe:00:10962285 0 EOF", &l) && !strcmp(l.kind, "LEASE") &&
+		      !strcmp(l.mode, "ACTIVE"),
 	      "lock line: lease");
+	check(!parse_lock_line("1: LEASE  BREAKING  UNLCK 66 00:2c:48 0 EOF", &l) && !strcmp(l.mode, "BREAKING") &&
+		      !strcmp(l.access, "UNLCK"),
+	      "lock line: a lease being broken");
+	check(!parse_lock_line("3: POSIX  ADVISORY  READ 7 08:01:99 20 4095", &l) && l.start == 20 && l.end == 4095,
+	      "lock line: a range not from 0");
 	check(!parse_lock_line("1: -> FLOCK  ADVISORY  WRITE 33 00:2c:17 0 EOF", &l) && l.waiter &&
 		      !strcmp(l.kind, "FLOCK") && l.pid == 33 && l.dev == makedev(0, 0x2c) && l.ino == 17,
 	      "lock line: a waiter");
