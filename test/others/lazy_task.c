@@ -11,9 +11,9 @@
  *   plain     nothing more;
  *   fork      forks a child that checks every word of its own copy and exits
  *             with the verdict (waited for at the check);
- *   events    madvise(MADV_DONTNEED) of chunks [16, 32) (they must read zero
- *             from then on), munmap of chunks [32, 48) and mremap of chunks
- *             [48, 64) to a new place (where they are checked from then on);
+ *   events    madvise(MADV_DONTNEED) of the last 48 to 32 chunks (they must
+ *             read zero from then on), munmap of the next 16 and mremap of
+ *             the last 16 to a new place (where they are checked from then on);
  * then "running K" to DIR/progress after each chunk it rewrites.
  * SIGUSR2: check every word, write "OK" or the first bad word to DIR/result,
  * exit.
@@ -125,27 +125,29 @@ static size_t resident(char *mem)
 	return n;
 }
 
+/* at the top of the memory: the daemon's background copy goes upwards, so these are still to come */
 static int do_events(void)
 {
+	size_t a = nr_chunks - 48, b = nr_chunks - 32, c = nr_chunks - 16;
 	char *to;
 
 	if (nr_chunks < 64)
 		return -1;
-	if (madvise(where[16], 16 * CHUNK, MADV_DONTNEED))
+	if (madvise(where[a], 16 * CHUNK, MADV_DONTNEED))
 		return -1;
-	for (size_t c = 16; c < 32; c++)
-		state[c] = ZERO;
-	if (munmap(where[32], 16 * CHUNK))
+	for (size_t k = a; k < b; k++)
+		state[k] = ZERO;
+	if (munmap(where[b], 16 * CHUNK))
 		return -1;
-	for (size_t c = 32; c < 48; c++)
-		state[c] = GONE;
+	for (size_t k = b; k < c; k++)
+		state[k] = GONE;
 	to = mmap(NULL, 16 * CHUNK, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (to == MAP_FAILED)
 		return -1;
-	if (mremap(where[48], 16 * CHUNK, 16 * CHUNK, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to)
+	if (mremap(where[c], 16 * CHUNK, 16 * CHUNK, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to)
 		return -1;
-	for (size_t c = 48; c < 64; c++)
-		where[c] = to + (c - 48) * CHUNK;
+	for (size_t k = c; k < nr_chunks; k++)
+		where[k] = to + (k - c) * CHUNK;
 	return 0;
 }
 
