@@ -40,7 +40,7 @@ static const char *const mapped_fields[] = {
 	"freeze_cgroup", "cgroup_yard",
 	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices",
-	"track_mem", "parent_img", "pre_dump_mode",
+	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -355,6 +355,11 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	/* CRIU's dump with lazy_pages leaves the pages to its page server: there is none here yet */
+	opts.lazy_pages = ro->has_lazy_pages && ro->lazy_pages;
+	if (opts.lazy_pages && mode != RPC_RESTORE)
+		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a restore can be lazy here (dump --lazy-pages "
+					    "is not supported yet)\n");
 	opts.prev_imgs_dir = mode == RPC_DUMP ? ro->parent_img : NULL;	/* relative to the images dir, as CRIU's */
 	opts.shell_job = ro->shell_job;
 	opts.lsm_profile = ro->lsm_profile;

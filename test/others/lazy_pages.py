@@ -16,7 +16,8 @@ every word right at the end (SIGUSR2).
           its own copy (UFFD_EVENT_FORK);
   events  64 MiB, madvise(MADV_DONTNEED), munmap and mremap of parts in the
           lazy phase (UFFD_EVENT_REMOVE, UNMAP, REMAP): the DONTNEED part
-          must read zeroes, the moved part its data at its new place.
+          must read zeroes, the moved part its data at its new place;
+  rpc     64 MiB, restored through RPC (RESTORE with criu_opts.lazy_pages).
 
 And: restore --lazy-pages with no daemon fails, saying so, with no process
 left. Prints TAP; exit 77 when criu is missing.
@@ -32,6 +33,7 @@ import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.abspath("build/py"))
 results = []
 
 
@@ -120,7 +122,10 @@ def one_case(work, exe, mode, mib):
        "%s: criu lazy-pages -d" % mode)
     lpid = int(read(lpid_file) or 0)
     t0 = time.time()
-    rc = criu("restore", "-D", imgs, "--lazy-pages", "-d", "-o", "restore.log", "-v4")
+    if mode == "rpc":
+        rc = rpc_restore(imgs)
+    else:
+        rc = criu("restore", "-D", imgs, "--lazy-pages", "-d", "-o", "restore.log", "-v4")
     t1 = time.time()
     os.kill(pid, signal.SIGUSR1) if alive(pid) else None
     daemon_busy = lpid and alive(lpid)
@@ -155,6 +160,26 @@ def one_case(work, exe, mode, mib):
     kill(lpid)
 
 
+def rpc_restore(imgs):
+    """RESTORE through RPC (pycriu, criu swrk) with criu_opts.lazy_pages; 0 when it worked."""
+    import pycriu.criu
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    dfd = os.open(imgs, os.O_RDONLY | os.O_DIRECTORY)
+    c.opts.images_dir_fd = dfd
+    c.opts.log_file = "restore.log"
+    c.opts.log_level = 4
+    c.opts.lazy_pages = True
+    try:
+        c.restore()
+        return 0
+    except Exception as e:
+        print("# RPC restore: %s" % e)
+        return 1
+    finally:
+        os.close(dfd)
+
+
 def no_daemon(work, exe):
     d = os.path.join(work, "nodaemon")
     imgs = os.path.join(d, "imgs")
@@ -177,7 +202,7 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-lazy-h3.")
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
-    cases = sys.argv[1:] or ["plain", "fork", "events", "nodaemon"]
+    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "nodaemon"]
     for c in cases:
         if c == "nodaemon":
             no_daemon(work, exe)
