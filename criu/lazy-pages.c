@@ -212,9 +212,9 @@ static void task_free(struct lazy_task *t)
 
 /*
  * A task whose pages can't be had: it must not run on with zeroes where its
- * data was. Kill it (we hold a pidfd of the tasks the restore made; a child
- * forked in the lazy phase has none and would be let go: its faults are
- * never answered, so it waits, killable, instead of reading wrong memory).
+ * data was. Kill it through the pidfd the restore sent. A child forked in the
+ * lazy phase has none (the fork event names no process): it is not killed,
+ * a known gap (Documentation/migration.md).
  */
 static void task_fail(struct lazy_daemon *d, struct lazy_task *t, int err, const char *what)
 {
@@ -632,9 +632,19 @@ static bool work_left(const struct lazy_daemon *d, bool *deferred)
 	return left || *deferred;
 }
 
+/* Process-wide: set by the handler of SIGTERM, SIGINT and SIGHUP, which stop the daemon. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 static int serve(struct lazy_daemon *d)
 {
 	for (;;) {
+		if (stop_signal)
+			return pr_fail(-EINTR, "stopped by signal %d\n", stop_signal);
 		struct epoll_event evs[16];
 		bool deferred, left = work_left(d, &deferred);
 		int timeout = -1, n, ret = 0;
@@ -781,8 +791,22 @@ int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile)
 		close(d.epfd);
 		return 0;
 	}
-	if (!ret)
+	if (!ret) {
+		struct sigaction sa = { .sa_handler = on_stop };
+
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 		ret = serve(&d);
+	}
+	/*
+	 * Gone with pages still to come: once their userfaultfd is closed the
+	 * tasks would read zeroes there. They are killed instead (but a child
+	 * forked in the lazy phase: task_fail()).
+	 */
+	for (struct lazy_task *t = d.tasks; ret && t; t = t->next)
+		if (!t->gone && t->nr)
+			task_fail(&d, t, ret, "the daemon stops before all its pages are in");
 	if (!ret) {
 		pr_info("all pages in, %ld ms after the tree ran: %" PRIu64 " pages on %lu faults, %" PRIu64
 			" in the background, %" PRIu64 " zero pages; %lu forks, %lu mremaps, %lu removes, %lu unmaps\n",
