@@ -19,8 +19,8 @@ every word right at the end (SIGUSR2).
           must read zeroes, the moved part its data at its new place;
   rpc     restored through RPC (RESTORE with criu_opts.lazy_pages).
 
-And: restore --lazy-pages with no daemon fails, saying so, with no process
-left. Prints TAP; exit 77 when criu is missing.
+And: a daemon stopped (SIGTERM) with pages still to come kills the task;
+restore --lazy-pages with no daemon fails, saying so, with no process left. Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
 import os
@@ -160,6 +160,31 @@ def one_case(work, exe, mode, mib):
     kill(lpid)
 
 
+def stopped(work, exe):
+    """The daemon stopped (SIGTERM) with pages still to come: it kills the task, which must not read zeroes."""
+    d = os.path.join(work, "stop")
+    imgs = os.path.join(d, "imgs")
+    os.makedirs(imgs)
+    pid = start_task(exe, d, 256, "plain")
+    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "stop: dump")
+    wait_for(lambda: not alive(pid), 5)
+    lpid_file = os.path.join(d, "lazy.pid")
+    criu("lazy-pages", "-D", imgs, "-d", "--pidfile", lpid_file, "-o", "lazy.log", "-v4")
+    lpid = int(read(lpid_file) or 0)
+    rc = criu("restore", "-D", imgs, "--lazy-pages", "-d", "-o", "restore.log")
+    if lpid:
+        os.kill(lpid, signal.SIGSTOP)	# the background copy can't finish before the SIGTERM
+        os.kill(lpid, signal.SIGTERM)
+        os.kill(lpid, signal.SIGCONT)
+    gone = wait_for(lambda: not alive(lpid) and not alive(pid), 10)
+    log = read(os.path.join(imgs, "lazy.log"))
+    ok(rc == 0 and gone and "killing it" in log and "all pages in" not in log,
+       "stop: the daemon stopped with pages to come kills the task (daemon %s, task %s)" %
+       ("gone" if not alive(lpid) else "alive", "gone" if not alive(pid) else "alive"))
+    kill(pid)
+    kill(lpid)
+
+
 def rpc_restore(imgs):
     """RESTORE through RPC (pycriu, criu swrk) with criu_opts.lazy_pages; 0 when it worked."""
     import pycriu.criu
@@ -202,10 +227,12 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-lazy-h3.")
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
-    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "nodaemon"]
+    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "stop", "nodaemon"]
     for c in cases:
         if c == "nodaemon":
             no_daemon(work, exe)
+        elif c == "stop":
+            stopped(work, exe)
         else:
             one_case(work, exe, c, 256)
     print("1..%d" % len(results))
