@@ -264,55 +264,75 @@ static void wake_range(struct lazy_task *t, uint64_t a, uint64_t len)
 }
 
 /*
- * Copy [addr, addr + len) of run idx into the task. 0 (copied, or nothing to
- * copy there any more), -EAGAIN (its memory is changing: try again after the
- * events), other -errno: the task is failed or gone.
+ * Copy [addr, addr + len), which starts in a run, into the task (up to the
+ * end of that run). 0 (copied, or nothing to copy there any more), -EAGAIN
+ * (its memory is changing: try again after the events), other -errno: the
+ * task is failed or gone.
+ *
+ * UFFDIO_COPY wants the whole range in one VMA: a run may cross VMAs (the
+ * task split one with mprotect(), or the dump had two neighbours), so a range
+ * the kernel refuses with ENOENT is halved until it fits; a page it still
+ * refuses is not registered any more (a child that did not inherit a
+ * MADV_DONTFORK VMA): dropped, and whoever waits on it woken.
  */
-static int copy_pages(struct lazy_daemon *d, struct lazy_task *t, size_t idx, uint64_t addr, uint64_t len,
-		      uint64_t *counter)
+static int copy_pages(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr, uint64_t len, uint64_t *counter)
 {
-	const struct lazy_iov *v = &t->iov[idx];
-	uint64_t delta = addr - v->start;
-	struct uffdio_copy c = { .dst = addr, .src = (unsigned long)d->buf, .len = len };
-	uint64_t done;
-	int ret, err = 0;
+	for (;;) {
+		ssize_t idx = iov_find(t, addr);
+		const struct lazy_iov *v;
+		struct uffdio_copy c;
+		uint64_t delta, done;
+		int ret, err = 0;
 
-	ret = d->src->ops->read(d->src, t->pid, v->vaddr + delta, v->off + delta, len, d->buf);
-	if (ret) {
-		task_fail(d, t, ret, "can't read its pages");
-		return ret;
-	}
-	if (ioctl(t->uffd, UFFDIO_COPY, &c))
-		err = errno;
-	done = c.copy > 0 ? (uint64_t)c.copy : 0;
-	if (done) {
-		*counter += done / PAGE_SIZE;
-		ret = iov_cut(t, addr, addr + done);
-		if (ret)
+		if (idx < 0)
+			return 0;
+		v = &t->iov[idx];
+		delta = addr - v->start;
+		len = min(len, v->end - addr);
+		ret = d->src->ops->read(d->src, t->pid, v->vaddr + delta, v->off + delta, len, d->buf);
+		if (ret) {
+			task_fail(d, t, ret, "can't read its pages");
 			return ret;
+		}
+		c = (struct uffdio_copy){ .dst = addr, .src = (unsigned long)d->buf, .len = len };
+		if (ioctl(t->uffd, UFFDIO_COPY, &c))
+			err = errno;
+		done = c.copy > 0 ? (uint64_t)c.copy : 0;
+		if (done) {
+			*counter += done / PAGE_SIZE;
+			ret = iov_cut(t, addr, addr + done);
+			if (ret)
+				return ret;
+		}
+		if (!err || done == len)
+			return 0;
+		addr += done;
+		len -= done;
+		switch (err) {
+		case EAGAIN:
+		case EINTR:
+			return -EAGAIN;
+		case EEXIST:
+			/* a page is there already (the task's own, not ours to overwrite) */
+			wake_range(t, addr, PAGE_SIZE);
+			return iov_cut(t, addr, addr + PAGE_SIZE);
+		case ENOENT:
+		case EFAULT:
+			if (len > PAGE_SIZE) {
+				len = max((len / 2) & ~(uint64_t)(PAGE_SIZE - 1), (uint64_t)PAGE_SIZE);
+				continue;
+			}
+			pr_debug("%s: %#" PRIx64 " is not registered any more\n", t->name, addr);
+			wake_range(t, addr, PAGE_SIZE);
+			return iov_cut(t, addr, addr + PAGE_SIZE);
+		case ESRCH:
+			pr_info("%s: exited\n", t->name);
+			t->gone = true;
+			return -ESRCH;
+		}
+		task_fail(d, t, -err, "UFFDIO_COPY");
+		return -err;
 	}
-	if (!err || done == len)
-		return 0;
-	switch (err) {
-	case EAGAIN:
-	case EINTR:
-		return -EAGAIN;
-	case EEXIST:
-		/* a page is there already (the task's own, not ours to overwrite) */
-		wake_range(t, addr + done, PAGE_SIZE);
-		return iov_cut(t, addr + done, addr + done + PAGE_SIZE);
-	case ENOENT:
-	case EFAULT:
-		/* not registered any more (a child that did not inherit the VMA: MADV_DONTFORK) */
-		pr_debug("%s: %#" PRIx64 "-%#" PRIx64 " is gone (%s)\n", t->name, addr + done, addr + len, strerror(err));
-		return iov_cut(t, addr + done, addr + len);
-	case ESRCH:
-		pr_info("%s: exited\n", t->name);
-		t->gone = true;
-		return -ESRCH;
-	}
-	task_fail(d, t, -err, "UFFDIO_COPY");
-	return -err;
 }
 
 static int zero_page(struct lazy_daemon *d, struct lazy_task *t, uint64_t page)
@@ -348,9 +368,11 @@ static int serve_fault(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr
 	if (i < 0)
 		ret = zero_page(d, t, page);
 	else
-		ret = copy_pages(d, t, i, page, min(t->iov[i].end - page, (uint64_t)FAULT_CHUNK), &d->st.fault_pages);
-	if (ret == -EAGAIN)
+		ret = copy_pages(d, t, page, FAULT_CHUNK, &d->st.fault_pages);
+	if (ret == -EAGAIN) {
+		d->again = true;
 		return defer_fault(t, page);
+	}
 	return ret == -ESRCH ? 0 : ret;
 }
 
@@ -456,6 +478,7 @@ static int retry_deferred(struct lazy_daemon *d, struct lazy_task *t)
 static int bg_step(struct lazy_daemon *d)
 {
 	struct lazy_task *t = d->cursor ?: d->tasks;
+	int ret;
 
 	for (struct lazy_task *s = t; t && !t->nr;) {
 		t = t->next ?: d->tasks;
@@ -465,9 +488,7 @@ static int bg_step(struct lazy_daemon *d)
 	if (!t)
 		return 0;
 	d->cursor = t->next;
-	int ret = copy_pages(d, t, 0, t->iov[0].start, min(t->iov[0].end - t->iov[0].start, (uint64_t)BG_CHUNK),
-			     &d->st.bg_pages);
-
+	ret = copy_pages(d, t, t->iov[0].start, BG_CHUNK, &d->st.bg_pages);
 	if (ret == -EAGAIN) {
 		d->again = true;
 		return 0;

@@ -124,7 +124,9 @@ static int collect_runs(const struct rst_ctx *ctx, const struct rst_mem *mem, st
 			v = mem->mm->vmas[vi];
 			to = min(end, v->end);
 			if (!(pe->flags & PE_RST_SKIP) && lazy_vma(ctx, mem, vi)) {
-				if (nr && runs[nr - 1].end == a && runs[nr - 1].off + (a - runs[nr - 1].start) == off) {
+				/* one run per VMA at most: UFFDIO_COPY works inside one VMA */
+				if (nr && runs[nr - 1].end == a && a != v->start &&
+				    runs[nr - 1].off + (a - runs[nr - 1].start) == off) {
 					runs[nr - 1].end = to;
 				} else {
 					if (nr == cap) {

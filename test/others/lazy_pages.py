@@ -43,7 +43,11 @@ def ok(cond, what):
 
 
 def criu(*args):
-    r = subprocess.run([CRIU] + list(args), capture_output=True, text=True)
+    try:
+        r = subprocess.run([CRIU] + list(args), capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        print("# criu %s: killed after 60 s" % args[0])
+        return -1
     if r.returncode:
         print("# criu %s: exit %d: %s" % (" ".join(args[:1]), r.returncode, r.stderr.strip()[-300:]))
     return r.returncode
@@ -219,6 +223,21 @@ def no_daemon(work, exe):
     kill(pid)
 
 
+def cleanup(work):
+    """Whatever a failed case left: processes running from the work dir (the task, criu, the daemon)."""
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if work in cmd:
+            kill(int(p))
+    reap()
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -226,15 +245,19 @@ def main():
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER: the daemon and the restored tasks come back to us
     work = tempfile.mkdtemp(prefix="criu-lazy-h3.")
     exe = os.path.join(work, "task")
-    subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
+    subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "stop", "nodaemon"]
     for c in cases:
-        if c == "nodaemon":
-            no_daemon(work, exe)
-        elif c == "stop":
-            stopped(work, exe)
-        else:
-            one_case(work, exe, c, 256)
+        try:
+            if c == "nodaemon":
+                no_daemon(work, exe)
+            elif c == "stop":
+                stopped(work, exe)
+            else:
+                one_case(work, exe, c, 256)
+        except Exception as e:
+            ok(False, "%s: %s" % (c, e))
+        cleanup(work)
     print("1..%d" % len(results))
     if all(results):
         shutil.rmtree(work, ignore_errors=True)

@@ -3,7 +3,8 @@
  * The task of lazy_pages.py. argv: DIR MiB MODE.
  *
  * It maps MiB of private anonymous memory in 64 KiB chunks, fills each with
- * a pattern of its generation and rewrites one chunk every 10 ms.
+ * a pattern of its generation and rewrites one chunk every 10 ms; a second
+ * thread sleeps (its stack and TLS are lazy memory too).
  *
  * SIGUSR1 (sent right after a lazy restore): before touching anything it
  * counts its resident pages with mincore() and writes "resident R of N" to
@@ -20,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -93,6 +95,15 @@ static long check_chunk(size_t c)
 		if (p[i] != (state[c] == ZERO ? 0 : word(c, gen[c], i)))
 			return (long)i;
 	return -1;
+}
+
+/* a second thread, alive across the dump: its stack and TLS are private anonymous memory too */
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
 }
 
 static int check_all(char *bad, size_t len)
@@ -189,6 +200,8 @@ int main(int argc, char **argv)
 		where[c] = mem + c * CHUNK;
 		fill(c);
 	}
+	if (pthread_create(&(pthread_t){ 0 }, NULL, idle_thread, NULL))
+		return 1;
 	put("ready", "%d\n", getpid());
 	while (!usr2) {
 		if (usr1) {
