@@ -80,7 +80,7 @@ struct lazy_daemon {
 	struct lazy_task *cursor;	/* where the background copy goes on */
 	struct page_source *src;
 	void *buf;			/* BG_CHUNK */
-	bool connected, restore_done, restore_failed, again;
+	bool restore_done, again;
 	struct lazy_msg hello;		/* sent to the restore on accept */
 	int nr_children;
 	struct lazy_stats st;
@@ -216,13 +216,12 @@ static void task_free(struct lazy_task *t)
  * lazy phase has none (the fork event names no process): it is not killed,
  * a known gap (Documentation/migration.md).
  */
-static void task_fail(struct lazy_daemon *d, struct lazy_task *t, int err, const char *what)
+static void task_fail(struct lazy_task *t, int err, const char *what)
 {
 	pr_err("%s: %s: %s: killing it\n", t->name, what, strerror(-err));
 	if (t->pidfd >= 0 && sys_pidfd_send_signal(t->pidfd, SIGKILL, NULL, 0))
 		pr_perror("%s: can't kill it", t->name);
 	t->gone = true;
-	(void)d;
 }
 
 static int task_add_epoll(struct lazy_daemon *d, struct lazy_task *t)
@@ -291,7 +290,7 @@ static int copy_pages(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr,
 		len = min(len, v->end - addr);
 		ret = d->src->ops->read(d->src, t->pid, v->vaddr + delta, v->off + delta, len, d->buf);
 		if (ret) {
-			task_fail(d, t, ret, "can't read its pages");
+			task_fail(t, ret, "can't read its pages");
 			return ret;
 		}
 		c = (struct uffdio_copy){ .dst = addr, .src = (unsigned long)d->buf, .len = len };
@@ -330,7 +329,7 @@ static int copy_pages(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr,
 			t->gone = true;
 			return -ESRCH;
 		}
-		task_fail(d, t, -err, "UFFDIO_COPY");
+		task_fail(t, -err, "UFFDIO_COPY");
 		return -err;
 	}
 }
@@ -338,6 +337,7 @@ static int copy_pages(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr,
 static int zero_page(struct lazy_daemon *d, struct lazy_task *t, uint64_t page)
 {
 	struct uffdio_zeropage z = { .range = { .start = page, .len = PAGE_SIZE } };
+	int ret;
 
 	if (!ioctl(t->uffd, UFFDIO_ZEROPAGE, &z)) {
 		d->st.zero_pages++;
@@ -355,8 +355,9 @@ static int zero_page(struct lazy_daemon *d, struct lazy_task *t, uint64_t page)
 		t->gone = true;
 		return -ESRCH;
 	}
-	task_fail(d, t, -errno, "UFFDIO_ZEROPAGE");
-	return -errno;
+	ret = -errno;
+	task_fail(t, ret, "UFFDIO_ZEROPAGE");
+	return ret;
 }
 
 static int serve_fault(struct lazy_daemon *d, struct lazy_task *t, uint64_t addr)
@@ -552,7 +553,7 @@ static int take_task(struct lazy_daemon *d, const struct lazy_msg *m, const int 
 	if (!ret)
 		ret = task_add_epoll(d, t);
 	if (ret) {
-		task_fail(d, t, ret, "can't take it");
+		task_fail(t, ret, "can't take it");
 		task_free(t);
 		return ret;
 	}
@@ -579,7 +580,6 @@ static int read_restore(struct lazy_daemon *d)
 		for (int i = 0; i < min(nfds, 3); i++)
 			close(fds[i]);
 		if (n == 0 && !d->restore_done) {
-			d->restore_failed = true;
 			return pr_fail(-EPIPE, "the restore went away before the tree ran\n");
 		}
 		if (n == 0)
@@ -596,7 +596,6 @@ static int read_restore(struct lazy_daemon *d)
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->csk, NULL);
 		return 0;
 	case LAZY_MSG_FAILED:
-		d->restore_failed = true;
 		return pr_fail(-ECANCELED, "the restore failed: its tasks are killed\n");
 	}
 	return pr_fail(-EPROTO, "unknown message %u from the restore\n", m.type);
@@ -614,7 +613,6 @@ static int accept_restore(struct lazy_daemon *d)
 	close(d->lsk);
 	d->lsk = -1;
 	unlinkat(d->img_dfd, LAZY_SK_NAME, 0);
-	d->connected = true;
 	pr_info("a restore connected\n");
 	if (send(d->csk, &d->hello, sizeof(d->hello), MSG_NOSIGNAL) != sizeof(d->hello))
 		return pr_fail_errno("can't greet the restore");
@@ -827,7 +825,7 @@ int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile)
 	 */
 	for (struct lazy_task *t = d.tasks; ret && t; t = t->next)
 		if (!t->gone && t->nr)
-			task_fail(&d, t, ret, "the daemon stops before all its pages are in");
+			task_fail(t, ret, "the daemon stops before all its pages are in");
 	if (!ret) {
 		pr_info("all pages in, %ld ms after the tree ran: %" PRIu64 " pages on %lu faults, %" PRIu64
 			" in the background, %" PRIu64 " zero pages; %lu forks, %lu mremaps, %lu removes, %lu unmaps\n",
