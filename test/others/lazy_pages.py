@@ -17,7 +17,10 @@ every word right at the end (SIGUSR2).
   events  madvise(MADV_DONTNEED), munmap and mremap of parts in the
           lazy phase (UFFD_EVENT_REMOVE, UNMAP, REMAP): the DONTNEED part
           must read zeroes, the moved part its data at its new place;
-  rpc     restored through RPC (RESTORE with criu_opts.lazy_pages).
+  rpc     restored through RPC (RESTORE with criu_opts.lazy_pages);
+  chain   pre-dumped, then dumped with --prev-images-dir: most pages come
+          from the parent images (the restore hands over the memfd it
+          gathered them into).
 
 And: a daemon stopped (SIGTERM) with pages still to come kills the task;
 restore --lazy-pages with no daemon fails, saying so, with no process left. Prints TAP; exit 77 when criu is missing.
@@ -119,7 +122,17 @@ def one_case(work, exe, mode, mib):
     os.makedirs(imgs)
     pid = start_task(exe, d, mib, mode)
     time.sleep(0.1)
-    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log", "-v4") == 0, "%s: dump of %d MiB" % (mode, mib))
+    chain = []
+    if mode == "chain":
+        ok(criu("pre-dump", "-t", str(pid), "-D", os.path.join(d, "pre"), "-o", "dump.log", "--track-mem") == 0,
+           "chain: pre-dump")
+        time.sleep(0.2)
+        chain = ["--track-mem", "--prev-images-dir", "../pre"]
+    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log", "-v4", *chain) == 0,
+       "%s: dump of %d MiB" % (mode, mib))
+    if chain:
+        own = sum(os.path.getsize(os.path.join(imgs, f)) for f in os.listdir(imgs) if f.startswith("pages-"))
+        ok(own * 4 < mib << 20, "chain: the dump wrote %d KiB of pages, the rest is in the parent" % (own >> 10))
     wait_for(lambda: not alive(pid), 5)
     lpid_file = os.path.join(d, "lazy.pid")
     ok(criu("lazy-pages", "-D", imgs, "-d", "--pidfile", lpid_file, "-o", "lazy.log", "-v4") == 0,
@@ -246,7 +259,7 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-lazy-h3.")
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
-    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "stop", "nodaemon"]
+    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "chain", "stop", "nodaemon"]
     for c in cases:
         try:
             if c == "nodaemon":
