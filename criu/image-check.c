@@ -233,7 +233,13 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	return ret;
 }
 
-static int check_manifest(int dfd, uint32_t want_crc, enum img_check how)
+/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
+static bool page_server_image(const char *name)
+{
+	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
+}
+
+static int check_manifest(int dfd, uint32_t want_crc, enum img_check how, bool remote_pages)
 {
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
@@ -263,6 +269,8 @@ static int check_manifest(int dfd, uint32_t want_crc, enum img_check how)
 	ret = check_entries(dfd, img, names, listed, nr, how);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
+		if (!listed[i] && remote_pages && page_server_image(names[i]))
+			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
 		nr_listed++;
@@ -274,12 +282,12 @@ out:
 	return ret;
 }
 
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip)
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages)
 {
-	return check_images_how(img_dfd, has_manifest, manifest_crc, skip ? IMG_CHECK_SKIP : IMG_CHECK_ALL);
+	return check_images_how(img_dfd, has_manifest, manifest_crc, skip ? IMG_CHECK_SKIP : IMG_CHECK_ALL, remote_pages);
 }
 
-int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how)
+int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages)
 {
 	bool skip = how == IMG_CHECK_SKIP;
 
@@ -293,5 +301,5 @@ int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum
 	}
 	if (how == IMG_CHECK_PAGES_BY_SIZE)
 		pr_info("pages images: their lengths only (the lazy-pages daemon checked their CRCs)\n");
-	return check_manifest(img_dfd, manifest_crc, how);
+	return check_manifest(img_dfd, manifest_crc, how, remote_pages);
 }

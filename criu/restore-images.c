@@ -629,7 +629,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
-		ret = check_images_how(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, images_check_how(ctx, ie));
+		ret = check_images_how(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, images_check_how(ctx, ie),
+				       ie->has_pages_on_page_server && ie->pages_on_page_server);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");
