@@ -50,8 +50,8 @@ static const struct criu_feature criu_features[] = {
 	  "every half-closed TCP connection (FIN_WAIT1/2 and a CLOSE_WAIT whose peer is in the tree are restored; "
 	  "LAST_ACK, CLOSING and a CLOSE_WAIT whose peer is outside are refused at dump)" },
 	{ "compat_cr", CAT_EXPERIMENTAL, NULL, "32-bit (compat) tasks" },
-	{ "uffd", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
-	{ "uffd-noncoop", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
+	{ "uffd", CAT_EXTRA, "uffd", NULL },
+	{ "uffd-noncoop", CAT_EXTRA, "uffd-noncoop", NULL },
 	{ "can_map_vdso", CAT_EXTRA, NULL, "mapping a new vdso (criu moves the dumped one: see vdso)" },
 	{ "sk_ns", CAT_EXTRA, NULL, "network namespaces" },
 	{ "sk_unix_file", CAT_NAMED, NULL, "unix socket files across mount namespaces" },

@@ -788,6 +788,8 @@ static const struct opt_def defs[] = {
 	FUNC("network-lock", 0, required_argument, WORKS, set_network_lock, "METHOD",
 	     "lock connections with iptables (default), nftables or skip"),
 
+	FLAG("lazy-pages", 0, false, &opts.lazy_pages,
+	     "restore: private memory comes in on demand from `criu lazy-pages` (dump: not supported yet)"),
 	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
 	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
 	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
@@ -828,7 +830,6 @@ static const struct opt_def defs[] = {
 
 	SECTION("Not supported yet (criu exits 1):"),
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
-	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),
@@ -1001,6 +1002,7 @@ void opts_usage(FILE *f)
 		   "  criu dump -t PID [<options>]\n"
 		   "  criu pre-dump -t PID [<options>]\n"
 		   "  criu restore [<options>]\n"
+		   "  criu lazy-pages -D DIR [-d] [--pidfile FILE]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
 		   "  criu page-server [--address ADDR] [--port PORT] [-D DIR] [--daemon] [<options>]\n"
 		   "\n"
@@ -1009,8 +1011,9 @@ void opts_usage(FILE *f)
 		   "  restore        restore a process tree\n"
 		   "  pre-dump       copy the memory of a process tree, which runs on (incremental dumps)\n"
 		   "  check          check what the kernel and this criu support\n"
+		   "  lazy-pages     serve the pages of a restore --lazy-pages (-D DIR: its images)\n"
 		   "  page-server    receive the pages of a dump or pre-dump into the images dir\n"
-		   "  (lazy-pages, dedup and cpuinfo: not supported yet)\n"
+		   "  (dedup and cpuinfo: not supported yet)\n"
 		   "\n"
 		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {

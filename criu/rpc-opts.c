@@ -40,7 +40,7 @@ static const char *const mapped_fields[] = {
 	"freeze_cgroup", "cgroup_yard",
 	"file_locks", "ext_unix_sk", "unix_sk_ino", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices",
-	"track_mem", "parent_img", "pre_dump_mode",
+	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages",
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
@@ -390,6 +390,11 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	/* CRIU's dump with lazy_pages leaves the pages to its page server: not supported here yet */
+	opts.lazy_pages = ro->has_lazy_pages && ro->lazy_pages;
+	if (opts.lazy_pages && mode != RPC_RESTORE)
+		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a restore can be lazy here (dump --lazy-pages "
+					    "is not supported yet)\n");
 	/* relative to the images dir, as CRIU's; a page server's too */
 	opts.prev_imgs_dir = mode == RPC_DUMP || mode == RPC_PAGE_SERVER ? ro->parent_img : NULL;
 	ret = rpc_page_server_opts(ro, mode);

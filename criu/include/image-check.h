@@ -21,6 +21,14 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc);
  * -errno (logged, naming the image).
  */
 int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages);
+/* What check_images_how() checks. */
+enum img_check {
+	IMG_CHECK_ALL,
+	IMG_CHECK_SKIP,			/* --skip-image-check: nothing, a warning */
+	IMG_CHECK_PAGES_BY_SIZE,	/* restore --lazy-pages: the daemon checked the pages images' CRCs */
+	IMG_CHECK_PAGES_ONLY,		/* criu lazy-pages: the CRCs of the pages images, the lengths of the rest */
+};
+int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 

@@ -485,8 +485,8 @@ static void test_version_check(void)
 	check(v >= 40200, "criu_get_version() = %d (>= 40200)", v);
 	check(criu_check_version(40200) == 1 && criu_check_version(v + 100) == 0, "criu_check_version()");
 	check(criu_check() == 0, "criu_check() (%s)", criu_get_last_error() ?: "");
-	check(criu_feature_check(&fc, sizeof(fc)) == 0 && fc.mem_track && !fc.lazy_pages && !fc.pidfd_store,
-	      "criu_feature_check(): mem_track (pre-dump), no lazy_pages, no pidfd_store");
+	check(criu_feature_check(&fc, sizeof(fc)) == 0 && fc.mem_track && fc.lazy_pages && !fc.pidfd_store,
+	      "criu_feature_check(): mem_track (pre-dump), lazy_pages (userfaultfd), no pidfd_store");
 	fc.mem_track = true;
 	fc.lazy_pages = true;
 	check(criu_feature_check(&fc, sizeof(bool)) == 0 && fc.mem_track && fc.lazy_pages,
