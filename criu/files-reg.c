@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -127,6 +128,79 @@ static int find_other_link(const struct pstree *t, const char *name, const struc
 	return found;
 }
 
+/*
+ * The device of the kernel's internal shmem mount, where the inodes of
+ * shared anonymous memory live ("/dev/zero (deleted)"): found once per dump
+ * from a shared anonymous page of criu's own.
+ */
+static const char shmem_dev_key;
+
+static int anon_shmem_dev(struct dump_files_ctx *ctx, dev_t *ret)
+{
+	struct {
+		bool known;
+		dev_t dev;
+	} *st = dump_files_state(ctx, &shmem_dev_key, sizeof(*st), NULL);
+	char path[64];
+	struct stat s;
+	void *m;
+	int fd;
+
+	if (!st)
+		return -ENOMEM;
+	if (!st->known) {
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m, (unsigned long)m + 4096);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &s)) {
+			int err = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			munmap(m, 4096);
+			return err;
+		}
+		close(fd);
+		munmap(m, 4096);
+		st->dev = s.st_dev;
+		st->known = true;
+	}
+	*ret = st->dev;
+	return 0;
+}
+
+/*
+ * Shared anonymous memory opened as a file (through /proc/PID/map_files),
+ * an fd of it or a private mapping of it: it is the memory of a shared
+ * mapping, which comes back as its own object; a ghost copy of it would be
+ * another inode (writes through the mapping would not show through the
+ * fd). Refused until it is restored as that object.
+ */
+static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *p)
+{
+	dev_t dev = 0;
+	int ret;
+
+	if (!S_ISREG(p->stat.st_mode) || p->stat.st_nlink)
+		return 0;
+	ret = anon_shmem_dev(ctx, &dev);
+	if (ret)
+		return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
+	if (p->stat.st_dev != dev)
+		return 0;
+	if (p->fd >= 0)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
+			       "/proc/PID/map_files): not supported\n",
+			       p->fd, p->item ? p->item->pid : 0, p->link);
+	return pr_fail(-EOPNOTSUPP,
+		       "a private mapping of shared anonymous memory opened as a file (%s, through /proc/PID/map_files): "
+		       "not supported\n",
+		       p->link);
+}
+
 static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	char other[PATH_MAX];
@@ -139,7 +213,7 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 
 	if (ext)
 		return reg_dump_ext(ctx, id, p, ext);
-	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	ret = refuse_anon_shmem(ctx, p) ?: mntns_file_mount(ctx->tree, p, &mnt_id);
 	if (ret)
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
