@@ -131,8 +131,14 @@ static void merge_pidfd(PidfdEntry *p, FileExtEntry *x)
 	PUT(is_thread);
 	PUT(file_handle_type);
 #undef PUT
-	if (x->pidfd_boot_id)
+	/* the bytes and the string move to the file entry (freed with it), x keeps none */
+	x->has_pidfd_file_handle = false;
+	x->pidfd_file_handle = (ProtobufCBinaryData){};
+	if (x->pidfd_boot_id) {
+		free(p->boot_id);
 		p->boot_id = x->pidfd_boot_id;
+		x->pidfd_boot_id = NULL;
+	}
 }
 
 static int merge_one(FileEntry *fe, FileExtEntry *x)
@@ -195,7 +201,9 @@ int file_ext_merge(const struct file_exts *xs, FileEntry *fe)
 
 void file_ext_free(struct file_exts *xs)
 {
-	/* Not freed entries' strings and bytes are pointed at by the file entries: keep them. */
+	/* what the file entries took (merge_pidfd()) is no longer in these */
+	for (int i = 0; i < xs->nr; i++)
+		pb_free(xs->e[i], PB_FILE_EXT);
 	free(xs->e);
 	xs->e = NULL;
 	xs->nr = 0;

@@ -924,6 +924,13 @@ void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size)
 
 void files_restore_fini(struct rst_ctx *ctx)
 {
+	struct file_desc *d, *tmp;
+
 	close_files_ctl(ctx);
 	module_states_free(&ctx->files.states);
+	list_for_each_entry_safe(d, tmp, &ctx->files.descs, list) {
+		list_del(&d->list);
+		pb_free(d->fe, PB_FILE);
+		free(d);
+	}
 }
