@@ -13,7 +13,9 @@ and each case restores a damaged copy of the images:
      `..`, or names a /proc magic link: refused, the decoy beside criu's
      working directory is not opened;
   3. a dump of a task another process already traces says "already traced
-     by pid N";
+     by pid N"; so does a second criu dumping a tree the first one holds
+     (run from the first one's post-dump action script, the tree still
+     seized), and the tree runs on untraced;
   4. the manifest: a flipped bit in fdinfo-N.img (fd 15 becomes 14), in a
      pages image or in manifest.img, a truncated pipes-data.img, a missing
      manifest.img or an added image: refused naming it; images without a
@@ -305,6 +307,42 @@ def case_traced(work):
     kill(pid)
 
 
+SECOND_DUMP = """#!/bin/sh
+# post-dump: the first criu (our parent) still has the tree seized
+[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+echo $PPID > %(dir)s/first-criu
+%(criu)s dump -t $CRTOOLS_INIT_PID -D %(dir)s/second -o dump.log -v4 >/dev/null 2>&1
+echo $? > %(dir)s/second-rc
+exit 0
+"""
+
+
+def case_second_criu(work):
+    """A criu dumping a tree another criu is dumping: a clear error naming that criu."""
+    pid = start_target(work)
+    d = os.path.join(work, "img-second")
+    os.makedirs(os.path.join(d, "second"))
+    script = os.path.join(work, "second-dump.sh")
+    with open(script, "w") as f:
+        f.write(SECOND_DUMP % {"dir": d, "criu": CRIU})
+    os.chmod(script, 0o755)
+    rc, _ = criu("dump", "--leave-running", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4",
+                 "--action-script", script)
+    try:
+        first = int(open(os.path.join(d, "first-criu")).read())
+        rc2 = int(open(os.path.join(d, "second-rc")).read())
+    except (OSError, ValueError):
+        first, rc2 = -1, -1
+    log = log_of(os.path.join(d, "second"), "dump.log")
+    ok(rc == 0 and rc2 == 1 and ("already traced by pid %d" % first) in log,
+       "a second criu dumping a tree one is dumping says 'already traced by pid %d' (the first: rc %d, the second: "
+       "rc %d)" % (first, rc, rc2))
+    ok(not os.path.exists(os.path.join(d, "second", "inventory.img")), "the second criu leaves no inventory.img")
+    ok(state(pid) in ("S", "R") and "TracerPid:\t0\n" in open("/proc/%d/status" % pid).read(),
+       "the tree runs on after both, untraced (state %s)" % state(pid))
+    kill(pid)
+
+
 def case_enospc(work):
     small = os.path.join(work, "small")
     os.makedirs(small, exist_ok=True)
@@ -336,6 +374,7 @@ def main():
     case_modes_and_readonly(src, work, pid)
     case_paths(src, work)
     case_traced(work)
+    case_second_criu(work)
     case_enospc(work)
     for p in all_pids() - {os.getpid()}:
         kill(p)
