@@ -38,6 +38,7 @@
 #include "cgroup.h"
 #include "image-check.h"
 #include "log.h"
+#include "mount.h"
 #include "protobuf.h"
 #include "restore.h"
 #include "rst-ctx.h"
@@ -184,8 +185,14 @@ static void run_read_images(int dfd)
 
 	INIT_LIST_HEAD(&ctx.files.descs);
 	read_images(&ctx, &o);
+	/* what cr_restore_tasks() frees at its end (restore_cleanup(), cg_rst_fini()) */
+	ns_restore_free(&ctx);
+	mntns_restore_fini(&ctx);
 	free_images(&ctx);
-	cg_rst_fini(&ctx, true);	/* cr_restore_tasks() frees the cgroup state there */
+	restore_mem_reset(&ctx);
+	cow_reset(&ctx);
+	free_shmem_imgs(&ctx);
+	cg_rst_fini(&ctx, true);
 }
 
 /*
