@@ -604,8 +604,8 @@ int collect_files(struct rst_ctx *ctx)
 			break;
 		}
 		if (find_file_desc(ctx, fe->id)) {
-			pb_free(fe, PB_FILE);
 			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
+			pb_free(fe, PB_FILE);
 			break;
 		}
 		d = xzalloc(sizeof(*d));
