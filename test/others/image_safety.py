@@ -20,6 +20,9 @@ and each case restores a damaged copy of the images:
      pages image or in manifest.img, a truncated pipes-data.img, a missing
      manifest.img or an added image: refused naming it; images without a
      manifest (CRIU's) restore with a warning;
+  4b. an entry given twice (a pipe's data, a file id; --skip-image-check):
+     refused naming it (criu used to read the freed entry for the message:
+     make test SANITIZE=1 fails on it);
   5. images and logs are 0600, the images dir 0700; a restore from a
      read-only images dir works;
   6. a dump into a full tmpfs names the pages image that filled it and
@@ -266,6 +269,48 @@ def case_manifest(src, work, pid):
     kill(pid)
 
 
+def varint(buf, i):
+    v = shift = 0
+    while True:
+        b = buf[i]
+        v |= (b & 0x7f) << shift
+        i += 1
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def first_entry(path, raw_field=None):
+    """The bytes of the first entry of an image (its size, message and, when raw_field names the message's
+    field that counts them, the raw bytes after it)."""
+    data = open(path, "rb").read()
+    size = int.from_bytes(data[8:12], "little")
+    end = 12 + size
+    if raw_field:
+        msg, i = data[12:end], 0
+        while i < len(msg):
+            key, i = varint(msg, i)
+            val, i = varint(msg, i)	# every field of these messages is a varint
+            if key >> 3 == raw_field:
+                end += val
+    return data[8:end]
+
+
+def case_duplicate_entries(src, work):
+    """An entry given twice (found by make fuzz-restore: criu read the entry after freeing it)."""
+    d = damaged_copy(src, work, "dup-pipe-data")
+    path = os.path.join(d, "pipes-data.img")
+    with open(path, "ab") as f:
+        f.write(first_entry(path, raw_field=2))
+    restore_fails(d, "pipes-data.img", "the data of a pipe given twice", "--skip-image-check",
+                  must_name="has two data entries")
+    d = damaged_copy(src, work, "dup-file")
+    path = os.path.join(d, "files.img")
+    with open(path, "ab") as f:
+        f.write(first_entry(path))
+    restore_fails(d, "files.img", "a file id given twice", "--skip-image-check", must_name="appears twice")
+
+
 def case_modes_and_readonly(src, work, pid):
     """Images and logs 0600, a dir criu made 0700; a restore from a read-only images dir works."""
     modes = {f: os.stat(os.path.join(src, f)).st_mode & 0o777 for f in os.listdir(src)}
@@ -371,6 +416,7 @@ def main():
     kill(pid)
     case_missing(src, work, pid)
     case_manifest(src, work, pid)
+    case_duplicate_entries(src, work)
     case_modes_and_readonly(src, work, pid)
     case_paths(src, work)
     case_traced(work)
