@@ -163,8 +163,12 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 		fe->efd->has_semaphore = true;
 		fe->efd->semaphore = x->eventfd_semaphore;
 	}
-	if (fe->reg && x->reg_other_link)
+	if (fe->reg && x->reg_other_link) {
+		/* moved, as the pidfd's bytes: file_ext_free() frees what x still holds */
+		free(fe->reg->other_link);
 		fe->reg->other_link = x->reg_other_link;
+		x->reg_other_link = NULL;
+	}
 	if (fe->tty) {
 		fe->tty->has_rdev = fe->tty->has_rdev || x->has_tty_rdev;
 		fe->tty->rdev = x->has_tty_rdev ? x->tty_rdev : fe->tty->rdev;
