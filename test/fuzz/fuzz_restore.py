@@ -135,7 +135,7 @@ def mutate(rng, d):
         os.unlink(path)
         return "%s removed" % name
     else:
-        # a varint made huge: a length or count of 2^31 or more
+        # a byte replaced by a varint of 2^32-1: a huge length or count
         if data:
             i = rng.randrange(len(data))
             data[i:i + 1] = b"\xff\xff\xff\xff\x0f"
