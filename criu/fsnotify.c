@@ -40,9 +40,6 @@
 /* bumping a wd up costs two syscalls: refuse absurd distances */
 #define WD_MAX_BUMPS (1 << 22)
 
-/* The kernel's s_dev encoding in fdinfo: 12-bit major above a 20-bit minor. */
-#define KDEV_MAJOR(d) ((unsigned int)((d) >> 20))
-#define KDEV_MINOR(d) ((unsigned int)((d) & 0xfffff))
 
 static bool inotify_detect(const struct fd_parms *p)
 {
@@ -78,7 +75,7 @@ int inotify_parse_wd(const char *val, struct inotify_wd_line *w)
 }
 
 /* A mount of device (major, minor) from mountinfo, opened; -ENOENT if none. */
-static int open_mount_of(unsigned int major, unsigned int minor)
+int fsnotify_open_mount_of(unsigned int major, unsigned int minor)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096], root[PATH_MAX], mnt[PATH_MAX];
@@ -100,11 +97,11 @@ static int open_mount_of(unsigned int major, unsigned int minor)
 	return -ENOENT;
 }
 
-static int open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd)
+int fsnotify_open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd)
 {
 	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX];
 	struct file_handle *fh = (struct file_handle *)buf;
-	_cleanup_close_ int mfd = open_mount_of(KDEV_MAJOR(sdev), KDEV_MINOR(sdev));
+	_cleanup_close_ int mfd = fsnotify_open_mount_of(KDEV_MAJOR(sdev), KDEV_MINOR(sdev));
 	int fd;
 
 	if (mfd < 0)
@@ -119,7 +116,7 @@ static int open_handle(unsigned int sdev, int type, const unsigned char *bytes, 
 	return 0;
 }
 
-static char *path_of_fd(int fd)
+char *fsnotify_path_of_fd(int fd)
 {
 	char link[64], path[PATH_MAX];
 	ssize_t n;
@@ -132,10 +129,37 @@ static char *path_of_fd(int fd)
 	return xstrdup(path);
 }
 
-static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w, InotifyWdEntry *we,
-		   FhEntry *fe)
+/*
+ * In the tree's own mount namespace: the watched inode through a mount of
+ * the tree, whose id and path (from the namespace's root) restore reopens it
+ * by; the handle of a tmpfs the restore makes again would name nothing.
+ */
+static int open_tree_watch(const struct pstree *t, const struct fd_parms *p, const struct inotify_wd_line *w,
+			   FhEntry *fe, int *ret_fd)
 {
-	int fd = -1;
+	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX], path[PATH_MAX];
+	struct file_handle *fh = (struct file_handle *)buf;
+	int mnt_id, ret;
+
+	fh->handle_bytes = w->fh_bytes;
+	fh->handle_type = w->fh_type;
+	memcpy(fh->f_handle, w->fh, w->fh_bytes);
+	ret = mntns_open_handle(t, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
+	if (ret)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: inotify watch %u (inode %llu of device %u:%u) is on no mount of the "
+			       "tree's mount namespace through which criu finds it again\n",
+			       p->fd, p->item->pid, w->wd, w->ino, KDEV_MAJOR(w->sdev), KDEV_MINOR(w->sdev));
+	fe->path = xstrdup(path);
+	fe->has_mnt_id = true;
+	fe->mnt_id = mnt_id;
+	return fe->path ? 0 : -ENOMEM;
+}
+
+static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w,
+		   InotifyWdEntry *we, FhEntry *fe)
+{
+	int fd = -1, ret;
 
 	we->id = id;
 	we->i_ino = w->ino;
@@ -151,11 +175,17 @@ static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_w
 	if (!fe->handle)
 		return -ENOMEM;
 	memcpy(fe->handle, w->fh, w->fh_bytes);
-	if (!open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+	if (t && t->mntns) {
+		ret = open_tree_watch(t, p, w, fe, &fd);
+		if (ret)
+			return ret;
+	} else if (!fsnotify_open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+		fe->path = fsnotify_path_of_fd(fd);
+	}
+	if (fd >= 0) {
 		struct stat st;
 		bool removed = !fstat(fd, &st) && st.st_nlink == 0;
 
-		fe->path = path_of_fd(fd);
 		close(fd);
 		/* the watch keeps the inode alive; once the tree is gone, so is the inode */
 		if (removed)
@@ -187,11 +217,6 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	int nr = p->fdinfo.nr_extra, n = 0, ret = 0;
 	InotifyWdEntry *wds;
 
-	/* restore finds the watched inodes from criu's mount namespace */
-	if (ctx->tree && ctx->tree->mntns && nr)
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: an inotify with watches in the tree's own mount "
-					    "namespace: not supported yet\n",
-			       p->fd, p->item ? p->item->pid : 0);
 	wds = xzalloc(sizeof(*wds) * (nr + 1));
 	InotifyWdEntry **ptrs = xzalloc(sizeof(*ptrs) * (nr + 1));
 	FhEntry *fhs = xzalloc(sizeof(*fhs) * (nr + 1));
@@ -214,7 +239,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 		}
 		inotify_wd_entry__init(&wds[n]);
 		fh_entry__init(&fhs[n]);
-		ret = fill_wd(p, id, &w, &wds[n], &fhs[n]);
+		ret = fill_wd(ctx->tree, p, id, &w, &wds[n], &fhs[n]);
 		ptrs[n] = &wds[n];
 		n++;
 		pr_debug("fd %d of task %d: wd %u ino %llu mask %#x %s\n", p->fd, p->item->pid, w.wd, w.ino, w.mask,
@@ -264,12 +289,23 @@ static int cmp_wd(const void *a, const void *b)
 	return x->wd < y->wd ? -1 : x->wd > y->wd;
 }
 
-/* An O_PATH fd of the watched inode: by handle, else by the path seen at dump. */
-static int open_watched(const InotifyWdEntry *w, int *ret_fd)
+/*
+ * An O_PATH fd of the watched inode: in the tree's own mount namespace by
+ * its path below its mount; else by handle, else by the path seen at dump.
+ */
+static int open_watched(struct rst_ctx *ctx, const InotifyWdEntry *w, int *ret_fd)
 {
-	int ret = open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle,
-			      w->f_handle->bytes, ret_fd);
+	int ret;
 
+	if (ctx->mnt && w->f_handle->has_mnt_id && w->f_handle->path) {
+		ret = mntns_open_file(ctx, w->f_handle->mnt_id, w->f_handle->path, O_PATH);
+		if (ret < 0)
+			return ret;
+		*ret_fd = ret;
+		return 0;
+	}
+	ret = fsnotify_open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle, w->f_handle->bytes,
+			  ret_fd);
 	if (!ret)
 		return 0;
 	if (w->f_handle->path) {
@@ -286,14 +322,14 @@ static int open_watched(const InotifyWdEntry *w, int *ret_fd)
 	return ret;
 }
 
-static int add_watch(int ifd, const InotifyWdEntry *w, uint32_t id)
+static int add_watch(struct rst_ctx *ctx, int ifd, const InotifyWdEntry *w, uint32_t id)
 {
 	_cleanup_close_ int fd = -1;
 	char path[64];
 	int ret, wd;
 	long bumps = 0;
 
-	ret = open_watched(w, &fd);
+	ret = open_watched(ctx, w, &fd);
 	if (ret)
 		return pr_fail(ret, "inotify %u: can't reopen the inode %llu watched as wd %u (%s): %s\n", id,
 			       (unsigned long long)w->i_ino, w->wd, w->f_handle->path ?: "path unknown",
@@ -343,7 +379,7 @@ static int inotify_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	for (size_t i = 0; i < ie->n_wd; i++) {
 		if (i && sorted[i]->wd == sorted[i - 1]->wd)
 			return pr_fail(-EINVAL, "inotify %u: wd %u appears twice\n", d->id, sorted[i]->wd);
-		ret = add_watch(ifd, sorted[i], d->id);
+		ret = add_watch(ctx, ifd, sorted[i], d->id);
 		if (ret)
 			return ret;
 	}

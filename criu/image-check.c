@@ -214,7 +214,13 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	return ret;
 }
 
-static int check_manifest(int dfd, uint32_t want_crc)
+/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
+static bool page_server_image(const char *name)
+{
+	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
+}
+
+static int check_manifest(int dfd, uint32_t want_crc, bool remote_pages)
 {
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
@@ -244,6 +250,8 @@ static int check_manifest(int dfd, uint32_t want_crc)
 	ret = check_entries(dfd, img, names, listed, nr);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
+		if (!listed[i] && remote_pages && page_server_image(names[i]))
+			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
 		nr_listed++;
@@ -255,7 +263,7 @@ out:
 	return ret;
 }
 
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip)
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages)
 {
 	if (skip) {
 		pr_warn("--skip-image-check: the images are not checked against manifest.img\n");
@@ -265,5 +273,5 @@ int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool ski
 		pr_warn("the images have no manifest (written by CRIU?): their lengths and checksums are not checked\n");
 		return 0;
 	}
-	return check_manifest(img_dfd, manifest_crc);
+	return check_manifest(img_dfd, manifest_crc, remote_pages);
 }

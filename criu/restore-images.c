@@ -619,7 +619,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
-		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
+		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check,
+				   ie->has_pages_on_page_server && ie->pages_on_page_server);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");

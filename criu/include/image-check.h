@@ -15,10 +15,12 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc);
 /*
  * Check the images in img_dfd against manifest.img, whose CRC inventory.img
  * holds (has_manifest: inventory.img has the field). Without a manifest, or
- * with skip (--skip-image-check), only a warning. 0 or -errno (logged, naming
- * the image).
+ * with skip (--skip-image-check), only a warning. remote_pages: the dump sent
+ * its pages to a page server, whose pagemap-*.img and pages-*.img the
+ * manifest can't list (they are read and checked for length as any). 0 or
+ * -errno (logged, naming the image).
  */
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip);
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 
