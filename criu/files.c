@@ -609,8 +609,8 @@ int collect_files(struct rst_ctx *ctx)
 			break;
 		}
 		if (find_file_desc(ctx, fe->id)) {
-			pb_free(fe, PB_FILE);
 			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
+			pb_free(fe, PB_FILE);
 			break;
 		}
 		d = xzalloc(sizeof(*d));
@@ -937,6 +937,13 @@ void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size)
 
 void files_restore_fini(struct rst_ctx *ctx)
 {
+	struct file_desc *d, *tmp;
+
 	close_files_ctl(ctx);
 	module_states_free(&ctx->files.states);
+	list_for_each_entry_safe(d, tmp, &ctx->files.descs, list) {
+		list_del(&d->list);
+		pb_free(d->fe, PB_FILE);
+		free(d);
+	}
 }

@@ -310,5 +310,7 @@ int main(int argc, char **argv)
 	}
 	ret = run(argv[1], &a, dir_fd);
 	close(dir_fd);
+	for (int i = 0; i < a.nr_maps; i++)
+		free(a.maps[i].key);	/* strndup()ed by parse() */
 	return ret;
 }
