@@ -325,16 +325,35 @@ out:
 	return ret;
 }
 
-/* One listed image: there, with its length and CRC. */
-static int check_one(int dfd, const ImageManifestEntry *e)
+/* Only the length of this image is checked: a lazy restore's pages (checked by the daemon), or not pages. */
+static bool size_only(enum img_check how, const char *name)
 {
+	bool pages = !strncmp(name, "pages-", 6);
+
+	return (how == IMG_CHECK_PAGES_BY_SIZE && pages) || (how == IMG_CHECK_PAGES_ONLY && !pages);
+}
+
+static int file_size(int dfd, const char *name, uint64_t *ret_size)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	*ret_size = st.st_size;
+	return 0;
+}
+
+/* One listed image: there, with its length and CRC. */
+static int check_one(int dfd, const ImageManifestEntry *e, enum img_check how)
+{
+	bool no_crc = size_only(how, e->name);
 	uint64_t size;
-	uint32_t crc;
+	uint32_t crc = 0;
 	int ret;
 
 	if (!is_manifest_name(e->name) || strchr(e->name, '/'))
 		return pr_fail(-EINVAL, "manifest.img: '%s' is not the name of an image file\n", e->name);
-	ret = image_file_crc(dfd, e->name, &size, &crc);
+	ret = no_crc ? file_size(dfd, e->name, &size) : image_file_crc(dfd, e->name, &size, &crc);
 	if (ret == -ENOENT)
 		return pr_fail(-ENOENT, "%s is missing (manifest.img lists it)\n", e->name);
 	if (ret)
@@ -345,14 +364,14 @@ static int check_one(int dfd, const ImageManifestEntry *e)
 	if (size != e->size)
 		return pr_fail(-EINVAL, "%s has changed: %" PRIu64 " bytes, the dump wrote %" PRIu64 "\n", e->name,
 			       size, e->size);
-	if (crc != e->crc32c)
+	if (!no_crc && crc != e->crc32c)
 		return pr_fail(-EINVAL, "%s has changed since the dump (CRC-32C %08x, the dump wrote %08x)\n",
 			       e->name, crc, e->crc32c);
 	return 0;
 }
 
 /* Read every entry of manifest.img; each name is checked against the directory's list. */
-static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr)
+static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, enum img_check how)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -363,7 +382,7 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 		if (found && listed[found - names])
 			ret = pr_fail(-EINVAL, "manifest.img lists %s twice\n", e->name);
 		else
-			ret = check_one(dfd, e);
+			ret = check_one(dfd, e, how);
 		if (found)
 			listed[found - names] = true;
 		pb_free(e, PB_MANIFEST);
@@ -373,7 +392,13 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	return ret;
 }
 
-static int check_manifest(int dfd, uint32_t want_crc)
+/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
+static bool page_server_image(const char *name)
+{
+	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
+}
+
+static int check_manifest(int dfd, uint32_t want_crc, enum img_check how, bool remote_pages)
 {
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
@@ -400,9 +425,11 @@ static int check_manifest(int dfd, uint32_t want_crc)
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr);
+	ret = check_entries(dfd, img, names, listed, nr, how);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
+		if (!listed[i] && remote_pages && page_server_image(names[i]))
+			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
 		nr_listed++;
@@ -414,8 +441,15 @@ out:
 	return ret;
 }
 
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip)
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages)
 {
+	return check_images_how(img_dfd, has_manifest, manifest_crc, skip ? IMG_CHECK_SKIP : IMG_CHECK_ALL, remote_pages);
+}
+
+int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages)
+{
+	bool skip = how == IMG_CHECK_SKIP;
+
 	if (skip) {
 		pr_warn("--skip-image-check: the images are not checked against manifest.img\n");
 		return 0;
@@ -424,5 +458,7 @@ int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool ski
 		pr_warn("the images have no manifest (written by CRIU?): their lengths and checksums are not checked\n");
 		return 0;
 	}
-	return check_manifest(img_dfd, manifest_crc);
+	if (how == IMG_CHECK_PAGES_BY_SIZE)
+		pr_info("pages images: their lengths only (the lazy-pages daemon checked their CRCs)\n");
+	return check_manifest(img_dfd, manifest_crc, how, remote_pages);
 }

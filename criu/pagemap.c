@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -21,6 +22,7 @@
 #include "crc32c.h"
 #include "image-check.h"
 #include "page-chain.h"
+#include "page-digest.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -32,6 +34,8 @@ int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned 
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	int ret;
 
+	if (page_server_conn)
+		return ps_xfer_open(x, page_server_conn, pagemap_type, id);
 	memset(x, 0, sizeof(*x));
 	x->pages_fd = -1;
 	x->flags = PE_PRESENT;
@@ -90,6 +94,8 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 
 	if (!nr_pages)
 		return 0;
+	if (x->ps)
+		return ps_xfer_add(x, vaddr, nr_pages);
 	/* one entry per run of touching pages with the same flags (kept below 2^31 pages) */
 	if (x->run_pages && x->run_vaddr + x->run_pages * PAGE_SIZE == vaddr && x->run_flags == x->flags &&
 	    x->run_pages + nr_pages < (1UL << 31)) {
@@ -115,13 +121,19 @@ static void page_xfer_sum(struct page_xfer *x, const void *buf, size_t len)
 
 int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 {
+	if (x->ps)
+		return ps_xfer_write(x, buf, len);
 	page_xfer_sum(x, buf, len);
 	return write_all(x->pages_fd, buf, len);
 }
 
 int page_xfer_close(struct page_xfer *x)
 {
-	int ret = page_xfer_put_entry(x), r;
+	int ret, r;
+
+	if (x->ps)
+		return ps_xfer_close(x);
+	ret = page_xfer_put_entry(x);
 
 	/* only an optimisation: a file not registered is read back for the manifest */
 	if (!ret && x->pages_fd >= 0)
@@ -140,6 +152,10 @@ int page_xfer_close(struct page_xfer *x)
 
 void page_xfer_abort(struct page_xfer *x)
 {
+	if (x->ps) {
+		ps_xfer_abort(x);
+		return;
+	}
 	/* nothing more is written: a disk that filled up is not blamed on the pagemap */
 	discard_image(x->pmi);
 	discard_image(x->pi);
@@ -157,7 +173,7 @@ struct pc_writer {
 	int nr_full;
 	bool stop;
 	int err;			/* first write error; later slots are dropped */
-	int fd;
+	struct page_xfer *x;		/* where the slots go */
 	char *buf;
 	size_t slot_size;
 	uint64_t cpu_ns, wait_ns;	/* the thread's CPU time and time waiting for data, at its end */
@@ -193,7 +209,7 @@ static void *pc_writer_main(void *arg)
 		len = w->len[slot];
 		pthread_mutex_unlock(&w->lock);
 		if (!w->err)
-			err = write_all(w->fd, w->buf + slot * w->slot_size, len);
+			err = page_xfer_write(w->x, w->buf + slot * w->slot_size, len);
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->err)
 			w->err = err;
@@ -207,7 +223,7 @@ static void *pc_writer_main(void *arg)
 	return NULL;
 }
 
-static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
+static struct pc_writer *pc_writer_start(struct page_xfer *x, char *buf, size_t slot_size)
 {
 	struct pc_writer *w = calloc(1, sizeof(*w));
 	sigset_t all, old;
@@ -215,7 +231,7 @@ static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
 
 	if (!w)
 		return NULL;
-	w->fd = fd;
+	w->x = x;
 	w->buf = buf;
 	w->slot_size = slot_size;
 	pthread_mutex_init(&w->lock, NULL);
@@ -308,7 +324,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	if (!pc->slot_size)
 		return -EINVAL;
 	if (async) {
-		pc->w = pc_writer_start(x->pages_fd, pc->buf, pc->slot_size);
+		pc->w = pc_writer_start(x, pc->buf, pc->slot_size);
 		if (!pc->w)
 			pr_debug("no writer thread, writing synchronously\n");
 	}
@@ -510,6 +526,73 @@ static ssize_t read_pagemap_at(int pagemap_fd, unsigned long addr, unsigned long
 	return n / sizeof(uint64_t);
 }
 
+/*
+ * PAGEMAP_SCAN (Linux 6.7, linux/fs.h; defined here for older headers): the
+ * kernel finds the pages of a range that are present or swapped, skipping
+ * the empty page tables at once. Reading pagemap word by word costs time in
+ * the size of the range: a task with a huge sparse reservation (ASan's
+ * 16 TiB shadow, a runtime's heap arena) took a minute per dump.
+ */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+
+struct pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#endif
+
+/*
+ * The first page of [addr, end) that is present or swapped: its address,
+ * end when there is none, or addr itself when the kernel has no
+ * PAGEMAP_SCAN (the caller then reads every pagemap word).
+ */
+static unsigned long next_populated(int pagemap_fd, unsigned long addr, unsigned long end)
+{
+	static bool no_scan;
+	struct page_region r;
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = addr, .end = end, .vec = (uintptr_t)&r, .vec_len = 1,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int n;
+
+	if (no_scan)
+		return addr;
+	do
+		n = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == ENOTTY || errno == EINVAL) {
+			pr_debug("no PAGEMAP_SCAN (%s): pagemap is read word by word\n", strerror(errno));
+			no_scan = true;
+		}
+		return addr;
+	}
+	if (n == 0)
+		return a.walk_end >= end ? end : (unsigned long)a.walk_end;
+	return r.start > addr ? (unsigned long)r.start : addr;
+}
+
 #define CMP_BATCH 64	/* pages of the task read at once for the comparison */
 
 static int open_mem_fd(struct page_copier *pc)
@@ -547,13 +630,22 @@ static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned 
 }
 
 /* 1 when mine (the task's page at addr) is what the parent images hold for addr, 0 when not or none. */
-static int page_same_as_parent(const struct page_chain *parent, unsigned long addr, const char *mine)
+static int page_same_as_parent(const struct page_parent *parent, unsigned long addr, const char *mine)
 {
 	static char theirs[PAGE_SIZE];
 	off_t off;
 	int fd;
 
-	if (page_chain_find(parent, addr, &fd, &off) < 0)
+	if (parent->digests) {
+		const uint8_t *sha = page_digests_find(parent->digests, addr);
+		uint8_t my_sha[PAGE_DIGEST_LEN];
+
+		if (!sha)
+			return 0;
+		page_digest_of(mine, my_sha);
+		return !memcmp(sha, my_sha, PAGE_DIGEST_LEN);
+	}
+	if (page_chain_find(parent->chain, addr, &fd, &off) < 0)
 		return 0;
 	if (pread(fd, theirs, PAGE_SIZE, off) != PAGE_SIZE)
 		return -(errno ?: EIO);
@@ -581,7 +673,7 @@ static int add_parent_run(struct page_copier *pc, unsigned long addr, unsigned l
  * parent chain; equal runs become PE_PARENT entries, the others are copied
  * (force: through /proc/PID/mem, as without a parent).
  */
-static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *parent, unsigned long addr,
+static int add_run_vs_parent(struct page_copier *pc, const struct page_parent *parent, unsigned long addr,
 			     unsigned long nr, bool force)
 {
 	static char mine[CMP_BATCH * PAGE_SIZE];
@@ -620,15 +712,18 @@ static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *pa
 
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr, const struct page_chain *parent)
+		   size_t pmbuf_nr, const struct page_parent *parent)
 {
 	unsigned long addr = start;
 	int ret;
 
 	while (addr < end) {
-		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
-		ssize_t i = 0;
+		ssize_t nr, i = 0;
 
+		addr = next_populated(pagemap_fd, addr, end);
+		if (addr >= end)
+			break;
+		nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
 		if (nr < 0)
 			return nr;
 

@@ -594,6 +594,16 @@ static int check_inventory_fields(const InventoryEntry *ie)
 }
 
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
+/* --lazy-pages: the daemon checked the CRCs of the pages images of this very manifest, we check the rest. */
+static enum img_check images_check_how(const struct rst_ctx *ctx, const InventoryEntry *ie)
+{
+	if (ctx->opts->skip_image_check)
+		return IMG_CHECK_SKIP;
+	if (ctx->lazy_pages_checked && ie->has_manifest_crc32c && ie->manifest_crc32c == ctx->lazy_manifest_crc)
+		return IMG_CHECK_PAGES_BY_SIZE;
+	return IMG_CHECK_ALL;
+}
+
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
 	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
@@ -619,7 +629,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
-		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
+		ret = check_images_how(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, images_check_how(ctx, ie),
+				       ie->has_pages_on_page_server && ie->pages_on_page_server);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");

@@ -15,10 +15,20 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc);
 /*
  * Check the images in img_dfd against manifest.img, whose CRC inventory.img
  * holds (has_manifest: inventory.img has the field). Without a manifest, or
- * with skip (--skip-image-check), only a warning. 0 or -errno (logged, naming
- * the image).
+ * with skip (--skip-image-check), only a warning. remote_pages: the dump sent
+ * its pages to a page server, whose pagemap-*.img and pages-*.img the
+ * manifest can't list (they are read and checked for length as any). 0 or
+ * -errno (logged, naming the image).
  */
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip);
+int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages);
+/* What check_images_how() checks. */
+enum img_check {
+	IMG_CHECK_ALL,
+	IMG_CHECK_SKIP,			/* --skip-image-check: nothing, a warning */
+	IMG_CHECK_PAGES_BY_SIZE,	/* restore --lazy-pages: the daemon checked the pages images' CRCs */
+	IMG_CHECK_PAGES_ONLY,		/* criu lazy-pages: the CRCs of the pages images, the lengths of the rest */
+};
+int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages);
 /*
  * The dump already summed the bytes it wrote to the open image fd (a pages
  * image, summed as its pages were copied): write_image_manifest() takes size

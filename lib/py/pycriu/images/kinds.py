@@ -365,6 +365,7 @@ HANDLERS = {
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
     "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
     "CGROUP": Entries("cgroup_entry"),
+    "FILE_LOCKS": Entries("file_lock_entry"),
     "IPCNS_MQ": Entries("posix_mq_entry"),
     "STATS": Entries("stats_entry"),	# ours: POSIX message queues of an IPC namespace
     "TCP_STREAM": TcpStream(),
