@@ -427,7 +427,8 @@ static int page_copier_push(struct page_copier *pc)
 	if (ret < 0)
 		return ret;
 	if (pc->w) {
-		page_xfer_sum(pc->x, slot, pc->queued);	/* here, while the reader would wait for a slot */
+		if (!pc->x->ps)
+			page_xfer_sum(pc->x, slot, pc->queued);	/* here, while the reader would wait for a slot */
 		pc_writer_submit(pc->w, pc->cur, pc->queued);
 		pc->cur = (pc->cur + 1) % PC_SLOTS;
 	} else {
