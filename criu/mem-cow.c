@@ -33,6 +33,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "lazy-pages.h"
 #include "rst-ctx.h"
 #include "restore.h"
 #include "syscalls.h"
@@ -150,7 +151,7 @@ int cow_plan(struct rst_ctx *ctx)
 			if (!list_empty(&item->children) && child_shares(item, v)) {
 				mem->cow[i] = COW_PLAN;
 				nr_plan++;
-			} else {
+			} else if (!lazy_vma(ctx, mem, i)) {	/* a lazy one is the lazy-pages daemon's to fill */
 				mem->cow[i] = COW_SELF;	/* mem-fill-stub.c */
 				nr_self++;
 			}
