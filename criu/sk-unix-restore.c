@@ -195,6 +195,37 @@ static int collect_netns(struct rst_ctx *ctx, struct unix_rst *st, struct unix_s
 	return 0;
 }
 
+/*
+ * A path name from an image (and its directory, for a relative one) must
+ * name a place as the dump saw it: an absolute directory and no empty,
+ * "." or ".." component, so that a hostile image can't make criu bind or
+ * connect (as root) outside where the task was. Abstract names (a leading
+ * NUL) are not paths.
+ */
+static int check_name(const UnixSkEntry *ue)
+{
+	char name[UNIX_NAME_MAX + 2];
+	size_t len;
+
+	if (!ue->name.len || !ue->name.data[0])
+		return 0;
+	len = strnlen((const char *)ue->name.data, ue->name.len);
+	if (ue->name_dir && img_path_check(ue->name_dir))
+		return -EINVAL;
+	if (ue->name.data[0] == '/') {
+		memcpy(name, ue->name.data, len);
+		name[len] = '\0';
+		return img_path_check(name);
+	}
+	/* a relative name: in its directory only (not criu's), and checked as a path below "/" */
+	if (!ue->name_dir)
+		return -EINVAL;
+	name[0] = '/';
+	memcpy(name + 1, ue->name.data, len);
+	name[len + 1] = '\0';
+	return img_path_check(name);
+}
+
 int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	struct unix_rst *st = unix_rst(ctx);
@@ -206,6 +237,11 @@ int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (ue->name.len > (size_t)UNIX_NAME_MAX ||
 	    (ue->name.len == (size_t)UNIX_NAME_MAX && ue->name.data[0] && !memchr(ue->name.data, 0, ue->name.len)))
 		return pr_fail(-EINVAL, "files.img: unix socket %u has a %zu-byte name\n", d->id, ue->name.len);
+	if (check_name(ue))
+		return pr_fail(-EINVAL, "files.img: unix socket %u has the name '%.*s' in '%s': a name with an empty, "
+					    "'.' or '..' component, or a relative directory, is refused\n",
+			       d->id, (int)strnlen((const char *)ue->name.data, ue->name.len), ue->name.data,
+			       ue->name_dir ?: "");
 	/* a datagram socket may connect() to its own name; nothing else is its own peer */
 	if (ue->peer && ue->peer == ue->ino && (ue->type != SOCK_DGRAM || !ue->name.len))
 		return pr_fail(-EINVAL, "files.img: unix socket %u is its own peer\n", d->id);

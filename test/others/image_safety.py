@@ -3,7 +3,9 @@
 Hostile and damaged images, and the errors of a dump that can't finish.
 
 Runs as pid 1 of a fresh pid and mount namespace (image-safety.sh). A target
-holds a pipe with data (fds 15, 16) and a regular file (fd 17); it is dumped once,
+holds a pipe with data (fds 15, 16), a regular file (fd 17), a pidfd of
+itself (fd 18) and a unix socket bound to a name in the work dir (fd 19);
+it is dumped once,
 and each case restores a damaged copy of the images:
 
   1. an image the dump always writes is missing (fdinfo-N.img, fs-N.img,
@@ -26,7 +28,13 @@ and each case restores a damaged copy of the images:
   5. images and logs are 0600, the images dir 0700; a restore from a
      read-only images dir works;
   6. a dump into a full tmpfs names the pages image that filled it and
-     leaves the target running.
+     leaves the target running;
+  7. hand-made hostile images (--skip-image-check, so that the readers
+     themselves are tried, not the manifest): a pagemap entry of 2^40 pages,
+     an fd whose file id points nowhere, a pidfd whose target is a pid
+     outside the tree (this runner, pid 1), a unix socket name that climbs
+     with `..` (absolute or relative): each refused naming what is wrong,
+     nothing started, no crash.
 Prints TAP.
 """
 import ctypes
@@ -48,7 +56,11 @@ import os, sys, time
 r, w = os.pipe()
 os.write(w, b"pipe data " * 100)
 f = os.open(sys.argv[2], os.O_RDONLY)
-for fd, to in ((r, 15), (w, 16), (f, 17)):
+pfd = os.pidfd_open(os.getpid())
+import socket
+sk = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sk.bind(os.path.join(os.path.dirname(sys.argv[1]), "sock.%d" % os.getpid()))
+for fd, to in ((r, 15), (w, 16), (f, 17), (pfd, 18), (sk.detach(), 19)):
     os.dup2(fd, to)
     os.close(fd)
 mem = bytearray(os.urandom(int(sys.argv[3])))
@@ -405,6 +417,55 @@ def case_enospc(work):
     subprocess.run(["umount", small])
 
 
+def case_hostile(src, work, pid):
+    # a huge count: a pagemap entry of 2^40 pages, far past the pages image
+    d = damaged_copy(src, work, "huge")
+    path = os.path.join(d, "pagemap-%d.img" % pid)
+    img = crit_json(path)
+    img["entries"][1]["nr_pages"] = 1 << 40
+    crit_write(img, path)
+    restore_fails(d, "pagemap-%d.img" % pid, "a pagemap entry of 2^40 pages", "--skip-image-check")
+    # an id that points nowhere: fd 17's file id
+    d = damaged_copy(src, work, "noid")
+    path = os.path.join(d, "fdinfo-%d.img" % pid)
+    img = crit_json(path)
+    for e in img["entries"]:
+        if e["fd"] == 17:
+            e["id"] = 999999
+    crit_write(img, path)
+    restore_fails(d, "999999", "fd 17 naming file id 999999, which no image has", "--skip-image-check")
+    # a pidfd claiming a pid outside the tree: the runner, pid 1 here
+    d = damaged_copy(src, work, "pidfd")
+    path = os.path.join(d, "files-ext.img")
+    img = crit_json(path)
+    n = 0
+    for e in img["entries"]:
+        if "pidfd_target_pid" in e:
+            e["pidfd_target_pid"] = 1
+            n += 1
+    crit_write(img, path)
+    ok(n == 1, "files-ext.img has the target's pidfd (%d)" % n)
+    restore_fails(d, "refers to 1, which is not in the restored tree", "a pidfd of a task of the tree made to name pid 1, outside it",
+                  "--skip-image-check")
+    ok(os.path.exists("/proc/1"), "the runner (pid 1) is untouched")
+    # a unix socket name that climbs out of where the task was
+    for i, bad in enumerate(("/tmp/../etc/criu-hostile-sock", "../../criu-hostile-sock")):
+        d = damaged_copy(src, work, "skname%d" % i)
+        path = os.path.join(d, "files.img")
+        img = crit_json(path)
+        n = 0
+        for e in img["entries"]:
+            if "usk" in e and e["usk"].get("name"):
+                e["usk"]["name"] = bad
+                n += 1
+        crit_write(img, path)
+        restore_fails(d, "a name with an empty, '.' or '..' component", "the unix socket's name made %s (%d)" % (bad, n),
+                      "--skip-image-check")
+        ok(not os.path.exists("/etc/criu-hostile-sock") and not os.path.exists(os.path.join(work, "..", "..",
+                                                                                             "criu-hostile-sock")),
+           "no socket file made at %s" % bad)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="criu-safety.")
     with open(os.path.join(work, "data"), "w") as f:
@@ -422,6 +483,7 @@ def main():
     case_traced(work)
     case_second_criu(work)
     case_enospc(work)
+    case_hostile(src, work, pid)
     for p in all_pids() - {os.getpid()}:
         kill(p)
     if all(results) or not os.environ.get("KEEP"):
