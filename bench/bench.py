@@ -52,6 +52,7 @@ CRIU = os.path.join(ROOT, "criu", "criu")
 MEMHOG = os.path.join(HERE, "memhog")
 BASECOPY = os.path.join(HERE, "basecopy")
 PIDTREE = os.path.join(HERE, "pidtree")
+MEMTREE = os.path.join(HERE, "memtree")
 PIDNS_ENV = "CRIU_BENCH_IN_PIDNS"
 FS_DIRS = {"tmpfs": "/dev/shm", "disk": "/var/tmp"}
 LOG_RE = re.compile(r"^\((\d+)\.(\d+)\) (.*)$")
@@ -294,7 +295,7 @@ def mem_run(mib, fs, mode, args, work):
         r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
         os.unlink(base)
         cond.before(mib)
-        r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump"], _ = run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
         p.kill()
         st = p.wait()
@@ -311,7 +312,7 @@ def mem_run(mib, fs, mode, args, work):
     if fs == "disk":
         drop_cache(pages_img)
     cond.before(mib)
-    r["restore"], _ = run([CRIU, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    r["restore"], _ = run([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
     try:
         os.kill(p.pid, signal.SIGUSR1)
         st = wait_exit(p.pid, 60)
@@ -430,7 +431,155 @@ def bench_memory(args, rep):
     rep.out()
 
 
-def pidfd_run(nproc, nfds, mode, work):
+
+def timed_rusage(argv, timeout=600):
+    """Runs argv; returns (wall seconds, CPU seconds of it and its reaped children)."""
+    t0 = time.monotonic()
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    except OSError as e:
+        raise BenchError("%s: %s" % (argv[0], e))
+    _, st, ru = os.wait4(p.pid, 0)
+    dt = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = 0
+    if not os.WIFEXITED(st) or os.WEXITSTATUS(st):
+        raise BenchError("%s failed (status %d): %s" % (" ".join(argv), st, err.strip()[-400:]))
+    return dt, ru.ru_utime + ru.ru_stime
+
+
+def tree_pids(root):
+    """root and every descendant, from /proc/PID/task/*/children."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            for tid in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    todo.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def cpu_of(pids):
+    """utime + stime of the processes, in seconds."""
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tck
+
+
+def tree_run(criu, nproc, mib, work, cond, baselines):
+    """One dump + restore of a memtree of nproc x mib, every word checked after it."""
+    img = os.path.join(work, "img")
+    rep = os.path.join(work, "rep")
+    base = os.path.join(work, "base")
+    total = nproc * mib
+    shutil.rmtree(img, ignore_errors=True)
+    os.makedirs(img)
+    if os.path.exists(rep):
+        os.unlink(rep)
+    p = subprocess.Popen([MEMTREE, str(nproc), str(mib), rep], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    r = {}
+    try:
+        wait_report(rep, "ready", 600)
+        if baselines:
+            cond.before_baseline(total)
+            r["write"] = basecopy_us(["write", base, str(total), cond.basecopy_delay()])
+        cond.before(total)
+        r["dump"], cpu = timed_rusage([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump_cores"] = cpu / r["dump"]
+    finally:
+        p.kill()
+        p.wait()
+        reap_orphans()
+    cond.before(total)
+    r["restore"], cpu = timed_rusage([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    # the stubs' work is the restored tasks' CPU time (they are new processes)
+    r["restore_cores"] = (cpu + cpu_of(tree_pids(p.pid))) / r["restore"]
+    try:
+        os.kill(p.pid, signal.SIGUSR1)
+        st = wait_exit(p.pid, 300)
+    except ProcessLookupError:
+        st = None
+    verdict = wait_report(rep, "verify", 10)
+    reap_orphans()
+    if st is None or not os.WIFEXITED(st) or os.WEXITSTATUS(st) or "verify ok" not in verdict:
+        raise BenchError("restored memtree: %s (status %s)" % (verdict, st))
+    r["verify"] = verdict
+    shutil.rmtree(img, ignore_errors=True)
+    if baselines:
+        cond.before_baseline(total)
+        r["read"] = basecopy_us(["read", base, str(total), cond.basecopy_delay()])
+        os.unlink(base)
+    return r
+
+
+def pair_ratio(res, a, b):
+    return statistics.median(r[a] / r[b] for r in res)
+
+
+def bench_tree(args, rep):
+    up = os.environ.get("CRIU_UPSTREAM")
+    rep.out("## Trees: NPROC tasks x SIZE of private memory each (images on tmpfs, %s)" % args.tree_mode)
+    rep.out()
+    rep.out("`bench/memtree`: every word of every task is checked after each restore (a run whose "
+            "check fails is an error, not a figure). Baselines, in the same run, one thread, the same "
+            "bytes: write() of all of it from memory into a file beside the images (dump), read() of "
+            "that file into fresh memory (restore). cores: CPU time of criu (and, for the restore, "
+            "of the restored tasks, which were its stubs) / wall time, on a machine with %d CPUs. "
+            "Seconds, median (min-max); ratios pairwise." % os.cpu_count())
+    if up:
+        rep.out(" upstream: `%s`, the same tree, dump and restore timed the same way, run right after ours." % up)
+    rep.out()
+    hdr = ("| tasks x MiB | runs | dump | write() | dump / write() | dump cores | restore | read() "
+           "| restore / read() | restore cores |")
+    if up:
+        hdr += " upstream dump | upstream restore | restore / upstream's |"
+    rep.out(hdr)
+    rep.out("|" + "---|" * (hdr.count("|") - 1))
+    work = os.path.join(FS_DIRS["tmpfs"], "criu-bench-tree-" + UNIQ)
+    os.makedirs(work, exist_ok=True)
+    cond = Conditioner(args.tree_mode, args.idle, False)
+    try:
+        for nproc, mib in args.tree_cases:
+            res, ups = [], []
+            try:
+                for _ in range(args.tree_runs):
+                    res.append(tree_run(CRIU, nproc, mib, work, cond, True))
+                    if up:
+                        ups.append(tree_run(up, nproc, mib, work, cond, False))
+            except BenchError as e:
+                rep.out("| %dx%d | error after %d runs: %s |" % (nproc, mib, len(res), e))
+                continue
+            line = "| %dx%d | %d | %s | %s | %.2f | %.2f | %s | %s | %.2f | %.2f |" % (
+                nproc, mib, len(res), fmt_s([r["dump"] for r in res]), fmt_s([r["write"] for r in res]),
+                pair_ratio(res, "dump", "write"), med([r["dump_cores"] for r in res])[0],
+                fmt_s([r["restore"] for r in res]), fmt_s([r["read"] for r in res]),
+                pair_ratio(res, "restore", "read"), med([r["restore_cores"] for r in res])[0])
+            if up:
+                line += " %s | %s | %.2f |" % (
+                    fmt_s([u["dump"] for u in ups]), fmt_s([u["restore"] for u in ups]),
+                    statistics.median(r["restore"] / u["restore"] for r, u in zip(res, ups)))
+            rep.out(line)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rep.out()
+
+
+def pidfd_run(nproc, nfds, mode, work, criu=None):
+    criu = criu or CRIU
     img = os.path.join(work, "img")
     rep = os.path.join(work, "rep")
     shutil.rmtree(img, ignore_errors=True)
@@ -438,11 +587,11 @@ def pidfd_run(nproc, nfds, mode, work):
     if os.path.exists(rep):
         os.unlink(rep)
     p = subprocess.Popen([PIDTREE, str(nproc), str(nfds), mode, rep], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     r = {}
     try:
         wait_report(rep, "ready", 60)
-        r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump"], _ = run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
         p.kill()
         p.wait()
@@ -450,7 +599,7 @@ def pidfd_run(nproc, nfds, mode, work):
     dl = log_times(os.path.join(img, "dump.log"))
     r["freeze_log"] = log_span(dl, r"Dumping the process tree", r"Dumped \d+ tasks")
     r["img_total"] = dir_bytes(img)
-    r["restore"], _ = run([CRIU, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    r["restore"], _ = run([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
     try:
         os.kill(p.pid, signal.SIGUSR1)
         st = wait_exit(p.pid, 60)
@@ -465,38 +614,58 @@ def pidfd_run(nproc, nfds, mode, work):
 
 
 def bench_pidfd(args, rep):
+    up = os.environ.get("CRIU_UPSTREAM")
     rep.out("## pidfd: a tree of processes holding pidfds (images on tmpfs)")
     rep.out()
     rep.out("root: every pidfd points at the root process; spread: child k points at the "
-            "root, the children before it and itself in turn. Seconds, median (min-max).")
+            "root, the children before it and itself in turn. Seconds, median (min-max). Per pidfd: "
+            "(median time - median time of the same number of processes without pidfds) / pidfds. "
+            "The restored tree checks every pidfd's target.")
+    if up:
+        rep.out(" upstream: `%s`, run right after ours on a tree of its own." % up)
     rep.out()
-    rep.out("| processes | pidfds each | targets | pidfds total | runs | dump | restore | freeze (log) "
-            "| dump - dump(0 pidfds), per pidfd | images |")
-    rep.out("|---|---|---|---|---|---|---|---|---|---|")
+    hdr = ("| processes | pidfds each | targets | pidfds total | runs | dump | restore | freeze (log) "
+           "| dump per pidfd | restore per pidfd | images |")
+    if up:
+        hdr += " upstream dump | upstream restore | upstream restore per pidfd | restore / upstream's |"
+    rep.out(hdr)
+    rep.out("|" + "---|" * (hdr.count("|") - 1))
     work = os.path.join(FS_DIRS["tmpfs"], "criu-bench-pidfd-" + UNIQ)
     os.makedirs(work, exist_ok=True)
-    zero = None
+    zero = {}
     try:
         for nproc, nfds, mode in args.pidfd_cases:
-            res = []
+            res, ups = [], []
             try:
                 for _ in range(args.pidfd_runs):
                     res.append(pidfd_run(nproc, nfds, mode, work))
+                    if up:
+                        ups.append(pidfd_run(nproc, nfds, mode, work, up))
             except BenchError as e:
                 rep.out("| %d | %d | %s | %d | error after %d runs: %s |"
                         % (nproc, nfds, mode, nproc * nfds, len(res), e))
                 continue
-            dump_med = statistics.median(r["dump"] for r in res)
+            m = {k: statistics.median(r[k] for r in res) for k in ("dump", "restore")}
+            if up:
+                m["up_restore"] = statistics.median(u["restore"] for u in ups)
             if nfds == 0:
-                zero = dump_med
-            per = "-"
-            if zero is not None and nfds:
-                per = "%.1f us" % ((dump_med - zero) / (nproc * nfds) * 1e6)
-            rep.out("| %d | %d | %s | %d | %d | %s | %s | %s | %s | %d B |"
-                    % (nproc, nfds, mode, nproc * nfds, len(res),
-                       fmt_s([r["dump"] for r in res]), fmt_s([r["restore"] for r in res]),
-                       fmt_s([r["freeze_log"] for r in res]), per,
-                       statistics.median(r["img_total"] for r in res)))
+                zero[nproc] = m
+
+            def per(key):
+                z = zero.get(nproc)
+                if not nfds or not z or key not in z:
+                    return "-"
+                return "%.1f us" % ((m[key] - z[key]) / (nproc * nfds) * 1e6)
+            line = "| %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %d B |" % (
+                nproc, nfds, mode, nproc * nfds, len(res),
+                fmt_s([r["dump"] for r in res]), fmt_s([r["restore"] for r in res]),
+                fmt_s([r["freeze_log"] for r in res]), per("dump"), per("restore"),
+                statistics.median(r["img_total"] for r in res))
+            if up:
+                line += " %s | %s | %s | %.2f |" % (
+                    fmt_s([u["dump"] for u in ups]), fmt_s([u["restore"] for u in ups]), per("up_restore"),
+                    statistics.median(r["restore"] / u["restore"] for r, u in zip(res, ups)))
+            rep.out(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rep.out()
@@ -537,6 +706,10 @@ def parse_args():
     ap.add_argument("--pidfd-cases", default="100x0,100x1:root,100x10:root,100x100:root,100x100:spread,"
                     "1x0,1x100:root,1x1000:root",
                     help="NPROCxNFDS[:root|spread], comma separated")
+    ap.add_argument("--tree-cases", default="8x128,64x16,1x1024", help="NPROCxMIB, comma separated")
+    ap.add_argument("--tree-runs", type=int, default=5)
+    ap.add_argument("--tree-mode", default="warm", choices=("warm", "cold"))
+    ap.add_argument("--no-tree", action="store_true")
     ap.add_argument("--no-mem", action="store_true")
     ap.add_argument("--no-pidfd", action="store_true")
     ap.add_argument("--md", help="also write the tables (markdown) to this file")
@@ -558,12 +731,19 @@ def parse_args():
             ap.error("--pidfd-cases: bad case %r" % c)
         cases.append((int(m.group(1)), int(m.group(2)), m.group(3) or "root"))
     a.pidfd_cases = cases
+    trees = []
+    for c in a.tree_cases.split(","):
+        m = re.fullmatch(r"(\d+)x(\d+)", c)
+        if not m:
+            ap.error("--tree-cases: bad case %r" % c)
+        trees.append((int(m.group(1)), int(m.group(2))))
+    a.tree_cases = trees
     return a
 
 
 def main():
     args = parse_args()
-    for prog in (CRIU, MEMHOG, BASECOPY, PIDTREE):
+    for prog in (CRIU, MEMHOG, BASECOPY, PIDTREE, MEMTREE):
         if not os.access(prog, os.X_OK):
             sys.exit("bench: %s is missing: run `make bench` from the top" % prog)
     enter_pidns()
@@ -575,6 +755,8 @@ def main():
     rep.out()
     machine(rep)
     try:
+        if not args.no_tree:
+            bench_tree(args, rep)
         if not args.no_mem:
             bench_memory(args, rep)
         if not args.no_pidfd:

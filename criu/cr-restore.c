@@ -10,11 +10,12 @@
  *   FORKED  every task and thread exists; sessions and group leaders are set
  *   PGID    the other tasks joined their process groups
  *   FILES   every task has its fds, cwd, root, umask (files.c)
- *   READY   live stubs mapped the trampoline and park in pause()
+ *   READY   live stubs filled their own private memory (mem-fill-stub.c),
+ *           mapped the trampoline and park in pause()
  *   ZOMBIE  zombie stubs exit with their dumped status
  *
- * Then criu morphs every live stub into the dumped task (morph.c) and lets
- * the tree run. On any failure every process started is killed and reaped
+ * Then criu morphs every live stub into the dumped task (morph.c), several
+ * at a time from its own threads (morph-pool.c), and lets the tree run. On any failure every process started is killed and reaped
  * (criu is a child subreaper while it restores, so orphans come back to it).
  *
  * This file is the flow, cr_restore_tasks() and fork_and_morph(); the steps
@@ -127,7 +128,21 @@ static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 	return 0;
 }
 
-static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
+int morph_one(struct rst_ctx *ctx, struct morph_task *mt, bool steps)
+{
+	int ret;
+
+	fill_service_fds(ctx, mt);
+	ret = (steps ? fault_step("restore-morph-task") : 0) ?: morph_task(ctx, mt);
+	if (ret) {
+		pr_err("can't restore task %d\n", mt->item->pid);
+		return ret;
+	}
+	pr_info("task %d morphed\n", mt->item->pid);
+	return steps ? fault_step("restore-morph") : 0;
+}
+
+static int morph_all(struct rst_ctx *ctx, struct morph_task *mts, struct morph_pool *pool)
 {
 	struct pstree_item *item;
 	int ret = 0, n = 0;
@@ -137,23 +152,23 @@ static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
 
 		mt->item = item;
 		mt->tramp = ctx->tramp;
-		if (item->state == TASK_DEAD)
-			continue;
-		ret = check_stop_requested();
-		if (ret)
-			return ret;
-		fill_service_fds(ctx, mt);
-		ret = fault_step("restore-morph-task") ?: morph_task(ctx, mt);
-		if (ret) {
-			pr_err("can't restore task %d\n", item->pid);
-			return ret;
-		}
-		pr_info("task %d morphed\n", item->pid);
-		ret = fault_step("restore-morph");
-		if (ret)
-			return ret;
 	}
-	return 0;
+	ret = pool ? morph_pool_morph(pool) : 0;
+	for (int i = 0; i < n && !ret; i++) {
+		if (mts[i].item->state == TASK_DEAD)
+			continue;
+		if (!pool) {
+			ret = check_stop_requested() ?: morph_one(ctx, &mts[i], true);
+			continue;
+		}
+		/*
+		 * A pool runs only without an injected fault: its tasks' steps
+		 * are only counted, here, in the order one thread takes them,
+		 * so that a clean restore numbers the steps as a faulted one.
+		 */
+		ret = fault_step("restore-morph-task") ?: fault_step("restore-morph");
+	}
+	return ret;
 }
 
 /*
@@ -161,17 +176,22 @@ static int morph_all(struct rst_ctx *ctx, struct morph_task *mts)
  * kernel if criu dies (PTRACE_O_EXITKILL). First that option is cleared on
  * every thread, in one quick pass: from then on a criu killed leaves the whole
  * tree running, as a restore that finished would. Then each is detached.
+ * With a pool, each worker does both for the tasks it morphed (their tracer).
  */
-static int release_all(struct rst_ctx *ctx, struct morph_task *mts, int nr)
+static int release_all(struct rst_ctx *ctx, struct morph_task *mts, int nr, struct morph_pool *pool)
 {
 	int ret = 0;
 
-	for (int i = 0; i < nr && !ret; i++)
+	if (pool)
+		ret = morph_pool_commit(pool);
+	for (int i = 0; !pool && i < nr && !ret; i++)
 		ret = morph_commit(&mts[i]);
 	if (ret)
 		return ret;
 	watchdog_stop(ctx, true);	/* the tree is kept from here on, whatever happens to criu */
 
+	if (pool)
+		return morph_pool_release(pool);
 	for (int i = 0; i < nr; i++) {
 		int r = morph_release(&mts[i]);
 
@@ -250,6 +270,7 @@ static int count_tasks(struct rst_ctx *ctx, bool live_only)
 static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_task **ret_mts)
 {
 	struct pstree_item *root = ctx->tree.root;
+	struct morph_pool *pool = NULL;
 	struct morph_task *mts;
 	int nr = ctx->tree.nr_items, ret;
 	pid_t pid, me = getpid();
@@ -321,7 +342,8 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	if (!mts)
 		return -ENOMEM;
 	*ret_mts = mts;
-	ret = morph_all(ctx, mts);
+	pool = morph_pool_start(ctx, mts, nr);
+	ret = morph_all(ctx, mts, pool);
 	if (!ret)
 		ret = fault_step("restore-late") ?: cg_rst_late(ctx);
 	if (!ret)
@@ -336,12 +358,15 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 	if (ret) {
 		if (ctx->opts->pidfile)
 			unlink(ctx->opts->pidfile);	/* a failed restore leaves no file behind */
+		morph_pool_stop(pool, true);	/* its threads are the tracers: they undo their morphs */
 		return ret;
 	}
 	/* as in CRIU, pre-resume and post-resume scripts can't fail the restore */
 	if (run_scripts(ACT_PRE_RESUME, ctx->img_dfd, pid))
 		pr_warn("the pre-resume action script failed\n");
-	return release_all(ctx, mts, nr);
+	ret = release_all(ctx, mts, nr, pool);
+	morph_pool_stop(pool, ret != 0);
+	return ret;
 }
 
 /* --status-fd: one '\0' once the tree runs, then close it */

@@ -78,10 +78,38 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 	return ~(uint32_t)c;
 }
 
+/*
+ * The crc32 instruction takes 3 cycles but can start one per cycle: three
+ * independent CRCs of three thirds of a long buffer, combined after, run
+ * about three times as fast as one chain.
+ */
+#define HW3_MIN 4096
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw3(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t third = (len / 3) & ~(size_t)7;
+	const unsigned char *q = p + third, *r = p + 2 * third;
+	uint64_t a = ~crc, b = ~0u, c = ~0u;
+
+	for (size_t i = 0; i < third; i += 8) {
+		uint64_t va, vb, vc;
+
+		memcpy(&va, p + i, 8);
+		memcpy(&vb, q + i, 8);
+		memcpy(&vc, r + i, 8);
+		a = __builtin_ia32_crc32di(a, va);
+		b = __builtin_ia32_crc32di(b, vb);
+		c = __builtin_ia32_crc32di(c, vc);
+	}
+	crc = crc32c_combine(~(uint32_t)a, ~(uint32_t)b, third);
+	crc = crc32c_combine(crc, ~(uint32_t)c, third);
+	return crc32c_hw(crc, p + 3 * third, len - 3 * third);
+}
+
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	if (__builtin_cpu_supports("sse4.2"))
-		return crc32c_hw(crc, buf, len);
+		return len >= HW3_MIN ? crc32c_hw3(crc, buf, len) : crc32c_hw(crc, buf, len);
 	return crc32c_sw(crc, buf, len);
 }
 #else
@@ -90,3 +118,41 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 	return crc32c_sw(crc, buf, len);
 }
 #endif
+
+/*
+ * Combining CRCs: with the pre- and post-inversion of crc32c(), the CRC of
+ * A then B is the CRC of A multiplied by x^(8 * len(B)) modulo the
+ * polynomial, xor the CRC of B. Polynomials are bit-reversed as in the CRC
+ * itself: bit 31 is x^0.
+ */
+static uint32_t gf2_mul(uint32_t a, uint32_t b)
+{
+	uint32_t prod = 0;
+
+	for (uint32_t bit = 1u << 31; bit; bit >>= 1) {
+		if (a & bit)
+			prod ^= b;
+		b = b & 1 ? (b >> 1) ^ POLY : b >> 1;	/* b times x */
+	}
+	return prod;
+}
+
+/* x^(8 * len) modulo the polynomial, by squaring. */
+static uint32_t x_pow_bytes(size_t len)
+{
+	uint32_t result = 1u << 31;	/* x^0 */
+	uint32_t sq = 1u << 23;		/* x^8: one byte */
+
+	while (len) {
+		if (len & 1)
+			result = gf2_mul(result, sq);
+		sq = gf2_mul(sq, sq);
+		len >>= 1;
+	}
+	return result;
+}
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b)
+{
+	return gf2_mul(crc_a, x_pow_bytes(len_b)) ^ crc_b;
+}

@@ -208,6 +208,32 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 	return 0;
 }
 
+/* qsort() has no context argument: the entries being sorted, one sort at a time. */
+static FileExtEntry **sort_entries;
+
+static int cmp_ext(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	uint32_t ix = sort_entries[x]->id, iy = sort_entries[y]->id;
+
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	return x < y ? -1 : x > y;	/* the first in the image first, as a scan would find it */
+}
+
+static int sort_by_id(struct file_exts *xs)
+{
+	xs->by_id = xmalloc(xs->nr * sizeof(*xs->by_id));
+	if (!xs->by_id)
+		return -ENOMEM;
+	for (int i = 0; i < xs->nr; i++)
+		xs->by_id[i] = i;
+	sort_entries = xs->e;
+	qsort(xs->by_id, xs->nr, sizeof(*xs->by_id), cmp_ext);
+	sort_entries = NULL;
+	return 0;
+}
+
 int file_ext_read(struct rst_ctx *ctx, struct file_exts *out)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES_EXT, O_RSTR);
@@ -229,14 +255,26 @@ int file_ext_read(struct rst_ctx *ctx, struct file_exts *out)
 		out->e[out->nr++] = x;
 	}
 	close_image(img);
+	if (ret >= 0 && out->nr)
+		ret = sort_by_id(out);
 	return ret < 0 ? ret : 0;
 }
 
 int file_ext_merge(const struct file_exts *xs, FileEntry *fe)
 {
-	for (int i = 0; i < xs->nr; i++)
-		if (xs->e[i]->id == fe->id)
-			return merge_one(fe, xs->e[i]);
+	int lo = 0, hi = xs->nr;
+
+	/* the first entry of fe's id: O(log n), a dump may have tens of thousands */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (xs->e[xs->by_id[mid]]->id < fe->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < xs->nr && xs->e[xs->by_id[lo]]->id == fe->id)
+		return merge_one(fe, xs->e[xs->by_id[lo]]);
 	return 0;
 }
 
@@ -246,6 +284,8 @@ void file_ext_free(struct file_exts *xs)
 	for (int i = 0; i < xs->nr; i++)
 		pb_free(xs->e[i], PB_FILE_EXT);
 	free(xs->e);
+	free(xs->by_id);
 	xs->e = NULL;
+	xs->by_id = NULL;
 	xs->nr = 0;
 }

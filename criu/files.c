@@ -558,14 +558,57 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 /* ===================== restore ===================== */
 
+static size_t desc_slot(uint32_t id, size_t mask)
+{
+	return (size_t)(id * 2654435761u) & mask;
+}
+
+/* O(1): a task looks up every one of its fds, a tree may have tens of thousands of files. */
 struct file_desc *find_file_desc(struct rst_ctx *ctx, uint32_t id)
 {
-	struct file_desc *d;
+	const struct rst_files *f = &ctx->files;
 
-	for_each_file_desc(ctx, d)
-		if (d->id == id)
+	if (!f->by_id)
+		return NULL;
+	for (size_t i = desc_slot(id, f->by_id_mask);; i = (i + 1) & f->by_id_mask) {
+		struct file_desc *d = f->by_id[i];
+
+		if (!d || d->id == id)
 			return d;
-	return NULL;
+	}
+}
+
+/* Add d to the hash, growing it to keep it at most half full. */
+static int desc_hash_add(struct rst_files *f, struct file_desc *d)
+{
+	size_t size = f->by_id ? f->by_id_mask + 1 : 0;
+
+	if ((size_t)(f->nr + 1) * 2 > size) {
+		size_t nsize = size ? size * 2 : 64;
+		struct file_desc **nt = xzalloc(nsize * sizeof(*nt));
+
+		if (!nt)
+			return -ENOMEM;
+		for (size_t i = 0; i < size; i++) {
+			struct file_desc *o = f->by_id[i];
+			size_t j;
+
+			if (!o)
+				continue;
+			for (j = desc_slot(o->id, nsize - 1); nt[j]; j = (j + 1) & (nsize - 1))
+				;
+			nt[j] = o;
+		}
+		free(f->by_id);
+		f->by_id = nt;
+		f->by_id_mask = nsize - 1;
+	}
+	for (size_t i = desc_slot(d->id, f->by_id_mask);; i = (i + 1) & f->by_id_mask) {
+		if (!f->by_id[i]) {
+			f->by_id[i] = d;
+			return 0;
+		}
+	}
 }
 
 int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d)
@@ -622,6 +665,12 @@ int collect_files(struct rst_ctx *ctx)
 		d->id = fe->id;
 		d->fe = fe;
 		d->type = file_type_by_num(fe->type);
+		if (desc_hash_add(f, d)) {
+			pb_free(fe, PB_FILE);
+			free(d);
+			ret = -ENOMEM;
+			break;
+		}
 		d->index = f->nr++;
 		list_add_tail(&d->list, &f->descs);
 		if (!d->type) {
@@ -743,6 +792,9 @@ static int post_install_one(struct rst_ctx *ctx, const FdinfoEntry *e)
 /* Close every fd below the restore's service fds: the task gets exactly its dumped fds. */
 static void close_inherited_fds(int below)
 {
+	/* one call, not one close() per possible fd: RLIMIT_NOFILE may be large */
+	if (below > 0 && !syscall(SYS_close_range, 0, below - 1, 0))
+		return;
 	for (int fd = 0; fd < below; fd++)
 		close(fd);
 }
@@ -946,4 +998,7 @@ void files_restore_fini(struct rst_ctx *ctx)
 		pb_free(d->fe, PB_FILE);
 		free(d);
 	}
+	free(ctx->files.by_id);
+	ctx->files.by_id = NULL;
+	ctx->files.by_id_mask = 0;
 }

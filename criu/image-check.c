@@ -17,6 +17,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include "common.h"
@@ -31,6 +33,9 @@
 #define LOG_PREFIX "image-check: "
 
 #define CRC_CHUNK (1u << 20)
+/* Files from this size up are summed by several threads, each taking at least this much. */
+#define CRC_PIECE_MIN (16ULL << 20)
+#define CRC_MAX_THREADS 16
 
 /* An image file the manifest covers. */
 static bool is_manifest_name(const char *name)
@@ -42,6 +47,143 @@ static bool is_manifest_name(const char *name)
 	return strcmp(name, "inventory.img") && strcmp(name, "manifest.img");
 }
 
+/* One piece of a file summed by one thread. */
+struct crc_piece {
+	int fd;
+	uint64_t off, len;
+	uint32_t crc;
+	int err;
+};
+
+static void *crc_piece_run(void *arg)
+{
+	struct crc_piece *p = arg;
+	_cleanup_free_ char *buf = xmalloc(CRC_CHUNK);
+	uint64_t off = p->off, left = p->len;
+
+	if (!buf) {
+		p->err = -ENOMEM;
+		return NULL;
+	}
+	while (left) {
+		ssize_t n = pread(p->fd, buf, min(left, (uint64_t)CRC_CHUNK), (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			p->err = n ? -errno : -EAGAIN;	/* shorter than its size: summed again in one go */
+			return NULL;
+		}
+		p->crc = crc32c(p->crc, buf, n);
+		off += n;
+		left -= n;
+	}
+	return NULL;
+}
+
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) || CPU_COUNT(&set) < 1)
+		return 1;
+	return min(CPU_COUNT(&set), CRC_MAX_THREADS);
+}
+
+/*
+ * A large file (a pages image) is summed in pieces, one thread per CPU, and
+ * the pieces' CRCs combined: the check costs a fraction of a read of it.
+ * 0, -EAGAIN (not in pieces: sum it in one go) or -errno.
+ */
+static int crc_in_pieces(int fd, uint64_t size, uint32_t *ret_crc)
+{
+	struct crc_piece pc[CRC_MAX_THREADS];
+	pthread_t th[CRC_MAX_THREADS];
+	int nr = (int)min((uint64_t)cpus_allowed(), size / CRC_PIECE_MIN), started = 0, ret = 0;
+	uint64_t off = 0;
+	uint32_t crc = 0;
+
+	if (nr < 2)
+		return -EAGAIN;
+	for (int i = 0; i < nr; i++) {
+		uint64_t len = i == nr - 1 ? size - off : (size / nr) & ~(uint64_t)(CRC_CHUNK - 1);
+
+		pc[i] = (struct crc_piece){ .fd = fd, .off = off, .len = len };
+		off += len;
+	}
+	for (int i = 1; i < nr; i++) {
+		if (pthread_create(&th[i], NULL, crc_piece_run, &pc[i])) {
+			pc[i].err = -EAGAIN;
+			continue;
+		}
+		started |= 1 << i;
+	}
+	crc_piece_run(&pc[0]);
+	for (int i = 1; i < nr; i++)
+		if (started & (1 << i))
+			pthread_join(th[i], NULL);
+	for (int i = 0; i < nr && !ret; i++) {
+		ret = pc[i].err;
+		crc = i ? crc32c_combine(crc, pc[i].crc, pc[i].len) : pc[i].crc;
+	}
+	if (!ret)
+		*ret_crc = crc;
+	return ret;
+}
+
+/*
+ * Process-wide, like opts: the CRCs the dump computed while it wrote
+ * (image_crc_known()), used and dropped by the next write_image_manifest().
+ */
+struct known_crc {
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	uint32_t crc;
+};
+static struct known_crc *known_crcs;
+static size_t nr_known_crcs;
+
+int image_crc_known(int fd, uint64_t size, uint32_t crc)
+{
+	struct known_crc *n;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	n = realloc(known_crcs, (nr_known_crcs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	known_crcs = n;
+	known_crcs[nr_known_crcs++] = (struct known_crc){ st.st_dev, st.st_ino, size, crc };
+	return 0;
+}
+
+static bool crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
+{
+	struct stat st;
+
+	if (!nr_known_crcs || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return false;
+	for (size_t i = 0; i < nr_known_crcs; i++) {
+		const struct known_crc *k = &known_crcs[i];
+
+		if (k->dev == st.st_dev && k->ino == st.st_ino && k->size == (uint64_t)st.st_size) {
+			*ret_size = k->size;
+			*ret_crc = k->crc;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void forget_known_crcs(void)
+{
+	free(known_crcs);
+	known_crcs = NULL;
+	nr_known_crcs = 0;
+}
+
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
 {
@@ -49,9 +191,22 @@ int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_
 	_cleanup_free_ char *buf = NULL;
 	uint64_t size = 0;
 	uint32_t crc = 0;
+	struct stat st;
+	int ret;
 
 	if (fd < 0)
 		return -errno;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		ret = crc_in_pieces(fd, (uint64_t)st.st_size, &crc);
+		if (!ret) {
+			*ret_size = (uint64_t)st.st_size;
+			*ret_crc = crc;
+			return 0;
+		}
+		if (ret != -EAGAIN)
+			return ret;
+		crc = 0;
+	}
 	buf = xmalloc(CRC_CHUNK);
 	if (!buf)
 		return -ENOMEM;
@@ -132,8 +287,10 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 	int ret;
 
 	ret = list_images(img_dfd, &names, &nr);
-	if (ret)
+	if (ret) {
+		forget_known_crcs();
 		return pr_fail(ret, "can't list the images to write manifest.img: %s\n", strerror(-ret));
+	}
 	img = open_image_at(img_dfd, CR_FD_MANIFEST, O_DUMP);
 	if (!img) {
 		ret = pr_fail(-errno, "can't create %s\n", img_last_error());
@@ -143,7 +300,8 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 		ImageManifestEntry e = IMAGE_MANIFEST_ENTRY__INIT;
 
 		e.name = names[i];
-		ret = image_file_crc(img_dfd, names[i], &e.size, &e.crc32c);
+		ret = crc_from_dump(img_dfd, names[i], &e.size, &e.crc32c) ? 0 :
+		      image_file_crc(img_dfd, names[i], &e.size, &e.crc32c);
 		if (ret) {
 			pr_err("%s: can't read it back for manifest.img: %s\n", names[i], strerror(-ret));
 			break;
@@ -162,6 +320,7 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 	else
 		pr_info("manifest.img: %zu images\n", nr);
 out:
+	forget_known_crcs();
 	free_names(names, nr);
 	return ret;
 }

@@ -33,6 +33,7 @@
 
 #include "common.h"
 #include "files.h"
+#include "lazy-pages.h"
 #include "rst-ctx.h"
 #include "restore.h"
 #include "syscalls.h"
@@ -96,7 +97,9 @@ static bool task_has_mem(struct pstree_item *item)
 	return item->state != TASK_DEAD && item->priv && rsti(item)->mem.mm;
 }
 
-/* Does one of item's live children have v too, with pages in it? */
+static bool pages_alike(const struct rst_mem *a, const struct rst_mem *b, const VmaEntry *v);
+
+/* Does one of item's live children have v too, with pages in it that look shared? */
 static bool child_shares(struct pstree_item *item, const VmaEntry *v)
 {
 	struct pstree_item *c;
@@ -109,7 +112,7 @@ static bool child_shares(struct pstree_item *item, const VmaEntry *v)
 		if (!task_has_mem(c))
 			continue;
 		cv = vma_at(cm->mm, v->start, &idx);
-		if (cv && cow_same_vma(v, cv) && mem_vma_has_pages(cm, cv))
+		if (cv && cow_same_vma(v, cv) && mem_vma_has_pages(cm, cv) && pages_alike(&rsti(item)->mem, cm, v))
 			return true;
 	}
 	return false;
@@ -119,13 +122,13 @@ int cow_plan(struct rst_ctx *ctx)
 {
 	struct pstree *tree = &ctx->tree;
 	struct pstree_item *item;
-	size_t total = 0, off = 0, nr_plan = 0;
+	size_t total = 0, off = 0, nr_plan = 0, nr_self = 0;
 	void *p;
 
 	for_each_pstree_item(tree, item)
 		if (task_has_mem(item))
 			total += rsti(item)->mem.mm->n_vmas;
-	if (!total || tree->nr_items < 2)
+	if (!total)
 		return 0;
 	ctx->cow_tbl_size = PAGE_ALIGN(total);
 	p = mmap(NULL, ctx->cow_tbl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -140,18 +143,21 @@ int cow_plan(struct rst_ctx *ctx)
 			continue;
 		mem->cow = ctx->cow_tbl + off;
 		off += mem->mm->n_vmas;
-		if (list_empty(&item->children))
-			continue;
 		for (size_t i = 0; i < mem->mm->n_vmas; i++) {
 			const VmaEntry *v = mem->mm->vmas[i];
 
-			if (cow_kind_ok(v) && mem_vma_has_pages(mem, v) && child_shares(item, v)) {
+			if (!cow_kind_ok(v) || !mem_vma_has_pages(mem, v))
+				continue;
+			if (!list_empty(&item->children) && child_shares(item, v)) {
 				mem->cow[i] = COW_PLAN;
 				nr_plan++;
+			} else if (!lazy_vma(ctx, mem, i)) {	/* a lazy one is the lazy-pages daemon's to fill */
+				mem->cow[i] = COW_SELF;	/* mem-fill-stub.c */
+				nr_self++;
 			}
 		}
 	}
-	pr_debug("%zu VMAs may share pages with a child\n", nr_plan);
+	pr_debug("%zu VMAs may share pages with a child, %zu are filled by their stub alone\n", nr_plan, nr_self);
 	return 0;
 }
 
@@ -260,6 +266,58 @@ static bool page_present(const struct rst_mem *mem, uint64_t addr)
 	size_t i = first_pme_after(mem, addr);
 
 	return i < mem->nr_pmes && mem->pmes[i]->vaddr <= addr && pme_present(mem->pmes[i]);
+}
+
+/* Where the dumped page at addr is in mem's pages image; false when it has none. */
+static bool page_offset(const struct rst_mem *mem, uint64_t addr, uint64_t *ret_off)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < mem->nr_pmes; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+		uint64_t end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE;
+
+		if (addr < end && addr >= pe->vaddr) {
+			*ret_off = off + (addr - pe->vaddr);
+			return pme_present(pe);
+		}
+		if (pme_present(pe))
+			off += end - pe->vaddr;
+	}
+	return false;
+}
+
+#define COW_SAMPLES 8
+
+/*
+ * Do a parent and a child share pages of v? The same VMA in both is not
+ * enough: tasks that map alike after fork get the same addresses. A few pages
+ * spread over v are compared in the images; none equal means the pages were
+ * never shared (or no longer are): each task fills its own, without the
+ * page-by-page comparison of a shared VMA.
+ */
+static bool pages_alike(const struct rst_mem *a, const struct rst_mem *b, const VmaEntry *v)
+{
+	uint64_t npages = (v->end - v->start) / PAGE_SIZE;
+	char pa[PAGE_SIZE], pb[PAGE_SIZE];
+	int compared = 0;
+
+	if (a->pages_fd < 0 || b->pages_fd < 0)
+		return false;
+	for (int k = 0; k < COW_SAMPLES; k++) {
+		uint64_t addr = v->start + npages * k / COW_SAMPLES * PAGE_SIZE, oa, ob;
+
+		if (!page_offset(a, addr, &oa) || !page_offset(b, addr, &ob))
+			continue;
+		if (pread(a->pages_fd, pa, PAGE_SIZE, (off_t)oa) != PAGE_SIZE ||
+		    pread(b->pages_fd, pb, PAGE_SIZE, (off_t)ob) != PAGE_SIZE)
+			return true;	/* can't tell: the stubs compare every page */
+		if (!memcmp(pa, pb, PAGE_SIZE))
+			return true;
+		compared++;
+	}
+	/* no sample hit pages both have: the stubs compare every page */
+	return !compared;
 }
 
 /*
@@ -383,6 +441,12 @@ static int open_vma_file(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry 
 /* Map v at its dumped place in the stub; 1 when it can't go there (left to the morph). */
 static int map_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 {
+	return cow_map_vma(ctx, c->me, c->proc_fd, v);
+}
+
+int cow_map_vma(struct rst_ctx *ctx, struct pstree_item *me, int proc_fd, const VmaEntry *v)
+{
+	struct cow_ctx cc = { .me = me, .proc_fd = proc_fd }, *c = &cc;
 	unsigned long len = v->end - v->start;
 	unsigned long flags = (v->flags & ~(unsigned long)(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_FIXED_NOREPLACE;
 	int fd = -1;

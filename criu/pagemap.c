@@ -19,6 +19,8 @@
 #include "common.h"
 #include "image.h"
 #include "pagemap.h"
+#include "crc32c.h"
+#include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
 #include "protobuf.h"
@@ -110,10 +112,18 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 	return 0;
 }
 
+/* Sum bytes about to go to the pages image, in file order: the manifest needs no read-back. */
+static void page_xfer_sum(struct page_xfer *x, const void *buf, size_t len)
+{
+	x->crc = crc32c(x->crc, buf, len);
+	x->crc_len += len;
+}
+
 int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 {
 	if (x->ps)
 		return ps_xfer_write(x, buf, len);
+	page_xfer_sum(x, buf, len);
 	return write_all(x->pages_fd, buf, len);
 }
 
@@ -124,6 +134,10 @@ int page_xfer_close(struct page_xfer *x)
 	if (x->ps)
 		return ps_xfer_close(x);
 	ret = page_xfer_put_entry(x);
+
+	/* only an optimisation: a file not registered is read back for the manifest */
+	if (!ret && x->pages_fd >= 0)
+		image_crc_known(x->pages_fd, x->crc_len, x->crc);
 
 	r = close_image_checked(x->pmi);
 	if (!ret)
@@ -413,6 +427,8 @@ static int page_copier_push(struct page_copier *pc)
 	if (ret < 0)
 		return ret;
 	if (pc->w) {
+		if (!pc->x->ps)
+			page_xfer_sum(pc->x, slot, pc->queued);	/* here, while the reader would wait for a slot */
 		pc_writer_submit(pc->w, pc->cur, pc->queued);
 		pc->cur = (pc->cur + 1) % PC_SLOTS;
 	} else {

@@ -74,6 +74,7 @@ int shared_alloc(struct rst_ctx *ctx, int nr)
 	}
 	ctx->shared->err_slot = -1;
 	ctx->shared->nr_slots = nr;
+	ctx->shared->fill_tokens = rst_nr_cpus();
 	return 0;
 }
 

@@ -345,6 +345,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_READY);
+	/* every task and thread exists: the stubs fill their own memory, all at once (mem-fill-stub.c) */
+	ret = zombie ? 0 : stub_fill_self(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't fill its memory: %s", me->pid, strerror(-ret));
 	if (!zombie)
 		stub_map_tramp(ctx, me);
 	stub_done(ctx);

@@ -17,4 +17,10 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 /* The table-driven code alone (for the unit test that compares both). */
 uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
+/*
+ * The CRC of A followed by B, from crc_a = crc32c(0, A), crc_b = crc32c(0, B)
+ * and B's length: pieces of a file can be summed apart, at once.
+ */
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b);
+
 #endif

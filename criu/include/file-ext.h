@@ -17,6 +17,7 @@ int write_file_entry(struct dump_files_ctx *ctx, FileEntry *fe);
 struct file_exts {
 	FileExtEntry **e;
 	int nr;
+	int *by_id;	/* indices of e sorted by id (then by place in the image), for file_ext_merge() */
 };
 
 /* Read files-ext.img whole (none: an empty list). 0 or -errno (logged). */

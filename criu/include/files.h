@@ -210,6 +210,8 @@ int open_reg_path(struct rst_ctx *ctx, const struct RegFileEntry *r, int flags);
 struct rst_files {
 	struct list_head descs;		/* every collected object, in files.img order */
 	int nr;
+	struct file_desc **by_id;	/* open-addressing hash of descs by id (find_file_desc()) */
+	size_t by_id_mask;		/* its size - 1, a power of two minus one; 0 when empty */
 	int *ctl_fds;			/* MAP_SHARED: the controller's fd of each object, -1 */
 	int *post_claimed;		/* MAP_SHARED too: which object's post_install ran (0/1) */
 	size_t ctl_fds_size;

@@ -29,6 +29,13 @@ enum img_check {
 	IMG_CHECK_PAGES_ONLY,		/* criu lazy-pages: the CRCs of the pages images, the lengths of the rest */
 };
 int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages);
+/*
+ * The dump already summed the bytes it wrote to the open image fd (a pages
+ * image, summed as its pages were copied): write_image_manifest() takes size
+ * and crc for that file, when it still has that size, instead of reading it
+ * back. 0 or -errno (not logged; the file is then read back).
+ */
+int image_crc_known(int fd, uint64_t size, uint32_t crc);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 

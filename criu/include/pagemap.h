@@ -54,6 +54,8 @@ struct page_xfer {
 	unsigned long nr_pages;		/* totals, for stats and tests: pages written */
 	unsigned long nr_parent_pages;	/* pages left in the parent images (PE_PARENT entries) */
 	unsigned long nr_entries;
+	uint32_t crc;			/* CRC-32C of every byte written to pages_fd (page_xfer_sum()) */
+	uint64_t crc_len;
 	/* to a page server (page_xfer_open() while page_server_conn is set) */
 	struct ps_conn *ps;
 	uint64_t ps_dst;		/* the pagemap's dst_id */

@@ -173,6 +173,7 @@ enum {
 	COW_NONE,	/* restored by the morph */
 	COW_PLAN,	/* the stub builds it, if its place is free in the stub */
 	COW_KEPT,	/* the stub has it mapped and filled: the morph keeps it */
+	COW_SELF,	/* not shared: the stub builds it once every task exists, in parallel (mem-fill-stub.c) */
 };
 /* Controller, before the first fork: which VMAs to build in the stubs. 0 or -errno. */
 int cow_plan(struct rst_ctx *ctx);
@@ -180,6 +181,20 @@ int cow_plan(struct rst_ctx *ctx);
 int cow_stub_prepare(struct rst_ctx *ctx, struct pstree_item *me);
 /* Controller: drop the table (after the restore, or its failure). */
 void cow_reset(struct rst_ctx *ctx);
+/*
+ * mem-cow.c, in a stub: map v (a COW_PLAN or COW_SELF VMA) read-write at its
+ * dumped place; 1 when its place is taken in the stub (left to the morph),
+ * 0 or -errno.
+ */
+int cow_map_vma(struct rst_ctx *ctx, struct pstree_item *me, int proc_fd, const struct VmaEntry *v);
+/*
+ * mem-fill-stub.c, in a stub once every task and thread exists: map and fill
+ * its COW_SELF VMAs, with up to one worker per CPU, the whole tree sharing
+ * one CPU's worth of tokens each (ctx->shared->fill_tokens).
+ */
+int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me);
+/* The number of CPUs criu may run on (its affinity), at least 1. */
+int rst_nr_cpus(void);
 
 /* morph.c: morph a stopped stub (every thread seized) into the dumped task. */
 struct morph_thread;
@@ -205,5 +220,19 @@ int morph_release(struct morph_task *mt);
 int morph_commit(struct morph_task *mt);
 /* morph.c: after a failure: drop what morph_task() holds (the caller kills the task). */
 void morph_abort(struct morph_task *mt);
+/* cr-restore.c: morph one live task (its service fds, morph_task(), with steps its fault steps). */
+int morph_one(struct rst_ctx *ctx, struct morph_task *mt, bool steps);
+/*
+ * morph-pool.c: controller threads that morph the tasks of mts[0..nr) at the
+ * same time and then commit, release or abort the tasks each one morphed.
+ * NULL when one thread is enough (or wanted): the caller does it all itself.
+ */
+struct morph_pool;
+struct morph_pool *morph_pool_start(struct rst_ctx *ctx, struct morph_task *mts, int nr);
+int morph_pool_morph(struct morph_pool *p);
+int morph_pool_commit(struct morph_pool *p);
+int morph_pool_release(struct morph_pool *p);
+/* Undo the morph of every task first when abort; then end the threads. NULL is fine. */
+void morph_pool_stop(struct morph_pool *p, bool abort);
 
 #endif

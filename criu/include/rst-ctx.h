@@ -50,6 +50,7 @@ struct rst_shared {
 	int error;		/* first -errno of a stub */
 	int err_slot;		/* its slot, -1 */
 	int nr_slots;
+	int fill_tokens;	/* mem-fill-stub.c: workers that may fill memory now, one per CPU */
 	struct rst_slot slots[];
 };
 

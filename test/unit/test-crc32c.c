@@ -3,7 +3,8 @@
  * Unit test of crc32c() (criu/crc32c.c), the image manifest's checksum:
  * the check value of "123456789" and the iSCSI vectors of RFC 3720 (B.4);
  * a CRC extended piece by piece equals the one-shot CRC; the SSE4.2 path and
- * the table path agree on random buffers at every alignment and length.
+ * the table path agree on random buffers at every alignment and length;
+ * crc32c_combine() of two pieces' CRCs gives the CRC of the whole.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,8 +44,21 @@ int main(void)
 		}
 	}
 	check(crc32c(0, buf, 4096) == crc32c_sw(0, buf, 4096), "4 KiB: both paths agree");
+	same = true;
+	for (size_t len = 4000; len <= 4096; len++)
+		for (int off = 0; off < 16 && len + off <= sizeof(buf); off += 5)
+			if (crc32c(0x1234, buf + off, len) != crc32c_sw(0x1234, buf + off, len))
+				same = false;
+	check(same, "long buffers (three chains at once): both paths agree");
 	check(same, "both paths agree at every alignment and length up to 300");
 	check(split, "extending a CRC piece by piece gives the one-shot CRC");
+	split = true;
+	for (size_t len = 0; len < sizeof(buf); len += 61)
+		for (size_t cut = 0; cut <= len; cut += 97)
+			if (crc32c_combine(crc32c(0, buf, cut), crc32c(0, buf + cut, len - cut), len - cut) !=
+			    crc32c(0, buf, len))
+				split = false;
+	check(split, "crc32c_combine() of two pieces gives the one-shot CRC");
 	printf("1..%d\n", nr_test);
 	return nr_fail ? 1 : 0;
 }

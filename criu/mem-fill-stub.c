@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore: the stubs fill their own memory, all at the same time.
+ *
+ * A private VMA that no child shares (COW_SELF in the table of mem-cow.c) is
+ * built by its stub once every task and thread of the tree exists (so that
+ * no child inherits it, and the workers below take no pid the tree needs):
+ * mapped read-write at its dumped place and read from the pages image with
+ * pread(), the kernel copying straight from the image into the task's pages.
+ * Every stub does this at once, and a stub splits its pages into chunks that
+ * up to one worker thread per CPU take in turn, so one large task is filled
+ * by every CPU too. A worker holds one of the tree's tokens (one per CPU, in
+ * the shared area) while it fills a chunk: as many chunks are filled at once
+ * as there are CPUs, whatever the number of tasks.
+ *
+ * A VMA whose place is taken in the stub (a copy of criu) stays COW_SELF and
+ * the morph restores it (mem-restore.c, mem-fill.c); one built here becomes
+ * COW_KEPT, and the morph only puts its protection and advice back.
+ */
+#define LOG_PREFIX "mem-stub: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "common.h"
+#include "rst-ctx.h"
+#include "restore.h"
+
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "vma.pb-c.h"
+
+/* A worker takes this much at a time: small enough to share a task's pages among the CPUs. */
+#define CHUNK_BYTES (8UL << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define MAX_WORKERS 64
+
+/* One piece of work: len bytes at addr, from off in the pages image. */
+struct fill_chunk {
+	uint64_t addr, len, off;
+};
+
+struct fill_job {
+	struct rst_ctx *ctx;
+	struct pstree_item *me;
+	int pages_fd;
+	struct fill_chunk *chunks;
+	size_t nr, cap;
+	size_t next;		/* the next chunk to take (atomic) */
+	int error;		/* the first -errno of a worker (atomic) */
+};
+
+int rst_nr_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? n : 1;
+}
+
+/* ------------------------------------------------------ the tree's tokens */
+
+static void token_take(struct rst_ctx *ctx)
+{
+	int *t = &ctx->shared->fill_tokens;
+
+	for (;;) {
+		int v = __atomic_load_n(t, __ATOMIC_SEQ_CST);
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		if (v > 0 && __atomic_compare_exchange_n(t, &v, v - 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return;
+		/* a stub that died holding tokens fails the restore: don't wait for it for ever */
+		if (v <= 0 && __atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST))
+			return;
+		if (v <= 0)
+			syscall(SYS_futex, t, FUTEX_WAIT, v, &ts, NULL, 0);
+	}
+}
+
+static void token_give(struct rst_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->shared->fill_tokens, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &ctx->shared->fill_tokens, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------ the work */
+
+static int chunk_add(struct fill_job *j, uint64_t addr, uint64_t len, uint64_t off)
+{
+	while (len) {
+		uint64_t n = min(len, CHUNK_BYTES);
+
+		if (j->nr == j->cap) {
+			size_t cap = j->cap ? j->cap * 2 : 64;
+			struct fill_chunk *c = xrealloc(j->chunks, cap * sizeof(*c));
+
+			if (!c)
+				return -ENOMEM;
+			j->chunks = c;
+			j->cap = cap;
+		}
+		j->chunks[j->nr++] = (struct fill_chunk){ addr, n, off };
+		addr += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The present, restored pages of v as chunks; pme_off[i]: where run i starts in the image. */
+static int chunks_of_vma(struct fill_job *j, const struct rst_mem *mem, const uint64_t *pme_off, const VmaEntry *v)
+{
+	for (size_t i = 0; i < mem->nr_pmes; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+		uint64_t s = max(pe->vaddr, v->start);
+		uint64_t e = min(pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE, v->end);
+		int ret;
+
+		if (pe->vaddr >= v->end)
+			break;
+		if (s >= e || (pe->has_flags && !(pe->flags & PE_PRESENT)) || (pe->flags & PE_RST_SKIP))
+			continue;
+		ret = chunk_add(j, s, e - s, pme_off[i] + (s - pe->vaddr));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int fill_chunk(struct fill_job *j, const struct fill_chunk *c)
+{
+	char *p = (char *)(uintptr_t)c->addr;
+	uint64_t len = c->len, off = c->off;
+
+	/* one madvise faults the chunk in: cheaper than a fault per page inside pread */
+	if (len >= (64UL << 10))
+		madvise(p, len, MADV_POPULATE_WRITE);
+	while (len) {
+		ssize_t r = pread(j->pages_fd, p, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return pr_fail(r ? -errno : -EIO, "task %d: reading its pages for %p at %" PRIu64 ": %s\n",
+				       j->me->pid, p, off, r ? strerror(errno) : "short image");
+		p += r;
+		off += r;
+		len -= r;
+	}
+	return 0;
+}
+
+static void *fill_worker(void *arg)
+{
+	struct fill_job *j = arg;
+
+	for (;;) {
+		size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_SEQ_CST);
+		int ret;
+
+		if (i >= j->nr || __atomic_load_n(&j->error, __ATOMIC_SEQ_CST))
+			break;
+		token_take(j->ctx);
+		ret = fill_chunk(j, &j->chunks[i]);
+		token_give(j->ctx);
+		if (ret) {
+			int zero = 0;
+
+			__atomic_compare_exchange_n(&j->error, &zero, ret, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Fill every chunk of j with up to one thread per CPU (this one included). */
+static int run_workers(struct fill_job *j)
+{
+	pthread_t th[MAX_WORKERS];
+	int want = (int)min((size_t)min(rst_nr_cpus(), MAX_WORKERS), j->nr), nr = 0;
+
+	for (int i = 1; i < want; i++) {
+		if (pthread_create(&th[nr], NULL, fill_worker, j))
+			break;	/* fewer workers: slower, not wrong */
+		nr++;
+	}
+	fill_worker(j);
+	for (int i = 0; i < nr; i++)
+		pthread_join(th[i], NULL);
+	return j->error;
+}
+
+static int open_pages(struct rst_ctx *ctx, const struct rst_mem *mem)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%d/fd/%d", ctx->ctl_pid, mem->pages_fd);
+	fd = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Offset in the pages image of each run of mem (a run that is not present has none). */
+static uint64_t *pme_offsets(const struct rst_mem *mem)
+{
+	uint64_t *off = xmalloc((mem->nr_pmes ?: 1) * sizeof(*off)), o = 0;
+
+	for (size_t i = 0; off && i < mem->nr_pmes; i++) {
+		const PagemapEntry *pe = mem->pmes[i];
+
+		off[i] = o;
+		if (!pe->has_flags || (pe->flags & PE_PRESENT))
+			o += (uint64_t)pe->nr_pages * PAGE_SIZE;
+	}
+	return off;
+}
+
+int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	const struct rst_mem *mem = rsti(me)->mem.mm ? &rsti(me)->mem : NULL;
+	struct fill_job j = { .ctx = ctx, .me = me, .pages_fd = -1 };
+	uint64_t *pme_off;
+	size_t nr_built = 0;
+	int ret = 0;
+
+	if (me->state == TASK_DEAD || !mem || !mem->cow || mem->pages_fd < 0)
+		return 0;
+	pme_off = pme_offsets(mem);
+	if (!pme_off)
+		return -ENOMEM;
+	for (size_t i = 0; !ret && i < mem->mm->n_vmas; i++) {
+		const VmaEntry *v = mem->mm->vmas[i];
+
+		if (mem->cow[i] != COW_SELF)
+			continue;
+		ret = cow_map_vma(ctx, me, ctx->proc_fd, v);
+		if (ret > 0) {
+			ret = 0;	/* its place is taken here: the morph restores it */
+			continue;
+		}
+		if (!ret)
+			ret = chunks_of_vma(&j, mem, pme_off, v);
+		if (!ret) {
+			mem->cow[i] = COW_KEPT;
+			nr_built++;
+		}
+	}
+	free(pme_off);
+	if (!ret && j.nr) {
+		j.pages_fd = open_pages(ctx, mem);
+		if (j.pages_fd < 0)
+			ret = pr_fail(j.pages_fd, "task %d: can't open its pages image: %s\n", me->pid,
+				      strerror(-j.pages_fd));
+	}
+	if (!ret && j.nr)
+		ret = run_workers(&j);
+	if (j.pages_fd >= 0)
+		close(j.pages_fd);
+	if (!ret)
+		pr_debug("task %d: %zu VMAs built in the stub, %zu chunks\n", me->pid, nr_built, j.nr);
+	free(j.chunks);
+	return ret;
+}
