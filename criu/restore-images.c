@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "common.h"
+#include "core-ext.h"
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
@@ -218,6 +219,9 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	if (err)
 		return err;	/* pb_read_one() named the image and what is wrong */
 	*ret = c;
+	err = read_core_ext(dfd, tid, c);
+	if (err)
+		return err;
 	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
 		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
 	if (c->tc && c->tc->task_state == TASK_DEAD)
@@ -596,6 +600,7 @@ static int check_inventory_fields(const InventoryEntry *ie)
 /* inventory.img is written last by dump: without a sound one the dump is not complete. */
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
+	struct image_check_how how;
 	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
 	InventoryEntry *ie;
 	int ret;
@@ -615,11 +620,11 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 			      CRTOOLS_IMAGES_V1_1);
 	if (!ret)
 		ret = check_inventory_fields(ie);
-	/* CRIU always writes these two, we never do */
-	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
+	image_check_how_of(ie, ctx->opts->skip_image_check, &how);
+	ctx->dumped_by_criu = how.dumped_by_criu;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
-		ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, ctx->opts->skip_image_check);
+		ret = check_images(dfd, &how);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");

@@ -10,15 +10,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Write manifest.img for every image file in img_dfd; its own CRC-32C in *ret_crc. 0 or -errno (logged). */
-int write_image_manifest(int img_dfd, uint32_t *ret_crc);
 /*
- * Check the images in img_dfd against manifest.img, whose CRC inventory.img
- * holds (has_manifest: inventory.img has the field). Without a manifest, or
- * with skip (--skip-image-check), only a warning. 0 or -errno (logged, naming
- * the image).
+ * Write manifest.img, sealed, for every image file in img_dfd (inventory.img
+ * too): the last image a dump writes. 0 or -errno (logged).
  */
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip);
+int write_image_manifest(int img_dfd);
+
+/* What inventory.img says about the manifest. */
+struct image_check_how {
+	bool has_manifest_crc;	/* a dump of ours before the seal: the manifest's CRC (field 100) */
+	uint32_t manifest_crc;
+	bool dumped_by_criu;	/* inventory.img is CRIU's: no manifest is only a warning */
+	bool skip;		/* --skip-image-check */
+};
+
+/*
+ * Check the images in img_dfd against manifest.img. Without a manifest: a
+ * warning for CRIU's dumps, an error for ours; with skip, only a warning. 0
+ * or -errno (logged, naming the image).
+ */
+int check_images(int img_dfd, const struct image_check_how *how);
+/* What inventory.img's entry says, for check_images(). */
+struct InventoryEntry;
+void image_check_how_of(const struct InventoryEntry *ie, bool skip, struct image_check_how *how);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 

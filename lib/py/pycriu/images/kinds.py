@@ -364,6 +364,7 @@ HANDLERS = {
     "SECCOMP": Entries("seccomp_entry"),
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
     "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
+    "CORE_EXT": Entries("core_ext_entry"),	# ours: core-TID.img's fields beyond CRIU's
     "CGROUP": Entries("cgroup_entry"),
     "TCP_STREAM": TcpStream(),
 }
