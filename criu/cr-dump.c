@@ -147,9 +147,9 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 		ie.has_tcp_close = true;
 		ie.tcp_close = true;
 	}
+	/* CRIU's numbering in the inventory (its enum NETWORK_LOCK_METHOD, ours too), not the RPC's */
 	ie.has_network_lock_method = true;
-	ie.network_lock_method = opts.network_lock == NETWORK_LOCK_NFTABLES ? 2 :
-				 opts.network_lock == NETWORK_LOCK_SKIP	    ? 3 : 1;
+	ie.network_lock_method = opts.network_lock;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
 	if (ret) {
 		discard_image(img);

@@ -8,8 +8,10 @@
  *
  * nftables: one table "inet CRIU-<root pid>" with an input and an output
  * chain, one drop rule per connection and direction; unlocking deletes the
- * table. iptables (CRIU's default): one DROP rule per connection in INPUT
- * and in OUTPUT (ip6tables for IPv6), removed one by one. skip: nothing.
+ * table (restoring a CRIU dump: CRIU's table, "inet CRIU-<its run id>").
+ * iptables (CRIU's default): one DROP rule per connection in INPUT and in
+ * OUTPUT (ip6tables for IPv6), CRIU's rules exactly, so that either tool's
+ * restore removes the other's, one by one. skip: nothing.
  * Both through their command-line tools (Debian's nftables and iptables,
  * scripts/install-deps.sh); their output goes to criu's log.
  */
@@ -111,14 +113,32 @@ static int conn_words(const struct net_conn *c, struct conn_words *w)
 	return 0;
 }
 
+/* the run id of a CRIU dump being restored: its table's name (CRIU's nftables_get_table()) */
+static char dump_run_id[64];
+#define TABLE_MAX (sizeof("CRIU-") + sizeof(dump_run_id))
+
+int net_lock_set_run_id(const char *id)
+{
+	dump_run_id[0] = 0;
+	if (!id)
+		return 0;
+	if (strlen(id) >= sizeof(dump_run_id) || strspn(id, "0123456789abcdefABCDEF-") != strlen(id))
+		return pr_fail(-EINVAL, "inventory.img: dump_criu_run_id '%.64s' is not a run id\n", id);
+	strcpy(dump_run_id, id);
+	return 0;
+}
+
 static void table_name(pid_t root, char *buf, size_t size)
 {
-	snprintf(buf, size, "CRIU-%d", root);
+	if (dump_run_id[0])
+		snprintf(buf, size, "CRIU-%s", dump_run_id);
+	else
+		snprintf(buf, size, "CRIU-%d", root);
 }
 
 static int nft_table(pid_t root)
 {
-	char table[32];
+	char table[TABLE_MAX];
 	char *add[] = { "nft", "add", "table", "inet", table, NULL };
 	char *in[] = { "nft", "add", "chain", "inet", table, "input",
 		       "{ type filter hook input priority -150 ; policy accept ; }", NULL };
@@ -134,7 +154,7 @@ static int nft_table(pid_t root)
 static int nft_lock(pid_t root, const struct conn_words *w)
 {
 	const char *ip = w->family == AF_INET ? "ip" : "ip6";
-	char table[32], rule_in[256], rule_out[256];
+	char table[TABLE_MAX], rule_in[256], rule_out[256];
 	char *in[] = { "nft", "add", "rule", "inet", table, "input", rule_in, NULL };
 	char *out[] = { "nft", "add", "rule", "inet", table, "output", rule_out, NULL };
 	int ret = nft_table(root);
@@ -151,13 +171,21 @@ static int nft_lock(pid_t root, const struct conn_words *w)
 	return 0;
 }
 
+/*
+ * CRIU's rules, match for match (its IPTABLES_CONN_CMD): each tool deletes
+ * the other's with -D. Packets marked SOCCR_MARK pass, as CRIU has it.
+ */
+#define IPT_MARK "-m", "mark", "!", "--mark", "0xC114"
+
 static int ipt_rules(const char *op, const struct conn_words *w)
 {
 	char *tool = w->family == AF_INET ? "iptables" : "ip6tables";
-	char *in[] = { tool, "-w", (char *)op, "INPUT", "-p", "tcp", "-s", (char *)w->dst, "--sport", (char *)w->dport,
-		       "-d", (char *)w->src, "--dport", (char *)w->sport, "-j", "DROP", NULL };
-	char *out[] = { tool, "-w", (char *)op, "OUTPUT", "-p", "tcp", "-s", (char *)w->src, "--sport",
-			(char *)w->sport, "-d", (char *)w->dst, "--dport", (char *)w->dport, "-j", "DROP", NULL };
+	char *in[] = { tool, "-w", "-t", "filter", (char *)op, "INPUT", "-p", "tcp", IPT_MARK, "-s", (char *)w->dst,
+		       "--sport", (char *)w->dport, "-d", (char *)w->src, "--dport", (char *)w->sport, "-j", "DROP",
+		       NULL };
+	char *out[] = { tool, "-w", "-t", "filter", (char *)op, "OUTPUT", "-p", "tcp", IPT_MARK, "-s", (char *)w->src,
+			"--sport", (char *)w->sport, "-d", (char *)w->dst, "--dport", (char *)w->dport, "-j", "DROP",
+			NULL };
 	int r1 = run_tool(in), r2 = run_tool(out);
 
 	return r1 ?: r2;
@@ -207,7 +235,7 @@ int net_unlock_conn(pid_t root, const struct net_conn *c)
 
 int net_unlock_all(pid_t root)
 {
-	char table[32];
+	char table[TABLE_MAX];
 	char *list[] = { "nft", "list", "table", "inet", table, NULL };
 	char *del[] = { "nft", "delete", "table", "inet", table, NULL };
 

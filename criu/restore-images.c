@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "common.h"
 #include "core-ext.h"
+#include "sk-inet.h"
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
@@ -597,7 +598,28 @@ static int check_inventory_fields(const InventoryEntry *ie)
 	return 0;
 }
 
-/* inventory.img is written last by dump: without a sound one the dump is not complete. */
+/*
+ * The method that locked the connections at dump unlocks them (as CRIU),
+ * and CRIU's nftables table is named by the dump's run id. The inventory
+ * has CRIU's numbering (enum network_lock_method); dumps of ours that kept
+ * the manifest's CRC in the inventory wrote the RPC's (1 iptables, 2
+ * nftables, 3 skip).
+ */
+static int inventory_lock_method(const InventoryEntry *ie)
+{
+	uint32_t m = ie->network_lock_method;
+
+	if (!ie->has_network_lock_method)
+		return 0;	/* as CRIU: iptables, the default */
+	if (ie->has_manifest_crc32c && m >= 1 && m <= 3)
+		m = m == 2 ? NETWORK_LOCK_NFTABLES : m == 3 ? NETWORK_LOCK_SKIP : NETWORK_LOCK_IPTABLES;
+	if (m > NETWORK_LOCK_SKIP)
+		return pr_fail(-EINVAL, "inventory.img: network_lock_method %u: not a lock method\n", m);
+	opts.network_lock = m;
+	return net_lock_set_run_id(ie->dump_criu_run_id);
+}
+
+/* inventory.img is written at the end of a dump: without a sound one the dump is not complete. */
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
 	struct image_check_how how;
@@ -628,10 +650,8 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");
-	/* the method that locked the connections at dump unlocks them (as CRIU) */
-	if (ie->has_network_lock_method && ie->network_lock_method >= 1 && ie->network_lock_method <= 3)
-		opts.network_lock = ie->network_lock_method == 2 ? NETWORK_LOCK_NFTABLES :
-				    ie->network_lock_method == 3 ? NETWORK_LOCK_SKIP : NETWORK_LOCK_IPTABLES;
+	if (!ret)
+		ret = inventory_lock_method(ie);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);

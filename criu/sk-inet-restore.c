@@ -124,7 +124,8 @@ static int restore_plain(int fd, struct inet_rst_sk *s)
 		return pr_fail_errno("%s: can't bind it to its address again", s->who);
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(fd, ie->backlog))
 		return pr_fail_errno("%s: listen", s->who);
-	if (ie->proto == IPPROTO_UDP && ie->n_dst_addr) {
+	/* connected: a peer port (CRIU writes a zero peer address for an unconnected socket) */
+	if (ie->proto == IPPROTO_UDP && ie->n_dst_addr && ie->dst_port) {
 		if (entry_sockaddr(ie, true, &a))
 			return pr_fail(-EINVAL, "%s: bad peer address\n", s->who);
 		if (connect(fd, &a.sa, sa_len(&a)))
@@ -143,8 +144,13 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 	if (ret)
 		return ret;
 	if (is_conn(ie) && opts.tcp_close) {
-		/* as CRIU's --tcp-close: a connection comes back closed (a socket that was never connected) */
+		/*
+		 * as CRIU's --tcp-close: a connection comes back closed, a socket that
+		 * was never connected and is shut down both ways (reads end of file)
+		 */
 		pr_info("%s: connection restored closed (--tcp-close)\n", s->who);
+		if (shutdown(fd, SHUT_RDWR) && errno != ENOTCONN)
+			return pr_fail_errno("%s: can't shut the closed connection down", s->who);
 	} else if (is_conn(ie)) {
 		if (!opts.tcp_established)
 			return pr_fail(-EINVAL, "%s: a TCP connection (state %s): restore it with --tcp-established "

@@ -81,6 +81,8 @@ int net_lock_conn(pid_t root, const struct net_conn *c);
 int net_unlock_conn(pid_t root, const struct net_conn *c);
 /* nftables: drop the whole table; iptables: nothing left to do. */
 int net_unlock_all(pid_t root);
+/* Restore: the inventory's dump_criu_run_id (NULL: none), which names a CRIU dump's nftables table. */
+int net_lock_set_run_id(const char *id);
 /* A printable "addr:port > addr:port". */
 const char *net_conn_str(const struct net_conn *c, char *buf, size_t size);
 
