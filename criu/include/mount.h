@@ -94,4 +94,7 @@ int mntns_stub_enter(struct rst_ctx *ctx);
 int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags);
 void mntns_restore_fini(struct rst_ctx *ctx);
 
+/* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */
+const char *fstype_name(int fstype);
+
 #endif
