@@ -160,7 +160,11 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 		if (!st)
 			return -ENOMEM;
 		st->had_conns = true;
-		s->conn_locked = true;
+		/*
+		 * locked at dump in the socket's namespace: criu's, where the rules
+		 * are now; one of the tree's took them with it, this one is new
+		 */
+		s->conn_locked = !s->netns;
 		/*
 		 * SO_REUSEADDR as dumped before repair mode, which binds without it
 		 * and whose end puts back the value it found (soccr_resume())
@@ -243,7 +247,7 @@ int inet_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	ret = soccr_resume(sk);
 	if (ret)
 		return pr_fail(ret, "%s: can't take the connection out of repair mode: %s\n", s->who, strerror(-ret));
-	if (s->conn_locked && !inet_entry_conn(s->ie, &c) && !net_unlock_conn(ctx->tree.root->pid, &c))
+	if (s->conn_locked && !inet_entry_conn(s->ie, &c) && !net_unlock_conn(ctx->tree.root->pid, &c, -1))
 		s->conn_locked = false;
 	return 0;
 }
@@ -262,10 +266,10 @@ void inet_cleanup(struct rst_ctx *ctx)
 		/* a failed restore: its socket is closed in repair mode, silently */
 		soccr_release(TAKE_PTR(s->repair));
 		if (s->conn_locked && !inet_entry_conn(s->ie, &c))
-			net_unlock_conn(ctx->tree.root->pid, &c);
+			net_unlock_conn(ctx->tree.root->pid, &c, -1);
 		free(s);
 		d->priv = NULL;
 	}
 	if (st && st->had_conns)
-		net_unlock_all(ctx->tree.root->pid);
+		net_unlock_all(ctx->tree.root->pid, -1);
 }
