@@ -76,6 +76,7 @@ struct file_desc {
 };
 
 enum file_open_stage {
+	FILE_OPEN_NONE = -1,		/* never opened itself: a path another file's entry refers to */
 	FILE_OPEN_EARLY,		/* can be opened before the tree exists */
 	FILE_OPEN_AFTER_TREE,		/* needs the restored tasks (pidfds, their namespaces) */
 };
