@@ -32,7 +32,7 @@ OBJECTS_DEF = os.path.join(TOP, "criu", "include", "objects.def")
 OUR_PYCRIU = os.path.join(TOP, "build", "py")
 DEBIAN_PYCRIU = "/usr/lib/python3/dist-packages"
 # images of ours that CRIU's crit does not know (Debian's crit is not asked about them)
-OURS_ONLY = {"MANIFEST", "FILES_EXT", "CORE_EXT"}
+OURS_ONLY = {"MANIFEST", "FILES_EXT", "CORE_EXT", "GHOST_EXT"}
 
 
 def image_specs():

@@ -365,6 +365,7 @@ HANDLERS = {
     "MANIFEST": Entries("image_manifest_entry"),	# ours: each image's length and CRC-32C
     "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
     "CORE_EXT": Entries("core_ext_entry"),	# ours: core-TID.img's fields beyond CRIU's
+    "GHOST_EXT": Entries("ghost_ext_entry"),	# ours: the nanoseconds of a ghost's times
     "CGROUP": Entries("cgroup_entry"),
     "TCP_STREAM": TcpStream(),
 }
