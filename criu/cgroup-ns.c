@@ -178,8 +178,11 @@ bool cgns_needs_unshare(struct pstree_item *item)
 int cgns_stub_unshare(struct pstree_item *me, char **root_procs, int nr, int proc_fd, pid_t ctl_pid)
 {
 	for (int i = 0; i < nr; i++) {
-		_cleanup_close_ int fd = cg_open_criu_path(proc_fd, ctl_pid, root_procs[i]);
+		_cleanup_close_ int fd = -1;
 
+		if (!root_procs[i][0])
+			continue;	/* a hierarchy mounted nowhere: the task is where criu is */
+		fd = cg_open_criu_path(proc_fd, ctl_pid, root_procs[i]);
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join the root of its cgroup namespace %s", me->pid,
 					     root_procs[i]);

@@ -56,6 +56,7 @@ struct cg_rst {
 	int nr_dirs;
 	char *mountinfo;
 	char **hiers;		/* per controller of the image: its member name */
+	struct cg_members self;	/* the restoring criu's own cgroups, where the stubs start */
 };
 
 /* ------------------------------------------------------ helpers */
@@ -98,6 +99,26 @@ static struct cg_rset *find_set(struct cg_rst *cg, uint32_t id)
 		if (cg->sets[i].id == id)
 			return &cg->sets[i];
 	return NULL;
+}
+
+/* m names the cgroup the restoring criu itself is in (so every stub is, by inheritance) */
+static bool stays_in_criu_cgroup(struct cg_rst *cg, const struct cg_member *m)
+{
+	const struct cg_member *own = cg_members_find(&cg->self, m->name);
+
+	return own && !m->cgns_prefix && !strcmp(own->path, m->path);
+}
+
+/* Every task's member of hier (the dumping criu's set aside) stays in criu's cgroup. */
+static bool hier_stays_with_criu(struct cg_rst *cg, const char *hier)
+{
+	for (int s = 0; s < cg->nr_sets; s++) {
+		const struct cg_member *m = cg_members_find(&cg->sets[s].m, hier);
+
+		if (cg->sets[s].id != cg->root_set && m && !stays_in_criu_cgroup(cg, m))
+			return false;
+	}
+	return true;
 }
 
 /* The set a task starts in: its nearest ancestor's with one, else the restoring criu's. */
@@ -156,6 +177,18 @@ static int copy_set(struct cg_rst *cg, const CgSetEntry *se)
 	return add_set(cg, se->id, &m);
 }
 
+/*
+ * A task's set: CRIU 4.2 writes it in the leader's thread_core (as for
+ * every thread) and no longer in task_core, where we write it (and CRIU
+ * reads it when the other is absent); the thread's one wins, as in CRIU.
+ */
+static uint32_t task_cg_set(const CoreEntry *core)
+{
+	if (core->thread_core && core->thread_core->has_cg_set)
+		return core->thread_core->cg_set;
+	return core->tc->has_cg_set ? core->tc->cg_set : 0;
+}
+
 int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 {
 	struct cg_rst *cg = xzalloc(sizeof(*cg));
@@ -178,9 +211,7 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 	if (ret)
 		return ret;
 	for_each_pstree_item(&ctx->tree, item) {
-		TaskCoreEntry *tc = rsti(item)->core[0]->tc;
-
-		item->cg_set = tc->has_cg_set ? tc->cg_set : 0;
+		item->cg_set = task_cg_set(rsti(item)->core[0]);
 		item->cgns_id = rsti(item)->core[0]->ids && rsti(item)->core[0]->ids->has_cgroup_ns_id ?
 					rsti(item)->core[0]->ids->cgroup_ns_id : 0;
 		/* CRIU writes every task's id, criu's own (inventory root_ids) too: that one is ours 0 */
@@ -323,6 +354,16 @@ static int restore_prop(const struct cg_rdir *d, const CgroupPropEntry *p)
 	return set_perms(d->abs, p->name, p->perms);
 }
 
+/*
+ * CRIU dumps cgroup2's cgroup.freeze; "0" is what every cgroup criu makes
+ * has already (and soft mode leaves an existing one alone). A frozen one
+ * ("1") is still refused: criu does not restore frozen cgroups.
+ */
+static bool is_thawed_v2(const struct cg_rdir *d, const CgroupPropEntry *p)
+{
+	return !d->hier[0] && !strcmp(p->name, "cgroup.freeze") && p->value && !strcmp(p->value, "0");
+}
+
 static int restore_props(const struct cg_rdir *d, bool early)
 {
 	for (size_t i = 0; d->e && i < d->e->n_properties; i++) {
@@ -330,6 +371,8 @@ static int restore_props(const struct cg_rdir *d, bool early)
 		const struct cg_prop_desc *desc = cg_prop_find(d->hier, p->name);
 		int ret;
 
+		if (!desc && is_thawed_v2(d, p))
+			continue;
 		if (!desc)
 			return pr_fail(-EINVAL, "cgroup.img: %s has property %s, which criu does not restore\n", d->abs,
 				       p->name);
@@ -519,6 +562,17 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 	if (!c->n_dirs)
 		return 0;
 	ret = cg_hier_dir(cg->mountinfo, hier, &mnt);
+	if (ret && hier_stays_with_criu(cg, hier) && opts.manage_cgroups != CG_MODE_FULL &&
+	    opts.manage_cgroups != CG_MODE_STRICT) {
+		/*
+		 * CRIU mounts every hierarchy itself and keeps all of it; a named
+		 * one of another program's, mounted nowhere here, has no task of
+		 * the tree below criu's cgroup: its directories are not ours.
+		 */
+		pr_warn("the %s hierarchy is mounted nowhere here: its directories in cgroup.img are not made; "
+			"the tasks stay in criu's cgroup there\n", hier_msg(hier));
+		return 0;
+	}
 	if (ret)
 		return pr_fail(ret, "the %s hierarchy of cgroup.img is not mounted where criu runs\n", hier_msg(hier));
 	root = new_root_of(c, hier);
@@ -542,7 +596,10 @@ static int prepare_controller(struct cg_rst *cg, CgControllerEntry *c, const cha
 
 /* ------------------------------------------------------ the sets */
 
-/* Every member's cgroup.procs, which must exist by now. */
+/*
+ * Every member's cgroup.procs, which must exist by now; "" for a member of
+ * a hierarchy that is mounted nowhere and where the task stays with criu.
+ */
 static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 {
 	if (set->procs)
@@ -558,6 +615,15 @@ static int resolve_set(struct cg_rst *cg, struct cg_rset *set)
 		int ret;
 
 		ret = cg_hier_dir(cg->mountinfo, m->name, &mnt);
+		if (ret && stays_in_criu_cgroup(cg, m)) {
+			/* a hierarchy mounted nowhere (a named one left by some program): nobody moves in it */
+			pr_info("%s is not mounted; the task stays in %s with criu\n", hier_msg(m->name), m->path);
+			set->procs[i] = xstrdup("");
+			set->roots[i] = xstrdup("");
+			if (!set->procs[i] || !set->roots[i])
+				return -ENOMEM;
+			continue;
+		}
 		if (ret)
 			return pr_fail(ret, "a task goes to cgroup %s of the %s hierarchy, which is not mounted where "
 					    "criu runs\n", m->path, hier_msg(m->name));
@@ -604,6 +670,9 @@ int cg_rst_prepare(struct rst_ctx *ctx)
 	self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (self < 0 || read_file_alloc_at(self, "mountinfo", &cg->mountinfo) < 0)
 		return pr_fail_errno("can't read /proc/self/mountinfo");
+	ret = cg_read_members(self, 0, &cg->self);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/self/cgroup: %s\n", strerror(-ret));
 	if (cg->ce && cg->ce->n_controllers) {
 		cg->hiers = xzalloc(cg->ce->n_controllers * sizeof(*cg->hiers));
 		if (!cg->hiers)
@@ -662,8 +731,11 @@ int cg_stub_join(struct rst_ctx *ctx, struct pstree_item *me)
 			return ret;
 	}
 	for (int i = 0; i < set->m.nr; i++) {
-		_cleanup_close_ int fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
+		_cleanup_close_ int fd = -1;
 
+		if (!set->procs[i][0])
+			continue;
+		fd = cg_open_criu_path(ctx->proc_fd, ctx->ctl_pid, set->procs[i]);
 		/* "0" is the writer itself, whatever pid namespace it is in */
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return pr_fail_errno("task %d can't join %s", me->pid, set->procs[i]);
@@ -688,7 +760,7 @@ static int move_thread(struct rst_ctx *ctx, struct pstree_item *item, int idx)
 		size_t len = strlen(set->procs[i]) - strlen("cgroup.procs");
 		_cleanup_close_ int fd = -1;
 
-		if (o && !strcmp(o->path, m->path))
+		if ((o && !strcmp(o->path, m->path)) || !set->procs[i][0])
 			continue;
 		snprintf(path, sizeof(path), "%.*s%s", (int)len, set->procs[i], file);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -756,6 +828,7 @@ void cg_rst_fini(struct rst_ctx *ctx, bool failed)
 		free(cg->hiers[i]);
 	free(cg->hiers);
 	free(cg->mountinfo);
+	cg_members_free(&cg->self);
 	if (cg->ce)
 		pb_free(cg->ce, PB_CGROUP);
 	free(cg);

@@ -3,8 +3,8 @@
  * files-ext.img: the fields of a file that CRIU's file_entry does not have.
  *
  * Dump builds a file entry with every field, ours included (pidfd 16-24,
- * eventpoll_tfd 16, eventfd 16, tty 16-17, an inet socket's options from
- * 100); write_file_entry() moves ours
+ * eventpoll_tfd 16, eventfd 16, tty 16-17, reg other_link 33, an inet
+ * socket's options from 100); write_file_entry() moves ours
  * into a file_ext_entry of the same id and writes CRIU's part to files.img,
  * so that CRIU's crit, which keeps no field it does not know, gives
  * files.img back byte for byte. Restore reads files-ext.img whole and puts
@@ -87,6 +87,11 @@ static bool split_small(FileEntry *fe, FileExtEntry *x)
 		x->has_tty_fg_pgrp = fe->tty->has_fg_pgrp;
 		x->tty_fg_pgrp = fe->tty->fg_pgrp;
 		fe->tty->has_rdev = fe->tty->has_fg_pgrp = false;
+		any = true;
+	}
+	if (fe->reg && fe->reg->other_link) {
+		x->reg_other_link = fe->reg->other_link;
+		fe->reg->other_link = NULL;
 		any = true;
 	}
 	return any;
@@ -202,6 +207,8 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 		fe->efd->has_semaphore = true;
 		fe->efd->semaphore = x->eventfd_semaphore;
 	}
+	if (fe->reg && x->reg_other_link)
+		fe->reg->other_link = x->reg_other_link;
 	if (fe->tty) {
 		fe->tty->has_rdev = fe->tty->has_rdev || x->has_tty_rdev;
 		fe->tty->rdev = x->has_tty_rdev ? x->tty_rdev : fe->tty->rdev;

@@ -63,14 +63,23 @@ static int ghost_reopen(const struct fd_parms *p)
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return pr_fail_errno("fd %d of task %d: can't reopen unlinked file %s to read it", p->fd,
-			       p->item->pid, p->link);
+		return pr_fail_errno("can't reopen unlinked file %s to read it", p->link);
 	return fd;
+}
+
+/* Who holds p, for the messages: an fd of a task, or (no fd) a mapping, exe or cwd. */
+static void ghost_who(const struct fd_parms *p, char *buf, size_t size)
+{
+	if (p->fd >= 0 && p->item)
+		snprintf(buf, size, "fd %d of task %d", p->fd, p->item->pid);
+	else
+		snprintf(buf, size, "a mapping, exe, cwd or root of the tree");
 }
 
 /* Refuse what a ghost image can't carry; 0 when the file can be dumped as a ghost. */
 static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 {
+	char who[64];
 	const struct stat *st = &p->stat;
 	char dir[PATH_MAX], *slash;
 	unsigned long long data = (unsigned long long)st->st_blocks * 512;
@@ -78,36 +87,37 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 	ssize_t nx;
 	int iflags;
 
+	ghost_who(p, who, sizeof(who));
 	if (!S_ISREG(st->st_mode))
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
-			       p->fd, p->item->pid, p->link, st->st_mode);
+			       "%s: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
+			       who, p->link, st->st_mode);
 	if (st->st_nlink)
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: %s: this name was removed but the file has %lu other link(s); criu can't restore a file opened by a removed name of a linked file\n",
-			       p->fd, p->item->pid, p->link, (unsigned long)st->st_nlink);
+			       "%s: %s: this name was removed but the file has %lu other link(s), none of them in the same directory; criu can't restore a file opened by a removed name of a linked file\n",
+			       who, p->link, (unsigned long)st->st_nlink);
 	if (data > opts.ghost_limit)
-		return pr_fail(-EFBIG, "fd %d of task %d: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
-			       p->fd, p->item->pid, p->link, data, opts.ghost_limit);
+		return pr_fail(-EFBIG, "%s: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
+			       who, p->link, data, opts.ghost_limit);
 	nx = flistxattr(rfd, NULL, 0);
 	if (nx > 0)
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: unlinked file %s has extended attributes (ACLs, capabilities, ...), which criu can't restore on it\n",
-			       p->fd, p->item->pid, p->link);
+			       "%s: unlinked file %s has extended attributes (ACLs, capabilities, ...), which criu can't restore on it\n",
+			       who, p->link);
 	if (!ioctl(rfd, FS_IOC_GETFLAGS, &iflags) && (iflags & GHOST_BAD_IFLAGS))
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: unlinked file %s has inode flags 0x%x (chattr), which criu can't restore on it\n",
-			       p->fd, p->item->pid, p->link, iflags & GHOST_BAD_IFLAGS);
+			       "%s: unlinked file %s has inode flags 0x%x (chattr), which criu can't restore on it\n",
+			       who, p->link, iflags & GHOST_BAD_IFLAGS);
 	snprintf(dir, sizeof(dir), "%s", name);
 	slash = strrchr(dir, '/');
 	if (!slash)
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: unlinked file %s has no absolute path\n", p->fd,
-			       p->item->pid, p->link);
+		return pr_fail(-EOPNOTSUPP, "%s: unlinked file %s has no absolute path\n", who,
+			       p->link);
 	slash[slash == dir ? 1 : 0] = '\0';
 	if (stat(dir, &dst) || !S_ISDIR(dst.st_mode))
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
-			       p->fd, p->item->pid, dir, p->link);
+			       "%s: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
+			       who, dir, p->link);
 	return 0;
 }
 
@@ -295,9 +305,6 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 	uint32_t gid;
 	int ret;
 
-	if (p->fd < 0)
-		return pr_fail(-EOPNOTSUPP, "%s is unlinked; criu can't dump an unlinked file that is mapped, an exe, a cwd or a root\n",
-			       p->link);
 	ret = ghost_get(ctx, p, name, &gid);
 	if (ret)
 		return ret;
@@ -573,7 +580,15 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 	if (ret)
 		return ret;
 	pr_info("ghost %u: %s recreated\n", g->id, name);
-	g->fd = TAKE_FD(fd);
+	/*
+	 * Kept as an O_PATH fd, not the writable one that filled it: the
+	 * kernel refuses as a task's exe (PR_SET_MM_MAP) a file someone holds
+	 * open for writing.
+	 */
+	snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
+	g->fd = open(tmp, O_PATH | O_CLOEXEC);
+	if (g->fd < 0)
+		return pr_fail_errno("can't reopen ghost %u (%s)", g->id, name);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * Files reopened by path: regular files, directories and character devices
  * such as /dev/null (terminals are tty.c's).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -52,8 +53,49 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
 	return true;
 }
 
+/*
+ * The inode of an unlinked name that still has links (glibc's sem_open()
+ * maps its file under a temporary name, links it to the semaphore's name
+ * and removes the first): another name of it in the same directory, into
+ * other. 1 when found. A copy would split the inode in two (whoever opens
+ * the semaphore by name would not see the restored task's), so without
+ * such a name it is refused (ghost_check()).
+ */
+static int find_other_link(const char *name, const struct stat *want, char *other, size_t size)
+{
+	char dir[PATH_MAX], *slash;
+	_cleanup_close_ int dfd = -1;
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "%s", name);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	slash[slash == dir ? 1 : 0] = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dup(dfd));
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+		    st.st_ino != want->st_ino || st.st_dev != want->st_dev)
+			continue;
+		if ((size_t)snprintf(other, size, "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name) < size)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
+	char other[PATH_MAX];
 	FileEntry fe = FILE_ENTRY__INIT;
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
@@ -70,9 +112,14 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 				       "fd %d of task %d is an unlinked file (%s) in the tree's own mount namespace: "
 				       "not supported yet\n",
 				       p->fd, p->item ? p->item->pid : 0, name);
-		ret = dump_ghost(ctx, id, p, name);
-		if (ret)
-			return ret;
+		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink && find_other_link(name, &p->stat, other, sizeof(other))) {
+			pr_info("%s: the inode is still linked as %s\n", p->link, other);
+			rfe.other_link = other;
+		} else {
+			ret = dump_ghost(ctx, id, p, name);
+			if (ret)
+				return ret;
+		}
 	}
 	ret = fill_fown(ctx, p, &fown);
 	if (ret)
@@ -175,6 +222,53 @@ static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 	return 0;
 }
 
+/*
+ * A file opened by a name that was removed while another link (other_link)
+ * kept its inode: the name is linked to the inode again, opened and
+ * removed, so that the task holds the same inode by the same removed name.
+ * When the name is taken by now, the file is opened by the other link
+ * (the same inode; only /proc/PID/fd names it differently).
+ */
+static int open_by_other_link(const RegFileEntry *r, int flags)
+{
+	_cleanup_close_ int ofd = -1, dfd = -1;
+	char dir[PATH_MAX], *base;
+	struct stat ost, st;
+	int fd;
+
+	ofd = open_img_path(r->other_link, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (ofd < 0 || fstat(ofd, &ost) || !S_ISREG(ost.st_mode))
+		return pr_fail(ofd < 0 ? -errno : -EINVAL, "%s: the other link %s of this removed name is gone\n",
+			       r->name, r->other_link);
+	snprintf(dir, sizeof(dir), "%s", r->name);
+	base = strrchr(dir, '/');
+	if (!base || !base[1])
+		return pr_fail(-EINVAL, "%s: no file name\n", r->name);
+	*base++ = '\0';
+	dfd = open_img_path(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pr_fail_errno("%s: can't open its directory", r->name);
+	if (linkat(ofd, "", dfd, base, AT_EMPTY_PATH)) {
+		if (errno != EEXIST)
+			return pr_fail_errno("can't link %s to %s again", r->other_link, r->name);
+		pr_warn("%s is taken: the file is opened by its other link %s\n", r->name, r->other_link);
+		fd = open_img_path(r->other_link, flags);
+		return fd < 0 ? pr_fail_errno("can't open %s", r->other_link) : fd;
+	}
+	fd = openat(dfd, base, flags);	/* the inode is checked below (O_NOFOLLOW would stay in its flags) */
+	if (fd < 0)
+		fd = -errno;
+	if (unlinkat(dfd, base, 0))
+		pr_warn("can't remove %s again: %s\n", r->name, strerror(errno));
+	if (fd < 0)
+		return pr_fail(fd, "can't open %s: %s\n", r->name, strerror(-fd));
+	if (fstat(fd, &st) || st.st_ino != ost.st_ino || st.st_dev != ost.st_dev) {
+		close(fd);
+		return pr_fail(-EIO, "%s changed under criu while it was linked again\n", r->name);
+	}
+	return fd;
+}
+
 static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	RegFileEntry *r = d->fe->reg;
@@ -206,6 +300,10 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 			errno = -fd;
 			fd = -1;
 		}
+	} else if (r->other_link) {
+		fd = open_by_other_link(r, flags | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return fd;
 	} else {
 		fd = open_img_path(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}

@@ -35,6 +35,14 @@ then restored:
   11. --cgroup-yard: a restore with an empty yard fails (the hierarchy is
      not there), with a yard in CRIU's layout (symlinks to the mounts here)
      it works.
+  12. a named v1 hierarchy that is mounted nowhere (made, given a child
+     cgroup, unmounted: the kernel keeps it, as a program that forgot it
+     leaves it): a sleeper in its root, where criu is too, is restored
+     (before, the restore failed: "not mounted where criu runs"); the dump
+     of one in the child cgroup is refused by name, and it keeps running.
+  13. a dump in CRIU 4.2's layout, which writes a task's set only in its
+     leader's thread_core, not in task_core (made from ours with crit): the
+     sleeper is restored into G/a (before, into criu's cgroup, exit 0).
 Prints TAP.
 """
 import os
@@ -260,6 +268,72 @@ def yard_case(work, d, pid, name, want):
     kill(pid)
 
 
+def stray_case(work, tag, hname, hmnt, ga):
+    """12. a named hierarchy mounted nowhere; the sleeper in its root is in
+    ga of the hierarchy hname mounted at hmnt, so that it has a cgroup set of
+    its own to join at restore."""
+    name = "name=criu-stray.%s" % tag
+    mnt = tempfile.mkdtemp(prefix="criu-stray.")
+    if subprocess.run(["mount", "-t", "cgroup", "-o", "none," + name, "stray", mnt]).returncode:
+        ok(True, "# SKIP can't mount a named cgroup hierarchy")
+        os.rmdir(mnt)
+        return
+    a = b = None
+    try:
+        os.mkdir(mnt + "/keep")
+        a, b = sleeper(), sleeper()
+        write(mnt + "/keep/cgroup.procs", str(b))
+        write(hmnt + ga + "/cgroup.procs", str(a))
+        subprocess.run(["umount", mnt], check=True)
+        ok(cgroup_of(a, name) == "/" and cgroup_of(b, name) == "/keep",
+           "%s is mounted nowhere; one sleeper in its root, one in /keep" % name)
+        da, db = os.path.join(work, "img-stray-a"), os.path.join(work, "img-stray-b")
+        ok(criu("dump", "-t", str(a), "-D", da, "-o", "dump.log", "-v4") == 0, "dump of the one in the root")
+        rc = criu("dump", "-t", str(b), "-D", db, "-o", "dump.log", "-v4")
+        log = read_log(os.path.join(db, "dump.log"))
+        ok(rc == 1 and "cgroup /keep of the %s hierarchy, which is not mounted" % name in log,
+           "the dump of the one in /keep is refused, naming the cgroup and the hierarchy (rc %d)" % rc)
+        ok(os.path.exists("/proc/%d" % b) and not traced(b), "and it keeps running, untraced")
+        wait_gone(a)
+        rc = criu("restore", "-d", "-D", da, "-o", "restore.log", "-v4")
+        ok(rc == 0 and cgroup_of(a, name) == "/" and cgroup_of(a, hname) == ga,
+           "the one in the root is restored, still in / there and in %s (rc %d)" % (ga, rc))
+    finally:
+        for pid in (a, b):
+            if pid:
+                kill(pid)
+        # mounted again and emptied, the hierarchy goes away at its unmount
+        if subprocess.run(["mount", "-t", "cgroup", "-o", "none," + name, "stray", mnt]).returncode == 0:
+            try:
+                os.rmdir(mnt + "/keep")
+            except OSError:
+                pass
+            subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
+
+
+def criu_layout_case(work, name, mnt, ga):
+    """13. the task's cg_set only in thread_core, as CRIU 4.2 writes it."""
+    import json
+    crit = os.path.abspath("crit")
+    pid = sleeper()
+    write(mnt + ga + "/cgroup.procs", str(pid))
+    d = os.path.join(work, "img-criu-layout")
+    ok(criu("dump", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4") == 0, "dump of a sleeper in %s" % ga)
+    wait_gone(pid)
+    core = os.path.join(d, "core-%d.img" % pid)
+    j = json.loads(subprocess.run([crit, "decode", "-i", core], stdout=subprocess.PIPE, check=True).stdout)
+    e = j["entries"][0]
+    had = e["tc"].pop("cg_set", None)
+    ok(had is not None and e["thread_core"].get("cg_set") == had,
+       "our dump has the set in task_core and in the leader's thread_core (%s)" % had)
+    subprocess.run([crit, "encode", "-o", core], input=json.dumps(j).encode(), check=True)
+    rc = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4", "--skip-image-check")
+    now = cgroup_of(pid, name) if rc == 0 else None
+    ok(rc == 0 and now == ga, "with the set in thread_core only: restored into %s (%s, rc %d)" % (ga, now, rc))
+    kill(pid)
+
+
 def main():
     h = hierarchy()
     if not h:
@@ -386,6 +460,12 @@ def main():
 
         # 11. --cgroup-yard, with the dump of step 1 (the sleeper in G/a)
         yard_case(work, os.path.join(work, "img"), p0, name, ga)
+
+        # 12. a named hierarchy mounted nowhere
+        stray_case(work, tag, name, mnt, ga)
+
+        # 13. CRIU 4.2's place for a task's cgroup set
+        criu_layout_case(work, name, mnt, ga)
     finally:
         for pid in all_pids():
             if pid != os.getpid():

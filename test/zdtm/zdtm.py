@@ -101,7 +101,7 @@ DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
     "crfail": "bool", "crfail_log": "str", "dfault": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
-    "timeout": "int", "tty": "bool",
+    "timeout": "int", "tty": "bool", "rst_changes": "list",
 }
 FLAVORS = ("ns", "h", "ct")
 NSROOT = os.path.join(ROOT, "test", "build", "zdtm", "ns-root")
@@ -190,7 +190,7 @@ def parse_desc_text(text):
 def load_desc(name):
     desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "dfault": "", "norst": False,
             "pidns": False,
-            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT}
+            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT, "rst_changes": []}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
         return desc
@@ -389,6 +389,44 @@ def fd_link(link):
     return link
 
 
+def cgroup_view(pid, tids):
+    """The leader's cgroups and, apart, each set some of its threads are in
+    (with how many): a tuple of (count or 0 for the leader, ((hierarchy,
+    path), ...)). Compared by cgroup_diff()."""
+    def read_set(path):
+        text = read_text(path)
+        if text is None:
+            return None
+        return tuple(sorted(tuple(line.rsplit(":", 1)) for line in text.split("\n") if line))
+    lead = read_set("/proc/%d/cgroup" % pid)
+    sets = {}
+    for t in tids:
+        cur = read_set("/proc/%d/task/%s/cgroup" % (pid, t))
+        if cur is not None and cur != lead:
+            sets[cur] = sets.get(cur, 0) + 1
+    return ((0, lead),) + tuple(sorted((n, k) for k, n in sets.items()))
+
+
+def cgroup_diff(before, after):
+    """Only the hierarchies both snapshots show are compared: other
+    programs on the machine make and destroy named v1 hierarchies (upstream
+    zdtm's name=zdtmtst), which come and go in every task's view."""
+    def hiers(view):
+        return {h for _, cg in view for h, _ in (cg or ())}
+    common = hiers(before) & hiers(after)
+
+    def keep(view):
+        return tuple((n, tuple(m for m in (cg or ()) if m[0] in common)) for n, cg in view)
+    a, b = keep(after), keep(before)
+    if a == b:
+        return None
+
+    def show(view):
+        return "; ".join(("leader " if not n else "%d threads " % n) + " ".join("%s:%s" % m for m in cg)
+                         for n, cg in view)
+    return "%r, was %r" % (show(a), show(b))
+
+
 def proc_snapshot(pid):
     """What the runner compares for one process before dump and after restore."""
     snap = {}
@@ -408,9 +446,14 @@ def proc_snapshot(pid):
         if key in STATUS_KEYS:
             snap["status " + key] = " ".join(val.split())
     try:
-        snap["tids"] = " ".join(sorted(os.listdir("/proc/%d/task" % pid), key=int))
+        tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+        snap["tids"] = " ".join(tids)
     except OSError:
-        pass
+        tids = []
+    # cgroup membership: a restore into another cgroup is silently wrong, and
+    # only the cgroup tests would see it. The leader's, then how many threads
+    # are in each set (tids are compared above)
+    snap["cgroup"] = cgroup_view(pid, tids)
     # [start, end, perms, name]; neighbours that only differ in where the kernel
     # split them (same perms and name, touching) are merged: that is not visible
     # to the application and the kernel merges differently after restore
@@ -522,8 +565,9 @@ def settled_snapshot(root, tries=10, pause=0.02, ns=False):
     return last, changing
 
 
-def snapshot_diff(before, after, changing=frozenset(), limit=30):
-    """Lines describing every difference between two tree snapshots."""
+def snapshot_diff(before, after, changing=frozenset(), limit=30, skip=()):
+    """Lines describing every difference between two tree snapshots (but
+    for the keys in skip)."""
     out = []
     if sorted(before) != sorted(after):
         out.append("processes %s, were %s" % (sorted(after), sorted(before)))
@@ -531,7 +575,12 @@ def snapshot_diff(before, after, changing=frozenset(), limit=30):
         b, a = before[pid] or {}, after[pid] or {}
         for key in sorted(set(b) | set(a)):
             bv, av = b.get(key), a.get(key)
-            if bv == av or (pid, key) in changing:
+            if bv == av or (pid, key) in changing or key in skip:
+                continue
+            if key == "cgroup" and bv and av:
+                d = cgroup_diff(bv, av)
+                if d:
+                    out.append("pid %d cgroup: %s" % (pid, d))
                 continue
             if isinstance(bv, list) or isinstance(av, list):
                 for d in difflib.unified_diff(bv or [], av or [], lineterm="", n=0):
@@ -773,11 +822,13 @@ class Runner:
             self.tty_reclaim()
             pid = self.restore(t, ddir, pid)
             self.compare(before, pid, "after restore",
-                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"])
+                         self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"],
+                         desc["rst_changes"])
         return pid
 
-    def compare(self, before, pid, when, logs, ns=False):
-        """The tree must look the same from /proc as before the dump."""
+    def compare(self, before, pid, when, logs, ns=False, skip=()):
+        """The tree must look the same from /proc as before the dump (but
+        for what the .desc's rst_changes says a restore changes)."""
         if before is None:
             return
         snap, changing = before
@@ -788,7 +839,7 @@ class Runner:
         # while they sleep): only a difference that persists counts
         deadline = time.monotonic() + 1.0
         while True:
-            diff = snapshot_diff(snap, tree_snapshot(pid, ns), changing)
+            diff = snapshot_diff(snap, tree_snapshot(pid, ns), changing, skip=skip)
             if not diff or time.monotonic() >= deadline:
                 break
             time.sleep(0.02)
