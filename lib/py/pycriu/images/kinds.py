@@ -355,7 +355,8 @@ HANDLERS = {
     "UTSNS": Entries("utsns_entry"),
     "IPC_VAR": Entries("ipc_var_entry"),
     "TIMENS": Entries("timens_entry"),
-    "IPCNS_SHM": IpcPadded("ipc_shm_entry", lambda m: m.size, 4),
+    # CRIU 4.2 writes a segment's contents as pagemaps (in_pagemaps): then no bytes follow the entry
+    "IPCNS_SHM": IpcPadded("ipc_shm_entry", lambda m: 0 if m.in_pagemaps else m.size, 4),
     "IPCNS_SEM": IpcPadded("ipc_sem_entry", lambda m: 2 * m.nsems, 8),
     "IPCNS_MSG": IpcMsgQueues(),
     "NETNS": Entries("netns_entry"),
