@@ -88,7 +88,7 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 	int iflags;
 
 	ghost_who(p, who, sizeof(who));
-	if (!S_ISREG(st->st_mode))
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
 			       who, p->link, st->st_mode);
@@ -96,7 +96,7 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: %s: this name was removed but the file has %lu other link(s), none of them in the same directory; criu can't restore a file opened by a removed name of a linked file\n",
 			       who, p->link, (unsigned long)st->st_nlink);
-	if (data > opts.ghost_limit)
+	if (S_ISREG(st->st_mode) && data > opts.ghost_limit)
 		return pr_fail(-EFBIG, "%s: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
 			       who, p->link, data, opts.ghost_limit);
 	nx = flistxattr(rfd, NULL, 0);
@@ -247,12 +247,12 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	gx.has_atim_nsec = gx.has_mtim_nsec = true;
 	gfe.has_chunks = gfe.chunks = true;
 	gfe.has_size = true;
-	gfe.size = st->st_size;
+	gfe.size = S_ISDIR(st->st_mode) ? 0 : st->st_size;	/* a removed directory: empty, no contents */
 
 	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_DUMP, gid);
 	if (!img)
 		return pr_fail(-errno, "can't create the image of ghost file %u: %s\n", gid, img_last_error());
-	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, st->st_size, p->link);
+	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, gfe.size, p->link);
 	if (ret) {
 		close_image(img);
 		return ret;
@@ -403,7 +403,22 @@ int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 }
 
 /* A name for the new inode next to name that nothing else uses: fills tmp, returns the fd. */
-static int ghost_create(uint32_t gid, const char *name, char *tmp, size_t size)
+/* The directory kind of ghost_create(): made empty, opened read-only. */
+static int ghost_mkdir(const char *tmp)
+{
+	int fd;
+
+	if (mkdir(tmp, 0700))
+		return -errno;
+	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		rmdir(tmp);
+	}
+	return fd;
+}
+
+static int ghost_create(uint32_t gid, const char *name, bool dir, char *tmp, size_t size)
 {
 	const char *slash = strrchr(name, '/');
 	int dlen = slash ? (int)(slash - name) : 0;
@@ -416,9 +431,11 @@ static int ghost_create(uint32_t gid, const char *name, char *tmp, size_t size)
 		len = snprintf(tmp, size, "%.*s/.criu-ghost.%x.%d.%u", dlen, name, gid, (int)getpid(), n);
 		if (len < 0 || (size_t)len >= size)
 			return pr_fail(-ENAMETOOLONG, "ghost %u: the path %s is too long\n", gid, name);
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = dir ? ghost_mkdir(tmp) : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
+		if (dir)
+			errno = -fd;
 		if (errno != EEXIST)
 			return pr_fail_errno("ghost %u: can't create %s", gid, tmp);
 	}
@@ -528,7 +545,7 @@ static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
  * Give the inode the name it was last opened by, so that /proc/PID/fd reads
  * as before, if no other file has that name now; then unlink it.
  */
-static int ghost_unlink(uint32_t gid, const char *tmp, const char *name)
+static int ghost_unlink(uint32_t gid, const char *tmp, const char *name, bool dir)
 {
 	const char *last = tmp;
 
@@ -537,14 +554,15 @@ static int ghost_unlink(uint32_t gid, const char *tmp, const char *name)
 	else
 		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted)\n", gid, name,
 			strerror(errno), tmp);
-	if (unlink(last))
-		return pr_fail_errno("ghost %u: can't unlink %s", gid, last);
+	if (unlinkat(AT_FDCWD, last, dir ? AT_REMOVEDIR : 0))
+		return pr_fail_errno("ghost %u: can't remove %s", gid, last);
 	return 0;
 }
 
 static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name)
 {
 	_cleanup_close_ int fd = -1;
+	bool dir = false;
 	GhostFileEntry *gfe = NULL;
 	char tmp[PATH_MAX];
 	struct cr_img *img;
@@ -560,19 +578,21 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
 	if (!ret)
 		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe);
-	if (!ret && !S_ISREG(gfe->mode))
-		ret = pr_fail(-EOPNOTSUPP, "ghost %u (%s) has mode 0%o: criu restores only regular ghost files\n",
+	if (!ret && !S_ISREG(gfe->mode) && !S_ISDIR(gfe->mode))
+		ret = pr_fail(-EOPNOTSUPP,
+			      "ghost %u (%s) has mode 0%o: criu restores only regular files and directories as ghosts\n",
 			      g->id, name, gfe->mode);
 	if (!ret) {
-		fd = ghost_create(g->id, name, tmp, sizeof(tmp));
+		dir = S_ISDIR(gfe->mode);
+		fd = ghost_create(g->id, name, dir, tmp, sizeof(tmp));
 		ret = fd < 0 ? fd : 0;
 	}
 	if (!ret) {
-		ret = ghost_fill(img, gfe, fd) ?: ghost_set_attrs(fd, gfe, tmp);
+		ret = (dir ? 0 : ghost_fill(img, gfe, fd)) ?: ghost_set_attrs(fd, gfe, tmp);
 		if (ret)
-			unlink(tmp);
+			unlinkat(AT_FDCWD, tmp, dir ? AT_REMOVEDIR : 0);
 		else
-			ret = ghost_unlink(g->id, tmp, name);
+			ret = ghost_unlink(g->id, tmp, name, dir);
 	}
 	if (gfe)
 		pb_free(gfe, PB_GHOST_FILE);

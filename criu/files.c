@@ -860,6 +860,13 @@ static int enter_fs_by_fd(struct rst_ctx *ctx, struct pstree_item *me, const FsE
 	return 0;
 }
 
+static bool is_ghost(struct rst_ctx *ctx, uint32_t id)
+{
+	uint32_t gid;
+
+	return ghost_of_file(ctx, id, &gid) > 0;
+}
+
 int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR_REQ, me->pid);
@@ -874,7 +881,8 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	if (ret)
 		return ret;	/* logged by pb_read_one() */
 	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
-	if (!ret && ctx->mnt)	/* the tree's own mount namespace: by the controller's fds */
+	/* the tree's own mount namespace, or a removed directory (a ghost): by the controller's fds */
+	if (!ret && (ctx->mnt || is_ghost(ctx, fe->cwd_id) || is_ghost(ctx, fe->root_id)))
 		ret = enter_fs_by_fd(ctx, me, fe, cwd, root);
 	else if (!ret)	/* both paths are as criu sees them, opened from the root (open_img_path()) */
 		ret = enter_dirs(me, cwd, root);
