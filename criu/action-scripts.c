@@ -33,7 +33,7 @@ static const char *const action_names[ACT_MAX] = {
 };
 
 /* Process-wide: set by cr-service.c while a request that asked for notifications runs. */
-int (*script_notify)(enum script_action act, pid_t root_pid);
+int (*script_notify)(enum script_action act, pid_t root_pid, int fd);
 
 const char *script_action_name(enum script_action act)
 {
@@ -99,7 +99,7 @@ int run_scripts(enum script_action act, int img_dfd, pid_t root_pid)
 	int ret = 0;
 
 	if (script_notify) {
-		ret = script_notify(act, root_pid);
+		ret = script_notify(act, root_pid, -1);
 		if (ret)
 			return ret < 0 ? ret : -ECANCELED;
 	}
@@ -110,4 +110,14 @@ int run_scripts(enum script_action act, int img_dfd, pid_t root_pid)
 		if (run_one(opts.scripts[i], action, img_dfd, root_pid))
 			ret = -ECANCELED;
 	return ret;
+}
+
+int notify_client_fd(enum script_action act, int fd)
+{
+	int ret;
+
+	if (!script_notify)
+		return -ENOTCONN;
+	ret = script_notify(act, 0, fd);
+	return ret < 0 ? ret : ret ? -ECANCELED : 0;
 }

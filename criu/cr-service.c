@@ -75,21 +75,43 @@ static int rpc_recv(int sk, CriuReq **ret_req)
 	return 0;
 }
 
-static int rpc_send(int sk, CriuResp *resp)
+/* One answer in one packet; with fd >= 0, the fd rides along it (SCM_RIGHTS), as go-criu reads it. */
+static int rpc_send_with_fd(int sk, CriuResp *resp, int fd)
 {
 	size_t len = protobuf_c_message_get_packed_size(&resp->base);
 	_cleanup_free_ uint8_t *buf = xmalloc(len ?: 1);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (!buf)
 		return -ENOMEM;
 	protobuf_c_message_pack(&resp->base, buf);
-	n = send(sk, buf, len, MSG_NOSIGNAL);
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	n = sendmsg(sk, &mh, MSG_NOSIGNAL);
 	if (n < 0)
 		return pr_fail_errno("can't send the answer");
 	if ((size_t)n != len)
 		return pr_fail(-EIO, "the answer was cut (%zd of %zu bytes)\n", n, len);
 	return 0;
+}
+
+static int rpc_send(int sk, CriuResp *resp)
+{
+	return rpc_send_with_fd(sk, resp, -1);
 }
 
 /* Answer a request: success when err is 0, else cr_errno and the first error logged. */
@@ -112,8 +134,8 @@ static int rpc_answer_type(int sk, CriuReqType type, int err)
 	return rpc_answer(sk, &resp, err);
 }
 
-/* The action-script hook: tell the client, wait for its answer. */
-static int rpc_notify(enum script_action act, pid_t pid)
+/* The action-script hook: tell the client (with fd when >= 0), wait for its answer. */
+static int rpc_notify(enum script_action act, pid_t pid, int fd)
 {
 	const char *script = script_action_name(act);
 	CriuResp resp = CRIU_RESP__INIT;
@@ -129,7 +151,7 @@ static int rpc_notify(enum script_action act, pid_t pid)
 		n.has_pid = true;
 		n.pid = pid;
 	}
-	ret = rpc_send(notify_sk, &resp);
+	ret = rpc_send_with_fd(notify_sk, &resp, fd);
 	if (ret)
 		return ret;
 	ret = rpc_recv(notify_sk, &req);

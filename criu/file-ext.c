@@ -3,8 +3,8 @@
  * files-ext.img: the fields of a file that CRIU's file_entry does not have.
  *
  * Dump builds a file entry with every field, ours included (pidfd 16-24,
- * eventpoll_tfd 16, eventfd 16, tty 16-17, reg other_link 33, an inet
- * socket's options from 100); write_file_entry() moves ours
+ * eventpoll_tfd 16, eventfd 16, tty 16-17, reg other_link 33, ext 100-104, an
+ * inet socket's options from 100); write_file_entry() moves ours
  * into a file_ext_entry of the same id and writes CRIU's part to files.img,
  * so that CRIU's crit, which keeps no field it does not know, gives
  * files.img back byte for byte. Restore reads files-ext.img whole and puts
@@ -87,6 +87,22 @@ static bool split_small(FileEntry *fe, FileExtEntry *x)
 		x->has_tty_fg_pgrp = fe->tty->has_fg_pgrp;
 		x->tty_fg_pgrp = fe->tty->fg_pgrp;
 		fe->tty->has_rdev = fe->tty->has_fg_pgrp = false;
+		any = true;
+	}
+	if (fe->ext && fe->ext->mq_name) {
+		ExtFileEntry *e = fe->ext;
+
+		x->mq_name = e->mq_name;
+		x->has_mq_ipc_ns = e->has_mq_ipc_ns;
+		x->mq_ipc_ns = e->mq_ipc_ns;
+		x->has_mq_flags = e->has_mq_flags;
+		x->mq_flags = e->mq_flags;
+		x->has_mq_maxmsg = e->has_mq_maxmsg;
+		x->mq_maxmsg = e->mq_maxmsg;
+		x->has_mq_msgsize = e->has_mq_msgsize;
+		x->mq_msgsize = e->mq_msgsize;
+		e->mq_name = NULL;
+		e->has_mq_ipc_ns = e->has_mq_flags = e->has_mq_maxmsg = e->has_mq_msgsize = false;
 		any = true;
 	}
 	if (fe->reg && fe->reg->other_link) {
@@ -206,6 +222,17 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 	if (fe->efd && x->has_eventfd_semaphore) {
 		fe->efd->has_semaphore = true;
 		fe->efd->semaphore = x->eventfd_semaphore;
+	}
+	if (fe->ext && x->mq_name) {
+		fe->ext->mq_name = x->mq_name;
+		fe->ext->has_mq_ipc_ns = x->has_mq_ipc_ns;
+		fe->ext->mq_ipc_ns = x->mq_ipc_ns;
+		fe->ext->has_mq_flags = x->has_mq_flags;
+		fe->ext->mq_flags = x->mq_flags;
+		fe->ext->has_mq_maxmsg = x->has_mq_maxmsg;
+		fe->ext->mq_maxmsg = x->mq_maxmsg;
+		fe->ext->has_mq_msgsize = x->has_mq_msgsize;
+		fe->ext->mq_msgsize = x->mq_msgsize;
 	}
 	if (fe->reg && x->reg_other_link)
 		fe->reg->other_link = x->reg_other_link;

@@ -32,6 +32,7 @@
 #include "common.h"
 #include "image.h"
 #include "log.h"
+#include "posix-mq.h"
 #include "namespaces.h"
 #include "pagemap.h"
 #include "protobuf.h"
@@ -197,47 +198,6 @@ static int restore_vars(const IpcVarEntry *e)
 			return ret;
 	}
 	return 0;
-}
-
-/* ------------------------------------------------------ POSIX message queues */
-
-/*
- * The queues live in the namespace's mqueue filesystem: a mount made here,
- * after setns(), is of this namespace's. It is never attached anywhere
- * (fsopen/fsmount), so nothing else sees it.
- */
-static int check_mqueues(uint32_t id)
-{
-	_cleanup_close_ int fs = -1, mnt = -1;
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	fs = syscall(SYS_fsopen, "mqueue", 1 /* FSOPEN_CLOEXEC */);
-	if (fs < 0)
-		return pr_fail_errno("can't open an mqueue filesystem to look for POSIX message queues");
-	if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0))
-		return pr_fail_errno("can't create the mqueue filesystem of ipc namespace %u", id);
-	mnt = syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
-	if (mnt < 0)
-		return pr_fail_errno("can't mount the mqueue filesystem of ipc namespace %u", id);
-	/* fsmount() gives an O_PATH fd: open the root for reading */
-	d = fdopendir(openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (!d)
-		return pr_fail_errno("can't read the mqueue filesystem of ipc namespace %u", id);
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		ret = pr_fail(-EOPNOTSUPP, "the ipc namespace (id %u) holds the POSIX message queue /%s: POSIX "
-					   "message queues are not dumped yet\n",
-			      id, de->d_name);
-		break;
-	}
-	if (!de && errno)
-		ret = pr_fail_errno("can't list the mqueue filesystem of ipc namespace %u", id);
-	closedir(d);
-	return ret;
 }
 
 /* ------------------------------------------------------ SysV objects: dump */
@@ -434,16 +394,15 @@ static int dump_objects(int img_dfd, uint32_t id, int type, int (*fn)(struct cr_
 
 int ipc_ns_dump(int img_dfd, uint32_t id)
 {
-	int ret = check_mqueues(id);
-
-	if (!ret)
-		ret = dump_vars(img_dfd, id);
+	int ret = dump_vars(img_dfd, id);
 	if (!ret)
 		ret = dump_objects(img_dfd, id, CR_FD_IPCNS_SHM, dump_shms);
 	if (!ret)
 		ret = dump_objects(img_dfd, id, CR_FD_IPCNS_SEM, dump_sems);
 	if (!ret)
 		ret = dump_objects(img_dfd, id, CR_FD_IPCNS_MSG, dump_msgs);
+	if (!ret)
+		ret = mq_ns_dump(img_dfd, id);	/* mqueue.c */
 	return ret;
 }
 
@@ -462,6 +421,7 @@ struct ipc_ns_data {
 	IpcVarEntry *var;
 	struct ipc_obj *shm, *sem, *msg;
 	int nr_shm, nr_sem, nr_msg;
+	struct mq_ns *mq;	/* POSIX message queues (mqueue.c) */
 };
 
 static int add_obj(struct ipc_obj **v, int *nr, void *entry)
@@ -656,6 +616,8 @@ int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd)
 		ret = read_objects(img_dfd, d, CR_FD_IPCNS_SEM, read_sems);
 	if (!ret)
 		ret = read_objects(img_dfd, d, CR_FD_IPCNS_MSG, read_msgs);
+	if (!ret)
+		ret = mq_ns_read(img_dfd, id, &d->mq);
 	if (ret) {
 		ipc_ns_free(d);
 		return ret;
@@ -693,6 +655,7 @@ void ipc_ns_free(void *data)
 	free_objs(d->shm, d->nr_shm, PB_IPC_SHM);
 	free_objs(d->sem, d->nr_sem, PB_IPC_SEM);
 	free_objs(d->msg, d->nr_msg, PB_IPC_MSG_ENTRY);
+	mq_ns_free(d->mq);
 	free(d);
 }
 
@@ -819,5 +782,7 @@ int ipc_ns_restore(void *data)
 		ret = restore_sem(&d->sem[i]);
 	for (int i = 0; !ret && i < d->nr_msg; i++)
 		ret = restore_msg(&d->msg[i]);
+	if (!ret)
+		ret = mq_ns_restore(d->mq);
 	return ret;
 }

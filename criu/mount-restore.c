@@ -40,6 +40,7 @@
 #include "image.h"
 #include "log.h"
 #include "mount.h"
+#include "tty.h"
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "restore.h"
@@ -64,12 +65,16 @@ struct rst_mnt {
 	int *late_ext;		/* late external mounts (a file masked over /proc/keys): clones of their
 				   paths made in criu's namespace for the stub to attach, -1 */
 	int ns_fd;		/* the namespace */
+	int nr_ptys;
+	struct mnt_pty ptys[MNT_MAX_PTYS];	/* bound pts made by the helper; fd: the controller's, -1 once taken */
 };
 
 /* MAP_SHARED between the controller and the helper */
 struct build_shared {
 	int err;
 	char msg[256];
+	int nr_ptys;
+	struct mnt_pty ptys[MNT_MAX_PTYS];	/* fd: the helper's */
 	int fds[];		/* the helper's fd of each mount */
 };
 
@@ -241,6 +246,9 @@ void mntns_restore_fini(struct rst_ctx *ctx)
 	}
 	if (m->ns_fd >= 0)
 		close(m->ns_fd);
+	for (int i = 0; i < m->nr_ptys; i++)
+		if (m->ptys[i].fd >= 0)
+			close(m->ptys[i].fd);
 	free(m->fds);
 	free(m->late);
 	free(m->late_ext);
@@ -503,6 +511,48 @@ static int set_outside_prop(struct build *b, int mfd, const MntEntry *e, const c
 }
 
 /*
+ * A bind of one pts of a devpts (runc binds its console's slave on
+ * /dev/console): the new devpts has no pty yet. Make that one (ptmx opened
+ * until the kernel gives its index) and keep its master, for tty.c to take
+ * (mntns_take_pty()): it gives the slave its state back and hands the master
+ * to the runtime.
+ */
+static int make_bind_pty(struct build *b, int src, const MntEntry *e)
+{
+	const MntEntry *s = b->mnt->me[src];
+	const char *rel = rel_to(e->root, s->root);
+	struct mnt_pty *p;
+	char *end;
+	long index;
+	int fd;
+
+	if (s->fstype != FSTYPE__DEVPTS || !*rel)
+		return 0;
+	index = strtol(rel, &end, 10);
+	if (end == rel || *end || index < 0 || index >= 4096)
+		return 0;
+	for (int i = 0; i < b->sh->nr_ptys; i++)
+		if (b->sh->ptys[i].dev == s->root_dev && b->sh->ptys[i].index == index)
+			return 0;
+	if (strcmp(s->root, "/"))
+		return pr_fail(-EOPNOTSUPP, "mount %u binds pty %ld of devpts mount %u, whose root is %s, not /\n",
+			       e->mnt_id, index, s->mnt_id, s->root);
+	if (b->sh->nr_ptys == MNT_MAX_PTYS)
+		return pr_fail(-EOPNOTSUPP, "mount %u: more than %d ptys bound\n", e->mnt_id, MNT_MAX_PTYS);
+	fd = openat(b->fd[src], "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	fd = fd < 0 ? -errno : tty_ptmx_index(b->ctx->proc_fd, fd, (int)index);
+	if (fd < 0)
+		return pr_fail(fd, "mount %u: can't make pty %ld in devpts mount %u to bind it: %s\n", e->mnt_id, index,
+			       s->mnt_id, strerror(-fd));
+	p = &b->sh->ptys[b->sh->nr_ptys++];
+	p->dev = s->root_dev;
+	p->index = (int)index;
+	p->fd = fd;
+	pr_info("pty %ld made in devpts mount %u for mount %u\n", index, s->mnt_id, e->mnt_id);
+	return 0;
+}
+
+/*
  * Make mount i at target. -EAGAIN: what it is bound from is not made yet.
  * *ret_fd is its root.
  */
@@ -525,6 +575,9 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		mfd = b->outside[i];
 		b->outside[i] = -1;
 	} else if ((src = bind_source(b, e, &peer)) >= 0) {
+		ret = make_bind_pty(b, src, e);
+		if (ret)
+			return ret;
 		mfd = clone_at(b->fd[src], rel_to(e->root, b->mnt->me[src]->root));
 		if (mfd < 0)
 			return pr_fail(mfd, "can't bind %s of mount %u for mount %u: %s\n", e->root,
@@ -777,6 +830,13 @@ static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
 		if (m->fds[i] < 0)
 			return pr_fail_errno("can't take the fd of mount %u", m->me[i]->mnt_id);
 	}
+	for (int i = 0; i < sh->nr_ptys; i++) {
+		m->ptys[i] = sh->ptys[i];
+		m->ptys[i].fd = sys_pidfd_getfd(pidfd, sh->ptys[i].fd, 0);
+		if (m->ptys[i].fd < 0)
+			return pr_fail_errno("can't take the master of pty %d", sh->ptys[i].index);
+		m->nr_ptys = i + 1;
+	}
 	snprintf(path, sizeof(path), "%d/ns/mnt", pid);
 	m->ns_fd = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (m->ns_fd < 0)
@@ -870,6 +930,21 @@ int mntns_stub_enter(struct rst_ctx *ctx)
 	if (!ret)
 		ret = finish_tree(&b, true);
 	return ret;
+}
+
+int mntns_take_pty(struct rst_ctx *ctx, int mnt_id, int index)
+{
+	struct rst_mnt *m = ctx->mnt;
+	int i = m ? find_me(m, mnt_id) : -1, fd;
+
+	for (int k = 0; i >= 0 && k < m->nr_ptys; k++) {
+		if (m->ptys[k].dev != m->me[i]->root_dev || m->ptys[k].index != index || m->ptys[k].fd < 0)
+			continue;
+		fd = m->ptys[k].fd;
+		m->ptys[k].fd = -1;
+		return fd;
+	}
+	return -ENOENT;
 }
 
 int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags)

@@ -613,6 +613,9 @@ static const struct opt_def defs[] = {
 	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached"),
 	NOPE("restore-sibling", 'S', true, "restore the root task as a sibling of criu"),
 	FLAG("shell-job", 'j', true, &opts.shell_job, "the tree is a shell job using criu's terminal"),
+	FLAG("orphan-pts-master", 0, true, &opts.orphan_pts_master,
+	     "a pty slave whose master is outside the tree: restore makes a new pty and hands its master to "
+	     "the RPC client"),
 	FLAG("skip-image-check", 0, false, &opts.skip_image_check,
 	     "restore: don't check the images against manifest.img (hand-edited images)"),
 	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE (dump: ignored)"),

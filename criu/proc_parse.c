@@ -20,13 +20,13 @@ int parse_pid_stat_buf(const char *buf, struct proc_pid_stat *ret)
 	snprintf(s.comm, sizeof(s.comm), "%.*s", (int)min((size_t)(close - open - 1), sizeof(s.comm) - 1), open + 1);
 
 	n = sscanf(close + 2,
-		   "%c %d %d %d %d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %lu %*d %*u %lu %lu %lu"
+		   "%c %d %d %d %d %d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %lu %*d %*u %lu %lu %lu"
 		   " %*u %*u %lu %lu %lu %lu %*u %*u %*u %d %d %*u %*u %*u %llu %*d %lu %lu %lu %lu %lu %lu %lu %d",
-		   &s.state, &s.ppid, &s.pgid, &s.sid, &s.tty_nr, &s.flags, &s.start_time, &s.vsize, &s.start_code,
+		   &s.state, &s.ppid, &s.pgid, &s.sid, &s.tty_nr, &s.tpgid, &s.flags, &s.start_time, &s.vsize, &s.start_code,
 		   &s.end_code, &s.start_stack, &s.sigpending, &s.sigblocked, &s.sigignore, &s.sigcatch,
 		   &s.exit_signal, &s.processor, &skip, &s.start_data, &s.end_data, &s.start_brk, &s.arg_start, &s.arg_end,
 		   &s.env_start, &s.env_end, &s.exit_code);
-	if (n != 26)
+	if (n != 27)
 		return -EINVAL;
 	*ret = s;
 	return 0;

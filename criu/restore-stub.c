@@ -34,6 +34,7 @@
 #include "pstree.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "tty.h"
 #include "task-attrs.h"
 #include "syscalls.h"
 
@@ -291,6 +292,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't join its cgroups: %s", me->pid, strerror(-ret));
 	stub_session(ctx, me);
+	/* before its children are made: they inherit it */
+	ret = zombie ? 0 : tty_stub_ctty(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't get its controlling terminal back: %s", me->pid, strerror(-ret));
 	/* memory shared copy-on-write with the children: built here, before they fork (mem-cow.c) */
 	ret = cow_stub_prepare(ctx, me);
 	if (ret)

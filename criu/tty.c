@@ -10,11 +10,19 @@
  * the master's packet mode and the pair's locked state, and the slave's
  * exclusive mode.
  *
+ * With --orphan-pts-master (runc's terminal mode), a slave whose master is
+ * outside the tree is dumped alone; restore makes a new pty in the slave's
+ * devpts and hands its master to the RPC client (orphan-pts-master).
+ *
+ * A pty that is a session's controlling terminal is made so again by the
+ * session leader's stub before it forks (tty_stub_ctty()).
+ *
  * Any other terminal is the shell job's (--shell-job): on restore every such
  * fd becomes criu's own terminal, with the dumped file flags. Refused at
  * dump: a terminal without --shell-job, a master whose slave is not open in
- * the tree, a pty that is some session's controlling terminal, and bytes
- * queued in either direction.
+ * the tree, a controlling terminal whose session restore can't give back
+ * (leader outside the tree, a member without it, a foreground group other
+ * than the leader's), and bytes queued in either direction.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -31,6 +39,9 @@
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
+#include "mount.h"
+#include "action-scripts.h"
+#include "syscalls.h"
 #include "protobuf.h"
 #include "proc_parse.h"
 #include "pstree.h"
@@ -83,12 +94,20 @@ struct pty_side {
 	uint32_t info_id;	/* CRIU's: index * 2, + 1 for the master */
 };
 
+/* a task of the tree and its controlling terminal, from its /proc stat */
+struct task_ctty {
+	struct pstree_item *item;
+	dev_t rdev;		/* 0: none */
+	pid_t pid, sid, pgid, tpgid;	/* as criu sees them */
+};
+
 /* the pty sides open in the tree, in the dump ctx (dump_files_state()) */
 struct tty_dump {
 	bool scanned;
 	struct pty_side *sides;
-	dev_t *cttys;		/* the controlling terminal of each task of the tree, 0 for none */
+	struct task_ctty *cttys;	/* one per task of the tree */
 	int nr_cttys;
+	int orphan_index;	/* the pty whose master is outside the tree (--orphan-pts-master), -1 */
 };
 static const char tty_dump_key;
 
@@ -151,8 +170,8 @@ static int master_index(int fdinfo_dfd, const char *fd)
 static int add_ctty(struct tty_dump *td, struct pstree_item *item)
 {
 	struct proc_pid_stat ps;
+	struct task_ctty *cttys, *c;
 	unsigned int nr;
-	dev_t *cttys;
 	int ret = parse_pid_stat(item->proc_dfd, &ps);
 
 	if (ret)
@@ -162,16 +181,58 @@ static int add_ctty(struct tty_dump *td, struct pstree_item *item)
 	if (!cttys)
 		return -ENOMEM;
 	td->cttys = cttys;
-	td->cttys[td->nr_cttys++] = nr ? makedev((nr >> 8) & 0xfff, (nr & 0xff) | ((nr >> 12) & 0xfff00)) : 0;
+	c = &td->cttys[td->nr_cttys++];
+	c->item = item;
+	c->rdev = nr ? makedev((nr >> 8) & 0xfff, (nr & 0xff) | ((nr >> 12) & 0xfff00)) : 0;
+	c->pid = ps.pid;
+	c->sid = ps.sid;
+	c->pgid = ps.pgid;
+	c->tpgid = ps.tpgid;
 	return 0;
 }
 
-static bool is_ctty(const struct tty_dump *td, dev_t rdev)
+/*
+ * The session whose controlling terminal rdev is, as restore can give it
+ * back: its leader (in the tree) makes it its controlling terminal before it
+ * forks, so every task of the tree in that session must have it, and the
+ * foreground group must be the leader's. *ret_leader: NULL when rdev is no
+ * task's controlling terminal.
+ */
+static int ctty_session(const struct tty_dump *td, dev_t rdev, int index, struct task_ctty **ret_leader)
 {
-	for (int i = 0; i < td->nr_cttys; i++)
-		if (td->cttys[i] == rdev)
-			return true;
-	return false;
+	struct task_ctty *leader = NULL;
+
+	*ret_leader = NULL;
+	for (int i = 0; i < td->nr_cttys; i++) {
+		struct task_ctty *c = &td->cttys[i];
+
+		if (c->rdev == rdev && c->pid == c->sid)
+			leader = c;
+	}
+	for (int i = 0; i < td->nr_cttys; i++) {
+		struct task_ctty *c = &td->cttys[i];
+
+		if (c->rdev != rdev)
+			continue;
+		if (!leader || c->sid != leader->sid)
+			return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of task %d, whose session leader "
+						    "(%d) is not in the tree: not supported\n",
+				       index, c->item->pid, c->sid);
+	}
+	for (int i = 0; leader && i < td->nr_cttys; i++) {
+		struct task_ctty *c = &td->cttys[i];
+
+		if (c->sid == leader->sid && c->rdev != rdev && c->item->state != TASK_DEAD)
+			return pr_fail(-EOPNOTSUPP, "task %d is in the session of pty %d but has another controlling "
+						    "terminal or none: not supported\n",
+				       c->item->pid, index);
+	}
+	if (leader && leader->tpgid != leader->pgid)
+		return pr_fail(-EOPNOTSUPP, "pty %d: its foreground process group (%d) is not its session leader's "
+					    "(%d): not supported\n",
+			       index, leader->tpgid, leader->pgid);
+	*ret_leader = leader;
+	return 0;
 }
 
 static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
@@ -217,6 +278,7 @@ static int tty_dump_ready(struct dump_files_ctx *ctx, struct tty_dump **ret_td)
 	if (!td)
 		return -ENOMEM;
 	if (!td->scanned) {
+		td->orphan_index = -1;
 		for_each_pstree_item(ctx->tree, item) {
 			ret = scan_task_ptys(td, item);
 			if (ret)
@@ -328,15 +390,28 @@ static int fill_master_info(int fd, int index, TtyInfoEntry *info, struct pty_te
 	return queued_bytes(fd, "master", index);
 }
 
+/* The session whose controlling terminal the slave is: its leader's ids as the images hold them. */
+static int fill_slave_session(const struct tty_dump *td, const struct stat *st, int index, TtyInfoEntry *info)
+{
+	struct task_ctty *leader;
+	int ret = ctty_session(td, st->st_rdev, index, &leader);
+
+	if (ret || !leader)
+		return ret;
+	info->sid = leader->item->vsid;
+	info->pgrp = leader->item->vpgid;
+	return 0;
+}
+
 static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index,
 			   TtyInfoEntry *info, struct pty_term *pt)
 {
-	int excl = 0;
+	int excl = 0, ret;
 
-	/* (TIOCGSID answers only a member of the session) */
-	if (is_ctty(td, st->st_rdev))
-		return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of a session of the tree: not supported\n",
-			       index);
+	/* (from /proc stat: TIOCGSID answers only a member of the session) */
+	ret = fill_slave_session(td, st, index, info);
+	if (ret)
+		return ret;
 	if (fill_term(fd, pt, info) || ioctl(fd, TIOCGEXCL, &excl))
 		return pr_fail_errno("can't read the state of the slave of pty %d", index);
 	info->exclusive = excl;
@@ -448,9 +523,73 @@ static int shell_tty_dump(const struct fd_parms *p, TtyFileEntry *tfe)
 }
 
 /*
- * A pty side's path (/dev/ptmx, /dev/pts/N) in a regular-file entry of its
- * own, named by regf_id, as CRIU writes it: CRIU's restore refuses a tty
- * without it. Ours does not open it (tty_collect()).
+ * A pts whose master is outside the tree, with --orphan-pts-master (runc's
+ * terminal mode: the runtime holds the master). The slave's state goes in its
+ * tty-info.img entry as for a pair's slave, with the session it is the
+ * controlling terminal of; its path and mount in a regular-file record of
+ * their own (regf_id), as CRIU writes it: restore makes a new pty in that
+ * devpts. Only one such pty, as in CRIU.
+ */
+static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown,
+			     TtyFileEntry *tfe)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	int index = pts_index(&p->stat), ret, mnt_id;
+	struct pty_side *side;
+	struct tty_dump *td;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (td->orphan_index >= 0 && td->orphan_index != index)
+		return pr_fail(-EOPNOTSUPP, "ptys %d and %d both have their master outside the tree: only one is "
+					    "supported (--orphan-pts-master)\n",
+			       td->orphan_index, index);
+	if (index >= MAX_PTS_INDEX)
+		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
+	side = find_side(td, index, false);
+	if (!side)
+		return pr_fail(-EINVAL, "fd %d of task %d: pty %d was not seen in the tree\n", p->fd, p->item->pid,
+			       index);
+	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (!ret)
+		ret = dump_side_info(ctx, td, side, p);
+	if (ret)
+		return ret;
+	td->orphan_index = index;
+	tfe->tty_info_id = side->info_id;
+	rfe.id = ctx->next_id++;
+	rfe.flags = p->flags;
+	rfe.fown = fown;
+	rfe.name = (char *)p->link;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	if (mnt_id >= 0) {
+		rfe.has_mnt_id = true;
+		rfe.mnt_id = mnt_id;
+	}
+	fe.type = FD_TYPES__REG;
+	fe.id = rfe.id;
+	fe.reg = &rfe;
+	ret = write_file_entry(ctx, &fe);
+	if (ret)
+		return ret;
+	tfe->has_regf_id = true;
+	tfe->regf_id = rfe.id;
+	return 0;
+}
+
+static bool tty_detect(const struct fd_parms *p)
+{
+	return tty_is_terminal(&p->stat);
+}
+
+/*
+ * A pty pair side's path (/dev/ptmx, /dev/pts/N) in a regular-file entry of
+ * its own, named by regf_id, as CRIU writes it: CRIU's restore refuses a tty
+ * without it. Ours does not open it (mark_path_record()), and makes the
+ * pair's slave from its master.
  */
 static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown,
 			    TtyFileEntry *tfe)
@@ -476,11 +615,6 @@ static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p
 	return 0;
 }
 
-static bool tty_detect(const struct fd_parms *p)
-{
-	return tty_is_terminal(&p->stat);
-}
-
 static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
@@ -490,19 +624,18 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	int ret;
 
 	ret = is_pair_side(ctx, p, &pair);
+	if (!ret)
+		ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
-	ret = pair ? pty_dump(ctx, p, &tfe) : shell_tty_dump(p, &tfe);
+	if (pair)
+		ret = pty_dump(ctx, p, &tfe) ?: write_path_entry(ctx, p, &fown, &tfe);
+	else if (is_pts(&p->stat) && opts.orphan_pts_master)
+		ret = orphan_slave_dump(ctx, p, &fown, &tfe);
+	else
+		ret = shell_tty_dump(p, &tfe);
 	if (ret)
 		return ret;
-	ret = fill_fown(ctx, p, &fown);
-	if (ret)
-		return ret;
-	if (pair) {
-		ret = write_path_entry(ctx, p, &fown, &tfe);
-		if (ret)
-			return ret;
-	}
 	tfe.id = id;
 	tfe.flags = p->flags;
 	tfe.fown = &fown;
@@ -519,7 +652,8 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 struct pty_pair {
 	struct pty_pair *next;
 	int index;
-	TtyInfoEntry *master, *slave;	/* their tty-info.img entries */
+	TtyInfoEntry *master, *slave;	/* their tty-info.img entries; no master: it was outside the tree */
+	struct file_desc *slave_d;	/* a file of the slave (the first collected) */
 	int master_fd;			/* criu's open of the master, -1 */
 };
 
@@ -593,6 +727,21 @@ static struct pty_pair *pair_get(struct tty_rst *st, int index)
 	return pp;
 }
 
+/* A terminal's path record (regf_id, a slave whose master was outside the tree): the tty opens it itself. */
+static int mark_path_record(struct rst_ctx *ctx, struct file_desc *d)
+{
+	struct file_desc *rd;
+
+	if (!d->fe->tty->has_regf_id)
+		return 0;
+	rd = find_file_desc(ctx, d->fe->tty->regf_id);
+	if (!rd || !rd->fe->reg)
+		return pr_fail(-EINVAL, "files.img: tty %u refers to file %u, which files.img lacks (before it)\n", d->id,
+			       d->fe->tty->regf_id);
+	rd->stage = FILE_OPEN_NEVER;
+	return 0;
+}
+
 /* The pair a pty file belongs to, with both its sides' entries; NULL (logged) when the images don't say. */
 static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
@@ -609,6 +758,11 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	info = find_info(st, d->fe->tty->tty_info_id);
 	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
 		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
+	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
+	if (!info_is_master(info) && info->sid && info->pgrp != info->sid)
+		return pr_fail(-EOPNOTSUPP, "pty %u: its foreground group %u is not its session leader's (%u): not "
+					    "supported\n",
+			       info->pty->index, info->pgrp, info->sid);
 	pp = pair_get(st, info->pty->index);
 	if (!pp)
 		return -ENOMEM;
@@ -616,8 +770,10 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 		pp->master = info;
 	else
 		pp->slave = info;
+	if (!info_is_master(info) && !pp->slave_d)
+		pp->slave_d = d;
 	d->priv = pp;
-	return 0;
+	return mark_path_record(ctx, d);
 }
 
 /*
@@ -636,54 +792,81 @@ static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->tty)
 		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
-	if (d->fe->tty->has_regf_id) {
-		struct file_desc *rd = find_file_desc(ctx, d->fe->tty->regf_id);
-
-		if (!rd || !rd->fe->reg)
-			return pr_fail(-EINVAL, "files.img: tty %u refers to file %u, which is not a path entry\n", d->id,
-				       d->fe->tty->regf_id);
-		rd->stage = FILE_OPEN_NONE;	/* its path: the pty is made anew, not opened there */
-	}
 	if (is_pty_file(d->fe->tty))
 		return pty_collect(ctx, d);
-	if (opts.orphan_pts_master)	/* runc's terminal mode: the master goes to the runtime */
-		return pr_fail(-EOPNOTSUPP, "the images hold a terminal and --orphan-pts-master is asked: "
-					    "a new pty for it is not implemented\n");
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
 	return 0;
 }
 
-/* Open /dev/ptmx until the kernel gives the pty index wanted (it gives the lowest free one). */
-static int open_ptmx_index(int index)
+/*
+ * The ptmx of the devpts a slave was on (reg: its path and mount; NULL:
+ * criu's /dev/ptmx): in the tree's mount namespace, through the mount criu
+ * made for it.
+ */
+static int open_ptmx(struct rst_ctx *ctx, const RegFileEntry *reg)
 {
-	int fds[MAX_PTS_INDEX / 16], nr = 0, fd = -1, got = -1;
+	const char *slash = reg ? strrchr(reg->name, '/') : NULL;
+	char path[PATH_MAX];
+	int fd;
 
-	while (nr < (int)ARRAY_SIZE(fds)) {
+	if (!reg) {
 		fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			fd = -errno;
-			pr_perror("can't open /dev/ptmx");
-			break;
-		}
+		return fd < 0 ? -errno : fd;
+	}
+	if (!slash || img_path_check(reg->name))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%.*s/ptmx", (int)(slash - reg->name), reg->name);
+	if (ctx->mnt && reg->has_mnt_id && reg->mnt_id >= 0)
+		return mntns_open_file(ctx, reg->mnt_id, path, O_RDWR | O_NOCTTY);
+	fd = open_img_path(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int tty_ptmx_index(int proc_fd, int first, int index)
+{
+	int fds[MAX_PTS_INDEX / 16], nr = 0, fd = first, got = -1, ret = 0;
+	char self[32];
+
+	snprintf(self, sizeof(self), "self/fd/%d", first);
+	for (;;) {
 		if (ioctl(fd, TIOCGPTN, &got)) {
+			ret = -errno;
 			close(fd);
-			fd = pr_fail_errno("TIOCGPTN on a new pty master");
 			break;
 		}
 		if (got == index)
 			break;
 		fds[nr++] = fd;
-		if (got > index) {
-			fd = pr_fail(-EBUSY, "pty %d is in use: can't restore it\n", index);
+		if (got > index || nr == (int)ARRAY_SIZE(fds)) {
+			ret = -EBUSY;
 			break;
 		}
-		fd = -1;
+		/* the same ptmx again: a new pty */
+		fd = openat(proc_fd, self, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			break;
+		}
 	}
 	while (nr)
 		close(fds[--nr]);
-	if (fd == -1)
-		fd = pr_fail(-EBUSY, "gave up opening /dev/ptmx to reach pty %d\n", index);
+	return ret ?: fd;
+}
+
+/* Open ptmx until the kernel gives the pty index wanted (it gives the lowest free one). */
+static int open_ptmx_index(struct rst_ctx *ctx, const RegFileEntry *reg, int index)
+{
+	const char *what = reg ? reg->name : "/dev/ptmx";
+	int fd = open_ptmx(ctx, reg);
+
+	if (fd < 0)
+		return pr_fail(fd, "can't open the ptmx of %s: %s\n", what, strerror(-fd));
+	fd = tty_ptmx_index(ctx->proc_fd, fd, index);
+	if (fd == -EBUSY)
+		return pr_fail(fd, "pty %d is in use: can't restore it\n", index);
+	if (fd < 0)
+		return pr_fail(fd, "can't open a new pty to reach pty %d: %s\n", index, strerror(-fd));
 	return fd;
 }
 
@@ -705,16 +888,63 @@ static int termios_from_entry(const TermiosEntry *e, struct termios *t)
 	return 0;
 }
 
+/* The path and mount of an orphan slave (its regf_id record). */
+static const RegFileEntry *orphan_slave_reg(struct rst_ctx *ctx, struct pty_pair *pp)
+{
+	const TtyFileEntry *t = pp->slave_d ? pp->slave_d->fe->tty : NULL;
+	struct file_desc *rd = t && t->has_regf_id ? find_file_desc(ctx, t->regf_id) : NULL;
+
+	return rd && rd->fe->reg && rd->fe->reg->name ? rd->fe->reg : NULL;
+}
+
+/*
+ * A pty whose master was outside the tree (--orphan-pts-master): a new pty
+ * in the devpts the slave was on, at its index; the master goes to the RPC
+ * client (the orphan-pts-master notification: runc passes it on to its
+ * --console-socket), criu keeps its own copy to open the slaves from.
+ */
+static int orphan_master(struct rst_ctx *ctx, struct pty_pair *pp)
+{
+	const RegFileEntry *reg = orphan_slave_reg(ctx, pp);
+	int zero = 0, ret;
+
+	if (!opts.orphan_pts_master)
+		return pr_fail(-EOPNOTSUPP, "pty %d: its master was outside the tree at dump; restore with "
+					    "--orphan-pts-master (an RPC client takes the new master)\n",
+			       pp->index);
+	if (!reg)
+		return pr_fail(-EINVAL, "files.img: pty %d whose master was outside the tree has no path\n", pp->index);
+	/* made already when its slave is bound somewhere (runc's /dev/console) */
+	pp->master_fd = reg->has_mnt_id ? mntns_take_pty(ctx, reg->mnt_id, pp->index) : -ENOENT;
+	if (pp->master_fd == -ENOENT)
+		pp->master_fd = open_ptmx_index(ctx, reg, pp->index);
+	if (pp->master_fd < 0)
+		return pp->master_fd;
+	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
+		return pr_fail_errno("can't unlock the new pty %d", pp->index);
+	ret = notify_client_fd(ACT_ORPHAN_PTS_MASTER, pp->master_fd);
+	if (ret == -ENOTCONN)
+		return pr_fail(ret, "pty %d: no RPC client to hand its new master to (--orphan-pts-master needs criu "
+				    "swrk or service with notify_scripts)\n",
+			       pp->index);
+	if (ret)
+		return pr_fail(ret, "pty %d: the RPC client did not take its new master\n", pp->index);
+	pr_info("pty %d: a new one in %s, its master handed to the RPC client\n", pp->index, reg->name);
+	return pp->master_fd;
+}
+
 /* The pair's master, opened once; unlocked until the late hook. */
-static int pair_master(struct pty_pair *pp)
+static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
 {
 	int zero = 0;
 
 	if (pp->master_fd >= 0)
 		return pp->master_fd;
-	if (!pp->master || !pp->slave)
-		return pr_fail(-EINVAL, "pty %d: the images lack its %s\n", pp->index, pp->master ? "slave" : "master");
-	pp->master_fd = open_ptmx_index(pp->index);
+	if (!pp->slave)
+		return pr_fail(-EINVAL, "pty %d: the images lack its slave\n", pp->index);
+	if (!pp->master)
+		return orphan_master(ctx, pp);
+	pp->master_fd = open_ptmx_index(ctx, NULL, pp->index);
 	if (pp->master_fd < 0)
 		return pp->master_fd;
 	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
@@ -722,16 +952,56 @@ static int pair_master(struct pty_pair *pp)
 	return pp->master_fd;
 }
 
-static int open_slave(struct pty_pair *pp, int master, unsigned int flags)
+/*
+ * A slave whose master was outside the tree: by its dumped path, on its
+ * mount (runc's /dev/console is a bind of it), so the fd is on that mount
+ * again; it must be the slave of the new master. -errno, not logged.
+ */
+static int open_orphan_slave(struct rst_ctx *ctx, struct pty_pair *pp, const RegFileEntry *r, int master,
+			     int oflags)
+{
+	struct stat st, mst;
+	int fd;
+
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+		fd = mntns_open_file(ctx, r->mnt_id, r->name, oflags);
+	} else {
+		fd = open_img_path(r->name, oflags);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || fstat(master, &mst) || !is_pts(&st) || pts_index(&st) != pp->index ||
+	    st.st_dev != mst.st_dev) {
+		close(fd);
+		return -ENXIO;
+	}
+	return fd;
+}
+
+static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair *pp, int master,
+		      unsigned int flags)
 {
 	const TtyInfoEntry *si = pp->slave;
+	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
+	const TtyFileEntry *tf = d->fe->tty;
+	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
+	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
 	struct termios t, lt;
 	struct winsize ws = {};
 	int fd;
 
-	fd = ioctl(master, TIOCGPTPEER, (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	if (rd && rd->fe->reg && rd->fe->reg->name) {
+		fd = open_orphan_slave(ctx, pp, rd->fe->reg, master, oflags);
+		if (fd < 0)
+			return pr_fail(fd, "can't open %s, the slave of the new pty %d: %s\n", rd->fe->reg->name,
+				       pp->index, strerror(-fd));
+	} else {
+		fd = ioctl(master, TIOCGPTPEER, oflags);
+		if (fd < 0)
+			return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	}
 	if ((si->termios && termios_from_entry(si->termios, &t)) ||
 	    (si->termios_locked && termios_from_entry(si->termios_locked, &lt))) {
 		close(fd);
@@ -766,7 +1036,7 @@ static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	struct pty_pair *pp = d->priv;
 	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
-	int master = pair_master(pp), fd;
+	int master = pair_master(ctx, pp), fd;
 
 	if (master < 0)
 		return master;
@@ -778,7 +1048,7 @@ static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 			return pr_fail_errno("can't give out the master of pty %d", pp->index);
 		}
 	} else {
-		fd = open_slave(pp, master, flags);
+		fd = open_slave(ctx, d, pp, master, flags);
 		if (fd < 0)
 			return fd;
 	}
@@ -822,13 +1092,15 @@ static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 static int pty_late(struct file_desc *d, int ctl_fd)
 {
 	struct pty_pair *pp = d->priv;
-	int lock = pp->master->locked, pkt = pp->master->packet_mode;
+	int lock, pkt;
 
 	if (!is_master_file(pp, d)) {
 		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
 			return pr_fail_errno("can't make pty %d exclusive again", pp->index);
 		return 0;
 	}
+	lock = pp->master->locked;
+	pkt = pp->master->packet_mode;
 	if (ioctl(ctl_fd, TIOCSPTLCK, &lock) || ioctl(ctl_fd, TIOCPKT, &pkt))
 		return pr_fail_errno("can't lock pty %d or set its packet mode", pp->index);
 	return 0;
@@ -865,6 +1137,32 @@ static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	if (d->priv)
 		return pty_late(d, ctl_fd);
 	return shell_tty_late(ctx, d, ctl_fd);
+}
+
+int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	struct tty_rst *st = me->sid == me->pid ? tty_rst(ctx) : NULL;
+
+	for (struct pty_pair *pp = st ? st->pairs : NULL; pp; pp = pp->next) {
+		int cfd, fd;
+
+		if (!pp->slave || !pp->slave_d || (pid_t)pp->slave->sid != me->pid)
+			continue;
+		cfd = ctx->files.ctl_fds[pp->slave_d->index];
+		fd = cfd >= 0 ? sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0) : -1;
+		if (fd < 0)
+			return pr_fail(-EINVAL, "task %d: can't get pty %d from criu to make it its terminal\n", me->pid,
+				       pp->index);
+		if (ioctl(fd, TIOCSCTTY, 0)) {
+			int ret = pr_fail_errno("task %d can't make pty %d its controlling terminal", me->pid, pp->index);
+
+			close(fd);
+			return ret;
+		}
+		close(fd);
+		pr_info("task %d: pty %d is its controlling terminal\n", me->pid, pp->index);
+	}
+	return 0;
 }
 
 static void tty_cleanup(struct rst_ctx *ctx)

@@ -41,9 +41,17 @@ int run_scripts(enum script_action act, int img_dfd, pid_t root_pid);
 
 /*
  * RPC mode (cr-service.c): called before the scripts of each action, with
- * the restored root's pid or 0 (CRIU's notify message); non-zero fails the
- * action. NULL outside an RPC request that asked for notifications.
+ * the restored root's pid or 0 (CRIU's notify message) and an fd to pass
+ * along (SCM_RIGHTS) or -1; non-zero fails the action. NULL outside an RPC
+ * request that asked for notifications.
  */
-extern int (*script_notify)(enum script_action act, pid_t root_pid);
+extern int (*script_notify)(enum script_action act, pid_t root_pid, int fd);
+
+/*
+ * Hand fd to the RPC client with the notification act (orphan-pts-master:
+ * a new pty's master for the runtime). No script runs. -ENOTCONN (not
+ * logged) when there is no client listening; else as script_notify.
+ */
+int notify_client_fd(enum script_action act, int fd);
 
 #endif

@@ -132,7 +132,7 @@ struct cr_options {
 	int nr_cg_dump_ctls;
 
 	/* restore: a terminal whose master was outside the tree gets a new pty, master sent to the RPC client */
-	bool orphan_pts_master;		/* --orphan-pts-master (not implemented: refused when images hold a tty) */
+	bool orphan_pts_master;		/* --orphan-pts-master: a pty slave whose master is outside the tree (tty.c) */
 
 	/* check */
 	const char *feature;		/* --feature NAME */

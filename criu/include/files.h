@@ -76,9 +76,9 @@ struct file_desc {
 };
 
 enum file_open_stage {
-	FILE_OPEN_NONE = -1,		/* never opened itself: a path another file's entry refers to */
 	FILE_OPEN_EARLY,		/* can be opened before the tree exists */
 	FILE_OPEN_AFTER_TREE,		/* needs the restored tasks (pidfds, their namespaces) */
+	FILE_OPEN_NEVER,		/* only the path of another object (a terminal's regf_id record) */
 };
 
 struct file_type {

@@ -80,6 +80,14 @@ int tmpfs_tar_read(int dfd, int in_fd, const char *what);
 
 /* ---- restore (mount-restore.c) ---- */
 
+#define MNT_MAX_PTYS 8
+/* a pty made for a bind of its slave: the devpts superblock (root_dev), its index, its master */
+struct mnt_pty {
+	uint32_t dev;
+	int index;
+	int fd;
+};
+
 /* Read mountpoints-ID.img when the tasks' mnt_ns_id says the tree had its own. */
 int mntns_read_images(struct rst_ctx *ctx);
 /* Build the tree in a new mount namespace (before any file is opened). */
@@ -92,6 +100,12 @@ int mntns_stub_enter(struct rst_ctx *ctx);
  * -errno (not logged).
  */
 int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags);
+/*
+ * The master of pty index of the devpts of mount mnt_id, made by the mount
+ * tree's build for a bind of its slave (mount-restore.c); the caller owns
+ * it. -ENOENT when none was made.
+ */
+int mntns_take_pty(struct rst_ctx *ctx, int mnt_id, int index);
 void mntns_restore_fini(struct rst_ctx *ctx);
 
 /* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */

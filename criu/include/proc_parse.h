@@ -19,6 +19,7 @@ struct proc_pid_stat {
 	char state;
 	pid_t ppid, pgid, sid;
 	int tty_nr;
+	pid_t tpgid;		/* field 8: the foreground group of its controlling terminal, -1 for none */
 	unsigned long flags;
 	unsigned long long start_time;	/* field 22, clock ticks since boot */
 	unsigned long vsize;

@@ -13,7 +13,9 @@ request. A request criu refuses raises CRIUExceptionExternal (its errno and
 criu's first error message); a broken session raises CRIUExceptionInternal.
 Notifications (the RPC form of action scripts) are answered by
 self.notify(script_name, notify_message), which returns True to go on; the
-default accepts every one.
+default accepts every one. An fd criu passes with a notification (the new
+pty master of orphan-pts-master) is in self.notify_fds while notify() runs;
+notify() may take it (remove it from the list), the others are closed.
 """
 import errno
 import os
@@ -58,12 +60,13 @@ class _Session:
 
     def __init__(self, sk, proc=None):
         self.sk, self.proc = sk, proc
+        self.fds = []
 
     def send(self, msg):
         self.sk.send(msg.SerializeToString())
 
     def recv(self):
-        data = self.sk.recv(MAX_MSG)
+        data, self.fds, _, _ = socket.recv_fds(self.sk, MAX_MSG, 4)
         if not data:
             raise CRIUExceptionInternal("criu closed the session without an answer")
         resp = pbtypes.new("criu_resp")
@@ -83,6 +86,7 @@ class criu:  # noqa: N801 - the name CRIU's pycriu gives this class
     def __init__(self):
         self.opts = pbtypes.new("criu_opts")
         self._how = ("binary", "criu")
+        self.notify_fds = []
 
     def use_binary(self, path):
         self._how = ("binary", path)
@@ -142,7 +146,13 @@ class criu:  # noqa: N801 - the name CRIU's pycriu gives this class
                     break
                 ans = pbtypes.new("criu_req")
                 ans.type = resp.type
-                ans.notify_success = bool(self.notify(resp.notify.script, resp.notify))
+                self.notify_fds = list(s.fds)
+                try:
+                    ans.notify_success = bool(self.notify(resp.notify.script, resp.notify))
+                finally:
+                    for fd in self.notify_fds:
+                        os.close(fd)
+                    self.notify_fds = []
                 s.send(ans)
         except OSError as e:
             raise CRIUExceptionInternal("talking to criu: %s" % e.strerror, typ, e.errno)
