@@ -377,13 +377,25 @@ static int fill_term(int fd, struct pty_term *pt, TtyInfoEntry *info)
 	return 0;
 }
 
-/* The side's own state into its tty-info.img entry. */
-static int fill_master_info(int fd, int index, TtyInfoEntry *info, struct pty_term *pt)
+/*
+ * The side's own state into its tty-info.img entry; the master's has the
+ * session of its slave too, as CRIU writes it (its restore makes the
+ * controlling terminal from the master's entry).
+ */
+static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInfoEntry *info, struct pty_term *pt)
 {
-	int locked = 0, pkt = 0;
+	struct task_ctty *leader;
+	int locked = 0, pkt = 0, ret;
 
 	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt) || fill_term(fd, pt, info))
 		return pr_fail_errno("can't read the state of the master of pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	if (ret)
+		return ret;
+	if (leader) {
+		info->sid = leader->item->vsid;
+		info->pgrp = leader->item->vpgid;
+	}
 	info->locked = locked;
 	info->packet_mode = pkt;
 	info->rdev = PTMX_RDEV;
@@ -435,7 +447,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	pty.index = side->index;
 	info.pty = &pty;
 	if (side->master)
-		ret = fill_master_info(p->lfd, side->index, &info, &pt);
+		ret = fill_master_info(td, p->lfd, side->index, &info, &pt);
 	else
 		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &pt);
 	if (ret)
