@@ -31,6 +31,7 @@
 #include "pstree.h"
 #include "seccomp.h"
 #include "seize.h"
+#include "stats.h"
 
 #include "inventory.pb-c.h"
 #include "pstree.pb-c.h"
@@ -161,13 +162,16 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
 			 struct dump_mem_ctx *mctx)
 {
+	uint64_t mem_start;
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
 	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
 	if (ret || item->state == TASK_DEAD)
 		return ret;
+	mem_start = stats_now_us();
 	ret = fault_step("dump-task") ?: dump_task_mm(img_dfd, item, mctx, fctx);
+	mctx->dump_us += stats_now_us() - mem_start;
 	if (!ret)
 		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
 	if (!ret)
@@ -281,6 +285,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct freezer fz = {};
 	struct pstree_item *item;
 	bool files_ready = false, mem_ready = false;
+	struct dump_stats st = { .start = stats_now_us() };
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
@@ -309,6 +314,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
+	st.seized = stats_now_us();
 	for_each_pstree_item(&tree, item)
 		item->files_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
@@ -381,6 +387,12 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		kill_tree(&tree);
 		tcp_dump_finish(&fctx, false);	/* closed in repair mode: silently; the lock stays */
 	}
+	st.end = stats_now_us();
+	st.memdump_us = mctx.dump_us;
+	st.pages_written = mctx.nr_pages_dumped;
+	st.pages_parent = mctx.nr_parent_pages;
+	st.shpages_written = mctx.nr_shmem_pages;
+	stats_write_dump(img_dfd, &st);
 	dump_mem_ctx_fini(&mctx);
 	ns_set_free(&nss);
 	mntns_free(tree.mntns);

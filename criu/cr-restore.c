@@ -51,6 +51,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
+#include "stats.h"
 #include "rst-ctx.h"
 #include "task-attrs.h"
 #include "syscalls.h"
@@ -281,6 +282,7 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 		ret = run_scripts(ACT_POST_SETUP_NS, ctx->img_dfd, pid);
 	if (!ret)
 		ret = cg_rst_threads(ctx);
+	ctx->stats_forked_us = stats_now_us();
 	if (!ret)
 		ret = fault_step("restore-forked");
 	/* test hook: hold the restore (every task exists) until a stop signal or 10 s */
@@ -385,6 +387,7 @@ int cr_restore_tasks(const struct restore_opts *o)
 	}, *ctx = &rctx;
 
 	INIT_LIST_HEAD(&ctx->files.descs);
+	ctx->stats_start_us = stats_now_us();
 	fault_steps_reset();
 	ret = fault_step("restore-images") ?: read_images(ctx, o);
 	if (ret)
@@ -454,6 +457,9 @@ int cr_restore_tasks(const struct restore_opts *o)
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 	files_restore_fini(ctx);
 	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
+	stats_write_restore(o->img_dfd, &(struct restore_stats){ .start = ctx->stats_start_us,
+								  .forked = ctx->stats_forked_us,
+								  .end = stats_now_us() });
 	if (o->ret_pid)
 		*o->ret_pid = root_pid;
 

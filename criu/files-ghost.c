@@ -26,6 +26,7 @@
 #include "rst-ctx.h"
 #include "ghost.h"
 #include "image.h"
+#include "mount.h"
 #include "protobuf.h"
 
 #include "ghost-file.pb-c.h"
@@ -76,8 +77,12 @@ static void ghost_who(const struct fd_parms *p, char *buf, size_t size)
 		snprintf(buf, size, "a mapping, exe, cwd or root of the tree");
 }
 
-/* Refuse what a ghost image can't carry; 0 when the file can be dumped as a ghost. */
-static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
+/*
+ * Refuse what a ghost image can't carry; 0 when the file can be dumped as a
+ * ghost. Its directory is looked up as the tree sees it (t, mnt_id: in its
+ * own mount namespace, on the file's mount).
+ */
+static int ghost_check(const struct pstree *t, const struct fd_parms *p, const char *name, int mnt_id, int rfd)
 {
 	char who[64];
 	const struct stat *st = &p->stat;
@@ -114,7 +119,12 @@ static int ghost_check(const struct fd_parms *p, const char *name, int rfd)
 		return pr_fail(-EOPNOTSUPP, "%s: unlinked file %s has no absolute path\n", who,
 			       p->link);
 	slash[slash == dir ? 1 : 0] = '\0';
-	if (stat(dir, &dst) || !S_ISDIR(dst.st_mode))
+	if (mnt_id >= 0 && !mntns_path_on_mount(t, mnt_id, dir))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unlinked file %s was the root of mount %d (a file bound there): criu can't make it "
+			       "again in a directory of that mount\n",
+			       who, p->link, mnt_id);
+	if (mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
 			       who, dir, p->link);
@@ -262,7 +272,8 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 }
 
 /* The ghost of p's inode, written now if it is the first fd of it. */
-static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, uint32_t *ret_gid)
+static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, int mnt_id,
+		     uint32_t *ret_gid)
 {
 	_cleanup_close_ int rfd = -1;
 	struct ghost_dump *g;
@@ -277,7 +288,7 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 	rfd = ghost_reopen(p);
 	if (rfd < 0)
 		return rfd;
-	ret = ghost_check(p, name, rfd);
+	ret = ghost_check(ctx->tree, p, name, mnt_id, rfd);
 	if (ret)
 		return ret;
 	g = xzalloc(sizeof(*g));
@@ -298,14 +309,14 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 	return 0;
 }
 
-int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name)
+int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name, int mnt_id)
 {
 	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
 	struct cr_img *img;
 	uint32_t gid;
 	int ret;
 
-	ret = ghost_get(ctx, p, name, &gid);
+	ret = ghost_get(ctx, p, name, mnt_id, &gid);
 	if (ret)
 		return ret;
 	img = dump_files_img(ctx, CR_FD_REMAP_FPATH);
@@ -402,42 +413,58 @@ int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 	return 0;
 }
 
-/* A name for the new inode next to name that nothing else uses: fills tmp, returns the fd. */
-/* The directory kind of ghost_create(): made empty, opened read-only. */
-static int ghost_mkdir(const char *tmp)
+/*
+ * The directory of name: from criu's root, or in the tree's own mount
+ * namespace below the file's mount (mnt_id), never crossing another.
+ */
+static int ghost_dir(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id)
+{
+	const char *slash = strrchr(name, '/');
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!slash || name[0] != '/')
+		return pr_fail(-EINVAL, "ghost %u: %s is not an absolute path\n", gid, name);
+	snprintf(dir, sizeof(dir), "%.*s", slash == name ? 1 : (int)(slash - name), name);
+	if (mnt_id >= 0)
+		fd = mntns_open_file(ctx, mnt_id, dir, O_PATH | O_DIRECTORY);
+	else if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fd = -errno;
+	if (fd < 0)
+		return pr_fail(fd, "ghost %u: can't open its directory %s%s: %s\n", gid, dir,
+			       mnt_id >= 0 ? " in the tree's mount namespace" : "", strerror(-fd));
+	return fd;
+}
+
+/* The directory kind of ghost_create(): made empty in dfd, opened read-only. */
+static int ghost_mkdir(int dfd, const char *tmp)
 {
 	int fd;
 
-	if (mkdir(tmp, 0700))
+	if (mkdirat(dfd, tmp, 0700))
 		return -errno;
-	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		fd = -errno;
-		rmdir(tmp);
+		unlinkat(dfd, tmp, AT_REMOVEDIR);
 	}
 	return fd;
 }
 
-static int ghost_create(uint32_t gid, const char *name, bool dir, char *tmp, size_t size)
+/* A name for the new inode in dfd (name's directory) that nothing else uses: fills tmp, returns the fd. */
+static int ghost_create(uint32_t gid, int dfd, const char *name, bool dir, char *tmp, size_t size)
 {
-	const char *slash = strrchr(name, '/');
-	int dlen = slash ? (int)(slash - name) : 0;
-
-	if (!slash)
-		return pr_fail(-EINVAL, "ghost %u: %s is not an absolute path\n", gid, name);
 	for (unsigned int n = 0; n < 100; n++) {
-		int fd, len;
+		int fd;
 
-		len = snprintf(tmp, size, "%.*s/.criu-ghost.%x.%d.%u", dlen, name, gid, (int)getpid(), n);
-		if (len < 0 || (size_t)len >= size)
-			return pr_fail(-ENAMETOOLONG, "ghost %u: the path %s is too long\n", gid, name);
-		fd = dir ? ghost_mkdir(tmp) : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		snprintf(tmp, size, ".criu-ghost.%x.%d.%u", gid, (int)getpid(), n);
+		fd = dir ? ghost_mkdir(dfd, tmp) : openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
 		if (dir)
 			errno = -fd;
 		if (errno != EEXIST)
-			return pr_fail_errno("ghost %u: can't create %s", gid, tmp);
+			return pr_fail_errno("ghost %u: can't create %s next to %s", gid, tmp, name);
 	}
 	return pr_fail(-EEXIST, "ghost %u: no free temporary name next to %s\n", gid, name);
 }
@@ -545,23 +572,23 @@ static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
  * Give the inode the name it was last opened by, so that /proc/PID/fd reads
  * as before, if no other file has that name now; then unlink it.
  */
-static int ghost_unlink(uint32_t gid, const char *tmp, const char *name, bool dir)
+static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name, bool dir)
 {
-	const char *last = tmp;
+	const char *base = strrchr(name, '/') + 1, *last = tmp;
 
-	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, name, RENAME_NOREPLACE))
-		last = name;
+	if (!renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE))
+		last = base;
 	else
-		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted)\n", gid, name,
-			strerror(errno), tmp);
-	if (unlinkat(AT_FDCWD, last, dir ? AT_REMOVEDIR : 0))
-		return pr_fail_errno("ghost %u: can't remove %s", gid, last);
+		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted) in that directory\n",
+			gid, name, strerror(errno), tmp);
+	if (unlinkat(dfd, last, dir ? AT_REMOVEDIR : 0))
+		return pr_fail_errno("ghost %u: can't remove %s in the directory of %s", gid, last, name);
 	return 0;
 }
 
-static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name)
+static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name, int mnt_id)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = -1, dfd = -1;
 	bool dir = false;
 	GhostFileEntry *gfe = NULL;
 	char tmp[PATH_MAX];
@@ -583,16 +610,20 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 			      "ghost %u (%s) has mode 0%o: criu restores only regular files and directories as ghosts\n",
 			      g->id, name, gfe->mode);
 	if (!ret) {
+		dfd = ghost_dir(ctx, g->id, name, mnt_id);
+		ret = dfd < 0 ? dfd : 0;
+	}
+	if (!ret) {
 		dir = S_ISDIR(gfe->mode);
-		fd = ghost_create(g->id, name, dir, tmp, sizeof(tmp));
+		fd = ghost_create(g->id, dfd, name, dir, tmp, sizeof(tmp));
 		ret = fd < 0 ? fd : 0;
 	}
 	if (!ret) {
 		ret = (dir ? 0 : ghost_fill(img, gfe, fd)) ?: ghost_set_attrs(fd, gfe, tmp);
 		if (ret)
-			unlinkat(AT_FDCWD, tmp, dir ? AT_REMOVEDIR : 0);
+			unlinkat(dfd, tmp, dir ? AT_REMOVEDIR : 0);
 		else
-			ret = ghost_unlink(g->id, tmp, name, dir);
+			ret = ghost_unlink(g->id, dfd, tmp, name, dir);
 	}
 	if (gfe)
 		pb_free(gfe, PB_GHOST_FILE);
@@ -612,7 +643,7 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 	return 0;
 }
 
-int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd)
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd)
 {
 	struct ghosts_rst *st = ghosts_rst(ctx);
 	struct ghost_rst *g;
@@ -630,7 +661,7 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int
 			return -ENOMEM;
 		g->id = gid;
 		g->fd = -1;
-		ret = ghost_restore(ctx, g, name);
+		ret = ghost_restore(ctx, g, name, mnt_id);
 		if (ret) {
 			free(g);
 			return ret;

@@ -39,7 +39,7 @@ static bool reg_detect(const struct fd_parms *p)
 	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !tty_is_terminal(&p->stat)) || S_ISBLK(m);
 }
 
-bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
+bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_name, size_t size)
 {
 	size_t len = strlen(p->link), sl = strlen(DELETED_SUFFIX);
 	struct stat st;
@@ -47,7 +47,7 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
 	snprintf(ret_name, size, "%s", p->link);
 	if (len <= sl || strcmp(p->link + len - sl, DELETED_SUFFIX))
 		return false;
-	if (!stat(p->link, &st) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
+	if (!mntns_tree_stat(t, p->link, &st, true) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
 		return false;
 	ret_name[len - sl] = '\0';
 	return true;
@@ -61,7 +61,8 @@ bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size)
  * the semaphore by name would not see the restored task's), so without
  * such a name it is refused (ghost_check()).
  */
-static int find_other_link(const char *name, const struct stat *want, char *other, size_t size)
+static int find_other_link(const struct pstree *t, const char *name, const struct stat *want, char *other,
+			   size_t size)
 {
 	char dir[PATH_MAX], *slash;
 	_cleanup_close_ int dfd = -1;
@@ -74,7 +75,8 @@ static int find_other_link(const char *name, const struct stat *want, char *othe
 	if (!slash)
 		return 0;
 	slash[slash == dir ? 1 : 0] = '\0';
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* as the tree sees it: in its own mount namespace, the same directory is on the file's mount */
+	dfd = mntns_tree_open(t, dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return 0;
 	d = fdopendir(dup(dfd));
@@ -106,17 +108,13 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (ret)
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
-	if (file_unlinked(p, name, sizeof(name))) {
-		if (mnt_id >= 0)
-			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d is an unlinked file (%s) in the tree's own mount namespace: "
-				       "not supported yet\n",
-				       p->fd, p->item ? p->item->pid : 0, name);
-		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink && find_other_link(name, &p->stat, other, sizeof(other))) {
+	if (file_unlinked(ctx->tree, p, name, sizeof(name))) {
+		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink &&
+		    find_other_link(ctx->tree, name, &p->stat, other, sizeof(other))) {
 			pr_info("%s: the inode is still linked as %s\n", p->link, other);
 			rfe.other_link = other;
 		} else {
-			ret = dump_ghost(ctx, id, p, name);
+			ret = dump_ghost(ctx, id, p, name, mnt_id);
 			if (ret)
 				return ret;
 		}
@@ -207,6 +205,16 @@ int open_img_path(const char *name, int flags)
 	return (int)fd;
 }
 
+int open_reg_path(struct rst_ctx *ctx, const RegFileEntry *r, int flags)
+{
+	int fd;
+
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0)
+		return mntns_open_file(ctx, r->mnt_id, r->name, flags);
+	fd = open_img_path(r->name, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
@@ -229,31 +237,42 @@ static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
  * When the name is taken by now, the file is opened by the other link
  * (the same inode; only /proc/PID/fd names it differently).
  */
-static int open_by_other_link(const RegFileEntry *r, int flags)
+/* A path of r's directory (r->name's or its other link): as open_reg_path() opens r->name. */
+static int open_near(struct rst_ctx *ctx, const RegFileEntry *r, const char *path, int flags)
+{
+	int fd;
+
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0)
+		return mntns_open_file(ctx, r->mnt_id, path, flags);
+	fd = open_img_path(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_by_other_link(struct rst_ctx *ctx, const RegFileEntry *r, int flags)
 {
 	_cleanup_close_ int ofd = -1, dfd = -1;
 	char dir[PATH_MAX], *base;
 	struct stat ost, st;
 	int fd;
 
-	ofd = open_img_path(r->other_link, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	ofd = open_near(ctx, r, r->other_link, O_PATH | O_NOFOLLOW);
 	if (ofd < 0 || fstat(ofd, &ost) || !S_ISREG(ost.st_mode))
-		return pr_fail(ofd < 0 ? -errno : -EINVAL, "%s: the other link %s of this removed name is gone\n",
+		return pr_fail(ofd < 0 ? ofd : -EINVAL, "%s: the other link %s of this removed name is gone\n",
 			       r->name, r->other_link);
 	snprintf(dir, sizeof(dir), "%s", r->name);
 	base = strrchr(dir, '/');
 	if (!base || !base[1])
 		return pr_fail(-EINVAL, "%s: no file name\n", r->name);
 	*base++ = '\0';
-	dfd = open_img_path(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_near(ctx, r, dir[0] ? dir : "/", O_PATH | O_DIRECTORY);
 	if (dfd < 0)
-		return pr_fail_errno("%s: can't open its directory", r->name);
+		return pr_fail(dfd, "%s: can't open its directory: %s\n", r->name, strerror(-dfd));
 	if (linkat(ofd, "", dfd, base, AT_EMPTY_PATH)) {
 		if (errno != EEXIST)
 			return pr_fail_errno("can't link %s to %s again", r->other_link, r->name);
 		pr_warn("%s is taken: the file is opened by its other link %s\n", r->name, r->other_link);
-		fd = open_img_path(r->other_link, flags);
-		return fd < 0 ? pr_fail_errno("can't open %s", r->other_link) : fd;
+		fd = open_near(ctx, r, r->other_link, flags);
+		return fd < 0 ? pr_fail(fd, "can't open %s: %s\n", r->other_link, strerror(-fd)) : fd;
 	}
 	fd = openat(dfd, base, flags);	/* the inode is checked below (O_NOFOLLOW would stay in its flags) */
 	if (fd < 0)
@@ -290,22 +309,20 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		ret = open_ghost(ctx, gid, r->name, flags, &fd);
+		ret = open_ghost(ctx, gid, r->name, ctx->mnt && r->has_mnt_id ? r->mnt_id : -1, flags, &fd);
 		if (ret)
 			return ret;
-	} else if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+	} else if (r->other_link) {
+		fd = open_by_other_link(ctx, r, flags | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+	} else {
 		/* in the tree's own mount namespace: relative to the mount it was opened on */
-		fd = mntns_open_file(ctx, r->mnt_id, r->name, flags | O_NOCTTY);
+		fd = open_reg_path(ctx, r, flags | O_NOCTTY);
 		if (fd < 0) {
 			errno = -fd;
 			fd = -1;
 		}
-	} else if (r->other_link) {
-		fd = open_by_other_link(r, flags | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0)
-			return fd;
-	} else {
-		fd = open_img_path(r->name, flags | O_NOCTTY | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return pr_fail_errno("can't open %s (file %u)", r->name, d->id);

@@ -132,10 +132,37 @@ static char *path_of_fd(int fd)
 	return xstrdup(path);
 }
 
-static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w, InotifyWdEntry *we,
-		   FhEntry *fe)
+/*
+ * In the tree's own mount namespace: the watched inode through a mount of
+ * the tree, whose id and path (from the namespace's root) restore reopens it
+ * by; the handle of a tmpfs the restore makes again would name nothing.
+ */
+static int open_tree_watch(const struct pstree *t, const struct fd_parms *p, const struct inotify_wd_line *w,
+			   FhEntry *fe, int *ret_fd)
 {
-	int fd = -1;
+	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX], path[PATH_MAX];
+	struct file_handle *fh = (struct file_handle *)buf;
+	int mnt_id, ret;
+
+	fh->handle_bytes = w->fh_bytes;
+	fh->handle_type = w->fh_type;
+	memcpy(fh->f_handle, w->fh, w->fh_bytes);
+	ret = mntns_open_handle(t, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
+	if (ret)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: inotify watch %u (inode %llu of device %u:%u) is on no mount of the "
+			       "tree's mount namespace through which criu finds it again\n",
+			       p->fd, p->item->pid, w->wd, w->ino, KDEV_MAJOR(w->sdev), KDEV_MINOR(w->sdev));
+	fe->path = xstrdup(path);
+	fe->has_mnt_id = true;
+	fe->mnt_id = mnt_id;
+	return fe->path ? 0 : -ENOMEM;
+}
+
+static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w,
+		   InotifyWdEntry *we, FhEntry *fe)
+{
+	int fd = -1, ret;
 
 	we->id = id;
 	we->i_ino = w->ino;
@@ -151,11 +178,17 @@ static int fill_wd(const struct fd_parms *p, uint32_t id, const struct inotify_w
 	if (!fe->handle)
 		return -ENOMEM;
 	memcpy(fe->handle, w->fh, w->fh_bytes);
-	if (!open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+	if (t && t->mntns) {
+		ret = open_tree_watch(t, p, w, fe, &fd);
+		if (ret)
+			return ret;
+	} else if (!open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+		fe->path = path_of_fd(fd);
+	}
+	if (fd >= 0) {
 		struct stat st;
 		bool removed = !fstat(fd, &st) && st.st_nlink == 0;
 
-		fe->path = path_of_fd(fd);
 		close(fd);
 		/* the watch keeps the inode alive; once the tree is gone, so is the inode */
 		if (removed)
@@ -187,11 +220,6 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	int nr = p->fdinfo.nr_extra, n = 0, ret = 0;
 	InotifyWdEntry *wds;
 
-	/* restore finds the watched inodes from criu's mount namespace */
-	if (ctx->tree && ctx->tree->mntns && nr)
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: an inotify with watches in the tree's own mount "
-					    "namespace: not supported yet\n",
-			       p->fd, p->item ? p->item->pid : 0);
 	wds = xzalloc(sizeof(*wds) * (nr + 1));
 	InotifyWdEntry **ptrs = xzalloc(sizeof(*ptrs) * (nr + 1));
 	FhEntry *fhs = xzalloc(sizeof(*fhs) * (nr + 1));
@@ -214,7 +242,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 		}
 		inotify_wd_entry__init(&wds[n]);
 		fh_entry__init(&fhs[n]);
-		ret = fill_wd(p, id, &w, &wds[n], &fhs[n]);
+		ret = fill_wd(ctx->tree, p, id, &w, &wds[n], &fhs[n]);
 		ptrs[n] = &wds[n];
 		n++;
 		pr_debug("fd %d of task %d: wd %u ino %llu mask %#x %s\n", p->fd, p->item->pid, w.wd, w.ino, w.mask,
@@ -264,12 +292,23 @@ static int cmp_wd(const void *a, const void *b)
 	return x->wd < y->wd ? -1 : x->wd > y->wd;
 }
 
-/* An O_PATH fd of the watched inode: by handle, else by the path seen at dump. */
-static int open_watched(const InotifyWdEntry *w, int *ret_fd)
+/*
+ * An O_PATH fd of the watched inode: in the tree's own mount namespace by
+ * its path below its mount; else by handle, else by the path seen at dump.
+ */
+static int open_watched(struct rst_ctx *ctx, const InotifyWdEntry *w, int *ret_fd)
 {
-	int ret = open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle,
-			      w->f_handle->bytes, ret_fd);
+	int ret;
 
+	if (ctx->mnt && w->f_handle->has_mnt_id && w->f_handle->path) {
+		ret = mntns_open_file(ctx, w->f_handle->mnt_id, w->f_handle->path, O_PATH);
+		if (ret < 0)
+			return ret;
+		*ret_fd = ret;
+		return 0;
+	}
+	ret = open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle, w->f_handle->bytes,
+			  ret_fd);
 	if (!ret)
 		return 0;
 	if (w->f_handle->path) {
@@ -286,14 +325,14 @@ static int open_watched(const InotifyWdEntry *w, int *ret_fd)
 	return ret;
 }
 
-static int add_watch(int ifd, const InotifyWdEntry *w, uint32_t id)
+static int add_watch(struct rst_ctx *ctx, int ifd, const InotifyWdEntry *w, uint32_t id)
 {
 	_cleanup_close_ int fd = -1;
 	char path[64];
 	int ret, wd;
 	long bumps = 0;
 
-	ret = open_watched(w, &fd);
+	ret = open_watched(ctx, w, &fd);
 	if (ret)
 		return pr_fail(ret, "inotify %u: can't reopen the inode %llu watched as wd %u (%s): %s\n", id,
 			       (unsigned long long)w->i_ino, w->wd, w->f_handle->path ?: "path unknown",
@@ -343,7 +382,7 @@ static int inotify_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	for (size_t i = 0; i < ie->n_wd; i++) {
 		if (i && sorted[i]->wd == sorted[i - 1]->wd)
 			return pr_fail(-EINVAL, "inotify %u: wd %u appears twice\n", d->id, sorted[i]->wd);
-		ret = add_watch(ifd, sorted[i], d->id);
+		ret = add_watch(ctx, ifd, sorted[i], d->id);
 		if (ret)
 			return ret;
 	}

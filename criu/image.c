@@ -22,10 +22,12 @@ struct img_desc {
 	const char *fmt;	/* file name template */
 	uint32_t magic;		/* 0: a raw image with no header */
 	bool no_common;		/* the magic is not preceded by IMG_COMMON_MAGIC */
+	bool service;		/* preceded by IMG_SERVICE_MAGIC instead */
 };
 
 static const struct img_desc img_descs[CR_FD_MAX] = {
-#define IMAGE(kind, fmt, magic, flags, crit) [CR_FD_##kind] = { fmt, magic, (flags) & IMG_NO_COMMON },
+#define IMAGE(kind, fmt, magic, flags, crit) \
+	[CR_FD_##kind] = { fmt, magic, (flags) & IMG_NO_COMMON, ((flags) & IMG_SERVICE) != 0 },
 #include "objects.def"
 };
 
@@ -144,7 +146,7 @@ static size_t img_take(struct cr_img *img, void *dst, size_t len)
 static int img_write_header(struct cr_img *img, const struct img_desc *d)
 {
 	/* nothing can fail here: the header just opens the write buffer */
-	uint32_t hdr[2] = { IMG_COMMON_MAGIC, d->magic };
+	uint32_t hdr[2] = { d->service ? IMG_SERVICE_MAGIC : IMG_COMMON_MAGIC, d->magic };
 
 	if (d->no_common)
 		hdr[0] = d->magic;
@@ -177,9 +179,9 @@ static int img_check_header(struct cr_img *img, const struct img_desc *d)
 		}
 		return 0;
 	}
-	if (hdr[0] != IMG_COMMON_MAGIC) {
+	if (hdr[0] != (d->service ? IMG_SERVICE_MAGIC : IMG_COMMON_MAGIC)) {
 		set_last_error("%s: not a criu image: first magic 0x%08x (expected 0x%08x)", img->name, hdr[0],
-			       IMG_COMMON_MAGIC);
+			       d->service ? IMG_SERVICE_MAGIC : IMG_COMMON_MAGIC);
 		return -EINVAL;
 	}
 	if (hdr[1] != d->magic) {

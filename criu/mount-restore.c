@@ -978,3 +978,35 @@ int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags
 	fd = (int)syscall(SYS_openat2, m->fds[i], rel, &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
 }
+
+/* ------------------------------------------------------ the controller, in the tree's namespace */
+
+int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v)
+{
+	*v = (struct mntns_visit){ .ns = -1, .root = -1, .cwd = -1 };
+	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
+		return 0;
+	v->ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	v->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (v->ns < 0 || v->root < 0 || v->cwd < 0 || setns(ctx->mnt->ns_fd, CLONE_NEWNS)) {
+		int ret = pr_fail_errno("can't go into the tree's mount namespace");
+
+		mntns_visit_end(v);
+		return ret;
+	}
+	return 0;
+}
+
+int mntns_visit_end(struct mntns_visit *v)
+{
+	int ret = 0;
+
+	if (v->ns >= 0 && (setns(v->ns, CLONE_NEWNS) || fchdir(v->root) || chroot(".") || fchdir(v->cwd)))
+		ret = pr_fail_errno("can't come back from the tree's mount namespace to criu's");
+	closep(&v->ns);
+	closep(&v->root);
+	closep(&v->cwd);
+	*v = (struct mntns_visit){ .ns = -1, .root = -1, .cwd = -1 };
+	return ret;
+}

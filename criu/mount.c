@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,7 +130,31 @@ void mntns_free(struct mnt_ns *ns)
 		free(ns->m[i].options);
 	free(ns->m);
 	free(ns->buf);
+	free(ns->sock_files);
 	free(ns);
+}
+
+int mntns_note_socket_file(struct pstree *t, const struct stat *st)
+{
+	struct mnt_ns *ns = t ? t->mntns : NULL;
+	struct file_key *n;
+
+	if (!ns || mntns_socket_file_bound(ns, st))
+		return 0;
+	n = xrealloc(ns->sock_files, (ns->nr_sock_files + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ns->sock_files = n;
+	ns->sock_files[ns->nr_sock_files++] = (struct file_key){ .dev = st->st_dev, .ino = st->st_ino };
+	return 0;
+}
+
+bool mntns_socket_file_bound(const struct mnt_ns *ns, const struct stat *st)
+{
+	for (int i = 0; ns && i < ns->nr_sock_files; i++)
+		if (ns->sock_files[i].dev == st->st_dev && ns->sock_files[i].ino == st->st_ino)
+			return true;
+	return false;
 }
 
 uint32_t mntns_id(const struct pstree *t)
@@ -509,6 +535,159 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id);
 }
 
+/* The mount id of criu's fd (its fdinfo), or -errno. */
+static int fd_mnt_id(int fd)
+{
+	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_fdinfo fi = {};
+	int ret;
+
+	if (self < 0)
+		return -errno;
+	ret = parse_pid_fdinfo(self, fd, &fi);
+	if (!ret)
+		ret = fi.mnt_id;
+	proc_fdinfo_free(&fi);
+	return ret;
+}
+
+bool mntns_task_at_root(const struct pstree_item *item)
+{
+	char link[4];
+
+	/* read from criu's namespace, a root in another reads as its path from that namespace's root */
+	return item->proc_dfd >= 0 && readlinkat(item->proc_dfd, "root", link, sizeof(link)) == 1 && link[0] == '/';
+}
+
+/* The root of the tree's mount namespace: the root of a task of the tree that is not chrooted. */
+static int open_ns_root(const struct pstree *t)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item) {
+		int fd;
+
+		if (item->state == TASK_DEAD || !mntns_task_at_root(item))
+			continue;
+		fd = openat(item->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* An fd of the tree's mount idx, reached from the namespace's root (-ENOENT: another is on top of it). */
+static int open_tree_mount(const struct pstree *t, int root, int idx)
+{
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	const struct mnt_info *m = &t->mntns->m[idx];
+	const char *rel = m->mountpoint;
+	int fd;
+
+	while (*rel == '/')
+		rel++;
+	fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (fd_mnt_id(fd) != (int)m->mnt_id) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
+		      char *ret_path, size_t size)
+{
+	_cleanup_close_ int root = open_ns_root(t);
+	bool own_pidns = t->ns_flags & CLONE_NEWPID;
+
+	if (root < 0)
+		return root;
+	for (int i = 0; i < t->mntns->nr; i++) {
+		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+		_cleanup_close_ int mfd = -1, fd = -1, there = -1;
+		struct stat st, tst;
+		char link[64];
+		ssize_t n;
+		int mnt_id;
+
+		if (t->mntns->m[i].s_dev != s_dev)
+			continue;
+		mfd = open_tree_mount(t, root, i);
+		fd = mfd < 0 ? -1 : open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, ret_path, size - 1);
+		if (n <= 0 || (size_t)n >= size - 1)
+			continue;
+		ret_path[n] = '\0';
+		if (!st.st_nlink) {
+			/* a removed file: no path leads to it, the caller refuses it */
+			*ret_mnt_id = t->mntns->m[i].mnt_id;
+			*ret_fd = TAKE_FD(fd);
+			return 0;
+		}
+		/* the path through this mount, from the namespace's root: where does it lead? */
+		there = ret_path[0] == '/' ? (int)syscall(SYS_openat2, root, ret_path + 1, &how, sizeof(how)) : -1;
+		if (there < 0 || fstat(there, &tst) || tst.st_ino != st.st_ino || tst.st_dev != st.st_dev)
+			continue;
+		mnt_id = fd_mnt_id(there);
+		if (mnt_id < 0 || find_mnt(t->mntns, mnt_id) < 0 || mnt_late(t->mntns, find_mnt(t->mntns, mnt_id), own_pidns))
+			continue;
+		*ret_mnt_id = mnt_id;
+		*ret_fd = TAKE_FD(there);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path)
+{
+	int idx = t && t->mntns && mnt_id >= 0 ? find_mnt(t->mntns, mnt_id) : -1;
+
+	return idx >= 0 && path_under(path, t->mntns->m[idx].mountpoint);
+}
+
+/*
+ * An absolute path as the tree sees it: from the root task's root when the
+ * tree has its own mount namespace (openat2() with RESOLVE_IN_ROOT, so an
+ * absolute symlink or a ".." stays under it), else criu's own path.
+ */
+int mntns_tree_open(const struct pstree *t, const char *path, int flags)
+{
+	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	_cleanup_close_ int root = -1;
+	int fd;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	if (!t || !t->mntns) {
+		fd = open(path, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	root = open_ns_root(t);
+	if (root < 0)
+		return root;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!t || !t->mntns)
+		return (follow ? stat(path, st) : lstat(path, st)) ? -errno : 0;
+	fd = mntns_tree_open(t, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) ? -errno : 0;
+}
+
 /* ------------------------------------------------------ dump */
 
 static int write_mnt(struct cr_img *img, const struct mnt_info *m)
@@ -570,7 +749,7 @@ static int open_tmpfs(const struct mnt_info *m)
 	return tree;
 }
 
-static int tar_one(int img_dfd, const struct mnt_info *m, int tree)
+static int tar_one(int img_dfd, const struct mnt_ns *ns, const struct mnt_info *m, int tree)
 {
 	struct cr_img *img;
 	int ret;
@@ -578,7 +757,7 @@ static int tar_one(int img_dfd, const struct mnt_info *m, int tree)
 	img = open_image_at(img_dfd, CR_FD_TMPFS_DEV, O_DUMP, m->s_dev);
 	if (!img)
 		return pr_fail_errno("can't create the image of tmpfs mount %u", m->mnt_id);
-	ret = tmpfs_tar_write(tree, img_raw_fd(img), m->mountpoint);
+	ret = tmpfs_tar_write(tree, img_raw_fd(img), m->mountpoint, ns);
 	close_image(img);
 	return ret;
 }
@@ -650,7 +829,7 @@ static int ns_child(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned lo
 		ret = pr_fail_errno("can't go back to criu's mount namespace");
 	for (int i = 0; i < ns->nr && !ret; i++)
 		if (fds[i] >= 0)
-			ret = tar_one(img_dfd, &ns->m[i], fds[i]);
+			ret = tar_one(img_dfd, ns, &ns->m[i], fds[i]);
 	return ret;
 }
 

@@ -303,6 +303,26 @@ int ns_collect_tree(struct pstree *t, struct ns_set *set)
 	return 0;
 }
 
+int ns_id_of_fd(struct pstree *t, enum ns_kind k, int ns_fd, uint32_t *ret_id)
+{
+	struct pstree_item *item;
+	struct stat want, its;
+	char path[16];
+
+	if (fstat(ns_fd, &want))
+		return -errno;
+	snprintf(path, sizeof(path), "ns/%s", ns_kinds[k].name);
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD || item->proc_dfd < 0 || !item->ns_id[k])
+			continue;
+		if (!fstatat(item->proc_dfd, path, &its, 0) && same_ns(&want, &its)) {
+			*ret_id = item->ns_id[k];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ------------------------------------------------------ the contents */
 
 /* In a forked helper: join the namespace through its first task's ns file and run the kind's dump. */

@@ -582,11 +582,13 @@ static int sock_proto_name(int fd_dfd, const char *name, char *buf, size_t size)
 
 /*
  * Sockets of a task in a namespace of the tree: TCP and UDP ones (v4, v6)
- * are made again in it (sk-inet-restore.c); any other is refused by name.
+ * and unix ones (the kernel names them UNIX-STREAM, and UNIX for datagram
+ * and seqpacket) are made again in it (sk-inet-restore.c,
+ * sk-unix-restore.c); any other is refused by name.
  */
 int net_ns_check_task(struct pstree_item *item)
 {
-	static const char *const made_in_ns[] = { "TCP", "UDP", "TCPv6", "UDPv6" };
+	static const char *const made_in_ns[] = { "TCP", "UDP", "TCPv6", "UDPv6", "UNIX", "UNIX-STREAM" };
 	_cleanup_close_ int dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
@@ -609,8 +611,8 @@ int net_ns_check_task(struct pstree_item *item)
 				ok |= !strcmp(proto, made_in_ns[i]);
 		if (!ok)
 			ret = pr_fail(-EOPNOTSUPP,
-				      "task %d has a %s socket (fd %s, %s) and is in a net namespace of its own: only TCP "
-				      "and UDP sockets are restored in the tree's network namespaces yet\n",
+				      "task %d has a %s socket (fd %s, %s) and is in a net namespace of its own: only TCP, "
+				      "UDP and unix sockets are restored in the tree's network namespaces yet\n",
 				      item->pid, proto, de->d_name, link);
 	}
 	closedir(d);

@@ -190,15 +190,14 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
 	char name[PATH_MAX];
-	int ret;
+	int ret, mnt_id;
 
-	/* restore opens the fifo by its name from criu's mount namespace */
-	if (ctx->tree && ctx->tree->mntns)
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a fifo (%s) in the tree's own mount namespace: not "
-					    "supported yet\n",
-			       p->fd, p->item ? p->item->pid : 0, p->link);
+	/* in the tree's own mount namespace, restore opens it below its mount */
+	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (ret)
+		return ret;
 	/* restore opens the fifo by its name: one that was removed can't come back */
-	if (file_unlinked(p, name, sizeof(name)))
+	if (file_unlinked(ctx->tree, p, name, sizeof(name)))
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: fifo %s was unlinked; criu can't restore a fifo without its name\n",
 			       p->fd, p->item->pid, p->link);
@@ -216,6 +215,10 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	rfe.name = (char *)p->link;
 	rfe.has_mode = true;
 	rfe.mode = p->stat.st_mode;
+	if (mnt_id >= 0) {
+		rfe.has_mnt_id = true;
+		rfe.mnt_id = mnt_id;
+	}
 	fe.type = FD_TYPES__REG;
 	fe.id = rfe.id;
 	fe.reg = &rfe;
@@ -493,16 +496,16 @@ static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return ret;
 	if (pi->fds[0] < 0) {
 		/* A read-write holder keeps opens from blocking and holds the data. */
-		pi->fds[0] = open_img_path(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		pi->fds[0] = open_reg_path(ctx, r, O_RDWR | O_NONBLOCK);
 		if (pi->fds[0] < 0)
-			return pr_fail_errno("can't open fifo %s", r->name);
+			return pr_fail(pi->fds[0], "can't open fifo %s: %s\n", r->name, strerror(-pi->fds[0]));
 		ret = fill_pipe(pi, pi->fds[0]);
 		if (ret)
 			return ret;
 	}
-	fd = open_img_path(r->name, (r->flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC);
+	fd = open_reg_path(ctx, r, (r->flags & O_ACCMODE) | O_NONBLOCK);
 	if (fd < 0)
-		return pr_fail_errno("can't open fifo %s", r->name);
+		return pr_fail(fd, "can't open fifo %s: %s\n", r->name, strerror(-fd));
 	ret = set_flags(fd, r->flags);
 	if (ret) {
 		close(fd);

@@ -20,6 +20,13 @@
  * again, shutdowns last. When a queued message passes files, the queues and
  * shutdowns wait for the late hook, when every file of the image is open.
  *
+ * A socket of one of the tree's network namespaces is made in it (the
+ * controller joins it for the socket() and comes back), so all of them are
+ * made once the tree exists; abstract names are told apart by namespace. In
+ * a tree with its own mount namespace, the controller joins it while it
+ * binds, connects and removes by name, so paths resolve as the tree sees
+ * them.
+ *
  * A queued datagram keeps its sender address: it is sent again from the
  * restored socket bound to that name, or from a socket of criu's bound to
  * it when it is an abstract name no one has.
@@ -37,11 +44,13 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 
 #include "common.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
+#include "mount.h"
 #include "protobuf.h"
 #include "sockets.h"
 #include "syscalls.h"
@@ -63,6 +72,7 @@ struct unix_sk_info {
 	bool created;
 	bool unlinked;		/* a removed socket file: removed again after restore */
 	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
+	uint32_t netns;			/* the dumped id of its network namespace, 0: criu's */
 	struct list_head queue;	/* struct sk_packet */
 	char who[48];
 };
@@ -73,6 +83,8 @@ struct unix_rst {
 	bool restored;		/* the first open() built them all */
 	/* Some queued message passes files: queues and shutdowns wait for the late hook, when every file is open. */
 	bool queues_deferred;
+	/* a socket of the tree's network namespaces: all are made once the tree (and they) exist */
+	bool after_tree;
 };
 static const char unix_rst_key;
 
@@ -116,9 +128,11 @@ static bool named(const struct unix_sk_info *si)
 	return si->ue->name.len > 0;
 }
 
+/* The same name: an abstract name is one of a network namespace, a path is everyone's. */
 static bool same_name(const struct unix_sk_info *a, const struct unix_sk_info *b)
 {
-	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len);
+	return a->ue->name.len == b->ue->name.len && !memcmp(a->ue->name.data, b->ue->name.data, a->ue->name.len) &&
+	       (!a->ue->name.len || a->ue->name.data[0] || a->netns == b->netns);
 }
 
 static bool is_deleted(const UnixSkEntry *ue)
@@ -145,6 +159,33 @@ static struct unix_sk_info *listener_of(struct list_head *sks, const struct unix
 	return NULL;
 }
 
+/*
+ * A socket of one of the tree's network namespaces is made in it, which
+ * exists once the tree does: then every unix socket is (restore_all() makes
+ * them all at once, and a socket of criu's may be connected to one of them
+ * by path).
+ */
+static int collect_netns(struct rst_ctx *ctx, struct unix_rst *st, struct unix_sk_info *si)
+{
+	const UnixSkEntry *ue = si->ue;
+	struct unix_sk_info *x;
+
+	if (ue->has_ns_id && ue->ns_id && ue->ns_id != ctx->dump_criu_ns_id[NS_NET]) {
+		if (!rst_ns_of_tree(ctx, NS_NET, ue->ns_id))
+			return pr_fail(-EINVAL, "files.img: %s is in network namespace %u, which is neither criu's (%u) "
+						"nor a task's of the tree\n",
+				       si->who, ue->ns_id, ctx->dump_criu_ns_id[NS_NET]);
+		si->netns = ue->ns_id;
+		if (!st->after_tree)
+			list_for_each_entry(x, &st->sks, list)
+				x->d->stage = FILE_OPEN_AFTER_TREE;
+		st->after_tree = true;
+	}
+	if (st->after_tree)
+		si->d->stage = FILE_OPEN_AFTER_TREE;
+	return 0;
+}
+
 int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	struct unix_rst *st = unix_rst(ctx);
@@ -169,7 +210,7 @@ int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 	snprintf(si->who, sizeof(si->who), "unix socket %u (file %u)", ue->ino, d->id);
 	list_add_tail(&si->list, &st->sks);
 	d->priv = si;
-	return 0;
+	return collect_netns(ctx, st, si);
 }
 
 static int add_packet(uint32_t id, struct sk_packet *pkt, void *arg)
@@ -346,12 +387,56 @@ static int bind_one(struct list_head *sks, struct unix_sk_info *si)
 	return ret ?: bind_name(si->fd, si->ue, si->who);
 }
 
-static int make_pair(struct unix_sk_info *a, struct unix_sk_info *b)
+/*
+ * socket() (ret_peer NULL) or socketpair() of type (with SOCK_* flags) in the
+ * network namespace netns (0: criu's): the controller joins it through a
+ * pidfd of the task that made it and comes back (if it can't, the restore
+ * stops: its next sockets would be made in the tree's namespace). A socket
+ * binds and connects to abstract names in its own namespace, wherever criu is.
+ */
+static int new_socket(struct rst_ctx *ctx, uint32_t netns, int type, int *ret_fd, int *ret_peer, const char *who)
 {
-	int sv[2];
+	_cleanup_close_ int back = -1, to = -1;
+	int sv[2] = { -1, -1 }, err = 0;
 
-	if (socketpair(AF_UNIX, a->ue->type | SOCK_CLOEXEC, 0, sv))
-		return pr_fail_errno("%s: socketpair", a->who);
+	if (netns) {
+		back = openat(ctx->proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (back < 0)
+			return pr_fail_errno("%s: can't open criu's network namespace", who);
+		to = rst_ns_fd(ctx, NS_NET, netns);
+		if (to < 0)
+			return to == -ENOENT ? pr_fail(to, "%s: no task made its network namespace %u\n", who, netns) : to;
+		if (setns(to, CLONE_NEWNET))
+			return pr_fail_errno("%s: can't join its network namespace %u", who, netns);
+	}
+	if (ret_peer)
+		err = socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) ? -errno : 0;
+	else
+		err = (sv[0] = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0 ? -errno : 0;
+	if (back >= 0 && setns(back, CLONE_NEWNET)) {
+		err = pr_fail_errno("%s: can't go back to criu's network namespace", who);
+		closep(&sv[0]);
+		closep(&sv[1]);
+		return err;
+	}
+	if (err)
+		return pr_fail(err, "%s: %s: %s\n", who, ret_peer ? "socketpair" : "socket", strerror(-err));
+	*ret_fd = sv[0];
+	if (ret_peer)
+		*ret_peer = sv[1];
+	return 0;
+}
+
+static int make_pair(struct rst_ctx *ctx, struct unix_sk_info *a, struct unix_sk_info *b)
+{
+	int sv[2], ret;
+
+	if (b && b->netns != a->netns)
+		return pr_fail(-EINVAL, "files.img: %s and its peer %s are in different network namespaces\n", a->who,
+			       b->who);
+	ret = new_socket(ctx, a->netns, a->ue->type, &sv[0], &sv[1], a->who);
+	if (ret)
+		return ret;
 	a->fd = sv[0];
 	a->created = true;
 	if (b) {
@@ -375,7 +460,7 @@ static bool orphan_dgram(const struct unix_sk_info *si)
 }
 
 /* Pairs of unnamed connected sockets, and sockets whose peer had closed. */
-static int create_pairs(struct list_head *sks)
+static int create_pairs(struct rst_ctx *ctx, struct list_head *sks)
 {
 	struct unix_sk_info *si;
 	int ret;
@@ -384,7 +469,7 @@ static int create_pairs(struct list_head *sks)
 		struct unix_sk_info *p = si->peer;
 
 		if (!si->created && orphan_dgram(si)) {
-			ret = make_pair(si, NULL);
+			ret = make_pair(ctx, si, NULL);
 			if (ret)
 				return ret;
 			continue;
@@ -396,11 +481,11 @@ static int create_pairs(struct list_head *sks)
 		 * without a peer of its own: it is created as a plain socket.
 		 */
 		if (!p && si->ue->type != SOCK_DGRAM) {
-			ret = make_pair(si, NULL);
+			ret = make_pair(ctx, si, NULL);
 		} else if (p && p->peer == si && !named(si) && !named(p)) {
 			if (p->ue->type != si->ue->type)
 				return pr_fail(-EINVAL, "%s and its peer have different types\n", si->who);
-			ret = make_pair(si, p);
+			ret = make_pair(ctx, si, p);
 		} else {
 			continue;
 		}
@@ -410,14 +495,15 @@ static int create_pairs(struct list_head *sks)
 	return 0;
 }
 
-static int create_one(struct list_head *sks, struct unix_sk_info *si)
+static int create_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
 {
 	int ret;
 
 	/* listeners accept without waiting while criu restores; set_flags_one() sets the dumped flags */
-	si->fd = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), 0);
-	if (si->fd < 0)
-		return pr_fail_errno("%s: socket", si->who);
+	ret = new_socket(ctx, si->netns, si->ue->type | (si->ue->state == TCP_LISTEN ? SOCK_NONBLOCK : 0), &si->fd,
+			 NULL, si->who);
+	if (ret)
+		return ret;
 	si->created = true;
 	if (named(si)) {
 		ret = bind_one(sks, si);
@@ -430,7 +516,7 @@ static int create_one(struct list_head *sks, struct unix_sk_info *si)
 }
 
 /* Everything else that is not accepted from a listener: socket(), bind(), listen(). */
-static int create_others(struct list_head *sks)
+static int create_others(struct rst_ctx *ctx, struct list_head *sks)
 {
 	struct unix_sk_info *si;
 	int ret;
@@ -440,7 +526,7 @@ static int create_others(struct list_head *sks)
 		list_for_each_entry(si, sks, list) {
 			if (si->created || listener_of(sks, si) || si->via || is_deleted(si->ue) != !pass)
 				continue;
-			ret = create_one(sks, si);
+			ret = create_one(ctx, sks, si);
 			if (ret)
 				return ret;
 		}
@@ -484,7 +570,7 @@ static void find_lost_listeners(struct list_head *sks)
 	}
 }
 
-static int connect_via_temp_listener(struct list_head *sks, struct unix_sk_info *si)
+static int connect_via_temp_listener(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
 {
 	struct unix_sk_info *c = si->via;
 	_cleanup_close_ int tmp = -1;
@@ -492,9 +578,9 @@ static int connect_via_temp_listener(struct list_head *sks, struct unix_sk_info 
 
 	if (!c->created)
 		return pr_fail(-EINVAL, "%s: its client %s was not created\n", si->who, c->who);
-	tmp = socket(AF_UNIX, si->ue->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (tmp < 0)
-		return pr_fail_errno("%s: socket", si->who);
+	ret = new_socket(ctx, si->netns, si->ue->type | SOCK_NONBLOCK, &tmp, NULL, si->who);
+	if (ret)
+		return ret;
 	ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
 	ret = ret ?: bind_name(tmp, si->ue, si->who);
 	if (ret)
@@ -513,7 +599,7 @@ static int connect_via_temp_listener(struct list_head *sks, struct unix_sk_info 
 }
 
 /* Connections between named sockets. */
-static int connect_all(struct list_head *sks)
+static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 {
 	struct unix_sk_info *si, *l;
 	int ret;
@@ -524,7 +610,7 @@ static int connect_all(struct list_head *sks)
 		if (!si->created && l)
 			ret = connect_accepted(si, l);
 		else if (!si->created && si->via)
-			ret = connect_via_temp_listener(sks, si);
+			ret = connect_via_temp_listener(ctx, sks, si);
 		if (ret)
 			return ret;
 	}
@@ -618,14 +704,16 @@ static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, st
 }
 
 /* The restored datagram socket bound to the sender address of pkt, if the image has it. */
-static struct unix_sk_info *named_sender(struct list_head *sks, const struct sk_packet *pkt)
+static struct unix_sk_info *named_sender(struct list_head *sks, const struct unix_sk_info *si,
+					 const struct sk_packet *pkt)
 {
 	size_t len = pkt->addr_len - offsetof(struct sockaddr_un, sun_path);
 	struct unix_sk_info *x;
 
+	/* an abstract name is one of the receiver's namespace */
 	list_for_each_entry(x, sks, list)
 		if (x->created && x->ue->type == SOCK_DGRAM && x->ue->name.len == len &&
-		    !memcmp(x->ue->name.data, pkt->addr.sun_path, len))
+		    !memcmp(x->ue->name.data, pkt->addr.sun_path, len) && (pkt->addr.sun_path[0] || x->netns == si->netns))
 			return x;
 	return NULL;
 }
@@ -650,8 +738,9 @@ static struct unix_sk_info *anon_sender(struct list_head *sks, struct unix_sk_in
 static int requeue_dgram_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si,
 			     struct list_head *one, const struct sk_packet *pkt)
 {
-	struct unix_sk_info *snd = pkt->addr_len ? named_sender(sks, pkt) : anon_sender(sks, si);
+	struct unix_sk_info *snd = pkt->addr_len ? named_sender(sks, si, pkt) : anon_sender(sks, si);
 	_cleanup_close_ int tmp = -1;
+	int ret;
 
 	if (snd && snd->peer == si)
 		return sk_queue_restore(ctx, sk_fd(ctx, snd), one, NULL, 0, si->who);
@@ -659,9 +748,10 @@ static int requeue_dgram_one(struct rst_ctx *ctx, struct list_head *sks, struct 
 		return pr_fail(-EOPNOTSUPP, "%s: has queued datagrams but no name to send them to\n", si->who);
 	if (snd)
 		return send_to_name(ctx, sk_fd(ctx, snd), si, one);
-	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (tmp < 0)
-		return pr_fail_errno("can't create a socket");
+	/* in the receiver's namespace: the sender's abstract name is one of it */
+	ret = new_socket(ctx, si->netns, SOCK_DGRAM, &tmp, NULL, si->who);
+	if (ret)
+		return ret;
 	if (pkt->addr_len && !pkt->addr.sun_path[0] && bind(tmp, (const struct sockaddr *)&pkt->addr, pkt->addr_len))
 		pr_debug("%s: the abstract name of a sender is taken: its datagram goes without it\n", si->who);
 	return send_to_name(ctx, tmp, si, one);
@@ -767,11 +857,11 @@ static int restore_all(struct rst_ctx *ctx, struct unix_rst *st)
 	st->restored = true;
 	ret = sk_queues_read(ctx->img_dfd, add_packet, sks);
 	ret = ret ?: resolve_peers(sks);
-	ret = ret ?: create_pairs(sks);
+	ret = ret ?: create_pairs(ctx, sks);
 	if (!ret)
 		find_lost_listeners(sks);
-	ret = ret ?: create_others(sks);
-	ret = ret ?: connect_all(sks);
+	ret = ret ?: create_others(ctx, sks);
+	ret = ret ?: connect_all(ctx, sks);
 	if (ret)
 		return ret;
 	list_for_each_entry(si, sks, list) {
@@ -799,7 +889,14 @@ int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	if (!st)
 		return -ENOMEM;
 	if (!st->restored) {
+		struct mntns_visit v;
+
+		/* names are paths as the tree sees them */
+		ret = mntns_visit(ctx, &v);
+		if (ret)
+			return ret;
 		ret = restore_all(ctx, st);
+		ret = mntns_visit_end(&v) ?: ret;
 		if (ret)
 			return ret;
 	}
@@ -813,6 +910,8 @@ int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
 	struct unix_rst *st = unix_rst(ctx);
+	struct mntns_visit v;
+	int ret;
 
 	if (!st)
 		return -ENOMEM;
@@ -820,7 +919,11 @@ int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 		return 0;
 	st->queues_deferred = false;
 	pr_info("queueing the messages that pass files\n");
-	return requeue_all(ctx, &st->sks);
+	ret = mntns_visit(ctx, &v);
+	if (ret)
+		return ret;
+	ret = requeue_all(ctx, &st->sks);
+	return mntns_visit_end(&v) ?: ret;
 }
 
 void unix_cleanup(struct rst_ctx *ctx)
@@ -842,4 +945,5 @@ void unix_cleanup(struct rst_ctx *ctx)
 	}
 	st->restored = false;
 	st->queues_deferred = false;
+	st->after_tree = false;
 }

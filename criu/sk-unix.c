@@ -5,14 +5,17 @@
  * data queued in them and the files passed in it.
  *
  * Dump: one sock_diag dump (NETLINK_SOCK_DIAG via libnl-3) of every unix
- * socket gives type, state, name, the bound file (VFS), peer, pending
- * connections, queue lengths and shutdown; the socket inode from fstat() of
- * criu's copy of the fd finds its entry. A connection not accepted yet is
+ * socket of criu's network namespace and of each of the tree's gives type,
+ * state, name, the bound file (VFS), peer, pending connections, queue
+ * lengths and shutdown; the socket inode from fstat() of criu's copy of the
+ * fd finds its entry, SIOCGSKNS its namespace (ns_id). A name is a path as
+ * the tree sees it (its own mount namespace: from its root). A connection not accepted yet is
  * recorded as its client with the listener for peer; a bound file that was
  * removed (or replaced) since bind() is recorded as deleted. Refused, with
  * an error naming the fd and task: a socket whose peer no task of the tree
  * holds, a connection not accepted yet on which the client sent data (or
- * whose client is closed or outside the tree), families other than AF_UNIX.
+ * whose client is closed or outside the tree), families other than AF_UNIX,
+ * a socket of a network namespace no task of the tree is in.
  *
  * Restore: sk-unix-restore.c.
  */
@@ -21,7 +24,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/tcp.h>
@@ -31,6 +37,7 @@
 
 #include "common.h"
 #include "mount.h"
+#include "namespaces.h"
 #include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
@@ -67,6 +74,8 @@ struct unix_dump {
 	struct diag_sk *diag_hash[DIAG_HASH_SIZE];
 	uint32_t *tree_socks;		/* inodes of every socket the tree holds */
 	int nr_tree_socks;
+	ino_t *netns;			/* the network namespaces whose sockets are in diag_hash */
+	int nr_netns;
 	bool ready;			/* both collected */
 };
 static const char unix_dump_key;
@@ -96,6 +105,9 @@ static void diag_free(void *state)
 	free(ud->tree_socks);
 	ud->tree_socks = NULL;
 	ud->nr_tree_socks = 0;
+	free(ud->netns);
+	ud->netns = NULL;
+	ud->nr_netns = 0;
 	ud->ready = false;
 }
 
@@ -167,8 +179,31 @@ static int diag_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* Every unix socket of criu's network namespace, from one sock_diag dump. */
-static int collect_diag(struct unix_dump *ud)
+/*
+ * Open the sock_diag socket in the network namespace ns_fd (-1: criu's):
+ * sock_diag lists the sockets of its own socket's namespace. criu goes back
+ * to its own right after; failing that, the dump stops.
+ */
+static int nl_connect_in(struct nl_sock *sk, int ns_fd)
+{
+	_cleanup_close_ int back = -1;
+	int ret;
+
+	if (ns_fd < 0)
+		return nl_connect(sk, NETLINK_SOCK_DIAG);
+	back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (back < 0)
+		return pr_fail_errno("can't open criu's network namespace");
+	if (setns(ns_fd, CLONE_NEWNET))
+		return pr_fail_errno("can't join a network namespace of the tree");
+	ret = nl_connect(sk, NETLINK_SOCK_DIAG);
+	if (setns(back, CLONE_NEWNET))
+		return pr_fail_errno("can't go back to criu's network namespace");
+	return ret;
+}
+
+/* Every unix socket of one network namespace (ns_fd, -1: criu's), from one sock_diag dump. */
+static int collect_diag(struct unix_dump *ud, int ns_fd)
 {
 	struct unix_diag_req req = {
 		.sdiag_family = AF_UNIX,
@@ -182,7 +217,7 @@ static int collect_diag(struct unix_dump *ud)
 
 	if (!sk)
 		return pr_fail(-ENOMEM, "can't allocate a netlink socket\n");
-	ret = nl_connect(sk, NETLINK_SOCK_DIAG);
+	ret = nl_connect_in(sk, ns_fd);
 	if (ret < 0) {
 		nl_socket_free(sk);
 		return pr_fail(-EIO, "can't open a NETLINK_SOCK_DIAG socket: %s\n", nl_geterror(ret));
@@ -197,6 +232,28 @@ static int collect_diag(struct unix_dump *ud)
 	if (ret < 0)
 		return pr_fail(-EIO, "unix sock_diag dump failed: %s\n", nl_geterror(ret));
 	return 0;
+}
+
+/* The sockets of the network namespace of task pid (0: criu), once per namespace. */
+static int collect_netns(struct unix_dump *ud, int proc_dfd, pid_t pid)
+{
+	_cleanup_close_ int fd = openat(proc_dfd, "ns/net", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ino_t *n;
+
+	if (fd < 0 || fstat(fd, &st))
+		return pr_fail_errno("can't open the network namespace of %s %d", pid ? "task" : "criu",
+				     pid ?: getpid());
+	for (int i = 0; i < ud->nr_netns; i++)
+		if (ud->netns[i] == st.st_ino)
+			return 0;
+	n = xrealloc(ud->netns, (ud->nr_netns + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ud->netns = n;
+	ud->netns[ud->nr_netns++] = st.st_ino;
+	pr_debug("the unix sockets of net:[%lu]\n", (unsigned long)st.st_ino);
+	return collect_diag(ud, pid ? fd : -1);
 }
 
 static int add_tree_sock(struct unix_dump *ud, uint32_t ino)
@@ -309,8 +366,14 @@ static int diag_ready(struct dump_files_ctx *ctx, struct unix_dump **ret_ud)
 	if (!ud)
 		return -ENOMEM;
 	if (!ud->ready) {
+		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
 		diag_free(ud);
-		ret = collect_diag(ud);
+		/* criu's namespace first, then each namespace of the tree's tasks */
+		ret = self < 0 ? pr_fail_errno("can't open /proc/self") : collect_netns(ud, self, 0);
+		for_each_pstree_item(ctx->tree, item)
+			if (!ret && item->state != TASK_DEAD && item->proc_dfd >= 0)
+				ret = collect_netns(ud, item->proc_dfd, item->pid);
 		if (ret)
 			return ret;
 		for_each_pstree_item(ctx->tree, item) {
@@ -391,14 +454,14 @@ static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
  * sockets of the tree that share a name in order; a socket file of someone
  * else's live socket fails the restore).
  */
-static int check_rebindable(const char *name_dir, const char *name, const char *who)
+static int check_rebindable(const struct pstree *t, const char *name_dir, const char *name, const char *who)
 {
 	char path[PATH_MAX], *slash;
 	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
 		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
-	if (!lstat(path, &st)) {
+	if (!mntns_tree_stat(t, path, &st, false)) {
 		if (S_ISSOCK(st.st_mode))
 			return 0;
 		return pr_fail(-EOPNOTSUPP,
@@ -409,7 +472,7 @@ static int check_rebindable(const char *name_dir, const char *name, const char *
 	slash = strrchr(path, '/');
 	if (slash && slash != path) {
 		*slash = '\0';
-		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		if (mntns_tree_stat(t, path, &st, true) || !S_ISDIR(st.st_mode))
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: bound to %s/%s, whose socket file was removed and the directory %s too: "
 				       "criu can't bind the socket to that name again\n",
@@ -420,15 +483,23 @@ static int check_rebindable(const char *name_dir, const char *name, const char *
 
 /*
  * A bound path: the file must still be the socket's (same inode). A relative
- * name is taken from the task's cwd, recorded in name_dir.
+ * name is taken from the task's cwd, recorded in name_dir; an absolute one
+ * is looked up as the tree sees it (its own mount namespace: from its root).
  */
-static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct diag_sk *s,
+static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *perms, const struct diag_sk *s,
 			  const struct fd_parms *p, const char *who, char *dir, size_t dir_size)
 {
 	_cleanup_close_ int cwd = -1;
 	struct stat st;
 	ssize_t n;
+	int err;
 
+	/* restore binds a path from the namespace's root */
+	if (s->name[0] == '/' && t && t->mntns && p->item && !mntns_task_at_root(p->item))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to %s by a task whose root is not its mount namespace's (chroot): criu would "
+			       "bind it again from the namespace's root\n",
+			       who, s->name);
 	if (s->name[0] != '/') {
 		cwd = openat(p->item->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		n = readlinkat(p->item->proc_dfd, "cwd", dir, dir_size - 1);
@@ -438,10 +509,11 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 		dir[n] = '\0';
 		ue->name_dir = dir;
 	}
-	if (fstatat(cwd >= 0 ? cwd : AT_FDCWD, s->name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode) ||
-	    !s->has_vfs || st.st_ino != s->vfs_ino) {
+	err = cwd >= 0 ? (fstatat(cwd, s->name, &st, AT_SYMLINK_NOFOLLOW) ? -errno : 0)
+		       : mntns_tree_stat(t, s->name, &st, false);
+	if (err || !S_ISSOCK(st.st_mode) || !s->has_vfs || st.st_ino != s->vfs_ino) {
 		/* restore binds to the name and removes the file again */
-		int ret = check_rebindable(ue->name_dir, s->name, who);
+		int ret = check_rebindable(t, ue->name_dir, s->name, who);
 
 		if (ret)
 			return ret;
@@ -456,7 +528,8 @@ static int dump_name_path(UnixSkEntry *ue, FilePermsEntry *perms, const struct d
 	perms->uid = st.st_uid;
 	perms->gid = st.st_gid;
 	ue->file_perms = perms;
-	return 0;
+	/* a tmpfs of the tree's mount namespace: its image leaves the file out, bind() makes it again */
+	return mntns_note_socket_file(t, &st);
 }
 
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
@@ -567,6 +640,36 @@ static int dump_queue(struct dump_files_ctx *ctx, struct diag_sk *s, int lfd, ui
 	return 0;
 }
 
+/*
+ * The id of the socket's network namespace (SIOCGSKNS): restore makes it
+ * there. A namespace no task of the tree is in can't be made again (0 and
+ * no id: criu's own, in which no task of the tree is; the socket was passed
+ * from outside).
+ */
+static int sock_netns_id(struct dump_files_ctx *ctx, int lfd, const char *who, uint32_t *ret_id)
+{
+	_cleanup_close_ int ns = ioctl(lfd, SIOCGSKNS);
+	struct stat sk_ns, mine;
+	int ret;
+
+	*ret_id = 0;
+	if (ns < 0)
+		return pr_fail_errno("%s: can't get the socket's network namespace (SIOCGSKNS)", who);
+	ret = ctx->tree ? ns_id_of_fd(ctx->tree, NS_NET, ns, ret_id) : -ENOENT;
+	if (ret != -ENOENT)
+		return ret ? pr_fail(ret, "%s: can't read the network namespaces of the tree: %s\n", who,
+				     strerror(-ret))
+			   : 0;
+	if (fstat(ns, &sk_ns) || stat("/proc/self/ns/net", &mine))
+		return pr_fail_errno("%s: can't stat the socket's network namespace", who);
+	if (sk_ns.st_ino == mine.st_ino && sk_ns.st_dev == mine.st_dev)
+		return 0;
+	return pr_fail(-EOPNOTSUPP,
+		       "%s: unix socket in network namespace net:[%lu], in which no task of the tree is: criu makes "
+		       "sockets again only in the tree's namespaces and its own\n",
+		       who, (unsigned long)sk_ns.st_ino);
+}
+
 static bool unix_detect(const struct fd_parms *p)
 {
 	return S_ISSOCK(p->stat.st_mode);
@@ -591,21 +694,22 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (family != AF_UNIX)
 		return pr_fail(-EOPNOTSUPP, "%s: %s socket (family %d); criu dumps only unix, TCP and UDP sockets yet\n", who,
 			       family_name(family), family);
+	/* first: a socket of a namespace no task is in is unknown to sock_diag too */
+	ret = sock_netns_id(ctx, p->lfd, who, &ue.ns_id);
+	if (ret)
+		return ret;
+	ue.has_ns_id = ue.ns_id != 0;
 	ret = diag_ready(ctx, &ud);
 	if (ret)
 		return ret;
 	s = diag_find(ud, p->stat.st_ino);
 	if (!s)
-		return pr_fail(-ENOENT, "%s: unix socket %lu is unknown to sock_diag (another network namespace?)\n",
+		return pr_fail(-ENOENT, "%s: unix socket %lu is unknown to sock_diag (in a network namespace no task of "
+					"the tree is in?)\n",
 			       who, (unsigned long)p->stat.st_ino);
 	ret = check_dumpable(ud, s, who);
 	if (ret)
 		return ret;
-	/* restore binds names from criu's mount namespace */
-	if (ctx->tree && ctx->tree->mntns && s->name_len && s->name[0])
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: unix socket bound to %.*s in the tree's own mount namespace: not supported yet\n",
-			       who, (int)s->name_len, s->name);
 
 	ret = fill_fown(ctx, p, &fown);
 	if (ret)
@@ -632,7 +736,7 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 		ue.shutdown = s->shutdown & (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN);
 	}
 	if (s->name_len && s->name[0]) {
-		ret = dump_name_path(&ue, &perms, s, p, who, dir, sizeof(dir));
+		ret = dump_name_path(ctx->tree, &ue, &perms, s, p, who, dir, sizeof(dir));
 		if (ret)
 			return ret;
 	}

@@ -31,6 +31,7 @@ struct tar_walk {
 	struct archive_entry_linkresolver *links;
 	dev_t dev;
 	const char *what;
+	const struct mnt_ns *ns;	/* its socket files bound by the tree */
 };
 
 static int ar_fail(struct archive *a, const char *what, const char *path)
@@ -117,8 +118,14 @@ static int add_one(struct tar_walk *w, int dfd, const char *name, const char *pa
 		return pr_fail_errno("%s: can't stat %s", w->what, path);
 	if (st.st_dev != w->dev)
 		return 0;	/* not on this tmpfs */
+	if (S_ISSOCK(st.st_mode) && mntns_socket_file_bound(w->ns, &st)) {
+		pr_info("%s: %s is the file of a socket of the tree, which binds it again at restore\n", w->what, path);
+		return 0;
+	}
 	if (S_ISSOCK(st.st_mode))
-		return pr_fail(-EOPNOTSUPP, "%s: %s is a unix socket file, which a tar can't hold\n", w->what, path);
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: %s is a unix socket file no socket of the tree is bound to, which a tar can't hold\n",
+			       w->what, path);
 	e = archive_entry_new();
 	if (!e)
 		return -ENOMEM;
@@ -185,9 +192,9 @@ static int walk_dir(struct tar_walk *w, int dfd, const char *rel)
 	return ret;
 }
 
-int tmpfs_tar_write(int dfd, int out_fd, const char *what)
+int tmpfs_tar_write(int dfd, int out_fd, const char *what, const struct mnt_ns *ns)
 {
-	struct tar_walk w = { .what = what };
+	struct tar_walk w = { .what = what, .ns = ns };
 	struct stat st;
 	int ret;
 

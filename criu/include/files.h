@@ -174,7 +174,7 @@ int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id);
  * " (deleted)" and that path is not this very file (whose name may end so).
  * The link without the suffix goes to ret_name.
  */
-bool file_unlinked(const struct fd_parms *p, char *ret_name, size_t size);
+bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_name, size_t size);
 /*
  * The fown (F_SETOWN, F_SETSIG) part of a file, from criu's copy p->lfd
  * (fown.c). 0, or -errno logged: the owner is not part of the tree.
@@ -190,6 +190,13 @@ int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, struct
  */
 int img_path_check(const char *name);
 int open_img_path(const char *name, int flags);
+/*
+ * Open the path of a regular-file record (a FIFO's too): in the tree's own
+ * mount namespace below the mount it was opened on (RegFileEntry.mnt_id),
+ * else with open_img_path(). An fd or -errno (not logged).
+ */
+struct RegFileEntry;
+int open_reg_path(struct rst_ctx *ctx, const struct RegFileEntry *r, int flags);
 
 /* ---- restore ----
  * The files registry of a restore (ctx->files): every object of files.img

@@ -12,18 +12,23 @@ struct fd_parms;
 
 /*
  * Dump: file object id (p, an fd of a task) is a regular file whose last
- * name, name, was unlinked. Writes its inode once (ghost-file-<n>.img) and
+ * name, name, was unlinked; mnt_id is its mount in the tree's own mount
+ * namespace (-1: criu's). Writes its inode once (ghost-file-<n>.img) and
  * the remap-fpath.img entry of id. Refuses (-EOPNOTSUPP, logged) what a
  * ghost image can't carry.
  */
-int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name);
+int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name, int mnt_id);
 /* End of dump: forget the ghosts (remap-fpath.img is one of dump_files_img()'s). */
 void dump_ghost_fini(struct dump_files_ctx *ctx);
 
 /* Restore: 1 and the ghost id when file id is a ghost, 0 when not, -errno. */
 int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid);
-/* Restore: open ghost gid (recreated at its first use, beside name) with flags. */
-int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, unsigned int flags, int *ret_fd);
+/*
+ * Restore: open ghost gid (recreated at its first use, beside name: below
+ * mount mnt_id in the tree's own mount namespace, from criu's root for -1)
+ * with flags.
+ */
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd);
 void ghost_restore_fini(struct rst_ctx *ctx);
 
 #endif

@@ -3,7 +3,8 @@
  * Image I/O with CRIU's framing.
  *
  * inventory.img: u32 INVENTORY magic, then entries.
- * every other protobuf image: u32 IMG_COMMON_MAGIC (0x54564319), u32 per-image magic, then entries.
+ * every other protobuf image: u32 IMG_COMMON_MAGIC (0x54564319), u32 per-image magic, then entries;
+ * service images (stats-dump, stats-restore): u32 IMG_SERVICE_MAGIC (0x55105940) instead of the first.
  * an entry: host-endian u32 length + the packed protobuf message.
  * pages-*.img: raw page data, no header.
  */
@@ -27,6 +28,7 @@ enum cr_fd_types {
 
 /* IMAGE() flags */
 #define IMG_NO_COMMON	1	/* the magic is not preceded by IMG_COMMON_MAGIC */
+#define IMG_SERVICE	2	/* preceded by IMG_SERVICE_MAGIC instead (stats) */
 
 struct cr_img;
 

@@ -84,6 +84,7 @@ struct dump_mem_ctx {
 	unsigned long nr_vmas;
 	unsigned long nr_readv;		/* process_vm_readv() calls */
 	unsigned long nr_memread;	/* /proc/PID/mem reads (vmas without PROT_READ) */
+	uint64_t dump_us;		/* time in dump_task_mm() (stats-dump) */
 };
 
 /* 0 or -errno (-ENOMEM). */

@@ -21,8 +21,10 @@
 #include <sys/types.h>
 
 struct pstree;
+struct pstree_item;
 struct rst_ctx;
 struct fd_parms;
+struct stat;
 
 /* TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), the tree's own */
 #define MNTNS_ID_CRIU 1
@@ -44,12 +46,20 @@ struct mnt_info {
 	bool tar;			/* dump: this mount's files are the tmpfs image of its superblock */
 };
 
+/* A file (device, inode), as stat() gives it. */
+struct file_key {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct mnt_ns {
 	uint32_t id;
 	struct mnt_info *m;
 	int nr;
 	int root;			/* index of the root mount */
 	void *buf;			/* dump: the mountinfo text the strings point into */
+	struct file_key *sock_files;	/* dump: socket files a socket of the tree is bound to (sk-unix.c) */
+	int nr_sock_files;
 };
 
 /* ---- dump (mount.c) ---- */
@@ -71,10 +81,48 @@ uint32_t mntns_id(const struct pstree *t);
  */
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id);
 
+/*
+ * stat() (lstat() unless follow) of an absolute path as the tree sees it:
+ * in its own mount namespace, from the namespace's root (the root of a task
+ * that is not chrooted; -EOPNOTSUPP when every task is). 0 or -errno.
+ */
+int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
+/* open() of an absolute path as the tree sees it (as mntns_tree_stat()): an fd or -errno. */
+/* Whether the task's root is the root of its mount namespace (not chrooted). */
+bool mntns_task_at_root(const struct pstree_item *item);
+int mntns_tree_open(const struct pstree *t, const char *path, int flags);
+/*
+ * The inode of file handle fh on device s_dev (an inotify watch), opened by
+ * handle through a mount of the tree's own mount namespace: its path there
+ * (from the namespace's root, to ret_path) must lead to that very inode, and
+ * the mount it leads through (*ret_mnt_id) is the one restore reopens it
+ * below; *ret_fd is the inode reached by that path (O_PATH). A removed inode
+ * (st_nlink 0) is given as opened by handle, for the caller to refuse. 0, or
+ * -ENOENT when no mount of the tree reaches it.
+ */
+struct file_handle;
+int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
+		      char *ret_path, size_t size);
+/* Whether path (from the namespace's root) is at or below the mountpoint of the tree's mount mnt_id. */
+bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
+
+/*
+ * A socket of the tree is bound to the socket file st (in the tree's own
+ * mount namespace): the restore binds it there again, so a tmpfs image need
+ * not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
+ */
+int mntns_note_socket_file(struct pstree *t, const struct stat *st);
+/* Whether the socket file st is one a socket of the tree is bound to. */
+bool mntns_socket_file_bound(const struct mnt_ns *ns, const struct stat *st);
+
 /* ---- tmpfs contents (tmpfs-tar.c) ---- */
 
-/* Write the files under dfd (a tmpfs's root, same device only) as a gzip tar to out_fd. */
-int tmpfs_tar_write(int dfd, int out_fd, const char *what);
+/*
+ * Write the files under dfd (a tmpfs's root, same device only) as a gzip tar
+ * to out_fd. A socket file is left out when a socket of the tree is bound to
+ * it (ns: the restore binds it again), else refused: a tar can't hold it.
+ */
+int tmpfs_tar_write(int dfd, int out_fd, const char *what, const struct mnt_ns *ns);
 /* Extract a gzip tar read from in_fd under dfd. */
 int tmpfs_tar_read(int dfd, int in_fd, const char *what);
 
@@ -107,6 +155,19 @@ int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags
  */
 int mntns_take_pty(struct rst_ctx *ctx, int mnt_id, int index);
 void mntns_restore_fini(struct rst_ctx *ctx);
+/*
+ * The controller goes into the tree's mount namespace (nothing to do without
+ * one), so that paths resolve as the tree sees them (unix socket names), and
+ * comes back to its own, with its root and cwd. The controller must have no
+ * other thread. 0 or -errno, logged; a failed mntns_visit_end() leaves criu
+ * in the tree's namespace: the restore must stop.
+ */
+struct mntns_visit {
+	int ns, root, cwd;
+};
+int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v);
+int mntns_visit_end(struct mntns_visit *v);
+
 
 /* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */
 const char *fstype_name(int fstype);

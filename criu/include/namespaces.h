@@ -124,6 +124,13 @@ void ns_set_free(struct ns_set *set);
 /* 1 when the task is in a namespace of this kind other than criu's, 0 when in criu's, or -errno. */
 int ns_task_in_own(const struct pstree_item *item, enum ns_kind k);
 
+/*
+ * The id (pstree_item.ns_id) of the namespace of kind k that ns_fd names
+ * (an nsfs file, e.g. SIOCGSKNS of a socket), when a task of the tree is in
+ * it (criu's own when one of the tree's tasks is in criu's); -ENOENT if none.
+ */
+int ns_id_of_fd(struct pstree *t, enum ns_kind k, int ns_fd, uint32_t *ret_id);
+
 /* TaskKobjIdsEntry's *_ns_id of a kind (CRIU's field numbers 6 to 12). */
 void ns_ids_set(struct TaskKobjIdsEntry *ids, enum ns_kind k, uint32_t id);
 uint32_t ns_ids_get(const struct TaskKobjIdsEntry *ids, enum ns_kind k);

@@ -79,6 +79,7 @@ struct rst_ns {
 };
 
 struct rst_ctx {
+	uint64_t stats_start_us, stats_forked_us;	/* stats-restore (stats.c) */
 	const struct restore_opts *opts;
 	struct pstree tree;
 	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */

@@ -266,7 +266,8 @@ def restore_faults(work, root, child, addr, size, ref):
     ok(rc == 0 and len(steps) > 10, "a clean restore: %d fault steps (rc %d)" % (len(steps), rc))
     kill(root)
     kill(child)
-    for f in ("count.log", "count.pid"):
+    # a restore that worked writes stats-restore (its statistics) too
+    for f in ("count.log", "count.pid", "stats-restore"):
         os.unlink(os.path.join(d, f))
     failed = []
     for n, name in enumerate(limit(steps), 1):

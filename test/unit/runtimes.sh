@@ -6,7 +6,8 @@
 # and counts); podman set up by a containers.conf named by CONTAINERS_CONF
 # (cgroupfs, the file events logger, default_ulimits within the hard nofile
 # limit). Checked: `podman container checkpoint` and `restore` (the counter
-# goes on, never from 1 again), then `checkpoint --export` of the restored
+# goes on, never from 1 again; with --print-stats, which reads criu's
+# stats-dump and stats-restore), then `checkpoint --export` of the restored
 # container, `podman rm`, `restore --import` from the archive, and the pidfds
 # still name the same processes (the child is killed and waited for through
 # its pidfd). Then a container with a terminal (`podman run -t`): checkpoint,
@@ -85,16 +86,20 @@ wait_above 2
 check $? "podman import of the rootfs, podman run -d: the container counts"
 
 before=$(last)
-podman container checkpoint "$name" >"$tmp/cp.out" 2>&1
+podman container checkpoint --print-stats "$name" >"$tmp/cp.out" 2>&1
 rc=$?
 [ $rc = 0 ] || show "$tmp/cp.out"
-check $rc "podman container checkpoint through our criu"
+check $rc "podman container checkpoint --print-stats through our criu"
+grep -q '"freezing_time"' "$tmp/cp.out" && grep -q '"frozen_time"' "$tmp/cp.out"
+check $? "podman prints criu's dump statistics (stats-dump)"
 [ "$(state)" = exited ]
 check $? "the container is stopped after the checkpoint"
-podman container restore "$name" >"$tmp/rst.out" 2>&1
+podman container restore --print-stats "$name" >"$tmp/rst.out" 2>&1
 rc=$?
 [ $rc = 0 ] || show "$tmp/rst.out"
-check $rc "podman container restore through our criu"
+check $rc "podman container restore --print-stats through our criu"
+grep -q '"forking_time"' "$tmp/rst.out" && grep -q '"restore_time"' "$tmp/rst.out"
+check $? "podman prints criu's restore statistics (stats-restore)"
 [ $rc = 0 ] && [ "$(state)" = running ] && wait_above "$before" && [ "$(starts)" = 1 ]
 check $? "the restored container counts on above $before, never from 1 again"
 

@@ -10,7 +10,9 @@
  * (read-only at the end), each -b PATH bound read-only and each -w PATH bound
  * read-write at the same path below it (a symlink such as Debian's /bin is
  * copied as a symlink), /dev bound with a tmpfs on /dev/shm and /dev/pts bound,
- * a tmpfs on /tmp, a proc of the new pid namespace on /proc; brings lo up, sets
+ * a tmpfs on /tmp, a proc of the new pid namespace on /proc, a tmpfs on
+ * /sys/fs/cgroup with the runner's cgroup hierarchies mounted again on it (as
+ * runtimes give containers their cgroups); brings lo up, sets
  * the host name, pivots into the root and executes itself again there (so its
  * exe and fds are on the new namespace's mounts). Then, as "--inner", it
  * starts TEST --pidfile=/tmp/zdtm-test.pid --outfile=OUTFILE with its stdio on
@@ -23,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +115,62 @@ static int mount_fs(const char *root, const char *where, const char *type, unsig
 	return 0;
 }
 
+/*
+ * /sys/fs/cgroup as a runtime gives a container one: a tmpfs with the
+ * runner's cgroup hierarchies mounted again on it at the same places (a v1
+ * mount with the same options is the same hierarchy, so the test's cgroups
+ * are the runner's, and criu's) and its symlinks copied.
+ */
+static int mount_cgroups(const char *root)
+{
+	char line[4096], mp[PATH_MAX], type[64], opts[1024], dst[PATH_MAX], link[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	const char *base = "/sys/fs/cgroup";
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if (!f)
+		return die("/proc/self/mountinfo");
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - "), *o;
+
+		if (!dash || sscanf(line, "%*d %*d %*s %*s %4095s", mp) != 1 ||
+		    sscanf(dash + 3, "%63s %*s %1023s", type, opts) != 2)
+			continue;
+		if (!strcmp(mp, base) && !strcmp(type, "tmpfs")) {
+			ret = mount_fs(root, base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+			continue;
+		}
+		if (strncmp(mp, base, strlen(base)) || mp[strlen(base)] != '/' ||
+		    (strcmp(type, "cgroup") && strcmp(type, "cgroup2")))
+			continue;
+		/* the superblock's options but rw/ro */
+		o = !strncmp(opts, "rw", 2) || !strncmp(opts, "ro", 2) ? opts + 2 + (opts[2] == ',') : opts;
+		snprintf(dst, sizeof(dst), "%s%s", root, mp);
+		if (mkdir_p(dst) || mount(type, dst, type, MS_NOSUID | MS_NODEV | MS_NOEXEC, *o ? o : NULL))
+			ret = die(dst);
+	}
+	fclose(f);
+	d = ret ? NULL : opendir(base);
+	while (d && (de = readdir(d))) {
+		char src[PATH_MAX];
+		ssize_t n;
+
+		snprintf(src, sizeof(src), "%s/%s", base, de->d_name);
+		n = de->d_type == DT_LNK ? readlink(src, link, sizeof(link) - 1) : -1;
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		snprintf(dst, sizeof(dst), "%s%s", root, src);
+		if (symlink(link, dst) && errno != EEXIST)
+			ret = die(dst);
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
 static int lo_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };
@@ -144,7 +203,8 @@ static int make_root(struct opts *o)
 		if (bind_one(o->root, o->bind[i], o->ro[i]))
 			return -1;
 	if (bind_one(o->root, "/dev", 0) || mount_fs(o->root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV) ||
-	    bind_one(o->root, "/dev/pts", 0) || mount_fs(o->root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+	    bind_one(o->root, "/dev/pts", 0) || mount_fs(o->root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC) ||
+	    mount_cgroups(o->root))
 		return -1;
 	if (mount(NULL, o->root, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
 		return die("read-only root");

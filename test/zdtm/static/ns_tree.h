@@ -4,14 +4,16 @@
  * processes, each of which keeps its parent's namespace of one kind, makes
  * a new one (unshare, then the test fills it), joins another node's
  * (setns on /proc/PID/ns/KIND) or goes back to the test root's starting
- * namespace (criu's: the runner starts the test in its own namespaces).
+ * namespace: its parent's (the runner's, which is criu's; in the ct flavour
+ * ns-root's, the container's, which the restore makes again).
  *
  * Every node records its pid in a MAP_SHARED page, says it is ready once its
  * children are, waits for SIGTERM, passes it on to its children, runs the
  * test's check in its namespace, reaps its children and exits 0 or 1. The
  * root (node 0) then checks through /proc/PID/ns/KIND that the nodes meant
- * to share a namespace do and the others don't, and that every namespace
- * other than the starting one is really distinct from it.
+ * to share a namespace do and the others don't, that the nodes of the
+ * starting one are in its parent's after restore, and that every other
+ * namespace is really distinct from it.
  */
 #ifndef ZDTM_NS_TREE_H
 #define ZDTM_NS_TREE_H
@@ -224,6 +226,8 @@ static inline int ns_tree_main(const struct ns_tree *t, int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
+	/* the starting namespace after restore: the parent's, made again in the ct flavour */
+	start = ns_tree_ino(getppid(), t->kind);
 	/* every node waits for its SIGTERM: their namespaces can be read before it is sent */
 	for (int i = 0; i < t->nr; i++)
 		ino[i] = ns_tree_ino(ns_sh->pid[i], t->kind);
@@ -231,7 +235,7 @@ static inline int ns_tree_main(const struct ns_tree *t, int argc, char **argv)
 		kill(ns_tree_kids[0][k], SIGTERM);
 	for (int i = 0; i < t->nr; i++) {
 		if ((t->nodes[i].group == 0) != (ino[i] == start)) {
-			fail("node %d (pid %d) is in %s:[%lu], the starting (criu's) one is [%lu]: expected %s", i,
+			fail("node %d (pid %d) is in %s:[%lu], the starting one (its parent's) is [%lu]: expected %s", i,
 			     ns_sh->pid[i], t->kind, ino[i], start, t->nodes[i].group ? "another" : "that one");
 			bad = 1;
 		}

@@ -368,7 +368,8 @@ HANDLERS = {
     "CORE_EXT": Entries("core_ext_entry"),	# ours: core-TID.img's fields beyond CRIU's
     "GHOST_EXT": Entries("ghost_ext_entry"),	# ours: the nanoseconds of a ghost's times
     "CGROUP": Entries("cgroup_entry"),
-    "IPCNS_MQ": Entries("posix_mq_entry"),	# ours: POSIX message queues of an IPC namespace
+    "IPCNS_MQ": Entries("posix_mq_entry"),
+    "STATS": Entries("stats_entry"),	# ours: POSIX message queues of an IPC namespace
     "TCP_STREAM": TcpStream(),
 }
 

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CRIU_STATS_H
+#define CRIU_STATS_H
+
+#include <stdint.h>
+
+/*
+ * stats-dump and stats-restore (criu/stats.c): CRIU's service images with
+ * what a dump or a restore took, read by podman --print-stats and crit.
+ */
+struct dump_stats {
+	uint64_t start, seized, end;	/* stats_now_us() */
+	uint64_t memdump_us;
+	uint64_t pages_written, pages_parent, shpages_written;
+};
+
+struct restore_stats {
+	uint64_t start, forked, end;
+};
+
+/* A monotonic clock in microseconds. */
+uint64_t stats_now_us(void);
+/* Write stats-dump / stats-restore into the images dir; a failure is a warning, never the dump's. */
+void stats_write_dump(int img_dfd, const struct dump_stats *s);
+void stats_write_restore(int img_dfd, const struct restore_stats *s);
+
+#endif
