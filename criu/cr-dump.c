@@ -34,6 +34,10 @@
 #include "stats.h"
 
 #include "inventory.pb-c.h"
+#include "page-server.h"
+#include "page-xfer.h"
+#include "pagemap.h"
+#include "tls.h"
 #include "pstree.pb-c.h"
 
 #undef LOG_PREFIX
@@ -148,6 +152,10 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 		ie.has_tcp_close = true;
 		ie.tcp_close = true;
 	}
+	if (opts.use_page_server) {
+		ie.has_pages_on_page_server = true;
+		ie.pages_on_page_server = true;
+	}
 	/* CRIU's numbering in the inventory (its enum NETWORK_LOCK_METHOD, ours too), not the RPC's */
 	ie.has_network_lock_method = true;
 	ie.network_lock_method = opts.network_lock;
@@ -176,6 +184,44 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
 	if (!ret)
 		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
+	return ret;
+}
+
+/*
+ * --page-server: connect before the tree is touched, so that a server that
+ * can't be reached or refuses us (TLS) fails the dump with the tree as it
+ * was. Every page image of the dump then goes there (page_server_conn).
+ */
+static int page_server_connect(struct ps_conn *c)
+{
+	struct tls_conf tc;
+	struct ps_conf conf;
+	int ret;
+
+	if (!opts.use_page_server)
+		return 0;
+	ps_conf_from_opts(&conf, &tc);
+	ret = ps_connect(&conf, c);
+	if (ret)
+		return pr_fail(ret, "the page server can't be used: nothing dumped, the tree runs on\n");
+	page_server_conn = c;
+	return 0;
+}
+
+/* The end of the session: the server confirms it has every page (failed: just drop the connection). */
+static int page_server_disconnect(struct ps_conn *c, bool failed)
+{
+	int ret = 0;
+
+	if (!page_server_conn)
+		return 0;
+	page_server_conn = NULL;
+	if (failed)
+		ps_conn_close(c, true);
+	else
+		ret = ps_disconnect(c);
+	if (!ret && !failed)
+		pr_info("page server: %llu bytes sent\n", (unsigned long long)c->bytes_sent);
 	return ret;
 }
 
@@ -214,7 +260,7 @@ static int remove_marks(int img_dfd)
  * so that a restore through the chain checks this dir's images
  * (page-chain.c) as it checks the final dump's.
  */
-static int write_pre_dump_inventory(int img_dfd)
+int write_pre_dump_inventory(int img_dfd)
 {
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
@@ -243,15 +289,21 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
 	struct dump_mem_ctx mctx;
 	struct pstree_item *item;
+	struct ps_conn psc;
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;
-	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
+	ret = page_server_connect(&psc);
 	if (ret)
+		return ret;
+	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
+	if (ret) {
+		page_server_disconnect(&psc, true);
 		return pr_fail(ret, "Can't seize the tree of %d: %s\n", root, strerror(-ret));
+	}
 	ret = dump_mem_ctx_init(&mctx);
 	if (!ret) {
 		mctx.pre_dump = true;
@@ -263,6 +315,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 			if (ret)
 				break;
 		}
+		ret = page_server_disconnect(&psc, ret != 0) ?: ret;
 		if (!ret)
 			ret = write_pre_dump_inventory(img_dfd);
 		if (!ret)
@@ -270,6 +323,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 				mctx.nr_parent_pages);
 		dump_mem_ctx_fini(&mctx);
 	}
+	page_server_disconnect(&psc, true);	/* when dump_mem_ctx_init() failed */
 	resume_tree(&tree);
 	pstree_free(&tree);
 	return ret;
@@ -284,6 +338,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct cg_dump cgd = {};
 	struct freezer fz = {};
 	struct pstree_item *item;
+	struct ps_conn psc;
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
 	int ret, post_ret;
@@ -298,19 +353,23 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		return pr_fail(ret, "the pre-dump action script failed: nothing dumped\n");
 
+	ret = page_server_connect(&psc);
+	if (ret)
+		return ret;
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
-		if (ret)
-			return ret;
 	} else {
 		/* a root in a frozen v1 cgroup would not even stop for the seize: say why now */
 		ret = root_not_frozen(root);
-		if (ret)
-			return ret;
+	}
+	if (ret) {
+		page_server_disconnect(&psc, true);
+		return ret;
 	}
 	ret = fault_step("dump-seize") ?: collect_and_seize_tree_pre(root, &tree, fz.tids, fz.nr);
 	freezer_fini(&fz, ret ? NULL : &tree);
 	if (ret) {
+		page_server_disconnect(&psc, true);
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
@@ -367,6 +426,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	files_ready = false;
 	if (ret)
 		goto err;
+	ret = fault_step("dump-page-server-close") ?: page_server_disconnect(&psc, false);
+	if (ret)
+		goto err;
 	ret = fault_step("before-inventory") ?: fault_step("dump-inventory") ?: write_inventory(img_dfd, &nss);
 	if (ret)
 		goto err;
@@ -402,6 +464,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
+	page_server_disconnect(&psc, true);
 	if (files_ready) {
 		fctx.failed = true;	/* the images are dropped, not written out */
 		dump_files_fini(&fctx);

@@ -27,6 +27,9 @@
 #include "cr_options.h"
 #include "cr-service.h"
 #include "crtools.h"
+#include "page-server.h"
+#include "page-xfer.h"
+#include "tls.h"
 #include "protobuf.h"
 #include "restore.h"
 #include "version.h"
@@ -245,6 +248,88 @@ static int do_restore(int sk, CriuOpts *ro)
 	return rpc_answer(sk, &resp, ret);
 }
 
+/*
+ * The page server's process: PAGE_SERVER_CHLD serves in the forked child of
+ * this criu; PAGE_SERVER in a grandchild of its own session, so it is nobody's
+ * child here (CRIU's daemon). Its pid goes up the pipe first.
+ */
+static void page_server_child(int sk, int pfd, bool daemon, int img_dfd, const struct ps_conf *conf,
+			      struct page_server *srv)
+{
+	pid_t pid;
+	int ret;
+
+	close(sk);	/* the client's session ends with our answer, not with the page server */
+	if (daemon) {
+		pid = fork();
+		if (pid != 0) {
+			if (pid < 0)
+				pr_perror("can't fork the page server");
+			_exit(pid < 0);
+		}
+		setsid();
+	}
+	pid = getpid();
+	if (write(pfd, &pid, sizeof(pid)) != sizeof(pid))
+		_exit(1);
+	close(pfd);
+	ret = page_server_run(img_dfd, conf, srv);
+	_exit(ret ? 1 : 0);
+}
+
+/* PAGE_SERVER, PAGE_SERVER_CHLD: listen, start the server, answer with its pid and port. */
+static int do_page_server(int sk, CriuReq *req)
+{
+	bool daemon = req->type == CRIU_REQ_TYPE__PAGE_SERVER;
+	CriuPageServerInfo info = CRIU_PAGE_SERVER_INFO__INIT;
+	CriuResp resp = CRIU_RESP__INIT;
+	struct rpc_dirs dirs = { .img_dfd = -1 };
+	struct page_server srv = { .lsk = -1 };
+	struct tls_conf tc;
+	struct ps_conf conf;
+	pid_t pid = -1, child;
+	int p[2] = { -1, -1 }, ret;
+
+	ret = rpc_setup_opts(sk, req->opts, RPC_PAGE_SERVER, &dirs);
+	if (!ret)
+		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir);
+	if (!ret) {
+		ps_conf_from_opts(&conf, &tc);
+		ret = page_server_prepare(&conf, &srv);
+	}
+	if (!ret && pipe2(p, O_CLOEXEC))
+		ret = pr_fail_errno("can't make a pipe");
+	if (!ret) {
+		child = fork();
+		if (child == 0) {
+			close(p[0]);
+			page_server_child(sk, p[1], daemon, dirs.img_dfd, &conf, &srv);
+		}
+		if (child < 0)
+			ret = pr_fail_errno("can't fork the page server");
+		close(p[1]);
+		if (!ret && read(p[0], &pid, sizeof(pid)) != sizeof(pid))
+			ret = pr_fail(-EIO, "the page server did not start\n");
+		if (child > 0 && daemon)
+			waitpid(child, NULL, 0);
+		close(p[0]);
+	}
+	if (srv.lsk >= 0)
+		close(srv.lsk);
+	if (!ret)
+		pr_info("page server %d on port %u\n", pid, srv.port);
+	rpc_dirs_close(&dirs);
+	resp.type = req->type;
+	if (!ret) {
+		info.has_pid = true;
+		info.pid = pid;
+		info.has_port = true;
+		info.port = srv.port;
+		resp.ps = &info;
+	}
+	return rpc_answer(sk, &resp, ret);
+}
+
 /* criu check in a child: kerndat's probes leave nothing behind in the session's criu. */
 static int do_check(int sk, CriuOpts *ro)
 {
@@ -373,6 +458,7 @@ static int serve_one(int sk, CriuReq *req)
 		return do_pre_dump(sk, req);
 	case CRIU_REQ_TYPE__PAGE_SERVER:
 	case CRIU_REQ_TYPE__PAGE_SERVER_CHLD:
+		return do_page_server(sk, req);
 	case CRIU_REQ_TYPE__CPUINFO_DUMP:
 	case CRIU_REQ_TYPE__CPUINFO_CHECK:
 		return do_not_supported(sk, req);

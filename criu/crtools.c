@@ -22,6 +22,7 @@
 #include "cr-service.h"
 #include "crtools.h"
 #include "restore.h"
+#include "page-server.h"
 #include "version.h"
 
 /* criu swrk FD: the RPC worker (cr-service.c), when it is built in */
@@ -32,7 +33,6 @@ static const struct {
 	const char *why;
 } other_commands[] = {
 	{ "lazy-pages", "not supported yet" },
-	{ "page-server", "not supported yet" },
 	{ "dedup", "not supported yet" },
 	{ "cpuinfo", "not supported yet" },
 	{ "exec", "deprecated in CRIU (use compel)" },
@@ -129,6 +129,23 @@ static int cmd_dump(void)
 	return ret ? 1 : 0;
 }
 
+static int cmd_page_server(void)
+{
+	int ret, dfd;
+
+	if (setup_dirs_and_log(true, &dfd))
+		return 1;
+	log_version();
+	ret = link_parent_dir(dfd, opts.prev_imgs_dir);
+	if (!ret)
+		ret = cr_page_server(dfd);
+	if (ret)
+		pr_err("The page server FAILED.\n");
+	close(dfd);
+	log_fini();
+	return ret ? 1 : 0;
+}
+
 static int cmd_restore(void)
 {
 	int ret, dfd;
@@ -179,7 +196,8 @@ static int run_command(char **args, int nr_args)
 	}
 	if (!strcmp(cmd, "pre-dump"))
 		opts.pre_dump = true;
-	if (strcmp(cmd, "dump") && strcmp(cmd, "pre-dump") && strcmp(cmd, "restore") && strcmp(cmd, "check")) {
+	if (strcmp(cmd, "dump") && strcmp(cmd, "pre-dump") && strcmp(cmd, "restore") && strcmp(cmd, "check") &&
+	    strcmp(cmd, "page-server")) {
 		fprintf(stderr, "criu: unknown command '%s' (criu --help)\n", cmd);
 		return 1;
 	}
@@ -189,6 +207,8 @@ static int run_command(char **args, int nr_args)
 	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check();
+	if (!strcmp(cmd, "page-server"))
+		return cmd_page_server();	/* no privileges needed: it writes files only */
 	if (check_my_privileges(cmd))
 		return 1;
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump"))

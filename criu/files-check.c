@@ -319,7 +319,6 @@ static const struct {
 	const char *what;
 } refused_fds[] = {
 	{ "anon_inode:[io_uring]", "an io_uring instance (io_uring_setup)" },
-	{ "anon_inode:[fanotify]", "a fanotify group (fanotify_init)" },
 	{ "anon_inode:[userfaultfd]", "a userfaultfd (userfaultfd)" },
 	{ "anon_inode:[perf_event]", "a perf event (perf_event_open)" },
 	{ "anon_inode:bpf-map", "a BPF map" },

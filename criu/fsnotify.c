@@ -40,9 +40,6 @@
 /* bumping a wd up costs two syscalls: refuse absurd distances */
 #define WD_MAX_BUMPS (1 << 22)
 
-/* The kernel's s_dev encoding in fdinfo: 12-bit major above a 20-bit minor. */
-#define KDEV_MAJOR(d) ((unsigned int)((d) >> 20))
-#define KDEV_MINOR(d) ((unsigned int)((d) & 0xfffff))
 
 static bool inotify_detect(const struct fd_parms *p)
 {
@@ -78,7 +75,7 @@ int inotify_parse_wd(const char *val, struct inotify_wd_line *w)
 }
 
 /* A mount of device (major, minor) from mountinfo, opened; -ENOENT if none. */
-static int open_mount_of(unsigned int major, unsigned int minor)
+int fsnotify_open_mount_of(unsigned int major, unsigned int minor)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096], root[PATH_MAX], mnt[PATH_MAX];
@@ -100,11 +97,11 @@ static int open_mount_of(unsigned int major, unsigned int minor)
 	return -ENOENT;
 }
 
-static int open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd)
+int fsnotify_open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd)
 {
 	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX];
 	struct file_handle *fh = (struct file_handle *)buf;
-	_cleanup_close_ int mfd = open_mount_of(KDEV_MAJOR(sdev), KDEV_MINOR(sdev));
+	_cleanup_close_ int mfd = fsnotify_open_mount_of(KDEV_MAJOR(sdev), KDEV_MINOR(sdev));
 	int fd;
 
 	if (mfd < 0)
@@ -119,7 +116,7 @@ static int open_handle(unsigned int sdev, int type, const unsigned char *bytes, 
 	return 0;
 }
 
-static char *path_of_fd(int fd)
+char *fsnotify_path_of_fd(int fd)
 {
 	char link[64], path[PATH_MAX];
 	ssize_t n;
@@ -182,8 +179,8 @@ static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id
 		ret = open_tree_watch(t, p, w, fe, &fd);
 		if (ret)
 			return ret;
-	} else if (!open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
-		fe->path = path_of_fd(fd);
+	} else if (!fsnotify_open_handle(w->sdev, w->fh_type, w->fh, w->fh_bytes, &fd)) {
+		fe->path = fsnotify_path_of_fd(fd);
 	}
 	if (fd >= 0) {
 		struct stat st;
@@ -307,7 +304,7 @@ static int open_watched(struct rst_ctx *ctx, const InotifyWdEntry *w, int *ret_f
 		*ret_fd = ret;
 		return 0;
 	}
-	ret = open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle, w->f_handle->bytes,
+	ret = fsnotify_open_handle(w->s_dev, w->f_handle->type, (const unsigned char *)w->f_handle->handle, w->f_handle->bytes,
 			  ret_fd);
 	if (!ret)
 		return 0;

@@ -244,6 +244,12 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	return ret;
 }
 
+/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
+static bool page_server_image(const char *name)
+{
+	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
+}
+
 /* The last entry names manifest.img, with the length and CRC of the bytes before it. */
 static int check_seal(int dfd)
 {
@@ -296,7 +302,7 @@ static int check_manifest_crc(int dfd, uint32_t want_crc)
 	return 0;
 }
 
-static int check_manifest(int dfd, bool sealed, uint32_t want_crc)
+static int check_manifest(int dfd, bool sealed, uint32_t want_crc, bool remote_pages)
 {
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
@@ -319,6 +325,8 @@ static int check_manifest(int dfd, bool sealed, uint32_t want_crc)
 	ret = check_entries(dfd, img, names, listed, nr, sealed);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
+		if (!listed[i] && remote_pages && page_server_image(names[i]))
+			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
 		nr_listed++;
@@ -337,9 +345,9 @@ int check_images(int img_dfd, const struct image_check_how *how)
 		return 0;
 	}
 	if (how->has_manifest_crc)
-		return check_manifest(img_dfd, false, how->manifest_crc);
+		return check_manifest(img_dfd, false, how->manifest_crc, how->remote_pages);
 	if (!faccessat(img_dfd, SEAL_NAME, F_OK, AT_SYMLINK_NOFOLLOW))
-		return check_manifest(img_dfd, true, 0);
+		return check_manifest(img_dfd, true, 0, how->remote_pages);
 	if (errno != ENOENT)
 		return pr_fail(-errno, "manifest.img: %s\n", strerror(errno));
 	if (!how->dumped_by_criu)
@@ -356,4 +364,5 @@ void image_check_how_of(const InventoryEntry *ie, bool skip, struct image_check_
 	/* CRIU always writes these two, we never do */
 	how->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	how->skip = skip;
+	how->remote_pages = ie->has_pages_on_page_server && ie->pages_on_page_server;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "files.h"
 #include "image.h"
 #include "mem.h"
@@ -18,6 +19,7 @@
 #include "proc_parse.h"
 #include "protobuf.h"
 #include "pstree.h"
+#include "page-digest.h"
 #include "shmem.h"
 #include "mm.pb-c.h"
 #include "vma.pb-c.h"
@@ -421,37 +423,53 @@ static bool vma_pages_lazy(const VmaEntry *e)
 	       !(e->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
 }
 
-static int dump_pages_to(struct mm_dump *d, int pm_fd, const struct page_chain *parent);
+static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *x, const struct page_parent *parent);
 
-/* Private pages of every vma that has them, into pagemap-PID.img + pages-N.img. */
+/* The pages go to a page server: its pagemap is open; compare with the last pass's digests when it has a parent. */
+static int dump_pages_remote(struct mm_dump *d, int pm_fd, struct page_xfer *x)
+{
+	struct page_digests mine = {}, theirs = {};
+	struct page_parent parent = { .digests = &theirs };
+	bool with_parent = false;
+	int ret;
+
+	if (d->ctx->with_parent && x->ps_has_parent) {
+		ret = page_digests_read_parent(d->img_dfd, d->img_id, &theirs);
+		if (ret && ret != -ENOENT) {
+			page_xfer_abort(x);
+			return pr_fail(ret, "task %d: the parent's page-digests-%d.img can't be read: %s\n", d->pid,
+				       d->img_id, strerror(-ret));
+		}
+		with_parent = !ret;
+		if (ret)
+			pr_info("task %d: no page digests in the parent images: all its pages are sent\n", d->pid);
+	} else if (d->ctx->with_parent) {
+		pr_info("task %d: the page server has no parent images of it: all its pages are sent\n", d->pid);
+	}
+	/* what the next pass compares with: a pre-dump's, or a dump's with --track-mem (CRIU's "track for next") */
+	x->digests = d->ctx->pre_dump || opts.track_mem ? &mine : NULL;
+	x->parent_digests = with_parent ? &theirs : NULL;
+	ret = dump_pages_to(d, pm_fd, x, with_parent ? &parent : NULL);
+	if (!ret && x->digests) {
+		ret = page_digests_write(d->img_dfd, d->img_id, &mine);
+		if (ret)
+			pr_err("task %d: can't write page-digests-%d.img: %s\n", d->pid, d->img_id, strerror(-ret));
+	}
+	page_digests_free(&mine);
+	page_digests_free(&theirs);
+	return ret;
+}
+
+/* Private pages of every vma that has them, into pagemap-PID.img + pages-N.img (here or on the page server). */
 static int dump_private_pages(struct mm_dump *d)
 {
 	struct dump_mem_ctx *ctx = d->ctx;
 	_cleanup_close_ int pm_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
-	struct page_chain chain, *parent = NULL;
-	char why[256] = "";
-	int ret;
-
-	if (ctx->with_parent) {
-		ret = page_chain_open(&chain, d->img_dfd, d->img_id, false, why, sizeof(why));
-		if (ret < 0 && ret != -ENOENT)
-			return pr_fail(ret, "task %d: the parent images can't be read: %s\n", d->pid, why);
-		if (!ret)
-			parent = &chain;
-		else
-			pr_info("task %d: not in the parent images (%s): all its pages are written\n", d->pid, why);
-	}
-	ret = dump_pages_to(d, pm_fd, parent);
-	if (parent)
-		page_chain_close(parent);
-	return ret;
-}
-
-static int dump_pages_to(struct mm_dump *d, int pm_fd, const struct page_chain *parent)
-{
-	struct dump_mem_ctx *ctx = d->ctx;
-	struct page_copier pc;
+	struct page_chain chain;
+	struct page_parent parent = { .chain = &chain };
 	struct page_xfer x;
+	char why[256] = "";
+	bool with_parent = false;
 	int ret;
 
 	if (pm_fd < 0) {
@@ -465,6 +483,32 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, const struct page_chain *
 		return ret;
 	}
 	ctx->next_pages_id++;
+	if (x.ps)
+		return dump_pages_remote(d, pm_fd, &x);
+	if (ctx->with_parent) {
+		ret = page_chain_open(&chain, d->img_dfd, d->img_id, false, why, sizeof(why));
+		if (ret < 0 && ret != -ENOENT) {
+			page_xfer_abort(&x);
+			return pr_fail(ret, "task %d: the parent images can't be read: %s\n", d->pid, why);
+		}
+		with_parent = !ret;
+		if (ret)
+			pr_info("task %d: not in the parent images (%s): all its pages are written\n", d->pid, why);
+	}
+	ret = dump_pages_to(d, pm_fd, &x, with_parent ? &parent : NULL);
+	if (with_parent)
+		page_chain_close(&chain);
+	return ret;
+}
+
+/* The pages of every vma into x (open); closes x in every case. */
+static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, const struct page_parent *parent)
+{
+	struct dump_mem_ctx *ctx = d->ctx;
+	struct page_xfer x = *xp;	/* the copier and its writer hold &x */
+	struct page_copier pc;
+	int ret;
+
 	ret = page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes);
 	if (ret < 0) {
 		page_xfer_abort(&x);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "lsm.h"
 #include "version.h"
+#include "page-xfer.h"
 
 /* Process-wide: the options of this criu run (command line, config files or one RPC request). */
 struct cr_options opts;
@@ -29,6 +30,8 @@ void opts_init(void)
 	memset(&opts, 0, sizeof(opts));
 	opts.loglevel = DEFAULT_LOGLEVEL;
 	opts.status_fd = -1;
+	opts.ps_socket = -1;
+	opts.ps_port = PS_DEFAULT_PORT;
 	opts.ghost_limit = DEFAULT_GHOST_LIMIT;
 	opts.timeout = DEFAULT_TIMEOUT;
 }
@@ -192,6 +195,26 @@ static int set_status_fd(const char *arg)
 	if (parse_int(arg, 0, INT_MAX, &fd))
 		return opt_error("'%s' is not a file descriptor", arg);
 	opts.status_fd = fd;
+	return 0;
+}
+
+static int set_port(const char *arg)
+{
+	long port;
+
+	if (parse_int(arg, 0, 65535, &port))
+		return opt_error("'%s' is not a port number", arg);
+	opts.ps_port = port;
+	return 0;
+}
+
+static int set_ps_socket(const char *arg)
+{
+	long fd;
+
+	if (parse_int(arg, 0, INT_MAX, &fd))
+		return opt_error("'%s' is not a file descriptor", arg);
+	opts.ps_socket = fd;
 	return 0;
 }
 
@@ -610,7 +633,7 @@ static const struct opt_def defs[] = {
 	FLAG("leave-running", 'R', false, &opts.leave_running, "dump: leave the tree running"),
 	NOPE("leave-stopped", 's', false, "leave the tree stopped after dump or restore"),
 	FLAG("restore-detached", 'd', true, &opts.restore_detached, "restore: exit once the tree runs"),
-	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached"),
+	FLAG("daemon", 0, true, &opts.restore_detached, "the same as --restore-detached; page-server: run in the background"),
 	NOPE("restore-sibling", 'S', true, "restore the root task as a sibling of criu"),
 	FLAG("shell-job", 'j', true, &opts.shell_job, "the tree is a shell job using criu's terminal"),
 	FLAG("orphan-pts-master", 0, true, &opts.orphan_pts_master,
@@ -618,11 +641,11 @@ static const struct opt_def defs[] = {
 	     "the RPC client"),
 	FLAG("skip-image-check", 0, false, &opts.skip_image_check,
 	     "restore: don't check the images against manifest.img (hand-edited images)"),
-	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE (dump: ignored)"),
+	STR("pidfile", 0, &opts.pidfile, "FILE", "restore: write the root task's pid to FILE; page-server: its own pid (dump: ignored)"),
 	FUNC("action-script", 0, required_argument, WORKS, set_script, "FILE",
 	     "run FILE at each stage (CRTOOLS_SCRIPT_ACTION)"),
 	FUNC("status-fd", 0, required_argument, WORKS, set_status_fd, "FD",
-	     "restore: write '\\0' to FD and close it once the tree runs"),
+	     "restore: write '\\0' to FD and close it once the tree runs; page-server: once it listens"),
 	FUNC("ghost-limit", 0, required_argument, WORKS, set_ghost_limit, "SIZE",
 	     "dump: refuse deleted files bigger than SIZE (default 1G)"),
 	FUNC("pidfd-external", 0, required_argument, WORKS, set_pidfd_external, "MODE",
@@ -667,6 +690,18 @@ static const struct opt_def defs[] = {
 	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
 	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
 	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
+	SECTION("Page server (criu page-server; dump, pre-dump --page-server):"),
+	FLAG("page-server", 0, true, &opts.use_page_server, "dump, pre-dump: send the pages to a page server"),
+	STR("address", 0, &opts.ps_addr, "ADDR", "the page server's address (page-server: where to listen)"),
+	FUNC("port", 0, required_argument, WORKS, set_port, "PORT", "the page server's port (default 27; 0: any)"),
+	FUNC("ps-socket", 0, required_argument, WORKS, set_ps_socket, "FD",
+	     "an already connected socket to or from the page server"),
+	FLAG("tls", 0, true, &opts.tls, "the page server's connection through TLS"),
+	STR("tls-cacert", 0, &opts.tls_cacert, "FILE", "TLS: the CA certificate (default /etc/pki/CA/cacert.pem)"),
+	STR("tls-cacrl", 0, &opts.tls_cacrl, "FILE", "TLS: the CA's revocation list (default /etc/pki/CA/cacrl.pem)"),
+	STR("tls-cert", 0, &opts.tls_cert, "FILE", "TLS: this side's certificate (default /etc/pki/criu/cert.pem)"),
+	STR("tls-key", 0, &opts.tls_key, "FILE", "TLS: its key (default /etc/pki/criu/private/key.pem)"),
+	FLAG("tls-no-cn-verify", 0, false, &opts.tls_no_cn_verify, "TLS: don't check that the peer's certificate names --address"),
 	SECTION("Accepted, without effect here (see criu(8)):"),
 	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
 	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE",
@@ -703,17 +738,7 @@ static const struct opt_def defs[] = {
 	NOPE("enable-external-masters", 0, false, NULL),
 	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
-	NOPE("page-server", 0, true, "send pages to a page server"),
 	NOPE("auto-dedup", 0, true, "deduplicate pages"),
-	NOPE_ARG("address", 0, required_argument, "ADDR", "page server address"),
-	NOPE_ARG("port", 0, required_argument, "PORT", "page server port"),
-	NOPE_ARG("ps-socket", 0, required_argument, "FD", "page server socket"),
-	NOPE("tls", 0, true, "TLS for the page server"),
-	NOPE_ARG("tls-cacert", 0, required_argument, "FILE", NULL),
-	NOPE_ARG("tls-cacrl", 0, required_argument, "FILE", NULL),
-	NOPE_ARG("tls-cert", 0, required_argument, "FILE", NULL),
-	NOPE_ARG("tls-key", 0, required_argument, "FILE", NULL),
-	NOPE("tls-no-cn-verify", 0, false, NULL),
 	NOPE("display-stats", 0, true, "print dump/restore statistics"),
 	FUNC("ms", 0, no_argument, WORKS, set_ms, NULL, NULL),
 
@@ -878,13 +903,15 @@ void opts_usage(FILE *f)
 		   "  criu pre-dump -t PID [<options>]\n"
 		   "  criu restore [<options>]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
+		   "  criu page-server [--address ADDR] [--port PORT] [-D DIR] [--daemon] [<options>]\n"
 		   "\n"
 		   "Commands:\n"
 		   "  dump           checkpoint a process tree identified by pid\n"
 		   "  restore        restore a process tree\n"
 		   "  pre-dump       copy the memory of a process tree, which runs on (incremental dumps)\n"
 		   "  check          check what the kernel and this criu support\n"
-		   "  (lazy-pages, page-server, service, dedup and cpuinfo: not supported yet)\n"
+		   "  page-server    receive the pages of a dump or pre-dump into the images dir\n"
+		   "  (lazy-pages, dedup and cpuinfo: not supported yet)\n"
 		   "\n"
 		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {

@@ -19,6 +19,7 @@
 #include "image.h"
 #include "pagemap.h"
 #include "page-chain.h"
+#include "page-digest.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -30,6 +31,8 @@ int page_xfer_open(struct page_xfer *x, int img_dfd, int pagemap_type, unsigned 
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	int ret;
 
+	if (page_server_conn)
+		return ps_xfer_open(x, page_server_conn, pagemap_type, id);
 	memset(x, 0, sizeof(*x));
 	x->pages_fd = -1;
 	x->flags = PE_PRESENT;
@@ -88,6 +91,8 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 
 	if (!nr_pages)
 		return 0;
+	if (x->ps)
+		return ps_xfer_add(x, vaddr, nr_pages);
 	/* one entry per run of touching pages with the same flags (kept below 2^31 pages) */
 	if (x->run_pages && x->run_vaddr + x->run_pages * PAGE_SIZE == vaddr && x->run_flags == x->flags &&
 	    x->run_pages + nr_pages < (1UL << 31)) {
@@ -106,12 +111,18 @@ int page_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages)
 
 int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 {
+	if (x->ps)
+		return ps_xfer_write(x, buf, len);
 	return write_all(x->pages_fd, buf, len);
 }
 
 int page_xfer_close(struct page_xfer *x)
 {
-	int ret = page_xfer_put_entry(x), r;
+	int ret, r;
+
+	if (x->ps)
+		return ps_xfer_close(x);
+	ret = page_xfer_put_entry(x);
 
 	r = close_image_checked(x->pmi);
 	if (!ret)
@@ -126,6 +137,10 @@ int page_xfer_close(struct page_xfer *x)
 
 void page_xfer_abort(struct page_xfer *x)
 {
+	if (x->ps) {
+		ps_xfer_abort(x);
+		return;
+	}
 	/* nothing more is written: a disk that filled up is not blamed on the pagemap */
 	discard_image(x->pmi);
 	discard_image(x->pi);
@@ -143,7 +158,7 @@ struct pc_writer {
 	int nr_full;
 	bool stop;
 	int err;			/* first write error; later slots are dropped */
-	int fd;
+	struct page_xfer *x;		/* where the slots go */
 	char *buf;
 	size_t slot_size;
 	uint64_t cpu_ns, wait_ns;	/* the thread's CPU time and time waiting for data, at its end */
@@ -179,7 +194,7 @@ static void *pc_writer_main(void *arg)
 		len = w->len[slot];
 		pthread_mutex_unlock(&w->lock);
 		if (!w->err)
-			err = write_all(w->fd, w->buf + slot * w->slot_size, len);
+			err = page_xfer_write(w->x, w->buf + slot * w->slot_size, len);
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->err)
 			w->err = err;
@@ -193,7 +208,7 @@ static void *pc_writer_main(void *arg)
 	return NULL;
 }
 
-static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
+static struct pc_writer *pc_writer_start(struct page_xfer *x, char *buf, size_t slot_size)
 {
 	struct pc_writer *w = calloc(1, sizeof(*w));
 	sigset_t all, old;
@@ -201,7 +216,7 @@ static struct pc_writer *pc_writer_start(int fd, char *buf, size_t slot_size)
 
 	if (!w)
 		return NULL;
-	w->fd = fd;
+	w->x = x;
 	w->buf = buf;
 	w->slot_size = slot_size;
 	pthread_mutex_init(&w->lock, NULL);
@@ -294,7 +309,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	if (!pc->slot_size)
 		return -EINVAL;
 	if (async) {
-		pc->w = pc_writer_start(x->pages_fd, pc->buf, pc->slot_size);
+		pc->w = pc_writer_start(x, pc->buf, pc->slot_size);
 		if (!pc->w)
 			pr_debug("no writer thread, writing synchronously\n");
 	}
@@ -532,13 +547,22 @@ static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned 
 }
 
 /* 1 when mine (the task's page at addr) is what the parent images hold for addr, 0 when not or none. */
-static int page_same_as_parent(const struct page_chain *parent, unsigned long addr, const char *mine)
+static int page_same_as_parent(const struct page_parent *parent, unsigned long addr, const char *mine)
 {
 	static char theirs[PAGE_SIZE];
 	off_t off;
 	int fd;
 
-	if (page_chain_find(parent, addr, &fd, &off) < 0)
+	if (parent->digests) {
+		const uint8_t *sha = page_digests_find(parent->digests, addr);
+		uint8_t my_sha[PAGE_DIGEST_LEN];
+
+		if (!sha)
+			return 0;
+		page_digest_of(mine, my_sha);
+		return !memcmp(sha, my_sha, PAGE_DIGEST_LEN);
+	}
+	if (page_chain_find(parent->chain, addr, &fd, &off) < 0)
 		return 0;
 	if (pread(fd, theirs, PAGE_SIZE, off) != PAGE_SIZE)
 		return -(errno ?: EIO);
@@ -566,7 +590,7 @@ static int add_parent_run(struct page_copier *pc, unsigned long addr, unsigned l
  * parent chain; equal runs become PE_PARENT entries, the others are copied
  * (force: through /proc/PID/mem, as without a parent).
  */
-static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *parent, unsigned long addr,
+static int add_run_vs_parent(struct page_copier *pc, const struct page_parent *parent, unsigned long addr,
 			     unsigned long nr, bool force)
 {
 	static char mine[CMP_BATCH * PAGE_SIZE];
@@ -605,7 +629,7 @@ static int add_run_vs_parent(struct page_copier *pc, const struct page_chain *pa
 
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr, const struct page_chain *parent)
+		   size_t pmbuf_nr, const struct page_parent *parent)
 {
 	unsigned long addr = start;
 	int ret;

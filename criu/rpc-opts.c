@@ -41,6 +41,7 @@ static const char *const mapped_fields[] = {
 	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices",
 	"track_mem", "parent_img", "pre_dump_mode",
+	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -317,6 +318,36 @@ static int rpc_network_lock(const CriuOpts *ro)
 	}
 }
 
+/*
+ * ps (criu_page_server_info) and the tls fields: DUMP and PRE_DUMP send their
+ * pages to ps.address:ps.port (or the socket ps.fd, an fd of this swrk criu,
+ * inherited from the client); PAGE_SERVER listens there. As CRIU's.
+ */
+static int rpc_page_server_opts(const CriuOpts *ro, enum rpc_mode mode)
+{
+	opts.tls = ro->has_tls && ro->tls;
+	opts.tls_cacert = ro->tls_cacert;
+	opts.tls_cacrl = ro->tls_cacrl;
+	opts.tls_cert = ro->tls_cert;
+	opts.tls_key = ro->tls_key;
+	opts.tls_no_cn_verify = ro->has_tls_no_cn_verify && ro->tls_no_cn_verify;
+	if (!ro->ps)
+		return mode == RPC_PAGE_SERVER ? pr_fail(-EINVAL, "a page server request needs criu_opts.ps\n") : 0;
+	if (mode == RPC_RESTORE)
+		return pr_fail(-EINVAL, "criu_opts.ps at restore asks for lazy pages, which are not supported\n");
+	if (ro->ps->has_port && (ro->ps->port < 0 || ro->ps->port > 65535))
+		return pr_fail(-EINVAL, "criu_opts.ps.port %d is not a port\n", ro->ps->port);
+	opts.use_page_server = mode == RPC_DUMP;
+	opts.ps_addr = ro->ps->address;
+	opts.ps_port = ro->ps->has_port ? (unsigned int)ro->ps->port : 0;
+	if (ro->ps->has_fd) {
+		if (!rpc_swrk)
+			return pr_fail(-EINVAL, "criu_opts.ps.fd needs criu swrk (an fd the client passed down)\n");
+		opts.ps_socket = ro->ps->fd;
+	}
+	return 0;
+}
+
 int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *dirs)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
@@ -355,7 +386,11 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
-	opts.prev_imgs_dir = mode == RPC_DUMP ? ro->parent_img : NULL;	/* relative to the images dir, as CRIU's */
+	/* relative to the images dir, as CRIU's; a page server's too */
+	opts.prev_imgs_dir = mode == RPC_DUMP || mode == RPC_PAGE_SERVER ? ro->parent_img : NULL;
+	ret = rpc_page_server_opts(ro, mode);
+	if (ret)
+		return ret;
 	opts.shell_job = ro->shell_job;
 	opts.lsm_profile = ro->lsm_profile;
 	opts.lsm_mount_context = ro->lsm_mount_context;

@@ -17,6 +17,8 @@ PKGS="$PKGS redis-server"
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
 # runc, busybox-static and libc6-dev (gcc -static): test/unit/runc.sh checkpoints and restores a container
 PKGS="$PKGS runc busybox-static libc6-dev file"
+# libgnutls28-dev: the page server's --tls (criu/tls.c); openssl: test/others/page_server.py makes its certificates
+PKGS="$PKGS libgnutls28-dev openssl"
 # podman (with conmon and the CNI plugins it depends on): test/unit/runtimes.sh checkpoints and restores a
 # podman container (runc as its runtime) through our criu
 PKGS="$PKGS podman"

@@ -70,4 +70,12 @@ struct inotify_wd_line {
 /* the value of one "inotify wd:" line: "W ino:I sdev:D mask:M ignored_mask:X fhandle-bytes:N ..." */
 int inotify_parse_wd(const char *val, struct inotify_wd_line *w);
 
+/* The kernel's s_dev encoding in fsnotify fdinfo: 12-bit major above a 20-bit minor. */
+#define KDEV_MAJOR(d) ((unsigned int)((d) >> 20))
+#define KDEV_MINOR(d) ((unsigned int)((d) & 0xfffff))
+/* fsnotify.c, for inotify and fanotify: a mount of a device, an O_PATH fd of a handle, an fd's path */
+int fsnotify_open_mount_of(unsigned int major, unsigned int minor);
+int fsnotify_open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd);
+char *fsnotify_path_of_fd(int fd);
+
 #endif

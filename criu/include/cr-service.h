@@ -12,6 +12,7 @@ enum rpc_mode {
 	RPC_DUMP,
 	RPC_RESTORE,
 	RPC_CHECK,
+	RPC_PAGE_SERVER,	/* PAGE_SERVER, PAGE_SERVER_CHLD: an images dir, no tree */
 };
 
 /* What rpc_setup_opts() opened for a request; rpc_dirs_close() undoes it. */

@@ -134,6 +134,15 @@ struct cr_options {
 	/* restore: a terminal whose master was outside the tree gets a new pty, master sent to the RPC client */
 	bool orphan_pts_master;		/* --orphan-pts-master: a pty slave whose master is outside the tree (tty.c) */
 
+	/* the page server (Documentation/migration.md): criu page-server, dump/pre-dump --page-server */
+	bool use_page_server;		/* --page-server: dump and pre-dump send their pages to --address --port */
+	const char *ps_addr;		/* --address */
+	unsigned int ps_port;		/* --port (CRIU's default 27) */
+	int ps_socket;			/* --ps-socket FD: an already connected socket; -1: none */
+	bool tls;			/* --tls: the page server's connection through TLS (tls.h) */
+	const char *tls_cacert, *tls_cacrl, *tls_cert, *tls_key;
+	bool tls_no_cn_verify;
+
 	/* check */
 	const char *feature;		/* --feature NAME */
 	bool check_extra;		/* --extra */

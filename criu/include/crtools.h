@@ -14,6 +14,8 @@ int cr_check(const char *feature);
 int cr_dump_tasks(int img_dfd, pid_t root);
 int cr_pre_dump_tasks(int img_dfd, pid_t root);
 int link_parent_dir(int img_dfd, const char *prev);
+/* manifest.img and an inventory.img holding only the image version and its CRC (a pre-dump dir, a page server's dir) */
+int write_pre_dump_inventory(int img_dfd);
 #define CR_DUMP_POST_SCRIPT_FAILED	255
 /* criu restore: <0 on failure; otherwise the exit code for criu (0, or the root's status in the foreground). */
 int cr_restore(int img_dfd);

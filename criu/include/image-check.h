@@ -22,6 +22,12 @@ struct image_check_how {
 	uint32_t manifest_crc;
 	bool dumped_by_criu;	/* inventory.img is CRIU's: no manifest is only a warning */
 	bool skip;		/* --skip-image-check */
+	/*
+	 * the dump sent its pages to a page server, whose pagemap-*.img and
+	 * pages-*.img the manifest can't list (they are read and checked for
+	 * length as any)
+	 */
+	bool remote_pages;
 };
 
 /*

@@ -33,8 +33,15 @@
 
 struct cr_img;
 struct page_chain;
+struct page_digests;
+struct ps_conn;
+struct ps_queue;
 
-/* Writes one pagemap image and its pages image. */
+/*
+ * Writes one pagemap image and its pages image, in the images dir or, when
+ * ps is set, on a page server (page-xfer.c: entries wait in a queue until
+ * their pages are written, and go out with them in order).
+ */
 struct page_xfer {
 	struct cr_img *pmi;		/* pagemap-*.img */
 	struct cr_img *pi;		/* pages-<pages_id>.img (raw) */
@@ -47,7 +54,21 @@ struct page_xfer {
 	unsigned long nr_pages;		/* totals, for stats and tests: pages written */
 	unsigned long nr_parent_pages;	/* pages left in the parent images (PE_PARENT entries) */
 	unsigned long nr_entries;
+	/* to a page server (page_xfer_open() while page_server_conn is set) */
+	struct ps_conn *ps;
+	uint64_t ps_dst;		/* the pagemap's dst_id */
+	bool ps_has_parent;		/* the server's dir has the pagemap in its parent: PE_PARENT allowed */
+	struct ps_queue *q;
+	struct page_digests *digests;	/* non-NULL: record the digest of every page (page-digest.h) */
+	const struct page_digests *parent_digests;	/* where the digests of PE_PARENT pages come from */
 };
+
+/*
+ * The page server a dump sends its pages to (--page-server), or NULL: set by
+ * the dump for its duration. Process-wide, like the options: every
+ * page_xfer_open() of the dump (task memory, shmem, memfd) follows it.
+ */
+extern struct ps_conn *page_server_conn;
 
 /*
  * Create the pagemap image of type pagemap_type (CR_FD_PAGEMAP with a pid, or
@@ -66,6 +87,13 @@ int page_xfer_write(struct page_xfer *x, const void *buf, size_t len);
 int page_xfer_close(struct page_xfer *x);
 /* Close without caring (an error path). */
 void page_xfer_abort(struct page_xfer *x);
+
+/* page-xfer.c: the same operations on a page server's pagemap (x->ps set). */
+int ps_xfer_open(struct page_xfer *x, struct ps_conn *c, int pagemap_type, unsigned long id);
+int ps_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages);
+int ps_xfer_write(struct page_xfer *x, const void *buf, size_t len);
+int ps_xfer_close(struct page_xfer *x);
+void ps_xfer_abort(struct page_xfer *x);
 
 /*
  * Copies runs of a task's pages into a page_xfer with few, large syscalls.
@@ -127,6 +155,16 @@ enum page_filter {
 };
 
 /*
+ * What an incremental dump compares the task's pages with: the bytes up the
+ * parent chain (local images), or the digests the last pass recorded (its
+ * pages went to a page server). One of the two is set.
+ */
+struct page_parent {
+	const struct page_chain *chain;
+	const struct page_digests *digests;
+};
+
+/*
  * Scan /proc/PID/pagemap (pagemap_fd) over [start, end) in one pass and queue
  * every page that passes the filter to the copier; entries go to pc->x.
  * zero: the PFNs of the shared zero pages (0: unknown, such pages are then dumped).
@@ -135,7 +173,7 @@ enum page_filter {
  */
 int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr, const struct page_chain *parent);
+		   size_t pmbuf_nr, const struct page_parent *parent);
 
 /* 1 when a page of [start, end) is a guard marker (PME_GUARD), 0 when none is, or -errno. */
 int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr);

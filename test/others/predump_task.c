@@ -2,11 +2,13 @@
 /*
  * The task of predump_chain.py: 64 MiB of chunks, each filled with a pattern
  * of its own generation (argv[2]: the size in MiB, up to 256); it rewrites one 64 KiB chunk every 20 ms (about
- * 3 MiB/s). SIGUSR2: check every word of every chunk against its generation
+ * 3 MiB/s); a child forked after the fill does the same (argv[3] "single": no child, page_server.py).
+ * SIGUSR2: check every word of every chunk against its generation
  * and write "OK" or where it differs to argv[1], then exit.
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ static uint64_t gen[MAX_CHUNKS];
 static size_t NR_CHUNKS = 1024;	/* 64 MiB, or argv[2] MiB */
 
 static pid_t child;
+static bool single;	/* no child: this task writes the result */
 
 static uint64_t word(size_t chunk, uint64_t g, size_t i)
 {
@@ -46,7 +49,7 @@ static int report(const char *path, const char *what, size_t c, size_t i)
 {
 	FILE *f;
 
-	if (!child)
+	if (!child && !single)
 		return what ? 1 : 0;	/* the child: its exit status says it */
 	f = fopen(path, "w");
 	if (!f)
@@ -73,7 +76,7 @@ static int check_all(const char *mem, const char *path)
 
 		for (size_t i = 0; i < CHUNK / 8; i++)
 			if (p[i] != word(c, gen[c], i))
-				return report(path, child ? "in the parent" : "here", c, i);
+				return report(path, child ? "in the parent" : "in the task", c, i);
 	}
 	return report(path, NULL, 0, 0);
 }
@@ -84,9 +87,9 @@ int main(int argc, char **argv)
 	char *mem;
 	size_t k = 0;
 
-	if (argc != 2 && argc != 3)
+	if (argc < 2 || argc > 4)
 		return 2;
-	if (argc == 3)
+	if (argc >= 3)
 		NR_CHUNKS = strtoul(argv[2], NULL, 10) * 16;
 	if (!NR_CHUNKS || NR_CHUNKS > MAX_CHUNKS)
 		return 2;
@@ -96,10 +99,11 @@ int main(int argc, char **argv)
 	signal(SIGUSR2, on_usr2);
 	for (size_t c = 0; c < NR_CHUNKS; c++)
 		fill((uint64_t *)(mem + c * CHUNK), c);
-	child = fork();
+	single = argc == 4 && !strcmp(argv[3], "single");
+	child = single ? 0 : fork();
 	if (child < 0)
 		return 1;
-	if (!child)
+	if (!child && !single)
 		k = NR_CHUNKS / 2;	/* the child rewrites other chunks first */
 	while (!check_now) {
 		gen[k]++;

@@ -2,7 +2,7 @@
 /*
  * criu swrk over a socketpair, as go-criu and runc drive it: VERSION and
  * FEATURE_CHECK on one keep_open session, CHECK, requests we don't support
- * (PAGE_SERVER, PRE_DUMP without opts; an unsupported criu_opts field, which must leave the target
+ * (CPUINFO_DUMP; PAGE_SERVER, PRE_DUMP without opts; an unsupported criu_opts field, which must leave the target
  * running), a malformed packet (an error answer, criu exits without a
  * crash), a refused post-dump notification (as in CRIU: the dump fails,
  * the tree resumes and the images are kept), then a DUMP and a RESTORE (rst_sibling) of the zdtm test
@@ -171,11 +171,18 @@ static void test_check_and_refusals(void)
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 
+	req.type = CRIU_REQ_TYPE__CPUINFO_DUMP;
+	r = one_shot(&req, &st);
+	check(r && r->type == CRIU_REQ_TYPE__CPUINFO_DUMP && !r->success && r->has_cr_errno &&
+		      r->cr_errno == EOPNOTSUPP && has_text(r->cr_errmsg, "CPUINFO_DUMP"),
+	      "CPUINFO_DUMP is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	if (r)
+		criu_resp__free_unpacked(r, NULL);
+
 	req.type = CRIU_REQ_TYPE__PAGE_SERVER;
 	r = one_shot(&req, &st);
-	check(r && r->type == CRIU_REQ_TYPE__PAGE_SERVER && !r->success && r->has_cr_errno &&
-		      r->cr_errno == EOPNOTSUPP && has_text(r->cr_errmsg, "PAGE_SERVER"),
-	      "PAGE_SERVER is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	check(r && r->type == CRIU_REQ_TYPE__PAGE_SERVER && !r->success && has_text(r->cr_errmsg, "no opts"),
+	      "PAGE_SERVER without opts is refused: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 
