@@ -40,18 +40,18 @@ static const struct criu_feature criu_features[] = {
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
 	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
-	{ "fdinfo_lock", CAT_EXTRA, NULL, "file locks" },
+	{ "fdinfo_lock", CAT_EXTRA, NULL, NULL },	/* --file-locks (file-lock.c) */
 	{ "seccomp_suspend", CAT_EXTRA, "seccomp-suspend", NULL },
 	{ "seccomp_filters", CAT_EXTRA, "seccomp-filters", NULL },
-	{ "loginuid", CAT_EXTRA, NULL, "loginuid" },
+	{ "loginuid", CAT_EXTRA, "loginuid", NULL },	/* morph.c restores it */
 	{ "cgroupns", CAT_EXTRA, NULL, NULL },	/* cgroup-ns.c; every kernel criu runs on (>= 6.1) has them */
 	{ "autofs", CAT_EXPERIMENTAL, NULL, "autofs mounts" },
 	{ "tcp_half_closed", CAT_EXTRA, NULL,
 	  "every half-closed TCP connection (FIN_WAIT1/2 and a CLOSE_WAIT whose peer is in the tree are restored; "
 	  "LAST_ACK, CLOSING and a CLOSE_WAIT whose peer is outside are refused at dump)" },
 	{ "compat_cr", CAT_EXPERIMENTAL, NULL, "32-bit (compat) tasks" },
-	{ "uffd", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
-	{ "uffd-noncoop", CAT_EXTRA, NULL, "lazy pages (userfaultfd)" },
+	{ "uffd", CAT_EXTRA, "uffd", NULL },
+	{ "uffd-noncoop", CAT_EXTRA, "uffd-noncoop", NULL },
 	{ "can_map_vdso", CAT_EXTRA, NULL, "mapping a new vdso (criu moves the dumped one: see vdso)" },
 	{ "sk_ns", CAT_EXTRA, NULL, "network namespaces" },
 	{ "sk_unix_file", CAT_NAMED, NULL, "unix socket files across mount namespaces" },

@@ -45,6 +45,7 @@
 #include "crtools.h"
 #include "files.h"
 #include "image.h"
+#include "lazy-pages.h"
 #include "mount.h"
 #include "pidns.h"
 #include "proc_parse.h"
@@ -187,6 +188,16 @@ static void abort_all(struct morph_task *mts, int nr)
 }
 
 /* ------------------------------------------------------ the whole thing */
+
+/* --lazy-pages: every task's private memory may come from the daemon. */
+static void lazy_mark_tasks(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(&ctx->tree, item)
+		if (item->state != TASK_DEAD)
+			rsti(item)->mem.lazy = true;
+}
 
 static int write_pidfile(const char *path, pid_t pid)
 {
@@ -348,6 +359,7 @@ static void report_ready(void)
 
 static void restore_cleanup(struct rst_ctx *ctx)
 {
+	lazy_restore_finish(ctx, false);	/* a failure before the tree was forked */
 	ns_restore_free(ctx);
 	mntns_restore_fini(ctx);
 	free_images(ctx);
@@ -384,12 +396,17 @@ int cr_restore_tasks(const struct restore_opts *o)
 		.ctl_pid = getpid(),
 		.morph_proc_fd = -1,
 		.watchdog_fd = -1,
+		.lazy_sk = -1,
 	}, *ctx = &rctx;
 
 	INIT_LIST_HEAD(&ctx->files.descs);
 	ctx->stats_start_us = stats_now_us();
 	fault_steps_reset();
-	ret = fault_step("restore-images") ?: read_images(ctx, o);
+	/* the daemon first: it may have checked the pages images already */
+	ret = o->lazy_pages ? lazy_restore_connect(ctx) : 0;
+	ret = ret ?: fault_step("restore-images") ?: read_images(ctx, o);
+	if (!ret && o->lazy_pages)
+		lazy_mark_tasks(ctx);
 	if (ret)
 		goto out;
 	ret = fault_step("restore-pre-script") ?: run_scripts(ACT_PRE_RESTORE, o->img_dfd, 0);
@@ -450,11 +467,13 @@ int cr_restore_tasks(const struct restore_opts *o)
 		watchdog_stop(ctx, false);
 		abort_all(mts, ctx->tree.nr_items);
 		kill_and_reap(ctx, root_pid);
+		lazy_restore_finish(ctx, false);
 		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 		cg_rst_fini(ctx, true);
 		goto out_files;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+	lazy_restore_finish(ctx, true);	/* the tree runs: the daemon copies the rest */
 	files_restore_fini(ctx);
 	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
 	stats_write_restore(o->img_dfd, &(struct restore_stats){ .start = ctx->stats_start_us,

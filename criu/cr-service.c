@@ -22,6 +22,7 @@
 
 #include "action-scripts.h"
 #include "common.h"
+#include "kerndat.h"
 #include "compel/compel.h"
 #include "config.h"
 #include "cr_options.h"
@@ -233,6 +234,7 @@ static int do_restore(int sk, CriuOpts *ro)
 		o.shell_job = opts.shell_job;
 		o.lsm_profile = opts.lsm_profile;
 		o.skip_image_check = opts.skip_image_check;
+		o.lazy_pages = opts.lazy_pages;
 		o.sibling = dirs.rst_sibling;
 		o.ret_pid = &root;
 		ret = cr_restore_tasks(&o);
@@ -380,7 +382,8 @@ static int do_version(int sk)
  * mem_track is answered true: pre-dump and track_mem work (unchanged pages
  * are found by comparing them with the parent images' copies, page-chain.h,
  * as this kernel has no soft-dirty bits), which is what clients such as runc
- * ask it for. No lazy pages, no pidfd store: false.
+ * ask it for. lazy_pages: a restore can be lazy (`criu lazy-pages`) when the
+ * kernel has the userfaultfd events it needs. No pidfd store: false.
  */
 static int do_feature_check(int sk, CriuReq *req)
 {
@@ -390,6 +393,7 @@ static int do_feature_check(int sk, CriuReq *req)
 	f.has_mem_track = true;
 	f.mem_track = true;
 	f.has_lazy_pages = true;
+	f.lazy_pages = kerndat_has("uffd-noncoop") == 0;
 	f.has_pidfd_store = true;
 	resp.type = CRIU_REQ_TYPE__FEATURE_CHECK;
 	resp.features = &f;

@@ -21,6 +21,7 @@
 #include "privs.h"
 #include "cr-service.h"
 #include "crtools.h"
+#include "lazy-pages.h"
 #include "restore.h"
 #include "page-server.h"
 #include "version.h"
@@ -32,7 +33,6 @@ static const struct {
 	const char *name;
 	const char *why;
 } other_commands[] = {
-	{ "lazy-pages", "not supported yet" },
 	{ "dedup", "not supported yet" },
 	{ "cpuinfo", "not supported yet" },
 	{ "exec", "deprecated in CRIU (use compel)" },
@@ -83,6 +83,7 @@ int cr_restore(int img_dfd)
 		.shell_job = opts.shell_job,
 		.lsm_profile = opts.lsm_profile,
 		.skip_image_check = opts.skip_image_check,
+		.lazy_pages = opts.lazy_pages,
 	};
 
 	return cr_restore_tasks(&o);
@@ -110,6 +111,12 @@ static int cmd_dump(void)
 
 	if (!opts.tree_id) {
 		fprintf(stderr, "criu: %s needs the tree to dump: -t PID\n", opts.pre_dump ? "pre-dump" : "dump");
+		return 1;
+	}
+	if (opts.lazy_pages) {
+		/* CRIU's dump --lazy-pages leaves the pages to a page server on the source: there is none yet */
+		fprintf(stderr, "criu: %s --lazy-pages: not supported yet (lazy restore works from a full dump)\n",
+			opts.pre_dump ? "pre-dump" : "dump");
 		return 1;
 	}
 	if (setup_dirs_and_log(true, &dfd))
@@ -163,6 +170,27 @@ static int cmd_restore(void)
 	return ret < 0 ? 1 : ret;
 }
 
+static int cmd_lazy_pages(void)
+{
+	int ret, dfd;
+
+	if (opts.use_page_server || opts.ps_addr) {
+		fprintf(stderr, "criu: lazy-pages --page-server: pages from a page server are not supported yet "
+				"(the local images only)\n");
+		return 1;
+	}
+
+	if (setup_dirs_and_log(false, &dfd))
+		return 1;
+	log_version();
+	ret = cr_lazy_pages(dfd, opts.restore_detached, opts.pidfile);
+	if (ret < 0)
+		pr_err("lazy-pages FAILED.\n");
+	close(dfd);
+	log_fini();
+	return ret < 0 ? 1 : 0;
+}
+
 static int cmd_swrk(char **args, int nr_args)
 {
 	long fd;
@@ -197,7 +225,7 @@ static int run_command(char **args, int nr_args)
 	if (!strcmp(cmd, "pre-dump"))
 		opts.pre_dump = true;
 	if (strcmp(cmd, "dump") && strcmp(cmd, "pre-dump") && strcmp(cmd, "restore") && strcmp(cmd, "check") &&
-	    strcmp(cmd, "page-server")) {
+	    strcmp(cmd, "lazy-pages") && strcmp(cmd, "page-server")) {
 		fprintf(stderr, "criu: unknown command '%s' (criu --help)\n", cmd);
 		return 1;
 	}
@@ -213,6 +241,8 @@ static int run_command(char **args, int nr_args)
 		return 1;
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump"))
 		return cmd_dump();
+	if (!strcmp(cmd, "lazy-pages"))
+		return cmd_lazy_pages();
 	return cmd_restore();
 }
 

@@ -20,6 +20,8 @@
  * A watched epoll has its own list filled first (nested epolls: inner first);
  * adds are idempotent (EEXIST is fine) since that epoll's own post_install
  * may run in another task.
+ * An epoll no task holds (in flight in a unix socket's queue) is filled by
+ * the controller before the tree runs (late).
  * Readiness is the kernel's to recompute; an edge-triggered item whose file is
  * ready reports one edge after restore even if that edge was already consumed.
  */
@@ -479,6 +481,28 @@ static int eventpoll_post_install(struct rst_ctx *ctx, struct file_desc *d, int 
 	return ret;
 }
 
+/*
+ * In the controller, before the tree runs: an epoll no task holds (one in
+ * flight in a unix socket's queue) had no post_install; its items are added
+ * here, each with its fd number naming its file for the call, in criu's own
+ * fd table (the kernel keeps the item while the watched file lives).
+ */
+static int eventpoll_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
+{
+	EventpollFileEntry *efe = d->fe->epfd;
+	struct ep_ctx c = { .rst = ctx };
+
+	if (__atomic_load_n((int *)d->priv, __ATOMIC_SEQ_CST))
+		return 0;
+	for (size_t i = 0; i < efe->n_tfd; i++)
+		if (!efe->tfd[i]->has_target_id)
+			return pr_fail(-EOPNOTSUPP,
+				       "epoll %u is held by no task and its items name fd numbers only (a CRIU dump): "
+				       "criu can't tell their files\n",
+				       d->id);
+	return fill_epoll(&c, d, ctl_fd);
+}
+
 const struct file_type eventpoll_file_type = {
 	.name = "eventpoll",
 	.type = FD_TYPES__EVENTPOLL,
@@ -487,5 +511,6 @@ const struct file_type eventpoll_file_type = {
 	.collect = eventpoll_collect,
 	.open = eventpoll_open,
 	.post_install = eventpoll_post_install,
+	.late = eventpoll_late,
 	.stage = FILE_OPEN_EARLY,
 };

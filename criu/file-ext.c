@@ -195,8 +195,14 @@ static void merge_pidfd(PidfdEntry *p, FileExtEntry *x)
 	PUT(is_thread);
 	PUT(file_handle_type);
 #undef PUT
-	if (x->pidfd_boot_id)
+	/* the bytes and the string move to the file entry (freed with it), x keeps none */
+	x->has_pidfd_file_handle = false;
+	x->pidfd_file_handle = (ProtobufCBinaryData){};
+	if (x->pidfd_boot_id) {
+		free(p->boot_id);
 		p->boot_id = x->pidfd_boot_id;
+		x->pidfd_boot_id = NULL;
+	}
 }
 
 static int merge_one(FileEntry *fe, FileExtEntry *x)
@@ -224,7 +230,10 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 		fe->efd->semaphore = x->eventfd_semaphore;
 	}
 	if (fe->ext && x->mq_name) {
+		/* moved: file_ext_free() frees what x still holds */
+		free(fe->ext->mq_name);
 		fe->ext->mq_name = x->mq_name;
+		x->mq_name = NULL;
 		fe->ext->has_mq_ipc_ns = x->has_mq_ipc_ns;
 		fe->ext->mq_ipc_ns = x->mq_ipc_ns;
 		fe->ext->has_mq_flags = x->has_mq_flags;
@@ -234,8 +243,12 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 		fe->ext->has_mq_msgsize = x->has_mq_msgsize;
 		fe->ext->mq_msgsize = x->mq_msgsize;
 	}
-	if (fe->reg && x->reg_other_link)
+	if (fe->reg && x->reg_other_link) {
+		/* moved, as the pidfd's bytes: file_ext_free() frees what x still holds */
+		free(fe->reg->other_link);
 		fe->reg->other_link = x->reg_other_link;
+		x->reg_other_link = NULL;
+	}
 	if (fe->tty) {
 		fe->tty->has_rdev = fe->tty->has_rdev || x->has_tty_rdev;
 		fe->tty->rdev = x->has_tty_rdev ? x->tty_rdev : fe->tty->rdev;
@@ -279,7 +292,9 @@ int file_ext_merge(const struct file_exts *xs, FileEntry *fe)
 
 void file_ext_free(struct file_exts *xs)
 {
-	/* Not freed entries' strings and bytes are pointed at by the file entries: keep them. */
+	/* what the file entries took (merge_pidfd()) is no longer in these */
+	for (int i = 0; i < xs->nr; i++)
+		pb_free(xs->e[i], PB_FILE_EXT);
 	free(xs->e);
 	xs->e = NULL;
 	xs->nr = 0;

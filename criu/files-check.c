@@ -2,16 +2,17 @@
 /*
  * File states the dump refuses because restore can't bring them back yet:
  *
- *  - file locks (POSIX record locks, OFD locks, flock()s, leases): neither
- *    dumped nor restored, as CRIU without --file-locks. A lock held through
- *    an fd shows in that fd's fdinfo ("lock:" lines, the /proc/locks format),
- *    which dump_one_file() checks for every fd; /proc/locks, read once before
- *    anything is dumped, also finds the locks of the tree's tasks held
- *    without an fd (a flock() on a file only mapped any more);
+ *  - file locks (POSIX record locks, OFD locks, flock()s, leases) without
+ *    --file-locks, as CRIU; with it, those held through an fd are dumped
+ *    (file-lock.c, from the fd's fdinfo "lock:" lines). /proc/locks, read
+ *    once before anything is dumped, also finds the locks of the tree's
+ *    tasks held without an fd (a flock() on a file only mapped any more),
+ *    which are refused either way;
  *  - a /proc file of a task of the tree (/proc/PID/maps, /proc/PID/stat, the
- *    directory /proc/PID, ...): restore reopens files by path before the
- *    tasks exist (and a restored task may see another pid), so the path
- *    would name nothing or another process;
+ *    directory /proc/PID, ...) when the tree has a pid or mount namespace
+ *    of its own: the path would name another process or nothing in criu's
+ *    /proc. In criu's namespaces the restore reopens it once the restored
+ *    task exists (files-reg.c);
  *  - an fd table shared by processes that are not threads of one another
  *    (clone(CLONE_FILES) without CLONE_THREAD): restore gives every process
  *    a table of its own, so what one closes or opens would no longer show in
@@ -21,6 +22,7 @@
  * tree is resumed untouched by cr_dump_tasks().
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "files.h"
 #include "syscalls.h"
 
@@ -45,9 +48,10 @@ int parse_lock_line(const char *s, struct file_lock_line *ret)
 {
 	struct file_lock_line l = {};
 	unsigned int maj, min;
+	char end[24] = "";
 	int n = 0;
 
-	/* "<n>: [-> ]<KIND> <ADVISORY|MANDATORY|ACTIVE|...> <READ|WRITE|...> <pid> <maj>:<min>:<ino> <start> <end>" */
+	/* "<n>: [-> ]<KIND> <ADVISORY|MANDATORY|ACTIVE|BREAKING|...> <READ|WRITE|...> <pid> <maj>:<min>:<ino> <start> <end|EOF>" */
 	if (sscanf(s, " %*u: %n", &n) < 0 || !n)
 		return -EINVAL;
 	s += n;
@@ -56,16 +60,21 @@ int parse_lock_line(const char *s, struct file_lock_line *ret)
 		s += 2;
 	}
 	n = 0;
-	if (sscanf(s, " %15s %*s %15s %d %x:%x:%lu %n", l.kind, l.access, &l.pid, &maj, &min, &l.ino, &n) < 6 ||
+	if (sscanf(s, " %15s %15s %15s %d %x:%x:%lu %n", l.kind, l.mode, l.access, &l.pid, &maj, &min, &l.ino, &n) <
+		    7 ||
 	    !n)
 		return -EINVAL;
 	l.dev = makedev(maj, min);
+	/* the range: older lines may lack it (then the whole file) */
+	l.end = -1;
+	if (sscanf(s + n, "%lld %23s", &l.start, end) == 2 && strcmp(end, "EOF"))
+		l.end = atoll(end);
 	*ret = l;
 	return 0;
 }
 
 /* A reader's name for a lock kind of /proc/locks. */
-static const char *lock_kind_name(const char *kind)
+const char *lock_kind_name(const char *kind)
 {
 	if (!strcmp(kind, "POSIX"))
 		return "POSIX record lock (fcntl F_SETLK)";
@@ -78,26 +87,6 @@ static const char *lock_kind_name(const char *kind)
 	if (!strcmp(kind, "DELEG"))
 		return "delegation";
 	return kind;
-}
-
-int check_fd_locks(const struct fd_parms *p)
-{
-	for (int i = 0; i < p->fdinfo.nr_extra; i++) {
-		const struct fdinfo_kv *kv = &p->fdinfo.extra[i];
-		struct file_lock_line l;
-
-		if (strcmp(kv->key, "lock"))
-			continue;
-		if (parse_lock_line(kv->val, &l))
-			return pr_fail(-EINVAL, "fd %d of task %d: can't parse 'lock: %s' of its fdinfo\n", p->fd,
-				       p->item->pid, kv->val);
-		if (l.waiter)
-			continue;
-		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks (yet)\n", p->fd,
-			       p->item->pid, p->link, l.access, lock_kind_name(l.kind));
-	}
-	return 0;
 }
 
 static struct pstree_item *tree_task_of(struct pstree *tree, pid_t pid)
@@ -142,6 +131,12 @@ int check_fd_proc(struct pstree *tree, const struct fd_parms *p)
 	/* the tree's /proc may be one of its own pid namespace: its pids or the ones criu sees */
 	owner = pstree_find_vtid(tree, pid, &idx) ?: tree_task_of(tree, pid);
 	if (!owner)
+		return 0;
+	/*
+	 * In criu's pid and mount namespaces the path names the restored task
+	 * again (same pid, same /proc): reopened once the tree exists (files-reg.c)
+	 */
+	if (!(tree->ns_flags & CLONE_NEWPID) && !tree->mntns && tree_task_of(tree, pid) && !strncmp(p->link, "/proc/", 6))
 		return 0;
 	return pr_fail(-EOPNOTSUPP,
 		       "fd %d of task %d is %s, a /proc file of task %d of the dumped tree: criu can't restore "
@@ -209,8 +204,9 @@ static bool maps_inode(struct pstree_item *item, dev_t dev, unsigned long ino)
 }
 
 /*
- * /proc/locks: a lock whose owner pid is a task of the tree. (OFD locks show
- * pid -1: only their fds tell, see check_fd_locks().)
+ * /proc/locks: a lock whose owner pid is a task of the tree, refused without
+ * --file-locks, or when no fd of the task holds it. (OFD locks show pid -1:
+ * only their fds tell, see dump_fd_locks() in file-lock.c.)
  */
 static int check_proc_locks(struct pstree *tree)
 {
@@ -230,6 +226,9 @@ static int check_proc_locks(struct pstree *tree)
 		if (!item)
 			continue;
 		fd = lock_fd(item, &l);
+		/* with --file-locks, the fd's lines are dumped (file-lock.c) */
+		if (fd >= 0 && opts.file_locks)
+			continue;
 		if (fd >= 0) {
 			char link[PATH_MAX] = "?", name[32];
 			ssize_t n;
@@ -238,7 +237,8 @@ static int check_proc_locks(struct pstree *tree)
 			n = readlinkat(item->proc_dfd, name, link, sizeof(link) - 1);
 			link[n > 0 ? n : 1] = '\0';
 			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks (yet)\n", fd,
+				       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks without "
+				       "--file-locks\n", fd,
 				       item->pid, link, l.access, lock_kind_name(l.kind));
 		}
 		/*
@@ -254,7 +254,7 @@ static int check_proc_locks(struct pstree *tree)
 		}
 		return pr_fail(-EOPNOTSUPP,
 			       "task %d holds a %s %s on inode %u:%u:%lu through no fd (a mapping?): criu can't dump "
-			       "file locks (yet)\n",
+			       "a lock held through no fd\n",
 			       item->pid, l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino);
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -36,6 +37,9 @@ static bool reg_detect(const struct fd_parms *p)
 
 	if (p->link[0] != '/')
 		return false;
+	/* a symlink itself is open only with O_PATH | O_NOFOLLOW, and reopened so */
+	if (S_ISLNK(m))
+		return (p->flags & O_PATH) != 0;
 	return S_ISREG(m) || S_ISDIR(m) || (S_ISCHR(m) && !tty_is_terminal(&p->stat)) || S_ISBLK(m);
 }
 
@@ -51,6 +55,35 @@ bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_n
 		return false;
 	ret_name[len - sl] = '\0';
 	return true;
+}
+
+/*
+ * --external file[MNT_ID:INO] (CRIU's): the file is the runtime's, restored
+ * from --inherit-fd fd[N]:file[MNT_ID:INO]; its entry names the key instead
+ * of a path (ext), with the fd's flags, position and owner.
+ */
+static int reg_dump_ext(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *key)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	FownEntry fown;
+	int ret = fill_fown(ctx, p, &fown);
+
+	if (ret)
+		return ret;
+	rfe.id = id;
+	rfe.flags = p->flags;
+	rfe.pos = p->fdinfo.pos;
+	rfe.fown = &fown;
+	rfe.name = (char *)key;
+	rfe.has_ext = rfe.ext = true;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	fe.type = FD_TYPES__REG;
+	fe.id = id;
+	fe.reg = &rfe;
+	pr_info("fd %d of task %d (%s) is external: %s\n", p->fd, p->item ? p->item->pid : 0, p->link, key);
+	return write_file_entry(ctx, &fe);
 }
 
 /*
@@ -95,6 +128,79 @@ static int find_other_link(const struct pstree *t, const char *name, const struc
 	return found;
 }
 
+/*
+ * The device of the kernel's internal shmem mount, where the inodes of
+ * shared anonymous memory live ("/dev/zero (deleted)"): found once per dump
+ * from a shared anonymous page of criu's own.
+ */
+static const char shmem_dev_key;
+
+static int anon_shmem_dev(struct dump_files_ctx *ctx, dev_t *ret)
+{
+	struct {
+		bool known;
+		dev_t dev;
+	} *st = dump_files_state(ctx, &shmem_dev_key, sizeof(*st), NULL);
+	char path[64];
+	struct stat s;
+	void *m;
+	int fd;
+
+	if (!st)
+		return -ENOMEM;
+	if (!st->known) {
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m, (unsigned long)m + 4096);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &s)) {
+			int err = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			munmap(m, 4096);
+			return err;
+		}
+		close(fd);
+		munmap(m, 4096);
+		st->dev = s.st_dev;
+		st->known = true;
+	}
+	*ret = st->dev;
+	return 0;
+}
+
+/*
+ * Shared anonymous memory opened as a file (through /proc/PID/map_files),
+ * an fd of it or a private mapping of it: it is the memory of a shared
+ * mapping, which comes back as its own object; a ghost copy of it would be
+ * another inode (writes through the mapping would not show through the
+ * fd). Refused until it is restored as that object.
+ */
+static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *p)
+{
+	dev_t dev = 0;
+	int ret;
+
+	if (!S_ISREG(p->stat.st_mode) || p->stat.st_nlink)
+		return 0;
+	ret = anon_shmem_dev(ctx, &dev);
+	if (ret)
+		return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
+	if (p->stat.st_dev != dev)
+		return 0;
+	if (p->fd >= 0)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
+			       "/proc/PID/map_files): not supported\n",
+			       p->fd, p->item ? p->item->pid : 0, p->link);
+	return pr_fail(-EOPNOTSUPP,
+		       "a private mapping of shared anonymous memory opened as a file (%s, through /proc/PID/map_files): "
+		       "not supported\n",
+		       p->link);
+}
+
 static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	char other[PATH_MAX];
@@ -102,13 +208,20 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
 	char name[PATH_MAX];
+	const char *ext = p->fd >= 0 ? opts_ext_file(p->fdinfo.mnt_id, p->stat.st_ino) : NULL;
 	int ret, mnt_id;
 
-	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (ext)
+		return reg_dump_ext(ctx, id, p, ext);
+	ret = refuse_anon_shmem(ctx, p) ?: mntns_file_mount(ctx->tree, p, &mnt_id);
 	if (ret)
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
 	if (file_unlinked(ctx->tree, p, name, sizeof(name))) {
+		if (S_ISLNK(p->stat.st_mode))
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d is an unlinked symlink (%s, O_PATH): criu can't restore it\n",
+				       p->fd, p->item ? p->item->pid : 0, name);
 		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink &&
 		    find_other_link(ctx->tree, name, &p->stat, other, sizeof(other))) {
 			pr_info("%s: the inode is still linked as %s\n", p->link, other);
@@ -205,6 +318,26 @@ int open_img_path(const char *name, int flags)
 	return (int)fd;
 }
 
+/*
+ * A /proc file of a task of the tree (/proc/PID/maps, /proc/PID): opened
+ * once the restored tasks exist (their pids are the dumped ones), so that it
+ * is the restored task's. True when d is one, its stage moved.
+ */
+static bool proc_of_tree(struct rst_ctx *ctx, struct file_desc *d)
+{
+	const char *name = d->fe->reg->name;
+	pid_t pid;
+	int idx;
+
+	if (strncmp(name, "/proc/", 6))
+		return false;
+	pid = proc_path_pid(name);
+	if (pid <= 0 || !pstree_find_tid(&ctx->tree, pid, &idx))
+		return false;
+	d->stage = FILE_OPEN_AFTER_TREE;
+	return true;
+}
+
 int open_reg_path(struct rst_ctx *ctx, const RegFileEntry *r, int flags)
 {
 	int fd;
@@ -219,14 +352,41 @@ static int reg_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->reg)
 		return pr_fail(-EINVAL, "files.img: regular file %u has no reg entry\n", d->id);
+	if (d->fe->reg->has_ext && d->fe->reg->ext)
+		return 0;	/* a key, not a path: reg_open_ext() */
 	if (img_path_check(d->fe->reg->name))
 		return pr_fail(-EINVAL,
 			       "files.img: file %u has the path '%s', not an absolute path without '.' or '..' (refused: it would resolve outside the root)\n",
 			       d->id, d->fe->reg->name ?: "");
+	if (proc_of_tree(ctx, d))
+		return rst_own_pidns(ctx) || ctx->mnt
+			       ? pr_fail(-EOPNOTSUPP,
+					 "files.img: file %u is %s, a /proc file of a task of a tree with namespaces of its "
+					 "own: criu can't reopen it\n",
+					 d->id, d->fe->reg->name)
+			       : 0;
 	if (d->fe->reg->has_deleted && d->fe->reg->deleted)
 		return pr_fail(-EINVAL,
 			       "files.img: file %u (%s) is a deleted file of an older criu image format (reg-files-data.img), which this criu no longer reads\n",
 			       d->id, d->fe->reg->name);
+	return 0;
+}
+
+/* An external file (ext): a new open of the file criu was given with --inherit-fd fd[N]:KEY. */
+static int reg_open_ext(struct file_desc *d, unsigned int flags, int *ret_fd)
+{
+	RegFileEntry *r = d->fe->reg;
+	int n = r->name ? inherit_fd_lookup(r->name) : -1;
+	char path[64];
+
+	if (n < 0)
+		return pr_fail(-ENOENT, "file %u was external at dump (%s): give it with --inherit-fd fd[N]:%s\n",
+			       d->id, r->name ?: "?", r->name ?: "?");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", n);
+	*ret_fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	if (*ret_fd < 0)
+		return pr_fail_errno("can't open --inherit-fd fd[%d]:%s (file %u) again", n, r->name, d->id);
+	pr_info("file %u: %s from criu's fd %d (--inherit-fd)\n", d->id, r->name, n);
 	return 0;
 }
 
@@ -305,10 +465,14 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return 0;
 	}
 
-	ret = ghost_of_file(ctx, d->id, &gid);
+	ret = r->has_ext && r->ext ? 0 : ghost_of_file(ctx, d->id, &gid);
 	if (ret < 0)
 		return ret;
-	if (ret) {
+	if (r->has_ext && r->ext) {
+		ret = reg_open_ext(d, flags, &fd);
+		if (ret)
+			return ret;
+	} else if (ret) {
 		ret = open_ghost(ctx, gid, r->name, ctx->mnt && r->has_mnt_id ? r->mnt_id : -1, flags, &fd);
 		if (ret)
 			return ret;

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "file-ext.h"
+#include "file-lock.h"
 #include "files.h"
 #include "ghost.h"
 #include "image.h"
@@ -346,10 +347,14 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 	} else {
 		id = ctx->next_id++;
 		pr_debug("fd %d of %d: %s, new file id %u (%s)\n", p->fd, p->item->pid, t->name, id, p->link);
-		ret = t->dump(ctx, id, p);
+		/*
+		 * known before its dump: a file reached again from its own dump (a socket
+		 * whose queue passes an epoll that watches that socket) is this id
+		 */
+		ret = seen_add(p, id, &pos);
 		if (ret)
 			return ret;
-		ret = seen_add(p, id, &pos);
+		ret = t->dump(ctx, id, p);
 		if (ret)
 			return ret;
 	}
@@ -384,7 +389,7 @@ static int dump_one_file(struct dump_files_ctx *ctx, struct fd_parms *p, struct 
 	uint32_t id;
 	int ret;
 
-	ret = check_fd_locks(p) ?: check_fd_proc(ctx->tree, p) ?: dump_fd_object(ctx, p, &id, &t);
+	ret = check_fd_proc(ctx->tree, p) ?: dump_fd_object(ctx, p, &id, &t) ?: dump_fd_locks(ctx, p, id);
 	if (ret)
 		return ret;
 
@@ -604,8 +609,8 @@ int collect_files(struct rst_ctx *ctx)
 			break;
 		}
 		if (find_file_desc(ctx, fe->id)) {
-			pb_free(fe, PB_FILE);
 			ret = pr_fail(-EINVAL, "files.img: file id %u appears twice\n", fe->id);
+			pb_free(fe, PB_FILE);
 			break;
 		}
 		d = xzalloc(sizeof(*d));
@@ -932,6 +937,13 @@ void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size)
 
 void files_restore_fini(struct rst_ctx *ctx)
 {
+	struct file_desc *d, *tmp;
+
 	close_files_ctl(ctx);
 	module_states_free(&ctx->files.states);
+	list_for_each_entry_safe(d, tmp, &ctx->files.descs, list) {
+		list_del(&d->list);
+		pb_free(d->fe, PB_FILE);
+		free(d);
+	}
 }

@@ -194,16 +194,35 @@ out:
 	return ret;
 }
 
-/* One listed image: there, with its length and CRC. */
-static int check_one(int dfd, const ImageManifestEntry *e, bool sealed)
+/* Only the length of this image is checked: a lazy restore's pages (checked by the daemon), or not pages. */
+static bool size_only(enum img_check how, const char *name)
 {
+	bool pages = !strncmp(name, "pages-", 6);
+
+	return (how == IMG_CHECK_PAGES_BY_SIZE && pages) || (how == IMG_CHECK_PAGES_ONLY && !pages);
+}
+
+static int file_size(int dfd, const char *name, uint64_t *ret_size)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	*ret_size = st.st_size;
+	return 0;
+}
+
+/* One listed image: there, with its length and CRC. */
+static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img_check how)
+{
+	bool no_crc = size_only(how, e->name);
 	uint64_t size;
-	uint32_t crc;
+	uint32_t crc = 0;
 	int ret;
 
 	if (!is_manifest_name(e->name, sealed) || strchr(e->name, '/'))
 		return pr_fail(-EINVAL, "manifest.img: '%s' is not the name of an image file\n", e->name);
-	ret = image_file_crc(dfd, e->name, &size, &crc);
+	ret = no_crc ? file_size(dfd, e->name, &size) : image_file_crc(dfd, e->name, &size, &crc);
 	if (ret == -ENOENT)
 		return pr_fail(-ENOENT, "%s is missing (manifest.img lists it)\n", e->name);
 	if (ret)
@@ -214,14 +233,15 @@ static int check_one(int dfd, const ImageManifestEntry *e, bool sealed)
 	if (size != e->size)
 		return pr_fail(-EINVAL, "%s has changed: %" PRIu64 " bytes, the dump wrote %" PRIu64 "\n", e->name,
 			       size, e->size);
-	if (crc != e->crc32c)
+	if (!no_crc && crc != e->crc32c)
 		return pr_fail(-EINVAL, "%s has changed since the dump (CRC-32C %08x, the dump wrote %08x)\n",
 			       e->name, crc, e->crc32c);
 	return 0;
 }
 
 /* Read every entry of manifest.img; each name is checked against the directory's list. */
-static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed)
+static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed,
+			 enum img_check how)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -234,7 +254,7 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 		else if (found && listed[found - names])
 			ret = pr_fail(-EINVAL, "manifest.img lists %s twice\n", e->name);
 		else
-			ret = check_one(dfd, e, sealed);
+			ret = check_one(dfd, e, sealed, how);
 		if (found)
 			listed[found - names] = true;
 		pb_free(e, PB_MANIFEST);
@@ -302,7 +322,7 @@ static int check_manifest_crc(int dfd, uint32_t want_crc)
 	return 0;
 }
 
-static int check_manifest(int dfd, bool sealed, uint32_t want_crc, bool remote_pages)
+static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct image_check_how *how)
 {
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
@@ -322,10 +342,10 @@ static int check_manifest(int dfd, bool sealed, uint32_t want_crc, bool remote_p
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr, sealed);
+	ret = check_entries(dfd, img, names, listed, nr, sealed, how->mode);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
-		if (!listed[i] && remote_pages && page_server_image(names[i]))
+		if (!listed[i] && how->remote_pages && page_server_image(names[i]))
 			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
@@ -340,14 +360,16 @@ out:
 
 int check_images(int img_dfd, const struct image_check_how *how)
 {
-	if (how->skip) {
+	if (how->mode == IMG_CHECK_SKIP) {
 		pr_warn("--skip-image-check: the images are not checked against manifest.img\n");
 		return 0;
 	}
+	if (how->mode == IMG_CHECK_PAGES_BY_SIZE)
+		pr_info("pages images: their lengths only (the lazy-pages daemon checked their CRCs)\n");
 	if (how->has_manifest_crc)
-		return check_manifest(img_dfd, false, how->manifest_crc, how->remote_pages);
+		return check_manifest(img_dfd, false, how->manifest_crc, how);
 	if (!faccessat(img_dfd, SEAL_NAME, F_OK, AT_SYMLINK_NOFOLLOW))
-		return check_manifest(img_dfd, true, 0, how->remote_pages);
+		return check_manifest(img_dfd, true, 0, how);
 	if (errno != ENOENT)
 		return pr_fail(-errno, "manifest.img: %s\n", strerror(errno));
 	if (!how->dumped_by_criu)
@@ -357,12 +379,17 @@ int check_images(int img_dfd, const struct image_check_how *how)
 	return 0;
 }
 
-void image_check_how_of(const InventoryEntry *ie, bool skip, struct image_check_how *how)
+int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc)
+{
+	return image_file_crc(img_dfd, SEAL_NAME, ret_size, ret_crc);
+}
+
+void image_check_how_of(const InventoryEntry *ie, enum img_check mode, struct image_check_how *how)
 {
 	how->has_manifest_crc = ie->has_manifest_crc32c;
 	how->manifest_crc = ie->manifest_crc32c;
 	/* CRIU always writes these two, we never do */
 	how->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
-	how->skip = skip;
+	how->mode = mode;
 	how->remote_pages = ie->has_pages_on_page_server && ie->pages_on_page_server;
 }

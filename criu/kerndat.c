@@ -4,6 +4,7 @@
  * the operation itself (never a version check) and cleans up after itself.
  */
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -432,6 +433,27 @@ static int probe_so_buf_lock(void)
 	return probe_sockopt(AF_INET, SOCK_STREAM, SOL_SOCKET, SO_BUF_LOCK, 3);
 }
 
+/* /proc/self/loginuid can be written (audit): restore sets the tasks' loginuid; the same value written back */
+static int probe_loginuid(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, n) < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 /* a tool of the network lock runs here and reaches the kernel: argv exits 0 */
 static int probe_tool(char *const argv[])
 {
@@ -472,6 +494,35 @@ static int probe_iptables(void)
 	return probe_tool(argv);
 }
 
+/*
+ * Lazy pages (lazy-pages.c): a userfaultfd with the events the daemon
+ * follows (fork, mremap, madvise, munmap). EVENT_FORK needs CAP_SYS_PTRACE.
+ */
+static int probe_uffd(unsigned long long features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int probe_uffd_basic(void)
+{
+	return probe_uffd(0);
+}
+
+static int probe_uffd_noncoop(void)
+{
+	return probe_uffd(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
+			  UFFD_FEATURE_EVENT_UNMAP);
+}
+
 static const struct kerndat_feature features[] = {
 	{ "pidfd_open", "pidfd_open(2)", probe_pidfd_open, true },
 	{ "pidfd_getfd", "pidfd_getfd(2) (copy a task's fds)", probe_pidfd_getfd, true },
@@ -496,8 +547,11 @@ static const struct kerndat_feature features[] = {
 	{ "tcp-repair-window", "TCP_REPAIR_WINDOW (a connection's windows)", probe_tcp_repair_window, false },
 	{ "ipv6-freebind", "IPV6_FREEBIND", probe_ipv6_freebind, false },
 	{ "so-buf-lock", "SO_BUF_LOCK (which buffer sizes a program set)", probe_so_buf_lock, false },
+	{ "uffd", "userfaultfd(2)", probe_uffd_basic, false },
+	{ "uffd-noncoop", "userfaultfd fork/remap/remove/unmap events (lazy pages)", probe_uffd_noncoop, false },
 	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
 	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },
+	{ "loginuid", "a writable /proc/self/loginuid (the tasks' audit login uid)", probe_loginuid, false },
 };
 
 static int cache[ARRAY_SIZE(features)];

@@ -16,6 +16,7 @@
 #include <linux/prctl.h>
 
 #include "common.h"
+#include "lazy-pages.h"
 #include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
@@ -758,7 +759,8 @@ static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, un
 	int nr = 0;
 
 	for (size_t i = 0; i < mem->mm->n_vmas; i++) {
-		if (!vma_kept(mem, i))
+		/* built by the stub, or left to the lazy-pages daemon (lazy-restore.c) */
+		if (!vma_kept(mem, i) && !lazy_vma(ctx, mem, i))
 			continue;
 		if (!skip) {
 			skip = xmalloc(mem->mm->n_vmas * sizeof(*skip));

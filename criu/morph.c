@@ -28,6 +28,7 @@
 #include <linux/securebits.h>
 
 #include "common.h"
+#include "lazy-pages.h"
 #include "lsm.h"
 #include "membarrier.h"
 #include "proc_parse.h"
@@ -785,6 +786,9 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		return pr_fail((int)r, "task %d: personality(%#x): %s\n", item->pid, tc->personality, strerror((int)-r));
 
 	ret = restore_mem(ctx, &mt->th[0].rs, task_real_pid(mt), mt->tramp, &rsti(item)->mem);
+	/* from here on a fault in its lazy memory waits for the lazy-pages daemon, which serves it */
+	if (!ret)
+		ret = lazy_restore_task(ctx, &mt->th[0].rs, task_real_pid(mt), item->pid, &rsti(item)->mem);
 	if (!ret && tc->has_membarrier_registration_mask)
 		ret = restore_membarrier(&mt->th[0].rs, item->pid, tc->membarrier_registration_mask);
 	if (!ret)

@@ -302,6 +302,96 @@ static int set_external_net(const char *arg)
 	return 0;
 }
 
+static int add_ext_unix_ino(const char *s, const char **ret_end)
+{
+	unsigned long ino;
+	uint32_t *v;
+	char *end;
+
+	errno = 0;
+	ino = strtoul(s, &end, 10);
+	if (end == s || errno || !ino || ino > UINT32_MAX || *s == '-')
+		return -EINVAL;
+	v = xrealloc(opts.ext_unix_inos, (opts.nr_ext_unix_inos + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	opts.ext_unix_inos = v;
+	v[opts.nr_ext_unix_inos++] = (uint32_t)ino;
+	*ret_end = end;
+	return 0;
+}
+
+/* --ext-unix-sk[=INO[,INO...]], -x[INO,...]: without inodes, peers that are named datagram sockets */
+static int set_ext_unix_sk(const char *arg)
+{
+	const char *s = arg;
+
+	opts.ext_unix_sk = true;
+	while (s && *s) {
+		int ret = add_ext_unix_ino(s, &s);
+
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret || (*s && *s != ','))
+			return opt_error("takes socket inode numbers separated by commas, not '%s'", arg);
+		s += *s == ',';
+	}
+	return 0;
+}
+
+/* --external unix[INO] */
+static int set_external_unix(const char *arg)
+{
+	const char *end;
+	int ret = add_ext_unix_ino(arg + 5, &end);
+
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret || strcmp(end, "]"))
+		return opt_error("takes unix[INO], not '%s'", arg);
+	return 0;
+}
+
+/* --external file[MNT_ID:INO], both hex (CRIU's spelling: the mount id of the fd's fdinfo, the inode) */
+static int set_external_file(const char *arg)
+{
+	unsigned long long mnt, ino;
+	char **v, *key;
+	int n = 0;
+
+	if (sscanf(arg, "file[%llx:%llx]%n", &mnt, &ino, &n) != 2 || arg[n])
+		return opt_error("takes file[MNT_ID:INODE] in hex, not '%s'", arg);
+	if (asprintf(&key, "file[%llx:%llx]", mnt, ino) < 0)
+		return -ENOMEM;
+	v = xrealloc(opts.ext_files, (opts.nr_ext_files + 1) * sizeof(*v));
+	if (!v) {
+		free(key);
+		return -ENOMEM;
+	}
+	opts.ext_files = v;
+	v[opts.nr_ext_files++] = key;
+	return 0;
+}
+
+const char *opts_ext_file(int mnt_id, unsigned long long ino)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "file[%x:%llx]", mnt_id, ino);
+	for (int i = 0; i < opts.nr_ext_files; i++)
+		if (!strcmp(opts.ext_files[i], key))
+			return opts.ext_files[i];
+	return NULL;
+}
+
+bool opts_ext_unix_ino(uint32_t ino)
+{
+	for (int i = 0; i < opts.nr_ext_unix_inos; i++)
+		if (opts.ext_unix_inos[i] == ino)
+			return true;
+	return false;
+}
+
 /* --inherit-fd fd[N]:KEY */
 static int set_inherit_fd(const char *arg)
 {
@@ -428,14 +518,19 @@ static int set_external_mnt(const char *arg)
 	return 0;
 }
 
-/* --external net[INO]:KEY or mnt[A]:B; no other kind of external resource yet */
+/* --external net[INO]:KEY, mnt[A]:B, unix[INO] or file[MNT_ID:INO] */
 static int set_external(const char *arg)
 {
 	if (!strncmp(arg, "net[", 4))
 		return set_external_net(arg);
 	if (!strncmp(arg, "mnt[", 4))
 		return set_external_mnt(arg);
-	return opt_error("only net[INO]:KEY and mnt[KEY]:VALUE are supported yet, not '%s'", arg);
+	if (!strncmp(arg, "unix[", 5))
+		return set_external_unix(arg);
+	if (!strncmp(arg, "file[", 5))
+		return set_external_file(arg);
+	return opt_error("only net[INO]:KEY, mnt[KEY]:VALUE, unix[INO] and file[MNT_ID:INO] are supported yet, not '%s'",
+			 arg);
 }
 
 static int set_lsm_profile(const char *arg)
@@ -674,11 +769,17 @@ static const struct opt_def defs[] = {
 	     "restore: the tree's root mount is a bind of PATH (default: criu's /)"),
 	FUNC("external", 0, required_argument, WORKS, set_external, "RES",
 	     "net[INO]:KEY (dump: the net namespace INO is the runtime's), mnt[MOUNTPOINT]:KEY (dump), "
-	     "mnt[KEY]:PATH (restore): an external resource"),
+	     "mnt[KEY]:PATH (restore), unix[INO] (dump: socket INO's peer is outside), file[MNT_ID:INO] (dump: "
+	     "restored from --inherit-fd fd[N]:file[MNT_ID:INO]): an external resource"),
 	FUNC("ext-mount-map", 'M', required_argument, WORKS, set_ext_mount_map, "KEY:VAL",
 	     "the same as --external mnt[KEY]:VAL"),
 	FUNC("lsm-profile", 0, required_argument, WORKS, set_lsm_profile, "TYPE:NAME",
 	     "restore: the LSM label of the tasks (apparmor:PROFILE or selinux:CONTEXT)"),
+	FUNC("ext-unix-sk", 'x', optional_argument, WORKS, set_ext_unix_sk, "INO,...",
+	     "unix sockets connected to a socket outside the tree: named datagram peers (connected to the name "
+	     "again), or the sockets INO (restore: --inherit-fd fd[N]:socket:[INO])"),
+	FLAG("file-locks", 'l', true, &opts.file_locks,
+	     "dump and restore file locks and leases (without it a tree holding one is refused)"),
 	FLAG("tcp-established", 0, true, &opts.tcp_established, "dump established TCP connections (TCP repair)"),
 	FLAG("tcp-close", 0, true, &opts.tcp_close, "dump TCP connections, restore them closed"),
 	FLAG("skip-in-flight", 0, true, &opts.tcp_skip_in_flight,
@@ -687,6 +788,8 @@ static const struct opt_def defs[] = {
 	FUNC("network-lock", 0, required_argument, WORKS, set_network_lock, "METHOD",
 	     "lock connections with iptables (default), nftables or skip"),
 
+	FLAG("lazy-pages", 0, false, &opts.lazy_pages,
+	     "restore: private memory comes in on demand from `criu lazy-pages` (dump: not supported yet)"),
 	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
 	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
 	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
@@ -727,10 +830,7 @@ static const struct opt_def defs[] = {
 
 	SECTION("Not supported yet (criu exits 1):"),
 	NOPE("exec-cmd", 0, false, "restore: run a command as the tree's parent"),
-	NOPE("lazy-pages", 0, false, "restore pages on demand"),
 	NOPE("stream", 0, true, "images through criu-image-streamer"),
-	NOPE_ARG("ext-unix-sk", 'x', optional_argument, "INO", "external unix sockets"),
-	NOPE("file-locks", 'l', true, "file locks"),
 	NOPE_ARG("veth-pair", 0, required_argument, "IN=OUT", NULL),
 	NOPE_ARG("skip-mnt", 0, required_argument, "PATH", "skip a mount"),
 	NOPE_ARG("enable-fs", 0, required_argument, "FSNAMES", "dump these filesystems' mounts"),
@@ -902,6 +1002,7 @@ void opts_usage(FILE *f)
 		   "  criu dump -t PID [<options>]\n"
 		   "  criu pre-dump -t PID [<options>]\n"
 		   "  criu restore [<options>]\n"
+		   "  criu lazy-pages -D DIR [-d] [--pidfile FILE]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
 		   "  criu page-server [--address ADDR] [--port PORT] [-D DIR] [--daemon] [<options>]\n"
 		   "\n"
@@ -910,8 +1011,9 @@ void opts_usage(FILE *f)
 		   "  restore        restore a process tree\n"
 		   "  pre-dump       copy the memory of a process tree, which runs on (incremental dumps)\n"
 		   "  check          check what the kernel and this criu support\n"
+		   "  lazy-pages     serve the pages of a restore --lazy-pages (-D DIR: its images)\n"
 		   "  page-server    receive the pages of a dump or pre-dump into the images dir\n"
-		   "  (lazy-pages, dedup and cpuinfo: not supported yet)\n"
+		   "  (dedup and cpuinfo: not supported yet)\n"
 		   "\n"
 		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {

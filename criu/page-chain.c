@@ -56,7 +56,7 @@ static int check_level(int dfd)
 	close_image(img);
 	if (ret)
 		return ret;
-	image_check_how_of(ie, false, &how);
+	image_check_how_of(ie, IMG_CHECK_ALL, &how);
 	ret = check_images(dfd, &how);
 	pb_free(ie, PB_INVENTORY);
 	return ret;

@@ -304,14 +304,14 @@ static int read_pipe_data(struct rst_ctx *ctx, bool fifo)
 		struct pipe_info *pi = pipe_info_get(ctx, pde->pipe_id, fifo);
 
 		if (!pi || pi->data) {
-			pb_free(pde, PB_PIPE_DATA);
 			ret = pi ? pr_fail(-EINVAL, "%s: pipe %u has two data entries\n", img_name(img), pde->pipe_id)
 				 : -ENOMEM;
+			pb_free(pde, PB_PIPE_DATA);
 			break;
 		}
 		if (pde->bytes > (64u << 20)) {
-			pb_free(pde, PB_PIPE_DATA);
 			ret = pr_fail(-EINVAL, "%s: pipe %u claims %u bytes\n", img_name(img), pde->pipe_id, pde->bytes);
+			pb_free(pde, PB_PIPE_DATA);
 			break;
 		}
 		pi->bytes = pde->bytes;

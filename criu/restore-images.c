@@ -620,6 +620,20 @@ static int inventory_lock_method(const InventoryEntry *ie)
 }
 
 /* inventory.img is written at the end of a dump: without a sound one the dump is not complete. */
+
+/* --lazy-pages: the daemon checked the CRCs of the pages images of this very manifest, we check the rest. */
+static enum img_check images_check_how(const struct rst_ctx *ctx, int dfd)
+{
+	uint64_t size;
+	uint32_t crc;
+
+	if (ctx->opts->skip_image_check)
+		return IMG_CHECK_SKIP;
+	if (ctx->lazy_pages_checked && !image_manifest_id(dfd, &size, &crc) && crc == ctx->lazy_manifest_crc)
+		return IMG_CHECK_PAGES_BY_SIZE;
+	return IMG_CHECK_ALL;
+}
+
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
 	struct image_check_how how;
@@ -642,7 +656,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 			      CRTOOLS_IMAGES_V1_1);
 	if (!ret)
 		ret = check_inventory_fields(ie);
-	image_check_how_of(ie, ctx->opts->skip_image_check, &how);
+	image_check_how_of(ie, images_check_how(ctx, dfd), &how);
 	ctx->dumped_by_criu = how.dumped_by_criu;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)

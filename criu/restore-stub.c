@@ -25,6 +25,7 @@
 #include "cgroup.h"
 #include "common.h"
 #include "cr_options.h"
+#include "file-lock.h"
 #include "files.h"
 #include "image.h"
 #include "mount.h"
@@ -336,6 +337,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		ret = prepare_fds(ctx, me);
 		if (!ret)
 			ret = prepare_fs(ctx, me);
+		if (!ret)
+			ret = restore_task_locks(ctx, me);
 		if (ret)
 			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
 	}

@@ -38,9 +38,9 @@ static const char *const mapped_fields[] = {
 	"external", "inherit_fd", "empty_ns", "join_ns", "root", "ext_mnt", "lsm_profile", "lsm_mount_context",
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
-	"tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
+	"file_locks", "ext_unix_sk", "unix_sk_ino", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices",
-	"track_mem", "parent_img", "pre_dump_mode",
+	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages",
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
@@ -244,6 +244,10 @@ static int setup_ns_opts(const CriuOpts *ro)
 
 	for (size_t i = 0; !ret && i < ro->n_external; i++)
 		ret = apply_opt("external", "--external", ro->external[i]);
+	for (size_t i = 0; !ret && i < ro->n_unix_sk_ino; i++) {
+		snprintf(buf, sizeof(buf), "unix[%u]", ro->unix_sk_ino[i]->inode);
+		ret = apply_opt("unix_sk_ino", "--external", buf);
+	}
 	/* the fds are criu's own: a swrk inherits them from its client, a service's child does not */
 	if (ro->n_inherit_fd && !rpc_swrk)
 		return pr_fail(-EINVAL, "criu_opts.inherit_fd needs criu swrk (the fds are inherited from the client)\n");
@@ -386,6 +390,11 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	/* CRIU's dump with lazy_pages leaves the pages to its page server: not supported here yet */
+	opts.lazy_pages = ro->has_lazy_pages && ro->lazy_pages;
+	if (opts.lazy_pages && mode != RPC_RESTORE)
+		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a restore can be lazy here (dump --lazy-pages "
+					    "is not supported yet)\n");
 	/* relative to the images dir, as CRIU's; a page server's too */
 	opts.prev_imgs_dir = mode == RPC_DUMP || mode == RPC_PAGE_SERVER ? ro->parent_img : NULL;
 	ret = rpc_page_server_opts(ro, mode);
@@ -402,6 +411,8 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	ret = rpc_cgroup_opts(ro);
 	if (ret)
 		return ret;
+	opts.file_locks = ro->has_file_locks && ro->file_locks;
+	opts.ext_unix_sk = ro->has_ext_unix_sk && ro->ext_unix_sk;
 	opts.tcp_established = ro->has_tcp_established && ro->tcp_established;
 	opts.tcp_close = ro->has_tcp_close && ro->tcp_close;
 	opts.tcp_skip_in_flight = ro->has_tcp_skip_in_flight && ro->tcp_skip_in_flight;

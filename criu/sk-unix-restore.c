@@ -47,6 +47,7 @@
 #include <sched.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "files.h"
 #include "rst-ctx.h"
 #include "image.h"
@@ -67,10 +68,15 @@ struct unix_sk_info {
 	UnixSkEntry *ue;
 	struct file_desc *d;
 	struct unix_sk_info *peer;
+	const UnixSkEntry *ext_peer;	/* its peer is outside the tree (USK_EXTERN entry) */
+	bool inherited;		/* --inherit-fd fd[N]:socket:[INO]: criu's fd N is this socket */
 	int fd;			/* the restored socket until open() hands it out */
 	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
 	bool created;
 	bool unlinked;		/* a removed socket file: removed again after restore */
+	/* directories of a removed name that were removed too: made for bind(), removed after (deepest last) */
+	char *made_dirs[16];
+	int nr_made_dirs;
 	struct unix_sk_info *via;	/* accepted from a listener that is gone: the client to connect from */
 	uint32_t netns;			/* the dumped id of its network namespace, 0: criu's */
 	struct list_head queue;	/* struct sk_packet */
@@ -80,6 +86,7 @@ struct unix_sk_info {
 /* the unix sockets being restored, in the ctx (rst_files_state()) */
 struct unix_rst {
 	struct list_head sks;	/* struct unix_sk_info, in files.img order */
+	struct list_head ext;	/* the sockets outside the tree (USK_EXTERN), never created */
 	bool restored;		/* the first open() built them all */
 	/* Some queued message passes files: queues and shutdowns wait for the late hook, when every file is open. */
 	bool queues_deferred;
@@ -92,8 +99,10 @@ static struct unix_rst *unix_rst(struct rst_ctx *ctx)
 {
 	struct unix_rst *st = rst_files_state(ctx, &unix_rst_key, sizeof(struct unix_rst));
 
-	if (st && !st->sks.next)
+	if (st && !st->sks.next) {
 		INIT_LIST_HEAD(&st->sks);
+		INIT_LIST_HEAD(&st->ext);
+	}
 	return st;
 }
 
@@ -208,7 +217,12 @@ int unix_collect(struct rst_ctx *ctx, struct file_desc *d)
 	si->fd = si->orphan_fd = -1;
 	INIT_LIST_HEAD(&si->queue);
 	snprintf(si->who, sizeof(si->who), "unix socket %u (file %u)", ue->ino, d->id);
-	list_add_tail(&si->list, &st->sks);
+	if (ue->uflags & ~USK_EXTERN) {
+		free(si);
+		return pr_fail(-EOPNOTSUPP, "files.img: unix socket %u has flags %#x (CRIU's plugin or inherited "
+					    "sockets): not supported\n", ue->ino, ue->uflags);
+	}
+	list_add_tail(&si->list, ue->uflags & USK_EXTERN ? &st->ext : &st->sks);
 	d->priv = si;
 	return collect_netns(ctx, st, si);
 }
@@ -223,17 +237,75 @@ static int add_packet(uint32_t id, struct sk_packet *pkt, void *arg)
 	return 0;
 }
 
-static int resolve_peers(struct list_head *sks)
+static int resolve_peers(struct unix_rst *st)
+{
+	struct unix_sk_info *si, *ext;
+
+	list_for_each_entry(si, &st->sks, list) {
+		if (!si->ue->peer)
+			continue;
+		si->peer = find_by_ino(&st->sks, si->ue->peer);
+		ext = si->peer ? NULL : find_by_ino(&st->ext, si->ue->peer);
+		if (ext) {
+			si->ext_peer = ext->ue;
+			continue;
+		}
+		if (!si->peer)
+			return pr_fail(-EINVAL, "%s: its peer, socket %u, is not in the image\n", si->who,
+				       si->ue->peer);
+	}
+	return 0;
+}
+
+/* --inherit-fd fd[N]:socket:[INO]: the socket is a copy of criu's fd N, as it is (CRIU's key). */
+static int take_inherited(struct list_head *sks)
+{
+	struct unix_sk_info *si;
+	char key[32];
+	int fd;
+
+	list_for_each_entry(si, sks, list) {
+		snprintf(key, sizeof(key), "socket:[%u]", si->ue->ino);
+		fd = inherit_fd_lookup(key);
+		if (fd < 0)
+			continue;
+		si->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (si->fd < 0)
+			return pr_fail_errno("%s: --inherit-fd fd[%d]:%s is not an open fd", si->who, fd, key);
+		si->created = si->inherited = true;
+		sk_queue_free(&si->queue);
+		pr_info("%s: criu's fd %d (--inherit-fd)\n", si->who, fd);
+	}
+	return 0;
+}
+
+/*
+ * Sockets whose peer is outside the tree and not inherited: a datagram
+ * socket connects to its peer's name again (connect_all()), with
+ * --ext-unix-sk as CRIU asks; anything else can't be made again.
+ */
+static int check_ext_peers(struct list_head *sks)
 {
 	struct unix_sk_info *si;
 
 	list_for_each_entry(si, sks, list) {
-		if (!si->ue->peer)
+		if (!si->ext_peer || si->inherited)
 			continue;
-		si->peer = find_by_ino(sks, si->ue->peer);
-		if (!si->peer)
-			return pr_fail(-EINVAL, "%s: its peer, socket %u, is not in the image\n", si->who,
-				       si->ue->peer);
+		if (si->ue->type != SOCK_DGRAM || !si->ext_peer->name.len)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s was connected to socket %u outside the tree: give it with --inherit-fd "
+				       "fd[N]:socket:[%u]\n",
+				       si->who, si->ext_peer->ino, si->ue->ino);
+		if (!opts.ext_unix_sk)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s was connected to socket %u outside the tree: --ext-unix-sk connects it to "
+				       "that socket's name again\n",
+				       si->who, si->ext_peer->ino);
+		if (!list_empty(&si->queue))
+			return pr_fail(-EOPNOTSUPP,
+				       "%s has datagrams queued from socket %u outside the tree: criu can't send them "
+				       "from there\n",
+				       si->who, si->ext_peer->ino);
 	}
 	return 0;
 }
@@ -380,9 +452,74 @@ static int free_name_for(struct list_head *sks, struct unix_sk_info *si)
 	return 0;
 }
 
+/* in_name_dir() callback: make the missing directories of the name's path (arg: the socket) */
+static int do_make_dirs(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct unix_sk_info *si = arg;
+	char path[sizeof(sa->sun_path) + 1];
+	char *c = path;
+
+	snprintf(path, sizeof(path), "%s", sa->sun_path);
+	while ((c = strchr(c + 1, '/'))) {
+		*c = '\0';
+		if (mkdir(path, 0700)) {
+			if (errno != EEXIST)
+				return -errno;
+		} else {
+			if (si->nr_made_dirs == ARRAY_SIZE(si->made_dirs)) {
+				rmdir(path);
+				return -ENAMETOOLONG;
+			}
+			si->made_dirs[si->nr_made_dirs] = strdup(path);
+			if (!si->made_dirs[si->nr_made_dirs]) {
+				rmdir(path);
+				return -ENOMEM;
+			}
+			si->nr_made_dirs++;
+		}
+		*c = '/';
+	}
+	return 0;
+}
+
+/* in_name_dir() callback: remove the directories do_make_dirs() made, deepest first */
+static int do_remove_dirs(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct unix_sk_info *si = arg;
+	int ret = 0;
+
+	while (si->nr_made_dirs) {
+		char *d = si->made_dirs[--si->nr_made_dirs];
+
+		if (rmdir(d) && errno != ENOENT && !ret)
+			ret = -errno;
+		free(d);
+	}
+	return ret;
+}
+
+/*
+ * A socket whose file was removed, and its directory too: the directories
+ * are made again for bind() and removed with the file (unlink_deleted()).
+ */
+static int make_name_dirs(struct unix_sk_info *si)
+{
+	int ret;
+
+	if (!is_deleted(si->ue))
+		return 0;
+	ret = in_name_dir(si->ue, do_make_dirs, -1, si->who, si);
+	if (ret)
+		return pr_fail(ret, "%s: can't make the removed directories of its name again: %s\n", si->who,
+			       strerror(-ret));
+	if (si->nr_made_dirs)
+		pr_debug("%s: %d removed directories of its name made for bind()\n", si->who, si->nr_made_dirs);
+	return 0;
+}
+
 static int bind_one(struct list_head *sks, struct unix_sk_info *si)
 {
-	int ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+	int ret = is_deleted(si->ue) ? make_name_dirs(si) : free_name_for(sks, si);
 
 	return ret ?: bind_name(si->fd, si->ue, si->who);
 }
@@ -480,6 +617,8 @@ static int create_pairs(struct rst_ctx *ctx, struct list_head *sks)
 		 * A datagram socket someone connect()ed to is "established" too,
 		 * without a peer of its own: it is created as a plain socket.
 		 */
+		if (si->ext_peer)
+			continue;
 		if (!p && si->ue->type != SOCK_DGRAM) {
 			ret = make_pair(ctx, si, NULL);
 		} else if (p && p->peer == si && !named(si) && !named(p)) {
@@ -581,7 +720,7 @@ static int connect_via_temp_listener(struct rst_ctx *ctx, struct list_head *sks,
 	ret = new_socket(ctx, si->netns, si->ue->type | SOCK_NONBLOCK, &tmp, NULL, si->who);
 	if (ret)
 		return ret;
-	ret = is_deleted(si->ue) ? 0 : free_name_for(sks, si);
+	ret = is_deleted(si->ue) ? make_name_dirs(si) : free_name_for(sks, si);
 	ret = ret ?: bind_name(tmp, si->ue, si->who);
 	if (ret)
 		return ret;
@@ -617,7 +756,14 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 	list_for_each_entry(si, sks, list) {
 		struct unix_sk_info *p = si->peer;
 
-		if (si->ue->type != SOCK_DGRAM || !p || (p->peer == si && !named(si) && !named(p)))
+		if (si->ext_peer && !si->inherited) {
+			ret = in_name_dir(si->ext_peer, do_connect, si->fd, si->who, NULL);
+			if (ret)
+				return pr_fail(ret, "%s: can't connect to socket %u outside the tree: %s\n", si->who,
+					       si->ext_peer->ino, strerror(-ret));
+			continue;
+		}
+		if (si->inherited || si->ue->type != SOCK_DGRAM || !p || (p->peer == si && !named(si) && !named(p)))
 			continue;
 		if (!named(p))
 			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
@@ -804,7 +950,7 @@ static int shutdown_one(struct rst_ctx *ctx, struct unix_sk_info *si)
 		close(si->orphan_fd);
 		si->orphan_fd = -1;
 	}
-	if (!ue->has_shutdown || !ue->shutdown)
+	if (!ue->has_shutdown || !ue->shutdown || si->inherited)
 		return 0;
 	how = ue->shutdown == (SK_RCV_SHUTDOWN | SK_SEND_SHUTDOWN) ? SHUT_RDWR
 	      : ue->shutdown == SK_RCV_SHUTDOWN			 ? SHUT_RD
@@ -833,11 +979,17 @@ static int requeue_all(struct rst_ctx *ctx, struct list_head *sks)
 		if (ret)
 			return ret;
 	}
-	/* removed socket files go once nothing needs to connect or send to them */
+	/* removed socket files go once nothing needs to connect or send to them, then their removed directories */
 	list_for_each_entry(si, sks, list) {
 		ret = unlink_deleted(si);
 		if (ret)
 			return ret;
+	}
+	list_for_each_entry_reverse(si, sks, list) {
+		ret = si->nr_made_dirs ? in_name_dir(si->ue, do_remove_dirs, -1, si->who, si) : 0;
+		if (ret)
+			return pr_fail(ret, "%s: can't remove the directories of its name again: %s\n", si->who,
+				       strerror(-ret));
 	}
 	/* shutdowns last: a shut socket takes no more data */
 	list_for_each_entry(si, sks, list) {
@@ -856,7 +1008,9 @@ static int restore_all(struct rst_ctx *ctx, struct unix_rst *st)
 
 	st->restored = true;
 	ret = sk_queues_read(ctx->img_dfd, add_packet, sks);
-	ret = ret ?: resolve_peers(sks);
+	ret = ret ?: resolve_peers(st);
+	ret = ret ?: take_inherited(sks);
+	ret = ret ?: check_ext_peers(sks);
 	ret = ret ?: create_pairs(ctx, sks);
 	if (!ret)
 		find_lost_listeners(sks);
@@ -865,13 +1019,13 @@ static int restore_all(struct rst_ctx *ctx, struct unix_rst *st)
 	if (ret)
 		return ret;
 	list_for_each_entry(si, sks, list) {
-		ret = restore_opts(si);
+		ret = si->inherited ? 0 : restore_opts(si);
 		if (ret)
 			return ret;
 	}
 	st->queues_deferred = false;
 	list_for_each_entry(si, sks, list) {
-		ret = set_flags_one(si);
+		ret = si->inherited ? 0 : set_flags_one(si);
 		if (ret)
 			return ret;
 		if (sk_queue_has_files(&si->queue))
@@ -900,6 +1054,11 @@ int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		if (ret)
 			return ret;
 	}
+	/* a socket outside the tree: no task has it, nothing to open */
+	if (si->ue->uflags & USK_EXTERN) {
+		*ret_fd = -1;
+		return 0;
+	}
 	if (si->fd < 0)
 		return pr_fail(-EINVAL, "%s was not restored\n", si->who);
 	*ret_fd = TAKE_FD(si->fd);
@@ -926,14 +1085,14 @@ int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	return mntns_visit_end(&v) ?: ret;
 }
 
-void unix_cleanup(struct rst_ctx *ctx)
+static void free_sks(struct list_head *sks)
 {
-	struct unix_rst *st = unix_rst(ctx);
 	struct unix_sk_info *si, *tmp;
 
-	if (!st)
-		return;
-	list_for_each_entry_safe(si, tmp, &st->sks, list) {
+	list_for_each_entry_safe(si, tmp, sks, list) {
+		/* a failed restore: the directories made for a removed name go too */
+		if (si->nr_made_dirs)
+			in_name_dir(si->ue, do_remove_dirs, -1, si->who, si);
 		if (si->fd >= 0)
 			close(si->fd);
 		if (si->orphan_fd >= 0)
@@ -943,6 +1102,16 @@ void unix_cleanup(struct rst_ctx *ctx)
 		si->d->priv = NULL;
 		free(si);
 	}
+}
+
+void unix_cleanup(struct rst_ctx *ctx)
+{
+	struct unix_rst *st = unix_rst(ctx);
+
+	if (!st)
+		return;
+	free_sks(&st->sks);
+	free_sks(&st->ext);
 	st->restored = false;
 	st->queues_deferred = false;
 	st->after_tree = false;

@@ -36,6 +36,7 @@
 #include <netlink/socket.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "mount.h"
 #include "namespaces.h"
 #include "file-ext.h"
@@ -74,6 +75,10 @@ struct unix_dump {
 	struct diag_sk *diag_hash[DIAG_HASH_SIZE];
 	uint32_t *tree_socks;		/* inodes of every socket the tree holds */
 	int nr_tree_socks;
+	uint32_t *ext_peers;		/* sockets outside the tree written as external peers (USK_EXTERN) */
+	int nr_ext_peers;
+	char **gone_names;		/* the paths of the sockets dumped so far whose file was removed */
+	int nr_gone_names;
 	ino_t *netns;			/* the network namespaces whose sockets are in diag_hash */
 	int nr_netns;
 	bool ready;			/* both collected */
@@ -105,6 +110,14 @@ static void diag_free(void *state)
 	free(ud->tree_socks);
 	ud->tree_socks = NULL;
 	ud->nr_tree_socks = 0;
+	free(ud->ext_peers);
+	ud->ext_peers = NULL;
+	ud->nr_ext_peers = 0;
+	for (int i = 0; i < ud->nr_gone_names; i++)
+		free(ud->gone_names[i]);
+	free(ud->gone_names);
+	ud->gone_names = NULL;
+	ud->nr_gone_names = 0;
 	free(ud->netns);
 	ud->netns = NULL;
 	ud->nr_netns = 0;
@@ -458,9 +471,16 @@ static int check_rebindable(const struct pstree *t, const char *name_dir, const 
 {
 	char path[PATH_MAX], *slash;
 	struct stat st;
+	int ret;
 
 	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
 		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
+	/* restore binds a relative name from the task's cwd, which must be there */
+	if (name_dir && (mntns_tree_stat(t, name_dir, &st, true) || !S_ISDIR(st.st_mode)))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: bound to the relative name %s, whose socket file was removed and the directory %s it "
+			       "is relative to (the task's cwd) too: criu can't bind the socket to that name again\n",
+			       who, name, name_dir);
 	if (!mntns_tree_stat(t, path, &st, false)) {
 		if (S_ISSOCK(st.st_mode))
 			return 0;
@@ -469,14 +489,20 @@ static int check_rebindable(const struct pstree *t, const char *name_dir, const 
 			       "made there: criu can't bind the socket to that name again\n",
 			       who, path);
 	}
-	slash = strrchr(path, '/');
-	if (slash && slash != path) {
+	/* directories removed too are made again for bind() and removed after; the nearest one left must be one */
+	while ((slash = strrchr(path, '/')) && slash != path) {
 		*slash = '\0';
-		if (mntns_tree_stat(t, path, &st, true) || !S_ISDIR(st.st_mode))
+		ret = mntns_tree_stat(t, path, &st, true);
+		if (!ret) {
+			if (S_ISDIR(st.st_mode))
+				return 0;
 			return pr_fail(-EOPNOTSUPP,
-				       "%s: bound to %s/%s, whose socket file was removed and the directory %s too: "
-				       "criu can't bind the socket to that name again\n",
-				       who, path, slash + 1, path);
+				       "%s: bound to a name under %s, whose socket file was removed and %s is not a "
+				       "directory any more: criu can't bind the socket to that name again\n",
+				       who, path, path);
+		}
+		if (ret != -ENOENT)
+			return pr_fail(ret, "%s: can't look at %s: %s\n", who, path, strerror(-ret));
 	}
 	return 0;
 }
@@ -532,6 +558,37 @@ static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *per
 	return mntns_note_socket_file(t, &st);
 }
 
+/*
+ * Two sockets bound one after the other to a name whose file is gone:
+ * restore binds every such socket before connecting their clients, so the
+ * second could not have the name while the first holds it. Refused.
+ */
+static int note_gone_name(struct unix_dump *ud, const char *name_dir, const char *name, const char *who)
+{
+	char *path, **v;
+
+	if (asprintf(&path, "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < ud->nr_gone_names; i++)
+		if (!strcmp(ud->gone_names[i], path)) {
+			int ret = pr_fail(-EOPNOTSUPP,
+					  "%s: bound to %s, whose socket file was removed, as another socket of the "
+					  "tree was: criu can't give both that name again\n",
+					  who, path);
+
+			free(path);
+			return ret;
+		}
+	v = xrealloc(ud->gone_names, (ud->nr_gone_names + 1) * sizeof(*v));
+	if (!v) {
+		free(path);
+		return -ENOMEM;
+	}
+	ud->gone_names = v;
+	v[ud->nr_gone_names++] = path;
+	return 0;
+}
+
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
 static const struct diag_sk *pending_on(const struct unix_dump *ud, uint32_t client)
 {
@@ -574,6 +631,87 @@ static int check_pending(const struct unix_dump *ud, const struct diag_sk *s, co
 	return 0;
 }
 
+/*
+ * A socket whose peer is outside the tree (CRIU's --ext-unix-sk): named by
+ * --ext-unix-sk=INO or --external unix[INO], anything (restore takes it from
+ * --inherit-fd fd[N]:socket:[INO], or connects a datagram socket to its
+ * peer's name again); with a bare --ext-unix-sk, a datagram socket connected
+ * to a named datagram socket, with nothing queued from it (restore connects
+ * it to that name again). The rest is refused, saying which option would do.
+ */
+static int check_ext_peer(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
+{
+	const struct diag_sk *peer = diag_find(ud, s->peer);
+
+	if (opts_ext_unix_ino(s->ino))
+		return 0;
+	if (!opts.ext_unix_sk)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
+			       "holds (its peer is outside the tree; see --ext-unix-sk and --external unix[%u])\n",
+			       who, s->ino, s->peer, s->ino);
+	if (!peer || peer->type != SOCK_DGRAM)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u is one end of a %s connection whose other end, socket %u, is "
+			       "outside the tree: --ext-unix-sk keeps only datagram peers (--external unix[%u] "
+			       "with --inherit-fd fd[N]:socket:[%u] at restore)\n",
+			       who, s->ino, s->type == SOCK_STREAM ? "stream" : "seqpacket", s->peer, s->ino, s->ino);
+	if (!peer->name_len || (peer->name[0] && peer->name[0] != '/'))
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u is connected to datagram socket %u outside the tree, which has %s "
+			       "to connect to again\n",
+			       who, s->ino, s->peer, peer->name_len ? "a relative path (no directory known)" : "no name");
+	/* (an empty datagram first in the queue shows as 0: restore refuses it then) */
+	if (s->rqueue)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: unix socket %u has datagrams queued from socket %u outside the tree: criu can't "
+			       "send them again from there\n",
+			       who, s->ino, s->peer);
+	return 0;
+}
+
+/*
+ * The peer outside the tree of a socket dumped with it, once: CRIU's
+ * external entry (USK_EXTERN), with the peer's type and name; restore
+ * connects to that name (a datagram peer) and never creates it.
+ */
+static int dump_ext_peer(struct dump_files_ctx *ctx, struct unix_dump *ud, const struct diag_sk *s)
+{
+	const struct diag_sk *peer = diag_find(ud, s->peer);
+	FileEntry fe = FILE_ENTRY__INIT;
+	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
+	FownEntry fown = FOWN_ENTRY__INIT;
+	SkOptsEntry skopts = SK_OPTS_ENTRY__INIT;
+	uint32_t *v;
+
+	for (int i = 0; i < ud->nr_ext_peers; i++)
+		if (ud->ext_peers[i] == s->peer)
+			return 0;
+	v = xrealloc(ud->ext_peers, (ud->nr_ext_peers + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ud->ext_peers = v;
+	v[ud->nr_ext_peers++] = s->peer;
+
+	ue.id = ctx->next_id++;
+	ue.ino = s->peer;
+	ue.type = peer ? peer->type : s->type;
+	ue.state = TCP_LISTEN;	/* as CRIU writes its external entries */
+	ue.uflags = USK_EXTERN;
+	ue.fown = &fown;
+	ue.opts = &skopts;
+	if (peer) {
+		ue.name.len = peer->name_len;
+		ue.name.data = (uint8_t *)peer->name;
+	}
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = ue.id;
+	fe.usk = &ue;
+	pr_info("unix socket %u outside the tree (peer of %u): written as external, file %u\n", s->peer, s->ino,
+		ue.id);
+	return write_file_entry(ctx, &fe);
+}
+
 /* States and connections criu can't restore, and peers outside the tree. */
 static int check_dumpable(const struct unix_dump *ud, const struct diag_sk *s, const char *who)
 {
@@ -606,10 +744,7 @@ static int check_dumpable(const struct unix_dump *ud, const struct diag_sk *s, c
 			       "yet; criu can't dump it\n",
 			       who, s->ino, s->wqueue);
 	if (s->peer && !in_tree(ud, s->peer))
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: unix socket %u is connected to socket %u, which no task of the dumped tree "
-			       "holds (its peer is outside the tree)\n",
-			       who, s->ino, s->peer);
+		return check_ext_peer(ud, s, who);
 	return 0;
 }
 
@@ -737,12 +872,19 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	}
 	if (s->name_len && s->name[0]) {
 		ret = dump_name_path(ctx->tree, &ue, &perms, s, p, who, dir, sizeof(dir));
+		if (!ret && ue.deleted)
+			ret = note_gone_name(ud, ue.name_dir, s->name, who);
 		if (ret)
 			return ret;
 	}
 	ret = dump_queue(ctx, s, p->lfd, id, who);
 	if (ret)
 		return ret;
+	if (s->peer && !in_tree(ud, s->peer)) {
+		ret = dump_ext_peer(ctx, ud, s);
+		if (ret)
+			return ret;
+	}
 
 	pr_info("%s: unix socket %u, type %u, state %u, peer %u, name %s%.*s\n", who, s->ino, s->type, s->state,
 		s->peer, s->name_len && !s->name[0] ? "@" : "", s->name_len ? s->name_len - !s->name[0] : 0,

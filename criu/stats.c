@@ -11,10 +11,13 @@
  * dump looked at and wrote or left in the parent images. A restore that
  * can't write into a read-only images dir only says so.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "cr_options.h"
@@ -71,8 +74,30 @@ static void write_stats(int img_dfd, int type, StatsEntry *e, const char *name)
 		pr_warn("can't write %s: %s\n", name, strerror(-ret));
 }
 
+/* Pages in the pages-*.img files of the images dir; 0 when there are none (a page server has them). */
+static uint64_t pages_in_images(int img_dfd)
+{
+	_cleanup_close_ int dfd = openat(img_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dup(dfd));
+	uint64_t bytes = 0;
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strncmp(de->d_name, "pages-", 6) && strstr(de->d_name, ".img") &&
+		    !fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
+			bytes += st.st_size;
+	}
+	closedir(d);
+	return bytes / 4096;
+}
+
 void stats_write_dump(int img_dfd, const struct dump_stats *s)
 {
+	uint64_t in_images = pages_in_images(img_dfd);
 	DumpStatsEntry d = DUMP_STATS_ENTRY__INIT;
 	StatsEntry e = STATS_ENTRY__INIT;
 
@@ -86,6 +111,14 @@ void stats_write_dump(int img_dfd, const struct dump_stats *s)
 	d.pages_lazy = 0;
 	d.has_shpages_written = d.has_shpages_scanned = true;
 	d.shpages_written = d.shpages_scanned = s->shpages_written;
+	/*
+	 * Every page in the pages images is counted, as CRIU's tools check
+	 * (pages_written + shpages_written = their size): what is not a
+	 * task's private page (shared anonymous memory, memfd and SysV
+	 * contents) is shared memory.
+	 */
+	if (in_images > d.pages_written + d.shpages_written)
+		d.shpages_written = d.shpages_scanned = in_images - d.pages_written;
 	e.dump = &d;
 	pr_info("freezing %u us, frozen %u us, memory %u us, %llu pages written, %llu in the parent\n",
 		d.freezing_time, d.frozen_time, d.memdump_time, (unsigned long long)d.pages_written,

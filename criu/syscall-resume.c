@@ -455,7 +455,6 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *regs, const ThreadCoreEntr
 	struct sc_scratch sc = {};
 	bool scratch = false;
 	uint64_t swallowed;
-	ssize_t n;
 	int ret;
 
 	if (!d || (long)dumped->orig_rax != nr)
@@ -488,8 +487,8 @@ int sc_restore_thread(pid_t tid, const compel_regs_t *regs, const ThreadCoreEntr
 	if (tc->has_sc_timeout_ns && sc_timeout_of(d, &call) != TO_NONE)
 		scratch = set_timeout(d, &call, tc->sc_timeout_ns, &sc);
 	if (scratch) {
-		n = pwrite(mem_fd, &sc, sizeof(sc), (off_t)scratch_addr(&call));
-		if (n != (ssize_t)sizeof(sc)) {
+		/* process_vm_writev() first: it waits for a lazy page (lazy-pages.c), /proc/PID/mem gets EFAULT */
+		if (compel_mem_write(tid, mem_fd, scratch_addr(&call), &sc, sizeof(sc))) {
 			/* no room below the stack: the call's own timeout, whole */
 			pr_warn("%d: can't write below its stack at %#lx: syscall %ld gets its whole timeout again\n",
 				tid, scratch_addr(&call), nr);

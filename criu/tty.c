@@ -428,6 +428,10 @@ static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat 
 		return pr_fail_errno("can't read the state of the slave of pty %d", index);
 	info->exclusive = excl;
 	info->rdev = (uint32_t)st->st_rdev;
+	/* the slave node's owner: grantpt() gives it to the opener, a new pty is criu's */
+	info->has_uid = info->has_gid = true;
+	info->uid = st->st_uid;
+	info->gid = st->st_gid;
 	return queued_bytes(fd, "slave", index);
 }
 
@@ -1029,7 +1033,8 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 	}
 	/* the locked bits (TIOCSLCKTRMIOS: the kernel's termios, the start of libc's), as CRIU restores them */
 	if ((si->termios && tcsetattr(fd, TCSANOW, &t)) || (si->winsize && ioctl(fd, TIOCSWINSZ, &ws)) ||
-	    (si->termios_locked && ioctl(fd, TIOCSLCKTRMIOS, &lt))) {
+	    (si->termios_locked && ioctl(fd, TIOCSLCKTRMIOS, &lt)) ||
+	    (si->has_uid && si->has_gid && fchown(fd, si->uid, si->gid))) {
 		int ret = pr_fail_errno("can't set the termios of pty %d", pp->index);
 
 		close(fd);

@@ -85,6 +85,7 @@ struct cr_options {
 	bool leave_running;		/* -R */
 	bool track_mem;			/* --track-mem: accepted; pages are compared with the parent's (page-chain.h) */
 	const char *prev_imgs_dir;	/* --prev-images-dir: the `parent` symlink's target */
+	bool lazy_pages;		/* --lazy-pages: restore private memory on demand (lazy-pages.c) */
 	bool pre_dump;			/* the command is pre-dump: memory only, the tree runs on */
 	unsigned long long ghost_limit;	/* --ghost-limit: biggest deleted file dumped with its contents */
 
@@ -92,6 +93,12 @@ struct cr_options {
 	bool shell_job;			/* -j */
 	bool skip_image_check;		/* --skip-image-check: restore hand-edited images (no manifest check) */
 	bool unprivileged;		/* --unprivileged: run as non-root with the capabilities (privs.c) */
+	bool file_locks;		/* --file-locks: dump and restore file locks and leases (file-lock.c) */
+	bool ext_unix_sk;		/* --ext-unix-sk: sockets connected to a named datagram socket outside */
+	uint32_t *ext_unix_inos;	/* --ext-unix-sk=INO,..., --external unix[INO]: these sockets' peers are outside */
+	int nr_ext_unix_inos;
+	char **ext_files;		/* --external file[MNT_ID:INO] (hex, as CRIU): files restored from --inherit-fd */
+	int nr_ext_files;
 	bool tcp_established;		/* --tcp-established: dump connections with soccr */
 	bool tcp_close;			/* --tcp-close: dump connections, restore them closed */
 	bool tcp_skip_in_flight;	/* --skip-in-flight: drop connections a listener has not accepted */
@@ -160,6 +167,10 @@ struct cr_options {
 
 extern struct cr_options opts;
 
+/* Is the file on mount mnt_id with inode ino named by --external file[MNT_ID:INO]? Its key then, else NULL. */
+const char *opts_ext_file(int mnt_id, unsigned long long ino);
+/* Is the tree's unix socket ino named by --ext-unix-sk=INO or --external unix[INO]? */
+bool opts_ext_unix_ino(uint32_t ino);
 /* Add one --external mnt[KEY]:VAL / --ext-mount-map pair (also from RPC): 0, -EINVAL, -ENOMEM. */
 int opts_add_ext_mnt(const char *key, size_t key_len, const char *val);
 

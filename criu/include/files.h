@@ -139,12 +139,12 @@ void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size,
 /*
  * States the dump refuses (files-check.c). check_tree_files(): before
  * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
- * tree's locks in /proc/locks; check_fd_locks(): the locks held through one
- * fd (its fdinfo); check_fd_proc(): a /proc file of a task of the tree.
+ * tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
+ * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
+ * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.
  */
 int check_tree_files(struct pstree *tree);
-int check_fd_locks(const struct fd_parms *p);
 int check_fd_proc(struct pstree *tree, const struct fd_parms *p);
 /* What the fd is when criu knows the kind of object and refuses it (io_uring, fanotify...), else NULL. */
 const char *refused_fd_name(const struct fd_parms *p);
@@ -153,14 +153,19 @@ pid_t proc_path_pid(const char *path);
 /* One lock line of /proc/locks or of an fdinfo "lock:" line. */
 struct file_lock_line {
 	char kind[16];			/* POSIX, FLOCK, OFDLCK, LEASE, ... */
+	char mode[16];			/* ADVISORY, MANDATORY; a lease's ACTIVE, BREAKING, BREAKER */
 	char access[16];		/* READ, WRITE, ... */
 	bool waiter;			/* "->": blocked, waiting for the lock */
 	int pid;			/* -1 for OFD locks */
 	dev_t dev;
 	unsigned long ino;
+	long long start;
+	long long end;			/* the last byte; -1: up to the end of the file (EOF) */
 };
 /* 0, or -EINVAL when the line is not one (no logging). */
 int parse_lock_line(const char *s, struct file_lock_line *ret);
+/* A reader's name for a /proc/locks kind ("flock() lock" for FLOCK). */
+const char *lock_kind_name(const char *kind);
 /* cwd, root and umask: fs-PID.img */
 int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
 

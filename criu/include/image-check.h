@@ -16,12 +16,20 @@
  */
 int write_image_manifest(int img_dfd);
 
-/* What inventory.img says about the manifest. */
+/* What check_images() checks. */
+enum img_check {
+	IMG_CHECK_ALL,
+	IMG_CHECK_SKIP,			/* --skip-image-check: nothing, a warning */
+	IMG_CHECK_PAGES_BY_SIZE,	/* restore --lazy-pages: the daemon checked the pages images' CRCs */
+	IMG_CHECK_PAGES_ONLY,		/* criu lazy-pages: the CRCs of the pages images, the lengths of the rest */
+};
+
+/* What inventory.img says about the manifest, and what to check. */
 struct image_check_how {
 	bool has_manifest_crc;	/* a dump of ours before the seal: the manifest's CRC (field 100) */
 	uint32_t manifest_crc;
 	bool dumped_by_criu;	/* inventory.img is CRIU's: no manifest is only a warning */
-	bool skip;		/* --skip-image-check */
+	enum img_check mode;
 	/*
 	 * the dump sent its pages to a page server, whose pagemap-*.img and
 	 * pages-*.img the manifest can't list (they are read and checked for
@@ -38,7 +46,12 @@ struct image_check_how {
 int check_images(int img_dfd, const struct image_check_how *how);
 /* What inventory.img's entry says, for check_images(). */
 struct InventoryEntry;
-void image_check_how_of(const struct InventoryEntry *ie, bool skip, struct image_check_how *how);
+void image_check_how_of(const struct InventoryEntry *ie, enum img_check mode, struct image_check_how *how);
+/*
+ * The identity of a dump's manifest (the lazy-pages daemon and the restore
+ * agree on the dump by it): the CRC-32C of manifest.img. 0 or -errno.
+ */
+int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 

@@ -27,6 +27,7 @@ struct restore_opts {
 	bool skip_image_check;	/* --skip-image-check: don't check the images against manifest.img */
 	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 	const char *lsm_profile;	/* --lsm-profile TYPE:NAME: every thread's LSM label (lsm.c) */
+	bool lazy_pages;	/* --lazy-pages: private anonymous memory comes from `criu lazy-pages` */
 };
 
 /*
@@ -76,6 +77,7 @@ struct rst_mem {
 	int pages_fd;			/* criu's fd of pages-N.img, -1 when no pages */
 	int remote_proc_fd;		/* > 0: the task's fd of /proc, for /proc paths (chroot) */
 	int remote_ctl_pidfd;		/* > 0: the task's pidfd of criu (pidfd_getfd of criu's files) */
+	bool lazy;			/* --lazy-pages and the pages are the pages image's (no parent chain) */
 	/*
 	 * mem-cow.c: one COW_* state per VMA (in memory shared with the stubs),
 	 * NULL when no VMA of the tree can be shared with a child.

@@ -115,6 +115,10 @@ struct rst_ctx {
 	/* mem-restore.c: the shared anonymous objects (restore_shmem_add()) */
 	struct shmem_obj *shmems;
 	size_t nr_shmems;
+	/* lazy-restore.c: the socket to `criu lazy-pages` (--lazy-pages), -1 */
+	int lazy_sk;
+	bool lazy_pages_checked;	/* the daemon checked the pages images against this manifest: */
+	uint32_t lazy_manifest_crc;
 	/* mem-restore.c: the task's /proc service fd while restore_mem() runs, -1 */
 	int morph_proc_fd;
 	/* mem-cow.c: MAP_SHARED, one COW_* state per VMA of every live task */

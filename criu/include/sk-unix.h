@@ -10,6 +10,8 @@
 /* sk_shutdown bits, as sock_diag reports them and as SkShutdown numbers them */
 #define SK_RCV_SHUTDOWN 1
 #define SK_SEND_SHUTDOWN 2
+/* unix_sk_entry.uflags (CRIU's): a socket outside the tree, the peer of one in it; never created */
+#define USK_EXTERN (1 << 0)
 
 struct rst_ctx;
 struct file_desc;

@@ -4,14 +4,16 @@
  * "Bad images"). Built with clang (-fsanitize=fuzzer,address,undefined) by
  * `make fuzz`, which also makes the seed images from a dump of our own.
  *
- * The seed dump is the directory FUZZ_SEED_DIR (its files sorted by name).
+ * The seed dump is the directory FUZZ_SEED_DIR (its files sorted by name),
+ * copied once to a directory of its own.
  * An input is one or two bytes, then the bytes of one image file:
  *
  *   byte 0 < 0x80: the byte picks a file of the seed dump (modulo their
- *     number); a copy of the dump with that file's contents replaced by the
+ *     number); the copy of the dump with that file's contents replaced by the
  *     rest of the input goes through read_images(), every reader the restore
  *     runs before touching a process (inventory, pstree, core, mm, pagemaps,
- *     shmem, ids, seccomp, cgroups, namespaces, mounts), then is freed;
+ *     shmem, ids, seccomp, cgroups, namespaces, mounts), then is freed and
+ *     the file written back;
  *   0x80 <= byte 0 < 0xf0: an image of type byte0 - 0x80 (CR_FD_*, modulo
  *     their number) whose body is the input from byte 2 is read entry after
  *     entry with pb_read_one_eof() as messages of type byte 1 (PB_*, modulo),
@@ -36,6 +38,7 @@
 #include "cgroup.h"
 #include "image-check.h"
 #include "log.h"
+#include "mount.h"
 #include "protobuf.h"
 #include "restore.h"
 #include "rst-ctx.h"
@@ -48,7 +51,16 @@ struct seed_file {
 
 static struct seed_file *seed;
 static int nr_seed;
-static char work[] = "/tmp/criu-fuzz.XXXXXX";
+/*
+ * The seed dump is written once into `work` (on a tmpfs when /dev/shm is
+ * there); an input replaces one file, which is written back after the run.
+ * `scratch` holds the images run_messages() writes, so they never replace
+ * a file of the seed dump.
+ */
+static char work[64];
+static char scratch[64];
+static int work_dfd = -1;
+static int scratch_dfd = -1;
 
 static int load_seed(const char *dir)
 {
@@ -93,6 +105,38 @@ static void write_file(int dfd, const char *name, const void *data, size_t len)
 	close(fd);
 }
 
+static int make_tmp_dir(char *buf, size_t size, const char *what)
+{
+	const char *base = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+
+	snprintf(buf, size, "%s/criu-fuzz-%s.XXXXXX", base, what);
+	if (!mkdtemp(buf))
+		return -1;
+	return open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void remove_dir(const char *dir)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, NULL);
+	char path[4096];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+		unlink(path);
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+	rmdir(dir);
+}
+
+static void remove_dirs(void)
+{
+	remove_dir(work);
+	remove_dir(scratch);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *dir = getenv("FUZZ_SEED_DIR");
@@ -101,28 +145,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz-images: FUZZ_SEED_DIR must name a dump (make fuzz makes one)\n");
 		exit(2);
 	}
-	if (!mkdtemp(work))
+	work_dfd = make_tmp_dir(work, sizeof(work), "seed");
+	scratch_dfd = make_tmp_dir(scratch, sizeof(scratch), "msg");
+	if (work_dfd < 0 || scratch_dfd < 0)
 		exit(2);
+	atexit(remove_dirs);
+	for (int i = 0; i < nr_seed; i++)
+		write_file(work_dfd, seed[i].name, seed[i].data, seed[i].len);
 	/* errors go to /dev/null: a fuzzer run makes millions of them */
 	log_init("/dev/null");
 	log_set_loglevel(0);
 	return 0;
 }
 
-/* the seed dump with file `which` replaced by data */
-static int make_dir(int which, const uint8_t *data, size_t len)
+/* file `which` of the seed dump replaced by data; put_back() undoes it */
+static void replace(int which, const uint8_t *data, size_t len)
 {
-	int dfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	write_file(work_dfd, seed[which].name, data, len);
+}
 
-	if (dfd < 0)
-		abort();
-	for (int i = 0; i < nr_seed; i++) {
-		if (i == which)
-			write_file(dfd, seed[i].name, data, len);
-		else
-			write_file(dfd, seed[i].name, seed[i].data, seed[i].len);
-	}
-	return dfd;
+static void put_back(int which)
+{
+	write_file(work_dfd, seed[which].name, seed[which].data, seed[which].len);
+}
+
+static int seed_index(const char *name)
+{
+	for (int i = 0; i < nr_seed; i++)
+		if (!strcmp(seed[i].name, name))
+			return i;
+	return -1;
 }
 
 static void run_read_images(int dfd)
@@ -133,8 +185,14 @@ static void run_read_images(int dfd)
 
 	INIT_LIST_HEAD(&ctx.files.descs);
 	read_images(&ctx, &o);
+	/* what cr_restore_tasks() frees at its end (restore_cleanup(), cg_rst_fini()) */
+	ns_restore_free(&ctx);
+	mntns_restore_fini(&ctx);
 	free_images(&ctx);
-	cg_rst_fini(&ctx, true);	/* cr_restore_tasks() frees the cgroup state there */
+	restore_mem_reset(&ctx);
+	cow_reset(&ctx);
+	free_shmem_imgs(&ctx);
+	cg_rst_fini(&ctx, true);
 }
 
 /*
@@ -168,6 +226,7 @@ static void run_messages(int dfd, int itype, int mtype, const uint8_t *data, siz
 static void run_manifest(int dfd, const uint8_t *data, size_t len)
 {
 	struct image_check_how how = {};
+	int i = seed_index("manifest.img");
 	uint64_t size;
 
 	write_file(dfd, "manifest.img", data, len);
@@ -176,24 +235,26 @@ static void run_manifest(int dfd, const uint8_t *data, size_t len)
 		how.has_manifest_crc = true;
 		check_images(dfd, &how);
 	}
+	if (i >= 0)
+		put_back(i);
+	else
+		unlinkat(dfd, "manifest.img", 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int dfd;
-
 	if (size < 2)
 		return 0;
 	if (data[0] < 0x80) {
-		dfd = make_dir(data[0] % nr_seed, data + 1, size - 1);
-		run_read_images(dfd);
+		int which = data[0] % nr_seed;
+
+		replace(which, data + 1, size - 1);
+		run_read_images(work_dfd);
+		put_back(which);
 	} else if (data[0] < 0xf0) {
-		dfd = make_dir(-1, NULL, 0);
-		run_messages(dfd, (data[0] - 0x80) % CR_FD_MAX, data[1] % PB_MAX, data + 2, size - 2);
+		run_messages(scratch_dfd, (data[0] - 0x80) % CR_FD_MAX, data[1] % PB_MAX, data + 2, size - 2);
 	} else {
-		dfd = make_dir(-1, NULL, 0);
-		run_manifest(dfd, data + 1, size - 1);
+		run_manifest(work_dfd, data + 1, size - 1);
 	}
-	close(dfd);
 	return 0;
 }

@@ -45,8 +45,10 @@ PROGRAMS = ["pipe00", "fifo_wr_first", "sk_unix_dgram00", "sk_unix_scm00", "sk_u
             "cgroup00", "tty_pty_pair"]
 RPC_PROGRAM = "pipe_size00"	# dumped through pycriu.criu (criu swrk)
 # the criu options a program's dump needs (tcp-stream-*.img: an established connection)
-PROGRAM_OPTS = {"sk_tcp_established00": ["--tcp-established", "--network-lock", "skip"]}
+PROGRAM_OPTS = {"sk_tcp_established00": ["--tcp-established", "--network-lock", "skip"],
+                "file_locks_posix": ["--file-locks"]}
 PROGRAMS.append("sk_tcp_established00")
+PROGRAMS.append("file_locks_posix")	# filelocks.img
 
 results = []
 

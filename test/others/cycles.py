@@ -9,7 +9,9 @@ Runs as pid 1 of a fresh pid namespace (cycles.sh). The tree is faults.py's
    restore -d; after each restore the tree has the same memory, fds, eventfd
    count, pipe fill and pidfd target, runs, and is not traced. criu's peak
    RSS (wait4) of the last cycles is not above the first ones' by more than
-   10% + 4 MiB, and the tree's fd count never grows.
+   10% + 4 MiB, the tree's fd count never grows, and criu's own fd count
+   (counted by an action script at post-dump and post-resume, criu's last
+   steps) is the same in every cycle.
 2. TREES trees (default 5; `make stress`: 20) dumped by as many criu processes
    at once, then restored at once: every dump and restore exits 0 and every
    tree comes back with its state.
@@ -44,8 +46,32 @@ def normal(s):
     return s
 
 
+# run by criu at the end of a dump and of a restore: criu's fd count at that point
+COUNT_FDS = """#!/bin/sh
+case "$CRTOOLS_SCRIPT_ACTION" in post-dump|post-resume)
+	echo $(ls /proc/$PPID/fd | wc -l) >> %s/criu-fds-$CRTOOLS_SCRIPT_ACTION ;;
+esac
+exit 0
+"""
+
+
 def start(args):
     return subprocess.Popen([CRIU] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def count_script(work):
+    path = os.path.join(work, "count-fds.sh")
+    with open(path, "w") as f:
+        f.write(COUNT_FDS % work)
+    os.chmod(path, 0o755)
+    return path
+
+
+def fd_counts(work, action):
+    try:
+        return [int(x) for x in open(os.path.join(work, "criu-fds-" + action)).read().split()]
+    except OSError:
+        return []
 
 
 def finish(p):
@@ -67,12 +93,13 @@ def cycles(work, n):
     tree = faults.start_tree(work)
     ref, _ = state(tree)
     d = os.path.join(work, "cyc")
+    script = count_script(work)
     rss, failed, nfds = [], [], []
     for i in range(n):
         shutil.rmtree(d, ignore_errors=True)
-        rc1, r1 = finish(start(["dump", "-t", str(tree[0]), "-D", d, "-o", "dump.log"]))
+        rc1, r1 = finish(start(["dump", "-t", str(tree[0]), "-D", d, "-o", "dump.log", "--action-script", script]))
         faults.reap()
-        rc2, r2 = finish(start(["restore", "-d", "-D", d, "-o", "restore.log"]))
+        rc2, r2 = finish(start(["restore", "-d", "-D", d, "-o", "restore.log", "--action-script", script]))
         faults.reap()
         now, bad = state(tree)
         rss.append(max(r1, r2))
@@ -88,9 +115,13 @@ def cycles(work, n):
     ok(last <= first * 1.1 + 4096, "criu's peak RSS stays flat: %d KiB in the first cycles, %d KiB in the last" %
        (first, last))
     ok(len(set(nfds)) == 1, "the tree's fd count stays %s" % sorted(set(nfds)))
+    dfds, rfds = fd_counts(work, "post-dump"), fd_counts(work, "post-resume")
+    ok(len(dfds) == len(rfds) == len(rss) and len(set(dfds)) == 1 and len(set(rfds)) == 1,
+       "criu's own fd count is the same in every cycle: %s at the end of each of %d dumps, %s at the end of each "
+       "of %d restores" % (sorted(set(dfds)), len(dfds), sorted(set(rfds)), len(rfds)))
     faults.kill(tree[0])
     faults.kill(tree[1])
-    return first, last
+    return first, last, sorted(set(dfds)), sorted(set(rfds))
 
 
 def concurrent(work, n):
@@ -119,9 +150,10 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-cycles.")
     for i in range(t):
         os.makedirs(os.path.join(work, "t%d" % i))
-    first, last = cycles(work, n)
+    first, last, dfds, rfds = cycles(work, n)
     concurrent(work, t)
-    print("# figures: %d cycles, criu peak RSS %d -> %d KiB; %d trees at once" % (n, first, last, t))
+    print("# figures: %d cycles, criu peak RSS %d -> %d KiB, criu's fds %s at the end of a dump, %s of a restore; "
+          "%d trees at once" % (n, first, last, dfds, rfds, t))
     for p in faults.all_pids() - {os.getpid()}:
         faults.kill(p)
     if all(results) or not os.environ.get("KEEP"):

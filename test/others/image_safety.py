@@ -13,12 +13,17 @@ and each case restores a damaged copy of the images:
      `..`, or names a /proc magic link: refused, the decoy beside criu's
      working directory is not opened;
   3. a dump of a task another process already traces says "already traced
-     by pid N";
+     by pid N"; so does a second criu dumping a tree the first one holds
+     (run from the first one's post-dump action script, the tree still
+     seized), and the tree runs on untraced;
   4. the manifest: a flipped bit in fdinfo-N.img (fd 15 becomes 14), in a
      pages image or in manifest.img, a truncated pipes-data.img, a missing
      manifest.img, an edited inventory.img or an added image: refused naming
      it; images without a manifest whose inventory is CRIU's (lsmtype)
      restore with a warning;
+  4b. an entry given twice (a pipe's data, a file id; --skip-image-check):
+     refused naming it (criu used to read the freed entry for the message:
+     make test SANITIZE=1 fails on it);
   5. images and logs are 0600, the images dir 0700; a restore from a
      read-only images dir works;
   6. a dump into a full tmpfs names the pages image that filled it and
@@ -270,6 +275,48 @@ def case_manifest(src, work, pid):
     kill(pid)
 
 
+def varint(buf, i):
+    v = shift = 0
+    while True:
+        b = buf[i]
+        v |= (b & 0x7f) << shift
+        i += 1
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def first_entry(path, raw_field=None):
+    """The bytes of the first entry of an image (its size, message and, when raw_field names the message's
+    field that counts them, the raw bytes after it)."""
+    data = open(path, "rb").read()
+    size = int.from_bytes(data[8:12], "little")
+    end = 12 + size
+    if raw_field:
+        msg, i = data[12:end], 0
+        while i < len(msg):
+            key, i = varint(msg, i)
+            val, i = varint(msg, i)	# every field of these messages is a varint
+            if key >> 3 == raw_field:
+                end += val
+    return data[8:end]
+
+
+def case_duplicate_entries(src, work):
+    """An entry given twice (found by make fuzz-restore: criu read the entry after freeing it)."""
+    d = damaged_copy(src, work, "dup-pipe-data")
+    path = os.path.join(d, "pipes-data.img")
+    with open(path, "ab") as f:
+        f.write(first_entry(path, raw_field=2))
+    restore_fails(d, "pipes-data.img", "the data of a pipe given twice", "--skip-image-check",
+                  must_name="has two data entries")
+    d = damaged_copy(src, work, "dup-file")
+    path = os.path.join(d, "files.img")
+    with open(path, "ab") as f:
+        f.write(first_entry(path))
+    restore_fails(d, "files.img", "a file id given twice", "--skip-image-check", must_name="appears twice")
+
+
 def case_modes_and_readonly(src, work, pid):
     """Images and logs 0600, a dir criu made 0700; a restore from a read-only images dir works."""
     modes = {f: os.stat(os.path.join(src, f)).st_mode & 0o777 for f in os.listdir(src)}
@@ -311,6 +358,42 @@ def case_traced(work):
     kill(pid)
 
 
+SECOND_DUMP = """#!/bin/sh
+# post-dump: the first criu (our parent) still has the tree seized
+[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+echo $PPID > %(dir)s/first-criu
+%(criu)s dump -t $CRTOOLS_INIT_PID -D %(dir)s/second -o dump.log -v4 >/dev/null 2>&1
+echo $? > %(dir)s/second-rc
+exit 0
+"""
+
+
+def case_second_criu(work):
+    """A criu dumping a tree another criu is dumping: a clear error naming that criu."""
+    pid = start_target(work)
+    d = os.path.join(work, "img-second")
+    os.makedirs(os.path.join(d, "second"))
+    script = os.path.join(work, "second-dump.sh")
+    with open(script, "w") as f:
+        f.write(SECOND_DUMP % {"dir": d, "criu": CRIU})
+    os.chmod(script, 0o755)
+    rc, _ = criu("dump", "--leave-running", "-t", str(pid), "-D", d, "-o", "dump.log", "-v4",
+                 "--action-script", script)
+    try:
+        first = int(open(os.path.join(d, "first-criu")).read())
+        rc2 = int(open(os.path.join(d, "second-rc")).read())
+    except (OSError, ValueError):
+        first, rc2 = -1, -1
+    log = log_of(os.path.join(d, "second"), "dump.log")
+    ok(rc == 0 and rc2 == 1 and ("already traced by pid %d" % first) in log,
+       "a second criu dumping a tree one is dumping says 'already traced by pid %d' (the first: rc %d, the second: "
+       "rc %d)" % (first, rc, rc2))
+    ok(not os.path.exists(os.path.join(d, "second", "inventory.img")), "the second criu leaves no inventory.img")
+    ok(state(pid) in ("S", "R") and "TracerPid:\t0\n" in open("/proc/%d/status" % pid).read(),
+       "the tree runs on after both, untraced (state %s)" % state(pid))
+    kill(pid)
+
+
 def case_enospc(work):
     small = os.path.join(work, "small")
     os.makedirs(small, exist_ok=True)
@@ -339,9 +422,11 @@ def main():
     kill(pid)
     case_missing(src, work, pid)
     case_manifest(src, work, pid)
+    case_duplicate_entries(src, work)
     case_modes_and_readonly(src, work, pid)
     case_paths(src, work)
     case_traced(work)
+    case_second_criu(work)
     case_enospc(work)
     for p in all_pids() - {os.getpid()}:
         kill(p)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/userfaultfd.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -298,6 +299,30 @@ static int own_ns_time(void)
 	return stat("/proc/self/ns/time", &st) == 0;
 }
 
+/* a userfaultfd with the events a lazy restore follows (or with none: uffd) */
+static int own_uffd_with(unsigned long long features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = !ioctl(fd, UFFDIO_API, &api);
+	close(fd);
+	return ok;
+}
+
+static int own_uffd(void)
+{
+	return own_uffd_with(0);
+}
+
+static int own_uffd_noncoop(void)
+{
+	return own_uffd_with(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
+			     UFFD_FEATURE_EVENT_UNMAP);
+}
+
 /* criu's part alone (CRIU's check is no kernel probe either) */
 static int own_always(void)
 {
@@ -322,6 +347,8 @@ static const struct {
 	{ "kcmp-epoll", own_kcmp_epoll },
 	{ "ns-pid", own_ns_pid },
 	{ "ns-time", own_ns_time },
+	{ "uffd", own_uffd },
+	{ "uffd-noncoop", own_uffd_noncoop },
 };
 
 /*
@@ -340,7 +367,8 @@ static const struct {
 	{ "userns", NULL },
 	{ "mem_dirty_track", NULL },
 	{ "mnt_id", own_mnt_id },
-	{ "uffd", NULL },
+	{ "uffd", own_uffd },
+	{ "uffd-noncoop", own_uffd_noncoop },
 	{ "seccomp_filters", own_seccomp_filters },
 	{ "seccomp_suspend", own_seccomp_suspend },
 	{ "pidfd_store", NULL },

@@ -1489,22 +1489,28 @@ static void test_tree_churn(void)
 		int nr_tasks = t.nr_items;
 
 		for_each_pstree_item(&t, item) {
-			pid_t tids[512];
+			static pid_t tids[8192];
 			int n;
 
 			if (!ok || item->state == TASK_DEAD)
 				continue;
 			/* frozen: every thread /proc lists now must be one we hold, in a ptrace stop */
-			n = task_tids(item->pid, tids, 512);
-			if (n != item->nr_threads)
+			n = task_tids(item->pid, tids, 8192);
+			if (n != item->nr_threads) {
+				printf("# churn run %d: task %d: /proc lists %d threads, %d held\n", run, item->pid, n,
+				       item->nr_threads);
 				ok = false;
-			for (int i = 0; ok && i < n; i++) {
+			}
+			for (int i = 0; i < n; i++) {
 				bool have = false;
 
 				for (int j = 0; j < item->nr_threads; j++)
 					have |= item->threads[j] == tids[i];
-				if (!have || proc_state(tids[i]) != 't')
+				if (!have || proc_state(tids[i]) != 't') {
+					printf("# churn run %d: thread %d: %s, state %c\n", run, tids[i],
+					       have ? "held" : "not held", proc_state(tids[i]) ?: '-');
 					ok = false;
+				}
 			}
 		}
 		if (ok) {

@@ -485,8 +485,8 @@ static void test_version_check(void)
 	check(v >= 40200, "criu_get_version() = %d (>= 40200)", v);
 	check(criu_check_version(40200) == 1 && criu_check_version(v + 100) == 0, "criu_check_version()");
 	check(criu_check() == 0, "criu_check() (%s)", criu_get_last_error() ?: "");
-	check(criu_feature_check(&fc, sizeof(fc)) == 0 && fc.mem_track && !fc.lazy_pages && !fc.pidfd_store,
-	      "criu_feature_check(): mem_track (pre-dump), no lazy_pages, no pidfd_store");
+	check(criu_feature_check(&fc, sizeof(fc)) == 0 && fc.mem_track && fc.lazy_pages && !fc.pidfd_store,
+	      "criu_feature_check(): mem_track (pre-dump), lazy_pages (userfaultfd), no pidfd_store");
 	fc.mem_track = true;
 	fc.lazy_pages = true;
 	check(criu_feature_check(&fc, sizeof(bool)) == 0 && fc.mem_track && fc.lazy_pages,
@@ -520,14 +520,14 @@ static void test_dump_restore(void)
 
 	/* an option criu does not implement: refused by name, the tree untouched */
 	global_dump_opts(dfd, pid);
-	criu_set_file_locks(true);
+	criu_set_auto_dedup(true);
 	errno = 0;
 	ret = criu_dump();
-	check(ret == -EBADE && errno == EOPNOTSUPP, "criu_dump() with file_locks: -EBADE, EOPNOTSUPP (%d, %d)",
+	check(ret == -EBADE && errno == EOPNOTSUPP, "criu_dump() with auto_dedup: -EBADE, EOPNOTSUPP (%d, %d)",
 	      ret, errno);
-	check(criu_get_last_error() && strstr(criu_get_last_error(), "criu_opts.file_locks"),
+	check(criu_get_last_error() && strstr(criu_get_last_error(), "criu_opts.auto_dedup"),
 	      "the error names the field: '%s'", criu_get_last_error() ?: "");
-	check(log_names("dump.log", "file_locks"), "dump.log names it too");
+	check(log_names("dump.log", "auto_dedup"), "dump.log names it too");
 	st = proc_stat(pid, NULL);
 	check(st == 'S' || st == 'R', "env00 still runs, not stopped (state %c)", st ?: '-');
 

@@ -150,8 +150,8 @@ static void test_version_features(void)
 	      "FEATURE_CHECK answered on the keep_open session");
 	if (r && r->features)
 		check(r->features->has_mem_track && r->features->mem_track && r->features->has_lazy_pages &&
-			      !r->features->lazy_pages,
-		      "FEATURE_CHECK: mem_track (pre-dump), no lazy_pages");
+			      r->features->lazy_pages,
+		      "FEATURE_CHECK: mem_track (pre-dump), lazy_pages (this kernel's userfaultfd has its events)");
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
 	check(WIFEXITED(swrk_finish(&s)), "criu swrk exits once the session ends");
@@ -347,14 +347,14 @@ static void test_dump_restore(void)
 	req.opts = &o;
 
 	/* an option we don't implement: refused by name, before anything is touched */
-	o.has_file_locks = o.file_locks = true;
+	o.has_auto_dedup = o.auto_dedup = true;
 	r = one_shot(&req, &st);
-	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "file_locks"),
-	      "DUMP with file_locks is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "auto_dedup"),
+	      "DUMP with auto_dedup is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	check(runs_free(pid), "env00 still runs, untouched (state %c)", proc_state(pid) ?: '-');
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
-	o.has_file_locks = o.file_locks = false;
+	o.has_auto_dedup = o.auto_dedup = false;
 
 	/* the client fails post-dump: as in CRIU the dump fails, the tree goes on, the images stay */
 	o.has_notify_scripts = o.notify_scripts = true;

@@ -46,7 +46,7 @@ struct args {
 	int nr_cg_roots;
 	const char *cg_mode;		/* --manage-cgroups=MODE */
 	const char *freeze_cgroup;	/* --freeze-cgroup PATH */
-	bool tcp_established, tcp_close, skip_in_flight;
+	bool tcp_established, tcp_close, skip_in_flight, file_locks, ext_unix_sk;
 	int network_lock;	/* CRIU_NETWORK_LOCK_METHOD__*, 0: not given */
 };
 
@@ -100,6 +100,10 @@ static int parse(int argc, char **argv, struct args *a)
 			;	/* an RPC restore is always detached */
 		else if (!strcmp(o, "--tcp-established"))
 			a->tcp_established = true;
+		else if (!strcmp(o, "--file-locks"))
+			a->file_locks = true;
+		else if (!strcmp(o, "--ext-unix-sk"))
+			a->ext_unix_sk = true;
 		else if (!strcmp(o, "--tcp-close"))
 			a->tcp_close = true;
 		else if (!strcmp(o, "--skip-in-flight") || !strcmp(o, "--tcp-skip-in-flight"))
@@ -244,6 +248,8 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 			}
 	}
 	opts.has_tcp_established = opts.tcp_established = a->tcp_established;
+	opts.has_file_locks = opts.file_locks = a->file_locks;
+	opts.has_ext_unix_sk = opts.ext_unix_sk = a->ext_unix_sk;
 	opts.has_tcp_close = opts.tcp_close = a->tcp_close;
 	opts.has_tcp_skip_in_flight = opts.tcp_skip_in_flight = a->skip_in_flight;
 	if (a->network_lock) {
@@ -304,5 +310,7 @@ int main(int argc, char **argv)
 	}
 	ret = run(argv[1], &a, dir_fd);
 	close(dir_fd);
+	for (int i = 0; i < a.nr_maps; i++)
+		free(a.maps[i].key);	/* strndup()ed by parse() */
 	return ret;
 }

@@ -747,10 +747,15 @@ class Runner:
         if self.args.flavor == "ct":
             argv += ["--root", CT_ROOT] + self.ct_external(t, False)
         argv += t["desc"]["opts"] + t["desc"]["ropts"]
+        lazy_pid = self.start_lazy_pages(t, ddir) if self.args.lazy_pages else None
+        if lazy_pid:
+            argv.append("--lazy-pages")
         # a shell job is restored from its shell: criu hands its own terminal on
         rc, out = self.criu_run(argv, ddir, "restore", t["timeout"], on_tty=bool(self.tty),
                                 cmd=self.restore_cmd)
         logs = self.criu_logs(ddir, "restore.log", out)
+        if lazy_pid:
+            self.wait_lazy_pages(t, ddir, lazy_pid, rc == 0)
         if rc is None:
             raise TestFailed("restore timed out after %ds" % t["timeout"], logs)
         if rc != 0:
@@ -768,6 +773,27 @@ class Runner:
                              logs + self.test_logs(t) + self.verdict_block(t))
         self.vlog("restored pid %d, tree %s" % (pid, [pid] + descendants(pid)))
         return pid
+
+    def start_lazy_pages(self, t, ddir):
+        """--lazy-pages: criu lazy-pages -d on the images; its pid."""
+        pidfile = os.path.join(ddir, "lazy.pid")
+        rc, out = self.criu_run(["lazy-pages", "-d", "-D", ddir, "-o", "lazy.log", "-v4", "--pidfile", pidfile],
+                                ddir, "lazy-pages", t["timeout"], cmd=[self.criu])
+        if rc != 0:
+            raise TestFailed("criu lazy-pages failed (exit %s)" % rc, self.criu_logs(ddir, "lazy.log", out))
+        with open(pidfile) as f:
+            return int(f.read().strip())
+
+    def wait_lazy_pages(self, t, ddir, lazy_pid, restored):
+        """The daemon must bring every page in and exit (after a failed restore: exit)."""
+        gone, _ = self.reaper.wait(lazy_pid, t["timeout"])
+        logs = self.criu_logs(ddir, "lazy.log", os.path.join(ddir, "lazy-pages.out"))
+        if not gone:
+            os.kill(lazy_pid, signal.SIGKILL)
+            raise TestFailed("criu lazy-pages still runs %ds after the restore" % t["timeout"], logs)
+        with open(os.path.join(ddir, "lazy.log")) as f:
+            if restored and "all pages in" not in f.read():
+                raise TestFailed("criu lazy-pages ended before every page was in", logs)
 
     def wait_tree_gone(self, t, tree, ddir, out):
         # criu dump returns only once every task it killed has exited: right now, before
@@ -1275,6 +1301,8 @@ def parse_args():
     r.add_argument("--criu-restore", metavar="BIN", help="criu binary for the restores only")
     r.add_argument("--rpc", action="store_true",
                    help="dump and restore through criu swrk (RPC), with test/build/zdtm/criu-rpc")
+    r.add_argument("--lazy-pages", action="store_true",
+                   help="restore --lazy-pages, served by criu lazy-pages -d started on each dump")
     r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
     r.add_argument("-k", "--keep-going", action="store_true",
                    help="run all tests whatever fails (the default)")

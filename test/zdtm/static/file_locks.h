@@ -1,35 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared body of the file_locks_* tests: the test holds one file lock of a
- * kind, which criu can't dump yet. The dump must refuse it (crfail) and leave
- * the test running with the lock still held: after the failed dump a child
- * checks that the lock still keeps it out.
+ * Helpers of the file_locks_* tests dumped with --file-locks: a file to
+ * lock, and probes run in a child, which is another lock owner (another
+ * process, another open file).
  */
 #ifndef ZDTM_FILE_LOCKS_H
 #define ZDTM_FILE_LOCKS_H
 
+#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
 
-enum lock_kind {
-	LK_POSIX,		/* fcntl(F_SETLK) write lock */
-	LK_OFD,			/* fcntl(F_OFD_SETLK) write lock */
-	LK_FLOCK,		/* flock(LOCK_EX) */
-	LK_LEASE,		/* fcntl(F_SETLEASE, F_RDLCK) */
-	LK_FLOCK_MAPPED,	/* flock(LOCK_SH), then the file is only mapped: no fd holds it */
-};
-
-static int take_lock(enum lock_kind k, const char *name, void **ret_map)
+/* A new 4096-byte file, open with flags. */
+static inline int lock_file(const char *name, int flags)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10 };
 	char page[4096];
 	int fd;
 
@@ -40,93 +29,62 @@ static int take_lock(enum lock_kind k, const char *name, void **ret_map)
 		fail("create %s", name);
 		return -1;
 	}
-	switch (k) {
-	case LK_POSIX:
-		return fcntl(fd, F_SETLK, &fl);
-	case LK_OFD:
-		return fcntl(fd, F_OFD_SETLK, &fl);
-	case LK_FLOCK:
-		return flock(fd, LOCK_EX | LOCK_NB);
-	case LK_LEASE:
-		/* a read lease needs no writer: reopen read-only; the break test sends SIGIO */
-		close(fd);
-		signal(SIGIO, SIG_IGN);
-		fd = open(name, O_RDONLY);
-		return fd < 0 ? -1 : fcntl(fd, F_SETLEASE, F_RDLCK);
-	case LK_FLOCK_MAPPED:
-		if (flock(fd, LOCK_SH | LOCK_NB))
-			return -1;
-		*ret_map = mmap(NULL, sizeof(page), PROT_READ, MAP_SHARED, fd, 0);
-		if (*ret_map == MAP_FAILED)
-			return -1;
-		return close(fd);
-	}
-	return -1;
-}
-
-/* In a child: 0 when the lock still shuts it out, 1 when it does not, 2 on error. */
-static int lock_still_held(enum lock_kind k, const char *name, pid_t holder)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10 };
-	int fd = open(name, O_RDWR | O_NONBLOCK);
-
+	if (flags == O_RDWR)
+		return fd;
+	close(fd);
+	fd = open(name, flags);
 	if (fd < 0)
-		return k == LK_LEASE && errno == EWOULDBLOCK ? 0 : 2;
-	switch (k) {
-	case LK_POSIX:
-		if (fcntl(fd, F_GETLK, &fl))
-			return 2;
-		return fl.l_type == F_WRLCK && fl.l_pid == holder ? 0 : 1;
-	case LK_OFD:
-		fl.l_pid = 0;
-		if (fcntl(fd, F_OFD_GETLK, &fl))
-			return 2;
-		return fl.l_type == F_WRLCK ? 0 : 1;
-	case LK_FLOCK:
-	case LK_FLOCK_MAPPED:
-		if (!flock(fd, LOCK_EX | LOCK_NB))
-			return 1;
-		return errno == EWOULDBLOCK ? 0 : 2;
-	case LK_LEASE:
-		/* opening for writing breaks a read lease: the O_NONBLOCK open above said EWOULDBLOCK */
-		return 1;
-	}
-	return 2;
+		fail("reopen %s", name);
+	return fd;
 }
 
-static int file_locks_main(int argc, char **argv, enum lock_kind k, const char *name)
+/* Run fn(arg) in a child; its result (0..255), or -1 when it did not exit. */
+static inline int in_child(int (*fn)(const void *arg), const void *arg)
 {
-	void *map = NULL;
-	pid_t me, child;
+	pid_t pid = fork();
 	int status;
 
-	test_init(argc, argv);
-	me = getpid();
-	if (take_lock(k, name, &map)) {
-		fail("take the lock on %s", name);
-		return 1;
-	}
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (test_wait_child(pid, 10, &status) || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
 
-	test_daemon();
-	test_waitsig();
+/* In a fresh open file of name: the conflict an F_GETLK (cmd) of type on [start, start + len) reports. */
+struct lock_query {
+	const char *name;
+	int cmd;		/* F_GETLK or F_OFD_GETLK */
+	short type;		/* F_RDLCK or F_WRLCK */
+	off_t start, len;
+	short want_type;	/* what must conflict: F_UNLCK for nothing */
+	pid_t want_pid;		/* its owner (F_GETLK); 0: not checked */
+};
 
-	child = fork();
-	if (child < 0) {
-		fail("fork");
+static int query_child(const void *arg)
+{
+	const struct lock_query *q = arg;
+	struct flock fl = { .l_type = q->type, .l_whence = SEEK_SET, .l_start = q->start, .l_len = q->len };
+	int fd = open(q->name, O_RDWR);
+
+	if (fd < 0 || fcntl(fd, q->cmd, &fl))
+		return 2;
+	if (fl.l_type != q->want_type)
 		return 1;
-	}
-	if (child == 0)
-		_exit(lock_still_held(k, name, me));
-	errno = 0;
-	if (test_wait_child(child, 10, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
-		fail("the lock on %s is not held any more (child status 0x%x)", name, status);
-	if (map)
-		munmap(map, 4096);
-	unlink(name);
-	if (test_failed())
-		return 1;
-	pass();
-	return 0;
+	return q->want_pid && fl.l_type != F_UNLCK && fl.l_pid != q->want_pid ? 1 : 0;
+}
+
+static inline void check_query(const struct lock_query *q)
+{
+	int r = in_child(query_child, q);
+
+	if (r)
+		fail("%s: a %s probe of %ld+%ld: %s (want %s by %d)", q->name, q->type == F_WRLCK ? "write" : "read",
+		     (long)q->start, (long)q->len, r == 1 ? "wrong conflict" : "probe failed",
+		     q->want_type == F_UNLCK ? "nothing" : q->want_type == F_WRLCK ? "a write lock" : "a read lock",
+		     q->want_pid);
 }
 
 #endif

@@ -2,9 +2,11 @@
 /*
  * proc_tree_file_refused: tasks hold /proc files of tasks of the tree: the
  * parent an fd of /proc/<child>/status, the child one of its own
- * /proc/<pid>/maps (opened through /proc/self). Restore can't reopen them
- * (they name processes that don't exist yet when files are opened), so the
- * dump must refuse, and both fds must still read their task's file after.
+ * /proc/<pid>/maps (opened through /proc/self), in a tree with pid and
+ * mount namespaces of its own (the ct flavour): the paths name pids of the
+ * tree's namespace, which criu's /proc does not show as the same tasks, so
+ * the dump must refuse, and both fds must still read their task's file
+ * after. (In criu's namespaces the same tree is restored: proc_tree_file.)
  */
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sk_unix_name_taken_refused: sk_unix_name_gone_refused with a FIFO made where the socket file was. */
+/* sk_unix_name_taken_refused: sk_unix_name_gone with a FIFO made where the socket file was. */
 #define NAME_TAKEN
-#include "sk_unix_name_gone_refused.c"
+#include "sk_unix_name_gone.c"

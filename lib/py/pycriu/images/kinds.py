@@ -368,6 +368,7 @@ HANDLERS = {
     "CORE_EXT": Entries("core_ext_entry"),	# ours: core-TID.img's fields beyond CRIU's
     "GHOST_EXT": Entries("ghost_ext_entry"),	# ours: the nanoseconds of a ghost's times
     "CGROUP": Entries("cgroup_entry"),
+    "FILE_LOCKS": Entries("file_lock_entry"),
     "IPCNS_MQ": Entries("posix_mq_entry"),
     "STATS": Entries("stats_entry"),	# ours: POSIX message queues of an IPC namespace
     "TCP_STREAM": TcpStream(),

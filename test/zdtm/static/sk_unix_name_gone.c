@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sk_unix_name_gone_refused: a datagram socket bound to DIR/sock, then the
- * socket file and DIR removed (NAME_TAKEN: the socket file removed and a
- * FIFO made at its path). Restore binds such a socket to its name again and
- * removes the file, which it can't do here, so the dump must refuse; after
- * it the socket still has its name and still receives what a connected
- * client sends.
+ * sk_unix_name_gone: a datagram socket bound to DIR/sock (a relative name),
+ * a client connected to it, then the socket file and DIR removed. Restore
+ * makes DIR again, binds the socket to its name, connects the client and
+ * removes the file and DIR again: after restore the socket has its name,
+ * receives what the client sends, and DIR is gone. (NAME_TAKEN,
+ * sk_unix_name_taken_refused: a FIFO made where the socket file was: restore
+ * could not bind there, so the dump must refuse, and after it the socket
+ * still has its name and receives.)
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -61,6 +63,9 @@ int main(int argc, char **argv)
 #ifdef NAME_TAKEN
 	unlink(sa.sun_path);
 	rmdir(dir);
+#else
+	if (!access(dir, F_OK))
+		fail("%s is there again after restore", dir);
 #endif
 	pass();
 	return 0;
