@@ -114,7 +114,7 @@ static int dump_pstree(int img_dfd, struct pstree *tree)
 	return ret;
 }
 
-static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manifest_crc)
+static int write_inventory(int img_dfd, const struct ns_set *nss)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
@@ -147,8 +147,6 @@ static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manif
 		ie.has_dump_uptime = true;
 		ie.dump_uptime = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 	}
-	ie.has_manifest_crc32c = true;
-	ie.manifest_crc32c = manifest_crc;
 	/* as CRIU: a dump with --tcp-close needs it on restore; the lock method goes on to the restore */
 	if (opts.tcp_close) {
 		ie.has_tcp_close = true;
@@ -158,9 +156,9 @@ static int write_inventory(int img_dfd, const struct ns_set *nss, uint32_t manif
 		ie.has_pages_on_page_server = true;
 		ie.pages_on_page_server = true;
 	}
+	/* CRIU's numbering in the inventory (its enum NETWORK_LOCK_METHOD, ours too), not the RPC's */
 	ie.has_network_lock_method = true;
-	ie.network_lock_method = opts.network_lock == NETWORK_LOCK_NFTABLES ? 2 :
-				 opts.network_lock == NETWORK_LOCK_SKIP	    ? 3 : 1;
+	ie.network_lock_method = opts.network_lock;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
 	if (ret) {
 		discard_image(img);
@@ -247,32 +245,37 @@ int link_parent_dir(int img_dfd, const char *prev)
 	return 0;
 }
 
+/* inventory.img and manifest.img of an earlier dump into the same dir: they mark a complete dump. */
+static int remove_marks(int img_dfd)
+{
+	if (unlinkat(img_dfd, "inventory.img", 0) && errno != ENOENT)
+		return pr_fail_errno("can't remove an old inventory.img");
+	if (unlinkat(img_dfd, "manifest.img", 0) && errno != ENOENT)
+		return pr_fail_errno("can't remove an old manifest.img");
+	return 0;
+}
+
 /*
- * A pre-dump's inventory.img: the image version and the CRC of its
- * manifest, so that a restore through the chain checks this dir's images
+ * A pre-dump's inventory.img: the image version only; then its manifest,
+ * so that a restore through the chain checks this dir's images
  * (page-chain.c) as it checks the final dump's.
  */
 int write_pre_dump_inventory(int img_dfd)
 {
 	InventoryEntry ie = INVENTORY_ENTRY__INIT;
-	struct cr_img *img;
-	uint32_t crc;
-	int ret = write_image_manifest(img_dfd, &crc);
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
+	int ret;
 
-	if (ret)
-		return ret;
-	img = open_image_at(img_dfd, CR_FD_INVENTORY, O_DUMP);
 	if (!img)
 		return pr_fail_errno("can't create inventory.img");
 	ie.img_version = CRTOOLS_IMAGES_V1_1;
-	ie.has_manifest_crc32c = true;
-	ie.manifest_crc32c = crc;
 	ret = pb_write_one(img, &ie, PB_INVENTORY);
 	if (ret) {
 		discard_image(img);
 		return ret;
 	}
-	return close_image_checked(img);
+	ret = close_image_checked(img);
+	return ret ?: write_image_manifest(img_dfd);
 }
 
 /*
@@ -290,8 +293,9 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
-	if (unlinkat(img_dfd, "inventory.img", 0) && errno != ENOENT)
-		return pr_fail_errno("can't remove an old inventory.img");
+	ret = remove_marks(img_dfd);
+	if (ret)
+		return ret;
 	ret = page_server_connect(&psc);
 	if (ret)
 		return ret;
@@ -337,14 +341,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct ps_conn psc;
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
-	uint32_t manifest_crc;
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
 	fault_steps_reset();
-	ret = unlinkat(img_dfd, "inventory.img", 0);
-	if (ret && errno != ENOENT)
-		return pr_fail_errno("can't remove an old inventory.img");
+	ret = remove_marks(img_dfd);
+	if (ret)
+		return ret;
 
 	ret = fault_step("dump-pre-script") ?: run_scripts(ACT_PRE_DUMP, img_dfd, root);
 	if (ret)
@@ -426,10 +429,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-page-server-close") ?: page_server_disconnect(&psc, false);
 	if (ret)
 		goto err;
-	ret = fault_step("before-inventory") ?: write_image_manifest(img_dfd, &manifest_crc);
+	ret = fault_step("before-inventory") ?: fault_step("dump-inventory") ?: write_inventory(img_dfd, &nss);
 	if (ret)
 		goto err;
-	ret = fault_step("dump-inventory") ?: write_inventory(img_dfd, &nss, manifest_crc);
+	ret = fault_step("dump-manifest") ?: write_image_manifest(img_dfd);
 	if (ret)
 		goto err;
 	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images)\n", tree.nr_items,
@@ -470,6 +473,7 @@ err:
 		dump_mem_ctx_fini(&mctx);
 	cg_dump_fini(&cgd);
 	unlinkat(img_dfd, "inventory.img", 0);
+	unlinkat(img_dfd, "manifest.img", 0);
 	unlinkat(img_dfd, "cgroup.img", 0);
 	tcp_dump_finish(&fctx, true);
 	resume_tree(&tree);

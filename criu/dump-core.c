@@ -27,6 +27,7 @@
 
 #define LOG_PREFIX "core: "
 #include "common.h"
+#include "core-ext.h"
 #include "cr_options.h"
 #include "compel/compel.h"
 #include "dump-core.h"
@@ -842,21 +843,6 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	return fill_timers(d, item, leader, scratch);
 }
 
-static int write_core(int img_dfd, pid_t tid, CoreEntry *core)
-{
-	struct cr_img *img = open_image_at(img_dfd, CR_FD_CORE, O_DUMP, tid);
-	int ret;
-
-	if (!img)
-		return -errno;
-	ret = pb_write_one(img, core, PB_CORE);
-	if (ret) {
-		close_image(img);
-		return ret;
-	}
-	return close_image_checked(img);
-}
-
 /*
  * ids-PID.img: the same TaskKobjIdsEntry as the leader's core holds. CRIU
  * reads a task's ids from this image only (its restore refuses a dump
@@ -902,7 +888,7 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 		ids.mnt_ns_id = item->mnt_ns_id;
 		core.ids = &ids;
 	}
-	ret = write_core(img_dfd, item_vpid(item), &core);
+	ret = write_core_ext(img_dfd, item_vpid(item), &core);
 	if (ret)
 		return pr_fail(ret, "can't write the core image of zombie %d: %s\n", item->pid, strerror(-ret));
 	return 0;
@@ -1119,7 +1105,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		ret = fault_step("dump-core-write");
 		for (int i = 0; i < item->nr_threads && !ret; i++) {
-			ret = write_core(img_dfd, item_vtid(item, i), &th[i].core);
+			ret = write_core_ext(img_dfd, item_vtid(item, i), &th[i].core);
 			if (ret)
 				pr_err("can't write core-%d.img: %s\n", item_vtid(item, i), strerror(-ret));
 		}

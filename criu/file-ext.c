@@ -3,7 +3,8 @@
  * files-ext.img: the fields of a file that CRIU's file_entry does not have.
  *
  * Dump builds a file entry with every field, ours included (pidfd 16-24,
- * eventpoll_tfd 16, eventfd 16, tty 16-17, reg other_link 33, ext 100-104); write_file_entry() moves ours
+ * eventpoll_tfd 16, eventfd 16, tty 16-17, reg other_link 33, ext 100-104, an
+ * inet socket's options from 100); write_file_entry() moves ours
  * into a file_ext_entry of the same id and writes CRIU's part to files.img,
  * so that CRIU's crit, which keeps no field it does not know, gives
  * files.img back byte for byte. Restore reads files-ext.img whole and puts
@@ -112,10 +113,50 @@ static bool split_small(FileEntry *fe, FileExtEntry *x)
 	return any;
 }
 
+/* an inet socket's options: ours (numbered from 100) into copies of their messages */
+struct inet_ext {
+	SkOptsEntry so;
+	IpOptsEntry io;
+	TcpOptsEntry to;
+};
+
+static bool split_inet(InetSkEntry *ie, FileExtEntry *x, struct inet_ext *b)
+{
+	bool any = false;
+
+	if (!ie)
+		return false;
+	if (ie->opts && pb_own_fields_take(&ie->opts->base, &b->so.base)) {
+		x->isk_opts = &b->so;
+		any = true;
+	}
+	if (ie->ip_opts && pb_own_fields_take(&ie->ip_opts->base, &b->io.base)) {
+		x->isk_ip_opts = &b->io;
+		any = true;
+	}
+	if (ie->tcp_opts && pb_own_fields_take(&ie->tcp_opts->base, &b->to.base)) {
+		x->isk_tcp_opts = &b->to;
+		any = true;
+	}
+	return any;
+}
+
+/* Back where they were: the caller's entry is whole again. */
+static void unsplit_inet(InetSkEntry *ie, FileExtEntry *x)
+{
+	if (x->isk_opts)
+		pb_own_fields_put(&x->isk_opts->base, &ie->opts->base);
+	if (x->isk_ip_opts)
+		pb_own_fields_put(&x->isk_ip_opts->base, &ie->ip_opts->base);
+	if (x->isk_tcp_opts)
+		pb_own_fields_put(&x->isk_tcp_opts->base, &ie->tcp_opts->base);
+}
+
 int write_file_entry(struct dump_files_ctx *ctx, FileEntry *fe)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	FileExtEntry x = FILE_EXT_ENTRY__INIT;
+	struct inet_ext inet = { SK_OPTS_ENTRY__INIT, IP_OPTS_ENTRY__INIT, TCP_OPTS_ENTRY__INIT };
 	struct cr_img *img;
 	int any, ret;
 
@@ -125,13 +166,15 @@ int write_file_entry(struct dump_files_ctx *ctx, FileEntry *fe)
 		return any;
 	any |= split_pidfd(fe->pidfd, &x);
 	any |= split_small(fe, &x);
+	any |= split_inet(fe->isk, &x, &inet);
 	ret = pb_write_one(ctx->files_img, fe, PB_FILE);
-	if (ret || !any)
-		return ret;
-	img = dump_files_img(ctx, CR_FD_FILES_EXT);
-	if (!img)
-		return -EIO;
-	return pb_write_one(img, &x, PB_FILE_EXT);
+	if (!ret && any) {
+		img = dump_files_img(ctx, CR_FD_FILES_EXT);
+		ret = img ? pb_write_one(img, &x, PB_FILE_EXT) : -EIO;
+	}
+	if (fe->isk)
+		unsplit_inet(fe->isk, &x);
+	return ret;
 }
 
 static void merge_pidfd(PidfdEntry *p, FileExtEntry *x)
@@ -175,6 +218,13 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 			fe->epfd->tfd[i]->target_id = x->epoll_target_id[i];
 		}
 	}
+	if ((x->isk_opts || x->isk_ip_opts || x->isk_tcp_opts) &&
+	    (!fe->isk || (x->isk_opts && !fe->isk->opts) || (x->isk_ip_opts && !fe->isk->ip_opts) ||
+	     (x->isk_tcp_opts && !fe->isk->tcp_opts)))
+		return pr_fail(-EINVAL, "files-ext.img: file %u: isk_opts for a file that has no such options in files.img\n",
+			       fe->id);
+	if (fe->isk)
+		unsplit_inet(fe->isk, x);
 	if (fe->efd && x->has_eventfd_semaphore) {
 		fe->efd->has_semaphore = true;
 		fe->efd->semaphore = x->eventfd_semaphore;

@@ -189,10 +189,57 @@ static void ghost_time(Timeval *tv, uint32_t *nsec, const struct timespec *ts)
 	*nsec = ts->tv_nsec;
 }
 
+/* ghost-ext-<gid>.img: the nanoseconds of the times (CRIU's ghost_file_entry has microseconds). */
+static int write_ghost_ext(int img_dfd, uint32_t gid, GhostExtEntry *gx)
+{
+	struct cr_img *img = open_image_at(img_dfd, CR_FD_GHOST_EXT, O_DUMP, gid);
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't create %s\n", img_last_error());
+	ret = pb_write_one(img, gx, PB_GHOST_EXT);
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	return close_image_checked(img);
+}
+
+/* Dumps of ours before ghost-ext-<id>.img have the nanoseconds in the ghost's entry; CRIU's have none. */
+static int read_ghost_ext(int img_dfd, uint32_t gid, GhostFileEntry *gfe)
+{
+	struct cr_img *img;
+	GhostExtEntry *gx;
+	int ret;
+
+	if (gfe->has_atim_nsec || gfe->has_mtim_nsec)
+		return 0;
+	img = open_image_at(img_dfd, CR_FD_GHOST_EXT, O_RSTR, gid);
+	if (!img)
+		return pr_fail(-errno, "can't open the ghost-ext image of ghost %u: %s\n", gid, img_last_error());
+	if (img_is_empty(img)) {
+		close_image(img);
+		return 0;
+	}
+	ret = pb_read_one(img, (void **)&gx, PB_GHOST_EXT);
+	close_image(img);
+	if (ret)
+		return ret;
+	if ((gx->has_atim_nsec && gx->atim_nsec >= 1000000000) || (gx->has_mtim_nsec && gx->mtim_nsec >= 1000000000))
+		ret = pr_fail(-EINVAL, "ghost-ext-%x.img: nanoseconds past a second\n", gid);
+	gfe->has_atim_nsec = gx->has_atim_nsec;
+	gfe->atim_nsec = gx->atim_nsec;
+	gfe->has_mtim_nsec = gx->has_mtim_nsec;
+	gfe->mtim_nsec = gx->mtim_nsec;
+	pb_free(gx, PB_GHOST_EXT);
+	return ret;
+}
+
 static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const struct fd_parms *p, int rfd)
 {
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
+	GhostExtEntry gx = GHOST_EXT_ENTRY__INIT;
 	const struct stat *st = &p->stat;
 	struct cr_img *img;
 	int ret;
@@ -205,9 +252,9 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	gfe.ino = st->st_ino;
 	gfe.atim = &atim;
 	gfe.mtim = &mtim;
-	gfe.has_atim_nsec = gfe.has_mtim_nsec = true;
-	ghost_time(&atim, &gfe.atim_nsec, &st->st_atim);
-	ghost_time(&mtim, &gfe.mtim_nsec, &st->st_mtim);
+	ghost_time(&atim, &gx.atim_nsec, &st->st_atim);
+	ghost_time(&mtim, &gx.mtim_nsec, &st->st_mtim);
+	gx.has_atim_nsec = gx.has_mtim_nsec = true;
 	gfe.has_chunks = gfe.chunks = true;
 	gfe.has_size = true;
 	gfe.size = S_ISDIR(st->st_mode) ? 0 : st->st_size;	/* a removed directory: empty, no contents */
@@ -216,10 +263,12 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	if (!img)
 		return pr_fail(-errno, "can't create the image of ghost file %u: %s\n", gid, img_last_error());
 	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, gfe.size, p->link);
-	if (!ret)
-		return close_image_checked(img);
-	close_image(img);
-	return ret;
+	if (ret) {
+		close_image(img);
+		return ret;
+	}
+	ret = close_image_checked(img);
+	return ret ?: write_ghost_ext(ctx->img_dfd, gid, &gx);
 }
 
 /* The ghost of p's inode, written now if it is the first fd of it. */
@@ -554,6 +603,8 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 		return pr_fail(-ENOENT, "ghost-file-%x.img is missing\n", g->id);
 	}
 	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
+	if (!ret)
+		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe);
 	if (!ret && !S_ISREG(gfe->mode) && !S_ISDIR(gfe->mode))
 		ret = pr_fail(-EOPNOTSUPP,
 			      "ghost %u (%s) has mode 0%o: criu restores only regular files and directories as ghosts\n",

@@ -2,17 +2,24 @@
 /*
  * The image manifest (manifest.img, ours): integrity beyond CRIU's images.
  *
- * Dump: once every other image is closed, list each image file of the
- * directory (a name ending in ".img", but inventory.img and manifest.img)
- * with its length and CRC-32C into manifest.img; the CRC of manifest.img goes
- * into inventory.img (field 100), which is written last and stays the mark
- * of a complete dump.
+ * Dump: once every other image is closed, inventory.img included, list
+ * each image file of the directory (a name ending in ".img", but
+ * manifest.img) with its length and CRC-32C into manifest.img, and close it
+ * with a seal: an entry named "manifest.img" whose length and CRC are those
+ * of the bytes before it. manifest.img is written last: for a dump of ours
+ * it is the mark of a complete dump (inventory.img is that mark for CRIU's
+ * restore, which ignores manifest.img).
  *
- * Restore: before anything else, every listed file must be there with its
- * length and CRC, and no other image file may be: a missing, truncated,
- * changed or added image is refused with its name. Images whose inventory
- * names no manifest (CRIU's) restore with a warning; --skip-image-check
- * skips the check for hand-edited images.
+ * Restore: before anything else, the seal must match, every listed file must
+ * be there with its length and CRC, and no other image file may be: a
+ * missing, truncated, changed or added image is refused with its name. A
+ * dump whose inventory.img is CRIU's (lsmtype, dump_criu_run_id) and that
+ * has no manifest restores with a warning; a dump of ours without one is
+ * refused. --skip-image-check skips the check for hand-edited images.
+ *
+ * Dumps of ours before the seal kept the manifest's CRC in inventory.img
+ * (field 100, which CRIU's crit drops) and listed every image but
+ * inventory.img: they are checked that way.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,6 +34,7 @@
 #include "image.h"
 #include "protobuf.h"
 
+#include "inventory.pb-c.h"
 #include "manifest.pb-c.h"
 
 #undef LOG_PREFIX
@@ -37,14 +45,16 @@
 #define CRC_PIECE_MIN (16ULL << 20)
 #define CRC_MAX_THREADS 16
 
-/* An image file the manifest covers. */
-static bool is_manifest_name(const char *name)
+#define SEAL_NAME "manifest.img"
+
+/* An image file the manifest covers (inventory.img only in a sealed one). */
+static bool is_manifest_name(const char *name, bool sealed)
 {
 	size_t len = strlen(name);
 
 	if (len < 5 || strcmp(name + len - 4, ".img"))
 		return false;
-	return strcmp(name, "inventory.img") && strcmp(name, "manifest.img");
+	return (sealed || strcmp(name, "inventory.img")) && strcmp(name, SEAL_NAME);
 }
 
 /* One piece of a file summed by one thread. */
@@ -184,8 +194,8 @@ static void forget_known_crcs(void)
 	nr_known_crcs = 0;
 }
 
-/* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
-int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
+/* Length and CRC-32C of the first `limit` bytes of the file name in dfd (all: UINT64_MAX). 0 or -errno. */
+static int file_crc(int dfd, const char *name, uint64_t limit, uint64_t *ret_size, uint32_t *ret_crc)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_free_ char *buf = NULL;
@@ -196,7 +206,8 @@ int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_
 
 	if (fd < 0)
 		return -errno;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
+	/* in pieces only when the whole file is summed (the seal's check sums a prefix) */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && limit >= (uint64_t)st.st_size) {
 		ret = crc_in_pieces(fd, (uint64_t)st.st_size, &crc);
 		if (!ret) {
 			*ret_size = (uint64_t)st.st_size;
@@ -210,8 +221,8 @@ int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_
 	buf = xmalloc(CRC_CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, buf, CRC_CHUNK);
+	while (size < limit) {
+		ssize_t n = read(fd, buf, limit - size < CRC_CHUNK ? limit - size : CRC_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -227,6 +238,11 @@ int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_
 	return 0;
 }
 
+int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
+{
+	return file_crc(dfd, name, UINT64_MAX, ret_size, ret_crc);
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -240,7 +256,7 @@ static void free_names(char **names, size_t nr)
 }
 
 /* The sorted names of the image files in dfd that a manifest covers. */
-static int list_images(int dfd, char ***ret_names, size_t *ret_nr)
+static int list_images(int dfd, bool sealed, char ***ret_names, size_t *ret_nr)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	char **names = NULL;
@@ -258,7 +274,7 @@ static int list_images(int dfd, char ***ret_names, size_t *ret_nr)
 	while ((de = readdir(d))) {
 		char **n;
 
-		if (!is_manifest_name(de->d_name) || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+		if (!is_manifest_name(de->d_name, sealed) || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
 			continue;
 		n = xrealloc(names, (nr + 1) * sizeof(*names));
 		if (!n)
@@ -278,15 +294,28 @@ nomem:
 	return -ENOMEM;
 }
 
-int write_image_manifest(int img_dfd, uint32_t *ret_crc)
+/* The last entry: the length and CRC-32C of manifest.img's bytes so far. */
+static int write_seal(int img_dfd, struct cr_img *img)
+{
+	ImageManifestEntry e = IMAGE_MANIFEST_ENTRY__INIT;
+	int ret = img_raw_fd(img) < 0 ? -EIO : 0;	/* writes out the buffered entries */
+
+	if (!ret)
+		ret = image_file_crc(img_dfd, SEAL_NAME, &e.size, &e.crc32c);
+	if (ret)
+		return pr_fail(ret, "manifest.img: can't read it back to seal it: %s\n", strerror(-ret));
+	e.name = SEAL_NAME;
+	return pb_write_one(img, &e, PB_MANIFEST);
+}
+
+int write_image_manifest(int img_dfd)
 {
 	struct cr_img *img;
 	char **names = NULL;
 	size_t nr = 0;
-	uint64_t size;
 	int ret;
 
-	ret = list_images(img_dfd, &names, &nr);
+	ret = list_images(img_dfd, true, &names, &nr);
 	if (ret) {
 		forget_known_crcs();
 		return pr_fail(ret, "can't list the images to write manifest.img: %s\n", strerror(-ret));
@@ -308,13 +337,13 @@ int write_image_manifest(int img_dfd, uint32_t *ret_crc)
 		}
 		ret = pb_write_one(img, &e, PB_MANIFEST);
 	}
+	if (!ret)
+		ret = write_seal(img_dfd, img);
 	if (ret) {
 		discard_image(img);
 		goto out;
 	}
 	ret = close_image_checked(img);
-	if (!ret)
-		ret = image_file_crc(img_dfd, "manifest.img", &size, ret_crc);
 	if (ret)
 		pr_err("manifest.img: can't write it: %s\n", strerror(-ret));
 	else
@@ -344,14 +373,14 @@ static int file_size(int dfd, const char *name, uint64_t *ret_size)
 }
 
 /* One listed image: there, with its length and CRC. */
-static int check_one(int dfd, const ImageManifestEntry *e, enum img_check how)
+static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img_check how)
 {
 	bool no_crc = size_only(how, e->name);
 	uint64_t size;
 	uint32_t crc = 0;
 	int ret;
 
-	if (!is_manifest_name(e->name) || strchr(e->name, '/'))
+	if (!is_manifest_name(e->name, sealed) || strchr(e->name, '/'))
 		return pr_fail(-EINVAL, "manifest.img: '%s' is not the name of an image file\n", e->name);
 	ret = no_crc ? file_size(dfd, e->name, &size) : image_file_crc(dfd, e->name, &size, &crc);
 	if (ret == -ENOENT)
@@ -371,7 +400,8 @@ static int check_one(int dfd, const ImageManifestEntry *e, enum img_check how)
 }
 
 /* Read every entry of manifest.img; each name is checked against the directory's list. */
-static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, enum img_check how)
+static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed,
+			 enum img_check how)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -379,10 +409,12 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_MANIFEST)) > 0) {
 		char **found = bsearch(&e->name, names, nr, sizeof(*names), cmp_names);
 
-		if (found && listed[found - names])
+		if (sealed && !strcmp(e->name, SEAL_NAME))
+			ret = 0;	/* the seal, checked already */
+		else if (found && listed[found - names])
 			ret = pr_fail(-EINVAL, "manifest.img lists %s twice\n", e->name);
 		else
-			ret = check_one(dfd, e, how);
+			ret = check_one(dfd, e, sealed, how);
 		if (found)
 			listed[found - names] = true;
 		pb_free(e, PB_MANIFEST);
@@ -398,17 +430,48 @@ static bool page_server_image(const char *name)
 	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
 }
 
-static int check_manifest(int dfd, uint32_t want_crc, enum img_check how, bool remote_pages)
+/* The last entry names manifest.img, with the length and CRC of the bytes before it. */
+static int check_seal(int dfd)
 {
-	_cleanup_free_ bool *listed = NULL;
-	struct cr_img *img;
-	char **names = NULL;
-	size_t nr = 0, nr_listed = 0;
-	uint64_t size;
+	struct cr_img *img = open_image_at(dfd, CR_FD_MANIFEST, O_RSTR_REQ);
+	ImageManifestEntry *e, *last = NULL;
+	uint64_t size, all;
 	uint32_t crc;
 	int ret;
 
-	ret = image_file_crc(dfd, "manifest.img", &size, &crc);
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_MANIFEST)) > 0) {
+		pb_free(last, PB_MANIFEST);
+		last = e;
+	}
+	close_image(img);
+	if (ret < 0)
+		goto out;	/* logged, naming manifest.img */
+	ret = -EINVAL;
+	if (!last || strcmp(last->name, SEAL_NAME)) {
+		pr_err("manifest.img is truncated: its last entry is not its seal\n");
+		goto out;
+	}
+	if (image_file_crc(dfd, SEAL_NAME, &all, &crc) ||
+	    all != last->size + sizeof(uint32_t) + image_manifest_entry__get_packed_size(last) ||
+	    file_crc(dfd, SEAL_NAME, last->size, &size, &crc) || size != last->size || crc != last->crc32c) {
+		pr_err("manifest.img has changed since the dump (its seal does not match its entries)\n");
+		goto out;
+	}
+	ret = 0;
+out:
+	pb_free(last, PB_MANIFEST);
+	return ret;
+}
+
+/* Old dumps of ours: the CRC inventory.img holds. */
+static int check_manifest_crc(int dfd, uint32_t want_crc)
+{
+	uint64_t size;
+	uint32_t crc;
+	int ret = image_file_crc(dfd, SEAL_NAME, &size, &crc);
+
 	if (ret == -ENOENT)
 		return pr_fail(-ENOENT, "manifest.img is missing (inventory.img says the dump wrote one)\n");
 	if (ret)
@@ -416,7 +479,21 @@ static int check_manifest(int dfd, uint32_t want_crc, enum img_check how, bool r
 	if (crc != want_crc)
 		return pr_fail(-EINVAL, "manifest.img has changed since the dump (CRC-32C %08x, inventory.img says %08x)\n",
 			       crc, want_crc);
-	ret = list_images(dfd, &names, &nr);
+	return 0;
+}
+
+static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct image_check_how *how)
+{
+	_cleanup_free_ bool *listed = NULL;
+	struct cr_img *img;
+	char **names = NULL;
+	size_t nr = 0, nr_listed = 0;
+	int ret;
+
+	ret = sealed ? check_seal(dfd) : check_manifest_crc(dfd, want_crc);
+	if (ret)
+		return ret;
+	ret = list_images(dfd, sealed, &names, &nr);
 	if (ret)
 		return pr_fail(ret, "can't list the images directory: %s\n", strerror(-ret));
 	listed = xzalloc((nr ?: 1) * sizeof(*listed));
@@ -425,10 +502,10 @@ static int check_manifest(int dfd, uint32_t want_crc, enum img_check how, bool r
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr, how);
+	ret = check_entries(dfd, img, names, listed, nr, sealed, how->mode);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
-		if (!listed[i] && remote_pages && page_server_image(names[i]))
+		if (!listed[i] && how->remote_pages && page_server_image(names[i]))
 			continue;	/* from the page server: not in this manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
@@ -441,24 +518,38 @@ out:
 	return ret;
 }
 
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages)
+int check_images(int img_dfd, const struct image_check_how *how)
 {
-	return check_images_how(img_dfd, has_manifest, manifest_crc, skip ? IMG_CHECK_SKIP : IMG_CHECK_ALL, remote_pages);
-}
-
-int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages)
-{
-	bool skip = how == IMG_CHECK_SKIP;
-
-	if (skip) {
+	if (how->mode == IMG_CHECK_SKIP) {
 		pr_warn("--skip-image-check: the images are not checked against manifest.img\n");
 		return 0;
 	}
-	if (!has_manifest) {
-		pr_warn("the images have no manifest (written by CRIU?): their lengths and checksums are not checked\n");
-		return 0;
-	}
-	if (how == IMG_CHECK_PAGES_BY_SIZE)
+	if (how->mode == IMG_CHECK_PAGES_BY_SIZE)
 		pr_info("pages images: their lengths only (the lazy-pages daemon checked their CRCs)\n");
-	return check_manifest(img_dfd, manifest_crc, how, remote_pages);
+	if (how->has_manifest_crc)
+		return check_manifest(img_dfd, false, how->manifest_crc, how);
+	if (!faccessat(img_dfd, SEAL_NAME, F_OK, AT_SYMLINK_NOFOLLOW))
+		return check_manifest(img_dfd, true, 0, how);
+	if (errno != ENOENT)
+		return pr_fail(-errno, "manifest.img: %s\n", strerror(errno));
+	if (!how->dumped_by_criu)
+		return pr_fail(-ENOENT, "manifest.img is missing: the dump is not complete (or not this criu's: "
+					"inventory.img has no lsmtype nor dump_criu_run_id, which CRIU writes)\n");
+	pr_warn("the images have no manifest (written by CRIU): their lengths and checksums are not checked\n");
+	return 0;
+}
+
+int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc)
+{
+	return image_file_crc(img_dfd, SEAL_NAME, ret_size, ret_crc);
+}
+
+void image_check_how_of(const InventoryEntry *ie, enum img_check mode, struct image_check_how *how)
+{
+	how->has_manifest_crc = ie->has_manifest_crc32c;
+	how->manifest_crc = ie->manifest_crc32c;
+	/* CRIU always writes these two, we never do */
+	how->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
+	how->mode = mode;
+	how->remote_pages = ie->has_pages_on_page_server && ie->pages_on_page_server;
 }

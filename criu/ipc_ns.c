@@ -34,6 +34,7 @@
 #include "log.h"
 #include "posix-mq.h"
 #include "namespaces.h"
+#include "pagemap.h"
 #include "protobuf.h"
 
 #include "ipc-msg.pb-c.h"
@@ -416,6 +417,7 @@ struct ipc_obj {
 
 struct ipc_ns_data {
 	uint32_t id;
+	int img_dfd;
 	IpcVarEntry *var;
 	struct ipc_obj *shm, *sem, *msg;
 	int nr_shm, nr_sem, nr_msg;
@@ -450,6 +452,51 @@ static int read_payload(struct cr_img *img, void **ret, size_t len, size_t padde
 	return 0;
 }
 
+/*
+ * CRIU 4.2 writes a segment's contents (in_pagemaps) as it writes shared
+ * memory: pagemap-shmem-<segment id>.img, offsets from the segment's start,
+ * bytes in the pages image it names; no pagemap is all zeros.
+ */
+static int read_shm_pages(struct ipc_ns_data *d, const IpcShmEntry *e, void **ret_data)
+{
+	uint64_t len = ROUND_UP(e->size, PAGE_SIZE);
+	_cleanup_free_ char *buf = NULL;
+	struct pagemap_read r;
+	int ret;
+
+	if (e->size > (64ULL << 30))
+		return pr_fail(-EINVAL, "ipcns-shm-%u.img: segment %u of %" PRIu64 " bytes\n", d->id, e->desc->id,
+			       e->size);
+	buf = xzalloc(len ?: 1);
+	if (!buf)
+		return -ENOMEM;
+	ret = read_pagemap_image(d->img_dfd, CR_FD_SHMEM_PAGEMAP, e->desc->id, &r);
+	if (ret == -ENOENT)
+		goto done;
+	if (ret)
+		return ret;
+	if (r.nr_parent)
+		ret = pr_fail(-EOPNOTSUPP, "pagemap-shmem-%u.img: PE_PARENT entries for SysV segment %u\n",
+			      e->desc->id, e->desc->id);
+	for (size_t i = 0; i < r.nr && !ret; i++) {
+		uint64_t off = r.pmes[i]->vaddr, n = r.pmes[i]->nr_pages * PAGE_SIZE;
+
+		if (off > len || n > len - off)
+			ret = pr_fail(-EINVAL, "pagemap-shmem-%u.img: pages at %#" PRIx64 " past the end of segment %u "
+					       "(%" PRIu64 " bytes)\n",
+				      e->desc->id, off, e->desc->id, e->size);
+		else if (pread(r.pages_fd, buf + off, n, r.offset[i]) != (ssize_t)n)
+			ret = pr_fail(-EIO, "pagemap-shmem-%u.img: the pages of segment %u are cut short\n",
+				      e->desc->id, e->desc->id);
+	}
+	pagemap_read_free(&r);
+	if (ret)
+		return ret;
+done:
+	*ret_data = TAKE_PTR(buf);
+	return 0;
+}
+
 static int read_shms(struct cr_img *img, struct ipc_ns_data *d)
 {
 	IpcShmEntry *e;
@@ -461,9 +508,12 @@ static int read_shms(struct cr_img *img, struct ipc_ns_data *d)
 			pb_free(e, PB_IPC_SHM);
 			return ret;
 		}
-		if (e->in_pagemaps)
-			return pr_fail(-EOPNOTSUPP, "ipcns-shm-%u.img: segment %u has its contents in pagemaps, "
-						    "which this criu does not read\n", d->id, e->desc->id);
+		if (e->in_pagemaps) {
+			ret = read_shm_pages(d, e, &d->shm[d->nr_shm - 1].data);
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = read_payload(img, &d->shm[d->nr_shm - 1].data, e->size, ROUND_UP(e->size, 4));
 		if (ret)
 			return pr_fail(ret, "ipcns-shm-%u.img: the contents of segment %u are cut short\n", d->id,
@@ -550,6 +600,7 @@ int ipc_ns_read(int img_dfd, uint32_t id, void **ret_data, int *ret_join_fd)
 	if (!d)
 		return -ENOMEM;
 	d->id = id;
+	d->img_dfd = img_dfd;
 	img = open_image_at(img_dfd, CR_FD_IPC_VAR, O_RSTR, id);
 	if (!img) {
 		ipc_ns_free(d);

@@ -732,6 +732,8 @@ static int check_pages(struct lazy_daemon *d)
 {
 	struct cr_img *img = open_image_at(d->img_dfd, CR_FD_INVENTORY, O_RSTR);
 	InventoryEntry *ie;
+	uint64_t size;
+	uint32_t crc;
 	int ret;
 
 	if (!img)
@@ -748,10 +750,13 @@ static int check_pages(struct lazy_daemon *d)
 	if (ie->has_pages_on_page_server && ie->pages_on_page_server) {
 		/* a page server wrote them: the manifest has no CRC of them, the restore checks what it can */
 		pr_warn("the pages came from a page server: not in the manifest, not checked here\n");
-	} else if (ie->has_manifest_crc32c) {
-		ret = check_images_how(d->img_dfd, true, ie->manifest_crc32c, IMG_CHECK_PAGES_ONLY, false);
+	} else if (!image_manifest_id(d->img_dfd, &size, &crc)) {
+		struct image_check_how how;
+
+		image_check_how_of(ie, IMG_CHECK_PAGES_ONLY, &how);
+		ret = check_images(d->img_dfd, &how);
 		d->hello.pid = !ret;
-		d->hello.manifest_crc = ie->manifest_crc32c;
+		d->hello.manifest_crc = crc;	/* the restore finds the same manifest by it */
 	} else {
 		pr_warn("the images have no manifest (written by CRIU?): the pages images are not checked\n");
 	}

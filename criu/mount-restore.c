@@ -88,6 +88,23 @@ struct build {
 				   criu's namespace (peers of their source's group, if shared), -1; NULL in a stub */
 };
 
+/*
+ * An external mount: CRIU 4.2 writes ext_key alone, CRIU before 3.x
+ * ext_mount with the key in root, dumps of ours both (the key in ext_key):
+ * all become ext_mount with ext_key.
+ */
+static int external_form(MntEntry *e)
+{
+	if (e->ext_key) {
+		e->has_ext_mount = e->ext_mount = true;
+		return 0;
+	}
+	if (!e->ext_mount)
+		return 0;
+	e->ext_key = xstrdup(e->root);
+	return e->ext_key ? 0 : -ENOMEM;
+}
+
 /* ------------------------------------------------------ images */
 
 static uint32_t core_mntns_id(struct pstree_item *item)
@@ -190,6 +207,9 @@ int mntns_read_images(struct rst_ctx *ctx)
 		}
 		m->me = n;
 		m->me[m->nr++] = e;
+		ret = external_form(e);
+		if (ret)
+			break;
 	}
 	close_image(img);
 	if (!ret)
@@ -313,9 +333,12 @@ static int config_fs(int fsfd, const MntEntry *e)
 	return 0;
 }
 
+/* CRIU names the filesystem by fstype alone (fsname only for one it has no number for) */
 static const char *fs_name(const MntEntry *e)
 {
-	return e->fsname && *e->fsname ? e->fsname : "?";
+	if (e->fsname && *e->fsname)
+		return e->fsname;
+	return fstype_name(e->fstype) ?: "?";
 }
 
 static int fill_tmpfs(struct build *b, const MntEntry *e, int mfd)

@@ -45,6 +45,14 @@ static const struct {
 	{ "cgroup", FSTYPE__CGROUP }, { "cgroup2", FSTYPE__CGROUP2 },
 };
 
+const char *fstype_name(int fstype)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fresh_fs); i++)
+		if (fresh_fs[i].fstype == fstype)
+			return fresh_fs[i].name;
+	return NULL;
+}
+
 static int fstype_of(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fresh_fs); i++)
@@ -701,12 +709,9 @@ static int write_mnt(struct cr_img *img, const struct mnt_info *m)
 	me.shared_id = m->shared_id;
 	me.has_master_id = true;
 	me.master_id = m->master_id;
-	me.fsname = m->fsname;
-	if (m->ext_key) {
-		me.has_ext_mount = true;
-		me.ext_mount = true;
-		me.ext_key = m->ext_key;
-	}
+	/* CRIU's restore takes fsname only with fstype AUTO (which we never write): the fstype names it */
+	/* as CRIU 4.2: the key alone (its restore refuses ext_mount with ext_key, its older form) */
+	me.ext_key = m->ext_key;
 	if (m->unbindable) {
 		me.has_unbindable = true;
 		me.unbindable = true;

@@ -8,13 +8,16 @@
  *
  * nftables: one table "inet CRIU-<root pid>" with an input and an output
  * chain, one drop rule per connection and direction; unlocking deletes the
- * table. iptables (CRIU's default): one DROP rule per connection in INPUT
- * and in OUTPUT (ip6tables for IPv6), removed one by one. skip: nothing.
+ * table (restoring a CRIU dump: CRIU's table, "inet CRIU-<its run id>").
+ * iptables (CRIU's default): one DROP rule per connection in INPUT and in
+ * OUTPUT (ip6tables for IPv6), CRIU's rules exactly, so that either tool's
+ * restore removes the other's, one by one. skip: nothing.
  * Both through their command-line tools (Debian's nftables and iptables,
  * scripts/install-deps.sh); their output goes to criu's log.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +30,11 @@
 #undef LOG_PREFIX
 #define LOG_PREFIX "net-lock: "
 
-/* Run argv (a NULL-terminated list), its output to the log. 0, or -EIO when it fails. */
-static int run_tool(char *const argv[])
+/*
+ * Run argv (a NULL-terminated list) in the network namespace netns_fd (-1:
+ * criu's), its output to the log. 0, or -EIO when it fails.
+ */
+static int run_tool(char *const argv[], int netns_fd)
 {
 	int status, log_fd = log_get_fd();
 	pid_t pid = fork();
@@ -38,6 +44,8 @@ static int run_tool(char *const argv[])
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
+		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET))
+			_exit(126);
 		if (null >= 0)
 			dup2(null, 0);
 		if (log_fd >= 0) {
@@ -111,14 +119,32 @@ static int conn_words(const struct net_conn *c, struct conn_words *w)
 	return 0;
 }
 
-static void table_name(pid_t root, char *buf, size_t size)
+/* the run id of a CRIU dump being restored: its table's name (CRIU's nftables_get_table()) */
+static char dump_run_id[64];
+#define TABLE_MAX (sizeof("CRIU-") + sizeof(dump_run_id))
+
+int net_lock_set_run_id(const char *id)
 {
-	snprintf(buf, size, "CRIU-%d", root);
+	dump_run_id[0] = 0;
+	if (!id)
+		return 0;
+	if (strlen(id) >= sizeof(dump_run_id) || strspn(id, "0123456789abcdefABCDEF-") != strlen(id))
+		return pr_fail(-EINVAL, "inventory.img: dump_criu_run_id '%.64s' is not a run id\n", id);
+	strcpy(dump_run_id, id);
+	return 0;
 }
 
-static int nft_table(pid_t root)
+static void table_name(pid_t root, char *buf, size_t size)
 {
-	char table[32];
+	if (dump_run_id[0])
+		snprintf(buf, size, "CRIU-%s", dump_run_id);
+	else
+		snprintf(buf, size, "CRIU-%d", root);
+}
+
+static int nft_table(pid_t root, int netns_fd)
+{
+	char table[TABLE_MAX];
 	char *add[] = { "nft", "add", "table", "inet", table, NULL };
 	char *in[] = { "nft", "add", "chain", "inet", table, "input",
 		       "{ type filter hook input priority -150 ; policy accept ; }", NULL };
@@ -126,18 +152,18 @@ static int nft_table(pid_t root)
 			"{ type filter hook output priority -150 ; policy accept ; }", NULL };
 
 	table_name(root, table, sizeof(table));
-	if (run_tool(add) || run_tool(in) || run_tool(out))
+	if (run_tool(add, netns_fd) || run_tool(in, netns_fd) || run_tool(out, netns_fd))
 		return pr_fail(-EIO, "can't make the nftables table inet %s (is nft there?)\n", table);
 	return 0;
 }
 
-static int nft_lock(pid_t root, const struct conn_words *w)
+static int nft_lock(pid_t root, const struct conn_words *w, int netns_fd)
 {
 	const char *ip = w->family == AF_INET ? "ip" : "ip6";
-	char table[32], rule_in[256], rule_out[256];
+	char table[TABLE_MAX], rule_in[256], rule_out[256];
 	char *in[] = { "nft", "add", "rule", "inet", table, "input", rule_in, NULL };
 	char *out[] = { "nft", "add", "rule", "inet", table, "output", rule_out, NULL };
-	int ret = nft_table(root);
+	int ret = nft_table(root, netns_fd);
 
 	if (ret)
 		return ret;
@@ -146,24 +172,32 @@ static int nft_lock(pid_t root, const struct conn_words *w)
 		 w->src, w->dport, w->sport);
 	snprintf(rule_out, sizeof(rule_out), "%s saddr %s %s daddr %s tcp sport %s tcp dport %s drop", ip, w->src,
 		 ip, w->dst, w->sport, w->dport);
-	if (run_tool(in) || run_tool(out))
+	if (run_tool(in, netns_fd) || run_tool(out, netns_fd))
 		return pr_fail(-EIO, "can't add the nftables rules of the connection to table %s\n", table);
 	return 0;
 }
 
-static int ipt_rules(const char *op, const struct conn_words *w)
+/*
+ * CRIU's rules, match for match (its IPTABLES_CONN_CMD): each tool deletes
+ * the other's with -D. Packets marked SOCCR_MARK pass, as CRIU has it.
+ */
+#define IPT_MARK "-m", "mark", "!", "--mark", "0xC114"
+
+static int ipt_rules(const char *op, const struct conn_words *w, int netns_fd)
 {
 	char *tool = w->family == AF_INET ? "iptables" : "ip6tables";
-	char *in[] = { tool, "-w", (char *)op, "INPUT", "-p", "tcp", "-s", (char *)w->dst, "--sport", (char *)w->dport,
-		       "-d", (char *)w->src, "--dport", (char *)w->sport, "-j", "DROP", NULL };
-	char *out[] = { tool, "-w", (char *)op, "OUTPUT", "-p", "tcp", "-s", (char *)w->src, "--sport",
-			(char *)w->sport, "-d", (char *)w->dst, "--dport", (char *)w->dport, "-j", "DROP", NULL };
-	int r1 = run_tool(in), r2 = run_tool(out);
+	char *in[] = { tool, "-w", "-t", "filter", (char *)op, "INPUT", "-p", "tcp", IPT_MARK, "-s", (char *)w->dst,
+		       "--sport", (char *)w->dport, "-d", (char *)w->src, "--dport", (char *)w->sport, "-j", "DROP",
+		       NULL };
+	char *out[] = { tool, "-w", "-t", "filter", (char *)op, "OUTPUT", "-p", "tcp", IPT_MARK, "-s", (char *)w->src,
+			"--sport", (char *)w->sport, "-d", (char *)w->dst, "--dport", (char *)w->dport, "-j", "DROP",
+			NULL };
+	int r1 = run_tool(in, netns_fd), r2 = run_tool(out, netns_fd);
 
 	return r1 ?: r2;
 }
 
-int net_lock_conn(pid_t root, const struct net_conn *c)
+int net_lock_conn(pid_t root, const struct net_conn *c, int netns_fd)
 {
 	struct conn_words w;
 	char buf[128];
@@ -177,17 +211,17 @@ int net_lock_conn(pid_t root, const struct net_conn *c)
 	pr_info("locking %s (%s)\n", net_conn_str(c, buf, sizeof(buf)),
 		opts.network_lock == NETWORK_LOCK_NFTABLES ? "nftables" : "iptables");
 	if (opts.network_lock == NETWORK_LOCK_NFTABLES)
-		return nft_lock(root, &w);
-	ret = ipt_rules("-I", &w);
+		return nft_lock(root, &w, netns_fd);
+	ret = ipt_rules("-I", &w, netns_fd);
 	if (ret) {
-		ipt_rules("-D", &w);
+		ipt_rules("-D", &w, netns_fd);
 		return pr_fail(ret, "can't lock %s with %s (is it there?)\n", buf,
 			       w.family == AF_INET ? "iptables" : "ip6tables");
 	}
 	return 0;
 }
 
-int net_unlock_conn(pid_t root, const struct net_conn *c)
+int net_unlock_conn(pid_t root, const struct net_conn *c, int netns_fd)
 {
 	struct conn_words w;
 	char buf[128];
@@ -199,25 +233,25 @@ int net_unlock_conn(pid_t root, const struct net_conn *c)
 	if (ret)
 		return ret;
 	pr_info("unlocking %s\n", net_conn_str(c, buf, sizeof(buf)));
-	ret = ipt_rules("-D", &w);
+	ret = ipt_rules("-D", &w, netns_fd);
 	if (ret)
 		return pr_fail(ret, "can't remove the iptables rules of %s\n", buf);
 	return 0;
 }
 
-int net_unlock_all(pid_t root)
+int net_unlock_all(pid_t root, int netns_fd)
 {
-	char table[32];
+	char table[TABLE_MAX];
 	char *list[] = { "nft", "list", "table", "inet", table, NULL };
 	char *del[] = { "nft", "delete", "table", "inet", table, NULL };
 
 	if (opts.network_lock != NETWORK_LOCK_NFTABLES)
 		return 0;
 	table_name(root, table, sizeof(table));
-	if (run_tool(list))
+	if (run_tool(list, netns_fd))
 		return 0;	/* no table: nothing was locked */
 	pr_info("unlocking: deleting table inet %s\n", table);
-	if (run_tool(del))
+	if (run_tool(del, netns_fd))
 		return pr_fail(-EIO, "can't delete the nftables table inet %s\n", table);
 	return 0;
 }

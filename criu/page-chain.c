@@ -33,9 +33,10 @@ static int open_parent(int dfd)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The level's images against its manifest (whose CRC its inventory.img holds), as the restore checks its own. */
+/* The level's images against its manifest, as the restore checks its own. */
 static int check_level(int dfd)
 {
+	struct image_check_how how;
 	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
 	InventoryEntry *ie;
 	int ret;
@@ -55,7 +56,8 @@ static int check_level(int dfd)
 	close_image(img);
 	if (ret)
 		return ret;
-	ret = check_images(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, false, false);
+	image_check_how_of(ie, IMG_CHECK_ALL, &how);
+	ret = check_images(dfd, &how);
 	pb_free(ie, PB_INVENTORY);
 	return ret;
 }

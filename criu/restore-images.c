@@ -20,6 +20,8 @@
 
 #include "cgroup.h"
 #include "common.h"
+#include "core-ext.h"
+#include "sk-inet.h"
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
@@ -218,6 +220,9 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
 	if (err)
 		return err;	/* pb_read_one() named the image and what is wrong */
 	*ret = c;
+	err = read_core_ext(dfd, tid, c);
+	if (err)
+		return err;
 	if (c->mtype != CORE_ENTRY__MARCH__X86_64)
 		return pr_fail(-EINVAL, "core-%d.img: not an x86_64 task\n", tid);
 	if (c->tc && c->tc->task_state == TASK_DEAD)
@@ -593,19 +598,45 @@ static int check_inventory_fields(const InventoryEntry *ie)
 	return 0;
 }
 
-/* inventory.img is written last by dump: without a sound one the dump is not complete. */
-/* --lazy-pages: the daemon checked the CRCs of the pages images of this very manifest, we check the rest. */
-static enum img_check images_check_how(const struct rst_ctx *ctx, const InventoryEntry *ie)
+/*
+ * The method that locked the connections at dump unlocks them (as CRIU),
+ * and CRIU's nftables table is named by the dump's run id. The inventory
+ * has CRIU's numbering (enum network_lock_method); dumps of ours that kept
+ * the manifest's CRC in the inventory wrote the RPC's (1 iptables, 2
+ * nftables, 3 skip).
+ */
+static int inventory_lock_method(const InventoryEntry *ie)
 {
+	uint32_t m = ie->network_lock_method;
+
+	if (!ie->has_network_lock_method)
+		return 0;	/* as CRIU: iptables, the default */
+	if (ie->has_manifest_crc32c && m >= 1 && m <= 3)
+		m = m == 2 ? NETWORK_LOCK_NFTABLES : m == 3 ? NETWORK_LOCK_SKIP : NETWORK_LOCK_IPTABLES;
+	if (m > NETWORK_LOCK_SKIP)
+		return pr_fail(-EINVAL, "inventory.img: network_lock_method %u: not a lock method\n", m);
+	opts.network_lock = m;
+	return net_lock_set_run_id(ie->dump_criu_run_id);
+}
+
+/* inventory.img is written at the end of a dump: without a sound one the dump is not complete. */
+
+/* --lazy-pages: the daemon checked the CRCs of the pages images of this very manifest, we check the rest. */
+static enum img_check images_check_how(const struct rst_ctx *ctx, int dfd)
+{
+	uint64_t size;
+	uint32_t crc;
+
 	if (ctx->opts->skip_image_check)
 		return IMG_CHECK_SKIP;
-	if (ctx->lazy_pages_checked && ie->has_manifest_crc32c && ie->manifest_crc32c == ctx->lazy_manifest_crc)
+	if (ctx->lazy_pages_checked && !image_manifest_id(dfd, &size, &crc) && crc == ctx->lazy_manifest_crc)
 		return IMG_CHECK_PAGES_BY_SIZE;
 	return IMG_CHECK_ALL;
 }
 
 static int check_inventory(struct rst_ctx *ctx, int dfd)
 {
+	struct image_check_how how;
 	struct cr_img *img = open_image_at(dfd, CR_FD_INVENTORY, O_RSTR);
 	InventoryEntry *ie;
 	int ret;
@@ -625,19 +656,16 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 			      CRTOOLS_IMAGES_V1_1);
 	if (!ret)
 		ret = check_inventory_fields(ie);
-	/* CRIU always writes these two, we never do */
-	ctx->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
+	image_check_how_of(ie, images_check_how(ctx, dfd), &how);
+	ctx->dumped_by_criu = how.dumped_by_criu;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)
-		ret = check_images_how(dfd, ie->has_manifest_crc32c, ie->manifest_crc32c, images_check_how(ctx, ie),
-				       ie->has_pages_on_page_server && ie->pages_on_page_server);
+		ret = check_images(dfd, &how);
 	ctx->dump_root_cg_set = ie->has_root_cg_set ? ie->root_cg_set : 0;
 	if (!ret && ie->has_tcp_close && ie->tcp_close && !opts.tcp_close)
 		ret = pr_fail(-EINVAL, "the tree was dumped with --tcp-close: restore needs --tcp-close too\n");
-	/* the method that locked the connections at dump unlocks them (as CRIU) */
-	if (ie->has_network_lock_method && ie->network_lock_method >= 1 && ie->network_lock_method <= 3)
-		opts.network_lock = ie->network_lock_method == 2 ? NETWORK_LOCK_NFTABLES :
-				    ie->network_lock_method == 3 ? NETWORK_LOCK_SKIP : NETWORK_LOCK_IPTABLES;
+	if (!ret)
+		ret = inventory_lock_method(ie);
 	ctx->dump_criu_pidns_id = ie->root_ids && ie->root_ids->has_pid_ns_id ? ie->root_ids->pid_ns_id : 0;
 	for (int k = 0; k < NS_KIND_NR; k++)
 		ctx->dump_criu_ns_id[k] = ns_ids_get(ie->root_ids, k);

@@ -124,7 +124,8 @@ static int restore_plain(int fd, struct inet_rst_sk *s)
 		return pr_fail_errno("%s: can't bind it to its address again", s->who);
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(fd, ie->backlog))
 		return pr_fail_errno("%s: listen", s->who);
-	if (ie->proto == IPPROTO_UDP && ie->n_dst_addr) {
+	/* connected: a peer port (CRIU writes a zero peer address for an unconnected socket) */
+	if (ie->proto == IPPROTO_UDP && ie->n_dst_addr && ie->dst_port) {
 		if (entry_sockaddr(ie, true, &a))
 			return pr_fail(-EINVAL, "%s: bad peer address\n", s->who);
 		if (connect(fd, &a.sa, sa_len(&a)))
@@ -143,8 +144,13 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 	if (ret)
 		return ret;
 	if (is_conn(ie) && opts.tcp_close) {
-		/* as CRIU's --tcp-close: a connection comes back closed (a socket that was never connected) */
+		/*
+		 * as CRIU's --tcp-close: a connection comes back closed, a socket that
+		 * was never connected and is shut down both ways (reads end of file)
+		 */
 		pr_info("%s: connection restored closed (--tcp-close)\n", s->who);
+		if (shutdown(fd, SHUT_RDWR) && errno != ENOTCONN)
+			return pr_fail_errno("%s: can't shut the closed connection down", s->who);
 	} else if (is_conn(ie)) {
 		if (!opts.tcp_established)
 			return pr_fail(-EINVAL, "%s: a TCP connection (state %s): restore it with --tcp-established "
@@ -154,7 +160,11 @@ static int restore_one(struct rst_ctx *ctx, struct inet_rst_sk *s, int fd)
 		if (!st)
 			return -ENOMEM;
 		st->had_conns = true;
-		s->conn_locked = true;
+		/*
+		 * locked at dump in the socket's namespace: criu's, where the rules
+		 * are now; one of the tree's took them with it, this one is new
+		 */
+		s->conn_locked = !s->netns;
 		/*
 		 * SO_REUSEADDR as dumped before repair mode, which binds without it
 		 * and whose end puts back the value it found (soccr_resume())
@@ -237,7 +247,7 @@ int inet_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	ret = soccr_resume(sk);
 	if (ret)
 		return pr_fail(ret, "%s: can't take the connection out of repair mode: %s\n", s->who, strerror(-ret));
-	if (s->conn_locked && !inet_entry_conn(s->ie, &c) && !net_unlock_conn(ctx->tree.root->pid, &c))
+	if (s->conn_locked && !inet_entry_conn(s->ie, &c) && !net_unlock_conn(ctx->tree.root->pid, &c, -1))
 		s->conn_locked = false;
 	return 0;
 }
@@ -256,10 +266,10 @@ void inet_cleanup(struct rst_ctx *ctx)
 		/* a failed restore: its socket is closed in repair mode, silently */
 		soccr_release(TAKE_PTR(s->repair));
 		if (s->conn_locked && !inet_entry_conn(s->ie, &c))
-			net_unlock_conn(ctx->tree.root->pid, &c);
+			net_unlock_conn(ctx->tree.root->pid, &c, -1);
 		free(s);
 		d->priv = NULL;
 	}
 	if (st && st->had_conns)
-		net_unlock_all(ctx->tree.root->pid);
+		net_unlock_all(ctx->tree.root->pid, -1);
 }

@@ -276,10 +276,12 @@ static int inet_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	inet_opts_attach(&ob, &ie);
 	put_addr(&v.src, src, &ie.n_src_addr, &ie.src_port);
 	ie.src_addr = src;
-	if (v.connected) {
+	/* as CRIU: a peer address always, all zeros (port 0) when not connected; CRIU's restore requires it */
+	memset(dst, 0, sizeof(dst));
+	ie.n_dst_addr = ie.n_src_addr;
+	ie.dst_addr = dst;
+	if (v.connected)
 		put_addr(&v.dst, dst, &ie.n_dst_addr, &ie.dst_port);
-		ie.dst_addr = dst;
-	}
 	if (v.family == AF_INET6 && v.src.v6.sin6_scope_id && ns_task_in_own(p->item, NS_NET))
 		return pr_fail(-EOPNOTSUPP, "%s: a link-local IPv6 socket (scope id %u) in the tree's network namespace: "
 					    "not restored yet\n",

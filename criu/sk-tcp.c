@@ -16,7 +16,10 @@
  * sk-inet-restore.c lets it leave repair mode right before the tree runs.
  */
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -40,6 +43,7 @@ struct tcp_dumped {
 	struct net_conn conn;
 	uint32_t state;		/* TCP_* */
 	bool locked;
+	int netns_fd;		/* the socket's network namespace, where its lock is; -1: criu's */
 };
 
 struct tcp_dump {
@@ -120,6 +124,21 @@ static int save_conn(struct dump_files_ctx *ctx, struct tcp_dumped *t, uint32_t 
 	return write_stream(ctx, ino, &d, inq, outq, who);
 }
 
+/* The socket's network namespace, when it is not criu's (the lock's rules go there), else -1. */
+static int sock_netns(int sk, int *ret_fd)
+{
+	_cleanup_close_ int fd = ioctl(sk, SIOCGSKNS);
+	struct stat ns, own;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &ns) || stat("/proc/self/ns/net", &own))
+		return -errno;
+	if (ns.st_ino != own.st_ino || ns.st_dev != own.st_dev)
+		*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct net_conn *c, uint32_t state,
 		  uint32_t ino, const char *who)
 {
@@ -139,12 +158,16 @@ int tcp_dump_conn(struct dump_files_ctx *ctx, const struct fd_parms *p, const st
 		return -ENOMEM;
 	t->conn = *c;
 	t->state = state;
+	t->netns_fd = -1;
 	t->fd = fcntl(p->lfd, F_DUPFD_CLOEXEC, 0);
 	t->next = td->conns;
 	td->conns = t;
 	if (t->fd < 0)
 		return pr_fail_errno("%s: dup", who);
-	ret = net_lock_conn(td->root, c);
+	ret = sock_netns(t->fd, &t->netns_fd);
+	if (ret)
+		return pr_fail(ret, "%s: can't get its network namespace: %s\n", who, strerror(-ret));
+	ret = net_lock_conn(td->root, c, t->netns_fd);
 	if (ret)
 		return pr_fail(ret, "%s: can't lock connection %s\n", who, net_conn_str(c, buf, sizeof(buf)));
 	t->locked = true;
@@ -208,13 +231,17 @@ void tcp_dump_finish(struct dump_files_ctx *ctx, bool resume)
 		else if (t->sk && !resume)
 			soccr_release(t->sk);
 		if (t->locked && resume)
-			net_unlock_conn(td->root, &t->conn);
+			net_unlock_conn(td->root, &t->conn, t->netns_fd);
+		if (resume && t->netns_fd >= 0)
+			net_unlock_all(td->root, t->netns_fd);	/* nftables: that namespace's table */
 		if (t->fd >= 0)
 			close(t->fd);	/* killed tree: the last reference, in repair mode: no FIN, no RST */
+		if (t->netns_fd >= 0)
+			close(t->netns_fd);
 		free(t);
 	}
 	if (resume)
-		net_unlock_all(td->root);
+		net_unlock_all(td->root, -1);
 	free(td);
 	ctx->tcp = NULL;
 }

@@ -160,6 +160,16 @@ static int timerfd_late(struct rst_ctx *ctx, struct file_desc *d, int fd)
 	};
 	bool armed = t->vsec || t->vnsec;
 
+	/*
+	 * A periodic timer that expired and was not read (CRIU dumps it as its
+	 * fdinfo shows it: it_value 0, the ticks counted so far; ours brings it
+	 * up to date first, timerfd_fresh_fdinfo()): its next expiry is an
+	 * interval away, not never.
+	 */
+	if (!armed && (t->isec || t->insec) && t->ticks) {
+		its.it_value = its.it_interval;
+		armed = true;
+	}
 	if (armed && (t->settime_flags & TFD_TIMER_ABSTIME)) {
 		struct timespec now;
 

@@ -90,7 +90,8 @@ struct pty_side {
 	struct pty_side *next;
 	int index;
 	bool master;
-	uint32_t info_id;	/* 0 until its tty-info.img entry is written */
+	bool info_written;	/* its tty-info.img entry */
+	uint32_t info_id;	/* CRIU's: index * 2, + 1 for the master */
 };
 
 /* a task of the tree and its controlling terminal, from its /proc stat */
@@ -107,7 +108,6 @@ struct tty_dump {
 	struct task_ctty *cttys;	/* one per task of the tree */
 	int nr_cttys;
 	int orphan_index;	/* the pty whose master is outside the tree (--orphan-pts-master), -1 */
-	uint32_t last_info_id;
 };
 static const char tty_dump_key;
 
@@ -291,6 +291,43 @@ static int tty_dump_ready(struct dump_files_ctx *ctx, struct tty_dump **ret_td)
 	return 0;
 }
 
+/*
+ * termios c_cc as CRIU keeps it: its 19 words hold the bytes of libc's
+ * c_cc (the kernel's 19 control characters, then zeros) copied as they are
+ * in memory, four to a word, the rest of the words unused (CRIU leaves
+ * them as they were; we write zeros). Dumps of ours before had NCCS words,
+ * a character in each.
+ */
+#define CRIU_NCC 19
+
+_Static_assert(CRIU_NCC * sizeof(uint32_t) >= NCCS, "c_cc fits in CRIU's words");
+
+static void pack_cc(const struct termios *t, uint32_t *cc)
+{
+	memset(cc, 0, CRIU_NCC * sizeof(*cc));
+	memcpy(cc, t->c_cc, NCCS);
+}
+
+static int unpack_cc(const TermiosEntry *e, struct termios *t)
+{
+	if (e->n_c_cc == CRIU_NCC) {
+		memcpy(t->c_cc, e->c_cc, NCCS);
+		return 0;
+	}
+	if (e->n_c_cc != NCCS)
+		return -EINVAL;
+	for (size_t i = 0; i < NCCS; i++)
+		t->c_cc[i] = e->c_cc[i];
+	return 0;
+}
+
+/* A side's terminal settings, as written. */
+struct pty_term {
+	TermiosEntry te, lte;
+	WinsizeEntry we;
+	uint32_t cc[CRIU_NCC], lcc[CRIU_NCC];
+};
+
 static void termios_to_entry(const struct termios *t, TermiosEntry *e, uint32_t *cc)
 {
 	e->c_iflag = t->c_iflag;
@@ -300,9 +337,8 @@ static void termios_to_entry(const struct termios *t, TermiosEntry *e, uint32_t 
 	e->c_line = t->c_line;
 	e->c_ispeed = cfgetispeed(t);
 	e->c_ospeed = cfgetospeed(t);
-	for (int i = 0; i < NCCS; i++)
-		cc[i] = t->c_cc[i];
-	e->n_c_cc = NCCS;
+	pack_cc(t, cc);
+	e->n_c_cc = CRIU_NCC;
 	e->c_cc = cc;
 }
 
@@ -318,13 +354,48 @@ static int queued_bytes(int fd, const char *side, int index)
 	return 0;
 }
 
-/* The side's own state into its tty-info.img entry. */
-static int fill_master_info(int fd, int index, TtyInfoEntry *info)
+/*
+ * termios, locked termios and window size of a side, as CRIU has them for
+ * both (its restore refuses a master entry without them)
+ */
+static int fill_term(int fd, struct pty_term *pt, TtyInfoEntry *info)
 {
-	int locked = 0, pkt = 0;
+	struct termios t, lt;
+	struct winsize ws;
 
-	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt))
+	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGLCKTRMIOS, &lt) || ioctl(fd, TIOCGWINSZ, &ws))
+		return -errno;
+	termios_to_entry(&t, &pt->te, pt->cc);
+	termios_to_entry(&lt, &pt->lte, pt->lcc);
+	pt->we.ws_row = ws.ws_row;
+	pt->we.ws_col = ws.ws_col;
+	pt->we.ws_xpixel = ws.ws_xpixel;
+	pt->we.ws_ypixel = ws.ws_ypixel;
+	info->termios = &pt->te;
+	info->termios_locked = &pt->lte;
+	info->winsize = &pt->we;
+	return 0;
+}
+
+/*
+ * The side's own state into its tty-info.img entry; the master's has the
+ * session of its slave too, as CRIU writes it (its restore makes the
+ * controlling terminal from the master's entry).
+ */
+static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInfoEntry *info, struct pty_term *pt)
+{
+	struct task_ctty *leader;
+	int locked = 0, pkt = 0, ret;
+
+	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt) || fill_term(fd, pt, info))
 		return pr_fail_errno("can't read the state of the master of pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	if (ret)
+		return ret;
+	if (leader) {
+		info->sid = leader->item->vsid;
+		info->pgrp = leader->item->vpgid;
+	}
 	info->locked = locked;
 	info->packet_mode = pkt;
 	info->rdev = PTMX_RDEV;
@@ -345,25 +416,16 @@ static int fill_slave_session(const struct tty_dump *td, const struct stat *st, 
 }
 
 static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat *st, int index,
-			   TtyInfoEntry *info, TermiosEntry *te, uint32_t *cc, WinsizeEntry *we)
+			   TtyInfoEntry *info, struct pty_term *pt)
 {
-	struct termios t;
-	struct winsize ws;
 	int excl = 0, ret;
 
 	/* (from /proc stat: TIOCGSID answers only a member of the session) */
 	ret = fill_slave_session(td, st, index, info);
 	if (ret)
 		return ret;
-	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGWINSZ, &ws) || ioctl(fd, TIOCGEXCL, &excl))
+	if (fill_term(fd, pt, info) || ioctl(fd, TIOCGEXCL, &excl))
 		return pr_fail_errno("can't read the state of the slave of pty %d", index);
-	termios_to_entry(&t, te, cc);
-	we->ws_row = ws.ws_row;
-	we->ws_col = ws.ws_col;
-	we->ws_xpixel = ws.ws_xpixel;
-	we->ws_ypixel = ws.ws_ypixel;
-	info->termios = te;
-	info->winsize = we;
 	info->exclusive = excl;
 	info->rdev = (uint32_t)st->st_rdev;
 	/* the slave node's owner: grantpt() gives it to the opener, a new pty is criu's */
@@ -378,22 +440,20 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 {
 	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
 	TtyPtyEntry pty = TTY_PTY_ENTRY__INIT;
-	TermiosEntry te = TERMIOS_ENTRY__INIT;
-	WinsizeEntry we = WINSIZE_ENTRY__INIT;
-	uint32_t cc[NCCS];
+	struct pty_term pt = { .te = TERMIOS_ENTRY__INIT, .lte = TERMIOS_ENTRY__INIT, .we = WINSIZE_ENTRY__INIT };
 	struct cr_img *img;
 	int ret;
 
-	if (side->info_id)
+	if (side->info_written)
 		return 0;
-	info.id = ++td->last_info_id;
+	info.id = (uint32_t)side->index << 1 | side->master;
 	info.type = TTY_TYPE__PTY;
 	pty.index = side->index;
 	info.pty = &pty;
 	if (side->master)
-		ret = fill_master_info(p->lfd, side->index, &info);
+		ret = fill_master_info(td, p->lfd, side->index, &info, &pt);
 	else
-		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &te, cc, &we);
+		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &pt);
 	if (ret)
 		return ret;
 	img = dump_files_img(ctx, CR_FD_TTY_INFO);
@@ -403,6 +463,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	if (ret)
 		return ret;
 	side->info_id = info.id;
+	side->info_written = true;
 	return 0;
 }
 
@@ -540,6 +601,36 @@ static bool tty_detect(const struct fd_parms *p)
 	return tty_is_terminal(&p->stat);
 }
 
+/*
+ * A pty pair side's path (/dev/ptmx, /dev/pts/N) in a regular-file entry of
+ * its own, named by regf_id, as CRIU writes it: CRIU's restore refuses a tty
+ * without it. Ours does not open it (mark_path_record()), and makes the
+ * pair's slave from its master.
+ */
+static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown,
+			    TtyFileEntry *tfe)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	int ret;
+
+	rfe.id = ctx->next_id++;
+	rfe.flags = p->flags;
+	rfe.fown = fown;
+	rfe.name = (char *)p->link;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	fe.type = FD_TYPES__REG;
+	fe.id = rfe.id;
+	fe.reg = &rfe;
+	ret = write_file_entry(ctx, &fe);
+	if (ret)
+		return ret;
+	tfe->has_regf_id = true;
+	tfe->regf_id = rfe.id;
+	return 0;
+}
+
 static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
@@ -554,7 +645,7 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	if (ret)
 		return ret;
 	if (pair)
-		ret = pty_dump(ctx, p, &tfe);
+		ret = pty_dump(ctx, p, &tfe) ?: write_path_entry(ctx, p, &fown, &tfe);
 	else if (is_pts(&p->stat) && opts.orphan_pts_master)
 		ret = orphan_slave_dump(ctx, p, &fown, &tfe);
 	else
@@ -701,11 +792,23 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	return mark_path_record(ctx, d);
 }
 
+/*
+ * A pty of the tree (an entry in tty-info.img), not the terminal of a shell
+ * job. The entry's id is CRIU's, the pty index twice plus one for the
+ * master, and the side's path is in a file entry of its own (regf_id); ours
+ * before that numbered the entries from 1 without a path; a shell job's
+ * terminal has id 0 and no path.
+ */
+static bool is_pty_file(const TtyFileEntry *t)
+{
+	return t->tty_info_id || t->has_regf_id;
+}
+
 static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
 {
 	if (!d->fe->tty)
 		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
-	if (d->fe->tty->tty_info_id)
+	if (is_pty_file(d->fe->tty))
 		return pty_collect(ctx, d);
 	if (!opts.shell_job)
 		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
@@ -786,16 +889,17 @@ static int open_ptmx_index(struct rst_ctx *ctx, const RegFileEntry *reg, int ind
 static int termios_from_entry(const TermiosEntry *e, struct termios *t)
 {
 	memset(t, 0, sizeof(*t));
-	if (e->n_c_cc > NCCS)
+	if (unpack_cc(e, t))
 		return -EINVAL;
 	t->c_iflag = e->c_iflag;
 	t->c_oflag = e->c_oflag;
 	t->c_cflag = e->c_cflag;
 	t->c_lflag = e->c_lflag;
 	t->c_line = e->c_line;
-	for (size_t i = 0; i < e->n_c_cc; i++)
-		t->c_cc[i] = e->c_cc[i];
-	if (cfsetispeed(t, e->c_ispeed) || cfsetospeed(t, e->c_ospeed))
+	/* the speeds are c_cflag's CBAUD bits too; CRIU's entries have 0 here (it never reads them) */
+	if (e->c_ispeed && cfsetispeed(t, e->c_ispeed))
+		return -EINVAL;
+	if (e->c_ospeed && cfsetospeed(t, e->c_ospeed))
 		return -EINVAL;
 	return 0;
 }
@@ -900,7 +1004,7 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 	const TtyFileEntry *tf = d->fe->tty;
 	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
 	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
-	struct termios t;
+	struct termios t, lt;
 	struct winsize ws = {};
 	int fd;
 
@@ -914,9 +1018,12 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 		if (fd < 0)
 			return pr_fail_errno("can't open the slave of pty %d", pp->index);
 	}
-	if (si->termios && termios_from_entry(si->termios, &t)) {
+	if ((si->termios && termios_from_entry(si->termios, &t)) ||
+	    (si->termios_locked && termios_from_entry(si->termios_locked, &lt))) {
 		close(fd);
-		return pr_fail(-EINVAL, "tty-info.img: bad termios for pty %d\n", pp->index);
+		return pr_fail(-EINVAL, "tty-info.img: entry %u: termios of pty %d: c_cc is neither CRIU's 19 words "
+					"nor %d characters, or a bad speed\n",
+			       si->id, pp->index, NCCS);
 	}
 	if (si->winsize) {
 		ws.ws_row = si->winsize->ws_row;
@@ -924,7 +1031,9 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 		ws.ws_xpixel = si->winsize->ws_xpixel;
 		ws.ws_ypixel = si->winsize->ws_ypixel;
 	}
+	/* the locked bits (TIOCSLCKTRMIOS: the kernel's termios, the start of libc's), as CRIU restores them */
 	if ((si->termios && tcsetattr(fd, TCSANOW, &t)) || (si->winsize && ioctl(fd, TIOCSWINSZ, &ws)) ||
+	    (si->termios_locked && ioctl(fd, TIOCSLCKTRMIOS, &lt)) ||
 	    (si->has_uid && si->has_gid && fchown(fd, si->uid, si->gid))) {
 		int ret = pr_fail_errno("can't set the termios of pty %d", pp->index);
 
@@ -932,6 +1041,12 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 		return ret;
 	}
 	return fd;
+}
+
+/* A file of the pair's master (CRIU's files have no rdev: their tty-info entry tells). */
+static bool is_master_file(const struct pty_pair *pp, const struct file_desc *d)
+{
+	return pp->master && d->fe->tty->tty_info_id == pp->master->id;
 }
 
 static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
@@ -942,7 +1057,7 @@ static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 
 	if (master < 0)
 		return master;
-	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)PTMX_RDEV) {
+	if (is_master_file(pp, d)) {
 		fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0 || fcntl(fd, F_SETFL, flags)) {
 			if (fd >= 0)
@@ -981,7 +1096,7 @@ static int shell_tty_open(struct file_desc *d, int *ret_fd)
 
 static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
-	if (d->fe->tty->tty_info_id)
+	if (d->priv)	/* a pty pair's side (tty_collect()) */
 		return pty_open(ctx, d, ret_fd);
 	return shell_tty_open(d, ret_fd);
 }
@@ -996,7 +1111,7 @@ static int pty_late(struct file_desc *d, int ctl_fd)
 	struct pty_pair *pp = d->priv;
 	int lock, pkt;
 
-	if (d->fe->tty->rdev != (uint32_t)PTMX_RDEV || !pp->master) {
+	if (!is_master_file(pp, d)) {
 		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
 			return pr_fail_errno("can't make pty %d exclusive again", pp->index);
 		return 0;
@@ -1036,7 +1151,7 @@ static int shell_tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 
 static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
-	if (d->fe->tty->tty_info_id)
+	if (d->priv)
 		return pty_late(d, ctl_fd);
 	return shell_tty_late(ctx, d, ctl_fd);
 }

@@ -64,7 +64,7 @@ struct cg_root_opt {
 	char *path;
 };
 
-/* --network-lock, as CRIU's (iptables is CRIU's default) */
+/* --network-lock, as CRIU's (iptables is CRIU's default); inventory.img's network_lock_method has these numbers */
 enum network_lock_method {
 	NETWORK_LOCK_IPTABLES,
 	NETWORK_LOCK_NFTABLES,

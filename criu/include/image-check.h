@@ -10,25 +10,48 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Write manifest.img for every image file in img_dfd; its own CRC-32C in *ret_crc. 0 or -errno (logged). */
-int write_image_manifest(int img_dfd, uint32_t *ret_crc);
 /*
- * Check the images in img_dfd against manifest.img, whose CRC inventory.img
- * holds (has_manifest: inventory.img has the field). Without a manifest, or
- * with skip (--skip-image-check), only a warning. remote_pages: the dump sent
- * its pages to a page server, whose pagemap-*.img and pages-*.img the
- * manifest can't list (they are read and checked for length as any). 0 or
- * -errno (logged, naming the image).
+ * Write manifest.img, sealed, for every image file in img_dfd (inventory.img
+ * too): the last image a dump writes. 0 or -errno (logged).
  */
-int check_images(int img_dfd, bool has_manifest, uint32_t manifest_crc, bool skip, bool remote_pages);
-/* What check_images_how() checks. */
+int write_image_manifest(int img_dfd);
+
+/* What check_images() checks. */
 enum img_check {
 	IMG_CHECK_ALL,
 	IMG_CHECK_SKIP,			/* --skip-image-check: nothing, a warning */
 	IMG_CHECK_PAGES_BY_SIZE,	/* restore --lazy-pages: the daemon checked the pages images' CRCs */
 	IMG_CHECK_PAGES_ONLY,		/* criu lazy-pages: the CRCs of the pages images, the lengths of the rest */
 };
-int check_images_how(int img_dfd, bool has_manifest, uint32_t manifest_crc, enum img_check how, bool remote_pages);
+
+/* What inventory.img says about the manifest, and what to check. */
+struct image_check_how {
+	bool has_manifest_crc;	/* a dump of ours before the seal: the manifest's CRC (field 100) */
+	uint32_t manifest_crc;
+	bool dumped_by_criu;	/* inventory.img is CRIU's: no manifest is only a warning */
+	enum img_check mode;
+	/*
+	 * the dump sent its pages to a page server, whose pagemap-*.img and
+	 * pages-*.img the manifest can't list (they are read and checked for
+	 * length as any)
+	 */
+	bool remote_pages;
+};
+
+/*
+ * Check the images in img_dfd against manifest.img. Without a manifest: a
+ * warning for CRIU's dumps, an error for ours; with skip, only a warning. 0
+ * or -errno (logged, naming the image).
+ */
+int check_images(int img_dfd, const struct image_check_how *how);
+/* What inventory.img's entry says, for check_images(). */
+struct InventoryEntry;
+void image_check_how_of(const struct InventoryEntry *ie, enum img_check mode, struct image_check_how *how);
+/*
+ * The identity of a dump's manifest (the lazy-pages daemon and the restore
+ * agree on the dump by it): the CRC-32C of manifest.img. 0 or -errno.
+ */
+int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc);
 /*
  * The dump already summed the bytes it wrote to the open image fd (a pages
  * image, summed as its pages were copied): write_image_manifest() takes size

@@ -169,4 +169,7 @@ int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v);
 int mntns_visit_end(struct mntns_visit *v);
 
 
+/* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */
+const char *fstype_name(int fstype);
+
 #endif

@@ -25,4 +25,16 @@ const ProtobufCMessageDescriptor *pb_desc(int pb_type);
 /* A short name for messages ("core", "files"...), "?" when out of range. */
 const char *pb_type_name(int pb_type);
 
+/* Field numbers from this on are ours, not CRIU's (in the images/ protos). */
+#define PB_OWN_FIELD_FIRST 100
+
+/*
+ * Move the set fields numbered from PB_OWN_FIELD_FIRST of from (of the top
+ * level only) to to, a message of the same type: from keeps CRIU's fields
+ * alone, to gets ours (strings, arrays and submessages by pointer). Returns
+ * whether there was any. pb_own_fields_put() moves the set ones back.
+ */
+bool pb_own_fields_take(ProtobufCMessage *from, ProtobufCMessage *to);
+void pb_own_fields_put(ProtobufCMessage *from, ProtobufCMessage *to);
+
 #endif

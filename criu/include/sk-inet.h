@@ -75,12 +75,15 @@ int inet_entry_conn(const struct InetSkEntry *ie, struct net_conn *ret);
  * The network lock (--network-lock): packets of the locked connections are
  * dropped both ways, by rules in a table named after the dumped tree's root
  * (nftables: table inet CRIU-<pid>; iptables: DROP rules in INPUT and
- * OUTPUT). skip: nothing is done. 0 or -errno (logged).
+ * OUTPUT). skip: nothing is done. The rules are in the network namespace
+ * netns_fd, the socket's (-1: criu's). 0 or -errno (logged).
  */
-int net_lock_conn(pid_t root, const struct net_conn *c);
-int net_unlock_conn(pid_t root, const struct net_conn *c);
-/* nftables: drop the whole table; iptables: nothing left to do. */
-int net_unlock_all(pid_t root);
+int net_lock_conn(pid_t root, const struct net_conn *c, int netns_fd);
+int net_unlock_conn(pid_t root, const struct net_conn *c, int netns_fd);
+/* nftables: drop the whole table of netns_fd (-1: criu's); iptables: nothing left to do. */
+int net_unlock_all(pid_t root, int netns_fd);
+/* Restore: the inventory's dump_criu_run_id (NULL: none), which names a CRIU dump's nftables table. */
+int net_lock_set_run_id(const char *id);
 /* A printable "addr:port > addr:port". */
 const char *net_conn_str(const struct net_conn *c, char *buf, size_t size);
 

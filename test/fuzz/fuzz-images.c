@@ -219,17 +219,22 @@ static void run_messages(int dfd, int itype, int mtype, const uint8_t *data, siz
 	close_image(img);
 }
 
-/* The input as manifest.img of the seed dump, its CRC right (as inventory.img would hold it). */
+/*
+ * The input as manifest.img of the seed dump: read as a sealed one, then as
+ * an older dump's, its CRC right (as that dump's inventory.img would hold it).
+ */
 static void run_manifest(int dfd, const uint8_t *data, size_t len)
 {
-	uint64_t size;
-	uint32_t crc;
-
+	struct image_check_how how = {};
 	int i = seed_index("manifest.img");
+	uint64_t size;
 
 	write_file(dfd, "manifest.img", data, len);
-	if (!image_file_crc(dfd, "manifest.img", &size, &crc))
-		check_images(dfd, true, crc, false);
+	check_images(dfd, &how);
+	if (!image_file_crc(dfd, "manifest.img", &size, &how.manifest_crc)) {
+		how.has_manifest_crc = true;
+		check_images(dfd, &how);
+	}
 	if (i >= 0)
 		put_back(i);
 	else

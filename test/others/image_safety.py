@@ -20,8 +20,9 @@ and each case restores a damaged copy of the images:
      seized), and the tree runs on untraced;
   4. the manifest: a flipped bit in fdinfo-N.img (fd 15 becomes 14), in a
      pages image or in manifest.img, a truncated pipes-data.img, a missing
-     manifest.img or an added image: refused naming it; images without a
-     manifest (CRIU's) restore with a warning;
+     manifest.img, an edited inventory.img or an added image: refused naming
+     it; images without a manifest whose inventory is CRIU's (lsmtype)
+     restore with a warning;
   4b. an entry given twice (a pipe's data, a file id; --skip-image-check):
      refused naming it (criu used to read the freed entry for the message:
      make test SANITIZE=1 fails on it);
@@ -255,12 +256,17 @@ def case_manifest(src, work, pid):
     d = damaged_copy(src, work, "extra")
     shutil.copy(os.path.join(d, "fs-%d.img" % pid), os.path.join(d, "fs-99999.img"))
     restore_fails(d, "fs-99999.img is not in manifest.img", "an image added after the dump")
+    d = damaged_copy(src, work, "invedit")
+    inv = crit_json(os.path.join(d, "inventory.img"))
+    inv["entries"][0]["dump_uptime"] = 1
+    crit_write(inv, os.path.join(d, "inventory.img"))
+    restore_fails(d, "inventory.img is truncated", "inventory.img edited after the dump (a shorter dump_uptime)")
 
-    # as CRIU writes them: no manifest, no field 100 in the inventory: restored, with a warning
+    # as CRIU writes them: no manifest, an inventory with lsmtype: restored, with a warning
     d = damaged_copy(src, work, "upstream")
     os.unlink(os.path.join(d, "manifest.img"))
     inv = crit_json(os.path.join(d, "inventory.img"))
-    del inv["entries"][0]["manifest_crc32c"]
+    inv["entries"][0]["lsmtype"] = "NO_LSM"
     crit_write(inv, os.path.join(d, "inventory.img"))
     rc, _ = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
     log = log_of(d, "restore.log")

@@ -209,6 +209,9 @@ static void expect_refused(int dfd, pid_t pid, const char *what, void (*edit)(Th
 	snprintf(core, sizeof(core), "core-%d.img", pid);
 	check(copy_file(dfd, "core.keep", core) == 0 && rewrite_core(dfd, pid, edit) == 0, "%s: image rewritten",
 	      what);
+	/* the edited fields in the core, as older dumps had them: no core-ext image to override them */
+	snprintf(core, sizeof(core), "core-ext-%d.img", pid);
+	unlinkat(dfd, core, 0);
 	st = run_criu(err, sizeof(err), args);
 	check(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s: restore fails (status %#x)", what, st);
 	if (!check(strstr(err, needle) != NULL, "%s: the error says '%s'", what, needle) || getenv("V"))
@@ -253,6 +256,8 @@ int main(void)
 	if (!check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "dump (status %#x)", st))
 		printf("# %s\n", err);
 	check(gone(pid), "the dumped task is gone");
+	snprintf(core, sizeof(core), "core-ext-%d.img", pid);
+	check(copy_file(dfd, core, "ext.keep") == 0, "core-ext image kept (the affinity is ours: it is there)");
 	snprintf(core, sizeof(core), "core-%d.img", pid);
 	check(copy_file(dfd, core, "core.keep") == 0, "core image kept");
 
@@ -263,6 +268,9 @@ int main(void)
 	else
 		printf("# no NUMA in this kernel: node check skipped\n");
 
+	snprintf(core, sizeof(core), "core-ext-%d.img", pid);
+	check(copy_file(dfd, "ext.keep", core) == 0, "original core-ext image back");
+	snprintf(core, sizeof(core), "core-%d.img", pid);
 	check(copy_file(dfd, "core.keep", core) == 0, "original image back");
 	st = run_criu(err, sizeof(err), rargs);
 	if (!check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the original image restores (status %#x)", st))

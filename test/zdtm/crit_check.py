@@ -32,7 +32,7 @@ OBJECTS_DEF = os.path.join(TOP, "criu", "include", "objects.def")
 OUR_PYCRIU = os.path.join(TOP, "build", "py")
 DEBIAN_PYCRIU = "/usr/lib/python3/dist-packages"
 # images of ours that CRIU's crit does not know (Debian's crit is not asked about them)
-OURS_ONLY = {"MANIFEST"}
+OURS_ONLY = {"MANIFEST", "FILES_EXT", "CORE_EXT", "GHOST_EXT"}
 
 
 def image_specs():
@@ -75,7 +75,8 @@ def check_dir(d, specs, images, roundtrip):
     n = failed = 0
     seen = set()
     what = "crit decode|encode" if roundtrip else "crit decode"
-    for pattern, magic in specs:
+    # the longest pattern first: core-ext-*.img is not a core-*.img, pagemap-shmem-*.img not a pagemap-*.img
+    for pattern, magic in sorted(specs, key=lambda s: -len(s[0])):
         if not roundtrip and magic in OURS_ONLY:
             continue
         for name in fnmatch.filter(names, pattern):
