@@ -167,6 +167,13 @@ static bool one_worker_only(struct rst_ctx *ctx)
 
 	if (opts.fault_inject)
 		return true;
+	/*
+	 * The tree's own mount namespace: the controller setns()es into it after
+	 * the morph (files_restore_late()), which the kernel refuses (EINVAL) to
+	 * a process with more than one thread.
+	 */
+	if (ctx->mnt)
+		return true;
 	for_each_pstree_item(&ctx->tree, item) {
 		const MmEntry *mm = item->state == TASK_DEAD || !item->priv ? NULL : rsti(item)->mem.mm;
 
