@@ -201,6 +201,29 @@ static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *
 		       p->link);
 }
 
+int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown, int mnt_id,
+		     uint32_t *ret_id)
+{
+	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
+	FileEntry fe = FILE_ENTRY__INIT;
+
+	rfe.id = ctx->next_id++;
+	rfe.flags = p->flags;
+	rfe.fown = fown;
+	rfe.name = (char *)p->link;
+	rfe.has_mode = true;
+	rfe.mode = p->stat.st_mode;
+	if (mnt_id >= 0) {
+		rfe.has_mnt_id = true;
+		rfe.mnt_id = mnt_id;
+	}
+	fe.type = FD_TYPES__REG;
+	fe.id = rfe.id;
+	fe.reg = &rfe;
+	*ret_id = rfe.id;
+	return write_file_entry(ctx, &fe);
+}
+
 static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	char other[PATH_MAX];

@@ -187,9 +187,9 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	FifoEntry ffe = FIFO_ENTRY__INIT;
-	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FownEntry fown;
 	char name[PATH_MAX];
+	uint32_t regf_id;
 	int ret, mnt_id;
 
 	/* in the tree's own mount namespace, restore opens it below its mount */
@@ -208,29 +208,14 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	if (ret)
 		return ret;
 	/* The path goes in a regular-file record of its own, as CRIU does. */
-	rfe.id = ctx->next_id++;
-	rfe.flags = p->flags;
-	rfe.pos = 0;
-	rfe.fown = &fown;
-	rfe.name = (char *)p->link;
-	rfe.has_mode = true;
-	rfe.mode = p->stat.st_mode;
-	if (mnt_id >= 0) {
-		rfe.has_mnt_id = true;
-		rfe.mnt_id = mnt_id;
-	}
-	fe.type = FD_TYPES__REG;
-	fe.id = rfe.id;
-	fe.reg = &rfe;
-	ret = write_file_entry(ctx, &fe);
+	ret = write_path_file(ctx, p, &fown, mnt_id, &regf_id);
 	if (ret)
 		return ret;
 
-	file_entry__init(&fe);
 	ffe.id = id;
 	ffe.pipe_id = p->stat.st_ino;
 	ffe.has_regf_id = true;
-	ffe.regf_id = rfe.id;
+	ffe.regf_id = regf_id;
 	fe.type = FD_TYPES__FIFO;
 	fe.id = id;
 	fe.fifo = &ffe;

@@ -549,8 +549,6 @@ static int shell_tty_dump(const struct fd_parms *p, TtyFileEntry *tfe)
 static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown,
 			     TtyFileEntry *tfe)
 {
-	FileEntry fe = FILE_ENTRY__INIT;
-	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	int index = pts_index(&p->stat), ret, mnt_id;
 	struct pty_side *side;
 	struct tty_dump *td;
@@ -575,24 +573,10 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 		return ret;
 	td->orphan_index = index;
 	tfe->tty_info_id = side->info_id;
-	rfe.id = ctx->next_id++;
-	rfe.flags = p->flags;
-	rfe.fown = fown;
-	rfe.name = (char *)p->link;
-	rfe.has_mode = true;
-	rfe.mode = p->stat.st_mode;
-	if (mnt_id >= 0) {
-		rfe.has_mnt_id = true;
-		rfe.mnt_id = mnt_id;
-	}
-	fe.type = FD_TYPES__REG;
-	fe.id = rfe.id;
-	fe.reg = &rfe;
-	ret = write_file_entry(ctx, &fe);
+	ret = write_path_file(ctx, p, fown, mnt_id, &tfe->regf_id);
 	if (ret)
 		return ret;
 	tfe->has_regf_id = true;
-	tfe->regf_id = rfe.id;
 	return 0;
 }
 
@@ -610,25 +594,8 @@ static bool tty_detect(const struct fd_parms *p)
 static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown,
 			    TtyFileEntry *tfe)
 {
-	FileEntry fe = FILE_ENTRY__INIT;
-	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
-	int ret;
-
-	rfe.id = ctx->next_id++;
-	rfe.flags = p->flags;
-	rfe.fown = fown;
-	rfe.name = (char *)p->link;
-	rfe.has_mode = true;
-	rfe.mode = p->stat.st_mode;
-	fe.type = FD_TYPES__REG;
-	fe.id = rfe.id;
-	fe.reg = &rfe;
-	ret = write_file_entry(ctx, &fe);
-	if (ret)
-		return ret;
 	tfe->has_regf_id = true;
-	tfe->regf_id = rfe.id;
-	return 0;
+	return write_path_file(ctx, p, fown, -1, &tfe->regf_id);
 }
 
 static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
