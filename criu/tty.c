@@ -32,6 +32,7 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <dirent.h>
+#include <poll.h>
 
 #include "common.h"
 #include "cr_options.h"
@@ -92,6 +93,11 @@ struct pty_side {
 	bool master;
 	bool info_written;	/* its tty-info.img entry */
 	uint32_t info_id;	/* CRIU's: index * 2, + 1 for the master */
+	/* a master whose slave is open nowhere in the tree: */
+	bool slave_closed;	/* it was opened and closed (the master polls POLLHUP) */
+	bool has_owner;
+	uid_t slave_uid;	/* the owner of the slave's node */
+	gid_t slave_gid;
 };
 
 /* a task of the tree and its controlling terminal, from its /proc stat */
@@ -363,6 +369,8 @@ static int fill_term(int fd, struct pty_term *pt, TtyInfoEntry *info)
 	struct termios t, lt;
 	struct winsize ws;
 
+	/* (the ioctl fills the kernel's termios, shorter than libc's: the rest would be the stack's) */
+	memset(&lt, 0, sizeof(lt));
 	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGLCKTRMIOS, &lt) || ioctl(fd, TIOCGWINSZ, &ws))
 		return -errno;
 	termios_to_entry(&t, &pt->te, pt->cc);
@@ -399,7 +407,7 @@ static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInf
 	info->locked = locked;
 	info->packet_mode = pkt;
 	info->rdev = PTMX_RDEV;
-	return queued_bytes(fd, "master", index);
+	return 0;
 }
 
 /* The session whose controlling terminal the slave is: its leader's ids as the images hold them. */
@@ -432,7 +440,155 @@ static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat 
 	info->has_uid = info->has_gid = true;
 	info->uid = st->st_uid;
 	info->gid = st->st_gid;
-	return queued_bytes(fd, "slave", index);
+	return 0;
+}
+
+static bool polls_in(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static bool polls_hup(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/*
+ * A slave of criu's own, to read and write back the pty's queued bytes: from
+ * the master (TIOCGPTPEER), unlocked for the while if it is locked. Only
+ * where opening and closing it changes nothing: a slave is open in the tree,
+ * or the last one was closed already (the master polls POLLHUP again after).
+ */
+static int open_own_slave(int master, int index)
+{
+	int locked = 0, zero = 0, fd;
+
+	if (ioctl(master, TIOCGPTLCK, &locked) || (locked && ioctl(master, TIOCSPTLCK, &zero)))
+		return pr_fail_errno("can't unlock pty %d to read its queued bytes", index);
+	fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = pr_fail_errno("can't open the slave of pty %d to read its queued bytes", index);
+	if (locked && ioctl(master, TIOCSPTLCK, &locked)) {
+		int ret = pr_fail_errno("can't lock pty %d again", index);
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int write_tty_data(struct dump_files_ctx *ctx, uint32_t tty_id, const struct tty_queued *q)
+{
+	TtyDataEntry e = TTY_DATA_ENTRY__INIT;
+	struct cr_img *img;
+
+	if (!q->len)
+		return 0;
+	img = dump_files_img(ctx, CR_FD_TTY_DATA);
+	if (!img)
+		return -EIO;
+	e.tty_id = tty_id;
+	e.data.data = q->buf;
+	e.data.len = q->len;
+	return pb_write_one(img, &e, PB_TTY_DATA);
+}
+
+/* The bytes the pty holds both ways, into the live pty again; the first error. */
+static int put_back(int master, int slave, int index, struct tty_queued *in, struct tty_queued *out)
+{
+	int ret = 0, err;
+
+	if (in->len) {
+		err = tty_data_put(master, slave, master, true, in->buf, in->len);
+		if (err)
+			ret = pr_fail(err, "pty %d: can't put its slave's %zu unread bytes back: %s\n", index, in->len,
+				      strerror(-err));
+	}
+	if (out->len) {
+		err = tty_data_put(master, master, slave, false, out->buf, out->len);
+		if (err && !ret)
+			ret = pr_fail(err, "pty %d: can't put its master's %zu unread bytes back: %s\n", index,
+				      out->len, strerror(-err));
+	}
+	return ret;
+}
+
+/*
+ * The bytes queued in the pty both ways, read out through the master and a
+ * slave of criu's, into tty-data.img (tty_id: the side that reads them, as
+ * CRIU has it), and written back at once: the tree goes on with them.
+ */
+static int dump_queued(struct dump_files_ctx *ctx, int master, int index, bool slave_in_tree, bool slave_closed)
+{
+	struct tty_queued in = {}, out = {};
+	const char *why_in = NULL, *why_out = NULL;
+	struct termios t;
+	int pkt = 0, slave, ret, err;
+
+	if (!slave_in_tree && !slave_closed) {
+		/* (the bytes for such a slave can't be seen without opening it, which would end it) */
+		if (polls_in(master))
+			return pr_fail(-EOPNOTSUPP, "pty %d: bytes queued on its master, whose slave is open nowhere in "
+						    "the tree: not supported\n", index);
+		return 0;
+	}
+	if (ioctl(master, TIOCGPKT, &pkt) || tcgetattr(master, &t))
+		return pr_fail_errno("can't read the mode of pty %d", index);
+	slave = open_own_slave(master, index);
+	if (slave < 0)
+		return slave;
+	if ((pkt && polls_in(master)) || (t.c_line != N_TTY && (polls_in(master) || polls_in(slave)))) {
+		close(slave);
+		return pr_fail(-EOPNOTSUPP, "pty %d: bytes queued with %s: not supported\n", index,
+			       pkt ? "the master in packet mode" : "a line discipline other than n_tty");
+	}
+	err = tty_data_take(master, slave, true, &in, &why_in);
+	if (err == -EOPNOTSUPP || !err)
+		err = tty_data_take(master, master, false, &out, &why_out) ?: err;
+	ret = put_back(master, slave, index, &in, &out);
+	close(slave);
+	if (!ret && slave_closed && !polls_hup(master))
+		ret = pr_fail(-EIO, "pty %d: its slave did not close again\n", index);
+	if (!ret && err == -EOPNOTSUPP)
+		ret = pr_fail(err, "pty %d: queued bytes that can't be given back: %s\n", index, why_in ?: why_out);
+	else if (!ret && err)
+		ret = pr_fail(err, "pty %d: can't read its queued bytes: %s\n", index, strerror(-err));
+	if (!ret && in.len && !slave_in_tree)
+		ret = pr_fail(-EOPNOTSUPP, "pty %d: %zu bytes queued for its slave, which is open nowhere in the tree: "
+					   "not supported\n", index, in.len);
+	if (!ret)
+		ret = write_tty_data(ctx, (uint32_t)index << 1, &in) ?: write_tty_data(ctx, (uint32_t)index << 1 | 1, &out);
+	free(in.buf);
+	free(out.buf);
+	return ret;
+}
+
+/* A master whose slave is open nowhere in the tree: was it closed, whose is its node. */
+static int master_alone(int master, int index, struct pty_side *side)
+{
+	struct stat st;
+	int fd;
+
+	side->slave_closed = polls_hup(master);
+	/* (an O_PATH open of the slave's node does not open the tty) */
+	fd = ioctl(master, TIOCGPTPEER, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int ret = pr_fail_errno("can't stat the slave of pty %d", index);
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	side->has_owner = true;
+	side->slave_uid = st.st_uid;
+	side->slave_gid = st.st_gid;
+	return 0;
 }
 
 static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struct pty_side *side,
@@ -450,9 +606,13 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	info.type = TTY_TYPE__PTY;
 	pty.index = side->index;
 	info.pty = &pty;
-	if (side->master)
-		ret = fill_master_info(td, p->lfd, side->index, &info, &pt);
-	else
+	if (side->master) {
+		bool slave_in_tree = find_side(td, side->index, false) != NULL;
+
+		ret = slave_in_tree ? 0 : master_alone(p->lfd, side->index, side);
+		ret = ret ?: fill_master_info(td, p->lfd, side->index, &info, &pt);
+		ret = ret ?: dump_queued(ctx, p->lfd, side->index, slave_in_tree, side->slave_closed);
+	} else
 		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &pt);
 	if (ret)
 		return ret;
@@ -484,9 +644,6 @@ static int pty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyFil
 		index = pts_index(&p->stat);
 	if (index < 0 || index >= MAX_PTS_INDEX)
 		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
-	if (master && !find_side(td, index, false))
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master %d whose slave is not open in the tree: not supported\n",
-			       p->fd, p->item->pid, index);
 	if (master && strcmp(p->link, "/dev/ptmx") && strcmp(p->link, "/dev/pts/ptmx"))
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master opened as %s: not supported\n", p->fd,
 			       p->item->pid, p->link);
@@ -498,6 +655,13 @@ static int pty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyFil
 	if (ret)
 		return ret;
 	tfe->tty_info_id = side->info_id;
+	if (master && !find_side(td, index, false)) {
+		tfe->has_slave_closed = true;
+		tfe->slave_closed = side->slave_closed;
+		tfe->has_slave_uid = tfe->has_slave_gid = side->has_owner;
+		tfe->slave_uid = side->slave_uid;
+		tfe->slave_gid = side->slave_gid;
+	}
 	return 0;
 }
 
@@ -568,7 +732,7 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 			       index);
 	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
 	if (!ret)
-		ret = dump_side_info(ctx, td, side, p);
+		ret = dump_side_info(ctx, td, side, p) ?: queued_bytes(p->lfd, "slave", index);
 	if (ret)
 		return ret;
 	td->orphan_index = index;
@@ -638,6 +802,9 @@ struct pty_pair {
 	TtyInfoEntry *master, *slave;	/* their tty-info.img entries; no master: it was outside the tree */
 	struct file_desc *slave_d;	/* a file of the slave (the first collected) */
 	int master_fd;			/* criu's open of the master, -1 */
+	int slave_fd;			/* criu's own slave (own_slave()) until the tree runs, -1 */
+	const TtyFileEntry *alone;	/* a master file's, when no slave was open in the tree */
+	TtyDataEntry *to_slave, *to_master;	/* tty-data.img: the bytes each side had to read */
 };
 
 /* the pty pairs being restored, in the ctx (rst_files_state()) */
@@ -645,6 +812,8 @@ struct tty_rst {
 	bool info_read;
 	TtyInfoEntry **infos;
 	int nr_infos;
+	TtyDataEntry **data;	/* tty-data.img */
+	int nr_data;
 	struct pty_pair *pairs;
 };
 static const char tty_rst_key;
@@ -652,6 +821,29 @@ static const char tty_rst_key;
 static struct tty_rst *tty_rst(struct rst_ctx *ctx)
 {
 	return rst_files_state(ctx, &tty_rst_key, sizeof(struct tty_rst));
+}
+
+/* tty-data.img, written only when a pty held bytes */
+static int read_tty_data(struct rst_ctx *ctx, struct tty_rst *st)
+{
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_TTY_DATA, O_RSTR);
+	TtyDataEntry *e, **data;
+	int ret;
+
+	if (!img)
+		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_TTY_DATA)) > 0) {
+		data = realloc(st->data, (st->nr_data + 1) * sizeof(*data));
+		if (!data) {
+			pb_free(e, PB_TTY_DATA);
+			ret = -ENOMEM;
+			break;
+		}
+		st->data = data;
+		st->data[st->nr_data++] = e;
+	}
+	close_image(img);
+	return ret < 0 ? ret : 0;
 }
 
 static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
@@ -677,7 +869,7 @@ static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
 		st->infos[st->nr_infos++] = info;
 	}
 	close_image(img);
-	return ret < 0 ? ret : 0;
+	return ret < 0 ? ret : read_tty_data(ctx, st);
 }
 
 static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id)
@@ -704,7 +896,7 @@ static struct pty_pair *pair_get(struct tty_rst *st, int index)
 	if (!pp)
 		return NULL;
 	pp->index = index;
-	pp->master_fd = -1;
+	pp->master_fd = pp->slave_fd = -1;
 	pp->next = st->pairs;
 	st->pairs = pp;
 	return pp;
@@ -742,7 +934,7 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
 		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
 	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
-	if (!info_is_master(info) && info->sid && info->pgrp != info->sid)
+	if (info->sid && info->pgrp != info->sid)
 		return pr_fail(-EOPNOTSUPP, "pty %u: its foreground group %u is not its session leader's (%u): not "
 					    "supported\n",
 			       info->pty->index, info->pgrp, info->sid);
@@ -755,6 +947,8 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 		pp->slave = info;
 	if (!info_is_master(info) && !pp->slave_d)
 		pp->slave_d = d;
+	if (info_is_master(info) && d->fe->tty->has_slave_closed)
+		pp->alone = d->fe->tty;
 	d->priv = pp;
 	return mark_path_record(ctx, d);
 }
@@ -916,22 +1110,153 @@ static int orphan_master(struct rst_ctx *ctx, struct pty_pair *pp)
 	return pp->master_fd;
 }
 
-/* The pair's master, opened once; unlocked until the late hook. */
+/* The bytes a side of the pair had to read (tty-data.img), by its entry's id; 0 or -EINVAL (logged). */
+static int pair_data(struct tty_rst *st, struct pty_pair *pp)
+{
+	for (int i = 0; i < st->nr_data; i++) {
+		TtyDataEntry *e = st->data[i];
+
+		if (pp->slave && e->tty_id == pp->slave->id)
+			pp->to_slave = e;
+		else if (pp->master && e->tty_id == pp->master->id)
+			pp->to_master = e;
+	}
+	if (pp->to_slave && !pp->master)
+		return pr_fail(-EINVAL, "tty-data.img: bytes for the slave of pty %d, whose master was outside the "
+					"tree\n", pp->index);
+	return 0;
+}
+
+/* The side whose termios, locked termios and window size the pty gets: the slave's (a master's entry has them too). */
+static const TtyInfoEntry *term_info(const struct pty_pair *pp)
+{
+	return pp->slave && pp->slave->termios ? pp->slave : pp->master;
+}
+
+/* The slave's termios and window size, set through the master (its termios ioctls reach the slave). */
+static int set_term(struct pty_pair *pp)
+{
+	const TtyInfoEntry *si = term_info(pp);
+	struct termios t;
+	struct winsize ws = {};
+
+	if (!si)
+		return 0;
+	if (si->termios && termios_from_entry(si->termios, &t))
+		return pr_fail(-EINVAL, "tty-info.img: entry %u: termios of pty %d: c_cc is neither CRIU's 19 words "
+					"nor %d characters, or a bad speed\n",
+			       si->id, pp->index, NCCS);
+	if (si->winsize) {
+		ws.ws_row = si->winsize->ws_row;
+		ws.ws_col = si->winsize->ws_col;
+		ws.ws_xpixel = si->winsize->ws_xpixel;
+		ws.ws_ypixel = si->winsize->ws_ypixel;
+	}
+	if ((si->termios && tcsetattr(pp->master_fd, TCSANOW, &t)) ||
+	    (si->winsize && ioctl(pp->master_fd, TIOCSWINSZ, &ws)))
+		return pr_fail_errno("can't set the termios of pty %d", pp->index);
+	return 0;
+}
+
+/*
+ * What must wait until the queued bytes are back (they go through with the
+ * termios set aside, which locked bits would forbid): the locked termios,
+ * and the owner of the slave's node (grantpt() gave it to its opener, a new
+ * pty is criu's), through an O_PATH open of it, which does not open the tty.
+ */
+static int set_term_late(struct pty_pair *pp)
+{
+	const TtyInfoEntry *si = term_info(pp);
+	bool owner = pp->slave ? pp->slave->has_uid && pp->slave->has_gid : pp->alone && pp->alone->has_slave_uid;
+	uid_t uid = pp->slave ? pp->slave->uid : pp->alone ? pp->alone->slave_uid : 0;
+	gid_t gid = pp->slave ? pp->slave->gid : pp->alone ? pp->alone->slave_gid : 0;
+	struct termios lt;
+	int fd, ret = 0;
+
+	if (si && si->termios_locked) {
+		if (termios_from_entry(si->termios_locked, &lt))
+			return pr_fail(-EINVAL, "tty-info.img: entry %u: locked termios of pty %d: bad c_cc\n", si->id,
+				       pp->index);
+		if (ioctl(pp->master_fd, TIOCSLCKTRMIOS, &lt))
+			return pr_fail_errno("can't lock the termios of pty %d", pp->index);
+	}
+	if (!owner)
+		return 0;
+	fd = ioctl(pp->master_fd, TIOCGPTPEER, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fchownat(fd, "", uid, gid, AT_EMPTY_PATH))
+		ret = pr_fail_errno("can't give the slave of pty %d to %u:%u", pp->index, uid, gid);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * criu's own slave of the pair, held until the tree runs (pty_late()): the
+ * queued bytes go through it, and a session leader whose controlling
+ * terminal the slave is, with no fd of it, takes it from there. Not for a
+ * master whose slave was never opened: closing it would end the slave.
+ */
+static int own_slave(struct pty_pair *pp)
+{
+	if (!pp->slave && !(pp->alone && pp->alone->slave_closed))
+		return 0;
+	pp->slave_fd = ioctl(pp->master_fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (pp->slave_fd < 0)
+		return pr_fail_errno("can't open the slave of pty %d", pp->index);
+	return 0;
+}
+
+static int put_data(struct pty_pair *pp)
+{
+	int ret;
+
+	if (pp->to_slave) {
+		ret = tty_data_put(pp->master_fd, pp->slave_fd, pp->master_fd, true, pp->to_slave->data.data,
+				   pp->to_slave->data.len);
+		if (ret)
+			return pr_fail(ret, "pty %d: can't give its slave %zu bytes to read: %s\n", pp->index,
+				       pp->to_slave->data.len, strerror(-ret));
+	}
+	if (pp->to_master) {
+		ret = tty_data_put(pp->master_fd, pp->master_fd, pp->slave_fd, false, pp->to_master->data.data,
+				   pp->to_master->data.len);
+		if (ret)
+			return pr_fail(ret, "pty %d: can't give its master %zu bytes to read: %s\n", pp->index,
+				       pp->to_master->data.len, strerror(-ret));
+	}
+	return 0;
+}
+
+/*
+ * The pair's master, opened once, unlocked until the late hook, with the
+ * slave's termios, the queued bytes, and criu's own slave.
+ */
 static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
 {
-	int zero = 0;
+	int zero = 0, ret;
 
 	if (pp->master_fd >= 0)
 		return pp->master_fd;
-	if (!pp->slave)
-		return pr_fail(-EINVAL, "pty %d: the images lack its slave\n", pp->index);
-	if (!pp->master)
-		return orphan_master(ctx, pp);
+	if (!pp->slave && !pp->master)
+		return pr_fail(-EINVAL, "pty %d: the images lack both its sides\n", pp->index);
+	if (!pp->master) {
+		ret = orphan_master(ctx, pp);
+		ret = ret < 0 ? ret : set_term(pp) ?: set_term_late(pp);
+		return ret ?: pp->master_fd;
+	}
+	ret = pair_data(tty_rst(ctx), pp);
+	if (ret)
+		return ret;
 	pp->master_fd = open_ptmx_index(ctx, NULL, pp->index);
 	if (pp->master_fd < 0)
 		return pp->master_fd;
 	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
 		return pr_fail_errno("can't unlock the new pty %d", pp->index);
+	if ((pp->to_slave || pp->to_master) && !pp->slave && !(pp->alone && pp->alone->slave_closed))
+		return pr_fail(-EINVAL, "tty-data.img: bytes for pty %d, whose slave was never opened\n", pp->index);
+	ret = set_term(pp) ?: own_slave(pp) ?: put_data(pp) ?: set_term_late(pp);
+	if (ret)
+		return ret;
 	return pp->master_fd;
 }
 
@@ -963,16 +1288,14 @@ static int open_orphan_slave(struct rst_ctx *ctx, struct pty_pair *pp, const Reg
 	return fd;
 }
 
+/* A file of the pair's slave: the termios are the pty's, set with its master (set_term()). */
 static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair *pp, int master,
 		      unsigned int flags)
 {
-	const TtyInfoEntry *si = pp->slave;
 	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
 	const TtyFileEntry *tf = d->fe->tty;
 	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
 	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
-	struct termios t, lt;
-	struct winsize ws = {};
 	int fd;
 
 	if (rd && rd->fe->reg && rd->fe->reg->name) {
@@ -984,28 +1307,6 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 		fd = ioctl(master, TIOCGPTPEER, oflags);
 		if (fd < 0)
 			return pr_fail_errno("can't open the slave of pty %d", pp->index);
-	}
-	if ((si->termios && termios_from_entry(si->termios, &t)) ||
-	    (si->termios_locked && termios_from_entry(si->termios_locked, &lt))) {
-		close(fd);
-		return pr_fail(-EINVAL, "tty-info.img: entry %u: termios of pty %d: c_cc is neither CRIU's 19 words "
-					"nor %d characters, or a bad speed\n",
-			       si->id, pp->index, NCCS);
-	}
-	if (si->winsize) {
-		ws.ws_row = si->winsize->ws_row;
-		ws.ws_col = si->winsize->ws_col;
-		ws.ws_xpixel = si->winsize->ws_xpixel;
-		ws.ws_ypixel = si->winsize->ws_ypixel;
-	}
-	/* the locked bits (TIOCSLCKTRMIOS: the kernel's termios, the start of libc's), as CRIU restores them */
-	if ((si->termios && tcsetattr(fd, TCSANOW, &t)) || (si->winsize && ioctl(fd, TIOCSWINSZ, &ws)) ||
-	    (si->termios_locked && ioctl(fd, TIOCSLCKTRMIOS, &lt)) ||
-	    (si->has_uid && si->has_gid && fchown(fd, si->uid, si->gid))) {
-		int ret = pr_fail_errno("can't set the termios of pty %d", pp->index);
-
-		close(fd);
-		return ret;
 	}
 	return fd;
 }
@@ -1078,6 +1379,11 @@ static int pty_late(struct file_desc *d, int ctl_fd)
 	struct pty_pair *pp = d->priv;
 	int lock, pkt;
 
+	/* (a slave open nowhere in the tree is closed again: its master reads EOF) */
+	if (pp->slave_fd >= 0) {
+		close(pp->slave_fd);
+		pp->slave_fd = -1;
+	}
 	if (!is_master_file(pp, d)) {
 		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
 			return pr_fail_errno("can't make pty %d exclusive again", pp->index);
@@ -1128,11 +1434,13 @@ int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me)
 	struct tty_rst *st = me->sid == me->pid ? tty_rst(ctx) : NULL;
 
 	for (struct pty_pair *pp = st ? st->pairs : NULL; pp; pp = pp->next) {
+		const TtyInfoEntry *info = pp->slave ?: pp->master;
 		int cfd, fd;
 
-		if (!pp->slave || !pp->slave_d || (pid_t)pp->slave->sid != me->pid)
+		if (!info || (pid_t)info->sid != me->pid)
 			continue;
-		cfd = ctx->files.ctl_fds[pp->slave_d->index];
+		/* a file of the slave in the tree, or criu's own slave (own_slave()) */
+		cfd = pp->slave_d ? ctx->files.ctl_fds[pp->slave_d->index] : pp->slave_fd;
 		fd = cfd >= 0 ? sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0) : -1;
 		if (fd < 0)
 			return pr_fail(-EINVAL, "task %d: can't get pty %d from criu to make it its terminal\n", me->pid,
@@ -1161,6 +1469,8 @@ static void tty_cleanup(struct rst_ctx *ctx)
 		st->pairs = pp->next;
 		if (pp->master_fd >= 0)
 			close(pp->master_fd);
+		if (pp->slave_fd >= 0)
+			close(pp->slave_fd);
 		free(pp);
 	}
 	for (int i = 0; i < st->nr_infos; i++)
@@ -1168,6 +1478,11 @@ static void tty_cleanup(struct rst_ctx *ctx)
 	free(st->infos);
 	st->infos = NULL;
 	st->nr_infos = 0;
+	for (int i = 0; i < st->nr_data; i++)
+		pb_free(st->data[i], PB_TTY_DATA);
+	free(st->data);
+	st->data = NULL;
+	st->nr_data = 0;
 }
 
 const struct file_type tty_file_type = {
