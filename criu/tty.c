@@ -33,6 +33,10 @@
 #include <termios.h>
 #include <dirent.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "cr_options.h"
@@ -58,6 +62,9 @@
 #define PTS_MAJOR_FIRST 136
 #define PTS_MAJOR_LAST 143
 #define MAX_PTS_INDEX 4096
+#define DEV_TTY_RDEV makedev(5, 0)
+/* CRIU's tty-info.img id of /dev/tty (its "ctty" driver's index, 1006, twice) */
+#define CTTY_INFO_ID (1006 << 1)
 
 bool tty_is_terminal(const struct stat *st)
 {
@@ -114,6 +121,7 @@ struct tty_dump {
 	struct task_ctty *cttys;	/* one per task of the tree */
 	int nr_cttys;
 	int orphan_index;	/* the pty whose master is outside the tree (--orphan-pts-master), -1 */
+	int dev_tty_index;	/* the pty that /dev/tty fds reach, -1 */
 };
 static const char tty_dump_key;
 
@@ -284,7 +292,7 @@ static int tty_dump_ready(struct dump_files_ctx *ctx, struct tty_dump **ret_td)
 	if (!td)
 		return -ENOMEM;
 	if (!td->scanned) {
-		td->orphan_index = -1;
+		td->orphan_index = td->dev_tty_index = -1;
 		for_each_pstree_item(ctx->tree, item) {
 			ret = scan_task_ptys(td, item);
 			if (ret)
@@ -744,6 +752,82 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 	return 0;
 }
 
+/* The pty a /dev/tty fd reaches (TIOCGDEV: the device behind it), -1 when it is no pts. */
+static int dev_tty_index(int fd)
+{
+	unsigned int dev;
+	struct stat st = { .st_mode = S_IFCHR };
+
+	if (ioctl(fd, TIOCGDEV, &dev))
+		return -1;
+	st.st_rdev = makedev(major(dev), minor(dev));
+	return is_pts(&st) ? pts_index(&st) : -1;
+}
+
+/*
+ * An open of /dev/tty (CRIU's "ctty" terminal) that reaches the slave of a
+ * pty whose master is in the tree: its tty-info.img entry (CRIU's: type
+ * CTTY, id CTTY_INFO_ID) names the session whose controlling terminal that
+ * slave is, which restore finds the pty by; its path (/dev/tty) in a
+ * regular-file entry, as CRIU writes it. One such pty (CRIU's one id).
+ */
+static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, int index, FownEntry *fown,
+			TtyFileEntry *tfe)
+{
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	struct task_ctty *leader;
+	struct tty_dump *td;
+	struct cr_img *img;
+	int ret = tty_dump_ready(ctx, &td);
+
+	if (ret)
+		return ret;
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	if (ret)
+		return ret;
+	if (!leader)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: /dev/tty of pty %d, which is no session's controlling "
+					    "terminal now: not supported\n", p->fd, p->item->pid, index);
+	if (td->dev_tty_index >= 0 && td->dev_tty_index != index)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: /dev/tty of pty %d and of pty %d: only one is "
+					    "supported\n", p->fd, p->item->pid, td->dev_tty_index, index);
+	if (td->dev_tty_index < 0) {
+		info.id = CTTY_INFO_ID;
+		info.type = TTY_TYPE__CTTY;
+		info.sid = leader->item->vsid;
+		info.pgrp = leader->item->vpgid;
+		info.rdev = (uint32_t)DEV_TTY_RDEV;
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		td->dev_tty_index = index;
+	}
+	tfe->tty_info_id = CTTY_INFO_ID;
+	tfe->has_regf_id = true;
+	return write_path_file(ctx, p, fown, -1, &tfe->regf_id);
+}
+
+/* A /dev/tty fd of a pty whose master is in the tree: its index, else -1. */
+static int dev_tty_of_pair(struct dump_files_ctx *ctx, const struct fd_parms *p, int *ret_index)
+{
+	struct tty_dump *td;
+	int index, ret;
+
+	*ret_index = -1;
+	if (!S_ISCHR(p->stat.st_mode) || p->stat.st_rdev != DEV_TTY_RDEV)
+		return 0;
+	index = dev_tty_index(p->lfd);
+	if (index < 0)
+		return 0;
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (find_side(td, index, true))
+		*ret_index = index;
+	return 0;
+}
+
 static bool tty_detect(const struct fd_parms *p)
 {
 	return tty_is_terminal(&p->stat);
@@ -767,15 +851,17 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	FileEntry fe = FILE_ENTRY__INIT;
 	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
 	FownEntry fown;
+	int ret, dev_tty;
 	bool pair;
-	int ret;
 
-	ret = is_pair_side(ctx, p, &pair);
+	ret = is_pair_side(ctx, p, &pair) ?: dev_tty_of_pair(ctx, p, &dev_tty);
 	if (!ret)
 		ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
-	if (pair)
+	if (dev_tty >= 0)
+		ret = dev_tty_dump(ctx, p, dev_tty, &fown, &tfe);
+	else if (pair)
 		ret = pty_dump(ctx, p, &tfe) ?: write_path_entry(ctx, p, &fown, &tfe);
 	else if (is_pts(&p->stat) && opts.orphan_pts_master)
 		ret = orphan_slave_dump(ctx, p, &fown, &tfe);
@@ -931,6 +1017,8 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (ret)
 		return ret;
 	info = find_info(st, d->fe->tty->tty_info_id);
+	if (info && info->type == TTY_TYPE__CTTY)
+		return mark_path_record(ctx, d);	/* /dev/tty: dev_tty_open() */
 	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
 		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
 	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
@@ -1362,8 +1450,89 @@ static int shell_tty_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
+/* The /dev/tty entry of a file (CRIU's CTTY), NULL if it is no open of /dev/tty. */
+static const TtyInfoEntry *dev_tty_info(struct rst_ctx *ctx, const struct file_desc *d)
+{
+	struct tty_rst *st = tty_rst(ctx);
+	TtyInfoEntry *info;
+
+	if (!st || d->priv || !is_pty_file(d->fe->tty))
+		return NULL;
+	info = find_info(st, d->fe->tty->tty_info_id);
+	return info && info->type == TTY_TYPE__CTTY ? info : NULL;
+}
+
+/*
+ * /dev/tty opens the opener's controlling terminal: a helper, sharing criu's
+ * fd table, makes a session whose controlling terminal is the pty's slave,
+ * opens /dev/tty and puts it at fd; it drops the terminal as it exits (as a
+ * session leader), before the tree's session leader takes it.
+ */
+static int open_dev_tty_as(int slave, unsigned int flags, int fd)
+{
+	int status;
+	pid_t pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int t;
+
+		signal(SIGHUP, SIG_IGN);
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0))
+			_exit(1);
+		t = open("/dev/tty", flags | O_CLOEXEC);
+		if (t < 0 || dup3(t, fd, O_CLOEXEC) != fd)
+			_exit(2);
+		close(t);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+static int dev_tty_open(struct rst_ctx *ctx, const TtyInfoEntry *info, struct file_desc *d, int *ret_fd)
+{
+	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
+	struct tty_rst *st = tty_rst(ctx);
+	struct pty_pair *pp;
+	int fd, ret;
+
+	for (pp = st->pairs; pp; pp = pp->next) {
+		const TtyInfoEntry *pi = pp->slave ?: pp->master;
+
+		if (pp->master && pi->sid && pi->sid == info->sid)
+			break;
+	}
+	if (!pp)
+		return pr_fail(-EINVAL, "tty-info.img: /dev/tty of session %u, whose controlling terminal is no pty of the "
+					"images\n", info->sid);
+	ret = pair_master(ctx, pp);
+	if (ret < 0)
+		return ret;
+	if (pp->slave_fd < 0)
+		return pr_fail(-EINVAL, "pty %d: /dev/tty of it, but its slave was never opened\n", pp->index);
+	/* (a place in the fd table for the helper to put it) */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail_errno("can't open /dev/null");
+	ret = open_dev_tty_as(pp->slave_fd, flags, fd);
+	if (ret) {
+		close(fd);
+		return pr_fail(ret, "pty %d: can't open /dev/tty as a session whose terminal it is: %s\n", pp->index,
+			       strerror(-ret));
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
+	const TtyInfoEntry *dev_tty = dev_tty_info(ctx, d);
+
+	if (dev_tty)
+		return dev_tty_open(ctx, dev_tty, d, ret_fd);
 	if (d->priv)	/* a pty pair's side (tty_collect()) */
 		return pty_open(ctx, d, ret_fd);
 	return shell_tty_open(d, ret_fd);
@@ -1426,6 +1595,8 @@ static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
 	if (d->priv)
 		return pty_late(d, ctl_fd);
+	if (dev_tty_info(ctx, d))
+		return 0;
 	return shell_tty_late(ctx, d, ctl_fd);
 }
 
