@@ -828,6 +828,65 @@ static int dev_tty_of_pair(struct dump_files_ctx *ctx, const struct fd_parms *p,
 	return 0;
 }
 
+/* A file of a pty slave whose master was closed: the kernel hung it up (every ioctl fails with EIO). */
+static bool hung_up(const struct fd_parms *p)
+{
+	struct termios t;
+
+	return is_pts(&p->stat) && tcgetattr(p->lfd, &t) && errno == EIO;
+}
+
+/*
+ * A slave hung up by the close of its master: its tty-info.img entry has no
+ * termios (nothing can be read), as CRIU writes it, and no session (the
+ * hang-up took it); restore makes a pty, opens the slave's files from it and
+ * closes the master again. Its path, without the " (deleted)" the hang-up
+ * left on it, in a regular-file entry of its own.
+ */
+static int hung_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown, TtyFileEntry *tfe)
+{
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	TtyPtyEntry pty = TTY_PTY_ENTRY__INIT;
+	int index = pts_index(&p->stat), ret;
+	struct fd_parms q = *p;
+	struct pty_side *side;
+	struct tty_dump *td;
+	struct cr_img *img;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (index >= MAX_PTS_INDEX)
+		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
+	if (find_side(td, index, true))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a hung-up slave of a pty %d, whose index a pty of the tree "
+					    "has now: not supported\n", p->fd, p->item->pid, index);
+	side = find_side(td, index, false);
+	if (!side)
+		return pr_fail(-EINVAL, "fd %d of task %d: pty %d was not seen in the tree\n", p->fd, p->item->pid,
+			       index);
+	if (!side->info_written) {
+		info.id = (uint32_t)index << 1;
+		info.type = TTY_TYPE__PTY;
+		pty.index = index;
+		info.pty = &pty;
+		info.rdev = (uint32_t)p->stat.st_rdev;
+		info.has_uid = info.has_gid = true;
+		info.uid = p->stat.st_uid;
+		info.gid = p->stat.st_gid;
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		side->info_written = true;
+		side->info_id = info.id;
+	}
+	tfe->tty_info_id = side->info_id;
+	tfe->has_regf_id = true;
+	file_unlinked(ctx->tree, p, q.link, sizeof(q.link));
+	return write_path_file(ctx, &q, fown, -1, &tfe->regf_id);
+}
+
 static bool tty_detect(const struct fd_parms *p)
 {
 	return tty_is_terminal(&p->stat);
@@ -861,6 +920,8 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 		return ret;
 	if (dev_tty >= 0)
 		ret = dev_tty_dump(ctx, p, dev_tty, &fown, &tfe);
+	else if (hung_up(p))
+		ret = hung_slave_dump(ctx, p, &fown, &tfe);
 	else if (pair)
 		ret = pty_dump(ctx, p, &tfe) ?: write_path_entry(ctx, p, &fown, &tfe);
 	else if (is_pts(&p->stat) && opts.orphan_pts_master)
@@ -891,6 +952,7 @@ struct pty_pair {
 	int slave_fd;			/* criu's own slave (own_slave()) until the tree runs, -1 */
 	const TtyFileEntry *alone;	/* a master file's, when no slave was open in the tree */
 	TtyDataEntry *to_slave, *to_master;	/* tty-data.img: the bytes each side had to read */
+	bool hung;			/* its slave was hung up: the master is closed again (pty_late()) */
 };
 
 /* the pty pairs being restored, in the ctx (rst_files_state()) */
@@ -1316,6 +1378,25 @@ static int put_data(struct pty_pair *pp)
 }
 
 /*
+ * A slave that its master's close had hung up (its entry has no termios, as
+ * CRIU writes it): a new pty at its index, whose master is closed again
+ * once the slave's files are open (pty_late()), which hangs them up.
+ */
+static int hung_master(struct rst_ctx *ctx, struct pty_pair *pp)
+{
+	int zero = 0, ret;
+
+	pp->hung = true;
+	pp->master_fd = open_ptmx_index(ctx, NULL, pp->index);
+	if (pp->master_fd < 0)
+		return pp->master_fd;
+	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
+		return pr_fail_errno("can't unlock the new pty %d", pp->index);
+	ret = set_term_late(pp);
+	return ret ?: pp->master_fd;
+}
+
+/*
  * The pair's master, opened once, unlocked until the late hook, with the
  * slave's termios, the queued bytes, and criu's own slave.
  */
@@ -1327,6 +1408,8 @@ static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
 		return pp->master_fd;
 	if (!pp->slave && !pp->master)
 		return pr_fail(-EINVAL, "pty %d: the images lack both its sides\n", pp->index);
+	if (!pp->master && !pp->slave->termios)
+		return hung_master(ctx, pp);
 	if (!pp->master) {
 		ret = orphan_master(ctx, pp);
 		ret = ret < 0 ? ret : set_term(pp) ?: set_term_late(pp);
@@ -1383,7 +1466,7 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
 	const TtyFileEntry *tf = d->fe->tty;
 	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
-	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
+	struct file_desc *rd = !pp->master && !pp->hung && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
 	int fd;
 
 	if (rd && rd->fe->reg && rd->fe->reg->name) {
@@ -1392,9 +1475,15 @@ static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair 
 			return pr_fail(fd, "can't open %s, the slave of the new pty %d: %s\n", rd->fe->reg->name,
 				       pp->index, strerror(-fd));
 	} else {
-		fd = ioctl(master, TIOCGPTPEER, oflags);
-		if (fd < 0)
-			return pr_fail_errno("can't open the slave of pty %d", pp->index);
+		/* (TIOCGPTPEER keeps O_CLOEXEC in the file's flags, where a dup would show it) */
+		fd = ioctl(master, TIOCGPTPEER, oflags & ~O_CLOEXEC);
+		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+			int ret = pr_fail_errno("can't open the slave of pty %d", pp->index);
+
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
 	}
 	return fd;
 }
@@ -1552,6 +1641,13 @@ static int pty_late(struct file_desc *d, int ctl_fd)
 	if (pp->slave_fd >= 0) {
 		close(pp->slave_fd);
 		pp->slave_fd = -1;
+	}
+	/* (the master's close hangs the slave's files up, as they were) */
+	if (pp->hung) {
+		if (pp->master_fd >= 0)
+			close(pp->master_fd);
+		pp->master_fd = -1;
+		return 0;
 	}
 	if (!is_master_file(pp, d)) {
 		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
