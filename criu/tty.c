@@ -63,6 +63,10 @@
 #define PTS_MAJOR_LAST 143
 #define MAX_PTS_INDEX 4096
 #define DEV_TTY_RDEV makedev(5, 0)
+#define CONSOLE_RDEV makedev(5, 1)
+/* CRIU's ids of /dev/console and of the virtual terminals (its drivers' indexes, 1002 and 1004, twice) */
+#define CONSOLE_INFO_ID (1002 << 1)
+#define VT_INFO_ID (1004 << 1)
 /* CRIU's tty-info.img id of /dev/tty (its "ctty" driver's index, 1006, twice) */
 #define CTTY_INFO_ID (1006 << 1)
 
@@ -122,6 +126,7 @@ struct tty_dump {
 	int nr_cttys;
 	int orphan_index;	/* the pty whose master is outside the tree (--orphan-pts-master), -1 */
 	int dev_tty_index;	/* the pty that /dev/tty fds reach, -1 */
+	dev_t console_rdev, vt_rdev;	/* the console and the vt dumped, 0 */
 };
 static const char tty_dump_key;
 
@@ -212,7 +217,7 @@ static int add_ctty(struct tty_dump *td, struct pstree_item *item)
  * foreground group must be the leader's. *ret_leader: NULL when rdev is no
  * task's controlling terminal.
  */
-static int ctty_session(const struct tty_dump *td, dev_t rdev, int index, struct task_ctty **ret_leader)
+static int ctty_session(const struct tty_dump *td, dev_t rdev, const char *name, struct task_ctty **ret_leader)
 {
 	struct task_ctty *leader = NULL;
 
@@ -229,22 +234,22 @@ static int ctty_session(const struct tty_dump *td, dev_t rdev, int index, struct
 		if (c->rdev != rdev)
 			continue;
 		if (!leader || c->sid != leader->sid)
-			return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of task %d, whose session leader "
+			return pr_fail(-EOPNOTSUPP, "%s is the controlling terminal of task %d, whose session leader "
 						    "(%d) is not in the tree: not supported\n",
-				       index, c->item->pid, c->sid);
+				       name, c->item->pid, c->sid);
 	}
 	for (int i = 0; leader && i < td->nr_cttys; i++) {
 		struct task_ctty *c = &td->cttys[i];
 
 		if (c->sid == leader->sid && c->rdev != rdev && c->item->state != TASK_DEAD)
-			return pr_fail(-EOPNOTSUPP, "task %d is in the session of pty %d but has another controlling "
+			return pr_fail(-EOPNOTSUPP, "task %d is in the session of %s but has another controlling "
 						    "terminal or none: not supported\n",
-				       c->item->pid, index);
+				       c->item->pid, name);
 	}
 	if (leader && leader->tpgid != leader->pgid)
-		return pr_fail(-EOPNOTSUPP, "pty %d: its foreground process group (%d) is not its session leader's "
+		return pr_fail(-EOPNOTSUPP, "%s: its foreground process group (%d) is not its session leader's "
 					    "(%d): not supported\n",
-			       index, leader->tpgid, leader->pgid);
+			       name, leader->tpgid, leader->pgid);
 	*ret_leader = leader;
 	return 0;
 }
@@ -402,10 +407,12 @@ static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInf
 {
 	struct task_ctty *leader;
 	int locked = 0, pkt = 0, ret;
+	char name[32];
 
 	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt) || fill_term(fd, pt, info))
 		return pr_fail_errno("can't read the state of the master of pty %d", index);
-	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), name, &leader);
 	if (ret)
 		return ret;
 	if (leader) {
@@ -422,7 +429,11 @@ static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInf
 static int fill_slave_session(const struct tty_dump *td, const struct stat *st, int index, TtyInfoEntry *info)
 {
 	struct task_ctty *leader;
-	int ret = ctty_session(td, st->st_rdev, index, &leader);
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, st->st_rdev, name, &leader);
 
 	if (ret || !leader)
 		return ret;
@@ -778,11 +789,13 @@ static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, in
 	struct task_ctty *leader;
 	struct tty_dump *td;
 	struct cr_img *img;
+	char name[32];
 	int ret = tty_dump_ready(ctx, &td);
 
 	if (ret)
 		return ret;
-	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), name, &leader);
 	if (ret)
 		return ret;
 	if (!leader)
@@ -887,6 +900,104 @@ static int hung_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p,
 	return write_path_file(ctx, &q, fown, -1, &tfe->regf_id);
 }
 
+/* /dev/console, or a virtual terminal (tty1-tty63), as CRIU tells them */
+static TtyType console_type(const struct stat *st)
+{
+	if (!S_ISCHR(st->st_mode))
+		return TTY_TYPE__UNKNOWN;
+	if (st->st_rdev == CONSOLE_RDEV)
+		return TTY_TYPE__CONSOLE;
+	if (major(st->st_rdev) == 4 && minor(st->st_rdev) >= 1 && minor(st->st_rdev) <= 63)
+		return TTY_TYPE__VT;
+	return TTY_TYPE__UNKNOWN;
+}
+
+/* A task of the tree whose controlling terminal rdev is, or NULL. */
+static struct task_ctty *ctty_holder(const struct tty_dump *td, dev_t rdev)
+{
+	for (int i = 0; i < td->nr_cttys; i++)
+		if (td->cttys[i].rdev == rdev)
+			return &td->cttys[i];
+	return NULL;
+}
+
+/*
+ * An open of /dev/console or of a virtual terminal, dumped as CRIU does: its
+ * tty-info.img entry (type CONSOLE or VT, CRIU's one id for each, the
+ * device, its termios and window size as they were, the session it is the
+ * controlling terminal of) and its path in a regular-file entry; restore
+ * opens the path again and checks that it is the same device, and the
+ * session leader's stub makes it its terminal again. The device is the
+ * machine's, not the tree's: its termios are not set at restore. One
+ * console and one vt (CRIU's one id each). With --shell-job, one that is a
+ * task's controlling terminal is the shell job's terminal instead.
+ */
+static int console_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyType type, FownEntry *fown,
+			TtyFileEntry *tfe)
+{
+	struct pty_term pt = { .te = TERMIOS_ENTRY__INIT, .lte = TERMIOS_ENTRY__INIT, .we = WINSIZE_ENTRY__INIT };
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	const char *what = type == TTY_TYPE__CONSOLE ? "console" : "virtual terminal";
+	struct task_ctty *leader;
+	char name[64];
+	struct tty_dump *td;
+	struct cr_img *img;
+	dev_t *seen;
+	int ret, mnt_id;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "the %s %u:%u", what, major(p->stat.st_rdev), minor(p->stat.st_rdev));
+	ret = ctty_session(td, p->stat.st_rdev, name, &leader);
+	if (ret)
+		return ret;
+	seen = type == TTY_TYPE__CONSOLE ? &td->console_rdev : &td->vt_rdev;
+	if (*seen && *seen != p->stat.st_rdev)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a second %s (%s): only one is supported\n", p->fd,
+			       p->item->pid, what, p->link);
+	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (ret)
+		return ret;
+	if (!*seen) {
+		info.id = type == TTY_TYPE__CONSOLE ? CONSOLE_INFO_ID : VT_INFO_ID;
+		info.type = type;
+		info.rdev = (uint32_t)p->stat.st_rdev;
+		if (leader) {
+			info.sid = leader->item->vsid;
+			info.pgrp = leader->item->vpgid;
+		}
+		if (fill_term(p->lfd, &pt, &info))
+			return pr_fail_errno("fd %d of task %d: can't read the termios of the %s %s", p->fd,
+					     p->item->pid, what, p->link);
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		*seen = p->stat.st_rdev;
+	}
+	tfe->tty_info_id = type == TTY_TYPE__CONSOLE ? CONSOLE_INFO_ID : VT_INFO_ID;
+	tfe->has_regf_id = true;
+	return write_path_file(ctx, p, fown, mnt_id, &tfe->regf_id);
+}
+
+/* A console or vt that is not the shell job's terminal (a task's controlling terminal, with --shell-job). */
+static int typed_console(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyType *ret_type)
+{
+	struct tty_dump *td;
+	int ret;
+
+	*ret_type = console_type(&p->stat);
+	if (*ret_type == TTY_TYPE__UNKNOWN || !opts.shell_job)
+		return 0;
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (ctty_holder(td, p->stat.st_rdev))
+		*ret_type = TTY_TYPE__UNKNOWN;
+	return 0;
+}
+
 static bool tty_detect(const struct fd_parms *p)
 {
 	return tty_is_terminal(&p->stat);
@@ -911,15 +1022,18 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
 	FownEntry fown;
 	int ret, dev_tty;
+	TtyType console;
 	bool pair;
 
-	ret = is_pair_side(ctx, p, &pair) ?: dev_tty_of_pair(ctx, p, &dev_tty);
+	ret = is_pair_side(ctx, p, &pair) ?: dev_tty_of_pair(ctx, p, &dev_tty) ?: typed_console(ctx, p, &console);
 	if (!ret)
 		ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
 	if (dev_tty >= 0)
 		ret = dev_tty_dump(ctx, p, dev_tty, &fown, &tfe);
+	else if (console != TTY_TYPE__UNKNOWN)
+		ret = console_dump(ctx, p, console, &fown, &tfe);
 	else if (hung_up(p))
 		ret = hung_slave_dump(ctx, p, &fown, &tfe);
 	else if (pair)
@@ -962,6 +1076,9 @@ struct tty_rst {
 	int nr_infos;
 	TtyDataEntry **data;	/* tty-data.img */
 	int nr_data;
+	/* a file of the console and of a vt that is a session's terminal (tty_stub_ctty()) */
+	struct file_desc *ctty_d[2];
+	TtyInfoEntry *ctty_info[2];
 	struct pty_pair *pairs;
 };
 static const char tty_rst_key;
@@ -1079,8 +1196,19 @@ static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
 	if (ret)
 		return ret;
 	info = find_info(st, d->fe->tty->tty_info_id);
-	if (info && info->type == TTY_TYPE__CTTY)
-		return mark_path_record(ctx, d);	/* /dev/tty: dev_tty_open() */
+	if (info && (info->type == TTY_TYPE__CONSOLE || info->type == TTY_TYPE__VT) && info->sid) {
+		int i = info->type == TTY_TYPE__VT;
+
+		if (info->pgrp != info->sid)
+			return pr_fail(-EOPNOTSUPP, "terminal %u:%u: its foreground group %u is not its session "
+						    "leader's (%u): not supported\n",
+				       major(info->rdev), minor(info->rdev), info->pgrp, info->sid);
+		st->ctty_info[i] = info;
+		if (!st->ctty_d[i])
+			st->ctty_d[i] = d;
+	}
+	if (info && (info->type == TTY_TYPE__CTTY || info->type == TTY_TYPE__CONSOLE || info->type == TTY_TYPE__VT))
+		return mark_path_record(ctx, d);	/* dev_tty_open(), console_open() */
 	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
 		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
 	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
@@ -1539,8 +1667,8 @@ static int shell_tty_open(struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
-/* The /dev/tty entry of a file (CRIU's CTTY), NULL if it is no open of /dev/tty. */
-static const TtyInfoEntry *dev_tty_info(struct rst_ctx *ctx, const struct file_desc *d)
+/* The entry of a terminal file that is no pty's side (/dev/tty, the console, a vt), else NULL. */
+static const TtyInfoEntry *other_info(struct rst_ctx *ctx, const struct file_desc *d)
 {
 	struct tty_rst *st = tty_rst(ctx);
 	TtyInfoEntry *info;
@@ -1548,7 +1676,36 @@ static const TtyInfoEntry *dev_tty_info(struct rst_ctx *ctx, const struct file_d
 	if (!st || d->priv || !is_pty_file(d->fe->tty))
 		return NULL;
 	info = find_info(st, d->fe->tty->tty_info_id);
-	return info && info->type == TTY_TYPE__CTTY ? info : NULL;
+	return info && info->type != TTY_TYPE__PTY ? info : NULL;
+}
+
+/* The console or a vt: its path opened again (on its mount), which must be the same device. */
+static int console_open(struct rst_ctx *ctx, const TtyInfoEntry *info, struct file_desc *d, int *ret_fd)
+{
+	int oflags = (d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_NOCTTY | O_CLOEXEC;
+	struct file_desc *rd = find_file_desc(ctx, d->fe->tty->regf_id);
+	const RegFileEntry *r = rd ? rd->fe->reg : NULL;
+	struct stat st;
+	int fd;
+
+	if (!r || !r->name)
+		return pr_fail(-EINVAL, "files.img: terminal %u has no path\n", d->id);
+	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
+		fd = mntns_open_file(ctx, r->mnt_id, r->name, oflags);
+	} else {
+		fd = open_img_path(r->name, oflags);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return pr_fail(fd, "can't open the terminal %s: %s\n", r->name, strerror(-fd));
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) || (uint32_t)st.st_rdev != info->rdev) {
+		close(fd);
+		return pr_fail(-ENXIO, "%s is not the terminal it was (device %u:%u)\n", r->name, major(info->rdev),
+			       minor(info->rdev));
+	}
+	*ret_fd = fd;
+	return 0;
 }
 
 /*
@@ -1618,10 +1775,12 @@ static int dev_tty_open(struct rst_ctx *ctx, const TtyInfoEntry *info, struct fi
 
 static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
-	const TtyInfoEntry *dev_tty = dev_tty_info(ctx, d);
+	const TtyInfoEntry *other = other_info(ctx, d);
 
-	if (dev_tty)
-		return dev_tty_open(ctx, dev_tty, d, ret_fd);
+	if (other && other->type == TTY_TYPE__CTTY)
+		return dev_tty_open(ctx, other, d, ret_fd);
+	if (other)
+		return console_open(ctx, other, d, ret_fd);
 	if (d->priv)	/* a pty pair's side (tty_collect()) */
 		return pty_open(ctx, d, ret_fd);
 	return shell_tty_open(d, ret_fd);
@@ -1691,9 +1850,42 @@ static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 {
 	if (d->priv)
 		return pty_late(d, ctl_fd);
-	if (dev_tty_info(ctx, d))
+	if (other_info(ctx, d))
 		return 0;
 	return shell_tty_late(ctx, d, ctl_fd);
+}
+
+/* criu's fd cfd made the caller's controlling terminal. */
+static int take_ctty(struct rst_ctx *ctx, struct pstree_item *me, int cfd, const char *what)
+{
+	int fd = cfd >= 0 ? sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0) : -1;
+
+	if (fd < 0)
+		return pr_fail(-EINVAL, "task %d: can't get %s from criu to make it its terminal\n", me->pid, what);
+	if (ioctl(fd, TIOCSCTTY, 0)) {
+		int ret = pr_fail_errno("task %d can't make %s its controlling terminal", me->pid, what);
+
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	pr_info("task %d: %s is its controlling terminal\n", me->pid, what);
+	return 0;
+}
+
+/* The console or vt whose session me leads, made its terminal again. */
+static int stub_console_ctty(struct rst_ctx *ctx, struct tty_rst *st, struct pstree_item *me)
+{
+	for (int i = 0; i < 2; i++) {
+		const TtyInfoEntry *info = st->ctty_info[i];
+		char what[64];
+
+		if (!info || !st->ctty_d[i] || (pid_t)info->sid != me->pid)
+			continue;
+		snprintf(what, sizeof(what), "terminal %u:%u", major(info->rdev), minor(info->rdev));
+		return take_ctty(ctx, me, ctx->files.ctl_fds[st->ctty_d[i]->index], what);
+	}
+	return 0;
 }
 
 int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me)
@@ -1702,26 +1894,18 @@ int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me)
 
 	for (struct pty_pair *pp = st ? st->pairs : NULL; pp; pp = pp->next) {
 		const TtyInfoEntry *info = pp->slave ?: pp->master;
-		int cfd, fd;
+		char what[32];
+		int ret;
 
 		if (!info || (pid_t)info->sid != me->pid)
 			continue;
+		snprintf(what, sizeof(what), "pty %d", pp->index);
 		/* a file of the slave in the tree, or criu's own slave (own_slave()) */
-		cfd = pp->slave_d ? ctx->files.ctl_fds[pp->slave_d->index] : pp->slave_fd;
-		fd = cfd >= 0 ? sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0) : -1;
-		if (fd < 0)
-			return pr_fail(-EINVAL, "task %d: can't get pty %d from criu to make it its terminal\n", me->pid,
-				       pp->index);
-		if (ioctl(fd, TIOCSCTTY, 0)) {
-			int ret = pr_fail_errno("task %d can't make pty %d its controlling terminal", me->pid, pp->index);
-
-			close(fd);
+		ret = take_ctty(ctx, me, pp->slave_d ? ctx->files.ctl_fds[pp->slave_d->index] : pp->slave_fd, what);
+		if (ret)
 			return ret;
-		}
-		close(fd);
-		pr_info("task %d: pty %d is its controlling terminal\n", me->pid, pp->index);
 	}
-	return 0;
+	return st ? stub_console_ctty(ctx, st, me) : 0;
 }
 
 static void tty_cleanup(struct rst_ctx *ctx)
