@@ -587,8 +587,60 @@ static int dump_queued(struct dump_files_ctx *ctx, int master, int index, bool s
 	return ret;
 }
 
+/* Whether a task's fd table holds the device rdev of the devpts dev. */
+static bool holds_dev(int proc_dfd, dev_t dev, dev_t rdev)
+{
+	int fd_dfd = openat(proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	bool found = false;
+	struct stat st;
+	DIR *d;
+
+	d = fd_dfd >= 0 ? fdopendir(fd_dfd) : NULL;
+	if (!d) {
+		if (fd_dfd >= 0)
+			close(fd_dfd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] != '.' && !fstatat(dirfd(d), de->d_name, &st, 0) && S_ISCHR(st.st_mode) &&
+			st.st_rdev == rdev && st.st_dev == dev;
+	closedir(d);
+	return found;
+}
+
+/*
+ * A process outside the tree that holds the slave (of devpts dev, device
+ * rdev) open, or 0: the master's slave is then not "never opened", and the
+ * restored master could not talk with it.
+ */
+static pid_t slave_holder_outside(struct pstree *tree, dev_t dev, dev_t rdev)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (de = readdir(proc))) {
+		pid_t pid = atoi(de->d_name);
+		int dfd;
+
+		if (pid <= 0 || pid == getpid() || pstree_find(tree, pid))
+			continue;
+		dfd = openat(dirfd(proc), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		if (holds_dev(dfd, dev, rdev))
+			found = pid;
+		close(dfd);
+	}
+	closedir(proc);
+	return found;
+}
+
 /* A master whose slave is open nowhere in the tree: was it closed, whose is its node. */
-static int master_alone(int master, int index, struct pty_side *side)
+static int master_alone(struct pstree *tree, int master, int index, struct pty_side *side)
 {
 	struct stat st;
 	int fd;
@@ -607,6 +659,13 @@ static int master_alone(int master, int index, struct pty_side *side)
 	side->has_owner = true;
 	side->slave_uid = st.st_uid;
 	side->slave_gid = st.st_gid;
+	if (!side->slave_closed) {
+		pid_t pid = slave_holder_outside(tree, st.st_dev, st.st_rdev);
+
+		if (pid)
+			return pr_fail(-EOPNOTSUPP, "pty %d: its master is in the tree, its slave is open only in process "
+						    "%d, outside it: not supported\n", index, pid);
+	}
 	return 0;
 }
 
@@ -628,7 +687,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	if (side->master) {
 		bool slave_in_tree = find_side(td, side->index, false) != NULL;
 
-		ret = slave_in_tree ? 0 : master_alone(p->lfd, side->index, side);
+		ret = slave_in_tree ? 0 : master_alone(ctx->tree, p->lfd, side->index, side);
 		ret = ret ?: fill_master_info(td, p->lfd, side->index, &info, &pt);
 		ret = ret ?: dump_queued(ctx, p->lfd, side->index, slave_in_tree, side->slave_closed);
 	} else
