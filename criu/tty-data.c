@@ -176,16 +176,28 @@ static int wait_queued(int reader, size_t count)
 	return -ETIMEDOUT;
 }
 
-/* What FIONREAD counts of the bytes: not the EOF characters that end lines (check_line()). */
+/*
+ * What FIONREAD counts of the bytes: in canonical mode the complete lines
+ * only, without the EOF characters that end some (check_line()). (CRIU's
+ * images keep no EOF character: a last line without a line end stays a
+ * partial one, as CRIU's restore leaves it.)
+ */
 static size_t queued_count(const struct termios *t, bool to_slave, const uint8_t *buf, size_t len)
 {
-	size_t count = len;
+	size_t count = 0, line = 0;
 
-	if (!to_slave || !(t->c_lflag & ICANON) || !t->c_cc[VEOF])
-		return count;
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == t->c_cc[VEOF] && !is_line_end(t, buf[i]))
-			count--;
+	if (!to_slave || !(t->c_lflag & ICANON))
+		return len;
+	for (size_t i = 0; i < len; i++) {
+		bool eof = t->c_cc[VEOF] && buf[i] == t->c_cc[VEOF] && !is_line_end(t, buf[i]);
+
+		if (!eof)
+			line++;
+		if (eof || is_line_end(t, buf[i])) {
+			count += line;
+			line = 0;
+		}
+	}
 	return count;
 }
 

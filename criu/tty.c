@@ -844,6 +844,7 @@ static int dev_tty_index(int fd)
 static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, int index, FownEntry *fown,
 			TtyFileEntry *tfe)
 {
+	struct pty_term pt = { .te = TERMIOS_ENTRY__INIT, .lte = TERMIOS_ENTRY__INIT, .we = WINSIZE_ENTRY__INIT };
 	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
 	struct task_ctty *leader;
 	struct tty_dump *td;
@@ -864,6 +865,10 @@ static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, in
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: /dev/tty of pty %d and of pty %d: only one is "
 					    "supported\n", p->fd, p->item->pid, td->dev_tty_index, index);
 	if (td->dev_tty_index < 0) {
+		/* (the slave's, through /dev/tty: CRIU's restore wants them in the entry) */
+		if (fill_term(p->lfd, &pt, &info))
+			return pr_fail_errno("fd %d of task %d: can't read the termios of pty %d", p->fd, p->item->pid,
+					     index);
 		info.id = CTTY_INFO_ID;
 		info.type = TTY_TYPE__CTTY;
 		info.sid = leader->item->vsid;
@@ -1535,7 +1540,10 @@ static int set_term_late(struct pty_pair *pp)
  */
 static int own_slave(struct pty_pair *pp)
 {
-	if (!pp->slave && !(pp->alone && pp->alone->slave_closed))
+	/* (a session's terminal was opened once: CRIU's images say no more) */
+	bool closed = (pp->alone && pp->alone->slave_closed) || (pp->master && pp->master->sid);
+
+	if (!pp->slave && !closed)
 		return 0;
 	pp->slave_fd = ioctl(pp->master_fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (pp->slave_fd < 0)
@@ -1610,7 +1618,8 @@ static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
 		return pp->master_fd;
 	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
 		return pr_fail_errno("can't unlock the new pty %d", pp->index);
-	if ((pp->to_slave || pp->to_master) && !pp->slave && !(pp->alone && pp->alone->slave_closed))
+	if ((pp->to_slave || pp->to_master) && !pp->slave && !(pp->alone && pp->alone->slave_closed) &&
+	    !pp->master->sid)
 		return pr_fail(-EINVAL, "tty-data.img: bytes for pty %d, whose slave was never opened\n", pp->index);
 	ret = set_term(pp) ?: own_slave(pp) ?: put_data(pp) ?: set_term_late(pp);
 	if (ret)
