@@ -89,8 +89,8 @@ static int check_line(const struct termios *t, struct tty_queued *q, size_t star
 int tty_data_take(int master, int reader, bool to_slave, struct tty_queued *q, const char **ret_why)
 {
 	struct termios t;
+	int ret = 0, empty = 0;
 	bool canon;
-	int ret = 0;
 
 	memset(q, 0, sizeof(*q));
 	*ret_why = NULL;
@@ -117,9 +117,11 @@ int tty_data_take(int master, int reader, bool to_slave, struct tty_queued *q, c
 		q->len += n;
 		if (canon)
 			ret = check_line(&t, q, q->len - n, ret_why) ?: ret;
-		if (canon && !n)
-			break;	/* (a hung-up slave reads 0 for ever) */
-		else
+		/* (an empty line ended by EOF reads 0; a hung-up slave reads 0 for ever) */
+		empty = canon && !n ? empty + 1 : 0;
+		if (empty > 64)
+			break;
+		if (!canon)
 			for (ssize_t i = 0; i < n && !ret; i++)
 				if (is_control(&t, q->buf[q->len - n + i], false)) {
 					*ret_why = "the START or STOP character with IXON (typed after LNEXT)";

@@ -1175,6 +1175,24 @@ static int read_tty_data(struct rst_ctx *ctx, struct tty_rst *st)
 	return ret < 0 ? ret : 0;
 }
 
+static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id);
+
+/* Each tty-data.img entry is for a pty side of tty-info.img, once. */
+static int check_tty_data(struct tty_rst *st)
+{
+	for (int i = 0; i < st->nr_data; i++) {
+		const TtyInfoEntry *info = find_info(st, st->data[i]->tty_id);
+
+		if (!info || info->type != TTY_TYPE__PTY)
+			return pr_fail(-EINVAL, "tty-data.img: bytes for tty %u, which is no pty side of tty-info.img\n",
+				       st->data[i]->tty_id);
+		for (int j = 0; j < i; j++)
+			if (st->data[j]->tty_id == st->data[i]->tty_id)
+				return pr_fail(-EINVAL, "tty-data.img: two entries for tty %u\n", st->data[i]->tty_id);
+	}
+	return 0;
+}
+
 static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
 {
 	struct cr_img *img;
@@ -1198,7 +1216,7 @@ static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
 		st->infos[st->nr_infos++] = info;
 	}
 	close_image(img);
-	return ret < 0 ? ret : read_tty_data(ctx, st);
+	return ret < 0 ? ret : read_tty_data(ctx, st) ?: check_tty_data(st);
 }
 
 static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id)
