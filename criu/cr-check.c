@@ -79,7 +79,7 @@ static const struct criu_feature criu_features[] = {
 	{ "timer_cr_ids", CAT_EXTRA, NULL, "POSIX timers" },
 	{ "overlayfs_maps", CAT_EXTRA, NULL, "overlayfs mappings" },
 	{ "breakpoints", CAT_NAMED, NULL, "hardware breakpoints" },
-	{ "pagemap_scan_guard_pages", CAT_EXTRA, NULL, "guard pages" },
+	{ "pagemap_scan_guard_pages", CAT_EXTRA, "guard-pages", NULL },
 };
 
 static const struct criu_feature *criu_feature_find(const char *name)
