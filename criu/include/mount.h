@@ -26,7 +26,10 @@ struct rst_ctx;
 struct fd_parms;
 struct stat;
 
-/* TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), the tree's own */
+/*
+ * TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), then
+ * the tree's own namespaces from 2 on, in tree order (the root's first)
+ */
 #define MNTNS_ID_CRIU 1
 #define MNTNS_ID_TREE 2
 
@@ -54,6 +57,10 @@ struct file_key {
 
 struct mnt_ns {
 	uint32_t id;
+	dev_t ns_dev;			/* dump: the namespace file's device and inode */
+	ino_t ns_ino;
+	struct pstree_item *item;	/* dump: a task in it, at its root if one is (mountinfo, ns file) */
+	struct mnt_ns *next;		/* dump: the next of the tree's namespaces (pstree.mntns_list) */
 	struct mnt_info *m;
 	int nr;
 	int root;			/* index of the root mount */
@@ -65,32 +72,36 @@ struct mnt_ns {
 /* ---- dump (mount.c) ---- */
 
 /*
- * When the tree's mount namespace is not criu's: read it, check it (every
- * live task must be in the root's; what restore can't build is refused with
- * an error naming the mount) and keep it in *ret (NULL: criu's). 0 or -errno.
+ * Every mount namespace of the tree's tasks that is not criu's: read each,
+ * check them (what restore can't build is refused with an error naming the
+ * mount) and keep them in t->mntns_list, the root's in t->mntns (NULL:
+ * criu's); each task's item->mnt_ns_id. 0 or -errno.
  */
-int mntns_collect(struct pstree *t, struct mnt_ns **ret);
-/* mountpoints-ID.img and the tmpfs images. */
-int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns);
+int mntns_collect(struct pstree *t);
+/* mountpoints-ID.img of each namespace and the tmpfs images. */
+int mntns_dump(int img_dfd, struct pstree *t);
+/* the namespace and those linked after it */
 void mntns_free(struct mnt_ns *ns);
-/* TaskKobjIdsEntry.mnt_ns_id of every task of the tree */
-uint32_t mntns_id(const struct pstree *t);
+/* The namespace item is in (NULL: criu's); item NULL: the root's. */
+struct mnt_ns *mntns_of(const struct pstree *t, const struct pstree_item *item);
 /*
  * A file of the tree on a mount: *ret_mnt_id is its mount (-1 in criu's
- * namespace); an fd whose mount is not in the tree's namespace is refused.
+ * namespace); an fd whose mount is not in its task's namespace is refused.
  */
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id);
 
 /*
- * stat() (lstat() unless follow) of an absolute path as the tree sees it:
- * in its own mount namespace, from the namespace's root (the root of a task
- * that is not chrooted; -EOPNOTSUPP when every task is). 0 or -errno.
+ * stat() (lstat() unless follow) of an absolute path as task item sees it
+ * (NULL: the root task): in its mount namespace, from the namespace's root
+ * (the root of a task there that is not chrooted; -EOPNOTSUPP when every
+ * task is). 0 or -errno.
  */
-int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
-/* open() of an absolute path as the tree sees it (as mntns_tree_stat()): an fd or -errno. */
+int mntns_tree_stat(const struct pstree *t, const struct pstree_item *item, const char *path, struct stat *st,
+		    bool follow);
+/* open() of an absolute path as task item sees it (as mntns_tree_stat()): an fd or -errno. */
+int mntns_tree_open(const struct pstree *t, const struct pstree_item *item, const char *path, int flags);
 /* Whether the task's root is the root of its mount namespace (not chrooted). */
 bool mntns_task_at_root(const struct pstree_item *item);
-int mntns_tree_open(const struct pstree *t, const char *path, int flags);
 /*
  * The inode of file handle fh on device s_dev (an inotify watch), opened by
  * handle through a mount of the tree's own mount namespace: its path there
@@ -101,9 +112,9 @@ int mntns_tree_open(const struct pstree *t, const char *path, int flags);
  * -ENOENT when no mount of the tree reaches it.
  */
 struct file_handle;
-int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
+int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
 		      char *ret_path, size_t size);
-/* Whether path (from the namespace's root) is at or below the mountpoint of the tree's mount mnt_id. */
+/* Whether path (from the namespace's root) is at or below the mountpoint of mount mnt_id of the tree's. */
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
 /*
