@@ -151,8 +151,12 @@ struct mnt_pty {
 int mntns_read_images(struct rst_ctx *ctx);
 /* Build the tree in a new mount namespace (before any file is opened). */
 int mntns_restore_prepare(struct rst_ctx *ctx);
-/* In the root stub, first: join the namespace built. */
-int mntns_stub_enter(struct rst_ctx *ctx);
+/*
+ * In each stub, first: the root stub makes the late mounts and joins the
+ * root task's namespace, another stub joins its own when it is not its
+ * parent's.
+ */
+int mntns_stub_enter(struct rst_ctx *ctx, struct pstree_item *me);
 /*
  * Open path (a dumped name, from the namespace's root) of a file on mount
  * mnt_id: relative to the mount criu made, never crossing another. An fd or

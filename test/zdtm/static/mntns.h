@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,96 @@ static inline void mntns_check(const char *before)
 	if (mntns_in_runners())
 		fail("the task is in the mount namespace of the runner (criu's)");
 	free(after);
+}
+
+
+/*
+ * A child in a mount namespace unshared from the test's (as a nested runtime
+ * or systemd's PrivateTmp makes one): mntns_fork_child() forks it; it
+ * unshares, reopens its stdio there and execs the test again (so that its
+ * exe and libraries are mapped from its own namespace's mounts) with
+ * ZDTM_MNTNS_CHILD set to the write end of a pipe; the test's main() then
+ * runs its child part, which calls mntns_child_ready() once set up. The
+ * parent returns from mntns_fork_child() when the child is ready.
+ */
+static inline pid_t mntns_fork_child(char **argv)
+{
+	char exe[512], c;
+	int p[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0 || unshare(CLONE_NEWNS) || mntns_reopen_stdio())
+			_exit(2);
+		exe[n] = '\0';
+		if (p[1] != 3 && (dup2(p[1], 3) < 0 || close(p[1])))
+			_exit(2);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		setenv("ZDTM_MNTNS_CHILD", "3", 1);
+		execv(exe, argv);
+		_exit(2);
+	}
+	close(p[1]);
+	n = read(p[0], &c, 1);
+	close(p[0]);
+	return n == 1 ? pid : -1;
+}
+
+static volatile sig_atomic_t mntns_child_term;
+
+static void mntns_child_on_term(int sig)
+{
+	(void)sig;
+	mntns_child_term = 1;
+}
+
+/* In the child: set up; tell the parent; wait for its SIGTERM (after restore). */
+static inline int mntns_child_ready(void)
+{
+	sigset_t mask, old;
+	char c = 1;
+
+	signal(SIGTERM, mntns_child_on_term);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigdelset(&old, SIGTERM);	/* the test's mask, inherited, may block it */
+	if (write(3, &c, 1) != 1)
+		return -1;
+	close(3);
+	while (!mntns_child_term)
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+/* The mount id of path (statx), -1. */
+static inline long long mntns_mnt_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+		return -1;
+	return (long long)stx.stx_mnt_id;
+}
+
+/* The mount namespace inode of the task pid (0: self). */
+static inline unsigned long mntns_ino_of(pid_t pid)
+{
+	char path[64];
+
+	if (!pid)
+		return mntns_ino("/proc/self/ns/mnt");
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	return mntns_ino(path);
 }
 
 #endif
