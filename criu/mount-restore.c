@@ -561,27 +561,37 @@ static int ext_source(const struct rst_mnt *m, const MntEntry *e)
 	return -1;
 }
 
+static bool longer_root(const struct rst_mnt *m, int j, int than)
+{
+	return than < 0 || strlen(m->me[j]->root) > strlen(m->me[than]->root);
+}
+
 /* The mount made already to bind e from: a peer, else a member of its master group, else any of its superblock. */
 static int bind_source(struct build *b, const MntEntry *e, bool *ret_peer)
 {
 	struct rst_mnt *m = b->mnt;
-	int any = -1, master = -1;
+	int any = -1, master = -1, peer = -1;
 
-	*ret_peer = false;
 	for (int j = 0; j < m->nr; j++) {
 		const MntEntry *s = m->me[j];
 
 		if (b->fd[j] < 0 || s->root_dev != e->root_dev || !path_under(e->root, s->root) || is_ns_root(m, j))
 			continue;
-		if (e->shared_id && s->shared_id == e->shared_id) {
-			*ret_peer = true;
-			return j;
-		}
-		if (e->master_id && s->shared_id == e->master_id && master < 0)
+		/*
+		 * of each kind, the one with the longest root: the path to e's root
+		 * within it crosses no mount made on it (a copy in another namespace
+		 * of a bind on a bind)
+		 */
+		if (e->shared_id && s->shared_id == e->shared_id && longer_root(m, j, peer))
+			peer = j;
+		if (e->master_id && s->shared_id == e->master_id && longer_root(m, j, master))
 			master = j;
-		if (any < 0)
+		if (longer_root(m, j, any))
 			any = j;
 	}
+	*ret_peer = peer >= 0;
+	if (peer >= 0)
+		return peer;
 	if (e->master_id)
 		return master;	/* -1: wait for a mount of the master group */
 	return any;

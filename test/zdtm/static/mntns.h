@@ -5,7 +5,8 @@
  *
  * mntns_enter() unshares it with private propagation and detaches what the
  * test inherited but "/", "/proc" and "/dev" (so the tree is the test's:
- * criu has to build every mount of it again), then reopens fds 0, 1 and 2
+ * criu has to build every mount of it again; in the ct flavour it keeps them
+ * all, a second mount namespace in the container), then reopens fds 0, 1 and 2
  * inside it (an fd opened before is on a mount of the runner's namespace,
  * which a dump refuses).
  *
@@ -225,6 +226,14 @@ static inline int mntns_enter(char **argv)
 		fail("can't make a private mount namespace");
 		return -1;
 	}
+	/*
+	 * In the ct flavour the namespace is a second one of the tree, unshared
+	 * from the container's (ns-root's): the test keeps its mounts, which it
+	 * runs from (binds of the runner's, external there), and its /proc,
+	 * of the container's pid namespace, which is the test's.
+	 */
+	if (getenv("ZDTM_CT"))
+		goto reopen;
 	/* detach every mount on "/" but /proc and /dev, and every mount on /dev */
 	for (int pass = 0; pass < 8; pass++) {
 		int left = 0;
@@ -256,6 +265,7 @@ static inline int mntns_enter(char **argv)
 		fail("can't mount a proc of the test's own");
 		return -1;
 	}
+reopen:
 	if (mntns_reopen_stdio()) {
 		fail("can't reopen stdio in the new mount namespace");
 		return -1;
