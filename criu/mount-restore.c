@@ -1247,17 +1247,43 @@ int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags
 int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v)
 {
 	*v = (struct mntns_visit){ .ns = -1, .root = -1, .cwd = -1 };
-	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
+	if (!ctx->mnt)
 		return 0;
 	v->ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	v->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	v->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (v->ns < 0 || v->root < 0 || v->cwd < 0 || setns(ctx->mnt->ns_fd, CLONE_NEWNS)) {
+	/* the root task in criu's namespace: mntns_visit_mount() may go into another of the tree's */
+	if (v->ns < 0 || v->root < 0 || v->cwd < 0 || (ctx->mnt->ns_fd >= 0 && setns(ctx->mnt->ns_fd, CLONE_NEWNS))) {
 		int ret = pr_fail_errno("can't go into the tree's mount namespace");
 
 		mntns_visit_end(v);
 		return ret;
 	}
+	return 0;
+}
+
+int mntns_visit_mount(struct rst_ctx *ctx, int mnt_id)
+{
+	struct rst_mnt *m = ctx->mnt;
+	int i = m && mnt_id >= 0 ? find_me(m, mnt_id) : -1;
+
+	if (!m || mnt_id < 0)
+		return 0;
+	if (i < 0)
+		return pr_fail(-EINVAL, "no mount %d in the tree's mount namespaces\n", mnt_id);
+	if (m->ns_fds[m->ns_of[i]] == m->ns_fd)
+		return 0;
+	if (setns(m->ns_fds[m->ns_of[i]], CLONE_NEWNS))
+		return pr_fail_errno("can't go into mount namespace %u", m->ns_ids[m->ns_of[i]]);
+	return 1;
+}
+
+int mntns_visit_mount_end(struct rst_ctx *ctx)
+{
+	struct rst_mnt *m = ctx->mnt;
+
+	if (setns(m->ns_fd >= 0 ? m->ns_fd : m->criu_ns, CLONE_NEWNS))
+		return pr_fail_errno("can't come back to the root task's mount namespace");
 	return 0;
 }
 

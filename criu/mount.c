@@ -151,7 +151,8 @@ struct mnt_ns *mntns_of(const struct pstree *t, const struct pstree_item *item)
 
 int mntns_note_socket_file(struct pstree *t, const struct stat *st)
 {
-	struct mnt_ns *ns = t ? t->mntns : NULL;
+	/* kept with the first namespace: a tmpfs may be in several */
+	struct mnt_ns *ns = t ? t->mntns_list : NULL;
 	struct file_key *n;
 
 	if (!ns || mntns_socket_file_bound(ns, st))
@@ -954,8 +955,8 @@ static int open_ns_fds(const struct pstree *t, int *fds)
 /*
  * A child of criu: in each namespace of the tree's, check the proc mounts
  * and open each tmpfs to tar; back in criu's (its /proc: the tar reads
- * xattrs through /proc/self/fd), tar them (socket files: those a socket of
- * the root task's namespace is bound to, mntns_note_socket_file()).
+ * xattrs through /proc/self/fd), tar them (but the socket files a socket of
+ * the tree is bound to, mntns_note_socket_file()).
  */
 static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsigned long long root_start)
 {
@@ -991,7 +992,7 @@ static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsi
 	for (ns = t->mntns_list; ns && !ret; n += ns->nr, ns = ns->next)
 		for (int i = 0; i < ns->nr && !ret; i++)
 			if (fds[n + i] >= 0)
-				ret = tar_one(img_dfd, t->mntns, &ns->m[i], fds[n + i]);
+				ret = tar_one(img_dfd, t->mntns_list, &ns->m[i], fds[n + i]);
 	return ret;
 }
 

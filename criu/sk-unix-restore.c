@@ -355,21 +355,44 @@ static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
 	return offsetof(struct sockaddr_un, sun_path) + ue->name.len;
 }
 
-/* Run fn in name_dir, for a relative name (bind, connect), and come back. */
+/*
+ * The controller's visit of the tree's mount namespaces (mntns_visit()), in
+ * unix_open() and unix_late(): a name is the mount namespace's of the task
+ * that bound it (UnixSkEntry.mnt_id, a mount of it), which in_name_dir()
+ * goes into. NULL outside a visit.
+ */
+static struct rst_ctx *visit_ctx;
+
+/*
+ * Run fn in the name's mount namespace and in name_dir, for a relative name
+ * (bind, connect), and come back.
+ */
 static int in_name_dir(const UnixSkEntry *ue, int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg),
 		       int fd, const char *who, void *arg)
 {
 	_cleanup_close_ int here = -1;
 	struct sockaddr_un sa;
 	socklen_t len = make_addr(ue, &sa);
-	int ret;
+	int moved = 0, ret;
 
-	if (ue->name_dir && ue->name.data[0]) {
+	if (ue->name.data[0] && visit_ctx && ue->has_mnt_id) {
 		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (here < 0 || chdir(ue->name_dir))
-			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
+		moved = here < 0 ? -errno : mntns_visit_mount(visit_ctx, ue->mnt_id);
+		if (moved < 0)
+			return moved;
 	}
-	ret = fn(fd, &sa, len, arg);
+	if (ue->name_dir && ue->name.data[0]) {
+		if (here < 0)
+			here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (here < 0 || chdir(ue->name_dir))
+			ret = pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
+		else
+			ret = fn(fd, &sa, len, arg);
+	} else {
+		ret = fn(fd, &sa, len, arg);
+	}
+	if (moved > 0 && mntns_visit_mount_end(visit_ctx))
+		return -EIO;	/* logged */
 	if (here >= 0 && fchdir(here))
 		return pr_fail_errno("can't come back to criu's cwd");
 	return ret;
@@ -406,18 +429,24 @@ static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len, voi
 	return unlink(sa->sun_path) ? -errno : 0;
 }
 
+/* arg: the socket file's mode and owner, set once bound (NULL: none) */
 static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
-	int ret;
+	const FilePermsEntry *perms = arg;
+	int ret = 0;
 
-	if (!bind(fd, (const struct sockaddr *)sa, len))
-		return 0;
-	if (errno != EADDRINUSE || !sa->sun_path[0])
-		return -errno;
-	ret = remove_stale(fd, sa, len, NULL);
-	if (ret)
-		return ret;
-	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+	if (bind(fd, (const struct sockaddr *)sa, len)) {
+		if (errno != EADDRINUSE || !sa->sun_path[0])
+			return -errno;
+		ret = remove_stale(fd, sa, len, NULL);
+		if (!ret && bind(fd, (const struct sockaddr *)sa, len))
+			ret = -errno;
+	}
+	if (!ret && perms &&
+	    (fchmodat(AT_FDCWD, sa->sun_path, perms->mode, 0) ||
+	     fchownat(AT_FDCWD, sa->sun_path, perms->uid, perms->gid, AT_SYMLINK_NOFOLLOW)))
+		ret = -errno;
+	return ret;
 }
 
 static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
@@ -442,14 +471,10 @@ static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
 	int ret;
 
 	name_file(ue, file, sizeof(file));
-	ret = in_name_dir(ue, do_bind, fd, who, NULL);
+	ret = in_name_dir(ue, do_bind, fd, who, path ? ue->file_perms : NULL);
 	if (ret)
-		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
-			       strerror(-ret));
-	if (path && ue->file_perms &&
-	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
-	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
+		return pr_fail(ret, "%s: can't bind to %s%s (or set its mode and owner): %s\n", who,
+			       path ? "" : "an abstract name", file, strerror(-ret));
 	return 0;
 }
 
@@ -1085,7 +1110,9 @@ int unix_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		ret = mntns_visit(ctx, &v);
 		if (ret)
 			return ret;
+		visit_ctx = ctx;
 		ret = restore_all(ctx, st);
+		visit_ctx = NULL;
 		ret = mntns_visit_end(&v) ?: ret;
 		if (ret)
 			return ret;
@@ -1117,7 +1144,9 @@ int unix_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
 	ret = mntns_visit(ctx, &v);
 	if (ret)
 		return ret;
+	visit_ctx = ctx;
 	ret = requeue_all(ctx, &st->sks);
+	visit_ctx = NULL;
 	return mntns_visit_end(&v) ?: ret;
 }
 

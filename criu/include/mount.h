@@ -118,9 +118,9 @@ int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, ui
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
 /*
- * A socket of the tree is bound to the socket file st (in the tree's own
- * mount namespace): the restore binds it there again, so a tmpfs image need
- * not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
+ * A socket of the tree is bound to the socket file st (in a mount namespace
+ * of the tree's own): the restore binds it there again, so a tmpfs image
+ * need not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
  */
 int mntns_note_socket_file(struct pstree *t, const struct stat *st);
 /* Whether the socket file st is one a socket of the tree is bound to. */
@@ -182,6 +182,14 @@ struct mntns_visit {
 };
 int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v);
 int mntns_visit_end(struct mntns_visit *v);
+/*
+ * Within a visit: into the namespace of mount mnt_id (-1: the root task's)
+ * when it is another; 1 when it went (mntns_visit_mount_end() comes back to
+ * the root task's; the root and cwd are that namespace's root then), 0 when
+ * not, or -errno, logged.
+ */
+int mntns_visit_mount(struct rst_ctx *ctx, int mnt_id);
+int mntns_visit_mount_end(struct rst_ctx *ctx);
 
 
 /* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */
