@@ -4,8 +4,8 @@ Trees with their own mount namespace, end to end, with real processes.
 
 Runs as pid 1 of a fresh pid namespace (see restore-mntns.sh). The zdtm
 program mnt_ext makes the tree: a task in a mount namespace of its own with
-a ramfs at /tmp/zdtm_mnt_ext/in (dumped as external, key "ramdisk") and a
-tmpfs at /tmp/zdtm_mnt_ext/plain.
+a ramfs at BASE/in (dumped as external, key "ramdisk") and a tmpfs at
+BASE/plain, BASE a directory made for the run (the program's $ZDTM_TMP).
 
   1. Restores that can't build the tree fail, naming why, and leave no
      process (the mount helper, the stubs): the external key not given; a
@@ -33,8 +33,9 @@ CRIU = os.path.abspath("criu/criu")
 CRIT = os.path.abspath("crit")
 PROG = os.path.abspath("test/build/zdtm/static/mnt_ext")
 PROG_MASTER = os.path.abspath("test/build/zdtm/static/mnt_ext_master")
-EXTM = "/tmp/zdtm_mnt_extm"
-BASE = "/tmp/zdtm_mnt_ext"
+# each program's $ZDTM_TMP: made for this run, so that two runs at once share no path
+BASE = tempfile.mkdtemp(prefix="zdtm-mnt_ext.")
+EXTM = tempfile.mkdtemp(prefix="zdtm-mnt_ext_master.")
 KEY = ["--ext-mount-map", "ramdisk:" + BASE + "/src"]
 
 
@@ -61,10 +62,11 @@ def expect_refused(ddir, what, text, extra=(), fault=None):
     ok(all_pids() - before == set(), "%s: no process left" % what)
 
 
-def dump(work, prog=PROG, ext="mnt[%s/in]:ramdisk" % BASE, name="dump"):
+def dump(work, prog=PROG, ext="mnt[%s/in]:ramdisk" % BASE, name="dump", tmp=BASE):
     pidfile, outfile = os.path.join(work, name + ".pid"), os.path.join(work, name + ".out")
     r = subprocess.run([prog, "--pidfile=" + pidfile, "--outfile=" + outfile],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                       env=dict(os.environ, ZDTM_TMP=tmp))
     reap()
     with open(pidfile) as f:
         pid = int(f.read())
@@ -116,21 +118,29 @@ def test_restore(ddir, outfile, key=KEY):
 def main():
     if not os.path.isdir(os.path.join(os.path.dirname(CRIT), "build", "py", "pycriu")):
         print("1..0 # SKIP pycriu is not built (make pycriu): ./crit can't run")
+        os.rmdir(BASE)
+        os.rmdir(EXTM)
         return 77
     if not os.access(PROG, os.X_OK) or not os.access(PROG_MASTER, os.X_OK) or not os.access(CRIU, os.X_OK):
         print("1..0 # SKIP build criu and the zdtm programs first")
+        os.rmdir(BASE)
+        os.rmdir(EXTM)
         return 77
     work = tempfile.mkdtemp(prefix="restore-mntns.")
     try:
         ddir, outfile = dump(work)
         test_refused(ddir)
         test_restore(ddir, outfile)
-        ddir, outfile = dump(work, PROG_MASTER, "mnt[%s/src]:extm" % EXTM, "master")
+        ddir, outfile = dump(work, PROG_MASTER, "mnt[%s/src]:extm" % EXTM, "master", EXTM)
         expect_refused(ddir, "an external master from another group", "it can't be made a slave of that group",
                        ["--external", "mnt[extm]:" + EXTM])
         test_restore(ddir, outfile, ["--external", "mnt[extm]:%s/src" % EXTM])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        # this pid namespace's mount namespace (unshare --mount-proc) goes with what is mounted there
+        for d in (EXTM, BASE):
+            subprocess.run(["umount", "-R", "-l", d + "/src"], stderr=subprocess.DEVNULL)
+            shutil.rmtree(d, ignore_errors=True)
     return finish()
 
 

@@ -162,6 +162,24 @@ static inline char *mntns_mkdtemp(char *buf, size_t size, const char *name)
 	return mkdtemp(buf);
 }
 
+/*
+ * rel under the test's own temporary directory, which the runner makes for
+ * each run ($ZDTM_TMP; the .desc names it {tmp}): never a fixed path that two
+ * runs at once would share. NULL when the test was not started by the runner.
+ */
+static inline const char *mntns_tmp(const char *rel)
+{
+	static char buf[8][256];
+	static int n;
+	const char *base = getenv("ZDTM_TMP");
+
+	if (!base || !*base)
+		return NULL;
+	n = (n + 1) % 8;
+	snprintf(buf[n], sizeof(buf[n]), "%s%s", base, rel);
+	return buf[n];
+}
+
 static inline unsigned long mntns_ino(const char *path)
 {
 	struct stat st;
