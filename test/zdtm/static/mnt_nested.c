@@ -3,11 +3,13 @@
  * mnt_nested: a task in a second mount namespace of the tree, as systemd's
  * PrivateTmp or a nested runtime makes one. The test (in a mount namespace
  * of its own) forks a child that unshares another one and there mounts a
- * private tmpfs (a file in it open at a position, its cwd in it) and binds
- * a directory of the root filesystem (a file open through the bind). After
+ * private tmpfs (a file in it open at a position, its cwd in it, a unix
+ * socket listening on a name in it) and binds a directory of the root
+ * filesystem (a file open through the bind). After
  * restore the child must be in a namespace of its own again, neither the
  * test's nor criu's, with its mounts (mountinfo compared), its files and
- * fds on the very mounts (fdinfo mnt_id), and none of it in the test's; a
+ * fds on the very mounts (fdinfo mnt_id), its socket's name bound there
+ * again (a new client connects to it), and none of it in the test's; a
  * file the child writes through its bind shows up in the test's directory.
  */
 #include <errno.h>
@@ -17,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +64,23 @@ static int holds(const char *path, const char *text)
 	return n >= 0 && !strcmp(buf, text);
 }
 
+/* A unix stream socket listening on path (listen) or connected to it; -1. */
+static int unix_at(const char *path, bool listen_on)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (sk < 0)
+		return -1;
+	if (listen_on ? bind(sk, (struct sockaddr *)&sa, sizeof(sa)) || listen(sk, 4)
+		      : connect(sk, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(sk);
+		return -1;
+	}
+	return sk;
+}
+
 static int fd_mnt_id(int fd)
 {
 	long long v;
@@ -72,7 +93,7 @@ static int child_main(void)
 {
 	unsigned long parent_ns = mntns_ino_of(getppid());
 	char buf[64] = "", *before, *after;
-	int priv_fd, bind_fd, bad = 0;
+	int priv_fd, bind_fd, lsk, csk, bad = 0;
 	struct stat st, cwd;
 
 	if (mount("zdtm-nested", at("priv"), "tmpfs", 0, "size=64k") || put(at("priv/a"), TEXT) ||
@@ -80,9 +101,11 @@ static int child_main(void)
 		fprintf(stderr, "child: can't set its mounts up: %m\n");
 		return 1;
 	}
+	/* a name only the child's namespace has: restore must bind it there */
+	lsk = unix_at(at("priv/sock"), true);
 	priv_fd = open(at("priv/a"), O_RDWR | O_CLOEXEC);
 	bind_fd = open(at("bnd/f"), O_RDONLY | O_CLOEXEC);
-	if (priv_fd < 0 || bind_fd < 0 || lseek(priv_fd, 3, SEEK_SET) != 3) {
+	if (lsk < 0 || priv_fd < 0 || bind_fd < 0 || lseek(priv_fd, 3, SEEK_SET) != 3) {
 		fprintf(stderr, "child: can't open its files: %m\n");
 		return 1;
 	}
@@ -112,6 +135,18 @@ static int child_main(void)
 	if (stat(".", &cwd) || stat(at("priv/d"), &st) || cwd.st_dev != st.st_dev || cwd.st_ino != st.st_ino) {
 		fprintf(stderr, "child: its cwd is not its tmpfs's directory\n");
 		bad = 1;
+	}
+	csk = unix_at(at("priv/sock"), false);
+	if (csk < 0 || send(csk, "x", 1, 0) != 1) {
+		fprintf(stderr, "child: can't connect to its socket's name: %m\n");
+		bad = 1;
+	} else {
+		int a = accept4(lsk, NULL, NULL, SOCK_CLOEXEC);
+
+		if (a < 0 || recv(a, buf, 1, 0) != 1 || buf[0] != 'x') {
+			fprintf(stderr, "child: its listener did not get the connection\n");
+			bad = 1;
+		}
 	}
 	if (put(at("bnd/back"), BACK_TEXT)) {
 		fprintf(stderr, "child: can't write through its bind\n");
