@@ -755,16 +755,15 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		}
 	} else if (e->master_id) {
 		return -EAGAIN;
+	} else if (ext_source(m, e) >= 0) {
+		/* a copy of an external mount of another namespace: bound from it once it is made */
+		return -EAGAIN;
 	} else if (e->fstype == FSTYPE__UNSUPPORTED) {
 		bool like_root = master_outside(b->mnt, e) && e->master_id == root->master_id;
 
-		if (e->root_dev != root->root_dev || !path_under(e->root, root->root)) {
-			/* a copy of an external mount of another namespace: bound from it once it is made */
-			if (ext_source(m, e) >= 0)
-				return -EAGAIN;
+		if (e->root_dev != root->root_dev || !path_under(e->root, root->root))
 			return pr_fail(-EOPNOTSUPP, "mount %u at %s: a %s criu can't make again\n", e->mnt_id,
 				       e->mountpoint, fs_name(e));
-		}
 		/* a slave of the root's outside master: a clone of the root mount (a slave of it too) */
 		mfd = like_root ? clone_from(b, nroot, rel_to(e->root, root->root), k)
 				: clone_at(b->rootdirs[k], rel_to(e->root, root->root));
