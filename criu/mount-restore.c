@@ -89,7 +89,8 @@ struct build {
 	struct rst_ctx *ctx;
 	struct build_shared *sh;
 	int *fd;		/* the helper's fds, -1 until made */
-	int *rootdirs;		/* O_PATH: the root directory in each namespace's copy of criu's tree, -1 */
+	int *rootdirs;		/* O_PATH: the root directory in each namespace's copy of criu's tree, -1;
+				   NULL in a stub */
 	int *ns_fds;		/* each namespace, -1 until made */
 	int *oldroots;		/* the root each namespace was made with (a copy of criu's), -1 */
 	int cur;		/* the namespace this process is in, -1: its first */
@@ -766,7 +767,7 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 				       e->mountpoint, fs_name(e));
 		/* a slave of the root's outside master: a clone of the root mount (a slave of it too) */
 		mfd = like_root ? clone_from(b, nroot, rel_to(e->root, root->root), k)
-				: clone_at(b->rootdirs[k], rel_to(e->root, root->root));
+				: clone_at(b->rootdirs ? b->rootdirs[k] : -EBADF, rel_to(e->root, root->root));
 		if (mfd < 0)
 			return pr_fail(mfd, "can't bind %s of the root %s for mount %u at %s: %s\n", e->root,
 				       like_root ? "mount" : "directory", e->mnt_id, e->mountpoint, strerror(-mfd));
