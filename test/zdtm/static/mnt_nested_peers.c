@@ -3,10 +3,13 @@
  * mnt_nested_peers: one peer group across two mount namespaces of the tree.
  * The test makes a shared tmpfs in its own mount namespace and forks a child
  * that unshares another: the child's copy of the tmpfs is a peer of the
- * test's. After restore both must be in one group again (the child's
+ * test's. A second shared tmpfs of the test's has its copy made a slave in
+ * the child's. After restore both must be in one group again (the child's
  * shared:N is the test's), and propagation must go both ways: a mount the
  * test makes on its tmpfs shows up in the child's namespace, one the child
- * makes on its copy shows up in the test's.
+ * makes on its copy shows up in the test's; the slave's master is the
+ * test's second tmpfs's group again: a mount the test makes there reaches
+ * the child's copy, one the child makes on its copy stays there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +43,11 @@ static dev_t dev_of(const char *path)
 	return stat(path, &st) ? 0 : st.st_dev;
 }
 
-/* The peer group of the mount at path in pid's mountinfo (0: not shared, -1: not found). */
-static int group_of(pid_t pid, const char *path)
+/*
+ * The peer group (kind " shared:") or the master (" master:") of the mount at
+ * path in pid's mountinfo (0: none, -1: not found).
+ */
+static int prop_of(pid_t pid, const char *path, const char *kind)
 {
 	char file[64], line[2048], mp[512];
 	int group = -1;
@@ -54,12 +60,17 @@ static int group_of(pid_t pid, const char *path)
 
 		if (sscanf(line, "%*d %*d %*u:%*u %*s %511s", mp) != 1 || strcmp(mp, path))
 			continue;
-		s = strstr(line, " shared:");
-		group = s && s < strstr(line, " - ") ? atoi(s + 8) : 0;
+		s = strstr(line, kind);
+		group = s && s < strstr(line, " - ") ? atoi(s + strlen(kind)) : 0;
 	}
 	if (f)
 		fclose(f);
 	return group;
+}
+
+static int group_of(pid_t pid, const char *path)
+{
+	return prop_of(pid, path, " shared:");
 }
 
 /* Whether a mount shows up on path (another device than parent's) within 10 s. */
@@ -78,6 +89,10 @@ static int child_main(void)
 	char *before, *after;
 	int bad = 0;
 
+	if (mount(NULL, at("sl"), NULL, MS_SLAVE, NULL)) {
+		fprintf(stderr, "child: can't make its copy of sl a slave: %m\n");
+		return 1;
+	}
 	before = mntns_snapshot();
 	if (!before || mntns_child_ready())
 		return 1;
@@ -105,6 +120,21 @@ static int child_main(void)
 		fprintf(stderr, "child: the test's mount on its tmpfs did not reach the child's copy\n");
 		bad = 1;
 	}
+	/* the slave: its master is the test's group; what the test mounts there comes here */
+	if (prop_of(getpid(), at("sl"), " master:") <= 0 ||
+	    prop_of(getpid(), at("sl"), " master:") != group_of(getppid(), at("sl"))) {
+		fprintf(stderr, "child: its slave's master is %d, the test's group %d\n",
+			prop_of(getpid(), at("sl"), " master:"), group_of(getppid(), at("sl")));
+		bad = 1;
+	}
+	if (!wait_mount(at("sl/x"), at("sl"))) {
+		fprintf(stderr, "child: the test's mount on its second tmpfs did not reach the child's slave\n");
+		bad = 1;
+	}
+	if (mount("zdtm-slave-y", at("sl/y"), "tmpfs", 0, "size=16k")) {
+		fprintf(stderr, "child: can't mount on its slave: %m\n");
+		bad = 1;
+	}
 	return bad;
 }
 
@@ -123,7 +153,9 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_nested_peers") || mkdir(at("sh"), 0755) ||
 	    mount("zdtm-peers", at("sh"), "tmpfs", 0, "size=64k") || mount(NULL, at("sh"), NULL, MS_SHARED, NULL) ||
-	    mkdir(at("sh/x"), 0755) || mkdir(at("sh/y"), 0755)) {
+	    mkdir(at("sh/x"), 0755) || mkdir(at("sh/y"), 0755) || mkdir(at("sl"), 0755) ||
+	    mount("zdtm-peers-sl", at("sl"), "tmpfs", 0, "size=64k") || mount(NULL, at("sl"), NULL, MS_SHARED, NULL) ||
+	    mkdir(at("sl/x"), 0755) || mkdir(at("sl/y"), 0755)) {
 		fail("can't make the shared tmpfs");
 		return 1;
 	}
@@ -143,11 +175,17 @@ int main(int argc, char **argv)
 	kill(child, SIGTERM);
 	if (!wait_mount(at("sh/y"), at("sh")))
 		fail("the child's mount on its copy did not reach the test's tmpfs");
-	if (mount("zdtm-peer-x", at("sh/x"), "tmpfs", 0, "size=16k"))
+	if (mount("zdtm-peer-x", at("sh/x"), "tmpfs", 0, "size=16k") ||
+	    mount("zdtm-slave-x", at("sl/x"), "tmpfs", 0, "size=16k"))
 		fail("can't mount on the shared tmpfs");
 	if (test_wait_child(child, 15, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
 		fail("the child found its peer group broken (%s: see the log)",
 		     test_status_str(status, sdir, sizeof(sdir)));
+	if (dev_of(at("sl/y")) != dev_of(at("sl")))
+		fail("the child's mount on its slave reached the test's tmpfs, its master");
+	umount2(at("sl/x"), MNT_DETACH);
+	umount2(at("sl"), MNT_DETACH);
+	rmdir(at("sl"));
 	umount2(at("sh/y"), MNT_DETACH);
 	umount2(at("sh/x"), MNT_DETACH);
 	umount2(at("sh"), MNT_DETACH);
