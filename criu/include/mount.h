@@ -104,7 +104,8 @@ int mntns_tree_open(const struct pstree *t, const struct pstree_item *item, cons
 bool mntns_task_at_root(const struct pstree_item *item);
 /*
  * The inode of file handle fh on device s_dev (an inotify watch), opened by
- * handle through a mount of the tree's own mount namespace: its path there
+ * handle through a mount of task item's mount namespace (NULL: the root
+ * task's), one of the tree's own: its path there
  * (from the namespace's root, to ret_path) must lead to that very inode, and
  * the mount it leads through (*ret_mnt_id) is the one restore reopens it
  * below; *ret_fd is the inode reached by that path (O_PATH). A removed inode
@@ -112,8 +113,8 @@ bool mntns_task_at_root(const struct pstree_item *item);
  * -ENOENT when no mount of the tree reaches it.
  */
 struct file_handle;
-int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
-		      char *ret_path, size_t size);
+int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, uint32_t s_dev, struct file_handle *fh,
+		      int *ret_fd, int *ret_mnt_id, char *ret_path, size_t size);
 /* Whether path (from the namespace's root) is at or below the mountpoint of mount mnt_id of the tree's. */
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
