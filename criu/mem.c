@@ -95,6 +95,7 @@ struct mm_dump {
 	pid_t img_id;			/* names mm-/pagemap- images: the pid in the tree's pid namespace */
 	struct dump_mem_ctx *ctx;
 	struct dump_files_ctx *files;	/* the exe and the mapped files go there */
+	struct pstree_item *item;	/* the task (its mount namespace: the files' mounts) */
 	struct proc_maps maps;
 	VmaEntry *vmas;			/* one per dumped vma */
 	VmaEntry **vma_ptrs;
@@ -159,7 +160,7 @@ static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *
 		e->shmid = d->last_id;
 		return 0;
 	}
-	ret = dump_file_lfd(d->files, fd, &d->last_id);
+	ret = dump_file_lfd(d->files, d->item, fd, &d->last_id);
 	if (ret < 0)
 		return ret;
 	d->have_last = true;
@@ -640,7 +641,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
-	ret = dump_file_lfd(d->files, exe, &mm.exe_file_id);
+	ret = dump_file_lfd(d->files, d->item, exe, &mm.exe_file_id);
 	if (ret < 0) {
 		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
@@ -724,7 +725,7 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 {
 	struct mm_dump d = {
 		.img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .img_id = item_vpid(item), .ctx = ctx,
-		.files = fctx, .pagemap_fd = -1,
+		.files = fctx, .item = item, .pagemap_fd = -1,
 	};
 	int ret;
 
