@@ -102,6 +102,8 @@ struct pty_side {
 	struct pty_side *next;
 	int index;
 	bool master;
+	struct pstree_item *item;	/* a task that holds it, at fd */
+	int fd;
 	bool info_written;	/* its tty-info.img entry */
 	uint32_t info_id;	/* CRIU's: index * 2, + 1 for the master */
 	/* a master whose slave is open nowhere in the tree: */
@@ -152,7 +154,7 @@ static struct pty_side *find_side(struct tty_dump *td, int index, bool master)
 	return NULL;
 }
 
-static int add_side(struct tty_dump *td, int index, bool master)
+static int add_side(struct tty_dump *td, int index, bool master, struct pstree_item *item, int fd)
 {
 	struct pty_side *s;
 
@@ -163,6 +165,8 @@ static int add_side(struct tty_dump *td, int index, bool master)
 		return -ENOMEM;
 	s->index = index;
 	s->master = master;
+	s->item = item;
+	s->fd = fd;
 	s->next = td->sides;
 	td->sides = s;
 	return 0;
@@ -279,9 +283,9 @@ static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
 		if (de->d_name[0] == '.' || fstatat(fd_dfd, de->d_name, &st, 0))
 			continue;
 		if (is_pts(&st))
-			ret = add_side(td, pts_index(&st), false);
+			ret = add_side(td, pts_index(&st), false, item, atoi(de->d_name));
 		else if (is_ptmx(&st) && master_index(info_dfd, de->d_name) >= 0)
-			ret = add_side(td, master_index(info_dfd, de->d_name), true);
+			ret = add_side(td, master_index(info_dfd, de->d_name), true, item, atoi(de->d_name));
 	}
 	closedir(d);
 	return ret;
@@ -482,13 +486,22 @@ static bool polls_hup(int fd)
  * where opening and closing it changes nothing: a slave is open in the tree,
  * or the last one was closed already (the master polls POLLHUP again after).
  */
-static int open_own_slave(int master, int index)
+static int open_own_slave(int master, int index, const struct pty_side *tree_slave)
 {
 	int locked = 0, zero = 0, fd;
 
 	if (ioctl(master, TIOCGPTLCK, &locked) || (locked && ioctl(master, TIOCSPTLCK, &zero)))
 		return pr_fail_errno("can't unlock pty %d to read its queued bytes", index);
 	fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* (an exclusive slave opens for CAP_SYS_ADMIN only: then the tree's own, if it reads and writes) */
+	if (fd < 0 && errno == EBUSY && tree_slave) {
+		fd = sys_pidfd_getfd(tree_slave->item->pidfd, tree_slave->fd, 0);
+		if (fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) {
+			close(fd);
+			fd = -1;
+			errno = EBUSY;
+		}
+	}
 	if (fd < 0)
 		fd = pr_fail_errno("can't open the slave of pty %d to read its queued bytes", index);
 	if (locked && ioctl(master, TIOCSPTLCK, &locked)) {
@@ -542,8 +555,10 @@ static int put_back(int master, int slave, int index, struct tty_queued *in, str
  * slave of criu's, into tty-data.img (tty_id: the side that reads them, as
  * CRIU has it), and written back at once: the tree goes on with them.
  */
-static int dump_queued(struct dump_files_ctx *ctx, int master, int index, bool slave_in_tree, bool slave_closed)
+static int dump_queued(struct dump_files_ctx *ctx, int master, int index, const struct pty_side *tree_slave,
+		       bool slave_closed)
 {
+	bool slave_in_tree = tree_slave != NULL;
 	struct tty_queued in = {}, out = {};
 	const char *why_in = NULL, *why_out = NULL;
 	struct termios t;
@@ -558,7 +573,7 @@ static int dump_queued(struct dump_files_ctx *ctx, int master, int index, bool s
 	}
 	if (ioctl(master, TIOCGPKT, &pkt) || tcgetattr(master, &t))
 		return pr_fail_errno("can't read the mode of pty %d", index);
-	slave = open_own_slave(master, index);
+	slave = open_own_slave(master, index, tree_slave);
 	if (slave < 0)
 		return slave;
 	if ((pkt && polls_in(master)) || (t.c_line != N_TTY && (polls_in(master) || polls_in(slave)))) {
@@ -689,7 +704,7 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 
 		ret = slave_in_tree ? 0 : master_alone(ctx->tree, p->lfd, side->index, side);
 		ret = ret ?: fill_master_info(td, p->lfd, side->index, &info, &pt);
-		ret = ret ?: dump_queued(ctx, p->lfd, side->index, slave_in_tree, side->slave_closed);
+		ret = ret ?: dump_queued(ctx, p->lfd, side->index, find_side(td, side->index, false), side->slave_closed);
 	} else
 		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &pt);
 	if (ret)
