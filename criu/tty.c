@@ -2,27 +2,35 @@
 /*
  * Terminals.
  *
- * A pty pair whose master (an open of /dev/ptmx) and slave (/dev/pts/N) are
- * both open in the tree is dumped as two tty-info.img entries, one per side,
- * linked by the pty index; restore opens /dev/ptmx until the kernel hands out
- * that index again (it gives the lowest free one), opens the slave from the
- * master (TIOCGPTPEER) and puts back the slave's termios and window size,
- * the master's packet mode and the pair's locked state, and the slave's
- * exclusive mode.
+ * A pty pair whose master (an open of /dev/ptmx) is open in the tree is
+ * dumped as one tty-info.img entry per side, linked by the pty index (a
+ * slave open nowhere in the tree has none: whether it was closed since, and
+ * its node's owner, go with the master's files); restore opens /dev/ptmx
+ * until the kernel hands out that index again (it gives the lowest free
+ * one), sets the slave's termios and window size through the master, opens
+ * a slave of its own, puts the queued bytes back (tty-data.img,
+ * tty-data.c), opens the slave's files from the master (TIOCGPTPEER), and
+ * right before the tree runs closes its slave and gives back the master's
+ * packet mode, the pair's locked state and the slave's exclusive mode.
+ *
+ * Also: slaves hung up by their master's close (restored hung up), opens of
+ * /dev/tty whose terminal is a pty of the tree (reopened by a helper whose
+ * session has that terminal), the console and virtual terminals (reopened
+ * by their path).
  *
  * With --orphan-pts-master (runc's terminal mode), a slave whose master is
  * outside the tree is dumped alone; restore makes a new pty in the slave's
  * devpts and hands its master to the RPC client (orphan-pts-master).
  *
- * A pty that is a session's controlling terminal is made so again by the
- * session leader's stub before it forks (tty_stub_ctty()).
+ * A terminal that is a session's controlling terminal is made so again by
+ * the session leader's stub before it forks (tty_stub_ctty()).
  *
  * Any other terminal is the shell job's (--shell-job): on restore every such
  * fd becomes criu's own terminal, with the dumped file flags. Refused at
- * dump: a terminal without --shell-job, a master whose slave is not open in
- * the tree, a controlling terminal whose session restore can't give back
- * (leader outside the tree, a member without it, a foreground group other
- * than the leader's), and bytes queued in either direction.
+ * dump (Documentation/ttys.md): such a terminal without --shell-job, a
+ * controlling terminal whose session restore can't give back, queued bytes
+ * that can't be given back as they were, a master whose slave is open only
+ * outside the tree.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -438,7 +446,6 @@ static int fill_slave_session(const struct tty_dump *td, const struct stat *st, 
 
 	snprintf(name, sizeof(name), "pty %d", index);
 	ret = ctty_session(td, st->st_rdev, name, &leader);
-
 	if (ret || !leader)
 		return ret;
 	info->sid = leader->item->vsid;
