@@ -35,7 +35,7 @@ struct criu_feature {
 static const struct criu_feature criu_features[] = {
 	{ "mnt_id", CAT_EXTRA, NULL, NULL },
 	{ "mem_dirty_track", CAT_EXTRA, NULL, "memory change tracking (no incremental dumps)" },
-	{ "aio_remap", CAT_EXTRA, NULL, "AIO rings" },
+	{ "aio_remap", CAT_EXTRA, "aio-remap", NULL },	/* aio.c */
 	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "aio.h"
 #include "common.h"
 #include "kerndat.h"
 #include "syscalls.h"
@@ -551,6 +552,7 @@ static const struct kerndat_feature features[] = {
 	{ "uffd-noncoop", "userfaultfd fork/remap/remove/unmap events (lazy pages)", probe_uffd_noncoop, false },
 	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
 	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },
+	{ "aio-remap", "an AIO ring moved with mremap() still works (AIO rings)", aio_probe_remap, false },
 	{ "loginuid", "a writable /proc/self/loginuid (the tasks' audit login uid)", probe_loginuid, false },
 };
 

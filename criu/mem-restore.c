@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <linux/prctl.h>
 
+#include "aio.h"
 #include "common.h"
 #include "lazy-pages.h"
 #include "proc_parse.h"
@@ -119,7 +120,8 @@ static bool vma_is_vdso(const VmaEntry *v)
 
 static bool vma_skipped(const VmaEntry *v)
 {
-	return (v->status & VMA_AREA_VSYSCALL) || !(v->status & VMA_AREA_REGULAR);
+	/* an AIO ring has VMA_AREA_AIORING alone in CRIU's images */
+	return (v->status & VMA_AREA_VSYSCALL) || !(v->status & (VMA_AREA_REGULAR | VMA_AREA_AIORING));
 }
 
 bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned long end)
@@ -180,7 +182,13 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		prev_end = v->end;
 		if (vma_skipped(v))
 			continue;
-		if (v->status & (VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
+		if (v->status & VMA_AREA_AIORING) {
+			int ret = aio_check_image(pid, mm, v);
+
+			if (ret)
+				return ret;
+		}
+		if (v->status & (VMA_AREA_SOCKET | VMA_UNSUPP))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
 		if (v->has_madv && (v->madv & ~madv_known_bits()))
@@ -923,6 +931,9 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	cache_drop(rs, &cache);
 	if (!ret)
 		ret = fill_pages(ctx, rs, pid, tramp, mem);
+	/* each ring was mapped as plain memory and filled with the dumped one: made a ring again */
+	if (!ret && mm->n_aios)
+		ret = aio_restore_rings(rs, pid, SCRATCH(tramp), SCRATCH_SIZE, mm);
 	if (!ret)
 		ret = protect_vmas(ctx, rs, pid, mem);
 	if (!ret)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "aio.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
@@ -99,6 +100,9 @@ struct mm_dump {
 	VmaEntry *vmas;			/* one per dumped vma */
 	VmaEntry **vma_ptrs;
 	int nr_vmas;
+	AioRingEntry *aios;		/* one per AIO ring (aio.c) */
+	AioRingEntry **aio_ptrs;
+	int nr_aios;
 	/* the file of the previous file vma, to call dump_file_lfd() once per run of vmas */
 	dev_t last_dev;
 	ino_t last_ino;
@@ -116,6 +120,8 @@ static void mm_dump_fini(struct mm_dump *d)
 	proc_maps_free(&d->maps);
 	free(d->vmas);
 	free(d->vma_ptrs);
+	free(d->aios);
+	free(d->aio_ptrs);
 }
 
 /* Open flags of the mapping's file: map_files links carry its f_mode in their permission bits. */
@@ -307,9 +313,11 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 		status |= VMA_ANON_SHARED;
 		break;
 	case PVMA_FILE:
-		if (v->deleted && !strcmp(v->path, "/[aio]"))
-			return pr_fail(-EOPNOTSUPP, "task %d: %lx-%lx is an AIO ring (io_setup): not supported\n", d->pid,
-				       v->start, v->end);
+		if (v->deleted && !strcmp(v->path, AIO_RING_NAME)) {
+			/* CRIU's form: the ring's status alone, its pages in the pagemap, an entry in mm's aios */
+			status = VMA_AREA_AIORING;
+			break;
+		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
 		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
 			status |= VMA_AREA_MEMFD;
@@ -353,6 +361,8 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 	e->status = status;
 	e->flags = flags;
 
+	if (status & VMA_AREA_AIORING)
+		return aio_dump_ring(d->proc_dfd, d->pid, v, &d->aios[d->nr_aios]);
 	if (v->kind == PVMA_FILE) {
 		/* the file's id goes in shmid, as CRIU keeps it; fd stays -1 (unused in images) */
 		return dump_vma_file(d, v, e);
@@ -387,7 +397,9 @@ static int collect_vmas(struct mm_dump *d)
 
 	d->vmas = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vmas));
 	d->vma_ptrs = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vma_ptrs));
-	if (!d->vmas || !d->vma_ptrs)
+	d->aios = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->aios));
+	d->aio_ptrs = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->aio_ptrs));
+	if (!d->vmas || !d->vma_ptrs || !d->aios || !d->aio_ptrs)
 		return -ENOMEM;
 	for (int i = 0; i < d->maps.nr; i++) {
 		const struct proc_vma *v = &d->maps.vmas[i];
@@ -407,6 +419,10 @@ static int collect_vmas(struct mm_dump *d)
 		}
 		if (merge_vvar(d, e))
 			continue;
+		if (e->status & VMA_AREA_AIORING) {
+			d->aio_ptrs[d->nr_aios] = &d->aios[d->nr_aios];
+			d->nr_aios++;
+		}
 		d->vma_ptrs[d->nr_vmas++] = e;
 	}
 	return 0;
@@ -531,6 +547,14 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 			ret = page_copier_add(&pc, e->start, e->end - e->start, false);
 			continue;
 		}
+		if (e->status & VMA_AREA_AIORING) {
+			/* the whole ring, as CRIU dumps it; not in a pre-dump: the kernel's writes leave no dirty bit */
+			if (ctx->pre_dump)
+				continue;
+			x.flags = PE_PRESENT;
+			ret = page_copier_add(&pc, e->start, e->end - e->start, false);
+			continue;
+		}
 		if ((e->flags & VMA_MAP_TYPE) == MAP_DROPPABLE)
 			continue;	/* the kernel may drop them any time: they come back empty */
 		if (e->status & VMA_ANON_PRIVATE)
@@ -637,6 +661,8 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	mm.mm_saved_auxv = auxv;
 	mm.n_vmas = d->nr_vmas;
 	mm.vmas = d->vma_ptrs;
+	mm.n_aios = d->nr_aios;
+	mm.aios = d->aio_ptrs;
 	if (item->has_mm_flags) {
 		mm.has_dumpable = true;
 		mm.dumpable = item->dumpable;
