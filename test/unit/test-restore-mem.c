@@ -353,7 +353,7 @@ static void test_mem(void)
 	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses overlapping VMAs");
 	f.vma[0].end = keep_end;
 	f.vma[1].status |= VMA_AREA_AIORING;
-	check(validate_mem(pid, &mem) == -EOPNOTSUPP, "mem: validate_mem refuses an AIO ring");
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses an AIO ring VMA without its aios entry");
 	f.vma[1].status &= ~VMA_AREA_AIORING;
 	check(validate_mem(pid, &mem) == 0, "mem: validate_mem accepts the image again");
 	check(!mem_range_free(&mem, AREA_B, AREA_B + 1) && mem_range_free(&mem, TRAMP, TRAMP + RST_TRAMP_RESERVE),
