@@ -12,6 +12,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "mem.h"
 #include "namespaces.h"
@@ -197,12 +198,36 @@ static const struct {
 	const char *what;
 } unrestorable_vmflags[] = {
 	{ PVMF_LF, "lock-on-fault locking, mlock2(MLOCK_ONFAULT) (VmFlags lf)" },
-	{ PVMF_HT, "hugetlb memory, MAP_HUGETLB or hugetlbfs (VmFlags ht)" },
 	{ PVMF_SF, "MAP_SYNC (VmFlags sf)" },
 	{ PVMF_UM | PVMF_UW | PVMF_UI, "a userfaultfd registration (VmFlags um/uw/ui)" },
 	{ PVMF_SS, "a shadow stack (VmFlags ss)" },
 	{ PVMF_SL, "an mseal() seal (VmFlags sl)" },
 };
+
+static bool is_hugetlb_anon(const struct proc_vma *v)
+{
+	return v->kind == PVMA_FILE && v->have_vmflags && (v->vmflags & PVMF_HT) && v->deleted &&
+	       !strcmp(v->path, HUGETLB_ANON_NAME);
+}
+
+/*
+ * hugetlb memory restored: 2 MiB pages of anonymous memory (MAP_HUGETLB),
+ * of a memfd (memfd.c says whether it restores the memfd) or of a SysV
+ * segment (ipc_ns.c says it for the segment).
+ */
+static int check_hugetlb_vma(struct mm_dump *d, const struct proc_vma *v, const char *name)
+{
+	if (v->kpage_size != HUGETLB_PAGE_SIZE)
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: VMA %#lx-%#lx %s has hugetlb pages of %lu KiB, not supported (only 2 MiB pages)\n",
+			       d->pid, v->start, v->end, name, v->kpage_size >> 10);
+	if (is_hugetlb_anon(v) || v->kind == PVMA_SYSV_SHM)
+		return 0;
+	if (v->kind == PVMA_FILE && v->deleted && !strncmp(v->path, "/memfd:", 7))
+		return 0;
+	return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s maps a file of a hugetlbfs mount, not supported\n", d->pid,
+		       v->start, v->end, name);
+}
 
 /* 1 when [start, end) of the task holds MADV_GUARD_INSTALL markers. */
 static int vma_has_guard_pages(struct mm_dump *d, const struct proc_vma *v)
@@ -254,6 +279,11 @@ static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 		if (v->vmflags & unrestorable_vmflags[i].vmf)
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has %s, not supported\n", d->pid, v->start,
 				       v->end, name, unrestorable_vmflags[i].what);
+	if (v->vmflags & PVMF_HT) {
+		ret = check_hugetlb_vma(d, v, name);
+		if (ret)
+			return ret;
+	}
 	if (!(v->vmflags & PVMF_GU))
 		return 0;
 	/* gu stays on a vma once a guard was installed in it, even after the markers are gone */
@@ -318,9 +348,17 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			status = VMA_AREA_AIORING;
 			break;
 		}
+		if (is_hugetlb_anon(v)) {
+			/* CRIU's form: anonymous memory with the hugetlb bits in flags, shared memory by its inode */
+			flags |= MAP_ANONYMOUS | HUGETLB_MAP_FLAGS;
+			status |= v->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+			break;
+		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
 		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
 			status |= VMA_AREA_MEMFD;
+		if (v->have_vmflags && (v->vmflags & PVMF_HT))
+			flags |= HUGETLB_MAP_FLAGS;	/* a hugetlb memfd's, as CRIU marks it */
 		break;
 	case PVMA_SYSV_SHM:
 		/* the segment's contents are in the IPC namespace's images (ipc_ns.c), the attachment is made again */
@@ -363,11 +401,11 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 
 	if (status & VMA_AREA_AIORING)
 		return aio_dump_ring(d->proc_dfd, d->pid, v, &d->aios[d->nr_aios]);
-	if (v->kind == PVMA_FILE) {
+	if (status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
 		/* the file's id goes in shmid, as CRIU keeps it; fd stays -1 (unused in images) */
 		return dump_vma_file(d, v, e);
 	}
-	if (v->kind == PVMA_SHMEM_ANON)
+	if ((status & VMA_ANON_SHARED) && !(status & VMA_AREA_SYSVIPC))
 		return dump_vma_shmem(d, v, e);
 	return 0;
 }
