@@ -70,7 +70,7 @@ static const struct criu_feature criu_features[] = {
 	{ "apparmor_stacking", CAT_NAMED, NULL, "LSM profiles" },
 	{ "network_lock_nftables", CAT_EXTRA, "nft", NULL },
 	{ "sockopt_buf_lock", CAT_EXTRA, "so-buf-lock", NULL },
-	{ "memfd_hugetlb", CAT_EXTRA, NULL, "hugetlb memfds" },
+	{ "memfd_hugetlb", CAT_EXTRA, "memfd-hugetlb", NULL },	/* memfd.c, 2 MiB pages */
 	{ "move_mount_set_group", CAT_EXTRA, NULL, "mount namespaces" },
 	{ "openat2", CAT_EXTRA, NULL, "openat2-based file restore" },
 	{ "get_rseq_conf", CAT_EXTRA, "rseq", NULL },
