@@ -25,16 +25,19 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "ipc: "
 #include "common.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "log.h"
 #include "posix-mq.h"
 #include "namespaces.h"
 #include "pagemap.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 
 #include "ipc-msg.pb-c.h"
@@ -213,6 +216,38 @@ static void fill_desc(IpcDescEntry *d, int id, const struct ipc_perm *p)
 	d->id = id;
 }
 
+/*
+ * 1 when our attachment at p is on hugetlbfs (a SHM_HUGETLB segment: the
+ * flag is not kept in shm_perm.mode), 0 if not, -errno. Nothing is read
+ * from the segment for it.
+ */
+static int shm_attach_is_hugetlb(void *p)
+{
+	_cleanup_close_ int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct proc_maps maps = {};
+	struct statfs sfs;
+	int ret = -ENOENT;
+
+	if (dfd < 0)
+		return -errno;
+	ret = parse_pid_maps(dfd, &maps);
+	for (int i = 0; !ret && i < maps.nr; i++) {
+		_cleanup_close_ int fd = -1;
+
+		if (maps.vmas[i].start != (unsigned long)p)
+			continue;
+		fd = open_proc_map_file(dfd, maps.vmas[i].start, maps.vmas[i].end, O_RDONLY);
+		if (fd < 0 || fstatfs(fd, &sfs))
+			ret = fd < 0 ? fd : -errno;
+		else
+			ret = sfs.f_type == HUGETLBFS_MAGIC ? 1 : 0;
+		proc_maps_free(&maps);
+		return ret;
+	}
+	proc_maps_free(&maps);
+	return ret ?: -ENOENT;
+}
+
 static int dump_one_shm(struct cr_img *img, int id, const struct shmid_ds *ds)
 {
 	IpcShmEntry e = IPC_SHM_ENTRY__INIT;
@@ -224,14 +259,21 @@ static int dump_one_shm(struct cr_img *img, int id, const struct shmid_ds *ds)
 	if (ds->shm_perm.mode & SHM_DEST)
 		return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is marked for removal while attached: not dumped\n",
 			       id);
-	if (ds->shm_perm.mode & SHM_HUGETLB)
-		return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is on huge pages: not dumped yet\n", id);
 	fill_desc(&d, id, &ds->shm_perm);
 	e.desc = &d;
 	e.size = ds->shm_segsz;
 	p = shmat(id, NULL, SHM_RDONLY);
 	if (p == (void *)-1)
 		return pr_fail_errno("can't attach SysV shm segment %d", id);
+	/* read whole, its untouched huge pages would be allocated (or the pool runs out) */
+	ret = shm_attach_is_hugetlb(p);
+	if (ret) {
+		shmdt(p);
+		if (ret == 1)
+			return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is on huge pages (SHM_HUGETLB): not supported\n",
+				       id);
+		return pr_fail(ret, "SysV shm segment %d: can't find our attachment: %s\n", id, strerror(-ret));
+	}
 	ret = pb_write_one(img, &e, PB_IPC_SHM);
 	if (!ret)
 		ret = write_img_buf(img, p, ds->shm_segsz);
