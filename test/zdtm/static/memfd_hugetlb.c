@@ -7,7 +7,8 @@
  * hugetlbfs memfd (its device, its page size, its name), its size, seals,
  * offset and data; the shared mapping is the memfd (what goes through the
  * one shows in the other), the private copy is kept, and the untouched page
- * is still not allocated (HugePages_Free).
+ * is still not allocated (the memfd's st_blocks; Private_Hugetlb of the private
+ * mapping).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,20 +30,6 @@
 #define SEALS (F_SEAL_GROW | F_SEAL_SHRINK)
 #define POS 12345
 
-static long huge_free(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long n = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static dev_t map_dev(void *addr, size_t len)
 {
 	char path[96];
@@ -58,7 +45,7 @@ int main(int argc, char **argv)
 	char link[128], path[64];
 	struct stat st0, st;
 	struct statfs sfs;
-	long free_before;
+	long priv_kb;
 	dev_t sdev, pdev;
 	uint64_t word;
 	int fd;
@@ -88,7 +75,7 @@ int main(int argc, char **argv)
 	}
 	sdev = map_dev(shared, SIZE);
 	pdev = map_dev(priv, HPAGE);
-	free_before = huge_free();
+	priv_kb = test_smaps_kb(priv, "Private_Hugetlb");
 
 	test_daemon();
 	test_waitsig();
@@ -112,9 +99,11 @@ int main(int argc, char **argv)
 		fail("the mappings are not hugetlb any more");
 	if (test_failed())
 		return 1;
-	/* before anything reads the middle page (a read allocates it) */
-	if (huge_free() != free_before)
-		fail("HugePages_Free %ld, was %ld: the untouched page came back allocated?", huge_free(), free_before);
+	/* two huge pages allocated in the memfd, as before: not the untouched one */
+	if (st.st_blocks != st0.st_blocks || st0.st_blocks != 2 * (long)(HPAGE / 512))
+		fail("the memfd has %lld blocks, had %lld", (long long)st.st_blocks, (long long)st0.st_blocks);
+	if (priv_kb != 2048 || test_smaps_kb(priv, "Private_Hugetlb") != priv_kb)
+		fail("the private copy: %ld kB, was %ld", test_smaps_kb(priv, "Private_Hugetlb"), priv_kb);
 	if (pattern_check(shared, HPAGE, 0x4001) != -1 || pattern_check(shared + 2 * HPAGE, HPAGE, 0x4003) != -1)
 		fail("the memfd's data is lost");
 	if (pattern_check(priv, HPAGE, 0x5001) != -1)
