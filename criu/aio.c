@@ -119,6 +119,21 @@ static const AioRingEntry *find_ring(const MmEntry *mm, uint64_t id)
 	return NULL;
 }
 
+int aio_check_entries(pid_t pid, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_aios; i++) {
+		size_t k;
+
+		for (k = 0; k < mm->n_vmas; k++)
+			if (mm->vmas[k]->start == mm->aios[i]->id && (mm->vmas[k]->status & VMA_AREA_AIORING))
+				break;
+		if (k == mm->n_vmas)
+			return pr_fail(-EINVAL, "task %d: aios entry %#" PRIx64 " of its mm image names no AIO ring VMA\n",
+				       pid, mm->aios[i]->id);
+	}
+	return 0;
+}
+
 int aio_check_image(pid_t pid, const MmEntry *mm, const VmaEntry *v)
 {
 	const AioRingEntry *re = find_ring(mm, v->start);

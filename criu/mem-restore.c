@@ -169,6 +169,7 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
 	unsigned long prev_end = 0;
+	int ret;
 
 	if (!mm)
 		return pr_fail(-EINVAL, "task %d: no mm image\n", pid);
@@ -184,8 +185,7 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		if (vma_skipped(v))
 			continue;
 		if (v->status & VMA_AREA_AIORING) {
-			int ret = aio_check_image(pid, mm, v);
-
+			ret = aio_check_image(pid, mm, v);
 			if (ret)
 				return ret;
 		}
@@ -204,6 +204,9 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " has madvise bits %#" PRIx64 " we can't restore\n",
 				       pid, v->start, v->madv & ~madv_known_bits());
 	}
+	ret = aio_check_entries(pid, mm);
+	if (ret)
+		return ret;
 	prev_end = 0;
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
 		const PagemapEntry *pe = mem->pmes[i];

@@ -24,6 +24,9 @@ struct compel_rsys;
 /* dump: a ring's header read through proc_dfd's mem, checked; *ret filled. 0 or -errno, logged. */
 int aio_dump_ring(int proc_dfd, pid_t pid, const struct proc_vma *v, struct AioRingEntry *ret);
 
+/* restore, before anything starts: every AioRingEntry of mm names a ring VMA. 0 or -errno, logged. */
+int aio_check_entries(pid_t pid, const struct MmEntry *mm);
+
 /* restore, before anything starts: the ring VMA v of the images has its AioRingEntry. 0 or -errno, logged. */
 int aio_check_image(pid_t pid, const struct MmEntry *mm, const struct VmaEntry *v);
 
