@@ -3,10 +3,12 @@
  * aio_ring: AIO rings (io_setup) come back at their addresses with their
  * size, head, tail and the completed events nobody reaped yet: one ring
  * whose events wrap past its end (tail < head), one with two events
- * waiting from the start, one never used. After the restore each ring gives
+ * waiting from the start, one never used, one full (every request slot the
+ * kernel gives holds an unreaped event). After the restore each ring gives
  * its waiting events, in order, with their data, then takes new requests
  * whose events land right after them, and io_destroy() works.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
 #include <stdint.h>
@@ -23,8 +25,8 @@ struct ring_hdr {
 	unsigned id, nr, head, tail, magic, compat_features, incompat_features, header_length;
 };
 
-#define NR_RINGS 3
-#define MAX_WAITING 8
+#define NR_RINGS 4
+#define MAX_WAITING 128
 
 struct ring {
 	aio_context_t ctx;
@@ -36,7 +38,7 @@ struct ring {
 };
 
 static int null_fd;
-static char buf[64];
+static char buf[MAX_WAITING + 8];
 
 static struct ring_hdr *hdr(const struct ring *r)
 {
@@ -85,7 +87,7 @@ static unsigned long maps_len(aio_context_t ctx)
 /*
  * set up r: io_setup(nr_req), then requests reaped one by one until `room`
  * events are left before the end of the ring (0: none), then `waiting`
- * requests left completed
+ * requests left completed (-1: as many as the kernel takes)
  */
 static int setup(struct ring *r, unsigned nr_req, unsigned room, int waiting, uint64_t tag0)
 {
@@ -101,12 +103,15 @@ static int setup(struct ring *r, unsigned nr_req, unsigned room, int waiting, ui
 			fail("submit/reap %u", i);
 			return -1;
 		}
-	for (int i = 0; i < waiting; i++) {
+	for (int i = 0; i < (waiting < 0 ? MAX_WAITING : waiting); i++) {
 		r->tags[i] = tag0 + i;
-		if (submit(r, &r->cbs[i], r->tags[i], i + 1)) {
+		if (!submit(r, &r->cbs[i], r->tags[i], i + 1))
+			continue;
+		if (waiting >= 0 || errno != EAGAIN) {
 			fail("submit waiting %d", i);
 			return -1;
 		}
+		waiting = i;	/* the ring is full */
 	}
 	r->nr_waiting = waiting;
 	r->nr = hdr(r)->nr;
@@ -185,6 +190,13 @@ int main(int argc, char **argv)
 	}
 	if (setup(&rings[1], 1, 0, 2, 0xb000) || setup(&rings[2], 8, 0, 0, 0))
 		return 1;
+	/* a full ring: every slot the kernel gives holds an event nobody reaped */
+	if (setup(&rings[3], 1, 0, -1, 0xc000))
+		return 1;
+	if (rings[3].nr_waiting < 64) {
+		fail("ring 3 took only %d requests", rings[3].nr_waiting);
+		return 1;
+	}
 
 	test_daemon();
 	test_waitsig();
