@@ -42,6 +42,8 @@ static void split_task(TaskCoreEntry *tc, CoreExtEntry *x)
 {
 	MOVE(tc, x, coredump_filter);
 	MOVE(tc, x, mdwe_flags);
+	MOVE_REP(tc, x, ns_pids);
+	MOVE(tc, x, pid_for_children);
 }
 
 static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
@@ -50,6 +52,10 @@ static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
 		MOVE(x, tc, coredump_filter);
 	if (x->has_mdwe_flags)
 		MOVE(x, tc, mdwe_flags);
+	if (x->n_ns_pids)
+		MOVE_REP(x, tc, ns_pids);
+	if (x->has_pid_for_children)
+		MOVE(x, tc, pid_for_children);
 }
 
 /* Both ways: the thread's fields from a to b, where a has them. */
@@ -79,7 +85,7 @@ static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
 
 static bool ext_empty(const CoreExtEntry *x)
 {
-	return !x->has_coredump_filter && !x->has_mdwe_flags && !x->has_timer_slack_ns &&
+	return !x->has_coredump_filter && !x->has_mdwe_flags && !x->n_ns_pids && !x->has_pid_for_children && !x->has_timer_slack_ns &&
 	       !x->has_timer_slack_default_ns && !x->n_cpu_affinity && !x->has_ioprio && !x->has_mempolicy_mode &&
 	       !x->n_mempolicy_nodes && !x->has_tsc_mode && !x->has_mce_kill && !x->has_sc_resume &&
 	       !x->has_sc_timeout_ns;
