@@ -139,6 +139,7 @@ int read_core_ext(int img_dfd, pid_t tid, CoreEntry *core)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_CORE_EXT, O_RSTR, tid);
 	CoreExtEntry *x;
+	bool task;
 	int ret;
 
 	if (!img)
@@ -151,10 +152,10 @@ int read_core_ext(int img_dfd, pid_t tid, CoreEntry *core)
 	close_image(img);
 	if (ret)
 		return ret;	/* pb_read_one() named the image */
-	if ((x->has_coredump_filter || x->has_mdwe_flags) && !core->tc)
-		ret = pr_fail(-EINVAL, "core-ext-%d.img: coredump_filter/mdwe_flags for a thread that is not a leader\n",
-			      tid);
-	else if (!core->thread_core && !ext_empty(x) && !x->has_coredump_filter && !x->has_mdwe_flags)
+	task = x->has_coredump_filter || x->has_mdwe_flags || x->n_ns_pids || x->has_pid_for_children;
+	if (task && !core->tc)
+		ret = pr_fail(-EINVAL, "core-ext-%d.img: task fields for a thread that is not a leader\n", tid);
+	else if (!core->thread_core && !ext_empty(x) && !task)
 		ret = pr_fail(-EINVAL, "core-ext-%d.img: thread fields, core-%d.img has no thread_core\n", tid, tid);
 	else
 		merge(x, core);
