@@ -127,7 +127,8 @@ def test_nested(src):
         img["entries"][0]["ids"]["pid_ns_id"] = 99
     crit_edit(CRIT, os.path.join(ddir, "core-2.img"), other_ns)
     # a hand-edited image: the manifest would refuse it first
-    expect_refused(ddir, "a task in a nested pid namespace", "nested pid namespaces are not supported",
+    expect_refused(ddir, "a task in another pid namespace with no pid below the tree's",
+                   "not a namespace restore can make",
                    extra=["--skip-image-check"])
 
 
