@@ -22,6 +22,7 @@
  * with si_pid 0 (R is outside I's namespace).
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -484,7 +485,13 @@ int main(int argc, char **argv)
 			fail("a member answered '%c'", buf[k]);
 			ok = 0;
 		}
-	sys_pidfd_send_signal(p[1].fd, SIGKILL, NULL, 0);	/* G, the init of N1: N1 and N2 go with it */
+	/* G, the init of N1: N1 and N2 go with it; then C, once they are gone */
+	sys_pidfd_send_signal(p[1].fd, SIGKILL, NULL, 0);
+	for (int k = 1; k < NR_MEMBERS; k++) {
+		struct pollfd pfd = { .fd = p[k].fd, .events = POLLIN };
+
+		poll(&pfd, 1, 5000);
+	}
 	kill(c, SIGKILL);
 	waitpid(c, NULL, 0);
 	if (ok && !test_failed())
