@@ -282,10 +282,10 @@ int main(void)
 		wait_ok(k);
 	}
 	{
-		int lp[2];
+		int lp[2], back[2];
 		pid_t k;
 
-		if (pipe(lp))
+		if (pipe(lp) || pipe(back))
 			return 1;
 		k = fork();
 		if (k == 0) {
@@ -300,7 +300,7 @@ int main(void)
 			printf("   now uid %d gid %d\n", getuid(), getgid());
 			r = setgroups(0, NULL);
 			report("S  ... setgroups(0, NULL) with setgroups deny", r);
-			if (write(lp[1], "x", 1) != 1 || read(lp[0], &x, 1) != 1)
+			if (write(lp[1], "x", 1) != 1 || read(back[0], &x, 1) != 1)
 				_exit(1);
 			g = fork();
 			if (g == 0)
@@ -317,7 +317,7 @@ int main(void)
 				return 1;
 			r = write_file("/proc/sys/kernel/ns_last_pid", "31099");
 			report("L  criu (parent userns, same pid ns) writes ns_last_pid", r);
-			if (write(lp[1], "x", 1) != 1)
+			if (write(back[1], "x", 1) != 1)
 				return 1;
 			wait_ok(k);
 		}
