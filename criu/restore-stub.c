@@ -233,7 +233,8 @@ static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 	struct pstree_item *leader;
 	pid_t cur = getpgid(0), want;
 
-	if (me->pgid == me->pid)
+	/* in the tree's pid namespace the images' ids are the task's own */
+	if (me->pgid == me->pid || (!me->ns_depth && cur == me->pgid))
 		return;
 	leader = pstree_find(&ctx->tree, me->pgid);
 	if (leader) {
