@@ -949,6 +949,53 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	return ret;
 }
 
+/* The highest fd number in one fdinfo image, into *max. */
+static int fdinfo_max_fd(struct rst_ctx *ctx, uint32_t files_id, int *max)
+{
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, files_id);
+	FdinfoEntry *e;
+	int ret;
+
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO)) > 0) {
+		if ((int)e->fd > *max)
+			*max = (int)e->fd;
+		pb_free(e, PB_FDINFO);
+	}
+	close_image(img);
+	return ret;
+}
+
+/*
+ * The highest fd number a restored task uses: its fds and the fd numbers
+ * its epolls' items name (eventpoll.c puts a target at that number for the
+ * call). -1 when there is none. The stubs' service fds go right above it.
+ */
+int files_max_fd(struct rst_ctx *ctx, int *max)
+{
+	struct pstree_item *item;
+	struct file_desc *d;
+	int ret;
+
+	*max = -1;
+	for_each_pstree_item(&ctx->tree, item) {
+		if (item->state == TASK_DEAD)
+			continue;
+		ret = fdinfo_max_fd(ctx, item->files_id, max);
+		if (ret)
+			return ret;
+	}
+	for_each_file_desc(ctx, d) {
+		if (!d->fe->epfd)
+			continue;
+		for (size_t i = 0; i < d->fe->epfd->n_tfd; i++)
+			if ((int)d->fe->epfd->tfd[i]->tfd > *max)
+				*max = (int)d->fe->epfd->tfd[i]->tfd;
+	}
+	return 0;
+}
+
 int files_restore_prepare(struct rst_ctx *ctx)
 {
 	int ret;

@@ -95,9 +95,9 @@ static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 	}
 }
 
-/* Move the fds a stub needs to the top, close all the others. */
 /*
- * Move the fds a stub needs to the top, close all the others. This stub's
+ * Move the fds a stub needs to the service fds (ctx->sfd_base, right above
+ * the tree's highest fd), close all the others. This stub's
  * copy of the ctx then names the service fds, so every step run in the stub
  * uses them.
  */
@@ -107,12 +107,19 @@ static int stub_setup_fds(struct rst_ctx *ctx)
 
 	if (ctx->in_stub)
 		return 0;	/* a child stub: the parent stub did it, fds and ctx are inherited */
+	/*
+	 * criu's fds may sit anywhere, service fd numbers included: each is
+	 * first copied above them all, so that no dup3() below closes one not
+	 * moved yet (the copies go with the close_range() at the end).
+	 */
 	for (int i = 0; i < SFD_NR; i++) {
-		int src = *fds[i];
-
-		if (src < 0)
+		if (*fds[i] >= 0 && (*fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, ctx->sfd_base + SFD_NR)) < 0)
+			return -errno;
+	}
+	for (int i = 0; i < SFD_NR; i++) {
+		if (*fds[i] < 0)
 			continue;
-		if (src != ctx->sfd_base + i && dup3(src, ctx->sfd_base + i, O_CLOEXEC) < 0)
+		if (dup3(*fds[i], ctx->sfd_base + i, O_CLOEXEC) < 0)
 			return -errno;
 		*fds[i] = ctx->sfd_base + i;
 	}
