@@ -132,6 +132,26 @@ static int open_rs(struct morph_task *mt, struct morph_thread *t)
 	if (ret)
 		return pr_fail(ret, "%d: no trampoline at %#lx: %s\n", t->tid, mt->tramp, strerror(-ret));
 	t->rs_open = true;
+	/*
+	 * Until the task's signal actions and queued signals are set (trap_mode_off()),
+	 * a stub has every action at SIG_DFL and no SIGTRAP pending: its calls end at
+	 * the trampoline's int3, one ptrace stop each instead of two.
+	 */
+	ret = compel_rsys_trap(&t->rs, true);
+	if (ret)
+		return pr_fail(ret, "%d: can't make remote syscalls end at a trap\n", t->tid);
+	return 0;
+}
+
+/* Every call from the signal actions on has its entry and exit stops (compel_rsys_trap()). */
+static int trap_mode_off(struct morph_task *mt)
+{
+	for (int i = 0; i < mt->item->nr_threads; i++) {
+		int ret = compel_rsys_trap(&mt->th[i].rs, false);
+
+		if (ret)
+			return pr_fail(ret, "%d: can't block its signals again after the traps\n", mt->th[i].tid);
+	}
 	return 0;
 }
 
@@ -801,7 +821,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)
 		return ret;
-	ret = restore_sigactions(mt);
+	ret = trap_mode_off(mt) ?: restore_sigactions(mt);
 	if (!ret)
 		ret = queue_signals(mt, &mt->th[0], tc->signals_s, 0);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
