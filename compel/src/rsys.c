@@ -231,10 +231,21 @@ static int write_recovery(struct compel_rsys *ctx, compel_regs_t *call, uint64_t
 	compel_regs_t back;
 	size_t len;
 
+	int ret;
+
 	regs_to_resume(&ctx->saved, &back);
 	len = build_recovery(code, &back, mask);
 	call->rsp = ctx->saved.rsp - 512;
-	return compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+	/* the thread's regs and mask, so the code, rarely change between calls: the bytes are there already */
+	if (ctx->sole_writer && len == ctx->rec_len && !memcmp(code, ctx->rec_code, len))
+		return 0;
+	ctx->rec_len = 0;
+	ret = compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+	if (!ret) {
+		memcpy(ctx->rec_code, code, len);
+		ctx->rec_len = len;
+	}
+	return ret;
 }
 
 /*
@@ -595,6 +606,7 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 	*ret = (long)r.rax;
 	if (ctx->poked) {
 		/* the mapping may be gone (that is the point of the last call): not an error */
+		ctx->rec_len = 0;
 		if (!compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig, ctx->poke_len))
 			ctx->poked = false;
 	}

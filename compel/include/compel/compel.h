@@ -202,6 +202,15 @@ struct compel_rsys {
 	bool fast;
 	bool mask_set;			/* fast: the call mask is in place, saved_mask is to go back */
 	uint64_t saved_mask;		/* fast or recover: the thread's blocked mask at prepare */
+	/*
+	 * COMPEL_RSYS_RECOVER: the recovery code last written is not written again
+	 * while it is the same, when the caller sets sole_writer after the prepare:
+	 * its promise that no other context writes at syscall_ip meanwhile (the
+	 * threads of one process share the code: only for a one-thread process).
+	 */
+	bool sole_writer;
+	uint8_t rec_code[COMPEL_RSYS_STUB_MAX];
+	size_t rec_len;			/* 0: none written yet */
 	/* compel_rsys_trap() */
 	bool trap;			/* calls end at the int3: one stop each */
 	bool trapped;			/* an int3 unblocked SIGTRAP: the call mask is to be set again */
