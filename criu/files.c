@@ -761,12 +761,12 @@ static int install_fd(struct rst_ctx *ctx, const FdinfoEntry *e, pid_t pid)
 	cfd = ctx->files.ctl_fds[d->index];
 	if (cfd < 0)
 		return pr_fail(-EINVAL, "file %u (fd %u of task %d) was not opened\n", e->id, e->fd, pid);
-	if (fcntl(e->fd, F_GETFD) >= 0)
-		return pr_fail(-EBUSY, "fd %u of task %d is already in use in the restored task\n", e->fd, pid);
-
+	/* e->fd is free: prepare_fds() closed all below the service fds and refuses a number twice */
 	nfd = sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0);
 	if (nfd < 0)
 		return pr_fail_errno("can't get file %u from criu", e->id);
+	if (nfd == (int)e->fd && (e->flags & FD_CLOEXEC))
+		return 0;	/* pidfd_getfd() sets close-on-exec: the usual case, the fds come in order */
 	if (nfd != (int)e->fd) {
 		int r = dup3(nfd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		int err = errno;
@@ -806,6 +806,7 @@ int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, me->files_id);
 	int base = ctx->sfd_base, ret, n = 0;
+	_cleanup_free_ uint8_t *used = NULL;	/* one bit per fd number below base */
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
@@ -829,6 +830,16 @@ int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 				      e->fd, base);
 			break;
 		}
+		if (!used && !(used = xzalloc(base / 8 + 1))) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (used[e->fd / 8] & (1 << (e->fd % 8))) {
+			ret = pr_fail(-EBUSY, "fd %u of task %d is twice in fdinfo-%u.img\n", e->fd, me->pid,
+				      me->files_id);
+			break;
+		}
+		used[e->fd / 8] |= 1 << (e->fd % 8);
 	}
 	close_image(img);
 	if (ret < 0)
