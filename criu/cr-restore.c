@@ -109,7 +109,7 @@ static int pick_tramp(struct rst_ctx *ctx)
  * last open fd, so every stub forked (and every restored task, whose table
  * never shrinks) would carry a table of RLIMIT_NOFILE entries. Rounded so
  * that the table ends on a multiple of 64 (64 fds fit in the table the
- * kernel embeds in every process).
+ * kernel embeds in every process), with at least two free numbers below.
  */
 static int choose_sfd_base(struct rst_ctx *ctx)
 {
@@ -126,7 +126,8 @@ static int choose_sfd_base(struct rst_ctx *ctx)
 	if (max_fd >= top)
 		return pr_fail(-EBUSY, "fd %d of the tree collides with criu's service fds (RLIMIT_NOFILE %llu)\n",
 			       max_fd, (unsigned long long)rl.rlim_cur);
-	base = (max_fd + 1 + SFD_NR + 63) / 64 * 64 - SFD_NR;
+	/* two numbers left free below them: the morph's own opens in the task (files it maps, exe) go there */
+	base = (max_fd + 3 + SFD_NR + 63) / 64 * 64 - SFD_NR;
 	ctx->sfd_base = min(base, top);
 	pr_debug("service fds from %d (the tree's highest fd is %d)\n", ctx->sfd_base, max_fd);
 	return 0;
