@@ -109,25 +109,28 @@ static int pick_tramp(struct rst_ctx *ctx)
  * last open fd, so every stub forked (and every restored task, whose table
  * never shrinks) would carry a table of RLIMIT_NOFILE entries. Rounded so
  * that the table ends on a multiple of 64 (64 fds fit in the table the
- * kernel embeds in every process), with at least two free numbers below.
+ * kernel embeds in every process), with two free numbers below in every
+ * task (the morph opens files in it).
  */
 static int choose_sfd_base(struct rst_ctx *ctx)
 {
 	struct rlimit rl;
-	int max_fd, base, top, ret;
+	int max_fd, max_nr, base, top, ret;
 
 	/* files_restore_prepare() may have raised RLIMIT_NOFILE */
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64)
 		return pr_fail(-EMFILE, "RLIMIT_NOFILE is too low to restore\n");
 	top = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
-	ret = files_max_fd(ctx, &max_fd);
+	ret = files_max_fd(ctx, &max_fd, &max_nr);
 	if (ret)
 		return ret;
 	if (max_fd >= top)
 		return pr_fail(-EBUSY, "fd %d of the tree collides with criu's service fds (RLIMIT_NOFILE %llu)\n",
 			       max_fd, (unsigned long long)rl.rlim_cur);
-	/* two numbers left free below them: the morph's own opens in the task (files it maps, exe) go there */
-	base = (max_fd + 3 + SFD_NR + 63) / 64 * 64 - SFD_NR;
+	base = (max_fd + 1 + SFD_NR + 63) / 64 * 64 - SFD_NR;
+	/* a task with fds all the way up: two numbers free below, for the morph's own opens (files it maps, exe) */
+	if (base - max_nr < 2)
+		base += 64;
 	ctx->sfd_base = min(base, top);
 	pr_debug("service fds from %d (the tree's highest fd is %d)\n", ctx->sfd_base, max_fd);
 	return 0;

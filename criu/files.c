@@ -963,21 +963,24 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	return ret;
 }
 
-/* The highest fd number in one fdinfo image, into *max. */
-static int fdinfo_max_fd(struct rst_ctx *ctx, uint32_t files_id, int *max)
+/* The highest fd number in one fdinfo image, into *max; the number of its fds, into *max_nr if more. */
+static int fdinfo_max_fd(struct rst_ctx *ctx, uint32_t files_id, int *max, int *max_nr)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, files_id);
 	FdinfoEntry *e;
-	int ret;
+	int ret, nr = 0;
 
 	if (!img)
 		return pr_fail(-errno, "can't open %s\n", img_last_error());
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO)) > 0) {
 		if ((int)e->fd > *max)
 			*max = (int)e->fd;
+		nr++;
 		pb_free(e, PB_FDINFO);
 	}
 	close_image(img);
+	if (nr > *max_nr)
+		*max_nr = nr;
 	return ret;
 }
 
@@ -985,18 +988,20 @@ static int fdinfo_max_fd(struct rst_ctx *ctx, uint32_t files_id, int *max)
  * The highest fd number a restored task uses: its fds and the fd numbers
  * its epolls' items name (eventpoll.c puts a target at that number for the
  * call). -1 when there is none. The stubs' service fds go right above it.
+ * *max_nr: the most fds one task has.
  */
-int files_max_fd(struct rst_ctx *ctx, int *max)
+int files_max_fd(struct rst_ctx *ctx, int *max, int *max_nr)
 {
 	struct pstree_item *item;
 	struct file_desc *d;
 	int ret;
 
 	*max = -1;
+	*max_nr = 0;
 	for_each_pstree_item(&ctx->tree, item) {
 		if (item->state == TASK_DEAD)
 			continue;
-		ret = fdinfo_max_fd(ctx, item->files_id, max);
+		ret = fdinfo_max_fd(ctx, item->files_id, max, max_nr);
 		if (ret)
 			return ret;
 	}
