@@ -319,10 +319,20 @@ static int cmp_range(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Whether anything of the stub is mapped in [from, to). */
+static bool maps_overlap(const struct cur_vma *cur, int nr, unsigned long from, unsigned long to)
+{
+	for (int i = 0; i < nr; i++)
+		if (cur[i].start < to && cur[i].end > from)
+			return true;
+	return false;
+}
+
 /*
  * Unmap all of the stub but the trampoline, the vdso block and the VMAs it
  * built (mem-cow.c): munmap the gaps between the areas we keep (munmap of a
- * range with holes in it is fine).
+ * range with holes in it is fine), those with something of the stub in them
+ * (a remote call each).
  */
 static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 		      const struct rst_mem *mem)
@@ -352,7 +362,7 @@ static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, un
 		unsigned long to = k < nk ? keep[k].start : USER_SPACE_END;
 		long r;
 
-		if (to > from) {
+		if (to > from && maps_overlap(cur, nr, from, to)) {
 			r = rst_rsys(rs, __NR_munmap, from, to - from, 0, 0, 0, 0);
 			if (r < 0)
 				return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, from, to, strerror((int)-r));
