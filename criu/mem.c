@@ -12,6 +12,7 @@
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
+#include "lazy-pages.h"
 #include "mem.h"
 #include "namespaces.h"
 #include "pagemap.h"
@@ -539,7 +540,12 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 			filter = PF_PRIVATE_FILE;
 		else
 			continue;	/* shared: the file or the shmem object holds the data */
-		x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
+		/* --lazy-pages: what a lazy restore takes stays in the task, served from it after the dump */
+		pc.entries_only = ctx->lazy_remote && vma_can_be_lazy(e);
+		if (pc.entries_only)
+			x.flags = PE_LAZY;
+		else
+			x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
 		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, &ctx->zero,
 				     ctx->pmbuf, ctx->pmbuf_nr, parent);
 	}
@@ -558,6 +564,10 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
 	ctx->nr_pages_dumped += x.nr_pages;
 	ctx->nr_parent_pages += x.nr_parent_pages;
+	ctx->nr_lazy_pages += x.nr_lazy_pages;
+	if (x.nr_lazy_pages)
+		pr_info("task %d: %lu pages written, %lu left in the task for lazy-pages\n", d->pid, x.nr_pages,
+			x.nr_lazy_pages);
 	if (parent)
 		pr_info("task %d: %lu pages written, %lu left in the parent images\n", d->pid, x.nr_pages,
 			x.nr_parent_pages);
