@@ -294,6 +294,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
+	if (opts.lazy_pages)	/* RPC PRE_DUMP with lazy_pages; the command line refuses it first */
+		return pr_fail(-EOPNOTSUPP, "a pre-dump can't leave pages to lazy-pages: only the final dump can\n");
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;

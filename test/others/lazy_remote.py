@@ -180,7 +180,7 @@ def restore_rpc(imgs, port, pidfile):
     try:
         resp = c.restore()
         with open(pidfile, "w") as f:
-            f.write(str(resp.pid))
+            f.write(str(resp.restore.pid))
         return 0
     except Exception as e:
         print("# RPC restore: %s" % e)
