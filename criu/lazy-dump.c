@@ -129,7 +129,12 @@ static int read_runs(int img_dfd, struct lazy_dump_task *t)
 		pb_free(h, PB_PAGEMAP_HEAD);
 	while (!ret && (ret = pb_read_one_eof(img, (void **)&pe, PB_PAGEMAP)) > 0) {
 		ret = 0;
-		if (!pagemap_entry_fixup(pe) && pagemap_entry_remote(pe))
+		/*
+		 * CRIU's daemon asks for every PE_LAZY page, those the images
+		 * have too (PE_PRESENT: a stack's, which our restore fills
+		 * itself): the stopped task has them all.
+		 */
+		if (!pagemap_entry_fixup(pe) && (pe->flags & PE_LAZY) && !(pe->flags & PE_PARENT))
 			ret = add_run(t, &cap, pe->vaddr, pe->vaddr + pe->nr_pages * PAGE_SIZE);
 		pb_free(pe, PB_PAGEMAP);
 	}

@@ -26,6 +26,8 @@ asks; the restore through RPC with lazy_pages and ps); refused (a plain
 restore of a lazy dump's images fails naming the pages left on the source,
 with no process left; a lazy-pages daemon whose page server went away fails
 the restore's tasks and the dump resumes the source task).
+With CRIU_UPSTREAM=<CRIU's criu> and the cases up2ours, ours2up (not run by
+default): one side is CRIU's.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -307,6 +309,62 @@ def refused(work, exe):
     kill(pid)
 
 
+def interop(up, work, exe, way):
+    """One side is CRIU's (CRIU_UPSTREAM=its criu binary): up2ours, its dump serves our daemon and restore;
+    ours2up, our dump serves its daemon and restore. Not in make test (CI has no CRIU build)."""
+    d = os.path.join(work, way)
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    os.makedirs(src)
+    src_bin, dst_bin = {"up2ours": (up, CRIU), "ours2up": (CRIU, up), "up2up": (up, up)}[way]
+    pid = start_task_ns(exe, d, 64)
+    port = free_port()
+    r, w = os.pipe()
+    dumper = subprocess.Popen([src_bin, "dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4", "--lazy-pages",
+                               "--address", "127.0.0.1", "--port", str(port), "--status-fd", str(w)],
+                              pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    ready = wait_readable(r, 60) and os.read(r, 1) == b"\0"
+    os.close(r)
+    ok(ready, "%s: the dump serves" % way)
+    if not ready:
+        tail(os.path.join(src, "dump.log"))
+        return
+    copy_images(src, dst)
+    lpid_file = os.path.join(d, "lazy.pid")
+    daemon = subprocess.Popen([dst_bin, "lazy-pages", "-D", dst, "--page-server", "--address", "127.0.0.1", "--port",
+                               str(port), "-o", "lazy.log", "-v4"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(os.path.join(dst, "lazy-pages.socket")), 10)
+    pidfile = os.path.join(d, "rpid")
+    r = subprocess.run([dst_bin, "restore", "-D", dst, "--lazy-pages", "-d", "--pidfile", pidfile, "-o",
+                        "restore.log", "-v4"], capture_output=True, timeout=60)
+    rpid = int(read(pidfile) or 0)
+    ok(r.returncode == 0 and rpid and alive(rpid), "%s: restore --lazy-pages" % way)
+    if r.returncode:
+        tail(os.path.join(dst, "restore.log"))
+    try:
+        lrc = daemon.wait(60)
+    except subprocess.TimeoutExpired:
+        lrc = -1
+    ok(lrc == 0, "%s: the lazy-pages daemon had every page and exited 0 (%s)" % (way, lrc))
+    if lrc:
+        tail(os.path.join(dst, "lazy.log"))
+    try:
+        drc = dumper.wait(30)
+    except subprocess.TimeoutExpired:
+        drc = -1
+    ok(drc == 0, "%s: the dump ended once every page was served (exit %s)" % (way, drc))
+    if drc:
+        tail(os.path.join(src, "dump.log"))
+    if rpid and alive(rpid):
+        os.kill(rpid, signal.SIGUSR2)
+    wait_for(lambda: not alive(rpid), 20)
+    res_ = read(os.path.join(d, "result")) or "no result"
+    ok(res_ == "OK", "%s: the restored task found every word right (%s)" % (way, res_))
+    kill(rpid)
+    kill(pid)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -328,6 +386,8 @@ def main():
         try:
             if c == "refused":
                 refused(work, exe)
+            elif c in ("up2ours", "ours2up", "up2up"):
+                interop(os.environ["CRIU_UPSTREAM"], work, exe, c)
             else:
                 one_case(work, exe, c, certs)
         except Exception as e:
