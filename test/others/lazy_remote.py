@@ -20,7 +20,9 @@ its pages, still holds. Per case:
   4. the daemon exits once every page is in (PS_IOV_CLOSE), the dump exits 0
      and the source task is gone; the restored task checks every word.
 
-Cases: plain; tls (the same with --tls on both sides); rpc (the dump through
+Cases: plain; fork (the task forks in the lazy phase: the child, whose
+pages the daemon asks for by its parent's pid, checks its own copy); tls
+(the same as plain with --tls on both sides); rpc (the dump through
 RPC: DUMP with lazy_pages, ps and status_fd, as runc checkpoint --lazy-pages
 asks; the restore through RPC with lazy_pages and ps); refused (a plain
 restore of a lazy dump's images fails naming the pages left on the source,
@@ -59,7 +61,7 @@ def free_port():
     return port
 
 
-def start_task_ns(exe, d, mib):
+def start_task_ns(exe, d, mib, mode="plain"):
     """The task as pid 1 of a new pid namespace; its pid as we see it."""
     r, w = os.pipe()
     pid = os.fork()
@@ -74,7 +76,7 @@ def start_task_ns(exe, d, mib):
             for i in range(3):
                 os.dup2(null, i)
             os.closerange(3, 1024)
-            os.execv(exe, [exe, d, str(mib), "plain"])
+            os.execv(exe, [exe, d, str(mib), mode])
         os.write(w, b"%d" % kid)
         os._exit(0)
     os.close(w)
@@ -203,7 +205,7 @@ def one_case(work, exe, mode, certs):
     src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
     os.makedirs(src)
     tls = ps.tls_args(certs) if mode == "tls" else []
-    pid = start_task_ns(exe, d, MIB)
+    pid = start_task_ns(exe, d, MIB, "fork" if mode == "fork" else "plain")
     time.sleep(0.1)
     port = free_port()
     if mode == "rpc":
@@ -250,6 +252,9 @@ def one_case(work, exe, mode, certs):
        (mode, stats[0].split("lazy-pages: ")[-1] if stats else "no"))
     if not stats:
         tail(os.path.join(dst, "lazy.log"))
+    if mode == "fork":
+        ok(any("forked with" in l for l in log.splitlines()),
+           "fork: the daemon served the child forked in the lazy phase with its parent's pages (UFFD_EVENT_FORK)")
     if mode == "rpc":
         dumper.join(30)
         drc = res.get("rc", -1)
@@ -375,7 +380,7 @@ def main():
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     certs = os.path.join(work, "certs")
     os.makedirs(certs)
-    cases = sys.argv[1:] or ["plain", "tls", "rpc", "refused"]
+    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused"]
     if "tls" in cases:
         if shutil.which("openssl"):
             ps.make_certs(certs)
