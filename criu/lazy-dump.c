@@ -13,6 +13,9 @@
  * --leave-running); a session that breaks first fails the dump and resumes
  * the tree: the target's daemon kills what it restored.
  *
+ * Ready, it writes '\0' to --status-fd and runs the status-ready action
+ * (scripts; the RPC notification runc waits for).
+ *
  * The listening socket is made before the tree is seized: a port that can't
  * be had fails the dump with the tree untouched.
  */
@@ -24,6 +27,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "action-scripts.h"
 #include "common.h"
 #include "cr_options.h"
 #include "image.h"
@@ -287,6 +291,10 @@ int lazy_dump_serve(struct lazy_dump *ld, int img_dfd, struct pstree *tree)
 		return ret;
 	pr_info("the images are written: serving the pages left in the tree on port %u\n", ld->port);
 	ps_status_ready();
+	/* as CRIU's: the status-ready scripts, and the RPC notification (runc waits for it, not for status_fd) */
+	ret = run_scripts(ACT_STATUS_READY, img_dfd, 0);
+	if (ret)
+		return pr_fail(ret, "the status-ready action failed: no pages served\n");
 	if (ld->lsk >= 0) {
 		ret = ps_accept(ld->lsk, &ld->conf, &c);
 		close(ld->lsk);
