@@ -542,6 +542,18 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 			continue;	/* shared: the file or the shmem object holds the data */
 		/* --lazy-pages: what a lazy restore takes stays in the task, served from it after the dump */
 		pc.entries_only = ctx->lazy_remote && vma_can_be_lazy(e);
+		if (pc.entries_only) {
+			/*
+			 * but a VMA with pages shared copy-on-write with another
+			 * task goes into the images: the restore shares them again
+			 * only by comparing their bytes (mem-cow.c)
+			 */
+			ret = range_has_shared_pages(pm_fd, e->start, e->end, &ctx->zero, ctx->pmbuf, ctx->pmbuf_nr);
+			if (ret < 0)
+				break;
+			pc.entries_only = !ret;
+			ret = 0;
+		}
 		if (pc.entries_only)
 			x.flags = PE_LAZY;
 		else

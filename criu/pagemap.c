@@ -785,6 +785,28 @@ int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end
 	return 0;
 }
 
+int range_has_shared_pages(int pagemap_fd, unsigned long start, unsigned long end, const struct zero_pfns *zero,
+			   uint64_t *pmbuf, size_t pmbuf_nr)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
+		ssize_t nr;
+
+		addr = next_populated(pagemap_fd, addr, end);
+		if (addr >= end)
+			break;
+		nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
+		if (nr < 0)
+			return nr;
+		for (ssize_t i = 0; i < nr; i++)
+			if (want_page(pmbuf[i], PF_ANON, zero) && shared_page(pmbuf[i]))
+				return 1;
+		addr += nr * PAGE_SIZE;
+	}
+	return 0;
+}
+
 /* The pagemap entry of addr in this process, 0 on failure. */
 static uint64_t self_pme(unsigned long addr)
 {

@@ -184,6 +184,13 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
 		   size_t pmbuf_nr, const struct page_parent *parent);
 
+/*
+ * 1 when a present anonymous page of [start, end) (not a zero page) is
+ * shared copy-on-write with another task (not PME_EXCLUSIVE), 0 when none
+ * is, or -errno.
+ */
+int range_has_shared_pages(int pagemap_fd, unsigned long start, unsigned long end, const struct zero_pfns *zero,
+			   uint64_t *pmbuf, size_t pmbuf_nr);
 /* 1 when a page of [start, end) is a guard marker (PME_GUARD), 0 when none is, or -errno. */
 int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr);
 
