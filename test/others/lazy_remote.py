@@ -27,7 +27,8 @@ RPC: DUMP with lazy_pages, ps and status_fd, as runc checkpoint --lazy-pages
 asks; the restore through RPC with lazy_pages and ps); refused (a plain
 restore of a lazy dump's images fails naming the pages left on the source,
 with no process left; a lazy-pages daemon whose page server went away fails
-the restore's tasks and the dump resumes the source task).
+the restore's tasks and the dump resumes the source task); faults (a fault
+injected at the dump's two lazy steps fails it with the task running on).
 With CRIU_UPSTREAM=<CRIU's criu> and the cases up2ours, ours2up (not run by
 default): one side is CRIU's.
 Prints TAP; exit 77 when criu is missing.
@@ -118,12 +119,12 @@ def copy_images(src, dst):
             shutil.copy(os.path.join(src, f), dst)
 
 
-def dump_cli(pid, imgs, port, extra):
+def dump_cli(pid, imgs, port, extra, env=None):
     """Start the lazy dump; returns (process, True once it says it serves)."""
     r, w = os.pipe()
     p = subprocess.Popen([CRIU, "dump", "-t", str(pid), "-D", imgs, "-o", "dump.log", "-v4", "--lazy-pages",
                           "--address", "127.0.0.1", "--port", str(port), "--status-fd", str(w)] + extra,
-                         pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                         pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     os.close(w)
     ready = wait_readable(r, 60) and os.read(r, 1) == b"\0"
     os.close(r)
@@ -370,6 +371,27 @@ def interop(up, work, exe, way):
     kill(pid)
 
 
+def faults(work, exe):
+    """A fault injected at each step dump --lazy-pages adds fails the dump and leaves the task running."""
+    for step in ("dump-lazy-listen", "dump-lazy-serve"):
+        d = os.path.join(work, step)
+        src = os.path.join(d, "src")
+        os.makedirs(src)
+        pid = start_task_ns(exe, d, 16)
+        dumper, ready = dump_cli(pid, src, free_port(), [], env=dict(os.environ, CRIU_FAULT=step))
+        try:
+            drc = dumper.wait(30)
+        except subprocess.TimeoutExpired:
+            drc = -1
+        log = read(os.path.join(src, "dump.log"))
+        ok(not ready and drc == 1 and "fault injected: %s" % step in log and
+           wait_for(lambda: task_state(pid) in ("R", "S"), 5) and
+           not os.path.exists(os.path.join(src, "inventory.img")),
+           "fault at %s: the dump fails, the task runs on (exit %s, state %s), no inventory.img" %
+           (step, drc, task_state(pid)))
+        kill(pid)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -380,7 +402,7 @@ def main():
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     certs = os.path.join(work, "certs")
     os.makedirs(certs)
-    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused"]
+    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults"]
     if "tls" in cases:
         if shutil.which("openssl"):
             ps.make_certs(certs)
@@ -391,6 +413,8 @@ def main():
         try:
             if c == "refused":
                 refused(work, exe)
+            elif c == "faults":
+                faults(work, exe)
             elif c in ("up2ours", "ours2up", "up2up"):
                 interop(os.environ["CRIU_UPSTREAM"], work, exe, c)
             else:

@@ -897,7 +897,10 @@ class Runner:
                 pid = self.restore(t, ddir, pid)
             except TestFailed:
                 if self.lazy_src:	# no client will end its session: the dump must not be left serving
-                    os.kill(self.lazy_src[0], signal.SIGKILL)
+                    try:
+                        os.kill(self.lazy_src[0], signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass	# it ended on its own (the daemon went away)
                     self.reaper.wait(self.lazy_src[0], 5)
                     self.lazy_src = None
                 raise
