@@ -230,8 +230,8 @@ static int serve_get(struct lazy_dump *ld, struct ps_conn *c, const struct ps_io
 		return pr_fail(-EPROTO, "PS_IOV_GET for task %" PRIu64 ", which this dump has not\n", iov->dst_id);
 	r = find_run(t, iov->vaddr);
 	if (!r || (iov->vaddr & (PAGE_SIZE - 1)) || !iov->nr_pages)
-		return pr_fail(-EPROTO, "PS_IOV_GET of task %d at %#" PRIx64 " (%" PRIu64 " pages): not pages left "
-					"in the task\n",
+		return pr_fail(-EPROTO, "PS_IOV_GET of task %d at %#" PRIx64 " (%" PRIu64 " pages): no page was left "
+					"in the task there\n",
 			       t->vpid, iov->vaddr, iov->nr_pages);
 	nr = min(min(iov->nr_pages, (r->end - iov->vaddr) / PAGE_SIZE), (uint64_t)(SERVE_BUF / PAGE_SIZE));
 	ret = read_task(t, iov->vaddr, nr * PAGE_SIZE, ld->buf);
