@@ -77,6 +77,7 @@ struct rst_ns {
 	void *data;			/* the kind's read() hook: its contents, for its restore() */
 	int join_fd;			/* >= 0: criu's fd of a namespace to join instead (the root's only) */
 	bool own_fd;			/* join_fd was opened by the restore (--join-ns), not inherited */
+	bool premade;			/* join_fd is one criu made empty (ns_premake()): restore() fills it */
 };
 
 struct rst_ctx {
@@ -203,5 +204,7 @@ int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 /* In a stub, before it forks its children: join or make its namespaces. 0 or -errno, logged. */
 int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me);
+/* ns-restore.c: criu's fd of the root task's namespace of kind k (made now if it is the root's own: IPC only), -1 when criu's, or -errno. */
+int ns_root_fd(struct rst_ctx *ctx, enum ns_kind k);
 
 #endif
