@@ -253,8 +253,11 @@ static int join_task_ns(struct rst_ctx *ctx, struct pstree_item *me, enum ns_kin
 	ret = wait_ns_ready(ctx, creator);
 	if (ret)
 		return ret;
-	/* the stubs are all in the tree's pid namespace: the dumped pid is the one they see */
-	pidfd = sys_pidfd_open(creator->pid, 0);
+	/* the creator's pid as this stub sees it (pid namespaces nested below the tree's: pidns.c) */
+	if (!item_pid_seen_by(me, creator, 0))
+		return pr_fail(-EOPNOTSUPP, "task %d: can't join the %s namespace of task %d, which is outside its pid "
+					    "namespace\n", me->pid, name, creator->pid);
+	pidfd = sys_pidfd_open(item_pid_seen_by(me, creator, 0), 0);
 	if (pidfd < 0)
 		return pr_fail_errno("task %d: can't open a pidfd of task %d to join its %s namespace", me->pid,
 				     creator->pid, name);

@@ -86,6 +86,7 @@ struct rst_ctx {
 	struct pstree tree;
 	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
 	uint32_t dump_criu_pidns_id;
+	int tree_level;			/* learn_real_pids(): the NSpid column of the tree's pid namespace, -1 unknown */
 	/* inventory.img: criu's namespace of each other kind at dump time (root_ids), 0 when not recorded */
 	uint32_t dump_criu_ns_id[NS_KIND_NR];
 	struct rst_ns **nss;	/* the namespaces the restore makes (or joins for the root) */
