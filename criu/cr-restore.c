@@ -474,6 +474,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = fault_step("restore-plan") ?: pick_tramp(ctx);
 	if (!ret)
 		ret = cow_plan(ctx);
+	if (!ret && ctx->lazy_remote)
+		ret = lazy_check_remote(ctx);
 	if (!ret)
 		ret = cg_rst_prepare(ctx);
 	if (ret)

@@ -512,22 +512,38 @@ static bool is_anon_shared(const VmaEntry *v)
 }
 
 /* pmes are sorted (validate_mem()) */
-bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+/* The first run of mem that ends after addr. */
+static size_t pme_after(const struct rst_mem *mem, uint64_t addr)
 {
 	size_t lo = 0, hi = mem->nr_pmes;
 
-	/* the first run that ends after v->start */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const PagemapEntry *pe = mem->pmes[mid];
 
-		if (pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE <= v->start)
+		if (pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+{
+	size_t lo = pme_after(mem, v->start);
+
 	for (; lo < mem->nr_pmes && mem->pmes[lo]->vaddr < v->end; lo++)
-		if (!mem->pmes[lo]->has_flags || (mem->pmes[lo]->flags & PE_PRESENT))
+		if (!mem->pmes[lo]->has_flags || (mem->pmes[lo]->flags & PE_PRESENT) ||
+		    pagemap_entry_remote(mem->pmes[lo]))
+			return true;
+	return false;
+}
+
+bool mem_vma_has_remote_pages(const struct rst_mem *mem, const VmaEntry *v)
+{
+	for (size_t i = pme_after(mem, v->start); i < mem->nr_pmes && mem->pmes[i]->vaddr < v->end; i++)
+		if (pagemap_entry_remote(mem->pmes[i]))
 			return true;
 	return false;
 }
