@@ -172,11 +172,12 @@ static int anon_shmem_dev(struct dump_files_ctx *ctx, dev_t *ret)
 }
 
 /*
- * Shared anonymous memory opened as a file (through /proc/PID/map_files),
- * an fd of it or a private mapping of it: it is the memory of a shared
- * mapping, which comes back as its own object; a ghost copy of it would be
- * another inode (writes through the mapping would not show through the
- * fd). Refused until it is restored as that object.
+ * Shared anonymous memory opened as a file (through /proc/PID/map_files):
+ * a private mapping of it, or an fd memfd.c did not take. It is the memory
+ * of a shared mapping, which comes back as its own object; a ghost copy of
+ * it would be another inode (writes through the mapping would not show
+ * through the fd). A task's fd of it is a memfd object (memfd.c) when the
+ * tree maps it nowhere.
  */
 static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {

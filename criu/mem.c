@@ -194,6 +194,9 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 	if (ret < 0)
 		return ret;
 	e->shmid = shmid;
+	/* an fd of the same object would come back as another one (memfd.c) */
+	if (d->files && !(e->flags & MAP_HUGETLB))
+		return memfd_shmem_mapped(d->files, d->pid, v->start, shmid);
 	return 0;
 }
 

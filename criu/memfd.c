@@ -60,12 +60,66 @@
 /* pages-N.img of memfd contents are numbered apart from the tasks' ones */
 #define MEMFD_PAGES_ID_BASE 0x40000000u
 
+/*
+ * Shared anonymous memory opened as a file through /proc/PID/map_files
+ * ("/dev/zero (deleted)" on the kernel's internal shmem mount) is written as
+ * a memfd named ANON_SHMEM_NAME, as CRIU writes it, and made again by
+ * mapping new shared anonymous memory and opening it the same way. Only a
+ * task's fd of it, and only when no task of the tree maps the object: its
+ * mappings come back as an object of their own (mem-restore.c), so the fd
+ * would be another one (memfd_shmem_mapped() refuses that).
+ */
+#define ANON_SHMEM_LINK "/dev/zero" DELETED_SUFFIX
+#define ANON_SHMEM_NAME "/dev/zero"
+
+/* The device of shared anonymous memory: the same for every object of this boot. */
+static int anon_shmem_dev(dev_t *ret)
+{
+	static dev_t dev;
+	static bool known;
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	struct stat st;
+	void *m;
+
+	if (!known) {
+		m = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m,
+			 (unsigned long)m + PAGE_SIZE);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st)) {
+			int err = -errno;
+
+			munmap(m, PAGE_SIZE);
+			return err;
+		}
+		munmap(m, PAGE_SIZE);
+		dev = st.st_dev;
+		known = true;
+	}
+	*ret = dev;
+	return 0;
+}
+
+static bool is_anon_shmem(const struct fd_parms *p)
+{
+	dev_t dev;
+
+	if (p->fd < 0 || !S_ISREG(p->stat.st_mode) || p->stat.st_nlink || strcmp(p->link, ANON_SHMEM_LINK))
+		return false;
+	return !anon_shmem_dev(&dev) && dev == p->stat.st_dev;
+}
+
 static bool memfd_detect(const struct fd_parms *p)
 {
 	size_t len = strlen(p->link), slen = strlen(DELETED_SUFFIX);
 
 	if (p->sfs.f_type != TMPFS_MAGIC && p->sfs.f_type != HUGETLBFS_MAGIC)
 		return false;
+	if (is_anon_shmem(p))
+		return true;
 	if (strncmp(p->link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) || len < strlen(MEMFD_PREFIX) + slen ||
 	    strcmp(p->link + len - slen, DELETED_SUFFIX))
 		return false;
@@ -83,28 +137,70 @@ struct dumped_inode {
 /* the inodes dumped so far, in the dump ctx (dump_files_state()) */
 struct memfd_dump {
 	struct dumped_inode *inodes;
+	struct dumped_inode *mapped;	/* shared anonymous objects the tree maps */
 	unsigned int nr_pages_imgs;	/* pages images written: they take ids from MEMFD_PAGES_ID_BASE */
 };
 static const char memfd_dump_key;
+
+static void free_inodes(struct dumped_inode **list)
+{
+	while (*list) {
+		struct dumped_inode *i = *list;
+
+		*list = i->next;
+		free(i);
+	}
+}
 
 static void memfd_dump_fini(void *state)
 {
 	struct memfd_dump *st = state;
 
-	while (st->inodes) {
-		struct dumped_inode *i = st->inodes;
+	free_inodes(&st->inodes);
+	free_inodes(&st->mapped);
+}
 
-		st->inodes = i->next;
-		free(i);
-	}
+static bool in_inodes(const struct dumped_inode *list, dev_t dev, ino_t ino)
+{
+	for (const struct dumped_inode *i = list; i; i = i->next)
+		if (i->dev == dev && i->ino == ino)
+			return true;
+	return false;
 }
 
 static bool inode_dumped(const struct memfd_dump *st, dev_t dev, ino_t ino)
 {
-	for (struct dumped_inode *i = st->inodes; i; i = i->next)
-		if (i->dev == dev && i->ino == ino)
-			return true;
-	return false;
+	return in_inodes(st->inodes, dev, ino);
+}
+
+static int add_inode(struct dumped_inode **list, dev_t dev, ino_t ino)
+{
+	struct dumped_inode *di = xmalloc(sizeof(*di));
+
+	if (!di)
+		return -ENOMEM;
+	*di = (struct dumped_inode){ .next = *list, .dev = dev, .ino = ino };
+	*list = di;
+	return 0;
+}
+
+int memfd_shmem_mapped(struct dump_files_ctx *ctx, pid_t pid, unsigned long start, unsigned long ino)
+{
+	struct memfd_dump *st = dump_files_state(ctx, &memfd_dump_key, sizeof(*st), memfd_dump_fini);
+	dev_t dev;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = anon_shmem_dev(&dev);
+	if (ret)
+		return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
+	if (inode_dumped(st, dev, ino))
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d maps at %#lx shared anonymous memory that a task of the tree also has open as a "
+			       "file (/dev/zero (deleted), through /proc/PID/map_files): not supported\n",
+			       pid, start);
+	return in_inodes(st->mapped, dev, ino) ? 0 : add_inode(&st->mapped, dev, ino);
 }
 
 #define COPY_CHUNK (256 * 1024)
@@ -220,8 +316,7 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
 	struct cr_img *img;
 	size_t nlen = strlen(p->link) - strlen(MEMFD_PREFIX) - strlen(DELETED_SUFFIX);
-	_cleanup_free_ char *name = xmalloc(nlen + 1);
-	struct dumped_inode *di;
+	_cleanup_free_ char *name = xmalloc(strlen(p->link) + sizeof(ANON_SHMEM_NAME));
 	unsigned long shmid = 0;
 	bool huge = p->sfs.f_type == HUGETLBFS_MAGIC;
 	int seals, ret;
@@ -235,8 +330,21 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	if (huge && p->sfs.f_bsize != HUGETLB_PAGE_SIZE)
 		return pr_fail(-EOPNOTSUPP, "%s: a hugetlb memfd of %lu KiB pages, not supported (only 2 MiB pages)\n",
 			       p->link, (unsigned long)p->sfs.f_bsize >> 10);
-	memcpy(name, p->link + strlen(MEMFD_PREFIX), nlen);
-	name[nlen] = '\0';
+	if (is_anon_shmem(p)) {
+		if (in_inodes(st->mapped, p->stat.st_dev, p->stat.st_ino))
+			return pr_fail(-EOPNOTSUPP,
+				       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
+				       "/proc/PID/map_files) that a task of the tree also maps: not supported\n",
+				       p->fd, p->item ? p->item->pid : 0, p->link);
+		memcpy(name, ANON_SHMEM_NAME, sizeof(ANON_SHMEM_NAME));
+	} else {
+		memcpy(name, p->link + strlen(MEMFD_PREFIX), nlen);
+		name[nlen] = '\0';
+		/* the name CRIU gives shared anonymous memory: restored as that, not as a memfd */
+		if (!strcmp(name, ANON_SHMEM_NAME))
+			return pr_fail(-EOPNOTSUPP, "%s: a memfd named %s, which CRIU's images can't tell from shared "
+					  "anonymous memory: not supported\n", p->link, ANON_SHMEM_NAME);
+	}
 	seals = fcntl(p->lfd, F_GET_SEALS);
 	if (seals < 0)
 		return pr_fail_errno("%s: F_GET_SEALS", p->link);
@@ -264,11 +372,9 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	ret = pb_write_one(img, &mie, PB_MEMFD_INODE);
 	if (ret)
 		return ret;
-	di = xmalloc(sizeof(*di));
-	if (!di)
-		return -ENOMEM;
-	*di = (struct dumped_inode){ .next = st->inodes, .dev = p->stat.st_dev, .ino = p->stat.st_ino };
-	st->inodes = di;
+	ret = add_inode(&st->inodes, p->stat.st_dev, p->stat.st_ino);
+	if (ret)
+		return ret;
 	pr_debug("inode %lu '%s': %llu bytes, seals %#x, mode %o\n", (unsigned long)p->stat.st_ino, name,
 		 (unsigned long long)mie.size, seals, mie.mode);
 	return 0;
@@ -454,6 +560,29 @@ static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie
 	return ret;
 }
 
+/*
+ * New shared anonymous memory, opened as a file as the dumped task had: a
+ * mapping of it, at least a page, opened through map_files and unmapped (the
+ * contents and the size come after). -1 with errno.
+ */
+static int new_anon_shmem(uint64_t size)
+{
+	size_t len = size ? PAGE_ALIGN(size) : PAGE_SIZE;
+	char path[64];
+	void *m;
+	int fd, err;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m, (unsigned long)m + len);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	err = errno;
+	munmap(m, len);
+	errno = err;
+	return fd;
+}
+
 /* The inode: a memfd with the name, contents, size, mode, owner and then the seals. */
 static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 {
@@ -473,7 +602,10 @@ static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 			return pr_fail(-EINVAL, "memfd '%s': a hugetlb memfd of %llu bytes (not whole 2 MiB pages)\n",
 				       mie->name, (unsigned long long)mie->size);
 	}
-	fd = memfd_create(mie->name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0) | huge);
+	if (!huge && !strcmp(mie->name, ANON_SHMEM_NAME))
+		fd = new_anon_shmem(mie->size);
+	else
+		fd = memfd_create(mie->name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0) | huge);
 	if (fd < 0)
 		return pr_fail_errno("can't create memfd '%s'", mie->name);
 	/* hugetlbfs is filled through a mapping, which needs the size */

@@ -274,6 +274,12 @@ int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d);
  * to the inode, and execveat() of the memfd would fail with ETXTBSY.
  */
 int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id);
+/*
+ * Dump: the tree maps the shared anonymous object ino (task pid at start):
+ * refused when a task's fd of it was dumped (as a memfd), else noted so that
+ * a later fd of it is refused.
+ */
+int memfd_shmem_mapped(struct dump_files_ctx *ctx, pid_t pid, unsigned long start, unsigned long ino);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(struct rst_ctx *ctx);
 
