@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ns_user_refused: the task has a user namespace of its own, root in it
- * mapped to root outside. criu does not dump user namespaces yet: the dump
- * must fail naming it, and the task must still be in its namespace with its
- * mapping.
+ * ns_user_refused: the task is in a user namespace nested in another of
+ * its own (root in each mapped to root in its parent). criu restores one
+ * user namespace, a child of its own: the dump must fail naming the nested
+ * one, and the task must still be in its namespace with its mapping.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -37,15 +37,22 @@ static int read_map(char *buf, size_t len)
 	return 0;
 }
 
+/* A user namespace of its own, root mapped to the task's root in the parent (no privilege needed). */
+static int enter_userns(void)
+{
+	if (unshare(CLONE_NEWUSER) || write_file("/proc/self/uid_map", "0 0 1") ||
+	    write_file("/proc/self/setgroups", "deny") || write_file("/proc/self/gid_map", "0 0 1"))
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char before[256], after[256];
 	unsigned long ino;
 
 	test_init(argc, argv);
-	if (unshare(CLONE_NEWUSER) || write_file("/proc/self/uid_map", "0 0 1") ||
-	    write_file("/proc/self/setgroups", "deny") || write_file("/proc/self/gid_map", "0 0 1") ||
-	    read_map(before, sizeof(before))) {
+	if (enter_userns() || enter_userns() || read_map(before, sizeof(before))) {
 		fail("can't make a user namespace with root mapped");
 		return 1;
 	}
