@@ -323,6 +323,9 @@ int ns_collect_tree(struct pstree *t, struct ns_set *set)
 			if (ret)
 				return ret;
 		}
+		ret = userns_check_owners(item);
+		if (ret)
+			return ret;
 	}
 	ret = check_one_userns(set);
 	if (ret)

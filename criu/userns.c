@@ -131,33 +131,53 @@ static int ns_relative(int ns_fd, unsigned long req, struct stat *st)
 
 static const char *const owned_kinds[] = { "pid", "mnt", "uts", "ipc", "net", "cgroup", "time" };
 
-/* The task's other namespaces must be owned by criu's user namespace: they are made by stubs in it. */
-static int check_owners(struct pstree_item *item, const struct stat *criu_user)
+/* The owner of the task's namespace of one kind, unless that namespace is criu's own; -ENOENT then. */
+static int task_ns_owner(struct pstree_item *item, const char *kind, struct stat *owner)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(owned_kinds); i++) {
-		_cleanup_close_ int fd = -1;
-		struct stat owner;
-		char path[16];
-		int ret;
+	_cleanup_close_ int fd = -1;
+	struct stat its, mine;
+	char path[24];
 
-		snprintf(path, sizeof(path), "ns/%s", owned_kinds[i]);
-		fd = openat(item->proc_dfd, path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			continue;	/* the kernel has no such namespace */
-		if (fd < 0)
-			return pr_fail_errno("can't open /proc/%d/%s", item->pid, path);
-		ret = ns_relative(fd, NS_GET_USERNS, &owner);
+	snprintf(path, sizeof(path), "ns/%s", kind);
+	fd = openat(item->proc_dfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;	/* ENOENT: the kernel has no such namespace */
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
+	if (fstat(fd, &its) || stat(path, &mine))
+		return -errno;
+	if (same_file(&its, &mine))
+		return -ENOENT;	/* restored by inheriting criu's */
+	return ns_relative(fd, NS_GET_USERNS, owner);
+}
+
+/*
+ * Every namespace of the task that is not criu's must be owned by criu's
+ * user namespace: the restore makes them from stubs in it, and a namespace
+ * owned by the tree's user namespace would come back owned by criu's.
+ */
+int userns_check_owners(struct pstree_item *item)
+{
+	struct stat criu_user, owner;
+	int ret = stat_criu_userns(&criu_user);
+
+	for (size_t i = 0; !ret && i < ARRAY_SIZE(owned_kinds); i++) {
+		ret = task_ns_owner(item, owned_kinds[i], &owner);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			return pr_fail(ret, "task %d: can't find the owner of its %s namespace: %s\n", item->pid,
 				       owned_kinds[i], strerror(-ret));
-		if (!same_file(&owner, criu_user))
+		if (!same_file(&owner, &criu_user))
 			return pr_fail(-EOPNOTSUPP,
-				       "task %d: its %s namespace is owned by its user namespace (user:[%lu]), not by "
-				       "criu's: a namespace owned by the tree's user namespace is not restored (it would "
-				       "be owned by criu's and the tree would lose its capabilities over it)\n",
-				       item->pid, owned_kinds[i], (unsigned long)owner.st_ino);
+				       "task %d: its %s namespace is owned by user:[%lu], not by criu's user:[%lu]: a "
+				       "namespace owned by another user namespace than criu's is not restored (it would "
+				       "be owned by criu's, and the tree would lose its capabilities over it)\n",
+				       item->pid, owned_kinds[i], (unsigned long)owner.st_ino,
+				       (unsigned long)criu_user.st_ino);
 	}
-	return 0;
+	return ret;
 }
 
 int userns_check_task(struct pstree_item *item)
@@ -186,7 +206,7 @@ int userns_check_task(struct pstree_item *item)
 	if (ret)
 		return pr_fail(ret, "task %d: can't find the parent of its user namespace: %s\n", item->pid,
 			       strerror(-ret));
-	return check_owners(item, &criu_user);
+	return 0;
 }
 
 static void fill_extents(const struct id_map *m, UidGidExtent *e, UidGidExtent **pe)
@@ -328,11 +348,19 @@ static int read_userns(struct rst_ctx *ctx, struct rst_userns *u)
 	map_from_image(&u->gid, e->gid_map, e->n_gid_map);
 	pb_free(e, PB_USERNS);
 
+	/*
+	 * Written by our dump only, which refuses a namespace owned by the tree's
+	 * user namespace; CRIU's images don't say which user namespace owns the
+	 * tree's other namespaces (its containers' user namespace owns them all).
+	 */
 	img = open_image_at(ctx->img_dfd, CR_FD_USERNS_EXT, O_RSTR, u->id);
-	if (!img && errno != ENOENT)
-		return pr_fail_errno("can't open userns-ext-%u.img", u->id);
+	if (!img && errno == ENOENT)
+		return pr_fail(-EOPNOTSUPP, "user namespace %u has no userns-ext-%u.img (a dump by CRIU's criu?): the "
+					    "images don't say its setgroups, nor whether it owns the tree's other "
+					    "namespaces; not restored\n",
+			       u->id, u->id);
 	if (!img)
-		return 0;	/* CRIU's images: setgroups stays "allow" */
+		return pr_fail_errno("can't open userns-ext-%u.img", u->id);
 	ret = pb_read_one(img, (void **)&x, PB_USERNS_EXT);
 	close_image(img);
 	if (ret)

@@ -34,8 +34,10 @@ int id_map_read(int dfd, const char *path, struct id_map *m);
 int id_map_up(const struct id_map *m, uint32_t id, uint32_t *ret);
 int id_map_down(const struct id_map *m, uint32_t id, uint32_t *ret);
 
-/* namespaces.c hooks */
+/* namespaces.c: refuse a task in a nested user namespace, or with threads in one (hook check_task) */
 int userns_check_task(struct pstree_item *item);
+/* namespaces.c, every live task: refuse a namespace of the task (not criu's) owned by another user namespace than criu's */
+int userns_check_owners(struct pstree_item *item);
 int userns_dump(int img_dfd, uint32_t id);
 
 /*
