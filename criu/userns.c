@@ -327,7 +327,7 @@ static void map_from_image(struct id_map *m, UidGidExtent **e, size_t n)
 
 static int read_userns(struct rst_ctx *ctx, struct rst_userns *u)
 {
-	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_USERNS, O_RSTR, u->id);
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_USERNS, O_RSTR_REQ, u->id);
 	UsernsExtEntry *x = NULL;
 	UsernsEntry *e;
 	int ret;
@@ -354,13 +354,15 @@ static int read_userns(struct rst_ctx *ctx, struct rst_userns *u)
 	 * tree's other namespaces (its containers' user namespace owns them all).
 	 */
 	img = open_image_at(ctx->img_dfd, CR_FD_USERNS_EXT, O_RSTR, u->id);
-	if (!img && errno == ENOENT)
+	if (!img)
+		return pr_fail_errno("can't open userns-ext-%u.img", u->id);
+	if (img_is_empty(img)) {
+		close_image(img);
 		return pr_fail(-EOPNOTSUPP, "user namespace %u has no userns-ext-%u.img (a dump by CRIU's criu?): the "
 					    "images don't say its setgroups, nor whether it owns the tree's other "
 					    "namespaces; not restored\n",
 			       u->id, u->id);
-	if (!img)
-		return pr_fail_errno("can't open userns-ext-%u.img", u->id);
+	}
 	ret = pb_read_one(img, (void **)&x, PB_USERNS_EXT);
 	close_image(img);
 	if (ret)
