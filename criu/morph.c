@@ -34,6 +34,7 @@
 #include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "task-share.h"
 #include "seccomp.h"
 #include "task-attrs.h"
 #include "compel/compel.h"
@@ -382,8 +383,11 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 /* ------------------------------------------------------ per-process steps */
 
+/* In an fd table shared by processes, the last of them to get here closes them (task-share.c). */
 static int close_service_fds(struct morph_task *mt)
 {
+	if (!share_last_of_fdt(mt->item))
+		return 0;
 	for (int i = 0; i < mt->nr_service_fds; i++)
 		if (mt->service_fds[i] >= 0)
 			RSYS_OR_FAIL(&mt->th[0], "close a service fd", __NR_close, mt->service_fds[i], 0, 0, 0, 0, 0);

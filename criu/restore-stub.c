@@ -37,6 +37,7 @@
 #include "rst-ctx.h"
 #include "tty.h"
 #include "task-attrs.h"
+#include "task-share.h"
 #include "syscalls.h"
 
 #define THREAD_STUB_STACK (16UL << 10)
@@ -216,6 +217,50 @@ static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 	stub_fail(ctx, me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
 }
 
+/*
+ * A task whose fd table another task makes (task-share.c) waits until its
+ * fds are in place: until then the maker closes and installs fds at fixed
+ * numbers in the table, and an fd this task opened meanwhile could be lost
+ * or take a number the maker needs.
+ */
+static void stub_wait_fdt(struct rst_ctx *ctx, struct pstree_item *owner)
+{
+	int *done = &ctx->shared->slots[rsti(owner)->slot].fds_done;
+
+	for (;;) {
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST) || ctl_gone(ctx))
+			_exit(1);
+		if (__atomic_load_n(done, __ATOMIC_SEQ_CST))
+			return;
+		shared_wait(ctx, f, 1000);
+	}
+}
+
+/* The files stage: fds, cwd, root and umask, file locks; a shared table or fs by the task that makes it. */
+static void stub_files(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	struct pstree_item *fdt_owner = rsti(me)->fdt_owner ?: me, *fs_owner = rsti(me)->fs_owner ?: me;
+	int ret = 0;
+
+	if (fdt_owner == me) {
+		ret = prepare_fds(ctx, me);
+		if (!ret) {
+			__atomic_store_n(&ctx->shared->slots[rsti(me)->slot].fds_done, 1, __ATOMIC_SEQ_CST);
+			shared_wake(ctx);
+		}
+	} else {
+		stub_wait_fdt(ctx, fdt_owner);
+	}
+	if (!ret && fs_owner == me)
+		ret = prepare_fs(ctx, me);
+	if (!ret)
+		ret = restore_task_locks(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
+}
+
 static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	static const uint8_t code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
@@ -308,7 +353,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		/* a new task's default timer slack is its creator's current one */
 		if (slack_for_next(rsti(child)->core[0]))
 			stub_fail(ctx, me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
-		pid = clone_task(child->pid, 0);
+		/* CLONE_FILES, CLONE_FS: a child that shares its fd table or fs with this task (task-share.c) */
+		pid = clone_task(child->pid, share_clone_flags(child));
 
 		if (pid == 0)
 			stub_main(ctx, child, me->pid);
@@ -333,15 +379,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_FILES);
-	if (!zombie) {
-		ret = prepare_fds(ctx, me);
-		if (!ret)
-			ret = prepare_fs(ctx, me);
-		if (!ret)
-			ret = restore_task_locks(ctx, me);
-		if (ret)
-			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
-	}
+	if (!zombie)
+		stub_files(ctx, me);
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_READY);

@@ -45,8 +45,11 @@ struct pstree_item {
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 
-	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id). */
+	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id);
+	 * a table shared by processes: the vpid of the first of them in tree order (task-share.c). */
 	uint32_t files_id;
+	/* Id of the task's fs (cwd, root, umask: CoreEntry.ids.fs_id); shared fs: the first sharer's vpid */
+	uint32_t fs_id;
 	/* The task's cgroup set (CoreEntry.tc.cg_set, cgroup.h); 0: none (a zombie) */
 	uint32_t cg_set;
 	/* Per thread (nr_threads), when a thread is in another set than the task; NULL: all in cg_set */
