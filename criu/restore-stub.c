@@ -205,7 +205,8 @@ static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 
 	if (cur == me->pgid || me->pgid == me->pid)
 		return;
-	if (pstree_find(&ctx->tree, me->pgid)) {
+	/* its leader, or the helper that stands for a leader that is gone */
+	if (pstree_find(&ctx->tree, me->pgid) || pstree_group_host(&ctx->tree, me->pgid)) {
 		if (setpgid(0, me->pgid))
 			stub_fail(ctx, me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
 				  strerror(errno));
@@ -261,6 +262,60 @@ static void stub_files(struct rst_ctx *ctx, struct pstree_item *me)
 		stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
 }
 
+/*
+ * Process groups whose leader is gone (pstree_group_host()): this stub forks
+ * a helper with the leader's pid for each group whose first task is its
+ * child, and makes it the group's leader; the tasks join the group in the
+ * pgid stage, then the helper is killed and reaped (stub_end_group_helpers()),
+ * and the group lives on in its tasks. The list ends with 0.
+ */
+static pid_t *stub_group_helpers(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	pid_t *helpers = xzalloc(sizeof(*helpers) * (ctx->tree.nr_items + 1));
+	struct pstree_item *item;
+	int n = 0;
+
+	if (!helpers)
+		stub_fail(ctx, me, -ENOMEM, "task %d: no memory for its group helpers", me->pid);
+	for_each_pstree_item(&ctx->tree, item) {
+		pid_t pgid = item->pgid, pid;
+		bool seen = false;
+
+		if (pstree_group_host(&ctx->tree, pgid) != me)
+			continue;
+		for (int i = 0; i < n && !seen; i++)
+			seen = helpers[i] == pgid;
+		if (seen)
+			continue;
+		pid = clone_task(pgid, 0);
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		if (pid < 0)
+			stub_fail(ctx, me, -errno, "task %d: can't make a helper with pid %d for process group %d, "
+				  "whose leader is gone: %s", me->pid, pgid, pgid, strerror(errno));
+		helpers[n++] = pid;
+		if (pid != pgid || setpgid(pid, pid))
+			stub_fail(ctx, me, -EINVAL, "task %d: its helper %d can't lead process group %d: %s", me->pid,
+				  pid, pgid, strerror(errno));
+		pr_info("task %d: helper %d leads process group %d until its tasks are in it\n", me->pid, pid, pgid);
+	}
+	return helpers;
+}
+
+/* Every task is in its group (the files stage has begun): the helpers go, reaped here. */
+static void stub_end_group_helpers(pid_t *helpers)
+{
+	for (int i = 0; helpers[i]; i++) {
+		kill(helpers[i], SIGKILL);
+		while (waitpid(helpers[i], NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	free(helpers);
+}
+
 static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	static const uint8_t code[] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
@@ -314,6 +369,7 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 {
 	struct pstree_item *child;
 	bool zombie = me->state == TASK_DEAD;
+	pid_t *helpers;
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -372,6 +428,7 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 			stub_fail(ctx, me, -EINVAL, "task %d came up as %d", child->pid, pid);
 	}
 	stub_create_threads(ctx, me);
+	helpers = zombie ? NULL : stub_group_helpers(ctx, me);
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_PGID);
@@ -379,6 +436,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_FILES);
+	if (helpers)
+		stub_end_group_helpers(helpers);
 	if (!zombie)
 		stub_files(ctx, me);
 	stub_done(ctx);

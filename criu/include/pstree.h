@@ -116,9 +116,18 @@ struct pstree_item *pstree_item_alloc(void);
  * The sessions and process groups restore can build (dump and restore run
  * it): a task other than the root is in its parent's session or leads its
  * own, and its group has its leader in the tree, in the same session, or is
- * the root's group. 0, or -EOPNOTSUPP/-EINVAL logged naming the task.
+ * the root's group, or its leader is gone and the parent of its first task
+ * is in its session (pstree_group_host()). 0, or -EOPNOTSUPP/-EINVAL logged
+ * naming the task.
  */
 int pstree_check_groups(struct pstree *t);
+/*
+ * A process group whose leader is gone (not in the tree, not the root's
+ * group): the task whose stub makes it at restore, with a helper of the
+ * leader's pid (the parent of its first task in tree order); NULL for any
+ * other group.
+ */
+struct pstree_item *pstree_group_host(struct pstree *t, pid_t pgid);
 void pstree_free(struct pstree *t);
 struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
 /* Does some task of the tree lead or belong to process group pgid? */
