@@ -376,8 +376,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
-	for_each_pstree_item(&tree, item)
-		item->files_id = item_vpid(item);
+	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
+		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
 	if (!ret)	/* fd tables and fs shared by processes: their ids; what restore can't share again is refused */
 		ret = fault_step("dump-share") ?: share_collect_tree(&tree);
