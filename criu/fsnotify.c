@@ -13,13 +13,17 @@
  * watches are added in wd order and, while the next wd would be too small,
  * the watch is removed and added again, which moves it one up. Each such
  * removal queues an IN_IGNORED event, so the queue is emptied at the end.
- * Events queued but unread at dump are not kept.
+ *
+ * Events queued but not read yet are refused at dump: nothing can put an
+ * event back in a queue but the file system action that made it, and
+ * dropping them would leave a program waiting for a change it never hears of.
  */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 
 #include "anon-fd.h"
@@ -210,6 +214,21 @@ static void free_wds(InotifyWdEntry *wds, FhEntry *fhs, int n)
 	free(fhs);
 }
 
+static int refuse_queued(const struct fd_parms *p)
+{
+	int queued = 0;
+
+	if (ioctl(p->lfd, FIONREAD, &queued))
+		return pr_fail_errno("fd %d of task %d: can't count the inotify instance's queued events", p->fd,
+				     p->item->pid);
+	if (queued)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: the inotify instance has %d bytes of events not read yet, which criu "
+			       "can't restore\n",
+			       p->fd, p->item->pid, queued);
+	return 0;
+}
+
 static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
 {
 	InotifyFileEntry ie = INOTIFY_FILE_ENTRY__INIT;
@@ -247,9 +266,9 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	}
 	if (ret)
 		goto out;
-	ret = fill_fown(ctx, p, &fown);
+	ret = refuse_queued(p) ?: fill_fown(ctx, p, &fown);
 	if (ret)
-		return ret;
+		goto out;
 	ie.id = id;
 	ie.flags = p->flags;
 	ie.fown = &fown;
