@@ -88,6 +88,20 @@ int dump_dead_proc_cwd(struct dump_files_ctx *ctx, struct pstree_item *item, uin
 	return pb_write_one(img, &rpe, PB_REMAP_FPATH);
 }
 
+int refuse_dead_proc_root(struct pstree_item *item)
+{
+	char link[PATH_MAX];
+	ssize_t n = readlinkat(item->proc_dfd, "root", link, sizeof(link) - 1);
+
+	if (n < 0)
+		return pr_fail_errno("can't read the root of task %d", item->pid);
+	link[n] = '\0';
+	if (!dead_proc_pid(link))
+		return pr_fail(-ESRCH, "can't open the root of task %d (%s): No such process\n", item->pid, link);
+	return pr_fail(-EOPNOTSUPP, "the root of task %d is %s, of a process that is gone: not supported\n", item->pid,
+		       link);
+}
+
 int dead_proc_of_file(struct rst_ctx *ctx, uint32_t id, pid_t *ret_pid)
 {
 	uint32_t remap_id;

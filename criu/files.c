@@ -534,9 +534,9 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 		const char *name = i ? "root" : "cwd";
 		_cleanup_close_ int fd = openat(item->proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		/* a cwd in /proc/PID of a process that is gone (files-deadproc.c) */
-		if (fd < 0 && errno == ESRCH && !i) {
-			ret = dump_dead_proc_cwd(ctx, item, &fe.cwd_id);
+		/* a cwd in /proc/PID of a process that is gone (files-deadproc.c; a root there is refused) */
+		if (fd < 0 && errno == ESRCH) {
+			ret = i ? refuse_dead_proc_root(item) : dump_dead_proc_cwd(ctx, item, &fe.cwd_id);
 			if (ret)
 				return ret;
 			continue;

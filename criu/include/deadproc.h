@@ -19,6 +19,9 @@ struct rst_ctx;
  */
 int dump_dead_proc_cwd(struct dump_files_ctx *ctx, struct pstree_item *item, uint32_t *ret_id);
 
+/* Dump: the root of item can't be opened (ESRCH): refused, naming it (-EOPNOTSUPP, logged). */
+int refuse_dead_proc_root(struct pstree_item *item);
+
 /* Restore: 1 and the pid when file id is /proc/PID of a process that was gone, 0 when not, -errno. */
 int dead_proc_of_file(struct rst_ctx *ctx, uint32_t id, pid_t *ret_pid);
 
