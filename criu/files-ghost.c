@@ -124,7 +124,7 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 			       "%s: unlinked file %s was the root of mount %d (a file bound there): criu can't make it "
 			       "again in a directory of that mount\n",
 			       who, p->link, mnt_id);
-	if (mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode))
+	if (mntns_tree_stat(t, p->item, dir, &dst, true) || !S_ISDIR(dst.st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
 			       who, dir, p->link);

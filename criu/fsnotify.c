@@ -148,7 +148,7 @@ static int open_tree_watch(const struct pstree *t, const struct fd_parms *p, con
 	fh->handle_bytes = w->fh_bytes;
 	fh->handle_type = w->fh_type;
 	memcpy(fh->f_handle, w->fh, w->fh_bytes);
-	ret = mntns_open_handle(t, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
+	ret = mntns_open_handle(t, p->item, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
 	if (ret)
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: inotify watch %u (inode %llu of device %u:%u) is on no mount of the "
@@ -179,7 +179,7 @@ static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id
 	if (!fe->handle)
 		return -ENOMEM;
 	memcpy(fe->handle, w->fh, w->fh_bytes);
-	if (t && t->mntns) {
+	if (mntns_of(t, p->item)) {
 		ret = open_tree_watch(t, p, w, fe, &fd);
 		if (ret)
 			return ret;

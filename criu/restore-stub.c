@@ -365,8 +365,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		_exit(1);
 	stub_reset_signals();
 	log_first_err_reset();	/* errors from here on are this stub's */
-	/* the root joins the tree's mount namespace (mount-restore.c); the others are forked in it */
-	ret = ctx->in_stub ? 0 : mntns_stub_enter(ctx);
+	/* the root joins its mount namespace (mount-restore.c); the others are forked in their parent's */
+	ret = mntns_stub_enter(ctx, me);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't join the tree's mount namespace: %s", me->pid, strerror(-ret));
 	/* before its children are made; the root still holds the controller's fds here */
