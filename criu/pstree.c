@@ -30,6 +30,8 @@ void pstree_free(struct pstree *t)
 		free(item->threads);
 		free(item->sc_seen);
 		free(item->vtids);
+		free(item->ns_tids);
+		free(item->ns_chain);
 		free(item->seccomp_filter);
 		free(item->cg_thread_sets);
 		list_del(&item->all);
@@ -118,13 +120,14 @@ static int check_orphan_group(struct pstree *t, struct pstree_item *item)
 {
 	struct pstree_item *host = pstree_group_host(t, item->pgid);
 
-	if (!host || host->sid != item->sid || item->pgid == item->sid)
+	if (!host || host->sid != item->sid || item->pgid == item->sid || host->ns_depth || item->ns_depth)
 		return pr_fail(-EOPNOTSUPP,
 			       "task %d: its process group %d has no leader in the tree (the leader is gone), and %s: "
 			       "not supported\n",
 			       item->pid, item->pgid,
 			       item->pgid == item->sid ? "it is the session's group" :
-							 "its first task's parent is in another session");
+			       host && host->sid == item->sid ? "it is in a nested pid namespace" :
+							       "its first task's parent is in another session");
 	return 0;
 }
 
