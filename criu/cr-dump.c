@@ -15,6 +15,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
+#include "lazy-dump.h"
 #include "sk-inet.h"
 #include "dump-core.h"
 #include "crtools.h"
@@ -32,6 +33,7 @@
 #include "seccomp.h"
 #include "seize.h"
 #include "stats.h"
+#include "task-share.h"
 
 #include "inventory.pb-c.h"
 #include "page-server.h"
@@ -182,7 +184,8 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	mctx->dump_us += stats_now_us() - mem_start;
 	if (!ret)
 		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
-	if (!ret)
+	/* an fd table shared by processes is dumped once, by the first of them (task-share.c) */
+	if (!ret && share_dumps_fds(item))
 		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
 	return ret;
 }
@@ -293,6 +296,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
+	if (opts.lazy_pages)	/* RPC PRE_DUMP with lazy_pages; the command line refuses it first */
+		return pr_fail(-EOPNOTSUPP, "a pre-dump can't leave pages to lazy-pages: only the final dump can\n");
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;
@@ -308,6 +313,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	if (!ret) {
 		mctx.pre_dump = true;
 		mctx.with_parent = opts.prev_imgs_dir != NULL;
+	mctx.lazy_remote = opts.lazy_pages;
 		for_each_pstree_item(&tree, item) {
 			if (item->state == TASK_DEAD)
 				continue;
@@ -339,6 +345,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct freezer fz = {};
 	struct pstree_item *item;
 	struct ps_conn psc;
+	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
 	int ret, post_ret;
@@ -356,6 +363,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = page_server_connect(&psc);
 	if (ret)
 		return ret;
+	if (opts.lazy_pages) {
+		ret = fault_step("dump-lazy-listen") ?: lazy_dump_listen(&lazy);
+		if (ret) {
+			lazy_dump_fini(&lazy);
+			return ret;
+		}
+	}
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {
@@ -364,19 +378,23 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	}
 	if (ret) {
 		page_server_disconnect(&psc, true);
+		lazy_dump_fini(&lazy);
 		return ret;
 	}
 	ret = fault_step("dump-seize") ?: collect_and_seize_tree_pre(root, &tree, fz.tids, fz.nr);
 	freezer_fini(&fz, ret ? NULL : &tree);
 	if (ret) {
 		page_server_disconnect(&psc, true);
+		lazy_dump_fini(&lazy);
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
 	st.seized = stats_now_us();
-	for_each_pstree_item(&tree, item)
-		item->files_id = item_vpid(item);
+	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
+		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	if (!ret)	/* fd tables and fs shared by processes: their ids; what restore can't share again is refused */
+		ret = fault_step("dump-share") ?: share_collect_tree(&tree);
 	if (!ret)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
@@ -402,6 +420,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	mem_ready = true;
 	mctx.get_brk = remote_brk;
 	mctx.with_parent = opts.prev_imgs_dir != NULL;
+	mctx.lazy_remote = opts.lazy_pages;
 
 	for_each_pstree_item(&tree, item) {
 		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
@@ -435,8 +454,17 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-manifest") ?: write_image_manifest(img_dfd);
 	if (ret)
 		goto err;
-	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images)\n", tree.nr_items,
-		mctx.nr_pages_dumped + mctx.nr_shmem_pages, mctx.nr_parent_pages);
+	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images, %lu in the tree for lazy-pages)\n",
+		tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages, mctx.nr_parent_pages, mctx.nr_lazy_pages);
+	if (opts.lazy_pages) {
+		/* the tree stays stopped while its pages are served; a broken session resumes it */
+		ret = fault_step("dump-lazy-serve") ?: lazy_dump_serve(&lazy, img_dfd, &tree);
+		lazy_dump_fini(&lazy);
+		if (ret) {
+			pr_err("the lazy pages were not all served: the images are incomplete, the tree is resumed\n");
+			goto err;
+		}
+	}
 
 	/* as in CRIU: a failing post-dump script keeps the images but lets the tree run on */
 	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
@@ -465,6 +493,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
 	page_server_disconnect(&psc, true);
+	lazy_dump_fini(&lazy);
 	if (files_ready) {
 		fctx.failed = true;	/* the images are dropped, not written out */
 		dump_files_fini(&fctx);

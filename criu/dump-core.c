@@ -1040,6 +1040,8 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th, uns
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));
 	}
+	/* one thread: its recovery code is written once, not before every call */
+	th[0].rs.sole_writer = item->nr_threads == 1;
 	return pick_scratch(item, &th[0], ret_scratch);
 }
 
@@ -1097,11 +1099,12 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			pr_err("can't collect the state of task %d: %s\n", item->pid, strerror(-ret));
 	}
 	if (!ret) {
-		/* Each task has its own mm, fd table, fs and sighand (sharing them between processes is not supported). */
+		/* Each task has its own mm and sighand; fd tables and fs may be shared (task-share.c). */
 		TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 
-		ids.vm_id = ids.fs_id = ids.sighand_id = item_vpid(item);
+		ids.vm_id = ids.sighand_id = item_vpid(item);
 		ids.files_id = item->files_id;
+		ids.fs_id = item->fs_id;
 		if (item->pid_ns_id) {
 			ids.has_pid_ns_id = true;
 			ids.pid_ns_id = item->pid_ns_id;

@@ -138,8 +138,7 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
 void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
  * States the dump refuses (files-check.c). check_tree_files(): before
- * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
- * tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
+ * anything is dumped, the tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
  * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
  * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.
@@ -242,6 +241,8 @@ void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size);
  * Task (stub): prepare_fds() and prepare_fs() (declared in restore.h).
  */
 int files_restore_prepare(struct rst_ctx *ctx);
+/* The highest fd number the restored tasks use (fds, epoll items), -1 for none; the most fds of one task. */
+int files_max_fd(struct rst_ctx *ctx, int *max, int *max_nr);
 int files_restore_tree_ready(struct rst_ctx *ctx);
 /* Controller: after the morph, right before the tree runs. */
 int files_restore_late(struct rst_ctx *ctx);

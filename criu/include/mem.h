@@ -15,8 +15,8 @@
  *     files ctx must be ready (dump_files_init()) by then.
  *     item->proc_dfd must be an open /proc/PID directory.
  *  3. dump_mem_ctx_fini() once at the end (also after a failure).
- * Tasks that share one mm through CLONE_VM without CLONE_THREAD are dumped
- * as separate copies (not detected yet).
+ * Tasks that share one mm through CLONE_VM without CLONE_THREAD are refused
+ * before (task-share.c).
  */
 #ifndef CRIU_MEM_H
 #define CRIU_MEM_H
@@ -68,6 +68,7 @@ struct dump_mem_ctx {
 	bool sync_writes;		/* no writer thread: copy and write in turn (tests, debugging) */
 	bool pre_dump;			/* criu pre-dump: private pages only, no mm image, no files */
 	bool with_parent;		/* the images dir has a `parent`: unchanged pages become PE_PARENT entries */
+	bool lazy_remote;		/* dump --lazy-pages: pages of lazy VMAs stay in the task (PE_LAZY entries) */
 	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
 	size_t pmbuf_nr;
 	/*
@@ -80,6 +81,7 @@ struct dump_mem_ctx {
 	/* totals over the dump */
 	unsigned long nr_pages_dumped;	/* private pages written */
 	unsigned long nr_parent_pages;	/* private pages left in the parent images */
+	unsigned long nr_lazy_pages;	/* private pages left in the task for lazy-pages (--lazy-pages) */
 	unsigned long nr_shmem_pages;	/* shared anonymous pages written */
 	unsigned long nr_vmas;
 	unsigned long nr_readv;		/* process_vm_readv() calls */

@@ -40,6 +40,7 @@ struct rst_slot {
 	pid_t pid;		/* the dumped pid */
 	pid_t real;		/* set by the parent once the clone worked */
 	int ns_ready;		/* set by the stub once its namespaces are joined or made (ns-restore.c) */
+	int fds_done;		/* set by a stub that makes an fd table once its fds are in place (task-share.c) */
 	char msg[512];		/* the stub's error, when it failed */
 };
 
@@ -123,6 +124,7 @@ struct rst_ctx {
 	int lazy_sk;
 	bool lazy_pages_checked;	/* the daemon checked the pages images against this manifest: */
 	uint32_t lazy_manifest_crc;
+	bool lazy_remote;		/* the daemon gets pages from a page server: PE_LAZY-only entries are its */
 	/* mem-restore.c: the task's /proc service fd while restore_mem() runs, -1 */
 	int morph_proc_fd;
 	/* mem-cow.c: MAP_SHARED, one COW_* state per VMA of every live task */
