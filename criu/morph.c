@@ -425,7 +425,8 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 	if (!c)
 		return rst_seccomp_strict(&t->rs, t->tid, tc);
-	if (creds_are_criu(c, lc)) {
+	/* a task that entered the tree's user namespace no longer has criu's creds (setns() reset them) */
+	if (!userns_task_enters(mt->ctx, mt->item) && creds_are_criu(c, lc)) {
 		/* the order of the full path, less what changes nothing (CAP_SYS_ADMIN is criu's) */
 		ret = rst_seccomp_filters(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, idx ? seccomp_shared : 0,
 					  idx ? 0 : seccomp_shared);
