@@ -28,6 +28,15 @@
 
 #define MAP "0 0 1\n1 100000 65535\n"
 
+/* ns_user01: setgroups "allow", and the inside child has groups of its own */
+#ifdef NS_USER_ALLOW
+#define SETGROUPS "allow"
+#define OUT_GROUPS "101002 101004"
+static const gid_t in_groups[] = { 1003, 1005 };
+#else
+#define SETGROUPS "deny"
+#endif
+
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -109,7 +118,7 @@ static int outside(pid_t root, int in, int out)
 		snprintf(p, sizeof(p), "/proc/%d/uid_map", root);
 		ok = !write_file(p, MAP);
 		snprintf(p, sizeof(p), "/proc/%d/setgroups", root);
-		ok = ok && !write_file(p, "deny");
+		ok = ok && !write_file(p, SETGROUPS);
 		snprintf(p, sizeof(p), "/proc/%d/gid_map", root);
 		ok = ok && !write_file(p, MAP);
 	}
@@ -122,6 +131,18 @@ static int outside(pid_t root, int in, int out)
 	wr(out, 'k');
 	if (rd(in) != 'c')
 		return 0;
+#ifdef NS_USER_ALLOW
+	{
+		char g[128];
+
+		if (status_line(c, "Groups:\t", g, sizeof(g)) || strncmp(g, OUT_GROUPS, strlen(OUT_GROUPS))) {
+			test_msg("outside: the inside child's groups are '%s', expected '%s'\n", g, OUT_GROUPS);
+			wr(out, 'x');
+			rd(in);
+			return 0;
+		}
+	}
+#endif
 	ok = !status_line(c, "Uid:\t", uid_after, sizeof(uid_after)) &&
 	     !status_line(c, "Gid:\t", gid_after, sizeof(gid_after)) && !strcmp(uid_before, uid_after) &&
 	     !strcmp(gid_before, gid_after) && !strcmp(uid_after, "100999\t101000\t101001\t101000") &&
@@ -147,6 +168,12 @@ static int inside(int in, int out)
 	gid_t groups[8];
 	int n0, n1;
 
+#ifdef NS_USER_ALLOW
+	if (setgroups(2, in_groups)) {
+		wr(out, 'x');
+		return 1;
+	}
+#endif
 	n0 = getgroups(8, groups);
 	if (setresgid(1000, 1001, 1002) || setresuid(1000, 1001, 1002) || prctl(PR_SET_DUMPABLE, 1)) {
 		wr(out, 'x');
@@ -156,6 +183,10 @@ static int inside(int in, int out)
 	if (rd(in) != 'c')
 		return 0;
 	n1 = getgroups(8, groups);
+#ifdef NS_USER_ALLOW
+	if (n1 != 2 || groups[0] != in_groups[0] || groups[1] != in_groups[1])
+		n1 = -1;
+#endif
 	if (getresuid(&r, &e, &s) || getresgid(&gr, &ge, &gs) || r != 1000 || e != 1001 || s != 1002 ||
 	    gr != 1000 || ge != 1001 || gs != 1002 || n0 != n1) {
 		test_msg("inside: uids %u %u %u gids %u %u %u groups %d (%d before)\n", r, e, s, gr, ge, gs, n1, n0);
