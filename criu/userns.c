@@ -180,6 +180,19 @@ int userns_check_owners(struct pstree_item *item)
 	return ret;
 }
 
+/* A task sharing its fs (cwd, root, umask: CLONE_FS) with another: sharers are a chain of parents and children. */
+static bool fs_shared(struct pstree_item *item)
+{
+	struct pstree_item *child;
+
+	if (item->fs_id != (uint32_t)item_vpid(item))
+		return true;
+	list_for_each_entry(child, &item->children, sibling)
+		if (child->state != TASK_DEAD && child->fs_id == item->fs_id)
+			return true;
+	return false;
+}
+
 int userns_check_task(struct pstree_item *item)
 {
 	_cleanup_close_ int fd = -1;
@@ -194,6 +207,12 @@ int userns_check_task(struct pstree_item *item)
 			       "task %d has %d threads and is in a user namespace of its own: only a single-threaded "
 			       "task enters a user namespace (setns), threads in a user namespace are not restored\n",
 			       item->pid, item->nr_threads);
+	if (fs_shared(item))
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d shares its fs (cwd, root, umask: CLONE_FS) with another task and is in a user "
+			       "namespace of its own: the kernel lets only a task with an fs of its own enter a user "
+			       "namespace, not restored\n",
+			       item->pid);
 	fd = openat(item->proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pr_fail_errno("can't open /proc/%d/ns/user", item->pid);
