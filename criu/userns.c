@@ -538,6 +538,37 @@ int userns_plan_restore(struct rst_ctx *ctx)
 	return ret;
 }
 
+/* A task of U whose fs another task shares (the kernel refuses setns() into a user namespace then). */
+static struct pstree_item *fs_sharer(struct rst_ctx *ctx, struct pstree_item *item)
+{
+	struct pstree_item *x;
+
+	if (rsti(item)->fs_owner != item)
+		return rsti(item)->fs_owner;
+	for_each_pstree_item(&ctx->tree, x)
+		if (x != item && x->state != TASK_DEAD && rsti(x)->fs_owner == item)
+			return x;
+	return NULL;
+}
+
+int userns_check_shares(struct rst_ctx *ctx)
+{
+	struct pstree_item *item, *other;
+
+	if (!ctx->userns)
+		return 0;
+	for_each_pstree_item(&ctx->tree, item) {
+		if (item->state == TASK_DEAD || !userns_task_enters(ctx, item))
+			continue;
+		other = fs_sharer(ctx, item);
+		if (other)
+			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d of user namespace %u shares its fs with task %d: "
+						    "only a task with an fs of its own can enter a user namespace\n",
+				       item->pid, item->pid, ctx->userns->id, other->pid);
+	}
+	return 0;
+}
+
 void userns_restore_free(struct rst_ctx *ctx)
 {
 	if (!ctx->userns)

@@ -53,6 +53,8 @@ struct morph_task;
 /* ns-restore.c: read the tree's user namespace and make it (controller, before anything starts). */
 int userns_plan_restore(struct rst_ctx *ctx);
 void userns_restore_free(struct rst_ctx *ctx);
+/* restore-images.c, after share_plan_restore(): refuse a task of the user namespace sharing its fs. */
+int userns_check_shares(struct rst_ctx *ctx);
 /* morph.c: true when the task enters the tree's user namespace. */
 bool userns_task_enters(struct rst_ctx *ctx, struct pstree_item *item);
 /* The task's groups (inside values) as criu's namespace sees them. */
