@@ -201,7 +201,7 @@ static int inside(int in, int out)
 int main(int argc, char **argv)
 {
 	int to_out[2], from_out[2], to_in[2], from_in[2], data[2];
-	char umap[128], gmap[128], sg[16], cap[64], s[128], buf[8];
+	char umap[128], gmap[128], sg[16], cap[64], s[128], buf[8], nspid[64], in_nspid[64];
 	struct pidfd_state pst;
 	pid_t out_pid, in_pid = -1;
 	uid_t r, e, sv;
@@ -242,7 +242,9 @@ int main(int argc, char **argv)
 	}
 	if (write(data[1], "userns", 6) != 6 || read_text("/proc/self/uid_map", umap, sizeof(umap)) ||
 	    read_text("/proc/self/gid_map", gmap, sizeof(gmap)) || read_text("/proc/self/setgroups", sg, sizeof(sg)) ||
-	    status_line(getpid(), "CapEff:\t", cap, sizeof(cap))) {
+	    status_line(getpid(), "CapEff:\t", cap, sizeof(cap)) ||
+	    status_line(getpid(), "NSpid:\t", nspid, sizeof(nspid)) ||
+	    status_line(in_pid, "NSpid:\t", in_nspid, sizeof(in_nspid))) {
 		fail("can't read what the test checks");
 		goto kill_in;
 	}
@@ -260,6 +262,10 @@ int main(int argc, char **argv)
 		fail("CapEff is %s, was %s", s, cap);
 	if (getresuid(&r, &e, &sv) || r || e || sv)
 		fail("uids %u %u %u inside, not 0", r, e, sv);
+	if (status_line(getpid(), "NSpid:\t", s, sizeof(s)) || strcmp(s, nspid))
+		fail("NSpid is '%s', was '%s'", s, nspid);
+	if (status_line(in_pid, "NSpid:\t", s, sizeof(s)) || strcmp(s, in_nspid))
+		fail("the inside child's NSpid is '%s', was '%s'", s, in_nspid);
 	if (!ns_ino_of(in_pid) || ns_ino_of(in_pid) != ns_ino_of(getpid()))
 		fail("the inside child's user namespace is [%lu], the root's [%lu]", ns_ino_of(in_pid),
 		     ns_ino_of(getpid()));
