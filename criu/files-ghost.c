@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include "common.h"
@@ -52,13 +53,36 @@ struct ghost_dump {
 	uint32_t id;
 };
 
-/* A read-only open of the task's file of our own: its fd may be write-only or O_PATH. */
+/* The kinds of inode a ghost can be: the others (a socket) are refused. */
+static bool ghost_kind_ok(mode_t mode)
+{
+	return S_ISREG(mode) || S_ISDIR(mode) || S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode) || S_ISLNK(mode);
+}
+
+/* Regular files and directories have contents or a listing; a FIFO, device or symlink is only its inode. */
+static bool ghost_has_data(mode_t mode)
+{
+	return S_ISREG(mode) || S_ISDIR(mode);
+}
+
+/*
+ * A read-only open of the task's file of our own: its fd may be write-only
+ * or O_PATH. A FIFO or a device is not opened (that would be a reader of
+ * the FIFO, or a call into the driver): an O_PATH fd of it is enough.
+ */
 static int ghost_reopen(const struct fd_parms *p)
 {
 	char path[64];
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->lfd);
+	if (!ghost_has_data(p->stat.st_mode)) {
+		/* a symlink's O_PATH fd: through the magic link, without O_NOFOLLOW, is the link itself */
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return pr_fail_errno("can't reopen unlinked file %s", p->link);
+		return fd;
+	}
 	/* O_NOATIME: reading the contents must not touch the atime (the tree may go on running) */
 	fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
 	if (fd < 0 && errno == EPERM)
@@ -77,6 +101,17 @@ static void ghost_who(const struct fd_parms *p, char *buf, size_t size)
 		snprintf(buf, size, "a mapping, exe, cwd or root of the tree");
 }
 
+/* flistxattr() does not take an O_PATH fd: the magic link leads to the inode (a symlink's too). */
+static ssize_t ghost_listxattr(int rfd, mode_t mode)
+{
+	char path[64];
+
+	if (ghost_has_data(mode))
+		return flistxattr(rfd, NULL, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", rfd);
+	return listxattr(path, NULL, 0);
+}
+
 /*
  * Refuse what a ghost image can't carry; 0 when the file can be dumped as a
  * ghost. Its directory is looked up as the tree sees it (t, mnt_id: in its
@@ -93,9 +128,9 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 	int iflags;
 
 	ghost_who(p, who, sizeof(who));
-	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+	if (!ghost_kind_ok(st->st_mode))
 		return pr_fail(-EOPNOTSUPP,
-			       "%s: %s is unlinked and not a regular file (mode 0%o): criu can't restore it\n",
+			       "%s: %s is unlinked and is a socket or an unknown kind of file (mode 0%o): criu can't restore it\n",
 			       who, p->link, st->st_mode);
 	if (st->st_nlink)
 		return pr_fail(-EOPNOTSUPP,
@@ -104,7 +139,7 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 	if (S_ISREG(st->st_mode) && data > opts.ghost_limit)
 		return pr_fail(-EFBIG, "%s: unlinked file %s holds %llu bytes of data, over --ghost-limit %llu\n",
 			       who, p->link, data, opts.ghost_limit);
-	nx = flistxattr(rfd, NULL, 0);
+	nx = ghost_listxattr(rfd, st->st_mode);
 	if (nx > 0)
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: unlinked file %s has extended attributes (ACLs, capabilities, ...), which criu can't restore on it\n",
@@ -235,12 +270,27 @@ static int read_ghost_ext(int img_dfd, uint32_t gid, GhostFileEntry *gfe)
 	return ret;
 }
 
+/* The target of an unlinked symlink (rfd: an O_PATH fd of the link itself), whole. */
+static int ghost_link_target(int rfd, const struct stat *st, char *buf, size_t size, const char *link)
+{
+	ssize_t n = readlinkat(rfd, "", buf, size - 1);
+
+	if (n < 0)
+		return pr_fail_errno("can't read the target of unlinked symlink %s", link);
+	if (n != st->st_size)
+		return pr_fail(-EOPNOTSUPP, "unlinked symlink %s: its target is %lld bytes, %zd read\n", link,
+			       (long long)st->st_size, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const struct fd_parms *p, int rfd)
 {
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
 	GhostExtEntry gx = GHOST_EXT_ENTRY__INIT;
 	const struct stat *st = &p->stat;
+	char target[PATH_MAX];
 	struct cr_img *img;
 	int ret;
 
@@ -255,14 +305,31 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	ghost_time(&atim, &gx.atim_nsec, &st->st_atim);
 	ghost_time(&mtim, &gx.mtim_nsec, &st->st_mtim);
 	gx.has_atim_nsec = gx.has_mtim_nsec = true;
-	gfe.has_chunks = gfe.chunks = true;
-	gfe.has_size = true;
-	gfe.size = S_ISDIR(st->st_mode) ? 0 : st->st_size;	/* a removed directory: empty, no contents */
+	if (ghost_has_data(st->st_mode)) {
+		gfe.has_chunks = gfe.chunks = true;
+		gfe.has_size = true;
+		gfe.size = S_ISDIR(st->st_mode) ? 0 : st->st_size;	/* a removed directory: empty, no contents */
+	}
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		gfe.has_rdev = true;
+		gfe.rdev = (uint32_t)st->st_rdev;	/* CRIU's: st_rdev as the C library encodes it */
+		if ((dev_t)gfe.rdev != st->st_rdev)
+			return pr_fail(-EOPNOTSUPP, "unlinked device %s has rdev %u:%u, which the image can't hold\n",
+				       p->link, major(st->st_rdev), minor(st->st_rdev));
+	}
+	if (S_ISLNK(st->st_mode)) {
+		ret = ghost_link_target(rfd, st, target, sizeof(target), p->link);
+		if (ret)
+			return ret;
+		gfe.symlnk_target = target;
+	}
 
 	img = open_image_at(ctx->img_dfd, CR_FD_GHOST_FILE, O_DUMP, gid);
 	if (!img)
 		return pr_fail(-errno, "can't create the image of ghost file %u: %s\n", gid, img_last_error());
-	ret = pb_write_one(img, &gfe, PB_GHOST_FILE) ?: ghost_dump_chunks(img, rfd, gfe.size, p->link);
+	ret = pb_write_one(img, &gfe, PB_GHOST_FILE);
+	if (!ret && gfe.has_chunks)
+		ret = ghost_dump_chunks(img, rfd, gfe.size, p->link);
 	if (ret) {
 		close_image(img);
 		return ret;
@@ -344,7 +411,17 @@ void dump_ghost_fini(struct dump_files_ctx *ctx)
 struct ghost_rst {
 	struct ghost_rst *next;
 	uint32_t id;
-	int fd;			/* the controller's read-write open of the recreated inode */
+	int fd;			/* the controller's O_PATH fd of the recreated inode */
+	/*
+	 * A symlink keeps its name until every file object of the stage is
+	 * open: an fd of the link itself with O_NOFOLLOW in its flags can only
+	 * be opened by a name (through /proc/self/fd it would be the /proc
+	 * link). dfd is its directory, link its name there.
+	 */
+	int dfd;
+	char *link;
+	mode_t mode;
+	struct timespec times[2];	/* atime and mtime, for ghost_retime() */
 };
 
 /* remap-fpath.img and the ghosts made so far, in the ctx (rst_files_state()) */
@@ -355,6 +432,19 @@ struct ghosts_rst {
 	struct ghost_rst *ghosts;
 };
 static const char ghosts_rst_key;
+
+/* On a failed restore too: a symlink that still has its name loses it. */
+static void ghost_free(struct ghost_rst *g)
+{
+	if (g->link && unlinkat(g->dfd, g->link, 0))
+		pr_warn("ghost %u: can't remove %s: %s\n", g->id, g->link, strerror(errno));
+	free(g->link);
+	if (g->dfd >= 0)
+		close(g->dfd);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g);
+}
 
 static struct ghosts_rst *ghosts_rst(struct rst_ctx *ctx)
 {
@@ -451,20 +541,46 @@ static int ghost_mkdir(int dfd, const char *tmp)
 	return fd;
 }
 
+/* A FIFO, device node or symlink: made in dfd, held by an O_PATH fd (opening it could block or reach a driver). */
+static int ghost_mknode(int dfd, const char *tmp, const GhostFileEntry *gfe)
+{
+	int fd;
+
+	if (S_ISLNK(gfe->mode) ? symlinkat(gfe->symlnk_target, dfd, tmp) :
+				 mknodat(dfd, tmp, (gfe->mode & S_IFMT) | 0600, S_ISFIFO(gfe->mode) ? 0 : (dev_t)gfe->rdev))
+		return -errno;
+	fd = openat(dfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		unlinkat(dfd, tmp, 0);
+	}
+	return fd;
+}
+
+static int ghost_make(int dfd, const char *tmp, const GhostFileEntry *gfe)
+{
+	int fd;
+
+	if (S_ISDIR(gfe->mode))
+		return ghost_mkdir(dfd, tmp);
+	if (!S_ISREG(gfe->mode))
+		return ghost_mknode(dfd, tmp, gfe);
+	fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
 /* A name for the new inode in dfd (name's directory) that nothing else uses: fills tmp, returns the fd. */
-static int ghost_create(uint32_t gid, int dfd, const char *name, bool dir, char *tmp, size_t size)
+static int ghost_create(uint32_t gid, int dfd, const char *name, const GhostFileEntry *gfe, char *tmp, size_t size)
 {
 	for (unsigned int n = 0; n < 100; n++) {
 		int fd;
 
 		snprintf(tmp, size, ".criu-ghost.%x.%d.%u", gid, (int)getpid(), n);
-		fd = dir ? ghost_mkdir(dfd, tmp) : openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = ghost_make(dfd, tmp, gfe);
 		if (fd >= 0)
 			return fd;
-		if (dir)
-			errno = -fd;
-		if (errno != EEXIST)
-			return pr_fail_errno("ghost %u: can't create %s next to %s", gid, tmp, name);
+		if (fd != -EEXIST)
+			return pr_fail(fd, "ghost %u: can't create %s next to %s: %s\n", gid, tmp, name, strerror(-fd));
 	}
 	return pr_fail(-EEXIST, "ghost %u: no free temporary name next to %s\n", gid, name);
 }
@@ -553,45 +669,95 @@ static void ghost_timespec(struct timespec *ts, const Timeval *tv, bool has_nsec
 }
 
 /* Owner, mode and times last: writing and chown may drop set-id bits, and any write moves mtime. */
-static int ghost_set_attrs(int fd, GhostFileEntry *gfe, const char *tmp)
+static int ghost_set_attrs(int fd, int dfd, const char *tmp, GhostFileEntry *gfe)
 {
+	bool by_fd = ghost_has_data(gfe->mode);	/* else fd is O_PATH: the node is changed by its name */
 	struct timespec ts[2];
 
-	if (fchown(fd, gfe->uid, gfe->gid))
+	if (by_fd ? fchown(fd, gfe->uid, gfe->gid) : fchownat(dfd, tmp, gfe->uid, gfe->gid, AT_SYMLINK_NOFOLLOW))
 		return pr_fail_errno("can't give %s to %u:%u", tmp, gfe->uid, gfe->gid);
-	if (fchmod(fd, gfe->mode & 07777))
+	/* a symlink's mode is always 0777 */
+	if (!S_ISLNK(gfe->mode) &&
+	    (by_fd ? fchmod(fd, gfe->mode & 07777) : fchmodat(dfd, tmp, gfe->mode & 07777, 0)))
 		return pr_fail_errno("can't chmod %s to 0%o", tmp, gfe->mode & 07777);
 	ghost_timespec(&ts[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
 	ghost_timespec(&ts[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
-	if (futimens(fd, ts))
+	if (by_fd ? futimens(fd, ts) : utimensat(dfd, tmp, ts, AT_SYMLINK_NOFOLLOW))
 		return pr_fail_errno("can't set the times of %s", tmp);
 	return 0;
 }
 
 /*
  * Give the inode the name it was last opened by, so that /proc/PID/fd reads
- * as before, if no other file has that name now; then unlink it.
+ * as before, if no other file has that name now; then unlink it, unless
+ * keep (a symlink): *last is the name it has then.
  */
-static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name, bool dir)
+static int ghost_unlink(uint32_t gid, int dfd, const char *tmp, const char *name, mode_t mode, bool keep,
+			const char **last)
 {
-	const char *base = strrchr(name, '/') + 1, *last = tmp;
+	const char *base = strrchr(name, '/') + 1;
 
+	*last = tmp;
 	if (!renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE))
-		last = base;
+		*last = base;
 	else
 		pr_warn("ghost %u: can't take back the name %s (%s); its fds will read %s (deleted) in that directory\n",
 			gid, name, strerror(errno), tmp);
-	if (unlinkat(dfd, last, dir ? AT_REMOVEDIR : 0))
-		return pr_fail_errno("ghost %u: can't remove %s in the directory of %s", gid, last, name);
+	if (!keep && unlinkat(dfd, *last, S_ISDIR(mode) ? AT_REMOVEDIR : 0))
+		return pr_fail_errno("ghost %u: can't remove %s in the directory of %s", gid, *last, name);
+	return 0;
+}
+
+/* What the image must hold for its kind of inode. */
+static int ghost_entry_check(uint32_t gid, const char *name, const GhostFileEntry *gfe)
+{
+	if (!ghost_kind_ok(gfe->mode))
+		return pr_fail(-EOPNOTSUPP, "ghost %u (%s) has mode 0%o: not a kind of file criu can make\n", gid, name,
+			       gfe->mode);
+	if ((S_ISCHR(gfe->mode) || S_ISBLK(gfe->mode)) && !gfe->has_rdev)
+		return pr_fail(-EINVAL, "ghost %u (%s) is a device node without its rdev\n", gid, name);
+	if (S_ISLNK(gfe->mode) && (!gfe->symlnk_target || !gfe->symlnk_target[0]))
+		return pr_fail(-EINVAL, "ghost %u (%s) is a symlink without its target\n", gid, name);
+	return 0;
+}
+
+/* The inode made, filled, given its attributes and its name back, and unlinked (a symlink: kept in g). */
+static int ghost_build(struct ghost_rst *g, struct cr_img *img, GhostFileEntry *gfe, int dfd, const char *name,
+		       int *ret_fd)
+{
+	bool keep = S_ISLNK(gfe->mode);
+	const char *last;
+	char tmp[PATH_MAX];
+	int fd, ret;
+
+	fd = ghost_create(g->id, dfd, name, gfe, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
+	ret = (S_ISREG(gfe->mode) ? ghost_fill(img, gfe, fd) : 0) ?: ghost_set_attrs(fd, dfd, tmp, gfe);
+	if (ret)
+		unlinkat(dfd, tmp, S_ISDIR(gfe->mode) ? AT_REMOVEDIR : 0);
+	else
+		ret = ghost_unlink(g->id, dfd, tmp, name, gfe->mode, keep, &last);
+	if (!ret && keep) {
+		g->link = xstrdup(last);
+		if (!g->link) {
+			unlinkat(dfd, last, 0);
+			ret = -ENOMEM;
+		}
+	}
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*ret_fd = fd;
 	return 0;
 }
 
 static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name, int mnt_id)
 {
 	_cleanup_close_ int fd = -1, dfd = -1;
-	bool dir = false;
 	GhostFileEntry *gfe = NULL;
-	char tmp[PATH_MAX];
+	char path[64];
 	struct cr_img *img;
 	int ret;
 
@@ -604,43 +770,55 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 	}
 	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
 	if (!ret)
-		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe);
-	if (!ret && !S_ISREG(gfe->mode) && !S_ISDIR(gfe->mode))
-		ret = pr_fail(-EOPNOTSUPP,
-			      "ghost %u (%s) has mode 0%o: criu restores only regular files and directories as ghosts\n",
-			      g->id, name, gfe->mode);
+		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe) ?: ghost_entry_check(g->id, name, gfe);
 	if (!ret) {
 		dfd = ghost_dir(ctx, g->id, name, mnt_id);
 		ret = dfd < 0 ? dfd : 0;
 	}
 	if (!ret) {
-		dir = S_ISDIR(gfe->mode);
-		fd = ghost_create(g->id, dfd, name, dir, tmp, sizeof(tmp));
-		ret = fd < 0 ? fd : 0;
-	}
-	if (!ret) {
-		ret = (dir ? 0 : ghost_fill(img, gfe, fd)) ?: ghost_set_attrs(fd, gfe, tmp);
-		if (ret)
-			unlinkat(dfd, tmp, dir ? AT_REMOVEDIR : 0);
-		else
-			ret = ghost_unlink(g->id, dfd, tmp, name, dir);
+		g->mode = gfe->mode;
+		ghost_timespec(&g->times[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
+		ghost_timespec(&g->times[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
+		ret = ghost_build(g, img, gfe, dfd, name, &fd);
 	}
 	if (gfe)
 		pb_free(gfe, PB_GHOST_FILE);
 	close_image(img);
 	if (ret)
 		return ret;
-	pr_info("ghost %u: %s recreated\n", g->id, name);
+	pr_info("ghost %u: %s recreated (mode 0%o)\n", g->id, name, g->mode);
+	if (g->link) {
+		g->dfd = dfd;
+		dfd = -1;
+	}
 	/*
 	 * Kept as an O_PATH fd, not the writable one that filled it: the
 	 * kernel refuses as a task's exe (PR_SET_MM_MAP) a file someone holds
 	 * open for writing.
 	 */
-	snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
-	g->fd = open(tmp, O_PATH | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	g->fd = open(path, O_PATH | O_CLOEXEC);
 	if (g->fd < 0)
 		return pr_fail_errno("can't reopen ghost %u (%s)", g->id, name);
 	return 0;
+}
+
+/* A symlink ghost, by the name it keeps until the stage is done: the same inode as g->fd. */
+static int ghost_open_link(struct ghost_rst *g, const char *name, unsigned int flags)
+{
+	struct stat want, got;
+	int fd;
+
+	if (!g->link)
+		return pr_fail(-EINVAL, "ghost %u (%s): a symlink opened after its name was removed\n", g->id, name);
+	fd = openat(g->dfd, g->link, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_fail_errno("can't open ghost %u (%s) with flags 0%o", g->id, name, flags);
+	if (fstat(fd, &got) || fstat(g->fd, &want) || got.st_ino != want.st_ino || got.st_dev != want.st_dev) {
+		close(fd);
+		return pr_fail(-EIO, "ghost %u (%s): its name was taken by another file during restore\n", g->id, name);
+	}
+	return fd;
 }
 
 int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd)
@@ -660,10 +838,10 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, 
 		if (!g)
 			return -ENOMEM;
 		g->id = gid;
-		g->fd = -1;
+		g->fd = g->dfd = -1;
 		ret = ghost_restore(ctx, g, name, mnt_id);
 		if (ret) {
-			free(g);
+			ghost_free(g);
 			return ret;
 		}
 		g->next = st->ghosts;
@@ -674,12 +852,59 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, 
 		pr_info("ghost %u (%s): opened without the O_TMPFILE bits of flags 0%o\n", gid, name, flags);
 		flags &= ~O_TMPFILE;
 	}
+	if (S_ISLNK(g->mode)) {
+		fd = ghost_open_link(g, name, flags);
+		if (fd < 0)
+			return fd;
+		*ret_fd = fd;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", g->fd);
 	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return pr_fail_errno("can't open ghost %u (%s) with flags 0%o", gid, name, flags);
 	*ret_fd = fd;
 	return 0;
+}
+
+int ghost_retime(struct rst_ctx *ctx, uint32_t id)
+{
+	struct ghosts_rst *st = ghosts_rst(ctx);
+	struct ghost_rst *g;
+	char path[64];
+	uint32_t gid;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = ghost_of_file(ctx, id, &gid);
+	if (ret <= 0)
+		return ret;
+	for (g = st->ghosts; g && g->id != gid; g = g->next)
+		;
+	if (!g)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", g->fd);
+	if (utimensat(AT_FDCWD, path, g->times, 0))
+		return pr_fail_errno("ghost %u: can't set its times again", gid);
+	return 0;
+}
+
+/* Every file object of the stage is open: the symlinks lose the names they kept. */
+int ghost_stage_done(struct rst_ctx *ctx)
+{
+	struct ghosts_rst *st = ghosts_rst(ctx);
+	int ret = 0;
+
+	for (struct ghost_rst *g = st ? st->ghosts : NULL; g; g = g->next) {
+		if (!g->link)
+			continue;
+		if (unlinkat(g->dfd, g->link, 0) && !ret)
+			ret = pr_fail_errno("ghost %u: can't remove %s", g->id, g->link);
+		free(g->link);
+		g->link = NULL;
+	}
+	return ret;
 }
 
 void ghost_restore_fini(struct rst_ctx *ctx)
@@ -690,9 +915,7 @@ void ghost_restore_fini(struct rst_ctx *ctx)
 		struct ghost_rst *g = st->ghosts;
 
 		st->ghosts = g->next;
-		if (g->fd >= 0)
-			close(g->fd);
-		free(g);
+		ghost_free(g);
 	}
 	for (size_t i = 0; st && i < st->nr_remaps; i++)
 		pb_free(st->remaps[i], PB_REMAP_FPATH);

@@ -573,7 +573,7 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 		return ret;
 	td->orphan_index = index;
 	tfe->tty_info_id = side->info_id;
-	ret = write_path_file(ctx, p, fown, mnt_id, &tfe->regf_id);
+	ret = write_path_file(ctx, p, p->link, fown, mnt_id, &tfe->regf_id);
 	if (ret)
 		return ret;
 	tfe->has_regf_id = true;
@@ -595,7 +595,7 @@ static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p
 			    TtyFileEntry *tfe)
 {
 	tfe->has_regf_id = true;
-	return write_path_file(ctx, p, fown, -1, &tfe->regf_id);
+	return write_path_file(ctx, p, p->link, fown, -1, &tfe->regf_id);
 }
 
 static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Ghost files: open regular files with no name left (files-ghost.c). */
+/* Ghost files: open files with no name left (files-ghost.c). */
 #ifndef CRIU_GHOST_H
 #define CRIU_GHOST_H
 
@@ -11,8 +11,8 @@ struct dump_files_ctx;
 struct fd_parms;
 
 /*
- * Dump: file object id (p, an fd of a task) is a regular file whose last
- * name, name, was unlinked; mnt_id is its mount in the tree's own mount
+ * Dump: file object id (p, an fd of a task) is a regular file, directory,
+ * FIFO, device node or symlink whose last name, name, was unlinked; mnt_id is its mount in the tree's own mount
  * namespace (-1: criu's). Writes its inode once (ghost-file-<n>.img) and
  * the remap-fpath.img entry of id. Refuses (-EOPNOTSUPP, logged) what a
  * ghost image can't carry.
@@ -29,6 +29,13 @@ int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid);
  * with flags.
  */
 int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd);
+/*
+ * Restore: the times of the ghost of file id (if it is one) set again as
+ * dumped, after its opener changed them (a FIFO's data written back).
+ */
+int ghost_retime(struct rst_ctx *ctx, uint32_t id);
+/* Restore: every file object of the early stage is open (symlink ghosts drop the names they kept). */
+int ghost_stage_done(struct rst_ctx *ctx);
 void ghost_restore_fini(struct rst_ctx *ctx);
 
 #endif
