@@ -46,6 +46,15 @@
 
 /* ===================== dump ===================== */
 
+/* Removed parent directories of a removed directory a ghost can carry (ghost-ext's removed_parents). */
+#define GHOST_MAX_PARENTS 16
+
+struct ghost_parents {
+	GhostParentEntry e[GHOST_MAX_PARENTS];	/* the outermost first */
+	GhostParentEntry *ptrs[GHOST_MAX_PARENTS];
+	size_t n;
+};
+
 struct ghost_dump {
 	struct ghost_dump *next;
 	dev_t dev;
@@ -112,12 +121,76 @@ static ssize_t ghost_listxattr(int rfd, mode_t mode)
 	return listxattr(path, NULL, 0);
 }
 
+static void ghost_parent_fill(GhostParentEntry *e, const struct stat *st)
+{
+	ghost_parent_entry__init(e);
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mode = st->st_mode;
+	e->atim_sec = st->st_atim.tv_sec;
+	e->atim_nsec = st->st_atim.tv_nsec;
+	e->mtim_sec = st->st_mtim.tv_sec;
+	e->mtim_nsec = st->st_mtim.tv_nsec;
+}
+
+/*
+ * A removed directory whose directory dir (the path as the tree sees it) is
+ * gone: its parents were removed too (rmdir of it, then of them). They are
+ * followed by ".." from the ghost itself (rfd) up to the first directory
+ * left on the path, which must be the last one's "..": each must be
+ * removed (nlink 0), not moved. Their attributes go to par, the outermost
+ * first.
+ */
+static int ghost_removed_parents(const struct pstree *t, const char *who, const char *link, int rfd, char *dir,
+				 struct ghost_parents *par)
+{
+	_cleanup_close_ int cur = -1;
+	struct stat pst[GHOST_MAX_PARENTS], st, dst;
+	size_t n = 0;
+
+	cur = openat(rfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (1) {
+		char *slash = strrchr(dir, '/');
+		int up;
+
+		if (cur < 0 || fstat(cur, &st))
+			return pr_fail_errno("%s: can't reach the parent directory %s of removed directory %s", who, dir,
+					     link);
+		if (!S_ISDIR(st.st_mode) || st.st_nlink)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s: the directory %s of removed directory %s is gone but was not removed (moved?): criu can't restore it\n",
+				       who, dir, link);
+		if (n == GHOST_MAX_PARENTS || !slash || slash == dir)
+			return pr_fail(-EOPNOTSUPP, "%s: removed directory %s: more than %d removed parents\n", who,
+				       link, GHOST_MAX_PARENTS);
+		pst[n++] = st;
+		*slash = '\0';
+		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(cur);
+		cur = up;
+		if (!mntns_tree_stat(t, dir, &dst, true) && S_ISDIR(dst.st_mode))
+			break;
+	}
+	if (cur < 0 || fstat(cur, &st) || st.st_ino != dst.st_ino || st.st_dev != dst.st_dev)
+		return pr_fail(-EOPNOTSUPP,
+			       "%s: the removed parents of removed directory %s do not lead back to %s: criu can't restore it\n",
+			       who, link, dir);
+	par->n = n;
+	for (size_t i = 0; i < n; i++) {
+		ghost_parent_fill(&par->e[i], &pst[n - 1 - i]);
+		par->ptrs[i] = &par->e[i];
+	}
+	pr_info("removed directory %s: %zu removed parent(s) below %s\n", link, n, dir);
+	return 0;
+}
+
 /*
  * Refuse what a ghost image can't carry; 0 when the file can be dumped as a
  * ghost. Its directory is looked up as the tree sees it (t, mnt_id: in its
  * own mount namespace, on the file's mount).
  */
-static int ghost_check(const struct pstree *t, const struct fd_parms *p, const char *name, int mnt_id, int rfd)
+static int ghost_check(const struct pstree *t, const struct fd_parms *p, const char *name, int mnt_id, int rfd,
+		       struct ghost_parents *par)
 {
 	char who[64];
 	const struct stat *st = &p->stat;
@@ -159,6 +232,8 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 			       "%s: unlinked file %s was the root of mount %d (a file bound there): criu can't make it "
 			       "again in a directory of that mount\n",
 			       who, p->link, mnt_id);
+	if ((mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode)) && S_ISDIR(st->st_mode))
+		return ghost_removed_parents(t, who, p->link, rfd, dir, par);
 	if (mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
@@ -241,12 +316,13 @@ static int write_ghost_ext(int img_dfd, uint32_t gid, GhostExtEntry *gx)
 }
 
 /* Dumps of ours before ghost-ext-<id>.img have the nanoseconds in the ghost's entry; CRIU's have none. */
-static int read_ghost_ext(int img_dfd, uint32_t gid, GhostFileEntry *gfe)
+static int read_ghost_ext(int img_dfd, uint32_t gid, GhostFileEntry *gfe, GhostExtEntry **ret_gx)
 {
 	struct cr_img *img;
 	GhostExtEntry *gx;
 	int ret;
 
+	*ret_gx = NULL;
 	if (gfe->has_atim_nsec || gfe->has_mtim_nsec)
 		return 0;
 	img = open_image_at(img_dfd, CR_FD_GHOST_EXT, O_RSTR, gid);
@@ -262,11 +338,22 @@ static int read_ghost_ext(int img_dfd, uint32_t gid, GhostFileEntry *gfe)
 		return ret;
 	if ((gx->has_atim_nsec && gx->atim_nsec >= 1000000000) || (gx->has_mtim_nsec && gx->mtim_nsec >= 1000000000))
 		ret = pr_fail(-EINVAL, "ghost-ext-%x.img: nanoseconds past a second\n", gid);
+	for (size_t i = 0; !ret && i < gx->n_removed_parents; i++) {
+		GhostParentEntry *e = gx->removed_parents[i];
+
+		if (!S_ISDIR(e->mode) || e->atim_nsec >= 1000000000 || e->mtim_nsec >= 1000000000)
+			ret = pr_fail(-EINVAL, "ghost-ext-%x.img: removed parent %zu is not a directory\n", gid, i);
+	}
+	if (!ret && gx->n_removed_parents && !S_ISDIR(gfe->mode))
+		ret = pr_fail(-EINVAL, "ghost-ext-%x.img: removed parents of a ghost that is not a directory\n", gid);
 	gfe->has_atim_nsec = gx->has_atim_nsec;
 	gfe->atim_nsec = gx->atim_nsec;
 	gfe->has_mtim_nsec = gx->has_mtim_nsec;
 	gfe->mtim_nsec = gx->mtim_nsec;
-	pb_free(gx, PB_GHOST_EXT);
+	if (ret)
+		pb_free(gx, PB_GHOST_EXT);
+	else
+		*ret_gx = gx;
 	return ret;
 }
 
@@ -284,7 +371,8 @@ static int ghost_link_target(int rfd, const struct stat *st, char *buf, size_t s
 	return 0;
 }
 
-static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const struct fd_parms *p, int rfd)
+static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const struct fd_parms *p, int rfd,
+			     struct ghost_parents *par)
 {
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
@@ -305,6 +393,8 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	ghost_time(&atim, &gx.atim_nsec, &st->st_atim);
 	ghost_time(&mtim, &gx.mtim_nsec, &st->st_mtim);
 	gx.has_atim_nsec = gx.has_mtim_nsec = true;
+	gx.n_removed_parents = par->n;
+	gx.removed_parents = par->ptrs;
 	if (ghost_has_data(st->st_mode)) {
 		gfe.has_chunks = gfe.chunks = true;
 		gfe.has_size = true;
@@ -343,6 +433,7 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 		     uint32_t *ret_gid)
 {
 	_cleanup_close_ int rfd = -1;
+	struct ghost_parents par = {};
 	struct ghost_dump *g;
 	int ret;
 
@@ -355,7 +446,7 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 	rfd = ghost_reopen(p);
 	if (rfd < 0)
 		return rfd;
-	ret = ghost_check(ctx->tree, p, name, mnt_id, rfd);
+	ret = ghost_check(ctx->tree, p, name, mnt_id, rfd, &par);
 	if (ret)
 		return ret;
 	g = xzalloc(sizeof(*g));
@@ -364,7 +455,7 @@ static int ghost_get(struct dump_files_ctx *ctx, const struct fd_parms *p, const
 	g->dev = p->stat.st_dev;
 	g->ino = p->stat.st_ino;
 	g->id = ++ctx->last_ghost_id;
-	ret = ghost_write_image(ctx, g->id, p, rfd);
+	ret = ghost_write_image(ctx, g->id, p, rfd, &par);
 	if (ret) {
 		free(g);
 		return ret;
@@ -507,15 +598,27 @@ int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
  * The directory of name: from criu's root, or in the tree's own mount
  * namespace below the file's mount (mnt_id), never crossing another.
  */
-static int ghost_dir(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id)
+/*
+ * The directory of name, levels components up (1: its own directory; more
+ * when removed parents are made again below it): from criu's root, or in
+ * the tree's own mount namespace below the file's mount (mnt_id), never
+ * crossing another.
+ */
+static int ghost_dir(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, size_t levels)
 {
-	const char *slash = strrchr(name, '/');
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *slash;
 	int fd;
 
-	if (!slash || name[0] != '/')
+	if (name[0] != '/')
 		return pr_fail(-EINVAL, "ghost %u: %s is not an absolute path\n", gid, name);
-	snprintf(dir, sizeof(dir), "%.*s", slash == name ? 1 : (int)(slash - name), name);
+	snprintf(dir, sizeof(dir), "%s", name);
+	for (size_t i = 0; i < levels; i++) {
+		slash = strrchr(dir, '/');
+		if (!slash || (slash == dir && i + 1 < levels))
+			return pr_fail(-EINVAL, "ghost %u: %s has fewer than %zu directories above it\n", gid, name,
+				       levels);
+		slash[slash == dir ? 1 : 0] = '\0';
+	}
 	if (mnt_id >= 0)
 		fd = mntns_open_file(ctx, mnt_id, dir, O_PATH | O_DIRECTORY);
 	else if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -524,6 +627,114 @@ static int ghost_dir(struct rst_ctx *ctx, uint32_t gid, const char *name, int mn
 		return pr_fail(fd, "ghost %u: can't open its directory %s%s: %s\n", gid, dir,
 			       mnt_id >= 0 ? " in the tree's mount namespace" : "", strerror(-fd));
 	return fd;
+}
+
+/* A removed parent directory made again: the directory it is in, its name there, an fd of it. */
+struct ghost_parent_made {
+	int pdfd;
+	char name[NAME_MAX + 1];
+	int fd;
+};
+
+/* Component i (0: the first) of path into buf. */
+static int path_component(const char *path, size_t i, char *buf, size_t size)
+{
+	const char *c = path;
+
+	for (size_t k = 0; *c; k++) {
+		const char *end;
+
+		while (*c == '/')
+			c++;
+		end = strchrnul(c, '/');
+		if (k == i) {
+			if ((size_t)(end - c) >= size || end == c)
+				return -ENAMETOOLONG;
+			snprintf(buf, size, "%.*s", (int)(end - c), c);
+			return 0;
+		}
+		c = end;
+	}
+	return -EINVAL;
+}
+
+static size_t path_components(const char *path)
+{
+	size_t n = 0;
+
+	for (const char *c = path; *c; c++)
+		if (*c != '/' && (c == path || c[-1] == '/'))
+			n++;
+	return n;
+}
+
+/* Remove the parents made so far (innermost first); with gx, give each its dumped attributes once removed. */
+static int ghost_parents_done(uint32_t gid, struct ghost_parent_made *made, size_t n, GhostExtEntry *gx)
+{
+	int ret = 0;
+
+	while (n--) {
+		struct ghost_parent_made *m = &made[n];
+
+		if (unlinkat(m->pdfd, m->name, AT_REMOVEDIR) && !ret)
+			ret = pr_fail_errno("ghost %u: can't remove its parent directory %s again", gid, m->name);
+		if (gx && !ret) {
+			GhostParentEntry *e = gx->removed_parents[n];
+			struct timespec ts[2] = { { e->atim_sec, e->atim_nsec }, { e->mtim_sec, e->mtim_nsec } };
+
+			if (fchown(m->fd, e->uid, e->gid) || fchmod(m->fd, e->mode & 07777) || futimens(m->fd, ts))
+				ret = pr_fail_errno("ghost %u: can't set the attributes of its removed parent %s", gid,
+						    m->name);
+		}
+		close(m->fd);
+		close(m->pdfd);
+	}
+	return ret;
+}
+
+/*
+ * The removed parents of a ghost directory, made again below dfd (the
+ * nearest directory left) under their names (or temporary ones when taken);
+ * *dfd becomes the innermost, where the ghost goes.
+ */
+static int ghost_parents_make(uint32_t gid, const char *name, GhostExtEntry *gx, int *dfd,
+			      struct ghost_parent_made *made, size_t *nmade)
+{
+	size_t n = gx->n_removed_parents, first = path_components(name) - 1 - n;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ghost_parent_made *m = &made[i];
+		char tmp[64];
+		int ret;
+
+		ret = path_component(name, first + i, m->name, sizeof(m->name));
+		if (ret)
+			return pr_fail(ret, "ghost %u: %s has no component %zu\n", gid, name, first + i);
+		snprintf(tmp, sizeof(tmp), ".criu-ghost-dir.%x.%d.%zu", gid, (int)getpid(), i);
+		if (mkdirat(*dfd, tmp, 0700))
+			return pr_fail_errno("ghost %u: can't make its removed parent %s again", gid, m->name);
+		if (renameat2(*dfd, tmp, *dfd, m->name, RENAME_NOREPLACE)) {
+			pr_warn("ghost %u: the name of its removed parent %s is taken (%s): it is %s\n", gid, m->name,
+				strerror(errno), tmp);
+			snprintf(m->name, sizeof(m->name), "%s", tmp);
+		}
+		m->fd = openat(*dfd, m->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (m->fd < 0) {
+			ret = pr_fail_errno("ghost %u: can't open its parent %s", gid, m->name);
+			unlinkat(*dfd, m->name, AT_REMOVEDIR);
+			return ret;
+		}
+		m->pdfd = *dfd;
+		*dfd = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+		if (*dfd < 0) {
+			*dfd = m->pdfd;
+			close(m->fd);
+			unlinkat(*dfd, m->name, AT_REMOVEDIR);
+			return pr_fail_errno("ghost %u: dup", gid);
+		}
+		*nmade = i + 1;
+	}
+	return 0;
 }
 
 /* The directory kind of ghost_create(): made empty in dfd, opened read-only. */
@@ -753,10 +964,36 @@ static int ghost_build(struct ghost_rst *g, struct cr_img *img, GhostFileEntry *
 	return 0;
 }
 
+/*
+ * The ghost made in its directory (and its removed parents made again
+ * first, then removed after it): *dfd its directory, *fd the ghost.
+ */
+static int ghost_place(struct rst_ctx *ctx, struct ghost_rst *g, struct cr_img *img, GhostFileEntry *gfe,
+		       GhostExtEntry *gx, const char *name, int mnt_id, int *dfd, int *fd)
+{
+	size_t np = gx ? gx->n_removed_parents : 0, nmade = 0;
+	struct ghost_parent_made made[GHOST_MAX_PARENTS];
+	int ret;
+
+	if (np >= GHOST_MAX_PARENTS || (np && np + 1 >= path_components(name)))
+		return pr_fail(-EINVAL, "ghost %u (%s): %zu removed parents, more than its path has\n", g->id, name,
+			       np);
+	*dfd = ghost_dir(ctx, g->id, name, mnt_id, np + 1);
+	if (*dfd < 0)
+		return *dfd;
+	ret = np ? ghost_parents_make(g->id, name, gx, dfd, made, &nmade) : 0;
+	if (!ret)
+		ret = ghost_build(g, img, gfe, *dfd, name, fd);
+	if (nmade)
+		ret = ghost_parents_done(g->id, made, nmade, ret ? NULL : gx) ?: ret;
+	return ret;
+}
+
 static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *name, int mnt_id)
 {
 	_cleanup_close_ int fd = -1, dfd = -1;
 	GhostFileEntry *gfe = NULL;
+	GhostExtEntry *gx = NULL;
 	char path[64];
 	struct cr_img *img;
 	int ret;
@@ -770,17 +1007,15 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 	}
 	ret = pb_read_one(img, (void **)&gfe, PB_GHOST_FILE);
 	if (!ret)
-		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe) ?: ghost_entry_check(g->id, name, gfe);
-	if (!ret) {
-		dfd = ghost_dir(ctx, g->id, name, mnt_id);
-		ret = dfd < 0 ? dfd : 0;
-	}
+		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe, &gx) ?: ghost_entry_check(g->id, name, gfe);
 	if (!ret) {
 		g->mode = gfe->mode;
 		ghost_timespec(&g->times[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
 		ghost_timespec(&g->times[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
-		ret = ghost_build(g, img, gfe, dfd, name, &fd);
+		ret = ghost_place(ctx, g, img, gfe, gx, name, mnt_id, &dfd, &fd);
 	}
+	if (gx)
+		pb_free(gx, PB_GHOST_EXT);
 	if (gfe)
 		pb_free(gfe, PB_GHOST_FILE);
 	close_image(img);
