@@ -31,6 +31,7 @@
 #include "protobuf.h"
 
 #include "ghost-file.pb-c.h"
+#include "fdinfo.pb-c.h"
 #include "remap-file-path.pb-c.h"
 
 #undef LOG_PREFIX
@@ -487,6 +488,66 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 	return pb_write_one(img, &rpe, PB_REMAP_FPATH);
 }
 
+/* Removed inodes that watches are on, in the dump ctx (dump_files_state()): each must be a ghost at the end. */
+struct ghost_watched {
+	struct ghost_watched *next;
+	dev_t dev;
+	ino_t ino;
+	char who[96];
+};
+static const char ghost_watched_key;
+
+static void ghost_watched_fini(void *state)
+{
+	struct ghost_watched **head = state;
+
+	while (*head) {
+		struct ghost_watched *w = *head;
+
+		*head = w->next;
+		free(w);
+	}
+}
+
+int ghost_note_watched(struct dump_files_ctx *ctx, dev_t dev, ino_t ino, const char *who)
+{
+	struct ghost_watched **head = dump_files_state(ctx, &ghost_watched_key, sizeof(*head), ghost_watched_fini);
+	struct ghost_watched *w;
+
+	if (!head)
+		return -ENOMEM;
+	w = xzalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->dev = dev;
+	w->ino = ino;
+	snprintf(w->who, sizeof(w->who), "%s", who);
+	w->next = *head;
+	*head = w;
+	return 0;
+}
+
+int dump_ghost_check_watched(struct dump_files_ctx *ctx)
+{
+	struct ghost_watched **head = dump_files_state(ctx, &ghost_watched_key, sizeof(*head), ghost_watched_fini);
+
+	if (!head)
+		return -ENOMEM;
+	for (struct ghost_watched *w = *head; w; w = w->next) {
+		struct ghost_dump *g;
+
+		for (g = ctx->ghosts; g; g = g->next)
+			if (g->dev == w->dev && g->ino == w->ino)
+				break;
+		if (!g)
+			return pr_fail(-EOPNOTSUPP,
+				       "%s is on a removed file (inode %lu) that no fd, mapping, cwd or exe of the tree holds: criu can restore a watch of a removed file only on a ghost of such a file\n",
+				       w->who, (unsigned long)w->ino);
+		pr_info("%s is on ghost %u\n", w->who, g->id);
+	}
+	return 0;
+}
+
 void dump_ghost_fini(struct dump_files_ctx *ctx)
 {
 	while (ctx->ghosts) {
@@ -513,6 +574,9 @@ struct ghost_rst {
 	char *link;
 	mode_t mode;
 	struct timespec times[2];	/* atime and mtime, for ghost_retime() */
+	bool has_ino;			/* the dumped inode (dev as the ghost's image has it) */
+	uint32_t dev;
+	uint64_t ino;
 };
 
 /* remap-fpath.img and the ghosts made so far, in the ctx (rst_files_state()) */
@@ -1010,6 +1074,9 @@ static int ghost_restore(struct rst_ctx *ctx, struct ghost_rst *g, const char *n
 		ret = read_ghost_ext(ctx->img_dfd, g->id, gfe, &gx) ?: ghost_entry_check(g->id, name, gfe);
 	if (!ret) {
 		g->mode = gfe->mode;
+		g->has_ino = gfe->has_dev && gfe->has_ino;
+		g->dev = gfe->dev;
+		g->ino = gfe->ino;
 		ghost_timespec(&g->times[0], gfe->atim, gfe->has_atim_nsec, gfe->atim_nsec);
 		ghost_timespec(&g->times[1], gfe->mtim, gfe->has_mtim_nsec, gfe->mtim_nsec);
 		ret = ghost_place(ctx, g, img, gfe, gx, name, mnt_id, &dfd, &fd);
@@ -1056,12 +1123,12 @@ static int ghost_open_link(struct ghost_rst *g, const char *name, unsigned int f
 	return fd;
 }
 
-int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd)
+/* Ghost gid, made at its first use. */
+static int ghost_get_rst(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, struct ghost_rst **ret)
 {
 	struct ghosts_rst *st = ghosts_rst(ctx);
 	struct ghost_rst *g;
-	char path[64];
-	int fd, ret;
+	int err;
 
 	if (!st)
 		return -ENOMEM;
@@ -1074,14 +1141,76 @@ int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, 
 			return -ENOMEM;
 		g->id = gid;
 		g->fd = g->dfd = -1;
-		ret = ghost_restore(ctx, g, name, mnt_id);
-		if (ret) {
+		err = ghost_restore(ctx, g, name, mnt_id);
+		if (err) {
 			ghost_free(g);
-			return ret;
+			return err;
 		}
 		g->next = st->ghosts;
 		st->ghosts = g;
 	}
+	*ret = g;
+	return 0;
+}
+
+/* Every ghost of remap-fpath.img made now (by the first file object that names it). */
+static int ghost_make_all(struct rst_ctx *ctx)
+{
+	struct ghosts_rst *st = ghosts_rst(ctx);
+	struct ghost_rst *g;
+	uint32_t gid;
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	if (!st->remaps_read && (ret = read_remaps(ctx, st)))
+		return ret;
+	for (size_t i = 0; i < st->nr_remaps; i++) {
+		RemapFilePathEntry *e = st->remaps[i];
+		struct file_desc *d = find_file_desc(ctx, e->orig_id);
+		RegFileEntry *r = d ? d->fe->reg : NULL;
+
+		if (!e->has_remap_type || e->remap_type != REMAP_TYPE__GHOST)
+			continue;
+		if (!r || !r->name)
+			return pr_fail(-EINVAL, "remap-fpath.img: ghost %u is for file %u, not a file of files.img\n",
+				       e->remap_id, e->orig_id);
+		gid = e->remap_id;
+		ret = ghost_get_rst(ctx, gid, r->name, ctx->mnt && r->has_mnt_id ? r->mnt_id : -1, &g);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int open_ghost_inode(struct rst_ctx *ctx, dev_t dev, uint64_t ino, int *ret_fd)
+{
+	struct ghosts_rst *st;
+	int ret = ghost_make_all(ctx);
+
+	if (ret)
+		return ret;
+	st = ghosts_rst(ctx);
+	for (struct ghost_rst *g = st->ghosts; g; g = g->next) {
+		if (!g->has_ino || g->ino != ino || g->dev != (uint32_t)dev)
+			continue;
+		*ret_fd = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
+		if (*ret_fd < 0)
+			return pr_fail_errno("ghost %u: dup", g->id);
+		return 1;
+	}
+	return 0;
+}
+
+int open_ghost(struct rst_ctx *ctx, uint32_t gid, const char *name, int mnt_id, unsigned int flags, int *ret_fd)
+{
+	struct ghost_rst *g;
+	char path[64];
+	int fd, ret;
+
+	ret = ghost_get_rst(ctx, gid, name, mnt_id, &g);
+	if (ret)
+		return ret;
 	/* an O_TMPFILE file has __O_TMPFILE in its flags; an open by path can't have it */
 	if (flags & (O_TMPFILE & ~O_DIRECTORY)) {
 		pr_info("ghost %u (%s): opened without the O_TMPFILE bits of flags 0%o\n", gid, name, flags);

@@ -4,6 +4,7 @@
 #define CRIU_GHOST_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct rst_ctx;
 
@@ -18,6 +19,15 @@ struct fd_parms;
  * ghost image can't carry.
  */
 int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p, const char *name, int mnt_id);
+/*
+ * Dump: a watch (who: "fd N of task P: inotify watch W") is on removed
+ * inode ino of device dev (stat()'s): it comes back on the ghost of that
+ * inode, which some file of the tree must hold (checked at the end,
+ * dump_ghost_check_watched()). 0 or -ENOMEM.
+ */
+int ghost_note_watched(struct dump_files_ctx *ctx, dev_t dev, ino_t ino, const char *who);
+/* End of the files dump: every inode noted by ghost_note_watched() is a ghost, or -EOPNOTSUPP (logged). */
+int dump_ghost_check_watched(struct dump_files_ctx *ctx);
 /* End of dump: forget the ghosts (remap-fpath.img is one of dump_files_img()'s). */
 void dump_ghost_fini(struct dump_files_ctx *ctx);
 
@@ -37,5 +47,12 @@ int ghost_retime(struct rst_ctx *ctx, uint32_t id);
 /* Restore: every file object of the early stage is open (symlink ghosts drop the names they kept). */
 int ghost_stage_done(struct rst_ctx *ctx);
 void ghost_restore_fini(struct rst_ctx *ctx);
+/*
+ * Restore: an O_PATH fd of the ghost that was inode ino of device dev (as
+ * stat() gives it) at dump, an inode a watch is on: 1 and *ret_fd, 0 when
+ * no ghost is that inode, -errno. Every ghost is made first, before the
+ * watch exists (making one creates and removes names in its directory).
+ */
+int open_ghost_inode(struct rst_ctx *ctx, dev_t dev, uint64_t ino, int *ret_fd);
 
 #endif
