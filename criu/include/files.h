@@ -56,6 +56,7 @@ struct dump_files_ctx {
 	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
 	struct pstree *tree;
+	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
