@@ -161,11 +161,11 @@ static int ghost_removed_parents(const struct pstree *t, const char *who, const 
 			return pr_fail(-EOPNOTSUPP,
 				       "%s: the directory %s of removed directory %s is gone but was not removed (moved?): criu can't restore it\n",
 				       who, dir, link);
-		if (n == GHOST_MAX_PARENTS || !slash || slash == dir)
+		if (n == GHOST_MAX_PARENTS || !slash)
 			return pr_fail(-EOPNOTSUPP, "%s: removed directory %s: more than %d removed parents\n", who,
 				       link, GHOST_MAX_PARENTS);
 		pst[n++] = st;
-		*slash = '\0';
+		slash[slash == dir ? 1 : 0] = '\0';	/* "/x": its directory is "/" */
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		close(cur);
 		cur = up;
