@@ -21,6 +21,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "anon-fd.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
@@ -387,7 +388,7 @@ static int ghost_write_image(struct dump_files_ctx *ctx, uint32_t gid, const str
 	gfe.gid = st->st_gid;
 	gfe.mode = st->st_mode;
 	gfe.has_dev = gfe.has_ino = true;
-	gfe.dev = (uint32_t)st->st_dev;
+	gfe.dev = KDEV_MAKE(major(st->st_dev), minor(st->st_dev));	/* CRIU's: the kernel's encoding */
 	gfe.ino = st->st_ino;
 	gfe.atim = &atim;
 	gfe.mtim = &mtim;
@@ -574,7 +575,7 @@ struct ghost_rst {
 	char *link;
 	mode_t mode;
 	struct timespec times[2];	/* atime and mtime, for ghost_retime() */
-	bool has_ino;			/* the dumped inode (dev as the ghost's image has it) */
+	bool has_ino;			/* the dumped inode (dev: the kernel's encoding, as the image has it) */
 	uint32_t dev;
 	uint64_t ino;
 };
@@ -1183,7 +1184,7 @@ static int ghost_make_all(struct rst_ctx *ctx)
 	return 0;
 }
 
-int open_ghost_inode(struct rst_ctx *ctx, dev_t dev, uint64_t ino, int *ret_fd)
+int open_ghost_inode(struct rst_ctx *ctx, uint32_t kdev, uint64_t ino, int *ret_fd)
 {
 	struct ghosts_rst *st;
 	int ret = ghost_make_all(ctx);
@@ -1192,7 +1193,7 @@ int open_ghost_inode(struct rst_ctx *ctx, dev_t dev, uint64_t ino, int *ret_fd)
 		return ret;
 	st = ghosts_rst(ctx);
 	for (struct ghost_rst *g = st->ghosts; g; g = g->next) {
-		if (!g->has_ino || g->ino != ino || g->dev != (uint32_t)dev)
+		if (!g->has_ino || g->ino != ino || g->dev != kdev)
 			continue;
 		*ret_fd = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
 		if (*ret_fd < 0)

@@ -315,7 +315,7 @@ static int open_watched(struct rst_ctx *ctx, const InotifyWdEntry *w, int *ret_f
 	int ret;
 
 	/* a removed inode: the ghost of a file that held it (CRIU's images have no path for it) */
-	ret = open_ghost_inode(ctx, makedev(KDEV_MAJOR(w->s_dev), KDEV_MINOR(w->s_dev)), w->i_ino, ret_fd);
+	ret = open_ghost_inode(ctx, w->s_dev, w->i_ino, ret_fd);
 	if (ret)
 		return ret < 0 ? ret : 0;
 

@@ -48,11 +48,12 @@ int ghost_retime(struct rst_ctx *ctx, uint32_t id);
 int ghost_stage_done(struct rst_ctx *ctx);
 void ghost_restore_fini(struct rst_ctx *ctx);
 /*
- * Restore: an O_PATH fd of the ghost that was inode ino of device dev (as
- * stat() gives it) at dump, an inode a watch is on: 1 and *ret_fd, 0 when
- * no ghost is that inode, -errno. Every ghost is made first, before the
- * watch exists (making one creates and removes names in its directory).
+ * Restore: an O_PATH fd of the ghost that was inode ino of device kdev
+ * (the kernel's encoding, a watch's s_dev) at dump, an inode a watch is on:
+ * 1 and *ret_fd, 0 when no ghost is that inode, -errno. Every ghost is made
+ * first, before the watch exists (making one creates and removes names in
+ * its directory).
  */
-int open_ghost_inode(struct rst_ctx *ctx, dev_t dev, uint64_t ino, int *ret_fd);
+int open_ghost_inode(struct rst_ctx *ctx, uint32_t kdev, uint64_t ino, int *ret_fd);
 
 #endif
