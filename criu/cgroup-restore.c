@@ -251,16 +251,10 @@ int cg_rst_read(struct rst_ctx *ctx, int dfd, uint32_t root_set)
 static int write_str(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(val);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != (ssize_t)len)
-		return -errno ?: -EIO;
-	return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return write_file_at(AT_FDCWD, path, val);
 }
 
 static int read_str(const char *dir, const char *file, char *buf, size_t size)

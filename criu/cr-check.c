@@ -54,7 +54,7 @@ static const struct criu_feature criu_features[] = {
 	{ "uffd-noncoop", CAT_EXTRA, "uffd-noncoop", NULL },
 	{ "can_map_vdso", CAT_EXTRA, NULL, "mapping a new vdso (criu moves the dumped one: see vdso)" },
 	{ "sk_ns", CAT_EXTRA, NULL, "network namespaces" },
-	{ "sk_unix_file", CAT_NAMED, NULL, "unix socket files across mount namespaces" },
+	{ "sk_unix_file", CAT_NAMED, NULL, NULL },	/* names bound in each mount namespace of the tree (mounts.md) */
 	{ "net_diag_raw", CAT_EXTRA, NULL, "raw sockets (refused at dump)" },
 	{ "nsid", CAT_NAMED, NULL, "network namespace ids" },
 	{ "link_nsid", CAT_NAMED, NULL, "network namespace ids" },
@@ -79,7 +79,7 @@ static const struct criu_feature criu_features[] = {
 	{ "timer_cr_ids", CAT_EXTRA, NULL, "POSIX timers" },
 	{ "overlayfs_maps", CAT_EXTRA, NULL, "overlayfs mappings" },
 	{ "breakpoints", CAT_NAMED, NULL, "hardware breakpoints" },
-	{ "pagemap_scan_guard_pages", CAT_EXTRA, NULL, "guard pages" },
+	{ "pagemap_scan_guard_pages", CAT_EXTRA, "guard-pages", NULL },
 };
 
 static const struct criu_feature *criu_feature_find(const char *name)

@@ -386,7 +386,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (!ret)
 		ret = fault_step("dump-ns-contents") ?: ns_dump_contents(img_dfd, &nss);
 	if (!ret)
-		ret = fault_step("dump-mntns-collect") ?: mntns_collect(&tree, &tree.mntns);
+		ret = fault_step("dump-mntns-collect") ?: mntns_collect(&tree);
 	if (!ret)	/* before the core images, which name the filters */
 		ret = fault_step("dump-seccomp") ?: dump_seccomp(img_dfd, &tree);
 	if (ret)
@@ -412,7 +412,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-tcp-check") ?: tcp_dump_check(&fctx);
 	if (ret)
 		goto err;
-	ret = fault_step("dump-mounts") ?: mntns_dump(img_dfd, &tree, tree.mntns);
+	ret = fault_step("dump-mounts") ?: mntns_dump(img_dfd, &tree);
 	if (ret)
 		goto err;
 	ret = fault_step("dump-pstree") ?: dump_pstree(img_dfd, &tree);
@@ -458,7 +458,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	stats_write_dump(img_dfd, &st);
 	dump_mem_ctx_fini(&mctx);
 	ns_set_free(&nss);
-	mntns_free(tree.mntns);
+	mntns_free(tree.mntns_list);
 	cg_dump_fini(&cgd);
 	pstree_free(&tree);
 	return post_ret ? CR_DUMP_POST_SCRIPT_FAILED : 0;
@@ -479,7 +479,7 @@ err:
 	tcp_dump_finish(&fctx, true);
 	resume_tree(&tree);
 	ns_set_free(&nss);
-	mntns_free(tree.mntns);
+	mntns_free(tree.mntns_list);
 	pstree_free(&tree);
 	return ret;
 }

@@ -253,7 +253,7 @@ static int fanotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	if (!g || sscanf(g, "%x event-flags:%x", &faflags, &evflags) != 2)
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable 'fanotify flags' line in fdinfo\n", p->fd,
 			       p->item->pid);
-	if (ctx->tree && ctx->tree->mntns)
+	if (ctx->tree && ctx->tree->mntns_list)
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: a fanotify group in a tree with a mount namespace of its own, which "
 			       "criu does not restore\n",

@@ -136,7 +136,7 @@ int check_fd_proc(struct pstree *tree, const struct fd_parms *p)
 	 * In criu's pid and mount namespaces the path names the restored task
 	 * again (same pid, same /proc): reopened once the tree exists (files-reg.c)
 	 */
-	if (!(tree->ns_flags & CLONE_NEWPID) && !tree->mntns && tree_task_of(tree, pid) && !strncmp(p->link, "/proc/", 6))
+	if (!(tree->ns_flags & CLONE_NEWPID) && !tree->mntns_list && tree_task_of(tree, pid) && !strncmp(p->link, "/proc/", 6))
 		return 0;
 	return pr_fail(-EOPNOTSUPP,
 		       "fd %d of task %d is %s, a /proc file of task %d of the dumped tree: criu can't restore "

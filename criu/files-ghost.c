@@ -143,8 +143,8 @@ static void ghost_parent_fill(GhostParentEntry *e, const struct stat *st)
  * removed (nlink 0), not moved. Their attributes go to par, the outermost
  * first.
  */
-static int ghost_removed_parents(const struct pstree *t, const char *who, const char *link, int rfd, char *dir,
-				 struct ghost_parents *par)
+static int ghost_removed_parents(const struct pstree *t, const struct pstree_item *item, const char *who,
+				 const char *link, int rfd, char *dir, struct ghost_parents *par)
 {
 	_cleanup_close_ int cur = -1;
 	struct stat pst[GHOST_MAX_PARENTS], st, dst;
@@ -170,7 +170,7 @@ static int ghost_removed_parents(const struct pstree *t, const char *who, const 
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		close(cur);
 		cur = up;
-		if (!mntns_tree_stat(t, dir, &dst, true) && S_ISDIR(dst.st_mode))
+		if (!mntns_tree_stat(t, item, dir, &dst, true) && S_ISDIR(dst.st_mode))
 			break;
 	}
 	if (cur < 0 || fstat(cur, &st) || st.st_ino != dst.st_ino || st.st_dev != dst.st_dev)
@@ -234,9 +234,9 @@ static int ghost_check(const struct pstree *t, const struct fd_parms *p, const c
 			       "%s: unlinked file %s was the root of mount %d (a file bound there): criu can't make it "
 			       "again in a directory of that mount\n",
 			       who, p->link, mnt_id);
-	if ((mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode)) && S_ISDIR(st->st_mode))
-		return ghost_removed_parents(t, who, p->link, rfd, dir, par);
-	if (mntns_tree_stat(t, dir, &dst, true) || !S_ISDIR(dst.st_mode))
+	if ((mntns_tree_stat(t, p->item, dir, &dst, true) || !S_ISDIR(dst.st_mode)) && S_ISDIR(st->st_mode))
+		return ghost_removed_parents(t, p->item, who, p->link, rfd, dir, par);
+	if (mntns_tree_stat(t, p->item, dir, &dst, true) || !S_ISDIR(dst.st_mode))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: the directory %s of unlinked file %s is gone: criu can't restore the file in it\n",
 			       who, dir, p->link);

@@ -51,7 +51,7 @@ bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_n
 	snprintf(ret_name, size, "%s", p->link);
 	if (len <= sl || strcmp(p->link + len - sl, DELETED_SUFFIX))
 		return false;
-	if (!mntns_tree_stat(t, p->link, &st, true) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
+	if (!mntns_tree_stat(t, p->item, p->link, &st, true) && st.st_ino == p->stat.st_ino && st.st_dev == p->stat.st_dev)
 		return false;
 	ret_name[len - sl] = '\0';
 	return true;
@@ -94,7 +94,7 @@ static int reg_dump_ext(struct dump_files_ctx *ctx, uint32_t id, const struct fd
  * the semaphore by name would not see the restored task's), so without
  * such a name it is refused (ghost_check()).
  */
-static int find_other_link(const struct pstree *t, const char *name, const struct stat *want, char *other,
+static int find_other_link(const struct pstree *t, const struct pstree_item *item, const char *name, const struct stat *want, char *other,
 			   size_t size)
 {
 	char dir[PATH_MAX], *slash;
@@ -109,7 +109,7 @@ static int find_other_link(const struct pstree *t, const char *name, const struc
 		return 0;
 	slash[slash == dir ? 1 : 0] = '\0';
 	/* as the tree sees it: in its own mount namespace, the same directory is on the file's mount */
-	dfd = mntns_tree_open(t, dir, O_RDONLY | O_DIRECTORY);
+	dfd = mntns_tree_open(t, item, dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return 0;
 	d = fdopendir(dup(dfd));
@@ -242,7 +242,7 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	/* an unlinked file comes back as a ghost: its inode is in the images */
 	if (file_unlinked(ctx->tree, p, name, sizeof(name))) {
 		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink &&
-		    find_other_link(ctx->tree, name, &p->stat, other, sizeof(other))) {
+		    find_other_link(ctx->tree, p->item, name, &p->stat, other, sizeof(other))) {
 			pr_info("%s: the inode is still linked as %s\n", p->link, other);
 			rfe.other_link = other;
 		} else {

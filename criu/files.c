@@ -479,9 +479,9 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 	return ret;
 }
 
-int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id)
+int dump_file_lfd(struct dump_files_ctx *ctx, struct pstree_item *item, int lfd, uint32_t *ret_id)
 {
-	struct fd_parms p = { .fd = -1, .lfd = lfd };
+	struct fd_parms p = { .fd = -1, .lfd = lfd, .item = item };
 	const struct file_type *t;
 	struct seen_group *g;
 	char path[64];
@@ -504,7 +504,7 @@ int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id)
 	p.link[n] = '\0';
 	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
 	p.fdinfo.mnt_id = -1;
-	if (ctx->tree && ctx->tree->mntns) {
+	if (ctx->tree && ctx->tree->mntns_list) {
 		/* the mount it is on (mount.c): from criu's own copy's fdinfo */
 		_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -540,7 +540,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 
 		if (fd < 0)
 			return pr_fail_errno("can't open the %s of task %d", name, item->pid);
-		ret = dump_file_lfd(ctx, fd, i ? &fe.root_id : &fe.cwd_id);
+		ret = dump_file_lfd(ctx, item, fd, i ? &fe.root_id : &fe.cwd_id);
 		if (ret)
 			return ret;
 	}

@@ -85,7 +85,7 @@ int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, FownEn
 	pid_t vpid;
 
 	fown_entry__init(fown);
-	if (!p->item)
+	if (!p->item || p->fd < 0)
 		return 0;	/* criu's own reopen (a mapping, the exe): no owner */
 	if (p->flags & O_PATH)
 		return 0;	/* fcntl() can't give an O_PATH file an owner: there is none */

@@ -36,15 +36,6 @@ static int read_at(int dfd, const char *file, char *buf, size_t size)
 	return ret < 0 ? ret : 0;
 }
 
-static int write_at(int dfd, const char *file, const char *val)
-{
-	_cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		return -errno;
-	return 0;
-}
-
 /* Does file hold the line want (or start with it, for freezer.state's single word)? */
 static bool has_line(const char *buf, const char *want)
 {
@@ -164,7 +155,7 @@ int freezer_seize(const char *path, struct freezer *fz)
 	if (!has_line(buf, k->thawed))
 		return pr_fail(-EBUSY, "--freeze-cgroup: %s is frozen already (%s is '%s'): not supported, "
 				       "criu would leave it thawed\n", path, k->file, strtok(buf, "\n") ?: "");
-	ret = write_at(dfd, k->file, k->frozen);
+	ret = write_file_at(dfd, k->file, k->frozen);
 	if (ret)
 		return pr_fail(ret, "can't freeze %s: %s\n", path, strerror(-ret));
 	pr_info("froze %s (%s)\n", path, k->file);
@@ -172,7 +163,7 @@ int freezer_seize(const char *path, struct freezer *fz)
 	if (!ret)
 		ret = seize_dir(dfd, k, fz, path, 0);
 	/* every path out thaws it: the seized threads stop at their pending interrupt */
-	thaw = write_at(dfd, k->file, k->thawed);
+	thaw = write_file_at(dfd, k->file, k->thawed);
 	if (thaw)
 		pr_err("can't thaw %s: %s\n", path, strerror(-thaw));
 	else

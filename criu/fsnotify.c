@@ -13,13 +13,17 @@
  * watches are added in wd order and, while the next wd would be too small,
  * the watch is removed and added again, which moves it one up. Each such
  * removal queues an IN_IGNORED event, so the queue is emptied at the end.
- * Events queued but unread at dump are not kept.
+ *
+ * Events queued but not read yet are refused at dump: nothing can put an
+ * event back in a queue but the file system action that made it, and
+ * dropping them would leave a program waiting for a change it never hears of.
  */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 
 #include "anon-fd.h"
@@ -145,7 +149,7 @@ static int open_tree_watch(const struct pstree *t, const struct fd_parms *p, con
 	fh->handle_bytes = w->fh_bytes;
 	fh->handle_type = w->fh_type;
 	memcpy(fh->f_handle, w->fh, w->fh_bytes);
-	ret = mntns_open_handle(t, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
+	ret = mntns_open_handle(t, p->item, w->sdev, fh, ret_fd, &mnt_id, path, sizeof(path));
 	if (ret)
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: inotify watch %u (inode %llu of device %u:%u) is on no mount of the "
@@ -196,7 +200,7 @@ static int fill_wd(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_
 	if (!fe->handle)
 		return -ENOMEM;
 	memcpy(fe->handle, w->fh, w->fh_bytes);
-	if (t && t->mntns) {
+	if (mntns_of(t, p->item)) {
 		ret = open_tree_watch(t, p, w, fe, &fd);
 		if (ret)
 			return ret;
@@ -225,6 +229,21 @@ static void free_wds(InotifyWdEntry *wds, FhEntry *fhs, int n)
 	}
 	free(wds);
 	free(fhs);
+}
+
+static int refuse_queued(const struct fd_parms *p)
+{
+	int queued = 0;
+
+	if (ioctl(p->lfd, FIONREAD, &queued))
+		return pr_fail_errno("fd %d of task %d: can't count the inotify instance's queued events", p->fd,
+				     p->item->pid);
+	if (queued)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: the inotify instance has %d bytes of events not read yet, which criu "
+			       "can't restore\n",
+			       p->fd, p->item->pid, queued);
+	return 0;
 }
 
 static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)
@@ -264,9 +283,9 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 	}
 	if (ret)
 		goto out;
-	ret = fill_fown(ctx, p, &fown);
+	ret = refuse_queued(p) ?: fill_fown(ctx, p, &fown);
 	if (ret)
-		return ret;
+		goto out;
 	ie.id = id;
 	ie.flags = p->flags;
 	ie.fown = &fown;

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "common.h"
+#include "exit-status.h"
 #include "kerndat.h"
 #include "syscalls.h"
 
@@ -313,6 +314,50 @@ static int probe_pidfd_external(void)
 	return ret ? ret : probe_pidfd_open();
 }
 
+/* MADV_GUARD_INSTALL, with its markers seen in pagemap (bit 58): the dump finds them there. */
+static int probe_guard_pages(void)
+{
+	char *p = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_cleanup_close_ int fd = -1;
+	uint64_t pme = 0;
+	int ret = 0;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (madvise(p + PAGE_SIZE, PAGE_SIZE, 102 /* MADV_GUARD_INSTALL */))
+		ret = -errno;
+	fd = ret ? -1 : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (!ret && (fd < 0 || pread(fd, &pme, sizeof(pme), ((uintptr_t)p / PAGE_SIZE + 1) * sizeof(pme)) != sizeof(pme)))
+		ret = fd < 0 ? -errno : -EIO;
+	if (!ret && !(pme & (1ULL << 58)))
+		ret = -EOPNOTSUPP;
+	munmap(p, 2 * PAGE_SIZE);
+	return ret;
+}
+
+/*
+ * A zombie or a reaped pidfd target whose wait status has the core-dump bit
+ * is given it back by a real core dump into a scratch tmpfs (exit-status.c):
+ * try it, as the restore would.
+ */
+static int probe_core_status(void)
+{
+	_cleanup_close_ int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int status;
+	pid_t pid;
+
+	if (proc < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		exit_with_status(proc, SIGSEGV | WCOREFLAG);
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFSIGNALED(status) && WCOREDUMP(status) ? 0 : -EOPNOTSUPP;
+}
+
 #ifndef TFD_IOC_SET_TICKS
 #define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
 #endif
@@ -536,6 +581,9 @@ static const struct kerndat_feature features[] = {
 	{ "vdso", "[vvar]/[vvar_vclock]/[vdso] layout (movable together)", probe_vdso, true },
 	{ "pidfd", "pidfd checkpoint/restore (pidfd_open + pidfd_getfd)", probe_pidfd, false },
 	{ "pidfd-external", "pidfds to outside processes (pidfs identity)", probe_pidfd_external, false },
+	{ "guard-pages", "MADV_GUARD_INSTALL guard pages, seen in pagemap", probe_guard_pages, false },
+	{ "core-dump-status", "wait statuses with the core-dump bit (zombies, reaped pidfd targets; a file core_pattern)",
+	  probe_core_status, false },
 	{ "timerfd-ticks", "TFD_IOC_SET_TICKS (unread timerfd expirations)", probe_timerfd_ticks, false },
 	{ "kcmp-epoll", "kcmp(KCMP_EPOLL_TFD) (epoll items' files)", probe_kcmp_epoll, false },
 	{ "ns-pid", "NSpid in /proc/PID/status (pid namespaces)", probe_ns_pid, false },

@@ -213,6 +213,71 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 	return 0;
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/*
+ * CRIU keeps the runs of MADV_GUARD_INSTALL markers as VMA entries of
+ * status VMA_AREA_GUARD, after the real ones: no mapping stands behind
+ * them. They are moved to the end of mm->vmas (in place: the MmEntry still
+ * owns them) and counted out of n_vmas, so that everything else sees the
+ * real VMAs only; each run must lie inside one real VMA.
+ */
+int mem_split_guards(pid_t pid, struct rst_mem *mem)
+{
+	MmEntry *mm = mem->mm;
+	size_t n = 0, g = 0;
+	VmaEntry **guards;
+
+	guards = malloc((mm->n_vmas + 1) * sizeof(*guards));
+	if (!guards)
+		return -ENOMEM;
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		if (mm->vmas[i]->status == VMA_AREA_GUARD)
+			guards[g++] = mm->vmas[i];
+		else
+			mm->vmas[n++] = mm->vmas[i];
+	}
+	memcpy(&mm->vmas[n], guards, g * sizeof(*guards));
+	free(guards);
+	mm->n_vmas = n;
+	mem->guards = &mm->vmas[n];
+	mem->nr_guards = g;
+	for (size_t i = 0; i < g; i++) {
+		const VmaEntry *r = mem->guards[i];
+		const VmaEntry *v = find_vma(mm, r->start);
+
+		if (r->start >= r->end || (r->start | r->end) & ~PAGE_MASK || !v || r->end > v->end ||
+		    vma_skipped(v) || vma_is_vdso(v) || (v->flags & MAP_HUGETLB))
+			return pr_fail(-EINVAL, "task %d: guard pages %#" PRIx64 "-%#" PRIx64 " lie outside a VMA that can have them\n",
+				       pid, r->start, r->end);
+	}
+	return 0;
+}
+
+void mem_join_guards(struct rst_mem *mem)
+{
+	if (mem->mm)
+		mem->mm->n_vmas += mem->nr_guards;
+	mem->guards = NULL;
+	mem->nr_guards = 0;
+}
+
+/* After the pages are in (installing a guard would drop what is under it): each run again. */
+static int install_guards(struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
+{
+	for (size_t i = 0; i < mem->nr_guards; i++) {
+		const VmaEntry *r = mem->guards[i];
+		long ret = rst_rsys(rs, __NR_madvise, r->start, r->end - r->start, MADV_GUARD_INSTALL, 0, 0, 0);
+
+		if (ret < 0)
+			return pr_fail((int)ret, "%d: guard pages (MADV_GUARD_INSTALL) at %#" PRIx64 "-%#" PRIx64 ": %s\n",
+				       pid, r->start, r->end, strerror((int)-ret));
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------ steps */
 
 #define USER_SPACE_END 0x7ffffffff000UL
@@ -923,6 +988,8 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	cache_drop(rs, &cache);
 	if (!ret)
 		ret = fill_pages(ctx, rs, pid, tramp, mem);
+	if (!ret)
+		ret = install_guards(rs, pid, mem);
 	if (!ret)
 		ret = protect_vmas(ctx, rs, pid, mem);
 	if (!ret)

@@ -95,6 +95,7 @@ struct mm_dump {
 	pid_t img_id;			/* names mm-/pagemap- images: the pid in the tree's pid namespace */
 	struct dump_mem_ctx *ctx;
 	struct dump_files_ctx *files;	/* the exe and the mapped files go there */
+	struct pstree_item *item;	/* the task (its mount namespace: the files' mounts) */
 	struct proc_maps maps;
 	VmaEntry *vmas;			/* one per dumped vma */
 	VmaEntry **vma_ptrs;
@@ -105,6 +106,8 @@ struct mm_dump {
 	uint32_t last_id;
 	bool have_last;
 	int pagemap_fd;			/* opened when a vma needs a look at its guard markers, else -1 */
+	VmaEntry *guards;		/* runs of guard markers (VMA_AREA_GUARD entries) */
+	size_t nr_guards, guards_cap;
 	int own_ipc;			/* 1: the task is in an IPC namespace of the tree (its segments are dumped) */
 };
 
@@ -116,6 +119,7 @@ static void mm_dump_fini(struct mm_dump *d)
 	proc_maps_free(&d->maps);
 	free(d->vmas);
 	free(d->vma_ptrs);
+	free(d->guards);
 }
 
 /* Open flags of the mapping's file: map_files links carry its f_mode in their permission bits. */
@@ -156,7 +160,7 @@ static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *
 		e->shmid = d->last_id;
 		return 0;
 	}
-	ret = dump_file_lfd(d->files, fd, &d->last_id);
+	ret = dump_file_lfd(d->files, d->item, fd, &d->last_id);
 	if (ret < 0)
 		return ret;
 	d->have_last = true;
@@ -198,15 +202,47 @@ static const struct {
 	{ PVMF_SL, "an mseal() seal (VmFlags sl)" },
 };
 
-/* 1 when [start, end) of the task holds MADV_GUARD_INSTALL markers. */
-static int vma_has_guard_pages(struct mm_dump *d, const struct proc_vma *v)
+static int add_guard(unsigned long start, unsigned long end, void *arg)
 {
+	struct mm_dump *d = arg;
+	VmaEntry *g;
+
+	if (d->nr_guards == d->guards_cap) {
+		size_t cap = d->guards_cap ? d->guards_cap * 2 : 8;
+		VmaEntry *n = realloc(d->guards, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->guards = n;
+		d->guards_cap = cap;
+	}
+	g = &d->guards[d->nr_guards++];
+	vma_entry__init(g);
+	g->start = start;
+	g->end = end;
+	g->status = VMA_AREA_GUARD;
+	g->fd = -1;
+	return 0;
+}
+
+/*
+ * The runs of MADV_GUARD_INSTALL markers of a vma (VmFlags gu): CRIU keeps
+ * each as a VMA entry of status VMA_AREA_GUARD, after the real ones.
+ */
+static int collect_guards(struct mm_dump *d, const struct proc_vma *v)
+{
+	int ret;
+
 	if (d->pagemap_fd < 0) {
 		d->pagemap_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
 		if (d->pagemap_fd < 0)
-			return -errno;
+			return pr_fail_errno("task %d: can't open its pagemap", d->pid);
 	}
-	return range_has_guard_pages(d->pagemap_fd, v->start, v->end, d->ctx->pmbuf, d->ctx->pmbuf_nr);
+	ret = for_each_guard_run(d->pagemap_fd, v->start, v->end, d->ctx->pmbuf, d->ctx->pmbuf_nr, add_guard, d);
+	if (ret)
+		return pr_fail(ret, "task %d: can't read the guard pages of %#lx-%#lx: %s\n", d->pid, v->start,
+			       v->end, strerror(-ret));
+	return 0;
 }
 
 /*
@@ -231,7 +267,6 @@ static bool is_exec_only_pkey(const struct proc_maps *maps, int pkey)
 static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 {
 	const char *name = v->path[0] ? v->path : "(anonymous)";
-	int ret;
 
 	if (v->kind == PVMA_VSYSCALL)
 		return 0;	/* not dumped: the kernel's */
@@ -248,17 +283,7 @@ static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 		if (v->vmflags & unrestorable_vmflags[i].vmf)
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has %s, not supported\n", d->pid, v->start,
 				       v->end, name, unrestorable_vmflags[i].what);
-	if (!(v->vmflags & PVMF_GU))
-		return 0;
-	/* gu stays on a vma once a guard was installed in it, even after the markers are gone */
-	ret = vma_has_guard_pages(d, v);
-	if (ret < 0)
-		return pr_fail(ret, "task %d: can't read the pagemap of %#lx-%#lx: %s\n", d->pid, v->start, v->end,
-			       strerror(-ret));
-	if (ret)
-		return pr_fail(-EOPNOTSUPP,
-			       "task %d: VMA %#lx-%#lx %s has guard pages, MADV_GUARD_INSTALL (VmFlags gu), not supported\n",
-			       d->pid, v->start, v->end, name);
+
 	return 0;
 }
 
@@ -408,6 +433,12 @@ static int collect_vmas(struct mm_dump *d)
 		if (merge_vvar(d, e))
 			continue;
 		d->vma_ptrs[d->nr_vmas++] = e;
+		/* gu stays on a vma once a guard was installed in it, even after the markers are gone */
+		if (v->have_vmflags && (v->vmflags & PVMF_GU)) {
+			ret = collect_guards(d, v);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -589,6 +620,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	struct proc_pid_stat st;
 	struct proc_status status;
 	MmEntry mm = MM_ENTRY__INIT;
+	_cleanup_free_ VmaEntry **all = NULL;
 	_cleanup_close_ int exe = -1;
 	struct cr_img *img;
 	int ret, n;
@@ -609,7 +641,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
-	ret = dump_file_lfd(d->files, exe, &mm.exe_file_id);
+	ret = dump_file_lfd(d->files, d->item, exe, &mm.exe_file_id);
 	if (ret < 0) {
 		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
@@ -635,8 +667,15 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		n -= 2;
 	mm.n_mm_saved_auxv = n;
 	mm.mm_saved_auxv = auxv;
-	mm.n_vmas = d->nr_vmas;
-	mm.vmas = d->vma_ptrs;
+	/* the guard runs after the real vmas, as CRIU writes them */
+	all = calloc(d->nr_vmas + d->nr_guards + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, d->vma_ptrs, d->nr_vmas * sizeof(*all));
+	for (size_t i = 0; i < d->nr_guards; i++)
+		all[d->nr_vmas + i] = &d->guards[i];
+	mm.n_vmas = d->nr_vmas + d->nr_guards;
+	mm.vmas = all;
 	if (item->has_mm_flags) {
 		mm.has_dumpable = true;
 		mm.dumpable = item->dumpable;
@@ -686,7 +725,7 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 {
 	struct mm_dump d = {
 		.img_dfd = img_dfd, .proc_dfd = item->proc_dfd, .pid = item->pid, .img_id = item_vpid(item), .ctx = ctx,
-		.files = fctx, .pagemap_fd = -1,
+		.files = fctx, .item = item, .pagemap_fd = -1,
 	};
 	int ret;
 

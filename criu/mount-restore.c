@@ -55,16 +55,22 @@
 #endif
 
 struct rst_mnt {
-	uint32_t id;
-	MntEntry **me;
+	uint32_t id;		/* the root task's namespace, 0: criu's */
+	MntEntry **me;		/* the mounts of every namespace, one image after the other */
 	int nr;
-	int root;		/* index of the root mount */
+	int root;		/* index of the root mount of the root task's namespace, else of the first */
+	int nr_ns;
+	uint32_t *ns_ids;	/* each namespace's id (mountpoints-ID.img) */
+	int *ns_roots;		/* each namespace's root mount */
+	int *ns_fds;		/* the controller's fd of each namespace, -1 */
+	int *ns_of;		/* each mount's namespace (index into the above) */
+	int criu_ns;		/* criu's mount namespace: stubs of tasks in it under a parent in another */
 	int *fds;		/* the controller's fd of each mount, -1 */
 	bool *late;		/* made by the root stub, in the tree's pid namespace (proc) */
 	int nr_late;
 	int *late_ext;		/* late external mounts (a file masked over /proc/keys): clones of their
 				   paths made in criu's namespace for the stub to attach, -1 */
-	int ns_fd;		/* the namespace */
+	int ns_fd;		/* the root task's namespace (one of ns_fds), -1: criu's */
 	int nr_ptys;
 	struct mnt_pty ptys[MNT_MAX_PTYS];	/* bound pts made by the helper; fd: the controller's, -1 once taken */
 };
@@ -75,7 +81,7 @@ struct build_shared {
 	char msg[256];
 	int nr_ptys;
 	struct mnt_pty ptys[MNT_MAX_PTYS];	/* fd: the helper's */
-	int fds[];		/* the helper's fd of each mount */
+	int fds[];		/* the helper's fd of each mount, then of each namespace */
 };
 
 struct build {
@@ -83,7 +89,11 @@ struct build {
 	struct rst_ctx *ctx;
 	struct build_shared *sh;
 	int *fd;		/* the helper's fds, -1 until made */
-	int rootdir;		/* O_PATH: the root directory in criu's own tree */
+	int *rootdirs;		/* O_PATH: the root directory in each namespace's copy of criu's tree, -1;
+				   NULL in a stub */
+	int *ns_fds;		/* each namespace, -1 until made */
+	int *oldroots;		/* the root each namespace was made with (a copy of criu's), -1 */
+	int cur;		/* the namespace this process is in, -1: its first */
 	int *outside;		/* the helper: clones of the root directory and external paths made in
 				   criu's namespace (peers of their source's group, if shared), -1; NULL in a stub */
 };
@@ -122,31 +132,48 @@ static int find_me(const struct rst_mnt *m, uint32_t mnt_id)
 	return -1;
 }
 
-static int check_tree(struct rst_mnt *m)
+static bool is_ns_root(const struct rst_mnt *m, int idx)
 {
-	m->root = -1;
+	return m->ns_roots[m->ns_of[idx]] == idx;
+}
+
+/* The mounts of namespace k: one root, every other's parent in k, no loop of parents. */
+static int check_tree(struct rst_mnt *m, int k)
+{
+	uint32_t id = m->ns_ids[k];
+
+	m->ns_roots[k] = -1;
 	for (int i = 0; i < m->nr; i++) {
 		MntEntry *e = m->me[i];
 		int p = find_me(m, e->parent_mnt_id);
 
+		if (m->ns_of[i] != k)
+			continue;
+		if (find_me(m, e->mnt_id) != i)
+			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is in another image too\n", id, e->mnt_id);
 		if (p < 0 || p == i) {
-			if (m->root >= 0 || strcmp(e->mountpoint, "/"))
-				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u at %s has no parent\n", m->id,
+			if (m->ns_roots[k] >= 0 || strcmp(e->mountpoint, "/"))
+				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u at %s has no parent\n", id,
 					       e->mnt_id, e->mountpoint);
-			m->root = i;
+			m->ns_roots[k] = i;
+		} else if (m->ns_of[p] != k) {
+			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is on mount %u of another namespace\n", id,
+				       e->mnt_id, e->parent_mnt_id);
 		}
 		if (e->mountpoint[0] != '/' || strstr(e->mountpoint, "/../") || e->root[0] != '/')
-			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u has a bad path\n", m->id, e->mnt_id);
+			return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u has a bad path\n", id, e->mnt_id);
 	}
-	if (m->root < 0)
-		return pr_fail(-EINVAL, "mountpoints-%u.img: no root mount\n", m->id);
+	if (m->ns_roots[k] < 0)
+		return pr_fail(-EINVAL, "mountpoints-%u.img: no root mount\n", id);
 	/* every mount reaches the root through its parents (mountinfo order need not be parents first) */
 	for (int i = 0; i < m->nr; i++) {
 		int steps = 0;
 
-		for (int j = i; j != m->root; j = find_me(m, m->me[j]->parent_mnt_id))
+		if (m->ns_of[i] != k)
+			continue;
+		for (int j = i; j != m->ns_roots[k]; j = find_me(m, m->me[j]->parent_mnt_id))
 			if (++steps > m->nr)
-				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is in a loop of parents\n", m->id,
+				return pr_fail(-EINVAL, "mountpoints-%u.img: mount %u is in a loop of parents\n", id,
 					       m->me[i]->mnt_id);
 	}
 	return 0;
@@ -162,73 +189,131 @@ static bool is_late(const struct rst_mnt *m, int idx, bool own_pidns)
 {
 	if (!own_pidns)
 		return false;
-	for (int i = idx; i >= 0 && i != m->root; i = find_me(m, m->me[i]->parent_mnt_id))
+	for (int i = idx; i >= 0 && !is_ns_root(m, i); i = find_me(m, m->me[i]->parent_mnt_id))
 		for (int j = 0; j < m->nr; j++)
 			if (m->me[j]->fstype == FSTYPE__PROC && m->me[j]->root_dev == m->me[i]->root_dev)
 				return true;
 	return false;
 }
 
-int mntns_read_images(struct rst_ctx *ctx)
+/* criu's own: ours writes MNTNS_ID_CRIU, CRIU its id in inventory root_ids (and no mountpoints image) */
+static bool criu_ns_id(struct rst_ctx *ctx, uint32_t id)
 {
-	uint32_t id = core_mntns_id(ctx->tree.root);
+	return !id || id == MNTNS_ID_CRIU || id == ctx->dump_criu_ns_id[NS_MNT];
+}
+
+static int ns_index(const struct rst_mnt *m, uint32_t id)
+{
+	for (int k = 0; k < m->nr_ns; k++)
+		if (m->ns_ids[k] == id)
+			return k;
+	return -1;
+}
+
+/* The ids of the tree's namespaces, in tree order. */
+static int collect_ns_ids(struct rst_ctx *ctx, struct rst_mnt *m)
+{
 	struct pstree_item *item;
-	struct rst_mnt *m;
+
+	for_each_pstree_item(&ctx->tree, item) {
+		uint32_t id = core_mntns_id(item);
+		uint32_t *n;
+
+		if (item->state == TASK_DEAD || criu_ns_id(ctx, id) || ns_index(m, id) >= 0)
+			continue;
+		n = xrealloc(m->ns_ids, (m->nr_ns + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		m->ns_ids = n;
+		m->ns_ids[m->nr_ns++] = id;
+	}
+	return 0;
+}
+
+static int read_ns_image(struct rst_ctx *ctx, struct rst_mnt *m, int k)
+{
 	struct cr_img *img;
 	int ret = 0;
 
-	for_each_pstree_item(&ctx->tree, item)
-		if (item->state != TASK_DEAD && core_mntns_id(item) != id)
-			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in mount namespace %u, the root in %u\n",
-				       item->pid, item->pid, core_mntns_id(item), id);
-	/* criu's own: ours writes MNTNS_ID_CRIU, CRIU its id in inventory root_ids (and no mountpoints image) */
-	if (!id || id == MNTNS_ID_CRIU || id == ctx->dump_criu_ns_id[NS_MNT])
-		return 0;
-	m = xzalloc(sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->id = id;
-	m->ns_fd = -1;
-	ctx->mnt = m;
-	img = open_image_at(ctx->img_dfd, CR_FD_MNTS, O_RSTR, id);
+	img = open_image_at(ctx->img_dfd, CR_FD_MNTS, O_RSTR, m->ns_ids[k]);
 	if (!img)
-		return pr_fail_errno("can't open mountpoints-%u.img", id);
+		return pr_fail_errno("can't open mountpoints-%u.img", m->ns_ids[k]);
 	for (;;) {
 		MntEntry *e, **n;
+		int *o;
 
 		ret = pb_read_one_eof(img, (void **)&e, PB_MNT);
 		if (ret <= 0)
 			break;
 		n = xrealloc(m->me, (m->nr + 1) * sizeof(*n));
-		if (!n) {
+		o = n ? xrealloc(m->ns_of, (m->nr + 1) * sizeof(*o)) : NULL;
+		if (n)
+			m->me = n;
+		if (o)
+			m->ns_of = o;
+		if (!n || !o) {
 			pb_free(e, PB_MNT);
 			ret = -ENOMEM;
 			break;
 		}
-		m->me = n;
+		m->ns_of[m->nr] = k;
 		m->me[m->nr++] = e;
 		ret = external_form(e);
 		if (ret)
 			break;
 	}
 	close_image(img);
-	if (!ret)
-		ret = check_tree(m);
-	if (!ret) {
-		m->fds = xmalloc(m->nr * sizeof(int));
-		m->late = xzalloc(m->nr * sizeof(bool));
-		m->late_ext = xmalloc(m->nr * sizeof(int));
+	return ret;
+}
+
+int mntns_read_images(struct rst_ctx *ctx)
+{
+	uint32_t id = core_mntns_id(ctx->tree.root);
+	struct rst_mnt *m;
+	int ret = 0;
+
+	m = xzalloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->ns_fd = m->criu_ns = -1;
+	ret = collect_ns_ids(ctx, m);
+	if (ret || !m->nr_ns) {
+		free(m->ns_ids);
+		free(m);
+		return ret;
 	}
-	if (!ret && (!m->fds || !m->late || !m->late_ext))
-		ret = -ENOMEM;
-	for (int i = 0; !ret && i < m->nr; i++) {
+	ctx->mnt = m;
+	m->id = criu_ns_id(ctx, id) ? 0 : id;
+	m->ns_roots = xmalloc(m->nr_ns * sizeof(int));
+	m->ns_fds = xmalloc(m->nr_ns * sizeof(int));
+	if (!m->ns_roots || !m->ns_fds)
+		return -ENOMEM;
+	for (int k = 0; k < m->nr_ns; k++)
+		m->ns_fds[k] = -1;
+	for (int k = 0; k < m->nr_ns && !ret; k++)
+		ret = read_ns_image(ctx, m, k);
+	for (int k = 0; k < m->nr_ns && !ret; k++)
+		ret = check_tree(m, k);
+	if (ret)
+		return ret;
+	m->root = m->ns_roots[m->id ? ns_index(m, m->id) : 0];
+	m->fds = xmalloc(m->nr * sizeof(int));
+	m->late = xzalloc(m->nr * sizeof(bool));
+	m->late_ext = xmalloc(m->nr * sizeof(int));
+	if (!m->fds || !m->late || !m->late_ext)
+		return -ENOMEM;
+	for (int i = 0; i < m->nr; i++) {
 		m->fds[i] = m->late_ext[i] = -1;
 		m->late[i] = is_late(m, i, rst_own_pidns(ctx));
 		m->nr_late += m->late[i];
 	}
-	if (!ret)
-		pr_info("the tree had its own mount namespace: %d mounts\n", m->nr);
-	return ret;
+	/* the root stub goes back to it after it made the late mounts in the tree's */
+	m->criu_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (m->criu_ns < 0)
+		return pr_fail_errno("can't open criu's mount namespace");
+	pr_info("the tree had %d mount namespaces of its own (the root task's: %u): %d mounts\n", m->nr_ns, m->id,
+		m->nr);
+	return 0;
 }
 
 void mntns_restore_fini(struct rst_ctx *ctx)
@@ -244,8 +329,11 @@ void mntns_restore_fini(struct rst_ctx *ctx)
 			close(m->late_ext[i]);
 		pb_free(m->me[i], PB_MNT);
 	}
-	if (m->ns_fd >= 0)
-		close(m->ns_fd);
+	for (int k = 0; m->ns_fds && k < m->nr_ns; k++)
+		if (m->ns_fds[k] >= 0)
+			close(m->ns_fds[k]);
+	if (m->criu_ns >= 0)
+		close(m->criu_ns);
 	for (int i = 0; i < m->nr_ptys; i++)
 		if (m->ptys[i].fd >= 0)
 			close(m->ptys[i].fd);
@@ -253,6 +341,10 @@ void mntns_restore_fini(struct rst_ctx *ctx)
 	free(m->late);
 	free(m->late_ext);
 	free(m->me);
+	free(m->ns_of);
+	free(m->ns_ids);
+	free(m->ns_roots);
+	free(m->ns_fds);
 	free(m);
 	ctx->mnt = NULL;
 }
@@ -408,27 +500,99 @@ static const char *ext_path(const MntEntry *e)
 	return NULL;
 }
 
+/*
+ * Into namespace k of the tree (this process: the helper, or the root stub
+ * for the late mounts): a mount is cloned in its own namespace (the kernel
+ * clones no mount of another) and attached in its parent's.
+ */
+static int enter_ns(struct build *b, int k)
+{
+	if (b->cur == k)
+		return 0;
+	if (setns(b->ns_fds[k], CLONE_NEWNS))
+		return pr_fail_errno("can't go into mount namespace %u", b->mnt->ns_ids[k]);
+	b->cur = k;
+	return 0;
+}
+
+/* A clone of rel under mount src, made in src's namespace; back in namespace k after. */
+static int clone_from(struct build *b, int src, const char *rel, int k)
+{
+	int fd, ret;
+
+	ret = enter_ns(b, b->mnt->ns_of[src]);
+	if (ret)
+		return ret;
+	fd = clone_at(b->fd[src], rel);
+	ret = enter_ns(b, k);
+	if (ret) {
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
+ * The mount a superblock criu makes again is made for (the others are bound
+ * from it): of the mounts of e's superblock, in every namespace, the one
+ * with the shortest root (the dump checked it is above all of them).
+ */
+static int sb_base(const struct rst_mnt *m, const MntEntry *e)
+{
+	int best = -1;
+
+	for (int j = 0; j < m->nr; j++) {
+		const MntEntry *s = m->me[j];
+
+		if (is_ns_root(m, j) || s->ext_mount || s->root_dev != e->root_dev)
+			continue;
+		if (best < 0 || strlen(s->root) < strlen(m->me[best]->root))
+			best = j;
+	}
+	return best;
+}
+
+/* An external mount (any namespace) that e, a filesystem criu can't make, is a bind of; -1. */
+static int ext_source(const struct rst_mnt *m, const MntEntry *e)
+{
+	for (int j = 0; j < m->nr; j++)
+		if (m->me[j]->ext_mount && m->me[j]->root_dev == e->root_dev && path_under(e->root, m->me[j]->root))
+			return j;
+	return -1;
+}
+
+static bool longer_root(const struct rst_mnt *m, int j, int than)
+{
+	return than < 0 || strlen(m->me[j]->root) > strlen(m->me[than]->root);
+}
+
 /* The mount made already to bind e from: a peer, else a member of its master group, else any of its superblock. */
 static int bind_source(struct build *b, const MntEntry *e, bool *ret_peer)
 {
 	struct rst_mnt *m = b->mnt;
-	int any = -1, master = -1;
+	int any = -1, master = -1, peer = -1;
 
-	*ret_peer = false;
 	for (int j = 0; j < m->nr; j++) {
 		const MntEntry *s = m->me[j];
 
-		if (b->fd[j] < 0 || s->root_dev != e->root_dev || !path_under(e->root, s->root) || j == m->root)
+		if (b->fd[j] < 0 || s->root_dev != e->root_dev || !path_under(e->root, s->root) || is_ns_root(m, j))
 			continue;
-		if (e->shared_id && s->shared_id == e->shared_id) {
-			*ret_peer = true;
-			return j;
-		}
-		if (e->master_id && s->shared_id == e->master_id && master < 0)
+		/*
+		 * of each kind, the one with the longest root: the path to e's root
+		 * within it crosses no mount made on it (a copy in another namespace
+		 * of a bind on a bind)
+		 */
+		if (e->shared_id && s->shared_id == e->shared_id && longer_root(m, j, peer))
+			peer = j;
+		if (e->master_id && s->shared_id == e->master_id && longer_root(m, j, master))
 			master = j;
-		if (any < 0)
+		if (longer_root(m, j, any))
 			any = j;
 	}
+	*ret_peer = peer >= 0;
+	if (peer >= 0)
+		return peer;
 	if (e->master_id)
 		return master;	/* -1: wait for a mount of the master group */
 	return any;
@@ -558,9 +722,10 @@ static int make_bind_pty(struct build *b, int src, const MntEntry *e)
  */
 static int make_one(struct build *b, int i, int target, int *ret_fd)
 {
-	const MntEntry *e = b->mnt->me[i], *root = b->mnt->me[b->mnt->root];
+	struct rst_mnt *m = b->mnt;
+	int k = m->ns_of[i], nroot = m->ns_roots[k], src, mfd, ret, base;
+	const MntEntry *e = m->me[i], *root = m->me[nroot];
 	bool peer;
-	int src, mfd, ret;
 
 	if (e->ext_mount) {
 		const char *path = e->ext_key ? ext_path(e) : NULL;
@@ -578,7 +743,7 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		ret = make_bind_pty(b, src, e);
 		if (ret)
 			return ret;
-		mfd = clone_at(b->fd[src], rel_to(e->root, b->mnt->me[src]->root));
+		mfd = clone_from(b, src, rel_to(e->root, b->mnt->me[src]->root), k);
 		if (mfd < 0)
 			return pr_fail(mfd, "can't bind %s of mount %u for mount %u: %s\n", e->root,
 				       b->mnt->me[src]->mnt_id, e->mnt_id, strerror(-mfd));
@@ -591,14 +756,18 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 		}
 	} else if (e->master_id) {
 		return -EAGAIN;
+	} else if (ext_source(m, e) >= 0) {
+		/* a copy of an external mount of another namespace: bound from it once it is made */
+		return -EAGAIN;
 	} else if (e->fstype == FSTYPE__UNSUPPORTED) {
+		bool like_root = master_outside(b->mnt, e) && e->master_id == root->master_id;
+
 		if (e->root_dev != root->root_dev || !path_under(e->root, root->root))
 			return pr_fail(-EOPNOTSUPP, "mount %u at %s: a %s criu can't make again\n", e->mnt_id,
 				       e->mountpoint, fs_name(e));
-		bool like_root = master_outside(b->mnt, e) && e->master_id == root->master_id;
-
 		/* a slave of the root's outside master: a clone of the root mount (a slave of it too) */
-		mfd = clone_at(like_root ? b->fd[b->mnt->root] : b->rootdir, rel_to(e->root, root->root));
+		mfd = like_root ? clone_from(b, nroot, rel_to(e->root, root->root), k)
+				: clone_at(b->rootdirs ? b->rootdirs[k] : -EBADF, rel_to(e->root, root->root));
 		if (mfd < 0)
 			return pr_fail(mfd, "can't bind %s of the root %s for mount %u at %s: %s\n", e->root,
 				       like_root ? "mount" : "directory", e->mnt_id, e->mountpoint, strerror(-mfd));
@@ -609,6 +778,13 @@ static int make_one(struct build *b, int i, int target, int *ret_fd)
 			close(mfd);
 			return pr_fail(ret, "can't set the propagation of mount %u: %s\n", e->mnt_id, strerror(-ret));
 		}
+	} else if ((base = sb_base(m, e)) != i && base >= 0) {
+		/* its superblock is made for another mount first (maybe in another namespace) */
+		if (b->fd[base] < 0)
+			return -EAGAIN;
+		return pr_fail(-EINVAL, "mount %u at %s (root %s): its %s is made for mount %u (root %s), which has no "
+					"mount above its root to bind it from\n",
+			       e->mnt_id, e->mountpoint, e->root, fs_name(e), m->me[base]->mnt_id, m->me[base]->root);
 	} else {
 		ret = make_fresh(b, e, target, ret_fd);
 		if (!ret && e->shared_id)
@@ -678,7 +854,7 @@ static int open_target(struct build *b, int i, int *ret_fd)
 static int build_tree(struct build *b, bool late)
 {
 	struct rst_mnt *m = b->mnt;
-	int left = late ? m->nr_late : m->nr - 1 - m->nr_late, ret;
+	int left = late ? m->nr_late : m->nr - m->nr_ns - m->nr_late, ret;
 
 	while (left > 0) {
 		int made = 0;
@@ -686,9 +862,9 @@ static int build_tree(struct build *b, bool late)
 		for (int i = 0; i < m->nr; i++) {
 			int p = find_me(m, m->me[i]->parent_mnt_id), target = -1, fd = -1;
 
-			if (b->fd[i] >= 0 || i == m->root || m->late[i] != late || b->fd[p] < 0)
+			if (b->fd[i] >= 0 || is_ns_root(m, i) || m->late[i] != late || b->fd[p] < 0)
 				continue;
-			ret = open_target(b, i, &target);
+			ret = enter_ns(b, m->ns_of[i]) ?: open_target(b, i, &target);
 			if (ret)
 				return ret;
 			ret = make_one(b, i, target, &fd);
@@ -698,60 +874,69 @@ static int build_tree(struct build *b, bool late)
 			if (ret)
 				return ret;
 			b->fd[i] = fd;
-			pr_debug("mount %u at %s made\n", m->me[i]->mnt_id, m->me[i]->mountpoint);
+			pr_debug("mount %u at %s made (namespace %u)\n", m->me[i]->mnt_id, m->me[i]->mountpoint,
+				 m->ns_ids[m->ns_of[i]]);
 			made++;
 			left--;
 		}
 		if (!made)
 			return pr_fail(-EINVAL, "%d mounts can't be made: each is a slave of a group none of the others "
-						"is in\n",
+						"is in, or bound from one that can't be made\n",
 				       left);
 	}
 	return 0;
 }
 
-static int finish_tree(struct build *b, bool late)
+/* The flags and unbindable of namespace k's mounts (mount_setattr() works in the caller's namespace). */
+static int finish_tree(struct build *b, int k, bool late)
 {
 	struct rst_mnt *m = b->mnt;
-	int ret;
+	int ret = enter_ns(b, k);
 
-	for (int i = 0; i < m->nr; i++) {
-		if (m->late[i] != late)
+	for (int i = 0; i < m->nr && !ret; i++) {
+		if (m->late[i] != late || m->ns_of[i] != k)
 			continue;
 		ret = set_flags(b->fd[i], m->me[i]);
-		if (ret)
-			return ret;
 	}
-	for (int i = 0; i < m->nr; i++)
-		if (m->late[i] == late && m->me[i]->has_unbindable && m->me[i]->unbindable && set_prop(b->fd[i], MS_UNBINDABLE))
+	for (int i = 0; i < m->nr && !ret; i++)
+		if (m->late[i] == late && m->ns_of[i] == k && m->me[i]->has_unbindable && m->me[i]->unbindable &&
+		    set_prop(b->fd[i], MS_UNBINDABLE))
 			return pr_fail_errno("can't make mount %u unbindable", m->me[i]->mnt_id);
-	return 0;
+	return ret;
 }
 
-/* The root mount: a copy of the root directory, stacked on the namespace's root. */
-static int make_root(struct build *b)
+/*
+ * Namespace k: a new one, made private, its root mount a copy of the root
+ * directory stacked on its root.
+ */
+static int make_root(struct build *b, int k)
 {
-	const MntEntry *root = b->mnt->me[b->mnt->root];
+	int r = b->mnt->ns_roots[k], mfd;
+	const MntEntry *root = b->mnt->me[r];
 	const char *dir = opts.root ?: "/";
-	int mfd;
 
 	if (!opts.root && strcmp(root->root, "/"))
 		return pr_fail(-EINVAL, "the tree's root mount is %s of its filesystem, not its root: use --root\n",
 			       root->root);
-	b->rootdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (b->rootdir < 0)
-		return pr_fail_errno("can't open the root %s", dir);
-	mfd = b->outside[b->mnt->root];
-	b->outside[b->mnt->root] = -1;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return pr_fail_errno("can't make a private mount namespace");
+	b->ns_fds[k] = openat(b->ctx->proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	b->rootdirs[k] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	b->oldroots[k] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->ns_fds[k] < 0 || b->rootdirs[k] < 0 || b->oldroots[k] < 0)
+		return pr_fail_errno("can't open the root %s or the new mount namespace", dir);
+	b->cur = k;
+	mfd = b->outside[r];
+	b->outside[r] = -1;
 	if (move_mount(mfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH)) {
 		close(mfd);
 		return pr_fail_errno("can't put the root %s on /", dir);
 	}
-	b->fd[b->mnt->root] = mfd;
+	b->fd[r] = mfd;
 	return set_outside_prop(b, mfd, root, dir);
 }
 
-/* In criu's namespace still: clones of the root directory and of each external mount's path. */
+/* In criu's namespace still: clones of the root directory (for each namespace) and of each external mount's path. */
 static int clone_outside(struct build *b)
 {
 	struct rst_mnt *m = b->mnt;
@@ -761,7 +946,8 @@ static int clone_outside(struct build *b)
 	if (!b->outside)
 		return -ENOMEM;
 	for (int i = 0; i < m->nr; i++) {
-		const char *path = i == m->root ? dir : m->me[i]->ext_mount && m->me[i]->ext_key ? ext_path(m->me[i]) : NULL;
+		const char *path = is_ns_root(m, i) ? dir
+				   : m->me[i]->ext_mount && m->me[i]->ext_key ? ext_path(m->me[i]) : NULL;
 
 		b->outside[i] = -1;
 		if (!path || m->late[i])
@@ -774,33 +960,66 @@ static int clone_outside(struct build *b)
 	return 0;
 }
 
-static int enter_root(struct build *b)
+static int enter_root(struct build *b, int k)
 {
-	if (fchdir(b->fd[b->mnt->root]) || syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) ||
-	    chdir("/"))
-		return pr_fail_errno("can't pivot_root into the tree");
+	int ret = enter_ns(b, k);
+
+	if (ret)
+		return ret;
+	/*
+	 * setns() put this process's root on the topmost mount on the
+	 * namespace's root, the tree's root mount: back to the one under it
+	 * first, which pivot_root() then detaches
+	 */
+	if (fchdir(b->oldroots[k]) || chroot(".") || fchdir(b->fd[b->mnt->ns_roots[k]]) ||
+	    syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
+		return pr_fail_errno("can't pivot_root into the tree's mount namespace %u", b->mnt->ns_ids[k]);
 	return 0;
+}
+
+/* Every namespace, each made from criu's (so that none is a copy of another's mounts). */
+static int make_roots(struct build *b)
+{
+	_cleanup_close_ int criu_ns = openat(b->ctx->proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (criu_ns < 0)
+		return pr_fail_errno("can't open criu's mount namespace");
+	for (int k = 0; k < b->mnt->nr_ns && !ret; k++) {
+		if (k && setns(criu_ns, CLONE_NEWNS))
+			return pr_fail_errno("can't go back to criu's mount namespace");
+		ret = make_root(b, k);
+	}
+	return ret;
 }
 
 static void __attribute__((noreturn)) helper_main(struct build *b, int sk)
 {
+	struct rst_mnt *m = b->mnt;
 	int ret;
 	char c;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ret = clone_outside(b);
-	if (!ret && (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)))
-		ret = pr_fail_errno("can't make a private mount namespace");
+	b->ns_fds = xmalloc(m->nr_ns * sizeof(int));
+	b->rootdirs = xmalloc(m->nr_ns * sizeof(int));
+	b->oldroots = xmalloc(m->nr_ns * sizeof(int));
+	ret = b->ns_fds && b->rootdirs && b->oldroots ? 0 : -ENOMEM;
+	for (int k = 0; !ret && k < m->nr_ns; k++)
+		b->ns_fds[k] = b->rootdirs[k] = b->oldroots[k] = -1;
 	if (!ret)
-		ret = make_root(b);
+		ret = clone_outside(b);
+	if (!ret)
+		ret = make_roots(b);
 	if (!ret)
 		ret = build_tree(b, false);
-	if (!ret)
-		ret = finish_tree(b, false);
-	if (!ret)
-		ret = enter_root(b);
-	for (int i = 0; i < b->mnt->nr; i++)
+	for (int k = 0; !ret && k < m->nr_ns; k++)
+		ret = finish_tree(b, k, false);
+	for (int k = 0; !ret && k < m->nr_ns; k++)
+		ret = enter_root(b, k);
+	for (int i = 0; i < m->nr; i++)
 		b->sh->fds[i] = b->fd[i];
+	for (int k = 0; b->ns_fds && k < m->nr_ns; k++)
+		b->sh->fds[m->nr + k] = b->ns_fds[k];
 	if (ret && log_first_err())
 		snprintf(b->sh->msg, sizeof(b->sh->msg), "%s", log_first_err());
 	b->sh->err = ret;
@@ -819,7 +1038,6 @@ static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
 {
 	struct rst_mnt *m = ctx->mnt;
 	_cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
-	char path[64];
 
 	if (pidfd < 0)
 		return pr_fail_errno("can't open a pidfd of the mount helper");
@@ -837,10 +1055,12 @@ static int take_fds(struct rst_ctx *ctx, struct build_shared *sh, pid_t pid)
 			return pr_fail_errno("can't take the master of pty %d", sh->ptys[i].index);
 		m->nr_ptys = i + 1;
 	}
-	snprintf(path, sizeof(path), "%d/ns/mnt", pid);
-	m->ns_fd = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (m->ns_fd < 0)
-		return pr_fail_errno("can't open the new mount namespace");
+	for (int k = 0; k < m->nr_ns; k++) {
+		m->ns_fds[k] = sys_pidfd_getfd(pidfd, sh->fds[m->nr + k], 0);
+		if (m->ns_fds[k] < 0)
+			return pr_fail_errno("can't take the fd of mount namespace %u", m->ns_ids[k]);
+	}
+	m->ns_fd = m->id ? m->ns_fds[ns_index(m, m->id)] : -1;
 	return 0;
 }
 
@@ -868,7 +1088,7 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 {
 	struct rst_mnt *m = ctx->mnt;
 	size_t size;
-	struct build b = { .mnt = m, .ctx = ctx, .rootdir = -1 };
+	struct build b = { .mnt = m, .ctx = ctx, .cur = -1 };
 	struct build_shared *sh;
 	int sk[2], ret, status;
 	pid_t pid;
@@ -876,7 +1096,7 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 
 	if (!m)
 		return 0;
-	size = sizeof(*sh) + m->nr * sizeof(int);
+	size = sizeof(*sh) + (m->nr + m->nr_ns) * sizeof(int);
 	sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return -ENOMEM;
@@ -909,27 +1129,70 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 		;
 	munmap(sh, size);
 	if (!ret)
-		pr_info("mount namespace built: %d mounts\n", m->nr);
+		pr_info("mount namespaces built: %d, %d mounts\n", m->nr_ns, m->nr);
 	return ret;
 }
 
-int mntns_stub_enter(struct rst_ctx *ctx)
+/*
+ * The root stub: the late mounts (proc of the tree's pid namespace, what is
+ * on them or bound from them), in each namespace, with the controller's
+ * fds, which it still holds; then into the root task's namespace.
+ */
+static int stub_enter_root(struct rst_ctx *ctx)
 {
-	struct build b = { .mnt = ctx->mnt, .ctx = ctx, .rootdir = -1, .outside = ctx->mnt ? ctx->mnt->late_ext : NULL };
-	int ret;
+	struct rst_mnt *m = ctx->mnt;
+	struct build b = { .mnt = m, .ctx = ctx, .cur = -1, .outside = m->late_ext, .ns_fds = m->ns_fds };
+	int ret = 0;
 
-	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
+	if (m->nr_late) {
+		/* this stub's copy of the controller's fds of the mounts made so far */
+		b.fd = m->fds;
+		ret = build_tree(&b, true);
+		for (int k = 0; k < m->nr_ns && !ret; k++)
+			ret = finish_tree(&b, k, true);
+		if (ret)
+			return ret;
+	}
+	if (setns(m->ns_fd >= 0 ? m->ns_fd : m->criu_ns, CLONE_NEWNS))
+		return pr_fail_errno("can't join the root task's mount namespace");
+	return 0;
+}
+
+/*
+ * Another stub, in another namespace than its parent's: it has the service
+ * fds only, and opens the namespace through criu's /proc, as the
+ * controller's fd of it (or goes back to criu's through criu's pidfd).
+ */
+static int stub_join(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	struct rst_mnt *m = ctx->mnt;
+	uint32_t id = core_mntns_id(me);
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int k;
+
+	if (me->state == TASK_DEAD || !me->parent || id == core_mntns_id(me->parent))
 		return 0;
-	if (setns(ctx->mnt->ns_fd, CLONE_NEWNS))
-		return pr_fail_errno("can't join the tree's mount namespace");
-	if (!ctx->mnt->nr_late)
+	if (criu_ns_id(ctx, id)) {
+		if (setns(ctx->ctl_pidfd, CLONE_NEWNS))
+			return pr_fail_errno("task %d: can't go back to criu's mount namespace", me->pid);
 		return 0;
-	/* this stub's copy of the controller's fds of the mounts made so far */
-	b.fd = ctx->mnt->fds;
-	ret = build_tree(&b, true);
-	if (!ret)
-		ret = finish_tree(&b, true);
-	return ret;
+	}
+	k = ns_index(m, id);
+	if (k < 0)
+		return pr_fail(-EINVAL, "task %d: no mount namespace %u\n", me->pid, id);
+	snprintf(path, sizeof(path), "%d/fd/%d", ctx->ctl_pid, m->ns_fds[k]);
+	fd = openat(ctx->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNS))
+		return pr_fail_errno("task %d: can't join mount namespace %u", me->pid, id);
+	return 0;
+}
+
+int mntns_stub_enter(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	if (!ctx->mnt)
+		return 0;
+	return ctx->in_stub ? stub_join(ctx, me) : stub_enter_root(ctx);
 }
 
 int mntns_take_pty(struct rst_ctx *ctx, int mnt_id, int index)
@@ -984,17 +1247,43 @@ int mntns_open_file(struct rst_ctx *ctx, int mnt_id, const char *path, int flags
 int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v)
 {
 	*v = (struct mntns_visit){ .ns = -1, .root = -1, .cwd = -1 };
-	if (!ctx->mnt || ctx->mnt->ns_fd < 0)
+	if (!ctx->mnt)
 		return 0;
 	v->ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	v->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	v->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (v->ns < 0 || v->root < 0 || v->cwd < 0 || setns(ctx->mnt->ns_fd, CLONE_NEWNS)) {
+	/* the root task in criu's namespace: mntns_visit_mount() may go into another of the tree's */
+	if (v->ns < 0 || v->root < 0 || v->cwd < 0 || (ctx->mnt->ns_fd >= 0 && setns(ctx->mnt->ns_fd, CLONE_NEWNS))) {
 		int ret = pr_fail_errno("can't go into the tree's mount namespace");
 
 		mntns_visit_end(v);
 		return ret;
 	}
+	return 0;
+}
+
+int mntns_visit_mount(struct rst_ctx *ctx, int mnt_id)
+{
+	struct rst_mnt *m = ctx->mnt;
+	int i = m && mnt_id >= 0 ? find_me(m, mnt_id) : -1;
+
+	if (!m || mnt_id < 0)
+		return 0;
+	if (i < 0)
+		return pr_fail(-EINVAL, "no mount %d in the tree's mount namespaces\n", mnt_id);
+	if (m->ns_fds[m->ns_of[i]] == m->ns_fd)
+		return 0;
+	if (setns(m->ns_fds[m->ns_of[i]], CLONE_NEWNS))
+		return pr_fail_errno("can't go into mount namespace %u", m->ns_ids[m->ns_of[i]]);
+	return 1;
+}
+
+int mntns_visit_mount_end(struct rst_ctx *ctx)
+{
+	struct rst_mnt *m = ctx->mnt;
+
+	if (setns(m->ns_fd >= 0 ? m->ns_fd : m->criu_ns, CLONE_NEWNS))
+		return pr_fail_errno("can't come back to the root task's mount namespace");
 	return 0;
 }
 

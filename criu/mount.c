@@ -124,19 +124,35 @@ static int parse_sb_opts(const char *opts, uint32_t *ret_flags, char **ret_opts)
 
 void mntns_free(struct mnt_ns *ns)
 {
-	if (!ns)
-		return;
-	for (int i = 0; i < ns->nr; i++)
-		free(ns->m[i].options);
-	free(ns->m);
-	free(ns->buf);
-	free(ns->sock_files);
-	free(ns);
+	while (ns) {
+		struct mnt_ns *next = ns->next;
+
+		for (int i = 0; i < ns->nr; i++)
+			free(ns->m[i].options);
+		free(ns->m);
+		free(ns->buf);
+		free(ns->sock_files);
+		free(ns);
+		ns = next;
+	}
+}
+
+struct mnt_ns *mntns_of(const struct pstree *t, const struct pstree_item *item)
+{
+	if (!t)
+		return NULL;
+	if (!item)
+		return t->mntns;
+	for (struct mnt_ns *ns = t->mntns_list; ns; ns = ns->next)
+		if (ns->id == item->mnt_ns_id)
+			return ns;
+	return NULL;
 }
 
 int mntns_note_socket_file(struct pstree *t, const struct stat *st)
 {
-	struct mnt_ns *ns = t ? t->mntns : NULL;
+	/* kept with the first namespace: a tmpfs may be in several */
+	struct mnt_ns *ns = t ? t->mntns_list : NULL;
 	struct file_key *n;
 
 	if (!ns || mntns_socket_file_bound(ns, st))
@@ -157,16 +173,25 @@ bool mntns_socket_file_bound(const struct mnt_ns *ns, const struct stat *st)
 	return false;
 }
 
-uint32_t mntns_id(const struct pstree *t)
-{
-	return t->mntns ? MNTNS_ID_TREE : MNTNS_ID_CRIU;
-}
-
 static int find_mnt(const struct mnt_ns *ns, uint32_t mnt_id)
 {
 	for (int i = 0; i < ns->nr; i++)
 		if (ns->m[i].mnt_id == mnt_id)
 			return i;
+	return -1;
+}
+
+/* Mount mnt_id in any namespace of the tree's (mount ids are the system's, unique): its index, -1. */
+static int find_mnt_any(const struct mnt_ns *list, uint32_t mnt_id, const struct mnt_ns **ret_ns)
+{
+	for (const struct mnt_ns *ns = list; ns; ns = ns->next) {
+		int i = find_mnt(ns, mnt_id);
+
+		if (i >= 0) {
+			*ret_ns = ns;
+			return i;
+		}
+	}
 	return -1;
 }
 
@@ -179,7 +204,8 @@ static char *ext_key_of(const char *mountpoint)
 	return NULL;
 }
 
-static int fill_mnt(struct mnt_info *mi, const struct proc_mount *pm)
+/* ext: the keys of --external name mountpoints of the root task's namespace only */
+static int fill_mnt(struct mnt_info *mi, const struct proc_mount *pm, bool ext)
 {
 	int ret;
 
@@ -195,7 +221,7 @@ static int fill_mnt(struct mnt_info *mi, const struct proc_mount *pm)
 	mi->master_id = pm->master_id;
 	mi->unbindable = pm->unbindable;
 	mi->fstype = fstype_of(pm->fstype);
-	mi->ext_key = ext_key_of(pm->mountpoint);
+	mi->ext_key = ext ? ext_key_of(pm->mountpoint) : NULL;
 	ret = parse_mnt_flags(pm->mnt_opts, &mi->flags);
 	if (!ret)
 		ret = parse_sb_opts(pm->sb_opts, &mi->sb_flags, &mi->options);
@@ -211,15 +237,22 @@ static bool path_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The mount of m's superblock with the shortest root: the one a tmpfs image is made from. */
-static int sb_base(const struct mnt_ns *ns, int idx)
+/*
+ * The mount of m's superblock with the shortest root, in any namespace of
+ * the tree's: the one a tmpfs image is made from, and the one restore makes
+ * the superblock for (the others are bound from it).
+ */
+static void sb_base(const struct mnt_ns *list, const struct mnt_info *m, const struct mnt_ns **ret_ns, int *ret_idx)
 {
-	int best = idx;
+	const struct mnt_info *best = NULL;
 
-	for (int i = 0; i < ns->nr; i++)
-		if (ns->m[i].s_dev == ns->m[idx].s_dev && strlen(ns->m[i].root) < strlen(ns->m[best].root))
-			best = i;
-	return best;
+	for (const struct mnt_ns *ns = list; ns; ns = ns->next)
+		for (int i = 0; i < ns->nr; i++)
+			if (ns->m[i].s_dev == m->s_dev && (!best || strlen(ns->m[i].root) < strlen(best->root))) {
+				best = &ns->m[i];
+				*ret_ns = ns;
+				*ret_idx = i;
+			}
 }
 
 static bool has_children(const struct mnt_ns *ns, int idx)
@@ -238,11 +271,23 @@ static bool overmounted_at_root(const struct mnt_ns *ns, int idx)
 	return false;
 }
 
-static bool group_in_tree(const struct mnt_ns *ns, uint32_t group)
+/* a peer group with a mount in a namespace of the tree's */
+static bool group_in_tree(const struct mnt_ns *list, uint32_t group)
 {
-	for (int i = 0; i < ns->nr; i++)
-		if (ns->m[i].shared_id == group)
-			return true;
+	for (const struct mnt_ns *ns = list; ns; ns = ns->next)
+		for (int i = 0; i < ns->nr; i++)
+			if (ns->m[i].shared_id == group)
+				return true;
+	return false;
+}
+
+/* An external mount of the tree (any namespace) that m is a bind of: restore binds m from it. */
+static bool bind_of_external(const struct mnt_ns *list, const struct mnt_info *m)
+{
+	for (const struct mnt_ns *ns = list; ns; ns = ns->next)
+		for (int i = 0; i < ns->nr; i++)
+			if (ns->m[i].ext_key && ns->m[i].s_dev == m->s_dev && path_under(m->root, ns->m[i].root))
+				return true;
 	return false;
 }
 
@@ -253,14 +298,14 @@ static bool group_in_tree(const struct mnt_ns *ns, uint32_t group)
  * source's group (restore checks it is that group), binds of the root's
  * filesystem with the root's master are cloned from the root mount.
  */
-static int check_master(const struct mnt_ns *ns, int idx)
+static int check_master(const struct mnt_ns *list, const struct mnt_ns *ns, int idx)
 {
 	const struct mnt_info *m = &ns->m[idx], *root = &ns->m[ns->root];
 	bool outside = idx == ns->root || m->ext_key;
 
 	if (!m->master_id)
 		return 0;
-	if (group_in_tree(ns, m->master_id)) {
+	if (group_in_tree(list, m->master_id)) {
 		if (!outside)
 			return 0;
 		return pr_fail(-EOPNOTSUPP,
@@ -281,20 +326,24 @@ static int check_master(const struct mnt_ns *ns, int idx)
 }
 
 /* What restore can't build is refused here, naming the mount. */
-static int check_mnt(struct mnt_ns *ns, int idx)
+static int check_mnt(const struct mnt_ns *list, struct mnt_ns *ns, int idx)
 {
 	struct mnt_info *m = &ns->m[idx], *root = &ns->m[ns->root];
-	int base, ret;
+	const struct mnt_ns *bns = ns;
+	const struct mnt_info *base;
+	int bidx = idx, ret;
 
 	if (strstr(m->root, "//deleted"))
 		return pr_fail(-EOPNOTSUPP, "mount %u at %s: its root %s was deleted\n", m->mnt_id, m->mountpoint,
 			       m->root);
-	ret = check_master(ns, idx);
+	ret = check_master(list, ns, idx);
 	if (ret || idx == ns->root || m->ext_key)
 		return ret;
 	if (m->fstype == FSTYPE__UNSUPPORTED) {
 		if (m->s_dev == root->s_dev && path_under(m->root, root->root))
 			return 0;	/* a bind of the root's filesystem */
+		if (bind_of_external(list, m))
+			return 0;	/* a copy of an external mount in another namespace */
 		return pr_fail(-EOPNOTSUPP,
 			       "mount %u at %s (%s %s, root %s): criu can't make a %s filesystem again and it is not "
 			       "a bind of the tree's root filesystem; name it with --external mnt[%s]:KEY\n",
@@ -305,23 +354,24 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 			       "mount %u at %s is on mount %u, which is shared (peer group %u): mounts on shared mounts "
 			       "are not restored yet\n",
 			       m->mnt_id, m->mountpoint, ns->m[m->parent].mnt_id, ns->m[m->parent].shared_id);
-	base = sb_base(ns, idx);
-	if (!path_under(m->root, ns->m[base].root))
+	sb_base(list, m, &bns, &bidx);
+	base = &bns->m[bidx];
+	if (!path_under(m->root, base->root))
 		return pr_fail(-EOPNOTSUPP,
 			       "mount %u at %s (%s, root %s): no mount of its filesystem has a root above both it and "
 			       "mount %u (root %s)\n",
-			       m->mnt_id, m->mountpoint, m->fsname, m->root, ns->m[base].mnt_id, ns->m[base].root);
-	if (m->fstype == FSTYPE__PROC && strcmp(ns->m[base].root, "/"))
+			       m->mnt_id, m->mountpoint, m->fsname, m->root, base->mnt_id, base->root);
+	if (m->fstype == FSTYPE__PROC && strcmp(base->root, "/"))
 		return pr_fail(-EOPNOTSUPP,
 			       "proc mount %u at %s (root %s): no mount of that proc shows its root, its pid namespace "
 			       "can't be told\n",
 			       m->mnt_id, m->mountpoint, m->root);
-	if (m->fstype == FSTYPE__TMPFS && strcmp(ns->m[base].root, "/"))
+	if (m->fstype == FSTYPE__TMPFS && strcmp(base->root, "/"))
 		return pr_fail(-EOPNOTSUPP,
 			       "tmpfs mount %u at %s (root %s): no mount of that tmpfs shows its whole tree, its files "
 			       "can't all be read\n",
 			       m->mnt_id, m->mountpoint, m->root);
-	if (m->fstype == FSTYPE__TMPFS && base == idx) {
+	if (m->fstype == FSTYPE__TMPFS && base == m) {
 		if (m->unbindable && has_children(ns, idx))
 			return pr_fail(-EOPNOTSUPP,
 				       "tmpfs mount %u at %s is unbindable and has mounts on it: the files under them "
@@ -331,7 +381,7 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 			return pr_fail(-EOPNOTSUPP,
 				       "tmpfs mount %u at %s is overmounted at its root: its files can't be read\n",
 				       m->mnt_id, m->mountpoint);
-		m->tar = true;
+		m->tar = true;	/* once per superblock, whichever namespaces show it */
 	}
 	return 0;
 }
@@ -339,30 +389,60 @@ static int check_mnt(struct mnt_ns *ns, int idx)
 /*
  * A peer group with mounts in criu's namespace too (the copy unshare() made
  * of a shared mount is its peer): restore makes a group of its own, the
- * sharing with the outside would be lost.
+ * sharing with the outside would be lost. Peer groups between namespaces of
+ * the tree are kept.
  */
-static int check_outside_sharing(const struct mnt_ns *ns)
+static int check_outside_sharing(const struct mnt_ns *ns, const struct proc_mounts *mine)
 {
-	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct proc_mounts mine = {};
-	int ret;
-
-	ret = self < 0 ? -errno : parse_pid_mountinfo(self, &mine);
-	if (ret)
-		return pr_fail(ret, "can't read /proc/self/mountinfo: %s\n", strerror(-ret));
-	for (int i = 0; i < ns->nr && !ret; i++)
-		for (int j = 0; j < mine.nr && !ret; j++)
-			if (ns->m[i].shared_id && (uint32_t)mine.m[j].shared_id == ns->m[i].shared_id)
-				ret = pr_fail(-EOPNOTSUPP,
-					      "mount %u at %s is shared with mounts outside the tree's namespace (peer "
-					      "group %u, criu's %s): sharing with the outside is not restored\n",
-					      ns->m[i].mnt_id, ns->m[i].mountpoint, ns->m[i].shared_id,
-					      mine.m[j].mountpoint);
-	proc_mounts_free(&mine);
-	return ret;
+	for (int i = 0; i < ns->nr; i++)
+		for (int j = 0; j < mine->nr; j++)
+			if (ns->m[i].shared_id && (uint32_t)mine->m[j].shared_id == ns->m[i].shared_id)
+				return pr_fail(-EOPNOTSUPP,
+					       "mount %u at %s is shared with mounts outside the tree's namespace (peer "
+					       "group %u, criu's %s): sharing with the outside is not restored\n",
+					       ns->m[i].mnt_id, ns->m[i].mountpoint, ns->m[i].shared_id,
+					       mine->m[j].mountpoint);
+	return 0;
 }
 
-static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
+/*
+ * Restore makes every namespace's root mount from one directory (--root,
+ * else criu's /): they must all be the same root of the same filesystem,
+ * and criu's own when the root task is in criu's namespace.
+ */
+static int check_roots(const struct pstree *t, const struct proc_mounts *mine)
+{
+	const struct mnt_info *ref = t->mntns ? &t->mntns->m[t->mntns->root] : NULL;
+	uint32_t dev = 0;
+	const char *root = NULL, *what = "criu's";
+
+	if (ref) {
+		dev = ref->s_dev;
+		root = ref->root;
+		what = "the root task's";
+	} else {
+		for (int j = 0; j < mine->nr; j++)
+			if (!strcmp(mine->m[j].mountpoint, "/")) {
+				dev = (mine->m[j].major << 20) | mine->m[j].minor;
+				root = mine->m[j].root;
+			}
+	}
+	for (const struct mnt_ns *ns = t->mntns_list; ns && root; ns = ns->next) {
+		const struct mnt_info *r = &ns->m[ns->root];
+
+		if (r->s_dev != dev || strcmp(r->root, root))
+			return pr_fail(-EOPNOTSUPP,
+				       "mount namespace %u (of task %d): its root mount %u (%s, root %s, device %u:%u) is "
+				       "not the root of %s namespace (root %s, device %u:%u): restore makes every "
+				       "namespace's root from one directory\n",
+				       ns->id, ns->item->pid, r->mnt_id, r->fsname, r->root, r->s_dev >> 20,
+				       r->s_dev & 0xfffff, what, root, dev >> 20, dev & 0xfffff);
+	}
+	return 0;
+}
+
+/* The mounts of ns from its mountinfo, with their parents and its root mount. */
+static int fill_ns(struct mnt_ns *ns, struct proc_mounts *pms, bool ext)
 {
 	int ret;
 
@@ -371,14 +451,14 @@ static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
 		return -ENOMEM;
 	ns->root = -1;
 	for (int i = 0; i < pms->nr; i++) {
-		ret = fill_mnt(&ns->m[i], &pms->m[i]);
+		ret = fill_mnt(&ns->m[i], &pms->m[i], ext);
 		ns->nr = i + 1;
 		if (ret)
 			return ret;
 	}
 	for (int i = 0; i < ns->nr; i++) {
-		pr_debug("mount %u on %u: %s %s root %s at %s\n", ns->m[i].mnt_id, ns->m[i].parent_id, ns->m[i].fsname,
-			 ns->m[i].source, ns->m[i].root, ns->m[i].mountpoint);
+		pr_debug("namespace %u: mount %u on %u: %s %s root %s at %s\n", ns->id, ns->m[i].mnt_id,
+			 ns->m[i].parent_id, ns->m[i].fsname, ns->m[i].source, ns->m[i].root, ns->m[i].mountpoint);
 		ns->m[i].parent = find_mnt(ns, ns->m[i].parent_id);
 		if (ns->m[i].parent == i)
 			ns->m[i].parent = -1;
@@ -386,19 +466,48 @@ static int build_ns(struct mnt_ns *ns, struct proc_mounts *pms)
 			continue;
 		if (ns->root >= 0 || strcmp(ns->m[i].mountpoint, "/"))
 			return pr_fail(-EOPNOTSUPP,
-				       "mount %u at %s has no parent in the tree's mount namespace (is the root task "
-				       "chroot()ed below its namespace's root?)\n",
-				       ns->m[i].mnt_id, ns->m[i].mountpoint);
+				       "mount %u at %s has no parent in mount namespace %u (is task %d chroot()ed below "
+				       "its namespace's root?)\n",
+				       ns->m[i].mnt_id, ns->m[i].mountpoint, ns->id, ns->item->pid);
 		ns->root = i;
 	}
 	if (ns->root < 0)
-		return pr_fail(-EINVAL, "the tree's mountinfo has no root mount\n");
-	for (int i = 0; i < ns->nr; i++) {
-		ret = check_mnt(ns, i);
-		if (ret)
-			return ret;
+		return pr_fail(-EINVAL, "the mountinfo of task %d has no root mount\n", ns->item->pid);
+	return 0;
+}
+
+static int read_ns(struct pstree *t, struct mnt_ns *ns)
+{
+	struct proc_mounts pms = {};
+	int err;
+
+	err = parse_pid_mountinfo(ns->item->proc_dfd, &pms);
+	if (err)
+		return pr_fail(err, "can't read /proc/%d/mountinfo: %s\n", ns->item->pid, strerror(-err));
+	err = fill_ns(ns, &pms, ns == t->mntns);
+	ns->buf = pms.buf;	/* the strings point into it */
+	free(pms.m);
+	return err;
+}
+
+static int check_all(struct pstree *t)
+{
+	_cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_mounts mine = {};
+	int ret;
+
+	ret = self < 0 ? -errno : parse_pid_mountinfo(self, &mine);
+	if (ret)
+		return pr_fail(ret, "can't read /proc/self/mountinfo: %s\n", strerror(-ret));
+	ret = check_roots(t, &mine);
+	for (struct mnt_ns *ns = t->mntns_list; ns && !ret; ns = ns->next) {
+		for (int i = 0; i < ns->nr && !ret; i++)
+			ret = check_mnt(t->mntns_list, ns, i);
+		if (!ret)
+			ret = check_outside_sharing(ns, &mine);
 	}
-	return check_outside_sharing(ns);
+	proc_mounts_free(&mine);
+	return ret;
 }
 
 static int stat_mntns(int dfd, const char *path, struct stat *st)
@@ -406,76 +515,100 @@ static int stat_mntns(int dfd, const char *path, struct stat *st)
 	return fstatat(dfd, path, st, 0) ? -errno : 0;
 }
 
-/* Every live thread must be in the root's mount namespace; is that criu's? */
-static int check_tasks(struct pstree *t, const struct stat *root_ns, const struct stat *mine)
+/* The task's mount namespace; each of its live threads must be in it. */
+static int task_mntns(struct pstree_item *item, struct stat *ret)
 {
-	struct pstree_item *item;
+	int err = stat_mntns(item->proc_dfd, "ns/mnt", ret);
 
-	for_each_pstree_item(t, item) {
-		if (item->state == TASK_DEAD)
-			continue;
-		for (int i = 0; i < item->nr_threads; i++) {
-			char path[48];
-			struct stat st;
-			int ret;
+	if (err)
+		return pr_fail(err, "can't stat /proc/%d/ns/mnt\n", item->pid);
+	for (int i = 0; i < item->nr_threads; i++) {
+		char path[48];
+		struct stat st;
 
-			snprintf(path, sizeof(path), "task/%d/ns/mnt", item->threads[i]);
-			ret = stat_mntns(item->proc_dfd, path, &st);
-			if (ret)
-				return pr_fail(ret, "can't stat /proc/%d/%s\n", item->pid, path);
-			if (st.st_ino != root_ns->st_ino || st.st_dev != root_ns->st_dev)
-				return pr_fail(-EOPNOTSUPP,
-					       "task %d (thread %d) is in mount namespace mnt:[%lu], the root task %d "
-					       "in mnt:[%lu]%s: one mount namespace per tree is supported\n",
-					       item->pid, item->threads[i], (unsigned long)st.st_ino, t->root->pid,
-					       (unsigned long)root_ns->st_ino,
-					       root_ns->st_ino == mine->st_ino ? " (criu's)" : "");
-		}
+		snprintf(path, sizeof(path), "task/%d/ns/mnt", item->threads[i]);
+		err = stat_mntns(item->proc_dfd, path, &st);
+		if (err)
+			return pr_fail(err, "can't stat /proc/%d/%s\n", item->pid, path);
+		if (st.st_ino != ret->st_ino || st.st_dev != ret->st_dev)
+			return pr_fail(-EOPNOTSUPP,
+				       "thread %d of task %d is in mount namespace mnt:[%lu], the task in mnt:[%lu]: "
+				       "restore makes threads in their process's\n",
+				       item->threads[i], item->pid, (unsigned long)st.st_ino,
+				       (unsigned long)ret->st_ino);
 	}
 	return 0;
 }
 
-int mntns_collect(struct pstree *t, struct mnt_ns **ret)
+/* The namespace of ns file st, a new one (ids from 2, in tree order) the first time. */
+static struct mnt_ns *ns_by_file(struct pstree *t, struct pstree_item *item, const struct stat *st)
 {
-	struct proc_mounts pms = {};
+	struct mnt_ns **tail = &t->mntns_list, *ns;
+	uint32_t id = MNTNS_ID_TREE;
+
+	for (ns = t->mntns_list; ns; ns = ns->next) {
+		if (ns->ns_ino == st->st_ino && ns->ns_dev == st->st_dev) {
+			/* its mountinfo is read through a task at its root (a chrooted one sees less) */
+			if (!mntns_task_at_root(ns->item) && mntns_task_at_root(item))
+				ns->item = item;
+			return ns;
+		}
+		id = ns->id + 1;
+		tail = &ns->next;
+	}
+	ns = xzalloc(sizeof(*ns));
+	if (!ns)
+		return NULL;
+	ns->id = id;
+	ns->ns_ino = st->st_ino;
+	ns->ns_dev = st->st_dev;
+	ns->item = item;
+	*tail = ns;
+	return ns;
+}
+
+int mntns_collect(struct pstree *t)
+{
 	struct pstree_item *item;
 	struct stat mine, its;
 	struct mnt_ns *ns;
 	int err;
 
-	*ret = NULL;
-	for_each_pstree_item(t, item)
-		item->mnt_ns_id = MNTNS_ID_CRIU;
+	t->mntns = t->mntns_list = NULL;
 	if (stat("/proc/self/ns/mnt", &mine))
 		return pr_fail_errno("can't stat /proc/self/ns/mnt");
-	err = stat_mntns(t->root->proc_dfd, "ns/mnt", &its);
-	if (err)
-		return pr_fail(err, "can't stat /proc/%d/ns/mnt\n", t->root->pid);
-	err = check_tasks(t, &its, &mine);
-	if (err || (its.st_ino == mine.st_ino && its.st_dev == mine.st_dev))
-		return err;
-
-	err = parse_pid_mountinfo(t->root->proc_dfd, &pms);
-	if (err)
-		return pr_fail(err, "can't read /proc/%d/mountinfo: %s\n", t->root->pid, strerror(-err));
-	ns = xzalloc(sizeof(*ns));
-	if (!ns) {
-		proc_mounts_free(&pms);
-		return -ENOMEM;
-	}
-	ns->id = MNTNS_ID_TREE;
-	err = build_ns(ns, &pms);
-	ns->buf = pms.buf;	/* the strings point into it */
-	free(pms.m);
-
-	if (err) {
-		mntns_free(ns);
-		return err;
-	}
-	for_each_pstree_item(t, item)
+	for_each_pstree_item(t, item) {
+		if (item->state == TASK_DEAD) {
+			/* a zombie has no namespaces left: its parent's */
+			item->mnt_ns_id = item->parent ? item->parent->mnt_ns_id : MNTNS_ID_CRIU;
+			continue;
+		}
+		item->mnt_ns_id = MNTNS_ID_CRIU;
+		err = task_mntns(item, &its);
+		if (err)
+			return err;
+		if (its.st_ino == mine.st_ino && its.st_dev == mine.st_dev)
+			continue;
+		ns = ns_by_file(t, item, &its);
+		if (!ns)
+			return -ENOMEM;
 		item->mnt_ns_id = ns->id;
-	pr_info("the tree has its own mount namespace mnt:[%lu], %d mounts\n", (unsigned long)its.st_ino, ns->nr);
-	*ret = ns;
+		if (item == t->root)
+			t->mntns = ns;
+	}
+	for (ns = t->mntns_list; ns; ns = ns->next) {
+		err = read_ns(t, ns);
+		if (err)
+			return err;
+	}
+	if (!t->mntns_list)
+		return 0;
+	err = check_all(t);
+	if (err)
+		return err;
+	for (ns = t->mntns_list; ns; ns = ns->next)
+		pr_info("mount namespace %u mnt:[%lu] (task %d): %d mounts\n", ns->id, (unsigned long)ns->ns_ino,
+			ns->item->pid, ns->nr);
 	return 0;
 }
 
@@ -497,13 +630,14 @@ static bool mnt_late(const struct mnt_ns *ns, int idx, bool own_pidns)
 
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id)
 {
+	const struct mnt_ns *ns = mntns_of(t, p->item);
 	int idx;
 
 	*ret_mnt_id = -1;
-	if (!t || !t->mntns)
+	if (!ns)
 		return 0;
-	idx = p->fdinfo.mnt_id >= 0 ? find_mnt(t->mntns, p->fdinfo.mnt_id) : -1;
-	if (idx >= 0 && mnt_late(t->mntns, idx, t->ns_flags & CLONE_NEWPID))
+	idx = p->fdinfo.mnt_id >= 0 ? find_mnt(ns, p->fdinfo.mnt_id) : -1;
+	if (idx >= 0 && mnt_late(ns, idx, t->ns_flags & CLONE_NEWPID))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s is on proc mount %d (or one on it) of a tree with its own pid namespace: files there "
 			       "are not restored yet\n",
@@ -513,14 +647,14 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 		 * restore opens it below its mount's root, never crossing another
 		 * mount (one stacked on that root hides nothing from there)
 		 */
-		for (int i = 0; i < t->mntns->nr; i++)
-			if (t->mntns->m[i].parent == idx && strcmp(t->mntns->m[i].mountpoint, t->mntns->m[idx].mountpoint) &&
-			    path_under(p->link, t->mntns->m[i].mountpoint))
+		for (int i = 0; i < ns->nr; i++)
+			if (ns->m[i].parent == idx && strcmp(ns->m[i].mountpoint, ns->m[idx].mountpoint) &&
+			    path_under(p->link, ns->m[i].mountpoint))
 				return pr_fail(-EOPNOTSUPP,
 					       "%s (fd %d of task %d) is on mount %d, hidden under mount %u at %s: not "
 					       "supported yet\n",
 					       p->link, p->fd, p->item ? p->item->pid : 0, p->fdinfo.mnt_id,
-					       t->mntns->m[i].mnt_id, t->mntns->m[i].mountpoint);
+					       ns->m[i].mnt_id, ns->m[i].mountpoint);
 		*ret_mnt_id = p->fdinfo.mnt_id;
 		return 0;
 	}
@@ -530,9 +664,9 @@ int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_
 			       "namespace (opened before the namespace was made? exec in it)\n",
 			       p->link, p->fdinfo.mnt_id);
 	return pr_fail(-EOPNOTSUPP,
-		       "fd %d of task %d (%s) is on mount %d, which is not in the tree's mount namespace (opened "
-		       "before the namespace was made?)\n",
-		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id);
+		       "fd %d of task %d (%s) is on mount %d, which is not in the tree's mount namespace %u of the "
+		       "task (opened before the namespace was made?)\n",
+		       p->fd, p->item->pid, p->link, p->fdinfo.mnt_id, ns->id);
 }
 
 /* The mount id of criu's fd (its fdinfo), or -errno. */
@@ -559,15 +693,15 @@ bool mntns_task_at_root(const struct pstree_item *item)
 	return item->proc_dfd >= 0 && readlinkat(item->proc_dfd, "root", link, sizeof(link)) == 1 && link[0] == '/';
 }
 
-/* The root of the tree's mount namespace: the root of a task of the tree that is not chrooted. */
-static int open_ns_root(const struct pstree *t)
+/* The root of mount namespace ns of the tree: the root of a task there that is not chrooted. */
+static int open_ns_root(const struct pstree *t, const struct mnt_ns *ns)
 {
 	struct pstree_item *item;
 
 	for_each_pstree_item(t, item) {
 		int fd;
 
-		if (item->state == TASK_DEAD || !mntns_task_at_root(item))
+		if (item->state == TASK_DEAD || item->mnt_ns_id != ns->id || !mntns_task_at_root(item))
 			continue;
 		fd = openat(item->proc_dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0)
@@ -576,11 +710,11 @@ static int open_ns_root(const struct pstree *t)
 	return -EOPNOTSUPP;
 }
 
-/* An fd of the tree's mount idx, reached from the namespace's root (-ENOENT: another is on top of it). */
-static int open_tree_mount(const struct pstree *t, int root, int idx)
+/* An fd of mount idx of ns, reached from the namespace's root (-ENOENT: another is on top of it). */
+static int open_tree_mount(const struct mnt_ns *ns, int root, int idx)
 {
 	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	const struct mnt_info *m = &t->mntns->m[idx];
+	const struct mnt_info *m = &ns->m[idx];
 	const char *rel = m->mountpoint;
 	int fd;
 
@@ -596,15 +730,16 @@ static int open_tree_mount(const struct pstree *t, int root, int idx)
 	return fd;
 }
 
-int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
-		      char *ret_path, size_t size)
+int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, uint32_t s_dev, struct file_handle *fh,
+		      int *ret_fd, int *ret_mnt_id, char *ret_path, size_t size)
 {
-	_cleanup_close_ int root = open_ns_root(t);
+	const struct mnt_ns *ns = mntns_of(t, item);
+	_cleanup_close_ int root = ns ? open_ns_root(t, ns) : -ENOENT;
 	bool own_pidns = t->ns_flags & CLONE_NEWPID;
 
 	if (root < 0)
 		return root;
-	for (int i = 0; i < t->mntns->nr; i++) {
+	for (int i = 0; i < ns->nr; i++) {
 		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 		_cleanup_close_ int mfd = -1, fd = -1, there = -1;
 		struct stat st, tst;
@@ -612,9 +747,9 @@ int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle
 		ssize_t n;
 		int mnt_id;
 
-		if (t->mntns->m[i].s_dev != s_dev)
+		if (ns->m[i].s_dev != s_dev)
 			continue;
-		mfd = open_tree_mount(t, root, i);
+		mfd = open_tree_mount(ns, root, i);
 		fd = mfd < 0 ? -1 : open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st))
 			continue;
@@ -625,7 +760,7 @@ int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle
 		ret_path[n] = '\0';
 		if (!st.st_nlink) {
 			/* a removed file: no path leads to it, the caller refuses it */
-			*ret_mnt_id = t->mntns->m[i].mnt_id;
+			*ret_mnt_id = ns->m[i].mnt_id;
 			*ret_fd = TAKE_FD(fd);
 			return 0;
 		}
@@ -634,7 +769,7 @@ int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle
 		if (there < 0 || fstat(there, &tst) || tst.st_ino != st.st_ino || tst.st_dev != st.st_dev)
 			continue;
 		mnt_id = fd_mnt_id(there);
-		if (mnt_id < 0 || find_mnt(t->mntns, mnt_id) < 0 || mnt_late(t->mntns, find_mnt(t->mntns, mnt_id), own_pidns))
+		if (mnt_id < 0 || find_mnt(ns, mnt_id) < 0 || mnt_late(ns, find_mnt(ns, mnt_id), own_pidns))
 			continue;
 		*ret_mnt_id = mnt_id;
 		*ret_fd = TAKE_FD(there);
@@ -645,29 +780,31 @@ int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle
 
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path)
 {
-	int idx = t && t->mntns && mnt_id >= 0 ? find_mnt(t->mntns, mnt_id) : -1;
+	const struct mnt_ns *ns = NULL;
+	int idx = t && mnt_id >= 0 ? find_mnt_any(t->mntns_list, mnt_id, &ns) : -1;
 
-	return idx >= 0 && path_under(path, t->mntns->m[idx].mountpoint);
+	return idx >= 0 && path_under(path, ns->m[idx].mountpoint);
 }
 
 /*
- * An absolute path as the tree sees it: from the root task's root when the
- * tree has its own mount namespace (openat2() with RESOLVE_IN_ROOT, so an
- * absolute symlink or a ".." stays under it), else criu's own path.
+ * An absolute path as the task sees it: from its namespace's root when that
+ * is one of the tree's own (openat2() with RESOLVE_IN_ROOT, so an absolute
+ * symlink or a ".." stays under it), else criu's own path.
  */
-int mntns_tree_open(const struct pstree *t, const char *path, int flags)
+int mntns_tree_open(const struct pstree *t, const struct pstree_item *item, const char *path, int flags)
 {
 	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	const struct mnt_ns *ns = mntns_of(t, item);
 	_cleanup_close_ int root = -1;
 	int fd;
 
 	if (path[0] != '/')
 		return -EINVAL;
-	if (!t || !t->mntns) {
+	if (!ns) {
 		fd = open(path, flags | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	root = open_ns_root(t);
+	root = open_ns_root(t, ns);
 	if (root < 0)
 		return root;
 	while (*path == '/')
@@ -676,13 +813,14 @@ int mntns_tree_open(const struct pstree *t, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow)
+int mntns_tree_stat(const struct pstree *t, const struct pstree_item *item, const char *path, struct stat *st,
+		    bool follow)
 {
 	_cleanup_close_ int fd = -1;
 
-	if (!t || !t->mntns)
+	if (!mntns_of(t, item))
 		return (follow ? stat(path, st) : lstat(path, st)) ? -errno : 0;
-	fd = mntns_tree_open(t, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+	fd = mntns_tree_open(t, item, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return fd;
 	return fstat(fd, st) ? -errno : 0;
@@ -801,39 +939,64 @@ static int check_proc_ns(const struct mnt_info *m, unsigned long long root_start
 		       m->mnt_id, m->mountpoint);
 }
 
+/* A fd of each namespace of the tree's, in list order (opened through a task in it). */
+static int open_ns_fds(const struct pstree *t, int *fds)
+{
+	int n = 0;
+
+	for (const struct mnt_ns *ns = t->mntns_list; ns; ns = ns->next, n++) {
+		fds[n] = openat(ns->item->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
+		if (fds[n] < 0)
+			return pr_fail_errno("can't open /proc/%d/ns/mnt", ns->item->pid);
+	}
+	return 0;
+}
+
 /*
- * A child of criu: in the tree's mount namespace, check the proc mounts and
- * open each tmpfs to tar; back in criu's (its /proc: the tar reads xattrs
- * through /proc/self/fd), tar them.
+ * A child of criu: in each namespace of the tree's, check the proc mounts
+ * and open each tmpfs to tar; back in criu's (its /proc: the tar reads
+ * xattrs through /proc/self/fd), tar them (but the socket files a socket of
+ * the tree is bound to, mntns_note_socket_file()).
  */
-static int ns_child(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
+static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsigned long long root_start)
 {
 	_cleanup_close_ int mine = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	int *fds = xmalloc(sizeof(int) * ns->nr), ret = 0;
+	const struct mnt_ns *ns;
+	int n = 0, ret = 0, *fds;
 
-	if (mine < 0 || !fds)
-		return pr_fail(-ENOMEM, "can't set the mount namespaces up\n");
-	for (int i = 0; i < ns->nr; i++)
+	if (mine < 0)
+		return pr_fail_errno("can't open criu's mount namespace");
+	for (ns = t->mntns_list; ns; ns = ns->next)
+		n += ns->nr;
+	fds = xmalloc(sizeof(int) * (n ?: 1));
+	if (!fds)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
 		fds[i] = -1;
-	if (setns(ns_fd, CLONE_NEWNS))
-		return pr_fail_errno("can't join the tree's mount namespace");
-	for (int i = 0; i < ns->nr && !ret; i++)
-		if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
-			ret = check_proc_ns(&ns->m[i], root_start);
-	for (int i = 0; i < ns->nr && !ret; i++)
-		if (ns->m[i].tar) {
-			fds[i] = open_tmpfs(&ns->m[i]);
-			ret = fds[i] < 0 ? fds[i] : 0;
-		}
+	n = 0;
+	for (ns = t->mntns_list; ns && !ret; n += ns->nr, ns = ns->next, ns_fds++) {
+		if (setns(*ns_fds, CLONE_NEWNS))
+			return pr_fail_errno("can't join mount namespace %u of the tree", ns->id);
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
+				ret = check_proc_ns(&ns->m[i], root_start);
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].tar) {
+				fds[n + i] = open_tmpfs(&ns->m[i]);
+				ret = fds[n + i] < 0 ? fds[n + i] : 0;
+			}
+	}
 	if (!ret && setns(mine, CLONE_NEWNS))
 		ret = pr_fail_errno("can't go back to criu's mount namespace");
-	for (int i = 0; i < ns->nr && !ret; i++)
-		if (fds[i] >= 0)
-			ret = tar_one(img_dfd, ns, &ns->m[i], fds[i]);
+	n = 0;
+	for (ns = t->mntns_list; ns && !ret; n += ns->nr, ns = ns->next)
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (fds[n + i] >= 0)
+				ret = tar_one(img_dfd, t->mntns_list, &ns->m[i], fds[n + i]);
 	return ret;
 }
 
-static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned long long root_start)
+static int tar_all(int img_dfd, const struct pstree *t, const int *ns_fds, unsigned long long root_start)
 {
 	int status;
 	pid_t pid;
@@ -842,7 +1005,7 @@ static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned lon
 	if (pid < 0)
 		return pr_fail_errno("can't fork to read the tmpfs mounts");
 	if (pid == 0)
-		_exit(ns_child(img_dfd, ns_fd, ns, root_start) ? 1 : 0);
+		_exit(ns_child(img_dfd, t, ns_fds, root_start) ? 1 : 0);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pr_fail_errno("waitpid");
@@ -851,31 +1014,45 @@ static int tar_all(int img_dfd, int ns_fd, const struct mnt_ns *ns, unsigned lon
 	return 0;
 }
 
-int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns)
+static int write_ns(int img_dfd, const struct mnt_ns *ns)
 {
-	_cleanup_close_ int ns_fd = -1;
-	struct proc_pid_stat st = {};
 	struct cr_img *img;
 	int ret = 0;
 
-	if (!ns)
-		return 0;
 	img = open_image_at(img_dfd, CR_FD_MNTS, O_DUMP, ns->id);
 	if (!img)
 		return pr_fail_errno("can't create mountpoints-%u.img", ns->id);
 	for (int i = 0; i < ns->nr && !ret; i++)
 		ret = write_mnt(img, &ns->m[i]);
-	ret = close_image_checked(img) ?: ret;
-	if (ret)
+	return close_image_checked(img) ?: ret;
+}
+
+int mntns_dump(int img_dfd, struct pstree *t)
+{
+	struct proc_pid_stat st = {};
+	int nr = 0, ret = 0, *ns_fds;
+
+	for (const struct mnt_ns *ns = t->mntns_list; ns && !ret; ns = ns->next, nr++)
+		ret = write_ns(img_dfd, ns);
+	if (ret || !nr)
 		return ret;
-	ns_fd = openat(t->root->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (ns_fd < 0)
-		return pr_fail_errno("can't open /proc/%d/ns/mnt", t->root->pid);
 	/* a pid namespace of its own (pidns.c): its init, the root, is known by its start time */
 	if (t->ns_flags & CLONE_NEWPID) {
 		ret = parse_pid_stat(t->root->proc_dfd, &st);
 		if (ret)
 			return pr_fail(ret, "can't read /proc/%d/stat\n", t->root->pid);
 	}
-	return tar_all(img_dfd, ns_fd, ns, (t->ns_flags & CLONE_NEWPID) ? st.start_time : 0);
+	ns_fds = xmalloc(nr * sizeof(int));
+	if (!ns_fds)
+		return -ENOMEM;
+	for (int i = 0; i < nr; i++)
+		ns_fds[i] = -1;
+	ret = open_ns_fds(t, ns_fds);
+	if (!ret)
+		ret = tar_all(img_dfd, t, ns_fds, (t->ns_flags & CLONE_NEWPID) ? st.start_time : 0);
+	for (int i = 0; i < nr; i++)
+		if (ns_fds[i] >= 0)
+			close(ns_fds[i]);
+	free(ns_fds);
+	return ret;
 }

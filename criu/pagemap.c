@@ -487,6 +487,8 @@ static bool want_page(uint64_t pme, enum page_filter filter, const struct zero_p
 {
 	uint64_t pfn = pme & PME_PFN_MASK;
 
+	if (pme & PME_GUARD)
+		return false;	/* a guard marker reads as swapped, and has no page (mem.c keeps the runs) */
 	if (pme & PME_SWAP)
 		return true;	/* a swapped page of a private mapping is always an anonymous copy */
 	if (!(pme & PME_PRESENT))
@@ -753,21 +755,35 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	return 0;
 }
 
-int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr)
+int for_each_guard_run(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr,
+		       int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg)
 {
-	unsigned long addr = start;
+	unsigned long addr = start, run = 0;
+	bool in_run = false;
+	int ret;
 
 	while (addr < end) {
 		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
 
 		if (nr < 0)
 			return nr;
-		for (ssize_t i = 0; i < nr; i++)
-			if (pmbuf[i] & PME_GUARD)
-				return 1;
+		for (ssize_t i = 0; i < nr; i++) {
+			unsigned long a = addr + i * PAGE_SIZE;
+			bool guard = pmbuf[i] & PME_GUARD;
+
+			if (guard && !in_run) {
+				run = a;
+				in_run = true;
+			} else if (!guard && in_run) {
+				in_run = false;
+				ret = fn(run, a, arg);
+				if (ret)
+					return ret;
+			}
+		}
 		addr += nr * PAGE_SIZE;
 	}
-	return 0;
+	return in_run ? fn(run, end, arg) : 0;
 }
 
 /* The pagemap entry of addr in this process, 0 on failure. */

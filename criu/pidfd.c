@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 
 #include "common.h"
+#include "exit-status.h"
 #include "cr_options.h"
 #include "file-ext.h"
 #include "files.h"
@@ -230,26 +231,14 @@ static struct pidfd_rst *pidfd_rst(struct rst_ctx *ctx)
 	return rst_files_state(ctx, &pidfd_rst_key, sizeof(struct pidfd_rst));
 }
 
-static void __attribute__((noreturn)) helper_main(int go_fd, int status)
+static void __attribute__((noreturn)) helper_main(int proc_fd, int go_fd, int status)
 {
-	struct rlimit no_core = {};
 	char c;
 
-	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		sigset_t all;
-
-		signal(sig, SIG_DFL);
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-		kill(getpid(), sig);
-		/* a signal that doesn't end a process: fall through with its number */
-	}
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+	exit_with_status(proc_fd, status);
 }
 
 /*
@@ -313,7 +302,7 @@ static struct dead_helper *get_helper(struct rst_ctx *ctx, uint64_t ino, int sta
 	}
 	if (h->pid == 0) {
 		close(p[1]);
-		helper_main(p[0], status);
+		helper_main(ctx->proc_fd, p[0], status);
 	}
 	close(p[0]);
 	h->go_fd = p[1];
@@ -506,9 +495,12 @@ static int pidfd_stage_done(struct rst_ctx *ctx)
 		if (h->pid > 0) {
 			if (waitpid(h->pid, &status, 0) != h->pid)
 				ret = pr_fail_errno("can't reap helper %d", h->pid);
-			else if (status != h->status)
-				ret = pr_fail(-EIO, "helper %d ended with status 0x%x, wanted 0x%x\n", h->pid, status,
-					      h->status);
+			else {
+				char what[64];
+
+				snprintf(what, sizeof(what), "the helper %d of a reaped process", h->pid);
+				ret = check_exit_status(ctx->proc_fd, what, status, h->status) ?: ret;
+			}
 			h->pid = 0;
 		}
 	}

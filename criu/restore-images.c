@@ -61,8 +61,10 @@ static void free_task_images(struct pstree_item *item)
 			pb_free(ri->core[i], PB_CORE);
 	free(ri->core);
 	free(ri->real_tids);
-	if (ri->mem.mm)
+	if (ri->mem.mm) {
+		mem_join_guards(&ri->mem);
 		pb_free(ri->mem.mm, PB_MM);
+	}
 	for (size_t i = 0; i < ri->mem.nr_pmes; i++)
 		pb_free(ri->mem.pmes[i], PB_PAGEMAP);
 	free(ri->mem.pmes);
@@ -433,7 +435,9 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 	close_image(img);
 	if (ret)
 		return ret;	/* logged by pb_read_one() */
-	ret = read_pagemap(dfd, item);
+	ret = mem_split_guards(item->pid, &ri->mem);
+	if (!ret)
+		ret = read_pagemap(dfd, item);
 	if (!ret)
 		ret = mem_skip_vdso_pages(item->pid, &ri->mem);
 	if (!ret)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "exit-status.h"
 #include "cr_options.h"
 #include "files.h"
 #include "image.h"
@@ -112,16 +113,22 @@ int check_stop_requested(void)
 
 /* ------------------------------------------------------ controller waits */
 
-/* The state letter of a process (0: gone), from its stat under criu's /proc (ctx->proc_fd). */
-static char proc_state(struct rst_ctx *ctx, pid_t pid)
+/* A process's stat under criu's /proc (ctx->proc_fd); state 0: gone. */
+static struct proc_pid_stat proc_stat(struct rst_ctx *ctx, pid_t pid)
 {
-	struct proc_pid_stat st;
+	struct proc_pid_stat st = {};
 	char path[64], buf[1024];
 
 	snprintf(path, sizeof(path), "%d/stat", pid);
 	if (read_file_at(ctx->proc_fd, path, buf, sizeof(buf)) < 0 || parse_pid_stat_buf(buf, &st))
-		return 0;
-	return st.state;
+		st.state = 0;
+	return st;
+}
+
+/* The state letter of a process (0: gone). */
+static char proc_state(struct rst_ctx *ctx, pid_t pid)
+{
+	return proc_stat(ctx, pid).state;
 }
 
 static int stub_error(struct rst_ctx *ctx)
@@ -198,14 +205,20 @@ int wait_zombies(struct rst_ctx *ctx)
 	struct pstree_item *item;
 
 	for_each_pstree_item(&ctx->tree, item) {
-		int i;
-
 		if (item->state != TASK_DEAD)
 			continue;
-		for (i = 0; i < 5000 && proc_state(ctx, rst_real_pid(ctx, item->pid)) != 'Z'; i++)
+		struct proc_pid_stat st;
+		char what[32];
+		int i, ret;
+
+		for (i = 0; i < 5000 && (st = proc_stat(ctx, rst_real_pid(ctx, item->pid))).state != 'Z'; i++)
 			usleep(1000);
 		if (i == 5000)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
+		snprintf(what, sizeof(what), "zombie %d", item->pid);
+		ret = check_exit_status(ctx->proc_fd, what, st.exit_code, item->exit_code);
+		if (ret)
+			return ret;
 		/* it is a zombie now: no more liveness checks on it */
 		__atomic_store_n(&ctx->shared->slots[rsti(item)->slot].real, 0, __ATOMIC_SEQ_CST);
 	}

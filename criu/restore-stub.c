@@ -24,6 +24,7 @@
 
 #include "cgroup.h"
 #include "common.h"
+#include "exit-status.h"
 #include "cr_options.h"
 #include "file-lock.h"
 #include "files.h"
@@ -227,27 +228,14 @@ static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
 	memcpy(p, code, sizeof(code));
 }
 
-static void __attribute__((noreturn)) stub_exit_as_zombie(struct pstree_item *me)
+static void __attribute__((noreturn)) stub_exit_as_zombie(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	int status = me->exit_code;
 	struct rst_info *ri = rsti(me);
 
 	/* a zombie shows its comm in /proc */
 	if (ri && ri->core && ri->core[0] && ri->core[0]->tc && ri->core[0]->tc->comm)
 		prctl(PR_SET_NAME, ri->core[0]->tc->comm);
-	if (WIFSIGNALED(status)) {
-		struct rlimit no_core = { 0, 0 };
-		int sig = WTERMSIG(status);
-		sigset_t set;
-
-		setrlimit(RLIMIT_CORE, &no_core);
-		signal(sig, SIG_DFL);
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		kill(getpid(), sig);	/* not raise(): glibc's cached tid is criu's */
-	}
-	_exit(WEXITSTATUS(status));
+	exit_with_status(ctx->proc_fd, me->exit_code);
 }
 
 /*
@@ -276,8 +264,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		_exit(1);
 	stub_reset_signals();
 	log_first_err_reset();	/* errors from here on are this stub's */
-	/* the root joins the tree's mount namespace (mount-restore.c); the others are forked in it */
-	ret = ctx->in_stub ? 0 : mntns_stub_enter(ctx);
+	/* the root joins its mount namespace (mount-restore.c); the others are forked in their parent's */
+	ret = mntns_stub_enter(ctx, me);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't join the tree's mount namespace: %s", me->pid, strerror(-ret));
 	/* before its children are made; the root still holds the controller's fds here */
@@ -354,7 +342,7 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	stub_done(ctx);
 	if (zombie) {
 		stub_wait_stage(ctx, ST_ZOMBIE);
-		stub_exit_as_zombie(me);
+		stub_exit_as_zombie(ctx, me);
 	}
 	for (;;)
 		pause();

@@ -363,29 +363,45 @@ static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
 }
 
 /*
- * Run fn in name_dir, for a relative name (bind, connect), and come back;
+ * Run fn in the name's mount namespace and in name_dir, for a relative name
+ * (bind, connect), and come back. ctx: the controller is in the tree's
+ * namespaces (mntns_visit(), in unix_open() and unix_late()), and a name is
+ * the namespace's of the task that bound it (UnixSkEntry.mnt_id, a mount of
+ * it), gone into for fn; NULL: no visit, the name is taken where criu is.
  * alt: the path the socket file of ue was moved to, instead of its name.
  */
-static int in_name_dir(const UnixSkEntry *ue, const char *alt,
+static int in_name_dir(struct rst_ctx *ctx, const UnixSkEntry *ue, const char *alt,
 		       int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg), int fd, const char *who,
 		       void *arg)
 {
 	_cleanup_close_ int here = -1;
 	struct sockaddr_un sa;
 	socklen_t len = make_addr(ue, &sa);
-	int ret;
+	int moved = 0, ret;
 
 	if (alt) {
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", alt);
 		len = offsetof(struct sockaddr_un, sun_path) + strlen(alt) + 1;
 	}
 
-	if (ue->name_dir && ue->name.data[0]) {
+	if (ue->name.data[0] && ctx && ue->has_mnt_id) {
 		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (here < 0 || chdir(ue->name_dir))
-			return pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
+		moved = here < 0 ? -errno : mntns_visit_mount(ctx, ue->mnt_id);
+		if (moved < 0)
+			return moved;
 	}
-	ret = fn(fd, &sa, len, arg);
+	if (ue->name_dir && ue->name.data[0]) {
+		if (here < 0)
+			here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (here < 0 || chdir(ue->name_dir))
+			ret = pr_fail_errno("%s: can't go to %s", who, ue->name_dir);
+		else
+			ret = fn(fd, &sa, len, arg);
+	} else {
+		ret = fn(fd, &sa, len, arg);
+	}
+	if (moved > 0 && mntns_visit_mount_end(ctx))
+		return -EIO;	/* logged */
 	if (here >= 0 && fchdir(here))
 		return pr_fail_errno("can't come back to criu's cwd");
 	return ret;
@@ -422,18 +438,24 @@ static int remove_stale(int fd, const struct sockaddr_un *sa, socklen_t len, voi
 	return unlink(sa->sun_path) ? -errno : 0;
 }
 
+/* arg: the socket file's mode and owner, set once bound (NULL: none) */
 static int do_bind(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
 {
-	int ret;
+	const FilePermsEntry *perms = arg;
+	int ret = 0;
 
-	if (!bind(fd, (const struct sockaddr *)sa, len))
-		return 0;
-	if (errno != EADDRINUSE || !sa->sun_path[0])
-		return -errno;
-	ret = remove_stale(fd, sa, len, NULL);
-	if (ret)
-		return ret;
-	return bind(fd, (const struct sockaddr *)sa, len) ? -errno : 0;
+	if (bind(fd, (const struct sockaddr *)sa, len)) {
+		if (errno != EADDRINUSE || !sa->sun_path[0])
+			return -errno;
+		ret = remove_stale(fd, sa, len, NULL);
+		if (!ret && bind(fd, (const struct sockaddr *)sa, len))
+			ret = -errno;
+	}
+	if (!ret && perms &&
+	    (fchmodat(AT_FDCWD, sa->sun_path, perms->mode, 0) ||
+	     fchownat(AT_FDCWD, sa->sun_path, perms->uid, perms->gid, AT_SYMLINK_NOFOLLOW)))
+		ret = -errno;
+	return ret;
 }
 
 static int do_unlink(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
@@ -451,26 +473,22 @@ static void name_file(const UnixSkEntry *ue, char *file, size_t size)
 }
 
 /* bind() fd to the name of ue, with the socket file's mode and owner. */
-static int bind_name(int fd, const UnixSkEntry *ue, const char *who)
+static int bind_name(struct rst_ctx *ctx, int fd, const UnixSkEntry *ue, const char *who)
 {
 	bool path = ue->name.data[0] != '\0';
 	char file[PATH_MAX];
 	int ret;
 
 	name_file(ue, file, sizeof(file));
-	ret = in_name_dir(ue, NULL, do_bind, fd, who, NULL);
+	ret = in_name_dir(ctx, ue, NULL, do_bind, fd, who, path ? ue->file_perms : NULL);
 	if (ret)
-		return pr_fail(ret, "%s: can't bind to %s%s: %s\n", who, path ? "" : "an abstract name", file,
-			       strerror(-ret));
-	if (path && ue->file_perms &&
-	    (fchmodat(AT_FDCWD, file, ue->file_perms->mode, 0) ||
-	     fchownat(AT_FDCWD, file, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
-		return pr_fail_errno("%s: can't set the mode and owner of %s", who, file);
+		return pr_fail(ret, "%s: can't bind to %s%s (or set its mode and owner): %s\n", who,
+			       path ? "" : "an abstract name", file, strerror(-ret));
 	return 0;
 }
 
 /* The file of a socket whose file had been removed: it goes once nothing needs to connect to it. */
-static int unlink_deleted(struct unix_sk_info *si)
+static int unlink_deleted(struct rst_ctx *ctx, struct unix_sk_info *si)
 {
 	char file[PATH_MAX];
 	int ret;
@@ -478,7 +496,7 @@ static int unlink_deleted(struct unix_sk_info *si)
 	if (!is_deleted(si->ue) || si->unlinked)
 		return 0;
 	si->unlinked = true;
-	ret = in_name_dir(si->ue, si->moved, do_unlink, -1, si->who, NULL);
+	ret = in_name_dir(ctx, si->ue, si->moved, do_unlink, -1, si->who, NULL);
 	if (ret) {
 		name_file(si->ue, file, sizeof(file));
 		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
@@ -487,7 +505,7 @@ static int unlink_deleted(struct unix_sk_info *si)
 }
 
 /* A socket bound to a removed file that has the same name as si's frees the name first. */
-static int free_name_for(struct list_head *sks, struct unix_sk_info *si)
+static int free_name_for(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
 {
 	struct unix_sk_info *x;
 	int ret;
@@ -496,7 +514,7 @@ static int free_name_for(struct list_head *sks, struct unix_sk_info *si)
 		if (x != si && x->created && is_deleted(x->ue) && !x->moved && same_name(x, si) &&
 		    !!x->ue->name_dir == !!si->ue->name_dir &&
 		    (!x->ue->name_dir || !strcmp(x->ue->name_dir, si->ue->name_dir))) {
-			ret = unlink_deleted(x);
+			ret = unlink_deleted(ctx, x);
 			if (ret)
 				return ret;
 		}
@@ -554,13 +572,13 @@ static int do_remove_dirs(int fd, const struct sockaddr_un *sa, socklen_t len, v
  * A socket whose file was removed, and its directory too: the directories
  * are made again for bind() and removed with the file (unlink_deleted()).
  */
-static int make_name_dirs(struct unix_sk_info *si)
+static int make_name_dirs(struct rst_ctx *ctx, struct unix_sk_info *si)
 {
 	int ret;
 
 	if (!is_deleted(si->ue))
 		return 0;
-	ret = in_name_dir(si->ue, NULL, do_make_dirs, -1, si->who, si);
+	ret = in_name_dir(ctx, si->ue, NULL, do_make_dirs, -1, si->who, si);
 	if (ret)
 		return pr_fail(ret, "%s: can't make the removed directories of its name again: %s\n", si->who,
 			       strerror(-ret));
@@ -634,16 +652,16 @@ static int do_bind_moved(int fd, const struct sockaddr_un *sa, socklen_t len, vo
 }
 
 /* A socket whose file was removed: bound to its name, its file moved aside at once (si->moved). */
-static int bind_deleted(struct unix_sk_info *si, int fd)
+static int bind_deleted(struct rst_ctx *ctx, struct unix_sk_info *si, int fd)
 {
 	struct bind_moved_arg a = { .si = si };
 	char file[PATH_MAX];
 	int ret;
 
-	ret = make_name_dirs(si);
+	ret = make_name_dirs(ctx, si);
 	if (ret)
 		return ret;
-	ret = in_name_dir(si->ue, NULL, do_bind_moved, fd, si->who, &a);
+	ret = in_name_dir(ctx, si->ue, NULL, do_bind_moved, fd, si->who, &a);
 	if (ret) {
 		name_file(si->ue, file, sizeof(file));
 		return pr_fail(ret, "%s: can't bind to %s (its socket file was removed) and move the file aside: %s\n",
@@ -656,14 +674,14 @@ static int bind_deleted(struct unix_sk_info *si, int fd)
 	return 0;
 }
 
-static int bind_one(struct list_head *sks, struct unix_sk_info *si)
+static int bind_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
 {
 	int ret;
 
 	if (is_deleted(si->ue))
-		return bind_deleted(si, si->fd);
-	ret = free_name_for(sks, si);
-	return ret ?: bind_name(si->fd, si->ue, si->who);
+		return bind_deleted(ctx, si, si->fd);
+	ret = free_name_for(ctx, sks, si);
+	return ret ?: bind_name(ctx, si->fd, si->ue, si->who);
 }
 
 /*
@@ -787,7 +805,7 @@ static int create_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk
 		return ret;
 	si->created = true;
 	if (named(si)) {
-		ret = bind_one(sks, si);
+		ret = bind_one(ctx, sks, si);
 		if (ret)
 			return ret;
 	}
@@ -815,14 +833,14 @@ static int create_others(struct rst_ctx *ctx, struct list_head *sks)
 }
 
 /* An accepted socket: connect its peer to the restored listener and accept. */
-static int connect_accepted(struct unix_sk_info *si, struct unix_sk_info *l)
+static int connect_accepted(struct rst_ctx *ctx, struct unix_sk_info *si, struct unix_sk_info *l)
 {
 	struct unix_sk_info *c = si->peer;
 	int ret;
 
 	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
 		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
-	ret = in_name_dir(l->ue, l->moved, do_connect, c->fd, c->who, NULL);
+	ret = in_name_dir(ctx, l->ue, l->moved, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
 	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -863,14 +881,14 @@ static int connect_via_temp_listener(struct rst_ctx *ctx, struct list_head *sks,
 	if (ret)
 		return ret;
 	if (is_deleted(si->ue))
-		ret = bind_deleted(si, tmp);
+		ret = bind_deleted(ctx, si, tmp);
 	else
-		ret = free_name_for(sks, si) ?: bind_name(tmp, si->ue, si->who);
+		ret = free_name_for(ctx, sks, si) ?: bind_name(ctx, tmp, si->ue, si->who);
 	if (ret)
 		return ret;
 	if (listen(tmp, 1))
 		return pr_fail_errno("%s: listen", si->who);
-	ret = in_name_dir(si->ue, si->moved, do_connect, c->fd, c->who, NULL);
+	ret = in_name_dir(ctx, si->ue, si->moved, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
 	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
@@ -891,7 +909,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 		l = listener_of(sks, si);
 		ret = 0;
 		if (!si->created && l)
-			ret = connect_accepted(si, l);
+			ret = connect_accepted(ctx, si, l);
 		else if (!si->created && si->via)
 			ret = connect_via_temp_listener(ctx, sks, si);
 		if (ret)
@@ -901,7 +919,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 		struct unix_sk_info *p = si->peer;
 
 		if (si->ext_peer && !si->inherited) {
-			ret = in_name_dir(si->ext_peer, NULL, do_connect, si->fd, si->who, NULL);
+			ret = in_name_dir(ctx, si->ext_peer, NULL, do_connect, si->fd, si->who, NULL);
 			if (ret)
 				return pr_fail(ret, "%s: can't connect to socket %u outside the tree: %s\n", si->who,
 					       si->ext_peer->ino, strerror(-ret));
@@ -912,7 +930,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 		if (!named(p))
 			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
 				       p->who);
-		ret = in_name_dir(p->ue, p->moved, do_connect, si->fd, si->who, NULL);
+		ret = in_name_dir(ctx, p->ue, p->moved, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
 	}
@@ -924,7 +942,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 			continue;
 		if (l->ue->type != si->ue->type || !named(l))
 			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
-		ret = in_name_dir(l->ue, l->moved, do_connect, si->fd, si->who, NULL);
+		ret = in_name_dir(ctx, l->ue, l->moved, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
 		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
@@ -990,7 +1008,7 @@ static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, st
 {
 	struct sendto_arg a = { ctx, queue, si->who };
 
-	return in_name_dir(si->ue, si->moved, do_sendto, fd, si->who, &a);
+	return in_name_dir(ctx, si->ue, si->moved, do_sendto, fd, si->who, &a);
 }
 
 /* The restored datagram socket bound to the sender address of pkt, if the image has it. */
@@ -1125,12 +1143,12 @@ static int requeue_all(struct rst_ctx *ctx, struct list_head *sks)
 	}
 	/* removed socket files go once nothing needs to connect or send to them, then their removed directories */
 	list_for_each_entry(si, sks, list) {
-		ret = unlink_deleted(si);
+		ret = unlink_deleted(ctx, si);
 		if (ret)
 			return ret;
 	}
 	list_for_each_entry_reverse(si, sks, list) {
-		ret = si->nr_made_dirs ? in_name_dir(si->ue, NULL, do_remove_dirs, -1, si->who, si) : 0;
+		ret = si->nr_made_dirs ? in_name_dir(ctx, si->ue, NULL, do_remove_dirs, -1, si->who, si) : 0;
 		if (ret)
 			return pr_fail(ret, "%s: can't remove the directories of its name again: %s\n", si->who,
 				       strerror(-ret));
@@ -1236,10 +1254,10 @@ static void free_sks(struct list_head *sks)
 	list_for_each_entry_safe(si, tmp, sks, list) {
 		/* a failed restore: the socket file moved aside and the directories made for a removed name go too */
 		if (si->moved && !si->unlinked)
-			in_name_dir(si->ue, si->moved, do_unlink, -1, si->who, NULL);
+			in_name_dir(NULL, si->ue, si->moved, do_unlink, -1, si->who, NULL);
 		free(si->moved);
 		if (si->nr_made_dirs)
-			in_name_dir(si->ue, NULL, do_remove_dirs, -1, si->who, si);
+			in_name_dir(NULL, si->ue, NULL, do_remove_dirs, -1, si->who, si);
 		if (si->fd >= 0)
 			close(si->fd);
 		if (si->orphan_fd >= 0)

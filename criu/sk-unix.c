@@ -460,7 +460,8 @@ static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
  * the name each get it so): the name's directory must be there, or have
  * been removed too (it is made again for the moment).
  */
-static int check_rebindable(const struct pstree *t, const char *name_dir, const char *name, const char *who)
+static int check_rebindable(const struct pstree *t, const struct pstree_item *item, const char *name_dir,
+			    const char *name, const char *who)
 {
 	char path[PATH_MAX], *slash;
 	struct stat st;
@@ -469,17 +470,17 @@ static int check_rebindable(const struct pstree *t, const char *name_dir, const 
 	if (snprintf(path, sizeof(path), "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) >= (int)sizeof(path))
 		return pr_fail(-ENAMETOOLONG, "%s: the name %s is too long\n", who, name);
 	/* restore binds a relative name from the task's cwd, which must be there */
-	if (name_dir && (mntns_tree_stat(t, name_dir, &st, true) || !S_ISDIR(st.st_mode)))
+	if (name_dir && (mntns_tree_stat(t, item, name_dir, &st, true) || !S_ISDIR(st.st_mode)))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: bound to the relative name %s, whose socket file was removed and the directory %s it "
 			       "is relative to (the task's cwd) too: criu can't bind the socket to that name again\n",
 			       who, name, name_dir);
-	if (!mntns_tree_stat(t, path, &st, false))
+	if (!mntns_tree_stat(t, item, path, &st, false))
 		return 0;
 	/* directories removed too are made again for bind() and removed after; the nearest one left must be one */
 	while ((slash = strrchr(path, '/')) && slash != path) {
 		*slash = '\0';
-		ret = mntns_tree_stat(t, path, &st, true);
+		ret = mntns_tree_stat(t, item, path, &st, true);
 		if (!ret) {
 			if (S_ISDIR(st.st_mode))
 				return 0;
@@ -507,8 +508,8 @@ static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *per
 	ssize_t n;
 	int err;
 
-	/* restore binds a path from the namespace's root */
-	if (s->name[0] == '/' && t && t->mntns && p->item && !mntns_task_at_root(p->item))
+	/* restore binds a path from the root of the task's namespace */
+	if (s->name[0] == '/' && p->item && mntns_of(t, p->item) && !mntns_task_at_root(p->item))
 		return pr_fail(-EOPNOTSUPP,
 			       "%s: bound to %s by a task whose root is not its mount namespace's (chroot): criu would "
 			       "bind it again from the namespace's root\n",
@@ -522,11 +523,18 @@ static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *per
 		dir[n] = '\0';
 		ue->name_dir = dir;
 	}
+	/* the name is the task's mount namespace's: restore binds it there (as CRIU: a mount of it) */
+	if (p->item && mntns_of(t, p->item)) {
+		const struct mnt_ns *ns = mntns_of(t, p->item);
+
+		ue->has_mnt_id = true;
+		ue->mnt_id = ns->m[ns->root].mnt_id;
+	}
 	err = cwd >= 0 ? (fstatat(cwd, s->name, &st, AT_SYMLINK_NOFOLLOW) ? -errno : 0)
-		       : mntns_tree_stat(t, s->name, &st, false);
+		       : mntns_tree_stat(t, p->item, s->name, &st, false);
 	if (err || !S_ISSOCK(st.st_mode) || !s->has_vfs || st.st_ino != s->vfs_ino) {
 		/* restore binds to the name and removes the file again */
-		int ret = check_rebindable(t, ue->name_dir, s->name, who);
+		int ret = check_rebindable(t, p->item, ue->name_dir, s->name, who);
 
 		if (ret)
 			return ret;

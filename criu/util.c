@@ -53,6 +53,19 @@ int read_file_at(int dfd, const char *path, char *buf, size_t size)
 	return n;
 }
 
+/* Writes all of val to dfd/path (an existing file: /proc, /sys, cgroupfs); 0 or -errno. */
+int write_file_at(int dfd, const char *path, const char *val)
+{
+	_cleanup_close_ int fd = openat(dfd, path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(val);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		return -errno ?: -EIO;
+	return 0;
+}
+
 ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf)
 {
 	_cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);

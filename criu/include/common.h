@@ -87,6 +87,7 @@ static inline void *__xalloc(void *p, size_t sz, const char *file, int line)
 
 /* Read a whole small file relative to a directory fd; NUL-terminated. */
 int read_file_at(int dfd, const char *path, char *buf, size_t size);
+int write_file_at(int dfd, const char *path, const char *val);
 /* Read a whole file of any size; *ret_buf must be freed. Returns length or -errno. */
 ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf);
 /* The same, at most max_read bytes per read() (see parse_pid_smaps_vmflags()). */

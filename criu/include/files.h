@@ -174,7 +174,7 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item);
  * Dump a file that criu itself holds open (lfd), such as a task's exe or the
  * file behind a file-backed mapping, as a regular file object, once per file.
  */
-int dump_file_lfd(struct dump_files_ctx *ctx, int lfd, uint32_t *ret_id);
+int dump_file_lfd(struct dump_files_ctx *ctx, struct pstree_item *item, int lfd, uint32_t *ret_id);
 /*
  * Whether the file behind p lost the name it was opened by: its link ends in
  * " (deleted)" and that path is not this very file (whose name may end so).

@@ -26,7 +26,10 @@ struct rst_ctx;
 struct fd_parms;
 struct stat;
 
-/* TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), the tree's own */
+/*
+ * TaskKobjIdsEntry.mnt_ns_id: criu's own (also InventoryEntry.root_ids), then
+ * the tree's own namespaces from 2 on, in tree order (the root's first)
+ */
 #define MNTNS_ID_CRIU 1
 #define MNTNS_ID_TREE 2
 
@@ -54,6 +57,10 @@ struct file_key {
 
 struct mnt_ns {
 	uint32_t id;
+	dev_t ns_dev;			/* dump: the namespace file's device and inode */
+	ino_t ns_ino;
+	struct pstree_item *item;	/* dump: a task in it, at its root if one is (mountinfo, ns file) */
+	struct mnt_ns *next;		/* dump: the next of the tree's namespaces (pstree.mntns_list) */
 	struct mnt_info *m;
 	int nr;
 	int root;			/* index of the root mount */
@@ -65,35 +72,40 @@ struct mnt_ns {
 /* ---- dump (mount.c) ---- */
 
 /*
- * When the tree's mount namespace is not criu's: read it, check it (every
- * live task must be in the root's; what restore can't build is refused with
- * an error naming the mount) and keep it in *ret (NULL: criu's). 0 or -errno.
+ * Every mount namespace of the tree's tasks that is not criu's: read each,
+ * check them (what restore can't build is refused with an error naming the
+ * mount) and keep them in t->mntns_list, the root's in t->mntns (NULL:
+ * criu's); each task's item->mnt_ns_id. 0 or -errno.
  */
-int mntns_collect(struct pstree *t, struct mnt_ns **ret);
-/* mountpoints-ID.img and the tmpfs images. */
-int mntns_dump(int img_dfd, struct pstree *t, struct mnt_ns *ns);
+int mntns_collect(struct pstree *t);
+/* mountpoints-ID.img of each namespace and the tmpfs images. */
+int mntns_dump(int img_dfd, struct pstree *t);
+/* the namespace and those linked after it */
 void mntns_free(struct mnt_ns *ns);
-/* TaskKobjIdsEntry.mnt_ns_id of every task of the tree */
-uint32_t mntns_id(const struct pstree *t);
+/* The namespace item is in (NULL: criu's); item NULL: the root's. */
+struct mnt_ns *mntns_of(const struct pstree *t, const struct pstree_item *item);
 /*
  * A file of the tree on a mount: *ret_mnt_id is its mount (-1 in criu's
- * namespace); an fd whose mount is not in the tree's namespace is refused.
+ * namespace); an fd whose mount is not in its task's namespace is refused.
  */
 int mntns_file_mount(const struct pstree *t, const struct fd_parms *p, int *ret_mnt_id);
 
 /*
- * stat() (lstat() unless follow) of an absolute path as the tree sees it:
- * in its own mount namespace, from the namespace's root (the root of a task
- * that is not chrooted; -EOPNOTSUPP when every task is). 0 or -errno.
+ * stat() (lstat() unless follow) of an absolute path as task item sees it
+ * (NULL: the root task): in its mount namespace, from the namespace's root
+ * (the root of a task there that is not chrooted; -EOPNOTSUPP when every
+ * task is). 0 or -errno.
  */
-int mntns_tree_stat(const struct pstree *t, const char *path, struct stat *st, bool follow);
-/* open() of an absolute path as the tree sees it (as mntns_tree_stat()): an fd or -errno. */
+int mntns_tree_stat(const struct pstree *t, const struct pstree_item *item, const char *path, struct stat *st,
+		    bool follow);
+/* open() of an absolute path as task item sees it (as mntns_tree_stat()): an fd or -errno. */
+int mntns_tree_open(const struct pstree *t, const struct pstree_item *item, const char *path, int flags);
 /* Whether the task's root is the root of its mount namespace (not chrooted). */
 bool mntns_task_at_root(const struct pstree_item *item);
-int mntns_tree_open(const struct pstree *t, const char *path, int flags);
 /*
  * The inode of file handle fh on device s_dev (an inotify watch), opened by
- * handle through a mount of the tree's own mount namespace: its path there
+ * handle through a mount of task item's mount namespace (NULL: the root
+ * task's), one of the tree's own: its path there
  * (from the namespace's root, to ret_path) must lead to that very inode, and
  * the mount it leads through (*ret_mnt_id) is the one restore reopens it
  * below; *ret_fd is the inode reached by that path (O_PATH). A removed inode
@@ -101,15 +113,15 @@ int mntns_tree_open(const struct pstree *t, const char *path, int flags);
  * -ENOENT when no mount of the tree reaches it.
  */
 struct file_handle;
-int mntns_open_handle(const struct pstree *t, uint32_t s_dev, struct file_handle *fh, int *ret_fd, int *ret_mnt_id,
-		      char *ret_path, size_t size);
-/* Whether path (from the namespace's root) is at or below the mountpoint of the tree's mount mnt_id. */
+int mntns_open_handle(const struct pstree *t, const struct pstree_item *item, uint32_t s_dev, struct file_handle *fh,
+		      int *ret_fd, int *ret_mnt_id, char *ret_path, size_t size);
+/* Whether path (from the namespace's root) is at or below the mountpoint of mount mnt_id of the tree's. */
 bool mntns_path_on_mount(const struct pstree *t, int mnt_id, const char *path);
 
 /*
- * A socket of the tree is bound to the socket file st (in the tree's own
- * mount namespace): the restore binds it there again, so a tmpfs image need
- * not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
+ * A socket of the tree is bound to the socket file st (in a mount namespace
+ * of the tree's own): the restore binds it there again, so a tmpfs image
+ * need not hold the file. 0 or -ENOMEM; nothing without a mount namespace.
  */
 int mntns_note_socket_file(struct pstree *t, const struct stat *st);
 /* Whether the socket file st is one a socket of the tree is bound to. */
@@ -140,8 +152,12 @@ struct mnt_pty {
 int mntns_read_images(struct rst_ctx *ctx);
 /* Build the tree in a new mount namespace (before any file is opened). */
 int mntns_restore_prepare(struct rst_ctx *ctx);
-/* In the root stub, first: join the namespace built. */
-int mntns_stub_enter(struct rst_ctx *ctx);
+/*
+ * In each stub, first: the root stub makes the late mounts and joins the
+ * root task's namespace, another stub joins its own when it is not its
+ * parent's.
+ */
+int mntns_stub_enter(struct rst_ctx *ctx, struct pstree_item *me);
 /*
  * Open path (a dumped name, from the namespace's root) of a file on mount
  * mnt_id: relative to the mount criu made, never crossing another. An fd or
@@ -167,6 +183,14 @@ struct mntns_visit {
 };
 int mntns_visit(struct rst_ctx *ctx, struct mntns_visit *v);
 int mntns_visit_end(struct mntns_visit *v);
+/*
+ * Within a visit: into the namespace of mount mnt_id (-1: the root task's)
+ * when it is another; 1 when it went (mntns_visit_mount_end() comes back to
+ * the root task's; the root and cwd are that namespace's root then), 0 when
+ * not, or -errno, logged.
+ */
+int mntns_visit_mount(struct rst_ctx *ctx, int mnt_id);
+int mntns_visit_mount_end(struct rst_ctx *ctx);
 
 
 /* The filesystem name of a mnt_entry fstype restore makes from nothing (proc, tmpfs, ...), else NULL. */

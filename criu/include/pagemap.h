@@ -177,8 +177,13 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
 		   size_t pmbuf_nr, const struct page_parent *parent);
 
-/* 1 when a page of [start, end) is a guard marker (PME_GUARD), 0 when none is, or -errno. */
-int range_has_guard_pages(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr);
+/*
+ * fn(run_start, run_end, arg) for each run of guard markers (PME_GUARD,
+ * MADV_GUARD_INSTALL) in [start, end); stops at fn's first non-zero return,
+ * which it hands back (or -errno of the pagemap read).
+ */
+int for_each_guard_run(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr,
+		       int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg);
 
 /*
  * A pagemap image read back whole: pages_id from its head, its entries

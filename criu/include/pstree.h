@@ -88,8 +88,10 @@ struct pstree {
 	 * is in that namespace and the images hold the pids seen there.
 	 */
 	unsigned long ns_flags;
-	/* dump: the tree's own mount namespace (mount.h), NULL when it shares criu's */
+	/* dump: the root task's mount namespace (mount.h), NULL when it is criu's */
 	struct mnt_ns *mntns;
+	/* dump: every mount namespace of the tree's own (the root's among them), by id, linked by next */
+	struct mnt_ns *mntns_list;
 	/* seize.c: tids seized before the walk (--freeze-cgroup), sorted; only interrupted by the walk */
 	const pid_t *preseized;
 	int nr_preseized;

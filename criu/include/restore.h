@@ -78,6 +78,8 @@ struct rst_mem {
 	int remote_proc_fd;		/* > 0: the task's fd of /proc, for /proc paths (chroot) */
 	int remote_ctl_pidfd;		/* > 0: the task's pidfd of criu (pidfd_getfd of criu's files) */
 	bool lazy;			/* --lazy-pages and the pages are the pages image's (no parent chain) */
+	struct VmaEntry **guards;	/* runs of guard markers: mm->vmas past n_vmas (mem_split_guards()) */
+	size_t nr_guards;
 	/*
 	 * mem-cow.c: one COW_* state per VMA (in memory shared with the stubs),
 	 * NULL when no VMA of the tree can be shared with a child.
@@ -157,6 +159,10 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
  * restored task: their runs get PE_RST_SKIP. Before validate_mem().
  */
 int mem_skip_vdso_pages(pid_t pid, const struct rst_mem *mem);
+/* mem-restore.c: the VMA_AREA_GUARD entries out of mm->n_vmas into guards; 0 or -EINVAL. */
+int mem_split_guards(pid_t pid, struct rst_mem *mem);
+/* mem-restore.c: back into mm->n_vmas, before the MmEntry is freed. */
+void mem_join_guards(struct rst_mem *mem);
 /* mem-restore.c: checks of the images alone (before anything starts). */
 int validate_mem(pid_t pid, const struct rst_mem *mem);
 /* mem-restore.c: true when [start, end) meets no dumped VMA of mem. */

@@ -21,7 +21,10 @@ Modes:
 
 Per-test options live in test/zdtm/static/NAME.desc, either a python dict
 literal or key=value lines:
-  opts, dopts, ropts  extra criu options for both / dump / restore (shell words)
+  opts, dopts, ropts  extra criu options for both / dump / restore (shell words);
+                      {tmp} in them is the test's own temporary directory, made
+                      fresh for each run (the test has it in $ZDTM_TMP), so
+                      that two runs at once never share a path
   crfail              the dump must fail, and the task must survive and pass
   dfault              a dump step to fail on purpose (criu's CRIU_FAULT test hook,
                       e.g. before-inventory: everything is dumped, then the dump fails)
@@ -300,6 +303,20 @@ class Reaper:
             self.reap()
         self.status.clear()
         return killed
+
+
+def remove_tmp(path):
+    """A test's temporary directory, with what the test mounted under it in the runner's
+    namespace (deepest first, detached)."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            mps = [l.split()[4] for l in f]
+    except OSError:
+        mps = []
+    libc = ctypes.CDLL(None, use_errno=True)
+    for mp in sorted((m for m in mps if m == path or m.startswith(path + "/")), key=len, reverse=True):
+        libc.umount2(mp.encode(), 2)     # MNT_DETACH
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def spawn(argv, cwd, log_path, tty=None, env=None):
@@ -698,15 +715,19 @@ class Runner:
         argv += ["-w", t["dir"]]        # /dev and /dev/pts: ns-root's own
         return argv + ["--", t["bin"], t["outfile"]]
 
+    def desc_words(self, t, key):
+        """The .desc's criu options, {tmp} replaced by the test's temporary directory."""
+        return [w.replace("{tmp}", t["tmp"]) for w in t["desc"][key]]
+
     def start(self, t):
         argv = [t["bin"], "--pidfile=" + t["pidfile"], "--outfile=" + t["outfile"]]
         if self.args.flavor == "ct":
             argv = self.ct_argv(t)
-        tty, env = None, None
+        tty, env = None, dict(os.environ, ZDTM_TMP=t["tmp"])
         if self.tty:
             argv.append("--shell-job")
             tty = self.tty["slave"]
-            env = dict(os.environ, ZDTM_TTY_RDEV=self.tty["rdev"], ZDTM_TTY_MARK=self.tty["mark"])
+            env.update(ZDTM_TTY_RDEV=self.tty["rdev"], ZDTM_TTY_MARK=self.tty["mark"])
         launcher = spawn(argv, t["dir"], t["log"], tty=tty, env=env)
         gone, st = self.reaper.wait(launcher, t["timeout"])
         self.tty_drain()
@@ -735,7 +756,7 @@ class Runner:
             argv.append("--shell-job")
         if self.args.flavor == "ct":
             argv += self.ct_external(t, True)
-        argv += t["desc"]["opts"] + t["desc"]["dopts"]
+        argv += self.desc_words(t, "opts") + self.desc_words(t, "dopts")
         env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
         rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd, env=env)
         return ddir, rc, out
@@ -748,7 +769,7 @@ class Runner:
             argv.append("--shell-job")
         if self.args.flavor == "ct":
             argv += ["--root", CT_ROOT] + self.ct_external(t, False)
-        argv += t["desc"]["opts"] + t["desc"]["ropts"]
+        argv += self.desc_words(t, "opts") + self.desc_words(t, "ropts")
         lazy_pid = self.start_lazy_pages(t, ddir) if self.args.lazy_pages else None
         if lazy_pid:
             argv.append("--lazy-pages")
@@ -1041,6 +1062,8 @@ class Runner:
             raise TestFailed("not built: %s (make zdtm-progs)" % os.path.relpath(t["bin"], ROOT))
         shutil.rmtree(t["dir"], ignore_errors=True)
         os.makedirs(t["dir"])
+        # the test's own temporary directory, unique to this run ({tmp}, $ZDTM_TMP)
+        t["tmp"] = tempfile.mkdtemp(prefix="zdtm-%s." % name)
         t["pidfile"] = os.path.join(t["dir"], name + ".pid")
         t["outfile"] = os.path.join(t["dir"], name + ".out")
         t["log"] = os.path.join(t["dir"], name + ".log")
@@ -1050,6 +1073,7 @@ class Runner:
         t0 = time.monotonic()
         result, reason, blocks = "PASS", "", []
         leftovers = []
+        t = None
         try:
             t = self.prepare(name)
             if t["desc"]["tty"]:
@@ -1064,6 +1088,8 @@ class Runner:
             result, reason = "FAIL", "bad .desc: %s" % e
         finally:
             leftovers += self.reaper.kill_all_below(self.me, [p for c in self.crits for p in c.keep()])
+            if t and t.get("tmp"):
+                remove_tmp(t["tmp"])
         self.counts[result] += 1
         line = "%s  %s" % (result, name)
         if reason:

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mnt_ext: an external mount, as a container runtime names one. The test's
- * own mount namespace has a ramfs (which criu can't make again) at
- * /tmp/zdtm_mnt_ext/in; the .desc dumps it as external with a key
+ * own mount namespace has a ramfs (which criu can't make again) at in/ of
+ * its temporary directory ($ZDTM_TMP, {tmp} in the .desc: the runner makes
+ * one per run); the .desc dumps it as external with a key
  * (--external mnt[MOUNTPOINT]:KEY) and restores the key from a directory
  * (--ext-mount-map KEY:PATH, RPC ext_mnt) with --root /. After restore the
  * mount at in/ must be a bind of that directory (its marker file there, the
@@ -20,7 +21,8 @@
 
 #include "mntns.h"
 
-#define BASE "/tmp/zdtm_mnt_ext"
+/* under the test's temporary directory, unique to the run ({tmp} in the .desc) */
+#define T(rel) mntns_tmp(rel)
 #define RAMFS_MAGIC 0x858458f6
 
 static int put(const char *path, const char *text)
@@ -53,16 +55,21 @@ int main(int argc, char **argv)
 	struct statfs sfs;
 	char *before;
 
+	if (!T("")) {
+		fprintf(stderr, "ZDTM_TMP is not set: the test is run by zdtm.py, which makes it\n");
+		return 1;
+	}
+
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	mkdir(BASE, 0755);
-	mkdir(BASE "/src", 0755);
-	mkdir(BASE "/in", 0755);
-	mkdir(BASE "/plain", 0755);
-	if (put(BASE "/src/marker", "external") || mount("zdtm-ext", BASE "/in", "ramfs", 0, NULL) ||
-	    put(BASE "/in/data", "ram") || mount("zdtm-plain", BASE "/plain", "tmpfs", 0, "size=16k") ||
-	    put(BASE "/plain/file", "plain")) {
+	mkdir(T(""), 0755);
+	mkdir(T("/src"), 0755);
+	mkdir(T("/in"), 0755);
+	mkdir(T("/plain"), 0755);
+	if (put(T("/src/marker"), "external") || mount("zdtm-ext", T("/in"), "ramfs", 0, NULL) ||
+	    put(T("/in/data"), "ram") || mount("zdtm-plain", T("/plain"), "tmpfs", 0, "size=16k") ||
+	    put(T("/plain/file"), "plain")) {
 		fail("can't build the tree");
 		return 1;
 	}
@@ -71,28 +78,28 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	expect(BASE "/plain/file", "plain");
-	if (statfs(BASE "/in", &sfs)) {
+	expect(T("/plain/file"), "plain");
+	if (statfs(T("/in"), &sfs)) {
 		fail("statfs in");
 	} else if (sfs.f_type == RAMFS_MAGIC) {
 		/* not restored (--norst): the tree as it was */
 		mntns_check(before);
-		expect(BASE "/in/data", "ram");
+		expect(T("/in/data"), "ram");
 	} else {
 		/* restored: the runtime's directory is bound there */
-		expect(BASE "/in/marker", "external");
-		if (!access(BASE "/in/data", F_OK))
+		expect(T("/in/marker"), "external");
+		if (!access(T("/in/data"), F_OK))
 			fail("the ramfs file is in the external mount");
 		if (mntns_in_runners())
 			fail("the task is in the runner's mount namespace");
 	}
-	umount2(BASE "/in", MNT_DETACH);
-	umount2(BASE "/plain", MNT_DETACH);
-	unlink(BASE "/src/marker");
-	rmdir(BASE "/src");
-	rmdir(BASE "/in");
-	rmdir(BASE "/plain");
-	rmdir(BASE);
+	umount2(T("/in"), MNT_DETACH);
+	umount2(T("/plain"), MNT_DETACH);
+	unlink(T("/src/marker"));
+	rmdir(T("/src"));
+	rmdir(T("/in"));
+	rmdir(T("/plain"));
+	rmdir(T(""));
 	if (test_failed())
 		return 1;
 	pass();

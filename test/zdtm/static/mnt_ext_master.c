@@ -20,7 +20,8 @@
 
 #include "mntns.h"
 
-#define HOST "/tmp/zdtm_mnt_extm"
+/* under the test's temporary directory, unique to the run ({tmp} in the .desc) */
+#define T(rel) mntns_tmp(rel)
 
 static void expect(const char *path, const char *text)
 {
@@ -39,26 +40,31 @@ int main(int argc, char **argv)
 {
 	char *before;
 
+	if (!T("")) {
+		fprintf(stderr, "ZDTM_TMP is not set: the test is run by zdtm.py, which makes it\n");
+		return 1;
+	}
+
 	if (!getenv("ZDTM_MNTNS_IN")) {
 		int fd;
 
 		/* in the runner's namespace: the group outside */
-		mkdir(HOST, 0755);
-		mkdir(HOST "/src", 0755);
-		if (mount("zdtm-host", HOST "/src", "tmpfs", 0, "size=16k") ||
-		    mount(NULL, HOST "/src", NULL, MS_SHARED, NULL))
+		mkdir(T(""), 0755);
+		mkdir(T("/src"), 0755);
+		if (mount("zdtm-host", T("/src"), "tmpfs", 0, "size=16k") ||
+		    mount(NULL, T("/src"), NULL, MS_SHARED, NULL))
 			return 1;
-		fd = open(HOST "/src/marker", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		fd = open(T("/src/marker"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 		if (fd < 0 || write(fd, "host", 4) != 4)
 			return 1;
 		close(fd);
 	}
-	mntns_keep_slave = HOST "/src";
+	mntns_keep_slave = strdup(T("/src"));
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!strstr((before = mntns_snapshot()) ?: "", HOST "/src on /: root=/ opts=rw,relatime prop=[ master:G0]")) {
-		fail("%s is not a slave of the runner's group", HOST "/src");
+	if (!strstr((before = mntns_snapshot()) ?: "", T("/src on /: root=/ opts=rw,relatime prop=[ master:G0]"))) {
+		fail("%s is not a slave of the runner's group", T("/src"));
 		test_msg("%s", before ?: "");
 		return 1;
 	}
@@ -67,7 +73,7 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	mntns_check(before);
-	expect(HOST "/src/marker", "host");
+	expect(T("/src/marker"), "host");
 	if (test_failed())
 		return 1;
 	pass();

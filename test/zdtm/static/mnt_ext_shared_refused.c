@@ -16,27 +16,33 @@
 
 #include "mntns.h"
 
-#define HOST "/tmp/zdtm_mnt_exts"
+/* under the test's temporary directory, unique to the run ({tmp} in the .desc) */
+#define T(rel) mntns_tmp(rel)
 
 int main(int argc, char **argv)
 {
 	char *snap;
 
+	if (!T("")) {
+		fprintf(stderr, "ZDTM_TMP is not set: the test is run by zdtm.py, which makes it\n");
+		return 1;
+	}
+
 	if (!getenv("ZDTM_MNTNS_IN")) {
-		mkdir(HOST, 0755);
-		mkdir(HOST "/src", 0755);
-		if (mount("zdtm-host", HOST "/src", "tmpfs", 0, "size=16k") ||
-		    mount(NULL, HOST "/src", NULL, MS_SHARED, NULL) || mkdir(HOST "/src/x", 0755))
+		mkdir(T(""), 0755);
+		mkdir(T("/src"), 0755);
+		if (mount("zdtm-host", T("/src"), "tmpfs", 0, "size=16k") ||
+		    mount(NULL, T("/src"), NULL, MS_SHARED, NULL) || mkdir(T("/src/x"), 0755))
 			return 1;
 	}
-	mntns_keep_slave = HOST "/src";
+	mntns_keep_slave = strdup(T("/src"));
 	mntns_keep_shared = true;
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
 	snap = mntns_snapshot();
-	if (!strstr(snap ?: "", HOST "/src on /: root=/ opts=rw,relatime prop=[ shared:G0]")) {
-		fail("%s is not a peer of the runner's group", HOST "/src");
+	if (!strstr(snap ?: "", T("/src on /: root=/ opts=rw,relatime prop=[ shared:G0]"))) {
+		fail("%s is not a peer of the runner's group", T("/src"));
 		test_msg("%s", snap ?: "");
 		return 1;
 	}
@@ -45,9 +51,9 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	/* still a peer: a mount made here reaches the runner's copy, which is the same tree */
-	if (mount("zdtm-x", HOST "/src/x", "tmpfs", 0, "size=16k"))
+	if (mount("zdtm-x", T("/src/x"), "tmpfs", 0, "size=16k"))
 		fail("mount on the shared mount");
-	umount2(HOST "/src/x", MNT_DETACH);
+	umount2(T("/src/x"), MNT_DETACH);
 	if (strcmp(mntns_snapshot() ?: "", snap))
 		fail("the tree changed after the refused dump");
 	if (test_failed())

@@ -5,7 +5,8 @@
  *
  * mntns_enter() unshares it with private propagation and detaches what the
  * test inherited but "/", "/proc" and "/dev" (so the tree is the test's:
- * criu has to build every mount of it again), then reopens fds 0, 1 and 2
+ * criu has to build every mount of it again; in the ct flavour it keeps them
+ * all, a second mount namespace in the container), then reopens fds 0, 1 and 2
  * inside it (an fd opened before is on a mount of the runner's namespace,
  * which a dump refuses).
  *
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +162,24 @@ static inline char *mntns_mkdtemp(char *buf, size_t size, const char *name)
 	return mkdtemp(buf);
 }
 
+/*
+ * rel under the test's own temporary directory, which the runner makes for
+ * each run ($ZDTM_TMP; the .desc names it {tmp}): never a fixed path that two
+ * runs at once would share. NULL when the test was not started by the runner.
+ */
+static inline const char *mntns_tmp(const char *rel)
+{
+	static char buf[8][256];
+	static int n;
+	const char *base = getenv("ZDTM_TMP");
+
+	if (!base || !*base)
+		return NULL;
+	n = (n + 1) % 8;
+	snprintf(buf[n], sizeof(buf[n]), "%s%s", base, rel);
+	return buf[n];
+}
+
 static inline unsigned long mntns_ino(const char *path)
 {
 	struct stat st;
@@ -224,6 +244,14 @@ static inline int mntns_enter(char **argv)
 		fail("can't make a private mount namespace");
 		return -1;
 	}
+	/*
+	 * In the ct flavour the namespace is a second one of the tree, unshared
+	 * from the container's (ns-root's): the test keeps its mounts, which it
+	 * runs from (binds of the runner's, external there), and its /proc,
+	 * of the container's pid namespace, which is the test's.
+	 */
+	if (getenv("ZDTM_CT"))
+		goto reopen;
 	/* detach every mount on "/" but /proc and /dev, and every mount on /dev */
 	for (int pass = 0; pass < 8; pass++) {
 		int left = 0;
@@ -255,6 +283,7 @@ static inline int mntns_enter(char **argv)
 		fail("can't mount a proc of the test's own");
 		return -1;
 	}
+reopen:
 	if (mntns_reopen_stdio()) {
 		fail("can't reopen stdio in the new mount namespace");
 		return -1;
@@ -279,6 +308,13 @@ static inline bool mntns_in_runners(void)
 {
 	const char *r = getenv("ZDTM_MNTNS_RUNNER");
 
+	/*
+	 * ct: the namespace the test started in is the container's, restored
+	 * as a new one (whose inode may be the old one's number again): the
+	 * test must not be in its init's
+	 */
+	if (getenv("ZDTM_CT"))
+		return mntns_ino("/proc/self/ns/mnt") == mntns_ino("/proc/1/ns/mnt");
 	return !r || strtoul(r, NULL, 10) == mntns_ino("/proc/self/ns/mnt");
 }
 
@@ -299,6 +335,96 @@ static inline void mntns_check(const char *before)
 	if (mntns_in_runners())
 		fail("the task is in the mount namespace of the runner (criu's)");
 	free(after);
+}
+
+
+/*
+ * A child in a mount namespace unshared from the test's (as a nested runtime
+ * or systemd's PrivateTmp makes one): mntns_fork_child() forks it; it
+ * unshares, reopens its stdio there and execs the test again (so that its
+ * exe and libraries are mapped from its own namespace's mounts) with
+ * ZDTM_MNTNS_CHILD set to the write end of a pipe; the test's main() then
+ * runs its child part, which calls mntns_child_ready() once set up. The
+ * parent returns from mntns_fork_child() when the child is ready.
+ */
+static inline pid_t mntns_fork_child(char **argv)
+{
+	char exe[512], c;
+	int p[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0 || unshare(CLONE_NEWNS) || mntns_reopen_stdio())
+			_exit(2);
+		exe[n] = '\0';
+		if (p[1] != 3 && (dup2(p[1], 3) < 0 || close(p[1])))
+			_exit(2);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		setenv("ZDTM_MNTNS_CHILD", "3", 1);
+		execv(exe, argv);
+		_exit(2);
+	}
+	close(p[1]);
+	n = read(p[0], &c, 1);
+	close(p[0]);
+	return n == 1 ? pid : -1;
+}
+
+static volatile sig_atomic_t mntns_child_term;
+
+static void mntns_child_on_term(int sig)
+{
+	(void)sig;
+	mntns_child_term = 1;
+}
+
+/* In the child: set up; tell the parent; wait for its SIGTERM (after restore). */
+static inline int mntns_child_ready(void)
+{
+	sigset_t mask, old;
+	char c = 1;
+
+	signal(SIGTERM, mntns_child_on_term);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigdelset(&old, SIGTERM);	/* the test's mask, inherited, may block it */
+	if (write(3, &c, 1) != 1)
+		return -1;
+	close(3);
+	while (!mntns_child_term)
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+/* The mount id of path (statx), -1. */
+static inline long long mntns_mnt_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+		return -1;
+	return (long long)stx.stx_mnt_id;
+}
+
+/* The mount namespace inode of the task pid (0: self). */
+static inline unsigned long mntns_ino_of(pid_t pid)
+{
+	char path[64];
+
+	if (!pid)
+		return mntns_ino("/proc/self/ns/mnt");
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	return mntns_ino(path);
 }
 
 #endif

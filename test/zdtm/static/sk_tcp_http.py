@@ -10,10 +10,7 @@ connection and the server's thread waits for the next one. criu dumps with
 address and port unchanged, no reconnect) carries a second request, and the
 server still accepts new connections.
 
-The zdtm protocol is the one of test/zdtm/lib/zdtm.c (see py_asyncio.py):
-the launcher forks the test, which becomes a session leader, writes the
-pidfile when ready and sends SIGUSR1 to the launcher; the verdict ("PASS" or
-"FAIL: ...") goes to the outfile.
+The zdtm protocol: test/zdtm/lib/zdtmtst.py.
 """
 
 import http.client
@@ -24,83 +21,13 @@ import subprocess
 import sys
 import time
 
+
+sys.dont_write_bytecode = True  # the source tree is read-only in the ct flavour
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import zdtmtst  # noqa: E402
+from zdtmtst import log, report_ready  # noqa: E402
+
 TIMEOUT = 20
-
-
-class Verdict:
-    def __init__(self, outfile):
-        self.outfile = outfile
-        self.failed = False
-
-    def write(self, line):
-        if not self.outfile:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            return
-        fd = os.open(self.outfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
-
-    def fail(self, msg):
-        self.failed = True
-        log("FAIL: " + msg)
-        self.write("FAIL: sk_tcp_http.py: %s\n" % msg)
-
-    def check(self, what, got, want):
-        if got != want:
-            self.fail("%s: got %r, expected %r" % (what, got, want))
-            return False
-        return True
-
-
-def log(msg):
-    sys.stderr.write("[%d] %s\n" % (os.getpid(), msg))
-    sys.stderr.flush()
-
-
-def parse_args(argv):
-    pidfile = outfile = None
-    for a in argv[1:]:
-        if a.startswith("--pidfile=") and len(a) > 10:
-            pidfile = a[10:]
-        elif a.startswith("--outfile=") and len(a) > 10:
-            outfile = a[10:]
-        else:
-            sys.exit("%s: unknown argument %r" % (argv[0], a))
-    if pidfile and not outfile:
-        sys.exit("%s: --pidfile needs --outfile" % argv[0])
-    return pidfile, outfile
-
-
-def daemonize(verdict):
-    """Fork the test; the parent (launcher) exits 0 on the test's SIGUSR1, 1 if it dies first."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGCHLD})
-    launcher = os.getpid()
-    pid = os.fork()
-    if pid:
-        while True:
-            info = signal.sigwaitinfo({signal.SIGUSR1, signal.SIGCHLD})
-            if info.si_signo == signal.SIGUSR1 and info.si_pid == pid:
-                os._exit(0)
-            if info.si_signo == signal.SIGCHLD and os.waitpid(pid, os.WNOHANG)[0] == pid:
-                verdict.write("FAIL: test exited before it was ready\n")
-                os._exit(1)
-    os.setsid()
-    signal.pthread_sigmask(signal.SIG_SETMASK, {signal.SIGTERM})
-    return launcher
-
-
-def report_ready(pidfile, launcher):
-    if not pidfile:
-        log("ready: send SIGTERM to %d to finish the test" % os.getpid())
-        return
-    tmp = pidfile + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % os.getpid())
-    os.rename(tmp, pidfile)
-    os.kill(launcher, signal.SIGUSR1)
 
 
 def free_port():
@@ -169,24 +96,5 @@ def run(v, pidfile, launcher):
         srv.wait()
 
 
-def main():
-    pidfile, outfile = parse_args(sys.argv)
-    v = Verdict(outfile)
-    if outfile:
-        os.close(os.open(outfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644))
-    launcher = daemonize(v) if pidfile else 0
-    if not pidfile:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    try:
-        run(v, pidfile, launcher)
-    except Exception as e:  # report anything as a failure, with what it was
-        v.fail("%s: %s" % (type(e).__name__, e))
-    if v.failed:
-        return 1
-    log("PASS")
-    v.write("PASS\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(zdtmtst.main("sk_tcp_http.py", run, blocked={signal.SIGTERM}))
