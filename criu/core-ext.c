@@ -42,6 +42,8 @@ static void split_task(TaskCoreEntry *tc, CoreExtEntry *x)
 {
 	MOVE(tc, x, coredump_filter);
 	MOVE(tc, x, mdwe_flags);
+	MOVE_REP(tc, x, ns_pids);
+	MOVE(tc, x, pid_for_children);
 }
 
 static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
@@ -50,6 +52,10 @@ static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
 		MOVE(x, tc, coredump_filter);
 	if (x->has_mdwe_flags)
 		MOVE(x, tc, mdwe_flags);
+	if (x->n_ns_pids)
+		MOVE_REP(x, tc, ns_pids);
+	if (x->has_pid_for_children)
+		MOVE(x, tc, pid_for_children);
 }
 
 /* Both ways: the thread's fields from a to b, where a has them. */
@@ -79,7 +85,7 @@ static void merge_task(CoreExtEntry *x, TaskCoreEntry *tc)
 
 static bool ext_empty(const CoreExtEntry *x)
 {
-	return !x->has_coredump_filter && !x->has_mdwe_flags && !x->has_timer_slack_ns &&
+	return !x->has_coredump_filter && !x->has_mdwe_flags && !x->n_ns_pids && !x->has_pid_for_children && !x->has_timer_slack_ns &&
 	       !x->has_timer_slack_default_ns && !x->n_cpu_affinity && !x->has_ioprio && !x->has_mempolicy_mode &&
 	       !x->n_mempolicy_nodes && !x->has_tsc_mode && !x->has_mce_kill && !x->has_sc_resume &&
 	       !x->has_sc_timeout_ns;
@@ -133,6 +139,7 @@ int read_core_ext(int img_dfd, pid_t tid, CoreEntry *core)
 {
 	struct cr_img *img = open_image_at(img_dfd, CR_FD_CORE_EXT, O_RSTR, tid);
 	CoreExtEntry *x;
+	bool task;
 	int ret;
 
 	if (!img)
@@ -145,10 +152,10 @@ int read_core_ext(int img_dfd, pid_t tid, CoreEntry *core)
 	close_image(img);
 	if (ret)
 		return ret;	/* pb_read_one() named the image */
-	if ((x->has_coredump_filter || x->has_mdwe_flags) && !core->tc)
-		ret = pr_fail(-EINVAL, "core-ext-%d.img: coredump_filter/mdwe_flags for a thread that is not a leader\n",
-			      tid);
-	else if (!core->thread_core && !ext_empty(x) && !x->has_coredump_filter && !x->has_mdwe_flags)
+	task = x->has_coredump_filter || x->has_mdwe_flags || x->n_ns_pids || x->has_pid_for_children;
+	if (task && !core->tc)
+		ret = pr_fail(-EINVAL, "core-ext-%d.img: task fields for a thread that is not a leader\n", tid);
+	else if (!core->thread_core && !ext_empty(x) && !task)
 		ret = pr_fail(-EINVAL, "core-ext-%d.img: thread fields, core-%d.img has no thread_core\n", tid, tid);
 	else
 		merge(x, core);

@@ -35,7 +35,7 @@ struct criu_feature {
 static const struct criu_feature criu_features[] = {
 	{ "mnt_id", CAT_EXTRA, NULL, NULL },
 	{ "mem_dirty_track", CAT_EXTRA, NULL, "memory change tracking (no incremental dumps)" },
-	{ "aio_remap", CAT_EXTRA, NULL, "AIO rings" },
+	{ "aio_remap", CAT_EXTRA, "aio-remap", NULL },	/* aio.c */
 	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
@@ -70,7 +70,7 @@ static const struct criu_feature criu_features[] = {
 	{ "apparmor_stacking", CAT_NAMED, NULL, "LSM profiles" },
 	{ "network_lock_nftables", CAT_EXTRA, "nft", NULL },
 	{ "sockopt_buf_lock", CAT_EXTRA, "so-buf-lock", NULL },
-	{ "memfd_hugetlb", CAT_EXTRA, NULL, "hugetlb memfds" },
+	{ "memfd_hugetlb", CAT_EXTRA, "memfd-hugetlb", NULL },	/* memfd.c, 2 MiB pages */
 	{ "move_mount_set_group", CAT_EXTRA, NULL, "mount namespaces" },
 	{ "openat2", CAT_EXTRA, NULL, "openat2-based file restore" },
 	{ "get_rseq_conf", CAT_EXTRA, "rseq", NULL },

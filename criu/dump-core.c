@@ -863,6 +863,19 @@ static int write_ids(int img_dfd, pid_t vpid, TaskKobjIdsEntry *ids)
 	return close_image_checked(img);
 }
 
+/* The task's ids in pid namespaces nested below the tree's, and where it makes its children (pidns.c). */
+static void fill_nested_pids(TaskCoreEntry *tc, const struct pstree_item *item)
+{
+	if (item->ns_depth) {
+		tc->n_ns_pids = (size_t)item->nr_threads * item->ns_depth;
+		tc->ns_pids = (uint32_t *)item->ns_tids;
+	}
+	if (item->pfc_vpid) {
+		tc->has_pid_for_children = true;
+		tc->pid_for_children = (uint32_t)item->pfc_vpid;
+	}
+}
+
 static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
@@ -875,6 +888,7 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 	core.tc = &tc;
 	tc.task_state = TASK_DEAD;
 	tc.exit_code = (uint32_t)item->exit_code;
+	fill_nested_pids(&tc, item);
 	tc.comm = "";
 	if (item->proc_dfd >= 0 && !parse_pid_stat(item->proc_dfd, &stat))
 		tc.comm = stat.comm;
@@ -1088,6 +1102,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 		}
 		th[0].core.ids = &ids;
 		th[0].core.tc = &td->tc;
+		fill_nested_pids(&td->tc, item);
 		/* cgroup-ns.c: only a task in another cgroup namespace than criu's has one */
 		if (item->cgns_id) {
 			ids.has_cgroup_ns_id = true;

@@ -18,8 +18,12 @@
  * Refused at dump, by name: events queued and not read yet (they hold open
  * files of the watched objects; a restore would lose them), a mark on a
  * filesystem (CRIU's image has no kind for it), mark flags other than
- * FAN_MARK_IGNORED_SURV_MODIFY, a group of a tree with its own mount
- * namespace, a mark on a removed file.
+ * FAN_MARK_IGNORED_SURV_MODIFY, a mark on a removed file.
+ *
+ * In a tree with its own mount namespace, an inode mark keeps the mount of
+ * that namespace through which criu found the inode and the path below it
+ * (FhEntry mnt_id and path), a mount mark its mount's id; restore opens
+ * both in the rebuilt mounts.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -35,6 +39,7 @@
 #include "file-ext.h"
 #include "files.h"
 #include "image.h"
+#include "mount.h"
 #include "protobuf.h"
 #include "pstree.h"
 #include "rst-ctx.h"
@@ -124,11 +129,53 @@ static int mount_of_id(const struct fd_parms *p, unsigned int mnt_id, char **pat
 	return -ENOENT;
 }
 
-static int fill_inode_mark(const struct fd_parms *p, const struct fan_mark_line *l, FanotifyInodeMarkEntry *ie,
-			   FhEntry *fh)
+/* A removed file's mark can't come back: once the tree is gone, so is the inode. */
+static int refuse_removed(const struct fd_parms *p, const struct fan_mark_line *l, int fd)
+{
+	struct stat st;
+
+	if (!fstat(fd, &st) && st.st_nlink == 0 && !S_ISDIR(st.st_mode))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: fanotify mark on a removed file (inode %llu)\n", p->fd,
+			       p->item->pid, l->ino);
+	return 0;
+}
+
+/*
+ * An inode mark of a task in the tree's own mount namespace: the inode is
+ * found through a mount of that namespace, and kept as that mount and the
+ * path below it (restore opens it in the rebuilt mount, as inotify does).
+ */
+static int fill_tree_inode_mark(const struct pstree *t, const struct fd_parms *p, const struct fan_mark_line *l,
+				FhEntry *fe)
+{
+	char buf[sizeof(struct file_handle) + INOTIFY_FH_MAX], path[PATH_MAX];
+	struct file_handle *fh = (struct file_handle *)buf;
+	_cleanup_close_ int fd = -1;
+	int mnt_id, ret;
+
+	fh->handle_bytes = l->fh_bytes;
+	fh->handle_type = l->fh_type;
+	memcpy(fh->f_handle, l->fh, l->fh_bytes);
+	ret = mntns_open_handle(t, p->item, l->sdev, fh, &fd, &mnt_id, path, sizeof(path));
+	if (ret)
+		return pr_fail(-EOPNOTSUPP,
+			       "fd %d of task %d: fanotify mark on inode %llu of device %u:%u, on no mount of the "
+			       "tree's mount namespace through which criu finds it again\n",
+			       p->fd, p->item->pid, l->ino, KDEV_MAJOR(l->sdev), KDEV_MINOR(l->sdev));
+	ret = refuse_removed(p, l, fd);
+	if (ret)
+		return ret;
+	fe->path = xstrdup(path);
+	fe->has_mnt_id = true;
+	fe->mnt_id = mnt_id;
+	return fe->path ? 0 : -ENOMEM;
+}
+
+static int fill_inode_mark(const struct pstree *t, const struct fd_parms *p, const struct fan_mark_line *l,
+			   FanotifyInodeMarkEntry *ie, FhEntry *fh)
 {
 	_cleanup_close_ int fd = -1;
-	struct stat st;
+	int ret;
 
 	ie->i_ino = l->ino;
 	ie->f_handle = fh;
@@ -139,19 +186,22 @@ static int fill_inode_mark(const struct fd_parms *p, const struct fan_mark_line 
 	if (!fh->handle)
 		return -ENOMEM;
 	memcpy(fh->handle, l->fh, l->fh_bytes);
+	if (t && mntns_of(t, p->item))
+		return fill_tree_inode_mark(t, p, l, fh);
 	if (fsnotify_open_handle(l->sdev, l->fh_type, l->fh, l->fh_bytes, &fd))
 		return pr_fail(-EOPNOTSUPP,
 			       "fd %d of task %d: fanotify mark on inode %llu of device %u:%u: no mount of it where criu "
 			       "can open it again\n",
 			       p->fd, p->item->pid, l->ino, KDEV_MAJOR(l->sdev), KDEV_MINOR(l->sdev));
-	if (!fstat(fd, &st) && st.st_nlink == 0 && !S_ISDIR(st.st_mode))
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: fanotify mark on a removed file (inode %llu)\n", p->fd,
-			       p->item->pid, l->ino);
+	ret = refuse_removed(p, l, fd);
+	if (ret)
+		return ret;
 	fh->path = fsnotify_path_of_fd(fd);
 	return 0;
 }
 
-static int fill_mark(const struct fd_parms *p, uint32_t id, const struct fan_mark_line *l, FanotifyMarkEntry *me,
+static int fill_mark(const struct pstree *t, const struct fd_parms *p, uint32_t id, const struct fan_mark_line *l,
+		     FanotifyMarkEntry *me,
 		     FanotifyInodeMarkEntry *ie, FanotifyMountMarkEntry *mme, FhEntry *fh)
 {
 	int ret;
@@ -172,7 +222,7 @@ static int fill_mark(const struct fd_parms *p, uint32_t id, const struct fan_mar
 	me->s_dev = l->sdev;
 	if (l->type == MARK_TYPE__INODE) {
 		me->ie = ie;
-		return fill_inode_mark(p, l, ie, fh);
+		return fill_inode_mark(t, p, l, ie, fh);
 	}
 	me->me = mme;
 	mme->mnt_id = l->mnt_id;
@@ -205,7 +255,7 @@ static void free_marks(struct fan_marks *ms)
 	free(ms->fh);
 }
 
-static int collect_marks(const struct fd_parms *p, uint32_t id, struct fan_marks *ms)
+static int collect_marks(const struct pstree *t, const struct fd_parms *p, uint32_t id, struct fan_marks *ms)
 {
 	int nr = p->fdinfo.nr_extra;
 
@@ -233,7 +283,7 @@ static int collect_marks(const struct fd_parms *p, uint32_t id, struct fan_marks
 		fh_entry__init(&ms->fh[k]);
 		ms->ptrs[k] = &ms->m[k];
 		ms->n++;
-		ret = fill_mark(p, id, &l, &ms->m[k], &ms->ie[k], &ms->me[k], &ms->fh[k]);
+		ret = fill_mark(t, p, id, &l, &ms->m[k], &ms->ie[k], &ms->me[k], &ms->fh[k]);
 		if (ret)
 			return ret;
 	}
@@ -253,13 +303,8 @@ static int fanotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct f
 	if (!g || sscanf(g, "%x event-flags:%x", &faflags, &evflags) != 2)
 		return pr_fail(-EINVAL, "fd %d of task %d: no readable 'fanotify flags' line in fdinfo\n", p->fd,
 			       p->item->pid);
-	if (ctx->tree && ctx->tree->mntns_list)
-		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: a fanotify group in a tree with a mount namespace of its own, which "
-			       "criu does not restore\n",
-			       p->fd, p->item->pid);
 	/* the marks first: what they refuse says more than the events they let in */
-	ret = collect_marks(p, id, &ms) ?: fill_fown(ctx, p, &fown);
+	ret = collect_marks(ctx->tree, p, id, &ms) ?: fill_fown(ctx, p, &fown);
 	if (!ret && ioctl(p->lfd, FIONREAD, &queued))
 		ret = pr_fail_errno("fd %d of task %d: can't count the fanotify group's queued events", p->fd,
 				    p->item->pid);
@@ -309,11 +354,20 @@ static int fanotify_collect(struct rst_ctx *ctx, struct file_desc *d)
 }
 
 /* An O_PATH fd of a mark's object: by handle, else by the path seen at dump (the same inode). */
-static int open_marked(const FanotifyMarkEntry *m, int *ret_fd)
+static int open_marked(struct rst_ctx *ctx, const FanotifyMarkEntry *m, int *ret_fd)
 {
 	const FhEntry *fh = m->ie->f_handle;
 	struct stat st;
 	int fd, ret;
+
+	/* in the tree's own mount namespace: below the rebuilt mount (fill_tree_inode_mark()) */
+	if (ctx->mnt && fh->has_mnt_id && fh->path) {
+		fd = mntns_open_file(ctx, fh->mnt_id, fh->path, O_PATH);
+		if (fd < 0)
+			return fd;
+		*ret_fd = fd;
+		return 0;
+	}
 
 	ret = fsnotify_open_handle(m->s_dev, fh->type, (const unsigned char *)fh->handle, fh->bytes, ret_fd);
 	if (!ret || !fh->path)
@@ -329,10 +383,22 @@ static int open_marked(const FanotifyMarkEntry *m, int *ret_fd)
 }
 
 /* The mount point of a mount mark, which must still be a mount of the same device. */
-static int open_mount_point(const FanotifyMarkEntry *m, int *ret_fd)
+static int open_mount_point(struct rst_ctx *ctx, const FanotifyMarkEntry *m, int *ret_fd)
 {
-	int fd = open_img_path(m->me->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;
+	int fd;
+
+	/* a mount the restore rebuilt (the tree's own namespace): that one, a new device (mount ids are unique) */
+	if (ctx->mnt) {
+		fd = mntns_open_file(ctx, m->me->mnt_id, m->me->path, O_PATH | O_DIRECTORY);
+		if (fd >= 0) {
+			*ret_fd = fd;
+			return 0;
+		}
+		if (fd != -ENOENT)
+			return fd;
+	}
+	fd = open_img_path(m->me->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -344,14 +410,14 @@ static int open_mount_point(const FanotifyMarkEntry *m, int *ret_fd)
 	return 0;
 }
 
-static int add_mark(int gfd, const FanotifyMarkEntry *m, uint32_t id)
+static int add_mark(struct rst_ctx *ctx, int gfd, const FanotifyMarkEntry *m, uint32_t id)
 {
 	_cleanup_close_ int fd = -1;
 	unsigned int kind = m->type == MARK_TYPE__MOUNT ? FAN_MARK_MOUNT : 0;
 	char path[64];
 	int ret;
 
-	ret = m->type == MARK_TYPE__MOUNT ? open_mount_point(m, &fd) : open_marked(m, &fd);
+	ret = m->type == MARK_TYPE__MOUNT ? open_mount_point(ctx, m, &fd) : open_marked(ctx, m, &fd);
 	if (ret)
 		return pr_fail(ret, "fanotify %u: can't find the %s of a mark (%s): %s\n", id,
 			       m->type == MARK_TYPE__MOUNT ? "mount" : "inode",
@@ -379,7 +445,7 @@ static int fanotify_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 				     fa->evflags);
 	/* the kernel lists a group's marks newest first: added from the last, they list as dumped */
 	for (size_t i = fa->n_mark; i-- > 0;) {
-		ret = add_mark(fd, fa->mark[i], d->id);
+		ret = add_mark(ctx, fd, fa->mark[i], d->id);
 		if (ret)
 			return ret;
 	}

@@ -89,6 +89,16 @@ static bool split_small(FileEntry *fe, FileExtEntry *x)
 		fe->tty->has_rdev = fe->tty->has_fg_pgrp = false;
 		any = true;
 	}
+	if (fe->tty && (fe->tty->has_slave_closed || fe->tty->has_slave_uid)) {
+		x->has_tty_slave_closed = fe->tty->has_slave_closed;
+		x->tty_slave_closed = fe->tty->slave_closed;
+		x->has_tty_slave_uid = fe->tty->has_slave_uid;
+		x->tty_slave_uid = fe->tty->slave_uid;
+		x->has_tty_slave_gid = fe->tty->has_slave_gid;
+		x->tty_slave_gid = fe->tty->slave_gid;
+		fe->tty->has_slave_closed = fe->tty->has_slave_uid = fe->tty->has_slave_gid = false;
+		any = true;
+	}
 	if (fe->ext && fe->ext->mq_name) {
 		ExtFileEntry *e = fe->ext;
 
@@ -254,6 +264,15 @@ static int merge_one(FileEntry *fe, FileExtEntry *x)
 		fe->tty->rdev = x->has_tty_rdev ? x->tty_rdev : fe->tty->rdev;
 		fe->tty->has_fg_pgrp = fe->tty->has_fg_pgrp || x->has_tty_fg_pgrp;
 		fe->tty->fg_pgrp = x->has_tty_fg_pgrp ? x->tty_fg_pgrp : fe->tty->fg_pgrp;
+		if (x->has_tty_slave_closed) {
+			fe->tty->has_slave_closed = true;
+			fe->tty->slave_closed = x->tty_slave_closed;
+		}
+		if (x->has_tty_slave_uid && x->has_tty_slave_gid) {
+			fe->tty->has_slave_uid = fe->tty->has_slave_gid = true;
+			fe->tty->slave_uid = x->tty_slave_uid;
+			fe->tty->slave_gid = x->tty_slave_gid;
+		}
 	}
 	return 0;
 }

@@ -25,16 +25,19 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "ipc: "
 #include "common.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "log.h"
 #include "posix-mq.h"
 #include "namespaces.h"
 #include "pagemap.h"
+#include "proc_parse.h"
 #include "protobuf.h"
 
 #include "ipc-msg.pb-c.h"
@@ -213,29 +216,94 @@ static void fill_desc(IpcDescEntry *d, int id, const struct ipc_perm *p)
 	d->id = id;
 }
 
+/* An fd of the file of our attachment at p (its map_files link), or -errno. */
+static int shm_attach_file(void *p)
+{
+	_cleanup_close_ int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct proc_maps maps = {};
+	int ret;
+
+	if (dfd < 0)
+		return -errno;
+	ret = parse_pid_maps(dfd, &maps);
+	for (int i = 0; !ret && i < maps.nr; i++) {
+		if (maps.vmas[i].start != (unsigned long)p)
+			continue;
+		ret = open_proc_map_file(dfd, maps.vmas[i].start, maps.vmas[i].end, O_RDONLY);
+		proc_maps_free(&maps);
+		return ret;
+	}
+	proc_maps_free(&maps);
+	return ret ?: -ENOENT;
+}
+
+/*
+ * The contents of a SHM_HUGETLB segment, read through the file of its
+ * attachment: a huge page never written reads as zeroes there without being
+ * allocated (through the attachment it would be).
+ */
+static int write_hugetlb_shm(struct cr_img *img, int fd, size_t size)
+{
+	_cleanup_free_ char *buf = xmalloc(HUGETLB_PAGE_SIZE);
+	size_t padded = ROUND_UP(size, 4);
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (size_t off = 0; off < size && !ret; off += HUGETLB_PAGE_SIZE) {
+		size_t n = min(size - off, HUGETLB_PAGE_SIZE);
+
+		if (pread(fd, buf, n, (off_t)off) != (ssize_t)n)
+			return -EIO;
+		ret = write_img_buf(img, buf, n);
+	}
+	if (!ret && padded > size)
+		ret = write_img_buf(img, "\0\0\0", padded - size);
+	return ret;
+}
+
 static int dump_one_shm(struct cr_img *img, int id, const struct shmid_ds *ds)
 {
 	IpcShmEntry e = IPC_SHM_ENTRY__INIT;
 	IpcDescEntry d = IPC_DESC_ENTRY__INIT;
 	size_t padded = ROUND_UP(ds->shm_segsz, 4);
+	_cleanup_close_ int fd = -1;
+	struct statfs sfs;
 	void *p;
 	int ret;
 
 	if (ds->shm_perm.mode & SHM_DEST)
 		return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is marked for removal while attached: not dumped\n",
 			       id);
-	if (ds->shm_perm.mode & SHM_HUGETLB)
-		return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is on huge pages: not dumped yet\n", id);
 	fill_desc(&d, id, &ds->shm_perm);
 	e.desc = &d;
 	e.size = ds->shm_segsz;
 	p = shmat(id, NULL, SHM_RDONLY);
 	if (p == (void *)-1)
 		return pr_fail_errno("can't attach SysV shm segment %d", id);
+	/* SHM_HUGETLB is not kept in shm_perm.mode: the attachment is on hugetlbfs */
+	fd = shm_attach_file(p);
+	if (fd < 0 || fstatfs(fd, &sfs)) {
+		ret = fd < 0 ? fd : -errno;
+		shmdt(p);
+		return pr_fail(ret, "SysV shm segment %d: can't stat our attachment: %s\n", id, strerror(-ret));
+	}
+	if (sfs.f_type == HUGETLBFS_MAGIC && sfs.f_bsize != (long)HUGETLB_PAGE_SIZE) {
+		shmdt(p);
+		return pr_fail(-EOPNOTSUPP, "SysV shm segment %d is on huge pages of %ld KiB (SHM_HUGETLB): not supported "
+			       "(only 2 MiB pages)\n", id, (long)sfs.f_bsize >> 10);
+	}
+	if (sfs.f_type == HUGETLBFS_MAGIC) {
+		/* CRIU's: SHM_HUGETLB and the page size */
+		e.has_hugetlb_flag = true;
+		e.hugetlb_flag = SHM_HUGETLB | (HUGETLB_PAGE_SHIFT << MAP_HUGE_SHIFT);
+	}
 	ret = pb_write_one(img, &e, PB_IPC_SHM);
-	if (!ret)
+	if (!ret && e.has_hugetlb_flag)
+		ret = write_hugetlb_shm(img, fd, ds->shm_segsz);
+	else if (!ret)
 		ret = write_img_buf(img, p, ds->shm_segsz);
-	if (!ret && padded > ds->shm_segsz)
+	if (!ret && !e.has_hugetlb_flag && padded > ds->shm_segsz)
 		ret = write_img_buf(img, "\0\0\0", padded - ds->shm_segsz);
 	shmdt(p);
 	if (ret)
@@ -687,6 +755,20 @@ static void fill_perm(struct ipc_perm *p, const IpcDescEntry *d)
 	p->mode = d->mode & 0777;
 }
 
+/* Only the huge pages that hold data: one written with zeroes would be allocated. */
+static void copy_hugetlb_shm(char *to, const char *from, size_t size)
+{
+	for (size_t off = 0; off < size; off += HUGETLB_PAGE_SIZE) {
+		size_t n = min(size - off, HUGETLB_PAGE_SIZE);
+
+		for (size_t i = 0; i < n; i++)
+			if (from[off + i]) {
+				memcpy(to + off, from + off, n);
+				break;
+			}
+	}
+}
+
 static int restore_shm(const struct ipc_obj *o)
 {
 	const IpcShmEntry *e = o->entry;
@@ -697,14 +779,22 @@ static int restore_shm(const struct ipc_obj *o)
 	ret = set_next_id("shm", e->desc->id);
 	if (ret)
 		return ret;
-	id = shmget(e->desc->key, e->size, IPC_CREAT | IPC_EXCL | (e->desc->mode & 0777));
+	if (e->has_hugetlb_flag && e->hugetlb_flag != (SHM_HUGETLB | (HUGETLB_PAGE_SHIFT << MAP_HUGE_SHIFT)) &&
+	    e->hugetlb_flag != SHM_HUGETLB)
+		return pr_fail(-EOPNOTSUPP, "SysV shm segment %u: hugetlb_flag %#x: only 2 MiB pages are restored\n",
+			       e->desc->id, e->hugetlb_flag);
+	id = shmget(e->desc->key, e->size,
+		    IPC_CREAT | IPC_EXCL | (e->desc->mode & 0777) | (e->has_hugetlb_flag ? e->hugetlb_flag : 0));
 	ret = check_id("shm segment", id, e->desc);
 	if (ret)
 		return ret;
 	p = shmat(id, NULL, 0);
 	if (p == (void *)-1)
 		return pr_fail_errno("can't attach SysV shm segment %d", id);
-	memcpy(p, o->data, e->size);
+	if (e->has_hugetlb_flag)
+		copy_hugetlb_shm(p, o->data, e->size);
+	else
+		memcpy(p, o->data, e->size);
 	shmdt(p);
 	if (shmctl(id, IPC_STAT, &ds))
 		return pr_fail_errno("shmctl(%d, IPC_STAT)", id);

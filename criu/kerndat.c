@@ -25,8 +25,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "aio.h"
 #include "common.h"
 #include "exit-status.h"
+#include "hugetlb.h"
 #include "kerndat.h"
 #include "syscalls.h"
 
@@ -568,6 +570,17 @@ static int probe_uffd_noncoop(void)
 			  UFFD_FEATURE_EVENT_UNMAP);
 }
 
+/* hugetlb memfds (memfd.c): memfd_create(MFD_HUGETLB) of the default size (no page is taken) */
+static int probe_memfd_hugetlb(void)
+{
+	int fd = (int)syscall(__NR_memfd_create, "criu-probe", MFD_CLOEXEC | MFD_HUGETLB);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 static const struct kerndat_feature features[] = {
 	{ "pidfd_open", "pidfd_open(2)", probe_pidfd_open, true },
 	{ "pidfd_getfd", "pidfd_getfd(2) (copy a task's fds)", probe_pidfd_getfd, true },
@@ -599,6 +612,8 @@ static const struct kerndat_feature features[] = {
 	{ "uffd-noncoop", "userfaultfd fork/remap/remove/unmap events (lazy pages)", probe_uffd_noncoop, false },
 	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
 	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },
+	{ "memfd-hugetlb", "memfd_create(MFD_HUGETLB) (hugetlb memfds)", probe_memfd_hugetlb, false },
+	{ "aio-remap", "an AIO ring moved with mremap() still works (AIO rings)", aio_probe_remap, false },
 	{ "loginuid", "a writable /proc/self/loginuid (the tasks' audit login uid)", probe_loginuid, false },
 };
 

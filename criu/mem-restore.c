@@ -15,7 +15,9 @@
 #include <sys/uio.h>
 #include <linux/prctl.h>
 
+#include "aio.h"
 #include "common.h"
+#include "hugetlb.h"
 #include "lazy-pages.h"
 #include "proc_parse.h"
 #include "restore.h"
@@ -119,7 +121,8 @@ static bool vma_is_vdso(const VmaEntry *v)
 
 static bool vma_skipped(const VmaEntry *v)
 {
-	return (v->status & VMA_AREA_VSYSCALL) || !(v->status & VMA_AREA_REGULAR);
+	/* an AIO ring has VMA_AREA_AIORING alone in CRIU's images */
+	return (v->status & VMA_AREA_VSYSCALL) || !(v->status & (VMA_AREA_REGULAR | VMA_AREA_AIORING));
 }
 
 bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned long end)
@@ -166,6 +169,7 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
 	unsigned long prev_end = 0;
+	int ret;
 
 	if (!mm)
 		return pr_fail(-EINVAL, "task %d: no mm image\n", pid);
@@ -180,13 +184,29 @@ int validate_mem(pid_t pid, const struct rst_mem *mem)
 		prev_end = v->end;
 		if (vma_skipped(v))
 			continue;
-		if (v->status & (VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP))
+		if (v->status & VMA_AREA_AIORING) {
+			ret = aio_check_image(pid, mm, v);
+			if (ret)
+				return ret;
+		}
+		if (v->status & (VMA_AREA_SOCKET | VMA_UNSUPP))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " of an unsupported kind (status %#x)\n",
 				       pid, v->start, v->status);
+		if ((v->flags & HUGETLB_MAP_MASK) && (v->flags & HUGETLB_MAP_MASK) != HUGETLB_MAP_FLAGS &&
+		    (v->flags & HUGETLB_MAP_MASK) != MAP_HUGETLB)
+			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " has hugetlb pages of 2^%" PRIu64
+				       " bytes, only 2 MiB ones are restored\n", pid, v->start,
+				       (uint64_t)(v->flags >> MAP_HUGE_SHIFT) & 0x3f);
+		if ((v->flags & MAP_HUGETLB) && ((v->start | v->end) & (HUGETLB_PAGE_SIZE - 1)))
+			return pr_fail(-EINVAL, "task %d: hugetlb VMA %#" PRIx64 "-%#" PRIx64 " is not 2 MiB aligned\n",
+				       pid, v->start, v->end);
 		if (v->has_madv && (v->madv & ~madv_known_bits()))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 " has madvise bits %#" PRIx64 " we can't restore\n",
 				       pid, v->start, v->madv & ~madv_known_bits());
 	}
+	ret = aio_check_entries(pid, mm);
+	if (ret)
+		return ret;
 	prev_end = 0;
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
 		const PagemapEntry *pe = mem->pmes[i];
@@ -695,7 +715,9 @@ int restore_shmem_add(struct rst_ctx *ctx, uint64_t shmid, uint64_t size, struct
  */
 static unsigned long temp_area(const struct rst_mem *mem, unsigned long tramp, unsigned long size)
 {
-	for (unsigned long a = tramp + RST_TRAMP_RESERVE + (1UL << 20); a < (1UL << 47) - size; a += 1UL << 30)
+	/* 2 MiB aligned: hugetlb memory is built there too */
+	for (unsigned long a = ALIGN_UP(tramp + RST_TRAMP_RESERVE + (1UL << 20), HUGETLB_PAGE_SIZE); a < (1UL << 47) - size;
+	     a += 1UL << 30)
 		if (mem_range_free(mem, a, a + size))
 			return a;
 	return 0;
@@ -704,7 +726,9 @@ static unsigned long temp_area(const struct rst_mem *mem, unsigned long tramp, u
 static int create_shmem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 			struct shmem_obj *o, const VmaEntry *v)
 {
-	unsigned long len = v->end - v->start, size = PAGE_ALIGN(o->size);
+	/* hugetlb memory (MAP_HUGETLB): an object of whole huge pages */
+	unsigned long huge = v->flags & MAP_HUGETLB ? HUGETLB_MAP_FLAGS : 0;
+	unsigned long len = v->end - v->start, size = ALIGN_UP(o->size, huge ? HUGETLB_PAGE_SIZE : PAGE_SIZE);
 	unsigned long hint = temp_area(mem, tramp, size);
 	long a0, r;
 	int ret;
@@ -712,8 +736,8 @@ static int create_shmem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, 
 	/* at a place no dumped VMA uses, so that the window can move anywhere */
 	if (!hint)
 		return pr_fail(-ENOMEM, "%d: no room to build shared memory %" PRIu64 "\n", pid, o->shmid);
-	a0 = rst_rsys(rs, __NR_mmap, hint, size, vma_map_prot(ctx, mem, v), MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-		      (unsigned long)-1, 0);
+	a0 = rst_rsys(rs, __NR_mmap, hint, size, vma_map_prot(ctx, mem, v),
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | huge, (unsigned long)-1, 0);
 	if (a0 < 0)
 		return pr_fail((int)a0, "%d: can't create shared memory %" PRIu64 " (%lu bytes): %s\n", pid, o->shmid,
 			       size, strerror((int)-a0));
@@ -988,6 +1012,9 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	cache_drop(rs, &cache);
 	if (!ret)
 		ret = fill_pages(ctx, rs, pid, tramp, mem);
+	/* each ring was mapped as plain memory and filled with the dumped one: made a ring again */
+	if (!ret && mm->n_aios)
+		ret = aio_restore_rings(rs, pid, SCRATCH(tramp), SCRATCH_SIZE, mm);
 	if (!ret)
 		ret = install_guards(rs, pid, mem);
 	if (!ret)

@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "aio.h"
 #include "common.h"
 #include "cr_options.h"
 #include "files.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "mem.h"
 #include "namespaces.h"
@@ -100,6 +102,9 @@ struct mm_dump {
 	VmaEntry *vmas;			/* one per dumped vma */
 	VmaEntry **vma_ptrs;
 	int nr_vmas;
+	AioRingEntry *aios;		/* one per AIO ring (aio.c) */
+	AioRingEntry **aio_ptrs;
+	int nr_aios;
 	/* the file of the previous file vma, to call dump_file_lfd() once per run of vmas */
 	dev_t last_dev;
 	ino_t last_ino;
@@ -120,6 +125,8 @@ static void mm_dump_fini(struct mm_dump *d)
 	free(d->vmas);
 	free(d->vma_ptrs);
 	free(d->guards);
+	free(d->aios);
+	free(d->aio_ptrs);
 }
 
 /* Open flags of the mapping's file: map_files links carry its f_mode in their permission bits. */
@@ -195,12 +202,36 @@ static const struct {
 	const char *what;
 } unrestorable_vmflags[] = {
 	{ PVMF_LF, "lock-on-fault locking, mlock2(MLOCK_ONFAULT) (VmFlags lf)" },
-	{ PVMF_HT, "hugetlb memory, MAP_HUGETLB or hugetlbfs (VmFlags ht)" },
 	{ PVMF_SF, "MAP_SYNC (VmFlags sf)" },
 	{ PVMF_UM | PVMF_UW | PVMF_UI, "a userfaultfd registration (VmFlags um/uw/ui)" },
 	{ PVMF_SS, "a shadow stack (VmFlags ss)" },
 	{ PVMF_SL, "an mseal() seal (VmFlags sl)" },
 };
+
+static bool is_hugetlb_anon(const struct proc_vma *v)
+{
+	return v->kind == PVMA_FILE && v->have_vmflags && (v->vmflags & PVMF_HT) && v->deleted &&
+	       !strcmp(v->path, HUGETLB_ANON_NAME);
+}
+
+/*
+ * hugetlb memory restored: 2 MiB pages of anonymous memory (MAP_HUGETLB),
+ * of a memfd (memfd.c says whether it restores the memfd) or of a SysV
+ * segment (ipc_ns.c says it for the segment).
+ */
+static int check_hugetlb_vma(struct mm_dump *d, const struct proc_vma *v, const char *name)
+{
+	if (v->kpage_size != HUGETLB_PAGE_SIZE)
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: VMA %#lx-%#lx %s has hugetlb pages of %lu KiB, not supported (only 2 MiB pages)\n",
+			       d->pid, v->start, v->end, name, v->kpage_size >> 10);
+	if (is_hugetlb_anon(v) || v->kind == PVMA_SYSV_SHM)
+		return 0;
+	if (v->kind == PVMA_FILE && v->deleted && !strncmp(v->path, "/memfd:", 7))
+		return 0;
+	return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s maps a file of a hugetlbfs mount, not supported\n", d->pid,
+		       v->start, v->end, name);
+}
 
 static int add_guard(unsigned long start, unsigned long end, void *arg)
 {
@@ -283,7 +314,8 @@ static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 		if (v->vmflags & unrestorable_vmflags[i].vmf)
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has %s, not supported\n", d->pid, v->start,
 				       v->end, name, unrestorable_vmflags[i].what);
-
+	if (v->vmflags & PVMF_HT)
+		return check_hugetlb_vma(d, v, name);
 	return 0;
 }
 
@@ -332,12 +364,22 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 		status |= VMA_ANON_SHARED;
 		break;
 	case PVMA_FILE:
-		if (v->deleted && !strcmp(v->path, "/[aio]"))
-			return pr_fail(-EOPNOTSUPP, "task %d: %lx-%lx is an AIO ring (io_setup): not supported\n", d->pid,
-				       v->start, v->end);
+		if (v->deleted && !strcmp(v->path, AIO_RING_NAME)) {
+			/* CRIU's form: the ring's status alone, its pages in the pagemap, an entry in mm's aios */
+			status = VMA_AREA_AIORING;
+			break;
+		}
+		if (is_hugetlb_anon(v)) {
+			/* CRIU's form: anonymous memory with the hugetlb bits in flags, shared memory by its inode */
+			flags |= MAP_ANONYMOUS | HUGETLB_MAP_FLAGS;
+			status |= v->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+			break;
+		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
 		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
 			status |= VMA_AREA_MEMFD;
+		if (v->have_vmflags && (v->vmflags & PVMF_HT))
+			flags |= HUGETLB_MAP_FLAGS;	/* a hugetlb memfd's, as CRIU marks it */
 		break;
 	case PVMA_SYSV_SHM:
 		/* the segment's contents are in the IPC namespace's images (ipc_ns.c), the attachment is made again */
@@ -378,11 +420,13 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 	e->status = status;
 	e->flags = flags;
 
-	if (v->kind == PVMA_FILE) {
+	if (status & VMA_AREA_AIORING)
+		return aio_dump_ring(d->proc_dfd, d->pid, v, &d->aios[d->nr_aios]);
+	if (status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
 		/* the file's id goes in shmid, as CRIU keeps it; fd stays -1 (unused in images) */
 		return dump_vma_file(d, v, e);
 	}
-	if (v->kind == PVMA_SHMEM_ANON)
+	if ((status & VMA_ANON_SHARED) && !(status & VMA_AREA_SYSVIPC))
 		return dump_vma_shmem(d, v, e);
 	return 0;
 }
@@ -412,7 +456,9 @@ static int collect_vmas(struct mm_dump *d)
 
 	d->vmas = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vmas));
 	d->vma_ptrs = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->vma_ptrs));
-	if (!d->vmas || !d->vma_ptrs)
+	d->aios = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->aios));
+	d->aio_ptrs = calloc(d->maps.nr ? d->maps.nr : 1, sizeof(*d->aio_ptrs));
+	if (!d->vmas || !d->vma_ptrs || !d->aios || !d->aio_ptrs)
 		return -ENOMEM;
 	for (int i = 0; i < d->maps.nr; i++) {
 		const struct proc_vma *v = &d->maps.vmas[i];
@@ -432,6 +478,10 @@ static int collect_vmas(struct mm_dump *d)
 		}
 		if (merge_vvar(d, e))
 			continue;
+		if (e->status & VMA_AREA_AIORING) {
+			d->aio_ptrs[d->nr_aios] = &d->aios[d->nr_aios];
+			d->nr_aios++;
+		}
 		d->vma_ptrs[d->nr_vmas++] = e;
 		/* gu stays on a vma once a guard was installed in it, even after the markers are gone */
 		if (v->have_vmflags && (v->vmflags & PVMF_GU)) {
@@ -562,6 +612,14 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 			ret = page_copier_add(&pc, e->start, e->end - e->start, false);
 			continue;
 		}
+		if (e->status & VMA_AREA_AIORING) {
+			/* the whole ring, as CRIU dumps it; not in a pre-dump: the kernel's writes leave no dirty bit */
+			if (ctx->pre_dump)
+				continue;
+			x.flags = PE_PRESENT;
+			ret = page_copier_add(&pc, e->start, e->end - e->start, false);
+			continue;
+		}
 		if ((e->flags & VMA_MAP_TYPE) == MAP_DROPPABLE)
 			continue;	/* the kernel may drop them any time: they come back empty */
 		if (e->status & VMA_ANON_PRIVATE)
@@ -676,6 +734,8 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		all[d->nr_vmas + i] = &d->guards[i];
 	mm.n_vmas = d->nr_vmas + d->nr_guards;
 	mm.vmas = all;
+	mm.n_aios = d->nr_aios;
+	mm.aios = d->aio_ptrs;
 	if (item->has_mm_flags) {
 		mm.has_dumpable = true;
 		mm.dumpable = item->dumpable;

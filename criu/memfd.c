@@ -22,7 +22,10 @@
  * The dump can't tell a reopen for writing from the memfd_create() file, so
  * a task that had a second writable open file gets exec back.
  * Mappings of a memfd name a read-only file object (dump_file_lfd()).
- * Hugetlbfs memfds are refused for now.
+ * A hugetlbfs memfd (MFD_HUGETLB, 2 MiB pages only) keeps CRIU's
+ * hugetlb_flag in its inode entry; its huge pages that read as zeroes are
+ * left out like holes (hugetlbfs has no SEEK_HOLE), and at restore it is
+ * sized first and filled through a mapping (hugetlbfs has no write()).
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -33,10 +36,12 @@
 #include "common.h"
 #include "file-ext.h"
 #include "files.h"
+#include "hugetlb.h"
 #include "rst-ctx.h"
 #include "image.h"
 #include "pagemap.h"
 #include "protobuf.h"
+#include "shmem.h"
 
 #include "fdinfo.pb-c.h"
 
@@ -45,9 +50,6 @@
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
-#endif
-#ifndef HUGETLBFS_MAGIC
-#define HUGETLBFS_MAGIC 0x958458f6
 #endif
 #ifndef F_SEAL_EXEC
 #define F_SEAL_EXEC 0x0020
@@ -134,11 +136,30 @@ static int copy_range(struct page_xfer *x, int fd, off_t off, size_t len, char *
 	return ret;
 }
 
+/* A hugetlbfs memfd: its huge pages that hold data (hugetlb_page_zero()). */
+static int copy_hugetlb(struct page_xfer *x, int fd, unsigned long size, char *buf)
+{
+	void *page = mmap(NULL, HUGETLB_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = 0;
+
+	if (page == MAP_FAILED)
+		return -ENOMEM;
+	for (unsigned long off = 0; off < size && !ret; off += HUGETLB_PAGE_SIZE) {
+		ret = hugetlb_page_zero(fd, (off_t)off, page);
+		if (ret == 1)
+			ret = 0;
+		else if (!ret)
+			ret = copy_range(x, fd, (off_t)off, min(HUGETLB_PAGE_SIZE, size - off), buf);
+	}
+	munmap(page, HUGETLB_PAGE_SIZE);
+	return ret;
+}
+
 /*
  * The data segments of the memfd (SEEK_DATA/SEEK_HOLE: holes stay holes) into
  * pagemap-shmem-<ino>.img and its own pages image.
  */
-static int dump_contents(struct memfd_dump *md, int img_dfd, int task_lfd, unsigned long size,
+static int dump_contents(struct memfd_dump *md, int img_dfd, int task_lfd, unsigned long size, bool huge,
 			 unsigned long *ret_shmid)
 {
 	_cleanup_free_ char *buf = xmalloc(COPY_CHUNK);
@@ -163,7 +184,9 @@ static int dump_contents(struct memfd_dump *md, int img_dfd, int task_lfd, unsig
 	ret = page_xfer_open(&x, img_dfd, CR_FD_SHMEM_PAGEMAP, st.st_ino, MEMFD_PAGES_ID_BASE + md->nr_pages_imgs++);
 	if (ret)
 		return ret;
-	while (!ret && (unsigned long)off < size) {
+	if (huge)
+		ret = copy_hugetlb(&x, lfd, size, buf);
+	while (!huge && !ret && (unsigned long)off < size) {
 		off_t data = lseek(lfd, off, SEEK_DATA), hole;
 
 		if (data < 0) {
@@ -200,6 +223,7 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	_cleanup_free_ char *name = xmalloc(nlen + 1);
 	struct dumped_inode *di;
 	unsigned long shmid = 0;
+	bool huge = p->sfs.f_type == HUGETLBFS_MAGIC;
 	int seals, ret;
 
 	if (!st)
@@ -208,14 +232,15 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 		return 0;
 	if (!name)
 		return -ENOMEM;
-	if (p->sfs.f_type == HUGETLBFS_MAGIC)
-		return pr_fail(-EOPNOTSUPP, "%s: hugetlbfs memfds are not supported yet\n", p->link);
+	if (huge && p->sfs.f_bsize != HUGETLB_PAGE_SIZE)
+		return pr_fail(-EOPNOTSUPP, "%s: a hugetlb memfd of %lu KiB pages, not supported (only 2 MiB pages)\n",
+			       p->link, (unsigned long)p->sfs.f_bsize >> 10);
 	memcpy(name, p->link + strlen(MEMFD_PREFIX), nlen);
 	name[nlen] = '\0';
 	seals = fcntl(p->lfd, F_GET_SEALS);
 	if (seals < 0)
 		return pr_fail_errno("%s: F_GET_SEALS", p->link);
-	ret = dump_contents(st, ctx->img_dfd, p->lfd, p->stat.st_size, &shmid);
+	ret = dump_contents(st, ctx->img_dfd, p->lfd, p->stat.st_size, huge, &shmid);
 	if (ret)
 		return pr_fail(ret, "can't dump the contents of %s: %s\n", p->link, strerror(-ret));
 
@@ -228,6 +253,11 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 	mie.inode_id = p->stat.st_ino;
 	mie.has_mode = true;
 	mie.mode = p->stat.st_mode & 07777;
+	if (huge) {
+		/* CRIU's: MFD_HUGETLB and the page size */
+		mie.has_hugetlb_flag = true;
+		mie.hugetlb_flag = MFD_HUGETLB | (HUGETLB_PAGE_SHIFT << MAP_HUGE_SHIFT);
+	}
 	img = dump_files_img(ctx, CR_FD_MEMFD_INODE);
 	if (!img)
 		return -EIO;
@@ -351,6 +381,38 @@ static int memfd_collect(struct rst_ctx *ctx, struct file_desc *d)
 	return 0;
 }
 
+/* A hugetlb memfd (sized already): the dumped pages go in through a mapping of it. */
+static int fill_hugetlb(const struct pagemap_read *r, int fd, uint64_t size)
+{
+	char *map;
+	int ret = 0;
+
+	if (!size)
+		return r->nr ? -EINVAL : 0;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	for (size_t i = 0; i < r->nr && !ret; i++) {
+		uint64_t off = r->pmes[i]->vaddr, left = r->pmes[i]->nr_pages * PAGE_SIZE, src = r->offset[i];
+
+		if (off > size || left > size - off) {
+			ret = -EINVAL;	/* pages past the memfd's size */
+			break;
+		}
+		while (left && !ret) {
+			ssize_t n = pread(r->pages_fd, map + off, left, src);
+
+			if (n <= 0)
+				ret = n < 0 ? -errno : -EIO;
+			src += n;
+			off += n;
+			left -= n;
+		}
+	}
+	munmap(map, size);
+	return ret;
+}
+
 /* Copy the dumped pages into the new memfd. */
 static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie)
 {
@@ -367,6 +429,11 @@ static int fill_contents(struct rst_ctx *ctx, int fd, const MemfdInodeEntry *mie
 		pagemap_read_free(&r);
 		return pr_fail(-EOPNOTSUPP, "pagemap-shmem-%llu.img: PE_PARENT entries (memfd data is dumped whole)\n",
 			       (unsigned long long)mie->shmid);
+	}
+	if (mie->has_hugetlb_flag) {
+		ret = fill_hugetlb(&r, fd, mie->size);
+		pagemap_read_free(&r);
+		return ret;
 	}
 	for (size_t i = 0; i < r.nr && !ret; i++) {
 		uint64_t off = r.pmes[i]->vaddr, left = r.pmes[i]->nr_pages * PAGE_SIZE, src = r.offset[i];
@@ -392,15 +459,31 @@ static int create_inode(struct rst_ctx *ctx, struct memfd_inode *i)
 {
 	MemfdInodeEntry *mie = i->mie;
 	bool sealable = mie->seals != F_SEAL_SEAL;
-	_cleanup_close_ int fd = memfd_create(mie->name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+	unsigned int huge = 0;
+	_cleanup_close_ int fd = -1;
 	int ret;
 
+	if (mie->has_hugetlb_flag) {
+		/* MFD_HUGETLB alone is the default size, 2 MiB here */
+		huge = mie->hugetlb_flag;
+		if (huge != (MFD_HUGETLB | (HUGETLB_PAGE_SHIFT << MAP_HUGE_SHIFT)) && huge != MFD_HUGETLB)
+			return pr_fail(-EOPNOTSUPP, "memfd '%s': hugetlb_flag %#x: only 2 MiB pages are restored\n",
+				       mie->name, huge);
+		if (mie->size % HUGETLB_PAGE_SIZE)
+			return pr_fail(-EINVAL, "memfd '%s': a hugetlb memfd of %llu bytes (not whole 2 MiB pages)\n",
+				       mie->name, (unsigned long long)mie->size);
+	}
+	fd = memfd_create(mie->name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0) | huge);
 	if (fd < 0)
 		return pr_fail_errno("can't create memfd '%s'", mie->name);
+	/* hugetlbfs is filled through a mapping, which needs the size */
+	if (huge && ftruncate(fd, mie->size))
+		return pr_fail_errno("memfd '%s': can't set the size %llu", mie->name,
+			       (unsigned long long)mie->size);
 	ret = fill_contents(ctx, fd, mie);
 	if (ret)
 		return pr_fail(ret, "memfd '%s': can't restore its contents: %s\n", mie->name, strerror(-ret));
-	if (ftruncate(fd, mie->size))
+	if (!huge && ftruncate(fd, mie->size))
 		return pr_fail_errno("memfd '%s': can't set the size %llu", mie->name,
 			       (unsigned long long)mie->size);
 	if (mie->has_mode && fchmod(fd, mie->mode))

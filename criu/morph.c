@@ -65,10 +65,23 @@ struct morph_thread {
 	int lsm_fds[2];			/* the thread's own attr/current and attr/sockcreate, -1 (lsm.c) */
 };
 
-/* The task's pid in the images: what the task itself sees (remote syscalls take it). */
+/*
+ * The task's pid as the task itself sees it (remote syscalls take it): the
+ * images' one, or its pid in its own namespace when that is nested below
+ * the tree's (pidns.c).
+ */
 static pid_t task_pid(struct morph_task *mt)
 {
-	return mt->item->pid;
+	return item_pid_at(mt->item, 0, mt->item->ns_depth);
+}
+
+/* A thread of the tree named by its id in the images, as this task sees it; 0: not visible. */
+static pid_t tid_seen_by(struct morph_task *mt, pid_t img_tid)
+{
+	int idx;
+	struct pstree_item *x = pstree_find_tid(&mt->ctx->tree, img_tid, &idx);
+
+	return x ? item_pid_seen_by(mt->item, x, idx) : 0;
 }
 
 /* The pid criu sees (differs when the tree has its own pid namespace): for ptrace, /proc, prlimit. */
@@ -623,7 +636,7 @@ static int restore_one_posix_timer(struct morph_task *mt, const PosixTimerEntry 
 		.value = pt->sival_ptr,
 		.signo = (int32_t)pt->si_signo,
 		.notify = (int32_t)pt->it_sigev_notify,
-		.tid = pt->has_notify_thread_id ? pt->notify_thread_id : 0,
+		.tid = pt->has_notify_thread_id ? tid_seen_by(mt, (pid_t)pt->notify_thread_id) : 0,
 	};
 	int32_t id = (int32_t)pt->it_id, got = -1;
 	int64_t its[4] = { (int64_t)pt->isec, (int64_t)pt->insec, (int64_t)pt->vsec, (int64_t)pt->vnsec };
@@ -805,7 +818,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 	if (!ret)
 		ret = queue_signals(mt, &mt->th[0], tc->signals_s, 0);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
-		ret = queue_signals(mt, &mt->th[i], mt->th[i].core->thread_core->signals_p, item->threads[i]);
+		ret = queue_signals(mt, &mt->th[i], mt->th[i].core->thread_core->signals_p, item_pid_at(item, i, item->ns_depth));
 	if (!ret)
 		ret = restore_rlimits(mt);
 	if (!ret)

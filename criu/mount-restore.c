@@ -1084,13 +1084,21 @@ static int clone_late_external(struct rst_mnt *m)
 	return 0;
 }
 
+static bool has_fstype(const struct rst_mnt *m, uint32_t fstype)
+{
+	for (int i = 0; i < m->nr; i++)
+		if (m->me[i]->fstype == fstype)
+			return true;
+	return false;
+}
+
 int mntns_restore_prepare(struct rst_ctx *ctx)
 {
 	struct rst_mnt *m = ctx->mnt;
 	size_t size;
 	struct build b = { .mnt = m, .ctx = ctx, .cur = -1 };
 	struct build_shared *sh;
-	int sk[2], ret, status;
+	int sk[2], ret, status, ipc;
 	pid_t pid;
 	char c;
 
@@ -1106,9 +1114,21 @@ int mntns_restore_prepare(struct rst_ctx *ctx)
 		munmap(sh, size);
 		return pr_fail_errno("socketpair");
 	}
+	/* mqueue mounts show the IPC namespace of their mounter: the helper is in the root task's */
+	ipc = has_fstype(m, FSTYPE__MQUEUE) ? ns_root_fd(ctx, NS_IPC) : -1;
+	if (ipc < -1) {
+		close(sk[0]);
+		close(sk[1]);
+		munmap(sh, size);
+		return ipc;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(sk[0]);
+		if (ipc >= 0 && setns(ipc, CLONE_NEWIPC)) {
+			pr_fail_errno("mount helper: can't join the root task's IPC namespace");
+			_exit(1);
+		}
 		helper_main(&b, sk[1]);
 	}
 	close(sk[1]);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -939,6 +940,49 @@ static int check_proc_ns(const struct mnt_info *m, unsigned long long root_start
 		       m->mnt_id, m->mountpoint);
 }
 
+/*
+ * The device of the mqueue filesystem of the root task's IPC namespace: an
+ * mqueue mount shows the IPC namespace of whoever mounted it, and the
+ * restore mounts each one in the root task's (mount-restore.c). One made
+ * here, in this child, after joining that namespace, is the same superblock.
+ */
+static int root_mqueue_dev(const struct pstree *t, dev_t *ret)
+{
+	_cleanup_close_ int ipc = openat(t->root->proc_dfd, "ns/ipc", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fs = -1, mnt = -1;
+	struct stat st;
+
+	if (ipc < 0 || setns(ipc, CLONE_NEWIPC))
+		return pr_fail_errno("can't join the IPC namespace of task %d", t->root->pid);
+	fs = fsopen("mqueue", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		return pr_fail_errno("can't make an mqueue filesystem");
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0 || fstat(mnt, &st))
+		return pr_fail_errno("can't mount an mqueue filesystem");
+	*ret = st.st_dev;
+	return 0;
+}
+
+static int check_mqueue_ns(const struct mnt_info *m, dev_t root_mq)
+{
+	_cleanup_close_ int dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statx stx;
+
+	if (dfd < 0)
+		return pr_fail_errno("can't open mqueue mount %u at %s", m->mnt_id, m->mountpoint);
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID) ||
+	    stx.stx_mnt_id != m->mnt_id)
+		return pr_fail(-EOPNOTSUPP, "mqueue mount %u at %s is overmounted: its IPC namespace can't be told\n",
+			       m->mnt_id, m->mountpoint);
+	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == root_mq)
+		return 0;
+	return pr_fail(-EOPNOTSUPP,
+		       "mqueue mount %u at %s shows another IPC namespace than the root task's: restore would mount "
+		       "the root task's\n",
+		       m->mnt_id, m->mountpoint);
+}
+
 /* A fd of each namespace of the tree's, in list order (opened through a task in it). */
 static int open_ns_fds(const struct pstree *t, int *fds)
 {
@@ -963,6 +1007,7 @@ static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsi
 	_cleanup_close_ int mine = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	const struct mnt_ns *ns;
 	int n = 0, ret = 0, *fds;
+	dev_t root_mq = 0;
 
 	if (mine < 0)
 		return pr_fail_errno("can't open criu's mount namespace");
@@ -974,12 +1019,16 @@ static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsi
 	for (int i = 0; i < n; i++)
 		fds[i] = -1;
 	n = 0;
+	ret = root_mqueue_dev(t, &root_mq);
 	for (ns = t->mntns_list; ns && !ret; n += ns->nr, ns = ns->next, ns_fds++) {
 		if (setns(*ns_fds, CLONE_NEWNS))
 			return pr_fail_errno("can't join mount namespace %u of the tree", ns->id);
 		for (int i = 0; i < ns->nr && !ret; i++)
 			if (ns->m[i].fstype == FSTYPE__PROC && !strcmp(ns->m[i].root, "/"))
 				ret = check_proc_ns(&ns->m[i], root_start);
+		for (int i = 0; i < ns->nr && !ret; i++)
+			if (ns->m[i].fstype == FSTYPE__MQUEUE)
+				ret = check_mqueue_ns(&ns->m[i], root_mq);
 		for (int i = 0; i < ns->nr && !ret; i++)
 			if (ns->m[i].tar) {
 				fds[n + i] = open_tmpfs(&ns->m[i]);

@@ -268,6 +268,9 @@ static int collect_thread(struct ns_set *set, int self_dfd, const struct stat *m
 			return ret;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(for_children); i++) {
+		/* a pid_for_children that is a child's namespace is restored (pidns.c) */
+		if (!idx && item->pfc_vpid && !strcmp(for_children[i].own, "pid"))
+			continue;
 		ret = check_for_children(ns_dfd, self_dfd, &for_children[i], item->pid, tid);
 		if (ret)
 			return ret;
@@ -300,6 +303,8 @@ int ns_collect_tree(struct pstree *t, struct ns_set *set)
 				return ret;
 		}
 	}
+	/* after every other namespace: the ids of pid namespaces nested below the tree's */
+	pidns_assign_ids(t, &set->next_id);
 	return 0;
 }
 

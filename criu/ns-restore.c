@@ -253,8 +253,11 @@ static int join_task_ns(struct rst_ctx *ctx, struct pstree_item *me, enum ns_kin
 	ret = wait_ns_ready(ctx, creator);
 	if (ret)
 		return ret;
-	/* the stubs are all in the tree's pid namespace: the dumped pid is the one they see */
-	pidfd = sys_pidfd_open(creator->pid, 0);
+	/* the creator's pid as this stub sees it (pid namespaces nested below the tree's: pidns.c) */
+	if (!item_pid_seen_by(me, creator, 0))
+		return pr_fail(-EOPNOTSUPP, "task %d: can't join the %s namespace of task %d, which is outside its pid "
+					    "namespace\n", me->pid, name, creator->pid);
+	pidfd = sys_pidfd_open(item_pid_seen_by(me, creator, 0), 0);
 	if (pidfd < 0)
 		return pr_fail_errno("task %d: can't open a pidfd of task %d to join its %s namespace", me->pid,
 				     creator->pid, name);
@@ -279,6 +282,11 @@ static int make_namespaces(struct pstree_item *me)
 		if (setns(ri->ns[k]->join_fd, ns_kinds[k].clone_flag))
 			return pr_fail_errno("task %d: can't join the %s namespace given to criu", me->pid,
 					     ns_kinds[k].name);
+		if (ri->ns[k]->premade && ri->ns[k]->data) {
+			ret = ns_kinds[k].restore(ri->ns[k]->data);
+			if (ret)
+				return ret;
+		}
 	}
 	if (!flags)
 		return 0;
@@ -294,6 +302,45 @@ static int make_namespaces(struct pstree_item *me)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The root task's namespace of kind k made now, empty, instead of by its
+ * stub: something built before the tree needs it (an mqueue mount shows
+ * the IPC namespace of the process that mounted it, and the mount helper
+ * runs before the root stub). The stub joins it and fills it as it would
+ * have filled one of its own. The fd of the namespace the root will be in,
+ * -1 when it is criu's, or -errno.
+ */
+int ns_root_fd(struct rst_ctx *ctx, enum ns_kind k)
+{
+	struct rst_info *ri = rsti(ctx->tree.root);
+	struct rst_ns *ns = ri->ns[k];
+	_cleanup_close_ int mine = -1;
+	int fd;
+
+	if (ri->ns_how[k] != RST_NS_CREATE)
+		return -1;
+	if (ns->join_fd >= 0)
+		return ns->join_fd;
+	if (k != NS_IPC)
+		return -EINVAL;
+	/* this thread only: unshare() and setns() of an IPC namespace act on the caller */
+	mine = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (mine < 0 || unshare(CLONE_NEWIPC))
+		return pr_fail_errno("can't make the root task's IPC namespace in advance");
+	fd = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (setns(mine, CLONE_NEWIPC)) {
+		if (fd >= 0)
+			close(fd);
+		return pr_fail_errno("can't go back to criu's IPC namespace");
+	}
+	if (fd < 0)
+		return pr_fail_errno("can't open the IPC namespace made for the root task");
+	ns->join_fd = fd;
+	ns->own_fd = ns->premade = true;
+	pr_info("the IPC namespace %u of task %d is made in advance (fd %d)\n", ns->id, ctx->tree.root->pid, fd);
+	return fd;
 }
 
 int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me)

@@ -177,7 +177,14 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 	pe.has_is_thread = true;
 	pe.is_thread = !!(p->flags & PIDFD_THREAD);
 
-	if (pid == -1) {
+	if (pid == -1 && p->item->ns_depth) {
+		/* its stand-in is made in the tree's pid namespace: outside the holder's it would answer EINVAL */
+		ret = pr_fail(-EOPNOTSUPP,
+			      "fd %d of task %d: a pidfd of a reaped process, held in a pid namespace nested below the "
+			      "tree's: which namespace the process was in is not known, its answers would not be "
+			      "restored\n",
+			      p->fd, p->item->pid);
+	} else if (pid == -1) {
 		ret = dump_reaped(&pe, p);
 	} else if (pid == 0) {
 		ret = pr_fail(-EOPNOTSUPP, "fd %d of task %d: a pidfd of a process outside criu's pid namespace\n",

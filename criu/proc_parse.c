@@ -276,6 +276,8 @@ int parse_smaps_vmflags_buf(const char *buf, struct proc_maps *m)
 		} else if (startswith(s, "VmFlags:") && i >= 0) {
 			m->vmas[i].vmflags = parse_vmflags_str(s + strlen("VmFlags:"));
 			m->vmas[i].have_vmflags = true;
+		} else if (startswith(s, "KernelPageSize:") && i >= 0) {
+			m->vmas[i].kpage_size = strtoul(s + strlen("KernelPageSize:"), NULL, 10) << 10;
 		} else if (startswith(s, "ProtectionKey:") && i >= 0) {
 			m->vmas[i].pkey = (int)strtol(s + strlen("ProtectionKey:"), NULL, 10);
 		}

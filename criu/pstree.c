@@ -30,6 +30,8 @@ void pstree_free(struct pstree *t)
 		free(item->threads);
 		free(item->sc_seen);
 		free(item->vtids);
+		free(item->ns_tids);
+		free(item->ns_chain);
 		free(item->seccomp_filter);
 		free(item->cg_thread_sets);
 		list_del(&item->all);

@@ -561,24 +561,126 @@ static uint32_t core_pidns_id(struct pstree_item *item)
 	return ids && ids->has_pid_ns_id ? ids->pid_ns_id : 0;
 }
 
+/* An earlier child of item's parent that is the init of pid namespace id (restore-stub.c forks there). */
+static struct pstree_item *rst_sibling_init(struct pstree_item *item, uint32_t id)
+{
+	struct pstree_item *s;
+
+	list_for_each_entry(s, &item->parent->children, sibling) {
+		if (s == item)
+			return NULL;
+		if (s->pid_ns_id == id && s->ns_depth == item->ns_depth && s->ns_tids[s->ns_depth - 1] == 1)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * A task's ids in the pid namespaces nested below the tree's (core ns_pids,
+ * pid-namespaces.md): what restore can make, checked against its parent's.
+ */
+static int read_nested_pids(struct pstree *t, struct pstree_item *item)
+{
+	const TaskCoreEntry *tc = rsti(item)->core[0]->tc;
+	struct pstree_item *p = item->parent, *o;
+	size_t n = tc ? tc->n_ns_pids : 0;
+	int depth = item->nr_threads ? (int)(n / item->nr_threads) : 0;
+
+	if (n % item->nr_threads || depth > 31)
+		return pr_fail(-EINVAL, "core-%d.img: %zu ns_pids for %d threads\n", item->pid, n, item->nr_threads);
+	item->ns_depth = depth;
+	if (depth) {
+		item->ns_tids = xmalloc(n * sizeof(pid_t));
+		if (!item->ns_tids)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			item->ns_tids[i] = (pid_t)tc->ns_pids[i];
+			if (item->ns_tids[i] <= 0)
+				return pr_fail(-EINVAL, "core-%d.img: ns_pids has pid %d\n", item->pid, item->ns_tids[i]);
+		}
+	}
+	item->ns_chain = xmalloc((depth + 1) * sizeof(uint32_t));
+	if (!item->ns_chain)
+		return -ENOMEM;
+	if (!p) {
+		if (depth)
+			return pr_fail(-EINVAL, "core-%d.img: the root is not in the tree's pid namespace\n", item->pid);
+		item->ns_chain[0] = item->pid_ns_id;
+		return 0;
+	}
+	if (item->pid_ns_id == p->pid_ns_id && depth == p->ns_depth) {
+		memcpy(item->ns_chain, p->ns_chain, (depth + 1) * sizeof(uint32_t));
+		return 0;
+	}
+	if (item->pid_ns_id == p->pid_ns_id || depth != p->ns_depth + 1 ||
+	    (item->ns_tids[depth - 1] != 1 && !rst_sibling_init(item, item->pid_ns_id)))
+		return pr_fail(-EINVAL,
+			       "core-%d.img: task %d is %d levels below the tree's pid namespace, in namespace %u; "
+			       "its parent %d is %d levels below, in %u: not a namespace restore can make\n",
+			       item->pid, item->pid, depth, item->pid_ns_id, p->pid, p->ns_depth, p->pid_ns_id);
+	/* one task makes each namespace: another entry into it is a later child of the same parent */
+	for_each_pstree_item(t, o) {
+		if (o == item)
+			break;
+		if (o->pid_ns_id == item->pid_ns_id && o->parent && o->parent->pid_ns_id != o->pid_ns_id &&
+		    (o->parent != p || item->ns_tids[depth - 1] == 1))
+			return pr_fail(-EINVAL, "core-%d.img: pid namespace %u is made twice\n", item->pid,
+				       item->pid_ns_id);
+	}
+	memcpy(item->ns_chain, p->ns_chain, depth * sizeof(uint32_t));
+	item->ns_chain[depth] = item->pid_ns_id;
+	return 0;
+}
+
+/* The child whose pid namespace the task makes its children in (core pid_for_children). */
+static int read_for_children(struct pstree_item *item)
+{
+	const TaskCoreEntry *tc = rsti(item)->core[0]->tc;
+	struct pstree_item *c;
+
+	if (!tc || !tc->has_pid_for_children)
+		return 0;
+	list_for_each_entry(c, &item->children, sibling)
+		if (c->pid == (pid_t)tc->pid_for_children && c->pid_ns_id != item->pid_ns_id &&
+		    c->state != TASK_DEAD) {
+			item->pfc_vpid = c->pid;
+			return 0;
+		}
+	return pr_fail(-EINVAL, "core-%d.img: pid_for_children %u is not a live child in a pid namespace of its own\n",
+		       item->pid, tc->pid_for_children);
+}
+
 /*
  * As in CRIU: the root's pid_ns_id differs from criu's at dump time
  * (inventory root_ids) when the tree had a pid namespace of its own, whose
- * init the root was. Every task must be in the root's namespace.
+ * init the root was. A task in another namespace than its parent's is the
+ * init of a namespace nested right below it, or a later child of the same
+ * parent in that namespace (read_nested_pids()).
  */
 static int check_pidns(struct rst_ctx *ctx)
 {
 	struct pstree_item *root = ctx->tree.root, *item;
 	uint32_t root_ns = core_pidns_id(root);
+	int ret;
 
 	ctx->tree.ns_flags = 0;
 	if (root_ns && ctx->dump_criu_pidns_id && root_ns != ctx->dump_criu_pidns_id)
 		ctx->tree.ns_flags |= CLONE_NEWPID;
-	for_each_pstree_item(&ctx->tree, item)
-		if (core_pidns_id(item) != root_ns)
-			return pr_fail(-EOPNOTSUPP, "core-%d.img: task %d is in pid namespace %u, the root in %u: "
-						    "nested pid namespaces are not supported\n",
-				       item->pid, item->pid, core_pidns_id(item), root_ns);
+	for_each_pstree_item(&ctx->tree, item) {
+		item->pid_ns_id = core_pidns_id(item);
+		ret = read_nested_pids(&ctx->tree, item);
+		if (ret)
+			return ret;
+		if (!item->ns_depth && item->pid_ns_id != root_ns)
+			return pr_fail(-EINVAL, "core-%d.img: task %d is in pid namespace %u, the root in %u, "
+						"with no pid below the tree's namespace (ns_pids)\n",
+				       item->pid, item->pid, item->pid_ns_id, root_ns);
+	}
+	for_each_pstree_item(&ctx->tree, item) {
+		ret = read_for_children(item);
+		if (ret)
+			return ret;
+	}
 	if (rst_own_pidns(ctx) && root->pid != 1)
 		return pr_fail(-EINVAL, "the tree had its own pid namespace, but its root is pid %d there, not 1\n",
 			       root->pid);

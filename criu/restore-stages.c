@@ -391,8 +391,11 @@ void watchdog_stop(struct rst_ctx *ctx, bool keep)
 /* ------------------------------------------------------ pids criu sees (own pid namespace) */
 
 /*
- * The pid of a task (or thread) in the tree's namespace: the last NSpid column
- * of its status; path is relative to criu's /proc.
+ * The pid of a task (or thread) in the tree's namespace: column
+ * ctx->tree_level of the NSpid line of its status (the root's last; a task in
+ * a pid namespace nested below the tree's has more); path is relative to
+ * criu's /proc. A negative ctx->tree_level is learnt from the first status
+ * read, the root's.
  */
 static int ns_pid_at(struct rst_ctx *ctx, const char *path, pid_t *ret)
 {
@@ -405,7 +408,9 @@ static int ns_pid_at(struct rst_ctx *ctx, const char *path, pid_t *ret)
 	err = parse_pid_status(dfd, &st);
 	if (err)
 		return err;
-	err = pidns_innermost(&st, ret, NULL, NULL);
+	if (ctx->tree_level < 0)
+		ctx->tree_level = st.ns_levels - 1;
+	err = pidns_at_level(&st, ctx->tree_level, ret, NULL, NULL);
 	proc_status_free(&st);
 	return err;
 }
@@ -500,6 +505,7 @@ int learn_real_pids(struct rst_ctx *ctx)
 	struct pstree_item *item;
 	int ret;
 
+	ctx->tree_level = -1;	/* the root's threads come first */
 	for_each_pstree_item(&ctx->tree, item) {
 		pid_t real = __atomic_load_n(&ctx->shared->slots[rsti(item)->slot].real, __ATOMIC_SEQ_CST);
 

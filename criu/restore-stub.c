@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -41,6 +42,10 @@
 #include "syscalls.h"
 
 #define THREAD_STUB_STACK (16UL << 10)
+
+#ifndef PIDFD_GET_PID_NAMESPACE
+#define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5)
+#endif
 
 /* ------------------------------------------------------ stubs */
 
@@ -139,6 +144,28 @@ pid_t clone_task(pid_t pid, uint64_t flags)
 }
 
 /*
+ * A task with its pid at every level from its own pid namespace up to the
+ * tree's (set_tid[0] innermost); CLONE_NEWPID makes it the init of a new one.
+ * ret_pidfd (CLONE_PIDFD) may be NULL.
+ */
+static pid_t clone_nested(const struct pstree_item *c, uint64_t flags, int *ret_pidfd)
+{
+	pid_t set_tid[32];
+	int n = c->ns_depth + 1;
+	struct criu_clone_args a = {
+		.flags = flags | (ret_pidfd ? CLONE_PIDFD : 0),
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)set_tid,
+		.set_tid_size = (uint64_t)n,
+	};
+
+	for (int l = 0; l < n; l++)
+		set_tid[l] = item_pid_at(c, 0, c->ns_depth - l);
+	return (pid_t)sys_clone3(&a, sizeof(a));
+}
+
+/*
  * A thread stub: clone3 into a new thread on its own small stack, where it
  * loops in pause() touching no memory until criu morphs it.
  */
@@ -163,17 +190,19 @@ static long clone_thread_stub(struct criu_clone_args *a)
 static void stub_create_threads(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	for (int i = 1; i < me->nr_threads; i++) {
-		pid_t tid = me->threads[i];
+		pid_t tid = me->threads[i], set_tid[32], mine = item_pid_at(me, i, me->ns_depth);
 		void *stk = mmap(NULL, THREAD_STUB_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		struct criu_clone_args a = {
 			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
-			.set_tid = (uint64_t)(uintptr_t)&tid,
-			.set_tid_size = 1,
+			.set_tid = (uint64_t)(uintptr_t)set_tid,
+			.set_tid_size = (uint64_t)me->ns_depth + 1,
 			.stack = (uint64_t)(uintptr_t)stk,
 			.stack_size = THREAD_STUB_STACK,
 		};
 		long r;
 
+		for (int l = 0; l <= me->ns_depth; l++)
+			set_tid[l] = item_pid_at(me, i, me->ns_depth - l);
 		if (stk == MAP_FAILED)
 			stub_fail(ctx, me, -errno, "task %d: can't map a thread stack: %s", me->pid, strerror(errno));
 		if (slack_for_next(rsti(me)->core[i]))
@@ -183,8 +212,8 @@ static void stub_create_threads(struct rst_ctx *ctx, struct pstree_item *me)
 			stub_fail(ctx, me, -EEXIST, "thread id %d (of task %d) is taken by another process", tid, me->pid);
 		if (r < 0)
 			stub_fail(ctx, me, (int)r, "task %d: can't create thread %d: %s", me->pid, tid, strerror((int)-r));
-		if (r != tid)
-			stub_fail(ctx, me, -EINVAL, "task %d: thread %d got id %ld", me->pid, tid, r);
+		if (r != mine)
+			stub_fail(ctx, me, -EINVAL, "task %d: thread %d got id %ld, not %d", me->pid, tid, r, mine);
 	}
 }
 
@@ -201,12 +230,22 @@ static void stub_session(struct rst_ctx *ctx, struct pstree_item *me)
 
 static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	pid_t cur = getpgid(0);
+	struct pstree_item *leader;
+	pid_t cur = getpgid(0), want;
 
-	if (cur == me->pgid || me->pgid == me->pid)
+	/* in the tree's pid namespace the images' ids are the task's own */
+	if (me->pgid == me->pid || (!me->ns_depth && cur == me->pgid))
 		return;
-	if (pstree_find(&ctx->tree, me->pgid)) {
-		if (setpgid(0, me->pgid))
+	leader = pstree_find(&ctx->tree, me->pgid);
+	if (leader) {
+		/* the leader as this task sees it: 0 from a pid namespace below the leader's */
+		want = item_pid_seen_by(me, leader, 0);
+		if (cur == want && (want || (me->parent && me->parent->pgid == me->pgid)))
+			return;	/* a group inherited from a leader outside the namespace reads 0 */
+		if (!want)
+			stub_fail(ctx, me, -EINVAL, "task %d: process group %d is led from outside its pid namespace",
+				  me->pid, me->pgid);
+		if (setpgid(0, want))
 			stub_fail(ctx, me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
 				  strerror(errno));
 		return;
@@ -215,6 +254,117 @@ static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 	if (me->pgid == ctx->tree.root->pgid && cur == getpgid(getppid()))
 		return;
 	stub_fail(ctx, me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
+}
+
+/* ------------------------------------------------------ children in nested pid namespaces */
+
+/*
+ * The pid namespace the stub makes its next child in (pid_for_children),
+ * set with setns() on an fd of the namespace: its own (from its /proc
+ * entry), or that of a child it made the init of a new one.
+ */
+struct stub_pfc {
+	int own_fd;			/* its own pid namespace, opened on first use */
+	const struct pstree_item *cur;	/* the child whose namespace it is now, NULL: its own */
+	int *ns_fds;			/* per child (in list order): the child's pid namespace, -1 */
+	const struct pstree_item **kids;
+	int nr;
+};
+
+static int pfc_set(struct rst_ctx *ctx, struct stub_pfc *pf, const struct pstree_item *to)
+{
+	int fd = -1;
+
+	if (pf->cur == to)
+		return 0;
+	if (!to) {
+		if (pf->own_fd < 0)
+			pf->own_fd = openat(ctx->proc_fd, "thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+		fd = pf->own_fd;
+	}
+	for (int i = 0; to && i < pf->nr; i++)
+		if (pf->kids[i] == to)
+			fd = pf->ns_fds[i];
+	if (fd < 0 || setns(fd, CLONE_NEWPID))
+		return fd < 0 ? -ENOENT : -errno;
+	pf->cur = to;
+	return 0;
+}
+
+/* The earlier child that is the init of c's pid namespace (c is a later child of the same parent in it). */
+static const struct pstree_item *pfc_init_of(struct stub_pfc *pf, const struct pstree_item *c)
+{
+	for (int i = 0; i < pf->nr; i++)
+		if (pf->kids[i] != c && pf->kids[i]->pid_ns_id == c->pid_ns_id && pf->ns_fds[i] >= 0)
+			return pf->kids[i];
+	return NULL;
+}
+
+/* Fork child number idx with its pids at every level, in its pid namespace; 0 in the child. */
+static pid_t stub_fork_child(struct rst_ctx *ctx, struct pstree_item *me, struct stub_pfc *pf, int idx)
+{
+	struct pstree_item *c = (struct pstree_item *)pf->kids[idx];
+	bool init = c->pid_ns_id != me->pid_ns_id && !pfc_init_of(pf, c);
+	int pidfd = -1, ret;
+	pid_t pid;
+
+	if (c->pid_ns_id == me->pid_ns_id || init)
+		ret = pfc_set(ctx, pf, NULL);	/* a new namespace is made below the one for children */
+	else
+		ret = pfc_set(ctx, pf, pfc_init_of(pf, c));
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't switch the pid namespace for its child %d: %s", me->pid,
+			  c->pid, strerror(-ret));
+	if (!c->ns_depth && !me->ns_depth)
+		return clone_task(c->pid, 0);
+	pid = clone_nested(c, init ? CLONE_NEWPID : 0, init ? &pidfd : NULL);
+	if (pid > 0 && init) {
+		pf->ns_fds[idx] = ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0);
+		close(pidfd);
+		if (pf->ns_fds[idx] < 0)
+			stub_fail(ctx, me, -errno, "task %d: can't get the pid namespace of its child %d: %s", me->pid,
+				  c->pid, strerror(errno));
+	}
+	return pid;
+}
+
+/* The stub's own pid_for_children as dumped, once its children and threads exist. */
+static void stub_final_pfc(struct rst_ctx *ctx, struct pstree_item *me, struct stub_pfc *pf)
+{
+	const struct pstree_item *to = NULL;
+	int ret;
+
+	for (int i = 0; me->pfc_vpid && i < pf->nr; i++)
+		if (pf->kids[i]->pid == me->pfc_vpid)
+			to = pfc_init_of(pf, pf->kids[i]) ?: pf->kids[i];
+	ret = pfc_set(ctx, pf, to);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't set its pid namespace for children: %s", me->pid, strerror(-ret));
+	for (int i = 0; i < pf->nr; i++)
+		if (pf->ns_fds[i] >= 0)
+			close(pf->ns_fds[i]);
+	if (pf->own_fd >= 0)
+		close(pf->own_fd);
+	free(pf->ns_fds);
+	free(pf->kids);
+}
+
+static void stub_pfc_init(struct rst_ctx *ctx, struct pstree_item *me, struct stub_pfc *pf)
+{
+	struct pstree_item *c;
+
+	*pf = (struct stub_pfc){ .own_fd = -1 };
+	list_for_each_entry(c, &me->children, sibling)
+		pf->nr++;
+	pf->ns_fds = xmalloc((pf->nr + 1) * sizeof(int));
+	pf->kids = xmalloc((pf->nr + 1) * sizeof(*pf->kids));
+	if (!pf->ns_fds || !pf->kids)
+		stub_fail(ctx, me, -ENOMEM, "task %d: out of memory", me->pid);
+	pf->nr = 0;
+	list_for_each_entry(c, &me->children, sibling) {
+		pf->ns_fds[pf->nr] = -1;
+		pf->kids[pf->nr++] = c;
+	}
 }
 
 static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
@@ -255,8 +405,8 @@ static void stub_reset_signals(void)
 
 void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item *me, pid_t parent)
 {
-	struct pstree_item *child;
 	bool zombie = me->state == TASK_DEAD;
+	struct stub_pfc pf;
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -290,16 +440,19 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't build the memory it shares with its children: %s", me->pid,
 			  strerror(-ret));
-	list_for_each_entry(child, &me->children, sibling) {
-		pid_t pid;
+	stub_pfc_init(ctx, me, &pf);
+	for (int k = 0; k < pf.nr; k++) {
+		struct pstree_item *child = (struct pstree_item *)pf.kids[k];
+		pid_t pid, want = item_pid_at(child, 0, me->ns_depth);
 
 		/* a new task's default timer slack is its creator's current one */
 		if (slack_for_next(rsti(child)->core[0]))
 			stub_fail(ctx, me, -EPERM, "task %d: can't give child %d its default timer slack", me->pid, child->pid);
-		pid = clone_task(child->pid, 0);
+		pid = stub_fork_child(ctx, me, &pf, k);
 
+		/* its parent as the child sees it: none from a pid namespace of its own */
 		if (pid == 0)
-			stub_main(ctx, child, me->pid);
+			stub_main(ctx, child, child->pid_ns_id == me->pid_ns_id ? item_pid_at(me, 0, me->ns_depth) : 0);
 		if (pid < 0 && errno == EEXIST)
 			stub_fail(ctx, me, -EEXIST, "pid %d is taken by another process", child->pid);
 		if (pid < 0 && errno == EPERM)
@@ -307,13 +460,19 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 				  "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", child->pid);
 		if (pid < 0)
 			stub_fail(ctx, me, -errno, "can't clone task %d: %s", child->pid, strerror(errno));
+		if (pid != want)
+			stub_fail(ctx, me, -EINVAL, "task %d came up as %d, not %d", child->pid, pid, want);
 		/* in a pid namespace of its own pid is not what criu sees: criu finds the real one */
 		if (!rst_own_pidns(ctx))
-			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, pid, __ATOMIC_SEQ_CST);
-		if (pid != child->pid)
-			stub_fail(ctx, me, -EINVAL, "task %d came up as %d", child->pid, pid);
+			__atomic_store_n(&ctx->shared->slots[rsti(child)->slot].real, child->pid, __ATOMIC_SEQ_CST);
 	}
+	/* threads are made in the task's own pid namespace (the kernel refuses any other) */
+	ret = pfc_set(ctx, &pf, NULL);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't go back to its pid namespace for its threads: %s", me->pid,
+			  strerror(-ret));
 	stub_create_threads(ctx, me);
+	stub_final_pfc(ctx, me, &pf);
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_PGID);

@@ -2,8 +2,10 @@
 /* Shared anonymous memory: dumped once per object, keyed by its inode (see shmem.h). */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "common.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "mem.h"
 #include "pagemap.h"
@@ -74,12 +76,54 @@ static int copy_object(struct page_copier *pc, int fd, unsigned long size)
 	return page_copier_flush(pc);
 }
 
+int hugetlb_page_zero(int fd, off_t off, void *buf)
+{
+	const uint64_t *w = buf;
+	size_t got = 0;
+
+	while (got < HUGETLB_PAGE_SIZE) {
+		ssize_t n = pread(fd, (char *)buf + got, HUGETLB_PAGE_SIZE - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	for (size_t i = 0; i < got / sizeof(*w); i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/* The huge pages of a hugetlbfs object that are not all zeroes (see hugetlb_page_zero()). */
+static int copy_hugetlb_object(struct page_copier *pc, int fd, unsigned long size)
+{
+	void *buf = mmap(NULL, HUGETLB_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = 0;
+
+	if (buf == MAP_FAILED)
+		return -ENOMEM;
+	for (unsigned long off = 0; off < size && !ret; off += HUGETLB_PAGE_SIZE) {
+		ret = hugetlb_page_zero(fd, (off_t)off, buf);
+		if (ret == 1)
+			ret = 0;
+		else if (!ret)
+			ret = page_copier_add(pc, off, min(HUGETLB_PAGE_SIZE, size - off), true);
+	}
+	munmap(buf, HUGETLB_PAGE_SIZE);
+	return ret ?: page_copier_flush(pc);
+}
+
 int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigned long min_size,
 		      unsigned long *ret_shmid)
 {
 	struct shmem_dumped d = {};
 	struct page_copier pc;
 	struct page_xfer x;
+	struct statfs sfs;
 	struct stat st;
 	int ret;
 
@@ -97,6 +141,10 @@ int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigne
 	ctx->next_pages_id++;
 	ret = page_copier_init_file(&pc, map_fd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes);
 	if (!ret)
+		ret = fstatfs(map_fd, &sfs) ? -errno : 0;
+	if (!ret && sfs.f_type == HUGETLBFS_MAGIC)
+		ret = copy_hugetlb_object(&pc, map_fd, d.size);
+	else if (!ret)
 		ret = copy_object(&pc, map_fd, d.size);
 	page_copier_fini(&pc);
 	d.nr_pages = x.nr_pages;

@@ -1,28 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Terminals.
+ * Terminals: the dump and the file type (the restore is tty-restore.c, the
+ * queued bytes tty-data.c).
  *
- * A pty pair whose master (an open of /dev/ptmx) and slave (/dev/pts/N) are
- * both open in the tree is dumped as two tty-info.img entries, one per side,
- * linked by the pty index; restore opens /dev/ptmx until the kernel hands out
- * that index again (it gives the lowest free one), opens the slave from the
- * master (TIOCGPTPEER) and puts back the slave's termios and window size,
- * the master's packet mode and the pair's locked state, and the slave's
- * exclusive mode.
+ * A pty pair whose master (an open of /dev/ptmx) is open in the tree is
+ * dumped as one tty-info.img entry per side, linked by the pty index (a
+ * slave open nowhere in the tree has none: whether it was closed since, and
+ * its node's owner, go with the master's files); restore opens /dev/ptmx
+ * until the kernel hands out that index again (it gives the lowest free
+ * one), sets the slave's termios and window size through the master, opens
+ * a slave of its own, puts the queued bytes back (tty-data.img,
+ * tty-data.c), opens the slave's files from the master (TIOCGPTPEER), and
+ * right before the tree runs closes its slave and gives back the master's
+ * packet mode, the pair's locked state and the slave's exclusive mode.
+ *
+ * Also: slaves hung up by their master's close (restored hung up), opens of
+ * /dev/tty whose terminal is a pty of the tree (reopened by a helper whose
+ * session has that terminal), the console and virtual terminals (reopened
+ * by their path).
  *
  * With --orphan-pts-master (runc's terminal mode), a slave whose master is
  * outside the tree is dumped alone; restore makes a new pty in the slave's
  * devpts and hands its master to the RPC client (orphan-pts-master).
  *
- * A pty that is a session's controlling terminal is made so again by the
- * session leader's stub before it forks (tty_stub_ctty()).
+ * A terminal that is a session's controlling terminal is made so again by
+ * the session leader's stub before it forks (tty_stub_ctty()).
  *
  * Any other terminal is the shell job's (--shell-job): on restore every such
  * fd becomes criu's own terminal, with the dumped file flags. Refused at
- * dump: a terminal without --shell-job, a master whose slave is not open in
- * the tree, a controlling terminal whose session restore can't give back
- * (leader outside the tree, a member without it, a foreground group other
- * than the leader's), and bytes queued in either direction.
+ * dump (Documentation/ttys.md): such a terminal without --shell-job, a
+ * controlling terminal whose session restore can't give back, queued bytes
+ * that can't be given back as they were, a master whose slave is open only
+ * outside the tree.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -32,6 +41,8 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <dirent.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "cr_options.h"
@@ -46,6 +57,7 @@
 #include "proc_parse.h"
 #include "pstree.h"
 #include "tty.h"
+#include "tty-priv.h"
 
 #include "fdinfo.pb-c.h"
 #include "tty.pb-c.h"
@@ -53,10 +65,6 @@
 #undef LOG_PREFIX
 #define LOG_PREFIX "tty: "
 
-#define PTMX_RDEV makedev(5, 2)
-#define PTS_MAJOR_FIRST 136
-#define PTS_MAJOR_LAST 143
-#define MAX_PTS_INDEX 4096
 
 bool tty_is_terminal(const struct stat *st)
 {
@@ -67,31 +75,21 @@ bool tty_is_terminal(const struct stat *st)
 	       (maj == 4 || maj == 5 || (maj >= PTS_MAJOR_FIRST && maj <= PTS_MAJOR_LAST));
 }
 
-static bool is_ptmx(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == PTMX_RDEV;
-}
-
-static bool is_pts(const struct stat *st)
-{
-	unsigned int maj = major(st->st_rdev);
-
-	return S_ISCHR(st->st_mode) && maj >= PTS_MAJOR_FIRST && maj <= PTS_MAJOR_LAST;
-}
-
-static int pts_index(const struct stat *st)
-{
-	return (major(st->st_rdev) - PTS_MAJOR_FIRST) * 256 + minor(st->st_rdev);
-}
-
 /* ---- dump ---- */
 
 struct pty_side {
 	struct pty_side *next;
 	int index;
 	bool master;
+	struct pstree_item *item;	/* a task that holds it, at fd */
+	int fd;
 	bool info_written;	/* its tty-info.img entry */
 	uint32_t info_id;	/* CRIU's: index * 2, + 1 for the master */
+	/* a master whose slave is open nowhere in the tree: */
+	bool slave_closed;	/* it was opened and closed (the master polls POLLHUP) */
+	bool has_owner;
+	uid_t slave_uid;	/* the owner of the slave's node */
+	gid_t slave_gid;
 };
 
 /* a task of the tree and its controlling terminal, from its /proc stat */
@@ -108,6 +106,8 @@ struct tty_dump {
 	struct task_ctty *cttys;	/* one per task of the tree */
 	int nr_cttys;
 	int orphan_index;	/* the pty whose master is outside the tree (--orphan-pts-master), -1 */
+	int dev_tty_index;	/* the pty that /dev/tty fds reach, -1 */
+	dev_t console_rdev, vt_rdev;	/* the console and the vt dumped, 0 */
 };
 static const char tty_dump_key;
 
@@ -133,7 +133,7 @@ static struct pty_side *find_side(struct tty_dump *td, int index, bool master)
 	return NULL;
 }
 
-static int add_side(struct tty_dump *td, int index, bool master)
+static int add_side(struct tty_dump *td, int index, bool master, struct pstree_item *item, int fd)
 {
 	struct pty_side *s;
 
@@ -144,6 +144,8 @@ static int add_side(struct tty_dump *td, int index, bool master)
 		return -ENOMEM;
 	s->index = index;
 	s->master = master;
+	s->item = item;
+	s->fd = fd;
 	s->next = td->sides;
 	td->sides = s;
 	return 0;
@@ -198,7 +200,7 @@ static int add_ctty(struct tty_dump *td, struct pstree_item *item)
  * foreground group must be the leader's. *ret_leader: NULL when rdev is no
  * task's controlling terminal.
  */
-static int ctty_session(const struct tty_dump *td, dev_t rdev, int index, struct task_ctty **ret_leader)
+static int ctty_session(const struct tty_dump *td, dev_t rdev, const char *name, struct task_ctty **ret_leader)
 {
 	struct task_ctty *leader = NULL;
 
@@ -215,22 +217,22 @@ static int ctty_session(const struct tty_dump *td, dev_t rdev, int index, struct
 		if (c->rdev != rdev)
 			continue;
 		if (!leader || c->sid != leader->sid)
-			return pr_fail(-EOPNOTSUPP, "pty %d is the controlling terminal of task %d, whose session leader "
+			return pr_fail(-EOPNOTSUPP, "%s is the controlling terminal of task %d, whose session leader "
 						    "(%d) is not in the tree: not supported\n",
-				       index, c->item->pid, c->sid);
+				       name, c->item->pid, c->sid);
 	}
 	for (int i = 0; leader && i < td->nr_cttys; i++) {
 		struct task_ctty *c = &td->cttys[i];
 
 		if (c->sid == leader->sid && c->rdev != rdev && c->item->state != TASK_DEAD)
-			return pr_fail(-EOPNOTSUPP, "task %d is in the session of pty %d but has another controlling "
+			return pr_fail(-EOPNOTSUPP, "task %d is in the session of %s but has another controlling "
 						    "terminal or none: not supported\n",
-				       c->item->pid, index);
+				       c->item->pid, name);
 	}
 	if (leader && leader->tpgid != leader->pgid)
-		return pr_fail(-EOPNOTSUPP, "pty %d: its foreground process group (%d) is not its session leader's "
+		return pr_fail(-EOPNOTSUPP, "%s: its foreground process group (%d) is not its session leader's "
 					    "(%d): not supported\n",
-			       index, leader->tpgid, leader->pgid);
+			       name, leader->tpgid, leader->pgid);
 	*ret_leader = leader;
 	return 0;
 }
@@ -260,9 +262,9 @@ static int scan_task_ptys(struct tty_dump *td, struct pstree_item *item)
 		if (de->d_name[0] == '.' || fstatat(fd_dfd, de->d_name, &st, 0))
 			continue;
 		if (is_pts(&st))
-			ret = add_side(td, pts_index(&st), false);
+			ret = add_side(td, pts_index(&st), false, item, atoi(de->d_name));
 		else if (is_ptmx(&st) && master_index(info_dfd, de->d_name) >= 0)
-			ret = add_side(td, master_index(info_dfd, de->d_name), true);
+			ret = add_side(td, master_index(info_dfd, de->d_name), true, item, atoi(de->d_name));
 	}
 	closedir(d);
 	return ret;
@@ -278,7 +280,7 @@ static int tty_dump_ready(struct dump_files_ctx *ctx, struct tty_dump **ret_td)
 	if (!td)
 		return -ENOMEM;
 	if (!td->scanned) {
-		td->orphan_index = -1;
+		td->orphan_index = td->dev_tty_index = -1;
 		for_each_pstree_item(ctx->tree, item) {
 			ret = scan_task_ptys(td, item);
 			if (ret)
@@ -308,7 +310,7 @@ static void pack_cc(const struct termios *t, uint32_t *cc)
 	memcpy(cc, t->c_cc, NCCS);
 }
 
-static int unpack_cc(const TermiosEntry *e, struct termios *t)
+int tty_unpack_cc(const TermiosEntry *e, struct termios *t)
 {
 	if (e->n_c_cc == CRIU_NCC) {
 		memcpy(t->c_cc, e->c_cc, NCCS);
@@ -363,6 +365,8 @@ static int fill_term(int fd, struct pty_term *pt, TtyInfoEntry *info)
 	struct termios t, lt;
 	struct winsize ws;
 
+	/* (the ioctl fills the kernel's termios, shorter than libc's: the rest would be the stack's) */
+	memset(&lt, 0, sizeof(lt));
 	if (tcgetattr(fd, &t) || ioctl(fd, TIOCGLCKTRMIOS, &lt) || ioctl(fd, TIOCGWINSZ, &ws))
 		return -errno;
 	termios_to_entry(&t, &pt->te, pt->cc);
@@ -386,10 +390,12 @@ static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInf
 {
 	struct task_ctty *leader;
 	int locked = 0, pkt = 0, ret;
+	char name[32];
 
 	if (ioctl(fd, TIOCGPTLCK, &locked) || ioctl(fd, TIOCGPKT, &pkt) || fill_term(fd, pt, info))
 		return pr_fail_errno("can't read the state of the master of pty %d", index);
-	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), index, &leader);
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), name, &leader);
 	if (ret)
 		return ret;
 	if (leader) {
@@ -399,15 +405,18 @@ static int fill_master_info(const struct tty_dump *td, int fd, int index, TtyInf
 	info->locked = locked;
 	info->packet_mode = pkt;
 	info->rdev = PTMX_RDEV;
-	return queued_bytes(fd, "master", index);
+	return 0;
 }
 
 /* The session whose controlling terminal the slave is: its leader's ids as the images hold them. */
 static int fill_slave_session(const struct tty_dump *td, const struct stat *st, int index, TtyInfoEntry *info)
 {
 	struct task_ctty *leader;
-	int ret = ctty_session(td, st->st_rdev, index, &leader);
+	char name[32];
+	int ret;
 
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, st->st_rdev, name, &leader);
 	if (ret || !leader)
 		return ret;
 	info->sid = leader->item->vsid;
@@ -432,7 +441,225 @@ static int fill_slave_info(const struct tty_dump *td, int fd, const struct stat 
 	info->has_uid = info->has_gid = true;
 	info->uid = st->st_uid;
 	info->gid = st->st_gid;
-	return queued_bytes(fd, "slave", index);
+	return 0;
+}
+
+static bool polls_in(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static bool polls_hup(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/*
+ * A slave of criu's own, to read and write back the pty's queued bytes: from
+ * the master (TIOCGPTPEER), unlocked for the while if it is locked. Only
+ * where opening and closing it changes nothing: a slave is open in the tree,
+ * or the last one was closed already (the master polls POLLHUP again after).
+ */
+static int open_own_slave(int master, int index, const struct pty_side *tree_slave)
+{
+	int locked = 0, zero = 0, fd;
+
+	if (ioctl(master, TIOCGPTLCK, &locked) || (locked && ioctl(master, TIOCSPTLCK, &zero)))
+		return pr_fail_errno("can't unlock pty %d to read its queued bytes", index);
+	fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* (an exclusive slave opens for CAP_SYS_ADMIN only: then the tree's own, if it reads and writes) */
+	if (fd < 0 && errno == EBUSY && tree_slave) {
+		fd = sys_pidfd_getfd(tree_slave->item->pidfd, tree_slave->fd, 0);
+		if (fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) {
+			close(fd);
+			fd = -1;
+			errno = EBUSY;
+		}
+	}
+	if (fd < 0)
+		fd = pr_fail_errno("can't open the slave of pty %d to read its queued bytes", index);
+	if (locked && ioctl(master, TIOCSPTLCK, &locked)) {
+		int ret = pr_fail_errno("can't lock pty %d again", index);
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int write_tty_data(struct dump_files_ctx *ctx, uint32_t tty_id, const struct tty_queued *q)
+{
+	TtyDataEntry e = TTY_DATA_ENTRY__INIT;
+	struct cr_img *img;
+
+	if (!q->len)
+		return 0;
+	img = dump_files_img(ctx, CR_FD_TTY_DATA);
+	if (!img)
+		return -EIO;
+	e.tty_id = tty_id;
+	e.data.data = q->buf;
+	e.data.len = q->len;
+	return pb_write_one(img, &e, PB_TTY_DATA);
+}
+
+/* The bytes the pty holds both ways, into the live pty again; the first error. */
+static int put_back(int master, int slave, int index, struct tty_queued *in, struct tty_queued *out)
+{
+	int ret = 0, err;
+
+	if (in->len) {
+		err = tty_data_put(master, slave, master, true, in->buf, in->len);
+		if (err)
+			ret = pr_fail(err, "pty %d: can't put its slave's %zu unread bytes back: %s\n", index, in->len,
+				      strerror(-err));
+	}
+	if (out->len) {
+		err = tty_data_put(master, master, slave, false, out->buf, out->len);
+		if (err && !ret)
+			ret = pr_fail(err, "pty %d: can't put its master's %zu unread bytes back: %s\n", index,
+				      out->len, strerror(-err));
+	}
+	return ret;
+}
+
+/*
+ * The bytes queued in the pty both ways, read out through the master and a
+ * slave of criu's, into tty-data.img (tty_id: the side that reads them, as
+ * CRIU has it), and written back at once: the tree goes on with them.
+ */
+static int dump_queued(struct dump_files_ctx *ctx, int master, int index, const struct pty_side *tree_slave,
+		       bool slave_closed)
+{
+	bool slave_in_tree = tree_slave != NULL;
+	struct tty_queued in = {}, out = {};
+	const char *why_in = NULL, *why_out = NULL;
+	struct termios t;
+	int pkt = 0, slave, ret, err;
+
+	if (!slave_in_tree && !slave_closed) {
+		/* (the bytes for such a slave can't be seen without opening it, which would end it) */
+		if (polls_in(master))
+			return pr_fail(-EOPNOTSUPP, "pty %d: bytes queued on its master, whose slave is open nowhere in "
+						    "the tree: not supported\n", index);
+		return 0;
+	}
+	if (ioctl(master, TIOCGPKT, &pkt) || tcgetattr(master, &t))
+		return pr_fail_errno("can't read the mode of pty %d", index);
+	slave = open_own_slave(master, index, tree_slave);
+	if (slave < 0)
+		return slave;
+	if ((pkt && polls_in(master)) || (t.c_line != N_TTY && (polls_in(master) || polls_in(slave)))) {
+		close(slave);
+		return pr_fail(-EOPNOTSUPP, "pty %d: bytes queued with %s: not supported\n", index,
+			       pkt ? "the master in packet mode" : "a line discipline other than n_tty");
+	}
+	err = tty_data_take(master, slave, true, &in, &why_in);
+	if (err == -EOPNOTSUPP || !err)
+		err = tty_data_take(master, master, false, &out, &why_out) ?: err;
+	ret = put_back(master, slave, index, &in, &out);
+	close(slave);
+	if (!ret && slave_closed && !polls_hup(master))
+		ret = pr_fail(-EIO, "pty %d: its slave did not close again\n", index);
+	if (!ret && err == -EOPNOTSUPP)
+		ret = pr_fail(err, "pty %d: queued bytes that can't be given back: %s\n", index, why_in ?: why_out);
+	else if (!ret && err)
+		ret = pr_fail(err, "pty %d: can't read its queued bytes: %s\n", index, strerror(-err));
+	if (!ret && in.len && !slave_in_tree)
+		ret = pr_fail(-EOPNOTSUPP, "pty %d: %zu bytes queued for its slave, which is open nowhere in the tree: "
+					   "not supported\n", index, in.len);
+	if (!ret)
+		ret = write_tty_data(ctx, (uint32_t)index << 1, &in) ?: write_tty_data(ctx, (uint32_t)index << 1 | 1, &out);
+	free(in.buf);
+	free(out.buf);
+	return ret;
+}
+
+/* Whether a task's fd table holds the device rdev of the devpts dev. */
+static bool holds_dev(int proc_dfd, dev_t dev, dev_t rdev)
+{
+	int fd_dfd = openat(proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	bool found = false;
+	struct stat st;
+	DIR *d;
+
+	d = fd_dfd >= 0 ? fdopendir(fd_dfd) : NULL;
+	if (!d) {
+		if (fd_dfd >= 0)
+			close(fd_dfd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] != '.' && !fstatat(dirfd(d), de->d_name, &st, 0) && S_ISCHR(st.st_mode) &&
+			st.st_rdev == rdev && st.st_dev == dev;
+	closedir(d);
+	return found;
+}
+
+/*
+ * A process outside the tree that holds the slave (of devpts dev, device
+ * rdev) open, or 0: the master's slave is then not "never opened", and the
+ * restored master could not talk with it.
+ */
+static pid_t slave_holder_outside(struct pstree *tree, dev_t dev, dev_t rdev)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (de = readdir(proc))) {
+		pid_t pid = atoi(de->d_name);
+		int dfd;
+
+		if (pid <= 0 || pid == getpid() || pstree_find(tree, pid))
+			continue;
+		dfd = openat(dirfd(proc), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		if (holds_dev(dfd, dev, rdev))
+			found = pid;
+		close(dfd);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* A master whose slave is open nowhere in the tree: was it closed, whose is its node. */
+static int master_alone(struct pstree *tree, int master, int index, struct pty_side *side)
+{
+	struct stat st;
+	int fd;
+
+	side->slave_closed = polls_hup(master);
+	/* (an O_PATH open of the slave's node does not open the tty) */
+	fd = ioctl(master, TIOCGPTPEER, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int ret = pr_fail_errno("can't stat the slave of pty %d", index);
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	side->has_owner = true;
+	side->slave_uid = st.st_uid;
+	side->slave_gid = st.st_gid;
+	if (!side->slave_closed) {
+		pid_t pid = slave_holder_outside(tree, st.st_dev, st.st_rdev);
+
+		if (pid)
+			return pr_fail(-EOPNOTSUPP, "pty %d: its master is in the tree, its slave is open only in process "
+						    "%d, outside it: not supported\n", index, pid);
+	}
+	return 0;
 }
 
 static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struct pty_side *side,
@@ -450,9 +677,13 @@ static int dump_side_info(struct dump_files_ctx *ctx, struct tty_dump *td, struc
 	info.type = TTY_TYPE__PTY;
 	pty.index = side->index;
 	info.pty = &pty;
-	if (side->master)
-		ret = fill_master_info(td, p->lfd, side->index, &info, &pt);
-	else
+	if (side->master) {
+		bool slave_in_tree = find_side(td, side->index, false) != NULL;
+
+		ret = slave_in_tree ? 0 : master_alone(ctx->tree, p->lfd, side->index, side);
+		ret = ret ?: fill_master_info(td, p->lfd, side->index, &info, &pt);
+		ret = ret ?: dump_queued(ctx, p->lfd, side->index, find_side(td, side->index, false), side->slave_closed);
+	} else
 		ret = fill_slave_info(td, p->lfd, &p->stat, side->index, &info, &pt);
 	if (ret)
 		return ret;
@@ -484,9 +715,6 @@ static int pty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyFil
 		index = pts_index(&p->stat);
 	if (index < 0 || index >= MAX_PTS_INDEX)
 		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
-	if (master && !find_side(td, index, false))
-		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master %d whose slave is not open in the tree: not supported\n",
-			       p->fd, p->item->pid, index);
 	if (master && strcmp(p->link, "/dev/ptmx") && strcmp(p->link, "/dev/pts/ptmx"))
 		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: pty master opened as %s: not supported\n", p->fd,
 			       p->item->pid, p->link);
@@ -498,6 +726,13 @@ static int pty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyFil
 	if (ret)
 		return ret;
 	tfe->tty_info_id = side->info_id;
+	if (master && !find_side(td, index, false)) {
+		tfe->has_slave_closed = true;
+		tfe->slave_closed = side->slave_closed;
+		tfe->has_slave_uid = tfe->has_slave_gid = side->has_owner;
+		tfe->slave_uid = side->slave_uid;
+		tfe->slave_gid = side->slave_gid;
+	}
 	return 0;
 }
 
@@ -568,7 +803,7 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 			       index);
 	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
 	if (!ret)
-		ret = dump_side_info(ctx, td, side, p);
+		ret = dump_side_info(ctx, td, side, p) ?: queued_bytes(p->lfd, "slave", index);
 	if (ret)
 		return ret;
 	td->orphan_index = index;
@@ -577,6 +812,246 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 	if (ret)
 		return ret;
 	tfe->has_regf_id = true;
+	return 0;
+}
+
+/* The pty a /dev/tty fd reaches (TIOCGDEV: the device behind it), -1 when it is no pts. */
+static int dev_tty_index(int fd)
+{
+	unsigned int dev;
+	struct stat st = { .st_mode = S_IFCHR };
+
+	if (ioctl(fd, TIOCGDEV, &dev))
+		return -1;
+	st.st_rdev = makedev(major(dev), minor(dev));
+	return is_pts(&st) ? pts_index(&st) : -1;
+}
+
+/*
+ * An open of /dev/tty (CRIU's "ctty" terminal) that reaches the slave of a
+ * pty whose master is in the tree: its tty-info.img entry (CRIU's: type
+ * CTTY, id CTTY_INFO_ID) names the session whose controlling terminal that
+ * slave is, which restore finds the pty by; its path (/dev/tty) in a
+ * regular-file entry, as CRIU writes it. One such pty (CRIU's one id).
+ */
+static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, int index, FownEntry *fown,
+			TtyFileEntry *tfe)
+{
+	struct pty_term pt = { .te = TERMIOS_ENTRY__INIT, .lte = TERMIOS_ENTRY__INIT, .we = WINSIZE_ENTRY__INIT };
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	struct task_ctty *leader;
+	struct tty_dump *td;
+	struct cr_img *img;
+	char name[32];
+	int ret = tty_dump_ready(ctx, &td);
+
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "pty %d", index);
+	ret = ctty_session(td, makedev(PTS_MAJOR_FIRST + index / 256, index % 256), name, &leader);
+	if (ret)
+		return ret;
+	if (!leader)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: /dev/tty of pty %d, which is no session's controlling "
+					    "terminal now: not supported\n", p->fd, p->item->pid, index);
+	if (td->dev_tty_index >= 0 && td->dev_tty_index != index)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: /dev/tty of pty %d and of pty %d: only one is "
+					    "supported\n", p->fd, p->item->pid, td->dev_tty_index, index);
+	if (td->dev_tty_index < 0) {
+		/* (the slave's, through /dev/tty: CRIU's restore wants them in the entry) */
+		if (fill_term(p->lfd, &pt, &info))
+			return pr_fail_errno("fd %d of task %d: can't read the termios of pty %d", p->fd, p->item->pid,
+					     index);
+		info.id = CTTY_INFO_ID;
+		info.type = TTY_TYPE__CTTY;
+		info.sid = leader->item->vsid;
+		info.pgrp = leader->item->vpgid;
+		info.rdev = (uint32_t)DEV_TTY_RDEV;
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		td->dev_tty_index = index;
+	}
+	tfe->tty_info_id = CTTY_INFO_ID;
+	tfe->has_regf_id = true;
+	return write_path_file(ctx, p, p->link, fown, -1, &tfe->regf_id);
+}
+
+/* A /dev/tty fd of a pty whose master is in the tree: its index, else -1. */
+static int dev_tty_of_pair(struct dump_files_ctx *ctx, const struct fd_parms *p, int *ret_index)
+{
+	struct tty_dump *td;
+	int index, ret;
+
+	*ret_index = -1;
+	if (!S_ISCHR(p->stat.st_mode) || p->stat.st_rdev != DEV_TTY_RDEV)
+		return 0;
+	index = dev_tty_index(p->lfd);
+	if (index < 0)
+		return 0;
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (find_side(td, index, true))
+		*ret_index = index;
+	return 0;
+}
+
+/* A file of a pty slave whose master was closed: the kernel hung it up (every ioctl fails with EIO). */
+static bool hung_up(const struct fd_parms *p)
+{
+	struct termios t;
+
+	return is_pts(&p->stat) && tcgetattr(p->lfd, &t) && errno == EIO;
+}
+
+/*
+ * A slave hung up by the close of its master: its tty-info.img entry has no
+ * termios (nothing can be read), as CRIU writes it, and no session (the
+ * hang-up took it); restore makes a pty, opens the slave's files from it and
+ * closes the master again. Its path, without the " (deleted)" the hang-up
+ * left on it, in a regular-file entry of its own.
+ */
+static int hung_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown, TtyFileEntry *tfe)
+{
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	TtyPtyEntry pty = TTY_PTY_ENTRY__INIT;
+	int index = pts_index(&p->stat), ret;
+	struct fd_parms q = *p;
+	struct pty_side *side;
+	struct tty_dump *td;
+	struct cr_img *img;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (index >= MAX_PTS_INDEX)
+		return pr_fail(-EOPNOTSUPP, "pty %d: index beyond %d\n", index, MAX_PTS_INDEX);
+	if (find_side(td, index, true))
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a hung-up slave of a pty %d, whose index a pty of the tree "
+					    "has now: not supported\n", p->fd, p->item->pid, index);
+	side = find_side(td, index, false);
+	if (!side)
+		return pr_fail(-EINVAL, "fd %d of task %d: pty %d was not seen in the tree\n", p->fd, p->item->pid,
+			       index);
+	if (!side->info_written) {
+		info.id = (uint32_t)index << 1;
+		info.type = TTY_TYPE__PTY;
+		pty.index = index;
+		info.pty = &pty;
+		info.rdev = (uint32_t)p->stat.st_rdev;
+		info.has_uid = info.has_gid = true;
+		info.uid = p->stat.st_uid;
+		info.gid = p->stat.st_gid;
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		side->info_written = true;
+		side->info_id = info.id;
+	}
+	tfe->tty_info_id = side->info_id;
+	tfe->has_regf_id = true;
+	file_unlinked(ctx->tree, p, q.link, sizeof(q.link));
+	return write_path_file(ctx, &q, q.link, fown, -1, &tfe->regf_id);
+}
+
+/* /dev/console, or a virtual terminal (tty1-tty63), as CRIU tells them */
+static TtyType console_type(const struct stat *st)
+{
+	if (!S_ISCHR(st->st_mode))
+		return TTY_TYPE__UNKNOWN;
+	if (st->st_rdev == CONSOLE_RDEV)
+		return TTY_TYPE__CONSOLE;
+	if (major(st->st_rdev) == 4 && minor(st->st_rdev) >= 1 && minor(st->st_rdev) <= 63)
+		return TTY_TYPE__VT;
+	return TTY_TYPE__UNKNOWN;
+}
+
+/* A task of the tree whose controlling terminal rdev is, or NULL. */
+static struct task_ctty *ctty_holder(const struct tty_dump *td, dev_t rdev)
+{
+	for (int i = 0; i < td->nr_cttys; i++)
+		if (td->cttys[i].rdev == rdev)
+			return &td->cttys[i];
+	return NULL;
+}
+
+/*
+ * An open of /dev/console or of a virtual terminal, dumped as CRIU does: its
+ * tty-info.img entry (type CONSOLE or VT, CRIU's one id for each, the
+ * device, its termios and window size as they were, the session it is the
+ * controlling terminal of) and its path in a regular-file entry; restore
+ * opens the path again and checks that it is the same device, and the
+ * session leader's stub makes it its terminal again. The device is the
+ * machine's, not the tree's: its termios are not set at restore. One
+ * console and one vt (CRIU's one id each). With --shell-job, one that is a
+ * task's controlling terminal is the shell job's terminal instead.
+ */
+static int console_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyType type, FownEntry *fown,
+			TtyFileEntry *tfe)
+{
+	struct pty_term pt = { .te = TERMIOS_ENTRY__INIT, .lte = TERMIOS_ENTRY__INIT, .we = WINSIZE_ENTRY__INIT };
+	TtyInfoEntry info = TTY_INFO_ENTRY__INIT;
+	const char *what = type == TTY_TYPE__CONSOLE ? "console" : "virtual terminal";
+	struct task_ctty *leader;
+	char name[64];
+	struct tty_dump *td;
+	struct cr_img *img;
+	dev_t *seen;
+	int ret, mnt_id;
+
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "the %s %u:%u", what, major(p->stat.st_rdev), minor(p->stat.st_rdev));
+	ret = ctty_session(td, p->stat.st_rdev, name, &leader);
+	if (ret)
+		return ret;
+	seen = type == TTY_TYPE__CONSOLE ? &td->console_rdev : &td->vt_rdev;
+	if (*seen && *seen != p->stat.st_rdev)
+		return pr_fail(-EOPNOTSUPP, "fd %d of task %d: a second %s (%s): only one is supported\n", p->fd,
+			       p->item->pid, what, p->link);
+	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
+	if (ret)
+		return ret;
+	if (!*seen) {
+		info.id = type == TTY_TYPE__CONSOLE ? CONSOLE_INFO_ID : VT_INFO_ID;
+		info.type = type;
+		info.rdev = (uint32_t)p->stat.st_rdev;
+		if (leader) {
+			info.sid = leader->item->vsid;
+			info.pgrp = leader->item->vpgid;
+		}
+		if (fill_term(p->lfd, &pt, &info))
+			return pr_fail_errno("fd %d of task %d: can't read the termios of the %s %s", p->fd,
+					     p->item->pid, what, p->link);
+		img = dump_files_img(ctx, CR_FD_TTY_INFO);
+		ret = img ? pb_write_one(img, &info, PB_TTY_INFO) : -EIO;
+		if (ret)
+			return ret;
+		*seen = p->stat.st_rdev;
+	}
+	tfe->tty_info_id = type == TTY_TYPE__CONSOLE ? CONSOLE_INFO_ID : VT_INFO_ID;
+	tfe->has_regf_id = true;
+	return write_path_file(ctx, p, p->link, fown, mnt_id, &tfe->regf_id);
+}
+
+/* A console or vt that is not the shell job's terminal (a task's controlling terminal, with --shell-job). */
+static int typed_console(struct dump_files_ctx *ctx, const struct fd_parms *p, TtyType *ret_type)
+{
+	struct tty_dump *td;
+	int ret;
+
+	*ret_type = console_type(&p->stat);
+	if (*ret_type == TTY_TYPE__UNKNOWN || !opts.shell_job)
+		return 0;
+	ret = tty_dump_ready(ctx, &td);
+	if (ret)
+		return ret;
+	if (ctty_holder(td, p->stat.st_rdev))
+		*ret_type = TTY_TYPE__UNKNOWN;
 	return 0;
 }
 
@@ -603,15 +1078,22 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	FileEntry fe = FILE_ENTRY__INIT;
 	TtyFileEntry tfe = TTY_FILE_ENTRY__INIT;
 	FownEntry fown;
+	int ret, dev_tty;
+	TtyType console;
 	bool pair;
-	int ret;
 
-	ret = is_pair_side(ctx, p, &pair);
+	ret = is_pair_side(ctx, p, &pair) ?: dev_tty_of_pair(ctx, p, &dev_tty) ?: typed_console(ctx, p, &console);
 	if (!ret)
 		ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
-	if (pair)
+	if (dev_tty >= 0)
+		ret = dev_tty_dump(ctx, p, dev_tty, &fown, &tfe);
+	else if (console != TTY_TYPE__UNKNOWN)
+		ret = console_dump(ctx, p, console, &fown, &tfe);
+	else if (hung_up(p))
+		ret = hung_slave_dump(ctx, p, &fown, &tfe);
+	else if (pair)
 		ret = pty_dump(ctx, p, &tfe) ?: write_path_entry(ctx, p, &fown, &tfe);
 	else if (is_pts(&p->stat) && opts.orphan_pts_master)
 		ret = orphan_slave_dump(ctx, p, &fown, &tfe);
@@ -628,546 +1110,6 @@ static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 	fe.id = id;
 	fe.tty = &tfe;
 	return write_file_entry(ctx, &fe);
-}
-
-/* ---- restore ---- */
-
-struct pty_pair {
-	struct pty_pair *next;
-	int index;
-	TtyInfoEntry *master, *slave;	/* their tty-info.img entries; no master: it was outside the tree */
-	struct file_desc *slave_d;	/* a file of the slave (the first collected) */
-	int master_fd;			/* criu's open of the master, -1 */
-};
-
-/* the pty pairs being restored, in the ctx (rst_files_state()) */
-struct tty_rst {
-	bool info_read;
-	TtyInfoEntry **infos;
-	int nr_infos;
-	struct pty_pair *pairs;
-};
-static const char tty_rst_key;
-
-static struct tty_rst *tty_rst(struct rst_ctx *ctx)
-{
-	return rst_files_state(ctx, &tty_rst_key, sizeof(struct tty_rst));
-}
-
-static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
-{
-	struct cr_img *img;
-	TtyInfoEntry *info, **infos;
-	int ret;
-
-	if (st->info_read)
-		return 0;
-	st->info_read = true;
-	img = open_image_at(ctx->img_dfd, CR_FD_TTY_INFO, O_RSTR_REQ);
-	if (!img)
-		return pr_fail(-errno, "can't open %s\n", img_last_error());
-	while ((ret = pb_read_one_eof(img, (void **)&info, PB_TTY_INFO)) > 0) {
-		infos = realloc(st->infos, (st->nr_infos + 1) * sizeof(*infos));
-		if (!infos) {
-			pb_free(info, PB_TTY_INFO);
-			ret = -ENOMEM;
-			break;
-		}
-		st->infos = infos;
-		st->infos[st->nr_infos++] = info;
-	}
-	close_image(img);
-	return ret < 0 ? ret : 0;
-}
-
-static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id)
-{
-	for (int i = 0; i < st->nr_infos; i++)
-		if (st->infos[i]->id == id)
-			return st->infos[i];
-	return NULL;
-}
-
-static bool info_is_master(const TtyInfoEntry *info)
-{
-	return info->rdev == (uint32_t)PTMX_RDEV;
-}
-
-static struct pty_pair *pair_get(struct tty_rst *st, int index)
-{
-	struct pty_pair *pp;
-
-	for (pp = st->pairs; pp; pp = pp->next)
-		if (pp->index == index)
-			return pp;
-	pp = xzalloc(sizeof(*pp));
-	if (!pp)
-		return NULL;
-	pp->index = index;
-	pp->master_fd = -1;
-	pp->next = st->pairs;
-	st->pairs = pp;
-	return pp;
-}
-
-/* A terminal's path record (regf_id, a slave whose master was outside the tree): the tty opens it itself. */
-static int mark_path_record(struct rst_ctx *ctx, struct file_desc *d)
-{
-	struct file_desc *rd;
-
-	if (!d->fe->tty->has_regf_id)
-		return 0;
-	rd = find_file_desc(ctx, d->fe->tty->regf_id);
-	if (!rd || !rd->fe->reg)
-		return pr_fail(-EINVAL, "files.img: tty %u refers to file %u, which files.img lacks (before it)\n", d->id,
-			       d->fe->tty->regf_id);
-	rd->stage = FILE_OPEN_NEVER;
-	return 0;
-}
-
-/* The pair a pty file belongs to, with both its sides' entries; NULL (logged) when the images don't say. */
-static int pty_collect(struct rst_ctx *ctx, struct file_desc *d)
-{
-	struct tty_rst *st = tty_rst(ctx);
-	TtyInfoEntry *info;
-	struct pty_pair *pp;
-	int ret;
-
-	if (!st)
-		return -ENOMEM;
-	ret = read_tty_infos(ctx, st);
-	if (ret)
-		return ret;
-	info = find_info(st, d->fe->tty->tty_info_id);
-	if (!info || info->type != TTY_TYPE__PTY || !info->pty || info->pty->index >= MAX_PTS_INDEX)
-		return pr_fail(-EINVAL, "tty-info.img: no pty entry %u for tty %u\n", d->fe->tty->tty_info_id, d->id);
-	/* the leader's TIOCSCTTY makes its own group the foreground one (tty_stub_ctty()) */
-	if (!info_is_master(info) && info->sid && info->pgrp != info->sid)
-		return pr_fail(-EOPNOTSUPP, "pty %u: its foreground group %u is not its session leader's (%u): not "
-					    "supported\n",
-			       info->pty->index, info->pgrp, info->sid);
-	pp = pair_get(st, info->pty->index);
-	if (!pp)
-		return -ENOMEM;
-	if (info_is_master(info))
-		pp->master = info;
-	else
-		pp->slave = info;
-	if (!info_is_master(info) && !pp->slave_d)
-		pp->slave_d = d;
-	d->priv = pp;
-	return mark_path_record(ctx, d);
-}
-
-/*
- * A pty of the tree (an entry in tty-info.img), not the terminal of a shell
- * job. The entry's id is CRIU's, the pty index twice plus one for the
- * master, and the side's path is in a file entry of its own (regf_id); ours
- * before that numbered the entries from 1 without a path; a shell job's
- * terminal has id 0 and no path.
- */
-static bool is_pty_file(const TtyFileEntry *t)
-{
-	return t->tty_info_id || t->has_regf_id;
-}
-
-static int tty_collect(struct rst_ctx *ctx, struct file_desc *d)
-{
-	if (!d->fe->tty)
-		return pr_fail(-EINVAL, "files.img: tty %u has no tty entry\n", d->id);
-	if (is_pty_file(d->fe->tty))
-		return pty_collect(ctx, d);
-	if (!opts.shell_job)
-		return pr_fail(-EOPNOTSUPP, "the images hold a terminal: restore with --shell-job\n");
-	return 0;
-}
-
-/*
- * The ptmx of the devpts a slave was on (reg: its path and mount; NULL:
- * criu's /dev/ptmx): in the tree's mount namespace, through the mount criu
- * made for it.
- */
-static int open_ptmx(struct rst_ctx *ctx, const RegFileEntry *reg)
-{
-	const char *slash = reg ? strrchr(reg->name, '/') : NULL;
-	char path[PATH_MAX];
-	int fd;
-
-	if (!reg) {
-		fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	if (!slash || img_path_check(reg->name))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "%.*s/ptmx", (int)(slash - reg->name), reg->name);
-	if (ctx->mnt && reg->has_mnt_id && reg->mnt_id >= 0)
-		return mntns_open_file(ctx, reg->mnt_id, path, O_RDWR | O_NOCTTY);
-	fd = open_img_path(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-int tty_ptmx_index(int proc_fd, int first, int index)
-{
-	int fds[MAX_PTS_INDEX / 16], nr = 0, fd = first, got = -1, ret = 0;
-	char self[32];
-
-	snprintf(self, sizeof(self), "self/fd/%d", first);
-	for (;;) {
-		if (ioctl(fd, TIOCGPTN, &got)) {
-			ret = -errno;
-			close(fd);
-			break;
-		}
-		if (got == index)
-			break;
-		fds[nr++] = fd;
-		if (got > index || nr == (int)ARRAY_SIZE(fds)) {
-			ret = -EBUSY;
-			break;
-		}
-		/* the same ptmx again: a new pty */
-		fd = openat(proc_fd, self, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			ret = -errno;
-			break;
-		}
-	}
-	while (nr)
-		close(fds[--nr]);
-	return ret ?: fd;
-}
-
-/* Open ptmx until the kernel gives the pty index wanted (it gives the lowest free one). */
-static int open_ptmx_index(struct rst_ctx *ctx, const RegFileEntry *reg, int index)
-{
-	const char *what = reg ? reg->name : "/dev/ptmx";
-	int fd = open_ptmx(ctx, reg);
-
-	if (fd < 0)
-		return pr_fail(fd, "can't open the ptmx of %s: %s\n", what, strerror(-fd));
-	fd = tty_ptmx_index(ctx->proc_fd, fd, index);
-	if (fd == -EBUSY)
-		return pr_fail(fd, "pty %d is in use: can't restore it\n", index);
-	if (fd < 0)
-		return pr_fail(fd, "can't open a new pty to reach pty %d: %s\n", index, strerror(-fd));
-	return fd;
-}
-
-static int termios_from_entry(const TermiosEntry *e, struct termios *t)
-{
-	memset(t, 0, sizeof(*t));
-	if (unpack_cc(e, t))
-		return -EINVAL;
-	t->c_iflag = e->c_iflag;
-	t->c_oflag = e->c_oflag;
-	t->c_cflag = e->c_cflag;
-	t->c_lflag = e->c_lflag;
-	t->c_line = e->c_line;
-	/* the speeds are c_cflag's CBAUD bits too; CRIU's entries have 0 here (it never reads them) */
-	if (e->c_ispeed && cfsetispeed(t, e->c_ispeed))
-		return -EINVAL;
-	if (e->c_ospeed && cfsetospeed(t, e->c_ospeed))
-		return -EINVAL;
-	return 0;
-}
-
-/* The path and mount of an orphan slave (its regf_id record). */
-static const RegFileEntry *orphan_slave_reg(struct rst_ctx *ctx, struct pty_pair *pp)
-{
-	const TtyFileEntry *t = pp->slave_d ? pp->slave_d->fe->tty : NULL;
-	struct file_desc *rd = t && t->has_regf_id ? find_file_desc(ctx, t->regf_id) : NULL;
-
-	return rd && rd->fe->reg && rd->fe->reg->name ? rd->fe->reg : NULL;
-}
-
-/*
- * A pty whose master was outside the tree (--orphan-pts-master): a new pty
- * in the devpts the slave was on, at its index; the master goes to the RPC
- * client (the orphan-pts-master notification: runc passes it on to its
- * --console-socket), criu keeps its own copy to open the slaves from.
- */
-static int orphan_master(struct rst_ctx *ctx, struct pty_pair *pp)
-{
-	const RegFileEntry *reg = orphan_slave_reg(ctx, pp);
-	int zero = 0, ret;
-
-	if (!opts.orphan_pts_master)
-		return pr_fail(-EOPNOTSUPP, "pty %d: its master was outside the tree at dump; restore with "
-					    "--orphan-pts-master (an RPC client takes the new master)\n",
-			       pp->index);
-	if (!reg)
-		return pr_fail(-EINVAL, "files.img: pty %d whose master was outside the tree has no path\n", pp->index);
-	/* made already when its slave is bound somewhere (runc's /dev/console) */
-	pp->master_fd = reg->has_mnt_id ? mntns_take_pty(ctx, reg->mnt_id, pp->index) : -ENOENT;
-	if (pp->master_fd == -ENOENT)
-		pp->master_fd = open_ptmx_index(ctx, reg, pp->index);
-	if (pp->master_fd < 0)
-		return pp->master_fd;
-	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
-		return pr_fail_errno("can't unlock the new pty %d", pp->index);
-	ret = notify_client_fd(ACT_ORPHAN_PTS_MASTER, pp->master_fd);
-	if (ret == -ENOTCONN)
-		return pr_fail(ret, "pty %d: no RPC client to hand its new master to (--orphan-pts-master needs criu "
-				    "swrk or service with notify_scripts)\n",
-			       pp->index);
-	if (ret)
-		return pr_fail(ret, "pty %d: the RPC client did not take its new master\n", pp->index);
-	pr_info("pty %d: a new one in %s, its master handed to the RPC client\n", pp->index, reg->name);
-	return pp->master_fd;
-}
-
-/* The pair's master, opened once; unlocked until the late hook. */
-static int pair_master(struct rst_ctx *ctx, struct pty_pair *pp)
-{
-	int zero = 0;
-
-	if (pp->master_fd >= 0)
-		return pp->master_fd;
-	if (!pp->slave)
-		return pr_fail(-EINVAL, "pty %d: the images lack its slave\n", pp->index);
-	if (!pp->master)
-		return orphan_master(ctx, pp);
-	pp->master_fd = open_ptmx_index(ctx, NULL, pp->index);
-	if (pp->master_fd < 0)
-		return pp->master_fd;
-	if (ioctl(pp->master_fd, TIOCSPTLCK, &zero))
-		return pr_fail_errno("can't unlock the new pty %d", pp->index);
-	return pp->master_fd;
-}
-
-/*
- * A slave whose master was outside the tree: by its dumped path, on its
- * mount (runc's /dev/console is a bind of it), so the fd is on that mount
- * again; it must be the slave of the new master. -errno, not logged.
- */
-static int open_orphan_slave(struct rst_ctx *ctx, struct pty_pair *pp, const RegFileEntry *r, int master,
-			     int oflags)
-{
-	struct stat st, mst;
-	int fd;
-
-	if (ctx->mnt && r->has_mnt_id && r->mnt_id >= 0) {
-		fd = mntns_open_file(ctx, r->mnt_id, r->name, oflags);
-	} else {
-		fd = open_img_path(r->name, oflags);
-		if (fd < 0)
-			fd = -errno;
-	}
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) || fstat(master, &mst) || !is_pts(&st) || pts_index(&st) != pp->index ||
-	    st.st_dev != mst.st_dev) {
-		close(fd);
-		return -ENXIO;
-	}
-	return fd;
-}
-
-static int open_slave(struct rst_ctx *ctx, struct file_desc *d, struct pty_pair *pp, int master,
-		      unsigned int flags)
-{
-	const TtyInfoEntry *si = pp->slave;
-	int oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
-	const TtyFileEntry *tf = d->fe->tty;
-	/* (CRIU writes the path of a pair's slave too: that one comes from its master) */
-	struct file_desc *rd = !pp->master && tf->has_regf_id ? find_file_desc(ctx, tf->regf_id) : NULL;
-	struct termios t, lt;
-	struct winsize ws = {};
-	int fd;
-
-	if (rd && rd->fe->reg && rd->fe->reg->name) {
-		fd = open_orphan_slave(ctx, pp, rd->fe->reg, master, oflags);
-		if (fd < 0)
-			return pr_fail(fd, "can't open %s, the slave of the new pty %d: %s\n", rd->fe->reg->name,
-				       pp->index, strerror(-fd));
-	} else {
-		fd = ioctl(master, TIOCGPTPEER, oflags);
-		if (fd < 0)
-			return pr_fail_errno("can't open the slave of pty %d", pp->index);
-	}
-	if ((si->termios && termios_from_entry(si->termios, &t)) ||
-	    (si->termios_locked && termios_from_entry(si->termios_locked, &lt))) {
-		close(fd);
-		return pr_fail(-EINVAL, "tty-info.img: entry %u: termios of pty %d: c_cc is neither CRIU's 19 words "
-					"nor %d characters, or a bad speed\n",
-			       si->id, pp->index, NCCS);
-	}
-	if (si->winsize) {
-		ws.ws_row = si->winsize->ws_row;
-		ws.ws_col = si->winsize->ws_col;
-		ws.ws_xpixel = si->winsize->ws_xpixel;
-		ws.ws_ypixel = si->winsize->ws_ypixel;
-	}
-	/* the locked bits (TIOCSLCKTRMIOS: the kernel's termios, the start of libc's), as CRIU restores them */
-	if ((si->termios && tcsetattr(fd, TCSANOW, &t)) || (si->winsize && ioctl(fd, TIOCSWINSZ, &ws)) ||
-	    (si->termios_locked && ioctl(fd, TIOCSLCKTRMIOS, &lt)) ||
-	    (si->has_uid && si->has_gid && fchown(fd, si->uid, si->gid))) {
-		int ret = pr_fail_errno("can't set the termios of pty %d", pp->index);
-
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* A file of the pair's master (CRIU's files have no rdev: their tty-info entry tells). */
-static bool is_master_file(const struct pty_pair *pp, const struct file_desc *d)
-{
-	return pp->master && d->fe->tty->tty_info_id == pp->master->id;
-}
-
-static int pty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
-{
-	struct pty_pair *pp = d->priv;
-	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
-	int master = pair_master(ctx, pp), fd;
-
-	if (master < 0)
-		return master;
-	if (is_master_file(pp, d)) {
-		fd = fcntl(master, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0 || fcntl(fd, F_SETFL, flags)) {
-			if (fd >= 0)
-				close(fd);
-			return pr_fail_errno("can't give out the master of pty %d", pp->index);
-		}
-	} else {
-		fd = open_slave(ctx, d, pp, master, flags);
-		if (fd < 0)
-			return fd;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-static int shell_tty_open(struct file_desc *d, int *ret_fd)
-{
-	unsigned int flags = d->fe->tty->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND);
-	char path[64];
-	int fd = -1;
-
-	/* /dev/tty stays /dev/tty: criu's controlling terminal, which the restored shell job shares */
-	if (d->fe->tty->has_rdev && d->fe->tty->rdev == (uint32_t)makedev(5, 0))
-		fd = open("/dev/tty", flags | O_NOCTTY | O_CLOEXEC);
-	for (int i = 0; i < 3 && fd < 0; i++) {
-		if (!isatty(i))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
-		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return pr_fail(-ENOTTY, "--shell-job: criu has no terminal to give to the restored tree\n");
-	*ret_fd = fd;
-	return 0;
-}
-
-static int tty_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
-{
-	if (d->priv)	/* a pty pair's side (tty_collect()) */
-		return pty_open(ctx, d, ret_fd);
-	return shell_tty_open(d, ret_fd);
-}
-
-/*
- * Once every slave is open and has its termios: the pair's locked state, the
- * master's packet mode (set earlier, it would queue a status change for the
- * termios set on the slave), the slave's exclusive mode.
- */
-static int pty_late(struct file_desc *d, int ctl_fd)
-{
-	struct pty_pair *pp = d->priv;
-	int lock, pkt;
-
-	if (!is_master_file(pp, d)) {
-		if (pp->slave->exclusive && ioctl(ctl_fd, TIOCEXCL))
-			return pr_fail_errno("can't make pty %d exclusive again", pp->index);
-		return 0;
-	}
-	lock = pp->master->locked;
-	pkt = pp->master->packet_mode;
-	if (ioctl(ctl_fd, TIOCSPTLCK, &lock) || ioctl(ctl_fd, TIOCPKT, &pkt))
-		return pr_fail_errno("can't lock pty %d or set its packet mode", pp->index);
-	return 0;
-}
-
-/*
- * A job that had the terminal's foreground at dump gets it back, if criu
- * holds the foreground now (a shell job restored from the shell).
- */
-static int shell_tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
-{
-	TtyFileEntry *t = d->fe->tty;
-	sigset_t ttou, old;
-	int ret = 0;
-
-	/* (in a tree with its own pid namespace, its pgids are not criu's: leave it) */
-	if (!t->has_fg_pgrp || ctx->tree.ns_flags || tcgetpgrp(ctl_fd) != getpgrp())
-		return 0;
-	if (!pstree_has_pgid(&ctx->tree, t->fg_pgrp))
-		return 0;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &ttou, &old);
-	if (tcsetpgrp(ctl_fd, t->fg_pgrp))
-		ret = pr_fail_errno("can't give the terminal to the restored group %d", t->fg_pgrp);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!ret)
-		pr_info("the terminal's foreground group is %d again\n", t->fg_pgrp);
-	return ret;
-}
-
-static int tty_late(struct rst_ctx *ctx, struct file_desc *d, int ctl_fd)
-{
-	if (d->priv)
-		return pty_late(d, ctl_fd);
-	return shell_tty_late(ctx, d, ctl_fd);
-}
-
-int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me)
-{
-	struct tty_rst *st = me->sid == me->pid ? tty_rst(ctx) : NULL;
-
-	for (struct pty_pair *pp = st ? st->pairs : NULL; pp; pp = pp->next) {
-		int cfd, fd;
-
-		if (!pp->slave || !pp->slave_d || (pid_t)pp->slave->sid != me->pid)
-			continue;
-		cfd = ctx->files.ctl_fds[pp->slave_d->index];
-		fd = cfd >= 0 ? sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0) : -1;
-		if (fd < 0)
-			return pr_fail(-EINVAL, "task %d: can't get pty %d from criu to make it its terminal\n", me->pid,
-				       pp->index);
-		if (ioctl(fd, TIOCSCTTY, 0)) {
-			int ret = pr_fail_errno("task %d can't make pty %d its controlling terminal", me->pid, pp->index);
-
-			close(fd);
-			return ret;
-		}
-		close(fd);
-		pr_info("task %d: pty %d is its controlling terminal\n", me->pid, pp->index);
-	}
-	return 0;
-}
-
-static void tty_cleanup(struct rst_ctx *ctx)
-{
-	struct tty_rst *st = tty_rst(ctx);
-
-	if (!st)
-		return;
-	while (st->pairs) {
-		struct pty_pair *pp = st->pairs;
-
-		st->pairs = pp->next;
-		if (pp->master_fd >= 0)
-			close(pp->master_fd);
-		free(pp);
-	}
-	for (int i = 0; i < st->nr_infos; i++)
-		pb_free(st->infos[i], PB_TTY_INFO);
-	free(st->infos);
-	st->infos = NULL;
-	st->nr_infos = 0;
 }
 
 const struct file_type tty_file_type = {

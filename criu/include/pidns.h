@@ -31,10 +31,17 @@
 int pidns_collect(struct pstree *t);
 
 /*
+ * After the other namespaces got their ids (namespaces.c): an id of its own
+ * for each pid namespace nested below the tree's, from *next_id on.
+ */
+void pidns_assign_ids(struct pstree *t, uint32_t *next_id);
+
+/*
  * /proc/PID/status NS* lines -> the ids in the innermost namespace. Pure,
  * for the unit tests: ns_levels entries per array, the last is innermost.
  */
 struct proc_status;
+int pidns_at_level(const struct proc_status *st, int level, pid_t *ret_pid, pid_t *ret_pgid, pid_t *ret_sid);
 int pidns_innermost(const struct proc_status *st, pid_t *ret_pid, pid_t *ret_pgid, pid_t *ret_sid);
 
 #endif

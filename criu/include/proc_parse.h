@@ -94,6 +94,7 @@ struct proc_vma {
 	enum proc_vma_kind kind;
 	unsigned int vmflags;		/* PVMF_* when have_vmflags */
 	int pkey;			/* smaps "ProtectionKey:", 0 without one */
+	unsigned long kpage_size;	/* smaps "KernelPageSize:" in bytes (a hugetlb vma's page size), 0 unknown */
 	const char *path;		/* the name column, without " (deleted)"; "" when none */
 };
 

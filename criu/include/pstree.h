@@ -34,7 +34,19 @@ struct pstree_item {
 	 */
 	pid_t vpid, vpgid, vsid;
 	pid_t *vtids;			/* nr_threads entries, vtids[0] == vpid; NULL until filled */
-	uint32_t pid_ns_id;		/* dump: TaskKobjIdsEntry.pid_ns_id, 0 until filled */
+	uint32_t pid_ns_id;		/* dump and restore: TaskKobjIdsEntry.pid_ns_id, 0 until filled */
+	/*
+	 * Pid namespaces nested below the tree's (pidns.c): how deep the task's
+	 * own is (0: the tree's), and each thread's ids in them, outermost
+	 * first (ns_tids[thread * ns_depth + level - 1]); NULL when ns_depth is
+	 * 0. pfc_vpid: the task's pid_for_children is the pid namespace of its
+	 * child with this pid (in the tree's namespace); 0 when it is its own.
+	 */
+	int ns_depth;
+	pid_t *ns_tids;
+	pid_t pfc_vpid;
+	uint64_t pidns_ino;		/* dump: the inode of its pid namespace */
+	uint32_t *ns_chain;		/* restore: the pid_ns_id of each level, tree's first (ns_depth + 1) */
 	/*
 	 * dump: the id of the task's namespace of each other kind (CRIU's
 	 * TaskKobjIdsEntry.*_ns_id), 0 when the kernel has no such kind;
@@ -124,6 +136,23 @@ struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
 bool pstree_has_pgid(struct pstree *t, pid_t pgid);
 /* The task or thread with this tid, or NULL; *ret_thread gets the thread index. */
 struct pstree_item *pstree_find_tid(struct pstree *t, pid_t tid, int *ret_thread);
+/* Thread idx's pid at nesting level l below the tree's pid namespace (0: the tree's, the images' id). */
+static inline pid_t item_pid_at(const struct pstree_item *item, int idx, int level)
+{
+	return level ? item->ns_tids[idx * item->ns_depth + level - 1] : item->threads[idx];
+}
+
+/*
+ * Restore: the pid of thread idx of x as task me sees it (from me's own pid
+ * namespace), 0 when x is not in me's namespace or one below it.
+ */
+static inline pid_t item_pid_seen_by(const struct pstree_item *me, const struct pstree_item *x, int idx)
+{
+	if (x->ns_depth < me->ns_depth || (me->ns_depth && x->ns_chain[me->ns_depth] != me->ns_chain[me->ns_depth]))
+		return 0;
+	return item_pid_at(x, idx, me->ns_depth);
+}
+
 /* The same, by the id in the tree's pid namespace (vpid/vtids). */
 struct pstree_item *pstree_find_vtid(struct pstree *t, pid_t vtid, int *ret_thread);
 

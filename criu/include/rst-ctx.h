@@ -77,6 +77,7 @@ struct rst_ns {
 	void *data;			/* the kind's read() hook: its contents, for its restore() */
 	int join_fd;			/* >= 0: criu's fd of a namespace to join instead (the root's only) */
 	bool own_fd;			/* join_fd was opened by the restore (--join-ns), not inherited */
+	bool premade;			/* join_fd is one criu made empty (ns_premake()): restore() fills it */
 };
 
 struct rst_ctx {
@@ -85,6 +86,7 @@ struct rst_ctx {
 	struct pstree tree;
 	/* inventory.img: criu's pid namespace at dump time (root_ids.pid_ns_id), 0 when not recorded */
 	uint32_t dump_criu_pidns_id;
+	int tree_level;			/* learn_real_pids(): the NSpid column of the tree's pid namespace, -1 unknown */
 	/* inventory.img: criu's namespace of each other kind at dump time (root_ids), 0 when not recorded */
 	uint32_t dump_criu_ns_id[NS_KIND_NR];
 	struct rst_ns **nss;	/* the namespaces the restore makes (or joins for the root) */
@@ -202,5 +204,7 @@ int rst_ns_fd(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id);
 /* In a stub, before it forks its children: join or make its namespaces. 0 or -errno, logged. */
 int stub_namespaces(struct rst_ctx *ctx, struct pstree_item *me);
+/* ns-restore.c: criu's fd of the root task's namespace of kind k (made now if it is the root's own: IPC only), -1 when criu's, or -errno. */
+int ns_root_fd(struct rst_ctx *ctx, enum ns_kind k);
 
 #endif

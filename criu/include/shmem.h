@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The objects already dumped in this dump. */
 struct shmem_set {
@@ -36,5 +37,14 @@ struct dump_mem_ctx;
  */
 int dump_shmem_object(int img_dfd, struct dump_mem_ctx *ctx, int map_fd, unsigned long min_size,
 		      unsigned long *ret_shmid);
+
+/*
+ * A hugetlbfs file (MAP_HUGETLB shared memory, a MFD_HUGETLB memfd) has no
+ * SEEK_HOLE: it reads as one run of data, and holes read as zeroes without
+ * being allocated. 1 when the huge page at off (HUGETLB_PAGE_SIZE bytes, read
+ * into buf) is all zeroes, so that it is left out of the dump like a hole and
+ * comes back unallocated; 0 when it holds data; -errno.
+ */
+int hugetlb_page_zero(int fd, off_t off, void *buf);
 
 #endif

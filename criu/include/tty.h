@@ -4,6 +4,8 @@
 #define CRIU_TTY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* A character device that tty.c dumps: tty/ttyS, /dev/tty, /dev/console, /dev/ptmx, a pts. */
@@ -25,5 +27,28 @@ struct pstree_item;
  * again, so its children inherit it.
  */
 int tty_stub_ctty(struct rst_ctx *ctx, struct pstree_item *me);
+
+/*
+ * Bytes queued in a pty (tty-data.c). to_slave: the slave's input (read on
+ * the slave, written on the master), else what the master has to read.
+ * master: an fd of the pty's master (its termios ioctls reach the slave's).
+ */
+struct tty_queued {
+	uint8_t *buf;
+	size_t len;	/* the bytes as the image holds them */
+};
+
+/*
+ * Read out every byte the reader has queued into q (free q->buf). -EOPNOTSUPP
+ * with *ret_why when they can't be written back as they were (what was read
+ * is in q all the same), -errno; not logged.
+ */
+int tty_data_take(int master, int reader, bool to_slave, struct tty_queued *q, const char **ret_why);
+
+/*
+ * Write len bytes through writer so that reader gets them as they were, the
+ * slave's termios set aside while they go through. -errno, not logged.
+ */
+int tty_data_put(int master, int reader, int writer, bool to_slave, const uint8_t *buf, size_t len);
 
 #endif

@@ -15,6 +15,12 @@ program pidns00 makes the tree: the init N of a pid namespace with children.
   4. A dump of a plain process whose inventory says criu was in another pid
      namespace (so the root would be an init) but whose root is not pid 1
      is refused the same way.
+  5. pidns_nested00, a tree in our namespace with pid namespaces nested two
+     levels below it: every task comes back with its pid at every level
+     (its whole NSpid line) under the same parent, and the test's checks
+     pass; images whose nested pids (core-ext ns_pids) or pid_for_children
+     were edited with crit are refused, and faults after the fork and the
+     morph leave no process, nested namespaces included.
 Prints TAP; exit 77 when criu, crit (make pycriu) or the test program is missing.
 """
 import json
@@ -31,6 +37,7 @@ from tap import ok, finish, reap, all_pids, wait_gone, kill, crit_edit  # noqa: 
 CRIU = os.path.abspath("criu/criu")
 CRIT = os.path.abspath("crit")
 PIDNS00 = os.path.abspath("test/build/zdtm/static/pidns00")
+NESTED00 = os.path.abspath("test/build/zdtm/static/pidns_nested00")
 
 
 def nspid(pid):
@@ -127,7 +134,8 @@ def test_nested(src):
         img["entries"][0]["ids"]["pid_ns_id"] = 99
     crit_edit(CRIT, os.path.join(ddir, "core-2.img"), other_ns)
     # a hand-edited image: the manifest would refuse it first
-    expect_refused(ddir, "a task in a nested pid namespace", "nested pid namespaces are not supported",
+    expect_refused(ddir, "a task in another pid namespace with no pid below the tree's",
+                   "not a namespace restore can make",
                    extra=["--skip-image-check"])
 
 
@@ -149,11 +157,78 @@ def test_not_init(work):
     expect_refused(ddir, "own pid namespace, root not pid 1", "but its root is pid", extra=["--skip-image-check"])
 
 
+def tree_nspid_lines(root):
+    """{full NSpid of a task: full NSpid of its parent} for root and everything below it."""
+    out, todo = {}, [(root, None)]
+    while todo:
+        p, parent = todo.pop()
+        out[tuple(nspid(p))] = tuple(nspid(parent)) if parent else None
+        todo += [(k, p) for k in children(p)]
+    return out
+
+
+def core_ext_of(ddir, pid):
+    return os.path.join(ddir, "core-ext-%d.img" % pid)
+
+
+def test_nested_roundtrip(work):
+    pidfile, outfile = os.path.join(work, "npid"), os.path.join(work, "nout")
+    r = subprocess.run([NESTED00, "--pidfile=" + pidfile, "--outfile=" + outfile],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    reap()
+    with open(pidfile) as f:
+        root = int(f.read())
+    before = tree_nspid_lines(root)
+    depths = sorted(len(k) for k in before)
+    ok(r.returncode == 0 and depths[-1] == depths[0] + 2,
+       "pidns_nested00 started: %d tasks, NSpid lines of %d to %d columns" % (len(before), depths[0], depths[-1]))
+    ddir = os.path.join(work, "nested")
+    os.mkdir(ddir)
+    rc, _ = criu(["dump", "-t", str(root), "-o", "dump.log"], ddir)
+    ok(rc == 0 and wait_gone(root), "nested: dump (exit %d)" % rc)
+    # I: two levels below, pid 2 there, two threads (four ns_pids)
+    i = [k[depths[0] - 1] for k in before if len(k) == depths[0] + 2 and k[-1] == 2][0]
+    for fault in ("restore-forked", "restore-morph"):
+        expect_refused(ddir, "nested: fault " + fault, "fault injected: " + fault, fault)
+
+    edited = ddir + "-edited"
+    shutil.copytree(ddir, edited)
+
+    def odd_ns_pids(img):
+        img["entries"][0]["ns_pids"] = img["entries"][0]["ns_pids"][:3]
+    crit_edit(CRIT, core_ext_of(edited, i), odd_ns_pids)
+    expect_refused(edited, "nested: ns_pids not one per thread and level", "ns_pids for",
+                   extra=["--skip-image-check"])
+    shutil.rmtree(edited)
+    shutil.copytree(ddir, edited)
+    c = [v for k, v in before.items() if len(k) == depths[0] + 1 and k[-1] == 1][0][-1]
+
+    def bad_pfc(img):
+        img["entries"][0]["pid_for_children"] = 4242
+    crit_edit(CRIT, core_ext_of(edited, c), bad_pfc)
+    expect_refused(edited, "nested: pid_for_children not a child", "is not a live child",
+                   extra=["--skip-image-check"])
+
+    rc, _ = criu(["restore", "-d", "-o", "restore.log"], ddir)
+    ok(rc == 0, "nested: restore (exit %d)" % rc)
+    if rc:
+        print("# " + open(os.path.join(ddir, "restore.log")).read()[-2000:].replace("\n", "\n# "))
+        return
+    after = tree_nspid_lines(root)
+    ok(after == before, "nested: every task has its pid at every level and its parent: %s (was %s)" %
+       (sorted(after.items()), sorted(before.items())))
+    os.kill(root, signal.SIGTERM)
+    ok(wait_gone(root), "nested: the restored tree ends on SIGTERM")
+    with open(outfile) as f:
+        verdict = f.read().strip()
+    ok(verdict == "PASS", "nested: the test's own checks after restore: %s" % verdict.splitlines()[:1])
+
+
 def main():
     if not os.path.isdir(os.path.join(os.path.dirname(CRIT), "build", "py", "pycriu")):
         print("1..0 # SKIP pycriu is not built (make pycriu): ./crit can't run")
         return 77
-    if not os.access(PIDNS00, os.X_OK) or not os.access(CRIU, os.X_OK):
+    if not os.access(PIDNS00, os.X_OK) or not os.access(NESTED00, os.X_OK) or not os.access(CRIU, os.X_OK):
         print("1..0 # SKIP build criu and the zdtm programs first")
         return 77
     work = tempfile.mkdtemp(prefix="restore-pidns.")
@@ -163,6 +238,7 @@ def main():
         for fault in ("restore-forked", "restore-morph"):
             expect_refused(ddir, "fault " + fault, "fault injected: " + fault, fault)
         test_not_init(work)
+        test_nested_roundtrip(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return finish()

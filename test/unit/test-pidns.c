@@ -2,9 +2,10 @@
 /*
  * pidns.c on real processes: a tree rooted at the init of its own pid
  * namespace gets the pids seen inside it (vpid, vtids, vpgid, vsid) and the
- * tree's pid_ns_id; a tree in criu's namespace keeps its pids; a nested
- * namespace below the root and a root that is not its namespace's init are
- * refused, leaving the tasks running. Plus pidns_innermost() on made-up
+ * tree's pid_ns_id; a tree in criu's namespace keeps its pids; a tree with
+ * a namespace nested below the root gets every level's pids and its root's
+ * pid_for_children; a root that is not its namespace's init is refused,
+ * leaving the tasks running. Plus pidns_innermost() on made-up
  * status data. TAP output; exit 0 when every check passed.
  */
 #include <errno.h>
@@ -181,14 +182,39 @@ static void test_own_ns(pid_t n, const struct ns_report *r)
 	pstree_free(&t);
 }
 
-static void test_refused(pid_t p, pid_t n, pid_t a_outer)
+/* P, in our namespace, with its child N, the init of a namespace nested below P's: every level's pid. */
+static void test_nested(pid_t p, pid_t n, const struct ns_report *r)
 {
+	struct pstree_item *item, *ni = NULL, *a = NULL;
 	struct pstree t;
 	int ret;
 
 	ret = collect_and_seize_tree(p, &t);
-	check(ret == -EOPNOTSUPP, "a nested pid namespace below the root is refused (%d)", ret);
+	check(ret == 0, "a pid namespace nested below the root is collected (%d)", ret);
+	if (ret)
+		return;
+	for_each_pstree_item(&t, item) {
+		if (item->pid == n)
+			ni = item;
+		if (item->parent && item->parent->pid == n && item->ns_depth == 1 && item->ns_tids[0] == r->a)
+			a = item;
+	}
+	check(t.root->ns_depth == 0 && t.root->pfc_vpid == n && t.ns_flags == 0,
+	      "P is in the tree's namespace and makes its children in N's (pid_for_children %d)", t.root->pfc_vpid);
+	check(ni && ni->vpid == n && ni->ns_depth == 1 && ni->ns_tids[0] == 1, "N is %d in P's namespace and 1 below",
+	      n);
+	check(a && a->nr_threads == 2 && a->ns_tids[1] == r->a_thread && a->vtids[0] == a->pid,
+	      "A is %d below, its thread %d", r->a, r->a_thread);
+	resume_tree(&t);
+	pstree_free(&t);
 	check(runs(p) && runs(n), "and the tasks run on (%c %c)", proc_state(p), proc_state(n));
+}
+
+static void test_refused(pid_t a_outer)
+{
+	struct pstree t;
+	int ret;
+
 	ret = collect_and_seize_tree(a_outer, &t);
 	check(ret == -EOPNOTSUPP, "a root that is not its namespace's init is refused (%d)", ret);
 	check(runs(a_outer), "and it runs on (%c)", proc_state(a_outer));
@@ -255,7 +281,8 @@ int main(void)
 	}
 	a_outer = first_child(n);
 	test_own_ns(n, &r);
-	test_refused(p, n, a_outer);
+	test_nested(p, n, &r);
+	test_refused(a_outer);
 
 	kill(n, SIGKILL);	/* the init's death ends the namespace */
 	kill(p, SIGKILL);

@@ -136,6 +136,22 @@ static void test_maps(void)
 		      "smaps: ProtectionKey 0 and 5");
 		proc_maps_free(&m);
 	}
+	{
+		/* KernelPageSize: a hugetlb vma's page size (mem.c restores 2 MiB pages only) */
+		char *hp = strdup("200000-600000 rw-s 00000000 00:10 42 /anon_hugepage (deleted)\n"
+				  "7000000-7001000 rw-p 00000000 00:00 0\n");
+		static const char hp_smaps[] = "200000-600000 rw-s 00000000 00:10 42 /anon_hugepage (deleted)\n"
+					       "KernelPageSize:     2048 kB\nMMUPageSize:        2048 kB\n"
+					       "VmFlags: rd wr sh mr mw me ms de ht \n"
+					       "7000000-7001000 rw-p 00000000 00:00 0\nKernelPageSize:        4 kB\n"
+					       "VmFlags: rd wr mr mw me ac \n";
+
+		check(hp && !parse_maps_buf(hp, &m) && !parse_smaps_vmflags_buf(hp_smaps, &m) && m.nr == 2 &&
+			      m.vmas[0].kpage_size == (2UL << 20) && (m.vmas[0].vmflags & PVMF_HT) &&
+			      m.vmas[1].kpage_size == 4096 && !(m.vmas[1].vmflags & PVMF_HT),
+		      "smaps: KernelPageSize 2048 kB (hugetlb) and 4 kB");
+		proc_maps_free(&m);
+	}
 
 	char *bad = strdup("7f00-7e00 rw-p 00000000 00:00 0\n");
 	check(parse_maps_buf(bad, &m) == -EINVAL, "maps: end before start gives -EINVAL");

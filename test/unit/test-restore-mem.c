@@ -353,8 +353,17 @@ static void test_mem(void)
 	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses overlapping VMAs");
 	f.vma[0].end = keep_end;
 	f.vma[1].status |= VMA_AREA_AIORING;
-	check(validate_mem(pid, &mem) == -EOPNOTSUPP, "mem: validate_mem refuses an AIO ring");
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses an AIO ring VMA without its aios entry");
 	f.vma[1].status &= ~VMA_AREA_AIORING;
+	AioRingEntry ring = AIO_RING_ENTRY__INIT, *ringp = &ring;
+	ring.id = f.vma[1].start;
+	ring.ring_len = 4096;
+	ring.nr_req = 62;
+	f.mm.n_aios = 1;
+	f.mm.aios = &ringp;
+	check(validate_mem(pid, &mem) == -EINVAL, "mem: validate_mem refuses an aios entry that names no AIO ring VMA");
+	f.mm.n_aios = 0;
+	f.mm.aios = NULL;
 	check(validate_mem(pid, &mem) == 0, "mem: validate_mem accepts the image again");
 	check(!mem_range_free(&mem, AREA_B, AREA_B + 1) && mem_range_free(&mem, TRAMP, TRAMP + RST_TRAMP_RESERVE),
 	      "mem: mem_range_free");

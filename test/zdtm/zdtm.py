@@ -30,6 +30,9 @@ literal or key=value lines:
                       e.g. before-inventory: everything is dumped, then the dump fails)
   feature             `criu check --feature X` must succeed for each X, else SKIP
   flavor              flavors the test may run in (ns, h, ct), else SKIP
+  hugepages           2 MiB huge pages the test needs free: the runner raises
+                      /proc/sys/vm/nr_hugepages for the test and lowers it after;
+                      SKIP when the kernel can't give them
   norst               always run in --norst mode
   pidns               the pidfile names the init of the test's own pid namespace:
                       criu restores the pids inside it only, so the restored root
@@ -104,7 +107,7 @@ DESC_KEYS = {
     "opts": "words", "dopts": "words", "ropts": "words",
     "crfail": "bool", "crfail_log": "str", "dfault": "str", "norst": "bool", "pidns": "bool",
     "feature": "list", "flavor": "list",
-    "timeout": "int", "tty": "bool", "rst_changes": "list",
+    "timeout": "int", "tty": "bool", "rst_changes": "list", "hugepages": "int",
 }
 FLAVORS = ("ns", "h", "ct")
 NSROOT = os.path.join(ROOT, "test", "build", "zdtm", "ns-root")
@@ -119,6 +122,43 @@ class TestFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.tails = list(tails)
+
+
+NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
+
+
+def huge_pages_free():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                return int(line.split()[1])
+    return 0
+
+
+def huge_pages_add(n):
+    """Raise nr_hugepages so that n more 2 MiB pages are free (relative: another run's
+    pages stay); returns how many were added, after lowering it back when the kernel
+    could not give them all (then TestSkipped)."""
+    with open(NR_HUGEPAGES) as f:
+        before = int(f.read())
+    with open(NR_HUGEPAGES, "w") as f:
+        f.write(str(before + n))
+    with open(NR_HUGEPAGES) as f:
+        got = int(f.read()) - before
+    if got < n:
+        huge_pages_drop(got)
+        raise TestSkipped("the kernel gives %d of the %d 2 MiB huge pages the test needs (%s)"
+                          % (max(got, 0), n, NR_HUGEPAGES))
+    return got
+
+
+def huge_pages_drop(n):
+    if n <= 0:
+        return
+    with open(NR_HUGEPAGES) as f:
+        now = int(f.read())
+    with open(NR_HUGEPAGES, "w") as f:
+        f.write(str(max(now - n, 0)))
 
 
 class TestSkipped(Exception):
@@ -193,7 +233,8 @@ def parse_desc_text(text):
 def load_desc(name):
     desc = {"opts": [], "dopts": [], "ropts": [], "crfail": False, "crfail_log": "", "dfault": "", "norst": False,
             "pidns": False,
-            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT, "rst_changes": []}
+            "tty": False, "feature": [], "flavor": list(FLAVORS), "timeout": DEFAULT_TIMEOUT, "rst_changes": [],
+            "hugepages": 0}
     path = os.path.join(STATIC_DIR, name + ".desc")
     if not os.path.exists(path):
         return desc
@@ -1073,9 +1114,12 @@ class Runner:
         t0 = time.monotonic()
         result, reason, blocks = "PASS", "", []
         leftovers = []
+        huge = 0
         t = None
         try:
             t = self.prepare(name)
+            if t["desc"]["hugepages"]:
+                huge = huge_pages_add(t["desc"]["hugepages"])
             if t["desc"]["tty"]:
                 leftovers = self.run_shell_job(t)
             else:
@@ -1088,6 +1132,7 @@ class Runner:
             result, reason = "FAIL", "bad .desc: %s" % e
         finally:
             leftovers += self.reaper.kill_all_below(self.me, [p for c in self.crits for p in c.keep()])
+            huge_pages_drop(huge)
             if t and t.get("tmp"):
                 remove_tmp(t["tmp"])
         self.counts[result] += 1

@@ -332,6 +332,54 @@ int test_vmflag(const void *addr, const char *flag)
 	return ret;
 }
 
+long test_smaps_kb(const void *addr, const char *key)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/smaps", "re");
+	size_t klen = strlen(key);
+	bool in = false;
+	long ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') < strchr(line, ':')) {
+			in = s <= (unsigned long)addr && (unsigned long)addr < e;
+			continue;
+		}
+		if (in && !strncmp(line, key, klen) && line[klen] == ':') {
+			ret = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+long long test_map_blocks(const void *addr)
+{
+	char line[512], path[96];
+	FILE *f = fopen("/proc/self/maps", "re");
+	long long ret = -ENOENT;
+	struct stat st;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) != 2 || s > (unsigned long)addr || (unsigned long)addr >= e)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", s, e);
+		ret = stat(path, &st) ? -errno : (long long)st.st_blocks;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
 int fdinfo_get_long(int fd, const char *key, long long *ret_val)
 {
 	char path[64], buf[8192], *p, *end;

@@ -74,6 +74,13 @@ int fdinfo_get_long(int fd, const char *key, long long *ret_val);
  * two-letter flag? 1 yes, 0 no, -ENOENT when addr is not mapped, or -errno. */
 int test_vmflag(const void *addr, const char *flag);
 
+/* The number of a "Key: N kB" line of the smaps record of the mapping that holds addr; -ENOENT, -errno. */
+long test_smaps_kb(const void *addr, const char *key);
+
+/* st_blocks of the file mapped at addr (through /proc/self/map_files): a hugetlbfs file counts its
+ * allocated huge pages there; -ENOENT when addr is not mapped, or -errno. */
+long long test_map_blocks(const void *addr);
+
 /* Wait for a child with a timeout in seconds; 0 (status in *ret_status),
  * -ETIMEDOUT or -errno. */
 int test_wait_child(pid_t pid, int timeout_sec, int *ret_status);

@@ -8,7 +8,9 @@
  * too, and a dump with queued events is refused). After restore the
  * group's fdinfo shows the same flags and marks, and the marks work: an
  * open of the file gives a FAN_OPEN event whose fd is that file, a close
- * after a write a FAN_CLOSE_WRITE, and nothing else is queued.
+ * after a write a FAN_CLOSE_WRITE, and nothing else is queued. In the ct
+ * flavour the tmpfs is in the container's mount namespace: restore makes it
+ * again and marks the new mount and inodes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,25 +25,36 @@
 
 #include "zdtmtst.h"
 
-/* The fanotify lines of fd's fdinfo, with the mount mark's mnt_id left in (the mount stays). */
+/*
+ * The fanotify lines of fd's fdinfo, each cut to its kind of object and its
+ * flags and masks: in the ct flavour the tmpfs is made again at restore (a
+ * new device, new inode numbers and mount id), elsewhere it stays.
+ */
 static int marks_of(int fd, char *buf, size_t size)
 {
+	static const char *const keep[] = { "flags:", "event-flags:", "mflags:", "mask:", "ignored_mask:" };
 	char path[64], line[512];
-	FILE *f;
 	size_t n = 0;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	buf[0] = '\0';
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "fanotify", 8) && n + strlen(line) < size) {
-			strcpy(buf + n, line);
-			n += strlen(line);
-		}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "fanotify ", 9))
+			continue;
+		n += snprintf(buf + n, size > n ? size - n : 0, "%s", strstr(line, "mnt_id:") ? "mount" :
+							       strstr(line, "ino:") ? "inode" : "group");
+		for (char *t = strtok(line + 9, " \n"); t; t = strtok(NULL, " \n"))
+			for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+				if (!strncmp(t, keep[k], strlen(keep[k])))
+					n += snprintf(buf + n, size > n ? size - n : 0, " %s", t);
+		n += snprintf(buf + n, size > n ? size - n : 0, "\n");
+	}
 	fclose(f);
-	return 0;
+	return n < size ? 0 : -1;
 }
 
 /* The next event: its mask, and that its fd is the file (st). -1 on none. */
@@ -103,6 +116,8 @@ int main(int argc, char **argv)
 
 	if (marks_of(g, after, sizeof(after)) || strcmp(before, after))
 		fail("the group's fdinfo changed:\n%s\nwas:\n%s", after, before);
+	if (stat(file, &st))	/* (another inode of another device in ct: the tmpfs was made again) */
+		fail("the file is gone");
 	fd = open(file, O_WRONLY);
 	ev = next_event(g, &st);
 	if (ev != FAN_OPEN)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pidns_nested: a tree in the runner's pid namespace with a child that is
- * the init of a pid namespace of its own (with a child of its own). Nested
- * pid namespaces are not supported: the dump must refuse it (crfail) and
- * leave every task running, still in its namespace with its pids.
+ * pidns_nested: a tree in the runner's pid namespace with a child that is the init of a pid namespace of its own (with a child of its own).
+ * The root unshared that namespace for its children. After restore the
+ * init is still pid 1 of a namespace one level below the root's, with the
+ * same pid in the root's namespace.
  */
 #include <sched.h>
 #include <signal.h>
