@@ -10,7 +10,15 @@ dumped once into a tmpfs dir; then, RUNS times each, alternating:
          `criu restore -D DIR -d --lazy-pages`
 
 each also with --skip-image-check (the manifest check reads every image,
-pages too: restore.md). The figure is the wall time of the restore command:
+pages too: restore.md), and
+
+  page server  a lazy migration over loopback (bench/lazyremote.py): a fresh
+         memhog in its own pid namespace is dumped with --lazy-pages (the
+         pages stay in it, served by the dump), the images copied, `criu
+         lazy-pages --page-server -d` started (not timed), then
+         `criu restore -D DIR -d --lazy-pages`.
+
+The figure is the wall time of the restore command:
 criu lets the tree run and then exits, so the task runs by then. After each
 restore the task checks every word (SIGUSR1) and must say "verify ok"; for
 a lazy restore the daemon's "all pages in, N ms after the tree ran" is kept
@@ -107,23 +115,29 @@ def main():
     criu("dump", "-t", str(pid), "-D", d, "-o", "dump.log")
     wait_gone(pid)
     res = {}
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lazyremote
     for _ in range(runs):
         for kind in ("full", "lazy"):
             for extra in ([], ["--skip-image-check"]):
                 ms, bg = one(kind, d, pid, report, extra)
                 res.setdefault((kind, bool(extra)), []).append((ms, bg))
+        r = lazyremote.migrate(size, work, [])
+        res.setdefault(("page server", False), []).append((r["restore"], r["all_in"]))
     print("| %d MiB, tmpfs, %d runs | restore (median, min-max) | lazy/full | all pages in after the tree ran |" %
           (size, runs))
     print("|---|---|---|---|")
     for chk in (False, True):
         full = [m for m, _ in res[("full", chk)]]
-        for kind in ("full", "lazy"):
+        for kind in ("full", "lazy", "page server"):
+            if (kind, chk) not in res:
+                continue
             ms = [m for m, _ in res[(kind, chk)]]
             bgs = [b for _, b in res[(kind, chk)] if b is not None]
             ratio = statistics.median(ms[i] / full[i] for i in range(runs))
             print("| %s%s | %.0f ms (%.0f-%.0f) | %s | %s |" %
                   (kind, " --skip-image-check" if chk else "", statistics.median(ms), min(ms), max(ms),
-                   "%.3f" % ratio if kind == "lazy" else "", "%d ms" % statistics.median(bgs) if bgs else ""))
+                   "%.3f" % ratio if kind != "full" else "", "%d ms" % statistics.median(bgs) if bgs else ""))
     shutil.rmtree(work)
 
 

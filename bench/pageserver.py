@@ -14,6 +14,13 @@ other images and the end of the session included) and of the baseline
 (connect to the receiver's last write); medians of RUNS runs; ratio = criu
 / baseline, taken run by run (one baseline right before each criu run).
 
+Then lazy pages from a page server, in the same run: a lazy migration of
+the same size (bench/lazyremote.py: dump --lazy-pages serving the pages it
+leaves in the stopped task, criu lazy-pages --page-server fetching them
+with PS_IOV_GET for a restore --lazy-pages), without and with --tls, each
+with a baseline right before it; the figure is the daemon's "all pages in, N
+ms after the tree ran" (every page fetched and copied into the task).
+
 Usage (from the top of the tree, after make and make -C bench):
     python3 bench/pageserver.py [SIZES_MIB] [RUNS]     e.g. 256,1024 3
 """
@@ -27,6 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lazyremote  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 CRIU = os.path.join(TOP, "criu", "criu")
@@ -114,7 +124,8 @@ def main():
         hog = subprocess.Popen([MEMHOG, str(mib), rep], start_new_session=True)
         while not (os.path.exists(rep) and "ready" in open(rep).read()):
             time.sleep(0.05)
-        res = {"sock": [], "ps": [], "tls": [], "r_ps": [], "r_tls": []}
+        res = {"sock": [], "ps": [], "tls": [], "r_ps": [], "r_tls": [], "lsock": [], "lazy": [], "ltls": [],
+               "r_lazy": [], "r_ltls": []}
         for _ in range(runs):
             for kind, extra in (("ps", []), ("tls", tls)):
                 b = baseline(mib, work)
@@ -124,6 +135,13 @@ def main():
                 res["r_" + kind].append(t / b)
         hog.send_signal(signal.SIGKILL)
         hog.wait()
+        for _ in range(runs):
+            for kind, extra in (("lazy", []), ("ltls", tls)):
+                b = baseline(mib, work)
+                t = lazyremote.migrate(mib, work, extra, warm)["all_in"] / 1000
+                res["lsock"].append(b)
+                res[kind].append(t)
+                res["r_" + kind].append(t / b)
         m = {k: statistics.median(v) for k, v in res.items()}
         rows.append((mib, m, res))
     print("| size | socket write() | page server | TLS page server | page server / socket | TLS / socket |")
@@ -133,6 +151,14 @@ def main():
               (mib, m["sock"], mib / 1024 / m["sock"], m["ps"], mib / 1024 / m["ps"], m["tls"],
                mib / 1024 / m["tls"], m["r_ps"], min(res["r_ps"]), max(res["r_ps"]), m["r_tls"],
                min(res["r_tls"]), max(res["r_tls"])))
+    print()
+    print("| size | socket write() | lazy pages, page server | lazy pages, TLS | lazy / socket | TLS / socket |")
+    print("|---|---|---|---|---|---|")
+    for mib, m, res in rows:
+        print("| %d MiB | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) |" %
+              (mib, m["lsock"], mib / 1024 / m["lsock"], m["lazy"], mib / 1024 / m["lazy"], m["ltls"],
+               mib / 1024 / m["ltls"], m["r_lazy"], min(res["r_lazy"]), max(res["r_lazy"]), m["r_ltls"],
+               min(res["r_ltls"]), max(res["r_ltls"])))
     shutil.rmtree(work)
 
 

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "compel/compel.h"
 #include "cr_options.h"
+#include "lazy-dump.h"
 #include "sk-inet.h"
 #include "dump-core.h"
 #include "crtools.h"
@@ -293,6 +294,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
+	if (opts.lazy_pages)	/* RPC PRE_DUMP with lazy_pages; the command line refuses it first */
+		return pr_fail(-EOPNOTSUPP, "a pre-dump can't leave pages to lazy-pages: only the final dump can\n");
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;
@@ -308,6 +311,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	if (!ret) {
 		mctx.pre_dump = true;
 		mctx.with_parent = opts.prev_imgs_dir != NULL;
+	mctx.lazy_remote = opts.lazy_pages;
 		for_each_pstree_item(&tree, item) {
 			if (item->state == TASK_DEAD)
 				continue;
@@ -339,6 +343,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct freezer fz = {};
 	struct pstree_item *item;
 	struct ps_conn psc;
+	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
 	int ret, post_ret;
@@ -356,6 +361,13 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = page_server_connect(&psc);
 	if (ret)
 		return ret;
+	if (opts.lazy_pages) {
+		ret = fault_step("dump-lazy-listen") ?: lazy_dump_listen(&lazy);
+		if (ret) {
+			lazy_dump_fini(&lazy);
+			return ret;
+		}
+	}
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {
@@ -364,12 +376,14 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	}
 	if (ret) {
 		page_server_disconnect(&psc, true);
+		lazy_dump_fini(&lazy);
 		return ret;
 	}
 	ret = fault_step("dump-seize") ?: collect_and_seize_tree_pre(root, &tree, fz.tids, fz.nr);
 	freezer_fini(&fz, ret ? NULL : &tree);
 	if (ret) {
 		page_server_disconnect(&psc, true);
+		lazy_dump_fini(&lazy);
 		pr_err("Can't seize the tree of %d: %s\n", root, strerror(-ret));
 		return ret;
 	}
@@ -403,6 +417,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	mem_ready = true;
 	mctx.get_brk = remote_brk;
 	mctx.with_parent = opts.prev_imgs_dir != NULL;
+	mctx.lazy_remote = opts.lazy_pages;
 
 	for_each_pstree_item(&tree, item) {
 		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
@@ -436,8 +451,17 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-manifest") ?: write_image_manifest(img_dfd);
 	if (ret)
 		goto err;
-	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images)\n", tree.nr_items,
-		mctx.nr_pages_dumped + mctx.nr_shmem_pages, mctx.nr_parent_pages);
+	pr_info("Dumped %d tasks, %lu pages (%lu left in the parent images, %lu in the tree for lazy-pages)\n",
+		tree.nr_items, mctx.nr_pages_dumped + mctx.nr_shmem_pages, mctx.nr_parent_pages, mctx.nr_lazy_pages);
+	if (opts.lazy_pages) {
+		/* the tree stays stopped while its pages are served; a broken session resumes it */
+		ret = fault_step("dump-lazy-serve") ?: lazy_dump_serve(&lazy, img_dfd, &tree);
+		lazy_dump_fini(&lazy);
+		if (ret) {
+			pr_err("the lazy pages were not all served: the images are incomplete, the tree is resumed\n");
+			goto err;
+		}
+	}
 
 	/* as in CRIU: a failing post-dump script keeps the images but lets the tree run on */
 	post_ret = run_scripts(ACT_POST_DUMP, img_dfd, root);
@@ -466,6 +490,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
 	page_server_disconnect(&psc, true);
+	lazy_dump_fini(&lazy);
 	if (files_ready) {
 		fctx.failed = true;	/* the images are dropped, not written out */
 		dump_files_fini(&fctx);

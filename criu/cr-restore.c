@@ -103,6 +103,39 @@ static int pick_tramp(struct rst_ctx *ctx)
 
 /* ------------------------------------------------------ the morph */
 
+/*
+ * The stubs' service fds go right above the highest fd a task restores,
+ * not at the top of RLIMIT_NOFILE: a fork copies the fd table up to the
+ * last open fd, so every stub forked (and every restored task, whose table
+ * never shrinks) would carry a table of RLIMIT_NOFILE entries. Rounded so
+ * that the table ends on a multiple of 64 (64 fds fit in the table the
+ * kernel embeds in every process), with two free numbers below in every
+ * task (the morph opens files in it).
+ */
+static int choose_sfd_base(struct rst_ctx *ctx)
+{
+	struct rlimit rl;
+	int max_fd, max_nr, base, top, ret;
+
+	/* files_restore_prepare() may have raised RLIMIT_NOFILE */
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64)
+		return pr_fail(-EMFILE, "RLIMIT_NOFILE is too low to restore\n");
+	top = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
+	ret = files_max_fd(ctx, &max_fd, &max_nr);
+	if (ret)
+		return ret;
+	if (max_fd >= top)
+		return pr_fail(-EBUSY, "fd %d of the tree collides with criu's service fds (RLIMIT_NOFILE %llu)\n",
+			       max_fd, (unsigned long long)rl.rlim_cur);
+	base = (max_fd + 1 + SFD_NR + 63) / 64 * 64 - SFD_NR;
+	/* a task with fds all the way up: two numbers free below, for the morph's own opens (files it maps, exe) */
+	if (base - max_nr < 2)
+		base += 64;
+	ctx->sfd_base = min(base, top);
+	pr_debug("service fds from %d (the tree's highest fd is %d)\n", ctx->sfd_base, max_fd);
+	return 0;
+}
+
 static int fill_service_fds(struct rst_ctx *ctx, struct morph_task *mt)
 {
 	int criu_fds[SFD_NR] = { ctx->img_dfd, ctx->log_fd, ctx->ctl_pidfd, ctx->proc_fd };
@@ -410,7 +443,6 @@ int cr_restore_tasks(const struct restore_opts *o)
 {
 	struct morph_task *mts = NULL;
 	pid_t root_pid = 0;
-	struct rlimit rl;
 	int ret, was_subreaper = 0;
 	struct rst_ctx rctx = {
 		.opts = o,
@@ -442,6 +474,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = fault_step("restore-plan") ?: pick_tramp(ctx);
 	if (!ret)
 		ret = cow_plan(ctx);
+	if (!ret && ctx->lazy_remote)
+		ret = lazy_check_remote(ctx);
 	if (!ret)
 		ret = cg_rst_prepare(ctx);
 	if (ret)
@@ -471,12 +505,9 @@ int cr_restore_tasks(const struct restore_opts *o)
 		ret = fault_step("restore-files-prepare") ?: files_restore_prepare(ctx);
 	if (ret)
 		goto out_files;
-	/* files_restore_prepare() may raise RLIMIT_NOFILE: the service fds go to the top */
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64) {
-		ret = pr_fail(-EMFILE, "RLIMIT_NOFILE is too low to restore\n");
+	ret = choose_sfd_base(ctx);
+	if (ret)
 		goto out_files;
-	}
-	ctx->sfd_base = (int)min(rl.rlim_cur, (rlim_t)INT_MAX) - SFD_NR - 1;
 
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {

@@ -24,6 +24,8 @@
 #include "lazy-pages.h"
 #include "restore.h"
 #include "page-server.h"
+#include "page-xfer.h"
+#include "tls.h"
 #include "version.h"
 
 /* criu swrk FD: the RPC worker (cr-service.c), when it is built in */
@@ -113,10 +115,9 @@ static int cmd_dump(void)
 		fprintf(stderr, "criu: %s needs the tree to dump: -t PID\n", opts.pre_dump ? "pre-dump" : "dump");
 		return 1;
 	}
-	if (opts.lazy_pages) {
-		/* CRIU's dump --lazy-pages leaves the pages to a page server on the source: there is none yet */
-		fprintf(stderr, "criu: %s --lazy-pages: not supported yet (lazy restore works from a full dump)\n",
-			opts.pre_dump ? "pre-dump" : "dump");
+	if (opts.lazy_pages && opts.pre_dump) {
+		/* as CRIU's: only the final dump leaves pages on the source */
+		fprintf(stderr, "criu: pre-dump --lazy-pages: only a dump can leave its pages to lazy-pages\n");
 		return 1;
 	}
 	if (setup_dirs_and_log(true, &dfd))
@@ -174,16 +175,18 @@ static int cmd_lazy_pages(void)
 {
 	int ret, dfd;
 
-	if (opts.use_page_server || opts.ps_addr) {
-		fprintf(stderr, "criu: lazy-pages --page-server: pages from a page server are not supported yet "
-				"(the local images only)\n");
+	struct tls_conf tc;
+	struct ps_conf ps;
+
+	if (opts.use_page_server && !opts.ps_addr && opts.ps_socket < 0) {
+		fprintf(stderr, "criu: lazy-pages --page-server needs --address (and --port) of the source\n");
 		return 1;
 	}
-
+	ps_conf_from_opts(&ps, &tc);
 	if (setup_dirs_and_log(false, &dfd))
 		return 1;
 	log_version();
-	ret = cr_lazy_pages(dfd, opts.restore_detached, opts.pidfile);
+	ret = cr_lazy_pages(dfd, opts.restore_detached, opts.pidfile, opts.use_page_server ? &ps : NULL);
 	if (ret < 0)
 		pr_err("lazy-pages FAILED.\n");
 	close(dfd);

@@ -1029,6 +1029,8 @@ static int prepare_threads(struct pstree_item *item, struct thread_dump *th, uns
 			return pr_fail(ret, "can't prepare remote syscalls in thread %d of %d: %s\n", th[i].tid,
 				       item->pid, strerror(-ret));
 	}
+	/* one thread: its recovery code is written once, not before every call */
+	th[0].rs.sole_writer = item->nr_threads == 1;
 	return pick_scratch(item, &th[0], ret_scratch);
 }
 

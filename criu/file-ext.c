@@ -306,23 +306,14 @@ static int sort_by_id(struct file_exts *xs)
 int file_ext_read(struct rst_ctx *ctx, struct file_exts *out)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FILES_EXT, O_RSTR);
-	FileExtEntry *x;
+	size_t nr = 0;
 	int ret;
 
 	*out = (struct file_exts){};
 	if (!img)
 		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s\n", img_last_error());
-	while ((ret = pb_read_one_eof(img, (void **)&x, PB_FILE_EXT)) > 0) {
-		FileExtEntry **n = realloc(out->e, (out->nr + 1) * sizeof(*n));
-
-		if (!n) {
-			pb_free(x, PB_FILE_EXT);
-			ret = -ENOMEM;
-			break;
-		}
-		out->e = n;
-		out->e[out->nr++] = x;
-	}
+	ret = pb_read_all(img, PB_FILE_EXT, (void ***)&out->e, &nr);
+	out->nr = (int)nr;
 	close_image(img);
 	if (ret >= 0 && out->nr)
 		ret = sort_by_id(out);

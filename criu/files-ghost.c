@@ -610,24 +610,13 @@ static struct ghosts_rst *ghosts_rst(struct rst_ctx *ctx)
 static int read_remaps(struct rst_ctx *ctx, struct ghosts_rst *st)
 {
 	struct cr_img *img;
-	RemapFilePathEntry *e;
 	int ret;
 
 	st->remaps_read = true;
 	img = open_image_at(ctx->img_dfd, CR_FD_REMAP_FPATH, O_RSTR);
 	if (!img)
 		return pr_fail(-errno, "can't open remap-fpath.img: %s\n", img_last_error());
-	while ((ret = pb_read_one_eof(img, (void **)&e, PB_REMAP_FPATH)) > 0) {
-		RemapFilePathEntry **n = xrealloc(st->remaps, (st->nr_remaps + 1) * sizeof(*n));
-
-		if (!n) {
-			pb_free(e, PB_REMAP_FPATH);
-			ret = -ENOMEM;
-			break;
-		}
-		st->remaps = n;
-		st->remaps[st->nr_remaps++] = e;
-	}
+	ret = pb_read_all(img, PB_REMAP_FPATH, (void ***)&st->remaps, &st->nr_remaps);
 	close_image(img);
 	return ret < 0 ? ret : 0;
 }

@@ -300,7 +300,10 @@ static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd
 		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
 	if (fstat(p->lfd, &p->stat) || fstatfs(p->lfd, &p->sfs))
 		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
-	{
+	if (p->sfs.f_type == PID_FS_MAGIC) {
+		/* every pidfd's link, thread pidfds' too (KERNEL-FACTS 1a): one proc lookup less per pidfd */
+		snprintf(p->link, sizeof(p->link), "anon_inode:[pidfd]");
+	} else {
 		char name[16];
 
 		snprintf(name, sizeof(name), "%d", fd);
@@ -763,12 +766,12 @@ static int install_fd(struct rst_ctx *ctx, const FdinfoEntry *e, pid_t pid)
 	cfd = ctx->files.ctl_fds[d->index];
 	if (cfd < 0)
 		return pr_fail(-EINVAL, "file %u (fd %u of task %d) was not opened\n", e->id, e->fd, pid);
-	if (fcntl(e->fd, F_GETFD) >= 0)
-		return pr_fail(-EBUSY, "fd %u of task %d is already in use in the restored task\n", e->fd, pid);
-
+	/* e->fd is free: prepare_fds() closed all below the service fds and refuses a number twice */
 	nfd = sys_pidfd_getfd(ctx->ctl_pidfd, cfd, 0);
 	if (nfd < 0)
 		return pr_fail_errno("can't get file %u from criu", e->id);
+	if (nfd == (int)e->fd && (e->flags & FD_CLOEXEC))
+		return 0;	/* pidfd_getfd() sets close-on-exec: the usual case, the fds come in order */
 	if (nfd != (int)e->fd) {
 		int r = dup3(nfd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		int err = errno;
@@ -808,6 +811,7 @@ int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, me->files_id);
 	int base = ctx->sfd_base, ret, n = 0;
+	_cleanup_free_ uint8_t *used = NULL;	/* one bit per fd number below base */
 	FdinfoEntry **ents = NULL;
 
 	if (!img)
@@ -831,6 +835,16 @@ int prepare_fds(struct rst_ctx *ctx, struct pstree_item *me)
 				      e->fd, base);
 			break;
 		}
+		if (!used && !(used = xzalloc(base / 8 + 1))) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (used[e->fd / 8] & (1 << (e->fd % 8))) {
+			ret = pr_fail(-EBUSY, "fd %u of task %d is twice in fdinfo-%u.img\n", e->fd, me->pid,
+				      me->files_id);
+			break;
+		}
+		used[e->fd / 8] |= 1 << (e->fd % 8);
 	}
 	close_image(img);
 	if (ret < 0)
@@ -952,6 +966,58 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 		umask(fe->umask);
 	pb_free(fe, PB_FS);
 	return ret;
+}
+
+/* The highest fd number in one fdinfo image, into *max; the number of its fds, into *max_nr if more. */
+static int fdinfo_max_fd(struct rst_ctx *ctx, uint32_t files_id, int *max, int *max_nr)
+{
+	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_RSTR_REQ, files_id);
+	FdinfoEntry *e;
+	int ret, nr = 0;
+
+	if (!img)
+		return pr_fail(-errno, "can't open %s\n", img_last_error());
+	while ((ret = pb_read_one_eof(img, (void **)&e, PB_FDINFO)) > 0) {
+		if ((int)e->fd > *max)
+			*max = (int)e->fd;
+		nr++;
+		pb_free(e, PB_FDINFO);
+	}
+	close_image(img);
+	if (nr > *max_nr)
+		*max_nr = nr;
+	return ret;
+}
+
+/*
+ * The highest fd number a restored task uses: its fds and the fd numbers
+ * its epolls' items name (eventpoll.c puts a target at that number for the
+ * call). -1 when there is none. The stubs' service fds go right above it.
+ * *max_nr: the most fds one task has.
+ */
+int files_max_fd(struct rst_ctx *ctx, int *max, int *max_nr)
+{
+	struct pstree_item *item;
+	struct file_desc *d;
+	int ret;
+
+	*max = -1;
+	*max_nr = 0;
+	for_each_pstree_item(&ctx->tree, item) {
+		if (item->state == TASK_DEAD)
+			continue;
+		ret = fdinfo_max_fd(ctx, item->files_id, max, max_nr);
+		if (ret)
+			return ret;
+	}
+	for_each_file_desc(ctx, d) {
+		if (!d->fe->epfd)
+			continue;
+		for (size_t i = 0; i < d->fe->epfd->n_tfd; i++)
+			if ((int)d->fe->epfd->tfd[i]->tfd > *max)
+				*max = (int)d->fe->epfd->tfd[i]->tfd;
+	}
+	return 0;
 }
 
 int files_restore_prepare(struct rst_ctx *ctx)

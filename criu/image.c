@@ -634,6 +634,24 @@ int pb_read_one_eof(struct cr_img *img, void **pmsg, int pb_type)
 	return pb_unpack_entry(img, pmsg, pb_type, len);
 }
 
+int pb_read_all(struct cr_img *img, int pb_type, void ***msgs, size_t *nr)
+{
+	void *msg;
+	int ret;
+
+	while ((ret = pb_read_one_eof(img, &msg, pb_type)) > 0) {
+		void **n = realloc(*msgs, (*nr + 1) * sizeof(*n));
+
+		if (!n) {
+			pb_free(msg, pb_type);
+			return -ENOMEM;
+		}
+		*msgs = n;
+		n[(*nr)++] = msg;
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int pb_read_one(struct cr_img *img, void **pmsg, int pb_type)
 {
 	int ret = pb_read_one_eof(img, pmsg, pb_type);

@@ -81,6 +81,7 @@ struct lazy_daemon {
 	struct page_source *src;
 	void *buf;			/* BG_CHUNK */
 	bool restore_done, again;
+	bool remote;			/* src is a page server (--page-server) */
 	struct lazy_msg hello;		/* sent to the restore on accept */
 	int nr_children;
 	struct lazy_stats st;
@@ -529,7 +530,7 @@ static int take_task(struct lazy_daemon *d, const struct lazy_msg *m, const int 
 	t->pidfd = fds[1];
 	snprintf(t->name, sizeof(t->name), "task %d", m->pid);
 	ret = d->src->ops->add_task(d->src, m->pid, fds[2]);
-	if (ret)
+	if (ret && fds[2] >= 0)
 		close(fds[2]);
 	if (!ret && m->nr_runs > (1U << 24))
 		ret = pr_fail(-E2BIG, "%s: %u runs of pages\n", t->name, m->nr_runs);
@@ -576,7 +577,7 @@ static int read_restore(struct lazy_daemon *d)
 			nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			memcpy(fds, CMSG_DATA(c), min(nfds, 3) * sizeof(int));
 		}
-	if (n != sizeof(m) || (m.type == LAZY_MSG_TASK) != (nfds == 3)) {
+	if (n != sizeof(m) || (m.type == LAZY_MSG_TASK) != (nfds == 3 || nfds == 2)) {
 		for (int i = 0; i < min(nfds, 3); i++)
 			close(fds[i]);
 		if (n == 0 && !d->restore_done) {
@@ -746,7 +747,7 @@ static int check_pages(struct lazy_daemon *d)
 	close_image(img);
 	if (ret)
 		return ret;
-	d->hello = (struct lazy_msg){ .type = LAZY_MSG_HELLO };
+	d->hello = (struct lazy_msg){ .type = LAZY_MSG_HELLO, .nr_runs = d->remote ? LAZY_HELLO_REMOTE : 0 };
 	if (ie->has_pages_on_page_server && ie->pages_on_page_server) {
 		/* a page server wrote them: the manifest has no CRC of them, the restore checks what it can */
 		pr_warn("the pages came from a page server: not in the manifest, not checked here\n");
@@ -795,7 +796,18 @@ static int detach(const char *pidfile)
 	return 0;
 }
 
-int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile)
+/* --page-server: the pages left on the source come from there, connected before the restore can come. */
+static int open_source(struct lazy_daemon *d, const struct ps_conf *ps)
+{
+	if (ps) {
+		d->remote = true;
+		return page_source_remote(ps, &d->src);
+	}
+	d->src = page_source_local();
+	return d->src ? 0 : -ENOMEM;
+}
+
+int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile, const struct ps_conf *ps)
 {
 	struct lazy_daemon d = { .img_dfd = img_dfd, .lsk = -1, .csk = -1 };
 	int ret;
@@ -803,9 +815,10 @@ int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile)
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0)
 		return pr_fail_errno("epoll_create1");
-	d.src = page_source_local();
 	d.buf = xmalloc(BG_CHUNK);
-	ret = d.src && d.buf ? check_pages(&d) : -ENOMEM;
+	ret = d.buf ? open_source(&d, ps) : -ENOMEM;
+	if (!ret)
+		ret = check_pages(&d);
 	if (!ret)
 		ret = listen_here(&d);
 	if (!ret && detached)
@@ -834,6 +847,11 @@ int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile)
 	for (struct lazy_task *t = d.tasks; ret && t; t = t->next)
 		if (!t->gone && t->nr)
 			task_fail(t, ret, "the daemon stops before all its pages are in");
+	if (d.src && d.src->ops->end) {
+		int r = d.src->ops->end(d.src, !ret);
+
+		ret = ret ?: r;
+	}
 	if (!ret) {
 		pr_info("all pages in, %ld ms after the tree ran: %" PRIu64 " pages on %lu faults, %" PRIu64
 			" in the background, %" PRIu64 " zero pages; %lu forks, %lu mremaps, %lu removes, %lu unmaps\n",

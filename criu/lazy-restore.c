@@ -22,6 +22,8 @@
 #include "rst-ctx.h"
 #include "syscalls.h"
 #include "compel/compel.h"
+#include "pagemap.h"
+#include "pstree.h"
 
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
@@ -47,8 +49,10 @@ static int read_hello(struct rst_ctx *ctx)
 		return pr_fail(n < 0 ? -errno : -EPROTO, "no hello from the lazy-pages daemon\n");
 	ctx->lazy_pages_checked = m.pid == 1;
 	ctx->lazy_manifest_crc = m.manifest_crc;
-	pr_info("connected to the lazy-pages daemon (it %s the pages images)\n",
-		ctx->lazy_pages_checked ? "checked" : "did not check");
+	ctx->lazy_remote = m.nr_runs & LAZY_HELLO_REMOTE;
+	pr_info("connected to the lazy-pages daemon (it %s the pages images%s)\n",
+		ctx->lazy_pages_checked ? "checked" : "did not check",
+		ctx->lazy_remote ? "; it has a page server for the pages left on the source" : "");
 	return 0;
 }
 
@@ -73,18 +77,14 @@ int lazy_restore_connect(struct rst_ctx *ctx)
 }
 
 /*
- * Private anonymous memory with pages, as CRIU's PE_LAZY: not a stack
+ * Private anonymous memory, as CRIU's PE_LAZY: not a stack
  * (growsdown: the morph writes below a thread's stack pointer), not locked
  * (mlock faults it all in), not hugetlb, not wiped on fork (the child would
  * read the image's pages instead of zeroes), not built by the stub
  * (mem-cow.c). Shared and file memory is always restored in full.
  */
-bool lazy_vma(const struct rst_ctx *ctx, const struct rst_mem *mem, size_t i)
+bool vma_can_be_lazy(const VmaEntry *v)
 {
-	const VmaEntry *v = mem->mm->vmas[i];
-
-	if (ctx->lazy_sk < 0 || !mem->lazy)
-		return false;
 	if (!(v->status & VMA_AREA_REGULAR) || !(v->status & VMA_ANON_PRIVATE))
 		return false;
 	if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED | VMA_AREA_SYSVIPC | VMA_AREA_STACK |
@@ -92,7 +92,14 @@ bool lazy_vma(const struct rst_ctx *ctx, const struct rst_mem *mem, size_t i)
 		return false;
 	if (!(v->flags & MAP_PRIVATE) || (v->flags & (MAP_GROWSDOWN | MAP_LOCKED | MAP_HUGETLB)))
 		return false;
-	if (v->has_madv && (v->madv & (1ULL << MADV_WIPEONFORK)))
+	return !(v->has_madv && (v->madv & (1ULL << MADV_WIPEONFORK)));
+}
+
+bool lazy_vma(const struct rst_ctx *ctx, const struct rst_mem *mem, size_t i)
+{
+	const VmaEntry *v = mem->mm->vmas[i];
+
+	if (ctx->lazy_sk < 0 || !mem->lazy || !vma_can_be_lazy(v))
 		return false;
 	if (mem->cow && mem->cow[i] == COW_KEPT)
 		return false;
@@ -110,7 +117,9 @@ static int collect_runs(const struct rst_ctx *ctx, const struct rst_mem *mem, st
 		const PagemapEntry *pe = mem->pmes[i];
 		uint64_t a = pe->vaddr, end = a + (uint64_t)pe->nr_pages * PAGE_SIZE;
 
-		if (pe->has_flags && !(pe->flags & PE_PRESENT))
+		bool remote = pagemap_entry_remote(pe);	/* on the source: no bytes here, no offset */
+
+		if (pe->has_flags && !(pe->flags & PE_PRESENT) && !remote)
 			continue;
 		/* pmes and VMAs are both sorted: walk them together */
 		while (a < end) {
@@ -124,9 +133,11 @@ static int collect_runs(const struct rst_ctx *ctx, const struct rst_mem *mem, st
 			v = mem->mm->vmas[vi];
 			to = min(end, v->end);
 			if (!(pe->flags & PE_RST_SKIP) && lazy_vma(ctx, mem, vi)) {
+				uint64_t roff = remote ? LAZY_OFF_REMOTE : off;
+
 				/* one run per VMA at most: UFFDIO_COPY works inside one VMA */
 				if (nr && runs[nr - 1].end == a && a != v->start &&
-				    runs[nr - 1].off + (a - runs[nr - 1].start) == off) {
+				    (remote ? runs[nr - 1].off == roff : runs[nr - 1].off + (a - runs[nr - 1].start) == off)) {
 					runs[nr - 1].end = to;
 				} else {
 					if (nr == cap) {
@@ -140,15 +151,38 @@ static int collect_runs(const struct rst_ctx *ctx, const struct rst_mem *mem, st
 						runs = n;
 						cap = ncap;
 					}
-					runs[nr++] = (struct lazy_run){ a, to, off };
+					runs[nr++] = (struct lazy_run){ a, to, roff };
 				}
 			}
-			off += to - a;
+			if (!remote)
+				off += to - a;
 			a = to;
 		}
 	}
 	*ret = runs;
 	*ret_nr = nr;
+	return 0;
+}
+
+int lazy_check_remote(struct rst_ctx *ctx)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(&ctx->tree, item) {
+		const struct rst_mem *mem = &rsti(item)->mem;
+
+		if (item->state == TASK_DEAD || !mem->mm)
+			continue;
+		for (size_t i = 0; i < mem->mm->n_vmas; i++) {
+			const VmaEntry *v = mem->mm->vmas[i];
+
+			if (mem_vma_has_remote_pages(mem, v) && !lazy_vma(ctx, mem, i))
+				return pr_fail(-EOPNOTSUPP, "task %d: VMA %#" PRIx64 "-%#" PRIx64 " has pages left on the "
+							    "source (dump --lazy-pages), but it can't be restored lazily "
+							    "(status %#x, flags %#x): nothing restored\n",
+					       item->pid, v->start, v->end, v->status, v->flags);
+		}
+	}
 	return 0;
 }
 
@@ -196,10 +230,11 @@ static int register_vmas(const struct rst_ctx *ctx, int uffd, pid_t pid, const s
 	return 0;
 }
 
-/* One message: the header with the three fds, then the runs. */
+/* One message: the header with the three fds (two without a pages fd), then the runs. */
 static int send_task(int sk, pid_t img_pid, const int fds[3], const struct lazy_run *runs, size_t nr)
 {
 	struct lazy_msg m = { .type = LAZY_MSG_TASK, .pid = img_pid, .nr_runs = (uint32_t)nr };
+	int nfds = fds[2] >= 0 ? 3 : 2;
 	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {};
 	struct iovec iov = { &m, sizeof(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -209,8 +244,9 @@ static int send_task(int sk, pid_t img_pid, const int fds[3], const struct lazy_
 
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	if (sendmsg(sk, &mh, MSG_NOSIGNAL) != sizeof(m))
 		return -errno ?: -EIO;
 	while (left) {

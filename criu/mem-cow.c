@@ -146,7 +146,8 @@ int cow_plan(struct rst_ctx *ctx)
 		for (size_t i = 0; i < mem->mm->n_vmas; i++) {
 			const VmaEntry *v = mem->mm->vmas[i];
 
-			if (!cow_kind_ok(v) || !mem_vma_has_pages(mem, v))
+			/* pages on the source (dump --lazy-pages) can't be compared: the daemon fills them */
+			if (!cow_kind_ok(v) || !mem_vma_has_pages(mem, v) || mem_vma_has_remote_pages(mem, v))
 				continue;
 			if (!list_empty(&item->children) && child_shares(item, v)) {
 				mem->cow[i] = COW_PLAN;

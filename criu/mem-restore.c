@@ -319,10 +319,20 @@ static int cmp_range(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Whether anything of the stub is mapped in [from, to). */
+static bool maps_overlap(const struct cur_vma *cur, int nr, unsigned long from, unsigned long to)
+{
+	for (int i = 0; i < nr; i++)
+		if (cur[i].start < to && cur[i].end > from)
+			return true;
+	return false;
+}
+
 /*
  * Unmap all of the stub but the trampoline, the vdso block and the VMAs it
  * built (mem-cow.c): munmap the gaps between the areas we keep (munmap of a
- * range with holes in it is fine).
+ * range with holes in it is fine), those with something of the stub in them
+ * (a remote call each).
  */
 static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp,
 		      const struct rst_mem *mem)
@@ -352,7 +362,7 @@ static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, un
 		unsigned long to = k < nk ? keep[k].start : USER_SPACE_END;
 		long r;
 
-		if (to > from) {
+		if (to > from && maps_overlap(cur, nr, from, to)) {
 			r = rst_rsys(rs, __NR_munmap, from, to - from, 0, 0, 0, 0);
 			if (r < 0)
 				return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, from, to, strerror((int)-r));
@@ -502,22 +512,38 @@ static bool is_anon_shared(const VmaEntry *v)
 }
 
 /* pmes are sorted (validate_mem()) */
-bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+/* The first run of mem that ends after addr. */
+static size_t pme_after(const struct rst_mem *mem, uint64_t addr)
 {
 	size_t lo = 0, hi = mem->nr_pmes;
 
-	/* the first run that ends after v->start */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const PagemapEntry *pe = mem->pmes[mid];
 
-		if (pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE <= v->start)
+		if (pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+bool mem_vma_has_pages(const struct rst_mem *mem, const VmaEntry *v)
+{
+	size_t lo = pme_after(mem, v->start);
+
 	for (; lo < mem->nr_pmes && mem->pmes[lo]->vaddr < v->end; lo++)
-		if (!mem->pmes[lo]->has_flags || (mem->pmes[lo]->flags & PE_PRESENT))
+		if (!mem->pmes[lo]->has_flags || (mem->pmes[lo]->flags & PE_PRESENT) ||
+		    pagemap_entry_remote(mem->pmes[lo]))
+			return true;
+	return false;
+}
+
+bool mem_vma_has_remote_pages(const struct rst_mem *mem, const VmaEntry *v)
+{
+	for (size_t i = pme_after(mem, v->start); i < mem->nr_pmes && mem->pmes[i]->vaddr < v->end; i++)
+		if (pagemap_entry_remote(mem->pmes[i]))
 			return true;
 	return false;
 }

@@ -14,6 +14,7 @@
 #include "files.h"
 #include "hugetlb.h"
 #include "image.h"
+#include "lazy-pages.h"
 #include "mem.h"
 #include "namespaces.h"
 #include "pagemap.h"
@@ -628,7 +629,24 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 			filter = PF_PRIVATE_FILE;
 		else
 			continue;	/* shared: the file or the shmem object holds the data */
-		x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
+		/* --lazy-pages: what a lazy restore takes stays in the task, served from it after the dump */
+		pc.entries_only = ctx->lazy_remote && vma_can_be_lazy(e);
+		if (pc.entries_only) {
+			/*
+			 * but a VMA with pages shared copy-on-write with another
+			 * task goes into the images: the restore shares them again
+			 * only by comparing their bytes (mem-cow.c)
+			 */
+			ret = range_has_shared_pages(pm_fd, e->start, e->end, &ctx->zero, ctx->pmbuf, ctx->pmbuf_nr);
+			if (ret < 0)
+				break;
+			pc.entries_only = !ret;
+			ret = 0;
+		}
+		if (pc.entries_only)
+			x.flags = PE_LAZY;
+		else
+			x.flags = vma_pages_lazy(e) ? PE_PRESENT | PE_LAZY : PE_PRESENT;
 		ret = dump_vma_pages(&pc, pm_fd, e->start, e->end, filter, e->prot & PROT_READ, &ctx->zero,
 				     ctx->pmbuf, ctx->pmbuf_nr, parent);
 	}
@@ -647,6 +665,10 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
 	ctx->nr_pages_dumped += x.nr_pages;
 	ctx->nr_parent_pages += x.nr_parent_pages;
+	ctx->nr_lazy_pages += x.nr_lazy_pages;
+	if (x.nr_lazy_pages)
+		pr_info("task %d: %lu pages written, %lu left in the task for lazy-pages\n", d->pid, x.nr_pages,
+			x.nr_lazy_pages);
 	if (parent)
 		pr_info("task %d: %lu pages written, %lu left in the parent images\n", d->pid, x.nr_pages,
 			x.nr_parent_pages);

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -145,6 +146,26 @@ static int open_rs(struct morph_task *mt, struct morph_thread *t)
 	if (ret)
 		return pr_fail(ret, "%d: no trampoline at %#lx: %s\n", t->tid, mt->tramp, strerror(-ret));
 	t->rs_open = true;
+	/*
+	 * Until the task's signal actions and queued signals are set (trap_mode_off()),
+	 * a stub has every action at SIG_DFL and no SIGTRAP pending: its calls end at
+	 * the trampoline's int3, one ptrace stop each instead of two.
+	 */
+	ret = compel_rsys_trap(&t->rs, true);
+	if (ret)
+		return pr_fail(ret, "%d: can't make remote syscalls end at a trap\n", t->tid);
+	return 0;
+}
+
+/* Every call from the signal actions on has its entry and exit stops (compel_rsys_trap()). */
+static int trap_mode_off(struct morph_task *mt)
+{
+	for (int i = 0; i < mt->item->nr_threads; i++) {
+		int ret = compel_rsys_trap(&mt->th[i].rs, false);
+
+		if (ret)
+			return pr_fail(ret, "%d: can't block its signals again after the traps\n", mt->th[i].tid);
+	}
 	return 0;
 }
 
@@ -321,6 +342,65 @@ static int remote_capget(struct morph_task *mt, struct morph_thread *t, uint64_t
 	return 0;
 }
 
+/* A capability set of criu's own, one bit per capability up to lc, read with prctl op (a read op per capability). */
+static uint64_t own_cap_bits(int op, int arg2_is_op, int lc)
+{
+	uint64_t m = 0;
+
+	for (int cap = 0; cap <= lc && cap < 64; cap++) {
+		long r = arg2_is_op ? prctl(op, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) : prctl(op, cap, 0, 0, 0);
+
+		if (r > 0)
+			m |= 1ULL << cap;
+	}
+	return m;
+}
+
+static uint64_t lc_mask(int lc)
+{
+	return lc >= 63 ? ~0ULL : (1ULL << (lc + 1)) - 1;
+}
+
+/*
+ * Whether the dumped creds are criu's own, which a stub has (a fork of criu,
+ * no cred changed since): uids, gids, groups, every capability set, the
+ * securebits and no_new_privs. Then setting them changes nothing and their
+ * remote calls (about a dozen a thread) are left out.
+ */
+static bool creds_are_criu(const CredsEntry *c, int lc)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uid_t r, e, su;
+	gid_t rg, eg, sg;
+	gid_t groups[64];
+	int ng;
+
+	if (getresuid(&r, &e, &su) || getresgid(&rg, &eg, &sg))
+		return false;
+	if (c->uid != r || c->euid != e || c->suid != su || c->fsuid != (uint32_t)setfsuid(-1) ||
+	    c->gid != rg || c->egid != eg || c->sgid != sg || c->fsgid != (uint32_t)setfsgid(-1))
+		return false;
+	ng = getgroups(ARRAY_SIZE(groups), groups);
+	if (ng < 0 || (size_t)ng != c->n_groups)
+		return false;
+	for (int i = 0; i < ng; i++)
+		if (c->groups[i] != groups[i])
+			return false;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	if (cap_word(c->cap_eff, c->n_cap_eff) != (data[0].effective | (uint64_t)data[1].effective << 32) ||
+	    cap_word(c->cap_prm, c->n_cap_prm) != (data[0].permitted | (uint64_t)data[1].permitted << 32) ||
+	    cap_word(c->cap_inh, c->n_cap_inh) != (data[0].inheritable | (uint64_t)data[1].inheritable << 32))
+		return false;
+	if ((cap_word(c->cap_bnd, c->n_cap_bnd) & lc_mask(lc)) != own_cap_bits(PR_CAPBSET_READ, 0, lc) ||
+	    (cap_word(c->cap_amb, c->n_cap_amb) & lc_mask(lc)) != own_cap_bits(PR_CAP_AMBIENT, 1, lc))
+		return false;
+	if ((long)c->secbits != prctl(PR_GET_SECUREBITS, 0, 0, 0, 0))
+		return false;
+	return (c->has_no_new_privs && c->no_new_privs) == (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
+}
+
 /*
  * Creds, per thread (Documentation/security.md). The thread is a stub with
  * criu's creds (root, every capability) and must end with the dumped ones,
@@ -343,6 +423,14 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 	if (!c)
 		return rst_seccomp_strict(&t->rs, t->tid, tc);
+	if (creds_are_criu(c, lc)) {
+		/* the order of the full path, less what changes nothing (CAP_SYS_ADMIN is criu's) */
+		ret = rst_seccomp_filters(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, idx ? seccomp_shared : 0,
+					  idx ? 0 : seccomp_shared);
+		if (!ret && rst_lsm_needed(mt->ctx, tc))
+			ret = rst_lsm_apply(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, t->lsm_fds);
+		return ret ?: rst_seccomp_strict(&t->rs, t->tid, tc);
+	}
 	eff = cap_word(c->cap_eff, c->n_cap_eff);
 	prm = cap_word(c->cap_prm, c->n_cap_prm);
 	inh = cap_word(c->cap_inh, c->n_cap_inh);
@@ -397,6 +485,13 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 static int close_service_fds(struct morph_task *mt)
 {
+	int lo = mt->nr_service_fds ? mt->service_fds[0] : -1;
+
+	/* all of them, as usual, in a row: one close_range() */
+	if (mt->nr_service_fds == SFD_NR && lo >= 0 && mt->service_fds[SFD_NR - 1] == lo + SFD_NR - 1) {
+		RSYS_OR_FAIL(&mt->th[0], "close the service fds", __NR_close_range, lo, lo + SFD_NR - 1, 0, 0, 0, 0);
+		return 0;
+	}
 	for (int i = 0; i < mt->nr_service_fds; i++)
 		if (mt->service_fds[i] >= 0)
 			RSYS_OR_FAIL(&mt->th[0], "close a service fd", __NR_close, mt->service_fds[i], 0, 0, 0, 0, 0);
@@ -814,7 +909,7 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)
 		return ret;
-	ret = restore_sigactions(mt);
+	ret = trap_mode_off(mt) ?: restore_sigactions(mt);
 	if (!ret)
 		ret = queue_signals(mt, &mt->th[0], tc->signals_s, 0);
 	for (int i = 0; !ret && i < item->nr_threads; i++)

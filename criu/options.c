@@ -789,12 +789,14 @@ static const struct opt_def defs[] = {
 	     "lock connections with iptables (default), nftables or skip"),
 
 	FLAG("lazy-pages", 0, false, &opts.lazy_pages,
-	     "restore: private memory comes in on demand from `criu lazy-pages` (dump: not supported yet)"),
+	     "restore: private memory comes in on demand from `criu lazy-pages`; dump: that memory stays in the "
+	     "tree, served at --address:--port to `criu lazy-pages --page-server`"),
 	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
 	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
 	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
 	SECTION("Page server (criu page-server; dump, pre-dump --page-server):"),
-	FLAG("page-server", 0, true, &opts.use_page_server, "dump, pre-dump: send the pages to a page server"),
+	FLAG("page-server", 0, true, &opts.use_page_server,
+	     "dump, pre-dump: send the pages to a page server; lazy-pages: fetch them from one (dump --lazy-pages)"),
 	STR("address", 0, &opts.ps_addr, "ADDR", "the page server's address (page-server: where to listen)"),
 	FUNC("port", 0, required_argument, WORKS, set_port, "PORT", "the page server's port (default 27; 0: any)"),
 	FUNC("ps-socket", 0, required_argument, WORKS, set_ps_socket, "FD",
@@ -1002,7 +1004,7 @@ void opts_usage(FILE *f)
 		   "  criu dump -t PID [<options>]\n"
 		   "  criu pre-dump -t PID [<options>]\n"
 		   "  criu restore [<options>]\n"
-		   "  criu lazy-pages -D DIR [-d] [--pidfile FILE]\n"
+		   "  criu lazy-pages -D DIR [-d] [--pidfile FILE] [--page-server --address ADDR --port PORT]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
 		   "  criu page-server [--address ADDR] [--port PORT] [-D DIR] [--daemon] [<options>]\n"
 		   "\n"

@@ -224,10 +224,10 @@ int page_chain_flatten(int dir_dfd, unsigned long id, PagemapEntry **pmes, size_
 					 (unsigned long long)pe->vaddr);
 			pe->flags = (pe->flags & ~PE_PARENT) | PE_PRESENT;
 			pe->has_in_parent = false;
-		} else {
+		} else if (pe->flags & PE_PRESENT) {
 			ret = copy_bytes(out, pages_fd, own_off, len);
 			own_off += len;
-		}
+		}	/* else left on the source (pagemap_entry_remote()): no bytes here or there */
 		if (ret < 0 && !why[0])
 			snprintf(why, why_len, "copying pages at %#llx: %s", (unsigned long long)pe->vaddr,
 				 strerror(-ret));

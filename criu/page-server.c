@@ -94,7 +94,7 @@ static int write_pidfile(const char *path, pid_t pid)
 }
 
 /* The ready byte of --status-fd, as CRIU's: '\0', then the fd is closed. */
-static void status_ready(void)
+void ps_status_ready(void)
 {
 	char c = 0;
 
@@ -155,7 +155,7 @@ int cr_page_server(int img_dfd)
 		return -EIO;
 	}
 	pr_info("serving on port %u into the images dir\n", srv.port);
-	status_ready();
+	ps_status_ready();
 	ret = page_server_run(img_dfd, &conf, &srv);
 	if (opts.restore_detached)
 		exit(ret ? 1 : 0);

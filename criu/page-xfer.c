@@ -274,7 +274,8 @@ int ps_get_pages(struct ps_conn *c, int pid, uint64_t vaddr, uint64_t nr_pages, 
 	if (ret)
 		return pr_fail(ret, "page server: no pages for %d at %#llx: %s\n", pid, (unsigned long long)vaddr,
 			       strerror(-ret));
-	if ((iov.cmd & PS_CMD_MASK) != PS_IOV_ADD_F || iov.nr_pages > nr_pages || iov.vaddr != vaddr)
+	if ((iov.cmd & PS_CMD_MASK) != PS_IOV_ADD_F || !iov.nr_pages || iov.nr_pages > nr_pages || iov.vaddr != vaddr ||
+	    iov.dst_id != (uint64_t)pid)
 		return pr_fail(-EPROTO, "page server: a bad answer to a request for pages of %d at %#llx\n", pid,
 			       (unsigned long long)vaddr);
 	ret = ps_recv(c, buf, iov.nr_pages * PAGE_SIZE);

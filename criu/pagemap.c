@@ -316,6 +316,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->queued = 0;
 	pc->force = false;
 	pc->write_failed = false;
+	pc->entries_only = false;
 	pc->x = x;
 	pc->w = NULL;
 	pc->nr_readv = pc->nr_memread = 0;
@@ -671,6 +672,18 @@ static int add_parent_run(struct page_copier *pc, unsigned long addr, unsigned l
 	return ret;
 }
 
+/* dump --lazy-pages: the run's entry (x->flags: PE_LAZY), its pages stay in the task. */
+static int add_entries_run(struct page_copier *pc, unsigned long addr, unsigned long nr)
+{
+	int ret = page_xfer_add(pc->x, addr, nr);
+
+	if (ret < 0)
+		return ret;
+	pc->x->nr_pages -= nr;	/* counted by page_xfer_add, but not written */
+	pc->x->nr_lazy_pages += nr;
+	return 0;
+}
+
 /*
  * An incremental dump: each page of the run is compared with its copy up the
  * parent chain; equal runs become PE_PARENT entries, the others are copied
@@ -740,7 +753,9 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero) && shared_page(pmbuf[j]) == shared_page(pmbuf[i]);
 			     j++)
 				;
-			if (parent)
+			if (pc->entries_only)
+				ret = add_entries_run(pc, addr + i * PAGE_SIZE, j - i);
+			else if (parent)
 				ret = add_run_vs_parent(pc, parent, addr + i * PAGE_SIZE, j - i,
 							!readable || shared_page(pmbuf[i]));
 			else
@@ -784,6 +799,28 @@ int for_each_guard_run(int pagemap_fd, unsigned long start, unsigned long end, u
 		addr += nr * PAGE_SIZE;
 	}
 	return in_run ? fn(run, end, arg) : 0;
+}
+
+int range_has_shared_pages(int pagemap_fd, unsigned long start, unsigned long end, const struct zero_pfns *zero,
+			   uint64_t *pmbuf, size_t pmbuf_nr)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
+		ssize_t nr;
+
+		addr = next_populated(pagemap_fd, addr, end);
+		if (addr >= end)
+			break;
+		nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
+		if (nr < 0)
+			return nr;
+		for (ssize_t i = 0; i < nr; i++)
+			if (want_page(pmbuf[i], PF_ANON, zero) && shared_page(pmbuf[i]))
+				return 1;
+		addr += nr * PAGE_SIZE;
+	}
+	return 0;
 }
 
 /* The pagemap entry of addr in this process, 0 on failure. */
@@ -896,6 +933,8 @@ static int pagemap_read_entries(struct cr_img *img, struct pagemap_read *r)
 		r->offset[r->nr] = r->nr_pages * PAGE_SIZE;
 		r->nr++;
 		why = pagemap_entry_fixup(pe);
+		if (!why && pagemap_entry_remote(pe))
+			why = "flags PE_LAZY without PE_PRESENT: the pages were left on the source (dump --lazy-pages)";
 		if (why) {
 			pr_debug("%s: entry %#llx: %s\n", img_name(img), (unsigned long long)pe->vaddr, why);
 			return -EOPNOTSUPP;
@@ -929,12 +968,11 @@ const char *pagemap_entry_fixup(PagemapEntry *pe)
 	}
 	if (pe->flags & PE_PARENT)
 		return pe->flags & ~(PE_PARENT | PE_LAZY) ? "flags: PE_PARENT with other bits" : NULL;
-	if (!(pe->flags & PE_PRESENT))
-		return pe->flags & PE_LAZY ? "flags PE_LAZY without PE_PRESENT: the pages are not in the image (lazy pages), "
-					     "not supported"
-					   : "flags without PE_PRESENT: no pages for the entry";
 	if (pe->flags & ~(PE_PRESENT | PE_LAZY))
 		return "flags: unknown bits";
+	if (!(pe->flags & PE_PRESENT))
+		return pe->flags & PE_LAZY ? NULL	/* left on the source: pagemap_entry_remote() */
+					   : "flags without PE_PRESENT: no pages for the entry";
 	return NULL;
 }
 

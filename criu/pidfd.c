@@ -200,8 +200,6 @@ static int pidfd_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_p
 			pe.target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_ZOMBIE;
 		else
 			pe.target_kind = PIDFD_TARGET_KIND__PIDFD_TGT_TASK;
-		pr_debug("fd %d of task %d: pidfd of %s %d of the tree (%d in its pid namespace)\n", p->fd, p->item->pid,
-			 pe.is_thread ? "thread" : "task", pid, pe.target_pid);
 	} else {
 		ret = dump_external(&pe, p, pid);
 	}

@@ -245,7 +245,7 @@ static int read_one_core(int dfd, pid_t tid, CoreEntry **ret)
  * open the pages image it names, checking the pages image is long enough.
  * A missing pagemap image is an error only when must_exist.
  */
-static int read_pagemap_img(int dfd, int type, unsigned long id, const char *name, bool must_exist,
+static int read_pagemap_img(int dfd, int type, unsigned long id, const char *name, bool must_exist, bool remote_ok,
 			    PagemapEntry ***ret_pmes, size_t *ret_nr, struct cr_img **ret_pages)
 {
 	struct cr_img *img = open_image_at(dfd, type, O_RSTR, id);
@@ -287,11 +287,14 @@ static int read_pagemap_img(int dfd, int type, unsigned long id, const char *nam
 		why = pagemap_entry_fixup(pe);
 		if (!why && (pe->flags & PE_PARENT) && type != CR_FD_PAGEMAP)
 			why = "flags PE_PARENT (in_parent): shared memory is dumped whole, never in a parent";
+		if (!why && pagemap_entry_remote(pe) && !remote_ok)
+			why = "PE_LAZY without PE_PRESENT: its pages were left on the source by dump --lazy-pages; "
+			      "restore it with --lazy-pages from a `criu lazy-pages --page-server`";
 		if (why) {
 			ret = pr_fail(-EOPNOTSUPP, "%s: the entry at %#" PRIx64 ": %s\n", name, pe->vaddr, why);
 			break;
 		}
-		if (!(pe->flags & PE_PARENT))
+		if (pe->flags & PE_PRESENT)
 			need += pe->nr_pages * PAGE_SIZE;
 	}
 	close_image(img);
@@ -351,14 +354,16 @@ static int read_parent_pages(int dfd, struct pstree_item *item, const char *name
 	return 0;
 }
 
-static int read_pagemap(int dfd, struct pstree_item *item)
+static int read_pagemap(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 {
 	struct rst_info *ri = rsti(item);
 	char name[64];
 	int ret;
 
 	snprintf(name, sizeof(name), "pagemap-%d.img", item->pid);
-	ret = read_pagemap_img(dfd, CR_FD_PAGEMAP, item->pid, name, true, &ri->mem.pmes, &ri->mem.nr_pmes,
+	/* pages left on the source: only a lazy-pages daemon with a page server has them */
+	ret = read_pagemap_img(dfd, CR_FD_PAGEMAP, item->pid, name, true, ctx->lazy_remote, &ri->mem.pmes,
+			       &ri->mem.nr_pmes,
 			       &ri->pages_img);
 	if (!ret && ri->pages_img)
 		ri->mem.pages_fd = img_raw_fd(ri->pages_img);
@@ -406,7 +411,7 @@ static int read_shmems(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 			si = &ctx->shmem_imgs[ctx->nr_shmem_imgs++];
 			*si = (struct shmem_img){ .shmid = v->shmid };
 			snprintf(name, sizeof(name), "pagemap-shmem-%" PRIu64 ".img", v->shmid);
-			ret = read_pagemap_img(dfd, CR_FD_SHMEM_PAGEMAP, v->shmid, name, false, &si->pmes, &si->nr,
+			ret = read_pagemap_img(dfd, CR_FD_SHMEM_PAGEMAP, v->shmid, name, false, false, &si->pmes, &si->nr,
 					       &si->pages);
 			if (ret)
 				return ret;
@@ -437,7 +442,7 @@ static int read_mm(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 		return ret;	/* logged by pb_read_one() */
 	ret = mem_split_guards(item->pid, &ri->mem);
 	if (!ret)
-		ret = read_pagemap(dfd, item);
+		ret = read_pagemap(ctx, dfd, item);
 	if (!ret)
 		ret = mem_skip_vdso_pages(item->pid, &ri->mem);
 	if (!ret)

@@ -101,26 +101,50 @@ static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 	}
 }
 
-/* Move the fds a stub needs to the top, close all the others. */
 /*
- * Move the fds a stub needs to the top, close all the others. This stub's
+ * Move the fds a stub needs to the service fds (ctx->sfd_base, right above
+ * the tree's highest fd), close all the others. This stub's
  * copy of the ctx then names the service fds, so every step run in the stub
  * uses them.
  */
 static int stub_setup_fds(struct rst_ctx *ctx)
 {
 	int *fds[SFD_NR] = { &ctx->img_dfd, &ctx->log_fd, &ctx->ctl_pidfd, &ctx->proc_fd };
+	int base;
 
 	if (ctx->in_stub)
 		return 0;	/* a child stub: the parent stub did it, fds and ctx are inherited */
+	base = ctx->sfd_base;
+	/*
+	 * criu's fds may sit anywhere, service fd numbers included: one that
+	 * does is first copied out of the way, so that no dup3() below closes
+	 * one not moved yet. Below the service fds when there is room, so that
+	 * the table does not grow past them (a fork copies it up to the last
+	 * open fd, and the root task keeps it).
+	 */
 	for (int i = 0; i < SFD_NR; i++) {
-		int src = *fds[i];
+		if (*fds[i] >= base && *fds[i] < base + SFD_NR) {
+			int tmp = fcntl(*fds[i], F_DUPFD_CLOEXEC, 0);
 
-		if (src < 0)
+			if (tmp >= base && tmp < base + SFD_NR) {
+				int far = fcntl(*fds[i], F_DUPFD_CLOEXEC, base + SFD_NR);
+
+				close(tmp);
+				tmp = far;
+			}
+			if (tmp < 0)
+				return -errno;
+			*fds[i] = tmp;
+		}
+	}
+	for (int i = 0; i < SFD_NR; i++) {
+		if (*fds[i] < 0) {
+			close(base + i);	/* a criu fd that sat there, the service unused */
 			continue;
-		if (src != ctx->sfd_base + i && dup3(src, ctx->sfd_base + i, O_CLOEXEC) < 0)
+		}
+		if (dup3(*fds[i], base + i, O_CLOEXEC) < 0)
 			return -errno;
-		*fds[i] = ctx->sfd_base + i;
+		*fds[i] = base + i;
 	}
 	log_set_fd(ctx->log_fd);
 	ctx->in_stub = true;

@@ -40,7 +40,7 @@ static const char *const mapped_fields[] = {
 	"freeze_cgroup", "cgroup_yard",
 	"file_locks", "ext_unix_sk", "unix_sk_ino", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices", "ghost_limit",
-	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages",
+	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages", "status_fd",
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
@@ -337,11 +337,17 @@ static int rpc_page_server_opts(const CriuOpts *ro, enum rpc_mode mode)
 	opts.tls_no_cn_verify = ro->has_tls_no_cn_verify && ro->tls_no_cn_verify;
 	if (!ro->ps)
 		return mode == RPC_PAGE_SERVER ? pr_fail(-EINVAL, "a page server request needs criu_opts.ps\n") : 0;
-	if (mode == RPC_RESTORE)
-		return pr_fail(-EINVAL, "criu_opts.ps at restore asks for lazy pages, which are not supported\n");
+	if (mode == RPC_RESTORE && !opts.lazy_pages)
+		return pr_fail(-EINVAL, "criu_opts.ps at restore is for lazy pages: it needs criu_opts.lazy_pages\n");
+	if (mode == RPC_RESTORE) {
+		/* as CRIU's: `criu lazy-pages --page-server`, not the restore, talks to the page server */
+		pr_info("criu_opts.ps: the lazy-pages daemon fetches the pages, the restore does not use it\n");
+		return 0;
+	}
 	if (ro->ps->has_port && (ro->ps->port < 0 || ro->ps->port > 65535))
 		return pr_fail(-EINVAL, "criu_opts.ps.port %d is not a port\n", ro->ps->port);
-	opts.use_page_server = mode == RPC_DUMP;
+	/* DUMP with lazy_pages: ps is where the dump itself serves the pages it leaves in the tree */
+	opts.use_page_server = mode == RPC_DUMP && !opts.lazy_pages;
 	opts.ps_addr = ro->ps->address;
 	opts.ps_port = ro->ps->has_port ? (unsigned int)ro->ps->port : 0;
 	if (ro->ps->has_fd) {
@@ -349,6 +355,27 @@ static int rpc_page_server_opts(const CriuOpts *ro, enum rpc_mode mode)
 			return pr_fail(-EINVAL, "criu_opts.ps.fd needs criu swrk (an fd the client passed down)\n");
 		opts.ps_socket = ro->ps->fd;
 	}
+	return 0;
+}
+
+/*
+ * status_fd (runc checkpoint --lazy-pages asks for it): an fd of the client,
+ * reopened through its /proc as CRIU does; '\0' is written there when the
+ * lazy dump serves its pages, the restored tree runs or the page server listens.
+ */
+static int rpc_status_fd(const CriuOpts *ro, pid_t peer)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (!ro->has_status_fd)
+		return 0;
+	ret = fd_path(path, peer, ro->status_fd, "status_fd");
+	if (ret)
+		return ret;
+	opts.status_fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (opts.status_fd < 0)
+		return pr_fail_errno("criu_opts.status_fd: can't open %s", path);
 	return 0;
 }
 
@@ -390,11 +417,13 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
-	/* CRIU's dump with lazy_pages leaves the pages to its page server: not supported here yet */
+	/* DUMP: the pages a lazy restore takes stay in the tree, served at ps (lazy-dump.c); RESTORE: lazy */
 	opts.lazy_pages = ro->has_lazy_pages && ro->lazy_pages;
-	if (opts.lazy_pages && mode != RPC_RESTORE)
-		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a restore can be lazy here (dump --lazy-pages "
-					    "is not supported yet)\n");
+	if (opts.lazy_pages && mode != RPC_RESTORE && mode != RPC_DUMP)
+		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a dump or a restore can be lazy\n");
+	ret = rpc_status_fd(ro, peer);
+	if (ret)
+		return ret;
 	/* relative to the images dir, as CRIU's; a page server's too */
 	opts.prev_imgs_dir = mode == RPC_DUMP || mode == RPC_PAGE_SERVER ? ro->parent_img : NULL;
 	ret = rpc_page_server_opts(ro, mode);
@@ -445,6 +474,9 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 
 void rpc_dirs_close(struct rpc_dirs *dirs)
 {
+	if (opts.status_fd >= 0)
+		close(opts.status_fd);	/* a request that failed before it said it was ready */
+	opts.status_fd = -1;
 	if (dirs->img_dfd >= 0)
 		close(dirs->img_dfd);
 	dirs->img_dfd = -1;

@@ -337,10 +337,12 @@ static int restore_slack(struct compel_rsys *rs, const ThreadCoreEntry *tc)
 	if (!want)
 		return 0;	/* a real-time thread: its policy gives 0 */
 	r = rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
-	if (!is_err(r) && (uint64_t)r != want)
+	if (!is_err(r) && (uint64_t)r != want) {
+		/* set, then read back (a real-time thread ignores it); already right: no call more */
 		r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, (unsigned long)want, 0);
-	if (!is_err(r))
-		r = rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
+		if (!is_err(r))
+			r = rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
+	}
 	if (is_err(r))
 		return pr_fail((int)r, "thread %d: timer slack: %s\n", rs->tid, strerror((int)-r));
 	if ((uint64_t)r != want)

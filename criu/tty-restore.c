@@ -55,9 +55,9 @@ struct pty_pair {
 struct tty_rst {
 	bool info_read;
 	TtyInfoEntry **infos;
-	int nr_infos;
+	size_t nr_infos;
 	TtyDataEntry **data;	/* tty-data.img */
-	int nr_data;
+	size_t nr_data;
 	/* a file of the console and of a vt that is a session's terminal (tty_stub_ctty()) */
 	struct file_desc *ctty_d[2];
 	TtyInfoEntry *ctty_info[2];
@@ -74,21 +74,11 @@ static struct tty_rst *tty_rst(struct rst_ctx *ctx)
 static int read_tty_data(struct rst_ctx *ctx, struct tty_rst *st)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_TTY_DATA, O_RSTR);
-	TtyDataEntry *e, **data;
 	int ret;
 
 	if (!img)
 		return errno == ENOENT ? 0 : pr_fail(-errno, "can't open %s\n", img_last_error());
-	while ((ret = pb_read_one_eof(img, (void **)&e, PB_TTY_DATA)) > 0) {
-		data = realloc(st->data, (st->nr_data + 1) * sizeof(*data));
-		if (!data) {
-			pb_free(e, PB_TTY_DATA);
-			ret = -ENOMEM;
-			break;
-		}
-		st->data = data;
-		st->data[st->nr_data++] = e;
-	}
+	ret = pb_read_all(img, PB_TTY_DATA, (void ***)&st->data, &st->nr_data);
 	close_image(img);
 	return ret < 0 ? ret : 0;
 }
@@ -98,13 +88,13 @@ static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id);
 /* Each tty-data.img entry is for a pty side of tty-info.img, once. */
 static int check_tty_data(struct tty_rst *st)
 {
-	for (int i = 0; i < st->nr_data; i++) {
+	for (size_t i = 0; i < st->nr_data; i++) {
 		const TtyInfoEntry *info = find_info(st, st->data[i]->tty_id);
 
 		if (!info || info->type != TTY_TYPE__PTY)
 			return pr_fail(-EINVAL, "tty-data.img: bytes for tty %u, which is no pty side of tty-info.img\n",
 				       st->data[i]->tty_id);
-		for (int j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++)
 			if (st->data[j]->tty_id == st->data[i]->tty_id)
 				return pr_fail(-EINVAL, "tty-data.img: two entries for tty %u\n", st->data[i]->tty_id);
 	}
@@ -114,7 +104,6 @@ static int check_tty_data(struct tty_rst *st)
 static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
 {
 	struct cr_img *img;
-	TtyInfoEntry *info, **infos;
 	int ret;
 
 	if (st->info_read)
@@ -123,23 +112,14 @@ static int read_tty_infos(struct rst_ctx *ctx, struct tty_rst *st)
 	img = open_image_at(ctx->img_dfd, CR_FD_TTY_INFO, O_RSTR_REQ);
 	if (!img)
 		return pr_fail(-errno, "can't open %s\n", img_last_error());
-	while ((ret = pb_read_one_eof(img, (void **)&info, PB_TTY_INFO)) > 0) {
-		infos = realloc(st->infos, (st->nr_infos + 1) * sizeof(*infos));
-		if (!infos) {
-			pb_free(info, PB_TTY_INFO);
-			ret = -ENOMEM;
-			break;
-		}
-		st->infos = infos;
-		st->infos[st->nr_infos++] = info;
-	}
+	ret = pb_read_all(img, PB_TTY_INFO, (void ***)&st->infos, &st->nr_infos);
 	close_image(img);
 	return ret < 0 ? ret : read_tty_data(ctx, st) ?: check_tty_data(st);
 }
 
 static TtyInfoEntry *find_info(struct tty_rst *st, uint32_t id)
 {
-	for (int i = 0; i < st->nr_infos; i++)
+	for (size_t i = 0; i < st->nr_infos; i++)
 		if (st->infos[i]->id == id)
 			return st->infos[i];
 	return NULL;
@@ -391,7 +371,7 @@ static int orphan_master(struct rst_ctx *ctx, struct pty_pair *pp)
 /* The bytes a side of the pair had to read (tty-data.img), by its entry's id; 0 or -EINVAL (logged). */
 static int pair_data(struct tty_rst *st, struct pty_pair *pp)
 {
-	for (int i = 0; i < st->nr_data; i++) {
+	for (size_t i = 0; i < st->nr_data; i++) {
 		TtyDataEntry *e = st->data[i];
 
 		if (pp->slave && e->tty_id == pp->slave->id)
@@ -928,12 +908,12 @@ void tty_cleanup(struct rst_ctx *ctx)
 			close(pp->slave_fd);
 		free(pp);
 	}
-	for (int i = 0; i < st->nr_infos; i++)
+	for (size_t i = 0; i < st->nr_infos; i++)
 		pb_free(st->infos[i], PB_TTY_INFO);
 	free(st->infos);
 	st->infos = NULL;
 	st->nr_infos = 0;
-	for (int i = 0; i < st->nr_data; i++)
+	for (size_t i = 0; i < st->nr_data; i++)
 		pb_free(st->data[i], PB_TTY_DATA);
 	free(st->data);
 	st->data = NULL;

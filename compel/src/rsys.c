@@ -231,10 +231,21 @@ static int write_recovery(struct compel_rsys *ctx, compel_regs_t *call, uint64_t
 	compel_regs_t back;
 	size_t len;
 
+	int ret;
+
 	regs_to_resume(&ctx->saved, &back);
 	len = build_recovery(code, &back, mask);
 	call->rsp = ctx->saved.rsp - 512;
-	return compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+	/* the thread's regs and mask, so the code, rarely change between calls: the bytes are there already */
+	if (ctx->sole_writer && len == ctx->rec_len && !memcmp(code, ctx->rec_code, len))
+		return 0;
+	ctx->rec_len = 0;
+	ret = compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+	if (!ret) {
+		memcpy(ctx->rec_code, code, len);
+		ctx->rec_len = len;
+	}
+	return ret;
 }
 
 /*
@@ -333,6 +344,15 @@ static int fast_mask_restore(struct compel_rsys *ctx)
 {
 	if (!ctx->mask_set)
 		return 0;
+	ctx->trap = false;
+	if (ctx->trapped) {
+		/* SIGTRAP unblocked by a trap: back to the call mask, which put_mask_back() expects */
+		int ret = compel_set_sigmask(ctx->tid, ~0ULL);
+
+		if (ret)
+			return ret;
+		ctx->trapped = false;
+	}
 	ctx->mask_set = false;
 	return put_mask_back(ctx, ctx->saved_mask);
 }
@@ -373,6 +393,64 @@ static void other_stop(struct compel_rsys *ctx, int status)
 	cpr_debug("%d: stop %#x during a remote syscall, resuming\n", ctx->tid, status);
 }
 
+static bool is_trap_stop(int status)
+{
+	return (status >> 16) == 0 && WSTOPSIG(status) == SIGTRAP;
+}
+
+/*
+ * Trap mode (compel_rsys_trap()): PTRACE_CONT to the SIGTRAP of the int3 after the
+ * `syscall`, which the next resume suppresses. A call a SIGSTOP interrupted is made
+ * again by the kernel itself (the stop's signal is suppressed, so the restart
+ * processing puts rip back on the `syscall`).
+ */
+static int run_call_trap(struct compel_rsys *ctx, const compel_regs_t *call, compel_regs_t *ret_regs)
+{
+	int ret = compel_set_regs(ctx->tid, call);
+
+	ctx->in_call = true;
+	for (int i = 0; !ret && i < RSYS_MAX_STOPS; i++) {
+		int status;
+
+		if (ptrace(PTRACE_CONT, ctx->tid, NULL, NULL))
+			return -errno;
+		ret = compel_wait_stop(ctx->tid, &status);
+		if (ret)
+			return ret;
+		if (!is_trap_stop(status)) {
+			other_stop(ctx, status);
+			continue;
+		}
+		ctx->trapped = true;
+		ret = compel_get_regs(ctx->tid, ret_regs);
+		if (ret)
+			return ret;
+		if (ret_regs->rip != ctx->syscall_ip + sizeof(syscall_code)) {
+			cpr_debug("%d: SIGTRAP at %#llx, not at our code\n", ctx->tid, ret_regs->rip);
+			return -EIO;
+		}
+		return 0;
+	}
+	return ret ?: -EIO;
+}
+
+/* After traps: every signal blocked again (the forced SIGTRAPs unblocked SIGTRAP). */
+static int trap_mask_fix(struct compel_rsys *ctx)
+{
+	if (!ctx->trapped)
+		return 0;
+	ctx->trapped = false;
+	return compel_set_sigmask(ctx->tid, ~0ULL);
+}
+
+int compel_rsys_trap(struct compel_rsys *ctx, bool on)
+{
+	if (!ctx->tid || !ctx->fast || ctx->recover || ctx->done)
+		return -EINVAL;
+	ctx->trap = on;
+	return on ? 0 : trap_mask_fix(ctx);
+}
+
 /*
  * Run the call set up in *call: PTRACE_SYSCALL to its entry stop, then to its exit stop,
  * where *ret_regs gets the registers. A call interrupted by a SIGSTOP (it exits with
@@ -381,7 +459,11 @@ static void other_stop(struct compel_rsys *ctx, int status)
 static int run_call(struct compel_rsys *ctx, const compel_regs_t *call, compel_regs_t *ret_regs)
 {
 	bool entered = false;
-	int ret = compel_set_regs(ctx->tid, call);
+	int ret;
+
+	if (ctx->trap && !ctx->done)
+		return run_call_trap(ctx, call, ret_regs);
+	ret = trap_mask_fix(ctx) ?: compel_set_regs(ctx->tid, call);
 
 	ctx->in_call = true;
 	for (int i = 0; !ret && i < RSYS_MAX_STOPS; i++) {
@@ -524,6 +606,7 @@ int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long 
 	*ret = (long)r.rax;
 	if (ctx->poked) {
 		/* the mapping may be gone (that is the point of the last call): not an error */
+		ctx->rec_len = 0;
 		if (!compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, ctx->orig, ctx->poke_len))
 			ctx->poked = false;
 	}
@@ -574,7 +657,8 @@ int compel_rsys_finish(struct compel_rsys *ctx)
 						       ctx->poke_len));
 		ctx->poked = false;
 	}
-	/* regs before the mask: a park must not let a signal in */
+	/* regs before the mask: a park must not let a signal in (nor a SIGTRAP a trap unblocked) */
+	err = keep_first(err, trap_mask_fix(ctx));
 	if (!ctx->done)
 		err = keep_first(err, put_regs_back(ctx));
 	err = keep_first(err, fast_mask_restore(ctx));

@@ -244,6 +244,8 @@ void *rst_files_state(struct rst_ctx *ctx, const void *key, size_t size);
  * Task (stub): prepare_fds() and prepare_fs() (declared in restore.h).
  */
 int files_restore_prepare(struct rst_ctx *ctx);
+/* The highest fd number the restored tasks use (fds, epoll items), -1 for none; the most fds of one task. */
+int files_max_fd(struct rst_ctx *ctx, int *max, int *max_nr);
 int files_restore_tree_ready(struct rst_ctx *ctx);
 /* Controller: after the morph, right before the tree runs. */
 int files_restore_late(struct rst_ctx *ctx);

@@ -74,6 +74,12 @@ const char *img_name(struct cr_img *img);
 int pb_write_one(struct cr_img *img, const void *msg, int pb_type);
 /* 1 on an entry, 0 at a clean EOF, -errno (EINVAL for corrupt data) otherwise; logs the file name on error. */
 int pb_read_one_eof(struct cr_img *img, void **pmsg, int pb_type);
+/*
+ * Every message left in img, appended to *msgs (an array of message
+ * pointers, grown with realloc()) and counted in *nr: 0 or -errno; the
+ * messages read before an error stay there, for the caller to free.
+ */
+int pb_read_all(struct cr_img *img, int pb_type, void ***msgs, size_t *nr);
 /* As above, but EOF is an error (-ENODATA). Returns 0 on success. */
 int pb_read_one(struct cr_img *img, void **pmsg, int pb_type);
 void pb_free(void *msg, int pb_type);

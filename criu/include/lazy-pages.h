@@ -29,10 +29,13 @@
 /* over a SOCK_STREAM socket: the daemon's hello on accept, then restore -> daemon */
 enum lazy_msg_type {
 	LAZY_MSG_HELLO = 0,	/* daemon -> restore: pid is 1 when the daemon checked the pages images' CRCs */
-	LAZY_MSG_TASK = 1,	/* + SCM_RIGHTS {uffd, pidfd, pages fd}, then nr_runs struct lazy_run */
+	LAZY_MSG_TASK = 1,	/* + SCM_RIGHTS {uffd, pidfd[, pages fd]}, then nr_runs struct lazy_run */
 	LAZY_MSG_DONE = 2,	/* the tree runs: start the background copy */
 	LAZY_MSG_FAILED = 3,	/* the restore failed: its tasks are killed, drop everything */
 };
+
+/* HELLO's nr_runs: flags. The daemon has a page server (lazy-pages --page-server) for the pages left on the source. */
+#define LAZY_HELLO_REMOTE 1U
 
 struct lazy_msg {
 	uint32_t type;
@@ -50,6 +53,9 @@ struct lazy_run {
 	uint64_t start, end, off;
 };
 
+/* lazy_run.off of pages left on the source (dump --lazy-pages): they are not in the pages fd. */
+#define LAZY_OFF_REMOTE UINT64_MAX
+
 /* ---------------------------------------------------------------- the restore side (lazy-restore.c) */
 
 struct rst_ctx;
@@ -58,6 +64,18 @@ struct compel_rsys;
 
 /* Before any process exists: connect to the daemon of the images dir; 0 or -errno, logged. */
 int lazy_restore_connect(struct rst_ctx *ctx);
+/*
+ * Before anything is forked, when the daemon has a page server: every VMA
+ * with pages left on the source must be one lazy_vma() takes. 0 or -errno, logged.
+ */
+int lazy_check_remote(struct rst_ctx *ctx);
+struct VmaEntry;
+/*
+ * Can a VMA of this kind come in lazily (private anonymous, not a stack, not
+ * locked, hugetlb or wiped on fork)? The dump (--lazy-pages: which pages stay
+ * on the source) and the restore (lazy_vma()) ask the same question.
+ */
+bool vma_can_be_lazy(const struct VmaEntry *v);
 /* In the morph, after the VMAs are mapped (restore_mem()): may VMA i of mem come in lazily? */
 bool lazy_vma(const struct rst_ctx *ctx, const struct rst_mem *mem, size_t i);
 /*
@@ -73,6 +91,8 @@ void lazy_restore_finish(struct rst_ctx *ctx, bool ok);
 /* ---------------------------------------------------------------- the daemon (lazy-pages.c) */
 
 /* `criu lazy-pages`: serve until every page is in; detach: fork once the socket listens. 0 or -errno. */
-int cr_lazy_pages(int img_dfd, bool detach, const char *pidfile);
+struct ps_conf;
+/* ps: the page server with the pages a dump --lazy-pages left on the source (--page-server), or NULL. */
+int cr_lazy_pages(int img_dfd, bool detach, const char *pidfile, const struct ps_conf *ps);
 
 #endif

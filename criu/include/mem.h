@@ -68,6 +68,7 @@ struct dump_mem_ctx {
 	bool sync_writes;		/* no writer thread: copy and write in turn (tests, debugging) */
 	bool pre_dump;			/* criu pre-dump: private pages only, no mm image, no files */
 	bool with_parent;		/* the images dir has a `parent`: unchanged pages become PE_PARENT entries */
+	bool lazy_remote;		/* dump --lazy-pages: pages of lazy VMAs stay in the task (PE_LAZY entries) */
 	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
 	size_t pmbuf_nr;
 	/*
@@ -80,6 +81,7 @@ struct dump_mem_ctx {
 	/* totals over the dump */
 	unsigned long nr_pages_dumped;	/* private pages written */
 	unsigned long nr_parent_pages;	/* private pages left in the parent images */
+	unsigned long nr_lazy_pages;	/* private pages left in the task for lazy-pages (--lazy-pages) */
 	unsigned long nr_shmem_pages;	/* shared anonymous pages written */
 	unsigned long nr_vmas;
 	unsigned long nr_readv;		/* process_vm_readv() calls */

@@ -10,6 +10,7 @@
 #ifndef CRIU_PAGE_SOURCE_H
 #define CRIU_PAGE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +28,11 @@ struct page_source_ops {
 	 * in its pages fd, into buf. 0 or -errno (the page is not there).
 	 */
 	int (*read)(struct page_source *src, pid_t pid, uint64_t vaddr, uint64_t off, size_t len, void *buf);
+	/*
+	 * Optional: the end of the daemon's work, ok when every page is in (a
+	 * page server is told the session is over). 0 or -errno, logged.
+	 */
+	int (*end)(struct page_source *src, bool ok);
 	void (*destroy)(struct page_source *src);
 };
 
@@ -37,5 +43,13 @@ struct page_source {
 
 /* The restore's own pages fds (the images dir of the restore). NULL on ENOMEM. */
 struct page_source *page_source_local(void);
+
+/*
+ * A page server holding the pages a dump --lazy-pages left on the source
+ * (CRIU's PS_IOV_GET: pid, dumped address, count; the offsets are not used).
+ * Connects (and shakes hands: TLS) now; 0 or -errno, logged.
+ */
+struct ps_conf;
+int page_source_remote(const struct ps_conf *conf, struct page_source **ret);
 
 #endif

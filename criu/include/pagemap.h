@@ -53,6 +53,7 @@ struct page_xfer {
 	uint32_t run_flags;
 	unsigned long nr_pages;		/* totals, for stats and tests: pages written */
 	unsigned long nr_parent_pages;	/* pages left in the parent images (PE_PARENT entries) */
+	unsigned long nr_lazy_pages;	/* pages left on the source (PE_LAZY entries without bytes) */
 	unsigned long nr_entries;
 	uint32_t crc;			/* CRC-32C of every byte written to pages_fd (page_xfer_sum()) */
 	uint64_t crc_len;
@@ -119,6 +120,12 @@ struct page_copier {
 	size_t queued;
 	bool force;			/* the queued ranges need /proc/PID/mem (no PROT_READ) */
 	bool write_failed;		/* a write to the pages image failed (logged once) */
+	/*
+	 * dump --lazy-pages: the runs are recorded (entries with x->flags,
+	 * PE_LAZY without PE_PRESENT) and nothing is copied: the dump serves
+	 * the pages from the stopped task later (lazy-dump.c)
+	 */
+	bool entries_only;
 	struct page_xfer *x;
 	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
 	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */
@@ -178,6 +185,13 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		   size_t pmbuf_nr, const struct page_parent *parent);
 
 /*
+ * 1 when a present anonymous page of [start, end) (not a zero page) is
+ * shared copy-on-write with another task (not PME_EXCLUSIVE), 0 when none
+ * is, or -errno.
+ */
+int range_has_shared_pages(int pagemap_fd, unsigned long start, unsigned long end, const struct zero_pfns *zero,
+			   uint64_t *pmbuf, size_t pmbuf_nr);
+/*
  * fn(run_start, run_end, arg) for each run of guard markers (PME_GUARD,
  * MADV_GUARD_INSTALL) in [start, end); stops at fn's first non-zero return,
  * which it hands back (or -errno of the pagemap read).
@@ -205,11 +219,22 @@ struct pagemap_read {
  * Bring an entry read from an image into CRIU 4.2's form: the count in
  * nr_pages (older images have it in compat_nr_pages), flags set (no flags:
  * PE_PRESENT; in_parent: PE_PARENT). A PE_PARENT entry has no bytes in the
- * pages image (page-chain.h finds them). Returns NULL, or what makes the entry
- * one we can't restore (its pages are not in the pages image), naming the
- * field: the caller logs it with the image's name.
+ * pages image (page-chain.h finds them), nor has a PE_LAZY one without
+ * PE_PRESENT (pagemap_entry_remote(): the caller decides). Returns NULL, or
+ * what makes the entry one we can't restore, naming the field: the caller
+ * logs it with the image's name.
  */
 const char *pagemap_entry_fixup(PagemapEntry *pe);
+
+/*
+ * An entry of pages a dump --lazy-pages left on the source (PE_LAZY without
+ * PE_PRESENT, after pagemap_entry_fixup()): no bytes in the pages image, a
+ * page server serves them (PS_IOV_GET) to `criu lazy-pages --page-server`.
+ */
+static inline bool pagemap_entry_remote(const PagemapEntry *pe)
+{
+	return (pe->flags & (PE_LAZY | PE_PRESENT | PE_PARENT)) == PE_LAZY;
+}
 
 /* pagemap_type/id as for page_xfer_open(). A missing pagemap image is -ENOENT. */
 int read_pagemap_image(int img_dfd, int pagemap_type, unsigned long id, struct pagemap_read *ret);

@@ -170,6 +170,8 @@ bool mem_range_free(const struct rst_mem *mem, unsigned long start, unsigned lon
 
 /* mem-restore.c: does a present run of pages meet the VMA? */
 bool mem_vma_has_pages(const struct rst_mem *mem, const struct VmaEntry *v);
+/* Has VMA v pages a dump --lazy-pages left on the source (pagemap_entry_remote())? */
+bool mem_vma_has_remote_pages(const struct rst_mem *mem, const struct VmaEntry *v);
 
 /*
  * mem-cow.c: pages shared copy-on-write with a forked child. The stubs build

@@ -122,6 +122,7 @@ struct rst_ctx {
 	int lazy_sk;
 	bool lazy_pages_checked;	/* the daemon checked the pages images against this manifest: */
 	uint32_t lazy_manifest_crc;
+	bool lazy_remote;		/* the daemon gets pages from a page server: PE_LAZY-only entries are its */
 	/* mem-restore.c: the task's /proc service fd while restore_mem() runs, -1 */
 	int morph_proc_fd;
 	/* mem-cow.c: MAP_SHARED, one COW_* state per VMA of every live task */

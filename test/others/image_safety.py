@@ -440,6 +440,18 @@ def case_hostile(src, work, pid):
             e["id"] = 999999
     crit_write(img, path)
     restore_fails(d, "999999", "fd 17 naming file id 999999, which no image has", "--skip-image-check")
+    # one fd number twice: fd 17's entry again, naming fd 0's file
+    d = damaged_copy(src, work, "twice")
+    path = os.path.join(d, "fdinfo-%d.img" % pid)
+    img = crit_json(path)
+    dup = [dict(e) for e in img["entries"] if e["fd"] == 0]
+    for e in dup:
+        e["fd"] = 17
+    img["entries"] += dup
+    crit_write(img, path)
+    ok(len(dup) == 1, "fdinfo-%d.img has fd 0 (%d)" % (pid, len(dup)))
+    restore_fails(d, "fd 17 of task %d is twice in fdinfo-%d.img" % (pid, pid), "fd 17 twice in fdinfo",
+                  "--skip-image-check")
     # a pidfd claiming a pid outside the tree: the runner, pid 1 here
     d = damaged_copy(src, work, "pidfd")
     path = os.path.join(d, "files-ext.img")

@@ -2059,7 +2059,14 @@ static void test_pagemap_forms(void)
 	e.has_flags = true;
 	e.flags = PE_LAZY;
 	why = pagemap_entry_fixup(&e);
-	check(why && strstr(why, "PE_LAZY"), "PE_LAZY without PE_PRESENT: refused, naming PE_LAZY (%s)", why ?: "accepted");
+	check(!why && pagemap_entry_remote(&e),
+	      "PE_LAZY without PE_PRESENT (dump --lazy-pages): read, as pages left on the source (%s)", why ?: "accepted");
+	check(!pagemap_entry_remote(&(PagemapEntry){ .has_flags = true, .flags = PE_LAZY | PE_PRESENT }) &&
+		      !pagemap_entry_remote(&(PagemapEntry){ .has_flags = true, .flags = PE_LAZY | PE_PARENT }),
+	      "PE_LAZY with PE_PRESENT or PE_PARENT: not pages left on the source");
+	e.flags = 0;
+	why = pagemap_entry_fixup(&e);
+	check(why && strstr(why, "PE_PRESENT"), "flags 0: refused, no pages for the entry (%s)", why ?: "accepted");
 
 	e.flags = PE_PRESENT | (1 << 5);
 	why = pagemap_entry_fixup(&e);

@@ -78,6 +78,7 @@ import os
 import re
 import select
 import shlex
+import socket
 import shutil
 import signal
 import subprocess
@@ -664,6 +665,7 @@ class Runner:
         # --criu-dump / --criu-restore: another criu for one of the two steps
         # (test/others/interop: dumped by one criu, restored by the other)
         self.dump_cmd = [os.path.abspath(args.criu_dump)] if args.criu_dump else self.criu_cmd
+        self.lazy_src = None	# --lazy-migrate: (pid, port) of the dump serving its pages
         self.restore_cmd = [os.path.abspath(args.criu_restore)] if args.criu_restore else self.criu_cmd
         self.reaper = Reaper()
         self.me = os.getpid()
@@ -799,8 +801,49 @@ class Runner:
             argv += self.ct_external(t, True)
         argv += self.desc_words(t, "opts") + self.desc_words(t, "dopts")
         env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
+        if self.args.lazy_migrate and not leave_running and not t["desc"]["crfail"]:
+            return self.dump_lazy(t, argv, ddir, env)
         rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd, env=env)
         return ddir, rc, out
+
+    def dump_lazy(self, t, argv, ddir, env):
+        """--lazy-migrate: dump --lazy-pages in the background, until it says it serves its pages
+        (then the tree stays stopped: self.lazy_src is the dump's pid and port), or it ends."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        out = os.path.join(ddir, "dump.out")
+        argv = argv + ["--lazy-pages", "--address", "127.0.0.1", "--port", str(port)]
+        self.vlog("run (in the background) " + " ".join(shlex.quote(a) for a in self.dump_cmd + argv))
+        pid = spawn(self.dump_cmd + argv, ddir, out, env=env)
+        deadline = time.monotonic() + t["timeout"]
+        while time.monotonic() < deadline:
+            gone, st = self.reaper.wait(pid, 0.02)
+            if gone:
+                return ddir, os.WEXITSTATUS(st) if st is not None and os.WIFEXITED(st) else -1, out
+            if "serving the pages left in the tree" in (read_text(os.path.join(ddir, "dump.log")) or ""):
+                self.lazy_src = (pid, port)
+                return ddir, 0, out
+        os.kill(pid, signal.SIGKILL)
+        self.reaper.wait(pid, 5)
+        return ddir, None, out
+
+    def end_lazy_dump(self, t, tree, ddir):
+        """--lazy-migrate, after the restore: the dump ends 0 once every page was served, its tree gone."""
+        pid, _ = self.lazy_src
+        self.lazy_src = None
+        out = os.path.join(ddir, "dump.out")
+        gone, st = self.reaper.wait(pid, t["timeout"])
+        if not gone:
+            os.kill(pid, signal.SIGKILL)
+            self.reaper.wait(pid, 5)
+            raise TestFailed("dump --lazy-pages still runs %ds after the restore" % t["timeout"],
+                             self.criu_logs(ddir, "dump.log", out))
+        if st is None or not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
+            raise TestFailed("dump --lazy-pages failed while it served (%s)" % status_str(st),
+                             self.criu_logs(ddir, "dump.log", out))
+        self.wait_tree_gone(t, tree, ddir, out)
 
     def restore(self, t, ddir, pid):
         """Restore; returns the restored root's pid (a new one for a pidns test)."""
@@ -811,7 +854,7 @@ class Runner:
         if self.args.flavor == "ct":
             argv += ["--root", CT_ROOT] + self.ct_external(t, False)
         argv += self.desc_words(t, "opts") + self.desc_words(t, "ropts")
-        lazy_pid = self.start_lazy_pages(t, ddir) if self.args.lazy_pages else None
+        lazy_pid = self.start_lazy_pages(t, ddir) if self.args.lazy_pages or self.lazy_src else None
         if lazy_pid:
             argv.append("--lazy-pages")
         # a shell job is restored from its shell: criu hands its own terminal on
@@ -841,8 +884,10 @@ class Runner:
     def start_lazy_pages(self, t, ddir):
         """--lazy-pages: criu lazy-pages -d on the images; its pid."""
         pidfile = os.path.join(ddir, "lazy.pid")
-        rc, out = self.criu_run(["lazy-pages", "-d", "-D", ddir, "-o", "lazy.log", "-v4", "--pidfile", pidfile],
-                                ddir, "lazy-pages", t["timeout"], cmd=[self.criu])
+        argv = ["lazy-pages", "-d", "-D", ddir, "-o", "lazy.log", "-v4", "--pidfile", pidfile]
+        if self.lazy_src:	# --lazy-migrate: the pages left in the stopped tree, from the dump's page server
+            argv += ["--page-server", "--address", "127.0.0.1", "--port", str(self.lazy_src[1])]
+        rc, out = self.criu_run(argv, ddir, "lazy-pages", t["timeout"], cmd=[self.criu])
         if rc != 0:
             raise TestFailed("criu lazy-pages failed (exit %s)" % rc, self.criu_logs(ddir, "lazy.log", out))
         with open(pidfile) as f:
@@ -908,9 +953,23 @@ class Runner:
                                      logs + self.test_logs(t) + self.verdict_block(t))
                 self.compare(before, pid, "after dump --leave-running", logs, desc["pidns"])
                 continue
-            self.wait_tree_gone(t, tree, ddir, out)
+            if not self.lazy_src:
+                self.wait_tree_gone(t, tree, ddir, out)
             self.tty_reclaim()
-            pid = self.restore(t, ddir, pid)
+            lazy_tree = tree if self.lazy_src else None
+            try:
+                pid = self.restore(t, ddir, pid)
+            except TestFailed:
+                if self.lazy_src:	# no client will end its session: the dump must not be left serving
+                    try:
+                        os.kill(self.lazy_src[0], signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass	# it ended on its own (the daemon went away)
+                    self.reaper.wait(self.lazy_src[0], 5)
+                    self.lazy_src = None
+                raise
+            if lazy_tree:
+                self.end_lazy_dump(t, lazy_tree, ddir)
             self.compare(before, pid, "after restore",
                          self.criu_logs(ddir, "restore.log", os.path.join(ddir, "restore.out")), desc["pidns"],
                          desc["rst_changes"])
@@ -1156,6 +1215,8 @@ class Runner:
         m = "norst (dump --leave-running)" if self.args.norst else "dump+restore"
         if self.args.iters > 1:
             m += " x%d" % self.args.iters
+        if self.args.lazy_migrate:
+            m += ", lazy migration (dump --lazy-pages, lazy-pages --page-server)"
         return m
 
     def run(self, names):
@@ -1376,6 +1437,10 @@ def parse_args():
                    help="dump and restore through criu swrk (RPC), with test/build/zdtm/criu-rpc")
     r.add_argument("--lazy-pages", action="store_true",
                    help="restore --lazy-pages, served by criu lazy-pages -d started on each dump")
+    r.add_argument("--lazy-migrate", action="store_true",
+                   help="dump --lazy-pages (its pages served from the stopped tree), restore --lazy-pages "
+                        "from criu lazy-pages --page-server (--flavor ct: the restored tree needs its own pid "
+                        "namespace while the dumped one is still there)")
     r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
     r.add_argument("-k", "--keep-going", action="store_true",
                    help="run all tests whatever fails (the default)")

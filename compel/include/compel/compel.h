@@ -202,6 +202,18 @@ struct compel_rsys {
 	bool fast;
 	bool mask_set;			/* fast: the call mask is in place, saved_mask is to go back */
 	uint64_t saved_mask;		/* fast or recover: the thread's blocked mask at prepare */
+	/*
+	 * COMPEL_RSYS_RECOVER: the recovery code last written is not written again
+	 * while it is the same, when the caller sets sole_writer after the prepare:
+	 * its promise that no other context writes at syscall_ip meanwhile (the
+	 * threads of one process share the code: only for a one-thread process).
+	 */
+	bool sole_writer;
+	uint8_t rec_code[COMPEL_RSYS_STUB_MAX];
+	size_t rec_len;			/* 0: none written yet */
+	/* compel_rsys_trap() */
+	bool trap;			/* calls end at the int3: one stop each */
+	bool trapped;			/* an int3 unblocked SIGTRAP: the call mask is to be set again */
 };
 
 /*
@@ -255,6 +267,18 @@ int compel_rsys_prepare_flags(struct compel_rsys *ctx, pid_t tid, unsigned long 
  */
 int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
 		unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
+
+/*
+ * Trap mode, for a fast context only: the calls that follow run with PTRACE_CONT and end
+ * at the int3 after the `syscall` (one stop per call instead of the entry and exit
+ * stops: half the round trips). The trap's SIGTRAP is forced: the kernel unblocks
+ * SIGTRAP and, when it was blocked or ignored, resets its action to SIG_DFL; the stop
+ * then suppresses it. So it is only for a thread whose SIGTRAP action is SIG_DFL and
+ * who has no SIGTRAP pending that matters (criu: a restore stub before the morph sets
+ * the task's signal actions and queues its signals). Turning it off (and the finish)
+ * blocks every signal again. -EINVAL on a context that is not fast or is recoverable.
+ */
+int compel_rsys_trap(struct compel_rsys *ctx, bool on);
 
 #define compel_rsys0(c, r, nr) compel_rsys(c, r, nr, 0, 0, 0, 0, 0, 0)
 #define compel_rsys1(c, r, nr, a) compel_rsys(c, r, nr, (unsigned long)(a), 0, 0, 0, 0, 0)

@@ -23,22 +23,12 @@
 
 static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 static int put(const char *rel, const char *text)
 {
-	int fd = open(at(rel), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(mntns_at(dir, rel), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-		fail("can't write %s", at(rel));
+		fail("can't write %s", mntns_at(dir, rel));
 		return -1;
 	}
 	close(fd);
@@ -48,12 +38,12 @@ static int put(const char *rel, const char *text)
 static void expect(const char *rel, const char *text)
 {
 	char buf[256] = "";
-	int fd = open(at(rel), O_RDONLY | O_CLOEXEC);
+	int fd = open(mntns_at(dir, rel), O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
-		fail("can't read %s", at(rel));
+		fail("can't read %s", mntns_at(dir, rel));
 	else if (strcmp(buf, text))
-		fail("%s holds '%s', not '%s'", at(rel), buf, text);
+		fail("%s holds '%s', not '%s'", mntns_at(dir, rel), buf, text);
 	if (fd >= 0)
 		close(fd);
 }
@@ -91,29 +81,29 @@ int main(int argc, char **argv)
 		fail("mkdtemp");
 		return 1;
 	}
-	mkdir(at("src"), 0755);
-	mkdir(at("dst"), 0755);
-	mkdir(at("ro"), 0755);
-	mkdir(at("proc2"), 0555);
-	mkdir(at("stack"), 0755);
+	mkdir(mntns_at(dir, "src"), 0755);
+	mkdir(mntns_at(dir, "dst"), 0755);
+	mkdir(mntns_at(dir, "ro"), 0755);
+	mkdir(mntns_at(dir, "proc2"), 0555);
+	mkdir(mntns_at(dir, "stack"), 0755);
 	if (put("src/one", "one") || put("file_src", "file") || put("file_dst", "") || put("masked", "secret"))
 		return 1;
-	if (mount(at("src"), at("dst"), NULL, MS_BIND, NULL) ||
-	    mount(at("file_src"), at("file_dst"), NULL, MS_BIND, NULL) ||
-	    mount(at("src"), at("ro"), NULL, MS_BIND, NULL) ||
-	    mount(NULL, at("ro"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) ||
-	    mount("/dev/null", at("masked"), NULL, MS_BIND, NULL) || mount("proc", at("proc2"), "proc", MS_NOEXEC, NULL)) {
+	if (mount(mntns_at(dir, "src"), mntns_at(dir, "dst"), NULL, MS_BIND, NULL) ||
+	    mount(mntns_at(dir, "file_src"), mntns_at(dir, "file_dst"), NULL, MS_BIND, NULL) ||
+	    mount(mntns_at(dir, "src"), mntns_at(dir, "ro"), NULL, MS_BIND, NULL) ||
+	    mount(NULL, mntns_at(dir, "ro"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) ||
+	    mount("/dev/null", mntns_at(dir, "masked"), NULL, MS_BIND, NULL) || mount("proc", mntns_at(dir, "proc2"), "proc", MS_NOEXEC, NULL)) {
 		fail("can't build the mount tree");
 		return 1;
 	}
-	if (mount(at("src"), at("stack"), NULL, MS_BIND, NULL) || chdir(at("stack")) ||
-	    mount("zdtm-top", at("stack"), "tmpfs", 0, "size=16k")) {
+	if (mount(mntns_at(dir, "src"), mntns_at(dir, "stack"), NULL, MS_BIND, NULL) || chdir(mntns_at(dir, "stack")) ||
+	    mount("zdtm-top", mntns_at(dir, "stack"), "tmpfs", 0, "size=16k")) {
 		fail("can't stack a tmpfs on the cwd's bind");
 		return 1;
 	}
-	fd_dir = open(at("dst/one"), O_RDWR | O_CLOEXEC);
-	fd_file = open(at("file_dst"), O_RDONLY | O_CLOEXEC);
-	fd_ro = open(at("ro/one"), O_RDONLY | O_CLOEXEC);
+	fd_dir = open(mntns_at(dir, "dst/one"), O_RDWR | O_CLOEXEC);
+	fd_file = open(mntns_at(dir, "file_dst"), O_RDONLY | O_CLOEXEC);
+	fd_ro = open(mntns_at(dir, "ro/one"), O_RDONLY | O_CLOEXEC);
 	if (fd_dir < 0 || fd_file < 0 || fd_ro < 0 || lseek(fd_dir, 2, SEEK_SET) != 2) {
 		fail("open through the binds");
 		return 1;
@@ -128,24 +118,24 @@ int main(int argc, char **argv)
 	expect("ro/one", "one");
 	expect("file_dst", "file");
 	expect("masked", "");
-	if (access("one", F_OK) || !access(at("stack/one"), F_OK))
+	if (access("one", F_OK) || !access(mntns_at(dir, "stack/one"), F_OK))
 		fail("the cwd is not the bind under the stacked tmpfs");
-	expect_on(fd_dir, at("dst"), "the fd opened through the directory bind");
-	expect_on(fd_file, at("file_dst"), "the fd opened through the file bind");
-	expect_on(fd_ro, at("ro"), "the fd opened through the read-only bind");
+	expect_on(fd_dir, mntns_at(dir, "dst"), "the fd opened through the directory bind");
+	expect_on(fd_file, mntns_at(dir, "file_dst"), "the fd opened through the file bind");
+	expect_on(fd_ro, mntns_at(dir, "ro"), "the fd opened through the read-only bind");
 	if (lseek(fd_dir, 0, SEEK_CUR) != 2)
 		fail("the fd through the bind is not at 2");
 	/* a write through the bind reaches the source */
 	if (pwrite(fd_dir, "ONE", 3, 0) != 3)
 		fail("write through the bind");
 	expect("src/one", "ONE");
-	if (open(at("ro/new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EROFS)
+	if (open(mntns_at(dir, "ro/new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EROFS)
 		fail("the read-only bind is writable");
-	if (stat(at("masked"), &st) || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+	if (stat(mntns_at(dir, "masked"), &st) || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 		fail("the masked file is not /dev/null");
 	{
 		char self[64] = "", want[32];
-		ssize_t n = readlink(at("proc2/self"), self, sizeof(self) - 1);
+		ssize_t n = readlink(mntns_at(dir, "proc2/self"), self, sizeof(self) - 1);
 
 		snprintf(want, sizeof(want), "%d", getpid());
 		if (n <= 0 || strcmp(self, want))
@@ -155,29 +145,29 @@ int main(int argc, char **argv)
 	close(fd_file);
 	close(fd_ro);
 	/* the binds hide nothing: unmount them and the files underneath are the dumped ones */
-	if (umount(at("masked")))
+	if (umount(mntns_at(dir, "masked")))
 		fail("umount masked");
 	expect("masked", "secret");
-	if (umount(at("file_dst")))
+	if (umount(mntns_at(dir, "file_dst")))
 		fail("umount file_dst");
 	expect("file_dst", "");
 
 	if (chdir("/"))
 		fail("chdir /");
-	umount2(at("stack"), MNT_DETACH);
-	umount2(at("stack"), MNT_DETACH);
-	rmdir(at("stack"));
-	umount(at("dst"));
-	umount(at("ro"));
-	umount(at("proc2"));
-	unlink(at("src/one"));
-	unlink(at("file_src"));
-	unlink(at("file_dst"));
-	unlink(at("masked"));
-	rmdir(at("src"));
-	rmdir(at("dst"));
-	rmdir(at("ro"));
-	rmdir(at("proc2"));
+	umount2(mntns_at(dir, "stack"), MNT_DETACH);
+	umount2(mntns_at(dir, "stack"), MNT_DETACH);
+	rmdir(mntns_at(dir, "stack"));
+	umount(mntns_at(dir, "dst"));
+	umount(mntns_at(dir, "ro"));
+	umount(mntns_at(dir, "proc2"));
+	unlink(mntns_at(dir, "src/one"));
+	unlink(mntns_at(dir, "file_src"));
+	unlink(mntns_at(dir, "file_dst"));
+	unlink(mntns_at(dir, "masked"));
+	rmdir(mntns_at(dir, "src"));
+	rmdir(mntns_at(dir, "dst"));
+	rmdir(mntns_at(dir, "ro"));
+	rmdir(mntns_at(dir, "proc2"));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

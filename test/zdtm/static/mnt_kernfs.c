@@ -22,37 +22,27 @@
 static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 static bool have_v1;
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 static void works(void)
 {
-	int fd = open(at("ptmx"), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int fd = open(mntns_at(dir, "ptmx"), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0)
 		fail("can't open a pty through the bound ptmx");
 	else
 		close(fd);
-	if (stat(at("sys/kernel"), &st))
+	if (stat(mntns_at(dir, "sys/kernel"), &st))
 		fail("sysfs has no kernel/");
-	fd = open(at("lone_ptmx"), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	fd = open(mntns_at(dir, "lone_ptmx"), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		fail("can't open a pty through the lone ptmx");
 	else
 		close(fd);
-	if (stat(at("cg2/cgroup.procs"), &st))
+	if (stat(mntns_at(dir, "cg2/cgroup.procs"), &st))
 		fail("cgroup2 has no cgroup.procs");
-	if (have_v1 && stat(at("cpu/cgroup.procs"), &st))
+	if (have_v1 && stat(mntns_at(dir, "cpu/cgroup.procs"), &st))
 		fail("the cpu hierarchy has no cgroup.procs");
-	if (stat(at("mq"), &st) || !S_ISDIR(st.st_mode))
+	if (stat(mntns_at(dir, "mq"), &st) || !S_ISDIR(st.st_mode))
 		fail("mqueue is not there");
 }
 
@@ -69,24 +59,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		mkdir(at(dirs[i]), 0755);
-	close(open(at("ptmx"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
-	if (mount("devpts", at("pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") ||
-	    mount(at("pts/ptmx"), at("ptmx"), NULL, MS_BIND, NULL) ||
-	    mount("sysfs", at("sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
-	    mount("mqueue", at("mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
-	    mount("cgroup2", at("cg2"), "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		mkdir(mntns_at(dir, dirs[i]), 0755);
+	close(open(mntns_at(dir, "ptmx"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
+	if (mount("devpts", mntns_at(dir, "pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") ||
+	    mount(mntns_at(dir, "pts/ptmx"), mntns_at(dir, "ptmx"), NULL, MS_BIND, NULL) ||
+	    mount("sysfs", mntns_at(dir, "sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
+	    mount("mqueue", mntns_at(dir, "mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
+	    mount("cgroup2", mntns_at(dir, "cg2"), "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		fail("can't build the tree");
 		return 1;
 	}
-	close(open(at("lone_ptmx"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
-	if (mount("devpts", at("whole"), "devpts", 0, "newinstance,ptmxmode=0666") ||
-	    mount(at("whole/ptmx"), at("lone_ptmx"), NULL, MS_BIND, NULL) || umount(at("whole"))) {
+	close(open(mntns_at(dir, "lone_ptmx"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
+	if (mount("devpts", mntns_at(dir, "whole"), "devpts", 0, "newinstance,ptmxmode=0666") ||
+	    mount(mntns_at(dir, "whole/ptmx"), mntns_at(dir, "lone_ptmx"), NULL, MS_BIND, NULL) || umount(mntns_at(dir, "whole"))) {
 		fail("can't leave the ptmx of a devpts alone");
 		return 1;
 	}
 	/* the machine's cgroup v1 cpu hierarchy, if it has one (a second mount of it) */
-	have_v1 = !mount("cgroup", at("cpu"), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "cpu");
+	have_v1 = !mount("cgroup", mntns_at(dir, "cpu"), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "cpu");
 	works();
 	before = mntns_snapshot();
 
@@ -96,14 +86,14 @@ int main(int argc, char **argv)
 	mntns_check(before);
 	works();
 
-	umount2(at("ptmx"), MNT_DETACH);
-	umount2(at("lone_ptmx"), MNT_DETACH);
-	unlink(at("lone_ptmx"));
+	umount2(mntns_at(dir, "ptmx"), MNT_DETACH);
+	umount2(mntns_at(dir, "lone_ptmx"), MNT_DETACH);
+	unlink(mntns_at(dir, "lone_ptmx"));
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		umount2(at(dirs[i]), MNT_DETACH);
-		rmdir(at(dirs[i]));
+		umount2(mntns_at(dir, dirs[i]), MNT_DETACH);
+		rmdir(mntns_at(dir, dirs[i]));
 	}
-	unlink(at("ptmx"));
+	unlink(mntns_at(dir, "ptmx"));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

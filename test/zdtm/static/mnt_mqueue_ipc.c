@@ -18,16 +18,6 @@
 
 static char dir[160];
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 /* the names in a directory, sorted, each followed by a space */
 static int list_dir(const char *path, char *buf, size_t size)
 {
@@ -62,17 +52,17 @@ int main(int argc, char **argv)
 		return 1;
 	test_init(argc, argv);
 	/* in the ct flavour the container's IPC namespace is the root task's own already */
-	if ((!getenv("ZDTM_CT") && unshare(CLONE_NEWIPC)) || !mntns_mkdtemp(dir, sizeof(dir), "mnt_mqueue_ipc") || mkdir(at("mq"), 0755) ||
-	    mkdir(at("sys"), 0755) || mount("mqueue", at("mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
-	    mount("sysfs", at("sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+	if ((!getenv("ZDTM_CT") && unshare(CLONE_NEWIPC)) || !mntns_mkdtemp(dir, sizeof(dir), "mnt_mqueue_ipc") || mkdir(mntns_at(dir, "mq"), 0755) ||
+	    mkdir(mntns_at(dir, "sys"), 0755) || mount("mqueue", mntns_at(dir, "mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ||
+	    mount("sysfs", mntns_at(dir, "sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		fail("setup");
 		return 1;
 	}
 	snprintf(q, sizeof(q), "/mnt_mqueue_ipc.%d", getpid());
 	msq = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 	if (mq_open(q, O_CREAT | O_RDWR | O_CLOEXEC, 0600, &attr) == (mqd_t)-1 || msq < 0 ||
-	    msgsnd(msq, &msg, sizeof(msg.text), 0) || list_dir(at("mq"), mq_before, sizeof(mq_before)) ||
-	    list_dir(at("sys/class/net"), net_before, sizeof(net_before))) {
+	    msgsnd(msq, &msg, sizeof(msg.text), 0) || list_dir(mntns_at(dir, "mq"), mq_before, sizeof(mq_before)) ||
+	    list_dir(mntns_at(dir, "sys/class/net"), net_before, sizeof(net_before))) {
 		fail("setup of the queues");
 		return 1;
 	}
@@ -83,19 +73,19 @@ int main(int argc, char **argv)
 
 	mntns_check(before);
 	errno = 0;
-	if (list_dir(at("mq"), mq_after, sizeof(mq_after)) || strcmp(mq_before, mq_after))
+	if (list_dir(mntns_at(dir, "mq"), mq_after, sizeof(mq_after)) || strcmp(mq_before, mq_after))
 		fail("the mqueue mount lists '%s', before '%s'", mq_after, mq_before);
-	if (list_dir(at("sys/class/net"), net_after, sizeof(net_after)) || strcmp(net_before, net_after))
+	if (list_dir(mntns_at(dir, "sys/class/net"), net_after, sizeof(net_after)) || strcmp(net_before, net_after))
 		fail("the sysfs mount lists devices '%s', before '%s'", net_after, net_before);
 	if (msgrcv(msq, &got, sizeof(got.text), 0, IPC_NOWAIT) != sizeof(got.text) || got.type != msg.type ||
 	    strcmp(got.text, msg.text))
 		fail("the SysV message queue lost its message");
 	mq_unlink(q);
 	msgctl(msq, IPC_RMID, NULL);
-	umount2(at("mq"), MNT_DETACH);
-	umount2(at("sys"), MNT_DETACH);
-	rmdir(at("mq"));
-	rmdir(at("sys"));
+	umount2(mntns_at(dir, "mq"), MNT_DETACH);
+	umount2(mntns_at(dir, "sys"), MNT_DETACH);
+	rmdir(mntns_at(dir, "mq"));
+	rmdir(mntns_at(dir, "sys"));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

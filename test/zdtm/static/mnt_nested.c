@@ -33,16 +33,6 @@
 
 static char dir[160];
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 static int put(const char *path, const char *text)
 {
 	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
@@ -95,15 +85,15 @@ static int child_main(void)
 	int priv_fd, bind_fd, lsk, csk, bad = 0;
 	struct stat st, cwd;
 
-	if (mount("zdtm-nested", at("priv"), "tmpfs", 0, "size=64k") || put(at("priv/a"), TEXT) ||
-	    mkdir(at("priv/d"), 0700) || mount(at("src"), at("bnd"), NULL, MS_BIND, NULL) || chdir(at("priv/d"))) {
+	if (mount("zdtm-nested", mntns_at(dir, "priv"), "tmpfs", 0, "size=64k") || put(mntns_at(dir, "priv/a"), TEXT) ||
+	    mkdir(mntns_at(dir, "priv/d"), 0700) || mount(mntns_at(dir, "src"), mntns_at(dir, "bnd"), NULL, MS_BIND, NULL) || chdir(mntns_at(dir, "priv/d"))) {
 		fprintf(stderr, "child: can't set its mounts up: %m\n");
 		return 1;
 	}
 	/* a name only the child's namespace has: restore must bind it there */
-	lsk = unix_at(at("priv/sock"), true);
-	priv_fd = open(at("priv/a"), O_RDWR | O_CLOEXEC);
-	bind_fd = open(at("bnd/f"), O_RDONLY | O_CLOEXEC);
+	lsk = unix_at(mntns_at(dir, "priv/sock"), true);
+	priv_fd = open(mntns_at(dir, "priv/a"), O_RDWR | O_CLOEXEC);
+	bind_fd = open(mntns_at(dir, "bnd/f"), O_RDONLY | O_CLOEXEC);
 	if (lsk < 0 || priv_fd < 0 || bind_fd < 0 || lseek(priv_fd, 3, SEEK_SET) != 3) {
 		fprintf(stderr, "child: can't open its files: %m\n");
 		return 1;
@@ -121,21 +111,21 @@ static int child_main(void)
 		fprintf(stderr, "child: not in a mount namespace of its own\n");
 		bad = 1;
 	}
-	if (fd_mnt_id(priv_fd) != mntns_mnt_id(at("priv")) || fd_mnt_id(bind_fd) != mntns_mnt_id(at("bnd"))) {
+	if (fd_mnt_id(priv_fd) != mntns_mnt_id(mntns_at(dir, "priv")) || fd_mnt_id(bind_fd) != mntns_mnt_id(mntns_at(dir, "bnd"))) {
 		fprintf(stderr, "child: its fds are not on its mounts (mnt_id %d and %d, mounts %lld and %lld)\n",
-			fd_mnt_id(priv_fd), fd_mnt_id(bind_fd), mntns_mnt_id(at("priv")), mntns_mnt_id(at("bnd")));
+			fd_mnt_id(priv_fd), fd_mnt_id(bind_fd), mntns_mnt_id(mntns_at(dir, "priv")), mntns_mnt_id(mntns_at(dir, "bnd")));
 		bad = 1;
 	}
 	if (lseek(priv_fd, 0, SEEK_CUR) != 3 || pread(priv_fd, buf, sizeof(buf) - 1, 0) != (ssize_t)strlen(TEXT) ||
-	    strcmp(buf, TEXT) || !holds(at("bnd/f"), SRC_TEXT)) {
+	    strcmp(buf, TEXT) || !holds(mntns_at(dir, "bnd/f"), SRC_TEXT)) {
 		fprintf(stderr, "child: its files are not back\n");
 		bad = 1;
 	}
-	if (stat(".", &cwd) || stat(at("priv/d"), &st) || cwd.st_dev != st.st_dev || cwd.st_ino != st.st_ino) {
+	if (stat(".", &cwd) || stat(mntns_at(dir, "priv/d"), &st) || cwd.st_dev != st.st_dev || cwd.st_ino != st.st_ino) {
 		fprintf(stderr, "child: its cwd is not its tmpfs's directory\n");
 		bad = 1;
 	}
-	csk = unix_at(at("priv/sock"), false);
+	csk = unix_at(mntns_at(dir, "priv/sock"), false);
 	if (csk < 0 || send(csk, "x", 1, 0) != 1) {
 		fprintf(stderr, "child: can't connect to its socket's name: %m\n");
 		bad = 1;
@@ -147,7 +137,7 @@ static int child_main(void)
 			bad = 1;
 		}
 	}
-	if (put(at("bnd/back"), BACK_TEXT)) {
+	if (put(mntns_at(dir, "bnd/back"), BACK_TEXT)) {
 		fprintf(stderr, "child: can't write through its bind\n");
 		bad = 1;
 	}
@@ -168,8 +158,8 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_nested") || mkdir(at("src"), 0755) || mkdir(at("priv"), 0755) ||
-	    mkdir(at("bnd"), 0755) || put(at("src/f"), SRC_TEXT)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_nested") || mkdir(mntns_at(dir, "src"), 0755) || mkdir(mntns_at(dir, "priv"), 0755) ||
+	    mkdir(mntns_at(dir, "bnd"), 0755) || put(mntns_at(dir, "src/f"), SRC_TEXT)) {
 		fail("can't make the test's directories");
 		return 1;
 	}
@@ -186,7 +176,7 @@ int main(int argc, char **argv)
 
 	mntns_check(before);
 	/* the child's mounts are its namespace's only */
-	if (stat(dir, &dst) || stat(at("priv"), &st) || st.st_dev != dst.st_dev)
+	if (stat(dir, &dst) || stat(mntns_at(dir, "priv"), &st) || st.st_dev != dst.st_dev)
 		fail("the child's tmpfs is in the test's mount namespace");
 	if (mntns_ino_of(child) == mntns_ino_of(0))
 		fail("the child is in the test's mount namespace");
@@ -194,13 +184,13 @@ int main(int argc, char **argv)
 	if (test_wait_child(child, 10, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
 		fail("the child found its namespace changed (%s: see the log)",
 		     test_status_str(status, sdir, sizeof(sdir)));
-	if (!holds(at("src/back"), BACK_TEXT))
+	if (!holds(mntns_at(dir, "src/back"), BACK_TEXT))
 		fail("what the child wrote through its bind is not in the test's directory");
-	unlink(at("src/back"));
-	unlink(at("src/f"));
-	rmdir(at("src"));
-	rmdir(at("priv"));
-	rmdir(at("bnd"));
+	unlink(mntns_at(dir, "src/back"));
+	unlink(mntns_at(dir, "src/f"));
+	rmdir(mntns_at(dir, "src"));
+	rmdir(mntns_at(dir, "priv"));
+	rmdir(mntns_at(dir, "bnd"));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

@@ -26,16 +26,6 @@
 
 static char dir[160];
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 static dev_t dev_of(const char *path)
 {
 	struct stat st;
@@ -89,7 +79,7 @@ static int child_main(void)
 	char *before, *after;
 	int bad = 0;
 
-	if (mount(NULL, at("sl"), NULL, MS_SLAVE, NULL)) {
+	if (mount(NULL, mntns_at(dir, "sl"), NULL, MS_SLAVE, NULL)) {
 		fprintf(stderr, "child: can't make its copy of sl a slave: %m\n");
 		return 1;
 	}
@@ -106,32 +96,32 @@ static int child_main(void)
 		fprintf(stderr, "child: not in a mount namespace of its own\n");
 		bad = 1;
 	}
-	if (group_of(getpid(), at("sh")) <= 0 || group_of(getpid(), at("sh")) != group_of(getppid(), at("sh"))) {
-		fprintf(stderr, "child: its tmpfs is in group %d, the test's in %d\n", group_of(getpid(), at("sh")),
-			group_of(getppid(), at("sh")));
+	if (group_of(getpid(), mntns_at(dir, "sh")) <= 0 || group_of(getpid(), mntns_at(dir, "sh")) != group_of(getppid(), mntns_at(dir, "sh"))) {
+		fprintf(stderr, "child: its tmpfs is in group %d, the test's in %d\n", group_of(getpid(), mntns_at(dir, "sh")),
+			group_of(getppid(), mntns_at(dir, "sh")));
 		bad = 1;
 	}
 	/* the test waits for this one to reach its tmpfs, then mounts on sh/x */
-	if (mount("zdtm-peer-y", at("sh/y"), "tmpfs", 0, "size=16k")) {
+	if (mount("zdtm-peer-y", mntns_at(dir, "sh/y"), "tmpfs", 0, "size=16k")) {
 		fprintf(stderr, "child: can't mount on its copy: %m\n");
 		return 1;
 	}
-	if (!wait_mount(at("sh/x"), at("sh"))) {
+	if (!wait_mount(mntns_at(dir, "sh/x"), mntns_at(dir, "sh"))) {
 		fprintf(stderr, "child: the test's mount on its tmpfs did not reach the child's copy\n");
 		bad = 1;
 	}
 	/* the slave: its master is the test's group; what the test mounts there comes here */
-	if (prop_of(getpid(), at("sl"), " master:") <= 0 ||
-	    prop_of(getpid(), at("sl"), " master:") != group_of(getppid(), at("sl"))) {
+	if (prop_of(getpid(), mntns_at(dir, "sl"), " master:") <= 0 ||
+	    prop_of(getpid(), mntns_at(dir, "sl"), " master:") != group_of(getppid(), mntns_at(dir, "sl"))) {
 		fprintf(stderr, "child: its slave's master is %d, the test's group %d\n",
-			prop_of(getpid(), at("sl"), " master:"), group_of(getppid(), at("sl")));
+			prop_of(getpid(), mntns_at(dir, "sl"), " master:"), group_of(getppid(), mntns_at(dir, "sl")));
 		bad = 1;
 	}
-	if (!wait_mount(at("sl/x"), at("sl"))) {
+	if (!wait_mount(mntns_at(dir, "sl/x"), mntns_at(dir, "sl"))) {
 		fprintf(stderr, "child: the test's mount on its second tmpfs did not reach the child's slave\n");
 		bad = 1;
 	}
-	if (mount("zdtm-slave-y", at("sl/y"), "tmpfs", 0, "size=16k")) {
+	if (mount("zdtm-slave-y", mntns_at(dir, "sl/y"), "tmpfs", 0, "size=16k")) {
 		fprintf(stderr, "child: can't mount on its slave: %m\n");
 		bad = 1;
 	}
@@ -151,11 +141,11 @@ int main(int argc, char **argv)
 	if (mntns_enter(argv))
 		return 1;
 	test_init(argc, argv);
-	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_nested_peers") || mkdir(at("sh"), 0755) ||
-	    mount("zdtm-peers", at("sh"), "tmpfs", 0, "size=64k") || mount(NULL, at("sh"), NULL, MS_SHARED, NULL) ||
-	    mkdir(at("sh/x"), 0755) || mkdir(at("sh/y"), 0755) || mkdir(at("sl"), 0755) ||
-	    mount("zdtm-peers-sl", at("sl"), "tmpfs", 0, "size=64k") || mount(NULL, at("sl"), NULL, MS_SHARED, NULL) ||
-	    mkdir(at("sl/x"), 0755) || mkdir(at("sl/y"), 0755)) {
+	if (!mntns_mkdtemp(dir, sizeof(dir), "mnt_nested_peers") || mkdir(mntns_at(dir, "sh"), 0755) ||
+	    mount("zdtm-peers", mntns_at(dir, "sh"), "tmpfs", 0, "size=64k") || mount(NULL, mntns_at(dir, "sh"), NULL, MS_SHARED, NULL) ||
+	    mkdir(mntns_at(dir, "sh/x"), 0755) || mkdir(mntns_at(dir, "sh/y"), 0755) || mkdir(mntns_at(dir, "sl"), 0755) ||
+	    mount("zdtm-peers-sl", mntns_at(dir, "sl"), "tmpfs", 0, "size=64k") || mount(NULL, mntns_at(dir, "sl"), NULL, MS_SHARED, NULL) ||
+	    mkdir(mntns_at(dir, "sl/x"), 0755) || mkdir(mntns_at(dir, "sl/y"), 0755)) {
 		fail("can't make the shared tmpfs");
 		return 1;
 	}
@@ -173,23 +163,23 @@ int main(int argc, char **argv)
 	mntns_check(before);
 	/* the child checks its tree, mounts on sh/y; then the test mounts on sh/x */
 	kill(child, SIGTERM);
-	if (!wait_mount(at("sh/y"), at("sh")))
+	if (!wait_mount(mntns_at(dir, "sh/y"), mntns_at(dir, "sh")))
 		fail("the child's mount on its copy did not reach the test's tmpfs");
-	if (mount("zdtm-peer-x", at("sh/x"), "tmpfs", 0, "size=16k") ||
-	    mount("zdtm-slave-x", at("sl/x"), "tmpfs", 0, "size=16k"))
+	if (mount("zdtm-peer-x", mntns_at(dir, "sh/x"), "tmpfs", 0, "size=16k") ||
+	    mount("zdtm-slave-x", mntns_at(dir, "sl/x"), "tmpfs", 0, "size=16k"))
 		fail("can't mount on the shared tmpfs");
 	if (test_wait_child(child, 15, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
 		fail("the child found its peer group broken (%s: see the log)",
 		     test_status_str(status, sdir, sizeof(sdir)));
-	if (dev_of(at("sl/y")) != dev_of(at("sl")))
+	if (dev_of(mntns_at(dir, "sl/y")) != dev_of(mntns_at(dir, "sl")))
 		fail("the child's mount on its slave reached the test's tmpfs, its master");
-	umount2(at("sl/x"), MNT_DETACH);
-	umount2(at("sl"), MNT_DETACH);
-	rmdir(at("sl"));
-	umount2(at("sh/y"), MNT_DETACH);
-	umount2(at("sh/x"), MNT_DETACH);
-	umount2(at("sh"), MNT_DETACH);
-	rmdir(at("sh"));
+	umount2(mntns_at(dir, "sl/x"), MNT_DETACH);
+	umount2(mntns_at(dir, "sl"), MNT_DETACH);
+	rmdir(mntns_at(dir, "sl"));
+	umount2(mntns_at(dir, "sh/y"), MNT_DETACH);
+	umount2(mntns_at(dir, "sh/x"), MNT_DETACH);
+	umount2(mntns_at(dir, "sh"), MNT_DETACH);
+	rmdir(mntns_at(dir, "sh"));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

@@ -22,21 +22,11 @@
 
 static char dir[160];	/* mntns_mkdtemp(): the run directory is not deep */
 
-static char *at(const char *rel)
-{
-	static char buf[4][256];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
-	return buf[n];
-}
-
 static dev_t dev_of(const char *rel)
 {
 	struct stat st;
 
-	return stat(at(rel), &st) ? 0 : st.st_dev;
+	return stat(mntns_at(dir, rel), &st) ? 0 : st.st_dev;
 }
 
 int main(int argc, char **argv)
@@ -53,21 +43,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		mkdir(at(dirs[i]), 0755);
-	if (mount("zdtm-a", at("a"), "tmpfs", 0, "size=64k") || mount(NULL, at("a"), NULL, MS_SHARED, NULL) ||
-	    mkdir(at("a/x"), 0755) || mkdir(at("a/y"), 0755) || mkdir(at("a/z"), 0755)) {
+		mkdir(mntns_at(dir, dirs[i]), 0755);
+	if (mount("zdtm-a", mntns_at(dir, "a"), "tmpfs", 0, "size=64k") || mount(NULL, mntns_at(dir, "a"), NULL, MS_SHARED, NULL) ||
+	    mkdir(mntns_at(dir, "a/x"), 0755) || mkdir(mntns_at(dir, "a/y"), 0755) || mkdir(mntns_at(dir, "a/z"), 0755)) {
 		fail("the shared tmpfs");
 		return 1;
 	}
 	/* b: a peer of a; c: a slave of a's group; d: a slave of it, shared with e */
-	if (mount(at("a"), at("b"), NULL, MS_BIND, NULL) || mount(at("a"), at("c"), NULL, MS_BIND, NULL) ||
-	    mount(NULL, at("c"), NULL, MS_SLAVE, NULL) || mount(at("a"), at("d"), NULL, MS_BIND, NULL) ||
-	    mount(NULL, at("d"), NULL, MS_SLAVE, NULL) || mount(NULL, at("d"), NULL, MS_SHARED, NULL) ||
-	    mount(at("d"), at("e"), NULL, MS_BIND, NULL)) {
+	if (mount(mntns_at(dir, "a"), mntns_at(dir, "b"), NULL, MS_BIND, NULL) || mount(mntns_at(dir, "a"), mntns_at(dir, "c"), NULL, MS_BIND, NULL) ||
+	    mount(NULL, mntns_at(dir, "c"), NULL, MS_SLAVE, NULL) || mount(mntns_at(dir, "a"), mntns_at(dir, "d"), NULL, MS_BIND, NULL) ||
+	    mount(NULL, mntns_at(dir, "d"), NULL, MS_SLAVE, NULL) || mount(NULL, mntns_at(dir, "d"), NULL, MS_SHARED, NULL) ||
+	    mount(mntns_at(dir, "d"), mntns_at(dir, "e"), NULL, MS_BIND, NULL)) {
 		fail("the binds");
 		return 1;
 	}
-	if (mount("zdtm-u", at("u"), "tmpfs", 0, "size=64k") || mount(NULL, at("u"), NULL, MS_UNBINDABLE, NULL)) {
+	if (mount("zdtm-u", mntns_at(dir, "u"), "tmpfs", 0, "size=64k") || mount(NULL, mntns_at(dir, "u"), NULL, MS_UNBINDABLE, NULL)) {
 		fail("the unbindable tmpfs");
 		return 1;
 	}
@@ -78,7 +68,7 @@ int main(int argc, char **argv)
 
 	mntns_check(before);
 	/* a mount on a: on its peer b and its slaves c, d, and d's peer e */
-	if (mount("zdtm-x", at("a/x"), "tmpfs", 0, "size=16k")) {
+	if (mount("zdtm-x", mntns_at(dir, "a/x"), "tmpfs", 0, "size=16k")) {
 		fail("mount on a");
 	} else {
 		x = dev_of("a/x");
@@ -86,28 +76,28 @@ int main(int argc, char **argv)
 			fail("a mount on a did not reach its peer and its slaves");
 	}
 	/* a mount on the slave c stays there */
-	if (mount("zdtm-y", at("c/y"), "tmpfs", 0, "size=16k")) {
+	if (mount("zdtm-y", mntns_at(dir, "c/y"), "tmpfs", 0, "size=16k")) {
 		fail("mount on c");
 	} else if (dev_of("a/y") == dev_of("c/y") || dev_of("b/y") == dev_of("c/y")) {
 		fail("a mount on the slave c reached its master");
 	}
 	/* a mount on d reaches its peer e, not a */
-	if (mount("zdtm-z", at("d/z"), "tmpfs", 0, "size=16k")) {
+	if (mount("zdtm-z", mntns_at(dir, "d/z"), "tmpfs", 0, "size=16k")) {
 		fail("mount on d");
 	} else if (dev_of("e/z") != dev_of("d/z") || dev_of("a/z") == dev_of("d/z")) {
 		fail("a mount on d did not reach its peer e only");
 	}
-	if (!mount(at("u"), at("ub"), NULL, MS_BIND, NULL) || errno != EINVAL)
+	if (!mount(mntns_at(dir, "u"), mntns_at(dir, "ub"), NULL, MS_BIND, NULL) || errno != EINVAL)
 		fail("the unbindable tmpfs could be bound");
 
-	umount2(at("e"), MNT_DETACH);
-	umount2(at("d"), MNT_DETACH);
-	umount2(at("c"), MNT_DETACH);
-	umount2(at("b"), MNT_DETACH);
-	umount2(at("a"), MNT_DETACH);
-	umount2(at("u"), MNT_DETACH);
+	umount2(mntns_at(dir, "e"), MNT_DETACH);
+	umount2(mntns_at(dir, "d"), MNT_DETACH);
+	umount2(mntns_at(dir, "c"), MNT_DETACH);
+	umount2(mntns_at(dir, "b"), MNT_DETACH);
+	umount2(mntns_at(dir, "a"), MNT_DETACH);
+	umount2(mntns_at(dir, "u"), MNT_DETACH);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		rmdir(at(dirs[i]));
+		rmdir(mntns_at(dir, dirs[i]));
 	rmdir(dir);
 	if (test_failed())
 		return 1;

@@ -180,6 +180,17 @@ static inline const char *mntns_tmp(const char *rel)
 	return buf[n];
 }
 
+/* dir/rel, in one of four buffers used in turn (a call can take up to four). */
+static inline char *mntns_at(const char *dir, const char *rel)
+{
+	static char buf[4][256];
+	static int n;
+
+	n = (n + 1) % 4;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, rel);
+	return buf[n];
+}
+
 static inline unsigned long mntns_ino(const char *path)
 {
 	struct stat st;
