@@ -102,7 +102,21 @@ static int enter_scratch_root(const char *pattern)
 	return 0;
 }
 
-static void prepare_core(int proc_fd)
+/*
+ * No core at all: RLIMIT_CORE 0 stops a core written to a file only; the
+ * kernel pipes one to a "|program" pattern whatever the limit (but 1), so
+ * the task is made not dumpable, which no pattern gets past.
+ */
+static void forbid_core(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+/* Ready to dump a core into a scratch root; false (nothing done) when it can't be made there. */
+static bool prepare_core(int proc_fd)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	char pattern[PATH_MAX];
@@ -110,15 +124,16 @@ static void prepare_core(int proc_fd)
 
 	ret = read_core_pattern(proc_fd, pattern, sizeof(pattern));
 	if (ret || !core_pattern_is_file(pattern))
-		return;
+		return false;
 	/* before the chroot: /proc is not there afterwards */
 	ret = write_file_at(proc_fd, "self/coredump_filter", "0\n");
 	if (ret)
 		pr_warn("can't set coredump_filter: %s: the scratch core may not fit\n", strerror(-ret));
 	ret = enter_scratch_root(pattern);
 	if (ret) {
+		/* (a core would go to criu's cwd) */
 		pr_warn("can't make a scratch root for a core dump: %s\n", strerror(-ret));
-		return;
+		return false;
 	}
 	if (setrlimit(RLIMIT_CORE, &rl)) {
 		getrlimit(RLIMIT_CORE, &rl);
@@ -126,6 +141,7 @@ static void prepare_core(int proc_fd)
 		setrlimit(RLIMIT_CORE, &rl);
 	}
 	prctl(PR_SET_DUMPABLE, 1);
+	return true;
 }
 
 int check_exit_status(int proc_fd, const char *what, int got, int want)
@@ -147,14 +163,12 @@ int check_exit_status(int proc_fd, const char *what, int got, int want)
 void __attribute__((noreturn)) exit_with_status(int proc_fd, int status)
 {
 	if (WIFSIGNALED(status)) {
-		struct rlimit no_core = { 0, 0 };
 		int sig = WTERMSIG(status);
 		sigset_t set;
 
-		if (WCOREDUMP(status))
-			prepare_core(proc_fd);
-		else
-			setrlimit(RLIMIT_CORE, &no_core);
+		/* (without the core the status lacks its bit: check_exit_status() says why) */
+		if (!WCOREDUMP(status) || !prepare_core(proc_fd))
+			forbid_core();
 		signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigaddset(&set, sig);
