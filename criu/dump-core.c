@@ -1088,11 +1088,12 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			pr_err("can't collect the state of task %d: %s\n", item->pid, strerror(-ret));
 	}
 	if (!ret) {
-		/* Each task has its own mm, fd table, fs and sighand (sharing them between processes is not supported). */
+		/* Each task has its own mm and sighand; fd tables and fs may be shared (task-share.c). */
 		TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 
-		ids.vm_id = ids.fs_id = ids.sighand_id = item_vpid(item);
+		ids.vm_id = ids.sighand_id = item_vpid(item);
 		ids.files_id = item->files_id;
+		ids.fs_id = item->fs_id;
 		if (item->pid_ns_id) {
 			ids.has_pid_ns_id = true;
 			ids.pid_ns_id = item->pid_ns_id;

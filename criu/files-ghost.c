@@ -375,7 +375,7 @@ static int read_remaps(struct rst_ctx *ctx, struct ghosts_rst *st)
 	return ret < 0 ? ret : 0;
 }
 
-int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
+int remap_of_file(struct rst_ctx *ctx, uint32_t id, int *ret_type, uint32_t *ret_remap_id)
 {
 	struct ghosts_rst *st = ghosts_rst(ctx);
 	int ret;
@@ -392,14 +392,25 @@ int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
 
 		if (e->orig_id != id)
 			continue;
-		if (!e->has_remap_type || e->remap_type != REMAP_TYPE__GHOST)
-			return pr_fail(-EOPNOTSUPP,
-				       "remap-fpath.img: file %u comes back by a remap of type %d; criu restores only ghost files\n",
-				       id, e->has_remap_type ? e->remap_type : 0);
-		*ret_gid = e->remap_id;
+		*ret_type = e->has_remap_type ? e->remap_type : REMAP_TYPE__LINKED;
+		*ret_remap_id = e->remap_id;
 		return 1;
 	}
 	return 0;
+}
+
+int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid)
+{
+	int type, ret = remap_of_file(ctx, id, &type, ret_gid);
+
+	if (ret <= 0 || type == REMAP_TYPE__GHOST)
+		return ret;
+	if (type == REMAP_TYPE__PROCFS)	/* /proc/PID of a process that is gone: files-deadproc.c */
+		return 0;
+	return pr_fail(-EOPNOTSUPP,
+		       "remap-fpath.img: file %u comes back by a remap of type %d; criu restores only ghost files and "
+		       "/proc directories of processes that are gone\n",
+		       id, type);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
+#include "deadproc.h"
 #include "ghost.h"
 #include "image.h"
 #include "mount.h"
@@ -477,6 +478,7 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	unsigned int flags = r->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	uint32_t gid;
+	pid_t dead;
 	int fd, ret;
 
 	/*
@@ -488,6 +490,12 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return 0;
 	}
 
+	/* /proc/PID of a process that is gone: a task's cwd, entered by its stub (files-deadproc.c) */
+	ret = dead_proc_of_file(ctx, d->id, &dead);
+	if (ret) {
+		*ret_fd = -1;
+		return ret < 0 ? ret : 0;
+	}
 	ret = r->has_ext && r->ext ? 0 : ghost_of_file(ctx, d->id, &gid);
 	if (ret < 0)
 		return ret;

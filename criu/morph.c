@@ -35,6 +35,7 @@
 #include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "task-share.h"
 #include "seccomp.h"
 #include "task-attrs.h"
 #include "compel/compel.h"
@@ -483,9 +484,13 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 /* ------------------------------------------------------ per-process steps */
 
+/* In an fd table shared by processes, the last of them to get here closes them (task-share.c). */
 static int close_service_fds(struct morph_task *mt)
 {
 	int lo = mt->nr_service_fds ? mt->service_fds[0] : -1;
+
+	if (!share_last_of_fdt(mt->item))
+		return 0;
 
 	/* all of them, as usual, in a row: one close_range() */
 	if (mt->nr_service_fds == SFD_NR && lo >= 0 && mt->service_fds[SFD_NR - 1] == lo + SFD_NR - 1) {

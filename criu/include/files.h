@@ -138,8 +138,7 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
 void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
  * States the dump refuses (files-check.c). check_tree_files(): before
- * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
- * tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
+ * anything is dumped, the tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
  * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
  * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.

@@ -21,6 +21,11 @@ int dump_ghost(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p
 /* End of dump: forget the ghosts (remap-fpath.img is one of dump_files_img()'s). */
 void dump_ghost_fini(struct dump_files_ctx *ctx);
 
+/*
+ * Restore: 1 when file id has an entry in remap-fpath.img (its remap_type,
+ * CRIU's REMAP_TYPE__*, and remap_id), 0 when not, -errno.
+ */
+int remap_of_file(struct rst_ctx *ctx, uint32_t id, int *ret_type, uint32_t *ret_remap_id);
 /* Restore: 1 and the ghost id when file id is a ghost, 0 when not, -errno. */
 int ghost_of_file(struct rst_ctx *ctx, uint32_t id, uint32_t *ret_gid);
 /*

@@ -114,6 +114,10 @@ struct rst_info {
 	int chain_fd;			/* pages gathered through the parent images (memfd), or -1 */
 	int slot;			/* index in the shared area */
 	pid_t *real_tids;		/* own pid namespace: the tids criu sees, per thread */
+	/* task-share.c: the task that makes its fd table / fs (itself when it is the first of its sharers) */
+	struct pstree_item *fdt_owner, *fs_owner;
+	uint64_t clone_flags;		/* CLONE_FILES, CLONE_FS: made sharing its parent's */
+	int fdt_left;			/* the owner's: tasks of its fd table whose morph still needs the service fds */
 };
 
 static inline struct rst_info *rsti(struct pstree_item *item)

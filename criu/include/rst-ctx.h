@@ -40,6 +40,7 @@ struct rst_slot {
 	pid_t pid;		/* the dumped pid */
 	pid_t real;		/* set by the parent once the clone worked */
 	int ns_ready;		/* set by the stub once its namespaces are joined or made (ns-restore.c) */
+	int fds_done;		/* set by a stub that makes an fd table once its fds are in place (task-share.c) */
 	char msg[512];		/* the stub's error, when it failed */
 };
 
