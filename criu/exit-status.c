@@ -44,7 +44,7 @@ bool core_pattern_is_file(const char *pattern)
 	return pattern[0] && pattern[0] != '|' && pattern[0] != '@';
 }
 
-/* mkdir -p of the directories of an absolute pattern (in the new root). */
+/* mkdir -p of the directories of a pattern, absolute or relative (in the new root, also the cwd). */
 static int make_pattern_dirs(const char *pattern)
 {
 	char path[PATH_MAX], *slash, *p;
@@ -94,11 +94,10 @@ static int enter_scratch_root(const char *pattern)
 		return -errno;
 	if (fchdir(mnt) || chroot("."))
 		return -errno;
-	if (pattern[0] == '/') {
-		ret = make_pattern_dirs(pattern);
-		if (ret)
-			return ret;
-	}
+	/* (a relative pattern is below the cwd, the same root) */
+	ret = make_pattern_dirs(pattern);
+	if (ret)
+		return ret;
 	return 0;
 }
 

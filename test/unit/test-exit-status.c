@@ -6,10 +6,11 @@
  * without the core-dump bit in its dumped status: no crash report for the
  * host's collector, and no core-dump bit a status without it would not have.
  * Under the host's own pattern, when it names a file, a status with the bit
- * still gets it (the scratch core).
+ * still gets it (the scratch core), and under a relative pattern with a
+ * directory in it (made in the scratch root).
  *
- * core_pattern is the host's: the test sets a pipe for the few milliseconds
- * two processes take to end and puts the old pattern back at once. Needs
+ * core_pattern is the host's: the test sets another for the few milliseconds
+ * a process or two take to end and puts the old pattern back at once. Needs
  * root; exit 77 when core_pattern can't be written.
  */
 #include <errno.h>
@@ -78,6 +79,18 @@ int main(void)
 	      "pipe pattern: SIGSEGV with the core bit pipes no core, the bit is missing (status %#x)", cored);
 	check(check_exit_status(proc, "test child", cored, SIGSEGV | WCOREFLAG) == -EOPNOTSUPP,
 	      "pipe pattern: the missing bit is refused as not restorable here");
+
+	/* a relative pattern with a directory: made in the scratch root too */
+	if (write_pattern("criu-test-exit-status.d/core")) {
+		check(0, "can't set a relative core_pattern: %s", strerror(errno));
+	} else {
+		cored = end_child(proc, SIGSEGV | WCOREFLAG);
+		if (write_pattern(old))
+			fprintf(stderr, "can't put core_pattern '%s' back: %s\n", old, strerror(errno));
+		check(cored >= 0 && WIFSIGNALED(cored) && WCOREDUMP(cored),
+		      "pattern 'dir/core': the core bit is made, the directory made in the scratch root (status %#x)",
+		      cored);
+	}
 
 	if (core_pattern_is_file(old)) {
 		cored = end_child(proc, SIGSEGV | WCOREFLAG);
