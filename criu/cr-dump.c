@@ -413,6 +413,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
+	fctx.criu_ns_id = nss.criu_id;
 	files_ready = true;
 	ret = dump_mem_ctx_init(&mctx);
 	if (ret)

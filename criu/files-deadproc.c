@@ -74,7 +74,7 @@ int dump_dead_proc_cwd(struct dump_files_ctx *ctx, struct pstree_item *item, uin
 	p.flags = O_RDONLY | O_DIRECTORY;
 	p.stat.st_mode = S_IFDIR | 0555;
 	p.item = item;
-	ret = write_path_file(ctx, &p, &fown, -1, ret_id);
+	ret = write_path_file(ctx, &p, p.link, &fown, -1, ret_id);
 	if (ret)
 		return ret;
 	img = dump_files_img(ctx, CR_FD_REMAP_FPATH);

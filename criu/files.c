@@ -250,6 +250,11 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 {
 	int ret = 0, r;
 
+	/* a watch on a removed inode needs its ghost, which a later fd may have made */
+	if (!ctx->failed) {
+		ret = dump_ghost_check_watched(ctx);
+		ctx->failed = ret != 0;
+	}
 	if (ctx->failed)
 		discard_image(ctx->files_img);
 	else if (ctx->files_img)
