@@ -37,6 +37,7 @@
 #include "pstree.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "userns.h"
 #include "task-share.h"
 #include "seccomp.h"
 #include "task-attrs.h"
@@ -819,6 +820,8 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		ret = mntns_read_images(ctx);
 	if (!ret)	/* who makes each fd table and fs shared by processes */
 		ret = share_plan_restore(ctx);
+	if (!ret)
+		ret = userns_check_shares(ctx);
 	return ret;
 }
 

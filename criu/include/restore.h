@@ -217,6 +217,7 @@ struct morph_task {
 	int nr_service_fds;
 	int service_fds[8];		/* fds of the stub to close */
 	struct morph_thread *th;	/* morph.c's per-thread state */
+	int remote_userns_fd;		/* >= 0: the task's fd of the user namespace it enters (userns.c) */
 };
 int morph_task(struct rst_ctx *ctx, struct morph_task *mt);
 struct ThreadInfoX86;
