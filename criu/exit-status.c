@@ -50,7 +50,7 @@ bool core_pattern_is_file(const char *pattern)
 	return pattern[0] && pattern[0] != '|' && pattern[0] != '@';
 }
 
-/* mkdir -p of the directories of an absolute pattern (in the new root). */
+/* mkdir -p of the directories of a pattern, absolute or relative (in the new root, also the cwd). */
 static int make_pattern_dirs(const char *pattern)
 {
 	char path[PATH_MAX], *slash, *p;
@@ -100,15 +100,31 @@ static int enter_scratch_root(const char *pattern)
 		return -errno;
 	if (fchdir(mnt) || chroot("."))
 		return -errno;
-	if (pattern[0] == '/') {
-		ret = make_pattern_dirs(pattern);
-		if (ret)
-			return ret;
-	}
+	/* (a relative pattern is below the cwd, the same root) */
+	ret = make_pattern_dirs(pattern);
+	if (ret)
+		return ret;
 	return 0;
 }
 
-/* The privileged part: the scratch root (fsopen and chroot need criu's capabilities); true when ready. */
+/*
+ * No core at all: RLIMIT_CORE 0 stops a core written to a file only; the
+ * kernel pipes one to a "|program" pattern whatever the limit (but 1), so
+ * the task is made not dumpable, which no pattern gets past.
+ */
+static void forbid_core(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+/*
+ * Ready to dump a core into a scratch root (the privileged part: fsopen and
+ * chroot need criu's capabilities); false (nothing done) when it can't be
+ * made there.
+ */
 static bool prepare_core(int proc_fd)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -124,6 +140,7 @@ static bool prepare_core(int proc_fd)
 		pr_warn("can't set coredump_filter: %s: the scratch core may not fit\n", strerror(-ret));
 	ret = enter_scratch_root(pattern);
 	if (ret) {
+		/* (a core would go to criu's cwd) */
 		pr_warn("can't make a scratch root for a core dump: %s\n", strerror(-ret));
 		return false;
 	}
@@ -236,14 +253,13 @@ void __attribute__((noreturn)) exit_with_status(int proc_fd, int status, const C
 	if (creds)
 		take_creds(creds);
 	if (WIFSIGNALED(status)) {
-		struct rlimit no_core = { 0, 0 };
 		int sig = WTERMSIG(status);
 		sigset_t set;
 
 		if (core)
 			prctl(PR_SET_DUMPABLE, 1);	/* new ids made it undumpable */
 		else
-			setrlimit(RLIMIT_CORE, &no_core);
+			forbid_core();	/* (without the core the status lacks its bit: check_exit_status() says why) */
 		signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigaddset(&set, sig);
