@@ -23,6 +23,7 @@
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
+#include "page-pipe.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -319,6 +320,8 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->entries_only = false;
 	pc->x = x;
 	pc->w = NULL;
+	pc->pp = NULL;
+	pc->nr_spliced = 0;
 	pc->nr_readv = pc->nr_memread = 0;
 	pc->reader_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	pc->reader_wait_ns = pc->writer_cpu_ns = pc->writer_wait_ns = 0;
@@ -398,15 +401,77 @@ static int pages_write_failed(struct page_copier *pc, int err)
 		       strerror(-err));
 }
 
+void page_copier_use_pipe(struct page_copier *pc, struct page_pipe *pp)
+{
+	pc->pp = pp;
+}
+
+/* Drop the first n bytes of the queued ranges. */
+static void riov_advance(struct page_copier *pc, size_t n)
+{
+	int i = 0;
+
+	pc->queued -= n;
+	while (n && n >= pc->riov[i].iov_len)
+		n -= pc->riov[i++].iov_len;
+	if (n) {
+		pc->riov[i].iov_base = (char *)pc->riov[i].iov_base + n;
+		pc->riov[i].iov_len -= n;
+	}
+	memmove(pc->riov, pc->riov + i, (pc->nr_iov - i) * sizeof(pc->riov[0]));
+	pc->nr_iov -= i;
+}
+
+/*
+ * The queued ranges through the page pipe: the task vmsplice()s them, they
+ * are spliced to the page server. What the task could not splice (a range
+ * vmsplice() refuses) stays queued for the copy.
+ */
+static int push_through_pipe(struct page_copier *pc)
+{
+	ssize_t n;
+	int ret;
+
+	if (pc->w) {
+		ret = pc_writer_drain(pc->w);	/* the bytes go out in entry order */
+		if (ret < 0)
+			return pages_write_failed(pc, ret);
+	}
+	n = page_pipe_fill(pc->pp, pc->riov, pc->nr_iov);
+	if (n < 0 || n % PAGE_SIZE) {
+		pr_debug("vmsplice of %zu bytes in %d gave %zd (%s): copying them\n", pc->queued, pc->pid, n,
+			 n < 0 ? strerror((int)-n) : "part of a page");
+		if (n > 0)
+			return -EIO;	/* a part of a page in the pipe: the stream can't go on */
+		return 0;
+	}
+	ret = ps_xfer_splice(pc->x, pc->pp->rfd, n);
+	if (ret < 0)
+		return pages_write_failed(pc, ret);
+	pc->nr_spliced += n;
+	riov_advance(pc, n);
+	return 0;
+}
+
 /* Copy the queued ranges into the current slot and hand it to the writer. */
 static int page_copier_push(struct page_copier *pc)
 {
 	char *slot = pc->buf + pc->cur * pc->slot_size;
-	struct iovec local = { .iov_base = slot, .iov_len = pc->queued };
+	struct iovec local;
 	int ret = 0;
 
 	if (!pc->queued)
 		return 0;
+	if (pc->pp && !pc->force) {
+		ret = push_through_pipe(pc);
+		if (ret < 0)
+			return ret;
+		if (!pc->queued) {
+			pc->nr_iov = 0;
+			return 0;
+		}
+	}
+	local = (struct iovec){ .iov_base = slot, .iov_len = pc->queued };
 	if (pc->w) {
 		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
 		if (ret < 0)

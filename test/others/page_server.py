@@ -10,7 +10,10 @@ First, while the task runs (it must run on, unstopped, after each): RPC
 PAGE_SERVER and an RPC PRE_DUMP with ps to it; a pre-dump over --ps-socket
 on both sides (page-server --daemon --pidfile); refusals: a page server
 whose certificate another CA signed, and one that trusts another CA (so
-refuses our client). Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+refuses our client). Last, a plain dump -R of a fresh task to a page
+server: its pages must go through the task's page pipe (vmsplice, the log
+counts them), the task must be left with the fds it had and run on, and
+the images restore right. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
@@ -23,6 +26,7 @@ us and by CRIU.
 import ctypes
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -305,6 +309,30 @@ def interop(up, work, exe, certs):
                           ("CRIU" if rst else "us"), rst)
 
 
+def fds_of(pid):
+    return sorted(os.listdir("/proc/%d/fd" % pid))
+
+
+def page_pipe(exe, work):
+    """A plain dump -R to a page server: the pages go through a pipe the task vmsplice()s them into."""
+    result = os.path.join(work, "result-pipe")
+    pid = start_task(exe, result)
+    fds = fds_of(pid)
+    rc, prc = one_pass("dump", pid, work, 5, extra_cli=("-R",), chain=False)
+    ok(rc == 0 and prc == 0, "plain dump -R to a page server (criu %d, page server %d)" % (rc, prc))
+    m = re.search(r"(\d+) pages in (\d+) vmsplice", log_of(work, "c5"))
+    spliced = int(m.group(1)) if m else 0
+    ok(spliced >= MIB * 256 and int(m.group(2)) > 0,
+       "its pages went through the task's pipe: %d pages in %s vmsplice calls" % (spliced, m.group(2) if m else "no"))
+    ok(running(pid) and fds_of(pid) == fds, "the task runs on with the fds it had (%s)" % " ".join(fds_of(pid)))
+    os.kill(pid, signal.SIGKILL)
+    reap()
+    final = os.path.join(work, "s5")
+    for f in glob.glob(os.path.join(work, "c5", "*.img")):
+        shutil.copy(f, final)
+    restore_and_check(pid, final, result, "dump through the page pipe")
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -370,6 +398,7 @@ def main():
     reap()
     res = open(result).read().strip() if os.path.exists(result) else "no result"
     ok(res == "OK", "the restored task found every word right (%s)" % res)
+    page_pipe(exe, work)
     print("# passes and dump %.1f s, the whole test %.1f s" % (dumped - t0, time.time() - t0))
     if all(results):
         shutil.rmtree(work)
