@@ -33,6 +33,7 @@
 #define LOG_PREFIX "mem: "
 
 #define COPY_BUF_SIZE (4UL << 20)	/* staging buffer: big batches, still cache friendly */
+#define PAGE_PIPE_SIZE (1UL << 20)	/* each page pipe: /proc/sys/fs/pipe-max-size's default */
 /*
  * pagemap words per read: 32 MiB of address space. The pages are read and queued between
  * two pagemap reads while the writer thread drains the staging buffer; a read of densely
@@ -521,7 +522,7 @@ static bool use_page_pipe(struct mm_dump *d, const struct page_xfer *x, struct p
 
 	if (!x->ps || x->ps->tls || x->digests || d->ctx->lazy_remote)
 		return false;
-	ret = page_pipe_open(pp, d->item, size);
+	ret = page_pipe_open(pp, d->item, PC_SLOTS, size);
 	if (ret)
 		pr_info("task %d: no page pipe (%s): its pages are copied\n", d->pid, strerror(-ret));
 	return !ret;
@@ -617,7 +618,7 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 		page_xfer_abort(&x);
 		return pr_fail(ret, "task %d: bad page copy buffer\n", d->pid);
 	}
-	if (use_page_pipe(d, &x, &pp, pc.slot_size))
+	if (use_page_pipe(d, &x, &pp, PAGE_PIPE_SIZE))
 		page_copier_use_pipe(&pc, &pp);
 
 	for (int i = 0; i < d->nr_vmas && !ret; i++) {

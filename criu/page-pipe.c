@@ -35,10 +35,10 @@ static long pp_rsys(struct page_pipe *pp, long nr, unsigned long a1, unsigned lo
 	return err ? err : r;
 }
 
-/* The pipe in the task; criu takes its read end, the task keeps the write end. */
-static int make_pipe(struct page_pipe *pp, struct pstree_item *item)
+/* Pipe i in the task; criu takes its read end, the task keeps the write end. */
+static int make_pipe(struct page_pipe *pp, struct pstree_item *item, int i, size_t want)
 {
-	int fds[2];
+	int fds[2], sz;
 	long r = pp_rsys(pp, __NR_pipe2, pp->rs.scratch, O_CLOEXEC, 0, 0);
 	int err;
 
@@ -47,64 +47,66 @@ static int make_pipe(struct page_pipe *pp, struct pstree_item *item)
 	err = compel_mem_read(pp->rs.tid, pp->rs.mem_fd, pp->rs.scratch, fds, sizeof(fds));
 	if (err)
 		return err;	/* the fds are not known: the finish can't close them, the task keeps two */
-	pp->task_wfd = fds[1];
-	pp->rfd = sys_pidfd_getfd(item->pidfd, fds[0], 0);
-	err = pp->rfd < 0 ? -errno : 0;
+	pp->task_wfd[i] = fds[1];
+	pp->nr = i + 1;
+	pp->rfd[i] = sys_pidfd_getfd(item->pidfd, fds[0], 0);
+	err = pp->rfd[i] < 0 ? -errno : 0;
 	pp_rsys(pp, __NR_close, fds[0], 0, 0, 0);
-	return err;
+	if (err)
+		return err;
+	sz = fcntl(pp->rfd[i], F_SETPIPE_SZ, (int)want);
+	if (sz < 0)
+		return -errno;
+	if (!pp->size || (size_t)sz < pp->size)
+		pp->size = sz;
+	return 0;
 }
 
-int page_pipe_open(struct page_pipe *pp, struct pstree_item *item, size_t want)
+int page_pipe_open(struct page_pipe *pp, struct pstree_item *item, int nr, size_t want)
 {
 	unsigned long code;
 	unsigned int flags;
-	int ret, sz;
+	int ret;
 
 	memset(pp, 0, sizeof(*pp));
-	pp->rfd = pp->task_wfd = -1;
+	for (int i = 0; i < PAGE_PIPES_MAX; i++)
+		pp->rfd[i] = pp->task_wfd[i] = -1;
 	pp->rs.mem_fd = -1;	/* the finish closes it: not fd 0 when the prepare is not reached */
+	if (nr < 1 || nr > PAGE_PIPES_MAX)
+		return -EINVAL;
 	ret = task_rsys_code_flags(item, &code, &flags);
 	if (ret)
 		return ret;
 	ret = compel_rsys_prepare_flags(&pp->rs, item->pid, code, COMPEL_RSYS_POKE | flags);
 	if (!ret)
 		ret = compel_rsys_map_scratch(&pp->rs, PC_MAX_IOV * sizeof(struct iovec));
-	if (!ret)
-		ret = make_pipe(pp, item);
-	if (!ret) {
-		sz = fcntl(pp->rfd, F_SETPIPE_SZ, (int)want);
-		if (sz < 0)
-			ret = -errno;
-		else if ((size_t)sz < want)
-			ret = -ENOBUFS;
-		else
-			pp->size = sz;
-	}
+	for (int i = 0; !ret && i < nr; i++)
+		ret = make_pipe(pp, item, i, want);
 	if (ret) {
 		page_pipe_close(pp);
 		return ret;
 	}
-	pr_debug("task %d: pipe of %zu bytes, write end %d in the task\n", item->pid, pp->size, pp->task_wfd);
+	pr_debug("task %d: %d pipes of %zu bytes\n", item->pid, pp->nr, pp->size);
 	return 0;
 }
 
-ssize_t page_pipe_fill(struct page_pipe *pp, const struct iovec *riov, int n)
+ssize_t page_pipe_fill(struct page_pipe *pp, int i, const struct iovec *riov, int n)
 {
 	size_t len = 0;
 	long r;
 	int err;
 
-	if ((size_t)n * sizeof(*riov) > pp->rs.scratch_size)
+	if ((size_t)n * sizeof(*riov) > pp->rs.scratch_size || i < 0 || i >= pp->nr)
 		return -E2BIG;
-	for (int i = 0; i < n; i++)
-		len += riov[i].iov_len;
+	for (int k = 0; k < n; k++)
+		len += riov[k].iov_len;
 	if (len > pp->size)
 		return -E2BIG;
 	err = compel_mem_write(pp->rs.tid, pp->rs.mem_fd, pp->rs.scratch, riov, n * sizeof(*riov));
 	if (err)
 		return err;
 	/* never blocks: the pipe is empty and holds len bytes of pages */
-	r = pp_rsys(pp, __NR_vmsplice, pp->task_wfd, pp->rs.scratch, n, SPLICE_F_NONBLOCK);
+	r = pp_rsys(pp, __NR_vmsplice, pp->task_wfd[i], pp->rs.scratch, n, SPLICE_F_NONBLOCK);
 	pp->nr_vmsplice++;
 	return r;
 }
@@ -113,16 +115,18 @@ int page_pipe_close(struct page_pipe *pp)
 {
 	int ret = 0, fin;
 
-	if (pp->task_wfd >= 0) {
-		long r = pp_rsys(pp, __NR_close, pp->task_wfd, 0, 0, 0);
+	for (int i = 0; i < PAGE_PIPES_MAX; i++) {
+		if (pp->task_wfd[i] >= 0) {
+			long r = pp_rsys(pp, __NR_close, pp->task_wfd[i], 0, 0, 0);
 
-		if (r < 0)
-			ret = (int)r;
-		pp->task_wfd = -1;
+			if (r < 0 && !ret)
+				ret = (int)r;
+			pp->task_wfd[i] = -1;
+		}
+		if (pp->rfd[i] >= 0)
+			close(pp->rfd[i]);
+		pp->rfd[i] = -1;
 	}
-	if (pp->rfd >= 0)
-		close(pp->rfd);
-	pp->rfd = -1;
 	fin = compel_rsys_finish(&pp->rs);
 	return ret ?: fin;
 }

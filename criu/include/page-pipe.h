@@ -17,26 +17,34 @@ struct pstree_item;
  * once, into the socket, instead of twice (process_vm_readv() into the
  * staging buffer, then the send).
  */
+#define PAGE_PIPES_MAX 4
+
+/*
+ * A few pipes, one per slot of the copier's ring: the task fills one
+ * while the copier's writer thread splices another to the socket.
+ */
 struct page_pipe {
 	struct compel_rsys rs;
-	int rfd;			/* criu's read end */
-	int task_wfd;			/* the write end's number in the task */
-	size_t size;			/* the pipe's capacity, bytes */
+	int nr;				/* pipes made */
+	int rfd[PAGE_PIPES_MAX];	/* criu's read ends */
+	int task_wfd[PAGE_PIPES_MAX];	/* the write ends' numbers in the task */
+	size_t size;			/* each pipe's capacity, bytes */
 	unsigned long nr_vmsplice;	/* remote vmsplice() calls made */
 };
 
 /*
- * Make the pipe in item (seized, stopped) with a capacity of want bytes;
- * 0 or -errno (then nothing is left in the task and the caller copies).
+ * Make nr pipes (at most PAGE_PIPES_MAX) in item (seized, stopped), each
+ * with a capacity of want bytes; 0 or -errno (then nothing is left in
+ * the task and the caller copies).
  */
-int page_pipe_open(struct page_pipe *pp, struct pstree_item *item, size_t want);
+int page_pipe_open(struct page_pipe *pp, struct pstree_item *item, int nr, size_t want);
 /*
  * The task vmsplice()s the remote ranges riov[0..n) (page aligned, at most
- * pp->size bytes, the pipe empty) into the pipe: the bytes that went in
- * (the ranges' first bytes, in order; fewer than asked when a range
- * can't be spliced), or -errno.
+ * pp->size bytes) into pipe i, which is empty: the bytes that went in (the
+ * ranges' first bytes, in order; fewer than asked when a range can't be
+ * spliced), or -errno.
  */
-ssize_t page_pipe_fill(struct page_pipe *pp, const struct iovec *riov, int n);
+ssize_t page_pipe_fill(struct page_pipe *pp, int i, const struct iovec *riov, int n);
 /* Close the task's end and criu's, end the remote syscalls; the first error. */
 int page_pipe_close(struct page_pipe *pp);
 
