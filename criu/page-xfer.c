@@ -288,6 +288,35 @@ int ps_get_pages(struct ps_conn *c, int pid, uint64_t vaddr, uint64_t nr_pages, 
 
 /* ------------------------------------------------------------ server */
 
+int ps_serve_gets(struct ps_conn *c, ps_get_fn get, void *arg)
+{
+	for (;;) {
+		struct ps_iov iov;
+		int32_t answer = 0;
+		int ret = ps_recv(c, &iov, sizeof(iov));
+
+		if (ret)
+			return pr_fail(ret, "the lazy-pages client went away before it had every page: %s\n",
+				       strerror(-ret));
+		switch (iov.cmd & PS_CMD_MASK) {
+		case PS_IOV_GET:
+			ret = get(arg, c, &iov);
+			break;
+		case PS_IOV_PARENT:
+			ret = ps_send(c, &answer, sizeof(answer));
+			break;
+		case PS_IOV_CLOSE:
+		case PS_IOV_FORCE_CLOSE:
+			return ps_send(c, &answer, sizeof(answer));
+		default:
+			ret = pr_fail(-EPROTO, "command %#x: this page server serves lazy pages only (PS_IOV_GET)\n",
+				      iov.cmd);
+		}
+		if (ret)
+			return ret;
+	}
+}
+
 int ps_listen(const struct ps_conf *conf, unsigned int *ret_port)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
