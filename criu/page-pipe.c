@@ -78,6 +78,8 @@ int page_pipe_open(struct page_pipe *pp, struct pstree_item *item, int nr, size_
 	if (ret)
 		return ret;
 	ret = compel_rsys_prepare_flags(&pp->rs, item->pid, code, COMPEL_RSYS_POKE | flags);
+	/* one thread: nobody else writes the recovery code, it is written once, not before each call */
+	pp->rs.sole_writer = item->nr_threads == 1;
 	if (!ret)
 		ret = compel_rsys_map_scratch(&pp->rs, PC_MAX_IOV * sizeof(struct iovec));
 	for (int i = 0; !ret && i < nr; i++)
