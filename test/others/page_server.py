@@ -13,7 +13,9 @@ whose certificate another CA signed, and one that trusts another CA (so
 refuses our client). Last, a plain dump -R of a fresh task to a page
 server: its pages must go through the task's page pipe (vmsplice, the log
 counts them), the task must be left with the fds it had and run on, and
-the images restore right. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+the images restore right; the same with a child forked after the fill
+(pages shared copy-on-write go through /proc/PID/mem, in one stream with
+the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
@@ -122,7 +124,7 @@ def pages_in(d):
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "pages-*.img"))) // 4096
 
 
-def start_task(exe, result):
+def start_task(exe, result, single=True):
     pid = os.fork()
     if pid == 0:
         os.setsid()
@@ -130,7 +132,7 @@ def start_task(exe, result):
         for i in range(3):
             os.dup2(null, i)
         os.closerange(3, 1024)
-        os.execv(exe, [exe, result, str(MIB), "single"])
+        os.execv(exe, [exe, result, str(MIB)] + (["single"] if single else []))
     for _ in range(500):	# filled: its whole area is resident
         with open("/proc/%d/status" % pid) as f:
             rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
@@ -331,6 +333,21 @@ def page_pipe(exe, work):
     for f in glob.glob(os.path.join(work, "c5", "*.img")):
         shutil.copy(f, final)
     restore_and_check(pid, final, result, "dump through the page pipe")
+
+    # a child forked after the fill: most pages shared copy-on-write (read through /proc/PID/mem),
+    # the chunks rewritten since then the task's own (through the pipe), in one stream
+    pid = start_task(exe, result, single=False)
+    time.sleep(1.5)
+    rc, prc = one_pass("dump", pid, work, 6, chain=False)
+    ok(rc == 0 and prc == 0, "parent and child: dump to a page server (criu %d, page server %d)" % (rc, prc))
+    stats = re.findall(r"(\d+) mem reads, (\d+) pages in \d+ vmsplice", log_of(work, "c6"))
+    ok(len(stats) == 2 and all(int(a) > 0 and int(b) > 0 for a, b in stats),
+       "parent and child: pages both read through mem and spliced (%s)" % stats)
+    reap()
+    final = os.path.join(work, "s6")
+    for f in glob.glob(os.path.join(work, "c6", "*.img")):
+        shutil.copy(f, final)
+    restore_and_check(pid, final, result, "parent and child through the page pipe")
 
 
 def main():
