@@ -295,7 +295,7 @@ def mem_run(mib, fs, mode, args, work):
         r["base_write"] = basecopy_us(["write", base, str(mib), cond.basecopy_delay()])
         os.unlink(base)
         cond.before(mib)
-        r["dump"], _ = run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
+        r["dump"], _ = run([CRIU, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
     finally:
         p.kill()
         st = p.wait()
@@ -312,7 +312,7 @@ def mem_run(mib, fs, mode, args, work):
     if fs == "disk":
         drop_cache(pages_img)
     cond.before(mib)
-    r["restore"], _ = run([criu, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
+    r["restore"], _ = run([CRIU, "restore", "-D", img, "-d", "-v4", "-o", "restore.log"])
     try:
         os.kill(p.pid, signal.SIGUSR1)
         st = wait_exit(p.pid, 60)

@@ -39,7 +39,9 @@ static const struct criu_feature criu_features[] = {
 	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },
 	{ "tun_ns", CAT_NAMED, NULL, "tun devices" },
-	{ "userns", CAT_EXTRA, NULL, "user namespaces" },
+	{ "userns", CAT_EXTRA, NULL,
+	  "a user namespace that owns the tree's pid or other namespaces (a container's), nested or several user "
+	  "namespaces, threads in one (one user namespace, a child of criu's, is restored)" },
 	{ "fdinfo_lock", CAT_EXTRA, NULL, NULL },	/* --file-locks (file-lock.c) */
 	{ "seccomp_suspend", CAT_EXTRA, "seccomp-suspend", NULL },
 	{ "seccomp_filters", CAT_EXTRA, "seccomp-filters", NULL },

@@ -33,6 +33,7 @@
 #include "seccomp.h"
 #include "seize.h"
 #include "stats.h"
+#include "task-share.h"
 
 #include "inventory.pb-c.h"
 #include "page-server.h"
@@ -183,7 +184,8 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	mctx->dump_us += stats_now_us() - mem_start;
 	if (!ret)
 		ret = fault_step("dump-fs") ?: dump_task_fs(fctx, item);
-	if (!ret)
+	/* an fd table shared by processes is dumped once, by the first of them (task-share.c) */
+	if (!ret && share_dumps_fds(item))
 		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
 	return ret;
 }
@@ -388,9 +390,11 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
-	for_each_pstree_item(&tree, item)
-		item->files_id = item_vpid(item);
+	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
+		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
+	if (!ret)	/* fd tables and fs shared by processes: their ids; what restore can't share again is refused */
+		ret = fault_step("dump-share") ?: share_collect_tree(&tree);
 	if (!ret)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
@@ -409,6 +413,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
+	fctx.criu_ns_id = nss.criu_id;
 	files_ready = true;
 	ret = dump_mem_ctx_init(&mctx);
 	if (ret)

@@ -27,6 +27,7 @@
 
 #define LOG_PREFIX "core: "
 #include "common.h"
+#include "userns.h"
 #include "core-ext.h"
 #include "cr_options.h"
 #include "compel/compel.h"
@@ -278,7 +279,12 @@ static int fill_creds(struct thread_dump *t)
 {
 	CredsEntry *c = &t->creds;
 	long r;
+	int ret;
 
+	/* /proc shows criu's view of the ids; the image has the task's own (userns.c) */
+	ret = userns_creds_inside(t->dfd, t->tid, t->st.uid, t->st.gid, t->st.groups, t->st.ngroups);
+	if (ret)
+		return ret;
 	creds_entry__init(c);
 	c->uid = t->st.uid[0];
 	c->euid = t->st.uid[1];
@@ -749,6 +755,11 @@ static int fill_mm_flags(struct pstree_item *item, struct thread_dump *leader)
 	dumpable = rcall(&leader->rs, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
 	if (dumpable < 0)
 		return (int)dumpable;
+	if (dumpable != 1 && ns_task_in_own(item, NS_USER) > 0)
+		/* the restored task's memory belongs to criu's user namespace, which the kernel checks then */
+		return pr_fail(-EOPNOTSUPP, "task %d is not dumpable (%ld) and in a user namespace of its own: not "
+					    "restored (its /proc files and ptrace would be criu's namespace's only)\n",
+			       item->pid, dumpable);
 	thp = rcall(&leader->rs, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
 	if (thp < 0)
 		return (int)thp;
@@ -1088,11 +1099,12 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 			pr_err("can't collect the state of task %d: %s\n", item->pid, strerror(-ret));
 	}
 	if (!ret) {
-		/* Each task has its own mm, fd table, fs and sighand (sharing them between processes is not supported). */
+		/* Each task has its own mm and sighand; fd tables and fs may be shared (task-share.c). */
 		TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
 
-		ids.vm_id = ids.fs_id = ids.sighand_id = item_vpid(item);
+		ids.vm_id = ids.sighand_id = item_vpid(item);
 		ids.files_id = item->files_id;
+		ids.fs_id = item->fs_id;
 		if (item->pid_ns_id) {
 			ids.has_pid_ns_id = true;
 			ids.pid_ns_id = item->pid_ns_id;

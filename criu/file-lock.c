@@ -109,7 +109,8 @@ static int task_maps_file(const struct fd_parms *p, bool *ret)
 }
 
 /* The entry for one lock line of p's fdinfo; -EOPNOTSUPP (logged) for what restore can't take again. */
-static int lock_entry(const struct fd_parms *p, const struct file_lock_line *l, FileLockEntry *fle)
+static int lock_entry(struct pstree *tree, const struct fd_parms *p, const struct file_lock_line *l,
+		      FileLockEntry *fle)
 {
 	int flag = kind_flag(l->kind);
 	bool mapped;
@@ -140,6 +141,13 @@ static int lock_entry(const struct fd_parms *p, const struct file_lock_line *l, 
 	fle->flag = flag;
 	fle->type = strcmp(l->access, "READ") ? F_WRLCK : F_RDLCK;
 	fle->pid = p->item->vpid;
+	if (flag == FLE_POSIX && tree) {
+		/* taken by another process of a shared fd table: that one takes it again (task-share.c) */
+		struct pstree_item *taker = pstree_find(tree, l->pid);
+
+		if (taker && taker != p->item && taker->state != TASK_DEAD && taker->files_id == p->item->files_id)
+			fle->pid = item_vpid(taker);
+	}
 	fle->fd = p->fd;
 	fle->start = l->start;
 	fle->len = l->end < 0 ? 0 : l->end - l->start + 1;
@@ -195,7 +203,7 @@ int dump_fd_locks(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t
 			continue;
 		if (!opts.file_locks)
 			return refuse_without_option(p, &l);
-		r = lock_entry(p, &l, &fle);
+		r = lock_entry(ctx->tree, p, &l, &fle);
 		if (r)
 			return r;
 		if (!ld)

@@ -12,11 +12,9 @@
  *    directory /proc/PID, ...) when the tree has a pid or mount namespace
  *    of its own: the path would name another process or nothing in criu's
  *    /proc. In criu's namespaces the restore reopens it once the restored
- *    task exists (files-reg.c);
- *  - an fd table shared by processes that are not threads of one another
- *    (clone(CLONE_FILES) without CLONE_THREAD): restore gives every process
- *    a table of its own, so what one closes or opens would no longer show in
- *    the other.
+ *    task exists (files-reg.c).
+ *
+ * (fd tables shared by processes are task-share.c's.)
  *
  * Each refusal names the task, the fd or file, and what is refused; the
  * tree is resumed untouched by cr_dump_tasks().
@@ -37,10 +35,6 @@
 
 #undef LOG_PREFIX
 #define LOG_PREFIX "files: "
-
-#ifndef KCMP_FILES
-#define KCMP_FILES 2
-#endif
 
 /* ===================== file locks ===================== */
 
@@ -260,57 +254,9 @@ static int check_proc_locks(struct pstree *tree)
 	return 0;
 }
 
-/* ===================== shared fd tables ===================== */
-
-/* qsort_r() order of fd tables; the first kcmp error goes to *arg (an int, -errno). */
-static int cmp_files(const void *a, const void *b, void *arg)
-{
-	int *kcmp_err = arg;
-	const struct pstree_item *x = *(struct pstree_item *const *)a, *y = *(struct pstree_item *const *)b;
-	int r;
-
-	if (x == y)
-		return 0;
-	r = sys_kcmp(x->pid, y->pid, KCMP_FILES, 0, 0);
-	if (r < 0 && !*kcmp_err)
-		*kcmp_err = -errno;
-	/* kcmp: 0 equal, 1 less, 2 greater (tables are ordered by address) */
-	return r == 1 ? -1 : r == 2 ? 1 : 0;
-}
-
-static int check_shared_fd_tables(struct pstree *tree)
-{
-	_cleanup_free_ struct pstree_item **v = xzalloc(sizeof(*v) * (tree->nr_items ?: 1));
-	struct pstree_item *item;
-	int n = 0, kcmp_err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for_each_pstree_item(tree, item)
-		if (item->state != TASK_DEAD)	/* a zombie has no fd table */
-			v[n++] = item;
-	qsort_r(v, n, sizeof(*v), cmp_files, &kcmp_err);
-	if (kcmp_err)
-		return pr_fail(kcmp_err, "can't compare the fd tables of the tree's tasks (kcmp): %s\n",
-			       strerror(-kcmp_err));
-	for (int i = 1; i < n; i++) {
-		int r = sys_kcmp(v[i - 1]->pid, v[i]->pid, KCMP_FILES, 0, 0);
-
-		if (r < 0)
-			return pr_fail_errno("can't compare the fd tables of tasks %d and %d (kcmp)",
-				       v[i - 1]->pid, v[i]->pid);
-		if (r == 0)
-			return pr_fail(-EOPNOTSUPP,
-				       "tasks %d and %d share one fd table (clone(CLONE_FILES) without CLONE_THREAD): "
-				       "criu can't restore a shared fd table (yet)\n",
-				       min(v[i - 1]->pid, v[i]->pid), max(v[i - 1]->pid, v[i]->pid));
-	}
-	return 0;
-}
-
 int check_tree_files(struct pstree *tree)
 {
-	return check_shared_fd_tables(tree) ?: check_proc_locks(tree);
+	return check_proc_locks(tree);
 }
 
 /* Kernel objects behind an fd that criu knows and refuses, by their anon inode name. */

@@ -18,6 +18,7 @@
 #include "file-ext.h"
 #include "files.h"
 #include "rst-ctx.h"
+#include "deadproc.h"
 #include "ghost.h"
 #include "image.h"
 #include "mount.h"
@@ -201,8 +202,8 @@ static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *
 		       p->link);
 }
 
-int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown, int mnt_id,
-		     uint32_t *ret_id)
+int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, FownEntry *fown,
+		    int mnt_id, uint32_t *ret_id)
 {
 	RegFileEntry rfe = REG_FILE_ENTRY__INIT;
 	FileEntry fe = FILE_ENTRY__INIT;
@@ -210,7 +211,7 @@ int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, FownEn
 	rfe.id = ctx->next_id++;
 	rfe.flags = p->flags;
 	rfe.fown = fown;
-	rfe.name = (char *)p->link;
+	rfe.name = (char *)name;
 	rfe.has_mode = true;
 	rfe.mode = p->stat.st_mode;
 	if (mnt_id >= 0) {
@@ -241,10 +242,6 @@ static int reg_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_par
 		return ret;
 	/* an unlinked file comes back as a ghost: its inode is in the images */
 	if (file_unlinked(ctx->tree, p, name, sizeof(name))) {
-		if (S_ISLNK(p->stat.st_mode))
-			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d is an unlinked symlink (%s, O_PATH): criu can't restore it\n",
-				       p->fd, p->item ? p->item->pid : 0, name);
 		if (S_ISREG(p->stat.st_mode) && p->stat.st_nlink &&
 		    find_other_link(ctx->tree, p->item, name, &p->stat, other, sizeof(other))) {
 			pr_info("%s: the inode is still linked as %s\n", p->link, other);
@@ -477,6 +474,7 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	unsigned int flags = r->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	uint32_t gid;
+	pid_t dead;
 	int fd, ret;
 
 	/*
@@ -488,6 +486,12 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return 0;
 	}
 
+	/* /proc/PID of a process that is gone: a task's cwd, entered by its stub (files-deadproc.c) */
+	ret = dead_proc_of_file(ctx, d->id, &dead);
+	if (ret) {
+		*ret_fd = -1;
+		return ret < 0 ? ret : 0;
+	}
 	ret = r->has_ext && r->ext ? 0 : ghost_of_file(ctx, d->id, &gid);
 	if (ret < 0)
 		return ret;
@@ -537,6 +541,11 @@ static int reg_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 	return 0;
 }
 
+static int reg_stage_done(struct rst_ctx *ctx)
+{
+	return ghost_stage_done(ctx);
+}
+
 static void reg_cleanup(struct rst_ctx *ctx)
 {
 	ghost_restore_fini(ctx);
@@ -544,6 +553,7 @@ static void reg_cleanup(struct rst_ctx *ctx)
 
 const struct file_type reg_file_type = {
 	.name = "reg",
+	.stage_done = reg_stage_done,
 	.cleanup = reg_cleanup,
 	.type = FD_TYPES__REG,
 	.detect = reg_detect,

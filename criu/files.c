@@ -11,6 +11,7 @@
 #include "common.h"
 #include "cr_options.h"
 #include "file-ext.h"
+#include "deadproc.h"
 #include "file-lock.h"
 #include "files.h"
 #include "ghost.h"
@@ -249,6 +250,11 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 {
 	int ret = 0, r;
 
+	/* a watch on a removed inode needs its ghost, which a later fd may have made */
+	if (!ctx->failed) {
+		ret = dump_ghost_check_watched(ctx);
+		ctx->failed = ret != 0;
+	}
 	if (ctx->failed)
 		discard_image(ctx->files_img);
 	else if (ctx->files_img)
@@ -536,6 +542,13 @@ int dump_task_fs(struct dump_files_ctx *ctx, struct pstree_item *item)
 		const char *name = i ? "root" : "cwd";
 		_cleanup_close_ int fd = openat(item->proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+		/* a cwd in /proc/PID of a process that is gone (files-deadproc.c; a root there is refused) */
+		if (fd < 0 && errno == ESRCH) {
+			ret = i ? refuse_dead_proc_root(item) : dump_dead_proc_cwd(ctx, item, &fe.cwd_id);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (fd < 0)
 			return pr_fail_errno("can't open the %s of task %d", name, item->pid);
 		ret = dump_file_lfd(ctx, item, fd, i ? &fe.root_id : &fe.cwd_id);
@@ -942,8 +955,9 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct cr_img *img = open_image_at(ctx->img_dfd, CR_FD_FS, O_RSTR_REQ, me->pid);
 	const char *cwd, *root;
+	pid_t dead_pid = 0;
 	FsEntry *fe;
-	int ret;
+	int ret, dead;
 
 	if (!img)
 		return pr_fail(-errno, "task %d: can't open %s\n", me->pid, img_last_error());
@@ -952,8 +966,16 @@ int prepare_fs(struct rst_ctx *ctx, struct pstree_item *me)
 	if (ret)
 		return ret;	/* logged by pb_read_one() */
 	ret = path_of_file(ctx, fe->cwd_id, &cwd) ?: path_of_file(ctx, fe->root_id, &root);
+	dead = ret ? 0 : dead_proc_of_file(ctx, fe->cwd_id, &dead_pid);
+	if (dead < 0)
+		ret = dead;
+	/* a cwd in /proc/PID of a process that is gone: entered while a helper has the pid */
+	if (!ret && dead)
+		ret = strcmp(root, "/") ? pr_fail(-EOPNOTSUPP, "task %d: its cwd /proc/%d, of a process that was gone, "
+							     "under the root %s: not supported\n", me->pid, dead_pid, root) :
+					  enter_dead_proc_cwd(ctx, me, dead_pid);
 	/* the tree's own mount namespace, or a removed directory (a ghost): by the controller's fds */
-	if (!ret && (ctx->mnt || is_ghost(ctx, fe->cwd_id) || is_ghost(ctx, fe->root_id)))
+	else if (!ret && (ctx->mnt || is_ghost(ctx, fe->cwd_id) || is_ghost(ctx, fe->root_id)))
 		ret = enter_fs_by_fd(ctx, me, fe, cwd, root);
 	else if (!ret)	/* both paths are as criu sees them, opened from the root (open_img_path()) */
 		ret = enter_dirs(me, cwd, root);

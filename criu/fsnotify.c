@@ -31,6 +31,7 @@
 #include "mount.h"
 #include "file-ext.h"
 #include "files.h"
+#include "ghost.h"
 #include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
@@ -160,9 +161,29 @@ static int open_tree_watch(const struct pstree *t, const struct fd_parms *p, con
 	return fe->path ? 0 : -ENOMEM;
 }
 
-static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w,
+/*
+ * A watch on a removed inode: restored on the ghost of that inode (CRIU's
+ * way: its image has no path, the restore finds the ghost by s_dev and
+ * i_ino), which a file of the tree must hold (checked at the end of the
+ * files dump).
+ */
+static int note_removed_watch(struct dump_files_ctx *ctx, const struct fd_parms *p, const struct inotify_wd_line *w,
+			      const struct stat *st, FhEntry *fe)
+{
+	char who[96];
+
+	snprintf(who, sizeof(who), "fd %d of task %d: inotify watch %u", p->fd, p->item->pid, w->wd);
+	pr_info("%s is on removed file %s\n", who, fe->path ?: "(path unknown)");
+	free(fe->path);
+	fe->path = NULL;
+	fe->has_mnt_id = false;
+	return ghost_note_watched(ctx, st->st_dev, st->st_ino, who);
+}
+
+static int fill_wd(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t id, const struct inotify_wd_line *w,
 		   InotifyWdEntry *we, FhEntry *fe)
 {
+	const struct pstree *t = ctx->tree;
 	int fd = -1, ret;
 
 	we->id = id;
@@ -191,12 +212,8 @@ static int fill_wd(const struct pstree *t, const struct fd_parms *p, uint32_t id
 		bool removed = !fstat(fd, &st) && st.st_nlink == 0;
 
 		close(fd);
-		/* the watch keeps the inode alive; once the tree is gone, so is the inode */
 		if (removed)
-			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d: inotify watch %u is on a removed file (inode %llu, %s): "
-				       "criu can't restore a watch of a file that no longer exists\n",
-				       p->fd, p->item->pid, w->wd, w->ino, fe->path ?: "path unknown");
+			return note_removed_watch(ctx, p, w, &st, fe);
 	}
 	if (!fe->path)
 		pr_warn("fd %d of task %d: watch %u (inode %llu): can't find its path; only its handle is kept\n",
@@ -258,7 +275,7 @@ static int inotify_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd
 		}
 		inotify_wd_entry__init(&wds[n]);
 		fh_entry__init(&fhs[n]);
-		ret = fill_wd(ctx->tree, p, id, &w, &wds[n], &fhs[n]);
+		ret = fill_wd(ctx, p, id, &w, &wds[n], &fhs[n]);
 		ptrs[n] = &wds[n];
 		n++;
 		pr_debug("fd %d of task %d: wd %u ino %llu mask %#x %s\n", p->fd, p->item->pid, w.wd, w.ino, w.mask,
@@ -315,6 +332,11 @@ static int cmp_wd(const void *a, const void *b)
 static int open_watched(struct rst_ctx *ctx, const InotifyWdEntry *w, int *ret_fd)
 {
 	int ret;
+
+	/* a removed inode: the ghost of a file that held it (CRIU's images have no path for it) */
+	ret = open_ghost_inode(ctx, w->s_dev, w->i_ino, ret_fd);
+	if (ret)
+		return ret < 0 ? ret : 0;
 
 	if (ctx->mnt && w->f_handle->has_mnt_id && w->f_handle->path) {
 		ret = mntns_open_file(ctx, w->f_handle->mnt_id, w->f_handle->path, O_PATH);

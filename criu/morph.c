@@ -35,8 +35,10 @@
 #include "proc_parse.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "task-share.h"
 #include "seccomp.h"
 #include "task-attrs.h"
+#include "userns.h"
 #include "compel/compel.h"
 
 #include "core.pb-c.h"
@@ -423,7 +425,8 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 	if (!c)
 		return rst_seccomp_strict(&t->rs, t->tid, tc);
-	if (creds_are_criu(c, lc)) {
+	/* a task that entered the tree's user namespace no longer has criu's creds (setns() reset them) */
+	if (!userns_task_enters(mt->ctx, mt->item) && creds_are_criu(c, lc)) {
 		/* the order of the full path, less what changes nothing (CAP_SYS_ADMIN is criu's) */
 		ret = rst_seccomp_filters(mt->ctx, &t->rs, t->tid, SCRATCH(mt->tramp), tc, idx ? seccomp_shared : 0,
 					  idx ? 0 : seccomp_shared);
@@ -447,10 +450,13 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 
 	if (c->n_groups > 4096)
 		return pr_fail(-EINVAL, "%d: too many groups\n", t->tid);
-	ret = rst_poke(&t->rs, groups, c->groups, c->n_groups * sizeof(uint32_t));
-	if (ret)
-		return ret;
-	RSYS_OR_FAIL(t, "setgroups", __NR_setgroups, c->n_groups, groups, 0, 0, 0, 0);
+	/* a task entering a user namespace got its groups before (userns_enter_prepare()) */
+	if (!userns_task_enters(mt->ctx, mt->item)) {
+		ret = rst_poke(&t->rs, groups, c->groups, c->n_groups * sizeof(uint32_t));
+		if (ret)
+			return ret;
+		RSYS_OR_FAIL(t, "setgroups", __NR_setgroups, c->n_groups, groups, 0, 0, 0, 0);
+	}
 	RSYS_OR_FAIL(t, "PR_SET_SECUREBITS (no setuid fixup)", __NR_prctl, PR_SET_SECUREBITS,
 		     SECBIT_NO_SETUID_FIXUP | SECBIT_KEEP_CAPS, 0, 0, 0, 0);
 	RSYS_OR_FAIL(t, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0);
@@ -481,11 +487,74 @@ static int restore_creds(struct morph_task *mt, struct morph_thread *t, int idx,
 	return rst_seccomp_strict(&t->rs, t->tid, tc);
 }
 
+/* ------------------------------------------------------ the user namespace */
+
+/*
+ * A task of the tree's user namespace (userns.c), still in criu's: its
+ * groups now, as criu's namespace names them (a "deny" namespace refuses
+ * setgroups() inside, and the task keeps them across setns()), and an fd of
+ * the namespace taken from criu, while the task still holds its pidfd of
+ * criu (a service fd).
+ */
+static int userns_enter_prepare(struct morph_task *mt)
+{
+	struct morph_thread *t = &mt->th[0];
+	CredsEntry *c = t->core->thread_core ? t->core->thread_core->creds : NULL;
+	int ctl = rsti(mt->item)->mem.remote_ctl_pidfd;
+	uint32_t out[4096];
+	int ret;
+	long r;
+
+	mt->remote_userns_fd = -1;
+	if (!userns_task_enters(mt->ctx, mt->item))
+		return 0;
+	if (!c)
+		return pr_fail(-EINVAL, "task %d: no creds in its image, it can't enter its user namespace\n",
+			       task_pid(mt));
+	if (c->n_groups > ARRAY_SIZE(out))
+		return pr_fail(-EINVAL, "%d: too many groups\n", t->tid);
+	ret = userns_groups_outside(mt->ctx, c->groups, out, (int)c->n_groups);
+	if (!ret)
+		ret = rst_poke(&t->rs, SCRATCH(mt->tramp) + 64, out, c->n_groups * sizeof(uint32_t));
+	if (ret)
+		return ret;
+	RSYS_OR_FAIL(t, "setgroups (before entering the user namespace)", __NR_setgroups, c->n_groups,
+		     SCRATCH(mt->tramp) + 64, 0, 0, 0, 0);
+	if (ctl <= 0)
+		return pr_fail(-EBADF, "task %d: no pidfd of criu to take the user namespace from\n", task_pid(mt));
+	r = rst_rsys(&t->rs, __NR_pidfd_getfd, ctl, userns_fd(mt->ctx), 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "task %d: can't take criu's fd of its user namespace: %s\n", task_pid(mt),
+			       strerror((int)-r));
+	mt->remote_userns_fd = (int)r;
+	return 0;
+}
+
+/* The step before the credentials: the namespace's capabilities, then the task's ids inside it. */
+static int userns_enter(struct morph_task *mt)
+{
+	struct morph_thread *t = &mt->th[0];
+	long r;
+
+	if (mt->remote_userns_fd < 0)
+		return 0;
+	r = rst_rsys(&t->rs, __NR_setns, mt->remote_userns_fd, CLONE_NEWUSER, 0, 0, 0, 0);
+	rst_rsys(&t->rs, __NR_close, mt->remote_userns_fd, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_fail((int)r, "task %d: can't enter its user namespace: %s\n", task_pid(mt), strerror((int)-r));
+	pr_info("task %d entered its user namespace\n", task_pid(mt));
+	return 0;
+}
+
 /* ------------------------------------------------------ per-process steps */
 
+/* In an fd table shared by processes, the last of them to get here closes them (task-share.c). */
 static int close_service_fds(struct morph_task *mt)
 {
 	int lo = mt->nr_service_fds ? mt->service_fds[0] : -1;
+
+	if (!share_last_of_fdt(mt->item))
+		return 0;
 
 	/* all of them, as usual, in a row: one close_range() */
 	if (mt->nr_service_fds == SFD_NR && lo >= 0 && mt->service_fds[SFD_NR - 1] == lo + SFD_NR - 1) {
@@ -906,6 +975,8 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 			ret = rst_lsm_open(ctx, &mt->th[i].rs, mt->th[i].tid, SCRATCH(mt->tramp),
 					   rsti(item)->mem.remote_proc_fd, mt->th[i].core->thread_core, mt->th[i].lsm_fds);
 	if (!ret)
+		ret = userns_enter_prepare(mt);
+	if (!ret)
 		ret = close_service_fds(mt);	/* after the memory: it opens /proc through one */
 	if (ret)
 		return ret;
@@ -934,6 +1005,8 @@ int morph_task(struct rst_ctx *ctx, struct morph_task *mt)
 	seccomp_shared = ret ? 0 : rst_seccomp_shared(ctx, item);
 	if (seccomp_shared < 0)
 		ret = seccomp_shared;
+	if (!ret)
+		ret = userns_enter(mt);
 	for (int i = 0; !ret && i < item->nr_threads; i++)
 		ret = restore_creds(mt, &mt->th[i], i, seccomp_shared);
 	if (!ret)

@@ -24,6 +24,7 @@
 #include "namespaces.h"
 #include "pidns.h"
 #include "pstree.h"
+#include "userns.h"
 
 #include "core.pb-c.h"
 
@@ -43,7 +44,8 @@ const struct ns_desc ns_kinds[NS_KIND_NR] = {
 	[NS_CGROUP] = { "cgroup", "its cgroup root", CLONE_NEWCGROUP, true, .elsewhere = true },	/* cgroup-ns.c */
 	[NS_TIME] = { "time", "its clock offsets", CLONE_NEWTIME, true,
 		      .dump = time_ns_dump, .read = time_ns_read, .restore = time_ns_restore, .free = time_ns_free },
-	[NS_USER] = { "user", "its uid/gid mappings and the capabilities they give", CLONE_NEWUSER, false },
+	[NS_USER] = { "user", "its uid/gid mappings and the capabilities they give", CLONE_NEWUSER, true,
+		      .check_task = userns_check_task, .dump = userns_dump },	/* userns.c */
 };
 
 /* ------------------------------------------------------ ids in TaskKobjIdsEntry */
@@ -278,6 +280,25 @@ static int collect_thread(struct ns_set *set, int self_dfd, const struct stat *m
 	return 0;
 }
 
+/* One user namespace besides criu's at most (userns.c restores one). */
+static int check_one_userns(const struct ns_set *set)
+{
+	const struct ns_seen *first = NULL;
+
+	for (int i = 0; i < set->nr; i++) {
+		if (set->v[i].kind != NS_USER || !set->v[i].owner)
+			continue;
+		if (first)
+			return pr_fail(-EOPNOTSUPP,
+				       "tasks %d and %d are in two user namespaces other than criu's (user:[%lu] and "
+				       "user:[%lu]): only one user namespace besides criu's is restored\n",
+				       first->owner->pid, set->v[i].owner->pid, (unsigned long)first->ino,
+				       (unsigned long)set->v[i].ino);
+		first = &set->v[i];
+	}
+	return 0;
+}
+
 int ns_collect_tree(struct pstree *t, struct ns_set *set)
 {
 	_cleanup_close_ int self_dfd = -1;
@@ -302,7 +323,13 @@ int ns_collect_tree(struct pstree *t, struct ns_set *set)
 			if (ret)
 				return ret;
 		}
+		ret = userns_check_owners(item);
+		if (ret)
+			return ret;
 	}
+	ret = check_one_userns(set);
+	if (ret)
+		return ret;
 	/* after every other namespace: the ids of pid namespaces nested below the tree's */
 	pidns_assign_ids(t, &set->next_id);
 	return 0;

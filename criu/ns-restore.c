@@ -39,6 +39,7 @@
 #include "restore.h"
 #include "rst-ctx.h"
 #include "syscalls.h"
+#include "userns.h"
 
 #include "core.pb-c.h"
 
@@ -155,8 +156,8 @@ int ns_plan_restore(struct rst_ctx *ctx)
 	for (int k = 0; k < NS_KIND_NR; k++) {
 		int join_fd;
 
-		if (ns_kinds[k].elsewhere)
-			continue;	/* mount namespaces: mount-restore.c */
+		if (ns_kinds[k].elsewhere || k == NS_USER)
+			continue;	/* mount namespaces: mount-restore.c; user namespaces: userns.c */
 		ret = open_join_ns(k, &join_fd);
 		if (ret)
 			return ret;
@@ -175,7 +176,7 @@ int ns_plan_restore(struct rst_ctx *ctx)
 			}
 		}
 	}
-	return 0;
+	return userns_plan_restore(ctx);
 }
 
 bool rst_ns_of_tree(struct rst_ctx *ctx, enum ns_kind k, uint32_t id)
@@ -223,6 +224,7 @@ void ns_restore_free(struct rst_ctx *ctx)
 	free(ctx->nss);
 	ctx->nss = NULL;
 	ctx->nr_nss = 0;
+	userns_restore_free(ctx);
 }
 
 /* ------------------------------------------------------ in the stub */

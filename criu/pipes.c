@@ -17,6 +17,7 @@
 #include "mount.h"
 #include "file-ext.h"
 #include "files.h"
+#include "ghost.h"
 #include "rst-ctx.h"
 #include "image.h"
 #include "protobuf.h"
@@ -191,24 +192,27 @@ static int fifo_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	char name[PATH_MAX];
 	uint32_t regf_id;
 	int ret, mnt_id;
+	bool unlinked;
 
 	/* in the tree's own mount namespace, restore opens it below its mount */
 	ret = mntns_file_mount(ctx->tree, p, &mnt_id);
 	if (ret)
 		return ret;
-	/* restore opens the fifo by its name: one that was removed can't come back */
-	if (file_unlinked(ctx->tree, p, name, sizeof(name)))
-		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d: fifo %s was unlinked; criu can't restore a fifo without its name\n",
-			       p->fd, p->item->pid, p->link);
+	unlinked = file_unlinked(ctx->tree, p, name, sizeof(name));
 	ret = dump_pipe_data(ctx, CR_FD_FIFO_DATA, p);
 	if (ret)
 		return ret;
 	ret = fill_fown(ctx, p, &fown);
 	if (ret)
 		return ret;
-	/* The path goes in a regular-file record of its own, as CRIU does. */
-	ret = write_path_file(ctx, p, &fown, mnt_id, &regf_id);
+	/*
+	 * The path goes in a regular-file record of its own, as CRIU does; a
+	 * FIFO whose name was removed is a ghost of that record (its inode,
+	 * made again at restore, holds the pipe).
+	 */
+	ret = write_path_file(ctx, p, name, &fown, mnt_id, &regf_id);
+	if (!ret && unlinked)
+		ret = dump_ghost(ctx, regf_id, p, name, mnt_id);
 	if (ret)
 		return ret;
 
@@ -465,6 +469,26 @@ static int fifo_collect(struct rst_ctx *ctx, struct file_desc *d)
 	return pipe_info_get(ctx, d->fe->fifo->pipe_id, true) ? 0 : -ENOMEM;
 }
 
+/* The FIFO of path record rd: by its name, or the ghost made again when the name was removed. */
+static int open_fifo_path(struct rst_ctx *ctx, struct file_desc *rd, int flags)
+{
+	RegFileEntry *r = rd->fe->reg;
+	uint32_t gid;
+	int fd, ret;
+
+	ret = ghost_of_file(ctx, rd->id, &gid);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		ret = open_ghost(ctx, gid, r->name, ctx->mnt && r->has_mnt_id ? r->mnt_id : -1, flags, &fd);
+		return ret ?: fd;
+	}
+	fd = open_reg_path(ctx, r, flags);
+	if (fd < 0)
+		return pr_fail(fd, "can't open fifo %s: %s\n", r->name, strerror(-fd));
+	return fd;
+}
+
 static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 {
 	FifoEntry *ffe = d->fe->fifo;
@@ -481,16 +505,17 @@ static int fifo_open(struct rst_ctx *ctx, struct file_desc *d, int *ret_fd)
 		return ret;
 	if (pi->fds[0] < 0) {
 		/* A read-write holder keeps opens from blocking and holds the data. */
-		pi->fds[0] = open_reg_path(ctx, r, O_RDWR | O_NONBLOCK);
+		pi->fds[0] = open_fifo_path(ctx, rd, O_RDWR | O_NONBLOCK);
 		if (pi->fds[0] < 0)
-			return pr_fail(pi->fds[0], "can't open fifo %s: %s\n", r->name, strerror(-pi->fds[0]));
-		ret = fill_pipe(pi, pi->fds[0]);
+			return pi->fds[0];
+		/* writing the data moved the times of a ghost (the inode is the restore's) */
+		ret = fill_pipe(pi, pi->fds[0]) ?: ghost_retime(ctx, rd->id);
 		if (ret)
 			return ret;
 	}
-	fd = open_reg_path(ctx, r, (r->flags & O_ACCMODE) | O_NONBLOCK);
+	fd = open_fifo_path(ctx, rd, (r->flags & O_ACCMODE) | O_NONBLOCK);
 	if (fd < 0)
-		return pr_fail(fd, "can't open fifo %s: %s\n", r->name, strerror(-fd));
+		return fd;
 	ret = set_flags(fd, r->flags);
 	if (ret) {
 		close(fd);

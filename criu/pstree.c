@@ -89,6 +89,48 @@ bool pstree_has_pgid(struct pstree *t, pid_t pgid)
 	return false;
 }
 
+/* The first task of process group pgid in tree order, NULL when none. */
+static struct pstree_item *group_first(struct pstree *t, pid_t pgid)
+{
+	struct pstree_item *item;
+
+	for_each_pstree_item(t, item)
+		if (item->pgid == pgid)
+			return item;
+	return NULL;
+}
+
+struct pstree_item *pstree_group_host(struct pstree *t, pid_t pgid)
+{
+	struct pstree_item *first;
+
+	if (pgid == t->root->pgid || pstree_find(t, pgid))
+		return NULL;
+	first = group_first(t, pgid);
+	return first && first != t->root ? first->parent : NULL;
+}
+
+/*
+ * A group whose leader is gone: restore makes it with a helper of the
+ * leader's pid, forked by the parent of its first task, so that parent must
+ * be in the group's session, and the group must not be that session (a
+ * session is made by its leader alone).
+ */
+static int check_orphan_group(struct pstree *t, struct pstree_item *item)
+{
+	struct pstree_item *host = pstree_group_host(t, item->pgid);
+
+	if (!host || host->sid != item->sid || item->pgid == item->sid || host->ns_depth || item->ns_depth)
+		return pr_fail(-EOPNOTSUPP,
+			       "task %d: its process group %d has no leader in the tree (the leader is gone), and %s: "
+			       "not supported\n",
+			       item->pid, item->pgid,
+			       item->pgid == item->sid ? "it is the session's group" :
+			       host && host->sid == item->sid ? "it is in a nested pid namespace" :
+							       "its first task's parent is in another session");
+	return 0;
+}
+
 int pstree_check_groups(struct pstree *t)
 {
 	struct pstree_item *root = t->root, *item;
@@ -106,11 +148,12 @@ int pstree_check_groups(struct pstree *t)
 		if (leader && leader->sid != item->sid)
 			return pr_fail(-EINVAL, "task %d: its process group %d is in another session\n", item->pid,
 				       item->pgid);
-		if (!leader && item->pgid != root->pgid)
-			return pr_fail(-EOPNOTSUPP,
-				       "task %d: its process group %d has no leader in the tree (the leader is gone): "
-				       "not supported\n",
-				       item->pid, item->pgid);
+		if (!leader && item->pgid != root->pgid) {
+			int ret = check_orphan_group(t, item);
+
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }

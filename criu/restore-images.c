@@ -37,6 +37,8 @@
 #include "pstree.h"
 #include "restore.h"
 #include "rst-ctx.h"
+#include "userns.h"
+#include "task-share.h"
 #include "seccomp.h"
 #include "task-attrs.h"
 #include "syscalls.h"
@@ -816,6 +818,10 @@ int read_images(struct rst_ctx *ctx, const struct restore_opts *o)
 		ret = ns_plan_restore(ctx);
 	if (!ret)
 		ret = mntns_read_images(ctx);
+	if (!ret)	/* who makes each fd table and fs shared by processes */
+		ret = share_plan_restore(ctx);
+	if (!ret)
+		ret = userns_check_shares(ctx);
 	return ret;
 }
 

@@ -39,6 +39,7 @@
 #include "rst-ctx.h"
 #include "tty.h"
 #include "task-attrs.h"
+#include "task-share.h"
 #include "syscalls.h"
 
 #define THREAD_STUB_STACK (16UL << 10)
@@ -274,10 +275,118 @@ static void stub_pgid(struct rst_ctx *ctx, struct pstree_item *me)
 				  strerror(errno));
 		return;
 	}
+	/* the helper that stands for a leader that is gone (stub_group_helpers()) */
+	if (pstree_group_host(&ctx->tree, me->pgid)) {
+		if (setpgid(0, me->pgid))
+			stub_fail(ctx, me, -errno, "task %d: can't join process group %d: %s", me->pid, me->pgid,
+				  strerror(errno));
+		return;
+	}
 	/* a group from outside the tree: only the root's (shell job) one, inherited */
 	if (me->pgid == ctx->tree.root->pgid && cur == getpgid(getppid()))
 		return;
 	stub_fail(ctx, me, -EINVAL, "task %d: process group %d is not restorable", me->pid, me->pgid);
+}
+
+/*
+ * A task whose fd table another task makes (task-share.c) waits until its
+ * fds are in place: until then the maker closes and installs fds at fixed
+ * numbers in the table, and an fd this task opened meanwhile could be lost
+ * or take a number the maker needs.
+ */
+static void stub_wait_fdt(struct rst_ctx *ctx, struct pstree_item *owner)
+{
+	int *done = &ctx->shared->slots[rsti(owner)->slot].fds_done;
+
+	for (;;) {
+		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+
+		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST) || ctl_gone(ctx))
+			_exit(1);
+		if (__atomic_load_n(done, __ATOMIC_SEQ_CST))
+			return;
+		shared_wait(ctx, f, 1000);
+	}
+}
+
+/* The files stage: fds, cwd, root and umask, file locks; a shared table or fs by the task that makes it. */
+static void stub_files(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	struct pstree_item *fdt_owner = rsti(me)->fdt_owner ?: me, *fs_owner = rsti(me)->fs_owner ?: me;
+	int ret = 0;
+
+	if (fdt_owner == me) {
+		ret = prepare_fds(ctx, me);
+		if (!ret) {
+			__atomic_store_n(&ctx->shared->slots[rsti(me)->slot].fds_done, 1, __ATOMIC_SEQ_CST);
+			shared_wake(ctx);
+		}
+	} else {
+		stub_wait_fdt(ctx, fdt_owner);
+	}
+	if (!ret && fs_owner == me)
+		ret = prepare_fs(ctx, me);
+	if (!ret)
+		ret = restore_task_locks(ctx, me);
+	if (ret)
+		stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
+}
+
+/*
+ * Process groups whose leader is gone (pstree_group_host()): this stub forks
+ * a helper with the leader's pid for each group whose first task is its
+ * child, and makes it the group's leader; the tasks join the group in the
+ * pgid stage, then the helper is killed and reaped (stub_end_group_helpers()),
+ * and the group lives on in its tasks. The list ends with 0.
+ */
+static pid_t *stub_group_helpers(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	pid_t *helpers = xzalloc(sizeof(*helpers) * (ctx->tree.nr_items + 1));
+	struct pstree_item *item;
+	int n = 0;
+
+	if (!helpers)
+		stub_fail(ctx, me, -ENOMEM, "task %d: no memory for its group helpers", me->pid);
+	for_each_pstree_item(&ctx->tree, item) {
+		pid_t pgid = item->pgid, pid;
+		bool seen = false;
+
+		if (pstree_group_host(&ctx->tree, pgid) != me)
+			continue;
+		for (int i = 0; i < n && !seen; i++)
+			seen = helpers[i] == pgid;
+		if (seen)
+			continue;
+		if (me->ns_depth)
+			stub_fail(ctx, me, -EOPNOTSUPP, "task %d: process group %d, whose leader is gone, is in a nested "
+				  "pid namespace: not supported", me->pid, pgid);
+		pid = clone_task(pgid, 0);
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		if (pid < 0)
+			stub_fail(ctx, me, -errno, "task %d: can't make a helper with pid %d for process group %d, "
+				  "whose leader is gone: %s", me->pid, pgid, pgid, strerror(errno));
+		helpers[n++] = pid;
+		if (pid != pgid || setpgid(pid, pid))
+			stub_fail(ctx, me, -EINVAL, "task %d: its helper %d can't lead process group %d: %s", me->pid,
+				  pid, pgid, strerror(errno));
+		pr_info("task %d: helper %d leads process group %d until its tasks are in it\n", me->pid, pid, pgid);
+	}
+	return helpers;
+}
+
+/* Every task is in its group (the files stage has begun): the helpers go, reaped here. */
+static void stub_end_group_helpers(pid_t *helpers)
+{
+	for (int i = 0; helpers[i]; i++) {
+		kill(helpers[i], SIGKILL);
+		while (waitpid(helpers[i], NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	free(helpers);
 }
 
 /* ------------------------------------------------------ children in nested pid namespaces */
@@ -339,9 +448,10 @@ static pid_t stub_fork_child(struct rst_ctx *ctx, struct pstree_item *me, struct
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't switch the pid namespace for its child %d: %s", me->pid,
 			  c->pid, strerror(-ret));
+	/* CLONE_FILES, CLONE_FS: a child that shares its fd table or fs with this task (task-share.c) */
 	if (!c->ns_depth && !me->ns_depth)
-		return clone_task(c->pid, 0);
-	pid = clone_nested(c, init ? CLONE_NEWPID : 0, init ? &pidfd : NULL);
+		return clone_task(c->pid, share_clone_flags(c));
+	pid = clone_nested(c, (init ? CLONE_NEWPID : 0) | share_clone_flags(c), init ? &pidfd : NULL);
 	if (pid > 0 && init) {
 		pf->ns_fds[idx] = ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0);
 		close(pidfd);
@@ -431,6 +541,7 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 {
 	bool zombie = me->state == TASK_DEAD;
 	struct stub_pfc pf;
+	pid_t *helpers;
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -496,6 +607,8 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 		stub_fail(ctx, me, ret, "task %d: can't go back to its pid namespace for its threads: %s", me->pid,
 			  strerror(-ret));
 	stub_create_threads(ctx, me);
+	/* in its own pid namespace, before its pid_for_children is the dumped one */
+	helpers = zombie ? NULL : stub_group_helpers(ctx, me);
 	stub_final_pfc(ctx, me, &pf);
 	stub_done(ctx);
 
@@ -504,15 +617,10 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_FILES);
-	if (!zombie) {
-		ret = prepare_fds(ctx, me);
-		if (!ret)
-			ret = prepare_fs(ctx, me);
-		if (!ret)
-			ret = restore_task_locks(ctx, me);
-		if (ret)
-			stub_fail(ctx, me, ret, "task %d: can't restore its files: %s", me->pid, strerror(-ret));
-	}
+	if (helpers)
+		stub_end_group_helpers(helpers);
+	if (!zombie)
+		stub_files(ctx, me);
 	stub_done(ctx);
 
 	stub_wait_stage(ctx, ST_READY);

@@ -74,6 +74,13 @@ struct unix_sk_info {
 	int orphan_fd;		/* the other end of a pair whose peer had closed: closed after queueing */
 	bool created;
 	bool unlinked;		/* a removed socket file: removed again after restore */
+	/*
+	 * A removed socket file is bound at its name, then moved to this one
+	 * (relative as the name is) at once, so that the name is free again
+	 * (for another socket of the tree bound to it in turn, or the file
+	 * made there since): connects and sends to the socket go there.
+	 */
+	char *moved;
 	/* directories of a removed name that were removed too: made for bind(), removed after (deepest last) */
 	char *made_dirs[16];
 	int nr_made_dirs;
@@ -361,8 +368,9 @@ static socklen_t make_addr(const UnixSkEntry *ue, struct sockaddr_un *sa)
  * namespaces (mntns_visit(), in unix_open() and unix_late()), and a name is
  * the namespace's of the task that bound it (UnixSkEntry.mnt_id, a mount of
  * it), gone into for fn; NULL: no visit, the name is taken where criu is.
+ * alt: the path the socket file of ue was moved to, instead of its name.
  */
-static int in_name_dir(struct rst_ctx *ctx, const UnixSkEntry *ue,
+static int in_name_dir(struct rst_ctx *ctx, const UnixSkEntry *ue, const char *alt,
 		       int (*fn)(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg), int fd, const char *who,
 		       void *arg)
 {
@@ -370,6 +378,11 @@ static int in_name_dir(struct rst_ctx *ctx, const UnixSkEntry *ue,
 	struct sockaddr_un sa;
 	socklen_t len = make_addr(ue, &sa);
 	int moved = 0, ret;
+
+	if (alt) {
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", alt);
+		len = offsetof(struct sockaddr_un, sun_path) + strlen(alt) + 1;
+	}
 
 	if (ue->name.data[0] && ctx && ue->has_mnt_id) {
 		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -467,7 +480,7 @@ static int bind_name(struct rst_ctx *ctx, int fd, const UnixSkEntry *ue, const c
 	int ret;
 
 	name_file(ue, file, sizeof(file));
-	ret = in_name_dir(ctx, ue, do_bind, fd, who, path ? ue->file_perms : NULL);
+	ret = in_name_dir(ctx, ue, NULL, do_bind, fd, who, path ? ue->file_perms : NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't bind to %s%s (or set its mode and owner): %s\n", who,
 			       path ? "" : "an abstract name", file, strerror(-ret));
@@ -483,7 +496,7 @@ static int unlink_deleted(struct rst_ctx *ctx, struct unix_sk_info *si)
 	if (!is_deleted(si->ue) || si->unlinked)
 		return 0;
 	si->unlinked = true;
-	ret = in_name_dir(ctx, si->ue, do_unlink, -1, si->who, NULL);
+	ret = in_name_dir(ctx, si->ue, si->moved, do_unlink, -1, si->who, NULL);
 	if (ret) {
 		name_file(si->ue, file, sizeof(file));
 		return pr_fail(ret, "%s: can't remove %s again: %s\n", si->who, file, strerror(-ret));
@@ -498,7 +511,7 @@ static int free_name_for(struct rst_ctx *ctx, struct list_head *sks, struct unix
 	int ret;
 
 	list_for_each_entry(x, sks, list) {
-		if (x != si && x->created && is_deleted(x->ue) && same_name(x, si) &&
+		if (x != si && x->created && is_deleted(x->ue) && !x->moved && same_name(x, si) &&
 		    !!x->ue->name_dir == !!si->ue->name_dir &&
 		    (!x->ue->name_dir || !strcmp(x->ue->name_dir, si->ue->name_dir))) {
 			ret = unlink_deleted(ctx, x);
@@ -565,7 +578,7 @@ static int make_name_dirs(struct rst_ctx *ctx, struct unix_sk_info *si)
 
 	if (!is_deleted(si->ue))
 		return 0;
-	ret = in_name_dir(ctx, si->ue, do_make_dirs, -1, si->who, si);
+	ret = in_name_dir(ctx, si->ue, NULL, do_make_dirs, -1, si->who, si);
 	if (ret)
 		return pr_fail(ret, "%s: can't make the removed directories of its name again: %s\n", si->who,
 			       strerror(-ret));
@@ -574,10 +587,100 @@ static int make_name_dirs(struct rst_ctx *ctx, struct unix_sk_info *si)
 	return 0;
 }
 
+struct bind_moved_arg {
+	struct unix_sk_info *si;
+	char moved[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* name's directory part (with its '/') and a name of ours in it, into buf: 0, or -ENAMETOOLONG for sun_path. */
+static int name_beside(const char *name, const char *fmt, uint32_t ino, unsigned int n, char *buf, size_t size)
+{
+	const char *slash = strrchr(name, '/');
+	int dir = slash ? (int)(slash - name + 1) : 0;
+	char base[48];
+
+	snprintf(base, sizeof(base), fmt, ino, n);
+	if (dir + strlen(base) >= size)
+		return -ENAMETOOLONG;
+	snprintf(buf, size, "%.*s%s", dir, name, base);
+	return 0;
+}
+
+/*
+ * in_name_dir() callback for a removed socket file: bind() at the name (a
+ * file there now is moved aside for the moment and put back), the dumped
+ * mode and owner, then the socket file moved to a name of criu's beside it.
+ */
+static int do_bind_moved(int fd, const struct sockaddr_un *sa, socklen_t len, void *arg)
+{
+	struct bind_moved_arg *a = arg;
+	const UnixSkEntry *ue = a->si->ue;
+	char park[sizeof(sa->sun_path)];
+	bool parked = false, bound = false;
+	struct stat st;
+	int ret = 0;
+
+	if (!lstat(sa->sun_path, &st)) {
+		ret = name_beside(sa->sun_path, ".criu-sk-park.%x.%u", ue->ino, 0, park, sizeof(park));
+		if (ret || renameat2(AT_FDCWD, sa->sun_path, AT_FDCWD, park, RENAME_NOREPLACE))
+			return ret ?: -errno;
+		parked = true;
+	}
+	if (bind(fd, (const struct sockaddr *)sa, len))
+		ret = -errno;
+	else
+		bound = true;
+	if (!ret && ue->file_perms &&
+	    (fchmodat(AT_FDCWD, sa->sun_path, ue->file_perms->mode, 0) ||
+	     fchownat(AT_FDCWD, sa->sun_path, ue->file_perms->uid, ue->file_perms->gid, AT_SYMLINK_NOFOLLOW)))
+		ret = -errno;
+	for (unsigned int n = 0; !ret; n++) {
+		ret = name_beside(sa->sun_path, ".criu-sk.%x.%u", ue->ino, n, a->moved, sizeof(a->moved));
+		if (ret)
+			break;
+		if (!renameat2(AT_FDCWD, sa->sun_path, AT_FDCWD, a->moved, RENAME_NOREPLACE))
+			break;
+		ret = errno == EEXIST && n < 100 ? 0 : -errno;
+	}
+	if (ret && bound)
+		unlink(sa->sun_path);	/* bound, not moved: the name is given up */
+	if (parked && renameat2(AT_FDCWD, park, AT_FDCWD, sa->sun_path, RENAME_NOREPLACE)) {
+		pr_perror("the file at %s was moved to %s for a bind() and can't be put back", sa->sun_path, park);
+		ret = ret ?: -EIO;
+	}
+	return ret;
+}
+
+/* A socket whose file was removed: bound to its name, its file moved aside at once (si->moved). */
+static int bind_deleted(struct rst_ctx *ctx, struct unix_sk_info *si, int fd)
+{
+	struct bind_moved_arg a = { .si = si };
+	char file[PATH_MAX];
+	int ret;
+
+	ret = make_name_dirs(ctx, si);
+	if (ret)
+		return ret;
+	ret = in_name_dir(ctx, si->ue, NULL, do_bind_moved, fd, si->who, &a);
+	if (ret) {
+		name_file(si->ue, file, sizeof(file));
+		return pr_fail(ret, "%s: can't bind to %s (its socket file was removed) and move the file aside: %s\n",
+			       si->who, file, strerror(-ret));
+	}
+	si->moved = xstrdup(a.moved);
+	if (!si->moved)
+		return -ENOMEM;
+	pr_debug("%s: bound, its socket file moved to %s\n", si->who, si->moved);
+	return 0;
+}
+
 static int bind_one(struct rst_ctx *ctx, struct list_head *sks, struct unix_sk_info *si)
 {
-	int ret = is_deleted(si->ue) ? make_name_dirs(ctx, si) : free_name_for(ctx, sks, si);
+	int ret;
 
+	if (is_deleted(si->ue))
+		return bind_deleted(ctx, si, si->fd);
+	ret = free_name_for(ctx, sks, si);
 	return ret ?: bind_name(ctx, si->fd, si->ue, si->who);
 }
 
@@ -737,7 +840,7 @@ static int connect_accepted(struct rst_ctx *ctx, struct unix_sk_info *si, struct
 
 	if (!c || c->peer != si || !c->created || c->ue->state != TCP_ESTABLISHED)
 		return pr_fail(-EOPNOTSUPP, "%s: an accepted connection whose client is not in the image\n", si->who);
-	ret = in_name_dir(ctx, l->ue, do_connect, c->fd, c->who, NULL);
+	ret = in_name_dir(ctx, l->ue, l->moved, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to its listener %s: %s\n", c->who, l->who, strerror(-ret));
 	si->fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -777,13 +880,15 @@ static int connect_via_temp_listener(struct rst_ctx *ctx, struct list_head *sks,
 	ret = new_socket(ctx, si->netns, si->ue->type | SOCK_NONBLOCK, &tmp, NULL, si->who);
 	if (ret)
 		return ret;
-	ret = is_deleted(si->ue) ? make_name_dirs(ctx, si) : free_name_for(ctx, sks, si);
-	ret = ret ?: bind_name(ctx, tmp, si->ue, si->who);
+	if (is_deleted(si->ue))
+		ret = bind_deleted(ctx, si, tmp);
+	else
+		ret = free_name_for(ctx, sks, si) ?: bind_name(ctx, tmp, si->ue, si->who);
 	if (ret)
 		return ret;
 	if (listen(tmp, 1))
 		return pr_fail_errno("%s: listen", si->who);
-	ret = in_name_dir(ctx, si->ue, do_connect, c->fd, c->who, NULL);
+	ret = in_name_dir(ctx, si->ue, si->moved, do_connect, c->fd, c->who, NULL);
 	if (ret)
 		return pr_fail(ret, "%s: can't connect to a listener for %s: %s\n", c->who, si->who, strerror(-ret));
 	si->fd = accept4(tmp, NULL, NULL, SOCK_CLOEXEC);
@@ -814,7 +919,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 		struct unix_sk_info *p = si->peer;
 
 		if (si->ext_peer && !si->inherited) {
-			ret = in_name_dir(ctx, si->ext_peer, do_connect, si->fd, si->who, NULL);
+			ret = in_name_dir(ctx, si->ext_peer, NULL, do_connect, si->fd, si->who, NULL);
 			if (ret)
 				return pr_fail(ret, "%s: can't connect to socket %u outside the tree: %s\n", si->who,
 					       si->ext_peer->ino, strerror(-ret));
@@ -825,7 +930,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 		if (!named(p))
 			return pr_fail(-EOPNOTSUPP, "%s: connected to %s, which has no name to connect to\n", si->who,
 				       p->who);
-		ret = in_name_dir(ctx, p->ue, do_connect, si->fd, si->who, NULL);
+		ret = in_name_dir(ctx, p->ue, p->moved, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, p->who, strerror(-ret));
 	}
@@ -837,7 +942,7 @@ static int connect_all(struct rst_ctx *ctx, struct list_head *sks)
 			continue;
 		if (l->ue->type != si->ue->type || !named(l))
 			return pr_fail(-EINVAL, "%s: pending on %s, which it can't connect to\n", si->who, l->who);
-		ret = in_name_dir(ctx, l->ue, do_connect, si->fd, si->who, NULL);
+		ret = in_name_dir(ctx, l->ue, l->moved, do_connect, si->fd, si->who, NULL);
 		if (ret)
 			return pr_fail(ret, "%s: can't connect to %s: %s\n", si->who, l->who, strerror(-ret));
 		pr_debug("%s: connected to %s, not accepted\n", si->who, l->who);
@@ -903,7 +1008,7 @@ static int send_to_name(struct rst_ctx *ctx, int fd, struct unix_sk_info *si, st
 {
 	struct sendto_arg a = { ctx, queue, si->who };
 
-	return in_name_dir(ctx, si->ue, do_sendto, fd, si->who, &a);
+	return in_name_dir(ctx, si->ue, si->moved, do_sendto, fd, si->who, &a);
 }
 
 /* The restored datagram socket bound to the sender address of pkt, if the image has it. */
@@ -1043,7 +1148,7 @@ static int requeue_all(struct rst_ctx *ctx, struct list_head *sks)
 			return ret;
 	}
 	list_for_each_entry_reverse(si, sks, list) {
-		ret = si->nr_made_dirs ? in_name_dir(ctx, si->ue, do_remove_dirs, -1, si->who, si) : 0;
+		ret = si->nr_made_dirs ? in_name_dir(ctx, si->ue, NULL, do_remove_dirs, -1, si->who, si) : 0;
 		if (ret)
 			return pr_fail(ret, "%s: can't remove the directories of its name again: %s\n", si->who,
 				       strerror(-ret));
@@ -1147,9 +1252,12 @@ static void free_sks(struct list_head *sks)
 	struct unix_sk_info *si, *tmp;
 
 	list_for_each_entry_safe(si, tmp, sks, list) {
-		/* a failed restore: the directories made for a removed name go too */
+		/* a failed restore: the socket file moved aside and the directories made for a removed name go too */
+		if (si->moved && !si->unlinked)
+			in_name_dir(NULL, si->ue, si->moved, do_unlink, -1, si->who, NULL);
+		free(si->moved);
 		if (si->nr_made_dirs)
-			in_name_dir(NULL, si->ue, do_remove_dirs, -1, si->who, si);
+			in_name_dir(NULL, si->ue, NULL, do_remove_dirs, -1, si->who, si);
 		if (si->fd >= 0)
 			close(si->fd);
 		if (si->orphan_fd >= 0)

@@ -77,8 +77,6 @@ struct unix_dump {
 	int nr_tree_socks;
 	uint32_t *ext_peers;		/* sockets outside the tree written as external peers (USK_EXTERN) */
 	int nr_ext_peers;
-	char **gone_names;		/* the paths of the sockets dumped so far whose file was removed */
-	int nr_gone_names;
 	ino_t *netns;			/* the network namespaces whose sockets are in diag_hash */
 	int nr_netns;
 	bool ready;			/* both collected */
@@ -113,11 +111,6 @@ static void diag_free(void *state)
 	free(ud->ext_peers);
 	ud->ext_peers = NULL;
 	ud->nr_ext_peers = 0;
-	for (int i = 0; i < ud->nr_gone_names; i++)
-		free(ud->gone_names[i]);
-	free(ud->gone_names);
-	ud->gone_names = NULL;
-	ud->nr_gone_names = 0;
 	free(ud->netns);
 	ud->netns = NULL;
 	ud->nr_netns = 0;
@@ -461,11 +454,11 @@ static int dump_opts(int lfd, SkOptsEntry *o, const char *who)
 }
 
 /*
- * A socket whose file was removed is bound to its name again at restore (and
- * the file removed again), so the name must still be free for a socket file:
- * its directory there, and no file at it but a socket (the restore puts the
- * sockets of the tree that share a name in order; a socket file of someone
- * else's live socket fails the restore).
+ * A socket whose file was removed is bound to its name again at restore, and
+ * its file moved aside at once (a file at the name now is moved away for
+ * that moment and put back; several sockets of the tree bound in turn to
+ * the name each get it so): the name's directory must be there, or have
+ * been removed too (it is made again for the moment).
  */
 static int check_rebindable(const struct pstree *t, const struct pstree_item *item, const char *name_dir,
 			    const char *name, const char *who)
@@ -482,14 +475,8 @@ static int check_rebindable(const struct pstree *t, const struct pstree_item *it
 			       "%s: bound to the relative name %s, whose socket file was removed and the directory %s it "
 			       "is relative to (the task's cwd) too: criu can't bind the socket to that name again\n",
 			       who, name, name_dir);
-	if (!mntns_tree_stat(t, item, path, &st, false)) {
-		if (S_ISSOCK(st.st_mode))
-			return 0;
-		return pr_fail(-EOPNOTSUPP,
-			       "%s: bound to %s, whose socket file was removed and another file (not a socket) "
-			       "made there: criu can't bind the socket to that name again\n",
-			       who, path);
-	}
+	if (!mntns_tree_stat(t, item, path, &st, false))
+		return 0;
 	/* directories removed too are made again for bind() and removed after; the nearest one left must be one */
 	while ((slash = strrchr(path, '/')) && slash != path) {
 		*slash = '\0';
@@ -564,37 +551,6 @@ static int dump_name_path(struct pstree *t, UnixSkEntry *ue, FilePermsEntry *per
 	ue->file_perms = perms;
 	/* a tmpfs of the tree's mount namespace: its image leaves the file out, bind() makes it again */
 	return mntns_note_socket_file(t, &st);
-}
-
-/*
- * Two sockets bound one after the other to a name whose file is gone:
- * restore binds every such socket before connecting their clients, so the
- * second could not have the name while the first holds it. Refused.
- */
-static int note_gone_name(struct unix_dump *ud, const char *name_dir, const char *name, const char *who)
-{
-	char *path, **v;
-
-	if (asprintf(&path, "%s%s%s", name_dir ?: "", name_dir ? "/" : "", name) < 0)
-		return -ENOMEM;
-	for (int i = 0; i < ud->nr_gone_names; i++)
-		if (!strcmp(ud->gone_names[i], path)) {
-			int ret = pr_fail(-EOPNOTSUPP,
-					  "%s: bound to %s, whose socket file was removed, as another socket of the "
-					  "tree was: criu can't give both that name again\n",
-					  who, path);
-
-			free(path);
-			return ret;
-		}
-	v = xrealloc(ud->gone_names, (ud->nr_gone_names + 1) * sizeof(*v));
-	if (!v) {
-		free(path);
-		return -ENOMEM;
-	}
-	ud->gone_names = v;
-	v[ud->nr_gone_names++] = path;
-	return 0;
 }
 
 /* The listener whose queue holds a connection from client (not accepted yet), or NULL. */
@@ -880,8 +836,6 @@ static int unix_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_pa
 	}
 	if (s->name_len && s->name[0]) {
 		ret = dump_name_path(ctx->tree, &ue, &perms, s, p, who, dir, sizeof(dir));
-		if (!ret && ue.deleted)
-			ret = note_gone_name(ud, ue.name_dir, s->name, who);
 		if (ret)
 			return ret;
 	}

@@ -808,7 +808,7 @@ static int orphan_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *
 		return ret;
 	td->orphan_index = index;
 	tfe->tty_info_id = side->info_id;
-	ret = write_path_file(ctx, p, fown, mnt_id, &tfe->regf_id);
+	ret = write_path_file(ctx, p, p->link, fown, mnt_id, &tfe->regf_id);
 	if (ret)
 		return ret;
 	tfe->has_regf_id = true;
@@ -875,7 +875,7 @@ static int dev_tty_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, in
 	}
 	tfe->tty_info_id = CTTY_INFO_ID;
 	tfe->has_regf_id = true;
-	return write_path_file(ctx, p, fown, -1, &tfe->regf_id);
+	return write_path_file(ctx, p, p->link, fown, -1, &tfe->regf_id);
 }
 
 /* A /dev/tty fd of a pty whose master is in the tree: its index, else -1. */
@@ -954,7 +954,7 @@ static int hung_slave_dump(struct dump_files_ctx *ctx, const struct fd_parms *p,
 	tfe->tty_info_id = side->info_id;
 	tfe->has_regf_id = true;
 	file_unlinked(ctx->tree, p, q.link, sizeof(q.link));
-	return write_path_file(ctx, &q, fown, -1, &tfe->regf_id);
+	return write_path_file(ctx, &q, q.link, fown, -1, &tfe->regf_id);
 }
 
 /* /dev/console, or a virtual terminal (tty1-tty63), as CRIU tells them */
@@ -1035,7 +1035,7 @@ static int console_dump(struct dump_files_ctx *ctx, const struct fd_parms *p, Tt
 	}
 	tfe->tty_info_id = type == TTY_TYPE__CONSOLE ? CONSOLE_INFO_ID : VT_INFO_ID;
 	tfe->has_regf_id = true;
-	return write_path_file(ctx, p, fown, mnt_id, &tfe->regf_id);
+	return write_path_file(ctx, p, p->link, fown, mnt_id, &tfe->regf_id);
 }
 
 /* A console or vt that is not the shell job's terminal (a task's controlling terminal, with --shell-job). */
@@ -1070,7 +1070,7 @@ static int write_path_entry(struct dump_files_ctx *ctx, const struct fd_parms *p
 			    TtyFileEntry *tfe)
 {
 	tfe->has_regf_id = true;
-	return write_path_file(ctx, p, fown, -1, &tfe->regf_id);
+	return write_path_file(ctx, p, p->link, fown, -1, &tfe->regf_id);
 }
 
 static int tty_dump(struct dump_files_ctx *ctx, uint32_t id, const struct fd_parms *p)

@@ -73,6 +73,8 @@ int inotify_parse_wd(const char *val, struct inotify_wd_line *w);
 /* The kernel's s_dev encoding in fsnotify fdinfo: 12-bit major above a 20-bit minor. */
 #define KDEV_MAJOR(d) ((unsigned int)((d) >> 20))
 #define KDEV_MINOR(d) ((unsigned int)((d) & 0xfffff))
+/* The kernel's encoding of a device (fdinfo's sdev, mountinfo): CRIU writes ghost_file_entry.dev so. */
+#define KDEV_MAKE(maj, min) (((uint32_t)(maj) << 20) | ((uint32_t)(min) & 0xfffff))
 /* fsnotify.c, for inotify and fanotify: a mount of a device, an O_PATH fd of a handle, an fd's path */
 int fsnotify_open_mount_of(unsigned int major, unsigned int minor);
 int fsnotify_open_handle(unsigned int sdev, int type, const unsigned char *bytes, unsigned int n, int *ret_fd);

@@ -43,8 +43,8 @@ struct ext_mnt_map {
 	char *val;
 };
 
-/* default --ghost-limit: deleted files bigger than this are refused at dump (CRIU's is 1M) */
-#define DEFAULT_GHOST_LIMIT	(1ULL << 30)
+/* default --ghost-limit, CRIU's: a deleted file with more data than this is refused at dump */
+#define DEFAULT_GHOST_LIMIT	(1ULL << 20)
 /* CRIU's default --timeout (seconds) */
 #define DEFAULT_TIMEOUT		10
 

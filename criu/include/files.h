@@ -56,6 +56,7 @@ struct dump_files_ctx {
 	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
 	struct pstree *tree;
+	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
@@ -138,8 +139,7 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
 void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
  * States the dump refuses (files-check.c). check_tree_files(): before
- * anything is dumped, fd tables shared by processes (CLONE_FILES) and the
- * tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
+ * anything is dumped, the tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
  * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
  * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.
@@ -195,11 +195,12 @@ int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, struct
  */
 int img_path_check(const char *name);
 /*
- * The path of p in a regular-file record of its own (a FIFO's, an orphan
- * pty slave's), as CRIU writes it; its files.img id in *ret_id. 0 or -errno.
+ * The path of p, name (p->link, or a removed FIFO's last name), in a
+ * regular-file record of its own (a FIFO's, an orphan pty slave's), as
+ * CRIU writes it; its files.img id in *ret_id. 0 or -errno.
  */
-int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, struct FownEntry *fown, int mnt_id,
-		     uint32_t *ret_id);
+int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, struct FownEntry *fown,
+		    int mnt_id, uint32_t *ret_id);
 int open_img_path(const char *name, int flags);
 /*
  * Open the path of a regular-file record (a FIFO's too): in the tree's own

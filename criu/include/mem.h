@@ -15,8 +15,8 @@
  *     files ctx must be ready (dump_files_init()) by then.
  *     item->proc_dfd must be an open /proc/PID directory.
  *  3. dump_mem_ctx_fini() once at the end (also after a failure).
- * Tasks that share one mm through CLONE_VM without CLONE_THREAD are dumped
- * as separate copies (not detected yet).
+ * Tasks that share one mm through CLONE_VM without CLONE_THREAD are refused
+ * before (task-share.c).
  */
 #ifndef CRIU_MEM_H
 #define CRIU_MEM_H

@@ -57,8 +57,11 @@ struct pstree_item {
 	enum task_state state;
 	int exit_code;			/* wait status of a zombie, when known */
 
-	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id). */
+	/* Id of the task's fd table: its fds are in fdinfo-<files_id>.img (CoreEntry.ids.files_id);
+	 * a table shared by processes: the vpid of the first of them in tree order (task-share.c). */
 	uint32_t files_id;
+	/* Id of the task's fs (cwd, root, umask: CoreEntry.ids.fs_id); shared fs: the first sharer's vpid */
+	uint32_t fs_id;
 	/* The task's cgroup set (CoreEntry.tc.cg_set, cgroup.h); 0: none (a zombie) */
 	uint32_t cg_set;
 	/* Per thread (nr_threads), when a thread is in another set than the task; NULL: all in cg_set */
@@ -127,9 +130,18 @@ struct pstree_item *pstree_item_alloc(void);
  * The sessions and process groups restore can build (dump and restore run
  * it): a task other than the root is in its parent's session or leads its
  * own, and its group has its leader in the tree, in the same session, or is
- * the root's group. 0, or -EOPNOTSUPP/-EINVAL logged naming the task.
+ * the root's group, or its leader is gone and the parent of its first task
+ * is in its session (pstree_group_host()). 0, or -EOPNOTSUPP/-EINVAL logged
+ * naming the task.
  */
 int pstree_check_groups(struct pstree *t);
+/*
+ * A process group whose leader is gone (not in the tree, not the root's
+ * group): the task whose stub makes it at restore, with a helper of the
+ * leader's pid (the parent of its first task in tree order); NULL for any
+ * other group.
+ */
+struct pstree_item *pstree_group_host(struct pstree *t, pid_t pgid);
 void pstree_free(struct pstree *t);
 struct pstree_item *pstree_find(struct pstree *t, pid_t pid);
 /* Does some task of the tree lead or belong to process group pgid? */

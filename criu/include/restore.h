@@ -114,6 +114,10 @@ struct rst_info {
 	int chain_fd;			/* pages gathered through the parent images (memfd), or -1 */
 	int slot;			/* index in the shared area */
 	pid_t *real_tids;		/* own pid namespace: the tids criu sees, per thread */
+	/* task-share.c: the task that makes its fd table / fs (itself when it is the first of its sharers) */
+	struct pstree_item *fdt_owner, *fs_owner;
+	uint64_t clone_flags;		/* CLONE_FILES, CLONE_FS: made sharing its parent's */
+	int fdt_left;			/* the owner's: tasks of its fd table whose morph still needs the service fds */
 };
 
 static inline struct rst_info *rsti(struct pstree_item *item)
@@ -213,6 +217,7 @@ struct morph_task {
 	int nr_service_fds;
 	int service_fds[8];		/* fds of the stub to close */
 	struct morph_thread *th;	/* morph.c's per-thread state */
+	int remote_userns_fd;		/* >= 0: the task's fd of the user namespace it enters (userns.c) */
 };
 int morph_task(struct rst_ctx *ctx, struct morph_task *mt);
 struct ThreadInfoX86;

@@ -40,6 +40,7 @@ struct rst_slot {
 	pid_t pid;		/* the dumped pid */
 	pid_t real;		/* set by the parent once the clone worked */
 	int ns_ready;		/* set by the stub once its namespaces are joined or made (ns-restore.c) */
+	int fds_done;		/* set by a stub that makes an fd table once its fds are in place (task-share.c) */
 	char msg[512];		/* the stub's error, when it failed */
 };
 
@@ -91,6 +92,7 @@ struct rst_ctx {
 	uint32_t dump_criu_ns_id[NS_KIND_NR];
 	struct rst_ns **nss;	/* the namespaces the restore makes (or joins for the root) */
 	int nr_nss;
+	struct rst_userns *userns;	/* the tree's user namespace when not criu's (userns.c), else NULL */
 	bool dumped_by_criu;		/* inventory.img is upstream CRIU's (it has lsmtype or dump_criu_run_id) */
 
 	/* fds: criu's own in the controller, the service fds in a stub */

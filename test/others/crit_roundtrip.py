@@ -41,12 +41,14 @@ PROGRAMS = ["pipe00", "fifo_wr_first", "sk_unix_dgram00", "sk_unix_scm00", "sk_u
             "ghost_holes", "file_deleted", "memfd00", "shm_anon00", "fork_tree", "eventfd00",
             "epoll00", "inotify00", "signalfd00", "timerfd00", "pidfd_child", "sigpending00",
             "thread8", "zombie00", "stopped00", "mem_prot00", "ns_uts00", "ns_ipc00", "ns_net00",
-            "ns_time00", "mnt_tmpfs", "seccomp_inherit",
+            "ns_time00", "ns_user00", "mnt_tmpfs", "seccomp_inherit",
             "cgroup00", "tty_pty_pair", "tty_pty_data"]
 RPC_PROGRAM = "pipe_size00"	# dumped through pycriu.criu (criu swrk)
-# the criu options a program's dump needs (tcp-stream-*.img: an established connection)
+# the criu options a program's dump needs (tcp-stream-*.img: an established connection;
+# ghost_holes has more data than the default --ghost-limit, as its .desc says)
 PROGRAM_OPTS = {"sk_tcp_established00": ["--tcp-established", "--network-lock", "skip"],
-                "file_locks_posix": ["--file-locks"]}
+                "file_locks_posix": ["--file-locks"],
+                "ghost_holes": ["--ghost-limit", "16M"]}
 PROGRAMS.append("sk_tcp_established00")
 PROGRAMS.append("file_locks_posix")	# filelocks.img
 

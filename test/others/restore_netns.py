@@ -18,7 +18,9 @@ makes another one (lo left down) and is never dumped.
      T's namespace) the restored root is in T's namespace.
   5. Through RPC (pycriu, criu swrk): join_ns and empty_ns do the same.
   6. Images edited with crit (ours, ./crit) so that the holder was in a user
-     namespace of its own: refused before anything starts, nothing left.
+     namespace of its own: without userns-ext-ID.img (as CRIU would write
+     them) refused before anything starts, nothing left; with it, the
+     restored holder is in a new user namespace with the maps and setgroups.
 Prints TAP; exit 77 when criu is missing.
 """
 import json
@@ -235,16 +237,29 @@ def main():
             if r:
                 kill(r)
 
-    # 6. a kind this criu does not restore, in the images
+    # 6. a user namespace of the tree in the images: CRIU's userns-ID.img alone is refused, with ours it is made
     d = os.path.join(work, "plain-user")
     shutil.copytree(os.path.join(work, "plain"), d)
-    core = [f for f in os.listdir(d) if f.startswith("core-")][0]
+    core = [f for f in os.listdir(d) if f.startswith("core-") and not f.startswith("core-ext")][0]
     js = subprocess.run([CRIT, "decode", "-i", os.path.join(d, core)], stdout=subprocess.PIPE).stdout
     img = json.loads(js)
     img["entries"][0]["ids"]["user_ns_id"] = 999
     subprocess.run([CRIT, "encode", "-o", os.path.join(d, core)], input=json.dumps(img).encode())
-    ok(refused(d, "restore-user.log", "this criu does not restore user namespaces", "--skip-image-check"),
-       "images with a user namespace of the tree are refused before anything starts, nothing left")
+    ext = [{"first": 0, "lower_first": 0, "count": 1}, {"first": 1, "lower_first": 200000, "count": 1000}]
+    userns = {"magic": "USERNS", "entries": [{"uid_map": ext, "gid_map": ext}]}
+    subprocess.run([CRIT, "encode", "-o", os.path.join(d, "userns-999.img")], input=json.dumps(userns).encode())
+    ok(refused(d, "restore-user.log", "has no userns-ext-999.img", "--skip-image-check"),
+       "a user namespace without our userns-ext image (CRIU's dump) is refused before anything starts, nothing left")
+    userns_ext = {"magic": "USERNS_EXT", "entries": [{"setgroups_deny": True}]}
+    subprocess.run([CRIT, "encode", "-o", os.path.join(d, "userns-ext-999.img")],
+                   input=json.dumps(userns_ext).encode())
+    r = restore(d, "restore-user2.log", "--skip-image-check")
+    uid_map = open("/proc/%d/uid_map" % r).read().split() if r else []
+    setgroups = open("/proc/%d/setgroups" % r).read().strip() if r else ""
+    ok(r and ns_of(r, "user") != ns_of(os.getpid(), "user") and uid_map == "0 0 1 1 200000 1000".split() and
+       setgroups == "deny", "with userns-ext-999.img: the root is in a user namespace of its own with the maps")
+    if r:
+        kill(r)
 
     kill(target)
     return finish()

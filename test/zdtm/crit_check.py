@@ -32,7 +32,7 @@ OBJECTS_DEF = os.path.join(TOP, "criu", "include", "objects.def")
 OUR_PYCRIU = os.path.join(TOP, "build", "py")
 DEBIAN_PYCRIU = "/usr/lib/python3/dist-packages"
 # images of ours that CRIU's crit does not know (Debian's crit is not asked about them)
-OURS_ONLY = {"MANIFEST", "FILES_EXT", "CORE_EXT", "GHOST_EXT"}
+OURS_ONLY = {"MANIFEST", "FILES_EXT", "CORE_EXT", "GHOST_EXT", "IPCNS_MQ", "USERNS_EXT"}
 
 
 def image_specs():
@@ -78,6 +78,8 @@ def check_dir(d, specs, images, roundtrip):
     # the longest pattern first: core-ext-*.img is not a core-*.img, pagemap-shmem-*.img not a pagemap-*.img
     for pattern, magic in sorted(specs, key=lambda s: -len(s[0])):
         if not roundtrip and magic in OURS_ONLY:
+            # not given to Debian's crit, nor taken for a shorter pattern's (userns-ext-*.img is not a userns-*.img)
+            seen.update(fnmatch.filter(names, pattern))
             continue
         for name in fnmatch.filter(names, pattern):
             if name in seen:  # pagemap-*.img also matches pagemap-shmem-*.img

@@ -48,7 +48,20 @@ struct args {
 	const char *freeze_cgroup;	/* --freeze-cgroup PATH */
 	bool tcp_established, tcp_close, skip_in_flight, file_locks, ext_unix_sk;
 	int network_lock;	/* CRIU_NETWORK_LOCK_METHOD__*, 0: not given */
+	long long ghost_limit;	/* --ghost-limit N[KMG], -1: not given */
 };
+
+/* --ghost-limit's value: a number with an optional K, M or G; -1 if it is not one or does not fit. */
+static long long ghost_limit_arg(const char *v)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	int shift = !*end ? 0 : !strcmp(end, "K") ? 10 : !strcmp(end, "M") ? 20 : !strcmp(end, "G") ? 30 : -1;
+
+	if (end == v || n < 0 || shift < 0 || (n << shift) > 0xffffffffLL)
+		return -1;
+	return n << shift;
+}
 
 static int usage(const char *why)
 {
@@ -61,6 +74,7 @@ static int parse(int argc, char **argv, struct args *a)
 {
 	a->cmd = argv[0];
 	a->loglevel = 2;
+	a->ghost_limit = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +128,8 @@ static int parse(int argc, char **argv, struct args *a)
 			a->network_lock = CRIU_NETWORK_LOCK_METHOD__NFTABLES;
 		else if (!strcmp(o, "--network-lock") && val && !strcmp(val, "skip") && ++i)
 			a->network_lock = CRIU_NETWORK_LOCK_METHOD__SKIP;
+		else if (!strcmp(o, "--ghost-limit") && val && ghost_limit_arg(val) >= 0 && ++i)
+			a->ghost_limit = ghost_limit_arg(val);
 		else {
 			fprintf(stderr, "criu-rpc: option %s has no RPC form here\n", o);
 			return -1;
@@ -249,6 +265,10 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 	}
 	opts.has_tcp_established = opts.tcp_established = a->tcp_established;
 	opts.has_file_locks = opts.file_locks = a->file_locks;
+	if (a->ghost_limit >= 0) {
+		opts.has_ghost_limit = true;
+		opts.ghost_limit = a->ghost_limit;
+	}
 	opts.has_ext_unix_sk = opts.ext_unix_sk = a->ext_unix_sk;
 	opts.has_tcp_close = opts.tcp_close = a->tcp_close;
 	opts.has_tcp_skip_in_flight = opts.tcp_skip_in_flight = a->skip_in_flight;

@@ -1,41 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ns_user_refused: the task has a user namespace of its own, root in it
- * mapped to root outside. criu does not dump user namespaces yet: the dump
- * must fail naming it, and the task must still be in its namespace with its
- * mapping.
+ * ns_user_refused: the task is in a user namespace nested in another of
+ * its own (root in each mapped to root in its parent). criu restores one
+ * user namespace, a child of its own: the dump must fail naming the nested
+ * one, and the task must still be in its namespace with its mapping.
  */
-#include <fcntl.h>
-#include <sched.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "ns_refused.h"
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = -1;
-
-	if (fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text))
-		ret = 0;
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
-static int read_map(char *buf, size_t len)
-{
-	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
+#include "ns_user.h"
 
 int main(int argc, char **argv)
 {
@@ -43,18 +13,14 @@ int main(int argc, char **argv)
 	unsigned long ino;
 
 	test_init(argc, argv);
-	if (unshare(CLONE_NEWUSER) || write_file("/proc/self/uid_map", "0 0 1") ||
-	    write_file("/proc/self/setgroups", "deny") || write_file("/proc/self/gid_map", "0 0 1") ||
-	    read_map(before, sizeof(before))) {
-		fail("can't make a user namespace with root mapped");
+	if (ns_user_enter() || ns_user_enter() || ns_user_map(before, sizeof(before)))
 		return 1;
-	}
 	ino = ns_ino("self", "user");
 	test_daemon();
 	test_waitsig();
 
 	ns_same("self", "user", ino);
-	if (read_map(after, sizeof(after)))
+	if (ns_user_map(after, sizeof(after)))
 		fail("can't read uid_map");
 	else if (strcmp(after, before))
 		fail("uid_map is '%s' after the refused dump, '%s' before", after, before);

@@ -5,10 +5,12 @@
  * makes DIR again, binds the socket to its name, connects the client and
  * removes the file and DIR again: after restore the socket has its name,
  * receives what the client sends, and DIR is gone. (NAME_TAKEN,
- * sk_unix_name_taken_refused: a FIFO made where the socket file was: restore
- * could not bind there, so the dump must refuse, and after it the socket
- * still has its name and receives.)
+ * sk_unix_name_taken: a FIFO made where the socket file was: restore binds
+ * there with the FIFO moved aside for the moment; after restore the socket
+ * has its name and receives, and the FIFO is at the path, the same inode
+ * with its mode, and nothing else is left in DIR.)
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +28,12 @@ int main(int argc, char **argv)
 	socklen_t len = sizeof(got);
 	char dir[64], buf[8];
 	int srv, cli;
+#ifdef NAME_TAKEN
+	struct stat before, after;
+	struct dirent *de;
+	int entries = 0;
+	DIR *d;
+#endif
 
 	test_init(argc, argv);
 	snprintf(dir, sizeof(dir), "zdtm-skgone.%d", getpid());
@@ -42,7 +50,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 #ifdef NAME_TAKEN
-	if (mkfifo(sa.sun_path, 0600)) {
+	if (mkfifo(sa.sun_path, 0640) || stat(sa.sun_path, &before)) {
 		fail("mkfifo");
 		return 1;
 	}
@@ -61,12 +69,23 @@ int main(int argc, char **argv)
 	if (send(cli, "ping", 4, 0) != 4 || recv(srv, buf, sizeof(buf), MSG_DONTWAIT) != 4 || memcmp(buf, "ping", 4))
 		fail("the connected client can't reach the socket any more");
 #ifdef NAME_TAKEN
+	if (stat(sa.sun_path, &after) || after.st_ino != before.st_ino || after.st_mode != before.st_mode)
+		fail("the FIFO at %s is not the one made before the dump", sa.sun_path);
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		entries += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (!d || entries != 1)
+		fail("%s holds %d files, not only the FIFO", dir, entries);
+	if (d)
+		closedir(d);
 	unlink(sa.sun_path);
 	rmdir(dir);
 #else
 	if (!access(dir, F_OK))
 		fail("%s is there again after restore", dir);
 #endif
+	if (test_failed())
+		return 1;
 	pass();
 	return 0;
 }

@@ -355,6 +355,7 @@ HANDLERS = {
     "UTSNS": Entries("utsns_entry"),
     "IPC_VAR": Entries("ipc_var_entry"),
     "TIMENS": Entries("timens_entry"),
+    "USERNS": Entries("userns_entry"),
     # CRIU 4.2 writes a segment's contents as pagemaps (in_pagemaps): then no bytes follow the entry
     "IPCNS_SHM": IpcPadded("ipc_shm_entry", lambda m: 0 if m.in_pagemaps else m.size, 4),
     "IPCNS_SEM": IpcPadded("ipc_sem_entry", lambda m: 2 * m.nsems, 8),
@@ -367,6 +368,7 @@ HANDLERS = {
     "FILES_EXT": Entries("file_ext_entry"),	# ours: files.img's fields beyond CRIU's
     "CORE_EXT": Entries("core_ext_entry"),	# ours: core-TID.img's fields beyond CRIU's
     "GHOST_EXT": Entries("ghost_ext_entry"),	# ours: the nanoseconds of a ghost's times
+    "USERNS_EXT": Entries("userns_ext_entry"),	# ours: a user namespace's setgroups
     "CGROUP": Entries("cgroup_entry"),
     "FILE_LOCKS": Entries("file_lock_entry"),
     "IPCNS_MQ": Entries("posix_mq_entry"),

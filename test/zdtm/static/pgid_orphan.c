@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pgid_orphan_refused: process groups whose leader is gone. A makes a group
- * of its own; B (live) and Z (a zombie, not reaped) join it; A exits and is
- * reaped. Restore can't make a group without a process of the leader's pid,
- * so the dump must refuse it and leave everything as it was: B and Z still
- * in A's group, Z still a zombie with its exit code.
+ * pgid_orphan: a process group whose leader is gone. A makes a group of its
+ * own; B (live) and Z (a zombie, not reaped) join it; A exits and is reaped.
+ * The restore makes the group with a helper of A's pid that goes once B and
+ * Z are in it: after the restore B and Z are still in A's group, Z is
+ * still a zombie with its exit code, and the helper left no child behind.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +100,11 @@ int main(int argc, char **argv)
 		fail("B: %s", test_status_str(status, buf, sizeof(buf)));
 	}
 	waitpid(z, &status, 0);
+	/* B and Z reaped: no other child (the helper) is left */
+	if (waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD)
+		fail("a child other than B and Z is left");
+	if (test_failed())
+		return 1;
 	pass();
 	return 0;
 }
