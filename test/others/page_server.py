@@ -22,7 +22,8 @@ openssl is missing.
 
 runs the same chain against an upstream CRIU instead (not in make test: CI
 has no upstream build): our pre-dumps and TLS dump to CRIU's page server,
-restored by us; CRIU's dump to our page server (plain and TLS), restored by
+restored by us; our plain dump (through the page pipe) to CRIU's page
+server, restored by us; CRIU's dump to our page server (plain and TLS), restored by
 us and by CRIU.
 """
 import ctypes
@@ -295,6 +296,17 @@ def interop(up, work, exe, certs):
     for f in glob.glob(os.path.join(work, "c3", "*.img")):
         shutil.copy(f, os.path.join(work, "s3"))
     restore_and_check(pid, os.path.join(work, "s3"), result, "ours to CRIU's page server, restored by us")
+    # ours -> CRIU's page server: a plain dump, its pages through the page pipe (vmsplice + splice)
+    pid = start_task(exe, result)
+    rc, prc = one_pass("dump", pid, work, 4, chain=False, server=up)
+    spliced = re.findall(r"(\d+) pages in \d+ vmsplice", log_of(work, "c4"))
+    ok(rc == 0 and prc == 0 and spliced and int(spliced[0]) > 0,
+       "our plain dump to CRIU's page server through the page pipe (criu %d, page server %d, %s pages spliced)" %
+       (rc, prc, spliced[0] if spliced else "no"))
+    reap()
+    for f in glob.glob(os.path.join(work, "c4", "*.img")):
+        shutil.copy(f, os.path.join(work, "s4"))
+    restore_and_check(pid, os.path.join(work, "s4"), result, "our page pipe to CRIU's page server, restored by us")
     # CRIU's dump -> our page server, plain and TLS; restored by us, then by CRIU
     for i, extra, rst in ((11, [], None), (12, tls_args(certs), None), (13, [], up)):
         pid = start_task(exe, result)
