@@ -887,12 +887,52 @@ static void fill_nested_pids(TaskCoreEntry *tc, const struct pstree_item *item)
 	}
 }
 
+/*
+ * A zombie's ids, groups and capabilities, as criu sees them in its status
+ * (a zombie can't be asked for its securebits: 0). Its stub takes them
+ * before it dies (exit-status.c), and criu compares them afterwards.
+ */
+static int fill_zombie_creds(struct pstree_item *item, struct proc_status *st, CredsEntry *c, uint32_t caps[5][2])
+{
+	int ret = parse_pid_status(item->proc_dfd, st);
+
+	if (ret)
+		return pr_fail(ret, "can't read the status of zombie %d: %s\n", item->pid, strerror(-ret));
+	creds_entry__init(c);
+	c->uid = st->uid[0];
+	c->euid = st->uid[1];
+	c->suid = st->uid[2];
+	c->fsuid = st->uid[3];
+	c->gid = st->gid[0];
+	c->egid = st->gid[1];
+	c->sgid = st->gid[2];
+	c->fsgid = st->gid[3];
+	caps_words(st->cap_inh, caps[0]);
+	caps_words(st->cap_prm, caps[1]);
+	caps_words(st->cap_eff, caps[2]);
+	caps_words(st->cap_bnd, caps[3]);
+	caps_words(st->cap_amb, caps[4]);
+	c->n_cap_inh = c->n_cap_prm = c->n_cap_eff = c->n_cap_bnd = c->n_cap_amb = 2;
+	c->cap_inh = caps[0];
+	c->cap_prm = caps[1];
+	c->cap_eff = caps[2];
+	c->cap_bnd = caps[3];
+	c->cap_amb = caps[4];
+	c->n_groups = st->ngroups;
+	c->groups = st->groups;
+	return 0;
+}
+
 static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 {
 	CoreEntry core = CORE_ENTRY__INIT;
 	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
 	TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	ThreadCoreEntry thc = THREAD_CORE_ENTRY__INIT;
+	struct proc_status st = {};
 	struct proc_pid_stat stat;
+	uint32_t caps[5][2];
+	CredsEntry creds;
 	int ret;
 
 	core.mtype = CORE_ENTRY__MARCH__X86_64;
@@ -913,7 +953,15 @@ static int dump_zombie_core(int img_dfd, struct pstree_item *item)
 		ids.mnt_ns_id = item->mnt_ns_id;
 		core.ids = &ids;
 	}
+	if (item->proc_dfd >= 0) {
+		ret = fill_zombie_creds(item, &st, &creds, caps);
+		if (ret)
+			return ret;
+		thc.creds = &creds;
+		core.thread_core = &thc;
+	}
 	ret = write_core_ext(img_dfd, item_vpid(item), &core);
+	proc_status_free(&st);
 	if (ret)
 		return pr_fail(ret, "can't write the core image of zombie %d: %s\n", item->pid, strerror(-ret));
 	return 0;

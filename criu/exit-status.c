@@ -22,12 +22,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "exit-status.h"
 #include "log.h"
+#include "proc_parse.h"
 
 int read_core_pattern(int proc_fd, char *buf, size_t size)
 {
@@ -44,7 +50,7 @@ bool core_pattern_is_file(const char *pattern)
 	return pattern[0] && pattern[0] != '|' && pattern[0] != '@';
 }
 
-/* mkdir -p of the directories of an absolute pattern (in the new root). */
+/* mkdir -p of the directories of a pattern, absolute or relative (in the new root, also the cwd). */
 static int make_pattern_dirs(const char *pattern)
 {
 	char path[PATH_MAX], *slash, *p;
@@ -86,7 +92,7 @@ static int enter_scratch_root(const char *pattern)
 	if (fs < 0)
 		return -errno;
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "16m", 0) ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "1777", 0) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
 		return -errno;
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
@@ -94,15 +100,32 @@ static int enter_scratch_root(const char *pattern)
 		return -errno;
 	if (fchdir(mnt) || chroot("."))
 		return -errno;
-	if (pattern[0] == '/') {
-		ret = make_pattern_dirs(pattern);
-		if (ret)
-			return ret;
-	}
+	/* (a relative pattern is below the cwd, the same root) */
+	ret = make_pattern_dirs(pattern);
+	if (ret)
+		return ret;
 	return 0;
 }
 
-static void prepare_core(int proc_fd)
+/*
+ * No core at all: RLIMIT_CORE 0 stops a core written to a file only; the
+ * kernel pipes one to a "|program" pattern whatever the limit (but 1), so
+ * the task is made not dumpable, which no pattern gets past.
+ */
+static void forbid_core(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+/*
+ * Ready to dump a core into a scratch root (the privileged part: fsopen and
+ * chroot need criu's capabilities); false (nothing done) when it can't be
+ * made there.
+ */
+static bool prepare_core(int proc_fd)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	char pattern[PATH_MAX];
@@ -110,22 +133,101 @@ static void prepare_core(int proc_fd)
 
 	ret = read_core_pattern(proc_fd, pattern, sizeof(pattern));
 	if (ret || !core_pattern_is_file(pattern))
-		return;
+		return false;
 	/* before the chroot: /proc is not there afterwards */
 	ret = write_file_at(proc_fd, "self/coredump_filter", "0\n");
 	if (ret)
 		pr_warn("can't set coredump_filter: %s: the scratch core may not fit\n", strerror(-ret));
 	ret = enter_scratch_root(pattern);
 	if (ret) {
+		/* (a core would go to criu's cwd) */
 		pr_warn("can't make a scratch root for a core dump: %s\n", strerror(-ret));
-		return;
+		return false;
 	}
 	if (setrlimit(RLIMIT_CORE, &rl)) {
 		getrlimit(RLIMIT_CORE, &rl);
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_CORE, &rl);
 	}
-	prctl(PR_SET_DUMPABLE, 1);
+	return true;
+}
+
+static uint64_t cap_set(const uint32_t *w, size_t n)
+{
+	return (n > 0 ? w[0] : 0) | (n > 1 ? (uint64_t)w[1] << 32 : 0);
+}
+
+/*
+ * A zombie's dumped ids, groups and capabilities (criu's view: the stub is
+ * in criu's user namespace), taken the way a process could have come by
+ * them: the bounding set first, ids with the capabilities kept, then the
+ * capability sets. What the kernel refuses shows in check_zombie_creds().
+ */
+static void take_creds(const CredsEntry *c)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {};
+	uint64_t bnd = cap_set(c->cap_bnd, c->n_cap_bnd), amb = cap_set(c->cap_amb, c->n_cap_amb);
+	uint64_t prm = cap_set(c->cap_prm, c->n_cap_prm), eff = cap_set(c->cap_eff, c->n_cap_eff);
+	uint64_t inh = cap_set(c->cap_inh, c->n_cap_inh);
+	gid_t *groups = malloc((c->n_groups + 1) * sizeof(*groups));
+
+	for (int cap = 0; cap < 64; cap++)
+		if (!(bnd & (1ULL << cap)))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	for (size_t i = 0; groups && i < c->n_groups; i++)
+		groups[i] = c->groups[i];
+	if (!groups || setgroups(c->n_groups, groups) || setresgid(c->gid, c->egid, c->sgid) ||
+	    setresuid(c->uid, c->euid, c->suid))
+		pr_warn("a zombie can't take its ids: %s\n", strerror(errno));
+	free(groups);
+	setfsgid(c->fsgid);
+	setfsuid(c->fsuid);
+	d[0].permitted = (uint32_t)prm;
+	d[1].permitted = (uint32_t)(prm >> 32);
+	d[0].effective = (uint32_t)eff;
+	d[1].effective = (uint32_t)(eff >> 32);
+	d[0].inheritable = (uint32_t)inh;
+	d[1].inheritable = (uint32_t)(inh >> 32);
+	if (syscall(SYS_capset, &h, d))
+		pr_warn("a zombie can't take its capabilities: %s\n", strerror(errno));
+	for (int cap = 0; cap < 64; cap++)
+		if (amb & (1ULL << cap))
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+int check_zombie_creds(int proc_fd, pid_t pid, const char *what, const CredsEntry *c)
+{
+	struct proc_status st = {};
+	char dir[32];
+	int ret, dfd;
+	bool same;
+
+	snprintf(dir, sizeof(dir), "%d", pid);
+	dfd = openat(proc_fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pr_fail_errno("can't open /proc/%d", pid);
+	ret = parse_pid_status(dfd, &st);
+	close(dfd);
+	if (ret)
+		return pr_fail(ret, "can't read the status of %s: %s\n", what, strerror(-ret));
+	same = st.uid[0] == c->uid && st.uid[1] == c->euid && st.uid[2] == c->suid && st.uid[3] == c->fsuid &&
+	       st.gid[0] == c->gid && st.gid[1] == c->egid && st.gid[2] == c->sgid && st.gid[3] == c->fsgid &&
+	       st.cap_inh == cap_set(c->cap_inh, c->n_cap_inh) && st.cap_prm == cap_set(c->cap_prm, c->n_cap_prm) &&
+	       st.cap_eff == cap_set(c->cap_eff, c->n_cap_eff) && st.cap_bnd == cap_set(c->cap_bnd, c->n_cap_bnd) &&
+	       st.cap_amb == cap_set(c->cap_amb, c->n_cap_amb) && (size_t)st.ngroups == c->n_groups;
+	for (size_t i = 0; same && i < c->n_groups; i++)
+		same = st.groups[i] == c->groups[i];
+	if (!same)
+		ret = pr_fail(-EPERM,
+			      "%s came back with other credentials than dumped (uid %u, gid %u, capabilities %#llx; "
+			      "dumped uid %u, gid %u, capabilities %#llx): criu could not give them back\n",
+			      what, st.uid[0], st.gid[0], (unsigned long long)st.cap_eff, c->uid, c->gid,
+			      (unsigned long long)cap_set(c->cap_eff, c->n_cap_eff));
+	proc_status_free(&st);
+	return ret;
 }
 
 int check_exit_status(int proc_fd, const char *what, int got, int want)
@@ -144,17 +246,20 @@ int check_exit_status(int proc_fd, const char *what, int got, int want)
 		       core_pattern_is_file(pattern) ? "" : ": a program or socket would receive a crash report");
 }
 
-void __attribute__((noreturn)) exit_with_status(int proc_fd, int status)
+void __attribute__((noreturn)) exit_with_status(int proc_fd, int status, const CredsEntry *creds)
 {
+	bool core = WIFSIGNALED(status) && WCOREDUMP(status) && prepare_core(proc_fd);
+
+	if (creds)
+		take_creds(creds);
 	if (WIFSIGNALED(status)) {
-		struct rlimit no_core = { 0, 0 };
 		int sig = WTERMSIG(status);
 		sigset_t set;
 
-		if (WCOREDUMP(status))
-			prepare_core(proc_fd);
+		if (core)
+			prctl(PR_SET_DUMPABLE, 1);	/* new ids made it undumpable */
 		else
-			setrlimit(RLIMIT_CORE, &no_core);
+			forbid_core();	/* (without the core the status lacks its bit: check_exit_status() says why) */
 		signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigaddset(&set, sig);

@@ -507,6 +507,9 @@ int dump_file_lfd(struct dump_files_ctx *ctx, struct pstree_item *item, int lfd,
 		return -errno;
 	p.link[n] = '\0';
 	p.flags = fcntl(lfd, F_GETFL) & ~O_CLOEXEC;
+	/* criu's O_PATH open (no fsnotify event): the entry as a read-only open has it */
+	if (p.flags & O_PATH)
+		p.flags = (p.flags & ~O_PATH) | O_LARGEFILE;
 	p.fdinfo.mnt_id = -1;
 	if (ctx->tree && ctx->tree->mntns_list) {
 		/* the mount it is on (mount.c): from criu's own copy's fdinfo */

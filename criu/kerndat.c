@@ -354,7 +354,7 @@ static int probe_core_status(void)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		exit_with_status(proc, SIGSEGV | WCOREFLAG);
+		exit_with_status(proc, SIGSEGV | WCOREFLAG, NULL);
 	if (waitpid(pid, &status, 0) != pid)
 		return -errno;
 	return WIFSIGNALED(status) && WCOREDUMP(status) ? 0 : -EOPNOTSUPP;

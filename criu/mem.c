@@ -149,6 +149,19 @@ static uint32_t map_file_fdflags(int proc_dfd, const struct proc_vma *v)
 	return O_RDONLY;
 }
 
+/* Whether the task's exe is a removed file (a memfd too): its data is read, so it needs a real open. */
+static bool exe_removed(int proc_dfd)
+{
+	static const char suffix[] = " (deleted)";
+	char link[PATH_MAX];
+	ssize_t n = readlinkat(proc_dfd, "exe", link, sizeof(link) - 1);
+
+	if (n < 0)
+		return true;
+	link[n] = '\0';
+	return (size_t)n >= sizeof(suffix) - 1 && !strcmp(link + n - (sizeof(suffix) - 1), suffix);
+}
+
 static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 {
 	_cleanup_close_ int fd = -1;
@@ -157,7 +170,13 @@ static int dump_vma_file(struct mm_dump *d, const struct proc_vma *v, VmaEntry *
 
 	if (d->ctx->pre_dump)
 		return 0;	/* only private pages are pre-dumped */
-	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	/*
+	 * O_PATH: a real open is an IN_OPEN/IN_CLOSE_NOWRITE event for the
+	 * tree's inotify watches, queued by criu (fsnotify.c refuses queued
+	 * events). A removed file (a memfd too) is opened for reading: its data
+	 * is dumped. The exe likewise (write_mm_image()).
+	 */
+	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, v->deleted ? O_RDONLY : O_PATH);
 
 	if (fd < 0) {
 		pr_debug("can't open map_files of %lx-%lx (%s): %s\n", v->start, v->end, v->path, strerror(-fd));
@@ -189,7 +208,13 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 
 	if (d->ctx->pre_dump)
 		return 0;	/* shared memory is dumped whole by the final dump */
-	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, O_RDONLY);
+	/*
+	 * O_PATH: a real open is an IN_OPEN/IN_CLOSE_NOWRITE event for the
+	 * tree's inotify watches, queued by criu (fsnotify.c refuses queued
+	 * events). A removed file (a memfd too) is opened for reading: its data
+	 * is dumped. The exe likewise (write_mm_image()).
+	 */
+	fd = open_proc_map_file(d->proc_dfd, v->start, v->end, v->deleted ? O_RDONLY : O_PATH);
 
 	if (fd < 0)
 		return fd;
@@ -747,7 +772,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't parse auxv: %s\n", d->pid, strerror(-n));
 		return n;
 	}
-	exe = openat(d->proc_dfd, "exe", O_RDONLY | O_CLOEXEC);
+	exe = openat(d->proc_dfd, "exe", (exe_removed(d->proc_dfd) ? O_RDONLY : O_PATH) | O_CLOEXEC);
 	if (exe < 0) {
 		ret = -errno;
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));

@@ -243,7 +243,7 @@ static void __attribute__((noreturn)) helper_main(int proc_fd, int go_fd, int st
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
 		;
-	exit_with_status(proc_fd, status);
+	exit_with_status(proc_fd, status, NULL);
 }
 
 /*

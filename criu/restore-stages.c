@@ -217,6 +217,10 @@ int wait_zombies(struct rst_ctx *ctx)
 			return pr_fail(-ETIMEDOUT, "zombie %d did not exit\n", item->pid);
 		snprintf(what, sizeof(what), "zombie %d", item->pid);
 		ret = check_exit_status(ctx->proc_fd, what, st.exit_code, item->exit_code);
+		if (!ret && rsti(item)->core && rsti(item)->core[0]->thread_core &&
+		    rsti(item)->core[0]->thread_core->creds)
+			ret = check_zombie_creds(ctx->proc_fd, rst_real_pid(ctx, item->pid), what,
+						 rsti(item)->core[0]->thread_core->creds);
 		if (ret)
 			return ret;
 		/* it is a zombie now: no more liveness checks on it */

@@ -512,6 +512,16 @@ static void stub_map_tramp(struct rst_ctx *ctx, struct pstree_item *me)
 	memcpy(p, code, sizeof(code));
 }
 
+/* The zombie's dumped credentials (criu's view), or NULL for an image without them. */
+static const CredsEntry *zombie_creds(struct pstree_item *me)
+{
+	struct rst_info *ri = rsti(me);
+
+	if (!ri || !ri->core || !ri->core[0] || !ri->core[0]->thread_core)
+		return NULL;
+	return ri->core[0]->thread_core->creds;
+}
+
 static void __attribute__((noreturn)) stub_exit_as_zombie(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	struct rst_info *ri = rsti(me);
@@ -519,7 +529,7 @@ static void __attribute__((noreturn)) stub_exit_as_zombie(struct rst_ctx *ctx, s
 	/* a zombie shows its comm in /proc */
 	if (ri && ri->core && ri->core[0] && ri->core[0]->tc && ri->core[0]->tc->comm)
 		prctl(PR_SET_NAME, ri->core[0]->tc->comm);
-	exit_with_status(ctx->proc_fd, me->exit_code);
+	exit_with_status(ctx->proc_fd, me->exit_code, zombie_creds(me));
 }
 
 /*
