@@ -22,7 +22,11 @@ with a baseline right before it; the figure is the daemon's "all pages in, N
 ms after the tree ran" (every page fetched and copied into the task).
 
 Usage (from the top of the tree, after make and make -C bench):
-    python3 bench/pageserver.py [SIZES_MIB] [RUNS]     e.g. 256,1024 3
+    python3 bench/pageserver.py [SIZES_MIB] [RUNS] [--old-criu PATH] [--dump-only]     e.g. 256,1024 3
+
+--old-criu PATH adds a column: the same dump by another criu binary (an
+older build, say), each run with its own baseline, in the same run.
+--dump-only leaves out TLS and the lazy pages.
 """
 import glob
 import os
@@ -88,7 +92,7 @@ def baseline(mib, d):
     return int(s.stdout.split()[1]) / 1e6
 
 
-def criu_pass(pid, mib, d, tls):
+def criu_pass(pid, mib, d, tls, binary=CRIU):
     port = free_port()
     srv, cli = os.path.join(d, "srv"), os.path.join(d, "cli")
     shutil.rmtree(srv, ignore_errors=True)
@@ -102,7 +106,7 @@ def criu_pass(pid, mib, d, tls):
     os.close(rfd)
     warm(mib)
     t0 = time.monotonic()
-    r = subprocess.run([CRIU, "dump", "-R", "-t", str(pid), "-D", cli, "-o", "dump.log", "--page-server",
+    r = subprocess.run([binary, "dump", "-R", "-t", str(pid), "-D", cli, "-o", "dump.log", "--page-server",
                         "--address", "127.0.0.1", "--port", str(port)] + tls)
     t = time.monotonic() - t0
     if r.returncode or ps.wait():
@@ -113,52 +117,83 @@ def criu_pass(pid, mib, d, tls):
     return t
 
 
+def flag_value(name):
+    if name not in sys.argv:
+        return None
+    i = sys.argv.index(name)
+    v = sys.argv[i + 1]
+    del sys.argv[i:i + 2]
+    return v
+
+
+def row(mib, m, res, a, b, ratio_a, ratio_b, base):
+    return ("| %d MiB | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) |" %
+            (mib, m[base], mib / 1024 / m[base], m[a], mib / 1024 / m[a], m[b], mib / 1024 / m[b], m[ratio_a],
+             min(res[ratio_a]), max(res[ratio_a]), m[ratio_b], min(res[ratio_b]), max(res[ratio_b])))
+
+
 def main():
+    old = flag_value("--old-criu")
+    dump_only = "--dump-only" in sys.argv
+    if dump_only:
+        sys.argv.remove("--dump-only")
     sizes = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "256,1024").split(",")]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     work = tempfile.mkdtemp(prefix="criu-bench-ps.", dir="/dev/shm")
     tls = make_certs(work)
     rows = []
+    kinds = [("ps", [], CRIU)]
+    if old:
+        kinds.append(("old", [], os.path.abspath(old)))
+    if not dump_only:
+        kinds.append(("tls", tls, CRIU))
     for mib in sizes:
         rep = os.path.join(work, "memhog.rep")
         hog = subprocess.Popen([MEMHOG, str(mib), rep], start_new_session=True)
         while not (os.path.exists(rep) and "ready" in open(rep).read()):
             time.sleep(0.05)
-        res = {"sock": [], "ps": [], "tls": [], "r_ps": [], "r_tls": [], "lsock": [], "lazy": [], "ltls": [],
-               "r_lazy": [], "r_ltls": []}
+        res = {k: [] for k in ("sock", "ps", "tls", "old", "r_ps", "r_tls", "r_old", "lsock", "lazy", "ltls",
+                               "r_lazy", "r_ltls")}
         for _ in range(runs):
-            for kind, extra in (("ps", []), ("tls", tls)):
+            for kind, extra, binary in kinds:
                 b = baseline(mib, work)
-                t = criu_pass(hog.pid, mib, work, extra)
+                t = criu_pass(hog.pid, mib, work, extra, binary)
                 res["sock"].append(b)
                 res[kind].append(t)
                 res["r_" + kind].append(t / b)
         hog.send_signal(signal.SIGKILL)
         hog.wait()
-        for _ in range(runs):
+        for _ in range(0 if dump_only else runs):
             for kind, extra in (("lazy", []), ("ltls", tls)):
                 b = baseline(mib, work)
                 t = lazyremote.migrate(mib, work, extra, warm)["all_in"] / 1000
                 res["lsock"].append(b)
                 res[kind].append(t)
                 res["r_" + kind].append(t / b)
-        m = {k: statistics.median(v) for k, v in res.items()}
+        m = {k: statistics.median(v) for k, v in res.items() if v}
         rows.append((mib, m, res))
-    print("| size | socket write() | page server | TLS page server | page server / socket | TLS / socket |")
-    print("|---|---|---|---|---|---|")
-    for mib, m, res in rows:
-        print("| %d MiB | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) |" %
-              (mib, m["sock"], mib / 1024 / m["sock"], m["ps"], mib / 1024 / m["ps"], m["tls"],
-               mib / 1024 / m["tls"], m["r_ps"], min(res["r_ps"]), max(res["r_ps"]), m["r_tls"],
-               min(res["r_tls"]), max(res["r_tls"])))
-    print()
-    print("| size | socket write() | lazy pages, page server | lazy pages, TLS | lazy / socket | TLS / socket |")
-    print("|---|---|---|---|---|---|")
-    for mib, m, res in rows:
-        print("| %d MiB | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) |" %
-              (mib, m["lsock"], mib / 1024 / m["lsock"], m["lazy"], mib / 1024 / m["lazy"], m["ltls"],
-               mib / 1024 / m["ltls"], m["r_lazy"], min(res["r_lazy"]), max(res["r_lazy"]), m["r_ltls"],
-               min(res["r_ltls"]), max(res["r_ltls"])))
+    if old:
+        print("| size | socket write() | page server | page server, old criu | page server / socket | old / socket |")
+        print("|---|---|---|---|---|---|")
+        for mib, m, res in rows:
+            print(row(mib, m, res, "ps", "old", "r_ps", "r_old", "sock"))
+        print()
+    if not dump_only:
+        print("| size | socket write() | page server | TLS page server | page server / socket | TLS / socket |")
+        print("|---|---|---|---|---|---|")
+        for mib, m, res in rows:
+            print(row(mib, m, res, "ps", "tls", "r_ps", "r_tls", "sock"))
+        print()
+        print("| size | socket write() | lazy pages, page server | lazy pages, TLS | lazy / socket | TLS / socket |")
+        print("|---|---|---|---|---|---|")
+        for mib, m, res in rows:
+            print(row(mib, m, res, "lazy", "ltls", "r_lazy", "r_ltls", "lsock"))
+    elif not old:
+        print("| size | socket write() | page server | page server / socket |")
+        print("|---|---|---|---|")
+        for mib, m, res in rows:
+            print("| %d MiB | %.3f s | %.3f s | %.2f (%.2f-%.2f) |" % (mib, m["sock"], m["ps"], m["r_ps"],
+                                                                      min(res["r_ps"]), max(res["r_ps"])))
     shutil.rmtree(work)
 
 

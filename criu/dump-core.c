@@ -50,6 +50,10 @@
 #define NR_SIGS 64
 #define NR_DUMPED_SIGACTIONS (NR_SIGS - 2) /* all but SIGKILL and SIGSTOP, as CRIU */
 
+/* Bytes of scratch the calls' results need (SA_BATCH sigactions), and the ABI's red zone. */
+#define STACK_SCRATCH	256
+#define RED_ZONE	128
+
 /* the software-reserved bytes of the FXSAVE area tell which xstate the kernel wrote */
 #define FXSAVE_SW_OFF 464
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -546,32 +550,54 @@ static int read_int_at(int dfd, const char *path, int base, long *ret)
 	return 0;
 }
 
+struct kernel_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* Actions read per batch of remote calls: as many as the smallest scratch area holds. */
+#define SA_BATCH (STACK_SCRATCH / sizeof(struct kernel_sigaction))
+
+static void put_sigaction(struct task_dump *d, int n, const struct kernel_sigaction *ka)
+{
+	sa_entry__init(&d->sa[n]);
+	d->sa[n].sigaction = ka->handler;
+	d->sa[n].flags = ka->flags;
+	d->sa[n].restorer = ka->restorer;
+	d->sa[n].mask = ka->mask;
+	d->sap[n] = &d->sa[n];
+}
+
+/*
+ * Every action but SIGKILL's and SIGSTOP's, SA_BATCH at a time: one batch of
+ * rt_sigaction() calls into consecutive slots of the scratch area, one read of it.
+ */
 static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsigned long scratch)
 {
-	int n = 0;
+	int sigs[NR_DUMPED_SIGACTIONS], n = 0;
 
-	for (int sig = 1; sig <= NR_SIGS; sig++) {
-		struct {
-			uint64_t handler, flags, restorer, mask;
-		} ka;
-		long r;
-		int ret;
+	for (int sig = 1; sig <= NR_SIGS; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigs[n++] = sig;
+	for (int first = 0; first < n; first += SA_BATCH) {
+		struct kernel_sigaction ka[SA_BATCH];
+		struct compel_rsys_call calls[SA_BATCH];
+		long rets[SA_BATCH];
+		int cnt = n - first < (int)SA_BATCH ? n - first : (int)SA_BATCH, ret;
 
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		r = rcall(&leader->rs, __NR_rt_sigaction, sig, 0, scratch, 8);
-		if (r < 0)
-			return (int)r;
-		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &ka, sizeof(ka));
+		for (int i = 0; i < cnt; i++)
+			calls[i] = (struct compel_rsys_call){ __NR_rt_sigaction,
+				{ sigs[first + i], 0, scratch + i * sizeof(ka[0]), 8, 0, 0 } };
+		ret = compel_rsys_batch(&leader->rs, calls, cnt, rets);
 		if (ret)
 			return ret;
-		sa_entry__init(&d->sa[n]);
-		d->sa[n].sigaction = ka.handler;
-		d->sa[n].flags = ka.flags;
-		d->sa[n].restorer = ka.restorer;
-		d->sa[n].mask = ka.mask;
-		d->sap[n] = &d->sa[n];
-		n++;
+		for (int i = 0; i < cnt; i++)
+			if (rets[i] < 0)
+				return (int)rets[i];
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, ka, cnt * sizeof(ka[0]));
+		if (ret)
+			return ret;
+		for (int i = 0; i < cnt; i++)
+			put_sigaction(d, first + i, &ka[i]);
 	}
 	d->tc.n_sigactions = n;
 	d->tc.sigactions = d->sap;
@@ -1004,9 +1030,6 @@ int task_rsys_code_flags(struct pstree_item *item, unsigned long *ret, unsigned 
 	return 0;
 }
 
-/* Bytes of scratch the calls' results need (the largest is a struct sigaction), and the ABI's red zone. */
-#define STACK_SCRATCH	256
-#define RED_ZONE	128
 
 /* [addr, end) lies in the process's own [stack] VMA. */
 static bool in_main_stack(struct pstree_item *item, unsigned long addr, unsigned long end)

@@ -219,8 +219,9 @@ static int read_task(const struct lazy_dump_task *t, uint64_t addr, size_t len, 
 	return 0;
 }
 
-static int serve_get(struct lazy_dump *ld, struct ps_conn *c, const struct ps_iov *iov)
+static int serve_get(void *arg, struct ps_conn *c, const struct ps_iov *iov)
 {
+	struct lazy_dump *ld = arg;
 	const struct lazy_dump_task *t = find_task(ld, iov->dst_id);
 	const struct lazy_dump_run *r;
 	uint64_t nr;
@@ -244,36 +245,6 @@ static int serve_get(struct lazy_dump *ld, struct ps_conn *c, const struct ps_io
 	ld->nr_requests++;
 	ld->nr_pages += nr;
 	return 0;
-}
-
-/* The session: GETs (and the PARENT probe of a TLS client) until CLOSE. */
-static int serve(struct lazy_dump *ld, struct ps_conn *c)
-{
-	for (;;) {
-		struct ps_iov iov;
-		int32_t answer = 0;
-		int ret = ps_recv(c, &iov, sizeof(iov));
-
-		if (ret)
-			return pr_fail(ret, "the lazy-pages client went away before it had every page: %s\n",
-				       strerror(-ret));
-		switch (iov.cmd & PS_CMD_MASK) {
-		case PS_IOV_GET:
-			ret = serve_get(ld, c, &iov);
-			break;
-		case PS_IOV_PARENT:
-			ret = ps_send(c, &answer, sizeof(answer));
-			break;
-		case PS_IOV_CLOSE:
-		case PS_IOV_FORCE_CLOSE:
-			return ps_send(c, &answer, sizeof(answer));
-		default:
-			ret = pr_fail(-EPROTO, "command %#x: this page server serves lazy pages only (PS_IOV_GET)\n",
-				      iov.cmd);
-		}
-		if (ret)
-			return ret;
-	}
 }
 
 int lazy_dump_serve(struct lazy_dump *ld, int img_dfd, struct pstree *tree)
@@ -306,7 +277,7 @@ int lazy_dump_serve(struct lazy_dump *ld, int img_dfd, struct pstree *tree)
 	}
 	if (ret)
 		return ret;
-	ret = serve(ld, &c);
+	ret = ps_serve_gets(&c, serve_get, ld);
 	tls_end(c.tls, ret != 0);
 	c.tls = NULL;
 	if (!ret && c.own_sk) {

@@ -18,6 +18,8 @@
 #include "mem.h"
 #include "namespaces.h"
 #include "pagemap.h"
+#include "page-pipe.h"
+#include "page-xfer.h"
 #include "page-chain.h"
 #include "proc_parse.h"
 #include "protobuf.h"
@@ -31,6 +33,7 @@
 #define LOG_PREFIX "mem: "
 
 #define COPY_BUF_SIZE (4UL << 20)	/* staging buffer: big batches, still cache friendly */
+#define PAGE_PIPE_SIZE (1UL << 20)	/* each page pipe: /proc/sys/fs/pipe-max-size's default */
 /*
  * pagemap words per read: 32 MiB of address space. The pages are read and queued between
  * two pagemap reads while the writer thread drains the staging buffer; a read of densely
@@ -535,6 +538,24 @@ static bool vma_pages_lazy(const VmaEntry *e)
 
 static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *x, const struct page_parent *parent);
 
+/*
+ * A page server over plain TCP takes the task's pages without their copy in
+ * criu: through a pipe the task vmsplice()s them into (page-pipe.h). Not
+ * with TLS (the bytes are encrypted here) nor digests (hashed here); when
+ * the pipe can't be made the pages are copied as for a local dump.
+ */
+static bool use_page_pipe(struct mm_dump *d, const struct page_xfer *x, struct page_pipe *pp, size_t size)
+{
+	int ret;
+
+	if (!x->ps || x->ps->tls || x->digests || d->ctx->lazy_remote)
+		return false;
+	ret = page_pipe_open(pp, d->item, PC_SLOTS, size);
+	if (ret)
+		pr_info("task %d: no page pipe (%s): its pages are copied\n", d->pid, strerror(-ret));
+	return !ret;
+}
+
 /* The pages go to a page server: its pagemap is open; compare with the last pass's digests when it has a parent. */
 static int dump_pages_remote(struct mm_dump *d, int pm_fd, struct page_xfer *x)
 {
@@ -616,6 +637,7 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 {
 	struct dump_mem_ctx *ctx = d->ctx;
 	struct page_xfer x = *xp;	/* the copier and its writer hold &x */
+	struct page_pipe pp;
 	struct page_copier pc;
 	int ret;
 
@@ -624,6 +646,8 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 		page_xfer_abort(&x);
 		return pr_fail(ret, "task %d: bad page copy buffer\n", d->pid);
 	}
+	if (use_page_pipe(d, &x, &pp, PAGE_PIPE_SIZE))
+		page_copier_use_pipe(&pc, &pp);
 
 	for (int i = 0; i < d->nr_vmas && !ret; i++) {
 		const VmaEntry *e = d->vma_ptrs[i];
@@ -681,13 +705,21 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 	if (!ret)
 		ret = page_copier_flush(&pc);
 	page_copier_fini(&pc);
+	if (pc.pp) {
+		int r = page_pipe_close(&pp);
+
+		if (r < 0)
+			pr_err("task %d: can't close its page pipe: %s\n", d->pid, strerror(-r));
+		ret = ret ?: r;
+	}
 	if (ret < 0) {
 		page_xfer_abort(&x);
 		pr_err("task %d: can't dump pages: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
-	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads\n", d->pid, x.nr_pages, x.nr_entries,
-		 pc.nr_readv, pc.nr_memread);
+	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice\n", d->pid,
+		 x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
+		 pc.pp ? pp.nr_vmsplice : 0);
 	pr_debug("task %d: copy: reader %lu ms cpu, %lu ms waiting for a slot; writer %lu ms cpu, %lu ms waiting for data\n",
 		 d->pid, (unsigned long)(pc.reader_cpu_ns / 1000000), (unsigned long)(pc.reader_wait_ns / 1000000),
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));

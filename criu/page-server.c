@@ -2,7 +2,9 @@
 /*
  * criu page-server: listen (or take --ps-socket), optionally go to the
  * background, say it is ready (--status-fd, --pidfile), take one client and
- * write what it sends into the images dir (page-xfer.c), then exit. The RPC
+ * write what it sends into the images dir (page-xfer.c), then exit; with
+ * --lazy-pages, serve the lazy pages of the images dir instead
+ * (lazy-images.c). The RPC
  * request PAGE_SERVER runs the same steps in a forked criu.
  */
 #include <fcntl.h>
@@ -69,7 +71,7 @@ int page_server_run(int img_dfd, const struct ps_conf *conf, struct page_server 
 		if (ret)
 			return ret;
 	}
-	ret = ps_serve(&c, img_dfd);
+	ret = opts.lazy_pages ? lazy_images_serve(&c, img_dfd) : ps_serve(&c, img_dfd);
 	tls_end(c.tls, ret != 0);
 	c.tls = NULL;
 	if (!ret && c.own_sk) {
@@ -154,7 +156,7 @@ int cr_page_server(int img_dfd)
 	} else if (opts.pidfile && write_pidfile(opts.pidfile, getpid())) {
 		return -EIO;
 	}
-	pr_info("serving on port %u into the images dir\n", srv.port);
+	pr_info("serving on port %u %s the images dir\n", srv.port, opts.lazy_pages ? "lazy pages from" : "into");
 	ps_status_ready();
 	ret = page_server_run(img_dfd, &conf, &srv);
 	if (opts.restore_detached)

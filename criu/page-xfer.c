@@ -288,6 +288,35 @@ int ps_get_pages(struct ps_conn *c, int pid, uint64_t vaddr, uint64_t nr_pages, 
 
 /* ------------------------------------------------------------ server */
 
+int ps_serve_gets(struct ps_conn *c, ps_get_fn get, void *arg)
+{
+	for (;;) {
+		struct ps_iov iov;
+		int32_t answer = 0;
+		int ret = ps_recv(c, &iov, sizeof(iov));
+
+		if (ret)
+			return pr_fail(ret, "the lazy-pages client went away before it had every page: %s\n",
+				       strerror(-ret));
+		switch (iov.cmd & PS_CMD_MASK) {
+		case PS_IOV_GET:
+			ret = get(arg, c, &iov);
+			break;
+		case PS_IOV_PARENT:
+			ret = ps_send(c, &answer, sizeof(answer));
+			break;
+		case PS_IOV_CLOSE:
+		case PS_IOV_FORCE_CLOSE:
+			return ps_send(c, &answer, sizeof(answer));
+		default:
+			ret = pr_fail(-EPROTO, "command %#x: this page server serves lazy pages only (PS_IOV_GET)\n",
+				      iov.cmd);
+		}
+		if (ret)
+			return ret;
+	}
+}
+
 int ps_listen(const struct ps_conf *conf, unsigned int *ret_port)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
@@ -810,6 +839,53 @@ int ps_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 			return -EIO;	/* bytes with no entry for them: a bug of the caller */
 		ret = ps_send_entry(x->ps, x->ps_dst, e.flags, e.vaddr, e.nr, p) ?: record_digests(x, &e, p);
 		p += e.nr * PAGE_SIZE;
+		len -= e.nr * PAGE_SIZE;
+		if (!ret)
+			ret = send_parent_entries(x);
+	}
+	return ret;
+}
+
+/* The entry's header, then its bytes moved from the pipe to the socket (plain TCP). */
+static int send_entry_spliced(struct page_xfer *x, const struct ps_qent *e, int pipe_fd)
+{
+	struct ps_iov iov = {
+		.cmd = e->flags << PS_CMD_BITS | PS_IOV_ADD_F,
+		.nr_pages = e->nr,
+		.vaddr = e->vaddr,
+		.dst_id = x->ps_dst,
+	};
+	size_t left = e->nr * PAGE_SIZE;
+	int sk = x->ps->sk;
+
+	while (send(sk, &iov, sizeof(iov), MSG_NOSIGNAL | MSG_MORE) != sizeof(iov))
+		if (errno != EINTR)
+			return -errno;	/* a short send of 32 bytes into a blocking socket: only with an error */
+	x->ps->bytes_sent += sizeof(iov) + left;
+	while (left) {
+		ssize_t n = splice(pipe_fd, NULL, sk, NULL, left, SPLICE_F_MOVE | SPLICE_F_MORE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		left -= n;
+	}
+	return 0;
+}
+
+int ps_xfer_splice(struct page_xfer *x, int pipe_fd, size_t len)
+{
+	int ret = send_parent_entries(x);
+
+	if (x->ps->tls || x->digests)
+		return -EINVAL;	/* the bytes must pass through us: ps_xfer_write() */
+	while (!ret && len) {
+		struct ps_qent e;
+
+		if (!queue_take(x->q, len / PAGE_SIZE, &e) || (e.flags & PE_PARENT))
+			return -EIO;
+		ret = send_entry_spliced(x, &e, pipe_fd);
 		len -= e.nr * PAGE_SIZE;
 		if (!ret)
 			ret = send_parent_entries(x);

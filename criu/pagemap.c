@@ -23,6 +23,7 @@
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
+#include "page-pipe.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -169,6 +170,7 @@ struct pc_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t len[PC_SLOTS];		/* bytes to write from each slot; 0: the slot is free */
+	int pipe_fd[PC_SLOTS];		/* the slot's bytes wait in this pipe (page-pipe.h), or -1: in buf */
 	int head;			/* the next slot to write */
 	int nr_full;
 	bool stop;
@@ -208,7 +210,9 @@ static void *pc_writer_main(void *arg)
 		slot = w->head;
 		len = w->len[slot];
 		pthread_mutex_unlock(&w->lock);
-		if (!w->err)
+		if (!w->err && w->pipe_fd[slot] >= 0)
+			err = ps_xfer_splice(w->x, w->pipe_fd[slot], len);
+		else if (!w->err)
 			err = page_xfer_write(w->x, w->buf + slot * w->slot_size, len);
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->err)
@@ -268,10 +272,12 @@ static int pc_writer_wait_slot(struct pc_writer *w, int slot, uint64_t *wait_ns)
 	return err;
 }
 
-static void pc_writer_submit(struct pc_writer *w, int slot, size_t len)
+/* Slot's len bytes are ready: in the buffer (pipe_fd -1) or in a pipe. */
+static void pc_writer_submit(struct pc_writer *w, int slot, size_t len, int pipe_fd)
 {
 	pthread_mutex_lock(&w->lock);
 	w->len[slot] = len;
+	w->pipe_fd[slot] = pipe_fd;
 	w->nr_full++;
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
@@ -319,6 +325,8 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->entries_only = false;
 	pc->x = x;
 	pc->w = NULL;
+	pc->pp = NULL;
+	pc->nr_spliced = 0;
 	pc->nr_readv = pc->nr_memread = 0;
 	pc->reader_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	pc->reader_wait_ns = pc->writer_cpu_ns = pc->writer_wait_ns = 0;
@@ -360,6 +368,7 @@ void page_copier_fini(struct page_copier *pc)
 }
 
 static int open_mem_fd(struct page_copier *pc);
+static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned long nr, char *buf);
 
 /* /proc/PID/mem reads pages process_vm_readv() refuses (no PROT_READ: the kernel forces it). */
 static int copy_with_mem(struct page_copier *pc, char *dst)
@@ -398,15 +407,119 @@ static int pages_write_failed(struct page_copier *pc, int err)
 		       strerror(-err));
 }
 
+_Static_assert(PAGE_PIPES_MAX >= PC_SLOTS, "a pipe for each slot");
+
+void page_copier_use_pipe(struct page_copier *pc, struct page_pipe *pp)
+{
+	pc->pp = pp->nr == PC_SLOTS ? pp : NULL;
+}
+
+/* Drop the first n bytes of the queued ranges. */
+static void riov_advance(struct page_copier *pc, size_t n)
+{
+	int i = 0;
+
+	pc->queued -= n;
+	while (n && n >= pc->riov[i].iov_len)
+		n -= pc->riov[i++].iov_len;
+	if (n) {
+		pc->riov[i].iov_base = (char *)pc->riov[i].iov_base + n;
+		pc->riov[i].iov_len -= n;
+	}
+	memmove(pc->riov, pc->riov + i, (pc->nr_iov - i) * sizeof(pc->riov[0]));
+	pc->nr_iov -= i;
+}
+
+/*
+ * What the task could not vmsplice(): read through /proc/PID/mem (it reads
+ * what process_vm_readv() can't) a slot at a time and sent from here; the
+ * writer is idle (drained), so any slot is free.
+ */
+static int copy_rest(struct page_copier *pc)
+{
+	char *slot = pc->buf + pc->cur * pc->slot_size;
+	int fd = open_mem_fd(pc);
+
+	if (fd < 0)
+		return fd;
+	for (int i = 0; i < pc->nr_iov; i++) {
+		unsigned long addr = (unsigned long)pc->riov[i].iov_base;
+		size_t left = pc->riov[i].iov_len;
+
+		while (left) {
+			size_t chunk = min(left, pc->slot_size);
+			int ret = read_task_pages(pc, addr, chunk / PAGE_SIZE, slot);
+
+			pc->nr_memread++;
+			if (ret < 0)
+				return ret;
+			ret = page_xfer_write(pc->x, slot, chunk);
+			if (ret < 0)
+				return pages_write_failed(pc, ret);
+			addr += chunk;
+			left -= chunk;
+		}
+	}
+	pc->nr_iov = 0;
+	pc->queued = 0;
+	return 0;
+}
+
+/*
+ * The queued ranges through the page pipe: the task vmsplice()s them, they
+ * are spliced to the page server. What the task could not splice (a range
+ * vmsplice() refuses) stays queued for the copy.
+ */
+static int push_through_pipe(struct page_copier *pc)
+{
+	ssize_t n;
+	int ret;
+
+	if (pc->w) {
+		/* the slot's pipe is empty once the writer is done with the slot */
+		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
+		if (ret < 0)
+			return pages_write_failed(pc, ret);
+	}
+	n = page_pipe_fill(pc->pp, pc->cur, pc->riov, pc->nr_iov);
+	if (n > 0 && n % PAGE_SIZE)
+		return -EIO;	/* a part of a page in the pipe: the stream can't go on */
+	if (n > 0) {
+		if (pc->w) {
+			pc_writer_submit(pc->w, pc->cur, n, pc->pp->rfd[pc->cur]);
+			pc->cur = (pc->cur + 1) % PC_SLOTS;
+		} else {
+			ret = ps_xfer_splice(pc->x, pc->pp->rfd[pc->cur], n);
+			if (ret < 0)
+				return pages_write_failed(pc, ret);
+		}
+		pc->nr_spliced += n;
+		riov_advance(pc, n);
+	}
+	if (!pc->queued)
+		return 0;
+	pr_debug("vmsplice of %zu bytes in %d gave %zd (%s): copying the rest\n", pc->queued, pc->pid, n,
+		 n < 0 ? strerror((int)-n) : "short");
+	if (pc->w) {
+		ret = pc_writer_drain(pc->w);	/* the copy goes out after what is in the pipes */
+		if (ret < 0)
+			return pages_write_failed(pc, ret);
+	}
+	return copy_rest(pc);
+}
+
 /* Copy the queued ranges into the current slot and hand it to the writer. */
 static int page_copier_push(struct page_copier *pc)
 {
 	char *slot = pc->buf + pc->cur * pc->slot_size;
-	struct iovec local = { .iov_base = slot, .iov_len = pc->queued };
+	struct iovec local;
 	int ret = 0;
 
 	if (!pc->queued)
 		return 0;
+	if (pc->pp && !pc->force)
+		return push_through_pipe(pc);
+	local = (struct iovec){ .iov_base = slot, .iov_len = pc->queued };
 	if (pc->w) {
 		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
 		if (ret < 0)
@@ -430,7 +543,7 @@ static int page_copier_push(struct page_copier *pc)
 	if (pc->w) {
 		if (!pc->x->ps)
 			page_xfer_sum(pc->x, slot, pc->queued);	/* here, while the reader would wait for a slot */
-		pc_writer_submit(pc->w, pc->cur, pc->queued);
+		pc_writer_submit(pc->w, pc->cur, pc->queued, -1);
 		pc->cur = (pc->cur + 1) % PC_SLOTS;
 	} else {
 		ret = page_xfer_write(pc->x, slot, pc->queued);
@@ -461,15 +574,17 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	if (ret < 0)
 		return ret;
 	while (len) {
+		/* a batch for the page pipe is as big as the pipe: fewer remote calls */
+		size_t batch = pc->pp && !force ? pc->pp->size : pc->slot_size;
 		size_t room, chunk;
 
-		if (pc->queued == pc->slot_size || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
+		if (pc->queued >= batch || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
 			ret = page_copier_push(pc);
 			if (ret < 0)
 				return ret;
 		}
 		pc->force = force;
-		room = pc->slot_size - pc->queued;
+		room = batch - pc->queued;
 		chunk = min(room, len);
 		if (pc->nr_iov && (unsigned long)pc->riov[pc->nr_iov - 1].iov_base + pc->riov[pc->nr_iov - 1].iov_len == addr)
 			pc->riov[pc->nr_iov - 1].iov_len += chunk;

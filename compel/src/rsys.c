@@ -580,6 +580,67 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
 	return err ? err : err2;
 }
 
+/*
+ * A recoverable batch: the recovery code written and the call mask set once, then
+ * each call from the syscall-exit stop of the one before. Between two calls the
+ * thread sits after a `syscall` with the recovery code next, so a caller killed at
+ * any point still lets it finish one call and come back as it was.
+ */
+static int recover_batch(struct compel_rsys *ctx, const struct compel_rsys_call *calls, size_t n, long *rets)
+{
+	compel_regs_t call, r, back;
+	unsigned long rsp;
+	uint64_t old;
+	int err, err2;
+
+	set_call_regs(ctx, &call, calls[0].nr, calls[0].a);
+	err = compel_get_sigmask(ctx->tid, &old);
+	if (!err)
+		err = write_recovery(ctx, &call, old);
+	if (!err)
+		err = compel_set_regs(ctx->tid, &call);
+	if (!err)
+		err = compel_set_sigmask(ctx->tid, ~0ULL);
+	if (err)
+		return err;
+	rsp = call.rsp;
+	for (size_t i = 0; !err && i < n; i++) {
+		if (i) {
+			set_call_regs(ctx, &call, calls[i].nr, calls[i].a);
+			call.rsp = rsp;
+		}
+		err = run_call(ctx, &call, &r);
+		if (!err)
+			rets[i] = (long)r.rax;
+	}
+	if (err == -ESRCH)
+		return err;
+	err2 = put_mask_back(ctx, old);
+	regs_to_resume(&ctx->saved, &back);
+	if (!err2)
+		err2 = compel_set_regs(ctx->tid, &back);
+	if (!err2)
+		ctx->in_call = false;
+	cpr_debug("%d: %zu remote syscalls from %ld (%d, recoverable)\n", ctx->tid, n, calls[0].nr, err ? err : err2);
+	return err ? err : err2;
+}
+
+int compel_rsys_batch(struct compel_rsys *ctx, const struct compel_rsys_call *calls, size_t n, long *rets)
+{
+	int err = 0;
+
+	if (!ctx->tid || ctx->done || !n)
+		return -EINVAL;
+	if (ctx->recover)
+		return recover_batch(ctx, calls, n, rets);
+	for (size_t i = 0; !err && i < n; i++) {
+		const unsigned long *a = calls[i].a;
+
+		err = compel_rsys(ctx, &rets[i], calls[i].nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
+	return err;
+}
+
 int compel_rsys_last(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, unsigned long a2,
 		     unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {

@@ -120,4 +120,14 @@ int ps_accept(int lsk, const struct ps_conf *conf, struct ps_conn *ret);
  */
 int ps_serve(struct ps_conn *c, int img_dfd);
 
+/*
+ * Server of lazy pages: answer PS_IOV_GET with get(arg, c, iov) (which sends
+ * the ADD_F header and the pages), the PARENT probe of a TLS client with 0,
+ * until the client's CLOSE; any other command is refused. 0 or -errno, logged.
+ */
+typedef int (*ps_get_fn)(void *arg, struct ps_conn *c, const struct ps_iov *iov);
+int ps_serve_gets(struct ps_conn *c, ps_get_fn get, void *arg);
+/* criu page-server --lazy-pages: serve the PE_LAZY pages of the images in img_dfd (lazy-images.c). */
+int lazy_images_serve(struct ps_conn *c, int img_dfd);
+
 #endif

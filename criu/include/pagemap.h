@@ -95,6 +95,8 @@ void page_xfer_abort(struct page_xfer *x);
 int ps_xfer_open(struct page_xfer *x, struct ps_conn *c, int pagemap_type, unsigned long id);
 int ps_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages);
 int ps_xfer_write(struct page_xfer *x, const void *buf, size_t len);
+/* The same for len bytes waiting in a pipe (page-pipe.h): spliced to the socket; plain TCP, no digests. */
+int ps_xfer_splice(struct page_xfer *x, int pipe_fd, size_t len);
 int ps_xfer_close(struct page_xfer *x);
 void ps_xfer_abort(struct page_xfer *x);
 
@@ -128,6 +130,9 @@ struct page_copier {
 	bool entries_only;
 	struct page_xfer *x;
 	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
+	/* the task's pages go through this pipe to the page server (page_copier_use_pipe()), or NULL */
+	struct page_pipe *pp;
+	unsigned long nr_spliced;	/* bytes that went through pp */
 	unsigned long nr_readv, nr_memread;	/* syscalls issued, for stats and tests */
 	/* after page_copier_fini(): CPU time of the copying thread (from init) and of the writer,
 	 * and how long each waited for the other (ns); for the log */
@@ -144,6 +149,11 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 /* The same, copying from a file (pread at the queued offsets) instead of a task: queue with force = true. */
 int page_copier_init_file(struct page_copier *pc, int fd, void *buf, size_t buf_size, struct page_xfer *x,
 			  bool async);
+/*
+ * Readable pages (not force) go to x's page server through pp from now on,
+ * not through the staging buffer; x: plain TCP, no digests.
+ */
+void page_copier_use_pipe(struct page_copier *pc, struct page_pipe *pp);
 /* Queue [addr, addr + len) for copying; force: the vma is not readable (use /proc/PID/mem). */
 int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force);
 /* Copy what is queued and wait until every byte is written; 0 or the first error. */

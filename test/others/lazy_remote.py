@@ -29,6 +29,9 @@ restore of a lazy dump's images fails naming the pages left on the source,
 with no process left; a lazy-pages daemon whose page server went away fails
 the restore's tasks and the dump resumes the source task); faults (a fault
 injected at the dump's two lazy steps fails it with the task running on).
+images: `criu page-server --lazy-pages` serves the lazy pages of a
+plain dump's images (CRIU's mode) to `criu lazy-pages --page-server`; most
+pages must come from it, and the restored task checks every word.
 With CRIU_UPSTREAM=<CRIU's criu> and the cases up2ours, ours2up (not run by
 default): one side is CRIU's.
 Prints TAP; exit 77 when criu is missing.
@@ -392,6 +395,59 @@ def faults(work, exe):
         kill(pid)
 
 
+def images_case(work, exe):
+    """criu page-server --lazy-pages: the lazy pages served from the images of a plain dump (CRIU's mode)."""
+    d = os.path.join(work, "images")
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    os.makedirs(src)
+    pid = start_task_ns(exe, d, MIB)
+    time.sleep(0.1)
+    ok(lp.criu("dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4") == 0 and wait_for(lambda: not alive(pid), 5),
+       "images: a plain dump, the source task is gone")
+    port = free_port()
+    r, w = os.pipe()
+    srv = subprocess.Popen([CRIU, "page-server", "--lazy-pages", "-D", src, "--address", "127.0.0.1", "--port",
+                            str(port), "--status-fd", str(w), "-o", "ps.log", "-v4"], pass_fds=[w],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    ok(wait_readable(r, 30) and os.read(r, 1) == b"\0", "images: criu page-server --lazy-pages listens")
+    os.close(r)
+    copy_images(src, dst)
+    rc, lpid = lazy_daemon(dst, port, [], d)
+    ok(rc == 0 and lpid, "images: criu lazy-pages --page-server -d")
+    pidfile = os.path.join(d, "rpid")
+    rc = lp.criu("restore", "-D", dst, "--lazy-pages", "-d", "--pidfile", pidfile, "-o", "restore.log", "-v4")
+    rpid = int(read(pidfile) or 0)
+    if rpid and alive(rpid):
+        os.kill(rpid, signal.SIGUSR1)
+    ok(rc == 0 and rpid and alive(rpid), "images: restore --lazy-pages")
+    wait_for(lambda: read(os.path.join(d, "report")), 10)
+    rep = read(os.path.join(d, "report")).split()
+    ok(len(rep) == 4 and int(rep[1]) < int(rep[3]),
+       "images: the task ran with part of its memory out: %s" % (" ".join(rep) or "no report"))
+    done = wait_for(lambda: not alive(lpid), 30)
+    stats = [l for l in read(os.path.join(dst, "lazy.log")).splitlines() if "all pages in" in l]
+    ok(done and stats, "images: the daemon exits once every page is in: %s" %
+       (stats[0].split("lazy-pages: ")[-1] if stats else "no"))
+    try:
+        src_rc = srv.wait(30)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        src_rc = srv.wait()
+    served = [l for l in read(os.path.join(src, "ps.log")).splitlines() if "pages served from the images" in l]
+    nr = int(served[0].split("lazy-images: ")[-1].split()[0]) if served else 0
+    ok(src_rc == 0 and nr * 2 >= MIB * 256, "images: the page server served %d pages from the images and exited %d" %
+       (nr, src_rc))
+    if not served:
+        tail(os.path.join(src, "ps.log"))
+    if rpid and alive(rpid):
+        os.kill(rpid, signal.SIGUSR2)
+    wait_for(lambda: not alive(rpid), 20)
+    res_ = read(os.path.join(d, "result")) or "no result"
+    ok(res_ == "OK", "images: the restored task found every word right (%s)" % res_)
+    kill(rpid)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -402,7 +458,7 @@ def main():
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     certs = os.path.join(work, "certs")
     os.makedirs(certs)
-    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults"]
+    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults", "images"]
     if "tls" in cases:
         if shutil.which("openssl"):
             ps.make_certs(certs)
@@ -415,6 +471,8 @@ def main():
                 refused(work, exe)
             elif c == "faults":
                 faults(work, exe)
+            elif c == "images":
+                images_case(work, exe)
             elif c in ("up2ours", "ours2up", "up2up"):
                 interop(os.environ["CRIU_UPSTREAM"], work, exe, c)
             else:

@@ -10,19 +10,26 @@ First, while the task runs (it must run on, unstopped, after each): RPC
 PAGE_SERVER and an RPC PRE_DUMP with ps to it; a pre-dump over --ps-socket
 on both sides (page-server --daemon --pidfile); refusals: a page server
 whose certificate another CA signed, and one that trusts another CA (so
-refuses our client). Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+refuses our client). Last, a plain dump -R of a fresh task to a page
+server: its pages must go through the task's page pipe (vmsplice, the log
+counts them), the task must be left with the fds it had and run on, and
+the images restore right; the same with a child forked after the fill
+(pages shared copy-on-write go through /proc/PID/mem, in one stream with
+the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
 
 runs the same chain against an upstream CRIU instead (not in make test: CI
 has no upstream build): our pre-dumps and TLS dump to CRIU's page server,
-restored by us; CRIU's dump to our page server (plain and TLS), restored by
+restored by us; our plain dump (through the page pipe) to CRIU's page
+server, restored by us; CRIU's dump to our page server (plain and TLS), restored by
 us and by CRIU.
 """
 import ctypes
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -118,7 +125,7 @@ def pages_in(d):
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "pages-*.img"))) // 4096
 
 
-def start_task(exe, result):
+def start_task(exe, result, single=True):
     pid = os.fork()
     if pid == 0:
         os.setsid()
@@ -126,7 +133,7 @@ def start_task(exe, result):
         for i in range(3):
             os.dup2(null, i)
         os.closerange(3, 1024)
-        os.execv(exe, [exe, result, str(MIB), "single"])
+        os.execv(exe, [exe, result, str(MIB)] + (["single"] if single else []))
     for _ in range(500):	# filled: its whole area is resident
         with open("/proc/%d/status" % pid) as f:
             rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
@@ -289,6 +296,17 @@ def interop(up, work, exe, certs):
     for f in glob.glob(os.path.join(work, "c3", "*.img")):
         shutil.copy(f, os.path.join(work, "s3"))
     restore_and_check(pid, os.path.join(work, "s3"), result, "ours to CRIU's page server, restored by us")
+    # ours -> CRIU's page server: a plain dump, its pages through the page pipe (vmsplice + splice)
+    pid = start_task(exe, result)
+    rc, prc = one_pass("dump", pid, work, 4, chain=False, server=up)
+    spliced = re.findall(r"(\d+) pages in \d+ vmsplice", log_of(work, "c4"))
+    ok(rc == 0 and prc == 0 and spliced and int(spliced[0]) > 0,
+       "our plain dump to CRIU's page server through the page pipe (criu %d, page server %d, %s pages spliced)" %
+       (rc, prc, spliced[0] if spliced else "no"))
+    reap()
+    for f in glob.glob(os.path.join(work, "c4", "*.img")):
+        shutil.copy(f, os.path.join(work, "s4"))
+    restore_and_check(pid, os.path.join(work, "s4"), result, "our page pipe to CRIU's page server, restored by us")
     # CRIU's dump -> our page server, plain and TLS; restored by us, then by CRIU
     for i, extra, rst in ((11, [], None), (12, tls_args(certs), None), (13, [], up)):
         pid = start_task(exe, result)
@@ -303,6 +321,45 @@ def interop(up, work, exe, certs):
             shutil.copy(f, final)
         restore_and_check(pid, final, result, "CRIU's dump to our page server, restored by %s" %
                           ("CRIU" if rst else "us"), rst)
+
+
+def fds_of(pid):
+    return sorted(os.listdir("/proc/%d/fd" % pid))
+
+
+def page_pipe(exe, work):
+    """A plain dump -R to a page server: the pages go through a pipe the task vmsplice()s them into."""
+    result = os.path.join(work, "result-pipe")
+    pid = start_task(exe, result)
+    fds = fds_of(pid)
+    rc, prc = one_pass("dump", pid, work, 5, extra_cli=("-R",), chain=False)
+    ok(rc == 0 and prc == 0, "plain dump -R to a page server (criu %d, page server %d)" % (rc, prc))
+    m = re.search(r"(\d+) pages in (\d+) vmsplice", log_of(work, "c5"))
+    spliced = int(m.group(1)) if m else 0
+    ok(spliced >= MIB * 256 and int(m.group(2)) > 0,
+       "its pages went through the task's pipe: %d pages in %s vmsplice calls" % (spliced, m.group(2) if m else "no"))
+    ok(running(pid) and fds_of(pid) == fds, "the task runs on with the fds it had (%s)" % " ".join(fds_of(pid)))
+    os.kill(pid, signal.SIGKILL)
+    reap()
+    final = os.path.join(work, "s5")
+    for f in glob.glob(os.path.join(work, "c5", "*.img")):
+        shutil.copy(f, final)
+    restore_and_check(pid, final, result, "dump through the page pipe")
+
+    # a child forked after the fill: most pages shared copy-on-write (read through /proc/PID/mem),
+    # the chunks rewritten since then the task's own (through the pipe), in one stream
+    pid = start_task(exe, result, single=False)
+    time.sleep(1.5)
+    rc, prc = one_pass("dump", pid, work, 6, chain=False)
+    ok(rc == 0 and prc == 0, "parent and child: dump to a page server (criu %d, page server %d)" % (rc, prc))
+    stats = re.findall(r"(\d+) mem reads, (\d+) pages in \d+ vmsplice", log_of(work, "c6"))
+    ok(len(stats) == 2 and all(int(a) > 0 and int(b) > 0 for a, b in stats),
+       "parent and child: pages both read through mem and spliced (%s)" % stats)
+    reap()
+    final = os.path.join(work, "s6")
+    for f in glob.glob(os.path.join(work, "c6", "*.img")):
+        shutil.copy(f, final)
+    restore_and_check(pid, final, result, "parent and child through the page pipe")
 
 
 def main():
@@ -370,6 +427,7 @@ def main():
     reap()
     res = open(result).read().strip() if os.path.exists(result) else "no result"
     ok(res == "OK", "the restored task found every word right (%s)" % res)
+    page_pipe(exe, work)
     print("# passes and dump %.1f s, the whole test %.1f s" % (dumped - t0, time.time() - t0))
     if all(results):
         shutil.rmtree(work)

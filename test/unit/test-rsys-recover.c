@@ -7,7 +7,10 @@
  * interrupts, so its regs need a restart), a counter in shared memory, and
  * a check of its blocked mask and of a register-held value across the sleep.
  * A tracer process seizes it, prepares a RECOVER context at the address
- * criu's proc_exec_tail() gives, and runs remote getppid() calls without end;
+ * criu's proc_exec_tail() gives, and runs remote getppid() calls without end
+ * (one by one in even rounds, in batches of 8 through compel_rsys_batch() in
+ * odd ones, whose thread stays at our code with every signal blocked between
+ * the calls of a batch);
  * the test SIGKILLs the tracer after a few ms, when it is almost surely in
  * the middle of a call. Then the target must go on: its counter moves, its
  * mask is still {SIGUSR1}, it is neither stopped nor traced, nothing failed
@@ -63,9 +66,12 @@ static void __attribute__((noreturn)) target(struct shared *sh)
 	}
 }
 
-static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int ready)
+/* batch: the calls go 8 at a time through compel_rsys_batch() (the dump's signal actions) */
+static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int ready, bool batch)
 {
+	struct compel_rsys_call calls[8];
 	struct compel_rsys rs;
+	long rets[8];
 	enum compel_task_state st;
 	long r;
 	char c = 1;
@@ -77,8 +83,10 @@ static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int 
 		_exit(1);
 	if (write(ready, &c, 1) != 1)
 		_exit(1);
+	for (int i = 0; i < 8; i++)
+		calls[i] = (struct compel_rsys_call){ __NR_getppid, { 0 } };
 	for (;;)
-		if (compel_rsys(&rs, &r, __NR_getppid, 0, 0, 0, 0, 0, 0))
+		if (batch ? compel_rsys_batch(&rs, calls, 8, rets) : compel_rsys(&rs, &r, __NR_getppid, 0, 0, 0, 0, 0, 0))
 			_exit(2);
 }
 
@@ -148,7 +156,7 @@ int main(void)
 		t = fork();
 		if (t == 0) {
 			close(p[0]);
-			tracer(pid, code, p[1]);
+			tracer(pid, code, p[1], round & 1);
 		}
 		close(p[1]);
 		if (read(p[0], &c, 1) != 1) {

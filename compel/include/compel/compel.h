@@ -280,6 +280,21 @@ int compel_rsys(struct compel_rsys *ctx, long *ret, long nr, unsigned long a1, u
  */
 int compel_rsys_trap(struct compel_rsys *ctx, bool on);
 
+/* One call of a batch: the syscall number and its 6 arguments. */
+struct compel_rsys_call {
+	long nr;
+	unsigned long a[6];
+};
+
+/*
+ * n calls in a row, rets[i] the raw rax of calls[i]. A COMPEL_RSYS_RECOVER context
+ * blocks the signals, writes its recovery code and puts the thread's regs and mask back
+ * once for the batch instead of once per call (the thread stays safe against the
+ * caller's death throughout); others make the calls one by one. Errors as compel_rsys();
+ * on one, rets[] past the failed call are not set.
+ */
+int compel_rsys_batch(struct compel_rsys *ctx, const struct compel_rsys_call *calls, size_t n, long *rets);
+
 #define compel_rsys0(c, r, nr) compel_rsys(c, r, nr, 0, 0, 0, 0, 0, 0)
 #define compel_rsys1(c, r, nr, a) compel_rsys(c, r, nr, (unsigned long)(a), 0, 0, 0, 0, 0)
 #define compel_rsys2(c, r, nr, a, b) compel_rsys(c, r, nr, (unsigned long)(a), (unsigned long)(b), 0, 0, 0, 0)
