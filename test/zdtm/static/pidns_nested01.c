@@ -28,35 +28,11 @@
 #include <unistd.h>
 
 #include "zdtmtst.h"
+#include "pidns_nested.h"
 
 #define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5)
 
 static int cmd_pipe[2], res_pipe[2];
-
-/* The NSpid line of a status or fdinfo file, without its key. */
-static int nspid_line(const char *path, char *buf, size_t size)
-{
-	char text[4096], *p, *e;
-	int fd, n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	p = strstr(text, "\nNSpid:");
-	if (!p)
-		return -1;
-	p += strlen("\nNSpid:");
-	e = strchr(p, '\n');
-	if (e)
-		*e = '\0';
-	snprintf(buf, size, "%s", p);
-	return 0;
-}
 
 struct pfd {
 	int fd;
@@ -100,36 +76,6 @@ static int pfd_check(const struct pfd *p)
 	if (fresh >= 0)
 		close(fresh);
 	return ret;
-}
-
-struct self {
-	const char *who;
-	pid_t pid, ppid;
-	char nspid[128];
-};
-
-static int self_remember(struct self *s, const char *who)
-{
-	s->who = who;
-	s->pid = getpid();
-	s->ppid = getppid();
-	return nspid_line("/proc/self/status", s->nspid, sizeof(s->nspid));
-}
-
-static int self_check(const struct self *s)
-{
-	char line[128] = "";
-
-	errno = 0;
-	if (getpid() != s->pid || getppid() != s->ppid) {
-		fail("%s: getpid %d getppid %d, were %d %d", s->who, getpid(), getppid(), s->pid, s->ppid);
-		return -1;
-	}
-	if (nspid_line("/proc/self/status", line, sizeof(line)) || strcmp(line, s->nspid)) {
-		fail("%s: NSpid '%s', was '%s'", s->who, line, s->nspid);
-		return -1;
-	}
-	return 0;
 }
 
 static void ready(void)
