@@ -964,6 +964,15 @@ static int root_mqueue_dev(const struct pstree *t, dev_t *ret)
 	return 0;
 }
 
+static bool has_mqueue(const struct pstree *t)
+{
+	for (const struct mnt_ns *ns = t->mntns_list; ns; ns = ns->next)
+		for (int i = 0; i < ns->nr; i++)
+			if (ns->m[i].fstype == FSTYPE__MQUEUE)
+				return true;
+	return false;
+}
+
 static int check_mqueue_ns(const struct mnt_info *m, dev_t root_mq)
 {
 	_cleanup_close_ int dfd = open(m->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -1019,7 +1028,8 @@ static int ns_child(int img_dfd, const struct pstree *t, const int *ns_fds, unsi
 	for (int i = 0; i < n; i++)
 		fds[i] = -1;
 	n = 0;
-	ret = root_mqueue_dev(t, &root_mq);
+	if (has_mqueue(t))
+		ret = root_mqueue_dev(t, &root_mq);
 	for (ns = t->mntns_list; ns && !ret; n += ns->nr, ns = ns->next, ns_fds++) {
 		if (setns(*ns_fds, CLONE_NEWNS))
 			return pr_fail_errno("can't join mount namespace %u of the tree", ns->id);
