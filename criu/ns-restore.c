@@ -328,10 +328,10 @@ int ns_root_fd(struct rst_ctx *ctx, enum ns_kind k)
 	if (k != NS_IPC)
 		return -EINVAL;
 	/* this thread only: unshare() and setns() of an IPC namespace act on the caller */
-	mine = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	mine = openat(ctx->proc_fd, "thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	if (mine < 0 || unshare(CLONE_NEWIPC))
 		return pr_fail_errno("can't make the root task's IPC namespace in advance");
-	fd = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	fd = openat(ctx->proc_fd, "thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	if (setns(mine, CLONE_NEWIPC)) {
 		if (fd >= 0)
 			close(fd);
