@@ -885,12 +885,72 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	return 0;
 }
 
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)	/* Linux 6.14 */
+#endif
+
+#define GUARD_SCAN_VEC 32	/* runs the kernel hands back per PAGEMAP_SCAN call */
+
+/*
+ * The guard runs through PAGEMAP_SCAN: the kernel walks the page tables and
+ * hands back runs, where the pagemap read costs a word per page of the vma
+ * (a 1 TiB reservation with one guard page: 2 GiB of pagemap). *scanned
+ * false when the kernel can't (no PAGEMAP_SCAN, or one without
+ * PAGE_IS_GUARD: EINVAL) and fn was not called.
+ */
+static int scan_guard_runs(int pagemap_fd, unsigned long start, unsigned long end,
+			   int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg, bool *scanned)
+{
+	static bool no_scan;
+	struct page_region r[GUARD_SCAN_VEC];
+	unsigned long addr = start, run_start = 0, run_end = 0;
+	int ret;
+
+	*scanned = !no_scan;
+	while (!no_scan && addr < end) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = addr, .end = end, .vec = (uintptr_t)r, .vec_len = GUARD_SCAN_VEC,
+			.category_anyof_mask = PAGE_IS_GUARD, .return_mask = PAGE_IS_GUARD,
+		};
+		int n;
+
+		do
+			n = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && addr == start && (errno == ENOTTY || errno == EINVAL)) {
+			pr_debug("no PAGEMAP_SCAN of guard markers (%s): pagemap is read word by word\n", strerror(errno));
+			no_scan = true;
+			*scanned = false;
+			return 0;
+		}
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (run_end && r[i].start == run_end) {	/* the kernel may split a run: join it */
+				run_end = r[i].end;
+				continue;
+			}
+			if (run_end && (ret = fn(run_start, run_end, arg)))
+				return ret;
+			run_start = r[i].start;
+			run_end = r[i].end;
+		}
+		if (a.walk_end <= addr)
+			return -EIO;
+		addr = a.walk_end;
+	}
+	return run_end ? fn(run_start, run_end, arg) : 0;
+}
+
 int for_each_guard_run(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr,
 		       int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg)
 {
 	unsigned long addr = start, run = 0;
-	bool in_run = false;
-	int ret;
+	bool in_run = false, scanned;
+	int ret = scan_guard_runs(pagemap_fd, start, end, fn, arg, &scanned);
+
+	if (scanned || ret)
+		return ret;
 
 	while (addr < end) {
 		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
