@@ -173,12 +173,11 @@ static int anon_shmem_dev(struct dump_files_ctx *ctx, dev_t *ret)
 }
 
 /*
- * Shared anonymous memory opened as a file (through /proc/PID/map_files):
- * a private mapping of it, or an fd memfd.c did not take. It is the memory
- * of a shared mapping, which comes back as its own object; a ghost copy of
- * it would be another inode (writes through the mapping would not show
- * through the fd). A task's fd of it is a memfd object (memfd.c) when the
- * tree maps it nowhere.
+ * A file of the kernel's internal shmem mount opened through
+ * /proc/PID/map_files that memfd.c did not take: the segment of a SysV shm
+ * attachment opened as a file, say. Its memory comes back as an object of
+ * its own (ipc_ns.c), so a ghost copy of it would be another inode. (Shared
+ * anonymous memory, "/dev/zero (deleted)", and memfds are memfd.c's.)
  */
 static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {
@@ -194,11 +193,11 @@ static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *
 		return 0;
 	if (p->fd >= 0)
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
+			       "fd %d of task %d is kernel shared memory opened as a file (%s, through "
 			       "/proc/PID/map_files): not supported\n",
 			       p->fd, p->item ? p->item->pid : 0, p->link);
 	return pr_fail(-EOPNOTSUPP,
-		       "a private mapping of shared anonymous memory opened as a file (%s, through /proc/PID/map_files): "
+		       "a private mapping of kernel shared memory opened as a file (%s, through /proc/PID/map_files): "
 		       "not supported\n",
 		       p->link);
 }

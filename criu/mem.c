@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "aio.h"
 #include "common.h"
@@ -222,10 +223,14 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 	if (ret < 0)
 		return ret;
 	e->shmid = shmid;
-	/* an fd of the same object would come back as another one (memfd.c) */
-	if (d->files && !(e->flags & MAP_HUGETLB))
-		return memfd_shmem_mapped(d->files, d->pid, v->start, shmid);
 	return 0;
+}
+
+/* Shared anonymous memory that the tree holds as a file too (memfd.c): its mappings are the memfd's. */
+static bool is_shmem_file(struct mm_dump *d, const struct proc_vma *v)
+{
+	return v->deleted && !strcmp(v->path, "/dev/zero") &&
+	       memfd_shmem_is_file(d->files, makedev(v->dev_major, v->dev_minor), v->ino);
 }
 
 /* VmFlags bits of state that the image has no room for, or that restore does not put back. */
@@ -392,6 +397,11 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			status |= VMA_AREA_VVAR;
 		break;
 	case PVMA_SHMEM_ANON:
+		if (is_shmem_file(d, v)) {
+			/* as CRIU dumps it: a shared mapping of the memfd, restored from the one object */
+			status |= VMA_FILE_SHARED | VMA_AREA_MEMFD;
+			break;
+		}
 		flags |= MAP_ANONYMOUS;
 		status |= VMA_ANON_SHARED;
 		break;
@@ -408,7 +418,7 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			break;
 		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
-		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
+		if (v->deleted && (!strncmp(v->path, "/memfd:", 7) || is_shmem_file(d, v)))
 			status |= VMA_AREA_MEMFD;
 		if (v->have_vmflags && (v->vmflags & PVMF_HT))
 			flags |= HUGETLB_MAP_FLAGS;	/* a hugetlb memfd's, as CRIU marks it */
