@@ -274,8 +274,8 @@ int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
 {
 	struct memfd_dump *st = memfd_dump_state(ctx);
 	struct pstree_item *item;
+	int ret, nr = 0;
 	dev_t dev;
-	int ret;
 
 	if (!st)
 		return -ENOMEM;
@@ -291,6 +291,9 @@ int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
 		if (ret)
 			return ret;
 	}
+	for (const struct dumped_inode *i = st->shmem_files; i; i = i->next)
+		nr++;
+	pr_info("%d objects of shared anonymous memory held as files by the tree: dumped as memfds\n", nr);
 	return 0;
 }
 
