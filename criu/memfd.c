@@ -22,6 +22,8 @@
  * The dump can't tell a reopen for writing from the memfd_create() file, so
  * a task that had a second writable open file gets exec back.
  * Mappings of a memfd name a read-only file object (dump_file_lfd()).
+ * Shared anonymous memory that the tree holds as a file is one of these
+ * too, named "/dev/zero", with every mapping of it (see ANON_SHMEM_NAME).
  * A hugetlbfs memfd (MFD_HUGETLB, 2 MiB pages only) keeps CRIU's
  * hugetlb_flag in its inode entry; its huge pages that read as zeroes are
  * left out like holes (hugetlbfs has no SEEK_HOLE), and at restore it is
