@@ -791,6 +791,14 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
+	/*
+	 * The restore makes such memory with a read-write open file of it
+	 * (memfd.c), and the kernel sets no exe that a file can write
+	 * (PR_SET_MM_MAP: EACCES).
+	 */
+	if (memfd_is_anon_shmem(exe))
+		return pr_fail(-EOPNOTSUPP, "task %d: its exe is shared anonymous memory opened as a file (/dev/zero "
+				  "(deleted), through /proc/PID/map_files): not supported\n", d->pid);
 	ret = dump_file_lfd(d->files, d->item, exe, &mm.exe_file_id);
 	if (ret < 0) {
 		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));

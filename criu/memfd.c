@@ -299,6 +299,20 @@ int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
 	return 0;
 }
 
+bool memfd_is_anon_shmem(int lfd)
+{
+	struct fd_parms p = { .fd = -1, .lfd = lfd };
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
+	n = readlink(path, p.link, sizeof(p.link) - 1);
+	if (n < 0 || fstat(lfd, &p.stat))
+		return false;
+	p.link[n] = '\0';
+	return is_anon_shmem(&p);
+}
+
 bool memfd_shmem_is_file(struct dump_files_ctx *ctx, dev_t dev, unsigned long ino)
 {
 	struct memfd_dump *st = ctx ? memfd_dump_state(ctx) : NULL;

@@ -285,6 +285,8 @@ int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id);
 int memfd_collect_shmem_files(struct dump_files_ctx *ctx);
 /* Whether the shared anonymous object dev/ino is one of those (false without ctx). */
 bool memfd_shmem_is_file(struct dump_files_ctx *ctx, dev_t dev, unsigned long ino);
+/* Whether criu's open file lfd is shared anonymous memory ("/dev/zero (deleted)" through map_files). */
+bool memfd_is_anon_shmem(int lfd);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(struct rst_ctx *ctx);
 
