@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "aio.h"
 #include "common.h"
@@ -222,10 +223,14 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 	if (ret < 0)
 		return ret;
 	e->shmid = shmid;
-	/* an fd of the same object would come back as another one (memfd.c) */
-	if (d->files && !(e->flags & MAP_HUGETLB))
-		return memfd_shmem_mapped(d->files, d->pid, v->start, shmid);
 	return 0;
+}
+
+/* Shared anonymous memory that the tree holds as a file too (memfd.c): its mappings are the memfd's. */
+static bool is_shmem_file(struct mm_dump *d, const struct proc_vma *v)
+{
+	return v->deleted && !strcmp(v->path, "/dev/zero") &&
+	       memfd_shmem_is_file(d->files, makedev(v->dev_major, v->dev_minor), v->ino);
 }
 
 /* VmFlags bits of state that the image has no room for, or that restore does not put back. */
@@ -392,6 +397,11 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			status |= VMA_AREA_VVAR;
 		break;
 	case PVMA_SHMEM_ANON:
+		if (is_shmem_file(d, v)) {
+			/* as CRIU dumps it: a shared mapping of the memfd, restored from the one object */
+			status |= VMA_FILE_SHARED | VMA_AREA_MEMFD;
+			break;
+		}
 		flags |= MAP_ANONYMOUS;
 		status |= VMA_ANON_SHARED;
 		break;
@@ -408,7 +418,7 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			break;
 		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
-		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
+		if (v->deleted && (!strncmp(v->path, "/memfd:", 7) || is_shmem_file(d, v)))
 			status |= VMA_AREA_MEMFD;
 		if (v->have_vmflags && (v->vmflags & PVMF_HT))
 			flags |= HUGETLB_MAP_FLAGS;	/* a hugetlb memfd's, as CRIU marks it */
@@ -781,6 +791,14 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
+	/*
+	 * The restore makes such memory with a read-write open file of it
+	 * (memfd.c), and the kernel sets no exe that a file can write
+	 * (PR_SET_MM_MAP: EACCES).
+	 */
+	if (memfd_is_anon_shmem(exe))
+		return pr_fail(-EOPNOTSUPP, "task %d: its exe is shared anonymous memory opened as a file (/dev/zero "
+				  "(deleted), through /proc/PID/map_files): not supported\n", d->pid);
 	ret = dump_file_lfd(d->files, d->item, exe, &mm.exe_file_id);
 	if (ret < 0) {
 		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));
