@@ -16,7 +16,9 @@ socket, the log counts them), be left with the fds it had and run on, and
 the images restore right; the same through the task's page pipe
 (vmsplice; CRIU_FAULT=page-pipe-no-socket, as when the socket can't be
 handed over) and with the task's first send cut in the middle of a page
-(CRIU_FAULT=page-send-short: criu sends the rest); the same with a child forked after the fill
+(CRIU_FAULT=page-send-short: criu sends the rest); a page server that
+resets the connection after 16 MiB of pages fails the dump, the task
+running on with its fds; the same with a child forked after the fill
 (pages shared copy-on-write go through /proc/PID/mem, in one stream with
 the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
@@ -362,11 +364,74 @@ def task_sends(exe, work, i, fault, what):
     restore_and_check(pid, final, result, what)
 
 
+def resetting_server(lsk, after):
+    """A page server that answers OPEN2 and PARENT, takes `after` bytes of pages, then resets the connection."""
+    import struct
+    sk, _ = lsk.accept()
+    got = 0
+    try:
+        while got < after:
+            hdr = b""
+            while len(hdr) < 32:
+                b = sk.recv(32 - len(hdr))
+                if not b:
+                    return
+                hdr += b
+            cmd, _, nr, _, _ = struct.unpack("<IIQQQ", hdr)
+            if cmd & 0xffff == 4:	# OPEN2: no parent
+                sk.sendall(b"\0")
+            elif cmd & 0xffff == 5:	# PARENT: no
+                sk.sendall(b"\0" * 4)
+            elif cmd & 0xffff == 6 and (cmd >> 16) & 1:	# ADD_F with PE_PRESENT: its pages
+                left = nr * 4096
+                while left and got < after:
+                    b = sk.recv(min(left, 1 << 20))
+                    if not b:
+                        return
+                    left -= len(b)
+                    got += len(b)
+    finally:
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sk.close()
+
+
+def server_resets(exe, work):
+    """The page server resets the connection while the task sends its pages: the dump fails, the task runs on."""
+    import threading
+    result = os.path.join(work, "result-reset")
+    pid = start_task(exe, result)
+    fds = fds_of(pid)
+    lsk = socket.socket()
+    lsk.bind(("127.0.0.1", 0))
+    lsk.listen(1)
+    port = lsk.getsockname()[1]
+    t = threading.Thread(target=resetting_server, args=(lsk, 16 << 20))
+    t.start()
+    cli = os.path.join(work, "c9")
+    os.makedirs(cli)
+    try:
+        rc = subprocess.run([CRIU, "dump", "-R", "-t", str(pid), "-D", cli, "-o", "log", "-v4", "--page-server",
+                             "--address", "127.0.0.1", "--port", str(port)], capture_output=True,
+                            timeout=120).returncode
+    except subprocess.TimeoutExpired:
+        rc = -1
+    t.join()
+    lsk.close()
+    log = log_of(work, "c9")
+    ok(rc == 1 and "can't dump pages" in log and ("Connection reset by peer" in log or "Broken pipe" in log),
+       "a page server that resets the connection while the task sends: the dump fails (criu %d), saying why" % rc)
+    ok(running(pid) and fds_of(pid) == fds, "and the task runs on with the fds it had (%s)" %
+       " ".join(fds_of(pid)))
+    os.kill(pid, signal.SIGKILL)
+    reap()
+
+
 def page_pipe(exe, work):
     """A plain dump -R to a page server: the pages sent by the task; through its pipe; a send cut short."""
     task_sends(exe, work, 5, None, "the task's own sends")
     task_sends(exe, work, 7, "page-pipe-no-socket", "dump through the page pipe")
     task_sends(exe, work, 8, "page-send-short", "a task's send cut short")
+    server_resets(exe, work)
     result = os.path.join(work, "result-pipe")
 
     # a child forked after the fill: most pages shared copy-on-write (read through /proc/PID/mem),
