@@ -32,8 +32,8 @@ injected at the dump's two lazy steps fails it with the task running on).
 images: `criu page-server --lazy-pages` serves the lazy pages of a
 plain dump's images (CRIU's mode) to `criu lazy-pages --page-server`; most
 pages must come from it, and the restored task checks every word.
-images-rpc: the same with the page server started through RPC (PAGE_SERVER
-with lazy_pages, pycriu).
+images-rpc, images-rpc-chld: the same with the page server started through
+RPC (PAGE_SERVER, PAGE_SERVER_CHLD with lazy_pages, pycriu).
 With CRIU_UPSTREAM=<CRIU's criu> and the cases up2ours, ours2up (not run by
 default): one side is CRIU's.
 Prints TAP; exit 77 when criu is missing.
@@ -417,10 +417,12 @@ def lazy_server_cli(src):
     return port, wait_exit
 
 
-def lazy_server_rpc(src):
-    """RPC PAGE_SERVER with lazy_pages (pycriu, port 0): (port, a function that waits for its exit code).
+def lazy_server_rpc(src, req="PAGE_SERVER"):
+    """RPC PAGE_SERVER (or PAGE_SERVER_CHLD) with lazy_pages (pycriu, port 0): (port, a function that waits for
+    its exit code).
 
-    The server is in a session of its own, nobody's child but ours (we are a subreaper) once its parent went."""
+    The server is ours to reap (we are a subreaper) once its parent went: the swrk criu (PAGE_SERVER_CHLD) or
+    the process between (PAGE_SERVER: a session of its own)."""
     import pycriu.criu
     c = pycriu.criu.criu()
     c.use_binary(CRIU)
@@ -431,13 +433,13 @@ def lazy_server_rpc(src):
     c.opts.ps.address = "127.0.0.1"
     c.opts.ps.port = 0
     try:
-        c._request("PAGE_SERVER")
+        c._request(req)
         refused = False
     except Exception:
         refused = True
     ok(refused and "a parent chain is not served" in read(os.path.join(src, "bad-ps.log")) and
        not os.path.lexists(os.path.join(src, "parent")),
-       "images-rpc: PAGE_SERVER with lazy_pages and parent_img is refused, the images dir untouched")
+       "%s with lazy_pages and parent_img is refused, the images dir untouched" % req)
     c = pycriu.criu.criu()
     c.use_binary(CRIU)
     c.opts.images_dir = src
@@ -447,12 +449,13 @@ def lazy_server_rpc(src):
     c.opts.ps.address = "127.0.0.1"
     c.opts.ps.port = 0
     try:
-        resp = c._request("PAGE_SERVER")
+        resp = c._request(req)
         port, spid = resp.ps.port, resp.ps.pid
     except Exception as e:
-        print("# RPC PAGE_SERVER with lazy_pages: %s" % e)
+        print("# RPC %s with lazy_pages: %s" % (req, e))
         port = spid = 0
-    ok(port > 0 and spid > 0, "images-rpc: RPC PAGE_SERVER with lazy_pages: page server %d on port %d" % (spid, port))
+    ok(port > 0 and spid > 0, "RPC %s with lazy_pages: page server %d on port %d" % (req, spid, port))
+    del c	# the session ends: a PAGE_SERVER_CHLD's swrk criu goes, its page server serves on
 
     def wait_exit():
         if not spid or not wait_for(lambda: spid in lp.reaped, 30):
@@ -465,7 +468,7 @@ def lazy_server_rpc(src):
 def images_case(work, exe, how="cli"):
     """criu page-server --lazy-pages (how "cli") or RPC PAGE_SERVER with lazy_pages ("rpc"): the lazy pages
     served from the images of a plain dump (CRIU's mode)."""
-    tag = "images" if how == "cli" else "images-rpc"
+    tag = {"cli": "images", "rpc": "images-rpc", "chld": "images-rpc-chld"}[how]
     d = os.path.join(work, tag)
     src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
     os.makedirs(src)
@@ -473,7 +476,10 @@ def images_case(work, exe, how="cli"):
     time.sleep(0.1)
     ok(lp.criu("dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4") == 0 and wait_for(lambda: not alive(pid), 5),
        tag + ": a plain dump, the source task is gone")
-    port, wait_exit = (lazy_server_cli if how == "cli" else lazy_server_rpc)(src)
+    if how == "cli":
+        port, wait_exit = lazy_server_cli(src)
+    else:
+        port, wait_exit = lazy_server_rpc(src, "PAGE_SERVER" if how == "rpc" else "PAGE_SERVER_CHLD")
     copy_images(src, dst)
     rc, lpid = lazy_daemon(dst, port, [], d)
     ok(rc == 0 and lpid, tag + ": criu lazy-pages --page-server -d")
@@ -516,7 +522,8 @@ def main():
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     certs = os.path.join(work, "certs")
     os.makedirs(certs)
-    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults", "images", "images-rpc"]
+    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults", "images", "images-rpc",
+                              "images-rpc-chld"]
     if "tls" in cases:
         if shutil.which("openssl"):
             ps.make_certs(certs)
@@ -533,6 +540,8 @@ def main():
                 images_case(work, exe)
             elif c == "images-rpc":
                 images_case(work, exe, "rpc")
+            elif c == "images-rpc-chld":
+                images_case(work, exe, "chld")
             elif c in ("up2ours", "ours2up", "up2up"):
                 interop(os.environ["CRIU_UPSTREAM"], work, exe, c)
             else:
