@@ -6,6 +6,11 @@
  * nothing; the one copy is the socket's. The task is stopped the whole time
  * and the page server has every byte (its CLOSE answer) before the tree
  * runs again or dies, so the pages referenced hold what was dumped.
+ *
+ * Or the task sends them itself: it gets a copy of criu's socket to the
+ * page server and sendmsg()s headers and pages in one remote call; the copy
+ * into the socket is then the task's (page_pipe_give_socket(),
+ * page_pipe_send()).
  */
 #include <fcntl.h>
 #include <sys/socket.h>
