@@ -561,9 +561,16 @@ static bool use_page_pipe(struct mm_dump *d, const struct page_xfer *x, struct p
 	if (!x->ps || x->ps->tls || x->digests || d->ctx->lazy_remote)
 		return false;
 	ret = page_pipe_open(pp, d->item, PC_SLOTS, size);
-	if (ret)
+	if (ret) {
 		pr_info("task %d: no page pipe (%s): its pages are copied\n", d->pid, strerror(-ret));
-	return !ret;
+		return false;
+	}
+	/* CRIU_FAULT=page-pipe-no-socket: as when the socket can't be handed over (tests the pipe) */
+	ret = fault_injected("page-pipe-no-socket") ? -EPERM : page_pipe_give_socket(pp, d->item, x->ps->sk);
+	if (ret)
+		pr_info("task %d: can't hand it the page server's socket (%s): its pages go through the pipe\n",
+			d->pid, strerror(-ret));
+	return true;
 }
 
 /* The pages go to a page server: its pagemap is open; compare with the last pass's digests when it has a parent. */
@@ -727,9 +734,9 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 		pr_err("task %d: can't dump pages: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
-	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice\n", d->pid,
-		 x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
-		 pc.pp ? pp.nr_vmsplice : 0);
+	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice + %lu sendmsg\n",
+		 d->pid, x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
+		 pc.pp ? pp.nr_vmsplice : 0, pc.pp ? pp.nr_send : 0);
 	pr_debug("task %d: copy: reader %lu ms cpu, %lu ms waiting for a slot; writer %lu ms cpu, %lu ms waiting for data\n",
 		 d->pid, (unsigned long)(pc.reader_cpu_ns / 1000000), (unsigned long)(pc.reader_wait_ns / 1000000),
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
