@@ -246,8 +246,8 @@ static int dedup_task(struct dd_ctx *d, unsigned long id)
 	return ret;
 }
 
-/* The task ids of the pagemap-<id>.img files of dfd, sorted. */
-static int task_ids(int dfd, unsigned long **ret_ids, size_t *ret_nr)
+/* The ids of the pagemap-<id>.img files of dfd (shmem: pagemap-shmem-<id>.img). */
+static int pagemap_ids(int dfd, bool shmem, unsigned long **ret_ids, size_t *ret_nr)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	unsigned long *ids = NULL;
@@ -263,11 +263,16 @@ static int task_ids(int dfd, unsigned long **ret_ids, size_t *ret_nr)
 		return -ENOMEM;
 	}
 	while ((de = readdir(dir))) {
+		const char *prefix = shmem ? "pagemap-shmem-" : "pagemap-";
+		size_t plen = strlen(prefix);
 		unsigned long id;
-		int n = 0;
+		char *end;
 
-		if (sscanf(de->d_name, "pagemap-%lu.img%n", &id, &n) != 1 || de->d_name[n] ||
-		    de->d_name[8] < '0' || de->d_name[8] > '9')
+		if (strncmp(de->d_name, prefix, plen) || de->d_name[plen] < '0' || de->d_name[plen] > '9')
+			continue;
+		errno = 0;
+		id = strtoul(de->d_name + plen, &end, 10);
+		if (errno || strcmp(end, ".img"))
 			continue;
 		unsigned long *m = realloc(ids, (nr + 1) * sizeof(*ids));
 
@@ -322,7 +327,7 @@ int dedup_chain(int img_dfd, bool check_self, struct dedup_stats *st)
 		if (ret)
 			return ret;
 	}
-	ret = task_ids(img_dfd, &ids, &nr);
+	ret = pagemap_ids(img_dfd, false, &ids, &nr);
 	if (ret)
 		return pr_fail(ret, "can't list the pagemaps of the images dir: %s\n", strerror(-ret));
 	for (size_t i = 0; i < nr && !ret; i++)
@@ -333,21 +338,22 @@ int dedup_chain(int img_dfd, bool check_self, struct dedup_stats *st)
 	return ret;
 }
 
-/* Every task pages image (pages-<n>.img a pagemap-<id>.img names) of dfd, punched whole. */
-static int consume_dir(int dfd, int level, uint64_t *bytes)
+/* Every pages image (pages-<n>.img a pagemap-[shmem-]<id>.img names) of dfd, punched whole. */
+static int consume_pagemaps(int dfd, bool shmem, int level, uint64_t *bytes)
 {
 	_cleanup_free_ unsigned long *ids = NULL;
 	size_t nr = 0;
-	int ret = task_ids(dfd, &ids, &nr);
+	int ret = pagemap_ids(dfd, shmem, &ids, &nr);
 
 	for (size_t i = 0; i < nr && !ret; i++) {
 		struct pagemap_read r;
 		_cleanup_close_ int rw = -1;
 		struct stat s;
 
-		ret = read_pagemap_image(dfd, CR_FD_PAGEMAP, ids[i], &r);
+		ret = read_pagemap_image(dfd, shmem ? CR_FD_SHMEM_PAGEMAP : CR_FD_PAGEMAP, ids[i], &r);
 		if (ret)
-			return pr_fail(ret, "level %d: pagemap-%lu.img: %s\n", level, ids[i], strerror(-ret));
+			return pr_fail(ret, "level %d: pagemap-%s%lu.img: %s\n", level, shmem ? "shmem-" : "", ids[i],
+				       strerror(-ret));
 		if (r.pages_fd >= 0) {
 			rw = reopen_rw(r.pages_fd);
 			ret = rw < 0 ? pr_fail(rw, "level %d: pages-%u.img: can't open it for writing: %s\n", level,
@@ -360,6 +366,11 @@ static int consume_dir(int dfd, int level, uint64_t *bytes)
 		pagemap_read_free(&r);
 	}
 	return ret;
+}
+
+static int consume_dir(int dfd, int level, uint64_t *bytes)
+{
+	return consume_pagemaps(dfd, false, level, bytes) ?: consume_pagemaps(dfd, true, level, bytes);
 }
 
 int dedup_consume(int img_dfd)
