@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "crc32c.h"
 #include "dedup.h"
 #include "image.h"
 #include "image-check.h"
@@ -42,9 +43,11 @@
 /* An ancestor dir of the chain. */
 struct dd_level {
 	int dfd;		/* -1 until opened */
-	bool checked;		/* checked against its manifest, and a manifest we can write again */
-	bool rewrite;		/* it has a sealed manifest: written again once punched */
+	bool checked;		/* its manifest's seal checked, marked: ready to punch */
+	bool rewrite;		/* it has a sealed manifest: updated once punched */
 	bool touched;		/* pages were punched */
+	struct manifest_change *ch;	/* the pages images punched, their CRC changes */
+	size_t nr_ch;
 };
 
 struct dd_ctx {
@@ -125,6 +128,38 @@ static int write_mark(int dfd)
 	return close(fd) ? -errno : 0;
 }
 
+/*
+ * An ancestor before it is punched: its manifest's seal (the entries are
+ * updated by the changes, the files not read: a file that did not match
+ * still does not). *rewrite: it has a manifest to update.
+ */
+static int check_ancestor(int dfd, const char *what, bool *rewrite)
+{
+	struct image_check_how how;
+	InventoryEntry *ie = NULL;
+	int ret = read_inventory(dfd, &ie);
+
+	if (ret)
+		return pr_fail(ret, "%s: can't read its inventory.img: %s\n", what, strerror(-ret));
+	*rewrite = false;
+	if (!ie) {
+		pr_warn("%s has no inventory.img (a CRIU page server's dir): no manifest to update\n", what);
+		return 0;
+	}
+	image_check_how_of(ie, IMG_CHECK_ALL, &how);
+	pb_free(ie, PB_INVENTORY);
+	if (how.has_manifest_crc)
+		return pr_fail(-EOPNOTSUPP, "%s is an old dump of ours (inventory.img holds its manifest's CRC): "
+					    "dedup would break its check, not done\n", what);
+	if (faccessat(dfd, "manifest.img", F_OK, AT_SYMLINK_NOFOLLOW))
+		return check_images(dfd, &how);	/* CRIU's: a warning; ours: refused */
+	ret = image_manifest_sealed(dfd);
+	if (ret)
+		return pr_fail(ret, "%s: its manifest.img does not check: not touched\n", what);
+	*rewrite = true;
+	return 0;
+}
+
 /* Level i of the chain above img_dfd: opened, checked, marked before anything is punched. */
 static int get_level(struct dd_ctx *d, int i)
 {
@@ -144,7 +179,7 @@ static int get_level(struct dd_ctx *d, int i)
 			return pr_fail(l->dfd, "level %d: can't open the parent dir: %s\n", i + 1, strerror(-l->dfd));
 	}
 	snprintf(what, sizeof(what), "parent level %d", i + 1);
-	ret = check_dir(l->dfd, what, &l->rewrite);
+	ret = check_ancestor(l->dfd, what, &l->rewrite);
 	if (ret)
 		return ret;
 	ret = write_mark(l->dfd);
@@ -170,6 +205,74 @@ static int punch(int fd, off_t off, off_t len)
 		return pr_fail_errno("fallocate(PUNCH_HOLE) %lld+%lld", (long long)off, (long long)len);
 	return 0;
 }
+
+/*
+ * The change of a file's CRC-32C when len bytes at off become zeros: the
+ * CRC is affine, so it moves by the pure linear CRC of the old bytes
+ * (~crc32c(~0, ...): no pre- nor post-inversion) times x^(8 * the bytes after
+ * them) - crc32c_combine() with an empty second part.
+ */
+static int punched_crc_xor(int fd, off_t off, off_t len, off_t size, uint32_t *ret)
+{
+	static char buf[1 << 16];
+	uint32_t c = ~0u;
+	off_t pos = off;
+
+	while (pos < off + len) {
+		ssize_t n = pread(fd, buf, min((off_t)sizeof(buf), off + len - pos), pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		c = crc32c(c, buf, n);
+		pos += n;
+	}
+	*ret = crc32c_combine(~c, 0, size - off - len);
+	return 0;
+}
+
+static int note_change(struct dd_level *l, unsigned int pages_id, uint32_t crc_xor)
+{
+	struct manifest_change *n;
+	char name[64];
+
+	snprintf(name, sizeof(name), "pages-%u.img", pages_id);
+	for (size_t i = 0; i < l->nr_ch; i++) {
+		if (!strcmp(l->ch[i].name, name)) {
+			l->ch[i].crc_xor ^= crc_xor;
+			return 0;
+		}
+	}
+	n = realloc(l->ch, (l->nr_ch + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	l->ch = n;
+	memset(&n[l->nr_ch], 0, sizeof(*n));
+	memcpy(n[l->nr_ch].name, name, strlen(name) + 1);
+	n[l->nr_ch++].crc_xor = crc_xor;
+	return 0;
+}
+
+/* Punch len bytes at off of level l's pages image pages_id, the CRC change noted first. */
+static int punch_run(struct dd_level *l, unsigned int pages_id, int fd, off_t off, off_t len)
+{
+	uint32_t x = 0;
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st))
+		return pr_fail_errno("pages-%u.img: fstat", pages_id);
+	ret = punched_crc_xor(fd, off, len, st.st_size, &x);
+	if (ret)
+		return pr_fail(ret, "pages-%u.img: can't read %lld+%lld: %s\n", pages_id, (long long)off,
+			       (long long)len, strerror(-ret));
+	ret = note_change(l, pages_id, x);
+	if (ret)
+		return ret;
+	return punch(fd, off, len);
+}
+
 
 /* The pages of own's PE_PRESENT entries that level i of c holds itself, punched there. */
 static int punch_level(struct dd_ctx *d, const struct page_chain *c, int i, const struct pagemap_read *own)
@@ -206,7 +309,7 @@ static int punch_level(struct dd_ctx *d, const struct page_chain *c, int i, cons
 				run_len += PAGE_SIZE;
 			} else {
 				if (run_len)
-					ret = punch(rw, run_off, run_len);
+					ret = punch_run(&d->lvl[i], r->pages_id, rw, run_off, run_len);
 				run_off = off;
 				run_len = PAGE_SIZE;
 			}
@@ -215,7 +318,7 @@ static int punch_level(struct dd_ctx *d, const struct page_chain *c, int i, cons
 		}
 	}
 	if (!ret && run_len)
-		ret = punch(rw, run_off, run_len);
+		ret = punch_run(&d->lvl[i], r->pages_id, rw, run_off, run_len);
 	return ret;
 }
 
@@ -297,11 +400,14 @@ static int finish_levels(struct dd_ctx *d)
 		struct dd_level *l = &d->lvl[i];
 
 		if (l->checked && l->rewrite) {
-			int r = write_image_manifest(l->dfd);
+			int r = image_manifest_update(l->dfd, l->ch, l->nr_ch, DEDUP_MARK);
 
 			if (r && !ret)
-				ret = pr_fail(r, "parent level %d: can't write its manifest.img again\n", i + 1);
+				ret = pr_fail(r, "parent level %d: can't update its manifest.img\n", i + 1);
 		}
+		free(l->ch);
+		l->ch = NULL;
+		l->nr_ch = 0;
 		if (l->touched)
 			d->st->levels++;
 		if (l->dfd >= 0)

@@ -186,6 +186,21 @@ def main():
     rc = criu("restore", "-D", dirs[2], "-o", "rlog2", "-d")
     ok(rc != 0 and not alive(pid), "b: a second restore of the consumed images is refused")
 
+    # C: a parent changed before the dedup stays refused after it (its manifest is updated, not rewritten)
+    pid, result, dirs, _, _ = chain(work, exe, "c", [])
+    pages = sorted(pages_files(dirs[0]))[0]
+    with open(pages, "r+b") as f:
+        f.seek(4096 * 7 + 100)
+        b = f.read(1)
+        f.seek(4096 * 7 + 100)
+        f.write(bytes([b[0] ^ 0xff]))
+    ok(criu("dedup", "-D", dirs[2], "-o", "dedup.log", "-v4") == 0, "c: criu dedup with a byte of c0's pages changed")
+    rc = criu("restore", "-D", dirs[2], "-o", "rlog", "-d")
+    log = read(os.path.join(dirs[2], "rlog"))
+    ok(rc != 0 and "level 2" in log and "manifest" in log and not alive(pid),
+       "c: the restore still fails at c0's manifest check (the dedup did not hide the change)")
+    reap()
+
     if all(results):
         shutil.rmtree(work)
     else:
