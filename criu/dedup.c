@@ -254,8 +254,28 @@ static int note_change(struct dd_level *l, unsigned int pages_id, uint32_t crc_x
 	return 0;
 }
 
+/* The pages of [off, off + len) that are data, not holes yet (a page punched before is not counted again). */
+static uint64_t data_pages(int fd, off_t off, off_t len)
+{
+	uint64_t n = 0;
+
+	while (len > 0) {
+		off_t data = lseek(fd, off, SEEK_DATA), hole;
+
+		if (data < 0 || data >= off + len)
+			break;	/* ENXIO: no data after off */
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > off + len)
+			hole = off + len;
+		n += (hole - data) / PAGE_SIZE;
+		len -= hole - off;
+		off = hole;
+	}
+	return n;
+}
+
 /* Punch len bytes at off of level l's pages image pages_id, the CRC change noted first. */
-static int punch_run(struct dd_level *l, unsigned int pages_id, int fd, off_t off, off_t len)
+static int punch_run(struct dd_ctx *d, struct dd_level *l, unsigned int pages_id, int fd, off_t off, off_t len)
 {
 	uint32_t x = 0;
 	struct stat st;
@@ -270,9 +290,9 @@ static int punch_run(struct dd_level *l, unsigned int pages_id, int fd, off_t of
 	ret = note_change(l, pages_id, x);
 	if (ret)
 		return ret;
+	d->st->pages += data_pages(fd, off, len);
 	return punch(fd, off, len);
 }
-
 
 /* The pages of own's PE_PRESENT entries that level i of c holds itself, punched there. */
 static int punch_level(struct dd_ctx *d, const struct page_chain *c, int i, const struct pagemap_read *own)
@@ -309,16 +329,15 @@ static int punch_level(struct dd_ctx *d, const struct page_chain *c, int i, cons
 				run_len += PAGE_SIZE;
 			} else {
 				if (run_len)
-					ret = punch_run(&d->lvl[i], r->pages_id, rw, run_off, run_len);
+					ret = punch_run(d, &d->lvl[i], r->pages_id, rw, run_off, run_len);
 				run_off = off;
 				run_len = PAGE_SIZE;
 			}
-			d->st->pages++;
 			d->lvl[i].touched = true;
 		}
 	}
 	if (!ret && run_len)
-		ret = punch_run(&d->lvl[i], r->pages_id, rw, run_off, run_len);
+		ret = punch_run(d, &d->lvl[i], r->pages_id, rw, run_off, run_len);
 	return ret;
 }
 

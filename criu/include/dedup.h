@@ -16,7 +16,7 @@
 #define DEDUP_MARK "dedup-punched.img"
 
 struct dedup_stats {
-	uint64_t pages;		/* pages punched */
+	uint64_t pages;		/* pages punched (holes before not counted) */
 	int levels;		/* ancestor dirs changed */
 };
 
