@@ -44,6 +44,15 @@ static const char *const mapped_fields[] = {
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
+/*
+ * Fields the command line accepts as no-ops (options.c ACCEPT), taken the same way: what they
+ * ask for criu does anyway or has only one way of doing (one mount engine: mntns_compat_mode,
+ * which CRIU's zdtm.py --rpc sends with --mntns-compat-mode).
+ */
+static const char *const noop_fields[] = {
+	"mntns_compat_mode", "link_remap", "force_irmap", "irmap_scan_paths", "weak_sysctls", "skip_file_rwx_check",
+};
+
 /* Fields where any value, 0 included, asks for something (an fd number). */
 static const char *const fd_fields[] = { "status_fd", "pidfd_store_sk" };
 
@@ -119,6 +128,10 @@ static int check_unsupported(const CriuOpts *ro)
 
 		if (in_list(f->name, mapped_fields, ARRAY_SIZE(mapped_fields)) || !field_is_set(&ro->base, f))
 			continue;
+		if (in_list(f->name, noop_fields, ARRAY_SIZE(noop_fields))) {
+			pr_info("criu_opts.%s: accepted, nothing to change (as on the command line)\n", f->name);
+			continue;
+		}
 		if (len < sizeof(names))
 			len += snprintf(names + len, sizeof(names) - len, "%scriu_opts.%s", nr ? ", " : "", f->name);
 		nr++;
