@@ -6,7 +6,8 @@ the whole seize of the tree. A task in a vfork wait does not stop while its
 child lives (8 s here); a dump with a timeout of 1 s must fail within a few
 seconds (not after the 10 s a thread may take by default), saying it is the
 timeout, and leave the tree running (the parent goes on once its child is
-gone). A dump of a plain task with a timeout set must work.
+gone). A dump of a plain task with a timeout set must work, and one with
+mntns_compat_mode (a no-op, as --mntns-compat-mode).
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -72,7 +73,7 @@ def wait_file(path, secs):
     return False
 
 
-def rpc_dump(pid, d, timeout, leave_running=False):
+def rpc_dump(pid, d, timeout, leave_running=False, **extra):
     """A dump through RPC (pycriu, criu swrk) with criu_opts.timeout; (ok, error text)."""
     import pycriu.criu
     c = pycriu.criu.criu()
@@ -85,6 +86,8 @@ def rpc_dump(pid, d, timeout, leave_running=False):
     c.opts.log_level = 4
     c.opts.timeout = timeout
     c.opts.leave_running = leave_running
+    for k, v in extra.items():
+        setattr(c.opts, k, v)
     try:
         c.dump()
         return True, ""
@@ -137,6 +140,9 @@ def main():
     res, err = rpc_dump(pid, os.path.join(work, "plain"), 30, leave_running=True)
     ok(res, "RPC dump of a plain task with timeout 30 works %s" % err)
     ok(alive(pid), "and leaves it running (leave_running)")
+    # CRIU's zdtm.py --rpc --mntns-compat-mode: criu has one mount engine, accepted as on the command line
+    res, err = rpc_dump(pid, os.path.join(work, "compat"), 30, leave_running=True, mntns_compat_mode=True)
+    ok(res, "RPC dump with mntns_compat_mode works %s" % err)
     kill_reap(pid)
 
     if all(results):
