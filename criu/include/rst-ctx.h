@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "files.h"
+#include "pages-crc.h"
 #include "pstree.h"
 #include "restore.h"
 
@@ -109,6 +110,9 @@ struct rst_ctx {
 	size_t shared_size;
 	int watchdog_fd;	/* the watchdog's pipe (watchdog_start()), -1 */
 	pid_t watchdog_pid;
+
+	/* pages-crc.c: the pages images whose CRCs are checked as the stubs read them */
+	struct pages_crc pages_crc;
 
 	struct shmem_img *shmem_imgs;
 	size_t nr_shmem_imgs;
