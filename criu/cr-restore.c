@@ -428,6 +428,7 @@ static void restore_cleanup(struct rst_ctx *ctx)
 	cow_reset(ctx);
 	free_shmem_imgs(ctx);
 	pages_crc_free(&ctx->pages_crc);
+	alive_fds_free(ctx);
 	if (ctx->shared)
 		munmap(ctx->shared, ctx->shared_size);
 	ctx->shared = NULL;
