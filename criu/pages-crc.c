@@ -159,7 +159,10 @@ static int check_one(const struct pages_crc *pc, int dfd, const struct pages_crc
 
 	if (fd < 0 || fstat(fd, &st))
 		return pr_fail(-errno, "%s: can't read it: %s\n", w->name, strerror(errno));
-	if ((uint64_t)st.st_size != w->size || st.st_ino != w->ino || st.st_dev != w->dev)
+	if (st.st_ino != w->ino || st.st_dev != w->dev)
+		return pr_fail(-EINVAL, "%s was replaced during the restore (another file since the manifest check)\n",
+			       w->name);
+	if ((uint64_t)st.st_size != w->size)
 		return pr_fail(-EINVAL, "%s has changed during the restore (%" PRIu64 " bytes, the dump wrote %" PRIu64 ")\n",
 			       w->name, (uint64_t)st.st_size, w->size);
 	rec = runs_of(pc, w, &nr);
