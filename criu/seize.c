@@ -498,8 +498,11 @@ int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre,
 	r = pidns_collect(ret);
 	if (r < 0)
 		goto fail;
+	/* compel's default again: later stops (restore's) are not bound by this deadline */
+	compel_set_stop_timeout(SEIZE_STOP_MS);
 	return 0;
 fail:
+	compel_set_stop_timeout(SEIZE_STOP_MS);
 	resume_tree(ret);
 	pstree_free(ret);
 	return r;
