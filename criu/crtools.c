@@ -108,17 +108,6 @@ static int cmd_check(void)
 	return ret ? 1 : 0;
 }
 
-/* dump --auto-dedup: the dump is complete; its parents lose the pages it holds. */
-static int auto_dedup(int dfd)
-{
-	struct dedup_stats st;
-	int ret = dedup_chain(dfd, false, &st);
-
-	if (ret)
-		pr_err("--auto-dedup FAILED (the dump itself is complete)\n");
-	return ret;
-}
-
 static int cmd_dump(void)
 {
 	int ret, dfd;
@@ -147,8 +136,8 @@ static int cmd_dump(void)
 		pr_err("Dumping FAILED.\n");
 	else
 		pr_info("Dumping finished successfully\n");
-	if (!ret && opts.auto_dedup)
-		ret = auto_dedup(dfd);
+	if (!ret)
+		ret = dedup_after_dump(dfd);
 	close(dfd);
 	log_fini();
 	if (ret == CR_DUMP_POST_SCRIPT_FAILED)

@@ -29,6 +29,7 @@
 
 #include "common.h"
 #include "crc32c.h"
+#include "cr_options.h"
 #include "dedup.h"
 #include "image.h"
 #include "image-check.h"
@@ -541,4 +542,24 @@ int dedup_refuse_punched(int img_dfd)
 		return 0;
 	return pr_fail(-EINVAL, "the images dir has %s: its pages were punched (criu dedup of a later dump, or "
 				"restore --auto-dedup): restore the later dump instead\n", DEDUP_MARK);
+}
+
+int dedup_dump_allowed(void)
+{
+	if (opts.auto_dedup && opts.use_page_server)
+		return pr_fail(-EINVAL, "--auto-dedup with --page-server: the pages are not here; run criu dedup -D on the page server's dir\n");
+	return 0;
+}
+
+int dedup_after_dump(int img_dfd)
+{
+	struct dedup_stats st;
+	int ret;
+
+	if (!opts.auto_dedup)
+		return 0;
+	ret = dedup_chain(img_dfd, false, &st);
+	if (ret)
+		pr_err("--auto-dedup FAILED (the dump itself is complete)\n");
+	return ret;
 }

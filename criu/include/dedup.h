@@ -34,6 +34,13 @@ int dedup_chain(int img_dfd, bool check_self, struct dedup_stats *st);
  * dirs are marked and restore no more). 0 or -errno (logged).
  */
 int dedup_consume(int img_dfd);
+/*
+ * --auto-dedup of a dump or pre-dump (command line and RPC): refused with a
+ * page server (the pages are in its dir, where criu dedup runs), 0 or
+ * -EINVAL before the dump; after a complete dump, dedup_chain() of its dir.
+ */
+int dedup_dump_allowed(void);
+int dedup_after_dump(int img_dfd);
 /* Restore: a dir marked DEDUP_MARK lost pages to a child's dedup; refused with why. 0 or -EINVAL. */
 int dedup_refuse_punched(int img_dfd);
 

@@ -102,8 +102,34 @@ def verify(pid, result):
     return res
 
 
-def chain(work, exe, name, dump_extra, pre_extra=()):
-    """Two pre-dumps and a dump; returns (pid, result file, dirs, parents' blocks before the dump, dump log)."""
+def dump_rpc(pid, d, parent):
+    """DUMP through RPC (pycriu, criu swrk) with track_mem, parent_img and auto_dedup; 0 when it worked."""
+    sys.path.insert(0, os.path.abspath("build/py"))
+    import pycriu.criu
+    os.makedirs(d, exist_ok=True)
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    c.opts.images_dir_fd = dfd
+    c.opts.pid = pid
+    c.opts.log_file = "log"
+    c.opts.log_level = 4
+    c.opts.track_mem = True
+    c.opts.parent_img = parent
+    c.opts.auto_dedup = True
+    try:
+        c.dump()
+        return 0
+    except Exception as e:
+        print("# RPC dump: %s" % e)
+        return 1
+    finally:
+        os.close(dfd)
+
+
+def chain(work, exe, name, dump_extra, pre_extra=(), rpc=False):
+    """Two pre-dumps and a dump (through RPC with auto_dedup if rpc); returns (pid, result file, dirs, parents'
+    blocks before the dump, dump log)."""
     result = os.path.join(work, name + "-result")
     pid = start_task(exe, result)
     dirs = [os.path.join(work, "%s%d" % (name, i)) for i in range(3)]
@@ -119,6 +145,10 @@ def chain(work, exe, name, dump_extra, pre_extra=()):
         if i == 2:
             args += dump_extra
             before = blocks(dirs[:2])
+        if i == 2 and rpc:
+            ok(dump_rpc(pid, dirs[i], "../%s%d" % (name, i - 1)) == 0, "%s: dump through RPC with auto_dedup" % name)
+            time.sleep(0.3)
+            continue
         ok(criu(*args) == 0, "%s: %s %d %s" % (name, kind, i + 1, " ".join(args[-len(dump_extra):]) if i == 2 and dump_extra else ""))
         if i == 1 and pre_extra:
             punched, levels = punched_count(read(os.path.join(dirs[1], "log")))
@@ -201,6 +231,13 @@ def main():
     ok(left <= 64 * 1024, "b: restore --auto-dedup punched the chain's pages images (%d KiB left allocated)" % (left // 1024))
     rc = criu("restore", "-D", dirs[2], "-o", "rlog2", "-d")
     ok(rc != 0 and not alive(pid), "b: a second restore of the consumed images is refused")
+
+    # D: the dump through RPC with criu_opts.auto_dedup (runc, go-criu)
+    pid, result, dirs, before, log = chain(work, exe, "d", [], rpc=True)
+    check_shrink("d", dirs, before, log)
+    ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "d: restore through the chain deduped over RPC")
+    res = verify(pid, result)
+    ok(res == "OK", "d: the restored task found every word right (%s)" % res)
 
     # C: a parent changed before the dedup stays refused after it (its manifest is updated, not rewritten)
     pid, result, dirs, _, _ = chain(work, exe, "c", [])
