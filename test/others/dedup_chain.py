@@ -29,6 +29,8 @@ import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from predump_chain import reap, alive, start_task, verify, rpc_pass  # noqa: E402
 results = []
 
 
@@ -57,76 +59,6 @@ def blocks(dirs):
     return sum(os.stat(p).st_blocks * 512 for d in dirs for p in pages_files(d))
 
 
-def reap():
-    for _ in range(500):
-        try:
-            p, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if p == 0:
-            time.sleep(0.01)
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def start_task(exe, result):
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result])
-    time.sleep(0.5)
-    return pid
-
-
-def verify(pid, result):
-    if alive(pid):
-        os.kill(pid, signal.SIGUSR2)
-        for _ in range(1000):
-            if not alive(pid):
-                break
-            time.sleep(0.01)
-    res = open(result).read().strip() if os.path.exists(result) else "no result"
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    reap()
-    return res
-
-
-def dump_rpc(pid, d, parent):
-    """DUMP through RPC (pycriu, criu swrk) with track_mem, parent_img and auto_dedup; 0 when it worked."""
-    sys.path.insert(0, os.path.abspath("build/py"))
-    import pycriu.criu
-    os.makedirs(d, exist_ok=True)
-    c = pycriu.criu.criu()
-    c.use_binary(CRIU)
-    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    c.opts.images_dir_fd = dfd
-    c.opts.pid = pid
-    c.opts.log_file = "log"
-    c.opts.log_level = 4
-    c.opts.track_mem = True
-    c.opts.parent_img = parent
-    c.opts.auto_dedup = True
-    try:
-        c.dump()
-        return 0
-    except Exception as e:
-        print("# RPC dump: %s" % e)
-        return 1
-    finally:
-        os.close(dfd)
-
-
 def chain(work, exe, name, dump_extra, pre_extra=(), rpc=False):
     """Two pre-dumps and a dump (through RPC with auto_dedup if rpc); returns (pid, result file, dirs, parents'
     blocks before the dump, dump log)."""
@@ -146,7 +78,8 @@ def chain(work, exe, name, dump_extra, pre_extra=(), rpc=False):
             args += dump_extra
             before = blocks(dirs[:2])
         if i == 2 and rpc:
-            ok(dump_rpc(pid, dirs[i], "../%s%d" % (name, i - 1)) == 0, "%s: dump through RPC with auto_dedup" % name)
+            ok(rpc_pass("dump", pid, dirs[i], "../%s%d" % (name, i - 1), auto_dedup=True),
+               "%s: dump through RPC with auto_dedup" % name)
             time.sleep(0.3)
             continue
         ok(criu(*args) == 0, "%s: %s %d %s" % (name, kind, i + 1, " ".join(args[-len(dump_extra):]) if i == 2 and dump_extra else ""))

@@ -72,8 +72,8 @@ def start_task(exe, result):
     return pid
 
 
-def rpc_pass(kind, pid, d, parent):
-    """A pre-dump or dump through RPC (pycriu, criu swrk); True when it worked."""
+def rpc_pass(kind, pid, d, parent, **more):
+    """A pre-dump or dump through RPC (pycriu, criu swrk), more criu_opts fields in more; True when it worked."""
     import pycriu.criu
     c = pycriu.criu.criu()
     c.use_binary(CRIU)
@@ -86,6 +86,8 @@ def rpc_pass(kind, pid, d, parent):
     c.opts.track_mem = True
     if parent:
         c.opts.parent_img = parent
+    for k, v in more.items():
+        setattr(c.opts, k, v)
     try:
         c.pre_dump() if kind == "pre-dump" else c.dump()
         return True
