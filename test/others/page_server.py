@@ -20,7 +20,11 @@ handed over) and with the task's first send cut in the middle of a page
 resets the connection after 16 MiB of pages fails the dump, the task
 running on with its fds; the same with a child forked after the fill
 (pages shared copy-on-write go through /proc/PID/mem, in one stream with
-the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+the spliced ones), restored, the parent checking the child. Last, a pre-dump and a dump each sharing
+its images dir with its page server (as upstream zdtm's --page-server
+runs them): the dump's inventory and manifest are left alone and the dir
+restores; a dump into a dir another criu holds (flock) is refused.
+Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
@@ -450,6 +454,56 @@ def page_pipe(exe, work):
     restore_and_check(pid, final, result, "parent and child through the page pipe")
 
 
+def shared_dir(exe, work):
+    """The page server on the dump's own images dir (upstream zdtm's --page-server): a pre-dump, then a dump
+    with --prev-images-dir, each with its server in its dir; the dump's inventory and manifest must be what
+    is left there (the server writes neither), and the dir restores."""
+    result = os.path.join(work, "result-shared")
+    pid = start_task(exe, result)
+    import fcntl
+    busy = os.path.join(work, "busy")
+    os.makedirs(busy)
+    dfd = os.open(busy, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(dfd, fcntl.LOCK_SH)	# as a page server writing its own marks there
+    rc = subprocess.run([CRIU, "dump", "-t", str(pid), "-D", busy, "-o", "log", "-v4"],
+                        capture_output=True).returncode
+    os.close(dfd)
+    ok(rc != 0 and "in use by another criu" in log_of(work, "busy") and running(pid),
+       "a dump into a dir another criu holds is refused, saying so (criu %d), the task runs on" % rc)
+    rcs = []
+    for i, kind in ((1, "pre-dump"), (2, "dump")):
+        d = os.path.join(work, "shared%d" % i)
+        os.makedirs(d)
+        port = free_port()
+        prev = ["--prev-images-dir", "../shared1"] if i == 2 else []
+        ps = page_server(d, port, prev)
+        args = [CRIU, kind, "-t", str(pid), "-D", d, "-o", "log", "-v4", "--page-server", "--address",
+                "127.0.0.1", "--port", str(port)] + (["--track-mem"] + prev if i == 2 else [])
+        try:
+            rc = subprocess.run(args, capture_output=True, timeout=120).returncode
+        except subprocess.TimeoutExpired:
+            rc = -1
+        try:
+            prc = ps.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            ps.kill()
+            prc = ps.wait()
+        rcs.append((rc, prc))
+        time.sleep(0.3)
+    ok(all(r == (0, 0) for r in rcs), "page server in the dump's own dir: pre-dump and dump (criu, page server: %s)"
+       % rcs)
+    if state(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    final = os.path.join(work, "shared2")
+    with open(os.path.join(final, "ps.log")) as f:
+        said = "the dump shares this images dir" in f.read()
+    inv = os.path.getsize(os.path.join(final, "inventory.img")) if os.path.exists(os.path.join(final, "inventory.img")) else 0
+    ok(said and inv > 10, "the page server left the dump's inventory (%d bytes) and manifest alone (%s)" %
+       (inv, "said so" if said else "did not say so"))
+    restore_and_check(pid, final, result, "the dump in the page server's dir, through the shared pre-dump")
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -476,6 +530,14 @@ def main():
         else:
             print("# images and logs kept in %s" % work)
         print("1..%d" % len(results))
+        return 0 if all(results) else 1
+    if "--shared-dir" in sys.argv:	# that part alone
+        shared_dir(exe, work)
+        print("1..%d" % len(results))
+        if all(results):
+            shutil.rmtree(work)
+        else:
+            print("# images and logs kept in %s" % work)
         return 0 if all(results) else 1
     pid = start_task(exe, result)
     t0 = time.time()
@@ -516,6 +578,7 @@ def main():
     res = open(result).read().strip() if os.path.exists(result) else "no result"
     ok(res == "OK", "the restored task found every word right (%s)" % res)
     page_pipe(exe, work)
+    shared_dir(exe, work)
     print("# passes and dump %.1f s, the whole test %.1f s" % (dumped - t0, time.time() - t0))
     if all(results):
         shutil.rmtree(work)
