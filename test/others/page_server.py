@@ -550,6 +550,10 @@ def main():
         ok(rc == 0 and prc == 0, "pre-dump %d to a page server (criu %d, page server %d)" % (i, rc, prc))
         ok(running(pid), "the task runs on after pre-dump %d" % i)
         time.sleep(0.3)
+    own = [os.path.join(work, "s%d" % i) for i in (1, 2, 3)]
+    ok(all(os.path.exists(os.path.join(d, f)) for d in own for f in ("inventory.img", "manifest.img")) and
+       not any("shares this images dir" in open(os.path.join(d, "ps.log")).read() for d in own),
+       "page servers in dirs of their own wrote their inventory and manifest")
     rc, prc = one_pass("dump", pid, work, 4, tls_args(certs), tls_args(certs))
     ok(rc == 0 and prc == 0, "dump to a page server over TLS (criu %d, page server %d)" % (rc, prc))
     dumped = time.time()
