@@ -33,7 +33,8 @@ runs the same chain against an upstream CRIU instead (not in make test: CI
 has no upstream build): our pre-dumps and TLS dump to CRIU's page server,
 restored by us; our plain dump (through the page pipe) to CRIU's page
 server, restored by us; CRIU's dump to our page server (plain and TLS), restored by
-us and by CRIU.
+us and by CRIU; CRIU's dump with our page server on its own dir, restored by
+us.
 """
 import ctypes
 import glob
@@ -332,6 +333,23 @@ def interop(up, work, exe, certs):
             shutil.copy(f, final)
         restore_and_check(pid, final, result, "CRIU's dump to our page server, restored by %s" %
                           ("CRIU" if rst else "us"), rst)
+    # CRIU's dump with our page server on its own dir (no lock: its pstree.img tells the server)
+    pid = start_task(exe, result)
+    d = os.path.join(work, "shared-up")
+    os.makedirs(d)
+    port = free_port()
+    ps = page_server(d, port, [])
+    rc = subprocess.run([up, "dump", "-t", str(pid), "-D", d, "-o", "log", "-v4", "--page-server", "--address",
+                         "127.0.0.1", "--port", str(port)], capture_output=True, timeout=120).returncode
+    prc = ps.wait(timeout=20)
+    said = "the dump shares this images dir" in open(os.path.join(d, "ps.log")).read()
+    ok(rc == 0 and prc == 0 and said and not os.path.exists(os.path.join(d, "manifest.img")),
+       "CRIU's dump sharing our page server's dir: the server left it the inventory (criu %d, page server %d)" %
+       (rc, prc))
+    if state(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    restore_and_check(pid, d, result, "CRIU's dump sharing our page server's dir, restored by us")
 
 
 def fds_of(pid):
