@@ -17,7 +17,8 @@
  * shared one: refused, the dir is a dump's and the server writes only its
  * pagemaps and pages. CRIU's dump takes no lock; its pstree.img, written
  * before it closes the page server session, newer than the session's
- * start, tells the same.
+ * start, tells the same (so does ours, on a filesystem without flock(),
+ * where both sides go on with a warning; a pre-dump writes no pstree.img).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,11 +46,13 @@ int images_dir_claim(int img_dfd)
 		return pr_fail_errno("can't open the images dir to claim it");
 	if (!flock(fd, LOCK_EX | LOCK_NB))
 		return fd;
+	if (errno != EWOULDBLOCK) {	/* a filesystem without flock(): a page server here goes by pstree.img */
+		pr_warn("can't lock the images dir (%s): a page server sharing it is not told\n", strerror(errno));
+		return fd;
+	}
 	close(fd);
-	if (errno == EWOULDBLOCK)
-		return pr_fail(-EBUSY, "the images dir is in use by another criu (a dump, or a page server writing "
-				       "its inventory): nothing dumped, the tree runs on\n");
-	return pr_fail_errno("can't lock the images dir");
+	return pr_fail(-EBUSY, "the images dir is in use by another criu (a dump, or a page server writing its "
+			       "inventory): nothing dumped, the tree runs on\n");
 }
 
 /* CRIU's dump, which takes no lock: its pstree.img, written during this session. */
@@ -74,12 +77,11 @@ bool images_dir_has_dump(int img_dfd, const struct timespec *since, int *lock_fd
 		return true;
 	}
 	if (flock(fd, LOCK_SH | LOCK_NB)) {
-		int err = errno;
-
-		close(fd);
-		if (err != EWOULDBLOCK)
-			pr_warn("can't lock the images dir (%s): taken as the dump's\n", strerror(err));
-		return true;
+		if (errno == EWOULDBLOCK) {
+			close(fd);
+			return true;
+		}
+		pr_warn("can't lock the images dir (%s): only a pstree.img tells a dump's\n", strerror(errno));
 	}
 	if (pstree_since(img_dfd, since)) {
 		close(fd);

@@ -12,8 +12,8 @@
 
 /*
  * A dump or pre-dump claims img_dfd: an fd holding an exclusive flock() on
- * the dir (close it at the end), or -errno (logged; -EBUSY: another criu
- * holds the dir).
+ * the dir (close it at the end; not locked, with a warning, on a filesystem
+ * without flock()), or -errno (logged; -EBUSY: another criu holds the dir).
  */
 int images_dir_claim(int img_dfd);
 
