@@ -132,6 +132,9 @@ static int choose_sfd_base(struct rst_ctx *ctx)
 	if (base - max_nr < 2)
 		base += 64;
 	ctx->sfd_base = min(base, top);
+	if (ctx->sfd_base - max_nr < 2)
+		return pr_fail(-EMFILE, "a task has %d fds up to fd %d: no room under RLIMIT_NOFILE %llu for criu's service fds and the restore's own opens\n",
+			       max_nr, max_fd, (unsigned long long)rl.rlim_cur);
 	pr_debug("service fds from %d (the tree's highest fd is %d)\n", ctx->sfd_base, max_fd);
 	return 0;
 }
@@ -363,6 +366,9 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 		ret = fault_step("restore-files") ?: ctl_run_stage(ctx, ST_FILES, nr);
 	if (!ret)
 		ret = fault_step("restore-ready") ?: ctl_run_stage(ctx, ST_READY, nr);
+	/* the stubs have read their pages: the images' CRCs, before any task runs (pages-crc.h) */
+	if (!ret)
+		ret = pages_crc_finish(&ctx->pages_crc, ctx->img_dfd);
 	if (!ret && count_tasks(ctx, false) != count_tasks(ctx, true)) {
 		ret = fault_step("restore-zombies");
 		ctl_publish(ctx, ST_ZOMBIE);
@@ -424,6 +430,8 @@ static void restore_cleanup(struct rst_ctx *ctx)
 	restore_mem_reset(ctx);
 	cow_reset(ctx);
 	free_shmem_imgs(ctx);
+	pages_crc_free(&ctx->pages_crc);
+	alive_fds_free(ctx);
 	if (ctx->shared)
 		munmap(ctx->shared, ctx->shared_size);
 	ctx->shared = NULL;
@@ -491,6 +499,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out;
 	}
 	ret = fault_step("restore-shared") ?: shared_alloc(ctx, ctx->tree.nr_items);
+	if (!ret)
+		ret = pages_crc_log_alloc(&ctx->pages_crc);
 	if (ret)
 		goto out;
 	{

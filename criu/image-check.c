@@ -32,6 +32,7 @@
 #include "crc32c.h"
 #include "image-check.h"
 #include "image.h"
+#include "pages-crc.h"
 #include "protobuf.h"
 
 #include "inventory.pb-c.h"
@@ -372,10 +373,16 @@ static int file_size(int dfd, const char *name, uint64_t *ret_size)
 	return 0;
 }
 
-/* One listed image: there, with its length and CRC. */
-static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img_check how)
+/* A pages image whose CRC the restore checks as it reads it (pages-crc.h). */
+static bool deferred(const struct image_check_how *how, const char *name)
 {
-	bool no_crc = size_only(how, e->name);
+	return how->defer && how->mode == IMG_CHECK_ALL && !strncmp(name, "pages-", 6);
+}
+
+/* One listed image: there, with its length and CRC. */
+static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, const struct image_check_how *how)
+{
+	bool later = deferred(how, e->name), no_crc = later || size_only(how->mode, e->name);
 	uint64_t size;
 	uint32_t crc = 0;
 	int ret;
@@ -396,6 +403,11 @@ static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img
 	if (!no_crc && crc != e->crc32c)
 		return pr_fail(-EINVAL, "%s has changed since the dump (CRC-32C %08x, the dump wrote %08x)\n",
 			       e->name, crc, e->crc32c);
+	if (later) {
+		ret = pages_crc_defer(how->defer, dfd, e->name, e->size, e->crc32c);
+		if (ret)
+			return pr_fail(ret, "%s: %s\n", e->name, strerror(-ret));
+	}
 	return 0;
 }
 
@@ -411,7 +423,7 @@ static bool page_server_image(const char *name)
  * only its pagemaps and pages are that dump's.
  */
 static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed,
-			 enum img_check how, bool ps_only)
+			 const struct image_check_how *how, bool ps_only)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -513,7 +525,7 @@ static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct 
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr, sealed, how->mode, ps_only);
+	ret = check_entries(dfd, img, names, listed, nr, sealed, how, ps_only);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
 		if (!listed[i] && how->remote_pages && page_server_image(names[i]))
@@ -568,4 +580,5 @@ void image_check_how_of(const InventoryEntry *ie, enum img_check mode, struct im
 	how->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	how->mode = mode;
 	how->remote_pages = ie->has_pages_on_page_server && ie->pages_on_page_server;
+	how->defer = NULL;
 }

@@ -36,6 +36,12 @@ struct image_check_how {
 	 * length as any)
 	 */
 	bool remote_pages;
+	/*
+	 * IMG_CHECK_ALL: the pages-*.img get their lengths checked here and
+	 * their CRCs handed to this set, checked as the restore reads them
+	 * (pages-crc.h); NULL: checked here
+	 */
+	struct pages_crc *defer;
 };
 
 /*
