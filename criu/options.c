@@ -808,7 +808,7 @@ static const struct opt_def defs[] = {
 	STR("tls-key", 0, &opts.tls_key, "FILE", "TLS: its key (default /etc/pki/criu/private/key.pem)"),
 	FLAG("tls-no-cn-verify", 0, false, &opts.tls_no_cn_verify, "TLS: don't check that the peer's certificate names --address"),
 	SECTION("Accepted, without effect here (see criu(8)):"),
-	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
+	FUNC("timeout", 0, required_argument, WORKS, set_timeout, "NUM", "seconds to seize the tree (and freeze a cgroup)"),
 	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE",
 	     "splice or read: the same here (pages are copied while the tree is stopped)"),
 	FUNC("file-validation", 0, required_argument, HINT, set_file_validation, "METHOD",
