@@ -483,7 +483,7 @@ def shared_dir(exe, work):
     os.makedirs(busy)
     dfd = os.open(busy, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(dfd, fcntl.LOCK_SH)	# as a page server writing its own marks there
-    rc = subprocess.run([CRIU, "dump", "-t", str(pid), "-D", busy, "-o", "log", "-v4"],
+    rc = subprocess.run([CRIU, "dump", "-R", "-t", str(pid), "-D", busy, "-o", "log", "-v4"],
                         capture_output=True).returncode
     os.close(dfd)
     ok(rc != 0 and "in use by another criu" in log_of(work, "busy") and running(pid),
