@@ -53,6 +53,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
+#include "dedup.h"
 #include "stats.h"
 #include "rst-ctx.h"
 #include "task-attrs.h"
@@ -467,6 +468,11 @@ int cr_restore_tasks(const struct restore_opts *o)
 	INIT_LIST_HEAD(&ctx->files.descs);
 	ctx->stats_start_us = stats_now_us();
 	fault_steps_reset();
+	if (o->auto_dedup && o->lazy_pages)
+		return pr_fail(-EINVAL, "--auto-dedup with --lazy-pages: the daemon reads the pages images after the restore\n");
+	ret = dedup_refuse_punched(o->img_dfd);
+	if (ret)
+		return ret;
 	/* the daemon first: it may have checked the pages images already */
 	ret = o->lazy_pages ? lazy_restore_connect(ctx) : 0;
 	ret = ret ?: fault_step("restore-images") ?: read_images(ctx, o);
@@ -542,6 +548,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	lazy_restore_finish(ctx, true);	/* the tree runs: the daemon copies the rest */
 	files_restore_fini(ctx);
 	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
+	if (o->auto_dedup && dedup_consume(o->img_dfd))
+		pr_warn("--auto-dedup: the pages images were not all punched (the tree is restored)\n");
 	stats_write_restore(o->img_dfd, &(struct restore_stats){ .start = ctx->stats_start_us,
 								  .forked = ctx->stats_forked_us,
 								  .end = stats_now_us() });

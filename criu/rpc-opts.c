@@ -40,7 +40,7 @@ static const char *const mapped_fields[] = {
 	"freeze_cgroup", "cgroup_yard",
 	"file_locks", "ext_unix_sk", "unix_sk_ino", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
 	"orphan_pts_master", "config_file", "evasive_devices", "ghost_limit", "timeout",
-	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages", "status_fd",
+	"track_mem", "auto_dedup", "parent_img", "pre_dump_mode", "lazy_pages", "status_fd",
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
 };
 
@@ -430,6 +430,7 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	opts.auto_dedup = ro->has_auto_dedup && ro->auto_dedup;
 	/*
 	 * DUMP: the pages a lazy restore takes stay in the tree, served at ps (lazy-dump.c); RESTORE: lazy;
 	 * PAGE_SERVER: it serves the lazy pages of the images dir (lazy-images.c), as page-server --lazy-pages
