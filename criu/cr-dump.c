@@ -23,6 +23,7 @@
 #include "freezer.h"
 #include "image.h"
 #include "image-check.h"
+#include "images-dir.h"
 #include "mem.h"
 #include "mount.h"
 #include "namespaces.h"
@@ -293,11 +294,15 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx;
 	struct pstree_item *item;
 	struct ps_conn psc;
+	_cleanup_close_ int dir_lock = -1;
 	int ret;
 
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
 	if (opts.lazy_pages)	/* RPC PRE_DUMP with lazy_pages; the command line refuses it first */
 		return pr_fail(-EOPNOTSUPP, "a pre-dump can't leave pages to lazy-pages: only the final dump can\n");
+	dir_lock = images_dir_claim(img_dfd);	/* the marks are ours, not a page server's in this dir */
+	if (dir_lock < 0)
+		return dir_lock;
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;
@@ -348,10 +353,14 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
+	_cleanup_close_ int dir_lock = -1;
 	int ret, post_ret;
 
 	pr_info("Dumping the process tree of %d\n", root);
 	fault_steps_reset();
+	dir_lock = images_dir_claim(img_dfd);	/* the marks are ours, not a page server's in this dir */
+	if (dir_lock < 0)
+		return dir_lock;
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;

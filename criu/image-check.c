@@ -411,9 +411,19 @@ static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, const st
 	return 0;
 }
 
-/* Read every entry of manifest.img; each name is checked against the directory's list. */
+/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
+static bool page_server_image(const char *name)
+{
+	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
+}
+
+/*
+ * Read every entry of manifest.img; each name is checked against the directory's list.
+ * ps_only: the manifest is a page server's, under a CRIU dump's images (check_manifest()):
+ * only its pagemaps and pages are that dump's.
+ */
 static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed,
-			 const struct image_check_how *how)
+			 const struct image_check_how *how, bool ps_only)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -421,8 +431,8 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 	while ((ret = pb_read_one_eof(img, (void **)&e, PB_MANIFEST)) > 0) {
 		char **found = bsearch(&e->name, names, nr, sizeof(*names), cmp_names);
 
-		if (sealed && !strcmp(e->name, SEAL_NAME))
-			ret = 0;	/* the seal, checked already */
+		if ((sealed && !strcmp(e->name, SEAL_NAME)) || (ps_only && !page_server_image(e->name)))
+			ret = 0;	/* the seal, checked already; the page server's own inventory */
 		else if (found && listed[found - names])
 			ret = pr_fail(-EINVAL, "manifest.img lists %s twice\n", e->name);
 		else
@@ -434,12 +444,6 @@ static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed
 			return ret;
 	}
 	return ret;
-}
-
-/* A page image a page server writes: pagemap-*.img (tasks' and shmem's) and pages-*.img. */
-static bool page_server_image(const char *name)
-{
-	return !strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6);
 }
 
 /* The last entry names manifest.img, with the length and CRC of the bytes before it. */
@@ -494,8 +498,15 @@ static int check_manifest_crc(int dfd, uint32_t want_crc)
 	return 0;
 }
 
+/*
+ * A sealed manifest under CRIU's inventory.img can't be the dump's (ours
+ * never writes CRIU's fields): it is our page server's, and CRIU's dump was
+ * copied over its dir (migration.md, "Images"). Its pagemaps and pages are
+ * checked; the rest, CRIU's, is not.
+ */
 static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct image_check_how *how)
 {
+	bool ps_only = sealed && how->dumped_by_criu;
 	_cleanup_free_ bool *listed = NULL;
 	struct cr_img *img;
 	char **names = NULL;
@@ -514,16 +525,21 @@ static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct 
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr, sealed, how);
+	ret = check_entries(dfd, img, names, listed, nr, sealed, how, ps_only);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
 		if (!listed[i] && how->remote_pages && page_server_image(names[i]))
 			continue;	/* from the page server: not in this manifest */
+		if (!listed[i] && ps_only)
+			continue;	/* CRIU's dump: unchecked, as without a manifest */
 		if (!listed[i])
 			ret = pr_fail(-EINVAL, "%s is not in manifest.img: it was not written by this dump\n", names[i]);
 		nr_listed++;
 	}
-	if (!ret)
+	if (!ret && ps_only)
+		pr_warn("CRIU's dump over a page server's images: only the page server's pagemaps and pages are "
+			"checked against its manifest.img\n");
+	else if (!ret)
 		pr_info("manifest.img: %zu images checked\n", nr_listed);
 out:
 	free_names(names, nr);

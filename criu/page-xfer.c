@@ -18,11 +18,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "crtools.h"
 #include "image.h"
+#include "images-dir.h"
 #include "page-chain.h"
 #include "page-digest.h"
 #include "page-xfer.h"
@@ -391,6 +393,7 @@ struct ps_session {
 	int pipe[2];			/* plain TCP: pages go socket -> pipe -> pages image by splice() */
 	size_t pipe_size;
 	unsigned long nr_pages, nr_parent;
+	struct timespec start;		/* CLOCK_REALTIME_COARSE, as file times: a dump's pstree.img after it */
 };
 
 /* dst_id to an image type and id; CRIU's older numbers for the types too (as its decode_pm() lists them). */
@@ -591,17 +594,23 @@ static int srv_add(struct ps_session *s, const struct ps_iov *iov, uint32_t flag
 /*
  * CLOSE: every image is written; the client hears so at once (its dump goes
  * on), then the manifest (a CRC of every byte: 0.3 s a GiB) and the
- * inventory are written, which a restore through the chain checks.
+ * inventory are written, which a restore through the chain checks. Not in
+ * a dir the dump shares (images-dir.c): asked before the reply, while the
+ * dump waits for it, its claim held; its own marks will cover these pages.
  */
 static int srv_finish(struct ps_session *s)
 {
+	_cleanup_close_ int lock_fd = -1;
 	int32_t status = 0;
 	int ret = session_close_xfer(s);
+	bool shared = !ret && images_dir_has_dump(s->img_dfd, &s->start, &lock_fd);
 
 	if (ret)
 		status = -1;
 	ret = ps_send(s->c, &status, sizeof(status)) ?: ret;
-	if (!ret)
+	if (!ret && shared)
+		pr_info("page server: the dump shares this images dir: its inventory and manifest are left to it\n");
+	else if (!ret)
 		ret = write_pre_dump_inventory(s->img_dfd);
 	pr_info("page server: session over: %lu pages received, %lu left in the parent images\n", s->nr_pages,
 		s->nr_parent);
@@ -636,6 +645,7 @@ int ps_serve(struct ps_conn *c, int img_dfd)
 	struct ps_session s = { .c = c, .img_dfd = img_dfd, .next_pages_id = 1, .pipe = { -1, -1 } };
 	int ret;
 
+	clock_gettime(CLOCK_REALTIME_COARSE, &s.start);
 	s.buf = mmap(NULL, SRV_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s.buf == MAP_FAILED)
 		return pr_fail_errno("page server: no buffer");

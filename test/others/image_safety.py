@@ -281,6 +281,22 @@ def case_manifest(src, work, pid):
     ok(rc == 0 and "have no manifest" in log and state(pid) in ("S", "R"),
        "images without a manifest (CRIU's) restore, with a warning (rc %d)" % rc)
     kill(pid)
+    # CRIU's dump copied over our page server's dir: CRIU's inventory under a manifest of ours; the
+    # pagemaps and pages are checked against it, the rest is CRIU's and is not
+    d = damaged_copy(src, work, "upstream-ps")
+    inv = crit_json(os.path.join(d, "inventory.img"))
+    inv["entries"][0]["lsmtype"] = "NO_LSM"
+    crit_write(inv, os.path.join(d, "inventory.img"))
+    flip(os.path.join(d, pages), os.path.getsize(os.path.join(d, pages)) // 2)
+    restore_fails(d, "%s has changed" % pages, "CRIU's inventory over a page server's manifest: a flipped bit in %s"
+                  % pages)
+    d = damaged_copy(src, work, "upstream-ps-sound")
+    crit_write(inv, os.path.join(d, "inventory.img"))
+    rc, _ = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")
+    log = log_of(d, "restore.log")
+    ok(rc == 0 and "only the page server's pagemaps and pages are checked" in log and state(pid) in ("S", "R"),
+       "CRIU's inventory over a page server's manifest restores, its pages checked, with a warning (rc %d)" % rc)
+    kill(pid)
     # and a sound image set restores, its pipe data intact
     d = damaged_copy(src, work, "sound")
     rc, _ = criu("restore", "-d", "-D", d, "-o", "restore.log", "-v4")

@@ -20,7 +20,11 @@ handed over) and with the task's first send cut in the middle of a page
 resets the connection after 16 MiB of pages fails the dump, the task
 running on with its fds; the same with a child forked after the fill
 (pages shared copy-on-write go through /proc/PID/mem, in one stream with
-the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
+the spliced ones), restored, the parent checking the child. Last, a pre-dump and a dump each sharing
+its images dir with its page server (as upstream zdtm's --page-server
+runs them): the dump's inventory and manifest are left alone and the dir
+restores; a dump into a dir another criu holds (flock) is refused.
+Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
 
     CRIU_UPSTREAM=/path/to/criu python3 test/others/page_server.py --interop
@@ -29,7 +33,8 @@ runs the same chain against an upstream CRIU instead (not in make test: CI
 has no upstream build): our pre-dumps and TLS dump to CRIU's page server,
 restored by us; our plain dump (through the page pipe) to CRIU's page
 server, restored by us; CRIU's dump to our page server (plain and TLS), restored by
-us and by CRIU.
+us and by CRIU; CRIU's dump with our page server on its own dir, restored by
+us.
 """
 import ctypes
 import glob
@@ -328,6 +333,23 @@ def interop(up, work, exe, certs):
             shutil.copy(f, final)
         restore_and_check(pid, final, result, "CRIU's dump to our page server, restored by %s" %
                           ("CRIU" if rst else "us"), rst)
+    # CRIU's dump with our page server on its own dir (no lock: its pstree.img tells the server)
+    pid = start_task(exe, result)
+    d = os.path.join(work, "shared-up")
+    os.makedirs(d)
+    port = free_port()
+    ps = page_server(d, port, [])
+    rc = subprocess.run([up, "dump", "-t", str(pid), "-D", d, "-o", "log", "-v4", "--page-server", "--address",
+                         "127.0.0.1", "--port", str(port)], capture_output=True, timeout=120).returncode
+    prc = ps.wait(timeout=20)
+    said = "the dump shares this images dir" in open(os.path.join(d, "ps.log")).read()
+    ok(rc == 0 and prc == 0 and said and not os.path.exists(os.path.join(d, "manifest.img")),
+       "CRIU's dump sharing our page server's dir: the server left it the inventory (criu %d, page server %d)" %
+       (rc, prc))
+    if state(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    restore_and_check(pid, d, result, "CRIU's dump sharing our page server's dir, restored by us")
 
 
 def fds_of(pid):
@@ -450,6 +472,56 @@ def page_pipe(exe, work):
     restore_and_check(pid, final, result, "parent and child through the page pipe")
 
 
+def shared_dir(exe, work):
+    """The page server on the dump's own images dir (upstream zdtm's --page-server): a pre-dump, then a dump
+    with --prev-images-dir, each with its server in its dir; the dump's inventory and manifest must be what
+    is left there (the server writes neither), and the dir restores."""
+    result = os.path.join(work, "result-shared")
+    pid = start_task(exe, result)
+    import fcntl
+    busy = os.path.join(work, "busy")
+    os.makedirs(busy)
+    dfd = os.open(busy, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(dfd, fcntl.LOCK_SH)	# as a page server writing its own marks there
+    rc = subprocess.run([CRIU, "dump", "-R", "-t", str(pid), "-D", busy, "-o", "log", "-v4"],
+                        capture_output=True).returncode
+    os.close(dfd)
+    ok(rc != 0 and "in use by another criu" in log_of(work, "busy") and running(pid),
+       "a dump into a dir another criu holds is refused, saying so (criu %d), the task runs on" % rc)
+    rcs = []
+    for i, kind in ((1, "pre-dump"), (2, "dump")):
+        d = os.path.join(work, "shared%d" % i)
+        os.makedirs(d)
+        port = free_port()
+        prev = ["--prev-images-dir", "../shared1"] if i == 2 else []
+        ps = page_server(d, port, prev)
+        args = [CRIU, kind, "-t", str(pid), "-D", d, "-o", "log", "-v4", "--page-server", "--address",
+                "127.0.0.1", "--port", str(port)] + (["--track-mem"] + prev if i == 2 else [])
+        try:
+            rc = subprocess.run(args, capture_output=True, timeout=120).returncode
+        except subprocess.TimeoutExpired:
+            rc = -1
+        try:
+            prc = ps.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            ps.kill()
+            prc = ps.wait()
+        rcs.append((rc, prc))
+        time.sleep(0.3)
+    ok(all(r == (0, 0) for r in rcs), "page server in the dump's own dir: pre-dump and dump (criu, page server: %s)"
+       % rcs)
+    if state(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    final = os.path.join(work, "shared2")
+    with open(os.path.join(final, "ps.log")) as f:
+        said = "the dump shares this images dir" in f.read()
+    inv = os.path.getsize(os.path.join(final, "inventory.img")) if os.path.exists(os.path.join(final, "inventory.img")) else 0
+    ok(said and inv > 10, "the page server left the dump's inventory (%d bytes) and manifest alone (%s)" %
+       (inv, "said so" if said else "did not say so"))
+    restore_and_check(pid, final, result, "the dump in the page server's dir, through the shared pre-dump")
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -477,6 +549,14 @@ def main():
             print("# images and logs kept in %s" % work)
         print("1..%d" % len(results))
         return 0 if all(results) else 1
+    if "--shared-dir" in sys.argv:	# that part alone
+        shared_dir(exe, work)
+        print("1..%d" % len(results))
+        if all(results):
+            shutil.rmtree(work)
+        else:
+            print("# images and logs kept in %s" % work)
+        return 0 if all(results) else 1
     pid = start_task(exe, result)
     t0 = time.time()
     # first what must leave the task running, so that the final dump comes right after the last pre-dump
@@ -488,6 +568,10 @@ def main():
         ok(rc == 0 and prc == 0, "pre-dump %d to a page server (criu %d, page server %d)" % (i, rc, prc))
         ok(running(pid), "the task runs on after pre-dump %d" % i)
         time.sleep(0.3)
+    own = [os.path.join(work, "s%d" % i) for i in (1, 2, 3)]
+    ok(all(os.path.exists(os.path.join(d, f)) for d in own for f in ("inventory.img", "manifest.img")) and
+       not any("shares this images dir" in open(os.path.join(d, "ps.log")).read() for d in own),
+       "page servers in dirs of their own wrote their inventory and manifest")
     rc, prc = one_pass("dump", pid, work, 4, tls_args(certs), tls_args(certs))
     ok(rc == 0 and prc == 0, "dump to a page server over TLS (criu %d, page server %d)" % (rc, prc))
     dumped = time.time()
@@ -516,6 +600,7 @@ def main():
     res = open(result).read().strip() if os.path.exists(result) else "no result"
     ok(res == "OK", "the restored task found every word right (%s)" % res)
     page_pipe(exe, work)
+    shared_dir(exe, work)
     print("# passes and dump %.1f s, the whole test %.1f s" % (dumped - t0, time.time() - t0))
     if all(results):
         shutil.rmtree(work)

@@ -3,7 +3,7 @@
  * criu-rpc CRIU dump|restore|check ARGS...: the zdtm runner's --rpc mode.
  *
  * Takes the criu command lines the runner builds (dump -t PID -D DIR -o LOG
- * -vN [--leave-running] [--shell-job]; restore -d -D DIR -o LOG -vN
+ * -vN [--leave-running] [--shell-job] [--page-server --address A --port P]; restore -d -D DIR -o LOG -vN
  * --pidfile F [--shell-job]; both: --root PATH, --external mnt[A]:B,
  * --ext-mount-map A:B from a test's .desc) and does the same through RPC: it starts
  * `CRIU swrk FD` on one end of a SOCK_SEQPACKET socketpair, sends one
@@ -49,6 +49,9 @@ struct args {
 	bool tcp_established, tcp_close, skip_in_flight, file_locks, ext_unix_sk;
 	int network_lock;	/* CRIU_NETWORK_LOCK_METHOD__*, 0: not given */
 	long long ghost_limit;	/* --ghost-limit N[KMG], -1: not given */
+	bool page_server;	/* --page-server --address A --port P: criu_opts.ps */
+	const char *ps_address;
+	int ps_port;
 };
 
 /* --ghost-limit's value: a number with an optional K, M or G; -1 if it is not one or does not fit. */
@@ -130,6 +133,12 @@ static int parse(int argc, char **argv, struct args *a)
 			a->network_lock = CRIU_NETWORK_LOCK_METHOD__SKIP;
 		else if (!strcmp(o, "--ghost-limit") && val && ghost_limit_arg(val) >= 0 && ++i)
 			a->ghost_limit = ghost_limit_arg(val);
+		else if (!strcmp(o, "--page-server"))
+			a->page_server = true;
+		else if (!strcmp(o, "--address") && val)
+			a->ps_address = argv[++i];
+		else if (!strcmp(o, "--port") && val)
+			a->ps_port = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "criu-rpc: option %s has no RPC form here\n", o);
 			return -1;
@@ -275,6 +284,15 @@ static int run(const char *criu, const struct args *a, int dir_fd)
 	if (a->network_lock) {
 		opts.has_network_lock = true;
 		opts.network_lock = a->network_lock;
+	}
+
+	if (a->page_server) {	/* the runner's --page-server */
+		static CriuPageServerInfo ps = CRIU_PAGE_SERVER_INFO__INIT;
+
+		ps.address = (char *)a->ps_address;
+		ps.has_port = true;
+		ps.port = a->ps_port;
+		opts.ps = &ps;
 	}
 
 	swrk = start_swrk(criu, &sk);

@@ -803,8 +803,44 @@ class Runner:
         env = dict(os.environ, CRIU_FAULT=t["desc"]["dfault"]) if t["desc"]["dfault"] else None
         if self.args.lazy_migrate and not leave_running and not t["desc"]["crfail"]:
             return self.dump_lazy(t, argv, ddir, env)
+        ps = self.start_page_server(t, ddir, argv) if self.args.page_server else None
         rc, out = self.criu_run(argv, ddir, "dump", t["timeout"], cmd=self.dump_cmd, env=env)
+        if ps:
+            rc = self.end_page_server(t, ps, ddir, rc)
         return ddir, rc, out
+
+    def start_page_server(self, t, ddir, argv):
+        """--page-server: criu page-server on the dump's own dir (as upstream zdtm runs it); the dump
+        sends its pages there (argv gets --page-server). Returns the server's pid once it listens."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        cmd = [self.criu, "page-server", "-D", ddir, "--address", "127.0.0.1", "--port", str(port),
+               "-o", "page-server.log", "-v4"]
+        self.vlog("run (in the background) " + " ".join(shlex.quote(a) for a in cmd))
+        pid = spawn(cmd, ddir, os.path.join(ddir, "page-server.out"))
+        deadline = time.monotonic() + t["timeout"]
+        while time.monotonic() < deadline:
+            if "serving on port" in (read_text(os.path.join(ddir, "page-server.log")) or ""):
+                break
+            gone, _ = self.reaper.wait(pid, 0.02)
+            if gone:
+                break
+        argv += ["--page-server", "--address", "127.0.0.1", "--port", str(port)]
+        return pid
+
+    def end_page_server(self, t, pid, ddir, rc):
+        """The page server ends with the dump's session: 0 when the dump and it both did."""
+        gone, st = self.reaper.wait(pid, t["timeout"] if rc == 0 else 5)
+        if not gone:
+            os.kill(pid, signal.SIGKILL)
+            self.reaper.wait(pid, 5)
+        ok = gone and st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
+        if rc == 0 and not ok:
+            raise TestFailed("the page server failed (%s)" % status_str(st if gone else None),
+                             self.criu_logs(ddir, "page-server.log", os.path.join(ddir, "page-server.out")))
+        return rc
 
     def dump_lazy(self, t, argv, ddir, env):
         """--lazy-migrate: dump --lazy-pages in the background, until it says it serves its pages
@@ -1217,6 +1253,8 @@ class Runner:
             m += " x%d" % self.args.iters
         if self.args.lazy_migrate:
             m += ", lazy migration (dump --lazy-pages, lazy-pages --page-server)"
+        if self.args.page_server:
+            m += ", pages to a page server on the dump's dir"
         return m
 
     def run(self, names):
@@ -1441,6 +1479,9 @@ def parse_args():
                    help="dump --lazy-pages (its pages served from the stopped tree), restore --lazy-pages "
                         "from criu lazy-pages --page-server (--flavor ct: the restored tree needs its own pid "
                         "namespace while the dumped one is still there)")
+    r.add_argument("--page-server", action="store_true",
+                   help="each dump sends its pages to a criu page-server on the dump's own dir (as upstream "
+                        "zdtm's --page-server)")
     r.add_argument("--timeout", type=int, default=0, help="seconds per step (default: .desc or 30)")
     r.add_argument("-k", "--keep-going", action="store_true",
                    help="run all tests whatever fails (the default)")
