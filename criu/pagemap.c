@@ -128,6 +128,14 @@ int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 	return write_all(x->pages_fd, buf, len);
 }
 
+/* The same for bytes the caller already summed (the copier's reader sums a slot before its writer writes it). */
+static int page_xfer_write_summed(struct page_xfer *x, const void *buf, size_t len)
+{
+	if (x->ps)
+		return ps_xfer_write(x, buf, len);
+	return write_all(x->pages_fd, buf, len);
+}
+
 int page_xfer_close(struct page_xfer *x)
 {
 	int ret, r;
@@ -213,7 +221,7 @@ static void *pc_writer_main(void *arg)
 		if (!w->err && w->pipe_fd[slot] >= 0)
 			err = ps_xfer_splice(w->x, w->pipe_fd[slot], len);
 		else if (!w->err)
-			err = page_xfer_write(w->x, w->buf + slot * w->slot_size, len);
+			err = page_xfer_write_summed(w->x, w->buf + slot * w->slot_size, len);
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->err)
 			w->err = err;

@@ -59,6 +59,8 @@ int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc);
  * back. 0 or -errno (not logged; the file is then read back).
  */
 int image_crc_known(int fd, uint64_t size, uint32_t crc);
+/* What write_image_manifest() would take for the file name in dfd without reading it: true when known. */
+bool image_crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 
