@@ -20,6 +20,7 @@
 #include "image.h"
 #include "pagemap.h"
 #include "crc32c.h"
+#include "mem-copy.h"
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
@@ -331,6 +332,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->force = false;
 	pc->write_failed = false;
 	pc->entries_only = false;
+	pc->plan = NULL;
 	pc->x = x;
 	pc->w = NULL;
 	pc->pp = NULL;
@@ -581,6 +583,8 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	ret = page_xfer_add(pc->x, addr, len / PAGE_SIZE);
 	if (ret < 0)
 		return ret;
+	if (pc->plan)
+		return mem_copy_plan(pc->plan, addr, len, force);
 	while (len) {
 		/* a batch for the page pipe is as big as the pipe: fewer remote calls */
 		size_t batch = pc->pp && !force ? pc->pp->size : pc->slot_size;
