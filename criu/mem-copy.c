@@ -325,7 +325,12 @@ void mem_copy_pool_fini(struct mem_copy_pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* The pages image, sized, read-write: pieces are written at their offsets, from any thread. */
+/*
+ * The pages image, its space taken at once: pieces are written at their
+ * offsets, from any thread. A full disk fails here, naming the pages image,
+ * rather than in whichever image the main thread writes while the copies
+ * fill it. Where fallocate() is not supported the file is only sized.
+ */
 static int open_image(struct mem_copy_job *j)
 {
 	char path[64];
@@ -333,6 +338,10 @@ static int open_image(struct mem_copy_job *j)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", j->x.pages_fd);
 	j->fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (j->fd < 0)
+		return -errno;
+	if (!fallocate(j->fd, 0, 0, (off_t)j->bytes))
+		return 0;
+	if (errno != EOPNOTSUPP)
 		return -errno;
 	if (ftruncate(j->fd, (off_t)j->bytes) < 0)
 		return -errno;
@@ -373,13 +382,14 @@ int mem_copy_submit(struct mem_copy_pool *p, struct mem_copy_job *j, int proc_df
 
 	j->x = *x;
 	ret = prepare_job(j, proc_dfd);
-
+	if (ret) {
+		pr_err("task %d: can't make room for its pages in %s: %s\n", j->pid, img_name(j->x.pi), strerror(-ret));
+		page_xfer_abort(&j->x);
+		mem_copy_job_free(j);
+		return ret;
+	}
 	j->start_ns = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&p->lock);
-	if (ret) {
-		j->err = ret;
-		j->nr_pieces = j->next_piece = 0;
-	}
 	if (p->tail)
 		p->tail->next = j;
 	else
@@ -389,7 +399,7 @@ int mem_copy_submit(struct mem_copy_pool *p, struct mem_copy_job *j, int proc_df
 		p->pending = j;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	return ret;
+	return 0;
 }
 
 /* Close one job's images: the sums of its pieces are the pages image's. */

@@ -698,8 +698,7 @@ static int submit_pages(struct mm_dump *d, struct mem_copy_job *job, struct page
 		mem_copy_job_free(job);
 		return ret;
 	}
-	mem_copy_submit(&local, job, d->proc_dfd, x);
-	ret = mem_copy_collect(&local);	/* logs a failure */
+	ret = mem_copy_submit(&local, job, d->proc_dfd, x) ?: mem_copy_collect(&local);	/* both log a failure */
 	ctx->nr_readv += local.nr_readv;
 	ctx->nr_memread += local.nr_memread;
 	mem_copy_pool_fini(&local);

@@ -84,8 +84,9 @@ int mem_copy_plan(struct mem_copy_job *j, unsigned long addr, unsigned long len,
  * Size the pages image, cut the plan into pieces and queue them. x
  * holds the task's pagemap (entries written) and pages images, open; the job
  * takes it over and closes it when collected. proc_dfd is the task's /proc
- * dir. The job belongs to the pool from here, also on failure (it is then
- * collected as failed).
+ * dir. The job belongs to the pool from here; on failure (no room for the
+ * pages image: a full disk fails here, naming it) the error is logged and
+ * the job and x are released.
  */
 int mem_copy_submit(struct mem_copy_pool *p, struct mem_copy_job *j, int proc_dfd, const struct page_xfer *x);
 /*
