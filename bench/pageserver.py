@@ -25,7 +25,8 @@ Usage (from the top of the tree, after make and make -C bench):
     python3 bench/pageserver.py [SIZES_MIB] [RUNS] [--old-criu PATH] [--dump-only]     e.g. 256,1024 3
 
 --old-criu PATH adds a column: the same dump by another criu binary (an
-older build, say), each run with its own baseline, in the same run.
+older build, say) to a page server of that binary, each run with its own
+baseline, in the same run.
 --dump-only leaves out TLS and the lazy pages.
 """
 import glob
@@ -99,7 +100,7 @@ def criu_pass(pid, mib, d, tls, binary=CRIU):
     shutil.rmtree(cli, ignore_errors=True)
     os.makedirs(srv)
     rfd, wfd = os.pipe()
-    ps = subprocess.Popen([CRIU, "page-server", "-D", srv, "--address", "127.0.0.1", "--port", str(port),
+    ps = subprocess.Popen([binary, "page-server", "-D", srv, "--address", "127.0.0.1", "--port", str(port),
                            "--status-fd", str(wfd), "-o", "ps.log"] + tls, pass_fds=[wfd])
     os.close(wfd)
     os.read(rfd, 1)

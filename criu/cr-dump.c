@@ -416,6 +416,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 	fctx.criu_ns_id = nss.criu_id;
 	files_ready = true;
+	/* before any mapping is dumped: which shared anonymous memory is a file of the tree (memfd.c) */
+	ret = memfd_collect_shmem_files(&fctx);
+	if (ret)
+		goto err;
 	ret = dump_mem_ctx_init(&mctx);
 	if (ret)
 		goto err;

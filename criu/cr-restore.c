@@ -132,6 +132,9 @@ static int choose_sfd_base(struct rst_ctx *ctx)
 	if (base - max_nr < 2)
 		base += 64;
 	ctx->sfd_base = min(base, top);
+	if (ctx->sfd_base - max_nr < 2)
+		return pr_fail(-EMFILE, "a task has %d fds up to fd %d: no room under RLIMIT_NOFILE %llu for criu's service fds and the restore's own opens\n",
+			       max_nr, max_fd, (unsigned long long)rl.rlim_cur);
 	pr_debug("service fds from %d (the tree's highest fd is %d)\n", ctx->sfd_base, max_fd);
 	return 0;
 }

@@ -279,7 +279,11 @@ static void page_server_child(int sk, int pfd, bool daemon, int img_dfd, const s
 	_exit(ret ? 1 : 0);
 }
 
-/* PAGE_SERVER, PAGE_SERVER_CHLD: listen, start the server, answer with its pid and port. */
+/*
+ * PAGE_SERVER, PAGE_SERVER_CHLD: listen, start the server, answer with its pid
+ * and port. With lazy_pages it serves the lazy pages of images_dir to a
+ * `criu lazy-pages --page-server` instead of receiving (page-server --lazy-pages).
+ */
 static int do_page_server(int sk, CriuReq *req)
 {
 	bool daemon = req->type == CRIU_REQ_TYPE__PAGE_SERVER;
@@ -319,7 +323,7 @@ static int do_page_server(int sk, CriuReq *req)
 	if (srv.lsk >= 0)
 		close(srv.lsk);
 	if (!ret)
-		pr_info("page server %d on port %u\n", pid, srv.port);
+		pr_info("page server %d on port %u%s\n", pid, srv.port, opts.lazy_pages ? ", serving lazy pages" : "");
 	rpc_dirs_close(&dirs);
 	resp.type = req->type;
 	if (!ret) {

@@ -20,6 +20,7 @@
 #include "rst-ctx.h"
 #include "deadproc.h"
 #include "ghost.h"
+#include "hugetlb.h"
 #include "image.h"
 #include "mount.h"
 #include "protobuf.h"
@@ -173,34 +174,40 @@ static int anon_shmem_dev(struct dump_files_ctx *ctx, dev_t *ret)
 }
 
 /*
- * Shared anonymous memory opened as a file (through /proc/PID/map_files):
- * a private mapping of it, or an fd memfd.c did not take. It is the memory
- * of a shared mapping, which comes back as its own object; a ghost copy of
- * it would be another inode (writes through the mapping would not show
- * through the fd). A task's fd of it is a memfd object (memfd.c) when the
- * tree maps it nowhere.
+ * Kernel shared memory opened as a file through /proc/PID/map_files that
+ * memfd.c did not take: the segment of a SysV shm attachment (on the
+ * kernel's internal shmem mount), or shared anonymous hugetlb memory
+ * (MAP_HUGETLB, "/anon_hugepage (deleted)" on hugetlbfs's own mount). Their
+ * memory comes back as an object of its own (ipc_ns.c, mem-restore.c), so
+ * a ghost copy of it would be another inode, on another filesystem for
+ * hugetlb. (Shared anonymous memory, "/dev/zero (deleted)", and memfds are
+ * memfd.c's.)
  */
 static int refuse_anon_shmem(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {
+	const char *what = "kernel shared memory";
 	dev_t dev = 0;
 	int ret;
 
 	if (!S_ISREG(p->stat.st_mode) || p->stat.st_nlink)
 		return 0;
-	ret = anon_shmem_dev(ctx, &dev);
-	if (ret)
-		return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
-	if (p->stat.st_dev != dev)
-		return 0;
+	if (p->sfs.f_type == HUGETLBFS_MAGIC) {
+		if (strcmp(p->link, HUGETLB_ANON_NAME " (deleted)"))
+			return 0;
+		what = "shared anonymous hugetlb memory";
+	} else {
+		ret = anon_shmem_dev(ctx, &dev);
+		if (ret)
+			return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
+		if (p->stat.st_dev != dev)
+			return 0;
+	}
 	if (p->fd >= 0)
 		return pr_fail(-EOPNOTSUPP,
-			       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
-			       "/proc/PID/map_files): not supported\n",
-			       p->fd, p->item ? p->item->pid : 0, p->link);
-	return pr_fail(-EOPNOTSUPP,
-		       "a private mapping of shared anonymous memory opened as a file (%s, through /proc/PID/map_files): "
-		       "not supported\n",
-		       p->link);
+			       "fd %d of task %d is %s opened as a file (%s, through /proc/PID/map_files): not supported\n",
+			       p->fd, p->item ? p->item->pid : 0, what, p->link);
+	return pr_fail(-EOPNOTSUPP, "a mapping or the exe of task %d is %s opened as a file (%s, through "
+		       "/proc/PID/map_files): not supported\n", p->item ? p->item->pid : 0, what, p->link);
 }
 
 int write_path_file(struct dump_files_ctx *ctx, const struct fd_parms *p, const char *name, FownEntry *fown,

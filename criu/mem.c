@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "aio.h"
 #include "common.h"
@@ -262,10 +263,14 @@ static int dump_vma_shmem(struct mm_dump *d, const struct proc_vma *v, VmaEntry 
 	if (ret < 0)
 		return ret;
 	e->shmid = shmid;
-	/* an fd of the same object would come back as another one (memfd.c) */
-	if (d->files && !(e->flags & MAP_HUGETLB))
-		return memfd_shmem_mapped(d->files, d->pid, v->start, shmid);
 	return 0;
+}
+
+/* Shared anonymous memory that the tree holds as a file too (memfd.c): its mappings are the memfd's. */
+static bool is_shmem_file(struct mm_dump *d, const struct proc_vma *v)
+{
+	return v->deleted && !strcmp(v->path, "/dev/zero") &&
+	       memfd_shmem_is_file(d->files, makedev(v->dev_major, v->dev_minor), v->ino);
 }
 
 /* VmFlags bits of state that the image has no room for, or that restore does not put back. */
@@ -432,6 +437,11 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			status |= VMA_AREA_VVAR;
 		break;
 	case PVMA_SHMEM_ANON:
+		if (is_shmem_file(d, v)) {
+			/* as CRIU dumps it: a shared mapping of the memfd, restored from the one object */
+			status |= VMA_FILE_SHARED | VMA_AREA_MEMFD;
+			break;
+		}
 		flags |= MAP_ANONYMOUS;
 		status |= VMA_ANON_SHARED;
 		break;
@@ -448,7 +458,7 @@ static int fill_vma(struct mm_dump *d, const struct proc_vma *v, VmaEntry *e)
 			break;
 		}
 		status |= v->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
-		if (v->deleted && !strncmp(v->path, "/memfd:", 7))
+		if (v->deleted && (!strncmp(v->path, "/memfd:", 7) || is_shmem_file(d, v)))
 			status |= VMA_AREA_MEMFD;
 		if (v->have_vmflags && (v->vmflags & PVMF_HT))
 			flags |= HUGETLB_MAP_FLAGS;	/* a hugetlb memfd's, as CRIU marks it */
@@ -591,9 +601,16 @@ static bool use_page_pipe(struct mm_dump *d, const struct page_xfer *x, struct p
 	if (!x->ps || x->ps->tls || x->digests || d->ctx->lazy_remote)
 		return false;
 	ret = page_pipe_open(pp, d->item, PC_SLOTS, size);
-	if (ret)
+	if (ret) {
 		pr_info("task %d: no page pipe (%s): its pages are copied\n", d->pid, strerror(-ret));
-	return !ret;
+		return false;
+	}
+	/* CRIU_FAULT=page-pipe-no-socket: as when the socket can't be handed over (tests the pipe) */
+	ret = fault_injected("page-pipe-no-socket") ? -EPERM : page_pipe_give_socket(pp, d->item, x->ps->sk);
+	if (ret)
+		pr_info("task %d: can't hand it the page server's socket (%s): its pages go through the pipe\n",
+			d->pid, strerror(-ret));
+	return true;
 }
 
 /* The pages go to a page server: its pagemap is open; compare with the last pass's digests when it has a parent. */
@@ -818,9 +835,9 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 	}
 	if (job)
 		return planned_pages_done(d, job, &x, parent != NULL);
-	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice\n", d->pid,
-		 x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
-		 pc.pp ? pp.nr_vmsplice : 0);
+	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice + %lu sendmsg\n",
+		 d->pid, x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
+		 pc.pp ? pp.nr_vmsplice : 0, pc.pp ? pp.nr_send : 0);
 	pr_debug("task %d: copy: reader %lu ms cpu, %lu ms waiting for a slot; writer %lu ms cpu, %lu ms waiting for data\n",
 		 d->pid, (unsigned long)(pc.reader_cpu_ns / 1000000), (unsigned long)(pc.reader_wait_ns / 1000000),
 		 (unsigned long)(pc.writer_cpu_ns / 1000000), (unsigned long)(pc.writer_wait_ns / 1000000));
@@ -882,6 +899,14 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 		pr_err("task %d: can't open its exe: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
+	/*
+	 * The restore makes such memory with a read-write open file of it
+	 * (memfd.c), and the kernel sets no exe that a file can write
+	 * (PR_SET_MM_MAP: EACCES).
+	 */
+	if (memfd_is_anon_shmem(exe))
+		return pr_fail(-EOPNOTSUPP, "task %d: its exe is shared anonymous memory opened as a file (/dev/zero "
+				  "(deleted), through /proc/PID/map_files): not supported\n", d->pid);
 	ret = dump_file_lfd(d->files, d->item, exe, &mm.exe_file_id);
 	if (ret < 0) {
 		pr_err("task %d: can't dump its exe: %s\n", d->pid, strerror(-ret));

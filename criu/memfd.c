@@ -22,13 +22,17 @@
  * The dump can't tell a reopen for writing from the memfd_create() file, so
  * a task that had a second writable open file gets exec back.
  * Mappings of a memfd name a read-only file object (dump_file_lfd()).
+ * Shared anonymous memory that the tree holds as a file is one of these
+ * too, named "/dev/zero", with every mapping of it (see ANON_SHMEM_NAME).
  * A hugetlbfs memfd (MFD_HUGETLB, 2 MiB pages only) keeps CRIU's
  * hugetlb_flag in its inode entry; its huge pages that read as zeroes are
  * left out like holes (hugetlbfs has no SEEK_HOLE), and at restore it is
  * sized first and filled through a mapping (hugetlbfs has no write()).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -64,10 +68,13 @@
  * Shared anonymous memory opened as a file through /proc/PID/map_files
  * ("/dev/zero (deleted)" on the kernel's internal shmem mount) is written as
  * a memfd named ANON_SHMEM_NAME, as CRIU writes it, and made again by
- * mapping new shared anonymous memory and opening it the same way. Only a
- * task's fd of it, and only when no task of the tree maps the object: its
- * mappings come back as an object of their own (mem-restore.c), so the fd
- * would be another one (memfd_shmem_mapped() refuses that).
+ * mapping new shared anonymous memory and opening it the same way. Which
+ * objects are such files is found before any task is dumped
+ * (memfd_collect_shmem_files(): a task's fd of it, or a private mapping of
+ * the file): every mapping of those, the shared ones too, is then dumped as
+ * a mapping of the memfd (mem.c), so that the restore makes the object once,
+ * whichever task's mapping or fd the dump meets first. The shared mappings
+ * of the other objects stay shared anonymous memory (shmem.c).
  */
 #define ANON_SHMEM_LINK "/dev/zero" DELETED_SUFFIX
 #define ANON_SHMEM_NAME "/dev/zero"
@@ -103,11 +110,12 @@ static int anon_shmem_dev(dev_t *ret)
 	return 0;
 }
 
+/* An fd of shared anonymous memory, or criu's open of such a mapping's file (fd -1). */
 static bool is_anon_shmem(const struct fd_parms *p)
 {
 	dev_t dev;
 
-	if (p->fd < 0 || !S_ISREG(p->stat.st_mode) || p->stat.st_nlink || strcmp(p->link, ANON_SHMEM_LINK))
+	if (!S_ISREG(p->stat.st_mode) || p->stat.st_nlink || strcmp(p->link, ANON_SHMEM_LINK))
 		return false;
 	return !anon_shmem_dev(&dev) && dev == p->stat.st_dev;
 }
@@ -137,7 +145,7 @@ struct dumped_inode {
 /* the inodes dumped so far, in the dump ctx (dump_files_state()) */
 struct memfd_dump {
 	struct dumped_inode *inodes;
-	struct dumped_inode *mapped;	/* shared anonymous objects the tree maps */
+	struct dumped_inode *shmem_files;	/* shared anonymous objects the tree holds as files */
 	unsigned int nr_pages_imgs;	/* pages images written: they take ids from MEMFD_PAGES_ID_BASE */
 };
 static const char memfd_dump_key;
@@ -157,7 +165,7 @@ static void memfd_dump_fini(void *state)
 	struct memfd_dump *st = state;
 
 	free_inodes(&st->inodes);
-	free_inodes(&st->mapped);
+	free_inodes(&st->shmem_files);
 }
 
 static bool in_inodes(const struct dumped_inode *list, dev_t dev, ino_t ino)
@@ -184,23 +192,132 @@ static int add_inode(struct dumped_inode **list, dev_t dev, ino_t ino)
 	return 0;
 }
 
-int memfd_shmem_mapped(struct dump_files_ctx *ctx, pid_t pid, unsigned long start, unsigned long ino)
+static struct memfd_dump *memfd_dump_state(struct dump_files_ctx *ctx)
 {
-	struct memfd_dump *st = dump_files_state(ctx, &memfd_dump_key, sizeof(*st), memfd_dump_fini);
-	dev_t dev;
+	return dump_files_state(ctx, &memfd_dump_key, sizeof(struct memfd_dump), memfd_dump_fini);
+}
+
+/* Add ino to st->shmem_files once. */
+static int note_shmem_file(struct memfd_dump *st, dev_t dev, ino_t ino, pid_t pid, const char *how)
+{
+	if (in_inodes(st->shmem_files, dev, ino))
+		return 0;
+	pr_debug("shared anonymous memory %lu is a file of the tree: %s of task %d\n", (unsigned long)ino, how, pid);
+	return add_inode(&st->shmem_files, dev, ino);
+}
+
+/* The task's fds of shared anonymous memory ("/dev/zero (deleted)" through map_files). */
+static int find_shmem_fds(struct memfd_dump *st, struct pstree_item *item, dev_t dev)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int dfd, ret;
+
+	dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return pr_fail_errno("can't read /proc/%d/fd", item->pid);
+	}
+	while ((de = readdir(d))) {
+		char link[sizeof(ANON_SHMEM_LINK) + 1];
+		struct stat s;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (n < 0)
+			return pr_fail_errno("can't read the link of fd %s of task %d", de->d_name, item->pid);
+		link[n] = '\0';
+		if (strcmp(link, ANON_SHMEM_LINK))
+			continue;
+		/* the link followed: the file's inode, without taking the fd */
+		if (fstatat(dirfd(d), de->d_name, &s, 0))
+			return pr_fail_errno("can't stat fd %s of task %d", de->d_name, item->pid);
+		if (!S_ISREG(s.st_mode) || s.st_nlink || s.st_dev != dev)
+			continue;
+		ret = note_shmem_file(st, dev, s.st_ino, item->pid, "an fd");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The task's private mappings of shared anonymous memory's file: the task
+ * opened the file once, the object is a file of the tree even with that fd
+ * closed. (Its shared mappings of the file are not told apart from shared
+ * anonymous memory: nothing needs to.)
+ */
+static int find_shmem_private_maps(struct memfd_dump *st, struct pstree_item *item, dev_t dev)
+{
+	struct proc_maps maps = {};
 	int ret;
+
+	ret = parse_pid_maps(item->proc_dfd, &maps);
+	if (ret)
+		return pr_fail(ret, "task %d: can't parse maps: %s\n", item->pid, strerror(-ret));
+	for (int i = 0; i < maps.nr && !ret; i++) {
+		const struct proc_vma *v = &maps.vmas[i];
+
+		if (v->kind != PVMA_FILE || v->shared || !v->deleted || strcmp(v->path, ANON_SHMEM_NAME) ||
+		    makedev(v->dev_major, v->dev_minor) != dev)
+			continue;
+		ret = note_shmem_file(st, dev, v->ino, item->pid, "a private mapping");
+	}
+	proc_maps_free(&maps);
+	return ret;
+}
+
+int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
+{
+	struct memfd_dump *st = memfd_dump_state(ctx);
+	struct pstree_item *item;
+	int ret, nr = 0;
+	dev_t dev;
 
 	if (!st)
 		return -ENOMEM;
+	if (!ctx->tree)
+		return 0;
 	ret = anon_shmem_dev(&dev);
 	if (ret)
 		return pr_fail(ret, "can't find the device of shared anonymous memory: %s\n", strerror(-ret));
-	if (inode_dumped(st, dev, ino))
-		return pr_fail(-EOPNOTSUPP,
-			       "task %d maps at %#lx shared anonymous memory that a task of the tree also has open as a "
-			       "file (/dev/zero (deleted), through /proc/PID/map_files): not supported\n",
-			       pid, start);
-	return in_inodes(st->mapped, dev, ino) ? 0 : add_inode(&st->mapped, dev, ino);
+	for_each_pstree_item(ctx->tree, item) {
+		if (item->state == TASK_DEAD)
+			continue;	/* a zombie has neither fds nor memory */
+		ret = find_shmem_fds(st, item, dev) ?: find_shmem_private_maps(st, item, dev);
+		if (ret)
+			return ret;
+	}
+	for (const struct dumped_inode *i = st->shmem_files; i; i = i->next)
+		nr++;
+	pr_info("%d objects of shared anonymous memory held as files by the tree: dumped as memfds\n", nr);
+	return 0;
+}
+
+bool memfd_is_anon_shmem(int lfd)
+{
+	struct fd_parms p = { .fd = -1, .lfd = lfd };
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
+	n = readlink(path, p.link, sizeof(p.link) - 1);
+	if (n < 0 || fstat(lfd, &p.stat))
+		return false;
+	p.link[n] = '\0';
+	return is_anon_shmem(&p);
+}
+
+bool memfd_shmem_is_file(struct dump_files_ctx *ctx, dev_t dev, unsigned long ino)
+{
+	struct memfd_dump *st = ctx ? memfd_dump_state(ctx) : NULL;
+
+	return st && in_inodes(st->shmem_files, dev, ino);
 }
 
 #define COPY_CHUNK (256 * 1024)
@@ -312,7 +429,7 @@ static int dump_contents(struct memfd_dump *md, int img_dfd, int task_lfd, unsig
 
 static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 {
-	struct memfd_dump *st = dump_files_state(ctx, &memfd_dump_key, sizeof(*st), memfd_dump_fini);
+	struct memfd_dump *st = memfd_dump_state(ctx);
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
 	struct cr_img *img;
 	size_t nlen = strlen(p->link) - strlen(MEMFD_PREFIX) - strlen(DELETED_SUFFIX);
@@ -331,11 +448,16 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 		return pr_fail(-EOPNOTSUPP, "%s: a hugetlb memfd of %lu KiB pages, not supported (only 2 MiB pages)\n",
 			       p->link, (unsigned long)p->sfs.f_bsize >> 10);
 	if (is_anon_shmem(p)) {
-		if (in_inodes(st->mapped, p->stat.st_dev, p->stat.st_ino))
+		/*
+		 * Not found before the dump (neither an fd nor a private
+		 * mapping: an exe?): a shared mapping of it may have been
+		 * dumped as shared anonymous memory already, another object.
+		 */
+		if (!in_inodes(st->shmem_files, p->stat.st_dev, p->stat.st_ino))
 			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d is shared anonymous memory opened as a file (%s, through "
-				       "/proc/PID/map_files) that a task of the tree also maps: not supported\n",
-				       p->fd, p->item ? p->item->pid : 0, p->link);
+				       "task %d holds shared anonymous memory opened as a file (%s, through "
+				       "/proc/PID/map_files) other than by an fd or a private mapping: not supported\n",
+				       p->item ? p->item->pid : 0, p->link);
 		memcpy(name, ANON_SHMEM_NAME, sizeof(ANON_SHMEM_NAME));
 	} else {
 		memcpy(name, p->link + strlen(MEMFD_PREFIX), nlen);

@@ -370,13 +370,21 @@ static const char *rel_to(const char *path, const char *dir)
 	return r;
 }
 
-static int open_beneath(int dfd, const char *rel, int flags)
+/* rel under dfd, never out of it (no "..", absolute or magic link escapes); xdev: may cross mounts */
+static int open_under(int dfd, const char *rel, int flags, bool xdev)
 {
-	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_NO_XDEV | RESOLVE_BENEATH };
+	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
 
+	if (!xdev)
+		how.resolve |= RESOLVE_NO_XDEV;
 	if (!*rel)
 		rel = ".";
 	return (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+}
+
+static int open_beneath(int dfd, const char *rel, int flags)
+{
+	return open_under(dfd, rel, flags, false);
 }
 
 static int clone_at(int dfd, const char *rel)
@@ -842,8 +850,9 @@ static int open_target(struct build *b, int i, int *ret_fd)
 
 	fd = open_beneath(b->fd[p], rel, O_PATH);
 	if (fd < 0 && errno == EXDEV) {
-		/* under a mount made on the parent: the path as the parent's mount shows it */
-		fd = openat(b->fd[p], *rel ? rel : ".", O_PATH | O_CLOEXEC);
+		/* under a mount made on the parent: the path as the parent's mount shows it, still beneath it */
+		fd = open_under(b->fd[p], rel, O_PATH, true);
+		pr_debug("mountpoint %s of mount %u is under another mount of its parent\n", e->mountpoint, e->mnt_id);
 	}
 	if (fd < 0)
 		return pr_fail_errno("no mountpoint %s for mount %u", e->mountpoint, e->mnt_id);

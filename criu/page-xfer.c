@@ -893,6 +893,44 @@ int ps_xfer_splice(struct page_xfer *x, int pipe_fd, size_t len)
 	return ret;
 }
 
+int ps_xfer_task_iov(struct page_xfer *x, size_t len, unsigned long blob, struct iovec *iov, int max_iov,
+		     struct ps_iov *hdr, int max_hdr, int *ret_nr_hdr, size_t *ret_bytes)
+{
+	size_t bytes = 0;
+	int n = 0, h = 0;
+
+	if (x->ps->tls || x->digests)
+		return -EINVAL;	/* the bytes must pass through us: ps_xfer_write() */
+	while (h < max_hdr && n + 2 <= max_iov) {
+		struct ps_qent e;
+
+		if (queue_head_is_parent(x->q)) {
+			if (!queue_take(x->q, 0, &e))
+				break;
+		} else if (bytes < len) {
+			if (!queue_take(x->q, (len - bytes) / PAGE_SIZE, &e) || (e.flags & PE_PARENT))
+				return -EIO;	/* bytes with no entry for them */
+		} else {
+			break;
+		}
+		hdr[h] = (struct ps_iov){
+			.cmd = e.flags << PS_CMD_BITS | PS_IOV_ADD_F,
+			.nr_pages = e.nr,
+			.vaddr = e.vaddr,
+			.dst_id = x->ps_dst,
+		};
+		iov[n++] = (struct iovec){ (void *)(blob + h * sizeof(*hdr)), sizeof(*hdr) };
+		if (!(e.flags & PE_PARENT)) {
+			iov[n++] = (struct iovec){ (void *)(unsigned long)e.vaddr, e.nr * PAGE_SIZE };
+			bytes += e.nr * PAGE_SIZE;
+		}
+		h++;
+	}
+	*ret_nr_hdr = h;
+	*ret_bytes = bytes;
+	return n;
+}
+
 static void ps_queue_free(struct page_xfer *x)
 {
 	if (!x->q)

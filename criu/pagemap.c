@@ -19,12 +19,14 @@
 #include "common.h"
 #include "image.h"
 #include "pagemap.h"
+#include "cr_options.h"
 #include "crc32c.h"
 #include "mem-copy.h"
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
 #include "page-pipe.h"
+#include "page-xfer.h"
 #include "protobuf.h"
 #include "pagemap.pb-c.h"
 
@@ -475,6 +477,126 @@ static int copy_rest(struct page_copier *pc)
 	return 0;
 }
 
+static bool in_blob(const struct page_pipe *pp, const struct iovec *el)
+{
+	unsigned long a = (unsigned long)el->iov_base, blob = page_pipe_blob_addr(pp);
+
+	return a >= blob && a < blob + PP_SEND_BLOB;
+}
+
+/*
+ * The task's send stopped off bytes into el: criu sends the rest of it (a
+ * header from its own copy, pages read through /proc/PID/mem a slot at a
+ * time; the writer is idle, so any slot is free), so that the stream stays
+ * whole.
+ */
+static int send_rest(struct page_copier *pc, const struct iovec *el, size_t off, const struct ps_iov *hdr)
+{
+	char *slot = pc->buf + pc->cur * pc->slot_size;
+	unsigned long addr = (unsigned long)el->iov_base + off;
+	size_t left = el->iov_len - off;
+
+	if (in_blob(pc->pp, el))
+		return ps_send(pc->x->ps, (const char *)hdr + (addr - page_pipe_blob_addr(pc->pp)), left);
+	while (left) {
+		unsigned long page = addr & ~(PAGE_SIZE - 1);
+		size_t skip = addr - page;
+		size_t nr = min((left + skip + PAGE_SIZE - 1) / PAGE_SIZE, pc->slot_size / PAGE_SIZE);
+		size_t len = min(left, nr * PAGE_SIZE - skip);
+		int ret = read_task_pages(pc, page, nr, slot);
+
+		pc->nr_memread++;
+		if (ret < 0)
+			return ret;
+		ret = ps_send(pc->x->ps, slot + skip, len);
+		if (ret < 0)
+			return ret;
+		addr += len;
+		left -= len;
+	}
+	return 0;
+}
+
+/*
+ * CRIU_FAULT=page-send-short: the task's first send stops in the middle of
+ * a page (its first two iovecs, the second cut to half and 100 bytes), as a
+ * send cut short would: tests send_rest().
+ */
+static ssize_t task_send(struct page_copier *pc, const struct iovec *iov, int n, const struct ps_iov *hdr,
+			 int nr_hdr)
+{
+	static bool cut;
+	struct iovec part[2];
+
+	if (cut || n < 2 || in_blob(pc->pp, &iov[1]) || !fault_injected("page-send-short"))
+		return page_pipe_send(pc->pp, iov, n, hdr, nr_hdr * sizeof(*hdr));
+	cut = true;
+	part[0] = iov[0];
+	part[1] = (struct iovec){ iov[1].iov_base, iov[1].iov_len / 2 + 100 };
+	return page_pipe_send(pc->pp, part, 2, hdr, nr_hdr * sizeof(*hdr));
+}
+
+/* The task sends iov[0..n) (headers in hdr, nr_hdr of them): whatever its send leaves, criu sends. */
+static int send_from_task(struct page_copier *pc, struct iovec *iov, int n, const struct ps_iov *hdr, int nr_hdr)
+{
+	while (n) {
+		ssize_t sent = task_send(pc, iov, n, hdr, nr_hdr);
+		int i = 0, ret;
+
+		if (sent < 0 && sent != -EFAULT)
+			return (int)sent;	/* the connection: nothing to send it on */
+		sent = max(sent, (ssize_t)0);
+		pc->x->ps->bytes_sent += sent;
+		while (i < n && (size_t)sent >= iov[i].iov_len)
+			sent -= iov[i++].iov_len;
+		if (i == n)
+			return 0;
+		pr_debug("the send of task %d stopped %zd bytes into an iovec of %zu: sending the rest\n", pc->pid,
+			 sent, iov[i].iov_len);
+		ret = send_rest(pc, &iov[i], sent, hdr);
+		if (ret < 0)
+			return ret;
+		iov += i + 1;
+		n -= i + 1;
+	}
+	return 0;
+}
+
+/* The queued ranges (and the entries without pages before and after them) sent by the task itself. */
+static int push_from_task(struct page_copier *pc)
+{
+	struct ps_iov hdr[PP_SEND_BLOB / sizeof(struct ps_iov)];
+	struct iovec iov[PP_SEND_IOV];
+	size_t left = pc->queued;
+	int ret;
+
+	if (pc->w) {
+		ret = pc_writer_drain(pc->w);	/* what the writer has goes out first */
+		if (ret < 0)
+			return pages_write_failed(pc, ret);
+	}
+	for (;;) {
+		size_t bytes;
+		int nr_hdr, n = ps_xfer_task_iov(pc->x, left, page_pipe_blob_addr(pc->pp), iov, PP_SEND_IOV, hdr,
+						 ARRAY_SIZE(hdr), &nr_hdr, &bytes);
+
+		if (n < 0)
+			return pages_write_failed(pc, n);
+		if (!n)
+			break;	/* every byte queued, and the entries without pages after them */
+		ret = send_from_task(pc, iov, n, hdr, nr_hdr);
+		if (ret < 0)
+			return pages_write_failed(pc, ret);
+		left -= bytes;
+	}
+	if (left)
+		return pages_write_failed(pc, -EIO);
+	pc->nr_spliced += pc->queued;
+	pc->nr_iov = 0;
+	pc->queued = 0;
+	return 0;
+}
+
 /*
  * The queued ranges through the page pipe: the task vmsplice()s them, they
  * are spliced to the page server. What the task could not splice (a range
@@ -485,6 +607,8 @@ static int push_through_pipe(struct page_copier *pc)
 	ssize_t n;
 	int ret;
 
+	if (pc->pp->task_sk >= 0)
+		return push_from_task(pc);
 	if (pc->w) {
 		/* the slot's pipe is empty once the writer is done with the slot */
 		ret = pc_writer_wait_slot(pc->w, pc->cur, &pc->reader_wait_ns);
@@ -586,8 +710,8 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	if (pc->plan)
 		return mem_copy_plan(pc->plan, addr, len, force);
 	while (len) {
-		/* a batch for the page pipe is as big as the pipe: fewer remote calls */
-		size_t batch = pc->pp && !force ? pc->pp->size : pc->slot_size;
+		/* a batch for the page pipe is as big as the pipe (or a task's send): fewer remote calls */
+		size_t batch = pc->pp && !force ? (pc->pp->task_sk >= 0 ? PP_SEND_BATCH : pc->pp->size) : pc->slot_size;
 		size_t room, chunk;
 
 		if (pc->queued >= batch || pc->nr_iov == PC_MAX_IOV || (pc->queued && pc->force != force)) {
@@ -897,12 +1021,72 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 	return 0;
 }
 
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)	/* Linux 6.14 */
+#endif
+
+#define GUARD_SCAN_VEC 32	/* runs the kernel hands back per PAGEMAP_SCAN call */
+
+/*
+ * The guard runs through PAGEMAP_SCAN: the kernel walks the page tables and
+ * hands back runs, where the pagemap read costs a word per page of the vma
+ * (a 1 TiB reservation with one guard page: 2 GiB of pagemap). *scanned
+ * false when the kernel can't (no PAGEMAP_SCAN, or one without
+ * PAGE_IS_GUARD: EINVAL) and fn was not called.
+ */
+static int scan_guard_runs(int pagemap_fd, unsigned long start, unsigned long end,
+			   int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg, bool *scanned)
+{
+	static bool no_scan;
+	struct page_region r[GUARD_SCAN_VEC];
+	unsigned long addr = start, run_start = 0, run_end = 0;
+	int ret;
+
+	*scanned = !no_scan;
+	while (!no_scan && addr < end) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = addr, .end = end, .vec = (uintptr_t)r, .vec_len = GUARD_SCAN_VEC,
+			.category_anyof_mask = PAGE_IS_GUARD, .return_mask = PAGE_IS_GUARD,
+		};
+		int n;
+
+		do
+			n = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && addr == start && (errno == ENOTTY || errno == EINVAL)) {
+			pr_debug("no PAGEMAP_SCAN of guard markers (%s): pagemap is read word by word\n", strerror(errno));
+			no_scan = true;
+			*scanned = false;
+			return 0;
+		}
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (run_end && r[i].start == run_end) {	/* the kernel may split a run: join it */
+				run_end = r[i].end;
+				continue;
+			}
+			if (run_end && (ret = fn(run_start, run_end, arg)))
+				return ret;
+			run_start = r[i].start;
+			run_end = r[i].end;
+		}
+		if (a.walk_end <= addr)
+			return -EIO;
+		addr = a.walk_end;
+	}
+	return run_end ? fn(run_start, run_end, arg) : 0;
+}
+
 int for_each_guard_run(int pagemap_fd, unsigned long start, unsigned long end, uint64_t *pmbuf, size_t pmbuf_nr,
 		       int (*fn)(unsigned long start, unsigned long end, void *arg), void *arg)
 {
 	unsigned long addr = start, run = 0;
-	bool in_run = false;
-	int ret;
+	bool in_run = false, scanned;
+	int ret = scan_guard_runs(pagemap_fd, start, end, fn, arg, &scanned);
+
+	if (scanned || ret)
+		return ret;
 
 	while (addr < end) {
 		ssize_t nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);

@@ -417,10 +417,17 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
-	/* DUMP: the pages a lazy restore takes stay in the tree, served at ps (lazy-dump.c); RESTORE: lazy */
+	/*
+	 * DUMP: the pages a lazy restore takes stay in the tree, served at ps (lazy-dump.c); RESTORE: lazy;
+	 * PAGE_SERVER: it serves the lazy pages of the images dir (lazy-images.c), as page-server --lazy-pages
+	 */
 	opts.lazy_pages = ro->has_lazy_pages && ro->lazy_pages;
-	if (opts.lazy_pages && mode != RPC_RESTORE && mode != RPC_DUMP)
-		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a dump or a restore can be lazy\n");
+	if (opts.lazy_pages && mode != RPC_RESTORE && mode != RPC_DUMP && mode != RPC_PAGE_SERVER)
+		return pr_fail(-EOPNOTSUPP, "criu_opts.lazy_pages: only a dump, a restore or a page server can be "
+					    "lazy\n");
+	if (opts.lazy_pages && mode == RPC_PAGE_SERVER && ro->parent_img)
+		return pr_fail(-EINVAL, "criu_opts.parent_img with lazy_pages: a lazy page server serves the images "
+					"dir as it is (a parent chain is not served), it receives nothing\n");
 	ret = rpc_status_fd(ro, peer);
 	if (ret)
 		return ret;

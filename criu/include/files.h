@@ -276,11 +276,17 @@ int file_desc_ctl_fd(struct rst_ctx *ctx, const struct file_desc *d);
  */
 int memfd_map_ctl_fd(struct rst_ctx *ctx, uint32_t id);
 /*
- * Dump: the tree maps the shared anonymous object ino (task pid at start):
- * refused when a task's fd of it was dumped (as a memfd), else noted so that
- * a later fd of it is refused.
+ * memfd.c, dump, before any task is dumped: the shared anonymous memory that
+ * the tree holds as a file (a task's fd of it through map_files, a private
+ * mapping of that file). Each such object is dumped as a memfd and every
+ * mapping of it, shared ones too, as a mapping of that memfd, so that the
+ * restore makes it once; the dump may meet a mapping of it before the fd.
  */
-int memfd_shmem_mapped(struct dump_files_ctx *ctx, pid_t pid, unsigned long start, unsigned long ino);
+int memfd_collect_shmem_files(struct dump_files_ctx *ctx);
+/* Whether the shared anonymous object dev/ino is one of those (false without ctx). */
+bool memfd_shmem_is_file(struct dump_files_ctx *ctx, dev_t dev, unsigned long ino);
+/* Whether criu's open file lfd is shared anonymous memory ("/dev/zero (deleted)" through map_files). */
+bool memfd_is_anon_shmem(int lfd);
 /* Controller, after every task has its fds: close the controller's copies. */
 void close_files_ctl(struct rst_ctx *ctx);
 

@@ -98,6 +98,18 @@ int ps_xfer_add(struct page_xfer *x, uint64_t vaddr, unsigned long nr_pages);
 int ps_xfer_write(struct page_xfer *x, const void *buf, size_t len);
 /* The same for len bytes waiting in a pipe (page-pipe.h): spliced to the socket; plain TCP, no digests. */
 int ps_xfer_splice(struct page_xfer *x, int pipe_fd, size_t len);
+/*
+ * The same for len bytes the task sends itself (page_pipe_send()): the next
+ * entries as iovecs, each a header (hdr[i], which the task sees at blob + i *
+ * 32) and, with PE_PRESENT, the entry's pages at their address in the task;
+ * the PE_PARENT entries at the head go along. At most max_iov iovecs and
+ * max_hdr headers: the number of iovecs (0: nothing to send), the headers
+ * and page bytes taken in *ret_nr_hdr and *ret_bytes (fewer than len when
+ * the arrays are full: call again), or -errno.
+ */
+struct ps_iov;
+int ps_xfer_task_iov(struct page_xfer *x, size_t len, unsigned long blob, struct iovec *iov, int max_iov,
+		     struct ps_iov *hdr, int max_hdr, int *ret_nr_hdr, size_t *ret_bytes);
 int ps_xfer_close(struct page_xfer *x);
 void ps_xfer_abort(struct page_xfer *x);
 

@@ -56,14 +56,18 @@ def criu(*args):
     return r.returncode
 
 
+reaped = {}	# pid: exit code, of the children reap() collected (orphans we took as a subreaper too)
+
+
 def reap():
     for _ in range(200):
         try:
-            p, _ = os.waitpid(-1, os.WNOHANG)
+            p, st = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if p == 0:
             return
+        reaped[p] = os.waitstatus_to_exitcode(st)
 
 
 def alive(pid):

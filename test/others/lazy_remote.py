@@ -32,6 +32,8 @@ injected at the dump's two lazy steps fails it with the task running on).
 images: `criu page-server --lazy-pages` serves the lazy pages of a
 plain dump's images (CRIU's mode) to `criu lazy-pages --page-server`; most
 pages must come from it, and the restored task checks every word.
+images-rpc, images-rpc-chld: the same with the page server started through
+RPC (PAGE_SERVER, PAGE_SERVER_CHLD with lazy_pages, pycriu).
 With CRIU_UPSTREAM=<CRIU's criu> and the cases up2ours, ours2up (not run by
 default): one side is CRIU's.
 Prints TAP; exit 77 when criu is missing.
@@ -395,15 +397,8 @@ def faults(work, exe):
         kill(pid)
 
 
-def images_case(work, exe):
-    """criu page-server --lazy-pages: the lazy pages served from the images of a plain dump (CRIU's mode)."""
-    d = os.path.join(work, "images")
-    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
-    os.makedirs(src)
-    pid = start_task_ns(exe, d, MIB)
-    time.sleep(0.1)
-    ok(lp.criu("dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4") == 0 and wait_for(lambda: not alive(pid), 5),
-       "images: a plain dump, the source task is gone")
+def lazy_server_cli(src):
+    """criu page-server --lazy-pages on a free port: (port, a function that waits for its exit code)."""
     port = free_port()
     r, w = os.pipe()
     srv = subprocess.Popen([CRIU, "page-server", "--lazy-pages", "-D", src, "--address", "127.0.0.1", "--port",
@@ -412,31 +407,100 @@ def images_case(work, exe):
     os.close(w)
     ok(wait_readable(r, 30) and os.read(r, 1) == b"\0", "images: criu page-server --lazy-pages listens")
     os.close(r)
+
+    def wait_exit():
+        try:
+            return srv.wait(30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            return srv.wait()
+    return port, wait_exit
+
+
+def lazy_server_rpc(src, req="PAGE_SERVER"):
+    """RPC PAGE_SERVER (or PAGE_SERVER_CHLD) with lazy_pages (pycriu, port 0): (port, a function that waits for
+    its exit code).
+
+    The server is ours to reap (we are a subreaper) once its parent went: the swrk criu (PAGE_SERVER_CHLD) or
+    the process between (PAGE_SERVER: a session of its own)."""
+    import pycriu.criu
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    c.opts.images_dir = src
+    c.opts.log_file = "bad-ps.log"
+    c.opts.lazy_pages = True
+    c.opts.parent_img = "../nowhere"
+    c.opts.ps.address = "127.0.0.1"
+    c.opts.ps.port = 0
+    try:
+        c._request(req)
+        refused = False
+    except Exception:
+        refused = True
+    ok(refused and "a parent chain is not served" in read(os.path.join(src, "bad-ps.log")) and
+       not os.path.lexists(os.path.join(src, "parent")),
+       "%s with lazy_pages and parent_img is refused, the images dir untouched" % req)
+    c = pycriu.criu.criu()
+    c.use_binary(CRIU)
+    c.opts.images_dir = src
+    c.opts.log_file = "ps.log"
+    c.opts.log_level = 4
+    c.opts.lazy_pages = True
+    c.opts.ps.address = "127.0.0.1"
+    c.opts.ps.port = 0
+    try:
+        resp = c._request(req)
+        port, spid = resp.ps.port, resp.ps.pid
+    except Exception as e:
+        print("# RPC %s with lazy_pages: %s" % (req, e))
+        port = spid = 0
+    ok(port > 0 and spid > 0, "RPC %s with lazy_pages: page server %d on port %d" % (req, spid, port))
+    del c	# the session ends: a PAGE_SERVER_CHLD's swrk criu goes, its page server serves on
+
+    def wait_exit():
+        if not spid or not wait_for(lambda: spid in lp.reaped, 30):
+            print("# the page server %d did not end (or was not ours to wait for)" % spid)
+            return -1
+        return lp.reaped[spid]
+    return port, wait_exit
+
+
+def images_case(work, exe, how="cli"):
+    """criu page-server --lazy-pages (how "cli") or RPC PAGE_SERVER with lazy_pages ("rpc"): the lazy pages
+    served from the images of a plain dump (CRIU's mode)."""
+    tag = {"cli": "images", "rpc": "images-rpc", "chld": "images-rpc-chld"}[how]
+    d = os.path.join(work, tag)
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    os.makedirs(src)
+    pid = start_task_ns(exe, d, MIB)
+    time.sleep(0.1)
+    ok(lp.criu("dump", "-t", str(pid), "-D", src, "-o", "dump.log", "-v4") == 0 and wait_for(lambda: not alive(pid), 5),
+       tag + ": a plain dump, the source task is gone")
+    if how == "cli":
+        port, wait_exit = lazy_server_cli(src)
+    else:
+        port, wait_exit = lazy_server_rpc(src, "PAGE_SERVER" if how == "rpc" else "PAGE_SERVER_CHLD")
     copy_images(src, dst)
     rc, lpid = lazy_daemon(dst, port, [], d)
-    ok(rc == 0 and lpid, "images: criu lazy-pages --page-server -d")
+    ok(rc == 0 and lpid, tag + ": criu lazy-pages --page-server -d")
     pidfile = os.path.join(d, "rpid")
     rc = lp.criu("restore", "-D", dst, "--lazy-pages", "-d", "--pidfile", pidfile, "-o", "restore.log", "-v4")
     rpid = int(read(pidfile) or 0)
     if rpid and alive(rpid):
         os.kill(rpid, signal.SIGUSR1)
-    ok(rc == 0 and rpid and alive(rpid), "images: restore --lazy-pages")
+    ok(rc == 0 and rpid and alive(rpid), tag + ": restore --lazy-pages")
     wait_for(lambda: read(os.path.join(d, "report")), 10)
     rep = read(os.path.join(d, "report")).split()
     ok(len(rep) == 4 and int(rep[1]) < int(rep[3]),
-       "images: the task ran with part of its memory out: %s" % (" ".join(rep) or "no report"))
+       tag + ": the task ran with part of its memory out: %s" % (" ".join(rep) or "no report"))
     done = wait_for(lambda: not alive(lpid), 30)
     stats = [l for l in read(os.path.join(dst, "lazy.log")).splitlines() if "all pages in" in l]
-    ok(done and stats, "images: the daemon exits once every page is in: %s" %
+    ok(done and stats, tag + ": the daemon exits once every page is in: %s" %
        (stats[0].split("lazy-pages: ")[-1] if stats else "no"))
-    try:
-        src_rc = srv.wait(30)
-    except subprocess.TimeoutExpired:
-        srv.kill()
-        src_rc = srv.wait()
+    src_rc = wait_exit()
     served = [l for l in read(os.path.join(src, "ps.log")).splitlines() if "pages served from the images" in l]
     nr = int(served[0].split("lazy-images: ")[-1].split()[0]) if served else 0
-    ok(src_rc == 0 and nr * 2 >= MIB * 256, "images: the page server served %d pages from the images and exited %d" %
+    ok(src_rc == 0 and nr * 2 >= MIB * 256, tag + ": the page server served %d pages from the images and exited %d" %
        (nr, src_rc))
     if not served:
         tail(os.path.join(src, "ps.log"))
@@ -444,7 +508,7 @@ def images_case(work, exe):
         os.kill(rpid, signal.SIGUSR2)
     wait_for(lambda: not alive(rpid), 20)
     res_ = read(os.path.join(d, "result")) or "no result"
-    ok(res_ == "OK", "images: the restored task found every word right (%s)" % res_)
+    ok(res_ == "OK", tag + ": the restored task found every word right (%s)" % res_)
     kill(rpid)
 
 
@@ -458,7 +522,8 @@ def main():
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
     certs = os.path.join(work, "certs")
     os.makedirs(certs)
-    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults", "images"]
+    cases = sys.argv[1:] or ["plain", "fork", "tls", "rpc", "refused", "faults", "images", "images-rpc",
+                              "images-rpc-chld"]
     if "tls" in cases:
         if shutil.which("openssl"):
             ps.make_certs(certs)
@@ -473,6 +538,10 @@ def main():
                 faults(work, exe)
             elif c == "images":
                 images_case(work, exe)
+            elif c == "images-rpc":
+                images_case(work, exe, "rpc")
+            elif c == "images-rpc-chld":
+                images_case(work, exe, "chld")
             elif c in ("up2ours", "ours2up", "up2up"):
                 interop(os.environ["CRIU_UPSTREAM"], work, exe, c)
             else:

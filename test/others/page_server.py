@@ -11,9 +11,14 @@ PAGE_SERVER and an RPC PRE_DUMP with ps to it; a pre-dump over --ps-socket
 on both sides (page-server --daemon --pidfile); refusals: a page server
 whose certificate another CA signed, and one that trusts another CA (so
 refuses our client). Last, a plain dump -R of a fresh task to a page
-server: its pages must go through the task's page pipe (vmsplice, the log
-counts them), the task must be left with the fds it had and run on, and
-the images restore right; the same with a child forked after the fill
+server: the task must send its pages itself (sendmsg on a copy of criu's
+socket, the log counts them), be left with the fds it had and run on, and
+the images restore right; the same through the task's page pipe
+(vmsplice; CRIU_FAULT=page-pipe-no-socket, as when the socket can't be
+handed over) and with the task's first send cut in the middle of a page
+(CRIU_FAULT=page-send-short: criu sends the rest); a page server that
+resets the connection after 16 MiB of pages fails the dump, the task
+running on with its fds; the same with a child forked after the fill
 (pages shared copy-on-write go through /proc/PID/mem, in one stream with
 the spliced ones), restored, the parent checking the child. Certificates are made with openssl at test time. Prints TAP; 77 when criu or
 openssl is missing.
@@ -143,7 +148,7 @@ def start_task(exe, result, single=True):
     return pid
 
 
-def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True, server=None, client=None):
+def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True, server=None, client=None, fault=None):
     """Pass i (d = c<i> here, s<i> on the page server); (criu rc, page server rc)."""
     port = free_port()
     srv, cli = os.path.join(work, "s%d" % i), os.path.join(work, "c%d" % i)
@@ -157,7 +162,9 @@ def one_pass(kind, pid, work, i, extra_srv=(), extra_cli=(), chain=True, server=
     if chain:
         args += ["--track-mem", "--prev-images-dir", "../c%d" % (i - 1)]
     try:	# a hang (a side waiting for bytes that never come) is a failure, not a stuck test
-        rc = subprocess.run([client or CRIU] + args + list(extra_cli), capture_output=True, timeout=120).returncode
+        env = dict(os.environ, CRIU_FAULT=fault) if fault else None
+        rc = subprocess.run([client or CRIU] + args + list(extra_cli), capture_output=True, timeout=120,
+                            env=env).returncode
     except subprocess.TimeoutExpired:
         rc = -1
     try:
@@ -327,24 +334,105 @@ def fds_of(pid):
     return sorted(os.listdir("/proc/%d/fd" % pid))
 
 
-def page_pipe(exe, work):
-    """A plain dump -R to a page server: the pages go through a pipe the task vmsplice()s them into."""
+def task_sends(exe, work, i, fault, what):
+    """A plain dump -R to a page server (CRIU_FAULT=fault): the pages sent by the task itself (sendmsg on a
+    copy of criu's socket) or, with page-pipe-no-socket, through the pipe it vmsplice()s them into."""
     result = os.path.join(work, "result-pipe")
     pid = start_task(exe, result)
     fds = fds_of(pid)
-    rc, prc = one_pass("dump", pid, work, 5, extra_cli=("-R",), chain=False)
-    ok(rc == 0 and prc == 0, "plain dump -R to a page server (criu %d, page server %d)" % (rc, prc))
-    m = re.search(r"(\d+) pages in (\d+) vmsplice", log_of(work, "c5"))
-    spliced = int(m.group(1)) if m else 0
-    ok(spliced >= MIB * 256 and int(m.group(2)) > 0,
-       "its pages went through the task's pipe: %d pages in %s vmsplice calls" % (spliced, m.group(2) if m else "no"))
-    ok(running(pid) and fds_of(pid) == fds, "the task runs on with the fds it had (%s)" % " ".join(fds_of(pid)))
+    rc, prc = one_pass("dump", pid, work, i, extra_cli=("-R",), chain=False, fault=fault)
+    ok(rc == 0 and prc == 0, "%s: plain dump -R to a page server (criu %d, page server %d)" % (what, rc, prc))
+    log = log_of(work, "c%d" % i)
+    m = re.search(r"(\d+) pages in (\d+) vmsplice \+ (\d+) sendmsg", log)
+    pages, nr_vmsplice, nr_send = (int(x) for x in m.groups()) if m else (0, 0, 0)
+    if fault == "page-pipe-no-socket":
+        ok(pages >= MIB * 256 and nr_vmsplice > 0 and not nr_send,
+           "%s: its pages went through the task's pipe: %d pages in %d vmsplice calls" % (what, pages, nr_vmsplice))
+    else:
+        ok(pages >= MIB * 256 and nr_send > 0 and not nr_vmsplice,
+           "%s: the task sent its pages itself: %d pages in %d sendmsg calls" % (what, pages, nr_send))
+    if fault == "page-send-short":
+        ok("bytes into an iovec of" in log and "sending the rest" in log,
+           "%s: a send cut short in the middle of a page, criu sent the rest" % what)
+    ok(running(pid) and fds_of(pid) == fds, "%s: the task runs on with the fds it had (%s)" %
+       (what, " ".join(fds_of(pid))))
     os.kill(pid, signal.SIGKILL)
     reap()
-    final = os.path.join(work, "s5")
-    for f in glob.glob(os.path.join(work, "c5", "*.img")):
+    final = os.path.join(work, "s%d" % i)
+    for f in glob.glob(os.path.join(work, "c%d" % i, "*.img")):
         shutil.copy(f, final)
-    restore_and_check(pid, final, result, "dump through the page pipe")
+    restore_and_check(pid, final, result, what)
+
+
+def resetting_server(lsk, after):
+    """A page server that answers OPEN2 and PARENT, takes `after` bytes of pages, then resets the connection."""
+    import struct
+    sk, _ = lsk.accept()
+    got = 0
+    try:
+        while got < after:
+            hdr = b""
+            while len(hdr) < 32:
+                b = sk.recv(32 - len(hdr))
+                if not b:
+                    return
+                hdr += b
+            cmd, _, nr, _, _ = struct.unpack("<IIQQQ", hdr)
+            if cmd & 0xffff == 4:	# OPEN2: no parent
+                sk.sendall(b"\0")
+            elif cmd & 0xffff == 5:	# PARENT: no
+                sk.sendall(b"\0" * 4)
+            elif cmd & 0xffff == 6 and (cmd >> 16) & 1:	# ADD_F with PE_PRESENT: its pages
+                left = nr * 4096
+                while left and got < after:
+                    b = sk.recv(min(left, 1 << 20))
+                    if not b:
+                        return
+                    left -= len(b)
+                    got += len(b)
+    finally:
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sk.close()
+
+
+def server_resets(exe, work):
+    """The page server resets the connection while the task sends its pages: the dump fails, the task runs on."""
+    import threading
+    result = os.path.join(work, "result-reset")
+    pid = start_task(exe, result)
+    fds = fds_of(pid)
+    lsk = socket.socket()
+    lsk.bind(("127.0.0.1", 0))
+    lsk.listen(1)
+    port = lsk.getsockname()[1]
+    t = threading.Thread(target=resetting_server, args=(lsk, 16 << 20))
+    t.start()
+    cli = os.path.join(work, "c9")
+    os.makedirs(cli)
+    try:
+        rc = subprocess.run([CRIU, "dump", "-R", "-t", str(pid), "-D", cli, "-o", "log", "-v4", "--page-server",
+                             "--address", "127.0.0.1", "--port", str(port)], capture_output=True,
+                            timeout=120).returncode
+    except subprocess.TimeoutExpired:
+        rc = -1
+    t.join()
+    lsk.close()
+    log = log_of(work, "c9")
+    ok(rc == 1 and "can't dump pages" in log and ("Connection reset by peer" in log or "Broken pipe" in log),
+       "a page server that resets the connection while the task sends: the dump fails (criu %d), saying why" % rc)
+    ok(running(pid) and fds_of(pid) == fds, "and the task runs on with the fds it had (%s)" %
+       " ".join(fds_of(pid)))
+    os.kill(pid, signal.SIGKILL)
+    reap()
+
+
+def page_pipe(exe, work):
+    """A plain dump -R to a page server: the pages sent by the task; through its pipe; a send cut short."""
+    task_sends(exe, work, 5, None, "the task's own sends")
+    task_sends(exe, work, 7, "page-pipe-no-socket", "dump through the page pipe")
+    task_sends(exe, work, 8, "page-send-short", "a task's send cut short")
+    server_resets(exe, work)
+    result = os.path.join(work, "result-pipe")
 
     # a child forked after the fill: most pages shared copy-on-write (read through /proc/PID/mem),
     # the chunks rewritten since then the task's own (through the pipe), in one stream

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmem_fd_mapped_refused: the parent holds an fd of shared anonymous memory
+ * shmem_fd_child_mapped: the parent holds an fd of shared anonymous memory
  * (opened through /proc/self/map_files) and no mapping of it; its child maps
- * the same memory. The parent's fd is dumped first, as the object itself;
- * the child's mapping would come back as another object, so the dump must
- * refuse it, naming it, and leave both sharing the memory.
+ * the same memory. After restore the parent's fd and the child's mapping
+ * must be one object again: the child sees what the parent writes through
+ * its fd and answers through its mapping.
  */
 #include <fcntl.h>
 #include <signal.h>

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmem_fd_refused: an fd of shared anonymous memory, opened through
- * /proc/self/map_files, and a private mapping of it. A restore would give
- * the fd a copy (another inode) than the shared mapping's memory: the dump
- * must refuse it, naming it, and the fd must still be that memory after.
+ * shmem_fd_mapped: an fd of shared anonymous memory, opened through
+ * /proc/self/map_files, and the shared anonymous mapping it was opened from,
+ * in one task. The dump meets the mapping before the fd; after restore both
+ * must be one object again: a write through the mapping is read through the
+ * fd.
  */
 #include <fcntl.h>
 #include <stdio.h>
