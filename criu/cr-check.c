@@ -34,7 +34,12 @@ struct criu_feature {
 
 static const struct criu_feature criu_features[] = {
 	{ "mnt_id", CAT_EXTRA, NULL, NULL },
-	{ "mem_dirty_track", CAT_EXTRA, NULL, "memory change tracking (no incremental dumps)" },
+	/*
+	 * pre-dump and incremental dumps (--track-mem, --prev-images-dir) work: the changed pages are
+	 * found by comparing with the parent images (page-chain.h, migration.md), not by soft-dirty
+	 * bits, so no kernel part is needed. CRIU's zdtm.py asks it before --pre and --snaps runs.
+	 */
+	{ "mem_dirty_track", CAT_EXTRA, NULL, NULL },
 	{ "aio_remap", CAT_EXTRA, "aio-remap", NULL },	/* aio.c */
 	{ "timerfd", CAT_EXTRA, "timerfd-ticks", NULL },
 	{ "tun", CAT_EXTRA, NULL, "tun devices" },

@@ -53,6 +53,7 @@
 #include "protobuf.h"
 #include "pstree.h"
 #include "restore.h"
+#include "dedup.h"
 #include "stats.h"
 #include "rst-ctx.h"
 #include "task-attrs.h"
@@ -366,6 +367,9 @@ static int fork_and_morph(struct rst_ctx *ctx, pid_t *ret_root, struct morph_tas
 		ret = fault_step("restore-files") ?: ctl_run_stage(ctx, ST_FILES, nr);
 	if (!ret)
 		ret = fault_step("restore-ready") ?: ctl_run_stage(ctx, ST_READY, nr);
+	/* the stubs have read their pages: the images' CRCs, before any task runs (pages-crc.h) */
+	if (!ret)
+		ret = pages_crc_finish(&ctx->pages_crc, ctx->img_dfd);
 	if (!ret && count_tasks(ctx, false) != count_tasks(ctx, true)) {
 		ret = fault_step("restore-zombies");
 		ctl_publish(ctx, ST_ZOMBIE);
@@ -427,6 +431,8 @@ static void restore_cleanup(struct rst_ctx *ctx)
 	restore_mem_reset(ctx);
 	cow_reset(ctx);
 	free_shmem_imgs(ctx);
+	pages_crc_free(&ctx->pages_crc);
+	alive_fds_free(ctx);
 	if (ctx->shared)
 		munmap(ctx->shared, ctx->shared_size);
 	ctx->shared = NULL;
@@ -462,6 +468,11 @@ int cr_restore_tasks(const struct restore_opts *o)
 	INIT_LIST_HEAD(&ctx->files.descs);
 	ctx->stats_start_us = stats_now_us();
 	fault_steps_reset();
+	if (o->auto_dedup && o->lazy_pages)
+		return pr_fail(-EINVAL, "--auto-dedup with --lazy-pages: the daemon reads the pages images after the restore\n");
+	ret = dedup_refuse_punched(o->img_dfd);
+	if (ret)
+		return ret;
 	/* the daemon first: it may have checked the pages images already */
 	ret = o->lazy_pages ? lazy_restore_connect(ctx) : 0;
 	ret = ret ?: fault_step("restore-images") ?: read_images(ctx, o);
@@ -494,6 +505,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 		goto out;
 	}
 	ret = fault_step("restore-shared") ?: shared_alloc(ctx, ctx->tree.nr_items);
+	if (!ret)
+		ret = pages_crc_log_alloc(&ctx->pages_crc);
 	if (ret)
 		goto out;
 	{
@@ -535,6 +548,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	lazy_restore_finish(ctx, true);	/* the tree runs: the daemon copies the rest */
 	files_restore_fini(ctx);
 	pr_info("restore of %d tasks done, root %d\n", ctx->tree.nr_items, root_pid);
+	if (o->auto_dedup && dedup_consume(o->img_dfd))
+		pr_warn("--auto-dedup: the pages images were not all punched (the tree is restored)\n");
 	stats_write_restore(o->img_dfd, &(struct restore_stats){ .start = ctx->stats_start_us,
 								  .forked = ctx->stats_forked_us,
 								  .end = stats_now_us() });

@@ -26,6 +26,7 @@
 #include "compel/compel.h"
 #include "config.h"
 #include "cr_options.h"
+#include "dedup.h"
 #include "cr-service.h"
 #include "crtools.h"
 #include "page-server.h"
@@ -185,9 +186,12 @@ static int do_pre_dump(int sk, CriuReq *req)
 	ret = rpc_setup_opts(sk, req->opts, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), pre-dump over RPC\n", CRIU_VERSION);
-		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?: cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
+		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
+		      cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
 			pr_err("Pre-dumping FAILED.\n");
+		else
+			ret = dedup_after_dump(dirs.img_dfd);
 	}
 	rpc_dirs_close(&dirs);
 	resp.type = req->type;
@@ -204,9 +208,12 @@ static int do_dump(int sk, CriuOpts *ro)
 	ret = rpc_setup_opts(sk, ro, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), dump over RPC\n", CRIU_VERSION);
-		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?: cr_dump_tasks(dirs.img_dfd, opts.tree_id);
+		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
+		      cr_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
 			pr_err("Dumping FAILED.\n");
+		else
+			ret = dedup_after_dump(dirs.img_dfd);
 	}
 	rpc_dirs_close(&dirs);
 	resp.type = CRIU_REQ_TYPE__DUMP;
@@ -235,6 +242,7 @@ static int do_restore(int sk, CriuOpts *ro)
 		o.lsm_profile = opts.lsm_profile;
 		o.skip_image_check = opts.skip_image_check;
 		o.lazy_pages = opts.lazy_pages;
+		o.auto_dedup = opts.auto_dedup;
 		o.sibling = dirs.rst_sibling;
 		o.ret_pid = &root;
 		ret = cr_restore_tasks(&o);

@@ -27,6 +27,7 @@
 #include "page-xfer.h"
 #include "tls.h"
 #include "version.h"
+#include "dedup.h"
 
 /* criu swrk FD: the RPC worker (cr-service.c), when it is built in */
 
@@ -35,7 +36,6 @@ static const struct {
 	const char *name;
 	const char *why;
 } other_commands[] = {
-	{ "dedup", "not supported yet" },
 	{ "cpuinfo", "not supported yet" },
 	{ "exec", "deprecated in CRIU (use compel)" },
 	{ "show", "deprecated in CRIU (use crit decode)" },
@@ -86,6 +86,7 @@ int cr_restore(int img_dfd)
 		.lsm_profile = opts.lsm_profile,
 		.skip_image_check = opts.skip_image_check,
 		.lazy_pages = opts.lazy_pages,
+		.auto_dedup = opts.auto_dedup,
 	};
 
 	return cr_restore_tasks(&o);
@@ -120,6 +121,11 @@ static int cmd_dump(void)
 		fprintf(stderr, "criu: pre-dump --lazy-pages: only a dump can leave its pages to lazy-pages\n");
 		return 1;
 	}
+	if (opts.auto_dedup && opts.use_page_server) {
+		/* the pages go to the page server's dir: criu dedup runs there */
+		fprintf(stderr, "criu: --auto-dedup with --page-server: the pages are not here; run criu dedup -D on the page server's dir\n");
+		return 1;
+	}
 	if (setup_dirs_and_log(true, &dfd))
 		return 1;
 	log_version();
@@ -130,10 +136,31 @@ static int cmd_dump(void)
 		pr_err("Dumping FAILED.\n");
 	else
 		pr_info("Dumping finished successfully\n");
+	if (!ret)
+		ret = dedup_after_dump(dfd);
 	close(dfd);
 	log_fini();
 	if (ret == CR_DUMP_POST_SCRIPT_FAILED)
 		return 255;	/* CRIU's: the post-dump script failed, the tree runs on */
+	return ret ? 1 : 0;
+}
+
+/* criu dedup -D DIR */
+static int cmd_dedup(void)
+{
+	struct dedup_stats st;
+	int ret, dfd;
+
+	if (setup_dirs_and_log(false, &dfd))
+		return 1;
+	log_version();
+	ret = dedup_chain(dfd, true, &st);
+	if (ret)
+		pr_err("Dedup FAILED.\n");
+	else
+		pr_info("Dedup done: %llu pages punched in %d parent dirs\n", (unsigned long long)st.pages, st.levels);
+	close(dfd);
+	log_fini();
 	return ret ? 1 : 0;
 }
 
@@ -228,7 +255,7 @@ static int run_command(char **args, int nr_args)
 	if (!strcmp(cmd, "pre-dump"))
 		opts.pre_dump = true;
 	if (strcmp(cmd, "dump") && strcmp(cmd, "pre-dump") && strcmp(cmd, "restore") && strcmp(cmd, "check") &&
-	    strcmp(cmd, "lazy-pages") && strcmp(cmd, "page-server")) {
+	    strcmp(cmd, "lazy-pages") && strcmp(cmd, "page-server") && strcmp(cmd, "dedup")) {
 		fprintf(stderr, "criu: unknown command '%s' (criu --help)\n", cmd);
 		return 1;
 	}
@@ -240,6 +267,8 @@ static int run_command(char **args, int nr_args)
 		return cmd_check();
 	if (!strcmp(cmd, "page-server"))
 		return cmd_page_server();	/* no privileges needed: it writes files only */
+	if (!strcmp(cmd, "dedup"))
+		return cmd_dedup();		/* files only too */
 	if (check_my_privileges(cmd))
 		return 1;
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump"))

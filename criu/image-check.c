@@ -32,6 +32,7 @@
 #include "crc32c.h"
 #include "image-check.h"
 #include "image.h"
+#include "pages-crc.h"
 #include "protobuf.h"
 
 #include "inventory.pb-c.h"
@@ -372,10 +373,16 @@ static int file_size(int dfd, const char *name, uint64_t *ret_size)
 	return 0;
 }
 
-/* One listed image: there, with its length and CRC. */
-static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img_check how)
+/* A pages image whose CRC the restore checks as it reads it (pages-crc.h). */
+static bool deferred(const struct image_check_how *how, const char *name)
 {
-	bool no_crc = size_only(how, e->name);
+	return how->defer && how->mode == IMG_CHECK_ALL && !strncmp(name, "pages-", 6);
+}
+
+/* One listed image: there, with its length and CRC. */
+static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, const struct image_check_how *how)
+{
+	bool later = deferred(how, e->name), no_crc = later || size_only(how->mode, e->name);
 	uint64_t size;
 	uint32_t crc = 0;
 	int ret;
@@ -396,12 +403,17 @@ static int check_one(int dfd, const ImageManifestEntry *e, bool sealed, enum img
 	if (!no_crc && crc != e->crc32c)
 		return pr_fail(-EINVAL, "%s has changed since the dump (CRC-32C %08x, the dump wrote %08x)\n",
 			       e->name, crc, e->crc32c);
+	if (later) {
+		ret = pages_crc_defer(how->defer, dfd, e->name, e->size, e->crc32c);
+		if (ret)
+			return pr_fail(ret, "%s: %s\n", e->name, strerror(-ret));
+	}
 	return 0;
 }
 
 /* Read every entry of manifest.img; each name is checked against the directory's list. */
 static int check_entries(int dfd, struct cr_img *img, char **names, bool *listed, size_t nr, bool sealed,
-			 enum img_check how)
+			 const struct image_check_how *how)
 {
 	ImageManifestEntry *e;
 	int ret;
@@ -502,7 +514,7 @@ static int check_manifest(int dfd, bool sealed, uint32_t want_crc, const struct 
 		ret = listed ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
 		goto out;
 	}
-	ret = check_entries(dfd, img, names, listed, nr, sealed, how->mode);
+	ret = check_entries(dfd, img, names, listed, nr, sealed, how);
 	close_image(img);
 	for (size_t i = 0; !ret && i < nr; i++) {
 		if (!listed[i] && how->remote_pages && page_server_image(names[i]))
@@ -539,6 +551,103 @@ int check_images(int img_dfd, const struct image_check_how *how)
 	return 0;
 }
 
+int image_manifest_sealed(int img_dfd)
+{
+	return check_seal(img_dfd);
+}
+
+/* Entry e of the old manifest, its CRC changed as ch says. */
+static int apply_changes(ImageManifestEntry *e, const struct manifest_change *ch, size_t nr, bool *used)
+{
+	for (size_t i = 0; i < nr; i++) {
+		if (strcmp(e->name, ch[i].name))
+			continue;
+		if (used[i])
+			return pr_fail(-EINVAL, "manifest.img lists %s twice\n", e->name);
+		e->crc32c ^= ch[i].crc_xor;
+		used[i] = true;
+	}
+	return 0;
+}
+
+/* The old entries (the seal dropped), changed, into img; *listed: add is one of them. */
+static int copy_entries(int dfd, struct cr_img *img, const struct manifest_change *ch, size_t nr, const char *add,
+			bool *listed)
+{
+	_cleanup_free_ bool *used = xzalloc((nr ?: 1) * sizeof(*used));
+	struct cr_img *old = open_image_at(dfd, CR_FD_MANIFEST, O_RSTR_REQ);
+	ImageManifestEntry *e;
+	int ret;
+
+	if (!used || !old) {
+		ret = used ? pr_fail(-errno, "can't open %s\n", img_last_error()) : -ENOMEM;
+		if (old)
+			close_image(old);
+		return ret;
+	}
+	while ((ret = pb_read_one_eof(old, (void **)&e, PB_MANIFEST)) > 0) {
+		ret = 0;
+		if (strcmp(e->name, SEAL_NAME)) {
+			*listed |= add && !strcmp(e->name, add);
+			ret = apply_changes(e, ch, nr, used) ?: pb_write_one(img, e, PB_MANIFEST);
+		}
+		pb_free(e, PB_MANIFEST);
+		if (ret)
+			break;
+	}
+	close_image(old);
+	for (size_t i = 0; !ret && i < nr; i++)
+		if (!used[i])
+			ret = pr_fail(-ENOENT, "%s is not in manifest.img: not updated\n", ch[i].name);
+	return ret;
+}
+
+#define UPDATE_DIR ".manifest-update"
+
+int image_manifest_update(int img_dfd, const struct manifest_change *ch, size_t nr, const char *add)
+{
+	_cleanup_close_ int tmp = -1;
+	struct cr_img *img = NULL;
+	bool listed = false;
+	int ret;
+
+	unlinkat(img_dfd, UPDATE_DIR "/" SEAL_NAME, 0);
+	if (mkdirat(img_dfd, UPDATE_DIR, 0700) && errno != EEXIST)
+		return pr_fail_errno("can't make %s", UPDATE_DIR);
+	tmp = openat(img_dfd, UPDATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (tmp < 0)
+		return pr_fail_errno("can't open %s", UPDATE_DIR);
+	img = open_image_at(tmp, CR_FD_MANIFEST, O_DUMP);
+	if (!img)
+		return pr_fail(-errno, "can't create %s\n", img_last_error());
+	ret = copy_entries(img_dfd, img, ch, nr, add, &listed);
+	if (!ret && add && !listed) {
+		ImageManifestEntry e = IMAGE_MANIFEST_ENTRY__INIT;
+
+		e.name = (char *)add;
+		ret = image_file_crc(img_dfd, add, &e.size, &e.crc32c);
+		if (ret)
+			pr_err("%s: can't read it for manifest.img: %s\n", add, strerror(-ret));
+		else
+			ret = pb_write_one(img, &e, PB_MANIFEST);
+	}
+	ret = ret ?: write_seal(tmp, img);
+	if (ret) {
+		discard_image(img);
+	} else {
+		ret = close_image_checked(img);
+		if (ret)
+			pr_err("manifest.img: can't write it: %s\n", strerror(-ret));
+	}
+	if (!ret && renameat(tmp, SEAL_NAME, img_dfd, SEAL_NAME))
+		ret = pr_fail_errno("can't put the new manifest.img in place");
+	unlinkat(tmp, SEAL_NAME, 0);
+	unlinkat(img_dfd, UPDATE_DIR, AT_REMOVEDIR);
+	if (!ret)
+		pr_info("manifest.img: %zu images updated in place\n", nr);
+	return ret;
+}
+
 int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc)
 {
 	return image_file_crc(img_dfd, SEAL_NAME, ret_size, ret_crc);
@@ -552,4 +661,5 @@ void image_check_how_of(const InventoryEntry *ie, enum img_check mode, struct im
 	how->dumped_by_criu = ie->has_lsmtype || ie->dump_criu_run_id;
 	how->mode = mode;
 	how->remote_pages = ie->has_pages_on_page_server && ie->pages_on_page_server;
+	how->defer = NULL;
 }

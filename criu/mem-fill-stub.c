@@ -25,9 +25,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "common.h"
+#include "crc32c.h"
+#include "pages-crc.h"
 #include "rst-ctx.h"
 #include "restore.h"
 
@@ -41,6 +44,11 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 #define MAX_WORKERS 64
+/*
+ * A chunk is read this much at a time, and the bytes summed right after, while
+ * they are still in the CPU's cache (pages-crc.h): the check costs no second read.
+ */
+#define READ_STEP (1UL << 20)
 
 /* One piece of work: len bytes at addr, from off in the pages image. */
 struct fill_chunk {
@@ -51,6 +59,8 @@ struct fill_job {
 	struct rst_ctx *ctx;
 	struct pstree_item *me;
 	int pages_fd;
+	struct pages_crc_log *crc_log;	/* NULL: the image's CRC was checked before the restore */
+	struct stat img;		/* the pages image (its CRC is noted by dev and ino) */
 	struct fill_chunk *chunks;
 	size_t nr, cap;
 	size_t next;		/* the next chunk to take (atomic) */
@@ -142,22 +152,27 @@ static int fill_chunk(struct fill_job *j, const struct fill_chunk *c)
 {
 	char *p = (char *)(uintptr_t)c->addr;
 	uint64_t len = c->len, off = c->off;
+	uint32_t crc = 0;
 
 	/* one madvise faults the chunk in: cheaper than a fault per page inside pread */
 	if (len >= (64UL << 10))
 		madvise(p, len, MADV_POPULATE_WRITE);
 	while (len) {
-		ssize_t r = pread(j->pages_fd, p, len, (off_t)off);
+		uint64_t step = j->crc_log ? min(len, READ_STEP) : len;
+		ssize_t r = pread(j->pages_fd, p, step, (off_t)off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return pr_fail(r ? -errno : -EIO, "task %d: reading its pages for %p at %" PRIu64 ": %s\n",
 				       j->me->pid, p, off, r ? strerror(errno) : "short image");
+		if (j->crc_log)
+			crc = crc32c(crc, p, r);
 		p += r;
 		off += r;
 		len -= r;
 	}
+	pages_crc_note(j->crc_log, j->img.st_dev, j->img.st_ino, c->off, c->len, crc);
 	return 0;
 }
 
@@ -263,6 +278,9 @@ int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me)
 			ret = pr_fail(j.pages_fd, "task %d: can't open its pages image: %s\n", me->pid,
 				      strerror(-j.pages_fd));
 	}
+	/* the CRCs are noted only when some pages image waits for them */
+	if (!ret && j.nr && ctx->pages_crc.log && !fstat(j.pages_fd, &j.img))
+		j.crc_log = ctx->pages_crc.log;
 	if (!ret && j.nr)
 		ret = run_workers(&j);
 	if (j.pages_fd >= 0)

@@ -791,6 +791,8 @@ static const struct opt_def defs[] = {
 	FLAG("lazy-pages", 0, false, &opts.lazy_pages,
 	     "restore: private memory comes in on demand from `criu lazy-pages`; dump: that memory stays in the "
 	     "tree, served at --address:--port to `criu lazy-pages --page-server`"),
+	FLAG("auto-dedup", 0, true, &opts.auto_dedup,
+	     "dump, pre-dump: punch the pages written out of the parent dirs; restore: punch the images restored"),
 	FLAG("track-mem", 0, true, &opts.track_mem, "dump, pre-dump: write only what changed since --prev-images-dir"),
 	STR("prev-images-dir", 0, &opts.prev_imgs_dir, "DIR",
 	    "dump, pre-dump: the previous pass's images (relative to -D), linked as `parent`"),
@@ -808,7 +810,7 @@ static const struct opt_def defs[] = {
 	STR("tls-key", 0, &opts.tls_key, "FILE", "TLS: its key (default /etc/pki/criu/private/key.pem)"),
 	FLAG("tls-no-cn-verify", 0, false, &opts.tls_no_cn_verify, "TLS: don't check that the peer's certificate names --address"),
 	SECTION("Accepted, without effect here (see criu(8)):"),
-	FUNC("timeout", 0, required_argument, HINT, set_timeout, "NUM", "seconds to collect the tree (no freezer)"),
+	FUNC("timeout", 0, required_argument, WORKS, set_timeout, "NUM", "seconds to seize the tree (and freeze a cgroup)"),
 	FUNC("pre-dump-mode", 0, required_argument, HINT, set_pre_dump_mode, "MODE",
 	     "splice or read: the same here (pages are copied while the tree is stopped)"),
 	FUNC("file-validation", 0, required_argument, HINT, set_file_validation, "METHOD",
@@ -840,7 +842,6 @@ static const struct opt_def defs[] = {
 	NOPE("enable-external-masters", 0, false, NULL),
 	NOPE_ARG("cgroup-props", 0, required_argument, "STRING", "cgroup properties"),
 	NOPE_ARG("cgroup-props-file", 0, required_argument, "FILE", "cgroup properties"),
-	NOPE("auto-dedup", 0, true, "deduplicate pages"),
 	NOPE("display-stats", 0, true, "print dump/restore statistics"),
 	FUNC("ms", 0, no_argument, WORKS, set_ms, NULL, NULL),
 
@@ -1007,6 +1008,7 @@ void opts_usage(FILE *f)
 		   "  criu lazy-pages -D DIR [-d] [--pidfile FILE] [--page-server --address ADDR --port PORT]\n"
 		   "  criu check [--feature FEAT] [--extra] [--experimental] [--all]\n"
 		   "  criu page-server [--address ADDR] [--port PORT] [-D DIR] [--daemon] [<options>]\n"
+		   "  criu dedup -D DIR\n"
 		   "\n"
 		   "Commands:\n"
 		   "  dump           checkpoint a process tree identified by pid\n"
@@ -1015,7 +1017,8 @@ void opts_usage(FILE *f)
 		   "  check          check what the kernel and this criu support\n"
 		   "  lazy-pages     serve the pages of a restore --lazy-pages (-D DIR: its images)\n"
 		   "  page-server    receive the pages of a dump or pre-dump into the images dir\n"
-		   "  (dedup and cpuinfo: not supported yet)\n"
+		   "  dedup          punch the pages DIR holds out of its parent images dirs\n"
+		   "  (cpuinfo: not supported yet)\n"
 		   "\n"
 		   "Boolean options marked [no-] can be negated: --no-NAME.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {

@@ -770,6 +770,7 @@ static int check_inventory(struct rst_ctx *ctx, int dfd)
 	if (!ret)
 		ret = check_inventory_fields(ie);
 	image_check_how_of(ie, images_check_how(ctx, dfd), &how);
+	how.defer = &ctx->pages_crc;
 	ctx->dumped_by_criu = how.dumped_by_criu;
 	/* every other image is checked against the manifest before it is read */
 	if (!ret)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -143,18 +144,96 @@ static int stub_error(struct rst_ctx *ctx)
 	return err;
 }
 
-/* Every created task must be alive (zombie stubs too, until they are told to exit). */
+/*
+ * The pidfd of slot i's process, opened the first time it is looked at (and
+ * again if the slot's pid changed); -ESRCH: the process is gone already;
+ * another -errno: no pidfd (too many fds), look at /proc instead.
+ */
+static int alive_fd(struct rst_ctx *ctx, int i, pid_t pid)
+{
+	if (ctx->alive_fd[i] >= 0 && ctx->alive_pid[i] == pid)
+		return ctx->alive_fd[i];
+	if (ctx->alive_fd[i] >= 0)
+		close(ctx->alive_fd[i]);
+	ctx->alive_fd[i] = sys_pidfd_open(pid, 0);
+	if (ctx->alive_fd[i] < 0)
+		return -errno;
+	ctx->alive_pid[i] = pid;
+	return ctx->alive_fd[i];
+}
+
+static int alive_fds_alloc(struct rst_ctx *ctx)
+{
+	int n = ctx->shared->nr_slots;
+
+	if (ctx->alive_fd)
+		return 0;
+	ctx->alive_fd = xmalloc((n ?: 1) * sizeof(*ctx->alive_fd));
+	ctx->alive_pid = xmalloc((n ?: 1) * sizeof(*ctx->alive_pid));
+	if (!ctx->alive_fd || !ctx->alive_pid)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		ctx->alive_fd[i] = -1;
+	return 0;
+}
+
+void alive_fds_free(struct rst_ctx *ctx)
+{
+	for (int i = 0; ctx->alive_fd && ctx->shared && i < ctx->shared->nr_slots; i++)
+		if (ctx->alive_fd[i] >= 0)
+			close(ctx->alive_fd[i]);
+	free(ctx->alive_fd);
+	free(ctx->alive_pid);
+	ctx->alive_fd = NULL;
+	ctx->alive_pid = NULL;
+}
+
+static int died(struct rst_ctx *ctx, int i)
+{
+	return pr_fail(-ECHILD, "task %d died during restore\n", ctx->shared->slots[i].pid);
+}
+
+/*
+ * Every created task must be alive (zombie stubs too, until they are told to
+ * exit). This runs on every wake-up of the controller, so once per stub and
+ * stage: one poll() of the tasks' pidfds (readable once a process has
+ * exited), not a read of each one's /proc/PID/stat, which made the waits of
+ * a tree of N tasks cost N^2 reads of /proc.
+ */
 static int check_alive(struct rst_ctx *ctx)
 {
+	_cleanup_free_ struct pollfd *pfd = NULL;
+	_cleanup_free_ int *slot = NULL;
+	int n = 0, ret;
+
+	ret = alive_fds_alloc(ctx);
+	pfd = xmalloc((ctx->shared->nr_slots ?: 1) * sizeof(*pfd));
+	slot = xmalloc((ctx->shared->nr_slots ?: 1) * sizeof(*slot));
+	if (ret || !pfd || !slot)
+		return -ENOMEM;
 	for (int i = 0; i < ctx->shared->nr_slots; i++) {
 		pid_t pid = __atomic_load_n(&ctx->shared->slots[i].real, __ATOMIC_SEQ_CST);
+		int fd;
 		char st;
 
 		if (pid <= 0)
 			continue;
+		fd = alive_fd(ctx, i, pid);
+		if (fd == -ESRCH)
+			return died(ctx, i);
+		if (fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			slot[n++] = i;
+			continue;
+		}
 		st = proc_state(ctx, pid);
 		if (!st || st == 'Z' || st == 'X')
-			return pr_fail(-ECHILD, "task %d died during restore\n", ctx->shared->slots[i].pid);
+			return died(ctx, i);
+	}
+	if (n && poll(pfd, n, 0) > 0) {
+		for (int k = 0; k < n; k++)
+			if (pfd[k].revents)
+				return died(ctx, slot[k]);
 	}
 	return 0;
 }

@@ -39,9 +39,18 @@ static const char *const mapped_fields[] = {
 	"manage_cgroups", "manage_cgroups_mode", "cg_root", "cgroup_dump_controller",
 	"freeze_cgroup", "cgroup_yard",
 	"file_locks", "ext_unix_sk", "unix_sk_ino", "tcp_established", "tcp_close", "tcp_skip_in_flight", "network_lock",
-	"orphan_pts_master", "config_file", "evasive_devices", "ghost_limit",
-	"track_mem", "parent_img", "pre_dump_mode", "lazy_pages", "status_fd",
+	"orphan_pts_master", "config_file", "evasive_devices", "ghost_limit", "timeout",
+	"track_mem", "auto_dedup", "parent_img", "pre_dump_mode", "lazy_pages", "status_fd",
 	"ps", "tls", "tls_cacert", "tls_cacrl", "tls_cert", "tls_key", "tls_no_cn_verify",
+};
+
+/*
+ * Fields the command line accepts as no-ops (options.c ACCEPT), taken the same way: what they
+ * ask for criu does anyway or has only one way of doing (one mount engine: mntns_compat_mode,
+ * which CRIU's zdtm.py --rpc sends with --mntns-compat-mode).
+ */
+static const char *const noop_fields[] = {
+	"mntns_compat_mode", "link_remap", "force_irmap", "irmap_scan_paths", "weak_sysctls", "skip_file_rwx_check",
 };
 
 /* Fields where any value, 0 included, asks for something (an fd number). */
@@ -119,6 +128,10 @@ static int check_unsupported(const CriuOpts *ro)
 
 		if (in_list(f->name, mapped_fields, ARRAY_SIZE(mapped_fields)) || !field_is_set(&ro->base, f))
 			continue;
+		if (in_list(f->name, noop_fields, ARRAY_SIZE(noop_fields))) {
+			pr_info("criu_opts.%s: accepted, nothing to change (as on the command line)\n", f->name);
+			continue;
+		}
 		if (len < sizeof(names))
 			len += snprintf(names + len, sizeof(names) - len, "%scriu_opts.%s", nr ? ", " : "", f->name);
 		nr++;
@@ -417,6 +430,7 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	opts.tree_id = mode == RPC_DUMP ? ro->pid : 0;
 	opts.leave_running = ro->leave_running;
 	opts.track_mem = ro->has_track_mem && ro->track_mem;
+	opts.auto_dedup = ro->has_auto_dedup && ro->auto_dedup;
 	/*
 	 * DUMP: the pages a lazy restore takes stay in the tree, served at ps (lazy-dump.c); RESTORE: lazy;
 	 * PAGE_SERVER: it serves the lazy pages of the images dir (lazy-images.c), as page-server --lazy-pages
@@ -451,6 +465,12 @@ int rpc_setup_opts(int sk, CriuOpts *ro, enum rpc_mode mode, struct rpc_dirs *di
 	/* unset: the command line's default (1M, as the field's) or a config file's */
 	if (ro->has_ghost_limit)
 		opts.ghost_limit = ro->ghost_limit;
+	/* as --timeout: seconds to seize the tree (seize.c), to freeze a cgroup; unset: the default */
+	if (ro->has_timeout) {
+		if (ro->timeout > INT_MAX)
+			return pr_fail(-EINVAL, "criu_opts.timeout %u is too large\n", ro->timeout);
+		opts.timeout = ro->timeout;
+	}
 	opts.ext_unix_sk = ro->has_ext_unix_sk && ro->ext_unix_sk;
 	opts.tcp_established = ro->has_tcp_established && ro->tcp_established;
 	opts.tcp_close = ro->has_tcp_close && ro->tcp_close;

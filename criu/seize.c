@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define LOG_PREFIX "seize: "
 #include "common.h"
 #include "compel/compel.h"
+#include "cr_options.h"
 #include "log.h"
 #include "pidns.h"
 #include "proc_parse.h"
@@ -29,6 +31,38 @@
 
 /* passes over the whole tree before we give up on a tree that keeps changing */
 #define SEIZE_MAX_PASSES 16
+/* how long one thread may take to stop when --timeout is 0 (compel's default) */
+#define SEIZE_STOP_MS 10000
+
+/*
+ * --timeout (criu_opts.timeout) bounds the whole seize, as CRIU's alarm() around its
+ * collect_pstree(): each stop waits at most what is left. 0: no bound on the whole,
+ * SEIZE_STOP_MS for each thread.
+ */
+static struct timespec seize_deadline;
+
+static void seize_deadline_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &seize_deadline);
+	seize_deadline.tv_sec += opts.timeout;
+}
+
+/* Milliseconds left before the deadline (<= 0: passed), or SEIZE_STOP_MS when there is none. */
+static long seize_ms_left(void)
+{
+	struct timespec now;
+
+	if (opts.timeout <= 0)
+		return SEIZE_STOP_MS;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (seize_deadline.tv_sec - now.tv_sec) * 1000L + (seize_deadline.tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+static int seize_timed_out(void)
+{
+	return pr_fail(-ETIMEDOUT, "the tree was not seized within %d s (--timeout); it is left running\n",
+		       opts.timeout);
+}
 
 static bool has_thread(const struct pstree_item *item, pid_t tid)
 {
@@ -162,7 +196,13 @@ static int tid_cmp(const void *a, const void *b)
 /* PTRACE_SEIZE + PTRACE_INTERRUPT, or only the wait for a thread the freezer step seized already. */
 static int seize_stop(struct pstree *t, pid_t tid, enum compel_task_state *st)
 {
-	int ret = compel_seize_stop(tid, st);
+	long left = seize_ms_left();
+	int ret;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	compel_set_stop_timeout(left);
+	ret = compel_seize_stop(tid, st);
 
 	if (ret == -EPERM && t->nr_preseized && bsearch(&tid, t->preseized, t->nr_preseized, sizeof(tid), tid_cmp))
 		ret = compel_interrupt(tid, st);
@@ -205,7 +245,7 @@ static int seize_threads(struct pstree *t, struct pstree_item *item)
 			}
 			if (ret == -ETIMEDOUT)
 				return pr_fail(ret, "thread %d of %d does not stop (uninterruptible sleep, or a frozen "
-						    "cgroup?)\n", tid, item->pid);
+						    "cgroup?); --timeout is %d s\n", tid, item->pid, opts.timeout);
 			if (ret == -EPERM)
 				return seize_eperm(item->proc_dfd, item->pid, tid);
 			if (ret)
@@ -283,7 +323,7 @@ static int seize_task(struct pstree *t, struct pstree_item *item, pid_t parent_p
 	}
 	if (ret == -ETIMEDOUT)
 		return pr_fail(ret, "%d does not stop (a vfork parent, in uninterruptible sleep, or in a frozen "
-				    "cgroup?)\n", item->pid);
+				    "cgroup?); --timeout is %d s\n", item->pid, opts.timeout);
 	if (ret)
 		return pr_fail(ret, "can't seize %d: %s\n", item->pid, strerror(-ret));
 
@@ -411,6 +451,7 @@ int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre,
 	ret->nr_preseized = nr_pre;
 	if (root <= 0)
 		return pr_fail(-EINVAL, "bad root pid %d\n", root);
+	seize_deadline_start();
 
 	item = new_item(ret, root);
 	if (!item)
@@ -427,6 +468,10 @@ int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre,
 	for (pass = 0; pass < SEIZE_MAX_PASSES; pass++) {
 		int added = 0;
 
+		if (seize_ms_left() <= 0) {
+			r = seize_timed_out();
+			goto fail;
+		}
 		/* items added during the pass are visited in the same pass (added at the tail) */
 		list_for_each_entry(item, &ret->items, all) {
 			if (item->state == TASK_DEAD)
@@ -453,8 +498,11 @@ int collect_and_seize_tree_pre(pid_t root, struct pstree *ret, const pid_t *pre,
 	r = pidns_collect(ret);
 	if (r < 0)
 		goto fail;
+	/* compel's default again: later stops (restore's) are not bound by this deadline */
+	compel_set_stop_timeout(SEIZE_STOP_MS);
 	return 0;
 fail:
+	compel_set_stop_timeout(SEIZE_STOP_MS);
 	resume_tree(ret);
 	pstree_free(ret);
 	return r;

@@ -85,6 +85,7 @@ struct cr_options {
 	bool leave_running;		/* -R */
 	bool track_mem;			/* --track-mem: accepted; pages are compared with the parent's (page-chain.h) */
 	const char *prev_imgs_dir;	/* --prev-images-dir: the `parent` symlink's target */
+	bool auto_dedup;		/* --auto-dedup: dump punches its parents' dead pages, restore the images it read (dedup.c) */
 	bool lazy_pages;		/* --lazy-pages: restore private memory on demand (lazy-pages.c) */
 	bool pre_dump;			/* the command is pre-dump: memory only, the tree runs on */
 	unsigned long long ghost_limit;	/* --ghost-limit: biggest deleted file dumped with its contents */

@@ -36,6 +36,12 @@ struct image_check_how {
 	 * length as any)
 	 */
 	bool remote_pages;
+	/*
+	 * IMG_CHECK_ALL: the pages-*.img get their lengths checked here and
+	 * their CRCs handed to this set, checked as the restore reads them
+	 * (pages-crc.h); NULL: checked here
+	 */
+	struct pages_crc *defer;
 };
 
 /*
@@ -61,6 +67,21 @@ int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc);
 int image_crc_known(int fd, uint64_t size, uint32_t crc);
 /* What write_image_manifest() would take for the file name in dfd without reading it: true when known. */
 bool image_crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
+/* The seal of img_dfd's manifest.img matches its entries: 0 or -errno (logged). */
+int image_manifest_sealed(int img_dfd);
+/* A change of an image file in place (dedup.c): its CRC-32C xor crc_xor, its length the same. */
+struct manifest_change {
+	char name[64];
+	uint32_t crc_xor;
+};
+/*
+ * Write img_dfd's sealed manifest.img again with the listed files' CRCs
+ * updated by their changes (their other bytes are not read again: whatever
+ * did not match before still does not), and the file add (when not listed
+ * yet) summed and listed. The new manifest is written aside and renamed over
+ * the old one. 0 or -errno (logged).
+ */
+int image_manifest_update(int img_dfd, const struct manifest_change *ch, size_t nr, const char *add);
 /* Length and CRC-32C of the file name in dfd. 0 or -errno (not logged). */
 int image_file_crc(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 

@@ -28,6 +28,7 @@ struct restore_opts {
 	pid_t *ret_pid;		/* if set: the root's pid (as criu sees it) once the tree runs */
 	const char *lsm_profile;	/* --lsm-profile TYPE:NAME: every thread's LSM label (lsm.c) */
 	bool lazy_pages;	/* --lazy-pages: private anonymous memory comes from `criu lazy-pages` */
+	bool auto_dedup;	/* --auto-dedup: once the tree runs, punch the pages images of the chain (dedup.h) */
 };
 
 /*

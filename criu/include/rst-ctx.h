@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "files.h"
+#include "pages-crc.h"
 #include "pstree.h"
 #include "restore.h"
 
@@ -107,8 +108,14 @@ struct rst_ctx {
 	unsigned long tramp;	/* the trampoline's reservation, 0 before */
 	struct rst_shared *shared;
 	size_t shared_size;
+	/* restore-stages.c: criu's pidfd of each slot's process (and its pid), -1 none yet */
+	int *alive_fd;
+	pid_t *alive_pid;
 	int watchdog_fd;	/* the watchdog's pipe (watchdog_start()), -1 */
 	pid_t watchdog_pid;
+
+	/* pages-crc.c: the pages images whose CRCs are checked as the stubs read them */
+	struct pages_crc pages_crc;
 
 	struct shmem_img *shmem_imgs;
 	size_t nr_shmem_imgs;
@@ -168,6 +175,8 @@ int wait_zombies(struct rst_ctx *ctx);
 int learn_real_pids(struct rst_ctx *ctx);
 /* Kill every task the restore started, reap until none is left. */
 void kill_and_reap(struct rst_ctx *ctx, pid_t root_pid);
+/* Close criu's pidfds of the tasks (the liveness checks of the stage waits). */
+void alive_fds_free(struct rst_ctx *ctx);
 /*
  * The watchdog (restore-stages.c): a process that kills every task of the
  * restore if criu dies before watchdog_stop(ctx, true) says the tree is kept.

@@ -19,7 +19,8 @@ and each case restores a damaged copy of the images:
      (run from the first one's post-dump action script, the tree still
      seized), and the tree runs on untraced;
   4. the manifest: a flipped bit in fdinfo-N.img (fd 15 becomes 14), in a
-     pages image or in manifest.img, a truncated pipes-data.img, a missing
+     pages image (its middle, first and last byte: checked as the stubs read
+     them, the tree killed) or in manifest.img, a truncated pipes-data.img, a missing
      manifest.img, an edited inventory.img or an added image: refused naming
      it; images without a manifest whose inventory is CRIU's (lsmtype)
      restore with a warning;
@@ -243,6 +244,13 @@ def case_manifest(src, work, pid):
     d = damaged_copy(src, work, "pageflip")
     flip(os.path.join(d, pages), os.path.getsize(os.path.join(d, pages)) // 2)
     restore_fails(d, "%s has changed" % pages, "a flipped bit in %s" % pages)
+    # the pages' CRCs are checked as the stubs read them (pages-crc.h): a bit at either end too, where
+    # the runs the stubs read and the bytes read again for the check meet
+    for where, off in (("first", 0), ("last", os.path.getsize(os.path.join(src, pages)) - 1)):
+        d = damaged_copy(src, work, "pageflip-" + where)
+        flip(os.path.join(d, pages), off)
+        log = restore_fails(d, "%s has changed" % pages, "a flipped bit in the %s byte of %s" % (where, pages))
+        ok("pages-crc: %s has changed" % pages in log, "the %s byte's flip is found as the pages are read" % where)
     d = damaged_copy(src, work, "pipetrunc")
     with open(os.path.join(d, "pipes-data.img"), "r+b") as f:
         f.truncate(os.path.getsize(os.path.join(d, "pipes-data.img")) - 100)

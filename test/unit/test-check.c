@@ -365,7 +365,7 @@ static const struct {
 	{ "clone3_set_tid", own_clone3_set_tid },
 	{ "get_rseq_conf", own_rseq },
 	{ "userns", NULL },
-	{ "mem_dirty_track", NULL },
+	{ "mem_dirty_track", own_always },	/* pre-dump finds changes by comparison */
 	{ "mnt_id", own_mnt_id },
 	{ "uffd", own_uffd },
 	{ "uffd-noncoop", own_uffd_noncoop },

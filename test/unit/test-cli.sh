@@ -191,14 +191,14 @@ for f in timerfd userns mem_dirty_track clone3_set_tid get_rseq_conf kcmp_epoll 
 	printf '%s\n' "$out" | grep -qx "$f"
 	ok $? "--feature list names $f"
 done
-for f in userns mem_dirty_track tun tcp_half_closed net_diag_raw sk_ns has_ipt_legacy; do
+for f in userns tun tcp_half_closed net_diag_raw sk_ns has_ipt_legacy; do
 	run check --feature "$f"
 	[ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q "not supported"
 	ok $? "$f: not supported (criu does not restore it)"
 done
 for f in timerfd clone3_set_tid kcmp_epoll ns_pid get_rseq_conf mnt_id seccomp_filters seccomp_suspend \
 	ipv6_freebind sockopt_buf_lock network_lock_nftables nftables tcp-repair tcp-repair-window iptables \
-	uffd uffd-noncoop; do
+	uffd uffd-noncoop mem_dirty_track; do
 	run check --feature "$f" -verbosity=0 --no-default-config
 	is "$rc:$out" "0:$f is supported" "$f: supported (criu restores it, the kernel has it)"
 done

@@ -520,14 +520,14 @@ static void test_dump_restore(void)
 
 	/* an option criu does not implement: refused by name, the tree untouched */
 	global_dump_opts(dfd, pid);
-	criu_set_auto_dedup(true);
+	criu_set_auto_ext_mnt(true);
 	errno = 0;
 	ret = criu_dump();
-	check(ret == -EBADE && errno == EOPNOTSUPP, "criu_dump() with auto_dedup: -EBADE, EOPNOTSUPP (%d, %d)",
+	check(ret == -EBADE && errno == EOPNOTSUPP, "criu_dump() with auto_ext_mnt: -EBADE, EOPNOTSUPP (%d, %d)",
 	      ret, errno);
-	check(criu_get_last_error() && strstr(criu_get_last_error(), "criu_opts.auto_dedup"),
+	check(criu_get_last_error() && strstr(criu_get_last_error(), "criu_opts.auto_ext_mnt"),
 	      "the error names the field: '%s'", criu_get_last_error() ?: "");
-	check(log_names("dump.log", "auto_dedup"), "dump.log names it too");
+	check(log_names("dump.log", "auto_ext_mnt"), "dump.log names it too");
 	st = proc_stat(pid, NULL);
 	check(st == 'S' || st == 'R', "env00 still runs, not stopped (state %c)", st ?: '-');
 

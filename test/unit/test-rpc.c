@@ -347,14 +347,14 @@ static void test_dump_restore(void)
 	req.opts = &o;
 
 	/* an option we don't implement: refused by name, before anything is touched */
-	o.has_auto_dedup = o.auto_dedup = true;
+	o.has_auto_ext_mnt = o.auto_ext_mnt = true;
 	r = one_shot(&req, &st);
-	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "auto_dedup"),
-	      "DUMP with auto_dedup is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
+	check(r && r->type == CRIU_REQ_TYPE__DUMP && !r->success && has_text(r->cr_errmsg, "auto_ext_mnt"),
+	      "DUMP with auto_ext_mnt is refused by name: '%s'", r && r->cr_errmsg ? r->cr_errmsg : "");
 	check(runs_free(pid), "env00 still runs, untouched (state %c)", proc_state(pid) ?: '-');
 	if (r)
 		criu_resp__free_unpacked(r, NULL);
-	o.has_auto_dedup = o.auto_dedup = false;
+	o.has_auto_ext_mnt = o.auto_ext_mnt = false;
 
 	/* the client fails post-dump: as in CRIU the dump fails, the tree goes on, the images stay */
 	o.has_notify_scripts = o.notify_scripts = true;

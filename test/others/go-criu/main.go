@@ -124,9 +124,9 @@ func main() {
 	// an option we don't implement: go-criu gets an error that names it
 	o := opts()
 	o.Pid = proto.Int32(int32(pid))
-	o.AutoDedup = proto.Bool(true)
+	o.AutoExtMnt = proto.Bool(true)
 	err = c.Dump(o, nil)
-	check(err != nil && strings.Contains(err.Error(), "auto_dedup"), "Dump with AutoDedup refused: %v", err)
+	check(err != nil && strings.Contains(err.Error(), "auto_ext_mnt"), "Dump with AutoExtMnt refused: %v", err)
 	state := procState(pid)
 	// R or S: alive and not left stopped or traced (a loaded machine may catch it running)
 	check(state == "S" || state == "R", "env00 still runs, not stopped (state %s)", state)
