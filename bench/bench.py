@@ -303,7 +303,8 @@ def mem_run(mib, fs, mode, args, work):
         raise BenchError("memhog was not killed by the dump (status %s)" % st)
     dl = log_times(os.path.join(img, "dump.log"))
     r["freeze_log"] = log_span(dl, r"Dumping the process tree", r"Dumped \d+ tasks")
-    r["dump_mem_log"] = log_span(dl, r"Dumping task \d+", r"mem: task \d+: \d+ pages")
+    # to the end of the copy: the copying threads' collection (criu from h6-pardump), or the task's copy line
+    r["dump_mem_log"] = log_span(dl, r"Dumping task \d+", r"mem: task \d+: \d+ pages|mem: the pages of every task copied")
     r["dump_after_log"] = log_span(dl, r"Dumped \d+ tasks", r"Dumping finished")
     r["pages_img"] = os.path.getsize(os.path.join(img, "pages-1.img"))
     r["img_total"] = dir_bytes(img)

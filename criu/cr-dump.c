@@ -318,14 +318,15 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	if (!ret) {
 		mctx.pre_dump = true;
 		mctx.with_parent = opts.prev_imgs_dir != NULL;
-	mctx.lazy_remote = opts.lazy_pages;
+		mctx.lazy_remote = opts.lazy_pages;
+		ret = dump_mem_threads_start(&mctx);
 		for_each_pstree_item(&tree, item) {
-			if (item->state == TASK_DEAD)
+			if (ret || item->state == TASK_DEAD)
 				continue;
 			ret = dump_task_mm(img_dfd, item, &mctx, NULL);
-			if (ret)
-				break;
 		}
+		if (!ret)
+			ret = dump_mem_collect(&mctx);
 		ret = page_server_disconnect(&psc, ret != 0) ?: ret;
 		if (!ret)
 			ret = write_pre_dump_inventory(img_dfd);
@@ -435,12 +436,19 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	mctx.get_brk = remote_brk;
 	mctx.with_parent = opts.prev_imgs_dir != NULL;
 	mctx.lazy_remote = opts.lazy_pages;
+	ret = fault_step("dump-mem-threads") ?: dump_mem_threads_start(&mctx);
+	if (ret)
+		goto err;
 
+	/* each task's private pages are copied by the threads while the next tasks are dumped */
 	for_each_pstree_item(&tree, item) {
 		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
 		if (ret)
 			goto err;
 	}
+	ret = fault_step("dump-mem-collect") ?: dump_mem_collect(&mctx);
+	if (ret)
+		goto err;
 	ret = fault_step("dump-tcp-check") ?: tcp_dump_check(&fctx);
 	if (ret)
 		goto err;

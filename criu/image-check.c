@@ -170,7 +170,7 @@ int image_crc_known(int fd, uint64_t size, uint32_t crc)
 	return 0;
 }
 
-static bool crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
+bool image_crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc)
 {
 	struct stat st;
 
@@ -330,7 +330,7 @@ int write_image_manifest(int img_dfd)
 		ImageManifestEntry e = IMAGE_MANIFEST_ENTRY__INIT;
 
 		e.name = names[i];
-		ret = crc_from_dump(img_dfd, names[i], &e.size, &e.crc32c) ? 0 :
+		ret = image_crc_from_dump(img_dfd, names[i], &e.size, &e.crc32c) ? 0 :
 		      image_file_crc(img_dfd, names[i], &e.size, &e.crc32c);
 		if (ret) {
 			pr_err("%s: can't read it back for manifest.img: %s\n", names[i], strerror(-ret));

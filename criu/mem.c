@@ -17,6 +17,7 @@
 #include "image.h"
 #include "lazy-pages.h"
 #include "mem.h"
+#include "mem-copy.h"
 #include "namespaces.h"
 #include "pagemap.h"
 #include "page-pipe.h"
@@ -27,6 +28,7 @@
 #include "pstree.h"
 #include "page-digest.h"
 #include "shmem.h"
+#include "stats.h"
 #include "mm.pb-c.h"
 #include "vma.pb-c.h"
 
@@ -68,12 +70,50 @@ int dump_mem_ctx_init(struct dump_mem_ctx *ctx)
 
 void dump_mem_ctx_fini(struct dump_mem_ctx *ctx)
 {
+	if (ctx->pool) {
+		mem_copy_pool_fini(ctx->pool);
+		free(ctx->pool);
+		ctx->pool = NULL;
+	}
 	if (ctx->buf)
 		munmap(ctx->buf, ctx->buf_size);
 	ctx->buf = NULL;
 	free(ctx->pmbuf);
 	ctx->pmbuf = NULL;
 	shmem_set_fini(&ctx->shmems);
+}
+
+int dump_mem_threads_start(struct dump_mem_ctx *ctx)
+{
+	struct mem_copy_pool *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return pr_fail(-ENOMEM, "no memory for the page copying threads\n");
+	ret = mem_copy_pool_init(p, 0);
+	if (ret) {
+		free(p);
+		return pr_fail(ret, "can't start the page copying threads: %s\n", strerror(-ret));
+	}
+	ctx->pool = p;
+	return 0;
+}
+
+int dump_mem_collect(struct dump_mem_ctx *ctx)
+{
+	uint64_t t0 = stats_now_us();
+	int ret;
+
+	if (!ctx->pool)
+		return 0;
+	ret = mem_copy_collect(ctx->pool);
+	ctx->nr_readv += ctx->pool->nr_readv;
+	ctx->nr_memread += ctx->pool->nr_memread;
+	ctx->pool->nr_readv = ctx->pool->nr_memread = 0;
+	ctx->dump_us += stats_now_us() - t0;
+	pr_info("the pages of every task copied (%llu ms waited for them)\n",
+		(unsigned long long)(stats_now_us() - t0) / 1000);
+	return ret;
 }
 
 uint64_t vma_madv_from_vmflags(unsigned int vmflags)
@@ -649,6 +689,54 @@ static int dump_private_pages(struct mm_dump *d)
 	return ret;
 }
 
+/*
+ * A local dump's pages are planned while the pagemap is walked and copied
+ * apart (mem-copy.h): by the dump's pool of threads, or here at once. Not
+ * to a page server, nor for --lazy-pages (the copier streams those), nor
+ * with sync_writes (the copier's one-thread path, for tests).
+ */
+static bool pages_planned(const struct dump_mem_ctx *ctx, const struct page_xfer *x)
+{
+	return !x->ps && !ctx->lazy_remote && !ctx->sync_writes;
+}
+
+/* Hand the planned copy over (it takes x): to the dump's pool, or copied and closed here. */
+static int submit_pages(struct mm_dump *d, struct mem_copy_job *job, struct page_xfer *x)
+{
+	struct dump_mem_ctx *ctx = d->ctx;
+	struct mem_copy_pool local;
+	int ret;
+
+	if (ctx->pool)
+		return mem_copy_submit(ctx->pool, job, d->proc_dfd, x);
+	ret = mem_copy_pool_init(&local, -1);
+	if (ret) {
+		page_xfer_abort(x);
+		mem_copy_job_free(job);
+		return ret;
+	}
+	ret = mem_copy_submit(&local, job, d->proc_dfd, x) ?: mem_copy_collect(&local);	/* both log a failure */
+	ctx->nr_readv += local.nr_readv;
+	ctx->nr_memread += local.nr_memread;
+	mem_copy_pool_fini(&local);
+	return ret;
+}
+
+/* The walk of a task whose copy was planned is over: count its pages, hand the copy over. */
+static int planned_pages_done(struct mm_dump *d, struct mem_copy_job *job, struct page_xfer *x, bool parent)
+{
+	struct dump_mem_ctx *ctx = d->ctx;
+
+	pr_debug("task %d: %lu pages in %lu entries, %zu runs to copy\n", d->pid, x->nr_pages, x->nr_entries,
+		 job->nr_runs);
+	if (parent)
+		pr_info("task %d: %lu pages written, %lu left in the parent images\n", d->pid, x->nr_pages,
+			x->nr_parent_pages);
+	ctx->nr_pages_dumped += x->nr_pages;
+	ctx->nr_parent_pages += x->nr_parent_pages;
+	return submit_pages(d, job, x);
+}
+
 /* The pages of every vma into x (open); closes x in every case. */
 static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, const struct page_parent *parent)
 {
@@ -656,14 +744,24 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 	struct page_xfer x = *xp;	/* the copier and its writer hold &x */
 	struct page_pipe pp;
 	struct page_copier pc;
+	struct mem_copy_job *job = NULL;
 	int ret;
 
-	ret = page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes);
+	if (pages_planned(ctx, &x)) {
+		ret = mem_copy_job_new(&job, d->pid);
+		if (ret < 0) {
+			page_xfer_abort(&x);
+			return pr_fail(ret, "task %d: no memory to plan its copy\n", d->pid);
+		}
+	}
+	ret = page_copier_init(&pc, d->pid, d->proc_dfd, ctx->buf, ctx->buf_size, &x, !ctx->sync_writes && !job);
 	if (ret < 0) {
 		page_xfer_abort(&x);
+		mem_copy_job_free(job);
 		return pr_fail(ret, "task %d: bad page copy buffer\n", d->pid);
 	}
-	if (use_page_pipe(d, &x, &pp, PAGE_PIPE_SIZE))
+	pc.plan = job;
+	if (!job && use_page_pipe(d, &x, &pp, PAGE_PIPE_SIZE))
 		page_copier_use_pipe(&pc, &pp);
 
 	for (int i = 0; i < d->nr_vmas && !ret; i++) {
@@ -731,9 +829,12 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 	}
 	if (ret < 0) {
 		page_xfer_abort(&x);
+		mem_copy_job_free(job);
 		pr_err("task %d: can't dump pages: %s\n", d->pid, strerror(-ret));
 		return ret;
 	}
+	if (job)
+		return planned_pages_done(d, job, &x, parent != NULL);
 	pr_debug("task %d: %lu pages in %lu entries, %lu readv + %lu mem reads, %lu pages in %lu vmsplice + %lu sendmsg\n",
 		 d->pid, x.nr_pages, x.nr_entries, pc.nr_readv, pc.nr_memread, pc.nr_spliced / PAGE_SIZE,
 		 pc.pp ? pp.nr_vmsplice : 0, pc.pp ? pp.nr_send : 0);

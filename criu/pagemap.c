@@ -21,6 +21,7 @@
 #include "pagemap.h"
 #include "cr_options.h"
 #include "crc32c.h"
+#include "mem-copy.h"
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
@@ -130,6 +131,14 @@ int page_xfer_write(struct page_xfer *x, const void *buf, size_t len)
 	return write_all(x->pages_fd, buf, len);
 }
 
+/* The same for bytes the caller already summed (the copier's reader sums a slot before its writer writes it). */
+static int page_xfer_write_summed(struct page_xfer *x, const void *buf, size_t len)
+{
+	if (x->ps)
+		return ps_xfer_write(x, buf, len);
+	return write_all(x->pages_fd, buf, len);
+}
+
 int page_xfer_close(struct page_xfer *x)
 {
 	int ret, r;
@@ -215,7 +224,7 @@ static void *pc_writer_main(void *arg)
 		if (!w->err && w->pipe_fd[slot] >= 0)
 			err = ps_xfer_splice(w->x, w->pipe_fd[slot], len);
 		else if (!w->err)
-			err = page_xfer_write(w->x, w->buf + slot * w->slot_size, len);
+			err = page_xfer_write_summed(w->x, w->buf + slot * w->slot_size, len);
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->err)
 			w->err = err;
@@ -325,6 +334,7 @@ int page_copier_init(struct page_copier *pc, pid_t pid, int proc_dfd, void *buf,
 	pc->force = false;
 	pc->write_failed = false;
 	pc->entries_only = false;
+	pc->plan = NULL;
 	pc->x = x;
 	pc->w = NULL;
 	pc->pp = NULL;
@@ -697,6 +707,8 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 	ret = page_xfer_add(pc->x, addr, len / PAGE_SIZE);
 	if (ret < 0)
 		return ret;
+	if (pc->plan)
+		return mem_copy_plan(pc->plan, addr, len, force);
 	while (len) {
 		/* a batch for the page pipe is as big as the pipe (or a task's send): fewer remote calls */
 		size_t batch = pc->pp && !force ? (pc->pp->task_sk >= 0 ? PP_SEND_BATCH : pc->pp->size) : pc->slot_size;

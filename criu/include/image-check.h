@@ -65,6 +65,8 @@ int image_manifest_id(int img_dfd, uint64_t *ret_size, uint32_t *ret_crc);
  * back. 0 or -errno (not logged; the file is then read back).
  */
 int image_crc_known(int fd, uint64_t size, uint32_t crc);
+/* What write_image_manifest() would take for the file name in dfd without reading it: true when known. */
+bool image_crc_from_dump(int dfd, const char *name, uint64_t *ret_size, uint32_t *ret_crc);
 /* The seal of img_dfd's manifest.img matches its entries: 0 or -errno (logged). */
 int image_manifest_sealed(int img_dfd);
 /* A change of an image file in place (dedup.c): its CRC-32C xor crc_xor, its length the same. */

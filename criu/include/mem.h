@@ -69,6 +69,12 @@ struct dump_mem_ctx {
 	bool pre_dump;			/* criu pre-dump: private pages only, no mm image, no files */
 	bool with_parent;		/* the images dir has a `parent`: unchanged pages become PE_PARENT entries */
 	bool lazy_remote;		/* dump --lazy-pages: pages of lazy VMAs stay in the task (PE_LAZY entries) */
+	/*
+	 * Where the tasks' private pages are copied (mem-copy.h): the dump's
+	 * threads, collected before the tree is let go; NULL: each task's pages
+	 * are copied (one thread) before dump_task_mm() returns.
+	 */
+	struct mem_copy_pool *pool;
 	uint64_t *pmbuf;		/* /proc/PID/pagemap read buffer */
 	size_t pmbuf_nr;
 	/*
@@ -91,7 +97,15 @@ struct dump_mem_ctx {
 
 /* 0 or -errno (-ENOMEM). */
 int dump_mem_ctx_init(struct dump_mem_ctx *ctx);
+/* Stops the copying threads (their copies are dropped with their images): call it before the tree is let go. */
 void dump_mem_ctx_fini(struct dump_mem_ctx *ctx);
+/*
+ * Start the threads that copy the tasks' private pages (ctx->pool): the
+ * copies of every task run from here, at once, until dump_mem_collect().
+ */
+int dump_mem_threads_start(struct dump_mem_ctx *ctx);
+/* Wait for every copy and close every task's page images; 0 or the first error (logged). */
+int dump_mem_collect(struct dump_mem_ctx *ctx);
 
 /*
  * Write mm-<pid>.img, pagemap-<pid>.img, pages-<N>.img (+ shmem images) of

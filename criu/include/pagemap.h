@@ -36,6 +36,7 @@ struct page_chain;
 struct page_digests;
 struct ps_conn;
 struct ps_queue;
+struct mem_copy_job;
 
 /*
  * Writes one pagemap image and its pages image, in the images dir or, when
@@ -140,6 +141,8 @@ struct page_copier {
 	 * the pages from the stopped task later (lazy-dump.c)
 	 */
 	bool entries_only;
+	/* the runs to copy are planned into this job (mem-copy.h), copied later by its pool; or NULL */
+	struct mem_copy_job *plan;
 	struct page_xfer *x;
 	struct pc_writer *w;		/* NULL: writes are done in place, synchronously */
 	/* the task's pages go through this pipe to the page server (page_copier_use_pipe()), or NULL */

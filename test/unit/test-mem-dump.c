@@ -23,6 +23,7 @@
 #include "compel/compel.h"
 #include "files.h"
 #include "image.h"
+#include "image-check.h"
 #include "mem.h"
 #include "pagemap.h"
 #include "protobuf.h"
@@ -489,6 +490,21 @@ int main(void)
 	check(ctx.nr_memread > 0 && ctx.nr_readv && ctx.nr_readv * 64 <= ctx.nr_pages_dumped,
 	   "batched copies: %lu process_vm_readv for %lu pages, %lu mem reads", ctx.nr_readv, ctx.nr_pages_dumped,
 	   ctx.nr_memread);
+	/* the sums taken while the pages were copied are the files' own: the manifest need not read them back */
+	for (int i = 1; i <= 2; i++) {
+		uint64_t ksize = 0, fsize = 0;
+		uint32_t kcrc = 0, fcrc = 1;
+		char pname[32];
+		bool known;
+		int fret;
+
+		snprintf(pname, sizeof(pname), "pages-%d.img", i);
+		known = image_crc_from_dump(dfd, pname, &ksize, &kcrc);
+		fret = image_file_crc(dfd, pname, &fsize, &fcrc);
+		check(known && !fret && ksize == fsize && kcrc == fcrc,
+		   "%s summed while written: known %d, %llu bytes crc %#x; file %llu bytes crc %#x", pname, known,
+		   (unsigned long long)ksize, kcrc, (unsigned long long)fsize, fcrc);
+	}
 	/* the same dump without the writer thread gives the same bytes */
 	char dir2[4200];
 	snprintf(dir2, sizeof(dir2), "%s/sync", dir);
