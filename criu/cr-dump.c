@@ -66,6 +66,9 @@ static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *ar
 	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE | flags);
 	if (!ret)
 		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
+	/* CRIU_FAULT=dump-copy-during-brk: the code stays in the task 300 ms (mem-copy.c copies 100 ms late) */
+	if (!ret && fault_injected("dump-copy-during-brk"))
+		usleep(300000);
 	int fin = compel_rsys_finish(&rs);
 	if (ret || fin)
 		return ret ?: fin;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "cr_options.h"
 #include "crc32c.h"
 #include "image.h"
 #include "image-check.h"
@@ -234,6 +235,9 @@ static void run_piece(struct mem_copy_pool *p, struct mem_copy_job *j, int idx, 
 
 	pthread_mutex_unlock(&p->lock);
 	if (!skip) {
+		/* CRIU_FAULT=dump-copy-during-brk: copied late, while the main thread works on the task (cr-dump.c) */
+		if (fault_injected("dump-copy-during-brk"))
+			usleep(100000);
 		cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		ret = buf ? copy_piece(j, &j->pieces[idx], buf, &addr) : -ENOMEM;
 		cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;

@@ -159,6 +159,8 @@ struct mm_dump {
 	VmaEntry *guards;		/* runs of guard markers (VMA_AREA_GUARD entries) */
 	size_t nr_guards, guards_cap;
 	int own_ipc;			/* 1: the task is in an IPC namespace of the tree (its segments are dumped) */
+	unsigned long brk;		/* the task's brk(0), asked before its pages are copied */
+	bool have_brk;
 };
 
 static void mm_dump_fini(struct mm_dump *d)
@@ -860,10 +862,8 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 
 static unsigned long find_brk(struct mm_dump *d, struct pstree_item *item, const struct proc_pid_stat *st)
 {
-	unsigned long brk;
-
-	if (d->ctx->get_brk && !d->ctx->get_brk(item, &brk, d->ctx->get_brk_arg))
-		return brk;
+	if (d->have_brk)
+		return d->brk;
 	for (int i = 0; i < d->maps.nr; i++)
 		if (d->maps.vmas[i].kind == PVMA_HEAP)
 			return d->maps.vmas[i].end;
@@ -1023,6 +1023,13 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	ret = collect_vmas(&d);
 	if (ret < 0)
 		goto out;
+	/*
+	 * Asked before the pages are handed to the copying threads: the call
+	 * puts criu's code into the task's memory for a while (compel), and a
+	 * page copied meanwhile would hold it in the image.
+	 */
+	if (!ctx->pre_dump && ctx->get_brk && !ctx->get_brk(item, &d.brk, ctx->get_brk_arg))
+		d.have_brk = true;
 	ret = dump_private_pages(&d);
 	if (ret < 0 || ctx->pre_dump)
 		goto out;
