@@ -305,7 +305,8 @@ static int do_page_server(int sk, CriuReq *req)
 	int p[2] = { -1, -1 }, ret;
 
 	ret = rpc_setup_opts(sk, req->opts, RPC_PAGE_SERVER, &dirs);
-	if (!ret)
+	/* lazy_pages: the dir is a finished dump's, its `parent` link is the dump's (left alone) */
+	if (!ret && !opts.lazy_pages)
 		ret = link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir);
 	if (!ret) {
 		ps_conf_from_opts(&conf, &tc);

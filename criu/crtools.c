@@ -171,7 +171,12 @@ static int cmd_page_server(void)
 	if (setup_dirs_and_log(true, &dfd))
 		return 1;
 	log_version();
-	ret = link_parent_dir(dfd, opts.prev_imgs_dir);
+	/* --lazy-pages serves a finished dump's dir: its `parent` link is the dump's, left alone */
+	if (opts.lazy_pages && opts.prev_imgs_dir)
+		ret = pr_fail(-EINVAL, "--prev-images-dir with --lazy-pages: a lazy page server serves the images dir "
+				       "as it is (a parent chain is not served), it receives nothing\n");
+	else
+		ret = opts.lazy_pages ? 0 : link_parent_dir(dfd, opts.prev_imgs_dir);
 	if (!ret)
 		ret = cr_page_server(dfd);
 	if (ret)
