@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -201,7 +202,8 @@ static int seize_stop(struct pstree *t, pid_t tid, enum compel_task_state *st)
 
 	if (left <= 0)
 		return -ETIMEDOUT;
-	compel_set_stop_timeout(left);
+	/* compel takes unsigned milliseconds: a --timeout over 49 days must not wrap to a short one */
+	compel_set_stop_timeout(left > (long)UINT_MAX ? UINT_MAX : (unsigned int)left);
 	ret = compel_seize_stop(tid, st);
 
 	if (ret == -EPERM && t->nr_preseized && bsearch(&tid, t->preseized, t->nr_preseized, sizeof(tid), tid_cmp))

@@ -7,7 +7,8 @@ child lives (8 s here); a dump with a timeout of 1 s must fail within a few
 seconds (not after the 10 s a thread may take by default), saying it is the
 timeout, and leave the tree running (the parent goes on once its child is
 gone). A dump of a plain task with a timeout set must work, and one with
-mntns_compat_mode (a no-op, as --mntns-compat-mode).
+mntns_compat_mode (a no-op, as --mntns-compat-mode). A --timeout whose
+milliseconds do not fit 32 bits waits out a 3 s vfork wait.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -124,6 +125,22 @@ def vfork_case(work, exe, how):
     kill_reap(pid)
 
 
+def long_timeout_case(work, exe):
+    """--timeout of 4294968 s: its milliseconds do not fit 32 bits; they must not wrap to a short wait (704 ms)."""
+    done = os.path.join(work, "long-done")
+    d = os.path.join(work, "long")
+    os.makedirs(d)
+    pid = start([exe, done, "3"])
+    t0 = time.time()
+    res = subprocess.run([CRIU, "dump", "-t", str(pid), "-D", d, "-o", "log", "-v4", "--timeout", "4294968",
+                          "--leave-running"], capture_output=True).returncode == 0
+    took = time.time() - t0
+    log = log_of(d)
+    ok(res and took >= 2, "--timeout 4294968: the dump waits for the vfork wait to end (%.1f s) and works%s" %
+       (took, "" if res else ": " + "".join(l for l in log.splitlines(True) if "Error" in l)[:300]))
+    kill_reap(pid)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -135,6 +152,7 @@ def main():
 
     vfork_case(work, exe, "rpc")
     vfork_case(work, exe, "cli")
+    long_timeout_case(work, exe)
 
     pid = start(["/bin/sleep", "1000"])
     res, err = rpc_dump(pid, os.path.join(work, "plain"), 30, leave_running=True)
