@@ -334,17 +334,13 @@ static bool maps_overlap(const struct cur_vma *cur, int nr, unsigned long from, 
  * range with holes in it is fine), those with something of the stub in them
  * (a remote call each).
  */
-static int unmap_stub(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp,
-		      const struct rst_mem *mem)
+static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+		      const struct cur_vma *cur, int nr)
 {
-	_cleanup_free_ struct cur_vma *cur = NULL;
 	_cleanup_free_ struct range *keep = NULL;
 	unsigned long from = 0;
-	int nr, nk = 0, ret;
+	int nk = 0;
 
-	ret = read_cur_maps(ctx, pid, &cur, &nr);
-	if (ret)
-		return pr_fail(ret, "can't read the maps of %d\n", pid);
 	keep = xmalloc((nr + mem->mm->n_vmas + 1) * sizeof(*keep));
 	if (!keep)
 		return -ENOMEM;
@@ -386,17 +382,14 @@ static int mremap_remote(struct compel_rsys *rs, unsigned long from, unsigned lo
  * [vvar], [vvar_vclock] and [vdso] reach each other by fixed offsets: they
  * move together, by one delta, to where the dump had them.
  */
-static int move_vdso(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const MmEntry *mm)
+static int move_vdso(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const MmEntry *mm,
+		     struct cur_vma *cur, int nr)
 {
-	_cleanup_free_ struct cur_vma *cur = NULL;
 	const VmaEntry *dumped[4];
 	struct cur_vma *mine[4];
-	int nr, nd = 0, nm = 0, ret;
+	int nd = 0, nm = 0, ret;
 	long delta;
 
-	ret = read_cur_maps(ctx, pid, &cur, &nr);
-	if (ret)
-		return pr_fail(ret, "can't read the maps of %d\n", pid);
 	for (int i = 0; i < nr; i++)
 		if (is_vdso_name(cur[i].name)) {
 			if (nm == 4)
@@ -1017,12 +1010,21 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 {
 	const MmEntry *mm = mem->mm;
 	struct open_file_cache cache = { .fd = -1 };
-	int ret;
+	_cleanup_free_ struct cur_vma *cur = NULL;
+	int nr, ret;
 
 	ctx->morph_proc_fd = mem->remote_proc_fd;
-	ret = unmap_stub(ctx, rs, pid, tramp, mem);
+	/*
+	 * The stub's maps, read once: the unmap keeps its vdso block where it
+	 * is, so the same list tells move_vdso() where that block is after it.
+	 */
+	ret = read_cur_maps(ctx, pid, &cur, &nr);
+	if (ret)
+		ret = pr_fail(ret, "can't read the maps of %d\n", pid);
 	if (!ret)
-		ret = move_vdso(ctx, rs, pid, tramp, mm);
+		ret = unmap_stub(rs, pid, tramp, mem, cur, nr);
+	if (!ret)
+		ret = move_vdso(rs, pid, tramp, mm, cur, nr);
 	for (size_t i = 0; !ret && i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 
