@@ -301,7 +301,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	pr_info("Pre-dumping the memory of the tree of %d\n", root);
 	if (opts.lazy_pages)	/* RPC PRE_DUMP with lazy_pages; the command line refuses it first */
 		return pr_fail(-EOPNOTSUPP, "a pre-dump can't leave pages to lazy-pages: only the final dump can\n");
-	dir_lock = images_dir_claim(img_dfd);	/* the marks are ours, not a page server's in this dir */
+	dir_lock = images_dir_claim(img_dfd, "nothing dumped, the tree runs on");	/* the marks are ours, not a page server's in this dir */
 	if (dir_lock < 0)
 		return dir_lock;
 	ret = remove_marks(img_dfd);
@@ -362,7 +362,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 	pr_info("Dumping the process tree of %d\n", root);
 	fault_steps_reset();
-	dir_lock = images_dir_claim(img_dfd);	/* the marks are ours, not a page server's in this dir */
+	dir_lock = images_dir_claim(img_dfd, "nothing dumped, the tree runs on");	/* the marks are ours, not a page server's in this dir */
 	if (dir_lock < 0)
 		return dir_lock;
 	ret = remove_marks(img_dfd);

@@ -31,6 +31,7 @@
 #include "crc32c.h"
 #include "cr_options.h"
 #include "dedup.h"
+#include "images-dir.h"
 #include "image.h"
 #include "image-check.h"
 #include "page-chain.h"
@@ -47,6 +48,7 @@ struct dd_level {
 	bool checked;		/* its manifest's seal checked, marked: ready to punch */
 	bool rewrite;		/* it has a sealed manifest: updated once punched */
 	bool touched;		/* pages were punched */
+	int lock;		/* images_dir_claim() of dfd while it is changed, -1 before */
 	struct manifest_change *ch;	/* the pages images punched, their CRC changes */
 	size_t nr_ch;
 };
@@ -180,6 +182,10 @@ static int get_level(struct dd_ctx *d, int i)
 			return pr_fail(l->dfd, "level %d: can't open the parent dir: %s\n", i + 1, strerror(-l->dfd));
 	}
 	snprintf(what, sizeof(what), "parent level %d", i + 1);
+	/* one writer of its pages and manifest at a time: a dump or another dedup holds it */
+	l->lock = images_dir_claim(l->dfd, "nothing punched there");
+	if (l->lock < 0)
+		return l->lock;
 	ret = check_ancestor(l->dfd, what, &l->rewrite);
 	if (ret)
 		return ret;
@@ -433,6 +439,9 @@ static int finish_levels(struct dd_ctx *d)
 		if (l->dfd >= 0)
 			close(l->dfd);
 		l->dfd = -1;
+		if (l->lock >= 0)
+			close(l->lock);
+		l->lock = -1;
 	}
 	return ret;
 }
@@ -447,7 +456,7 @@ int dedup_chain(int img_dfd, bool check_self, struct dedup_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	for (int i = 0; i < PAGE_CHAIN_MAX; i++)
-		d.lvl[i].dfd = -1;
+		d.lvl[i].dfd = d.lvl[i].lock = -1;
 	if (check_self) {
 		ret = check_dir(img_dfd, "the images dir", &rewrite);
 		if (ret)

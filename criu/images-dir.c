@@ -38,7 +38,7 @@ static int open_dir_again(int img_dfd)
 	return openat(img_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int images_dir_claim(int img_dfd)
+int images_dir_claim(int img_dfd, const char *then)
 {
 	int fd = open_dir_again(img_dfd);
 
@@ -51,8 +51,8 @@ int images_dir_claim(int img_dfd)
 		return fd;
 	}
 	close(fd);
-	return pr_fail(-EBUSY, "the images dir is in use by another criu (a dump, or a page server writing its "
-			       "inventory): nothing dumped, the tree runs on\n");
+	return pr_fail(-EBUSY, "the images dir is in use by another criu (a dump, a dedup, or a page server writing its "
+			       "inventory): %s\n", then);
 }
 
 /* CRIU's dump, which takes no lock: its pstree.img, written during this session. */

@@ -11,11 +11,13 @@
 #include <time.h>
 
 /*
- * A dump or pre-dump claims img_dfd: an fd holding an exclusive flock() on
- * the dir (close it at the end; not locked, with a warning, on a filesystem
- * without flock()), or -errno (logged; -EBUSY: another criu holds the dir).
+ * A dump or pre-dump (or a dedup changing a parent dir) claims img_dfd: an
+ * fd holding an exclusive flock() on the dir (close it at the end; not
+ * locked, with a warning, on a filesystem without flock()), or -errno
+ * (logged, with `then`, what the refusal leaves; -EBUSY: another criu holds
+ * the dir).
  */
-int images_dir_claim(int img_dfd);
+int images_dir_claim(int img_dfd, const char *then);
 
 /*
  * The page server, at the end of a session that started at `since`: a dump

@@ -17,6 +17,7 @@ leaves the chain's pages images punched (a second restore is refused).
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
+import fcntl
 import glob
 import os
 import re
@@ -140,6 +141,14 @@ def main():
     # A: criu dedup on the final dir
     pid, result, dirs, _, _ = chain(work, exe, "a", [])
     before = blocks(dirs[:2])
+    before_first = blocks(dirs[:1])
+    held = os.open(dirs[0], os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)    # another criu (a dump, a dedup) in the first pre-dump's dir
+    rc = criu("dedup", "-D", dirs[2], "-o", "dedup-held.log", "-v4")
+    ok(rc != 0 and "in use by another criu" in read(os.path.join(dirs[2], "dedup-held.log"))
+       and blocks(dirs[:1]) == before_first,
+       "a: criu dedup is refused while a parent dir is held by another criu, nothing punched there (rc %d)" % rc)
+    os.close(held)
     ok(criu("dedup", "-D", dirs[2], "-o", "dedup.log", "-v4") == 0, "a: criu dedup -D the final dir")
     check_shrink("a", dirs, before, read(os.path.join(dirs[2], "dedup.log")))
     rc = criu("dedup", "-D", dirs[2], "-o", "dedup2.log", "-v4")
