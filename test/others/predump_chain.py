@@ -8,6 +8,12 @@ pass (pages counted in the pages images, which hold only the written ones).
 A restore with a parent dir gone, or with a byte of a parent's pages changed
 (each level is checked against its manifest), must fail, leaving no process; the restore
 through the whole chain must succeed and the task checks every word itself.
+The same chain through RPC (a connection per pass); then ONE RPC session
+(PRE_DUMP, PRE_DUMP, DUMP), whose passes track writes with a userfaultfd
+(criu/mem-track.c): test/others/track_task.c changes its memory between the
+passes (rewrites, MADV_DONTNEED then reads, mremap onto tracked pages, a new
+mapping, a private file mapping), and the task and its child of the first
+case; the logs must show the pages taken unread, every restored word right.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -221,6 +227,21 @@ def track_chain(work):
     ok(res == "OK", "the restored task found every word right (%s)" % res)
 
 
+def track_cow_chain(work, exe):
+    """The same session over the 64 MiB task and its child, which share pages copy-on-write and write on."""
+    result = os.path.join(work, "cow-result")
+    pid = start_task(exe, result)
+    dirs = [os.path.join(work, "c%d" % i) for i in range(4)]
+    ok(rpc_session(pid, dirs, lambda i: time.sleep(0.3)), "one RPC session over a task and its child")
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    ok(tracked_pages(dirs[3]) > 16384, "the dump took %d pages from the tracking" % tracked_pages(dirs[3]))
+    ok(criu("restore", "-D", dirs[3], "-o", "rlog", "-d") == 0, "restore the tracked chain of two tasks")
+    res = verify(pid, result)
+    ok(res == "OK", "both restored tasks found every word right (%s)" % res)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -279,6 +300,7 @@ def main():
     ok(res == "OK", "the restored task found every word right (%s)" % res)
     rpc_chain(work, exe)
     track_chain(work)
+    track_cow_chain(work, exe)
     if all(results):
         shutil.rmtree(work)
     else:
