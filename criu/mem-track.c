@@ -325,7 +325,7 @@ static int register_vma(struct task_track *t, const struct proc_vma *v)
 }
 
 /* One task of a pass: refresh the registrations, find the written pages, protect again. */
-static int track_task(struct task_track *t, struct pstree_item *item, bool trust)
+static int track_task(struct task_track *t, struct pstree_item *item, bool trust, bool final)
 {
 	struct proc_maps m = {};
 	_cleanup_close_ int pm_fd = openat(item->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
@@ -342,8 +342,8 @@ static int track_task(struct task_track *t, struct pstree_item *item, bool trust
 		const struct proc_vma *v = &m.vmas[i];
 		int had;
 
-		if (!trackable(v))
-			continue;
+		if (!trackable(v) || (final && !(v->vmflags & PVMF_UW)))
+			continue;	/* the DUMP: a VMA made since the last pass is compared, not registered for nothing */
 		had = register_vma(t, v);
 		if (had == -ESRCH || had == -ENOMEM) {	/* ESRCH: the mm is gone (an exec) */
 			ret = had;
@@ -410,7 +410,7 @@ void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 			t = track_new(item);
 		if (!t)
 			continue;
-		ret = track_task(t, item, trust);
+		ret = track_task(t, item, trust, final);
 		if (ret) {
 			pr_info("task %d: write tracking failed: %s\n", t->pid, strerror(-ret));
 			track_drop(t, "an error");
