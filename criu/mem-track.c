@@ -15,6 +15,7 @@
  */
 #define LOG_PREFIX "mem-track: "
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
@@ -324,6 +325,40 @@ static int register_vma(struct task_track *t, const struct proc_vma *v)
 	return had;
 }
 
+/*
+ * The kernel can write a task's pages without a fault through pages it pinned
+ * earlier: AIO and io_uring requests in flight across the passes. Such a
+ * task is not tracked (its pages are compared).
+ */
+static bool kernel_writes_pinned(struct pstree_item *item, const struct proc_maps *m)
+{
+	_cleanup_close_ int dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	bool found = false;
+
+	for (int i = 0; i < m->nr; i++)
+		if (!strncmp(m->vmas[i].path, "/[aio]", 6))
+			return true;
+	if (dfd < 0)
+		return true;	/* can't tell: not tracked */
+	d = fdopendir(dfd);
+	if (!d)
+		return true;
+	dfd = -1;	/* closedir() closes it */
+	while (!found && (de = readdir(d))) {
+		char link[64];
+		ssize_t n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+
+		if (n > 0) {
+			link[n] = 0;
+			found = !strcmp(link, "anon_inode:[io_uring]");
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 /* One task of a pass: refresh the registrations, find the written pages, protect again. */
 static int track_task(struct task_track *t, struct pstree_item *item, bool trust, bool final)
 {
@@ -338,6 +373,8 @@ static int track_task(struct task_track *t, struct pstree_item *item, bool trust
 	if (pm_fd < 0)
 		return -errno;
 	ret = parse_pid_maps(item->proc_dfd, &m) ?: parse_pid_smaps_vmflags(item->proc_dfd, &m);
+	if (!ret && kernel_writes_pinned(item, &m))
+		ret = -EBUSY;	/* told as "an AIO ring or an io_uring" by the caller */
 	for (int i = 0; i < m.nr && !ret; i++) {
 		const struct proc_vma *v = &m.vmas[i];
 		int had;
@@ -411,7 +448,9 @@ void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 		if (!t)
 			continue;
 		ret = track_task(t, item, trust, final);
-		if (ret) {
+		if (ret == -EBUSY) {
+			track_drop(t, "it has an AIO ring or an io_uring, whose requests write without faults");
+		} else if (ret) {
 			pr_info("task %d: write tracking failed: %s\n", t->pid, strerror(-ret));
 			track_drop(t, "an error");
 		}
