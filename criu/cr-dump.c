@@ -25,6 +25,7 @@
 #include "image-check.h"
 #include "images-dir.h"
 #include "mem.h"
+#include "mem-track.h"
 #include "mount.h"
 #include "namespaces.h"
 #include "pidns.h"
@@ -317,6 +318,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		page_server_disconnect(&psc, true);
 		return pr_fail(ret, "Can't seize the tree of %d: %s\n", root, strerror(-ret));
 	}
+	mem_track_pass(&tree, img_dfd, false);	/* an RPC session's write tracking, while the tree is stopped */
 	ret = dump_mem_ctx_init(&mctx);
 	if (!ret) {
 		mctx.pre_dump = true;
@@ -339,6 +341,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		dump_mem_ctx_fini(&mctx);
 	}
 	page_server_disconnect(&psc, true);	/* when dump_mem_ctx_init() failed */
+	mem_track_pass_done(img_dfd, ret == 0);
 	resume_tree(&tree);
 	pstree_free(&tree);
 	return ret;
@@ -403,6 +406,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	/* the written pages since the last pre-dump of the session; its userfaultfds go before any VMA is read */
+	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
 		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */

@@ -23,6 +23,7 @@
 #include "action-scripts.h"
 #include "common.h"
 #include "kerndat.h"
+#include "mem-track.h"
 #include "compel/compel.h"
 #include "config.h"
 #include "cr_options.h"
@@ -186,6 +187,8 @@ static int do_pre_dump(int sk, CriuReq *req)
 	ret = rpc_setup_opts(sk, req->opts, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), pre-dump over RPC\n", CRIU_VERSION);
+		/* the passes of a PRE_DUMP session share this process: they track writes (mem-track.h) */
+		mem_track_allow(req->type == CRIU_REQ_TYPE__PRE_DUMP && !getenv("CRIU_NO_WRITE_TRACKING"));
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
@@ -210,6 +213,7 @@ static int do_dump(int sk, CriuOpts *ro)
 		pr_info("Version: %s (pidfd edition), dump over RPC\n", CRIU_VERSION);
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_dump_tasks(dirs.img_dfd, opts.tree_id);
+		mem_track_pass_done(dirs.img_dfd, false);	/* the session ends with the DUMP */
 		if (ret)
 			pr_err("Dumping FAILED.\n");
 		else
@@ -501,12 +505,14 @@ int cr_service_work(int sk)
 		log_first_err_reset();
 		ret = rpc_recv(sk, &req);
 		if (ret == -ECONNRESET) {
+			mem_track_allow(false);
 			pr_info("the client closed the session\n");
 			return failed ? -EIO : 0;
 		}
 		if (ret) {
 			/* garbage: say so, then end the session (its framing can't be trusted) */
 			rpc_answer_type(sk, CRIU_REQ_TYPE__EMPTY, ret);
+			mem_track_allow(false);
 			return ret;
 		}
 		pr_debug("request %s\n", req_type_name(req->type));
@@ -517,12 +523,16 @@ int cr_service_work(int sk)
 		more = (req->keep_open && req->type != CRIU_REQ_TYPE__DUMP && req->type != CRIU_REQ_TYPE__RESTORE) ||
 		       (req->type == CRIU_REQ_TYPE__PRE_DUMP && !log_first_err());	/* CRIU's pre-dump loop */
 		protobuf_c_message_free_unpacked(&req->base, NULL);
-		if (ret)
+		if (ret) {
+			mem_track_allow(false);
 			return ret;
+		}
 		if (log_first_err())
 			failed = true;
-		if (!more)
+		if (!more) {
+			mem_track_allow(false);
 			return failed ? -EIO : 0;
+		}
 	}
 }
 

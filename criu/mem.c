@@ -18,6 +18,7 @@
 #include "lazy-pages.h"
 #include "mem.h"
 #include "mem-copy.h"
+#include "mem-track.h"
 #include "namespaces.h"
 #include "pagemap.h"
 #include "page-pipe.h"
@@ -374,6 +375,13 @@ static bool is_exec_only_pkey(const struct proc_maps *maps, int pkey)
  * Refuse a vma whose state would come back different: logs what it is and
  * returns -EOPNOTSUPP, 0 when everything about it is restored.
  */
+/* VmFlags uw of our own write tracking (mem-track.h) in a pre-dump: not the task's registration */
+static bool tracked_by_us(struct mm_dump *d, const struct proc_vma *v, unsigned int vmf)
+{
+	return d->ctx->pre_dump && (vmf & PVMF_UW) && (v->vmflags & (PVMF_UM | PVMF_UW | PVMF_UI)) == PVMF_UW &&
+	       mem_track_owns(d->pid, v->start, v->end);
+}
+
 static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 {
 	const char *name = v->path[0] ? v->path : "(anonymous)";
@@ -390,7 +398,7 @@ static int check_vma_state(struct mm_dump *d, const struct proc_vma *v)
 	if (!v->have_vmflags)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(unrestorable_vmflags); i++)
-		if (v->vmflags & unrestorable_vmflags[i].vmf)
+		if ((v->vmflags & unrestorable_vmflags[i].vmf) && !tracked_by_us(d, v, unrestorable_vmflags[i].vmf))
 			return pr_fail(-EOPNOTSUPP, "task %d: VMA %#lx-%#lx %s has %s, not supported\n", d->pid, v->start,
 				       v->end, name, unrestorable_vmflags[i].what);
 	if (v->vmflags & PVMF_HT)
@@ -656,7 +664,7 @@ static int dump_private_pages(struct mm_dump *d)
 	struct dump_mem_ctx *ctx = d->ctx;
 	_cleanup_close_ int pm_fd = openat(d->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
 	struct page_chain chain;
-	struct page_parent parent = { .chain = &chain };
+	struct page_parent parent = { .chain = &chain, .track = mem_track_find(d->pid) };
 	struct page_xfer x;
 	char why[256] = "";
 	bool with_parent = false;

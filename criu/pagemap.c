@@ -22,6 +22,7 @@
 #include "cr_options.h"
 #include "crc32c.h"
 #include "mem-copy.h"
+#include "mem-track.h"
 #include "image-check.h"
 #include "page-chain.h"
 #include "page-digest.h"
@@ -935,6 +936,42 @@ static int add_entries_run(struct page_copier *pc, unsigned long addr, unsigned 
 	return 0;
 }
 
+/* true when the page at addr is known unchanged from the write tracking: the last pass's images hold it. */
+static bool page_known(const struct page_parent *parent, unsigned long addr)
+{
+	int fd;
+	off_t off;
+
+	return parent->track && parent->chain && mem_track_unwritten(parent->track, addr) &&
+	       page_chain_find(parent->chain, addr, &fd, &off) == 0;
+}
+
+/* Which of the n pages at addr are known (known[i]); the others are read into buf, runs at a time. */
+static int read_unknown_pages(struct page_copier *pc, const struct page_parent *parent, unsigned long addr,
+			      unsigned long n, char *buf, bool *known)
+{
+	unsigned long i = 0;
+
+	for (i = 0; i < n; i++)
+		known[i] = page_known(parent, addr + i * PAGE_SIZE);
+	for (i = 0; i < n;) {
+		unsigned long j = i;
+		int ret;
+
+		if (known[i]) {
+			i++;
+			continue;
+		}
+		while (j < n && !known[j])
+			j++;
+		ret = read_task_pages(pc, addr + i * PAGE_SIZE, j - i, buf + i * PAGE_SIZE);
+		if (ret < 0)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
 /*
  * An incremental dump: each page of the run is compared with its copy up the
  * parent chain; equal runs become PE_PARENT entries, the others are copied
@@ -945,6 +982,7 @@ static int add_run_vs_parent(struct page_copier *pc, const struct page_parent *p
 {
 	static char mine[CMP_BATCH * PAGE_SIZE];
 	unsigned long start = addr, end = addr + nr * PAGE_SIZE;
+	static bool known[CMP_BATCH];
 	int cur = -1, ret;
 
 	for (unsigned long a = addr; a <= end; a += PAGE_SIZE) {
@@ -952,11 +990,16 @@ static int add_run_vs_parent(struct page_copier *pc, const struct page_parent *p
 		int same = -2;
 
 		if (a < end && !k) {
-			ret = read_task_pages(pc, a, min((end - a) / PAGE_SIZE, CMP_BATCH), mine);
+			unsigned long n = min((end - a) / PAGE_SIZE, CMP_BATCH);
+
+			ret = read_unknown_pages(pc, parent, a, n, mine, known);
 			if (ret < 0)
 				return ret;
 		}
-		if (a < end) {
+		if (a < end && known[k]) {
+			same = 1;
+			mem_track_count_skipped(parent->track, 1);
+		} else if (a < end) {
 			same = page_same_as_parent(parent, a, mine + k * PAGE_SIZE);
 			if (same < 0)
 				return same;

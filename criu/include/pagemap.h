@@ -196,6 +196,8 @@ enum page_filter {
 struct page_parent {
 	const struct page_chain *chain;
 	const struct page_digests *digests;
+	/* with chain: the write tracking of the task (mem-track.h), NULL when none */
+	const struct task_track *track;
 };
 
 /*

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Write tracking across the passes of one criu process (an RPC PRE_DUMP
+ * session: PRE_DUMP, PRE_DUMP, ..., DUMP). The first pass makes a
+ * userfaultfd in each task (WP_ASYNC), registers the task's private
+ * anonymous VMAs for write-protect and takes the fd into criu; every pass
+ * then asks PAGEMAP_SCAN which pages were written since the last one and
+ * write-protects them again. A page of a range registered since the last
+ * pass that was not written holds what the last pass dumped: the parent
+ * images have it, no need to read and compare it (Documentation/migration.md,
+ * "Tracking within an RPC session").
+ *
+ * Nothing here fails a dump: a task or range that can't be tracked is left
+ * to the comparison with the parent images, and says so in the log.
+ */
+#ifndef CRIU_MEM_TRACK_H
+#define CRIU_MEM_TRACK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pstree;
+struct task_track;
+
+/* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
+void mem_track_allow(bool on);
+/*
+ * At the start of a pass, the tree seized: for every task, the written pages
+ * since the last pass (trusted only when img_dfd's parent is the last pass's
+ * dir), then everything re-protected. final: the DUMP: the uffds are closed
+ * afterwards, before any VMA is collected.
+ */
+void mem_track_pass(struct pstree *tree, int img_dfd, bool final);
+/* The pass ended: ok: its dir (img_dfd) is the parent the next pass trusts; else every uffd is closed. */
+void mem_track_pass_done(int img_dfd, bool ok);
+/* Close every uffd (the session ends): the registrations go. */
+void mem_track_close_all(void);
+
+/* The tracking of task pid in this pass, NULL when none. */
+const struct task_track *mem_track_find(pid_t pid);
+/* true when page addr was write-protected at the last pass and not written since. */
+bool mem_track_unwritten(const struct task_track *t, unsigned long addr);
+/* true when [start, end) is a VMA registered on our own uffd (not the task's userfaultfd). */
+bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end);
+/* pages taken as unchanged without reading them (for the log and tests) */
+void mem_track_count_skipped(const struct task_track *t, unsigned long nr);
+
+#endif
