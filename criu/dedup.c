@@ -83,28 +83,40 @@ static int read_inventory(int dfd, InventoryEntry **ret)
 	return r;
 }
 
-/* The dir against its manifest, as the restore checks it; *rewrite: it has a manifest we write again. */
-static int check_dir(int dfd, const char *what, bool *rewrite)
+/*
+ * How dfd's images are checked (from its inventory.img): 0, 1 when it has
+ * none (a CRIU page server's dir: nothing to check or write), -errno when
+ * unreadable or an old dump of ours whose inventory.img holds its
+ * manifest's CRC (a changed manifest would break that check).
+ */
+static int dir_check_how(int dfd, const char *what, struct image_check_how *how)
 {
-	struct image_check_how how;
 	InventoryEntry *ie = NULL;
 	int ret = read_inventory(dfd, &ie);
 
 	if (ret)
 		return pr_fail(ret, "%s: can't read its inventory.img: %s\n", what, strerror(-ret));
-	*rewrite = false;
 	if (!ie) {
-		pr_warn("%s has no inventory.img (a CRIU page server's dir): not checked, no manifest to write\n", what);
-		return 0;
+		pr_warn("%s has no inventory.img (a CRIU page server's dir): no manifest to check or update\n", what);
+		return 1;
 	}
-	image_check_how_of(ie, IMG_CHECK_ALL, &how);
-	if (how.has_manifest_crc) {
-		/* inventory.img holds the manifest's CRC: the manifest can't change without it */
-		pb_free(ie, PB_INVENTORY);
+	image_check_how_of(ie, IMG_CHECK_ALL, how);
+	pb_free(ie, PB_INVENTORY);
+	if (how->has_manifest_crc)
 		return pr_fail(-EOPNOTSUPP, "%s is an old dump of ours (inventory.img holds its manifest's CRC): "
 					    "dedup would break its check, not done\n", what);
-	}
-	pb_free(ie, PB_INVENTORY);
+	return 0;
+}
+
+/* The dir against its manifest, as the restore checks it; *rewrite: it has a manifest we write again. */
+static int check_dir(int dfd, const char *what, bool *rewrite)
+{
+	struct image_check_how how;
+	int ret = dir_check_how(dfd, what, &how);
+
+	*rewrite = false;
+	if (ret)
+		return ret < 0 ? ret : 0;
 	ret = check_images(dfd, &how);
 	if (ret)
 		return pr_fail(ret, "%s does not match its manifest.img: not touched\n", what);
@@ -139,21 +151,11 @@ static int write_mark(int dfd)
 static int check_ancestor(int dfd, const char *what, bool *rewrite)
 {
 	struct image_check_how how;
-	InventoryEntry *ie = NULL;
-	int ret = read_inventory(dfd, &ie);
+	int ret = dir_check_how(dfd, what, &how);
 
-	if (ret)
-		return pr_fail(ret, "%s: can't read its inventory.img: %s\n", what, strerror(-ret));
 	*rewrite = false;
-	if (!ie) {
-		pr_warn("%s has no inventory.img (a CRIU page server's dir): no manifest to update\n", what);
-		return 0;
-	}
-	image_check_how_of(ie, IMG_CHECK_ALL, &how);
-	pb_free(ie, PB_INVENTORY);
-	if (how.has_manifest_crc)
-		return pr_fail(-EOPNOTSUPP, "%s is an old dump of ours (inventory.img holds its manifest's CRC): "
-					    "dedup would break its check, not done\n", what);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (faccessat(dfd, "manifest.img", F_OK, AT_SYMLINK_NOFOLLOW))
 		return check_images(dfd, &how);	/* CRIU's: a warning; ours: refused */
 	ret = image_manifest_sealed(dfd);
