@@ -406,7 +406,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
-	/* the written pages since the last pre-dump of the session; its userfaultfds go before any VMA is read */
+	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
 		item->files_id = item->fs_id = item_vpid(item);

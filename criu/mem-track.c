@@ -12,6 +12,10 @@
  * userfaultfd makes the register fail (EBUSY), a VMA made since (or moved by
  * mremap, which drops the registration) had no uw. Such ranges are
  * registered now and count from the next pass on.
+ *
+ * The final dump only looks (no protection again) and keeps the uffds
+ * until the session ends (mem_track_pass_done()), after the tree is resumed
+ * or killed: their closing is off the freeze.
  */
 #define LOG_PREFIX "mem-track: "
 #include <errno.h>
@@ -149,9 +153,15 @@ static void track_drop(struct task_track *t, const char *why)
 
 void mem_track_close_all(void)
 {
+	int nr = 0;
+
 	for (int i = 0; i < trk.nr; i++)
-		if (trk.t[i].pid)
+		if (trk.t[i].pid) {
 			track_drop(&trk.t[i], NULL);
+			nr++;
+		}
+	if (nr)
+		pr_info("the write tracking of %d tasks ends: their uffds are closed\n", nr);
 	free(trk.t);
 	trk.t = NULL;
 	trk.nr = 0;
@@ -271,16 +281,18 @@ static struct task_track *track_new(struct pstree_item *item)
 
 /*
  * The pages of [start, end) written since the last protection go to
- * written (when not NULL); all of them are protected again.
+ * written (when not NULL); protect: all of them are protected again (a
+ * pre-dump; the final dump only looks, nothing counts after it).
  */
-static int scan_written(int pm_fd, unsigned long start, unsigned long end, struct range_set *written)
+static int scan_written(int pm_fd, unsigned long start, unsigned long end, struct range_set *written, bool protect)
 {
 	struct trk_region r[64];
 	unsigned long addr = start;
 
 	while (addr < end) {
 		struct trk_scan_arg a = {
-			.size = sizeof(a), .flags = TRK_PM_SCAN_WP_MATCHING | TRK_PM_SCAN_CHECK_WPASYNC,
+			.size = sizeof(a),
+			.flags = TRK_PM_SCAN_CHECK_WPASYNC | (protect ? TRK_PM_SCAN_WP_MATCHING : 0),
 			.start = addr, .end = end, .vec = (uintptr_t)r, .vec_len = ARRAY_SIZE(r),
 			.category_mask = TRK_PAGE_IS_WRITTEN, .return_mask = TRK_PAGE_IS_WRITTEN,
 		};
@@ -393,10 +405,11 @@ static int track_task(struct task_track *t, struct pstree_item *item, bool trust
 		}
 		ret = range_add(&t->ours, v->start, v->end);
 		if (!ret && had && trust) {
-			ret = range_add(&t->trusted, v->start, v->end) ?: scan_written(pm_fd, v->start, v->end, &t->written);
+			ret = range_add(&t->trusted, v->start, v->end) ?:
+			      scan_written(pm_fd, v->start, v->end, &t->written, !final);
 			nr_trusted += (v->end - v->start) / PAGE_SIZE;
-		} else if (!ret) {
-			ret = scan_written(pm_fd, v->start, v->end, NULL);
+		} else if (!ret && !final) {
+			ret = scan_written(pm_fd, v->start, v->end, NULL, true);
 		}
 	}
 	proc_maps_free(&m);
@@ -455,18 +468,12 @@ void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 			track_drop(t, "an error");
 		}
 	}
-	if (!final)
-		return;
-	/* the DUMP: the written pages are known; the registrations must go before the VMAs are read */
-	for (int i = 0; i < trk.nr; i++) {
-		struct task_track *t = &trk.t[i];
-
-		if (!t->pid)
-			continue;
-		close(t->uffd);
-		t->uffd = -1;
-		range_free(&t->ours);
-	}
+	/*
+	 * The DUMP keeps the uffds: closing one walks the ptes of every range to
+	 * drop the protection, which mem_track_pass_done() does once the tree is
+	 * resumed or killed. Until then the dump meets VmFlags uw on the ranges
+	 * of ours (mem_track_owns()).
+	 */
 }
 
 void mem_track_pass_done(int img_dfd, bool ok)

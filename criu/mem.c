@@ -375,10 +375,14 @@ static bool is_exec_only_pkey(const struct proc_maps *maps, int pkey)
  * Refuse a vma whose state would come back different: logs what it is and
  * returns -EOPNOTSUPP, 0 when everything about it is restored.
  */
-/* VmFlags uw of our own write tracking (mem-track.h) in a pre-dump: not the task's registration */
+/*
+ * VmFlags uw of our own write tracking (mem-track.h), in a pre-dump or the
+ * final dump of the session: not the task's registration. Nothing of it
+ * reaches the images (no VmaEntry field says uw).
+ */
 static bool tracked_by_us(struct mm_dump *d, const struct proc_vma *v, unsigned int vmf)
 {
-	return d->ctx->pre_dump && (vmf & PVMF_UW) && (v->vmflags & (PVMF_UM | PVMF_UW | PVMF_UI)) == PVMF_UW &&
+	return (vmf & PVMF_UW) && (v->vmflags & (PVMF_UM | PVMF_UW | PVMF_UI)) == PVMF_UW &&
 	       mem_track_owns(d->pid, v->start, v->end);
 }
 

@@ -27,11 +27,16 @@ void mem_track_allow(bool on);
 /*
  * At the start of a pass, the tree seized: for every task, the written pages
  * since the last pass (trusted only when img_dfd's parent is the last pass's
- * dir), then everything re-protected. final: the DUMP: the uffds are closed
- * afterwards, before any VMA is collected.
+ * dir), then everything re-protected. final: the DUMP: nothing is protected
+ * again, and the uffds stay open (their VMAs show VmFlags uw, which
+ * mem_track_owns() tells from the task's own) until mem_track_pass_done(),
+ * after the tree is resumed or killed.
  */
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final);
-/* The pass ended: ok: its dir (img_dfd) is the parent the next pass trusts; else every uffd is closed. */
+/*
+ * The pass ended: ok: its dir (img_dfd) is the parent the next pass trusts;
+ * else (a failed pass, or the DUMP, ok or not) every uffd is closed.
+ */
 void mem_track_pass_done(int img_dfd, bool ok);
 /* Close every uffd (the session ends): the registrations go. */
 void mem_track_close_all(void);
@@ -40,7 +45,7 @@ void mem_track_close_all(void);
 const struct task_track *mem_track_find(pid_t pid);
 /* true when page addr was write-protected at the last pass and not written since. */
 bool mem_track_unwritten(const struct task_track *t, unsigned long addr);
-/* true when [start, end) is a VMA registered on our own uffd (not the task's userfaultfd). */
+/* true when [start, end) is a VMA registered on our own uffd in this pass (not the task's userfaultfd). */
 bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end);
 /* pages taken as unchanged without reading them (for the log and tests) */
 void mem_track_count_skipped(const struct task_track *t, unsigned long nr);

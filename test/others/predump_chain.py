@@ -14,6 +14,9 @@ The same chain through RPC (a connection per pass); then ONE RPC session
 passes (rewrites, MADV_DONTNEED then reads, mremap onto tracked pages, a new
 mapping, a private file mapping), and the task and its child of the first
 case; the logs must show the pages taken unread, every restored word right.
+The DUMP of a session keeps the uffds open while it reads the VMAs
+(test/others/track_final_task.c): a dump with -R, its restore, a failed
+DUMP, and a task with a userfaultfd of its own, which the DUMP refuses.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -242,6 +245,122 @@ def track_cow_chain(work, exe):
     ok(res == "OK", "both restored tasks found every word right (%s)" % res)
 
 
+def uw_ranges(pid):
+    """The VMAs of pid whose VmFlags have uw (a userfaultfd write-protect registration), as (start, end)."""
+    out, cur = [], None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                cur = tuple(int(x, 16) for x in head.split("-"))
+            elif head == "VmFlags:" and "uw" in line.split()[1:]:
+                out.append(cur)
+    return out
+
+
+def start_final_task(work, name, mode):
+    exe = os.path.join(work, "track-final-task")
+    if not os.path.exists(exe):
+        subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "track_final_task.c")], check=True)
+    result = os.path.join(work, name + "-result")
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        null = os.open("/dev/null", os.O_RDWR)
+        for i in range(3):
+            os.dup2(null, i)
+        os.closerange(3, 1024)
+        os.execv(exe, [exe, result, mode])
+    for _ in range(500):
+        if os.path.exists(result + ".step") and open(result + ".step").read().strip() == "0":
+            break
+        time.sleep(0.01)
+    return pid, result
+
+
+def step_final_task(pid, result):
+    os.kill(pid, signal.SIGUSR1)
+    for _ in range(500):
+        if open(result + ".step").read().strip() == "1":
+            return
+        time.sleep(0.01)
+
+
+def log_lines(d):
+    try:
+        with open(os.path.join(d, "log")) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def line_no(lines, what):
+    return next((i for i, l in enumerate(lines) if what in l), -1)
+
+
+def track_final_kept(work):
+    """The DUMP keeps the uffds until the tree is let go: its VMAs (VmFlags uw, ours) are dumped, the uffds
+    are closed after the dump (the task runs on without uw), the restored task has no uw either."""
+    pid, result = start_final_task(work, "kept", "plain")
+    seen = []
+
+    def between(i):
+        if i < 2:
+            seen.append(len(uw_ranges(pid)))
+            step_final_task(pid, result)
+
+    dirs = [os.path.join(work, "k%d" % i) for i in range(3)]
+    ok(rpc_session(pid, dirs, between, leave_running=True), "a session whose DUMP leaves the task running")
+    ok(seen and min(seen) > 0, "between the passes the task's VMAs show our uw (%s)" % seen)
+    lines = log_lines(dirs[2])
+    dumped, closed = line_no(lines, "Dumped 1 tasks"), line_no(lines, "their uffds are closed")
+    ok(alive(pid) and uw_ranges(pid) == [], "after the DUMP the task runs on, no uw left")
+    ok(0 <= dumped < closed, "the uffds are closed after the dump, not before (log lines %d, %d)" % (dumped, closed))
+    ok(tracked_pages(dirs[2]) > 500, "the DUMP took %d pages from the tracking" % tracked_pages(dirs[2]))
+    os.kill(pid, signal.SIGKILL)
+    reap()
+    ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "restore the dump made with the uffds open")
+    ok(alive(pid) and uw_ranges(pid) == [], "the restored task has no uw (no userfaultfd state restored)")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+
+
+def track_final_failed(work):
+    """A DUMP failing after the VMAs were read (CRIU_FAULT=dump-mem-collect): the task runs on as it was,
+    its uffds closed (no uw), the log says so after the failure."""
+    pid, result = start_final_task(work, "failed", "plain")
+    dirs = [os.path.join(work, "f%d" % i) for i in range(3)]
+    os.environ["CRIU_FAULT"] = "dump-mem-collect"
+    try:
+        done = rpc_session(pid, dirs, lambda i: step_final_task(pid, result) if i == 0 else None)
+    finally:
+        os.environ.pop("CRIU_FAULT", None)
+    lines = log_lines(dirs[2])
+    failed, closed = line_no(lines, "Dump failed"), line_no(lines, "their uffds are closed")
+    ok(not done and failed >= 0 and closed > failed,
+       "the DUMP fails at dump-mem-collect; the uffds are closed after (log lines %d, %d)" % (failed, closed))
+    ok(alive(pid) and uw_ranges(pid) == [], "the task runs on, no uw left")
+    res = verify(pid, result)
+    ok(res == "OK", "and it found every word as it was (%s)" % res)
+
+
+def track_final_own_uffd(work):
+    """The task registers a userfaultfd of its own (write-protect) on a range mapped again inside a tracked
+    one: the DUMP, which meets our uw elsewhere, refuses that VMA by name; the task runs on, its own
+    registration kept and ours gone."""
+    pid, result = start_final_task(work, "own", "own-uffd")
+    dirs = [os.path.join(work, "o%d" % i) for i in range(3)]
+    done = rpc_session(pid, dirs, lambda i: step_final_task(pid, result) if i == 1 else None)
+    lines = log_lines(dirs[2])
+    refused = [l for l in lines if "userfaultfd registration" in l and "not supported" in l]
+    ok(not done and refused, "the DUMP refuses the task's own userfaultfd: %s" % (refused[:1] or "no refusal"))
+    own = uw_ranges(pid) if alive(pid) else None
+    ok(own is not None and len(own) == 1 and own[0][1] - own[0][0] == 256 * 4096,
+       "the task runs on with its own registration only (%s)" % own)
+    res = verify(pid, result)
+    ok(res == "OK", "and it found every word as it was (%s)" % res)
+
+
 def main():
     if not os.access(CRIU, os.X_OK):
         print("# SKIP: criu/criu is not built")
@@ -301,6 +420,9 @@ def main():
     rpc_chain(work, exe)
     track_chain(work)
     track_cow_chain(work, exe)
+    track_final_kept(work)
+    track_final_failed(work)
+    track_final_own_uffd(work)
     if all(results):
         shutil.rmtree(work)
     else:
