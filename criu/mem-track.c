@@ -188,6 +188,43 @@ bool mem_track_unwritten(const struct task_track *t, unsigned long addr)
 	return t && range_has(&t->trusted, addr) && !range_has(&t->written, addr);
 }
 
+/* The index of the first range of s ending after addr (s->nr when none). */
+static int range_lower(const struct range_set *s, unsigned long addr)
+{
+	int lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (s->r[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool mem_track_unwritten_run(const struct task_track *t, unsigned long addr, unsigned long end,
+			     unsigned long *ret_next)
+{
+	int i = range_lower(&t->trusted, addr), w = range_lower(&t->written, addr);
+	const struct range *tr = i < t->trusted.nr ? &t->trusted.r[i] : NULL;
+	const struct range *wr = w < t->written.nr ? &t->written.r[w] : NULL;
+
+	if (!tr || tr->start > addr) {	/* not tracked up to the next tracked range */
+		*ret_next = tr ? min(tr->start, end) : end;
+		return false;
+	}
+	if (wr && wr->start <= addr) {	/* written up to the end of that run */
+		*ret_next = min(wr->end, end);
+		return false;
+	}
+	*ret_next = min(tr->end, end);
+	if (wr)
+		*ret_next = min(*ret_next, wr->start);
+	return true;
+}
+
 bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end)
 {
 	const struct task_track *t = track_lookup(pid);

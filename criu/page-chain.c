@@ -153,6 +153,34 @@ int page_chain_find(const struct page_chain *c, uint64_t addr, int *fd, off_t *o
 	return page_chain_find_from(c, 0, addr, fd, off);
 }
 
+/* page_chain_run() from level `from`: an entry's lookup per entry, the levels above only for PE_PARENT ones. */
+static unsigned long chain_run_from(const struct page_chain *c, int from, uint64_t addr, unsigned long max)
+{
+	unsigned long n = 0;
+
+	while (n < max) {
+		uint64_t a = addr + n * PAGE_SIZE;
+		ssize_t e = find_entry(&c->lvl[from], a);
+		const PagemapEntry *pe;
+		unsigned long k, m;
+
+		if (e < 0)
+			break;
+		pe = c->lvl[from].pmes[e];
+		k = min(max - n, (unsigned long)((pe->vaddr + pe->nr_pages * PAGE_SIZE - a) / PAGE_SIZE));
+		m = !(pe->flags & PE_PARENT) ? k : from + 1 < c->nr ? chain_run_from(c, from + 1, a, k) : 0;
+		n += m;
+		if (m < k)
+			break;
+	}
+	return n;
+}
+
+unsigned long page_chain_run(const struct page_chain *c, uint64_t addr, unsigned long max)
+{
+	return c->nr ? chain_run_from(c, 0, addr, max) : 0;
+}
+
 /* Copy len bytes at off of in to the end of out. */
 static int copy_bytes(int out, int in, off_t off, size_t len)
 {

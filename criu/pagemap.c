@@ -1020,41 +1020,55 @@ static int add_run_vs_parent(struct page_copier *pc, const struct page_parent *p
 	return 0;
 }
 
-int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
-		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
-		   size_t pmbuf_nr, const struct page_parent *parent)
+/* What dump_vma_pages() walks with. */
+struct vma_walk {
+	struct page_copier *pc;
+	int pagemap_fd;
+	enum page_filter filter;
+	bool readable;
+	const struct zero_pfns *zero;
+	uint64_t *pmbuf;
+	size_t pmbuf_nr;
+	const struct page_parent *parent;
+};
+
+/* [start, end) through the pagemap words: each page's want_page(), runs of them queued or compared. */
+static int walk_words(const struct vma_walk *w, unsigned long start, unsigned long end)
 {
+	struct page_copier *pc = w->pc;
+	uint64_t *pmbuf = w->pmbuf;
 	unsigned long addr = start;
 	int ret;
 
 	while (addr < end) {
 		ssize_t nr, i = 0;
 
-		addr = next_populated(pagemap_fd, addr, end);
+		addr = next_populated(w->pagemap_fd, addr, end);
 		if (addr >= end)
 			break;
-		nr = read_pagemap_at(pagemap_fd, addr, end, pmbuf, pmbuf_nr);
+		nr = read_pagemap_at(w->pagemap_fd, addr, end, pmbuf, w->pmbuf_nr);
 		if (nr < 0)
 			return nr;
 
 		while (i < nr) {
 			ssize_t j;
 
-			while (i < nr && !want_page(pmbuf[i], filter, zero))
+			while (i < nr && !want_page(pmbuf[i], w->filter, w->zero))
 				i++;
 			if (i == nr)
 				break;
-			for (j = i + 1; j < nr && want_page(pmbuf[j], filter, zero) && shared_page(pmbuf[j]) == shared_page(pmbuf[i]);
+			for (j = i + 1; j < nr && want_page(pmbuf[j], w->filter, w->zero) &&
+					shared_page(pmbuf[j]) == shared_page(pmbuf[i]);
 			     j++)
 				;
 			if (pc->entries_only)
 				ret = add_entries_run(pc, addr + i * PAGE_SIZE, j - i);
-			else if (parent)
-				ret = add_run_vs_parent(pc, parent, addr + i * PAGE_SIZE, j - i,
-							!readable || shared_page(pmbuf[i]));
+			else if (w->parent)
+				ret = add_run_vs_parent(pc, w->parent, addr + i * PAGE_SIZE, j - i,
+							!w->readable || shared_page(pmbuf[i]));
 			else
 				ret = page_copier_add(pc, addr + i * PAGE_SIZE, (j - i) * PAGE_SIZE,
-						      !readable || shared_page(pmbuf[i]));
+						      !w->readable || shared_page(pmbuf[i]));
 			if (ret < 0)
 				return ret;
 			i = j;
@@ -1062,6 +1076,136 @@ int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, 
 		addr += nr * PAGE_SIZE;
 	}
 	return 0;
+}
+
+#ifndef PAGE_IS_WRITTEN
+#define PAGE_IS_WRITTEN (1 << 1)
+#endif
+#ifndef PAGE_IS_PFNZERO
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
+
+#define TRACK_SCAN_VEC 64	/* runs the kernel hands back per PAGEMAP_SCAN call */
+
+/*
+ * Pages of [addr, end) unwritten in a tracked range: the runs the parent
+ * chain holds become PE_PARENT entries (the chain looked up per run); the
+ * pages it lacks go through the words, as without tracking.
+ */
+static int add_known_runs(const struct vma_walk *w, unsigned long addr, unsigned long end)
+{
+	const struct page_parent *parent = w->parent;
+
+	while (addr < end) {
+		unsigned long n = page_chain_run(parent->chain, addr, (end - addr) / PAGE_SIZE), b;
+		int ret;
+
+		if (n) {
+			ret = add_parent_run(w->pc, addr, n);
+			if (ret < 0)
+				return ret;
+			mem_track_count_skipped(parent->track, n);
+			addr += n * PAGE_SIZE;
+			continue;
+		}
+		for (b = addr + PAGE_SIZE; b < end && !page_chain_run(parent->chain, b, 1); b += PAGE_SIZE)
+			;
+		ret = walk_words(w, addr, b);
+		if (ret < 0)
+			return ret;
+		addr = b;
+	}
+	return 0;
+}
+
+/*
+ * One run PAGEMAP_SCAN gave (every page of it in the same categories): the
+ * zero page is a hole (want_page() says the same); written pages, and those
+ * outside the tracked ranges or written per the pass's scan, go through the
+ * words; the others are known.
+ */
+static int dump_scanned_run(const struct vma_walk *w, unsigned long start, unsigned long end, uint64_t categories)
+{
+	unsigned long addr, next;
+	int ret = 0;
+
+	if (categories & PAGE_IS_PFNZERO)
+		return 0;
+	if (categories & PAGE_IS_WRITTEN)
+		return walk_words(w, start, end);
+	for (addr = start; addr < end && !ret; addr = next)
+		ret = mem_track_unwritten_run(w->parent->track, addr, end, &next) ? add_known_runs(w, addr, next) :
+										    walk_words(w, addr, next);
+	return ret;
+}
+
+/*
+ * A tracked VMA: PAGEMAP_SCAN hands back runs of pages (present or swapped,
+ * with whether they are the zero page and whether they were written since
+ * the protection), so the unwritten pages cost no pagemap word each.
+ * -ENOTTY when the kernel can't (nothing done: the caller walks the words).
+ */
+static int walk_tracked(const struct vma_walk *w, unsigned long start, unsigned long end)
+{
+	static bool no_scan;
+	struct page_region r[TRACK_SCAN_VEC];
+	unsigned long addr = start;
+
+	while (!no_scan && addr < end) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = addr, .end = end, .vec = (uintptr_t)r, .vec_len = TRACK_SCAN_VEC,
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO | PAGE_IS_WRITTEN,
+		};
+		int n;
+
+		do
+			n = ioctl(w->pagemap_fd, PAGEMAP_SCAN, &a);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && addr == start && (errno == ENOTTY || errno == EINVAL)) {
+			pr_debug("no PAGEMAP_SCAN of written pages (%s): pagemap is read word by word\n", strerror(errno));
+			no_scan = true;
+			break;
+		}
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int ret = dump_scanned_run(w, r[i].start, r[i].end, r[i].categories);
+
+			if (ret < 0)
+				return ret;
+		}
+		if (a.walk_end <= addr)
+			return -EIO;
+		addr = a.walk_end;
+	}
+	return no_scan ? -ENOTTY : 0;
+}
+
+/* The runs are worth it: a chain to find the pages in, a tracking that trusts some of [start, end). */
+static bool tracked_walk(const struct vma_walk *w, unsigned long start, unsigned long end)
+{
+	unsigned long next;
+
+	if (!w->parent || !w->parent->chain || !w->parent->track || w->pc->entries_only || w->filter != PF_ANON)
+		return false;
+	return mem_track_unwritten_run(w->parent->track, start, end, &next) || next < end;
+}
+
+int dump_vma_pages(struct page_copier *pc, int pagemap_fd, unsigned long start, unsigned long end,
+		   enum page_filter filter, bool readable, const struct zero_pfns *zero, uint64_t *pmbuf,
+		   size_t pmbuf_nr, const struct page_parent *parent)
+{
+	struct vma_walk w = { .pc = pc, .pagemap_fd = pagemap_fd, .filter = filter, .readable = readable,
+			      .zero = zero, .pmbuf = pmbuf, .pmbuf_nr = pmbuf_nr, .parent = parent };
+
+	if (tracked_walk(&w, start, end)) {
+		int ret = walk_tracked(&w, start, end);
+
+		if (ret != -ENOTTY)
+			return ret;
+	}
+	return walk_words(&w, start, end);
 }
 
 #ifndef PAGE_IS_GUARD

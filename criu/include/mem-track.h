@@ -45,6 +45,12 @@ void mem_track_close_all(void);
 const struct task_track *mem_track_find(pid_t pid);
 /* true when page addr was write-protected at the last pass and not written since. */
 bool mem_track_unwritten(const struct task_track *t, unsigned long addr);
+/*
+ * mem_track_unwritten() for the pages from addr on: its answer for addr,
+ * the same for every page up to *ret_next (<= end), where it changes.
+ */
+bool mem_track_unwritten_run(const struct task_track *t, unsigned long addr, unsigned long end,
+			     unsigned long *ret_next);
 /* true when [start, end) is a VMA registered on our own uffd in this pass (not the task's userfaultfd). */
 bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end);
 /* pages taken as unchanged without reading them (for the log and tests) */

@@ -37,6 +37,11 @@ int page_chain_open(struct page_chain *c, int dir_dfd, unsigned long id, bool ch
 void page_chain_close(struct page_chain *c);
 /* Where the page at addr is: the pages image fd and offset in it. -ENOENT: no level has it. */
 int page_chain_find(const struct page_chain *c, uint64_t addr, int *fd, off_t *off);
+/*
+ * How many pages from addr (at most max) page_chain_find() finds, one after
+ * the other: the dump's lookups per run of pages instead of per page.
+ */
+unsigned long page_chain_run(const struct page_chain *c, uint64_t addr, unsigned long max);
 /* Same, starting the search at level `from` (used for PE_PARENT entries of a level). */
 int page_chain_find_from(const struct page_chain *c, int from, uint64_t addr, int *fd, off_t *off);
 /*
