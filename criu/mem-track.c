@@ -13,7 +13,8 @@
  * mremap, which drops the registration) had no uw. Such ranges are
  * registered now and count from the next pass on.
  *
- * The final dump only looks (no protection again) and keeps the uffds
+ * The final dump scans each task when it reads the task's VMAs (one smaps
+ * read, not two), only looks (no protection again) and keeps the uffds
  * until the session ends (mem_track_pass_done()), after the tree is resumed
  * or killed: their closing is off the freeze.
  */
@@ -80,6 +81,8 @@ struct task_track {
 
 static struct {
 	bool allowed;
+	bool final;			/* the DUMP: each task is scanned when the dump reads its VMAs */
+	bool final_trust;		/* and its parent is the last pass's dir */
 	struct task_track *t;
 	int nr;
 	bool have_dir;
@@ -408,24 +411,23 @@ static bool kernel_writes_pinned(struct pstree_item *item, const struct proc_map
 	return found;
 }
 
-/* One task of a pass: refresh the registrations, find the written pages, protect again. */
-static int track_task(struct task_track *t, struct pstree_item *item, bool trust, bool final)
+/* The VMAs m of one task: refresh the registrations, find the written pages, protect again (not final). */
+static int track_vmas(struct task_track *t, struct pstree_item *item, const struct proc_maps *m, bool trust,
+		      bool final)
 {
-	struct proc_maps m = {};
 	_cleanup_close_ int pm_fd = openat(item->proc_dfd, "pagemap", O_RDONLY | O_CLOEXEC);
 	unsigned long nr_written = 0, nr_trusted = 0;
-	int ret;
+	int ret = 0;
 
 	range_free(&t->ours);
 	range_free(&t->trusted);
 	range_free(&t->written);
 	if (pm_fd < 0)
 		return -errno;
-	ret = parse_pid_maps(item->proc_dfd, &m) ?: parse_pid_smaps_vmflags(item->proc_dfd, &m);
-	if (!ret && kernel_writes_pinned(item, &m))
+	if (kernel_writes_pinned(item, m))
 		ret = -EBUSY;	/* told as "an AIO ring or an io_uring" by the caller */
-	for (int i = 0; i < m.nr && !ret; i++) {
-		const struct proc_vma *v = &m.vmas[i];
+	for (int i = 0; i < m->nr && !ret; i++) {
+		const struct proc_vma *v = &m->vmas[i];
 		int had;
 
 		if (!trackable(v) || (final && !(v->vmflags & PVMF_UW)))
@@ -449,13 +451,33 @@ static int track_task(struct task_track *t, struct pstree_item *item, bool trust
 			ret = scan_written(pm_fd, v->start, v->end, NULL, true);
 		}
 	}
-	proc_maps_free(&m);
 	for (int i = 0; i < t->written.nr; i++)
 		nr_written += (t->written.r[i].end - t->written.r[i].start) / PAGE_SIZE;
 	if (!ret)
 		pr_info("task %d: %d ranges write-tracked, %lu pages tracked since the last pass, %lu of them written\n",
 			t->pid, t->ours.nr, nr_trusted, nr_written);
 	return ret;
+}
+
+/* One task of a pre-dump: its VMAs read here. */
+static int track_task(struct task_track *t, struct pstree_item *item, bool trust)
+{
+	struct proc_maps m = {};
+	int ret = parse_pid_maps(item->proc_dfd, &m) ?: parse_pid_smaps_vmflags(item->proc_dfd, &m);
+
+	if (!ret)
+		ret = track_vmas(t, item, &m, trust, false);
+	proc_maps_free(&m);
+	return ret;
+}
+
+/* A task whose tracking failed in this pass: why, for the log (track_drop()). */
+static const char *track_failed(struct task_track *t, int err)
+{
+	if (err == -EBUSY)
+		return "it has an AIO ring or an io_uring, whose requests write without faults";
+	pr_info("task %d: write tracking failed: %s\n", t->pid, strerror(-err));
+	return "an error";
 }
 
 static bool parent_is_last_pass(int img_dfd)
@@ -484,39 +506,52 @@ void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 	for (int i = 0; i < trk.nr; i++)	/* a task gone (or its pid reused) takes its tracking with it */
 		if (trk.t[i].pid && !same_process(&trk.t[i]))
 			track_drop(&trk.t[i], "the process is gone");
+	if (final) {
+		/* each task's scan waits for the dump to read its VMAs (mem_track_dump_task()): one smaps read */
+		trk.final = true;
+		trk.final_trust = trust;
+		return;
+	}
 	for_each_pstree_item(tree, item) {
 		struct task_track *t;
 		int ret;
 
 		if (item->state != TASK_ALIVE || item->proc_dfd < 0 || item->pidfd < 0)
 			continue;
-		t = track_lookup(item->pid);
-		if (!t && final)
-			continue;
-		if (!t)
-			t = track_new(item);
+		t = track_lookup(item->pid) ?: track_new(item);
 		if (!t)
 			continue;
-		ret = track_task(t, item, trust, final);
-		if (ret == -EBUSY) {
-			track_drop(t, "it has an AIO ring or an io_uring, whose requests write without faults");
-		} else if (ret) {
-			pr_info("task %d: write tracking failed: %s\n", t->pid, strerror(-ret));
-			track_drop(t, "an error");
-		}
+		ret = track_task(t, item, trust);
+		if (ret)
+			track_drop(t, track_failed(t, ret));
 	}
+}
+
+int mem_track_dump_task(struct pstree_item *item, const struct proc_maps *m)
+{
+	struct task_track *t = trk.allowed && trk.final ? track_lookup(item->pid) : NULL;
+	int ret;
+
+	if (!t || item->state != TASK_ALIVE)
+		return 0;
 	/*
-	 * The DUMP keeps the uffds: closing one walks the ptes of every range to
-	 * drop the protection, which mem_track_pass_done() does once the tree is
-	 * resumed or killed. Until then the dump meets VmFlags uw on the ranges
-	 * of ours (mem_track_owns()).
+	 * Only looks: nothing is protected again, and the uffd stays open
+	 * (closing it walks every pte to drop the protection) until
+	 * mem_track_pass_done(), once the tree is resumed or killed. Until then
+	 * the dump meets VmFlags uw on the ranges of ours (mem_track_owns()).
 	 */
+	ret = track_vmas(t, item, m, trk.final_trust, true);
+	if (!ret)
+		return 0;
+	track_drop(t, track_failed(t, ret));	/* its uffd closed: m's uw are stale */
+	return 1;
 }
 
 void mem_track_pass_done(int img_dfd, bool ok)
 {
 	struct stat st;
 
+	trk.final = false;
 	for (int i = 0; i < trk.nr; i++) {
 		struct task_track *t = &trk.t[i];
 

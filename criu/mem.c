@@ -1001,6 +1001,24 @@ static int check_ksm_merge_any(struct mm_dump *d)
 	return 0;
 }
 
+/*
+ * The final dump of an RPC session: the write tracking scans the task on the
+ * VMAs just read; when its tracking fails there (its uffd closed, the uw of
+ * our registrations gone), the VMAs are read again.
+ */
+static int track_final_maps(struct mm_dump *d, struct pstree_item *item)
+{
+	int ret;
+
+	if (d->ctx->pre_dump || !mem_track_dump_task(item, &d->maps))
+		return 0;
+	proc_maps_free(&d->maps);
+	ret = parse_pid_maps(d->proc_dfd, &d->maps) ?: parse_pid_smaps_vmflags(d->proc_dfd, &d->maps);
+	if (ret < 0)
+		pr_err("task %d: can't parse its maps again: %s\n", d->pid, strerror(-ret));
+	return ret;
+}
+
 int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx, struct dump_files_ctx *fctx)
 {
 	struct mm_dump d = {
@@ -1028,6 +1046,9 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 		pr_err("task %d: can't parse smaps: %s\n", d.pid, strerror(-ret));
 		goto out;
 	}
+	ret = track_final_maps(&d, item);
+	if (ret < 0)
+		goto out;
 	ret = check_ksm_merge_any(&d);
 	if (ret < 0)
 		goto out;

@@ -19,7 +19,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct proc_maps;
 struct pstree;
+struct pstree_item;
 struct task_track;
 
 /* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
@@ -27,12 +29,18 @@ void mem_track_allow(bool on);
 /*
  * At the start of a pass, the tree seized: for every task, the written pages
  * since the last pass (trusted only when img_dfd's parent is the last pass's
- * dir), then everything re-protected. final: the DUMP: nothing is protected
- * again, and the uffds stay open (their VMAs show VmFlags uw, which
- * mem_track_owns() tells from the task's own) until mem_track_pass_done(),
- * after the tree is resumed or killed.
+ * dir), then everything re-protected. final: the DUMP: only whether the
+ * parent is trusted; each task is scanned by mem_track_dump_task().
  */
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final);
+/*
+ * The DUMP, when it has read the VMAs m of item (maps and smaps): the
+ * written pages of its tracked ranges. Nothing is protected again, and the
+ * uffd stays open (m shows VmFlags uw on our ranges: mem_track_owns()) until
+ * mem_track_pass_done(), after the tree is resumed or killed. 1 when its
+ * tracking failed and was dropped (its uffd closed): m must be read again.
+ */
+int mem_track_dump_task(struct pstree_item *item, const struct proc_maps *m);
 /*
  * The pass ended: ok: its dir (img_dfd) is the parent the next pass trusts;
  * else (a failed pass, or the DUMP, ok or not) every uffd is closed.

@@ -344,6 +344,23 @@ def track_final_failed(work):
     ok(res == "OK", "and it found every word as it was (%s)" % res)
 
 
+def track_final_dropped(work):
+    """A task whose tracking ends at the DUMP (an AIO ring set up since the last pass): its uffd is closed
+    while frozen and its VMAs are read again (no uw of ours left to refuse); the pages are compared, the dump
+    and its restore work."""
+    pid, result = start_final_task(work, "aio", "aio")
+    dirs = [os.path.join(work, "a%d" % i) for i in range(3)]
+    done = rpc_session(pid, dirs, lambda i: step_final_task(pid, result) if i == 1 else None)
+    lines = log_lines(dirs[2])
+    ok(done and line_no(lines, "no write tracking any more (it has an AIO ring") >= 0,
+       "the DUMP drops the tracking of a task with an AIO ring, and dumps it")
+    ok(tracked_pages(dirs[2]) == 0, "no page taken from the tracking (%d)" % tracked_pages(dirs[2]))
+    reap()
+    ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "restore it")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+
+
 def track_final_own_uffd(work):
     """The task registers a userfaultfd of its own (write-protect) on a range mapped again inside a tracked
     one: the DUMP, which meets our uw elsewhere, refuses that VMA by name; the task runs on, its own
@@ -423,6 +440,7 @@ def main():
     track_final_kept(work)
     track_final_failed(work)
     track_final_own_uffd(work)
+    track_final_dropped(work)
     if all(results):
         shutil.rmtree(work)
     else:

@@ -2,13 +2,14 @@
 #define _GNU_SOURCE
 /*
  * The task of predump_chain.py's final-dump cases (write tracking kept over
- * the DUMP of an RPC session). argv[1]: the result file; argv[2]: "plain"
- * or "own-uffd". It maps A (1024 private anonymous pages) and fills it,
+ * the DUMP of an RPC session). argv[1]: the result file; argv[2]: "plain",
+ * "own-uffd" or "aio". It maps A (1024 private anonymous pages) and fills it,
  * then writes "0" to argv[1].step. SIGUSR1: 16 pages of A rewritten; with
  * own-uffd, A's pages 256..511 are also mapped again (MAP_FIXED, filled
  * with the same pattern) and registered for write-protect on a userfaultfd
  * of the task's own, which it keeps open: its VmFlags uw are the task's, not
- * criu's. Then "1" to the step file. SIGUSR2: every word checked, "OK" or
+ * criu's. With aio, an AIO context is set up (io_setup(): a ring VMA, which
+ * ends the write tracking of the task). Then "1" to the step file. SIGUSR2: every word checked, "OK" or
  * the first difference to argv[1], and exit.
  */
 #include <fcntl.h>
@@ -109,11 +110,13 @@ static void check(const char *path)
 int main(int argc, char **argv)
 {
 	char steppath[4096];
-	bool own;
+	bool own, aio;
+	unsigned long ctx = 0;
 
 	if (argc < 3)
 		return 2;
 	own = !strcmp(argv[2], "own-uffd");
+	aio = !strcmp(argv[2], "aio");
 	snprintf(steppath, sizeof(steppath), "%s.step", argv[1]);
 	A = mmap(NULL, NA * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (A == MAP_FAILED)
@@ -132,6 +135,10 @@ int main(int argc, char **argv)
 				fill(p, 1);
 			if (own && own_uffd() < 0) {
 				put(argv[1], "BAD no userfaultfd of its own\n");
+				return 3;
+			}
+			if (aio && syscall(SYS_io_setup, 16, &ctx)) {
+				put(argv[1], "BAD no AIO context\n");
 				return 3;
 			}
 			put(steppath, "1\n");
