@@ -1119,10 +1119,23 @@ static int add_known_runs(const struct vma_walk *w, unsigned long addr, unsigned
 }
 
 /*
+ * Pages written since the last pass: through the words, but not compared
+ * with the parent images (reading them twice to find them changed, as they
+ * nearly always are, costs more than writing the few that are not).
+ */
+static int walk_written(const struct vma_walk *w, unsigned long start, unsigned long end)
+{
+	struct vma_walk plain = *w;
+
+	plain.parent = NULL;
+	return walk_words(&plain, start, end);
+}
+
+/*
  * One run PAGEMAP_SCAN gave (every page of it in the same categories): the
- * zero page is a hole (want_page() says the same); written pages, and those
- * outside the tracked ranges or written per the pass's scan, go through the
- * words; the others are known.
+ * zero page is a hole (want_page() says the same); written pages are
+ * dumped; those outside the tracked ranges or written per the pass's scan
+ * go through the words and the comparison; the others are known.
  */
 static int dump_scanned_run(const struct vma_walk *w, unsigned long start, unsigned long end, uint64_t categories)
 {
@@ -1132,7 +1145,7 @@ static int dump_scanned_run(const struct vma_walk *w, unsigned long start, unsig
 	if (categories & PAGE_IS_PFNZERO)
 		return 0;
 	if (categories & PAGE_IS_WRITTEN)
-		return walk_words(w, start, end);
+		return walk_written(w, start, end);
 	for (addr = start; addr < end && !ret; addr = next)
 		ret = mem_track_unwritten_run(w->parent->track, addr, end, &next) ? add_known_runs(w, addr, next) :
 										    walk_words(w, addr, next);
