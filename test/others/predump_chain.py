@@ -298,6 +298,18 @@ def line_no(lines, what):
     return next((i for i, l in enumerate(lines) if what in l), -1)
 
 
+def vmas(d):
+    """The VMA entries of the one mm image in d, without the ids an images set numbers itself."""
+    import pycriu.images
+    path = glob.glob(os.path.join(d, "mm-*.img"))
+    if len(path) != 1:
+        return None
+    with open(path[0], "rb") as f:
+        mm = pycriu.images.load(f)["entries"][0]
+    return [tuple(v.get(k, 0) for k in ("start", "end", "pgoff", "prot", "flags", "status", "madv"))
+            for v in mm["vmas"]]
+
+
 def track_final_kept(work):
     """The DUMP keeps the uffds until the tree is let go: its VMAs (VmFlags uw, ours) are dumped, the uffds
     are closed after the dump (the task runs on without uw), the restored task has no uw either."""
@@ -317,6 +329,10 @@ def track_final_kept(work):
     ok(alive(pid) and uw_ranges(pid) == [], "after the DUMP the task runs on, no uw left")
     ok(0 <= dumped < closed, "the uffds are closed after the dump, not before (log lines %d, %d)" % (dumped, closed))
     ok(tracked_pages(dirs[2]) > 500, "the DUMP took %d pages from the tracking" % tracked_pages(dirs[2]))
+    plain = os.path.join(work, "kplain")
+    ok(criu("dump", "-R", "-t", str(pid), "-D", plain, "-o", "log") == 0 and vmas(dirs[2]) and
+       vmas(dirs[2]) == vmas(plain),
+       "the DUMP's VMA entries (prot, flags, status, madv) are a plain dump's: nothing of our registration")
     os.kill(pid, signal.SIGKILL)
     reap()
     ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "restore the dump made with the uffds open")
