@@ -25,6 +25,7 @@
 #include "image-check.h"
 #include "images-dir.h"
 #include "mem.h"
+#include "maps-ahead.h"
 #include "mem-track.h"
 #include "mount.h"
 #include "namespaces.h"
@@ -408,6 +409,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	st.seized = stats_now_us();
 	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
+	maps_ahead_start(&tree);	/* every task's VMAs read on a thread while the tree is collected and dumped */
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
 		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
@@ -454,6 +456,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		if (ret)
 			goto err;
 	}
+	maps_ahead_stop();
 	ret = fault_step("dump-mem-collect") ?: dump_mem_collect(&mctx);
 	if (ret)
 		goto err;
@@ -522,6 +525,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
+	maps_ahead_stop();
 	page_server_disconnect(&psc, true);
 	lazy_dump_fini(&lazy);
 	if (files_ready) {

@@ -18,6 +18,7 @@
 #include "lazy-pages.h"
 #include "mem.h"
 #include "mem-copy.h"
+#include "maps-ahead.h"
 #include "mem-track.h"
 #include "namespaces.h"
 #include "pagemap.h"
@@ -1001,6 +1002,22 @@ static int check_ksm_merge_any(struct mm_dump *d)
 	return 0;
 }
 
+/* maps and smaps of the task: read ahead by the dump (maps-ahead.h), or here. */
+static int read_vmas(struct mm_dump *d)
+{
+	int ret;
+
+	if (maps_ahead_take(d->pid, &d->maps))
+		return 0;
+	ret = parse_pid_maps(d->proc_dfd, &d->maps);
+	if (ret < 0)
+		return pr_fail(ret, "task %d: can't parse maps: %s\n", d->pid, strerror(-ret));
+	ret = parse_pid_smaps_vmflags(d->proc_dfd, &d->maps);
+	if (ret < 0)
+		return pr_fail(ret, "task %d: can't parse smaps: %s\n", d->pid, strerror(-ret));
+	return 0;
+}
+
 /*
  * The final dump of an RPC session: the write tracking scans the task on the
  * VMAs just read; when its tracking fails there (its uffd closed, the uw of
@@ -1036,16 +1053,9 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 		return -EINVAL;
 	}
 
-	ret = parse_pid_maps(d.proc_dfd, &d.maps);
-	if (ret < 0) {
-		pr_err("task %d: can't parse maps: %s\n", d.pid, strerror(-ret));
+	ret = read_vmas(&d);
+	if (ret < 0)
 		goto out;
-	}
-	ret = parse_pid_smaps_vmflags(d.proc_dfd, &d.maps);
-	if (ret < 0) {
-		pr_err("task %d: can't parse smaps: %s\n", d.pid, strerror(-ret));
-		goto out;
-	}
 	ret = track_final_maps(&d, item);
 	if (ret < 0)
 		goto out;

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMAs read ahead (maps-ahead.h): one thread goes through the tasks in the
+ * order the dump takes them; the dump takes each task's result when it
+ * comes to its mm, or reads the VMAs itself when the read failed.
+ */
+#define LOG_PREFIX "maps-ahead: "
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "maps-ahead.h"
+#include "proc_parse.h"
+#include "pstree.h"
+
+struct ahead_task {
+	pid_t pid;
+	int proc_dfd;
+	bool done;
+	int ret;
+	struct proc_maps maps;
+};
+
+static struct {
+	bool running;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ahead_task *t;
+	int nr;
+} ahead = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void *ahead_main(void *arg)
+{
+	for (int i = 0; i < ahead.nr; i++) {
+		struct ahead_task *t = &ahead.t[i];
+		struct proc_maps m = {};
+		int ret = parse_pid_maps(t->proc_dfd, &m) ?: parse_pid_smaps_vmflags(t->proc_dfd, &m);
+
+		pthread_mutex_lock(&ahead.lock);
+		t->ret = ret;
+		t->maps = m;
+		t->done = true;
+		pthread_cond_broadcast(&ahead.cond);
+		pthread_mutex_unlock(&ahead.lock);
+	}
+	return NULL;
+}
+
+void maps_ahead_start(struct pstree *tree)
+{
+	struct pstree_item *item;
+	int nr = 0, i = 0;
+
+	for_each_pstree_item(tree, item)
+		nr += item->state == TASK_ALIVE && item->proc_dfd >= 0;
+	if (!nr)
+		return;
+	ahead.t = calloc(nr, sizeof(*ahead.t));
+	if (!ahead.t)
+		return;	/* each task reads its own */
+	for_each_pstree_item(tree, item)
+		if (item->state == TASK_ALIVE && item->proc_dfd >= 0 && i++ < nr)
+			ahead.t[ahead.nr++] = (struct ahead_task){ .pid = item->pid, .proc_dfd = item->proc_dfd };
+	if (pthread_create(&ahead.thread, NULL, ahead_main, NULL)) {
+		pr_debug("no thread to read the VMAs ahead: each task reads its own\n");
+		free(ahead.t);
+		ahead.t = NULL;
+		ahead.nr = 0;
+		return;
+	}
+	ahead.running = true;
+}
+
+int maps_ahead_take(pid_t pid, struct proc_maps *ret)
+{
+	struct ahead_task *t = NULL;
+	int got = 0;
+
+	for (int i = 0; i < ahead.nr && !t; i++)
+		if (ahead.t[i].pid == pid)
+			t = &ahead.t[i];
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&ahead.lock);
+	while (!t->done)
+		pthread_cond_wait(&ahead.cond, &ahead.lock);
+	if (!t->ret) {
+		*ret = t->maps;
+		t->maps = (struct proc_maps){};
+		got = 1;
+	} else {
+		pr_debug("task %d: its VMAs read ahead failed (%s): read again\n", pid, strerror(-t->ret));
+		proc_maps_free(&t->maps);
+	}
+	t->pid = 0;	/* taken */
+	pthread_mutex_unlock(&ahead.lock);
+	return got;
+}
+
+void maps_ahead_stop(void)
+{
+	if (ahead.running)
+		pthread_join(ahead.thread, NULL);
+	ahead.running = false;
+	for (int i = 0; i < ahead.nr; i++)
+		proc_maps_free(&ahead.t[i].maps);
+	free(ahead.t);
+	ahead.t = NULL;
+	ahead.nr = 0;
+}
