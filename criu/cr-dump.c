@@ -361,6 +361,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
+	struct proc_locks locks __attribute__((cleanup(proc_locks_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret, post_ret;
 
@@ -407,6 +408,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
 	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
 	maps_ahead_start(&tree);	/* every task's VMAs read on a thread while the tree is collected and dumped */
@@ -419,8 +421,6 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
 		ret = cg_dump_collect(&tree, &cgd);
-	if (!ret)
-		ret = check_tree_files(&tree);
 	if (!ret)
 		ret = fault_step("dump-ns-contents") ?: ns_dump_contents(img_dfd, &nss);
 	if (!ret)
@@ -457,6 +457,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 			goto err;
 	}
 	maps_ahead_stop();
+	/* the tree's file locks, from /proc/locks read meanwhile (refusals only: nothing is written) */
+	ret = fault_step("dump-check-locks") ?: check_tree_files(&tree, &locks);
+	if (ret)
+		goto err;
 	ret = fault_step("dump-mem-collect") ?: dump_mem_collect(&mctx);
 	if (ret)
 		goto err;
