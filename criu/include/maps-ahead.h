@@ -2,11 +2,11 @@
 /*
  * The VMAs of the tasks of a dump read ahead, on a thread of their own,
  * from the seize on, while criu collects the tree and dumps the tasks
- * before them. /proc/PID/smaps is the only
- * source of VmFlags and costs a walk of every page table of the mm (2-5 ms
- * per 256 MiB here); the tree is stopped and nothing criu does to a task
- * before its mm step (namespaces, files, the core's remote syscalls)
- * changes its VMAs, so the read can be made earlier.
+ * before them. /proc/PID/smaps is the only source of VmFlags and costs a
+ * walk of every page table of the mm (2-5 ms per 256 MiB here); the tree is
+ * stopped and nothing criu does to a task before its mm step (namespaces,
+ * files, the core's remote syscalls) changes its VMAs, so the read can be
+ * made earlier.
  */
 #ifndef CRIU_MAPS_AHEAD_H
 #define CRIU_MAPS_AHEAD_H
