@@ -45,4 +45,10 @@ bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end);
 /* pages taken as unchanged without reading them (for the log and tests) */
 void mem_track_count_skipped(const struct task_track *t, unsigned long nr);
 
+/* mem-track-holder.c: a holder's uffd of task pid (pidfd, uffd now ours), tracked since its pass's dir */
+int mem_track_adopt(pid_t pid, int pidfd, int uffd);
+void mem_track_adopt_dir(dev_t dev, ino_t ino);
+/* the pidfd/uffd pairs of the tracked tasks into fds (2 * max), their number */
+int mem_track_held(int *fds, int max);
+
 #endif
