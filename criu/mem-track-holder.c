@@ -207,9 +207,9 @@ static int take_fds(int hfd, struct taken *t)
 
 /*
  * One holder: its tasks matched with the seized ones. Ended when one is in
- * the tree; its uffds adopted when trust (the parent is its pass's dir).
+ * the tree (true); its uffds adopted when trust (the parent is its pass's dir).
  */
-static void holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int img_dfd)
+static bool holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int img_dfd)
 {
 	struct taken t = { .dir = -1, .manifest = -1 };
 	bool trust, ours = false;
@@ -217,7 +217,7 @@ static void holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int
 
 	if (ret) {
 		pr_info("the holder %d: its fds can't be taken (%s): not used\n", hpid, strerror(-ret));
-		return;
+		return false;
 	}
 	trust = allowed && same_file(t.dir, img_dfd, "parent") && same_file(t.manifest, img_dfd, "parent/manifest.img");
 	for (int i = 0; i + 1 < t.nr; i += 2) {
@@ -236,7 +236,7 @@ static void holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int
 	}
 	if (!ours) {
 		taken_close(&t);	/* another tree's: left alone */
-		return;
+		return false;
 	}
 	if (trust) {
 		struct stat st;
@@ -251,6 +251,7 @@ static void holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int
 	}
 	holder_end(hfd, hpid);
 	taken_close(&t);	/* the registrations of what was not adopted go here */
+	return true;
 }
 
 void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
@@ -275,10 +276,8 @@ void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
 		if (hfd < 0)
 			continue;
 		/* read after the pidfd, checked alive after: what was read is that process's */
-		if (looks_like_holder(proc_fd, de->d_name) && holder_alive(hfd)) {
-			found = true;
-			holder_use(tree, hfd, hpid, allowed, img_dfd);
-		}
+		if (looks_like_holder(proc_fd, de->d_name) && holder_alive(hfd))
+			found |= holder_use(tree, hfd, hpid, allowed, img_dfd);
 		close(hfd);
 	}
 	closedir(d);
