@@ -18,8 +18,8 @@ Then the tracking across criu processes (criu/mem-track-holder.c): the RPC
 chain above (a swrk per pass, as runc's) and a command-line chain of
 track_task.c (pre-dump, pre-dump, dump, each --track-mem) must take pages
 unread from the "criu-track" holder the pass before left, and leave none
-after the dump; a copied parent dir, a holder of another dir and a failed
-pass make the next pass compare (restores still right); a holder of another
+after the dump; a copied parent dir, a parent dir another pass wrote into
+again, a holder of another dir and a failed pass make the next pass compare (restores still right); a holder of another
 tree is left alone and exits when its task is killed.
 Prints TAP; exit 77 when criu is missing.
 """
@@ -366,6 +366,23 @@ def cli_track_edges(work):
     reap()
 
 
+def cli_track_rewritten(work):
+    """A holder's dir written again by another tree's pass: the same dir, a new manifest.img: not used."""
+    a, ares = start_track_task(work, "rwa")
+    b, _ = start_track_task(work, "rwb")
+    x = [os.path.join(work, "x%d" % i) for i in range(2)]
+    ok(cli_pass("pre-dump", a, x[0]) == 0 and len(holder_of(x[0])) == 1, "pre-dump of task a into x0")
+    ha = holder_of(x[0])
+    ok(cli_pass("pre-dump", b, x[0]) == 0 and len(holder_of(x[0])) == 2, "pre-dump of task b into x0 again")
+    ok(cli_pass("pre-dump", a, x[1], "../x0") == 0, "pre-dump of a into x1 --prev-images-dir ../x0")
+    ok(tracked_pages(x[1]) == 0 and log_has(x[1], "for another dir than the parent") and ha[0] not in holders(),
+       "a's holder of x0 before b's pass is not used (%d pages taken) and ended" % tracked_pages(x[1]))
+    for p in (a, b):
+        os.kill(p, signal.SIGKILL)
+    ok(gone(lambda: not holders()), "the holders exit with their tasks")
+    reap()
+
+
 def track_cow_chain(work, exe):
     """The same session over the 64 MiB task and its child, which share pages copy-on-write and write on."""
     result = os.path.join(work, "cow-result")
@@ -442,6 +459,7 @@ def main():
     track_cow_chain(work, exe)
     cli_track_chain(work)
     cli_track_edges(work)
+    cli_track_rewritten(work)
     if all(results):
         shutil.rmtree(work)
     else:
