@@ -60,6 +60,21 @@ static bool same_file(int fd, int dfd, const char *path)
 	return !fstat(fd, &a) && !fstatat(dfd, path, &b, 0) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+static bool comm_is_holder(int proc_fd, const char *pid)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == strlen(TRACK_HOLDER_COMM) + 1 && !strncmp(buf, TRACK_HOLDER_COMM "\n", n);
+}
+
 /* pid's comm, real uid and executable say it is a holder made by this criu binary */
 static bool looks_like_holder(int proc_fd, const char *pid)
 {
@@ -69,13 +84,7 @@ static bool looks_like_holder(int proc_fd, const char *pid)
 	int fd;
 	char *uid;
 
-	snprintf(path, sizeof(path), "%s/comm", pid);
-	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n != strlen(TRACK_HOLDER_COMM) + 1 || strncmp(buf, TRACK_HOLDER_COMM "\n", n))
+	if (!comm_is_holder(proc_fd, pid))
 		return false;
 	snprintf(path, sizeof(path), "%s/status", pid);
 	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
@@ -270,8 +279,8 @@ void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
 		int hpid = atoi(de->d_name);
 		int hfd;
 
-		if (hpid <= 0 || hpid == getpid())
-			continue;
+		if (hpid <= 0 || hpid == getpid() || !comm_is_holder(proc_fd, de->d_name))
+			continue;	/* the comm again after the pidfd is open, below */
 		hfd = sys_pidfd_open(hpid, 0);
 		if (hfd < 0)
 			continue;
