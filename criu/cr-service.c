@@ -188,9 +188,8 @@ static int do_pre_dump(int sk, CriuReq *req)
 	ret = rpc_setup_opts(sk, req->opts, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), pre-dump over RPC\n", CRIU_VERSION);
-		/* the passes of a PRE_DUMP session share this process: they track writes (mem-track.h) */
-		mem_track_allow((req->type == CRIU_REQ_TYPE__PRE_DUMP && !getenv("CRIU_NO_WRITE_TRACKING")) ||
-				mem_track_wanted());
+		/* a pre-dump tracks writes: for the next PRE_DUMP of this session, or a next criu (a holder) */
+		mem_track_allow(mem_track_wanted(true));
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
@@ -213,7 +212,7 @@ static int do_dump(int sk, CriuOpts *ro)
 	ret = rpc_setup_opts(sk, ro, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), dump over RPC\n", CRIU_VERSION);
-		if (mem_track_wanted())	/* a swrk of its own: the tracking may be a holder's */
+		if (mem_track_wanted(false))	/* a swrk of its own: the tracking may be a holder's */
 			mem_track_allow(true);
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_dump_tasks(dirs.img_dfd, opts.tree_id);

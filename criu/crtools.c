@@ -131,7 +131,7 @@ static int cmd_dump(void)
 	if (setup_dirs_and_log(true, &dfd))
 		return 1;
 	log_version();
-	mem_track_allow(mem_track_wanted());	/* across criu processes through a holder (mem-track-holder.h) */
+	mem_track_allow(mem_track_wanted(opts.pre_dump));	/* across criu processes through a holder (mem-track-holder.h) */
 	ret = link_parent_dir(dfd, opts.prev_imgs_dir);
 	if (!ret)
 		ret = opts.pre_dump ? cr_pre_dump_tasks(dfd, opts.tree_id) : cr_dump_tasks(dfd, opts.tree_id);

@@ -46,9 +46,9 @@ static struct {
 	int manifest_fd;	/* O_PATH of its manifest.img */
 } last = { -1, -1 };
 
-bool mem_track_wanted(void)
+bool mem_track_wanted(bool pre_dump)
 {
-	return !getenv("CRIU_NO_WRITE_TRACKING") && (opts.track_mem || opts.prev_imgs_dir);
+	return !getenv("CRIU_NO_WRITE_TRACKING") && (pre_dump || opts.track_mem || opts.prev_imgs_dir);
 }
 
 /* ------------------------------------------------------------ finding a holder */
@@ -308,7 +308,7 @@ static void last_forget(void)
 void track_holder_note_pass(int img_dfd, bool ok)
 {
 	last_forget();
-	if (!ok || !opts.track_mem || getuid() != 0)
+	if (!ok || getuid() != 0)
 		return;		/* only a root criu finds a holder (uid 0, its fds need CAP_SYS_PTRACE) */
 	last.dir_fd = openat(img_dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	last.manifest_fd = openat(img_dfd, "manifest.img", O_PATH | O_CLOEXEC);

@@ -26,8 +26,12 @@ struct pstree;
 #define TRACK_HOLDER_MAX_TASKS 4096
 #define TRACK_HOLDER_LIFETIME_S 3600	/* a holder nobody takes ends after an hour */
 
-/* CLI and RPC: the pass should track writes (--track-mem or --prev-images-dir, no CRIU_NO_WRITE_TRACKING) */
-bool mem_track_wanted(void);
+/*
+ * CLI and RPC: the pass should track writes: a pre-dump (as CRIU's, it
+ * always tracks for the next pass), --track-mem or --prev-images-dir; never
+ * with CRIU_NO_WRITE_TRACKING=1 in the environment.
+ */
+bool mem_track_wanted(bool pre_dump);
 /*
  * The tree seized, nothing tracked in this criu yet: every holder whose tasks
  * are in the tree is ended (so its registrations go); its uffds are adopted
