@@ -499,8 +499,11 @@ void mem_track_pass_done(int img_dfd, bool ok)
 
 int mem_track_adopt(pid_t pid, int pidfd, int uffd)
 {
-	struct task_track *t = realloc(trk.t, (trk.nr + 1) * sizeof(*t));
+	struct task_track *t;
 
+	if (track_lookup(pid))
+		return -EEXIST;	/* two holders of one task: the first one's is kept */
+	t = realloc(trk.t, (trk.nr + 1) * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	trk.t = t;
