@@ -8,10 +8,13 @@
  * ends when all its tasks have exited, on a signal, or after
  * TRACK_HOLDER_LIFETIME_S.
  *
- * A holder is found by a /proc scan: comm "criu-track", real uid 0, the
- * same executable as this criu. Its fds are taken with pidfd_getfd()
- * through a pidfd opened before the checks, and the holder is checked alive
- * again after they are taken (the pid then still named it). A task pidfd
+ * A holder is found by a /proc scan: comm "criu-track", real uid 0; its
+ * uffds are adopted only when it runs the same executable as this criu (a
+ * holder of another build is ended when it holds a seized task, as its
+ * registrations would make the dump refuse the task's VMAs). Its fds are
+ * taken with pidfd_getfd() through a pidfd opened before the checks, and the
+ * holder is checked alive again after they are taken (the pid then still
+ * named it). A task pidfd
  * names a seized task when it has the same pidfs inode as the pidfd of the
  * seize: a pid reused by another process is another inode.
  */
@@ -75,8 +78,14 @@ static bool comm_is_holder(int proc_fd, const char *pid)
 	return n == strlen(TRACK_HOLDER_COMM) + 1 && !strncmp(buf, TRACK_HOLDER_COMM "\n", n);
 }
 
-/* pid's comm, real uid and executable say it is a holder made by this criu binary */
-static bool looks_like_holder(int proc_fd, const char *pid)
+enum holder_kind {
+	NOT_A_HOLDER,
+	HOLDER_OTHER_EXE,	/* another criu binary (rebuilt, upgraded): its layout is not trusted */
+	HOLDER_SAME_EXE,
+};
+
+/* pid's comm and real uid say it is a holder; its executable, whether this criu binary made it */
+static enum holder_kind holder_kind(int proc_fd, const char *pid)
 {
 	char path[64], buf[512];
 	struct stat self, exe;
@@ -85,23 +94,24 @@ static bool looks_like_holder(int proc_fd, const char *pid)
 	char *uid;
 
 	if (!comm_is_holder(proc_fd, pid))
-		return false;
+		return NOT_A_HOLDER;
 	snprintf(path, sizeof(path), "%s/status", pid);
 	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return NOT_A_HOLDER;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return NOT_A_HOLDER;
 	buf[n] = 0;
 	uid = strstr(buf, "\nUid:\t");
 	if (!uid || strncmp(uid + 6, "0\t", 2))
-		return false;
+		return NOT_A_HOLDER;
 	snprintf(path, sizeof(path), "%s/exe", pid);
-	if (stat("/proc/self/exe", &self) || fstatat(proc_fd, path, &exe, 0))
-		return false;
-	return self.st_dev == exe.st_dev && self.st_ino == exe.st_ino;
+	if (stat("/proc/self/exe", &self) || fstatat(proc_fd, path, &exe, 0) || self.st_dev != exe.st_dev ||
+	    self.st_ino != exe.st_ino)
+		return HOLDER_OTHER_EXE;
+	return HOLDER_SAME_EXE;
 }
 
 /* the pid of the process pidfd fd names (its fdinfo), -1 when exited, 0 when fd is no pidfd */
@@ -218,7 +228,7 @@ static int take_fds(int hfd, struct taken *t)
  * One holder: its tasks matched with the seized ones. Ended when one is in
  * the tree (true); its uffds adopted when trust (the parent is its pass's dir).
  */
-static bool holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int img_dfd)
+static bool holder_use(struct pstree *tree, int hfd, int hpid, bool adopt, int img_dfd)
 {
 	struct taken t = { .dir = -1, .manifest = -1 };
 	bool trust, ours = false;
@@ -228,7 +238,7 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int
 		pr_info("the holder %d: its fds can't be taken (%s): not used\n", hpid, strerror(-ret));
 		return false;
 	}
-	trust = allowed && same_file(t.dir, img_dfd, "parent") && same_file(t.manifest, img_dfd, "parent/manifest.img");
+	trust = adopt && same_file(t.dir, img_dfd, "parent") && same_file(t.manifest, img_dfd, "parent/manifest.img");
 	for (int i = 0; i + 1 < t.nr; i += 2) {
 		pid_t pid = pidfd_pid(t.fds[i]);
 		struct pstree_item *item = pid > 0 ? seized_task(tree, t.fds[i], pid) : NULL;
@@ -255,8 +265,8 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool allowed, int
 		pr_info("the holder %d: the write tracking of %d tasks since the parent's pass taken over\n", hpid,
 			nr_adopted);
 	} else {
-		pr_info("the holder %d tracks tasks of this tree for another dir than the parent (or tracking is off): "
-			"its tracking ends, the pages are compared\n", hpid);
+		pr_info("the holder %d tracks tasks of this tree for another dir than the parent (or another criu "
+			"binary made it, or tracking is off): its tracking ends, the pages are compared\n", hpid);
 	}
 	holder_end(hfd, hpid);
 	taken_close(&t);	/* the registrations of what was not adopted go here */
@@ -277,6 +287,7 @@ void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
 		return;
 	while ((de = readdir(d))) {
 		int hpid = atoi(de->d_name);
+		enum holder_kind kind;
 		int hfd;
 
 		if (hpid <= 0 || hpid == getpid() || !comm_is_holder(proc_fd, de->d_name))
@@ -285,8 +296,9 @@ void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
 		if (hfd < 0)
 			continue;
 		/* read after the pidfd, checked alive after: what was read is that process's */
-		if (looks_like_holder(proc_fd, de->d_name) && holder_alive(hfd))
-			found |= holder_use(tree, hfd, hpid, allowed, img_dfd);
+		kind = holder_kind(proc_fd, de->d_name);
+		if (kind != NOT_A_HOLDER && holder_alive(hfd))
+			found |= holder_use(tree, hfd, hpid, allowed && kind == HOLDER_SAME_EXE, img_dfd);
 		close(hfd);
 	}
 	closedir(d);

@@ -19,7 +19,8 @@ chain above (a swrk per pass, as runc's) and a command-line chain of
 track_task.c (pre-dump, pre-dump, dump, each --track-mem) must take pages
 unread from the "criu-track" holder the pass before left, and leave none
 after the dump; a copied parent dir, a parent dir another pass wrote into
-again, a holder of another dir and a failed pass make the next pass compare (restores still right); a holder of another
+again, a holder of another dir or of another criu binary and a failed pass
+make the next pass compare (restores still right); a holder of another
 tree is left alone and exits when its task is killed.
 Prints TAP; exit 77 when criu is missing.
 """
@@ -366,6 +367,27 @@ def cli_track_edges(work):
     reap()
 
 
+def cli_track_other_binary(work):
+    """A holder left by another criu binary (a rebuild, an upgrade): not used, but ended, so the dump
+    does not meet its registrations; the dump compares and restores right."""
+    other_criu = os.path.join(work, "criu-other")
+    shutil.copy2(CRIU, other_criu)
+    pid, result = start_track_task(work, "ob")
+    y = [os.path.join(work, "y%d" % i) for i in range(2)]
+    os.makedirs(y[0])
+    r = subprocess.run([other_criu, "pre-dump", "-t", str(pid), "-D", y[0], "-o", "log", "-v4"],
+                       capture_output=True)
+    ok(r.returncode == 0 and len(holder_of(y[0])) == 1, "a pre-dump by a copy of criu leaves a holder")
+    next_step(pid, result, 1)
+    ok(cli_pass("dump", pid, y[1], "../y0") == 0, "a dump by criu --prev-images-dir ../y0")
+    ok(tracked_pages(y[1]) == 0 and log_has(y[1], "another criu") and not holder_of(y[0]),
+       "the other binary's holder is ended, not used (%d pages taken)" % tracked_pages(y[1]))
+    reap()
+    ok(criu("restore", "-D", y[1], "-o", "rlog", "-d") == 0, "restore y1")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+
+
 def cli_track_rewritten(work):
     """A holder's dir written again by another tree's pass: the same dir, a new manifest.img: not used."""
     a, ares = start_track_task(work, "rwa")
@@ -460,6 +482,7 @@ def main():
     cli_track_chain(work)
     cli_track_edges(work)
     cli_track_rewritten(work)
+    cli_track_other_binary(work)
     if all(results):
         shutil.rmtree(work)
     else:
