@@ -8,7 +8,9 @@
  * write-protects them again. A page of a range registered since the last
  * pass that was not written holds what the last pass dumped: the parent
  * images have it, no need to read and compare it (Documentation/migration.md,
- * "Tracking within an RPC session").
+ * "Tracking within an RPC session"). Between two criu processes (the command
+ * line, runc's swrk per pass) a holder process keeps the uffds
+ * (mem-track-holder.h).
  *
  * Nothing here fails a dump: a task or range that can't be tracked is left
  * to the comparison with the parent images, and says so in the log.
