@@ -313,6 +313,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	ret = page_server_connect(&psc);
 	if (ret)
 		return ret;
+	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
 	if (ret) {
 		page_server_disconnect(&psc, true);
@@ -387,6 +388,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 			return ret;
 		}
 	}
+	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {

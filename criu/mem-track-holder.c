@@ -104,6 +104,8 @@ static enum holder_kind holder_kind(int proc_fd, const char *pid)
 	if (n <= 0)
 		return NOT_A_HOLDER;
 	buf[n] = 0;
+	if (strstr(buf, "\nState:\tZ") || strstr(buf, "\nState:\tX"))
+		return NOT_A_HOLDER;	/* exited, not yet reaped: nothing held any more */
 	uid = strstr(buf, "\nUid:\t");
 	if (!uid || strncmp(uid + 6, "0\t", 2))
 		return NOT_A_HOLDER;
@@ -273,19 +275,34 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool adopt, int i
 	return true;
 }
 
-void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
+/* The holders the /proc scan found before the seize: pidfds opened before the checks. */
+static struct {
+	int fd[TRACK_HOLDER_MAX_FOUND];
+	pid_t pid[TRACK_HOLDER_MAX_FOUND];
+	bool same_exe[TRACK_HOLDER_MAX_FOUND];
+	int nr;
+} found;
+
+static void found_forget(void)
+{
+	for (int i = 0; i < found.nr; i++)
+		close(found.fd[i]);
+	found.nr = 0;
+}
+
+void track_holders_find(void)
 {
 	_cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
-	bool found = false;
 	DIR *d;
 
+	found_forget();
 	if (proc_fd < 0)
 		return;
 	d = opendir("/proc");
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && found.nr < TRACK_HOLDER_MAX_FOUND) {
 		int hpid = atoi(de->d_name);
 		enum holder_kind kind;
 		int hfd;
@@ -297,12 +314,26 @@ void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
 			continue;
 		/* read after the pidfd, checked alive after: what was read is that process's */
 		kind = holder_kind(proc_fd, de->d_name);
-		if (kind != NOT_A_HOLDER && holder_alive(hfd))
-			found |= holder_use(tree, hfd, hpid, allowed && kind == HOLDER_SAME_EXE, img_dfd);
-		close(hfd);
+		if (kind == NOT_A_HOLDER || !holder_alive(hfd)) {
+			close(hfd);
+			continue;
+		}
+		found.fd[found.nr] = hfd;
+		found.pid[found.nr] = hpid;
+		found.same_exe[found.nr++] = kind == HOLDER_SAME_EXE;
 	}
 	closedir(d);
-	if (!found && allowed && opts.prev_imgs_dir)
+}
+
+void track_holders_take(struct pstree *tree, int img_dfd, bool allowed)
+{
+	bool ours = false;
+
+	for (int i = 0; i < found.nr; i++)
+		if (holder_alive(found.fd[i]))
+			ours |= holder_use(tree, found.fd[i], found.pid[i], allowed && found.same_exe[i], img_dfd);
+	found_forget();
+	if (!ours && allowed && opts.prev_imgs_dir)
 		pr_info("no holder of the write tracking since the parent's pass: the pages are compared\n");
 }
 

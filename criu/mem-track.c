@@ -424,6 +424,12 @@ static bool same_process(struct task_track *t)
 	return sys_pidfd_send_signal(t->pidfd, 0, NULL, 0) == 0;
 }
 
+void mem_track_before_seize(void)
+{
+	if (!trk.nr)
+		track_holders_find();
+}
+
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 {
 	bool trust = parent_is_last_pass(img_dfd);

@@ -24,6 +24,7 @@ struct pstree;
 #define TRACK_HOLDER_FD_MANIFEST 4
 #define TRACK_HOLDER_FD_TASKS 5
 #define TRACK_HOLDER_MAX_TASKS 4096
+#define TRACK_HOLDER_MAX_FOUND 64
 #define TRACK_HOLDER_LIFETIME_S 3600	/* a holder nobody takes ends after an hour */
 
 /*
@@ -33,7 +34,14 @@ struct pstree;
  */
 bool mem_track_wanted(bool pre_dump);
 /*
- * The tree seized, nothing tracked in this criu yet: every holder whose tasks
+ * Before the seize (the /proc scan stays out of the freeze), nothing tracked
+ * in this criu yet: the holders there are (their pidfds, at most
+ * TRACK_HOLDER_MAX_FOUND). A holder made between this and the seize (another
+ * criu's pass of the same tree finishing meanwhile) is not seen.
+ */
+void track_holders_find(void);
+/*
+ * The tree seized: every holder track_holders_find() saw whose tasks
  * are in the tree is ended (so its registrations go); its uffds are adopted
  * when allowed and its dir is the parent of img_dfd.
  */

@@ -26,6 +26,8 @@ struct task_track;
 
 /* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
 void mem_track_allow(bool on);
+/* Before a pass seizes the tree: the holders of a tracking from another criu (mem-track-holder.h). */
+void mem_track_before_seize(void);
 /*
  * At the start of a pass, the tree seized: for every task, the written pages
  * since the last pass (trusted only when img_dfd's parent is the last pass's
