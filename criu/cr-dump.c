@@ -206,6 +206,8 @@ static void cpu_near_task(struct cpu_near *n, struct pstree_item *item)
 	CPU_SET(st.processor, &one);
 	if (sched_setaffinity(0, sizeof(one), &one))
 		pr_debug("can't move to CPU %d near task %d: %s\n", st.processor, item->pid, strerror(errno));
+	else
+		pr_debug("on CPU %d, where task %d last ran\n", st.processor, item->pid);
 }
 
 static void cpu_near_fini(struct cpu_near *n)
