@@ -2,7 +2,7 @@
 """
 Where criu runs while it dumps, and the sleep it measures in the seize.
 
-A tree of sleepers (`sleep 100`: nanosleep with a relative timeout), pinned in
+A tree of 32 sleepers (`sleep 100`: nanosleep with a relative timeout), pinned in
 turn to each CPU criu may use, is dumped with --leave-running:
   * the seize reads a CPU's scheduler clock once for many sleepers ("clock of
     CPU N read" lines: at least one, fewer than the sleepers), and no measured
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
-SLEEPERS = 16
+SLEEPERS = 32
 results = []
 
 
