@@ -404,6 +404,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
+	struct proc_locks locks __attribute__((cleanup(proc_locks_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret, post_ret;
 
@@ -450,6 +451,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
 	/* the written pages since the last pre-dump of the session; its userfaultfds go before any VMA is read */
 	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
@@ -461,8 +463,6 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
 		ret = cg_dump_collect(&tree, &cgd);
-	if (!ret)
-		ret = check_tree_files(&tree);
 	if (!ret)
 		ret = fault_step("dump-ns-contents") ?: ns_dump_contents(img_dfd, &nss);
 	if (!ret)
@@ -501,6 +501,10 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 			break;
 	}
 	cpu_near_fini(&near);
+	if (ret)
+		goto err;
+	/* the tree's file locks, from /proc/locks read meanwhile (refusals only: nothing is written) */
+	ret = fault_step("dump-check-locks") ?: check_tree_files(&tree, &locks);
 	if (ret)
 		goto err;
 	ret = fault_step("dump-mem-collect") ?: dump_mem_collect(&mctx);

@@ -21,6 +21,64 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int pread_exact(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int pwrite_exact(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int proc_mem_readv(int mem_fd, char *dst, const struct iovec *riov, int nr, unsigned long *nr_reads)
+{
+	for (int i = 0; i < nr; i++) {
+		size_t done = 0, len = riov[i].iov_len;
+
+		while (done < len) {
+			ssize_t n = pread(mem_fd, dst + done, len - done,
+					  (off_t)((unsigned long)riov[i].iov_base + done));
+
+			if (nr_reads)
+				(*nr_reads)++;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? -errno : -EFAULT;
+			done += n;
+		}
+		dst += len;
+	}
+	return 0;
+}
+
 /* Returns bytes read (short only at EOF) or -errno. */
 int read_all(int fd, void *buf, size_t len)
 {

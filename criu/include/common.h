@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "log.h"
 
@@ -98,5 +100,15 @@ ssize_t read_record_alloc_at(int dfd, const char *path, char **ret_buf);
 ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf);
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);
+/* Exactly len bytes at off (EINTR retried): 0, -errno, or -EIO when the file ends first. */
+int pread_exact(int fd, void *buf, size_t len, off_t off);
+int pwrite_exact(int fd, const void *buf, size_t len, off_t off);
+/*
+ * The nr ranges riov of a task's memory into dst, one after the other,
+ * through its /proc/PID/mem fd (which reads pages without PROT_READ and
+ * does not pin them): 0, -errno, or -EFAULT when a range reads short.
+ * Returns the number of pread() calls in *nr_reads when it is not NULL.
+ */
+int proc_mem_readv(int mem_fd, char *dst, const struct iovec *riov, int nr, unsigned long *nr_reads);
 
 #endif

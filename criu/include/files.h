@@ -18,6 +18,7 @@
 #ifndef CRIU_FILES_H
 #define CRIU_FILES_H
 
+#include <pthread.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -141,13 +142,27 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
  */
 void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
+ * /proc/locks, read by a thread from the end of the seize on (its read waits
+ * for an RCU grace period): proc_locks_start() right after the seize,
+ * check_tree_files() waits for it, proc_locks_fini() (a cleanup) joins and
+ * frees whatever the flow did.
+ */
+struct proc_locks {
+	pthread_t thread;
+	bool started;
+	char *buf;		/* the text of /proc/locks, NUL-terminated */
+	int err;		/* -errno of the read */
+};
+void proc_locks_start(struct proc_locks *pl);
+void proc_locks_fini(struct proc_locks *pl);
+/*
  * States the dump refuses (files-check.c). check_tree_files(): before
  * anything is dumped, the tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
  * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
  * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.
  */
-int check_tree_files(struct pstree *tree);
+int check_tree_files(struct pstree *tree, struct proc_locks *pl);
 int check_fd_proc(struct pstree *tree, const struct fd_parms *p);
 /* What the fd is when criu knows the kind of object and refuses it (io_uring, fanotify...), else NULL. */
 const char *refused_fd_name(const struct fd_parms *p);
