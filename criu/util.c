@@ -162,6 +162,38 @@ ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, c
 	return len;
 }
 
+/*
+ * read_file_alloc_at() for a /proc file that the kernel shows as one seq_file record
+ * (single_open(): fdinfo/N): a read with room for all of the record returns all of it, so
+ * a read that leaves room is the whole file and the read of its end is not made.
+ */
+ssize_t read_record_alloc_at(int dfd, const char *path, char **ret_buf)
+{
+	_cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	const size_t cap = 4096;
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = read(fd, buf, cap - 1);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n < cap - 1) {
+		buf[n] = '\0';
+		*ret_buf = buf;
+		return n;
+	}
+	free(buf);
+	if (n < 0)
+		return -errno;
+	/* longer than the buffer: the whole file again, read to its end */
+	return read_file_alloc_at(dfd, path, ret_buf);
+}
+
 ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf)
 {
 	return read_file_alloc_chunked_at(dfd, path, SIZE_MAX, ret_buf);

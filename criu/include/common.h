@@ -94,6 +94,8 @@ int read_file_at(int dfd, const char *path, char *buf, size_t size);
 int write_file_at(int dfd, const char *path, const char *val);
 /* Read a whole file of any size; *ret_buf must be freed. Returns length or -errno. */
 ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf);
+/* for a /proc file shown as one seq_file record (fdinfo/N): one read when it is short */
+ssize_t read_record_alloc_at(int dfd, const char *path, char **ret_buf);
 /* The same, at most max_read bytes per read() (see parse_pid_smaps_vmflags()). */
 ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf);
 int write_all(int fd, const void *buf, size_t len);

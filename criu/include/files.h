@@ -57,6 +57,9 @@ struct dump_files_ctx {
 	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
 	struct pstree *tree;
+	bool pidfs_known;		/* pidfs_dev and pidfs_sfs are set (fill_fd_parms) */
+	dev_t pidfs_dev;		/* pidfs's st_dev: it is one superblock */
+	struct statfs pidfs_sfs;	/* its fstatfs(), the same for every pidfd */
 	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
