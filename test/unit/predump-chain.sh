@@ -2,7 +2,10 @@
 # criu pre-dump x3, then dump --prev-images-dir, restore through the parent
 # chain; a broken chain fails the restore; the same through RPC, and in ONE
 # RPC session whose passes track writes with a userfaultfd (pages taken
-# unread, every restored word checked); then across criu processes through
+# unread, every restored word checked); the final DUMP's uffds kept open
+# while it reads the VMAs and closed after (a -R dump, a failed one, a
+# task's own userfaultfd refused, an AIO ring dropping the tracking;
+# track_final_task.c); then across criu processes through
 # the "criu-track" holder: the RPC chain (a swrk per pass) and a CLI chain
 # take pages unread, no holder after the dump; a copied or rewritten parent,
 # another dir's holder and a failed pass make the next pass compare; another
