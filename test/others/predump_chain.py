@@ -16,7 +16,9 @@ mapping, a private file mapping), and the task and its child of the first
 case; the logs must show the pages taken unread, every restored word right.
 The DUMP of a session keeps the uffds open while it reads the VMAs
 (test/others/track_final_task.c): a dump with -R, its restore, a failed
-DUMP, and a task with a userfaultfd of its own, which the DUMP refuses.
+DUMP, a task with a userfaultfd of its own, which the DUMP refuses, and a
+task that sets up an AIO ring before the DUMP (its tracking dropped there,
+its VMAs read again).
 Then the tracking across criu processes (criu/mem-track-holder.c): the RPC
 chain above (a swrk per pass, as runc's) and a command-line chain of
 track_task.c (pre-dump, pre-dump, dump, each --track-mem) must take pages
