@@ -111,7 +111,7 @@ struct rst_info {
 	struct rst_ns *ns[NS_KIND_NR];	/* CREATE, JOIN_TASK: the namespace */
 	struct CoreEntry **core;	/* one per thread, core[0] = the leader */
 	struct rst_mem mem;
-	struct cr_img *pages_img;	/* keeps mem.pages_fd open */
+	int pages_fd;			/* the pages image (its fd alone), or -1; mem.pages_fd unless chain_fd */
 	int chain_fd;			/* pages gathered through the parent images (memfd), or -1 */
 	int slot;			/* index in the shared area */
 	pid_t *real_tids;		/* own pid namespace: the tids criu sees, per thread */
