@@ -4,8 +4,9 @@
  * copies of criu. Each stub moves its fds to the service fds, sets its
  * session and group, builds the memory it shares copy-on-write with its
  * children, forks them and creates its threads with their dumped ids, then
- * goes through the stages with the controller and parks in pause() until it
- * is morphed (or exits as a zombie).
+ * goes through the stages with the controller, unmaps criu from itself and
+ * parks in pause() in its trampoline until it is morphed (stub-unmap.c), or
+ * exits as a zombie.
  */
 #define LOG_PREFIX "restore: "
 #include <fcntl.h>
@@ -638,14 +639,13 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	ret = zombie ? 0 : stub_fill_self(ctx, me);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't fill its memory: %s", me->pid, strerror(-ret));
-	if (!zombie)
+	if (!zombie) {
 		stub_map_tramp(ctx, me);
-	stub_done(ctx);
-	if (zombie) {
-		stub_wait_stage(ctx, ST_ZOMBIE);
-		stub_exit_as_zombie(ctx, me);
+		/* unmaps criu, reports the stage done, parks in the trampoline (stub-unmap.c) */
+		stub_unmap_and_park(ctx, me);
 	}
-	for (;;)
-		pause();
+	stub_done(ctx);
+	stub_wait_stage(ctx, ST_ZOMBIE);
+	stub_exit_as_zombie(ctx, me);
 }
 

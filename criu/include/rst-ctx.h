@@ -106,6 +106,7 @@ struct rst_ctx {
 	bool in_stub;		/* this copy is a stub's: the fds above are the service fds */
 
 	unsigned long tramp;	/* the trampoline's reservation, 0 before */
+	unsigned long vdso_start, vdso_end;	/* criu's vdso block ([vvar]..[vdso]), every stub's too */
 	struct rst_shared *shared;
 	size_t shared_size;
 	/* restore-stages.c: criu's pidfd of each slot's process (and its pid), -1 none yet */

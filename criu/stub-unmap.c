@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A live stub drops the copy of criu it is (Documentation/restore.md, 2 and
+ * 3): at the end of stage ready it unmaps all of itself but what the morph
+ * keeps, from code in its trampoline, then reports the stage and parks there.
+ * The stubs do it at the same time, each in its own address space, with no
+ * ptrace round trip and without reading its maps (what it keeps is known:
+ * the trampoline, criu's vdso block, the VMAs it built, mem-cow.c), where the
+ * morph did it with a remote munmap per gap (bench/RESULTS.md, ninth session).
+ *
+ * Left mapped for the morph: the page of the stub's rseq area (the kernel
+ * writes it while it is registered; the morph unregisters it, step 1) and the
+ * shared area (the report of the stage goes through it). The morph unmaps
+ * them with whatever else it still finds (unmap_stub() in mem-restore.c), so
+ * a stub that could not unmap only costs time.
+ */
+#define LOG_PREFIX "restore: "
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "log.h"
+#include "pstree.h"
+#include "restore.h"
+#include "rst-ctx.h"
+
+/* Where the code goes in the trampoline (its first bytes are `syscall; int3`), and the list of gaps. */
+#define UNMAP_CODE_OFF	64UL
+#define UNMAP_LIST_OFF	RST_SCRATCH_OFF
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+#define UNMAP_LIST_MAX	((RST_TRAMP_SIZE - RST_SCRATCH_OFF) / (2 * sizeof(unsigned long)) - 1)
+
+/*
+ * Copied into the trampoline and run there, using no stack. In: rbx the list
+ * of (start, length) pairs ended by a length of 0, rdi &shared->nr_done,
+ * rsi &shared->futex. munmap each pair; then what stub_done() does (count the
+ * stage done, bump the futex, wake criu); then pause() for good.
+ */
+asm(".pushsection .text\n"
+    ".globl stub_unmap_code\n"
+    ".hidden stub_unmap_code\n"
+    "stub_unmap_code:\n\t"
+    "movq %rdi, %r12\n\t"
+    "movq %rsi, %r13\n"
+    "1:\n\t"
+    "movq 8(%rbx), %rsi\n\t"
+    "testq %rsi, %rsi\n\t"
+    "jz 2f\n\t"
+    "movq (%rbx), %rdi\n\t"
+    "movl $" STR(__NR_munmap) ", %eax\n\t"
+    "syscall\n\t"
+    "addq $16, %rbx\n\t"
+    "jmp 1b\n"
+    "2:\n\t"
+    "lock addl $1, (%r12)\n\t"
+    "lock addl $1, (%r13)\n\t"
+    "movq %r13, %rdi\n\t"
+    "movl $" STR(FUTEX_WAKE) ", %esi\n\t"
+    "movl $0x7fffffff, %edx\n\t"
+    "xorl %r10d, %r10d\n\t"
+    "movl $" STR(__NR_futex) ", %eax\n\t"
+    "syscall\n"
+    "3:\n\t"
+    "movl $" STR(__NR_pause) ", %eax\n\t"
+    "syscall\n\t"
+    "jmp 3b\n"
+    ".globl stub_unmap_code_end\n"
+    ".hidden stub_unmap_code_end\n"
+    "stub_unmap_code_end:\n"
+    ".popsection\n");
+
+extern const char stub_unmap_code[], stub_unmap_code_end[];
+_Static_assert(UNMAP_CODE_OFF + 256 <= RST_SCRATCH_OFF, "the unmap code (under 100 bytes) overlaps the list");
+
+/* The page of the stub's rseq area (glibc registered it in the stub's parent, criu), or none. */
+static int rseq_page(struct range *r)
+{
+	unsigned long a;
+
+	if (__rseq_size == 0)
+		return 0;
+	a = (unsigned long)__builtin_thread_pointer() + __rseq_offset;
+	r->start = a & ~(PAGE_SIZE - 1);
+	r->end = r->start + PAGE_SIZE;
+	return 1;
+}
+
+int stub_unmap_plan(struct rst_ctx *ctx)
+{
+	_cleanup_free_ struct cur_vma *cur = NULL;
+	int nr, ret = read_cur_maps(ctx, "self", &cur, &nr);
+
+	if (ret)
+		return pr_fail(ret, "can't read criu's own maps: %s\n", strerror(-ret));
+	ctx->vdso_start = ctx->vdso_end = 0;
+	for (int i = 0; i < nr; i++) {
+		if (!is_vdso_name(cur[i].name))
+			continue;
+		if (!ctx->vdso_start)
+			ctx->vdso_start = cur[i].start;
+		ctx->vdso_end = cur[i].end;
+	}
+	return 0;
+}
+
+/* Is thread dir name (in dfd, self/task) asleep in pause()? Its syscall file starts with the number. */
+static bool thread_in_pause(int dfd, const char *name)
+{
+	char path[300], buf[32] = "";
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/syscall", name);
+	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	return n > 0 && !strncmp(buf, STR(__NR_pause) " ", strlen(STR(__NR_pause) " "));
+}
+
+/*
+ * The thread stubs loop on pause() in criu's code (restore-stub.c): a thread
+ * made but not yet run would start in code this stub is about to unmap. So
+ * each other thread must be asleep in pause() first, where it stays until the
+ * morph seizes it and gives it its own registers. False when one is not
+ * there within a second (the morph then unmaps).
+ */
+static bool threads_parked(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	_cleanup_close_ int dfd = -1;
+	char self[32] = "";
+	DIR *d;
+
+	if (me->nr_threads < 2)
+		return true;
+	/* "PID/task/TID" */
+	if (readlinkat(ctx->proc_fd, "thread-self", self, sizeof(self) - 1) < 0)
+		return false;
+	dfd = openat(ctx->proc_fd, "self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	d = fdopendir(dup(dfd));
+	if (!d)
+		return false;
+	for (struct dirent *e; (e = readdir(d));) {
+		const char *mine = strrchr(self, '/');
+
+		if (e->d_name[0] == '.' || (mine && !strcmp(e->d_name, mine + 1)))
+			continue;
+		for (int tries = 0; !thread_in_pause(dfd, e->d_name); tries++) {
+			if (tries == 10000) {
+				closedir(d);
+				return false;
+			}
+			if (tries < 100)
+				sched_yield();
+			else
+				usleep(100);
+		}
+	}
+	closedir(d);
+	return true;
+}
+
+/*
+ * The gaps to unmap, written into the trampoline's list: every gap between
+ * what the stub keeps. Known without reading the stub's maps: it is a fork of
+ * criu, its vdso block where criu's is.
+ */
+static void write_gap_list(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	const struct rst_mem *mem = &rsti(me)->mem;
+	unsigned long *list = (unsigned long *)(ctx->tramp + UNMAP_LIST_OFF);
+	_cleanup_free_ struct range *gaps = NULL;
+	struct range keep[4];
+	int nk = 0, ng = -1;
+
+	keep[nk++] = (struct range){ ctx->tramp, ctx->tramp + RST_TRAMP_SIZE };
+	keep[nk++] = (struct range){ (unsigned long)ctx->shared, (unsigned long)ctx->shared + ctx->shared_size };
+	if (ctx->vdso_end)
+		keep[nk++] = (struct range){ ctx->vdso_start, ctx->vdso_end };
+	nk += rseq_page(&keep[nk]);
+	if (mem->mm && threads_parked(ctx, me))
+		ng = stub_gaps(mem, ctx->tramp, NULL, 0, keep, nk, &gaps);
+	/* none: the morph unmaps criu from this stub (more gaps than the list holds: the rest) */
+	if (ng < 0)
+		ng = 0;
+	if (ng > (int)UNMAP_LIST_MAX)
+		ng = UNMAP_LIST_MAX;
+	for (int g = 0; g < ng; g++) {
+		list[2 * g] = gaps[g].start;
+		list[2 * g + 1] = gaps[g].end - gaps[g].start;
+	}
+	list[2 * ng] = list[2 * ng + 1] = 0;
+}
+
+void __attribute__((noreturn)) stub_unmap_and_park(struct rst_ctx *ctx, struct pstree_item *me)
+{
+	unsigned long code = ctx->tramp + UNMAP_CODE_OFF;
+
+	memcpy((void *)code, stub_unmap_code, stub_unmap_code_end - stub_unmap_code);
+	write_gap_list(ctx, me);
+	asm volatile("jmp *%%rax"
+		     :
+		     : "a"(code), "b"(ctx->tramp + UNMAP_LIST_OFF), "D"(&ctx->shared->nr_done), "S"(&ctx->shared->futex)
+		     : "memory");
+	__builtin_unreachable();
+}
