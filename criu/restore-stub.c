@@ -69,6 +69,7 @@ stub_fail(struct rst_ctx *ctx, struct pstree_item *me, int err, const char *fmt,
 	if (__atomic_compare_exchange_n(&ctx->shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		__atomic_store_n(&ctx->shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
 	shared_wake(ctx);
+	stage_wake(ctx);
 	_exit(1);
 }
 
@@ -93,13 +94,13 @@ static bool ctl_gone(struct rst_ctx *ctx)
 static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 {
 	for (;;) {
-		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+		uint32_t f = __atomic_load_n(&ctx->shared->stage_futex, __ATOMIC_SEQ_CST);
 
 		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST) || ctl_gone(ctx))
 			_exit(1);
 		if (__atomic_load_n(&ctx->shared->stage, __ATOMIC_SEQ_CST) >= stage)
 			return;
-		shared_wait(ctx, f, 1000);
+		stage_wait(ctx, f, 1000);
 	}
 }
 
