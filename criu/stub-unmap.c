@@ -124,48 +124,61 @@ static bool thread_in_pause(int dfd, const char *name)
 	return n > 0 && !strncmp(buf, STR(__NR_pause) " ", strlen(STR(__NR_pause) " "));
 }
 
+/* How many threads of this stub but the caller (tid mine) are asleep in pause(); -errno. */
+static int threads_in_pause(struct rst_ctx *ctx, const char *mine)
+{
+	_cleanup_close_ int dfd = openat(ctx->proc_fd, "self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int n = 0, fd;
+	DIR *d;
+
+	if (dfd < 0)
+		return -errno;
+	fd = dup(dfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.' && strcmp(e->d_name, mine) && thread_in_pause(dfd, e->d_name))
+			n++;
+	closedir(d);
+	return n;
+}
+
 /*
  * The thread stubs loop on pause() in criu's code (restore-stub.c): a thread
  * made but not yet run would start in code this stub is about to unmap. So
- * each other thread must be asleep in pause() first, where it stays until the
- * morph seizes it and gives it its own registers. False when one is not
- * there within a second (the morph then unmaps).
+ * its nr_threads - 1 thread stubs must be asleep in pause() first, where they
+ * stay until the morph seizes them and gives them their own registers
+ * (counted, not each thread of the dir waited for: a fill worker just joined,
+ * mem-fill-stub.c, may still be there, exiting). False when they are not
+ * within a second (the morph then unmaps).
  */
 static bool threads_parked(struct rst_ctx *ctx, struct pstree_item *me)
 {
-	_cleanup_close_ int dfd = -1;
 	char self[32] = "";
-	DIR *d;
+	const char *mine;
 
 	if (me->nr_threads < 2)
 		return true;
 	/* "PID/task/TID" */
-	if (readlinkat(ctx->proc_fd, "thread-self", self, sizeof(self) - 1) < 0)
+	if (readlinkat(ctx->proc_fd, "thread-self", self, sizeof(self) - 1) < 0 || !(mine = strrchr(self, '/')))
 		return false;
-	dfd = openat(ctx->proc_fd, "self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return false;
-	d = fdopendir(dup(dfd));
-	if (!d)
-		return false;
-	for (struct dirent *e; (e = readdir(d));) {
-		const char *mine = strrchr(self, '/');
+	for (int tries = 0; tries < 10000; tries++) {
+		int n = threads_in_pause(ctx, mine + 1);
 
-		if (e->d_name[0] == '.' || (mine && !strcmp(e->d_name, mine + 1)))
-			continue;
-		for (int tries = 0; !thread_in_pause(dfd, e->d_name); tries++) {
-			if (tries == 10000) {
-				closedir(d);
-				return false;
-			}
-			if (tries < 100)
-				sched_yield();
-			else
-				usleep(100);
-		}
+		if (n < 0)
+			return false;
+		if (n >= me->nr_threads - 1)
+			return true;
+		if (tries < 100)
+			sched_yield();
+		else
+			usleep(100);
 	}
-	closedir(d);
-	return true;
+	return false;
 }
 
 /*
