@@ -34,13 +34,14 @@
 #define UNMAP_LIST_OFF	RST_SCRATCH_OFF
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
-#define UNMAP_LIST_MAX	((RST_TRAMP_SIZE - RST_SCRATCH_OFF) / (2 * sizeof(unsigned long)) - 1)
+#define UNMAP_LIST_MAX	((RST_TRAMP_SIZE - RST_SCRATCH_OFF) / (2 * sizeof(unsigned long)) - 2)
 
 /*
  * Copied into the trampoline and run there, using no stack. In: rbx the list
- * of (start, length) pairs ended by a length of 0, rdi &shared->nr_done,
- * rsi &shared->futex. munmap each pair; then what stub_done() does (count the
- * stage done, bump the futex, wake criu); then pause() for good.
+ * of (start, length) pairs ended by a length of 0 and followed by one more
+ * pair, the shared area, rdi &shared->nr_done, rsi &shared->futex. munmap
+ * each pair; then what stub_done() does (count the stage done, bump the
+ * futex, wake criu); then munmap the shared area, and pause() for good.
  */
 asm(".pushsection .text\n"
     ".globl stub_unmap_code\n"
@@ -65,6 +66,12 @@ asm(".pushsection .text\n"
     "movl $0x7fffffff, %edx\n\t"
     "xorl %r10d, %r10d\n\t"
     "movl $" STR(__NR_futex) ", %eax\n\t"
+    "syscall\n\t"
+    "movq 24(%rbx), %rsi\n\t"
+    "testq %rsi, %rsi\n\t"
+    "jz 3f\n\t"
+    "movq 16(%rbx), %rdi\n\t"
+    "movl $" STR(__NR_munmap) ", %eax\n\t"
     "syscall\n"
     "3:\n\t"
     "movl $" STR(__NR_pause) ", %eax\n\t"
@@ -78,12 +85,30 @@ asm(".pushsection .text\n"
 extern const char stub_unmap_code[], stub_unmap_code_end[];
 _Static_assert(UNMAP_CODE_OFF + 256 <= RST_SCRATCH_OFF, "the unmap code (under 100 bytes) overlaps the list");
 
-/* The page of the stub's rseq area (glibc registered it in the stub's parent, criu), or none. */
+/*
+ * Unregister the stub's rseq area, which glibc registered in criu: the length
+ * must be the one registered, at least 32 (the first struct rseq), more with
+ * the fields glibc's __rseq_size counts. True when none is registered now.
+ */
+static bool drop_rseq(void)
+{
+	unsigned long a = (unsigned long)__builtin_thread_pointer() + __rseq_offset;
+	unsigned int lens[] = { 32, __rseq_size, (__rseq_size + 31) & ~31U };
+
+	if (__rseq_size == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++)
+		if (lens[i] >= 32 && !syscall(__NR_rseq, a, lens[i], RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+			return true;
+	return false;
+}
+
+/* The page of the stub's rseq area, kept while it is registered (the morph unregisters it), or none. */
 static int rseq_page(struct range *r)
 {
 	unsigned long a;
 
-	if (__rseq_size == 0)
+	if (drop_rseq())
 		return 0;
 	a = (unsigned long)__builtin_thread_pointer() + __rseq_offset;
 	r->start = a & ~(PAGE_SIZE - 1);
@@ -211,6 +236,9 @@ static void write_gap_list(struct rst_ctx *ctx, struct pstree_item *me)
 		list[2 * g + 1] = gaps[g].end - gaps[g].start;
 	}
 	list[2 * ng] = list[2 * ng + 1] = 0;
+	/* unmapped last, once criu has the report */
+	list[2 * ng + 2] = (unsigned long)ctx->shared;
+	list[2 * ng + 3] = ctx->shared_size;
 }
 
 void __attribute__((noreturn)) stub_unmap_and_park(struct rst_ctx *ctx, struct pstree_item *me)
