@@ -361,8 +361,8 @@ int stub_gaps(const struct rst_mem *mem, unsigned long tramp, const struct cur_v
 
 /*
  * Unmap what is left of the stub: it unmapped criu's memory itself before it
- * parked (stub-unmap.c), all but its rseq area and the shared area, which go
- * here; a stub that could not leaves more (a remote call per gap either way).
+ * parked (stub-unmap.c), so usually nothing (its rseq page when it could not
+ * unregister it; all of criu when it could not unmap): a remote call per gap.
  */
 static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
 		      const struct cur_vma *cur, int nr)

@@ -8,11 +8,12 @@
  * the trampoline, criu's vdso block, the VMAs it built, mem-cow.c), where the
  * morph did it with a remote munmap per gap (bench/RESULTS.md, ninth session).
  *
- * Left mapped for the morph: the page of the stub's rseq area (the kernel
- * writes it while it is registered; the morph unregisters it, step 1) and the
- * shared area (the report of the stage goes through it). The morph unmaps
- * them with whatever else it still finds (unmap_stub() in mem-restore.c), so
- * a stub that could not unmap only costs time.
+ * The shared area, which the report goes through, is unmapped by the same
+ * code right after the report. The stub's rseq area is unregistered first
+ * (the kernel writes it while it is registered); when that fails its page is
+ * kept and the morph unregisters it (step 1). The morph unmaps whatever it
+ * still finds (unmap_stub() in mem-restore.c), so a stub that could not
+ * unmap only costs time.
  */
 #define LOG_PREFIX "restore: "
 #include <dirent.h>
