@@ -158,7 +158,7 @@ demo: criu/criu
 	@sh scripts/demo.sh
 
 bench: criu/criu
-	@$(MAKE) -C bench
+	@$(MAKE) -C bench run
 
 clean:
 	rm -rf build build-fuzz criu/criu test/build lib/c/libcriu.so lib/c/libcriu.so.* lib/c/libcriu.a

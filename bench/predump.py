@@ -4,9 +4,12 @@ Freeze of a final dump after pre-dumps against a plain dump, same run.
 
 A task of SIZE MiB (test/others/predump_task.c) rewrites about 3 MiB/s. It
 is dumped plainly (-R, the tree runs on), then pre-dumped three times and
-dumped with --prev-images-dir (-R). The figure is the wall time of each
-`criu dump` run (the tree is stopped for nearly all of it) and the pages it
-wrote. Usage: bench/predump.py [SIZE_MIB] (from the top of the tree).
+dumped with --prev-images-dir (-R). The figures are the wall time of each
+`criu dump` run, the frozen time of its stats-dump.img (seize to the end of
+the dump) and the pages it wrote. Since the holder of the write tracking
+(criu/mem-track-holder.c) the command-line passes track writes across
+criu processes as an RPC session does. CRIU_BIN=PATH times another binary.
+Usage: bench/predump.py [SIZE_MIB] (from the top of the tree).
 
 bench/predump.py SIZE_MIB --rpc: the same through RPC (criu swrk, pycriu of
 build/py): a plain DUMP on a connection of its own, then PRE_DUMP x3 and the
@@ -24,7 +27,7 @@ import sys
 import tempfile
 import time
 
-CRIU = os.path.abspath("criu/criu")
+CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 
 
 def run(*args):
@@ -138,11 +141,12 @@ def main():
     final = run("dump", "-R", "-t", str(pid), "-D", os.path.join(work, "final"), "--track-mem",
                 "--prev-images-dir", "../p2")
     final_pages = pages(os.path.join(work, "final"))
-    os.kill(pid, signal.SIGKILL)
-    print("| task | plain dump | pages | final dump after 3 pre-dumps | pages | ratio |")
-    print("|---|---|---|---|---|---|")
-    print("| %d MiB, ~3 MiB/s written | %.0f ms | %d | %.0f ms | %d | %.2f |" %
-          (size, plain, plain_pages, final, final_pages, final / plain))
+    os.killpg(pid, signal.SIGKILL)	# the task and its child
+    pf, ff = frozen_ms(os.path.join(work, "plain")), frozen_ms(os.path.join(work, "final"))
+    print("| task | plain dump | frozen | pages | final dump after 3 pre-dumps | frozen | pages | frozen ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("| %d MiB, ~3 MiB/s written | %.0f ms | %.0f ms | %d | %.0f ms | %.0f ms | %d | %.3f |" %
+          (size, plain, pf, plain_pages, final, ff, final_pages, ff / pf))
     if not os.environ.get("KEEP"):
         shutil.rmtree(work)
     else:

@@ -6,6 +6,7 @@
  * resumes the tree untouched (reading a task's state never changes it).
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -174,14 +175,65 @@ static int write_inventory(int img_dfd, const struct ns_set *nss)
 	return close_image_checked(img);
 }
 
+/*
+ * While a task is dumped criu runs on the CPU the task last ran on. Its remote syscalls
+ * (signal actions, prctl reads, timers: about 90 a task) are two ptrace stops each, and a
+ * stop or a resume of a task on another CPU wakes that CPU (an IPI; on a VM a halted vCPU
+ * the host has to run again): on this 2-vCPU VM, shared, a call took 7 us with both on one
+ * CPU and 50-500 us across (bench/RESULTS.md, ninth session). Only criu's own main thread
+ * moves, and only for the task's core (where nearly all of its remote syscalls are): a thread
+ * criu starts inherits its affinity, and the memory dump's page writer must not be kept on
+ * the reader's CPU. The task's affinity is not touched. A CPU criu may not use is left alone.
+ */
+struct cpu_near {
+	bool saved, moved;
+	cpu_set_t allowed;	/* criu's own affinity before the dump's loop */
+};
+
+static void cpu_near_init(struct cpu_near *n)
+{
+	n->saved = !sched_getaffinity(0, sizeof(n->allowed), &n->allowed);
+}
+
+static void cpu_near_task(struct cpu_near *n, struct pstree_item *item)
+{
+	struct proc_pid_stat st;
+	cpu_set_t one;
+
+	if (!n->saved || item->state == TASK_DEAD || parse_pid_stat(item->proc_dfd, &st))
+		return;
+	if (st.processor < 0 || st.processor >= CPU_SETSIZE || !CPU_ISSET(st.processor, &n->allowed))
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(st.processor, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		pr_debug("can't move to CPU %d near task %d: %s\n", st.processor, item->pid, strerror(errno));
+		return;
+	}
+	n->moved = true;
+	pr_debug("on CPU %d, where task %d last ran\n", st.processor, item->pid);
+}
+
+/* criu's own affinity back, after a task's core */
+static void cpu_near_back(struct cpu_near *n)
+{
+	if (!n->moved)
+		return;
+	if (sched_setaffinity(0, sizeof(n->allowed), &n->allowed))
+		pr_warn("can't put criu's CPU affinity back: %s\n", strerror(errno));
+	n->moved = false;
+}
+
 static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
-			 struct dump_mem_ctx *mctx)
+			 struct dump_mem_ctx *mctx, struct cpu_near *near)
 {
 	uint64_t mem_start;
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
+	cpu_near_task(near, item);
 	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
+	cpu_near_back(near);
 	if (ret || item->state == TASK_DEAD)
 		return ret;
 	mem_start = stats_now_us();
@@ -313,6 +365,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	ret = page_server_connect(&psc);
 	if (ret)
 		return ret;
+	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
 	if (ret) {
 		page_server_disconnect(&psc, true);
@@ -352,6 +405,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct pstree tree = { .items = LIST_HEAD_INIT(tree.items) };
 	struct dump_files_ctx fctx = {};
 	struct dump_mem_ctx mctx = {};
+	struct cpu_near near = {};
 	struct ns_set nss = {};
 	struct cg_dump cgd = {};
 	struct freezer fz = {};
@@ -360,6 +414,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
 	struct dump_stats st = { .start = stats_now_us() };
+	struct proc_locks locks __attribute__((cleanup(proc_locks_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret, post_ret;
 
@@ -386,6 +441,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 			return ret;
 		}
 	}
+	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {
@@ -406,6 +462,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
 	/* the written pages since the last pre-dump of the session; its userfaultfds go before any VMA is read */
 	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
@@ -417,8 +474,6 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		ret = fault_step("dump-ns-collect") ?: ns_collect_tree(&tree, &nss);
 	if (!ret)
 		ret = cg_dump_collect(&tree, &cgd);
-	if (!ret)
-		ret = check_tree_files(&tree);
 	if (!ret)
 		ret = fault_step("dump-ns-contents") ?: ns_dump_contents(img_dfd, &nss);
 	if (!ret)
@@ -449,11 +504,16 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		goto err;
 
 	/* each task's private pages are copied by the threads while the next tasks are dumped */
+	cpu_near_init(&near);
 	for_each_pstree_item(&tree, item) {
-		ret = dump_one_task(img_dfd, item, &fctx, &mctx);
+		ret = dump_one_task(img_dfd, item, &fctx, &mctx, &near);
 		if (ret)
 			goto err;
 	}
+	/* the tree's file locks, from /proc/locks read meanwhile (refusals only: nothing is written) */
+	ret = fault_step("dump-check-locks") ?: check_tree_files(&tree, &locks);
+	if (ret)
+		goto err;
 	ret = fault_step("dump-mem-collect") ?: dump_mem_collect(&mctx);
 	if (ret)
 		goto err;

@@ -24,6 +24,7 @@
 #include "common.h"
 #include "kerndat.h"
 #include "mem-track.h"
+#include "mem-track-holder.h"
 #include "compel/compel.h"
 #include "config.h"
 #include "cr_options.h"
@@ -187,8 +188,8 @@ static int do_pre_dump(int sk, CriuReq *req)
 	ret = rpc_setup_opts(sk, req->opts, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), pre-dump over RPC\n", CRIU_VERSION);
-		/* the passes of a PRE_DUMP session share this process: they track writes (mem-track.h) */
-		mem_track_allow(req->type == CRIU_REQ_TYPE__PRE_DUMP && !getenv("CRIU_NO_WRITE_TRACKING"));
+		/* a pre-dump tracks writes: for the next PRE_DUMP of this session, or a next criu (a holder) */
+		mem_track_allow(mem_track_wanted(true));
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_pre_dump_tasks(dirs.img_dfd, opts.tree_id);
 		if (ret)
@@ -211,6 +212,8 @@ static int do_dump(int sk, CriuOpts *ro)
 	ret = rpc_setup_opts(sk, ro, RPC_DUMP, &dirs);
 	if (!ret) {
 		pr_info("Version: %s (pidfd edition), dump over RPC\n", CRIU_VERSION);
+		if (mem_track_wanted(false))	/* a swrk of its own: the tracking may be a holder's */
+			mem_track_allow(true);
 		ret = dedup_dump_allowed() ?: link_parent_dir(dirs.img_dfd, opts.prev_imgs_dir) ?:
 		      cr_dump_tasks(dirs.img_dfd, opts.tree_id);
 		mem_track_pass_done(dirs.img_dfd, false);	/* the session ends with the DUMP */
@@ -505,6 +508,7 @@ int cr_service_work(int sk)
 		log_first_err_reset();
 		ret = rpc_recv(sk, &req);
 		if (ret == -ECONNRESET) {
+			track_holder_leave();	/* runc's swrk per pre-dump: the next swrk takes the tracking */
 			mem_track_allow(false);
 			pr_info("the client closed the session\n");
 			return failed ? -EIO : 0;
@@ -530,6 +534,7 @@ int cr_service_work(int sk)
 		if (log_first_err())
 			failed = true;
 		if (!more) {
+			track_holder_leave();
 			mem_track_allow(false);
 			return failed ? -EIO : 0;
 		}

@@ -28,6 +28,8 @@
 #include "tls.h"
 #include "version.h"
 #include "dedup.h"
+#include "mem-track.h"
+#include "mem-track-holder.h"
 
 /* criu swrk FD: the RPC worker (cr-service.c), when it is built in */
 
@@ -129,6 +131,7 @@ static int cmd_dump(void)
 	if (setup_dirs_and_log(true, &dfd))
 		return 1;
 	log_version();
+	mem_track_allow(mem_track_wanted(opts.pre_dump));	/* across criu processes through a holder (mem-track-holder.h) */
 	ret = link_parent_dir(dfd, opts.prev_imgs_dir);
 	if (!ret)
 		ret = opts.pre_dump ? cr_pre_dump_tasks(dfd, opts.tree_id) : cr_dump_tasks(dfd, opts.tree_id);
@@ -138,6 +141,11 @@ static int cmd_dump(void)
 		pr_info("Dumping finished successfully\n");
 	if (!ret)
 		ret = dedup_after_dump(dfd);
+	if (!ret && opts.pre_dump)
+		track_holder_leave();
+	if (!opts.pre_dump)
+		mem_track_pass_done(dfd, false);	/* the count of pages taken unread; every uffd closed */
+	mem_track_close_all();
 	close(dfd);
 	log_fini();
 	if (ret == CR_DUMP_POST_SCRIPT_FAILED)

@@ -516,8 +516,13 @@ int dedup_consume(int img_dfd)
 	int dfd = img_dfd, ret = 0, level = 0;
 
 	for (;;) {
+		_cleanup_close_ int lock = images_dir_claim(dfd, "its pages are left whole");
 		int pfd;
 
+		if (lock < 0) {	/* a dump, a dedup or a page server is in this dir: hands off */
+			ret = lock;
+			break;
+		}
 		ret = write_mark(dfd);
 		if (ret) {
 			pr_err("level %d: can't write %s: %s\n", level, DEDUP_MARK, strerror(-ret));

@@ -7,7 +7,11 @@
  *    (file-lock.c, from the fd's fdinfo "lock:" lines). /proc/locks, read
  *    once before anything is dumped, also finds the locks of the tree's
  *    tasks held without an fd (a flock() on a file only mapped any more),
- *    which are refused either way;
+ *    which are refused either way. Reading /proc/locks takes the kernel's
+ *    file_rwsem for write, which waits for an RCU grace period (about
+ *    12 ms here, whatever the file holds): a thread reads it from the end
+ *    of the seize on, so that the wait overlaps the dump's other first
+ *    steps instead of lengthening the freeze (proc_locks_start());
  *  - a /proc file of a task of the tree (/proc/PID/maps, /proc/PID/stat, the
  *    directory /proc/PID, ...) when the tree has a pid or mount namespace
  *    of its own: the path would name another process or nothing in criu's
@@ -20,6 +24,7 @@
  * tree is resumed untouched by cr_dump_tasks().
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdio.h>
@@ -202,61 +207,104 @@ static bool maps_inode(struct pstree_item *item, dev_t dev, unsigned long ino)
  * --file-locks, or when no fd of the task holds it. (OFD locks show pid -1:
  * only their fds tell, see dump_fd_locks() in file-lock.c.)
  */
-static int check_proc_locks(struct pstree *tree)
+static int check_lock_line(struct pstree *tree, const char *line)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
-	char line[512];
+	struct pstree_item *item;
+	struct file_lock_line l;
+	int fd;
 
-	if (!f)
-		return pr_fail_errno("can't open /proc/locks");
-	while (fgets(line, sizeof(line), f)) {
-		struct pstree_item *item;
-		struct file_lock_line l;
-		int fd;
+	if (parse_lock_line(line, &l) || l.waiter)
+		return 0;
+	item = tree_task_of(tree, l.pid);
+	if (!item)
+		return 0;
+	fd = lock_fd(item, &l);
+	/* with --file-locks, the fd's lines are dumped (file-lock.c) */
+	if (fd >= 0 && opts.file_locks)
+		return 0;
+	if (fd >= 0) {
+		char link[PATH_MAX] = "?", name[32];
+		ssize_t n;
 
-		if (parse_lock_line(line, &l) || l.waiter)
-			continue;
-		item = tree_task_of(tree, l.pid);
-		if (!item)
-			continue;
-		fd = lock_fd(item, &l);
-		/* with --file-locks, the fd's lines are dumped (file-lock.c) */
-		if (fd >= 0 && opts.file_locks)
-			continue;
-		if (fd >= 0) {
-			char link[PATH_MAX] = "?", name[32];
-			ssize_t n;
-
-			snprintf(name, sizeof(name), "fd/%d", fd);
-			n = readlinkat(item->proc_dfd, name, link, sizeof(link) - 1);
-			link[n > 0 ? n : 1] = '\0';
-			return pr_fail(-EOPNOTSUPP,
-				       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks without "
-				       "--file-locks\n", fd,
-				       item->pid, link, l.access, lock_kind_name(l.kind));
-		}
-		/*
-		 * /proc/locks names the pid of the process that took the lock; once that
-		 * one is gone, a new process that got its pid number is named instead
-		 * (a shell's `flock` utility, exited, holding a lock for the shell).
-		 */
-		if (!maps_inode(item, l.dev, l.ino)) {
-			pr_debug("a %s %s on inode %u:%u:%lu names task %d, which has no fd or mapping of it: its "
-				 "owner is gone and the pid was reused\n",
-				 l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino, item->pid);
-			continue;
-		}
+		snprintf(name, sizeof(name), "fd/%d", fd);
+		n = readlinkat(item->proc_dfd, name, link, sizeof(link) - 1);
+		link[n > 0 ? n : 1] = '\0';
 		return pr_fail(-EOPNOTSUPP,
-			       "task %d holds a %s %s on inode %u:%u:%lu through no fd (a mapping?): criu can't dump "
-			       "a lock held through no fd\n",
-			       item->pid, l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino);
+			       "fd %d of task %d (%s) holds a %s %s: criu can't dump file locks without "
+			       "--file-locks\n", fd,
+			       item->pid, link, l.access, lock_kind_name(l.kind));
 	}
+	/*
+	 * /proc/locks names the pid of the process that took the lock; once that
+	 * one is gone, a new process that got its pid number is named instead
+	 * (a shell's `flock` utility, exited, holding a lock for the shell).
+	 */
+	if (!maps_inode(item, l.dev, l.ino)) {
+		pr_debug("a %s %s on inode %u:%u:%lu names task %d, which has no fd or mapping of it: its "
+			 "owner is gone and the pid was reused\n",
+			 l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino, item->pid);
+		return 0;
+	}
+	return pr_fail(-EOPNOTSUPP,
+		       "task %d holds a %s %s on inode %u:%u:%lu through no fd (a mapping?): criu can't dump "
+		       "a lock held through no fd\n",
+		       item->pid, l.access, lock_kind_name(l.kind), major(l.dev), minor(l.dev), l.ino);
+}
+
+static void *proc_locks_read(void *arg)
+{
+	struct proc_locks *pl = arg;
+	ssize_t n = read_file_alloc_at(AT_FDCWD, "/proc/locks", &pl->buf);
+
+	pl->err = n < 0 ? (int)n : 0;
+	return NULL;
+}
+
+void proc_locks_start(struct proc_locks *pl)
+{
+	int err = pthread_create(&pl->thread, NULL, proc_locks_read, pl);
+
+	pl->started = !err;
+	if (err)	/* check_tree_files() reads it itself */
+		pr_debug("no thread for /proc/locks (%s): read when checked\n", strerror(err));
+}
+
+static int proc_locks_take(struct proc_locks *pl)
+{
+	if (pl->started) {
+		pthread_join(pl->thread, NULL);
+		pl->started = false;
+	} else if (!pl->buf && !pl->err) {
+		proc_locks_read(pl);
+	}
+	if (pl->err)
+		return pr_fail(pl->err, "can't read /proc/locks: %s\n", strerror(-pl->err));
 	return 0;
 }
 
-int check_tree_files(struct pstree *tree)
+void proc_locks_fini(struct proc_locks *pl)
 {
-	return check_proc_locks(tree);
+	if (pl->started)
+		pthread_join(pl->thread, NULL);
+	pl->started = false;
+	free(pl->buf);
+	pl->buf = NULL;
+}
+
+/* Each line of /proc/locks, as read by proc_locks_start() after the seize (or now). */
+static int check_proc_locks(struct pstree *tree, struct proc_locks *pl)
+{
+	char *line, *save = NULL;
+	int ret = proc_locks_take(pl);
+
+	for (line = strtok_r(pl->buf, "\n", &save); !ret && line; line = strtok_r(NULL, "\n", &save))
+		ret = check_lock_line(tree, line);
+	return ret;
+}
+
+int check_tree_files(struct pstree *tree, struct proc_locks *pl)
+{
+	return check_proc_locks(tree, pl);
 }
 
 /* Kernel objects behind an fd that criu knows and refuses, by their anon inode name. */

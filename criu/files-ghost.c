@@ -861,22 +861,6 @@ static int ghost_create(uint32_t gid, int dfd, const char *name, const GhostFile
 	return pr_fail(-EEXIST, "ghost %u: no free temporary name next to %s\n", gid, name);
 }
 
-static int ghost_write(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /* len bytes of the image to fd at off; len 0: up to the image's end (images without chunks). */
 static int ghost_fill_range(struct cr_img *img, int fd, char *buf, uint64_t off, uint64_t len, bool to_eof)
 {
@@ -889,7 +873,7 @@ static int ghost_fill_range(struct cr_img *img, int fd, char *buf, uint64_t off,
 			return n;
 		if (n == 0)
 			break;
-		ret = ghost_write(fd, buf, n, off);
+		ret = pwrite_exact(fd, buf, n, off);
 		if (ret)
 			return pr_fail(ret, "%s: can't write the contents: %s\n", img_name(img), strerror(-ret));
 		off += n;

@@ -288,7 +288,29 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 }
 
 
-static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p)
+/*
+ * fstatfs() of a file, but for a pidfd: pidfs is a single superblock, so once one
+ * pidfd has shown its st_dev, a file with that st_dev is on pidfs and has the
+ * same statfs (one syscall less per pidfd, of about 15).
+ */
+static int fd_statfs(struct dump_files_ctx *ctx, const struct fd_parms *p, struct statfs *ret_sfs)
+{
+	if (ctx->pidfs_known && p->stat.st_dev == ctx->pidfs_dev) {
+		*ret_sfs = ctx->pidfs_sfs;
+		return 0;
+	}
+	if (fstatfs(p->lfd, ret_sfs))
+		return -errno;
+	if (ret_sfs->f_type == PID_FS_MAGIC) {
+		ctx->pidfs_sfs = *ret_sfs;
+		ctx->pidfs_dev = p->stat.st_dev;
+		ctx->pidfs_known = true;
+	}
+	return 0;
+}
+
+static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, int fd,
+			 struct fd_parms *p)
 {
 	ssize_t n;
 	int ret;
@@ -299,8 +321,11 @@ static int fill_fd_parms(struct pstree_item *item, int fd_dfd, int fd, struct fd
 	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
 	if (p->lfd < 0)
 		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
-	if (fstat(p->lfd, &p->stat) || fstatfs(p->lfd, &p->sfs))
+	if (fstat(p->lfd, &p->stat))
 		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
+	ret = fd_statfs(ctx, p, &p->sfs);
+	if (ret)
+		return pr_fail(ret, "can't statfs fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
 	if (p->sfs.f_type == PID_FS_MAGIC) {
 		/* every pidfd's link, thread pidfds' too (KERNEL-FACTS 1a): one proc lookup less per pidfd */
 		snprintf(p->link, sizeof(p->link), "anon_inode:[pidfd]");
@@ -382,7 +407,7 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
 	fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd_dfd < 0)
 		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
-	ret = fill_fd_parms(item, fd_dfd, fd, &p);
+	ret = fill_fd_parms(ctx, item, fd_dfd, fd, &p);
 	if (!ret)
 		ret = dump_fd_object(ctx, &p, ret_id, &t);
 	if (p.lfd > 0)
@@ -470,7 +495,7 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 	for (int i = 0; i < nr && !ret; i++) {
 		struct fd_parms p;
 
-		ret = fill_fd_parms(item, fd_dfd, fds[i], &p);
+		ret = fill_fd_parms(ctx, item, fd_dfd, fds[i], &p);
 		if (!ret)
 			ret = dump_one_file(ctx, &p, img);
 		if (p.lfd > 0)

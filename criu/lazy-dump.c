@@ -208,15 +208,7 @@ static int read_task(const struct lazy_dump_task *t, uint64_t addr, size_t len, 
 	ssize_t n = process_vm_readv(t->pid, &l, 1, &r, 1, 0);
 	size_t done = n > 0 ? (size_t)n : 0;
 
-	while (done < len) {
-		n = pread(t->mem_fd, buf + done, len - done, (off_t)(addr + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += n;
-	}
-	return 0;
+	return pread_exact(t->mem_fd, buf + done, len - done, (off_t)(addr + done));
 }
 
 static int serve_get(void *arg, struct ps_conn *c, const struct ps_iov *iov)

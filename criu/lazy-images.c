@@ -84,22 +84,6 @@ static ssize_t find_entry(const struct pagemap_read *r, uint64_t addr)
 	return lo < r->nr && r->pmes[lo]->vaddr <= addr ? (ssize_t)lo : -1;
 }
 
-static int pread_pages(int fd, char *buf, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 static int serve_get(void *arg, struct ps_conn *c, const struct ps_iov *iov)
 {
 	struct lazy_images *li = arg;
@@ -122,7 +106,7 @@ static int serve_get(void *arg, struct ps_conn *c, const struct ps_iov *iov)
 			       "not a lazy page");
 	delta = iov->vaddr - pe->vaddr;
 	nr = min(min(iov->nr_pages, pe->nr_pages - delta / PAGE_SIZE), (uint64_t)(SERVE_BUF / PAGE_SIZE));
-	ret = pread_pages(t->r.pages_fd, li->buf, nr * PAGE_SIZE, (off_t)(t->r.offset[i] + delta));
+	ret = pread_exact(t->r.pages_fd, li->buf, nr * PAGE_SIZE, (off_t)(t->r.offset[i] + delta));
 	if (ret)
 		return pr_fail(ret, "task %" PRIu64 ": can't read its pages at %#" PRIx64 ": %s\n", t->vpid, iov->vaddr,
 			       strerror(-ret));

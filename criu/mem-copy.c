@@ -100,46 +100,14 @@ static size_t find_run(const struct mem_copy_job *j, uint64_t off)
 	return lo;
 }
 
-static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /* len bytes of the ranges riov into dst through /proc/PID/mem (reads what process_vm_readv() can't). */
 static int read_mem(struct mem_copy_job *j, char *dst, const struct iovec *riov, int nr)
 {
-	for (int i = 0; i < nr; i++) {
-		size_t done = 0;
+	unsigned long reads = 0;
+	int ret = proc_mem_readv(j->mem_fd, dst, riov, nr, &reads);
 
-		while (done < riov[i].iov_len) {
-			ssize_t n = pread(j->mem_fd, dst + done, riov[i].iov_len - done,
-					  (off_t)((unsigned long)riov[i].iov_base + done));
-
-			__atomic_add_fetch(&j->nr_memread, 1, __ATOMIC_RELAXED);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return -errno;
-			if (n == 0)
-				return -EFAULT;
-			done += n;
-		}
-		dst += riov[i].iov_len;
-	}
-	return 0;
+	__atomic_add_fetch(&j->nr_memread, reads, __ATOMIC_RELAXED);
+	return ret;
 }
 
 /* One chunk: bytes at off of the image, from the nr ranges riov (all forced or none), through buf. */
@@ -161,7 +129,7 @@ static int copy_chunk(struct mem_copy_job *j, char *buf, uint64_t off, size_t by
 	if (ret)
 		return ret;
 	*crc = crc32c(*crc, buf, bytes);
-	return pwrite_all(j->fd, buf, bytes, (off_t)off);
+	return pwrite_exact(j->fd, buf, bytes, (off_t)off);
 }
 
 /* The piece's bytes; on failure *ret_addr is where in the task. */

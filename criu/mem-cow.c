@@ -207,22 +207,6 @@ static int get_pages_fd(struct rst_ctx *ctx, struct cow_ctx *c)
 	return c->pages_fd;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t r = pread(fd, buf, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r ? -errno : -EIO;
-		buf = (char *)buf + r;
-		len -= r;
-		off += r;
-	}
-	return 0;
-}
-
 static int fill_pme_offsets(struct cow_ctx *c)
 {
 	uint64_t off = 0;
@@ -336,7 +320,7 @@ static int settle_present(struct rst_ctx *ctx, struct cow_ctx *c, uint64_t addr,
 		return fd;
 	while (len) {
 		size_t n = min(len, CMP_CHUNK);
-		int ret = pread_all(fd, c->buf, n, off);
+		int ret = pread_exact(fd, c->buf, n, off);
 
 		if (ret)
 			return pr_fail(ret, "task %d: can't read its pages at %" PRIu64 ": %s\n", c->me->pid, off,
@@ -408,7 +392,7 @@ static int fill_vma(struct rst_ctx *ctx, struct cow_ctx *c, const VmaEntry *v)
 			break;
 		if (!pme_present(pe))
 			continue;
-		ret = pread_all(fd, (void *)(uintptr_t)s, e - s, c->pme_off[i] + (s - pe->vaddr));
+		ret = pread_exact(fd, (void *)(uintptr_t)s, e - s, c->pme_off[i] + (s - pe->vaddr));
 		if (ret)
 			return pr_fail(ret, "task %d: can't read its pages for %#" PRIx64 ": %s\n", c->me->pid, s,
 				       strerror(-ret));

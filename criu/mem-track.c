@@ -31,6 +31,7 @@
 #include "compel/compel.h"
 #include "dump-core.h"
 #include "mem-track.h"
+#include "mem-track-holder.h"
 #include "proc_parse.h"
 #include "pstree.h"
 #include "syscalls.h"
@@ -156,6 +157,7 @@ void mem_track_close_all(void)
 	trk.t = NULL;
 	trk.nr = 0;
 	trk.have_dir = false;
+	track_holder_note_pass(-1, false);
 }
 
 static struct task_track *track_lookup(pid_t pid)
@@ -422,11 +424,21 @@ static bool same_process(struct task_track *t)
 	return sys_pidfd_send_signal(t->pidfd, 0, NULL, 0) == 0;
 }
 
+void mem_track_before_seize(void)
+{
+	if (!trk.nr)
+		track_holders_find();
+}
+
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 {
 	bool trust = parent_is_last_pass(img_dfd);
 	struct pstree_item *item;
 
+	if (!trk.nr) {	/* a criu of its own for this pass: a holder may have the tracking since the last one */
+		track_holders_take(tree, img_dfd, trk.allowed);
+		trust = parent_is_last_pass(img_dfd);
+	}
 	if (!trk.allowed)
 		return;
 	if (!trust && trk.nr)
@@ -488,4 +500,40 @@ void mem_track_pass_done(int img_dfd, bool ok)
 	trk.have_dir = true;
 	trk.dev = st.st_dev;
 	trk.ino = st.st_ino;
+	track_holder_note_pass(img_dfd, true);
+}
+
+int mem_track_adopt(pid_t pid, int pidfd, int uffd)
+{
+	struct task_track *t;
+
+	if (track_lookup(pid))
+		return -EEXIST;	/* two holders of one task: the first one's is kept */
+	t = realloc(trk.t, (trk.nr + 1) * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	trk.t = t;
+	trk.t[trk.nr++] = (struct task_track){ .pid = pid, .pidfd = pidfd, .uffd = uffd };
+	return 0;
+}
+
+void mem_track_adopt_dir(dev_t dev, ino_t ino)
+{
+	trk.have_dir = true;
+	trk.dev = dev;
+	trk.ino = ino;
+}
+
+int mem_track_held(int *fds, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < trk.nr && n < max; i++) {
+		if (!trk.t[i].pid || trk.t[i].uffd < 0)
+			continue;
+		fds[2 * n] = trk.t[i].pidfd;
+		fds[2 * n + 1] = trk.t[i].uffd;
+		n++;
+	}
+	return n;
 }

@@ -868,7 +868,7 @@ static int dump_pages_to(struct mm_dump *d, int pm_fd, struct page_xfer *xp, con
 	return ret;
 }
 
-static unsigned long find_brk(struct mm_dump *d, struct pstree_item *item, const struct proc_pid_stat *st)
+static unsigned long find_brk(const struct mm_dump *d, const struct proc_pid_stat *st)
 {
 	if (d->have_brk)
 		return d->brk;
@@ -927,7 +927,7 @@ static int write_mm_image(struct mm_dump *d, struct pstree_item *item)
 	mm.mm_end_data = st.end_data;
 	mm.mm_start_stack = st.start_stack;
 	mm.mm_start_brk = st.start_brk;
-	mm.mm_brk = find_brk(d, item, &st);
+	mm.mm_brk = find_brk(d, &st);
 	mm.mm_arg_start = st.arg_start;
 	mm.mm_arg_end = st.arg_end;
 	mm.mm_env_start = st.env_start;

@@ -59,16 +59,7 @@ static int local_read(struct page_source *s, pid_t pid, uint64_t vaddr, uint64_t
 			fd = ls->tasks[i].fd;
 	if (fd < 0)
 		return -ENOENT;
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -EIO;	/* short: the image lost its tail */
-		done += n;
-	}
-	return 0;
+	return pread_exact(fd, buf, len, (off_t)off);	/* -EIO: the image lost its tail */
 }
 
 static void local_destroy(struct page_source *s)

@@ -390,24 +390,7 @@ static int copy_with_mem(struct page_copier *pc, char *dst)
 
 	if (fd < 0)
 		return fd;
-	for (int i = 0; i < pc->nr_iov; i++) {
-		size_t done = 0, len = pc->riov[i].iov_len;
-
-		while (done < len) {
-			ssize_t n = pread(pc->mem_fd, dst + done, len - done,
-					  (off_t)((unsigned long)pc->riov[i].iov_base + done));
-			pc->nr_memread++;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return -errno;
-			if (n == 0)
-				return -EFAULT;
-			done += n;
-		}
-		dst += len;
-	}
-	return 0;
+	return proc_mem_readv(fd, dst, pc->riov, pc->nr_iov, &pc->nr_memread);
 }
 
 /* A write to the pages image failed (ENOSPC, EIO): say which file, once. */
@@ -868,21 +851,11 @@ static int open_mem_fd(struct page_copier *pc)
  */
 static int read_task_pages(struct page_copier *pc, unsigned long addr, unsigned long nr, char *buf)
 {
-	size_t done = 0, len = nr * PAGE_SIZE;
 	int fd = open_mem_fd(pc);
 
 	if (fd < 0)
 		return fd;
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, (off_t)(addr + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += n;
-	}
-	return 0;
+	return pread_exact(fd, buf, nr * PAGE_SIZE, (off_t)addr);
 }
 
 /* 1 when mine (the task's page at addr) is what the parent images hold for addr, 0 when not or none. */

@@ -654,7 +654,7 @@ int parse_pid_fdinfo(int proc_dfd, int fd, struct proc_fdinfo *ret)
 	ssize_t n;
 
 	snprintf(name, sizeof(name), "fdinfo/%d", fd);
-	n = read_file_alloc_at(proc_dfd, name, &buf);
+	n = read_record_alloc_at(proc_dfd, name, &buf);
 	if (n < 0)
 		return n;
 	return parse_fdinfo_buf(buf, ret);

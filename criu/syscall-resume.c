@@ -158,24 +158,6 @@ static int read_exec_start(int dfd, const char *path, uint64_t *ret)
 	return 0;
 }
 
-void sc_note_sleep(int proc_dfd, pid_t tid, struct sc_sleep *s)
-{
-	struct proc_pid_stat st;
-	char path[64];
-	_cleanup_close_ int dfd = -1;
-
-	s->ok = false;
-	snprintf(path, sizeof(path), "task/%d", tid);
-	dfd = openat(proc_dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || parse_pid_stat(dfd, &st) || st.state != 'S')
-		return;
-	if (read_exec_start(dfd, "sched", &s->since))
-		return;
-	if (read_file_at(dfd, "wchan", s->wchan, sizeof(s->wchan)) < 0)
-		s->wchan[0] = '\0';
-	s->cpu = st.processor;
-	s->ok = true;
-}
 
 /*
  * A thread in restart_syscall(): the kernel restarted a call of it already (after a stop
@@ -215,7 +197,7 @@ static compel_regs_t effective(const compel_regs_t *r, long nr)
  * than the others by the time the CPU spent in interrupts and stolen by the hypervisor, so a
  * time measured with it is never longer than the real one.
  */
-static int cpu_clock_now(int cpu, uint64_t *ret)
+static int cpu_clock_read(int cpu, uint64_t *ret)
 {
 	cpu_set_t old, one;
 	struct timespec ts;
@@ -236,13 +218,96 @@ static int cpu_clock_now(int cpu, uint64_t *ret)
 	return ret2;
 }
 
+/*
+ * One reading of each CPU's clock serves every thread noted while it is fresh (CLOCK_NOW_AGE_NS
+ * of criu's monotonic clock): moving criu onto a CPU waits for that CPU, 2-5 ms when another
+ * process runs there, and the seize used to pay it for each sleeping thread.
+ *
+ * Why a shared reading never makes a sleep longer than the real one: the thread is noted
+ * before seize wakes it, so the reading (taken before the note, or during it) is earlier than
+ * the wake-up, and reading - since <= wake-up - since, on the one clock of that CPU. A reading
+ * older than the thread's last run on the CPU (since > reading) can't be used (it would be a
+ * negative time): the CPU is read again, which is still before the wake-up. What is lost: the
+ * time from the reading to the wake-up is not counted as slept, at most CLOCK_NOW_AGE_NS plus
+ * the seize of that thread; the call gets that much more of its timeout back, never less.
+ */
+#define CLOCK_NOW_AGE_NS (2 * NSEC_PER_MSEC)
+
+struct cpu_clock_cache {
+	int cpu;		/* -1: empty */
+	uint64_t clock;		/* the CPU's task clock, ns */
+	int64_t taken;		/* criu's CLOCK_MONOTONIC when read, ns */
+};
+
+/* a few slots, the last CPUs read: a tree's threads sleep on every CPU of a small machine */
+#define CLOCK_CACHE_SLOTS 8
+static struct cpu_clock_cache clock_cache[CLOCK_CACHE_SLOTS] = { [0 ... CLOCK_CACHE_SLOTS - 1] = { .cpu = -1 } };
+static unsigned int clock_cache_next;
+static unsigned int clock_reads;	/* CPU clock readings (moves of criu), for the log */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* The clock of cpu at a moment after since and before now, from the cache or read. */
+static int cpu_clock_since(int cpu, uint64_t since, uint64_t *ret)
+{
+	struct cpu_clock_cache *c = NULL;
+	int64_t now = mono_ns();
+	int ret2;
+
+	for (int i = 0; i < CLOCK_CACHE_SLOTS; i++)
+		if (clock_cache[i].cpu == cpu)
+			c = &clock_cache[i];
+	if (c && c->clock >= since && now - c->taken <= CLOCK_NOW_AGE_NS) {
+		*ret = c->clock;
+		return 0;
+	}
+	if (!c) {
+		c = &clock_cache[clock_cache_next++ % CLOCK_CACHE_SLOTS];
+		c->cpu = -1;
+	}
+	ret2 = cpu_clock_read(cpu, &c->clock);
+	if (ret2)
+		return ret2;
+	c->cpu = cpu;
+	c->taken = mono_ns();
+	clock_reads++;
+	pr_debug("clock of CPU %d read (%u readings)\n", cpu, clock_reads);
+	*ret = c->clock;
+	return 0;
+}
+
+void sc_note_sleep(int proc_dfd, pid_t tid, struct sc_sleep *s)
+{
+	struct proc_pid_stat st;
+	char path[64];
+	_cleanup_close_ int dfd = -1;
+
+	s->ok = false;
+	snprintf(path, sizeof(path), "task/%d", tid);
+	dfd = openat(proc_dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || parse_pid_stat(dfd, &st) || st.state != 'S')
+		return;
+	if (read_exec_start(dfd, "sched", &s->since))
+		return;
+	if (read_file_at(dfd, "wchan", s->wchan, sizeof(s->wchan)) < 0)
+		s->wchan[0] = '\0';
+	s->cpu = st.processor;
+	s->ok = true;
+	/* the CPU's clock now, before seize wakes the thread: see cpu_clock_since() */
+	s->now_ok = !cpu_clock_since(s->cpu, s->since, &s->now);
+}
+
 struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped)
 {
 	struct sc_seen seen = { .slept_ns = -1, .nr = -1, .eintr_nr = -1 };
 	const struct sc_desc *d;
 	compel_regs_t r;
-	uint64_t now;
-	int ret;
 
 	if (compel_get_regs(tid, &r))
 		return seen;
@@ -260,14 +325,13 @@ struct sc_seen sc_seen(pid_t tid, const struct sc_sleep *s, bool stopped)
 		pr_warn("%d: can't tell since when it sleeps in syscall %lld\n", tid, (long long)r.orig_rax);
 		return seen;
 	}
-	ret = cpu_clock_now(s->cpu, &now);
-	if (ret || now < s->since) {
-		pr_warn("%d: can't read the clock of CPU %d: %s\n", tid, s->cpu, strerror(ret ? -ret : ERANGE));
+	if (!s->now_ok || s->now < s->since) {
+		pr_warn("%d: could not read the clock of CPU %d before it was woken\n", tid, s->cpu);
 		return seen;
 	}
 	pr_debug("%d: asleep in syscall %lld for %llu ns\n", tid, (long long)r.orig_rax,
-		 (unsigned long long)(now - s->since));
-	seen.slept_ns = (int64_t)(now - s->since);
+		 (unsigned long long)(s->now - s->since));
+	seen.slept_ns = (int64_t)(s->now - s->since);
 	return seen;
 }
 

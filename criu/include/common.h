@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "log.h"
 
@@ -92,9 +94,21 @@ int read_file_at(int dfd, const char *path, char *buf, size_t size);
 int write_file_at(int dfd, const char *path, const char *val);
 /* Read a whole file of any size; *ret_buf must be freed. Returns length or -errno. */
 ssize_t read_file_alloc_at(int dfd, const char *path, char **ret_buf);
+/* for a /proc file shown as one seq_file record (fdinfo/N): one read when it is short */
+ssize_t read_record_alloc_at(int dfd, const char *path, char **ret_buf);
 /* The same, at most max_read bytes per read() (see parse_pid_smaps_vmflags()). */
 ssize_t read_file_alloc_chunked_at(int dfd, const char *path, size_t max_read, char **ret_buf);
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);
+/* Exactly len bytes at off (EINTR retried): 0, -errno, or -EIO when the file ends first. */
+int pread_exact(int fd, void *buf, size_t len, off_t off);
+int pwrite_exact(int fd, const void *buf, size_t len, off_t off);
+/*
+ * The nr ranges riov of a task's memory into dst, one after the other,
+ * through its /proc/PID/mem fd (which reads pages without PROT_READ and
+ * does not pin them): 0, -errno, or -EFAULT when a range reads short.
+ * Returns the number of pread() calls in *nr_reads when it is not NULL.
+ */
+int proc_mem_readv(int mem_fd, char *dst, const struct iovec *riov, int nr, unsigned long *nr_reads);
 
 #endif

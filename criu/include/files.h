@@ -18,6 +18,7 @@
 #ifndef CRIU_FILES_H
 #define CRIU_FILES_H
 
+#include <pthread.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,6 +57,9 @@ struct dump_files_ctx {
 	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
 	struct pstree *tree;
+	bool pidfs_known;		/* pidfs_dev and pidfs_sfs are set (fill_fd_parms) */
+	dev_t pidfs_dev;		/* pidfs's st_dev: it is one superblock */
+	struct statfs pidfs_sfs;	/* its fstatfs(), the same for every pidfd */
 	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
@@ -138,13 +142,27 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
  */
 void *dump_files_state(struct dump_files_ctx *ctx, const void *key, size_t size, void (*fini)(void *state));
 /*
+ * /proc/locks, read by a thread from the end of the seize on (its read waits
+ * for an RCU grace period): proc_locks_start() right after the seize,
+ * check_tree_files() waits for it, proc_locks_fini() (a cleanup) joins and
+ * frees whatever the flow did.
+ */
+struct proc_locks {
+	pthread_t thread;
+	bool started;
+	char *buf;		/* the text of /proc/locks, NUL-terminated */
+	int err;		/* -errno of the read */
+};
+void proc_locks_start(struct proc_locks *pl);
+void proc_locks_fini(struct proc_locks *pl);
+/*
  * States the dump refuses (files-check.c). check_tree_files(): before
  * anything is dumped, the tree's locks in /proc/locks (the locks held through an fd are dump_fd_locks()'s,
  * file-lock.h); check_fd_proc(): a /proc file of a task of a tree with
  * namespaces of its own.
  * 0, or -EOPNOTSUPP logged with what is refused.
  */
-int check_tree_files(struct pstree *tree);
+int check_tree_files(struct pstree *tree, struct proc_locks *pl);
 int check_fd_proc(struct pstree *tree, const struct fd_parms *p);
 /* What the fd is when criu knows the kind of object and refuses it (io_uring, fanotify...), else NULL. */
 const char *refused_fd_name(const struct fd_parms *p);

@@ -8,7 +8,9 @@
  * write-protects them again. A page of a range registered since the last
  * pass that was not written holds what the last pass dumped: the parent
  * images have it, no need to read and compare it (Documentation/migration.md,
- * "Tracking within an RPC session").
+ * "Tracking within an RPC session"). Between two criu processes (the command
+ * line, runc's swrk per pass) a holder process keeps the uffds
+ * (mem-track-holder.h).
  *
  * Nothing here fails a dump: a task or range that can't be tracked is left
  * to the comparison with the parent images, and says so in the log.
@@ -24,6 +26,8 @@ struct task_track;
 
 /* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
 void mem_track_allow(bool on);
+/* Before a pass seizes the tree: the holders of a tracking from another criu (mem-track-holder.h). */
+void mem_track_before_seize(void);
 /*
  * At the start of a pass, the tree seized: for every task, the written pages
  * since the last pass (trusted only when img_dfd's parent is the last pass's
@@ -44,5 +48,11 @@ bool mem_track_unwritten(const struct task_track *t, unsigned long addr);
 bool mem_track_owns(pid_t pid, unsigned long start, unsigned long end);
 /* pages taken as unchanged without reading them (for the log and tests) */
 void mem_track_count_skipped(const struct task_track *t, unsigned long nr);
+
+/* mem-track-holder.c: a holder's uffd of task pid (pidfd, uffd now ours), tracked since its pass's dir */
+int mem_track_adopt(pid_t pid, int pidfd, int uffd);
+void mem_track_adopt_dir(dev_t dev, ino_t ino);
+/* the pidfd/uffd pairs of the tracked tasks into fds (2 * max), their number */
+int mem_track_held(int *fds, int max);
 
 #endif

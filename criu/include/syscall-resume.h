@@ -15,6 +15,8 @@ struct sc_sleep {
 	bool ok;
 	int cpu;
 	uint64_t since;		/* ns */
+	bool now_ok;
+	uint64_t now;		/* that CPU's clock before the thread was woken, >= since (ns) */
 	char wchan[64];		/* the kernel function it sleeps in */
 };
 

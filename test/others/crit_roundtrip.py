@@ -52,16 +52,7 @@ PROGRAM_OPTS = {"sk_tcp_established00": ["--tcp-established", "--network-lock", 
 PROGRAMS.append("sk_tcp_established00")
 PROGRAMS.append("file_locks_posix")	# filelocks.img
 
-results = []
-
-
-def ok(cond, what, detail=None):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-    if not cond and detail:
-        for line in str(detail).rstrip().splitlines()[-15:]:
-            print("#   " + line)
-    return cond
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def reap():
@@ -401,8 +392,7 @@ def main():
             print("# dumps kept in %s" % work)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -28,13 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faults  # noqa: E402
 
 CRIU = faults.CRIU
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-    return cond
+import tap  # noqa: E402  TAP lines, shared by the scripts
+from tap import ok, results  # noqa: E402
 
 
 def normal(s):
@@ -158,8 +153,7 @@ def main():
         faults.kill(p)
     if all(results) or not os.environ.get("KEEP"):
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return tap.finish()
 
 
 if __name__ == "__main__":

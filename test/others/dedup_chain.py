@@ -14,6 +14,10 @@ Chain B: pre-dump 2 with --auto-dedup punches the first pre-dump; the dump
 with --auto-dedup punches the parents the same way; the
 restore with --auto-dedup gives a task that finds every word right and
 leaves the chain's pages images punched (a second restore is refused).
+
+Chain E: restore --auto-dedup while another criu holds the middle dir's
+lock: the tree is restored, the held dir and the one above it keep their
+pages and get no mark.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -32,12 +36,7 @@ CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from predump_chain import reap, alive, start_task, verify, rpc_pass  # noqa: E402
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def criu(*args):
@@ -196,12 +195,27 @@ def main():
        "c: the restore still fails at c0's manifest check (the dedup did not hide the change)")
     reap()
 
+    # E: restore --auto-dedup leaves a dir another criu holds (and the levels above it) whole
+    pid, result, dirs, _, _ = chain(work, exe, "e", [])
+    before = blocks(dirs[:2])
+    held = os.open(dirs[1], os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)    # another criu in the middle level
+    rc = criu("restore", "-D", dirs[2], "-o", "rlog", "-v4", "-d", "--auto-dedup")
+    os.close(held)
+    res = verify(pid, result)
+    log = read(os.path.join(dirs[2], "rlog"))
+    ok(rc == 0 and res == "OK", "e: restore --auto-dedup with a parent dir held: the tree is restored (rc %d, %s)" % (rc, res))
+    ok("in use by another criu" in log and blocks(dirs[:2]) == before
+       and not os.path.exists(os.path.join(dirs[1], "dedup-punched.img")),
+       "e: the held dir and the one above it are left whole and unmarked, with a warning")
+    ok(os.path.exists(os.path.join(dirs[2], "dedup-punched.img")), "e: the restored dir itself is consumed and marked")
+    reap()
+
     if all(results):
         shutil.rmtree(work)
     else:
         print("# images and logs kept in %s" % work)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -71,12 +71,7 @@ while True:
     time.sleep(100)
 """
 
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def reap():
@@ -530,8 +525,7 @@ def main():
         kill(p)
     if all(results) or not os.environ.get("KEEP"):
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -35,13 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faults  # noqa: E402  the tree and its snapshot
 
 CRIU = faults.CRIU
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
-    return cond
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def sigmasks(pids):
@@ -168,8 +162,7 @@ def main():
         faults.kill(p)
     if all(results) or not os.environ.get("KEEP"):
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 
-results = []
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 class CloneArgs(ctypes.Structure):
@@ -47,11 +47,6 @@ def spawn_with_pid(pid, argv):
         finally:
             os._exit(127)
     return r if r > 0 else -ctypes.get_errno()
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
 
 
 def main():
@@ -97,8 +92,7 @@ def main():
     except BlockingIOError:
         held = True
     ok(held, "the lock is still held through this process's file")
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

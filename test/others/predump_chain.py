@@ -14,6 +14,14 @@ The same chain through RPC (a connection per pass); then ONE RPC session
 passes (rewrites, MADV_DONTNEED then reads, mremap onto tracked pages, a new
 mapping, a private file mapping), and the task and its child of the first
 case; the logs must show the pages taken unread, every restored word right.
+Then the tracking across criu processes (criu/mem-track-holder.c): the RPC
+chain above (a swrk per pass, as runc's) and a command-line chain of
+track_task.c (pre-dump, pre-dump, dump, each --track-mem) must take pages
+unread from the "criu-track" holder the pass before left, and leave none
+after the dump; a copied parent dir, a parent dir another pass wrote into
+again, a holder of another dir or of another criu binary and a failed pass
+make the next pass compare (restores still right); a holder of another
+tree is left alone and exits when its task is killed.
 Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
@@ -132,6 +140,9 @@ def rpc_chain(work, exe):
     reap()
     full, last = pages_written(dirs[0]), pages_written(dirs[2])
     ok(full >= 16384 and last * 4 < full, "RPC: the final dump wrote %d pages, the first pass %d" % (last, full))
+    ok(tracked_pages(dirs[2]) > 16384,
+       "RPC, a swrk per pass: the dump took %d pages from the holder's tracking" % tracked_pages(dirs[2]))
+    ok(not holders(), "RPC: no holder is left after the dump")
     ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "RPC: restore through the chain")
     res = verify(pid, result)
     ok(res == "OK", "RPC: the restored task found every word right (%s)" % res)
@@ -227,6 +238,173 @@ def track_chain(work):
     ok(res == "OK", "the restored task found every word right (%s)" % res)
 
 
+def holders():
+    """{pid: the images dir it holds} of the live "criu-track" holders."""
+    found = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % p) as f:
+                if f.read().strip() != "criu-track" or not alive(int(p)):
+                    continue
+            found[int(p)] = os.readlink("/proc/%s/fd/3" % p)
+        except OSError:
+            pass
+    return found
+
+
+def holder_of(d):
+    return [p for p, h in holders().items() if h == os.path.realpath(d)]
+
+
+def gone(cond):
+    for _ in range(200):
+        if cond():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def start_track_task(work, name):
+    exe = os.path.join(work, "track-task")
+    if not os.path.exists(exe):
+        subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "track_task.c")], check=True)
+    result = os.path.join(work, name + "-result")
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        null = os.open("/dev/null", os.O_RDWR)
+        for i in range(3):
+            os.dup2(null, i)
+        os.closerange(3, 1024)
+        os.execv(exe, [exe, result, os.path.join(work, name + "-file")])
+    step = result + ".step"
+    for _ in range(500):
+        if os.path.exists(step) and open(step).read().strip() == "0":
+            break
+        time.sleep(0.01)
+    return pid, result
+
+
+def next_step(pid, result, i):
+    os.kill(pid, signal.SIGUSR1)
+    for _ in range(500):
+        if open(result + ".step").read().strip() == str(i):
+            return
+        time.sleep(0.01)
+
+
+def log_has(d, what):
+    with open(os.path.join(d, "log")) as f:
+        return what in f.read()
+
+
+def cli_pass(kind, pid, d, parent=None, env=None):
+    args = [kind, "-t", str(pid), "-D", d, "-o", "log", "-v4", "--track-mem"]
+    if parent:
+        args += ["--prev-images-dir", parent]
+    os.makedirs(d, exist_ok=True)
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([CRIU] + args, capture_output=True, env=e).returncode
+
+
+def cli_track_chain(work):
+    """criu pre-dump, pre-dump, dump (--track-mem), a new criu each: the holder carries the tracking."""
+    pid, result = start_track_task(work, "cli")
+    dirs = [os.path.join(work, "k%d" % i) for i in range(3)]
+    ok(cli_pass("pre-dump", pid, dirs[0]) == 0, "CLI tracking: pre-dump 1")
+    ok(len(holder_of(dirs[0])) == 1, "a holder of k0's tracking is left")
+    next_step(pid, result, 1)
+    ok(cli_pass("pre-dump", pid, dirs[1], "../k0") == 0, "CLI tracking: pre-dump 2 --prev-images-dir ../k0")
+    ok(not holder_of(dirs[0]) and len(holder_of(dirs[1])) == 1, "k0's holder ended, one of k1 left")
+    next_step(pid, result, 2)
+    ok(cli_pass("dump", pid, dirs[2], "../k1") == 0, "CLI tracking: dump --prev-images-dir ../k1")
+    ok(gone(lambda: not holders()), "no holder is left after the dump")
+    second, final = tracked_pages(dirs[1]), tracked_pages(dirs[2])
+    ok(second > 7000 and final > 7000,
+       "CLI: pages taken from the holder's tracking unread: %d in pre-dump 2, %d in the dump" % (second, final))
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    reap()
+    ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "restore the CLI tracked chain")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+
+
+def cli_track_edges(work):
+    """Holders not to be used: a copied parent, another dir's, a failed pass's; another tree's left alone."""
+    pid, result = start_track_task(work, "edge")
+    other, _ = start_track_task(work, "other")
+    e = [os.path.join(work, "e%d" % i) for i in range(5)]
+    ok(cli_pass("pre-dump", other, os.path.join(work, "o0")) == 0, "pre-dump of another task")
+    ho = holder_of(os.path.join(work, "o0"))
+    ok(cli_pass("pre-dump", pid, e[0]) == 0 and len(holder_of(e[0])) == 1, "pre-dump e0 leaves a holder")
+    shutil.copytree(e[0], e[0] + "c", symlinks=True)
+    ok(cli_pass("pre-dump", pid, e[1], "../e0c") == 0, "pre-dump e1 --prev-images-dir ../e0c (a copy of e0)")
+    ok(tracked_pages(e[1]) == 0 and log_has(e[1], "for another dir than the parent") and not holder_of(e[0]),
+       "a copied parent is not the holder's dir: its tracking ends, e1 compared (%d pages taken)" %
+       tracked_pages(e[1]))
+    next_step(pid, result, 1)
+    ok(cli_pass("pre-dump", pid, e[2], "../e0") == 0, "pre-dump e2 --prev-images-dir ../e0 (e1 has the holder)")
+    ok(tracked_pages(e[2]) == 0 and not holder_of(e[1]) and len(holder_of(e[2])) == 1,
+       "the holder of e1 is not used for a pass with parent e0 (%d pages taken), e2 leaves one" %
+       tracked_pages(e[2]))
+    ok(cli_pass("dump", pid, e[3], "../e2", {"CRIU_FAULT": "dump-check-tree"}) != 0 and alive(pid),
+       "a dump failing after it took e2's holder leaves the task running")
+    ok(not holder_of(e[2]) and not holder_of(e[3]), "and leaves no holder")
+    next_step(pid, result, 2)
+    ok(cli_pass("dump", pid, e[4], "../e2") == 0, "dump e4 --prev-images-dir ../e2")
+    ok(tracked_pages(e[4]) == 0 and log_has(e[4], "no holder of the write tracking"),
+       "after the failed pass the dump compares, saying so")
+    reap()
+    ok(criu("restore", "-D", e[4], "-o", "rlog", "-d") == 0, "restore e4")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+    ok(len(ho) == 1 and holder_of(os.path.join(work, "o0")) == ho, "the other task's holder was left alone")
+    os.kill(other, signal.SIGKILL)
+    ok(gone(lambda: not holder_of(os.path.join(work, "o0"))), "and it exits when its task is killed")
+    reap()
+
+
+def cli_track_other_binary(work):
+    """A holder left by another criu binary (a rebuild, an upgrade): not used, but ended, so the dump
+    does not meet its registrations; the dump compares and restores right."""
+    other_criu = os.path.join(work, "criu-other")
+    shutil.copy2(CRIU, other_criu)
+    pid, result = start_track_task(work, "ob")
+    y = [os.path.join(work, "y%d" % i) for i in range(2)]
+    os.makedirs(y[0])
+    r = subprocess.run([other_criu, "pre-dump", "-t", str(pid), "-D", y[0], "-o", "log", "-v4"],
+                       capture_output=True)
+    ok(r.returncode == 0 and len(holder_of(y[0])) == 1, "a pre-dump by a copy of criu leaves a holder")
+    next_step(pid, result, 1)
+    ok(cli_pass("dump", pid, y[1], "../y0") == 0, "a dump by criu --prev-images-dir ../y0")
+    ok(tracked_pages(y[1]) == 0 and log_has(y[1], "another criu") and not holder_of(y[0]),
+       "the other binary's holder is ended, not used (%d pages taken)" % tracked_pages(y[1]))
+    reap()
+    ok(criu("restore", "-D", y[1], "-o", "rlog", "-d") == 0, "restore y1")
+    res = verify(pid, result)
+    ok(res == "OK", "the restored task found every word right (%s)" % res)
+
+
+def cli_track_rewritten(work):
+    """A holder's dir written again by another tree's pass: the same dir, a new manifest.img: not used."""
+    a, ares = start_track_task(work, "rwa")
+    b, _ = start_track_task(work, "rwb")
+    x = [os.path.join(work, "x%d" % i) for i in range(2)]
+    ok(cli_pass("pre-dump", a, x[0]) == 0 and len(holder_of(x[0])) == 1, "pre-dump of task a into x0")
+    ha = holder_of(x[0])
+    ok(cli_pass("pre-dump", b, x[0]) == 0 and len(holder_of(x[0])) == 2, "pre-dump of task b into x0 again")
+    ok(cli_pass("pre-dump", a, x[1], "../x0") == 0, "pre-dump of a into x1 --prev-images-dir ../x0")
+    ok(tracked_pages(x[1]) == 0 and log_has(x[1], "for another dir than the parent") and ha[0] not in holders(),
+       "a's holder of x0 before b's pass is not used (%d pages taken) and ended" % tracked_pages(x[1]))
+    for p in (a, b):
+        os.kill(p, signal.SIGKILL)
+    ok(gone(lambda: not holders()), "the holders exit with their tasks")
+    reap()
+
+
 def track_cow_chain(work, exe):
     """The same session over the 64 MiB task and its child, which share pages copy-on-write and write on."""
     result = os.path.join(work, "cow-result")
@@ -301,6 +479,10 @@ def main():
     rpc_chain(work, exe)
     track_chain(work)
     track_cow_chain(work, exe)
+    cli_track_chain(work)
+    cli_track_edges(work)
+    cli_track_rewritten(work)
+    cli_track_other_binary(work)
     if all(results):
         shutil.rmtree(work)
     else:

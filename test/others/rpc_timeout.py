@@ -24,12 +24,7 @@ CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath("build/py"))
 CHILD_SLEEP = 8
-results = []
-
-
-def ok(cond, what):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
+from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def start(argv):
@@ -167,8 +162,7 @@ def main():
         shutil.rmtree(work)
     else:
         print("# images and logs kept in %s" % work)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

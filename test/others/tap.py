@@ -11,12 +11,13 @@ results = []
 
 
 def ok(cond, what, detail=None):
-    """One TAP line; on failure the last lines of detail as comments."""
+    """One TAP line; on failure the last lines of detail as comments. Returns cond."""
     results.append(bool(cond))
     print("%sok %d - %s" % ("" if cond else "not ", len(results), what), flush=True)
     if not cond and detail:
-        for line in detail.splitlines()[-8:]:
+        for line in str(detail).rstrip().splitlines()[-15:]:
             print("# " + line)
+    return cond
 
 
 def finish():

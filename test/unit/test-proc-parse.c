@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -308,6 +310,39 @@ static void test_chunked_read(void)
 	   "chunked: a missing file gives -ENOENT");
 }
 
+/*
+ * parse_pid_fdinfo() reads an fdinfo file in one read when it is short, and to its end
+ * when it is not: an epoll watching 300 fds has an fdinfo of about 20 KB (a tfd line each).
+ */
+static void test_fdinfo_long(void)
+{
+	_cleanup_close_ int pfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
+	_cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC);
+	struct proc_fdinfo fi;
+	int fds[300], nr = 0, tfd = 0;
+
+	for (int i = 0; i < 300; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
+
+		fds[i] = dup(efd);
+		if (fds[i] >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+			nr++;
+	}
+	check(nr == 300 && !parse_pid_fdinfo(pfd, ep, &fi), "fdinfo: a 300-fd epoll's fdinfo parsed");
+	for (int i = 0; nr == 300 && i < fi.nr_extra; i++)
+		tfd += !strcmp(fi.extra[i].key, "tfd");
+	check(tfd == 300, "fdinfo: all %d tfd lines read (not only the first read's)", tfd);
+	if (nr == 300)
+		proc_fdinfo_free(&fi);
+	check(!parse_pid_fdinfo(pfd, efd, &fi) && fdinfo_get(&fi, "eventfd-count") && (fi.flags & O_CLOEXEC),
+	   "fdinfo: a short fdinfo (eventfd) in one read, all of it");
+	proc_fdinfo_free(&fi);
+	for (int i = 0; i < 300; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void test_live(void)
 {
 	_cleanup_close_ int pfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -470,6 +505,7 @@ int main(int argc, char **argv)
 	test_limits();
 	test_auxv();
 	test_chunked_read();
+	test_fdinfo_long();
 	test_live();
 	test_lock_lines();
 	test_mountinfo();

@@ -17,11 +17,8 @@
 #include <unistd.h>
 
 #include "zdtmtst.h"
+#include "mem_guard.h"
 
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-#define PM_GUARD (1ULL << 58)
 #define PAGE 4096
 
 struct area {
@@ -41,17 +38,14 @@ static void on_segv(int sig)
 /* 1 when the page at addr is a guard marker, 0 when not, -1 on error */
 static int is_guard(const char *addr)
 {
-	uint64_t pme;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	int ret;
 
 	if (fd < 0)
 		return -1;
-	n = pread(fd, &pme, sizeof(pme), (unsigned long)addr / PAGE * sizeof(pme));
+	ret = pagemap_guard(fd, (unsigned long)addr / PAGE);
 	close(fd);
-	if (n != sizeof(pme))
-		return -1;
-	return !!(pme & PM_GUARD);
+	return ret;
 }
 
 /* 1 when reading addr faults */
@@ -61,24 +55,6 @@ static int faults(volatile char *addr)
 		return 1;
 	(void)*addr;
 	return 0;
-}
-
-static int nr_vmas_in(const char *start, const char *end)
-{
-	char line[512];
-	int n = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < (unsigned long)end && e > (unsigned long)start)
-			n++;
-	}
-	fclose(f);
-	return n;
 }
 
 static void fill(struct area *a)

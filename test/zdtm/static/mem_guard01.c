@@ -16,11 +16,8 @@
 #include <unistd.h>
 
 #include "zdtmtst.h"
+#include "mem_guard.h"
 
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-#define PM_GUARD (1ULL << 58)
 #define PAGE 4096UL
 #define SIZE (16UL << 30)
 #define NR_PAGES (SIZE / PAGE)
@@ -41,29 +38,7 @@ static void add(unsigned long first, unsigned long len)
 
 static int guard_of(int pm, char *base, unsigned long page)
 {
-	uint64_t pme;
-
-	if (pread(pm, &pme, sizeof(pme), ((unsigned long)base / PAGE + page) * sizeof(pme)) != sizeof(pme))
-		return -1;
-	return !!(pme & PM_GUARD);
-}
-
-static int nr_vmas_in(const char *start, const char *end)
-{
-	char line[512];
-	int n = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < (unsigned long)end && e > (unsigned long)start)
-			n++;
-	}
-	fclose(f);
-	return n;
+	return pagemap_guard(pm, (unsigned long)base / PAGE + page);
 }
 
 /* every run is guard pages and the page before and after each is not */
