@@ -333,6 +333,16 @@ int img_raw_fd(struct cr_img *img)
 	return img->fd;
 }
 
+int img_take_fd(struct cr_img *img)
+{
+	int fd = img_raw_fd(img);
+
+	if (fd >= 0)
+		img->fd = -1;
+	close_image(img);
+	return fd;
+}
+
 /* Append len bytes to the image through the buffer. */
 static int img_put(struct cr_img *img, const void *data, size_t len)
 {

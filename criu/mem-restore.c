@@ -55,21 +55,14 @@ int rst_poke(struct compel_rsys *rs, unsigned long addr, const void *buf, size_t
 
 /* ------------------------------------------------------ the stub's maps */
 
-struct cur_vma {
-	unsigned long start, end;
-	char name[32];
-};
-
-/* The stub's maps as they are now, read with proc_parse.c through its dir in criu's /proc. */
-static int read_cur_maps(struct rst_ctx *ctx, pid_t pid, struct cur_vma **ret, int *ret_nr)
+/* A stub's maps as they are now, read with proc_parse.c through its dir ("PID" or "self") in criu's /proc. */
+int read_cur_maps(struct rst_ctx *ctx, const char *dir, struct cur_vma **ret, int *ret_nr)
 {
 	_cleanup_close_ int dfd = -1;
 	struct proc_maps m = {};
 	struct cur_vma *v;
-	char dir[16];
 	int err;
 
-	snprintf(dir, sizeof(dir), "%d", pid);
 	dfd = openat(ctx->proc_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
@@ -94,7 +87,7 @@ static int read_cur_maps(struct rst_ctx *ctx, pid_t pid, struct cur_vma **ret, i
 	return 0;
 }
 
-static bool is_vdso_name(const char *n)
+bool is_vdso_name(const char *n)
 {
 	return !strcmp(n, "[vvar]") || !strcmp(n, "[vvar_vclock]") || !strcmp(n, "[vdso]");
 }
@@ -328,22 +321,20 @@ static bool maps_overlap(const struct cur_vma *cur, int nr, unsigned long from, 
 	return false;
 }
 
-/*
- * Unmap all of the stub but the trampoline, the vdso block and the VMAs it
- * built (mem-cow.c): munmap the gaps between the areas we keep (munmap of a
- * range with holes in it is fine), those with something of the stub in them
- * (a remote call each).
- */
-static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
-		      const struct cur_vma *cur, int nr)
+int stub_gaps(const struct rst_mem *mem, unsigned long tramp, const struct cur_vma *cur, int nr,
+	      const struct range *extra, int n_extra, struct range **gaps)
 {
 	_cleanup_free_ struct range *keep = NULL;
+	struct range *out;
 	unsigned long from = 0;
-	int nk = 0;
+	int nk = 0, ng = 0;
 
-	keep = xmalloc((nr + mem->mm->n_vmas + 1) * sizeof(*keep));
-	if (!keep)
+	keep = xmalloc((nr + mem->mm->n_vmas + n_extra + 1) * sizeof(*keep));
+	out = xmalloc((nr + mem->mm->n_vmas + n_extra + 2) * sizeof(*out));
+	if (!keep || !out) {
+		free(out);
 		return -ENOMEM;
+	}
 	for (int i = 0; i < nr; i++) {
 		bool tr = cur[i].start >= tramp && cur[i].end <= tramp + RST_TRAMP_SIZE;
 
@@ -353,18 +344,40 @@ static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, co
 	for (size_t i = 0; i < mem->mm->n_vmas; i++)
 		if (vma_kept(mem, i))
 			keep[nk++] = (struct range){ mem->mm->vmas[i]->start, mem->mm->vmas[i]->end };
+	for (int i = 0; i < n_extra; i++)
+		keep[nk++] = extra[i];
 	qsort(keep, nk, sizeof(*keep), cmp_range);
 	for (int k = 0; k <= nk; k++) {
 		unsigned long to = k < nk ? keep[k].start : USER_SPACE_END;
-		long r;
 
-		if (to > from && maps_overlap(cur, nr, from, to)) {
-			r = rst_rsys(rs, __NR_munmap, from, to - from, 0, 0, 0, 0);
-			if (r < 0)
-				return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, from, to, strerror((int)-r));
-		}
+		if (to > from && (!cur || maps_overlap(cur, nr, from, to)))
+			out[ng++] = (struct range){ from, to };
 		if (k < nk)
 			from = max(from, keep[k].end);
+	}
+	*gaps = out;
+	return ng;
+}
+
+/*
+ * Unmap what is left of the stub: it unmapped criu's memory itself before it
+ * parked (stub-unmap.c), so usually nothing (its rseq page when it could not
+ * unregister it; all of criu when it could not unmap): a remote call per gap.
+ */
+static int unmap_stub(struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem,
+		      const struct cur_vma *cur, int nr)
+{
+	_cleanup_free_ struct range *gaps = NULL;
+	int ng = stub_gaps(mem, tramp, cur, nr, NULL, 0, &gaps);
+
+	if (ng < 0)
+		return ng;
+	for (int g = 0; g < ng; g++) {
+		long r = rst_rsys(rs, __NR_munmap, gaps[g].start, gaps[g].end - gaps[g].start, 0, 0, 0, 0);
+
+		if (r < 0)
+			return pr_fail((int)r, "%d: munmap %#lx-%#lx: %s\n", pid, gaps[g].start, gaps[g].end,
+				       strerror((int)-r));
 	}
 	return 0;
 }
@@ -1011,6 +1024,7 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	const MmEntry *mm = mem->mm;
 	struct open_file_cache cache = { .fd = -1 };
 	_cleanup_free_ struct cur_vma *cur = NULL;
+	char dir[16];
 	int nr, ret;
 
 	ctx->morph_proc_fd = mem->remote_proc_fd;
@@ -1018,7 +1032,8 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 	 * The stub's maps, read once: the unmap keeps its vdso block where it
 	 * is, so the same list tells move_vdso() where that block is after it.
 	 */
-	ret = read_cur_maps(ctx, pid, &cur, &nr);
+	snprintf(dir, sizeof(dir), "%d", pid);
+	ret = read_cur_maps(ctx, dir, &cur, &nr);
 	if (ret)
 		ret = pr_fail(ret, "can't read the maps of %d\n", pid);
 	if (!ret)

@@ -70,8 +70,8 @@ static void free_task_images(struct pstree_item *item)
 	for (size_t i = 0; i < ri->mem.nr_pmes; i++)
 		pb_free(ri->mem.pmes[i], PB_PAGEMAP);
 	free(ri->mem.pmes);
-	if (ri->pages_img)
-		close_image(ri->pages_img);
+	if (ri->pages_fd >= 0)
+		close(ri->pages_fd);
 	if (ri->chain_fd >= 0)
 		close(ri->chain_fd);
 	free(ri);
@@ -359,6 +359,7 @@ static int read_parent_pages(int dfd, struct pstree_item *item, const char *name
 static int read_pagemap(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 {
 	struct rst_info *ri = rsti(item);
+	struct cr_img *pages = NULL;
 	char name[64];
 	int ret;
 
@@ -366,9 +367,19 @@ static int read_pagemap(struct rst_ctx *ctx, int dfd, struct pstree_item *item)
 	/* pages left on the source: only a lazy-pages daemon with a page server has them */
 	ret = read_pagemap_img(dfd, CR_FD_PAGEMAP, item->pid, name, true, ctx->lazy_remote, &ri->mem.pmes,
 			       &ri->mem.nr_pmes,
-			       &ri->pages_img);
-	if (!ret && ri->pages_img)
-		ri->mem.pages_fd = img_raw_fd(ri->pages_img);
+			       &pages);
+	/*
+	 * only the fd is kept (the pages are read through it, never through the
+	 * image): the image's 64 KiB buffer would be one more in criu's heap per
+	 * task at fork, for each stub to copy and unmap
+	 */
+	if (!ret && pages) {
+		ri->pages_fd = img_take_fd(pages);
+		if (ri->pages_fd < 0)
+			ret = pr_fail(ri->pages_fd, "%s: can't keep the pages image open: %s\n", name,
+				      strerror(-ri->pages_fd));
+		ri->mem.pages_fd = ri->pages_fd;
+	}
 	if (!ret)
 		ret = read_parent_pages(dfd, item, name);
 	return ret;
@@ -518,6 +529,7 @@ static int read_task_images(struct rst_ctx *ctx, int dfd, struct pstree_item *it
 	item->priv = ri;
 	ri->slot = slot;
 	ri->mem.pages_fd = -1;
+	ri->pages_fd = -1;
 	ri->chain_fd = -1;
 	ri->mem.file_path = restore_file_path;
 	ri->mem.file_own_fd = memfd_map_ctl_fd;

@@ -66,6 +66,19 @@ void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms)
 	syscall(SYS_futex, &ctx->shared->futex, FUTEX_WAIT, seen, &ts, NULL, 0);
 }
 
+void stage_wake(struct rst_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->shared->stage_futex, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &ctx->shared->stage_futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void stage_wait(struct rst_ctx *ctx, uint32_t seen, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	syscall(SYS_futex, &ctx->shared->stage_futex, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
 int shared_alloc(struct rst_ctx *ctx, int nr)
 {
 	ctx->shared_size = PAGE_ALIGN(sizeof(*ctx->shared) + nr * sizeof(ctx->shared->slots[0]));
@@ -242,7 +255,7 @@ void ctl_publish(struct rst_ctx *ctx, int stage)
 {
 	__atomic_store_n(&ctx->shared->nr_done, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ctx->shared->stage, stage, __ATOMIC_SEQ_CST);
-	shared_wake(ctx);
+	stage_wake(ctx);
 }
 
 int ctl_wait_count(struct rst_ctx *ctx, int stage, int expect)

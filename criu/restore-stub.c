@@ -4,8 +4,9 @@
  * copies of criu. Each stub moves its fds to the service fds, sets its
  * session and group, builds the memory it shares copy-on-write with its
  * children, forks them and creates its threads with their dumped ids, then
- * goes through the stages with the controller and parks in pause() until it
- * is morphed (or exits as a zombie).
+ * goes through the stages with the controller, unmaps criu from itself and
+ * parks in pause() in its trampoline until it is morphed (stub-unmap.c), or
+ * exits as a zombie.
  */
 #define LOG_PREFIX "restore: "
 #include <fcntl.h>
@@ -68,6 +69,7 @@ stub_fail(struct rst_ctx *ctx, struct pstree_item *me, int err, const char *fmt,
 	if (__atomic_compare_exchange_n(&ctx->shared->err_slot, &none, slot, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		__atomic_store_n(&ctx->shared->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
 	shared_wake(ctx);
+	stage_wake(ctx);
 	_exit(1);
 }
 
@@ -92,13 +94,13 @@ static bool ctl_gone(struct rst_ctx *ctx)
 static void stub_wait_stage(struct rst_ctx *ctx, int stage)
 {
 	for (;;) {
-		uint32_t f = __atomic_load_n(&ctx->shared->futex, __ATOMIC_SEQ_CST);
+		uint32_t f = __atomic_load_n(&ctx->shared->stage_futex, __ATOMIC_SEQ_CST);
 
 		if (__atomic_load_n(&ctx->shared->error, __ATOMIC_SEQ_CST) || ctl_gone(ctx))
 			_exit(1);
 		if (__atomic_load_n(&ctx->shared->stage, __ATOMIC_SEQ_CST) >= stage)
 			return;
-		shared_wait(ctx, f, 1000);
+		stage_wait(ctx, f, 1000);
 	}
 }
 
@@ -638,14 +640,13 @@ void __attribute__((noreturn)) stub_main(struct rst_ctx *ctx, struct pstree_item
 	ret = zombie ? 0 : stub_fill_self(ctx, me);
 	if (ret)
 		stub_fail(ctx, me, ret, "task %d: can't fill its memory: %s", me->pid, strerror(-ret));
-	if (!zombie)
+	if (!zombie) {
 		stub_map_tramp(ctx, me);
-	stub_done(ctx);
-	if (zombie) {
-		stub_wait_stage(ctx, ST_ZOMBIE);
-		stub_exit_as_zombie(ctx, me);
+		/* unmaps criu, reports the stage done, parks in the trampoline (stub-unmap.c) */
+		stub_unmap_and_park(ctx, me);
 	}
-	for (;;)
-		pause();
+	stub_done(ctx);
+	stub_wait_stage(ctx, ST_ZOMBIE);
+	stub_exit_as_zombie(ctx, me);
 }
 

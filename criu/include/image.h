@@ -61,6 +61,12 @@ const char *img_last_error(void);
 bool img_is_empty(struct cr_img *img);
 /* The file descriptor, positioned where the entries read or written so far end. */
 int img_raw_fd(struct cr_img *img);
+/*
+ * A read image given up for its fd alone, positioned as img_raw_fd() leaves
+ * it: the image and its buffer are freed, the fd is the caller's (or -errno,
+ * the image closed all the same).
+ */
+int img_take_fd(struct cr_img *img);
 const char *img_name(struct cr_img *img);
 
 /*

@@ -111,7 +111,7 @@ struct rst_info {
 	struct rst_ns *ns[NS_KIND_NR];	/* CREATE, JOIN_TASK: the namespace */
 	struct CoreEntry **core;	/* one per thread, core[0] = the leader */
 	struct rst_mem mem;
-	struct cr_img *pages_img;	/* keeps mem.pages_fd open */
+	int pages_fd;			/* the pages image (its fd alone), or -1; mem.pages_fd unless chain_fd */
 	int chain_fd;			/* pages gathered through the parent images (memfd), or -1 */
 	int slot;			/* index in the shared area */
 	pid_t *real_tids;		/* own pid namespace: the tids criu sees, per thread */
@@ -155,6 +155,27 @@ int rst_fill_from_image(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, 
 int restore_shmem_add(struct rst_ctx *ctx, uint64_t shmid, uint64_t size, struct PagemapEntry **pmes, size_t nr_pmes, int pages_fd);
 /* Forget the shared-memory table of a previous restore (unit tests). */
 void restore_mem_reset(struct rst_ctx *ctx);
+
+/* mem-restore.c: one VMA of a stub's maps, as read by read_cur_maps(). */
+struct cur_vma {
+	unsigned long start, end;
+	char name[32];
+};
+/* A stub's maps now, from its dir in criu's /proc ("PID", or "self" in the stub); 0 or -errno. */
+int read_cur_maps(struct rst_ctx *ctx, const char *dir, struct cur_vma **ret, int *ret_nr);
+bool is_vdso_name(const char *n);
+/*
+ * mem-restore.c: what to unmap of a stub, as the gaps between what the morph
+ * keeps (the trampoline, the vdso block, the VMAs the stub built, and extra)
+ * that have something of cur in them (every gap, cur NULL: the vdso block
+ * then comes in extra); the number of gaps (in *gaps, to free) or -errno.
+ */
+int stub_gaps(const struct rst_mem *mem, unsigned long tramp, const struct cur_vma *cur, int nr,
+	      const struct range *extra, int n_extra, struct range **gaps);
+/* stub-unmap.c: before the fork: where criu's vdso block is, which the stubs keep; 0 or -errno. */
+int stub_unmap_plan(struct rst_ctx *ctx);
+/* stub-unmap.c: a live stub, at the end of stage ready: unmap criu, report the stage, park. */
+void __attribute__((noreturn)) stub_unmap_and_park(struct rst_ctx *ctx, struct pstree_item *me);
 
 /* mem-restore.c: replace the address space of a stopped stub by the dumped one. */
 int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned long tramp, const struct rst_mem *mem);

@@ -46,7 +46,8 @@ struct rst_slot {
 };
 
 struct rst_shared {
-	uint32_t futex;		/* bumped (and woken) on every change */
+	uint32_t futex;		/* bumped (and woken) on every change but a new stage: criu waits on it */
+	uint32_t stage_futex;	/* bumped (and woken) on a new stage and on a stub's error: the stubs wait on it */
 	int stage;		/* set by criu */
 	int nr_done;		/* tasks that finished the current stage */
 	int error;		/* first -errno of a stub */
@@ -106,6 +107,7 @@ struct rst_ctx {
 	bool in_stub;		/* this copy is a stub's: the fds above are the service fds */
 
 	unsigned long tramp;	/* the trampoline's reservation, 0 before */
+	unsigned long vdso_start, vdso_end;	/* criu's vdso block ([vvar]..[vdso]), every stub's too */
 	struct rst_shared *shared;
 	size_t shared_size;
 	/* restore-stages.c: criu's pidfd of each slot's process (and its pid), -1 none yet */
@@ -163,6 +165,12 @@ pid_t rst_real_pid(struct rst_ctx *ctx, pid_t pid);
 int shared_alloc(struct rst_ctx *ctx, int nr);
 void shared_wake(struct rst_ctx *ctx);
 void shared_wait(struct rst_ctx *ctx, uint32_t seen, long ms);
+/*
+ * The same on stage_futex: a stub waiting for the next stage is woken when
+ * criu publishes it (or a stub fails), not by each other stub's report.
+ */
+void stage_wake(struct rst_ctx *ctx);
+void stage_wait(struct rst_ctx *ctx, uint32_t seen, long ms);
 /* While on, SIGINT, SIGTERM and SIGHUP make check_stop_requested() fail. */
 void catch_stop_signals(struct rst_ctx *ctx, bool on);
 int check_stop_requested(void);
