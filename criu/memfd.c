@@ -146,6 +146,7 @@ struct dumped_inode {
 struct memfd_dump {
 	struct dumped_inode *inodes;
 	struct dumped_inode *shmem_files;	/* shared anonymous objects the tree holds as files */
+	bool fds_unscanned;	/* no shared mapping of it in the tree: the tasks' fds were not looked at */
 	unsigned int nr_pages_imgs;	/* pages images written: they take ids from MEMFD_PAGES_ID_BASE */
 };
 static const char memfd_dump_key;
@@ -250,9 +251,10 @@ static int find_shmem_fds(struct memfd_dump *st, struct pstree_item *item, dev_t
  * The task's private mappings of shared anonymous memory's file: the task
  * opened the file once, the object is a file of the tree even with that fd
  * closed. (Its shared mappings of the file are not told apart from shared
- * anonymous memory: nothing needs to.)
+ * anonymous memory: nothing needs to.) *ret_shared is set when the task
+ * maps shared anonymous memory shared.
  */
-static int find_shmem_private_maps(struct memfd_dump *st, struct pstree_item *item, dev_t dev)
+static int find_shmem_maps(struct memfd_dump *st, struct pstree_item *item, dev_t dev, bool *ret_shared)
 {
 	struct proc_maps maps = {};
 	int ret;
@@ -263,19 +265,31 @@ static int find_shmem_private_maps(struct memfd_dump *st, struct pstree_item *it
 	for (int i = 0; i < maps.nr && !ret; i++) {
 		const struct proc_vma *v = &maps.vmas[i];
 
-		if (v->kind != PVMA_FILE || v->shared || !v->deleted || strcmp(v->path, ANON_SHMEM_NAME) ||
+		if (v->kind != PVMA_FILE || !v->deleted || strcmp(v->path, ANON_SHMEM_NAME) ||
 		    makedev(v->dev_major, v->dev_minor) != dev)
 			continue;
-		ret = note_shmem_file(st, dev, v->ino, item->pid, "a private mapping");
+		if (v->shared)
+			*ret_shared = true;
+		else
+			ret = note_shmem_file(st, dev, v->ino, item->pid, "a private mapping");
 	}
 	proc_maps_free(&maps);
 	return ret;
 }
 
+/*
+ * Which objects of shared anonymous memory the tree holds as files. The maps
+ * first: the fds only matter when some task maps such memory shared (that
+ * mapping is the memfd's if an fd holds the object, shmem.c's if not), and
+ * reading every fd's link is most of the pass's cost in a tree of many
+ * pidfds. With no shared mapping in the tree the fds are not read: an fd of
+ * such memory is noted when the fd loop meets it (note_unscanned_fd()).
+ */
 int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
 {
 	struct memfd_dump *st = memfd_dump_state(ctx);
 	struct pstree_item *item;
+	bool shared = false;
 	int ret, nr = 0;
 	dev_t dev;
 
@@ -289,14 +303,37 @@ int memfd_collect_shmem_files(struct dump_files_ctx *ctx)
 	for_each_pstree_item(ctx->tree, item) {
 		if (item->state == TASK_DEAD)
 			continue;	/* a zombie has neither fds nor memory */
-		ret = find_shmem_fds(st, item, dev) ?: find_shmem_private_maps(st, item, dev);
+		ret = find_shmem_maps(st, item, dev, &shared);
+		if (ret)
+			return ret;
+	}
+	st->fds_unscanned = !shared;
+	for_each_pstree_item(ctx->tree, item) {
+		if (!shared)
+			break;
+		if (item->state == TASK_DEAD)
+			continue;
+		ret = find_shmem_fds(st, item, dev);
 		if (ret)
 			return ret;
 	}
 	for (const struct dumped_inode *i = st->shmem_files; i; i = i->next)
 		nr++;
-	pr_info("%d objects of shared anonymous memory held as files by the tree: dumped as memfds\n", nr);
+	pr_info("%d objects of shared anonymous memory held as files by the tree: dumped as memfds%s\n", nr,
+		shared ? "" : " (none mapped shared: the fds not read)");
 	return 0;
+}
+
+/*
+ * A task's fd of shared anonymous memory when the fds were not read before
+ * the dump: no task maps such memory shared, so no mapping of the object can
+ * have been dumped as shmem.c's; it is a file of the tree from now on.
+ */
+static int note_unscanned_fd(struct memfd_dump *st, const struct fd_parms *p)
+{
+	if (!st->fds_unscanned || !p->item || p->fd < 0)
+		return 0;
+	return note_shmem_file(st, p->stat.st_dev, p->stat.st_ino, p->item->pid, "an fd (met by the fd loop)");
 }
 
 bool memfd_is_anon_shmem(int lfd)
@@ -453,6 +490,9 @@ static int dump_inode(struct dump_files_ctx *ctx, const struct fd_parms *p)
 		 * mapping: an exe?): a shared mapping of it may have been
 		 * dumped as shared anonymous memory already, another object.
 		 */
+		ret = note_unscanned_fd(st, p);
+		if (ret)
+			return ret;
 		if (!in_inodes(st->shmem_files, p->stat.st_dev, p->stat.st_ino))
 			return pr_fail(-EOPNOTSUPP,
 				       "task %d holds shared anonymous memory opened as a file (%s, through "
