@@ -251,8 +251,8 @@ static int find_shmem_fds(struct memfd_dump *st, struct pstree_item *item, dev_t
  * The task's private mappings of shared anonymous memory's file: the task
  * opened the file once, the object is a file of the tree even with that fd
  * closed. (Its shared mappings of the file are not told apart from shared
- * anonymous memory: nothing needs to.) *ret_shared is set when the task
- * maps shared anonymous memory shared.
+ * anonymous memory: nothing needs to.) *ret_shared is set when the task has
+ * a shared mapping of shared anonymous memory (PVMA_SHMEM_ANON).
  */
 static int find_shmem_maps(struct memfd_dump *st, struct pstree_item *item, dev_t dev, bool *ret_shared)
 {
@@ -265,12 +265,11 @@ static int find_shmem_maps(struct memfd_dump *st, struct pstree_item *item, dev_
 	for (int i = 0; i < maps.nr && !ret; i++) {
 		const struct proc_vma *v = &maps.vmas[i];
 
-		if (v->kind != PVMA_FILE || !v->deleted || strcmp(v->path, ANON_SHMEM_NAME) ||
-		    makedev(v->dev_major, v->dev_minor) != dev)
+		if (makedev(v->dev_major, v->dev_minor) != dev)
 			continue;
-		if (v->shared)
+		if (v->kind == PVMA_SHMEM_ANON)	/* "/dev/zero (deleted)" or "[anon_shmem:NAME]" */
 			*ret_shared = true;
-		else
+		else if (v->kind == PVMA_FILE && !v->shared && v->deleted && !strcmp(v->path, ANON_SHMEM_NAME))
 			ret = note_shmem_file(st, dev, v->ino, item->pid, "a private mapping");
 	}
 	proc_maps_free(&maps);
