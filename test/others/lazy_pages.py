@@ -34,6 +34,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import spawn_detached  # noqa: E402  the scripts' shared helpers
+
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath("build/py"))
@@ -97,14 +100,7 @@ def read(path):
 
 
 def start_task(exe, d, mib, mode):
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, d, str(mib), mode])
+    pid = spawn_detached([exe, d, str(mib), mode])
     wait_for(lambda: read(os.path.join(d, "ready")), 10)
     return pid
 

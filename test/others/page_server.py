@@ -48,6 +48,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import spawn_detached  # noqa: E402  the scripts' shared helpers
+
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIB = 256
@@ -136,14 +139,7 @@ def pages_in(d):
 
 
 def start_task(exe, result, single=True):
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result, str(MIB)] + (["single"] if single else []))
+    pid = spawn_detached([exe, result, str(MIB)] + (["single"] if single else []))
     for _ in range(500):	# filled: its whole area is resident
         with open("/proc/%d/status" % pid) as f:
             rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]

@@ -39,6 +39,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import spawn_detached  # noqa: E402  the scripts' shared helpers
+
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath("build/py"))
@@ -79,14 +82,7 @@ def alive(pid):
 
 
 def start_task(exe, result):
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result])
+    pid = spawn_detached([exe, result])
     time.sleep(0.5)
     return pid
 
@@ -206,14 +202,7 @@ def track_chain(work):
     exe = os.path.join(work, "track-task")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "track_task.c")], check=True)
     result = os.path.join(work, "track-result")
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result, os.path.join(work, "track-file")])
+    pid = spawn_detached([exe, result, os.path.join(work, "track-file")])
     step = result + ".step"
     for _ in range(500):
         if os.path.exists(step) and open(step).read().strip() == "0":
@@ -276,14 +265,7 @@ def start_track_task(work, name):
     if not os.path.exists(exe):
         subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "track_task.c")], check=True)
     result = os.path.join(work, name + "-result")
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result, os.path.join(work, name + "-file")])
+    pid = spawn_detached([exe, result, os.path.join(work, name + "-file")])
     step = result + ".step"
     for _ in range(500):
         if os.path.exists(step) and open(step).read().strip() == "0":
@@ -443,14 +425,7 @@ def start_final_task(work, name, mode):
     if not os.path.exists(exe):
         subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "track_final_task.c")], check=True)
     result = os.path.join(work, name + "-result")
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(exe, [exe, result, mode])
+    pid = spawn_detached([exe, result, mode])
     for _ in range(500):
         if os.path.exists(result + ".step") and open(result + ".step").read().strip() == "0":
             break

@@ -24,18 +24,11 @@ CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath("build/py"))
 CHILD_SLEEP = 8
-from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
+from tap import finish, ok, results, spawn_detached  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 def start(argv):
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for i in range(3):
-            os.dup2(null, i)
-        os.closerange(3, 1024)
-        os.execv(argv[0], argv)
+    pid = spawn_detached(argv)
     time.sleep(0.5)
     return pid
 

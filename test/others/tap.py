@@ -61,6 +61,22 @@ def kill(pid):
     wait_gone(pid)
 
 
+def spawn_detached(argv):
+    """Start argv in a session of its own, stdio on /dev/null and no other fd; its pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            null = os.open("/dev/null", os.O_RDWR)
+            for i in range(3):
+                os.dup2(null, i)
+            os.closerange(3, 1024)
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    return pid
+
+
 def crit_edit(crit, path, fn):
     """Decode an image with crit, let fn change the JSON in place, encode it back."""
     js = subprocess.run([crit, "decode", "-i", path], check=True, stdout=subprocess.PIPE).stdout
