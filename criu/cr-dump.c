@@ -463,10 +463,8 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
-	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
 	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
-	maps_ahead_start(&tree);	/* every task's VMAs read on a thread while the tree is collected and dumped */
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
 		item->files_id = item->fs_id = item_vpid(item);
 	ret = fault_step("dump-check-tree") ?: pstree_check_groups(&tree);	/* what restore could not build is refused now */
@@ -485,6 +483,14 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		goto err;
 
+	/*
+	 * Threads of criu's own from here on, not before: the namespace and cgroup
+	 * steps above fork helpers that allocate and log, and a fork taken while
+	 * another thread holds the allocator's lock (ASan's is not fork-safe)
+	 * leaves the helper waiting forever (the sanitized zdtm ns_ipc tests hung).
+	 */
+	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
+	maps_ahead_start(&tree);	/* every task's VMAs read on a thread while the tasks are dumped */
 	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
