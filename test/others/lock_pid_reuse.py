@@ -22,7 +22,7 @@ import time
 
 CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 
-from tap import finish, ok, results  # noqa: E402,F401  TAP lines, shared by the scripts
+from tap import finish, ok, results, exec_detached  # noqa: E402,F401  TAP lines, shared by the scripts
 
 
 class CloneArgs(ctypes.Structure):
@@ -37,15 +37,7 @@ def spawn_with_pid(pid, argv):
     args = CloneArgs(exit_signal=17, set_tid=ctypes.addressof(tid), set_tid_size=1)
     r = libc.syscall(435, ctypes.byref(args), ctypes.sizeof(args))
     if r == 0:
-        try:
-            os.setsid()
-            null = os.open("/dev/null", os.O_RDWR)
-            for i in range(3):
-                os.dup2(null, i)
-            os.closerange(3, 1024)
-            os.execv(argv[0], argv)
-        finally:
-            os._exit(127)
+        exec_detached(argv)
     return r if r > 0 else -ctypes.get_errno()
 
 

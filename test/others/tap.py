@@ -61,19 +61,24 @@ def kill(pid):
     wait_gone(pid)
 
 
+def exec_detached(argv):
+    """In a forked child: a session of its own, stdio on /dev/null, no other fd, then argv; never returns."""
+    try:
+        os.setsid()
+        null = os.open("/dev/null", os.O_RDWR)
+        for i in range(3):
+            os.dup2(null, i)
+        os.closerange(3, 1024)
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+
+
 def spawn_detached(argv):
-    """Start argv in a session of its own, stdio on /dev/null and no other fd; its pid."""
+    """Start argv detached (exec_detached()); its pid."""
     pid = os.fork()
     if pid == 0:
-        try:
-            os.setsid()
-            null = os.open("/dev/null", os.O_RDWR)
-            for i in range(3):
-                os.dup2(null, i)
-            os.closerange(3, 1024)
-            os.execv(argv[0], argv)
-        finally:
-            os._exit(127)
+        exec_detached(argv)
     return pid
 
 
