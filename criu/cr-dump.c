@@ -463,6 +463,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	stats_cpu_now(&st.cpu_seized);
 	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
@@ -577,6 +578,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		tcp_dump_finish(&fctx, false);	/* closed in repair mode: silently; the lock stays */
 	}
 	st.end = stats_now_us();
+	stats_cpu_now(&st.cpu_end);
 	st.memdump_us = mctx.dump_us;
 	st.pages_written = mctx.nr_pages_dumped;
 	st.pages_parent = mctx.nr_parent_pages;
