@@ -1067,9 +1067,10 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	if (ret < 0)
 		goto out;
 	/*
-	 * Asked before the pages are handed to the copying threads: the call
-	 * puts criu's code into the task's memory for a while (compel), and a
-	 * page copied meanwhile would hold it in the image.
+	 * brk(0) was asked with the core's remote calls (dump-core.c), before
+	 * the pages are handed to the copying threads: a remote call puts
+	 * criu's code into the task's memory for a while (compel), and a page
+	 * copied meanwhile would hold it in the image.
 	 */
 	if (!ctx->pre_dump && ctx->get_brk && !ctx->get_brk(item, &d.brk, ctx->get_brk_arg))
 		d.have_brk = true;

@@ -85,6 +85,7 @@ struct pstree_item {
 	bool has_mm_flags;
 	int dumpable;			/* PR_GET_DUMPABLE */
 	int thp_disable;		/* PR_GET_THP_DISABLE */
+	unsigned long brk;		/* brk(0), asked with them: the mm step makes no remote call */
 
 	/* dump: per thread, the index of its newest filter in seccomp.img, -1 none; NULL: no filters (seccomp.c) */
 	int *seccomp_filter;
