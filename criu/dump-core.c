@@ -1079,6 +1079,7 @@ static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, un
 		*ret = addr;
 		return 0;
 	}
+	item->core_mapped = true;	/* the VMAs read ahead meanwhile may hold it (maps-ahead.c) */
 	err = compel_rsys_map_scratch(&leader->rs, PAGE_SIZE);
 	if (err)
 		return pr_fail(err, "can't map a scratch page in %d: %s\n", item->pid, strerror(-err));

@@ -1007,8 +1007,13 @@ static int read_vmas(struct mm_dump *d)
 {
 	int ret;
 
-	if (maps_ahead_take(d->pid, &d->maps))
-		return 0;
+	if (maps_ahead_take(d->pid, &d->maps)) {
+		if (!d->item->core_mapped)
+			return 0;
+		/* read while the core had a scratch page mapped in the task, perhaps: read again */
+		proc_maps_free(&d->maps);
+		d->maps = (struct proc_maps){};
+	}
 	ret = parse_pid_maps(d->proc_dfd, &d->maps);
 	if (ret < 0)
 		return pr_fail(ret, "task %d: can't parse maps: %s\n", d->pid, strerror(-ret));
