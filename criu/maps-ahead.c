@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "maps-ahead.h"
@@ -40,9 +41,15 @@ static struct {
 	int next;	/* the next task to read (under lock) */
 } ahead = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
+static long us_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000L + (b->tv_nsec - a->tv_nsec) / 1000;
+}
+
 static void *ahead_main(void *arg)
 {
 	for (;;) {
+		struct timespec t0, t1, c0, c1;
 		struct proc_maps m = {};
 		struct ahead_task *t;
 		int ret;
@@ -52,7 +59,13 @@ static void *ahead_main(void *arg)
 		pthread_mutex_unlock(&ahead.lock);
 		if (!t)
 			return NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 		ret = parse_pid_maps(t->proc_dfd, &m) ?: parse_pid_smaps_vmflags(t->proc_dfd, &m);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+		pr_debug("task %d: VMAs read in %ld us, %ld us of them on a CPU\n", t->pid, us_between(&t0, &t1),
+			 us_between(&c0, &c1));
 		pthread_mutex_lock(&ahead.lock);
 		t->ret = ret;
 		t->maps = m;
