@@ -24,6 +24,7 @@
 struct ahead_task {
 	pid_t pid;
 	int proc_dfd;
+	bool claimed;	/* a thread reads it, or the dump reads it itself */
 	bool done;
 	int ret;
 	struct proc_maps maps;
@@ -55,7 +56,11 @@ static void *ahead_main(void *arg)
 		int ret;
 
 		pthread_mutex_lock(&ahead.lock);
+		while (ahead.next < ahead.nr && ahead.t[ahead.next].claimed)
+			ahead.next++;
 		t = ahead.next < ahead.nr ? &ahead.t[ahead.next++] : NULL;
+		if (t)
+			t->claimed = true;
 		pthread_mutex_unlock(&ahead.lock);
 		if (!t)
 			return NULL;
@@ -125,6 +130,14 @@ int maps_ahead_take(pid_t pid, struct proc_maps *ret)
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&ahead.lock);
+	if (!t->claimed) {
+		/* no thread has come to it yet (they are busy, or wait for a CPU): read here */
+		t->claimed = true;
+		t->pid = 0;
+		pthread_mutex_unlock(&ahead.lock);
+		pr_debug("task %d: its VMAs not read ahead yet: read now\n", pid);
+		return 0;
+	}
 	while (!t->done)
 		pthread_cond_wait(&ahead.cond, &ahead.lock);
 	if (!t->ret) {
