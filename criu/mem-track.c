@@ -359,6 +359,36 @@ static int scan_written(int pm_fd, unsigned long start, unsigned long end, struc
 	return 0;
 }
 
+int mem_track_probe(void)
+{
+	_cleanup_close_ int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	_cleanup_close_ int pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	char *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = PAGE_SIZE }, .mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct range_set w = {};
+	int ret;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (uffd < 0 || pm_fd < 0)
+		ret = -errno;
+	else if (uffd_api(uffd) || ioctl(uffd, UFFDIO_REGISTER, &reg))
+		ret = -EOPNOTSUPP;
+	else	/* protect the page, write it, and the scan must find it written */
+		ret = scan_written(pm_fd, (uintptr_t)p, (uintptr_t)p + PAGE_SIZE, NULL, true);
+	if (!ret) {
+		p[0] = 1;
+		ret = scan_written(pm_fd, (uintptr_t)p, (uintptr_t)p + PAGE_SIZE, &w, false);
+		if (!ret && (w.nr != 1 || w.r[0].start != (uintptr_t)p))
+			ret = -EOPNOTSUPP;
+	}
+	range_free(&w);
+	munmap(p, PAGE_SIZE);
+	return ret;
+}
+
 static bool trackable(const struct proc_vma *v)
 {
 	return v->kind != PVMA_VSYSCALL && !v->shared && !v->ino && !v->dev_major && !v->dev_minor &&

@@ -26,6 +26,11 @@ struct pstree;
 struct pstree_item;
 struct task_track;
 
+/*
+ * 0 when this kernel tracks writes as the passes need it (userfaultfd-wp
+ * with WP_ASYNC and PAGEMAP_SCAN), tried on a page of criu's own; -errno.
+ */
+int mem_track_probe(void);
 /* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
 void mem_track_allow(bool on);
 /* Before a pass seizes the tree: the holders of a tracking from another criu (mem-track-holder.h). */
