@@ -59,6 +59,8 @@
  * they are still in the CPU's cache (pages-crc.h): the check costs no second read.
  */
 #define READ_STEP (1UL << 20)
+/* A chunk of a registered VMA shorter than this is read into a buffer rather than mapped. */
+#define MAP_MIN (64UL << 10)
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
 #endif
@@ -239,7 +241,8 @@ static int read_step(struct fill_job *j, char *buf, uint64_t len, uint64_t off)
  * The chunk of a registered VMA: its part of the image mapped read-only
  * (MAP_POPULATE: the page cache's pages, no copy), summed a step at a time
  * and each step copied in while in cache. An image that can't be mapped is
- * read into a buffer instead; the VMA itself is never touched but by UFFDIO_COPY.
+ * read into a buffer instead, as is a chunk shorter than MAP_MIN; the VMA itself
+ * is never touched but by UFFDIO_COPY.
  */
 static int fill_chunk_uffd(struct fill_job *j, const struct fill_chunk *c)
 {
@@ -251,10 +254,12 @@ static int fill_chunk_uffd(struct fill_job *j, const struct fill_chunk *c)
 
 	if (c->off > (uint64_t)j->img.st_size || c->len > (uint64_t)j->img.st_size - c->off)
 		return pr_fail(-EIO, "task %d: its pages image ends before %" PRIu64 "\n", j->me->pid, c->off + c->len);
-	map = mmap(NULL, c->len, PROT_READ, MAP_SHARED | MAP_POPULATE, j->pages_fd, (off_t)c->off);
+	/* a short run (sparse memory) costs fewer calls read into a buffer than mapped and unmapped */
+	map = c->len < MAP_MIN ? MAP_FAILED :
+				 mmap(NULL, c->len, PROT_READ, MAP_SHARED | MAP_POPULATE, j->pages_fd, (off_t)c->off);
 	if (map == MAP_FAILED) {
 		map = NULL;
-		buf = xmalloc(READ_STEP);
+		buf = xmalloc(min(c->len, READ_STEP));
 		if (!buf)
 			return -ENOMEM;
 	}
