@@ -31,8 +31,12 @@ CRIU = os.path.abspath(os.environ.get("CRIU_BIN", "criu/criu"))
 
 
 def run(*args):
+    """criu ARGS; with LOGLEVEL=N set, -vN and its log in the images dir (dump.log, pre-dump.log)."""
+    args = list(args)
+    if os.environ.get("LOGLEVEL"):
+        args += ["-v" + os.environ["LOGLEVEL"], "-o", args[0] + ".log"]
     t0 = time.monotonic()
-    r = subprocess.run([CRIU] + list(args), capture_output=True)
+    r = subprocess.run([CRIU] + args, capture_output=True)
     if r.returncode:
         sys.exit("criu %s failed" % args[0])
     return (time.monotonic() - t0) * 1000

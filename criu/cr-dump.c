@@ -54,28 +54,13 @@
 
 
 
-/* The task's current brk, asked with a remote brk(0). */
-static int remote_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
+/* The task's brk, asked with a remote brk(0) among its core's calls (dump-core.c, fill_mm_flags()). */
+static int core_brk(struct pstree_item *item, unsigned long *ret_brk, void *arg)
 {
-	struct compel_rsys rs = {};
-	unsigned long code;
-	unsigned int flags;
-	long brk = 0;
-	int ret;
-
-	ret = task_rsys_code_flags(item, &code, &flags);
-	if (ret)
-		return ret;
-	ret = compel_rsys_prepare_flags(&rs, item->pid, code, COMPEL_RSYS_POKE | flags);
-	if (!ret)
-		ret = compel_rsys1(&rs, &brk, SYS_brk, 0);
-	/* CRIU_FAULT=dump-copy-during-brk: the code stays in the task 300 ms (mem-copy.c copies 100 ms late) */
-	if (!ret && fault_injected("dump-copy-during-brk"))
-		usleep(300000);
-	int fin = compel_rsys_finish(&rs);
-	if (ret || fin)
-		return ret ?: fin;
-	*ret_brk = brk;
+	(void)arg;
+	if (!item->has_mm_flags)
+		return -ENODATA;
+	*ret_brk = item->brk;
 	return 0;
 }
 
@@ -225,19 +210,25 @@ static void cpu_near_back(struct cpu_near *n)
 	n->moved = false;
 }
 
-static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
-			 struct dump_mem_ctx *mctx, struct cpu_near *near)
+/* A task's core (and all of a zombie). */
+static int dump_one_core(int img_dfd, struct pstree_item *item, struct cpu_near *near)
 {
-	uint64_t mem_start;
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
 	cpu_near_task(near, item);
 	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
 	cpu_near_back(near);
-	if (ret || item->state == TASK_DEAD)
-		return ret;
-	mem_start = stats_now_us();
+	return ret;
+}
+
+/* The rest of a live task, its core dumped: memory, fs, files. */
+static int dump_one_rest(int img_dfd, struct pstree_item *item, struct dump_files_ctx *fctx,
+			 struct dump_mem_ctx *mctx)
+{
+	uint64_t mem_start = stats_now_us();
+	int ret;
+
 	ret = fault_step("dump-task") ?: dump_task_mm(img_dfd, item, mctx, fctx);
 	mctx->dump_us += stats_now_us() - mem_start;
 	if (!ret)
@@ -246,6 +237,32 @@ static int dump_one_task(int img_dfd, struct pstree_item *item, struct dump_file
 	if (!ret && share_dumps_fds(item))
 		ret = fault_step("dump-files") ?: dump_task_files(fctx, item);
 	return ret;
+}
+
+/*
+ * Every task, one core ahead: a task's core is dumped before the memory of
+ * the task before it, so that the read of each task's VMAs (maps-ahead.c: smaps
+ * walks the page tables, milliseconds for a large task) has a core's time
+ * more to end before the memory step waits for it. Each task's remote calls
+ * (all in its core, brk(0) too) end before its pages are handed to the
+ * copying threads; another task's calls write into another mm only.
+ */
+static int dump_all_tasks(int img_dfd, struct pstree *tree, struct dump_files_ctx *fctx,
+			  struct dump_mem_ctx *mctx, struct cpu_near *near)
+{
+	struct pstree_item *item, *prev = NULL;
+	int ret;
+
+	for_each_pstree_item(tree, item) {
+		ret = dump_one_core(img_dfd, item, near);
+		if (!ret && prev)
+			ret = dump_one_rest(img_dfd, prev, fctx, mctx);
+		if (ret)
+			return ret;
+		if (item->state != TASK_DEAD)
+			prev = item;
+	}
+	return prev ? dump_one_rest(img_dfd, prev, fctx, mctx) : 0;
 }
 
 /*
@@ -471,6 +488,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	}
 	st.seized = stats_now_us();
+	stats_cpu_now(&st.cpu_seized);
 	/* the written pages since the last pre-dump of the session (its uffds are closed after the tree is let go) */
 	mem_track_pass(&tree, img_dfd, true);
 	for_each_pstree_item(&tree, item)	/* a table or fs shared by processes: share_collect_tree() */
@@ -512,7 +530,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		goto err;
 	mem_ready = true;
-	mctx.get_brk = remote_brk;
+	mctx.get_brk = core_brk;
 	mctx.with_parent = opts.prev_imgs_dir != NULL;
 	mctx.lazy_remote = opts.lazy_pages;
 	ret = fault_step("dump-mem-threads") ?: dump_mem_threads_start(&mctx);
@@ -521,11 +539,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 
 	/* each task's private pages are copied by the threads while the next tasks are dumped */
 	cpu_near_init(&near);
-	for_each_pstree_item(&tree, item) {
-		ret = dump_one_task(img_dfd, item, &fctx, &mctx, &near);
-		if (ret)
-			goto err;
-	}
+	ret = dump_all_tasks(img_dfd, &tree, &fctx, &mctx, &near);
+	if (ret)
+		goto err;
 	maps_ahead_stop();
 	/* the tree's file locks, from /proc/locks read meanwhile (refusals only: nothing is written) */
 	ret = fault_step("dump-check-locks") ?: check_tree_files(&tree, &locks);
@@ -585,6 +601,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		tcp_dump_finish(&fctx, false);	/* closed in repair mode: silently; the lock stays */
 	}
 	st.end = stats_now_us();
+	stats_cpu_now(&st.cpu_end);
 	st.memdump_us = mctx.dump_us;
 	st.pages_written = mctx.nr_pages_dumped;
 	st.pages_parent = mctx.nr_parent_pages;

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "core: "
 #include "common.h"
@@ -773,24 +774,39 @@ static int fill_timers(struct task_dump *d, struct pstree_item *item, struct thr
 	return ret;
 }
 
-/* Flags of the mm that only prctl() in the task tells; the mm image takes them (mem.c). */
+/*
+ * What of the mm only the task tells, in one batch: PR_GET_DUMPABLE,
+ * PR_GET_THP_DISABLE and brk(0); the mm image takes them (mem.c). brk is asked
+ * here, with the core's calls, so that the mm step puts no code of criu's into
+ * the task (its pages are copied from then on), and it can't change while the
+ * tree is stopped.
+ */
 static int fill_mm_flags(struct pstree_item *item, struct thread_dump *leader)
 {
-	long dumpable, thp;
+	static const struct compel_rsys_call calls[] = {
+		{ __NR_prctl, { PR_GET_DUMPABLE } },
+		{ __NR_prctl, { PR_GET_THP_DISABLE } },
+		{ __NR_brk, { 0 } },
+	};
+	long r[ARRAY_SIZE(calls)];
+	int ret = compel_rsys_batch(&leader->rs, calls, ARRAY_SIZE(calls), r);
 
-	dumpable = rcall(&leader->rs, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
-	if (dumpable < 0)
-		return (int)dumpable;
-	if (dumpable != 1 && ns_task_in_own(item, NS_USER) > 0)
+	/* CRIU_FAULT=dump-copy-during-brk: criu's code stays in the task 300 ms (mem-copy.c copies 100 ms late) */
+	if (!ret && fault_injected("dump-copy-during-brk"))
+		usleep(300000);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < ARRAY_SIZE(calls) - 1; i++)
+		if (r[i] < 0)
+			return (int)r[i];
+	if (r[0] != 1 && ns_task_in_own(item, NS_USER) > 0)
 		/* the restored task's memory belongs to criu's user namespace, which the kernel checks then */
 		return pr_fail(-EOPNOTSUPP, "task %d is not dumpable (%ld) and in a user namespace of its own: not "
 					    "restored (its /proc files and ptrace would be criu's namespace's only)\n",
-			       item->pid, dumpable);
-	thp = rcall(&leader->rs, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
-	if (thp < 0)
-		return (int)thp;
-	item->dumpable = (int)dumpable;
-	item->thp_disable = (int)thp;
+			       item->pid, r[0]);
+	item->dumpable = (int)r[0];
+	item->thp_disable = (int)r[1];
+	item->brk = (unsigned long)r[2];
 	item->has_mm_flags = true;
 	return 0;
 }
@@ -1063,6 +1079,7 @@ static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, un
 		*ret = addr;
 		return 0;
 	}
+	item->core_mapped = true;	/* the VMAs read ahead meanwhile may hold it (maps-ahead.c) */
 	err = compel_rsys_map_scratch(&leader->rs, PAGE_SIZE);
 	if (err)
 		return pr_fail(err, "can't map a scratch page in %d: %s\n", item->pid, strerror(-err));

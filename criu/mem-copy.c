@@ -203,7 +203,7 @@ static void run_piece(struct mem_copy_pool *p, struct mem_copy_job *j, int idx, 
 
 	pthread_mutex_unlock(&p->lock);
 	if (!skip) {
-		/* CRIU_FAULT=dump-copy-during-brk: copied late, while the main thread works on the task (cr-dump.c) */
+		/* CRIU_FAULT=dump-copy-during-brk: copied late, while the main thread works on the next task (dump-core.c) */
 		if (fault_injected("dump-copy-during-brk"))
 			usleep(100000);
 		cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);

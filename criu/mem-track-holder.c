@@ -169,17 +169,55 @@ static bool holder_alive(int hfd)
 	return sys_pidfd_send_signal(hfd, 0, NULL, 0) == 0;
 }
 
-/* SIGKILL, then wait for its exit (its files closed), so no two holders of a uffd exist */
-static void holder_end(int hfd, int hpid)
+/*
+ * Holders killed whose exit is not waited for yet: every fd of theirs that
+ * matters was adopted (criu holds each uffd itself), so their exit changes
+ * nothing the frozen dump sees; it is waited for out of the freeze
+ * (track_holders_reap()), or before a uffd of ours is closed.
+ */
+static struct {
+	int fd[TRACK_HOLDER_MAX_FOUND];
+	pid_t pid[TRACK_HOLDER_MAX_FOUND];
+	int nr;
+} dying;
+
+static void holder_wait_exit(int hfd, int hpid)
 {
 	struct pollfd p = { .fd = hfd, .events = POLLIN };
 
+	if (poll(&p, 1, KILL_WAIT_MS) != 1)
+		pr_warn("the holder %d did not exit in %d ms\n", hpid, KILL_WAIT_MS);
+}
+
+/*
+ * SIGKILL; then wait for its exit (its files closed, so no two holders of a
+ * uffd exist and the registrations of uffds not adopted are gone), now or,
+ * when later is set, in track_holders_reap().
+ */
+static void holder_end(int hfd, int hpid, bool later)
+{
 	if (sys_pidfd_send_signal(hfd, SIGKILL, NULL, 0) && errno != ESRCH) {
 		pr_warn("can't end the holder %d: %s\n", hpid, strerror(errno));
 		return;
 	}
-	if (poll(&p, 1, KILL_WAIT_MS) != 1)
-		pr_warn("the holder %d did not exit in %d ms\n", hpid, KILL_WAIT_MS);
+	if (later && dying.nr < (int)ARRAY_SIZE(dying.fd)) {
+		dying.fd[dying.nr] = fcntl(hfd, F_DUPFD_CLOEXEC, 0);
+		dying.pid[dying.nr] = hpid;
+		if (dying.fd[dying.nr] >= 0) {
+			dying.nr++;
+			return;
+		}
+	}
+	holder_wait_exit(hfd, hpid);
+}
+
+void track_holders_reap(void)
+{
+	for (int i = 0; i < dying.nr; i++) {
+		holder_wait_exit(dying.fd[i], dying.pid[i]);
+		close(dying.fd[i]);
+	}
+	dying.nr = 0;
 }
 
 struct taken {
@@ -234,7 +272,7 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool adopt, int i
 {
 	struct taken t = { .dir = -1, .manifest = -1 };
 	bool trust, ours = false;
-	int ret = take_fds(hfd, &t), nr_adopted = 0;
+	int ret = take_fds(hfd, &t), nr_adopted = 0, nr_left = 0;
 
 	if (ret) {
 		pr_info("the holder %d: its fds can't be taken (%s): not used\n", hpid, strerror(-ret));
@@ -248,10 +286,10 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool adopt, int i
 		if (!item || !is_uffd(t.fds[i + 1]))
 			continue;
 		ours = true;
-		if (!trust)
+		if (!trust || mem_track_adopt(item->pid, t.fds[i], t.fds[i + 1])) {
+			nr_left++;
 			continue;
-		if (mem_track_adopt(item->pid, t.fds[i], t.fds[i + 1]))
-			continue;
+		}
 		t.fds[i] = t.fds[i + 1] = -1;	/* mem-track.c's now */
 		nr_adopted++;
 	}
@@ -270,7 +308,8 @@ static bool holder_use(struct pstree *tree, int hfd, int hpid, bool adopt, int i
 		pr_info("the holder %d tracks tasks of this tree for another dir than the parent (or another criu "
 			"binary made it, or tracking is off): its tracking ends, the pages are compared\n", hpid);
 	}
-	holder_end(hfd, hpid);
+	/* every uffd of this tree adopted: its exit is waited for out of the freeze */
+	holder_end(hfd, hpid, nr_left == 0);
 	taken_close(&t);	/* the registrations of what was not adopted go here */
 	return true;
 }
@@ -429,6 +468,7 @@ void track_holder_leave(void)
 	int held[2 + 2 * TRACK_HOLDER_MAX_TASKS], nr, pfd[2], status;
 	pid_t mid, hpid = 0;
 
+	track_holders_reap();	/* no two holders of a uffd */
 	if (last.dir_fd < 0)
 		return;
 	held[0] = last.dir_fd;

@@ -145,6 +145,7 @@ static void track_drop(struct task_track *t, const char *why)
 {
 	if (why)
 		pr_info("task %d: no write tracking any more (%s): its pages are compared\n", t->pid, why);
+	track_holders_reap();	/* a dying holder's reference would keep the registrations */
 	if (t->uffd >= 0)
 		close(t->uffd);	/* the registrations and the protection of the ptes go with the last reference */
 	if (t->pidfd >= 0)
@@ -159,6 +160,8 @@ static void track_drop(struct task_track *t, const char *why)
 void mem_track_close_all(void)
 {
 	int nr = 0;
+
+	track_holders_reap();
 
 	for (int i = 0; i < trk.nr; i++)
 		if (trk.t[i].pid) {

@@ -1007,8 +1007,13 @@ static int read_vmas(struct mm_dump *d)
 {
 	int ret;
 
-	if (maps_ahead_take(d->pid, &d->maps))
-		return 0;
+	if (maps_ahead_take(d->pid, &d->maps)) {
+		if (!d->item->core_mapped)
+			return 0;
+		/* read while the core had a scratch page mapped in the task, perhaps: read again */
+		proc_maps_free(&d->maps);
+		d->maps = (struct proc_maps){};
+	}
 	ret = parse_pid_maps(d->proc_dfd, &d->maps);
 	if (ret < 0)
 		return pr_fail(ret, "task %d: can't parse maps: %s\n", d->pid, strerror(-ret));
@@ -1068,9 +1073,10 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	if (ret < 0)
 		goto out;
 	/*
-	 * Asked before the pages are handed to the copying threads: the call
-	 * puts criu's code into the task's memory for a while (compel), and a
-	 * page copied meanwhile would hold it in the image.
+	 * brk(0) was asked with the core's remote calls (dump-core.c), before
+	 * the pages are handed to the copying threads: a remote call puts
+	 * criu's code into the task's memory for a while (compel), and a page
+	 * copied meanwhile would hold it in the image.
 	 */
 	if (!ctx->pre_dump && ctx->get_brk && !ctx->get_brk(item, &d.brk, ctx->get_brk_arg))
 		d.have_brk = true;

@@ -39,6 +39,16 @@ uint64_t stats_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void stats_cpu_now(struct stats_cpu *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	c->thread_us = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	c->process_us = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static uint32_t span(uint64_t from, uint64_t to)
 {
 	uint64_t d = to > from ? to - from : 0;
@@ -123,6 +133,9 @@ void stats_write_dump(int img_dfd, const struct dump_stats *s)
 	pr_info("freezing %u us, frozen %u us, memory %u us, %llu pages written, %llu in the parent\n",
 		d.freezing_time, d.frozen_time, d.memdump_time, (unsigned long long)d.pages_written,
 		(unsigned long long)d.pages_skipped_parent);
+	/* how much of the frozen time criu was on a CPU; the rest it waited (for a CPU, the tasks, the disk) */
+	pr_info("frozen: criu's main thread on a CPU %u us, all its threads %u us\n",
+		span(s->cpu_seized.thread_us, s->cpu_end.thread_us), span(s->cpu_seized.process_us, s->cpu_end.process_us));
 	write_stats(img_dfd, CR_FD_STATS_DUMP, &e, "stats-dump");
 }
 

@@ -48,6 +48,13 @@ void track_holders_find(void);
 void track_holders_take(struct pstree *tree, int img_dfd, bool allowed);
 /* A pass ended: ok (a pre-dump that tracked): its dir is what a holder would belong to; else forgotten. */
 void track_holder_note_pass(int img_dfd, bool ok);
+/*
+ * Wait for the exit of the holders track_holders_take() ended without
+ * waiting (all their uffds of the tree adopted): before any uffd of ours is
+ * closed (the holder's reference would keep its registrations) and out of
+ * the freeze (mem_track_close_all(), track_holder_leave()).
+ */
+void track_holders_reap(void);
 /* The end of a criu (CLI pre-dump, RPC session): leave a holder when the last pass was a tracking pre-dump. */
 void track_holder_leave(void);
 

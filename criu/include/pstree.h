@@ -85,6 +85,8 @@ struct pstree_item {
 	bool has_mm_flags;
 	int dumpable;			/* PR_GET_DUMPABLE */
 	int thp_disable;		/* PR_GET_THP_DISABLE */
+	unsigned long brk;		/* brk(0), asked with them: the mm step makes no remote call */
+	bool core_mapped;		/* its core mapped a scratch page for a while: VMAs read meanwhile are not kept */
 
 	/* dump: per thread, the index of its newest filter in seccomp.img, -1 none; NULL: no filters (seccomp.c) */
 	int *seccomp_filter;

@@ -143,7 +143,7 @@ def rpc_chain(work, exe):
     ok(full >= 16384 and last * 4 < full, "RPC: the final dump wrote %d pages, the first pass %d" % (last, full))
     ok(tracked_pages(dirs[2]) > 16384,
        "RPC, a swrk per pass: the dump took %d pages from the holder's tracking" % tracked_pages(dirs[2]))
-    ok(not holders(), "RPC: no holder is left after the dump")
+    ok(not holders(work), "RPC: no holder is left after the dump")
     ok(criu("restore", "-D", dirs[2], "-o", "rlog", "-d") == 0, "RPC: restore through the chain")
     res = verify(pid, result)
     ok(res == "OK", "RPC: the restored task found every word right (%s)" % res)
@@ -232,8 +232,9 @@ def track_chain(work):
     ok(res == "OK", "the restored task found every word right (%s)" % res)
 
 
-def holders():
-    """{pid: the images dir it holds} of the live "criu-track" holders."""
+def holders(under=None):
+    """{pid: the images dir it holds} of the live "criu-track" holders (of dirs under `under` only: other
+    sessions' tests on the machine leave holders of their own)."""
     found = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
@@ -245,6 +246,8 @@ def holders():
             found[int(p)] = os.readlink("/proc/%s/fd/3" % p)
         except OSError:
             pass
+    if under:
+        found = {p: d for p, d in found.items() if d.startswith(os.path.realpath(under) + "/")}
     return found
 
 
@@ -322,7 +325,7 @@ def cli_track_chain(work):
     ok(not holder_of(dirs[0]) and len(holder_of(dirs[1])) == 1, "k0's holder ended, one of k1 left")
     next_step(pid, result, 2)
     ok(cli_pass("dump", pid, dirs[2], "../k1") == 0, "CLI tracking: dump --prev-images-dir ../k1")
-    ok(gone(lambda: not holders()), "no holder is left after the dump")
+    ok(gone(lambda: not holders(work)), "no holder is left after the dump")
     res = [stats_ok(d) for d in dirs]
     ok(res == ["OK"] * 3, "each pass wrote stats-dump and its counts agree with its images (%s)" % res)
     second, final = tracked_pages(dirs[1]), tracked_pages(dirs[2])
@@ -405,7 +408,7 @@ def cli_track_rewritten(work):
        "a's holder of x0 before b's pass is not used (%d pages taken) and ended" % tracked_pages(x[1]))
     for p in (a, b):
         os.kill(p, signal.SIGKILL)
-    ok(gone(lambda: not holders()), "the holders exit with their tasks")
+    ok(gone(lambda: not holders(work)), "the holders exit with their tasks")
     reap()
 
 
