@@ -507,6 +507,8 @@ int cr_restore_tasks(const struct restore_opts *o)
 	ret = fault_step("restore-shared") ?: shared_alloc(ctx, ctx->tree.nr_items);
 	if (!ret)
 		ret = pages_crc_log_alloc(&ctx->pages_crc);
+	if (!ret)
+		ctx->fill_uffd = fill_uffd_probe();
 	/* the stubs unmap criu themselves, all but the vdso block, which is where criu's is (stub-unmap.c) */
 	if (!ret)
 		ret = stub_unmap_plan(ctx);

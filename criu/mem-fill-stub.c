@@ -13,6 +13,14 @@
  * the shared area) while it fills a chunk: as many chunks are filled at once
  * as there are CPUs, whatever the number of tasks.
  *
+ * A private anonymous VMA is filled with UFFDIO_COPY rather than pread() when
+ * the kernel lets the stub have a userfaultfd (fill_uffd_probe()): the stub
+ * registers the VMA for missing pages, maps each chunk of the pages image
+ * read-only, sums it from there and copies it in; the kernel allocates each
+ * page with its bytes, without zeroing it first and without a fault per page.
+ * The registration is dropped before the workers' stage ends: the VMA's flags
+ * are what they were. A private file mapping can't be registered: pread().
+ *
  * A VMA whose place is taken in the stub (a copy of criu) stays COW_SELF and
  * the morph restores it (mem-restore.c, mem-fill.c); one built here becomes
  * COW_KEPT, and the morph only puts its protection and advice back.
@@ -22,8 +30,10 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,10 +59,22 @@
  * they are still in the CPU's cache (pages-crc.h): the check costs no second read.
  */
 #define READ_STEP (1UL << 20)
+/* A chunk of a registered VMA shorter than this is read into a buffer rather than mapped. */
+#define MAP_MIN (64UL << 10)
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
 
-/* One piece of work: len bytes at addr, from off in the pages image. */
+/* One piece of work: len bytes at addr, from off in the pages image; uffd: copied in with UFFDIO_COPY. */
 struct fill_chunk {
 	uint64_t addr, len, off;
+	bool uffd;
+};
+
+/* A VMA registered with the stub's userfaultfd for the fill. */
+struct fill_reg {
+	uint64_t start, len;
 };
 
 struct fill_job {
@@ -65,6 +87,9 @@ struct fill_job {
 	size_t nr, cap;
 	size_t next;		/* the next chunk to take (atomic) */
 	int error;		/* the first -errno of a worker (atomic) */
+	int uffd;		/* the stub's userfaultfd for the fill, -1: none (every chunk pread()) */
+	struct fill_reg *regs;	/* the VMAs registered with it */
+	size_t nr_regs;
 };
 
 int rst_nr_cpus(void)
@@ -106,7 +131,7 @@ static void token_give(struct rst_ctx *ctx)
 
 /* ------------------------------------------------------ the work */
 
-static int chunk_add(struct fill_job *j, uint64_t addr, uint64_t len, uint64_t off)
+static int chunk_add(struct fill_job *j, uint64_t addr, uint64_t len, uint64_t off, bool uffd)
 {
 	while (len) {
 		uint64_t n = min(len, CHUNK_BYTES);
@@ -120,7 +145,7 @@ static int chunk_add(struct fill_job *j, uint64_t addr, uint64_t len, uint64_t o
 			j->chunks = c;
 			j->cap = cap;
 		}
-		j->chunks[j->nr++] = (struct fill_chunk){ addr, n, off };
+		j->chunks[j->nr++] = (struct fill_chunk){ addr, n, off, uffd };
 		addr += n;
 		off += n;
 		len -= n;
@@ -129,7 +154,8 @@ static int chunk_add(struct fill_job *j, uint64_t addr, uint64_t len, uint64_t o
 }
 
 /* The present, restored pages of v as chunks; pme_off[i]: where run i starts in the image. */
-static int chunks_of_vma(struct fill_job *j, const struct rst_mem *mem, const uint64_t *pme_off, const VmaEntry *v)
+static int chunks_of_vma(struct fill_job *j, const struct rst_mem *mem, const uint64_t *pme_off, const VmaEntry *v,
+			 bool uffd)
 {
 	for (size_t i = 0; i < mem->nr_pmes; i++) {
 		const PagemapEntry *pe = mem->pmes[i];
@@ -141,14 +167,14 @@ static int chunks_of_vma(struct fill_job *j, const struct rst_mem *mem, const ui
 			break;
 		if (s >= e || (pe->has_flags && !(pe->flags & PE_PRESENT)) || (pe->flags & PE_RST_SKIP))
 			continue;
-		ret = chunk_add(j, s, e - s, pme_off[i] + (s - pe->vaddr));
+		ret = chunk_add(j, s, e - s, pme_off[i] + (s - pe->vaddr), uffd);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int fill_chunk(struct fill_job *j, const struct fill_chunk *c)
+static int fill_chunk_pread(struct fill_job *j, const struct fill_chunk *c)
 {
 	char *p = (char *)(uintptr_t)c->addr;
 	uint64_t len = c->len, off = c->off;
@@ -174,6 +200,98 @@ static int fill_chunk(struct fill_job *j, const struct fill_chunk *c)
 	}
 	pages_crc_note(j->crc_log, j->img.st_dev, j->img.st_ino, c->off, c->len, crc);
 	return 0;
+}
+
+/* len bytes of src into dst, a range of a registered VMA with no page yet. */
+static int uffd_copy(int uffd, uint64_t dst, const char *src, uint64_t len)
+{
+	while (len) {
+		struct uffdio_copy c = { .dst = dst, .src = (uintptr_t)src, .len = len };
+
+		if (ioctl(uffd, UFFDIO_COPY, &c) && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (c.copy <= 0)
+			continue;	/* nothing copied yet: the kernel asked to try again */
+		dst += (uint64_t)c.copy;
+		src += c.copy;
+		len -= (uint64_t)c.copy;
+	}
+	return 0;
+}
+
+/* The next step of a chunk read from the image into buf (the image could not be mapped). */
+static int read_step(struct fill_job *j, char *buf, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t r = pread(j->pages_fd, buf, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return pr_fail(r ? -errno : -EIO, "task %d: reading its pages at %" PRIu64 ": %s\n", j->me->pid,
+				       off, r ? strerror(errno) : "short image");
+		buf += r;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The chunk of a registered VMA: its part of the image mapped read-only
+ * (MAP_POPULATE: the page cache's pages, no copy), summed a step at a time
+ * and each step copied in while in cache. An image that can't be mapped is
+ * read into a buffer instead, as is a chunk shorter than MAP_MIN; the VMA itself
+ * is never touched but by UFFDIO_COPY.
+ */
+static int fill_chunk_uffd(struct fill_job *j, const struct fill_chunk *c)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *map;
+	uint64_t done = 0;
+	uint32_t crc = 0;
+	int ret = 0;
+
+	if (c->off > (uint64_t)j->img.st_size || c->len > (uint64_t)j->img.st_size - c->off)
+		return pr_fail(-EIO, "task %d: its pages image ends before %" PRIu64 "\n", j->me->pid, c->off + c->len);
+	/* a short run (sparse memory) costs fewer calls read into a buffer than mapped and unmapped */
+	map = c->len < MAP_MIN ? MAP_FAILED :
+				 mmap(NULL, c->len, PROT_READ, MAP_SHARED | MAP_POPULATE, j->pages_fd, (off_t)c->off);
+	if (map == MAP_FAILED) {
+		map = NULL;
+		buf = xmalloc(min(c->len, READ_STEP));
+		if (!buf)
+			return -ENOMEM;
+	}
+	while (done < c->len) {
+		uint64_t step = min(c->len - done, READ_STEP);
+		const char *src = map ? map + done : buf;
+
+		if (!map) {
+			ret = read_step(j, buf, step, c->off + done);
+			if (ret)
+				break;
+		}
+		if (j->crc_log)
+			crc = crc32c(crc, src, step);
+		ret = uffd_copy(j->uffd, c->addr + done, src, step);
+		if (ret) {
+			pr_fail(ret, "task %d: UFFDIO_COPY to %#" PRIx64 ": %s\n", j->me->pid, c->addr + done,
+				strerror(-ret));
+			break;
+		}
+		done += step;
+	}
+	if (map)
+		munmap(map, c->len);
+	if (!ret)
+		pages_crc_note(j->crc_log, j->img.st_dev, j->img.st_ino, c->off, c->len, crc);
+	return ret;
+}
+
+static int fill_chunk(struct fill_job *j, const struct fill_chunk *c)
+{
+	return c->uffd ? fill_chunk_uffd(j, c) : fill_chunk_pread(j, c);
 }
 
 static void *fill_worker(void *arg)
@@ -216,6 +334,114 @@ static int run_workers(struct fill_job *j)
 	return j->error;
 }
 
+/* ------------------------------------------------------ the userfaultfd */
+
+/* "always" in the THP switch: pread() after MADV_POPULATE_WRITE gets huge pages, UFFDIO_COPY never. */
+static bool thp_always(void)
+{
+	char buf[64] = "";
+	int fd = open(THP_ENABLED, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && strstr(buf, "[always]");
+}
+
+/* A userfaultfd for the fill: user faults only (a kernel access to a registered page fails, never waits). */
+static int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY), err;
+
+	if (fd < 0)
+		return -errno;
+	if (!ioctl(fd, UFFDIO_API, &api))
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+bool fill_uffd_probe(void)
+{
+	const char *env = getenv("CRIU_FILL_UFFD");	/* a knob for the benchmarks and tests: 0 is pread() for all */
+	int fd;
+
+	if (env && !strcmp(env, "0")) {
+		pr_info("CRIU_FILL_UFFD=0: the stubs pread() every VMA's pages\n");
+		return false;
+	}
+	if (thp_always()) {
+		pr_info("transparent huge pages always on: the stubs pread() every VMA's pages (huge ones come back)\n");
+		return false;
+	}
+	fd = uffd_open();
+	if (fd < 0) {
+		pr_info("no userfaultfd for the fill (%s): the stubs pread() every VMA's pages\n", strerror(-fd));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Register v with the stub's userfaultfd (opened at the first): true when UFFDIO_COPY fills it. */
+static bool uffd_register(struct rst_ctx *ctx, struct fill_job *j, const VmaEntry *v)
+{
+	struct uffdio_register r = { .range = { v->start, v->end - v->start }, .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_range u = r.range;
+	struct fill_reg *n;
+
+	if (!ctx->fill_uffd || !(v->status & VMA_ANON_PRIVATE) || (v->status & VMA_FILE_PRIVATE))
+		return false;
+	if (j->uffd == -1) {
+		j->uffd = uffd_open();
+		if (j->uffd < 0) {
+			pr_info("task %d: no userfaultfd (%s): its pages are read with pread()\n", j->me->pid,
+				strerror(-j->uffd));
+			j->uffd = -2;	/* not again */
+		}
+	}
+	if (j->uffd < 0)
+		return false;
+	n = xrealloc(j->regs, (j->nr_regs + 1) * sizeof(*n));
+	if (!n)
+		return false;	/* pread(): slower, not wrong */
+	j->regs = n;
+	if (ioctl(j->uffd, UFFDIO_REGISTER, &r)) {
+		pr_debug("task %d: %#" PRIx64 " can't be registered (%s): pread()\n", j->me->pid, v->start,
+			 strerror(errno));
+		return false;
+	}
+	if (!(r.ioctls & (1ULL << _UFFDIO_COPY))) {
+		ioctl(j->uffd, UFFDIO_UNREGISTER, &u);
+		return false;
+	}
+	j->regs[j->nr_regs++] = (struct fill_reg){ v->start, v->end - v->start };
+	return true;
+}
+
+/* Drop every registration (the VMAs' flags as they were, neighbours merged again) and the userfaultfd. */
+static int uffd_close(struct fill_job *j)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < j->nr_regs; i++) {
+		struct uffdio_range u = { j->regs[i].start, j->regs[i].len };
+
+		if (ioctl(j->uffd, UFFDIO_UNREGISTER, &u) && !ret)
+			ret = pr_fail_errno("task %d: can't unregister %#" PRIx64 " from its userfaultfd", j->me->pid,
+					    j->regs[i].start);
+	}
+	if (j->uffd >= 0)
+		close(j->uffd);
+	j->uffd = -1;
+	free(j->regs);
+	j->regs = NULL;
+	j->nr_regs = 0;
+	return ret;
+}
+
 static int open_pages(struct rst_ctx *ctx, const struct rst_mem *mem)
 {
 	char path[64];
@@ -244,9 +470,9 @@ static uint64_t *pme_offsets(const struct rst_mem *mem)
 int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me)
 {
 	const struct rst_mem *mem = rsti(me)->mem.mm ? &rsti(me)->mem : NULL;
-	struct fill_job j = { .ctx = ctx, .me = me, .pages_fd = -1 };
+	struct fill_job j = { .ctx = ctx, .me = me, .pages_fd = -1, .uffd = -1 };
 	uint64_t *pme_off;
-	size_t nr_built = 0;
+	size_t nr_built = 0, nr_uffd;
 	int ret = 0;
 
 	if (me->state == TASK_DEAD || !mem || !mem->cow || mem->pages_fd < 0)
@@ -265,7 +491,7 @@ int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me)
 			continue;
 		}
 		if (!ret)
-			ret = chunks_of_vma(&j, mem, pme_off, v);
+			ret = chunks_of_vma(&j, mem, pme_off, v, uffd_register(ctx, &j, v));
 		if (!ret) {
 			mem->cow[i] = COW_KEPT;
 			nr_built++;
@@ -278,15 +504,24 @@ int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me)
 			ret = pr_fail(j.pages_fd, "task %d: can't open its pages image: %s\n", me->pid,
 				      strerror(-j.pages_fd));
 	}
+	if (!ret && j.nr && fstat(j.pages_fd, &j.img))
+		ret = pr_fail_errno("task %d: can't stat its pages image", me->pid);
 	/* the CRCs are noted only when some pages image waits for them */
-	if (!ret && j.nr && ctx->pages_crc.log && !fstat(j.pages_fd, &j.img))
+	if (!ret && j.nr && ctx->pages_crc.log)
 		j.crc_log = ctx->pages_crc.log;
 	if (!ret && j.nr)
 		ret = run_workers(&j);
+	nr_uffd = j.nr_regs;
+	if (j.uffd != -1) {
+		int r = uffd_close(&j);
+
+		ret = ret ?: r;
+	}
 	if (j.pages_fd >= 0)
 		close(j.pages_fd);
 	if (!ret)
-		pr_debug("task %d: %zu VMAs built in the stub, %zu chunks\n", me->pid, nr_built, j.nr);
+		pr_debug("task %d: %zu VMAs built in the stub (%zu with UFFDIO_COPY), %zu chunks\n", me->pid, nr_built,
+			 nr_uffd, j.nr);
 	free(j.chunks);
 	return ret;
 }

@@ -227,6 +227,11 @@ int cow_map_vma(struct rst_ctx *ctx, struct pstree_item *me, int proc_fd, const 
  * one CPU's worth of tokens each (ctx->shared->fill_tokens).
  */
 int stub_fill_self(struct rst_ctx *ctx, struct pstree_item *me);
+/*
+ * In criu before the stubs: may they fill private anonymous VMAs with
+ * UFFDIO_COPY (a userfaultfd, THP not "always", CRIU_FILL_UFFD not 0)? Logs why not.
+ */
+bool fill_uffd_probe(void);
 /* The number of CPUs criu may run on (its affinity), at least 1. */
 int rst_nr_cpus(void);
 

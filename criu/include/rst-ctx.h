@@ -118,6 +118,7 @@ struct rst_ctx {
 
 	/* pages-crc.c: the pages images whose CRCs are checked as the stubs read them */
 	struct pages_crc pages_crc;
+	bool fill_uffd;		/* mem-fill-stub.c: the stubs may fill anonymous VMAs with UFFDIO_COPY */
 
 	struct shmem_img *shmem_imgs;
 	size_t nr_shmem_imgs;
