@@ -259,8 +259,8 @@ static int dump_all_tasks(int img_dfd, struct pstree *tree, struct dump_files_ct
 			ret = dump_one_rest(img_dfd, prev, fctx, mctx);
 		if (ret)
 			return ret;
-		if (item->state != TASK_DEAD)
-			prev = item;
+		/* a zombie has no rest: the task before it is done, not dumped again after the loop */
+		prev = item->state != TASK_DEAD ? item : NULL;
 	}
 	return prev ? dump_one_rest(img_dfd, prev, fctx, mctx) : 0;
 }
