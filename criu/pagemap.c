@@ -626,6 +626,42 @@ static int push_through_pipe(struct page_copier *pc)
 	return copy_rest(pc);
 }
 
+/*
+ * The pages that hold criu's remote-syscall code while the page pipe's calls
+ * run (the tail of the task's executable segment, rsys-code.c): [*start,
+ * *end), or false. A page there that is dumped must not go out through the
+ * task's own vmsplice() or sendmsg(), which would take criu's code with it:
+ * criu copies it and puts the task's bytes back (put_code_back()).
+ */
+static bool code_pages(const struct page_copier *pc, unsigned long *start, unsigned long *end)
+{
+	if (!pc->pp || !pc->pp->rs.poked)
+		return false;
+	*start = pc->pp->rs.syscall_ip & ~(PAGE_SIZE - 1);
+	*end = (pc->pp->rs.syscall_ip + pc->pp->rs.poke_len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	return true;
+}
+
+/* In a slot just copied from the queued ranges: the task's own bytes where criu's code is. */
+static void put_code_back(const struct page_copier *pc, char *slot)
+{
+	unsigned long code, code_end;
+	size_t at = 0;
+
+	if (!pc->pp || !pc->pp->rs.poked)
+		return;
+	code = pc->pp->rs.syscall_ip;
+	code_end = code + pc->pp->rs.poke_len;
+	for (int i = 0; i < pc->nr_iov; i++) {
+		unsigned long s = (unsigned long)pc->riov[i].iov_base, e = s + pc->riov[i].iov_len;
+		unsigned long a = max(s, code), b = min(e, code_end);
+
+		if (a < b)
+			memcpy(slot + at + (a - s), pc->pp->rs.orig + (a - code), b - a);
+		at += pc->riov[i].iov_len;
+	}
+}
+
 /* Copy the queued ranges into the current slot and hand it to the writer. */
 static int page_copier_push(struct page_copier *pc)
 {
@@ -658,6 +694,7 @@ static int page_copier_push(struct page_copier *pc)
 	}
 	if (ret < 0)
 		return ret;
+	put_code_back(pc, slot);
 	if (pc->w) {
 		if (!pc->x->ps)
 			page_xfer_sum(pc->x, slot, pc->queued);	/* here, while the reader would wait for a slot */
@@ -684,15 +721,11 @@ int page_copier_flush(struct page_copier *pc)
 	return ret < 0 ? pages_write_failed(pc, ret) : 0;
 }
 
-int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force)
+/* Queue len bytes at addr of the task for the next slot or pipe batch (force: through /proc/PID/mem). */
+static int queue_range(struct page_copier *pc, unsigned long addr, size_t len, bool force)
 {
 	int ret;
 
-	ret = page_xfer_add(pc->x, addr, len / PAGE_SIZE);
-	if (ret < 0)
-		return ret;
-	if (pc->plan)
-		return mem_copy_plan(pc->plan, addr, len, force);
 	while (len) {
 		/* a batch for the page pipe is as big as the pipe (or a task's send): fewer remote calls */
 		size_t batch = pc->pp && !force ? (pc->pp->task_sk >= 0 ? PP_SEND_BATCH : pc->pp->size) : pc->slot_size;
@@ -715,6 +748,25 @@ int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool
 		len -= chunk;
 	}
 	return 0;
+}
+
+int page_copier_add(struct page_copier *pc, unsigned long addr, size_t len, bool force)
+{
+	unsigned long cs, ce, a, e;
+	int ret;
+
+	ret = page_xfer_add(pc->x, addr, len / PAGE_SIZE);
+	if (ret < 0)
+		return ret;
+	if (pc->plan)
+		return mem_copy_plan(pc->plan, addr, len, force);
+	if (!code_pages(pc, &cs, &ce) || addr >= ce || addr + len <= cs)
+		return queue_range(pc, addr, len, force);
+	/* the pages of criu's code: copied by criu (forced), its code replaced by the task's bytes */
+	a = max(addr, cs);
+	e = min(addr + len, ce);
+	return queue_range(pc, addr, a - addr, force) ?: queue_range(pc, a, e - a, true) ?:
+	       queue_range(pc, e, addr + len - e, force);
 }
 
 #define HPAGE_PAGES 512UL	/* 4 KiB pages in a 2 MiB huge page */

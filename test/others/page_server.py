@@ -38,6 +38,7 @@ us.
 """
 import ctypes
 import glob
+import json
 import os
 import re
 import shutil
@@ -352,6 +353,30 @@ def fds_of(pid):
     return sorted(os.listdir("/proc/%d/fd" % pid))
 
 
+def code_page(pid, srv, log):
+    """The page where criu's remote-syscall code sat during the dump: (its bytes in the page server's
+    image or None, the live task's), None when the log does not say where the code was."""
+    m = re.search(r"%d: syscall code poked at (0x[0-9a-f]+)" % pid, log)
+    if not m:
+        return None
+    page = int(m.group(1), 16) & ~4095
+    out = subprocess.run([sys.executable, "crit", "decode", "-i", os.path.join(srv, "pagemap-%d.img" % pid)],
+                         capture_output=True, text=True)
+    entries = json.loads(out.stdout)["entries"] if out.returncode == 0 else [{}]
+    off, dumped = 0, None
+    for e in entries[1:]:
+        if not e["flags"] & 4:	# PE_PRESENT: its pages are in the pages image
+            continue
+        if e["vaddr"] <= page < e["vaddr"] + e["nr_pages"] * 4096:
+            with open(os.path.join(srv, "pages-%d.img" % entries[0]["pages_id"]), "rb") as f:
+                f.seek(off + page - e["vaddr"])
+                dumped = f.read(4096)
+        off += e["nr_pages"] * 4096
+    with open("/proc/%d/mem" % pid, "rb") as f:
+        f.seek(page)
+        return dumped, f.read(4096)
+
+
 def task_sends(exe, work, i, fault, what):
     """A plain dump -R to a page server (CRIU_FAULT=fault): the pages sent by the task itself (sendmsg on a
     copy of criu's socket) or, with page-pipe-no-socket, through the pipe it vmsplice()s them into."""
@@ -374,6 +399,11 @@ def task_sends(exe, work, i, fault, what):
            "%s: a send cut short in the middle of a page, criu sent the rest" % what)
     ok(running(pid) and fds_of(pid) == fds, "%s: the task runs on with the fds it had (%s)" %
        (what, " ".join(fds_of(pid))))
+    # the task's sends ran while criu's code sat in that page: the image must hold the task's bytes
+    cp = code_page(pid, os.path.join(work, "s%d" % i), log)
+    ok(cp is not None and cp[0] is not None and cp[0] == cp[1],
+       "%s: the page of criu's remote-syscall code holds the task's bytes in the image (%s)" %
+       (what, "not found" if not cp or cp[0] is None else "same" if cp[0] == cp[1] else "criu's code"))
     os.kill(pid, signal.SIGKILL)
     reap()
     final = os.path.join(work, "s%d" % i)
