@@ -14,6 +14,7 @@
 #include "deadproc.h"
 #include "file-lock.h"
 #include "files.h"
+#include "fds-ahead.h"
 #include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
@@ -293,24 +294,24 @@ int dump_files_fini(struct dump_files_ctx *ctx)
  * pidfd has shown its st_dev, a file with that st_dev is on pidfs and has the
  * same statfs (one syscall less per pidfd, of about 15).
  */
-static int fd_statfs(struct dump_files_ctx *ctx, const struct fd_parms *p, struct statfs *ret_sfs)
+static int fd_statfs(struct pidfs_cache *pc, const struct fd_parms *p, struct statfs *ret_sfs)
 {
-	if (ctx->pidfs_known && p->stat.st_dev == ctx->pidfs_dev) {
-		*ret_sfs = ctx->pidfs_sfs;
+	if (pc->known && p->stat.st_dev == pc->dev) {
+		*ret_sfs = pc->sfs;
 		return 0;
 	}
 	if (fstatfs(p->lfd, ret_sfs))
 		return -errno;
 	if (ret_sfs->f_type == PID_FS_MAGIC) {
-		ctx->pidfs_sfs = *ret_sfs;
-		ctx->pidfs_dev = p->stat.st_dev;
-		ctx->pidfs_known = true;
+		pc->sfs = *ret_sfs;
+		pc->dev = p->stat.st_dev;
+		pc->known = true;
 	}
 	return 0;
 }
 
-static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, int fd,
-			 struct fd_parms *p)
+int fd_read_parms(struct pidfs_cache *pc, struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p,
+		  const char **ret_what)
 {
 	ssize_t n;
 	int ret;
@@ -319,13 +320,16 @@ static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, i
 	p->fd = fd;
 	p->item = item;
 	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
+	*ret_what = "take it with pidfd_getfd";
 	if (p->lfd < 0)
-		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
+		return -errno;
+	*ret_what = "stat it";
 	if (fstat(p->lfd, &p->stat))
-		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
-	ret = fd_statfs(ctx, p, &p->sfs);
+		return -errno;
+	*ret_what = "statfs it";
+	ret = fd_statfs(pc, p, &p->sfs);
 	if (ret)
-		return pr_fail(ret, "can't statfs fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
+		return ret;
 	if (p->sfs.f_type == PID_FS_MAGIC) {
 		/* every pidfd's link, thread pidfds' too (KERNEL-FACTS 1a): one proc lookup less per pidfd */
 		snprintf(p->link, sizeof(p->link), "anon_inode:[pidfd]");
@@ -333,16 +337,29 @@ static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, i
 		char name[16];
 
 		snprintf(name, sizeof(name), "%d", fd);
+		*ret_what = "read its link";
 		n = readlinkat(fd_dfd, name, p->link, sizeof(p->link) - 1);
 		if (n < 0)
-			return pr_fail_errno("can't read the link of fd %d of task %d", fd, item->pid);
+			return -errno;
 		p->link[n] = '\0';
 	}
+	*ret_what = "parse its fdinfo";
 	ret = parse_pid_fdinfo(item->proc_dfd, fd, &p->fdinfo);
 	if (ret)
-		return pr_fail(ret, "can't parse fdinfo of fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
+		return ret;
 	p->flags = p->fdinfo.flags & ~O_CLOEXEC;
 	p->fd_flags = (p->fdinfo.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	return 0;
+}
+
+static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, int fd,
+			 struct fd_parms *p)
+{
+	const char *what;
+	int ret = fd_read_parms(&ctx->pidfs, item, fd_dfd, fd, p, &what);
+
+	if (ret)
+		return pr_fail(ret, "can't %s: fd %d of task %d: %s\n", what, fd, item->pid, strerror(-ret));
 	return 0;
 }
 
@@ -439,8 +456,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* The task's fd numbers, sorted. */
-static int list_fds(int fd_dfd, int **ret_fds, int *ret_nr)
+int list_task_fds(int fd_dfd, int **ret_fds, int *ret_nr)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	int dup_fd = dup(fd_dfd), *fds = NULL, nr = 0, cap = 0;
@@ -475,33 +491,48 @@ static int list_fds(int fd_dfd, int **ret_fds, int *ret_nr)
 	return 0;
 }
 
+/* One fd of the task: its reads done ahead (fds-ahead.c) or done now. */
+static int dump_task_fd(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, struct fds_ahead_task *ahead,
+			int i, int fd, struct cr_img *img)
+{
+	struct fd_parms p;
+	int ret;
+
+	ret = ahead && fds_ahead_parms(ahead, i, &p) ? 0 : fill_fd_parms(ctx, item, fd_dfd, fd, &p);
+	if (!ret)
+		ret = dump_one_file(ctx, &p, img);
+	if (p.lfd >= 0)
+		close(p.lfd);
+	proc_fdinfo_free(&p.fdinfo);
+	return ret;
+}
+
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 {
 	_cleanup_close_ int fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct fds_ahead_task *ahead = NULL;
 	_cleanup_free_ int *fds = NULL;
 	struct cr_img *img;
 	int nr = 0, ret = 0;
 
 	if (fd_dfd < 0)
 		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
-	ret = list_fds(fd_dfd, &fds, &nr);
-	if (ret)
-		return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
+	/* listed, and each fd read, on fds-ahead's thread while the earlier tasks were dumped */
+	ahead = fds_ahead_take(item, &fds, &nr);
+	if (!ahead) {
+		ret = list_task_fds(fd_dfd, &fds, &nr);
+		if (ret)
+			return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
+	}
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_DUMP, item->files_id);
-	if (!img)
+	if (!img) {
+		fds_ahead_done(ahead);
 		return pr_fail_errno("can't create fdinfo-%u.img", item->files_id);
-
-	for (int i = 0; i < nr && !ret; i++) {
-		struct fd_parms p;
-
-		ret = fill_fd_parms(ctx, item, fd_dfd, fds[i], &p);
-		if (!ret)
-			ret = dump_one_file(ctx, &p, img);
-		if (p.lfd > 0)
-			close(p.lfd);
-		proc_fdinfo_free(&p.fdinfo);
 	}
+	for (int i = 0; i < nr && !ret; i++)
+		ret = dump_task_fd(ctx, item, fd_dfd, ahead, i, fds[i], img);
+	fds_ahead_done(ahead);
 	close_image(img);
 	if (!ret)
 		pr_info("Dumped %d fds of task %d\n", nr, item->pid);

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fds read ahead (fds-ahead.h): one thread goes through the tasks in the
+ * order the dump takes them, lists each one's fds and does the reads of each
+ * fd that depend on nothing else; the main thread takes a task's reads at its
+ * fd loop, or reads the task itself when the thread has not begun it by the
+ * time the main thread's remote syscalls go into the task.
+ */
+#define LOG_PREFIX "fds-ahead: "
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "fds-ahead.h"
+#include "files.h"
+#include "pstree.h"
+#include "syscalls.h"
+#include "task-share.h"
+
+/* One fd's reads, kept small: a task may have thousands of fds (struct fd_parms has a PATH_MAX link). */
+struct ahead_fd {
+	int fd;
+	int err;			/* 0: read; else the main thread reads it again (and logs why) */
+	int lfd;			/* criu's copy, -1 once handed over or closed */
+	struct stat stat;
+	struct statfs sfs;
+	struct proc_fdinfo fdinfo;
+	char *link;			/* NULL for a pidfd: its link is always the same */
+	unsigned int flags, fd_flags;
+	struct fd_owner_read own;
+};
+
+enum ahead_state {
+	AHEAD_IDLE,			/* not begun */
+	AHEAD_BUSY,			/* the thread reads it */
+	AHEAD_DONE,			/* read (ok: the reads are there) */
+	AHEAD_MAIN,			/* the main thread's: the thread skips it */
+};
+
+struct fds_ahead_task {
+	struct pstree_item *item;
+	enum ahead_state state;
+	bool ok;
+	int nr;				/* fds listed */
+	int *fds;			/* sorted, handed over by fds_ahead_take() */
+	struct ahead_fd *f;
+};
+
+static struct {
+	bool running, stop;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct fds_ahead_task *t;
+	int nr, cursor;
+	long held, budget;		/* criu's copies held for tasks not taken yet, and their bound */
+} ahead = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void ahead_fd_free(struct ahead_fd *a)
+{
+	if (a->lfd >= 0)
+		close(a->lfd);
+	a->lfd = -1;
+	proc_fdinfo_free(&a->fdinfo);
+	free(a->link);
+	a->link = NULL;
+}
+
+/* Move what p read into a (p's copy and fdinfo are a's then). */
+static int ahead_fd_keep(struct ahead_fd *a, struct fd_parms *p)
+{
+	if (p->sfs.f_type != PID_FS_MAGIC) {
+		a->link = strdup(p->link);
+		if (!a->link)
+			return -ENOMEM;
+	}
+	a->lfd = p->lfd;
+	p->lfd = -1;
+	a->stat = p->stat;
+	a->sfs = p->sfs;
+	a->fdinfo = p->fdinfo;
+	p->fdinfo = (struct proc_fdinfo){};
+	a->flags = p->flags;
+	a->fd_flags = p->fd_flags;
+	a->own = p->own;
+	return 0;
+}
+
+static void read_one(struct pidfs_cache *pc, struct fds_ahead_task *t, int fd_dfd, int i)
+{
+	struct ahead_fd *a = &t->f[i];
+	struct fd_parms p;
+	const char *what;
+	int ret;
+
+	a->fd = t->fds[i];
+	a->lfd = -1;
+	ret = fd_read_parms(pc, t->item, fd_dfd, a->fd, &p, &what) ?: fd_read_owner(&p) ?: ahead_fd_keep(a, &p);
+	a->err = ret;
+	if (p.lfd >= 0)
+		close(p.lfd);
+	proc_fdinfo_free(&p.fdinfo);
+}
+
+/* Room for n more copies, waiting for the main thread to take earlier tasks'; false: read none. */
+static bool reserve(int n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&ahead.lock);
+	while (!ahead.stop && ahead.held > 0 && ahead.held + n > ahead.budget)
+		pthread_cond_wait(&ahead.cond, &ahead.lock);
+	ok = !ahead.stop && ahead.held + n <= ahead.budget;
+	if (ok)
+		ahead.held += n;
+	pthread_mutex_unlock(&ahead.lock);
+	return ok;
+}
+
+static bool read_task(struct pidfs_cache *pc, struct fds_ahead_task *t)
+{
+	int fd_dfd = openat(t->item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = false;
+
+	if (fd_dfd < 0)
+		return false;
+	if (list_task_fds(fd_dfd, &t->fds, &t->nr))
+		goto out;
+	t->f = calloc(t->nr ?: 1, sizeof(*t->f));
+	if (!t->f || !reserve(t->nr)) {
+		free(t->f);
+		t->f = NULL;
+		goto out;
+	}
+	for (int i = 0; i < t->nr; i++) {
+		if (__atomic_load_n(&ahead.stop, __ATOMIC_RELAXED)) {
+			t->f[i].lfd = -1;
+			t->f[i].err = -EINTR;	/* the rest are not read: fds_ahead_stop() frees them */
+			continue;
+		}
+		read_one(pc, t, fd_dfd, i);
+	}
+	ok = true;
+out:
+	close(fd_dfd);
+	return ok;
+}
+
+static void *ahead_main(void *arg)
+{
+	struct pidfs_cache pc = {};
+
+	for (int i = 0; i < ahead.nr; i++) {
+		struct fds_ahead_task *t = &ahead.t[i];
+		bool ok;
+
+		pthread_mutex_lock(&ahead.lock);
+		if (ahead.stop) {
+			pthread_mutex_unlock(&ahead.lock);
+			break;
+		}
+		if (t->state != AHEAD_IDLE) {
+			pthread_mutex_unlock(&ahead.lock);
+			continue;
+		}
+		t->state = AHEAD_BUSY;
+		pthread_mutex_unlock(&ahead.lock);
+
+		ok = read_task(&pc, t);
+
+		pthread_mutex_lock(&ahead.lock);
+		t->ok = ok;
+		t->state = AHEAD_DONE;
+		pthread_cond_broadcast(&ahead.cond);
+		pthread_mutex_unlock(&ahead.lock);
+	}
+	return NULL;
+}
+
+/* Half of the fds RLIMIT_NOFILE leaves criu now: the other half stays the main thread's. */
+static long ahead_budget(void)
+{
+	_cleanup_close_ int self = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ int *fds = NULL;
+	struct rlimit rl;
+	int nr = 0;
+
+	if (self < 0 || getrlimit(RLIMIT_NOFILE, &rl) || list_task_fds(self, &fds, &nr))
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		rl.rlim_cur = INT_MAX;
+	return ((long)rl.rlim_cur - nr) / 2;
+}
+
+static bool reads_fds(const struct pstree_item *item)
+{
+	return item->state != TASK_DEAD && item->proc_dfd >= 0 && item->pidfd >= 0 && share_dumps_fds(item);
+}
+
+void fds_ahead_start(struct pstree *tree)
+{
+	struct pstree_item *item;
+	int nr = 0;
+
+	ahead.budget = ahead_budget();
+	if (ahead.budget < 16) {
+		pr_debug("no room for fds read ahead (RLIMIT_NOFILE): each task reads its own\n");
+		return;
+	}
+	for_each_pstree_item(tree, item)
+		nr += reads_fds(item);
+	if (!nr)
+		return;
+	ahead.t = calloc(nr, sizeof(*ahead.t));
+	if (!ahead.t)
+		return;	/* each task reads its own */
+	for_each_pstree_item(tree, item)
+		if (reads_fds(item) && ahead.nr < nr)
+			ahead.t[ahead.nr++] = (struct fds_ahead_task){ .item = item };
+	ahead.stop = false;
+	ahead.held = 0;
+	ahead.cursor = 0;
+	if (pthread_create(&ahead.thread, NULL, ahead_main, NULL)) {
+		pr_debug("no thread to read the fds ahead: each task reads its own\n");
+		free(ahead.t);
+		ahead.t = NULL;
+		ahead.nr = 0;
+		return;
+	}
+	ahead.running = true;
+}
+
+/* The tasks come in the tree's order: the search goes on from the last one found. */
+static struct fds_ahead_task *find_task(const struct pstree_item *item)
+{
+	if (!reads_fds(item))
+		return NULL;
+	for (int k = 0; k < ahead.nr; k++) {
+		int j = (ahead.cursor + k) % ahead.nr;
+
+		if (ahead.t[j].item == item) {
+			ahead.cursor = j;
+			return &ahead.t[j];
+		}
+	}
+	return NULL;
+}
+
+/* Called with the lock held: wait for the thread to finish t if it has begun it, else keep it from it. */
+static void settle(struct fds_ahead_task *t)
+{
+	while (t->state == AHEAD_BUSY)
+		pthread_cond_wait(&ahead.cond, &ahead.lock);
+	if (t->state == AHEAD_IDLE)
+		t->state = AHEAD_MAIN;
+}
+
+void fds_ahead_claim(struct pstree_item *item)
+{
+	struct fds_ahead_task *t = find_task(item);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&ahead.lock);
+	settle(t);
+	pthread_mutex_unlock(&ahead.lock);
+}
+
+struct fds_ahead_task *fds_ahead_take(struct pstree_item *item, int **ret_fds, int *ret_nr)
+{
+	struct fds_ahead_task *t = find_task(item);
+	bool ok;
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&ahead.lock);
+	settle(t);
+	ok = t->state == AHEAD_DONE && t->ok;
+	pthread_mutex_unlock(&ahead.lock);
+	if (!ok)
+		return NULL;
+	*ret_fds = t->fds;
+	*ret_nr = t->nr;
+	t->fds = NULL;
+	pr_debug("task %d: %d fds read ahead\n", item->pid, t->nr);
+	return t;
+}
+
+bool fds_ahead_parms(struct fds_ahead_task *t, int i, struct fd_parms *p)
+{
+	struct ahead_fd *a = &t->f[i];
+
+	if (a->err) {
+		pr_debug("fd %d of task %d: not read ahead (%s): read now\n", a->fd, t->item->pid, strerror(-a->err));
+		return false;
+	}
+	memset(p, 0, sizeof(*p));
+	p->fd = a->fd;
+	p->item = t->item;
+	p->lfd = a->lfd;
+	a->lfd = -1;
+	p->stat = a->stat;
+	p->sfs = a->sfs;
+	p->fdinfo = a->fdinfo;
+	a->fdinfo = (struct proc_fdinfo){};
+	snprintf(p->link, sizeof(p->link), "%s", a->link ?: "anon_inode:[pidfd]");
+	p->flags = a->flags;
+	p->fd_flags = a->fd_flags;
+	p->own = a->own;
+	return true;
+}
+
+/* Close and free t's reads; the lock is not held. */
+static void task_free(struct fds_ahead_task *t)
+{
+	for (int i = 0; t->f && i < t->nr; i++)
+		ahead_fd_free(&t->f[i]);
+	free(t->f);
+	t->f = NULL;
+	free(t->fds);
+	t->fds = NULL;
+}
+
+void fds_ahead_done(struct fds_ahead_task *t)
+{
+	long nr;
+
+	if (!t)
+		return;
+	nr = t->f ? t->nr : 0;
+	task_free(t);
+	pthread_mutex_lock(&ahead.lock);
+	ahead.held -= nr;
+	t->nr = 0;
+	t->ok = false;
+	pthread_cond_broadcast(&ahead.cond);
+	pthread_mutex_unlock(&ahead.lock);
+}
+
+void fds_ahead_stop(void)
+{
+	if (ahead.running) {
+		pthread_mutex_lock(&ahead.lock);
+		ahead.stop = true;
+		pthread_cond_broadcast(&ahead.cond);
+		pthread_mutex_unlock(&ahead.lock);
+		pthread_join(ahead.thread, NULL);
+	}
+	ahead.running = false;
+	for (int i = 0; i < ahead.nr; i++)
+		task_free(&ahead.t[i]);
+	free(ahead.t);
+	ahead.t = NULL;
+	ahead.nr = 0;
+	ahead.held = 0;
+}
