@@ -35,7 +35,19 @@ struct ahead_fd {
 	char *link;			/* NULL for a pidfd: its link is always the same */
 	unsigned int flags, fd_flags;
 	struct fd_owner_read own;
+	struct fd_same same;
 };
+
+/* The open files of the fds read, by inode: the first fd of each, in kcmp order (as files.c's seen groups). */
+struct ahead_group {
+	struct ahead_group *next;
+	dev_t dev;
+	ino_t ino;
+	int nr, cap;
+	struct seen_member *m;
+};
+
+#define AHEAD_HASH_SIZE 4096
 
 enum ahead_state {
 	AHEAD_IDLE,			/* not begun */
@@ -61,6 +73,7 @@ static struct {
 	struct fds_ahead_task *t;
 	int nr, cursor;
 	long held, budget;		/* criu's copies held for tasks not taken yet, and their bound */
+	struct ahead_group **groups;	/* the thread's own */
 } ahead = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static void ahead_fd_free(struct ahead_fd *a)
@@ -93,6 +106,42 @@ static int ahead_fd_keep(struct ahead_fd *a, struct fd_parms *p)
 	return 0;
 }
 
+static struct ahead_group *ahead_group(dev_t dev, ino_t ino)
+{
+	unsigned int h = (unsigned int)((ino * 2654435761u) ^ dev) % AHEAD_HASH_SIZE;
+	struct ahead_group *g;
+
+	for (g = ahead.groups[h]; g; g = g->next)
+		if (g->dev == dev && g->ino == ino)
+			return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->dev = dev;
+	g->ino = ino;
+	g->next = ahead.groups[h];
+	ahead.groups[h] = g;
+	return g;
+}
+
+/* The first fd read of a's open file (kcmp): a itself when none before it. Unknown when kcmp fails. */
+static void find_same(struct fds_ahead_task *t, struct ahead_fd *a)
+{
+	struct ahead_group *g = ahead_group(a->stat.st_dev, a->stat.st_ino);
+	struct seen_member v = { .pid = t->item->pid, .fd = a->fd };
+	int idx, ret;
+
+	if (!g)
+		return;
+	ret = kcmp_file_search(g->m, g->nr, v.pid, v.fd, &idx);
+	if (ret == 0)
+		ret = seen_member_insert(&g->m, &g->nr, &g->cap, idx, v);
+	else if (ret == 1)
+		v = g->m[idx];
+	if (ret >= 0)
+		a->same = (struct fd_same){ .known = true, .pid = v.pid, .fd = v.fd };
+}
+
 static void read_one(struct pidfs_cache *pc, struct fds_ahead_task *t, int fd_dfd, int i)
 {
 	struct ahead_fd *a = &t->f[i];
@@ -104,6 +153,8 @@ static void read_one(struct pidfs_cache *pc, struct fds_ahead_task *t, int fd_df
 	a->lfd = -1;
 	ret = fd_read_parms(pc, t->item, fd_dfd, a->fd, &p, &what) ?: fd_read_owner(&p) ?: ahead_fd_keep(a, &p);
 	a->err = ret;
+	if (!ret)
+		find_same(t, a);
 	if (p.lfd >= 0)
 		close(p.lfd);
 	proc_fdinfo_free(&p.fdinfo);
@@ -219,8 +270,14 @@ void fds_ahead_start(struct pstree *tree)
 	if (!nr)
 		return;
 	ahead.t = calloc(nr, sizeof(*ahead.t));
-	if (!ahead.t)
+	ahead.groups = calloc(AHEAD_HASH_SIZE, sizeof(*ahead.groups));
+	if (!ahead.t || !ahead.groups) {
+		free(ahead.t);
+		free(ahead.groups);
+		ahead.t = NULL;
+		ahead.groups = NULL;
 		return;	/* each task reads its own */
+	}
 	for_each_pstree_item(tree, item)
 		if (reads_fds(item) && ahead.nr < nr)
 			ahead.t[ahead.nr++] = (struct fds_ahead_task){ .item = item };
@@ -229,9 +286,7 @@ void fds_ahead_start(struct pstree *tree)
 	ahead.cursor = 0;
 	if (pthread_create(&ahead.thread, NULL, ahead_main, NULL)) {
 		pr_debug("no thread to read the fds ahead: each task reads its own\n");
-		free(ahead.t);
-		ahead.t = NULL;
-		ahead.nr = 0;
+		fds_ahead_stop();
 		return;
 	}
 	ahead.running = true;
@@ -314,6 +369,7 @@ bool fds_ahead_parms(struct fds_ahead_task *t, int i, struct fd_parms *p)
 	p->flags = a->flags;
 	p->fd_flags = a->fd_flags;
 	p->own = a->own;
+	p->same = a->same;
 	return true;
 }
 
@@ -360,4 +416,15 @@ void fds_ahead_stop(void)
 	ahead.t = NULL;
 	ahead.nr = 0;
 	ahead.held = 0;
+	for (int i = 0; ahead.groups && i < AHEAD_HASH_SIZE; i++) {
+		while (ahead.groups[i]) {
+			struct ahead_group *g = ahead.groups[i];
+
+			ahead.groups[i] = g->next;
+			free(g->m);
+			free(g);
+		}
+	}
+	free(ahead.groups);
+	ahead.groups = NULL;
 }

@@ -50,13 +50,15 @@ static const struct file_type *file_type_by_num(int type)
  * process, which share the process's pidfs inode) the members are kept in
  * kcmp order, so finding one costs O(log n) kcmp calls however many distinct
  * files of that inode there are.
+ *
+ * An fd read ahead (fds-ahead.c) comes with the kcmp answer already: the
+ * first fd, in the dump's order, of the same open file among the fds the
+ * thread read (p->same). That first fd's id is found by its number alone
+ * (reps); a first fd itself is new unless some other fd of the inode came
+ * without an answer (then it is searched in m). Those first fds are kept
+ * unsorted in h, and sorted into m (by kcmp) only when an fd without an
+ * answer is looked for in the group.
  */
-struct seen_member {
-	pid_t pid;		/* a task and fd that hold the file */
-	int fd;
-	uint32_t id;
-};
-
 struct seen_group {
 	struct seen_group *next;	/* hash chain */
 	dev_t dev;
@@ -64,13 +66,29 @@ struct seen_group {
 	uint32_t lfd_id;		/* id of criu's own reopen (exe, mappings), 0: none */
 	int nr, cap;
 	struct seen_member *m;		/* sorted by kcmp */
+	int hnr, hcap;
+	struct seen_member *h;		/* new by fds-ahead's answer, not in m: unsorted */
+};
+
+/* The id of an fd that fds-ahead names as the first of its open file, by (pid, fd). */
+struct seen_rep {
+	struct seen_rep *next;
+	pid_t pid;
+	int fd;
+	uint32_t id;
 };
 
 #define SEEN_HASH_SIZE 4096
+#define REP_HASH_SIZE 16384
 
 static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
 {
 	return (unsigned int)((ino * 2654435761u) ^ dev) % SEEN_HASH_SIZE;
+}
+
+static unsigned int rep_hash_fn(pid_t pid, int fd)
+{
+	return ((unsigned int)pid * 2654435761u ^ (unsigned int)fd * 40503u) % REP_HASH_SIZE;
 }
 
 static struct seen_group *seen_group(struct dump_files_ctx *ctx, dev_t dev, ino_t ino, bool create)
@@ -94,22 +112,41 @@ static struct seen_group *seen_group(struct dump_files_ctx *ctx, dev_t dev, ino_
 	return g;
 }
 
-/*
- * Binary search of (pid, fd) in the group. Returns 1 and the index when the
- * file is there, 0 and the insertion index when not, -errno on kcmp failure.
- */
-static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
+static int rep_find(struct dump_files_ctx *ctx, pid_t pid, int fd, uint32_t *ret_id)
 {
-	int lo = 0, hi = g->nr;
+	for (struct seen_rep *r = ctx->rep_hash[rep_hash_fn(pid, fd)]; r; r = r->next) {
+		if (r->pid == pid && r->fd == fd) {
+			*ret_id = r->id;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int rep_add(struct dump_files_ctx *ctx, pid_t pid, int fd, uint32_t id)
+{
+	unsigned int h = rep_hash_fn(pid, fd);
+	struct seen_rep *r = xmalloc(sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct seen_rep){ .next = ctx->rep_hash[h], .pid = pid, .fd = fd, .id = id };
+	ctx->rep_hash[h] = r;
+	return 0;
+}
+
+int kcmp_file_search(const struct seen_member *m, int nr, pid_t pid, int fd, int *ret_idx)
+{
+	int lo = 0, hi = nr;
 
 	while (lo < hi) {
 		int mid = (lo + hi) / 2, r;
 
-		if (g->m[mid].pid == pid && g->m[mid].fd == fd) {
+		if (m[mid].pid == pid && m[mid].fd == fd) {
 			*ret_idx = mid;
 			return 1;
 		}
-		r = sys_kcmp(pid, g->m[mid].pid, KCMP_FILE, fd, g->m[mid].fd);
+		r = sys_kcmp(pid, m[mid].pid, KCMP_FILE, fd, m[mid].fd);
 		if (r < 0)
 			return -errno;
 		if (r == 0) {
@@ -125,12 +162,53 @@ static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
 	return 0;
 }
 
+int seen_member_insert(struct seen_member **m, int *nr, int *cap, int idx, struct seen_member v)
+{
+	if (*nr == *cap) {
+		int ncap = *cap ? *cap * 2 : 4;
+		struct seen_member *n = xrealloc(*m, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*m = n;
+		*cap = ncap;
+	}
+	memmove(&(*m)[idx + 1], &(*m)[idx], (*nr - idx) * sizeof(**m));
+	(*m)[idx] = v;
+	(*nr)++;
+	return 0;
+}
+
+/* Sort the group's fds-ahead firsts into m: an fd without a kcmp answer is to be compared with them. */
+static int seen_merge_hinted(struct seen_group *g)
+{
+	while (g->hnr) {
+		struct seen_member *v = &g->h[g->hnr - 1];
+		int idx, ret = kcmp_file_search(g->m, g->nr, v->pid, v->fd, &idx);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {	/* 1: can't be, fds-ahead found no other fd of that open file: keep m's */
+			ret = seen_member_insert(&g->m, &g->nr, &g->cap, idx, *v);
+			if (ret)
+				return ret;
+		}
+		g->hnr--;
+	}
+	return 0;
+}
+
 /* Where a file not seen yet goes in its group, as found by seen_lookup(). */
 struct seen_pos {
 	struct seen_group *g;
-	int idx;
+	int idx;	/* -1: into h (fds-ahead's answer) */
 	int nr;		/* g->nr when idx was found */
 };
+
+static bool first_of_its_file(const struct fd_parms *p)
+{
+	return p->same.known && p->same.pid == p->item->pid && p->same.fd == p->fd;
+}
 
 /*
  * 1 and *ret_id if this very open file was dumped already; 0 if not, with
@@ -139,41 +217,55 @@ struct seen_pos {
 static int seen_lookup(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t *ret_id, struct seen_pos *pos)
 {
 	struct seen_group *g = seen_group(ctx, p->stat.st_dev, p->stat.st_ino, true);
+	bool hinted = p->same.known;
 	int idx, ret;
 
 	if (!g)
 		return -ENOMEM;
-	ret = seen_search(g, p->item->pid, p->fd, &idx);
-	if (ret == 1)
+	if (p->same.known && !first_of_its_file(p)) {
+		if (rep_find(ctx, p->same.pid, p->same.fd, ret_id))
+			return 1;	/* the same open file as an fd dumped before (kcmp on fds-ahead's thread) */
+		hinted = false;	/* its first fd has no id (can't be): search as for any fd */
+	}
+	if (hinted && !g->nr) {
+		*pos = (struct seen_pos){ .g = g, .idx = -1 };
+		return 0;	/* no other fd of the inode was read without fds-ahead's answer: new */
+	}
+	if (!hinted) {
+		ret = seen_merge_hinted(g);
+		if (ret)
+			return ret;
+	}
+	ret = kcmp_file_search(g->m, g->nr, p->item->pid, p->fd, &idx);
+	if (ret == 1) {
 		*ret_id = g->m[idx].id;
+		if (first_of_its_file(p) && rep_add(ctx, p->item->pid, p->fd, *ret_id))
+			return -ENOMEM;
+	}
 	*pos = (struct seen_pos){ .g = g, .idx = idx, .nr = g->nr };
 	return ret;
 }
 
-static int seen_add(const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
+static int seen_add(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
 {
+	struct seen_member v = { .pid = p->item->pid, .fd = p->fd, .id = id };
 	struct seen_group *g = pos->g;
 	int idx = pos->idx, ret;
 
+	if (first_of_its_file(p)) {
+		ret = rep_add(ctx, v.pid, v.fd, id);
+		if (ret)
+			return ret;
+	}
+	if (idx < 0)
+		return seen_member_insert(&g->h, &g->hnr, &g->hcap, g->hnr, v);
 	/* the type's dump may have added files of this inode meanwhile: search again then */
 	if (g->nr != pos->nr) {
-		ret = seen_search(g, p->item->pid, p->fd, &idx);
+		ret = kcmp_file_search(g->m, g->nr, v.pid, v.fd, &idx);
 		if (ret < 0)
 			return ret;
 	}
-	if (g->nr == g->cap) {
-		int cap = g->cap ? g->cap * 2 : 4;
-		struct seen_member *m = xrealloc(g->m, cap * sizeof(*m));
-
-		if (!m)
-			return -ENOMEM;
-		g->m = m;
-		g->cap = cap;
-	}
-	memmove(&g->m[idx + 1], &g->m[idx], (g->nr - idx) * sizeof(*g->m));
-	g->m[idx] = (struct seen_member){ .pid = p->item->pid, .fd = p->fd, .id = id };
-	g->nr++;
-	return 0;
+	return seen_member_insert(&g->m, &g->nr, &g->cap, idx, v);
 }
 
 /*
@@ -227,7 +319,8 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 {
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
 	ctx->seen_hash = xzalloc(SEEN_HASH_SIZE * sizeof(*ctx->seen_hash));
-	if (!ctx->seen_hash)
+	ctx->rep_hash = xzalloc(REP_HASH_SIZE * sizeof(*ctx->rep_hash));
+	if (!ctx->seen_hash || !ctx->rep_hash)
 		return -ENOMEM;
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
@@ -279,11 +372,22 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 
 			ctx->seen_hash[i] = g->next;
 			free(g->m);
+			free(g->h);
 			free(g);
 		}
 	}
 	free(ctx->seen_hash);
 	ctx->seen_hash = NULL;
+	for (int i = 0; ctx->rep_hash && i < REP_HASH_SIZE; i++) {
+		while (ctx->rep_hash[i]) {
+			struct seen_rep *r = ctx->rep_hash[i];
+
+			ctx->rep_hash[i] = r->next;
+			free(r);
+		}
+	}
+	free(ctx->rep_hash);
+	ctx->rep_hash = NULL;
 	module_states_free(&ctx->states);
 	return ret;
 }
@@ -402,7 +506,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 		 * known before its dump: a file reached again from its own dump (a socket
 		 * whose queue passes an epoll that watches that socket) is this id
 		 */
-		ret = seen_add(p, id, &pos);
+		ret = seen_add(ctx, p, id, &pos);
 		if (ret)
 			return ret;
 		ret = t->dump(ctx, id, p);

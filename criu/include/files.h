@@ -34,6 +34,7 @@
 struct FileEntry;
 struct cr_img;
 struct ghost_dump;
+struct seen_rep;
 struct rst_ctx;
 
 /* A file's owner as F_GETOWN_EX and F_GETSIG read it (fill_fown()), when read before its dump (fds-ahead.c). */
@@ -42,6 +43,16 @@ struct fd_owner_read {
 	int type;			/* F_OWNER_* */
 	pid_t pid;			/* 0: no owner */
 	int sig;
+};
+
+/*
+ * The first fd of the same open file among the fds read ahead, in the dump's
+ * order (kcmp on fds-ahead's thread): the fd itself when it is the first.
+ */
+struct fd_same {
+	bool known;
+	pid_t pid;
+	int fd;
 };
 
 /* What dump knows about one fd before choosing its type. */
@@ -55,6 +66,7 @@ struct fd_parms {
 	unsigned int flags;		/* file status flags (O_*), without O_CLOEXEC */
 	unsigned int fd_flags;		/* FD_CLOEXEC or 0 */
 	struct fd_owner_read own;	/* done when read ahead */
+	struct fd_same same;		/* known when read ahead */
 	struct pstree_item *item;	/* the task */
 };
 
@@ -77,6 +89,7 @@ struct dump_files_ctx {
 	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
+	struct seen_rep **rep_hash;	/* their ids by the first fd of each, for fds-ahead's answers */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
 	bool failed;			/* the dump failed: dump_files_fini() drops the images unwritten */
 	struct tcp_dump *tcp;		/* connections in repair mode (sk-tcp.c): outlive dump_files_fini() */
@@ -158,6 +171,20 @@ int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, in
  */
 int fd_read_parms(struct pidfs_cache *pc, struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p,
 		  const char **ret_what);
+/* An fd of the dump, and the id of its open file (files.c, fds-ahead.c). */
+struct seen_member {
+	pid_t pid;
+	int fd;
+	uint32_t id;
+};
+/*
+ * Binary search of task pid's fd in m[0..nr), sorted in kcmp(KCMP_FILE)
+ * order: 1 and *ret_idx when the same open file is there, 0 and the index to
+ * insert it at when not, -errno when kcmp fails.
+ */
+int kcmp_file_search(const struct seen_member *m, int nr, pid_t pid, int fd, int *ret_idx);
+/* v into (*m)[idx], growing the array: 0 or -ENOMEM. */
+int seen_member_insert(struct seen_member **m, int *nr, int *cap, int idx, struct seen_member v);
 /* The task's fd numbers, sorted (from its open /proc/PID/fd): 0 or -errno. */
 int list_task_fds(int fd_dfd, int **ret_fds, int *ret_nr);
 /*
