@@ -21,6 +21,7 @@
 #include "fds-ahead.h"
 #include "files.h"
 #include "pstree.h"
+#include "stats.h"
 #include "syscalls.h"
 #include "task-share.h"
 
@@ -89,6 +90,10 @@ static void ahead_fd_free(struct ahead_fd *a)
 /* Move what p read into a (p's copy and fdinfo are a's then). */
 static int ahead_fd_keep(struct ahead_fd *a, struct fd_parms *p)
 {
+	int ret = proc_fdinfo_shrink(&p->fdinfo);	/* a page each, for thousands of fds kept */
+
+	if (ret)
+		return ret;
 	if (p->sfs.f_type != PID_FS_MAGIC) {
 		a->link = strdup(p->link);
 		if (!a->link)
@@ -160,34 +165,38 @@ static void read_one(struct pidfs_cache *pc, struct fds_ahead_task *t, int fd_df
 	proc_fdinfo_free(&p.fdinfo);
 }
 
-/* Room for n more copies, waiting for the main thread to take earlier tasks'; false: read none. */
-static bool reserve(int n)
-{
-	bool ok;
+enum read_result { READ_OK, READ_FAILED, READ_NO_ROOM };
 
-	pthread_mutex_lock(&ahead.lock);
-	while (!ahead.stop && ahead.held > 0 && ahead.held + n > ahead.budget)
-		pthread_cond_wait(&ahead.cond, &ahead.lock);
-	ok = !ahead.stop && ahead.held + n <= ahead.budget;
-	if (ok)
-		ahead.held += n;
-	pthread_mutex_unlock(&ahead.lock);
-	return ok;
+/* Room for n more copies now (n beyond the whole budget: never); with the lock held. */
+static bool room_for(int n)
+{
+	return ahead.held + n <= ahead.budget || (ahead.held == 0 && n <= ahead.budget);
 }
 
-static bool read_task(struct pidfs_cache *pc, struct fds_ahead_task *t)
+static enum read_result read_task(struct pidfs_cache *pc, struct fds_ahead_task *t)
 {
 	int fd_dfd = openat(t->item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool ok = false;
+	enum read_result r = READ_FAILED;
+	bool room;
 
 	if (fd_dfd < 0)
-		return false;
+		return READ_FAILED;
 	if (list_task_fds(fd_dfd, &t->fds, &t->nr))
 		goto out;
+	pthread_mutex_lock(&ahead.lock);
+	room = room_for(t->nr);
+	if (room)
+		ahead.held += t->nr;
+	else if (ahead.held)
+		r = READ_NO_ROOM;	/* else more fds than the whole budget: the main thread reads them */
+	pthread_mutex_unlock(&ahead.lock);
+	if (!room)
+		goto out;
 	t->f = calloc(t->nr ?: 1, sizeof(*t->f));
-	if (!t->f || !reserve(t->nr)) {
-		free(t->f);
-		t->f = NULL;
+	if (!t->f) {
+		pthread_mutex_lock(&ahead.lock);
+		ahead.held -= t->nr;
+		pthread_mutex_unlock(&ahead.lock);
 		goto out;
 	}
 	for (int i = 0; i < t->nr; i++) {
@@ -198,40 +207,61 @@ static bool read_task(struct pidfs_cache *pc, struct fds_ahead_task *t)
 		}
 		read_one(pc, t, fd_dfd, i);
 	}
-	ok = true;
+	r = READ_OK;
 out:
 	close(fd_dfd);
-	return ok;
+	return r;
+}
+
+/*
+ * With the lock held: wait, holding no task, until n more copies fit
+ * (the main thread takes the earlier tasks'); false when t became the main
+ * thread's meanwhile, or the dump stops.
+ */
+static bool wait_room(struct fds_ahead_task *t, int n)
+{
+	while (!ahead.stop && t->state == AHEAD_IDLE && !room_for(n))
+		pthread_cond_wait(&ahead.cond, &ahead.lock);
+	return !ahead.stop && t->state == AHEAD_IDLE;
+}
+
+/* Read t unless the main thread takes it first; with the lock held. */
+static void ahead_one(struct pidfs_cache *pc, struct fds_ahead_task *t, int *est)
+{
+	enum read_result r;
+
+	for (;;) {
+		if (!wait_room(t, *est))
+			return;
+		t->state = AHEAD_BUSY;
+		pthread_mutex_unlock(&ahead.lock);
+		r = read_task(pc, t);
+		pthread_mutex_lock(&ahead.lock);
+		*est = t->nr;
+		if (r != READ_NO_ROOM)
+			break;
+		/* given back while the main thread catches up: it may take it meanwhile */
+		free(t->fds);
+		t->fds = NULL;
+		t->nr = 0;
+		t->state = AHEAD_IDLE;
+		pthread_cond_broadcast(&ahead.cond);
+	}
+	t->ok = r == READ_OK;
+	t->state = AHEAD_DONE;
+	pthread_cond_broadcast(&ahead.cond);
 }
 
 static void *ahead_main(void *arg)
 {
 	struct pidfs_cache pc = {};
+	int est = 0;	/* fds of the task before: the room to wait for before listing the next */
 
-	for (int i = 0; i < ahead.nr; i++) {
-		struct fds_ahead_task *t = &ahead.t[i];
-		bool ok;
-
-		pthread_mutex_lock(&ahead.lock);
-		if (ahead.stop) {
-			pthread_mutex_unlock(&ahead.lock);
-			break;
-		}
-		if (t->state != AHEAD_IDLE) {
-			pthread_mutex_unlock(&ahead.lock);
-			continue;
-		}
-		t->state = AHEAD_BUSY;
-		pthread_mutex_unlock(&ahead.lock);
-
-		ok = read_task(&pc, t);
-
-		pthread_mutex_lock(&ahead.lock);
-		t->ok = ok;
-		t->state = AHEAD_DONE;
-		pthread_cond_broadcast(&ahead.cond);
-		pthread_mutex_unlock(&ahead.lock);
-	}
+	pthread_mutex_lock(&ahead.lock);
+	/* the first task is the main thread's: its core begins right away, no time to read it before */
+	for (int i = 1; i < ahead.nr && !ahead.stop; i++)
+		ahead_one(&pc, &ahead.t[i], &est);
+	pthread_mutex_unlock(&ahead.lock);
 	return NULL;
 }
 
@@ -308,24 +338,38 @@ static struct fds_ahead_task *find_task(const struct pstree_item *item)
 	return NULL;
 }
 
-/* Called with the lock held: wait for the thread to finish t if it has begun it, else keep it from it. */
-static void settle(struct fds_ahead_task *t)
+/*
+ * Called with the lock held: wait for the thread to finish t if it has begun
+ * it, else keep it from it. The wait in us (0: none).
+ */
+static uint64_t settle(struct fds_ahead_task *t)
 {
+	uint64_t start;
+
+	if (t->state == AHEAD_IDLE) {
+		t->state = AHEAD_MAIN;
+		pthread_cond_broadcast(&ahead.cond);	/* the thread may wait for room to read it */
+	}
+	if (t->state != AHEAD_BUSY)
+		return 0;
+	start = stats_now_us();
 	while (t->state == AHEAD_BUSY)
 		pthread_cond_wait(&ahead.cond, &ahead.lock);
-	if (t->state == AHEAD_IDLE)
-		t->state = AHEAD_MAIN;
+	return stats_now_us() - start ?: 1;
 }
 
 void fds_ahead_claim(struct pstree_item *item)
 {
 	struct fds_ahead_task *t = find_task(item);
+	uint64_t waited;
 
 	if (!t)
 		return;
 	pthread_mutex_lock(&ahead.lock);
-	settle(t);
+	waited = settle(t);
 	pthread_mutex_unlock(&ahead.lock);
+	if (waited)
+		pr_debug("task %d: waited %llu us for its fds to be read\n", item->pid, (unsigned long long)waited);
 }
 
 struct fds_ahead_task *fds_ahead_take(struct pstree_item *item, int **ret_fds, int *ret_nr)
@@ -336,7 +380,7 @@ struct fds_ahead_task *fds_ahead_take(struct pstree_item *item, int **ret_fds, i
 	if (!t)
 		return NULL;
 	pthread_mutex_lock(&ahead.lock);
-	settle(t);
+	settle(t);	/* claimed already: no wait */
 	ok = t->state == AHEAD_DONE && t->ok;
 	pthread_mutex_unlock(&ahead.lock);
 	if (!ok)
