@@ -55,9 +55,9 @@ static const struct file_type *file_type_by_num(int type)
  * first fd, in the dump's order, of the same open file among the fds the
  * thread read (p->same). That first fd's id is found by its number alone
  * (reps); a first fd itself is new unless some other fd of the inode came
- * without an answer (then it is searched in m). Those first fds are kept
- * unsorted in h, and sorted into m (by kcmp) only when an fd without an
- * answer is looked for in the group.
+ * without an answer (then it is searched in m, which holds only those). The
+ * first fds are kept unsorted in h, and sorted into m (by kcmp) only when an
+ * fd without an answer is looked for in the group.
  */
 struct seen_group {
 	struct seen_group *next;	/* hash chain */
@@ -242,7 +242,8 @@ static int seen_lookup(struct dump_files_ctx *ctx, const struct fd_parms *p, uin
 		if (first_of_its_file(p) && rep_add(ctx, p->item->pid, p->fd, *ret_id))
 			return -ENOMEM;
 	}
-	*pos = (struct seen_pos){ .g = g, .idx = idx, .nr = g->nr };
+	/* a first fd not among those read without an answer: into h, m stays as short as they are */
+	*pos = (struct seen_pos){ .g = g, .idx = hinted ? -1 : idx, .nr = g->nr };
 	return ret;
 }
 
