@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,11 +286,27 @@ static bool reads_fds(const struct pstree_item *item)
 	return item->state != TASK_DEAD && item->proc_dfd >= 0 && item->pidfd >= 0 && share_dumps_fds(item);
 }
 
+/*
+ * A CPU of its own to run on: with one, the thread would only take turns with
+ * the tasks' remote syscalls, which then wait for it (taskset -c 1: the
+ * dump of 100 x 100 pidfds 26 ms slower, bench/RESULTS.md).
+ */
+static bool second_cpu(void)
+{
+	cpu_set_t set;
+
+	return !sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 1;
+}
+
 void fds_ahead_start(struct pstree *tree)
 {
 	struct pstree_item *item;
 	int nr = 0;
 
+	if (!second_cpu()) {
+		pr_debug("one CPU: each task reads its own fds\n");
+		return;
+	}
 	ahead.budget = ahead_budget();
 	if (ahead.budget < 16) {
 		pr_debug("no room for fds read ahead (RLIMIT_NOFILE): each task reads its own\n");
