@@ -11,8 +11,8 @@
  * by the main thread itself: never while criu runs remote syscalls in it (its
  * core and mm steps), which open and close fds of their own in the task.
  * The tree is stopped, and nothing the dump of other tasks does changes what
- * these reads give. The copies the thread holds are bounded by half of what
- * RLIMIT_NOFILE leaves criu.
+ * these reads give. The copies the thread holds are bounded by what
+ * RLIMIT_NOFILE leaves criu beyond the main thread's own needs.
  */
 #ifndef CRIU_FDS_AHEAD_H
 #define CRIU_FDS_AHEAD_H
