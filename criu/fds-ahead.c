@@ -221,6 +221,7 @@ out:
  */
 static bool wait_room(struct fds_ahead_task *t, int n)
 {
+	n = min((long)n, ahead.budget);	/* after a task of more fds than all the room: wait for all of it */
 	while (!ahead.stop && t->state == AHEAD_IDLE && !room_for(n))
 		pthread_cond_wait(&ahead.cond, &ahead.lock);
 	return !ahead.stop && t->state == AHEAD_IDLE;
