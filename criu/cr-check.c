@@ -35,9 +35,10 @@ struct criu_feature {
 static const struct criu_feature criu_features[] = {
 	{ "mnt_id", CAT_EXTRA, NULL, NULL },
 	/*
-	 * pre-dump and incremental dumps (--track-mem, --prev-images-dir) work: the changed pages are
-	 * found by comparing with the parent images (page-chain.h, migration.md), not by soft-dirty
-	 * bits, so no kernel part is needed. CRIU's zdtm.py asks it before --pre and --snaps runs.
+	 * pre-dump and incremental dumps (--track-mem, --prev-images-dir) work on any kernel: the
+	 * changed pages are found by the write tracking where the kernel has it (pagemap-scan,
+	 * mem-track.h), else by comparing with the parent images (page-chain.h, migration.md); no
+	 * soft-dirty bits. CRIU's zdtm.py asks it before --pre and --snaps runs.
 	 */
 	{ "mem_dirty_track", CAT_EXTRA, NULL, NULL },
 	{ "aio_remap", CAT_EXTRA, "aio-remap", NULL },	/* aio.c */
@@ -72,7 +73,8 @@ static const struct criu_feature criu_features[] = {
 	{ "newifindex", CAT_EXTRA, NULL, "network devices" },
 	{ "nftables", CAT_NAMED, "nft", NULL },
 	{ "has_ipt_legacy", CAT_NAMED, NULL, "iptables-legacy (criu locks with the system's iptables)" },
-	{ "pidfd_store", CAT_EXTRA, NULL, "CRIU's pidfd store (no pre-dumps)" },
+	{ "pidfd_store", CAT_EXTRA, NULL,
+	  "RPC pidfd_store_sk (a chain's tasks are told from a reused pid by the pidfds of its write tracking)" },
 	{ "ns_pid", CAT_EXTRA, "ns-pid", NULL },
 	{ "apparmor_stacking", CAT_NAMED, NULL, "LSM profiles" },
 	{ "network_lock_nftables", CAT_EXTRA, "nft", NULL },
@@ -82,7 +84,7 @@ static const struct criu_feature criu_features[] = {
 	{ "openat2", CAT_EXTRA, NULL, "openat2-based file restore" },
 	{ "get_rseq_conf", CAT_EXTRA, "rseq", NULL },
 	{ "ipv6_freebind", CAT_EXTRA, "ipv6-freebind", NULL },
-	{ "pagemap_scan", CAT_EXTRA, NULL, "PAGEMAP_SCAN (criu reads pagemap)" },
+	{ "pagemap_scan", CAT_EXTRA, "pagemap-scan", NULL },	/* the write tracking's scans (mem-track.c) */
 	{ "timer_cr_ids", CAT_EXTRA, NULL, "POSIX timers" },
 	{ "overlayfs_maps", CAT_EXTRA, NULL, "overlayfs mappings" },
 	{ "breakpoints", CAT_NAMED, NULL, "hardware breakpoints" },

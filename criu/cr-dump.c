@@ -353,6 +353,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx;
 	struct pstree_item *item;
 	struct ps_conn psc;
+	struct dump_stats st = { .start = stats_now_us() };
 	_cleanup_close_ int dir_lock = -1;
 	int ret;
 
@@ -374,6 +375,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		page_server_disconnect(&psc, true);
 		return pr_fail(ret, "Can't seize the tree of %d: %s\n", root, strerror(-ret));
 	}
+	st.seized = stats_now_us();
 	mem_track_pass(&tree, img_dfd, false);	/* an RPC session's write tracking, while the tree is stopped */
 	ret = dump_mem_ctx_init(&mctx);
 	if (!ret) {
@@ -394,11 +396,17 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		if (!ret)
 			pr_info("Pre-dumped %lu pages (%lu left in the parent images)\n", mctx.nr_pages_dumped,
 				mctx.nr_parent_pages);
+		st.memdump_us = mctx.dump_us;
+		st.pages_written = mctx.nr_pages_dumped;
+		st.pages_parent = mctx.nr_parent_pages;
 		dump_mem_ctx_fini(&mctx);
 	}
 	page_server_disconnect(&psc, true);	/* when dump_mem_ctx_init() failed */
 	mem_track_pass_done(img_dfd, ret == 0);
 	resume_tree(&tree);
+	st.end = stats_now_us();
+	if (!ret)	/* as CRIU's pre-dump: stats-dump, its frozen time up to the resume */
+		stats_write_dump(img_dfd, &st);
 	pstree_free(&tree);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #include "exit-status.h"
 #include "hugetlb.h"
 #include "kerndat.h"
+#include "mem-track.h"
 #include "syscalls.h"
 
 static int probe_pidfd_open(void)
@@ -609,6 +610,7 @@ static const struct kerndat_feature features[] = {
 	{ "ipv6-freebind", "IPV6_FREEBIND", probe_ipv6_freebind, false },
 	{ "so-buf-lock", "SO_BUF_LOCK (which buffer sizes a program set)", probe_so_buf_lock, false },
 	{ "uffd", "userfaultfd(2)", probe_uffd_basic, false },
+	{ "pagemap-scan", "PAGEMAP_SCAN with userfaultfd-wp (write tracking across pre-dumps)", mem_track_probe, false },
 	{ "uffd-noncoop", "userfaultfd fork/remap/remove/unmap events (lazy pages)", probe_uffd_noncoop, false },
 	{ "nft", "nft (Debian nftables: --network-lock nftables)", probe_nft, false },
 	{ "iptables", "iptables (--network-lock iptables, the default)", probe_iptables, false },

@@ -13,10 +13,10 @@
  * mremap, which drops the registration) had no uw. Such ranges are
  * registered now and count from the next pass on.
  *
- * The final dump scans each task when it reads the task's VMAs (one smaps
- * read, not two), only looks (no protection again) and keeps the uffds
- * until the session ends (mem_track_pass_done()), after the tree is resumed
- * or killed: their closing is off the freeze.
+ * Every pass tracks each task when the dump reads the task's VMAs (one smaps
+ * read per task, not two). The final dump only looks (no protection again)
+ * and keeps the uffds until the session ends (mem_track_pass_done()), after
+ * the tree is resumed or killed: their closing is off the freeze.
  */
 #define LOG_PREFIX "mem-track: "
 #include <errno.h>
@@ -82,8 +82,9 @@ struct task_track {
 
 static struct {
 	bool allowed;
-	bool final;			/* the DUMP: each task is scanned when the dump reads its VMAs */
-	bool final_trust;		/* and its parent is the last pass's dir */
+	bool open;			/* a pass: each task is tracked when the dump reads its VMAs */
+	bool final;			/* the DUMP: it only looks */
+	bool trust;			/* the pass's parent is the last pass's dir */
 	struct task_track *t;
 	int nr;
 	bool have_dir;
@@ -358,6 +359,36 @@ static int scan_written(int pm_fd, unsigned long start, unsigned long end, struc
 	return 0;
 }
 
+int mem_track_probe(void)
+{
+	_cleanup_close_ int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	_cleanup_close_ int pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	char *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = PAGE_SIZE }, .mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct range_set w = {};
+	int ret;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (uffd < 0 || pm_fd < 0)
+		ret = -errno;
+	else if (uffd_api(uffd) || ioctl(uffd, UFFDIO_REGISTER, &reg))
+		ret = -EOPNOTSUPP;
+	else	/* protect the page, write it, and the scan must find it written */
+		ret = scan_written(pm_fd, (uintptr_t)p, (uintptr_t)p + PAGE_SIZE, NULL, true);
+	if (!ret) {
+		p[0] = 1;
+		ret = scan_written(pm_fd, (uintptr_t)p, (uintptr_t)p + PAGE_SIZE, &w, false);
+		if (!ret && (w.nr != 1 || w.r[0].start != (uintptr_t)p))
+			ret = -EOPNOTSUPP;
+	}
+	range_free(&w);
+	munmap(p, PAGE_SIZE);
+	return ret;
+}
+
 static bool trackable(const struct proc_vma *v)
 {
 	return v->kind != PVMA_VSYSCALL && !v->shared && !v->ino && !v->dev_major && !v->dev_minor &&
@@ -461,18 +492,6 @@ static int track_vmas(struct task_track *t, struct pstree_item *item, const stru
 	return ret;
 }
 
-/* One task of a pre-dump: its VMAs read here. */
-static int track_task(struct task_track *t, struct pstree_item *item, bool trust)
-{
-	struct proc_maps m = {};
-	int ret = parse_pid_maps(item->proc_dfd, &m) ?: parse_pid_smaps_vmflags(item->proc_dfd, &m);
-
-	if (!ret)
-		ret = track_vmas(t, item, &m, trust, false);
-	proc_maps_free(&m);
-	return ret;
-}
-
 /* A task whose tracking failed in this pass: why, for the log (track_drop()). */
 static const char *track_failed(struct task_track *t, int err)
 {
@@ -505,7 +524,6 @@ void mem_track_before_seize(void)
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 {
 	bool trust = parent_is_last_pass(img_dfd);
-	struct pstree_item *item;
 
 	if (!trk.nr) {	/* a criu of its own for this pass: a holder may have the tracking since the last one */
 		track_holders_take(tree, img_dfd, trk.allowed);
@@ -518,41 +536,33 @@ void mem_track_pass(struct pstree *tree, int img_dfd, bool final)
 	for (int i = 0; i < trk.nr; i++)	/* a task gone (or its pid reused) takes its tracking with it */
 		if (trk.t[i].pid && !same_process(&trk.t[i]))
 			track_drop(&trk.t[i], "the process is gone");
-	if (final) {
-		/* each task's scan waits for the dump to read its VMAs (mem_track_dump_task()): one smaps read */
-		trk.final = true;
-		trk.final_trust = trust;
-		return;
-	}
-	for_each_pstree_item(tree, item) {
-		struct task_track *t;
-		int ret;
-
-		if (item->state != TASK_ALIVE || item->proc_dfd < 0 || item->pidfd < 0)
-			continue;
-		t = track_lookup(item->pid) ?: track_new(item);
-		if (!t)
-			continue;
-		ret = track_task(t, item, trust);
-		if (ret)
-			track_drop(t, track_failed(t, ret));
-	}
+	/* each task waits for the dump to read its VMAs (mem_track_dump_task()): one smaps read */
+	trk.open = true;
+	trk.final = final;
+	trk.trust = trust;
 }
 
 int mem_track_dump_task(struct pstree_item *item, const struct proc_maps *m)
 {
-	struct task_track *t = trk.allowed && trk.final ? track_lookup(item->pid) : NULL;
+	struct task_track *t;
 	int ret;
 
-	if (!t || item->state != TASK_ALIVE)
+	if (!trk.allowed || !trk.open || item->state != TASK_ALIVE || item->proc_dfd < 0 || item->pidfd < 0)
+		return 0;
+	t = track_lookup(item->pid);
+	if (!t && !trk.final)
+		t = track_new(item);	/* the DUMP registers nothing new: nothing counts after it */
+	if (!t)
 		return 0;
 	/*
-	 * Only looks: nothing is protected again, and the uffd stays open
-	 * (closing it walks every pte to drop the protection) until
-	 * mem_track_pass_done(), once the tree is resumed or killed. Until then
-	 * the dump meets VmFlags uw on the ranges of ours (mem_track_owns()).
+	 * A pre-dump registers and protects before the task's pages are
+	 * walked. The DUMP only looks: nothing is protected again, and the
+	 * uffd stays open (closing it walks every pte to drop the protection)
+	 * until mem_track_pass_done(), once the tree is resumed or killed.
+	 * Until then the dump meets VmFlags uw on the ranges of ours
+	 * (mem_track_owns()).
 	 */
-	ret = track_vmas(t, item, m, trk.final_trust, true);
+	ret = track_vmas(t, item, m, trk.trust, trk.final);
 	if (!ret)
 		return 0;
 	track_drop(t, track_failed(t, ret));	/* its uffd closed: m's uw are stale */
@@ -563,6 +573,7 @@ void mem_track_pass_done(int img_dfd, bool ok)
 {
 	struct stat st;
 
+	trk.open = false;
 	trk.final = false;
 	for (int i = 0; i < trk.nr; i++) {
 		struct task_track *t = &trk.t[i];

@@ -1019,15 +1019,16 @@ static int read_vmas(struct mm_dump *d)
 }
 
 /*
- * The final dump of an RPC session: the write tracking scans the task on the
- * VMAs just read; when its tracking fails there (its uffd closed, the uw of
- * our registrations gone), the VMAs are read again.
+ * A pass of a write-tracked chain (mem-track.h): the tracking registers and
+ * scans the task on the VMAs just read; when its tracking fails there (its
+ * uffd closed, the uw of our earlier registrations gone), the VMAs are read
+ * again.
  */
-static int track_final_maps(struct mm_dump *d, struct pstree_item *item)
+static int track_maps(struct mm_dump *d, struct pstree_item *item)
 {
 	int ret;
 
-	if (d->ctx->pre_dump || !mem_track_dump_task(item, &d->maps))
+	if (!mem_track_dump_task(item, &d->maps))
 		return 0;
 	proc_maps_free(&d->maps);
 	ret = parse_pid_maps(d->proc_dfd, &d->maps) ?: parse_pid_smaps_vmflags(d->proc_dfd, &d->maps);
@@ -1056,7 +1057,7 @@ int dump_task_mm(int img_dfd, struct pstree_item *item, struct dump_mem_ctx *ctx
 	ret = read_vmas(&d);
 	if (ret < 0)
 		goto out;
-	ret = track_final_maps(&d, item);
+	ret = track_maps(&d, item);
 	if (ret < 0)
 		goto out;
 	ret = check_ksm_merge_any(&d);

@@ -26,23 +26,30 @@ struct pstree;
 struct pstree_item;
 struct task_track;
 
+/*
+ * 0 when this kernel tracks writes as the passes need it (userfaultfd-wp
+ * with WP_ASYNC and PAGEMAP_SCAN), tried on a page of criu's own; -errno.
+ */
+int mem_track_probe(void);
 /* Tracking is made by the passes of a session that allows it (cr-service.c), off otherwise. */
 void mem_track_allow(bool on);
 /* Before a pass seizes the tree: the holders of a tracking from another criu (mem-track-holder.h). */
 void mem_track_before_seize(void);
 /*
- * At the start of a pass, the tree seized: for every task, the written pages
- * since the last pass (trusted only when img_dfd's parent is the last pass's
- * dir), then everything re-protected. final: the DUMP: only whether the
- * parent is trusted; each task is scanned by mem_track_dump_task().
+ * At the start of a pass, the tree seized: which tasks are still the
+ * tracked ones, and whether the parent is trusted (img_dfd's parent is the
+ * last pass's dir). Each task is then tracked by mem_track_dump_task().
+ * final: the DUMP.
  */
 void mem_track_pass(struct pstree *tree, int img_dfd, bool final);
 /*
- * The DUMP, when it has read the VMAs m of item (maps and smaps): the
- * written pages of its tracked ranges. Nothing is protected again, and the
- * uffd stays open (m shows VmFlags uw on our ranges: mem_track_owns()) until
- * mem_track_pass_done(), after the tree is resumed or killed. 1 when its
- * tracking failed and was dropped (its uffd closed): m must be read again.
+ * When the dump has read the VMAs m of item (maps and smaps), before its
+ * pages are walked: the written pages of its tracked ranges since the last
+ * pass. A pre-dump registers the VMAs not yet tracked and protects
+ * everything again. The DUMP only looks, and its uffd stays open (m shows
+ * VmFlags uw on our ranges: mem_track_owns()) until mem_track_pass_done(),
+ * after the tree is resumed or killed. 1 when the task's tracking failed
+ * and was dropped (its uffd closed): m must be read again.
  */
 int mem_track_dump_task(struct pstree_item *item, const struct proc_maps *m);
 /*

@@ -296,6 +296,21 @@ def cli_pass(kind, pid, d, parent=None, env=None):
     return subprocess.run([CRIU] + args, capture_output=True, env=e).returncode
 
 
+def stats_ok(d):
+    """stats-dump of a pass (as CRIU's pre-dump writes it too): its page counts agree with its images."""
+    import pycriu.images
+    try:
+        with open(os.path.join(d, "stats-dump"), "rb") as f:
+            e = pycriu.images.load(f)["entries"][0]["dump"]
+    except (OSError, KeyError, IndexError, pycriu.images.ImageError) as err:
+        return "no stats-dump: %s" % err
+    if e["pages_written"] != pages_written(d) or e["pages_scanned"] != e["pages_written"] + e["pages_skipped_parent"]:
+        return "counts disagree: %s, %d pages in the images" % (e, pages_written(d))
+    if not 0 < e["frozen_time"] < 60 * 1000000:
+        return "frozen time %d us" % e["frozen_time"]
+    return "OK"
+
+
 def cli_track_chain(work):
     """criu pre-dump, pre-dump, dump (--track-mem), a new criu each: the holder carries the tracking."""
     pid, result = start_track_task(work, "cli")
@@ -308,6 +323,8 @@ def cli_track_chain(work):
     next_step(pid, result, 2)
     ok(cli_pass("dump", pid, dirs[2], "../k1") == 0, "CLI tracking: dump --prev-images-dir ../k1")
     ok(gone(lambda: not holders()), "no holder is left after the dump")
+    res = [stats_ok(d) for d in dirs]
+    ok(res == ["OK"] * 3, "each pass wrote stats-dump and its counts agree with its images (%s)" % res)
     second, final = tracked_pages(dirs[1]), tracked_pages(dirs[2])
     ok(second > 7000 and final > 7000,
        "CLI: pages taken from the holder's tracking unread: %d in pre-dump 2, %d in the dump" % (second, final))

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -323,6 +324,42 @@ static int own_uffd_noncoop(void)
 			     UFFD_FEATURE_EVENT_UNMAP);
 }
 
+/*
+ * PAGEMAP_SCAN (6.7) on a page registered for async write-protect: one call
+ * that asks for written pages (category PAGE_IS_WRITTEN, 1 << 1) must succeed.
+ */
+static int own_pagemap_scan(void)
+{
+	struct scan_arg {
+		unsigned long long size, flags, start, end, walk_end, vec, vec_len, max_pages;
+		unsigned long long inverted, mask, anyof, ret_mask;
+	} a = { .size = sizeof(a) };
+	unsigned long long region[3];
+	struct uffdio_api api = { .api = UFFD_API, .features = 1ULL << 15 /* UFFD_FEATURE_WP_ASYNC */ };
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = { .range = { (unsigned long)p, pg }, .mode = UFFDIO_REGISTER_MODE_WP };
+	int uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC), pm = open("/proc/self/pagemap", O_RDONLY), ok = 0;
+
+	if (p != MAP_FAILED && uffd >= 0 && pm >= 0 && !ioctl(uffd, UFFDIO_API, &api) &&
+	    !ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		p[0] = 1;
+		a.start = (unsigned long)p;
+		a.end = a.start + pg;
+		a.vec = (unsigned long)region;
+		a.vec_len = 1;
+		a.mask = a.ret_mask = 1 << 1;
+		ok = ioctl(pm, _IOWR('f', 16, struct scan_arg), &a) >= 0;
+	}
+	if (uffd >= 0)
+		close(uffd);
+	if (pm >= 0)
+		close(pm);
+	if (p != MAP_FAILED)
+		munmap(p, pg);
+	return ok;
+}
+
 /* criu's part alone (CRIU's check is no kernel probe either) */
 static int own_always(void)
 {
@@ -349,6 +386,7 @@ static const struct {
 	{ "ns-time", own_ns_time },
 	{ "uffd", own_uffd },
 	{ "uffd-noncoop", own_uffd_noncoop },
+	{ "pagemap-scan", own_pagemap_scan },
 };
 
 /*
@@ -365,13 +403,14 @@ static const struct {
 	{ "clone3_set_tid", own_clone3_set_tid },
 	{ "get_rseq_conf", own_rseq },
 	{ "userns", NULL },
-	{ "mem_dirty_track", own_always },	/* pre-dump finds changes by comparison */
+	{ "mem_dirty_track", own_always },	/* pre-dump: write tracking, or comparison where there is none */
 	{ "mnt_id", own_mnt_id },
 	{ "uffd", own_uffd },
 	{ "uffd-noncoop", own_uffd_noncoop },
 	{ "seccomp_filters", own_seccomp_filters },
 	{ "seccomp_suspend", own_seccomp_suspend },
 	{ "pidfd_store", NULL },
+	{ "pagemap_scan", own_pagemap_scan },
 	{ "timens", own_ns_time },
 	{ "external_net_ns", own_always },
 };
