@@ -26,6 +26,7 @@
 #include "image-check.h"
 #include "images-dir.h"
 #include "mem.h"
+#include "fds-ahead.h"
 #include "maps-ahead.h"
 #include "mem-track.h"
 #include "mount.h"
@@ -216,6 +217,7 @@ static int dump_one_core(int img_dfd, struct pstree_item *item, struct cpu_near 
 	int ret;
 
 	pr_info("Dumping task %d (%s)\n", item->pid, item->state == TASK_DEAD ? "zombie" : "alive");
+	fds_ahead_claim(item);	/* the remote syscalls below open and close fds in the task: not listed meanwhile */
 	cpu_near_task(near, item);
 	ret = fault_step("dump-core") ?: dump_task_core(img_dfd, item);
 	cpu_near_back(near);
@@ -517,6 +519,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	 */
 	proc_locks_start(&locks);	/* its read waits for an RCU grace period: meanwhile the next steps run */
 	maps_ahead_start(&tree);	/* every task's VMAs read on a thread while the tasks are dumped */
+	fds_ahead_start(&tree);		/* and every task's fds (fds-ahead.h) */
 	ret = fault_step("dump-files-init") ?: dump_files_init(&fctx, img_dfd, &tree);
 	if (ret)
 		goto err;
@@ -543,6 +546,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		goto err;
 	maps_ahead_stop();
+	fds_ahead_stop();
 	/* the tree's file locks, from /proc/locks read meanwhile (refusals only: nothing is written) */
 	ret = fault_step("dump-check-locks") ?: check_tree_files(&tree, &locks);
 	if (ret)
@@ -617,6 +621,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 err:
 	pr_err("Dump failed: resuming the tree untouched\n");
 	maps_ahead_stop();
+	fds_ahead_stop();	/* its copies closed before the tree runs again */
 	page_server_disconnect(&psc, true);
 	lazy_dump_fini(&lazy);
 	if (files_ready) {

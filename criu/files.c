@@ -14,6 +14,7 @@
 #include "deadproc.h"
 #include "file-lock.h"
 #include "files.h"
+#include "fds-ahead.h"
 #include "ghost.h"
 #include "image.h"
 #include "protobuf.h"
@@ -49,13 +50,15 @@ static const struct file_type *file_type_by_num(int type)
  * process, which share the process's pidfs inode) the members are kept in
  * kcmp order, so finding one costs O(log n) kcmp calls however many distinct
  * files of that inode there are.
+ *
+ * An fd read ahead (fds-ahead.c) comes with the kcmp answer already: the
+ * first fd, in the dump's order, of the same open file among the fds the
+ * thread read (p->same). That first fd's id is found by its number alone
+ * (reps); a first fd itself is new unless some other fd of the inode came
+ * without an answer (then it is searched in m, which holds only those). The
+ * first fds are kept unsorted in h, and sorted into m (by kcmp) only when an
+ * fd without an answer is looked for in the group.
  */
-struct seen_member {
-	pid_t pid;		/* a task and fd that hold the file */
-	int fd;
-	uint32_t id;
-};
-
 struct seen_group {
 	struct seen_group *next;	/* hash chain */
 	dev_t dev;
@@ -63,13 +66,29 @@ struct seen_group {
 	uint32_t lfd_id;		/* id of criu's own reopen (exe, mappings), 0: none */
 	int nr, cap;
 	struct seen_member *m;		/* sorted by kcmp */
+	int hnr, hcap;
+	struct seen_member *h;		/* new by fds-ahead's answer, not in m: unsorted */
+};
+
+/* The id of an fd that fds-ahead names as the first of its open file, by (pid, fd). */
+struct seen_rep {
+	struct seen_rep *next;
+	pid_t pid;
+	int fd;
+	uint32_t id;
 };
 
 #define SEEN_HASH_SIZE 4096
+#define REP_HASH_SIZE 16384
 
 static unsigned int seen_hash_fn(dev_t dev, ino_t ino)
 {
 	return (unsigned int)((ino * 2654435761u) ^ dev) % SEEN_HASH_SIZE;
+}
+
+static unsigned int rep_hash_fn(pid_t pid, int fd)
+{
+	return ((unsigned int)pid * 2654435761u ^ (unsigned int)fd * 40503u) % REP_HASH_SIZE;
 }
 
 static struct seen_group *seen_group(struct dump_files_ctx *ctx, dev_t dev, ino_t ino, bool create)
@@ -93,22 +112,41 @@ static struct seen_group *seen_group(struct dump_files_ctx *ctx, dev_t dev, ino_
 	return g;
 }
 
-/*
- * Binary search of (pid, fd) in the group. Returns 1 and the index when the
- * file is there, 0 and the insertion index when not, -errno on kcmp failure.
- */
-static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
+static int rep_find(struct dump_files_ctx *ctx, pid_t pid, int fd, uint32_t *ret_id)
 {
-	int lo = 0, hi = g->nr;
+	for (struct seen_rep *r = ctx->rep_hash[rep_hash_fn(pid, fd)]; r; r = r->next) {
+		if (r->pid == pid && r->fd == fd) {
+			*ret_id = r->id;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int rep_add(struct dump_files_ctx *ctx, pid_t pid, int fd, uint32_t id)
+{
+	unsigned int h = rep_hash_fn(pid, fd);
+	struct seen_rep *r = xmalloc(sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct seen_rep){ .next = ctx->rep_hash[h], .pid = pid, .fd = fd, .id = id };
+	ctx->rep_hash[h] = r;
+	return 0;
+}
+
+int kcmp_file_search(const struct seen_member *m, int nr, pid_t pid, int fd, int *ret_idx)
+{
+	int lo = 0, hi = nr;
 
 	while (lo < hi) {
 		int mid = (lo + hi) / 2, r;
 
-		if (g->m[mid].pid == pid && g->m[mid].fd == fd) {
+		if (m[mid].pid == pid && m[mid].fd == fd) {
 			*ret_idx = mid;
 			return 1;
 		}
-		r = sys_kcmp(pid, g->m[mid].pid, KCMP_FILE, fd, g->m[mid].fd);
+		r = sys_kcmp(pid, m[mid].pid, KCMP_FILE, fd, m[mid].fd);
 		if (r < 0)
 			return -errno;
 		if (r == 0) {
@@ -124,12 +162,53 @@ static int seen_search(struct seen_group *g, pid_t pid, int fd, int *ret_idx)
 	return 0;
 }
 
+int seen_member_insert(struct seen_member **m, int *nr, int *cap, int idx, struct seen_member v)
+{
+	if (*nr == *cap) {
+		int ncap = *cap ? *cap * 2 : 4;
+		struct seen_member *n = xrealloc(*m, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*m = n;
+		*cap = ncap;
+	}
+	memmove(&(*m)[idx + 1], &(*m)[idx], (*nr - idx) * sizeof(**m));
+	(*m)[idx] = v;
+	(*nr)++;
+	return 0;
+}
+
+/* Sort the group's fds-ahead firsts into m: an fd without a kcmp answer is to be compared with them. */
+static int seen_merge_hinted(struct seen_group *g)
+{
+	while (g->hnr) {
+		struct seen_member *v = &g->h[g->hnr - 1];
+		int idx, ret = kcmp_file_search(g->m, g->nr, v->pid, v->fd, &idx);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {	/* 1: can't be, fds-ahead found no other fd of that open file: keep m's */
+			ret = seen_member_insert(&g->m, &g->nr, &g->cap, idx, *v);
+			if (ret)
+				return ret;
+		}
+		g->hnr--;
+	}
+	return 0;
+}
+
 /* Where a file not seen yet goes in its group, as found by seen_lookup(). */
 struct seen_pos {
 	struct seen_group *g;
-	int idx;
+	int idx;	/* -1: into h (fds-ahead's answer) */
 	int nr;		/* g->nr when idx was found */
 };
+
+static bool first_of_its_file(const struct fd_parms *p)
+{
+	return p->same.known && p->same.pid == p->item->pid && p->same.fd == p->fd;
+}
 
 /*
  * 1 and *ret_id if this very open file was dumped already; 0 if not, with
@@ -138,41 +217,56 @@ struct seen_pos {
 static int seen_lookup(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t *ret_id, struct seen_pos *pos)
 {
 	struct seen_group *g = seen_group(ctx, p->stat.st_dev, p->stat.st_ino, true);
+	bool hinted = p->same.known;
 	int idx, ret;
 
 	if (!g)
 		return -ENOMEM;
-	ret = seen_search(g, p->item->pid, p->fd, &idx);
-	if (ret == 1)
+	if (p->same.known && !first_of_its_file(p)) {
+		if (rep_find(ctx, p->same.pid, p->same.fd, ret_id))
+			return 1;	/* the same open file as an fd dumped before (kcmp on fds-ahead's thread) */
+		hinted = false;	/* its first fd has no id (can't be): search as for any fd */
+	}
+	if (hinted && !g->nr) {
+		*pos = (struct seen_pos){ .g = g, .idx = -1 };
+		return 0;	/* no other fd of the inode was read without fds-ahead's answer: new */
+	}
+	if (!hinted) {
+		ret = seen_merge_hinted(g);
+		if (ret)
+			return ret;
+	}
+	ret = kcmp_file_search(g->m, g->nr, p->item->pid, p->fd, &idx);
+	if (ret == 1) {
 		*ret_id = g->m[idx].id;
-	*pos = (struct seen_pos){ .g = g, .idx = idx, .nr = g->nr };
+		if (first_of_its_file(p) && rep_add(ctx, p->item->pid, p->fd, *ret_id))
+			return -ENOMEM;
+	}
+	/* a first fd not among those read without an answer: into h, m stays as short as they are */
+	*pos = (struct seen_pos){ .g = g, .idx = hinted ? -1 : idx, .nr = g->nr };
 	return ret;
 }
 
-static int seen_add(const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
+static int seen_add(struct dump_files_ctx *ctx, const struct fd_parms *p, uint32_t id, struct seen_pos *pos)
 {
+	struct seen_member v = { .pid = p->item->pid, .fd = p->fd, .id = id };
 	struct seen_group *g = pos->g;
 	int idx = pos->idx, ret;
 
+	if (first_of_its_file(p)) {
+		ret = rep_add(ctx, v.pid, v.fd, id);
+		if (ret)
+			return ret;
+	}
+	if (idx < 0)
+		return seen_member_insert(&g->h, &g->hnr, &g->hcap, g->hnr, v);
 	/* the type's dump may have added files of this inode meanwhile: search again then */
 	if (g->nr != pos->nr) {
-		ret = seen_search(g, p->item->pid, p->fd, &idx);
+		ret = kcmp_file_search(g->m, g->nr, v.pid, v.fd, &idx);
 		if (ret < 0)
 			return ret;
 	}
-	if (g->nr == g->cap) {
-		int cap = g->cap ? g->cap * 2 : 4;
-		struct seen_member *m = xrealloc(g->m, cap * sizeof(*m));
-
-		if (!m)
-			return -ENOMEM;
-		g->m = m;
-		g->cap = cap;
-	}
-	memmove(&g->m[idx + 1], &g->m[idx], (g->nr - idx) * sizeof(*g->m));
-	g->m[idx] = (struct seen_member){ .pid = p->item->pid, .fd = p->fd, .id = id };
-	g->nr++;
-	return 0;
+	return seen_member_insert(&g->m, &g->nr, &g->cap, idx, v);
 }
 
 /*
@@ -226,7 +320,8 @@ int dump_files_init(struct dump_files_ctx *ctx, int img_dfd, struct pstree *tree
 {
 	*ctx = (struct dump_files_ctx){ .img_dfd = img_dfd, .tree = tree, .next_id = 1 };
 	ctx->seen_hash = xzalloc(SEEN_HASH_SIZE * sizeof(*ctx->seen_hash));
-	if (!ctx->seen_hash)
+	ctx->rep_hash = xzalloc(REP_HASH_SIZE * sizeof(*ctx->rep_hash));
+	if (!ctx->seen_hash || !ctx->rep_hash)
 		return -ENOMEM;
 	ctx->files_img = open_image_at(img_dfd, CR_FD_FILES, O_DUMP);
 	if (!ctx->files_img)
@@ -278,11 +373,22 @@ int dump_files_fini(struct dump_files_ctx *ctx)
 
 			ctx->seen_hash[i] = g->next;
 			free(g->m);
+			free(g->h);
 			free(g);
 		}
 	}
 	free(ctx->seen_hash);
 	ctx->seen_hash = NULL;
+	for (int i = 0; ctx->rep_hash && i < REP_HASH_SIZE; i++) {
+		while (ctx->rep_hash[i]) {
+			struct seen_rep *r = ctx->rep_hash[i];
+
+			ctx->rep_hash[i] = r->next;
+			free(r);
+		}
+	}
+	free(ctx->rep_hash);
+	ctx->rep_hash = NULL;
 	module_states_free(&ctx->states);
 	return ret;
 }
@@ -293,24 +399,24 @@ int dump_files_fini(struct dump_files_ctx *ctx)
  * pidfd has shown its st_dev, a file with that st_dev is on pidfs and has the
  * same statfs (one syscall less per pidfd, of about 15).
  */
-static int fd_statfs(struct dump_files_ctx *ctx, const struct fd_parms *p, struct statfs *ret_sfs)
+static int fd_statfs(struct pidfs_cache *pc, const struct fd_parms *p, struct statfs *ret_sfs)
 {
-	if (ctx->pidfs_known && p->stat.st_dev == ctx->pidfs_dev) {
-		*ret_sfs = ctx->pidfs_sfs;
+	if (pc->known && p->stat.st_dev == pc->dev) {
+		*ret_sfs = pc->sfs;
 		return 0;
 	}
 	if (fstatfs(p->lfd, ret_sfs))
 		return -errno;
 	if (ret_sfs->f_type == PID_FS_MAGIC) {
-		ctx->pidfs_sfs = *ret_sfs;
-		ctx->pidfs_dev = p->stat.st_dev;
-		ctx->pidfs_known = true;
+		pc->sfs = *ret_sfs;
+		pc->dev = p->stat.st_dev;
+		pc->known = true;
 	}
 	return 0;
 }
 
-static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, int fd,
-			 struct fd_parms *p)
+int fd_read_parms(struct pidfs_cache *pc, struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p,
+		  const char **ret_what)
 {
 	ssize_t n;
 	int ret;
@@ -319,13 +425,16 @@ static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, i
 	p->fd = fd;
 	p->item = item;
 	p->lfd = sys_pidfd_getfd(item->pidfd, fd, 0);
+	*ret_what = "take it with pidfd_getfd";
 	if (p->lfd < 0)
-		return pr_fail_errno("can't take fd %d of task %d with pidfd_getfd", fd, item->pid);
+		return -errno;
+	*ret_what = "stat it";
 	if (fstat(p->lfd, &p->stat))
-		return pr_fail_errno("can't stat fd %d of task %d", fd, item->pid);
-	ret = fd_statfs(ctx, p, &p->sfs);
+		return -errno;
+	*ret_what = "statfs it";
+	ret = fd_statfs(pc, p, &p->sfs);
 	if (ret)
-		return pr_fail(ret, "can't statfs fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
+		return ret;
 	if (p->sfs.f_type == PID_FS_MAGIC) {
 		/* every pidfd's link, thread pidfds' too (KERNEL-FACTS 1a): one proc lookup less per pidfd */
 		snprintf(p->link, sizeof(p->link), "anon_inode:[pidfd]");
@@ -333,16 +442,29 @@ static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, i
 		char name[16];
 
 		snprintf(name, sizeof(name), "%d", fd);
+		*ret_what = "read its link";
 		n = readlinkat(fd_dfd, name, p->link, sizeof(p->link) - 1);
 		if (n < 0)
-			return pr_fail_errno("can't read the link of fd %d of task %d", fd, item->pid);
+			return -errno;
 		p->link[n] = '\0';
 	}
+	*ret_what = "parse its fdinfo";
 	ret = parse_pid_fdinfo(item->proc_dfd, fd, &p->fdinfo);
 	if (ret)
-		return pr_fail(ret, "can't parse fdinfo of fd %d of task %d: %s\n", fd, item->pid, strerror(-ret));
+		return ret;
 	p->flags = p->fdinfo.flags & ~O_CLOEXEC;
 	p->fd_flags = (p->fdinfo.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	return 0;
+}
+
+static int fill_fd_parms(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, int fd,
+			 struct fd_parms *p)
+{
+	const char *what;
+	int ret = fd_read_parms(&ctx->pidfs, item, fd_dfd, fd, p, &what);
+
+	if (ret)
+		return pr_fail(ret, "can't %s: fd %d of task %d: %s\n", what, fd, item->pid, strerror(-ret));
 	return 0;
 }
 
@@ -385,7 +507,7 @@ static int dump_fd_object(struct dump_files_ctx *ctx, const struct fd_parms *p, 
 		 * known before its dump: a file reached again from its own dump (a socket
 		 * whose queue passes an epoll that watches that socket) is this id
 		 */
-		ret = seen_add(p, id, &pos);
+		ret = seen_add(ctx, p, id, &pos);
 		if (ret)
 			return ret;
 		ret = t->dump(ctx, id, p);
@@ -439,8 +561,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* The task's fd numbers, sorted. */
-static int list_fds(int fd_dfd, int **ret_fds, int *ret_nr)
+int list_task_fds(int fd_dfd, int **ret_fds, int *ret_nr)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	int dup_fd = dup(fd_dfd), *fds = NULL, nr = 0, cap = 0;
@@ -475,33 +596,48 @@ static int list_fds(int fd_dfd, int **ret_fds, int *ret_nr)
 	return 0;
 }
 
+/* One fd of the task: its reads done ahead (fds-ahead.c) or done now. */
+static int dump_task_fd(struct dump_files_ctx *ctx, struct pstree_item *item, int fd_dfd, struct fds_ahead_task *ahead,
+			int i, int fd, struct cr_img *img)
+{
+	struct fd_parms p;
+	int ret;
+
+	ret = ahead && fds_ahead_parms(ahead, i, &p) ? 0 : fill_fd_parms(ctx, item, fd_dfd, fd, &p);
+	if (!ret)
+		ret = dump_one_file(ctx, &p, img);
+	if (p.lfd >= 0)
+		close(p.lfd);
+	proc_fdinfo_free(&p.fdinfo);
+	return ret;
+}
+
 int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item)
 {
 	_cleanup_close_ int fd_dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct fds_ahead_task *ahead = NULL;
 	_cleanup_free_ int *fds = NULL;
 	struct cr_img *img;
 	int nr = 0, ret = 0;
 
 	if (fd_dfd < 0)
 		return pr_fail_errno("can't open /proc/%d/fd", item->pid);
-	ret = list_fds(fd_dfd, &fds, &nr);
-	if (ret)
-		return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
+	/* listed, and each fd read, on fds-ahead's thread while the earlier tasks were dumped */
+	ahead = fds_ahead_take(item, &fds, &nr);
+	if (!ahead) {
+		ret = list_task_fds(fd_dfd, &fds, &nr);
+		if (ret)
+			return pr_fail(ret, "can't list the fds of task %d: %s\n", item->pid, strerror(-ret));
+	}
 
 	img = open_image_at(ctx->img_dfd, CR_FD_FDINFO, O_DUMP, item->files_id);
-	if (!img)
+	if (!img) {
+		fds_ahead_done(ahead);
 		return pr_fail_errno("can't create fdinfo-%u.img", item->files_id);
-
-	for (int i = 0; i < nr && !ret; i++) {
-		struct fd_parms p;
-
-		ret = fill_fd_parms(ctx, item, fd_dfd, fds[i], &p);
-		if (!ret)
-			ret = dump_one_file(ctx, &p, img);
-		if (p.lfd > 0)
-			close(p.lfd);
-		proc_fdinfo_free(&p.fdinfo);
 	}
+	for (int i = 0; i < nr && !ret; i++)
+		ret = dump_task_fd(ctx, item, fd_dfd, ahead, i, fds[i], img);
+	fds_ahead_done(ahead);
 	close_image(img);
 	if (!ret)
 		pr_info("Dumped %d fds of task %d\n", nr, item->pid);

@@ -76,6 +76,22 @@ static int owner_vpid(struct pstree *tree, const struct f_owner_ex *o, pid_t *re
 	return 0;
 }
 
+int fd_read_owner(struct fd_parms *p)
+{
+	struct f_owner_ex o = {};
+	int sig;
+
+	if (p->flags & O_PATH)
+		return 0;	/* no owner; fill_fown() reads nothing either */
+	if (fcntl(p->lfd, F_GETOWN_EX, &o))
+		return -errno;
+	sig = fcntl(p->lfd, F_GETSIG);
+	if (sig < 0)
+		return -errno;
+	p->own = (struct fd_owner_read){ .done = true, .type = o.type, .pid = o.pid, .sig = sig };
+	return 0;
+}
+
 int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, FownEntry *fown)
 {
 	struct pstree *tree = ctx->tree;
@@ -89,11 +105,17 @@ int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, FownEn
 		return 0;	/* criu's own reopen (a mapping, the exe): no owner */
 	if (p->flags & O_PATH)
 		return 0;	/* fcntl() can't give an O_PATH file an owner: there is none */
-	if (fcntl(p->lfd, F_GETOWN_EX, &o))
-		return pr_fail_errno("fd %d of task %d: F_GETOWN_EX", p->fd, p->item->pid);
-	sig = fcntl(p->lfd, F_GETSIG);
-	if (sig < 0)
-		return pr_fail_errno("fd %d of task %d: F_GETSIG", p->fd, p->item->pid);
+	if (p->own.done) {	/* read ahead (fds-ahead.c) */
+		o.type = p->own.type;
+		o.pid = p->own.pid;
+		sig = p->own.sig;
+	} else {
+		if (fcntl(p->lfd, F_GETOWN_EX, &o))
+			return pr_fail_errno("fd %d of task %d: F_GETOWN_EX", p->fd, p->item->pid);
+		sig = fcntl(p->lfd, F_GETSIG);
+		if (sig < 0)
+			return pr_fail_errno("fd %d of task %d: F_GETSIG", p->fd, p->item->pid);
+	}
 	fown->signum = sig;
 	/*
 	 * No owner, or one that reads back as pid 0: F_OWNER_PID naming a

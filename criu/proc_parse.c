@@ -583,6 +583,34 @@ static int parse_ull(const char *s, int base, unsigned long long *ret)
 	return 0;
 }
 
+int proc_fdinfo_shrink(struct proc_fdinfo *fi)
+{
+	size_t len = 0;
+	char *nbuf;
+
+	for (int i = 0; i < fi->nr_extra; i++) {
+		size_t end = (size_t)(fi->extra[i].val - fi->buf) + strlen(fi->extra[i].val) + 1;
+
+		len = max(len, end);
+	}
+	if (!len) {
+		free(fi->buf);
+		fi->buf = NULL;
+		return 0;
+	}
+	nbuf = malloc(len);
+	if (!nbuf)
+		return -ENOMEM;
+	memcpy(nbuf, fi->buf, len);
+	for (int i = 0; i < fi->nr_extra; i++) {
+		fi->extra[i].key = nbuf + (fi->extra[i].key - fi->buf);
+		fi->extra[i].val = nbuf + (fi->extra[i].val - fi->buf);
+	}
+	free(fi->buf);
+	fi->buf = nbuf;
+	return 0;
+}
+
 int parse_fdinfo_buf(char *buf, struct proc_fdinfo *ret)
 {
 	struct proc_fdinfo fi = { .buf = buf, .mnt_id = -1 };

@@ -34,7 +34,26 @@
 struct FileEntry;
 struct cr_img;
 struct ghost_dump;
+struct seen_rep;
 struct rst_ctx;
+
+/* A file's owner as F_GETOWN_EX and F_GETSIG read it (fill_fown()), when read before its dump (fds-ahead.c). */
+struct fd_owner_read {
+	bool done;			/* read: fill_fown() needs no fcntl() for them */
+	int type;			/* F_OWNER_* */
+	pid_t pid;			/* 0: no owner */
+	int sig;
+};
+
+/*
+ * The first fd of the same open file among the fds read ahead, in the dump's
+ * order (kcmp on fds-ahead's thread): the fd itself when it is the first.
+ */
+struct fd_same {
+	bool known;
+	pid_t pid;
+	int fd;
+};
 
 /* What dump knows about one fd before choosing its type. */
 struct fd_parms {
@@ -46,7 +65,16 @@ struct fd_parms {
 	char link[PATH_MAX];		/* readlink of /proc/PID/fd/N */
 	unsigned int flags;		/* file status flags (O_*), without O_CLOEXEC */
 	unsigned int fd_flags;		/* FD_CLOEXEC or 0 */
+	struct fd_owner_read own;	/* done when read ahead */
+	struct fd_same same;		/* known when read ahead */
 	struct pstree_item *item;	/* the task */
+};
+
+/* pidfs's st_dev and fstatfs(), once a pidfd has shown them: it is one superblock (fd_statfs()). */
+struct pidfs_cache {
+	bool known;
+	dev_t dev;
+	struct statfs sfs;
 };
 
 /* Cross-task dump state for files. */
@@ -57,12 +85,11 @@ struct dump_files_ctx {
 	struct ghost_dump *ghosts;	/* the unlinked inodes dumped so far (files-ghost.c) */
 	uint32_t last_ghost_id;
 	struct pstree *tree;
-	bool pidfs_known;		/* pidfs_dev and pidfs_sfs are set (fill_fd_parms) */
-	dev_t pidfs_dev;		/* pidfs's st_dev: it is one superblock */
-	struct statfs pidfs_sfs;	/* its fstatfs(), the same for every pidfd */
+	struct pidfs_cache pidfs;	/* the main thread's (fds-ahead.c has its own) */
 	const uint32_t *criu_ns_id;	/* criu's own namespaces' ids, by enum ns_kind (ns_set.criu_id) */
 	uint32_t next_id;
 	struct seen_group **seen_hash;	/* the open files dumped so far, by inode (files.c) */
+	struct seen_rep **rep_hash;	/* their ids by the first fd of each, for fds-ahead's answers */
 	struct module_state *states;	/* dump_files_state(): each module's own dump state */
 	bool failed;			/* the dump failed: dump_files_fini() drops the images unwritten */
 	struct tcp_dump *tcp;		/* connections in repair mode (sk-tcp.c): outlive dump_files_fini() */
@@ -135,6 +162,32 @@ int dump_task_files(struct dump_files_ctx *ctx, struct pstree_item *item);
  */
 int dump_task_fd_object(struct dump_files_ctx *ctx, struct pstree_item *item, int fd, uint32_t *ret_id);
 /*
+ * The reads of one fd that depend on nothing but the fd: criu's copy
+ * (pidfd_getfd), fstat, fstatfs (pc: pidfs's, once known), the link, the
+ * fdinfo, and the owner (fd_read_owner()). Thread-safe and silent: -errno
+ * and what failed in *ret_what; p->lfd is closed by the caller. The main
+ * thread's reads log; fds-ahead.c reads on its thread and leaves a failure
+ * to the main thread to read (and log) again.
+ */
+int fd_read_parms(struct pidfs_cache *pc, struct pstree_item *item, int fd_dfd, int fd, struct fd_parms *p,
+		  const char **ret_what);
+/* An fd of the dump, and the id of its open file (files.c, fds-ahead.c). */
+struct seen_member {
+	pid_t pid;
+	int fd;
+	uint32_t id;
+};
+/*
+ * Binary search of task pid's fd in m[0..nr), sorted in kcmp(KCMP_FILE)
+ * order: 1 and *ret_idx when the same open file is there, 0 and the index to
+ * insert it at when not, -errno when kcmp fails.
+ */
+int kcmp_file_search(const struct seen_member *m, int nr, pid_t pid, int fd, int *ret_idx);
+/* v into (*m)[idx], growing the array: 0 or -ENOMEM. */
+int seen_member_insert(struct seen_member **m, int *nr, int *cap, int idx, struct seen_member v);
+/* The task's fd numbers, sorted (from its open /proc/PID/fd): 0 or -errno. */
+int list_task_fds(int fd_dfd, int **ret_fds, int *ret_nr);
+/*
  * A module's dump state, kept in the ctx instead of file-scope variables:
  * the zeroed block of `size` bytes registered under key (the address of a
  * const object of the module), made on first use; NULL on ENOMEM.
@@ -204,6 +257,8 @@ bool file_unlinked(const struct pstree *t, const struct fd_parms *p, char *ret_n
  */
 struct FownEntry;
 int fill_fown(const struct dump_files_ctx *ctx, const struct fd_parms *p, struct FownEntry *fown);
+/* F_GETOWN_EX and F_GETSIG of p->lfd into p->own (none for an O_PATH file): 0 or -errno, silent. */
+int fd_read_owner(struct fd_parms *p);
 
 /*
  * Paths read from images (files-reg.c): img_path_check() is 0 for an absolute

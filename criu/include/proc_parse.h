@@ -173,6 +173,8 @@ int parse_pid_fdinfo(int proc_dfd, int fd, struct proc_fdinfo *ret);
 /* Takes ownership of buf (malloc'ed, NUL-terminated) even on error. */
 int parse_fdinfo_buf(char *buf, struct proc_fdinfo *ret);
 void proc_fdinfo_free(struct proc_fdinfo *fi);
+/* buf cut to the text extra points into (the read took a page): 0 or -ENOMEM (fi unchanged). */
+int proc_fdinfo_shrink(struct proc_fdinfo *fi);
 /* The value of the first extra line with this key, or NULL. */
 const char *fdinfo_get(const struct proc_fdinfo *fi, const char *key);
 

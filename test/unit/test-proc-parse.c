@@ -6,6 +6,7 @@
  *
  * usage: test-proc-parse [FIXTURES_DIR]
  */
+#include <malloc.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -252,6 +253,26 @@ static void test_fdinfo(void)
 	check(buf && !parse_fdinfo_buf(buf, &fi) && fi.pos == 123 && fi.flags == 0100002 && fi.nr_extra == 0 &&
 		   !fdinfo_get(&fi, "Pid"),
 	   "fdinfo reg: pos 123, O_LARGEFILE|O_RDWR, nothing extra");
+	proc_fdinfo_free(&fi);
+
+	/* proc_fdinfo_shrink(): the kept text in a buffer of its size, every line still read (fds-ahead.c) */
+	buf = fixture("proc-fdinfo-timerfd");
+	if (buf) {	/* in a page, as read_record_alloc_at() reads it */
+		char *page = calloc(1, 4096);
+
+		if (page)
+			snprintf(page, 4096, "%s", buf);
+		free(buf);
+		buf = page;
+	}
+	check(buf && !parse_fdinfo_buf(buf, &fi) && !proc_fdinfo_shrink(&fi) && fi.nr_extra == 5 &&
+		   !strcmp(fdinfo_get(&fi, "settime flags"), "00") && !strcmp(fdinfo_get(&fi, "it_interval"), "(5, 0)") &&
+		   fi.buf && fdinfo_get(&fi, "it_interval") >= fi.buf && malloc_usable_size(fi.buf) < 4096,
+	   "fdinfo shrink: timerfd's lines read from the smaller buffer");
+	proc_fdinfo_free(&fi);
+	buf = fixture("proc-fdinfo-reg");
+	check(buf && !parse_fdinfo_buf(buf, &fi) && !proc_fdinfo_shrink(&fi) && !fi.buf && fi.pos == 123,
+	   "fdinfo shrink: nothing extra, no buffer kept");
 	proc_fdinfo_free(&fi);
 
 	check(parse_fdinfo_buf(strdup("flags:\t02\n"), &fi) == -EINVAL, "fdinfo: no pos gives -EINVAL");
