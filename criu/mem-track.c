@@ -418,9 +418,9 @@ static int register_vma(struct task_track *t, const struct proc_vma *v)
  * earlier: AIO and io_uring requests in flight across the passes. Such a
  * task is not tracked (its pages are compared).
  */
-static bool kernel_writes_pinned(struct pstree_item *item, const struct proc_maps *m)
+static bool kernel_writes_pinned(struct pstree_item *item, const struct proc_maps *m, bool final)
 {
-	_cleanup_close_ int dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = -1;
 	struct dirent *de;
 	DIR *d;
 	bool found = false;
@@ -428,6 +428,14 @@ static bool kernel_writes_pinned(struct pstree_item *item, const struct proc_map
 	for (int i = 0; i < m->nr; i++)
 		if (!strncmp(m->vmas[i].path, "/[aio]", 6))
 			return true;
+	/*
+	 * The final dump refuses a task holding an io_uring fd anyway (its fd
+	 * loop, files-check.c): no need to list its fds a second time in the
+	 * freeze. A pre-dump dumps no fds, so it looks here.
+	 */
+	if (final)
+		return false;
+	dfd = openat(item->proc_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return true;	/* can't tell: not tracked */
 	d = fdopendir(dfd);
@@ -460,7 +468,7 @@ static int track_vmas(struct task_track *t, struct pstree_item *item, const stru
 	range_free(&t->written);
 	if (pm_fd < 0)
 		return -errno;
-	if (kernel_writes_pinned(item, m))
+	if (kernel_writes_pinned(item, m, final))
 		ret = -EBUSY;	/* told as "an AIO ring or an io_uring" by the caller */
 	for (int i = 0; i < m->nr && !ret; i++) {
 		const struct proc_vma *v = &m->vmas[i];
