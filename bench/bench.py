@@ -77,13 +77,14 @@ def private_criu():
 
 
 def enter_pidns():
+    """Run the calling script (sys.argv) again as pid 1 of a fresh pid namespace, a subreaper."""
     if os.environ.get(PIDNS_ENV):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(36, 1, 0, 0, 0)      # PR_SET_CHILD_SUBREAPER
         return
     env = dict(os.environ, **{PIDNS_ENV: "1"})
     argv = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
-            sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
+            sys.executable, os.path.abspath(sys.argv[0])] + sys.argv[1:]
     os.execvpe("unshare", argv, env)
 
 
@@ -579,8 +580,8 @@ def bench_tree(args, rep):
     rep.out()
 
 
-def pidfd_run(nproc, nfds, mode, work, criu=None):
-    criu = criu or CRIU
+def pidtree_start(nproc, nfds, mode, work):
+    """bench/pidtree in a session of its own, an empty images dir: (its Popen, the dir, its report file)."""
     img = os.path.join(work, "img")
     rep = os.path.join(work, "rep")
     shutil.rmtree(img, ignore_errors=True)
@@ -589,6 +590,12 @@ def pidfd_run(nproc, nfds, mode, work, criu=None):
         os.unlink(rep)
     p = subprocess.Popen([PIDTREE, str(nproc), str(nfds), mode, rep], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return p, img, rep
+
+
+def pidfd_run(nproc, nfds, mode, work, criu=None):
+    criu = criu or CRIU
+    p, img, rep = pidtree_start(nproc, nfds, mode, work)
     r = {}
     try:
         wait_report(rep, "ready", 60)

@@ -7,7 +7,7 @@ tasks, and the dump's total (its "Dumping finished" line). The tree is killed af
   python3 bench/dumpsteps.py RUNS NPROC NFDS NAME=CRIU_BINARY...
 Prints, per binary, the median (min-max) of the steps that took 1 ms or more in some run.
 It enters a pid namespace of its own (as bench.py)."""
-import os, sys, re, shutil, statistics, subprocess
+import os, sys, re, shutil, statistics
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench
 
@@ -32,14 +32,7 @@ def steps(log):
 
 
 def one_dump(criu, nproc, nfds, work):
-    img = os.path.join(work, "img")
-    rep = os.path.join(work, "rep")
-    shutil.rmtree(img, ignore_errors=True)
-    os.makedirs(img)
-    if os.path.exists(rep):
-        os.unlink(rep)
-    p = subprocess.Popen([bench.PIDTREE, str(nproc), str(nfds), "spread", rep], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    p, img, rep = bench.pidtree_start(nproc, nfds, "spread", work)
     try:
         bench.wait_report(rep, "ready", 60)
         bench.run([criu, "dump", "-t", str(p.pid), "-D", img, "-v4", "-o", "dump.log"])
@@ -53,10 +46,6 @@ def one_dump(criu, nproc, nfds, work):
 def main():
     runs, nproc, nfds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     bins = [b.split("=", 1) for b in sys.argv[4:]]
-    if not os.environ.get(bench.PIDNS_ENV):
-        env = dict(os.environ, **{bench.PIDNS_ENV: "1"})
-        os.execvpe("unshare", ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", sys.executable,
-                               os.path.abspath(__file__)] + sys.argv[1:], env)
     bench.enter_pidns()
     work = "/dev/shm/dumpsteps-%d" % os.getpid()
     os.makedirs(work, exist_ok=True)
