@@ -33,7 +33,10 @@ runc --criu "$top/criu/criu" checkpoint --lazy-pages --page-server "127.0.0.1:$p
 	--image-path "$tmp/img" --work-path "$tmp/img.work" "$name" 3>"$tmp/status" >"$tmp/img.runc" 2>&1 &
 cpid=$!
 timeout 60 head -c1 "$tmp/status" | od -An -tx1 | grep -q 00
-check $? "runc checkpoint --lazy-pages: criu says it serves (--status-fd)"
+rc=$?
+# why, first: a runner may show only the first lines of a failed test
+[ $rc = 0 ] || { sleep 1; rt_show "$tmp/img.runc" "$tmp/img.work/dump.log"; tail -5 "$tmp/img.work/dump.log" | sed 's/^/# dump.log: /'; }
+check $rc "runc checkpoint --lazy-pages: criu says it serves (--status-fd)"
 before=$(rt_last out1)
 [ "$(rt_state)" = paused ] || [ "$(rt_state)" = running ]
 sleep 0.3
