@@ -272,6 +272,7 @@ struct thread_dump {
 	int stop_sig;			/* leader: the group-stop signal, 0 when not stopped or unknown */
 	bool stopped;			/* the task is in a group stop */
 	const struct sc_seen *seen;	/* see pstree_item.sc_seen */
+	bool blob_room;			/* leader: its [stack] holds a blob's area (blob_area()) */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -535,6 +536,7 @@ struct task_dump {
 	ItimerEntry itimers[3];
 	PosixTimerEntry *posix;
 	PosixTimerEntry **posixp;
+	struct core_reads *reads;	/* the leader's read-only calls made in one blob, or NULL */
 };
 
 static int read_int_at(int dfd, const char *path, int base, long *ret)
@@ -568,6 +570,140 @@ static void put_sigaction(struct task_dump *d, int n, const struct kernel_sigact
 	d->sap[n] = &d->sa[n];
 }
 
+/* ------------------------------------------------------------ the core's reads in one blob */
+
+struct itimer_val {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+/*
+ * What the leader's read-only calls write, as the blob's area holds it after
+ * its table (compel_rsys_blob()), and their results.
+ */
+struct core_outs {
+	struct kernel_sigaction ka[NR_DUMPED_SIGACTIONS];
+	struct itimer_val it[3];
+	int32_t subreaper;
+	int32_t pad;
+};
+
+/* the calls: every action, the 3 itimers, the subreaper flag, then fill_mm_flags()'s three */
+#define BLOB_IT (NR_DUMPED_SIGACTIONS)
+#define BLOB_SUB (BLOB_IT + 3)
+#define BLOB_MM (BLOB_SUB + 1)
+#define BLOB_CALLS (BLOB_MM + 3)
+
+struct core_reads {
+	struct core_outs o;
+	long rets[BLOB_CALLS];
+};
+
+/* The blob's table and outputs: on the stack, 1 KiB below rsp (past what the recovery code pushes). */
+static unsigned long blob_area(unsigned long rsp)
+{
+	return (rsp - 1024 - compel_rsys_blob_size(BLOB_CALLS) - sizeof(struct core_outs)) & ~63UL;
+}
+
+static const int itimer_which[3] = { ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF };
+
+static void blob_calls(struct compel_rsys_call *c, unsigned long out)
+{
+	int n = 0;
+
+	for (int sig = 1; sig <= NR_SIGS; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			c[n] = (struct compel_rsys_call){ __NR_rt_sigaction,
+				{ sig, 0, out + offsetof(struct core_outs, ka[n]), 8 } };
+			n++;
+		}
+	for (int i = 0; i < 3; i++)
+		c[BLOB_IT + i] = (struct compel_rsys_call){ __NR_getitimer,
+			{ itimer_which[i], out + offsetof(struct core_outs, it[i]) } };
+	c[BLOB_SUB] = (struct compel_rsys_call){ __NR_prctl,
+		{ PR_GET_CHILD_SUBREAPER, out + offsetof(struct core_outs, subreaper) } };
+	c[BLOB_MM] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_DUMPABLE } };
+	c[BLOB_MM + 1] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_THP_DISABLE } };
+	c[BLOB_MM + 2] = (struct compel_rsys_call){ __NR_brk, { 0 } };
+}
+
+/*
+ * The signal that ends a blob: one the task does not catch, the leader does
+ * not block and that is not pending (see compel_rsys_blob()); 0 if none.
+ */
+static int blob_signal(const struct proc_status *st)
+{
+	static const int cand[] = { SIGURG, SIGWINCH, SIGCHLD };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cand); i++) {
+		uint64_t bit = 1ULL << (cand[i] - 1);
+
+		if (!((st->sigcgt | st->sigblk | st->sigpnd | st->shdpnd) & bit))
+			return cand[i];
+	}
+	return 0;
+}
+
+/* CRIU_FAULT=dump-core-blob-kill: criu dies while the leader runs its blob */
+static void blob_running(void *arg)
+{
+	if (fault_injected("dump-core-blob-kill"))
+		kill(getpid(), SIGKILL);
+}
+
+/*
+ * The leader's read-only calls (signal actions, itimers, subreaper, mm flags)
+ * in one resume of it (compel_rsys_blob()), with the table and the outputs on
+ * its stack below the one the recovery code uses, when that lies in [stack].
+ * 0 and d->reads set when done; 0 and d->reads NULL when the blob can't be
+ * used (the calls are made one by one then); <0 on a failure.
+ */
+static int fill_blob(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader)
+{
+	struct compel_rsys_call calls[BLOB_CALLS];
+	size_t tsize = compel_rsys_blob_size(BLOB_CALLS);
+	unsigned long rsp = leader->rs.saved.rsp, area = blob_area(rsp);
+	const struct proc_status *st = &leader->st;
+	struct compel_rsys_blob b = {
+		.area = area,
+		.sig = blob_signal(st),
+		.tgid = st->ns_levels ? st->nstgid[st->ns_levels - 1] : st->tgid,
+		.tid = st->ns_levels ? st->nspid[st->ns_levels - 1] : st->pid,
+		.running = blob_running,
+	};
+	struct core_reads *r;
+	int ret;
+
+	if (!b.sig || !leader->blob_room) {
+		pr_debug("%d: no blob (signal %d)\n", item->pid, b.sig);
+		return 0;
+	}
+	r = xzalloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	blob_calls(calls, area + tsize);
+	ret = compel_rsys_blob(&leader->rs, &b, calls, BLOB_CALLS, r->rets);
+	if (!ret)
+		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, area + tsize, &r->o, sizeof(r->o));
+	if (ret) {
+		free(r);
+		return ret == -EOPNOTSUPP ? 0 : ret;
+	}
+	d->reads = r;
+	return 0;
+}
+
+static int sigactions_from_blob(struct task_dump *d)
+{
+	for (int i = 0; i < NR_DUMPED_SIGACTIONS; i++) {
+		if (d->reads->rets[i] < 0)
+			return (int)d->reads->rets[i];
+		put_sigaction(d, i, &d->reads->o.ka[i]);
+	}
+	d->tc.n_sigactions = NR_DUMPED_SIGACTIONS;
+	d->tc.sigactions = d->sap;
+	return 0;
+}
+
 /*
  * Every action but SIGKILL's and SIGSTOP's, SA_BATCH at a time: one batch of
  * rt_sigaction() calls into consecutive slots of the scratch area, one read of it.
@@ -576,6 +712,8 @@ static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsi
 {
 	int sigs[NR_DUMPED_SIGACTIONS], n = 0;
 
+	if (d->reads)
+		return sigactions_from_blob(d);
 	for (int sig = 1; sig <= NR_SIGS; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigs[n++] = sig;
@@ -609,20 +747,22 @@ static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsi
 
 static int fill_itimers(struct task_dump *d, struct thread_dump *leader, unsigned long scratch)
 {
-	static const int which[3] = { ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF };
+	const int *which = itimer_which;
 
 	for (int i = 0; i < 3; i++) {
-		struct {
-			int64_t isec, iusec, vsec, vusec;
-		} v;
-		long r = rcall(&leader->rs, __NR_getitimer, which[i], scratch, 0, 0);
+		struct itimer_val v;
+		long r = d->reads ? d->reads->rets[BLOB_IT + i] : rcall(&leader->rs, __NR_getitimer, which[i], scratch, 0, 0);
 		int ret;
 
 		if (r < 0)
 			return (int)r;
-		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &v, sizeof(v));
-		if (ret)
-			return ret;
+		if (d->reads)
+			v = d->reads->o.it[i];
+		else {
+			ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &v, sizeof(v));
+			if (ret)
+				return ret;
+		}
 		itimer_entry__init(&d->itimers[i]);
 		d->itimers[i].isec = v.isec;
 		d->itimers[i].iusec = v.iusec;
@@ -781,7 +921,7 @@ static int fill_timers(struct task_dump *d, struct pstree_item *item, struct thr
  * the task (its pages are copied from then on), and it can't change while the
  * tree is stopped.
  */
-static int fill_mm_flags(struct pstree_item *item, struct thread_dump *leader)
+static int fill_mm_flags(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader)
 {
 	static const struct compel_rsys_call calls[] = {
 		{ __NR_prctl, { PR_GET_DUMPABLE } },
@@ -789,7 +929,12 @@ static int fill_mm_flags(struct pstree_item *item, struct thread_dump *leader)
 		{ __NR_brk, { 0 } },
 	};
 	long r[ARRAY_SIZE(calls)];
-	int ret = compel_rsys_batch(&leader->rs, calls, ARRAY_SIZE(calls), r);
+	int ret = 0;
+
+	if (d->reads)
+		memcpy(r, &d->reads->rets[BLOB_MM], sizeof(r));
+	else
+		ret = compel_rsys_batch(&leader->rs, calls, ARRAY_SIZE(calls), r);
 
 	/* CRIU_FAULT=dump-copy-during-brk: criu's code stays in the task 300 ms (mem-copy.c copies 100 ms late) */
 	if (!ret && fault_injected("dump-copy-during-brk"))
@@ -865,16 +1010,16 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	if (d->sigs.q.n_signals)
 		d->tc.signals_s = &d->sigs.q;
 
-	ret = fill_sigactions(d, leader, scratch);
+	ret = fill_blob(d, item, leader) ?: fill_sigactions(d, leader, scratch);
 	if (ret)
 		return ret;
-	v = rcall(&leader->rs, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0);
+	v = d->reads ? d->reads->rets[BLOB_SUB] : rcall(&leader->rs, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0);
 	if (v < 0)
 		return (int)v;
 	{
-		int32_t sub;
+		int32_t sub = d->reads ? d->reads->o.subreaper : 0;
 
-		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &sub, sizeof(sub));
+		ret = d->reads ? 0 : compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &sub, sizeof(sub));
 		if (ret)
 			return ret;
 		d->tc.has_child_subreaper = true;
@@ -884,7 +1029,7 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 		d->tc.has_stop_signo = true;
 		d->tc.stop_signo = leader->stop_sig;
 	}
-	ret = fill_mm_flags(item, leader);
+	ret = fill_mm_flags(d, item, leader);
 	if (!ret)
 		ret = dump_task_attrs(&leader->rs, item->proc_dfd, &d->tc);
 	if (ret)
@@ -1075,7 +1220,9 @@ static int pick_scratch(struct pstree_item *item, struct thread_dump *leader, un
 	unsigned long rsp = leader->rs.saved.rsp, addr = (rsp - RED_ZONE - STACK_SCRATCH) & ~63UL;
 	int err;
 
-	if (addr < rsp && in_main_stack(item, addr, rsp)) {
+	/* one look at the maps: the blob's area holds the scratch */
+	leader->blob_room = blob_area(rsp) < rsp && in_main_stack(item, blob_area(rsp), rsp);
+	if (addr < rsp && (leader->blob_room || in_main_stack(item, addr, rsp))) {
 		*ret = addr;
 		return 0;
 	}
@@ -1235,6 +1382,7 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 out:
 	fin = finish_threads(item, th);
 	sigq_free(&td->sigs);
+	free(td->reads);
 	free(td->posix);
 	free(td->posixp);
 	if (fin && !ret)

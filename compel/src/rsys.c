@@ -737,3 +737,201 @@ out:
 	ctx->tid = 0;
 	return err;
 }
+
+/* ---------------------------------------------------------- the blob: many calls, one resume */
+
+/*
+ * compel_rsys_blob(): the calls' table lies in the caller's remote area, one
+ * entry per call (nr, then a[0..5]; the loop writes the result over nr), two
+ * of ours after them (the mask that lets SIG in, then the tgkill that stops the
+ * thread), then that mask. The code at syscall_ip loops over the table with rbx
+ * on the entry and ebp counting down, then runs the recovery code without its
+ * leading `syscall`.
+ */
+#define BLOB_ENTRY 56
+#define BLOB_SYSCALL_AT 27	/* offset of the loop's `syscall` */
+
+static const uint8_t blob_loop[] = {
+	0x48, 0x8b, 0x03,		/* mov (%rbx), %rax */
+	0x48, 0x8b, 0x7b, 0x08,		/* mov 8(%rbx), %rdi */
+	0x48, 0x8b, 0x73, 0x10,		/* mov 16(%rbx), %rsi */
+	0x48, 0x8b, 0x53, 0x18,		/* mov 24(%rbx), %rdx */
+	0x4c, 0x8b, 0x53, 0x20,		/* mov 32(%rbx), %r10 */
+	0x4c, 0x8b, 0x43, 0x28,		/* mov 40(%rbx), %r8 */
+	0x4c, 0x8b, 0x4b, 0x30,		/* mov 48(%rbx), %r9 */
+	0x0f, 0x05,			/* syscall */
+	0x48, 0x89, 0x03,		/* mov %rax, (%rbx): the result */
+	0x48, 0x83, 0xc3, BLOB_ENTRY,	/* add $56, %rbx */
+	0xff, 0xcd,			/* dec %ebp */
+	0x75, 0xd8,			/* jnz back to the first mov (-40) */
+};
+
+size_t compel_rsys_blob_size(size_t n)
+{
+	return (n + 2) * BLOB_ENTRY + 8;
+}
+
+/* The code: the loop, then the recovery code without the `syscall` it starts with. */
+static int blob_code(const struct compel_rsys *ctx, uint64_t mask, uint8_t *code, size_t *ret_len)
+{
+	uint8_t rec[COMPEL_RSYS_STUB_MAX];
+	compel_regs_t back;
+	size_t len;
+
+	regs_to_resume(&ctx->saved, &back);
+	len = build_recovery(rec, &back, mask) - 2;
+	if (sizeof(blob_loop) + len > COMPEL_RSYS_STUB_MAX)
+		return -E2BIG;
+	memcpy(code, blob_loop, sizeof(blob_loop));
+	memcpy(code + sizeof(blob_loop), rec + 2, len);
+	*ret_len = sizeof(blob_loop) + len;
+	return 0;
+}
+
+static int blob_table(const struct compel_rsys_blob *b, const struct compel_rsys_call *calls, size_t n,
+		      uint64_t *t)
+{
+	size_t last = (n + 2) * (BLOB_ENTRY / 8);
+	const uint64_t tail[2][7] = {
+		{ __NR_rt_sigprocmask, SIG_SETMASK, b->area + last * 8, 0, 8, 0, 0 },
+		{ __NR_tgkill, (uint64_t)b->tgid, (uint64_t)b->tid, (uint64_t)b->sig, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < n; i++) {
+		t[i * 7] = (uint64_t)calls[i].nr;
+		memcpy(&t[i * 7 + 1], calls[i].a, sizeof(calls[i].a));
+	}
+	memcpy(&t[n * 7], tail, sizeof(tail));
+	t[last] = ~SIGBIT(b->sig);
+	return 0;
+}
+
+/*
+ * The stop that ends the blob: SIG's signal-delivery stop right after the
+ * tgkill (ebp still 1), sent by the thread itself. 1: ours; 0: another stop,
+ * handled as run_call() does (a SIG from someone else, which the kernel would
+ * have dropped, as nobody catches or blocks it, is suppressed too); <0: error.
+ */
+static int blob_stop(struct compel_rsys *ctx, const struct compel_rsys_blob *b, int status)
+{
+	compel_regs_t r;
+	siginfo_t si;
+	int ret;
+
+	if ((status >> 16) || WSTOPSIG(status) != b->sig) {
+		other_stop(ctx, status);
+		return 0;
+	}
+	ret = compel_get_regs(ctx->tid, &r);
+	if (ret)
+		return ret;
+	if (r.rip != ctx->syscall_ip + BLOB_SYSCALL_AT + 2) {
+		cpr_debug("%d: signal %d at %#llx, not at our code\n", ctx->tid, b->sig, r.rip);
+		return -EIO;
+	}
+	if (ptrace(PTRACE_GETSIGINFO, ctx->tid, NULL, &si))
+		return -errno;
+	if ((uint32_t)r.rbp == 1 && si.si_code == SI_TKILL && si.si_pid == b->tgid)
+		return 1;
+	cpr_debug("%d: signal %d from %d (code %d) in the blob, dropped as the kernel would\n", ctx->tid, b->sig,
+		  si.si_pid, si.si_code);
+	return 0;
+}
+
+static int blob_run(struct compel_rsys *ctx, const struct compel_rsys_blob *b)
+{
+	ctx->in_call = true;
+	for (int i = 0; i < RSYS_MAX_STOPS; i++) {
+		int status, ret;
+
+		if (ptrace(PTRACE_CONT, ctx->tid, NULL, NULL))
+			return -errno;
+		if (b->running && !i)
+			b->running(b->arg);
+		ret = compel_wait_stop(ctx->tid, &status);
+		if (!ret)
+			ret = blob_stop(ctx, b, status);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	return -EIO;
+}
+
+/* The area must not meet what the recovery code pushes (the call's rsp is 512 below the thread's). */
+static bool blob_area_ok(const struct compel_rsys *ctx, const struct compel_rsys_blob *b, size_t n)
+{
+	unsigned long end = b->area + compel_rsys_blob_size(n), low = ctx->saved.rsp - 512 - 64;
+
+	return b->area && (end <= low || b->area >= ctx->saved.rsp);
+}
+
+static int blob_prepare(struct compel_rsys *ctx, const struct compel_rsys_blob *b,
+			const struct compel_rsys_call *calls, size_t n, uint64_t *ret_old, compel_regs_t *call)
+{
+	_c_cleanup_free_ uint64_t *t = NULL;
+	uint8_t code[COMPEL_RSYS_STUB_MAX];
+	size_t len;
+	int ret;
+
+	if (!ctx->recover || ctx->fast || ctx->trap || b->sig < 1 || b->sig > 64 || n > 4096 ||
+	    !blob_area_ok(ctx, b, n))
+		return -EOPNOTSUPP;
+	t = malloc(compel_rsys_blob_size(n));
+	if (!t)
+		return -ENOMEM;
+	blob_table(b, calls, n, t);
+	ret = compel_get_sigmask(ctx->tid, ret_old) ?: blob_code(ctx, *ret_old, code, &len);
+	if (ret)
+		return ret;
+	ret = compel_mem_write(ctx->tid, ctx->mem_fd, b->area, t, compel_rsys_blob_size(n));
+	if (ret)
+		return ret;
+	ctx->rec_len = 0;	/* the recovery code is overwritten: written again by the next call */
+	ret = compel_mem_write(ctx->tid, ctx->mem_fd, ctx->syscall_ip, code, len);
+	if (ret)
+		return ret;
+	*call = ctx->saved;
+	call->rip = ctx->syscall_ip;
+	call->orig_rax = (unsigned long)-1L;
+	call->rsp = ctx->saved.rsp - 512;
+	call->rbx = b->area;
+	call->rbp = n + 2;
+	return 0;
+}
+
+int compel_rsys_blob(struct compel_rsys *ctx, const struct compel_rsys_blob *b, const struct compel_rsys_call *calls,
+		     size_t n, long *rets)
+{
+	_c_cleanup_free_ uint64_t *res = NULL;
+	compel_regs_t call, back;
+	uint64_t old;
+	int err, err2;
+
+	if (!ctx->tid || ctx->done || !n)
+		return -EINVAL;
+	/* until the regs are set the thread is as it was: any failure is a plain "not done" */
+	err = blob_prepare(ctx, b, calls, n, &old, &call);
+	if (err)
+		return err == -ENOMEM || err == -ESRCH ? err : -EOPNOTSUPP;
+	res = malloc(n * BLOB_ENTRY);
+	if (!res)
+		return -ENOMEM;
+	err = compel_set_regs(ctx->tid, &call) ?: compel_set_sigmask(ctx->tid, ~0ULL);
+	if (!err)
+		err = blob_run(ctx, b);
+	if (err == -ESRCH)
+		return err;
+	if (!err)
+		err = compel_mem_read(ctx->tid, ctx->mem_fd, b->area, res, n * BLOB_ENTRY);
+	for (size_t i = 0; !err && i < n; i++)
+		rets[i] = (long)res[i * 7];
+	/* the thread's mask, then its regs (its mask now is the blob's, not CALL_MASK) */
+	err2 = compel_set_sigmask(ctx->tid, old);
+	regs_to_resume(&ctx->saved, &back);
+	if (!err2)
+		err2 = compel_set_regs(ctx->tid, &back);
+	if (!err2)
+		ctx->in_call = false;
+	cpr_debug("%d: %zu remote syscalls in one run (SIG %d): %d\n", ctx->tid, n, b->sig, err ?: err2);
+	return err ?: err2;
+}

@@ -295,6 +295,42 @@ struct compel_rsys_call {
  */
 int compel_rsys_batch(struct compel_rsys *ctx, const struct compel_rsys_call *calls, size_t n, long *rets);
 
+/*
+ * A blob: the n calls of a COMPEL_RSYS_RECOVER context in ONE resume of the
+ * thread instead of two ptrace stops each. compel writes, at syscall_ip, a loop
+ * over a table of the calls (in the caller's writable remote area) that stores
+ * each result in the table, then sets a mask with every signal blocked but sig
+ * and makes the thread send itself sig (tgkill(tgid, tid, sig)); the thread
+ * stops in that signal's delivery stop, where compel reads the results and
+ * puts the thread's own mask and regs back (the signal is dropped by the next
+ * resume, which passes no signal). The recovery code follows the loop: a
+ * thread whose caller dies in the middle runs the remaining calls, gets sig
+ * dropped by the kernel and comes back as it was. So:
+ *  - only calls that are harmless for the thread to finish alone (reads);
+ *  - sig must be one the thread's process does not catch (SIG_DFL ignores it
+ *    or SIG_IGN), the thread does not block, and that is not pending: then a
+ *    sig from someone else would have been dropped as well;
+ *  - tgid and tid are the thread's ids in its own pid namespace;
+ *  - area holds compel_rsys_blob_size(n) bytes of the thread's writable memory
+ *    that nothing uses, not within 576 bytes below the thread's rsp (where the
+ *    recovery code pushes; the stack below that, past the red zone, is fine).
+ * Returns -EOPNOTSUPP, having changed nothing in the thread, when the blob
+ * can't be used (no recover context, the code does not fit, a failure before
+ * the thread was resumed): make the calls with compel_rsys_batch() then.
+ * running (optional) is called right after the thread is resumed (tests).
+ */
+struct compel_rsys_blob {
+	unsigned long area;
+	int sig;
+	pid_t tgid, tid;
+	void (*running)(void *arg);
+	void *arg;
+};
+
+size_t compel_rsys_blob_size(size_t n);
+int compel_rsys_blob(struct compel_rsys *ctx, const struct compel_rsys_blob *b, const struct compel_rsys_call *calls,
+		     size_t n, long *rets);
+
 #define compel_rsys0(c, r, nr) compel_rsys(c, r, nr, 0, 0, 0, 0, 0, 0)
 #define compel_rsys1(c, r, nr, a) compel_rsys(c, r, nr, (unsigned long)(a), 0, 0, 0, 0, 0)
 #define compel_rsys2(c, r, nr, a, b) compel_rsys(c, r, nr, (unsigned long)(a), (unsigned long)(b), 0, 0, 0, 0)
