@@ -17,6 +17,13 @@
  * its own checks. Repeated ROUNDS times on the same target. Without the
  * recovery code (COMPEL_RSYS_FAST, as before) the target dies of SIGTRAP or
  * runs with every signal blocked.
+ * Rounds 2 and 3 of every 4 run blobs (compel_rsys_blob(): the 62 signal
+ * actions read in one resume, ended by a SIGURG the target does not catch):
+ * killed at a random time in round 2, right after the thread was resumed into
+ * the blob in round 3 (the tracer kills itself from the blob's running hook).
+ * The target also checks that its SIGUSR2 handler, its SIGURG disposition
+ * (default) and its pending set (empty) never change, and the first blob of
+ * each tracer must read the SIGUSR2 handler right.
  * TAP output; exit 0 when every check passed.
  */
 #include <errno.h>
@@ -38,18 +45,40 @@
 
 #include "tap.h"
 
-#define ROUNDS 30
+#define ROUNDS 40
 
 struct shared {
 	volatile unsigned long counter;
 	volatile int bad;	/* the target saw its mask or a value change */
 };
 
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/* its SIGUSR2 handler and SIGURG default action as set, nothing pending */
+static int target_sigs_bad(void)
+{
+	struct sigaction sa;
+	sigset_t pend;
+
+	if (sigaction(SIGUSR2, NULL, &sa) || sa.sa_handler != on_usr2 || !(sa.sa_flags & SA_RESTART))
+		return 3;
+	if (sigaction(SIGURG, NULL, &sa) || sa.sa_handler != SIG_DFL)
+		return 4;
+	sigpending(&pend);
+	return sigisemptyset(&pend) ? 0 : 5;
+}
+
 static void __attribute__((noreturn)) target(struct shared *sh)
 {
 	sigset_t s, cur;
 	struct timespec ts = { 0, 1000000 };
 
+	struct sigaction sa = { .sa_handler = on_usr2, .sa_flags = SA_RESTART };
+
+	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&s);
 	sigaddset(&s, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &s, NULL);
@@ -62,13 +91,63 @@ static void __attribute__((noreturn)) target(struct shared *sh)
 			sh->bad = 1;
 		if (sh->counter != before)
 			sh->bad = 2;
+		if (target_sigs_bad())
+			sh->bad = target_sigs_bad();
 		sh->counter = before + 1;
 	}
 }
 
-/* batch: the calls go 8 at a time through compel_rsys_batch() (the dump's signal actions) */
-static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int ready, bool batch)
+static void kill_self(void *arg)
 {
+	(void)arg;
+	kill(getpid(), SIGKILL);
+}
+
+struct ksa {
+	unsigned long handler, flags, restorer, mask;
+};
+
+/* The 62 actions in one blob, below the target's stack; the first run must read SIGUSR2's handler right. */
+static void __attribute__((noreturn)) blob_tracer(struct compel_rsys *rs, pid_t pid, int ready, bool die)
+{
+	static struct compel_rsys_call calls[62];
+	size_t tsize = compel_rsys_blob_size(62);
+	unsigned long area = (rs->saved.rsp - 1024 - tsize - 62 * sizeof(struct ksa)) & ~63UL;
+	struct compel_rsys_blob b = { .area = area, .sig = SIGURG, .tgid = pid, .tid = pid };
+	struct ksa ka[62];
+	long rets[62];
+	char c = 1;
+	int n = 0;
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			calls[n] = (struct compel_rsys_call){ __NR_rt_sigaction,
+				{ sig, 0, area + tsize + n * sizeof(struct ksa), 8 } };
+			n++;
+		}
+	if (compel_rsys_blob(rs, &b, calls, 62, rets) ||
+	    compel_mem_read(pid, rs->mem_fd, area + tsize, ka, sizeof(ka)))
+		_exit(3);
+	for (int i = 0; i < 62; i++)
+		if (rets[i])
+			_exit(3);
+	/* SIGUSR2 (12) is the 11th call: 1..8, then 10, 11, 12 */
+	if (ka[10].handler != (unsigned long)on_usr2 || ka[0].handler)
+		_exit(4);
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	if (die)
+		b.running = kill_self;
+	for (;;)
+		if (compel_rsys_blob(rs, &b, calls, 62, rets))
+			_exit(2);
+}
+
+/* mode 1: the calls go 8 at a time through compel_rsys_batch() (the dump's signal actions); 2, 3: blobs */
+static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int ready, int mode)
+{
+	bool batch = mode == 1;
+
 	struct compel_rsys_call calls[8];
 	struct compel_rsys rs;
 	long rets[8];
@@ -81,6 +160,8 @@ static void __attribute__((noreturn)) tracer(pid_t pid, unsigned long code, int 
 
 	if (compel_seize_stop(pid, &st) || compel_rsys_prepare_flags(&rs, pid, code, COMPEL_RSYS_POKE | flags))
 		_exit(1);
+	if (mode >= 2)
+		blob_tracer(&rs, pid, ready, mode == 3);
 	if (write(ready, &c, 1) != 1)
 		_exit(1);
 	for (int i = 0; i < 8; i++)
@@ -156,7 +237,7 @@ int main(void)
 		t = fork();
 		if (t == 0) {
 			close(p[0]);
-			tracer(pid, code, p[1], round & 1);
+			tracer(pid, code, p[1], getenv("OLD_WAY") ? round & 1 : round & 3);
 		}
 		close(p[1]);
 		if (read(p[0], &c, 1) != 1) {
