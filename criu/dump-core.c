@@ -673,8 +673,10 @@ static int fill_blob(struct task_dump *d, struct pstree_item *item, struct threa
 	struct core_reads *r;
 	int ret;
 
-	if (!b.sig || !leader->blob_room) {
-		pr_debug("%d: no blob (signal %d)\n", item->pid, b.sig);
+	/* a seccomp filter could refuse the tgkill: the thread would run on by itself */
+	if (!b.sig || !leader->blob_room || st->seccomp > 0) {
+		pr_debug("%d: no blob (signal %d, stack %d, seccomp %d)\n", item->pid, b.sig, leader->blob_room,
+			 st->seccomp);
 		return 0;
 	}
 	r = xzalloc(sizeof(*r));
