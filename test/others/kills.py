@@ -11,7 +11,8 @@ random delay within the time a whole dump takes. Every time, whether criu
 finished or not, the tree must run on (not stopped, not traced) with the same
 memory, executable code, blocked signal mask, fds, eventfd count, pipe fill
 and pidfd target, and no inventory.img may be left by a dump that did not
-finish.
+finish. Then once with CRIU_FAULT=dump-core-blob-kill: criu kills itself
+right after it resumed the root into its blob of remote reads.
 
 Restore (KILLS runs): the tree is dumped, then `criu restore -d` is killed
 after a random delay within the time a whole restore takes. Either the
@@ -111,7 +112,29 @@ def dump_kills(work, runs, rnd):
                 break
     ok(not failed, "dump: %d kills of criu (%d while it ran): the tree runs on unchanged every time%s" %
        (runs, hits, "".join("\n# " + f for f in failed)))
+    if not any(bad for bad in [faults.running([root, child])]):
+        blob_kill(root, child, addr, size, ref, d)
     return root, child, hits
+
+
+def blob_kill(root, child, addr, size, ref, d):
+    """CRIU_FAULT=dump-core-blob-kill: criu SIGKILLs itself right after it resumed the root into the
+    blob of its core's reads (compel_rsys_blob()); the root finishes the reads alone and must come
+    back as it was. criu must die of the SIGKILL: an exit means the blob was not reached."""
+    shutil.rmtree(d, ignore_errors=True)
+    env = dict(os.environ, CRIU_FAULT="dump-core-blob-kill")
+    rc = subprocess.run([CRIU, "dump", "-t", str(root), "-D", d, "-o", "dump.log", "--leave-running", "-v4"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
+    faults.reap()
+    time.sleep(0.05)
+    bad = faults.running([root, child])
+    try:
+        now = snap(root, child, addr, size) if not bad else {}
+    except OSError as e:
+        bad, now = ["%s" % e], {}
+    diff = [k for k in ref if now.get(k) != ref[k]]
+    ok(rc == -signal.SIGKILL and not bad and not diff,
+       "dump: criu killed in the root's blob (rc %d): the tree runs on unchanged %s %s" % (rc, bad, diff))
 
 
 def restore_kills(work, root, child, runs, rnd):
