@@ -249,6 +249,22 @@ static int sigq_fill(struct sigq *s, pid_t tid, bool shared)
 
 /* ------------------------------------------------------------ per thread */
 
+struct sas_val {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t pad;
+	uint64_t size;
+};
+
+/* The leader's own reads made in its blob (fill_blob()): results and what the calls wrote. */
+struct thread_reads {
+	long secbits, tid_addr_ret, sas_ret, pdeath_ret;
+	uint64_t tid_addr;
+	struct sas_val ss;
+	int32_t pdeath;
+	struct thread_attr_reads attrs;
+};
+
 struct thread_dump {
 	pid_t tid;
 	int dfd;			/* /proc/PID/task/TID */
@@ -273,6 +289,7 @@ struct thread_dump {
 	bool stopped;			/* the task is in a group stop */
 	const struct sc_seen *seen;	/* see pstree_item.sc_seen */
 	bool blob_room;			/* leader: its [stack] holds a blob's area (blob_area()) */
+	const struct thread_reads *pre;	/* leader: its reads made in the blob, or NULL */
 };
 
 static void caps_words(uint64_t v, uint32_t w[2])
@@ -316,7 +333,7 @@ static int fill_creds(struct thread_dump *t)
 	c->no_new_privs = t->st.no_new_privs > 0;
 	c->n_groups = t->st.ngroups;
 	c->groups = t->st.groups;
-	r = rcall(&t->rs, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	r = t->pre ? t->pre->secbits : rcall(&t->rs, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
 	c->secbits = (uint32_t)r;
@@ -325,31 +342,37 @@ static int fill_creds(struct thread_dump *t)
 }
 
 /* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
-static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
+/* A read of the thread's into scratch, or what the blob read (pre_ret, pre_val). */
+static int remote_read(struct thread_dump *t, unsigned long scratch, long nr, unsigned long a1, unsigned long a2,
+		       long pre_ret, const void *pre_val, void *val, size_t len)
 {
-	struct {
-		uint64_t sp;
-		int32_t flags;
-		uint32_t pad;
-		uint64_t size;
-	} ss;
-	uint64_t tid_addr;
-	int32_t sig;
-	long r;
-	int ret;
+	long r = t->pre ? pre_ret : rcall(&t->rs, nr, a1, a2, 0, 0);
 
-	r = rcall(&t->rs, __NR_prctl, PR_GET_TID_ADDRESS, scratch, 0, 0);
 	if (r < 0)
 		return (int)r;
-	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &tid_addr, sizeof(tid_addr));
+	if (t->pre) {
+		memcpy(val, pre_val, len);
+		return 0;
+	}
+	return compel_mem_read(t->tid, t->rs.mem_fd, scratch, val, len);
+}
+
+static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
+{
+	const struct thread_reads *pre = t->pre;
+	struct sas_val ss;
+	uint64_t tid_addr;
+	int32_t sig;
+	int ret;
+
+	ret = remote_read(t, scratch, __NR_prctl, PR_GET_TID_ADDRESS, scratch, pre ? pre->tid_addr_ret : 0,
+			  pre ? &pre->tid_addr : NULL, &tid_addr, sizeof(tid_addr));
 	if (ret)
 		return ret;
 	t->ti.clear_tid_addr = tid_addr;
 
-	r = rcall(&t->rs, __NR_sigaltstack, 0, scratch, 0, 0);
-	if (r < 0)
-		return (int)r;
-	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &ss, sizeof(ss));
+	ret = remote_read(t, scratch, __NR_sigaltstack, 0, scratch, pre ? pre->sas_ret : 0, pre ? &pre->ss : NULL,
+			  &ss, sizeof(ss));
 	if (ret)
 		return ret;
 	thread_sas_entry__init(&t->sas);
@@ -358,10 +381,8 @@ static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
 	t->sas.ss_flags = (uint32_t)ss.flags;
 	t->tc.sas = &t->sas;
 
-	r = rcall(&t->rs, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0);
-	if (r < 0)
-		return (int)r;
-	ret = compel_mem_read(t->tid, t->rs.mem_fd, scratch, &sig, sizeof(sig));
+	ret = remote_read(t, scratch, __NR_prctl, PR_GET_PDEATHSIG, scratch, pre ? pre->pdeath_ret : 0,
+			  pre ? &pre->pdeath : NULL, &sig, sizeof(sig));
 	if (ret)
 		return ret;
 	if (sig) {
@@ -476,7 +497,7 @@ static int fill_thread(struct thread_dump *t, unsigned long scratch)
 	t->tc.comm = t->comm;
 
 	fill_sched(t);
-	ret = dump_thread_attrs(&t->rs, scratch, &t->attrs, &t->tc);
+	ret = dump_thread_attrs_pre(&t->rs, scratch, &t->attrs, &t->tc, t->pre ? &t->pre->attrs : NULL);
 	if (ret)
 		return ret;
 
@@ -584,18 +605,34 @@ struct core_outs {
 	struct kernel_sigaction ka[NR_DUMPED_SIGACTIONS];
 	struct itimer_val it[3];
 	int32_t subreaper;
-	int32_t pad;
+	int32_t pdeath;
+	uint64_t tid_addr;
+	struct sas_val ss;
+	int32_t tsc_mode, mempolicy_mode;
+	uint64_t nodes[TA_NODE_WORDS];
 };
 
-/* the calls: every action, the 3 itimers, the subreaper flag, then fill_mm_flags()'s three */
+/*
+ * The calls: every action, the 3 itimers, the subreaper flag, fill_mm_flags()'s
+ * three, then the leader thread's own reads (fill_creds(), fill_remote_thread(),
+ * dump_thread_attrs_pre()) and PR_GET_MDWE.
+ */
 #define BLOB_IT (NR_DUMPED_SIGACTIONS)
 #define BLOB_SUB (BLOB_IT + 3)
 #define BLOB_MM (BLOB_SUB + 1)
-#define BLOB_CALLS (BLOB_MM + 3)
+#define BLOB_THR (BLOB_MM + 3)
+enum { THR_SECBITS, THR_TID_ADDR, THR_SAS, THR_PDEATH, THR_SLACK, THR_MPOL, THR_TSC, THR_MCE, THR_MDWE, THR_N };
+#define BLOB_CALLS (BLOB_THR + THR_N)
+
+#ifndef PR_GET_MDWE
+#define PR_GET_MDWE 66
+#endif
 
 struct core_reads {
 	struct core_outs o;
 	long rets[BLOB_CALLS];
+	struct thread_reads thr;	/* the leader's, from rets and o */
+	long mdwe;
 };
 
 /* The blob's table and outputs: on the stack, 1 KiB below rsp (past what the recovery code pushes). */
@@ -624,6 +661,44 @@ static void blob_calls(struct compel_rsys_call *c, unsigned long out)
 	c[BLOB_MM] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_DUMPABLE } };
 	c[BLOB_MM + 1] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_THP_DISABLE } };
 	c[BLOB_MM + 2] = (struct compel_rsys_call){ __NR_brk, { 0 } };
+	c[BLOB_THR + THR_SECBITS] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_SECUREBITS } };
+	c[BLOB_THR + THR_TID_ADDR] = (struct compel_rsys_call){ __NR_prctl,
+		{ PR_GET_TID_ADDRESS, out + offsetof(struct core_outs, tid_addr) } };
+	c[BLOB_THR + THR_SAS] = (struct compel_rsys_call){ __NR_sigaltstack, { 0, out + offsetof(struct core_outs, ss) } };
+	c[BLOB_THR + THR_PDEATH] = (struct compel_rsys_call){ __NR_prctl,
+		{ PR_GET_PDEATHSIG, out + offsetof(struct core_outs, pdeath) } };
+	c[BLOB_THR + THR_SLACK] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_TIMERSLACK } };
+	/* as dump_mempolicy(): the mode, then the nodes of a mask of TA_NODE_WORDS * 64 + 1 bits */
+	c[BLOB_THR + THR_MPOL] = (struct compel_rsys_call){ __NR_get_mempolicy,
+		{ out + offsetof(struct core_outs, mempolicy_mode), out + offsetof(struct core_outs, nodes),
+		  TA_NODE_WORDS * 64 + 1 } };
+	c[BLOB_THR + THR_TSC] = (struct compel_rsys_call){ __NR_prctl,
+		{ PR_GET_TSC, out + offsetof(struct core_outs, tsc_mode) } };
+	c[BLOB_THR + THR_MCE] = (struct compel_rsys_call){ __NR_prctl, { PR_MCE_KILL_GET } };
+	c[BLOB_THR + THR_MDWE] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_MDWE } };
+}
+
+/* The leader thread's part of the blob's results, as its fill functions take them. */
+static void blob_thread_reads(struct core_reads *r)
+{
+	const long *t = &r->rets[BLOB_THR];
+	struct thread_reads *p = &r->thr;
+
+	p->secbits = t[THR_SECBITS];
+	p->tid_addr_ret = t[THR_TID_ADDR];
+	p->tid_addr = r->o.tid_addr;
+	p->sas_ret = t[THR_SAS];
+	p->ss = r->o.ss;
+	p->pdeath_ret = t[THR_PDEATH];
+	p->pdeath = r->o.pdeath;
+	p->attrs.slack = t[THR_SLACK];
+	p->attrs.mempolicy = t[THR_MPOL];
+	p->attrs.mempolicy_mode = r->o.mempolicy_mode;
+	memcpy(p->attrs.nodes, r->o.nodes, sizeof(p->attrs.nodes));
+	p->attrs.tsc = t[THR_TSC];
+	p->attrs.tsc_mode = r->o.tsc_mode;
+	p->attrs.mce = t[THR_MCE];
+	r->mdwe = t[THR_MDWE];
 }
 
 /*
@@ -690,7 +765,9 @@ static int fill_blob(struct task_dump *d, struct pstree_item *item, struct threa
 		free(r);
 		return ret == -EOPNOTSUPP ? 0 : ret;
 	}
+	blob_thread_reads(r);
 	d->reads = r;
+	leader->pre = &r->thr;
 	return 0;
 }
 
@@ -1012,7 +1089,7 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	if (d->sigs.q.n_signals)
 		d->tc.signals_s = &d->sigs.q;
 
-	ret = fill_blob(d, item, leader) ?: fill_sigactions(d, leader, scratch);
+	ret = fill_sigactions(d, leader, scratch);
 	if (ret)
 		return ret;
 	v = d->reads ? d->reads->rets[BLOB_SUB] : rcall(&leader->rs, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0);
@@ -1033,7 +1110,7 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	}
 	ret = fill_mm_flags(d, item, leader);
 	if (!ret)
-		ret = dump_task_attrs(&leader->rs, item->proc_dfd, &d->tc);
+		ret = dump_task_attrs_pre(&leader->rs, item->proc_dfd, &d->tc, d->reads ? &d->reads->mdwe : NULL);
 	if (ret)
 		return ret;
 	ret = dump_membarrier(&leader->rs, item->pid, &d->tc.membarrier_registration_mask);
@@ -1322,6 +1399,12 @@ int dump_task_core(int img_dfd, struct pstree_item *item)
 	ret = prepare_threads(item, th, &scratch) ?: fault_step("dump-core-rsys");
 	if (ret)
 		goto out;
+	/* the leader's read-only calls in one resume, when it can (before its thread's part uses them) */
+	ret = fill_blob(td, item, &th[0]);
+	if (ret) {
+		pr_err("can't read the state of task %d: %s\n", item->pid, strerror(-ret));
+		goto out;
+	}
 	for (int i = 0; i < item->nr_threads && !ret; i++) {
 		ret = fill_thread(&th[i], scratch);
 		if (!ret)

@@ -175,12 +175,12 @@ static bool rt_policy(pid_t tid)
 }
 
 /* The current slack, and the default by setting 0 and back (not for a real-time thread). */
-static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc)
+static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc, const struct thread_attr_reads *pre)
 {
 	pid_t tid = rs->tid;
 	long cur, def, r;
 
-	cur = rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
+	cur = pre ? pre->slack : rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
 	if (is_err(cur))
 		return pr_fail((int)cur, "thread %d: PR_GET_TIMERSLACK: %s\n", tid, strerror((int)-cur));
 	tc->has_timer_slack_ns = (uint64_t)cur != SLACK_DEFAULT_NS;
@@ -205,19 +205,24 @@ static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc)
 }
 
 static int dump_mempolicy(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a,
-			  ThreadCoreEntry *tc)
+			  ThreadCoreEntry *tc, const struct thread_attr_reads *pre)
 {
-	long r = rsys(rs, __NR_get_mempolicy, scratch, scratch + 64, NODE_BITS + 1);
+	long r = pre ? pre->mempolicy : rsys(rs, __NR_get_mempolicy, scratch, scratch + 64, NODE_BITS + 1);
 	int32_t mode;
-	int ret;
+	int ret = 0;
 
 	if (r == -ENOSYS)
 		return 0;	/* a kernel without NUMA: every task has the default */
 	if (r < 0)
 		return pr_fail((int)r, "thread %d: get_mempolicy: %s\n", rs->tid, strerror((int)-r));
-	ret = compel_mem_read(rs->tid, rs->mem_fd, scratch, &mode, sizeof(mode));
-	if (!ret)
-		ret = compel_mem_read(rs->tid, rs->mem_fd, scratch + 64, a->nodes, sizeof(a->nodes));
+	if (pre) {
+		mode = pre->mempolicy_mode;
+		memcpy(a->nodes, pre->nodes, sizeof(a->nodes));
+	} else {
+		ret = compel_mem_read(rs->tid, rs->mem_fd, scratch, &mode, sizeof(mode));
+		if (!ret)
+			ret = compel_mem_read(rs->tid, rs->mem_fd, scratch + 64, a->nodes, sizeof(a->nodes));
+	}
 	if (ret)
 		return ret;
 	if (mode == MPOL_DEFAULT)
@@ -229,16 +234,19 @@ static int dump_mempolicy(struct compel_rsys *rs, unsigned long scratch, struct 
 	return 0;
 }
 
-static int dump_prctls(struct compel_rsys *rs, unsigned long scratch, ThreadCoreEntry *tc)
+static int dump_prctls(struct compel_rsys *rs, unsigned long scratch, ThreadCoreEntry *tc,
+		       const struct thread_attr_reads *pre)
 {
 	int32_t tsc = PR_TSC_ENABLE;
 	long r;
 	int ret;
 
-	r = rsys(rs, __NR_prctl, PR_GET_TSC, scratch, 0);
+	r = pre ? pre->tsc : rsys(rs, __NR_prctl, PR_GET_TSC, scratch, 0);
 	if (r < 0 && r != -EINVAL)
 		return pr_fail((int)r, "thread %d: PR_GET_TSC: %s\n", rs->tid, strerror((int)-r));
-	if (!r) {
+	if (!r && pre)
+		tsc = pre->tsc_mode;
+	else if (!r) {
 		ret = compel_mem_read(rs->tid, rs->mem_fd, scratch, &tsc, sizeof(tsc));
 		if (ret)
 			return ret;
@@ -246,7 +254,7 @@ static int dump_prctls(struct compel_rsys *rs, unsigned long scratch, ThreadCore
 	tc->has_tsc_mode = tsc != PR_TSC_ENABLE;
 	tc->tsc_mode = (uint32_t)tsc;
 
-	r = rsys(rs, __NR_prctl, PR_MCE_KILL_GET, 0, 0);
+	r = pre ? pre->mce : rsys(rs, __NR_prctl, PR_MCE_KILL_GET, 0, 0);
 	if (r < 0)
 		return pr_fail((int)r, "thread %d: PR_MCE_KILL_GET: %s\n", rs->tid, strerror((int)-r));
 	tc->has_mce_kill = r != PR_MCE_KILL_DEFAULT;
@@ -254,22 +262,33 @@ static int dump_prctls(struct compel_rsys *rs, unsigned long scratch, ThreadCore
 	return 0;
 }
 
-int dump_thread_attrs(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a, ThreadCoreEntry *tc)
+int dump_thread_attrs_pre(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a,
+			  ThreadCoreEntry *tc, const struct thread_attr_reads *pre)
 {
 	int ret = dump_affinity(rs->tid, a, tc);
 
 	if (!ret)
 		ret = dump_ioprio(rs->tid, tc);
 	if (!ret)
-		ret = dump_slack(rs, tc);
+		ret = dump_slack(rs, tc, pre);
 	if (!ret)
-		ret = dump_mempolicy(rs, scratch, a, tc);
+		ret = dump_mempolicy(rs, scratch, a, tc, pre);
 	if (!ret)
-		ret = dump_prctls(rs, scratch, tc);
+		ret = dump_prctls(rs, scratch, tc, pre);
 	return ret;
 }
 
+int dump_thread_attrs(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a, ThreadCoreEntry *tc)
+{
+	return dump_thread_attrs_pre(rs, scratch, a, tc, NULL);
+}
+
 int dump_task_attrs(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc)
+{
+	return dump_task_attrs_pre(rs, proc_dfd, tc, NULL);
+}
+
+int dump_task_attrs_pre(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc, const long *mdwe)
 {
 	char buf[32], *end;
 	unsigned long filter;
@@ -285,7 +304,7 @@ int dump_task_attrs(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc)
 	tc->has_coredump_filter = filter != COREDUMP_FILTER_DEFAULT;
 	tc->coredump_filter = (uint32_t)filter;
 
-	r = rsys(rs, __NR_prctl, PR_GET_MDWE, 0, 0);
+	r = mdwe ? *mdwe : rsys(rs, __NR_prctl, PR_GET_MDWE, 0, 0);
 	if (r == -EINVAL)
 		r = 0;	/* a kernel older than 6.3 */
 	if (r < 0)

@@ -32,8 +32,24 @@ struct thread_attrs {
  */
 int dump_thread_attrs(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a,
 		      ThreadCoreEntry *tc);
+/*
+ * What the leader's blob of reads (dump-core.c, compel_rsys_blob()) got for
+ * dump_thread_attrs_pre(): the raw results of PR_GET_TIMERSLACK, get_mempolicy,
+ * PR_GET_TSC and PR_MCE_KILL_GET, and what the calls wrote.
+ */
+struct thread_attr_reads {
+	long slack, mempolicy, tsc, mce;
+	int32_t tsc_mode, mempolicy_mode;
+	uint64_t nodes[TA_NODE_WORDS];
+};
+
+/* dump_thread_attrs() with those reads made already (pre not NULL): no remote call but the slack's default. */
+int dump_thread_attrs_pre(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a,
+			  ThreadCoreEntry *tc, const struct thread_attr_reads *pre);
 /* Dump: coredump_filter (from proc_dfd) and MDWE (remote, rs in any thread). 0 or -errno. */
 int dump_task_attrs(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc);
+/* dump_task_attrs() with PR_GET_MDWE's result read already (mdwe not NULL). */
+int dump_task_attrs_pre(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc, const long *mdwe);
 
 /* Restore, image check before anything starts: -EINVAL (logged) for values out of range. */
 int check_thread_attrs(pid_t tid, const ThreadCoreEntry *tc);
