@@ -19,8 +19,10 @@
  * runs with every signal blocked.
  * Rounds 2 and 3 of every 4 run blobs (compel_rsys_blob(): the 62 signal
  * actions read in one resume, ended by a SIGURG the target does not catch):
- * killed at a random time in round 2, right after the thread was resumed into
- * the blob in round 3 (the tracer kills itself from the blob's running hook).
+ * killed at a random time in round 2, while the test sends the target SIGURGs
+ * (ignored by it, dropped by the blobs as the kernel would: each blob's
+ * results are checked), right after the thread was resumed into the blob in
+ * round 3 (the tracer kills itself from the blob's running hook).
  * The target also checks that its SIGUSR2 handler, its SIGURG disposition
  * (default) and its pending set (empty) never change, and the first blob of
  * each tracer must read the SIGUSR2 handler right.
@@ -138,9 +140,16 @@ static void __attribute__((noreturn)) blob_tracer(struct compel_rsys *rs, pid_t 
 		_exit(1);
 	if (die)
 		b.running = kill_self;
-	for (;;)
-		if (compel_rsys_blob(rs, &b, calls, 62, rets))
+	for (;;) {
+		if (compel_rsys_blob(rs, &b, calls, 62, rets) ||
+		    compel_mem_read(pid, rs->mem_fd, area + tsize, ka, sizeof(ka)))
 			_exit(2);
+		for (int i = 0; i < 62; i++)
+			if (rets[i])
+				_exit(2);
+		if (ka[10].handler != (unsigned long)on_usr2)
+			_exit(2);
+	}
 }
 
 /* mode 1: the calls go 8 at a time through compel_rsys_batch() (the dump's signal actions); 2, 3: blobs */
@@ -247,7 +256,15 @@ int main(void)
 			break;
 		}
 		close(p[0]);
-		usleep(1000 + rand() % 5000);
+		if ((round & 3) == 2 && !getenv("OLD_WAY")) {
+			/* SIGURGs of someone else's meanwhile: the target ignores them, the blobs drop them */
+			for (int us = 1000 + rand() % 5000; us > 0; us -= 100) {
+				kill(pid, SIGURG);
+				usleep(100);
+			}
+		} else {
+			usleep(1000 + rand() % 5000);
+		}
 		kill(t, SIGKILL);
 		waitpid(t, &status, 0);
 		killed += WIFSIGNALED(status);	/* not an exit: killed while calling */
