@@ -721,6 +721,7 @@ static int blob_signal(const struct proc_status *st)
 /* CRIU_FAULT=dump-core-blob-kill: criu dies while the leader runs its blob */
 static void blob_running(void *arg)
 {
+	(void)arg;
 	if (fault_injected("dump-core-blob-kill"))
 		kill(getpid(), SIGKILL);
 }

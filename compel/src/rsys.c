@@ -788,8 +788,8 @@ static int blob_code(const struct compel_rsys *ctx, uint64_t mask, uint8_t *code
 	return 0;
 }
 
-static int blob_table(const struct compel_rsys_blob *b, const struct compel_rsys_call *calls, size_t n,
-		      uint64_t *t)
+static void blob_table(const struct compel_rsys_blob *b, const struct compel_rsys_call *calls, size_t n,
+		       uint64_t *t)
 {
 	size_t last = (n + 2) * (BLOB_ENTRY / 8);
 	const uint64_t tail[2][7] = {
@@ -803,7 +803,6 @@ static int blob_table(const struct compel_rsys_blob *b, const struct compel_rsys
 	}
 	memcpy(&t[n * 7], tail, sizeof(tail));
 	t[last] = ~SIGBIT(b->sig);
-	return 0;
 }
 
 /*
