@@ -893,6 +893,37 @@ static int fill_pages(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, un
 	return rst_fill_from_image(ctx, rs, pid, tramp, mem->pmes, mem->nr_pmes, mem->pages_fd, 0, skip, nr);
 }
 
+/*
+ * A lazy VMA that protect_vmas() makes read-only: mprotect() drops the
+ * accounting (VM_ACCOUNT, `ac` in VmFlags) of a private anonymous VMA that
+ * was never faulted in (no anon_vma yet), and its pages only come later from
+ * the lazy-pages daemon. The dumped VMA had them, so it had an anon_vma: one
+ * byte written here and the whole VMA dropped again (MADV_DONTNEED: the write
+ * may have faulted in a huge page, not just a page) gives it one, with no page
+ * left in it; the daemon fills every page as before.
+ */
+static int keep_lazy_accounting(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
+{
+	static const char zero;
+
+	for (size_t i = 0; i < mem->mm->n_vmas; i++) {
+		const VmaEntry *v = mem->mm->vmas[i];
+		long r;
+		int ret;
+
+		if (!lazy_vma(ctx, mem, i) || (v->prot & PROT_WRITE) || !vma_needs_write(ctx, mem, v))
+			continue;
+		ret = rst_poke(rs, v->start, &zero, 1);
+		if (ret)
+			return pr_fail(ret, "%d: can't touch lazy VMA %#" PRIx64 ": %s\n", pid, v->start, strerror(-ret));
+		r = rst_rsys(rs, __NR_madvise, v->start, v->end - v->start, MADV_DONTNEED, 0, 0, 0);
+		if (r < 0)
+			return pr_fail((int)r, "%d: madvise(MADV_DONTNEED) of lazy VMA %#" PRIx64 ": %s\n", pid, v->start,
+				       strerror((int)-r));
+	}
+	return 0;
+}
+
 static int protect_vmas(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, const struct rst_mem *mem)
 {
 	const MmEntry *mm = mem->mm;
@@ -1060,6 +1091,8 @@ int restore_mem(struct rst_ctx *ctx, struct compel_rsys *rs, pid_t pid, unsigned
 		ret = aio_restore_rings(rs, pid, SCRATCH(tramp), SCRATCH_SIZE, mm);
 	if (!ret)
 		ret = install_guards(rs, pid, mem);
+	if (!ret)
+		ret = keep_lazy_accounting(ctx, rs, pid, mem);
 	if (!ret)
 		ret = protect_vmas(ctx, rs, pid, mem);
 	if (!ret)
