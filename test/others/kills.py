@@ -95,13 +95,7 @@ def dump_kills(work, runs, rnd):
         delay = rnd.uniform(0, full * 0.9)
         hit = run_and_kill(["dump", "-t", str(root), "-D", d, "-o", "dump.log", "--leave-running"], delay)
         hits += hit
-        time.sleep(0.05)	# a task that runs into a stub left behind dies at once
-        bad = faults.running([root, child])
-        try:
-            now = snap(root, child, addr, size) if not bad else {}
-        except OSError as e:
-            bad, now = ["%s" % e], {}
-        diff = [k for k in ref if now.get(k) != ref[k]]
+        bad, diff = tree_after(root, child, addr, size, ref)
         if hit and os.path.exists(os.path.join(d, "inventory.img")):
             # a kill after the inventory was written (post-dump script, resume): a complete dump
             pass
@@ -117,6 +111,17 @@ def dump_kills(work, runs, rnd):
     return root, child, hits
 
 
+def tree_after(root, child, addr, size, ref):
+    """After a killed dump: (what is not running, the fields that differ from ref)."""
+    time.sleep(0.05)	# a task that runs into a stub left behind dies at once
+    bad = faults.running([root, child])
+    try:
+        now = snap(root, child, addr, size) if not bad else {}
+    except OSError as e:
+        bad, now = ["%s" % e], {}
+    return bad, [k for k in ref if now.get(k) != ref[k]]
+
+
 def blob_kill(root, child, addr, size, ref, d):
     """CRIU_FAULT=dump-core-blob-kill: criu SIGKILLs itself right after it resumed the root into the
     blob of its core's reads (compel_rsys_blob()); the root finishes the reads alone and must come
@@ -126,13 +131,7 @@ def blob_kill(root, child, addr, size, ref, d):
     rc = subprocess.run([CRIU, "dump", "-t", str(root), "-D", d, "-o", "dump.log", "--leave-running", "-v4"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
     faults.reap()
-    time.sleep(0.05)
-    bad = faults.running([root, child])
-    try:
-        now = snap(root, child, addr, size) if not bad else {}
-    except OSError as e:
-        bad, now = ["%s" % e], {}
-    diff = [k for k in ref if now.get(k) != ref[k]]
+    bad, diff = tree_after(root, child, addr, size, ref)
     ok(rc == -signal.SIGKILL and not bad and not diff,
        "dump: criu killed in the root's blob (rc %d): the tree runs on unchanged %s %s" % (rc, bad, diff))
 
