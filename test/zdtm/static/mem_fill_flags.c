@@ -45,7 +45,12 @@ static uint64_t tag_of(const struct region *r, size_t i)
 	return seed ^ ((uint64_t)(r - regions) << 40) ^ i;
 }
 
-/* The smaps records ("start-end perms VmFlags...") of the VMAs that overlap the regions, in order. */
+/*
+ * The smaps records ("start-end perms VmFlags...") of the VMAs that overlap the
+ * regions, in order, each range cut to the regions it overlaps: a split or a
+ * flag inside the regions shows, a neighbour of ours merged into a region's VMA
+ * (restore may merge VMAs that were apart only by their fork history) does not.
+ */
 static int read_records(char lines[][256], int *ret_nr, bool *ret_uffd_flag)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
@@ -62,14 +67,19 @@ static int read_records(char lines[][256], int *ret_nr, bool *ret_uffd_flag)
 
 		if (strncmp(line, "VmFlags:", 8)) {
 			if (sscanf(line, "%lx-%lx %7s ", &s, &e, perms) == 3 && strchr(line, ' ') < strchr(line, ':')) {
+				unsigned long lo = ~0UL, hi = 0;
+
 				want = false;
 				for (int i = 0; i < NR_REGIONS; i++) {
-					unsigned long rs = (unsigned long)regions[i].addr;
+					unsigned long rs = (unsigned long)regions[i].addr, re = rs + regions[i].pages * page;
 
-					if (s < rs + regions[i].pages * page && rs < e)
+					if (s < re && rs < e) {
 						want = true;
+						lo = rs < lo ? rs : lo;
+						hi = re > hi ? re : hi;
+					}
 				}
-				snprintf(head, sizeof(head), "%lx-%lx %s", s, e, perms);
+				snprintf(head, sizeof(head), "%lx-%lx %s", s > lo ? s : lo, e < hi ? e : hi, perms);
 			}
 			continue;
 		}
