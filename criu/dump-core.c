@@ -341,22 +341,25 @@ static int fill_creds(struct thread_dump *t)
 	return dump_thread_lsm(t->dfd, t->tid, c, t->lsm);
 }
 
-/* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
-/* A read of the thread's into scratch, or what the blob read (pre_ret, pre_val). */
+/*
+ * A call of the thread's that writes len bytes to scratch, and those bytes;
+ * or, with pre_ret, what the blob's call returned and wrote (pre_val).
+ */
 static int remote_read(struct thread_dump *t, unsigned long scratch, long nr, unsigned long a1, unsigned long a2,
-		       long pre_ret, const void *pre_val, void *val, size_t len)
+		       const long *pre_ret, const void *pre_val, void *val, size_t len)
 {
-	long r = t->pre ? pre_ret : rcall(&t->rs, nr, a1, a2, 0, 0);
+	long r = pre_ret ? *pre_ret : rcall(&t->rs, nr, a1, a2, 0, 0);
 
 	if (r < 0)
 		return (int)r;
-	if (t->pre) {
+	if (pre_ret) {
 		memcpy(val, pre_val, len);
 		return 0;
 	}
 	return compel_mem_read(t->tid, t->rs.mem_fd, scratch, val, len);
 }
 
+/* Things only the thread itself can tell: tid address, sigaltstack, pdeath signal. */
 static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
 {
 	const struct thread_reads *pre = t->pre;
@@ -365,13 +368,13 @@ static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
 	int32_t sig;
 	int ret;
 
-	ret = remote_read(t, scratch, __NR_prctl, PR_GET_TID_ADDRESS, scratch, pre ? pre->tid_addr_ret : 0,
+	ret = remote_read(t, scratch, __NR_prctl, PR_GET_TID_ADDRESS, scratch, pre ? &pre->tid_addr_ret : NULL,
 			  pre ? &pre->tid_addr : NULL, &tid_addr, sizeof(tid_addr));
 	if (ret)
 		return ret;
 	t->ti.clear_tid_addr = tid_addr;
 
-	ret = remote_read(t, scratch, __NR_sigaltstack, 0, scratch, pre ? pre->sas_ret : 0, pre ? &pre->ss : NULL,
+	ret = remote_read(t, scratch, __NR_sigaltstack, 0, scratch, pre ? &pre->sas_ret : NULL, pre ? &pre->ss : NULL,
 			  &ss, sizeof(ss));
 	if (ret)
 		return ret;
@@ -381,7 +384,7 @@ static int fill_remote_thread(struct thread_dump *t, unsigned long scratch)
 	t->sas.ss_flags = (uint32_t)ss.flags;
 	t->tc.sas = &t->sas;
 
-	ret = remote_read(t, scratch, __NR_prctl, PR_GET_PDEATHSIG, scratch, pre ? pre->pdeath_ret : 0,
+	ret = remote_read(t, scratch, __NR_prctl, PR_GET_PDEATHSIG, scratch, pre ? &pre->pdeath_ret : NULL,
 			  pre ? &pre->pdeath : NULL, &sig, sizeof(sig));
 	if (ret)
 		return ret;
@@ -827,22 +830,14 @@ static int fill_sigactions(struct task_dump *d, struct thread_dump *leader, unsi
 
 static int fill_itimers(struct task_dump *d, struct thread_dump *leader, unsigned long scratch)
 {
-	const int *which = itimer_which;
-
 	for (int i = 0; i < 3; i++) {
 		struct itimer_val v;
-		long r = d->reads ? d->reads->rets[BLOB_IT + i] : rcall(&leader->rs, __NR_getitimer, which[i], scratch, 0, 0);
-		int ret;
+		int ret = remote_read(leader, scratch, __NR_getitimer, itimer_which[i], scratch,
+				      d->reads ? &d->reads->rets[BLOB_IT + i] : NULL, d->reads ? &d->reads->o.it[i] : NULL,
+				      &v, sizeof(v));
 
-		if (r < 0)
-			return (int)r;
-		if (d->reads)
-			v = d->reads->o.it[i];
-		else {
-			ret = compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &v, sizeof(v));
-			if (ret)
-				return ret;
-		}
+		if (ret)
+			return ret;
 		itimer_entry__init(&d->itimers[i]);
 		d->itimers[i].isec = v.isec;
 		d->itimers[i].iusec = v.iusec;
@@ -1041,6 +1036,7 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 {
 	struct proc_rlimits lim;
 	struct proc_pid_stat stat;
+	int32_t sub = 0;
 	long v;
 	int ret;
 
@@ -1093,18 +1089,13 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 	ret = fill_sigactions(d, leader, scratch);
 	if (ret)
 		return ret;
-	v = d->reads ? d->reads->rets[BLOB_SUB] : rcall(&leader->rs, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0);
-	if (v < 0)
-		return (int)v;
-	{
-		int32_t sub = d->reads ? d->reads->o.subreaper : 0;
-
-		ret = d->reads ? 0 : compel_mem_read(leader->tid, leader->rs.mem_fd, scratch, &sub, sizeof(sub));
-		if (ret)
-			return ret;
-		d->tc.has_child_subreaper = true;
-		d->tc.child_subreaper = !!sub;
-	}
+	ret = remote_read(leader, scratch, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch,
+			  d->reads ? &d->reads->rets[BLOB_SUB] : NULL, d->reads ? &d->reads->o.subreaper : NULL, &sub,
+			  sizeof(sub));
+	if (ret)
+		return ret;
+	d->tc.has_child_subreaper = true;
+	d->tc.child_subreaper = !!sub;
 	if (leader->stop_sig) {
 		d->tc.has_stop_signo = true;
 		d->tc.stop_signo = leader->stop_sig;
