@@ -451,6 +451,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	dir_lock = images_dir_claim(img_dfd, "nothing dumped, the tree runs on");	/* the marks are ours, not a page server's in this dir */
 	if (dir_lock < 0)
 		return dir_lock;
+	proc_locks_prime_start(&locks);	/* the grace period of /proc/locks' first read, before the seize */
 	ret = remove_marks(img_dfd);
 	if (ret)
 		return ret;
@@ -470,6 +471,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		}
 	}
 	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
+	proc_locks_prime_wait(&locks);
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {

@@ -205,7 +205,21 @@ struct proc_locks {
 	bool started;
 	char *buf;		/* the text of /proc/locks, NUL-terminated */
 	int err;		/* -errno of the read */
+	pthread_t prime_thread;
+	bool priming;
+	uint64_t prime_start_us;
 };
+/*
+ * The grace period out of the freeze: the first read of /proc/locks after a
+ * quiet while waits for one, a read that follows the end of the last one
+ * within a grace period does not (the kernel's rcu_sync of file_rwsem).
+ * proc_locks_prime_start() reads one byte of it on a thread while the steps
+ * before the seize run; proc_locks_prime_wait(), right before the seize,
+ * waits for it, so that the read after the seize comes back at once. When
+ * the seize takes longer than a grace period, that read waits as before.
+ */
+void proc_locks_prime_start(struct proc_locks *pl);
+void proc_locks_prime_wait(struct proc_locks *pl);
 void proc_locks_start(struct proc_locks *pl);
 void proc_locks_fini(struct proc_locks *pl);
 /*
