@@ -618,13 +618,16 @@ struct core_outs {
 /*
  * The calls: every action, the 3 itimers, the subreaper flag, fill_mm_flags()'s
  * three, then the leader thread's own reads (fill_creds(), fill_remote_thread(),
- * dump_thread_attrs_pre()) and PR_GET_MDWE.
+ * dump_thread_attrs_pre()), PR_GET_MDWE and the membarrier registrations.
  */
 #define BLOB_IT (NR_DUMPED_SIGACTIONS)
 #define BLOB_SUB (BLOB_IT + 3)
 #define BLOB_MM (BLOB_SUB + 1)
 #define BLOB_THR (BLOB_MM + 3)
-enum { THR_SECBITS, THR_TID_ADDR, THR_SAS, THR_PDEATH, THR_SLACK, THR_MPOL, THR_TSC, THR_MCE, THR_MDWE, THR_N };
+enum {
+	THR_SECBITS, THR_TID_ADDR, THR_SAS, THR_PDEATH, THR_SLACK, THR_MPOL, THR_TSC, THR_MCE, THR_MDWE,
+	THR_MEMBARRIER, THR_N
+};
 #define BLOB_CALLS (BLOB_THR + THR_N)
 
 #ifndef PR_GET_MDWE
@@ -635,7 +638,7 @@ struct core_reads {
 	struct core_outs o;
 	long rets[BLOB_CALLS];
 	struct thread_reads thr;	/* the leader's, from rets and o */
-	long mdwe;
+	long mdwe, membarrier;
 };
 
 /* The blob's table and outputs: on the stack, 1 KiB below rsp (past what the recovery code pushes). */
@@ -679,6 +682,7 @@ static void blob_calls(struct compel_rsys_call *c, unsigned long out)
 		{ PR_GET_TSC, out + offsetof(struct core_outs, tsc_mode) } };
 	c[BLOB_THR + THR_MCE] = (struct compel_rsys_call){ __NR_prctl, { PR_MCE_KILL_GET } };
 	c[BLOB_THR + THR_MDWE] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_MDWE } };
+	membarrier_read_call(&c[BLOB_THR + THR_MEMBARRIER]);
 }
 
 /* The leader thread's part of the blob's results, as its fill functions take them. */
@@ -702,6 +706,7 @@ static void blob_thread_reads(struct core_reads *r)
 	p->attrs.tsc_mode = r->o.tsc_mode;
 	p->attrs.mce = t[THR_MCE];
 	r->mdwe = t[THR_MDWE];
+	r->membarrier = t[THR_MEMBARRIER];
 }
 
 /*
@@ -730,9 +735,10 @@ static void blob_running(void *arg)
 }
 
 /*
- * The leader's read-only calls (signal actions, itimers, subreaper, mm flags)
- * in one resume of it (compel_rsys_blob()), with the table and the outputs on
- * its stack below the one the recovery code uses, when that lies in [stack].
+ * The leader's read-only calls (signal actions, itimers, subreaper, mm flags,
+ * its thread's reads, membarrier) in one resume of it (compel_rsys_blob()),
+ * with the table and the outputs on its stack below the one the recovery code
+ * uses, when that lies in [stack].
  * 0 and d->reads set when done; 0 and d->reads NULL when the blob can't be
  * used (the calls are made one by one then); <0 on a failure.
  */
@@ -1105,7 +1111,8 @@ static int fill_task(struct task_dump *d, struct pstree_item *item, struct threa
 		ret = dump_task_attrs_pre(&leader->rs, item->proc_dfd, &d->tc, d->reads ? &d->reads->mdwe : NULL);
 	if (ret)
 		return ret;
-	ret = dump_membarrier(&leader->rs, item->pid, &d->tc.membarrier_registration_mask);
+	ret = dump_membarrier(&leader->rs, item->pid, d->reads ? &d->reads->membarrier : NULL,
+			      &d->tc.membarrier_registration_mask);
 	if (ret)
 		return ret;
 	d->tc.has_membarrier_registration_mask = d->tc.membarrier_registration_mask != 0;

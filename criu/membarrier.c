@@ -2,8 +2,9 @@
 /*
  * membarrier() registrations: per mm, set by the task with the REGISTER_* commands and
  * needed before the matching expedited command works (EPERM otherwise). Dump reads them
- * with MEMBARRIER_CMD_GET_REGISTRATIONS run in the task; restore runs the REGISTER_*
- * commands in the restored task.
+ * with MEMBARRIER_CMD_GET_REGISTRATIONS run in the task (in the leader's blob of reads
+ * when there is one: dump-core.c); restore runs the REGISTER_* commands in the restored
+ * task.
  *
  * The kernel reports a registration of PRIVATE_EXPEDITED_SYNC_CORE or _RSEQ also as one
  * of PRIVATE_EXPEDITED (they set a common state bit). Registering PRIVATE_EXPEDITED again
@@ -70,9 +71,14 @@ static int private_ready(struct compel_rsys *rs, pid_t pid, uint32_t *mask)
 	return 0;
 }
 
-int dump_membarrier(struct compel_rsys *rs, pid_t pid, uint32_t *ret_mask)
+void membarrier_read_call(struct compel_rsys_call *c)
 {
-	long r = remote(rs, MEMBARRIER_CMD_GET_REGISTRATIONS);
+	*c = (struct compel_rsys_call){ __NR_membarrier, { MEMBARRIER_CMD_GET_REGISTRATIONS } };
+}
+
+int dump_membarrier(struct compel_rsys *rs, pid_t pid, const long *pre, uint32_t *ret_mask)
+{
+	long r = pre ? *pre : remote(rs, MEMBARRIER_CMD_GET_REGISTRATIONS);
 
 	*ret_mask = 0;
 	if (r == -ENOSYS)
