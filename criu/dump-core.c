@@ -618,7 +618,11 @@ struct core_outs {
 /*
  * The calls: every action, the 3 itimers, the subreaper flag, fill_mm_flags()'s
  * three, then the leader thread's own reads (fill_creds(), fill_remote_thread(),
- * dump_thread_attrs_pre()), PR_GET_MDWE and the membarrier registrations.
+ * dump_thread_attrs_pre()), PR_GET_MDWE and the membarrier registrations; last,
+ * when slack_default_calls() gives them, the three calls that read the leader's
+ * default timer slack (set 0, get, set back: the one change of state, which
+ * the table itself undoes, even for a thread a killed criu let go in the
+ * blob). Without them the table is SLACK_CALLS shorter.
  */
 #define BLOB_IT (NR_DUMPED_SIGACTIONS)
 #define BLOB_SUB (BLOB_IT + 3)
@@ -626,8 +630,9 @@ struct core_outs {
 #define BLOB_THR (BLOB_MM + 3)
 enum {
 	THR_SECBITS, THR_TID_ADDR, THR_SAS, THR_PDEATH, THR_SLACK, THR_MPOL, THR_TSC, THR_MCE, THR_MDWE,
-	THR_MEMBARRIER, THR_N
+	THR_MEMBARRIER, THR_SLACK_ZERO, THR_SLACK_DEF, THR_SLACK_SET, THR_N
 };
+_Static_assert(THR_SLACK_ZERO + SLACK_CALLS == THR_N, "the slack's calls end the table");
 #define BLOB_CALLS (BLOB_THR + THR_N)
 
 #ifndef PR_GET_MDWE
@@ -685,8 +690,12 @@ static void blob_calls(struct compel_rsys_call *c, unsigned long out)
 	membarrier_read_call(&c[BLOB_THR + THR_MEMBARRIER]);
 }
 
-/* The leader thread's part of the blob's results, as its fill functions take them. */
-static void blob_thread_reads(struct core_reads *r)
+/*
+ * The leader thread's part of the blob's results, as its fill functions take
+ * them; slack_back: the slack the table's last call put back, 0 when the
+ * table had no calls for the default.
+ */
+static void blob_thread_reads(struct core_reads *r, unsigned long slack_back)
 {
 	const long *t = &r->rets[BLOB_THR];
 	struct thread_reads *p = &r->thr;
@@ -707,6 +716,13 @@ static void blob_thread_reads(struct core_reads *r)
 	p->attrs.mce = t[THR_MCE];
 	r->mdwe = t[THR_MDWE];
 	r->membarrier = t[THR_MEMBARRIER];
+	if (!slack_back)
+		return;
+	p->attrs.slack_blob = true;
+	p->attrs.slack_back = slack_back;
+	p->attrs.slack_zero = t[THR_SLACK_ZERO];
+	p->attrs.slack_def = t[THR_SLACK_DEF];
+	p->attrs.slack_set = t[THR_SLACK_SET];
 }
 
 /*
@@ -736,11 +752,13 @@ static void blob_running(void *arg)
 
 /*
  * The leader's read-only calls (signal actions, itimers, subreaper, mm flags,
- * its thread's reads, membarrier) in one resume of it (compel_rsys_blob()),
- * with the table and the outputs on its stack below the one the recovery code
- * uses, when that lies in [stack].
+ * its thread's reads, membarrier) and the read of its default timer slack in
+ * one resume of it (compel_rsys_blob()), with the table and the outputs on its
+ * stack below the one the recovery code uses, when that lies in [stack].
  * 0 and d->reads set when done; 0 and d->reads NULL when the blob can't be
- * used (the calls are made one by one then); <0 on a failure.
+ * used (the calls are made one by one then); <0 on a failure, the slack put
+ * back (the thread may have stopped in the table between its set to 0 and the
+ * set back).
  */
 static int fill_blob(struct task_dump *d, struct pstree_item *item, struct thread_dump *leader)
 {
@@ -756,6 +774,8 @@ static int fill_blob(struct task_dump *d, struct pstree_item *item, struct threa
 		.running = blob_running,
 	};
 	struct core_reads *r;
+	unsigned long slack = 0;
+	size_t n = BLOB_CALLS - SLACK_CALLS;
 	int ret;
 
 	/* a seccomp filter could refuse the tgkill: the thread would run on by itself */
@@ -768,14 +788,20 @@ static int fill_blob(struct task_dump *d, struct pstree_item *item, struct threa
 	if (!r)
 		return -ENOMEM;
 	blob_calls(calls, area + tsize);
-	ret = compel_rsys_blob(&leader->rs, &b, calls, BLOB_CALLS, r->rets);
+	n += slack_default_calls(leader->tid, item->proc_dfd, &calls[BLOB_THR + THR_SLACK_ZERO], &slack);
+	ret = compel_rsys_blob(&leader->rs, &b, calls, n, r->rets);
 	if (!ret)
 		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, area + tsize, &r->o, sizeof(r->o));
 	if (ret) {
+		/* -EOPNOTSUPP: the thread did not run (see compel_rsys_blob()) */
+		int err = ret == -EOPNOTSUPP || ret == -ESRCH || !slack ? 0 : slack_put_back(&leader->rs, slack);
+
+		if (err)
+			pr_warn("%d: can't put its timer slack %lu back: %s\n", leader->tid, slack, strerror(-err));
 		free(r);
 		return ret == -EOPNOTSUPP ? 0 : ret;
 	}
-	blob_thread_reads(r);
+	blob_thread_reads(r, slack);
 	d->reads = r;
 	leader->pre = &r->thr;
 	return 0;

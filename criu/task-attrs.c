@@ -9,8 +9,9 @@
  *    no other way to set it, so the restore's stubs take the default of the task or
  *    thread they create next as their own slack right before they create it
  *    (slack_for_next()). Dump reads the default by PR_SET_TIMERSLACK(0) and puts the
- *    current value back; for a real-time thread the kernel ignores that (its slack is
- *    0), and the default is not dumped;
+ *    current value back (a task's leader at the end of its blob of reads:
+ *    slack_default_calls()); for a real-time thread the kernel ignores that (its slack
+ *    is 0), and the default is not dumped;
  *  - CPU affinity (sched_getaffinity/sched_setaffinity from criu): a CPU of the image
  *    that the restoring machine does not give fails the restore;
  *  - I/O priority (ioprio_get/ioprio_set from criu);
@@ -24,6 +25,7 @@
  * where criu's own differs.
  */
 #define LOG_PREFIX "attrs: "
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -174,15 +176,75 @@ static bool rt_policy(pid_t tid)
 	return p == SCHED_FIFO || p == SCHED_RR || p == 6 /* SCHED_DEADLINE */;
 }
 
-/* The current slack, and the default by setting 0 and back (not for a real-time thread). */
+/* The default: PR_SET_TIMERSLACK 0 makes it the current slack; then cur back. The default or -errno. */
+static long read_default(struct compel_rsys *rs, long cur)
+{
+	long r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, 0, 0), def;
+
+	def = is_err(r) ? r : rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
+	r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, (unsigned long)cur, 0);
+	return is_err(def) ? def : is_err(r) ? r : def;
+}
+
+int slack_default_calls(pid_t tid, int proc_dfd, struct compel_rsys_call *c, unsigned long *ret_cur)
+{
+	char buf[32], *end;
+	unsigned long cur;
+
+	if (rt_policy(tid) || read_file_at(proc_dfd, "timerslack_ns", buf, sizeof(buf)) < 0)
+		return 0;
+	errno = 0;
+	cur = strtoul(buf, &end, 10);
+	if (errno || end == buf || !cur)
+		return 0;	/* 0 would set the default: dump_slack() refuses that slack */
+	c[0] = (struct compel_rsys_call){ __NR_prctl, { PR_SET_TIMERSLACK, 0 } };
+	c[1] = (struct compel_rsys_call){ __NR_prctl, { PR_GET_TIMERSLACK } };
+	c[2] = (struct compel_rsys_call){ __NR_prctl, { PR_SET_TIMERSLACK, cur } };
+	*ret_cur = cur;
+	return SLACK_CALLS;
+}
+
+int slack_put_back(struct compel_rsys *rs, unsigned long cur)
+{
+	long r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, cur, 0);
+
+	return is_err(r) ? (int)r : 0;
+}
+
+/*
+ * The default as the leader's blob read it. The blob put back the slack criu
+ * read before it: when the thread had another one at the blob's own read
+ * (someone wrote /proc/PID/timerslack_ns in between), that one goes back.
+ */
+static long blob_default(struct compel_rsys *rs, long cur, const struct thread_attr_reads *pre)
+{
+	long r = pre->slack_set;
+
+	if ((unsigned long)cur != pre->slack_back) {
+		pr_info("thread %d: timer slack %ld, not %lu as read before the blob: put back\n", rs->tid, cur,
+			pre->slack_back);
+		r = slack_put_back(rs, (unsigned long)cur);
+	}
+	if (is_err(pre->slack_zero))
+		return pre->slack_zero;
+	return is_err(pre->slack_def) ? pre->slack_def : is_err(r) ? r : pre->slack_def;
+}
+
+/*
+ * The current slack, and the default by setting 0 and back (not for a
+ * real-time thread), or as the leader's blob read them.
+ */
 static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc, const struct thread_attr_reads *pre)
 {
 	pid_t tid = rs->tid;
-	long cur, def, r;
+	long cur, def = 0;
 
 	cur = pre ? pre->slack : rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
 	if (is_err(cur))
 		return pr_fail((int)cur, "thread %d: PR_GET_TIMERSLACK: %s\n", tid, strerror((int)-cur));
+	/* first, whatever follows: the blob's own put-back is checked (and its default kept) */
+	if (pre && pre->slack_blob)
+		def = blob_default(rs, cur, pre);
 	tc->has_timer_slack_ns = (uint64_t)cur != SLACK_DEFAULT_NS;
 	tc->timer_slack_ns = (uint64_t)cur;
 	if (rt_policy(tid)) {
@@ -192,11 +254,10 @@ static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc, const struct 
 	if (!cur)
 		return pr_fail(-EOPNOTSUPP, "thread %d: timer slack 0 in a thread that is not real-time: can't be restored\n",
 			       tid);
-	r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, 0, 0);
-	def = is_err(r) ? r : rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
-	r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, (unsigned long)cur, 0);
-	if (is_err(def) || is_err(r))
-		return pr_fail(is_err(def) ? (int)def : (int)r, "thread %d: can't read its default timer slack\n", tid);
+	if (!pre || !pre->slack_blob)
+		def = read_default(rs, cur);
+	if (is_err(def))
+		return pr_fail((int)def, "thread %d: can't read its default timer slack\n", tid);
 	if (!def)
 		return pr_fail(-EOPNOTSUPP, "thread %d: default timer slack 0: can't be restored\n", tid);
 	tc->has_timer_slack_default_ns = (uint64_t)def != SLACK_DEFAULT_NS;

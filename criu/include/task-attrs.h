@@ -9,6 +9,7 @@
 #ifndef CRIU_TASK_ATTRS_H
 #define CRIU_TASK_ATTRS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,17 +36,42 @@ int dump_thread_attrs(struct compel_rsys *rs, unsigned long scratch, struct thre
 /*
  * What the leader's blob of reads (dump-core.c, compel_rsys_blob()) got for
  * dump_thread_attrs_pre(): the raw results of PR_GET_TIMERSLACK, get_mempolicy,
- * PR_GET_TSC and PR_MCE_KILL_GET, and what the calls wrote.
+ * PR_GET_TSC and PR_MCE_KILL_GET, and what the calls wrote. slack_blob: the
+ * blob ended with the calls of slack_default_calls() too, which put back
+ * slack_back; slack_zero, slack_def and slack_set are their results.
  */
 struct thread_attr_reads {
 	long slack, mempolicy, tsc, mce;
 	int32_t tsc_mode, mempolicy_mode;
 	uint64_t nodes[TA_NODE_WORDS];
+	bool slack_blob;
+	unsigned long slack_back;
+	long slack_zero, slack_def, slack_set;
 };
 
 /* dump_thread_attrs() with those reads made already (pre not NULL): no remote call but the slack's default. */
 int dump_thread_attrs_pre(struct compel_rsys *rs, unsigned long scratch, struct thread_attrs *a,
 			  ThreadCoreEntry *tc, const struct thread_attr_reads *pre);
+/*
+ * The default timer slack of a task's leader read in its blob: the last
+ * SLACK_CALLS calls of the table are PR_SET_TIMERSLACK 0 (the default
+ * becomes the current slack), PR_GET_TIMERSLACK, PR_SET_TIMERSLACK back to
+ * the current slack, which criu reads first from proc_dfd's timerslack_ns
+ * (the leader's, /proc/PID). A criu killed in the blob still has the thread
+ * run the set back (compel_rsys_blob()). Fills c[] and *ret_cur and returns
+ * SLACK_CALLS; 0 when dump_thread_attrs_pre() has to read the default by
+ * itself: a real-time thread, whose default is not dumped, a slack of 0,
+ * which the dump refuses, or no timerslack_ns to read (criu without
+ * CAP_SYS_NICE over the task).
+ */
+#define SLACK_CALLS 3
+int slack_default_calls(pid_t tid, int proc_dfd, struct compel_rsys_call *c, unsigned long *ret_cur);
+/*
+ * After a blob with those calls that failed once the thread ran (it may have
+ * stopped between the set to 0 and the set back): cur set back. 0 or -errno.
+ */
+int slack_put_back(struct compel_rsys *rs, unsigned long cur);
+
 /* Dump: coredump_filter (from proc_dfd) and MDWE (remote, rs in any thread). 0 or -errno. */
 int dump_task_attrs(struct compel_rsys *rs, int proc_dfd, TaskCoreEntry *tc);
 /* dump_task_attrs() with PR_GET_MDWE's result read already (mdwe not NULL). */

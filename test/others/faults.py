@@ -4,7 +4,9 @@ A fault injected at every step of dump and of restore (CRIU_FAULT=N).
 
 Runs as pid 1 of a fresh pid namespace (faults.sh). The tree: a root holding
 4 MiB of random memory, a pipe with data, an eventfd with a count and a pidfd
-of its child; the child sleeps.
+of its child; the child sleeps. Both have a timer slack of their own (the
+root 90001 ns, default 50000; the child 123457, default 70001: the root's
+when it forked).
 
 A clean dump with --leave-running tells how many steps there are (its log
 has one "fault step N: NAME" line per step). Then for every N:
@@ -12,7 +14,8 @@ has one "fault step N: NAME" line per step). Then for every N:
   task of the tree runs on (not stopped, not traced) with the same memory
   (a hash of the buffer and of every executable mapping, where remote
   syscalls put their code), the same fds, eventfd count, pipe fill and pidfd
-  target.
+  target, the same timer slacks and defaults (the dump sets the slack to 0
+  and back to read the default).
 Then the tree is dumped for real, and for every restore step N:
   restore with CRIU_FAULT=N fails (exit 1), no process is left and no pid
   of the tree is taken, and the images dir holds what it held plus the log.
@@ -37,10 +40,14 @@ CRIU = os.environ.get("CRIU_BIN", os.path.join(TOP, "criu", "criu"))
 PY = "/usr/bin/python3"
 TREE = r"""
 import ctypes, os, sys, time
+prctl = ctypes.CDLL(None).prctl
+prctl(29, 70001, 0, 0, 0)	# PR_SET_TIMERSLACK: the child's default
 child = os.fork()
 if child == 0:
+    prctl(29, 123457, 0, 0, 0)	# its own slack, not its default
     while True:
         time.sleep(100)
+prctl(29, 90001, 0, 0, 0)	# the root's own, its default is the runner's
 buf = (ctypes.c_char * (4 << 20))()
 ctypes.memmove(buf, os.urandom(4 << 20), 4 << 20)
 r, w = os.pipe()
@@ -170,9 +177,28 @@ def status(pid):
     return st["State"].split()[0], int(st["TracerPid"])
 
 
+def timer_slacks(pid):
+    """pid's main thread's timer slack and its default, which timerslack_ns shows as the current
+    one while 0 is written there (as root: CAP_SYS_NICE); the slack is put back then."""
+    path = "/proc/%d/timerslack_ns" % pid
+
+    def put(v):
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, b"%d" % v)
+        finally:
+            os.close(fd)
+    cur = int(open(path).read())
+    put(0)
+    default = int(open(path).read())
+    put(cur)
+    return cur, default
+
+
 def snapshot(root, child, addr, size, skip_tail=0):
     """Everything that must not change when a dump fails."""
     return {
+        "timer slacks": [timer_slacks(root), timer_slacks(child)],
         "mem": hashlib.sha1(read_mem(root, addr, size)).hexdigest(),
         "code": code_hash(root, skip_tail),
         "child code": code_hash(child, skip_tail),

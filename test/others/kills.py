@@ -9,10 +9,13 @@ and a pidfd of its child.
 Dump (KILLS runs, default 20): `criu dump --leave-running` is killed after a
 random delay within the time a whole dump takes. Every time, whether criu
 finished or not, the tree must run on (not stopped, not traced) with the same
-memory, executable code, blocked signal mask, fds, eventfd count, pipe fill
-and pidfd target, and no inventory.img may be left by a dump that did not
-finish. Then once with CRIU_FAULT=dump-core-blob-kill: criu kills itself
-right after it resumed the root into its blob of remote reads.
+memory, executable code, blocked signal mask, fds, eventfd count, pipe fill,
+pidfd target and timer slacks (current and default), and no inventory.img
+may be left by a dump that did not finish. Then once with
+CRIU_FAULT=dump-core-blob-kill: criu kills itself right after it resumed the
+root into its blob of remote reads, which ends with the read of the timer
+slack's default (set 0, get, set back): the root must put its slack back
+alone.
 
 Restore (KILLS runs): the tree is dumped, then `criu restore -d` is killed
 after a random delay within the time a whole restore takes. Either the

@@ -306,7 +306,10 @@ int compel_rsys_batch(struct compel_rsys *ctx, const struct compel_rsys_call *ca
  * resume, which passes no signal). The recovery code follows the loop: a
  * thread whose caller dies in the middle runs the remaining calls, gets sig
  * dropped by the kernel and comes back as it was. So:
- *  - only calls that are harmless for the thread to finish alone (reads);
+ *  - only calls that are harmless for the thread to finish alone: reads, or a
+ *    change that a later call of the table undoes (a dead caller's thread runs
+ *    the table to its end). After another error than -EOPNOTSUPP the thread
+ *    may have stopped anywhere in the table: undoing is the caller's then;
  *  - sig must be one the thread's process does not catch (SIG_DFL ignores it
  *    or SIG_IGN), the thread does not block, and that is not pending: then a
  *    sig from someone else would have been dropped as well;
