@@ -750,6 +750,18 @@ static void blob_running(void *arg)
 		kill(getpid(), SIGKILL);
 }
 
+/* CRIU_FAULT=dump-core-slack-race: someone sets the leader's slack (to slack + 1) after criu read it */
+static void blob_slack_race(struct pstree_item *item, unsigned long slack)
+{
+	char buf[32];
+
+	if (!slack || !fault_injected("dump-core-slack-race"))
+		return;
+	snprintf(buf, sizeof(buf), "%lu", slack + 1);
+	if (write_file_at(item->proc_dfd, "timerslack_ns", buf))
+		pr_warn("%d: can't write its timerslack_ns\n", item->pid);
+}
+
 /*
  * The leader's read-only calls (signal actions, itimers, subreaper, mm flags,
  * its thread's reads, membarrier) and the read of its default timer slack in
@@ -789,6 +801,7 @@ static int fill_blob(struct task_dump *d, struct pstree_item *item, struct threa
 		return -ENOMEM;
 	blob_calls(calls, area + tsize);
 	n += slack_default_calls(leader->tid, item->proc_dfd, &calls[BLOB_THR + THR_SLACK_ZERO], &slack);
+	blob_slack_race(item, slack);
 	ret = compel_rsys_blob(&leader->rs, &b, calls, n, r->rets);
 	if (!ret)
 		ret = compel_mem_read(leader->tid, leader->rs.mem_fd, area + tsize, &r->o, sizeof(r->o));

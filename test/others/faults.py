@@ -177,21 +177,23 @@ def status(pid):
     return st["State"].split()[0], int(st["TracerPid"])
 
 
+def set_timer_slack(pid, v):
+    """pid's main thread's timer slack (0: its default), through timerslack_ns (root: CAP_SYS_NICE)."""
+    fd = os.open("/proc/%d/timerslack_ns" % pid, os.O_WRONLY)
+    try:
+        os.write(fd, b"%d" % v)
+    finally:
+        os.close(fd)
+
+
 def timer_slacks(pid):
     """pid's main thread's timer slack and its default, which timerslack_ns shows as the current
-    one while 0 is written there (as root: CAP_SYS_NICE); the slack is put back then."""
+    one while 0 is written there; the slack is put back then."""
     path = "/proc/%d/timerslack_ns" % pid
-
-    def put(v):
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, b"%d" % v)
-        finally:
-            os.close(fd)
     cur = int(open(path).read())
-    put(0)
+    set_timer_slack(pid, 0)
     default = int(open(path).read())
-    put(cur)
+    set_timer_slack(pid, cur)
     return cur, default
 
 

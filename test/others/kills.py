@@ -15,7 +15,9 @@ may be left by a dump that did not finish. Then once with
 CRIU_FAULT=dump-core-blob-kill: criu kills itself right after it resumed the
 root into its blob of remote reads, which ends with the read of the timer
 slack's default (set 0, get, set back): the root must put its slack back
-alone.
+alone. And once with CRIU_FAULT=dump-core-slack-race: criu changes the
+root's slack between its read of it and the blob, whose set back must not
+undo that change.
 
 Restore (KILLS runs): the tree is dumped, then `criu restore -d` is killed
 after a random delay within the time a whole restore takes. Either the
@@ -111,6 +113,7 @@ def dump_kills(work, runs, rnd):
        (runs, hits, "".join("\n# " + f for f in failed)))
     if not any(bad for bad in [faults.running([root, child])]):
         blob_kill(root, child, addr, size, ref, d)
+        slack_race(root, d)
     return root, child, hits
 
 
@@ -137,6 +140,23 @@ def blob_kill(root, child, addr, size, ref, d):
     bad, diff = tree_after(root, child, addr, size, ref)
     ok(rc == -signal.SIGKILL and not bad and not diff,
        "dump: criu killed in the root's blob (rc %d): the tree runs on unchanged %s %s" % (rc, bad, diff))
+
+
+def slack_race(root, d):
+    """CRIU_FAULT=dump-core-slack-race: criu itself sets the root's timer slack to one more right after
+    it read it for the end of the blob's table (PR_SET_TIMERSLACK 0, get, set back): the newer slack
+    must be the one the root keeps after the dump, as another writer's would."""
+    shutil.rmtree(d, ignore_errors=True)
+    before = faults.timer_slacks(root)
+    env = dict(os.environ, CRIU_FAULT="dump-core-slack-race")
+    rc = subprocess.run([CRIU, "dump", "-t", str(root), "-D", d, "-o", "dump.log", "--leave-running", "-v4"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
+    faults.reap()
+    after = faults.timer_slacks(root)
+    faults.set_timer_slack(root, before[0])
+    ok(rc == 0 and after == (before[0] + 1, before[1]),
+       "dump: the root's slack set by someone else right before its blob is kept (rc %d, slack and default "
+       "%s, then %s)" % (rc, before, after))
 
 
 def restore_kills(work, root, child, runs, rnd):
