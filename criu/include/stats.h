@@ -27,6 +27,8 @@ struct restore_stats {
 /* A monotonic clock in microseconds. */
 uint64_t stats_now_us(void);
 void stats_cpu_now(struct stats_cpu *c);
+/* Pages in the pages-*.img files of a dir; 0 when there are none (a page server has them). */
+uint64_t stats_pages_in_images(int img_dfd);
 /* Write stats-dump / stats-restore into the images dir; a failure is a warning, never the dump's. */
 void stats_write_dump(int img_dfd, const struct dump_stats *s);
 void stats_write_restore(int img_dfd, const struct restore_stats *s);
