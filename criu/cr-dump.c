@@ -371,7 +371,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx;
 	struct pstree_item *item;
 	struct ps_conn psc;
-	struct dump_stats st = { .start = stats_now_us() };
+	struct dump_stats st = {};
 	struct mem_copy_bufs bufs __attribute__((cleanup(mem_copy_bufs_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret;
@@ -390,6 +390,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		return ret;
 	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	prewarm_before_seize(img_dfd, &bufs);
+	st.start = stats_now_us();
 	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
 	if (ret) {
 		page_server_disconnect(&psc, true);
@@ -444,7 +445,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct ps_conn psc;
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
-	struct dump_stats st = { .start = stats_now_us() };
+	struct dump_stats st = {};
 	struct proc_locks locks __attribute__((cleanup(proc_locks_fini))) = {};
 	struct mem_copy_bufs bufs __attribute__((cleanup(mem_copy_bufs_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
@@ -477,6 +478,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
 	prewarm_before_seize(img_dfd, &bufs);
 	proc_locks_prime_wait(&locks);
+	st.start = stats_now_us();	/* freezing_time, as CRIU's: the seize (and cgroup freeze) alone */
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {

@@ -14,7 +14,7 @@ struct stats_cpu {
 };
 
 struct dump_stats {
-	uint64_t start, seized, end;	/* stats_now_us() */
+	uint64_t start, seized, end;	/* stats_now_us(): the seize starts, ends; the tree is let go */
 	struct stats_cpu cpu_seized, cpu_end;
 	uint64_t memdump_us;
 	uint64_t pages_written, pages_parent, shpages_written;
