@@ -29,6 +29,7 @@
 #include "fds-ahead.h"
 #include "maps-ahead.h"
 #include "mem-track.h"
+#include "prewarm.h"
 #include "mount.h"
 #include "namespaces.h"
 #include "pidns.h"
@@ -370,7 +371,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	struct dump_mem_ctx mctx;
 	struct pstree_item *item;
 	struct ps_conn psc;
-	struct dump_stats st = { .start = stats_now_us() };
+	struct dump_stats st = {};
+	struct mem_copy_bufs bufs __attribute__((cleanup(mem_copy_bufs_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret;
 
@@ -387,6 +389,8 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 	if (ret)
 		return ret;
 	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
+	prewarm_before_seize(img_dfd, &bufs);
+	st.start = stats_now_us();
 	ret = collect_and_seize_tree_pre(root, &tree, NULL, 0);
 	if (ret) {
 		page_server_disconnect(&psc, true);
@@ -399,7 +403,7 @@ int cr_pre_dump_tasks(int img_dfd, pid_t root)
 		mctx.pre_dump = true;
 		mctx.with_parent = opts.prev_imgs_dir != NULL;
 		mctx.lazy_remote = opts.lazy_pages;
-		ret = dump_mem_threads_start(&mctx);
+		ret = dump_mem_threads_start(&mctx, &bufs);
 		for_each_pstree_item(&tree, item) {
 			if (ret || item->state == TASK_DEAD)
 				continue;
@@ -441,8 +445,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	struct ps_conn psc;
 	struct lazy_dump lazy = { .lsk = -1 };
 	bool files_ready = false, mem_ready = false;
-	struct dump_stats st = { .start = stats_now_us() };
+	struct dump_stats st = {};
 	struct proc_locks locks __attribute__((cleanup(proc_locks_fini))) = {};
+	struct mem_copy_bufs bufs __attribute__((cleanup(mem_copy_bufs_fini))) = {};
 	_cleanup_close_ int dir_lock = -1;
 	int ret, post_ret;
 
@@ -471,7 +476,9 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 		}
 	}
 	mem_track_before_seize();	/* the /proc scan for a holder, out of the freeze */
+	prewarm_before_seize(img_dfd, &bufs);
 	proc_locks_prime_wait(&locks);
+	st.start = stats_now_us();	/* freezing_time, as CRIU's: the seize (and cgroup freeze) alone */
 	if (opts.freeze_cgroup) {
 		ret = freezer_seize(opts.freeze_cgroup, &fz);
 	} else {
@@ -538,7 +545,7 @@ int cr_dump_tasks(int img_dfd, pid_t root)
 	mctx.get_brk = core_brk;
 	mctx.with_parent = opts.prev_imgs_dir != NULL;
 	mctx.lazy_remote = opts.lazy_pages;
-	ret = fault_step("dump-mem-threads") ?: dump_mem_threads_start(&mctx);
+	ret = fault_step("dump-mem-threads") ?: dump_mem_threads_start(&mctx, &bufs);
 	if (ret)
 		goto err;
 

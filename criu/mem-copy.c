@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -223,8 +224,10 @@ static void run_piece(struct mem_copy_pool *p, struct mem_copy_job *j, int idx, 
 
 static void *copy_thread(void *arg)
 {
-	struct mem_copy_pool *p = arg;
-	_cleanup_free_ char *buf = malloc(COPY_CHUNK);
+	struct mem_copy_thread *t = arg;
+	struct mem_copy_pool *p = t->pool;
+	_cleanup_free_ char *own = t->buf ? NULL : malloc(COPY_CHUNK);
+	char *buf = t->buf ?: own;
 
 	if (!buf)
 		return NULL;	/* the others, or the collecting thread, copy */
@@ -252,7 +255,40 @@ static int cpus_allowed(void)
 	return CPU_COUNT(&set) ?: 1;
 }
 
-int mem_copy_pool_init(struct mem_copy_pool *p, int nr_threads)
+size_t mem_copy_chunk(void)
+{
+	return COPY_CHUNK;
+}
+
+int mem_copy_bufs_prepare(struct mem_copy_bufs *b)
+{
+	int nr = min(cpus_allowed(), MEM_COPY_MAX_THREADS) + 1;
+	void *m = mmap(NULL, nr * COPY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	b->base = NULL;
+	b->nr = 0;
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	b->base = m;
+	b->nr = nr;
+	return 0;
+}
+
+void mem_copy_bufs_fini(struct mem_copy_bufs *b)
+{
+	if (b->base)
+		munmap(b->base, b->nr * COPY_CHUNK);
+	b->base = NULL;
+	b->nr = 0;
+}
+
+/* Buffer i of b, or NULL: the last one is the collecting thread's. */
+static char *prepared_buf(const struct mem_copy_bufs *b, int i)
+{
+	return b && i < b->nr - 1 ? b->base + i * COPY_CHUNK : NULL;
+}
+
+int mem_copy_pool_init(struct mem_copy_pool *p, int nr_threads, const struct mem_copy_bufs *bufs)
 {
 	sigset_t all, old;
 
@@ -262,11 +298,14 @@ int mem_copy_pool_init(struct mem_copy_pool *p, int nr_threads)
 	if (!nr_threads)
 		nr_threads = cpus_allowed();
 	nr_threads = min(nr_threads, MEM_COPY_MAX_THREADS);
+	if (bufs && bufs->nr)
+		p->collect_buf = bufs->base + (bufs->nr - 1) * COPY_CHUNK;
 	/* the threads inherit a full mask: criu's signals stay with its main thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 0; i < nr_threads; i++) {
-		if (pthread_create(&p->threads[i], NULL, copy_thread, p))
+		p->args[i] = (struct mem_copy_thread){ .pool = p, .buf = prepared_buf(bufs, i) };
+		if (pthread_create(&p->threads[i], NULL, copy_thread, &p->args[i]))
 			break;
 		p->nr_threads++;
 	}
@@ -404,7 +443,8 @@ static int close_job(struct mem_copy_pool *p, struct mem_copy_job *j)
 
 int mem_copy_collect(struct mem_copy_pool *p)
 {
-	_cleanup_free_ char *buf = malloc(COPY_CHUNK);	/* NULL: what is left fails with -ENOMEM */
+	_cleanup_free_ char *own = p->collect_buf ? NULL : malloc(COPY_CHUNK);
+	char *buf = p->collect_buf ?: own;	/* NULL: what is left fails with -ENOMEM */
 	struct mem_copy_job *j, *n;
 	int ret = 0, r;
 

@@ -85,14 +85,14 @@ void dump_mem_ctx_fini(struct dump_mem_ctx *ctx)
 	shmem_set_fini(&ctx->shmems);
 }
 
-int dump_mem_threads_start(struct dump_mem_ctx *ctx)
+int dump_mem_threads_start(struct dump_mem_ctx *ctx, const struct mem_copy_bufs *bufs)
 {
 	struct mem_copy_pool *p = calloc(1, sizeof(*p));
 	int ret;
 
 	if (!p)
 		return pr_fail(-ENOMEM, "no memory for the page copying threads\n");
-	ret = mem_copy_pool_init(p, 0);
+	ret = mem_copy_pool_init(p, 0, bufs);
 	if (ret) {
 		free(p);
 		return pr_fail(ret, "can't start the page copying threads: %s\n", strerror(-ret));
@@ -724,7 +724,7 @@ static int submit_pages(struct mm_dump *d, struct mem_copy_job *job, struct page
 
 	if (ctx->pool)
 		return mem_copy_submit(ctx->pool, job, d->proc_dfd, x);
-	ret = mem_copy_pool_init(&local, -1);
+	ret = mem_copy_pool_init(&local, -1, NULL);
 	if (ret) {
 		page_xfer_abort(x);
 		mem_copy_job_free(job);

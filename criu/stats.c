@@ -84,8 +84,7 @@ static void write_stats(int img_dfd, int type, StatsEntry *e, const char *name)
 		pr_warn("can't write %s: %s\n", name, strerror(-ret));
 }
 
-/* Pages in the pages-*.img files of the images dir; 0 when there are none (a page server has them). */
-static uint64_t pages_in_images(int img_dfd)
+uint64_t stats_pages_in_images(int img_dfd)
 {
 	_cleanup_close_ int dfd = openat(img_dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd < 0 ? NULL : fdopendir(dup(dfd));
@@ -107,7 +106,7 @@ static uint64_t pages_in_images(int img_dfd)
 
 void stats_write_dump(int img_dfd, const struct dump_stats *s)
 {
-	uint64_t in_images = pages_in_images(img_dfd);
+	uint64_t in_images = stats_pages_in_images(img_dfd);
 	DumpStatsEntry d = DUMP_STATS_ENTRY__INIT;
 	StatsEntry e = STATS_ENTRY__INIT;
 

@@ -102,8 +102,10 @@ void dump_mem_ctx_fini(struct dump_mem_ctx *ctx);
 /*
  * Start the threads that copy the tasks' private pages (ctx->pool): the
  * copies of every task run from here, at once, until dump_mem_collect().
+ * bufs: their buffers, made before the seize (NULL: each makes its own).
  */
-int dump_mem_threads_start(struct dump_mem_ctx *ctx);
+struct mem_copy_bufs;
+int dump_mem_threads_start(struct dump_mem_ctx *ctx, const struct mem_copy_bufs *bufs);
 /* Wait for every copy and close every task's page images; 0 or the first error (logged). */
 int dump_mem_collect(struct dump_mem_ctx *ctx);
 

@@ -14,7 +14,7 @@ struct stats_cpu {
 };
 
 struct dump_stats {
-	uint64_t start, seized, end;	/* stats_now_us() */
+	uint64_t start, seized, end;	/* stats_now_us(): the seize starts, ends; the tree is let go */
 	struct stats_cpu cpu_seized, cpu_end;
 	uint64_t memdump_us;
 	uint64_t pages_written, pages_parent, shpages_written;
@@ -27,6 +27,8 @@ struct restore_stats {
 /* A monotonic clock in microseconds. */
 uint64_t stats_now_us(void);
 void stats_cpu_now(struct stats_cpu *c);
+/* Pages in the pages-*.img files of a dir; 0 when there are none (a page server has them). */
+uint64_t stats_pages_in_images(int img_dfd);
 /* Write stats-dump / stats-restore into the images dir; a failure is a warning, never the dump's. */
 void stats_write_dump(int img_dfd, const struct dump_stats *s);
 void stats_write_restore(int img_dfd, const struct restore_stats *s);

@@ -328,6 +328,9 @@ def cli_track_chain(work):
     ok(gone(lambda: not holders(work)), "no holder is left after the dump")
     res = [stats_ok(d) for d in dirs]
     ok(res == ["OK"] * 3, "each pass wrote stats-dump and its counts agree with its images (%s)" % res)
+    warmed = [log_has(d, "KiB of page cache written and dropped") for d in dirs]
+    ok(warmed == [False, True, True] and all(log_has(d, "copy buffers made and touched") for d in dirs),
+       "the passes with a parent wrote page cache before the seize, the first did not (%s)" % warmed)
     second, final = tracked_pages(dirs[1]), tracked_pages(dirs[2])
     ok(second > 7000 and final > 7000,
        "CLI: pages taken from the holder's tracking unread: %d in pre-dump 2, %d in the dump" % (second, final))
