@@ -41,6 +41,7 @@
 #include "protobuf.h"
 #include "log.h"
 #include "lazy-pages.h"
+#include "page-server.h"
 #include "page-source.h"
 #include "syscalls.h"
 
@@ -837,6 +838,8 @@ int cr_lazy_pages(int img_dfd, bool detached, const char *pidfile, const struct 
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
+		/* --status-fd: the restore may come now (upstream's zdtm.py waits for it) */
+		ps_status_ready();
 		ret = serve(&d);
 	}
 	/*

@@ -20,7 +20,10 @@ void ps_conf_from_opts(struct ps_conf *c, struct tls_conf *t);
 int page_server_prepare(const struct ps_conf *conf, struct page_server *ret);
 /* Take the one client and serve its session into img_dfd; 0 or -errno (logged). */
 int page_server_run(int img_dfd, const struct ps_conf *conf, struct page_server *srv);
-/* --status-fd: '\0' once the server listens (and, for dump --lazy-pages, has its images written), then closed. */
+/*
+ * --status-fd: '\0' once the server listens (and, for dump --lazy-pages, has
+ * its images written; for criu lazy-pages, once its socket listens), then closed.
+ */
 void ps_status_ready(void);
 /* criu page-server: the command, with --daemon, --pidfile, --status-fd. */
 int cr_page_server(int img_dfd);

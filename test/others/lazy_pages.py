@@ -23,10 +23,14 @@ every word right at the end (SIGUSR2).
           gathered them into).
 
 And: a daemon stopped (SIGTERM) with pages still to come kills the task;
-restore --lazy-pages with no daemon fails, saying so, with no process left. Prints TAP; exit 77 when criu is missing.
+restore --lazy-pages with no daemon fails, saying so, with no process left.
+And: criu lazy-pages, not detached, writes '\\0' to --status-fd once it
+listens (as CRIU's: upstream's zdtm.py waits for it before the restore).
+Prints TAP; exit 77 when criu is missing.
 """
 import ctypes
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -236,6 +240,37 @@ def no_daemon(work, exe):
     kill(pid)
 
 
+def status_fd(work, exe):
+    """criu lazy-pages --status-fd, not detached (as upstream's zdtm.py runs it): '\\0' once it listens."""
+    d = os.path.join(work, "status")
+    imgs = os.path.join(d, "imgs")
+    os.makedirs(imgs)
+    pid = start_task(exe, d, 4, "plain")
+    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "status: dump")
+    wait_for(lambda: not alive(pid), 5)
+    r, w = os.pipe()
+    lp = subprocess.Popen([CRIU, "lazy-pages", "-D", imgs, "--status-fd", str(w), "-o", "lazy.log", "-v4"],
+                          pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    ready, _, _ = select.select([r], [], [], 10)
+    byte = os.read(r, 1) if ready else None
+    os.close(r)
+    ok(byte == b"\0", "status: criu lazy-pages writes '\\0' to --status-fd (got %r in 10 s)" % byte)
+    rc = criu("restore", "-D", imgs, "--lazy-pages", "-d", "-o", "restore.log") if byte else -1
+    try:
+        lp.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        lp.kill()
+        lp.wait()
+    ok(rc == 0 and lp.returncode == 0, "status: restored, the daemon exits 0 (%r)" % lp.returncode)
+    if alive(pid):
+        os.kill(pid, signal.SIGUSR2)
+    wait_for(lambda: not alive(pid), 20)
+    res = read(os.path.join(d, "result")) or "no result"
+    ok(res == "OK", "status: the restored task found every word right (%s)" % res)
+    kill(pid)
+
+
 def cleanup(work):
     """Whatever a failed case left: processes running from the work dir (the task, criu, the daemon)."""
     for p in os.listdir("/proc"):
@@ -259,13 +294,15 @@ def main():
     work = tempfile.mkdtemp(prefix="criu-lazy-h3.")
     exe = os.path.join(work, "task")
     subprocess.run(["gcc", "-O2", "-pthread", "-o", exe, os.path.join(HERE, "lazy_task.c")], check=True)
-    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "chain", "stop", "nodaemon"]
+    cases = sys.argv[1:] or ["plain", "fork", "events", "rpc", "chain", "stop", "nodaemon", "status"]
     for c in cases:
         try:
             if c == "nodaemon":
                 no_daemon(work, exe)
             elif c == "stop":
                 stopped(work, exe)
+            elif c == "status":
+                status_fd(work, exe)
             else:
                 one_case(work, exe, c, 256)
         except Exception as e:
