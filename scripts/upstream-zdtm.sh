@@ -11,6 +11,8 @@
 # zdtm.py names them (zdtm/static/env00), one a line; CRIU_BIN: the criu
 # to test (passed as --criu-bin), default upstream's. OUTDIR gets a log per
 # test and `results` ("NAME PASS|FAIL|SKIP|TIMEOUT rc=N" lines, then DONE).
+# ZDTM_OPTS: more zdtm.py run options for every test, split on spaces
+# (ZDTM_OPTS="--pre 2", "--lazy-pages", "--rpc --pre 2").
 # zdtm.py re-executes itself through "#!/usr/bin/env python3": /usr/bin
 # comes first in PATH so that it finds the python with python3-protobuf.
 set -u
@@ -24,6 +26,8 @@ while read -r t; do
 	n=$(echo "$t" | tr / _)
 	extra=()
 	[ -n "$bin" ] && extra=(--criu-bin "$bin")
+	# shellcheck disable=SC2206 # split on purpose
+	extra+=(${ZDTM_OPTS:-})
 	timeout -k 10 240 /usr/bin/python3 test/zdtm.py run -t "$t" -f h --ignore-taint "${extra[@]}" >"$out/$n.log" 2>&1
 	rc=$?
 	if grep -q "Test $t PASS" "$out/$n.log"; then
