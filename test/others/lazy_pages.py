@@ -181,14 +181,20 @@ def one_case(work, exe, mode, mib):
     kill(lpid)
 
 
-def stopped(work, exe):
-    """The daemon stopped (SIGTERM) with pages still to come: it kills the task, which must not read zeroes."""
-    d = os.path.join(work, "stop")
+def dumped_plain(work, exe, sub, mib, label):
+    """A plain task of mib MiB in work/sub, dumped (killed) into work/sub/imgs: (dir, images dir, its pid)."""
+    d = os.path.join(work, sub)
     imgs = os.path.join(d, "imgs")
     os.makedirs(imgs)
-    pid = start_task(exe, d, 256, "plain")
-    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "stop: dump")
+    pid = start_task(exe, d, mib, "plain")
+    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "%s: dump" % label)
     wait_for(lambda: not alive(pid), 5)
+    return d, imgs, pid
+
+
+def stopped(work, exe):
+    """The daemon stopped (SIGTERM) with pages still to come: it kills the task, which must not read zeroes."""
+    d, imgs, pid = dumped_plain(work, exe, "stop", 256, "stop")
     lpid_file = os.path.join(d, "lazy.pid")
     criu("lazy-pages", "-D", imgs, "-d", "--pidfile", lpid_file, "-o", "lazy.log", "-v4")
     lpid = int(read(lpid_file) or 0)
@@ -227,12 +233,7 @@ def rpc_restore(imgs):
 
 
 def no_daemon(work, exe):
-    d = os.path.join(work, "nodaemon")
-    imgs = os.path.join(d, "imgs")
-    os.makedirs(imgs)
-    pid = start_task(exe, d, 4, "plain")
-    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "no daemon: dump")
-    wait_for(lambda: not alive(pid), 5)
+    _, imgs, pid = dumped_plain(work, exe, "nodaemon", 4, "no daemon")
     rc = criu("restore", "-D", imgs, "--lazy-pages", "-d", "-o", "restore.log")
     log = read(os.path.join(imgs, "restore.log"))
     ok(rc != 0 and "no `criu lazy-pages` listens" in log and not alive(pid),
@@ -242,12 +243,7 @@ def no_daemon(work, exe):
 
 def status_fd(work, exe):
     """criu lazy-pages --status-fd, not detached (as upstream's zdtm.py runs it): '\\0' once it listens."""
-    d = os.path.join(work, "status")
-    imgs = os.path.join(d, "imgs")
-    os.makedirs(imgs)
-    pid = start_task(exe, d, 4, "plain")
-    ok(criu("dump", "-t", str(pid), "-D", imgs, "-o", "dump.log") == 0, "status: dump")
-    wait_for(lambda: not alive(pid), 5)
+    d, imgs, pid = dumped_plain(work, exe, "status", 4, "status")
     r, w = os.pipe()
     lp = subprocess.Popen([CRIU, "lazy-pages", "-D", imgs, "--status-fd", str(w), "-o", "lazy.log", "-v4"],
                           pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
