@@ -718,7 +718,6 @@ static void blob_thread_reads(struct core_reads *r, unsigned long slack_back)
 	r->membarrier = t[THR_MEMBARRIER];
 	if (!slack_back)
 		return;
-	p->attrs.slack_blob = true;
 	p->attrs.slack_back = slack_back;
 	p->attrs.slack_zero = t[THR_SLACK_ZERO];
 	p->attrs.slack_def = t[THR_SLACK_DEF];

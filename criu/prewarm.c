@@ -57,7 +57,7 @@ static uint64_t warm_bytes(int img_dfd)
 	if (!opts.prev_imgs_dir || opts.use_page_server || opts.lazy_pages)
 		return 0;	/* no parent, or the pages do not go to this dir */
 	parent = openat(img_dfd, "parent", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bytes = parent >= 0 ? 2 * stats_pages_in_images(parent) * 4096 : 0;
+	bytes = parent >= 0 ? 2 * stats_pages_in_images(parent) * PAGE_SIZE : 0;
 	return bytes < WARM_MIN ? WARM_MIN : bytes > WARM_MAX ? WARM_MAX : bytes;
 }
 

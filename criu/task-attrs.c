@@ -176,14 +176,21 @@ static bool rt_policy(pid_t tid)
 	return p == SCHED_FIFO || p == SCHED_RR || p == 6 /* SCHED_DEADLINE */;
 }
 
+int slack_put_back(struct compel_rsys *rs, unsigned long cur)
+{
+	long r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, cur, 0);
+
+	return is_err(r) ? (int)r : 0;
+}
+
 /* The default: PR_SET_TIMERSLACK 0 makes it the current slack; then cur back. The default or -errno. */
 static long read_default(struct compel_rsys *rs, long cur)
 {
 	long r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, 0, 0), def;
 
 	def = is_err(r) ? r : rsys(rs, __NR_prctl, PR_GET_TIMERSLACK, 0, 0);
-	r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, (unsigned long)cur, 0);
-	return is_err(def) ? def : is_err(r) ? r : def;
+	r = slack_put_back(rs, (unsigned long)cur);
+	return is_err(def) ? def : r ? r : def;
 }
 
 int slack_default_calls(pid_t tid, int proc_dfd, struct compel_rsys_call *c, unsigned long *ret_cur)
@@ -202,13 +209,6 @@ int slack_default_calls(pid_t tid, int proc_dfd, struct compel_rsys_call *c, uns
 	c[2] = (struct compel_rsys_call){ __NR_prctl, { PR_SET_TIMERSLACK, cur } };
 	*ret_cur = cur;
 	return SLACK_CALLS;
-}
-
-int slack_put_back(struct compel_rsys *rs, unsigned long cur)
-{
-	long r = rsys(rs, __NR_prctl, PR_SET_TIMERSLACK, cur, 0);
-
-	return is_err(r) ? (int)r : 0;
 }
 
 /*
@@ -243,7 +243,7 @@ static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc, const struct 
 	if (is_err(cur))
 		return pr_fail((int)cur, "thread %d: PR_GET_TIMERSLACK: %s\n", tid, strerror((int)-cur));
 	/* first, whatever follows: the blob's own put-back is checked (and its default kept) */
-	if (pre && pre->slack_blob)
+	if (pre && pre->slack_back)
 		def = blob_default(rs, cur, pre);
 	tc->has_timer_slack_ns = (uint64_t)cur != SLACK_DEFAULT_NS;
 	tc->timer_slack_ns = (uint64_t)cur;
@@ -254,7 +254,7 @@ static int dump_slack(struct compel_rsys *rs, ThreadCoreEntry *tc, const struct 
 	if (!cur)
 		return pr_fail(-EOPNOTSUPP, "thread %d: timer slack 0 in a thread that is not real-time: can't be restored\n",
 			       tid);
-	if (!pre || !pre->slack_blob)
+	if (!pre || !pre->slack_back)
 		def = read_default(rs, cur);
 	if (is_err(def))
 		return pr_fail((int)def, "thread %d: can't read its default timer slack\n", tid);

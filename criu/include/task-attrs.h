@@ -9,7 +9,6 @@
 #ifndef CRIU_TASK_ATTRS_H
 #define CRIU_TASK_ATTRS_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,15 +35,14 @@ int dump_thread_attrs(struct compel_rsys *rs, unsigned long scratch, struct thre
 /*
  * What the leader's blob of reads (dump-core.c, compel_rsys_blob()) got for
  * dump_thread_attrs_pre(): the raw results of PR_GET_TIMERSLACK, get_mempolicy,
- * PR_GET_TSC and PR_MCE_KILL_GET, and what the calls wrote. slack_blob: the
- * blob ended with the calls of slack_default_calls() too, which put back
- * slack_back; slack_zero, slack_def and slack_set are their results.
+ * PR_GET_TSC and PR_MCE_KILL_GET, and what the calls wrote. slack_back, when
+ * not 0: the blob ended with the calls of slack_default_calls() too, which
+ * put back slack_back; slack_zero, slack_def and slack_set are their results.
  */
 struct thread_attr_reads {
 	long slack, mempolicy, tsc, mce;
 	int32_t tsc_mode, mempolicy_mode;
 	uint64_t nodes[TA_NODE_WORDS];
-	bool slack_blob;
 	unsigned long slack_back;
 	long slack_zero, slack_def, slack_set;
 };
