@@ -293,8 +293,9 @@ static int seize_task(struct pstree *t, struct pstree_item *item, pid_t parent_p
 
 	snprintf(path, sizeof(path), "/proc/%d", item->pid);
 	item->proc_dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* a task reaped meanwhile: ENOENT, or ESRCH while its pid is being released (a churning tree, test-compel) */
 	if (item->proc_dfd < 0)
-		return errno == ENOENT ? 0 : pr_fail_errno("can't open %s", path);
+		return errno == ENOENT || errno == ESRCH ? 0 : pr_fail_errno("can't open %s", path);
 	item->pidfd = sys_pidfd_open(item->pid, 0);
 	if (item->pidfd < 0)
 		return errno == ESRCH ? 0 : pr_fail_errno("pidfd_open(%d)", item->pid);
